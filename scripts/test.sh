@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds if needed, then runs every test through ctest (unit, golden, CLI and a bounded fuzz run).
+# Tests that need ../shared skip with a message when it is absent.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ ! -f build/build.ninja ]; then
+  scripts/setup.sh
+else
+  cmake --build build
+fi
+export OMP_WAIT_POLICY=PASSIVE
+ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"

@@ -1,0 +1,45 @@
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+
+namespace lathe::cli {
+
+int ReportError(const Status& s) {
+  std::fprintf(stderr, "lathe: error: %s\n", s.message().c_str());
+  return s.code() == Status::Code::kInternal ? kExitUsage + 1 : kExitBadInput;
+}
+
+void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+
+int RunLathe(int argc, const char* const* argv) {
+  CLI::App app{"lathe: Bedrock-compatible fine-tuning on your own machine.\n"
+               "Prepare datasets, fine-tune, serve and evaluate models, automate retraining."};
+  app.name("lathe");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lathe 0.1.0");
+  Context ctx;
+
+  CLI::App* data = app.add_subcommand(
+      "data", "Validate, inspect, split, convert and estimate JSONL datasets");
+  data->require_subcommand(1);
+  AddDataValidateCommand(data, &ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and the usage hint
+    return kExitUsage;
+  }
+  return ctx.exit_code;
+}
+
+}  // namespace lathe::cli

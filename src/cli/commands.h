@@ -1,0 +1,43 @@
+// The `lathe` command line: every command is a thin shell over the library layers below.
+// Each Add*Command registers a subcommand; when it runs it stores its exit code in *exit_code.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/status.h"
+
+namespace lathe::cli {
+
+// Exit codes, the same for every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitBadInput = 1;  // the input (a file, a value) is bad
+inline constexpr int kExitUsage = 2;     // the command line is wrong
+
+struct Context {
+  int exit_code = kExitOk;
+};
+
+// `lathe data ...`
+void AddDataValidateCommand(CLI::App* data, Context* ctx);
+void AddDataStatsCommand(CLI::App* data, Context* ctx);
+void AddDataSplitCommand(CLI::App* data, Context* ctx);
+void AddDataConvertCommand(CLI::App* data, Context* ctx);
+void AddDataAugmentCommand(CLI::App* data, Context* ctx);
+void AddDataBalanceCommand(CLI::App* data, Context* ctx);
+void AddDataEstimateCommand(CLI::App* data, Context* ctx);
+// `lathe demo`
+void AddDemoCommand(CLI::App* app, Context* ctx);
+
+// Runs the whole command line (what main() does); exposed for tests.
+int RunLathe(int argc, const char* const* argv);
+
+// Shared output helpers.
+// Prints "lathe: error: <message>" to stderr and returns the exit code for the status.
+int ReportError(const Status& s);
+void PrintJson(const nlohmann::json& j);
+
+}  // namespace lathe::cli

@@ -1,0 +1,230 @@
+#include "core/env.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+namespace lathe {
+namespace {
+
+Status PosixError(const std::string& context, int err) {
+  std::string msg = context + ": " + std::strerror(err);
+  if (err == ENOENT) return Status::NotFound(msg);
+  return Status::IOError(msg);
+}
+
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixSequentialFile() override { ::close(fd_); }
+  Status Read(size_t n, char* scratch, size_t* bytes_read) override {
+    while (true) {
+      ssize_t r = ::read(fd_, scratch, n);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        *bytes_read = 0;
+        return PosixError("cannot read " + path_, errno);
+      }
+      *bytes_read = static_cast<size_t>(r);
+      return Status::Ok();
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixRandomAccessFile final : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+  Status Read(uint64_t offset, size_t n, char* scratch) const override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("cannot read " + path_, errno);
+      }
+      if (r == 0) return Status::IOError("unexpected end of file in " + path_ + " (was it changed?)");
+      done += static_cast<size_t>(r);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Append(std::string_view data) override {
+    // Small appends are gathered so that writing a file line by line stays cheap.
+    if (buf_.size() + data.size() > kBufferSize) LATHE_RETURN_IF_ERROR(Flush());
+    if (data.size() >= kBufferSize) return WriteAll(data);
+    buf_.append(data);
+    return Status::Ok();
+  }
+  Status Close() override {
+    Status s = Flush();
+    if (s.ok() && ::fsync(fd_) != 0) s = PosixError("cannot sync " + path_, errno);
+    if (::close(fd_) != 0 && s.ok()) s = PosixError("cannot close " + path_, errno);
+    fd_ = -1;
+    return s;
+  }
+
+ private:
+  static constexpr size_t kBufferSize = 1 << 16;
+  Status Flush() {
+    Status s = WriteAll(buf_);
+    buf_.clear();
+    return s;
+  }
+  Status WriteAll(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t r = ::write(fd_, data.data(), data.size());
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("cannot write " + path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(r));
+    }
+    return Status::Ok();
+  }
+  std::string path_;
+  int fd_;
+  std::string buf_;
+};
+
+class PosixEnv final : public Env {
+ public:
+  Status NewSequentialFile(const std::string& path, std::unique_ptr<SequentialFile>* out) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError("cannot open " + path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      return Status::InvalidArgument(path + " is a directory, not a file");
+    }
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    *out = std::make_unique<PosixSequentialFile>(path, fd);
+    return Status::Ok();
+  }
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* out) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError("cannot open " + path, errno);
+    *out = std::make_unique<PosixRandomAccessFile>(path, fd);
+    return Status::Ok();
+  }
+  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError("cannot create " + path, errno);
+    *out = std::make_unique<PosixWritableFile>(path, fd);
+    return Status::Ok();
+  }
+  Status GetFileSize(const std::string& path, uint64_t* size) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return PosixError("cannot stat " + path, errno);
+    *size = static_cast<uint64_t>(st.st_size);
+    return Status::Ok();
+  }
+  bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0)
+      return PosixError("cannot rename " + from + " to " + to, errno);
+    return Status::Ok();
+  }
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return PosixError("cannot remove " + path, errno);
+    return Status::Ok();
+  }
+  Status CreateDirs(const std::string& path) override {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) return Status::IOError("cannot create directory " + path + ": " + ec.message());
+    return Status::Ok();
+  }
+};
+
+class MemorySequentialFile final : public SequentialFile {
+ public:
+  explicit MemorySequentialFile(std::string_view data) : data_(data) {}
+  Status Read(size_t n, char* scratch, size_t* bytes_read) override {
+    size_t k = std::min(n, data_.size());
+    std::memcpy(scratch, data_.data(), k);
+    data_.remove_prefix(k);
+    *bytes_read = k;
+    return Status::Ok();
+  }
+
+ private:
+  std::string_view data_;
+};
+
+}  // namespace
+
+std::unique_ptr<SequentialFile> NewMemorySequentialFile(std::string_view contents) {
+  return std::make_unique<MemorySequentialFile>(contents);
+}
+
+Env* Env::Default() {
+  static PosixEnv* env = new PosixEnv;
+  return env;
+}
+
+Status AtomicFileWriter::Open(Env* env, const std::string& path,
+                              std::unique_ptr<AtomicFileWriter>* out) {
+  std::unique_ptr<WritableFile> f;
+  LATHE_RETURN_IF_ERROR(env->NewWritableFile(path + ".tmp", &f));
+  out->reset(new AtomicFileWriter(env, path, std::move(f)));
+  return Status::Ok();
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (!committed_) {
+    file_.reset();
+    (void)env_->RemoveFile(path_ + ".tmp");
+  }
+}
+
+Status AtomicFileWriter::Commit() {
+  LATHE_RETURN_IF_ERROR(file_->Close());
+  LATHE_RETURN_IF_ERROR(env_->RenameFile(path_ + ".tmp", path_));
+  committed_ = true;
+  return Status::Ok();
+}
+
+Status ReadFileToString(Env* env, const std::string& path, std::string* out) {
+  std::unique_ptr<SequentialFile> f;
+  LATHE_RETURN_IF_ERROR(env->NewSequentialFile(path, &f));
+  out->clear();
+  char buf[1 << 16];
+  while (true) {
+    size_t n = 0;
+    LATHE_RETURN_IF_ERROR(f->Read(sizeof buf, buf, &n));
+    if (n == 0) return Status::Ok();
+    out->append(buf, n);
+  }
+}
+
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data) {
+  std::unique_ptr<AtomicFileWriter> w;
+  LATHE_RETURN_IF_ERROR(AtomicFileWriter::Open(env, path, &w));
+  LATHE_RETURN_IF_ERROR(w->Append(data));
+  return w->Commit();
+}
+
+}  // namespace lathe

@@ -1,0 +1,20 @@
+#include "core/status.h"
+
+namespace lathe {
+
+std::string Status::ToString() const {
+  const char* prefix = "";
+  switch (code_) {
+    case Code::kOk: return "OK";
+    case Code::kInvalidArgument: prefix = "invalid argument: "; break;
+    case Code::kNotFound: prefix = "not found: "; break;
+    case Code::kAlreadyExists: prefix = "already exists: "; break;
+    case Code::kIOError: prefix = "IO error: "; break;
+    case Code::kCorruption: prefix = "corrupt: "; break;
+    case Code::kUnsupported: prefix = "unsupported: "; break;
+    case Code::kInternal: prefix = "internal error: "; break;
+  }
+  return prefix + message_;
+}
+
+}  // namespace lathe

@@ -1,0 +1,67 @@
+// Status and Result<T>: the error type of every lathe layer (after LevelDB's Status).
+// A Status is cheap when OK; an error carries a code and a message written for the user.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace lathe {
+
+class Status {
+ public:
+  enum class Code { kOk = 0, kInvalidArgument, kNotFound, kAlreadyExists, kIOError, kCorruption,
+                    kUnsupported, kInternal };
+
+  Status() = default;
+  static Status Ok() { return {}; }
+  static Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
+  static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
+  static Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
+  static Status IOError(std::string m) { return {Code::kIOError, std::move(m)}; }
+  static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
+  static Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
+  static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // "IO error: cannot open x.jsonl: No such file or directory"
+  std::string ToString() const;
+
+ private:
+  Status(Code c, std::string m) : code_(c), message_(std::move(m)) {}
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+// A value or the Status that explains why there is none.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}      // NOLINT: must not be OK
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace lathe
+
+#define LATHE_RETURN_IF_ERROR(expr)        \
+  do {                                     \
+    ::lathe::Status _st = (expr);          \
+    if (!_st.ok()) return _st;             \
+  } while (0)

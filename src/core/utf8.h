@@ -1,0 +1,20 @@
+// UTF-8 checks shared by the dataset validator and the tokenizers.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace lathe {
+
+// Returns the byte index of the first invalid UTF-8 sequence (overlong forms, surrogates and
+// code points above U+10FFFF are invalid), or std::string_view::npos if s is valid.
+size_t FindInvalidUtf8(std::string_view s);
+
+// s with every invalid UTF-8 sequence replaced by U+FFFD, safe to print or put in JSON.
+std::string SanitizeUtf8(std::string_view s);
+
+// Number of code points in valid UTF-8 text (continuation bytes are not counted).
+size_t CountCodePoints(std::string_view s);
+
+}  // namespace lathe

@@ -1,0 +1,62 @@
+#include "core/line_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace lathe {
+namespace {
+
+std::vector<Line> ReadAll(const std::string& data, size_t max_line = 1 << 20, size_t chunk = 7,
+                          std::vector<std::string>* texts = nullptr) {
+  auto f = NewMemorySequentialFile(data);
+  LineReader r(f.get(), max_line, chunk);
+  std::vector<Line> out;
+  Line l;
+  while (r.Next(&l)) {
+    if (texts) texts->emplace_back(l.text);
+    out.push_back(l);
+  }
+  EXPECT_TRUE(r.status().ok());
+  return out;
+}
+
+TEST(LineReader, SplitsLinesAcrossChunkBoundaries) {
+  std::vector<std::string> texts;
+  auto lines = ReadAll("alpha\nbravo charlie\r\n\nlast", 1 << 20, 3, &texts);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(texts, (std::vector<std::string>{"alpha", "bravo charlie", "", "last"}));
+  EXPECT_EQ(lines[0].offset, 0u);
+  EXPECT_EQ(lines[1].offset, 6u);
+  EXPECT_TRUE(lines[1].had_cr);
+  EXPECT_EQ(lines[2].offset, 21u);
+  EXPECT_EQ(lines[3].number, 4u);
+  EXPECT_FALSE(lines[3].had_newline);
+  EXPECT_TRUE(lines[2].had_newline);
+}
+
+TEST(LineReader, SkipsOverlongLinesWithoutBufferingThem) {
+  std::string data = "ok\n" + std::string(1000, 'x') + "\nafter\n";
+  std::vector<std::string> texts;
+  auto lines = ReadAll(data, 100, 16, &texts);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(lines[1].too_long);
+  EXPECT_EQ(lines[1].length, 1000u);
+  EXPECT_EQ(lines[1].offset, 3u);
+  EXPECT_EQ(texts[2], "after");
+  EXPECT_EQ(lines[2].offset, 1004u);
+}
+
+TEST(LineReader, OverlongLastLineWithoutNewline) {
+  auto lines = ReadAll(std::string(500, '\0'), 64, 16);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(lines[0].too_long);
+  EXPECT_EQ(lines[0].length, 500u);
+  EXPECT_FALSE(lines[0].had_newline);
+}
+
+TEST(LineReader, EmptyInputHasNoLines) { EXPECT_TRUE(ReadAll("").empty()); }
+
+}  // namespace
+}  // namespace lathe
