@@ -357,6 +357,40 @@ bool DecodeExample(const json& record, Format format, Example* out,
   return c.ok();
 }
 
+namespace {
+
+// Finds where the parser stops on a line that json::parse rejected with something other than a
+// parse_error (a number too large for a double throws out_of_range without a position).
+class ErrorPositionSax final : public nlohmann::json_sax<json> {
+ public:
+  size_t position = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception&) override {
+    position = pos;
+    return false;
+  }
+};
+
+Problem InvalidJson(size_t column, std::string what) {
+  return Problem{Severity::kError, "", 0, std::max<size_t>(column, 1), "", "invalid-json",
+                 "invalid JSON: " + SanitizeUtf8(what),
+                 "each line must be one complete JSON object; check quotes, commas and "
+                 "brackets near this column"};
+}
+
+}  // namespace
+
 bool ParseJsonLine(std::string_view line, json* out, Problem* problem) {
   if (!NestingWithin(line, kMaxJsonDepth)) {
     *problem = Problem{Severity::kError, "", 0, 0, "", "too-deep",
@@ -375,10 +409,17 @@ bool ParseJsonLine(std::string_view line, json* out, Problem* problem) {
     if (auto pos = what.find("column "); pos != std::string::npos) {
       if (auto colon = what.find(": ", pos); colon != std::string::npos) what = what.substr(colon + 2);
     }
-    *problem = Problem{Severity::kError, "", 0, std::max<size_t>(e.byte, 1), "", "invalid-json",
-                       "invalid JSON: " + SanitizeUtf8(what),
-                       "each line must be one complete JSON object; check quotes, commas and "
-                       "brackets near this column"};
+    *problem = InvalidJson(e.byte, what);
+    return false;
+  } catch (const json::exception& e) {
+    // "[json.exception.out_of_range.406] number overflow parsing '1e999'": drop the prefix and
+    // find the position with a second, non-throwing pass.
+    std::string what = e.what();
+    if (auto end = what.find("] "); what.rfind("[json.exception.", 0) == 0 && end != std::string::npos)
+      what = what.substr(end + 2);
+    ErrorPositionSax sax;
+    json::sax_parse(line.begin(), line.end(), &sax);
+    *problem = InvalidJson(sax.position, what);
     return false;
   }
 }
