@@ -398,6 +398,16 @@ bool ParseJsonLine(std::string_view line, json* out, Problem* problem) {
                        "dataset records need only a few levels: check the line's structure"};
     return false;
   }
+  // nlohmann treats a NUL byte as the end of input and skips a leading BOM, so it would accept
+  // `{...}<NUL>junk` and a BOM in the middle of a file. JSON allows neither.
+  if (size_t nul = line.find('\0'); nul != std::string_view::npos) {
+    *problem = InvalidJson(nul + 1, "NUL byte (0x00); JSON text cannot contain one");
+    return false;
+  }
+  if (line.substr(0, 3) == "\xEF\xBB\xBF") {
+    *problem = InvalidJson(1, "byte-order mark (U+FEFF) is allowed only at the start of the file");
+    return false;
+  }
   try {
     *out = json::parse(line.begin(), line.end());
     return true;
