@@ -42,7 +42,9 @@ bool LineReader::Next(Line* line) {
       line->offset = base_offset_ + pos_;
       line->had_cr = len > 0 && start[len - 1] == '\r';
       line->length = len - (line->had_cr ? 1 : 0);
-      line->text = std::string_view(start, line->length);
+      // A line that ends within the buffered chunk can still be over the limit.
+      line->too_long = line->length > max_line_bytes_;
+      if (!line->too_long) line->text = std::string_view(start, line->length);
       pos_ += len + 1;
       return true;
     }
@@ -91,7 +93,8 @@ bool LineReader::Next(Line* line) {
       line->had_newline = false;
       line->had_cr = s[len - 1] == '\r';
       line->length = len - (line->had_cr ? 1 : 0);
-      line->text = std::string_view(s, line->length);
+      line->too_long = line->length > max_line_bytes_;
+      if (!line->too_long) line->text = std::string_view(s, line->length);
       pos_ = end_;
       return true;
     }
