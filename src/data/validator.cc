@@ -70,10 +70,12 @@ class FileValidator {
 
   void CheckLine(const Line& line) {
     std::string_view text = line.text;
+    uint64_t bom_bytes = 0;  // columns are file columns, so they count a stripped BOM
     if (line.number == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") {
       Add(Severity::kWarning, 1, 1, "", "bom", "file starts with a UTF-8 byte-order mark",
           "accepted and ignored; save the file as UTF-8 without BOM to silence this");
       text.remove_prefix(3);
+      bom_bytes = 3;
     }
     if (line.had_cr) report_.crlf_lines++;
     if (line.too_long) {
@@ -93,7 +95,7 @@ class FileValidator {
     if (size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[bad]));
-      Add(Severity::kError, line.number, bad + 1, "", "invalid-utf8",
+      Add(Severity::kError, line.number, bom_bytes + bad + 1, "", "invalid-utf8",
           std::string("invalid UTF-8 (byte ") + hex + ")",
           "re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)");
       return;
@@ -101,7 +103,8 @@ class FileValidator {
     nlohmann::json record;
     Problem parse_problem;
     if (!ParseJsonLine(text, &record, &parse_problem)) {
-      Add(Severity::kError, line.number, parse_problem.column, "", parse_problem.code,
+      uint64_t column = parse_problem.column > 0 ? bom_bytes + parse_problem.column : 0;
+      Add(Severity::kError, line.number, column, "", parse_problem.code,
           parse_problem.message, parse_problem.fix);
       return;
     }
