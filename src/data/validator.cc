@@ -29,6 +29,11 @@ std::string HumanBytes(uint64_t n) {
   return buf;
 }
 
+// "1 record", "2 records".
+std::string Count(uint64_t n, const std::string& noun) {
+  return WithCommas(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 bool IsBlankLine(std::string_view s) {
   for (char c : s)
     if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != '\v') return false;
@@ -177,8 +182,10 @@ class FileValidator {
       std::string kind = opt_.purpose == Purpose::kValidation ? "a validation file"
                          : pretraining ? "a continued pre-training file" : "a fine-tuning file";
       Add(Severity::kError, 0, 0, "", "file-too-large",
-          "file is " + HumanBytes(report_.bytes) + ", over the " + HumanBytes(max_bytes) +
-              " limit for " + kind,
+          // Exact bytes too: a file 1 byte over "1.0 GB" is also "1.0 GB" when rounded.
+          "file is " + HumanBytes(report_.bytes) + " (" + WithCommas(report_.bytes) +
+              " bytes), over the " + HumanBytes(max_bytes) + " limit (" + WithCommas(max_bytes) +
+              " bytes) for " + kind,
           "split the data into several files or sample it down");
     }
     if (report_.records == 0) {
@@ -242,17 +249,19 @@ std::string FormatReport(const FileReport& r) {
   uint64_t shown = r.problems.size();
   uint64_t total = r.errors + r.warnings;
   if (total > shown) {
-    out += "... and " + WithCommas(total - shown) + " more problems. All problems by kind:";
+    out += "... and " + WithCommas(total - shown) + " more " +
+           (total - shown == 1 ? "problem" : "problems") + ". All problems by kind:";
     for (const auto& [code, n] : r.problem_counts) out += " " + code + " " + WithCommas(n) + ";";
     out.back() = '\n';
   }
-  out += r.file + ": " + (r.ok() ? "OK" : "INVALID") + " — " + WithCommas(r.records) + " " +
-         FormatName(r.format) + " records, " + HumanBytes(r.bytes) + ", " +
-         WithCommas(r.errors) + " errors, " + WithCommas(r.warnings) + " warnings";
+  out += r.file + ": " + (r.ok() ? "OK" : "INVALID") + " — " +
+         Count(r.records, std::string(FormatName(r.format)) + " record") + ", " +
+         HumanBytes(r.bytes) + ", " + Count(r.errors, "error") + ", " +
+         Count(r.warnings, "warning");
   if (r.valid_records > 0)
     out += "; longest record " + std::string(r.tokens_exact ? "" : "~") +
-           WithCommas(r.max_tokens) + " tokens" + (r.tokens_exact ? "" : " (estimated)");
-  if (r.crlf_lines > 0) out += "; " + WithCommas(r.crlf_lines) + " CRLF line endings (accepted)";
+           Count(r.max_tokens, "token") + (r.tokens_exact ? "" : " (estimated)");
+  if (r.crlf_lines > 0) out += "; " + Count(r.crlf_lines, "CRLF line ending") + " (accepted)";
   return out + "\n";
 }
 
