@@ -268,7 +268,7 @@ std::string FormatReport(const FileReport& r) {
 nlohmann::json ReportToJson(const FileReport& r) {
   nlohmann::json problems = nlohmann::json::array();
   for (const Problem& p : r.problems) problems.push_back(ProblemToJson(p));
-  return {{"file", r.file},
+  return {{"file", SanitizeUtf8(r.file)},  // dump() throws on a non-UTF-8 file name
           {"ok", r.ok()},
           {"format", FormatName(r.format)},
           {"bytes", r.bytes},
