@@ -790,6 +790,21 @@ TEST(Validator, ReportJsonHasEveryField) {
   EXPECT_FALSE(j["problems"][0].contains("field"));
 }
 
+TEST(Validator, ReportJsonSurvivesANonUtf8FileName) {
+  // File names need not be UTF-8; nlohmann's dump() throws on invalid UTF-8.
+  FileReport r = ValidateBuffer("oops\n", "caf\xE9.jsonl", Small());
+  std::string text;
+  ASSERT_NO_THROW(text = ReportToJson(r).dump());
+  nlohmann::json j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["file"], "caf\xEF\xBF\xBD.jsonl");
+  EXPECT_EQ(j["problems"][0]["file"], "caf\xEF\xBF\xBD.jsonl");
+  // A read error quotes the path in its message.
+  FakeEnv env;
+  r = ValidateFile(&env, "caf\xE9.jsonl", ValidateOptions{});
+  ASSERT_NO_THROW(text = ReportToJson(r).dump());
+  EXPECT_EQ(nlohmann::json::parse(text)["problems"][0]["code"], "read-error");
+}
+
 // ---- golden report -------------------------------------------------------------------------
 
 // Every kind of line-level problem in one small file; tests/data/golden/validate_report.txt is
