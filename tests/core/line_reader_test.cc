@@ -109,3 +109,55 @@ TEST(LineReader, ReadErrorMidwayStopsWithTheStatus) {
 
 }  // namespace
 }  // namespace lathe
+
+namespace lathe {
+namespace {
+
+// LineReader against a plain split on '\n', for random data, chunk sizes and limits.
+TEST(LineReader, MatchesASimpleSplitOnRandomInput) {
+  uint64_t seed = 12345;
+  auto next = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::string data;
+    size_t size = next(200);
+    for (size_t i = 0; i < size; ++i) {
+      uint64_t r = next(10);
+      data += r == 0 ? '\n' : r == 1 ? '\r' : static_cast<char>('a' + next(3));
+    }
+    size_t max_line = 1 + next(30), chunk = 1 + next(40);
+    SCOPED_TRACE("iter " + std::to_string(iter) + " max_line " + std::to_string(max_line) +
+                 " chunk " + std::to_string(chunk));
+    std::vector<std::string> texts;
+    std::vector<Line> got = ReadAll(data, max_line, chunk, &texts);
+
+    size_t expected_count = 0;
+    size_t start = 0;
+    while (start < data.size()) {
+      size_t nl = data.find('\n', start);
+      bool had_newline = nl != std::string::npos;
+      size_t end = had_newline ? nl : data.size();
+      std::string_view raw(data.data() + start, end - start);
+      bool had_cr = !raw.empty() && raw.back() == '\r';
+      if (had_cr) raw.remove_suffix(1);
+      ASSERT_LT(expected_count, got.size());
+      const Line& l = got[expected_count];
+      EXPECT_EQ(l.number, expected_count + 1);
+      EXPECT_EQ(l.offset, start);
+      EXPECT_EQ(l.had_newline, had_newline);
+      bool too_long = raw.size() > max_line;
+      EXPECT_EQ(l.too_long, too_long) << "line " << l.number;
+      EXPECT_EQ(l.length, raw.size()) << "line " << l.number;
+      EXPECT_EQ(l.had_cr, had_cr) << "line " << l.number;
+      EXPECT_EQ(texts[expected_count], too_long ? "" : raw) << "line " << l.number;
+      ++expected_count;
+      start = end + 1;
+    }
+    EXPECT_EQ(got.size(), expected_count);
+  }
+}
+
+}  // namespace
+}  // namespace lathe
