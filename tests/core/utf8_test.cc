@@ -101,3 +101,76 @@ TEST(CountCodePoints, CountsCharactersNotBytes) {
 
 }  // namespace
 }  // namespace lathe
+
+namespace lathe {
+namespace {
+
+// The well-formed byte sequences of the Unicode Standard, Table 3-7, written out directly.
+size_t ReferenceLength(const unsigned char* p, size_t n) {
+  auto in = [](unsigned char c, int lo, int hi) { return c >= lo && c <= hi; };
+  unsigned char c = p[0];
+  if (c <= 0x7F) return 1;
+  struct Row {
+    int lead_lo, lead_hi, len, second_lo, second_hi;
+  } rows[] = {{0xC2, 0xDF, 2, 0x80, 0xBF}, {0xE0, 0xE0, 3, 0xA0, 0xBF}, {0xE1, 0xEC, 3, 0x80, 0xBF},
+              {0xED, 0xED, 3, 0x80, 0x9F}, {0xEE, 0xEF, 3, 0x80, 0xBF}, {0xF0, 0xF0, 4, 0x90, 0xBF},
+              {0xF1, 0xF3, 4, 0x80, 0xBF}, {0xF4, 0xF4, 4, 0x80, 0x8F}};
+  for (const Row& r : rows) {
+    if (!in(c, r.lead_lo, r.lead_hi)) continue;
+    if (n < static_cast<size_t>(r.len) || !in(p[1], r.second_lo, r.second_hi)) return 0;
+    for (int k = 2; k < r.len; ++k)
+      if (!in(p[k], 0x80, 0xBF)) return 0;
+    return static_cast<size_t>(r.len);
+  }
+  return 0;
+}
+
+size_t ReferenceFindInvalid(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    size_t len = ReferenceLength(p + i, s.size() - i);
+    if (len == 0) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+TEST(FindInvalidUtf8, AgreesWithTable37OnEveryOneTwoAndThreeByteString) {
+  size_t mismatches = 0;
+  char buf[3];
+  for (int a = 0; a < 256; ++a) {
+    buf[0] = static_cast<char>(a);
+    mismatches += FindInvalidUtf8({buf, 1}) != ReferenceFindInvalid({buf, 1});
+    for (int b = 0; b < 256; ++b) {
+      buf[1] = static_cast<char>(b);
+      mismatches += FindInvalidUtf8({buf, 2}) != ReferenceFindInvalid({buf, 2});
+      for (int c = 0; c < 256; ++c) {
+        buf[2] = static_cast<char>(c);
+        if (FindInvalidUtf8({buf, 3}) != ReferenceFindInvalid({buf, 3})) {
+          ADD_FAILURE() << std::hex << a << " " << b << " " << c;
+          if (++mismatches > 10) return;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
+}
+
+TEST(FindInvalidUtf8, AgreesWithTable37OnFourByteLeads) {
+  // Every F0..FF lead with every second and third byte; the fourth varies over its edges.
+  size_t mismatches = 0;
+  char buf[4];
+  for (int a = 0xF0; a < 256; ++a)
+    for (int b = 0; b < 256; ++b)
+      for (int c = 0; c < 256; ++c)
+        for (int d : {0x00, 0x7F, 0x80, 0xBF, 0xC0, 0xFF}) {
+          buf[0] = static_cast<char>(a), buf[1] = static_cast<char>(b);
+          buf[2] = static_cast<char>(c), buf[3] = static_cast<char>(d);
+          if (FindInvalidUtf8({buf, 4}) != ReferenceFindInvalid({buf, 4}) && ++mismatches <= 10)
+            ADD_FAILURE() << std::hex << a << " " << b << " " << c << " " << d;
+        }
+  EXPECT_EQ(mismatches, 0u);
+}
+
+}  // namespace
+}  // namespace lathe
