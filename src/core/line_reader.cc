@@ -42,26 +42,35 @@ bool LineReader::Next(Line* line) {
       line->offset = base_offset_ + pos_;
       line->had_cr = len > 0 && start[len - 1] == '\r';
       line->length = len - (line->had_cr ? 1 : 0);
-      line->text = std::string_view(start, line->length);
+      // A line that ends within the buffered chunk can still be over the limit.
+      line->too_long = line->length > max_line_bytes_;
+      if (!line->too_long) line->text = std::string_view(start, line->length);
       pos_ += len + 1;
       return true;
     }
     scanned = end_ - pos_;
-    if (scanned > max_line_bytes_) {
+    // One byte of slack: the last buffered byte may be the '\r' of a "\r\n" terminator, which
+    // is not part of the line, so whether a line is too long cannot depend on where a chunk ends.
+    if (scanned > max_line_bytes_ + 1) {
       // Too long: drop what we have and stream past the rest of the line without keeping it.
       *line = Line{};
       line->number = ++line_number_;
       line->offset = base_offset_ + pos_;
       line->too_long = true;
-      uint64_t len = scanned;
+      uint64_t len = scanned;  // bytes so far, a possible final '\r' included
+      bool last_cr = buf_[end_ - 1] == '\r';
+      auto finish = [&](bool had_newline) {
+        line->had_cr = last_cr;
+        line->length = len - (last_cr ? 1 : 0);
+        line->had_newline = had_newline;
+      };
       pos_ = end_;
       Compact();
       while (true) {
         if (pos_ == end_) {
           pos_ = end_ = 0;
           if (!Fill()) {
-            line->length = len;
-            line->had_newline = false;
+            finish(false);
             return status_.ok();
           }
         }
@@ -69,13 +78,15 @@ bool LineReader::Next(Line* line) {
         const char* q = static_cast<const char*>(std::memchr(p, '\n', end_ - pos_));
         if (q == nullptr) {
           len += end_ - pos_;
+          last_cr = buf_[end_ - 1] == '\r';
           base_offset_ += end_;
           pos_ = end_ = 0;
           continue;
         }
         len += static_cast<uint64_t>(q - p);
+        if (q > p) last_cr = q[-1] == '\r';
         pos_ += static_cast<size_t>(q - p) + 1;
-        line->length = len;
+        finish(true);
         return true;
       }
     }
@@ -91,7 +102,8 @@ bool LineReader::Next(Line* line) {
       line->had_newline = false;
       line->had_cr = s[len - 1] == '\r';
       line->length = len - (line->had_cr ? 1 : 0);
-      line->text = std::string_view(s, line->length);
+      line->too_long = line->length > max_line_bytes_;
+      if (!line->too_long) line->text = std::string_view(s, line->length);
       pos_ = end_;
       return true;
     }

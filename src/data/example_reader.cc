@@ -34,7 +34,11 @@ bool ExampleReader::Next(Record* record) {
     return false;
   };
   std::string_view text = line.text;
-  if (line.number == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  uint64_t bom_bytes = 0;
+  if (line.number == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") {
+    text.remove_prefix(3);
+    bom_bytes = 3;
+  }
   if (line.too_long)
     return fail(Problem{Severity::kError, "", 0, 0, "", "line-too-long",
                         "line is " + std::to_string(line.length) + " bytes long", ""});
@@ -43,7 +47,10 @@ bool ExampleReader::Next(Record* record) {
                         "remove the blank line"});
   nlohmann::json json;
   Problem problem;
-  if (!ParseJsonLine(text, &json, &problem)) return fail(problem);
+  if (!ParseJsonLine(text, &json, &problem)) {
+    if (problem.column > 0) problem.column += bom_bytes;  // a file column, BOM included
+    return fail(problem);
+  }
   Format detected = DetectFormat(json);
   if (format_ == Format::kAuto) format_ = detected;
   if (detected != Format::kAuto && detected != format_)

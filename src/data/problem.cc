@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/utf8.h"
+
 namespace lathe::data {
 
 std::string FormatProblem(const Problem& p) {
@@ -17,14 +19,16 @@ std::string FormatProblem(const Problem& p) {
 }
 
 nlohmann::json ProblemToJson(const Problem& p) {
+  // nlohmann's dump() throws on invalid UTF-8, and a file name (or a read error quoting it) need
+  // not be UTF-8: sanitize every string that comes from outside.
   nlohmann::json j = {{"severity", p.severity == Severity::kError ? "error" : "warning"},
-                      {"file", p.file},
+                      {"file", SanitizeUtf8(p.file)},
                       {"code", p.code},
-                      {"message", p.message}};
+                      {"message", SanitizeUtf8(p.message)}};
   if (p.line > 0) j["line"] = p.line;
   if (p.column > 0) j["column"] = p.column;
-  if (!p.field.empty()) j["field"] = p.field;
-  if (!p.fix.empty()) j["fix"] = p.fix;
+  if (!p.field.empty()) j["field"] = SanitizeUtf8(p.field);
+  if (!p.fix.empty()) j["fix"] = SanitizeUtf8(p.fix);
   return j;
 }
 

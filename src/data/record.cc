@@ -357,11 +357,55 @@ bool DecodeExample(const json& record, Format format, Example* out,
   return c.ok();
 }
 
+namespace {
+
+// Finds where the parser stops on a line that json::parse rejected with something other than a
+// parse_error (a number too large for a double throws out_of_range without a position).
+class ErrorPositionSax final : public nlohmann::json_sax<json> {
+ public:
+  size_t position = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception&) override {
+    position = pos;
+    return false;
+  }
+};
+
+Problem InvalidJson(size_t column, std::string what) {
+  return Problem{Severity::kError, "", 0, std::max<size_t>(column, 1), "", "invalid-json",
+                 "invalid JSON: " + SanitizeUtf8(what),
+                 "each line must be one complete JSON object; check quotes, commas and "
+                 "brackets near this column"};
+}
+
+}  // namespace
+
 bool ParseJsonLine(std::string_view line, json* out, Problem* problem) {
   if (!NestingWithin(line, kMaxJsonDepth)) {
     *problem = Problem{Severity::kError, "", 0, 0, "", "too-deep",
                        "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels",
                        "dataset records need only a few levels: check the line's structure"};
+    return false;
+  }
+  // nlohmann treats a NUL byte as the end of input and skips a leading BOM, so it would accept
+  // `{...}<NUL>junk` and a BOM in the middle of a file. JSON allows neither.
+  if (size_t nul = line.find('\0'); nul != std::string_view::npos) {
+    *problem = InvalidJson(nul + 1, "NUL byte (0x00); JSON text cannot contain one");
+    return false;
+  }
+  if (line.substr(0, 3) == "\xEF\xBB\xBF") {
+    *problem = InvalidJson(1, "byte-order mark (U+FEFF) is allowed only at the start of the file");
     return false;
   }
   try {
@@ -375,10 +419,17 @@ bool ParseJsonLine(std::string_view line, json* out, Problem* problem) {
     if (auto pos = what.find("column "); pos != std::string::npos) {
       if (auto colon = what.find(": ", pos); colon != std::string::npos) what = what.substr(colon + 2);
     }
-    *problem = Problem{Severity::kError, "", 0, std::max<size_t>(e.byte, 1), "", "invalid-json",
-                       "invalid JSON: " + SanitizeUtf8(what),
-                       "each line must be one complete JSON object; check quotes, commas and "
-                       "brackets near this column"};
+    *problem = InvalidJson(e.byte, what);
+    return false;
+  } catch (const json::exception& e) {
+    // "[json.exception.out_of_range.406] number overflow parsing '1e999'": drop the prefix and
+    // find the position with a second, non-throwing pass.
+    std::string what = e.what();
+    if (auto end = what.find("] "); what.rfind("[json.exception.", 0) == 0 && end != std::string::npos)
+      what = what.substr(end + 2);
+    ErrorPositionSax sax;
+    json::sax_parse(line.begin(), line.end(), &sax);
+    *problem = InvalidJson(sax.position, what);
     return false;
   }
 }

@@ -29,6 +29,11 @@ std::string HumanBytes(uint64_t n) {
   return buf;
 }
 
+// "1 record", "2 records".
+std::string Count(uint64_t n, const std::string& noun) {
+  return WithCommas(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 bool IsBlankLine(std::string_view s) {
   for (char c : s)
     if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != '\v') return false;
@@ -70,10 +75,12 @@ class FileValidator {
 
   void CheckLine(const Line& line) {
     std::string_view text = line.text;
+    uint64_t bom_bytes = 0;  // columns are file columns, so they count a stripped BOM
     if (line.number == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") {
       Add(Severity::kWarning, 1, 1, "", "bom", "file starts with a UTF-8 byte-order mark",
           "accepted and ignored; save the file as UTF-8 without BOM to silence this");
       text.remove_prefix(3);
+      bom_bytes = 3;
     }
     if (line.had_cr) report_.crlf_lines++;
     if (line.too_long) {
@@ -93,7 +100,7 @@ class FileValidator {
     if (size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[bad]));
-      Add(Severity::kError, line.number, bad + 1, "", "invalid-utf8",
+      Add(Severity::kError, line.number, bom_bytes + bad + 1, "", "invalid-utf8",
           std::string("invalid UTF-8 (byte ") + hex + ")",
           "re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)");
       return;
@@ -101,7 +108,8 @@ class FileValidator {
     nlohmann::json record;
     Problem parse_problem;
     if (!ParseJsonLine(text, &record, &parse_problem)) {
-      Add(Severity::kError, line.number, parse_problem.column, "", parse_problem.code,
+      uint64_t column = parse_problem.column > 0 ? bom_bytes + parse_problem.column : 0;
+      Add(Severity::kError, line.number, column, "", parse_problem.code,
           parse_problem.message, parse_problem.fix);
       return;
     }
@@ -174,8 +182,10 @@ class FileValidator {
       std::string kind = opt_.purpose == Purpose::kValidation ? "a validation file"
                          : pretraining ? "a continued pre-training file" : "a fine-tuning file";
       Add(Severity::kError, 0, 0, "", "file-too-large",
-          "file is " + HumanBytes(report_.bytes) + ", over the " + HumanBytes(max_bytes) +
-              " limit for " + kind,
+          // Exact bytes too: a file 1 byte over "1.0 GB" is also "1.0 GB" when rounded.
+          "file is " + HumanBytes(report_.bytes) + " (" + WithCommas(report_.bytes) +
+              " bytes), over the " + HumanBytes(max_bytes) + " limit (" + WithCommas(max_bytes) +
+              " bytes) for " + kind,
           "split the data into several files or sample it down");
     }
     if (report_.records == 0) {
@@ -239,24 +249,26 @@ std::string FormatReport(const FileReport& r) {
   uint64_t shown = r.problems.size();
   uint64_t total = r.errors + r.warnings;
   if (total > shown) {
-    out += "... and " + WithCommas(total - shown) + " more problems. All problems by kind:";
+    out += "... and " + WithCommas(total - shown) + " more " +
+           (total - shown == 1 ? "problem" : "problems") + ". All problems by kind:";
     for (const auto& [code, n] : r.problem_counts) out += " " + code + " " + WithCommas(n) + ";";
     out.back() = '\n';
   }
-  out += r.file + ": " + (r.ok() ? "OK" : "INVALID") + " — " + WithCommas(r.records) + " " +
-         FormatName(r.format) + " records, " + HumanBytes(r.bytes) + ", " +
-         WithCommas(r.errors) + " errors, " + WithCommas(r.warnings) + " warnings";
+  out += r.file + ": " + (r.ok() ? "OK" : "INVALID") + " — " +
+         Count(r.records, std::string(FormatName(r.format)) + " record") + ", " +
+         HumanBytes(r.bytes) + ", " + Count(r.errors, "error") + ", " +
+         Count(r.warnings, "warning");
   if (r.valid_records > 0)
     out += "; longest record " + std::string(r.tokens_exact ? "" : "~") +
-           WithCommas(r.max_tokens) + " tokens" + (r.tokens_exact ? "" : " (estimated)");
-  if (r.crlf_lines > 0) out += "; " + WithCommas(r.crlf_lines) + " CRLF line endings (accepted)";
+           Count(r.max_tokens, "token") + (r.tokens_exact ? "" : " (estimated)");
+  if (r.crlf_lines > 0) out += "; " + Count(r.crlf_lines, "CRLF line ending") + " (accepted)";
   return out + "\n";
 }
 
 nlohmann::json ReportToJson(const FileReport& r) {
   nlohmann::json problems = nlohmann::json::array();
   for (const Problem& p : r.problems) problems.push_back(ProblemToJson(p));
-  return {{"file", r.file},
+  return {{"file", SanitizeUtf8(r.file)},  // dump() throws on a non-UTF-8 file name
           {"ok", r.ok()},
           {"format", FormatName(r.format)},
           {"bytes", r.bytes},

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,105 @@ TEST(LineReader, OverlongLastLineWithoutNewline) {
 }
 
 TEST(LineReader, EmptyInputHasNoLines) { EXPECT_TRUE(ReadAll("").empty()); }
+
+}  // namespace
+}  // namespace lathe
+
+namespace lathe {
+namespace {
+
+TEST(LineReader, LineOverTheLimitIsTooLongEvenWhenItFitsInOneChunk) {
+  // The whole input fits in the first chunk, so the newline is found before any length check.
+  std::string data = std::string(11, 'x') + "\n" + std::string(10, 'y') + "\n" + std::string(11, 'z');
+  std::vector<std::string> texts;
+  auto lines = ReadAll(data, 10, 1 << 10, &texts);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(lines[0].too_long);
+  EXPECT_EQ(lines[0].length, 11u);
+  EXPECT_EQ(texts[0], "");
+  EXPECT_FALSE(lines[1].too_long);
+  EXPECT_EQ(texts[1], std::string(10, 'y'));
+  EXPECT_TRUE(lines[2].too_long);  // the last line, without a newline
+  EXPECT_EQ(lines[2].length, 11u);
+  EXPECT_EQ(lines[2].offset, 23u);
+}
+
+TEST(LineReader, ReadErrorMidwayStopsWithTheStatus) {
+  class FailingFile final : public SequentialFile {
+   public:
+    Status Read(size_t n, char* scratch, size_t* bytes_read) override {
+      if (calls_++ > 0) return Status::IOError("disk on fire");
+      const char data[] = "one\ntwo\nthr";
+      *bytes_read = std::min(n, sizeof data - 1);
+      std::memcpy(scratch, data, *bytes_read);
+      return Status::Ok();
+    }
+   private:
+    int calls_ = 0;
+  } file;
+  LineReader r(&file, 100, 64);
+  Line l;
+  ASSERT_TRUE(r.Next(&l));
+  EXPECT_EQ(l.text, "one");
+  ASSERT_TRUE(r.Next(&l));
+  EXPECT_EQ(l.text, "two");
+  EXPECT_FALSE(r.Next(&l));  // "thr" is never returned as a complete line
+  EXPECT_EQ(r.status().code(), Status::Code::kIOError);
+  EXPECT_EQ(r.status().message(), "disk on fire");
+  EXPECT_FALSE(r.Next(&l));
+}
+
+}  // namespace
+}  // namespace lathe
+
+namespace lathe {
+namespace {
+
+// LineReader against a plain split on '\n', for random data, chunk sizes and limits.
+TEST(LineReader, MatchesASimpleSplitOnRandomInput) {
+  uint64_t seed = 12345;
+  auto next = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::string data;
+    size_t size = next(200);
+    for (size_t i = 0; i < size; ++i) {
+      uint64_t r = next(10);
+      data += r == 0 ? '\n' : r == 1 ? '\r' : static_cast<char>('a' + next(3));
+    }
+    size_t max_line = 1 + next(30), chunk = 1 + next(40);
+    SCOPED_TRACE("iter " + std::to_string(iter) + " max_line " + std::to_string(max_line) +
+                 " chunk " + std::to_string(chunk));
+    std::vector<std::string> texts;
+    std::vector<Line> got = ReadAll(data, max_line, chunk, &texts);
+
+    size_t expected_count = 0;
+    size_t start = 0;
+    while (start < data.size()) {
+      size_t nl = data.find('\n', start);
+      bool had_newline = nl != std::string::npos;
+      size_t end = had_newline ? nl : data.size();
+      std::string_view raw(data.data() + start, end - start);
+      bool had_cr = !raw.empty() && raw.back() == '\r';
+      if (had_cr) raw.remove_suffix(1);
+      ASSERT_LT(expected_count, got.size());
+      const Line& l = got[expected_count];
+      EXPECT_EQ(l.number, expected_count + 1);
+      EXPECT_EQ(l.offset, start);
+      EXPECT_EQ(l.had_newline, had_newline);
+      bool too_long = raw.size() > max_line;
+      EXPECT_EQ(l.too_long, too_long) << "line " << l.number;
+      EXPECT_EQ(l.length, raw.size()) << "line " << l.number;
+      EXPECT_EQ(l.had_cr, had_cr) << "line " << l.number;
+      EXPECT_EQ(texts[expected_count], too_long ? "" : raw) << "line " << l.number;
+      ++expected_count;
+      start = end + 1;
+    }
+    EXPECT_EQ(got.size(), expected_count);
+  }
+}
 
 }  // namespace
 }  // namespace lathe

@@ -1,0 +1,152 @@
+#include "core/env.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "test_util.h"
+
+namespace lathe {
+namespace {
+
+namespace fs = std::filesystem;
+using lathe::testing::ReadFile;
+using lathe::testing::TempDir;
+
+TEST(AtomicFileWriter, UncommittedWriterLeavesNoFile) {
+  TempDir dir;
+  const std::string path = dir.File("out.jsonl");
+  {
+    std::unique_ptr<AtomicFileWriter> w;
+    ASSERT_TRUE(AtomicFileWriter::Open(Env::Default(), path, &w).ok());
+    ASSERT_TRUE(w->Append("half a record").ok());
+    EXPECT_TRUE(fs::exists(path + ".tmp"));  // data goes to the side file while writing
+    EXPECT_FALSE(fs::exists(path));
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(AtomicFileWriter, UncommittedWriterKeepsTheOldFile) {
+  TempDir dir;
+  const std::string path = dir.Write("out.jsonl", "old contents\n");
+  {
+    std::unique_ptr<AtomicFileWriter> w;
+    ASSERT_TRUE(AtomicFileWriter::Open(Env::Default(), path, &w).ok());
+    ASSERT_TRUE(w->Append("new").ok());
+    EXPECT_EQ(ReadFile(path), "old contents\n");
+  }
+  EXPECT_EQ(ReadFile(path), "old contents\n");
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+}
+
+TEST(AtomicFileWriter, CommitReplacesTheFileAtomically) {
+  TempDir dir;
+  const std::string path = dir.Write("out.jsonl", "old contents\n");
+  std::unique_ptr<AtomicFileWriter> w;
+  ASSERT_TRUE(AtomicFileWriter::Open(Env::Default(), path, &w).ok());
+  const std::string big(200000, 'x');  // larger than the write buffer
+  ASSERT_TRUE(w->Append("line 1\n").ok());
+  ASSERT_TRUE(w->Append(big).ok());
+  ASSERT_TRUE(w->Append("\nline 3\n").ok());
+  // Until Commit, readers see the old file whole.
+  EXPECT_EQ(ReadFile(path), "old contents\n");
+  ASSERT_TRUE(w->Commit().ok());
+  EXPECT_EQ(ReadFile(path), "line 1\n" + big + "\nline 3\n");
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  w.reset();  // destroying a committed writer must not remove anything
+  EXPECT_EQ(ReadFile(path), "line 1\n" + big + "\nline 3\n");
+}
+
+TEST(AtomicFileWriter, OpenFailsInMissingDirectory) {
+  TempDir dir;
+  std::unique_ptr<AtomicFileWriter> w;
+  Status s = AtomicFileWriter::Open(Env::Default(), dir.File("no/such/dir/out"), &w);
+  EXPECT_EQ(s.code(), Status::Code::kNotFound) << s.ToString();
+  EXPECT_EQ(w, nullptr);
+}
+
+TEST(WriteFileAtomically, WritesAndOverwrites) {
+  TempDir dir;
+  const std::string path = dir.File("f.txt");
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, "first").ok());
+  EXPECT_EQ(ReadFile(path), "first");
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, "").ok());
+  EXPECT_EQ(ReadFile(path), "");
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+}
+
+TEST(ReadFileToString, ReadsWholeFileIncludingBinaryBytes) {
+  TempDir dir;
+  std::string contents = std::string("a\0b\r\n\xFF", 6) + std::string(300000, 'z');
+  const std::string path = dir.Write("bin", contents);
+  std::string out = "stale";
+  ASSERT_TRUE(ReadFileToString(Env::Default(), path, &out).ok());
+  EXPECT_EQ(out, contents);
+}
+
+TEST(ReadFileToString, EmptyFileGivesEmptyString) {
+  TempDir dir;
+  std::string out = "stale";
+  ASSERT_TRUE(ReadFileToString(Env::Default(), dir.Write("empty", ""), &out).ok());
+  EXPECT_EQ(out, "");
+}
+
+TEST(ReadFileToString, MissingFileIsNotFound) {
+  TempDir dir;
+  std::string out;
+  Status s = ReadFileToString(Env::Default(), dir.File("missing"), &out);
+  EXPECT_EQ(s.code(), Status::Code::kNotFound);
+  EXPECT_NE(s.message().find("missing"), std::string::npos) << s.message();
+}
+
+TEST(ReadFileToString, DirectoryIsAnError) {
+  TempDir dir;
+  std::string out;
+  Status s = ReadFileToString(Env::Default(), dir.path(), &out);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+}
+
+TEST(PosixEnv, FileOperations) {
+  TempDir dir;
+  Env* env = Env::Default();
+  const std::string a = dir.Write("a", "12345");
+  uint64_t size = 0;
+  ASSERT_TRUE(env->GetFileSize(a, &size).ok());
+  EXPECT_EQ(size, 5u);
+  EXPECT_EQ(env->GetFileSize(dir.File("nope"), &size).code(), Status::Code::kNotFound);
+  EXPECT_TRUE(env->FileExists(a));
+  ASSERT_TRUE(env->RenameFile(a, dir.File("b")).ok());
+  EXPECT_FALSE(env->FileExists(a));
+  EXPECT_EQ(ReadFile(dir.File("b")), "12345");
+  ASSERT_TRUE(env->RemoveFile(dir.File("b")).ok());
+  EXPECT_FALSE(env->FileExists(dir.File("b")));
+  EXPECT_FALSE(env->RemoveFile(dir.File("b")).ok());
+  ASSERT_TRUE(env->CreateDirs(dir.File("x/y/z")).ok());
+  EXPECT_TRUE(fs::is_directory(dir.File("x/y/z")));
+  EXPECT_TRUE(env->CreateDirs(dir.File("x/y/z")).ok());  // already there: fine
+
+  std::unique_ptr<RandomAccessFile> r;
+  ASSERT_TRUE(env->NewRandomAccessFile(dir.Write("r", "hello world"), &r).ok());
+  char buf[5];
+  ASSERT_TRUE(r->Read(6, 5, buf).ok());
+  EXPECT_EQ(std::string(buf, 5), "world");
+  EXPECT_FALSE(r->Read(8, 5, buf).ok());  // past the end
+}
+
+TEST(MemorySequentialFile, ReadsInPiecesThenSignalsEof) {
+  auto f = NewMemorySequentialFile("abcdefg");
+  char buf[4];
+  size_t n = 99;
+  ASSERT_TRUE(f->Read(4, buf, &n).ok());
+  EXPECT_EQ(std::string(buf, n), "abcd");
+  ASSERT_TRUE(f->Read(4, buf, &n).ok());
+  EXPECT_EQ(std::string(buf, n), "efg");
+  ASSERT_TRUE(f->Read(4, buf, &n).ok());
+  EXPECT_EQ(n, 0u);
+}
+
+}  // namespace
+}  // namespace lathe
