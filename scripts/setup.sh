@@ -8,6 +8,8 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config git
   nlohmann-json3-dev libcli11-dev libspdlog-dev libsentencepiece-dev libsqlite3-dev
   libpcre2-dev libssl-dev libcurl4-openssl-dev
+  libtorch-dev               # the engine (CPU libtorch 1.13)
+  python3-torch              # the PyTorch-eager peer in bench/ (same weights, same settings)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer for the fuzz tests
 )

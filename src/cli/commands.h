@@ -29,6 +29,9 @@ void AddDataConvertCommand(CLI::App* data, Context* ctx);
 void AddDataAugmentCommand(CLI::App* data, Context* ctx);
 void AddDataBalanceCommand(CLI::App* data, Context* ctx);
 void AddDataEstimateCommand(CLI::App* data, Context* ctx);
+// `lathe models ...`, `lathe generate`
+void AddModelsCommand(CLI::App* app, Context* ctx);
+void AddGenerateCommand(CLI::App* app, Context* ctx);
 // `lathe demo`
 void AddDemoCommand(CLI::App* app, Context* ctx);
 

@@ -1,0 +1,84 @@
+// `lathe generate --model DIR --prompt TEXT`: text generation from a local model, streamed.
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "engine/language_model.h"
+
+namespace lathe::cli {
+
+void AddGenerateCommand(CLI::App* app, Context* ctx) {
+  struct Args {
+    std::string model;
+    std::vector<std::string> prompts;
+    engine::GenerationOptions opt;
+    bool no_bos = false;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app->add_subcommand(
+      "generate",
+      "Generate text with a local model directory (greedy unless --temperature > 0).\n"
+      "Several --prompt options run as one batch.\n\n"
+      "Example:\n  lathe generate --model models/stories260K --prompt \"Once upon a time\" --max-tokens 64");
+  cmd->add_option("--model", a->model, "Model directory (Hugging Face layout)")->required();
+  cmd->add_option("--prompt", a->prompts, "Prompt text (repeat for a batch)")->required();
+  cmd->add_option("--max-tokens", a->opt.max_tokens, "Most tokens to generate")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--temperature", a->opt.temperature, "0 = greedy")->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--top-k", a->opt.top_k, "Sample from the k most likely tokens (0 = all)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-p", a->opt.top_p, "Nucleus sampling threshold (1 = off)")->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--seed", a->opt.seed, "Seed for sampling (reproducible)")->capture_default_str();
+  cmd->add_option("--stop", a->opt.stop_sequences, "Stop when this text appears (repeatable)");
+  cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the model's BOS token");
+  cmd->add_flag("--json", a->json, "Print machine-readable results (no streaming)");
+  cmd->callback([a, ctx] {
+    auto model = engine::LanguageModel::Load(a->model);
+    if (!model.ok()) {
+      ctx->exit_code = ReportError(model.status());
+      return;
+    }
+    a->opt.add_bos = !a->no_bos;
+    const bool stream = !a->json && a->prompts.size() == 1;
+    if (stream) {
+      std::fputs(a->prompts[0].c_str(), stdout);
+      std::fflush(stdout);
+    }
+    auto results = (*model)->Generate(a->prompts, a->opt, [&](size_t, std::string_view piece) {
+      if (stream) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+      }
+      return true;
+    });
+    if (!results.ok()) {
+      ctx->exit_code = ReportError(results.status());
+      return;
+    }
+    if (a->json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& r : *results)
+        out.push_back({{"text", r.text}, {"tokens", r.tokens}, {"promptTokens", r.prompt_tokens},
+                       {"stopReason", engine::StopReasonName(r.reason)}});
+      PrintJson(out);
+    } else if (stream) {
+      std::fprintf(stdout, "\n");
+      std::fflush(stdout);
+      std::fprintf(stderr, "[%zu tokens, stopped: %s]\n", (*results)[0].tokens.size(),
+                   engine::StopReasonName((*results)[0].reason));
+    } else {
+      for (size_t i = 0; i < results->size(); ++i)
+        std::printf("[%zu] %s%s\n    (%zu tokens, stopped: %s)\n", i, a->prompts[i].c_str(),
+                    (*results)[i].text.c_str(), (*results)[i].tokens.size(),
+                    engine::StopReasonName((*results)[i].reason));
+    }
+    ctx->exit_code = kExitOk;
+  });
+}
+
+}  // namespace lathe::cli

@@ -1,0 +1,53 @@
+// `lathe models import` (and, as lathe grows, the rest of `lathe models`).
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "engine/llama2c_import.h"
+
+namespace lathe::cli {
+
+void AddModelsCommand(CLI::App* app, Context* ctx) {
+  CLI::App* models = app->add_subcommand("models", "Import and inspect local models");
+  models->require_subcommand(1);
+
+  struct ImportArgs {
+    std::string bin, tokenizer, out;
+    bool json = false;
+  };
+  auto a = std::make_shared<ImportArgs>();
+  CLI::App* imp = models->add_subcommand(
+      "import",
+      "Import a llama2.c checkpoint (.bin, version 0) into a Hugging Face model directory\n"
+      "(config.json, model.safetensors, tokenizer.model, generation_config.json).\n\n"
+      "Example:\n  lathe models import stories260K.bin --tokenizer tok512.model --out models/stories260K");
+  imp->add_option("checkpoint", a->bin, "llama2.c .bin file")->required()->check(CLI::ExistingFile);
+  imp->add_option("--tokenizer", a->tokenizer, "SentencePiece tokenizer.model of the checkpoint")
+      ->required()
+      ->check(CLI::ExistingFile);
+  imp->add_option("--out", a->out, "Model directory to write")->required();
+  imp->add_flag("--json", a->json, "Print machine-readable results");
+  imp->callback([a, ctx] {
+    auto r = engine::ImportLlama2c(a->bin, a->tokenizer, a->out);
+    if (!r.ok()) {
+      ctx->exit_code = ReportError(r.status());
+      return;
+    }
+    const auto& c = r->config;
+    if (a->json) {
+      PrintJson({{"modelDir", a->out}, {"parameters", r->parameters}, {"config", engine::ModelConfigToJson(c)}});
+    } else {
+      std::printf("imported %s -> %s\n  %lld parameters: %lld layers, width %lld, %lld heads (%lld kv), "
+                  "vocabulary %lld, context %lld\n",
+                  a->bin.c_str(), a->out.c_str(), static_cast<long long>(r->parameters),
+                  static_cast<long long>(c.num_layers), static_cast<long long>(c.hidden_size),
+                  static_cast<long long>(c.num_heads), static_cast<long long>(c.num_kv_heads),
+                  static_cast<long long>(c.vocab_size), static_cast<long long>(c.max_position_embeddings));
+    }
+    ctx->exit_code = kExitOk;
+  });
+}
+
+}  // namespace lathe::cli

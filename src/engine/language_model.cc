@@ -1,0 +1,390 @@
+// LanguageModel over LlamaModel: loading and saving model directories, batched generation.
+#include "engine/language_model.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/env.h"
+#include "engine/llama_model.h"
+#include "engine/safetensors.h"
+#include "engine/sampler.h"
+#include "engine/text_stream.h"
+
+namespace lathe::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Result<at::ScalarType> TorchType(DType d, const std::string& tensor) {
+  switch (d) {
+    case DType::kF32: return at::kFloat;
+    case DType::kF16: return at::kHalf;
+    case DType::kBF16: return at::kBFloat16;
+    case DType::kF64: return at::kDouble;
+    default:
+      return Status::Unsupported("tensor " + tensor + " has dtype " + DTypeName(d) +
+                                 "; model weights must be F32, F16, BF16 or F64");
+  }
+}
+
+// Reads every tensor of one safetensors file into float32 tensors.
+Status ReadSafetensors(const std::string& path, std::map<std::string, at::Tensor>* out,
+                       std::string* dtype_seen) {
+  Env* env = Env::Default();
+  uint64_t size = 0;
+  LATHE_RETURN_IF_ERROR(env->GetFileSize(path, &size));
+  std::unique_ptr<RandomAccessFile> file;
+  LATHE_RETURN_IF_ERROR(env->NewRandomAccessFile(path, &file));
+  std::string first8(8, '\0');
+  if (size < 8) return Status::Corruption(path + ": too short for a safetensors file");
+  LATHE_RETURN_IF_ERROR(file->Read(0, 8, first8.data()));
+  auto header_bytes = SafetensorsHeaderBytes(first8, size, path);
+  if (!header_bytes.ok()) return header_bytes.status();
+  std::string prefix(*header_bytes, '\0');
+  LATHE_RETURN_IF_ERROR(file->Read(0, prefix.size(), prefix.data()));
+  SafetensorsHeader header;
+  LATHE_RETURN_IF_ERROR(ParseSafetensorsHeader(prefix, size, path, &header));
+  for (const TensorInfo& t : header.tensors) {
+    auto type = TorchType(t.dtype, t.name);
+    if (!type.ok()) return type.status();
+    at::Tensor raw = at::empty(t.shape, at::TensorOptions().dtype(*type));
+    LATHE_RETURN_IF_ERROR(file->Read(header.data_offset + t.begin, t.end - t.begin,
+                                     static_cast<char*>(raw.data_ptr())));
+    if (out->count(t.name)) return Status::Corruption(path + ": tensor " + t.name + " appears twice");
+    (*out)[t.name] = raw.to(at::kFloat);
+    if (t.dtype == DType::kBF16) *dtype_seen = "bfloat16";
+    else if (t.dtype == DType::kF16) *dtype_seen = "float16";
+  }
+  return Status::Ok();
+}
+
+Status ReadModelWeights(const std::string& dir, std::map<std::string, at::Tensor>* named,
+                        std::string* dtype) {
+  const std::string single = dir + "/model.safetensors", index = dir + "/model.safetensors.index.json";
+  *dtype = "float32";
+  if (fs::exists(single)) return ReadSafetensors(single, named, dtype);
+  if (!fs::exists(index))
+    return Status::NotFound(dir + " has no model.safetensors or model.safetensors.index.json");
+  std::string text;
+  LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), index, &text));
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.contains("weight_map") || !j["weight_map"].is_object())
+    return Status::InvalidArgument(index + ": expected {\"weight_map\": {tensor: file}}");
+  std::set<std::string> shards;
+  for (const auto& item : j["weight_map"].items()) {
+    if (!item.value().is_string()) return Status::InvalidArgument(index + ": weight_map values must be file names");
+    std::string shard = item.value().get<std::string>();
+    if (shard.find('/') != std::string::npos)
+      return Status::InvalidArgument(index + ": shard name " + shard + " must be a plain file name");
+    shards.insert(shard);
+  }
+  for (const auto& shard : shards) LATHE_RETURN_IF_ERROR(ReadSafetensors(dir + "/" + shard, named, dtype));
+  for (const auto& item : j["weight_map"].items())
+    if (!named->count(item.key()))
+      return Status::Corruption(index + ": " + item.key() + " is not in " + item.value().get<std::string>());
+  return Status::Ok();
+}
+
+json ReadJsonIfPresent(const std::string& path) {
+  std::string text;
+  if (!fs::exists(path) || !ReadFileToString(Env::Default(), path, &text).ok()) return json::object();
+  json j = json::parse(text, nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
+class TorchLanguageModel final : public LanguageModel {
+ public:
+  TorchLanguageModel(std::string dir, ModelConfig config, LlamaWeights weights,
+                     std::unique_ptr<text::Tokenizer> tokenizer, std::set<int> eos, bool add_bos)
+      : dir_(std::move(dir)), model_(std::move(config), std::move(weights)),
+        tokenizer_(std::move(tokenizer)), eos_(std::move(eos)), model_adds_bos_(add_bos) {}
+
+  const ModelConfig& config() const override { return model_.config(); }
+  const text::Tokenizer& tokenizer() const override { return *tokenizer_; }
+
+  Result<std::vector<GenerationResult>> Generate(const std::vector<std::string>& prompts,
+                                                 const GenerationOptions& options,
+                                                 const TextCallback& on_text) override {
+    std::vector<std::vector<int>> ids(prompts.size());
+    const int bos = static_cast<int>(config().bos_token_id);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      if (options.add_bos && model_adds_bos_ && bos >= 0) ids[i].push_back(bos);
+      std::vector<int> enc;
+      LATHE_RETURN_IF_ERROR(tokenizer_->Encode(prompts[i], &enc));
+      ids[i].insert(ids[i].end(), enc.begin(), enc.end());
+    }
+    return GenerateTokens(ids, options, on_text);
+  }
+
+  Result<std::vector<GenerationResult>> GenerateTokens(const std::vector<std::vector<int>>& prompts,
+                                                       const GenerationOptions& options,
+                                                       const TextCallback& on_text) override;
+
+  Result<std::vector<float>> Logits(const std::vector<int>& ids) override {
+    if (ids.empty()) return Status::InvalidArgument("no tokens");
+    LATHE_RETURN_IF_ERROR(CheckIds(ids));
+    c10::InferenceMode guard;
+    const int64_t T = static_cast<int64_t>(ids.size());
+    at::Tensor tokens = at::empty({1, T}, at::kLong);
+    for (int64_t t = 0; t < T; ++t) tokens[0][t] = ids[static_cast<size_t>(t)];
+    KVCache cache = model_.NewCache(1, T);
+    at::Tensor logits = model_.Forward(tokens, at::arange(T, at::kLong).view({1, T}), {}, &cache, false)
+                            .contiguous();
+    const float* p = logits.data_ptr<float>();
+    return std::vector<float>(p, p + logits.numel());
+  }
+
+  Status Save(const std::string& dir) const override;
+
+ private:
+  Status CheckIds(const std::vector<int>& ids) const {
+    for (int id : ids)
+      if (id < 0 || id >= config().vocab_size)
+        return Status::InvalidArgument("token id " + std::to_string(id) + " is outside the model's " +
+                                       std::to_string(config().vocab_size) + "-token vocabulary");
+    return Status::Ok();
+  }
+  // Text of `generated` as it reads after `prompt` (decoding alone would drop a leading space).
+  std::string GeneratedText(const std::vector<int>& prompt, const std::vector<int>& generated) const {
+    std::vector<int> context;
+    for (int id : prompt)
+      if (id != config().bos_token_id) context.push_back(id);
+    std::string before, all;
+    std::vector<int> both = context;
+    both.insert(both.end(), generated.begin(), generated.end());
+    if (tokenizer_->Decode(context, &before).ok() && tokenizer_->Decode(both, &all).ok() &&
+        all.compare(0, before.size(), before) == 0)
+      return all.substr(before.size());
+    std::string alone;
+    (void)tokenizer_->Decode(generated, &alone);
+    return alone;
+  }
+
+  std::string dir_;
+  LlamaModel model_;
+  std::unique_ptr<text::Tokenizer> tokenizer_;
+  std::set<int> eos_;
+  bool model_adds_bos_;
+};
+
+Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
+    const std::vector<std::vector<int>>& prompts, const GenerationOptions& options,
+    const TextCallback& on_text) {
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  if (B == 0) return std::vector<GenerationResult>{};
+  if (options.max_tokens < 0) return Status::InvalidArgument("max_tokens must not be negative");
+  size_t P = 0;
+  for (const auto& p : prompts) {
+    if (p.empty()) return Status::InvalidArgument("a prompt has no tokens");
+    LATHE_RETURN_IF_ERROR(CheckIds(p));
+    P = std::max(P, p.size());
+  }
+  const int64_t room = config().max_position_embeddings - static_cast<int64_t>(P);
+  if (room <= 0 && options.max_tokens > 0)
+    return Status::InvalidArgument("the prompt has " + std::to_string(P) + " tokens; the model's context is " +
+                                   std::to_string(config().max_position_embeddings));
+  const int64_t max_new = std::min<int64_t>(options.max_tokens, std::max<int64_t>(room, 0));
+
+  c10::InferenceMode guard;
+  const int64_t S = static_cast<int64_t>(P) + max_new;
+  // Left padding: every prompt ends at slot P-1, so one decode step serves the whole batch.
+  at::Tensor tokens = at::zeros({B, static_cast<int64_t>(P)}, at::kLong);
+  at::Tensor positions = at::zeros({B, static_cast<int64_t>(P)}, at::kLong);
+  at::Tensor key_valid = at::ones({B, S}, at::kBool);
+  bool padded = false;
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& p = prompts[static_cast<size_t>(b)];
+    const int64_t pad = static_cast<int64_t>(P - p.size());
+    padded = padded || pad > 0;
+    if (pad > 0) key_valid[b].narrow(0, 0, pad).fill_(false);
+    for (size_t t = 0; t < p.size(); ++t) {
+      tokens[b][pad + static_cast<int64_t>(t)] = p[t];
+      positions[b][pad + static_cast<int64_t>(t)] = static_cast<int64_t>(t);
+    }
+  }
+  KVCache cache = model_.NewCache(B, std::max<int64_t>(S, 1));
+  at::Tensor logits = model_.Forward(tokens, positions, padded ? key_valid.narrow(1, 0, static_cast<int64_t>(P)) : at::Tensor(),
+                                     &cache, /*last_only=*/true);
+
+  struct SeqState {
+    std::vector<int> generated;
+    TextStream stream;
+    Rng rng;
+    bool done = false;
+    StopReason reason = StopReason::kLength;
+  };
+  std::vector<SeqState> seqs;
+  for (int64_t b = 0; b < B; ++b)
+    seqs.push_back({{}, TextStream(options.stop_sequences),
+                    Rng(options.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(b)), max_new == 0});
+  const bool track_text = on_text || !options.stop_sequences.empty();
+  const SamplingParams sp{options.temperature, options.top_k, options.top_p};
+  const int64_t V = config().vocab_size;
+
+  for (int64_t step = 0; step < max_new; ++step) {
+    at::Tensor cpu = logits.contiguous();
+    const float* rows = cpu.data_ptr<float>();
+    at::Tensor next = at::zeros({B, 1}, at::kLong);
+    at::Tensor next_pos = at::zeros({B, 1}, at::kLong);
+    bool all_done = true;
+    for (int64_t b = 0; b < B; ++b) {
+      SeqState& s = seqs[static_cast<size_t>(b)];
+      const auto& prompt = prompts[static_cast<size_t>(b)];
+      next_pos[b][0] = static_cast<int64_t>(prompt.size()) + step;
+      if (s.done) continue;
+      int tok = SampleToken(rows + b * V, static_cast<size_t>(V), sp, &s.rng);
+      s.generated.push_back(tok);
+      next[b][0] = tok;
+      if (eos_.count(tok)) {
+        s.done = true;
+        s.reason = StopReason::kEndToken;
+      } else if (track_text) {
+        std::string piece = s.stream.Update(GeneratedText(prompt, s.generated), false);
+        if (!piece.empty() && on_text && !on_text(static_cast<size_t>(b), piece)) {
+          s.done = true;
+          s.reason = StopReason::kCancelled;
+        }
+        if (s.stream.stopped()) {
+          s.done = true;
+          s.reason = StopReason::kStopSequence;
+        }
+      }
+      if (!s.done && static_cast<int64_t>(s.generated.size()) >= max_new) s.done = true;
+      all_done = all_done && s.done;
+    }
+    if (all_done) break;
+    logits = model_.Forward(next, next_pos,
+                            padded ? key_valid.narrow(1, 0, static_cast<int64_t>(P) + step + 1) : at::Tensor(),
+                            &cache, true);
+  }
+
+  std::vector<GenerationResult> results;
+  for (int64_t b = 0; b < B; ++b) {
+    SeqState& s = seqs[static_cast<size_t>(b)];
+    GenerationResult r;
+    r.prompt_tokens = static_cast<int>(prompts[static_cast<size_t>(b)].size());
+    r.tokens = s.generated;
+    r.reason = s.reason;
+    std::vector<int> text_ids = s.generated;
+    if (s.reason == StopReason::kEndToken) text_ids.pop_back();
+    if (!s.stream.stopped() && s.reason != StopReason::kCancelled) {
+      std::string piece = s.stream.Update(GeneratedText(prompts[static_cast<size_t>(b)], text_ids), true);
+      if (!piece.empty() && on_text) on_text(static_cast<size_t>(b), piece);
+    }
+    r.text = s.stream.text();
+    r.stop_sequence = s.stream.matched();
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+Status TorchLanguageModel::Save(const std::string& dir) const {
+  Env* env = Env::Default();
+  LATHE_RETURN_IF_ERROR(env->CreateDirs(dir));
+  const std::string& dt = config().torch_dtype;
+  at::ScalarType type = dt == "bfloat16" ? at::kBFloat16 : dt == "float16" ? at::kHalf : at::kFloat;
+  DType out_type = type == at::kBFloat16 ? DType::kBF16 : type == at::kHalf ? DType::kF16 : DType::kF32;
+  std::vector<at::Tensor> keep;
+  std::vector<TensorToWrite> tensors;
+  for (auto& [name, t] : NamedFromWeights(config(), model_.weights())) {
+    keep.push_back(t.to(type).contiguous());
+    const at::Tensor& c = keep.back();
+    tensors.push_back({name, out_type, c.sizes().vec(),
+                       std::string_view(static_cast<const char*>(c.data_ptr()), c.nbytes())});
+  }
+  auto bytes = SerializeSafetensors(tensors, {{"format", "pt"}});
+  if (!bytes.ok()) return bytes.status();
+  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/model.safetensors", *bytes));
+  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/config.json", ModelConfigToJson(config()).dump(2) + "\n"));
+  for (const char* name : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
+                           "special_tokens_map.json", "generation_config.json"}) {
+    const std::string src = dir_ + "/" + name;
+    if (!fs::exists(src) || fs::equivalent(dir_, dir)) continue;
+    std::string content;
+    LATHE_RETURN_IF_ERROR(ReadFileToString(env, src, &content));
+    LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/" + name, content));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const char* StopReasonName(StopReason r) {
+  switch (r) {
+    case StopReason::kEndToken: return "end_token";
+    case StopReason::kLength: return "length";
+    case StopReason::kStopSequence: return "stop_sequence";
+    case StopReason::kCancelled: return "cancelled";
+  }
+  return "?";
+}
+
+void ConfigureThreads() {
+  int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (const char* env = std::getenv("LATHE_THREADS")) n = std::max(1, std::atoi(env));
+  at::set_num_threads(n);
+}
+
+Result<std::unique_ptr<LanguageModel>> LanguageModel::Load(const std::string& dir) {
+  if (!fs::is_directory(dir)) return Status::NotFound("model directory " + dir + " does not exist");
+  auto config = LoadModelConfig(dir + "/config.json");
+  if (!config.ok()) return config.status();
+  auto tokenizer = text::LoadTokenizer(dir);
+  if (!tokenizer.ok()) return tokenizer.status();
+  if ((*tokenizer)->vocab_size() > config->vocab_size)
+    return Status::InvalidArgument(dir + ": the tokenizer has " + std::to_string((*tokenizer)->vocab_size()) +
+                                   " tokens but config.json's vocab_size is " + std::to_string(config->vocab_size));
+  std::map<std::string, at::Tensor> named;
+  std::string dtype;
+  LATHE_RETURN_IF_ERROR(ReadModelWeights(dir, &named, &dtype));
+  config->torch_dtype = dtype;
+  // Names the config does not explain are refused, except buffers some exporters add.
+  std::set<std::string> expected;
+  for (const auto& [name, shape] : ExpectedTensors(*config)) expected.insert(name);
+  std::string unexpected;
+  for (auto it = named.begin(); it != named.end();) {
+    const std::string& name = it->first;
+    bool harmless = name.size() > 20 && name.ends_with("rotary_emb.inv_freq");
+    harmless = harmless || (config->tie_word_embeddings && name == "lm_head.weight");
+    if (!expected.count(name)) {
+      if (!harmless) unexpected += (unexpected.empty() ? "" : ", ") + name;
+      it = named.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!unexpected.empty())
+    return Status::InvalidArgument(dir + ": unexpected tensors for a " + config->architecture + ": " + unexpected);
+  auto weights = WeightsFromNamed(*config, std::move(named));
+  if (!weights.ok()) return Status::InvalidArgument(dir + ": " + weights.status().message());
+
+  // End tokens: config.json, generation_config.json and the tokenizer's own.
+  std::set<int> eos(config->eos_token_ids.begin(), config->eos_token_ids.end());
+  json gen = ReadJsonIfPresent(dir + "/generation_config.json");
+  if (auto it = gen.find("eos_token_id"); it != gen.end()) {
+    if (it->is_number_integer()) eos.insert(it->get<int>());
+    if (it->is_array())
+      for (const auto& e : *it)
+        if (e.is_number_integer()) eos.insert(e.get<int>());
+  }
+  if ((*tokenizer)->eos_id() >= 0) eos.insert((*tokenizer)->eos_id());
+  if (config->bos_token_id < 0 && gen.contains("bos_token_id") && gen["bos_token_id"].is_number_integer())
+    config->bos_token_id = gen["bos_token_id"].get<int64_t>();
+  json tok_config = ReadJsonIfPresent(dir + "/tokenizer_config.json");
+  bool add_bos = tok_config.value("add_bos_token", true);
+  ConfigureThreads();
+  return std::unique_ptr<LanguageModel>(std::make_unique<TorchLanguageModel>(
+      dir, *config, std::move(weights).value(), std::move(tokenizer).value(), eos, add_bos));
+}
+
+}  // namespace lathe::engine

@@ -1,0 +1,74 @@
+// The engine's public face: load a model directory, generate text, save it back. Torch-free
+// header (pimpl), so the CLI and the service never compile torch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/model_config.h"
+#include "text/tokenizer.h"
+
+namespace lathe::engine {
+
+struct GenerationOptions {
+  int max_tokens = 128;
+  float temperature = 0.0f;  // 0: greedy
+  int top_k = 0;             // 0: off
+  float top_p = 1.0f;        // 1: off
+  uint64_t seed = 0;         // same seed, same prompts, same options -> same tokens
+  std::vector<std::string> stop_sequences;  // matched on the decoded text
+  bool add_bos = true;       // prepend the model's BOS token when it has one
+};
+
+enum class StopReason { kEndToken, kLength, kStopSequence, kCancelled };
+const char* StopReasonName(StopReason r);  // "end_token", "length", "stop_sequence", "cancelled"
+
+struct GenerationResult {
+  std::string text;          // generated text, without the prompt or the stop sequence
+  std::vector<int> tokens;   // generated ids (including a final end token if one was sampled)
+  int prompt_tokens = 0;
+  StopReason reason = StopReason::kLength;
+  std::string stop_sequence;  // which one matched, for kStopSequence
+};
+
+// Streaming: called with each new piece of text of prompt `index` as it becomes final (text that
+// might still turn out to start a stop sequence is held back). Return false to cancel it.
+using TextCallback = std::function<bool(size_t index, std::string_view piece)>;
+
+class LanguageModel {
+ public:
+  virtual ~LanguageModel() = default;
+
+  // Loads a Hugging Face model directory: config.json, model.safetensors (or sharded with
+  // model.safetensors.index.json), tokenizer.model or tokenizer.json, generation_config.json.
+  static Result<std::unique_ptr<LanguageModel>> Load(const std::string& dir);
+
+  virtual const ModelConfig& config() const = 0;
+  virtual const text::Tokenizer& tokenizer() const = 0;
+
+  // Prompts of any lengths run as one batch.
+  virtual Result<std::vector<GenerationResult>> Generate(const std::vector<std::string>& prompts,
+                                                         const GenerationOptions& options,
+                                                         const TextCallback& on_text = {}) = 0;
+  // The same on token ids (prompts already tokenized, BOS included if wanted).
+  virtual Result<std::vector<GenerationResult>> GenerateTokens(
+      const std::vector<std::vector<int>>& prompts, const GenerationOptions& options,
+      const TextCallback& on_text = {}) = 0;
+  // Logits of every position for one sequence, row-major [ids.size(), vocab] (tests, evaluation).
+  virtual Result<std::vector<float>> Logits(const std::vector<int>& ids) = 0;
+
+  // Writes config.json, model.safetensors (in the dtype it was loaded from), the tokenizer files
+  // and generation_config.json.
+  virtual Status Save(const std::string& dir) const = 0;
+};
+
+// Threads for torch on this machine (see docs/engine.md): the number of cores, unless
+// LATHE_THREADS is set. Call before the first model runs.
+void ConfigureThreads();
+
+}  // namespace lathe::engine

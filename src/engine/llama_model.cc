@@ -1,0 +1,228 @@
+#include "engine/llama_model.h"
+
+#include <cmath>
+
+namespace lathe::engine {
+namespace {
+
+at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& w, double eps) {
+  at::Tensor var = x.pow(2).mean(-1, /*keepdim=*/true);
+  return x * at::rsqrt(var + eps) * w;
+}
+
+// Inverse frequencies of the rotary embedding, with Llama 3's long-context rescaling if asked.
+at::Tensor InverseFrequencies(const ModelConfig& c) {
+  const int64_t half = c.head_dim / 2;
+  std::vector<double> f(static_cast<size_t>(half));
+  for (int64_t i = 0; i < half; ++i)
+    f[static_cast<size_t>(i)] = 1.0 / std::pow(c.rope_theta, 2.0 * static_cast<double>(i) / c.head_dim);
+  if (c.rope_scaling.type == "llama3") {
+    const auto& s = c.rope_scaling;
+    const double old_len = static_cast<double>(s.original_max_position_embeddings);
+    const double low_wavelen = old_len / s.low_freq_factor;
+    const double high_wavelen = old_len / s.high_freq_factor;
+    for (double& freq : f) {
+      const double wavelen = 2 * M_PI / freq;
+      if (wavelen < high_wavelen) continue;
+      if (wavelen > low_wavelen) {
+        freq /= s.factor;
+      } else {
+        double smooth = (old_len / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+        freq = (1 - smooth) * freq / s.factor + smooth * freq;
+      }
+    }
+  }
+  at::Tensor t = at::empty({half}, at::kDouble);
+  for (int64_t i = 0; i < half; ++i) t[i] = f[static_cast<size_t>(i)];
+  return t;
+}
+
+std::string LayerPrefix(int64_t l) { return "model.layers." + std::to_string(l) + "."; }
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedTensors(const ModelConfig& c) {
+  const int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
+                ff = c.intermediate_size;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  out.push_back({"model.embed_tokens.weight", {c.vocab_size, h}});
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const std::string p = LayerPrefix(l);
+    out.push_back({p + "input_layernorm.weight", {h}});
+    out.push_back({p + "self_attn.q_proj.weight", {q, h}});
+    out.push_back({p + "self_attn.k_proj.weight", {kv, h}});
+    out.push_back({p + "self_attn.v_proj.weight", {kv, h}});
+    if (c.attention_bias) {
+      out.push_back({p + "self_attn.q_proj.bias", {q}});
+      out.push_back({p + "self_attn.k_proj.bias", {kv}});
+      out.push_back({p + "self_attn.v_proj.bias", {kv}});
+    }
+    out.push_back({p + "self_attn.o_proj.weight", {h, q}});
+    out.push_back({p + "post_attention_layernorm.weight", {h}});
+    out.push_back({p + "mlp.gate_proj.weight", {ff, h}});
+    out.push_back({p + "mlp.up_proj.weight", {ff, h}});
+    out.push_back({p + "mlp.down_proj.weight", {h, ff}});
+  }
+  out.push_back({"model.norm.weight", {h}});
+  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {c.vocab_size, h}});
+  return out;
+}
+
+Result<LlamaWeights> WeightsFromNamed(const ModelConfig& c, std::map<std::string, at::Tensor> named) {
+  std::string missing;
+  for (const auto& [name, shape] : ExpectedTensors(c)) {
+    auto it = named.find(name);
+    if (it == named.end()) {
+      missing += (missing.empty() ? "" : ", ") + name;
+      continue;
+    }
+    if (it->second.sizes() != at::IntArrayRef(shape)) {
+      std::string want, got;
+      for (int64_t s : shape) want += (want.empty() ? "" : ", ") + std::to_string(s);
+      for (int64_t s : it->second.sizes()) got += (got.empty() ? "" : ", ") + std::to_string(s);
+      return Status::InvalidArgument("tensor " + name + " has shape [" + got +
+                                     "] but config.json implies [" + want + "]");
+    }
+  }
+  if (!missing.empty()) return Status::InvalidArgument("missing tensors: " + missing);
+  LlamaWeights w;
+  auto take = [&](const std::string& name) { return named.at(name); };
+  w.embed = take("model.embed_tokens.weight");
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const std::string p = LayerPrefix(l);
+    LayerWeights lw;
+    lw.attn_norm = take(p + "input_layernorm.weight");
+    lw.wq = take(p + "self_attn.q_proj.weight");
+    lw.wk = take(p + "self_attn.k_proj.weight");
+    lw.wv = take(p + "self_attn.v_proj.weight");
+    if (c.attention_bias) {
+      lw.bq = take(p + "self_attn.q_proj.bias");
+      lw.bk = take(p + "self_attn.k_proj.bias");
+      lw.bv = take(p + "self_attn.v_proj.bias");
+    }
+    lw.wo = take(p + "self_attn.o_proj.weight");
+    lw.mlp_norm = take(p + "post_attention_layernorm.weight");
+    lw.w_gate = take(p + "mlp.gate_proj.weight");
+    lw.w_up = take(p + "mlp.up_proj.weight");
+    lw.w_down = take(p + "mlp.down_proj.weight");
+    w.layers.push_back(std::move(lw));
+  }
+  w.norm = take("model.norm.weight");
+  w.lm_head = c.tie_word_embeddings ? w.embed : take("lm_head.weight");
+  return w;
+}
+
+std::vector<std::pair<std::string, at::Tensor>> NamedFromWeights(const ModelConfig& c,
+                                                                 const LlamaWeights& w) {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  out.push_back({"model.embed_tokens.weight", w.embed});
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const std::string p = LayerPrefix(l);
+    const LayerWeights& lw = w.layers[static_cast<size_t>(l)];
+    out.push_back({p + "input_layernorm.weight", lw.attn_norm});
+    out.push_back({p + "self_attn.q_proj.weight", lw.wq});
+    out.push_back({p + "self_attn.k_proj.weight", lw.wk});
+    out.push_back({p + "self_attn.v_proj.weight", lw.wv});
+    if (c.attention_bias) {
+      out.push_back({p + "self_attn.q_proj.bias", lw.bq});
+      out.push_back({p + "self_attn.k_proj.bias", lw.bk});
+      out.push_back({p + "self_attn.v_proj.bias", lw.bv});
+    }
+    out.push_back({p + "self_attn.o_proj.weight", lw.wo});
+    out.push_back({p + "post_attention_layernorm.weight", lw.mlp_norm});
+    out.push_back({p + "mlp.gate_proj.weight", lw.w_gate});
+    out.push_back({p + "mlp.up_proj.weight", lw.w_up});
+    out.push_back({p + "mlp.down_proj.weight", lw.w_down});
+  }
+  out.push_back({"model.norm.weight", w.norm});
+  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", w.lm_head});
+  return out;
+}
+
+LlamaModel::LlamaModel(ModelConfig config, LlamaWeights weights)
+    : config_(std::move(config)), weights_(std::move(weights)) {
+  inv_freq_ = InverseFrequencies(config_);
+}
+
+void LlamaModel::EnsureRopeTable(int64_t positions) const {
+  if (cos_.defined() && cos_.size(0) >= positions) return;
+  int64_t n = std::max<int64_t>(positions, std::min<int64_t>(config_.max_position_embeddings, 4096));
+  n = std::max(n, cos_.defined() ? 2 * cos_.size(0) : n);
+  // Angles in double, then float: long positions lose precision in float products.
+  at::Tensor t = at::arange(n, at::kDouble).unsqueeze(1) * inv_freq_.unsqueeze(0);
+  at::Tensor emb = at::cat({t, t}, -1);
+  cos_ = emb.cos().to(at::kFloat);
+  sin_ = emb.sin().to(at::kFloat);
+}
+
+at::Tensor LlamaModel::Rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const {
+  // HF's rotate_half convention: the two halves of each head form the complex pairs.
+  const int64_t half = config_.head_dim / 2;
+  at::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+  return x * cos + at::cat({-x2, x1}, -1) * sin;
+}
+
+KVCache LlamaModel::NewCache(int64_t batch, int64_t capacity) const {
+  KVCache cache;
+  cache.capacity = capacity;
+  for (int64_t l = 0; l < config_.num_layers; ++l) {
+    cache.k.push_back(at::zeros({batch, config_.num_kv_heads, capacity, config_.head_dim}, at::kFloat));
+    cache.v.push_back(at::zeros({batch, config_.num_kv_heads, capacity, config_.head_dim}, at::kFloat));
+  }
+  return cache;
+}
+
+at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& positions,
+                               const at::Tensor& key_valid, KVCache* cache, bool last_only) const {
+  const ModelConfig& c = config_;
+  const int64_t B = tokens.size(0), T = tokens.size(1), start = cache->length, S = start + T;
+  const int64_t H = c.num_heads, KV = c.num_kv_heads, G = H / KV, D = c.head_dim;
+  TORCH_CHECK(S <= cache->capacity, "KV cache full");
+  EnsureRopeTable(positions.max().item<int64_t>() + 1);
+  at::Tensor cos = cos_.index_select(0, positions.reshape(-1)).view({B, 1, T, D});
+  at::Tensor sin = sin_.index_select(0, positions.reshape(-1)).view({B, 1, T, D});
+
+  // Additive attention mask [B, 1, 1, T, S]: causal over slots, and padding slots hidden.
+  at::Tensor mask;
+  if (T > 1 || key_valid.defined()) {
+    at::Tensor q_slot = at::arange(start, S, at::kLong).view({T, 1});
+    at::Tensor k_slot = at::arange(0, S, at::kLong).view({1, S});
+    at::Tensor allowed = (k_slot <= q_slot).view({1, T, S});
+    if (key_valid.defined()) allowed = allowed & key_valid.view({B, 1, S});
+    mask = at::zeros({B, T, S}, at::kFloat)
+               .masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity())
+               .view({B, 1, 1, T, S});
+  }
+  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+
+  at::Tensor x = weights_.embed.index_select(0, tokens.reshape(-1)).view({B, T, c.hidden_size});
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const LayerWeights& w = weights_.layers[static_cast<size_t>(l)];
+    at::Tensor h = RmsNorm(x, w.attn_norm, c.rms_norm_eps);
+    at::Tensor q = at::linear(h, w.wq, w.bq).view({B, T, H, D}).transpose(1, 2);
+    at::Tensor k = at::linear(h, w.wk, w.bk).view({B, T, KV, D}).transpose(1, 2);
+    at::Tensor v = at::linear(h, w.wv, w.bv).view({B, T, KV, D}).transpose(1, 2);
+    q = Rotary(q, cos, sin);
+    k = Rotary(k, cos, sin);
+    at::Tensor& ck = cache->k[static_cast<size_t>(l)];
+    at::Tensor& cv = cache->v[static_cast<size_t>(l)];
+    ck.narrow(2, start, T).copy_(k);
+    cv.narrow(2, start, T).copy_(v);
+    at::Tensor keys = ck.narrow(2, 0, S).unsqueeze(2);    // [B, KV, 1, S, D]
+    at::Tensor values = cv.narrow(2, 0, S).unsqueeze(2);  // [B, KV, 1, S, D]
+    at::Tensor qg = q.reshape({B, KV, G, T, D});          // query heads grouped by their kv head
+    at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)).mul_(scale);  // [B, KV, G, T, S]
+    if (mask.defined()) scores.add_(mask);
+    at::Tensor att = at::matmul(at::softmax(scores, -1), values);  // [B, KV, G, T, D]
+    at::Tensor o = att.reshape({B, H, T, D}).transpose(1, 2).reshape({B, T, H * D});
+    x = x + at::linear(o, w.wo);
+    h = RmsNorm(x, w.mlp_norm, c.rms_norm_eps);
+    at::Tensor gated = at::silu(at::linear(h, w.w_gate)).mul_(at::linear(h, w.w_up));
+    x = x + at::linear(gated, w.w_down);
+  }
+  cache->length = S;
+  if (last_only) x = x.select(1, T - 1);
+  return at::linear(RmsNorm(x, weights_.norm, c.rms_norm_eps), weights_.lm_head);
+}
+
+}  // namespace lathe::engine

@@ -1,0 +1,67 @@
+// The Llama-family decoder in libtorch (ATen): RMSNorm, rotary embeddings (with llama3 scaling),
+// grouped-query attention with a KV cache, SwiGLU MLP, tied or untied embeddings, optional q/k/v
+// biases (Qwen2). Internal to the engine: nothing outside src/engine includes this header.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/model_config.h"
+
+namespace lathe::engine {
+
+struct LayerWeights {
+  at::Tensor attn_norm, wq, wk, wv, wo, bq, bk, bv;  // biases undefined unless attention_bias
+  at::Tensor mlp_norm, w_gate, w_up, w_down;
+};
+
+struct LlamaWeights {
+  at::Tensor embed;               // [vocab, hidden]
+  std::vector<LayerWeights> layers;
+  at::Tensor norm;                // [hidden]
+  at::Tensor lm_head;             // [vocab, hidden]; the same tensor as embed when tied
+};
+
+// Hugging Face tensor names and the shapes the config implies, in a stable order.
+std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedTensors(const ModelConfig& c);
+// Builds LlamaWeights from named tensors; every expected name must be present with its shape.
+Result<LlamaWeights> WeightsFromNamed(const ModelConfig& c, std::map<std::string, at::Tensor> named);
+// The inverse, for saving (tied models do not repeat lm_head).
+std::vector<std::pair<std::string, at::Tensor>> NamedFromWeights(const ModelConfig& c,
+                                                                 const LlamaWeights& w);
+
+// Keys and values of every layer for a batch, filled slot by slot.
+struct KVCache {
+  std::vector<at::Tensor> k, v;  // per layer: [batch, kv_heads, capacity, head_dim]
+  int64_t length = 0;            // slots filled
+  int64_t capacity = 0;
+};
+
+class LlamaModel {
+ public:
+  LlamaModel(ModelConfig config, LlamaWeights weights);
+  const ModelConfig& config() const { return config_; }
+  const LlamaWeights& weights() const { return weights_; }
+
+  KVCache NewCache(int64_t batch, int64_t capacity) const;
+
+  // tokens, positions: [batch, T] int64. key_valid: [batch, cache.length + T] bool, false for
+  // padding slots, or undefined when nothing is padded. Appends T slots to the cache and returns
+  // logits [batch, T, vocab] (or [batch, vocab] for the last position when last_only).
+  at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
+                     const at::Tensor& key_valid, KVCache* cache, bool last_only) const;
+
+ private:
+  at::Tensor Rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
+  void EnsureRopeTable(int64_t positions) const;
+
+  ModelConfig config_;
+  LlamaWeights weights_;
+  at::Tensor inv_freq_;              // [head_dim / 2]
+  mutable at::Tensor cos_, sin_;     // [positions, head_dim], grown on demand
+};
+
+}  // namespace lathe::engine

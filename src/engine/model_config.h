@@ -1,0 +1,52 @@
+// The architecture of a Llama-family decoder, read from (and written to) a Hugging Face
+// config.json. Torch-free, so the CLI and the service can inspect models cheaply.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/status.h"
+
+namespace lathe::engine {
+
+struct RopeScaling {
+  std::string type;  // "" (none) or "llama3"
+  double factor = 1.0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  int64_t original_max_position_embeddings = 8192;
+};
+
+struct ModelConfig {
+  std::string architecture = "LlamaForCausalLM";  // or MistralForCausalLM, Qwen2ForCausalLM
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_layers = 0;
+  int64_t num_heads = 0;
+  int64_t num_kv_heads = 0;
+  int64_t head_dim = 0;  // hidden_size / num_heads unless the config says otherwise
+  int64_t max_position_embeddings = 2048;
+  double rms_norm_eps = 1e-5;
+  double rope_theta = 10000.0;
+  RopeScaling rope_scaling;
+  bool tie_word_embeddings = false;
+  bool attention_bias = false;  // q/k/v biases (always on for Qwen2)
+  std::vector<int64_t> eos_token_ids;
+  int64_t bos_token_id = -1;
+  std::string torch_dtype = "float32";
+
+  int64_t ParameterCount() const;
+  // Checks the numbers fit together (heads divide the width, kv heads divide heads, ...).
+  Status Validate() const;
+};
+
+// Parses config.json text; `file` names it in messages.
+Result<ModelConfig> ParseModelConfig(const nlohmann::json& j, const std::string& file);
+Result<ModelConfig> LoadModelConfig(const std::string& path);
+nlohmann::json ModelConfigToJson(const ModelConfig& c);
+
+}  // namespace lathe::engine
