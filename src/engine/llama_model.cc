@@ -188,7 +188,10 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
     at::Tensor q_slot = at::arange(start, S, at::kLong).view({T, 1});
     at::Tensor k_slot = at::arange(0, S, at::kLong).view({1, S});
     at::Tensor allowed = (k_slot <= q_slot).view({1, T, S});
-    if (key_valid.defined()) allowed = allowed & key_valid.view({B, 1, S});
+    // A padding slot still attends to itself: a row with nothing to attend to would turn into
+    // NaN, and NaN values poison later rows even where their weight is zero.
+    if (key_valid.defined())
+      allowed = allowed & (key_valid.view({B, 1, S}) | (k_slot == q_slot).view({1, T, S}));
     mask = at::zeros({B, T, S}, at::kFloat)
                .masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity())
                .view({B, 1, 1, T, S});
