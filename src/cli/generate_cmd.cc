@@ -15,6 +15,9 @@ void AddGenerateCommand(CLI::App* app, Context* ctx) {
     std::vector<std::string> prompts;
     engine::GenerationOptions opt;
     bool no_bos = false;
+    bool chat = false;
+    std::string system;
+    std::string chat_template;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -36,6 +39,12 @@ void AddGenerateCommand(CLI::App* app, Context* ctx) {
   cmd->add_option("--seed", a->opt.seed, "Seed for sampling (reproducible)")->capture_default_str();
   cmd->add_option("--stop", a->opt.stop_sequences, "Stop when this text appears (repeatable)");
   cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the model's BOS token");
+  cmd->add_flag("--chat", a->chat,
+                "Send each prompt as a user message in the model's chat format (stops at the end of "
+                "the assistant's turn)");
+  cmd->add_option("--system", a->system, "System prompt (implies --chat)");
+  cmd->add_option("--template", a->chat_template,
+                  "Chat format: plain, chatml, llama2 or llama3 (default: from the model's files)");
   cmd->add_flag("--json", a->json, "Print machine-readable results (no streaming)");
   cmd->callback([a, ctx] {
     auto model = engine::LanguageModel::Load(a->model);
@@ -44,9 +53,33 @@ void AddGenerateCommand(CLI::App* app, Context* ctx) {
       return;
     }
     a->opt.add_bos = !a->no_bos;
+    std::vector<std::string> shown = a->prompts;
+    if (a->chat || !a->system.empty() || !a->chat_template.empty()) {
+      text::ChatTemplate t = (*model)->chat_template();
+      if (!a->chat_template.empty()) {
+        auto parsed = text::ParseChatTemplate(a->chat_template);
+        if (!parsed.ok()) {
+          ctx->exit_code = ReportError(parsed.status());
+          return;
+        }
+        t = *parsed;
+      }
+      for (auto& p : a->prompts) {
+        std::vector<text::ChatMessage> msgs;
+        if (!a->system.empty()) msgs.push_back({"system", a->system});
+        msgs.push_back({"user", p});
+        auto rendered = text::RenderChat(t, msgs, true);
+        if (!rendered.ok()) {
+          ctx->exit_code = ReportError(rendered.status());
+          return;
+        }
+        p = *rendered;
+      }
+      for (auto& s : text::ChatStopSequences(t)) a->opt.stop_sequences.push_back(s);
+    }
     const bool stream = !a->json && a->prompts.size() == 1;
     if (stream) {
-      std::fputs(a->prompts[0].c_str(), stdout);
+      std::fputs(shown[0].c_str(), stdout);
       std::fflush(stdout);
     }
     auto results = (*model)->Generate(a->prompts, a->opt, [&](size_t, std::string_view piece) {
@@ -73,7 +106,7 @@ void AddGenerateCommand(CLI::App* app, Context* ctx) {
                    engine::StopReasonName((*results)[0].reason));
     } else {
       for (size_t i = 0; i < results->size(); ++i)
-        std::printf("[%zu] %s%s\n    (%zu tokens, stopped: %s)\n", i, a->prompts[i].c_str(),
+        std::printf("[%zu] %s%s\n    (%zu tokens, stopped: %s)\n", i, shown[i].c_str(),
                     (*results)[i].text.c_str(), (*results)[i].tokens.size(),
                     engine::StopReasonName((*results)[i].reason));
     }

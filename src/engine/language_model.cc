@@ -105,12 +105,14 @@ json ReadJsonIfPresent(const std::string& path) {
 class TorchLanguageModel final : public LanguageModel {
  public:
   TorchLanguageModel(std::string dir, ModelConfig config, LlamaWeights weights,
-                     std::unique_ptr<text::Tokenizer> tokenizer, std::set<int> eos, bool add_bos)
+                     std::unique_ptr<text::Tokenizer> tokenizer, std::set<int> eos, bool add_bos,
+                     text::ChatTemplate chat)
       : dir_(std::move(dir)), model_(std::move(config), std::move(weights)),
-        tokenizer_(std::move(tokenizer)), eos_(std::move(eos)), model_adds_bos_(add_bos) {}
+        tokenizer_(std::move(tokenizer)), eos_(std::move(eos)), model_adds_bos_(add_bos), chat_(chat) {}
 
   const ModelConfig& config() const override { return model_.config(); }
   const text::Tokenizer& tokenizer() const override { return *tokenizer_; }
+  text::ChatTemplate chat_template() const override { return chat_; }
 
   Result<std::vector<GenerationResult>> Generate(const std::vector<std::string>& prompts,
                                                  const GenerationOptions& options,
@@ -175,6 +177,7 @@ class TorchLanguageModel final : public LanguageModel {
   std::unique_ptr<text::Tokenizer> tokenizer_;
   std::set<int> eos_;
   bool model_adds_bos_;
+  text::ChatTemplate chat_;
 };
 
 Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
@@ -382,9 +385,18 @@ Result<std::unique_ptr<LanguageModel>> LanguageModel::Load(const std::string& di
     config->bos_token_id = gen["bos_token_id"].get<int64_t>();
   json tok_config = ReadJsonIfPresent(dir + "/tokenizer_config.json");
   bool add_bos = tok_config.value("add_bos_token", true);
+  // chat_template is a string, or a list of {"name", "template"} of which "default" is used.
+  std::string jinja;
+  if (auto it = tok_config.find("chat_template"); it != tok_config.end()) {
+    if (it->is_string()) jinja = it->get<std::string>();
+    if (it->is_array())
+      for (const auto& e : *it)
+        if (e.is_object() && e.value("name", "") == "default") jinja = e.value("template", "");
+  }
+  text::ChatTemplate chat = text::DetectChatTemplate(jinja, config->architecture);
   ConfigureThreads();
   return std::unique_ptr<LanguageModel>(std::make_unique<TorchLanguageModel>(
-      dir, *config, std::move(weights).value(), std::move(tokenizer).value(), eos, add_bos));
+      dir, *config, std::move(weights).value(), std::move(tokenizer).value(), eos, add_bos, chat));
 }
 
 }  // namespace lathe::engine

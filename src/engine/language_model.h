@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "engine/model_config.h"
+#include "text/chat_format.h"
 #include "text/tokenizer.h"
 
 namespace lathe::engine {
@@ -50,6 +51,8 @@ class LanguageModel {
 
   virtual const ModelConfig& config() const = 0;
   virtual const text::Tokenizer& tokenizer() const = 0;
+  // The chat format recognised from tokenizer_config.json's chat_template and the architecture.
+  virtual text::ChatTemplate chat_template() const = 0;
 
   // Prompts of any lengths run as one batch.
   virtual Result<std::vector<GenerationResult>> Generate(const std::vector<std::string>& prompts,
