@@ -1,22 +1,15 @@
-// Token choice from logits, reproducible on every machine: lathe's own xoshiro256** generator and
+// Token choice from logits, reproducible on every machine: lathe's own generator (core/random.h) and
 // its own top-k / top-p arithmetic (in double), never the standard library's distributions.
 #pragma once
 
 #include <cstdint>
 #include <cstddef>
 
+#include "core/random.h"
+
 namespace lathe::engine {
 
-// xoshiro256** seeded through splitmix64 (Blackman & Vigna).
-class Rng {
- public:
-  explicit Rng(uint64_t seed);
-  uint64_t Next();
-  double Uniform();  // [0, 1), 53 random bits
-
- private:
-  uint64_t s_[4];
-};
+using lathe::Rng;
 
 struct SamplingParams {
   float temperature = 0.0f;  // <= 0: greedy (the first maximum)
