@@ -26,6 +26,8 @@ int RunLathe(int argc, const char* const* argv) {
       "data", "Validate, inspect, split, convert and estimate JSONL datasets");
   data->require_subcommand(1);
   AddDataValidateCommand(data, &ctx);
+  AddDataStatsCommand(data, &ctx);
+  AddDataSplitCommand(data, &ctx);
   AddModelsCommand(&app, &ctx);
   AddGenerateCommand(&app, &ctx);
   AddDemoCommand(&app, &ctx);

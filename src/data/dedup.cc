@@ -1,0 +1,42 @@
+#include "data/dedup.h"
+
+#include <cctype>
+
+namespace lathe::data {
+
+std::string NormalizeText(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool pending_space = false;
+  for (unsigned char c : s) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (c < 0x80 && !std::isalnum(c)) continue;  // ASCII punctuation and symbols
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.push_back(static_cast<char>(c < 0x80 ? std::tolower(c) : c));
+  }
+  return out;
+}
+
+uint64_t Fnv1a64(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+uint64_t ExactKey(const Example& e) { return Fnv1a64(e.AllText()); }
+uint64_t NormalizedKey(const Example& e) { return Fnv1a64(NormalizeText(e.AllText())); }
+
+std::string FirstWord(const Example& e) {
+  std::string_view text = e.format == Format::kPretraining ? std::string_view(e.input) : e.Prompt();
+  std::string norm = NormalizeText(text.substr(0, 200));
+  return norm.substr(0, norm.find(' '));
+}
+
+}  // namespace lathe::data
