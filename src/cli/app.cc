@@ -28,6 +28,10 @@ int RunLathe(int argc, const char* const* argv) {
   AddDataValidateCommand(data, &ctx);
   AddDataStatsCommand(data, &ctx);
   AddDataSplitCommand(data, &ctx);
+  AddDataConvertCommand(data, &ctx);
+  AddDataAugmentCommand(data, &ctx);
+  AddDataBalanceCommand(data, &ctx);
+  AddDataEstimateCommand(data, &ctx);
   AddModelsCommand(&app, &ctx);
   AddGenerateCommand(&app, &ctx);
   AddDemoCommand(&app, &ctx);
