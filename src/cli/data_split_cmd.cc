@@ -22,7 +22,9 @@ void AddDataSplitCommand(CLI::App* data, Context* ctx) {
       "source and of both outputs.\n\n"
       "Example:\n  lathe data split all.jsonl --train 0.8 --seed 42 --out-dir split/");
   cmd->add_option("file", a->file, "JSONL file to split")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--train", a->opt.train_ratio, "Share of records for training, in (0, 1)")->capture_default_str();
+  cmd->add_option("--train", a->opt.train_ratio, "Share of records for training, in (0, 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0).description("in (0, 1)"));
   cmd->add_option("--seed", a->opt.seed, "Seed of the shuffle")->capture_default_str();
   cmd->add_option("--out-dir", a->opt.out_dir, "Folder for the outputs")->required();
   cmd->add_option("--format", a->format, "auto, prompt-completion, chat, conversation or pretraining")->capture_default_str();

@@ -30,8 +30,32 @@ uint64_t Fnv1a64(std::string_view s) {
   return h;
 }
 
-uint64_t ExactKey(const Example& e) { return Fnv1a64(e.AllText()); }
-uint64_t NormalizedKey(const Example& e) { return Fnv1a64(NormalizeText(e.AllText())); }
+namespace {
+
+// Fields are tagged and length-prefixed, so "a b" + "c" and "a" + "b c" never share a key, and
+// the same conversation has the same key in every format.
+template <typename Transform>
+uint64_t FieldsKey(const Example& e, Transform transform) {
+  std::string buf;
+  auto field = [&](char tag, std::string_view text) {
+    std::string t = transform(text);
+    buf += tag + std::to_string(t.size()) + ":" + t;
+  };
+  if (e.format == Format::kPretraining) {
+    field('I', e.input);
+  } else {
+    if (!e.system.empty()) field('S', e.system);
+    for (const Turn& t : e.turns) field(t.role == Role::kUser ? 'U' : 'A', t.text);
+  }
+  return Fnv1a64(buf);
+}
+
+}  // namespace
+
+uint64_t ExactKey(const Example& e) {
+  return FieldsKey(e, [](std::string_view t) { return std::string(t); });
+}
+uint64_t NormalizedKey(const Example& e) { return FieldsKey(e, NormalizeText); }
 
 std::string FirstWord(const Example& e) {
   std::string_view text = e.format == Format::kPretraining ? std::string_view(e.input) : e.Prompt();

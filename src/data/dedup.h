@@ -1,7 +1,8 @@
 // Duplicate keys of records. Exact: the record's text as the model reads it. Normalized: the same
 // text lower-cased (ASCII), with punctuation removed and whitespace runs collapsed to one space,
 // so "How do I reset my PIN?" and "how do i reset my pin" are the same question.
-// Keys are FNV-1a 64-bit hashes: the same on every machine.
+// Keys are FNV-1a 64-bit hashes of the record's fields (tagged, length-prefixed): the same on
+// every machine, and the same for one conversation in every format.
 #pragma once
 
 #include <cstdint>
