@@ -5,9 +5,9 @@
 namespace lathe::engine {
 namespace {
 
-at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& w, double eps) {
-  at::Tensor var = x.pow(2).mean(-1, /*keepdim=*/true);
-  return x * at::rsqrt(var + eps) * w;
+// RMSNorm without its weight: the weight is folded into the matrix that follows (Prepare).
+at::Tensor RmsNormalize(const at::Tensor& x, double eps) {
+  return x * x.pow(2).mean(-1, /*keepdim=*/true).add_(eps).rsqrt_();
 }
 
 // Inverse frequencies of the rotary embedding, with Llama 3's long-context rescaling if asked.
@@ -142,6 +142,26 @@ std::vector<std::pair<std::string, at::Tensor>> NamedFromWeights(const ModelConf
 LlamaModel::LlamaModel(ModelConfig config, LlamaWeights weights)
     : config_(std::move(config)), weights_(std::move(weights)) {
   inv_freq_ = InverseFrequencies(config_);
+  Prepare();
+}
+
+// Small models are bound by the number of operations per token, not by arithmetic, so the
+// forward pass runs on rearranged weights: one matrix for q|k|v and one for gate|up; each RMSNorm
+// weight multiplies the columns of the matrix after it (linear(x * w, W) = linear(x, W * w));
+// the attention scale 1/sqrt(head_dim) is folded into the q rows (it commutes with RoPE).
+// The original tensors stay untouched for saving and, later, training.
+void LlamaModel::Prepare() {
+  const double scale = 1.0 / std::sqrt(static_cast<double>(config_.head_dim));
+  for (const LayerWeights& w : weights_.layers) {
+    PreparedLayer p;
+    p.w_qkv = at::cat({w.wq * scale, w.wk, w.wv}, 0).mul_(w.attn_norm.unsqueeze(0)).contiguous();
+    if (w.bq.defined()) p.b_qkv = at::cat({w.bq * scale, w.bk, w.bv}, 0);
+    p.w_o = w.wo;
+    p.w_gate_up = at::cat({w.w_gate, w.w_up}, 0).mul_(w.mlp_norm.unsqueeze(0)).contiguous();
+    p.w_down = w.w_down;
+    prepared_.push_back(std::move(p));
+  }
+  lm_head_prepared_ = (weights_.lm_head * weights_.norm.unsqueeze(0)).contiguous();
 }
 
 void LlamaModel::EnsureRopeTable(int64_t positions) const {
@@ -150,16 +170,9 @@ void LlamaModel::EnsureRopeTable(int64_t positions) const {
   n = std::max(n, cos_.defined() ? 2 * cos_.size(0) : n);
   // Angles in double, then float: long positions lose precision in float products.
   at::Tensor t = at::arange(n, at::kDouble).unsqueeze(1) * inv_freq_.unsqueeze(0);
-  at::Tensor emb = at::cat({t, t}, -1);
-  cos_ = emb.cos().to(at::kFloat);
-  sin_ = emb.sin().to(at::kFloat);
-}
-
-at::Tensor LlamaModel::Rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const {
-  // HF's rotate_half convention: the two halves of each head form the complex pairs.
-  const int64_t half = config_.head_dim / 2;
-  at::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
-  return x * cos + at::cat({-x2, x1}, -1) * sin;
+  cos_ = at::cat({t.cos(), t.cos()}, -1).to(at::kFloat);
+  // HF's rotate_half(x) = (-x2 | x1) equals roll(x, half) * (-1 | +1): the sign lives in sin_.
+  sin_ = at::cat({-t.sin(), t.sin()}, -1).to(at::kFloat);
 }
 
 KVCache LlamaModel::NewCache(int64_t batch, int64_t capacity) const {
@@ -179,8 +192,8 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
   const int64_t H = c.num_heads, KV = c.num_kv_heads, G = H / KV, D = c.head_dim;
   TORCH_CHECK(S <= cache->capacity, "KV cache full");
   EnsureRopeTable(positions.max().item<int64_t>() + 1);
-  at::Tensor cos = cos_.index_select(0, positions.reshape(-1)).view({B, 1, T, D});
-  at::Tensor sin = sin_.index_select(0, positions.reshape(-1)).view({B, 1, T, D});
+  at::Tensor cos = cos_.index_select(0, positions.reshape(-1));
+  at::Tensor sin = sin_.index_select(0, positions.reshape(-1));
 
   // Additive attention mask [B, 1, 1, T, S]: causal over slots, and padding slots hidden.
   at::Tensor mask;
@@ -196,17 +209,18 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
                .masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity())
                .view({B, 1, 1, T, S});
   }
-  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
-
-  at::Tensor x = weights_.embed.index_select(0, tokens.reshape(-1)).view({B, T, c.hidden_size});
+  const int64_t Hd = c.hidden_size, F = c.intermediate_size, N = B * T;
+  at::Tensor x = weights_.embed.index_select(0, tokens.reshape(-1));  // [N, hidden], rows of the batch
+  cos = cos.view({B, T, 1, D});
+  sin = sin.view({B, T, 1, D});
   for (int64_t l = 0; l < c.num_layers; ++l) {
-    const LayerWeights& w = weights_.layers[static_cast<size_t>(l)];
-    at::Tensor h = RmsNorm(x, w.attn_norm, c.rms_norm_eps);
-    at::Tensor q = at::linear(h, w.wq, w.bq).view({B, T, H, D}).transpose(1, 2);
-    at::Tensor k = at::linear(h, w.wk, w.bk).view({B, T, KV, D}).transpose(1, 2);
-    at::Tensor v = at::linear(h, w.wv, w.bv).view({B, T, KV, D}).transpose(1, 2);
-    q = Rotary(q, cos, sin);
-    k = Rotary(k, cos, sin);
+    const PreparedLayer& w = prepared_[static_cast<size_t>(l)];
+    at::Tensor qkv = at::linear(RmsNormalize(x, c.rms_norm_eps), w.w_qkv, w.b_qkv).view({B, T, H + 2 * KV, D});
+    at::Tensor qk = qkv.narrow(2, 0, H + KV);
+    qk = qk * cos + at::roll(qk, {D / 2}, {-1}) * sin;  // RoPE on q and k at once
+    at::Tensor q = qk.narrow(2, 0, H).transpose(1, 2);          // [B, H, T, D]
+    at::Tensor k = qk.narrow(2, H, KV).transpose(1, 2);         // [B, KV, T, D]
+    at::Tensor v = qkv.narrow(2, H + KV, KV).transpose(1, 2);   // [B, KV, T, D]
     at::Tensor& ck = cache->k[static_cast<size_t>(l)];
     at::Tensor& cv = cache->v[static_cast<size_t>(l)];
     ck.narrow(2, start, T).copy_(k);
@@ -214,18 +228,19 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
     at::Tensor keys = ck.narrow(2, 0, S).unsqueeze(2);    // [B, KV, 1, S, D]
     at::Tensor values = cv.narrow(2, 0, S).unsqueeze(2);  // [B, KV, 1, S, D]
     at::Tensor qg = q.reshape({B, KV, G, T, D});          // query heads grouped by their kv head
-    at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)).mul_(scale);  // [B, KV, G, T, S]
+    at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2));  // [B, KV, G, T, S], pre-scaled
     if (mask.defined()) scores.add_(mask);
     at::Tensor att = at::matmul(at::softmax(scores, -1), values);  // [B, KV, G, T, D]
-    at::Tensor o = att.reshape({B, H, T, D}).transpose(1, 2).reshape({B, T, H * D});
-    x = x + at::linear(o, w.wo);
-    h = RmsNorm(x, w.mlp_norm, c.rms_norm_eps);
-    at::Tensor gated = at::silu(at::linear(h, w.w_gate)).mul_(at::linear(h, w.w_up));
-    x = x + at::linear(gated, w.w_down);
+    at::Tensor o = att.reshape({B, H, T, D}).transpose(1, 2).reshape({N, H * D});
+    x = at::addmm(x, o, w.w_o.t());  // x + o @ wo^T, one operation
+    at::Tensor gu = at::linear(RmsNormalize(x, c.rms_norm_eps), w.w_gate_up);
+    at::Tensor act = at::silu(gu.narrow(1, 0, F)).mul_(gu.narrow(1, F, F));
+    x = at::addmm(x, act, w.w_down.t());
   }
   cache->length = S;
+  x = x.view({B, T, Hd});
   if (last_only) x = x.select(1, T - 1);
-  return at::linear(RmsNorm(x, weights_.norm, c.rms_norm_eps), weights_.lm_head);
+  return at::linear(RmsNormalize(x, c.rms_norm_eps), lm_head_prepared_);
 }
 
 }  // namespace lathe::engine

@@ -40,6 +40,12 @@ struct KVCache {
   int64_t capacity = 0;
 };
 
+// Weights rearranged for fast inference (see LlamaModel::Prepare): q, k and v in one matrix, gate
+// and up in one, RMSNorm weights and the attention scale folded into the matrices that follow.
+struct PreparedLayer {
+  at::Tensor w_qkv, b_qkv, w_o, w_gate_up, w_down;
+};
+
 class LlamaModel {
  public:
   LlamaModel(ModelConfig config, LlamaWeights weights);
@@ -55,13 +61,16 @@ class LlamaModel {
                      const at::Tensor& key_valid, KVCache* cache, bool last_only) const;
 
  private:
-  at::Tensor Rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
+  void Prepare();
   void EnsureRopeTable(int64_t positions) const;
 
   ModelConfig config_;
   LlamaWeights weights_;
+  std::vector<PreparedLayer> prepared_;
+  at::Tensor lm_head_prepared_;      // lm_head with the final norm's weight folded in
   at::Tensor inv_freq_;              // [head_dim / 2]
-  mutable at::Tensor cos_, sin_;     // [positions, head_dim], grown on demand
+  // [positions, head_dim], grown on demand; sin_ is signed (-sin | +sin) for the rotate-by-roll.
+  mutable at::Tensor cos_, sin_;
 };
 
 }  // namespace lathe::engine
