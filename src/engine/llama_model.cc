@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "engine/decode_kernel.h"
+
 namespace lathe::engine {
 namespace {
 
@@ -156,9 +158,9 @@ void LlamaModel::Prepare() {
     PreparedLayer p;
     p.w_qkv = at::cat({w.wq * scale, w.wk, w.wv}, 0).mul_(w.attn_norm.unsqueeze(0)).contiguous();
     if (w.bq.defined()) p.b_qkv = at::cat({w.bq * scale, w.bk, w.bv}, 0);
-    p.w_o = w.wo;
+    p.w_o = w.wo.contiguous();
     p.w_gate_up = at::cat({w.w_gate, w.w_up}, 0).mul_(w.mlp_norm.unsqueeze(0)).contiguous();
-    p.w_down = w.w_down;
+    p.w_down = w.w_down.contiguous();
     prepared_.push_back(std::move(p));
   }
   lm_head_prepared_ = (weights_.lm_head * weights_.norm.unsqueeze(0)).contiguous();
@@ -191,6 +193,10 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
   const int64_t B = tokens.size(0), T = tokens.size(1), start = cache->length, S = start + T;
   const int64_t H = c.num_heads, KV = c.num_kv_heads, G = H / KV, D = c.head_dim;
   TORCH_CHECK(S <= cache->capacity, "KV cache full");
+  if (UseDecodeKernel(B, T)) {
+    at::Tensor logits = ForwardDecodeKernel(tokens, positions, key_valid, cache);
+    return last_only ? logits : logits.unsqueeze(1);
+  }
   EnsureRopeTable(positions.max().item<int64_t>() + 1);
   at::Tensor cos = cos_.index_select(0, positions.reshape(-1));
   at::Tensor sin = sin_.index_select(0, positions.reshape(-1));
@@ -241,6 +247,48 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
   x = x.view({B, T, Hd});
   if (last_only) x = x.select(1, T - 1);
   return at::linear(RmsNormalize(x, c.rms_norm_eps), lm_head_prepared_);
+}
+
+bool LlamaModel::UseDecodeKernel(int64_t batch, int64_t tokens) const {
+  // Plain loops win where the model is small enough to be dispatch-bound; bigger batches of
+  // bigger models are better served by one matrix-matrix product per weight.
+  return decode_kernel_enabled_ && tokens == 1 && batch * config_.hidden_size <= 1024;
+}
+
+at::Tensor LlamaModel::ForwardDecodeKernel(const at::Tensor& tokens, const at::Tensor& positions,
+                                           const at::Tensor& key_valid, KVCache* cache) const {
+  const ModelConfig& c = config_;
+  const int64_t B = tokens.size(0), slot = cache->length;
+  TORCH_CHECK(tokens.size(1) == 1 && slot + 1 <= cache->capacity, "decode kernel: one token, room in the cache");
+  EnsureRopeTable(positions.max().item<int64_t>() + 1);
+  DecodeShape shape{c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim, c.intermediate_size, c.vocab_size,
+                    cache->capacity, c.rms_norm_eps};
+  at::Tensor logits = at::empty({B, c.vocab_size}, at::kFloat);
+  at::Tensor valid = key_valid.defined() ? key_valid.contiguous() : at::Tensor();
+  const int64_t per_seq = c.num_kv_heads * cache->capacity * c.head_dim;
+  std::vector<float> x(static_cast<size_t>(c.hidden_size));
+  DecodeScratch scratch;
+  std::vector<DecodeLayer> layers(static_cast<size_t>(c.num_layers));
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t l = 0; l < c.num_layers; ++l) {
+      const PreparedLayer& p = prepared_[static_cast<size_t>(l)];
+      layers[static_cast<size_t>(l)] = {p.w_qkv.data_ptr<float>(),
+                                        p.b_qkv.defined() ? p.b_qkv.data_ptr<float>() : nullptr,
+                                        p.w_o.data_ptr<float>(), p.w_gate_up.data_ptr<float>(),
+                                        p.w_down.data_ptr<float>(),
+                                        cache->k[static_cast<size_t>(l)].data_ptr<float>() + b * per_seq,
+                                        cache->v[static_cast<size_t>(l)].data_ptr<float>() + b * per_seq};
+    }
+    const int64_t token = tokens[b][0].item<int64_t>(), pos = positions[b][0].item<int64_t>();
+    const float* e = weights_.embed.data_ptr<float>() + token * c.hidden_size;
+    std::copy(e, e + c.hidden_size, x.begin());
+    DecodeToken(shape, layers, lm_head_prepared_.data_ptr<float>(), cos_.data_ptr<float>() + pos * c.head_dim,
+                sin_.data_ptr<float>() + pos * c.head_dim, slot,
+                valid.defined() ? valid.data_ptr<bool>() + b * valid.size(1) : nullptr, x.data(),
+                logits.data_ptr<float>() + b * c.vocab_size, &scratch);
+  }
+  cache->length = slot + 1;
+  return logits;
 }
 
 }  // namespace lathe::engine

@@ -59,6 +59,12 @@ class LlamaModel {
   // logits [batch, T, vocab] (or [batch, vocab] for the last position when last_only).
   at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
                      const at::Tensor& key_valid, KVCache* cache, bool last_only) const;
+  // The same for one new token per sequence through decode_kernel.h (no tensor dispatch).
+  // Forward uses it by itself where it is faster (UseDecodeKernel); public for the tests.
+  at::Tensor ForwardDecodeKernel(const at::Tensor& tokens, const at::Tensor& positions,
+                                 const at::Tensor& key_valid, KVCache* cache) const;
+  bool UseDecodeKernel(int64_t batch, int64_t tokens) const;
+  void set_decode_kernel_enabled(bool on) { decode_kernel_enabled_ = on; }
 
  private:
   void Prepare();
@@ -67,6 +73,7 @@ class LlamaModel {
   ModelConfig config_;
   LlamaWeights weights_;
   std::vector<PreparedLayer> prepared_;
+  bool decode_kernel_enabled_ = true;
   at::Tensor lm_head_prepared_;      // lm_head with the final norm's weight folded in
   at::Tensor inv_freq_;              // [head_dim / 2]
   // [positions, head_dim], grown on demand; sin_ is signed (-sin | +sin) for the rotate-by-roll.
