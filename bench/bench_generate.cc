@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/env.h"
+#include "core/random.h"
 #include "engine/language_model.h"
 #include "engine/llama2c_import.h"
 #include "engine/safetensors.h"
@@ -43,13 +44,8 @@ bool Write15M(const std::string& dir) {
   c.max_position_embeddings = 512;
   c.bos_token_id = 1;
   c.eos_token_ids = {2};
-  uint64_t state = 15;
-  auto next = [&] {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return static_cast<float>(static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-52 - 1.0);
-  };
+  Rng rng(15);
+  auto next = [&] { return static_cast<float>(2.0 * rng.Uniform() - 1.0); };
   std::vector<std::vector<float>> store;
   std::vector<engine::TensorToWrite> tensors;
   auto add = [&](const std::string& name, std::vector<int64_t> shape, bool norm) {

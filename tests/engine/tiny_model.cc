@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/random.h"
 #include "engine/safetensors.h"
 
 namespace lathe::testing {
@@ -88,13 +89,8 @@ std::vector<double> InvFreq(const engine::ModelConfig& c) {
 
 Weights RandomWeights(const engine::ModelConfig& c, uint64_t seed) {
   Weights w;
-  uint64_t state = seed;
-  auto next = [&] {  // splitmix64 -> uniform in [-1, 1)
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-52 - 1.0;
-  };
+  Rng rng(seed);
+  auto next = [&] { return 2.0 * rng.Uniform() - 1.0; };  // uniform in [-1, 1)
   for (const auto& name : Names(c)) {
     int64_t n = 1;
     for (int64_t d : Shape(c, name)) n *= d;
