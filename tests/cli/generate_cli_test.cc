@@ -1,0 +1,59 @@
+// lathe models import + lathe generate, as a user runs them on the real stories260K checkpoint.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace lathe {
+namespace {
+
+using testing::RunLatheBinary;
+using testing::SharedDir;
+using testing::TempDir;
+
+TEST(GenerateCli, ImportThenGenerateGreedyJsonAndStreaming) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  const std::string dir = SharedDir() + "/models/stories260K";
+  std::string out, err;
+  ASSERT_EQ(RunLatheBinary("models import " + dir + "/stories260K.bin --tokenizer " + dir +
+                               "/tok512.model --out " + tmp.File("m"),
+                           &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("260032 parameters"), std::string::npos) << out;
+
+  ASSERT_EQ(RunLatheBinary("generate --model " + tmp.File("m") + " --prompt 'Once upon a time' --max-tokens 20 --json",
+                           &out, &err),
+            0)
+      << err;
+  auto j = nlohmann::json::parse(out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["text"].get<std::string>().rfind(", there was a little girl named Lily.", 0), 0u) << out;
+  EXPECT_EQ(j[0]["stopReason"], "length");
+  EXPECT_EQ(j[0]["tokens"].size(), 20u);
+
+  // Streaming prints the prompt and the text; the summary goes to stderr.
+  ASSERT_EQ(RunLatheBinary("generate --model " + tmp.File("m") + " --prompt 'Once upon a time' --max-tokens 20 --stop Lily",
+                           &out, &err),
+            0);
+  EXPECT_EQ(out, "Once upon a time, there was a little girl named \n");
+  EXPECT_NE(err.find("stopped: stop_sequence"), std::string::npos) << err;
+}
+
+TEST(GenerateCli, ErrorsAreClear) {
+  TempDir tmp;
+  std::string out, err;
+  EXPECT_EQ(RunLatheBinary("generate --model " + tmp.File("nope") + " --prompt hi", &out, &err), 1);
+  EXPECT_NE(err.find("does not exist"), std::string::npos) << err;
+  EXPECT_EQ(RunLatheBinary("generate --prompt hi", &out, &err), 2);  // --model is required
+  EXPECT_EQ(RunLatheBinary("models import " + tmp.Write("x.bin", "tiny") + " --tokenizer " + tmp.Write("t.model", "x") +
+                               " --out " + tmp.File("o"),
+                           &out, &err),
+            1);
+  EXPECT_NE(err.find("too short for a llama2.c checkpoint"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace lathe
