@@ -88,9 +88,20 @@ Status ReadModelWeights(const std::string& dir, std::map<std::string, at::Tensor
       return Status::InvalidArgument(index + ": shard name " + shard + " must be a plain file name");
     shards.insert(shard);
   }
-  for (const auto& shard : shards) LATHE_RETURN_IF_ERROR(ReadSafetensors(dir + "/" + shard, named, dtype));
+  std::map<std::string, std::string> origin;  // tensor -> the shard it was read from
+  for (const auto& shard : shards) {
+    const size_t before = named->size();
+    std::map<std::string, at::Tensor> part;
+    LATHE_RETURN_IF_ERROR(ReadSafetensors(dir + "/" + shard, &part, dtype));
+    for (auto& [name, t] : part) {
+      origin[name] = shard;
+      (*named)[name] = std::move(t);
+    }
+    if (named->size() != before + part.size())
+      return Status::Corruption(dir + "/" + shard + " repeats a tensor of another shard");
+  }
   for (const auto& item : j["weight_map"].items())
-    if (!named->count(item.key()))
+    if (origin[item.key()] != item.value().get<std::string>())
       return Status::Corruption(index + ": " + item.key() + " is not in " + item.value().get<std::string>());
   return Status::Ok();
 }

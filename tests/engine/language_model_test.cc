@@ -220,6 +220,41 @@ TEST(TinyModels, MistralInBf16MatchesReferenceAndSavesBackAsBf16) {
   ExpectMatchesReference(TinyConfig("MistralForCausalLM"), true);
 }
 
+TEST(Loading, ShardedCheckpointWithIndexGivesTheSameLogits) {
+  LATHE_REQUIRE_SHARED("models/stories260K/tok512.model");
+  TempDir tmp;
+  ModelConfig c = TinyConfig("LlamaForCausalLM");
+  auto w = lathe::testing::RandomWeights(c, 3);
+  const std::string tok = StoriesDir() + "/tok512.model";
+  lathe::testing::WriteModelDir(tmp.File("single"), c, w, tok);
+  // The same tensors split over two shard files, as Hugging Face writes large models.
+  lathe::testing::Weights first, second;
+  for (const auto& [name, v] : w) (name.find("layers.1.") == std::string::npos ? first : second)[name] = v;
+  lathe::testing::WriteModelDir(tmp.File("a"), c, first, tok);
+  lathe::testing::WriteModelDir(tmp.File("b"), c, second, tok);
+  std::filesystem::create_directories(tmp.File("sharded"));
+  std::filesystem::copy_file(tmp.File("single/config.json"), tmp.File("sharded/config.json"));
+  std::filesystem::copy_file(tok, tmp.File("sharded/tokenizer.model"));
+  std::filesystem::copy_file(tmp.File("a/model.safetensors"), tmp.File("sharded/model-00001-of-00002.safetensors"));
+  std::filesystem::copy_file(tmp.File("b/model.safetensors"), tmp.File("sharded/model-00002-of-00002.safetensors"));
+  nlohmann::json index = {{"metadata", {{"total_size", 0}}}, {"weight_map", nlohmann::json::object()}};
+  for (const auto& [name, v] : first) index["weight_map"][name] = "model-00001-of-00002.safetensors";
+  for (const auto& [name, v] : second) index["weight_map"][name] = "model-00002-of-00002.safetensors";
+  std::ofstream(tmp.File("sharded/model.safetensors.index.json")) << index.dump();
+  auto a = LanguageModel::Load(tmp.File("single"));
+  auto b = LanguageModel::Load(tmp.File("sharded"));
+  ASSERT_TRUE(a.ok() && b.ok()) << b.status().ToString();
+  const std::vector<int> ids = {1, 20, 30, 40};
+  EXPECT_EQ(*(*a)->Logits(ids), *(*b)->Logits(ids));
+  // An index that names a tensor its shard lacks is refused.
+  index["weight_map"]["model.norm.weight"] = "model-00002-of-00002.safetensors";
+  std::ofstream(tmp.File("sharded/model.safetensors.index.json")) << index.dump();
+  auto bad = LanguageModel::Load(tmp.File("sharded"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("model.norm.weight is not in model-00002-of-00002.safetensors"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST(Loading, NamesWhatIsWrong) {
   LATHE_REQUIRE_SHARED("models/stories260K/tok512.model");
   TempDir tmp;
