@@ -27,58 +27,104 @@ ChatTemplate DetectChatTemplate(std::string_view jinja, std::string_view archite
   return ChatTemplate::kPlain;
 }
 
-Result<std::string> RenderChat(ChatTemplate t, const std::vector<ChatMessage>& messages,
-                               bool add_generation_prompt) {
-  std::string system;
-  std::vector<const ChatMessage*> turns;
+namespace {
+
+// Checks roles and order; returns the system text and the user/assistant turns.
+Status SplitConversation(const std::vector<ChatMessage>& messages, std::string* system,
+                         std::vector<const ChatMessage*>* turns) {
   for (size_t i = 0; i < messages.size(); ++i) {
     const ChatMessage& m = messages[i];
     if (m.role == "system") {
       if (i != 0) return Status::InvalidArgument("a system message must come first");
-      system = m.content;
+      *system = m.content;
     } else if (m.role == "user" || m.role == "assistant") {
-      bool want_user = turns.size() % 2 == 0;
+      bool want_user = turns->size() % 2 == 0;
       if ((m.role == "user") != want_user)
         return Status::InvalidArgument("messages must alternate user, assistant, ... starting with user (message " +
                                        std::to_string(i) + " is " + m.role + ")");
-      turns.push_back(&m);
+      turns->push_back(&m);
     } else {
       return Status::InvalidArgument("unknown role \"" + m.role + "\" in message " + std::to_string(i));
     }
   }
-  std::string out;
+  return Status::Ok();
+}
+
+// The text that opens an assistant answer (what a generation prompt ends with).
+std::string AssistantHeader(ChatTemplate t) {
+  switch (t) {
+    case ChatTemplate::kPlain: return "Bot:";
+    case ChatTemplate::kChatML: return "<|im_start|>assistant\n";
+    case ChatTemplate::kLlama2: return "";
+    case ChatTemplate::kLlama3: return "<|start_header_id|>assistant<|end_header_id|>\n\n";
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<std::vector<ChatSegment>> RenderChatSegments(ChatTemplate t, const std::vector<ChatMessage>& messages) {
+  std::string system;
+  std::vector<const ChatMessage*> turns;
+  LATHE_RETURN_IF_ERROR(SplitConversation(messages, &system, &turns));
+  std::vector<ChatSegment> out;
+  std::string context;  // pending context text, flushed before each assistant piece
+  auto assistant = [&](std::string text) {
+    out.push_back({context, false});
+    out.push_back({std::move(text), true});
+    context.clear();
+  };
   switch (t) {
     case ChatTemplate::kPlain:
-      if (!system.empty()) out += system + "\n\n";
-      for (const ChatMessage* m : turns)
-        out += (m->role == "user" ? "User: " : "Bot: ") + m->content + "\n";
-      if (add_generation_prompt) out += "Bot:";
+      if (!system.empty()) context += system + "\n\n";
+      for (const ChatMessage* m : turns) {
+        if (m->role == "user") context += "User: " + m->content + "\n" + AssistantHeader(t);
+        else assistant(" " + m->content + "\n");
+      }
       break;
     case ChatTemplate::kChatML:
-      if (!system.empty()) out += "<|im_start|>system\n" + system + "<|im_end|>\n";
-      for (const ChatMessage* m : turns) out += "<|im_start|>" + m->role + "\n" + m->content + "<|im_end|>\n";
-      if (add_generation_prompt) out += "<|im_start|>assistant\n";
+      if (!system.empty()) context += "<|im_start|>system\n" + system + "<|im_end|>\n";
+      for (const ChatMessage* m : turns) {
+        if (m->role == "user") context += "<|im_start|>user\n" + m->content + "<|im_end|>\n" + AssistantHeader(t);
+        else assistant(m->content + "<|im_end|>\n");
+      }
       break;
     case ChatTemplate::kLlama2:
       for (size_t i = 0; i < turns.size(); ++i) {
         const ChatMessage* m = turns[i];
         if (m->role == "user") {
-          out += "[INST] ";
-          if (i == 0 && !system.empty()) out += "<<SYS>>\n" + system + "\n<</SYS>>\n\n";
-          out += m->content + " [/INST]";
+          context += "[INST] ";
+          if (i == 0 && !system.empty()) context += "<<SYS>>\n" + system + "\n<</SYS>>\n\n";
+          context += m->content + " [/INST]";
         } else {
-          out += " " + m->content + " ";
+          assistant(" " + m->content + " ");
         }
       }
       break;
     case ChatTemplate::kLlama3:
-      if (!system.empty())
-        out += "<|start_header_id|>system<|end_header_id|>\n\n" + system + "<|eot_id|>";
-      for (const ChatMessage* m : turns)
-        out += "<|start_header_id|>" + m->role + "<|end_header_id|>\n\n" + m->content + "<|eot_id|>";
-      if (add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
+      if (!system.empty()) context += "<|start_header_id|>system<|end_header_id|>\n\n" + system + "<|eot_id|>";
+      for (const ChatMessage* m : turns) {
+        if (m->role == "user")
+          context += "<|start_header_id|>user<|end_header_id|>\n\n" + m->content + "<|eot_id|>" + AssistantHeader(t);
+        else assistant(m->content + "<|eot_id|>");
+      }
       break;
   }
+  if (!context.empty()) out.push_back({context, false});
+  return out;
+}
+
+Result<std::string> RenderChat(ChatTemplate t, const std::vector<ChatMessage>& messages, bool add_generation_prompt) {
+  auto segments = RenderChatSegments(t, messages);
+  if (!segments.ok()) return segments.status();
+  std::string out;
+  for (const auto& s : *segments) out += s.text;
+  // Segments end each user turn with the assistant header; without a generation prompt a
+  // conversation that ends on a user turn must not.
+  const std::string header = AssistantHeader(t);
+  const bool ends_with_user = !messages.empty() && messages.back().role == "user";
+  if (ends_with_user && !add_generation_prompt && !header.empty() && out.ends_with(header))
+    out.resize(out.size() - header.size());
   return out;
 }
 

@@ -35,6 +35,15 @@ struct ChatMessage {
 Result<std::string> RenderChat(ChatTemplate t, const std::vector<ChatMessage>& messages,
                                bool add_generation_prompt);
 
+// The conversation as consecutive pieces of text, each either what the model must learn to write
+// (an assistant message with its end marker) or context. Concatenated, they are RenderChat's text
+// without a generation prompt; training masks the loss to the assistant pieces.
+struct ChatSegment {
+  std::string text;
+  bool assistant = false;
+};
+Result<std::vector<ChatSegment>> RenderChatSegments(ChatTemplate t, const std::vector<ChatMessage>& messages);
+
 // Text that marks the end of an assistant turn in this format: generation stops there.
 std::vector<std::string> ChatStopSequences(ChatTemplate t);
 

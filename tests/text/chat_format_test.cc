@@ -52,3 +52,33 @@ TEST(ChatFormat, DetectsTheFamilyFromTemplateMarkersOrArchitecture) {
 
 }  // namespace
 }  // namespace lathe::text
+
+namespace lathe::text {
+namespace {
+
+TEST(ChatFormat, SegmentsMarkWhatTheModelLearnsAndConcatenateToTheText) {
+  for (ChatTemplate t : {ChatTemplate::kPlain, ChatTemplate::kChatML, ChatTemplate::kLlama2, ChatTemplate::kLlama3}) {
+    std::vector<ChatMessage> conv = {{"system", "S."}, {"user", "Q1"}, {"assistant", "A1"}, {"user", "Q2"},
+                                     {"assistant", "A2"}};
+    auto segs = RenderChatSegments(t, conv);
+    ASSERT_TRUE(segs.ok());
+    std::string joined;
+    int assistant = 0;
+    for (const auto& s : *segs) {
+      joined += s.text;
+      if (s.assistant) {
+        ++assistant;
+        EXPECT_NE(s.text.find(assistant == 1 ? "A1" : "A2"), std::string::npos) << ChatTemplateName(t);
+        EXPECT_EQ(s.text.find("Q"), std::string::npos) << ChatTemplateName(t);
+      }
+    }
+    EXPECT_EQ(assistant, 2);
+    EXPECT_EQ(joined, *RenderChat(t, conv, false)) << ChatTemplateName(t);
+    // The generation prompt is exactly the context before an assistant piece.
+    std::vector<ChatMessage> head(conv.begin(), conv.begin() + 2);
+    EXPECT_EQ((*segs)[0].text, *RenderChat(t, head, true)) << ChatTemplateName(t);
+  }
+}
+
+}  // namespace
+}  // namespace lathe::text
