@@ -113,7 +113,13 @@ Status BpeModel::Init(const TokenMap& vocab,
                                      "\" is not in model.vocab");
     unk_id_ = it->second;
   }
-  merges_.reserve(merges.size());
+  size_t capacity = 16;
+  int bits = 4;
+  while (capacity < merges.size() * 2 + 1) capacity <<= 1, ++bits;
+  merge_keys_.assign(capacity, kEmptyKey);
+  merge_vals_.assign(capacity, Merge{0, 0});
+  merge_mask_ = capacity - 1;
+  merge_shift_ = 64 - bits;
   std::string joined;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [a, b] = merges[rank];
@@ -127,7 +133,11 @@ Status BpeModel::Init(const TokenMap& vocab,
                                       ib == vocab.end() ? "\"" + b + "\"" : "\"" + joined + "\"") +
                                      " is not in model.vocab");
     // A repeated pair takes its last rank, as Hugging Face's map construction does.
-    merges_[PairKey(ia->second, ib->second)] = Merge{int(rank), ij->second};
+    uint64_t key = PairKey(ia->second, ib->second);
+    size_t i = (key * 0x9E3779B97F4A7C15ULL) >> merge_shift_;
+    while (merge_keys_[i] != kEmptyKey && merge_keys_[i] != key) i = (i + 1) & merge_mask_;
+    merge_keys_[i] = key;
+    merge_vals_[i] = Merge{int(rank), ij->second};
   }
   return Status::Ok();
 }
@@ -210,8 +220,7 @@ Status BpeModel::EncodeUncached(std::string_view word, std::vector<int>* ids) co
   std::priority_queue<Cand, std::vector<Cand>, std::greater<Cand>> heap;
   auto push = [&](int pos) {
     if (pos < 0 || next[pos] < 0) return;
-    auto it = merges_.find(PairKey(sym[pos], sym[next[pos]]));
-    if (it != merges_.end()) heap.push({it->second.rank, pos, it->second.new_id});
+    if (const Merge* m = FindMerge(sym[pos], sym[next[pos]])) heap.push({m->rank, pos, m->new_id});
   };
   for (int i = 0; i + 1 < n; ++i) push(i);
   while (!heap.empty()) {
@@ -219,8 +228,8 @@ Status BpeModel::EncodeUncached(std::string_view word, std::vector<int>* ids) co
     heap.pop();
     int r = c.pos >= 0 ? next[c.pos] : -1;
     if (sym[c.pos] < 0 || r < 0) continue;  // left symbol merged away, or nothing on its right
-    auto it = merges_.find(PairKey(sym[c.pos], sym[r]));
-    if (it == merges_.end() || it->second.rank != c.rank) continue;  // stale candidate
+    const Merge* m = FindMerge(sym[c.pos], sym[r]);
+    if (m == nullptr || m->rank != c.rank) continue;  // stale candidate
     sym[c.pos] = c.new_id;
     sym[r] = -1;
     next[c.pos] = next[r];

@@ -65,7 +65,19 @@ class BpeModel {
   int fallback_ids_[256];           // byte_fallback: id of <0xXX>, -1 when absent
   bool have_all_fallback_ = false;
   int unk_id_ = -1;
-  std::unordered_map<uint64_t, Merge> merges_;
+  // Open-addressing table of (left id, right id) -> merge: the innermost lookup of every merge.
+  const Merge* FindMerge(int a, int b) const {
+    uint64_t key = PairKey(a, b);
+    for (size_t i = (key * 0x9E3779B97F4A7C15ULL) >> merge_shift_;; i = (i + 1) & merge_mask_) {
+      if (merge_keys_[i] == key) return &merge_vals_[i];
+      if (merge_keys_[i] == kEmptyKey) return nullptr;
+    }
+  }
+  static constexpr uint64_t kEmptyKey = ~uint64_t{0};
+  std::vector<uint64_t> merge_keys_;
+  std::vector<Merge> merge_vals_;
+  size_t merge_mask_ = 0;
+  int merge_shift_ = 64;
 
   static constexpr size_t kMaxCachedWord = 256;
   static constexpr size_t kMaxCacheEntries = 1 << 18;
