@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(
   cmake ninja-build g++ pkg-config git
   nlohmann-json3-dev libcli11-dev libspdlog-dev libsentencepiece-dev libsqlite3-dev
-  libpcre2-dev libssl-dev libcurl4-openssl-dev
+  libpcre2-dev libicu-dev libssl-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer for the fuzz tests
 )
