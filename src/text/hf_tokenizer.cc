@@ -23,6 +23,10 @@ namespace {
 
 using nlohmann::json;
 
+// Far above any real vocabulary (Qwen: 151,669); a larger id is a corrupt file, and honouring it
+// would allocate an id -> token table of that size.
+constexpr int64_t kMaxTokenId = (1 << 24) - 1;
+
 constexpr const char* kGpt2Regex =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
@@ -170,6 +174,8 @@ class Fields {
       return required ? Error(field + "." + key, "missing") : Status::Ok();
     if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > INT32_MAX)
       return Error(field + "." + key, "expected a non-negative integer");
+    if (std::string_view(key) == "id" && it->get<int64_t>() > kMaxTokenId)
+      return Error(field + "." + key, "token id above " + std::to_string(kMaxTokenId));
     *out = static_cast<int>(it->get<int64_t>());
     return Status::Ok();
   }
@@ -505,8 +511,9 @@ void ByteFallbackDecode(std::vector<std::string>* tokens) {
     byte_tokens = 0;
   };
   for (auto& t : *tokens) {
-    if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' && std::isxdigit(t[3]) &&
-        std::isxdigit(t[4])) {
+    if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' &&
+        std::isxdigit(static_cast<unsigned char>(t[3])) &&
+        std::isxdigit(static_cast<unsigned char>(t[4]))) {
       bytes.push_back(static_cast<char>(std::stoi(t.substr(3, 2), nullptr, 16)));
       ++byte_tokens;
     } else {
@@ -580,8 +587,8 @@ Status HfTokenizer::LoadJson(const json& root, const Fields& f) {
   vocab.reserve(vocab_it->size());
   for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
-        it.value().get<int64_t>() > INT32_MAX)
-      return f.Error("model.vocab[\"" + it.key() + "\"]", "expected a non-negative integer id");
+        it.value().get<int64_t>() > kMaxTokenId)
+      return f.Error("model.vocab[\"" + it.key() + "\"]", "expected an integer id from 0 to " + std::to_string(kMaxTokenId));
     vocab.emplace(it.key(), int(it.value().get<int64_t>()));
   }
 
@@ -751,8 +758,8 @@ Result<std::unique_ptr<Tokenizer>> LoadGpt2Tokenizer(const std::string& dir) {
   TokenMap vocab;
   for (auto it = encoder->begin(); it != encoder->end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
-        it.value().get<int64_t>() > INT32_MAX)
-      return f.Error("[\"" + it.key() + "\"]", "expected a non-negative integer id");
+        it.value().get<int64_t>() > kMaxTokenId)
+      return f.Error("[\"" + it.key() + "\"]", "expected an integer id from 0 to " + std::to_string(kMaxTokenId));
     vocab.emplace(it.key(), int(it.value().get<int64_t>()));
   }
   auto text = ReadWholeFile(merges_path);

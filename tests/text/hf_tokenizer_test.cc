@@ -276,6 +276,8 @@ TEST(HfTokenizer, MalformedTokenizerJsonNamesTheField) {
       {with([](json& j) { j["model"]["vocab"] = json::array(); }), "model.vocab", Status::Code::kInvalidArgument},
       {with([](json& j) { j["model"]["vocab"]["a"] = "zero"; }), "model.vocab[\"a\"]", Status::Code::kInvalidArgument},
       {with([](json& j) { j["model"]["vocab"]["a"] = -3; }), "model.vocab[\"a\"]", Status::Code::kInvalidArgument},
+      {with([](json& j) { j["model"]["vocab"]["a"] = 2000000000; }), "model.vocab[\"a\"]", Status::Code::kInvalidArgument},
+      {with([](json& j) { j["added_tokens"] = {{{"id", 2000000000}, {"content", "<s>"}}}; }), "added_tokens[0].id", Status::Code::kInvalidArgument},
       {with([](json& j) { j["model"]["merges"] = "a b"; }), "model.merges", Status::Code::kInvalidArgument},
       {with([](json& j) { j["model"]["merges"].push_back("ab"); }), "model.merges[1]", Status::Code::kInvalidArgument},
       {with([](json& j) { j["model"]["merges"].push_back(json::array({"a"})); }), "model.merges[1]", Status::Code::kInvalidArgument},
