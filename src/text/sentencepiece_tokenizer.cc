@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "text/sentencepiece_tokenizer.h"
 #include "text/spm_shim/spm_shim.h"
-#include "text/tokenizer.h"
 
 namespace lathe::text {
 namespace {
@@ -116,27 +116,9 @@ class SentencePieceTokenizer final : public Tokenizer {
 
 }  // namespace
 
-size_t Tokenizer::CountTokens(std::string_view text) const {
-  std::vector<int> ids;
-  return Encode(text, &ids).ok() ? ids.size() : 0;
-}
-
-Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::string file = path;
-  if (fs::is_directory(path, ec)) {
-    file = (fs::path(path) / "tokenizer.model").string();
-    if (!fs::exists(file, ec))
-      return Status::NotFound("no tokenizer.model in " + path);
-  } else if (!fs::exists(path, ec)) {
-    return Status::NotFound("tokenizer file " + path + " does not exist");
-  }
-  if (fs::path(file).extension() != ".model")
-    return Status::Unsupported("unsupported tokenizer file " + file +
-                               ": lathe reads SentencePiece .model files");
+Result<std::unique_ptr<Tokenizer>> LoadSentencePieceTokenizer(const std::string& path) {
   auto tok = std::make_unique<SentencePieceTokenizer>();
-  LATHE_RETURN_IF_ERROR(tok->Load(file));
+  LATHE_RETURN_IF_ERROR(tok->Load(path));
   return std::unique_ptr<Tokenizer>(std::move(tok));
 }
 

@@ -26,7 +26,9 @@ class Tokenizer {
 
 // Loads a tokenizer from a file or a model directory.
 //   *.model            SentencePiece model (libsentencepiece)
-//   DIR                DIR/tokenizer.model
+//   *.json             Hugging Face tokenizer.json (BPE; see docs/tokenizers.md)
+//   encoder.json       GPT-2's encoder.json with vocab.bpe beside it
+//   DIR                DIR/tokenizer.model, else DIR/tokenizer.json, else DIR/encoder.json+vocab.bpe
 Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path);
 
 }  // namespace lathe::text
