@@ -12,7 +12,10 @@ at::Tensor RmsNormalize(const at::Tensor& x, double eps) {
   return x * x.pow(2).mean(-1, /*keepdim=*/true).add_(eps).rsqrt_();
 }
 
-// Inverse frequencies of the rotary embedding, with Llama 3's long-context rescaling if asked.
+std::string LayerPrefix(int64_t l) { return "model.layers." + std::to_string(l) + "."; }
+
+}  // namespace
+
 at::Tensor InverseFrequencies(const ModelConfig& c) {
   const int64_t half = c.head_dim / 2;
   std::vector<double> f(static_cast<size_t>(half));
@@ -38,10 +41,6 @@ at::Tensor InverseFrequencies(const ModelConfig& c) {
   for (int64_t i = 0; i < half; ++i) t[i] = f[static_cast<size_t>(i)];
   return t;
 }
-
-std::string LayerPrefix(int64_t l) { return "model.layers." + std::to_string(l) + "."; }
-
-}  // namespace
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedTensors(const ModelConfig& c) {
   const int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,

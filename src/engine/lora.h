@@ -1,0 +1,45 @@
+// LoRA adapters and the differentiable forward pass used for training (internal to the engine).
+// Same mathematics as LlamaModel::Forward, on the original (unfused) weights, without a KV cache,
+// with low-rank updates W + (alpha / r) * B A on the target projections.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/llama_model.h"
+
+namespace lathe::engine {
+
+struct LoraPair {
+  at::Tensor a;  // [rank, in], PEFT's lora_A
+  at::Tensor b;  // [out, rank], PEFT's lora_B, zero at the start so training starts at the base model
+};
+
+struct LoraAdapters {
+  int64_t rank = 8;
+  double alpha = 16;
+  double dropout = 0.0;
+  std::vector<std::string> targets;                 // e.g. q_proj, v_proj
+  std::vector<std::map<std::string, LoraPair>> layers;  // per layer, by target module
+  double scale() const { return alpha / static_cast<double>(rank); }
+  std::vector<at::Tensor> Parameters() const;
+};
+
+// Modules LoRA can adapt: q_proj k_proj v_proj o_proj gate_proj up_proj down_proj.
+Result<LoraAdapters> NewLoraAdapters(const ModelConfig& c, int64_t rank, double alpha, double dropout,
+                                     const std::vector<std::string>& targets, uint64_t seed);
+
+// Logits [batch, T, vocab] for a batch of right-padded sequences (causal attention, positions
+// from 0). `train` turns LoRA dropout on.
+at::Tensor TrainingLogits(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* lora,
+                          const at::Tensor& tokens, bool train);
+
+// Mean cross-entropy of predicting tokens[:, t] from positions < t, over the t where
+// target[:, t] is set (bool [batch, T]). Returns the loss and the number of target tokens.
+at::Tensor MaskedNextTokenLoss(const at::Tensor& logits, const at::Tensor& tokens, const at::Tensor& target,
+                               int64_t* count);
+
+}  // namespace lathe::engine
