@@ -216,32 +216,7 @@ Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
 }
 
 Status TorchLanguageModel::Save(const std::string& dir) const {
-  Env* env = Env::Default();
-  LATHE_RETURN_IF_ERROR(env->CreateDirs(dir));
-  const std::string& dt = config().torch_dtype;
-  at::ScalarType type = dt == "bfloat16" ? at::kBFloat16 : dt == "float16" ? at::kHalf : at::kFloat;
-  DType out_type = type == at::kBFloat16 ? DType::kBF16 : type == at::kHalf ? DType::kF16 : DType::kF32;
-  std::vector<at::Tensor> keep;
-  std::vector<TensorToWrite> tensors;
-  for (auto& [name, t] : NamedFromWeights(config(), model_.weights())) {
-    keep.push_back(t.to(type).contiguous());
-    const at::Tensor& c = keep.back();
-    tensors.push_back({name, out_type, c.sizes().vec(),
-                       std::string_view(static_cast<const char*>(c.data_ptr()), c.nbytes())});
-  }
-  auto bytes = SerializeSafetensors(tensors, {{"format", "pt"}});
-  if (!bytes.ok()) return bytes.status();
-  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/model.safetensors", *bytes));
-  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/config.json", ModelConfigToJson(config()).dump(2) + "\n"));
-  for (const char* name : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
-                           "special_tokens_map.json", "generation_config.json"}) {
-    const std::string src = dir_ + "/" + name;
-    if (!fs::exists(src) || fs::equivalent(dir_, dir)) continue;
-    std::string content;
-    LATHE_RETURN_IF_ERROR(ReadFileToString(env, src, &content));
-    LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/" + name, content));
-  }
-  return Status::Ok();
+  return SaveModelDirectory(dir, config(), model_.weights(), dir_);
 }
 
 }  // namespace

@@ -171,4 +171,36 @@ Result<LoadedModel> LoadModelDirectory(const std::string& dir) {
   return m;
 }
 
+Status SaveModelDirectory(const std::string& dir, const ModelConfig& config, const LlamaWeights& weights,
+                          const std::string& source_dir) {
+  Env* env = Env::Default();
+  LATHE_RETURN_IF_ERROR(env->CreateDirs(dir));
+  const std::string& dt = config.torch_dtype;
+  at::ScalarType type = dt == "bfloat16" ? at::kBFloat16 : dt == "float16" ? at::kHalf : at::kFloat;
+  DType out_type = type == at::kBFloat16 ? DType::kBF16 : type == at::kHalf ? DType::kF16 : DType::kF32;
+  std::vector<at::Tensor> keep;
+  std::vector<TensorToWrite> tensors;
+  for (auto& [name, t] : NamedFromWeights(config, weights)) {
+    keep.push_back(t.detach().to(type).contiguous());
+    const at::Tensor& c = keep.back();
+    tensors.push_back({name, out_type, c.sizes().vec(),
+                       std::string_view(static_cast<const char*>(c.data_ptr()), c.nbytes())});
+  }
+  auto bytes = SerializeSafetensors(tensors, {{"format", "pt"}});
+  if (!bytes.ok()) return bytes.status();
+  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/model.safetensors", *bytes));
+  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/config.json", ModelConfigToJson(config).dump(2) + "\n"));
+  std::error_code ec;
+  if (fs::equivalent(source_dir, dir, ec)) return Status::Ok();
+  for (const char* name : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                           "generation_config.json"}) {
+    const std::string src = source_dir + "/" + name;
+    if (!fs::exists(src)) continue;
+    std::string content;
+    LATHE_RETURN_IF_ERROR(ReadFileToString(env, src, &content));
+    LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/" + name, content));
+  }
+  return Status::Ok();
+}
+
 }  // namespace lathe::engine

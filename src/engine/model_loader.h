@@ -24,4 +24,9 @@ struct LoadedModel {
 
 Result<LoadedModel> LoadModelDirectory(const std::string& dir);
 
+// Writes config.json and model.safetensors (in config.torch_dtype) and copies the tokenizer and
+// generation files from source_dir (unless it is the same folder).
+Status SaveModelDirectory(const std::string& dir, const ModelConfig& config, const LlamaWeights& weights,
+                          const std::string& source_dir);
+
 }  // namespace lathe::engine
