@@ -34,6 +34,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddDataEstimateCommand(data, &ctx);
   AddModelsCommand(&app, &ctx);
   AddGenerateCommand(&app, &ctx);
+  AddTrainCommand(&app, &ctx);
   AddDemoCommand(&app, &ctx);
 
   try {

@@ -32,6 +32,8 @@ void AddDataEstimateCommand(CLI::App* data, Context* ctx);
 // `lathe models ...`, `lathe generate`
 void AddModelsCommand(CLI::App* app, Context* ctx);
 void AddGenerateCommand(CLI::App* app, Context* ctx);
+// `lathe train`
+void AddTrainCommand(CLI::App* app, Context* ctx);
 // `lathe demo`
 void AddDemoCommand(CLI::App* app, Context* ctx);
 

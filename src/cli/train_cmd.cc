@@ -1,0 +1,104 @@
+// `lathe train --model DIR --train FILE [--validation FILE] --out DIR --set key=value...`
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "engine/hyperparameters.h"
+#include "engine/trainer.h"
+
+namespace lathe::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnInterrupt(int) { g_stop = true; }
+
+std::string Duration(double s) {
+  char buf[32];
+  const long t = static_cast<long>(s + 0.5);
+  std::snprintf(buf, sizeof buf, t >= 3600 ? "%ldh%02ldm" : "%ldm%02lds", t >= 3600 ? t / 3600 : t / 60,
+                t >= 3600 ? (t / 60) % 60 : t % 60);
+  return buf;
+}
+
+}  // namespace
+
+void AddTrainCommand(CLI::App* app, Context* ctx) {
+  struct Args {
+    engine::TrainRequest req;
+    std::vector<std::string> sets;
+    std::string targets = "q_proj,v_proj";
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  std::string keys;
+  for (const auto& s : engine::DefaultHyperparameterSpecs())
+    keys += "\n  " + s.name + " (default " + s.default_value + "): " + s.description;
+  CLI::App* cmd = app->add_subcommand(
+      "train",
+      "Fine-tune (LoRA or full) or continue pre-training a local model on a JSONL dataset.\n"
+      "Loss counts only completions / assistant turns; the best epoch (by validation loss) is\n"
+      "exported. Ctrl-C stops at the next step and keeps the best result so far.\n\n"
+      "Hyperparameters (--set key=value, Bedrock's names):" + keys +
+      "\n\nExample:\n  lathe train --model models/stories260K --train split/train.jsonl --validation "
+      "split/validation.jsonl --out runs/bank --set epochCount=3 --set learningRate=0.001");
+  cmd->add_option("--model", a->req.model_dir, "Base model directory")->required();
+  cmd->add_option("--train", a->req.train_file, "Training JSONL file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--validation", a->req.validation_file, "Validation JSONL file")->check(CLI::ExistingFile);
+  cmd->add_option("--out", a->req.out_dir, "Output folder (adapter, metrics, summary)")->required();
+  cmd->add_option("--set", a->sets, "Hyperparameter key=value (repeatable)");
+  cmd->add_option("--lora-targets", a->targets, "Comma-separated modules LoRA adapts")->capture_default_str();
+  cmd->add_flag("--merged", a->req.save_merged, "LoRA: also write the model with the adapter merged (OUT/model)");
+  cmd->add_flag("--json", a->json, "Print the summary as JSON");
+  cmd->callback([a, ctx] {
+    for (const auto& kv : a->sets) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) throw CLI::ValidationError("--set", "expected key=value, got " + kv);
+      a->req.hyperparameters[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    a->req.lora_targets.clear();
+    for (size_t p = 0; p <= a->targets.size();) {
+      size_t q = a->targets.find(',', p);
+      if (q == std::string::npos) q = a->targets.size();
+      if (q > p) a->req.lora_targets.push_back(a->targets.substr(p, q - p));
+      p = q + 1;
+    }
+    g_stop = false;
+    auto previous = std::signal(SIGINT, OnInterrupt);
+    auto r = engine::Train(a->req, [](const engine::TrainProgress& p) {
+      const int width = 24;
+      const int filled = static_cast<int>(width * p.step / std::max<int64_t>(p.total_steps, 1));
+      std::fprintf(stderr, "\r[%s%s] step %lld/%lld  epoch %lld/%lld  loss %.4f  %.0f tok/s  ETA %s   ",
+                   std::string(static_cast<size_t>(filled), '#').c_str(), std::string(static_cast<size_t>(width - filled), '.').c_str(),
+                   static_cast<long long>(p.step), static_cast<long long>(p.total_steps), static_cast<long long>(p.epoch),
+                   static_cast<long long>(p.epochs), p.loss, p.tokens_per_second, Duration(p.eta_seconds).c_str());
+      std::fflush(stderr);
+    }, &g_stop);
+    std::signal(SIGINT, previous);
+    std::fprintf(stderr, "\n");
+    if (!r.ok()) {
+      ctx->exit_code = ReportError(r.status());
+      return;
+    }
+    if (a->json) {
+      PrintJson({{"out", a->req.out_dir}, {"steps", r->steps}, {"epochsRun", r->epochs_run}, {"bestEpoch", r->best_epoch},
+                 {"finalTrainingLoss", r->final_training_loss}, {"initialValidationLoss", r->initial_validation_loss},
+                 {"bestValidationLoss", r->best_validation_loss}, {"seconds", r->seconds},
+                 {"interrupted", r->interrupted}, {"stoppedEarly", r->stopped_early}});
+    } else {
+      std::printf("%s %s: %lld steps, %lld epochs in %s; final training loss %.4f\n",
+                  r->interrupted ? "Interrupted" : "Trained", r->method.c_str(), static_cast<long long>(r->steps),
+                  static_cast<long long>(r->epochs_run), Duration(r->seconds).c_str(), r->final_training_loss);
+      if (r->best_validation_loss >= 0)
+        std::printf("validation loss %.4f -> %.4f (best epoch %lld)\n", r->initial_validation_loss,
+                    r->best_validation_loss, static_cast<long long>(r->best_epoch));
+      std::printf("outputs in %s (%s)\n", a->req.out_dir.c_str(),
+                  r->method == "lora" ? "adapter_model.safetensors, adapter_config.json" : "model/");
+    }
+    ctx->exit_code = kExitOk;
+  });
+}
+
+}  // namespace lathe::cli

@@ -1,0 +1,308 @@
+#include "engine/trainer.h"
+
+#include <torch/optim/adamw.h>
+#include <torch/types.h>  // before clip_grad.h, which uses torch::Tensor without including it
+#include <torch/nn/utils/clip_grad.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/env.h"
+#include "core/random.h"
+#include "data/example_reader.h"
+#include "engine/hyperparameters.h"
+#include "engine/lora.h"
+#include "engine/model_loader.h"
+#include "engine/safetensors.h"
+#include "engine/training_data.h"
+
+namespace lathe::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Result<std::vector<TrainingSequence>> LoadSequences(const std::string& path, const LoadedModel& m,
+                                                    const TrainingHyperparameters& h, SequenceStats* stats) {
+  std::vector<data::OwnedRecord> records;
+  data::Format format = data::Format::kAuto;
+  LATHE_RETURN_IF_ERROR(data::ReadAllRecords(Env::Default(), path, data::Format::kAuto, &records, &format));
+  if (records.empty()) return Status::InvalidArgument(path + " holds no records");
+  SequenceOptions o;
+  o.bos_id = m.add_bos ? static_cast<int>(m.config.bos_token_id) : -1;
+  o.eos_id = m.eos.empty() ? -1 : *m.eos.begin();
+  o.max_length = h.max_sequence_length;
+  o.chat_template = m.chat_template;
+  if (format == data::Format::kPretraining) {
+    std::vector<data::Example> examples;
+    for (auto& r : records) examples.push_back(std::move(r.example));
+    return PackPretraining(examples, *m.tokenizer, o, stats);
+  }
+  std::vector<TrainingSequence> out;
+  for (const auto& r : records) {
+    auto s = BuildSequence(r.example, *m.tokenizer, o, stats);
+    if (!s.ok()) return Status::InvalidArgument(path + ":" + std::to_string(r.line) + ": " + s.status().message());
+    s->source_line = r.line;
+    out.push_back(std::move(s).value());
+  }
+  return out;
+}
+
+// Right-padded [batch, T] tokens and targets.
+void MakeBatch(const std::vector<TrainingSequence>& seqs, const std::vector<size_t>& rows, at::Tensor* tokens,
+               at::Tensor* targets) {
+  size_t t = 0;
+  for (size_t i : rows) t = std::max(t, seqs[i].ids.size());
+  *tokens = at::zeros({static_cast<int64_t>(rows.size()), static_cast<int64_t>(t)}, at::kLong);
+  *targets = at::zeros({static_cast<int64_t>(rows.size()), static_cast<int64_t>(t)}, at::kBool);
+  for (size_t b = 0; b < rows.size(); ++b) {
+    const auto& s = seqs[rows[b]];
+    for (size_t j = 0; j < s.ids.size(); ++j) {
+      (*tokens)[static_cast<int64_t>(b)][static_cast<int64_t>(j)] = s.ids[j];
+      (*targets)[static_cast<int64_t>(b)][static_cast<int64_t>(j)] = s.target[j] != 0;
+    }
+  }
+}
+
+// Token-weighted mean loss over every sequence, without gradients.
+double EvaluateLoss(const LoadedModel& m, const LoraAdapters* lora, const std::vector<TrainingSequence>& seqs,
+                    size_t batch_size) {
+  at::NoGradGuard no_grad;
+  double sum = 0;
+  int64_t count = 0;
+  for (size_t i = 0; i < seqs.size(); i += batch_size) {
+    std::vector<size_t> rows;
+    for (size_t j = i; j < std::min(seqs.size(), i + batch_size); ++j) rows.push_back(j);
+    at::Tensor tokens, targets;
+    MakeBatch(seqs, rows, &tokens, &targets);
+    int64_t n = 0;
+    double loss = MaskedNextTokenLoss(TrainingLogits(m.config, m.weights, lora, tokens, false), tokens, targets, &n)
+                      .item<double>();
+    sum += loss * static_cast<double>(n);
+    count += n;
+  }
+  return count > 0 ? sum / static_cast<double>(count) : 0.0;
+}
+
+double LearningRate(const TrainingHyperparameters& h, int64_t step, int64_t total) {
+  if (step < h.warmup_steps) return h.learning_rate * static_cast<double>(step + 1) / static_cast<double>(h.warmup_steps + 1);
+  const double progress = total > h.warmup_steps
+                              ? static_cast<double>(step - h.warmup_steps) / static_cast<double>(total - h.warmup_steps)
+                              : 1.0;
+  if (h.lr_schedule == "constant") return h.learning_rate;
+  if (h.lr_schedule == "linear") return h.learning_rate * (1.0 - progress);
+  return h.learning_rate * 0.5 * (1.0 + std::cos(M_PI * progress));
+}
+
+std::string PeftModule(const std::string& target) {
+  return (target == "gate_proj" || target == "up_proj" || target == "down_proj" ? "mlp." : "self_attn.") + target;
+}
+
+Status WriteAdapter(const std::string& out, const ModelConfig& c, const LoraAdapters& lora, const std::string& base) {
+  std::vector<at::Tensor> keep;
+  std::vector<TensorToWrite> tensors;
+  for (size_t l = 0; l < lora.layers.size(); ++l)
+    for (const auto& [target, pair] : lora.layers[l]) {
+      const std::string prefix = "base_model.model.model.layers." + std::to_string(l) + "." + PeftModule(target);
+      for (auto [suffix, t] : {std::pair<const char*, at::Tensor>{".lora_A.weight", pair.a}, {".lora_B.weight", pair.b}}) {
+        keep.push_back(t.detach().to(at::kFloat).contiguous());
+        tensors.push_back({prefix + suffix, DType::kF32, keep.back().sizes().vec(),
+                           std::string_view(static_cast<const char*>(keep.back().data_ptr()), keep.back().nbytes())});
+      }
+    }
+  auto bytes = SerializeSafetensors(tensors, {{"format", "pt"}});
+  if (!bytes.ok()) return bytes.status();
+  Env* env = Env::Default();
+  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, out + "/adapter_model.safetensors", *bytes));
+  nlohmann::json config = {{"peft_type", "LORA"},
+                           {"task_type", "CAUSAL_LM"},
+                           {"base_model_name_or_path", base},
+                           {"r", lora.rank},
+                           {"lora_alpha", lora.alpha},
+                           {"lora_dropout", lora.dropout},
+                           {"target_modules", lora.targets},
+                           {"bias", "none"},
+                           {"fan_in_fan_out", false},
+                           {"inference_mode", true},
+                           {"modules_to_save", nullptr}};
+  return WriteFileAtomically(env, out + "/adapter_config.json", config.dump(2) + "\n");
+}
+
+LlamaWeights Merged(const LlamaWeights& w, const LoraAdapters& lora) {
+  at::NoGradGuard no_grad;
+  LlamaWeights m = w;
+  for (size_t l = 0; l < lora.layers.size(); ++l)
+    for (const auto& [target, pair] : lora.layers[l]) {
+      LayerWeights& lw = m.layers[l];
+      at::Tensor* base = target == "q_proj" ? &lw.wq : target == "k_proj" ? &lw.wk : target == "v_proj" ? &lw.wv
+                       : target == "o_proj" ? &lw.wo : target == "gate_proj" ? &lw.w_gate
+                       : target == "up_proj" ? &lw.w_up : &lw.w_down;
+      *base = *base + at::matmul(pair.b, pair.a) * lora.scale();
+    }
+  return m;
+}
+
+Status WriteCsv(const std::string& path, const std::string& header, const std::vector<std::string>& rows) {
+  std::string text = header + "\n";
+  for (const auto& r : rows) text += r + "\n";
+  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(std::filesystem::path(path).parent_path().string()));
+  return WriteFileAtomically(Env::Default(), path, text);
+}
+
+std::string Row(int64_t step, int64_t epoch, double loss) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%lld,%lld,%.6f,%.6f", static_cast<long long>(step), static_cast<long long>(epoch),
+                loss, std::exp(loss));
+  return buf;
+}
+
+}  // namespace
+
+Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(const TrainProgress&)>& on_progress,
+                           const std::atomic<bool>* stop) {
+  auto hp = ParseHyperparameters(req.hyperparameters, DefaultHyperparameterSpecs());
+  if (!hp.ok()) return hp.status();
+  const TrainingHyperparameters& h = *hp;
+  auto loaded = LoadModelDirectory(req.model_dir);
+  if (!loaded.ok()) return loaded.status();
+  LoadedModel& m = loaded.value();
+  if (h.max_sequence_length > m.config.max_position_embeddings)
+    return Status::InvalidArgument("hyperparameter maxSequenceLength=" + std::to_string(h.max_sequence_length) +
+                                   " exceeds the model's context of " + std::to_string(m.config.max_position_embeddings));
+  SequenceStats train_stats, val_stats;
+  auto train = LoadSequences(req.train_file, m, h, &train_stats);
+  if (!train.ok()) return train.status();
+  std::vector<TrainingSequence> validation;
+  if (!req.validation_file.empty()) {
+    auto v = LoadSequences(req.validation_file, m, h, &val_stats);
+    if (!v.ok()) return v.status();
+    validation = std::move(v).value();
+  }
+  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(req.out_dir));
+
+  at::manual_seed(static_cast<uint64_t>(h.seed));  // LoRA dropout
+  std::vector<at::Tensor> params;
+  std::optional<LoraAdapters> lora;
+  if (h.method == "lora") {
+    auto l = NewLoraAdapters(m.config, h.lora_rank, h.lora_alpha, h.lora_dropout, req.lora_targets,
+                             static_cast<uint64_t>(h.seed));
+    if (!l.ok()) return l.status();
+    lora = std::move(l).value();
+    params = lora->Parameters();
+  } else {
+    std::set<const void*> seen;  // tied embeddings: one tensor, one parameter
+    auto add = [&](at::Tensor& t) {
+      if (seen.insert(t.unsafeGetTensorImpl()).second) params.push_back(t.set_requires_grad(true));
+    };
+    add(m.weights.embed);
+    add(m.weights.norm);
+    add(m.weights.lm_head);
+    for (auto& l : m.weights.layers)
+      for (at::Tensor* t : {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.wo, &l.mlp_norm, &l.w_gate, &l.w_up, &l.w_down, &l.bq,
+                            &l.bk, &l.bv})
+        if (t->defined()) add(*t);
+  }
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(h.learning_rate).weight_decay(h.weight_decay));
+
+  const size_t batch = static_cast<size_t>(h.batch_size);
+  const int64_t batches_per_epoch = static_cast<int64_t>((train->size() + batch - 1) / batch);
+  const int64_t steps_per_epoch = (batches_per_epoch + h.gradient_accumulation_steps - 1) / h.gradient_accumulation_steps;
+  const int64_t total_steps = steps_per_epoch * h.epoch_count;
+  const LoraAdapters* lora_ptr = lora ? &*lora : nullptr;
+
+  TrainSummary sum;
+  sum.method = h.method;
+  sum.train_records = train_stats.records;
+  sum.truncated = train_stats.truncated + val_stats.truncated;
+  if (!validation.empty()) sum.initial_validation_loss = EvaluateLoss(m, lora_ptr, validation, batch);
+  std::vector<std::string> train_rows, val_rows;
+  std::vector<at::Tensor> best;  // parameter values of the best epoch
+  double best_loss = INFINITY;
+  int64_t bad_epochs = 0;
+  const auto start = Clock::now();
+  Rng rng(static_cast<uint64_t>(h.seed));
+
+  for (int64_t epoch = 1; epoch <= h.epoch_count && !sum.interrupted; ++epoch) {
+    auto batches = MakeLengthBucketedBatches(*train, batch, &rng);
+    double step_loss = 0;
+    int64_t in_step = 0;
+    for (size_t bi = 0; bi < batches.size(); ++bi) {
+      if (stop != nullptr && stop->load()) {
+        sum.interrupted = true;
+        break;
+      }
+      at::Tensor tokens, targets;
+      MakeBatch(*train, batches[bi], &tokens, &targets);
+      int64_t n = 0;
+      at::Tensor loss = MaskedNextTokenLoss(TrainingLogits(m.config, m.weights, lora_ptr, tokens, true), tokens, targets, &n);
+      (loss / static_cast<double>(h.gradient_accumulation_steps)).backward();
+      step_loss += loss.item<double>();
+      sum.trained_tokens += static_cast<uint64_t>(tokens.numel());
+      if (++in_step < h.gradient_accumulation_steps && bi + 1 < batches.size()) continue;
+      torch::nn::utils::clip_grad_norm_(params, 1.0);
+      const double lr = LearningRate(h, sum.steps, total_steps);
+      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+      optimizer.step();
+      optimizer.zero_grad();
+      sum.steps++;
+      sum.final_training_loss = step_loss / static_cast<double>(in_step);
+      train_rows.push_back(Row(sum.steps, epoch, sum.final_training_loss));
+      step_loss = 0;
+      in_step = 0;
+      if (on_progress) {
+        const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+        on_progress({sum.steps, total_steps, epoch, h.epoch_count, sum.final_training_loss, lr,
+                     static_cast<double>(sum.trained_tokens) / std::max(secs, 1e-9),
+                     secs / static_cast<double>(sum.steps) * static_cast<double>(total_steps - sum.steps)});
+      }
+    }
+    sum.epochs_run = epoch;
+    // The best epoch is what gets exported: by validation loss when there is a validation set.
+    const double epoch_loss = validation.empty() ? sum.final_training_loss : EvaluateLoss(m, lora_ptr, validation, batch);
+    if (!validation.empty()) val_rows.push_back(Row(sum.steps, epoch, epoch_loss));
+    if (epoch_loss < best_loss - (best_loss == INFINITY ? 0.0 : h.early_stopping_threshold) || best.empty()) {
+      best_loss = std::min(best_loss, epoch_loss);
+      sum.best_epoch = epoch;
+      best.clear();
+      for (const auto& p : params) best.push_back(p.detach().clone());
+      bad_epochs = 0;
+    } else if (h.early_stopping_patience > 0 && ++bad_epochs >= h.early_stopping_patience) {
+      sum.stopped_early = true;
+      break;
+    }
+    LATHE_RETURN_IF_ERROR(WriteCsv(req.out_dir + "/training_artifacts/step_wise_training_metrics.csv",
+                                   "step_number,epoch_number,training_loss,perplexity", train_rows));
+  }
+  sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (!validation.empty()) sum.best_validation_loss = best_loss;
+  {
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < best.size(); ++i) params[i].copy_(best[i]);
+  }
+  LATHE_RETURN_IF_ERROR(WriteCsv(req.out_dir + "/training_artifacts/step_wise_training_metrics.csv",
+                                 "step_number,epoch_number,training_loss,perplexity", train_rows));
+  if (!validation.empty())
+    LATHE_RETURN_IF_ERROR(WriteCsv(req.out_dir + "/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv",
+                                   "step_number,epoch_number,validation_loss,perplexity", val_rows));
+  if (lora) {
+    LATHE_RETURN_IF_ERROR(WriteAdapter(req.out_dir, m.config, *lora, req.model_dir));
+    if (req.save_merged)
+      LATHE_RETURN_IF_ERROR(SaveModelDirectory(req.out_dir + "/model", m.config, Merged(m.weights, *lora), req.model_dir));
+  } else {
+    LATHE_RETURN_IF_ERROR(SaveModelDirectory(req.out_dir + "/model", m.config, m.weights, req.model_dir));
+  }
+  nlohmann::json summary = {{"method", sum.method}, {"steps", sum.steps}, {"epochsRun", sum.epochs_run},
+                            {"bestEpoch", sum.best_epoch}, {"finalTrainingLoss", sum.final_training_loss},
+                            {"initialValidationLoss", sum.initial_validation_loss},
+                            {"bestValidationLoss", sum.best_validation_loss}, {"trainedTokens", sum.trained_tokens},
+                            {"trainRecords", sum.train_records}, {"truncatedSequences", sum.truncated},
+                            {"seconds", sum.seconds}, {"stoppedEarly", sum.stopped_early},
+                            {"interrupted", sum.interrupted}};
+  LATHE_RETURN_IF_ERROR(WriteFileAtomically(Env::Default(), req.out_dir + "/training_summary.json", summary.dump(2) + "\n"));
+  return sum;
+}
+
+}  // namespace lathe::engine
