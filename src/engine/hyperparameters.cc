@@ -45,6 +45,7 @@ const std::vector<HyperparameterSpec>& DefaultHyperparameterSpecs() {
       {"seed", T::kInt, 0, 2147483647, {}, "42", "seed of shuffling, dropout and initialisation"},
       {"precision", T::kChoice, 0, 0, {"auto", "fp32", "bf16"}, "auto", "bf16 autocast where the CPU supports it"},
       {"learningRateSchedule", T::kChoice, 0, 0, {"cosine", "linear", "constant"}, "cosine", "decay after warmup"},
+      {"checkpointSteps", T::kInt, 0, 1000000, {}, "50", "optimizer steps between checkpoints (0: epoch ends only)"},
   };
   return kSpecs;
 }
@@ -101,6 +102,7 @@ Result<TrainingHyperparameters> ParseHyperparameters(const std::map<std::string,
   h.seed = i("seed");
   h.precision = merged.at("precision");
   h.lr_schedule = merged.at("learningRateSchedule");
+  h.checkpoint_steps = i("checkpointSteps");
   return h;
 }
 

@@ -43,6 +43,7 @@ struct TrainingHyperparameters {
   int64_t seed = 42;
   std::string precision = "auto";  // auto | fp32 | bf16
   std::string lr_schedule = "cosine";
+  int64_t checkpoint_steps = 50;
 };
 
 // Parses string values; unknown keys, malformed numbers and out-of-range values are errors that

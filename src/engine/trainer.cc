@@ -3,6 +3,8 @@
 #include <torch/optim/adamw.h>
 #include <torch/types.h>  // before clip_grad.h, which uses torch::Tensor without including it
 #include <torch/nn/utils/clip_grad.h>
+#include <torch/serialize.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <chrono>
 #include <cmath>
@@ -159,6 +161,45 @@ std::string Row(int64_t step, int64_t epoch, double loss) {
   return buf;
 }
 
+// Everything a run needs to continue exactly where it stopped.
+struct LoopState {
+  int64_t epoch = 1;                 // the epoch in progress
+  int64_t next_batch = 0;            // first batch of that epoch not yet trained
+  std::vector<uint64_t> epoch_rng;   // the shuffle generator's state before this epoch's shuffle
+  int64_t best_epoch = 0, bad_epochs = 0;
+  double best_loss = INFINITY;
+  std::vector<std::string> train_rows, val_rows;
+};
+
+std::string Generation(const std::string& dir, const char* what, int64_t gen) {
+  return dir + "/" + what + "-" + std::to_string(gen) + ".pt";
+}
+
+template <typename T>
+Status SaveTorch(const T& value, const std::string& path) {
+  try {
+    torch::save(value, path + ".tmp");
+  } catch (const std::exception& e) {
+    return Status::IOError("cannot write " + path + ": " + e.what());
+  }
+  return Env::Default()->RenameFile(path + ".tmp", path);
+}
+
+template <typename T>
+Status LoadTorch(T& value, const std::string& path) {
+  try {
+    torch::load(value, path);
+  } catch (const std::exception& e) {
+    return Status::Corruption("cannot read checkpoint " + path + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+nlohmann::json JobIdentity(const TrainRequest& req, const std::map<std::string, std::string>& hp) {
+  return {{"model", req.model_dir}, {"train", req.train_file}, {"validation", req.validation_file},
+          {"hyperparameters", hp}, {"loraTargets", req.lora_targets}};
+}
+
 }  // namespace
 
 Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(const TrainProgress&)>& on_progress,
@@ -217,19 +258,99 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
   sum.method = h.method;
   sum.train_records = train_stats.records;
   sum.truncated = train_stats.truncated + val_stats.truncated;
-  if (!validation.empty()) sum.initial_validation_loss = EvaluateLoss(m, lora_ptr, validation, batch);
-  std::vector<std::string> train_rows, val_rows;
+  LoopState st;
   std::vector<at::Tensor> best;  // parameter values of the best epoch
-  double best_loss = INFINITY;
-  int64_t bad_epochs = 0;
-  const auto start = Clock::now();
   Rng rng(static_cast<uint64_t>(h.seed));
+  st.epoch_rng = rng.State();
 
-  for (int64_t epoch = 1; epoch <= h.epoch_count && !sum.interrupted; ++epoch) {
+  // Checkpoints: OUT/checkpoint/state.json names generation G of params-G.pt, optim-G.pt,
+  // best-G.pt and rng-G.pt. Files are written before state.json, each atomically, so a kill at
+  // any moment leaves the previous complete checkpoint in force.
+  const std::string ckpt = req.out_dir + "/checkpoint";
+  std::map<std::string, std::string> hp_values;
+  for (const auto& spec : DefaultHyperparameterSpecs()) hp_values[spec.name] = spec.default_value;
+  for (const auto& [k, v] : req.hyperparameters) hp_values[k] = v;
+  const nlohmann::json identity = JobIdentity(req, hp_values);
+  int64_t generation = 0;
+  auto save_checkpoint = [&]() -> Status {
+    LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(ckpt));
+    const int64_t g = generation + 1;
+    std::vector<at::Tensor> current;
+    for (const auto& p : params) current.push_back(p.detach());
+    LATHE_RETURN_IF_ERROR(SaveTorch(current, Generation(ckpt, "params", g)));
+    LATHE_RETURN_IF_ERROR(SaveTorch(optimizer, Generation(ckpt, "optim", g)));
+    LATHE_RETURN_IF_ERROR(SaveTorch(best, Generation(ckpt, "best", g)));
+    at::Tensor torch_rng;
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      torch_rng = gen.get_state();
+    }
+    LATHE_RETURN_IF_ERROR(SaveTorch(torch_rng, Generation(ckpt, "rng", g)));
+    nlohmann::json state = {{"generation", g}, {"job", identity}, {"epoch", st.epoch}, {"nextBatch", st.next_batch},
+                            {"epochRng", st.epoch_rng}, {"bestEpoch", st.best_epoch}, {"badEpochs", st.bad_epochs},
+                            {"bestLoss", std::isfinite(st.best_loss) ? st.best_loss : -1.0},
+                            {"trainRows", st.train_rows}, {"validationRows", st.val_rows}, {"steps", sum.steps},
+                            {"trainedTokens", sum.trained_tokens}, {"finalTrainingLoss", sum.final_training_loss},
+                            {"initialValidationLoss", sum.initial_validation_loss}, {"epochsRun", sum.epochs_run}};
+    LATHE_RETURN_IF_ERROR(WriteFileAtomically(Env::Default(), ckpt + "/state.json", state.dump() + "\n"));
+    for (const char* what : {"params", "optim", "best", "rng"}) (void)Env::Default()->RemoveFile(Generation(ckpt, what, generation));
+    generation = g;
+    return Status::Ok();
+  };
+  if (Env::Default()->FileExists(ckpt + "/state.json")) {
+    std::string text;
+    LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), ckpt + "/state.json", &text));
+    auto state = nlohmann::json::parse(text, nullptr, false);
+    if (state.is_discarded() || !state.contains("generation"))
+      return Status::Corruption(ckpt + "/state.json is unreadable; delete " + ckpt + " to start over");
+    if (state["job"] != identity)
+      return Status::InvalidArgument(req.out_dir + " holds a checkpoint of a different job (other data, model or "
+                                     "hyperparameters); use another --out, or delete " + ckpt + " to start over");
+    generation = state["generation"].get<int64_t>();
+    std::vector<at::Tensor> saved;
+    LATHE_RETURN_IF_ERROR(LoadTorch(saved, Generation(ckpt, "params", generation)));
+    if (saved.size() != params.size()) return Status::Corruption(ckpt + ": checkpoint does not match the model");
+    {
+      at::NoGradGuard no_grad;
+      for (size_t i = 0; i < params.size(); ++i) params[i].copy_(saved[i]);
+    }
+    LATHE_RETURN_IF_ERROR(LoadTorch(optimizer, Generation(ckpt, "optim", generation)));
+    LATHE_RETURN_IF_ERROR(LoadTorch(best, Generation(ckpt, "best", generation)));
+    at::Tensor torch_rng;
+    LATHE_RETURN_IF_ERROR(LoadTorch(torch_rng, Generation(ckpt, "rng", generation)));
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(torch_rng);
+    }
+    st.epoch = state["epoch"];
+    st.next_batch = state["nextBatch"];
+    st.epoch_rng = state["epochRng"].get<std::vector<uint64_t>>();
+    st.best_epoch = state["bestEpoch"];
+    st.bad_epochs = state["badEpochs"];
+    const double bl = state["bestLoss"];
+    st.best_loss = bl < 0 ? INFINITY : bl;
+    st.train_rows = state["trainRows"].get<std::vector<std::string>>();
+    st.val_rows = state["validationRows"].get<std::vector<std::string>>();
+    sum.steps = state["steps"];
+    sum.trained_tokens = state["trainedTokens"];
+    sum.final_training_loss = state["finalTrainingLoss"];
+    sum.initial_validation_loss = state["initialValidationLoss"];
+    sum.epochs_run = state["epochsRun"];
+    rng.SetState(st.epoch_rng);
+  } else if (!validation.empty()) {
+    sum.initial_validation_loss = EvaluateLoss(m, lora_ptr, validation, batch);
+  }
+  const auto start = Clock::now();
+  const int64_t steps_at_start = sum.steps;
+
+  for (; st.epoch <= h.epoch_count && !sum.interrupted && !sum.stopped_early; ++st.epoch) {
+    st.epoch_rng = rng.State();
     auto batches = MakeLengthBucketedBatches(*train, batch, &rng);
     double step_loss = 0;
     int64_t in_step = 0;
-    for (size_t bi = 0; bi < batches.size(); ++bi) {
+    for (size_t bi = static_cast<size_t>(st.next_batch); bi < batches.size(); ++bi) {
       if (stop != nullptr && stop->load()) {
         sum.interrupted = true;
         break;
@@ -249,33 +370,51 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       optimizer.zero_grad();
       sum.steps++;
       sum.final_training_loss = step_loss / static_cast<double>(in_step);
-      train_rows.push_back(Row(sum.steps, epoch, sum.final_training_loss));
+      st.train_rows.push_back(Row(sum.steps, st.epoch, sum.final_training_loss));
       step_loss = 0;
       in_step = 0;
+      st.next_batch = static_cast<int64_t>(bi) + 1;
+      if (h.checkpoint_steps > 0 && sum.steps % h.checkpoint_steps == 0 && st.next_batch < static_cast<int64_t>(batches.size())) {
+        // Resuming regenerates this epoch's batches from epoch_rng and skips the trained ones.
+        LATHE_RETURN_IF_ERROR(save_checkpoint());
+      }
       if (on_progress) {
         const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-        on_progress({sum.steps, total_steps, epoch, h.epoch_count, sum.final_training_loss, lr,
+        const double per_step = secs / static_cast<double>(std::max<int64_t>(sum.steps - steps_at_start, 1));
+        on_progress({sum.steps, total_steps, st.epoch, h.epoch_count, sum.final_training_loss, lr,
                      static_cast<double>(sum.trained_tokens) / std::max(secs, 1e-9),
-                     secs / static_cast<double>(sum.steps) * static_cast<double>(total_steps - sum.steps)});
+                     per_step * static_cast<double>(total_steps - sum.steps)});
       }
     }
-    sum.epochs_run = epoch;
+    if (sum.interrupted) break;  // a partial epoch is not judged; the checkpoint resumes it
+    sum.epochs_run = st.epoch;
+    st.next_batch = 0;
     // The best epoch is what gets exported: by validation loss when there is a validation set.
     const double epoch_loss = validation.empty() ? sum.final_training_loss : EvaluateLoss(m, lora_ptr, validation, batch);
-    if (!validation.empty()) val_rows.push_back(Row(sum.steps, epoch, epoch_loss));
-    if (epoch_loss < best_loss - (best_loss == INFINITY ? 0.0 : h.early_stopping_threshold) || best.empty()) {
-      best_loss = std::min(best_loss, epoch_loss);
-      sum.best_epoch = epoch;
+    if (!validation.empty()) st.val_rows.push_back(Row(sum.steps, st.epoch, epoch_loss));
+    // Early stopping counts epochs that improve by less than the threshold; the export is the
+    // lowest loss seen, whatever the threshold.
+    const bool improved = best.empty() || epoch_loss < st.best_loss - h.early_stopping_threshold;
+    if (best.empty() || epoch_loss < st.best_loss) {
+      st.best_loss = epoch_loss;
+      st.best_epoch = st.epoch;
       best.clear();
       for (const auto& p : params) best.push_back(p.detach().clone());
-      bad_epochs = 0;
-    } else if (h.early_stopping_patience > 0 && ++bad_epochs >= h.early_stopping_patience) {
-      sum.stopped_early = true;
-      break;
     }
+    if (improved) st.bad_epochs = 0;
+    else if (h.early_stopping_patience > 0 && ++st.bad_epochs >= h.early_stopping_patience) sum.stopped_early = true;
     LATHE_RETURN_IF_ERROR(WriteCsv(req.out_dir + "/training_artifacts/step_wise_training_metrics.csv",
-                                   "step_number,epoch_number,training_loss,perplexity", train_rows));
+                                   "step_number,epoch_number,training_loss,perplexity", st.train_rows));
+    // Epoch-end checkpoint: the next epoch starts from the generator as it is now.
+    ++st.epoch;
+    st.epoch_rng = rng.State();
+    LATHE_RETURN_IF_ERROR(save_checkpoint());
+    --st.epoch;
   }
+  sum.best_epoch = st.best_epoch;
+  const double best_loss = st.best_loss;
+  const auto& train_rows = st.train_rows;
+  const auto& val_rows = st.val_rows;
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (!validation.empty()) sum.best_validation_loss = best_loss;
   {

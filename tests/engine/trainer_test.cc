@@ -139,5 +139,36 @@ TEST(Trainer, StopFlagEndsTrainingAndKeepsTheOutputs) {
   EXPECT_TRUE(std::filesystem::exists(f.tmp.File("stopped/adapter_model.safetensors")));
 }
 
+TEST(Trainer, ResumingAfterAStopGivesTheUninterruptedRunExactly) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  Fixture f;
+  TrainRequest a = f.Request("whole"), b = f.Request("resumed");
+  for (TrainRequest* r : {&a, &b}) {
+    r->hyperparameters["checkpointSteps"] = "2";
+    r->hyperparameters["loraDropout"] = "0.1";  // the dropout generator must be restored too
+    r->hyperparameters["epochCount"] = "3";
+  }
+  ASSERT_TRUE(Train(a, {}, nullptr).ok());
+  std::atomic<bool> stop{false};
+  auto first = Train(b, [&](const TrainProgress& p) {
+    if (p.step == 7) stop = true;  // mid-epoch 2; the last checkpoint is at step 6
+  }, &stop);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(first->interrupted);
+  auto second = Train(b, {}, nullptr);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_FALSE(second->interrupted);
+  EXPECT_EQ(second->steps, 15);
+  for (const char* file : {"/training_artifacts/step_wise_training_metrics.csv",
+                           "/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv",
+                           "/adapter_model.safetensors"})
+    EXPECT_EQ(ReadFile(f.tmp.File("whole") + file), ReadFile(f.tmp.File("resumed") + file)) << file;
+  // A different job in the same folder is refused rather than mixed in.
+  b.hyperparameters["learningRate"] = "0.002";
+  auto other = Train(b, {}, nullptr);
+  EXPECT_NE(other.status().message().find("holds a checkpoint of a different job"), std::string::npos)
+      << other.status().message();
+}
+
 }  // namespace
 }  // namespace lathe::engine
