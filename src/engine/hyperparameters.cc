@@ -46,6 +46,7 @@ const std::vector<HyperparameterSpec>& DefaultHyperparameterSpecs() {
       {"precision", T::kChoice, 0, 0, {"auto", "fp32", "bf16"}, "auto", "bf16 autocast where the CPU supports it"},
       {"learningRateSchedule", T::kChoice, 0, 0, {"cosine", "linear", "constant"}, "cosine", "decay after warmup"},
       {"checkpointSteps", T::kInt, 0, 1000000, {}, "50", "optimizer steps between checkpoints (0: epoch ends only)"},
+      {"validationSteps", T::kInt, 0, 1000000, {}, "0", "optimizer steps between extra validation-loss rows (0: epoch ends only)"},
   };
   return kSpecs;
 }
@@ -103,6 +104,7 @@ Result<TrainingHyperparameters> ParseHyperparameters(const std::map<std::string,
   h.precision = merged.at("precision");
   h.lr_schedule = merged.at("learningRateSchedule");
   h.checkpoint_steps = i("checkpointSteps");
+  h.validation_steps = i("validationSteps");
   return h;
 }
 

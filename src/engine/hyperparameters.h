@@ -44,6 +44,7 @@ struct TrainingHyperparameters {
   std::string precision = "auto";  // auto | fp32 | bf16
   std::string lr_schedule = "cosine";
   int64_t checkpoint_steps = 50;
+  int64_t validation_steps = 0;
 };
 
 // Parses string values; unknown keys, malformed numbers and out-of-range values are errors that

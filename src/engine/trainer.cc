@@ -374,6 +374,9 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       step_loss = 0;
       in_step = 0;
       st.next_batch = static_cast<int64_t>(bi) + 1;
+      if (h.validation_steps > 0 && !validation.empty() && sum.steps % h.validation_steps == 0 &&
+          st.next_batch < static_cast<int64_t>(batches.size()))  // epoch ends validate anyway
+        st.val_rows.push_back(Row(sum.steps, st.epoch, EvaluateLoss(m, lora_ptr, validation, batch)));
       if (h.checkpoint_steps > 0 && sum.steps % h.checkpoint_steps == 0 && st.next_batch < static_cast<int64_t>(batches.size())) {
         // Resuming regenerates this epoch's batches from epoch_rng and skips the trained ones.
         LATHE_RETURN_IF_ERROR(save_checkpoint());

@@ -112,6 +112,19 @@ TEST(Trainer, FullFineTuningWritesAModel) {
   EXPECT_TRUE(LanguageModel::Load(f.tmp.File("full/model")).ok());
 }
 
+TEST(Trainer, ValidationEveryNSteps) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  Fixture f;
+  TrainRequest r = f.Request("val");
+  r.hyperparameters["validationSteps"] = "2";
+  ASSERT_TRUE(Train(r, {}, nullptr).ok());
+  std::string val = ReadFile(f.tmp.File("val/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv"));
+  // 10 steps, 5 per epoch: rows at steps 2, 4, 5 (epoch end), 6, 8, 10 (epoch end).
+  EXPECT_EQ(std::count(val.begin(), val.end(), '\n'), 7) << val;
+  EXPECT_NE(val.find("\n2,1,"), std::string::npos) << val;
+  EXPECT_NE(val.find("\n5,1,"), std::string::npos) << val;
+}
+
 TEST(Trainer, BadHyperparametersAreRejectedBeforeAnyWork) {
   LATHE_REQUIRE_SHARED("models/stories260K");
   Fixture f;
