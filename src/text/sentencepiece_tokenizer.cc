@@ -1,10 +1,13 @@
 // SentencePiece models through libsentencepiece (Llama-2 family, llama2.c's tok512.model),
 // reached through the liblathe_spm.so shim (spm_shim/spm_shim.h says why).
 #include <dlfcn.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 #include "text/sentencepiece_tokenizer.h"
 #include "text/spm_shim/spm_shim.h"
@@ -115,6 +118,41 @@ class SentencePieceTokenizer final : public Tokenizer {
 };
 
 }  // namespace
+
+Status TrainSentencePiece(const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {"spm_train"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char log_path[] = "/tmp/lathe-spm-train-XXXXXX";
+  int log = mkstemp(log_path);
+  if (log < 0) return Status::IOError("cannot create a temporary file for spm_train's log");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, log, 1);
+  posix_spawn_file_actions_adddup2(&actions, log, 2);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, "spm_train", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  if (rc == 0) waitpid(pid, &status, 0);
+  std::string output;
+  {
+    char buf[4096];
+    lseek(log, 0, SEEK_SET);
+    for (ssize_t n; (n = read(log, buf, sizeof buf)) > 0;) output.append(buf, static_cast<size_t>(n));
+    close(log);
+    unlink(log_path);
+  }
+  if (rc != 0)
+    return Status::NotFound("cannot run spm_train (Debian package sentencepiece; scripts/setup.sh installs it)");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (output.size() > 2000) output = output.substr(output.size() - 2000);
+    return Status::InvalidArgument("SentencePiece training failed:\n" + output);
+  }
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<Tokenizer>> LoadSentencePieceTokenizer(const std::string& path) {
   auto tok = std::make_unique<SentencePieceTokenizer>();

@@ -31,4 +31,9 @@ class Tokenizer {
 //   DIR                DIR/tokenizer.model, else DIR/tokenizer.json, else DIR/encoder.json+vocab.bpe
 Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path);
 
+// Trains a SentencePiece model with libsentencepiece's trainer, run as Debian's spm_train in its
+// own process (in-process it would share lathe's symbol scope; see spm_shim/spm_shim.h).
+// flags as spm_train takes them: {"--input=corpus.txt", "--model_prefix=out/tokenizer", ...}.
+Status TrainSentencePiece(const std::vector<std::string>& flags);
+
 }  // namespace lathe::text

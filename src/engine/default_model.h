@@ -1,0 +1,36 @@
+// The built-in default foundation model: a small Llama trained here, from nothing, on English text
+// that Debian ships under permissive licenses (WordNet glosses, the fortunes collection).
+// `lathe models build-default` makes it once into the data directory; the demo fine-tunes it.
+// Deterministic for a machine: fixed corpus order, seeds, and step count. Torch-free interface.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+
+namespace lathe::engine {
+
+struct DefaultModelOptions {
+  std::string data_dir;          // the model lands in data_dir/models/lathe-default
+  uint64_t max_train_records = 48000;  // bounds the pretraining time (about 4 minutes here)
+  // Stage text ("corpus", "tokenizer", "pretraining") and progress in [0, 1].
+  std::function<void(const std::string& stage, double fraction, const std::string& detail)> progress;
+};
+
+struct DefaultModelInfo {
+  std::string dir;
+  bool built_now = false;        // false: it was already there
+  double heldout_perplexity = 0;
+  uint64_t corpus_records = 0, corpus_bytes = 0;
+};
+
+// The folder where lathe keeps its data: $LATHE_HOME, else $XDG_DATA_HOME/lathe, else
+// ~/.local/share/lathe.
+std::string DefaultDataDir();
+
+// Builds the default model unless it exists; resumes an interrupted build.
+Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& options);
+
+}  // namespace lathe::engine
