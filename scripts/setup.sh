@@ -12,6 +12,8 @@ PACKAGES=(
   libopenblas0-openmp        # fast BLAS for libtorch (without it Debian falls back to the
                              # reference BLAS: ~3 GFLOP/s); the OpenMP build shares torch's threads
   python3-torch              # the PyTorch-eager peer in bench/ (same weights, same settings)
+  sentencepiece              # spm_train: trains the default model's tokenizer
+  wordnet-base fortunes      # the default model's pretraining corpus (permissive licenses)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer for the fuzz tests
 )

@@ -206,10 +206,12 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
                            const std::atomic<bool>* stop) {
   auto hp = ParseHyperparameters(req.hyperparameters, DefaultHyperparameterSpecs());
   if (!hp.ok()) return hp.status();
-  const TrainingHyperparameters& h = *hp;
+  TrainingHyperparameters& h = *hp;
   auto loaded = LoadModelDirectory(req.model_dir);
   if (!loaded.ok()) return loaded.status();
   LoadedModel& m = loaded.value();
+  if (!req.hyperparameters.count("maxSequenceLength"))  // the default fits the model
+    h.max_sequence_length = std::min(h.max_sequence_length, m.config.max_position_embeddings);
   if (h.max_sequence_length > m.config.max_position_embeddings)
     return Status::InvalidArgument("hyperparameter maxSequenceLength=" + std::to_string(h.max_sequence_length) +
                                    " exceeds the model's context of " + std::to_string(m.config.max_position_embeddings));

@@ -2,20 +2,27 @@
 // the sample is accepted, and the split it leaves behind is valid.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
+
+#include <nlohmann/json.hpp>
 
 #include "test_util.h"
 
 namespace lathe {
 namespace {
 
+using testing::ReadFile;
 using testing::RunLatheBinary;
 using testing::TempDir;
 
-TEST(Demo, RejectsTheBrokenFileAtItsLinesAndAcceptsTheSample) {
+TEST(Demo, RejectsTheBrokenFileAtItsLinesAcceptsTheSampleAndFineTunes) {
   TempDir tmp;
+  // A private data directory and a small default model keep this test to about a minute.
+  setenv("LATHE_HOME", tmp.File("home").c_str(), 1);
   std::string out, err;
-  int rc = RunLatheBinary("demo --dir " + tmp.path(), &out, &err);
+  int rc = RunLatheBinary("demo --dir " + tmp.path() + " --default-max-records 4000", &out, &err);
+  unsetenv("LATHE_HOME");
   ASSERT_EQ(rc, 0) << out << err;
   const std::string broken = tmp.File("banking_support_broken.jsonl");
   // The four planted mistakes, each at its line (and column for the JSON syntax error).
@@ -33,13 +40,21 @@ TEST(Demo, RejectsTheBrokenFileAtItsLinesAndAcceptsTheSample) {
                           tmp.File("split/validation.jsonl"),
                       &out);
   EXPECT_EQ(rc, 0) << out;
+  // Fine-tuning the default model lowered the held-out loss, and both models answered.
+  std::string demo = ReadFile(tmp.File("run/training_summary.json"));
+  auto summary = nlohmann::json::parse(demo);
+  EXPECT_LT(summary["bestValidationLoss"].get<double>(), summary["initialValidationLoss"].get<double>());
+  EXPECT_TRUE(std::filesystem::exists(tmp.File("home/models/lathe-default/lathe_model_card.json")));
+  size_t answers = 0;
+  for (size_t at = 0; (at = out.find("  fine-tuned : ", at)) != std::string::npos; ++at) ++answers;
+  EXPECT_EQ(answers, 3u) << out;
 }
 
-TEST(Demo, CanRunTwiceInTheSameFolder) {
+TEST(Demo, DataStepsCanRunTwiceInTheSameFolder) {
   TempDir tmp;
   std::string out;
-  ASSERT_EQ(RunLatheBinary("demo --dir " + tmp.path(), &out), 0) << out;
-  EXPECT_EQ(RunLatheBinary("demo --dir " + tmp.path(), &out), 0) << out;
+  ASSERT_EQ(RunLatheBinary("demo --data-only --dir " + tmp.path(), &out), 0) << out;
+  EXPECT_EQ(RunLatheBinary("demo --data-only --dir " + tmp.path(), &out), 0) << out;
 }
 
 }  // namespace
