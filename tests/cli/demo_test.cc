@@ -23,6 +23,7 @@ TEST(Demo, RejectsTheBrokenFileAtItsLinesAcceptsTheSampleAndFineTunes) {
   std::string out, err;
   int rc = RunLatheBinary("demo --dir " + tmp.path() + " --default-max-records 4000", &out, &err);
   unsetenv("LATHE_HOME");
+  const std::string demo_out = out;
   ASSERT_EQ(rc, 0) << out << err;
   const std::string broken = tmp.File("banking_support_broken.jsonl");
   // The four planted mistakes, each at its line (and column for the JSON syntax error).
@@ -41,13 +42,12 @@ TEST(Demo, RejectsTheBrokenFileAtItsLinesAcceptsTheSampleAndFineTunes) {
                       &out);
   EXPECT_EQ(rc, 0) << out;
   // Fine-tuning the default model lowered the held-out loss, and both models answered.
-  std::string demo = ReadFile(tmp.File("run/training_summary.json"));
-  auto summary = nlohmann::json::parse(demo);
+  auto summary = nlohmann::json::parse(ReadFile(tmp.File("run/training_summary.json")));
   EXPECT_LT(summary["bestValidationLoss"].get<double>(), summary["initialValidationLoss"].get<double>());
   EXPECT_TRUE(std::filesystem::exists(tmp.File("home/models/lathe-default/lathe_model_card.json")));
   size_t answers = 0;
-  for (size_t at = 0; (at = out.find("  fine-tuned : ", at)) != std::string::npos; ++at) ++answers;
-  EXPECT_EQ(answers, 3u) << out;
+  for (size_t at = 0; (at = demo_out.find("  fine-tuned : ", at)) != std::string::npos; ++at) ++answers;
+  EXPECT_EQ(answers, 3u) << demo_out;
 }
 
 TEST(Demo, DataStepsCanRunTwiceInTheSameFolder) {
