@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_resolution.h"
 #include "engine/language_model.h"
 
 namespace lathe::cli {
@@ -26,7 +27,7 @@ void AddGenerateCommand(CLI::App* app, Context* ctx) {
       "Generate text with a local model directory (greedy unless --temperature > 0).\n"
       "Several --prompt options run as one batch.\n\n"
       "Example:\n  lathe generate --model models/stories260K --prompt \"Once upon a time\" --max-tokens 64");
-  cmd->add_option("--model", a->model, "Model directory (Hugging Face layout)")->required();
+  cmd->add_option("--model", a->model, "Model directory (Hugging Face layout), or lathe-default")->required();
   cmd->add_option("--prompt", a->prompts, "Prompt text (repeat for a batch)")->required();
   cmd->add_option("--max-tokens", a->opt.max_tokens, "Most tokens to generate")->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -47,7 +48,12 @@ void AddGenerateCommand(CLI::App* app, Context* ctx) {
                   "Chat format: plain, chatml, llama2 or llama3 (default: from the model's files)");
   cmd->add_flag("--json", a->json, "Print machine-readable results (no streaming)");
   cmd->callback([a, ctx] {
-    auto model = engine::LanguageModel::Load(a->model);
+    auto dir = ResolveModelDir(a->model);
+    if (!dir.ok()) {
+      ctx->exit_code = ReportError(dir.status());
+      return;
+    }
+    auto model = engine::LanguageModel::Load(*dir);
     if (!model.ok()) {
       ctx->exit_code = ReportError(model.status());
       return;

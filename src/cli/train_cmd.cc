@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_resolution.h"
 #include "engine/hyperparameters.h"
 #include "engine/trainer.h"
 
@@ -44,7 +45,7 @@ void AddTrainCommand(CLI::App* app, Context* ctx) {
       "Hyperparameters (--set key=value, Bedrock's names):" + keys +
       "\n\nExample:\n  lathe train --model models/stories260K --train split/train.jsonl --validation "
       "split/validation.jsonl --out runs/bank --set epochCount=3 --set learningRate=0.001");
-  cmd->add_option("--model", a->req.model_dir, "Base model directory")->required();
+  cmd->add_option("--model", a->req.model_dir, "Base model directory, or lathe-default (built on first use)")->required();
   cmd->add_option("--train", a->req.train_file, "Training JSONL file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--validation", a->req.validation_file, "Validation JSONL file")->check(CLI::ExistingFile);
   cmd->add_option("--out", a->req.out_dir, "Output folder (adapter, metrics, summary)")->required();
@@ -65,6 +66,12 @@ void AddTrainCommand(CLI::App* app, Context* ctx) {
       if (q > p) a->req.lora_targets.push_back(a->targets.substr(p, q - p));
       p = q + 1;
     }
+    auto dir = ResolveModelDir(a->req.model_dir);
+    if (!dir.ok()) {
+      ctx->exit_code = ReportError(dir.status());
+      return;
+    }
+    a->req.model_dir = *dir;
     g_stop = false;
     auto previous = std::signal(SIGINT, OnInterrupt);
     auto r = engine::Train(a->req, [](const engine::TrainProgress& p) {

@@ -17,6 +17,7 @@
 #include "core/random.h"
 #include "data/example_reader.h"
 #include "engine/hyperparameters.h"
+#include "engine/language_model.h"
 #include "engine/lora.h"
 #include "engine/model_loader.h"
 #include "engine/safetensors.h"
@@ -210,6 +211,7 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
   auto loaded = LoadModelDirectory(req.model_dir);
   if (!loaded.ok()) return loaded.status();
   LoadedModel& m = loaded.value();
+  ConfigureThreads();
   if (!req.hyperparameters.count("maxSequenceLength"))  // the default fits the model
     h.max_sequence_length = std::min(h.max_sequence_length, m.config.max_position_embeddings);
   if (h.max_sequence_length > m.config.max_position_embeddings)
