@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_resolution.h"
 #include "core/env.h"
 #include "engine/default_model.h"
 #include "engine/language_model.h"
@@ -133,21 +134,11 @@ int RunDemo(const DemoOptions& opt) {
   }
 
   // Fine-tuning, on the built-in default model (built once, about 5 minutes, then cached).
-  engine::DefaultModelOptions dm;
-  dm.max_train_records = opt.default_max_records;
   const std::string home = engine::DefaultDataDir();
   std::printf("\n── Step %zu: the built-in default model (built once into %s, then reused)\n$ lathe models build-default\n",
               steps.size() + 1, home.c_str());
   std::fflush(stdout);
-  std::string last;
-  dm.progress = [&](const std::string& stage, double f, const std::string& detail) {
-    if (stage != last && !last.empty()) std::fprintf(stderr, "\n");
-    last = stage;
-    std::fprintf(stderr, "\r  %-12s %3.0f%% %s   ", stage.c_str(), 100 * f, detail.c_str());
-    std::fflush(stderr);
-  };
-  auto model = engine::EnsureDefaultModel(dm);
-  if (!last.empty()) std::fprintf(stderr, "\n");
+  auto model = EnsureDefaultModelWithProgress({"", opt.default_max_records});
   if (!model.ok()) return ReportError(model.status());
   std::printf("  %s (held-out perplexity %.1f)\n", model->dir.c_str(), model->heldout_perplexity);
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "engine/default_model.h"
+#include "cli/model_resolution.h"
 #include "engine/llama2c_import.h"
 
 namespace lathe::cli {
@@ -52,7 +52,7 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
   });
 
   struct DefaultArgs {
-    engine::DefaultModelOptions opt;
+    DefaultModelOptionsCli opt;
     bool json = false;
   };
   auto d = std::make_shared<DefaultArgs>();
@@ -61,24 +61,14 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
       "Build lathe's built-in default model once: a SentencePiece tokenizer and a small Llama\n"
       "pretrained here on WordNet glosses and the fortunes collection (Debian packages, permissive\n"
       "licenses). About 5 minutes on 2 cores; cached in the data directory; an interrupted build\n"
-      "resumes. Commands that need the default model run this by themselves.\n\n"
+      "resumes. Commands given --model lathe-default build it by themselves.\n\n"
       "Example:\n  lathe models build-default");
   def->add_option("--data-dir", d->opt.data_dir, "Where lathe keeps models (default: $LATHE_HOME or ~/.local/share/lathe)");
-  def->add_option("--max-records", d->opt.max_train_records, "Pretraining records (bounds the time)")
-      ->capture_default_str()->check(CLI::Range(1000, 10000000));
+  def->add_option("--max-records", d->opt.max_train_records, "Pretraining records (default 48000; fewer: faster, weaker)")
+      ->check(CLI::Range(1000, 10000000));
   def->add_flag("--json", d->json, "Print machine-readable results");
   def->callback([d, ctx] {
-    std::string last_stage;
-    d->opt.progress = [&](const std::string& stage, double f, const std::string& detail) {
-      if (stage != last_stage && !last_stage.empty()) std::fprintf(stderr, "\n");
-      last_stage = stage;
-      const int width = 24, filled = static_cast<int>(width * std::min(1.0, f));
-      std::fprintf(stderr, "\r%-12s [%s%s] %s   ", stage.c_str(), std::string(static_cast<size_t>(filled), '#').c_str(),
-                   std::string(static_cast<size_t>(width - filled), '.').c_str(), detail.c_str());
-      std::fflush(stderr);
-    };
-    auto r = engine::EnsureDefaultModel(d->opt);
-    if (!last_stage.empty()) std::fprintf(stderr, "\n");
+    auto r = EnsureDefaultModelWithProgress(d->opt);
     if (!r.ok()) {
       ctx->exit_code = ReportError(r.status());
       return;
