@@ -6,6 +6,7 @@
 //   build/bench/bench_train [THREADS]       (each measurement runs in its own process)
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <torch/optim/adamw.h>
 #include <torch/types.h>
 #include <torch/nn/utils/clip_grad.h>
@@ -56,6 +57,10 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
 // One measurement, in this process: prints {"tokens_per_s", "peak_rss_mb"}.
 int RunOne(const Shape& s, const std::string& method, int steps) {
   if (const char* t = std::getenv("LATHE_THREADS")) at::set_num_threads(std::atoi(t));
+  if (std::getenv("LATHE_BENCH_BF16")) {
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  }
   at::manual_seed(0);
   ModelConfig c = Config(s);
   std::map<std::string, at::Tensor> named;
@@ -120,11 +125,26 @@ int main(int argc, char** argv) {
   const int reps = 20;
   for (int i = 0; i < reps; ++i) at::mm(a, b);
   const double peak = reps * 2.0 * 1024 * 1024 * 1024 / Seconds(t0) / 1e9;
-  std::printf("threads %d; fp32 matmul peak measured now: %.0f GFLOP/s; batch %lld x %lld tokens, AdamW\n\n", threads,
+  std::printf("threads %d; fp32 matmul peak measured now: %.0f GFLOP/s; batch %lld x %lld tokens, AdamW\n", threads,
               peak, static_cast<long long>(kBatch), static_cast<long long>(kSeq));
+  // lathe trains with bf16 autocast where the CPU has AVX512_BF16 (precision=auto); the peer is
+  // plain fp32 eager PyTorch, as a user would write it.
+  bool bf16 = false;
+  {
+    FILE* f = std::fopen("/proc/cpuinfo", "r");
+    char line[4096];
+    while (f && std::fgets(line, sizeof line, f))
+      if (std::string(line).rfind("flags", 0) == 0) {
+        bf16 = std::string(line).find(" avx512_bf16") != std::string::npos;
+        break;
+      }
+    if (f) std::fclose(f);
+  }
+  std::printf("lathe precision: %s (its default here); PyTorch eager: fp32\n\n", bf16 ? "bf16 autocast" : "fp32");
   std::printf("%-6s %-5s | %10s %10s %6s | %7s %7s | %9s %9s %6s\n", "model", "mode", "lathe t/s", "torch t/s", "ratio",
               "lathe", "torch", "lathe MB", "torch MB", "ratio");
-  const std::string env = "OMP_WAIT_POLICY=PASSIVE LATHE_THREADS=" + std::to_string(threads) + " ";
+  const std::string env = std::string(bf16 ? "LATHE_BENCH_BF16=1 " : "") + "OMP_WAIT_POLICY=PASSIVE LATHE_THREADS=" +
+                          std::to_string(threads) + " ";
   for (const auto& s : kShapes) {
     const ModelConfig c = Config(s);
     const double n = static_cast<double>(c.ParameterCount());

@@ -43,7 +43,7 @@ const std::vector<HyperparameterSpec>& DefaultHyperparameterSpecs() {
       {"gradientAccumulationSteps", T::kInt, 1, 1024, {}, "1", "batches per optimizer step"},
       {"weightDecay", T::kFloat, 0.0, 1.0, {}, "0", "AdamW weight decay"},
       {"seed", T::kInt, 0, 2147483647, {}, "42", "seed of shuffling, dropout and initialisation"},
-      {"precision", T::kChoice, 0, 0, {"auto", "fp32", "bf16"}, "auto", "bf16 autocast where the CPU supports it"},
+      {"precision", T::kChoice, 0, 0, {"auto", "fp32", "bf16"}, "auto", "auto: bf16 autocast where the CPU has AVX512_BF16, else fp32"},
       {"learningRateSchedule", T::kChoice, 0, 0, {"cosine", "linear", "constant"}, "cosine", "decay after warmup"},
       {"checkpointSteps", T::kInt, 0, 1000000, {}, "50", "optimizer steps between checkpoints (0: epoch ends only)"},
       {"validationSteps", T::kInt, 0, 1000000, {}, "0", "optimizer steps between extra validation-loss rows (0: epoch ends only)"},

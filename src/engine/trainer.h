@@ -42,6 +42,7 @@ struct TrainSummary {
   double seconds = 0;
   bool stopped_early = false, interrupted = false;
   std::string method;
+  std::string precision;  // what ran: bf16 (autocast) or fp32
 };
 
 // Runs the whole job. Hyperparameters and data are checked before the first step; `stop` (may be

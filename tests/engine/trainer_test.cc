@@ -112,6 +112,21 @@ TEST(Trainer, FullFineTuningWritesAModel) {
   EXPECT_TRUE(LanguageModel::Load(f.tmp.File("full/model")).ok());
 }
 
+TEST(Trainer, Fp32AndAutoPrecisionBothLearn) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  Fixture f;
+  TrainRequest fp32 = f.Request("fp32"), autop = f.Request("auto");
+  fp32.hyperparameters["precision"] = "fp32";
+  auto a = Train(fp32, {}, nullptr), b = Train(autop, {}, nullptr);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->precision, "fp32");
+  EXPECT_TRUE(b->precision == "bf16" || b->precision == "fp32");  // bf16 where the CPU has AVX512_BF16
+  EXPECT_LT(a->best_validation_loss, a->initial_validation_loss - 0.2);
+  EXPECT_LT(b->best_validation_loss, b->initial_validation_loss - 0.2);
+  EXPECT_NE(ReadFile(f.tmp.File("auto/training_summary.json")).find("\"precision\": \"" + b->precision + "\""),
+            std::string::npos);
+}
+
 TEST(Trainer, ValidationEveryNSteps) {
   LATHE_REQUIRE_SHARED("models/stories260K");
   Fixture f;
