@@ -133,7 +133,7 @@ int RunDemo(const DemoOptions& opt) {
     return kExitOk;
   }
 
-  // Fine-tuning, on the built-in default model (built once, about 5 minutes, then cached).
+  // Fine-tuning, on the built-in default model (built once, a few minutes, then cached).
   const std::string home = engine::DefaultDataDir();
   std::printf("\n── Step %zu: the built-in default model (built once into %s, then reused)\n$ lathe models build-default\n",
               steps.size() + 1, home.c_str());
@@ -170,7 +170,7 @@ void AddDemoCommand(CLI::App* app, Context* ctx) {
       "demo",
       "Walk through the workflow on the built-in banking-support sample: validate, inspect and\n"
       "split the data, estimate the Bedrock cost, then fine-tune the built-in default model\n"
-      "(built once, about 5 minutes) and compare its answers before and after.");
+      "(built once, a few minutes) and compare its answers before and after.");
   cmd->add_option("--dir", opt->dir, "Folder for the demo's files")->capture_default_str();
   cmd->add_flag("--data-only", opt->data_only, "Stop after the dataset steps");
   cmd->add_option("--default-max-records", opt->default_max_records,

@@ -60,7 +60,7 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
       "build-default",
       "Build lathe's built-in default model once: a SentencePiece tokenizer and a small Llama\n"
       "pretrained here on WordNet glosses and the fortunes collection (Debian packages, permissive\n"
-      "licenses). About 5 minutes on 2 cores; cached in the data directory; an interrupted build\n"
+      "licenses). A few minutes on 2 cores; cached in the data directory; an interrupted build\n"
       "resumes. Commands given --model lathe-default build it by themselves.\n\n"
       "Example:\n  lathe models build-default");
   def->add_option("--data-dir", d->opt.data_dir, "Where lathe keeps models (default: $LATHE_HOME or ~/.local/share/lathe)");

@@ -14,7 +14,7 @@ namespace lathe::engine {
 
 struct DefaultModelOptions {
   std::string data_dir;          // the model lands in data_dir/models/lathe-default
-  uint64_t max_train_records = 48000;  // bounds the pretraining time (about 4 minutes here)
+  uint64_t max_train_records = 48000;  // bounds the pretraining time (2-4 minutes here)
   // Stage text ("corpus", "tokenizer", "pretraining") and progress in [0, 1].
   std::function<void(const std::string& stage, double fraction, const std::string& detail)> progress;
 };
