@@ -166,11 +166,10 @@ int RunDemo(const DemoOptions& opt) {
 
 void AddDemoCommand(CLI::App* app, Context* ctx) {
   auto opt = std::make_shared<DemoOptions>();
-  CLI::App* cmd = app->add_subcommand(
-      "demo",
-      "Walk through the workflow on the built-in banking-support sample: validate, inspect and\n"
-      "split the data, estimate the Bedrock cost, then fine-tune the built-in default model\n"
-      "(built once, a few minutes) and compare its answers before and after.");
+  CLI::App* cmd = app->add_subcommand("demo", "The whole workflow on a built-in banking-support sample");
+  cmd->footer(
+      "Validates, inspects and splits the data, estimates the Bedrock cost, then fine-tunes the\n"
+      "built-in default model (built once, a few minutes) and compares its answers before and after.");
   cmd->add_option("--dir", opt->dir, "Folder for the demo's files")->capture_default_str();
   cmd->add_flag("--data-only", opt->data_only, "Stop after the dataset steps");
   cmd->add_option("--default-max-records", opt->default_max_records,

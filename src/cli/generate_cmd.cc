@@ -22,11 +22,9 @@ void AddGenerateCommand(CLI::App* app, Context* ctx) {
     bool json = false;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = app->add_subcommand(
-      "generate",
-      "Generate text with a local model directory (greedy unless --temperature > 0).\n"
-      "Several --prompt options run as one batch.\n\n"
-      "Example:\n  lathe generate --model models/stories260K --prompt \"Once upon a time\" --max-tokens 64");
+  CLI::App* cmd = app->add_subcommand("generate", "Generate text with a local model (or lathe-default)");
+  cmd->footer("Greedy unless --temperature > 0; several --prompt options run as one batch.\n\n"
+              "Example:\n  lathe generate --model models/stories260K --prompt \"Once upon a time\" --max-tokens 64");
   cmd->add_option("--model", a->model, "Model directory (Hugging Face layout), or lathe-default")->required();
   cmd->add_option("--prompt", a->prompts, "Prompt text (repeat for a batch)")->required();
   cmd->add_option("--max-tokens", a->opt.max_tokens, "Most tokens to generate")->capture_default_str()

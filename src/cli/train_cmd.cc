@@ -38,12 +38,13 @@ void AddTrainCommand(CLI::App* app, Context* ctx) {
   for (const auto& s : engine::DefaultHyperparameterSpecs())
     keys += "\n  " + s.name + " (default " + s.default_value + "): " + s.description;
   CLI::App* cmd = app->add_subcommand(
-      "train",
-      "Fine-tune (LoRA or full) or continue pre-training a local model on a JSONL dataset.\n"
+      "train", "Fine-tune (LoRA or full) or continue pre-training a local model on a JSONL dataset");
+  cmd->footer(
       "Loss counts only completions / assistant turns; the best epoch (by validation loss) is\n"
-      "exported. Ctrl-C stops at the next step and keeps the best result so far.\n\n"
+      "exported. Ctrl-C stops at the next step and keeps the best result so far; the same command\n"
+      "resumes from the last checkpoint.\n\n"
       "Hyperparameters (--set key=value, Bedrock's names):" + keys +
-      "\n\nExample:\n  lathe train --model models/stories260K --train split/train.jsonl --validation "
+      "\n\nExample:\n  lathe train --model lathe-default --train split/train.jsonl --validation "
       "split/validation.jsonl --out runs/bank --set epochCount=3 --set learningRate=0.001");
   cmd->add_option("--model", a->req.model_dir, "Base model directory, or lathe-default (built on first use)")->required();
   cmd->add_option("--train", a->req.train_file, "Training JSONL file")->required()->check(CLI::ExistingFile);
