@@ -9,10 +9,12 @@ namespace lathe::cli {
 
 int ReportError(const Status& s) {
   std::fprintf(stderr, "lathe: error: %s\n", s.message().c_str());
-  return s.code() == Status::Code::kInternal ? kExitUsage + 1 : kExitBadInput;
+  return kExitBadInput;
 }
 
-void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void PrintJson(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
 
 int RunLathe(int argc, const char* const* argv) {
   CLI::App app{"lathe: Bedrock-compatible fine-tuning on your own machine.\n"
@@ -48,6 +50,9 @@ int RunLathe(int argc, const char* const* argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);  // prints the message and the usage hint
     return kExitUsage;
+  } catch (const std::exception& e) {  // a bug, not bad input: say so instead of aborting
+    std::fprintf(stderr, "lathe: internal error: %s\n", e.what());
+    return kExitBadInput;
   }
   return ctx.exit_code;
 }

@@ -1,5 +1,6 @@
 // `lathe data split FILE --train 0.8 --seed N --out-dir D`
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "cli/commands.h"
@@ -24,7 +25,12 @@ void AddDataSplitCommand(CLI::App* data, Context* ctx) {
   cmd->add_option("file", a->file, "JSONL file to split")->required()->check(CLI::ExistingFile);
   cmd->add_option("--train", a->opt.train_ratio, "Share of records for training, in (0, 1)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0).description("in (0, 1)"));
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            double d = std::strtod(v.c_str(), nullptr);
+            return d > 0.0 && d < 1.0 ? std::string() : "must be between 0 and 1 (exclusive), got " + v;
+          },
+          "in (0, 1)"));
   cmd->add_option("--seed", a->opt.seed, "Seed of the shuffle")->capture_default_str();
   cmd->add_option("--out-dir", a->opt.out_dir, "Folder for the outputs")->required();
   cmd->add_option("--format", a->format, "auto, prompt-completion, chat, conversation or pretraining")->capture_default_str();

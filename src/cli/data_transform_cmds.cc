@@ -46,6 +46,8 @@ void AddDataConvertCommand(CLI::App* data, Context* ctx) {
         ctx->exit_code = ReportError(to.ok() ? Status::InvalidArgument("--to needs a format, not auto") : to.status());
         return;
       }
+      if (*to == data::Format::kPromptCompletion && !a->system.empty())
+        throw CLI::ValidationError("--system", "prompt-completion records cannot hold a system prompt");
       r = data::ConvertFile(Env::Default(), a->in, a->out, {*to, a->system, a->drop_system});
     } else {
       throw CLI::ValidationError("--from", "expected jsonl or csv");
@@ -70,7 +72,7 @@ void AddDataAugmentCommand(CLI::App* data, Context* ctx) {
       "augment",
       "Add reworded copies of records using the tutorial's rules for question openings\n"
       "(\"How do I\" -> \"How can I\", \"What is\" -> \"What's\", \"Can you\" -> \"Could you\", and a few of the\n"
-      "same kind; see docs/data-transform.md). Rule-based: it adds phrasing, not information.\n"
+      "same kind; see docs/data.md). Rule-based: it adds phrasing, not information.\n"
       "Originals are kept; no prompt is written twice.\n\n"
       "Example:\n  lathe data augment train.jsonl --out augmented.jsonl");
   cmd->add_option("file", a->in, "Prompt/completion or chat JSONL file")->required()->check(CLI::ExistingFile);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -187,23 +188,33 @@ Env* Env::Default() {
 
 Status AtomicFileWriter::Open(Env* env, const std::string& path,
                               std::unique_ptr<AtomicFileWriter>* out) {
+  // A name of its own per writer: a fixed "path.tmp" could be another writer's, or an input.
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   std::unique_ptr<WritableFile> f;
-  LATHE_RETURN_IF_ERROR(env->NewWritableFile(path + ".tmp", &f));
-  out->reset(new AtomicFileWriter(env, path, std::move(f)));
+  LATHE_RETURN_IF_ERROR(env->NewWritableFile(tmp, &f));
+  out->reset(new AtomicFileWriter(env, path, std::move(tmp), std::move(f)));
   return Status::Ok();
 }
 
 AtomicFileWriter::~AtomicFileWriter() {
   if (!committed_) {
     file_.reset();
-    (void)env_->RemoveFile(path_ + ".tmp");
+    (void)env_->RemoveFile(tmp_);
   }
 }
 
 Status AtomicFileWriter::Commit() {
   LATHE_RETURN_IF_ERROR(file_->Close());
-  LATHE_RETURN_IF_ERROR(env_->RenameFile(path_ + ".tmp", path_));
+  LATHE_RETURN_IF_ERROR(env_->RenameFile(tmp_, path_));
   committed_ = true;
+  return Status::Ok();
+}
+
+Status CheckNotSameFile(const std::string& input, const std::string& output) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(input, output, ec))
+    return Status::InvalidArgument("the output " + output + " is the input file; write to another file");
   return Status::Ok();
 }
 

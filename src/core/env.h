@@ -57,7 +57,8 @@ class Env {
   virtual Status CreateDirs(const std::string& path) = 0;
 };
 
-// Streams a new file into place atomically: data goes to path + ".tmp"; Commit() syncs and renames
+// Streams a new file into place atomically: data goes to a temporary file of its own beside path
+// (path.tmp.PID.N); Commit() syncs and renames
 // it over path. Destroying an uncommitted writer removes the temporary file, so a crash or an
 // error never leaves a half-written output under the final name.
 class AtomicFileWriter {
@@ -68,10 +69,10 @@ class AtomicFileWriter {
   Status Commit();
 
  private:
-  AtomicFileWriter(Env* env, std::string path, std::unique_ptr<WritableFile> f)
-      : env_(env), path_(std::move(path)), file_(std::move(f)) {}
+  AtomicFileWriter(Env* env, std::string path, std::string tmp, std::unique_ptr<WritableFile> f)
+      : env_(env), path_(std::move(path)), tmp_(std::move(tmp)), file_(std::move(f)) {}
   Env* env_;
-  std::string path_;
+  std::string path_, tmp_;
   std::unique_ptr<WritableFile> file_;
   bool committed_ = false;
 };
@@ -79,9 +80,12 @@ class AtomicFileWriter {
 // A SequentialFile over bytes in memory (not copied: they must outlive the file).
 std::unique_ptr<SequentialFile> NewMemorySequentialFile(std::string_view contents);
 
+// An error if `output` is the same file as `input` (writing it would destroy the input).
+Status CheckNotSameFile(const std::string& input, const std::string& output);
+
 // Whole-file helpers built on an Env.
 Status ReadFileToString(Env* env, const std::string& path, std::string* out);
-// Writes to path + ".tmp", syncs, then renames: readers see the old or the new file, never half.
+// Writes to a temporary file, syncs, then renames: readers see the old or the new file, never half.
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data);
 
 }  // namespace lathe

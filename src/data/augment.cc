@@ -42,6 +42,7 @@ std::vector<std::string> RewritePrompt(const std::string& prompt) {
 }
 
 Result<AugmentResult> AugmentFile(Env* env, const std::string& in, const std::string& out) {
+  LATHE_RETURN_IF_ERROR(CheckNotSameFile(in, out));
   std::vector<OwnedRecord> records;
   Format format = Format::kAuto;
   LATHE_RETURN_IF_ERROR(ReadAllRecords(env, in, Format::kAuto, &records, &format));

@@ -12,6 +12,7 @@ namespace lathe::data {
 Result<BalanceResult> BalanceFile(Env* env, const std::string& in, const std::string& out, uint64_t max_per_category,
                                   uint64_t seed) {
   if (max_per_category == 0) return Status::InvalidArgument("--max-per-category must be at least 1");
+  LATHE_RETURN_IF_ERROR(CheckNotSameFile(in, out));
   std::vector<OwnedRecord> records;
   LATHE_RETURN_IF_ERROR(ReadAllRecords(env, in, Format::kAuto, &records, nullptr));
   std::map<std::string, std::vector<size_t>> by_category;  // ordered: the draw is stable

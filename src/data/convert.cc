@@ -57,6 +57,7 @@ std::string Line(const json& j) {
 }  // namespace
 
 Result<ConvertResult> ConvertFile(Env* env, const std::string& in, const std::string& out, const ConvertOptions& o) {
+  LATHE_RETURN_IF_ERROR(CheckNotSameFile(in, out));
   std::unique_ptr<ExampleReader> reader;
   LATHE_RETURN_IF_ERROR(ExampleReader::Open(env, in, Format::kAuto, &reader));
   std::unique_ptr<AtomicFileWriter> w;
@@ -80,6 +81,7 @@ Result<ConvertResult> ConvertFile(Env* env, const std::string& in, const std::st
 }
 
 Result<ConvertResult> ConvertCsv(Env* env, const std::string& in, const std::string& out, const CsvOptions& o) {
+  LATHE_RETURN_IF_ERROR(CheckNotSameFile(in, out));
   std::unique_ptr<CsvReader> csv;
   LATHE_RETURN_IF_ERROR(CsvReader::Open(env, in, &csv));
   std::vector<std::string> header, fields;

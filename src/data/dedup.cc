@@ -1,5 +1,6 @@
 #include "data/dedup.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace lathe::data {
@@ -59,7 +60,9 @@ uint64_t NormalizedKey(const Example& e) { return FieldsKey(e, NormalizeText); }
 
 std::string FirstWord(const Example& e) {
   std::string_view text = e.format == Format::kPretraining ? std::string_view(e.input) : e.Prompt();
-  std::string norm = NormalizeText(text.substr(0, 200));
+  size_t cut = std::min<size_t>(text.size(), 200);
+  while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // whole characters
+  std::string norm = NormalizeText(text.substr(0, cut));
   return norm.substr(0, norm.find(' '));
 }
 

@@ -28,6 +28,8 @@ Result<PriceTable> ParsePriceTable(const nlohmann::json& j, const std::string& f
   };
   if (!j.is_object()) return bad("the table", "must be a JSON object");
   PriceTable t;
+  for (const char* key : {"currency", "source"})
+    if (j.contains(key) && !j[key].is_string()) return bad(std::string("\"") + key + "\"", "must be a string");
   t.currency = j.value("currency", std::string("USD"));
   t.source = j.value("source", std::string("prices from ") + file);
   auto models = j.find("models");
@@ -39,6 +41,7 @@ Result<PriceTable> ParsePriceTable(const nlohmann::json& j, const std::string& f
     auto price = item.value().find("trainingPer1kTokens");
     if (price == item.value().end() || !price->is_number() || price->get<double>() < 0)
       return bad(field + ".trainingPer1kTokens", "must be a non-negative number");
+    if (item.value().contains("name") && !item.value()["name"].is_string()) return bad(field + ".name", "must be a string");
     t.models[item.key()] = {item.value().value("name", item.key()), price->get<double>()};
   }
   return t;

@@ -22,6 +22,10 @@ Result<SplitResult> SplitDataset(Env* env, const std::string& path, const SplitO
     for (const auto& p : {r.train_path, r.validation_path, r.manifest_path})
       if (env->FileExists(p)) return Status::AlreadyExists(p + " exists; pass --force to overwrite it");
 
+  for (const auto& p : {r.train_path, r.validation_path, r.manifest_path})
+    LATHE_RETURN_IF_ERROR(CheckNotSameFile(path, p));
+  std::string source_sha;  // before anything is written
+  LATHE_RETURN_IF_ERROR(Sha256File(env, path, &source_sha));
   std::vector<OwnedRecord> records;
   Format format = Format::kAuto;
   LATHE_RETURN_IF_ERROR(ReadAllRecords(env, path, o.format, &records, &format));
@@ -66,8 +70,7 @@ Result<SplitResult> SplitDataset(Env* env, const std::string& path, const SplitO
   r.train_records = train.size();
   r.validation_records = validation.size();
 
-  std::string source_sha, train_sha, validation_sha;
-  LATHE_RETURN_IF_ERROR(Sha256File(env, path, &source_sha));
+  std::string train_sha, validation_sha;
   LATHE_RETURN_IF_ERROR(Sha256File(env, r.train_path, &train_sha));
   LATHE_RETURN_IF_ERROR(Sha256File(env, r.validation_path, &validation_sha));
   r.manifest = {

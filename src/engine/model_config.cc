@@ -107,6 +107,10 @@ Result<ModelConfig> ParseModelConfig(const json& j, const std::string& file) {
   if (auto it = j.find("rope_scaling"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) return fail("rope_scaling", "must be an object");
     const json& r = *it;
+    for (const char* key : {"rope_type", "type"})
+      if (r.contains(key) && !r[key].is_string()) return fail(std::string("rope_scaling.") + key, "must be a string");
+    for (const char* key : {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"})
+      if (r.contains(key) && !r[key].is_number()) return fail(std::string("rope_scaling.") + key, "must be a number");
     std::string type = r.value("rope_type", r.value("type", std::string()));
     c.rope_scaling.type = type == "default" ? "" : type;
     c.rope_scaling.factor = r.value("factor", 1.0);

@@ -138,5 +138,21 @@ TEST(ValidateCli, JsonOutputSurvivesANonUtf8FileName) {
   EXPECT_EQ(j["files"][0]["file"], dir.path() + "/caf\xEF\xBF\xBD.jsonl");
 }
 
+// Writing a command's output over its own input would destroy the data: every writing command refuses.
+TEST(DataCli, WritingCommandsRefuseToOverwriteTheirInput) {
+  TempDir dir;
+  std::string content = Records(20);
+  std::string path = dir.Write("train.jsonl", content);
+  for (const std::string& args :
+       {"data convert " + path + " --to chat --out " + path, "data augment " + path + " --out " + path,
+        "data balance " + path + " --max-per-category 5 --out " + path,
+        "data split " + path + " --out-dir " + dir.path() + " --force"}) {
+    std::string out, err;  // split's first output is train.jsonl in --out-dir: the input itself
+    EXPECT_EQ(RunLatheBinary(args, &out, &err), 1) << args << out << err;
+    EXPECT_NE(err.find("is the input file"), std::string::npos) << args << err;
+    EXPECT_EQ(lathe::testing::ReadFile(path), content) << args;
+  }
+}
+
 }  // namespace
 }  // namespace lathe
