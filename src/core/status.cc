@@ -13,6 +13,9 @@ std::string Status::ToString() const {
     case Code::kCorruption: prefix = "corrupt: "; break;
     case Code::kUnsupported: prefix = "unsupported: "; break;
     case Code::kInternal: prefix = "internal error: "; break;
+    case Code::kConflict: prefix = "conflict: "; break;
+    case Code::kThrottled: prefix = "throttled: "; break;
+    case Code::kQuotaExceeded: prefix = "quota exceeded: "; break;
   }
   return prefix + message_;
 }

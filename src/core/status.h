@@ -12,7 +12,10 @@ namespace lathe {
 class Status {
  public:
   enum class Code { kOk = 0, kInvalidArgument, kNotFound, kAlreadyExists, kIOError, kCorruption,
-                    kUnsupported, kInternal };
+                    kUnsupported, kInternal,
+                    kConflict,    // the resource is in a state that does not allow the request
+                    kThrottled,   // busy: try again later
+                    kQuotaExceeded };
 
   Status() = default;
   static Status Ok() { return {}; }
@@ -23,6 +26,9 @@ class Status {
   static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
   static Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
+  static Status Throttled(std::string m) { return {Code::kThrottled, std::move(m)}; }
+  static Status QuotaExceeded(std::string m) { return {Code::kQuotaExceeded, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -1,0 +1,189 @@
+#include "store/metadata_store.h"
+
+#include <sqlite3.h>
+
+namespace lathe::store {
+namespace {
+
+// A prepared statement that finalizes itself; binds by 1-based position.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
+  std::string Text(int col) const {
+    auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  Status Error(const std::string& what) const {
+    return Status::IOError("metadata database: " + what + ": " + sqlite3_errmsg(db_));
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=NORMAL;
+PRAGMA busy_timeout=5000;
+CREATE TABLE IF NOT EXISTS resources (
+  kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL, status TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (kind, id), UNIQUE (kind, name));
+CREATE INDEX IF NOT EXISTS resources_arn ON resources (arn);
+CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (arn, key));
+CREATE TABLE IF NOT EXISTS tokens (scope TEXT NOT NULL, token TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, token));
+)sql";
+
+ResourceRow ReadRow(const Statement& s) {
+  ResourceRow r;
+  r.kind = s.Text(0);
+  r.id = s.Text(1);
+  r.name = s.Text(2);
+  r.arn = s.Text(3);
+  r.status = s.Text(4);
+  r.created_ms = s.Int(5);
+  r.doc = nlohmann::json::parse(s.Text(6), nullptr, /*allow_exceptions=*/false);
+  return r;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status::IOError("cannot open metadata database " + path + ": " + msg);
+  }
+  std::unique_ptr<MetadataStore> store(new MetadataStore(db));
+  LATHE_RETURN_IF_ERROR(store->Exec(kSchema));
+  return store;
+}
+
+MetadataStore::~MetadataStore() { sqlite3_close(db_); }
+
+Status MetadataStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IOError("metadata database: " + msg);
+  }
+  return Status::Ok();
+}
+
+Status MetadataStore::Insert(const ResourceRow& row) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, "INSERT INTO resources (kind, id, name, arn, status, created_ms, doc) VALUES (?,?,?,?,?,?,?)");
+  s.Bind(1, row.kind).Bind(2, row.id).Bind(3, row.name).Bind(4, row.arn).Bind(5, row.status);
+  s.Bind(6, row.created_ms).Bind(7, row.doc.dump());
+  int rc = s.Step();
+  if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("a " + row.kind + " named " + row.name + " already exists");
+  if (rc != SQLITE_DONE) return s.Error("insert " + row.kind);
+  return Status::Ok();
+}
+
+Status MetadataStore::Update(const ResourceRow& row) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, "UPDATE resources SET status = ?, doc = ? WHERE kind = ? AND id = ?");
+  s.Bind(1, row.status).Bind(2, row.doc.dump()).Bind(3, row.kind).Bind(4, row.id);
+  if (s.Step() != SQLITE_DONE) return s.Error("update " + row.kind);
+  if (sqlite3_changes(db_) == 0) return Status::NotFound(row.kind + " " + row.id + " does not exist");
+  return Status::Ok();
+}
+
+Result<ResourceRow> MetadataStore::Find(const std::string& kind, const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_,
+              "SELECT kind, id, name, arn, status, created_ms, doc FROM resources "
+              "WHERE kind = ?1 AND (id = ?2 OR name = ?2 OR arn = ?2) LIMIT 1");
+  s.Bind(1, kind).Bind(2, key);
+  int rc = s.Step();
+  if (rc == SQLITE_ROW) return ReadRow(s);
+  if (rc != SQLITE_DONE) return s.Error("find " + kind);
+  return Status::NotFound(key);
+}
+
+Result<std::vector<ResourceRow>> MetadataStore::List(const std::string& kind) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_,
+              "SELECT kind, id, name, arn, status, created_ms, doc FROM resources WHERE kind = ? "
+              "ORDER BY created_ms, id");
+  s.Bind(1, kind);
+  std::vector<ResourceRow> rows;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) rows.push_back(ReadRow(s));
+  if (rc != SQLITE_DONE) return s.Error("list " + kind);
+  return rows;
+}
+
+Status MetadataStore::Delete(const std::string& kind, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, "DELETE FROM resources WHERE kind = ? AND id = ?");
+  s.Bind(1, kind).Bind(2, id);
+  if (s.Step() != SQLITE_DONE) return s.Error("delete " + kind);
+  return Status::Ok();
+}
+
+Status MetadataStore::SetTags(const std::string& arn, const std::map<std::string, std::string>& tags) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [k, v] : tags) {
+    Statement s(db_, "INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?,?,?)");
+    s.Bind(1, arn).Bind(2, k).Bind(3, v);
+    if (s.Step() != SQLITE_DONE) return s.Error("tag " + arn);
+  }
+  return Status::Ok();
+}
+
+Status MetadataStore::RemoveTags(const std::string& arn, const std::vector<std::string>& keys) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& k : keys) {
+    Statement s(db_, "DELETE FROM tags WHERE arn = ? AND key = ?");
+    s.Bind(1, arn).Bind(2, k);
+    if (s.Step() != SQLITE_DONE) return s.Error("untag " + arn);
+  }
+  return Status::Ok();
+}
+
+Result<std::map<std::string, std::string>> MetadataStore::Tags(const std::string& arn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, "SELECT key, value FROM tags WHERE arn = ? ORDER BY key");
+  s.Bind(1, arn);
+  std::map<std::string, std::string> tags;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) tags[s.Text(0)] = s.Text(1);
+  if (rc != SQLITE_DONE) return s.Error("tags of " + arn);
+  return tags;
+}
+
+Result<std::string> MetadataStore::RememberToken(const std::string& scope, const std::string& token,
+                                                 const std::string& value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  {
+    Statement s(db_, "INSERT OR IGNORE INTO tokens (scope, token, value) VALUES (?,?,?)");
+    s.Bind(1, scope).Bind(2, token).Bind(3, value);
+    if (s.Step() != SQLITE_DONE) return s.Error("client token");
+  }
+  Statement s(db_, "SELECT value FROM tokens WHERE scope = ? AND token = ?");
+  s.Bind(1, scope).Bind(2, token);
+  if (s.Step() != SQLITE_ROW) return s.Error("client token");
+  return s.Text(0);
+}
+
+}  // namespace lathe::store

@@ -1,0 +1,64 @@
+// lathe serve's metadata: jobs, custom models, provisioned throughput, tags and idempotency
+// tokens, in one SQLite database (WAL, synchronous=NORMAL: a crash loses at most the last
+// transactions, never the file). Each resource is a row with its queryable columns plus a JSON
+// document the service owns; the store knows nothing of Bedrock's shapes. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+struct sqlite3;
+
+namespace lathe::store {
+
+struct ResourceRow {
+  std::string kind;  // "job", "custom-model", "provisioned-model"
+  std::string id;
+  std::string name;  // unique within a kind
+  std::string arn;
+  std::string status;
+  int64_t created_ms = 0;
+  nlohmann::json doc = nlohmann::json::object();
+};
+
+class MetadataStore {
+ public:
+  // Opens (creating if needed) the database file, e.g. DATA_DIR/lathe.db.
+  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& path);
+  ~MetadataStore();
+
+  // AlreadyExists when the kind already has a row of that name (or id).
+  Status Insert(const ResourceRow& row);
+  // Replaces status and doc of an existing row; NotFound when it is gone.
+  Status Update(const ResourceRow& row);
+  // By id, name or ARN; NotFound names what was looked for.
+  Result<ResourceRow> Find(const std::string& kind, const std::string& id_name_or_arn);
+  // All rows of a kind, oldest first.
+  Result<std::vector<ResourceRow>> List(const std::string& kind);
+  Status Delete(const std::string& kind, const std::string& id);
+
+  // Tags of any ARN.
+  Status SetTags(const std::string& arn, const std::map<std::string, std::string>& tags);
+  Status RemoveTags(const std::string& arn, const std::vector<std::string>& keys);
+  Result<std::map<std::string, std::string>> Tags(const std::string& arn);
+
+  // Idempotency: the first caller with (scope, token) stores `value`; later callers get the
+  // stored value back. Returns the value that holds for the token.
+  Result<std::string> RememberToken(const std::string& scope, const std::string& token, const std::string& value);
+
+ private:
+  explicit MetadataStore(sqlite3* db) : db_(db) {}
+  Status Exec(const char* sql);
+  sqlite3* db_;
+  std::mutex mu_;
+};
+
+}  // namespace lathe::store

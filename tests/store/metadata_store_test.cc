@@ -1,0 +1,96 @@
+#include "store/metadata_store.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace lathe::store {
+namespace {
+
+using lathe::testing::TempDir;
+
+ResourceRow Job(const std::string& id, const std::string& name, int64_t created) {
+  ResourceRow r;
+  r.kind = "job";
+  r.id = id;
+  r.name = name;
+  r.arn = "arn:aws:bedrock:us-east-1:000000000000:model-customization-job/" + id;
+  r.status = "InProgress";
+  r.created_ms = created;
+  r.doc = {{"hyperParameters", {{"epochCount", "2"}}}};
+  return r;
+}
+
+TEST(MetadataStore, RowsSurviveReopeningAndAreFoundByIdNameOrArn) {
+  TempDir dir;
+  const std::string path = dir.path() + "/lathe.db";
+  {
+    auto db = MetadataStore::Open(path);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE((*db)->Insert(Job("b2", "second", 20)).ok());
+    ASSERT_TRUE((*db)->Insert(Job("a1", "first", 10)).ok());
+  }
+  auto db = MetadataStore::Open(path);
+  ASSERT_TRUE(db.ok());
+  for (const std::string key : {"a1", "first", "arn:aws:bedrock:us-east-1:000000000000:model-customization-job/a1"}) {
+    auto r = (*db)->Find("job", key);
+    ASSERT_TRUE(r.ok()) << key;
+    EXPECT_EQ(r->id, "a1");
+    EXPECT_EQ(r->doc["hyperParameters"]["epochCount"], "2");
+  }
+  EXPECT_EQ((*db)->Find("job", "nope").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ((*db)->Find("custom-model", "a1").status().code(), Status::Code::kNotFound);
+  auto all = (*db)->List("job");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "first");  // oldest first
+}
+
+TEST(MetadataStore, NamesAreUniquePerKindAndUpdatesAndDeletesApply) {
+  TempDir dir;
+  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Insert(Job("a1", "same", 1)).ok());
+  Status dup = (*db)->Insert(Job("a2", "same", 2));
+  EXPECT_EQ(dup.code(), Status::Code::kAlreadyExists);
+  EXPECT_NE(dup.message().find("same"), std::string::npos);
+  ResourceRow other = Job("a2", "same", 2);
+  other.kind = "custom-model";
+  EXPECT_TRUE((*db)->Insert(other).ok());
+
+  ResourceRow changed = Job("a1", "same", 1);
+  changed.status = "Completed";
+  changed.doc["outputModelArn"] = "x";
+  ASSERT_TRUE((*db)->Update(changed).ok());
+  EXPECT_EQ((*db)->Find("job", "a1")->status, "Completed");
+  EXPECT_EQ((*db)->Find("job", "a1")->doc["outputModelArn"], "x");
+  ASSERT_TRUE((*db)->Delete("job", "a1").ok());
+  EXPECT_EQ((*db)->Find("job", "a1").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ((*db)->Update(changed).code(), Status::Code::kNotFound);
+}
+
+TEST(MetadataStore, TagsAndIdempotencyTokens) {
+  TempDir dir;
+  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->SetTags("arn:x", {{"team", "ml"}, {"env", "dev"}}).ok());
+  ASSERT_TRUE((*db)->SetTags("arn:x", {{"env", "prod"}}).ok());
+  ASSERT_TRUE((*db)->RemoveTags("arn:x", {"team", "absent"}).ok());
+  auto tags = (*db)->Tags("arn:x");
+  ASSERT_TRUE(tags.ok());
+  EXPECT_EQ(*tags, (std::map<std::string, std::string>{{"env", "prod"}}));
+  EXPECT_TRUE((*db)->Tags("arn:y")->empty());
+
+  EXPECT_EQ(*(*db)->RememberToken("job", "tok", "first"), "first");
+  EXPECT_EQ(*(*db)->RememberToken("job", "tok", "second"), "first");
+  EXPECT_EQ(*(*db)->RememberToken("model", "tok", "third"), "third");
+}
+
+TEST(MetadataStore, AnUnwritableLocationIsAnErrorNamingThePath) {
+  auto db = MetadataStore::Open("/nonexistent-dir/sub/lathe.db");
+  ASSERT_FALSE(db.ok());
+  EXPECT_NE(db.status().message().find("/nonexistent-dir/sub/lathe.db"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lathe::store
