@@ -1,0 +1,79 @@
+#include "service/bedrock_service.h"
+
+#include <filesystem>
+
+namespace lathe::service {
+using nlohmann::json;
+
+Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig& config) {
+  std::unique_ptr<BedrockService> s(new BedrockService(config));
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Status::IOError("cannot create the data directory " + config.data_dir + ": " + ec.message());
+  auto db = store::MetadataStore::Open(config.data_dir + "/lathe.db");
+  if (!db.ok()) return db.status();
+  s->db_ = std::move(*db);
+  s->catalog_ = std::make_unique<ModelCatalog>(s->config_);
+  s->custom_models_ = std::make_unique<CustomModelService>(s->config_, s->db_.get());
+  s->throughput_ = std::make_unique<ThroughputService>(s->config_, s->db_.get(), s->catalog_.get(), s->custom_models_.get());
+  s->runtime_ = std::make_unique<RuntimeService>(s->config_, s->catalog_.get(), s->custom_models_.get(), s->throughput_.get());
+  s->jobs_ = std::make_unique<JobService>(s->config_, s->db_.get(), s->catalog_.get(), s->custom_models_.get(), &s->locations_);
+  s->throughput_->Start();
+  s->jobs_->Start();
+  return s;
+}
+
+Result<json> BedrockService::ListFoundationModels(const std::map<std::string, std::string>& query) {
+  json summaries = json::array();
+  for (const auto& m : catalog_->List()) {
+    json d = catalog_->Describe(m);
+    bool keep = true;
+    for (const auto& [key, field] : std::map<std::string, std::string>{{"byCustomizationType", "customizationsSupported"},
+                                                                        {"byOutputModality", "outputModalities"},
+                                                                        {"byInferenceType", "inferenceTypesSupported"}}) {
+      auto q = query.find(key);
+      if (q == query.end()) continue;
+      bool found = false;
+      for (const auto& v : d[field]) found |= v == q->second;
+      keep &= found;
+    }
+    if (auto p = query.find("byProvider"); p != query.end()) {
+      std::string a = d["providerName"], b = p->second;
+      for (auto* s : {&a, &b})
+        for (auto& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      keep &= a == b;
+    }
+    d.erase("hyperParameters");  // summaries stay summaries; GetFoundationModel has the ranges
+    if (keep) summaries.push_back(d);
+  }
+  return json{{"modelSummaries", summaries}};
+}
+
+Result<json> BedrockService::GetFoundationModel(const std::string& id) {
+  auto m = catalog_->Find(id);
+  if (!m.ok()) return m.status();
+  return json{{"modelDetails", catalog_->Describe(*m)}};
+}
+
+Status BedrockService::CheckTaggable(const std::string& arn) {
+  for (const char* kind : {kJobKind, kCustomModelKind, kThroughputKind})
+    if (db_->Find(kind, arn).ok()) return Status::Ok();
+  return Status::NotFound("Resource " + arn + " not found");
+}
+
+Status BedrockService::TagResource(const std::string& arn, const std::map<std::string, std::string>& tags) {
+  LATHE_RETURN_IF_ERROR(CheckTaggable(arn));
+  return db_->SetTags(arn, tags);
+}
+
+Status BedrockService::UntagResource(const std::string& arn, const std::vector<std::string>& keys) {
+  LATHE_RETURN_IF_ERROR(CheckTaggable(arn));
+  return db_->RemoveTags(arn, keys);
+}
+
+Result<std::map<std::string, std::string>> BedrockService::ListTags(const std::string& arn) {
+  LATHE_RETURN_IF_ERROR(CheckTaggable(arn));
+  return db_->Tags(arn);
+}
+
+}  // namespace lathe::service

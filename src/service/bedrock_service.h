@@ -1,0 +1,57 @@
+// Everything `lathe serve` does, without HTTP: opens the data directory and owns the services.
+// The API layer calls these and turns Status codes into Bedrock's errors.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "service/custom_model_service.h"
+#include "service/data_locations.h"
+#include "service/job_service.h"
+#include "service/model_catalog.h"
+#include "service/runtime_service.h"
+#include "service/service_config.h"
+#include "service/throughput_service.h"
+#include "store/metadata_store.h"
+
+namespace lathe::service {
+
+class BedrockService {
+ public:
+  // Opens DATA_DIR/lathe.db, then starts the job runner and reloads provisioned throughput.
+  static Result<std::unique_ptr<BedrockService>> Open(const ServiceConfig& config);
+
+  const ServiceConfig& config() const { return config_; }
+  ModelCatalog& catalog() { return *catalog_; }
+  JobService& jobs() { return *jobs_; }
+  CustomModelService& custom_models() { return *custom_models_; }
+  ThroughputService& throughput() { return *throughput_; }
+  RuntimeService& runtime() { return *runtime_; }
+
+  // ListFoundationModels (byProvider, byCustomizationType, byOutputModality, byInferenceType).
+  Result<nlohmann::json> ListFoundationModels(const std::map<std::string, std::string>& query);
+  Result<nlohmann::json> GetFoundationModel(const std::string& id);
+  // Tags on jobs, custom models and provisioned throughput (NotFound for other ARNs).
+  Status TagResource(const std::string& arn, const std::map<std::string, std::string>& tags);
+  Status UntagResource(const std::string& arn, const std::vector<std::string>& keys);
+  Result<std::map<std::string, std::string>> ListTags(const std::string& arn);
+
+ private:
+  explicit BedrockService(ServiceConfig config) : config_(std::move(config)) {}
+  Status CheckTaggable(const std::string& arn);
+
+  ServiceConfig config_;
+  std::unique_ptr<store::MetadataStore> db_;
+  LocalDataLocations locations_;
+  std::unique_ptr<ModelCatalog> catalog_;
+  std::unique_ptr<CustomModelService> custom_models_;
+  std::unique_ptr<ThroughputService> throughput_;
+  std::unique_ptr<RuntimeService> runtime_;
+  std::unique_ptr<JobService> jobs_;  // last: its runner stops first
+};
+
+}  // namespace lathe::service

@@ -1,0 +1,52 @@
+// Custom models: what a Completed job produces. GetCustomModel / ListCustomModels /
+// DeleteCustomModel, and the model directory the runtime serves.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/status.h"
+#include "service/service_config.h"
+#include "store/metadata_store.h"
+
+namespace lathe::service {
+
+inline constexpr const char* kCustomModelKind = "custom-model";
+
+class CustomModelService {
+ public:
+  CustomModelService(const ServiceConfig& config, store::MetadataStore* db) : config_(config), db_(db) {}
+
+  // Records the model a job produced (its files stay in model_dir, under the data dir).
+  Result<std::string> Register(const store::ResourceRow& job, const std::string& model_dir);
+
+  Result<nlohmann::json> Get(const std::string& identifier);
+  Result<nlohmann::json> List(const std::map<std::string, std::string>& query);
+  // Conflict while `in_use` says a provisioned throughput serves it.
+  Status Delete(const std::string& identifier, const std::function<bool(const std::string& arn)>& in_use);
+
+  // The row of a custom model by ARN, name or id (NotFound otherwise); doc["_dir"] is its folder.
+  Result<store::ResourceRow> Find(const std::string& identifier);
+
+ private:
+  const ServiceConfig& config_;
+  store::MetadataStore* db_;
+};
+
+// Helpers shared by the List operations: Bedrock's filters, sort and pagination over rows.
+struct ListQuery {
+  std::string name_contains, status_equals;
+  int64_t created_after = -1, created_before = -1;
+  bool descending = true;  // Bedrock's default sortOrder is Descending
+  size_t max_results = 100, start = 0;
+};
+Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query);
+// Filters and pages rows; sets *next_token when more remain.
+std::vector<store::ResourceRow> ApplyListQuery(std::vector<store::ResourceRow> rows, const ListQuery& q,
+                                               std::string* next_token);
+// Removes lathe's private keys (those starting with '_') from a stored document.
+nlohmann::json PublicFields(const nlohmann::json& doc);
+
+}  // namespace lathe::service

@@ -1,0 +1,468 @@
+#include "service/job_service.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "core/arn.h"
+#include "core/env.h"
+#include "data/validator.h"
+#include "engine/hyperparameters.h"
+#include "service/worker_process.h"
+
+namespace lathe::service {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+Status Invalid(const std::string& field, const std::string& what) {
+  return Status::InvalidArgument("1 validation error detected: Value at '" + field + "' failed to satisfy constraint: " + what);
+}
+
+Status CheckName(const json& req, const std::string& field, const std::regex& pattern, const char* pattern_text) {
+  if (!req.contains(field) || !req[field].is_string()) return Invalid(field, "Member must not be null");
+  const std::string v = req[field];
+  if (v.empty() || v.size() > 63) return Invalid(field, "Member must have length between 1 and 63");
+  if (!std::regex_match(v, pattern))
+    return Invalid(field, std::string("Member must satisfy regular expression pattern: ") + pattern_text);
+  return Status::Ok();
+}
+
+std::string Uri(const json& obj) { return obj.is_object() ? obj.value("s3Uri", "") : ""; }
+
+json Phase(const std::string& status) {
+  const std::string now = Iso8601(NowMillis());
+  return {{"status", status}, {"creationTime", now}, {"lastModifiedTime", now}};
+}
+
+void SetPhase(json* doc, const char* phase, const std::string& status) {
+  json& p = (*doc)["statusDetails"][phase];
+  if (!p.contains("creationTime")) p = Phase(status);
+  p["status"] = status;
+  p["lastModifiedTime"] = Iso8601(NowMillis());
+}
+
+// Last data row of a metrics CSV, split on commas (empty when the file has no rows yet).
+std::vector<std::string> LastCsvRow(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  bool header = true;
+  while (std::getline(in, line)) {
+    if (header) header = false;
+    else if (!line.empty()) last = line;
+  }
+  std::vector<std::string> cols;
+  for (size_t p = 0; !last.empty() && p <= last.size();) {
+    size_t q = last.find(',', p);
+    if (q == std::string::npos) q = last.size();
+    cols.push_back(last.substr(p, q - p));
+    p = q + 1;
+  }
+  return cols;
+}
+
+}  // namespace
+
+JobService::JobService(const ServiceConfig& config, store::MetadataStore* db, ModelCatalog* catalog,
+                       CustomModelService* custom_models, const DataLocations* locations)
+    : config_(config), db_(db), catalog_(catalog), custom_models_(custom_models), locations_(locations) {}
+
+JobService::~JobService() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+  }
+  wake_.notify_all();
+  if (runner_.joinable()) runner_.join();
+}
+
+void JobService::Start() {
+  if (auto rows = db_->List(kJobKind); rows.ok())
+    for (auto& r : *rows)
+      if (r.status == "Stopping") Finish(&r, "Stopped", "");
+  runner_ = std::thread([this] { RunLoop(); });
+}
+
+Status JobService::Save(const store::ResourceRow& job) {
+  store::ResourceRow copy = job;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (copy.status == "InProgress" && stop_requested_.count(copy.id)) copy.status = "Stopping";
+  }
+  copy.doc["status"] = copy.status;
+  copy.doc["lastModifiedTime"] = Iso8601(NowMillis());
+  return db_->Update(copy);
+}
+
+Result<json> JobService::Create(const json& req) {
+  static const std::regex kJobName(R"([a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*)");
+  static const std::regex kModelName(R"(([0-9a-zA-Z][_-]?){1,63})");
+  static const std::regex kToken(R"([a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?)");
+  LATHE_RETURN_IF_ERROR(CheckName(req, "jobName", kJobName, R"([a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*)"));
+  LATHE_RETURN_IF_ERROR(CheckName(req, "customModelName", kModelName, "([0-9a-zA-Z][_-]?){1,63}"));
+  for (const char* f : {"roleArn", "baseModelIdentifier"})
+    if (!req.contains(f) || !req[f].is_string()) return Invalid(f, "Member must not be null");
+  if (Uri(req.value("trainingDataConfig", json())).empty()) return Invalid("trainingDataConfig.s3Uri", "Member must not be null");
+  if (Uri(req.value("outputDataConfig", json())).empty()) return Invalid("outputDataConfig.s3Uri", "Member must not be null");
+
+  std::string token;
+  if (req.contains("clientRequestToken")) {
+    if (!req["clientRequestToken"].is_string() || !std::regex_match(req["clientRequestToken"].get<std::string>(), kToken))
+      return Invalid("clientRequestToken", "Member must satisfy regular expression pattern: [a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?");
+    token = req["clientRequestToken"];
+  }
+  const std::string type = req.value("customizationType", "FINE_TUNING");
+  if (type != "FINE_TUNING" && type != "CONTINUED_PRE_TRAINING")
+    return Invalid("customizationType", "lathe supports FINE_TUNING and CONTINUED_PRE_TRAINING, got " + type);
+
+  // The base: a foundation model (or alias), or a custom model to customize further.
+  const std::string base = req["baseModelIdentifier"];
+  json priv = {{"_baseModelId", base}};
+  std::string base_arn;
+  if (auto fm = catalog_->Find(base); fm.ok()) {
+    base_arn = catalog_->Arn(fm->id);
+    priv["_baseLocalId"] = fm->local_id;
+  } else if (auto cm = custom_models_->Find(base); cm.ok()) {
+    base_arn = cm->arn;
+    priv["_baseDir"] = cm->doc.value("_dir", "");
+    priv["_baseModelId"] = cm->doc.value("baseModelName", std::string(kDefaultModelId));
+  } else {
+    return Status::NotFound("The base model " + base + " was not found (a foundation model id, alias or custom model)");
+  }
+
+  auto train = locations_->FileForReading(Uri(req["trainingDataConfig"]));
+  if (!train.ok()) return Invalid("trainingDataConfig.s3Uri", train.status().message());
+  priv["_trainFile"] = *train;
+  json validators = json::array();
+  if (req.contains("validationDataConfig")) {
+    const json& v = req["validationDataConfig"];
+    if (!v.is_object() || !v.contains("validators") || !v["validators"].is_array())
+      return Invalid("validationDataConfig.validators", "Member must not be null");
+    if (v["validators"].size() > 10) return Invalid("validationDataConfig.validators", "Member must have length less than or equal to 10");
+    for (const auto& one : v["validators"]) {
+      auto f = locations_->FileForReading(Uri(one));
+      if (!f.ok()) return Invalid("validationDataConfig.validators.s3Uri", f.status().message());
+      validators.push_back(*f);
+    }
+  }
+  priv["_validationFiles"] = validators;
+  auto out = locations_->FolderForWriting(Uri(req["outputDataConfig"]));
+  if (!out.ok()) return Invalid("outputDataConfig.s3Uri", out.status().message());
+  priv["_outputDir"] = *out;
+
+  std::map<std::string, std::string> hp;
+  if (req.contains("hyperParameters")) {
+    if (!req["hyperParameters"].is_object()) return Invalid("hyperParameters", "Member must be a map of strings");
+    for (const auto& [k, v] : req["hyperParameters"].items()) {
+      if (!v.is_string()) return Invalid("hyperParameters." + k, "Member must be a string");
+      hp[k] = v;
+    }
+  }
+  if (auto parsed = engine::ParseHyperparameters(hp, engine::DefaultHyperparameterSpecs()); !parsed.ok())
+    return Status::InvalidArgument(parsed.status().message());
+
+  if (custom_models_->Find(req["customModelName"]).ok())
+    return Status::Conflict("A custom model named " + req["customModelName"].get<std::string>() + " already exists");
+
+  store::ResourceRow job;
+  job.kind = kJobKind;
+  job.id = NewResourceId();
+  if (!token.empty()) {  // the same token again means the same job
+    auto first = db_->RememberToken(kJobKind, token, job.id);
+    if (!first.ok()) return first.status();
+    if (*first != job.id) {
+      auto existing = db_->Find(kJobKind, *first);
+      if (existing.ok()) return json{{"jobArn", existing->arn}};
+    }
+  }
+  job.name = req["jobName"];
+  job.arn = BedrockArn(config_.scope, "model-customization-job/" + priv["_baseModelId"].get<std::string>() + "/" + job.id);
+  job.status = "InProgress";
+  job.created_ms = NowMillis();
+  job.doc = {{"jobArn", job.arn},
+             {"jobName", job.name},
+             {"outputModelName", req["customModelName"]},
+             {"roleArn", req["roleArn"]},
+             {"status", "InProgress"},
+             {"statusDetails", {{"validationDetails", Phase("NotStarted")},
+                                {"dataProcessingDetails", Phase("NotStarted")},
+                                {"trainingDetails", Phase("NotStarted")}}},
+             {"creationTime", Iso8601(job.created_ms)},
+             {"lastModifiedTime", Iso8601(job.created_ms)},
+             {"baseModelArn", base_arn},
+             {"hyperParameters", hp},
+             {"trainingDataConfig", req["trainingDataConfig"]},
+             {"validationDataConfig", req.value("validationDataConfig", json{{"validators", json::array()}})},
+             {"outputDataConfig", req["outputDataConfig"]},
+             {"customizationType", type}};
+  if (!token.empty()) job.doc["clientRequestToken"] = token;
+  if (req.contains("customModelTags")) priv["_customModelTags"] = req["customModelTags"];
+  job.doc.update(priv);
+  if (Status s = db_->Insert(job); !s.ok()) {
+    if (s.code() == Status::Code::kAlreadyExists)
+      return Status::Conflict("A model customization job named " + job.name + " already exists");
+    return s;
+  }
+  if (req.contains("jobTags")) {
+    std::map<std::string, std::string> tags;
+    for (const auto& t : req["jobTags"]) tags[t.value("key", "")] = t.value("value", "");
+    LATHE_RETURN_IF_ERROR(db_->SetTags(job.arn, tags));
+  }
+  wake_.notify_all();
+  return json{{"jobArn", job.arn}};
+}
+
+json JobService::Public(const store::ResourceRow& job) const {
+  json out = PublicFields(job.doc);
+  out["status"] = job.status;
+  return out;
+}
+
+Result<json> JobService::Get(const std::string& identifier) {
+  auto row = db_->Find(kJobKind, identifier);
+  if (!row.ok()) {
+    if (row.status().code() == Status::Code::kNotFound)
+      return Status::NotFound("Model customization job " + identifier + " not found");
+    return row.status();
+  }
+  return Public(*row);
+}
+
+Result<json> JobService::List(const std::map<std::string, std::string>& query) {
+  auto q = ParseListQuery(query);
+  if (!q.ok()) return q.status();
+  if (!q->status_equals.empty() &&
+      !std::regex_match(q->status_equals, std::regex("InProgress|Completed|Failed|Stopping|Stopped")))
+    return Invalid("statusEquals", "Member must satisfy enum value set: [InProgress, Completed, Failed, Stopping, Stopped]");
+  auto rows = db_->List(kJobKind);
+  if (!rows.ok()) return rows.status();
+  std::string next;
+  json summaries = json::array();
+  for (const auto& r : ApplyListQuery(std::move(*rows), *q, &next)) {
+    json s = {{"jobArn", r.arn},
+              {"baseModelArn", r.doc.value("baseModelArn", "")},
+              {"jobName", r.name},
+              {"status", r.status},
+              {"statusDetails", r.doc.value("statusDetails", json::object())},
+              {"lastModifiedTime", r.doc.value("lastModifiedTime", "")},
+              {"creationTime", Iso8601(r.created_ms)},
+              {"customModelName", r.doc.value("outputModelName", "")},
+              {"customizationType", r.doc.value("customizationType", "FINE_TUNING")}};
+    if (r.doc.contains("endTime")) s["endTime"] = r.doc["endTime"];
+    if (r.doc.contains("outputModelArn")) s["customModelArn"] = r.doc["outputModelArn"];
+    summaries.push_back(s);
+  }
+  json out = {{"modelCustomizationJobSummaries", summaries}};
+  if (!next.empty()) out["nextToken"] = next;
+  return out;
+}
+
+Status JobService::Stop(const std::string& identifier) {
+  auto row = db_->Find(kJobKind, identifier);
+  if (!row.ok()) {
+    if (row.status().code() == Status::Code::kNotFound)
+      return Status::NotFound("Model customization job " + identifier + " not found");
+    return row.status();
+  }
+  if (row->status != "InProgress")
+    return Status::Conflict("Model customization job " + row->name + " is " + row->status +
+                            "; only an InProgress job can be stopped");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_.insert(row->id);
+  }
+  LATHE_RETURN_IF_ERROR(Save(*row));
+  wake_.notify_all();
+  return Status::Ok();
+}
+
+void JobService::Finish(store::ResourceRow* job, const std::string& status, const std::string& failure) {
+  job->status = status;
+  job->doc["endTime"] = Iso8601(NowMillis());
+  if (!failure.empty()) job->doc["failureMessage"] = failure;
+  for (const char* phase : {"validationDetails", "dataProcessingDetails", "trainingDetails"}) {
+    const std::string s = job->doc["statusDetails"][phase].value("status", "NotStarted");
+    if (s == "InProgress" || s == "Stopping") SetPhase(&job->doc, phase, status);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_.erase(job->id);
+  }
+  (void)Save(*job);
+}
+
+void JobService::RunLoop() {
+  while (true) {
+    std::optional<store::ResourceRow> next;
+    if (auto rows = db_->List(kJobKind); rows.ok())
+      for (auto& r : *rows)
+        if (r.status == "InProgress" || r.status == "Stopping") {
+          next = std::move(r);
+          break;
+        }
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (shutting_down_) return;
+      if (!next) {
+        wake_.wait_for(lock, std::chrono::seconds(2));
+        continue;
+      }
+    }
+    RunJob(std::move(*next));
+  }
+}
+
+Status JobService::ValidateData(store::ResourceRow* job) {
+  const json& d = job->doc;
+  std::vector<std::pair<std::string, data::Purpose>> files = {{d["_trainFile"], data::Purpose::kTraining}};
+  for (const auto& v : d["_validationFiles"]) files.push_back({v, data::Purpose::kValidation});
+  for (const auto& [file, purpose] : files) {
+    data::ValidateOptions o;
+    o.purpose = purpose;
+    o.allow_small = true;  // lathe's small models learn from small sets; the CLI warns instead
+    if (d.value("customizationType", "") == "CONTINUED_PRE_TRAINING") o.format = data::Format::kPretraining;
+    data::FileReport r = data::ValidateFile(Env::Default(), file, o);
+    if (!r.ok()) {
+      for (const auto& p : r.problems)
+        if (p.severity == data::Severity::kError)
+          return Status::InvalidArgument("Validation of the " +
+                                         std::string(purpose == data::Purpose::kTraining ? "training" : "validation") +
+                                         " data failed (" + std::to_string(r.errors) + " error(s)); first: " +
+                                         FormatProblem(p));
+      return Status::InvalidArgument(file + ": invalid data");
+    }
+  }
+  return Status::Ok();
+}
+
+void JobService::RefreshMetrics(store::ResourceRow* job) {
+  const std::string run = config_.data_dir + "/jobs/" + job->id + "/run";
+  std::string progress;
+  if (ReadFileToString(Env::Default(), config_.data_dir + "/jobs/" + job->id + "/progress.json", &progress).ok()) {
+    json p = json::parse(progress, nullptr, false);
+    if (p.is_object()) {
+      job->doc["trainingMetrics"] = {{"trainingLoss", p.value("loss", 0.0)}};
+      job->doc["_progress"] = p;  // for `lathe jobs watch`, through GetModelCustomizationJob's extras
+    }
+  }
+  auto train = LastCsvRow(run + "/training_artifacts/step_wise_training_metrics.csv");
+  if (train.size() >= 3 && !job->doc.contains("_progress"))
+    job->doc["trainingMetrics"] = {{"trainingLoss", std::stod(train[2])}};
+  auto val = LastCsvRow(run + "/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv");
+  if (val.size() >= 3) job->doc["validationMetrics"] = json::array({{{"validationLoss", std::stod(val[2])}}});
+}
+
+void JobService::RunJob(store::ResourceRow job) {
+  const std::string work = config_.data_dir + "/jobs/" + job.id;
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  auto stop_requested = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stop_requested_.count(job.id) > 0 || job.status == "Stopping";
+  };
+  if (stop_requested()) return Finish(&job, "Stopped", "");
+
+  // 1. Validation: the data is checked record by record before any training.
+  auto& details = job.doc["statusDetails"];
+  if (details["validationDetails"].value("status", "") != "Completed") {
+    SetPhase(&job.doc, "validationDetails", "InProgress");
+    (void)Save(job);
+    if (Status s = ValidateData(&job); !s.ok()) {
+      SetPhase(&job.doc, "validationDetails", "Failed");
+      return Finish(&job, "Failed", s.message());
+    }
+    SetPhase(&job.doc, "validationDetails", "Completed");
+  }
+  // 2. Data processing: the base model's files (the built-in default is built on first use).
+  SetPhase(&job.doc, "dataProcessingDetails", "InProgress");
+  (void)Save(job);
+  std::string base_dir = job.doc.value("_baseDir", "");
+  if (base_dir.empty()) {
+    auto dir = catalog_->ModelDir(job.doc.value("_baseLocalId", std::string(kDefaultModelId)));
+    if (!dir.ok()) {
+      SetPhase(&job.doc, "dataProcessingDetails", "Failed");
+      return Finish(&job, "Failed", "The base model could not be prepared: " + dir.status().message());
+    }
+    base_dir = *dir;
+  }
+  std::string validation_file;
+  const json& vfiles = job.doc["_validationFiles"];
+  if (vfiles.size() == 1) validation_file = vfiles[0];
+  if (vfiles.size() > 1) {  // several validators: one validation set, in their order
+    validation_file = work + "/validation.jsonl";
+    std::string all;
+    for (const auto& f : vfiles) {
+      std::string text;
+      if (ReadFileToString(Env::Default(), f, &text).ok()) all += text + (text.empty() || text.back() == '\n' ? "" : "\n");
+    }
+    (void)WriteFileAtomically(Env::Default(), validation_file, all);
+  }
+  SetPhase(&job.doc, "dataProcessingDetails", "Completed");
+
+  // 3. Training, in a worker process (resumes from its checkpoint if this job ran before).
+  SetPhase(&job.doc, "trainingDetails", "InProgress");
+  (void)Save(job);
+  std::vector<std::string> argv = {config_.worker_binary, "train", "--model", base_dir, "--train",
+                                   job.doc["_trainFile"], "--out", work + "/run", "--merged", "--json",
+                                   "--progress-file", work + "/progress.json"};
+  if (!validation_file.empty()) argv.insert(argv.end(), {"--validation", validation_file});
+  for (const auto& [k, v] : job.doc["hyperParameters"].items()) argv.insert(argv.end(), {"--set", k + "=" + v.get<std::string>()});
+  const std::string log = work + "/train.log";
+  auto worker = WorkerProcess::Start(argv, log, config_.worker_nice);
+  if (!worker.ok()) return Finish(&job, "Failed", worker.status().message());
+
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point interrupted{}, last_refresh = Clock::now();
+  bool shutdown = false;
+  while (!worker->Poll()) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(200));
+      shutdown = shutting_down_;
+    }
+    const bool stopping = stop_requested() || shutdown;
+    if (stopping && interrupted == Clock::time_point{}) {
+      worker->Signal(SIGINT);  // stops at the next step, keeping the metrics and best weights so far
+      interrupted = Clock::now();
+    } else if (stopping && Clock::now() - interrupted > std::chrono::seconds(4)) {
+      worker->Signal(SIGKILL);  // Stop takes effect within 5 s, whatever the step time
+    }
+    if (Clock::now() - last_refresh > std::chrono::seconds(1)) {
+      last_refresh = Clock::now();
+      RefreshMetrics(&job);
+      (void)Save(job);
+    }
+  }
+  RefreshMetrics(&job);
+  if (shutdown && !stop_requested()) {  // the server is going down: the job resumes on the next start
+    (void)Save(job);
+    return;
+  }
+  // Bedrock's layout under the output location: <output>/model-customization-job-<id>/...
+  const std::string out = job.doc.value("_outputDir", "") + "/model-customization-job-" + job.id;
+  for (const char* sub : {"training_artifacts", "validation_artifacts"})
+    if (fs::exists(work + "/run/" + sub, ec)) {
+      fs::create_directories(out, ec);
+      fs::copy(work + "/run/" + sub, out + "/" + sub,
+               fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+    }
+  if (stop_requested()) return Finish(&job, "Stopped", "");
+  if (worker->exit_code() != 0) {
+    std::string why = LastLogLine(log, "lathe: error: ");
+    if (why.empty())
+      why = worker->signal() ? "the training process was killed by signal " + std::to_string(worker->signal()) +
+                                   (worker->signal() == SIGKILL ? " (out of memory?)" : "")
+                             : "the training process exited with status " + std::to_string(worker->exit_code());
+    return Finish(&job, "Failed", why + " (log: " + log + ")");
+  }
+  auto model = custom_models_->Register(job, work + "/run/model");
+  if (!model.ok()) return Finish(&job, "Failed", "registering the custom model: " + model.status().message());
+  job.doc["outputModelArn"] = *model;
+  Finish(&job, "Completed", "");
+}
+
+}  // namespace lathe::service

@@ -1,0 +1,65 @@
+// Model customization jobs: CreateModelCustomizationJob / Get / List / Stop with Bedrock's
+// shapes and rules, and the runner that trains them one at a time in a worker process
+// (`lathe train`), resuming InProgress jobs after a restart.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "service/custom_model_service.h"
+#include "service/data_locations.h"
+#include "service/model_catalog.h"
+#include "service/service_config.h"
+#include "store/metadata_store.h"
+
+namespace lathe::service {
+
+inline constexpr const char* kJobKind = "job";
+
+class JobService {
+ public:
+  JobService(const ServiceConfig& config, store::MetadataStore* db, ModelCatalog* catalog,
+             CustomModelService* custom_models, const DataLocations* locations);
+  ~JobService();  // interrupts a running worker at its next step (it resumes on the next start)
+
+  // Starts the runner thread: jobs left InProgress by an earlier server resume from their
+  // checkpoint, jobs left Stopping become Stopped.
+  void Start();
+
+  Result<nlohmann::json> Create(const nlohmann::json& request);  // {"jobArn"}
+  Result<nlohmann::json> Get(const std::string& identifier);
+  // Query parameters as strings: statusEquals, nameContains, creationTimeAfter/Before, sortBy,
+  // sortOrder, maxResults, nextToken.
+  Result<nlohmann::json> List(const std::map<std::string, std::string>& query);
+  Status Stop(const std::string& identifier);
+
+ private:
+  void RunLoop();
+  void RunJob(store::ResourceRow job);
+  Status ValidateData(store::ResourceRow* job);
+  void Finish(store::ResourceRow* job, const std::string& status, const std::string& failure);
+  void RefreshMetrics(store::ResourceRow* job);
+  Status Save(const store::ResourceRow& job);
+  nlohmann::json Public(const store::ResourceRow& job) const;
+
+  const ServiceConfig& config_;
+  store::MetadataStore* db_;
+  ModelCatalog* catalog_;
+  CustomModelService* custom_models_;
+  const DataLocations* locations_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::set<std::string> stop_requested_;  // job ids
+  bool shutting_down_ = false;
+  std::thread runner_;
+};
+
+}  // namespace lathe::service

@@ -1,0 +1,93 @@
+#include "service/model_catalog.h"
+
+#include "core/arn.h"
+#include "engine/default_model.h"
+#include "engine/hyperparameters.h"
+
+namespace lathe::service {
+namespace {
+
+// What the tutorials' model ids are called on Bedrock, so listings read naturally.
+std::pair<std::string, std::string> BrandOf(const std::string& id) {
+  if (id == kDefaultModelId) return {"lathe default (1M-parameter Llama built on this machine)", "lathe"};
+  const std::string provider = id.substr(0, id.find('.'));
+  if (provider == "amazon") return {id, "Amazon"};
+  if (provider == "anthropic") return {id, "Anthropic"};
+  if (provider == "meta") return {id, "Meta"};
+  if (provider == "cohere") return {id, "Cohere"};
+  return {id, provider};
+}
+
+}  // namespace
+
+ModelCatalog::ModelCatalog(const ServiceConfig& config) : config_(config) {}
+
+std::vector<FoundationModel> ModelCatalog::List() const {
+  std::vector<FoundationModel> out;
+  auto add = [&](const std::string& id, const std::string& local) {
+    auto [name, provider] = BrandOf(id);
+    if (local != id) name += " (served by " + local + ")";
+    out.push_back({id, name, provider, local});
+  };
+  if (!config_.models.count(kDefaultModelId)) add(kDefaultModelId, kDefaultModelId);
+  for (const auto& [id, dir] : config_.models) add(id, id);
+  for (const auto& [id, local] : config_.model_aliases) add(id, local);
+  return out;
+}
+
+Result<FoundationModel> ModelCatalog::Find(const std::string& id_or_arn) const {
+  std::string id = id_or_arn;
+  const std::string resource = ArnResource(id_or_arn);
+  if (resource.rfind("foundation-model/", 0) == 0) id = resource.substr(17);
+  for (auto& m : List())
+    if (m.id == id) return m;
+  return Status::NotFound("The model " + id_or_arn + " is not a foundation model this server knows; "
+                          "`aws bedrock list-foundation-models` lists them, and modelAliases in the "
+                          "server's config maps more ids to local models");
+}
+
+std::string ModelCatalog::Arn(const std::string& id) const {
+  return "arn:aws:bedrock:" + config_.scope.region + "::foundation-model/" + id;
+}
+
+Result<std::string> ModelCatalog::ModelDir(const std::string& local_id) {
+  if (auto it = config_.models.find(local_id); it != config_.models.end()) return it->second;
+  if (local_id != kDefaultModelId)
+    return Status::NotFound("no local model " + local_id + " (modelAliases must name a model in \"models\")");
+  std::lock_guard<std::mutex> lock(build_mu_);
+  engine::DefaultModelOptions o;
+  o.data_dir = config_.data_dir;
+  if (config_.default_max_train_records > 0) o.max_train_records = static_cast<uint64_t>(config_.default_max_train_records);
+  auto built = engine::EnsureDefaultModel(o);
+  if (!built.ok()) return built.status();
+  return built->dir;
+}
+
+nlohmann::json ModelCatalog::Describe(const FoundationModel& m) const {
+  nlohmann::json hp = nlohmann::json::array();
+  for (const auto& s : engine::DefaultHyperparameterSpecs()) {
+    nlohmann::json h = {{"name", s.name}, {"default", s.default_value}, {"description", s.description}};
+    if (s.type == engine::HyperparameterType::kChoice) {
+      h["type"] = "choice";
+      h["choices"] = s.choices;
+    } else {
+      h["type"] = s.type == engine::HyperparameterType::kInt ? "int" : "float";
+      h["min"] = s.min;
+      h["max"] = s.max;
+    }
+    hp.push_back(h);
+  }
+  return {{"modelArn", Arn(m.id)},
+          {"modelId", m.id},
+          {"modelName", m.name},
+          {"providerName", m.provider},
+          {"inputModalities", {"TEXT"}},
+          {"outputModalities", {"TEXT"}},
+          {"responseStreamingSupported", false},
+          {"customizationsSupported", {"FINE_TUNING", "CONTINUED_PRE_TRAINING"}},
+          {"inferenceTypesSupported", {"ON_DEMAND", "PROVISIONED"}},
+          {"modelLifecycle", {{"status", "ACTIVE"}}},
+          {"hyperParameters", hp}};  // lathe's addition: the ranges CreateModelCustomizationJob accepts
+}
+
+}  // namespace lathe::service

@@ -1,0 +1,40 @@
+// Foundation models: the built-in default, local models from the config, and the Bedrock model
+// ids users bring, each resolving to a local model directory.
+#pragma once
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "service/service_config.h"
+
+namespace lathe::service {
+
+struct FoundationModel {
+  std::string id;        // what clients name: "lathe.default-v1", "amazon.titan-text-express-v1"
+  std::string name;      // modelName
+  std::string provider;  // providerName
+  std::string local_id;  // the local model that serves it (== id unless an alias)
+};
+
+class ModelCatalog {
+ public:
+  explicit ModelCatalog(const ServiceConfig& config);
+
+  std::vector<FoundationModel> List() const;
+  // By id or foundation-model ARN; NotFound otherwise.
+  Result<FoundationModel> Find(const std::string& id_or_arn) const;
+  std::string Arn(const std::string& id) const;  // arn:aws:bedrock:<region>::foundation-model/<id>
+  // The directory of a local model; the built-in default is built on first use (minutes).
+  Result<std::string> ModelDir(const std::string& local_id);
+  // FoundationModelSummary / FoundationModelDetails, plus lathe's "hyperParameters" ranges.
+  nlohmann::json Describe(const FoundationModel& m) const;
+
+ private:
+  const ServiceConfig& config_;
+  std::mutex build_mu_;  // one default-model build at a time
+};
+
+}  // namespace lathe::service

@@ -1,0 +1,44 @@
+#include "service/model_pool.h"
+
+namespace lathe::service {
+
+Result<std::shared_ptr<ModelPool>> ModelPool::Load(const std::string& dir, int slots, int queue_limit) {
+  auto pool = std::make_shared<ModelPool>();
+  pool->dir_ = dir;
+  pool->queue_limit_ = queue_limit;
+  // One instance per slot: instances share nothing, so they generate concurrently without locks.
+  for (int i = 0; i < std::max(slots, 1); ++i) {
+    auto m = engine::LanguageModel::Load(dir);
+    if (!m.ok()) return m.status();
+    pool->models_.push_back(std::move(*m));
+    pool->free_.push_back(static_cast<size_t>(i));
+  }
+  return pool;
+}
+
+Result<ModelPool::Lease> ModelPool::Acquire() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (free_.empty()) {
+    if (waiting_ >= queue_limit_)
+      return Status::Throttled("Too many requests: all " + std::to_string(models_.size()) +
+                               " generation slots are busy and " + std::to_string(waiting_) +
+                               " requests wait; retry later or provision more model units");
+    ++waiting_;
+    freed_.wait(lock, [&] { return !free_.empty(); });
+    --waiting_;
+  }
+  size_t index = free_.back();
+  free_.pop_back();
+  return Lease(this, index);
+}
+
+ModelPool::Lease::~Lease() {
+  if (!pool_) return;
+  {
+    std::lock_guard<std::mutex> lock(pool_->mu_);
+    pool_->free_.push_back(index_);
+  }
+  pool_->freed_.notify_one();
+}
+
+}  // namespace lathe::service

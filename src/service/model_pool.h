@@ -1,0 +1,49 @@
+// A served model: `slots` loaded instances, each generating for one request at a time (Bedrock's
+// modelUnits), and a bounded queue in front of them. A request that finds the queue full is
+// refused at once (ThrottlingException) instead of waiting without bound.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/language_model.h"
+
+namespace lathe::service {
+
+class ModelPool {
+ public:
+  static Result<std::shared_ptr<ModelPool>> Load(const std::string& dir, int slots, int queue_limit);
+
+  // A model instance held for one request; returns it to the pool when destroyed.
+  class Lease {
+   public:
+    Lease(Lease&& o) noexcept : pool_(o.pool_), index_(o.index_) { o.pool_ = nullptr; }
+    ~Lease();
+    engine::LanguageModel& model() const { return *pool_->models_[index_]; }
+
+   private:
+    friend class ModelPool;
+    Lease(ModelPool* pool, size_t index) : pool_(pool), index_(index) {}
+    ModelPool* pool_;
+    size_t index_;
+  };
+  // Waits for a free instance; Throttled when queue_limit requests already wait.
+  Result<Lease> Acquire();
+
+  const std::string& dir() const { return dir_; }
+  int slots() const { return static_cast<int>(models_.size()); }
+
+ private:
+  std::string dir_;
+  std::vector<std::unique_ptr<engine::LanguageModel>> models_;
+  std::vector<size_t> free_;
+  int queue_limit_ = 0, waiting_ = 0;
+  std::mutex mu_;
+  std::condition_variable freed_;
+};
+
+}  // namespace lathe::service

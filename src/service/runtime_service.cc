@@ -1,0 +1,72 @@
+#include "service/runtime_service.h"
+
+#include <chrono>
+
+#include "core/arn.h"
+#include "service/runtime_formats.h"
+
+namespace lathe::service {
+namespace {
+
+// Generates for one parsed request on a leased instance.
+Result<engine::GenerationResult> Run(ModelPool& pool, const RuntimeRequest& request) {
+  auto lease = pool.Acquire();
+  if (!lease.ok()) return lease.status();
+  engine::LanguageModel& model = lease->model();
+  auto prompt = RenderPrompt(request, model.chat_template());
+  if (!prompt.ok()) return prompt.status();
+  auto results = model.Generate({prompt->text}, prompt->options);
+  if (!results.ok()) return results.status();
+  return std::move((*results)[0]);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& model_id) {
+  if (ArnResource(model_id).rfind("provisioned-model/", 0) == 0) return throughput_->PoolFor(model_id);
+  if (auto pool = throughput_->PoolFor(model_id); pool.ok() || pool.status().code() != Status::Code::kNotFound)
+    return pool;  // a provisioned throughput's name or id
+  std::string dir;
+  if (auto cm = custom_models_->Find(model_id); cm.ok()) {
+    dir = cm->doc.value("_dir", "");
+  } else if (auto fm = catalog_->Find(model_id); fm.ok()) {
+    auto d = catalog_->ModelDir(fm->local_id);
+    if (!d.ok()) return d.status();
+    dir = *d;
+  } else {
+    return Status::InvalidArgument("The provided model identifier is invalid: " + model_id +
+                                   " is not a foundation model id, custom model or provisioned throughput");
+  }
+  std::lock_guard<std::mutex> lock(mu_);  // loads happen once; other models wait briefly meanwhile
+  auto& pool = on_demand_[dir];
+  if (!pool) {
+    auto loaded = ModelPool::Load(dir, config_.on_demand_slots, config_.on_demand_slots * config_.queue_per_slot);
+    if (!loaded.ok()) return loaded.status();
+    pool = *loaded;
+  }
+  return pool;
+}
+
+Result<nlohmann::json> RuntimeService::Invoke(const std::string& model_id, std::string_view body) {
+  auto request = ParseInvokeBody(body);
+  if (!request.ok()) return request.status();
+  auto pool = PoolFor(model_id);
+  if (!pool.ok()) return pool.status();
+  auto result = Run(**pool, *request);
+  if (!result.ok()) return result.status();
+  return InvokeResponse(*request, *result, model_id, "msg_bdrk_" + NewResourceId(24));
+}
+
+Result<nlohmann::json> RuntimeService::Converse(const std::string& model_id, std::string_view body) {
+  auto start = std::chrono::steady_clock::now();
+  auto request = ParseConverseBody(body);
+  if (!request.ok()) return request.status();
+  auto pool = PoolFor(model_id);
+  if (!pool.ok()) return pool.status();
+  auto result = Run(**pool, *request);
+  if (!result.ok()) return result.status();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  return ConverseResponse(*request, *result, ms);
+}
+
+}  // namespace lathe::service

@@ -1,0 +1,41 @@
+// Bedrock Runtime: InvokeModel (Titan text and Anthropic messages bodies) and Converse on a
+// foundation model id or alias (on demand), a custom model, or a provisioned throughput.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "service/custom_model_service.h"
+#include "service/model_catalog.h"
+#include "service/model_pool.h"
+#include "service/throughput_service.h"
+
+namespace lathe::service {
+
+class RuntimeService {
+ public:
+  RuntimeService(const ServiceConfig& config, ModelCatalog* catalog, CustomModelService* custom_models,
+                 ThroughputService* throughput)
+      : config_(config), catalog_(catalog), custom_models_(custom_models), throughput_(throughput) {}
+
+  Result<nlohmann::json> Invoke(const std::string& model_id, std::string_view body);
+  Result<nlohmann::json> Converse(const std::string& model_id, std::string_view body);
+
+ private:
+  // The pool that serves model_id, loading an on-demand one on first use.
+  Result<std::shared_ptr<ModelPool>> PoolFor(const std::string& model_id);
+
+  const ServiceConfig& config_;
+  ModelCatalog* catalog_;
+  CustomModelService* custom_models_;
+  ThroughputService* throughput_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<ModelPool>> on_demand_;  // by model directory
+};
+
+}  // namespace lathe::service

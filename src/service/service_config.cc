@@ -1,0 +1,68 @@
+#include "service/service_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/env.h"
+
+namespace lathe::service {
+
+std::map<std::string, std::string> DefaultModelAliases() {
+  std::map<std::string, std::string> aliases;
+  for (const char* id : {"amazon.titan-text-express-v1", "amazon.titan-text-lite-v1",
+                         "anthropic.claude-3-haiku-20240307-v1:0", "meta.llama2-13b-v1",
+                         "cohere.command-light-text-v14"})
+    aliases[id] = kDefaultModelId;
+  return aliases;
+}
+
+Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c) {
+  std::string text;
+  LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), path, &text));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument(path + ": not a JSON object");
+  auto bad = [&](const std::string& key, const char* want) {
+    return Status::InvalidArgument(path + ": \"" + key + "\" must be " + want);
+  };
+  auto string_map = [&](const nlohmann::json& v, const std::string& key,
+                        std::map<std::string, std::string>* out) -> Status {
+    if (!v.is_object()) return bad(key, "an object of strings");
+    for (const auto& [k, s] : v.items()) {
+      if (!s.is_string()) return bad(key + "." + k, "a string");
+      (*out)[k] = s.get<std::string>();
+    }
+    return Status::Ok();
+  };
+  auto positive = [&](const nlohmann::json& v, const std::string& key, int* out) -> Status {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 1000)
+      return bad(key, "an integer in [0, 1000]");
+    *out = v.get<int>();
+    return Status::Ok();
+  };
+  for (const auto& [key, v] : j.items()) {
+    if (key == "region" || key == "account") {
+      if (!v.is_string() || v.get<std::string>().empty()) return bad(key, "a non-empty string");
+      (key == "region" ? c.scope.region : c.scope.account) = v.get<std::string>();
+    } else if (key == "models") {
+      LATHE_RETURN_IF_ERROR(string_map(v, key, &c.models));
+    } else if (key == "modelAliases") {
+      LATHE_RETURN_IF_ERROR(string_map(v, key, &c.model_aliases));
+    } else if (key == "onDemandSlots") {
+      LATHE_RETURN_IF_ERROR(positive(v, key, &c.on_demand_slots));
+    } else if (key == "queuePerSlot") {
+      LATHE_RETURN_IF_ERROR(positive(v, key, &c.queue_per_slot));
+    } else if (key == "workerNice") {
+      LATHE_RETURN_IF_ERROR(positive(v, key, &c.worker_nice));
+    } else if (key == "accessKeyId" || key == "secretAccessKey") {
+      // Read by the API layer (credentials); accepted here so one file holds the whole setup.
+    } else {
+      return Status::InvalidArgument(path + ": unknown key \"" + key +
+                                     "\" (known: region, account, models, modelAliases, onDemandSlots, "
+                                     "queuePerSlot, workerNice, accessKeyId, secretAccessKey)");
+    }
+  }
+  if (c.scope.account.size() != 12 || c.scope.account.find_first_not_of("0123456789") != std::string::npos)
+    return Status::InvalidArgument(path + ": \"account\" must be 12 digits, like an AWS account id");
+  return c;
+}
+
+}  // namespace lathe::service

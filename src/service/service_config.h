@@ -1,0 +1,42 @@
+// How `lathe serve` is set up: where its data lives, what its ARNs say, which local models stand
+// behind Bedrock's model ids, and its limits. Read from a JSON file (docs/serve.md).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "core/arn.h"
+#include "core/status.h"
+
+namespace lathe::service {
+
+// The built-in default model's foundation-model id.
+inline constexpr const char* kDefaultModelId = "lathe.default-v1";
+
+struct ServiceConfig {
+  std::string data_dir;  // lathe.db, jobs/, custom-models/, models/lathe-default
+  ArnScope scope;
+  // Local foundation models besides the built-in default: model id ("provider.name") -> model
+  // directory.
+  std::map<std::string, std::string> models;
+  // Bedrock model ids users bring (the tutorials') -> a local model id. Defaults: see
+  // DefaultModelAliases().
+  std::map<std::string, std::string> model_aliases;
+  std::string worker_binary;      // the `lathe` executable training runs in (default: this one)
+  int worker_nice = 10;           // training runs at a lower CPU priority than the API
+  int on_demand_slots = 1;        // concurrent generations per on-demand model
+  int queue_per_slot = 8;         // waiting requests per slot before ThrottlingException
+  int default_max_train_records = 0;  // building the default model: 0 = its standard size
+};
+
+// amazon.titan-text-express-v1, amazon.titan-text-lite-v1,
+// anthropic.claude-3-haiku-20240307-v1:0, meta.llama2-13b-v1, cohere.command-light-text-v14
+// -> lathe.default-v1.
+std::map<std::string, std::string> DefaultModelAliases();
+
+// Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
+// "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice"}. Unknown keys and
+// wrong types are errors naming the file and the key.
+Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
+
+}  // namespace lathe::service

@@ -1,0 +1,215 @@
+#include "service/throughput_service.h"
+
+#include <regex>
+
+#include "core/arn.h"
+
+namespace lathe::service {
+using nlohmann::json;
+
+ThroughputService::ThroughputService(const ServiceConfig& config, store::MetadataStore* db, ModelCatalog* catalog,
+                                     CustomModelService* custom_models)
+    : config_(config), db_(db), catalog_(catalog), custom_models_(custom_models) {}
+
+ThroughputService::~ThroughputService() {
+  for (auto& t : loaders_) t.join();
+}
+
+void ThroughputService::Start() {
+  auto rows = db_->List(kThroughputKind);
+  if (!rows.ok()) return;
+  for (auto& r : *rows) {
+    if (r.status == "Failed") continue;
+    ModelRef m{r.doc.value("desiredModelArn", ""), r.doc.value("_dir", ""), r.doc.value("_localId", ""),
+               r.doc.value("foundationModelArn", "")};
+    LoadInBackground(r.id, m, r.doc.value("desiredModelUnits", 1));
+  }
+}
+
+Result<ThroughputService::ModelRef> ThroughputService::ResolveModel(const std::string& model_id) {
+  if (auto cm = custom_models_->Find(model_id); cm.ok()) {
+    auto fm = catalog_->Find(cm->doc.value("baseModelName", ""));
+    return ModelRef{cm->arn, cm->doc.value("_dir", ""), "", fm.ok() ? catalog_->Arn(fm->id) : cm->doc.value("baseModelArn", "")};
+  }
+  if (auto fm = catalog_->Find(model_id); fm.ok())
+    return ModelRef{catalog_->Arn(fm->id), "", fm->local_id, catalog_->Arn(fm->id)};
+  return Status::NotFound("The model " + model_id + " was not found (a custom model ARN or name, or a foundation model id)");
+}
+
+void ThroughputService::LoadInBackground(const std::string& id, ModelRef model, int units) {
+  std::lock_guard<std::mutex> lock(mu_);
+  loaders_.emplace_back([this, id, model, units] {
+    std::string dir = model.dir;
+    Status status;
+    if (dir.empty()) {
+      auto d = catalog_->ModelDir(model.local_id);
+      if (d.ok()) dir = *d;
+      else status = d.status();
+    }
+    std::shared_ptr<ModelPool> pool;
+    if (status.ok()) {
+      auto p = ModelPool::Load(dir, units, units * config_.queue_per_slot);
+      if (p.ok()) pool = *p;
+      else status = p.status();
+    }
+    auto row = db_->Find(kThroughputKind, id);
+    if (!row.ok()) return;  // deleted while loading
+    if (status.ok()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        pools_[id] = pool;
+      }
+      row->status = "InService";
+      row->doc["modelArn"] = model.arn;
+      row->doc["modelUnits"] = units;
+      row->doc.erase("failureMessage");
+    } else {
+      row->status = "Failed";
+      row->doc["failureMessage"] = status.message();
+    }
+    row->doc["status"] = row->status;
+    row->doc["lastModifiedTime"] = Iso8601(NowMillis());
+    (void)db_->Update(*row);
+  });
+}
+
+Result<json> ThroughputService::Create(const json& req) {
+  static const std::regex kName(R"(([0-9a-zA-Z][_-]?)+)");
+  if (!req.contains("provisionedModelName") || !req["provisionedModelName"].is_string() ||
+      !std::regex_match(req["provisionedModelName"].get<std::string>(), kName) ||
+      req["provisionedModelName"].get<std::string>().size() > 63)
+    return Status::InvalidArgument("provisionedModelName: 1 to 63 letters, digits, '-' and '_' (pattern ([0-9a-zA-Z][_-]?)+)");
+  if (!req.contains("modelUnits") || !req["modelUnits"].is_number_integer() || req["modelUnits"].get<int64_t>() < 1 ||
+      req["modelUnits"].get<int64_t>() > 64)
+    return Status::InvalidArgument("modelUnits: an integer from 1 to 64 (concurrent generation slots on this machine)");
+  if (!req.contains("modelId") || !req["modelId"].is_string()) return Status::InvalidArgument("modelId: required");
+  auto model = ResolveModel(req["modelId"]);
+  if (!model.ok()) return model.status();
+
+  store::ResourceRow row;
+  row.kind = kThroughputKind;
+  row.id = NewResourceId();
+  if (req.contains("clientRequestToken") && req["clientRequestToken"].is_string()) {
+    auto first = db_->RememberToken(kThroughputKind, req["clientRequestToken"], row.id);
+    if (!first.ok()) return first.status();
+    if (*first != row.id)
+      if (auto existing = db_->Find(kThroughputKind, *first); existing.ok()) return json{{"provisionedModelArn", existing->arn}};
+  }
+  row.name = req["provisionedModelName"];
+  row.arn = BedrockArn(config_.scope, "provisioned-model/" + row.id);
+  row.status = "Creating";
+  row.created_ms = NowMillis();
+  const int units = req["modelUnits"];
+  row.doc = {{"provisionedModelName", row.name},
+             {"provisionedModelArn", row.arn},
+             {"modelArn", model->arn},
+             {"desiredModelArn", model->arn},
+             {"foundationModelArn", model->foundation_arn},
+             {"modelUnits", units},
+             {"desiredModelUnits", units},
+             {"status", row.status},
+             {"creationTime", Iso8601(row.created_ms)},
+             {"lastModifiedTime", Iso8601(row.created_ms)},
+             {"_dir", model->dir},
+             {"_localId", model->local_id}};
+  if (req.contains("commitmentDuration")) row.doc["commitmentDuration"] = req["commitmentDuration"];
+  if (Status s = db_->Insert(row); !s.ok()) {
+    if (s.code() == Status::Code::kAlreadyExists)
+      return Status::InvalidArgument("A provisioned throughput named " + row.name + " already exists");
+    return s;
+  }
+  if (req.contains("tags")) {
+    std::map<std::string, std::string> tags;
+    for (const auto& t : req["tags"]) tags[t.value("key", "")] = t.value("value", "");
+    LATHE_RETURN_IF_ERROR(db_->SetTags(row.arn, tags));
+  }
+  LoadInBackground(row.id, *model, units);
+  return json{{"provisionedModelArn", row.arn}};
+}
+
+Result<json> ThroughputService::Get(const std::string& identifier) {
+  auto row = db_->Find(kThroughputKind, identifier);
+  if (!row.ok()) {
+    if (row.status().code() == Status::Code::kNotFound)
+      return Status::NotFound("Provisioned throughput " + identifier + " not found");
+    return row.status();
+  }
+  json out = PublicFields(row->doc);
+  out["status"] = row->status;
+  return out;
+}
+
+Result<json> ThroughputService::List(const std::map<std::string, std::string>& query) {
+  auto q = ParseListQuery(query);
+  if (!q.ok()) return q.status();
+  auto rows = db_->List(kThroughputKind);
+  if (!rows.ok()) return rows.status();
+  std::vector<store::ResourceRow> filtered;
+  auto model = query.find("modelArnEquals");
+  for (auto& r : *rows)
+    if (model == query.end() || r.doc.value("modelArn", "") == model->second) filtered.push_back(std::move(r));
+  std::string next;
+  json summaries = json::array();
+  for (const auto& r : ApplyListQuery(std::move(filtered), *q, &next)) {
+    json s = PublicFields(r.doc);
+    s["status"] = r.status;
+    summaries.push_back(s);
+  }
+  json out = {{"provisionedModelSummaries", summaries}};
+  if (!next.empty()) out["nextToken"] = next;
+  return out;
+}
+
+Status ThroughputService::Update(const std::string& identifier, const json& req) {
+  auto row = db_->Find(kThroughputKind, identifier);
+  if (!row.ok()) return Status::NotFound("Provisioned throughput " + identifier + " not found");
+  if (req.contains("desiredProvisionedModelName")) {
+    // Names are the store's unique key: renaming is a new row under the same id and ARN.
+    return Status::InvalidArgument("desiredProvisionedModelName: renaming is not supported by lathe yet");
+  }
+  if (req.contains("desiredModelId")) {
+    auto model = ResolveModel(req.value("desiredModelId", ""));
+    if (!model.ok()) return model.status();
+    row->status = "Updating";
+    row->doc["status"] = "Updating";
+    row->doc["desiredModelArn"] = model->arn;
+    row->doc["_dir"] = model->dir;
+    row->doc["_localId"] = model->local_id;
+    row->doc["lastModifiedTime"] = Iso8601(NowMillis());
+    LATHE_RETURN_IF_ERROR(db_->Update(*row));
+    LoadInBackground(row->id, *model, row->doc.value("desiredModelUnits", 1));
+  }
+  return Status::Ok();
+}
+
+Status ThroughputService::Delete(const std::string& identifier) {
+  auto row = db_->Find(kThroughputKind, identifier);
+  if (!row.ok()) return Status::NotFound("Provisioned throughput " + identifier + " not found");
+  LATHE_RETURN_IF_ERROR(db_->Delete(kThroughputKind, row->id));
+  std::lock_guard<std::mutex> lock(mu_);
+  pools_.erase(row->id);  // requests in flight keep their instances until they finish
+  return Status::Ok();
+}
+
+bool ThroughputService::Serves(const std::string& model_arn) {
+  auto rows = db_->List(kThroughputKind);
+  if (!rows.ok()) return true;  // when unsure, refuse to delete the model
+  for (const auto& r : *rows)
+    if (r.doc.value("modelArn", "") == model_arn || r.doc.value("desiredModelArn", "") == model_arn) return true;
+  return false;
+}
+
+Result<std::shared_ptr<ModelPool>> ThroughputService::PoolFor(const std::string& identifier) {
+  auto row = db_->Find(kThroughputKind, identifier);
+  if (!row.ok()) return row.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pools_.find(row->id);
+  if (it == pools_.end()) {
+    if (row->status == "Failed")
+      return Status::InvalidArgument("Provisioned throughput " + row->name + " failed: " + row->doc.value("failureMessage", ""));
+    return Status::Throttled("Provisioned throughput " + row->name + " is " + row->status + "; retry when it is InService");
+  }
+  return it->second;
+}
+
+}  // namespace lathe::service
