@@ -38,6 +38,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddGenerateCommand(&app, &ctx);
   AddTrainCommand(&app, &ctx);
   AddDemoCommand(&app, &ctx);
+  AddServeCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

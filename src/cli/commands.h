@@ -37,6 +37,9 @@ void AddTrainCommand(CLI::App* app, Context* ctx);
 // `lathe demo`
 void AddDemoCommand(CLI::App* app, Context* ctx);
 
+// `lathe serve`
+void AddServeCommand(CLI::App* app, Context* ctx);
+
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);
 

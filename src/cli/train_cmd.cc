@@ -1,4 +1,5 @@
 // `lathe train --model DIR --train FILE [--validation FILE] --out DIR --set key=value...`
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -7,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_resolution.h"
+#include "core/env.h"
 #include "engine/hyperparameters.h"
 #include "engine/trainer.h"
 
@@ -32,6 +34,7 @@ void AddTrainCommand(CLI::App* app, Context* ctx) {
     std::vector<std::string> sets;
     std::string targets = "q_proj,v_proj";
     bool json = false;
+    std::string progress_file;
   };
   auto a = std::make_shared<Args>();
   std::string keys;
@@ -54,6 +57,8 @@ void AddTrainCommand(CLI::App* app, Context* ctx) {
   cmd->add_option("--lora-targets", a->targets, "Comma-separated modules LoRA adapts")->capture_default_str();
   cmd->add_flag("--merged", a->req.save_merged, "LoRA: also write the model with the adapter merged (OUT/model)");
   cmd->add_flag("--json", a->json, "Print the summary as JSON");
+  cmd->add_option("--progress-file", a->progress_file,
+                  "Also keep the latest progress in this JSON file (what `lathe serve` reads)");
   cmd->callback([a, ctx] {
     for (const auto& kv : a->sets) {
       auto eq = kv.find('=');
@@ -73,9 +78,24 @@ void AddTrainCommand(CLI::App* app, Context* ctx) {
       return;
     }
     a->req.model_dir = *dir;
+    if (Env::Default()->FileExists(a->req.out_dir + "/checkpoint/state.json"))
+      std::fprintf(stderr, "lathe: resuming from the checkpoint in %s/checkpoint\n", a->req.out_dir.c_str());
     g_stop = false;
     auto previous = std::signal(SIGINT, OnInterrupt);
-    auto r = engine::Train(a->req, [](const engine::TrainProgress& p) {
+    auto last_write = std::chrono::steady_clock::time_point{};
+    auto r = engine::Train(a->req, [&](const engine::TrainProgress& p) {
+      if (!a->progress_file.empty() && (std::chrono::steady_clock::now() - last_write > std::chrono::seconds(1) ||
+                                        p.step == p.total_steps)) {
+        last_write = std::chrono::steady_clock::now();
+        // Best effort: a progress file that cannot be written must not stop training.
+        (void)WriteFileAtomically(Env::Default(), a->progress_file,
+                                  nlohmann::json{{"step", p.step}, {"totalSteps", p.total_steps}, {"epoch", p.epoch},
+                                                 {"epochs", p.epochs}, {"loss", p.loss},
+                                                 {"learningRate", p.learning_rate},
+                                                 {"tokensPerSecond", p.tokens_per_second},
+                                                 {"etaSeconds", p.eta_seconds}}
+                                      .dump());
+      }
       const int width = 24;
       const int filled = static_cast<int>(width * p.step / std::max<int64_t>(p.total_steps, 1));
       std::fprintf(stderr, "\r[%s%s] step %lld/%lld  epoch %lld/%lld  loss %.4f  %.0f tok/s  ETA %s   ",

@@ -1,0 +1,21 @@
+// The access keys `lathe serve` accepts: from the config file (accessKeyId, secretAccessKey),
+// else LATHE_ACCESS_KEY_ID / LATHE_SECRET_ACCESS_KEY, else DATA_DIR/credentials.json, created with
+// fresh random keys on first start (mode 0600) so a new server is never open by accident.
+#pragma once
+
+#include <string>
+
+#include "api/sigv4.h"
+#include "core/status.h"
+
+namespace lathe::api {
+
+struct CredentialsSource {
+  Credentials credentials;
+  std::string origin;    // "config file", "environment", or the credentials file's path
+  bool created = false;  // a new credentials file was written
+};
+
+Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, const std::string& config_path);
+
+}  // namespace lathe::api

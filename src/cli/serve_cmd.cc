@@ -1,0 +1,131 @@
+// `lathe serve`: the Bedrock-compatible API on this machine (docs/serve.md).
+#include <signal.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <memory>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "api/bedrock_server.h"
+#include "api/credentials.h"
+#include "cli/commands.h"
+#include "engine/default_model.h"
+#include "engine/language_model.h"
+#include "service/bedrock_service.h"
+
+namespace lathe::cli {
+namespace {
+
+// "127.0.0.1:8080", ":8080", "8080" -> host, port.
+bool ParseListen(const std::string& s, std::string* host, int* port) {
+  size_t colon = s.rfind(':');
+  std::string p = colon == std::string::npos ? s : s.substr(colon + 1);
+  if (colon != std::string::npos && colon > 0) *host = s.substr(0, colon);
+  char* end = nullptr;
+  long n = std::strtol(p.c_str(), &end, 10);
+  if (p.empty() || *end || n < 0 || n > 65535) return false;
+  *port = static_cast<int>(n);
+  return true;
+}
+
+std::string SelfExe() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "lathe";
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App* app, Context* ctx) {
+  struct Args {
+    std::string listen = "127.0.0.1:8080", data_dir, config;
+    bool no_auth = false;
+    int default_max_records = 0;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app->add_subcommand("serve", "Run the Bedrock-compatible API (control plane, runtime, job runner)");
+  cmd->footer(
+      "Unmodified boto3 / AWS CLI code works against it with AWS_ENDPOINT_URL set. Requests must be\n"
+      "signed (SigV4) with the keys it prints at start; jobs train one at a time in a worker process\n"
+      "and resume after a restart. Details: docs/serve.md.\n\n"
+      "Example:\n  lathe serve --listen 127.0.0.1:8080\n"
+      "  AWS_ENDPOINT_URL=http://127.0.0.1:8080 aws bedrock list-foundation-models");
+  cmd->add_option("--listen", a->listen, "Address to listen on (loopback by default)")->capture_default_str();
+  cmd->add_option("--data-dir", a->data_dir, "Metadata, jobs and models (default: $LATHE_HOME or ~/.local/share/lathe)");
+  cmd->add_option("--config", a->config, "JSON config: region, account, models, modelAliases, keys (docs/serve.md)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--no-auth", a->no_auth, "Accept unsigned requests (throwaway local use only)");
+  cmd->add_option("--default-max-records", a->default_max_records,
+                  "Pretraining records if the default model must be built (smaller: faster, weaker)");
+  cmd->callback([a, ctx] {
+    service::ServiceConfig config;
+    config.data_dir = a->data_dir.empty() ? engine::DefaultDataDir() : a->data_dir;
+    config.model_aliases = service::DefaultModelAliases();
+    config.worker_binary = SelfExe();
+    config.default_max_train_records = a->default_max_records;
+    if (!a->config.empty()) {
+      auto loaded = service::LoadServiceConfig(a->config, config);
+      if (!loaded.ok()) {
+        ctx->exit_code = ReportError(loaded.status());
+        return;
+      }
+      config = *loaded;
+    }
+    api::ServerOptions options;
+    if (!ParseListen(a->listen, &options.host, &options.port)) {
+      ctx->exit_code = ReportError(Status::InvalidArgument("--listen: expected HOST:PORT, got " + a->listen));
+      return;
+    }
+    options.no_auth = a->no_auth;
+    std::string key_line;
+    if (!a->no_auth) {
+      auto creds = api::LoadOrCreateCredentials(config.data_dir, a->config);
+      if (!creds.ok()) {
+        ctx->exit_code = ReportError(creds.status());
+        return;
+      }
+      options.credentials.push_back(creds->credentials);
+      key_line = "keys from " + creds->origin + (creds->created ? " (new)" : "") + "; configure clients with:\n" +
+                 "  aws configure set aws_access_key_id " + creds->credentials.access_key_id + "\n" +
+                 "  aws configure set aws_secret_access_key " + creds->credentials.secret_access_key + "\n" +
+                 "  aws configure set region " + config.scope.region + "\n";
+    }
+    // SIGINT/SIGTERM are taken by a thread of their own, so stopping is ordinary code.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    engine::ConfigureThreads();
+    auto service = service::BedrockService::Open(config);
+    if (!service.ok()) {
+      ctx->exit_code = ReportError(service.status());
+      return;
+    }
+    api::BedrockServer server(service->get(), options);
+    if (Status s = server.Bind(); !s.ok()) {
+      ctx->exit_code = ReportError(s);
+      return;
+    }
+    std::printf("lathe serve: http://%s:%d  (data: %s)\n%s", options.host.c_str(), server.port(),
+                config.data_dir.c_str(),
+                a->no_auth ? "authentication OFF (--no-auth): any request is accepted\n" : key_line.c_str());
+    std::printf("  export AWS_ENDPOINT_URL=http://%s:%d\n", options.host.c_str(), server.port());
+    std::fflush(stdout);
+    std::thread waiter([&] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      spdlog::info("signal {}: stopping (a running job resumes at the next start)", sig);
+      server.Stop();
+    });
+    server.Run();
+    pthread_kill(waiter.native_handle(), SIGTERM);  // wake the waiter if Run ended on its own
+    waiter.join();
+    ctx->exit_code = kExitOk;
+  });
+}
+
+}  // namespace lathe::cli

@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""The Bedrock tutorials' boto3 calls, unmodified, against a real `lathe serve`.
+
+Run by ctest (tests/CMakeLists.txt) as:
+  bedrock_boto3_test.py --lathe build/lathe --home DIR [--restart]
+DIR caches the small default model between runs. Exit 77 (skipped) when boto3 is missing.
+
+The default test walks the whole workflow: foundation models, a fine-tuning job on file data,
+metrics, custom models, provisioned throughput, invocation, tags, error cases, cleanup.
+--restart kills the server with SIGKILL while a job trains, starts it again, and expects the job
+to resume from its checkpoint and complete.
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import boto3
+    import botocore.exceptions
+    from botocore.config import Config
+except ImportError:
+    print("SKIP: boto3 is not installed for", sys.executable)
+    sys.exit(77)
+
+KEY_ID, SECRET = "LATHETESTKEY000001", "lathe-test-secret-0123456789abcdefghijklmn"
+NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+class Server:
+    """`lathe serve` on a free port, with known keys; stdout/stderr go to a log file."""
+
+    def __init__(self, lathe, data_dir, home):
+        self.lathe, self.data_dir, self.home = lathe, data_dir, home
+        self.proc, self.url = None, None
+
+    def start(self):
+        env = dict(os.environ, LATHE_ACCESS_KEY_ID=KEY_ID, LATHE_SECRET_ACCESS_KEY=SECRET, LATHE_HOME=self.home)
+        # The small default model is built once into HOME and served from there ("models" in the
+        # config overrides where lathe.default-v1 comes from).
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.log = open(os.path.join(self.data_dir, "serve.log"), "a")
+        config = os.path.join(self.data_dir, "..", "serve-config.json")
+        with open(config, "w") as f:
+            json.dump({"models": {"lathe.default-v1": os.path.join(self.home, "models", "lathe-default")}}, f)
+        self.proc = subprocess.Popen([self.lathe, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+                                      "--config", config],
+                                     stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
+        first = self.proc.stdout.readline()
+        assert first.startswith("lathe serve: http://"), "unexpected first line: %r" % first
+        self.url = first.split()[2]
+        os.environ["AWS_ENDPOINT_URL"] = self.url  # what users set; boto3 reads it
+        return self
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        assert self.proc.returncode in (0, -signal.SIGKILL), "serve exited with %s" % self.proc.returncode
+
+
+def clients(secret=SECRET):
+    session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=secret, region_name="us-east-1")
+    return session.client("bedrock", config=NO_RETRY), session.client("bedrock-runtime", config=NO_RETRY)
+
+
+def expect_error(code, http, fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except botocore.exceptions.ClientError as e:
+        got = (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
+        assert got == (code, http), "expected %s %d, got %s: %s" % (code, http, got, e)
+        return e.response["Error"]["Message"]
+    raise AssertionError("expected %s, the call succeeded" % code)
+
+
+def write_dataset(folder):
+    """A small new domain: a bank's support answers, as prompt/completion records."""
+    topics = [("reset my card PIN", "Open the app, choose Cards, then Reset PIN."),
+              ("report a lost card", "Call 0800 123 456 at once; we block the card."),
+              ("order a new chequebook", "Choose Accounts, then Order chequebook."),
+              ("change my address", "Go to Profile, then Address, and save it."),
+              ("see my statement", "Choose Accounts, then Statements, then the month.")]
+    train, val = [], []
+    for i in range(40):
+        q, a = topics[i % len(topics)]
+        rec = {"prompt": "Customer: how do I %s? (%d)\nAgent:" % (q, i), "completion": " " + a}
+        (val if i % 8 == 7 else train).append(rec)
+    paths = []
+    for name, rows in (("train.jsonl", train), ("validation.jsonl", val)):
+        p = os.path.join(folder, name)
+        with open(p, "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+        paths.append(p)
+    return paths
+
+
+def create_job(bedrock, name, train, val, out, **hp):
+    params = {"epochCount": "2", "batchSize": "4", "learningRate": "0.003"}
+    params.update(hp)
+    return bedrock.create_model_customization_job(
+        jobName=name, customModelName=name + "-model",
+        roleArn="arn:aws:iam::123456789012:role/BedrockFineTuningRole",
+        baseModelIdentifier="amazon.titan-text-express-v1",
+        trainingDataConfig={"s3Uri": "file://" + train},
+        validationDataConfig={"validators": [{"s3Uri": "file://" + val}]},
+        outputDataConfig={"s3Uri": "file://" + out},
+        hyperParameters=params)["jobArn"]
+
+
+def wait_for(fn, done, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = fn()
+        if done(r):
+            return r
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting for %s; last: %s" % (what, r))
+
+
+def workflow(args, tmp):
+    server = Server(args.lathe, os.path.join(tmp, "data"), args.home).start()
+    try:
+        bedrock, runtime = clients()
+        # The tutorial's first call.
+        models = bedrock.list_foundation_models(byCustomizationType="FINE_TUNING")["modelSummaries"]
+        ids = {m["modelId"] for m in models}
+        for tutorial_id in ("amazon.titan-text-express-v1", "anthropic.claude-3-haiku-20240307-v1:0", "lathe.default-v1"):
+            assert tutorial_id in ids, ids
+        details = bedrock.get_foundation_model(modelIdentifier="lathe.default-v1")["modelDetails"]
+        assert details["modelId"] == "lathe.default-v1" and "FINE_TUNING" in details["customizationsSupported"]
+
+        train, val = write_dataset(tmp)
+        out = os.path.join(tmp, "output")
+        job_arn = create_job(bedrock, "support-ft", train, val, out)
+        assert ":model-customization-job/amazon.titan-text-express-v1/" in job_arn, job_arn
+
+        # Error cases, as AWS answers them.
+        expect_error("ConflictException", 400, create_job, bedrock, "support-ft", train, val, out)
+        msg = expect_error("ValidationException", 400, create_job, bedrock, "bad-hp", train, val, out, epochCount="0")
+        assert "epochCount" in msg, msg
+        expect_error("ResourceNotFoundException", 404, bedrock.get_model_customization_job, jobIdentifier="no-such-job")
+        forged, _ = clients(secret="not-the-secret-at-all-0000000000000000000")
+        expect_error("InvalidSignatureException", 403, forged.list_foundation_models)
+
+        job = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=job_arn),
+                       lambda r: r["status"] not in ("InProgress",), 150, "the job to finish")
+        assert job["status"] == "Completed", job
+        assert job["trainingMetrics"]["trainingLoss"] > 0, job
+        assert job["validationMetrics"][0]["validationLoss"] > 0, job
+        assert job["statusDetails"]["trainingDetails"]["status"] == "Completed", job["statusDetails"]
+        job_id = job_arn.rsplit("/", 1)[1]
+        csv = os.path.join(out, "model-customization-job-" + job_id, "training_artifacts",
+                           "step_wise_training_metrics.csv")
+        with open(csv) as f:
+            assert f.readline().strip() == "step_number,epoch_number,training_loss,perplexity"
+            assert len(f.readlines()) >= 2
+        expect_error("ConflictException", 400, bedrock.stop_model_customization_job, jobIdentifier=job_arn)
+        listed = bedrock.list_model_customization_jobs(statusEquals="Completed")["modelCustomizationJobSummaries"]
+        assert [j["jobArn"] for j in listed] == [job_arn], listed
+
+        model_arn = job["outputModelArn"]
+        custom = bedrock.list_custom_models()["modelSummaries"]
+        assert [m["modelArn"] for m in custom] == [model_arn], custom
+        assert bedrock.get_custom_model(modelIdentifier=model_arn)["modelName"] == "support-ft-model"
+
+        pt_arn = bedrock.create_provisioned_model_throughput(
+            modelUnits=1, provisionedModelName="support-pt", modelId=model_arn)["provisionedModelArn"]
+        pt = wait_for(lambda: bedrock.get_provisioned_model_throughput(provisionedModelId=pt_arn),
+                      lambda r: r["status"] != "Creating", 60, "provisioned throughput")
+        assert pt["status"] == "InService", pt
+
+        # The tutorial's invocation, on the fine-tuned model and on the base model.
+        body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 40,
+                           "messages": [{"role": "user", "content": "How do I reset my card PIN?"}],
+                           "temperature": 0.7})
+        answer = json.loads(runtime.invoke_model(modelId=pt_arn, body=body)["body"].read())
+        assert answer["type"] == "message" and answer["usage"]["output_tokens"] > 0, answer
+        assert isinstance(answer["content"][0]["text"], str)
+        titan = json.loads(runtime.invoke_model(
+            modelId="amazon.titan-text-express-v1",
+            body=json.dumps({"inputText": "Customer: how do I reset my card PIN?\nAgent:",
+                             "textGenerationConfig": {"maxTokenCount": 20, "temperature": 0}}))["body"].read())
+        assert titan["results"][0]["tokenCount"] > 0 and titan["inputTextTokenCount"] > 0, titan
+        tuned = json.loads(runtime.invoke_model(
+            modelId=pt_arn,
+            body=json.dumps({"inputText": "Customer: how do I reset my card PIN? (0)\nAgent:",
+                             "textGenerationConfig": {"maxTokenCount": 20, "temperature": 0}}))["body"].read())
+        print("base      :", titan["results"][0]["outputText"].strip()[:70])
+        print("fine-tuned:", tuned["results"][0]["outputText"].strip()[:70])
+        conv = runtime.converse(modelId="amazon.titan-text-express-v1",
+                                messages=[{"role": "user", "content": [{"text": "Hello"}]}],
+                                inferenceConfig={"maxTokens": 10})
+        assert conv["usage"]["outputTokens"] > 0 and conv["output"]["message"]["role"] == "assistant", conv
+        expect_error("ValidationException", 400, runtime.invoke_model, modelId="no.such-model", body=body)
+
+        bedrock.tag_resource(resourceARN=model_arn, tags=[{"key": "team", "value": "support"}])
+        assert bedrock.list_tags_for_resource(resourceARN=model_arn)["tags"] == [{"key": "team", "value": "support"}]
+        bedrock.untag_resource(resourceARN=model_arn, tagKeys=["team"])
+        assert bedrock.list_tags_for_resource(resourceARN=model_arn)["tags"] == []
+
+        # The tutorial's cleanup: the model can go only after the throughput that serves it.
+        expect_error("ConflictException", 400, bedrock.delete_custom_model, modelIdentifier=model_arn)
+        bedrock.delete_provisioned_model_throughput(provisionedModelId=pt_arn)
+        bedrock.delete_custom_model(modelIdentifier=model_arn)
+        assert bedrock.list_custom_models()["modelSummaries"] == []
+        assert bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"] == []
+    finally:
+        server.stop()
+
+
+def restart(args, tmp):
+    data = os.path.join(tmp, "data")
+    server = Server(args.lathe, data, args.home).start()
+    try:
+        bedrock, _ = clients()
+        train, val = write_dataset(tmp)
+        job_arn = create_job(bedrock, "survives-kill", train, val, os.path.join(tmp, "output"),
+                             epochCount="6", batchSize="2")
+        job_id = job_arn.rsplit("/", 1)[1]
+        checkpoint = os.path.join(data, "jobs", job_id, "run")
+        # Kill the server once training has written a checkpoint.
+        wait_for(lambda: os.path.exists(os.path.join(checkpoint, "checkpoint", "state.json")), bool, 120,
+                 "a checkpoint")
+        server.kill9()
+        time.sleep(1)
+        server = Server(args.lathe, data, args.home).start()
+        bedrock, _ = clients()
+        job = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=job_arn),
+                       lambda r: r["status"] != "InProgress", 150, "the resumed job")
+        assert job["status"] == "Completed", job
+        with open(os.path.join(data, "jobs", job_id, "train.log")) as f:
+            log = f.read()
+        assert "resuming from the checkpoint" in log, "the second worker did not resume:\n" + log[-2000:]
+    finally:
+        server.stop()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--lathe", required=True)
+    p.add_argument("--home", required=True, help="LATHE_HOME holding (or receiving) the small default model")
+    p.add_argument("--restart", action="store_true")
+    args = p.parse_args()
+    for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        os.environ.pop(k, None)
+    start = time.time()
+    subprocess.run([args.lathe, "models", "build-default", "--data-dir", args.home, "--max-records", "4000"],
+                   check=True, stdout=subprocess.DEVNULL)
+    with tempfile.TemporaryDirectory() as tmp:
+        (restart if args.restart else workflow)(args, tmp)
+    print("OK in %.0f s" % (time.time() - start))
+
+
+if __name__ == "__main__":
+    main()
