@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstdio>
 #include <memory>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <thread>
 
@@ -99,6 +100,8 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+    // The request log goes to stderr: stdout is for the address and keys, which scripts read.
+    spdlog::set_default_logger(spdlog::stderr_color_mt("serve"));
     engine::ConfigureThreads();
     auto service = service::BedrockService::Open(config);
     if (!service.ok()) {

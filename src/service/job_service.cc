@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <spdlog/spdlog.h>
 
 #include "core/arn.h"
 #include "core/env.h"
@@ -219,6 +220,7 @@ Result<json> JobService::Create(const json& req) {
 json JobService::Public(const store::ResourceRow& job) const {
   json out = PublicFields(job.doc);
   out["status"] = job.status;
+  if (job.doc.contains("_progress")) out["latheProgress"] = job.doc["_progress"];  // for `lathe jobs watch`; SDKs ignore it
   return out;
 }
 
@@ -281,6 +283,7 @@ Status JobService::Stop(const std::string& identifier) {
 }
 
 void JobService::Finish(store::ResourceRow* job, const std::string& status, const std::string& failure) {
+  spdlog::info("job {} ({}): {}{}{}", job->name, job->id, status, failure.empty() ? "" : ": ", failure);
   job->status = status;
   job->doc["endTime"] = Iso8601(NowMillis());
   if (!failure.empty()) job->doc["failureMessage"] = failure;
@@ -413,6 +416,7 @@ void JobService::RunJob(store::ResourceRow job) {
   for (const auto& [k, v] : job.doc["hyperParameters"].items()) argv.insert(argv.end(), {"--set", k + "=" + v.get<std::string>()});
   const std::string log = work + "/train.log";
   auto worker = WorkerProcess::Start(argv, log, config_.worker_nice);
+  spdlog::info("job {} ({}): training in worker {} (log: {})", job.name, job.id, worker.ok() ? worker->pid() : -1, log);
   if (!worker.ok()) return Finish(&job, "Failed", worker.status().message());
 
   using Clock = std::chrono::steady_clock;

@@ -210,6 +210,32 @@ def workflow(args, tmp):
         bedrock.untag_resource(resourceARN=model_arn, tagKeys=["team"])
         assert bedrock.list_tags_for_resource(resourceARN=model_arn)["tags"] == []
 
+        # Invalid data fails the job in its validation phase, naming the file and the line.
+        bad = os.path.join(tmp, "train-bad.jsonl")
+        with open(bad, "w") as f:
+            f.write('{"prompt": "a", "completion": "b"}\n' * 2 + '{"prompt": "a", "completion": }\n')
+        bad_arn = create_job(bedrock, "bad-data", bad, val, out)
+        failed = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=bad_arn),
+                          lambda r: r["status"] != "InProgress", 30, "the bad-data job")
+        assert failed["status"] == "Failed", failed
+        assert bad + ":3:" in failed["failureMessage"], failed["failureMessage"]
+        assert failed["statusDetails"]["validationDetails"]["status"] == "Failed", failed["statusDetails"]
+
+        # Stop takes effect within 5 s and keeps the metrics so far.
+        long_arn = create_job(bedrock, "long-job", train, val, out, epochCount="50", batchSize="1")
+        wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=long_arn),
+                 lambda r: "trainingMetrics" in r, 60, "training to start")
+        stop_at = time.time()
+        bedrock.stop_model_customization_job(jobIdentifier=long_arn)
+        stopped = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=long_arn),
+                           lambda r: r["status"] not in ("InProgress", "Stopping"), 10, "the stop")
+        assert stopped["status"] == "Stopped" and time.time() - stop_at <= 5.0, (stopped, time.time() - stop_at)
+        assert stopped["trainingMetrics"]["trainingLoss"] > 0, stopped
+        expect_error("ConflictException", 400, bedrock.stop_model_customization_job, jobIdentifier=long_arn)
+        assert len(bedrock.list_model_customization_jobs(maxResults=2)["modelCustomizationJobSummaries"]) == 2
+        assert bedrock.list_model_customization_jobs(nameContains="long")["modelCustomizationJobSummaries"][0][
+            "jobArn"] == long_arn
+
         # The tutorial's cleanup: the model can go only after the throughput that serves it.
         expect_error("ConflictException", 400, bedrock.delete_custom_model, modelIdentifier=model_arn)
         bedrock.delete_provisioned_model_throughput(provisionedModelId=pt_arn)

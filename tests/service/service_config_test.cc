@@ -1,0 +1,102 @@
+// The parts of lathe serve that need no model: config files, list queries, data locations.
+#include <gtest/gtest.h>
+
+#include "core/arn.h"
+#include "service/custom_model_service.h"
+#include "service/data_locations.h"
+#include "service/service_config.h"
+#include "test_util.h"
+
+namespace lathe::service {
+namespace {
+
+using lathe::testing::TempDir;
+
+TEST(ServiceConfig, FileKeysOverrideDefaultsAndMistakesNameTheKey) {
+  TempDir dir;
+  ServiceConfig defaults;
+  defaults.model_aliases = DefaultModelAliases();
+  EXPECT_EQ(defaults.model_aliases.at("anthropic.claude-3-haiku-20240307-v1:0"), kDefaultModelId);
+  auto c = LoadServiceConfig(dir.Write("c.json", R"({"region": "eu-west-3", "account": "123456789012",
+      "models": {"acme.tiny": "/m/tiny"}, "modelAliases": {"amazon.titan-text-lite-v1": "acme.tiny"},
+      "onDemandSlots": 2})"), defaults);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->scope.region, "eu-west-3");
+  EXPECT_EQ(c->models.at("acme.tiny"), "/m/tiny");
+  EXPECT_EQ(c->model_aliases.at("amazon.titan-text-lite-v1"), "acme.tiny");
+  EXPECT_EQ(c->model_aliases.at("meta.llama2-13b-v1"), kDefaultModelId);  // defaults kept
+  EXPECT_EQ(c->on_demand_slots, 2);
+
+  for (const auto& [text, needle] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"regoin": "x"})", "unknown key \"regoin\""},
+           {R"({"onDemandSlots": "2"})", "\"onDemandSlots\" must be an integer"},
+           {R"({"models": {"a.b": 3}})", "\"models.a.b\" must be a string"},
+           {R"({"account": "42"})", "\"account\" must be 12 digits"},
+           {R"([1, 2])", "not a JSON object"}}) {
+    const std::string path = dir.Write("bad.json", text);
+    auto bad = LoadServiceConfig(path, defaults);
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find(path), std::string::npos) << bad.status().message();
+    EXPECT_NE(bad.status().message().find(needle), std::string::npos) << bad.status().message();
+  }
+}
+
+store::ResourceRow Row(const std::string& name, int64_t created, const std::string& status) {
+  store::ResourceRow r;
+  r.kind = "job";
+  r.id = r.name = name;
+  r.created_ms = created;
+  r.status = status;
+  return r;
+}
+
+TEST(ListQuery, FiltersSortsAndPagesLikeBedrock) {
+  std::vector<store::ResourceRow> rows = {Row("alpha", 1000, "Completed"), Row("beta", 2000, "Failed"),
+                                          Row("alphabet", 3000, "Completed"), Row("gamma", 4000, "Completed")};
+  auto q = ParseListQuery({{"statusEquals", "Completed"}, {"maxResults", "2"}});
+  ASSERT_TRUE(q.ok());
+  std::string next;
+  auto page = ApplyListQuery(rows, *q, &next);
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[0].name, "gamma");  // newest first by default
+  EXPECT_EQ(page[1].name, "alphabet");
+  ASSERT_FALSE(next.empty());
+  q = ParseListQuery({{"statusEquals", "Completed"}, {"maxResults", "2"}, {"nextToken", next}});
+  page = ApplyListQuery(rows, *q, &next);
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].name, "alpha");
+  EXPECT_TRUE(next.empty());
+
+  q = ParseListQuery({{"nameContains", "alpha"}, {"sortOrder", "Ascending"},
+                      {"creationTimeAfter", Iso8601(1500)}});
+  page = ApplyListQuery(rows, *q, &next);
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].name, "alphabet");
+
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"maxResults", "0"}, {"maxResults", "1001"}, {"sortOrder", "Up"}, {"creationTimeBefore", "soon"},
+           {"nextToken", "abc"}}) {
+    auto bad = ParseListQuery({{k, v}});
+    ASSERT_FALSE(bad.ok()) << k << "=" << v;
+    EXPECT_NE(bad.status().message().find(k), std::string::npos) << bad.status().message();
+  }
+}
+
+TEST(DataLocations, FileUrisAndAbsolutePathsNowS3Later) {
+  TempDir dir;
+  const std::string f = dir.Write("train.jsonl", "{}\n");
+  LocalDataLocations loc;
+  EXPECT_EQ(*loc.FileForReading("file://" + f), f);
+  EXPECT_EQ(*loc.FileForReading(f), f);
+  EXPECT_EQ(loc.FileForReading("file://" + dir.path() + "/missing.jsonl").status().code(), Status::Code::kNotFound);
+  auto s3 = loc.FileForReading("s3://bucket/train.jsonl");
+  ASSERT_FALSE(s3.ok());
+  EXPECT_NE(s3.status().message().find("file:///absolute/path"), std::string::npos);
+  EXPECT_FALSE(loc.FileForReading("relative/train.jsonl").ok());
+  auto out = loc.FolderForWriting("file://" + dir.path() + "/out/deeper");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, dir.path() + "/out/deeper");
+}
+
+}  // namespace
+}  // namespace lathe::service
