@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "service/resource_json.h"
 #include "service/service_config.h"
 #include "store/metadata_store.h"
 
@@ -34,19 +35,5 @@ class CustomModelService {
   const ServiceConfig& config_;
   store::MetadataStore* db_;
 };
-
-// Helpers shared by the List operations: Bedrock's filters, sort and pagination over rows.
-struct ListQuery {
-  std::string name_contains, status_equals;
-  int64_t created_after = -1, created_before = -1;
-  bool descending = true;  // Bedrock's default sortOrder is Descending
-  size_t max_results = 100, start = 0;
-};
-Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query);
-// Filters and pages rows; sets *next_token when more remain.
-std::vector<store::ResourceRow> ApplyListQuery(std::vector<store::ResourceRow> rows, const ListQuery& q,
-                                               std::string* next_token);
-// Removes lathe's private keys (those starting with '_') from a stored document.
-nlohmann::json PublicFields(const nlohmann::json& doc);
 
 }  // namespace lathe::service

@@ -208,11 +208,7 @@ Result<json> JobService::Create(const json& req) {
       return Status::Conflict("A model customization job named " + job.name + " already exists");
     return s;
   }
-  if (req.contains("jobTags")) {
-    std::map<std::string, std::string> tags;
-    for (const auto& t : req["jobTags"]) tags[t.value("key", "")] = t.value("value", "");
-    LATHE_RETURN_IF_ERROR(db_->SetTags(job.arn, tags));
-  }
+  if (req.contains("jobTags")) LATHE_RETURN_IF_ERROR(db_->SetTags(job.arn, TagsFromJson(req["jobTags"])));
   wake_.notify_all();
   return json{{"jobArn", job.arn}};
 }

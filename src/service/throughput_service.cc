@@ -118,11 +118,7 @@ Result<json> ThroughputService::Create(const json& req) {
       return Status::InvalidArgument("A provisioned throughput named " + row.name + " already exists");
     return s;
   }
-  if (req.contains("tags")) {
-    std::map<std::string, std::string> tags;
-    for (const auto& t : req["tags"]) tags[t.value("key", "")] = t.value("value", "");
-    LATHE_RETURN_IF_ERROR(db_->SetTags(row.arn, tags));
-  }
+  if (req.contains("tags")) LATHE_RETURN_IF_ERROR(db_->SetTags(row.arn, TagsFromJson(req["tags"])));
   LoadInBackground(row.id, *model, units);
   return json{{"provisionedModelArn", row.arn}};
 }

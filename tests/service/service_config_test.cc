@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "core/arn.h"
-#include "service/custom_model_service.h"
+#include "service/resource_json.h"
 #include "service/data_locations.h"
 #include "service/service_config.h"
 #include "test_util.h"
