@@ -32,6 +32,11 @@ Result<ModelPool::Lease> ModelPool::Acquire() {
   return Lease(this, index);
 }
 
+int ModelPool::waiting() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiting_;
+}
+
 ModelPool::Lease::~Lease() {
   if (!pool_) return;
   {

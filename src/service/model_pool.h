@@ -36,6 +36,7 @@ class ModelPool {
 
   const std::string& dir() const { return dir_; }
   int slots() const { return static_cast<int>(models_.size()); }
+  int waiting();  // requests queued for a slot now
 
  private:
   std::string dir_;
