@@ -92,6 +92,7 @@ TEST(Stories260K, TextPromptsBatchedWithDifferentLengthsMatchSingleRuns) {
   }
   // The first golden continuation, as text.
   auto once = model->Generate({"Once upon a time"}, opt);
+  ASSERT_TRUE(once.ok()) << once.status().ToString();
   EXPECT_EQ((*once)[0].text.rfind(", there was a little girl named Lily.", 0), 0u) << (*once)[0].text;
 }
 
@@ -108,6 +109,7 @@ TEST(Stories260K, SamplingIsReproducibleForASeed) {
   auto a = model->Generate({"One day"}, opt), b = model->Generate({"One day"}, opt);
   opt.seed = 99;
   auto c = model->Generate({"One day"}, opt);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   EXPECT_EQ((*a)[0].tokens, (*b)[0].tokens);
   EXPECT_NE((*a)[0].tokens, (*c)[0].tokens);
 }
