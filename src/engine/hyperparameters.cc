@@ -39,6 +39,8 @@ const std::vector<HyperparameterSpec>& DefaultHyperparameterSpecs() {
       {"loraRank", T::kInt, 1, 256, {}, "8", "rank of the LoRA matrices"},
       {"loraAlpha", T::kFloat, 0.0, 1024.0, {}, "16", "LoRA scaling numerator (scale = alpha / rank)"},
       {"loraDropout", T::kFloat, 0.0, 0.9, {}, "0.05", "dropout on the LoRA input"},
+      {"loraTargets", T::kChoice, 0, 0, {"default", "attention", "all"}, "default",
+       "modules LoRA adapts: default (q_proj,v_proj, or lathe train --lora-targets), attention (q,k,v,o), all (attention and MLP)"},
       {"maxSequenceLength", T::kInt, 16, 131072, {}, "512", "tokens per training sequence"},
       {"gradientAccumulationSteps", T::kInt, 1, 1024, {}, "1", "batches per optimizer step"},
       {"weightDecay", T::kFloat, 0.0, 1.0, {}, "0", "AdamW weight decay"},
@@ -49,6 +51,12 @@ const std::vector<HyperparameterSpec>& DefaultHyperparameterSpecs() {
       {"validationSteps", T::kInt, 0, 1000000, {}, "0", "optimizer steps between extra validation-loss rows (0: epoch ends only)"},
   };
   return kSpecs;
+}
+
+std::vector<std::string> LoraTargetModules(const std::string& choice, const std::vector<std::string>& fallback) {
+  if (choice == "attention") return {"q_proj", "k_proj", "v_proj", "o_proj"};
+  if (choice == "all") return {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+  return fallback;
 }
 
 Result<TrainingHyperparameters> ParseHyperparameters(const std::map<std::string, std::string>& values,
@@ -97,6 +105,7 @@ Result<TrainingHyperparameters> ParseHyperparameters(const std::map<std::string,
   h.lora_rank = i("loraRank");
   h.lora_alpha = numbers.at("loraAlpha");
   h.lora_dropout = numbers.at("loraDropout");
+  h.lora_targets = merged.at("loraTargets");
   h.max_sequence_length = i("maxSequenceLength");
   h.gradient_accumulation_steps = i("gradientAccumulationSteps");
   h.weight_decay = numbers.at("weightDecay");

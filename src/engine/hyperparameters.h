@@ -37,6 +37,7 @@ struct TrainingHyperparameters {
   int64_t lora_rank = 8;
   double lora_alpha = 16;
   double lora_dropout = 0.05;
+  std::string lora_targets = "default";    // default | attention | all (see LoraTargetModules)
   int64_t max_sequence_length = 512;
   int64_t gradient_accumulation_steps = 1;
   double weight_decay = 0.0;
@@ -46,6 +47,9 @@ struct TrainingHyperparameters {
   int64_t checkpoint_steps = 50;
   int64_t validation_steps = 0;
 };
+
+// The modules a loraTargets choice names; "default" keeps `fallback` (the request's own list).
+std::vector<std::string> LoraTargetModules(const std::string& choice, const std::vector<std::string>& fallback);
 
 // Parses string values; unknown keys, malformed numbers and out-of-range values are errors that
 // name the key, the value and the accepted range. Missing keys take their defaults.

@@ -261,7 +261,8 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
   std::vector<at::Tensor> params;
   std::optional<LoraAdapters> lora;
   if (h.method == "lora") {
-    auto l = NewLoraAdapters(m.config, h.lora_rank, h.lora_alpha, h.lora_dropout, req.lora_targets,
+    auto l = NewLoraAdapters(m.config, h.lora_rank, h.lora_alpha, h.lora_dropout,
+                             LoraTargetModules(h.lora_targets, req.lora_targets),
                              static_cast<uint64_t>(h.seed));
     if (!l.ok()) return l.status();
     lora = std::move(l).value();

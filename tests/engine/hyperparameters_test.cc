@@ -35,5 +35,17 @@ TEST(Hyperparameters, RejectionsNameKeyValueAndRange) {
   EXPECT_NE(msg({{"epochs", "2"}}).find("unknown hyperparameter \"epochs\" (known: epochCount, batchSize"), std::string::npos);
 }
 
+TEST(Hyperparameters, LoraTargetsNameModuleSets) {
+  auto h = ParseHyperparameters({{"loraTargets", "all"}}, DefaultHyperparameterSpecs());
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(LoraTargetModules(h->lora_targets, {"q_proj"}).size(), 7u);
+  EXPECT_EQ(LoraTargetModules("attention", {"q_proj"}),
+            (std::vector<std::string>{"q_proj", "k_proj", "v_proj", "o_proj"}));
+  EXPECT_EQ(LoraTargetModules("default", {"q_proj"}), std::vector<std::string>{"q_proj"});
+  auto bad = ParseHyperparameters({{"loraTargets", "mlp"}}, DefaultHyperparameterSpecs());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("loraTargets=\"mlp\""), std::string::npos) << bad.status().message();
+}
+
 }  // namespace
 }  // namespace lathe::engine
