@@ -56,6 +56,7 @@ Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, c
   }
   Credentials c{"LATHE" + RandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 15),
                 RandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40)};
+  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(data_dir));
   const mode_t old_mask = ::umask(077);  // the secret is never readable by others, not even briefly
   Status written = WriteFileAtomically(
       Env::Default(), path,

@@ -238,6 +238,13 @@ def workflow(args, tmp):
 
         # The tutorial's cleanup: the model can go only after the throughput that serves it.
         expect_error("ConflictException", 400, bedrock.delete_custom_model, modelIdentifier=model_arn)
+        # Update swaps the model behind the same ARN (here back to the base model).
+        bedrock.update_provisioned_model_throughput(provisionedModelId=pt_arn, desiredModelId="lathe.default-v1")
+        swapped = wait_for(lambda: bedrock.get_provisioned_model_throughput(provisionedModelId=pt_arn),
+                           lambda r: r["status"] == "InService" and r["modelArn"].endswith("/lathe.default-v1"),
+                           60, "the model swap")
+        assert swapped["provisionedModelArn"] == pt_arn, swapped
+        assert json.loads(runtime.invoke_model(modelId=pt_arn, body=body)["body"].read())["usage"]["output_tokens"] > 0
         bedrock.delete_provisioned_model_throughput(provisionedModelId=pt_arn)
         bedrock.delete_custom_model(modelIdentifier=model_arn)
         assert bedrock.list_custom_models()["modelSummaries"] == []
