@@ -39,6 +39,10 @@ int RunLathe(int argc, const char* const* argv) {
   AddTrainCommand(&app, &ctx);
   AddDemoCommand(&app, &ctx);
   AddServeCommand(&app, &ctx);
+  AddJobsCommand(&app, &ctx);
+  AddThroughputCommand(&app, &ctx);
+  AddInvokeCommand(&app, &ctx);
+  AddChatCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

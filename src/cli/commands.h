@@ -39,6 +39,13 @@ void AddDemoCommand(CLI::App* app, Context* ctx);
 
 // `lathe serve`
 void AddServeCommand(CLI::App* app, Context* ctx);
+// Clients of a running `lathe serve` (client.h): `lathe jobs`, `lathe models list|delete`
+// (called by AddModelsCommand), `lathe throughput`, `lathe invoke`, `lathe chat`.
+void AddJobsCommand(CLI::App* app, Context* ctx);
+void AddModelsClientCommands(CLI::App* models, Context* ctx);
+void AddThroughputCommand(CLI::App* app, Context* ctx);
+void AddInvokeCommand(CLI::App* app, Context* ctx);
+void AddChatCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);

@@ -9,11 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/local_server.h"
 #include "cli/model_resolution.h"
 #include "core/env.h"
 #include "engine/default_model.h"
-#include "engine/language_model.h"
 
 namespace lathe::cli {
 
@@ -78,25 +79,25 @@ std::vector<std::string> FirstPrompts(const std::string& path, size_t n) {
   return out;
 }
 
-// Base and fine-tuned answers to the same held-out questions, one under the other.
-int CompareAnswers(const std::string& base_dir, const std::string& tuned_dir, const std::vector<std::string>& prompts) {
-  auto base = engine::LanguageModel::Load(base_dir);
-  auto tuned = engine::LanguageModel::Load(tuned_dir);
-  if (!base.ok()) return ReportError(base.status());
-  if (!tuned.ok()) return ReportError(tuned.status());
-  engine::GenerationOptions o;  // sampled (seeded): greedy decoding loops on a model this small
-  o.max_tokens = 48;
-  o.temperature = 0.7f;
-  o.top_p = 0.9f;
-  o.seed = 1;
-  o.stop_sequences = {"\n"};
-  auto a = (*base)->Generate(prompts, o);
-  auto b = (*tuned)->Generate(prompts, o);
-  if (!a.ok()) return ReportError(a.status());
-  if (!b.ok()) return ReportError(b.status());
-  for (size_t i = 0; i < prompts.size(); ++i)
-    std::printf("\n  Q: %s\n  base model : %s\n  fine-tuned : %s\n", prompts[i].c_str(), (*a)[i].text.c_str(),
-                (*b)[i].text.c_str());
+// Base and fine-tuned answers to the same held-out questions, one under the other, asked through
+// the server's InvokeModel with Titan text bodies, as the tutorial's evaluation script does.
+int CompareAnswers(BedrockClient& client, const std::string& base_id, const std::string& tuned_id,
+                   const std::vector<std::string>& prompts) {
+  // Sampled (seed 0 on the server, so the same every run): greedy decoding loops on a model this small.
+  auto ask = [&](const std::string& model, const std::string& prompt) -> Result<std::string> {
+    nlohmann::json body = {{"inputText", prompt},
+                           {"textGenerationConfig",
+                            {{"maxTokenCount", 48}, {"temperature", 0.7}, {"topP", 0.9}, {"stopSequences", {"\n"}}}}};
+    auto r = client.Post("/model/" + Encode(model) + "/invoke", body);
+    if (!r.ok()) return r.status();
+    return (*r)["results"][0].value("outputText", "");
+  };
+  for (const auto& q : prompts) {
+    auto a = ask(base_id, q), b = ask(tuned_id, q);
+    if (!a.ok()) return ReportError(a.status());
+    if (!b.ok()) return ReportError(b.status());
+    std::printf("\n  Q: %s\n  base model : %s\n  fine-tuned : %s\n", q.c_str(), a->c_str(), b->c_str());
+  }
   return kExitOk;
 }
 
@@ -142,23 +143,54 @@ int RunDemo(const DemoOptions& opt) {
   if (!model.ok()) return ReportError(model.status());
   std::printf("  %s (held-out perplexity %.1f)\n", model->dir.c_str(), model->heldout_perplexity);
 
-  const std::string run = dir + "/run";
-  const std::vector<Step> train_steps = {
-      {"fine-tune it with LoRA on the training half; the loss goes down",
-       {"train", "--model", model->dir, "--train", split + "/train.jsonl", "--validation", split + "/validation.jsonl",
-        "--out", run, "--merged", "--set", "epochCount=8", "--set", "learningRate=0.005", "--set", "loraRank=16",
-        "--set", "batchSize=8", "--lora-targets", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"}},
+  // From here on, everything goes through `lathe serve`, as a Bedrock user's code would.
+  const std::string serve_dir = dir + "/serve", config = dir + "/serve-config.json";
+  std::error_code ec;
+  std::filesystem::remove_all(serve_dir, ec);  // a fresh server: the demo's names are free again
+  if (Status s = WriteFileAtomically(env, config, nlohmann::json{{"models", {{"lathe.default-v1", model->dir}}}}.dump(2));
+      !s.ok())
+    return ReportError(s);
+  size_t step = steps.size() + 2;
+  std::printf("\n── Step %zu: start the Bedrock-compatible server (in the background)\n"
+              "$ lathe serve --listen 127.0.0.1:0 --data-dir %s --config %s\n",
+              step++, serve_dir.c_str(), config.c_str());
+  auto server = LocalServer::Start({"--data-dir", serve_dir, "--config", config}, dir + "/serve.log");
+  if (!server.ok()) return ReportError(server.status());
+  std::printf("  listening on %s (log: %s/serve.log); its keys are in %s/credentials.json\n", server->url().c_str(),
+              dir.c_str(), serve_dir.c_str());
+  const std::vector<std::string> at = {"--endpoint", server->url(), "--data-dir", serve_dir};
+  auto with_server = [&](std::vector<std::string> args) {
+    args.insert(args.end(), at.begin(), at.end());
+    return args;
   };
-  if (int rc = RunStep(train_steps[0], static_cast<int>(steps.size()) + 2); rc != kExitOk) return rc;
-  std::printf("\n── Step %zu: questions from the held-out half, answered by both models\n", steps.size() + 3);
-  if (int rc = CompareAnswers(model->dir, run + "/model", FirstPrompts(split + "/validation.jsonl", 3)); rc != kExitOk)
+  const std::vector<Step> serve_steps = {
+      {"fine-tune it on the server (CreateModelCustomizationJob, LoRA) and watch the loss go down",
+       with_server({"jobs", "create", "--name", "bank-support", "--model-name", "bank-support-model", "--base-model",
+                    "amazon.titan-text-express-v1", "--train", split + "/train.jsonl", "--validation",
+                    split + "/validation.jsonl", "--output", dir + "/output", "--set", "epochCount=8", "--set",
+                    "learningRate=0.005", "--set", "loraRank=16", "--set", "batchSize=8", "--set", "loraTargets=all",
+                    "--watch"})},
+      {"serve the custom model (CreateProvisionedModelThroughput)",
+       with_server({"throughput", "create", "--name", "bank-support", "--model", "bank-support-model", "--wait"})},
+  };
+  for (const auto& st : serve_steps)
+    if (int rc = RunStep(st, static_cast<int>(step++)); rc != kExitOk) return rc;
+  std::printf("\n── Step %zu: questions from the held-out half, answered by both models (InvokeModel)\n", step);
+  ClientOptions client_options;
+  client_options.endpoint = server->url();
+  client_options.data_dir = serve_dir;
+  BedrockClient client(client_options);
+  if (int rc = CompareAnswers(client, "amazon.titan-text-express-v1", "bank-support",
+                              FirstPrompts(split + "/validation.jsonl", 3));
+      rc != kExitOk)
     return rc;
 
   std::printf(
-      "\n── Done. Dataset: %s; adapter, metrics and merged model: %s.\n"
-      "Next, as lathe grows: serve the custom model and invoke it like Bedrock Runtime (lathe serve),\n"
-      "evaluate base and fine-tuned models with reports, and automate retraining when new data arrives.\n",
-      split.c_str(), run.c_str());
+      "\n── Done. Dataset: %s; the job's metrics: %s/output; the server's data: %s.\n"
+      "Run `lathe serve --data-dir %s --config %s` to keep using the model (boto3 with\n"
+      "AWS_ENDPOINT_URL, or lathe invoke|chat). Next, as lathe grows: evaluation reports, a model\n"
+      "registry, retraining pipelines.\n",
+      split.c_str(), dir.c_str(), serve_dir.c_str(), serve_dir.c_str(), config.c_str());
   return kExitOk;
 }
 
@@ -168,8 +200,9 @@ void AddDemoCommand(CLI::App* app, Context* ctx) {
   auto opt = std::make_shared<DemoOptions>();
   CLI::App* cmd = app->add_subcommand("demo", "The whole workflow on a built-in banking-support sample");
   cmd->footer(
-      "Validates, inspects and splits the data, estimates the Bedrock cost, then fine-tunes the\n"
-      "built-in default model (built once, a few minutes) and compares its answers before and after.");
+      "Validates, inspects and splits the data, estimates the Bedrock cost, builds the default model\n"
+      "(once, a few minutes), then starts `lathe serve` and, through its Bedrock API, fine-tunes the\n"
+      "model, serves the result and compares the answers of the base and fine-tuned models.");
   cmd->add_option("--dir", opt->dir, "Folder for the demo's files")->capture_default_str();
   cmd->add_flag("--data-only", opt->data_only, "Stop after the dataset steps");
   cmd->add_option("--default-max-records", opt->default_max_records,

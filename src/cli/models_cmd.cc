@@ -80,6 +80,8 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
                   r->dir.c_str(), r->heldout_perplexity);
     ctx->exit_code = kExitOk;
   });
+
+  AddModelsClientCommands(models, ctx);  // `list` and `delete` ask a running lathe serve
 }
 
 }  // namespace lathe::cli
