@@ -12,7 +12,7 @@
 namespace lathe::cli {
 
 void AddModelsCommand(CLI::App* app, Context* ctx) {
-  CLI::App* models = app->add_subcommand("models", "Import and inspect local models");
+  CLI::App* models = app->add_subcommand("models", "Models: import local ones, build the default, list or delete those on lathe serve");
   models->require_subcommand(1);
 
   struct ImportArgs {
