@@ -54,6 +54,7 @@ Result<std::map<std::string, std::string>> TagMap(const json& list) {
 }
 
 constexpr size_t kMaxTags = 200;
+constexpr const char* kTooManyTags = "Too many tags";
 
 }  // namespace
 
@@ -65,7 +66,8 @@ std::pair<int, const char*> ErrorFor(const Status& s) {
     case Status::Code::kAlreadyExists:
     case Status::Code::kConflict: return {400, "ConflictException"};
     case Status::Code::kThrottled: return {429, "ThrottlingException"};
-    case Status::Code::kQuotaExceeded: return {400, "ServiceQuotaExceededException"};
+    case Status::Code::kQuotaExceeded:  // the tag limit has an exception of its own in Bedrock's model
+      return {400, s.message().rfind(kTooManyTags, 0) == 0 ? "TooManyTagsException" : "ServiceQuotaExceededException"};
     default: return {500, "InternalServerException"};
   }
 }
@@ -149,7 +151,7 @@ void BedrockServer::Routes() {
     if (!body.ok()) return body.status();
     for (const char* key : {"jobTags", "customModelTags"})
       if (body->contains(key) && (*body)[key].is_array() && (*body)[key].size() > kMaxTags)
-        return Status::InvalidArgument(std::string(key) + ": at most 200 tags");
+        return Status::QuotaExceeded(std::string(kTooManyTags) + ": " + key + " holds more than 200 tags");
     return from(svc->jobs().Create(*body), 201);
   }));
   http_->Get("/model-customization-jobs", route([=](const httplib::Request& req) { return from(svc->jobs().List(Query(req))); }));
@@ -188,7 +190,7 @@ void BedrockServer::Routes() {
     if (!body.ok()) return body.status();
     auto tags = TagMap(body->value("tags", json::array()));
     if (!tags.ok()) return tags.status();
-    if (tags->size() > kMaxTags) return Status::QuotaExceeded("at most 200 tags per resource");
+    if (tags->size() > kMaxTags) return Status::QuotaExceeded(std::string(kTooManyTags) + ": at most 200 per resource");
     return done(svc->TagResource(body->value("resourceARN", ""), *tags));
   }));
   http_->Post("/untagResource", route([=](const httplib::Request& req) -> Result<std::pair<int, json>> {

@@ -169,6 +169,14 @@ Result<json> JobService::Create(const json& req) {
   if (custom_models_->Find(req["customModelName"]).ok())
     return Status::Conflict("A custom model named " + req["customModelName"].get<std::string>() + " already exists");
 
+  if (auto rows = db_->List(kJobKind); rows.ok()) {
+    int active = 0;
+    for (const auto& r : *rows) active += r.status == "InProgress" || r.status == "Stopping";
+    if (active >= config_.max_active_jobs)
+      return Status::QuotaExceeded(std::to_string(active) + " jobs are already in progress or queued (maxActiveJobs " +
+                                   std::to_string(config_.max_active_jobs) + " in the server's config)");
+  }
+
   store::ResourceRow job;
   job.kind = kJobKind;
   job.id = NewResourceId();

@@ -50,6 +50,8 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.on_demand_slots));
     } else if (key == "queuePerSlot") {
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.queue_per_slot));
+    } else if (key == "maxActiveJobs") {
+      LATHE_RETURN_IF_ERROR(positive(v, key, &c.max_active_jobs));
     } else if (key == "workerNice") {
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.worker_nice));
     } else if (key == "accessKeyId" || key == "secretAccessKey") {
@@ -57,7 +59,7 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
-                                     "queuePerSlot, workerNice, accessKeyId, secretAccessKey)");
+                                     "queuePerSlot, workerNice, maxActiveJobs, accessKeyId, secretAccessKey)");
     }
   }
   if (c.scope.account.size() != 12 || c.scope.account.find_first_not_of("0123456789") != std::string::npos)

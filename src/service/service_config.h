@@ -26,6 +26,7 @@ struct ServiceConfig {
   int worker_nice = 10;           // training runs at a lower CPU priority than the API
   int on_demand_slots = 1;        // concurrent generations per on-demand model
   int queue_per_slot = 8;         // waiting requests per slot before ThrottlingException
+  int max_active_jobs = 20;       // InProgress jobs (running + queued) before ServiceQuotaExceeded
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
 };
 
@@ -35,7 +36,7 @@ struct ServiceConfig {
 std::map<std::string, std::string> DefaultModelAliases();
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
-// "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice"}. Unknown keys and
+// "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs"}. Unknown keys and
 // wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 

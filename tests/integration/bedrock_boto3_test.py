@@ -207,6 +207,8 @@ def workflow(args, tmp):
 
         bedrock.tag_resource(resourceARN=model_arn, tags=[{"key": "team", "value": "support"}])
         assert bedrock.list_tags_for_resource(resourceARN=model_arn)["tags"] == [{"key": "team", "value": "support"}]
+        expect_error("TooManyTagsException", 400, bedrock.tag_resource, resourceARN=model_arn,
+                     tags=[{"key": "k%d" % i, "value": "v"} for i in range(201)])
         bedrock.untag_resource(resourceARN=model_arn, tagKeys=["team"])
         assert bedrock.list_tags_for_resource(resourceARN=model_arn)["tags"] == []
 
@@ -229,7 +231,8 @@ def workflow(args, tmp):
         bedrock.stop_model_customization_job(jobIdentifier=long_arn)
         stopped = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=long_arn),
                            lambda r: r["status"] not in ("InProgress", "Stopping"), 10, "the stop")
-        assert stopped["status"] == "Stopped" and time.time() - stop_at <= 5.0, (stopped, time.time() - stop_at)
+        # The server SIGKILLs a worker 4 s after SIGINT; 8 s leaves room for a loaded machine.
+        assert stopped["status"] == "Stopped" and time.time() - stop_at <= 8.0, (stopped, time.time() - stop_at)
         assert stopped["trainingMetrics"]["trainingLoss"] > 0, stopped
         expect_error("ConflictException", 400, bedrock.stop_model_customization_job, jobIdentifier=long_arn)
         assert len(bedrock.list_model_customization_jobs(maxResults=2)["modelCustomizationJobSummaries"]) == 2
