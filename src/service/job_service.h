@@ -48,6 +48,9 @@ class JobService {
   void RefreshMetrics(store::ResourceRow* job);
   Status Save(const store::ResourceRow& job);
   nlohmann::json Public(const store::ResourceRow& job) const;
+  // statusDetails entries: {"status", "creationTime", "lastModifiedTime"}.
+  static nlohmann::json NewPhase(const std::string& status);
+  static void SetPhase(nlohmann::json* doc, const char* phase, const std::string& status);
 
   const ServiceConfig& config_;
   store::MetadataStore* db_;

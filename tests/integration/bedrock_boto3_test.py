@@ -223,6 +223,15 @@ def workflow(args, tmp):
         assert bad + ":3:" in failed["failureMessage"], failed["failureMessage"]
         assert failed["statusDetails"]["validationDetails"]["status"] == "Failed", failed["statusDetails"]
 
+        # A FINE_TUNING job refuses continued pre-training records, in its validation phase.
+        cpt = os.path.join(tmp, "cpt.jsonl")
+        with open(cpt, "w") as f:
+            f.writelines(json.dumps({"input": "Our branch opens at nine. %d" % i}) + "\n" for i in range(10))
+        cpt_arn = create_job(bedrock, "cpt-as-ft", cpt, val, out)
+        cpt_job = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=cpt_arn),
+                           lambda r: r["status"] != "InProgress", 30, "the cpt-as-ft job")
+        assert cpt_job["status"] == "Failed" and "CONTINUED_PRE_TRAINING" in cpt_job["failureMessage"], cpt_job
+
         # Stop takes effect within 5 s and keeps the metrics so far.
         long_arn = create_job(bedrock, "long-job", train, val, out, epochCount="50", batchSize="1")
         wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=long_arn),

@@ -1,0 +1,233 @@
+// JobService's runner: one job at a time, through Bedrock's phases (validation, data processing,
+// training), training in a `lathe train` worker process; see job_service.h.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <spdlog/spdlog.h>
+
+#include "core/arn.h"
+#include "core/env.h"
+#include "data/validator.h"
+#include "service/job_service.h"
+#include "service/worker_process.h"
+
+namespace lathe::service {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Last data row of a metrics CSV, split on commas (empty when the file has no rows yet).
+std::vector<std::string> LastCsvRow(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  bool header = true;
+  while (std::getline(in, line)) {
+    if (header) header = false;
+    else if (!line.empty()) last = line;
+  }
+  std::vector<std::string> cols;
+  for (size_t p = 0; !last.empty() && p <= last.size();) {
+    size_t q = last.find(',', p);
+    if (q == std::string::npos) q = last.size();
+    cols.push_back(last.substr(p, q - p));
+    p = q + 1;
+  }
+  return cols;
+}
+
+}  // namespace
+
+void JobService::Finish(store::ResourceRow* job, const std::string& status, const std::string& failure) {
+  spdlog::info("job {} ({}): {}{}{}", job->name, job->id, status, failure.empty() ? "" : ": ", failure);
+  job->status = status;
+  job->doc["endTime"] = Iso8601(NowMillis());
+  if (!failure.empty()) job->doc["failureMessage"] = failure;
+  for (const char* phase : {"validationDetails", "dataProcessingDetails", "trainingDetails"}) {
+    const std::string s = job->doc["statusDetails"][phase].value("status", "NotStarted");
+    if (s == "InProgress" || s == "Stopping") SetPhase(&job->doc, phase, status);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_.erase(job->id);
+  }
+  (void)Save(*job);
+}
+
+void JobService::RunLoop() {
+  while (true) {
+    std::optional<store::ResourceRow> next;
+    if (auto rows = db_->List(kJobKind); rows.ok())
+      for (auto& r : *rows)
+        if (r.status == "InProgress" || r.status == "Stopping") {
+          next = std::move(r);
+          break;
+        }
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (shutting_down_) return;
+      if (!next) {
+        wake_.wait_for(lock, std::chrono::seconds(2));
+        continue;
+      }
+    }
+    RunJob(std::move(*next));
+  }
+}
+
+Status JobService::ValidateData(store::ResourceRow* job) {
+  const json& d = job->doc;
+  std::vector<std::pair<std::string, data::Purpose>> files = {{d["_trainFile"], data::Purpose::kTraining}};
+  for (const auto& v : d["_validationFiles"]) files.push_back({v, data::Purpose::kValidation});
+  for (const auto& [file, purpose] : files) {
+    data::ValidateOptions o;
+    o.purpose = purpose;
+    o.allow_small = true;  // lathe's small models learn from small sets; the CLI warns instead
+    if (d.value("customizationType", "") == "CONTINUED_PRE_TRAINING") o.format = data::Format::kPretraining;
+    data::FileReport r = data::ValidateFile(Env::Default(), file, o);
+    if (r.ok() && r.format == data::Format::kPretraining && o.format != data::Format::kPretraining)
+      return Status::InvalidArgument(file + " holds continued pre-training records ({\"input\"}); a FINE_TUNING job "
+                                     "needs prompt/completion or chat records (or create a CONTINUED_PRE_TRAINING job)");
+    if (!r.ok()) {
+      for (const auto& p : r.problems)
+        if (p.severity == data::Severity::kError)
+          return Status::InvalidArgument("Validation of the " +
+                                         std::string(purpose == data::Purpose::kTraining ? "training" : "validation") +
+                                         " data failed (" + std::to_string(r.errors) + " error(s)); first: " +
+                                         FormatProblem(p));
+      return Status::InvalidArgument(file + ": invalid data");
+    }
+  }
+  return Status::Ok();
+}
+
+void JobService::RefreshMetrics(store::ResourceRow* job) {
+  const std::string run = config_.data_dir + "/jobs/" + job->id + "/run";
+  std::string progress;
+  if (ReadFileToString(Env::Default(), config_.data_dir + "/jobs/" + job->id + "/progress.json", &progress).ok()) {
+    json p = json::parse(progress, nullptr, false);
+    if (p.is_object()) {
+      job->doc["trainingMetrics"] = {{"trainingLoss", p.value("loss", 0.0)}};
+      job->doc["_progress"] = p;  // for `lathe jobs watch`, through GetModelCustomizationJob's extras
+    }
+  }
+  auto train = LastCsvRow(run + "/training_artifacts/step_wise_training_metrics.csv");
+  if (train.size() >= 3 && !job->doc.contains("_progress"))
+    job->doc["trainingMetrics"] = {{"trainingLoss", std::stod(train[2])}};
+  auto val = LastCsvRow(run + "/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv");
+  if (val.size() >= 3) job->doc["validationMetrics"] = json::array({{{"validationLoss", std::stod(val[2])}}});
+}
+
+void JobService::RunJob(store::ResourceRow job) {
+  const std::string work = config_.data_dir + "/jobs/" + job.id;
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  auto stop_requested = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stop_requested_.count(job.id) > 0 || job.status == "Stopping";
+  };
+  if (stop_requested()) return Finish(&job, "Stopped", "");
+
+  // 1. Validation: the data is checked record by record before any training.
+  auto& details = job.doc["statusDetails"];
+  if (details["validationDetails"].value("status", "") != "Completed") {
+    SetPhase(&job.doc, "validationDetails", "InProgress");
+    (void)Save(job);
+    if (Status s = ValidateData(&job); !s.ok()) {
+      SetPhase(&job.doc, "validationDetails", "Failed");
+      return Finish(&job, "Failed", s.message());
+    }
+    SetPhase(&job.doc, "validationDetails", "Completed");
+  }
+  // 2. Data processing: the base model's files (the built-in default is built on first use).
+  SetPhase(&job.doc, "dataProcessingDetails", "InProgress");
+  (void)Save(job);
+  std::string base_dir = job.doc.value("_baseDir", "");
+  if (base_dir.empty()) {
+    auto dir = catalog_->ModelDir(job.doc.value("_baseLocalId", std::string(kDefaultModelId)));
+    if (!dir.ok()) {
+      SetPhase(&job.doc, "dataProcessingDetails", "Failed");
+      return Finish(&job, "Failed", "The base model could not be prepared: " + dir.status().message());
+    }
+    base_dir = *dir;
+  }
+  std::string validation_file;
+  const json& vfiles = job.doc["_validationFiles"];
+  if (vfiles.size() == 1) validation_file = vfiles[0];
+  if (vfiles.size() > 1) {  // several validators: one validation set, in their order
+    validation_file = work + "/validation.jsonl";
+    std::string all;
+    for (const auto& f : vfiles) {
+      std::string text;
+      if (ReadFileToString(Env::Default(), f, &text).ok()) all += text + (text.empty() || text.back() == '\n' ? "" : "\n");
+    }
+    (void)WriteFileAtomically(Env::Default(), validation_file, all);
+  }
+  SetPhase(&job.doc, "dataProcessingDetails", "Completed");
+
+  // 3. Training, in a worker process (resumes from its checkpoint if this job ran before).
+  SetPhase(&job.doc, "trainingDetails", "InProgress");
+  (void)Save(job);
+  std::vector<std::string> argv = {config_.worker_binary, "train", "--model", base_dir, "--train",
+                                   job.doc["_trainFile"], "--out", work + "/run", "--merged", "--json",
+                                   "--progress-file", work + "/progress.json"};
+  if (!validation_file.empty()) argv.insert(argv.end(), {"--validation", validation_file});
+  for (const auto& [k, v] : job.doc["hyperParameters"].items()) argv.insert(argv.end(), {"--set", k + "=" + v.get<std::string>()});
+  const std::string log = work + "/train.log";
+  auto worker = WorkerProcess::Start(argv, log, config_.worker_nice);
+  spdlog::info("job {} ({}): training in worker {} (log: {})", job.name, job.id, worker.ok() ? worker->pid() : -1, log);
+  if (!worker.ok()) return Finish(&job, "Failed", worker.status().message());
+
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point interrupted{}, last_refresh = Clock::now();
+  bool shutdown = false;
+  while (!worker->Poll()) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(200));
+      shutdown = shutting_down_;
+    }
+    const bool stopping = stop_requested() || shutdown;
+    if (stopping && interrupted == Clock::time_point{}) {
+      worker->Signal(SIGINT);  // stops at the next step, keeping the metrics and best weights so far
+      interrupted = Clock::now();
+    } else if (stopping && Clock::now() - interrupted > std::chrono::seconds(4)) {
+      worker->Signal(SIGKILL);  // Stop takes effect within 5 s, whatever the step time
+    }
+    if (Clock::now() - last_refresh > std::chrono::seconds(1)) {
+      last_refresh = Clock::now();
+      RefreshMetrics(&job);
+      (void)Save(job);
+    }
+  }
+  RefreshMetrics(&job);
+  if (shutdown && !stop_requested()) {  // the server is going down: the job resumes on the next start
+    (void)Save(job);
+    return;
+  }
+  // Bedrock's layout under the output location: <output>/model-customization-job-<id>/...
+  const std::string out = job.doc.value("_outputDir", "") + "/model-customization-job-" + job.id;
+  for (const char* sub : {"training_artifacts", "validation_artifacts"})
+    if (fs::exists(work + "/run/" + sub, ec)) {
+      fs::create_directories(out, ec);
+      fs::copy(work + "/run/" + sub, out + "/" + sub,
+               fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+    }
+  if (stop_requested()) return Finish(&job, "Stopped", "");
+  if (worker->exit_code() != 0) {
+    std::string why = LastLogLine(log, "lathe: error: ");
+    if (why.empty())
+      why = worker->signal() ? "the training process was killed by signal " + std::to_string(worker->signal()) +
+                                   (worker->signal() == SIGKILL ? " (out of memory?)" : "")
+                             : "the training process exited with status " + std::to_string(worker->exit_code());
+    return Finish(&job, "Failed", why + " (log: " + log + ")");
+  }
+  auto model = custom_models_->Register(job, work + "/run/model");
+  if (!model.ok()) return Finish(&job, "Failed", "registering the custom model: " + model.status().message());
+  job.doc["outputModelArn"] = *model;
+  Finish(&job, "Completed", "");
+}
+
+}  // namespace lathe::service
