@@ -261,6 +261,17 @@ def workflow(args, tmp):
         bedrock.delete_custom_model(modelIdentifier=model_arn)
         assert bedrock.list_custom_models()["modelSummaries"] == []
         assert bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"] == []
+
+        # Continued pre-training on {"input"} records, as the automation tutorial's CPT variant.
+        cpt_arn = bedrock.create_model_customization_job(
+            jobName="cpt", customModelName="cpt-model", roleArn="arn:aws:iam::123456789012:role/x",
+            baseModelIdentifier="amazon.titan-text-express-v1", customizationType="CONTINUED_PRE_TRAINING",
+            trainingDataConfig={"s3Uri": "file://" + cpt}, outputDataConfig={"s3Uri": "file://" + out},
+            hyperParameters={"epochCount": "1", "batchSize": "2"})["jobArn"]
+        cpt_done = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=cpt_arn),
+                            lambda r: r["status"] != "InProgress", 60, "the CPT job")
+        assert cpt_done["status"] == "Completed" and cpt_done["customizationType"] == "CONTINUED_PRE_TRAINING", cpt_done
+        bedrock.delete_custom_model(modelIdentifier=cpt_done["outputModelArn"])
     finally:
         server.stop()
 
