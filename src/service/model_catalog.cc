@@ -1,5 +1,7 @@
 #include "service/model_catalog.h"
 
+#include <filesystem>
+
 #include "core/arn.h"
 #include "engine/default_model.h"
 #include "engine/hyperparameters.h"
@@ -21,6 +23,11 @@ std::pair<std::string, std::string> BrandOf(const std::string& id) {
 }  // namespace
 
 ModelCatalog::ModelCatalog(const ServiceConfig& config) : config_(config) {}
+
+ModelCatalog::~ModelCatalog() {
+  std::lock_guard<std::mutex> lock(background_mu_);
+  if (background_build_.joinable()) background_build_.join();
+}
 
 std::vector<FoundationModel> ModelCatalog::List() const {
   std::vector<FoundationModel> out;
@@ -61,6 +68,16 @@ Result<std::string> ModelCatalog::ModelDir(const std::string& local_id) {
   auto built = engine::EnsureDefaultModel(o);
   if (!built.ok()) return built.status();
   return built->dir;
+}
+
+Result<std::string> ModelCatalog::ReadyModelDir(const std::string& local_id) {
+  if (local_id != kDefaultModelId || config_.models.count(local_id)) return ModelDir(local_id);
+  const std::string dir = config_.data_dir + "/models/lathe-default";
+  if (std::filesystem::exists(dir + "/lathe_model_card.json")) return dir;  // built: the card comes last
+  std::lock_guard<std::mutex> lock(background_mu_);
+  if (!background_build_.joinable()) background_build_ = std::thread([this] { (void)ModelDir(kDefaultModelId); });
+  return Status::Throttled("The built-in default model is being built on this machine (once, a few minutes); "
+                           "retry in a minute");
 }
 
 nlohmann::json ModelCatalog::Describe(const FoundationModel& m) const {

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/status.h"
@@ -22,6 +23,7 @@ struct FoundationModel {
 class ModelCatalog {
  public:
   explicit ModelCatalog(const ServiceConfig& config);
+  ~ModelCatalog();
 
   std::vector<FoundationModel> List() const;
   // By id or foundation-model ARN; NotFound otherwise.
@@ -29,12 +31,17 @@ class ModelCatalog {
   std::string Arn(const std::string& id) const;  // arn:aws:bedrock:<region>::foundation-model/<id>
   // The directory of a local model; the built-in default is built on first use (minutes).
   Result<std::string> ModelDir(const std::string& local_id);
+  // The same for a request that must not wait minutes: while the default model is still to be
+  // built, starts building it in the background and answers Throttled (retry later).
+  Result<std::string> ReadyModelDir(const std::string& local_id);
   // FoundationModelSummary / FoundationModelDetails, plus lathe's "hyperParameters" ranges.
   nlohmann::json Describe(const FoundationModel& m) const;
 
  private:
   const ServiceConfig& config_;
   std::mutex build_mu_;  // one default-model build at a time
+  std::mutex background_mu_;
+  std::thread background_build_;
 };
 
 }  // namespace lathe::service

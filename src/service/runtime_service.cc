@@ -30,7 +30,7 @@ Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& mo
   if (auto cm = custom_models_->Find(model_id); cm.ok()) {
     dir = cm->doc.value("_dir", "");
   } else if (auto fm = catalog_->Find(model_id); fm.ok()) {
-    auto d = catalog_->ModelDir(fm->local_id);
+    auto d = catalog_->ReadyModelDir(fm->local_id);
     if (!d.ok()) return d.status();
     dir = *d;
   } else {
