@@ -215,6 +215,9 @@ void JobService::RunJob(store::ResourceRow job) {
       fs::copy(work + "/run/" + sub, out + "/" + sub,
                fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
     }
+  // The job is over: its checkpoints (weights and optimizer state, ~3x the trained parameters)
+  // can never be resumed, so they go; the model, adapter, metrics and log stay.
+  fs::remove_all(work + "/run/checkpoint", ec);
   if (stop_requested()) return Finish(&job, "Stopped", "");
   if (worker->exit_code() != 0) {
     std::string why = LastLogLine(log, "lathe: error: ");

@@ -299,6 +299,8 @@ def restart(args, tmp):
         with open(os.path.join(data, "jobs", job_id, "train.log")) as f:
             log = f.read()
         assert "resuming from the checkpoint" in log, "the second worker did not resume:\n" + log[-2000:]
+        assert not os.path.exists(os.path.join(checkpoint, "checkpoint")), "a finished job keeps its checkpoints"
+        assert os.path.exists(os.path.join(checkpoint, "model", "model.safetensors"))
     finally:
         server.stop()
 
