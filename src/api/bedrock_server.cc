@@ -21,7 +21,7 @@ std::string NewRequestId() {
 void SendError(httplib::Response& res, int http, const std::string& type, const std::string& message) {
   res.status = http;
   res.set_header("x-amzn-ErrorType", type);
-  res.set_content(json{{"message", message}}.dump(), "application/json");
+  res.set_content(json{{"message", message}}.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void SendJson(httplib::Response& res, int http, const json& body) {
@@ -54,6 +54,7 @@ Result<std::map<std::string, std::string>> TagMap(const json& list) {
 }
 
 constexpr size_t kMaxTags = 200;
+constexpr size_t kMaxRequestBytes = 16u << 20;
 constexpr const char* kTooManyTags = "Too many tags";
 
 }  // namespace
@@ -76,6 +77,9 @@ BedrockServer::BedrockServer(service::BedrockService* service, ServerOptions opt
     : service_(service), options_(std::move(options)), http_(std::make_unique<httplib::Server>()) {
   const size_t threads = static_cast<size_t>(std::max(options_.threads, 2));
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Bodies are read before the handler verifies the signature: bound them, so unauthenticated
+  // requests cannot exhaust memory. Bedrock's own requests are far smaller.
+  http_->set_payload_max_length(kMaxRequestBytes);
   Routes();
 }
 
@@ -166,7 +170,9 @@ void BedrockServer::Routes() {
   http_->Get("/custom-models", route([=](const httplib::Request& req) { return from(svc->custom_models().List(Query(req))); }));
   http_->Get(R"(/custom-models/(.+))", route([=](const httplib::Request& req) { return from(svc->custom_models().Get(req.matches[1])); }));
   http_->Delete(R"(/custom-models/(.+))", route([=](const httplib::Request& req) {
-    return done(svc->custom_models().Delete(req.matches[1], [svc](const std::string& arn) { return svc->throughput().Serves(arn); }));
+    return done(svc->custom_models().Delete(req.matches[1], [svc](const std::string& arn) {
+      return svc->throughput().Serves(arn) || svc->jobs().UsesBaseModel(arn);
+    }));
   }));
 
   http_->Post("/provisioned-model-throughput", route([=](const httplib::Request& req) -> Result<std::pair<int, json>> {
@@ -222,7 +228,9 @@ void BedrockServer::Routes() {
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {
       res.set_header("x-amzn-ErrorType", "UnknownOperationException");
-      res.set_content(json{{"message", "No Bedrock operation at " + req.method + " " + req.path}}.dump(), "application/json");
+      res.set_content(json{{"message", "No Bedrock operation at " + req.method + " " + req.path}}.dump(
+                          -1, ' ', false, json::error_handler_t::replace),
+                      "application/json");
     }
   });
 }

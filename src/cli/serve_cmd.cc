@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdio>
 #include <memory>
@@ -118,14 +119,22 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
                 a->no_auth ? "authentication OFF (--no-auth): any request is accepted\n" : key_line.c_str());
     std::printf("  export AWS_ENDPOINT_URL=http://%s:%d\n", options.host.c_str(), server.port());
     std::fflush(stdout);
+    std::atomic<bool> serving{true};
     std::thread waiter([&] {
       int sig = 0;
       sigwait(&stop_signals, &sig);
-      spdlog::info("signal {}: stopping (a running job resumes at the next start)", sig);
+      if (!serving) return;  // Run ended on its own and woke us
+      spdlog::info("signal {}: stopping (a running job resumes at the next start; again to quit at once)", sig);
       server.Stop();
+      // Shutting down waits for the worker to checkpoint and for models being loaded; a second
+      // signal means "now" (workers die with the server through PR_SET_PDEATHSIG).
+      sigwait(&stop_signals, &sig);
+      if (serving) std::_Exit(130);
     });
     server.Run();
-    pthread_kill(waiter.native_handle(), SIGTERM);  // wake the waiter if Run ended on its own
+    service->reset();  // stops the job runner (the worker checkpoints) and joins model loaders
+    serving = false;
+    pthread_kill(waiter.native_handle(), SIGTERM);  // wake the waiter wherever it waits
     waiter.join();
     ctx->exit_code = kExitOk;
   });

@@ -155,6 +155,12 @@ std::string DefaultDataDir() {
   return std::string(home ? home : ".") + "/.local/share/lathe";
 }
 
+std::string BuiltDefaultModelDir(const std::string& data_dir) {
+  const std::string dir = (data_dir.empty() ? DefaultDataDir() : data_dir) + "/models/lathe-default";
+  // The card is written last: a folder holding it is a complete model.
+  return Env::Default()->FileExists(dir + "/lathe_model_card.json") ? dir : "";
+}
+
 Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& o) {
   Env* env = Env::Default();
   DefaultModelInfo info;

@@ -30,6 +30,9 @@ struct DefaultModelInfo {
 // ~/.local/share/lathe.
 std::string DefaultDataDir();
 
+// The default model's folder under data_dir ("" = DefaultDataDir()) if it is completely built,
+// else "". Never builds.
+std::string BuiltDefaultModelDir(const std::string& data_dir);
 // Builds the default model unless it exists; resumes an interrupted build.
 Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& options);
 

@@ -1,5 +1,9 @@
 #include "service/bedrock_service.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 namespace lathe::service {
@@ -10,6 +14,13 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return Status::IOError("cannot create the data directory " + config.data_dir + ": " + ec.message());
+  // One server per data directory: two would both resume the same job into the same folder.
+  // The lock is the kernel's, so it goes away with the process however it ends.
+  const std::string lock_path = config.data_dir + "/serve.lock";
+  s->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (s->lock_fd_ < 0 || ::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0)
+    return Status::Conflict("another lathe serve is using " + config.data_dir + " (" + lock_path +
+                            " is locked); stop it or pass another --data-dir");
   auto db = store::MetadataStore::Open(config.data_dir + "/lathe.db");
   if (!db.ok()) return db.status();
   s->db_ = std::move(*db);
@@ -21,6 +32,13 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   s->throughput_->Start();
   s->jobs_->Start();
   return s;
+}
+
+BedrockService::~BedrockService() {
+  jobs_.reset();  // the runner first: it may still write to the store
+  runtime_.reset();
+  throughput_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 Result<json> BedrockService::ListFoundationModels(const std::map<std::string, std::string>& query) {

@@ -42,6 +42,10 @@ class BedrockService {
 
  private:
   explicit BedrockService(ServiceConfig config) : config_(std::move(config)) {}
+ public:
+  ~BedrockService();
+
+ private:
   Status CheckTaggable(const std::string& arn);
 
   ServiceConfig config_;
@@ -52,6 +56,7 @@ class BedrockService {
   std::unique_ptr<ThroughputService> throughput_;
   std::unique_ptr<RuntimeService> runtime_;
   std::unique_ptr<JobService> jobs_;  // last: its runner stops first
+  int lock_fd_ = -1;                  // flock on DATA_DIR/serve.lock
 };
 
 }  // namespace lathe::service

@@ -81,12 +81,15 @@ Status CustomModelService::Delete(const std::string& identifier,
   auto row = Find(identifier);
   if (!row.ok()) return row.status();
   if (in_use(row->arn))
-    return Status::Conflict("Custom model " + row->name + " is used by a provisioned throughput; delete that first");
+    return Status::Conflict("Custom model " + row->name +
+                            " is in use (served by a provisioned throughput, or the base of a job in progress)");
   LATHE_RETURN_IF_ERROR(db_->Delete(kCustomModelKind, row->id));
   std::error_code ec;
   const std::string dir = row->doc.value("_dir", "");
   // Only files lathe made: the job's folder under the data dir holds the model.
-  if (!dir.empty() && dir.rfind(config_.data_dir, 0) == 0) std::filesystem::remove_all(dir, ec);
+  const std::string jobs = std::filesystem::weakly_canonical(config_.data_dir + "/jobs", ec).string() + "/";
+  if (!dir.empty() && std::filesystem::weakly_canonical(dir, ec).string().rfind(jobs, 0) == 0)
+    std::filesystem::remove_all(dir, ec);
   auto tags = db_->Tags(row->arn);
   if (!tags.ok()) return tags.status();
   std::vector<std::string> keys;

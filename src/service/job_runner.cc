@@ -41,6 +41,11 @@ std::vector<std::string> LastCsvRow(const std::string& path) {
 }  // namespace
 
 void JobService::Finish(store::ResourceRow* job, const std::string& status, const std::string& failure) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FinishLocked(job, status, failure);
+}
+
+void JobService::FinishLocked(store::ResourceRow* job, const std::string& status, const std::string& failure) {
   spdlog::info("job {} ({}): {}{}{}", job->name, job->id, status, failure.empty() ? "" : ": ", failure);
   job->status = status;
   job->doc["endTime"] = Iso8601(NowMillis());
@@ -49,31 +54,38 @@ void JobService::Finish(store::ResourceRow* job, const std::string& status, cons
     const std::string s = job->doc["statusDetails"][phase].value("status", "NotStarted");
     if (s == "InProgress" || s == "Stopping") SetPhase(&job->doc, phase, status);
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_requested_.erase(job->id);
-  }
-  (void)Save(*job);
+  stop_requested_.erase(job->id);
+  if (running_id_ == job->id) running_id_.clear();
+  (void)SaveLocked(*job);
 }
 
 void JobService::RunLoop() {
   while (true) {
     std::optional<store::ResourceRow> next;
-    if (auto rows = db_->List(kJobKind); rows.ok())
-      for (auto& r : *rows)
-        if (r.status == "InProgress" || r.status == "Stopping") {
-          next = std::move(r);
-          break;
-        }
     {
+      // Picking a job and marking it running is one step under mu_, against Stop.
       std::unique_lock<std::mutex> lock(mu_);
       if (shutting_down_) return;
+      if (auto rows = db_->List(kJobKind); rows.ok())
+        for (auto& r : *rows)
+          if (r.status == "InProgress" || r.status == "Stopping") {
+            next = std::move(r);
+            running_id_ = next->id;
+            break;
+          }
       if (!next) {
         wake_.wait_for(lock, std::chrono::seconds(2));
         continue;
       }
     }
-    RunJob(std::move(*next));
+    store::ResourceRow job = std::move(*next);
+    try {
+      RunJob(job);
+    } catch (const std::exception& e) {  // a bug must fail one job, not take the server down
+      Finish(&job, "Failed", std::string("internal error: ") + e.what());
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    running_id_.clear();
   }
 }
 
@@ -109,7 +121,8 @@ void JobService::RefreshMetrics(store::ResourceRow* job) {
   if (ReadFileToString(Env::Default(), config_.data_dir + "/jobs/" + job->id + "/progress.json", &progress).ok()) {
     json p = json::parse(progress, nullptr, false);
     if (p.is_object()) {
-      job->doc["trainingMetrics"] = {{"trainingLoss", p.value("loss", 0.0)}};
+      // A diverged run writes NaN, which JSON holds as null.
+      if (p.value("loss", nlohmann::json()).is_number()) job->doc["trainingMetrics"] = {{"trainingLoss", p["loss"]}};
       job->doc["_progress"] = p;  // for `lathe jobs watch`, through GetModelCustomizationJob's extras
     }
   }
@@ -120,7 +133,7 @@ void JobService::RefreshMetrics(store::ResourceRow* job) {
   if (val.size() >= 3) job->doc["validationMetrics"] = json::array({{{"validationLoss", std::stod(val[2])}}});
 }
 
-void JobService::RunJob(store::ResourceRow job) {
+void JobService::RunJob(store::ResourceRow& job) {
   const std::string work = config_.data_dir + "/jobs/" + job.id;
   std::error_code ec;
   fs::create_directories(work, ec);
@@ -141,6 +154,7 @@ void JobService::RunJob(store::ResourceRow job) {
     }
     SetPhase(&job.doc, "validationDetails", "Completed");
   }
+  if (stop_requested()) return Finish(&job, "Stopped", "");
   // 2. Data processing: the base model's files (the built-in default is built on first use).
   SetPhase(&job.doc, "dataProcessingDetails", "InProgress");
   (void)Save(job);
@@ -166,6 +180,7 @@ void JobService::RunJob(store::ResourceRow job) {
     (void)WriteFileAtomically(Env::Default(), validation_file, all);
   }
   SetPhase(&job.doc, "dataProcessingDetails", "Completed");
+  if (stop_requested()) return Finish(&job, "Stopped", "");
 
   // 3. Training, in a worker process (resumes from its checkpoint if this job ran before).
   SetPhase(&job.doc, "trainingDetails", "InProgress");

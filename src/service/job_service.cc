@@ -60,11 +60,14 @@ void JobService::Start() {
 }
 
 Status JobService::Save(const store::ResourceRow& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SaveLocked(job);
+}
+
+Status JobService::SaveLocked(const store::ResourceRow& job) {
   store::ResourceRow copy = job;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (copy.status == "InProgress" && stop_requested_.count(copy.id)) copy.status = "Stopping";
-  }
+  // A Stop that landed while the runner held this copy must not be undone by it.
+  if (copy.status == "InProgress" && stop_requested_.count(copy.id)) copy.status = "Stopping";
   copy.doc["status"] = copy.status;
   copy.doc["lastModifiedTime"] = Iso8601(NowMillis());
   return db_->Update(copy);
@@ -86,6 +89,10 @@ Result<json> JobService::Create(const json& req) {
     if (!req["clientRequestToken"].is_string() || !std::regex_match(req["clientRequestToken"].get<std::string>(), kToken))
       return Invalid("clientRequestToken", "Member must satisfy regular expression pattern: [a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?");
     token = req["clientRequestToken"];
+    // A retry of a request that succeeded gets its job back, whatever has changed since.
+    if (auto done = db_->Find(kJobKind, req["jobName"].get<std::string>());
+        done.ok() && done->doc.value("clientRequestToken", "") == token)
+      return json{{"jobArn", done->arn}};
   }
   const std::string type = req.value("customizationType", "FINE_TUNING");
   if (type != "FINE_TUNING" && type != "CONTINUED_PRE_TRAINING")
@@ -137,12 +144,18 @@ Result<json> JobService::Create(const json& req) {
   if (auto parsed = engine::ParseHyperparameters(hp, engine::DefaultHyperparameterSpecs()); !parsed.ok())
     return Status::InvalidArgument(parsed.status().message());
 
-  if (custom_models_->Find(req["customModelName"]).ok())
-    return Status::Conflict("A custom model named " + req["customModelName"].get<std::string>() + " already exists");
+  const std::string model_name = req["customModelName"];
+  if (custom_models_->Find(model_name).ok())
+    return Status::Conflict("A custom model named " + model_name + " already exists");
 
   if (auto rows = db_->List(kJobKind); rows.ok()) {
     int active = 0;
-    for (const auto& r : *rows) active += r.status == "InProgress" || r.status == "Stopping";
+    for (const auto& r : *rows) {
+      const bool running = r.status == "InProgress" || r.status == "Stopping";
+      active += running;
+      if (running && r.doc.value("outputModelName", "") == model_name)  // it would fail only at the end
+        return Status::Conflict("Job " + r.name + " is already making a custom model named " + model_name);
+    }
     if (active >= config_.max_active_jobs)
       return Status::QuotaExceeded(std::to_string(active) + " jobs are already in progress or queued (maxActiveJobs " +
                                    std::to_string(config_.max_active_jobs) + " in the server's config)");
@@ -151,14 +164,6 @@ Result<json> JobService::Create(const json& req) {
   store::ResourceRow job;
   job.kind = kJobKind;
   job.id = NewResourceId();
-  if (!token.empty()) {  // the same token again means the same job
-    auto first = db_->RememberToken(kJobKind, token, job.id);
-    if (!first.ok()) return first.status();
-    if (*first != job.id) {
-      auto existing = db_->Find(kJobKind, *first);
-      if (existing.ok()) return json{{"jobArn", existing->arn}};
-    }
-  }
   job.name = req["jobName"];
   job.arn = BedrockArn(config_.scope, "model-customization-job/" + priv["_baseModelId"].get<std::string>() + "/" + job.id);
   job.status = "InProgress";
@@ -238,7 +243,18 @@ Result<json> JobService::List(const std::map<std::string, std::string>& query) {
   return out;
 }
 
+bool JobService::UsesBaseModel(const std::string& model_arn) {
+  auto rows = db_->List(kJobKind);
+  if (!rows.ok()) return true;  // when unsure, keep the model
+  for (const auto& r : *rows)
+    if ((r.status == "InProgress" || r.status == "Stopping") && r.doc.value("baseModelArn", "") == model_arn) return true;
+  return false;
+}
+
 Status JobService::Stop(const std::string& identifier) {
+  // Under mu_ from the read to the write: the runner cannot pick the job up, save it or finish it
+  // in between, so a Stop never overwrites a job that has just completed.
+  std::lock_guard<std::mutex> lock(mu_);
   auto row = db_->Find(kJobKind, identifier);
   if (!row.ok()) {
     if (row.status().code() == Status::Code::kNotFound)
@@ -248,11 +264,12 @@ Status JobService::Stop(const std::string& identifier) {
   if (row->status != "InProgress")
     return Status::Conflict("Model customization job " + row->name + " is " + row->status +
                             "; only an InProgress job can be stopped");
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_requested_.insert(row->id);
+  if (row->id != running_id_) {  // still queued: nothing to interrupt
+    FinishLocked(&*row, "Stopped", "");
+    return Status::Ok();
   }
-  LATHE_RETURN_IF_ERROR(Save(*row));
+  stop_requested_.insert(row->id);
+  LATHE_RETURN_IF_ERROR(SaveLocked(*row));
   wake_.notify_all();
   return Status::Ok();
 }

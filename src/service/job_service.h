@@ -39,14 +39,19 @@ class JobService {
   // sortOrder, maxResults, nextToken.
   Result<nlohmann::json> List(const std::map<std::string, std::string>& query);
   Status Stop(const std::string& identifier);
+  // Whether a job in progress or queued customizes this model further (it must not be deleted).
+  bool UsesBaseModel(const std::string& model_arn);
 
  private:
   void RunLoop();
-  void RunJob(store::ResourceRow job);
+  void RunJob(store::ResourceRow& job);
   Status ValidateData(store::ResourceRow* job);
   void Finish(store::ResourceRow* job, const std::string& status, const std::string& failure);
+  void FinishLocked(store::ResourceRow* job, const std::string& status, const std::string& failure);
   void RefreshMetrics(store::ResourceRow* job);
+  // Every status write holds mu_ (Save takes it; *Locked expect it held).
   Status Save(const store::ResourceRow& job);
+  Status SaveLocked(const store::ResourceRow& job);
   nlohmann::json Public(const store::ResourceRow& job) const;
   // statusDetails entries: {"status", "creationTime", "lastModifiedTime"}.
   static nlohmann::json NewPhase(const std::string& status);
@@ -61,6 +66,7 @@ class JobService {
   std::mutex mu_;
   std::condition_variable wake_;
   std::set<std::string> stop_requested_;  // job ids
+  std::string running_id_;                // the job the runner has taken, "" when idle
   bool shutting_down_ = false;
   std::thread runner_;
 };

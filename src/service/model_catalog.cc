@@ -1,7 +1,5 @@
 #include "service/model_catalog.h"
 
-#include <filesystem>
-
 #include "core/arn.h"
 #include "engine/default_model.h"
 #include "engine/hyperparameters.h"
@@ -72,10 +70,23 @@ Result<std::string> ModelCatalog::ModelDir(const std::string& local_id) {
 
 Result<std::string> ModelCatalog::ReadyModelDir(const std::string& local_id) {
   if (local_id != kDefaultModelId || config_.models.count(local_id)) return ModelDir(local_id);
-  const std::string dir = config_.data_dir + "/models/lathe-default";
-  if (std::filesystem::exists(dir + "/lathe_model_card.json")) return dir;  // built: the card comes last
   std::lock_guard<std::mutex> lock(background_mu_);
-  if (!background_build_.joinable()) background_build_ = std::thread([this] { (void)ModelDir(kDefaultModelId); });
+  if (built_dir_.empty()) built_dir_ = engine::BuiltDefaultModelDir(config_.data_dir);
+  if (!built_dir_.empty()) return built_dir_;
+  if (background_done_) {  // the last build ended: report a failure once, and let the next call retry
+    background_build_.join();
+    background_done_ = false;
+    if (!background_status_.ok()) return background_status_;
+  }
+  if (!background_build_.joinable()) {
+    background_build_ = std::thread([this] {
+      auto dir = ModelDir(kDefaultModelId);  // returns at once when the model is already built
+      std::lock_guard<std::mutex> lock(background_mu_);
+      background_status_ = dir.status();
+      if (dir.ok()) built_dir_ = *dir;
+      background_done_ = true;
+    });
+  }
   return Status::Throttled("The built-in default model is being built on this machine (once, a few minutes); "
                            "retry in a minute");
 }

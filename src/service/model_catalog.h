@@ -40,8 +40,11 @@ class ModelCatalog {
  private:
   const ServiceConfig& config_;
   std::mutex build_mu_;  // one default-model build at a time
-  std::mutex background_mu_;
+  std::mutex background_mu_;  // guards the four below
   std::thread background_build_;
+  bool background_done_ = false;
+  Status background_status_;
+  std::string built_dir_;  // the default model's directory once known to be built
 };
 
 }  // namespace lathe::service

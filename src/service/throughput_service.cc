@@ -52,13 +52,13 @@ void ThroughputService::LoadInBackground(const std::string& id, ModelRef model, 
       if (p.ok()) pool = *p;
       else status = p.status();
     }
+    // Installing the pool and writing the row happen under mu_, and only if this load is still the
+    // one wanted: a slow load finishing after a later Update (or a Delete) is dropped.
+    std::lock_guard<std::mutex> lock(mu_);
     auto row = db_->Find(kThroughputKind, id);
-    if (!row.ok()) return;  // deleted while loading
+    if (!row.ok() || row->doc.value("desiredModelArn", "") != model.arn) return;
     if (status.ok()) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        pools_[id] = pool;
-      }
+      pools_[id] = pool;
       row->status = "InService";
       row->doc["modelArn"] = model.arn;
       row->doc["modelUnits"] = units;
@@ -172,7 +172,10 @@ Status ThroughputService::Update(const std::string& identifier, const json& req)
     row->doc["_dir"] = model->dir;
     row->doc["_localId"] = model->local_id;
     row->doc["lastModifiedTime"] = Iso8601(NowMillis());
-    LATHE_RETURN_IF_ERROR(db_->Update(*row));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      LATHE_RETURN_IF_ERROR(db_->Update(*row));
+    }
     LoadInBackground(row->id, *model, row->doc.value("desiredModelUnits", 1));
   }
   return Status::Ok();
@@ -181,8 +184,8 @@ Status ThroughputService::Update(const std::string& identifier, const json& req)
 Status ThroughputService::Delete(const std::string& identifier) {
   auto row = db_->Find(kThroughputKind, identifier);
   if (!row.ok()) return Status::NotFound("Provisioned throughput " + identifier + " not found");
-  LATHE_RETURN_IF_ERROR(db_->Delete(kThroughputKind, row->id));
   std::lock_guard<std::mutex> lock(mu_);
+  LATHE_RETURN_IF_ERROR(db_->Delete(kThroughputKind, row->id));
   pools_.erase(row->id);  // requests in flight keep their instances until they finish
   return Status::Ok();
 }

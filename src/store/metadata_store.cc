@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEX
 CREATE TABLE IF NOT EXISTS tokens (scope TEXT NOT NULL, token TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, token));
 )sql";
 
+// Documents may hold text from outside (log lines, file names): invalid UTF-8 is replaced rather
+// than thrown on.
+std::string Dump(const nlohmann::json& doc) { return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
 ResourceRow ReadRow(const Statement& s) {
   ResourceRow r;
   r.kind = s.Text(0);
@@ -92,7 +96,7 @@ Status MetadataStore::Insert(const ResourceRow& row) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement s(db_, "INSERT INTO resources (kind, id, name, arn, status, created_ms, doc) VALUES (?,?,?,?,?,?,?)");
   s.Bind(1, row.kind).Bind(2, row.id).Bind(3, row.name).Bind(4, row.arn).Bind(5, row.status);
-  s.Bind(6, row.created_ms).Bind(7, row.doc.dump());
+  s.Bind(6, row.created_ms).Bind(7, Dump(row.doc));
   int rc = s.Step();
   if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("a " + row.kind + " named " + row.name + " already exists");
   if (rc != SQLITE_DONE) return s.Error("insert " + row.kind);
@@ -102,10 +106,22 @@ Status MetadataStore::Insert(const ResourceRow& row) {
 Status MetadataStore::Update(const ResourceRow& row) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement s(db_, "UPDATE resources SET status = ?, doc = ? WHERE kind = ? AND id = ?");
-  s.Bind(1, row.status).Bind(2, row.doc.dump()).Bind(3, row.kind).Bind(4, row.id);
+  s.Bind(1, row.status).Bind(2, Dump(row.doc)).Bind(3, row.kind).Bind(4, row.id);
   if (s.Step() != SQLITE_DONE) return s.Error("update " + row.kind);
   if (sqlite3_changes(db_) == 0) return Status::NotFound(row.kind + " " + row.id + " does not exist");
   return Status::Ok();
+}
+
+Status MetadataStore::UpdateIf(const ResourceRow& row, const std::string& expected_status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, "UPDATE resources SET status = ?, doc = ? WHERE kind = ? AND id = ? AND status = ?");
+  s.Bind(1, row.status).Bind(2, Dump(row.doc)).Bind(3, row.kind).Bind(4, row.id).Bind(5, expected_status);
+  if (s.Step() != SQLITE_DONE) return s.Error("update " + row.kind);
+  if (sqlite3_changes(db_) > 0) return Status::Ok();
+  Statement now(db_, "SELECT status FROM resources WHERE kind = ? AND id = ?");
+  now.Bind(1, row.kind).Bind(2, row.id);
+  if (now.Step() != SQLITE_ROW) return Status::NotFound(row.kind + " " + row.id + " does not exist");
+  return Status::Conflict(row.kind + " " + row.id + " is " + now.Text(0) + ", not " + expected_status);
 }
 
 Result<ResourceRow> MetadataStore::Find(const std::string& kind, const std::string& key) {

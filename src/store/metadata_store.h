@@ -39,6 +39,9 @@ class MetadataStore {
   Status Insert(const ResourceRow& row);
   // Replaces status and doc of an existing row; NotFound when it is gone.
   Status Update(const ResourceRow& row);
+  // The same only while the stored status is `expected_status` (compare-and-swap), so two writers
+  // cannot undo each other's transitions; Conflict names the status found otherwise.
+  Status UpdateIf(const ResourceRow& row, const std::string& expected_status);
   // By id, name or ARN; NotFound names what was looked for.
   Result<ResourceRow> Find(const std::string& kind, const std::string& id_name_or_arn);
   // All rows of a kind, oldest first.

@@ -234,6 +234,10 @@ def workflow(args, tmp):
 
         # Stop takes effect within 5 s and keeps the metrics so far.
         long_arn = create_job(bedrock, "long-job", train, val, out, epochCount="50", batchSize="1")
+        # A job still queued behind it stops at once: there is nothing to interrupt.
+        queued_arn = create_job(bedrock, "queued-job", train, val, out)
+        bedrock.stop_model_customization_job(jobIdentifier=queued_arn)
+        assert bedrock.get_model_customization_job(jobIdentifier=queued_arn)["status"] == "Stopped"
         wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=long_arn),
                  lambda r: "trainingMetrics" in r, 60, "training to start")
         stop_at = time.time()
@@ -243,6 +247,11 @@ def workflow(args, tmp):
         # The server SIGKILLs a worker 4 s after SIGINT; 8 s leaves room for a loaded machine.
         assert stopped["status"] == "Stopped" and time.time() - stop_at <= 8.0, (stopped, time.time() - stop_at)
         assert stopped["trainingMetrics"]["trainingLoss"] > 0, stopped
+        # The worker stopped at a step boundary (SIGINT), not by SIGKILL: it wrote every step's row.
+        long_csv = os.path.join(out, "model-customization-job-" + long_arn.rsplit("/", 1)[1], "training_artifacts",
+                                "step_wise_training_metrics.csv")
+        with open(long_csv) as f:
+            assert len(f.read().strip().splitlines()) >= 2, "no step rows in " + long_csv
         expect_error("ConflictException", 400, bedrock.stop_model_customization_job, jobIdentifier=long_arn)
         assert len(bedrock.list_model_customization_jobs(maxResults=2)["modelCustomizationJobSummaries"]) == 2
         assert bedrock.list_model_customization_jobs(nameContains="long")["modelCustomizationJobSummaries"][0][

@@ -86,6 +86,29 @@ TEST(MetadataStore, TagsAndIdempotencyTokens) {
   EXPECT_EQ(*(*db)->RememberToken("model", "tok", "third"), "third");
 }
 
+TEST(MetadataStore, UpdateIfWritesOnlyFromTheExpectedStatusAndSurvivesInvalidUtf8) {
+  TempDir dir;
+  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Insert(Job("a1", "one", 1)).ok());
+  ResourceRow stopping = Job("a1", "one", 1);
+  stopping.status = "Stopping";
+  ASSERT_TRUE((*db)->UpdateIf(stopping, "InProgress").ok());
+  ResourceRow late = Job("a1", "one", 1);
+  late.status = "Completed";
+  Status s = (*db)->UpdateIf(late, "InProgress");  // the row moved on: the stale writer loses
+  EXPECT_EQ(s.code(), Status::Code::kConflict);
+  EXPECT_NE(s.message().find("is Stopping"), std::string::npos) << s.message();
+  EXPECT_EQ((*db)->Find("job", "a1")->status, "Stopping");
+  ResourceRow gone = Job("zz", "none", 1);
+  EXPECT_EQ((*db)->UpdateIf(gone, "InProgress").code(), Status::Code::kNotFound);
+
+  ResourceRow odd = Job("a1", "one", 1);
+  odd.doc["failureMessage"] = std::string("bad byte \xff in a log line");
+  ASSERT_TRUE((*db)->Update(odd).ok());
+  EXPECT_NE((*db)->Find("job", "a1")->doc["failureMessage"].get<std::string>().find("bad byte"), std::string::npos);
+}
+
 TEST(MetadataStore, AnUnwritableLocationIsAnErrorNamingThePath) {
   auto db = MetadataStore::Open("/nonexistent-dir/sub/lathe.db");
   ASSERT_FALSE(db.ok());
