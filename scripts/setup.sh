@@ -15,6 +15,7 @@ PACKAGES=(
   sentencepiece              # spm_train: trains the default model's tokenizer
   wordnet-base fortunes      # the default model's pretraining corpus (permissive licenses)
   libgtest-dev libgmock-dev libbenchmark-dev
+  nghttp2-client             # h2load: the fixed-rate load of bench/bench_serve.py
   clang libclang-rt-14-dev   # libFuzzer for the fuzz tests
 )
 
