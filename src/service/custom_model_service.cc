@@ -52,17 +52,13 @@ Result<nlohmann::json> CustomModelService::Get(const std::string& identifier) {
 Result<nlohmann::json> CustomModelService::List(const std::map<std::string, std::string>& query) {
   auto q = ParseListQuery(query);
   if (!q.ok()) return q.status();
-  auto rows = db_->List(kCustomModelKind);
-  if (!rows.ok()) return rows.status();
-  std::vector<store::ResourceRow> filtered;
-  for (auto& r : *rows) {
-    auto base = query.find("baseModelArnEquals");
-    if (base != query.end() && r.doc.value("baseModelArn", "") != base->second) continue;
-    filtered.push_back(std::move(r));
-  }
+  std::map<std::string, std::string> doc_equals;
+  if (auto base = query.find("baseModelArnEquals"); base != query.end()) doc_equals["baseModelArn"] = base->second;
   std::string next;
+  auto rows = ListPage(db_, kCustomModelKind, *q, doc_equals, &next);
+  if (!rows.ok()) return rows.status();
   nlohmann::json summaries = nlohmann::json::array();
-  for (const auto& r : ApplyListQuery(std::move(filtered), *q, &next))
+  for (const auto& r : *rows)
     summaries.push_back({{"modelArn", r.arn},
                          {"modelName", r.name},
                          {"creationTime", Iso8601(r.created_ms)},

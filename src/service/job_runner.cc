@@ -66,7 +66,10 @@ void JobService::RunLoop() {
       // Picking a job and marking it running is one step under mu_, against Stop.
       std::unique_lock<std::mutex> lock(mu_);
       if (shutting_down_) return;
-      if (auto rows = db_->List(kJobKind); rows.ok())
+      store::MetadataStore::ListFilter active;
+      active.statuses = {"InProgress", "Stopping"};
+      active.limit = 1;  // the oldest
+      if (auto rows = db_->List(kJobKind, active); rows.ok())
         for (auto& r : *rows)
           if (r.status == "InProgress" || r.status == "Stopping") {
             next = std::move(r);

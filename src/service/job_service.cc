@@ -23,6 +23,12 @@ Status CheckName(const json& req, const std::string& field, const std::regex& pa
   return Status::Ok();
 }
 
+store::MetadataStore::ListFilter ActiveJobs() {
+  store::MetadataStore::ListFilter f;
+  f.statuses = {"InProgress", "Stopping"};
+  return f;
+}
+
 std::string Uri(const json& obj) { return obj.is_object() ? obj.value("s3Uri", "") : ""; }
 
 }  // namespace
@@ -53,9 +59,10 @@ JobService::~JobService() {
 }
 
 void JobService::Start() {
-  if (auto rows = db_->List(kJobKind); rows.ok())
-    for (auto& r : *rows)
-      if (r.status == "Stopping") Finish(&r, "Stopped", "");
+  store::MetadataStore::ListFilter stopping;
+  stopping.statuses = {"Stopping"};
+  if (auto rows = db_->List(kJobKind, stopping); rows.ok())
+    for (auto& r : *rows) Finish(&r, "Stopped", "");
   runner_ = std::thread([this] { RunLoop(); });
 }
 
@@ -148,7 +155,7 @@ Result<json> JobService::Create(const json& req) {
   if (custom_models_->Find(model_name).ok())
     return Status::Conflict("A custom model named " + model_name + " already exists");
 
-  if (auto rows = db_->List(kJobKind); rows.ok()) {
+  if (auto rows = db_->List(kJobKind, ActiveJobs()); rows.ok()) {
     int active = 0;
     for (const auto& r : *rows) {
       const bool running = r.status == "InProgress" || r.status == "Stopping";
@@ -220,11 +227,11 @@ Result<json> JobService::List(const std::map<std::string, std::string>& query) {
   if (!q->status_equals.empty() &&
       !std::regex_match(q->status_equals, std::regex("InProgress|Completed|Failed|Stopping|Stopped")))
     return Invalid("statusEquals", "Member must satisfy enum value set: [InProgress, Completed, Failed, Stopping, Stopped]");
-  auto rows = db_->List(kJobKind);
-  if (!rows.ok()) return rows.status();
   std::string next;
+  auto rows = ListPage(db_, kJobKind, *q, {}, &next);
+  if (!rows.ok()) return rows.status();
   json summaries = json::array();
-  for (const auto& r : ApplyListQuery(std::move(*rows), *q, &next)) {
+  for (const auto& r : *rows) {
     json s = {{"jobArn", r.arn},
               {"baseModelArn", r.doc.value("baseModelArn", "")},
               {"jobName", r.name},
@@ -244,7 +251,7 @@ Result<json> JobService::List(const std::map<std::string, std::string>& query) {
 }
 
 bool JobService::UsesBaseModel(const std::string& model_arn) {
-  auto rows = db_->List(kJobKind);
+  auto rows = db_->List(kJobKind, ActiveJobs());
   if (!rows.ok()) return true;  // when unsure, keep the model
   for (const auto& r : *rows)
     if ((r.status == "InProgress" || r.status == "Stopping") && r.doc.value("baseModelArn", "") == model_arn) return true;

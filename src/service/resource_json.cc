@@ -1,6 +1,5 @@
 #include "service/resource_json.h"
 
-#include <algorithm>
 #include <cstdlib>
 
 #include "core/arn.h"
@@ -55,23 +54,26 @@ Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query
   return q;
 }
 
-std::vector<store::ResourceRow> ApplyListQuery(std::vector<store::ResourceRow> rows, const ListQuery& q,
-                                               std::string* next_token) {
-  std::vector<store::ResourceRow> kept;
-  for (auto& r : rows) {
-    if (!q.name_contains.empty() && r.name.find(q.name_contains) == std::string::npos) continue;
-    if (!q.status_equals.empty() && r.status != q.status_equals) continue;
-    if (q.created_after >= 0 && r.created_ms <= q.created_after) continue;
-    if (q.created_before >= 0 && r.created_ms >= q.created_before) continue;
-    kept.push_back(std::move(r));
-  }
-  if (q.descending) std::reverse(kept.begin(), kept.end());  // rows arrive oldest first
+Result<std::vector<store::ResourceRow>> ListPage(store::MetadataStore* db, const std::string& kind, const ListQuery& q,
+                                                 const std::map<std::string, std::string>& doc_equals,
+                                                 std::string* next_token) {
+  store::MetadataStore::ListFilter f;
+  if (!q.status_equals.empty()) f.statuses = {q.status_equals};
+  f.name_contains = q.name_contains;
+  f.created_after = q.created_after;
+  f.created_before = q.created_before;
+  f.doc_equals = doc_equals;
+  f.descending = q.descending;
+  f.offset = q.start;
+  f.limit = q.max_results + 1;  // one more than asked tells whether a next page exists
+  auto rows = db->List(kind, f);
+  if (!rows.ok()) return rows;
   next_token->clear();
-  if (q.start >= kept.size()) return {};
-  size_t end = std::min(kept.size(), q.start + q.max_results);
-  if (end < kept.size()) *next_token = std::to_string(end);
-  return {std::make_move_iterator(kept.begin() + static_cast<std::ptrdiff_t>(q.start)),
-          std::make_move_iterator(kept.begin() + static_cast<std::ptrdiff_t>(end))};
+  if (rows->size() > q.max_results) {
+    rows->resize(q.max_results);
+    *next_token = std::to_string(q.start + q.max_results);
+  }
+  return rows;
 }
 
 }  // namespace lathe::service

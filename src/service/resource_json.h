@@ -19,9 +19,12 @@ struct ListQuery {
   size_t max_results = 100, start = 0;
 };
 Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query);
-// Filters and pages rows; sets *next_token when more remain.
-std::vector<store::ResourceRow> ApplyListQuery(std::vector<store::ResourceRow> rows, const ListQuery& q,
-                                               std::string* next_token);
+// One page of a kind's rows for a List operation: the query's filters, plus doc_equals (a document
+// key -> value, e.g. {"baseModelArn", ARN}), all applied by the store; sets *next_token when more
+// remain.
+Result<std::vector<store::ResourceRow>> ListPage(store::MetadataStore* db, const std::string& kind, const ListQuery& q,
+                                                 const std::map<std::string, std::string>& doc_equals,
+                                                 std::string* next_token);
 // Bedrock's TagList ([{"key", "value"}, ...]) as a map; anything malformed is skipped (the API
 // layer has already refused it).
 std::map<std::string, std::string> TagsFromJson(const nlohmann::json& list);

@@ -138,15 +138,13 @@ Result<json> ThroughputService::Get(const std::string& identifier) {
 Result<json> ThroughputService::List(const std::map<std::string, std::string>& query) {
   auto q = ParseListQuery(query);
   if (!q.ok()) return q.status();
-  auto rows = db_->List(kThroughputKind);
-  if (!rows.ok()) return rows.status();
-  std::vector<store::ResourceRow> filtered;
-  auto model = query.find("modelArnEquals");
-  for (auto& r : *rows)
-    if (model == query.end() || r.doc.value("modelArn", "") == model->second) filtered.push_back(std::move(r));
+  std::map<std::string, std::string> doc_equals;
+  if (auto model = query.find("modelArnEquals"); model != query.end()) doc_equals["modelArn"] = model->second;
   std::string next;
+  auto rows = ListPage(db_, kThroughputKind, *q, doc_equals, &next);
+  if (!rows.ok()) return rows.status();
   json summaries = json::array();
-  for (const auto& r : ApplyListQuery(std::move(filtered), *q, &next)) {
+  for (const auto& r : *rows) {
     json s = PublicFields(r.doc);
     s["status"] = r.status;
     summaries.push_back(s);

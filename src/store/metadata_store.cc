@@ -136,16 +136,63 @@ Result<ResourceRow> MetadataStore::Find(const std::string& kind, const std::stri
   return Status::NotFound(key);
 }
 
-Result<std::vector<ResourceRow>> MetadataStore::List(const std::string& kind) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_,
-              "SELECT kind, id, name, arn, status, created_ms, doc FROM resources WHERE kind = ? "
-              "ORDER BY created_ms, id");
-  s.Bind(1, kind);
+Result<std::vector<ResourceRow>> MetadataStore::List(const std::string& kind, const ListFilter& f) {
+  std::string sql = "SELECT kind, id, name, arn, status, created_ms, doc FROM resources WHERE kind = ?";
+  std::vector<std::string> texts = {kind};
+  if (!f.statuses.empty()) {
+    sql += " AND status IN (";
+    for (size_t i = 0; i < f.statuses.size(); ++i) {
+      sql += i ? ", ?" : "?";
+      texts.push_back(f.statuses[i]);
+    }
+    sql += ")";
+  }
+  if (!f.name_contains.empty()) {
+    sql += " AND instr(name, ?) > 0";
+    texts.push_back(f.name_contains);
+  }
+  for (const auto& [key, value] : f.doc_equals) {
+    sql += " AND json_extract(doc, ?) = ?";
+    texts.push_back("$.\"" + key + "\"");
+    texts.push_back(value);
+  }
+  if (f.created_after >= 0) sql += " AND created_ms > " + std::to_string(f.created_after);
+  if (f.created_before >= 0) sql += " AND created_ms < " + std::to_string(f.created_before);
+  sql += f.descending ? " ORDER BY created_ms DESC, id DESC" : " ORDER BY created_ms, id";
+  if (f.limit > 0) sql += " LIMIT " + std::to_string(f.limit) + " OFFSET " + std::to_string(f.offset);
+  else if (f.offset > 0) sql += " LIMIT -1 OFFSET " + std::to_string(f.offset);
+
+  // Rows are copied out under the lock and their JSON parsed after it, so a long listing does not
+  // hold up every other request.
+  struct RawRow {
+    ResourceRow row;
+    std::string doc;
+  };
+  std::vector<RawRow> raw;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s(db_, sql.c_str());
+    for (size_t i = 0; i < texts.size(); ++i) s.Bind(static_cast<int>(i) + 1, texts[i]);
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      RawRow r;
+      r.row.kind = s.Text(0);
+      r.row.id = s.Text(1);
+      r.row.name = s.Text(2);
+      r.row.arn = s.Text(3);
+      r.row.status = s.Text(4);
+      r.row.created_ms = s.Int(5);
+      r.doc = s.Text(6);
+      raw.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE) return s.Error("list " + kind);
+  }
   std::vector<ResourceRow> rows;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) rows.push_back(ReadRow(s));
-  if (rc != SQLITE_DONE) return s.Error("list " + kind);
+  rows.reserve(raw.size());
+  for (auto& r : raw) {
+    r.row.doc = nlohmann::json::parse(r.doc, nullptr, /*allow_exceptions=*/false);
+    rows.push_back(std::move(r.row));
+  }
   return rows;
 }
 

@@ -44,8 +44,19 @@ class MetadataStore {
   Status UpdateIf(const ResourceRow& row, const std::string& expected_status);
   // By id, name or ARN; NotFound names what was looked for.
   Result<ResourceRow> Find(const std::string& kind, const std::string& id_name_or_arn);
-  // All rows of a kind, oldest first.
-  Result<std::vector<ResourceRow>> List(const std::string& kind);
+  // Rows of a kind matching the filter, oldest first unless descending; filtering, ordering and
+  // paging happen in SQL, so only the rows returned are parsed (List cost does not grow with
+  // history).
+  struct ListFilter {
+    std::vector<std::string> statuses;  // any of these; empty = all
+    std::string name_contains;
+    int64_t created_after = -1, created_before = -1;    // exclusive, ms; -1 = unbounded
+    std::map<std::string, std::string> doc_equals;      // top-level document key -> string value
+    bool descending = false;
+    size_t offset = 0, limit = 0;                        // limit 0 = no limit
+  };
+  Result<std::vector<ResourceRow>> List(const std::string& kind, const ListFilter& filter);
+  Result<std::vector<ResourceRow>> List(const std::string& kind) { return List(kind, ListFilter{}); }
   Status Delete(const std::string& kind, const std::string& id);
 
   // Tags of any ARN.

@@ -41,37 +41,49 @@ TEST(ServiceConfig, FileKeysOverrideDefaultsAndMistakesNameTheKey) {
   }
 }
 
-store::ResourceRow Row(const std::string& name, int64_t created, const std::string& status) {
+store::ResourceRow Row(const std::string& name, int64_t created, const std::string& status,
+                       const std::string& base = "b1") {
   store::ResourceRow r;
   r.kind = "job";
-  r.id = r.name = name;
+  r.id = r.name = r.arn = name;
   r.created_ms = created;
   r.status = status;
+  r.doc = {{"baseModelArn", base}};
   return r;
 }
 
-TEST(ListQuery, FiltersSortsAndPagesLikeBedrock) {
-  std::vector<store::ResourceRow> rows = {Row("alpha", 1000, "Completed"), Row("beta", 2000, "Failed"),
-                                          Row("alphabet", 3000, "Completed"), Row("gamma", 4000, "Completed")};
+TEST(ListPage, FiltersSortsAndPagesLikeBedrockInTheStore) {
+  TempDir dir;
+  auto db = store::MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(db.ok());
+  for (const auto& r : {Row("alpha", 1000, "Completed"), Row("beta", 2000, "Failed"),
+                        Row("alphabet", 3000, "Completed", "b2"), Row("gamma", 4000, "Completed")})
+    ASSERT_TRUE((*db)->Insert(r).ok());
+  auto names = [](const std::vector<store::ResourceRow>& rows) {
+    std::vector<std::string> n;
+    for (const auto& r : rows) n.push_back(r.name);
+    return n;
+  };
   auto q = ParseListQuery({{"statusEquals", "Completed"}, {"maxResults", "2"}});
   ASSERT_TRUE(q.ok());
   std::string next;
-  auto page = ApplyListQuery(rows, *q, &next);
-  ASSERT_EQ(page.size(), 2u);
-  EXPECT_EQ(page[0].name, "gamma");  // newest first by default
-  EXPECT_EQ(page[1].name, "alphabet");
+  auto page = ListPage(db->get(), "job", *q, {}, &next);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(names(*page), (std::vector<std::string>{"gamma", "alphabet"}));  // newest first by default
   ASSERT_FALSE(next.empty());
   q = ParseListQuery({{"statusEquals", "Completed"}, {"maxResults", "2"}, {"nextToken", next}});
-  page = ApplyListQuery(rows, *q, &next);
-  ASSERT_EQ(page.size(), 1u);
-  EXPECT_EQ(page[0].name, "alpha");
+  page = ListPage(db->get(), "job", *q, {}, &next);
+  EXPECT_EQ(names(*page), std::vector<std::string>{"alpha"});
   EXPECT_TRUE(next.empty());
 
-  q = ParseListQuery({{"nameContains", "alpha"}, {"sortOrder", "Ascending"},
-                      {"creationTimeAfter", Iso8601(1500)}});
-  page = ApplyListQuery(rows, *q, &next);
-  ASSERT_EQ(page.size(), 1u);
-  EXPECT_EQ(page[0].name, "alphabet");
+  q = ParseListQuery({{"nameContains", "alpha"}, {"sortOrder", "Ascending"}, {"creationTimeAfter", Iso8601(500)}});
+  page = ListPage(db->get(), "job", *q, {}, &next);
+  EXPECT_EQ(names(*page), (std::vector<std::string>{"alpha", "alphabet"}));
+  page = ListPage(db->get(), "job", *q, {{"baseModelArn", "b2"}}, &next);
+  EXPECT_EQ(names(*page), std::vector<std::string>{"alphabet"});
+  q = ParseListQuery({{"creationTimeBefore", Iso8601(3000)}, {"sortOrder", "Ascending"}});
+  page = ListPage(db->get(), "job", *q, {}, &next);
+  EXPECT_EQ(names(*page), (std::vector<std::string>{"alpha", "beta"}));
 
   for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
            {"maxResults", "0"}, {"maxResults", "1001"}, {"sortOrder", "Up"}, {"creationTimeBefore", "soon"},
