@@ -57,7 +57,8 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
 // One measurement, in this process: prints {"tokens_per_s", "peak_rss_mb"}.
 int RunOne(const Shape& s, const std::string& method, int steps) {
   if (const char* t = std::getenv("LATHE_THREADS")) at::set_num_threads(std::atoi(t));
-  if (std::getenv("LATHE_BENCH_BF16")) {
+  const bool bf16 = std::getenv("LATHE_BENCH_BF16") != nullptr;
+  if (bf16) {
     at::autocast::set_cpu_enabled(true);
     at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
   }
@@ -72,6 +73,8 @@ int RunOne(const Shape& s, const std::string& method, int steps) {
   if (method == "lora") {
     lora = std::move(NewLoraAdapters(c, 8, 16, 0.0, {"q_proj", "v_proj"}, 1)).value();
     params = lora->Parameters();
+    named.clear();  // w holds the only references, as in the trainer
+    if (bf16) KeepFrozenMatricesInBf16(&w);  // as the trainer does for LoRA in bf16
   } else {
     for (auto& [name, t] : named) params.push_back(t.set_requires_grad(true));
   }

@@ -32,6 +32,15 @@ struct LoraAdapters {
 Result<LoraAdapters> NewLoraAdapters(const ModelConfig& c, int64_t rank, double alpha, double dropout,
                                      const std::vector<std::string>& targets, uint64_t seed);
 
+// LoRA under bf16 autocast: the frozen base matrices (projections, embedding and output layer)
+// converted to bf16 in place, which is what autocast rounds them to at every use anyway. No fp32
+// copy of frozen weights remains and autocast casts nothing per step (it caches casts only of
+// tensors that require grad, so frozen ones were cast anew in every forward pass and the copies
+// kept for the backward pass). Norm weights and biases stay as they were; tied embeddings stay
+// one tensor. The forward pass computes in the norm weights' dtype (the embedding rows are cast
+// up), so it needs autocast on once this has run.
+void KeepFrozenMatricesInBf16(LlamaWeights* w);
+
 // Logits [batch, T, vocab] for a batch of right-padded sequences (causal attention, positions
 // from 0). `train` turns LoRA dropout on.
 at::Tensor TrainingLogits(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* lora,

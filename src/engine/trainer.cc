@@ -46,10 +46,13 @@ class Bf16Autocast {
     at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
     at::autocast::set_cpu_enabled(true);
   }
-  ~Bf16Autocast() {
+  ~Bf16Autocast() { Stop(); }
+  // Exports (merging LoRA into the base) compute in full precision.
+  void Stop() {
     if (!on_) return;
     at::autocast::set_cpu_enabled(false);
     at::autocast::clear_cache();
+    on_ = false;
   }
 
  private:
@@ -280,6 +283,13 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
         if (t->defined()) add(*t);
   }
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(h.learning_rate).weight_decay(h.weight_decay));
+  // Everything from the first validation on runs in the precision chosen here. LoRA in bf16
+  // holds the frozen base in bf16: half the memory, and nothing for autocast to cast.
+  TrainSummary sum;
+  sum.precision = h.precision == "bf16" || (h.precision == "auto" && CpuHasBf16()) ? "bf16" : "fp32";
+  Bf16Autocast autocast(sum.precision == "bf16");
+  const bool frozen_in_bf16 = lora && sum.precision == "bf16";
+  if (frozen_in_bf16) KeepFrozenMatricesInBf16(&m.weights);
 
   const size_t batch = static_cast<size_t>(h.batch_size);
   const int64_t batches_per_epoch = static_cast<int64_t>((train->size() + batch - 1) / batch);
@@ -287,7 +297,6 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
   const int64_t total_steps = steps_per_epoch * h.epoch_count;
   const LoraAdapters* lora_ptr = lora ? &*lora : nullptr;
 
-  TrainSummary sum;
   sum.method = h.method;
   sum.train_records = train_stats.records;
   sum.truncated = train_stats.truncated + val_stats.truncated;
@@ -377,8 +386,6 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
   }
   const auto start = Clock::now();
   const int64_t steps_at_start = sum.steps;
-  sum.precision = h.precision == "bf16" || (h.precision == "auto" && CpuHasBf16()) ? "bf16" : "fp32";
-  Bf16Autocast autocast(sum.precision == "bf16");
 
   for (; st.epoch <= h.epoch_count && !sum.interrupted && !sum.stopped_early; ++st.epoch) {
     st.epoch_rng = rng.State();
@@ -467,10 +474,20 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
   if (!validation.empty())
     LATHE_RETURN_IF_ERROR(WriteCsv(req.out_dir + "/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv",
                                    "step_number,epoch_number,validation_loss,perplexity", val_rows));
+  autocast.Stop();
   if (lora) {
     LATHE_RETURN_IF_ERROR(WriteAdapter(req.out_dir, m.config, *lora, req.model_dir));
-    if (req.save_merged)
+    if (req.save_merged && frozen_in_bf16) {
+      // The adapter goes into the base as it was loaded, not into its bf16 rounding: load it again
+      // (after letting the bf16 copy go), merge in fp32, save in the dtype it came in.
+      m.weights = LlamaWeights();
+      auto base = LoadModelDirectory(req.model_dir);
+      if (!base.ok()) return base.status();
+      LATHE_RETURN_IF_ERROR(
+          SaveModelDirectory(req.out_dir + "/model", base->config, Merged(base->weights, *lora), req.model_dir));
+    } else if (req.save_merged) {
       LATHE_RETURN_IF_ERROR(SaveModelDirectory(req.out_dir + "/model", m.config, Merged(m.weights, *lora), req.model_dir));
+    }
   } else {
     LATHE_RETURN_IF_ERROR(SaveModelDirectory(req.out_dir + "/model", m.config, m.weights, req.model_dir));
   }

@@ -1,6 +1,7 @@
 // The training forward pass and LoRA: gradients against finite differences, completion-only
 // masking, agreement with the inference path, and a loss that falls on a memorisation task.
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 
 #include "engine/lora.h"
@@ -121,6 +122,60 @@ TEST(Training, ForwardAgreesWithTheInferencePathAndFreshLoraChangesNothing) {
   EXPECT_LT((inference - training).abs().max().item<float>(), 1e-4f);
   auto lora = NewLoraAdapters(c, 4, 8.0, 0.0, {"q_proj", "v_proj"}, 1);
   EXPECT_LT((TrainingLogits(c, w, &*lora, TokensTensor(), false) - training).abs().max().item<float>(), 1e-6f);
+}
+
+// CPU bf16 autocast for the lifetime of the object.
+struct Bf16AutocastForTest {
+  Bf16AutocastForTest() {
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
+  ~Bf16AutocastForTest() {
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+};
+
+TEST(Training, FrozenBaseHeldInBf16EqualsAutocastOfTheFp32Base) {
+  for (bool tied : {false, true}) {
+    ModelConfig c = Tiny();
+    c.tie_word_embeddings = tied;
+    LlamaWeights w = Weights(c, at::kFloat);
+    // Embedding rows are looked up, not cast by autocast: make them bf16 values already, so the
+    // two paths must agree exactly.
+    w.embed = w.embed.to(at::kBFloat16).to(at::kFloat);
+    if (tied) w.lm_head = w.embed;
+    auto lora = NewLoraAdapters(c, 4, 8.0, 0.0, {"q_proj", "v_proj", "down_proj"}, 1);
+    ASSERT_TRUE(lora.ok());
+    {
+      at::NoGradGuard no_grad;  // B away from zero so that A gets gradients too
+      for (auto& layer : lora->layers)
+        for (auto& [name, p] : layer) p.b.copy_(at::randn(p.b.sizes()) * 0.1);
+    }
+    LlamaWeights frozen = w;  // shares tensors; the conversion replaces them in `frozen` only
+    KeepFrozenMatricesInBf16(&frozen);
+    EXPECT_EQ(frozen.layers[1].w_down.scalar_type(), at::kBFloat16);
+    EXPECT_EQ(frozen.embed.scalar_type(), at::kBFloat16);
+    EXPECT_EQ(frozen.lm_head.scalar_type(), at::kBFloat16);
+    EXPECT_EQ(frozen.lm_head.is_same(frozen.embed), tied);
+    EXPECT_EQ(frozen.norm.scalar_type(), at::kFloat);
+    EXPECT_EQ(frozen.layers[0].attn_norm.scalar_type(), at::kFloat);
+    EXPECT_EQ(w.layers[1].w_down.scalar_type(), at::kFloat);
+
+    Bf16AutocastForTest autocast;
+    std::vector<at::Tensor> grads[2];
+    at::Tensor logits[2];
+    for (int i = 0; i < 2; ++i) {
+      at::autocast::clear_cache();
+      for (auto& p : lora->Parameters()) p.mutable_grad() = at::Tensor();
+      logits[i] = TrainingLogits(c, i == 0 ? w : frozen, &*lora, TokensTensor(), false);
+      int64_t n = 0;
+      MaskedNextTokenLoss(logits[i], TokensTensor(), TargetTensor(), &n).backward();
+      for (auto& p : lora->Parameters()) grads[i].push_back(p.grad().clone());
+    }
+    EXPECT_TRUE(at::equal(logits[0], logits[1])) << "tied " << tied;
+    for (size_t k = 0; k < grads[0].size(); ++k) EXPECT_TRUE(at::equal(grads[0][k], grads[1][k])) << "parameter " << k;
+  }
 }
 
 // Plain SGD on `params`: the optimizer is not under test here.
