@@ -1,6 +1,6 @@
-// Training speed of lathe's trainer step (TrainingLogits + masked loss + AdamW, as engine/trainer.cc
-// runs it) next to a plain PyTorch-eager loop (bench/pytorch_train.py) on the same configuration,
-// measured in the same run: tokens/s, MFU against the fp32 matmul peak measured here, and peak
+// Training speed of lathe's trainer step (TrainingLoss + AdamW, as engine/trainer.cc runs it) next
+// to a plain PyTorch-eager loop (bench/pytorch_train.py) on the same configuration, measured in
+// the same run: tokens/s, MFU against the fp32 matmul peak measured here, and peak
 // RSS, for LoRA (q_proj, v_proj, rank 8) and full fine-tuning of a ~4M and a ~135M Llama.
 //
 //   build/bench/bench_train [THREADS]       (each measurement runs in its own process)
@@ -83,7 +83,7 @@ int RunOne(const Shape& s, const std::string& method, int steps) {
   at::Tensor targets = at::ones({kBatch, kSeq}, at::kBool);
   auto step = [&] {
     int64_t n = 0;
-    at::Tensor loss = MaskedNextTokenLoss(TrainingLogits(c, w, lora ? &*lora : nullptr, tokens, true), tokens, targets, &n);
+    at::Tensor loss = TrainingLoss(c, w, lora ? &*lora : nullptr, tokens, targets, true, bf16, &n);
     opt.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(params, 1.0);

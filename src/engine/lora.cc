@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/random.h"
+#include "engine/chunked_loss.h"
 
 namespace lathe::engine {
 namespace {
@@ -83,7 +84,7 @@ void KeepFrozenMatricesInBf16(LlamaWeights* w) {
     for (at::Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) convert(*t);
 }
 
-at::Tensor TrainingLogits(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* lora,
+at::Tensor TrainingHidden(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* lora,
                           const at::Tensor& tokens, bool train) {
   const int64_t B = tokens.size(0), T = tokens.size(1), H = c.num_heads, KV = c.num_kv_heads, D = c.head_dim;
   // The residual stream's dtype: the weights' own, or fp32 when frozen matrices are held in bf16
@@ -127,7 +128,18 @@ at::Tensor TrainingLogits(const ModelConfig& c, const LlamaWeights& w, const Lor
     h = RmsNorm(x, lw.mlp_norm, c.rms_norm_eps);
     x = x + proj(at::silu(proj(h, "gate_proj", {})) * proj(h, "up_proj", {}), "down_proj", {});
   }
-  return at::linear(RmsNorm(x, w.norm, c.rms_norm_eps), w.lm_head);
+  return RmsNorm(x, w.norm, c.rms_norm_eps);
+}
+
+at::Tensor TrainingLogits(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* lora,
+                          const at::Tensor& tokens, bool train) {
+  return at::linear(TrainingHidden(c, w, lora, tokens, train), w.lm_head);
+}
+
+at::Tensor TrainingLoss(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* lora, const at::Tensor& tokens,
+                        const at::Tensor& target, bool train, bool chunked_head, int64_t* count) {
+  if (chunked_head) return ChunkedNextTokenLoss(TrainingHidden(c, w, lora, tokens, train), w.lm_head, tokens, target, count);
+  return MaskedNextTokenLoss(TrainingLogits(c, w, lora, tokens, train), tokens, target, count);
 }
 
 at::Tensor MaskedNextTokenLoss(const at::Tensor& logits, const at::Tensor& tokens, const at::Tensor& target,

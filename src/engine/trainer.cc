@@ -103,7 +103,7 @@ void MakeBatch(const std::vector<TrainingSequence>& seqs, const std::vector<size
 
 // Token-weighted mean loss over every sequence, without gradients.
 double EvaluateLoss(const LoadedModel& m, const LoraAdapters* lora, const std::vector<TrainingSequence>& seqs,
-                    size_t batch_size) {
+                    size_t batch_size, bool chunked_head) {
   at::NoGradGuard no_grad;
   at::autocast::clear_cache();
   double sum = 0;
@@ -114,8 +114,7 @@ double EvaluateLoss(const LoadedModel& m, const LoraAdapters* lora, const std::v
     at::Tensor tokens, targets;
     MakeBatch(seqs, rows, &tokens, &targets);
     int64_t n = 0;
-    double loss = MaskedNextTokenLoss(TrainingLogits(m.config, m.weights, lora, tokens, false), tokens, targets, &n)
-                      .item<double>();
+    double loss = TrainingLoss(m.config, m.weights, lora, tokens, targets, false, chunked_head, &n).item<double>();
     sum += loss * static_cast<double>(n);
     count += n;
   }
@@ -290,6 +289,8 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
   Bf16Autocast autocast(sum.precision == "bf16");
   const bool frozen_in_bf16 = lora && sum.precision == "bf16";
   if (frozen_in_bf16) KeepFrozenMatricesInBf16(&m.weights);
+  // bf16 also computes the output layer and the loss a chunk of positions at a time.
+  const bool chunked_head = sum.precision == "bf16";
 
   const size_t batch = static_cast<size_t>(h.batch_size);
   const int64_t batches_per_epoch = static_cast<int64_t>((train->size() + batch - 1) / batch);
@@ -382,7 +383,7 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
     sum.epochs_run = state["epochsRun"];
     rng.SetState(st.epoch_rng);
   } else if (!validation.empty()) {
-    sum.initial_validation_loss = EvaluateLoss(m, lora_ptr, validation, batch);
+    sum.initial_validation_loss = EvaluateLoss(m, lora_ptr, validation, batch, chunked_head);
   }
   const auto start = Clock::now();
   const int64_t steps_at_start = sum.steps;
@@ -403,7 +404,7 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       // autograd history after an evaluation under NoGradGuard. Start every batch afresh.
       at::autocast::clear_cache();
       int64_t n = 0;
-      at::Tensor loss = MaskedNextTokenLoss(TrainingLogits(m.config, m.weights, lora_ptr, tokens, true), tokens, targets, &n);
+      at::Tensor loss = TrainingLoss(m.config, m.weights, lora_ptr, tokens, targets, true, chunked_head, &n);
       (loss / static_cast<double>(h.gradient_accumulation_steps)).backward();
       step_loss += loss.item<double>();
       sum.trained_tokens += static_cast<uint64_t>(tokens.numel());
@@ -421,7 +422,7 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       st.next_batch = static_cast<int64_t>(bi) + 1;
       if (h.validation_steps > 0 && !validation.empty() && sum.steps % h.validation_steps == 0 &&
           st.next_batch < static_cast<int64_t>(batches.size()))  // epoch ends validate anyway
-        st.val_rows.push_back(Row(sum.steps, st.epoch, EvaluateLoss(m, lora_ptr, validation, batch)));
+        st.val_rows.push_back(Row(sum.steps, st.epoch, EvaluateLoss(m, lora_ptr, validation, batch, chunked_head)));
       if (h.checkpoint_steps > 0 && sum.steps % h.checkpoint_steps == 0 && st.next_batch < static_cast<int64_t>(batches.size())) {
         // Resuming regenerates this epoch's batches from epoch_rng and skips the trained ones.
         LATHE_RETURN_IF_ERROR(save_checkpoint());
@@ -438,7 +439,7 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
     sum.epochs_run = st.epoch;
     st.next_batch = 0;
     // The best epoch is what gets exported: by validation loss when there is a validation set.
-    const double epoch_loss = validation.empty() ? sum.final_training_loss : EvaluateLoss(m, lora_ptr, validation, batch);
+    const double epoch_loss = validation.empty() ? sum.final_training_loss : EvaluateLoss(m, lora_ptr, validation, batch, chunked_head);
     if (!validation.empty()) st.val_rows.push_back(Row(sum.steps, st.epoch, epoch_loss));
     // Early stopping counts epochs that improve by less than the threshold; the export is the
     // lowest loss seen, whatever the threshold.

@@ -46,25 +46,27 @@ const at::Tensor& TargetTensor() {
   return t;
 }
 
-double Loss(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* l) {
+double Loss(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* l, bool chunked = false) {
   int64_t n = 0;
-  return MaskedNextTokenLoss(TrainingLogits(c, w, l, TokensTensor(), false), TokensTensor(), TargetTensor(), &n).item<double>();
+  return TrainingLoss(c, w, l, TokensTensor(), TargetTensor(), false, chunked, &n).item<double>();
 }
 
-// Central differences on entries of `param`, compared with its autograd gradient.
-void CheckGradient(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* l, at::Tensor param) {
+// Central differences on entries of `param`, compared with its autograd gradient (of the loss
+// with the output layer chunked or not).
+void CheckGradient(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* l, at::Tensor param,
+                   bool chunked = false) {
   param.mutable_grad() = at::Tensor();
   int64_t n = 0;
-  MaskedNextTokenLoss(TrainingLogits(c, w, l, TokensTensor(), false), TokensTensor(), TargetTensor(), &n).backward();
+  TrainingLoss(c, w, l, TokensTensor(), TargetTensor(), false, chunked, &n).backward();
   at::Tensor grad = param.grad().clone();
   at::Tensor flat = param.detach().view({-1});
   const double eps = 1e-6;
   for (int64_t i : {int64_t{0}, flat.numel() / 3, flat.numel() - 1}) {
     const double keep = flat[i].item<double>();
     flat[i] = keep + eps;
-    const double up = Loss(c, w, l);
+    const double up = Loss(c, w, l, chunked);
     flat[i] = keep - eps;
-    const double down = Loss(c, w, l);
+    const double down = Loss(c, w, l, chunked);
     flat[i] = keep;
     const double numeric = (up - down) / (2 * eps);
     EXPECT_NEAR(grad.view({-1})[i].item<double>(), numeric, 1e-7 + 1e-5 * std::abs(numeric)) << "entry " << i;
@@ -72,29 +74,39 @@ void CheckGradient(const ModelConfig& c, const LlamaWeights& w, const LoraAdapte
 }
 
 TEST(Lora, GradientsMatchFiniteDifferences) {
-  ModelConfig c = Tiny();
-  LlamaWeights w = Weights(c, at::kDouble);
-  auto lora = NewLoraAdapters(c, 4, 8.0, 0.0, {"q_proj", "v_proj", "down_proj"}, 1);
-  ASSERT_TRUE(lora.ok());
-  for (auto& layer : lora->layers)
-    for (auto& [name, p] : layer) {  // double, and B away from zero so A gets gradients too
-      p.a = p.a.detach().to(at::kDouble).set_requires_grad(true);
-      p.b = (at::randn(p.b.sizes(), at::kDouble) * 0.1).set_requires_grad(true);
-    }
-  CheckGradient(c, w, &*lora, lora->layers[0]["q_proj"].a);
-  CheckGradient(c, w, &*lora, lora->layers[1]["v_proj"].b);
-  CheckGradient(c, w, &*lora, lora->layers[1]["down_proj"].a);
+  for (bool chunked : {false, true}) {
+    ModelConfig c = Tiny();
+    LlamaWeights w = Weights(c, at::kDouble);
+    auto lora = NewLoraAdapters(c, 4, 8.0, 0.0, {"q_proj", "v_proj", "down_proj"}, 1);
+    ASSERT_TRUE(lora.ok());
+    for (auto& layer : lora->layers)
+      for (auto& [name, p] : layer) {  // double, and B away from zero so A gets gradients too
+        p.a = p.a.detach().to(at::kDouble).set_requires_grad(true);
+        p.b = (at::randn(p.b.sizes(), at::kDouble) * 0.1).set_requires_grad(true);
+      }
+    SCOPED_TRACE(chunked ? "chunked output layer" : "whole output layer");
+    CheckGradient(c, w, &*lora, lora->layers[0]["q_proj"].a, chunked);
+    CheckGradient(c, w, &*lora, lora->layers[1]["v_proj"].b, chunked);
+    CheckGradient(c, w, &*lora, lora->layers[1]["down_proj"].a, chunked);
+  }
 }
 
 TEST(FullFineTuning, GradientsMatchFiniteDifferences) {
-  ModelConfig c = Tiny();
-  LlamaWeights w = Weights(c, at::kDouble);
-  w.layers[0].wk.set_requires_grad(true);
-  w.layers[1].w_up.set_requires_grad(true);
-  w.embed.set_requires_grad(true);
-  CheckGradient(c, w, nullptr, w.layers[0].wk);
-  CheckGradient(c, w, nullptr, w.layers[1].w_up);
-  CheckGradient(c, w, nullptr, w.embed);
+  for (bool tied : {false, true})
+    for (bool chunked : {false, true}) {
+      ModelConfig c = Tiny();
+      c.tie_word_embeddings = tied;
+      LlamaWeights w = Weights(c, at::kDouble);
+      w.layers[0].wk.set_requires_grad(true);
+      w.layers[1].w_up.set_requires_grad(true);
+      w.embed.set_requires_grad(true);
+      w.lm_head.set_requires_grad(true);  // the same tensor as embed when tied
+      SCOPED_TRACE(std::string(tied ? "tied, " : "untied, ") + (chunked ? "chunked output layer" : "whole output layer"));
+      CheckGradient(c, w, nullptr, w.layers[0].wk, chunked);
+      CheckGradient(c, w, nullptr, w.layers[1].w_up, chunked);
+      CheckGradient(c, w, nullptr, w.embed, chunked);
+      if (!tied) CheckGradient(c, w, nullptr, w.lm_head, chunked);
+    }
 }
 
 TEST(Training, PromptPositionsGetNoGradient) {
