@@ -36,11 +36,13 @@ at::Tensor LossAndGradients(const at::Tensor& h, const at::Tensor& w, const at::
     const at::Tensor lse = at::logsumexp(logits, 1, true);
     loss.add_((lse - logits.gather(1, yc)).sum());
     if (grad_h == nullptr && grad_w == nullptr) continue;
-    // d(loss)/d(logits) = scale * (softmax - one_hot), in place of the logits.
-    at::Tensor g = logits.sub_(lse).exp_();
-    g.scatter_add_(1, yc, at::full({rows, 1}, -1.0, g.options()));
-    g.mul_(scale);
-    const at::Tensor gm = g.to(mm);
+    // d(loss)/d(logits) = scale * (softmax - one_hot), in place of the logits, which are let go
+    // once cast for the matmuls.
+    logits.sub_(lse).exp_();
+    logits.scatter_add_(1, yc, at::full({rows, 1}, -1.0, logits.options()));
+    logits.mul_(scale);
+    const at::Tensor gm = logits.to(mm);
+    logits = at::Tensor();
     if (grad_h != nullptr) grad_h->narrow(0, r0, rows).copy_(at::mm(gm, wm));
     if (grad_w != nullptr) grad_w->add_(at::mm(gm.t(), hc));
   }
@@ -90,6 +92,7 @@ at::Tensor ChunkedNextTokenLoss(const at::Tensor& hidden, const at::Tensor& lm_h
   const at::Tensor h = hidden.narrow(1, 0, T - 1).reshape({-1, H}).index_select(0, rows);
   const at::Tensor labels = tokens.narrow(1, 1, T - 1).reshape({-1}).index_select(0, rows);
   const double scale = 1.0 / static_cast<double>(std::max<int64_t>(*count, 1));
+  if (chunk_elements <= 0) chunk_elements = lm_head.requires_grad() ? int64_t{16} << 20 : int64_t{4} << 20;
   const int64_t chunk_rows = std::max<int64_t>(1, chunk_elements / V);
   if (at::GradMode::is_enabled() && (h.requires_grad() || lm_head.requires_grad()))
     return ChunkedLinearCrossEntropy::apply(h, lm_head, labels, scale, chunk_rows);
