@@ -84,10 +84,10 @@ int RunOne(const Shape& s, const std::string& method, int steps) {
   auto step = [&] {
     int64_t n = 0;
     at::Tensor loss = TrainingLoss(c, w, lora ? &*lora : nullptr, tokens, targets, true, bf16, &n);
-    opt.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(params, 1.0);
     opt.step();
+    for (auto& p : params) p.mutable_grad() = at::Tensor();  // as the trainer does after a step
   };
   step();  // warm-up
   auto t0 = std::chrono::steady_clock::now();

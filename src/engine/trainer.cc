@@ -413,7 +413,10 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       const double lr = LearningRate(h, sum.steps, total_steps);
       for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
       optimizer.step();
-      optimizer.zero_grad();
+      // Released rather than zeroed (libtorch 1.13's zero_grad keeps them): full fine-tuning
+      // then holds no parameter-sized gradients through the next forward pass. The next backward
+      // pass starts from none, which gives the same values as adding to zeros.
+      for (auto& p : params) p.mutable_grad() = at::Tensor();
       sum.steps++;
       sum.final_training_loss = step_loss / static_cast<double>(in_step);
       st.train_rows.push_back(Row(sum.steps, st.epoch, sum.final_training_loss));
