@@ -1,6 +1,6 @@
-// Training speed of lathe's trainer step (TrainingLogits + masked loss + AdamW, as engine/trainer.cc
-// runs it) next to a plain PyTorch-eager loop (bench/pytorch_train.py) on the same configuration,
-// measured in the same run: tokens/s, MFU against the fp32 matmul peak measured here, and peak
+// Training speed of lathe's trainer step (TrainingLoss + AdamW, as engine/trainer.cc runs it) next
+// to a plain PyTorch-eager loop (bench/pytorch_train.py) on the same configuration, measured in
+// the same run: tokens/s, MFU against the fp32 matmul peak measured here, and peak
 // RSS, for LoRA (q_proj, v_proj, rank 8) and full fine-tuning of a ~4M and a ~135M Llama.
 //
 //   build/bench/bench_train [THREADS]       (each measurement runs in its own process)
@@ -57,7 +57,8 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
 // One measurement, in this process: prints {"tokens_per_s", "peak_rss_mb"}.
 int RunOne(const Shape& s, const std::string& method, int steps) {
   if (const char* t = std::getenv("LATHE_THREADS")) at::set_num_threads(std::atoi(t));
-  if (std::getenv("LATHE_BENCH_BF16")) {
+  const bool bf16 = std::getenv("LATHE_BENCH_BF16") != nullptr;
+  if (bf16) {
     at::autocast::set_cpu_enabled(true);
     at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
   }
@@ -72,6 +73,8 @@ int RunOne(const Shape& s, const std::string& method, int steps) {
   if (method == "lora") {
     lora = std::move(NewLoraAdapters(c, 8, 16, 0.0, {"q_proj", "v_proj"}, 1)).value();
     params = lora->Parameters();
+    named.clear();  // w holds the only references, as in the trainer
+    if (bf16) KeepFrozenMatricesInBf16(&w);  // as the trainer does for LoRA in bf16
   } else {
     for (auto& [name, t] : named) params.push_back(t.set_requires_grad(true));
   }
@@ -80,11 +83,11 @@ int RunOne(const Shape& s, const std::string& method, int steps) {
   at::Tensor targets = at::ones({kBatch, kSeq}, at::kBool);
   auto step = [&] {
     int64_t n = 0;
-    at::Tensor loss = MaskedNextTokenLoss(TrainingLogits(c, w, lora ? &*lora : nullptr, tokens, true), tokens, targets, &n);
-    opt.zero_grad();
+    at::Tensor loss = TrainingLoss(c, w, lora ? &*lora : nullptr, tokens, targets, true, bf16, &n);
     loss.backward();
     torch::nn::utils::clip_grad_norm_(params, 1.0);
     opt.step();
+    for (auto& p : params) p.mutable_grad() = at::Tensor();  // as the trainer does after a step
   };
   step();  // warm-up
   auto t0 = std::chrono::steady_clock::now();

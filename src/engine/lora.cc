@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/random.h"
+#include "engine/chunked_loss.h"
 
 namespace lathe::engine {
 namespace {
@@ -70,10 +71,25 @@ Result<LoraAdapters> NewLoraAdapters(const ModelConfig& c, int64_t rank, double 
   return l;
 }
 
-at::Tensor TrainingLogits(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* lora,
+void KeepFrozenMatricesInBf16(LlamaWeights* w) {
+  at::NoGradGuard no_grad;
+  auto convert = [](at::Tensor& t) {
+    if (t.defined() && t.dim() == 2) t = t.detach().to(at::kBFloat16);  // the fp32 tensor is freed here
+  };
+  const bool tied = w->lm_head.is_same(w->embed);
+  convert(w->embed);
+  if (tied) w->lm_head = w->embed;
+  else convert(w->lm_head);
+  for (auto& l : w->layers)
+    for (at::Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) convert(*t);
+}
+
+at::Tensor TrainingHidden(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* lora,
                           const at::Tensor& tokens, bool train) {
   const int64_t B = tokens.size(0), T = tokens.size(1), H = c.num_heads, KV = c.num_kv_heads, D = c.head_dim;
-  const auto dtype = w.embed.scalar_type();
+  // The residual stream's dtype: the weights' own, or fp32 when frozen matrices are held in bf16
+  // (KeepFrozenMatricesInBf16); the norm weights are never converted.
+  const auto dtype = w.norm.scalar_type();
   at::Tensor t = at::arange(T, at::kDouble).unsqueeze(1) * InverseFrequencies(c).unsqueeze(0);
   at::Tensor cos = at::cat({t.cos(), t.cos()}, -1).to(dtype).view({1, 1, T, D});
   at::Tensor sin = at::cat({t.sin(), t.sin()}, -1).to(dtype).view({1, 1, T, D});
@@ -82,7 +98,7 @@ at::Tensor TrainingLogits(const ModelConfig& c, const LlamaWeights& w, const Lor
     return x * cos + at::cat({-x2, x1}, -1) * sin;
   };
   at::Tensor causal = at::ones({T, T}, at::kBool).triu(1);
-  at::Tensor x = w.embed.index_select(0, tokens.reshape(-1)).view({B, T, c.hidden_size});
+  at::Tensor x = w.embed.index_select(0, tokens.reshape(-1)).view({B, T, c.hidden_size}).to(dtype);
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const LayerWeights& lw = w.layers[static_cast<size_t>(l)];
     auto proj = [&](const at::Tensor& in, const std::string& module, const at::Tensor& bias) {
@@ -112,7 +128,18 @@ at::Tensor TrainingLogits(const ModelConfig& c, const LlamaWeights& w, const Lor
     h = RmsNorm(x, lw.mlp_norm, c.rms_norm_eps);
     x = x + proj(at::silu(proj(h, "gate_proj", {})) * proj(h, "up_proj", {}), "down_proj", {});
   }
-  return at::linear(RmsNorm(x, w.norm, c.rms_norm_eps), w.lm_head);
+  return RmsNorm(x, w.norm, c.rms_norm_eps);
+}
+
+at::Tensor TrainingLogits(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* lora,
+                          const at::Tensor& tokens, bool train) {
+  return at::linear(TrainingHidden(c, w, lora, tokens, train), w.lm_head);
+}
+
+at::Tensor TrainingLoss(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* lora, const at::Tensor& tokens,
+                        const at::Tensor& target, bool train, bool chunked_head, int64_t* count) {
+  if (chunked_head) return ChunkedNextTokenLoss(TrainingHidden(c, w, lora, tokens, train), w.lm_head, tokens, target, count);
+  return MaskedNextTokenLoss(TrainingLogits(c, w, lora, tokens, train), tokens, target, count);
 }
 
 at::Tensor MaskedNextTokenLoss(const at::Tensor& logits, const at::Tensor& tokens, const at::Tensor& target,

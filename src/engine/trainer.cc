@@ -46,10 +46,13 @@ class Bf16Autocast {
     at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
     at::autocast::set_cpu_enabled(true);
   }
-  ~Bf16Autocast() {
+  ~Bf16Autocast() { Stop(); }
+  // Exports (merging LoRA into the base) compute in full precision.
+  void Stop() {
     if (!on_) return;
     at::autocast::set_cpu_enabled(false);
     at::autocast::clear_cache();
+    on_ = false;
   }
 
  private:
@@ -100,7 +103,7 @@ void MakeBatch(const std::vector<TrainingSequence>& seqs, const std::vector<size
 
 // Token-weighted mean loss over every sequence, without gradients.
 double EvaluateLoss(const LoadedModel& m, const LoraAdapters* lora, const std::vector<TrainingSequence>& seqs,
-                    size_t batch_size) {
+                    size_t batch_size, bool chunked_head) {
   at::NoGradGuard no_grad;
   at::autocast::clear_cache();
   double sum = 0;
@@ -111,8 +114,7 @@ double EvaluateLoss(const LoadedModel& m, const LoraAdapters* lora, const std::v
     at::Tensor tokens, targets;
     MakeBatch(seqs, rows, &tokens, &targets);
     int64_t n = 0;
-    double loss = MaskedNextTokenLoss(TrainingLogits(m.config, m.weights, lora, tokens, false), tokens, targets, &n)
-                      .item<double>();
+    double loss = TrainingLoss(m.config, m.weights, lora, tokens, targets, false, chunked_head, &n).item<double>();
     sum += loss * static_cast<double>(n);
     count += n;
   }
@@ -281,6 +283,15 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
         if (t->defined()) add(*t);
   }
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(h.learning_rate).weight_decay(h.weight_decay));
+  // Everything from the first validation on runs in the precision chosen here. LoRA in bf16
+  // holds the frozen base in bf16: half the memory, and nothing for autocast to cast.
+  TrainSummary sum;
+  sum.precision = h.precision == "bf16" || (h.precision == "auto" && CpuHasBf16()) ? "bf16" : "fp32";
+  Bf16Autocast autocast(sum.precision == "bf16");
+  const bool frozen_in_bf16 = lora && sum.precision == "bf16";
+  if (frozen_in_bf16) KeepFrozenMatricesInBf16(&m.weights);
+  // bf16 also computes the output layer and the loss a chunk of positions at a time.
+  const bool chunked_head = sum.precision == "bf16";
 
   const size_t batch = static_cast<size_t>(h.batch_size);
   const int64_t batches_per_epoch = static_cast<int64_t>((train->size() + batch - 1) / batch);
@@ -288,7 +299,6 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
   const int64_t total_steps = steps_per_epoch * h.epoch_count;
   const LoraAdapters* lora_ptr = lora ? &*lora : nullptr;
 
-  TrainSummary sum;
   sum.method = h.method;
   sum.train_records = train_stats.records;
   sum.truncated = train_stats.truncated + val_stats.truncated;
@@ -374,12 +384,10 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
     sum.epochs_run = state["epochsRun"];
     rng.SetState(st.epoch_rng);
   } else if (!validation.empty()) {
-    sum.initial_validation_loss = EvaluateLoss(m, lora_ptr, validation, batch);
+    sum.initial_validation_loss = EvaluateLoss(m, lora_ptr, validation, batch, chunked_head);
   }
   const auto start = Clock::now();
   const int64_t steps_at_start = sum.steps;
-  sum.precision = h.precision == "bf16" || (h.precision == "auto" && CpuHasBf16()) ? "bf16" : "fp32";
-  Bf16Autocast autocast(sum.precision == "bf16");
 
   for (; st.epoch <= h.epoch_count && !sum.interrupted && !sum.stopped_early; ++st.epoch) {
     st.epoch_rng = rng.State();
@@ -397,7 +405,7 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       // autograd history after an evaluation under NoGradGuard. Start every batch afresh.
       at::autocast::clear_cache();
       int64_t n = 0;
-      at::Tensor loss = MaskedNextTokenLoss(TrainingLogits(m.config, m.weights, lora_ptr, tokens, true), tokens, targets, &n);
+      at::Tensor loss = TrainingLoss(m.config, m.weights, lora_ptr, tokens, targets, true, chunked_head, &n);
       (loss / static_cast<double>(h.gradient_accumulation_steps)).backward();
       step_loss += loss.item<double>();
       sum.trained_tokens += static_cast<uint64_t>(tokens.numel());
@@ -406,7 +414,10 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       const double lr = LearningRate(h, sum.steps, total_steps);
       for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
       optimizer.step();
-      optimizer.zero_grad();
+      // Released rather than zeroed (libtorch 1.13's zero_grad keeps them): full fine-tuning
+      // then holds no parameter-sized gradients through the next forward pass. The next backward
+      // pass starts from none, which gives the same values as adding to zeros.
+      for (auto& p : params) p.mutable_grad() = at::Tensor();
       sum.steps++;
       sum.final_training_loss = step_loss / static_cast<double>(in_step);
       st.train_rows.push_back(Row(sum.steps, st.epoch, sum.final_training_loss));
@@ -415,7 +426,7 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       st.next_batch = static_cast<int64_t>(bi) + 1;
       if (h.validation_steps > 0 && !validation.empty() && sum.steps % h.validation_steps == 0 &&
           st.next_batch < static_cast<int64_t>(batches.size()))  // epoch ends validate anyway
-        st.val_rows.push_back(Row(sum.steps, st.epoch, EvaluateLoss(m, lora_ptr, validation, batch)));
+        st.val_rows.push_back(Row(sum.steps, st.epoch, EvaluateLoss(m, lora_ptr, validation, batch, chunked_head)));
       if (h.checkpoint_steps > 0 && sum.steps % h.checkpoint_steps == 0 && st.next_batch < static_cast<int64_t>(batches.size())) {
         // Resuming regenerates this epoch's batches from epoch_rng and skips the trained ones.
         LATHE_RETURN_IF_ERROR(save_checkpoint());
@@ -432,7 +443,7 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
     sum.epochs_run = st.epoch;
     st.next_batch = 0;
     // The best epoch is what gets exported: by validation loss when there is a validation set.
-    const double epoch_loss = validation.empty() ? sum.final_training_loss : EvaluateLoss(m, lora_ptr, validation, batch);
+    const double epoch_loss = validation.empty() ? sum.final_training_loss : EvaluateLoss(m, lora_ptr, validation, batch, chunked_head);
     if (!validation.empty()) st.val_rows.push_back(Row(sum.steps, st.epoch, epoch_loss));
     // Early stopping counts epochs that improve by less than the threshold; the export is the
     // lowest loss seen, whatever the threshold.
@@ -468,10 +479,20 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
   if (!validation.empty())
     LATHE_RETURN_IF_ERROR(WriteCsv(req.out_dir + "/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv",
                                    "step_number,epoch_number,validation_loss,perplexity", val_rows));
+  autocast.Stop();
   if (lora) {
     LATHE_RETURN_IF_ERROR(WriteAdapter(req.out_dir, m.config, *lora, req.model_dir));
-    if (req.save_merged)
+    if (req.save_merged && frozen_in_bf16) {
+      // The adapter goes into the base as it was loaded, not into its bf16 rounding: load it again
+      // (after letting the bf16 copy go), merge in fp32, save in the dtype it came in.
+      m.weights = LlamaWeights();
+      auto base = LoadModelDirectory(req.model_dir);
+      if (!base.ok()) return base.status();
+      LATHE_RETURN_IF_ERROR(
+          SaveModelDirectory(req.out_dir + "/model", base->config, Merged(base->weights, *lora), req.model_dir));
+    } else if (req.save_merged) {
       LATHE_RETURN_IF_ERROR(SaveModelDirectory(req.out_dir + "/model", m.config, Merged(m.weights, *lora), req.model_dir));
+    }
   } else {
     LATHE_RETURN_IF_ERROR(SaveModelDirectory(req.out_dir + "/model", m.config, m.weights, req.model_dir));
   }

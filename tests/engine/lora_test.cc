@@ -1,6 +1,7 @@
 // The training forward pass and LoRA: gradients against finite differences, completion-only
 // masking, agreement with the inference path, and a loss that falls on a memorisation task.
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 
 #include "engine/lora.h"
@@ -45,25 +46,27 @@ const at::Tensor& TargetTensor() {
   return t;
 }
 
-double Loss(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* l) {
+double Loss(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* l, bool chunked = false) {
   int64_t n = 0;
-  return MaskedNextTokenLoss(TrainingLogits(c, w, l, TokensTensor(), false), TokensTensor(), TargetTensor(), &n).item<double>();
+  return TrainingLoss(c, w, l, TokensTensor(), TargetTensor(), false, chunked, &n).item<double>();
 }
 
-// Central differences on entries of `param`, compared with its autograd gradient.
-void CheckGradient(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* l, at::Tensor param) {
+// Central differences on entries of `param`, compared with its autograd gradient (of the loss
+// with the output layer chunked or not).
+void CheckGradient(const ModelConfig& c, const LlamaWeights& w, const LoraAdapters* l, at::Tensor param,
+                   bool chunked = false) {
   param.mutable_grad() = at::Tensor();
   int64_t n = 0;
-  MaskedNextTokenLoss(TrainingLogits(c, w, l, TokensTensor(), false), TokensTensor(), TargetTensor(), &n).backward();
+  TrainingLoss(c, w, l, TokensTensor(), TargetTensor(), false, chunked, &n).backward();
   at::Tensor grad = param.grad().clone();
   at::Tensor flat = param.detach().view({-1});
   const double eps = 1e-6;
   for (int64_t i : {int64_t{0}, flat.numel() / 3, flat.numel() - 1}) {
     const double keep = flat[i].item<double>();
     flat[i] = keep + eps;
-    const double up = Loss(c, w, l);
+    const double up = Loss(c, w, l, chunked);
     flat[i] = keep - eps;
-    const double down = Loss(c, w, l);
+    const double down = Loss(c, w, l, chunked);
     flat[i] = keep;
     const double numeric = (up - down) / (2 * eps);
     EXPECT_NEAR(grad.view({-1})[i].item<double>(), numeric, 1e-7 + 1e-5 * std::abs(numeric)) << "entry " << i;
@@ -71,29 +74,39 @@ void CheckGradient(const ModelConfig& c, const LlamaWeights& w, const LoraAdapte
 }
 
 TEST(Lora, GradientsMatchFiniteDifferences) {
-  ModelConfig c = Tiny();
-  LlamaWeights w = Weights(c, at::kDouble);
-  auto lora = NewLoraAdapters(c, 4, 8.0, 0.0, {"q_proj", "v_proj", "down_proj"}, 1);
-  ASSERT_TRUE(lora.ok());
-  for (auto& layer : lora->layers)
-    for (auto& [name, p] : layer) {  // double, and B away from zero so A gets gradients too
-      p.a = p.a.detach().to(at::kDouble).set_requires_grad(true);
-      p.b = (at::randn(p.b.sizes(), at::kDouble) * 0.1).set_requires_grad(true);
-    }
-  CheckGradient(c, w, &*lora, lora->layers[0]["q_proj"].a);
-  CheckGradient(c, w, &*lora, lora->layers[1]["v_proj"].b);
-  CheckGradient(c, w, &*lora, lora->layers[1]["down_proj"].a);
+  for (bool chunked : {false, true}) {
+    ModelConfig c = Tiny();
+    LlamaWeights w = Weights(c, at::kDouble);
+    auto lora = NewLoraAdapters(c, 4, 8.0, 0.0, {"q_proj", "v_proj", "down_proj"}, 1);
+    ASSERT_TRUE(lora.ok());
+    for (auto& layer : lora->layers)
+      for (auto& [name, p] : layer) {  // double, and B away from zero so A gets gradients too
+        p.a = p.a.detach().to(at::kDouble).set_requires_grad(true);
+        p.b = (at::randn(p.b.sizes(), at::kDouble) * 0.1).set_requires_grad(true);
+      }
+    SCOPED_TRACE(chunked ? "chunked output layer" : "whole output layer");
+    CheckGradient(c, w, &*lora, lora->layers[0]["q_proj"].a, chunked);
+    CheckGradient(c, w, &*lora, lora->layers[1]["v_proj"].b, chunked);
+    CheckGradient(c, w, &*lora, lora->layers[1]["down_proj"].a, chunked);
+  }
 }
 
 TEST(FullFineTuning, GradientsMatchFiniteDifferences) {
-  ModelConfig c = Tiny();
-  LlamaWeights w = Weights(c, at::kDouble);
-  w.layers[0].wk.set_requires_grad(true);
-  w.layers[1].w_up.set_requires_grad(true);
-  w.embed.set_requires_grad(true);
-  CheckGradient(c, w, nullptr, w.layers[0].wk);
-  CheckGradient(c, w, nullptr, w.layers[1].w_up);
-  CheckGradient(c, w, nullptr, w.embed);
+  for (bool tied : {false, true})
+    for (bool chunked : {false, true}) {
+      ModelConfig c = Tiny();
+      c.tie_word_embeddings = tied;
+      LlamaWeights w = Weights(c, at::kDouble);
+      w.layers[0].wk.set_requires_grad(true);
+      w.layers[1].w_up.set_requires_grad(true);
+      w.embed.set_requires_grad(true);
+      w.lm_head.set_requires_grad(true);  // the same tensor as embed when tied
+      SCOPED_TRACE(std::string(tied ? "tied, " : "untied, ") + (chunked ? "chunked output layer" : "whole output layer"));
+      CheckGradient(c, w, nullptr, w.layers[0].wk, chunked);
+      CheckGradient(c, w, nullptr, w.layers[1].w_up, chunked);
+      CheckGradient(c, w, nullptr, w.embed, chunked);
+      if (!tied) CheckGradient(c, w, nullptr, w.lm_head, chunked);
+    }
 }
 
 TEST(Training, PromptPositionsGetNoGradient) {
@@ -121,6 +134,60 @@ TEST(Training, ForwardAgreesWithTheInferencePathAndFreshLoraChangesNothing) {
   EXPECT_LT((inference - training).abs().max().item<float>(), 1e-4f);
   auto lora = NewLoraAdapters(c, 4, 8.0, 0.0, {"q_proj", "v_proj"}, 1);
   EXPECT_LT((TrainingLogits(c, w, &*lora, TokensTensor(), false) - training).abs().max().item<float>(), 1e-6f);
+}
+
+// CPU bf16 autocast for the lifetime of the object.
+struct Bf16AutocastForTest {
+  Bf16AutocastForTest() {
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
+  ~Bf16AutocastForTest() {
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+};
+
+TEST(Training, FrozenBaseHeldInBf16EqualsAutocastOfTheFp32Base) {
+  for (bool tied : {false, true}) {
+    ModelConfig c = Tiny();
+    c.tie_word_embeddings = tied;
+    LlamaWeights w = Weights(c, at::kFloat);
+    // Embedding rows are looked up, not cast by autocast: make them bf16 values already, so the
+    // two paths must agree exactly.
+    w.embed = w.embed.to(at::kBFloat16).to(at::kFloat);
+    if (tied) w.lm_head = w.embed;
+    auto lora = NewLoraAdapters(c, 4, 8.0, 0.0, {"q_proj", "v_proj", "down_proj"}, 1);
+    ASSERT_TRUE(lora.ok());
+    {
+      at::NoGradGuard no_grad;  // B away from zero so that A gets gradients too
+      for (auto& layer : lora->layers)
+        for (auto& [name, p] : layer) p.b.copy_(at::randn(p.b.sizes()) * 0.1);
+    }
+    LlamaWeights frozen = w;  // shares tensors; the conversion replaces them in `frozen` only
+    KeepFrozenMatricesInBf16(&frozen);
+    EXPECT_EQ(frozen.layers[1].w_down.scalar_type(), at::kBFloat16);
+    EXPECT_EQ(frozen.embed.scalar_type(), at::kBFloat16);
+    EXPECT_EQ(frozen.lm_head.scalar_type(), at::kBFloat16);
+    EXPECT_EQ(frozen.lm_head.is_same(frozen.embed), tied);
+    EXPECT_EQ(frozen.norm.scalar_type(), at::kFloat);
+    EXPECT_EQ(frozen.layers[0].attn_norm.scalar_type(), at::kFloat);
+    EXPECT_EQ(w.layers[1].w_down.scalar_type(), at::kFloat);
+
+    Bf16AutocastForTest autocast;
+    std::vector<at::Tensor> grads[2];
+    at::Tensor logits[2];
+    for (int i = 0; i < 2; ++i) {
+      at::autocast::clear_cache();
+      for (auto& p : lora->Parameters()) p.mutable_grad() = at::Tensor();
+      logits[i] = TrainingLogits(c, i == 0 ? w : frozen, &*lora, TokensTensor(), false);
+      int64_t n = 0;
+      MaskedNextTokenLoss(logits[i], TokensTensor(), TargetTensor(), &n).backward();
+      for (auto& p : lora->Parameters()) grads[i].push_back(p.grad().clone());
+    }
+    EXPECT_TRUE(at::equal(logits[0], logits[1])) << "tied " << tied;
+    for (size_t k = 0; k < grads[0].size(); ++k) EXPECT_TRUE(at::equal(grads[0][k], grads[1][k])) << "parameter " << k;
+  }
 }
 
 // Plain SGD on `params`: the optimizer is not under test here.

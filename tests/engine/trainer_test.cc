@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -125,6 +126,57 @@ TEST(Trainer, Fp32AndAutoPrecisionBothLearn) {
   EXPECT_LT(b->best_validation_loss, b->initial_validation_loss - 0.2);
   EXPECT_NE(ReadFile(f.tmp.File("auto/training_summary.json")).find("\"precision\": \"" + b->precision + "\""),
             std::string::npos);
+}
+
+// An F32 tensor of a safetensors file's bytes, as floats.
+std::vector<float> F32Tensor(const std::string& file, const std::string& name) {
+  SafetensorsHeader h;
+  EXPECT_TRUE(ParseSafetensorsHeader(file, file.size(), name, &h).ok());
+  const TensorInfo* t = h.Find(name);
+  EXPECT_NE(t, nullptr) << name;
+  if (t == nullptr || t->dtype != DType::kF32) return {};
+  std::vector<float> out(t->numel());
+  std::memcpy(out.data(), file.data() + h.data_offset + t->begin, t->end - t->begin);
+  return out;
+}
+
+TEST(Trainer, Bf16LoraMergesIntoTheBaseAsLoaded) {
+  // LoRA in bf16 holds the frozen base in bf16; the merged model must still be the fp32 base
+  // plus the adapter, saved as float32 like the base.
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  Fixture f;
+  TrainRequest r = f.Request("bf16");
+  r.hyperparameters["precision"] = "bf16";
+  r.hyperparameters["epochCount"] = "1";
+  r.save_merged = true;
+  auto s = Train(r, {}, nullptr);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->precision, "bf16");
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(f.tmp.File("bf16/model/config.json")))["torch_dtype"], "float32");
+  const std::string base = ReadFile(f.model + "/model.safetensors");
+  const std::string merged = ReadFile(f.tmp.File("bf16/model/model.safetensors"));
+  const std::string adapter = ReadFile(f.tmp.File("bf16/adapter_model.safetensors"));
+  const std::string q = "model.layers.2.self_attn.q_proj.weight", k = "model.layers.2.self_attn.k_proj.weight";
+  const std::vector<float> w = F32Tensor(base, q), m = F32Tensor(merged, q);
+  const std::vector<float> a = F32Tensor(adapter, "base_model.model." + q.substr(0, q.size() - 7) + ".lora_A.weight");
+  const std::vector<float> b = F32Tensor(adapter, "base_model.model." + q.substr(0, q.size() - 7) + ".lora_B.weight");
+  const size_t dim = 64, rank = 8;  // q_proj [64, 64], A [8, 64], B [64, 8]
+  ASSERT_EQ(w.size(), dim * dim);
+  ASSERT_EQ(m.size(), dim * dim);
+  ASSERT_EQ(a.size(), rank * dim);
+  ASSERT_EQ(b.size(), dim * rank);
+  double max_err = 0, max_delta = 0;
+  for (size_t i = 0; i < dim; ++i)
+    for (size_t j = 0; j < dim; ++j) {
+      double delta = 0;
+      for (size_t k2 = 0; k2 < rank; ++k2) delta += static_cast<double>(b[i * rank + k2]) * a[k2 * dim + j];
+      delta *= 16.0 / 8.0;  // alpha / rank
+      max_delta = std::max(max_delta, std::abs(delta));
+      max_err = std::max(max_err, std::abs(m[i * dim + j] - (w[i * dim + j] + delta)));
+    }
+  EXPECT_GT(max_delta, 1e-4);  // training moved the adapter
+  EXPECT_LT(max_err, 1e-6);    // fp32 rounding only; a bf16 base would be off by ~1e-3
+  EXPECT_EQ(F32Tensor(merged, k), F32Tensor(base, k));  // not adapted: the base's exact values
 }
 
 TEST(Trainer, ValidationEveryNSteps) {
