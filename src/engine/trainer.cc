@@ -392,7 +392,8 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
   for (; st.epoch <= h.epoch_count && !sum.interrupted && !sum.stopped_early; ++st.epoch) {
     st.epoch_rng = rng.State();
     auto batches = MakeLengthBucketedBatches(*train, batch, &rng);
-    double step_loss = 0;
+    double step_loss = 0;      // summed over the step's target tokens, so the reported loss is the
+    int64_t step_targets = 0;  // per-token mean of the whole step, whatever its batches' sizes
     int64_t in_step = 0;
     for (size_t bi = static_cast<size_t>(st.next_batch); bi < batches.size(); ++bi) {
       if (stop != nullptr && stop->load()) {
@@ -407,8 +408,9 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       int64_t n = 0;
       at::Tensor loss = TrainingLoss(m.config, m.weights, lora_ptr, tokens, targets, true, chunked_head, &n);
       (loss / static_cast<double>(h.gradient_accumulation_steps)).backward();
-      step_loss += loss.item<double>();
-      sum.trained_tokens += static_cast<uint64_t>(tokens.numel());
+      step_loss += loss.item<double>() * static_cast<double>(n);
+      step_targets += n;
+      for (size_t row : batches[bi]) sum.trained_tokens += (*train)[row].ids.size();  // real tokens, not padding
       if (++in_step < h.gradient_accumulation_steps && bi + 1 < batches.size()) continue;
       torch::nn::utils::clip_grad_norm_(params, 1.0);
       const double lr = LearningRate(h, sum.steps, total_steps);
@@ -419,9 +421,10 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       // pass starts from none, which gives the same values as adding to zeros.
       for (auto& p : params) p.mutable_grad() = at::Tensor();
       sum.steps++;
-      sum.final_training_loss = step_loss / static_cast<double>(in_step);
+      sum.final_training_loss = step_loss / static_cast<double>(std::max<int64_t>(step_targets, 1));
       st.train_rows.push_back(Row(sum.steps, st.epoch, sum.final_training_loss));
       step_loss = 0;
+      step_targets = 0;
       in_step = 0;
       st.next_batch = static_cast<int64_t>(bi) + 1;
       if (h.validation_steps > 0 && !validation.empty() && sum.steps % h.validation_steps == 0 &&
