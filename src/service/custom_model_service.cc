@@ -55,8 +55,7 @@ Result<nlohmann::json> CustomModelService::List(const std::map<std::string, std:
   std::map<std::string, std::string> doc_equals;
   if (auto base = query.find("baseModelArnEquals"); base != query.end()) doc_equals["baseModelArn"] = base->second;
   std::string next;
-  auto rows = ListPage(db_, kCustomModelKind, *q, doc_equals, &next,
-                       {"baseModelArn", "baseModelName", "customizationType"});
+  auto rows = ListPage(db_, kCustomModelKind, *q, doc_equals, &next);
   if (!rows.ok()) return rows.status();
   nlohmann::json summaries = nlohmann::json::array();
   for (const auto& r : *rows)

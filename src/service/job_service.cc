@@ -228,9 +228,7 @@ Result<json> JobService::List(const std::map<std::string, std::string>& query) {
       !std::regex_match(q->status_equals, std::regex("InProgress|Completed|Failed|Stopping|Stopped")))
     return Invalid("statusEquals", "Member must satisfy enum value set: [InProgress, Completed, Failed, Stopping, Stopped]");
   std::string next;
-  auto rows = ListPage(db_, kJobKind, *q, {}, &next,
-                       {"baseModelArn", "statusDetails", "lastModifiedTime", "outputModelName", "customizationType",
-                        "endTime", "outputModelArn"});
+  auto rows = ListPage(db_, kJobKind, *q, {}, &next);
   if (!rows.ok()) return rows.status();
   json summaries = json::array();
   for (const auto& r : *rows) {

@@ -56,7 +56,7 @@ Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query
 
 Result<std::vector<store::ResourceRow>> ListPage(store::MetadataStore* db, const std::string& kind, const ListQuery& q,
                                                  const std::map<std::string, std::string>& doc_equals,
-                                                 std::string* next_token, std::vector<std::string> fields) {
+                                                 std::string* next_token) {
   store::MetadataStore::ListFilter f;
   if (!q.status_equals.empty()) f.statuses = {q.status_equals};
   f.name_contains = q.name_contains;
@@ -66,7 +66,6 @@ Result<std::vector<store::ResourceRow>> ListPage(store::MetadataStore* db, const
   f.descending = q.descending;
   f.offset = q.start;
   f.limit = q.max_results + 1;  // one more than asked tells whether a next page exists
-  f.doc_fields = std::move(fields);
   auto rows = db->List(kind, f);
   if (!rows.ok()) return rows;
   next_token->clear();

@@ -137,19 +137,8 @@ Result<ResourceRow> MetadataStore::Find(const std::string& kind, const std::stri
 }
 
 Result<std::vector<ResourceRow>> MetadataStore::List(const std::string& kind, const ListFilter& f) {
-  std::vector<std::string> texts;
-  std::string doc = "doc";
-  if (!f.doc_fields.empty()) {  // json_patch drops the keys whose value is NULL (absent)
-    doc = "json_patch('{}', json_object(";
-    for (size_t i = 0; i < f.doc_fields.size(); ++i) {
-      doc += std::string(i ? ", " : "") + "?, json_extract(doc, ?)";
-      texts.push_back(f.doc_fields[i]);
-      texts.push_back("$.\"" + f.doc_fields[i] + "\"");
-    }
-    doc += "))";
-  }
-  std::string sql = "SELECT kind, id, name, arn, status, created_ms, " + doc + " FROM resources WHERE kind = ?";
-  texts.push_back(kind);
+  std::string sql = "SELECT kind, id, name, arn, status, created_ms, doc FROM resources WHERE kind = ?";
+  std::vector<std::string> texts = {kind};
   if (!f.statuses.empty()) {
     sql += " AND status IN (";
     for (size_t i = 0; i < f.statuses.size(); ++i) {

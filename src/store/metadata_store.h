@@ -54,9 +54,6 @@ class MetadataStore {
     std::map<std::string, std::string> doc_equals;      // top-level document key -> string value
     bool descending = false;
     size_t offset = 0, limit = 0;                        // limit 0 = no limit
-    // Only these top-level document keys (SQLite extracts them; absent ones are left out), so a
-    // listing does not parse whole documents. Empty = the whole document.
-    std::vector<std::string> doc_fields;
   };
   Result<std::vector<ResourceRow>> List(const std::string& kind, const ListFilter& filter);
   Result<std::vector<ResourceRow>> List(const std::string& kind) { return List(kind, ListFilter{}); }
