@@ -1,5 +1,7 @@
 #include "cli/client.h"
 
+#include "cli/commands.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -178,6 +180,13 @@ Result<json> BedrockClient::Call(const std::string& method, const std::string& p
   if (j.is_discarded())
     return Status::Corruption(method + " " + url + ": the answer is not JSON: " + answer.substr(0, 200));
   return j;
+}
+
+int Reply(const Result<json>& r, bool as_json, const std::function<void(const json&)>& print) {
+  if (!r.ok()) return ReportError(r.status());
+  if (as_json) PrintJson(*r);
+  else print(*r);
+  return kExitOk;
 }
 
 std::string Encode(std::string_view s) {

@@ -10,6 +10,7 @@
 // only a `lathe serve --no-auth` accepts. Region: $AWS_REGION, $AWS_DEFAULT_REGION, or us-east-1.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ class BedrockClient {
   std::string region_;
   std::optional<api::Credentials> credentials_;
 };
+
+// What a client command ends with: the error (exit 1), or the answer as JSON (--json) or as
+// `print` shows it (exit 0).
+int Reply(const Result<nlohmann::json>& r, bool as_json, const std::function<void(const nlohmann::json&)>& print);
 
 // Percent-encodes everything outside RFC 3986's unreserved set, as botocore encodes a path label
 // or a query value: "arn:aws:bedrock:...:custom-model/x/y" -> "arn%3Aaws%3Abedrock%3A...%2Fy".

@@ -130,13 +130,7 @@ void AddJobsCommand(CLI::App* app, Context* ctx) {
   AddClientOptions(get, &g->client);
   get->callback([g, ctx] {
     auto r = BedrockClient(g->client).Get("/model-customization-jobs/" + Encode(g->id));
-    if (!r.ok()) {
-      ctx->exit_code = ReportError(r.status());
-      return;
-    }
-    if (g->client.json) PrintJson(*r);
-    else PrintJob(*r);
-    ctx->exit_code = kExitOk;
+    ctx->exit_code = Reply(r, g->client.json, PrintJob);
   });
 
   struct ListArgs {
@@ -188,13 +182,9 @@ void AddJobsCommand(CLI::App* app, Context* ctx) {
   AddClientOptions(stop, &s->client);
   stop->callback([s, ctx] {
     auto r = BedrockClient(s->client).Post("/model-customization-jobs/" + Encode(s->id) + "/stop", json::object());
-    if (!r.ok()) {
-      ctx->exit_code = ReportError(r.status());
-      return;
-    }
-    if (s->client.json) PrintJson(*r);
-    else std::printf("Stopping %s\n", s->id.c_str());
-    ctx->exit_code = kExitOk;
+    ctx->exit_code = Reply(r, s->client.json, [&](const nlohmann::json&) {
+      std::printf("Stopping %s\n", s->id.c_str());
+    });
   });
 
   auto w = std::make_shared<IdArgs>();

@@ -92,13 +92,9 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx) {
   AddClientOptions(del, &d->client);
   del->callback([d, ctx] {
     auto r = BedrockClient(d->client).Call("DELETE", "/custom-models/" + Encode(d->model));
-    if (!r.ok()) {
-      ctx->exit_code = ReportError(r.status());
-      return;
-    }
-    if (d->client.json) PrintJson(*r);
-    else std::printf("Deleted %s\n", d->model.c_str());
-    ctx->exit_code = kExitOk;
+    ctx->exit_code = Reply(r, d->client.json, [&](const nlohmann::json&) {
+      std::printf("Deleted %s\n", d->model.c_str());
+    });
   });
 }
 

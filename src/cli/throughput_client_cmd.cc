@@ -97,13 +97,7 @@ void AddThroughputCommand(CLI::App* app, Context* ctx) {
   AddClientOptions(get, &g->client);
   get->callback([g, ctx] {
     auto r = BedrockClient(g->client).Get("/provisioned-model-throughput/" + Encode(g->id));
-    if (!r.ok()) {
-      ctx->exit_code = ReportError(r.status());
-      return;
-    }
-    if (g->client.json) PrintJson(*r);
-    else PrintThroughput(*r);
-    ctx->exit_code = kExitOk;
+    ctx->exit_code = Reply(r, g->client.json, PrintThroughput);
   });
 
   auto l = std::make_shared<Args>();
@@ -168,13 +162,9 @@ void AddThroughputCommand(CLI::App* app, Context* ctx) {
   AddClientOptions(del, &d->client);
   del->callback([d, ctx] {
     auto r = BedrockClient(d->client).Call("DELETE", "/provisioned-model-throughput/" + Encode(d->id));
-    if (!r.ok()) {
-      ctx->exit_code = ReportError(r.status());
-      return;
-    }
-    if (d->client.json) PrintJson(*r);
-    else std::printf("Deleted %s\n", d->id.c_str());
-    ctx->exit_code = kExitOk;
+    ctx->exit_code = Reply(r, d->client.json, [&](const nlohmann::json&) {
+      std::printf("Deleted %s\n", d->id.c_str());
+    });
   });
 }
 
