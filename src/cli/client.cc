@@ -182,6 +182,19 @@ Result<json> BedrockClient::Call(const std::string& method, const std::string& p
   return j;
 }
 
+Result<json> BedrockClient::ListAll(const std::string& path, const char* key) {
+  json all = json::array();
+  std::string next;
+  do {
+    auto r = Get(path + (next.empty() ? "" : std::string(path.find('?') == std::string::npos ? "?" : "&") +
+                                                 "nextToken=" + Encode(next)));
+    if (!r.ok()) return r.status();
+    for (const auto& s : r->value(key, json::array())) all.push_back(s);
+    next = Field(*r, "nextToken");
+  } while (!next.empty());
+  return all;
+}
+
 int Reply(const Result<json>& r, bool as_json, const std::function<void(const json&)>& print) {
   if (!r.ok()) return ReportError(r.status());
   if (as_json) PrintJson(*r);

@@ -47,6 +47,11 @@ class BedrockClient {
   Result<nlohmann::json> Get(const std::string& path) { return Call("GET", path); }
   Result<nlohmann::json> Post(const std::string& path, const nlohmann::json& body) { return Call("POST", path, &body); }
 
+  // Every page of a List operation (following nextToken): the summaries under `key`, e.g.
+  // ListAll("/custom-models?maxResults=100", "modelSummaries"). A list that stopped at the first
+  // page would hide resources.
+  Result<nlohmann::json> ListAll(const std::string& path, const char* key);
+
   const std::string& endpoint() const { return endpoint_; }
 
  private:

@@ -145,22 +145,15 @@ void AddJobsCommand(CLI::App* app, Context* ctx) {
   list->add_option("--name-contains", l->name_contains, "Only jobs whose name contains this");
   AddClientOptions(list, &l->client);
   list->callback([l, ctx] {
-    BedrockClient client(l->client);
-    json all = json::array();
-    std::string next;
-    do {  // every page: a list that stops at the first page would hide jobs
-      std::string path = "/model-customization-jobs?maxResults=100";
-      if (!l->status.empty()) path += "&statusEquals=" + Encode(l->status);
-      if (!l->name_contains.empty()) path += "&nameContains=" + Encode(l->name_contains);
-      if (!next.empty()) path += "&nextToken=" + Encode(next);
-      auto r = client.Get(path);
-      if (!r.ok()) {
-        ctx->exit_code = ReportError(r.status());
-        return;
-      }
-      for (const auto& s : r->value("modelCustomizationJobSummaries", json::array())) all.push_back(s);
-      next = Field(*r, "nextToken");
-    } while (!next.empty());
+    std::string path = "/model-customization-jobs?maxResults=100";
+    if (!l->status.empty()) path += "&statusEquals=" + Encode(l->status);
+    if (!l->name_contains.empty()) path += "&nameContains=" + Encode(l->name_contains);
+    auto listed = BedrockClient(l->client).ListAll(path, "modelCustomizationJobSummaries");
+    if (!listed.ok()) {
+      ctx->exit_code = ReportError(listed.status());
+      return;
+    }
+    const json& all = *listed;
     if (l->client.json) {
       PrintJson({{"modelCustomizationJobSummaries", all}});
     } else if (all.empty()) {

@@ -10,20 +10,6 @@ namespace lathe::cli {
 namespace {
 using nlohmann::json;
 
-// Every page of a list call, the summaries under key.
-Result<json> ListAll(BedrockClient* client, const std::string& path, const char* key) {
-  json all = json::array();
-  std::string next;
-  do {
-    auto r = client->Get(path + (next.empty() ? "" : std::string(path.find('?') == std::string::npos ? "?" : "&") +
-                                                         "nextToken=" + Encode(next)));
-    if (!r.ok()) return r.status();
-    for (const auto& s : r->value(key, json::array())) all.push_back(s);
-    next = Field(*r, "nextToken");
-  } while (!next.empty());
-  return all;
-}
-
 }  // namespace
 
 void AddModelsClientCommands(CLI::App* models, Context* ctx) {
@@ -49,7 +35,7 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx) {
       }
       foundation = r->value("modelSummaries", json::array());
     }
-    auto custom = ListAll(&client, "/custom-models?maxResults=100", "modelSummaries");
+    auto custom = client.ListAll("/custom-models?maxResults=100", "modelSummaries");
     if (!custom.ok()) {
       ctx->exit_code = ReportError(custom.status());
       return;

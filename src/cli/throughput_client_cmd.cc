@@ -107,21 +107,14 @@ void AddThroughputCommand(CLI::App* app, Context* ctx) {
       ->check(CLI::IsMember({"Creating", "InService", "Updating", "Failed"}));
   AddClientOptions(list, &l->client);
   list->callback([l, ctx] {
-    BedrockClient client(l->client);
-    json all = json::array();
-    std::string next;
-    do {
-      std::string path = "/provisioned-model-throughputs?maxResults=100";
-      if (!l->status.empty()) path += "&statusEquals=" + Encode(l->status);
-      if (!next.empty()) path += "&nextToken=" + Encode(next);
-      auto r = client.Get(path);
-      if (!r.ok()) {
-        ctx->exit_code = ReportError(r.status());
-        return;
-      }
-      for (const auto& s : r->value("provisionedModelSummaries", json::array())) all.push_back(s);
-      next = Field(*r, "nextToken");
-    } while (!next.empty());
+    std::string path = "/provisioned-model-throughputs?maxResults=100";
+    if (!l->status.empty()) path += "&statusEquals=" + Encode(l->status);
+    auto listed = BedrockClient(l->client).ListAll(path, "provisionedModelSummaries");
+    if (!listed.ok()) {
+      ctx->exit_code = ReportError(listed.status());
+      return;
+    }
+    const json& all = *listed;
     if (l->client.json) {
       PrintJson({{"provisionedModelSummaries", all}});
     } else if (all.empty()) {
