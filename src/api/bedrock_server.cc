@@ -53,9 +53,7 @@ Result<std::map<std::string, std::string>> TagMap(const json& list) {
   return tags;
 }
 
-constexpr size_t kMaxTags = 200;
 constexpr size_t kMaxRequestBytes = 16u << 20;
-constexpr const char* kTooManyTags = "Too many tags";
 
 }  // namespace
 
@@ -68,7 +66,7 @@ std::pair<int, const char*> ErrorFor(const Status& s) {
     case Status::Code::kConflict: return {400, "ConflictException"};
     case Status::Code::kThrottled: return {429, "ThrottlingException"};
     case Status::Code::kQuotaExceeded:  // the tag limit has an exception of its own in Bedrock's model
-      return {400, s.message().rfind(kTooManyTags, 0) == 0 ? "TooManyTagsException" : "ServiceQuotaExceededException"};
+      return {400, s.message().rfind(service::kTooManyTags, 0) == 0 ? "TooManyTagsException" : "ServiceQuotaExceededException"};
     default: return {500, "InternalServerException"};
   }
 }
@@ -153,9 +151,6 @@ void BedrockServer::Routes() {
   http_->Post("/model-customization-jobs", route([=](const httplib::Request& req) -> Result<std::pair<int, json>> {
     auto body = Body(req);
     if (!body.ok()) return body.status();
-    for (const char* key : {"jobTags", "customModelTags"})
-      if (body->contains(key) && (*body)[key].is_array() && (*body)[key].size() > kMaxTags)
-        return Status::QuotaExceeded(std::string(kTooManyTags) + ": " + key + " holds more than 200 tags");
     return from(svc->jobs().Create(*body), 201);
   }));
   http_->Get("/model-customization-jobs", route([=](const httplib::Request& req) { return from(svc->jobs().List(Query(req))); }));
@@ -196,7 +191,6 @@ void BedrockServer::Routes() {
     if (!body.ok()) return body.status();
     auto tags = TagMap(body->value("tags", json::array()));
     if (!tags.ok()) return tags.status();
-    if (tags->size() > kMaxTags) return Status::QuotaExceeded(std::string(kTooManyTags) + ": at most 200 per resource");
     return done(svc->TagResource(body->value("resourceARN", ""), *tags));
   }));
   http_->Post("/untagResource", route([=](const httplib::Request& req) -> Result<std::pair<int, json>> {

@@ -81,6 +81,11 @@ Status BedrockService::CheckTaggable(const std::string& arn) {
 
 Status BedrockService::TagResource(const std::string& arn, const std::map<std::string, std::string>& tags) {
   LATHE_RETURN_IF_ERROR(CheckTaggable(arn));
+  auto existing = db_->Tags(arn);
+  if (!existing.ok()) return existing.status();
+  size_t total = existing->size();
+  for (const auto& [k, v] : tags) total += existing->count(k) ? 0 : 1;
+  LATHE_RETURN_IF_ERROR(CheckTagCount(total, arn));
   return db_->SetTags(arn, tags);
 }
 

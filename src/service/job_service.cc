@@ -101,6 +101,8 @@ Result<json> JobService::Create(const json& req) {
         done.ok() && done->doc.value("clientRequestToken", "") == token)
       return json{{"jobArn", done->arn}};
   }
+  for (const char* key : {"jobTags", "customModelTags"})
+    if (req.contains(key) && req[key].is_array()) LATHE_RETURN_IF_ERROR(CheckTagCount(req[key].size(), key));
   const std::string type = req.value("customizationType", "FINE_TUNING");
   if (type != "FINE_TUNING" && type != "CONTINUED_PRE_TRAINING")
     return Invalid("customizationType", "lathe supports FINE_TUNING and CONTINUED_PRE_TRAINING, got " + type);

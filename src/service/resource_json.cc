@@ -22,6 +22,12 @@ std::map<std::string, std::string> TagsFromJson(const nlohmann::json& list) {
   return tags;
 }
 
+Status CheckTagCount(size_t count, const std::string& field) {
+  if (count <= kMaxTags) return Status::Ok();
+  return Status::QuotaExceeded(std::string(kTooManyTags) + ": " + field + " holds " + std::to_string(count) +
+                               " tags, at most " + std::to_string(kMaxTags));
+}
+
 Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query) {
   ListQuery q;
   for (const auto& [k, v] : query) {

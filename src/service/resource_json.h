@@ -28,6 +28,12 @@ Result<std::vector<store::ResourceRow>> ListPage(store::MetadataStore* db, const
 // Bedrock's TagList ([{"key", "value"}, ...]) as a map; anything malformed is skipped (the API
 // layer has already refused it).
 std::map<std::string, std::string> TagsFromJson(const nlohmann::json& list);
+// Bedrock allows 200 tags a resource. Exceeding it is a QuotaExceeded Status whose message starts
+// with kTooManyTags: the API answers TooManyTagsException for those (ServiceQuotaExceeded else).
+inline constexpr size_t kMaxTags = 200;
+inline constexpr const char* kTooManyTags = "Too many tags";
+Status CheckTagCount(size_t count, const std::string& field);
+
 // Removes lathe's private keys (those starting with '_') from a stored document.
 nlohmann::json PublicFields(const nlohmann::json& doc);
 

@@ -83,6 +83,7 @@ Result<json> ThroughputService::Create(const json& req) {
       req["modelUnits"].get<int64_t>() > 64)
     return Status::InvalidArgument("modelUnits: an integer from 1 to 64 (concurrent generation slots on this machine)");
   if (!req.contains("modelId") || !req["modelId"].is_string()) return Status::InvalidArgument("modelId: required");
+  if (req.contains("tags") && req["tags"].is_array()) LATHE_RETURN_IF_ERROR(CheckTagCount(req["tags"].size(), "tags"));
   auto model = ResolveModel(req["modelId"]);
   if (!model.ok()) return model.status();
 

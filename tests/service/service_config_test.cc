@@ -94,6 +94,14 @@ TEST(ListPage, FiltersSortsAndPagesLikeBedrockInTheStore) {
   }
 }
 
+TEST(Tags, TwoHundredAreAllowedMoreAreTooManyTags) {
+  EXPECT_TRUE(CheckTagCount(kMaxTags, "jobTags").ok());
+  Status s = CheckTagCount(kMaxTags + 1, "jobTags");
+  EXPECT_EQ(s.code(), Status::Code::kQuotaExceeded);
+  EXPECT_EQ(s.message().rfind(kTooManyTags, 0), 0u) << s.message();  // what the API maps to TooManyTagsException
+  EXPECT_NE(s.message().find("jobTags holds 201 tags"), std::string::npos) << s.message();
+}
+
 TEST(DataLocations, FileUrisAndAbsolutePathsNowS3Later) {
   TempDir dir;
   const std::string f = dir.Write("train.jsonl", "{}\n");
