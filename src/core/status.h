@@ -30,9 +30,22 @@ class Status {
   static Status Throttled(std::string m) { return {Code::kThrottled, std::move(m)}; }
   static Status QuotaExceeded(std::string m) { return {Code::kQuotaExceeded, std::move(m)}; }
 
+  // An error an AWS service declares in its model: its code ("NoSuchEntity",
+  // "ValidationException") and HTTP status travel with the Status, so the wire layer never maps
+  // by message. `generic` keeps code()-based checks working in layers that know no AWS names.
+  static Status Aws(std::string aws_code, int http_status, std::string m, Code generic = Code::kInvalidArgument) {
+    Status s(generic, std::move(m));
+    s.aws_code_ = std::move(aws_code);
+    s.http_status_ = http_status;
+    return s;
+  }
+
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  // "" and 0 unless made by Aws().
+  const std::string& aws_code() const { return aws_code_; }
+  int http_status() const { return http_status_; }
   // "IO error: cannot open x.jsonl: No such file or directory"
   std::string ToString() const;
 
@@ -40,6 +53,8 @@ class Status {
   Status(Code c, std::string m) : code_(c), message_(std::move(m)) {}
   Code code_ = Code::kOk;
   std::string message_;
+  std::string aws_code_;
+  int http_status_ = 0;
 };
 
 // A value or the Status that explains why there is none.

@@ -1,0 +1,64 @@
+// What every AWS service on lathe's one endpoint implements, and what the gateway hands it.
+// The gateway (aws/gateway.h) picks the service from the SigV4 credential scope (botocore sends
+// IAM, STS, SNS, EventBridge and Step Functions all as `POST /`), reads the body within the
+// service's bound, verifies the signature, then calls Serve. A service is a folder under
+// src/services/<name>/ (docs/architecture.md): backend, wire shapes, operation table, errors.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "http/message.h"
+
+namespace lathe::aws {
+
+// The four wire protocols of botocore's service models ("metadata.protocol").
+enum class Protocol {
+  kRestJson,   // rest-json: bedrock, bedrock-runtime, lambda
+  kAwsJson10,  // json 1.0: stepfunctions
+  kAwsJson11,  // json 1.1: events
+  kQuery,      // query: sns, iam, sts (form in, XML out)
+  kRestXml,    // rest-xml: s3
+};
+
+// The identity behind the access key that signed the request.
+struct Caller {
+  std::string access_key_id;
+  std::string account;  // 12 digits
+  std::string arn;      // arn:aws:iam::<account>:root, or :user/<name>
+  std::string user_id;  // what GetCallerIdentity answers as UserId
+};
+
+// Everything about a request that is not its wire form.
+struct RequestContext {
+  std::string request_id;  // also sent as x-amzn-RequestId / x-amz-request-id
+  std::string region;      // the credential scope's region: ARNs and responses use it
+  std::string service;     // the signing name that selected the service
+  Caller caller;
+};
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  // The SigV4 signing name that selects this service: "bedrock", "iam", "sts", "s3", ...
+  virtual std::string_view signing_name() const = 0;
+  virtual Protocol protocol() const = 0;
+  // The most body bytes the gateway may buffer for this request (checked before reading it).
+  virtual size_t BodyLimit(const http::Request& request) const { return 1u << 20; }
+  // Serves an authenticated request whose body (at most BodyLimit bytes) has been read.
+  virtual void Serve(const RequestContext& context, const http::Request& request, std::string_view body,
+                     http::Response& response) = 0;
+};
+
+// Writes `error` in the protocol's own error shape, exactly as botocore parses it:
+//   rest-json   x-amzn-ErrorType header + {"message"} (and "__type" in the body)
+//   json 1.0/1.1 {"__type": "Code", "message"}
+//   query       <ErrorResponse><Error><Type>Sender</Type><Code/><Message/></Error><RequestId/>
+//   rest-xml    <Error><Code/><Message/><RequestId/></Error>
+// The code and HTTP status come from error.aws_code()/http_status(); a Status without them maps
+// by its generic code to the protocol's usual names (ValidationException/ValidationError/...).
+void WriteError(Protocol protocol, const Status& error, const RequestContext& context,
+                http::Response* response);
+
+}  // namespace lathe::aws
