@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/sigv4.h"
+#include "aws/sigv4.h"
 
 using namespace lathe::api;
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "api/sigv4.h"
+#include "aws/sigv4.h"
 #include "core/status.h"
 #include "service/bedrock_service.h"
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "api/sigv4.h"
+#include "aws/sigv4.h"
 #include "core/status.h"
 
 namespace lathe::api {

@@ -46,6 +46,10 @@ class Service {
   virtual Protocol protocol() const = 0;
   // The most body bytes the gateway may buffer for this request (checked before reading it).
   virtual size_t BodyLimit(const http::Request& request) const { return 1u << 20; }
+  // For unsigned requests (refused, or accepted with --no-auth), which carry no credential
+  // scope: whether this request has this service's shape (a path it routes, its X-Amz-Target
+  // prefix, an Action it knows). `body` may be empty when it has not been read.
+  virtual bool Claims(const http::Request& request, std::string_view body) const { return false; }
   // Serves an authenticated request whose body (at most BodyLimit bytes) has been read.
   virtual void Serve(const RequestContext& context, const http::Request& request, std::string_view body,
                      http::Response& response) = 0;

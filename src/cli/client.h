@@ -19,7 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "api/sigv4.h"
+#include "aws/sigv4.h"
 #include "core/status.h"
 
 namespace lathe::cli {

@@ -75,9 +75,39 @@ Status JobService::SaveLocked(const store::ResourceRow& job) {
   store::ResourceRow copy = job;
   // A Stop that landed while the runner held this copy must not be undone by it.
   if (copy.status == "InProgress" && stop_requested_.count(copy.id)) copy.status = "Stopping";
+  const std::string before = copy.doc.value("status", "");
   copy.doc["status"] = copy.status;
   copy.doc["lastModifiedTime"] = Iso8601(NowMillis());
+  // A status change and its event are one transaction: consumers never miss one after a crash.
+  if (before != copy.status) return db_->UpdateAndPublish(copy, StateChangeEvent(copy));
   return db_->Update(copy);
+}
+
+store::OutboxEvent JobService::StateChangeEvent(const store::ResourceRow& job) const {
+  // The fields of AWS's "Model Customization Job State Change" event (source aws.bedrock).
+  store::OutboxEvent e;
+  e.source = "aws.bedrock";
+  e.detail_type = "Model Customization Job State Change";
+  const std::string arn = job.arn;
+  // arn:aws:bedrock:<region>:<account>:...
+  std::vector<std::string> parts;
+  for (size_t start = 0, i = 0; i < 5; ++i) {
+    size_t end = arn.find(':', start);
+    if (end == std::string::npos) break;
+    parts.push_back(arn.substr(start, end - start));
+    start = end + 1;
+  }
+  e.region = parts.size() > 3 ? parts[3] : config_.scope.region;
+  e.account = parts.size() > 4 ? parts[4] : config_.scope.account;
+  e.resources = {arn};
+  e.time_ms = NowMillis();
+  json d = {{"version", "0.0"}, {"jobName", job.name}, {"jobArn", arn}, {"jobStatus", job.status}};
+  for (const char* key : {"outputModelName", "outputModelArn", "roleArn", "failureMessage", "creationTime",
+                          "lastModifiedTime", "endTime", "baseModelArn", "hyperParameters", "trainingDataConfig",
+                          "validationDataConfig", "outputDataConfig", "customizationType"})
+    if (job.doc.contains(key)) d[key] = job.doc[key];
+  e.detail = std::move(d);
+  return e;
 }
 
 Result<json> JobService::Create(const json& req) {
@@ -196,7 +226,7 @@ Result<json> JobService::Create(const json& req) {
   if (!token.empty()) job.doc["clientRequestToken"] = token;
   if (req.contains("customModelTags")) priv["_customModelTags"] = req["customModelTags"];
   job.doc.update(priv);
-  if (Status s = db_->Insert(job); !s.ok()) {
+  if (Status s = db_->InsertAndPublish(job, StateChangeEvent(job)); !s.ok()) {
     if (s.code() == Status::Code::kAlreadyExists)
       return Status::Conflict("A model customization job named " + job.name + " already exists");
     return s;

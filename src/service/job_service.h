@@ -53,6 +53,8 @@ class JobService {
   Status Save(const store::ResourceRow& job);
   Status SaveLocked(const store::ResourceRow& job);
   nlohmann::json Public(const store::ResourceRow& job) const;
+  // The "Model Customization Job State Change" event for the job as it now is.
+  store::OutboxEvent StateChangeEvent(const store::ResourceRow& job) const;
   // statusDetails entries: {"status", "creationTime", "lastModifiedTime"}.
   static nlohmann::json NewPhase(const std::string& status);
   static void SetPhase(nlohmann::json* doc, const char* phase, const std::string& status);

@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS resources (
 CREATE INDEX IF NOT EXISTS resources_arn ON resources (arn);
 CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (arn, key));
 CREATE TABLE IF NOT EXISTS tokens (scope TEXT NOT NULL, token TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, token));
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox_cursors (consumer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 )sql";
 
 // Documents may hold text from outside (log lines, file names): invalid UTF-8 is replaced rather
@@ -94,6 +96,10 @@ Status MetadataStore::Exec(const char* sql) {
 
 Status MetadataStore::Insert(const ResourceRow& row) {
   std::lock_guard<std::mutex> lock(mu_);
+  return InsertLocked(row);
+}
+
+Status MetadataStore::InsertLocked(const ResourceRow& row) {
   Statement s(db_, "INSERT INTO resources (kind, id, name, arn, status, created_ms, doc) VALUES (?,?,?,?,?,?,?)");
   s.Bind(1, row.kind).Bind(2, row.id).Bind(3, row.name).Bind(4, row.arn).Bind(5, row.status);
   s.Bind(6, row.created_ms).Bind(7, Dump(row.doc));
@@ -105,6 +111,10 @@ Status MetadataStore::Insert(const ResourceRow& row) {
 
 Status MetadataStore::Update(const ResourceRow& row) {
   std::lock_guard<std::mutex> lock(mu_);
+  return UpdateLocked(row);
+}
+
+Status MetadataStore::UpdateLocked(const ResourceRow& row) {
   Statement s(db_, "UPDATE resources SET status = ?, doc = ? WHERE kind = ? AND id = ?");
   s.Bind(1, row.status).Bind(2, Dump(row.doc)).Bind(3, row.kind).Bind(4, row.id);
   if (s.Step() != SQLITE_DONE) return s.Error("update " + row.kind);

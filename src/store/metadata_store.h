@@ -29,6 +29,19 @@ struct ResourceRow {
   nlohmann::json doc = nlohmann::json::object();
 };
 
+// An event in the outbox (the bus inside lathe): published in the same transaction as the state
+// change that causes it, read by consumers in order, after a crash as before one. Fields follow
+// EventBridge's envelope, so the EventBridge service can deliver them as they are.
+struct OutboxEvent {
+  int64_t seq = 0;          // assigned by the store on publish; increasing
+  std::string source;       // "aws.bedrock"
+  std::string detail_type;  // "Model Customization Job State Change"
+  std::string account, region;
+  std::vector<std::string> resources;  // ARNs
+  nlohmann::json detail = nlohmann::json::object();
+  int64_t time_ms = 0;
+};
+
 class MetadataStore {
  public:
   // Opens (creating if needed) the database file, e.g. DATA_DIR/lathe.db.
@@ -59,6 +72,17 @@ class MetadataStore {
   Result<std::vector<ResourceRow>> List(const std::string& kind) { return List(kind, ListFilter{}); }
   Status Delete(const std::string& kind, const std::string& id);
 
+  // Update(row) and publishing `event` as one transaction: both happen or neither does.
+  Status UpdateAndPublish(const ResourceRow& row, const OutboxEvent& event);
+  // Insert(row) likewise.
+  Status InsertAndPublish(const ResourceRow& row, const OutboxEvent& event);
+  // Events with seq > after, oldest first, at most `limit`.
+  Result<std::vector<OutboxEvent>> EventsAfter(int64_t after, size_t limit);
+  // A consumer's position (0 before its first event); consumers save it after handling events,
+  // so delivery is at least once.
+  Result<int64_t> Cursor(const std::string& consumer);
+  Status SetCursor(const std::string& consumer, int64_t seq);
+
   // Tags of any ARN.
   Status SetTags(const std::string& arn, const std::map<std::string, std::string>& tags);
   Status RemoveTags(const std::string& arn, const std::vector<std::string>& keys);
@@ -71,6 +95,10 @@ class MetadataStore {
  private:
   explicit MetadataStore(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
+  // Inserts the event; the caller holds mu_ inside a transaction.
+  Status PublishLocked(const OutboxEvent& event);
+  Status UpdateLocked(const ResourceRow& row);
+  Status InsertLocked(const ResourceRow& row);
   sqlite3* db_;
   std::mutex mu_;
 };

@@ -1,0 +1,300 @@
+#include "aws/gateway.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "aws/rest_json.h"
+#include "aws/wire.h"
+
+namespace lathe::aws {
+namespace {
+
+// "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iam/aws4_request, SignedHeaders=..., ..."
+// -> the five scope parts, or empty when the header is not of that form. Bounded: the header
+// was bounded by the transport, and nothing here backtracks.
+std::vector<std::string> CredentialScope(const http::Request& request) {
+  std::string_view value;
+  std::string presigned;
+  if (const std::string* auth = request.header("Authorization")) {
+    value = *auth;
+    size_t at = value.find("Credential=");
+    if (at == std::string_view::npos) return {};
+    value = value.substr(at + 11);
+    value = value.substr(0, std::min(value.find_first_of(", "), value.size()));
+  } else {
+    // Presigned URLs carry the scope in the query string (S3).
+    std::string_view q = request.query();
+    size_t at = q.find("X-Amz-Credential=");
+    if (at == std::string_view::npos || (at > 0 && q[at - 1] != '&')) return {};
+    q = q.substr(at + 17);
+    presigned = PercentDecode(q.substr(0, std::min(q.find('&'), q.size())), false);
+    value = presigned;
+  }
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (parts.size() < 6) {
+    size_t end = std::min(value.find('/', start), value.size());
+    parts.emplace_back(value.substr(start, end - start));
+    if (end == value.size()) break;
+    start = end + 1;
+  }
+  if (parts.size() != 5) return {};
+  return parts;
+}
+
+// AWS region names: "us-east-1", "ap-south-1", "us-gov-west-1" (letters, dashes, a final number).
+bool WellFormedRegion(std::string_view r) {
+  if (r.size() < 4 || r.size() > 32) return false;
+  size_t dash = r.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == r.size()) return false;
+  for (size_t i = 0; i < r.size(); ++i) {
+    const char c = r[i];
+    const bool ok = i > dash ? (c >= '0' && c <= '9') : ((c >= 'a' && c <= 'z') || (c == '-' && i > 0 && r[i - 1] != '-'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// SigV4 failures in the words of each protocol's services (the JSON names are Bedrock's).
+Status AuthStatus(Protocol protocol, const api::AuthFailure& f) {
+  std::string code = f.error_type;
+  int http = f.http_status;
+  if (protocol == Protocol::kQuery) {
+    if (code == "MissingAuthenticationTokenException") code = "MissingAuthenticationToken";
+    else if (code == "UnrecognizedClientException") code = "InvalidClientTokenId";
+    else if (code == "IncompleteSignatureException") code = "IncompleteSignature";
+    else if (f.kind == api::AuthError::kStale) code = "RequestExpired";
+    else code = "SignatureDoesNotMatch";
+  } else if (protocol == Protocol::kRestXml) {
+    if (code == "UnrecognizedClientException") code = "InvalidAccessKeyId";
+    else if (code == "IncompleteSignatureException") code = "AuthorizationHeaderMalformed";
+    else if (code == "MissingAuthenticationTokenException") code = "AccessDenied";
+    else if (f.kind == api::AuthError::kStale) code = "RequestTimeTooSkewed";
+    else code = "SignatureDoesNotMatch";
+    if (http == 400 && code != "AuthorizationHeaderMalformed") http = 403;
+  }
+  return Status::Aws(code, http, f.message);
+}
+
+Status BusyStatus(Protocol protocol, const std::string& why) {
+  switch (protocol) {
+    case Protocol::kQuery: return Status::Aws("Throttling", 400, why);
+    case Protocol::kRestXml: return Status::Aws("SlowDown", 503, why);
+    default: return Status::Aws("ThrottlingException", 429, why);
+  }
+}
+
+const char* RequestIdHeader(Protocol p) { return p == Protocol::kRestXml ? "x-amz-request-id" : "x-amzn-RequestId"; }
+
+// The error shape for a request no service claims: XML for S3-looking requests, JSON otherwise.
+Protocol GuessProtocol(const http::Request& request) {
+  if (request.header("X-Amz-Target")) return Protocol::kAwsJson11;
+  const std::string* type = request.header("Content-Type");
+  if (type && type->rfind("application/x-www-form-urlencoded", 0) == 0) return Protocol::kQuery;
+  return Protocol::kRestJson;
+}
+
+// Releases its share of the buffered-bytes budget when the request ends.
+class BudgetLease {
+ public:
+  BudgetLease(std::atomic<size_t>* used, size_t limit, size_t want) : used_(used) {
+    size_t now = used->load();
+    while (now + want <= limit) {
+      if (used->compare_exchange_weak(now, now + want)) {
+        held_ = want;
+        ok_ = true;
+        return;
+      }
+    }
+  }
+  ~BudgetLease() {
+    if (ok_) used_->fetch_sub(held_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  std::atomic<size_t>* used_;
+  size_t held_ = 0;
+  bool ok_ = false;
+};
+
+}  // namespace
+
+void WriteError(Protocol protocol, const Status& error, const RequestContext& context, http::Response* response);
+
+Gateway::Gateway(GatewayOptions options, AccessKeyLookup keys)
+    : options_(std::move(options)), keys_(std::move(keys)), now_([] { return std::time(nullptr); }) {}
+
+void Gateway::Add(std::shared_ptr<Service> service) {
+  std::string name(service->signing_name());
+  services_[name] = std::move(service);
+}
+
+Service* Gateway::Find(std::string_view signing_name) const {
+  auto it = services_.find(signing_name);
+  return it == services_.end() ? nullptr : it->second.get();
+}
+
+Service* Gateway::ServiceFor(const http::Request& request, std::string* signing_name, std::string* region) const {
+  std::vector<std::string> scope = CredentialScope(request);
+  if (!scope.empty()) {
+    *signing_name = scope[3];
+    *region = scope[2];
+    return Find(scope[3]);
+  }
+  *region = options_.default_region;
+  if (const std::string* auth = request.header("Authorization"); auth && auth->rfind("Bearer ", 0) == 0) {
+    *signing_name = "bedrock";  // Bedrock API keys (AWS_BEARER_TOKEN_BEDROCK)
+    return Find("bedrock");
+  }
+  for (const auto& [name, service] : services_)
+    if (service->Claims(request, {})) {
+      *signing_name = name;
+      return service.get();
+    }
+  signing_name->clear();
+  return nullptr;
+}
+
+void Gateway::Answer(Service* service, const Status& error, const RequestContext& ctx, http::Response* response) const {
+  const Protocol p = service ? service->protocol() : Protocol::kRestJson;
+  if (service) WriteError(p, error, ctx, response);
+  else WriteJsonError(Protocol::kRestJson, error, ctx, response);
+}
+
+void Gateway::Handle(http::Request& request, http::Response& response) {
+  const auto start = std::chrono::steady_clock::now();
+  RequestContext ctx;
+  ctx.request_id = NewRequestId();
+  std::string signing_name;
+  Service* service = ServiceFor(request, &signing_name, &ctx.region);
+  ctx.service = signing_name;
+  const Protocol protocol = service ? service->protocol() : GuessProtocol(request);
+  auto finish = [&](const char* outcome) {
+    response.headers.push_back({RequestIdHeader(protocol), ctx.request_id});
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    spdlog::info("{} {} [{}] -> {}{}{} ({:.1f} ms)", request.method, Printable(request.path(), 120),
+                 signing_name.empty() ? "?" : Printable(signing_name, 40), response.status, *outcome ? " " : "",
+                 outcome, ms);
+  };
+  auto fail = [&](const Status& s) {
+    if (service) WriteError(protocol, s, ctx, &response);
+    else if (protocol == Protocol::kQuery || protocol == Protocol::kRestXml) WriteError(protocol, s, ctx, &response);
+    else WriteJsonError(protocol, s, ctx, &response);
+    auto code = ErrorCodeFor(protocol, s).first;
+    finish(code.c_str());
+  };
+
+  const bool signed_request = request.header("Authorization") || !CredentialScope(request).empty();
+  if (!signed_request && !options_.no_auth) {
+    api::AuthFailure f{api::AuthError::kMissing, 403, "MissingAuthenticationTokenException", "Missing Authentication Token"};
+    return fail(AuthStatus(protocol, f));
+  }
+  const std::string* auth = request.header("Authorization");
+  const bool bearer = auth && auth->rfind("Bearer ", 0) == 0;
+  if (signed_request && !bearer && !WellFormedRegion(ctx.region)) {
+    api::AuthFailure f{api::AuthError::kMalformed, 400, "IncompleteSignatureException",
+                       "Credential should be scoped to a valid region, not '" + Printable(ctx.region, 40) + "'."};
+    ctx.region = options_.default_region;
+    return fail(AuthStatus(protocol, f));
+  }
+  if (!service) {
+    const std::string what = signing_name.empty()
+                                 ? "No lathe service answers " + request.method + " " + Printable(request.path(), 200)
+                                 : "lathe does not implement the AWS service '" + Printable(signing_name, 40) +
+                                       "' (see docs/compatibility.md)";
+    return fail(Status::Aws(protocol == Protocol::kQuery ? "InvalidAction" : "UnknownOperationException", 404, what));
+  }
+
+  // Who signed, before a single body byte is buffered: an unknown key never costs memory.
+  std::optional<AccessKey> key;
+  if (signed_request) {
+    std::vector<std::string> scope = CredentialScope(request);
+    if (!scope.empty()) key = keys_(scope[0]);
+    if (!key && !scope.empty()) {
+      api::AuthFailure f{api::AuthError::kUnknownKey, 403, "UnrecognizedClientException",
+                         "The security token included in the request is invalid."};
+      return fail(AuthStatus(protocol, f));
+    }
+  }
+
+  const size_t limit = service->BodyLimit(request);
+  const int64_t declared = request.body->declared_length();
+  if (declared >= 0 && static_cast<size_t>(declared) > limit)
+    return fail(Status::Aws(protocol == Protocol::kRestXml ? "EntityTooLarge" : "ValidationException", 413,
+                            "The request body holds " + std::to_string(declared) + " bytes; " + signing_name +
+                                " accepts at most " + std::to_string(limit) + " for this request"));
+  BudgetLease lease(&buffered_, options_.max_buffered_bytes, declared >= 0 ? static_cast<size_t>(declared) : limit);
+  if (!lease.ok()) return fail(BusyStatus(protocol, "The server is holding too many request bodies; retry shortly"));
+  Result<std::string> body = http::ReadBody(request.body, limit);
+  if (!body.ok()) {
+    if (body.status().code() == Status::Code::kQuotaExceeded)
+      return fail(Status::Aws(protocol == Protocol::kRestXml ? "EntityTooLarge" : "ValidationException", 413,
+                              body.status().message()));
+    return fail(Status::Aws(protocol == Protocol::kRestXml ? "IncompleteBody" : "ValidationException", 400,
+                            "The request body could not be read: " + body.status().message()));
+  }
+
+  if (signed_request) {
+    api::SignedRequest sr{request.method, request.target, {}, *body};
+    for (const auto& h : request.headers) sr.headers.emplace_back(h.name, h.value);
+    auto lookup = [&](const std::string& id) -> std::optional<std::string> {
+      if (auto k = keys_(id)) return k->secret;
+      return std::nullopt;
+    };
+    auto verified = api::VerifySigV4(sr, lookup, now_(), options_.max_skew_seconds);
+    if (auto* f = std::get_if<api::AuthFailure>(&verified)) return fail(AuthStatus(protocol, *f));
+    ctx.caller = key->caller;
+  } else {
+    ctx.caller = Caller{"", options_.account, "arn:aws:iam::" + options_.account + ":root", options_.account};
+  }
+
+  try {
+    service->Serve(ctx, request, *body, response);
+  } catch (const std::exception& e) {
+    return fail(Status::Internal(std::string("unexpected error: ") + e.what()));
+  }
+  std::string outcome;
+  if (response.status >= 400)
+    for (const auto& h : response.headers)
+      if (http::HeaderNameEquals(h.name, "x-amzn-ErrorType")) outcome = h.value;
+  finish(outcome.c_str());
+}
+
+void Gateway::WriteTransportError(http::TransportError error, const http::Request& partial, http::Response& response) {
+  RequestContext ctx;
+  ctx.request_id = NewRequestId();
+  std::string signing_name;
+  Service* service = ServiceFor(partial, &signing_name, &ctx.region);
+  const Protocol protocol = service ? service->protocol() : GuessProtocol(partial);
+  Status s;
+  switch (error) {
+    case http::TransportError::kUriTooLong:
+      s = Status::Aws(protocol == Protocol::kRestXml ? "KeyTooLongError" : "ValidationException", 414,
+                      "The request URI is longer than this server accepts (docs/serve.md, Limits)");
+      break;
+    case http::TransportError::kHeadersTooLarge:
+      s = Status::Aws(protocol == Protocol::kRestXml ? "MetadataTooLarge" : "ValidationException", 431,
+                      "The request headers are larger than this server accepts (docs/serve.md, Limits)");
+      break;
+    case http::TransportError::kTimeout:
+      s = Status::Aws(protocol == Protocol::kRestXml ? "RequestTimeout" : "RequestTimeoutException", 408,
+                      "The request did not arrive within the server's time limits");
+      break;
+    case http::TransportError::kBusy:
+      s = BusyStatus(protocol, "The server has too many connections; retry shortly");
+      if (protocol != Protocol::kQuery) s = Status::Aws(ErrorCodeFor(protocol, s).first, 503, s.message());
+      break;
+    default:
+      s = Status::Aws(protocol == Protocol::kRestXml ? "MalformedRequest" : "ValidationException", 400,
+                      "The request is not valid HTTP/1.1");
+  }
+  if (service || protocol == Protocol::kQuery || protocol == Protocol::kRestXml) WriteError(protocol, s, ctx, &response);
+  else WriteJsonError(protocol, s, ctx, &response);
+  response.headers.push_back({RequestIdHeader(protocol), ctx.request_id});
+  spdlog::info("{} {} -> {} (refused by the server: {})", partial.method.empty() ? "?" : partial.method,
+               Printable(partial.path(), 120), response.status, s.message());
+}
+
+}  // namespace lathe::aws

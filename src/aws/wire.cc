@@ -1,0 +1,171 @@
+#include "aws/wire.h"
+
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+#include <sstream>
+
+#include "core/arn.h"
+#include "core/utf8.h"
+
+namespace lathe::aws {
+namespace {
+
+std::pair<std::string, int> GenericJson(Status::Code code) {
+  switch (code) {
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kUnsupported: return {"ValidationException", 400};
+    case Status::Code::kNotFound: return {"ResourceNotFoundException", 404};
+    case Status::Code::kAlreadyExists:
+    case Status::Code::kConflict: return {"ConflictException", 400};
+    case Status::Code::kThrottled: return {"ThrottlingException", 429};
+    case Status::Code::kQuotaExceeded: return {"ServiceQuotaExceededException", 400};
+    default: return {"InternalServerException", 500};
+  }
+}
+
+std::pair<std::string, int> GenericQuery(Status::Code code) {
+  switch (code) {
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kUnsupported: return {"ValidationError", 400};
+    case Status::Code::kNotFound: return {"NotFound", 404};
+    case Status::Code::kAlreadyExists:
+    case Status::Code::kConflict: return {"Conflict", 409};
+    case Status::Code::kThrottled: return {"Throttling", 400};
+    case Status::Code::kQuotaExceeded: return {"LimitExceeded", 400};
+    default: return {"InternalFailure", 500};
+  }
+}
+
+std::pair<std::string, int> GenericRestXml(Status::Code code) {
+  switch (code) {
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kUnsupported: return {"InvalidArgument", 400};
+    case Status::Code::kNotFound: return {"NotFound", 404};
+    case Status::Code::kAlreadyExists:
+    case Status::Code::kConflict: return {"OperationAborted", 409};
+    case Status::Code::kThrottled: return {"SlowDown", 503};
+    case Status::Code::kQuotaExceeded: return {"QuotaExceeded", 400};
+    default: return {"InternalError", 500};
+  }
+}
+
+}  // namespace
+
+std::string NewRequestId() {
+  std::string id = NewResourceId(32);
+  return id.substr(0, 8) + "-" + id.substr(8, 4) + "-" + id.substr(12, 4) + "-" + id.substr(16, 4) + "-" +
+         id.substr(20, 12);
+}
+
+std::pair<std::string, int> ErrorCodeFor(Protocol protocol, const Status& status) {
+  if (!status.aws_code().empty()) return {status.aws_code(), status.http_status() ? status.http_status() : 400};
+  switch (protocol) {
+    case Protocol::kQuery: return GenericQuery(status.code());
+    case Protocol::kRestXml: return GenericRestXml(status.code());
+    default: return GenericJson(status.code());
+  }
+}
+
+Status CheckJsonDepth(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped character cannot end the string
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth)
+        return Status::Aws("ValidationException", 400,
+                           "The request body nests JSON deeper than " + std::to_string(max_depth) + " levels");
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Printable(std::string_view s, size_t max_bytes) {
+  std::string out(s.substr(0, max_bytes));
+  for (char& c : out)
+    if (c < 0x20 || c > 0x7e) c = '?';
+  if (s.size() > max_bytes) out += "...";
+  return out;
+}
+
+void WriteJsonError(Protocol protocol, const Status& error, const RequestContext& context, http::Response* response) {
+  auto [code, http] = ErrorCodeFor(protocol, error);
+  nlohmann::json body = {{"message", error.message()}};
+  response->status = http;
+  response->headers.clear();
+  if (protocol == Protocol::kRestJson) {
+    response->headers.push_back({"x-amzn-ErrorType", code});
+    response->headers.push_back({"Content-Type", "application/json"});
+  } else {
+    body["__type"] = code;
+    response->headers.push_back(
+        {"Content-Type", protocol == Protocol::kAwsJson10 ? "application/x-amz-json-1.0" : "application/x-amz-json-1.1"});
+  }
+  response->body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  response->body_stream = nullptr;
+}
+
+std::string XmlText(std::string_view s) {
+  // XML 1.0 allows no C0 controls but tab, LF and CR; invalid UTF-8 would make the whole
+  // document unreadable. Both are replaced rather than echoed.
+  std::string out = SanitizeUtf8(s);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') c = '?';
+  return out;
+}
+
+void WriteQueryError(const Status& error, const RequestContext& context, std::string_view xml_namespace,
+                     http::Response* response) {
+  auto [code, http] = ErrorCodeFor(Protocol::kQuery, error);
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("ErrorResponse");
+  if (!xml_namespace.empty()) root.append_attribute("xmlns") = std::string(xml_namespace).c_str();
+  pugi::xml_node e = root.append_child("Error");
+  e.append_child("Type").text().set(http >= 500 ? "Receiver" : "Sender");
+  e.append_child("Code").text().set(code.c_str());
+  e.append_child("Message").text().set(XmlText(error.message()).c_str());
+  root.append_child("RequestId").text().set(context.request_id.c_str());
+  std::ostringstream out;
+  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
+  response->status = http;
+  response->headers.clear();
+  response->headers.push_back({"Content-Type", "text/xml"});
+  response->body = out.str();
+  response->body_stream = nullptr;
+}
+
+void WriteRestXmlError(const Status& error, const RequestContext& context, http::Response* response) {
+  auto [code, http] = ErrorCodeFor(Protocol::kRestXml, error);
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  pugi::xml_node e = doc.append_child("Error");
+  e.append_child("Code").text().set(code.c_str());
+  e.append_child("Message").text().set(XmlText(error.message()).c_str());
+  e.append_child("RequestId").text().set(context.request_id.c_str());
+  std::ostringstream out;
+  doc.save(out, "", pugi::format_raw);
+  response->status = http;
+  response->headers.clear();
+  response->headers.push_back({"Content-Type", "application/xml"});
+  response->body = out.str();
+  response->body_stream = nullptr;
+}
+
+void WriteError(Protocol protocol, const Status& error, const RequestContext& context, http::Response* response) {
+  switch (protocol) {
+    case Protocol::kRestXml: return WriteRestXmlError(error, context, response);
+    case Protocol::kQuery: return WriteQueryError(error, context, "", response);
+    default: return WriteJsonError(protocol, error, context, response);
+  }
+}
+
+}  // namespace lathe::aws

@@ -1,0 +1,41 @@
+// Small pieces every protocol shares: request ids, the generic error names of each protocol,
+// the JSON nesting bound, and text that is safe to echo back.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "aws/service.h"
+#include "core/status.h"
+
+namespace lathe::aws {
+
+// A fresh id shaped like AWS's request ids: 8-4-4-4-12 lowercase hex-ish characters.
+std::string NewRequestId();
+
+// {AWS error code, HTTP status} for a Status: its own when it carries one (Status::Aws), else
+// the protocol's usual name for its generic code (ValidationException / ValidationError /
+// InvalidArgument, ResourceNotFoundException, ThrottlingException, ...).
+std::pair<std::string, int> ErrorCodeFor(Protocol protocol, const Status& status);
+
+// OK when `text` (JSON) nests at most max_depth arrays/objects. A linear scan that skips
+// strings, so a parser or a recursive walk never meets deeper input; a ValidationException
+// naming the bound otherwise.
+Status CheckJsonDepth(std::string_view text, int max_depth);
+
+// Request text fit to quote in a message: at most max_bytes, printable ASCII only.
+std::string Printable(std::string_view s, size_t max_bytes);
+
+int HexDigit(char c);  // -1 when c is not a hex digit
+
+// The error writers of the protocols (aws::WriteError picks one).
+void WriteJsonError(Protocol protocol, const Status& error, const RequestContext& context, http::Response* response);
+void WriteRestXmlError(const Status& error, const RequestContext& context, http::Response* response);
+// <ErrorResponse xmlns=ns><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>
+void WriteQueryError(const Status& error, const RequestContext& context, std::string_view xml_namespace,
+                     http::Response* response);
+// Text fit for an XML element: valid UTF-8, no control characters XML 1.0 forbids.
+std::string XmlText(std::string_view s);
+
+}  // namespace lathe::aws

@@ -1,0 +1,118 @@
+#include "services/bedrock/operations.h"
+
+namespace lathe::services::bedrock {
+using aws::RestInput;
+using aws::RestOutput;
+using nlohmann::json;
+
+namespace {
+
+Result<RestOutput> From(Result<json> r, int status = 200) {
+  if (!r.ok()) return r.status();
+  return RestOutput{status, std::move(*r), {}};
+}
+
+Result<RestOutput> Done(const Status& s) {
+  if (!s.ok()) return s;
+  return RestOutput{};
+}
+
+Result<std::map<std::string, std::string>> TagMap(const json& list) {
+  if (!list.is_array()) return Status::InvalidArgument("tags: expected a list of {key, value}");
+  std::map<std::string, std::string> tags;
+  for (const auto& t : list) {
+    if (!t.is_object() || !t.contains("key") || !t["key"].is_string() || !t.contains("value") || !t["value"].is_string())
+      return Status::InvalidArgument("tags: each tag needs a string key and value");
+    tags[t["key"]] = t["value"];
+  }
+  return tags;
+}
+
+}  // namespace
+
+size_t BedrockOperations::BodyLimit(const http::Request& request) const {
+  return request.path().substr(0, 7) == "/model/" ? 16u << 20 : 1u << 20;
+}
+
+BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend_(backend) {
+  service::BedrockService* svc = backend_;
+  // Control plane.
+  Add("POST", "/model-customization-jobs", "CreateModelCustomizationJob", [svc](const RestInput& in) -> Result<RestOutput> {
+    auto body = in.Json();
+    if (!body.ok()) return body.status();
+    return From(svc->jobs().Create(*body), 201);
+  });
+  Add("GET", "/model-customization-jobs", "ListModelCustomizationJobs",
+      [svc](const RestInput& in) { return From(svc->jobs().List(in.query)); });
+  Add("POST", "/model-customization-jobs/{jobIdentifier}/stop", "StopModelCustomizationJob",
+      [svc](const RestInput& in) { return Done(svc->jobs().Stop(in.labels.at("jobIdentifier"))); });
+  Add("GET", "/model-customization-jobs/{jobIdentifier+}", "GetModelCustomizationJob",
+      [svc](const RestInput& in) { return From(svc->jobs().Get(in.labels.at("jobIdentifier"))); });
+
+  Add("GET", "/foundation-models", "ListFoundationModels",
+      [svc](const RestInput& in) { return From(svc->ListFoundationModels(in.query)); });
+  Add("GET", "/foundation-models/{modelIdentifier+}", "GetFoundationModel",
+      [svc](const RestInput& in) { return From(svc->GetFoundationModel(in.labels.at("modelIdentifier"))); });
+
+  Add("GET", "/custom-models", "ListCustomModels",
+      [svc](const RestInput& in) { return From(svc->custom_models().List(in.query)); });
+  Add("GET", "/custom-models/{modelIdentifier+}", "GetCustomModel",
+      [svc](const RestInput& in) { return From(svc->custom_models().Get(in.labels.at("modelIdentifier"))); });
+  Add("DELETE", "/custom-models/{modelIdentifier+}", "DeleteCustomModel", [svc](const RestInput& in) {
+    return Done(svc->custom_models().Delete(in.labels.at("modelIdentifier"), [svc](const std::string& arn) {
+      return svc->throughput().Serves(arn) || svc->jobs().UsesBaseModel(arn);
+    }));
+  });
+
+  Add("POST", "/provisioned-model-throughput", "CreateProvisionedModelThroughput",
+      [svc](const RestInput& in) -> Result<RestOutput> {
+        auto body = in.Json();
+        if (!body.ok()) return body.status();
+        return From(svc->throughput().Create(*body), 201);
+      });
+  Add("GET", "/provisioned-model-throughputs", "ListProvisionedModelThroughputs",
+      [svc](const RestInput& in) { return From(svc->throughput().List(in.query)); });
+  Add("GET", "/provisioned-model-throughput/{provisionedModelId+}", "GetProvisionedModelThroughput",
+      [svc](const RestInput& in) { return From(svc->throughput().Get(in.labels.at("provisionedModelId"))); });
+  Add("PATCH", "/provisioned-model-throughput/{provisionedModelId+}", "UpdateProvisionedModelThroughput",
+      [svc](const RestInput& in) -> Result<RestOutput> {
+        auto body = in.Json();
+        if (!body.ok()) return body.status();
+        return Done(svc->throughput().Update(in.labels.at("provisionedModelId"), *body));
+      });
+  Add("DELETE", "/provisioned-model-throughput/{provisionedModelId+}", "DeleteProvisionedModelThroughput",
+      [svc](const RestInput& in) { return Done(svc->throughput().Delete(in.labels.at("provisionedModelId"))); });
+
+  Add("POST", "/tagResource", "TagResource", [svc](const RestInput& in) -> Result<RestOutput> {
+    auto body = in.Json();
+    if (!body.ok()) return body.status();
+    auto tags = TagMap(body->value("tags", json::array()));
+    if (!tags.ok()) return tags.status();
+    return Done(svc->TagResource(body->value("resourceARN", ""), *tags));
+  });
+  Add("POST", "/untagResource", "UntagResource", [svc](const RestInput& in) -> Result<RestOutput> {
+    auto body = in.Json();
+    if (!body.ok()) return body.status();
+    std::vector<std::string> keys;
+    for (const auto& k : body->value("tagKeys", json::array()))
+      if (k.is_string()) keys.push_back(k);
+    return Done(svc->UntagResource(body->value("resourceARN", ""), keys));
+  });
+  Add("POST", "/listTagsForResource", "ListTagsForResource", [svc](const RestInput& in) -> Result<RestOutput> {
+    auto body = in.Json();
+    if (!body.ok()) return body.status();
+    auto tags = svc->ListTags(body->value("resourceARN", ""));
+    if (!tags.ok()) return tags.status();
+    json list = json::array();
+    for (const auto& [k, v] : *tags) list.push_back({{"key", k}, {"value", v}});
+    return RestOutput{200, json{{"tags", list}}, {}};
+  });
+
+  // Runtime. The model id arrives percent-encoded (an ARN's ':' and '/'); labels are decoded.
+  Add("POST", "/model/{modelId}/invoke", "InvokeModel",
+      [svc](const RestInput& in) { return From(svc->runtime().Invoke(in.labels.at("modelId"), std::string(in.body))); });
+  Add("POST", "/model/{modelId}/converse", "Converse",
+      [svc](const RestInput& in) { return From(svc->runtime().Converse(in.labels.at("modelId"), std::string(in.body))); });
+}
+
+}  // namespace lathe::services::bedrock

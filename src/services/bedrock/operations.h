@@ -1,0 +1,23 @@
+// Bedrock (control plane) and Bedrock Runtime on the gateway: boto3 signs both as "bedrock", and
+// their paths do not collide, so they are one rest-json service here. The operation table maps
+// botocore's bedrock/2023-04-20 and bedrock-runtime/2023-09-30 paths onto service::BedrockService.
+#pragma once
+
+#include "aws/rest_json.h"
+#include "service/bedrock_service.h"
+
+namespace lathe::services::bedrock {
+
+class BedrockOperations : public aws::RestJsonService {
+ public:
+  explicit BedrockOperations(service::BedrockService* backend);
+  std::string_view signing_name() const override { return "bedrock"; }
+  // Control-plane bodies are small; runtime bodies carry prompts (Bedrock's own limit is larger,
+  // but no local model takes more than this).
+  size_t BodyLimit(const http::Request& request) const override;
+
+ private:
+  service::BedrockService* backend_;
+};
+
+}  // namespace lathe::services::bedrock

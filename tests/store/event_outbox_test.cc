@@ -1,0 +1,89 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "store/metadata_store.h"
+#include "test_util.h"
+
+namespace lathe::store {
+namespace {
+
+ResourceRow Job(const std::string& id, const std::string& status) {
+  ResourceRow r;
+  r.kind = "job";
+  r.id = id;
+  r.name = "name-" + id;
+  r.arn = "arn:aws:bedrock:ap-south-1:123456789012:model-customization-job/x/" + id;
+  r.status = status;
+  r.created_ms = 1;
+  return r;
+}
+
+OutboxEvent Changed(const ResourceRow& r) {
+  OutboxEvent e;
+  e.source = "aws.bedrock";
+  e.detail_type = "Model Customization Job State Change";
+  e.account = "123456789012";
+  e.region = "ap-south-1";
+  e.resources = {r.arn};
+  e.detail = {{"jobStatus", r.status}, {"jobArn", r.arn}};
+  e.time_ms = 5;
+  return e;
+}
+
+TEST(EventOutbox, EventsArePublishedWithTheirStateChangeAndSurviveReopening) {
+  lathe::testing::TempDir dir;
+  const std::string path = dir.path() + "/lathe.db";
+  {
+    auto db = MetadataStore::Open(path);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ResourceRow job = Job("a", "InProgress");
+    ASSERT_TRUE((*db)->InsertAndPublish(job, Changed(job)).ok());
+    job.status = "Completed";
+    ASSERT_TRUE((*db)->UpdateAndPublish(job, Changed(job)).ok());
+    // A failed state change publishes nothing: the row does not exist.
+    ResourceRow ghost = Job("ghost", "Failed");
+    EXPECT_FALSE((*db)->UpdateAndPublish(ghost, Changed(ghost)).ok());
+    // Nor does an insert that collides.
+    EXPECT_FALSE((*db)->InsertAndPublish(Job("a", "InProgress"), Changed(ghost)).ok());
+  }
+  auto db = MetadataStore::Open(path);
+  ASSERT_TRUE(db.ok());
+  auto events = (*db)->EventsAfter(0, 100);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].detail["jobStatus"], "InProgress");
+  EXPECT_EQ((*events)[1].detail["jobStatus"], "Completed");
+  EXPECT_LT((*events)[0].seq, (*events)[1].seq);
+  EXPECT_EQ((*events)[1].source, "aws.bedrock");
+  EXPECT_EQ((*events)[1].region, "ap-south-1");
+  ASSERT_EQ((*events)[1].resources.size(), 1u);
+  auto row = (*db)->Find("job", "a");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->status, "Completed");
+}
+
+TEST(EventOutbox, ConsumersResumeFromTheirCursor) {
+  lathe::testing::TempDir dir;
+  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(db.ok());
+  for (int i = 0; i < 5; ++i) {
+    ResourceRow job = Job(std::to_string(i), "InProgress");
+    ASSERT_TRUE((*db)->InsertAndPublish(job, Changed(job)).ok());
+  }
+  auto cursor = (*db)->Cursor("events");
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(*cursor, 0);
+  auto first = (*db)->EventsAfter(*cursor, 2);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 2u);
+  ASSERT_TRUE((*db)->SetCursor("events", first->back().seq).ok());
+  auto rest = (*db)->EventsAfter(*(*db)->Cursor("events"), 100);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 3u);
+  EXPECT_EQ(rest->front().seq, first->back().seq + 1);
+  EXPECT_EQ(*(*db)->Cursor("other"), 0);  // cursors are per consumer
+}
+
+}  // namespace
+}  // namespace lathe::store
