@@ -10,11 +10,11 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
-#include "api/bedrock_server.h"
-#include "api/credentials.h"
+#include "server/credentials.h"
 #include "cli/commands.h"
 #include "engine/default_model.h"
 #include "engine/language_model.h"
+#include "server/lathe_server.h"
 #include "service/bedrock_service.h"
 
 namespace lathe::cli {
@@ -75,15 +75,17 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
       }
       config = *loaded;
     }
-    api::ServerOptions options;
+    server::ServeOptions options;
     if (!ParseListen(a->listen, &options.host, &options.port)) {
       ctx->exit_code = ReportError(Status::InvalidArgument("--listen: expected HOST:PORT, got " + a->listen));
       return;
     }
-    options.no_auth = a->no_auth;
+    options.gateway.no_auth = a->no_auth;
+    options.gateway.default_region = config.scope.region;
+    options.gateway.account = config.scope.account;
     std::string key_line;
     if (!a->no_auth) {
-      auto creds = api::LoadOrCreateCredentials(config.data_dir, a->config);
+      auto creds = server::LoadOrCreateCredentials(config.data_dir, a->config);
       if (!creds.ok()) {
         ctx->exit_code = ReportError(creds.status());
         return;
@@ -109,8 +111,8 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
       ctx->exit_code = ReportError(service.status());
       return;
     }
-    api::BedrockServer server(service->get(), options);
-    if (Status s = server.Bind(); !s.ok()) {
+    server::LatheServer server(service->get(), options);
+    if (Status s = server.Listen(); !s.ok()) {
       ctx->exit_code = ReportError(s);
       return;
     }

@@ -8,14 +8,14 @@
 #include "aws/sigv4.h"
 #include "core/status.h"
 
-namespace lathe::api {
+namespace lathe::server {
 
 struct CredentialsSource {
-  Credentials credentials;
+  api::Credentials credentials;
   std::string origin;    // "config file", "environment", or the credentials file's path
   bool created = false;  // a new credentials file was written
 };
 
 Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, const std::string& config_path);
 
-}  // namespace lathe::api
+}  // namespace lathe::server

@@ -1,4 +1,4 @@
-#include "api/credentials.h"
+#include "server/credentials.h"
 
 #include <sys/stat.h>
 
@@ -8,7 +8,7 @@
 
 #include "core/env.h"
 
-namespace lathe::api {
+namespace lathe::server {
 namespace {
 
 std::string RandomString(const char* alphabet, size_t n) {
@@ -19,14 +19,14 @@ std::string RandomString(const char* alphabet, size_t n) {
   return s;
 }
 
-Result<Credentials> FromJson(const std::string& path) {
+Result<api::Credentials> FromJson(const std::string& path) {
   std::string text;
   LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), path, &text));
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.value("accessKeyId", nlohmann::json()).is_string() ||
       !j.value("secretAccessKey", nlohmann::json()).is_string())
     return Status::InvalidArgument(path + ": expected {\"accessKeyId\": \"...\", \"secretAccessKey\": \"...\"}");
-  return Credentials{j["accessKeyId"], j["secretAccessKey"]};
+  return api::Credentials{j["accessKeyId"], j["secretAccessKey"]};
 }
 
 }  // namespace
@@ -54,7 +54,7 @@ Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, c
     if (!c.ok()) return c.status();
     return CredentialsSource{*c, path};
   }
-  Credentials c{"LATHE" + RandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 15),
+  api::Credentials c{"LATHE" + RandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 15),
                 RandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40)};
   LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(data_dir));
   const mode_t old_mask = ::umask(077);  // the secret is never readable by others, not even briefly
@@ -66,4 +66,4 @@ Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, c
   return CredentialsSource{c, path, true};
 }
 
-}  // namespace lathe::api
+}  // namespace lathe::server

@@ -1,0 +1,33 @@
+#include "server/lathe_server.h"
+
+#include "services/bedrock/operations.h"
+
+namespace lathe::server {
+
+LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options) : options_(std::move(options)) {
+  const std::string account = options_.gateway.account;
+  std::vector<api::Credentials> keys = options_.credentials;
+  gateway_ = std::make_unique<aws::Gateway>(
+      options_.gateway, [keys, account](const std::string& id) -> std::optional<aws::AccessKey> {
+        for (const auto& k : keys)
+          if (k.access_key_id == id)
+            return aws::AccessKey{k.secret_access_key, aws::Caller{id, account, "arn:aws:iam::" + account + ":root", account}};
+        return std::nullopt;
+      });
+  gateway_->Add(std::make_shared<services::bedrock::BedrockOperations>(bedrock));
+  aws::Gateway* gw = gateway_.get();
+  http_ = std::make_unique<http::Server>(
+      options_.limits, [gw](http::Request& req, http::Response& res) { gw->Handle(req, res); },
+      [gw](http::TransportError e, const http::Request& partial, http::Response& res) {
+        gw->WriteTransportError(e, partial, res);
+      });
+}
+
+LatheServer::~LatheServer() = default;
+
+Status LatheServer::Listen() { return http_->Listen(options_.host, options_.port); }
+int LatheServer::port() const { return http_->port(); }
+void LatheServer::Run() { http_->Run(); }
+void LatheServer::Stop() { http_->Stop(); }
+
+}  // namespace lathe::server

@@ -1,0 +1,41 @@
+// `lathe serve`'s composition root: the HTTP transport, the gateway, and every AWS service on
+// it, wired once. It owns no semantics: services keep theirs, the gateway dispatches.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aws/gateway.h"
+#include "http/server.h"
+#include "service/bedrock_service.h"
+
+namespace lathe::server {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                          // 0: any free port (see LatheServer::port())
+  std::vector<api::Credentials> credentials;  // accepted access keys (all act as the account's root)
+  http::ServerLimits limits;
+  aws::GatewayOptions gateway;
+};
+
+class LatheServer {
+ public:
+  // `bedrock` must outlive the server.
+  LatheServer(service::BedrockService* bedrock, ServeOptions options);
+  ~LatheServer();
+  // Binds; a taken port is an error naming the address.
+  Status Listen();
+  int port() const;
+  void Run();   // serves until Stop()
+  void Stop();  // from any thread
+  aws::Gateway& gateway() { return *gateway_; }
+
+ private:
+  ServeOptions options_;
+  std::unique_ptr<aws::Gateway> gateway_;
+  std::unique_ptr<http::Server> http_;
+};
+
+}  // namespace lathe::server
