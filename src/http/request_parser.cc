@@ -17,6 +17,16 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// RFC 7230 3.2.6 tchar. http-parser 2.9 lets a space end a field name ("Transfer-Encoding :"),
+// then still acts on the header while a name comparison would not see it: a smuggling shape.
+bool IsToken(std::string_view s) {
+  static constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           kSymbols.find(c) != std::string_view::npos;
+  });
+}
+
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -201,6 +211,7 @@ int RequestParser::OnHeadersComplete() {
   const std::string* content_length = nullptr;
   const std::string* transfer_encoding = nullptr;
   for (Header& h : headers_) {
+    if (!IsToken(h.name)) return Fail(TransportError::kBadRequest, "a header name that is not a token");
     std::string_view trimmed = Trim(h.value);
     if (trimmed.size() != h.value.size()) h.value = std::string(trimmed);
     if (HeaderNameEquals(h.name, "Content-Length")) {
@@ -228,6 +239,12 @@ int RequestParser::OnHeadersComplete() {
   } else {
     content_length_ = (p->flags & F_CONTENTLENGTH) ? static_cast<int64_t>(p->content_length) : 0;
     if (content_length_ < 0) return Fail(TransportError::kBadRequest, "Content-Length is too large");
+  }
+  // Our reading of the framing and http-parser's must agree, or the body would be cut where a
+  // proxy in front of us did not cut it.
+  if (((p->flags & F_CHUNKED) != 0) != (content_length_ < 0) ||
+      ((p->flags & F_CONTENTLENGTH) != 0) != (content_length != nullptr)) {
+    return Fail(TransportError::kBadRequest, "ambiguous body framing");
   }
   keep_alive_ = http_should_keep_alive(p) != 0;
   phase_ = Phase::kBody;

@@ -38,7 +38,7 @@ void WritePlainTransportError(TransportError error, const Request& partial, Resp
 class Server {
  public:
   Server(ServerLimits limits, Handler handler, TransportErrorWriter error_writer = WritePlainTransportError);
-  ~Server();
+  ~Server();  // Stops; a Run on another thread must have returned before the Server is destroyed
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 

@@ -145,6 +145,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadHead{"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"},
         BadHead{"CONNECT", "CONNECT example.com:443 HTTP/1.1\r\n\r\n"},
         BadHead{"negative length", "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"},
+        BadHead{"space before the colon", "POST / HTTP/1.1\r\nTransfer-Encoding :chunked\r\n\r\n5\r\n"},
         BadHead{"garbage", "\x01\x02\x03 / HTTP/1.1\r\n\r\n"}));
 
 TEST(RequestParserTest, ChunkLargerThanTheLimitFailsTheBody) {
