@@ -51,7 +51,12 @@ std::string AddressText(const sockaddr_storage& address) {
     ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text));
   } else if (address.ss_family == AF_INET6) {
     const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
-    ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
+    if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+      // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: one client, one name.
+      ::inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], text, sizeof(text));
+    } else {
+      ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
+    }
   }
   return text;
 }

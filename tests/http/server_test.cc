@@ -379,6 +379,29 @@ TEST(ServerTest, StopWithASlowClientConnectedReturnsPromptly) {
   EXPECT_TRUE(slow.ServerClosed());
 }
 
+TEST(ServerTest, StopEndsAHandlerBlockedOnABodyThatNeverComes) {
+  std::atomic<bool> handler_started{false};
+  std::atomic<int> read_failed{0};
+  ServerLimits limits;
+  limits.body_idle_timeout_ms = 120000;
+  limits.min_body_bytes_per_second = 0;
+  auto server = std::make_unique<RunningServer>(limits, [&](Request& request, Response&) {
+    handler_started = true;
+    Result<std::string> body = ReadBody(request.body, 1 << 20);
+    if (!body.ok()) ++read_failed;
+  });
+  TestClient client(server->port());
+  ASSERT_TRUE(client.Send("PUT / HTTP/1.1\r\nContent-Length: 100\r\n\r\nonly part"));
+  for (int i = 0; i < 100 && !handler_started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(handler_started);
+  auto stopped = std::async(std::launch::async, [&] { server->StopAndJoin(); });
+  // After its grace for in-flight handlers (5 s), Stop must shut the socket under the handler
+  // rather than wait for the body's timeout (2 minutes here).
+  EXPECT_EQ(stopped.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  stopped.wait();
+  EXPECT_EQ(read_failed, 1);
+}
+
 TEST(ServerTest, ClientVanishingMidResponseDoesNotKillTheServer) {
   RunningServer server({}, [](Request& request, Response& response) {
     if (request.path() == "/small") {
