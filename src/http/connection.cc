@@ -1,0 +1,33 @@
+#include "http/connection.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace lathe::http {
+
+void Connection::Consume(size_t n) {
+  in_pos += n;
+  if (in_pos >= in.size()) {
+    in.clear();
+    in_pos = 0;
+  } else if (in_pos >= 32768) {  // keep the buffer from creeping forward forever
+    in.erase(0, in_pos);
+    in_pos = 0;
+  }
+}
+
+long Connection::ReceiveMore(size_t max_bytes) {
+  size_t old = in.size();
+  in.resize(old + max_bytes);
+  ssize_t n;
+  do {
+    n = ::recv(fd, in.data() + old, max_bytes, 0);
+  } while (n < 0 && errno == EINTR);
+  int saved_errno = errno;
+  in.resize(old + (n > 0 ? static_cast<size_t>(n) : 0));
+  errno = saved_errno;
+  return static_cast<long>(n);
+}
+
+}  // namespace lathe::http

@@ -1,0 +1,58 @@
+#include "http/exchange.h"
+
+#include <exception>
+
+#include "http/body_reader.h"
+#include "http/response_writer.h"
+
+namespace lathe::http {
+
+namespace {
+// What is left of a body the handler did not read is discarded up to this much, to keep the
+// connection; a longer rest costs the client a new connection instead of us the bandwidth.
+constexpr size_t kDrainBytes = 64 * 1024;
+
+bool AsksToClose(const Response& response) {
+  const std::string* connection = response.header("Connection");
+  return connection && HeaderNameEquals(*connection, "close");
+}
+}  // namespace
+
+bool ServeExchange(Connection* connection, const ServerLimits& limits, const Handler& handler,
+                   bool stopping) {
+  RequestParser& parser = connection->parser;
+  ConnectionBodyReader body(connection, limits);
+  Request request;
+  parser.MoveHeadTo(&request);
+  request.remote_address = connection->remote_address;
+  request.body = &body;
+
+  Response response;
+  try {
+    handler(request, response);
+  } catch (const std::exception& e) {
+    response = Response{};
+    response.status = 500;
+    response.body = std::string("internal error: ") + e.what();
+  } catch (...) {
+    response = Response{};
+    response.status = 500;
+    response.body = "internal error";
+  }
+
+  bool reusable = parser.keep_alive() && !stopping && !AsksToClose(response);
+  if (!body.finished()) {
+    // A client waiting for "100 Continue" may or may not send its body now: only closing the
+    // connection keeps its bytes from being read as the next request.
+    if (body.failed() || body.client_still_waiting() || !body.Drain(kDrainBytes)) reusable = false;
+  }
+  ResponseFraming framing;
+  framing.head_request = request.method == "HEAD";
+  framing.http_minor = parser.http_minor();
+  if (NeedsCloseDelimitedBody(response, framing)) reusable = false;
+  framing.close = !reusable;
+  Status written = WriteResponse(connection->fd, response, framing, limits.response_write_timeout_ms);
+  return written.ok() && reusable;
+}
+
+}  // namespace lathe::http
