@@ -8,6 +8,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config git
   nlohmann-json3-dev libcli11-dev libspdlog-dev libsentencepiece-dev libsqlite3-dev
   libpcre2-dev libicu-dev libssl-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libpugixml-dev             # XML for S3 and the query protocols (IAM, STS, SNS)
   libtorch-dev               # the engine (CPU libtorch 1.13)
   libopenblas0-openmp        # fast BLAS for libtorch (without it Debian falls back to the
                              # reference BLAS: ~3 GFLOP/s); the OpenMP build shares torch's threads
