@@ -110,6 +110,9 @@ TEST_F(IamServiceTest, ListRolesPagesWithMarkerAndMaxItems) {
   EXPECT_STREQ(rest.child_value("IsTruncated"), "false");
   EXPECT_STREQ(rest.child("Roles").child("member").child_value("RoleName"), "c");
   EXPECT_FALSE(rest.child("Marker"));
+  // ListRoles leaves RoleLastUsed and Tags to GetRole, as AWS does.
+  EXPECT_FALSE(rest.child("Roles").child("member").child("RoleLastUsed"));
+  EXPECT_TRUE(Call("Action=GetRole&Version=2010-05-08&RoleName=c")->root().child("GetRoleResult").child("Role").child("RoleLastUsed"));
   auto bad = Call("Action=ListRoles&Version=2010-05-08&MaxItems=0");
   EXPECT_EQ(bad->status, 400);
   EXPECT_STREQ(bad->root().child("Error").child_value("Code"), "ValidationError");

@@ -54,7 +54,7 @@ class IamService : public aws::QueryService {
     Result<Page<Role>> page = iam_->ListRoles(ctx.caller.account, *options);
     if (!page.ok()) return page.status();
     pugi::xml_node roles = result.append_child("Roles");
-    for (const Role& role : page->items) WriteRole(roles, role, "member");
+    for (const Role& role : page->items) WriteRole(roles, role, "member", /*details=*/false);
     WritePaging(result, page->truncated(), page->marker);
     return Status::Ok();
   }

@@ -61,7 +61,7 @@ std::string UrlEncodeDocument(std::string_view document) {
   return out;
 }
 
-void WriteRole(pugi::xml_node parent, const Role& role, const char* element) {
+void WriteRole(pugi::xml_node parent, const Role& role, const char* element, bool details) {
   pugi::xml_node r = parent.append_child(element);
   AppendTextElement(r, "Path", role.path);
   AppendTextElement(r, "RoleName", role.name);
@@ -71,6 +71,7 @@ void WriteRole(pugi::xml_node parent, const Role& role, const char* element) {
   AppendTextElement(r, "AssumeRolePolicyDocument", UrlEncodeDocument(role.assume_role_policy));
   if (!role.description.empty()) AppendTextElement(r, "Description", role.description);
   AppendTextElement(r, "MaxSessionDuration", std::to_string(role.max_session_duration));
+  if (!details) return;
   if (!role.tags.empty()) {
     pugi::xml_node tags = r.append_child("Tags");
     for (const Tag& t : role.tags) {

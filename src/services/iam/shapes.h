@@ -17,8 +17,9 @@ Result<CreateRoleInput> CreateRoleFromParams(const aws::QueryParams& params);
 Result<ListOptions> ListOptionsFromParams(const aws::QueryParams& params);
 
 // <Role>: Path, RoleName, RoleId, Arn, CreateDate, AssumeRolePolicyDocument, Description,
-// MaxSessionDuration, Tags.
-void WriteRole(pugi::xml_node parent, const Role& role, const char* element = "Role");
+// MaxSessionDuration, and with `details` (GetRole, CreateRole) Tags and RoleLastUsed, which
+// ListRoles leaves out as AWS does.
+void WriteRole(pugi::xml_node parent, const Role& role, const char* element = "Role", bool details = true);
 // IsTruncated, and Marker when truncated.
 void WritePaging(pugi::xml_node result, bool truncated, const std::string& marker);
 
