@@ -172,7 +172,7 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
   ctx.service = signing_name;
   const Protocol protocol = service ? service->protocol() : GuessProtocol(request);
   auto finish = [&](const char* outcome) {
-    response.headers.push_back({RequestIdHeader(protocol), ctx.request_id});
+    response.set_header(RequestIdHeader(protocol), ctx.request_id);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     spdlog::info("{} {} [{}] -> {}{}{} ({:.1f} ms)", request.method, Printable(request.path(), 120),
                  signing_name.empty() ? "?" : Printable(signing_name, 40), response.status, *outcome ? " " : "",
@@ -292,7 +292,7 @@ void Gateway::WriteTransportError(http::TransportError error, const http::Reques
   }
   if (service || protocol == Protocol::kQuery || protocol == Protocol::kRestXml) WriteError(protocol, s, ctx, &response);
   else WriteJsonError(protocol, s, ctx, &response);
-  response.headers.push_back({RequestIdHeader(protocol), ctx.request_id});
+  response.set_header(RequestIdHeader(protocol), ctx.request_id);
   spdlog::info("{} {} -> {} (refused by the server: {})", partial.method.empty() ? "?" : partial.method,
                Printable(partial.path(), 120), response.status, s.message());
 }

@@ -4,8 +4,9 @@
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "aws/query_protocol.h"
+#include "aws/xml.h"
 #include "core/arn.h"
-#include "core/utf8.h"
 
 namespace lathe::aws {
 namespace {
@@ -25,14 +26,16 @@ std::pair<std::string, int> GenericJson(Status::Code code) {
 
 std::pair<std::string, int> GenericQuery(Status::Code code) {
   switch (code) {
-    case Status::Code::kInvalidArgument:
-    case Status::Code::kUnsupported: return {"ValidationError", 400};
-    case Status::Code::kNotFound: return {"NotFound", 404};
-    case Status::Code::kAlreadyExists:
-    case Status::Code::kConflict: return {"Conflict", 409};
+    case Status::Code::kNotFound: return {"ResourceNotFound", 404};
+    case Status::Code::kAlreadyExists: return {"AlreadyExists", 409};
+    case Status::Code::kConflict: return {"ConcurrentModification", 409};
     case Status::Code::kThrottled: return {"Throttling", 400};
     case Status::Code::kQuotaExceeded: return {"LimitExceeded", 400};
-    default: return {"InternalFailure", 500};
+    case Status::Code::kUnsupported: return {"InvalidAction", 400};
+    case Status::Code::kIOError:
+    case Status::Code::kCorruption:
+    case Status::Code::kInternal: return {"InternalFailure", 500};
+    default: return {"ValidationError", 400};
   }
 }
 
@@ -58,7 +61,8 @@ std::string NewRequestId() {
 }
 
 std::pair<std::string, int> ErrorCodeFor(Protocol protocol, const Status& status) {
-  if (!status.aws_code().empty()) return {status.aws_code(), status.http_status() ? status.http_status() : 400};
+  if (!status.aws_code().empty())
+    return {status.aws_code(), status.http_status() >= 400 && status.http_status() <= 599 ? status.http_status() : 400};
   switch (protocol) {
     case Protocol::kQuery: return GenericQuery(status.code());
     case Protocol::kRestXml: return GenericRestXml(status.code());
@@ -112,35 +116,6 @@ void WriteJsonError(Protocol protocol, const Status& error, const RequestContext
   response->body_stream = nullptr;
 }
 
-std::string XmlText(std::string_view s) {
-  // XML 1.0 allows no C0 controls but tab, LF and CR; invalid UTF-8 would make the whole
-  // document unreadable. Both are replaced rather than echoed.
-  std::string out = SanitizeUtf8(s);
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') c = '?';
-  return out;
-}
-
-void WriteQueryError(const Status& error, const RequestContext& context, std::string_view xml_namespace,
-                     http::Response* response) {
-  auto [code, http] = ErrorCodeFor(Protocol::kQuery, error);
-  pugi::xml_document doc;
-  pugi::xml_node root = doc.append_child("ErrorResponse");
-  if (!xml_namespace.empty()) root.append_attribute("xmlns") = std::string(xml_namespace).c_str();
-  pugi::xml_node e = root.append_child("Error");
-  e.append_child("Type").text().set(http >= 500 ? "Receiver" : "Sender");
-  e.append_child("Code").text().set(code.c_str());
-  e.append_child("Message").text().set(XmlText(error.message()).c_str());
-  root.append_child("RequestId").text().set(context.request_id.c_str());
-  std::ostringstream out;
-  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
-  response->status = http;
-  response->headers.clear();
-  response->headers.push_back({"Content-Type", "text/xml"});
-  response->body = out.str();
-  response->body_stream = nullptr;
-}
-
 void WriteRestXmlError(const Status& error, const RequestContext& context, http::Response* response) {
   auto [code, http] = ErrorCodeFor(Protocol::kRestXml, error);
   pugi::xml_document doc;
@@ -163,7 +138,7 @@ void WriteRestXmlError(const Status& error, const RequestContext& context, http:
 void WriteError(Protocol protocol, const Status& error, const RequestContext& context, http::Response* response) {
   switch (protocol) {
     case Protocol::kRestXml: return WriteRestXmlError(error, context, response);
-    case Protocol::kQuery: return WriteQueryError(error, context, "", response);
+    case Protocol::kQuery: return WriteQueryError(error, context, QueryXmlNamespace(context.service), response);
     default: return WriteJsonError(protocol, error, context, response);
   }
 }

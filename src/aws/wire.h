@@ -32,10 +32,5 @@ int HexDigit(char c);  // -1 when c is not a hex digit
 // The error writers of the protocols (aws::WriteError picks one).
 void WriteJsonError(Protocol protocol, const Status& error, const RequestContext& context, http::Response* response);
 void WriteRestXmlError(const Status& error, const RequestContext& context, http::Response* response);
-// <ErrorResponse xmlns=ns><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>
-void WriteQueryError(const Status& error, const RequestContext& context, std::string_view xml_namespace,
-                     http::Response* response);
-// Text fit for an XML element: valid UTF-8, no control characters XML 1.0 forbids.
-std::string XmlText(std::string_view s);
 
 }  // namespace lathe::aws

@@ -1,6 +1,8 @@
 #include "server/lathe_server.h"
 
 #include "services/bedrock/operations.h"
+#include "services/iam/service.h"
+#include "services/sts/service.h"
 
 namespace lathe::server {
 
@@ -14,7 +16,10 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
             return aws::AccessKey{k.secret_access_key, aws::Caller{id, account, "arn:aws:iam::" + account + ":root", account}};
         return std::nullopt;
       });
-  gateway_->Add(std::make_shared<services::bedrock::BedrockOperations>(bedrock));
+  iam_ = std::make_unique<iam::IamBackend>(bedrock->store());
+  gateway_->Add(std::make_shared<bedrock::BedrockOperations>(bedrock));
+  gateway_->Add(iam::NewIamService(iam_.get()));
+  gateway_->Add(sts::NewStsService());
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(
       options_.limits, [gw](http::Request& req, http::Response& res) { gw->Handle(req, res); },

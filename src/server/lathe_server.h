@@ -10,6 +10,10 @@
 #include "http/server.h"
 #include "service/bedrock_service.h"
 
+namespace lathe::iam {
+class IamBackend;
+}
+
 namespace lathe::server {
 
 struct ServeOptions {
@@ -34,6 +38,7 @@ class LatheServer {
 
  private:
   ServeOptions options_;
+  std::unique_ptr<iam::IamBackend> iam_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;
 };

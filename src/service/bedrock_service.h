@@ -31,6 +31,8 @@ class BedrockService {
   CustomModelService& custom_models() { return *custom_models_; }
   ThroughputService& throughput() { return *throughput_; }
   RuntimeService& runtime() { return *runtime_; }
+  // The metadata store, shared with the other services of `lathe serve` (IAM keeps its roles there).
+  store::MetadataStore* store() { return db_.get(); }
 
   // ListFoundationModels (byProvider, byCustomizationType, byOutputModality, byInferenceType).
   Result<nlohmann::json> ListFoundationModels(const std::map<std::string, std::string>& query);

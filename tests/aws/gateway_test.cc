@@ -7,6 +7,7 @@
 
 #include "aws/rest_json.h"
 #include "aws/wire.h"
+#include "aws/xml.h"
 
 namespace lathe::aws {
 namespace {

@@ -1,6 +1,6 @@
 #include "services/bedrock/operations.h"
 
-namespace lathe::services::bedrock {
+namespace lathe::bedrock {
 using aws::RestInput;
 using aws::RestOutput;
 using nlohmann::json;
@@ -115,4 +115,4 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
       [svc](const RestInput& in) { return From(svc->runtime().Converse(in.labels.at("modelId"), std::string(in.body))); });
 }
 
-}  // namespace lathe::services::bedrock
+}  // namespace lathe::bedrock

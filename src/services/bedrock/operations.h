@@ -6,7 +6,7 @@
 #include "aws/rest_json.h"
 #include "service/bedrock_service.h"
 
-namespace lathe::services::bedrock {
+namespace lathe::bedrock {
 
 class BedrockOperations : public aws::RestJsonService {
  public:
@@ -20,4 +20,4 @@ class BedrockOperations : public aws::RestJsonService {
   service::BedrockService* backend_;
 };
 
-}  // namespace lathe::services::bedrock
+}  // namespace lathe::bedrock

@@ -1,0 +1,91 @@
+#include "services/iam/shapes.h"
+
+#include "aws/xml.h"
+#include "core/arn.h"
+
+namespace lathe::iam {
+
+using aws::AppendTextElement;
+
+Result<CreateRoleInput> CreateRoleFromParams(const aws::QueryParams& params) {
+  CreateRoleInput in;
+  Result<std::string> name = params.Required("RoleName");
+  if (!name.ok()) return name.status();
+  in.name = *name;
+  Result<std::string> trust = params.Required("AssumeRolePolicyDocument");
+  if (!trust.ok()) return trust.status();
+  in.assume_role_policy = *trust;
+  if (const std::string* path = params.Get("Path")) in.path = *path;
+  if (const std::string* description = params.Get("Description")) in.description = *description;
+  Result<std::optional<int64_t>> duration = params.Int("MaxSessionDuration", 3600, 43200);
+  if (!duration.ok()) return duration.status();
+  if (*duration) in.max_session_duration = static_cast<int>(**duration);
+  Result<size_t> tags = params.ListLength("Tags");
+  if (!tags.ok()) return tags.status();
+  for (size_t i = 1; i <= *tags; ++i) {
+    std::string at = "Tags.member." + std::to_string(i);
+    Result<std::string> key = params.Required(at + ".Key");
+    if (!key.ok()) return key.status();
+    Result<std::string> value = params.Required(at + ".Value");
+    if (!value.ok()) return value.status();
+    in.tags.push_back({*key, *value});
+  }
+  return in;
+}
+
+Result<ListOptions> ListOptionsFromParams(const aws::QueryParams& params) {
+  ListOptions options;
+  if (const std::string* prefix = params.Get("PathPrefix")) options.path_prefix = *prefix;
+  if (const std::string* marker = params.Get("Marker")) options.marker = *marker;
+  Result<std::optional<int64_t>> max_items = params.Int("MaxItems", 1, 1000);
+  if (!max_items.ok()) return max_items.status();
+  if (*max_items) options.max_items = static_cast<size_t>(**max_items);
+  return options;
+}
+
+std::string UrlEncodeDocument(std::string_view document) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(document.size() * 3);
+  for (unsigned char c : document) {
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_' || c == '.' || c == '~';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+void WriteRole(pugi::xml_node parent, const Role& role, const char* element, bool details) {
+  pugi::xml_node r = parent.append_child(element);
+  AppendTextElement(r, "Path", role.path);
+  AppendTextElement(r, "RoleName", role.name);
+  AppendTextElement(r, "RoleId", role.id);
+  AppendTextElement(r, "Arn", role.arn);
+  AppendTextElement(r, "CreateDate", Iso8601(role.created_ms));
+  AppendTextElement(r, "AssumeRolePolicyDocument", UrlEncodeDocument(role.assume_role_policy));
+  if (!role.description.empty()) AppendTextElement(r, "Description", role.description);
+  AppendTextElement(r, "MaxSessionDuration", std::to_string(role.max_session_duration));
+  if (!details) return;
+  if (!role.tags.empty()) {
+    pugi::xml_node tags = r.append_child("Tags");
+    for (const Tag& t : role.tags) {
+      pugi::xml_node m = tags.append_child("member");
+      AppendTextElement(m, "Key", t.key);
+      AppendTextElement(m, "Value", t.value);
+    }
+  }
+  r.append_child("RoleLastUsed");
+}
+
+void WritePaging(pugi::xml_node result, bool truncated, const std::string& marker) {
+  AppendTextElement(result, "IsTruncated", truncated ? "true" : "false");
+  if (truncated) AppendTextElement(result, "Marker", marker);
+}
+
+}  // namespace lathe::iam

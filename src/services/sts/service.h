@@ -1,0 +1,12 @@
+// STS on lathe's endpoint (signing name "sts", query protocol, API version 2011-06-15).
+#pragma once
+
+#include <memory>
+
+#include "aws/query_protocol.h"
+
+namespace lathe::sts {
+
+std::unique_ptr<aws::QueryService> NewStsService();
+
+}  // namespace lathe::sts
