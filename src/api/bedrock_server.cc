@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/arn.h"
+#include "service/request_fields.h"
 
 namespace lathe::api {
 using nlohmann::json;
@@ -35,29 +36,28 @@ std::map<std::string, std::string> Query(const httplib::Request& req) {
   return q;
 }
 
-Result<json> Body(const httplib::Request& req) {
-  if (req.body.empty()) return json::object();
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("The request body is not a JSON object");
+}  // namespace
+
+Result<json> ParseBody(std::string_view body) {
+  if (body.empty()) return json::object();
+  auto j = service::ParseRequestJson(body);  // bounds nesting before parsing
+  if (!j.ok()) return Status::InvalidArgument("The request body is not valid JSON: " + j.status().message());
+  if (!j->is_object())
+    return Status::InvalidArgument(std::string("The request body must be a JSON object (found ") + j->type_name() + ")");
   return j;
 }
 
-Result<std::map<std::string, std::string>> TagMap(const json& list) {
-  if (!list.is_array()) return Status::InvalidArgument("tags: expected a list of {key, value}");
-  std::map<std::string, std::string> tags;
-  for (const auto& t : list) {
-    if (!t.is_object() || !t.contains("key") || !t["key"].is_string() || !t.contains("value") || !t["value"].is_string())
-      return Status::InvalidArgument("tags: each tag needs a string key and value");
-    tags[t["key"]] = t["value"];
-  }
-  return tags;
-}
+namespace {
+
+Result<json> Body(const httplib::Request& req) { return ParseBody(req.body); }
 
 constexpr size_t kMaxRequestBytes = 16u << 20;
 
 }  // namespace
 
-std::pair<int, const char*> ErrorFor(const Status& s) {
+std::pair<int, std::string> ErrorFor(const Status& s) {
+  // An error the service named itself (Status::Aws) travels as it is.
+  if (!s.aws_code().empty() && s.http_status() != 0) return {s.http_status(), s.aws_code()};
   switch (s.code()) {
     case Status::Code::kInvalidArgument:
     case Status::Code::kUnsupported: return {400, "ValidationException"};
@@ -65,8 +65,7 @@ std::pair<int, const char*> ErrorFor(const Status& s) {
     case Status::Code::kAlreadyExists:
     case Status::Code::kConflict: return {400, "ConflictException"};
     case Status::Code::kThrottled: return {429, "ThrottlingException"};
-    case Status::Code::kQuotaExceeded:  // the tag limit has an exception of its own in Bedrock's model
-      return {400, s.message().rfind(service::kTooManyTags, 0) == 0 ? "TooManyTagsException" : "ServiceQuotaExceededException"};
+    case Status::Code::kQuotaExceeded: return {400, "ServiceQuotaExceededException"};
     default: return {500, "InternalServerException"};
   }
 }
@@ -189,26 +188,17 @@ void BedrockServer::Routes() {
   http_->Post("/tagResource", route([=](const httplib::Request& req) -> Result<std::pair<int, json>> {
     auto body = Body(req);
     if (!body.ok()) return body.status();
-    auto tags = TagMap(body->value("tags", json::array()));
-    if (!tags.ok()) return tags.status();
-    return done(svc->TagResource(body->value("resourceARN", ""), *tags));
+    return done(svc->TagResource(*body));
   }));
   http_->Post("/untagResource", route([=](const httplib::Request& req) -> Result<std::pair<int, json>> {
     auto body = Body(req);
     if (!body.ok()) return body.status();
-    std::vector<std::string> keys;
-    for (const auto& k : body->value("tagKeys", json::array()))
-      if (k.is_string()) keys.push_back(k);
-    return done(svc->UntagResource(body->value("resourceARN", ""), keys));
+    return done(svc->UntagResource(*body));
   }));
   http_->Post("/listTagsForResource", route([=](const httplib::Request& req) -> Result<std::pair<int, json>> {
     auto body = Body(req);
     if (!body.ok()) return body.status();
-    auto tags = svc->ListTags(body->value("resourceARN", ""));
-    if (!tags.ok()) return tags.status();
-    json list = json::array();
-    for (const auto& [k, v] : *tags) list.push_back({{"key", k}, {"value", v}});
-    return ok(200, json{{"tags", list}});
+    return from(svc->ListTagsForResource(*body));
   }));
 
   // Runtime (bedrock-runtime/2023-09-30). The model id arrives percent-encoded; httplib decodes it.

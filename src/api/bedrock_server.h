@@ -45,7 +45,12 @@ class BedrockServer {
   int port_ = 0;
 };
 
-// Bedrock's error for a Status: {HTTP status, x-amzn-ErrorType}.
-std::pair<int, const char*> ErrorFor(const Status& s);
+// Bedrock's error for a Status: {HTTP status, x-amzn-ErrorType}. A Status made by Status::Aws
+// answers its own code and status; others map by code().
+std::pair<int, std::string> ErrorFor(const Status& s);
+
+// A control-plane request body: {} when empty, else a JSON object (service::ParseRequestJson
+// bounds its nesting before parsing); ValidationException otherwise.
+Result<nlohmann::json> ParseBody(std::string_view body);
 
 }  // namespace lathe::api
