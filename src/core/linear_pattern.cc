@@ -55,11 +55,13 @@ class PatternCompiler {
   bool ParseAlternation(Node* out) {
     Node alt;
     alt.kind = Node::kAlt;
-    do {
+    while (true) {
       Node branch;
       if (!ParseConcat(&branch)) return false;
       alt.kids.push_back(std::move(branch));
-    } while (More() && Peek() == '|' && ++at_);
+      if (!More() || Peek() != '|') break;
+      ++at_;  // '|'
+    }
     *out = alt.kids.size() == 1 ? std::move(alt.kids[0]) : std::move(alt);
     return true;
   }
