@@ -1,6 +1,7 @@
 #include "aws/rest_json.h"
 
 #include "aws/wire.h"
+#include "core/json_nesting.h"
 
 namespace lathe::aws {
 using nlohmann::json;
@@ -69,12 +70,13 @@ std::map<std::string, std::string> DecodeQuery(std::string_view query) {
 
 Result<json> ParseJsonObjectBody(std::string_view body) {
   if (body.empty()) return json::object();
-  if (Status s = CheckJsonDepth(body, kMaxJsonDepth); !s.ok()) return s;
+  if (!JsonNestingWithin(body, kMaxJsonDepth))  // before any recursive parse or walk
+    return Status::InvalidArgument("The request body is not valid JSON: JSON nests deeper than " +
+                                   std::to_string(kMaxJsonDepth) + " levels");
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
-    return Status::Aws("SerializationException", 400, "The request body is not valid JSON");
+  if (j.is_discarded()) return Status::InvalidArgument("The request body is not valid JSON");
   if (!j.is_object())
-    return Status::Aws("SerializationException", 400, "The request body must be a JSON object");
+    return Status::InvalidArgument(std::string("The request body must be a JSON object (found ") + j.type_name() + ")");
   return j;
 }
 
@@ -182,7 +184,9 @@ void JsonTargetService::Serve(const RequestContext& context, const http::Request
     return;
   }
   Result<json> input = ParseJsonObjectBody(body);
-  Result<json> out = input.ok() ? Result<json>(Status::Internal("no answer")) : Result<json>(input.status());
+  // The JSON protocols' services name a body they cannot read SerializationException.
+  Result<json> out = input.ok() ? Result<json>(Status::Internal("no answer"))
+                                : Result<json>(Status::Aws("SerializationException", 400, input.status().message()));
   if (input.ok()) {
     try {
       out = it->second(context, *input);

@@ -70,27 +70,6 @@ std::pair<std::string, int> ErrorCodeFor(Protocol protocol, const Status& status
   }
 }
 
-Status CheckJsonDepth(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;  // the escaped character cannot end the string
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth)
-        return Status::Aws("ValidationException", 400,
-                           "The request body nests JSON deeper than " + std::to_string(max_depth) + " levels");
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return Status::Ok();
-}
-
 std::string Printable(std::string_view s, size_t max_bytes) {
   std::string out(s.substr(0, max_bytes));
   for (char& c : out)

@@ -19,11 +19,6 @@ std::string NewRequestId();
 // InvalidArgument, ResourceNotFoundException, ThrottlingException, ...).
 std::pair<std::string, int> ErrorCodeFor(Protocol protocol, const Status& status);
 
-// OK when `text` (JSON) nests at most max_depth arrays/objects. A linear scan that skips
-// strings, so a parser or a recursive walk never meets deeper input; a ValidationException
-// naming the bound otherwise.
-Status CheckJsonDepth(std::string_view text, int max_depth);
-
 // Request text fit to quote in a message: at most max_bytes, printable ASCII only.
 std::string Printable(std::string_view s, size_t max_bytes);
 

@@ -1,5 +1,6 @@
 #include "data/record.h"
 
+#include "core/json_nesting.h"
 #include "core/utf8.h"
 
 #include <algorithm>
@@ -283,26 +284,6 @@ void DecodeConversation(const json& r, Example* ex, Checker& c) {
   CheckTurnOrder(*ex, "messages", 0, c);
 }
 
-// Depth of bracket nesting outside strings; stops counting once over the limit.
-bool NestingWithin(std::string_view s, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char ch = s[i];
-    if (in_string) {
-      if (ch == '\\') ++i;
-      else if (ch == '"') in_string = false;
-    } else if (ch == '"') {
-      in_string = true;
-    } else if (ch == '{' || ch == '[') {
-      if (++depth > limit) return false;
-    } else if (ch == '}' || ch == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 Format DetectFormat(const json& r) {
@@ -391,10 +372,10 @@ Problem InvalidJson(size_t column, std::string what) {
 
 }  // namespace
 
-bool ParseJsonLine(std::string_view line, json* out, Problem* problem) {
-  if (!NestingWithin(line, kMaxJsonDepth)) {
+bool ParseJsonLine(std::string_view line, json* out, Problem* problem, int max_depth) {
+  if (!JsonNestingWithin(line, max_depth)) {
     *problem = Problem{Severity::kError, "", 0, 0, "", "too-deep",
-                       "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels",
+                       "JSON nests deeper than " + std::to_string(max_depth) + " levels",
                        "dataset records need only a few levels: check the line's structure"};
     return false;
   }

@@ -19,9 +19,10 @@ bool DecodeExample(const nlohmann::json& record, Format format, Example* out,
                    std::vector<Problem>* problems);
 
 // Parses one line as JSON. On failure returns false and fills *problem (code "invalid-json",
-// the column of the parser's error). Nesting deeper than kMaxJsonDepth is refused before parsing,
-// so hostile input cannot make the parser allocate without bound.
+// the column of the parser's error). Nesting deeper than max_depth is refused before parsing
+// (core/json_nesting.h), so hostile input cannot make the parser recurse or allocate without bound.
+// Dataset records need few levels; request bodies (service/request_fields.h) pass their own bound.
 inline constexpr int kMaxJsonDepth = 32;
-bool ParseJsonLine(std::string_view line, nlohmann::json* out, Problem* problem);
+bool ParseJsonLine(std::string_view line, nlohmann::json* out, Problem* problem, int max_depth = kMaxJsonDepth);
 
 }  // namespace lathe::data

@@ -6,6 +6,9 @@
 
 #include <filesystem>
 
+#include "service/request_fields.h"
+#include "service/resource_json.h"
+
 namespace lathe::service {
 using nlohmann::json;
 
@@ -68,6 +71,7 @@ Result<json> BedrockService::ListFoundationModels(const std::map<std::string, st
 }
 
 Result<json> BedrockService::GetFoundationModel(const std::string& id) {
+  LATHE_RETURN_IF_ERROR(CheckLength(id, "modelIdentifier", rules::kGetFoundationModelIdentifier));
   auto m = catalog_->Find(id);
   if (!m.ok()) return m.status();
   return json{{"modelDetails", catalog_->Describe(*m)}};
@@ -79,7 +83,10 @@ Status BedrockService::CheckTaggable(const std::string& arn) {
   return Status::NotFound("Resource " + arn + " not found");
 }
 
-Status BedrockService::TagResource(const std::string& arn, const std::map<std::string, std::string>& tags) {
+Status BedrockService::TagResource(const json& request) {
+  LATHE_ASSIGN_OR_RETURN(const std::string arn, RequireString(request, "resourceARN", rules::kTaggableResourcesArn));
+  LATHE_ASSIGN_OR_RETURN(const auto tags, TagList(request, "tags"));
+  if (!request.contains("tags")) return ValidationError("tags", "must not be null");
   LATHE_RETURN_IF_ERROR(CheckTaggable(arn));
   auto existing = db_->Tags(arn);
   if (!existing.ok()) return existing.status();
@@ -89,14 +96,20 @@ Status BedrockService::TagResource(const std::string& arn, const std::map<std::s
   return db_->SetTags(arn, tags);
 }
 
-Status BedrockService::UntagResource(const std::string& arn, const std::vector<std::string>& keys) {
+Status BedrockService::UntagResource(const json& request) {
+  LATHE_ASSIGN_OR_RETURN(const std::string arn, RequireString(request, "resourceARN", rules::kTaggableResourcesArn));
+  LATHE_ASSIGN_OR_RETURN(const auto keys, StringList(request, "tagKeys", rules::kTagKey, kMaxTags));
+  if (!request.contains("tagKeys")) return ValidationError("tagKeys", "must not be null");
   LATHE_RETURN_IF_ERROR(CheckTaggable(arn));
   return db_->RemoveTags(arn, keys);
 }
 
-Result<std::map<std::string, std::string>> BedrockService::ListTags(const std::string& arn) {
+Result<json> BedrockService::ListTagsForResource(const json& request) {
+  LATHE_ASSIGN_OR_RETURN(const std::string arn, RequireString(request, "resourceARN", rules::kTaggableResourcesArn));
   LATHE_RETURN_IF_ERROR(CheckTaggable(arn));
-  return db_->Tags(arn);
+  auto tags = db_->Tags(arn);
+  if (!tags.ok()) return tags.status();
+  return json{{"tags", TagsToJson(*tags)}};
 }
 
 }  // namespace lathe::service

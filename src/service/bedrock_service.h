@@ -37,10 +37,13 @@ class BedrockService {
   // ListFoundationModels (byProvider, byCustomizationType, byOutputModality, byInferenceType).
   Result<nlohmann::json> ListFoundationModels(const std::map<std::string, std::string>& query);
   Result<nlohmann::json> GetFoundationModel(const std::string& id);
-  // Tags on jobs, custom models and provisioned throughput (NotFound for other ARNs).
-  Status TagResource(const std::string& arn, const std::map<std::string, std::string>& tags);
-  Status UntagResource(const std::string& arn, const std::vector<std::string>& keys);
-  Result<std::map<std::string, std::string>> ListTags(const std::string& arn);
+  // Tags on jobs, custom models and provisioned throughput (NotFound for other ARNs). Each takes
+  // its operation's request body ({"resourceARN", "tags"}, {"resourceARN", "tagKeys"},
+  // {"resourceARN"}), checked against the service model (request_fields.h); ListTagsForResource
+  // answers {"tags": [{"key", "value"}, ...]}.
+  Status TagResource(const nlohmann::json& request);
+  Status UntagResource(const nlohmann::json& request);
+  Result<nlohmann::json> ListTagsForResource(const nlohmann::json& request);
 
  private:
   explicit BedrockService(ServiceConfig config) : config_(std::move(config)) {}

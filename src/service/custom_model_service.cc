@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/arn.h"
+#include "service/field_rules.h"
 
 namespace lathe::service {
 
@@ -44,13 +45,14 @@ Result<store::ResourceRow> CustomModelService::Find(const std::string& identifie
 }
 
 Result<nlohmann::json> CustomModelService::Get(const std::string& identifier) {
+  LATHE_RETURN_IF_ERROR(CheckLength(identifier, "modelIdentifier", rules::kModelIdentifier));
   auto row = Find(identifier);
   if (!row.ok()) return row.status();
   return PublicFields(row->doc);
 }
 
 Result<nlohmann::json> CustomModelService::List(const std::map<std::string, std::string>& query) {
-  auto q = ParseListQuery(query);
+  auto q = ParseListQuery(query, rules::kCustomModelName);
   if (!q.ok()) return q.status();
   std::map<std::string, std::string> doc_equals;
   if (auto base = query.find("baseModelArnEquals"); base != query.end()) doc_equals["baseModelArn"] = base->second;
@@ -74,6 +76,7 @@ Result<nlohmann::json> CustomModelService::List(const std::map<std::string, std:
 
 Status CustomModelService::Delete(const std::string& identifier,
                                   const std::function<bool(const std::string& arn)>& in_use) {
+  LATHE_RETURN_IF_ERROR(CheckLength(identifier, "modelIdentifier", rules::kModelIdentifier));
   auto row = Find(identifier);
   if (!row.ok()) return row.status();
   if (in_use(row->arn))

@@ -1,9 +1,10 @@
 #include "service/job_service.h"
 
-#include <regex>
+#include <set>
 
 #include "core/arn.h"
 #include "engine/hyperparameters.h"
+#include "service/request_fields.h"
 
 namespace lathe::service {
 using nlohmann::json;
@@ -14,22 +15,65 @@ Status Invalid(const std::string& field, const std::string& what) {
   return Status::InvalidArgument("1 validation error detected: Value at '" + field + "' failed to satisfy constraint: " + what);
 }
 
-Status CheckName(const json& req, const std::string& field, const std::regex& pattern, const char* pattern_text) {
-  if (!req.contains(field) || !req[field].is_string()) return Invalid(field, "Member must not be null");
-  const std::string v = req[field];
-  if (v.empty() || v.size() > 63) return Invalid(field, "Member must have length between 1 and 63");
-  if (!std::regex_match(v, pattern))
-    return Invalid(field, std::string("Member must satisfy regular expression pattern: ") + pattern_text);
-  return Status::Ok();
-}
-
 store::MetadataStore::ListFilter ActiveJobs() {
   store::MetadataStore::ListFilter f;
   f.statuses = {"InProgress", "Stopping"};
   return f;
 }
 
-std::string Uri(const json& obj) { return obj.is_object() ? obj.value("s3Uri", "") : ""; }
+// The s3Uri of a data config Create has already checked (CheckCreateRequest).
+std::string Uri(const json& obj) {
+  return obj.is_object() && obj.contains("s3Uri") && obj["s3Uri"].is_string() ? obj["s3Uri"].get<std::string>() : "";
+}
+
+// What CreateModelCustomizationJob's members must be, per the service model: types, lengths and
+// patterns (request_fields.h). Lathe resolves baseModelIdentifier and the s3Uris itself (model ids
+// from its config, file:// URIs), so those get the model's lengths only.
+struct CheckedCreate {
+  std::string job_name, model_name, role_arn, base, type, token;
+  std::string train_uri, output_uri;
+  std::vector<std::string> validator_uris;
+  std::map<std::string, std::string> job_tags, model_tags;
+};
+
+Result<CheckedCreate> CheckCreateRequest(const json& req) {
+  CheckedCreate c;
+  LATHE_ASSIGN_OR_RETURN(c.job_name, RequireString(req, "jobName", rules::kJobName));
+  LATHE_ASSIGN_OR_RETURN(c.model_name, RequireString(req, "customModelName", rules::kCustomModelName));
+  LATHE_ASSIGN_OR_RETURN(c.role_arn, RequireString(req, "roleArn", rules::kRoleArn));
+  LATHE_ASSIGN_OR_RETURN(c.base, RequireString(req, "baseModelIdentifier", rules::kBaseModelIdentifier, "",
+                                                Check::kLengthOnly));
+  LATHE_ASSIGN_OR_RETURN(auto token, OptionalString(req, "clientRequestToken", rules::kIdempotencyToken));
+  c.token = token.value_or("");
+  LATHE_ASSIGN_OR_RETURN(c.type, OptionalEnum(req, "customizationType",
+                                              {"FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION",
+                                               "REINFORCEMENT_FINE_TUNING", "IMPORTED"},
+                                              "FINE_TUNING"));
+  LATHE_ASSIGN_OR_RETURN(auto kms, OptionalString(req, "customModelKmsKeyId", rules::kKmsKeyId));
+  (void)kms;  // lathe's model files are not encrypted; a well-formed key id is accepted and unused
+  LATHE_ASSIGN_OR_RETURN(const json* train, RequireObject(req, "trainingDataConfig"));
+  LATHE_ASSIGN_OR_RETURN(c.train_uri, RequireString(*train, "s3Uri", rules::kS3Uri, "trainingDataConfig",
+                                                     Check::kLengthOnly));
+  LATHE_ASSIGN_OR_RETURN(const json* output, RequireObject(req, "outputDataConfig"));
+  LATHE_ASSIGN_OR_RETURN(c.output_uri, RequireString(*output, "s3Uri", rules::kS3Uri, "outputDataConfig",
+                                                      Check::kLengthOnly));
+  LATHE_ASSIGN_OR_RETURN(const json* validation, OptionalObject(req, "validationDataConfig"));
+  if (validation) {
+    const std::string path = "validationDataConfig.validators";
+    LATHE_ASSIGN_OR_RETURN(const json* validators, OptionalList(*validation, "validators", 10, "validationDataConfig"));
+    if (!validators) return ValidationError(path, "must not be null");
+    for (size_t i = 0; i < validators->size(); ++i) {
+      const json& one = (*validators)[i];
+      const std::string item = path + "." + std::to_string(i + 1) + ".member";
+      if (!one.is_object()) return ValidationError(item, std::string("must be an object (found ") + one.type_name() + ")");
+      LATHE_ASSIGN_OR_RETURN(auto uri, RequireString(one, "s3Uri", rules::kS3Uri, item, Check::kLengthOnly));
+      c.validator_uris.push_back(std::move(uri));
+    }
+  }
+  LATHE_ASSIGN_OR_RETURN(c.job_tags, TagList(req, "jobTags"));
+  LATHE_ASSIGN_OR_RETURN(c.model_tags, TagList(req, "customModelTags"));
+  return c;
+}
 
 }  // namespace
 
@@ -111,34 +155,21 @@ store::OutboxEvent JobService::StateChangeEvent(const store::ResourceRow& job) c
 }
 
 Result<json> JobService::Create(const json& req) {
-  static const std::regex kJobName(R"([a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*)");
-  static const std::regex kModelName(R"(([0-9a-zA-Z][_-]?){1,63})");
-  static const std::regex kToken(R"([a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?)");
-  LATHE_RETURN_IF_ERROR(CheckName(req, "jobName", kJobName, R"([a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*)"));
-  LATHE_RETURN_IF_ERROR(CheckName(req, "customModelName", kModelName, "([0-9a-zA-Z][_-]?){1,63}"));
-  for (const char* f : {"roleArn", "baseModelIdentifier"})
-    if (!req.contains(f) || !req[f].is_string()) return Invalid(f, "Member must not be null");
-  if (Uri(req.value("trainingDataConfig", json())).empty()) return Invalid("trainingDataConfig.s3Uri", "Member must not be null");
-  if (Uri(req.value("outputDataConfig", json())).empty()) return Invalid("outputDataConfig.s3Uri", "Member must not be null");
-
-  std::string token;
-  if (req.contains("clientRequestToken")) {
-    if (!req["clientRequestToken"].is_string() || !std::regex_match(req["clientRequestToken"].get<std::string>(), kToken))
-      return Invalid("clientRequestToken", "Member must satisfy regular expression pattern: [a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?");
-    token = req["clientRequestToken"];
+  auto checked = CheckCreateRequest(req);
+  if (!checked.ok()) return checked.status();
+  const CheckedCreate& c = *checked;
+  const std::string& token = c.token;
+  if (!token.empty()) {
     // A retry of a request that succeeded gets its job back, whatever has changed since.
-    if (auto done = db_->Find(kJobKind, req["jobName"].get<std::string>());
-        done.ok() && done->doc.value("clientRequestToken", "") == token)
+    if (auto done = db_->Find(kJobKind, c.job_name); done.ok() && done->doc.value("clientRequestToken", "") == token)
       return json{{"jobArn", done->arn}};
   }
-  for (const char* key : {"jobTags", "customModelTags"})
-    if (req.contains(key) && req[key].is_array()) LATHE_RETURN_IF_ERROR(CheckTagCount(req[key].size(), key));
-  const std::string type = req.value("customizationType", "FINE_TUNING");
+  const std::string& type = c.type;
   if (type != "FINE_TUNING" && type != "CONTINUED_PRE_TRAINING")
     return Invalid("customizationType", "lathe supports FINE_TUNING and CONTINUED_PRE_TRAINING, got " + type);
 
   // The base: a foundation model (or alias), or a custom model to customize further.
-  const std::string base = req["baseModelIdentifier"];
+  const std::string& base = c.base;
   json priv = {{"_baseModelId", base}};
   std::string base_arn;
   if (auto fm = catalog_->Find(base); fm.ok()) {
@@ -156,16 +187,10 @@ Result<json> JobService::Create(const json& req) {
   if (!train.ok()) return Invalid("trainingDataConfig.s3Uri", train.status().message());
   priv["_trainFile"] = *train;
   json validators = json::array();
-  if (req.contains("validationDataConfig")) {
-    const json& v = req["validationDataConfig"];
-    if (!v.is_object() || !v.contains("validators") || !v["validators"].is_array())
-      return Invalid("validationDataConfig.validators", "Member must not be null");
-    if (v["validators"].size() > 10) return Invalid("validationDataConfig.validators", "Member must have length less than or equal to 10");
-    for (const auto& one : v["validators"]) {
-      auto f = locations_->FileForReading(Uri(one));
-      if (!f.ok()) return Invalid("validationDataConfig.validators.s3Uri", f.status().message());
-      validators.push_back(*f);
-    }
+  for (const auto& uri : c.validator_uris) {
+    auto f = locations_->FileForReading(uri);
+    if (!f.ok()) return Invalid("validationDataConfig.validators.s3Uri", f.status().message());
+    validators.push_back(*f);
   }
   priv["_validationFiles"] = validators;
   auto out = locations_->FolderForWriting(Uri(req["outputDataConfig"]));
@@ -183,7 +208,7 @@ Result<json> JobService::Create(const json& req) {
   if (auto parsed = engine::ParseHyperparameters(hp, engine::DefaultHyperparameterSpecs()); !parsed.ok())
     return Status::InvalidArgument(parsed.status().message());
 
-  const std::string model_name = req["customModelName"];
+  const std::string& model_name = c.model_name;
   if (custom_models_->Find(model_name).ok())
     return Status::Conflict("A custom model named " + model_name + " already exists");
 
@@ -200,17 +225,19 @@ Result<json> JobService::Create(const json& req) {
                                    std::to_string(config_.max_active_jobs) + " in the server's config)");
   }
 
+  json validator_configs = json::array();
+  for (const auto& uri : c.validator_uris) validator_configs.push_back({{"s3Uri", uri}});
   store::ResourceRow job;
   job.kind = kJobKind;
   job.id = NewResourceId();
-  job.name = req["jobName"];
+  job.name = c.job_name;
   job.arn = BedrockArn(config_.scope, "model-customization-job/" + priv["_baseModelId"].get<std::string>() + "/" + job.id);
   job.status = "InProgress";
   job.created_ms = NowMillis();
   job.doc = {{"jobArn", job.arn},
              {"jobName", job.name},
-             {"outputModelName", req["customModelName"]},
-             {"roleArn", req["roleArn"]},
+             {"outputModelName", c.model_name},
+             {"roleArn", c.role_arn},
              {"status", "InProgress"},
              {"statusDetails", {{"validationDetails", NewPhase("NotStarted")},
                                 {"dataProcessingDetails", NewPhase("NotStarted")},
@@ -219,19 +246,20 @@ Result<json> JobService::Create(const json& req) {
              {"lastModifiedTime", Iso8601(job.created_ms)},
              {"baseModelArn", base_arn},
              {"hyperParameters", hp},
-             {"trainingDataConfig", req["trainingDataConfig"]},
-             {"validationDataConfig", req.value("validationDataConfig", json{{"validators", json::array()}})},
-             {"outputDataConfig", req["outputDataConfig"]},
+             // Only the members lathe understood are kept (a request's other members are not stored).
+             {"trainingDataConfig", {{"s3Uri", c.train_uri}}},
+             {"validationDataConfig", {{"validators", validator_configs}}},
+             {"outputDataConfig", {{"s3Uri", c.output_uri}}},
              {"customizationType", type}};
   if (!token.empty()) job.doc["clientRequestToken"] = token;
-  if (req.contains("customModelTags")) priv["_customModelTags"] = req["customModelTags"];
+  if (!c.model_tags.empty()) priv["_customModelTags"] = TagsToJson(c.model_tags);
   job.doc.update(priv);
   if (Status s = db_->InsertAndPublish(job, StateChangeEvent(job)); !s.ok()) {
     if (s.code() == Status::Code::kAlreadyExists)
       return Status::Conflict("A model customization job named " + job.name + " already exists");
     return s;
   }
-  if (req.contains("jobTags")) LATHE_RETURN_IF_ERROR(db_->SetTags(job.arn, TagsFromJson(req["jobTags"])));
+  if (!c.job_tags.empty()) LATHE_RETURN_IF_ERROR(db_->SetTags(job.arn, c.job_tags));
   wake_.notify_all();
   return json{{"jobArn", job.arn}};
 }
@@ -244,6 +272,7 @@ json JobService::Public(const store::ResourceRow& job) const {
 }
 
 Result<json> JobService::Get(const std::string& identifier) {
+  LATHE_RETURN_IF_ERROR(CheckLength(identifier, "jobIdentifier", rules::kModelCustomizationJobIdentifier));
   auto row = db_->Find(kJobKind, identifier);
   if (!row.ok()) {
     if (row.status().code() == Status::Code::kNotFound)
@@ -254,10 +283,10 @@ Result<json> JobService::Get(const std::string& identifier) {
 }
 
 Result<json> JobService::List(const std::map<std::string, std::string>& query) {
-  auto q = ParseListQuery(query);
+  auto q = ParseListQuery(query, rules::kJobName);
   if (!q.ok()) return q.status();
-  if (!q->status_equals.empty() &&
-      !std::regex_match(q->status_equals, std::regex("InProgress|Completed|Failed|Stopping|Stopped")))
+  static const std::set<std::string> kStatuses = {"InProgress", "Completed", "Failed", "Stopping", "Stopped"};
+  if (!q->status_equals.empty() && !kStatuses.count(q->status_equals))
     return Invalid("statusEquals", "Member must satisfy enum value set: [InProgress, Completed, Failed, Stopping, Stopped]");
   std::string next;
   auto rows = ListPage(db_, kJobKind, *q, {}, &next);
@@ -293,6 +322,7 @@ bool JobService::UsesBaseModel(const std::string& model_arn) {
 Status JobService::Stop(const std::string& identifier) {
   // Under mu_ from the read to the write: the runner cannot pick the job up, save it or finish it
   // in between, so a Stop never overwrites a job that has just completed.
+  LATHE_RETURN_IF_ERROR(CheckLength(identifier, "jobIdentifier", rules::kModelCustomizationJobIdentifier));
   std::lock_guard<std::mutex> lock(mu_);
   auto row = db_->Find(kJobKind, identifier);
   if (!row.ok()) {

@@ -5,6 +5,7 @@
 #include "core/arn.h"
 
 namespace lathe::service {
+using nlohmann::json;
 
 nlohmann::json PublicFields(const nlohmann::json& doc) {
   nlohmann::json out = nlohmann::json::object();
@@ -22,16 +23,47 @@ std::map<std::string, std::string> TagsFromJson(const nlohmann::json& list) {
   return tags;
 }
 
-Status CheckTagCount(size_t count, const std::string& field) {
-  if (count <= kMaxTags) return Status::Ok();
-  return Status::QuotaExceeded(std::string(kTooManyTags) + ": " + field + " holds " + std::to_string(count) +
-                               " tags, at most " + std::to_string(kMaxTags));
+json TagsToJson(const std::map<std::string, std::string>& tags) {
+  json list = json::array();
+  for (const auto& [k, v] : tags) list.push_back({{"key", k}, {"value", v}});
+  return list;
 }
 
-Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query) {
+Status CheckTagCount(size_t count, const std::string& field) {
+  if (count <= kMaxTags) return Status::Ok();
+  return Status::Aws("TooManyTagsException", 400,
+                     "Too many tags: " + field + " holds " + std::to_string(count) + " tags, at most " +
+                         std::to_string(kMaxTags),
+                     Status::Code::kQuotaExceeded);
+}
+
+namespace {
+
+// The offset a nextToken this server issued stands for: 1 to 10 digits, at most kMaxListOffset.
+Result<size_t> ParseNextToken(const std::string& token) {
+  LATHE_RETURN_IF_ERROR(CheckString(token, "nextToken", rules::kPaginationToken));
+  const Status invalid = Status::Aws("ValidationException", 400, "Invalid nextToken: not a token this server issued");
+  if (token.size() > 10) return invalid;
+  size_t offset = 0;
+  for (char c : token) {
+    if (c < '0' || c > '9') return invalid;
+    offset = offset * 10 + static_cast<size_t>(c - '0');
+  }
+  if (offset > kMaxListOffset) return invalid;
+  return offset;
+}
+
+}  // namespace
+
+Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query, const FieldRule& name_rule) {
   ListQuery q;
   for (const auto& [k, v] : query) {
-    if (k == "nameContains") q.name_contains = v;
+    if (k == "nameContains") {
+      LATHE_RETURN_IF_ERROR(CheckLength(v, k, name_rule));
+      q.name_contains = v;
+    } else if (k == "baseModelArnEquals" || k == "modelArnEquals") {
+      LATHE_RETURN_IF_ERROR(CheckLength(v, k, rules::kModelArn));  // the caller filters on it
+    }
     else if (k == "statusEquals" || k == "modelStatus") q.status_equals = v;
     else if (k == "creationTimeAfter" || k == "creationTimeBefore") {
       int64_t t = ParseIso8601(v);
@@ -50,10 +82,9 @@ Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query
         return Status::InvalidArgument("maxResults: expected an integer in [1, 1000], got \"" + v + "\"");
       q.max_results = static_cast<size_t>(n);
     } else if (k == "nextToken") {
-      char* end = nullptr;
-      unsigned long n = std::strtoul(v.c_str(), &end, 10);
-      if (v.empty() || *end) return Status::InvalidArgument("nextToken: not a token this server issued");
-      q.start = n;
+      auto offset = ParseNextToken(v);
+      if (!offset.ok()) return offset.status();
+      q.start = *offset;
     }
     // Other filters (baseModelArnEquals, ...) are applied by the caller.
   }
@@ -75,7 +106,7 @@ Result<std::vector<store::ResourceRow>> ListPage(store::MetadataStore* db, const
   auto rows = db->List(kind, f);
   if (!rows.ok()) return rows;
   next_token->clear();
-  if (rows->size() > q.max_results) {
+  if (rows->size() > q.max_results && q.start + q.max_results <= kMaxListOffset) {
     rows->resize(q.max_results);
     *next_token = std::to_string(q.start + q.max_results);
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "service/field_rules.h"
 #include "store/metadata_store.h"
 
 namespace lathe::service {
@@ -18,20 +19,24 @@ struct ListQuery {
   bool descending = true;  // Bedrock's default sortOrder is Descending
   size_t max_results = 100, start = 0;
 };
-Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query);
+// `name_rule` bounds nameContains (JobName, CustomModelName, ProvisionedModelName). nextToken is
+// opaque to clients: a decimal offset this server issued, at most kMaxListOffset; anything else
+// is ValidationException "Invalid nextToken" (it never reaches the store).
+inline constexpr size_t kMaxListOffset = 1000000000;
+Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query, const FieldRule& name_rule);
 // One page of a kind's rows for a List operation: the query's filters, plus doc_equals (a document
 // key -> value, e.g. {"baseModelArn", ARN}), all applied by the store; sets *next_token when more
 // remain.
 Result<std::vector<store::ResourceRow>> ListPage(store::MetadataStore* db, const std::string& kind, const ListQuery& q,
                                                  const std::map<std::string, std::string>& doc_equals,
                                                  std::string* next_token);
-// Bedrock's TagList ([{"key", "value"}, ...]) as a map; anything malformed is skipped (the API
-// layer has already refused it).
+// A TagList lathe stored after checking it (request_fields.h's TagList) back as a map.
 std::map<std::string, std::string> TagsFromJson(const nlohmann::json& list);
-// Bedrock allows 200 tags a resource. Exceeding it is a QuotaExceeded Status whose message starts
-// with kTooManyTags: the API answers TooManyTagsException for those (ServiceQuotaExceeded else).
+// The same map as a TagList, for storing.
+nlohmann::json TagsToJson(const std::map<std::string, std::string>& tags);
+// Bedrock allows 200 tags a resource. More is Bedrock's TooManyTagsException (HTTP 400), carried
+// by the Status itself (Status::Aws), with code() QuotaExceeded for layers that know no AWS names.
 inline constexpr size_t kMaxTags = 200;
-inline constexpr const char* kTooManyTags = "Too many tags";
 Status CheckTagCount(size_t count, const std::string& field);
 
 // Removes lathe's private keys (those starting with '_') from a stored document.

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <limits>
 
-#include "data/record.h"
+#include "service/request_fields.h"
 
 // Sources followed (Bedrock user guide and botocore's bedrock-runtime 2023-09-30 service model):
 //  - Titan Text (model-parameters-titan-text): inputText required; textGenerationConfig optional:
@@ -120,12 +120,9 @@ class Checker {
 };
 
 Result<json> ParseObject(std::string_view body, const Checker& c) {
-  json j;
-  data::Problem problem;
-  if (!data::ParseJsonLine(body, &j, &problem))
-    return Checker::Fail("Malformed input request: " + problem.message +
-                         (problem.column ? " (byte " + std::to_string(problem.column) + ")" : std::string()));
-  if (!j.is_object()) return c.Expected(c.Root().empty() ? "body" : c.Root(), "a JSON object", j);
+  auto j = ParseRequestJson(body);  // the one request parser: nesting is bounded before parsing
+  if (!j.ok()) return Checker::Fail("Malformed input request: " + j.status().message());
+  if (!j->is_object()) return c.Expected(c.Root().empty() ? "body" : c.Root(), "a JSON object", *j);
   return j;
 }
 
@@ -280,6 +277,37 @@ std::string AnswerText(const RuntimeRequest& req, const engine::GenerationResult
   return s;
 }
 
+// Converse members lathe accepts and does not use, held to the service model's shapes so that
+// what AWS refuses, lathe refuses too.
+Status CheckConverseExtras(const json& j) {
+  auto paths = StringList(j, "additionalModelResponseFieldPaths", rules::kAdditionalModelResponseFieldPath, 10);
+  if (!paths.ok()) return paths.status();
+  auto metadata = OptionalObject(j, "requestMetadata");
+  if (!metadata.ok()) return metadata.status();
+  if (*metadata) {
+    const json& m = **metadata;
+    if (m.empty() || m.size() > 16) return ValidationError("requestMetadata", "must have between 1 and 16 entries");
+    for (const auto& [key, value] : m.items()) {
+      LATHE_RETURN_IF_ERROR(CheckString(key, "requestMetadata", rules::kRequestMetadataKeyString));
+      auto v = RequireString(m, key, rules::kRequestMetadataValueString, "requestMetadata");
+      if (!v.ok()) return v.status();
+    }
+  }
+  auto performance = OptionalObject(j, "performanceConfig");
+  if (!performance.ok()) return performance.status();
+  if (*performance) {
+    auto latency = OptionalEnum(**performance, "latency", {"standard", "optimized"}, "standard", "performanceConfig");
+    if (!latency.ok()) return latency.status();
+  }
+  auto tier = OptionalObject(j, "serviceTier");
+  if (!tier.ok()) return tier.status();
+  if (*tier) {
+    auto type = OptionalEnum(**tier, "type", {"priority", "default", "flex", "reserved"}, "", "serviceTier");
+    if (!type.ok()) return type.status();
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<RuntimeRequest> ParseInvokeBody(std::string_view body) {
@@ -324,6 +352,7 @@ Result<RuntimeRequest> ParseConverseBody(std::string_view body) {
     LATHE_RETURN_IF_ERROR(c.OnlyKeys(extra, path, {"top_k"}));
     LATHE_RETURN_IF_ERROR(c.Integer(extra, path, "top_k", 0, 500, &r.options.top_k));
   }
+  LATHE_RETURN_IF_ERROR(CheckConverseExtras(j));
   LATHE_RETURN_IF_ERROR(ReadMessages(j, false, c, &r));
   return r;
 }

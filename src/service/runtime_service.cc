@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/arn.h"
+#include "service/field_rules.h"
 #include "service/runtime_formats.h"
 
 namespace lathe::service {
@@ -48,6 +49,7 @@ Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& mo
 }
 
 Result<nlohmann::json> RuntimeService::Invoke(const std::string& model_id, std::string_view body) {
+  LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kInvokeModelIdentifier));
   auto request = ParseInvokeBody(body);
   if (!request.ok()) return request.status();
   auto pool = PoolFor(model_id);
@@ -59,6 +61,7 @@ Result<nlohmann::json> RuntimeService::Invoke(const std::string& model_id, std::
 
 Result<nlohmann::json> RuntimeService::Converse(const std::string& model_id, std::string_view body) {
   auto start = std::chrono::steady_clock::now();
+  LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kConversationalModelId));
   auto request = ParseConverseBody(body);
   if (!request.ok()) return request.status();
   auto pool = PoolFor(model_id);

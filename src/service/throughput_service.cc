@@ -1,8 +1,7 @@
 #include "service/throughput_service.h"
 
-#include <regex>
-
 #include "core/arn.h"
+#include "service/request_fields.h"
 
 namespace lathe::service {
 using nlohmann::json;
@@ -74,33 +73,33 @@ void ThroughputService::LoadInBackground(const std::string& id, ModelRef model, 
 }
 
 Result<json> ThroughputService::Create(const json& req) {
-  static const std::regex kName(R"(([0-9a-zA-Z][_-]?)+)");
-  if (!req.contains("provisionedModelName") || !req["provisionedModelName"].is_string() ||
-      !std::regex_match(req["provisionedModelName"].get<std::string>(), kName) ||
-      req["provisionedModelName"].get<std::string>().size() > 63)
-    return Status::InvalidArgument("provisionedModelName: 1 to 63 letters, digits, '-' and '_' (pattern ([0-9a-zA-Z][_-]?)+)");
-  if (!req.contains("modelUnits") || !req["modelUnits"].is_number_integer() || req["modelUnits"].get<int64_t>() < 1 ||
-      req["modelUnits"].get<int64_t>() > 64)
-    return Status::InvalidArgument("modelUnits: an integer from 1 to 64 (concurrent generation slots on this machine)");
-  if (!req.contains("modelId") || !req["modelId"].is_string()) return Status::InvalidArgument("modelId: required");
-  if (req.contains("tags") && req["tags"].is_array()) LATHE_RETURN_IF_ERROR(CheckTagCount(req["tags"].size(), "tags"));
-  auto model = ResolveModel(req["modelId"]);
+  // Types, lengths and patterns first (request_fields.h). modelUnits: Bedrock's PositiveInteger,
+  // bounded by lathe at 64 concurrent generation slots on one machine.
+  LATHE_ASSIGN_OR_RETURN(const std::string name, RequireString(req, "provisionedModelName", rules::kProvisionedModelName));
+  LATHE_ASSIGN_OR_RETURN(const int64_t units64, RequireInteger(req, "modelUnits", 1, 64));
+  LATHE_ASSIGN_OR_RETURN(const std::string model_id,
+                         RequireString(req, "modelId", rules::kModelIdentifier, "", Check::kLengthOnly));
+  LATHE_ASSIGN_OR_RETURN(const auto token, OptionalString(req, "clientRequestToken", rules::kIdempotencyToken));
+  LATHE_ASSIGN_OR_RETURN(const std::string commitment,
+                         OptionalEnum(req, "commitmentDuration", {"OneMonth", "SixMonths"}, ""));
+  LATHE_ASSIGN_OR_RETURN(const auto tags, TagList(req, "tags"));
+  auto model = ResolveModel(model_id);
   if (!model.ok()) return model.status();
 
   store::ResourceRow row;
   row.kind = kThroughputKind;
   row.id = NewResourceId();
-  if (req.contains("clientRequestToken") && req["clientRequestToken"].is_string()) {
-    auto first = db_->RememberToken(kThroughputKind, req["clientRequestToken"], row.id);
+  if (token) {
+    auto first = db_->RememberToken(kThroughputKind, *token, row.id);
     if (!first.ok()) return first.status();
     if (*first != row.id)
       if (auto existing = db_->Find(kThroughputKind, *first); existing.ok()) return json{{"provisionedModelArn", existing->arn}};
   }
-  row.name = req["provisionedModelName"];
+  row.name = name;
   row.arn = BedrockArn(config_.scope, "provisioned-model/" + row.id);
   row.status = "Creating";
   row.created_ms = NowMillis();
-  const int units = req["modelUnits"];
+  const int units = static_cast<int>(units64);
   row.doc = {{"provisionedModelName", row.name},
              {"provisionedModelArn", row.arn},
              {"modelArn", model->arn},
@@ -113,13 +112,13 @@ Result<json> ThroughputService::Create(const json& req) {
              {"lastModifiedTime", Iso8601(row.created_ms)},
              {"_dir", model->dir},
              {"_localId", model->local_id}};
-  if (req.contains("commitmentDuration")) row.doc["commitmentDuration"] = req["commitmentDuration"];
+  if (!commitment.empty()) row.doc["commitmentDuration"] = commitment;
   if (Status s = db_->Insert(row); !s.ok()) {
     if (s.code() == Status::Code::kAlreadyExists)
       return Status::InvalidArgument("A provisioned throughput named " + row.name + " already exists");
     return s;
   }
-  if (req.contains("tags")) LATHE_RETURN_IF_ERROR(db_->SetTags(row.arn, TagsFromJson(req["tags"])));
+  if (!tags.empty()) LATHE_RETURN_IF_ERROR(db_->SetTags(row.arn, tags));
   LoadInBackground(row.id, *model, units);
   return json{{"provisionedModelArn", row.arn}};
 }
@@ -137,7 +136,7 @@ Result<json> ThroughputService::Get(const std::string& identifier) {
 }
 
 Result<json> ThroughputService::List(const std::map<std::string, std::string>& query) {
-  auto q = ParseListQuery(query);
+  auto q = ParseListQuery(query, rules::kProvisionedModelName);
   if (!q.ok()) return q.status();
   std::map<std::string, std::string> doc_equals;
   if (auto model = query.find("modelArnEquals"); model != query.end()) doc_equals["modelArn"] = model->second;
@@ -156,14 +155,19 @@ Result<json> ThroughputService::List(const std::map<std::string, std::string>& q
 }
 
 Status ThroughputService::Update(const std::string& identifier, const json& req) {
+  LATHE_RETURN_IF_ERROR(CheckLength(identifier, "provisionedModelId", rules::kProvisionedModelId));
+  LATHE_ASSIGN_OR_RETURN(const auto new_name,
+                         OptionalString(req, "desiredProvisionedModelName", rules::kProvisionedModelName));
+  LATHE_ASSIGN_OR_RETURN(const auto model_id, OptionalString(req, "desiredModelId", rules::kModelIdentifier, "",
+                                                             Check::kLengthOnly));
   auto row = db_->Find(kThroughputKind, identifier);
   if (!row.ok()) return Status::NotFound("Provisioned throughput " + identifier + " not found");
-  if (req.contains("desiredProvisionedModelName")) {
+  if (new_name) {
     // Names are the store's unique key: renaming is a new row under the same id and ARN.
     return Status::InvalidArgument("desiredProvisionedModelName: renaming is not supported by lathe yet");
   }
-  if (req.contains("desiredModelId")) {
-    auto model = ResolveModel(req.value("desiredModelId", ""));
+  if (model_id) {
+    auto model = ResolveModel(*model_id);
     if (!model.ok()) return model.status();
     row->status = "Updating";
     row->doc["status"] = "Updating";

@@ -133,7 +133,7 @@ TEST_F(GatewayTest, ErrorsAreInTheRestJsonShape) {
 
   res = Send("POST", "/things", "[1,2]", "things");
   EXPECT_EQ(res.status, 400);
-  EXPECT_EQ(*res.header("x-amzn-ErrorType"), "SerializationException");
+  EXPECT_EQ(*res.header("x-amzn-ErrorType"), "ValidationException");
 }
 
 TEST_F(GatewayTest, DeepJsonIsRefusedBeforeParsing) {

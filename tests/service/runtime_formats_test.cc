@@ -237,7 +237,7 @@ TEST(RuntimeFormats, InvokeBodiesThatAreNotJsonObjects) {
             "Malformed input request: invalid JSON: syntax error while parsing object key - unexpected '}'; expected "
             "string literal (byte 20)");
   EXPECT_EQ(InvokeError(std::string(100, '[') + std::string(100, ']')),
-            "Malformed input request: JSON nests deeper than 32 levels");
+            "Malformed input request: JSON nests deeper than 64 levels");
   EXPECT_EQ(InvokeError(R"({"prompt": "\n\nHuman: Hi\n\nAssistant:", "max_tokens_to_sample": 50})")
                 .rfind("Malformed input request: #: required key [inputText] not found: \"prompt\" bodies (Anthropic "
                        "Text Completions",

@@ -17,17 +17,6 @@ Result<RestOutput> Done(const Status& s) {
   return RestOutput{};
 }
 
-Result<std::map<std::string, std::string>> TagMap(const json& list) {
-  if (!list.is_array()) return Status::InvalidArgument("tags: expected a list of {key, value}");
-  std::map<std::string, std::string> tags;
-  for (const auto& t : list) {
-    if (!t.is_object() || !t.contains("key") || !t["key"].is_string() || !t.contains("value") || !t["value"].is_string())
-      return Status::InvalidArgument("tags: each tag needs a string key and value");
-    tags[t["key"]] = t["value"];
-  }
-  return tags;
-}
-
 }  // namespace
 
 size_t BedrockOperations::BodyLimit(const http::Request& request) const {
@@ -83,29 +72,21 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
   Add("DELETE", "/provisioned-model-throughput/{provisionedModelId+}", "DeleteProvisionedModelThroughput",
       [svc](const RestInput& in) { return Done(svc->throughput().Delete(in.labels.at("provisionedModelId"))); });
 
+  // The tag operations check their members themselves (service/request_fields).
   Add("POST", "/tagResource", "TagResource", [svc](const RestInput& in) -> Result<RestOutput> {
     auto body = in.Json();
     if (!body.ok()) return body.status();
-    auto tags = TagMap(body->value("tags", json::array()));
-    if (!tags.ok()) return tags.status();
-    return Done(svc->TagResource(body->value("resourceARN", ""), *tags));
+    return Done(svc->TagResource(*body));
   });
   Add("POST", "/untagResource", "UntagResource", [svc](const RestInput& in) -> Result<RestOutput> {
     auto body = in.Json();
     if (!body.ok()) return body.status();
-    std::vector<std::string> keys;
-    for (const auto& k : body->value("tagKeys", json::array()))
-      if (k.is_string()) keys.push_back(k);
-    return Done(svc->UntagResource(body->value("resourceARN", ""), keys));
+    return Done(svc->UntagResource(*body));
   });
   Add("POST", "/listTagsForResource", "ListTagsForResource", [svc](const RestInput& in) -> Result<RestOutput> {
     auto body = in.Json();
     if (!body.ok()) return body.status();
-    auto tags = svc->ListTags(body->value("resourceARN", ""));
-    if (!tags.ok()) return tags.status();
-    json list = json::array();
-    for (const auto& [k, v] : *tags) list.push_back({{"key", k}, {"value", v}});
-    return RestOutput{200, json{{"tags", list}}, {}};
+    return From(svc->ListTagsForResource(*body));
   });
 
   // Runtime. The model id arrives percent-encoded (an ARN's ':' and '/'); labels are decoded.
