@@ -41,7 +41,8 @@ class BedrockService {
   Result<std::map<std::string, std::string>> ListTags(const std::string& arn);
 
  private:
-  explicit BedrockService(ServiceConfig config) : config_(std::move(config)) {}
+  explicit BedrockService(ServiceConfig config)
+      : config_(std::move(config)), locations_(config_.file_roots, config_.data_dir) {}
  public:
   ~BedrockService();
 
