@@ -147,8 +147,10 @@ int RunDemo(const DemoOptions& opt) {
   const std::string serve_dir = dir + "/serve", config = dir + "/serve-config.json";
   std::error_code ec;
   std::filesystem::remove_all(serve_dir, ec);  // a fresh server: the demo's names are free again
-  if (Status s = WriteFileAtomically(env, config, nlohmann::json{{"models", {{"lathe.default-v1", model->dir}}}}.dump(2));
-      !s.ok())
+  // fileRoots: the server reads the split and writes the outputs here, wherever the demo started.
+  const nlohmann::json serve_config = {{"models", {{"lathe.default-v1", model->dir}}},
+                                       {"fileRoots", {std::filesystem::absolute(dir, ec).string()}}};
+  if (Status s = WriteFileAtomically(env, config, serve_config.dump(2)); !s.ok())
     return ReportError(s);
   size_t step = steps.size() + 2;
   std::printf("\n── Step %zu: start the Bedrock-compatible server (in the background)\n"

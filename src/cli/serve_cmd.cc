@@ -5,6 +5,7 @@
 #include <atomic>
 #include <climits>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -67,6 +68,12 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
     config.model_aliases = service::DefaultModelAliases();
     config.worker_binary = SelfExe();
     config.default_max_train_records = a->default_max_records;
+    // Where jobs' file:// data may be: the data dir's drop folder and where the operator started
+    // the server; "fileRoots" in the config replaces both (docs/serve.md).
+    std::error_code ec;
+    const auto cwd = std::filesystem::current_path(ec);
+    config.file_roots = {(std::filesystem::absolute(config.data_dir, ec) / "files").string()};
+    if (!cwd.empty()) config.file_roots.push_back(cwd.string());
     if (!a->config.empty()) {
       auto loaded = service::LoadServiceConfig(a->config, config);
       if (!loaded.ok()) {

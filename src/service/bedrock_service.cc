@@ -15,7 +15,8 @@ using nlohmann::json;
 Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig& config) {
   std::unique_ptr<BedrockService> s(new BedrockService(config));
   std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
+  // files/: the drop folder for jobs' data, among the default fileRoots.
+  std::filesystem::create_directories(config.data_dir + "/files", ec);
   if (ec) return Status::IOError("cannot create the data directory " + config.data_dir + ": " + ec.message());
   // One server per data directory: two would both resume the same job into the same folder.
   // The lock is the kernel's, so it goes away with the process however it ends.

@@ -46,7 +46,8 @@ class BedrockService {
   Result<nlohmann::json> ListTagsForResource(const nlohmann::json& request);
 
  private:
-  explicit BedrockService(ServiceConfig config) : config_(std::move(config)) {}
+  explicit BedrockService(ServiceConfig config)
+      : config_(std::move(config)), locations_(config_.file_roots, config_.data_dir) {}
  public:
   ~BedrockService();
 

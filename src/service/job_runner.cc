@@ -38,6 +38,20 @@ std::vector<std::string> LastCsvRow(const std::string& path) {
   return cols;
 }
 
+// The job's files, checked again as it runs, and its output folder created (never at request
+// time): a symlink swapped in since CreateModelCustomizationJob must not lead out of fileRoots.
+Status CheckLocationsNow(const DataLocations& locations, const json& doc) {
+  std::vector<std::string> inputs = {doc.value("_trainFile", "")};
+  for (const auto& v : doc.value("_validationFiles", json::array())) inputs.push_back(v);
+  for (const auto& file : inputs) {
+    auto now = locations.FileForReading(file);
+    if (!now.ok()) return now.status();
+    if (*now != file)
+      return Status::InvalidArgument(file + ": now resolves to another file than when the job was created");
+  }
+  return locations.CreateFolderForWriting(doc.value("_outputDir", "")).status();
+}
+
 }  // namespace
 
 void JobService::Finish(store::ResourceRow* job, const std::string& status, const std::string& failure) {
@@ -148,6 +162,10 @@ void JobService::RunJob(store::ResourceRow& job) {
 
   // 1. Validation: the data is checked record by record before any training.
   auto& details = job.doc["statusDetails"];
+  if (Status s = CheckLocationsNow(*locations_, job.doc); !s.ok()) {
+    if (details["validationDetails"].value("status", "") != "Completed") SetPhase(&job.doc, "validationDetails", "Failed");
+    return Finish(&job, "Failed", s.message());
+  }
   if (details["validationDetails"].value("status", "") != "Completed") {
     SetPhase(&job.doc, "validationDetails", "InProgress");
     (void)Save(job);
@@ -226,11 +244,13 @@ void JobService::RunJob(store::ResourceRow& job) {
     return;
   }
   // Bedrock's layout under the output location: <output>/model-customization-job-<id>/...
-  const std::string out = job.doc.value("_outputDir", "") + "/model-customization-job-" + job.id;
+  // Checked again where it is created: training took a while.
+  std::string out_dir = job.doc.value("_outputDir", "");
+  if (!out_dir.empty() && out_dir.back() != '/') out_dir += '/';
+  auto out = locations_->CreateFolderForWriting(out_dir + "model-customization-job-" + job.id);
   for (const char* sub : {"training_artifacts", "validation_artifacts"})
-    if (fs::exists(work + "/run/" + sub, ec)) {
-      fs::create_directories(out, ec);
-      fs::copy(work + "/run/" + sub, out + "/" + sub,
+    if (out.ok() && fs::exists(work + "/run/" + sub, ec)) {
+      fs::copy(work + "/run/" + sub, *out + "/" + sub,
                fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
     }
   // The job is over: its checkpoints (weights and optimizer state, ~3x the trained parameters)
@@ -245,6 +265,7 @@ void JobService::RunJob(store::ResourceRow& job) {
                              : "the training process exited with status " + std::to_string(worker->exit_code());
     return Finish(&job, "Failed", why + " (log: " + log + ")");
   }
+  if (!out.ok()) return Finish(&job, "Failed", "writing the outputs: " + out.status().message());
   auto model = custom_models_->Register(job, work + "/run/model");
   if (!model.ok()) return Finish(&job, "Failed", "registering the custom model: " + model.status().message());
   job.doc["outputModelArn"] = *model;

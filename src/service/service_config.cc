@@ -38,6 +38,24 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     *out = v.get<int>();
     return Status::Ok();
   };
+  // The whole list, replacing the default: the operator names every folder jobs may touch.
+  auto file_roots = [&](const nlohmann::json& v, const std::string& key, std::vector<std::string>* out) -> Status {
+    if (!v.is_array() || v.size() > kMaxFileRoots)
+      return bad(key, ("an array of at most " + std::to_string(kMaxFileRoots) + " absolute folder paths").c_str());
+    out->clear();
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string at = key + "[" + std::to_string(i) + "]";
+      if (!v[i].is_string()) return bad(at, "a string");
+      const std::string root = v[i].get<std::string>();
+      if (root.empty() || root.size() > kMaxFileRootLength)
+        return bad(at, ("between 1 and " + std::to_string(kMaxFileRootLength) + " characters").c_str());
+      if (root[0] != '/') return bad(at, "an absolute path (starting with /)");
+      for (unsigned char ch : root)
+        if (ch < 0x20 || ch == 0x7f) return bad(at, "free of control characters");
+      out->push_back(root);
+    }
+    return Status::Ok();
+  };
   for (const auto& [key, v] : j.items()) {
     if (key == "region" || key == "account") {
       if (!v.is_string() || v.get<std::string>().empty()) return bad(key, "a non-empty string");
@@ -54,12 +72,15 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.max_active_jobs));
     } else if (key == "workerNice") {
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.worker_nice));
+    } else if (key == "fileRoots") {
+      LATHE_RETURN_IF_ERROR(file_roots(v, key, &c.file_roots));
     } else if (key == "accessKeyId" || key == "secretAccessKey") {
       // Read by the API layer (credentials); accepted here so one file holds the whole setup.
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
-                                     "queuePerSlot, workerNice, maxActiveJobs, accessKeyId, secretAccessKey)");
+                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, accessKeyId, "
+                                     "secretAccessKey)");
     }
   }
   if (c.scope.account.size() != 12 || c.scope.account.find_first_not_of("0123456789") != std::string::npos)

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/arn.h"
 #include "core/status.h"
@@ -14,7 +15,10 @@ namespace lathe::service {
 inline constexpr const char* kDefaultModelId = "lathe.default-v1";
 
 struct ServiceConfig {
-  std::string data_dir;  // lathe.db, jobs/, custom-models/, models/lathe-default
+  std::string data_dir;  // lathe.db, jobs/, custom-models/, models/lathe-default, files/
+  // The folders whose files jobs may read and write outputs into (file:// URIs; symlinks are
+  // resolved first). `lathe serve` defaults: DATA_DIR/files and the folder it was started in.
+  std::vector<std::string> file_roots;
   ArnScope scope;
   // Local foundation models besides the built-in default: model id ("provider.name") -> model
   // directory.
@@ -35,9 +39,13 @@ struct ServiceConfig {
 // -> lathe.default-v1.
 std::map<std::string, std::string> DefaultModelAliases();
 
+// Bounds on "fileRoots": folders in the list, and characters in one.
+inline constexpr size_t kMaxFileRoots = 64;
+inline constexpr size_t kMaxFileRootLength = 4096;
+
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
-// "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs"}. Unknown keys and
-// wrong types are errors naming the file and the key.
+// "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
+// "fileRoots"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -109,7 +110,10 @@ class ClientCli : public ::testing::Test {
       setup_error_ = "models import failed: " + err;
       return;
     }
-    const std::string config = tmp_->Write("serve.json", json{{"models", {{kModelId, model}}}}.dump());
+    // fileRoots: jobs read and write in the tests' temporary folders (TempDir makes them there).
+    const std::string config = tmp_->Write(
+        "serve.json", json{{"models", {{kModelId, model}}},
+                           {"fileRoots", {std::filesystem::temp_directory_path().string()}}}.dump());
     server_ = new ServeProcess(tmp_->File("data"), config);
     if (server_->url().empty()) setup_error_ = "lathe serve did not start: " + ReadFile(tmp_->File("data-serve.log"));
   }

@@ -44,9 +44,12 @@ class Server:
         # config overrides where lathe.default-v1 comes from).
         os.makedirs(self.data_dir, exist_ok=True)
         self.log = open(os.path.join(self.data_dir, "serve.log"), "a")
-        config = os.path.join(self.data_dir, "..", "serve-config.json")
+        # Jobs may read and write only under fileRoots: here the test's temporary folder.
+        tmp = os.path.dirname(self.data_dir)
+        config = os.path.join(tmp, "serve-config.json")
         with open(config, "w") as f:
-            json.dump({"models": {"lathe.default-v1": os.path.join(self.home, "models", "lathe-default")}}, f)
+            json.dump({"models": {"lathe.default-v1": os.path.join(self.home, "models", "lathe-default")},
+                       "fileRoots": [tmp]}, f)
         self.proc = subprocess.Popen([self.lathe, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
                                       "--config", config],
                                      stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
@@ -152,6 +155,13 @@ def workflow(args, tmp):
         assert "epochCount" in msg, msg
         expect_error("ResourceNotFoundException", 404, bedrock.get_model_customization_job, jobIdentifier="no-such-job")
         forged, _ = clients(secret="not-the-secret-at-all-0000000000000000000")
+        # Files outside fileRoots: one answer whether or not they exist, nothing created.
+        outside = expect_error("ValidationException", 400, create_job, bedrock, "outside", "/etc/passwd", val, out)
+        missing = expect_error("ValidationException", 400, create_job, bedrock, "outside", "/etc/no-such", val, out)
+        assert "not one this server may read" in outside and "root:" not in outside, outside
+        assert outside.replace("/etc/passwd", "X") == missing.replace("/etc/no-such", "X"), (outside, missing)
+        expect_error("ValidationException", 400, create_job, bedrock, "outside", train, val, "/etc/lathe-out")
+        assert not os.path.exists("/etc/lathe-out")
         expect_error("InvalidSignatureException", 403, forged.list_foundation_models)
 
         job = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=job_arn),
@@ -326,7 +336,8 @@ def main():
     subprocess.run([args.lathe, "models", "build-default", "--data-dir", args.home, "--max-records", "4000"],
                    check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as tmp:
-        (restart if args.restart else workflow)(args, tmp)
+        # Resolved, as the server resolves the paths it is given (messages name those).
+        (restart if args.restart else workflow)(args, os.path.realpath(tmp))
     print("OK in %.0f s" % (time.time() - start))
 
 

@@ -1,9 +1,9 @@
-// The parts of lathe serve that need no model: config files, list queries, data locations.
+// The parts of lathe serve that need no model: config files, list queries (data locations:
+// data_locations_test.cc).
 #include <gtest/gtest.h>
 
 #include "core/arn.h"
 #include "service/resource_json.h"
-#include "service/data_locations.h"
 #include "service/service_config.h"
 #include "test_util.h"
 
@@ -101,22 +101,6 @@ TEST(Tags, TwoHundredAreAllowedMoreAreTooManyTags) {
   EXPECT_EQ(s.aws_code(), "TooManyTagsException");  // the API answers it as it is
   EXPECT_EQ(s.http_status(), 400);
   EXPECT_NE(s.message().find("jobTags holds 201 tags"), std::string::npos) << s.message();
-}
-
-TEST(DataLocations, FileUrisAndAbsolutePathsNowS3Later) {
-  TempDir dir;
-  const std::string f = dir.Write("train.jsonl", "{}\n");
-  LocalDataLocations loc;
-  EXPECT_EQ(*loc.FileForReading("file://" + f), f);
-  EXPECT_EQ(*loc.FileForReading(f), f);
-  EXPECT_EQ(loc.FileForReading("file://" + dir.path() + "/missing.jsonl").status().code(), Status::Code::kNotFound);
-  auto s3 = loc.FileForReading("s3://bucket/train.jsonl");
-  ASSERT_FALSE(s3.ok());
-  EXPECT_NE(s3.status().message().find("file:///absolute/path"), std::string::npos);
-  EXPECT_FALSE(loc.FileForReading("relative/train.jsonl").ok());
-  auto out = loc.FolderForWriting("file://" + dir.path() + "/out/deeper");
-  ASSERT_TRUE(out.ok());
-  EXPECT_EQ(*out, dir.path() + "/out/deeper");
 }
 
 }  // namespace
