@@ -113,7 +113,10 @@ void BedrockServer::Routes() {
             if (c.access_key_id == key) return c.secret_access_key;
           return std::nullopt;
         };
-        auto verified = VerifySigV4(sr, lookup, std::time(nullptr), options_.max_skew_seconds);
+        VerifyOptions verify;
+        verify.max_skew_seconds = options_.max_skew_seconds;
+        verify.expected_service = "bedrock";  // boto3 signs Bedrock and Bedrock Runtime as "bedrock"
+        auto verified = VerifySigV4(sr, lookup, std::time(nullptr), verify);
         if (auto* f = std::get_if<AuthFailure>(&verified)) {
           SendError(res, f->http_status, f->error_type, f->message);
           spdlog::info("{} {} -> {} {}", req.method, req.path, f->http_status, f->error_type);
