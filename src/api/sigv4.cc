@@ -46,7 +46,8 @@ struct AuthParams {
   std::string signed_headers;
   std::string signature;
   std::string date;  // X-Amz-Date (header or query), else Date
-  int expires = 0;   // presigned only
+  std::string expires_text;  // presigned only: X-Amz-Expires as sent
+  int expires = 0;           // ... and as checked
 };
 
 // Builds refusals in the error family the request will be answered in; the family may depend
@@ -131,17 +132,21 @@ std::variant<AuthParams, AuthFailure> QueryParams(
   out.signed_headers = found["X-Amz-SignedHeaders"].front();
   out.signature = found["X-Amz-Signature"].front();
   out.date = found["X-Amz-Date"].front();
-  const std::string& expires = found["X-Amz-Expires"].front();
-  if (expires.size() > 9 || !std::all_of(expires.begin(), expires.end(),
-                                         [](char c) { return c >= '0' && c <= '9'; }))
-    return refuse(AuthError::kMalformed, "X-Amz-Expires should be a number of seconds, not '" +
-                                             Printable(expires) + "'.");
-  out.expires = std::stoi(expires);
-  if (out.expires > kMaxPresignSeconds)
-    return refuse(AuthError::kMalformed,
-                  "X-Amz-Expires must be less than a week (in seconds) that is 604800");
-  if (out.expires < 1) return refuse(AuthError::kMalformed, "X-Amz-Expires must be at least 1.");
+  out.expires_text = found["X-Amz-Expires"].front();
   return out;
+}
+
+// X-Amz-Expires: whole seconds, 1 to a week.
+std::optional<std::string> CheckExpires(AuthParams* p) {
+  const std::string& text = p->expires_text;
+  if (text.size() > 9 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return "X-Amz-Expires should be a number of seconds, not '" + Printable(text) + "'.";
+  p->expires = std::stoi(text);
+  if (p->expires > kMaxPresignSeconds)
+    return "X-Amz-Expires must be less than a week (in seconds) that is 604800";
+  if (p->expires < 1) return "X-Amz-Expires must be at least 1.";
+  return std::nullopt;
 }
 
 std::variant<VerifiedRequest, AuthFailure> VerifyBearer(std::string_view token,
@@ -252,7 +257,7 @@ std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& requ
 
   auto parsed = header_auth ? HeaderParams(request, auth.front(), refuse) : QueryParams(query, refuse);
   if (auto* f = std::get_if<AuthFailure>(&parsed)) return *f;
-  const AuthParams& p = std::get<AuthParams>(parsed);
+  AuthParams& p = std::get<AuthParams>(parsed);
 
   if (p.algorithm != kAlgorithm)
     return refuse(AuthError::kMalformed,
@@ -287,6 +292,9 @@ std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& requ
                                                    p.presigned)
                             : "Credential should be scoped to a valid region, not '" +
                                   Printable(region) + "'.");
+
+  if (p.presigned)
+    if (auto problem = CheckExpires(&p)) return refuse(AuthError::kMalformed, *problem);
 
   std::optional<std::time_t> signed_at = ParseTime(p.date);
   if (!signed_at || (p.presigned && p.date.size() != 16))

@@ -8,14 +8,20 @@ fixed time with a fixed key, so the output is the same on every run of the same 
 """
 import base64
 import datetime
+import hashlib
+import hmac
 import io
 import json
 import sys
+import zlib
 from unittest import mock
 
 import botocore
 import botocore.session
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 ACCESS_KEY = "AKIDEXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -73,12 +79,64 @@ def capture(c, call):
             "body_base64": base64.b64encode(seen["body"]).decode()}
 
 
-def presigned(c, method, params, expires):
+def presigned(c, operation, params, expires):
+    """A presigned URL. botocore signs it for the operation's HTTP method (POST for query
+    services such as STS), so that is the method it verifies with."""
     with mock.patch("botocore.auth.get_current_datetime", return_value=NOW.replace(tzinfo=None)):
-        url = c.generate_presigned_url(method, Params=params, ExpiresIn=expires)
+        url = c.generate_presigned_url(operation, Params=params, ExpiresIn=expires)
+    method = c.meta.service_model.operation_model(
+        c.meta.method_to_api_mapping[operation]).http["method"]
     target = url[url.index("/", url.index("//") + 2):]
     host = url.split("//", 1)[1].split("/", 1)[0]
-    return {"method": "GET", "target": target, "headers": [["Host", host]], "body_base64": ""}
+    return {"method": method, "target": target, "headers": [["Host", host]], "body_base64": ""}
+
+
+def crc32_base64(data):
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+def signed_trailer_upload(chunks):
+    """A STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER upload. botocore signs the seed request
+    (SigV4Auth signs the x-amz-content-sha256 it is given); botocore writes no signed chunks, so
+    the chunk and trailer signatures are computed here, independently of lathe, from AWS's
+    documentation (sigv4-streaming.html, sigv4-streaming-trailers.html)."""
+    payload = b"".join(chunks)
+    request = AWSRequest(method="PUT", url=ENDPOINT + "/bucket/signed-trailer.bin", headers={
+        "Content-Encoding": "aws-chunked",
+        "X-Amz-Content-SHA256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        "X-Amz-Decoded-Content-Length": str(len(payload)),
+        "X-Amz-Trailer": "x-amz-checksum-crc32"})
+    with mock.patch("botocore.auth.get_current_datetime", return_value=NOW.replace(tzinfo=None)):
+        SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(request)
+    seed = request.headers["Authorization"].rsplit("Signature=", 1)[1]
+    timestamp = NOW.strftime("%Y%m%dT%H%M%SZ")
+    scope = NOW.strftime("%Y%m%d") + "/us-east-1/s3/aws4_request"
+    key = ("AWS4" + SECRET_KEY).encode()
+    for part in scope.split("/"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+
+    def sign(string_to_sign):
+        return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+    def sha(data):
+        return hashlib.sha256(data).hexdigest()
+
+    body, previous = b"", seed
+    for chunk in list(chunks) + [b""]:
+        previous = sign("\n".join(["AWS4-HMAC-SHA256-PAYLOAD", timestamp, scope, previous,
+                                   sha(b""), sha(chunk)]))
+        body += b"%x;chunk-signature=%s\r\n" % (len(chunk), previous.encode())
+        if chunk:
+            body += chunk + b"\r\n"
+    trailer = "x-amz-checksum-crc32:" + crc32_base64(payload)
+    trailer_signature = sign("\n".join(["AWS4-HMAC-SHA256-TRAILER", timestamp, scope, previous,
+                                        sha((trailer + "\n").encode())]))
+    body += (trailer + "\r\nx-amz-trailer-signature:" + trailer_signature + "\r\n\r\n").encode()
+    headers = [[k, v] for k, v in request.headers.items()] + [["Host", "localhost:8080"]]
+    return {"method": "PUT", "target": "/bucket/signed-trailer.bin", "headers": headers,
+            "body_base64": base64.b64encode(body).decode(),
+            "payload_base64": base64.b64encode(payload).decode(),
+            "trailers": [["x-amz-checksum-crc32", crc32_base64(payload)]]}
 
 
 def main():
@@ -108,7 +166,11 @@ def main():
                         request_checksum_calculation="when_supported")
     add("s3 PutObject, STREAMING-UNSIGNED-PAYLOAD-TRAILER (aws-chunked, crc32)", "s3", "us-east-1",
         capture(s3_trailer, lambda c: c.put_object(Bucket="bucket", Key="streamed.bin",
-                                                   Body=io.BytesIO(b"x" * 300))))
+                                                   Body=io.BytesIO(b"x" * 300))),
+        payload_base64=base64.b64encode(b"x" * 300).decode(),
+        trailers=[["x-amz-checksum-crc32", crc32_base64(b"x" * 300)]])
+    add("s3 PutObject, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER (chunks signed by this script)",
+        "s3", "us-east-1", signed_trailer_upload([b"0123456789" * 10, b"tail"]))
     add("iam ListUsers (query protocol POST)", "iam", "us-east-1",
         capture(client("iam"), lambda c: c.list_users(MaxItems=10)))
     add("sts GetCallerIdentity", "sts", "us-east-1",
