@@ -72,8 +72,9 @@ AwsChunkedDecoder::AwsChunkedDecoder(PayloadMode mode, ChunkSigning signing, int
       limits_(limits),
       previous_signature_(signing_.seed_signature) {
   if (!Streaming(mode_))
-    Fail(Status::InvalidArgument("aws-chunked body: the request's x-amz-content-sha256 is not a "
-                                 "STREAMING-* value"));
+    Fail(
+        Status::InvalidArgument("aws-chunked body: the request's x-amz-content-sha256 is not a "
+                                "STREAMING-* value"));
 }
 
 AwsChunkedDecoder::AwsChunkedDecoder(const VerifiedRequest& request, AwsChunkedLimits limits)
@@ -100,8 +101,9 @@ Status AwsChunkedDecoder::Feed(std::string_view in, std::string* payload) {
       case State::kTrailer: {
         const size_t newline = in.find('\n', i);
         const size_t end = newline == std::string_view::npos ? in.size() : newline + 1;
-        const size_t bound = state_ == State::kSizeLine ? limits_.max_line_bytes
-                                                        : limits_.max_trailer_bytes - trailer_bytes_;
+        const size_t bound = state_ == State::kSizeLine
+                                 ? limits_.max_line_bytes
+                                 : limits_.max_trailer_bytes - trailer_bytes_;
         if (line_.size() + (end - i) > bound)
           return Fail(state_ == State::kSizeLine
                           ? Framing("a chunk size line is longer than " +
@@ -136,7 +138,8 @@ Status AwsChunkedDecoder::Feed(std::string_view in, std::string* payload) {
       }
       case State::kDataEnd: {
         if (in[i] != (crlf_seen_ == 0 ? '\r' : '\n'))
-          return Fail(Framing("chunk data is not followed by CRLF (a chunk longer than its size?)"));
+          return Fail(
+              Framing("chunk data is not followed by CRLF (a chunk longer than its size?)"));
         ++i;
         if (++crlf_seen_ == 2) {
           Status s = EndChunk();
@@ -186,8 +189,10 @@ Status AwsChunkedDecoder::EndChunk() {
   if (!Signed(mode_)) return Status::Ok();
   std::string expected = AwsChunkSignature(signing_, previous_signature_, chunk_hash_->HexDigest());
   if (!SecureEquals(chunk_signature_, expected))
-    return Mismatch("the chunk signature we calculated does not match the signature you "
-                    "provided (after " + std::to_string(payload_bytes_) + " payload bytes)");
+    return Mismatch(
+        "the chunk signature we calculated does not match the signature you "
+        "provided (after " +
+        std::to_string(payload_bytes_) + " payload bytes)");
   previous_signature_ = std::move(expected);
   return Status::Ok();
 }
@@ -195,7 +200,8 @@ Status AwsChunkedDecoder::EndChunk() {
 Status AwsChunkedDecoder::OnTrailerLine(std::string_view line) {
   if (line.empty()) return EndTrailer();
   if (mode_ == PayloadMode::kStreamingSigned)
-    return Framing("a trailer was sent, but x-amz-content-sha256 is " + std::string(kStreamingSigned));
+    return Framing("a trailer was sent, but x-amz-content-sha256 is " +
+                   std::string(kStreamingSigned));
   const size_t colon = line.find(':');
   if (colon == std::string_view::npos)
     return Framing("trailer line '" + Printable(line) + "' is not name:value");
@@ -222,15 +228,16 @@ Status AwsChunkedDecoder::EndTrailer() {
   for (const std::string& name : trailer_names_) {
     bool found = false;
     for (const auto& [seen, v] : trailers_) found = found || seen == name;
-    if (!found)
-      return Incomplete("the trailer lacks '" + name + "', announced in x-amz-trailer");
+    if (!found) return Incomplete("the trailer lacks '" + name + "', announced in x-amz-trailer");
   }
   if (mode_ == PayloadMode::kStreamingSignedTrailer) {
-    if (trailer_signature_.empty()) return Mismatch("the trailer carries no x-amz-trailer-signature");
+    if (trailer_signature_.empty())
+      return Mismatch("the trailer carries no x-amz-trailer-signature");
     if (!SecureEquals(trailer_signature_,
                       AwsTrailerSignature(signing_, previous_signature_, trailers_)))
-      return Mismatch("the trailer signature we calculated does not match the signature you "
-                      "provided");
+      return Mismatch(
+          "the trailer signature we calculated does not match the signature you "
+          "provided");
   }
   state_ = State::kDone;
   return Status::Ok();

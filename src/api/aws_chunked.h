@@ -75,11 +75,11 @@ class AwsChunkedDecoder {
 
   State state_ = State::kSizeLine;
   Status error_;
-  std::string line_;            // the line being read (size line or trailer line)
-  size_t trailer_bytes_ = 0;    // trailer bytes so far
-  uint64_t remaining_ = 0;      // data bytes left in the current chunk
-  size_t crlf_seen_ = 0;        // bytes of the "\r\n" after chunk data
-  std::string chunk_signature_; // the current chunk's claimed signature
+  std::string line_;             // the line being read (size line or trailer line)
+  size_t trailer_bytes_ = 0;     // trailer bytes so far
+  uint64_t remaining_ = 0;       // data bytes left in the current chunk
+  size_t crlf_seen_ = 0;         // bytes of the "\r\n" after chunk data
+  std::string chunk_signature_;  // the current chunk's claimed signature
   std::string previous_signature_;
   std::unique_ptr<Sha256> chunk_hash_;
   uint64_t payload_bytes_ = 0;

@@ -45,7 +45,7 @@ struct AuthParams {
   std::string credential;
   std::string signed_headers;
   std::string signature;
-  std::string date;  // X-Amz-Date (header or query), else Date
+  std::string date;          // X-Amz-Date (header or query), else Date
   std::string expires_text;  // presigned only: X-Amz-Expires as sent
   int expires = 0;           // ... and as checked
 };
@@ -64,8 +64,12 @@ class Refuser {
   }
   AuthFailure operator()(AuthError kind, std::string message) const {
     AwsAuthCode code = AuthErrorCode(kind, family(), presigned_);
-    return {kind, code.http_status, std::string(code.code), std::move(message),
-            IsScopeName(service_) ? service_ : "", presigned_};
+    return {kind,
+            code.http_status,
+            std::string(code.code),
+            std::move(message),
+            IsScopeName(service_) ? service_ : "",
+            presigned_};
   }
 
  private:
@@ -94,8 +98,9 @@ std::variant<AuthParams, AuthFailure> HeaderParams(const SignedRequest& request,
     if (params[name].empty())
       missing.push_back("Authorization header requires '" + std::string(name) + "' parameter.");
   if (dates.empty())
-    missing.push_back("Authorization header requires existence of either a 'X-Amz-Date' or a "
-                      "'Date' header.");
+    missing.push_back(
+        "Authorization header requires existence of either a 'X-Amz-Date' or a "
+        "'Date' header.");
   // Unlike AWS, the header itself is not echoed: a bearer token sent by mistake is a secret.
   if (!missing.empty()) return refuse(AuthError::kMalformed, Join(missing, " "));
   AuthParams out;
@@ -171,13 +176,101 @@ std::variant<VerifiedRequest, AuthFailure> VerifyBearer(std::string_view token,
   return v;
 }
 
+// The scope's service and region: the one expected, and well formed.
+std::optional<AuthFailure> CheckScope(const std::string& service, const std::string& region,
+                                      bool presigned, const VerifyOptions& options,
+                                      const Refuser& refuse) {
+  const bool s3_errors = refuse.family() == AuthFamily::kS3;
+  const auto& expected = options.expected_service;
+  if (expected ? service != *expected : !IsScopeName(service)) {
+    if (s3_errors)
+      return refuse(AuthError::kWrongScope, S3WrongServiceMessage(service, expected.value_or("")));
+    return refuse(AuthError::kWrongScope,
+                  expected ? "Credential should be scoped to correct service: '" + *expected + "'."
+                           : "Credential should be scoped to a valid service, not '" +
+                                 Printable(service) + "'.");
+  }
+  const auto& allowed = options.allowed_regions;
+  if (IsScopeName(region) &&
+      (allowed.empty() || std::find(allowed.begin(), allowed.end(), region) != allowed.end()))
+    return std::nullopt;
+  if (s3_errors)
+    return refuse(AuthError::kWrongScope,
+                  S3WrongRegionMessage(region, allowed.empty() ? "" : allowed.front(), presigned));
+  return refuse(AuthError::kWrongScope,
+                "Credential should be scoped to a valid region, not '" + Printable(region) + "'.");
+}
+
+// A header-signed request within the clock skew; a presigned one within its life.
+std::optional<AuthFailure> CheckTime(std::time_t signed_at, const AuthParams& p, std::time_t now,
+                                     int skew, const Refuser& refuse) {
+  if (p.presigned) {
+    if (signed_at > now + skew) return refuse(AuthError::kExpired, "Request is not valid yet");
+    if (now > signed_at + p.expires) return refuse(AuthError::kExpired, "Request has expired");
+    return std::nullopt;
+  }
+  if (signed_at >= now - skew && signed_at <= now + skew) return std::nullopt;
+  if (refuse.family() == AuthFamily::kS3)
+    return refuse(AuthError::kStale,
+                  "The difference between the request time and the current time is too large.");
+  const std::string timestamp = FormatTime(signed_at);
+  const std::string minutes = std::to_string(skew / 60) + " min.)";
+  if (signed_at < now - skew)
+    return refuse(AuthError::kStale, "Signature expired: " + timestamp + " is now earlier than " +
+                                         FormatTime(now - skew) + " (" + FormatTime(now) + " - " +
+                                         minutes);
+  return refuse(AuthError::kStale, "Signature not yet current: " + timestamp +
+                                       " is still later than " + FormatTime(now + skew) + " (" +
+                                       FormatTime(now) + " + " + minutes);
+}
+
+// The payload hash the signature covers, checked against the body where it is a hash.
+std::optional<AuthFailure> ResolvePayload(const SignedRequest& request, bool s3, bool presigned,
+                                          const VerifyOptions& options, const Refuser& refuse,
+                                          VerifiedRequest* v) {
+  if (s3 && presigned) {
+    // botocore's S3SigV4QueryAuth: a presigned URL never covers the body.
+    v->payload = PayloadMode::kUnsigned;
+    v->signed_payload_hash = std::string(kUnsignedPayload);
+    return std::nullopt;
+  }
+  if (s3) {
+    if (auto refusal = ApplyS3PayloadRules(request, options, v))
+      return refuse(refusal->first, refusal->second);
+    return std::nullopt;
+  }
+  // A hex payload hash must be the body's: otherwise the signature covers a body never
+  // checked. Other values (UNSIGNED-PAYLOAD) are signed as sent, as AWS does.
+  std::vector<std::string> sent = HeaderValues(request, "x-amz-content-sha256");
+  const std::string body_hash = Sha256Hex(request.body);
+  v->signed_payload_hash = sent.empty() ? body_hash : TrimAll(sent.front());
+  if (!IsHex64(v->signed_payload_hash)) {
+    v->payload = PayloadMode::kUnsigned;
+  } else if (Lower(v->signed_payload_hash) != body_hash) {
+    return refuse(AuthError::kContentSha256Mismatch,
+                  "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 AuthFamily FamilyOfService(std::string_view service) {
   if (service == "s3") return AuthFamily::kS3;
-  static constexpr std::string_view kQuery[] = {
-      "iam", "sts", "sns", "sqs", "ec2", "rds", "cloudformation", "elasticloadbalancing",
-      "autoscaling", "monitoring", "ses", "elasticache", "redshift", "sdb"};
+  static constexpr std::string_view kQuery[] = {"iam",
+                                                "sts",
+                                                "sns",
+                                                "sqs",
+                                                "ec2",
+                                                "rds",
+                                                "cloudformation",
+                                                "elasticloadbalancing",
+                                                "autoscaling",
+                                                "monitoring",
+                                                "ses",
+                                                "elasticache",
+                                                "redshift",
+                                                "sdb"};
   for (std::string_view q : kQuery)
     if (service == q) return AuthFamily::kQuery;
   return AuthFamily::kJson;
@@ -187,36 +280,54 @@ AwsAuthCode AuthErrorCode(AuthError kind, AuthFamily family, bool presigned) {
   switch (family) {
     case AuthFamily::kS3:
       switch (kind) {
-        case AuthError::kMissing: return {"AccessDenied", 403};
-        case AuthError::kUnknownKey: return {"InvalidAccessKeyId", 403};
-        case AuthError::kBadSignature: return {"SignatureDoesNotMatch", 403};
-        case AuthError::kStale: return {"RequestTimeTooSkewed", 403};
-        case AuthError::kExpired: return {"AccessDenied", 403};
+        case AuthError::kMissing:
+          return {"AccessDenied", 403};
+        case AuthError::kUnknownKey:
+          return {"InvalidAccessKeyId", 403};
+        case AuthError::kBadSignature:
+          return {"SignatureDoesNotMatch", 403};
+        case AuthError::kStale:
+          return {"RequestTimeTooSkewed", 403};
+        case AuthError::kExpired:
+          return {"AccessDenied", 403};
         case AuthError::kMalformed:
         case AuthError::kWrongScope:
-          return {presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed", 400};
-        case AuthError::kContentSha256Mismatch: return {"XAmzContentSHA256Mismatch", 400};
-        case AuthError::kBadContentSha256: return {"InvalidRequest", 400};
-        case AuthError::kHeadersNotSigned: return {"AccessDenied", 403};
+          return {presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed",
+                  400};
+        case AuthError::kContentSha256Mismatch:
+          return {"XAmzContentSHA256Mismatch", 400};
+        case AuthError::kBadContentSha256:
+          return {"InvalidRequest", 400};
+        case AuthError::kHeadersNotSigned:
+          return {"AccessDenied", 403};
       }
       break;
     case AuthFamily::kQuery:
       switch (kind) {
-        case AuthError::kMissing: return {"MissingAuthenticationToken", 403};
-        case AuthError::kUnknownKey: return {"InvalidClientTokenId", 403};
+        case AuthError::kMissing:
+          return {"MissingAuthenticationToken", 403};
+        case AuthError::kUnknownKey:
+          return {"InvalidClientTokenId", 403};
         case AuthError::kStale:
-        case AuthError::kExpired: return {"RequestExpired", 400};
+        case AuthError::kExpired:
+          return {"RequestExpired", 400};
         case AuthError::kMalformed:
-        case AuthError::kBadContentSha256: return {"IncompleteSignature", 400};
-        default: return {"SignatureDoesNotMatch", 403};
+        case AuthError::kBadContentSha256:
+          return {"IncompleteSignature", 400};
+        default:
+          return {"SignatureDoesNotMatch", 403};
       }
     case AuthFamily::kJson:
       switch (kind) {
-        case AuthError::kMissing: return {"MissingAuthenticationTokenException", 403};
-        case AuthError::kUnknownKey: return {"UnrecognizedClientException", 403};
+        case AuthError::kMissing:
+          return {"MissingAuthenticationTokenException", 403};
+        case AuthError::kUnknownKey:
+          return {"UnrecognizedClientException", 403};
         case AuthError::kMalformed:
-        case AuthError::kBadContentSha256: return {"IncompleteSignatureException", 400};
-        default: return {"InvalidSignatureException", 403};
+        case AuthError::kBadContentSha256:
+          return {"IncompleteSignatureException", 400};
+        default:
+          return {"InvalidSignatureException", 403};
       }
   }
   return {"InvalidSignatureException", 403};
@@ -255,7 +366,8 @@ std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& requ
       return VerifyBearer(std::string_view(value).substr(7), options, refuse, now);
   }
 
-  auto parsed = header_auth ? HeaderParams(request, auth.front(), refuse) : QueryParams(query, refuse);
+  auto parsed =
+      header_auth ? HeaderParams(request, auth.front(), refuse) : QueryParams(query, refuse);
   if (auto* f = std::get_if<AuthFailure>(&parsed)) return *f;
   AuthParams& p = std::get<AuthParams>(parsed);
 
@@ -266,7 +378,8 @@ std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& requ
   if (credential.size() != 5)
     return refuse(AuthError::kMalformed,
                   "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/"
-                  "service/term, got '" + Printable(p.credential) + "'");
+                  "service/term, got '" +
+                      Printable(p.credential) + "'");
   const std::string& key_id = credential[0];
   const std::string& region = credential[2];
   const std::string& service = credential[3];
@@ -276,22 +389,7 @@ std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& requ
                   "Credential should be scoped with a valid terminator: 'aws4_request', not '" +
                       Printable(credential[4]) + "'.");
   const bool s3_errors = refuse.family() == AuthFamily::kS3;
-  if (options.expected_service ? service != *options.expected_service : !IsScopeName(service))
-    return refuse(AuthError::kWrongScope,
-                  s3_errors ? S3WrongServiceMessage(service, options.expected_service.value_or(""))
-                  : options.expected_service
-                      ? "Credential should be scoped to correct service: '" +
-                            *options.expected_service + "'."
-                      : "Credential should be scoped to a valid service, not '" +
-                            Printable(service) + "'.");
-  const auto& allowed = options.allowed_regions;
-  if (!IsScopeName(region) ||
-      (!allowed.empty() && std::find(allowed.begin(), allowed.end(), region) == allowed.end()))
-    return refuse(AuthError::kWrongScope,
-                  s3_errors ? S3WrongRegionMessage(region, allowed.empty() ? "" : allowed.front(),
-                                                   p.presigned)
-                            : "Credential should be scoped to a valid region, not '" +
-                                  Printable(region) + "'.");
+  if (auto f = CheckScope(service, region, p.presigned, options, refuse)) return *f;
 
   if (p.presigned)
     if (auto problem = CheckExpires(&p)) return refuse(AuthError::kMalformed, *problem);
@@ -320,52 +418,17 @@ std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& requ
                             : "The security token included in the request is invalid.");
 
   const std::string timestamp = FormatTime(*signed_at);
-  const int skew = options.max_skew_seconds;
-  if (p.presigned) {
-    if (*signed_at > now + skew) return refuse(AuthError::kExpired, "Request is not valid yet");
-    if (now > *signed_at + p.expires) return refuse(AuthError::kExpired, "Request has expired");
-  } else if (*signed_at < now - skew || *signed_at > now + skew) {
-    const std::string minutes = std::to_string(skew / 60) + " min.)";
-    if (s3_errors)
-      return refuse(AuthError::kStale,
-                    "The difference between the request time and the current time is too large.");
-    if (*signed_at < now - skew)
-      return refuse(AuthError::kStale, "Signature expired: " + timestamp + " is now earlier than " +
-                                           FormatTime(now - skew) + " (" + FormatTime(now) +
-                                           " - " + minutes);
-    return refuse(AuthError::kStale, "Signature not yet current: " + timestamp +
-                                         " is still later than " + FormatTime(now + skew) + " (" +
-                                         FormatTime(now) + " + " + minutes);
-  }
+  if (auto f = CheckTime(*signed_at, p, now, options.max_skew_seconds, refuse)) return *f;
   if (credential[1] != timestamp.substr(0, 8))
     return refuse(AuthError::kBadSignature,
                   "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
-                  "from HTTP: '" + Printable(credential[1]) + "' != '" + timestamp.substr(0, 8) +
-                      "', from '" + timestamp + "'.");
+                  "from HTTP: '" +
+                      Printable(credential[1]) + "' != '" + timestamp.substr(0, 8) + "', from '" +
+                      timestamp + "'.");
 
   VerifiedRequest v;
   const bool s3 = service == "s3";
-  if (s3 && p.presigned) {
-    // botocore's S3SigV4QueryAuth: a presigned URL never covers the body.
-    v.payload = PayloadMode::kUnsigned;
-    v.signed_payload_hash = std::string(kUnsignedPayload);
-  } else if (s3) {
-    if (auto refusal = ApplyS3PayloadRules(request, options, &v))
-      return refuse(refusal->first, refusal->second);
-  } else {
-    // A hex payload hash must be the body's: otherwise the signature covers a body never
-    // checked. Other values (UNSIGNED-PAYLOAD) are signed as sent, as AWS does.
-    std::vector<std::string> sent = HeaderValues(request, "x-amz-content-sha256");
-    v.signed_payload_hash = sent.empty() ? Sha256Hex(request.body) : TrimAll(sent.front());
-    if (IsHex64(v.signed_payload_hash)) {
-      if (Lower(v.signed_payload_hash) != Sha256Hex(request.body))
-        return refuse(AuthError::kContentSha256Mismatch,
-                      "The provided 'x-amz-content-sha256' header does not match what was "
-                      "computed.");
-    } else {
-      v.payload = PayloadMode::kUnsigned;
-    }
-  }
+  if (auto f = ResolvePayload(request, s3, p.presigned, options, refuse, &v)) return *f;
   if (s3)
     if (auto unsigned_header = S3UnsignedAmzHeader(request, names))
       return refuse(AuthError::kHeadersNotSigned,
@@ -373,15 +436,16 @@ std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& requ
                         Printable(*unsigned_header));
 
   const std::vector<std::string> scope(credential.begin() + 1, credential.end());
-  CanonicalInput in{request.method, s3 ? S3CanonicalUri(raw_path) : NormalizedCanonicalUri(raw_path),
-                    CanonicalQuery(query, p.presigned ? "X-Amz-Signature" : ""), names,
-                    v.signed_payload_hash};
+  CanonicalInput in{
+      request.method, s3 ? S3CanonicalUri(raw_path) : NormalizedCanonicalUri(raw_path),
+      CanonicalQuery(query, p.presigned ? "X-Amz-Signature" : ""), names, v.signed_payload_hash};
   const std::string key = SigningKey(*secret, scope);
   const std::string expected = SignCanonical(CanonicalRequest(request, in), timestamp, scope, key);
   if (!SecureEquals(p.signature, expected))
     return refuse(AuthError::kBadSignature,
                   "The request signature we calculated does not match the signature you provided. "
-                  "Check your " + std::string(s3_errors ? "key" : "AWS Secret Access Key") +
+                  "Check your " +
+                      std::string(s3_errors ? "key" : "AWS Secret Access Key") +
                       " and signing method." +
                       (s3_errors ? "" : " Consult the service documentation for details."));
 
@@ -400,9 +464,17 @@ namespace {
 
 // botocore's SIGNED_HEADERS_BLACKLIST: headers that proxies and HTTP stacks rewrite.
 bool SignedByBotocore(const std::string& lower_name) {
-  static const std::vector<std::string> kUnsigned = {
-      "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-      "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id"};
+  static const std::vector<std::string> kUnsigned = {"connection",
+                                                     "expect",
+                                                     "keep-alive",
+                                                     "proxy-authenticate",
+                                                     "proxy-authorization",
+                                                     "te",
+                                                     "trailer",
+                                                     "transfer-encoding",
+                                                     "upgrade",
+                                                     "user-agent",
+                                                     "x-amzn-trace-id"};
   return std::find(kUnsigned.begin(), kUnsigned.end(), lower_name) == kUnsigned.end();
 }
 
@@ -436,16 +508,17 @@ void SignSigV4(SignedRequest* request, std::string_view region, std::string_view
   std::string_view target = request->target;
   size_t q = std::min(target.find('?'), target.size());
   std::vector<std::string> sent = HeaderValues(*request, "x-amz-content-sha256");
-  CanonicalInput in{request->method,
-                    s3 ? S3CanonicalUri(target.substr(0, q)) : NormalizedCanonicalUri(target.substr(0, q)),
-                    CanonicalQuery(ParseQuery(target.substr(std::min(q + 1, target.size())))), names,
-                    sent.empty() ? Sha256Hex(request->body) : TrimAll(sent.front())};
+  CanonicalInput in{
+      request->method,
+      s3 ? S3CanonicalUri(target.substr(0, q)) : NormalizedCanonicalUri(target.substr(0, q)),
+      CanonicalQuery(ParseQuery(target.substr(std::min(q + 1, target.size())))), names,
+      sent.empty() ? Sha256Hex(request->body) : TrimAll(sent.front())};
   std::string signature = SignCanonical(CanonicalRequest(*request, in), timestamp, scope,
                                         SigningKey(credentials.secret_access_key, scope));
-  headers.emplace_back("Authorization", std::string(kAlgorithm) + " Credential=" +
-                                            credentials.access_key_id + "/" + Join(scope, "/") +
-                                            ", SignedHeaders=" + Join(names, ";") +
-                                            ", Signature=" + signature);
+  headers.emplace_back("Authorization",
+                       std::string(kAlgorithm) + " Credential=" + credentials.access_key_id + "/" +
+                           Join(scope, "/") + ", SignedHeaders=" + Join(names, ";") +
+                           ", Signature=" + signature);
 }
 
 void PresignSigV4(SignedRequest* request, std::string_view region, std::string_view service,
@@ -455,8 +528,10 @@ void PresignSigV4(SignedRequest* request, std::string_view region, std::string_v
                                     std::string(service), "aws4_request"};
   std::string& target = request->target;
   size_t q = target.find('?');
-  if (q == std::string::npos) target += '?';
-  else if (q + 1 < target.size()) target += '&';
+  if (q == std::string::npos)
+    target += '?';
+  else if (q + 1 < target.size())
+    target += '&';
   const std::vector<std::pair<std::string, std::string>> params = {
       {"X-Amz-Algorithm", std::string(kAlgorithm)},
       {"X-Amz-Credential", credentials.access_key_id + "/" + Join(scope, "/")},
@@ -469,10 +544,12 @@ void PresignSigV4(SignedRequest* request, std::string_view region, std::string_v
   const bool s3 = service == "s3";
   q = target.find('?');
   std::string_view view = target;
-  CanonicalInput in{request->method,
-                    s3 ? S3CanonicalUri(view.substr(0, q)) : NormalizedCanonicalUri(view.substr(0, q)),
-                    CanonicalQuery(ParseQuery(view.substr(q + 1))), {"host"},
-                    s3 ? std::string(kUnsignedPayload) : Sha256Hex(request->body)};
+  CanonicalInput in{
+      request->method,
+      s3 ? S3CanonicalUri(view.substr(0, q)) : NormalizedCanonicalUri(view.substr(0, q)),
+      CanonicalQuery(ParseQuery(view.substr(q + 1))),
+      {"host"},
+      s3 ? std::string(kUnsignedPayload) : Sha256Hex(request->body)};
   std::string signature = SignCanonical(CanonicalRequest(*request, in), timestamp, scope,
                                         SigningKey(credentials.secret_access_key, scope));
   target += "&X-Amz-Signature=" + signature;

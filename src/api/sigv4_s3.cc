@@ -42,7 +42,8 @@ std::string S3CanonicalUri(std::string_view path) {
 Refusal ApplyS3PayloadRules(const SignedRequest& r, const VerifyOptions& options,
                             VerifiedRequest* out) {
   std::vector<std::string> values = HeaderValues(r, "x-amz-content-sha256");
-  if (values.empty()) return Refuse("Missing required header for this request: x-amz-content-sha256");
+  if (values.empty())
+    return Refuse("Missing required header for this request: x-amz-content-sha256");
   if (values.size() > 1) return Refuse("x-amz-content-sha256 must be sent once.");
   const std::string value = TrimAll(values.front());
   out->signed_payload_hash = value;
@@ -52,21 +53,25 @@ Refusal ApplyS3PayloadRules(const SignedRequest& r, const VerifyOptions& options
     if (!options.body_unread && Lower(value) != Sha256Hex(r.body))
       return std::make_pair(
           AuthError::kContentSha256Mismatch,
-          std::string("The provided 'x-amz-content-sha256' header does not match what was computed."));
+          std::string(
+              "The provided 'x-amz-content-sha256' header does not match what was computed."));
     return std::nullopt;
   }
   if (value == kUnsignedPayload) {
     out->payload = PayloadMode::kUnsigned;
     return std::nullopt;
   }
-  if (value == kStreamingSigned) out->payload = PayloadMode::kStreamingSigned;
-  else if (value == kStreamingSignedTrailer) out->payload = PayloadMode::kStreamingSignedTrailer;
-  else if (value == kStreamingUnsignedTrailer) out->payload = PayloadMode::kStreamingUnsignedTrailer;
+  if (value == kStreamingSigned)
+    out->payload = PayloadMode::kStreamingSigned;
+  else if (value == kStreamingSignedTrailer)
+    out->payload = PayloadMode::kStreamingSignedTrailer;
+  else if (value == kStreamingUnsignedTrailer)
+    out->payload = PayloadMode::kStreamingUnsignedTrailer;
   else
-    return Refuse("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, " + std::string(kStreamingSigned) +
-                  ", " + std::string(kStreamingSignedTrailer) + ", " +
-                  std::string(kStreamingUnsignedTrailer) + " or a valid sha256 value, not '" +
-                  Printable(value) + "'.");
+    return Refuse("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, " +
+                  std::string(kStreamingSigned) + ", " + std::string(kStreamingSignedTrailer) +
+                  ", " + std::string(kStreamingUnsignedTrailer) +
+                  " or a valid sha256 value, not '" + Printable(value) + "'.");
 
   std::vector<std::string> lengths = HeaderValues(r, "x-amz-decoded-content-length");
   std::optional<int64_t> length =
@@ -85,8 +90,7 @@ Refusal ApplyS3PayloadRules(const SignedRequest& r, const VerifyOptions& options
   bool valid = !names.empty() && names.size() <= kMaxTrailerNames;
   for (const std::string& name : names)
     valid = valid && !name.empty() && name.size() <= kMaxTrailerNameBytes &&
-            name != "x-amz-trailer-signature" &&
-            std::all_of(name.begin(), name.end(), [](char c) {
+            name != "x-amz-trailer-signature" && std::all_of(name.begin(), name.end(), [](char c) {
               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
             });
   if (!valid)
@@ -113,7 +117,8 @@ std::string S3WrongServiceMessage(std::string_view given, std::string_view expec
          "\". This endpoint belongs to \"" + std::string(expected) + "\".";
 }
 
-std::string S3WrongRegionMessage(std::string_view given, std::string_view expected, bool presigned) {
+std::string S3WrongRegionMessage(std::string_view given, std::string_view expected,
+                                 bool presigned) {
   std::string where = presigned ? "Error parsing the X-Amz-Credential parameter"
                                 : "The authorization header is malformed";
   if (expected.empty()) return where + "; the region '" + Printable(given) + "' is not valid.";

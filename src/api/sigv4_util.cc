@@ -69,7 +69,8 @@ std::string UriEncode(std::string_view s, bool keep_slash) {
     bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
     if (alnum || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/'))
       out.push_back(static_cast<char>(c));
-    else out += {'%', kHex[c >> 4], kHex[c & 15]};
+    else
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
   }
   return out;
 }

@@ -64,7 +64,8 @@ AwsChunkedDecoder AwsExampleDecoder(AwsChunkedLimits limits = {}, int64_t length
 }
 
 // Feeds `body` in pieces of `step` bytes; the first error, or Finish()'s verdict.
-Status Decode(AwsChunkedDecoder& decoder, std::string_view body, size_t step, std::string* payload) {
+Status Decode(AwsChunkedDecoder& decoder, std::string_view body, size_t step,
+              std::string* payload) {
   for (size_t at = 0; at < body.size(); at += step)
     LATHE_RETURN_IF_ERROR(decoder.Feed(body.substr(at, step), payload));
   return decoder.Finish();
@@ -144,9 +145,10 @@ TEST(AwsChunkedTest, RefusesAChunkOverTheBound) {
   ExpectRefused(s, "InvalidRequest", 400, "longer than 4096 bytes");
 
   AwsChunkedDecoder huge = AwsExampleDecoder();
-  ExpectRefused(huge.Feed("fffffffffffffffffffffff;chunk-signature=" + std::string(64, '0') + "\r\n",
-                          &payload),
-                "InvalidRequest", 400, "is not hex");
+  ExpectRefused(
+      huge.Feed("fffffffffffffffffffffff;chunk-signature=" + std::string(64, '0') + "\r\n",
+                &payload),
+      "InvalidRequest", 400, "is not hex");
 }
 
 TEST(AwsChunkedTest, RefusesABodyThatEndsEarlyOrRunsOn) {
@@ -210,8 +212,8 @@ TEST(AwsChunkedTest, ChecksASignedTrailer) {
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(payload, "abcdefghi");
   ASSERT_EQ(decoder.trailers().size(), 1u);
-  EXPECT_EQ(decoder.trailers()[0], (std::pair<std::string, std::string>{"x-amz-checksum-crc32",
-                                                                         "AAAAAA=="}));
+  EXPECT_EQ(decoder.trailers()[0],
+            (std::pair<std::string, std::string>{"x-amz-checksum-crc32", "AAAAAA=="}));
 
   std::string tampered = good;
   tampered.replace(tampered.find("AAAAAA=="), 8, "BBBBBB==");  // the checksum, not its signature
@@ -258,8 +260,8 @@ TEST(AwsChunkedTest, DecodesUnsignedChunksWithATrailer) {
   AwsChunkedDecoder decoder(PayloadMode::kStreamingUnsignedTrailer, {}, 7,
                             {"x-amz-checksum-crc32"});
   std::string payload;
-  Status s = Decode(decoder, "3\r\nabc\r\n4\r\ndefg\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n", 5,
-                    &payload);
+  Status s = Decode(decoder, "3\r\nabc\r\n4\r\ndefg\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
+                    5, &payload);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(payload, "abcdefg");
 

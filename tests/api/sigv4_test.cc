@@ -100,7 +100,10 @@ std::vector<SuiteVector> SuiteVectors() {
        "SignedHeaders=host;x-amz-date, "
        "Signature=8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85"},
       {"get-header-value-trim",
-       {"GET", "/", {{"Host", host}, {"My-Header1", " value1"}, {"My-Header2", " \"a   b   c\""}}, ""},
+       {"GET",
+        "/",
+        {{"Host", host}, {"My-Header1", " value1"}, {"My-Header2", " \"a   b   c\""}},
+        ""},
        "SignedHeaders=host;my-header1;my-header2;x-amz-date, "
        "Signature=acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736"},
       {"normalize-path/get-slashes",
@@ -136,13 +139,16 @@ std::vector<SuiteVector> SuiteVectors() {
        "SignedHeaders=host;my-header1;x-amz-date, "
        "Signature=cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d"},
       {"post-x-www-form-urlencoded-parameters",
-       {"POST", "/",
+       {"POST",
+        "/",
         {{"Content-Type", "application/x-www-form-urlencoded; charset=utf8"}, {"Host", host}},
         "Param1=value1"},
        "SignedHeaders=content-type;host;x-amz-date, "
        "Signature=1a72ec8f64bd914b0e42e42607c7fbce7fb2c7465f63e3092b3b0d39fa77a6fe"},
       {"post-x-www-form-urlencoded",
-       {"POST", "/", {{"Content-Type", "application/x-www-form-urlencoded"}, {"Host", host}},
+       {"POST",
+        "/",
+        {{"Content-Type", "application/x-www-form-urlencoded"}, {"Host", host}},
         "Param1=value1"},
        "SignedHeaders=content-type;host;x-amz-date, "
        "Signature=ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a"},
@@ -165,8 +171,7 @@ TEST(SigV4Test, VerifiesTheAwsSuiteVectors) {
     r.headers.emplace_back("X-Amz-Date", "20150830T123600Z");
     r.headers.emplace_back("Authorization", std::string(kSuiteCredential) + v.authorization);
     auto result = VerifySigV4(r, SuiteLookup(), kSuiteTime);
-    ASSERT_TRUE(Verified(result))
-        << v.name << ": " << std::get<AuthFailure>(result).message;
+    ASSERT_TRUE(Verified(result)) << v.name << ": " << std::get<AuthFailure>(result).message;
     EXPECT_EQ(std::get<VerifiedRequest>(result).access_key_id, "AKIDEXAMPLE");
   }
 }
@@ -289,11 +294,13 @@ TEST(SigV4Test, RejectsTamperedRequests) {
       {"repeated header order",
        [](SignedRequest* r) { std::swap(r->headers[2].second, r->headers[3].second); }},
       {"host", [](SignedRequest* r) { SetHeader(r, "host", "evil:8080"); }},
-      {"signature", [](SignedRequest* r) {
+      {"signature",
+       [](SignedRequest* r) {
          std::string& auth = r->headers.back().second;
          auth.back() = auth.back() == '0' ? '1' : '0';
        }},
-      {"secret", [](SignedRequest* r) {
+      {"secret",
+       [](SignedRequest* r) {
          r->headers.pop_back();
          SignSigV4(r, "us-east-1", "bedrock", {"AKIDEXAMPLE", "wrong"}, kNow);
        }},
@@ -434,7 +441,6 @@ TEST(SigV4Test, RejectsACredentialScopeDatedOtherThanTheRequest) {
             "HTTP: '20150831' != '20150830', from '20150830T123600Z'.");
 }
 
-
 // --- Issue #9: the credential scope and SignedHeaders -------------------------------------------
 
 SignedRequest SignedFor(const std::string& region, const std::string& service) {
@@ -490,8 +496,8 @@ TEST(SigV4ScopeTest, RefusesMalformedAndUnservedRegions) {
   EXPECT_EQ(f.kind, AuthError::kMalformed);
   EXPECT_EQ(f.http_status, 400);
 
-  for (const std::string& region :
-       {std::string(200, 'a'), std::string("US_EAST_1"), std::string("us_east_1"), std::string("")}) {
+  for (const std::string& region : {std::string(200, 'a'), std::string("US_EAST_1"),
+                                    std::string("us_east_1"), std::string("")}) {
     f = ExpectFailure(VerifySigV4(SignedFor(region, "bedrock"), SuiteLookup(), kNow));
     EXPECT_EQ(f.kind, AuthError::kWrongScope) << region;
     EXPECT_EQ(f.http_status, 403) << region;
@@ -503,7 +509,8 @@ TEST(SigV4ScopeTest, RefusesMalformedAndUnservedRegions) {
 
   VerifyOptions served = BedrockOnly();
   served.allowed_regions = {"us-east-1", "us-west-2"};
-  EXPECT_TRUE(Verified(VerifySigV4(SignedFor("us-west-2", "bedrock"), SuiteLookup(), kNow, served)));
+  EXPECT_TRUE(
+      Verified(VerifySigV4(SignedFor("us-west-2", "bedrock"), SuiteLookup(), kNow, served)));
   f = ExpectFailure(VerifySigV4(SignedFor("eu-west-1", "bedrock"), SuiteLookup(), kNow, served));
   EXPECT_EQ(f.kind, AuthError::kWrongScope);
   EXPECT_EQ(f.message, "Credential should be scoped to a valid region, not 'eu-west-1'.");
@@ -588,10 +595,12 @@ TEST(SigV4ScopeTest, AnswersInTheFamilyOfTheScopesService) {
             "InvalidClientTokenId");
 }
 
-// --- Issue #10: S3 --------------------------------------------------------------------------------
+// --- Issue #10: S3
+// --------------------------------------------------------------------------------
 
 // The example credentials and time of AWS's S3 SigV4 documentation.
-const Credentials kS3DocCredentials{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
+const Credentials kS3DocCredentials{"AKIAIOSFODNN7EXAMPLE",
+                                    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
 constexpr std::time_t kS3DocTime = 1369353600;  // 20130524T000000Z
 constexpr const char* kS3DocScope = "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request";
 const std::string kEmptySha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -622,28 +631,36 @@ TEST(SigV4S3Test, VerifiesAwsSingleChunkExamples) {
   };
   std::vector<Example> examples = {
       {"GET Object",
-       {"GET", "/test.txt",
-        {{"Host", host}, {"Range", "bytes=0-9"}, {"x-amz-content-sha256", kEmptySha},
+       {"GET",
+        "/test.txt",
+        {{"Host", host},
+         {"Range", "bytes=0-9"},
+         {"x-amz-content-sha256", kEmptySha},
          {"x-amz-date", "20130524T000000Z"}},
         ""},
        "host;range;x-amz-content-sha256;x-amz-date",
        "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"},
       {"PUT Object",
-       {"PUT", "/test%24file.text",
-        {{"Host", host}, {"Date", "Fri, 24 May 2013 00:00:00 GMT"},
-         {"x-amz-date", "20130524T000000Z"}, {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
+       {"PUT",
+        "/test%24file.text",
+        {{"Host", host},
+         {"Date", "Fri, 24 May 2013 00:00:00 GMT"},
+         {"x-amz-date", "20130524T000000Z"},
+         {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
          {"x-amz-content-sha256", Sha256Hex(welcome)}},
         welcome},
        "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
        "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"},
       {"GET Bucket Lifecycle",
-       {"GET", "/?lifecycle",
+       {"GET",
+        "/?lifecycle",
         {{"Host", host}, {"x-amz-content-sha256", kEmptySha}, {"x-amz-date", "20130524T000000Z"}},
         ""},
        "host;x-amz-content-sha256;x-amz-date",
        "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"},
       {"GET Bucket (List Objects)",
-       {"GET", "/?max-keys=2&prefix=J",
+       {"GET",
+        "/?max-keys=2&prefix=J",
         {{"Host", host}, {"x-amz-content-sha256", kEmptySha}, {"x-amz-date", "20130524T000000Z"}},
         ""},
        "host;x-amz-content-sha256;x-amz-date",
@@ -684,8 +701,7 @@ TEST(SigV4S3Test, SignsThePathAsSent) {
   ASSERT_TRUE(Verified(result)) << Why(result);
   // The same object under the path normalised differs: a different key.
   r.target = "/bucket/a/b/c/%C3%A9%20x.txt";
-  EXPECT_EQ(ExpectFailure(VerifySigV4(r, SuiteLookup(), kNow)).error_type,
-            "SignatureDoesNotMatch");
+  EXPECT_EQ(ExpectFailure(VerifySigV4(r, SuiteLookup(), kNow)).error_type, "SignatureDoesNotMatch");
 }
 
 SignedRequest S3Put(const std::string& content_sha256, std::string_view body = "abc") {
@@ -776,20 +792,21 @@ TEST(SigV4S3Test, RefusesUnsignedAmzHeaders) {
 // The seed request of "Transferring Payload in Multiple Chunks" (sigv4-streaming.html): its
 // signature as AWS printed it. The chunks are in aws_chunked_test.cc.
 TEST(SigV4S3Test, VerifiesTheAwsStreamingSeedRequest) {
-  SignedRequest r{"PUT",
-                  "/examplebucket/chunkObject.txt",
-                  {{"Host", "s3.amazonaws.com"},
-                   {"x-amz-date", "20130524T000000Z"},
-                   {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
-                   {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
-                   {"Content-Encoding", "aws-chunked"},
-                   {"x-amz-decoded-content-length", "66560"},
-                   {"Content-Length", "66824"},
-                   {"Authorization",
-                    S3DocAuthorization("content-encoding;content-length;host;x-amz-content-sha256;"
-                                       "x-amz-date;x-amz-decoded-content-length;x-amz-storage-class",
-                                       "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9")}},
-                  ""};
+  SignedRequest r{
+      "PUT",
+      "/examplebucket/chunkObject.txt",
+      {{"Host", "s3.amazonaws.com"},
+       {"x-amz-date", "20130524T000000Z"},
+       {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
+       {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
+       {"Content-Encoding", "aws-chunked"},
+       {"x-amz-decoded-content-length", "66560"},
+       {"Content-Length", "66824"},
+       {"Authorization",
+        S3DocAuthorization("content-encoding;content-length;host;x-amz-content-sha256;"
+                           "x-amz-date;x-amz-decoded-content-length;x-amz-storage-class",
+                           "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9")}},
+      ""};
   VerifyOptions options;
   options.body_unread = true;
   auto result = VerifySigV4(r, S3DocLookup(), kS3DocTime, options);
@@ -803,7 +820,8 @@ TEST(SigV4S3Test, VerifiesTheAwsStreamingSeedRequest) {
   EXPECT_EQ(v.chunk_signing.timestamp, "20130524T000000Z");
 }
 
-// --- Presigned URLs -------------------------------------------------------------------------------
+// --- Presigned URLs
+// -------------------------------------------------------------------------------
 
 // "Authenticating Requests: Using Query Parameters" (sigv4-query-string-auth.html): GET
 // examplebucket/test.txt for 86400 s, the signature AWS printed.
@@ -866,8 +884,8 @@ TEST(SigV4PresignTest, RefusesBadExpiresAndMissingParameters) {
   EXPECT_EQ(ExpectFailure(VerifySigV4(r, SuiteLookup(), kNow)).message,
             "X-Amz-Expires must be less than a week (in seconds) that is 604800");
 
-  SignedRequest no_signature{"GET", "/bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256",
-                             {{"Host", "localhost"}}, ""};
+  SignedRequest no_signature{
+      "GET", "/bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256", {{"Host", "localhost"}}, ""};
   AuthFailure f = ExpectFailure(VerifySigV4(no_signature, SuiteLookup(), kNow));
   EXPECT_EQ(f.kind, AuthError::kMalformed);
   EXPECT_NE(f.message.find("AWS query-string parameters must include 'X-Amz-Signature'."),
@@ -883,16 +901,20 @@ TEST(SigV4PresignTest, RefusesBadExpiresAndMissingParameters) {
 TEST(SigV4PresignTest, RefusesATamperedUrl) {
   SignedRequest r = AwsPresigned();
   r.target.replace(r.target.find("test.txt"), 8, "best.txt");
-  EXPECT_EQ(ExpectFailure(VerifySigV4(r, S3DocLookup(), kS3DocTime)).kind, AuthError::kBadSignature);
+  EXPECT_EQ(ExpectFailure(VerifySigV4(r, S3DocLookup(), kS3DocTime)).kind,
+            AuthError::kBadSignature);
   r = AwsPresigned();
   r.target.replace(r.target.find("86400"), 5, "86401");  // a longer life than was signed
-  EXPECT_EQ(ExpectFailure(VerifySigV4(r, S3DocLookup(), kS3DocTime)).kind, AuthError::kBadSignature);
+  EXPECT_EQ(ExpectFailure(VerifySigV4(r, S3DocLookup(), kS3DocTime)).kind,
+            AuthError::kBadSignature);
   r = AwsPresigned();
   r.target += "&response-content-type=text%2Fhtml";  // an added parameter
-  EXPECT_EQ(ExpectFailure(VerifySigV4(r, S3DocLookup(), kS3DocTime)).kind, AuthError::kBadSignature);
+  EXPECT_EQ(ExpectFailure(VerifySigV4(r, S3DocLookup(), kS3DocTime)).kind,
+            AuthError::kBadSignature);
 }
 
-// --- Bearer tokens (Bedrock API keys) -------------------------------------------------------------
+// --- Bearer tokens (Bedrock API keys)
+// -------------------------------------------------------------
 
 VerifyOptions WithBearer(std::optional<std::string> service) {
   VerifyOptions options;
@@ -930,16 +952,17 @@ TEST(SigV4BearerTest, RefusesAForgedToken) {
     EXPECT_EQ(f.message.find("ABSK"), std::string::npos);  // never echoed
   }
   std::string huge = "Bearer " + std::string(100000, 'A');
-  EXPECT_EQ(ExpectFailure(VerifySigV4(WithAuthorization(huge), SuiteLookup(), kNow,
-                                      WithBearer("bedrock")))
+  EXPECT_EQ(ExpectFailure(
+                VerifySigV4(WithAuthorization(huge), SuiteLookup(), kNow, WithBearer("bedrock")))
                 .kind,
             AuthError::kUnknownKey);
 }
 
 TEST(SigV4BearerTest, OnlyBedrockAcceptsTokens) {
   for (const char* service : {"s3", "iam"}) {
-    AuthFailure f = ExpectFailure(VerifySigV4(WithAuthorization("Bearer ABSKQmVkcm9ja0FQSUtleS1ib2I="),
-                                              SuiteLookup(), kNow, WithBearer(service)));
+    AuthFailure f =
+        ExpectFailure(VerifySigV4(WithAuthorization("Bearer ABSKQmVkcm9ja0FQSUtleS1ib2I="),
+                                  SuiteLookup(), kNow, WithBearer(service)));
     EXPECT_EQ(f.kind, AuthError::kMalformed) << service;
   }
   // Not configured: a token is an incomplete SigV4 header, as before.
@@ -948,19 +971,22 @@ TEST(SigV4BearerTest, OnlyBedrockAcceptsTokens) {
                 .kind,
             AuthError::kMalformed);
   // SigV4 still works where tokens are configured.
-  EXPECT_TRUE(Verified(VerifySigV4(SignedFor("us-east-1", "bedrock"), SuiteLookup(), kNow,
-                                   WithBearer("bedrock"))));
+  EXPECT_TRUE(Verified(
+      VerifySigV4(SignedFor("us-east-1", "bedrock"), SuiteLookup(), kNow, WithBearer("bedrock"))));
 }
 
-// --- botocore-signed requests (tests/api/botocore_sign_vectors.py) --------------------------------
+// --- botocore-signed requests (tests/api/botocore_sign_vectors.py)
+// --------------------------------
 
 std::string Base64Decode(const std::string& in) {
   std::string out(in.size() / 4 * 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
   EXPECT_GE(n, 0);
   out.resize(std::max(n, 0));
-  for (size_t pad = 0; pad < 2 && !in.empty() && in[in.size() - 1 - pad] == '='; ++pad) out.pop_back();
+  for (size_t pad = 0; pad < 2 && !in.empty() && in[in.size() - 1 - pad] == '='; ++pad)
+    out.pop_back();
   return out;
 }
 
