@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     if (key == kKeys.access_key_id) return kKeys.secret_access_key;
     return std::nullopt;
   };
-  if (!std::holds_alternative<std::string>(VerifySigV4(request, lookup, now))) {
+  if (!std::holds_alternative<VerifiedRequest>(VerifySigV4(request, lookup, now))) {
     std::fprintf(stderr, "bench_sigv4: the signed request does not verify\n");
     return 1;
   }
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   int verified = 0;
   std::string sink;
   const double verify_us = MicrosPerCall(iterations, [&] {
-    verified += std::holds_alternative<std::string>(VerifySigV4(request, lookup, now)) ? 1 : 0;
+    verified += std::holds_alternative<VerifiedRequest>(VerifySigV4(request, lookup, now)) ? 1 : 0;
   });
   const double crypto_us = MicrosPerCall(iterations, [&] { sink = MinimalCrypto(canonical); });
   std::printf("SigV4, boto3's GetModelCustomizationJob request, %d iterations (one thread):\n", iterations);

@@ -43,38 +43,18 @@ std::vector<std::string> CredentialScope(const http::Request& request) {
   return parts;
 }
 
-// AWS region names: "us-east-1", "ap-south-1", "us-gov-west-1" (letters, dashes, a final number).
-bool WellFormedRegion(std::string_view r) {
-  if (r.size() < 4 || r.size() > 32) return false;
-  size_t dash = r.rfind('-');
-  if (dash == std::string_view::npos || dash == 0 || dash + 1 == r.size()) return false;
-  for (size_t i = 0; i < r.size(); ++i) {
-    const char c = r[i];
-    const bool ok = i > dash ? (c >= '0' && c <= '9') : ((c >= 'a' && c <= 'z') || (c == '-' && i > 0 && r[i - 1] != '-'));
-    if (!ok) return false;
+api::AuthFamily FamilyOf(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kQuery: return api::AuthFamily::kQuery;
+    case Protocol::kRestXml: return api::AuthFamily::kS3;
+    default: return api::AuthFamily::kJson;
   }
-  return true;
 }
 
-// SigV4 failures in the words of each protocol's services (the JSON names are Bedrock's).
-Status AuthStatus(Protocol protocol, const api::AuthFailure& f) {
-  std::string code = f.error_type;
-  int http = f.http_status;
-  if (protocol == Protocol::kQuery) {
-    if (code == "MissingAuthenticationTokenException") code = "MissingAuthenticationToken";
-    else if (code == "UnrecognizedClientException") code = "InvalidClientTokenId";
-    else if (code == "IncompleteSignatureException") code = "IncompleteSignature";
-    else if (f.kind == api::AuthError::kStale) code = "RequestExpired";
-    else code = "SignatureDoesNotMatch";
-  } else if (protocol == Protocol::kRestXml) {
-    if (code == "UnrecognizedClientException") code = "InvalidAccessKeyId";
-    else if (code == "IncompleteSignatureException") code = "AuthorizationHeaderMalformed";
-    else if (code == "MissingAuthenticationTokenException") code = "AccessDenied";
-    else if (f.kind == api::AuthError::kStale) code = "RequestTimeTooSkewed";
-    else code = "SignatureDoesNotMatch";
-    if (http == 400 && code != "AuthorizationHeaderMalformed") http = 403;
-  }
-  return Status::Aws(code, http, f.message);
+// A refusal the gateway decides before the verifier runs, in the family's words.
+Status AuthStatus(Protocol protocol, api::AuthError kind, const std::string& message) {
+  api::AwsAuthCode code = api::AuthErrorCode(kind, FamilyOf(protocol));
+  return Status::Aws(std::string(code.code), code.http_status, message);
 }
 
 Status BusyStatus(Protocol protocol, const std::string& why) {
@@ -187,18 +167,8 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
   };
 
   const bool signed_request = request.header("Authorization") || !CredentialScope(request).empty();
-  if (!signed_request && !options_.no_auth) {
-    api::AuthFailure f{api::AuthError::kMissing, 403, "MissingAuthenticationTokenException", "Missing Authentication Token"};
-    return fail(AuthStatus(protocol, f));
-  }
-  const std::string* auth = request.header("Authorization");
-  const bool bearer = auth && auth->rfind("Bearer ", 0) == 0;
-  if (signed_request && !bearer && !WellFormedRegion(ctx.region)) {
-    api::AuthFailure f{api::AuthError::kMalformed, 400, "IncompleteSignatureException",
-                       "Credential should be scoped to a valid region, not '" + Printable(ctx.region, 40) + "'."};
-    ctx.region = options_.default_region;
-    return fail(AuthStatus(protocol, f));
-  }
+  if (!signed_request && !options_.no_auth)
+    return fail(AuthStatus(protocol, api::AuthError::kMissing, "Missing Authentication Token"));
   if (!service) {
     const std::string what = signing_name.empty()
                                  ? "No lathe service answers " + request.method + " " + Printable(request.path(), 200)
@@ -212,11 +182,9 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
   if (signed_request) {
     std::vector<std::string> scope = CredentialScope(request);
     if (!scope.empty()) key = keys_(scope[0]);
-    if (!key && !scope.empty()) {
-      api::AuthFailure f{api::AuthError::kUnknownKey, 403, "UnrecognizedClientException",
-                         "The security token included in the request is invalid."};
-      return fail(AuthStatus(protocol, f));
-    }
+    if (!key && !scope.empty())
+      return fail(AuthStatus(protocol, api::AuthError::kUnknownKey,
+                             "The security token included in the request is invalid."));
   }
 
   const size_t limit = service->BodyLimit(request);
@@ -243,8 +211,19 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
       if (auto k = keys_(id)) return k->secret;
       return std::nullopt;
     };
-    auto verified = api::VerifySigV4(sr, lookup, now_(), options_.max_skew_seconds);
-    if (auto* f = std::get_if<api::AuthFailure>(&verified)) return fail(AuthStatus(protocol, *f));
+    api::VerifyOptions verify;
+    verify.max_skew_seconds = options_.max_skew_seconds;
+    verify.expected_service = signing_name;  // the service dispatched to is the one signed for
+    verify.allowed_regions = options_.allowed_regions;
+    verify.family = FamilyOf(protocol);
+    verify.bearer_tokens = options_.bearer_tokens;
+    auto verified = api::VerifySigV4(sr, lookup, now_(), verify);
+    if (auto* f = std::get_if<api::AuthFailure>(&verified))
+      return fail(Status::Aws(f->error_type, f->http_status, f->message));
+    const auto& who = std::get<api::VerifiedRequest>(verified);
+    if (!key) key = keys_(who.access_key_id);  // a bearer token acts as the key it belongs to
+    if (!key) return fail(AuthStatus(protocol, api::AuthError::kUnknownKey, "The security token included in the request is invalid."));
+    if (!who.region.empty()) ctx.region = who.region;
     ctx.caller = key->caller;
   } else {
     ctx.caller = Caller{"", options_.account, "arn:aws:iam::" + options_.account + ":root", options_.account};

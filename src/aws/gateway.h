@@ -25,6 +25,11 @@ struct GatewayOptions {
   std::string default_region = "us-east-1";  // for unsigned requests and lathe's own clients
   std::string account = "000000000000";
   int max_skew_seconds = 900;
+  // Regions a signature may be scoped to; empty: any well-formed region (the scope's region is
+  // the request's: ARNs and responses use it).
+  std::vector<std::string> allowed_regions;
+  // Bedrock API keys (Authorization: Bearer, as AWS_BEARER_TOKEN_BEDROCK sends them).
+  std::vector<api::BearerToken> bearer_tokens;
   // Request bodies held in memory by all requests together; past it requests are refused with
   // the protocol's throttling error instead of buffering (each service bounds its own bodies).
   size_t max_buffered_bytes = 256u << 20;

@@ -1,222 +1,36 @@
+// SigV4 verification (Authorization header and presigned query parameters), bearer tokens, the
+// AWS error codes of each protocol family, and botocore-compatible signing. S3's own rules are
+// in sigv4_s3.cc, the aws-chunked body in aws_chunked.cc.
 #include "aws/sigv4.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
-#include <cstdio>
 #include <map>
 
+#include "aws/sigv4_internal.h"
 #include "core/sha256.h"
 
 namespace lathe::api {
+
+using namespace sigv4;  // NOLINT: this file is the module the helpers were split from
+
 namespace {
 
-constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-constexpr std::string_view kWhitespace = " \t\r\n\v\f";
-// Written and matched by hand: strftime and strptime follow the process locale.
-constexpr std::string_view kDays = "SunMonTueWedThuFriSat";
-constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+// Region and service names in a credential scope: AWS's are under 20 bytes.
+constexpr size_t kMaxScopeNameBytes = 64;
+// X-Amz-Expires: AWS's bound, one week.
+constexpr int kMaxPresignSeconds = 604800;
+// Bedrock API keys are ~100 bytes (long-term) or ~1.5 KiB (short-term, a presigned URL).
+constexpr size_t kMaxBearerTokenBytes = 8192;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
+bool IsScopeName(std::string_view s) {
+  return !s.empty() && s.size() <= kMaxScopeNameBytes &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+         });
 }
 
-std::vector<std::string> Split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t end; (end = s.find(sep, start)) != s.npos; start = end + 1)
-    out.emplace_back(s.substr(start, end - start));
-  out.emplace_back(s.substr(start));
-  return out;
-}
-
-std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) (i ? out.append(sep) : out).append(parts[i]);
-  return out;
-}
-
-// RFC 3986 encoding with uppercase hex, as SigV4 requires; '/' is kept in paths only.
-std::string UriEncode(std::string_view s, bool keep_slash) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    // ASCII ranges by hand: std::isalnum follows the locale and may accept bytes above 0x7f.
-    bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (alnum || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/'))
-      out.push_back(static_cast<char>(c));
-    else out += {'%', kHex[c >> 4], kHex[c & 15]};
-  }
-  return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-// Decodes %XX only: '+' stays '+', since SigV4 clients send a space as %20.
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-// botocore's remove_dot_segments (which also drops empty segments), then every byte outside
-// the unreserved set encoded again: an incoming %3A is signed as %253A.
-std::string CanonicalUri(std::string_view path) {
-  if (path.empty()) return "/";
-  std::vector<std::string> kept;
-  for (const std::string& seg : Split(path, '/')) {
-    if (seg == "..") {
-      if (!kept.empty()) kept.pop_back();
-    } else if (!seg.empty() && seg != ".") {
-      kept.push_back(seg);
-    }
-  }
-  std::string out(path.front() == '/' ? "/" : "");
-  out += Join(kept, "/");
-  if (path.back() == '/' && !kept.empty()) out += '/';
-  return UriEncode(out, /*keep_slash=*/true);
-}
-
-// Pairs are decoded and re-encoded, so that clients encoding differently still agree (for
-// botocore's own encoding this is the identity), then sorted by encoded key, then value.
-std::string CanonicalQuery(std::string_view query) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  for (const std::string& pair : Split(query, '&')) {
-    if (pair.empty()) continue;
-    size_t eq = std::min(pair.find('='), pair.size());
-    pairs.emplace_back(UriEncode(PercentDecode(pair.substr(0, eq)), false),
-                       UriEncode(PercentDecode(pair.substr(std::min(eq + 1, pair.size()))), false));
-  }
-  std::sort(pairs.begin(), pairs.end());
-  std::vector<std::string> joined;
-  for (const auto& [key, value] : pairs) joined.push_back(key + "=" + value);
-  return Join(joined, "&");
-}
-
-// Trims and collapses inner runs of whitespace, like botocore's ' '.join(value.split()).
-std::string TrimAll(std::string_view v) {
-  std::vector<std::string> words;
-  for (size_t i = v.find_first_not_of(kWhitespace); i != std::string_view::npos;) {
-    size_t end = std::min(v.find_first_of(kWhitespace, i), v.size());
-    words.emplace_back(v.substr(i, end - i));
-    i = v.find_first_not_of(kWhitespace, end);
-  }
-  return Join(words, " ");
-}
-
-std::vector<std::string> HeaderValues(const SignedRequest& r, std::string_view lower_name) {
-  std::vector<std::string> out;
-  for (const auto& [name, value] : r.headers)
-    if (Lower(name) == lower_name) out.push_back(value);
-  return out;
-}
-
-std::string Hmac(std::string_view key, std::string_view msg) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), md, &len);
-  return std::string(reinterpret_cast<char*>(md), len);
-}
-
-// "20150830T123600Z", or with http_date the form botocore writes into Date (formatdate()).
-std::string FormatTime(std::time_t t, bool http_date = false) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[80];
-  if (http_date) {
-    std::snprintf(buf, sizeof buf, "%.3s, %02d %.3s %04d %02d:%02d:%02d -0000",
-                  &kDays[tm.tm_wday * 3], tm.tm_mday, &kMonths[tm.tm_mon * 3], tm.tm_year + 1900,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec);
-  } else {
-    std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  }
-  return buf;
-}
-
-// Either form above; an HTTP date may also end in GMT or +0000.
-std::optional<std::time_t> ParseTime(const std::string& s) {
-  std::tm tm{};
-  char tail = 0, month[4] = {}, zone[8] = {};
-  bool http_date = true;
-  if (s.size() == 16 && std::sscanf(s.c_str(), "%4d%2d%2dT%2d%2d%2d%c", &tm.tm_year, &tm.tm_mon,
-                                    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &tail) == 7) {
-    if (tail != 'Z') return std::nullopt;
-    http_date = false;
-  } else {
-    if (std::sscanf(s.c_str(), "%*3s, %d %3s %d %d:%d:%d %7s", &tm.tm_mday, month, &tm.tm_year,
-                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, zone) != 7)
-      return std::nullopt;
-    size_t pos = std::string_view(month).size() == 3 ? kMonths.find(month) : kMonths.npos;
-    std::string_view z = zone;
-    if (pos == kMonths.npos || pos % 3 != 0 || (z != "GMT" && z != "-0000" && z != "+0000"))
-      return std::nullopt;
-    tm.tm_mon = static_cast<int>(pos / 3) + 1;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-      tm.tm_min > 59 || tm.tm_sec > 60)
-    return std::nullopt;
-  std::time_t t = timegm(&tm);
-  // Round-tripping rejects what sscanf tolerates (" 6", "+1") and dates like February 30.
-  if (!http_date && FormatTime(t) != s) return std::nullopt;
-  return t;
-}
-
-// The hex signature over the canonical request, given the sorted lowercase header names it
-// covers and the scope {date, region, service, "aws4_request"}.
-std::string Signature(const SignedRequest& r, const std::vector<std::string>& names,
-                      const std::string& payload_hash, const std::string& timestamp,
-                      const std::vector<std::string>& scope, const std::string& secret) {
-  std::string_view target = r.target;
-  size_t q = std::min(target.find('?'), target.size());
-  std::string creq = r.method + "\n" + CanonicalUri(target.substr(0, q)) + "\n" +
-                     CanonicalQuery(target.substr(std::min(q + 1, target.size()))) + "\n";
-  for (const std::string& name : names) {
-    std::vector<std::string> values = HeaderValues(r, name);
-    for (std::string& v : values) v = TrimAll(v);
-    creq += name + ":" + Join(values, ",") + "\n";
-  }
-  creq += '\n' + Join(names, ";") + '\n' + payload_hash;
-  std::string key = "AWS4" + secret;
-  for (const std::string& part : scope) key = Hmac(key, part);
-  std::string mac = Hmac(key, std::string(kAlgorithm) + "\n" + timestamp + "\n" + Join(scope, "/") +
-                                  "\n" + Sha256Hex(creq));
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : mac) hex += {kHex[c >> 4], kHex[c & 15]};
-  return hex;
-}
-
-std::string PayloadHash(const SignedRequest& r) {
-  std::vector<std::string> v = HeaderValues(r, "x-amz-content-sha256");
-  return v.empty() ? Sha256Hex(r.body) : TrimAll(v.front());
-}
-
-// Request text echoed in messages: printable ASCII only, so invalid UTF-8 is never sent back.
-std::string Printable(std::string_view s) {
-  std::string out(s.substr(0, 200));
-  for (char& c : out)
-    if (c < 0x20 || c > 0x7e) c = '?';
-  return out;
+bool IsBedrock(std::string_view service) {
+  return service == "bedrock" || service == "bedrock-runtime";
 }
 
 void SortUnique(std::vector<std::string>* v) {
@@ -224,29 +38,52 @@ void SortUnique(std::vector<std::string>* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
-AuthFailure Fail(AuthError kind, std::string message) {
-  switch (kind) {
-    case AuthError::kMissing: return {kind, 403, "MissingAuthenticationTokenException", message};
-    case AuthError::kUnknownKey: return {kind, 403, "UnrecognizedClientException", message};
-    case AuthError::kMalformed: return {kind, 400, "IncompleteSignatureException", message};
-    default: return {kind, 403, "InvalidSignatureException", message};
+// What the Authorization header or the presigned query parameters say.
+struct AuthParams {
+  bool presigned = false;
+  std::string algorithm;
+  std::string credential;
+  std::string signed_headers;
+  std::string signature;
+  std::string date;          // X-Amz-Date (header or query), else Date
+  std::string expires_text;  // presigned only: X-Amz-Expires as sent
+  int expires = 0;           // ... and as checked
+};
+
+// Builds refusals in the error family the request will be answered in; the family may depend
+// on the scope's service, known only once the credential is parsed.
+class Refuser {
+ public:
+  explicit Refuser(const VerifyOptions& options) : options_(options) {}
+  void set_service(std::string service) { service_ = std::move(service); }
+  void set_presigned(bool presigned) { presigned_ = presigned; }
+  AuthFamily family() const {
+    if (options_.family) return *options_.family;
+    if (options_.expected_service) return FamilyOfService(*options_.expected_service);
+    return FamilyOfService(service_);
   }
-}
+  AuthFailure operator()(AuthError kind, std::string message) const {
+    AwsAuthCode code = AuthErrorCode(kind, family(), presigned_);
+    return {kind,
+            code.http_status,
+            std::string(code.code),
+            std::move(message),
+            IsScopeName(service_) ? service_ : "",
+            presigned_};
+  }
 
-}  // namespace
+ private:
+  const VerifyOptions& options_;
+  std::string service_;
+  bool presigned_ = false;
+};
 
-std::variant<std::string, AuthFailure> VerifySigV4(const SignedRequest& request,
-                                                   const SecretLookup& lookup, std::time_t now,
-                                                   int max_skew_seconds) {
-  std::vector<std::string> auth = HeaderValues(request, "authorization");
-  if (auth.empty() || TrimAll(auth.front()).empty())
-    return Fail(AuthError::kMissing, "Missing Authentication Token");
-  if (auth.size() > 1)
-    return Fail(AuthError::kMalformed, "Only one Authorization header is allowed.");
-
+std::variant<AuthParams, AuthFailure> HeaderParams(const SignedRequest& request,
+                                                   const std::string& authorization,
+                                                   const Refuser& refuse) {
   // "AWS4-HMAC-SHA256 Credential=k/d/r/s/aws4_request, SignedHeaders=a;b, Signature=hex":
   // parameters are separated by commas and/or spaces, as AWS accepts either.
-  std::string header = TrimAll(auth.front());
+  std::string header = TrimAll(authorization);
   std::replace(header.begin(), header.end(), ',', ' ');
   std::vector<std::string> tokens = Split(TrimAll(header), ' ');
   std::map<std::string, std::string> params;
@@ -261,73 +98,387 @@ std::variant<std::string, AuthFailure> VerifySigV4(const SignedRequest& request,
     if (params[name].empty())
       missing.push_back("Authorization header requires '" + std::string(name) + "' parameter.");
   if (dates.empty())
-    missing.push_back("Authorization header requires existence of either a 'X-Amz-Date' or a "
-                      "'Date' header.");
+    missing.push_back(
+        "Authorization header requires existence of either a 'X-Amz-Date' or a "
+        "'Date' header.");
   // Unlike AWS, the header itself is not echoed: a bearer token sent by mistake is a secret.
-  if (!missing.empty()) return Fail(AuthError::kMalformed, Join(missing, " "));
-  if (tokens[0] != kAlgorithm)
-    return Fail(AuthError::kMalformed,
-                "Unsupported AWS 'algorithm': '" + Printable(tokens[0]) + "'.");
+  if (!missing.empty()) return refuse(AuthError::kMalformed, Join(missing, " "));
+  AuthParams out;
+  out.algorithm = tokens[0];
+  out.credential = params["Credential"];
+  out.signed_headers = params["SignedHeaders"];
+  out.signature = params["Signature"];
+  out.date = TrimAll(dates.front());
+  return out;
+}
 
-  std::vector<std::string> credential = Split(params["Credential"], '/');
-  if (credential.size() != 5)
-    return Fail(AuthError::kMalformed,
-                "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/"
-                "service/term, got '" + Printable(params["Credential"]) + "'");
-  if (credential[4] != "aws4_request")
-    return Fail(AuthError::kMalformed,
-                "Credential should be scoped with a valid terminator: 'aws4_request', not '" +
-                    Printable(credential[4]) + "'.");
-  std::optional<std::time_t> signed_at = ParseTime(TrimAll(dates.front()));
-  if (!signed_at)
-    return Fail(AuthError::kMalformed, "Date must be in ISO-8601 'basic format'. Got '" +
-                                           Printable(dates.front()) +
-                                           "'. See http://en.wikipedia.org/wiki/ISO_8601");
+std::variant<AuthParams, AuthFailure> QueryParams(
+    const std::vector<std::pair<std::string, std::string>>& query, const Refuser& refuse) {
+  std::map<std::string, std::vector<std::string>> found;
+  for (const auto& [key, value] : query)
+    if (key.rfind("X-Amz-", 0) == 0) found[key].push_back(value);
+  std::vector<std::string> problems;
+  for (const char* name : {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature",
+                           "X-Amz-SignedHeaders", "X-Amz-Date", "X-Amz-Expires"}) {
+    auto it = found.find(name);
+    if (it == found.end() || it->second.front().empty())
+      problems.push_back("AWS query-string parameters must include '" + std::string(name) + "'.");
+    else if (it->second.size() > 1)
+      problems.push_back("AWS query-string parameter '" + std::string(name) +
+                         "' must appear only once.");
+  }
+  if (!problems.empty())
+    return refuse(AuthError::kMalformed,
+                  Join(problems, " ") + " Re-examine the query-string parameters.");
+  AuthParams out;
+  out.presigned = true;
+  out.algorithm = found["X-Amz-Algorithm"].front();
+  out.credential = found["X-Amz-Credential"].front();
+  out.signed_headers = found["X-Amz-SignedHeaders"].front();
+  out.signature = found["X-Amz-Signature"].front();
+  out.date = found["X-Amz-Date"].front();
+  out.expires_text = found["X-Amz-Expires"].front();
+  return out;
+}
 
-  std::optional<std::string> secret = lookup(credential[0]);
-  if (!secret)
-    return Fail(AuthError::kUnknownKey, "The security token included in the request is invalid.");
+// X-Amz-Expires: whole seconds, 1 to a week.
+std::optional<std::string> CheckExpires(AuthParams* p) {
+  const std::string& text = p->expires_text;
+  if (text.size() > 9 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return "X-Amz-Expires should be a number of seconds, not '" + Printable(text) + "'.";
+  p->expires = std::stoi(text);
+  if (p->expires > kMaxPresignSeconds)
+    return "X-Amz-Expires must be less than a week (in seconds) that is 604800";
+  if (p->expires < 1) return "X-Amz-Expires must be at least 1.";
+  return std::nullopt;
+}
 
-  const std::string timestamp = FormatTime(*signed_at);
-  const std::string minutes = std::to_string(max_skew_seconds / 60) + " min.)";
-  if (*signed_at < now - max_skew_seconds)
-    return Fail(AuthError::kStale, "Signature expired: " + timestamp + " is now earlier than " +
-                                       FormatTime(now - max_skew_seconds) + " (" +
-                                       FormatTime(now) + " - " + minutes);
-  if (*signed_at > now + max_skew_seconds)
-    return Fail(AuthError::kStale, "Signature not yet current: " + timestamp +
-                                       " is still later than " +
-                                       FormatTime(now + max_skew_seconds) + " (" +
+std::variant<VerifiedRequest, AuthFailure> VerifyBearer(std::string_view token,
+                                                        const VerifyOptions& options,
+                                                        const Refuser& refuse, std::time_t now) {
+  // Compared by SHA-256 digest, every configured token each time: the time taken says neither
+  // which token nearly matched nor how long the right one is.
+  const std::string given = token.size() <= kMaxBearerTokenBytes ? Sha256Hex(token) : "";
+  const BearerToken* match = nullptr;
+  for (const BearerToken& t : options.bearer_tokens)
+    if (SecureEquals(given, Sha256Hex(t.token)) && !match) match = &t;
+  if (!match)
+    return refuse(AuthError::kUnknownKey, "The security token included in the request is invalid.");
+  VerifiedRequest v;
+  v.access_key_id = match->access_key_id;
+  v.service = options.expected_service.value_or("bedrock");
+  if (options.allowed_regions.size() == 1) v.region = options.allowed_regions.front();
+  v.signed_at = now;
+  v.bearer = true;
+  v.payload = PayloadMode::kUnsigned;
+  v.signed_payload_hash = std::string(kUnsignedPayload);
+  return v;
+}
+
+// The scope's service and region: the one expected, and well formed.
+std::optional<AuthFailure> CheckScope(const std::string& service, const std::string& region,
+                                      bool presigned, const VerifyOptions& options,
+                                      const Refuser& refuse) {
+  const bool s3_errors = refuse.family() == AuthFamily::kS3;
+  const auto& expected = options.expected_service;
+  if (expected ? service != *expected : !IsScopeName(service)) {
+    if (s3_errors)
+      return refuse(AuthError::kWrongScope, S3WrongServiceMessage(service, expected.value_or("")));
+    return refuse(AuthError::kWrongScope,
+                  expected ? "Credential should be scoped to correct service: '" + *expected + "'."
+                           : "Credential should be scoped to a valid service, not '" +
+                                 Printable(service) + "'.");
+  }
+  const auto& allowed = options.allowed_regions;
+  if (IsScopeName(region) &&
+      (allowed.empty() || std::find(allowed.begin(), allowed.end(), region) != allowed.end()))
+    return std::nullopt;
+  if (s3_errors)
+    return refuse(AuthError::kWrongScope,
+                  S3WrongRegionMessage(region, allowed.empty() ? "" : allowed.front(), presigned));
+  return refuse(AuthError::kWrongScope,
+                "Credential should be scoped to a valid region, not '" + Printable(region) + "'.");
+}
+
+// A header-signed request within the clock skew; a presigned one within its life.
+std::optional<AuthFailure> CheckTime(std::time_t signed_at, const AuthParams& p, std::time_t now,
+                                     int skew, const Refuser& refuse) {
+  if (p.presigned) {
+    if (signed_at > now + skew) return refuse(AuthError::kExpired, "Request is not valid yet");
+    if (now > signed_at + p.expires) return refuse(AuthError::kExpired, "Request has expired");
+    return std::nullopt;
+  }
+  if (signed_at >= now - skew && signed_at <= now + skew) return std::nullopt;
+  if (refuse.family() == AuthFamily::kS3)
+    return refuse(AuthError::kStale,
+                  "The difference between the request time and the current time is too large.");
+  const std::string timestamp = FormatTime(signed_at);
+  const std::string minutes = std::to_string(skew / 60) + " min.)";
+  if (signed_at < now - skew)
+    return refuse(AuthError::kStale, "Signature expired: " + timestamp + " is now earlier than " +
+                                         FormatTime(now - skew) + " (" + FormatTime(now) + " - " +
+                                         minutes);
+  return refuse(AuthError::kStale, "Signature not yet current: " + timestamp +
+                                       " is still later than " + FormatTime(now + skew) + " (" +
                                        FormatTime(now) + " + " + minutes);
-  if (credential[1] != timestamp.substr(0, 8))
-    return Fail(AuthError::kBadSignature,
-                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
-                "from HTTP: '" + Printable(credential[1]) + "' != '" + timestamp.substr(0, 8) +
-                    "', from '" + timestamp + "'.");
+}
 
-  // A hex payload hash must be the body's: otherwise the signature covers a body never checked.
-  // Other values (UNSIGNED-PAYLOAD) are signed as sent, as AWS does.
-  std::string payload_hash = PayloadHash(request);
-  bool is_hex = payload_hash.size() == 64 && std::all_of(payload_hash.begin(), payload_hash.end(),
-                                                         [](char c) { return HexValue(c) >= 0; });
-  if (is_hex && Lower(payload_hash) != Sha256Hex(request.body))
-    return Fail(AuthError::kBadSignature,
-                "The provided 'x-amz-content-sha256' header does not match what was computed.");
+// The payload hash the signature covers, checked against the body where it is a hash.
+std::optional<AuthFailure> ResolvePayload(const SignedRequest& request, bool s3, bool presigned,
+                                          const VerifyOptions& options, const Refuser& refuse,
+                                          VerifiedRequest* v) {
+  if (s3 && presigned) {
+    // botocore's S3SigV4QueryAuth: a presigned URL never covers the body.
+    v->payload = PayloadMode::kUnsigned;
+    v->signed_payload_hash = std::string(kUnsignedPayload);
+    return std::nullopt;
+  }
+  if (s3) {
+    if (auto refusal = ApplyS3PayloadRules(request, options, v))
+      return refuse(refusal->first, refusal->second);
+    return std::nullopt;
+  }
+  // A hex payload hash must be the body's: otherwise the signature covers a body never
+  // checked. Other values (UNSIGNED-PAYLOAD) are signed as sent, as AWS does.
+  std::vector<std::string> sent = HeaderValues(request, "x-amz-content-sha256");
+  const std::string body_hash = Sha256Hex(request.body);
+  v->signed_payload_hash = sent.empty() ? body_hash : TrimAll(sent.front());
+  if (!IsHex64(v->signed_payload_hash)) {
+    v->payload = PayloadMode::kUnsigned;
+  } else if (Lower(v->signed_payload_hash) != body_hash) {
+    return refuse(AuthError::kContentSha256Mismatch,
+                  "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+AuthFamily FamilyOfService(std::string_view service) {
+  if (service == "s3") return AuthFamily::kS3;
+  static constexpr std::string_view kQuery[] = {"iam",
+                                                "sts",
+                                                "sns",
+                                                "sqs",
+                                                "ec2",
+                                                "rds",
+                                                "cloudformation",
+                                                "elasticloadbalancing",
+                                                "autoscaling",
+                                                "monitoring",
+                                                "ses",
+                                                "elasticache",
+                                                "redshift",
+                                                "sdb"};
+  for (std::string_view q : kQuery)
+    if (service == q) return AuthFamily::kQuery;
+  return AuthFamily::kJson;
+}
+
+AwsAuthCode AuthErrorCode(AuthError kind, AuthFamily family, bool presigned) {
+  switch (family) {
+    case AuthFamily::kS3:
+      switch (kind) {
+        case AuthError::kMissing:
+          return {"AccessDenied", 403};
+        case AuthError::kUnknownKey:
+          return {"InvalidAccessKeyId", 403};
+        case AuthError::kBadSignature:
+          return {"SignatureDoesNotMatch", 403};
+        case AuthError::kStale:
+          return {"RequestTimeTooSkewed", 403};
+        case AuthError::kExpired:
+          return {"AccessDenied", 403};
+        case AuthError::kMalformed:
+        case AuthError::kWrongScope:
+          return {presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed",
+                  400};
+        case AuthError::kContentSha256Mismatch:
+          return {"XAmzContentSHA256Mismatch", 400};
+        case AuthError::kBadContentSha256:
+          return {"InvalidRequest", 400};
+        case AuthError::kHeadersNotSigned:
+          return {"AccessDenied", 403};
+      }
+      break;
+    case AuthFamily::kQuery:
+      switch (kind) {
+        case AuthError::kMissing:
+          return {"MissingAuthenticationToken", 403};
+        case AuthError::kUnknownKey:
+          return {"InvalidClientTokenId", 403};
+        case AuthError::kStale:
+        case AuthError::kExpired:
+          return {"RequestExpired", 400};
+        case AuthError::kMalformed:
+        case AuthError::kBadContentSha256:
+          return {"IncompleteSignature", 400};
+        default:
+          return {"SignatureDoesNotMatch", 403};
+      }
+    case AuthFamily::kJson:
+      switch (kind) {
+        case AuthError::kMissing:
+          return {"MissingAuthenticationTokenException", 403};
+        case AuthError::kUnknownKey:
+          return {"UnrecognizedClientException", 403};
+        case AuthError::kMalformed:
+        case AuthError::kBadContentSha256:
+          return {"IncompleteSignatureException", 400};
+        default:
+          return {"InvalidSignatureException", 403};
+      }
+  }
+  return {"InvalidSignatureException", 403};
+}
+
+std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& request,
+                                                       const SecretLookup& lookup, std::time_t now,
+                                                       const VerifyOptions& options) {
+  Refuser refuse(options);
+  std::string_view target = request.target;
+  const size_t q = std::min(target.find('?'), target.size());
+  const std::string_view raw_path = target.substr(0, q);
+  const auto query = ParseQuery(target.substr(std::min(q + 1, target.size())));
+  const bool query_auth = std::any_of(query.begin(), query.end(),
+                                      [](const auto& kv) { return kv.first == "X-Amz-Algorithm"; });
+
+  std::vector<std::string> auth = HeaderValues(request, "authorization");
+  const bool header_auth = !auth.empty() && !TrimAll(auth.front()).empty();
+  if (header_auth && query_auth)
+    return refuse(AuthError::kMalformed,
+                  "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as "
+                  "HTTP header.");
+  if (!header_auth && !query_auth)
+    return refuse(AuthError::kMissing, refuse.family() == AuthFamily::kS3
+                                           ? "Access Denied"
+                                           : "Missing Authentication Token");
+  if (auth.size() > 1)
+    return refuse(AuthError::kMalformed, "Only one Authorization header is allowed.");
+  refuse.set_presigned(query_auth);
+
+  if (header_auth) {
+    std::string value = TrimAll(auth.front());
+    bool bearer = value.size() > 7 && Lower(value.substr(0, 7)) == "bearer ";
+    if (bearer && !options.bearer_tokens.empty() &&
+        (!options.expected_service || IsBedrock(*options.expected_service)))
+      return VerifyBearer(std::string_view(value).substr(7), options, refuse, now);
+  }
+
+  auto parsed =
+      header_auth ? HeaderParams(request, auth.front(), refuse) : QueryParams(query, refuse);
+  if (auto* f = std::get_if<AuthFailure>(&parsed)) return *f;
+  AuthParams& p = std::get<AuthParams>(parsed);
+
+  if (p.algorithm != kAlgorithm)
+    return refuse(AuthError::kMalformed,
+                  "Unsupported AWS 'algorithm': '" + Printable(p.algorithm) + "'.");
+  std::vector<std::string> credential = Split(p.credential, '/');
+  if (credential.size() != 5)
+    return refuse(AuthError::kMalformed,
+                  "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/"
+                  "service/term, got '" +
+                      Printable(p.credential) + "'");
+  const std::string& key_id = credential[0];
+  const std::string& region = credential[2];
+  const std::string& service = credential[3];
+  refuse.set_service(service);
+  if (credential[4] != "aws4_request")
+    return refuse(AuthError::kMalformed,
+                  "Credential should be scoped with a valid terminator: 'aws4_request', not '" +
+                      Printable(credential[4]) + "'.");
+  const bool s3_errors = refuse.family() == AuthFamily::kS3;
+  if (auto f = CheckScope(service, region, p.presigned, options, refuse)) return *f;
+
+  if (p.presigned)
+    if (auto problem = CheckExpires(&p)) return refuse(AuthError::kMalformed, *problem);
+
+  std::optional<std::time_t> signed_at = ParseTime(p.date);
+  if (!signed_at || (p.presigned && p.date.size() != 16))
+    return refuse(AuthError::kMalformed, "Date must be in ISO-8601 'basic format'. Got '" +
+                                             Printable(p.date) +
+                                             "'. See http://en.wikipedia.org/wiki/ISO_8601");
 
   std::vector<std::string> names;
-  for (const std::string& name : Split(params["SignedHeaders"], ';')) names.push_back(Lower(name));
+  for (const std::string& name : Split(p.signed_headers, ';')) names.push_back(Lower(name));
   SortUnique(&names);
-  std::string expected = Signature(request, names, payload_hash, timestamp,
-                                   {credential.begin() + 1, credential.end()}, *secret);
-  const std::string& given = params["Signature"];
-  if (given.size() != expected.size() ||
-      CRYPTO_memcmp(given.data(), expected.data(), given.size()) != 0)
-    return Fail(AuthError::kBadSignature,
-                "The request signature we calculated does not match the signature you provided. "
-                "Check your AWS Secret Access Key and signing method. Consult the service "
-                "documentation for details.");
-  return credential[0];
+  if (!std::binary_search(names.begin(), names.end(), "host"))
+    return refuse(AuthError::kBadSignature,
+                  "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  for (const std::string& name : names)
+    if (HeaderValues(request, name).empty())
+      return refuse(AuthError::kMalformed, "SignedHeaders names '" + Printable(name) +
+                                               "', which the request does not carry.");
+
+  std::optional<std::string> secret = lookup(key_id);
+  if (!secret)
+    return refuse(AuthError::kUnknownKey,
+                  s3_errors ? "The AWS Access Key Id you provided does not exist in our records."
+                            : "The security token included in the request is invalid.");
+
+  const std::string timestamp = FormatTime(*signed_at);
+  if (auto f = CheckTime(*signed_at, p, now, options.max_skew_seconds, refuse)) return *f;
+  if (credential[1] != timestamp.substr(0, 8))
+    return refuse(AuthError::kBadSignature,
+                  "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+                  "from HTTP: '" +
+                      Printable(credential[1]) + "' != '" + timestamp.substr(0, 8) + "', from '" +
+                      timestamp + "'.");
+
+  VerifiedRequest v;
+  const bool s3 = service == "s3";
+  if (auto f = ResolvePayload(request, s3, p.presigned, options, refuse, &v)) return *f;
+  if (s3)
+    if (auto unsigned_header = S3UnsignedAmzHeader(request, names))
+      return refuse(AuthError::kHeadersNotSigned,
+                    "There were headers present in the request which were not signed: " +
+                        Printable(*unsigned_header));
+
+  const std::vector<std::string> scope(credential.begin() + 1, credential.end());
+  CanonicalInput in{
+      request.method, s3 ? S3CanonicalUri(raw_path) : NormalizedCanonicalUri(raw_path),
+      CanonicalQuery(query, p.presigned ? "X-Amz-Signature" : ""), names, v.signed_payload_hash};
+  const std::string key = SigningKey(*secret, scope);
+  const std::string expected = SignCanonical(CanonicalRequest(request, in), timestamp, scope, key);
+  if (!SecureEquals(p.signature, expected))
+    return refuse(AuthError::kBadSignature,
+                  "The request signature we calculated does not match the signature you provided. "
+                  "Check your " +
+                      std::string(s3_errors ? "key" : "AWS Secret Access Key") +
+                      " and signing method." +
+                      (s3_errors ? "" : " Consult the service documentation for details."));
+
+  v.access_key_id = key_id;
+  v.region = region;
+  v.service = service;
+  v.date = credential[1];
+  v.signed_at = *signed_at;
+  v.presigned = p.presigned;
+  if (p.presigned) v.expires_at = *signed_at + p.expires;
+  v.chunk_signing = {key, timestamp, Join(scope, "/"), expected};
+  return v;
 }
+
+namespace {
+
+// botocore's SIGNED_HEADERS_BLACKLIST: headers that proxies and HTTP stacks rewrite.
+bool SignedByBotocore(const std::string& lower_name) {
+  static const std::vector<std::string> kUnsigned = {"connection",
+                                                     "expect",
+                                                     "keep-alive",
+                                                     "proxy-authenticate",
+                                                     "proxy-authorization",
+                                                     "te",
+                                                     "trailer",
+                                                     "transfer-encoding",
+                                                     "upgrade",
+                                                     "user-agent",
+                                                     "x-amzn-trace-id"};
+  return std::find(kUnsigned.begin(), kUnsigned.end(), lower_name) == kUnsigned.end();
+}
+
+}  // namespace
 
 void SignSigV4(SignedRequest* request, std::string_view region, std::string_view service,
                const Credentials& credentials, std::time_t now) {
@@ -342,26 +493,66 @@ void SignSigV4(SignedRequest* request, std::string_view region, std::string_view
                                }),
                 headers.end());
   headers.emplace_back(use_date ? "Date" : "X-Amz-Date", FormatTime(now, use_date));
+  const bool s3 = service == "s3";
+  if (s3 && HeaderValues(*request, "x-amz-content-sha256").empty())
+    headers.emplace_back("X-Amz-Content-SHA256", Sha256Hex(request->body));
 
-  // botocore's SIGNED_HEADERS_BLACKLIST: headers that proxies and HTTP stacks rewrite.
-  static const std::vector<std::string> kUnsigned = {
-      "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-      "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id"};
   std::vector<std::string> names;
   for (const auto& h : headers)
-    if (std::find(kUnsigned.begin(), kUnsigned.end(), Lower(h.first)) == kUnsigned.end())
-      names.push_back(Lower(h.first));
+    if (SignedByBotocore(Lower(h.first))) names.push_back(Lower(h.first));
   SortUnique(&names);
 
   const std::string timestamp = FormatTime(now);
   std::vector<std::string> scope = {timestamp.substr(0, 8), std::string(region),
                                     std::string(service), "aws4_request"};
-  std::string signature = Signature(*request, names, PayloadHash(*request), timestamp, scope,
-                                    credentials.secret_access_key);
-  headers.emplace_back("Authorization", std::string(kAlgorithm) + " Credential=" +
-                                            credentials.access_key_id + "/" + Join(scope, "/") +
-                                            ", SignedHeaders=" + Join(names, ";") +
-                                            ", Signature=" + signature);
+  std::string_view target = request->target;
+  size_t q = std::min(target.find('?'), target.size());
+  std::vector<std::string> sent = HeaderValues(*request, "x-amz-content-sha256");
+  CanonicalInput in{
+      request->method,
+      s3 ? S3CanonicalUri(target.substr(0, q)) : NormalizedCanonicalUri(target.substr(0, q)),
+      CanonicalQuery(ParseQuery(target.substr(std::min(q + 1, target.size())))), names,
+      sent.empty() ? Sha256Hex(request->body) : TrimAll(sent.front())};
+  std::string signature = SignCanonical(CanonicalRequest(*request, in), timestamp, scope,
+                                        SigningKey(credentials.secret_access_key, scope));
+  headers.emplace_back("Authorization",
+                       std::string(kAlgorithm) + " Credential=" + credentials.access_key_id + "/" +
+                           Join(scope, "/") + ", SignedHeaders=" + Join(names, ";") +
+                           ", Signature=" + signature);
+}
+
+void PresignSigV4(SignedRequest* request, std::string_view region, std::string_view service,
+                  const Credentials& credentials, std::time_t now, int expires_seconds) {
+  const std::string timestamp = FormatTime(now);
+  std::vector<std::string> scope = {timestamp.substr(0, 8), std::string(region),
+                                    std::string(service), "aws4_request"};
+  std::string& target = request->target;
+  size_t q = target.find('?');
+  if (q == std::string::npos)
+    target += '?';
+  else if (q + 1 < target.size())
+    target += '&';
+  const std::vector<std::pair<std::string, std::string>> params = {
+      {"X-Amz-Algorithm", std::string(kAlgorithm)},
+      {"X-Amz-Credential", credentials.access_key_id + "/" + Join(scope, "/")},
+      {"X-Amz-Date", timestamp},
+      {"X-Amz-Expires", std::to_string(expires_seconds)},
+      {"X-Amz-SignedHeaders", "host"}};
+  for (size_t i = 0; i < params.size(); ++i)
+    target += (i ? "&" : "") + params[i].first + "=" + UriEncode(params[i].second, false);
+
+  const bool s3 = service == "s3";
+  q = target.find('?');
+  std::string_view view = target;
+  CanonicalInput in{
+      request->method,
+      s3 ? S3CanonicalUri(view.substr(0, q)) : NormalizedCanonicalUri(view.substr(0, q)),
+      CanonicalQuery(ParseQuery(view.substr(q + 1))),
+      {"host"},
+      s3 ? std::string(kUnsignedPayload) : Sha256Hex(request->body)};
+  std::string signature = SignCanonical(CanonicalRequest(*request, in), timestamp, scope,
+                                        SigningKey(credentials.secret_access_key, scope));
+  target += "&X-Amz-Signature=" + signature;
 }
 
 }  // namespace lathe::api
