@@ -1,5 +1,5 @@
 // lathe serve's start on a data directory that lost its database or cannot be written: it
-// refuses, says what is wrong and how to recover, and changes nothing.
+// refuses, says what is wrong and how to recover, and creates no store in place of the lost one.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
