@@ -20,6 +20,14 @@ Status PosixError(const std::string& context, int err) {
   return Status::IOError(msg);
 }
 
+const char* FileTypeName(mode_t mode) {
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a pipe (FIFO)";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
 class PosixSequentialFile final : public SequentialFile {
  public:
   PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -112,13 +120,19 @@ class PosixWritableFile final : public WritableFile {
 class PosixEnv final : public Env {
  public:
   Status NewSequentialFile(const std::string& path, std::unique_ptr<SequentialFile>* out) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO would otherwise wait for a writer (regular files ignore it).
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return PosixError("cannot open " + path, errno);
     struct stat st;
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
       ::close(fd);
-      return Status::InvalidArgument(path + " is a directory, not a file");
+      // A device or pipe reports size 0 and may never end (/dev/zero): the size limits could
+      // not hold, so only regular files are read.
+      if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + " is a directory, not a file");
+      return Status::InvalidArgument(path + " is " + FileTypeName(st.st_mode) +
+                                     ", not a regular file; save the data to a file and give its path");
     }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     *out = std::make_unique<PosixSequentialFile>(path, fd);
     return Status::Ok();

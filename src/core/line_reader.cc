@@ -1,11 +1,33 @@
 #include "core/line_reader.h"
 
 #include <cstring>
+#include <string>
+#include <utility>
+
+#include "core/utf8.h"
 
 namespace lathe {
 
 LineReader::LineReader(SequentialFile* file, size_t max_line_bytes, size_t chunk_bytes)
-    : file_(file), max_line_bytes_(max_line_bytes), chunk_bytes_(chunk_bytes) {}
+    : LineReader(file, Options{max_line_bytes, chunk_bytes}) {}
+
+LineReader::LineReader(SequentialFile* file, Options options)
+    : file_(file),
+      options_(std::move(options)),
+      max_line_bytes_(options_.max_line_bytes),
+      chunk_bytes_(options_.chunk_bytes) {}
+
+void LineReader::CheckEncoding() {
+  // Only a file's first bytes tell: once lines have been handed out they are no longer buffered.
+  if (encoding_checked_ || (bytes_read_ < 4 && !eof_)) return;
+  encoding_checked_ = true;
+  if (base_offset_ != 0) return;
+  utf16_ = DetectUtf16(std::string_view(buf_.data(), end_));
+  if (utf16_ == nullptr) return;
+  status_ = Status::InvalidArgument(options_.name + " is " + utf16_ +
+                                    " text; lathe reads UTF-8: convert it first, e.g. iconv -f UTF-16 -t UTF-8 " +
+                                    options_.name + " > converted.jsonl");
+}
 
 void LineReader::Compact() {
   if (pos_ == 0) return;
@@ -17,16 +39,21 @@ void LineReader::Compact() {
 
 bool LineReader::Fill() {
   if (eof_ || !status_.ok()) return false;
+  if (bytes_read_ > options_.max_total_bytes) {
+    over_total_limit_ = true;
+    status_ = Status::InvalidArgument(options_.name + " is over the " + std::to_string(options_.max_total_bytes) +
+                                      "-byte limit (reading stopped there)");
+    return false;
+  }
   if (buf_.size() < end_ + chunk_bytes_) buf_.resize(end_ + chunk_bytes_);
   size_t n = 0;
   status_ = file_->Read(chunk_bytes_, buf_.data() + end_, &n);
   if (!status_.ok()) return false;
-  if (n == 0) {
-    eof_ = true;
-    return false;
-  }
+  bytes_read_ += n;
   end_ += n;
-  return true;
+  if (n == 0) eof_ = true;
+  CheckEncoding();
+  return n > 0 && status_.ok();
 }
 
 bool LineReader::Next(Line* line) {

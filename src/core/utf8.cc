@@ -62,4 +62,17 @@ size_t CountCodePoints(std::string_view s) {
   return count;
 }
 
+const char* DetectUtf16(std::string_view head) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(head[i]); };
+  if (head.size() >= 2 && byte(0) == 0xFF && byte(1) == 0xFE) return "UTF-16LE";
+  if (head.size() >= 2 && byte(0) == 0xFE && byte(1) == 0xFF) return "UTF-16BE";
+  // Without a BOM: two ASCII characters, each with a NUL beside it on the same side. Text in
+  // UTF-8 never holds NUL there, and a JSON line starts with ASCII ('{', spaces).
+  if (head.size() < 4) return nullptr;
+  auto ascii = [&](size_t i) { return byte(i) != 0 && byte(i) < 0x80; };
+  if (ascii(0) && byte(1) == 0 && ascii(2) && byte(3) == 0) return "UTF-16LE";
+  if (byte(0) == 0 && ascii(1) && byte(2) == 0 && ascii(3)) return "UTF-16BE";
+  return nullptr;
+}
+
 }  // namespace lathe

@@ -17,4 +17,8 @@ std::string SanitizeUtf8(std::string_view s);
 // Number of code points in valid UTF-8 text (continuation bytes are not counted).
 size_t CountCodePoints(std::string_view s);
 
+// "UTF-16LE" or "UTF-16BE" when a file's first bytes are UTF-16 text (a byte-order mark FF FE or
+// FE FF, or ASCII with every other byte NUL, as a BOM-less UTF-16 export of JSON is), else nullptr.
+const char* DetectUtf16(std::string_view head);
+
 }  // namespace lathe

@@ -2,12 +2,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/model_limits.h"
 #include "data/record.h"
 
 namespace lathe::data {
 
 ExampleReader::ExampleReader(std::string path, std::unique_ptr<SequentialFile> file, Format format)
-    : path_(std::move(path)), file_(std::move(file)), reader_(file_.get()), format_(format) {}
+    : path_(std::move(path)),
+      file_(std::move(file)),
+      // The largest dataset any job accepts bounds a stream too, whatever size it reported.
+      reader_(file_.get(), LineReader::Options{.max_total_bytes = kMaxPretrainingFileBytes, .name = path_}),
+      format_(format) {}
 
 Status ExampleReader::Open(Env* env, const std::string& path, Format format,
                            std::unique_ptr<ExampleReader>* out) {

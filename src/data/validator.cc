@@ -54,14 +54,25 @@ class FileValidator {
     report_.bytes = size_hint;
     // Chunks no larger than the input: small inputs (tests, the fuzzer) stay cheap.
     const size_t chunk = static_cast<size_t>(std::clamp<uint64_t>(size_hint + 1, 4096, 1 << 20));
-    LineReader reader(file, opt_.max_line_bytes, chunk);
+    // The size limit also holds while reading: a stream or a growing file reports no true size.
+    const uint64_t max_bytes = opt_.purpose == Purpose::kValidation       ? kMaxValidationFileBytes
+                               : opt_.format == Format::kPretraining ||
+                                       opt_.format == Format::kAuto ? kMaxPretrainingFileBytes
+                                                                    : kMaxFineTuningFileBytes;
+    LineReader reader(file, LineReader::Options{opt_.max_line_bytes, chunk, max_bytes, report_.file});
     Line line;
     while (reader.Next(&line)) CheckLine(line);
-    if (!reader.status().ok()) {
+    if (reader.is_utf16()) {
+      Add(Severity::kError, 1, 0, "", "utf16", reader.status().message(),
+          "convert the file to UTF-8, e.g. iconv -f UTF-16 -t UTF-8 " + report_.file + " > converted.jsonl");
+      return;  // its "records" would all be noise
+    }
+    read_stopped_ = reader.over_total_limit();
+    if (!reader.status().ok() && !read_stopped_) {
       Add(Severity::kError, 0, 0, "", "read-error", reader.status().ToString(),
           "check that the file is readable and not being written to");
     }
-    if (report_.bytes == 0) report_.bytes = reader.bytes_consumed();
+    if (report_.bytes == 0 || read_stopped_) report_.bytes = std::max(report_.bytes, reader.bytes_consumed());
     CheckFile();
   }
 
@@ -187,9 +198,9 @@ class FileValidator {
                          : pretraining ? "a continued pre-training file" : "a fine-tuning file";
       Add(Severity::kError, 0, 0, "", "file-too-large",
           // Exact bytes too: a file 1 byte over "1.0 GB" is also "1.0 GB" when rounded.
-          "file is " + HumanBytes(report_.bytes) + " (" + WithCommas(report_.bytes) +
-              " bytes), over the " + HumanBytes(max_bytes) + " limit (" + WithCommas(max_bytes) +
-              " bytes) for " + kind,
+          std::string(read_stopped_ ? "file is more than " : "file is ") + HumanBytes(report_.bytes) + " (" +
+              WithCommas(report_.bytes) + (read_stopped_ ? " bytes, where reading stopped" : " bytes") + "), over the " +
+              HumanBytes(max_bytes) + " limit (" + WithCommas(max_bytes) + " bytes) for " + kind,
           "split the data into several files or sample it down");
     }
     if (report_.records == 0) {
@@ -216,6 +227,7 @@ class FileValidator {
   const ValidateOptions& opt_;
   FileReport report_;
   uint64_t format_line_ = 0;
+  bool read_stopped_ = false;  // at the size limit, before the end of the input
   std::vector<Problem> problems_;
 };
 

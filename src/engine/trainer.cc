@@ -207,14 +207,25 @@ std::string Generation(const std::string& dir, const char* what, int64_t gen) {
   return dir + "/" + what + "-" + std::to_string(gen) + ".pt";
 }
 
+// Through the Env, never torch's own file writer: on a full disk that one throws, and throws again
+// from its destructor, which aborts the process (the job ended "killed by signal 6").
 template <typename T>
 Status SaveTorch(const T& value, const std::string& path) {
+  std::unique_ptr<AtomicFileWriter> file;
+  LATHE_RETURN_IF_ERROR(AtomicFileWriter::Open(Env::Default(), path, &file));
+  Status written;
+  // torch only sees success: the first error is kept here and returned once torch is done.
+  auto write = [&](const void* data, size_t n) -> size_t {
+    if (written.ok()) written = file->Append(std::string_view(static_cast<const char*>(data), n));
+    return n;
+  };
   try {
-    torch::save(value, path + ".tmp");
+    torch::save(value, std::function<size_t(const void*, size_t)>(write));
   } catch (const std::exception& e) {
     return Status::IOError("cannot write " + path + ": " + e.what());
   }
-  return Env::Default()->RenameFile(path + ".tmp", path);
+  LATHE_RETURN_IF_ERROR(written);
+  return file->Commit();
 }
 
 template <typename T>

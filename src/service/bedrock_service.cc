@@ -4,6 +4,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "service/request_fields.h"
@@ -11,6 +13,30 @@
 
 namespace lathe::service {
 using nlohmann::json;
+
+namespace {
+
+bool IsReadOnlyError(int err) { return err == EROFS || err == EACCES || err == EPERM; }
+
+// The folders that hold what lathe.db describes; a fresh store beside them would hide it all.
+Status CheckStoreBesideData(const std::string& data_dir) {
+  const std::string db = data_dir + "/lathe.db";
+  std::error_code ec;
+  const bool missing = !std::filesystem::exists(db, ec);
+  if (!missing && std::filesystem::file_size(db, ec) != 0) return Status::Ok();
+  for (const char* folder : {"jobs", "custom-models"}) {
+    const std::string dir = data_dir + "/" + folder;
+    if (std::filesystem::is_directory(dir, ec) && !std::filesystem::is_empty(dir, ec))
+      return Status::Corruption(
+          db + (missing ? " is missing" : " is empty (0 bytes)") + ", but " + dir +
+          " holds earlier work: starting would show no jobs, custom models or provisioned throughput. "
+          "Restore lathe.db from a backup (with lathe.db-wal if there is one), or to start fresh move " + data_dir +
+          "/jobs and " + data_dir + "/custom-models elsewhere; lathe serve has not started");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig& config) {
   std::unique_ptr<BedrockService> s(new BedrockService(config));
@@ -22,9 +48,18 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   // The lock is the kernel's, so it goes away with the process however it ends.
   const std::string lock_path = config.data_dir + "/serve.lock";
   s->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (s->lock_fd_ < 0 || ::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0)
+  if (s->lock_fd_ < 0) {
+    const int err = errno;
+    return Status::IOError(std::string(IsReadOnlyError(err) ? "the data directory " + config.data_dir +
+                                                                  " is read-only to this user or file system ("
+                                                            : "cannot use the data directory " + config.data_dir + " (") +
+                           "cannot open " + lock_path + ": " + std::strerror(err) +
+                           "); lathe serve writes its database and jobs there: make it writable or pass another --data-dir");
+  }
+  if (::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0)
     return Status::Conflict("another lathe serve is using " + config.data_dir + " (" + lock_path +
                             " is locked); stop it or pass another --data-dir");
+  LATHE_RETURN_IF_ERROR(CheckStoreBesideData(config.data_dir));
   auto db = store::MetadataStore::Open(config.data_dir + "/lathe.db");
   if (!db.ok()) return db.status();
   s->db_ = std::move(*db);

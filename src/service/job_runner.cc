@@ -10,6 +10,7 @@
 #include "core/arn.h"
 #include "core/env.h"
 #include "data/validator.h"
+#include "service/job_outputs.h"
 #include "service/job_service.h"
 #include "service/worker_process.h"
 
@@ -115,7 +116,7 @@ Status JobService::ValidateData(store::ResourceRow* job) {
     o.purpose = purpose;
     o.allow_small = true;  // lathe's small models learn from small sets; the CLI warns instead
     if (d.value("customizationType", "") == "CONTINUED_PRE_TRAINING") o.format = data::Format::kPretraining;
-    data::FileReport r = data::ValidateFile(Env::Default(), file, o);
+    data::FileReport r = data::ValidateFile(config_.env, file, o);
     if (r.ok() && r.format == data::Format::kPretraining && o.format != data::Format::kPretraining)
       return Status::InvalidArgument(file + " holds continued pre-training records ({\"input\"}); a FINE_TUNING job "
                                      "needs prompt/completion or chat records (or create a CONTINUED_PRE_TRAINING job)");
@@ -135,7 +136,7 @@ Status JobService::ValidateData(store::ResourceRow* job) {
 void JobService::RefreshMetrics(store::ResourceRow* job) {
   const std::string run = config_.data_dir + "/jobs/" + job->id + "/run";
   std::string progress;
-  if (ReadFileToString(Env::Default(), config_.data_dir + "/jobs/" + job->id + "/progress.json", &progress).ok()) {
+  if (ReadFileToString(config_.env, config_.data_dir + "/jobs/" + job->id + "/progress.json", &progress).ok()) {
     json p = json::parse(progress, nullptr, false);
     if (p.is_object()) {
       // A diverged run writes NaN, which JSON holds as null.
@@ -153,7 +154,7 @@ void JobService::RefreshMetrics(store::ResourceRow* job) {
 void JobService::RunJob(store::ResourceRow& job) {
   const std::string work = config_.data_dir + "/jobs/" + job.id;
   std::error_code ec;
-  fs::create_directories(work, ec);
+  if (Status s = config_.env->CreateDirs(work); !s.ok()) return Finish(&job, "Failed", s.message());
   auto stop_requested = [&] {
     std::lock_guard<std::mutex> lock(mu_);
     return stop_requested_.count(job.id) > 0 || job.status == "Stopping";
@@ -194,11 +195,17 @@ void JobService::RunJob(store::ResourceRow& job) {
   if (vfiles.size() > 1) {  // several validators: one validation set, in their order
     validation_file = work + "/validation.jsonl";
     std::string all;
+    Status s;
     for (const auto& f : vfiles) {
       std::string text;
-      if (ReadFileToString(Env::Default(), f, &text).ok()) all += text + (text.empty() || text.back() == '\n' ? "" : "\n");
+      if (s.ok()) s = ReadFileToString(config_.env, f, &text);
+      all += text + (text.empty() || text.back() == '\n' ? "" : "\n");
     }
-    (void)WriteFileAtomically(Env::Default(), validation_file, all);
+    if (s.ok()) s = WriteFileAtomically(config_.env, validation_file, all);
+    if (!s.ok()) {
+      SetPhase(&job.doc, "dataProcessingDetails", "Failed");
+      return Finish(&job, "Failed", "The validation data could not be prepared: " + s.message());
+    }
   }
   SetPhase(&job.doc, "dataProcessingDetails", "Completed");
   if (stop_requested()) return Finish(&job, "Stopped", "");
@@ -243,29 +250,29 @@ void JobService::RunJob(store::ResourceRow& job) {
     (void)Save(job);
     return;
   }
-  // Bedrock's layout under the output location: <output>/model-customization-job-<id>/...
-  // Checked again where it is created: training took a while.
-  std::string out_dir = job.doc.value("_outputDir", "");
-  if (!out_dir.empty() && out_dir.back() != '/') out_dir += '/';
-  auto out = locations_->CreateFolderForWriting(out_dir + "model-customization-job-" + job.id);
-  for (const char* sub : {"training_artifacts", "validation_artifacts"})
-    if (out.ok() && fs::exists(work + "/run/" + sub, ec)) {
-      fs::copy(work + "/run/" + sub, *out + "/" + sub,
-               fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
-    }
+  // Bedrock's layout under the output location: <output>/model-customization-job-<id>/...,
+  // complete or absent. The location is checked again (training took a while) and the job's
+  // folder is staged and renamed inside it.
+  auto parent = locations_->CreateFolderForWriting(job.doc.value("_outputDir", ""));
+  const std::string out = (parent.ok() ? *parent : job.doc.value("_outputDir", "")) + "/model-customization-job-" + job.id;
+  Status copied = parent.ok() ? CopyJobOutputs(config_.env, work + "/run", {"training_artifacts", "validation_artifacts"}, out)
+                              : parent.status();
   // The job is over: its checkpoints (weights and optimizer state, ~3x the trained parameters)
   // can never be resumed, so they go; the model, adapter, metrics and log stay.
   fs::remove_all(work + "/run/checkpoint", ec);
   if (stop_requested()) return Finish(&job, "Stopped", "");
+  // The worker's own words first (they name the file and the cause, e.g. a full disk); its log
+  // may be unwritable for the same reason, so they come from its output as the server read it.
+  const std::string log_note = worker->log_error().empty() ? " (log: " + log + ")" : " (" + worker->log_error() + ")";
   if (worker->exit_code() != 0) {
-    std::string why = LastLogLine(log, "lathe: error: ");
+    std::string why = worker->LastLine("lathe: error: ");
     if (why.empty())
       why = worker->signal() ? "the training process was killed by signal " + std::to_string(worker->signal()) +
                                    (worker->signal() == SIGKILL ? " (out of memory?)" : "")
                              : "the training process exited with status " + std::to_string(worker->exit_code());
-    return Finish(&job, "Failed", why + " (log: " + log + ")");
+    return Finish(&job, "Failed", why + log_note);
   }
-  if (!out.ok()) return Finish(&job, "Failed", "writing the outputs: " + out.status().message());
+  if (!copied.ok()) return Finish(&job, "Failed", "The job's outputs could not be written to " + out + ": " + copied.message());
   auto model = custom_models_->Register(job, work + "/run/model");
   if (!model.ok()) return Finish(&job, "Failed", "registering the custom model: " + model.status().message());
   job.doc["outputModelArn"] = *model;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/arn.h"
+#include "core/env.h"
 #include "core/status.h"
 
 namespace lathe::service {
@@ -32,6 +33,7 @@ struct ServiceConfig {
   int queue_per_slot = 8;         // waiting requests per slot before ThrottlingException
   int max_active_jobs = 20;       // InProgress jobs (running + queued) before ServiceQuotaExceeded
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
+  Env* env = Env::Default();          // the job runner's file I/O (tests inject faults here)
 };
 
 // amazon.titan-text-express-v1, amazon.titan-text-lite-v1,

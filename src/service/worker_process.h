@@ -14,23 +14,41 @@ namespace lathe::service {
 
 class WorkerProcess {
  public:
-  // argv[0] is the executable. stdout and stderr go to log_path (appended).
+  // argv[0] is the executable. Its stdout and stderr come to the server through a pipe, which
+  // Poll() drains into log_path (appended) and into a tail kept in memory: on a full disk the
+  // log cannot be written, and the worker's last words (why it failed) must still be heard.
   static Result<WorkerProcess> Start(const std::vector<std::string>& argv, const std::string& log_path, int nice);
+  WorkerProcess(WorkerProcess&& other) noexcept;
+  WorkerProcess& operator=(WorkerProcess&& other) noexcept;
+  WorkerProcess(const WorkerProcess&) = delete;
+  WorkerProcess& operator=(const WorkerProcess&) = delete;
+  ~WorkerProcess();
 
   pid_t pid() const { return pid_; }
-  // True once the process has ended; then exit_code() (or signal()) says how.
+  // Drains the worker's output; true once the process has ended and all of its output is in.
+  // Then exit_code() (or signal()) says how.
   bool Poll();
   int exit_code() const { return exit_code_; }  // -1 when killed by a signal
   int signal() const { return signal_; }
   void Signal(int sig) const;
+  // The last line of the worker's output that starts with `prefix` (e.g. "lathe: error: "),
+  // without the prefix; "" when none.
+  std::string LastLine(const std::string& prefix) const;
+  // Why the log could not be written ("" when it could).
+  const std::string& log_error() const { return log_error_; }
+
+  // The worker's output kept in memory: its last bytes.
+  static constexpr size_t kTailBytes = 64 << 10;
 
  private:
+  WorkerProcess() = default;
+  void Drain();  // reads what the pipe holds now; at EOF closes it
+
   pid_t pid_ = -1;
+  int output_fd_ = -1, log_fd_ = -1;
+  std::string log_path_, log_error_, tail_;
   int exit_code_ = -1, signal_ = 0;
   bool done_ = false;
 };
-
-// The last line of a log that starts with `prefix` (e.g. "lathe: error: "), without the prefix.
-std::string LastLogLine(const std::string& log_path, const std::string& prefix);
 
 }  // namespace lathe::service

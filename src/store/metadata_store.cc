@@ -78,7 +78,18 @@ Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& pa
     return Status::IOError("cannot open metadata database " + path + ": " + msg);
   }
   std::unique_ptr<MetadataStore> store(new MetadataStore(db));
-  LATHE_RETURN_IF_ERROR(store->Exec(kSchema));
+  // SQLite falls back to reading alone when the file or its folder is write-protected; the
+  // first write would then fail with a vaguer message.
+  if (sqlite3_db_readonly(db, "main") == 1)
+    return Status::IOError("the metadata database " + path + " is read-only to this user or file system; "
+                           "lathe serve writes to it: make it (and its folder) writable");
+  if (Status s = store->Exec(kSchema); !s.ok()) {
+    const int rc = sqlite3_errcode(db);
+    if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)  // e.g. no room for lathe.db-wal
+      return Status::IOError("the metadata database " + path + " or its folder is read-only to this user or file "
+                             "system (" + s.message() + "); lathe serve writes to both: make them writable");
+    return s;
+  }
   return store;
 }
 

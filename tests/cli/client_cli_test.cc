@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,11 +46,18 @@ class ScopedEnv {
 // `lathe serve` on a free port with known keys; its log goes to a file in its data directory.
 class ServeProcess {
  public:
-  ServeProcess(const std::string& data_dir, const std::string& config) {
+  // max_file_bytes > 0: no file of the server or its workers may grow past it (RLIMIT_FSIZE, its
+  // signal ignored): writes fail as on a full disk, without needing one.
+  ServeProcess(const std::string& data_dir, const std::string& config, rlim_t max_file_bytes = 0) {
     int out[2];
     if (::pipe(out) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
+      if (max_file_bytes > 0) {
+        const rlimit limit{max_file_bytes, max_file_bytes};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+        ::signal(SIGXFSZ, SIG_IGN);
+      }
       ::dup2(out[1], STDOUT_FILENO);
       std::FILE* log = std::fopen((data_dir + "-serve.log").c_str(), "w");
       if (log) ::dup2(fileno(log), STDERR_FILENO);
@@ -245,6 +253,66 @@ TEST_F(ClientCli, JobLifecycleFromCreateToServingTheCustomModel) {
   EXPECT_EQ(out, "Stopping long-ft\n");
   EXPECT_EQ(RunLatheBinary("jobs watch long-ft", &out, &err), 1) << out << err;
   EXPECT_TRUE(Has(out, "Stopped: long-ft")) << out;
+}
+
+std::string Records(int n) {
+  std::string records;
+  for (int i = 0; i < n; ++i)
+    records += json{{"prompt", "Q: what is " + std::to_string(i) + " plus one?\nA:"},
+                    {"completion", " It is " + std::to_string(i + 1) + "."}}.dump() + "\n";
+  return records;
+}
+
+TEST_F(ClientCli, OutputsThatCannotBeWrittenFailTheJob) {
+  // The output location cannot take the job's folder (a file holds its name): the copy's error
+  // was ignored and the job ended Completed with no outputs.
+  std::string out, err;
+  TempDir work;
+  const std::string train = work.Write("train.jsonl", Records(12));
+  // A long job holds the runner, so the second waits in the queue while its folder is blocked.
+  ASSERT_EQ(RunLatheBinary(std::string("jobs create --name busy-ft --model-name busy-v1 --base-model ") + kModelId +
+                           " --train " + train + " --output " + work.File("busy") +
+                           " --set epochCount=100 --set batchSize=1", &out, &err), 0) << err;
+  ASSERT_EQ(RunLatheBinary(std::string("jobs create --name blocked-ft --model-name blocked-v1 --base-model ") + kModelId +
+                           " --train " + train + " --output " + work.File("blocked") + " --set epochCount=1",
+                           &out, &err), 0) << err;
+  const std::string arn = out.substr(0, out.find('\n'));
+  const std::string blocked = work.File("blocked") + "/model-customization-job-" + arn.substr(arn.rfind('/') + 1);
+  ASSERT_TRUE(std::filesystem::is_directory(work.File("blocked")));
+  work.Write("blocked/model-customization-job-" + arn.substr(arn.rfind('/') + 1), "in the way");
+  ASSERT_EQ(RunLatheBinary("jobs stop busy-ft", &out, &err), 0) << err;
+  EXPECT_EQ(RunLatheBinary("jobs watch blocked-ft", &out, &err), 1) << out << err;
+  ASSERT_EQ(RunLatheBinary("jobs get blocked-ft --json", &out, &err), 0) << err;
+  auto job = json::parse(out);
+  EXPECT_EQ(job["status"], "Failed") << out;
+  EXPECT_TRUE(Has(job.value("failureMessage", ""), "The job's outputs could not be written to " + blocked)) << out;
+  EXPECT_FALSE(job.contains("outputModelArn")) << out;
+  EXPECT_EQ(ReadFile(blocked), "in the way");
+}
+
+TEST_F(ClientCli, AFullDiskDuringTrainingNamesTheFileInTheFailure) {
+  // A server whose files cannot pass 256 KiB: a full fine-tune's first checkpoint (~1 MB) cannot
+  // be written. The worker used to abort and the job said only "killed by signal 6".
+  TempDir data;
+  ServeProcess full(data.File("data"), tmp_->File("serve.json"), 256 << 10);
+  ASSERT_FALSE(full.url().empty()) << ReadFile(data.File("data-serve.log"));
+  ScopedEnv endpoint("AWS_ENDPOINT_URL", full.url().c_str());
+  std::string out, err;
+  const std::string train = data.Write("train.jsonl", Records(8));
+  ASSERT_EQ(RunLatheBinary(std::string("jobs create --name full-ft --model-name full-v1 --base-model ") + kModelId +
+                           " --train " + train + " --output " + data.File("out") +
+                           " --set method=full --set epochCount=1 --set batchSize=4 --set checkpointSteps=1",
+                           &out, &err), 0) << err;
+  const std::string arn = out.substr(0, out.find('\n'));
+  EXPECT_EQ(RunLatheBinary("jobs watch full-ft", &out, &err), 1) << out << err;
+  ASSERT_EQ(RunLatheBinary("jobs get full-ft --json", &out, &err), 0) << err;
+  auto job = json::parse(out);
+  EXPECT_EQ(job["status"], "Failed") << out;
+  const std::string why = job.value("failureMessage", "");
+  const std::string checkpoint = data.File("data") + "/jobs/" + arn.substr(arn.rfind('/') + 1) + "/run/checkpoint/params-1.pt";
+  EXPECT_TRUE(Has(why, "cannot write " + checkpoint)) << why;
+  EXPECT_TRUE(Has(why, "File too large")) << why;
+  EXPECT_FALSE(Has(why, "signal")) << why;
 }
 
 TEST_F(ClientCli, ChatKeepsTheConversation) {

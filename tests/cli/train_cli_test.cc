@@ -69,6 +69,35 @@ TEST(TrainCli, KilledWithSigkillThenResumedEqualsAnUninterruptedRun) {
     EXPECT_EQ(ReadFile(tmp.File("whole") + file), ReadFile(tmp.File("killed") + file)) << file;
 }
 
+TEST(TrainCli, AWriteThatFailsIsACleanErrorNamingTheFileNotAnAbort) {
+  // Files over 128 KiB cannot be written (RLIMIT_FSIZE, its signal ignored: write() fails with
+  // EFBIG), as when the disk fills: the first checkpoint of a full fine-tune (~1 MB) cannot be
+  // saved. torch's own file writer aborted the process then (SIGABRT, "killed by signal 6").
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  const std::string dir = SharedDir() + "/models/stories260K";
+  std::string out, err;
+  ASSERT_EQ(RunLatheBinary("models import " + dir + "/stories260K.bin --tokenizer " + dir + "/tok512.model --out " +
+                               tmp.File("m"), &out, &err), 0) << err;
+  std::string records;
+  for (int i = 0; i < 8; ++i) records += R"({"prompt":"Q: )" + std::to_string(i) + R"(?","completion":" A."})" "\n";
+  const std::string train = tmp.Write("train.jsonl", records);
+  const std::string cmd = "ulimit -f 256; trap '' XFSZ; exec " + std::string(LATHE_BINARY) + " train --model " +
+                          tmp.File("m") + " --train " + train + " --out " + tmp.File("run") +
+                          " --set method=full --set epochCount=1 --set batchSize=4 --set checkpointSteps=1 >" +
+                          tmp.File("out") + " 2>" + tmp.File("err");
+  const int status = std::system(("sh -c \"" + cmd + "\"").c_str());
+  err = ReadFile(tmp.File("err"));
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal: " << err;
+  EXPECT_EQ(WEXITSTATUS(status), 1) << err;
+  const size_t at = err.find("lathe: error: cannot write " + tmp.File("run/checkpoint/params-1.pt"));
+  EXPECT_NE(at, std::string::npos) << err;
+  EXPECT_NE(err.find("File too large", at), std::string::npos) << err;
+  // No checkpoint half-written under its final name, so a rerun with room starts cleanly.
+  EXPECT_FALSE(std::filesystem::exists(tmp.File("run/checkpoint/params-1.pt")));
+  EXPECT_FALSE(std::filesystem::exists(tmp.File("run/checkpoint/state.json")));
+}
+
 TEST(TrainCli, HyperparameterErrorsAreUsageOrInputErrors) {
   TempDir tmp;
   std::string out, err;

@@ -154,5 +154,30 @@ TEST(DataCli, WritingCommandsRefuseToOverwriteTheirInput) {
   }
 }
 
+TEST(ValidateCli, DevicesAreRefusedAtOnceNotReadForever) {
+  // /dev/zero reports size 0 and never ends; `data stats` reads through the same Env.
+  for (const std::string args : {"data validate /dev/zero", "data stats /dev/zero"}) {
+    std::string out, err;
+    EXPECT_EQ(RunLatheBinary(args, &out, &err), 1) << args;
+    EXPECT_NE((out + err).find("/dev/zero is a character device, not a regular file"), std::string::npos)
+        << args << out << err;
+  }
+}
+
+TEST(ValidateCli, Utf16FileIsNamedWithTheIconvFix) {
+  TempDir dir;
+  std::string utf16 = "\xFF\xFE";
+  for (char c : Records(32)) utf16 += std::string{c, '\0'};
+  const std::string path = dir.Write("train.jsonl", utf16);
+  std::string out, err;
+  EXPECT_EQ(RunLatheBinary("data validate " + path, &out, &err), 1) << out << err;
+  EXPECT_NE(out.find(path + ":1: error: " + path + " is UTF-16LE text"), std::string::npos) << out;
+  EXPECT_NE(out.find("iconv -f UTF-16 -t UTF-8 " + path), std::string::npos) << out;
+  EXPECT_NE(out.find("[utf16]"), std::string::npos) << out;
+  EXPECT_EQ(out.find("invalid-utf8"), std::string::npos) << out;  // one clear problem, not 32 confusing ones
+  EXPECT_EQ(RunLatheBinary("data stats " + path, &out, &err), 1) << out << err;
+  EXPECT_NE(err.find("is UTF-16LE text"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace lathe

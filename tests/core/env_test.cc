@@ -1,6 +1,8 @@
 #include "core/env.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -156,6 +158,20 @@ TEST(MemorySequentialFile, ReadsInPiecesThenSignalsEof) {
   EXPECT_EQ(std::string(buf, n), "efg");
   ASSERT_TRUE(f->Read(4, buf, &n).ok());
   EXPECT_EQ(n, 0u);
+}
+
+TEST(PosixEnv, DevicesAndPipesAreNotReadAsFiles) {
+  // /dev/zero never ends and reports size 0: no size limit could hold on it.
+  std::unique_ptr<SequentialFile> f;
+  Status s = Env::Default()->NewSequentialFile("/dev/zero", &f);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "/dev/zero is a character device, not a regular file; save the data to a file and give its path");
+  TempDir dir;
+  const std::string fifo = dir.File("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  s = Env::Default()->NewSequentialFile(fifo, &f);  // without a writer: refused, not waited on
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("is a pipe (FIFO), not a regular file"), std::string::npos) << s.message();
 }
 
 }  // namespace

@@ -159,5 +159,56 @@ TEST(LineReader, MatchesASimpleSplitOnRandomInput) {
   }
 }
 
+// NUL bytes without end, as /dev/zero gives them.
+class EndlessZeros final : public SequentialFile {
+ public:
+  Status Read(size_t n, char* scratch, size_t* bytes_read) override {
+    std::memset(scratch, 0, n);
+    *bytes_read = n;
+    read_ += n;
+    return Status::Ok();
+  }
+  uint64_t read_ = 0;
+};
+
+TEST(LineReader, AnEndlessStreamStopsAtTheTotalLimit) {
+  EndlessZeros zeros;
+  LineReader r(&zeros, LineReader::Options{1 << 10, 1 << 12, 1 << 20, "/dev/zero"});
+  Line l;
+  EXPECT_FALSE(r.Next(&l));  // one endless line: never handed out, and the read ends
+  EXPECT_TRUE(r.over_total_limit());
+  EXPECT_FALSE(r.status().ok());
+  EXPECT_NE(r.status().message().find("/dev/zero is over the 1048576-byte limit"), std::string::npos)
+      << r.status().message();
+  EXPECT_LE(zeros.read_, (1u << 20) + (1u << 12));
+}
+
+TEST(LineReader, Utf16TextIsNamedWithAFix) {
+  const std::string le("\xFF\xFE{\0\"\0a\0\"\0:\0""1\0}\0\n\0", 20);
+  const std::string bom_less("{\0\"\0a\0\"\0:\0""1\0}\0\n\0", 18);
+  const std::string be("\xFE\xFF\0{\0\"\0a\0\"\0:\0""1\0}\0\n", 20);
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
+           {le, "UTF-16LE"}, {bom_less, "UTF-16LE"}, {be, "UTF-16BE"}}) {
+    auto f = NewMemorySequentialFile(text);
+    LineReader r(f.get(), LineReader::Options{.chunk_bytes = 3, .name = "data.jsonl"});
+    Line l;
+    EXPECT_FALSE(r.Next(&l));
+    EXPECT_TRUE(r.is_utf16());
+    EXPECT_NE(r.status().message().find("data.jsonl is " + expected + " text"), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find("iconv -f UTF-16 -t UTF-8 data.jsonl"), std::string::npos);
+  }
+  // UTF-8 text, with or without its BOM, and short files are not UTF-16.
+  for (const std::string text : {"{\"a\":1}\n", "\xEF\xBB\xBF{}\n", "a\n", "", "{\"\xC3\xA9\":0}\n"}) {
+    auto f = NewMemorySequentialFile(text);
+    LineReader r(f.get(), LineReader::Options{.chunk_bytes = 2});
+    Line l;
+    while (r.Next(&l)) {
+    }
+    EXPECT_TRUE(r.status().ok()) << r.status().message();
+    EXPECT_FALSE(r.is_utf16());
+  }
+}
+
 }  // namespace
 }  // namespace lathe

@@ -214,6 +214,17 @@ TEST(ExampleReader, ReadErrorMidwayIsTheStatus) {
   EXPECT_NE(r->status().message().find("injected read error"), std::string::npos);
 }
 
+TEST(ExampleReader, Utf16IsNamedWithAFix) {
+  // As Windows tools save "Unicode" text: every data command reads through ExampleReader.
+  std::string utf16 = "\xFF\xFE";
+  for (char c : kPc1 + "\n") utf16 += std::string{c, '\0'};
+  FakeEnv env;
+  auto r = OpenFake(&env, utf16);
+  EXPECT_TRUE(Drain(r.get()).empty());
+  EXPECT_EQ(r->status().message(), "t.jsonl is UTF-16LE text; lathe reads UTF-8: convert it first, e.g. iconv -f "
+                                   "UTF-16 -t UTF-8 t.jsonl > converted.jsonl");
+}
+
 TEST(ExampleReader, OpenMissingFileFails) {
   FakeEnv env;
   std::unique_ptr<ExampleReader> r;

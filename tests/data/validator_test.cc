@@ -641,6 +641,31 @@ TEST(Validator, FileSizeLimitsUseTheReportedSize) {
   EXPECT_FALSE(ValidateWithReportedSize(pt, uint64_t{2} << 30, Purpose::kValidation).ok());
 }
 
+TEST(Validator, TheSizeLimitHoldsOnAStreamThatReportsNoSize) {
+  // A stream (or a file still being written) says 1 byte, then never ends: reading stops at the
+  // validation file limit instead of running on.
+  FakeEnv env;
+  env.Add("t.jsonl", {Pieces{{std::string(1, '\0'), uint64_t{1} << 40}}, 1});
+  ValidateOptions o;
+  o.purpose = Purpose::kValidation;
+  FileReport r = ValidateFile(&env, "t.jsonl", o);
+  ExpectProblem(First(r), Severity::kError, "file-too-large", 0, 0, "");
+  EXPECT_NE(First(r).message.find("file is more than 100.0 MB"), std::string::npos) << First(r).message;
+  EXPECT_NE(First(r).message.find("where reading stopped"), std::string::npos) << First(r).message;
+  EXPECT_GT(r.bytes, kMaxValidationFileBytes);
+  EXPECT_LE(r.bytes, kMaxValidationFileBytes + (1u << 20));
+}
+
+TEST(Validator, Utf16IsNamedWithAFix) {
+  std::string utf16 = "\xFF\xFE";
+  for (char c : kPc + "\n") utf16 += std::string{c, '\0'};
+  FileReport r = Check(utf16);
+  ExpectProblem(Only(r), Severity::kError, "utf16", 1, 0, "");
+  EXPECT_EQ(First(r).message, "t.jsonl is UTF-16LE text; lathe reads UTF-8: convert it first, e.g. iconv -f "
+                              "UTF-16 -t UTF-8 t.jsonl > converted.jsonl");
+  EXPECT_EQ(First(r).fix, "convert the file to UTF-8, e.g. iconv -f UTF-16 -t UTF-8 t.jsonl > converted.jsonl");
+}
+
 TEST(Validator, MissingFileIsAReadError) {
   FakeEnv env;
   FileReport r = ValidateFile(&env, "t.jsonl", ValidateOptions{});
