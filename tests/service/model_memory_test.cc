@@ -133,6 +133,33 @@ TEST(ModelMemory, AModelRewrittenInPlaceLoadsAfresh) {
   EXPECT_EQ(memory.loaded_weight_sets(), 2);
 }
 
+TEST(ModelMemory, AReservationMadeBeforeTheModelExistsCoversItOnceBuilt) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp, later;
+  const std::string built = ImportStories(tmp);
+  auto config = ReadModelConfig(built);
+  ASSERT_TRUE(config.ok());
+  const engine::MemoryNeed need = engine::EstimateMemory(*config);
+  ModelMemory memory(int64_t{1} << 30);
+  // As for the built-in default model before its first build: reserved on its planned config.
+  const std::string dir = later.File("default");
+  auto reservation = memory.Reserve(dir, *config, 2);
+  ASSERT_TRUE(reservation.ok()) << reservation.status().ToString();
+  std::filesystem::copy(built, dir);
+  auto pool = memory.LoadPool(*reservation, 2);
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  EXPECT_EQ(memory.loaded_weight_sets(), 1);  // the claim moved to the files now there
+  EXPECT_EQ(memory.used_bytes(), need.weight_bytes + 2 * need.kv_bytes_per_sequence);
+  auto again = memory.Reserve(dir, *config, 1);  // shares them
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(memory.used_bytes(), need.weight_bytes + 3 * need.kv_bytes_per_sequence);
+  pool = Status::NotFound("");
+  reservation = Status::NotFound("");
+  again = Status::NotFound("");
+  EXPECT_EQ(memory.used_bytes(), 0);
+  EXPECT_EQ(memory.loaded_weight_sets(), 0);
+}
+
 // Waits (bounded) until `done`; the wait is not what the test measures.
 template <typename F>
 bool Eventually(F done) {
