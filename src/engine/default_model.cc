@@ -91,23 +91,6 @@ std::vector<float> NormalWeights(Rng* rng, int64_t n, double std) {
   return v;
 }
 
-ModelConfig DefaultConfig() {
-  ModelConfig c;
-  c.vocab_size = 2048;
-  c.hidden_size = 128;
-  c.intermediate_size = 352;
-  c.num_layers = 4;
-  c.num_heads = 4;
-  c.num_kv_heads = 2;
-  c.head_dim = 32;
-  c.max_position_embeddings = 256;
-  c.rope_theta = 10000;
-  c.tie_word_embeddings = true;
-  c.bos_token_id = 1;
-  c.eos_token_ids = {2};
-  return c;
-}
-
 Status WriteInitialModel(const std::string& dir, const ModelConfig& c) {
   Rng rng(20261124);
   std::vector<std::vector<float>> store;
@@ -148,6 +131,23 @@ Status WriteInitialModel(const std::string& dir, const ModelConfig& c) {
 
 }  // namespace
 
+ModelConfig DefaultModelConfig() {
+  ModelConfig c;
+  c.vocab_size = 2048;
+  c.hidden_size = 128;
+  c.intermediate_size = 352;
+  c.num_layers = 4;
+  c.num_heads = 4;
+  c.num_kv_heads = 2;
+  c.head_dim = 32;
+  c.max_position_embeddings = 256;
+  c.rope_theta = 10000;
+  c.tie_word_embeddings = true;
+  c.bos_token_id = 1;
+  c.eos_token_ids = {2};
+  return c;
+}
+
 std::string DefaultDataDir() {
   if (const char* home = std::getenv("LATHE_HOME")) return home;
   if (const char* xdg = std::getenv("XDG_DATA_HOME")) return std::string(xdg) + "/lathe";
@@ -155,8 +155,12 @@ std::string DefaultDataDir() {
   return std::string(home ? home : ".") + "/.local/share/lathe";
 }
 
+std::string DefaultModelDir(const std::string& data_dir) {
+  return (data_dir.empty() ? DefaultDataDir() : data_dir) + "/models/lathe-default";
+}
+
 std::string BuiltDefaultModelDir(const std::string& data_dir) {
-  const std::string dir = (data_dir.empty() ? DefaultDataDir() : data_dir) + "/models/lathe-default";
+  const std::string dir = DefaultModelDir(data_dir);
   // The card is written last: a folder holding it is a complete model.
   return Env::Default()->FileExists(dir + "/lathe_model_card.json") ? dir : "";
 }
@@ -165,7 +169,7 @@ Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& o) {
   Env* env = Env::Default();
   DefaultModelInfo info;
   const std::string root = o.data_dir.empty() ? DefaultDataDir() : o.data_dir;
-  info.dir = root + "/models/lathe-default";
+  info.dir = DefaultModelDir(root);
   const std::string card = info.dir + "/lathe_model_card.json";
   if (env->FileExists(card)) {
     std::string text;
@@ -206,7 +210,7 @@ Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& o) {
 
   // 2. Tokenizer: SentencePiece BPE with byte fallback, single-threaded and unshuffled so that
   // it is the same every time.
-  const ModelConfig config = DefaultConfig();
+  const ModelConfig config = DefaultModelConfig();
   if (!env->FileExists(work + "/init/tokenizer.model")) {
     report("tokenizer", 0, "SentencePiece BPE, 2048 tokens");
     LATHE_RETURN_IF_ERROR(text::TrainSentencePiece(

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "engine/model_config.h"
 
 namespace lathe::engine {
 
@@ -26,10 +27,16 @@ struct DefaultModelInfo {
   uint64_t corpus_records = 0, corpus_bytes = 0;
 };
 
+// The default model's architecture (its config.json once built): what serving it will cost is
+// known before it is built.
+ModelConfig DefaultModelConfig();
+
 // The folder where lathe keeps its data: $LATHE_HOME, else $XDG_DATA_HOME/lathe, else
 // ~/.local/share/lathe.
 std::string DefaultDataDir();
 
+// Where the default model is, or will be once built: data_dir ("" = DefaultDataDir())/models/lathe-default.
+std::string DefaultModelDir(const std::string& data_dir);
 // The default model's folder under data_dir ("" = DefaultDataDir()) if it is completely built,
 // else "". Never builds.
 std::string BuiltDefaultModelDir(const std::string& data_dir);

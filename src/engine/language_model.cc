@@ -26,17 +26,39 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// Everything generation only reads, loaded once and shared by every instance: the model (whose
+// Forward is const and thread-safe), the tokenizer (const Encode/Decode) and the loading policy.
+struct SharedModel {
+  SharedModel(std::string dir, ModelConfig config, LlamaWeights weights, std::unique_ptr<text::Tokenizer> tokenizer,
+              std::set<int> eos, bool add_bos, text::ChatTemplate chat)
+      : dir(std::move(dir)), model(std::move(config), std::move(weights)), tokenizer(std::move(tokenizer)),
+        eos(std::move(eos)), adds_bos(add_bos), chat(chat), held_bytes(model.HeldBytes()) {}
+  const std::string dir;
+  const LlamaModel model;
+  const std::unique_ptr<const text::Tokenizer> tokenizer;
+  const std::set<int> eos;
+  const bool adds_bos;
+  const text::ChatTemplate chat;
+  const int64_t held_bytes;
+};
+
+// One instance: a handle on the shared model. Per-call state (KV cache, sampler) lives in the
+// calls themselves, so an instance holds nothing else.
 class TorchLanguageModel final : public LanguageModel {
  public:
-  TorchLanguageModel(std::string dir, ModelConfig config, LlamaWeights weights,
-                     std::unique_ptr<text::Tokenizer> tokenizer, std::set<int> eos, bool add_bos,
-                     text::ChatTemplate chat)
-      : dir_(std::move(dir)), model_(std::move(config), std::move(weights)),
-        tokenizer_(std::move(tokenizer)), eos_(std::move(eos)), model_adds_bos_(add_bos), chat_(chat) {}
+  explicit TorchLanguageModel(std::shared_ptr<const SharedModel> shared)
+      : shared_(std::move(shared)), model_(shared_->model), tokenizer_(shared_->tokenizer.get()),
+        eos_(shared_->eos), model_adds_bos_(shared_->adds_bos) {}
 
   const ModelConfig& config() const override { return model_.config(); }
   const text::Tokenizer& tokenizer() const override { return *tokenizer_; }
-  text::ChatTemplate chat_template() const override { return chat_; }
+  text::ChatTemplate chat_template() const override { return shared_->chat; }
+
+  std::unique_ptr<LanguageModel> NewInstance() const override {
+    return std::make_unique<TorchLanguageModel>(shared_);
+  }
+  int64_t WeightBytes() const override { return shared_->held_bytes; }
+  long WeightUsers() const override { return shared_.use_count(); }
 
   Result<std::vector<GenerationResult>> Generate(const std::vector<std::string>& prompts,
                                                  const GenerationOptions& options,
@@ -96,12 +118,11 @@ class TorchLanguageModel final : public LanguageModel {
     return alone;
   }
 
-  std::string dir_;
-  LlamaModel model_;
-  std::unique_ptr<text::Tokenizer> tokenizer_;
-  std::set<int> eos_;
-  bool model_adds_bos_;
-  text::ChatTemplate chat_;
+  std::shared_ptr<const SharedModel> shared_;
+  const LlamaModel& model_;
+  const text::Tokenizer* tokenizer_;
+  const std::set<int>& eos_;
+  const bool model_adds_bos_;
 };
 
 Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
@@ -216,7 +237,7 @@ Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
 }
 
 Status TorchLanguageModel::Save(const std::string& dir) const {
-  return SaveModelDirectory(dir, config(), model_.weights(), dir_);
+  return SaveModelDirectory(dir, config(), model_.weights(), shared_->dir);
 }
 
 }  // namespace
@@ -242,8 +263,18 @@ Result<std::unique_ptr<LanguageModel>> LanguageModel::Load(const std::string& di
   if (!m.ok()) return m.status();
   ConfigureThreads();
   LoadedModel& l = m.value();
-  return std::unique_ptr<LanguageModel>(std::make_unique<TorchLanguageModel>(
-      dir, l.config, std::move(l.weights), std::move(l.tokenizer), l.eos, l.add_bos, l.chat_template));
+  auto shared = std::make_shared<const SharedModel>(dir, l.config, std::move(l.weights), std::move(l.tokenizer),
+                                                     l.eos, l.add_bos, l.chat_template);
+  return std::unique_ptr<LanguageModel>(std::make_unique<TorchLanguageModel>(std::move(shared)));
+}
+
+MemoryNeed EstimateMemory(const ModelConfig& c) {
+  MemoryNeed need;
+  need.weight_bytes = PreparedWeightBytes(c);
+  // KVCache: float32 keys and values of every layer, for every position of the context.
+  need.kv_bytes_per_sequence =
+      c.num_layers * 2 * std::max<int64_t>(c.max_position_embeddings, 1) * c.num_kv_heads * c.head_dim * 4;
+  return need;
 }
 
 }  // namespace lathe::engine

@@ -41,6 +41,13 @@ struct GenerationResult {
 // might still turn out to start a stop sequence is held back). Return false to cancel it.
 using TextCallback = std::function<bool(size_t index, std::string_view piece)>;
 
+// What serving a model costs in memory, from its config alone (before loading it).
+struct MemoryNeed {
+  int64_t weight_bytes = 0;           // weights as held for inference; shared by all instances
+  int64_t kv_bytes_per_sequence = 0;  // one sequence's KV cache at the model's full context
+};
+MemoryNeed EstimateMemory(const ModelConfig& config);
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
@@ -48,6 +55,16 @@ class LanguageModel {
   // Loads a Hugging Face model directory: config.json, model.safetensors (or sharded with
   // model.safetensors.index.json), tokenizer.model or tokenizer.json, generation_config.json.
   static Result<std::unique_ptr<LanguageModel>> Load(const std::string& dir);
+
+  // Another instance over the same weights, which are not copied: an instance serves one call at
+  // a time, several instances serve concurrently (each call allocates its own KV cache). The
+  // weights are freed with the last instance.
+  virtual std::unique_ptr<LanguageModel> NewInstance() const = 0;
+  // Bytes the shared weights hold, counted once however many instances use them
+  // (EstimateMemory(config()).weight_bytes predicts it).
+  virtual int64_t WeightBytes() const = 0;
+  // How many instances use these weights now, this one included.
+  virtual long WeightUsers() const = 0;
 
   virtual const ModelConfig& config() const = 0;
   virtual const text::Tokenizer& tokenizer() const = 0;

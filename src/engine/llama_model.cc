@@ -1,6 +1,7 @@
 #include "engine/llama_model.h"
 
 #include <cmath>
+#include <set>
 
 #include "engine/decode_kernel.h"
 
@@ -165,15 +166,55 @@ void LlamaModel::Prepare() {
   lm_head_prepared_ = (weights_.lm_head * weights_.norm.unsqueeze(0)).contiguous();
 }
 
-void LlamaModel::EnsureRopeTable(int64_t positions) const {
-  if (cos_.defined() && cos_.size(0) >= positions) return;
-  int64_t n = std::max<int64_t>(positions, std::min<int64_t>(config_.max_position_embeddings, 4096));
-  n = std::max(n, cos_.defined() ? 2 * cos_.size(0) : n);
-  // Angles in double, then float: long positions lose precision in float products.
-  at::Tensor t = at::arange(n, at::kDouble).unsqueeze(1) * inv_freq_.unsqueeze(0);
-  cos_ = at::cat({t.cos(), t.cos()}, -1).to(at::kFloat);
-  // HF's rotate_half(x) = (-x2 | x1) equals roll(x, half) * (-1 | +1): the sign lives in sin_.
-  sin_ = at::cat({-t.sin(), t.sin()}, -1).to(at::kFloat);
+LlamaModel::RopeTable LlamaModel::Rope(int64_t positions) const {
+  std::lock_guard<std::mutex> lock(rope_mu_);
+  if (!cos_.defined() || cos_.size(0) < positions) {
+    // Grown by doubling, but never past the context (HeldBytes counts the table at that size).
+    const int64_t context = std::max<int64_t>(config_.max_position_embeddings, 1);
+    int64_t n = std::max<int64_t>(positions, std::min<int64_t>(context, 4096));
+    if (cos_.defined()) n = std::max(n, std::min(2 * cos_.size(0), context));
+    // Angles in double, then float: long positions lose precision in float products.
+    at::Tensor t = at::arange(n, at::kDouble).unsqueeze(1) * inv_freq_.unsqueeze(0);
+    cos_ = at::cat({t.cos(), t.cos()}, -1).to(at::kFloat);
+    // HF's rotate_half(x) = (-x2 | x1) equals roll(x, half) * (-1 | +1): the sign lives in sin_.
+    sin_ = at::cat({-t.sin(), t.sin()}, -1).to(at::kFloat);
+  }
+  return {cos_, sin_};
+}
+
+int64_t PreparedWeightBytes(const ModelConfig& c) {
+  const int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
+                ff = c.intermediate_size;
+  // What Prepare adds to the weights as loaded (all float32): the fused q|k|v and gate|up
+  // matrices, the fused biases, and lm_head with the final norm folded in. o_proj and down_proj
+  // are used in place.
+  const int64_t fused_per_layer = (q + 2 * kv) * h + (c.attention_bias ? q + 2 * kv : 0) + 2 * ff * h;
+  const int64_t rope_rows = std::max<int64_t>(c.max_position_embeddings, 1);
+  const int64_t floats = c.ParameterCount() + c.num_layers * fused_per_layer + c.vocab_size * h;
+  return 4 * floats + 2 * 4 * rope_rows * c.head_dim;
+}
+
+int64_t LlamaModel::HeldBytes() const {
+  std::set<const void*> seen;
+  int64_t bytes = 0;
+  auto add = [&](const at::Tensor& t) {
+    if (!t.defined()) return;
+    const c10::Storage& s = t.storage();
+    if (seen.insert(s.data()).second) bytes += static_cast<int64_t>(s.nbytes());
+  };
+  add(weights_.embed);
+  add(weights_.norm);
+  add(weights_.lm_head);
+  for (const LayerWeights& w : weights_.layers)
+    for (const at::Tensor* t : {&w.attn_norm, &w.wq, &w.wk, &w.wv, &w.wo, &w.bq, &w.bk, &w.bv, &w.mlp_norm,
+                                &w.w_gate, &w.w_up, &w.w_down})
+      add(*t);
+  for (const PreparedLayer& p : prepared_)
+    for (const at::Tensor* t : {&p.w_qkv, &p.b_qkv, &p.w_o, &p.w_gate_up, &p.w_down}) add(*t);
+  add(lm_head_prepared_);
+  // The RoPE table at its largest (it grows on demand up to the context, see Rope).
+  const int64_t rope_rows = std::max<int64_t>(config_.max_position_embeddings, 1);
+  return bytes + 2 * 4 * rope_rows * config_.head_dim;
 }
 
 KVCache LlamaModel::NewCache(int64_t batch, int64_t capacity) const {
@@ -196,9 +237,9 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
     at::Tensor logits = ForwardDecodeKernel(tokens, positions, key_valid, cache);
     return last_only ? logits : logits.unsqueeze(1);
   }
-  EnsureRopeTable(positions.max().item<int64_t>() + 1);
-  at::Tensor cos = cos_.index_select(0, positions.reshape(-1));
-  at::Tensor sin = sin_.index_select(0, positions.reshape(-1));
+  const RopeTable rope = Rope(positions.max().item<int64_t>() + 1);
+  at::Tensor cos = rope.cos.index_select(0, positions.reshape(-1));
+  at::Tensor sin = rope.sin.index_select(0, positions.reshape(-1));
 
   // Additive attention mask [B, 1, 1, T, S]: causal over slots, and padding slots hidden.
   at::Tensor mask;
@@ -259,7 +300,7 @@ at::Tensor LlamaModel::ForwardDecodeKernel(const at::Tensor& tokens, const at::T
   const ModelConfig& c = config_;
   const int64_t B = tokens.size(0), slot = cache->length;
   TORCH_CHECK(tokens.size(1) == 1 && slot + 1 <= cache->capacity, "decode kernel: one token, room in the cache");
-  EnsureRopeTable(positions.max().item<int64_t>() + 1);
+  const RopeTable rope = Rope(positions.max().item<int64_t>() + 1);
   DecodeShape shape{c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim, c.intermediate_size, c.vocab_size,
                     cache->capacity, c.rms_norm_eps};
   at::Tensor logits = at::empty({B, c.vocab_size}, at::kFloat);
@@ -281,8 +322,8 @@ at::Tensor LlamaModel::ForwardDecodeKernel(const at::Tensor& tokens, const at::T
     const int64_t token = tokens[b][0].item<int64_t>(), pos = positions[b][0].item<int64_t>();
     const float* e = weights_.embed.data_ptr<float>() + token * c.hidden_size;
     std::copy(e, e + c.hidden_size, x.begin());
-    DecodeToken(shape, layers, lm_head_prepared_.data_ptr<float>(), cos_.data_ptr<float>() + pos * c.head_dim,
-                sin_.data_ptr<float>() + pos * c.head_dim, slot,
+    DecodeToken(shape, layers, lm_head_prepared_.data_ptr<float>(), rope.cos.data_ptr<float>() + pos * c.head_dim,
+                rope.sin.data_ptr<float>() + pos * c.head_dim, slot,
                 valid.defined() ? valid.data_ptr<bool>() + b * valid.size(1) : nullptr, x.data(),
                 logits.data_ptr<float>() + b * c.vocab_size, &scratch);
   }

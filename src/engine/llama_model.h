@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct LlamaWeights {
   at::Tensor norm;                // [hidden]
   at::Tensor lm_head;             // [vocab, hidden]; the same tensor as embed when tied
 };
+
+// Bytes a LlamaModel built from `c` holds (see LlamaModel::HeldBytes), from the config alone.
+int64_t PreparedWeightBytes(const ModelConfig& c);
 
 // Inverse frequencies of the rotary embedding (double), with Llama 3's rescaling if configured.
 at::Tensor InverseFrequencies(const ModelConfig& c);
@@ -49,6 +53,8 @@ struct PreparedLayer {
   at::Tensor w_qkv, b_qkv, w_o, w_gate_up, w_down;
 };
 
+// Read-only once built: Forward and ForwardDecodeKernel are const and safe to call from several
+// threads at once, each with its own KVCache, so instances of a LanguageModel share one LlamaModel.
 class LlamaModel {
  public:
   LlamaModel(ModelConfig config, LlamaWeights weights);
@@ -69,9 +75,18 @@ class LlamaModel {
   bool UseDecodeKernel(int64_t batch, int64_t tokens) const;
   void set_decode_kernel_enabled(bool on) { decode_kernel_enabled_ = on; }
 
+  // Bytes held by the tensors (the original weights, the prepared ones, and the RoPE table at its
+  // largest), each storage counted once. PreparedWeightBytes(config()) predicts it.
+  int64_t HeldBytes() const;
+
  private:
+  struct RopeTable {
+    at::Tensor cos, sin;
+  };
   void Prepare();
-  void EnsureRopeTable(int64_t positions) const;
+  // The tables covering `positions`, grown under rope_mu_ when needed. Callers keep the returned
+  // tensors: a table grown meanwhile by another thread replaces the member, never the data.
+  RopeTable Rope(int64_t positions) const;
 
   ModelConfig config_;
   LlamaWeights weights_;
@@ -80,6 +95,7 @@ class LlamaModel {
   at::Tensor lm_head_prepared_;      // lm_head with the final norm's weight folded in
   at::Tensor inv_freq_;              // [head_dim / 2]
   // [positions, head_dim], grown on demand; sin_ is signed (-sin | +sin) for the rotate-by-roll.
+  mutable std::mutex rope_mu_;
   mutable at::Tensor cos_, sin_;
 };
 

@@ -65,8 +65,11 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   s->db_ = std::move(*db);
   s->catalog_ = std::make_unique<ModelCatalog>(s->config_);
   s->custom_models_ = std::make_unique<CustomModelService>(s->config_, s->db_.get());
-  s->throughput_ = std::make_unique<ThroughputService>(s->config_, s->db_.get(), s->catalog_.get(), s->custom_models_.get());
-  s->runtime_ = std::make_unique<RuntimeService>(s->config_, s->catalog_.get(), s->custom_models_.get(), s->throughput_.get());
+  s->model_memory_ = std::make_unique<ModelMemory>(s->config_.model_memory_bytes);
+  s->throughput_ = std::make_unique<ThroughputService>(s->config_, s->db_.get(), s->catalog_.get(),
+                                                       s->custom_models_.get(), s->model_memory_.get());
+  s->runtime_ = std::make_unique<RuntimeService>(s->config_, s->catalog_.get(), s->custom_models_.get(),
+                                                 s->throughput_.get(), s->model_memory_.get());
   s->jobs_ = std::make_unique<JobService>(s->config_, s->db_.get(), s->catalog_.get(), s->custom_models_.get(), &s->locations_);
   s->throughput_->Start();
   s->jobs_->Start();

@@ -13,6 +13,7 @@
 #include "service/data_locations.h"
 #include "service/job_service.h"
 #include "service/model_catalog.h"
+#include "service/model_memory.h"
 #include "service/runtime_service.h"
 #include "service/service_config.h"
 #include "service/throughput_service.h"
@@ -30,6 +31,7 @@ class BedrockService {
   JobService& jobs() { return *jobs_; }
   CustomModelService& custom_models() { return *custom_models_; }
   ThroughputService& throughput() { return *throughput_; }
+  ModelMemory& model_memory() { return *model_memory_; }
   RuntimeService& runtime() { return *runtime_; }
   // The metadata store, shared with the other services of `lathe serve` (IAM keeps its roles there).
   store::MetadataStore* store() { return db_.get(); }
@@ -59,6 +61,7 @@ class BedrockService {
   LocalDataLocations locations_;
   std::unique_ptr<ModelCatalog> catalog_;
   std::unique_ptr<CustomModelService> custom_models_;
+  std::unique_ptr<ModelMemory> model_memory_;  // what throughput_ and runtime_ load
   std::unique_ptr<ThroughputService> throughput_;
   std::unique_ptr<RuntimeService> runtime_;
   std::unique_ptr<JobService> jobs_;  // last: its runner stops first

@@ -68,6 +68,25 @@ Result<std::string> ModelCatalog::ModelDir(const std::string& local_id) {
   return built->dir;
 }
 
+Result<PlannedModel> ModelCatalog::Plan(const std::string& local_id) const {
+  PlannedModel plan;
+  if (auto it = config_.models.find(local_id); it != config_.models.end()) {
+    plan.dir = it->second;
+  } else if (local_id == kDefaultModelId) {
+    plan.dir = engine::DefaultModelDir(config_.data_dir);
+    if (engine::BuiltDefaultModelDir(config_.data_dir).empty()) {
+      plan.config = engine::DefaultModelConfig();
+      return plan;
+    }
+  } else {
+    return Status::NotFound("no local model " + local_id + " (modelAliases must name a model in \"models\")");
+  }
+  auto config = engine::LoadModelConfig(plan.dir + "/config.json");
+  if (!config.ok()) return config.status();
+  plan.config = std::move(*config);
+  return plan;
+}
+
 Result<std::string> ModelCatalog::ReadyModelDir(const std::string& local_id) {
   if (local_id != kDefaultModelId || config_.models.count(local_id)) return ModelDir(local_id);
   std::lock_guard<std::mutex> lock(background_mu_);

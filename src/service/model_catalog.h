@@ -9,9 +9,16 @@
 #include <vector>
 
 #include "core/status.h"
+#include "engine/model_config.h"
 #include "service/service_config.h"
 
 namespace lathe::service {
+
+// A local model's directory and architecture, known without building it.
+struct PlannedModel {
+  std::string dir;
+  engine::ModelConfig config;
+};
 
 struct FoundationModel {
   std::string id;        // what clients name: "lathe.default-v1", "amazon.titan-text-express-v1"
@@ -34,6 +41,10 @@ class ModelCatalog {
   // The same for a request that must not wait minutes: while the default model is still to be
   // built, starts building it in the background and answers Throttled (retry later).
   Result<std::string> ReadyModelDir(const std::string& local_id);
+  // Where a local model is and what its config.json says, without building anything: for the
+  // built-in default model before its first build, where it will be and the architecture it will
+  // have. What memory serving it needs is known before committing to serve it.
+  Result<PlannedModel> Plan(const std::string& local_id) const;
   // FoundationModelSummary / FoundationModelDetails, plus lathe's "hyperParameters" ranges.
   nlohmann::json Describe(const FoundationModel& m) const;
 

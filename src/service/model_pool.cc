@@ -2,25 +2,32 @@
 
 namespace lathe::service {
 
-Result<std::shared_ptr<ModelPool>> ModelPool::Load(const std::string& dir, int slots, int queue_limit) {
+std::shared_ptr<ModelPool> ModelPool::Over(std::shared_ptr<const engine::LanguageModel> model, int slots,
+                                           int queue_limit, std::shared_ptr<const void> hold) {
   auto pool = std::make_shared<ModelPool>();
-  pool->dir_ = dir;
+  pool->hold_ = std::move(hold);
   pool->queue_limit_ = queue_limit;
-  // One instance per slot: instances share nothing, so they generate concurrently without locks.
+  // One instance per slot, all over the same weights: instances share only read-only state, so
+  // they generate concurrently without locks.
   for (int i = 0; i < std::max(slots, 1); ++i) {
-    auto m = engine::LanguageModel::Load(dir);
-    if (!m.ok()) return m.status();
-    pool->models_.push_back(std::move(*m));
+    pool->instances_.push_back(model->NewInstance());
     pool->free_.push_back(static_cast<size_t>(i));
   }
+  pool->shared_model_ = std::move(model);
   return pool;
+}
+
+Result<std::shared_ptr<ModelPool>> ModelPool::Load(const std::string& dir, int slots, int queue_limit) {
+  auto m = engine::LanguageModel::Load(dir);
+  if (!m.ok()) return m.status();
+  return Over(std::move(*m), slots, queue_limit);
 }
 
 Result<ModelPool::Lease> ModelPool::Acquire() {
   std::unique_lock<std::mutex> lock(mu_);
   if (free_.empty()) {
     if (waiting_ >= queue_limit_)
-      return Status::Throttled("Too many requests: all " + std::to_string(models_.size()) +
+      return Status::Throttled("Too many requests: all " + std::to_string(instances_.size()) +
                                " generation slots are busy and " + std::to_string(waiting_) +
                                " requests wait; retry later or provision more model units");
     ++waiting_;

@@ -1,6 +1,6 @@
-// A served model: `slots` loaded instances, each generating for one request at a time (Bedrock's
-// modelUnits), and a bounded queue in front of them. A request that finds the queue full is
-// refused at once (ThrottlingException) instead of waiting without bound.
+// A served model: `slots` instances over one set of weights, each generating for one request at
+// a time (Bedrock's modelUnits), and a bounded queue in front of them. A request that finds the
+// queue full is refused at once (ThrottlingException) instead of waiting without bound.
 #pragma once
 
 #include <condition_variable>
@@ -16,6 +16,11 @@ namespace lathe::service {
 
 class ModelPool {
  public:
+  // `slots` instances over the weights of `model` (engine::LanguageModel::NewInstance: nothing is
+  // copied). `hold` is kept as long as the pool lives: its share of the memory budget.
+  static std::shared_ptr<ModelPool> Over(std::shared_ptr<const engine::LanguageModel> model, int slots,
+                                         int queue_limit, std::shared_ptr<const void> hold = nullptr);
+  // Loads the model in `dir` for this pool alone, outside any budget (tools, tests).
   static Result<std::shared_ptr<ModelPool>> Load(const std::string& dir, int slots, int queue_limit);
 
   // A model instance held for one request; returns it to the pool when destroyed.
@@ -23,7 +28,7 @@ class ModelPool {
    public:
     Lease(Lease&& o) noexcept : pool_(o.pool_), index_(o.index_) { o.pool_ = nullptr; }
     ~Lease();
-    engine::LanguageModel& model() const { return *pool_->models_[index_]; }
+    engine::LanguageModel& model() const { return *pool_->instances_[index_]; }
 
    private:
     friend class ModelPool;
@@ -34,13 +39,16 @@ class ModelPool {
   // Waits for a free instance; Throttled when queue_limit requests already wait.
   Result<Lease> Acquire();
 
-  const std::string& dir() const { return dir_; }
-  int slots() const { return static_cast<int>(models_.size()); }
+  // The weights every slot uses (shared with other pools of the same model).
+  const engine::LanguageModel& shared_model() const { return *shared_model_; }
+  int slots() const { return static_cast<int>(instances_.size()); }
   int waiting();  // requests queued for a slot now
 
  private:
-  std::string dir_;
-  std::vector<std::unique_ptr<engine::LanguageModel>> models_;
+  // Declared first, destroyed last: the budget share outlives the instances it pays for.
+  std::shared_ptr<const void> hold_;
+  std::shared_ptr<const engine::LanguageModel> shared_model_;
+  std::vector<std::unique_ptr<engine::LanguageModel>> instances_;
   std::vector<size_t> free_;
   int queue_limit_ = 0, waiting_ = 0;
   std::mutex mu_;

@@ -41,7 +41,11 @@ Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& mo
   std::lock_guard<std::mutex> lock(mu_);  // loads happen once; other models wait briefly meanwhile
   auto& pool = on_demand_[dir];
   if (!pool) {
-    auto loaded = ModelPool::Load(dir, config_.on_demand_slots, config_.on_demand_slots * config_.queue_per_slot);
+    auto config = ReadModelConfig(dir);
+    if (!config.ok()) return config.status();
+    auto reservation = memory_->Reserve(dir, *config, config_.on_demand_slots);
+    if (!reservation.ok()) return reservation.status();  // ServiceQuotaExceededException
+    auto loaded = memory_->LoadPool(*reservation, config_.on_demand_slots * config_.queue_per_slot);
     if (!loaded.ok()) return loaded.status();
     pool = *loaded;
   }
@@ -65,7 +69,12 @@ Result<nlohmann::json> RuntimeService::Converse(const std::string& model_id, std
   auto request = ParseConverseBody(body);
   if (!request.ok()) return request.status();
   auto pool = PoolFor(model_id);
-  if (!pool.ok()) return pool.status();
+  if (!pool.ok()) {
+    // Converse declares no ServiceQuotaExceededException (InvokeModel does): a model that does
+    // not fit in memory now may once other models are deleted.
+    if (pool.status().code() == Status::Code::kQuotaExceeded) return Status::Throttled(pool.status().message());
+    return pool.status();
+  }
   auto result = Run(**pool, *request);
   if (!result.ok()) return result.status();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();

@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "service/custom_model_service.h"
 #include "service/model_catalog.h"
+#include "service/model_memory.h"
 #include "service/model_pool.h"
 #include "service/throughput_service.h"
 
@@ -20,8 +21,8 @@ namespace lathe::service {
 class RuntimeService {
  public:
   RuntimeService(const ServiceConfig& config, ModelCatalog* catalog, CustomModelService* custom_models,
-                 ThroughputService* throughput)
-      : config_(config), catalog_(catalog), custom_models_(custom_models), throughput_(throughput) {}
+                 ThroughputService* throughput, ModelMemory* memory)
+      : config_(config), catalog_(catalog), custom_models_(custom_models), throughput_(throughput), memory_(memory) {}
 
   Result<nlohmann::json> Invoke(const std::string& model_id, std::string_view body);
   Result<nlohmann::json> Converse(const std::string& model_id, std::string_view body);
@@ -34,6 +35,7 @@ class RuntimeService {
   ModelCatalog* catalog_;
   CustomModelService* custom_models_;
   ThroughputService* throughput_;
+  ModelMemory* memory_;  // on-demand pools share the budget (and weights) with provisioned ones
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<ModelPool>> on_demand_;  // by model directory
 };

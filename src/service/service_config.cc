@@ -1,5 +1,7 @@
 #include "service/service_config.h"
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/env.h"
@@ -13,6 +15,12 @@ std::map<std::string, std::string> DefaultModelAliases() {
                          "cohere.command-light-text-v14"})
     aliases[id] = kDefaultModelId;
   return aliases;
+}
+
+int64_t DefaultModelMemoryBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return int64_t{4} << 30;
+  return static_cast<int64_t>(pages) * page_size / 4;
 }
 
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c) {
@@ -70,6 +78,11 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.queue_per_slot));
     } else if (key == "maxActiveJobs") {
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.max_active_jobs));
+    } else if (key == "modelMemoryBytes") {
+      constexpr int64_t kMaxBytes = int64_t{1} << 50;  // 1 PiB: beyond any machine, far from overflow
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxBytes)
+        return bad(key, "an integer number of bytes in [0, 2^50], e.g. 4294967296 for 4 GiB");
+      c.model_memory_bytes = v.get<int64_t>();
     } else if (key == "workerNice") {
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.worker_nice));
     } else if (key == "fileRoots") {
@@ -79,7 +92,7 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
-                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, accessKeyId, "
+                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, accessKeyId, "
                                      "secretAccessKey)");
     }
   }

@@ -2,6 +2,7 @@
 // behind Bedrock's model ids, and its limits. Read from a JSON file (docs/serve.md).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -11,6 +12,11 @@
 #include "core/status.h"
 
 namespace lathe::service {
+
+// The default memory budget for loaded models (modelMemoryBytes): a quarter of the machine's
+// physical memory (4 GiB where that cannot be read), leaving the rest to training workers, the
+// page cache and everything else on the machine.
+int64_t DefaultModelMemoryBytes();
 
 // The built-in default model's foundation-model id.
 inline constexpr const char* kDefaultModelId = "lathe.default-v1";
@@ -32,6 +38,9 @@ struct ServiceConfig {
   int on_demand_slots = 1;        // concurrent generations per on-demand model
   int queue_per_slot = 8;         // waiting requests per slot before ThrottlingException
   int max_active_jobs = 20;       // InProgress jobs (running + queued) before ServiceQuotaExceeded
+  // Memory that served models may take together (weights once per model, KV caches per slot);
+  // more is refused with ServiceQuotaExceeded. See ModelMemory.
+  int64_t model_memory_bytes = DefaultModelMemoryBytes();
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
   Env* env = Env::Default();          // the job runner's file I/O (tests inject faults here)
 };
@@ -47,7 +56,7 @@ inline constexpr size_t kMaxFileRootLength = 4096;
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
 // "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
-// "fileRoots"}. Unknown keys and wrong types are errors naming the file and the key.
+// "fileRoots", "modelMemoryBytes"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

@@ -7,11 +7,28 @@ namespace lathe::service {
 using nlohmann::json;
 
 ThroughputService::ThroughputService(const ServiceConfig& config, store::MetadataStore* db, ModelCatalog* catalog,
-                                     CustomModelService* custom_models)
-    : config_(config), db_(db), catalog_(catalog), custom_models_(custom_models) {}
+                                     CustomModelService* custom_models, ModelMemory* memory)
+    : config_(config), db_(db), catalog_(catalog), custom_models_(custom_models), memory_(memory) {}
 
 ThroughputService::~ThroughputService() {
-  for (auto& t : loaders_) t.join();
+  for (auto& l : loaders_) l.thread.join();
+}
+
+void ThroughputService::JoinFinishedLoaders() {
+  for (auto it = loaders_.begin(); it != loaders_.end();) {
+    if (!it->done->load()) {
+      ++it;
+      continue;
+    }
+    it->thread.join();  // done: it no longer takes mu_, so joining under mu_ cannot deadlock
+    it = loaders_.erase(it);
+  }
+}
+
+size_t ThroughputService::loader_threads() {
+  std::lock_guard<std::mutex> lock(mu_);
+  JoinFinishedLoaders();
+  return loaders_.size();
 }
 
 void ThroughputService::Start() {
@@ -21,7 +38,18 @@ void ThroughputService::Start() {
     if (r.status == "Failed") continue;
     ModelRef m{r.doc.value("desiredModelArn", ""), r.doc.value("_dir", ""), r.doc.value("_localId", ""),
                r.doc.value("foundationModelArn", "")};
-    LoadInBackground(r.id, m, r.doc.value("desiredModelUnits", 1));
+    const int units = r.doc.value("desiredModelUnits", 1);
+    auto reservation = ReserveMemory(m, units);
+    if (!reservation.ok()) {  // the budget shrank since the last run, or the model is gone
+      std::lock_guard<std::mutex> lock(mu_);
+      r.status = "Failed";
+      r.doc["status"] = r.status;
+      r.doc["failureMessage"] = reservation.status().message();
+      r.doc["lastModifiedTime"] = Iso8601(NowMillis());
+      (void)db_->Update(r);
+      continue;
+    }
+    LoadInBackground(r.id, m, units, std::move(*reservation));
   }
 }
 
@@ -35,41 +63,62 @@ Result<ThroughputService::ModelRef> ThroughputService::ResolveModel(const std::s
   return Status::NotFound("The model " + model_id + " was not found (a custom model ARN or name, or a foundation model id)");
 }
 
-void ThroughputService::LoadInBackground(const std::string& id, ModelRef model, int units) {
+Result<std::shared_ptr<ModelMemory::Reservation>> ThroughputService::ReserveMemory(const ModelRef& model, int units) {
+  PlannedModel plan;
+  if (!model.dir.empty()) {
+    plan.dir = model.dir;
+    auto config = ReadModelConfig(model.dir);
+    if (!config.ok()) return config.status();
+    plan.config = std::move(*config);
+  } else {
+    auto planned = catalog_->Plan(model.local_id);
+    if (!planned.ok()) return planned.status();
+    plan = std::move(*planned);
+  }
+  return memory_->Reserve(plan.dir, plan.config, units);
+}
+
+void ThroughputService::LoadInBackground(const std::string& id, ModelRef model, int units,
+                                         std::shared_ptr<ModelMemory::Reservation> reservation) {
   std::lock_guard<std::mutex> lock(mu_);
-  loaders_.emplace_back([this, id, model, units] {
-    std::string dir = model.dir;
-    Status status;
-    if (dir.empty()) {
-      auto d = catalog_->ModelDir(model.local_id);
-      if (d.ok()) dir = *d;
-      else status = d.status();
-    }
-    std::shared_ptr<ModelPool> pool;
-    if (status.ok()) {
-      auto p = ModelPool::Load(dir, units, units * config_.queue_per_slot);
-      if (p.ok()) pool = *p;
-      else status = p.status();
-    }
-    // Installing the pool and writing the row happen under mu_, and only if this load is still the
-    // one wanted: a slow load finishing after a later Update (or a Delete) is dropped.
-    std::lock_guard<std::mutex> lock(mu_);
-    auto row = db_->Find(kThroughputKind, id);
-    if (!row.ok() || row->doc.value("desiredModelArn", "") != model.arn) return;
-    if (status.ok()) {
-      pools_[id] = pool;
-      row->status = "InService";
-      row->doc["modelArn"] = model.arn;
-      row->doc["modelUnits"] = units;
-      row->doc.erase("failureMessage");
-    } else {
-      row->status = "Failed";
-      row->doc["failureMessage"] = status.message();
-    }
-    row->doc["status"] = row->status;
-    row->doc["lastModifiedTime"] = Iso8601(NowMillis());
-    (void)db_->Update(*row);
+  JoinFinishedLoaders();
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread thread([this, id, model, units, reservation = std::move(reservation), done]() mutable {
+    Load(id, model, units, reservation);
+    reservation.reset();  // a load no longer wanted gives its share of the budget back now
+    done->store(true);
   });
+  loaders_.push_back({std::move(thread), std::move(done)});
+}
+
+void ThroughputService::Load(const std::string& id, const ModelRef& model, int units,
+                             const std::shared_ptr<ModelMemory::Reservation>& reservation) {
+  Status status;
+  if (model.dir.empty()) status = catalog_->ModelDir(model.local_id).status();  // builds the default model once
+  std::shared_ptr<ModelPool> pool;
+  if (status.ok()) {
+    auto p = memory_->LoadPool(reservation, units * config_.queue_per_slot);
+    if (p.ok()) pool = *p;
+    else status = p.status();
+  }
+  // Installing the pool and writing the row happen under mu_, and only if this load is still the
+  // one wanted: a slow load finishing after a later Update (or a Delete) is dropped.
+  std::lock_guard<std::mutex> lock(mu_);
+  auto row = db_->Find(kThroughputKind, id);
+  if (!row.ok() || row->doc.value("desiredModelArn", "") != model.arn) return;
+  if (status.ok()) {
+    pools_[id] = pool;
+    row->status = "InService";
+    row->doc["modelArn"] = model.arn;
+    row->doc["modelUnits"] = units;
+    row->doc.erase("failureMessage");
+  } else {
+    row->status = "Failed";
+    row->doc["failureMessage"] = status.message();
+  }
+  row->doc["status"] = row->status;
+  row->doc["lastModifiedTime"] = Iso8601(NowMillis());
+  (void)db_->Update(*row);
 }
 
 Result<json> ThroughputService::Create(const json& req) {
@@ -95,11 +144,15 @@ Result<json> ThroughputService::Create(const json& req) {
     if (*first != row.id)
       if (auto existing = db_->Find(kThroughputKind, *first); existing.ok()) return json{{"provisionedModelArn", existing->arn}};
   }
+  // Refused here, synchronously, when it cannot fit: the caller gets ServiceQuotaExceeded instead
+  // of a Creating resource that fails later (or a server that runs out of memory).
+  const int units = static_cast<int>(units64);
+  auto reservation = ReserveMemory(*model, units);
+  if (!reservation.ok()) return reservation.status();
   row.name = name;
   row.arn = BedrockArn(config_.scope, "provisioned-model/" + row.id);
   row.status = "Creating";
   row.created_ms = NowMillis();
-  const int units = static_cast<int>(units64);
   row.doc = {{"provisionedModelName", row.name},
              {"provisionedModelArn", row.arn},
              {"modelArn", model->arn},
@@ -119,7 +172,7 @@ Result<json> ThroughputService::Create(const json& req) {
     return s;
   }
   if (!tags.empty()) LATHE_RETURN_IF_ERROR(db_->SetTags(row.arn, tags));
-  LoadInBackground(row.id, *model, units);
+  LoadInBackground(row.id, *model, units, std::move(*reservation));
   return json{{"provisionedModelArn", row.arn}};
 }
 
@@ -169,6 +222,15 @@ Status ThroughputService::Update(const std::string& identifier, const json& req)
   if (model_id) {
     auto model = ResolveModel(*model_id);
     if (!model.ok()) return model.status();
+    // The new model loads while the old one still serves, so both must fit. Bedrock's
+    // UpdateProvisionedModelThroughput declares no ServiceQuotaExceededException: a
+    // ValidationException carries the reason.
+    auto reservation = ReserveMemory(*model, row->doc.value("desiredModelUnits", 1));
+    if (!reservation.ok()) {
+      if (reservation.status().code() == Status::Code::kQuotaExceeded)
+        return Status::InvalidArgument(reservation.status().message());
+      return reservation.status();
+    }
     row->status = "Updating";
     row->doc["status"] = "Updating";
     row->doc["desiredModelArn"] = model->arn;
@@ -179,7 +241,7 @@ Status ThroughputService::Update(const std::string& identifier, const json& req)
       std::lock_guard<std::mutex> lock(mu_);
       LATHE_RETURN_IF_ERROR(db_->Update(*row));
     }
-    LoadInBackground(row->id, *model, row->doc.value("desiredModelUnits", 1));
+    LoadInBackground(row->id, *model, row->doc.value("desiredModelUnits", 1), std::move(*reservation));
   }
   return Status::Ok();
 }

@@ -19,19 +19,23 @@ TEST(ServiceConfig, FileKeysOverrideDefaultsAndMistakesNameTheKey) {
   EXPECT_EQ(defaults.model_aliases.at("anthropic.claude-3-haiku-20240307-v1:0"), kDefaultModelId);
   auto c = LoadServiceConfig(dir.Write("c.json", R"({"region": "eu-west-3", "account": "123456789012",
       "models": {"acme.tiny": "/m/tiny"}, "modelAliases": {"amazon.titan-text-lite-v1": "acme.tiny"},
-      "onDemandSlots": 2})"), defaults);
+      "onDemandSlots": 2, "modelMemoryBytes": 1073741824})"), defaults);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->scope.region, "eu-west-3");
   EXPECT_EQ(c->models.at("acme.tiny"), "/m/tiny");
   EXPECT_EQ(c->model_aliases.at("amazon.titan-text-lite-v1"), "acme.tiny");
   EXPECT_EQ(c->model_aliases.at("meta.llama2-13b-v1"), kDefaultModelId);  // defaults kept
   EXPECT_EQ(c->on_demand_slots, 2);
+  EXPECT_EQ(c->model_memory_bytes, int64_t{1} << 30);
+  EXPECT_GT(defaults.model_memory_bytes, 0);  // a quarter of this machine's memory
 
   for (const auto& [text, needle] : std::vector<std::pair<std::string, std::string>>{
            {R"({"regoin": "x"})", "unknown key \"regoin\""},
            {R"({"onDemandSlots": "2"})", "\"onDemandSlots\" must be an integer"},
            {R"({"models": {"a.b": 3}})", "\"models.a.b\" must be a string"},
            {R"({"account": "42"})", "\"account\" must be 12 digits"},
+           {R"({"modelMemoryBytes": -1})", "\"modelMemoryBytes\" must be an integer number of bytes"},
+           {R"({"modelMemoryBytes": "4GiB"})", "\"modelMemoryBytes\" must be an integer number of bytes"},
            {R"([1, 2])", "not a JSON object"}}) {
     const std::string path = dir.Write("bad.json", text);
     auto bad = LoadServiceConfig(path, defaults);
