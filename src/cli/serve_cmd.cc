@@ -98,6 +98,8 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
         return;
       }
       options.credentials.push_back(creds->credentials);
+      for (const std::string& token : creds->bedrock_api_keys)
+        options.gateway.bearer_tokens.push_back({token, creds->credentials.access_key_id});
       key_line = "keys from " + creds->origin + (creds->created ? " (new)" : "") + "; configure clients with:\n" +
                  "  aws configure set aws_access_key_id " + creds->credentials.access_key_id + "\n" +
                  "  aws configure set aws_secret_access_key " + creds->credentials.secret_access_key + "\n" +

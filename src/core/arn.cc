@@ -65,4 +65,21 @@ int64_t ParseIso8601(std::string_view s) {
   return static_cast<int64_t>(timegm(&tm)) * 1000 + frac;
 }
 
+std::string ArnRegion(std::string_view s) {
+  if (s.substr(0, 4) != "arn:") return "";
+  size_t p = 4;
+  for (int field = 0; field < 2; ++field) {  // partition, service
+    p = s.find(':', p);
+    if (p == std::string_view::npos) return "";
+    ++p;
+  }
+  size_t end = s.find(':', p);
+  return end == std::string_view::npos ? "" : std::string(s.substr(p, end - p));
+}
+
+ArnScope InRegion(ArnScope scope, const std::string& region) {
+  if (!region.empty()) scope.region = region;
+  return scope;
+}
+
 }  // namespace lathe

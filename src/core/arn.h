@@ -19,6 +19,11 @@ std::string NewResourceId(size_t length = 12);
 // arn:aws:bedrock:<region>:<account>:<resource>, e.g. resource "model-customization-job/abc".
 std::string BedrockArn(const ArnScope& scope, std::string_view resource);
 
+// The region part of any ARN (arn:aws:<service>:<region>:...), or "" when `s` is not one.
+std::string ArnRegion(std::string_view s);
+// `scope` with another region, unless `region` is empty.
+ArnScope InRegion(ArnScope scope, const std::string& region);
+
 // The resource part of a Bedrock ARN ("custom-model/x/y"), or "" when `s` is not one.
 std::string ArnResource(std::string_view s);
 

@@ -29,9 +29,43 @@ Result<api::Credentials> FromJson(const std::string& path) {
   return api::Credentials{j["accessKeyId"], j["secretAccessKey"]};
 }
 
+Result<CredentialsSource> LoadKeyPair(const std::string& data_dir, const std::string& config_path);
+
 }  // namespace
 
+// "bedrockApiKeys": ["token", ...] in the config file, bounded like the keys AWS issues.
+Result<std::vector<std::string>> ApiKeys(const std::string& config_path) {
+  std::vector<std::string> keys;
+  if (config_path.empty()) return keys;
+  std::string text;
+  LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), config_path, &text));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("bedrockApiKeys")) return keys;
+  const auto& list = j["bedrockApiKeys"];
+  constexpr size_t kMaxKeys = 100, kMinLength = 16, kMaxLength = 1024;
+  if (!list.is_array() || list.size() > kMaxKeys)
+    return Status::InvalidArgument(config_path + ": \"bedrockApiKeys\" must be a list of at most 100 strings");
+  for (const auto& k : list) {
+    if (!k.is_string() || k.get<std::string>().size() < kMinLength || k.get<std::string>().size() > kMaxLength ||
+        k.get<std::string>().find_first_of(" \t\r\n") != std::string::npos)
+      return Status::InvalidArgument(config_path + ": each of \"bedrockApiKeys\" must be a string of 16 to 1024 "
+                                     "characters without white space");
+    keys.push_back(k);
+  }
+  return keys;
+}
+
 Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, const std::string& config_path) {
+  auto api_keys = ApiKeys(config_path);
+  if (!api_keys.ok()) return api_keys.status();
+  auto found = LoadKeyPair(data_dir, config_path);
+  if (!found.ok()) return found;
+  found->bedrock_api_keys = std::move(*api_keys);
+  return found;
+}
+
+namespace {
+Result<CredentialsSource> LoadKeyPair(const std::string& data_dir, const std::string& config_path) {
   if (!config_path.empty()) {
     std::string text;
     LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), config_path, &text));
@@ -65,5 +99,6 @@ Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, c
   LATHE_RETURN_IF_ERROR(written);
   return CredentialsSource{c, path, true};
 }
+}  // namespace
 
 }  // namespace lathe::server

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "aws/sigv4.h"
 #include "core/status.h"
@@ -14,6 +15,8 @@ struct CredentialsSource {
   api::Credentials credentials;
   std::string origin;    // "config file", "environment", or the credentials file's path
   bool created = false;  // a new credentials file was written
+  // Bedrock API keys (config key "bedrockApiKeys"): bearer tokens that act as `credentials`.
+  std::vector<std::string> bedrock_api_keys;
 };
 
 Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, const std::string& config_path);

@@ -17,6 +17,8 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
         return std::nullopt;
       });
   iam_ = std::make_unique<iam::IamBackend>(bedrock->store());
+  iam::IamBackend* roles = iam_.get();
+  bedrock->jobs().set_role_checker([roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
   gateway_->Add(std::make_shared<bedrock::BedrockOperations>(bedrock));
   gateway_->Add(iam::NewIamService(iam_.get()));
   gateway_->Add(sts::NewStsService());

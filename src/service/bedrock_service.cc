@@ -83,10 +83,11 @@ BedrockService::~BedrockService() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-Result<json> BedrockService::ListFoundationModels(const std::map<std::string, std::string>& query) {
+Result<json> BedrockService::ListFoundationModels(const std::map<std::string, std::string>& query,
+                                                  const std::string& region) {
   json summaries = json::array();
   for (const auto& m : catalog_->List()) {
-    json d = catalog_->Describe(m);
+    json d = catalog_->Describe(m, region);
     bool keep = true;
     for (const auto& [key, field] : std::map<std::string, std::string>{{"byCustomizationType", "customizationsSupported"},
                                                                         {"byOutputModality", "outputModalities"},
@@ -109,11 +110,11 @@ Result<json> BedrockService::ListFoundationModels(const std::map<std::string, st
   return json{{"modelSummaries", summaries}};
 }
 
-Result<json> BedrockService::GetFoundationModel(const std::string& id) {
+Result<json> BedrockService::GetFoundationModel(const std::string& id, const std::string& region) {
   LATHE_RETURN_IF_ERROR(CheckLength(id, "modelIdentifier", rules::kGetFoundationModelIdentifier));
   auto m = catalog_->Find(id);
   if (!m.ok()) return m.status();
-  return json{{"modelDetails", catalog_->Describe(*m)}};
+  return json{{"modelDetails", catalog_->Describe(*m, region)}};
 }
 
 Status BedrockService::CheckTaggable(const std::string& arn) {

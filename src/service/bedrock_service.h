@@ -37,8 +37,10 @@ class BedrockService {
   store::MetadataStore* store() { return db_.get(); }
 
   // ListFoundationModels (byProvider, byCustomizationType, byOutputModality, byInferenceType).
-  Result<nlohmann::json> ListFoundationModels(const std::map<std::string, std::string>& query);
-  Result<nlohmann::json> GetFoundationModel(const std::string& id);
+  // `region`: the request's, for the model ARNs ("" = the server's).
+  Result<nlohmann::json> ListFoundationModels(const std::map<std::string, std::string>& query,
+                                              const std::string& region = "");
+  Result<nlohmann::json> GetFoundationModel(const std::string& id, const std::string& region = "");
   // Tags on jobs, custom models and provisioned throughput (NotFound for other ARNs). Each takes
   // its operation's request body ({"resourceARN", "tags"}, {"resourceARN", "tagKeys"},
   // {"resourceARN"}), checked against the service model (request_fields.h); ListTagsForResource

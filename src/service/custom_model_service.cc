@@ -13,7 +13,7 @@ Result<std::string> CustomModelService::Register(const store::ResourceRow& job, 
   m.kind = kCustomModelKind;
   m.id = NewResourceId();
   m.name = j.value("outputModelName", job.name);
-  m.arn = BedrockArn(config_.scope, "custom-model/" + j.value("_baseModelId", std::string(kDefaultModelId)) + "/" + m.id);
+  m.arn = BedrockArn(InRegion(config_.scope, ArnRegion(job.arn)), "custom-model/" + j.value("_baseModelId", std::string(kDefaultModelId)) + "/" + m.id);
   m.status = "Active";
   m.created_ms = NowMillis();
   m.doc = {{"modelArn", m.arn},

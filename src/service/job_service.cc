@@ -133,16 +133,8 @@ store::OutboxEvent JobService::StateChangeEvent(const store::ResourceRow& job) c
   e.source = "aws.bedrock";
   e.detail_type = "Model Customization Job State Change";
   const std::string arn = job.arn;
-  // arn:aws:bedrock:<region>:<account>:...
-  std::vector<std::string> parts;
-  for (size_t start = 0, i = 0; i < 5; ++i) {
-    size_t end = arn.find(':', start);
-    if (end == std::string::npos) break;
-    parts.push_back(arn.substr(start, end - start));
-    start = end + 1;
-  }
-  e.region = parts.size() > 3 ? parts[3] : config_.scope.region;
-  e.account = parts.size() > 4 ? parts[4] : config_.scope.account;
+  e.region = InRegion(config_.scope, ArnRegion(arn)).region;
+  e.account = config_.scope.account;
   e.resources = {arn};
   e.time_ms = NowMillis();
   json d = {{"version", "0.0"}, {"jobName", job.name}, {"jobArn", arn}, {"jobStatus", job.status}};
@@ -154,7 +146,7 @@ store::OutboxEvent JobService::StateChangeEvent(const store::ResourceRow& job) c
   return e;
 }
 
-Result<json> JobService::Create(const json& req) {
+Result<json> JobService::Create(const json& req, const std::string& region) {
   auto checked = CheckCreateRequest(req);
   if (!checked.ok()) return checked.status();
   const CheckedCreate& c = *checked;
@@ -164,6 +156,10 @@ Result<json> JobService::Create(const json& req) {
     if (auto done = db_->Find(kJobKind, c.job_name); done.ok() && done->doc.value("clientRequestToken", "") == token)
       return json{{"jobArn", done->arn}};
   }
+  if (config_.strict_roles && !(role_exists_ && role_exists_(c.role_arn)))
+    return Status::Aws("ValidationException", 400,
+                       "The role " + c.role_arn + " does not exist, so it cannot be assumed (strictRoles is set in "
+                       "the server's config; create it with `aws iam create-role`)");
   const std::string& type = c.type;
   if (type != "FINE_TUNING" && type != "CONTINUED_PRE_TRAINING")
     return Invalid("customizationType", "lathe supports FINE_TUNING and CONTINUED_PRE_TRAINING, got " + type);
@@ -173,7 +169,7 @@ Result<json> JobService::Create(const json& req) {
   json priv = {{"_baseModelId", base}};
   std::string base_arn;
   if (auto fm = catalog_->Find(base); fm.ok()) {
-    base_arn = catalog_->Arn(fm->id);
+    base_arn = catalog_->Arn(fm->id, region);
     priv["_baseLocalId"] = fm->local_id;
   } else if (auto cm = custom_models_->Find(base); cm.ok()) {
     base_arn = cm->arn;
@@ -231,7 +227,7 @@ Result<json> JobService::Create(const json& req) {
   job.kind = kJobKind;
   job.id = NewResourceId();
   job.name = c.job_name;
-  job.arn = BedrockArn(config_.scope, "model-customization-job/" + priv["_baseModelId"].get<std::string>() + "/" + job.id);
+  job.arn = BedrockArn(InRegion(config_.scope, region), "model-customization-job/" + priv["_baseModelId"].get<std::string>() + "/" + job.id);
   job.status = "InProgress";
   job.created_ms = NowMillis();
   job.doc = {{"jobArn", job.arn},

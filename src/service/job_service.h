@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -33,12 +34,16 @@ class JobService {
   // checkpoint, jobs left Stopping become Stopped.
   void Start();
 
-  Result<nlohmann::json> Create(const nlohmann::json& request);  // {"jobArn"}
+  // `region`: the request's, for the ARNs it mints ("" = the server's).
+  Result<nlohmann::json> Create(const nlohmann::json& request, const std::string& region = "");  // {"jobArn"}
   Result<nlohmann::json> Get(const std::string& identifier);
   // Query parameters as strings: statusEquals, nameContains, creationTimeAfter/Before, sortBy,
   // sortOrder, maxResults, nextToken.
   Result<nlohmann::json> List(const std::map<std::string, std::string>& query);
   Status Stop(const std::string& identifier);
+  // Whether a role ARN names an existing IAM role; asked when strictRoles is set. The IAM service
+  // lives above this layer, so `lathe serve` wires it in.
+  void set_role_checker(std::function<bool(const std::string& role_arn)> exists) { role_exists_ = std::move(exists); }
   // Whether a job in progress or queued customizes this model further (it must not be deleted).
   bool UsesBaseModel(const std::string& model_arn);
 
@@ -71,6 +76,7 @@ class JobService {
   std::string running_id_;                // the job the runner has taken, "" when idle
   bool shutting_down_ = false;
   std::thread runner_;
+  std::function<bool(const std::string&)> role_exists_;
 };
 
 }  // namespace lathe::service

@@ -51,8 +51,8 @@ Result<FoundationModel> ModelCatalog::Find(const std::string& id_or_arn) const {
                           "server's config maps more ids to local models");
 }
 
-std::string ModelCatalog::Arn(const std::string& id) const {
-  return "arn:aws:bedrock:" + config_.scope.region + "::foundation-model/" + id;
+std::string ModelCatalog::Arn(const std::string& id, const std::string& region) const {
+  return "arn:aws:bedrock:" + InRegion(config_.scope, region).region + "::foundation-model/" + id;
 }
 
 Result<std::string> ModelCatalog::ModelDir(const std::string& local_id) {
@@ -110,7 +110,7 @@ Result<std::string> ModelCatalog::ReadyModelDir(const std::string& local_id) {
                            "retry in a minute");
 }
 
-nlohmann::json ModelCatalog::Describe(const FoundationModel& m) const {
+nlohmann::json ModelCatalog::Describe(const FoundationModel& m, const std::string& region) const {
   nlohmann::json hp = nlohmann::json::array();
   for (const auto& s : engine::DefaultHyperparameterSpecs()) {
     nlohmann::json h = {{"name", s.name}, {"default", s.default_value}, {"description", s.description}};
@@ -124,7 +124,7 @@ nlohmann::json ModelCatalog::Describe(const FoundationModel& m) const {
     }
     hp.push_back(h);
   }
-  return {{"modelArn", Arn(m.id)},
+  return {{"modelArn", Arn(m.id, region)},
           {"modelId", m.id},
           {"modelName", m.name},
           {"providerName", m.provider},

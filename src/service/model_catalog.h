@@ -35,7 +35,8 @@ class ModelCatalog {
   std::vector<FoundationModel> List() const;
   // By id or foundation-model ARN; NotFound otherwise.
   Result<FoundationModel> Find(const std::string& id_or_arn) const;
-  std::string Arn(const std::string& id) const;  // arn:aws:bedrock:<region>::foundation-model/<id>
+  // `region`: the request's ("" = the server's).
+  std::string Arn(const std::string& id, const std::string& region = "") const;  // arn:aws:bedrock:<region>::foundation-model/<id>
   // The directory of a local model; the built-in default is built on first use (minutes).
   Result<std::string> ModelDir(const std::string& local_id);
   // The same for a request that must not wait minutes: while the default model is still to be
@@ -46,7 +47,7 @@ class ModelCatalog {
   // have. What memory serving it needs is known before committing to serve it.
   Result<PlannedModel> Plan(const std::string& local_id) const;
   // FoundationModelSummary / FoundationModelDetails, plus lathe's "hyperParameters" ranges.
-  nlohmann::json Describe(const FoundationModel& m) const;
+  nlohmann::json Describe(const FoundationModel& m, const std::string& region = "") const;
 
  private:
   const ServiceConfig& config_;

@@ -87,13 +87,16 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.worker_nice));
     } else if (key == "fileRoots") {
       LATHE_RETURN_IF_ERROR(file_roots(v, key, &c.file_roots));
-    } else if (key == "accessKeyId" || key == "secretAccessKey") {
-      // Read by the API layer (credentials); accepted here so one file holds the whole setup.
+    } else if (key == "strictRoles") {
+      if (!v.is_boolean()) return bad(key, "true or false");
+      c.strict_roles = v.get<bool>();
+    } else if (key == "accessKeyId" || key == "secretAccessKey" || key == "bedrockApiKeys") {
+      // Read by the server (credentials); accepted here so one file holds the whole setup.
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
-                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, accessKeyId, "
-                                     "secretAccessKey)");
+                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, strictRoles, "
+                                     "accessKeyId, secretAccessKey, bedrockApiKeys)");
     }
   }
   if (c.scope.account.size() != 12 || c.scope.account.find_first_not_of("0123456789") != std::string::npos)

@@ -41,6 +41,8 @@ struct ServiceConfig {
   // Memory that served models may take together (weights once per model, KV caches per slot);
   // more is refused with ServiceQuotaExceeded. See ModelMemory.
   int64_t model_memory_bytes = DefaultModelMemoryBytes();
+  // A job whose roleArn names no IAM role is refused (as AWS refuses it) instead of accepted.
+  bool strict_roles = false;
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
   Env* env = Env::Default();          // the job runner's file I/O (tests inject faults here)
 };

@@ -53,13 +53,13 @@ void ThroughputService::Start() {
   }
 }
 
-Result<ThroughputService::ModelRef> ThroughputService::ResolveModel(const std::string& model_id) {
+Result<ThroughputService::ModelRef> ThroughputService::ResolveModel(const std::string& model_id, const std::string& region) {
   if (auto cm = custom_models_->Find(model_id); cm.ok()) {
     auto fm = catalog_->Find(cm->doc.value("baseModelName", ""));
-    return ModelRef{cm->arn, cm->doc.value("_dir", ""), "", fm.ok() ? catalog_->Arn(fm->id) : cm->doc.value("baseModelArn", "")};
+    return ModelRef{cm->arn, cm->doc.value("_dir", ""), "", fm.ok() ? catalog_->Arn(fm->id, region) : cm->doc.value("baseModelArn", "")};
   }
   if (auto fm = catalog_->Find(model_id); fm.ok())
-    return ModelRef{catalog_->Arn(fm->id), "", fm->local_id, catalog_->Arn(fm->id)};
+    return ModelRef{catalog_->Arn(fm->id, region), "", fm->local_id, catalog_->Arn(fm->id, region)};
   return Status::NotFound("The model " + model_id + " was not found (a custom model ARN or name, or a foundation model id)");
 }
 
@@ -121,7 +121,7 @@ void ThroughputService::Load(const std::string& id, const ModelRef& model, int u
   (void)db_->Update(*row);
 }
 
-Result<json> ThroughputService::Create(const json& req) {
+Result<json> ThroughputService::Create(const json& req, const std::string& region) {
   // Types, lengths and patterns first (request_fields.h). modelUnits: Bedrock's PositiveInteger,
   // bounded by lathe at 64 concurrent generation slots on one machine.
   LATHE_ASSIGN_OR_RETURN(const std::string name, RequireString(req, "provisionedModelName", rules::kProvisionedModelName));
@@ -132,7 +132,7 @@ Result<json> ThroughputService::Create(const json& req) {
   LATHE_ASSIGN_OR_RETURN(const std::string commitment,
                          OptionalEnum(req, "commitmentDuration", {"OneMonth", "SixMonths"}, ""));
   LATHE_ASSIGN_OR_RETURN(const auto tags, TagList(req, "tags"));
-  auto model = ResolveModel(model_id);
+  auto model = ResolveModel(model_id, region);
   if (!model.ok()) return model.status();
 
   store::ResourceRow row;
@@ -150,7 +150,7 @@ Result<json> ThroughputService::Create(const json& req) {
   auto reservation = ReserveMemory(*model, units);
   if (!reservation.ok()) return reservation.status();
   row.name = name;
-  row.arn = BedrockArn(config_.scope, "provisioned-model/" + row.id);
+  row.arn = BedrockArn(InRegion(config_.scope, region), "provisioned-model/" + row.id);
   row.status = "Creating";
   row.created_ms = NowMillis();
   row.doc = {{"provisionedModelName", row.name},
@@ -220,7 +220,7 @@ Status ThroughputService::Update(const std::string& identifier, const json& req)
     return Status::InvalidArgument("desiredProvisionedModelName: renaming is not supported by lathe yet");
   }
   if (model_id) {
-    auto model = ResolveModel(*model_id);
+    auto model = ResolveModel(*model_id, ArnRegion(row->arn));
     if (!model.ok()) return model.status();
     // The new model loads while the old one still serves, so both must fit. Bedrock's
     // UpdateProvisionedModelThroughput declares no ServiceQuotaExceededException: a

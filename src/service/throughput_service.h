@@ -36,7 +36,8 @@ class ThroughputService {
   // Loads the models of every provisioned throughput left by an earlier server.
   void Start();
 
-  Result<nlohmann::json> Create(const nlohmann::json& request);  // {"provisionedModelArn"}
+  // `region`: the request's, for the ARNs it mints ("" = the server's).
+  Result<nlohmann::json> Create(const nlohmann::json& request, const std::string& region = "");  // {"provisionedModelArn"}
   Result<nlohmann::json> Get(const std::string& identifier);
   Result<nlohmann::json> List(const std::map<std::string, std::string>& query);
   Status Update(const std::string& identifier, const nlohmann::json& request);
@@ -60,7 +61,7 @@ class ThroughputService {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done;  // set by the thread once it no longer needs mu_
   };
-  Result<ModelRef> ResolveModel(const std::string& model_id);
+  Result<ModelRef> ResolveModel(const std::string& model_id, const std::string& region = "");
   // The model's share of the memory budget for `units` slots, taken before anything loads.
   Result<std::shared_ptr<ModelMemory::Reservation>> ReserveMemory(const ModelRef& model, int units);
   void LoadInBackground(const std::string& id, ModelRef model, int units,

@@ -29,7 +29,7 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
   Add("POST", "/model-customization-jobs", "CreateModelCustomizationJob", [svc](const RestInput& in) -> Result<RestOutput> {
     auto body = in.Json();
     if (!body.ok()) return body.status();
-    return From(svc->jobs().Create(*body), 201);
+    return From(svc->jobs().Create(*body, in.context->region), 201);
   });
   Add("GET", "/model-customization-jobs", "ListModelCustomizationJobs",
       [svc](const RestInput& in) { return From(svc->jobs().List(in.query)); });
@@ -39,9 +39,11 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
       [svc](const RestInput& in) { return From(svc->jobs().Get(in.labels.at("jobIdentifier"))); });
 
   Add("GET", "/foundation-models", "ListFoundationModels",
-      [svc](const RestInput& in) { return From(svc->ListFoundationModels(in.query)); });
+      [svc](const RestInput& in) { return From(svc->ListFoundationModels(in.query, in.context->region)); });
   Add("GET", "/foundation-models/{modelIdentifier+}", "GetFoundationModel",
-      [svc](const RestInput& in) { return From(svc->GetFoundationModel(in.labels.at("modelIdentifier"))); });
+      [svc](const RestInput& in) {
+        return From(svc->GetFoundationModel(in.labels.at("modelIdentifier"), in.context->region));
+      });
 
   Add("GET", "/custom-models", "ListCustomModels",
       [svc](const RestInput& in) { return From(svc->custom_models().List(in.query)); });
@@ -57,7 +59,7 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
       [svc](const RestInput& in) -> Result<RestOutput> {
         auto body = in.Json();
         if (!body.ok()) return body.status();
-        return From(svc->throughput().Create(*body), 201);
+        return From(svc->throughput().Create(*body, in.context->region), 201);
       });
   Add("GET", "/provisioned-model-throughputs", "ListProvisionedModelThroughputs",
       [svc](const RestInput& in) { return From(svc->throughput().List(in.query)); });
