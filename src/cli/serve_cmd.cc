@@ -90,6 +90,7 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
     options.gateway.no_auth = a->no_auth;
     options.gateway.default_region = config.scope.region;
     options.gateway.account = config.scope.account;
+    options.gateway.allowed_regions = config.allowed_regions;
     std::string key_line;
     if (!a->no_auth) {
       auto creds = server::LoadOrCreateCredentials(config.data_dir, a->config);

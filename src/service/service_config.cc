@@ -87,6 +87,15 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.worker_nice));
     } else if (key == "fileRoots") {
       LATHE_RETURN_IF_ERROR(file_roots(v, key, &c.file_roots));
+    } else if (key == "allowedRegions") {
+      constexpr size_t kMaxRegions = 64, kMaxRegionLength = 64;
+      if (!v.is_array() || v.size() > kMaxRegions) return bad(key, "a list of at most 64 region names");
+      for (const auto& r : v) {
+        if (!r.is_string() || r.get<std::string>().empty() || r.get<std::string>().size() > kMaxRegionLength ||
+            r.get<std::string>().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+          return bad(key, "region names like \"us-east-1\" (a-z, 0-9, '-')");
+        c.allowed_regions.push_back(r);
+      }
     } else if (key == "strictRoles") {
       if (!v.is_boolean()) return bad(key, "true or false");
       c.strict_roles = v.get<bool>();
@@ -95,7 +104,7 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
-                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, strictRoles, "
+                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, strictRoles, allowedRegions, "
                                      "accessKeyId, secretAccessKey, bedrockApiKeys)");
     }
   }

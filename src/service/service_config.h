@@ -43,6 +43,8 @@ struct ServiceConfig {
   int64_t model_memory_bytes = DefaultModelMemoryBytes();
   // A job whose roleArn names no IAM role is refused (as AWS refuses it) instead of accepted.
   bool strict_roles = false;
+  // Regions a request may be signed for; empty: any well-formed region (docs/compatibility.md).
+  std::vector<std::string> allowed_regions;
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
   Env* env = Env::Default();          // the job runner's file I/O (tests inject faults here)
 };

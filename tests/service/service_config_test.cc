@@ -45,6 +45,25 @@ TEST(ServiceConfig, FileKeysOverrideDefaultsAndMistakesNameTheKey) {
   }
 }
 
+TEST(ServiceConfig, GatewayKeysStrictRolesRegionsAndApiKeys) {
+  TempDir dir;
+  auto c = LoadServiceConfig(dir.Write("c.json", R"({"strictRoles": true, "allowedRegions": ["us-east-1", "ap-south-1"],
+      "bedrockApiKeys": ["0123456789abcdef0123"]})"), ServiceConfig{});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->strict_roles);
+  EXPECT_EQ(c->allowed_regions, (std::vector<std::string>{"us-east-1", "ap-south-1"}));
+  EXPECT_FALSE(ServiceConfig{}.strict_roles);
+  for (const auto& [text, needle] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"strictRoles": "yes"})", "\"strictRoles\" must be true or false"},
+           {R"({"allowedRegions": "us-east-1"})", "\"allowedRegions\" must be a list"},
+           {R"({"allowedRegions": ["US EAST"]})", "\"allowedRegions\" must be region names"},
+           {R"({"allowedRegions": [")" + std::string(65, 'a') + R"("]})", "\"allowedRegions\" must be region names"}}) {
+    auto bad = LoadServiceConfig(dir.Write("bad.json", text), ServiceConfig{});
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find(needle), std::string::npos) << bad.status().message();
+  }
+}
+
 store::ResourceRow Row(const std::string& name, int64_t created, const std::string& status,
                        const std::string& base = "b1") {
   store::ResourceRow r;
