@@ -221,16 +221,6 @@ Status TorchLanguageModel::Save(const std::string& dir) const {
 
 }  // namespace
 
-const char* StopReasonName(StopReason r) {
-  switch (r) {
-    case StopReason::kEndToken: return "end_token";
-    case StopReason::kLength: return "length";
-    case StopReason::kStopSequence: return "stop_sequence";
-    case StopReason::kCancelled: return "cancelled";
-  }
-  return "?";
-}
-
 void ConfigureThreads() {
   int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (const char* env = std::getenv("LATHE_THREADS")) n = std::max(1, std::atoi(env));
