@@ -16,10 +16,11 @@ a shared machine lands on both:
              until GET /foundation-models answers 200 (the URL is read from its first line of
              output; polled every 2 ms); then SIGTERM.
 Wall time is the median over the runs (spawn to exit, or to the first answer for serve); peak RSS
-is the largest over the runs: ru_maxrss from wait4() for the short commands, VmHWM from
-/proc/PID/status at the first answer for serve. OMP_WAIT_POLICY is removed from the commands'
-environment, as a user's shell has it (older binaries re-executed themselves to set it).
-Needs only python3; takes ~20 s.
+is the largest over the runs: GNU time's %M for the short commands (a second run of each), VmHWM
+from /proc/PID/status at the first answer for serve. OMP_WAIT_POLICY is removed from the commands'
+environment, as a user's shell has it (binaries that linked libtorch re-executed themselves to set
+it); --omp-passive sets it instead, so that such a peer starts once.
+Needs python3 and GNU time (Debian package time); takes ~20 s, minutes with a slow peer.
 """
 import argparse
 import os
@@ -34,24 +35,37 @@ import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE = os.path.join(REPO, "samples", "banking_support.jsonl")
+TIME = "/usr/bin/time"  # GNU time (Debian package time): peak RSS of a command
+
+
+OMP_PASSIVE = False  # --omp-passive
 
 
 def env_for_child():
     env = dict(os.environ)
     env.pop("OMP_WAIT_POLICY", None)
+    if OMP_PASSIVE:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     return env
 
 
-def run_short(argv):
-    """(wall seconds, peak RSS bytes) of a command run to its end; fails loudly on a non-zero exit."""
+def run_short(argv, rss_file):
+    """(wall seconds, peak RSS bytes) of a command run to its end; fails loudly on a non-zero exit.
+
+    Two runs: the wall time of the command itself, then its peak RSS through GNU time. Not
+    ru_maxrss of a child of this script: exec() records the old image's peak as the new one's
+    start, and Python's child is a vfork of this interpreter, so the RSS of Python itself (~20 MB)
+    would be reported for every command. GNU time's own image is ~1 MB.
+    """
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env_for_child())
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env_for_child())
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        sys.exit("bench_startup: %s exited %d: %s" % (" ".join(argv), proc.returncode, proc.stderr.read().decode()))
-    return wall, usage.ru_maxrss * 1024
+        sys.exit("bench_startup: %s exited %d: %s" % (" ".join(argv), proc.returncode, proc.stderr.decode()))
+    subprocess.run([TIME, "-f", "%M", "-o", rss_file] + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=env_for_child(), check=True)
+    with open(rss_file) as f:
+        return wall, int(f.read().split()[-1]) * 1024
 
 
 def vm_hwm(pid):
@@ -97,22 +111,30 @@ def main():
     ap.add_argument("--lathe", default=os.path.join(REPO, "build", "lathe"))
     ap.add_argument("--peer", help="another lathe binary measured in the same run (e.g. before a change)")
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--omp-passive", action="store_true",
+                    help="run the commands with OMP_WAIT_POLICY=PASSIVE set (binaries that re-executed "
+                         "themselves to set it then start once)")
     args = ap.parse_args()
+    global OMP_PASSIVE
+    OMP_PASSIVE = args.omp_passive
     binaries = [("lathe", os.path.abspath(args.lathe))]
     if args.peer:
         binaries.append(("peer", os.path.abspath(args.peer)))
+    if not os.access(TIME, os.X_OK):
+        sys.exit("bench_startup: needs GNU time at %s (apt-get install time)" % TIME)
     for _, path in binaries:
         if not os.access(path, os.X_OK):
             sys.exit("bench_startup: %s is not an executable" % path)
 
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as work:
+        rss_file = os.path.join(work, "rss")
         small = os.path.join(work, "small.jsonl")
         with open(SAMPLE) as src, open(small, "w") as out:
             for _ in range(20):
                 out.write(src.readline())
         commands = {
-            "help": lambda lathe: run_short([lathe, "--help"]),
-            "validate": lambda lathe: run_short([lathe, "data", "validate", "--allow-small", small]),
+            "help": lambda lathe: run_short([lathe, "--help"], rss_file),
+            "validate": lambda lathe: run_short([lathe, "data", "validate", "--allow-small", small], rss_file),
             "serve": lambda lathe: run_serve(lathe, work),
         }
         results = {(name, cmd): [] for name, _ in binaries for cmd in commands}
@@ -124,7 +146,8 @@ def main():
                 for name, path in binaries:
                     results[(name, cmd)].append(fn(path))
 
-    print("bench_startup: median wall time of %d runs, largest peak RSS" % args.runs)
+    print("bench_startup: median wall time of %d runs, largest peak RSS; OMP_WAIT_POLICY %s" %
+          (args.runs, "PASSIVE" if OMP_PASSIVE else "unset"))
     for name, path in binaries:
         print("  %-5s %s" % (name, path))
     header = "| command | lathe ms | lathe MB |"
