@@ -18,6 +18,7 @@ PACKAGES=(
   wordnet-base fortunes      # the default model's pretraining corpus (permissive licenses)
   libgtest-dev libgmock-dev libbenchmark-dev
   nghttp2-client             # h2load: the fixed-rate load of bench/bench_serve.py
+  time                       # GNU time: peak RSS in bench/bench_startup.py
   clang libclang-rt-14-dev   # libFuzzer for the fuzz tests
 )
 

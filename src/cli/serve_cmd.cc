@@ -14,7 +14,6 @@
 #include "server/credentials.h"
 #include "cli/commands.h"
 #include "engine/default_model.h"
-#include "engine/language_model.h"
 #include "server/lathe_server.h"
 #include "service/bedrock_service.h"
 
@@ -115,7 +114,8 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
 
     // The request log goes to stderr: stdout is for the address and keys, which scripts read.
     spdlog::set_default_logger(spdlog::stderr_color_mt("serve"));
-    engine::ConfigureThreads();
+    // No engine::ConfigureThreads() here: it would load the engine module (libtorch) at start-up;
+    // LanguageModel::Load sets torch's threads when the first model loads.
     auto service = service::BedrockService::Open(config);
     if (!service.ok()) {
       ctx->exit_code = ReportError(service.status());

@@ -242,16 +242,6 @@ Status TorchLanguageModel::Save(const std::string& dir) const {
 
 }  // namespace
 
-const char* StopReasonName(StopReason r) {
-  switch (r) {
-    case StopReason::kEndToken: return "end_token";
-    case StopReason::kLength: return "length";
-    case StopReason::kStopSequence: return "stop_sequence";
-    case StopReason::kCancelled: return "cancelled";
-  }
-  return "?";
-}
-
 void ConfigureThreads() {
   int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (const char* env = std::getenv("LATHE_THREADS")) n = std::max(1, std::atoi(env));
@@ -266,15 +256,6 @@ Result<std::unique_ptr<LanguageModel>> LanguageModel::Load(const std::string& di
   auto shared = std::make_shared<const SharedModel>(dir, l.config, std::move(l.weights), std::move(l.tokenizer),
                                                      l.eos, l.add_bos, l.chat_template);
   return std::unique_ptr<LanguageModel>(std::make_unique<TorchLanguageModel>(std::move(shared)));
-}
-
-MemoryNeed EstimateMemory(const ModelConfig& c) {
-  MemoryNeed need;
-  need.weight_bytes = PreparedWeightBytes(c);
-  // KVCache: float32 keys and values of every layer, for every position of the context.
-  need.kv_bytes_per_sequence =
-      c.num_layers * 2 * std::max<int64_t>(c.max_position_embeddings, 1) * c.num_kv_heads * c.head_dim * 4;
-  return need;
 }
 
 }  // namespace lathe::engine

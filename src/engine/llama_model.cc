@@ -182,18 +182,6 @@ LlamaModel::RopeTable LlamaModel::Rope(int64_t positions) const {
   return {cos_, sin_};
 }
 
-int64_t PreparedWeightBytes(const ModelConfig& c) {
-  const int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
-                ff = c.intermediate_size;
-  // What Prepare adds to the weights as loaded (all float32): the fused q|k|v and gate|up
-  // matrices, the fused biases, and lm_head with the final norm folded in. o_proj and down_proj
-  // are used in place.
-  const int64_t fused_per_layer = (q + 2 * kv) * h + (c.attention_bias ? q + 2 * kv : 0) + 2 * ff * h;
-  const int64_t rope_rows = std::max<int64_t>(c.max_position_embeddings, 1);
-  const int64_t floats = c.ParameterCount() + c.num_layers * fused_per_layer + c.vocab_size * h;
-  return 4 * floats + 2 * 4 * rope_rows * c.head_dim;
-}
-
 int64_t LlamaModel::HeldBytes() const {
   std::set<const void*> seen;
   int64_t bytes = 0;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/llama_model_sizes.h"
 #include "engine/model_config.h"
 
 namespace lathe::engine {
@@ -26,8 +27,6 @@ struct LlamaWeights {
   at::Tensor lm_head;             // [vocab, hidden]; the same tensor as embed when tied
 };
 
-// Bytes a LlamaModel built from `c` holds (see LlamaModel::HeldBytes), from the config alone.
-int64_t PreparedWeightBytes(const ModelConfig& c);
 
 // Inverse frequencies of the rotary embedding (double), with Llama 3's rescaling if configured.
 at::Tensor InverseFrequencies(const ModelConfig& c);

@@ -1,0 +1,153 @@
+// build/lathe does not link libtorch: only the commands that load or train a model dlopen() the
+// engine module (liblathe_engine.so), and `lathe serve` only when its first model loads
+// (docs/engine.md, "The engine module"). Checked on the real binary, by what the dynamic loader
+// reports (LD_DEBUG=files) and by what a running server has mapped (/proc/PID/maps).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace lathe {
+namespace {
+
+using testing::ReadFile;
+using testing::RunLatheBinary;
+using testing::SharedDir;
+using testing::TempDir;
+
+bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The libraries that come with the engine module and must not load without it.
+const char* const kTorchLibraries[] = {"liblathe_engine.so", "libtorch", "libc10", "libgomp", "openblas"};
+
+std::string LoadedTorchLibraries(const std::string& loader_report) {
+  std::string found;
+  for (const char* lib : kTorchLibraries)
+    if (Has(loader_report, lib)) found += std::string(found.empty() ? "" : ", ") + lib;
+  return found;
+}
+
+// Runs build/lathe with LD_DEBUG=files, which makes the dynamic loader list on stderr every
+// library it opens (at start-up and by dlopen).
+int RunWithLoaderReport(const std::string& args, std::string* out, std::string* report) {
+  ::setenv("LD_DEBUG", "files", 1);
+  const int code = RunLatheBinary(args, out, report);
+  ::unsetenv("LD_DEBUG");
+  return code;
+}
+
+class LoaderReport : public ::testing::Test {
+ protected:
+  void SetUp() override { ::unsetenv("LATHE_ENGINE_MODULE"); }
+};
+
+TEST_F(LoaderReport, HelpAndDataCommandsNeverLoadTorch) {
+  TempDir tmp;
+  std::string records;
+  for (int i = 0; i < 3; ++i)
+    records += nlohmann::json{{"prompt", "Q" + std::to_string(i)}, {"completion", " A"}}.dump() + "\n";
+  const std::string file = tmp.Write("small.jsonl", records);
+  for (const std::string& args : {std::string("--help"), "data validate --allow-small " + file, "data stats " + file}) {
+    std::string out, report;
+    ASSERT_EQ(RunWithLoaderReport(args, &out, &report), 0) << args << "\n" << report;
+    ASSERT_TRUE(Has(report, "libstdc++")) << "LD_DEBUG=files reported nothing for " << args << ":\n" << report;
+    EXPECT_EQ(LoadedTorchLibraries(report), "") << "lathe " << args << " loaded them";
+  }
+}
+
+TEST_F(LoaderReport, GenerateLoadsTheModuleWithTorch) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  const std::string src = SharedDir() + "/models/stories260K", model = tmp.File("m");
+  std::string out, report;
+  ASSERT_EQ(RunLatheBinary("models import " + src + "/stories260K.bin --tokenizer " + src + "/tok512.model --out " +
+                           model, &out, &report), 0) << report;
+  EXPECT_EQ(LoadedTorchLibraries(report), "") << "models import is torch-free";
+  ASSERT_EQ(RunWithLoaderReport("generate --model " + model + " --prompt 'Once upon a time' --max-tokens 8", &out,
+                                &report), 0) << report;
+  EXPECT_TRUE(Has(report, "liblathe_engine.so")) << report;
+  EXPECT_TRUE(Has(report, "libtorch")) << report;
+  EXPECT_FALSE(out.empty());
+}
+
+TEST(EngineModule, AMissingModuleIsNamedWithWhereItComesFrom) {
+  TempDir tmp;
+  const std::string missing = tmp.File("nowhere/liblathe_engine.so");
+  ::setenv("LATHE_ENGINE_MODULE", missing.c_str(), 1);
+  std::string out, err;
+  const int code = RunLatheBinary("generate --model " + tmp.File("model") + " --prompt hi", &out, &err);
+  ::unsetenv("LATHE_ENGINE_MODULE");
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Has(err, "cannot find the engine module liblathe_engine.so (lathe's libtorch code); looked at " +
+                  missing + ";")) << err;
+  EXPECT_TRUE(Has(err, "scripts/setup.sh")) << err;
+}
+
+// `lathe serve --no-auth` serving the stories260K checkpoint; its address from its first line.
+class Server {
+ public:
+  Server(const std::string& data_dir, const std::string& config) {
+    int out[2];
+    if (::pipe(out) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      if (std::FILE* log = std::fopen((data_dir + "-serve.log").c_str(), "w")) ::dup2(fileno(log), STDERR_FILENO);
+      ::close(out[0]);
+      ::execl(LATHE_BINARY, LATHE_BINARY, "serve", "--listen", "127.0.0.1:0", "--no-auth", "--data-dir",
+              data_dir.c_str(), "--config", config.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    stdout_ = out[0];
+    std::string line;
+    char c;
+    while (::read(stdout_, &c, 1) == 1 && c != '\n') line += c;
+    const std::string prefix = "lathe serve: ";
+    if (line.rfind(prefix, 0) == 0) url_ = line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size());
+  }
+  ~Server() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    ::close(stdout_);
+  }
+  const std::string& url() const { return url_; }
+  std::string Maps() const { return ReadFile("/proc/" + std::to_string(pid_) + "/maps"); }
+
+ private:
+  pid_t pid_ = -1;
+  int stdout_ = -1;
+  std::string url_;
+};
+
+TEST(ServeEngineModule, LoadsOnlyWithTheFirstModel) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  const std::string src = SharedDir() + "/models/stories260K", model = tmp.File("m");
+  std::string out, err;
+  ASSERT_EQ(RunLatheBinary("models import " + src + "/stories260K.bin --tokenizer " + src + "/tok512.model --out " +
+                           model, &out, &err), 0) << err;
+  const std::string config = tmp.Write("serve.json", nlohmann::json{{"models", {{"lathe.stories", model}}}}.dump());
+  Server server(tmp.File("data"), config);
+  ASSERT_FALSE(server.url().empty()) << ReadFile(tmp.File("data-serve.log"));
+  const std::string endpoint = " --endpoint " + server.url();
+
+  ASSERT_EQ(RunLatheBinary("models list" + endpoint, &out, &err), 0) << err;
+  EXPECT_TRUE(Has(out, "lathe.stories")) << out;
+  EXPECT_EQ(LoadedTorchLibraries(server.Maps()), "") << "a server that has loaded no model mapped them";
+
+  ASSERT_EQ(RunLatheBinary("invoke lathe.stories 'Once upon a time' --max-tokens 4" + endpoint, &out, &err), 0) << err;
+  EXPECT_TRUE(Has(server.Maps(), "/liblathe_engine.so")) << "invoking the model loaded no engine module";
+}
+
+}  // namespace
+}  // namespace lathe
