@@ -67,10 +67,13 @@ Status BusyStatus(Protocol protocol, const std::string& why) {
 
 const char* RequestIdHeader(Protocol p) { return p == Protocol::kRestXml ? "x-amz-request-id" : "x-amzn-RequestId"; }
 
-// The error shape for a request no service claims: XML for S3-looking requests, JSON otherwise.
+// The error shape for a request no service claims: the query protocol's XML for a form, the
+// JSON protocol its Content-Type names for an X-Amz-Target (botocore sends json 1.0 for Step
+// Functions, 1.1 for EventBridge, and expects the answer in the same), rest-json otherwise.
 Protocol GuessProtocol(const http::Request& request) {
-  if (request.header("X-Amz-Target")) return Protocol::kAwsJson11;
   const std::string* type = request.header("Content-Type");
+  if (request.header("X-Amz-Target"))
+    return type && type->rfind("application/x-amz-json-1.0", 0) == 0 ? Protocol::kAwsJson10 : Protocol::kAwsJson11;
   if (type && type->rfind("application/x-www-form-urlencoded", 0) == 0) return Protocol::kQuery;
   return Protocol::kRestJson;
 }

@@ -224,6 +224,21 @@ TEST_F(GatewayTest, ScopeMustNameAKnownServiceAndAWellFormedRegion) {
   EXPECT_EQ(*res.header("x-amzn-ErrorType"), "IncompleteSignatureException");
 }
 
+TEST_F(GatewayTest, AnUnknownJsonServiceIsAnsweredInTheJsonVersionItSpoke) {
+  // botocore reads a json 1.0 service's errors from an application/x-amz-json-1.0 answer.
+  for (const char* version : {"1.0", "1.1"}) {
+    const std::string type = std::string("application/x-amz-json-") + version;
+    http::Response res = Send("POST", "/", "{}", "events", "us-east-1",
+                              {{"X-Amz-Target", "AWSEvents.ListRules"}, {"Content-Type", type}});
+    EXPECT_EQ(res.status, 404) << version;
+    ASSERT_NE(res.header("Content-Type"), nullptr);
+    EXPECT_EQ(*res.header("Content-Type"), type);
+    json j = json::parse(res.body);
+    EXPECT_EQ(j["__type"], "UnknownOperationException");
+    EXPECT_NE(j["message"].get<std::string>().find("'events'"), std::string::npos) << res.body;
+  }
+}
+
 TEST_F(GatewayTest, TransportErrorsSpeakTheMeantProtocol) {
   http::Request partial;
   partial.method = "POST";
