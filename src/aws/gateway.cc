@@ -78,6 +78,11 @@ Protocol GuessProtocol(const http::Request& request) {
   return Protocol::kRestJson;
 }
 
+bool IsBearer(const http::Request& request) {
+  const std::string* auth = request.header("Authorization");
+  return auth && auth->size() > 7 && http::HeaderNameEquals(auth->substr(0, 7), "Bearer ");
+}
+
 // Releases its share of the buffered-bytes budget when the request ends.
 class BudgetLease {
  public:
@@ -127,8 +132,11 @@ Service* Gateway::ServiceFor(const http::Request& request, std::string* signing_
     return Find(scope[3]);
   }
   *region = options_.default_region;
-  if (const std::string* auth = request.header("Authorization"); auth && auth->rfind("Bearer ", 0) == 0) {
-    *signing_name = "bedrock";  // Bedrock API keys (AWS_BEARER_TOKEN_BEDROCK)
+  // Bedrock API keys (AWS_BEARER_TOKEN_BEDROCK) are Bedrock's alone; a form or X-Amz-Target
+  // request is another protocol's, and is refused in its words (Handle), not answered as
+  // Bedrock's unknown operation in JSON its client cannot read.
+  if (IsBearer(request) && GuessProtocol(request) == Protocol::kRestJson) {
+    *signing_name = "bedrock";
     return Find("bedrock");
   }
   for (const auto& [name, service] : services_)
@@ -172,6 +180,10 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
   const bool signed_request = request.header("Authorization") || !CredentialScope(request).empty();
   if (!signed_request && !options_.no_auth)
     return fail(AuthStatus(protocol, api::AuthError::kMissing, "Missing Authentication Token"));
+  if (!service && IsBearer(request))
+    return fail(AuthStatus(protocol, api::AuthError::kMalformed,
+                           "Bedrock API keys (Authorization: Bearer) are accepted only by Bedrock; sign requests "
+                           "to other services with SigV4"));
   if (!service) {
     const std::string what = signing_name.empty()
                                  ? "No lathe service answers " + request.method + " " + Printable(request.path(), 200)
