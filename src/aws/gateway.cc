@@ -67,12 +67,20 @@ Status BusyStatus(Protocol protocol, const std::string& why) {
 
 const char* RequestIdHeader(Protocol p) { return p == Protocol::kRestXml ? "x-amz-request-id" : "x-amzn-RequestId"; }
 
-// The error shape for a request no service claims: XML for S3-looking requests, JSON otherwise.
+// The error shape for a request no service claims: the query protocol's XML for a form, the
+// JSON protocol its Content-Type names for an X-Amz-Target (botocore sends json 1.0 for Step
+// Functions, 1.1 for EventBridge, and expects the answer in the same), rest-json otherwise.
 Protocol GuessProtocol(const http::Request& request) {
-  if (request.header("X-Amz-Target")) return Protocol::kAwsJson11;
   const std::string* type = request.header("Content-Type");
+  if (request.header("X-Amz-Target"))
+    return type && type->rfind("application/x-amz-json-1.0", 0) == 0 ? Protocol::kAwsJson10 : Protocol::kAwsJson11;
   if (type && type->rfind("application/x-www-form-urlencoded", 0) == 0) return Protocol::kQuery;
   return Protocol::kRestJson;
+}
+
+bool IsBearer(const http::Request& request) {
+  const std::string* auth = request.header("Authorization");
+  return auth && auth->size() > 7 && http::HeaderNameEquals(auth->substr(0, 7), "Bearer ");
 }
 
 // Releases its share of the buffered-bytes budget when the request ends.
@@ -124,8 +132,11 @@ Service* Gateway::ServiceFor(const http::Request& request, std::string* signing_
     return Find(scope[3]);
   }
   *region = options_.default_region;
-  if (const std::string* auth = request.header("Authorization"); auth && auth->rfind("Bearer ", 0) == 0) {
-    *signing_name = "bedrock";  // Bedrock API keys (AWS_BEARER_TOKEN_BEDROCK)
+  // Bedrock API keys (AWS_BEARER_TOKEN_BEDROCK) are Bedrock's alone; a form or X-Amz-Target
+  // request is another protocol's, and is refused in its words (Handle), not answered as
+  // Bedrock's unknown operation in JSON its client cannot read.
+  if (IsBearer(request) && GuessProtocol(request) == Protocol::kRestJson) {
+    *signing_name = "bedrock";
     return Find("bedrock");
   }
   for (const auto& [name, service] : services_)
@@ -169,6 +180,10 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
   const bool signed_request = request.header("Authorization") || !CredentialScope(request).empty();
   if (!signed_request && !options_.no_auth)
     return fail(AuthStatus(protocol, api::AuthError::kMissing, "Missing Authentication Token"));
+  if (!service && IsBearer(request))
+    return fail(AuthStatus(protocol, api::AuthError::kMalformed,
+                           "Bedrock API keys (Authorization: Bearer) are accepted only by Bedrock; sign requests "
+                           "to other services with SigV4"));
   if (!service) {
     const std::string what = signing_name.empty()
                                  ? "No lathe service answers " + request.method + " " + Printable(request.path(), 200)

@@ -43,8 +43,12 @@ bool ServeExchange(Connection* connection, const ServerLimits& limits, const Han
   bool reusable = parser.keep_alive() && !stopping && !AsksToClose(response);
   if (!body.finished()) {
     // A client waiting for "100 Continue" may or may not send its body now: only closing the
-    // connection keeps its bytes from being read as the next request.
-    if (body.failed() || body.client_still_waiting() || !body.Drain(kDrainBytes)) reusable = false;
+    // connection keeps its bytes from being read as the next request. A declared rest longer
+    // than the drain allowance closes the connection whatever is drained, so none is awaited:
+    // a client refused on its headers (413) may send nothing until it hears back.
+    const int64_t declared = parser.content_length();
+    const bool past_allowance = declared >= 0 && static_cast<uint64_t>(declared) - parser.body_bytes() > kDrainBytes;
+    if (body.failed() || body.client_still_waiting() || past_allowance || !body.Drain(kDrainBytes)) reusable = false;
   }
   ResponseFraming framing;
   framing.head_request = request.method == "HEAD";

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "aws/query_protocol.h"
 #include "aws/rest_json.h"
 #include "aws/wire.h"
 #include "aws/xml.h"
@@ -222,6 +223,76 @@ TEST_F(GatewayTest, ScopeMustNameAKnownServiceAndAWellFormedRegion) {
   res = Send("GET", "/things/a", "", "things", "../../etc");
   EXPECT_EQ(res.status, 400);
   EXPECT_EQ(*res.header("x-amzn-ErrorType"), "IncompleteSignatureException");
+}
+
+TEST_F(GatewayTest, AnUnknownJsonServiceIsAnsweredInTheJsonVersionItSpoke) {
+  // botocore reads a json 1.0 service's errors from an application/x-amz-json-1.0 answer.
+  for (const char* version : {"1.0", "1.1"}) {
+    const std::string type = std::string("application/x-amz-json-") + version;
+    http::Response res = Send("POST", "/", "{}", "events", "us-east-1",
+                              {{"X-Amz-Target", "AWSEvents.ListRules"}, {"Content-Type", type}});
+    EXPECT_EQ(res.status, 404) << version;
+    ASSERT_NE(res.header("Content-Type"), nullptr);
+    EXPECT_EQ(*res.header("Content-Type"), type);
+    json j = json::parse(res.body);
+    EXPECT_EQ(j["__type"], "UnknownOperationException");
+    EXPECT_NE(j["message"].get<std::string>().find("'events'"), std::string::npos) << res.body;
+  }
+}
+
+class EchoBedrock : public RestJsonService {
+ public:
+  EchoBedrock() {
+    Add("GET", "/foundation-models", "ListFoundationModels",
+        [](const RestInput& in) -> Result<RestOutput> { return RestOutput{200, json{{"modelSummaries", json::array()}}, {}}; });
+  }
+  std::string_view signing_name() const override { return "bedrock"; }
+};
+
+class EchoIam : public QueryService {
+ public:
+  EchoIam() : QueryService("iam", "2010-05-08", std::string(QueryXmlNamespace("iam"))) {
+    Register("ListRoles", [](const RequestContext&, const QueryParams&, pugi::xml_node) { return Status::Ok(); });
+  }
+};
+
+TEST(GatewayBearerTest, ABedrockApiKeyIsRefusedByOtherProtocolsInTheirWords) {
+  const std::string token = "lathe-api-key-0123456789abcdef";
+  GatewayOptions options;
+  options.bearer_tokens.push_back({token, kKey.access_key_id});
+  Gateway gateway(options, [](const std::string& id) -> std::optional<AccessKey> {
+    if (id != kKey.access_key_id) return std::nullopt;
+    return AccessKey{kKey.secret_access_key, Caller{id, "123456789012", "arn:aws:iam::123456789012:root", "123456789012"}};
+  });
+  gateway.Add(std::make_shared<EchoBedrock>());
+  gateway.Add(std::make_shared<EchoIam>());
+  auto send = [&](std::string method, std::string target, std::string body, std::vector<http::Header> headers) {
+    http::Request req;
+    req.method = std::move(method);
+    req.target = std::move(target);
+    req.headers = std::move(headers);
+    req.headers.push_back({"Authorization", "Bearer " + token});
+    CountingBody reader(body);
+    req.body = &reader;
+    http::Response res;
+    gateway.Handle(req, res);
+    return res;
+  };
+  http::Response res = send("GET", "/foundation-models", "", {});
+  EXPECT_EQ(res.status, 200) << res.body;
+
+  // IAM's form, with Bedrock's key: IAM's XML error, which its client can read.
+  res = send("POST", "/", "Action=ListRoles&Version=2010-05-08",
+             {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}});
+  EXPECT_EQ(res.status, 400);
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(res.body.c_str())) << res.body;
+  EXPECT_STREQ(doc.child("ErrorResponse").child("Error").child_value("Code"), "IncompleteSignature") << res.body;
+
+  // An unknown Bedrock path with a valid key stays Bedrock's to answer.
+  res = send("GET", "/nowhere", "", {});
+  EXPECT_EQ(res.status, 404);
+  EXPECT_EQ(*res.header("x-amzn-ErrorType"), "UnknownOperationException");
 }
 
 TEST_F(GatewayTest, TransportErrorsSpeakTheMeantProtocol) {

@@ -175,6 +175,25 @@ TEST(ServerTest, BodyOverTheHandlersLimitIsQuotaExceededAndTheConnectionCloses) 
   EXPECT_EQ(echo.body_errors[0], Status::Code::kQuotaExceeded);
 }
 
+TEST(ServerTest, UnreadLargeBodyIsNotAwaitedBeforeTheAnswer) {
+  // The client sends the head of a large upload and waits for the answer before sending more
+  // (as a refused one may). With the body timeout far beyond the client's read timeout, the
+  // answer comes only if the server does not first wait for bytes it would drop anyway.
+  ServerLimits limits;
+  limits.body_idle_timeout_ms = 120000;
+  RunningServer server(limits, [](Request& request, Response& response) {
+    response.status = 413;
+    response.body = "too large";
+  });
+  TestClient client(server.port());
+  ASSERT_TRUE(client.Send("POST /big HTTP/1.1\r\nContent-Length: 20971520\r\n\r\n"));
+  std::optional<ParsedResponse> r = client.ReadResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  ASSERT_NE(r->header("Connection"), nullptr);
+  EXPECT_EQ(*r->header("Connection"), "close");  // its body must not become the next request
+}
+
 TEST(ServerTest, UnreadSmallBodyIsDrainedAndTheConnectionKept) {
   RunningServer server({}, [](Request& request, Response& response) { response.body = request.target; });
   TestClient client(server.port());
