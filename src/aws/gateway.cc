@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "aws/rest_json.h"
+#include "core/arn.h"
 #include "aws/wire.h"
 
 namespace lathe::aws {
@@ -241,7 +242,7 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
     if (!who.region.empty()) ctx.region = who.region;
     ctx.caller = key->caller;
   } else {
-    ctx.caller = Caller{"", options_.account, "arn:aws:iam::" + options_.account + ":root", options_.account};
+    ctx.caller = Caller{"", options_.account, RootArn(options_.account), options_.account};
   }
 
   try {

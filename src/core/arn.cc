@@ -17,7 +17,7 @@ std::string NewResourceId(size_t length) {
 }
 
 std::string BedrockArn(const ArnScope& scope, std::string_view resource) {
-  return "arn:aws:bedrock:" + scope.region + ":" + scope.account + ":" + std::string(resource);
+  return MakeArn("bedrock", scope.region, scope.account, resource);
 }
 
 std::string ArnResource(std::string_view s) {
@@ -64,6 +64,15 @@ int64_t ParseIso8601(std::string_view s) {
   tm.tm_mon -= 1;
   return static_cast<int64_t>(timegm(&tm)) * 1000 + frac;
 }
+
+std::string MakeArn(std::string_view service, std::string_view region, std::string_view account,
+                    std::string_view resource) {
+  std::string arn = "arn:aws:";
+  for (std::string_view part : {service, region, account}) arn.append(part).push_back(':');
+  return arn.append(resource);
+}
+
+std::string RootArn(std::string_view account) { return MakeArn("iam", "", account, "root"); }
 
 std::string ArnRegion(std::string_view s) {
   if (s.substr(0, 4) != "arn:") return "";

@@ -16,6 +16,13 @@ struct ArnScope {
 // A fresh random id of `length` lowercase letters and digits (Bedrock's job and model ids).
 std::string NewResourceId(size_t length = 12);
 
+// arn:aws:<service>:<region>:<account>:<resource>, the shape of every AWS ARN; region and account
+// are empty for global resources (IAM's region, AWS-managed policies' account "aws").
+std::string MakeArn(std::string_view service, std::string_view region, std::string_view account,
+                    std::string_view resource);
+// The account's root identity: arn:aws:iam::<account>:root.
+std::string RootArn(std::string_view account);
+
 // arn:aws:bedrock:<region>:<account>:<resource>, e.g. resource "model-customization-job/abc".
 std::string BedrockArn(const ArnScope& scope, std::string_view resource);
 

@@ -1,5 +1,6 @@
 #include "server/lathe_server.h"
 
+#include "core/arn.h"
 #include "services/bedrock/operations.h"
 #include "services/iam/service.h"
 #include "services/sts/service.h"
@@ -13,7 +14,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
       options_.gateway, [keys, account](const std::string& id) -> std::optional<aws::AccessKey> {
         for (const auto& k : keys)
           if (k.access_key_id == id)
-            return aws::AccessKey{k.secret_access_key, aws::Caller{id, account, "arn:aws:iam::" + account + ":root", account}};
+            return aws::AccessKey{k.secret_access_key, aws::Caller{id, account, RootArn(account), account}};
         return std::nullopt;
       });
   iam_ = std::make_unique<iam::IamBackend>(bedrock->store());

@@ -52,7 +52,7 @@ Result<FoundationModel> ModelCatalog::Find(const std::string& id_or_arn) const {
 }
 
 std::string ModelCatalog::Arn(const std::string& id, const std::string& region) const {
-  return "arn:aws:bedrock:" + InRegion(config_.scope, region).region + "::foundation-model/" + id;
+  return MakeArn("bedrock", InRegion(config_.scope, region).region, "", "foundation-model/" + id);
 }
 
 Result<std::string> ModelCatalog::ModelDir(const std::string& local_id) {

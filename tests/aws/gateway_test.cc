@@ -216,6 +216,21 @@ TEST_F(GatewayTest, UnknownKeysAndOversizedBodiesAreRefusedBeforeReading) {
   EXPECT_EQ(big2.reads, 0);
 }
 
+TEST_F(GatewayTest, UnsignedBodiesAreNeverRead) {
+  // 32 unsigned 15 MiB bodies once took the server to 633 MB: now none of them is read at all.
+  for (int i = 0; i < 32; ++i) {
+    http::Request req;
+    req.method = "POST";
+    req.target = "/things";
+    CountingBody big(std::string(1000, 'x'), 15 << 20);
+    req.body = &big;
+    http::Response res;
+    gateway_.Handle(req, res);
+    EXPECT_EQ(res.status, 403);
+    EXPECT_EQ(big.reads, 0);
+  }
+}
+
 TEST_F(GatewayTest, ScopeMustNameAKnownServiceAndAWellFormedRegion) {
   http::Response res = Send("GET", "/things/a", "", "nosuchservice");
   EXPECT_EQ(res.status, 404);

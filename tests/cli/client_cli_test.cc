@@ -278,7 +278,9 @@ TEST_F(ClientCli, OutputsThatCannotBeWrittenFailTheJob) {
                            &out, &err), 0) << err;
   const std::string arn = out.substr(0, out.find('\n'));
   const std::string blocked = work.File("blocked") + "/model-customization-job-" + arn.substr(arn.rfind('/') + 1);
-  ASSERT_TRUE(std::filesystem::is_directory(work.File("blocked")));
+  // Nothing is created at request time (fileRoots): the test makes the location and blocks it.
+  EXPECT_FALSE(std::filesystem::exists(work.File("blocked")));
+  std::filesystem::create_directories(work.File("blocked"));
   work.Write("blocked/model-customization-job-" + arn.substr(arn.rfind('/') + 1), "in the way");
   ASSERT_EQ(RunLatheBinary("jobs stop busy-ft", &out, &err), 0) << err;
   EXPECT_EQ(RunLatheBinary("jobs watch blocked-ft", &out, &err), 1) << out << err;

@@ -38,3 +38,28 @@ TEST(Arn, Iso8601RoundTripsAndAcceptsAwsVariants) {
 
 }  // namespace
 }  // namespace lathe
+
+namespace lathe {
+namespace {
+
+TEST(Arn, AnyServiceRegionAndAccount) {
+  EXPECT_EQ(MakeArn("bedrock", "ap-south-1", "123456789012", "custom-model/x/y"),
+            "arn:aws:bedrock:ap-south-1:123456789012:custom-model/x/y");
+  EXPECT_EQ(MakeArn("iam", "", "123456789012", "role/R"), "arn:aws:iam::123456789012:role/R");
+  EXPECT_EQ(RootArn("000000000000"), "arn:aws:iam::000000000000:root");
+  EXPECT_EQ(BedrockArn(ArnScope{"eu-west-3", "111122223333"}, "provisioned-model/p"),
+            "arn:aws:bedrock:eu-west-3:111122223333:provisioned-model/p");
+}
+
+TEST(Arn, RegionOfAnArnAndScopesInARegion) {
+  EXPECT_EQ(ArnRegion("arn:aws:bedrock:ap-south-1:123456789012:model-customization-job/a/b"), "ap-south-1");
+  EXPECT_EQ(ArnRegion("arn:aws:bedrock:us-east-1::foundation-model/x"), "us-east-1");
+  EXPECT_EQ(ArnRegion("arn:aws:iam::123456789012:role/R"), "");
+  EXPECT_EQ(ArnRegion("not an arn"), "");
+  EXPECT_EQ(ArnRegion("arn:aws:bedrock"), "");
+  EXPECT_EQ(InRegion(ArnScope{"us-east-1", "1"}, "ap-south-1").region, "ap-south-1");
+  EXPECT_EQ(InRegion(ArnScope{"us-east-1", "1"}, "").region, "us-east-1");
+}
+
+}  // namespace
+}  // namespace lathe

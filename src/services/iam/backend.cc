@@ -158,7 +158,7 @@ Result<Role> IamBackend::CreateRole(const std::string& account, const CreateRole
   role.path = input.path;
   role.name = input.name;
   role.id = NewRoleId();
-  role.arn = "arn:aws:iam::" + account + ":role" + input.path + input.name;
+  role.arn = MakeArn("iam", "", account, "role" + input.path + input.name);
   role.created_ms = NowMillis();
   role.assume_role_policy = input.assume_role_policy;
   role.description = input.description;
