@@ -7,23 +7,6 @@ namespace lathe::aws {
 using nlohmann::json;
 namespace {
 
-std::vector<std::string_view> PathSegments(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t start = path.empty() || path[0] != '/' ? 0 : 1;
-  while (start <= path.size()) {
-    size_t end = std::min(path.find('/', start), path.size());
-    out.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-bool IsLabel(std::string_view seg) { return seg.size() >= 3 && seg.front() == '{' && seg.back() == '}'; }
-bool IsGreedy(std::string_view seg) { return IsLabel(seg) && seg[seg.size() - 2] == '+'; }
-std::string LabelName(std::string_view seg) {
-  return std::string(seg.substr(1, seg.size() - (IsGreedy(seg) ? 3 : 2)));
-}
-
 void SendJson(const json& body, int status, http::Response* res) {
   res->status = status;
   res->body = body.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -31,42 +14,6 @@ void SendJson(const json& body, int status, http::Response* res) {
 }
 
 }  // namespace
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-std::string PercentDecode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(plus_is_space && s[i] == '+' ? ' ' : s[i]);
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> DecodeQuery(std::string_view query) {
-  std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start < query.size()) {
-    size_t end = std::min(query.find('&', start), query.size());
-    std::string_view pair = query.substr(start, end - start);
-    if (!pair.empty()) {
-      size_t eq = std::min(pair.find('='), pair.size());
-      std::string value = eq < pair.size() ? PercentDecode(pair.substr(eq + 1), true) : "";
-      out.emplace(PercentDecode(pair.substr(0, eq), true), std::move(value));
-    }
-    start = end + 1;
-  }
-  return out;
-}
 
 Result<json> ParseJsonObjectBody(std::string_view body) {
   if (body.empty()) return json::object();
@@ -81,41 +28,16 @@ Result<json> ParseJsonObjectBody(std::string_view body) {
 }
 
 void RestJsonService::Add(std::string method, std::string path_template, std::string name, RestHandler handler) {
-  Route r{std::move(method), std::move(name), {}, std::move(handler)};
-  for (std::string_view seg : PathSegments(path_template)) r.segments.emplace_back(seg);
-  routes_.push_back(std::move(r));
+  routes_.push_back(Route{std::move(method), std::move(name), PathTemplate(path_template), std::move(handler)});
 }
 
 const RestJsonService::Route* RestJsonService::Match(const http::Request& request,
                                                      std::map<std::string, std::string>* labels,
                                                      bool* path_matched) const {
-  const std::vector<std::string_view> segs = PathSegments(request.path());
   *path_matched = false;
   for (const Route& r : routes_) {
     std::map<std::string, std::string> found;
-    size_t i = 0;
-    bool ok = true;
-    for (size_t k = 0; k < r.segments.size() && ok; ++k) {
-      const std::string& want = r.segments[k];
-      if (IsGreedy(want)) {  // the rest of the path, slashes included; never empty
-        if (i >= segs.size()) { ok = false; break; }
-        std::string rest;
-        for (size_t j = i; j < segs.size(); ++j) (j > i ? rest.append("/") : rest).append(segs[j]);
-        if (rest.empty()) ok = false;
-        found[LabelName(want)] = PercentDecode(rest, false);
-        i = segs.size();
-      } else if (i >= segs.size()) {
-        ok = false;
-      } else if (IsLabel(want)) {
-        if (segs[i].empty()) ok = false;
-        else found[LabelName(want)] = PercentDecode(segs[i], false);
-        ++i;
-      } else {
-        ok = segs[i] == want;
-        ++i;
-      }
-    }
-    if (!ok || i != segs.size()) continue;
+    if (!r.path.Match(request.path(), &found)) continue;
     *path_matched = true;
     if (r.method != request.method) continue;
     *labels = std::move(found);

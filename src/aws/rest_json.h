@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "aws/rest_path.h"
 #include "aws/service.h"
 #include "core/status.h"
 
@@ -59,7 +60,7 @@ class RestJsonService : public Service {
  private:
   struct Route {
     std::string method, name;
-    std::vector<std::string> segments;  // literal, "{label}" or "{label+}"
+    PathTemplate path;
     RestHandler handler;
   };
   const Route* Match(const http::Request& request, std::map<std::string, std::string>* labels,
@@ -87,10 +88,5 @@ class JsonTargetService : public Service {
   std::string prefix_;
   std::map<std::string, JsonHandler, std::less<>> ops_;
 };
-
-// Percent-decodes a path segment or query component ('+' is a space only in queries).
-std::string PercentDecode(std::string_view s, bool plus_is_space);
-// The decoded query parameters of a raw query string.
-std::map<std::string, std::string> DecodeQuery(std::string_view query);
 
 }  // namespace lathe::aws

@@ -70,6 +70,12 @@ std::pair<std::string, int> ErrorCodeFor(Protocol protocol, const Status& status
   }
 }
 
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 std::string Printable(std::string_view s, size_t max_bytes) {
   std::string out(s.substr(0, max_bytes));
   for (char& c : out)
@@ -95,7 +101,8 @@ void WriteJsonError(Protocol protocol, const Status& error, const RequestContext
   response->body_stream = nullptr;
 }
 
-void WriteRestXmlError(const Status& error, const RequestContext& context, http::Response* response) {
+void WriteRestXmlError(const Status& error, const RequestContext& context, http::Response* response,
+                       const XmlErrorDetails& details) {
   auto [code, http] = ErrorCodeFor(Protocol::kRestXml, error);
   pugi::xml_document doc;
   auto decl = doc.append_child(pugi::node_declaration);
@@ -104,6 +111,7 @@ void WriteRestXmlError(const Status& error, const RequestContext& context, http:
   pugi::xml_node e = doc.append_child("Error");
   e.append_child("Code").text().set(code.c_str());
   e.append_child("Message").text().set(XmlText(error.message()).c_str());
+  for (const auto& [name, value] : details) AppendTextElement(e, name.c_str(), value);
   e.append_child("RequestId").text().set(context.request_id.c_str());
   std::ostringstream out;
   doc.save(out, "", pugi::format_raw);

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "aws/service.h"
 #include "core/status.h"
@@ -26,6 +27,10 @@ int HexDigit(char c);  // -1 when c is not a hex digit
 
 // The error writers of the protocols (aws::WriteError picks one).
 void WriteJsonError(Protocol protocol, const Status& error, const RequestContext& context, http::Response* response);
-void WriteRestXmlError(const Status& error, const RequestContext& context, http::Response* response);
+// `details` are S3's extra members, written between Message and RequestId in the order given
+// (<BucketName>, <Resource>, ...); botocore returns them in the error's dict.
+using XmlErrorDetails = std::vector<std::pair<std::string, std::string>>;
+void WriteRestXmlError(const Status& error, const RequestContext& context, http::Response* response,
+                       const XmlErrorDetails& details = {});
 
 }  // namespace lathe::aws

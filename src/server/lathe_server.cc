@@ -3,6 +3,7 @@
 #include "core/arn.h"
 #include "services/bedrock/operations.h"
 #include "services/iam/service.h"
+#include "services/s3/service.h"
 #include "services/sts/service.h"
 
 namespace lathe::server {
@@ -22,6 +23,8 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   bedrock->jobs().set_role_checker([roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
   gateway_->Add(std::make_shared<bedrock::BedrockOperations>(bedrock));
   gateway_->Add(iam::NewIamService(iam_.get()));
+  s3_ = std::make_unique<s3::S3Backend>(bedrock->store());
+  gateway_->Add(std::make_shared<s3::S3Service>(s3_.get()));
   gateway_->Add(sts::NewStsService());
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(

@@ -13,6 +13,9 @@
 namespace lathe::iam {
 class IamBackend;
 }
+namespace lathe::s3 {
+class S3Backend;
+}
 
 namespace lathe::server {
 
@@ -39,6 +42,7 @@ class LatheServer {
  private:
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
+  std::unique_ptr<s3::S3Backend> s3_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;
 };

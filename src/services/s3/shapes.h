@@ -1,0 +1,39 @@
+// S3's XML bodies for buckets: what botocore's RestXMLSerializer sends and its RestXMLParser
+// (and GetBucketLocation's own handler) reads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "aws/rest_xml.h"
+#include "services/s3/backend.h"
+
+namespace lathe::s3 {
+
+// Request XML bodies are small: bounded before parsing (aws::ParseXmlBounded).
+inline constexpr size_t kMaxRequestXmlBytes = 64 << 10;
+inline constexpr size_t kMaxRequestXmlDepth = 8;
+
+// <CreateBucketConfiguration><LocationConstraint>ap-south-1</LocationConstraint>...: the
+// constraint, or nullopt for an empty body or an empty element. MalformedXML for anything that
+// is not that document; NotImplemented for its directory-bucket and tag members.
+Result<std::optional<std::string>> ParseCreateBucketConfiguration(std::string_view body);
+
+// The owner S3 reports for an account: a 64-hex canonical user id derived from it, and the
+// account as display name.
+struct Owner {
+  std::string id, display_name;
+};
+Owner OwnerOf(const std::string& account);
+
+// <ListAllMyBucketsResult><Owner/><Buckets><Bucket>...</Bucket></Buckets>[<ContinuationToken/>
+// <Prefix/>]. `with_regions`: each Bucket carries BucketRegion (AWS adds it once a request sends
+// any ListBuckets parameter).
+aws::RestXmlOutput ListBucketsXml(const BucketPage& page, const Owner& owner, const std::string& prefix,
+                                  bool with_regions);
+
+// <LocationConstraint>region</LocationConstraint>, empty for us-east-1 (S3's legacy answer).
+aws::RestXmlOutput LocationXml(const Bucket& bucket);
+
+}  // namespace lathe::s3
