@@ -9,7 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "aws/rest_path.h"
 #include "aws/sigv4.h"
+#include "aws/wire.h"
 
 namespace lathe::api::sigv4 {
 
@@ -28,15 +30,15 @@ std::vector<std::string> Split(std::string_view s, char sep);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 // Trims and collapses inner runs of whitespace, like botocore's ' '.join(value.split()).
 std::string TrimAll(std::string_view v);
-int HexValue(char c);
+inline int HexValue(char c) { return aws::HexDigit(c); }
 bool IsHex64(std::string_view s);
 // RFC 3986 encoding with uppercase hex, as SigV4 requires; '/' is kept in paths only.
 std::string UriEncode(std::string_view s, bool keep_slash);
 // Decodes %XX only: '+' stays '+', since SigV4 clients send a space as %20.
-std::string PercentDecode(std::string_view s);
+inline std::string PercentDecode(std::string_view s) { return aws::PercentDecode(s, false); }
 // Request text echoed in messages: printable ASCII, at most 200 bytes, so invalid UTF-8 is never
 // sent back.
-std::string Printable(std::string_view s);
+inline std::string Printable(std::string_view s) { return aws::Printable(s, 200); }
 
 // The query's pairs, percent-decoded, in order.
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);

@@ -51,12 +51,6 @@ std::string TrimAll(std::string_view v) {
   return Join(words, " ");
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 bool IsHex64(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return HexValue(c) >= 0; });
 }
@@ -72,27 +66,6 @@ std::string UriEncode(std::string_view s, bool keep_slash) {
     else
       out += {'%', kHex[c >> 4], kHex[c & 15]};
   }
-  return out;
-}
-
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-std::string Printable(std::string_view s) {
-  std::string out(s.substr(0, 200));
-  for (char& c : out)
-    if (c < 0x20 || c > 0x7e) c = '?';
   return out;
 }
 
