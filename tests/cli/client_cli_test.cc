@@ -3,8 +3,6 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "serve_process.h"
 #include "test_util.h"
 
 namespace lathe {
@@ -23,6 +22,8 @@ namespace {
 using nlohmann::json;
 using testing::ReadFile;
 using testing::RunLatheBinary;
+using testing::ServeOptions;
+using testing::ServeProcess;
 using testing::SharedDir;
 using testing::TempDir;
 
@@ -43,55 +44,11 @@ class ScopedEnv {
   std::string name_, old_;
 };
 
-// `lathe serve` on a free port with known keys; its log goes to a file in its data directory.
-class ServeProcess {
- public:
-  // max_file_bytes > 0: no file of the server or its workers may grow past it (RLIMIT_FSIZE, its
-  // signal ignored): writes fail as on a full disk, without needing one.
-  ServeProcess(const std::string& data_dir, const std::string& config, rlim_t max_file_bytes = 0) {
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      if (max_file_bytes > 0) {
-        const rlimit limit{max_file_bytes, max_file_bytes};
-        ::setrlimit(RLIMIT_FSIZE, &limit);
-        ::signal(SIGXFSZ, SIG_IGN);
-      }
-      ::dup2(out[1], STDOUT_FILENO);
-      std::FILE* log = std::fopen((data_dir + "-serve.log").c_str(), "w");
-      if (log) ::dup2(fileno(log), STDERR_FILENO);
-      ::close(out[0]);
-      ::setenv("LATHE_ACCESS_KEY_ID", kKeyId, 1);
-      ::setenv("LATHE_SECRET_ACCESS_KEY", kSecret, 1);
-      ::execl(LATHE_BINARY, LATHE_BINARY, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir.c_str(),
-              "--config", config.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    // "lathe serve: http://127.0.0.1:PORT  (data: ...)": the URL is the third word. The pipe
-    // stays open until the server is gone, so that a later print cannot kill it with SIGPIPE.
-    stdout_ = out[0];
-    std::string line;
-    char c;
-    while (::read(stdout_, &c, 1) == 1 && c != '\n') line += c;
-    const std::string prefix = "lathe serve: ";
-    if (line.rfind(prefix, 0) == 0) url_ = line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size());
-  }
-  ~ServeProcess() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    ::close(stdout_);
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  pid_t pid_ = -1;
-  int stdout_ = -1;
-  std::string url_;
-};
+// `lathe serve` with this test's keys, serving per `config`.
+ServeOptions WithKeys(const std::string& data_dir, const std::string& config, rlim_t max_file_bytes = 0) {
+  return {.data_dir = data_dir, .config = config, .access_key_id = kKeyId, .secret_access_key = kSecret,
+          .max_file_bytes = max_file_bytes};
+}
 
 // build/lathe with stdin fed from text.
 int RunWithStdin(const std::string& input, const std::string& args, std::string* out, std::string* err) {
@@ -122,7 +79,7 @@ class ClientCli : public ::testing::Test {
     const std::string config = tmp_->Write(
         "serve.json", json{{"models", {{kModelId, model}}},
                            {"fileRoots", {std::filesystem::temp_directory_path().string()}}}.dump());
-    server_ = new ServeProcess(tmp_->File("data"), config);
+    server_ = new ServeProcess(WithKeys(tmp_->File("data"), config));
     if (server_->url().empty()) setup_error_ = "lathe serve did not start: " + ReadFile(tmp_->File("data-serve.log"));
   }
   static void TearDownTestSuite() {
@@ -296,7 +253,7 @@ TEST_F(ClientCli, AFullDiskDuringTrainingNamesTheFileInTheFailure) {
   // A server whose files cannot pass 256 KiB: a full fine-tune's first checkpoint (~1 MB) cannot
   // be written. The worker used to abort and the job said only "killed by signal 6".
   TempDir data;
-  ServeProcess full(data.File("data"), tmp_->File("serve.json"), 256 << 10);
+  ServeProcess full(WithKeys(data.File("data"), tmp_->File("serve.json"), 256 << 10));
   ASSERT_FALSE(full.url().empty()) << ReadFile(data.File("data-serve.log"));
   ScopedEnv endpoint("AWS_ENDPOINT_URL", full.url().c_str());
   std::string out, err;

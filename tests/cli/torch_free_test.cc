@@ -3,15 +3,12 @@
 // (docs/engine.md, "The engine module"). Checked on the real binary, by what the dynamic loader
 // reports (LD_DEBUG=files) and by what a running server has mapped (/proc/PID/maps).
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
+#include "serve_process.h"
 #include "test_util.h"
 
 namespace lathe {
@@ -19,6 +16,7 @@ namespace {
 
 using testing::ReadFile;
 using testing::RunLatheBinary;
+using testing::ServeProcess;
 using testing::SharedDir;
 using testing::TempDir;
 
@@ -90,45 +88,6 @@ TEST(EngineModule, AMissingModuleIsNamedWithWhereItComesFrom) {
   EXPECT_TRUE(Has(err, "scripts/setup.sh")) << err;
 }
 
-// `lathe serve --no-auth` serving the stories260K checkpoint; its address from its first line.
-class Server {
- public:
-  Server(const std::string& data_dir, const std::string& config) {
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      if (std::FILE* log = std::fopen((data_dir + "-serve.log").c_str(), "w")) ::dup2(fileno(log), STDERR_FILENO);
-      ::close(out[0]);
-      ::execl(LATHE_BINARY, LATHE_BINARY, "serve", "--listen", "127.0.0.1:0", "--no-auth", "--data-dir",
-              data_dir.c_str(), "--config", config.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    stdout_ = out[0];
-    std::string line;
-    char c;
-    while (::read(stdout_, &c, 1) == 1 && c != '\n') line += c;
-    const std::string prefix = "lathe serve: ";
-    if (line.rfind(prefix, 0) == 0) url_ = line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size());
-  }
-  ~Server() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    ::close(stdout_);
-  }
-  const std::string& url() const { return url_; }
-  std::string Maps() const { return ReadFile("/proc/" + std::to_string(pid_) + "/maps"); }
-
- private:
-  pid_t pid_ = -1;
-  int stdout_ = -1;
-  std::string url_;
-};
-
 TEST(ServeEngineModule, LoadsOnlyWithTheFirstModel) {
   LATHE_REQUIRE_SHARED("models/stories260K");
   TempDir tmp;
@@ -137,7 +96,8 @@ TEST(ServeEngineModule, LoadsOnlyWithTheFirstModel) {
   ASSERT_EQ(RunLatheBinary("models import " + src + "/stories260K.bin --tokenizer " + src + "/tok512.model --out " +
                            model, &out, &err), 0) << err;
   const std::string config = tmp.Write("serve.json", nlohmann::json{{"models", {{"lathe.stories", model}}}}.dump());
-  Server server(tmp.File("data"), config);
+  // No keys: --no-auth.
+  ServeProcess server({.data_dir = tmp.File("data"), .config = config});
   ASSERT_FALSE(server.url().empty()) << ReadFile(tmp.File("data-serve.log"));
   const std::string endpoint = " --endpoint " + server.url();
 
