@@ -13,79 +13,34 @@ to resume from its checkpoint and complete.
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-try:
-    import boto3
-    import botocore.exceptions
-    from botocore.config import Config
-except ImportError:
-    print("SKIP: boto3 is not installed for", sys.executable)
-    sys.exit(77)
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+from lathe_harness import NO_RETRY, Server, expect_error  # exits 77 without boto3
+
+import boto3
 
 KEY_ID, SECRET = "LATHETESTKEY000001", "lathe-test-secret-0123456789abcdefghijklmn"
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 
-class Server:
-    """`lathe serve` on a free port, with known keys; stdout/stderr go to a log file."""
-
-    def __init__(self, lathe, data_dir, home):
-        self.lathe, self.data_dir, self.home = lathe, data_dir, home
-        self.proc, self.url = None, None
-
-    def start(self):
-        env = dict(os.environ, LATHE_ACCESS_KEY_ID=KEY_ID, LATHE_SECRET_ACCESS_KEY=SECRET, LATHE_HOME=self.home)
-        # The small default model is built once into HOME and served from there ("models" in the
-        # config overrides where lathe.default-v1 comes from).
-        os.makedirs(self.data_dir, exist_ok=True)
-        self.log = open(os.path.join(self.data_dir, "serve.log"), "a")
-        # Jobs may read and write only under fileRoots: here the test's temporary folder.
-        tmp = os.path.dirname(self.data_dir)
-        config = os.path.join(tmp, "serve-config.json")
-        with open(config, "w") as f:
-            json.dump({"models": {"lathe.default-v1": os.path.join(self.home, "models", "lathe-default")},
-                       "fileRoots": [tmp]}, f)
-        self.proc = subprocess.Popen([self.lathe, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
-                                      "--config", config],
-                                     stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
-        first = self.proc.stdout.readline()
-        assert first.startswith("lathe serve: http://"), "unexpected first line: %r" % first
-        self.url = first.split()[2]
-        os.environ["AWS_ENDPOINT_URL"] = self.url  # what users set; boto3 reads it
-        return self
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        assert self.proc.returncode in (0, -signal.SIGKILL), "serve exited with %s" % self.proc.returncode
+def start_server(args, tmp):
+    """`lathe serve` on TMP/data, and AWS_ENDPOINT_URL set to it: what users set; boto3 reads it."""
+    # The small default model is built once into HOME and served from there ("models" in the
+    # config overrides where lathe.default-v1 comes from). Jobs may read and write only under
+    # fileRoots: here the test's temporary folder.
+    config = {"models": {"lathe.default-v1": os.path.join(args.home, "models", "lathe-default")}, "fileRoots": [tmp]}
+    server = Server(args.lathe, os.path.join(tmp, "data"), keys=(KEY_ID, SECRET), config=config,
+                    home=args.home).start()
+    os.environ["AWS_ENDPOINT_URL"] = server.url
+    return server
 
 
 def clients(secret=SECRET):
     session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=secret, region_name="us-east-1")
     return session.client("bedrock", config=NO_RETRY), session.client("bedrock-runtime", config=NO_RETRY)
-
-
-def expect_error(code, http, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
-        assert got == (code, http), "expected %s %d, got %s: %s" % (code, http, got, e)
-        return e.response["Error"]["Message"]
-    raise AssertionError("expected %s, the call succeeded" % code)
 
 
 def write_dataset(folder):
@@ -133,8 +88,7 @@ def wait_for(fn, done, timeout, what):
 
 
 def workflow(args, tmp):
-    server = Server(args.lathe, os.path.join(tmp, "data"), args.home).start()
-    try:
+    with start_server(args, tmp):
         bedrock, runtime = clients()
         # The tutorial's first call.
         models = bedrock.list_foundation_models(byCustomizationType="FINE_TUNING")["modelSummaries"]
@@ -291,13 +245,11 @@ def workflow(args, tmp):
                             lambda r: r["status"] != "InProgress", 60, "the CPT job")
         assert cpt_done["status"] == "Completed" and cpt_done["customizationType"] == "CONTINUED_PRE_TRAINING", cpt_done
         bedrock.delete_custom_model(modelIdentifier=cpt_done["outputModelArn"])
-    finally:
-        server.stop()
 
 
 def restart(args, tmp):
     data = os.path.join(tmp, "data")
-    server = Server(args.lathe, data, args.home).start()
+    server = start_server(args, tmp)
     try:
         bedrock, _ = clients()
         train, val = write_dataset(tmp)
@@ -310,7 +262,7 @@ def restart(args, tmp):
                  "a checkpoint")
         server.kill9()
         time.sleep(1)
-        server = Server(args.lathe, data, args.home).start()
+        server = start_server(args, tmp)
         bedrock, _ = clients()
         job = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=job_arn),
                        lambda r: r["status"] != "InProgress", 150, "the resumed job")
@@ -330,6 +282,8 @@ def main():
     p.add_argument("--home", required=True, help="LATHE_HOME holding (or receiving) the small default model")
     p.add_argument("--restart", action="store_true")
     args = p.parse_args()
+    # The server runs in the temporary folder: the paths it is given must not depend on this cwd.
+    args.lathe, args.home = os.path.abspath(args.lathe), os.path.abspath(args.home)
     for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         os.environ.pop(k, None)
     start = time.time()

@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -25,18 +24,16 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-try:
-    import boto3
-    import botocore.exceptions
-    import botocore.session
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest, HeadersDict
-    from botocore.config import Config
-    from botocore.credentials import Credentials
-    from botocore.parsers import create_parser
-except ImportError:
-    print("SKIP: boto3 is not installed for", sys.executable)
-    sys.exit(77)
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+from lathe_harness import NO_RETRY, AwsCli, Server, expect_error, require_aws_cli  # exits 77 without boto3
+
+import boto3
+import botocore.exceptions
+import botocore.session
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest, HeadersDict
+from botocore.credentials import Credentials
+from botocore.parsers import create_parser
 
 KEY_ID, SECRET = "LATHEGATEWAYKEY00001", "lathe-gateway-secret-0123456789abcdefghij"
 ACCOUNT = "000000000000"
@@ -44,7 +41,6 @@ REGION = "ap-south-1"
 ROLE = "BedrockFineTuningRole"
 ROLE_ARN = "arn:aws:iam::%s:role/%s" % (ACCOUNT, ROLE)
 API_KEY = "lathe-api-key-" + "0123456789abcdef" * 2  # 46 characters, no white space
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 # The tutorials' policy documents, verbatim (bedrock-fine-tuning-guide.md, Step 1; the automation
 # guide's bedrock_trust_policy.json and bedrock_s3_policy.json).
@@ -98,131 +94,58 @@ S3_POLICY = """{
 """
 
 
-class Server:
-    """`lathe serve` on a free port (or `port`), with known keys; stderr goes to a log file."""
-
-    def __init__(self, lathe, tmp, name, config=None, port=0):
-        self.lathe, self.tmp, self.name, self.config, self.port = lathe, tmp, name, config, port
-        self.data_dir = os.path.join(tmp, name)
-        self.proc, self.url = None, None
-
-    def command(self):
-        cmd = [self.lathe, "serve", "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data_dir]
-        if self.config is not None:
-            path = os.path.join(self.tmp, self.name + "-config.json")
-            with open(path, "w") as f:
-                json.dump(self.config, f)
-            cmd += ["--config", path]
-        return cmd
-
-    def env(self):
-        return dict(os.environ, LATHE_ACCESS_KEY_ID=KEY_ID, LATHE_SECRET_ACCESS_KEY=SECRET,
-                    LATHE_HOME=os.path.join(self.tmp, "lathe-home"))
-
-    def start(self):
-        os.makedirs(self.data_dir, exist_ok=True)
-        self.log_path = os.path.join(self.tmp, self.name + "-serve.log")
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=self.log, env=self.env(),
-                                     text=True, cwd=self.tmp)
-        first = self.proc.stdout.readline()
-        assert first.startswith("lathe serve: http://"), "unexpected first line: %r (log: %s)" % (first, self.tail())
-        self.url = first.split()[2]
-        self.host, port = self.url[len("http://"):].rsplit(":", 1)
-        self.port = int(port)
-        return self
-
-    def tail(self):
-        with open(self.log_path) as f:
-            return f.read()[-3000:]
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        assert self.proc.returncode == 0, "serve exited with %s: %s" % (self.proc.returncode, self.tail())
+def make_server(lathe, tmp, name, config=None, port=0):
+    """`lathe serve` on TMP/NAME with this test's keys; LATHE_HOME is TMP/lathe-home."""
+    return Server(lathe, os.path.join(tmp, name), keys=(KEY_ID, SECRET), config=config, port=port,
+                  home=os.path.join(tmp, "lathe-home"))
 
 
 # --- 1. The AWS CLI, unmodified ----------------------------------------------------------------
 
-def aws_cli():
-    """The `aws` executable: the one installed beside this Python first (pyenv's shims need a
-    HOME of their own), else the first on PATH."""
-    beside = os.path.join(os.path.dirname(sys.executable), "aws")
-    return beside if os.access(beside, os.X_OK) else shutil.which("aws")
-
-
-def cli_env(server, home):
-    """What a user of the tutorial has: the endpoint, keys and region in the environment, and
-    no other AWS configuration (a fresh HOME)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(HOME=home, AWS_ENDPOINT_URL=server.url, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET,
-               AWS_DEFAULT_REGION=REGION)
-    return env
-
-
-def run_cli(server, home, cwd, *args, shell=None):
-    if shell is not None:
-        return subprocess.run(["bash", "-c", shell], env=dict(cli_env(server, home), PATH=os.path.dirname(aws_cli())
-                                                              + os.pathsep + os.environ.get("PATH", "")),
-                              cwd=cwd, capture_output=True, text=True, timeout=60)
-    return subprocess.run([aws_cli()] + list(args), env=cli_env(server, home), cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
-
-
-def cli_ok(server, home, cwd, *args):
-    r = run_cli(server, home, cwd, *args)
-    assert r.returncode == 0, "aws %s failed (%d): %s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr)
-    return r.stdout
-
-
 def cli_tutorial(server, tmp):
-    home = os.path.join(tmp, "cli-home")
     work = os.path.join(tmp, "cli-work")
-    os.makedirs(home)
     os.makedirs(work)
+    cli = AwsCli(os.path.join(tmp, "cli-home"), server.url, (KEY_ID, SECRET), REGION, cwd=work)
     for name, text in (("bedrock-trust-policy.json", TRUST_POLICY),
                        ("bedrock-permissions-policy.json", PERMISSIONS_POLICY)):
         with open(os.path.join(work, name), "w") as f:
             f.write(text)
 
-    who = json.loads(cli_ok(server, home, work, "sts", "get-caller-identity"))
+    def cli_json(*args):
+        return json.loads(cli.run(*args).stdout)
+
+    who = cli_json("sts", "get-caller-identity")
     assert who["Account"] == ACCOUNT and who["Arn"] == "arn:aws:iam::%s:root" % ACCOUNT, who
 
-    created = json.loads(cli_ok(server, home, work, "iam", "create-role", "--role-name", ROLE,
-                                "--assume-role-policy-document", "file://bedrock-trust-policy.json"))
+    created = cli_json("iam", "create-role", "--role-name", ROLE,
+                       "--assume-role-policy-document", "file://bedrock-trust-policy.json")
     assert created["Role"]["Arn"] == ROLE_ARN, created
     assert created["Role"]["AssumeRolePolicyDocument"] == json.loads(TRUST_POLICY), created
-    cli_ok(server, home, work, "iam", "put-role-policy", "--role-name", ROLE, "--policy-name", "BedrockS3Access",
-           "--policy-document", "file://bedrock-permissions-policy.json")
-    arn = cli_ok(server, home, work, "iam", "get-role", "--role-name", ROLE, "--query", "Role.Arn", "--output", "text")
+    cli.run("iam", "put-role-policy", "--role-name", ROLE, "--policy-name", "BedrockS3Access",
+            "--policy-document", "file://bedrock-permissions-policy.json")
+    arn = cli.run("iam", "get-role", "--role-name", ROLE, "--query", "Role.Arn", "--output", "text").stdout
     assert arn == ROLE_ARN + "\n", repr(arn)
-    listed = json.loads(cli_ok(server, home, work, "iam", "list-role-policies", "--role-name", ROLE))
+    listed = cli_json("iam", "list-role-policies", "--role-name", ROLE)
     assert listed["PolicyNames"] == ["BedrockS3Access"], listed
-    doc = json.loads(cli_ok(server, home, work, "iam", "get-role-policy", "--role-name", ROLE,
-                            "--policy-name", "BedrockS3Access"))
+    doc = cli_json("iam", "get-role-policy", "--role-name", ROLE, "--policy-name", "BedrockS3Access")
     assert doc["PolicyDocument"] == json.loads(PERMISSIONS_POLICY), doc
 
     # Out of order: a role with a policy left cannot go.
-    r = run_cli(server, home, work, "iam", "delete-role", "--role-name", ROLE)
+    r = cli.run("iam", "delete-role", "--role-name", ROLE, ok=False)
     assert r.returncode != 0 and "DeleteConflict" in r.stderr, (r.returncode, r.stderr)
     # The automation tutorial's cleanup and its check, as written.
-    cli_ok(server, home, work, "iam", "delete-role-policy", "--role-name", ROLE, "--policy-name", "BedrockS3Access")
-    cli_ok(server, home, work, "iam", "delete-role", "--role-name", ROLE)
-    check = run_cli(server, home, work, shell='aws iam get-role --role-name BedrockFineTuningRole 2>&1 | '
-                                              'grep -q "NoSuchEntity" && echo "Role deleted" || echo "Role still exists"')
+    cli.run("iam", "delete-role-policy", "--role-name", ROLE, "--policy-name", "BedrockS3Access")
+    cli.run("iam", "delete-role", "--role-name", ROLE)
+    check = cli.shell('aws iam get-role --role-name BedrockFineTuningRole 2>&1 | '
+                      'grep -q "NoSuchEntity" && echo "Role deleted" || echo "Role still exists"')
     assert check.stdout.strip() == "Role deleted", (check.stdout, check.stderr)
 
     # Bedrock on the same endpoint; the request's region is the one in the ARNs.
-    models = json.loads(cli_ok(server, home, work, "bedrock", "list-foundation-models", "--region", REGION))
+    models = cli_json("bedrock", "list-foundation-models", "--region", REGION)
     arns = [m["modelArn"] for m in models["modelSummaries"]]
     assert arns and all(a.startswith("arn:aws:bedrock:%s::foundation-model/" % REGION) for a in arns), arns
     # The CLI left no configuration of its own behind that could mask a missing variable.
-    assert not os.path.exists(os.path.join(home, ".aws", "credentials"))
+    assert not os.path.exists(os.path.join(cli.home, ".aws", "credentials"))
 
 
 # --- 2. boto3, as the automation tutorial writes it --------------------------------------------
@@ -235,16 +158,6 @@ def use_boto3_environment(server, tmp):
     os.environ.update(AWS_ENDPOINT_URL=server.url, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET,
                       AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE=os.path.join(tmp, "no-aws-config"),
                       AWS_SHARED_CREDENTIALS_FILE=os.path.join(tmp, "no-aws-credentials"), AWS_MAX_ATTEMPTS="1")
-
-
-def expect_error(code, http, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
-        assert got == (code, http), "expected %s %d, got %s: %s" % (code, http, got, e)
-        return e.response["Error"]["Message"]
-    raise AssertionError("expected %s, the call succeeded" % code)
 
 
 def boto3_tutorial():
@@ -630,7 +543,7 @@ def strict_roles(server, tmp):
 # --- 6. A port already taken --------------------------------------------------------------------
 
 def port_conflict(lathe, tmp, running):
-    second = Server(lathe, tmp, "second", port=running.port)
+    second = make_server(lathe, tmp, "second", port=running.port)
     os.makedirs(second.data_dir, exist_ok=True)
     r = subprocess.run(second.command(), env=second.env(), capture_output=True, text=True, timeout=30, cwd=tmp)
     assert r.returncode != 0, (r.returncode, r.stdout, r.stderr)
@@ -643,14 +556,11 @@ def main():
     p.add_argument("--lathe", required=True)
     args = p.parse_args()
     args.lathe = os.path.abspath(args.lathe)
-    if not aws_cli():
-        print("SKIP: the AWS CLI (aws) is not installed")
-        sys.exit(77)
+    require_aws_cli()
     start = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = os.path.realpath(tmp)
-        server = Server(args.lathe, tmp, "main", config={"bedrockApiKeys": [API_KEY]}).start()
-        try:
+        with make_server(args.lathe, tmp, "main", config={"bedrockApiKeys": [API_KEY]}).start() as server:
             cli_tutorial(server, tmp)
             use_boto3_environment(server, tmp)
             boto3_tutorial()
@@ -662,25 +572,14 @@ def main():
             transport_limits(raw, server)
             bearer_tokens(server, raw)
             port_conflict(args.lathe, tmp, server)
-        except BaseException:
-            print(server.tail(), file=sys.stderr)
-            raise
-        finally:
-            server.stop()
         # lathe.default-v1 from an empty folder: nothing here builds or trains a model (a job
         # that reached the default model's build could not be stopped until it ended).
         empty_model = os.path.join(tmp, "empty-model")
         os.makedirs(empty_model)
-        strict = Server(args.lathe, tmp, "strict", config={"strictRoles": True, "fileRoots": [tmp],
-                                                           "models": {"lathe.default-v1": empty_model}}).start()
-        try:
+        strict_config = {"strictRoles": True, "fileRoots": [tmp], "models": {"lathe.default-v1": empty_model}}
+        with make_server(args.lathe, tmp, "strict", config=strict_config).start() as strict:
             use_boto3_environment(strict, tmp)
             strict_roles(strict, tmp)
-        except BaseException:
-            print(strict.tail(), file=sys.stderr)
-            raise
-        finally:
-            strict.stop()
     print("OK in %.0f s" % (time.time() - start))
 
 

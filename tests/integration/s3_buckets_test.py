@@ -14,94 +14,28 @@ forged.
 import argparse
 import json
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import urllib.error
 import urllib.request
 
-try:
-    import boto3
-    import botocore.auth
-    import botocore.credentials
-    import botocore.exceptions
-    import botocore.parsers
-    from botocore.awsrequest import AWSRequest
-    from botocore.config import Config
-except ImportError:
-    print("SKIP: boto3 is not installed for", sys.executable)
-    sys.exit(77)
-if not shutil.which("aws"):
-    print("SKIP: the AWS CLI (aws) is not on PATH")
-    sys.exit(77)
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+# Exits 77 (skipped) without boto3.
+from lathe_harness import NO_RETRY, AwsCli, Server, expect_error, expect_error_response, require_aws_cli
+
+import boto3
+import botocore.auth
+import botocore.credentials
+import botocore.parsers
+from botocore.awsrequest import AWSRequest
 
 KEY_ID, SECRET = "LATHETESTKEY000002", "lathe-test-secret-s3-0123456789abcdefghijk"
 BUCKET = "bedrock-finetuning-your-unique-name"
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
-
-
-class Server:
-    """`lathe serve` on a free port with known keys; its log goes to DATA_DIR/serve.log."""
-
-    def __init__(self, lathe, data_dir):
-        self.lathe, self.data_dir, self.proc, self.url = lathe, data_dir, None, None
-
-    def start(self):
-        os.makedirs(self.data_dir, exist_ok=True)
-        env = dict(os.environ, LATHE_ACCESS_KEY_ID=KEY_ID, LATHE_SECRET_ACCESS_KEY=SECRET,
-                   LATHE_HOME=self.data_dir)
-        self.log = open(os.path.join(self.data_dir, "serve.log"), "a")
-        self.proc = subprocess.Popen([self.lathe, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir],
-                                     stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
-        first = self.proc.stdout.readline()
-        assert first.startswith("lathe serve: http://"), "unexpected first line: %r" % first
-        self.url = first.split()[2]
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        assert self.proc.returncode == 0, "serve exited with %s" % self.proc.returncode
-
-
-class Cli:
-    """The AWS CLI as a user runs it: keys and endpoint from the environment, a fresh HOME."""
-
-    def __init__(self, home):
-        self.home = home
-
-    def env(self, url):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(HOME=self.home, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET,
-                   AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=url, AWS_MAX_ATTEMPTS="1")
-        return env
-
-    def run(self, url, *args, ok=True):
-        r = subprocess.run(["aws", *args], env=self.env(url), capture_output=True, text=True, timeout=120)
-        if ok:
-            assert r.returncode == 0, "aws %s failed (%d): %s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr)
-        return r
 
 
 def s3_client(url, region, secret=SECRET):
     session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=secret, region_name=region)
     return session.client("s3", endpoint_url=url, config=NO_RETRY)
-
-
-def expect_error(code, http, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
-        assert got == (code, http), "expected %s %d, got %s: %s" % (code, http, got, e)
-        return e.response
-    raise AssertionError("expected %s, the call succeeded" % code)
 
 
 def raw(url, method, path, body=b"", sign=True, secret=SECRET, region="ap-south-1"):
@@ -124,19 +58,19 @@ def raw(url, method, path, body=b"", sign=True, secret=SECRET, region="ap-south-
     return status, parsed
 
 
-def cli_steps(cli, url):
+def cli_steps(cli):
     # Setup Step 4: aws s3 mb s3://bedrock-finetuning-your-unique-name --region ap-south-1
-    r = cli.run(url, "s3", "mb", "s3://" + BUCKET, "--region", "ap-south-1")
+    r = cli.run("s3", "mb", "s3://" + BUCKET, "--region", "ap-south-1")
     assert "make_bucket: " + BUCKET in r.stdout, r.stdout
-    r = cli.run(url, "s3", "ls")
+    r = cli.run("s3", "ls")
     assert BUCKET in r.stdout, r.stdout
-    r = cli.run(url, "s3api", "get-bucket-location", "--bucket", BUCKET)
+    r = cli.run("s3api", "get-bucket-location", "--bucket", BUCKET)
     assert json.loads(r.stdout) == {"LocationConstraint": "ap-south-1"}, r.stdout
-    cli.run(url, "s3api", "head-bucket", "--bucket", BUCKET)
-    r = cli.run(url, "s3api", "head-bucket", "--bucket", "no-such-bucket-here", ok=False)
+    cli.run("s3api", "head-bucket", "--bucket", BUCKET)
+    r = cli.run("s3api", "head-bucket", "--bucket", "no-such-bucket-here", ok=False)
     assert r.returncode != 0 and "(404)" in r.stderr, (r.returncode, r.stderr)
     # Making it again from its own region: BucketAlreadyOwnedByYou.
-    r = cli.run(url, "s3", "mb", "s3://" + BUCKET, "--region", "ap-south-1", ok=False)
+    r = cli.run("s3", "mb", "s3://" + BUCKET, "--region", "ap-south-1", ok=False)
     assert r.returncode != 0 and "BucketAlreadyOwnedByYou" in r.stderr, r.stderr
 
 
@@ -157,8 +91,8 @@ def boto3_steps(url):
 
     south, east = s3_client(url, "ap-south-1"), s3_client(url, "us-east-1")
     south.create_bucket(Bucket="boto3-twice", CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
-    e = expect_error("BucketAlreadyOwnedByYou", 409, south.create_bucket, Bucket="boto3-twice",
-                     CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
+    e = expect_error_response("BucketAlreadyOwnedByYou", 409, south.create_bucket, Bucket="boto3-twice",
+                              CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
     assert e["Error"]["BucketName"] == "boto3-twice", e["Error"]
     # us-east-1 answers success for a us-east-1 bucket it already has (AWS's legacy behaviour).
     east.create_bucket(Bucket="boto3-twice-east")
@@ -203,29 +137,24 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--lathe", required=True)
     args = p.parse_args()
+    require_aws_cli()
     for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         os.environ.pop(k, None)
     with tempfile.TemporaryDirectory() as tmp:
-        cli = Cli(os.path.join(tmp, "home"))
-        os.makedirs(cli.home)
-        server = Server(args.lathe, os.path.join(tmp, "data")).start()
-        try:
-            cli_steps(cli, server.url)
+        data, home = os.path.join(tmp, "data"), os.path.join(tmp, "home")
+        with Server(args.lathe, data, keys=(KEY_ID, SECRET)).start() as server:
+            cli_steps(AwsCli(home, server.url, (KEY_ID, SECRET), "us-east-1"))
             boto3_steps(server.url)
             raw_steps(server.url)
-        finally:
-            server.stop()
         # The bucket survives a restart; then the tutorial's cleanup removes it.
-        server = Server(args.lathe, os.path.join(tmp, "data")).start()
-        try:
-            assert BUCKET in cli.run(server.url, "s3", "ls").stdout
-            r = cli.run(server.url, "s3", "rb", "s3://" + BUCKET)
+        with Server(args.lathe, data, keys=(KEY_ID, SECRET)).start() as server:
+            cli = AwsCli(home, server.url, (KEY_ID, SECRET), "us-east-1")
+            assert BUCKET in cli.run("s3", "ls").stdout
+            r = cli.run("s3", "rb", "s3://" + BUCKET)
             assert "remove_bucket: " + BUCKET in r.stdout, r.stdout
-            r = cli.run(server.url, "s3api", "head-bucket", "--bucket", BUCKET, ok=False)
+            r = cli.run("s3api", "head-bucket", "--bucket", BUCKET, ok=False)
             assert "(404)" in r.stderr, r.stderr
-            assert BUCKET not in cli.run(server.url, "s3", "ls").stdout
-        finally:
-            server.stop()
+            assert BUCKET not in cli.run("s3", "ls").stdout
     print("OK")
 
 

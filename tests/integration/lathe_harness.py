@@ -1,0 +1,162 @@
+"""What the integration tests share: a `lathe serve` child process, botocore's error check, and
+the AWS CLI as a user runs it.
+
+Import it after putting this folder on sys.path (the tests are run as scripts from any cwd):
+    sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+    from lathe_harness import ...
+Importing it exits 77 (ctest's "skipped") when boto3 is missing: every test here needs it.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+try:
+    import boto3  # noqa: F401  (imported here so that a missing boto3 skips, not fails)
+    import botocore.exceptions
+    from botocore.config import Config
+except ImportError:
+    print("SKIP: boto3 is not installed for", sys.executable)
+    sys.exit(77)
+
+# Every call is made once: a retry would hide the first answer, which is the one under test.
+NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+class Server:
+    """`lathe serve` on 127.0.0.1 (a free port, or `port`) with the keys `keys` = (id, secret).
+
+    data_dir: --data-dir. config: a dict written to DATA_DIR-config.json and passed as --config.
+    home: LATHE_HOME (DATA_DIR when not given). stderr goes to DATA_DIR-serve.log, appended to
+    across restarts on the same data_dir; tail() gives its end for failure messages.
+    """
+
+    def __init__(self, lathe, data_dir, *, keys, config=None, home=None, port=0):
+        self.lathe, self.data_dir = os.path.abspath(lathe), os.path.abspath(data_dir)
+        self.key_id, self.secret = keys
+        self.config, self.port = config, port
+        self.home = os.path.abspath(home) if home else self.data_dir
+        self.log_path = self.data_dir + "-serve.log"
+        self.proc, self.url, self.host, self.killed = None, None, None, False
+
+    def command(self):
+        cmd = [self.lathe, "serve", "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data_dir]
+        if self.config is not None:
+            path = self.data_dir + "-config.json"
+            with open(path, "w") as f:
+                json.dump(self.config, f)
+            cmd += ["--config", path]
+        return cmd
+
+    def env(self):
+        return dict(os.environ, LATHE_ACCESS_KEY_ID=self.key_id, LATHE_SECRET_ACCESS_KEY=self.secret,
+                    LATHE_HOME=self.home)
+
+    def start(self):
+        """Starts it and waits for its first line, "lathe serve: http://HOST:PORT ..."."""
+        os.makedirs(self.data_dir, exist_ok=True)
+        with open(self.log_path, "a") as log:  # the child keeps its own descriptor
+            # cwd: beside the data, so that nothing it might write lands where the test was run.
+            self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=log, env=self.env(),
+                                         text=True, cwd=os.path.dirname(self.data_dir))
+        first = self.proc.stdout.readline()
+        assert first.startswith("lathe serve: http://"), "unexpected first line: %r (log: %s)" % (first, self.tail())
+        self.url = first.split()[2]
+        self.host, port = self.url[len("http://"):].rsplit(":", 1)
+        self.port = int(port)
+        return self
+
+    def tail(self):
+        with open(self.log_path) as f:
+            return f.read()[-3000:]
+
+    def kill9(self):
+        """Kills it as a crash would: no shutdown of any kind."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.killed = True
+
+    def stop(self):
+        """SIGTERM, and a clean exit expected (SIGKILL after 20 s fails the test)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.killed:
+            assert self.proc.returncode == -signal.SIGKILL, "serve exited with %s" % self.proc.returncode
+        else:
+            assert self.proc.returncode == 0, "serve exited with %s: %s" % (self.proc.returncode, self.tail())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            print(self.tail(), file=sys.stderr)
+        self.stop()
+
+
+def expect_error_response(code, http, fn, *args, **kwargs):
+    """Calls fn(*args, **kwargs), which must fail with AWS error `code` and HTTP status `http`;
+    returns botocore's parsed error response."""
+    try:
+        fn(*args, **kwargs)
+    except botocore.exceptions.ClientError as e:
+        got = (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
+        assert got == (code, http), "expected %s %d, got %s: %s" % (code, http, got, e)
+        return e.response
+    raise AssertionError("expected %s, the call succeeded" % code)
+
+
+def expect_error(code, http, fn, *args, **kwargs):
+    """expect_error_response, returning the error's message."""
+    return expect_error_response(code, http, fn, *args, **kwargs)["Error"]["Message"]
+
+
+def aws_cli_path():
+    """The `aws` executable: the one installed beside this Python first (pyenv's shims need a
+    HOME of their own), else the first on PATH; None when there is none."""
+    beside = os.path.join(os.path.dirname(sys.executable), "aws")
+    return beside if os.access(beside, os.X_OK) else shutil.which("aws")
+
+
+def require_aws_cli():
+    """Exits 77 (skipped) when the AWS CLI is not installed."""
+    if not aws_cli_path():
+        print("SKIP: the AWS CLI (aws) is not installed")
+        sys.exit(77)
+
+
+class AwsCli:
+    """The AWS CLI as a user of the tutorials runs it: the endpoint, keys and region in the
+    environment, no other AWS_* variable, and a fresh HOME (created here) with no ~/.aws."""
+
+    def __init__(self, home, endpoint, keys, region, cwd=None):
+        self.home, self.endpoint, self.region, self.cwd = home, endpoint, region, cwd
+        self.key_id, self.secret = keys
+        os.makedirs(home, exist_ok=True)
+
+    def env(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(HOME=self.home, AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID=self.key_id,
+                   AWS_SECRET_ACCESS_KEY=self.secret, AWS_DEFAULT_REGION=self.region, AWS_MAX_ATTEMPTS="1")
+        return env
+
+    def run(self, *args, ok=True):
+        """`aws ARGS...`; with ok, asserts that it succeeded. Returns the CompletedProcess."""
+        r = subprocess.run([aws_cli_path(), *args], env=self.env(), cwd=self.cwd, capture_output=True, text=True,
+                           timeout=120)
+        if ok:
+            assert r.returncode == 0, "aws %s failed (%d): %s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr)
+        return r
+
+    def shell(self, script):
+        """A bash script, as a tutorial writes it, with this `aws` first on PATH."""
+        path = os.path.dirname(aws_cli_path()) + os.pathsep + os.environ.get("PATH", "")
+        return subprocess.run(["bash", "-c", script], env=dict(self.env(), PATH=path), cwd=self.cwd,
+                              capture_output=True, text=True, timeout=120)
