@@ -1,8 +1,14 @@
 #include "engine/default_model.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -171,6 +177,19 @@ Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& o) {
   const std::string root = o.data_dir.empty() ? DefaultDataDir() : o.data_dir;
   info.dir = DefaultModelDir(root);
   const std::string card = info.dir + "/lathe_model_card.json";
+  // One builder at a time per data dir, across processes (the server's runtime builds in a
+  // thread, a job's runner in a worker process): the second waits, then finds the model built.
+  // The kernel drops the lock however the holder ends, so an interrupted build resumes.
+  LATHE_RETURN_IF_ERROR(env->CreateDirs(root + "/models"));
+  const std::string lock_path = root + "/models/lathe-default.lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) return Status::IOError("cannot open " + lock_path + ": " + std::strerror(errno));
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{lock_fd};
+  while (::flock(lock_fd, LOCK_EX) != 0)
+    if (errno != EINTR) return Status::IOError("cannot lock " + lock_path + ": " + std::strerror(errno));
   if (env->FileExists(card)) {
     std::string text;
     LATHE_RETURN_IF_ERROR(ReadFileToString(env, card, &text));

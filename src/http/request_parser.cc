@@ -41,6 +41,8 @@ struct RequestParser::Callbacks {
     // Known from here on, so that an answer to a failure later in the head can name it.
     if (self->method_.empty()) self->method_ = http_method_str(static_cast<http_method>(p->method));
     if (self->target_.size() + len > self->limits_.max_request_line_bytes) {
+      // Its head is kept (bounded): the error writer can still tell which service it was meant for.
+      self->target_.append(at, self->limits_.max_request_line_bytes - self->target_.size());
       return self->Fail(TransportError::kUriTooLong,
                         "the request target is longer than " +
                             std::to_string(self->limits_.max_request_line_bytes) + " bytes");

@@ -5,11 +5,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <spdlog/spdlog.h>
 
 #include "core/arn.h"
 #include "core/env.h"
 #include "data/validator.h"
+#include "engine/default_model.h"
 #include "service/job_outputs.h"
 #include "service/job_service.h"
 #include "service/worker_process.h"
@@ -51,6 +53,16 @@ Status CheckLocationsNow(const DataLocations& locations, const json& doc) {
       return Status::InvalidArgument(file + ": now resolves to another file than when the job was created");
   }
   return locations.CreateFolderForWriting(doc.value("_outputDir", "")).status();
+}
+
+// A metric cell as a number; nullopt for anything else (a row cut short by a full disk must not
+// throw in the runner thread, which would end the server).
+std::optional<double> Number(const std::string& cell) {
+  if (cell.empty() || cell.size() > 64) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(cell.c_str(), &end);
+  if (end != cell.c_str() + cell.size()) return std::nullopt;
+  return v;
 }
 
 }  // namespace
@@ -146,9 +158,36 @@ void JobService::RefreshMetrics(store::ResourceRow* job) {
   }
   auto train = LastCsvRow(run + "/training_artifacts/step_wise_training_metrics.csv");
   if (train.size() >= 3 && !job->doc.contains("_progress"))
-    job->doc["trainingMetrics"] = {{"trainingLoss", std::stod(train[2])}};
+    if (auto loss = Number(train[2])) job->doc["trainingMetrics"] = {{"trainingLoss", *loss}};
   auto val = LastCsvRow(run + "/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv");
-  if (val.size() >= 3) job->doc["validationMetrics"] = json::array({{{"validationLoss", std::stod(val[2])}}});
+  if (val.size() >= 3)
+    if (auto loss = Number(val[2])) job->doc["validationMetrics"] = json::array({{{"validationLoss", *loss}}});
+}
+
+bool JobService::SuperviseWorker(WorkerProcess* worker, const std::function<bool()>& stop_requested,
+                                 const std::function<void()>& every_second) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point interrupted{}, last_tick = Clock::now();
+  bool shutdown = false;
+  while (!worker->Poll()) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(200));
+      shutdown = shutting_down_;
+    }
+    const bool stopping = stop_requested() || shutdown;
+    if (stopping && interrupted == Clock::time_point{}) {
+      worker->Signal(SIGINT);  // stops at the next step, keeping the metrics and best weights so far
+      interrupted = Clock::now();
+    } else if (stopping && Clock::now() - interrupted > std::chrono::seconds(4)) {
+      worker->Signal(SIGKILL);  // Stop takes effect within 5 s, whatever the step time
+    }
+    if (Clock::now() - last_tick > std::chrono::seconds(1)) {
+      last_tick = Clock::now();
+      every_second();
+    }
+  }
+  return shutdown;
 }
 
 void JobService::RunJob(store::ResourceRow& job) {
@@ -181,6 +220,27 @@ void JobService::RunJob(store::ResourceRow& job) {
   SetPhase(&job.doc, "dataProcessingDetails", "InProgress");
   (void)Save(job);
   std::string base_dir = job.doc.value("_baseDir", "");
+  const std::string base_local = job.doc.value("_baseLocalId", std::string(kDefaultModelId));
+  if (base_dir.empty() && base_local == kDefaultModelId && !config_.models.count(base_local) &&
+      engine::BuiltDefaultModelDir(config_.data_dir).empty()) {
+    // The built-in default is built on first use: minutes of pretraining, so in a worker process
+    // that a Stop or the server's shutdown interrupts like training (the build resumes later).
+    std::vector<std::string> build = {config_.worker_binary, "models", "build-default", "--data-dir", config_.data_dir};
+    if (config_.default_max_train_records > 0)
+      build.insert(build.end(), {"--max-records", std::to_string(std::max(config_.default_max_train_records, 1000))});
+    auto builder = WorkerProcess::Start(build, work + "/build-default.log", config_.worker_nice);
+    if (!builder.ok()) return Finish(&job, "Failed", builder.status().message());
+    spdlog::info("job {} ({}): building the default model in worker {}", job.name, job.id, builder->pid());
+    if (SuperviseWorker(&*builder, stop_requested, [] {}) && !stop_requested()) return (void)Save(job);
+    if (stop_requested()) return Finish(&job, "Stopped", "");
+    if (builder->exit_code() != 0) {
+      SetPhase(&job.doc, "dataProcessingDetails", "Failed");
+      const std::string why = builder->LastLine("lathe: error: ");
+      return Finish(&job, "Failed", "The default model could not be built: " +
+                                        (why.empty() ? "the build exited with status " + std::to_string(builder->exit_code()) : why) +
+                                        " (log: " + work + "/build-default.log)");
+    }
+  }
   if (base_dir.empty()) {
     auto dir = catalog_->ModelDir(job.doc.value("_baseLocalId", std::string(kDefaultModelId)));
     if (!dir.ok()) {
@@ -222,29 +282,10 @@ void JobService::RunJob(store::ResourceRow& job) {
   auto worker = WorkerProcess::Start(argv, log, config_.worker_nice);
   spdlog::info("job {} ({}): training in worker {} (log: {})", job.name, job.id, worker.ok() ? worker->pid() : -1, log);
   if (!worker.ok()) return Finish(&job, "Failed", worker.status().message());
-
-  using Clock = std::chrono::steady_clock;
-  Clock::time_point interrupted{}, last_refresh = Clock::now();
-  bool shutdown = false;
-  while (!worker->Poll()) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, std::chrono::milliseconds(200));
-      shutdown = shutting_down_;
-    }
-    const bool stopping = stop_requested() || shutdown;
-    if (stopping && interrupted == Clock::time_point{}) {
-      worker->Signal(SIGINT);  // stops at the next step, keeping the metrics and best weights so far
-      interrupted = Clock::now();
-    } else if (stopping && Clock::now() - interrupted > std::chrono::seconds(4)) {
-      worker->Signal(SIGKILL);  // Stop takes effect within 5 s, whatever the step time
-    }
-    if (Clock::now() - last_refresh > std::chrono::seconds(1)) {
-      last_refresh = Clock::now();
-      RefreshMetrics(&job);
-      (void)Save(job);
-    }
-  }
+  const bool shutdown = SuperviseWorker(&*worker, stop_requested, [&] {
+    RefreshMetrics(&job);
+    (void)Save(job);
+  });
   RefreshMetrics(&job);
   if (shutdown && !stop_requested()) {  // the server is going down: the job resumes on the next start
     (void)Save(job);

@@ -18,6 +18,7 @@
 #include "service/data_locations.h"
 #include "service/model_catalog.h"
 #include "service/service_config.h"
+#include "service/worker_process.h"
 #include "store/metadata_store.h"
 
 namespace lathe::service {
@@ -50,6 +51,11 @@ class JobService {
  private:
   void RunLoop();
   void RunJob(store::ResourceRow& job);
+  // Waits for a worker to end. A Stop of the job, or the server shutting down, interrupts it
+  // (SIGINT, then SIGKILL after 4 s); `every_second` runs meanwhile. Returns whether the server is
+  // shutting down.
+  bool SuperviseWorker(WorkerProcess* worker, const std::function<bool()>& stop_requested,
+                       const std::function<void()>& every_second);
   Status ValidateData(store::ResourceRow* job);
   void Finish(store::ResourceRow* job, const std::string& status, const std::string& failure);
   void FinishLocked(store::ResourceRow* job, const std::string& status, const std::string& failure);
