@@ -204,14 +204,16 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
   }
 
   const size_t limit = service->BodyLimit(request);
-  const int64_t declared = request.body->declared_length();
+  // Streaming (S3 uploads): the signature's payload claim is checked by the service as it reads.
+  const bool streams = limit == 0 && signed_request && FamilyOf(protocol) == api::AuthFamily::kS3;
+  const int64_t declared = streams ? 0 : request.body->declared_length();
   if (declared >= 0 && static_cast<size_t>(declared) > limit)
     return fail(Status::Aws(protocol == Protocol::kRestXml ? "EntityTooLarge" : "ValidationException", 413,
                             "The request body holds " + std::to_string(declared) + " bytes; " + signing_name +
                                 " accepts at most " + std::to_string(limit) + " for this request"));
   BudgetLease lease(&buffered_, options_.max_buffered_bytes, declared >= 0 ? static_cast<size_t>(declared) : limit);
   if (!lease.ok()) return fail(BusyStatus(protocol, "The server is holding too many request bodies; retry shortly"));
-  Result<std::string> body = http::ReadBody(request.body, limit);
+  Result<std::string> body = streams ? Result<std::string>(std::string()) : http::ReadBody(request.body, limit);
   if (!body.ok()) {
     if (body.status().code() == Status::Code::kQuotaExceeded)
       return fail(Status::Aws(protocol == Protocol::kRestXml ? "EntityTooLarge" : "ValidationException", 413,
@@ -233,6 +235,7 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
     verify.allowed_regions = options_.allowed_regions;
     verify.family = FamilyOf(protocol);
     verify.bearer_tokens = options_.bearer_tokens;
+    verify.body_unread = streams;
     auto verified = api::VerifySigV4(sr, lookup, now_(), verify);
     if (auto* f = std::get_if<api::AuthFailure>(&verified))
       return fail(Status::Aws(f->error_type, f->http_status, f->message));
@@ -241,6 +244,7 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
     if (!key) return fail(AuthStatus(protocol, api::AuthError::kUnknownKey, "The security token included in the request is invalid."));
     if (!who.region.empty()) ctx.region = who.region;
     ctx.caller = key->caller;
+    ctx.signature = who;
   } else {
     ctx.caller = Caller{"", options_.account, RootArn(options_.account), options_.account};
   }

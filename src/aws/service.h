@@ -5,9 +5,11 @@
 // src/services/<name>/ (docs/architecture.md): backend, wire shapes, operation table, errors.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "aws/sigv4.h"
 #include "core/status.h"
 #include "http/message.h"
 
@@ -36,6 +38,10 @@ struct RequestContext {
   std::string region;      // the credential scope's region: ARNs and responses use it
   std::string service;     // the signing name that selected the service
   Caller caller;
+  // What the signature covers (absent for unsigned requests). A service that streams its body
+  // (BodyLimit 0) checks the body against it as it reads: the payload hash, or the aws-chunked
+  // chunk signatures (aws_chunked.h) seeded by it.
+  std::optional<api::VerifiedRequest> signature;
 };
 
 class Service {
@@ -45,6 +51,9 @@ class Service {
   virtual std::string_view signing_name() const = 0;
   virtual Protocol protocol() const = 0;
   // The most body bytes the gateway may buffer for this request (checked before reading it).
+  // 0, for S3-signed requests only: the gateway reads nothing and verifies the signature over the
+  // headers; the service streams request.body itself (uploads of any size in bounded memory),
+  // checking it against context.signature.
   virtual size_t BodyLimit(const http::Request& request) const { return 1u << 20; }
   // For unsigned requests (refused, or accepted with --no-auth), which carry no credential
   // scope: whether this request has this service's shape (a path it routes, its X-Amz-Target

@@ -9,6 +9,7 @@
 #include "aws/rest_json.h"
 #include "aws/wire.h"
 #include "aws/xml.h"
+#include "core/sha256.h"
 
 namespace lathe::aws {
 namespace {
@@ -67,6 +68,29 @@ class EchoTarget : public JsonTargetService {
   std::string_view signing_name() const override { return "states"; }
 };
 
+// An S3-like service that streams its body: the gateway reads nothing, the service checks what
+// it reads against the signature's payload hash.
+class StreamingUpload : public Service {
+ public:
+  std::string_view signing_name() const override { return "s3"; }
+  Protocol protocol() const override { return Protocol::kRestXml; }
+  size_t BodyLimit(const http::Request&) const override { return 0; }
+  void Serve(const RequestContext& ctx, const http::Request& request, std::string_view body,
+             http::Response& response) override {
+    buffered_by_gateway = body.size();
+    Result<std::string> read = http::ReadBody(request.body, 1 << 20);
+    if (!read.ok() || !ctx.signature || ctx.signature->payload_hash_checked ||
+        ctx.signature->signed_payload_hash != Sha256Hex(*read)) {
+      WriteError(protocol(), Status::Aws("XAmzContentSHA256Mismatch", 400, "the body is not what was signed"), ctx,
+                 &response);
+      return;
+    }
+    response.status = 200;
+    response.body = "stored " + std::to_string(read->size());
+  }
+  size_t buffered_by_gateway = 99;
+};
+
 class GatewayTest : public ::testing::Test {
  protected:
   GatewayTest()
@@ -76,6 +100,7 @@ class GatewayTest : public ::testing::Test {
         }) {
     gateway_.Add(std::make_shared<EchoRest>());
     gateway_.Add(std::make_shared<EchoTarget>());
+    gateway_.Add(upload_);
     gateway_.set_clock([] { return kNow; });
   }
 
@@ -97,8 +122,31 @@ class GatewayTest : public ::testing::Test {
   }
 
   Gateway gateway_;
+  std::shared_ptr<StreamingUpload> upload_ = std::make_shared<StreamingUpload>();
   std::unique_ptr<CountingBody> body_;
 };
+
+TEST_F(GatewayTest, AStreamingServiceReadsItsBodyAndChecksTheSignedHash) {
+  const std::string data(200000, 'z');
+  http::Response res = Send("PUT", "/bucket/key", data, "s3");
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.body, "stored 200000");
+  EXPECT_EQ(upload_->buffered_by_gateway, 0u);  // the gateway buffered nothing
+
+  // A body that is not the signed one gets through the gateway (it never read it) and is caught
+  // by the service as it reads.
+  api::SignedRequest sr{"PUT", "/bucket/key", {{"Host", "127.0.0.1:8080"}}, data};
+  api::SignSigV4(&sr, "us-east-1", "s3", kKey, kNow);
+  http::Request req;
+  req.method = "PUT";
+  req.target = "/bucket/key";
+  for (auto& [n, v] : sr.headers) req.headers.push_back({n, v});
+  CountingBody other(std::string(200000, 'y'));
+  req.body = &other;
+  gateway_.Handle(req, res = {});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_NE(res.body.find("XAmzContentSHA256Mismatch"), std::string::npos) << res.body;
+}
 
 TEST_F(GatewayTest, RoutesByPathTemplateAndUsesTheSignedRegion) {
   http::Response res = Send("GET", "/things/a%3Ab%2Fc", "", "things");
