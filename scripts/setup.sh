@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(
   cmake ninja-build g++ pkg-config git
   nlohmann-json3-dev libcli11-dev libspdlog-dev libsentencepiece-dev libsqlite3-dev
-  libpcre2-dev libicu-dev libssl-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libpcre2-dev libicu-dev libssl-dev libcurl4-openssl-dev
   libhttp-parser-dev         # nodejs http-parser 2.9: incremental HTTP/1.1 request parsing for src/http
   libpugixml-dev             # XML for S3 and the query protocols (IAM, STS, SNS)
   libtorch-dev               # the engine (CPU libtorch 1.13)
