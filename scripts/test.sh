@@ -9,5 +9,10 @@ if [ ! -f build/build.ninja ]; then
 else
   cmake --build build
 fi
+# The fuzz targets (clang, sanitizers) are built here rather than inside their ctest test, whose
+# time limit is for running them.
+if command -v clang++ >/dev/null; then
+  scripts/fuzz.sh --build-only
+fi
 export OMP_WAIT_POLICY=PASSIVE
 ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"

@@ -110,8 +110,6 @@ class BudgetLease {
 
 }  // namespace
 
-void WriteError(Protocol protocol, const Status& error, const RequestContext& context, http::Response* response);
-
 Gateway::Gateway(GatewayOptions options, AccessKeyLookup keys)
     : options_(std::move(options)), keys_(std::move(keys)), now_([] { return std::time(nullptr); }) {}
 
@@ -149,12 +147,6 @@ Service* Gateway::ServiceFor(const http::Request& request, std::string* signing_
   return nullptr;
 }
 
-void Gateway::Answer(Service* service, const Status& error, const RequestContext& ctx, http::Response* response) const {
-  const Protocol p = service ? service->protocol() : Protocol::kRestJson;
-  if (service) WriteError(p, error, ctx, response);
-  else WriteJsonError(Protocol::kRestJson, error, ctx, response);
-}
-
 void Gateway::Handle(http::Request& request, http::Response& response) {
   const auto start = std::chrono::steady_clock::now();
   RequestContext ctx;
@@ -171,9 +163,7 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
                  outcome, ms);
   };
   auto fail = [&](const Status& s) {
-    if (service) WriteError(protocol, s, ctx, &response);
-    else if (protocol == Protocol::kQuery || protocol == Protocol::kRestXml) WriteError(protocol, s, ctx, &response);
-    else WriteJsonError(protocol, s, ctx, &response);
+    WriteError(protocol, s, ctx, &response);
     auto code = ErrorCodeFor(protocol, s).first;
     finish(code.c_str());
   };
@@ -289,8 +279,7 @@ void Gateway::WriteTransportError(http::TransportError error, const http::Reques
       s = Status::Aws(protocol == Protocol::kRestXml ? "MalformedRequest" : "ValidationException", 400,
                       "The request is not valid HTTP/1.1");
   }
-  if (service || protocol == Protocol::kQuery || protocol == Protocol::kRestXml) WriteError(protocol, s, ctx, &response);
-  else WriteJsonError(protocol, s, ctx, &response);
+  WriteError(protocol, s, ctx, &response);
   response.set_header(RequestIdHeader(protocol), ctx.request_id);
   spdlog::info("{} {} -> {} (refused by the server: {})", partial.method.empty() ? "?" : partial.method,
                Printable(partial.path(), 120), response.status, s.message());

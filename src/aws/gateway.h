@@ -62,7 +62,6 @@ class Gateway {
   void set_clock(std::function<std::time_t()> now) { now_ = std::move(now); }
 
  private:
-  void Answer(Service* service, const Status& error, const RequestContext& ctx, http::Response* response) const;
   GatewayOptions options_;
   AccessKeyLookup keys_;
   std::map<std::string, std::shared_ptr<Service>, std::less<>> services_;
