@@ -2,7 +2,7 @@
 // `lathe serve` authenticate as they would against AWS: the Authorization header, presigned URLs
 // (query parameters), S3's rules (x-amz-content-sha256, no path normalisation, aws-chunked
 // streaming; see aws_chunked.h) and Bedrock API keys (Authorization: Bearer).
-// Transport-neutral (no httplib here) so it can be tested without a socket and reused by a client.
+// Transport-neutral (no HTTP server here) so it can be tested without a socket and reused by a client.
 #pragma once
 
 #include <cstdint>

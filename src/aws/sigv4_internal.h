@@ -1,5 +1,5 @@
 // Pieces shared by sigv4.cc (header and presigned verification, signing), sigv4_s3.cc (S3's
-// rules) and aws_chunked.cc (chunk signatures). Not part of the api layer's interface.
+// rules) and aws_chunked.cc (chunk signatures). Not part of the aws layer's interface.
 #pragma once
 
 #include <ctime>

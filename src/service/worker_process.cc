@@ -36,9 +36,9 @@ Result<WorkerProcess> WorkerProcess::Start(const std::vector<std::string>& argv,
     if (::getppid() != parent) ::_exit(127);  // the server died between fork and prctl
     ::setpgid(0, 0);                          // Ctrl-C at the server's terminal is the server's alone
     ::setpriority(PRIO_PROCESS, 0, nice);
-    // The server blocks SIGINT/SIGTERM (a thread of its own takes them) and httplib ignores
-    // SIGPIPE; both would be inherited through exec, and a worker that never sees SIGINT can only
-    // be killed, losing the metrics of its last steps.
+    // The server blocks SIGINT/SIGTERM (a thread of its own takes them), and whatever it embeds
+    // may ignore SIGPIPE; both would be inherited through exec, and a worker that never sees
+    // SIGINT can only be killed, losing the metrics of its last steps.
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
