@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "core/arn.h"
+#include "core/page_token.h"
 
 namespace lathe::service {
 using nlohmann::json;
@@ -39,13 +40,17 @@ Status CheckTagCount(size_t count, const std::string& field) {
 
 namespace {
 
-// The offset a nextToken this server issued stands for: 1 to 10 digits, at most kMaxListOffset.
+// Bedrock's lists share one token space: a token is an offset, and every List checks it.
+constexpr std::string_view kBedrockList = "bedrock:list";
+
+// The offset a nextToken this server issued stands for (core/page_token.h), at most kMaxListOffset.
 Result<size_t> ParseNextToken(const std::string& token) {
   LATHE_RETURN_IF_ERROR(CheckString(token, "nextToken", rules::kPaginationToken));
   const Status invalid = Status::Aws("ValidationException", 400, "Invalid nextToken: not a token this server issued");
-  if (token.size() > 10) return invalid;
+  std::optional<std::string> position = DecodePageToken(kBedrockList, token);
+  if (!position || position->empty() || position->size() > 10) return invalid;
   size_t offset = 0;
-  for (char c : token) {
+  for (char c : *position) {
     if (c < '0' || c > '9') return invalid;
     offset = offset * 10 + static_cast<size_t>(c - '0');
   }
@@ -108,7 +113,7 @@ Result<std::vector<store::ResourceRow>> ListPage(store::MetadataStore* db, const
   next_token->clear();
   if (rows->size() > q.max_results && q.start + q.max_results <= kMaxListOffset) {
     rows->resize(q.max_results);
-    *next_token = std::to_string(q.start + q.max_results);
+    *next_token = EncodePageToken(kBedrockList, std::to_string(q.start + q.max_results));
   }
   return rows;
 }

@@ -110,6 +110,10 @@ TEST_F(IamServiceTest, ListRolesPagesWithMarkerAndMaxItems) {
   EXPECT_STREQ(rest.child_value("IsTruncated"), "false");
   EXPECT_STREQ(rest.child("Roles").child("member").child_value("RoleName"), "c");
   EXPECT_FALSE(rest.child("Marker"));
+  // Markers are opaque: a role name is not one.
+  auto forged = Call("Action=ListRoles&Version=2010-05-08&Marker=c");
+  EXPECT_EQ(forged->status, 400);
+  EXPECT_STREQ(forged->root().child("Error").child_value("Code"), "ValidationError");
   // ListRoles leaves RoleLastUsed and Tags to GetRole, as AWS does.
   EXPECT_FALSE(rest.child("Roles").child("member").child("RoleLastUsed"));
   EXPECT_TRUE(Call("Action=GetRole&Version=2010-05-08&RoleName=c")->root().child("GetRoleResult").child("Role").child("RoleLastUsed"));

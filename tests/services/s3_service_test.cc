@@ -129,6 +129,12 @@ TEST_F(S3ServiceTest, ListBucketsAcceptsItsQueryParameters) {
   ASSERT_FALSE(token.empty());
   a = Call("GET", "/?max-buckets=5&continuation-token=" + token);
   EXPECT_EQ(a->Text("Buckets/Bucket/Name"), "three-bucket");
+  // Tokens are opaque: a bucket name, or a token of another list, is not one.
+  for (const std::string& forged : {std::string("one-bucket"), token.substr(0, token.size() - 1), std::string("-1")}) {
+    a = Call("GET", "/?continuation-token=" + forged);
+    EXPECT_EQ(a->status, 400) << forged;
+    EXPECT_EQ(a->Text("Code"), "InvalidArgument") << forged;
+  }
 
   for (const char* bad : {"0", "10001", "x", "-1", "99999999999999999999"}) {
     a = Call("GET", std::string("/?max-buckets=") + bad);

@@ -2,6 +2,7 @@
 
 #include "aws/xml.h"
 #include "core/arn.h"
+#include "core/page_token.h"
 
 namespace lathe::iam {
 
@@ -33,10 +34,18 @@ Result<CreateRoleInput> CreateRoleFromParams(const aws::QueryParams& params) {
   return in;
 }
 
+// IAM's lists share one marker space: a marker names where a sorted list resumes.
+constexpr std::string_view kIamList = "iam:list";
+
 Result<ListOptions> ListOptionsFromParams(const aws::QueryParams& params) {
   ListOptions options;
   if (const std::string* prefix = params.Get("PathPrefix")) options.path_prefix = *prefix;
-  if (const std::string* marker = params.Get("Marker")) options.marker = *marker;
+  if (const std::string* marker = params.Get("Marker")) {
+    // Markers are opaque (core/page_token.h); the backend checks the name inside.
+    std::optional<std::string> position = DecodePageToken(kIamList, *marker);
+    if (!position) return Status::Aws("ValidationError", 400, "Invalid Marker: not a marker this server issued");
+    options.marker = *position;
+  }
   Result<std::optional<int64_t>> max_items = params.Int("MaxItems", 1, 1000);
   if (!max_items.ok()) return max_items.status();
   if (*max_items) options.max_items = static_cast<size_t>(**max_items);
@@ -85,7 +94,7 @@ void WriteRole(pugi::xml_node parent, const Role& role, const char* element, boo
 
 void WritePaging(pugi::xml_node result, bool truncated, const std::string& marker) {
   AppendTextElement(result, "IsTruncated", truncated ? "true" : "false");
-  if (truncated) AppendTextElement(result, "Marker", marker);
+  if (truncated) AppendTextElement(result, "Marker", EncodePageToken(kIamList, marker));
 }
 
 }  // namespace lathe::iam

@@ -1,5 +1,6 @@
 // S3's operation table: botocore's s3/2006-03-01 request URIs onto S3Backend.
 #include "aws/wire.h"
+#include "core/page_token.h"
 #include "services/s3/errors.h"
 #include "services/s3/names.h"
 #include "services/s3/service.h"
@@ -49,7 +50,9 @@ Result<RestXmlOutput> ListBuckets(S3Backend* backend, const RestXmlInput& in) {
     any_parameter = true;
   }
   if (const std::string* v = QueryValue(in, "continuation-token")) {
-    list.continuation_token = *v;
+    std::optional<std::string> position = DecodePageToken(kBucketList, *v);
+    if (!position) return Status::Aws("InvalidArgument", 400, "The continuation token provided is incorrect");
+    list.continuation_token = *position;
     any_parameter = true;
   }
   if (const std::string* v = QueryValue(in, "prefix")) {

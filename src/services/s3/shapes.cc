@@ -1,7 +1,9 @@
 #include "services/s3/shapes.h"
 
+#include "core/page_token.h"
 #include "aws/xml.h"
 #include "core/arn.h"
+#include "core/page_token.h"
 #include "core/sha256.h"
 #include "services/s3/errors.h"
 
@@ -65,7 +67,8 @@ aws::RestXmlOutput ListBucketsXml(const BucketPage& page, const Owner& owner, co
     aws::AppendTextElement(e, "CreationDate", Iso8601(b.created_ms));
     if (with_regions) aws::AppendTextElement(e, "BucketRegion", b.region);
   }
-  if (!page.continuation_token.empty()) aws::AppendTextElement(root, "ContinuationToken", page.continuation_token);
+  if (!page.continuation_token.empty())
+    aws::AppendTextElement(root, "ContinuationToken", EncodePageToken(kBucketList, page.continuation_token));
   if (!prefix.empty()) aws::AppendTextElement(root, "Prefix", prefix);
   return aws::XmlOutput(doc);
 }

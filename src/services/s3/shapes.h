@@ -14,6 +14,8 @@ namespace lathe::s3 {
 // Request XML bodies are small: bounded before parsing (aws::ParseXmlBounded).
 inline constexpr size_t kMaxRequestXmlBytes = 64 << 10;
 inline constexpr size_t kMaxRequestXmlDepth = 8;
+// The list ListBuckets' continuation tokens belong to (core/page_token.h).
+inline constexpr std::string_view kBucketList = "s3:buckets";
 
 // <CreateBucketConfiguration><LocationConstraint>ap-south-1</LocationConstraint>...: the
 // constraint, or nullopt for an empty body or an empty element. MalformedXML for anything that
