@@ -17,9 +17,9 @@ void SendJson(const json& body, int status, http::Response* res) {
 
 Result<json> ParseJsonObjectBody(std::string_view body) {
   if (body.empty()) return json::object();
-  if (!JsonNestingWithin(body, kMaxJsonDepth))  // before any recursive parse or walk
+  if (!JsonNestingWithin(body, kMaxRequestJsonDepth))  // before any recursive parse or walk
     return Status::InvalidArgument("The request body is not valid JSON: JSON nests deeper than " +
-                                   std::to_string(kMaxJsonDepth) + " levels");
+                                   std::to_string(kMaxRequestJsonDepth) + " levels");
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::InvalidArgument("The request body is not valid JSON");
   if (!j.is_object())

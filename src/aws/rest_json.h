@@ -14,13 +14,14 @@
 
 #include "aws/rest_path.h"
 #include "aws/service.h"
+#include "core/json_nesting.h"
 #include "core/status.h"
 
 namespace lathe::aws {
 
-// The body as a JSON object ({} when empty). Nesting deeper than kMaxJsonDepth is refused before
-// any recursive parse; anything that is not a JSON object is a ValidationException naming it.
-inline constexpr int kMaxJsonDepth = 64;
+// The body as a JSON object ({} when empty). Nesting deeper than kMaxRequestJsonDepth
+// (core/json_nesting.h) is refused before any recursive parse; anything that is not a JSON object
+// is a ValidationException naming it.
 Result<nlohmann::json> ParseJsonObjectBody(std::string_view body);
 
 // What a rest-json operation receives.

@@ -12,4 +12,8 @@ namespace lathe {
 // the limit. Says nothing about whether the text is valid JSON: the parser decides that after.
 bool JsonNestingWithin(std::string_view text, int limit);
 
+// How deep a request body of any AWS JSON protocol may nest. AWS documents no bound; the deepest
+// shapes lathe serves need about 10 levels.
+inline constexpr int kMaxRequestJsonDepth = 64;
+
 }  // namespace lathe

@@ -15,16 +15,16 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_nesting.h"
 #include "core/status.h"
 #include "service/field_rules.h"
 
 namespace lathe::service {
 
-// AWS documents no nesting bound for its JSON bodies; Bedrock's deepest request shapes (Converse
-// messages with tool results and documents) need about ten levels. 64 leaves room for documents
-// users send through additionalModelRequestFields and keeps every recursive walk of a parsed body
-// (nlohmann's parse, dump, copy, destruction) far from the stack's end.
-inline constexpr int kMaxRequestJsonDepth = 64;
+// Request bodies nest at most kMaxRequestJsonDepth (core/json_nesting.h) levels: Bedrock's deepest
+// request shapes (Converse messages with tool results and documents) need about ten, and 64 keeps
+// every recursive walk of a parsed body (nlohmann's parse, dump, copy, destruction) far from the
+// stack's end.
 
 // Parses a request body (any JSON value): nesting is measured first, in one linear pass over the
 // text, and a body deeper than kMaxRequestJsonDepth is refused before the parser sees it.
