@@ -219,32 +219,44 @@ Status IamBackend::DeleteRole(const std::string& account, const std::string& nam
   return Status::Ok();
 }
 
+Result<Role> IamBackend::ReadRole(const std::string& account, const std::string& role_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<store::ResourceRow> row = FindRow(account, role_name);
+  if (!row.ok()) return row.status();
+  return FromRow(*row);
+}
+
+Status IamBackend::ModifyRole(const std::string& account, const std::string& role_name,
+                              const std::function<Status(Role*)>& change) {
+  std::lock_guard<std::mutex> lock(mu_);  // read, change and save as one step
+  Result<store::ResourceRow> row = FindRow(account, role_name);
+  if (!row.ok()) return row.status();
+  Result<Role> role = FromRow(*row);
+  if (!role.ok()) return role.status();
+  LATHE_RETURN_IF_ERROR(change(&*role));
+  return Save(*row, *role);
+}
+
 Status IamBackend::PutRolePolicy(const std::string& account, const std::string& role_name,
                                  const std::string& policy_name, const std::string& document) {
   LATHE_RETURN_IF_ERROR(ValidateRoleName(role_name));
   LATHE_RETURN_IF_ERROR(ValidatePolicyName(policy_name));
   LATHE_RETURN_IF_ERROR(ValidatePolicyDocument(document, PolicyKind::kIdentity));
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<store::ResourceRow> row = FindRow(account, role_name);
-  if (!row.ok()) return row.status();
-  Result<Role> role = FromRow(*row);
-  if (!role.ok()) return role.status();
-  role->inline_policies[policy_name] = document;
-  size_t total = 0;
-  for (const auto& [name, doc] : role->inline_policies) total += PolicyQuotaChars(doc);
-  if (total > kMaxInlinePolicyCharsPerRole)
-    return LimitExceeded("Maximum policy size of " + std::to_string(kMaxInlinePolicyCharsPerRole) +
-                         " bytes exceeded for role " + role_name);
-  return Save(*row, *role);
+  return ModifyRole(account, role_name, [&](Role* role) {
+    role->inline_policies[policy_name] = document;
+    size_t total = 0;
+    for (const auto& [name, doc] : role->inline_policies) total += PolicyQuotaChars(doc);
+    if (total > kMaxInlinePolicyCharsPerRole)
+      return LimitExceeded("Maximum policy size of " + std::to_string(kMaxInlinePolicyCharsPerRole) +
+                           " bytes exceeded for role " + role_name);
+    return Status::Ok();
+  });
 }
 
 Result<std::string> IamBackend::GetRolePolicy(const std::string& account, const std::string& role_name,
                                               const std::string& policy_name) {
   LATHE_RETURN_IF_ERROR(ValidatePolicyName(policy_name));
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<store::ResourceRow> row = FindRow(account, role_name);
-  if (!row.ok()) return row.status();
-  Result<Role> role = FromRow(*row);
+  Result<Role> role = ReadRole(account, role_name);
   if (!role.ok()) return role.status();
   auto it = role->inline_policies.find(policy_name);
   if (it == role->inline_policies.end())
@@ -255,29 +267,21 @@ Result<std::string> IamBackend::GetRolePolicy(const std::string& account, const 
 Result<Page<std::string>> IamBackend::ListRolePolicies(const std::string& account, const std::string& role_name,
                                                        const ListOptions& options) {
   LATHE_RETURN_IF_ERROR(CheckListOptions(options));
+  Result<Role> role = ReadRole(account, role_name);
+  if (!role.ok()) return role.status();
   std::vector<std::string> names;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    Result<store::ResourceRow> row = FindRow(account, role_name);
-    if (!row.ok()) return row.status();
-    Result<Role> role = FromRow(*row);
-    if (!role.ok()) return role.status();
-    for (const auto& [name, doc] : role->inline_policies) names.push_back(name);  // std::map: sorted
-  }
+  for (const auto& [name, doc] : role->inline_policies) names.push_back(name);  // std::map: sorted
   return Paginate(std::move(names), options, [](const std::string& n) { return n; });
 }
 
 Status IamBackend::DeleteRolePolicy(const std::string& account, const std::string& role_name,
                                     const std::string& policy_name) {
   LATHE_RETURN_IF_ERROR(ValidatePolicyName(policy_name));
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<store::ResourceRow> row = FindRow(account, role_name);
-  if (!row.ok()) return row.status();
-  Result<Role> role = FromRow(*row);
-  if (!role.ok()) return role.status();
-  if (role->inline_policies.erase(policy_name) == 0)
-    return NoSuchEntity("The role policy with name " + policy_name + " cannot be found.");
-  return Save(*row, *role);
+  return ModifyRole(account, role_name, [&](Role* role) {
+    if (role->inline_policies.erase(policy_name) == 0)
+      return NoSuchEntity("The role policy with name " + policy_name + " cannot be found.");
+    return Status::Ok();
+  });
 }
 
 Status IamBackend::AttachRolePolicy(const std::string& account, const std::string& role_name,
@@ -287,17 +291,14 @@ Status IamBackend::AttachRolePolicy(const std::string& account, const std::strin
   if (!policy.ok()) return policy.status();
   if (policy_arn.compare(0, 24, "arn:aws:iam::aws:policy/") != 0)
     return NoSuchEntity("Policy " + policy_arn + " does not exist or is not attachable.");
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<store::ResourceRow> row = FindRow(account, role_name);
-  if (!row.ok()) return row.status();
-  Result<Role> role = FromRow(*row);
-  if (!role.ok()) return role.status();
-  std::vector<std::string>& attached = role->attached_policy_arns;
-  if (std::find(attached.begin(), attached.end(), policy_arn) != attached.end()) return Status::Ok();
-  if (attached.size() >= kMaxAttachedPoliciesPerRole)
-    return LimitExceeded("Cannot exceed quota for PoliciesPerRole: " + std::to_string(kMaxAttachedPoliciesPerRole));
-  attached.push_back(policy_arn);
-  return Save(*row, *role);
+  return ModifyRole(account, role_name, [&](Role* role) {
+    std::vector<std::string>& attached = role->attached_policy_arns;
+    if (std::find(attached.begin(), attached.end(), policy_arn) != attached.end()) return Status::Ok();
+    if (attached.size() >= kMaxAttachedPoliciesPerRole)
+      return LimitExceeded("Cannot exceed quota for PoliciesPerRole: " + std::to_string(kMaxAttachedPoliciesPerRole));
+    attached.push_back(policy_arn);
+    return Status::Ok();
+  });
 }
 
 Status IamBackend::DetachRolePolicy(const std::string& account, const std::string& role_name,
@@ -305,35 +306,27 @@ Status IamBackend::DetachRolePolicy(const std::string& account, const std::strin
   LATHE_RETURN_IF_ERROR(ValidateRoleName(role_name));
   Result<std::string> policy = ManagedPolicyName(policy_arn);
   if (!policy.ok()) return policy.status();
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<store::ResourceRow> row = FindRow(account, role_name);
-  if (!row.ok()) return row.status();
-  Result<Role> role = FromRow(*row);
-  if (!role.ok()) return role.status();
-  std::vector<std::string>& attached = role->attached_policy_arns;
-  auto it = std::find(attached.begin(), attached.end(), policy_arn);
-  if (it == attached.end()) return NoSuchEntity("Policy " + policy_arn + " was not found.");
-  attached.erase(it);
-  return Save(*row, *role);
+  return ModifyRole(account, role_name, [&](Role* role) {
+    std::vector<std::string>& attached = role->attached_policy_arns;
+    auto it = std::find(attached.begin(), attached.end(), policy_arn);
+    if (it == attached.end()) return NoSuchEntity("Policy " + policy_arn + " was not found.");
+    attached.erase(it);
+    return Status::Ok();
+  });
 }
 
 Result<Page<AttachedPolicy>> IamBackend::ListAttachedRolePolicies(const std::string& account,
                                                                   const std::string& role_name,
                                                                   const ListOptions& options) {
   LATHE_RETURN_IF_ERROR(CheckListOptions(options));
+  Result<Role> role = ReadRole(account, role_name);
+  if (!role.ok()) return role.status();
   std::vector<AttachedPolicy> policies;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    Result<store::ResourceRow> row = FindRow(account, role_name);
-    if (!row.ok()) return row.status();
-    Result<Role> role = FromRow(*row);
-    if (!role.ok()) return role.status();
-    for (const std::string& arn : role->attached_policy_arns) {
-      Result<std::string> name = ManagedPolicyName(arn);
-      std::string_view path = std::string_view(arn).substr(arn.find(":policy/") + 7);
-      if (name.ok() && path.compare(0, options.path_prefix.size(), options.path_prefix) == 0)
-        policies.push_back({*name, arn});
-    }
+  for (const std::string& arn : role->attached_policy_arns) {
+    Result<std::string> name = ManagedPolicyName(arn);
+    std::string_view path = std::string_view(arn).substr(arn.find(":policy/") + 7);
+    if (name.ok() && path.compare(0, options.path_prefix.size(), options.path_prefix) == 0)
+      policies.push_back({*name, arn});
   }
   std::sort(policies.begin(), policies.end(),
             [](const AttachedPolicy& a, const AttachedPolicy& b) { return a.arn < b.arn; });

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -92,6 +93,11 @@ class IamBackend {
  private:
   Result<store::ResourceRow> FindRow(const std::string& account, const std::string& name);
   Status Save(const store::ResourceRow& row, const Role& role);
+  // The role as stored now.
+  Result<Role> ReadRole(const std::string& account, const std::string& role_name);
+  // Reads the role, lets `change` edit it and saves it if `change` returns OK, all under mu_.
+  Status ModifyRole(const std::string& account, const std::string& role_name,
+                    const std::function<Status(Role*)>& change);
 
   store::MetadataStore* store_;
   std::mutex mu_;  // read-modify-write of a role's document is one step
