@@ -16,6 +16,7 @@
 #include "service/bedrock_service.h"
 #include "services/bedrock/operations.h"
 #include "services/iam/service.h"
+#include "services/s3/service.h"
 #include "services/sts/service.h"
 
 using namespace lathe;
@@ -29,7 +30,8 @@ struct Operation {
   const char* target;  // X-Amz-Target, or nullptr
 };
 
-// Every Bedrock and Bedrock Runtime route, plus the query services (their Action is in the body).
+// Every Bedrock and Bedrock Runtime route, S3's bucket routes, and the query services (their
+// Action is in the body).
 constexpr Operation kOperations[] = {
     {"POST", "/model-customization-jobs", "application/json", nullptr},
     {"GET", "/model-customization-jobs?{}", nullptr, nullptr},
@@ -50,6 +52,11 @@ constexpr Operation kOperations[] = {
     {"POST", "/listTagsForResource", "application/json", nullptr},
     {"POST", "/model/{}/invoke", "application/json", nullptr},
     {"POST", "/model/{}/converse", "application/json", nullptr},
+    {"PUT", "/{}", "application/xml", nullptr},  // S3 CreateBucket (the body: CreateBucketConfiguration)
+    {"HEAD", "/{}", nullptr, nullptr},
+    {"GET", "/?{}", nullptr, nullptr},  // ListBuckets
+    {"GET", "/{}?location", nullptr, nullptr},
+    {"DELETE", "/{}", nullptr, nullptr},
     {"POST", "/", "application/x-www-form-urlencoded; charset=utf-8", nullptr},        // IAM or STS
     {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.ListStateMachines"},  // not served
 };
@@ -58,6 +65,7 @@ struct World {
   std::string dir;
   std::unique_ptr<service::BedrockService> bedrock;
   std::unique_ptr<iam::IamBackend> iam;
+  std::unique_ptr<s3::S3Backend> s3;
   std::unique_ptr<aws::Gateway> gateway;
 };
 
@@ -83,6 +91,8 @@ World* Make() {
   w->gateway->Add(std::make_shared<bedrock::BedrockOperations>(w->bedrock.get()));
   w->gateway->Add(iam::NewIamService(w->iam.get()));
   w->gateway->Add(sts::NewStsService());
+  w->s3 = std::make_unique<s3::S3Backend>(w->bedrock->store());
+  w->gateway->Add(std::make_shared<s3::S3Service>(w->s3.get()));
   return w;
 }
 
