@@ -5,43 +5,15 @@
 #include <chrono>
 
 #include "aws/rest_json.h"
-#include "core/arn.h"
 #include "aws/wire.h"
+#include "core/arn.h"
 
 namespace lathe::aws {
 namespace {
 
-// "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iam/aws4_request, SignedHeaders=..., ..."
-// -> the five scope parts, or empty when the header is not of that form. Bounded: the header
-// was bounded by the transport, and nothing here backtracks.
-std::vector<std::string> CredentialScope(const http::Request& request) {
-  std::string_view value;
-  std::string presigned;
-  if (const std::string* auth = request.header("Authorization")) {
-    value = *auth;
-    size_t at = value.find("Credential=");
-    if (at == std::string_view::npos) return {};
-    value = value.substr(at + 11);
-    value = value.substr(0, std::min(value.find_first_of(", "), value.size()));
-  } else {
-    // Presigned URLs carry the scope in the query string (S3).
-    std::string_view q = request.query();
-    size_t at = q.find("X-Amz-Credential=");
-    if (at == std::string_view::npos || (at > 0 && q[at - 1] != '&')) return {};
-    q = q.substr(at + 17);
-    presigned = PercentDecode(q.substr(0, std::min(q.find('&'), q.size())), false);
-    value = presigned;
-  }
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (parts.size() < 6) {
-    size_t end = std::min(value.find('/', start), value.size());
-    parts.emplace_back(value.substr(start, end - start));
-    if (end == value.size()) break;
-    start = end + 1;
-  }
-  if (parts.size() != 5) return {};
-  return parts;
+// The scope the request claims (unchecked until VerifySigV4): what the gateway dispatches on.
+std::optional<api::ClaimedScope> CredentialScope(const http::Request& request) {
+  return api::ClaimedCredentialScope(request.header("Authorization"), request.query());
 }
 
 api::AuthFamily FamilyOf(Protocol protocol) {
@@ -124,11 +96,10 @@ Service* Gateway::Find(std::string_view signing_name) const {
 }
 
 Service* Gateway::ServiceFor(const http::Request& request, std::string* signing_name, std::string* region) const {
-  std::vector<std::string> scope = CredentialScope(request);
-  if (!scope.empty()) {
-    *signing_name = scope[3];
-    *region = scope[2];
-    return Find(scope[3]);
+  if (std::optional<api::ClaimedScope> scope = CredentialScope(request)) {
+    *signing_name = scope->service;
+    *region = scope->region;
+    return Find(scope->service);
   }
   *region = options_.default_region;
   // Bedrock API keys (AWS_BEARER_TOKEN_BEDROCK) are Bedrock's alone; a form or X-Amz-Target
@@ -168,7 +139,8 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
     finish(code.c_str());
   };
 
-  const bool signed_request = request.header("Authorization") || !CredentialScope(request).empty();
+  const std::optional<api::ClaimedScope> scope = CredentialScope(request);
+  const bool signed_request = request.header("Authorization") || scope;
   if (!signed_request && !options_.no_auth)
     return fail(AuthStatus(protocol, api::AuthError::kMissing, "Missing Authentication Token"));
   if (!service && IsBearer(request))
@@ -186,9 +158,8 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
   // Who signed, before a single body byte is buffered: an unknown key never costs memory.
   std::optional<AccessKey> key;
   if (signed_request) {
-    std::vector<std::string> scope = CredentialScope(request);
-    if (!scope.empty()) key = keys_(scope[0]);
-    if (!key && !scope.empty())
+    if (scope) key = keys_(scope->access_key_id);
+    if (!key && scope)
       return fail(AuthStatus(protocol, api::AuthError::kUnknownKey,
                              "The security token included in the request is invalid."));
   }

@@ -78,19 +78,26 @@ class Refuser {
   bool presigned_ = false;
 };
 
-std::variant<AuthParams, AuthFailure> HeaderParams(const SignedRequest& request,
-                                                   const std::string& authorization,
-                                                   const Refuser& refuse) {
-  // "AWS4-HMAC-SHA256 Credential=k/d/r/s/aws4_request, SignedHeaders=a;b, Signature=hex":
-  // parameters are separated by commas and/or spaces, as AWS accepts either.
+// "AWS4-HMAC-SHA256 Credential=k/d/r/s/aws4_request, SignedHeaders=a;b, Signature=hex" as its
+// tokens (the algorithm first) and its name=value parameters: separated by commas and/or
+// spaces, as AWS accepts either.
+std::vector<std::string> AuthorizationTokens(const std::string& authorization,
+                                             std::map<std::string, std::string>* params) {
   std::string header = TrimAll(authorization);
   std::replace(header.begin(), header.end(), ',', ' ');
   std::vector<std::string> tokens = Split(TrimAll(header), ' ');
-  std::map<std::string, std::string> params;
   for (const std::string& t : tokens) {
     size_t eq = t.find('=');
-    if (eq != std::string::npos) params[t.substr(0, eq)] = t.substr(eq + 1);
+    if (eq != std::string::npos) (*params)[t.substr(0, eq)] = t.substr(eq + 1);
   }
+  return tokens;
+}
+
+std::variant<AuthParams, AuthFailure> HeaderParams(const SignedRequest& request,
+                                                   const std::string& authorization,
+                                                   const Refuser& refuse) {
+  std::map<std::string, std::string> params;
+  std::vector<std::string> tokens = AuthorizationTokens(authorization, &params);
   std::vector<std::string> dates = HeaderValues(request, "x-amz-date");
   if (dates.empty()) dates = HeaderValues(request, "date");
   std::vector<std::string> missing;
@@ -331,6 +338,21 @@ AwsAuthCode AuthErrorCode(AuthError kind, AuthFamily family, bool presigned) {
       }
   }
   return {"InvalidSignatureException", 403};
+}
+
+std::optional<ClaimedScope> ClaimedCredentialScope(const std::string* authorization, std::string_view query) {
+  std::string credential;
+  if (authorization) {
+    std::map<std::string, std::string> params;
+    AuthorizationTokens(*authorization, &params);
+    credential = params["Credential"];
+  } else {
+    for (auto& [key, value] : ParseQuery(query))
+      if (key == "X-Amz-Credential") credential = value;
+  }
+  std::vector<std::string> parts = Split(credential, '/');
+  if (parts.size() != 5) return std::nullopt;
+  return ClaimedScope{parts[0], parts[1], parts[2], parts[3]};
 }
 
 std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& request,

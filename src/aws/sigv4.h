@@ -139,6 +139,14 @@ struct VerifiedRequest {
   ChunkSigning chunk_signing;              // for AwsChunkedDecoder (not set for bearer)
 };
 
+// The credential scope a request claims, from its Authorization header (when given) or its
+// presigned query parameters: who says they signed, for which service and region. Unchecked:
+// the gateway dispatches on it, VerifySigV4 then checks it. nullopt when there is none.
+struct ClaimedScope {
+  std::string access_key_id, date, region, service;
+};
+std::optional<ClaimedScope> ClaimedCredentialScope(const std::string* authorization, std::string_view query);
+
 // Verifies the Authorization header (botocore's SigV4Auth, or S3SigV4Auth when the scope's
 // service is "s3"), or presigned query parameters (X-Amz-Algorithm, ...; SigV4QueryAuth), or a
 // bearer token. The signed time must be within max_skew_seconds of now (a presigned URL: not
