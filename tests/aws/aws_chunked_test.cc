@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "aws_streaming_example.h"
 #include "core/sha256.h"
 
 namespace lathe::api {
@@ -12,7 +13,6 @@ namespace {
 // "Transferring Payload in Multiple Chunks" (docs.aws.amazon.com/AmazonS3/latest/API/
 // sigv4-streaming.html): 65536 and 1024 bytes of 'a', chained from the seed signature of the
 // PUT examplebucket/chunkObject.txt request (verified in sigv4_test.cc), with AWS's printed values.
-constexpr const char* kSeed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
 constexpr const char* kChunkSignatures[] = {
     "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
     "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
@@ -20,29 +20,11 @@ constexpr const char* kChunkSignatures[] = {
 
 // The request's signing context, as VerifySigV4 returns it for that seed request.
 ChunkSigning AwsExampleSigning() {
-  SignedRequest seed{"PUT",
-                     "/examplebucket/chunkObject.txt",
-                     {{"Host", "s3.amazonaws.com"},
-                      {"x-amz-date", "20130524T000000Z"},
-                      {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
-                      {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
-                      {"Content-Encoding", "aws-chunked"},
-                      {"x-amz-decoded-content-length", "66560"},
-                      {"Content-Length", "66824"},
-                      {"Authorization",
-                       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/"
-                       "aws4_request,SignedHeaders=content-encoding;content-length;host;"
-                       "x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;"
-                       "x-amz-storage-class,Signature=" +
-                           std::string(kSeed)}},
-                     ""};
-  SecretLookup lookup = [](const std::string& id) -> std::optional<std::string> {
-    if (id == "AKIAIOSFODNN7EXAMPLE") return "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-    return std::nullopt;
-  };
+  const SignedRequest seed = testing::StreamingSeedRequest();
+  const SecretLookup lookup = testing::S3DocLookup();
   VerifyOptions options;
   options.body_unread = true;
-  auto verdict = VerifySigV4(seed, lookup, 1369353600, options);
+  auto verdict = VerifySigV4(seed, lookup, testing::kS3DocTime, options);
   EXPECT_TRUE(std::holds_alternative<VerifiedRequest>(verdict));
   return std::holds_alternative<VerifiedRequest>(verdict)
              ? std::get<VerifiedRequest>(verdict).chunk_signing
@@ -73,8 +55,8 @@ Status Decode(AwsChunkedDecoder& decoder, std::string_view body, size_t step,
 
 TEST(AwsChunkedTest, ChunkSignaturesMatchAwsExample) {
   ChunkSigning signing = AwsExampleSigning();
-  ASSERT_EQ(signing.seed_signature, kSeed);
-  std::string s1 = AwsChunkSignature(signing, kSeed, Sha256Hex(std::string(65536, 'a')));
+  ASSERT_EQ(signing.seed_signature, testing::kStreamingSeedSignature);
+  std::string s1 = AwsChunkSignature(signing, testing::kStreamingSeedSignature, Sha256Hex(std::string(65536, 'a')));
   std::string s2 = AwsChunkSignature(signing, s1, Sha256Hex(std::string(1024, 'a')));
   std::string s3 = AwsChunkSignature(signing, s2, Sha256Hex(""));
   EXPECT_EQ(s1, kChunkSignatures[0]);

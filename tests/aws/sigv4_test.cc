@@ -9,6 +9,7 @@
 #include <string>
 
 #include "aws/aws_chunked.h"
+#include "aws_streaming_example.h"
 #include "core/sha256.h"
 
 namespace lathe::api {
@@ -598,19 +599,11 @@ TEST(SigV4ScopeTest, AnswersInTheFamilyOfTheScopesService) {
 // --- Issue #10: S3
 // --------------------------------------------------------------------------------
 
-// The example credentials and time of AWS's S3 SigV4 documentation.
-const Credentials kS3DocCredentials{"AKIAIOSFODNN7EXAMPLE",
-                                    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
-constexpr std::time_t kS3DocTime = 1369353600;  // 20130524T000000Z
+using testing::kS3DocCredentials;  // AWS's example key and time (aws_streaming_example.h)
+using testing::kS3DocTime;
+using testing::S3DocLookup;
 constexpr const char* kS3DocScope = "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request";
 const std::string kEmptySha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-SecretLookup S3DocLookup() {
-  return [](const std::string& id) -> std::optional<std::string> {
-    if (id == kS3DocCredentials.access_key_id) return kS3DocCredentials.secret_access_key;
-    return std::nullopt;
-  };
-}
 
 std::string S3DocAuthorization(const std::string& signed_headers, const std::string& signature) {
   return "AWS4-HMAC-SHA256 Credential=" + std::string(kS3DocScope) +
@@ -792,21 +785,7 @@ TEST(SigV4S3Test, RefusesUnsignedAmzHeaders) {
 // The seed request of "Transferring Payload in Multiple Chunks" (sigv4-streaming.html): its
 // signature as AWS printed it. The chunks are in aws_chunked_test.cc.
 TEST(SigV4S3Test, VerifiesTheAwsStreamingSeedRequest) {
-  SignedRequest r{
-      "PUT",
-      "/examplebucket/chunkObject.txt",
-      {{"Host", "s3.amazonaws.com"},
-       {"x-amz-date", "20130524T000000Z"},
-       {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
-       {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
-       {"Content-Encoding", "aws-chunked"},
-       {"x-amz-decoded-content-length", "66560"},
-       {"Content-Length", "66824"},
-       {"Authorization",
-        S3DocAuthorization("content-encoding;content-length;host;x-amz-content-sha256;"
-                           "x-amz-date;x-amz-decoded-content-length;x-amz-storage-class",
-                           "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9")}},
-      ""};
+  const SignedRequest r = testing::StreamingSeedRequest();
   VerifyOptions options;
   options.body_unread = true;
   auto result = VerifySigV4(r, S3DocLookup(), kS3DocTime, options);
@@ -814,8 +793,7 @@ TEST(SigV4S3Test, VerifiesTheAwsStreamingSeedRequest) {
   const VerifiedRequest& v = std::get<VerifiedRequest>(result);
   EXPECT_EQ(v.payload, PayloadMode::kStreamingSigned);
   EXPECT_EQ(v.decoded_content_length, 66560);
-  EXPECT_EQ(v.chunk_signing.seed_signature,
-            "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9");
+  EXPECT_EQ(v.chunk_signing.seed_signature, testing::kStreamingSeedSignature);
   EXPECT_EQ(v.chunk_signing.scope, "20130524/us-east-1/s3/aws4_request");
   EXPECT_EQ(v.chunk_signing.timestamp, "20130524T000000Z");
 }
