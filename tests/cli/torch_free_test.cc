@@ -60,13 +60,20 @@ TEST_F(LoaderReport, HelpAndDataCommandsNeverLoadTorch) {
   }
 }
 
+// `lathe models import` of ../shared's stories260K into `dir` (a torch-free command); its exit code.
+int ImportStories(const std::string& dir, std::string* err) {
+  const std::string src = SharedDir() + "/models/stories260K";
+  std::string out;
+  return RunLatheBinary("models import " + src + "/stories260K.bin --tokenizer " + src + "/tok512.model --out " + dir,
+                        &out, err);
+}
+
 TEST_F(LoaderReport, GenerateLoadsTheModuleWithTorch) {
   LATHE_REQUIRE_SHARED("models/stories260K");
   TempDir tmp;
-  const std::string src = SharedDir() + "/models/stories260K", model = tmp.File("m");
+  const std::string model = tmp.File("m");
   std::string out, report;
-  ASSERT_EQ(RunLatheBinary("models import " + src + "/stories260K.bin --tokenizer " + src + "/tok512.model --out " +
-                           model, &out, &report), 0) << report;
+  ASSERT_EQ(ImportStories(model, &report), 0) << report;
   EXPECT_EQ(LoadedTorchLibraries(report), "") << "models import is torch-free";
   ASSERT_EQ(RunWithLoaderReport("generate --model " + model + " --prompt 'Once upon a time' --max-tokens 8", &out,
                                 &report), 0) << report;
@@ -91,10 +98,9 @@ TEST(EngineModule, AMissingModuleIsNamedWithWhereItComesFrom) {
 TEST(ServeEngineModule, LoadsOnlyWithTheFirstModel) {
   LATHE_REQUIRE_SHARED("models/stories260K");
   TempDir tmp;
-  const std::string src = SharedDir() + "/models/stories260K", model = tmp.File("m");
+  const std::string model = tmp.File("m");
   std::string out, err;
-  ASSERT_EQ(RunLatheBinary("models import " + src + "/stories260K.bin --tokenizer " + src + "/tok512.model --out " +
-                           model, &out, &err), 0) << err;
+  ASSERT_EQ(ImportStories(model, &err), 0) << err;
   const std::string config = tmp.Write("serve.json", nlohmann::json{{"models", {{"lathe.stories", model}}}}.dump());
   // No keys: --no-auth.
   ServeProcess server({.data_dir = tmp.File("data"), .config = config});
