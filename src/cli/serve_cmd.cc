@@ -47,16 +47,23 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
     int default_max_records = 0;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = app->add_subcommand("serve", "Run the Bedrock-compatible API (control plane, runtime, job runner)");
+  CLI::App* cmd = app->add_subcommand(
+      "serve", "Run the AWS-compatible endpoint: Bedrock (control plane, runtime, job runner), IAM, STS, S3 buckets");
   cmd->footer(
-      "Unmodified boto3 / AWS CLI code works against it with AWS_ENDPOINT_URL set. Requests must be\n"
-      "signed (SigV4) with the keys it prints at start; jobs train one at a time in a worker process\n"
-      "and resume after a restart. Details: docs/serve.md.\n\n"
+      "Unmodified boto3 / AWS CLI code works against it with AWS_ENDPOINT_URL set: one endpoint, the\n"
+      "service chosen by the request's signature, as AWS's SDKs sign it. Requests must be signed\n"
+      "(SigV4) with the keys it prints at start; ARNs carry the region they were signed for; jobs\n"
+      "train one at a time in a worker process and resume after a restart. Details and limits:\n"
+      "docs/serve.md; deliberate differences from AWS: docs/compatibility.md.\n\n"
       "Example:\n  lathe serve --listen 127.0.0.1:8080\n"
-      "  AWS_ENDPOINT_URL=http://127.0.0.1:8080 aws bedrock list-foundation-models");
+      "  export AWS_ENDPOINT_URL=http://127.0.0.1:8080\n"
+      "  aws bedrock list-foundation-models --region ap-south-1\n"
+      "  aws sts get-caller-identity\n"
+      "  aws s3 mb s3://my-training-data --region ap-south-1");
   cmd->add_option("--listen", a->listen, "Address to listen on (loopback by default)")->capture_default_str();
   cmd->add_option("--data-dir", a->data_dir, "Metadata, jobs and models (default: $LATHE_HOME or ~/.local/share/lathe)");
-  cmd->add_option("--config", a->config, "JSON config: region, account, models, modelAliases, keys (docs/serve.md)")
+  cmd->add_option("--config", a->config, "JSON config: region, account, models, modelAliases, fileRoots, strictRoles, allowedRegions,\n"
+                  "keys, bedrockApiKeys (docs/serve.md)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--no-auth", a->no_auth, "Accept unsigned requests (throwaway local use only)");
   cmd->add_option("--default-max-records", a->default_max_records,
