@@ -115,6 +115,8 @@ void RestXmlService::Serve(const RequestContext& context, const http::Request& r
   }
   response.status = out->status;
   response.body = std::move(out->body);
+  response.body_stream = std::move(out->body_stream);
+  response.stream_length = out->stream_length;
   if (!response.body.empty()) response.headers.push_back({"Content-Type", "application/xml"});
   for (auto& h : out->headers) response.headers.push_back(std::move(h));
 }

@@ -38,6 +38,10 @@ struct RestXmlOutput {
   int status = 200;
   std::string body;  // "" for operations whose output is all headers
   std::vector<http::Header> headers;
+  // A body too large to hold (S3 GetObject), sent as http::Response::body_stream; `body` is then
+  // ignored. stream_length is its Content-Length (HEAD: the length of what GET would send).
+  std::function<Result<bool>(std::string* chunk)> body_stream;
+  int64_t stream_length = -1;
 };
 // An answer whose body is `doc`, with an XML declaration as S3 writes it.
 RestXmlOutput XmlOutput(const pugi::xml_document& doc, int status = 200);
