@@ -241,11 +241,8 @@ Result<RestXmlOutput> GetObject(S3Objects* objects, const RestXmlInput& in) {
     out.headers.push_back({"Content-Range", "bytes " + std::to_string(read->range->first) + "-" +
                                                 std::to_string(read->range->last) + "/" + std::to_string(object.size)});
   }
-  out.stream_length = static_cast<int64_t>(length);
-  if (in.request->method == "HEAD") {  // the length of what GET would send, and no body
-    out.body_stream = [](std::string*) -> Result<bool> { return false; };
-    return out;
-  }
+  out.content_length = static_cast<int64_t>(length);
+  if (in.request->method == "HEAD") return out;  // the length of what GET would send, and no body
   std::unique_ptr<RandomAccessFile> file;
   LATHE_RETURN_IF_ERROR(objects->OpenBlob(object, &file));
   out.body_stream = StreamBlob(std::shared_ptr<RandomAccessFile>(std::move(file)), first, length);

@@ -10,16 +10,10 @@
 
 namespace lathe::s3 {
 
-// Until the verified streaming reader is in, the gateway buffers an upload whole, within this bound.
-inline constexpr size_t kMaxBufferedUploadBytes = 8u << 20;
-
-// Whether the request uploads an object's bytes: PUT /{Bucket}/{Key+} without a subresource or
-// x-amz-copy-source.
-bool UploadsBody(const http::Request& request);
-
-// Streams the request body into `body`, checked against what the request claims (its signed
-// payload hash, Content-MD5, x-amz-checksum-*); the checksums it carried, verified, go to
-// *checksums ("CRC32" -> base64). Any error leaves `body` to be dropped, storing nothing.
+// Streams the request body into `body` in 1 MiB pieces, checked as S3 checks it
+// (aws/s3_upload_body.h: the signed payload hash or aws-chunked signatures, Content-MD5, one
+// x-amz-checksum-*); the flexible checksum it carried, verified, goes to *checksums
+// ("CRC32" -> base64). Any error leaves `body` to be dropped, which stores nothing.
 Status ReadUploadBody(const aws::RestXmlInput& in, ObjectBody* body, std::map<std::string, std::string>* checksums);
 
 }  // namespace lathe::s3
