@@ -54,3 +54,26 @@ std::string MultipartEtag(const std::vector<StoredPart>& parts);
 Result<int> ParsePartNumber(std::string_view text);
 
 }  // namespace lathe::s3
+
+namespace lathe::s3 {
+struct UploadInfo;
+struct PartInfo;
+struct PartListing;
+struct UploadListing;
+struct ObjectInfo;
+struct Owner;
+
+aws::RestXmlOutput InitiateMultipartUploadXml(const UploadInfo& upload);
+// `location`: the object's URL path ("/bucket/key", percent-encoded).
+aws::RestXmlOutput CompleteMultipartUploadXml(const ObjectInfo& object, const std::string& location);
+aws::RestXmlOutput CopyPartResultXml(const PartInfo& part);
+aws::RestXmlOutput ListPartsXml(const PartListing& listing, int part_number_marker, size_t max_parts,
+                                const Owner& owner);
+struct ListUploadsEcho {
+  std::string bucket, prefix, delimiter, key_marker, upload_id_marker;
+  size_t max_uploads = 0;
+  bool url_encoding = false;
+};
+aws::RestXmlOutput ListMultipartUploadsXml(const UploadListing& listing, const ListUploadsEcho& echo,
+                                           const Owner& owner);
+}  // namespace lathe::s3
