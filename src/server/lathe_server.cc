@@ -29,7 +29,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
       s3::OpenS3Storage(bedrock->store(), Env::Default(), bedrock->config().data_dir + "/s3");
   if (s3.ok()) {
     s3_ = std::move(*s3);
-    gateway_->Add(std::make_shared<s3::S3Service>(s3_->buckets.get(), s3_->objects.get()));
+    gateway_->Add(std::make_shared<s3::S3Service>(s3_->buckets.get(), s3_->objects.get(), s3_->multipart.get()));
   } else {
     start_error_ = Status::IOError("S3's storage in " + bedrock->config().data_dir + "/s3 cannot be opened: " +
                                    s3.status().message());

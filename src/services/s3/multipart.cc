@@ -11,17 +11,11 @@ namespace {
 
 constexpr size_t kCopyChunkBytes = 1 << 20;
 
-nlohmann::json TagsToJson(const Tags& tags) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& [k, v] : tags) out.push_back({k, v});
-  return out;
-}
-Tags TagsFromJson(const nlohmann::json& j) {
-  Tags out;
-  if (j.is_array())
-    for (const nlohmann::json& t : j)
-      if (t.is_array() && t.size() == 2) out.emplace_back(t[0].get<std::string>(), t[1].get<std::string>());
-  return out;
+// The object-to-be an upload keeps (metadata and tags), in the object rows' own document.
+ObjectInfo PendingObject(const store::MultipartUpload& row) {
+  store::ObjectVersion version;
+  version.doc = row.doc.value("object", nlohmann::json::object());
+  return ObjectFromRow(version);
 }
 
 UploadInfo InfoOf(const store::MultipartUpload& row) {
@@ -32,7 +26,7 @@ UploadInfo InfoOf(const store::MultipartUpload& row) {
   info.initiated_ms = row.initiated_ms;
   info.checksum_algorithm = row.doc.value("checksumAlgorithm", "");
   info.checksum_type = row.doc.value("checksumType", "");
-  info.metadata = ObjectMetadataFromJson(row.doc.value("metadata", nlohmann::json::object()));
+  info.metadata = PendingObject(row).metadata;
   return info;
 }
 
@@ -71,8 +65,10 @@ Result<UploadInfo> S3Multipart::Create(const CreateUploadInput& in) {
   // S3's default: FULL_OBJECT for CRC64NVME (its only type), COMPOSITE for the others.
   if (type.empty() && !in.checksum_algorithm.empty())
     type = *ParseFlexibleChecksum(in.checksum_algorithm) == ChecksumAlgorithm::kCrc64Nvme ? "FULL_OBJECT" : "COMPOSITE";
-  row.doc = {{"metadata", ObjectMetadataToJson(in.metadata)},
-             {"tags", TagsToJson(in.tags)},
+  ObjectInfo pending;
+  pending.metadata = in.metadata;
+  pending.tags = in.tags;
+  row.doc = {{"object", ObjectDocument(pending)},
              {"checksumAlgorithm", in.checksum_algorithm.empty()
                                        ? std::string()
                                        : std::string(ChecksumName(*ParseFlexibleChecksum(in.checksum_algorithm)))},
@@ -119,7 +115,7 @@ Result<PartInfo> S3Multipart::UploadPart(const UploadRef& ref, int part_number, 
   Result<UploadInfo> upload = Check(ref);
   if (!upload.ok()) return upload.status();
   if (body->size() > kMaxPartBytes) return EntityTooLarge("A part may hold at most 5 GiB");
-  Result<CommittedBody> committed = objects_->CommitBody(std::move(body));
+  Result<S3Objects::CommittedBody> committed = objects_->CommitBody(std::move(body));
   if (!committed.ok()) return committed.status();
   return RecordPart(ref, part_number, committed->blob, committed->size, committed->md5_hex, std::move(checksums));
 }
@@ -225,7 +221,7 @@ Result<ObjectInfo> S3Multipart::Complete(const UploadRef& ref, const std::vector
     object.metadata.checksums[std::string(ChecksumName(*algorithm))] =
         Base64Encode(composite->Digest()) + "-" + std::to_string(chosen->size());
   Result<store::MultipartUpload> row = index_->GetUpload(ref.upload_id);
-  if (row.ok()) object.tags = TagsFromJson(row->doc.value("tags", nlohmann::json::array()));
+  if (row.ok()) object.tags = PendingObject(*row).tags;
   Result<ObjectInfo> recorded = objects_->RecordCompleted(ref.requester, ref.upload_id, object);
   if (!recorded.ok()) (void)blobs_->Remove(*blob);
   return recorded;

@@ -75,6 +75,8 @@ class S3Multipart {
   S3Multipart(S3Objects* objects, store::ObjectIndex* index, store::BlobStore* blobs)
       : objects_(objects), index_(index), blobs_(blobs) {}
 
+  S3Objects* objects() const { return objects_; }
+
   Result<UploadInfo> Create(const CreateUploadInput& in);
   // NoSuchUpload unless the upload is open for that bucket and key (checked before a part's
   // body is read).
