@@ -124,6 +124,9 @@ S3Service::S3Service(S3Backend* backend) {
                       "policyStatus", "publicAccessBlock", "renameObject", "replication", "requestPayment",
                       "restore", "retention", "select", "select-type", "session", "tagging", "torrent", "uploads",
                       "uploadId", "versioning", "versions", "website"});
+  // bucket.localhost:PORT, as the issue asks; s3.localhost too, so a client whose endpoint is
+  // http://s3.localhost:PORT can address buckets either way.
+  SetVirtualHostBases({"s3.localhost", "localhost"});
   Add("GET", "/", "ListBuckets", [backend](const RestXmlInput& in) { return ListBuckets(backend, in); });
   Add("PUT", "/{Bucket}", "CreateBucket", [backend](const RestXmlInput& in) { return CreateBucket(backend, in); });
   Add("HEAD", "/{Bucket}", "HeadBucket", [backend](const RestXmlInput& in) { return HeadBucket(backend, in); });
@@ -132,7 +135,9 @@ S3Service::S3Service(S3Backend* backend) {
       [backend](const RestXmlInput& in) { return GetBucketLocation(backend, in); });
 }
 
-size_t S3Service::BodyLimit(const http::Request&) const { return kMaxRequestXmlBytes; }
+size_t S3Service::BodyLimit(const http::Request& request) const {
+  return StreamsBody(request) ? 0 : kMaxRequestXmlBytes;
+}
 
 aws::XmlErrorDetails S3Service::ErrorDetails(const Status& error, const RestXmlInput& input) const {
   static constexpr std::string_view kBucketErrors[] = {"NoSuchBucket", "BucketAlreadyExists",
