@@ -114,6 +114,9 @@ TEST_F(S3ObjectOperationsTest, PutGetHeadRoundTripHeaders) {
   EXPECT_TRUE(head->body.empty());
   EXPECT_EQ(head->response.stream_length, 5);
   EXPECT_EQ(head->Header("x-amz-checksum-crc32"), "NhCmhg==");
+  auto ranged = Call("GET", "/data/dir/hello%20world.txt", "", {{"x-amz-checksum-mode", "ENABLED"}, {"Range", "bytes=0-1"}});
+  EXPECT_EQ(ranged->body, "he");
+  EXPECT_EQ(ranged->Header("x-amz-checksum-crc32"), "<none>");  // not the range's checksum
 
   // A presigned GET may override the answer's headers.
   auto overridden = Call("GET", "/data/dir/hello%20world.txt?response-content-type=application%2Fjson");
