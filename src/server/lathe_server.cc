@@ -4,6 +4,7 @@
 #include "services/bedrock/operations.h"
 #include "services/iam/service.h"
 #include "services/s3/service.h"
+#include "services/s3/storage.h"
 #include "services/sts/service.h"
 
 namespace lathe::server {
@@ -23,8 +24,16 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   bedrock->jobs().set_role_checker([roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
   gateway_->Add(std::make_shared<bedrock::BedrockOperations>(bedrock));
   gateway_->Add(iam::NewIamService(iam_.get()));
-  s3_ = std::make_unique<s3::S3Backend>(bedrock->store());
-  gateway_->Add(std::make_shared<s3::S3Service>(s3_.get()));
+  // S3's bytes live in DATA_DIR/s3; what a crash left there is cleaned before the first request.
+  Result<std::unique_ptr<s3::S3Storage>> s3 =
+      s3::OpenS3Storage(bedrock->store(), Env::Default(), bedrock->config().data_dir + "/s3");
+  if (s3.ok()) {
+    s3_ = std::move(*s3);
+    gateway_->Add(std::make_shared<s3::S3Service>(s3_->buckets.get(), s3_->objects.get()));
+  } else {
+    start_error_ = Status::IOError("S3's storage in " + bedrock->config().data_dir + "/s3 cannot be opened: " +
+                                   s3.status().message());
+  }
   gateway_->Add(sts::NewStsService());
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(
@@ -36,7 +45,10 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 
 LatheServer::~LatheServer() = default;
 
-Status LatheServer::Listen() { return http_->Listen(options_.host, options_.port); }
+Status LatheServer::Listen() {
+  LATHE_RETURN_IF_ERROR(start_error_);
+  return http_->Listen(options_.host, options_.port);
+}
 int LatheServer::port() const { return http_->port(); }
 void LatheServer::Run() { http_->Run(); }
 void LatheServer::Stop() { http_->Stop(); }

@@ -14,7 +14,7 @@ namespace lathe::iam {
 class IamBackend;
 }
 namespace lathe::s3 {
-class S3Backend;
+struct S3Storage;
 }
 
 namespace lathe::server {
@@ -32,7 +32,7 @@ class LatheServer {
   // `bedrock` must outlive the server.
   LatheServer(service::BedrockService* bedrock, ServeOptions options);
   ~LatheServer();
-  // Binds; a taken port is an error naming the address.
+  // Binds; a taken port is an error naming the address, as is storage that could not be opened.
   Status Listen();
   int port() const;
   void Run();   // serves until Stop()
@@ -42,7 +42,8 @@ class LatheServer {
  private:
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
-  std::unique_ptr<s3::S3Backend> s3_;
+  std::unique_ptr<s3::S3Storage> s3_;
+  Status start_error_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;
 };
