@@ -240,20 +240,28 @@ TEST_F(S3ServiceTest, OperationsNotYetImplementedSaySo) {
   EXPECT_EQ(a->status, 501);
   EXPECT_EQ(a->Text("Code"), "NotImplemented");
   EXPECT_NE(a->Text("Message").find("GET /has-objects-later?acl"), std::string::npos);
-  a = Call("PUT", "/has-objects-later/some/key.txt", "data");
+  a = Call("GET", "/has-objects-later/some/key.txt?acl");
   EXPECT_EQ(a->status, 501);
-  a = Call("POST", "/has-objects-later");
+  a = Call("PATCH", "/has-objects-later");
   EXPECT_EQ(a->status, 405);
   EXPECT_EQ(a->Text("Code"), "MethodNotAllowed");
 }
 
-TEST_F(S3ServiceTest, BodiesAreBoundedForBucketOperations) {
-  for (const std::string target : {"/bound-bucket", "/bound-bucket/key"}) {
+TEST_F(S3ServiceTest, BodiesAreBoundedExceptUploads) {
+  for (const std::string target : {"/bound-bucket", "/bound-bucket?versioning", "/bound-bucket/key?tagging"}) {
     http::Request req;
     req.method = "PUT";
     req.target = target;
     EXPECT_EQ(service_->BodyLimit(req), 64u << 10) << target;
   }
+  http::Request upload;
+  upload.method = "PUT";
+  upload.target = "/bound-bucket/key";
+  EXPECT_EQ(service_->BodyLimit(upload), 0u);  // streamed through S3UploadBody
+  http::Request delete_objects;
+  delete_objects.method = "POST";
+  delete_objects.target = "/bound-bucket?delete";
+  EXPECT_EQ(service_->BodyLimit(delete_objects), 2u << 20);  // 1000 keys of 1024 bytes
 }
 
 }  // namespace
