@@ -1,5 +1,10 @@
 #include "aws/s3_upload_body.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include "aws/sigv4_internal.h"
 #include "aws/wire.h"
 
@@ -154,39 +159,62 @@ Status S3UploadBody::Fail(Status error) {
 }
 
 Status S3UploadBody::ReadPiece(std::string* piece) {
-  // Plain bodies are read straight into the piece; aws-chunked ones through raw_ (framing and
-  // signatures are never handed out). A read may hold framing only: read on until payload or end.
-  while (piece->empty()) {
-    std::string* target = decoder_ ? &raw_ : piece;
-    target->resize(limits_.piece_bytes);
-    Result<size_t> n = reader_->Read(target->data(), target->size());
-    if (!n.ok())
+  // `in_piece`: payload bytes of this piece read so far, for the message.
+  auto read = [this](char* buf, size_t n, size_t in_piece) -> Result<size_t> {
+    Result<size_t> got = reader_->Read(buf, n);
+    if (!got.ok())
       return IncompleteBody("The request body ended early or could not be read (" +
-                            std::to_string(payload_bytes_) + " payload bytes in): " + n.status().message());
-    target->resize(*n);
-    if (*n == 0) {
-      ended_ = true;
-      return Status::Ok();
+                            std::to_string(payload_bytes_ + in_piece) + " payload bytes in): " + got.status().message());
+    if (*got == 0) ended_ = true;
+    return got;
+  };
+  if (!decoder_) {
+    // Plain bodies fill the piece straight from the socket: fewer, larger writes and digest
+    // updates, and the buffer keeps its size from piece to piece (no zero-filling each time).
+    piece->resize(limits_.piece_bytes);
+    size_t filled = 0;
+    while (filled < piece->size() && !ended_) {
+      Result<size_t> n = read(piece->data() + filled, piece->size() - filled, filled);
+      if (!n.ok()) return n.status();
+      filled += *n;
     }
-    if (decoder_) {
-      LATHE_RETURN_IF_ERROR(decoder_->Feed(raw_, piece));
-    } else if (body_sha256_) {
-      body_sha256_->Update(*piece);
-    }
+    piece->resize(filled);
+    return Status::Ok();
+  }
+  // aws-chunked bodies go through raw_: framing and signatures are never handed out. A read may
+  // hold framing only: read on until payload or end.
+  piece->clear();
+  while (piece->empty() && !ended_) {
+    raw_.resize(limits_.piece_bytes);
+    Result<size_t> n = read(raw_.data(), raw_.size(), piece->size());
+    if (!n.ok()) return n.status();
+    raw_.resize(*n);
+    if (*n > 0) LATHE_RETURN_IF_ERROR(decoder_->Feed(raw_, piece));
   }
   return Status::Ok();
 }
 
-Status S3UploadBody::Next(std::string* piece) {
-  piece->clear();
-  if (!error_.ok()) return error_;
-  if (ended_) return Status::Ok();
+Status S3UploadBody::NextUndigested(std::string* piece) {
+  if (!error_.ok() || ended_) {
+    piece->clear();
+    return error_;
+  }
   Status read = ReadPiece(piece);
   if (!read.ok()) return Fail(std::move(read));
   payload_bytes_ += piece->size();
   if (payload_bytes_ > limits_.max_payload_bytes) return Fail(EntityTooLarge(payload_bytes_, limits_.max_payload_bytes));
-  md5_->Update(*piece);
-  if (checksum_) checksum_->Update(*piece);
+  return Status::Ok();
+}
+
+void S3UploadBody::Digest(std::string_view piece) {
+  md5_->Update(piece);
+  if (checksum_) checksum_->Update(piece);
+  if (body_sha256_) body_sha256_->Update(piece);
+}
+
+Status S3UploadBody::Next(std::string* piece) {
+  LATHE_RETURN_IF_ERROR(NextUndigested(piece));
+  Digest(*piece);
   return Status::Ok();
 }
 
@@ -229,12 +257,58 @@ Result<S3UploadDigests> S3UploadBody::Finish() {
 }
 
 Result<S3UploadDigests> S3UploadBody::ReadAll(const std::function<Status(std::string_view)>& sink) {
-  std::string piece;
-  while (true) {
-    LATHE_RETURN_IF_ERROR(Next(&piece));
-    if (piece.empty()) break;
-    LATHE_RETURN_IF_ERROR(sink(piece));
+  // Pieces rotate through a few buffers: one is filled and written here while the hashing
+  // thread digests the ones before it, in order, and hands them back.
+  constexpr size_t kSlots = 3;
+  std::string slots[kSlots];
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<size_t> free_slots = {0, 1, 2}, to_digest;
+  bool reading_done = false;
+  std::thread hasher([&] {
+    for (;;) {
+      size_t slot;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return reading_done || !to_digest.empty(); });
+        if (to_digest.empty()) return;
+        slot = to_digest.front();
+        to_digest.pop_front();
+      }
+      Digest(slots[slot]);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        free_slots.push_back(slot);
+      }
+      cv.notify_all();
+    }
+  });
+  Status status;
+  for (;;) {
+    size_t slot;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return !free_slots.empty(); });
+      slot = free_slots.front();
+      free_slots.pop_front();
+    }
+    status = NextUndigested(&slots[slot]);
+    if (!status.ok() || slots[slot].empty()) break;
+    status = sink(slots[slot]);
+    if (!status.ok()) break;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      to_digest.push_back(slot);
+    }
+    cv.notify_all();
   }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    reading_done = true;
+  }
+  cv.notify_all();
+  hasher.join();
+  LATHE_RETURN_IF_ERROR(status);
   return Finish();
 }
 

@@ -93,7 +93,7 @@ Result<RestXmlOutput> UploadPart(S3Multipart* multipart, const RestXmlInput& in)
   // NoSuchUpload (and the bucket's errors) before a byte of the body is read.
   Result<UploadInfo> upload = multipart->Check(ref);
   if (!upload.ok()) return upload.status();
-  Result<std::unique_ptr<ObjectBody>> body = multipart->objects()->NewBody();
+  Result<std::unique_ptr<ObjectBody>> body = multipart->objects()->NewBody(Md5Source::kGivenByCaller);
   if (!body.ok()) return body.status();
   std::map<std::string, std::string> checksums;
   LATHE_RETURN_IF_ERROR(ReadUploadBody(in, body->get(), &checksums));

@@ -203,7 +203,7 @@ Result<RestXmlOutput> PutObject(S3Objects* objects, const RestXmlInput& in) {
   if (const std::string* v = in.request->header("If-Match")) put.if_match = *v;
   // Everything that can be refused is, before a byte of the body is read.
   LATHE_RETURN_IF_ERROR(objects->CheckPut(put));
-  Result<std::unique_ptr<ObjectBody>> body = objects->NewBody();
+  Result<std::unique_ptr<ObjectBody>> body = objects->NewBody(Md5Source::kGivenByCaller);
   if (!body.ok()) return body.status();
   LATHE_RETURN_IF_ERROR(ReadUploadBody(in, body->get(), &put.metadata.checksums));
   Result<ObjectInfo> object = objects->PutObject(put, std::move(*body));

@@ -1,7 +1,5 @@
 #include "services/s3/objects.h"
 
-#include <openssl/evp.h>
-
 #include "aws/wire.h"
 #include "core/arn.h"
 #include "services/s3/errors.h"
@@ -131,15 +129,8 @@ Status IndexError(const Status& s) { return InternalError("The object index fail
 
 // ---- ObjectBody ----
 
-struct ObjectBody::Md5 {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~Md5() { EVP_MD_CTX_free(ctx); }
-};
-
-ObjectBody::ObjectBody(std::unique_ptr<store::BlobStore::Writer> writer)
-    : writer_(std::move(writer)), md5_(std::make_unique<Md5>()) {
-  EVP_DigestInit_ex(md5_->ctx, EVP_md5(), nullptr);
-}
+ObjectBody::ObjectBody(std::unique_ptr<store::BlobStore::Writer> writer, bool hash_here)
+    : writer_(std::move(writer)), md5_(hash_here ? Checksum::New(ChecksumAlgorithm::kMd5) : nullptr) {}
 
 ObjectBody::~ObjectBody() = default;
 
@@ -153,7 +144,7 @@ Status ObjectBody::Append(std::string_view data) {
     writer_.reset();
     return InternalError("The object could not be stored: " + s.message());
   }
-  EVP_DigestUpdate(md5_->ctx, data.data(), data.size());
+  if (md5_) md5_->Update(data);
   size_ += data.size();
   return Status::Ok();
 }
@@ -212,24 +203,19 @@ Status S3Objects::CheckPut(const PutObjectInput& in) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<ObjectBody>> S3Objects::NewBody() {
+Result<std::unique_ptr<ObjectBody>> S3Objects::NewBody(Md5Source md5) {
   Result<std::unique_ptr<store::BlobStore::Writer>> writer = blobs_->Create();
   if (!writer.ok()) return InternalError("The object could not be stored: " + writer.status().message());
-  return std::unique_ptr<ObjectBody>(new ObjectBody(std::move(*writer)));
+  return std::unique_ptr<ObjectBody>(new ObjectBody(std::move(*writer), md5 == Md5Source::kComputedHere));
 }
 
 Result<S3Objects::CommittedBody> S3Objects::CommitBody(std::unique_ptr<ObjectBody> body) {
   if (!body || !body->writer_) return InternalError("The upload's body was not written");
   CommittedBody out;
   out.size = body->size_;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  EVP_DigestFinal_ex(body->md5_->ctx, digest, &digest_len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < digest_len; ++i) {
-    out.md5_hex.push_back(kHex[digest[i] >> 4]);
-    out.md5_hex.push_back(kHex[digest[i] & 15]);
-  }
+  const std::string md5 = body->md5_ ? body->md5_->Digest() : body->given_md5_;
+  if (md5.size() != 16) return InternalError("The upload's MD5 was not given");
+  out.md5_hex = HexEncode(md5);
   Result<std::string> blob = body->writer_->Commit();
   body->writer_.reset();
   if (!blob.ok()) return InternalError("The object could not be stored: " + blob.status().message());

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/checksum.h"
 #include "core/env.h"
 #include "core/status.h"
 #include "services/s3/backend.h"
@@ -89,15 +90,23 @@ class ObjectBody {
   // An error is final (disk full: the temporary file is gone); EntityTooLarge past 5 GiB.
   Status Append(std::string_view data);
   uint64_t size() const { return size_; }
+  // For a body made with Md5Source::kGivenByCaller: the bytes' MD5 (raw 16 bytes), which the
+  // caller computed as it read them; set before the body is committed.
+  void set_md5(std::string raw) { given_md5_ = std::move(raw); }
 
  private:
   friend class S3Objects;
-  struct Md5;
-  ObjectBody(std::unique_ptr<store::BlobStore::Writer> writer);
+  ObjectBody(std::unique_ptr<store::BlobStore::Writer> writer, bool hash_here);
   std::unique_ptr<store::BlobStore::Writer> writer_;
-  std::unique_ptr<Md5> md5_;
+  std::unique_ptr<Checksum> md5_;  // null when the caller gives the MD5
+  std::string given_md5_;
   uint64_t size_ = 0;
 };
+
+// Where an upload's MD5 (its ETag) comes from: hashed by ObjectBody as bytes are appended, or
+// given by a caller that hashes them already (the wire's upload reader, which checks
+// Content-MD5 with it): MD5 is the costliest step of an upload, and is done once.
+enum class Md5Source { kComputedHere, kGivenByCaller };
 
 struct PutObjectInput {
   Requester requester;
@@ -221,7 +230,7 @@ class S3Objects {
   // Everything PutObject refuses before reading a byte: the bucket (NoSuchBucket, AccessDenied),
   // the key, metadata and tags. The wire calls it first, then streams the body.
   Status CheckPut(const PutObjectInput& in);
-  Result<std::unique_ptr<ObjectBody>> NewBody();
+  Result<std::unique_ptr<ObjectBody>> NewBody(Md5Source md5 = Md5Source::kComputedHere);
   // Commits the body's blob and records it as the key's new version (a new version id when
   // versioning is Enabled, "null" otherwise, replacing the null version).
   Result<ObjectInfo> PutObject(const PutObjectInput& in, std::unique_ptr<ObjectBody> body);

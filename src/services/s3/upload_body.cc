@@ -14,6 +14,7 @@ Status ReadUploadBody(const aws::RestXmlInput& in, ObjectBody* body, std::map<st
   Result<aws::S3UploadDigests> digests =
       (*upload)->ReadAll([body](std::string_view piece) { return body->Append(piece); });
   if (!digests.ok()) return digests.status();
+  body->set_md5(digests->md5);
   if (digests->checksum_algorithm)
     (*checksums)[std::string(ChecksumName(*digests->checksum_algorithm))] = Base64Encode(digests->checksum);
   return Status::Ok();

@@ -14,6 +14,7 @@ namespace lathe::s3 {
 // (aws/s3_upload_body.h: the signed payload hash or aws-chunked signatures, Content-MD5, one
 // x-amz-checksum-*); the flexible checksum it carried, verified, goes to *checksums
 // ("CRC32" -> base64). Any error leaves `body` to be dropped, which stores nothing.
+// `body` must come from NewBody(Md5Source::kGivenByCaller): the MD5 computed here is its ETag.
 Status ReadUploadBody(const aws::RestXmlInput& in, ObjectBody* body, std::map<std::string, std::string>* checksums);
 
 }  // namespace lathe::s3
