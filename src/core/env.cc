@@ -1,5 +1,6 @@
 #include "core/env.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -172,6 +173,28 @@ class PosixEnv final : public Env {
     if (ec) return Status::IOError("cannot create directory " + path + ": " + ec.message());
     return Status::Ok();
   }
+  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
+    names->clear();
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return PosixError("cannot list " + dir, errno);
+    errno = 0;
+    while (const dirent* e = ::readdir(d)) {
+      const std::string_view name = e->d_name;
+      if (name != "." && name != "..") names->emplace_back(name);
+    }
+    const int err = errno;
+    ::closedir(d);
+    if (err != 0) return PosixError("cannot list " + dir, err);
+    return Status::Ok();
+  }
+  Status SyncDir(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return PosixError("cannot open directory " + dir, errno);
+    Status s;
+    if (::fsync(fd) != 0) s = PosixError("cannot sync directory " + dir, errno);
+    ::close(fd);
+    return s;
+  }
 };
 
 class MemorySequentialFile final : public SequentialFile {
@@ -193,6 +216,14 @@ class MemorySequentialFile final : public SequentialFile {
 
 std::unique_ptr<SequentialFile> NewMemorySequentialFile(std::string_view contents) {
   return std::make_unique<MemorySequentialFile>(contents);
+}
+
+Status Env::GetChildren(const std::string& dir, std::vector<std::string>*) {
+  return Status::Unsupported("this Env cannot list directories (" + dir + ")");
+}
+
+Status Env::SyncDir(const std::string& dir) {
+  return Status::Unsupported("this Env cannot sync directories (" + dir + ")");
 }
 
 Env* Env::Default() {

@@ -55,6 +55,12 @@ class Env {
   virtual Status RemoveFile(const std::string& path) = 0;
   // Creates the directory and its parents; OK if it exists.
   virtual Status CreateDirs(const std::string& path) = 0;
+  // The names (not paths) of a directory's entries, without "." and "..", in no set order.
+  // Not pure, so Envs that need no directories need not say so; those return Unsupported.
+  virtual Status GetChildren(const std::string& dir, std::vector<std::string>* names);
+  // Makes the directory's entries durable (after a rename or a new file in it), as fsync does a
+  // file's bytes. Unsupported by default, like GetChildren.
+  virtual Status SyncDir(const std::string& dir);
 };
 
 // Streams a new file into place atomically: data goes to a temporary file of its own beside path

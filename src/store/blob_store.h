@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/env.h"
 #include "core/status.h"
@@ -45,8 +46,10 @@ class BlobStore {
   std::string PathOf(const std::string& id) const;
   // OK when already gone (removal after a crash may repeat).
   Status Remove(const std::string& id);
-  // Removes every temporary file and every committed blob not in `live`; returns how many.
-  Result<size_t> RemoveOrphans(const std::set<std::string>& live);
+  // Removes every temporary file and every committed blob not in `live`; returns how many. Run it
+  // at start-up, before any Create(): a writer's temporary file counts as an orphan. Files under
+  // blobs/ that are not blob-shaped (not lathe's) are left alone and named in *left_alone.
+  Result<size_t> RemoveOrphans(const std::set<std::string>& live, std::vector<std::string>* left_alone = nullptr);
   // Whether `id` has a blob id's shape (32 lowercase hex): ids read back from the index are checked.
   static bool IsBlobId(std::string_view id);
 

@@ -93,6 +93,8 @@ class MetadataStore {
   Result<std::string> RememberToken(const std::string& scope, const std::string& token, const std::string& value);
 
  private:
+  // S3's tables live in this database so that object rows and their events share a transaction.
+  friend class ObjectIndex;
   explicit MetadataStore(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
   // Inserts the event; the caller holds mu_ inside a transaction.

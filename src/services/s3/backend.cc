@@ -22,6 +22,7 @@ Result<Bucket> FromRow(const store::ResourceRow& row) {
     b.account = row.doc.at("account").get<std::string>();
     b.region = row.doc.at("region").get<std::string>();
     b.created_ms = row.created_ms;
+    b.versioning = row.doc.value("versioning", "");
     return b;
   } catch (const json::exception& e) {
     return InternalError("The stored bucket " + row.name + " is unreadable: " + e.what());
@@ -145,6 +146,22 @@ Status S3Backend::DeleteBucket(const std::string& account, const std::string& na
     if (*holds) return BucketNotEmpty();
   }
   Status s = store_->Delete(kBucketKind, name);
+  if (s.code() == Status::Code::kNotFound) return NoSuchBucket();
+  if (!s.ok()) return InternalError(s.message());
+  return Status::Ok();
+}
+
+Status S3Backend::SetVersioning(const std::string& account, const std::string& name, const std::string& state) {
+  if (state != "Enabled" && state != "Suspended")
+    return MalformedXml("The XML you provided was not well-formed or did not validate against our published schema: "
+                        "Status must be Enabled or Suspended");
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Bucket> bucket = FindOwned(account, name);
+  if (!bucket.ok()) return bucket.status();
+  Result<store::ResourceRow> row = store_->Find(kBucketKind, name);
+  if (!row.ok()) return row.status().code() == Status::Code::kNotFound ? NoSuchBucket() : InternalError(row.status().message());
+  row->doc["versioning"] = state;
+  Status s = store_->Update(*row);
   if (s.code() == Status::Code::kNotFound) return NoSuchBucket();
   if (!s.ok()) return InternalError(s.message());
   return Status::Ok();

@@ -1,7 +1,7 @@
 // S3's semantics without a wire format. So far buckets: one namespace shared by every account
 // (as in AWS), each bucket owned by an account and living in a region, persisted in the metadata
 // store (kind "s3-bucket", one row per bucket named by the bucket) so buckets survive a restart.
-// Objects come later; DeleteBucket already asks them (set_contents_check) whether it may go.
+// Objects live in objects.h; DeleteBucket asks them (set_contents_check) whether it may go.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +25,8 @@ struct Bucket {
   std::string account;  // the owner
   std::string region;   // where it lives: the request's region or its LocationConstraint
   int64_t created_ms = 0;
+  // S3's versioning state: "" (never enabled), "Enabled" or "Suspended" (never back to "").
+  std::string versioning;
 };
 
 struct CreateBucketInput {
@@ -64,6 +66,9 @@ class S3Backend {
   Result<BucketPage> ListBuckets(const ListBucketsInput& input);
   // BucketNotEmpty while the contents check says it holds objects.
   Status DeleteBucket(const std::string& account, const std::string& name);
+
+  // PutBucketVersioning: "Enabled" or "Suspended".
+  Status SetVersioning(const std::string& account, const std::string& name, const std::string& state);
 
   // Whether a bucket holds anything (objects, uploads in progress); set by the object store.
   using ContentsCheck = std::function<Result<bool>(const std::string& bucket)>;

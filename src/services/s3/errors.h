@@ -49,4 +49,39 @@ inline Status InternalError(std::string m) {
   return Status::Aws("InternalError", 500, std::move(m), Status::Code::kInternal);
 }
 
+// Objects (Amazon S3 API Reference, "List of error codes").
+inline Status NoSuchKey(std::string m = "The specified key does not exist.") {
+  return Status::Aws("NoSuchKey", 404, std::move(m), Status::Code::kNotFound);
+}
+inline Status NoSuchVersion(std::string m = "The specified version does not exist.") {
+  return Status::Aws("NoSuchVersion", 404, std::move(m), Status::Code::kNotFound);
+}
+inline Status InvalidRange(std::string m = "The requested range is not satisfiable") {
+  return Status::Aws("InvalidRange", 416, std::move(m));
+}
+inline Status PreconditionFailed(std::string condition) {
+  return Status::Aws("PreconditionFailed", 412,
+                     "At least one of the pre-conditions you specified did not hold (" + std::move(condition) + ")",
+                     Status::Code::kConflict);
+}
+inline Status KeyTooLong(std::string m = "Your key is too long") {
+  return Status::Aws("KeyTooLongError", 400, std::move(m));
+}
+inline Status MetadataTooLarge(std::string m = "Your metadata headers exceed the maximum allowed metadata size") {
+  return Status::Aws("MetadataTooLarge", 400, std::move(m));
+}
+inline Status InvalidTag(std::string m) { return Status::Aws("InvalidTag", 400, std::move(m)); }
+inline Status BadRequest(std::string m) { return Status::Aws("BadRequest", 400, std::move(m)); }
+inline Status InvalidRequest(std::string m) { return Status::Aws("InvalidRequest", 400, std::move(m)); }
+inline Status InvalidVersionId() { return InvalidArgument("Invalid version id specified"); }
+// GetObject/HeadObject of a version that is a delete marker (S3 answers 405 with
+// x-amz-delete-marker: true).
+inline Status DeleteMarkerNotAllowed() {
+  return Status::Aws("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
+}
+inline Status EntityTooLarge(std::string m) { return Status::Aws("EntityTooLarge", 400, std::move(m)); }
+inline Status IllegalVersioningConfiguration(std::string m) {
+  return Status::Aws("IllegalVersioningConfigurationException", 400, std::move(m));
+}
+
 }  // namespace lathe::s3

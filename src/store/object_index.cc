@@ -1,0 +1,315 @@
+// ObjectIndex (object_index.h): S3's rows in the metadata database. Keys are stored as BLOBs so
+// that SQLite compares them with memcmp, which is S3's UTF-8 binary order; a prefix is a range
+// [prefix, successor(prefix)) on an index, never LIKE (keys hold '%' and '_').
+#include "store/object_index.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "store/blob_store.h"
+#include "store/object_index_sql.h"
+
+namespace lathe::store {
+
+// The helpers are this file's own, shared with object_index_uploads.cc.
+using namespace index_sql;  // NOLINT
+
+namespace {
+
+// seq orders a key's versions (larger = newer; AUTOINCREMENT never reuses one). The partial index
+// s3_objects_listed holds only what ListLatest returns, so listing skips deleted keys for free.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS s3_objects (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  bucket TEXT NOT NULL, key BLOB NOT NULL, version_id TEXT NOT NULL,
+  is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL,
+  blob TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, modified_ms INTEGER NOT NULL, doc TEXT NOT NULL,
+  UNIQUE (bucket, key, version_id));
+CREATE INDEX IF NOT EXISTS s3_objects_versions ON s3_objects (bucket, key, seq DESC);
+CREATE INDEX IF NOT EXISTS s3_objects_listed ON s3_objects (bucket, key) WHERE is_latest = 1 AND delete_marker = 0;
+CREATE INDEX IF NOT EXISTS s3_objects_blob ON s3_objects (blob);
+CREATE TABLE IF NOT EXISTS s3_uploads (
+  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated_ms INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS s3_uploads_by_key ON s3_uploads (bucket, key, initiated_ms, upload_id);
+CREATE TABLE IF NOT EXISTS s3_parts (
+  upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
+  etag TEXT NOT NULL, modified_ms INTEGER NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (upload_id, part_number));
+CREATE INDEX IF NOT EXISTS s3_parts_blob ON s3_parts (blob);
+)sql";
+
+constexpr const char* kVersionColumns =
+    "bucket, key, version_id, is_latest, delete_marker, blob, size, etag, modified_ms, doc";
+
+// Rows are copied out under the database lock; their JSON is parsed after it.
+struct RawVersion {
+  ObjectVersion v;
+  std::string doc;
+};
+RawVersion ReadVersion(const Stmt& s) {
+  RawVersion r;
+  r.v.bucket = s.ColText(0);
+  r.v.key = s.ColText(1);
+  r.v.version_id = s.ColText(2);
+  r.v.is_latest = s.ColInt(3) != 0;
+  r.v.delete_marker = s.ColInt(4) != 0;
+  r.v.blob = s.ColText(5);
+  r.v.size = static_cast<uint64_t>(s.ColInt(6));
+  r.v.etag = s.ColText(7);
+  r.v.modified_ms = s.ColInt(8);
+  r.doc = s.ColText(9);
+  return r;
+}
+std::vector<ObjectVersion> Finish(std::vector<RawVersion> raw) {
+  std::vector<ObjectVersion> out;
+  out.reserve(raw.size());
+  for (auto& r : raw) {
+    r.v.doc = Parse(r.doc);
+    out.push_back(std::move(r.v));
+  }
+  return out;
+}
+// Appends the statement's rows to *out.
+Status Collect(Stmt& s, std::vector<RawVersion>* out, const char* what) {
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out->push_back(ReadVersion(s));
+  return rc == SQLITE_DONE ? Status::Ok() : s.Error(what);
+}
+
+}  // namespace
+
+namespace index_sql {
+
+std::string Dump(const nlohmann::json& doc) {
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json Parse(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+int64_t SqlLimit(size_t limit) {
+  return static_cast<int64_t>(std::min<uint64_t>(limit, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
+}
+
+std::optional<std::string> PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
+  if (prefix.empty()) return std::nullopt;
+  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+// std::string compares as unsigned bytes (char_traits<char>), as SQLite compares BLOBs.
+KeyRange RangeOf(const std::string& prefix, const std::string& after, bool after_inclusive, int lower_param,
+                 int upper_param) {
+  KeyRange r;
+  const char* op = ">=";
+  r.lower = prefix;
+  if (!after.empty() && after >= prefix) {
+    r.lower = after;
+    op = after_inclusive ? ">=" : ">";
+  }
+  r.sql = std::string(" AND key ") + op + " ?" + std::to_string(lower_param);
+  r.upper = PrefixSuccessor(prefix);
+  if (r.upper) r.sql += " AND key < ?" + std::to_string(upper_param);
+  return r;
+}
+
+void BindRange(Stmt& s, const KeyRange& r, int lower_param, int upper_param) {
+  s.Blob(lower_param, r.lower);
+  if (r.upper) s.Blob(upper_param, *r.upper);
+}
+
+Status CheckVersion(const ObjectVersion& v) {
+  if (v.bucket.empty() || v.key.empty() || v.version_id.empty())
+    return Status::InvalidArgument("an object version needs a bucket, a key and a version id");
+  if (v.delete_marker ? !v.blob.empty() : !BlobStore::IsBlobId(v.blob))
+    return Status::InvalidArgument("an object version names a blob id, and a delete marker none");
+  return Status::Ok();
+}
+
+Status Unreferenced(sqlite3* db, std::vector<std::string> candidates, std::vector<std::string>* freed) {
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  for (const auto& blob : candidates) {
+    if (blob.empty()) continue;
+    Stmt s(db, "SELECT EXISTS (SELECT 1 FROM s3_objects WHERE blob = ?1) OR EXISTS (SELECT 1 FROM s3_parts WHERE blob = ?1)");
+    s.Text(1, blob);
+    if (s.Step() != SQLITE_ROW) return s.Error("blob references");
+    if (s.ColInt(0) == 0) freed->push_back(blob);
+  }
+  return Status::Ok();
+}
+
+Status PutLocked(sqlite3* db, const ObjectVersion& v, std::vector<std::string>* candidates) {
+  {
+    Stmt s(db, "SELECT blob FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?");
+    s.Text(1, v.bucket).Blob(2, v.key).Text(3, v.version_id);
+    const int rc = s.Step();
+    if (rc == SQLITE_ROW) candidates->push_back(s.ColText(0));
+    else if (rc != SQLITE_DONE) return s.Error("put object");
+  }
+  {
+    Stmt s(db, "DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?");
+    s.Text(1, v.bucket).Blob(2, v.key).Text(3, v.version_id);
+    LATHE_RETURN_IF_ERROR(s.Run("put object"));
+  }
+  {
+    Stmt s(db, "UPDATE s3_objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1");
+    s.Text(1, v.bucket).Blob(2, v.key);
+    LATHE_RETURN_IF_ERROR(s.Run("put object"));
+  }
+  Stmt s(db, std::string("INSERT INTO s3_objects (") + kVersionColumns + ") VALUES (?,?,?,1,?,?,?,?,?,?)");
+  s.Text(1, v.bucket).Blob(2, v.key).Text(3, v.version_id).Int(4, v.delete_marker ? 1 : 0).Text(5, v.blob);
+  s.Int(6, static_cast<int64_t>(v.size)).Text(7, v.etag).Int(8, v.modified_ms).Text(9, Dump(v.doc));
+  return s.Run("put object");
+}
+
+}  // namespace index_sql
+
+Result<std::unique_ptr<ObjectIndex>> ObjectIndex::Open(MetadataStore* store) {
+  std::lock_guard<std::mutex> lock(store->mu_);
+  LATHE_RETURN_IF_ERROR(store->Exec(kSchema));
+  return std::unique_ptr<ObjectIndex>(new ObjectIndex(store));
+}
+
+Status ObjectIndex::Put(const ObjectVersion& version, const OutboxEvent* event, std::vector<std::string>* freed) {
+  LATHE_RETURN_IF_ERROR(CheckVersion(version));
+  std::vector<std::string> now_free;
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  LATHE_RETURN_IF_ERROR(InTransaction(store_->db_, [&] {
+    std::vector<std::string> candidates;
+    LATHE_RETURN_IF_ERROR(PutLocked(store_->db_, version, &candidates));
+    if (event) LATHE_RETURN_IF_ERROR(store_->PublishLocked(*event));
+    return Unreferenced(store_->db_, std::move(candidates), &now_free);
+  }));
+  // Only once committed: a rolled-back change still refers to these blobs.
+  if (freed) freed->insert(freed->end(), now_free.begin(), now_free.end());
+  return Status::Ok();
+}
+
+Result<ObjectVersion> ObjectIndex::Get(const std::string& bucket, const std::string& key,
+                                       const std::string& version_id) {
+  std::vector<RawVersion> raw;
+  {
+    std::lock_guard<std::mutex> lock(store_->mu_);
+    const std::string sql = std::string("SELECT ") + kVersionColumns + " FROM s3_objects WHERE bucket = ? AND key = ? AND " +
+                            (version_id.empty() ? "is_latest = 1" : "version_id = ?");
+    Stmt s(store_->db_, sql);
+    s.Text(1, bucket).Blob(2, key);
+    if (!version_id.empty()) s.Text(3, version_id);
+    LATHE_RETURN_IF_ERROR(Collect(s, &raw, "get object"));
+  }
+  if (raw.empty())
+    return Status::NotFound(version_id.empty() ? "no object " + key + " in bucket " + bucket
+                                               : "no version " + version_id + " of " + key + " in bucket " + bucket);
+  return std::move(Finish(std::move(raw))[0]);
+}
+
+Status ObjectIndex::Remove(const std::string& bucket, const std::string& key, const std::string& version_id,
+                           const OutboxEvent* event, std::vector<std::string>* freed) {
+  std::vector<std::string> now_free;
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  sqlite3* db = store_->db_;
+  LATHE_RETURN_IF_ERROR(InTransaction(db, [&]() -> Status {
+    int64_t seq = 0;
+    bool was_latest = false;
+    std::string blob;
+    {
+      const std::string sql = std::string("SELECT seq, is_latest, blob FROM s3_objects WHERE bucket = ? AND key = ? AND ") +
+                              (version_id.empty() ? "is_latest = 1" : "version_id = ?");
+      Stmt s(db, sql);
+      s.Text(1, bucket).Blob(2, key);
+      if (!version_id.empty()) s.Text(3, version_id);
+      const int rc = s.Step();
+      if (rc == SQLITE_DONE) return Status::NotFound("no version " + version_id + " of " + key + " in bucket " + bucket);
+      if (rc != SQLITE_ROW) return s.Error("remove object");
+      seq = s.ColInt(0);
+      was_latest = s.ColInt(1) != 0;
+      blob = s.ColText(2);
+    }
+    {
+      Stmt s(db, "DELETE FROM s3_objects WHERE seq = ?");
+      s.Int(1, seq);
+      LATHE_RETURN_IF_ERROR(s.Run("remove object"));
+    }
+    if (was_latest) {
+      Stmt s(db,
+             "UPDATE s3_objects SET is_latest = 1 WHERE seq = "
+             "(SELECT max(seq) FROM s3_objects WHERE bucket = ? AND key = ?)");
+      s.Text(1, bucket).Blob(2, key);
+      LATHE_RETURN_IF_ERROR(s.Run("remove object"));
+    }
+    if (event) LATHE_RETURN_IF_ERROR(store_->PublishLocked(*event));
+    return Unreferenced(db, {blob}, &now_free);
+  }));
+  if (freed) freed->insert(freed->end(), now_free.begin(), now_free.end());
+  return Status::Ok();
+}
+
+Result<std::vector<ObjectVersion>> ObjectIndex::ListLatest(const std::string& bucket, const std::string& prefix,
+                                                           const std::string& after, size_t limit) {
+  if (limit == 0) return std::vector<ObjectVersion>{};
+  std::vector<RawVersion> raw;
+  {
+    std::lock_guard<std::mutex> lock(store_->mu_);
+    // The WHERE repeats s3_objects_listed's condition word for word, so SQLite scans that index.
+    const KeyRange range = RangeOf(prefix, after, /*after_inclusive=*/false, 2, 3);
+    Stmt s(store_->db_, std::string("SELECT ") + kVersionColumns +
+                            " FROM s3_objects WHERE bucket = ?1 AND is_latest = 1 AND delete_marker = 0" + range.sql +
+                            " ORDER BY key LIMIT ?4");
+    s.Text(1, bucket);
+    BindRange(s, range, 2, 3);
+    s.Int(4, SqlLimit(limit));
+    LATHE_RETURN_IF_ERROR(Collect(s, &raw, "list objects"));
+  }
+  return Finish(std::move(raw));
+}
+
+Result<std::vector<ObjectVersion>> ObjectIndex::ListVersions(const std::string& bucket, const std::string& prefix,
+                                                             const std::string& after_key,
+                                                             const std::string& after_version_id, size_t limit) {
+  if (limit == 0) return std::vector<ObjectVersion>{};
+  std::vector<RawVersion> raw;
+  {
+    std::lock_guard<std::mutex> lock(store_->mu_);
+    sqlite3* db = store_->db_;
+    bool after_key_inclusive = after_version_id.empty();
+    if (!after_version_id.empty() && after_key.compare(0, prefix.size(), prefix) == 0) {
+      // The rest of after_key's versions: those older than the marker.
+      Stmt s(db, std::string("SELECT ") + kVersionColumns +
+                     " FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND seq < "
+                     "(SELECT seq FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3) "
+                     "ORDER BY seq DESC LIMIT ?4");
+      s.Text(1, bucket).Blob(2, after_key).Text(3, after_version_id).Int(4, SqlLimit(limit));
+      LATHE_RETURN_IF_ERROR(Collect(s, &raw, "list object versions"));
+    }
+    if (raw.size() < limit) {
+      const KeyRange range = RangeOf(prefix, after_key, after_key_inclusive, 2, 3);
+      Stmt s(db, std::string("SELECT ") + kVersionColumns + " FROM s3_objects WHERE bucket = ?1" + range.sql +
+                     " ORDER BY key, seq DESC LIMIT ?4");
+      s.Text(1, bucket);
+      BindRange(s, range, 2, 3);
+      s.Int(4, SqlLimit(limit - raw.size()));
+      LATHE_RETURN_IF_ERROR(Collect(s, &raw, "list object versions"));
+    }
+  }
+  return Finish(std::move(raw));
+}
+
+Result<bool> ObjectIndex::BucketHasContents(const std::string& bucket) {
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  Stmt s(store_->db_,
+         "SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?1) OR "
+         "EXISTS (SELECT 1 FROM s3_uploads WHERE bucket = ?1)");
+  s.Text(1, bucket);
+  if (s.Step() != SQLITE_ROW) return s.Error("bucket contents");
+  return s.ColInt(0) != 0;
+}
+
+}  // namespace lathe::store
