@@ -15,6 +15,11 @@ class IamBackend;
 }
 namespace lathe::s3 {
 class S3Backend;
+class S3Objects;
+}
+namespace lathe::store {
+class BlobStore;
+class ObjectIndex;
 }
 
 namespace lathe::server {
@@ -29,10 +34,12 @@ struct ServeOptions {
 
 class LatheServer {
  public:
-  // `bedrock` must outlive the server.
+  // `bedrock` must outlive the server. Its jobs read and write s3:// URIs through this server's
+  // S3 store: start its job runner (BedrockService::Start) after constructing the server.
   LatheServer(service::BedrockService* bedrock, ServeOptions options);
   ~LatheServer();
-  // Binds; a taken port is an error naming the address.
+  // Binds; a taken port is an error naming the address. An S3 store that could not be opened
+  // (DATA_DIR/s3) is reported here.
   Status Listen();
   int port() const;
   void Run();   // serves until Stop()
@@ -40,9 +47,17 @@ class LatheServer {
   aws::Gateway& gateway() { return *gateway_; }
 
  private:
+  // The S3 objects' store in DATA_DIR/s3 and its index, and the jobs' view of them.
+  void OpenObjects(service::BedrockService* bedrock);
+
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
   std::unique_ptr<s3::S3Backend> s3_;
+  std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<store::ObjectIndex> object_index_;
+  std::unique_ptr<s3::S3Objects> objects_;
+  std::unique_ptr<service::JobObjectStore> job_objects_;  // what Bedrock jobs see of objects_
+  Status open_status_;                                   // why the S3 store is missing, if it is
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;
 };
