@@ -17,6 +17,7 @@
 #include "services/bedrock/operations.h"
 #include "services/iam/service.h"
 #include "services/s3/service.h"
+#include "services/s3/storage.h"
 #include "services/sts/service.h"
 
 using namespace lathe;
@@ -65,7 +66,7 @@ struct World {
   std::string dir;
   std::unique_ptr<service::BedrockService> bedrock;
   std::unique_ptr<iam::IamBackend> iam;
-  std::unique_ptr<s3::S3Backend> s3;
+  std::unique_ptr<s3::S3Storage> s3;
   std::unique_ptr<aws::Gateway> gateway;
 };
 
@@ -91,8 +92,10 @@ World* Make() {
   w->gateway->Add(std::make_shared<bedrock::BedrockOperations>(w->bedrock.get()));
   w->gateway->Add(iam::NewIamService(w->iam.get()));
   w->gateway->Add(sts::NewStsService());
-  w->s3 = std::make_unique<s3::S3Backend>(w->bedrock->store());
-  w->gateway->Add(std::make_shared<s3::S3Service>(w->s3.get()));
+  auto s3 = s3::OpenS3Storage(w->bedrock->store(), Env::Default(), w->dir + "/s3");
+  if (!s3.ok()) std::abort();
+  w->s3 = std::move(*s3);
+  w->gateway->Add(std::make_shared<s3::S3Service>(w->s3->buckets.get(), w->s3->objects.get()));
   return w;
 }
 

@@ -8,6 +8,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config git
   nlohmann-json3-dev libcli11-dev libspdlog-dev libsentencepiece-dev libsqlite3-dev
   libpcre2-dev libicu-dev libssl-dev libcurl4-openssl-dev
+  zlib1g-dev                 # crc32 for S3's CRC32 checksums (libcurl already depends on zlib)
   libhttp-parser-dev         # nodejs http-parser 2.9: incremental HTTP/1.1 request parsing for src/http
   libpugixml-dev             # XML for S3 and the query protocols (IAM, STS, SNS)
   libtorch-dev               # the engine (CPU libtorch 1.13)

@@ -166,7 +166,8 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
 
   const size_t limit = service->BodyLimit(request);
   // Streaming (S3 uploads): the signature's payload claim is checked by the service as it reads.
-  const bool streams = limit == 0 && signed_request && FamilyOf(protocol) == api::AuthFamily::kS3;
+  // Unsigned (--no-auth) uploads stream too: nothing to verify, and no reason to buffer them.
+  const bool streams = limit == 0 && FamilyOf(protocol) == api::AuthFamily::kS3;
   const int64_t declared = streams ? 0 : request.body->declared_length();
   if (declared >= 0 && static_cast<size_t>(declared) > limit)
     return fail(Status::Aws(protocol == Protocol::kRestXml ? "EntityTooLarge" : "ValidationException", 413,

@@ -13,6 +13,29 @@ std::string_view WithoutBucketSlash(std::string_view path) {
   return path;
 }
 
+bool IsBucketHostChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'; }
+
+// The bucket a virtual-hosted Host names ("my.bucket" for "My.Bucket.localhost:9000" under the
+// base "localhost"); "" for a path-style Host. Host names are case-insensitive; bucket names
+// are lowercase DNS labels, so anything else in the first part means path-style.
+std::string VirtualHostBucket(std::string_view host, const std::vector<std::string>& bases) {
+  if (bases.empty() || host.empty() || host.size() > 320 || host[0] == '[') return "";  // [IPv6]: path-style
+  host = host.substr(0, std::min(host.rfind(':'), host.size()));
+  std::string lower(host);
+  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  for (const std::string& base : bases)
+    if (lower == base) return "";
+  for (const std::string& base : bases) {
+    if (lower.size() <= base.size() + 1 || !lower.ends_with(base) || lower[lower.size() - base.size() - 1] != '.')
+      continue;
+    lower.resize(lower.size() - base.size() - 1);
+    for (char c : lower)
+      if (!IsBucketHostChar(c)) return "";
+    return lower;
+  }
+  return "";
+}
+
 }  // namespace
 
 RestXmlOutput XmlOutput(const pugi::xml_document& doc, int status) {
@@ -29,14 +52,14 @@ pugi::xml_node AppendS3Root(pugi::xml_document* doc, const char* name) {
 }
 
 void RestXmlService::Add(std::string method, std::string_view request_uri, std::string name,
-                         RestXmlHandler handler) {
+                         RestXmlHandler handler, RequestBody body) {
   const size_t q = std::min(request_uri.find('?'), request_uri.size());
   std::string_view sub = q < request_uri.size() ? request_uri.substr(q + 1) : std::string_view();
   const size_t eq = std::min(sub.find('='), sub.size());
   if (eq > 0) subresource_keys_.emplace(sub.substr(0, eq));
   routes_.push_back(Route{std::move(method), std::move(name), PathTemplate(request_uri.substr(0, q)),
                           std::string(sub.substr(0, eq)),
-                          eq < sub.size() ? std::string(sub.substr(eq + 1)) : std::string(), std::move(handler)});
+                          eq < sub.size() ? std::string(sub.substr(eq + 1)) : std::string(), std::move(handler), body});
 }
 
 void RestXmlService::AddSubresourceKeys(std::initializer_list<std::string_view> keys) {
@@ -46,7 +69,8 @@ void RestXmlService::AddSubresourceKeys(std::initializer_list<std::string_view> 
 const RestXmlService::Route* RestXmlService::Match(const http::Request& request,
                                                    const std::map<std::string, std::string>& query,
                                                    std::map<std::string, std::string>* labels, Status* why) const {
-  const std::string_view path = WithoutBucketSlash(request.path());
+  const std::string routed = RoutedPath(request);
+  const std::string_view path = WithoutBucketSlash(routed);
   bool names_subresource = false;
   for (const auto& [key, value] : query) names_subresource = names_subresource || subresource_keys_.count(key) > 0;
   const Route* plain = nullptr;  // the method and path's operation without a subresource
@@ -82,6 +106,20 @@ const RestXmlService::Route* RestXmlService::Match(const http::Request& request,
   return nullptr;
 }
 
+std::string RestXmlService::RoutedPath(const http::Request& request) const {
+  const std::string* host = request.header("Host");
+  const std::string bucket = host ? VirtualHostBucket(*host, virtual_host_bases_) : "";
+  if (bucket.empty()) return std::string(request.path());
+  return "/" + bucket + std::string(request.path());
+}
+
+bool RestXmlService::StreamsBody(const http::Request& request) const {
+  std::map<std::string, std::string> labels;
+  Status why;
+  const Route* route = Match(request, DecodeQuery(request.query()), &labels, &why);
+  return route && route->body == RequestBody::kStreamed;
+}
+
 bool RestXmlService::Routes(const http::Request& request) const {
   std::map<std::string, std::string> labels;
   Status why;
@@ -114,8 +152,17 @@ void RestXmlService::Serve(const RequestContext& context, const http::Request& r
     return;
   }
   response.status = out->status;
-  response.body = std::move(out->body);
-  if (!response.body.empty()) response.headers.push_back({"Content-Type", "application/xml"});
+  if (out->body_stream) {
+    response.body_stream = std::move(out->body_stream);
+    response.stream_length = out->content_length;
+  } else if (request.method == "HEAD" && out->content_length >= 0) {
+    // The http layer sends a stream's length as Content-Length and, for HEAD, never its bytes.
+    response.body_stream = [](std::string*) -> Result<bool> { return false; };
+    response.stream_length = out->content_length;
+  } else {
+    response.body = std::move(out->body);
+    if (!response.body.empty()) response.headers.push_back({"Content-Type", "application/xml"});
+  }
   for (auto& h : out->headers) response.headers.push_back(std::move(h));
 }
 

@@ -51,9 +51,9 @@ class Service {
   virtual std::string_view signing_name() const = 0;
   virtual Protocol protocol() const = 0;
   // The most body bytes the gateway may buffer for this request (checked before reading it).
-  // 0, for S3-signed requests only: the gateway reads nothing and verifies the signature over the
+  // 0, for S3 (rest-xml) only: the gateway reads nothing and verifies the signature over the
   // headers; the service streams request.body itself (uploads of any size in bounded memory),
-  // checking it against context.signature.
+  // checking it against context.signature (absent when unsigned requests are allowed).
   virtual size_t BodyLimit(const http::Request& request) const { return 1u << 20; }
   // For unsigned requests (refused, or accepted with --no-auth), which carry no credential
   // scope: whether this request has this service's shape (a path it routes, its X-Amz-Target

@@ -2,12 +2,10 @@
 
 #include "core/arn.h"
 #include "server/job_object_store.h"
-#include "services/s3/objects.h"
-#include "store/blob_store.h"
-#include "store/object_index.h"
 #include "services/bedrock/operations.h"
 #include "services/iam/service.h"
 #include "services/s3/service.h"
+#include "services/s3/storage.h"
 #include "services/sts/service.h"
 
 namespace lathe::server {
@@ -27,9 +25,19 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   bedrock->jobs().set_role_checker([roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
   gateway_->Add(std::make_shared<bedrock::BedrockOperations>(bedrock));
   gateway_->Add(iam::NewIamService(iam_.get()));
-  s3_ = std::make_unique<s3::S3Backend>(bedrock->store());
-  OpenObjects(bedrock);
-  gateway_->Add(std::make_shared<s3::S3Service>(s3_.get()));
+  // S3's bytes live in DATA_DIR/s3; what a crash left there is cleaned before the first request.
+  Result<std::unique_ptr<s3::S3Storage>> s3 =
+      s3::OpenS3Storage(bedrock->store(), Env::Default(), bedrock->config().data_dir + "/s3");
+  if (s3.ok()) {
+    s3_ = std::move(*s3);
+    gateway_->Add(std::make_shared<s3::S3Service>(s3_->buckets.get(), s3_->objects.get()));
+    // Jobs read and write s3:// through the same backends, as the account that owns the bucket.
+    job_objects_ = std::make_unique<S3JobObjectStore>(bedrock->config().env, s3_->buckets.get(), s3_->objects.get());
+    bedrock->set_object_store(job_objects_.get());
+  } else {
+    start_error_ = Status::IOError("S3's storage in " + bedrock->config().data_dir + "/s3 cannot be opened: " +
+                                   s3.status().message());
+  }
   gateway_->Add(sts::NewStsService());
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(
@@ -41,29 +49,8 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 
 LatheServer::~LatheServer() = default;
 
-void LatheServer::OpenObjects(service::BedrockService* bedrock) {
-  Env* env = bedrock->config().env;
-  auto blobs = store::BlobStore::Open(env, bedrock->config().data_dir + "/s3");
-  if (!blobs.ok()) {
-    open_status_ = blobs.status();
-    return;
-  }
-  auto index = store::ObjectIndex::Open(bedrock->store());
-  if (!index.ok()) {
-    open_status_ = index.status();
-    return;
-  }
-  blobs_ = std::move(*blobs);
-  object_index_ = std::move(*index);
-  objects_ = std::make_unique<s3::S3Objects>(s3_.get(), object_index_.get(), blobs_.get());
-  // Uploads a crash cut short, and blobs no version refers to any more, go before anything is served.
-  if (auto removed = objects_->RemoveOrphanBlobs(); !removed.ok()) open_status_ = removed.status();
-  job_objects_ = std::make_unique<S3JobObjectStore>(env, s3_.get(), objects_.get());
-  bedrock->set_object_store(job_objects_.get());
-}
-
 Status LatheServer::Listen() {
-  LATHE_RETURN_IF_ERROR(open_status_);
+  LATHE_RETURN_IF_ERROR(start_error_);
   return http_->Listen(options_.host, options_.port);
 }
 int LatheServer::port() const { return http_->port(); }

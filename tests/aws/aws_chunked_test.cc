@@ -10,13 +10,7 @@
 namespace lathe::api {
 namespace {
 
-// "Transferring Payload in Multiple Chunks" (docs.aws.amazon.com/AmazonS3/latest/API/
-// sigv4-streaming.html): 65536 and 1024 bytes of 'a', chained from the seed signature of the
-// PUT examplebucket/chunkObject.txt request (verified in sigv4_test.cc), with AWS's printed values.
-constexpr const char* kChunkSignatures[] = {
-    "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
-    "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
-    "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"};
+using testing::kStreamingChunkSignatures;
 
 // The request's signing context, as VerifySigV4 returns it for that seed request.
 ChunkSigning AwsExampleSigning() {
@@ -31,15 +25,7 @@ ChunkSigning AwsExampleSigning() {
              : ChunkSigning{};
 }
 
-std::string AwsExampleBody() {
-  std::string body;
-  const size_t sizes[] = {65536, 1024, 0};
-  const char* hex_sizes[] = {"10000", "400", "0"};
-  for (int i = 0; i < 3; ++i)
-    body += std::string(hex_sizes[i]) + ";chunk-signature=" + kChunkSignatures[i] + "\r\n" +
-            std::string(sizes[i], 'a') + "\r\n";
-  return body;
-}
+std::string AwsExampleBody() { return testing::StreamingExampleBody(); }
 
 AwsChunkedDecoder AwsExampleDecoder(AwsChunkedLimits limits = {}, int64_t length = 66560) {
   return AwsChunkedDecoder(PayloadMode::kStreamingSigned, AwsExampleSigning(), length, {}, limits);
@@ -59,9 +45,9 @@ TEST(AwsChunkedTest, ChunkSignaturesMatchAwsExample) {
   std::string s1 = AwsChunkSignature(signing, testing::kStreamingSeedSignature, Sha256Hex(std::string(65536, 'a')));
   std::string s2 = AwsChunkSignature(signing, s1, Sha256Hex(std::string(1024, 'a')));
   std::string s3 = AwsChunkSignature(signing, s2, Sha256Hex(""));
-  EXPECT_EQ(s1, kChunkSignatures[0]);
-  EXPECT_EQ(s2, kChunkSignatures[1]);
-  EXPECT_EQ(s3, kChunkSignatures[2]);
+  EXPECT_EQ(s1, kStreamingChunkSignatures[0]);
+  EXPECT_EQ(s2, kStreamingChunkSignatures[1]);
+  EXPECT_EQ(s3, kStreamingChunkSignatures[2]);
 }
 
 TEST(AwsChunkedTest, DecodesTheAwsExampleWhateverTheSplit) {
@@ -100,7 +86,7 @@ TEST(AwsChunkedTest, RefusesATamperedChunk) {
 TEST(AwsChunkedTest, RefusesReorderedOrMissingSignatures) {
   // The second chunk's signature on the first: chaining makes order part of the signature.
   std::string swapped = AwsExampleBody();
-  swapped.replace(swapped.find(kChunkSignatures[0]), 64, kChunkSignatures[1]);
+  swapped.replace(swapped.find(kStreamingChunkSignatures[0]), 64, kStreamingChunkSignatures[1]);
   AwsChunkedDecoder decoder = AwsExampleDecoder();
   std::string payload;
   ExpectRefused(Decode(decoder, swapped, 66824, &payload), "SignatureDoesNotMatch", 403,

@@ -37,6 +37,22 @@ inline SignedRequest StreamingSeedRequest() {
                        ""};
 }
 
+// The example's body: 65536 and 1024 bytes of 'a' and the final chunk, each signed in a chain
+// from the seed signature, with AWS's printed chunk signatures.
+inline constexpr const char* kStreamingChunkSignatures[] = {
+    "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
+    "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
+    "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"};
+inline std::string StreamingExampleBody() {
+  std::string body;
+  const size_t sizes[] = {65536, 1024, 0};
+  const char* hex_sizes[] = {"10000", "400", "0"};
+  for (int i = 0; i < 3; ++i)
+    body += std::string(hex_sizes[i]) + ";chunk-signature=" + kStreamingChunkSignatures[i] + "\r\n" +
+            std::string(sizes[i], 'a') + "\r\n";
+  return body;
+}
+
 inline SecretLookup S3DocLookup() {
   return [](const std::string& id) -> std::optional<std::string> {
     if (id == kS3DocCredentials.access_key_id) return kS3DocCredentials.secret_access_key;

@@ -7,6 +7,7 @@
 #include <pugixml.hpp>
 
 #include "services/s3/shapes.h"
+#include "services/s3/storage.h"
 #include "test_util.h"
 
 namespace lathe::s3 {
@@ -35,8 +36,11 @@ class S3ServiceTest : public ::testing::Test {
     auto store = store::MetadataStore::Open(dir_.path() + "/lathe.db");
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
-    backend_ = std::make_unique<S3Backend>(store_.get());
-    service_ = std::make_unique<S3Service>(backend_.get());
+    auto s3 = OpenS3Storage(store_.get(), Env::Default(), dir_.path() + "/s3");
+    ASSERT_TRUE(s3.ok()) << s3.status().message();
+    s3_ = std::move(*s3);
+    backend_ = s3_->buckets.get();
+    service_ = std::make_unique<S3Service>(s3_->buckets.get(), s3_->objects.get());
   }
 
   std::unique_ptr<Answer> Call(const std::string& method, const std::string& target, const std::string& body = "",
@@ -62,7 +66,8 @@ class S3ServiceTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<store::MetadataStore> store_;
-  std::unique_ptr<S3Backend> backend_;
+  std::unique_ptr<S3Storage> s3_;
+  S3Backend* backend_ = nullptr;
   std::unique_ptr<S3Service> service_;
 };
 
@@ -235,20 +240,28 @@ TEST_F(S3ServiceTest, OperationsNotYetImplementedSaySo) {
   EXPECT_EQ(a->status, 501);
   EXPECT_EQ(a->Text("Code"), "NotImplemented");
   EXPECT_NE(a->Text("Message").find("GET /has-objects-later?acl"), std::string::npos);
-  a = Call("PUT", "/has-objects-later/some/key.txt", "data");
+  a = Call("GET", "/has-objects-later/some/key.txt?acl");
   EXPECT_EQ(a->status, 501);
-  a = Call("POST", "/has-objects-later");
+  a = Call("PATCH", "/has-objects-later");
   EXPECT_EQ(a->status, 405);
   EXPECT_EQ(a->Text("Code"), "MethodNotAllowed");
 }
 
-TEST_F(S3ServiceTest, BodiesAreBoundedForBucketOperations) {
-  for (const std::string target : {"/bound-bucket", "/bound-bucket/key"}) {
+TEST_F(S3ServiceTest, BodiesAreBoundedExceptUploads) {
+  for (const std::string target : {"/bound-bucket", "/bound-bucket?versioning", "/bound-bucket/key?tagging"}) {
     http::Request req;
     req.method = "PUT";
     req.target = target;
     EXPECT_EQ(service_->BodyLimit(req), 64u << 10) << target;
   }
+  http::Request upload;
+  upload.method = "PUT";
+  upload.target = "/bound-bucket/key";
+  EXPECT_EQ(service_->BodyLimit(upload), 0u);  // streamed through S3UploadBody
+  http::Request delete_objects;
+  delete_objects.method = "POST";
+  delete_objects.target = "/bound-bucket?delete";
+  EXPECT_EQ(service_->BodyLimit(delete_objects), 2u << 20);  // 1000 keys of 1024 bytes
 }
 
 }  // namespace

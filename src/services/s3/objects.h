@@ -195,6 +195,8 @@ class S3Objects {
   // All outlive the object store. Installs BucketHasContents as the buckets' contents check.
   S3Objects(S3Backend* buckets, store::ObjectIndex* index, store::BlobStore* blobs);
 
+  S3Backend* buckets() const { return buckets_; }
+
   // At start-up, before serving: removes temporary and unreferenced blobs (uploads and deletes
   // a crash interrupted). Returns how many files went.
   Result<size_t> RemoveOrphanBlobs();

@@ -1,22 +1,24 @@
-// S3 on lathe's endpoint (signing name "s3", rest-xml, API version 2006-03-01), path-style.
-// So far the bucket operations; objects come later (and with them streaming bodies).
+// S3 on lathe's endpoint (signing name "s3", rest-xml, API version 2006-03-01), path-style:
+// buckets (S3Backend) and objects (S3Objects).
 #pragma once
 
 #include "aws/rest_xml.h"
 #include "services/s3/backend.h"
+#include "services/s3/objects.h"
 
 namespace lathe::s3 {
 
 class S3Service : public aws::RestXmlService {
  public:
-  // `backend` outlives the service.
-  explicit S3Service(S3Backend* backend);
+  // Both outlive the service.
+  S3Service(S3Backend* buckets, S3Objects* objects);
   std::string_view signing_name() const override { return "s3"; }
-  // Bucket operations carry at most a small XML document.
+  // Uploads stream (upload_body.h); DeleteObjects' key list has its own bound; every other
+  // request carries at most a small XML document.
   size_t BodyLimit(const http::Request& request) const override;
 
  protected:
-  // S3 names the bucket in its bucket errors (<BucketName>).
+  // S3 names the bucket in its bucket errors (<BucketName>), the key in NoSuchKey (<Key>).
   aws::XmlErrorDetails ErrorDetails(const Status& error, const aws::RestXmlInput& input) const override;
 };
 
