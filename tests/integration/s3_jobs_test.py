@@ -75,8 +75,14 @@ def main():
     p.add_argument("--home", required=True, help="LATHE_HOME holding (or receiving) the small default model")
     args = p.parse_args()
     require_aws_cli()
-    args.lathe = os.path.abspath(args.lathe)
+    args.lathe, args.home = os.path.abspath(args.lathe), os.path.abspath(args.home)
+    for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        os.environ.pop(k, None)
+    # The small default model, built once into HOME (as bedrock_boto3_test.py builds it).
+    subprocess.run([args.lathe, "models", "build-default", "--data-dir", args.home, "--max-records", "4000"],
+                   check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as tmp:
+        tmp = os.path.realpath(tmp)
         config = {"models": {"lathe.default-v1": os.path.join(args.home, "models", "lathe-default")},
                   "fileRoots": [tmp]}
         with Server(args.lathe, os.path.join(tmp, "data"), keys=(KEY_ID, SECRET), config=config,
