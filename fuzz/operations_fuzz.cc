@@ -95,7 +95,7 @@ World* Make() {
   auto s3 = s3::OpenS3Storage(w->bedrock->store(), Env::Default(), w->dir + "/s3");
   if (!s3.ok()) std::abort();
   w->s3 = std::move(*s3);
-  w->gateway->Add(std::make_shared<s3::S3Service>(w->s3->buckets.get(), w->s3->objects.get()));
+  w->gateway->Add(std::make_shared<s3::S3Service>(w->s3->buckets.get(), w->s3->objects.get(), w->s3->multipart.get()));
   return w;
 }
 

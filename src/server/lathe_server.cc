@@ -30,7 +30,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
       s3::OpenS3Storage(bedrock->store(), Env::Default(), bedrock->config().data_dir + "/s3");
   if (s3.ok()) {
     s3_ = std::move(*s3);
-    gateway_->Add(std::make_shared<s3::S3Service>(s3_->buckets.get(), s3_->objects.get()));
+    gateway_->Add(std::make_shared<s3::S3Service>(s3_->buckets.get(), s3_->objects.get(), s3_->multipart.get()));
     // Jobs read and write s3:// through the same backends, as the account that owns the bucket.
     job_objects_ = std::make_unique<S3JobObjectStore>(bedrock->config().env, s3_->buckets.get(), s3_->objects.get());
     bedrock->set_object_store(job_objects_.get());

@@ -64,8 +64,9 @@ class ObjectIndex {
   // The latest version when version_id is "", which may be a delete marker (the caller decides
   // what that means). NotFound when there is no such key or version.
   Result<ObjectVersion> Get(const std::string& bucket, const std::string& key, const std::string& version_id);
-  // Removes one version for good; when it was the latest, the newest remaining version becomes
-  // the latest. NotFound when absent. Event and freed blobs as for Put.
+  // Removes one version for good (the latest when version_id is ""); when it was the latest, the
+  // newest remaining version becomes the latest. NotFound when absent. Event and freed blobs as
+  // for Put.
   Status Remove(const std::string& bucket, const std::string& key, const std::string& version_id,
                 const OutboxEvent* event, std::vector<std::string>* freed);
 
@@ -75,7 +76,9 @@ class ObjectIndex {
   Result<std::vector<ObjectVersion>> ListLatest(const std::string& bucket, const std::string& prefix,
                                                 const std::string& after, size_t limit);
   // Every version (delete markers too), by key, then newest first; starting after the version
-  // (after_key, after_version_id), or at after_key's first version when after_version_id is "".
+  // (after_key, after_version_id), or at after_key's first version when after_version_id is ""
+  // (S3's KeyMarker alone starts after the key: pass after_key + '\0'). A version marker that no
+  // longer exists continues with the next key.
   Result<std::vector<ObjectVersion>> ListVersions(const std::string& bucket, const std::string& prefix,
                                                   const std::string& after_key,
                                                   const std::string& after_version_id, size_t limit);
@@ -86,14 +89,15 @@ class ObjectIndex {
   Status CreateUpload(const MultipartUpload& upload);
   // NotFound when absent (completed or aborted).
   Result<MultipartUpload> GetUpload(const std::string& upload_id);
-  // By key, then initiation time; starting after (after_key, after_upload_id).
+  // By key, then initiation time; starting after (after_key, after_upload_id), or at after_key's
+  // first upload when after_upload_id is "" (as ListVersions).
   Result<std::vector<MultipartUpload>> ListUploads(const std::string& bucket, const std::string& prefix,
                                                    const std::string& after_key,
                                                    const std::string& after_upload_id, size_t limit);
   // Replaces a part of the same number; NotFound when the upload is gone (the part's own blob
   // is then the caller's to remove). The replaced part's blob goes to *freed.
   Status PutPart(const UploadPart& part, std::vector<std::string>* freed);
-  // By part number, after `after_part`; at most `limit`.
+  // By part number, after `after_part`; at most `limit`. NotFound when the upload is gone.
   Result<std::vector<UploadPart>> ListParts(const std::string& upload_id, int after_part, size_t limit);
   // In one transaction: the upload and its parts are removed and `version` (whose blob holds the
   // assembled object) is Put. NotFound when the upload is gone. Every part's blob goes to *freed.

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -172,6 +173,39 @@ TEST(PosixEnv, DevicesAndPipesAreNotReadAsFiles) {
   s = Env::Default()->NewSequentialFile(fifo, &f);  // without a writer: refused, not waited on
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("is a pipe (FIFO), not a regular file"), std::string::npos) << s.message();
+}
+
+TEST(PosixEnv, GetChildrenAndSyncDir) {
+  TempDir dir;
+  Env* env = Env::Default();
+  dir.Write("a", "1");
+  dir.Write("sub/b", "2");
+  std::vector<std::string> names = {"stale"};
+  ASSERT_TRUE(env->GetChildren(dir.path(), &names).ok());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "sub"}));  // no "." or "..", not recursive
+  EXPECT_EQ(env->GetChildren(dir.File("nope"), &names).code(), Status::Code::kNotFound);
+  EXPECT_FALSE(env->GetChildren(dir.File("a"), &names).ok());  // a file
+  EXPECT_TRUE(env->SyncDir(dir.path()).ok());
+  EXPECT_EQ(env->SyncDir(dir.File("nope")).code(), Status::Code::kNotFound);
+  EXPECT_FALSE(env->SyncDir(dir.File("a")).ok());
+}
+
+TEST(PosixEnv, LargeFilesAreWrittenWholeInAnyPieceSize) {
+  // Past the early-writeback window several times, in pieces below and above the buffer size.
+  TempDir dir;
+  std::unique_ptr<WritableFile> f;
+  ASSERT_TRUE(Env::Default()->NewWritableFile(dir.File("big"), &f).ok());
+  std::string expected;
+  for (size_t piece : {size_t{100}, size_t{1} << 20, size_t{3}, size_t{5} << 20, size_t{70000}}) {
+    for (int i = 0; i < 4; ++i) {
+      std::string data(piece, static_cast<char>('a' + expected.size() % 26));
+      ASSERT_TRUE(f->Append(data).ok());
+      expected += data;
+    }
+  }
+  ASSERT_TRUE(f->Close().ok());
+  EXPECT_TRUE(ReadFile(dir.File("big")) == expected);
 }
 
 }  // namespace

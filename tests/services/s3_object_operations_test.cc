@@ -35,7 +35,7 @@ class S3ObjectOperationsTest : public ::testing::Test {
     auto s3 = OpenS3Storage(store_.get(), Env::Default(), dir_.path() + "/s3");
     ASSERT_TRUE(s3.ok()) << s3.status().message();
     s3_ = std::move(*s3);
-    service_ = std::make_unique<S3Service>(s3_->buckets.get(), s3_->objects.get());
+    service_ = std::make_unique<S3Service>(s3_->buckets.get(), s3_->objects.get(), s3_->multipart.get());
     ASSERT_EQ(Call("PUT", "/data")->status, 200);
   }
 

@@ -40,7 +40,7 @@ class S3ServiceTest : public ::testing::Test {
     ASSERT_TRUE(s3.ok()) << s3.status().message();
     s3_ = std::move(*s3);
     backend_ = s3_->buckets.get();
-    service_ = std::make_unique<S3Service>(s3_->buckets.get(), s3_->objects.get());
+    service_ = std::make_unique<S3Service>(s3_->buckets.get(), s3_->objects.get(), s3_->multipart.get());
   }
 
   std::unique_ptr<Answer> Call(const std::string& method, const std::string& target, const std::string& body = "",

@@ -46,6 +46,8 @@ std::string StoredContentEncoding(const std::string& sent) {
 
 // Content-* headers and x-amz-meta-* as a PutObject or CopyObject (REPLACE) sends them. A
 // repeated x-amz-meta- header is joined with commas, as S3 does.
+}  // namespace
+
 ObjectMetadata MetadataOf(const RestXmlInput& in) {
   ObjectMetadata m;
   m.content_type = HeaderOr(in, "Content-Type");
@@ -71,6 +73,8 @@ Conditions ConditionsOf(const RestXmlInput& in, const std::string& prefix) {
     c.if_unmodified_since_ms = ParseHttpDate(*v);
   return c;
 }
+
+namespace {
 
 std::string VersionIdOf(const RestXmlInput& in) {
   const std::string* v = QueryValue(in, "versionId");
@@ -133,7 +137,8 @@ std::function<Result<bool>(std::string*)> StreamBlob(std::shared_ptr<RandomAcces
   };
 }
 
-// x-amz-copy-source: "[/]bucket/key[?versionId=v]", the key percent-encoded.
+}  // namespace
+
 Status ParseCopySource(const std::string& header, std::string* bucket, std::string* key, std::string* version_id) {
   if (header.size() > 4 * kMaxKeyBytes) return InvalidArgument("x-amz-copy-source is too long");
   std::string_view source = header;
@@ -160,6 +165,8 @@ Status ParseCopySource(const std::string& header, std::string* bucket, std::stri
   return Status::Ok();
 }
 
+namespace {
+
 // COPY (the default) or REPLACE: whether the request's own value replaces the source's.
 Result<bool> Directive(const RestXmlInput& in, const char* header, const char* what) {
   const std::string* v = in.request->header(header);
@@ -168,13 +175,14 @@ Result<bool> Directive(const RestXmlInput& in, const char* header, const char* w
   return InvalidArgument(std::string("Unknown ") + what + " directive.");
 }
 
+}  // namespace
+
 Result<Tags> TagsFromHeader(const RestXmlInput& in) {
   const std::string* v = in.request->header("x-amz-tagging");
   if (!v) return Tags{};
   return ParseTaggingHeader(*v);
 }
 
-}  // namespace
 
 Result<RestXmlOutput> PutObject(S3Objects* objects, const RestXmlInput& in) {
   if (in.request->header("x-amz-copy-source")) return CopyObject(objects, in);

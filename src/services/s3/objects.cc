@@ -218,32 +218,62 @@ Result<std::unique_ptr<ObjectBody>> S3Objects::NewBody() {
   return std::unique_ptr<ObjectBody>(new ObjectBody(std::move(*writer)));
 }
 
-Result<ObjectInfo> S3Objects::PutObject(const PutObjectInput& in, std::unique_ptr<ObjectBody> body) {
-  LATHE_RETURN_IF_ERROR(CheckPut(in));
-  Result<Bucket> bucket = OwnedBucket(in.requester, in.bucket);
-  if (!bucket.ok()) return bucket.status();
+Result<S3Objects::CommittedBody> S3Objects::CommitBody(std::unique_ptr<ObjectBody> body) {
   if (!body || !body->writer_) return InternalError("The upload's body was not written");
-
-  ObjectInfo object;
-  object.bucket = in.bucket;
-  object.key = in.key;
-  object.version_id = bucket->versioning == kEnabled ? NewVersionId() : std::string(store::kNullVersionId);
-  object.size = body->size_;
+  CommittedBody out;
+  out.size = body->size_;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
   EVP_DigestFinal_ex(body->md5_->ctx, digest, &digest_len);
   static constexpr char kHex[] = "0123456789abcdef";
   for (unsigned int i = 0; i < digest_len; ++i) {
-    object.etag.push_back(kHex[digest[i] >> 4]);
-    object.etag.push_back(kHex[digest[i] & 15]);
+    out.md5_hex.push_back(kHex[digest[i] >> 4]);
+    out.md5_hex.push_back(kHex[digest[i] & 15]);
   }
-  object.metadata = in.metadata;
-  object.tags = in.tags;
-
   Result<std::string> blob = body->writer_->Commit();
   body->writer_.reset();
   if (!blob.ok()) return InternalError("The object could not be stored: " + blob.status().message());
-  object.blob = *blob;
+  out.blob = *blob;
+  return out;
+}
+
+Result<ObjectInfo> S3Objects::RecordCompleted(const Requester& requester, const std::string& upload_id,
+                                              ObjectInfo object) {
+  Result<Bucket> bucket = OwnedBucket(requester, object.bucket);
+  if (!bucket.ok()) return bucket.status();
+  object.version_id = bucket->versioning == kEnabled ? NewVersionId() : std::string(store::kNullVersionId);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<store::OutboxEvent> event;
+  if (Publishes(*bucket)) event = ObjectCreatedEvent(requester, object, "CompleteMultipartUpload");
+  std::vector<std::string> freed;
+  Status s = index_->CompleteUpload(upload_id, ToVersion(object), event ? &*event : nullptr, &freed);
+  if (s.code() == Status::Code::kNotFound)
+    return Status::Aws("NoSuchUpload", 404,
+                       "The specified upload does not exist. The upload ID may be invalid, or the upload may have "
+                       "been aborted or completed.",
+                       Status::Code::kNotFound);
+  if (!s.ok()) return IndexError(s);
+  RemoveBlobs(freed);
+  object.is_latest = true;
+  return object;
+}
+
+Result<ObjectInfo> S3Objects::PutObject(const PutObjectInput& in, std::unique_ptr<ObjectBody> body) {
+  LATHE_RETURN_IF_ERROR(CheckPut(in));
+  Result<Bucket> bucket = OwnedBucket(in.requester, in.bucket);
+  if (!bucket.ok()) return bucket.status();
+  Result<CommittedBody> committed = CommitBody(std::move(body));
+  if (!committed.ok()) return committed.status();
+
+  ObjectInfo object;
+  object.bucket = in.bucket;
+  object.key = in.key;
+  object.version_id = bucket->versioning == kEnabled ? NewVersionId() : std::string(store::kNullVersionId);
+  object.size = committed->size;
+  object.etag = committed->md5_hex;
+  object.metadata = in.metadata;
+  object.tags = in.tags;
+  object.blob = committed->blob;
 
   std::lock_guard<std::mutex> lock(mu_);
   Status s;
@@ -451,5 +481,8 @@ Result<std::string> S3Objects::PutObjectTagging(const Requester& requester, cons
   RemoveBlobs(freed);
   return object->version_id;
 }
+
+nlohmann::json ObjectDocument(const ObjectInfo& object) { return ToDoc(object); }
+ObjectInfo ObjectFromRow(const store::ObjectVersion& row) { return FromVersion(row); }
 
 }  // namespace lathe::s3

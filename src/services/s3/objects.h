@@ -197,6 +197,18 @@ class S3Objects {
 
   S3Backend* buckets() const { return buckets_; }
 
+  // For multipart parts (multipart.h): a body's blob committed without recording an object.
+  struct CommittedBody {
+    std::string blob;
+    uint64_t size = 0;
+    std::string md5_hex;
+  };
+  Result<CommittedBody> CommitBody(std::unique_ptr<ObjectBody> body);
+  // Records the object a multipart upload assembled (its blob committed) and drops the upload
+  // and its parts, in one transaction with the "Object Created" event; NoSuchUpload when the
+  // upload went away meanwhile. Sets the version id and returns the object.
+  Result<ObjectInfo> RecordCompleted(const Requester& requester, const std::string& upload_id, ObjectInfo object);
+
   // At start-up, before serving: removes temporary and unreferenced blobs (uploads and deletes
   // a crash interrupted). Returns how many files went.
   Result<size_t> RemoveOrphanBlobs();
@@ -241,6 +253,7 @@ class S3Objects {
                                        const std::string& version_id, const Tags& tags);
 
  private:
+  friend class S3Multipart;  // bucket checks and blob removal are the same for uploads
   Result<Bucket> OwnedBucket(const Requester& requester, const std::string& bucket);
   // The version named (or the latest), delete markers included. NoSuchKey / NoSuchVersion.
   Result<ObjectInfo> Find(const std::string& bucket, const std::string& key, const std::string& version_id);
@@ -260,6 +273,11 @@ class S3Objects {
   // bodies are streamed outside it.
   std::mutex mu_;
 };
+
+// An object's row document (metadata and tags, as the index keeps it) and the object of a row:
+// a multipart upload keeps its object-to-be the same way.
+nlohmann::json ObjectDocument(const ObjectInfo& object);
+ObjectInfo ObjectFromRow(const store::ObjectVersion& row);
 
 // Checks by hand, lengths before content. KeyTooLongError past 1024 bytes; InvalidArgument for
 // an empty key or invalid UTF-8.

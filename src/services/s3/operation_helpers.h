@@ -29,6 +29,16 @@ Result<Bucket> RequestedBucket(S3Backend* buckets, const RestXmlInput& in);
 // and 405): the <Error> document, or nothing for HEAD.
 RestXmlOutput ErrorWithHeaders(const Status& error, const RestXmlInput& in, std::vector<http::Header> headers);
 
+// What object and multipart operations both read from headers (object_operations.cc).
+// Content-* and x-amz-meta-* headers.
+ObjectMetadata MetadataOf(const RestXmlInput& in);
+// If-* headers, or x-amz-copy-source-if-* with that prefix.
+Conditions ConditionsOf(const RestXmlInput& in, const std::string& prefix);
+// x-amz-copy-source: "[/]bucket/key[?versionId=v]", the key percent-encoded.
+Status ParseCopySource(const std::string& header, std::string* bucket, std::string* key, std::string* version_id);
+// x-amz-tagging.
+Result<Tags> TagsFromHeader(const RestXmlInput& in);
+
 // Bucket operations (bucket_operations.cc).
 Result<RestXmlOutput> ListBuckets(S3Backend* buckets, const RestXmlInput& in);
 Result<RestXmlOutput> CreateBucket(S3Backend* buckets, const RestXmlInput& in);
@@ -51,5 +61,14 @@ Result<RestXmlOutput> DeleteObjects(S3Objects* objects, const RestXmlInput& in);
 Result<RestXmlOutput> CopyObject(S3Objects* objects, const RestXmlInput& in);
 Result<RestXmlOutput> GetObjectTagging(S3Objects* objects, const RestXmlInput& in);
 Result<RestXmlOutput> PutObjectTagging(S3Objects* objects, const RestXmlInput& in);
+
+class S3Multipart;
+// Multipart operations (multipart_operations.cc).
+Result<RestXmlOutput> CreateMultipartUpload(S3Multipart* multipart, const RestXmlInput& in);
+Result<RestXmlOutput> UploadPart(S3Multipart* multipart, const RestXmlInput& in);  // UploadPartCopy too
+Result<RestXmlOutput> CompleteMultipartUpload(S3Multipart* multipart, const RestXmlInput& in);
+Result<RestXmlOutput> AbortMultipartUpload(S3Multipart* multipart, const RestXmlInput& in);
+Result<RestXmlOutput> ListParts(S3Multipart* multipart, const RestXmlInput& in);
+Result<RestXmlOutput> ListMultipartUploads(S3Multipart* multipart, const RestXmlInput& in);
 
 }  // namespace lathe::s3

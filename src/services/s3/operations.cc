@@ -4,6 +4,7 @@
 #include "aws/wire.h"
 #include "aws/xml.h"
 #include "services/s3/errors.h"
+#include "services/s3/multipart.h"
 #include "services/s3/object_shapes.h"
 #include "services/s3/operation_helpers.h"
 #include "services/s3/service.h"
@@ -45,7 +46,7 @@ RestXmlOutput ErrorWithHeaders(const Status& error, const RestXmlInput& in, std:
   return out;
 }
 
-S3Service::S3Service(S3Backend* buckets, S3Objects* objects) {
+S3Service::S3Service(S3Backend* buckets, S3Objects* objects, S3Multipart* multipart) {
   // Every subresource of botocore's s3/2006-03-01 request URIs, and uploadId (multipart uploads):
   // a request for one lathe lacks is NotImplemented, never answered by a plain operation.
   AddSubresourceKeys({"abac", "accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
@@ -63,6 +64,9 @@ S3Service::S3Service(S3Backend* buckets, S3Objects* objects) {
   };
   auto o = [objects](Result<RestXmlOutput> (*f)(S3Objects*, const RestXmlInput&)) {
     return [objects, f](const RestXmlInput& in) { return f(objects, in); };
+  };
+  auto m = [multipart](Result<RestXmlOutput> (*f)(S3Multipart*, const RestXmlInput&)) {
+    return [multipart, f](const RestXmlInput& in) { return f(multipart, in); };
   };
   Add("GET", "/", "ListBuckets", b(ListBuckets));
   Add("PUT", "/{Bucket}", "CreateBucket", b(CreateBucket));
@@ -83,12 +87,25 @@ S3Service::S3Service(S3Backend* buckets, S3Objects* objects) {
   Add("HEAD", "/{Bucket}/{Key+}", "HeadObject", o(GetObject));
   Add("DELETE", "/{Bucket}/{Key+}", "DeleteObject", o(DeleteObject));
   Add("GET", "/{Bucket}/{Key+}?tagging", "GetObjectTagging", o(GetObjectTagging));
+
+  Add("POST", "/{Bucket}/{Key+}?uploads", "CreateMultipartUpload", m(CreateMultipartUpload));
+  // UploadPartCopy too (x-amz-copy-source), which has no body to read.
+  Add("PUT", "/{Bucket}/{Key+}?uploadId", "UploadPart", m(UploadPart), aws::RequestBody::kStreamed);
+  Add("POST", "/{Bucket}/{Key+}?uploadId", "CompleteMultipartUpload", m(CompleteMultipartUpload));
+  Add("DELETE", "/{Bucket}/{Key+}?uploadId", "AbortMultipartUpload", m(AbortMultipartUpload));
+  Add("GET", "/{Bucket}/{Key+}?uploadId", "ListParts", m(ListParts));
+  Add("GET", "/{Bucket}?uploads", "ListMultipartUploads", m(ListMultipartUploads));
   Add("PUT", "/{Bucket}/{Key+}?tagging", "PutObjectTagging", o(PutObjectTagging));
 }
 
 size_t S3Service::BodyLimit(const http::Request& request) const {
   // DeleteObjects names up to 1000 keys; every other request but an upload is a small document.
-  if (request.method == "POST" && aws::DecodeQuery(request.query()).count("delete")) return kMaxDeleteXmlBytes;
+  if (request.method == "POST") {
+    const auto query = aws::DecodeQuery(request.query());
+    if (query.count("delete")) return kMaxDeleteXmlBytes;
+    // CompleteMultipartUpload names up to 10000 parts.
+    if (query.count("uploadId")) return kMaxCompleteXmlBytes;
+  }
   return StreamsBody(request) ? 0 : kMaxRequestXmlBytes;
 }
 

@@ -12,6 +12,7 @@ Result<std::unique_ptr<S3Storage>> OpenS3Storage(store::MetadataStore* metadata,
   s->index = std::move(*index);
   s->buckets = std::make_unique<S3Backend>(metadata);
   s->objects = std::make_unique<S3Objects>(s->buckets.get(), s->index.get(), s->blobs.get());
+  s->multipart = std::make_unique<S3Multipart>(s->objects.get(), s->index.get(), s->blobs.get());
   Result<size_t> removed = s->objects->RemoveOrphanBlobs();
   if (!removed.ok()) return removed.status();
   s->orphans_removed = *removed;

@@ -8,6 +8,7 @@
 
 #include "core/env.h"
 #include "services/s3/backend.h"
+#include "services/s3/multipart.h"
 #include "services/s3/objects.h"
 #include "store/blob_store.h"
 #include "store/metadata_store.h"
@@ -20,6 +21,7 @@ struct S3Storage {
   std::unique_ptr<store::ObjectIndex> index;
   std::unique_ptr<S3Backend> buckets;
   std::unique_ptr<S3Objects> objects;
+  std::unique_ptr<S3Multipart> multipart;
   size_t orphans_removed = 0;  // by this start
 };
 
