@@ -37,7 +37,8 @@ Status S3JobObjectStore::CheckBucket(const std::string& account, const std::stri
   return buckets_->GetBucket(account, bucket).status();
 }
 
-Status S3JobObjectStore::Download(const std::string& account, const service::S3Uri& object, const std::string& path) {
+Status S3JobObjectStore::Download(const std::string& account, const service::S3Uri& object, const std::string& path,
+                                  uint64_t max_bytes) {
   auto requester = RequesterFor(account, object.bucket);
   if (!requester.ok()) return requester.status();
   s3::GetObjectInput in;
@@ -46,6 +47,9 @@ Status S3JobObjectStore::Download(const std::string& account, const service::S3U
   in.key = object.key;
   auto read = objects_->GetObject(in);  // the latest version; NoSuchKey for none or a delete marker
   if (!read.ok()) return read.status();
+  if (read->object.size > max_bytes)
+    return Status::InvalidArgument(object.ToString() + " has " + std::to_string(read->object.size) +
+                                   " bytes; a job reads at most " + std::to_string(max_bytes) + " bytes of this file");
   // The blob is immutable: an overwrite of the key meanwhile makes a new one, so this copy is
   // the version GetObject found, whole.
   std::unique_ptr<RandomAccessFile> file;

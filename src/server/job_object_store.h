@@ -19,7 +19,8 @@ class S3JobObjectStore : public service::JobObjectStore {
       : env_(env), buckets_(buckets), objects_(objects) {}
 
   Status CheckBucket(const std::string& account, const std::string& bucket) override;
-  Status Download(const std::string& account, const service::S3Uri& object, const std::string& path) override;
+  Status Download(const std::string& account, const service::S3Uri& object, const std::string& path,
+                  uint64_t max_bytes) override;
   Status Upload(const std::string& account, const std::string& path, const service::S3Uri& object) override;
 
  private:

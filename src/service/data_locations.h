@@ -30,9 +30,10 @@ class DataLocations {
   virtual Result<std::string> CheckOutput(const std::string& uri) const = 0;
   // Run time: the local file the job reads for `input` (a CheckInput answer), as `account`.
   // `snapshot` is where a copy may go: the job reads what was there when it started, and a job
-  // resumed after a restart reads the same copy again.
+  // resumed after a restart reads the same copy again. A copy is refused past `max_bytes` (what
+  // the validator would read of the file: disk is not filled with bytes nobody reads).
   virtual Result<std::string> FetchInput(const std::string& account, const std::string& input,
-                                         const std::string& snapshot) const = 0;
+                                         const std::string& snapshot, uint64_t max_bytes) const = 0;
   // Run time: that the job may still write to `output` (a CheckOutput answer), preparing it.
   virtual Status PrepareOutput(const std::string& account, const std::string& output) const = 0;
   // The end: the folders `subdirs` of `run_dir` (complete, local) published under

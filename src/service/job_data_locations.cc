@@ -58,7 +58,7 @@ Result<std::string> JobDataLocations::CheckOutput(const std::string& uri) const 
 }
 
 Result<std::string> JobDataLocations::FetchInput(const std::string& account, const std::string& input,
-                                                 const std::string& snapshot) const {
+                                                 const std::string& snapshot, uint64_t max_bytes) const {
   if (!IsS3Uri(input)) {
     // Checked again as the job runs: a symlink swapped in since the request must not lead out
     // of fileRoots.
@@ -74,10 +74,14 @@ Result<std::string> JobDataLocations::FetchInput(const std::string& account, con
   if (env_->FileExists(snapshot)) return snapshot;
   LATHE_RETURN_IF_ERROR(NeedObjectStore(input));
   LATHE_RETURN_IF_ERROR(env_->CreateDirs(fs::path(snapshot).parent_path().string()));
-  if (Status s = objects_->Download(account, *object, snapshot); !s.ok())
+  Status s = objects_->Download(account, *object, snapshot, max_bytes);
+  if (s.ok()) return snapshot;
+  // S3's refusals in Bedrock's words; the rest (too large, a full disk) as they are.
+  if (!s.aws_code().empty())
     return Status::InvalidArgument("Could not validate GetObject permissions to access Amazon S3 bucket: " +
                                    object->bucket + " at key " + object->key + " (" + input + ": " + Said(s) + ")");
-  return snapshot;
+  if (s.code() == Status::Code::kInvalidArgument) return s;
+  return Status::IOError(input + ": could not be copied into the job's folder: " + s.message());
 }
 
 Status JobDataLocations::PrepareOutput(const std::string& account, const std::string& output) const {

@@ -31,7 +31,7 @@ class JobDataLocations : public DataLocations {
   Result<std::string> CheckInput(const std::string& uri) const override;
   Result<std::string> CheckOutput(const std::string& uri) const override;
   Result<std::string> FetchInput(const std::string& account, const std::string& input,
-                                 const std::string& snapshot) const override;
+                                 const std::string& snapshot, uint64_t max_bytes) const override;
   Status PrepareOutput(const std::string& account, const std::string& output) const override;
   Result<std::string> PublishOutputs(const std::string& account, const std::string& output,
                                      const std::string& run_dir, const std::vector<std::string>& subdirs,

@@ -24,7 +24,9 @@ class JobObjectStore {
   virtual Status CheckBucket(const std::string& account, const std::string& bucket) = 0;
   // Copies the object's current bytes to the local file `path`, which appears whole or not at
   // all (a temporary file renamed into place). A later overwrite of the object does not change it.
-  virtual Status Download(const std::string& account, const S3Uri& object, const std::string& path) = 0;
+  // An object over `max_bytes` is refused before a byte is copied (InvalidArgument, no AWS code).
+  virtual Status Download(const std::string& account, const S3Uri& object, const std::string& path,
+                          uint64_t max_bytes) = 0;
   // Stores the local file `path` as the object (replacing any), as a PutObject would: whole or
   // not at all, with the events and metadata a PutObject makes.
   virtual Status Upload(const std::string& account, const std::string& path, const S3Uri& object) = 0;

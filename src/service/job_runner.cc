@@ -10,6 +10,7 @@
 
 #include "core/arn.h"
 #include "core/env.h"
+#include "data/model_limits.h"
 #include "data/validator.h"
 #include "engine/default_model.h"
 #include "service/job_service.h"
@@ -50,8 +51,13 @@ Result<JobService::LocalData> JobService::FetchData(const store::ResourceRow& jo
   const json& doc = job.doc;
   const std::string account = doc.value("_account", "");
   LocalData out;
+  // What the validator would read of each file (Bedrock's quotas, data/model_limits.h).
+  const bool pretraining = doc.value("customizationType", "") == "CONTINUED_PRE_TRAINING";
   auto fetch = [&](const std::string& input, data::Purpose purpose, const std::string& snapshot) -> Status {
-    auto local = locations_->FetchInput(account, input, snapshot);
+    const uint64_t max_bytes = purpose == data::Purpose::kValidation ? data::kMaxValidationFileBytes
+                               : pretraining                          ? data::kMaxPretrainingFileBytes
+                                                                      : data::kMaxFineTuningFileBytes;
+    auto local = locations_->FetchInput(account, input, snapshot, max_bytes);
     if (!local.ok()) return local.status();
     out.files.push_back({*local, input, purpose});
     return Status::Ok();

@@ -17,6 +17,7 @@ using lathe::testing::TempDir;
 
 constexpr char kMe[] = "111111111111";
 constexpr char kOther[] = "222222222222";
+constexpr uint64_t kLimit = uint64_t{1} << 30;
 
 class JobObjectStoreTest : public ::testing::Test {
  protected:
@@ -66,15 +67,19 @@ TEST_F(JobObjectStoreTest, ObjectsGoOutAndComeBackWhole) {
   EXPECT_EQ(read->object.etag.size(), 32u);  // a PutObject's ETag: the MD5
 
   const std::string copy = dir_.path() + "/copy.jsonl";
-  ASSERT_TRUE(jobs_->Download(kMe, object, copy).ok());
+  ASSERT_TRUE(jobs_->Download(kMe, object, copy, kLimit).ok());
   EXPECT_TRUE(Read(copy) == bytes);
 
   // Overwriting the object later leaves the copy as it was: a job's snapshot.
   const std::string v2 = dir_.Write("v2.jsonl", "{}\n");
   ASSERT_TRUE(jobs_->Upload(kMe, v2, object).ok());
   EXPECT_TRUE(Read(copy) == bytes);
-  ASSERT_TRUE(jobs_->Download(kMe, object, dir_.path() + "/copy2.jsonl").ok());
+  ASSERT_TRUE(jobs_->Download(kMe, object, dir_.path() + "/copy2.jsonl", kLimit).ok());
   EXPECT_EQ(Read(dir_.path() + "/copy2.jsonl"), "{}\n");
+  // Larger than the caller reads: refused before a byte is copied.
+  Status big = jobs_->Download(kMe, object, dir_.path() + "/copy3.jsonl", 2);
+  EXPECT_EQ(big.message(), "s3://mine/training data/train.jsonl has 3 bytes; a job reads at most 2 bytes of this file");
+  EXPECT_FALSE(Env::Default()->FileExists(dir_.path() + "/copy3.jsonl"));
 }
 
 TEST_F(JobObjectStoreTest, MetricsAreStoredAsCsv) {
@@ -92,20 +97,20 @@ TEST_F(JobObjectStoreTest, MetricsAreStoredAsCsv) {
 TEST_F(JobObjectStoreTest, S3sErrorsAndOwnership) {
   const std::string local = dir_.Write("x.jsonl", "{}\n");
   const std::string copy = dir_.path() + "/copy";
-  EXPECT_EQ(jobs_->Download(kMe, {"mine", "missing.jsonl"}, copy).aws_code(), "NoSuchKey");
-  EXPECT_EQ(jobs_->Download(kMe, {"nobucket", "x.jsonl"}, copy).aws_code(), "NoSuchBucket");
+  EXPECT_EQ(jobs_->Download(kMe, {"mine", "missing.jsonl"}, copy, kLimit).aws_code(), "NoSuchKey");
+  EXPECT_EQ(jobs_->Download(kMe, {"nobucket", "x.jsonl"}, copy, kLimit).aws_code(), "NoSuchBucket");
   EXPECT_EQ(jobs_->CheckBucket(kMe, "nobucket").aws_code(), "NoSuchBucket");
   EXPECT_TRUE(jobs_->CheckBucket(kMe, "mine").ok());
   // Another account's bucket: AccessDenied whether or not the key exists, and nothing written.
   ASSERT_TRUE(jobs_->Upload(kOther, local, {"theirs", "x.jsonl"}).ok());
   EXPECT_EQ(jobs_->CheckBucket(kMe, "theirs").aws_code(), "AccessDenied");
-  EXPECT_EQ(jobs_->Download(kMe, {"theirs", "x.jsonl"}, copy).aws_code(), "AccessDenied");
-  EXPECT_EQ(jobs_->Download(kMe, {"theirs", "none.jsonl"}, copy).aws_code(), "AccessDenied");
+  EXPECT_EQ(jobs_->Download(kMe, {"theirs", "x.jsonl"}, copy, kLimit).aws_code(), "AccessDenied");
+  EXPECT_EQ(jobs_->Download(kMe, {"theirs", "none.jsonl"}, copy, kLimit).aws_code(), "AccessDenied");
   EXPECT_EQ(jobs_->Upload(kMe, local, {"theirs", "y.jsonl"}).aws_code(), "AccessDenied");
   EXPECT_FALSE(Env::Default()->FileExists(copy));
   // A local file that is not there: nothing is stored under the key.
   EXPECT_FALSE(jobs_->Upload(kMe, dir_.path() + "/no-such-file", {"mine", "z.jsonl"}).ok());
-  EXPECT_EQ(jobs_->Download(kMe, {"mine", "z.jsonl"}, copy).aws_code(), "NoSuchKey");
+  EXPECT_EQ(jobs_->Download(kMe, {"mine", "z.jsonl"}, copy, kLimit).aws_code(), "NoSuchKey");
 }
 
 }  // namespace

@@ -33,10 +33,12 @@ class FakeObjectStore : public JobObjectStore {
     if (it->second != account) return Status::Aws("AccessDenied", 403, "Access Denied");
     return Status::Ok();
   }
-  Status Download(const std::string& account, const S3Uri& object, const std::string& path) override {
+  Status Download(const std::string& account, const S3Uri& object, const std::string& path,
+                  uint64_t max_bytes) override {
     LATHE_RETURN_IF_ERROR(CheckBucket(account, object.bucket));
     auto it = objects.find({object.bucket, object.key});
     if (it == objects.end()) return Status::Aws("NoSuchKey", 404, "The specified key does not exist.", Status::Code::kNotFound);
+    if (it->second.size() > max_bytes) return Status::InvalidArgument(object.ToString() + " is too large");
     return WriteFileAtomically(Env::Default(), path, it->second);
   }
   Status Upload(const std::string& account, const std::string& path, const S3Uri& object) override {
@@ -51,6 +53,7 @@ class FakeObjectStore : public JobObjectStore {
 };
 
 constexpr char kAccount[] = "123456789012";
+constexpr uint64_t kLimit = 1 << 20;
 
 struct Places {
   TempDir tmp;
@@ -80,7 +83,7 @@ TEST(JobDataLocations, FileUrisBehaveAsLocalDataLocations) {
   const std::string train = s.tmp.Write("train.jsonl", "{}\n");
   const std::string real = fs::canonical(train).string();
   EXPECT_EQ(*s.locations.CheckInput("file://" + train), real);
-  EXPECT_EQ(*s.locations.FetchInput(kAccount, real, s.root + "/unused"), real);
+  EXPECT_EQ(*s.locations.FetchInput(kAccount, real, s.root + "/unused", kLimit), real);
   EXPECT_FALSE(fs::exists(s.root + "/unused"));  // local data is read in place, not copied
   EXPECT_EQ(*s.locations.CheckOutput("file://" + s.root + "/out/"), s.root + "/out");
   EXPECT_FALSE(fs::exists(s.root + "/out"));  // created only when the job runs
@@ -124,13 +127,13 @@ TEST(JobDataLocations, AMissingBucketOrKeyOrSomeoneElsesBucketNamesTheUri) {
   Places s;
   s.store.objects[{"theirs", "train.jsonl"}] = "{}\n";
   const std::string snap = s.root + "/job/data/training.jsonl";
-  EXPECT_EQ(Message(s.locations.FetchInput(kAccount, "s3://nobucket/train.jsonl", snap)),
+  EXPECT_EQ(Message(s.locations.FetchInput(kAccount, "s3://nobucket/train.jsonl", snap, kLimit)),
             "Could not validate GetObject permissions to access Amazon S3 bucket: nobucket at key train.jsonl "
             "(s3://nobucket/train.jsonl: NoSuchBucket: The specified bucket does not exist)");
-  EXPECT_EQ(Message(s.locations.FetchInput(kAccount, "s3://mine/missing key.jsonl", snap)),
+  EXPECT_EQ(Message(s.locations.FetchInput(kAccount, "s3://mine/missing key.jsonl", snap, kLimit)),
             "Could not validate GetObject permissions to access Amazon S3 bucket: mine at key missing key.jsonl "
             "(s3://mine/missing key.jsonl: NoSuchKey: The specified key does not exist.)");
-  EXPECT_EQ(Message(s.locations.FetchInput(kAccount, "s3://theirs/train.jsonl", snap)),
+  EXPECT_EQ(Message(s.locations.FetchInput(kAccount, "s3://theirs/train.jsonl", snap, kLimit)),
             "Could not validate GetObject permissions to access Amazon S3 bucket: theirs at key train.jsonl "
             "(s3://theirs/train.jsonl: AccessDenied: Access Denied)");
   EXPECT_FALSE(fs::exists(snap));
@@ -141,17 +144,25 @@ TEST(JobDataLocations, AMissingBucketOrKeyOrSomeoneElsesBucketNamesTheUri) {
   EXPECT_TRUE(s.locations.PrepareOutput(kAccount, "s3://mine/out/").ok());
 }
 
+TEST(JobDataLocations, ObjectsLargerThanTheValidatorReadsAreNotCopied) {
+  Places s;
+  s.store.objects[{"mine", "big.jsonl"}] = std::string(kLimit + 1, 'x');
+  const std::string snap = s.root + "/job/data/training.jsonl";
+  EXPECT_EQ(Message(s.locations.FetchInput(kAccount, "s3://mine/big.jsonl", snap, kLimit)), "s3://mine/big.jsonl is too large");
+  EXPECT_FALSE(fs::exists(snap));
+}
+
 TEST(JobDataLocations, TheJobReadsASnapshotTakenWhenItFirstRan) {
   Places s;
   s.store.objects[{"mine", "data/train.jsonl"}] = "first version\n";
   const std::string snap = s.root + "/job/data/training.jsonl";
-  auto local = s.locations.FetchInput(kAccount, "s3://mine/data/train.jsonl", snap);
+  auto local = s.locations.FetchInput(kAccount, "s3://mine/data/train.jsonl", snap, kLimit);
   ASSERT_TRUE(local.ok()) << local.status().ToString();
   EXPECT_EQ(*local, snap);
   EXPECT_EQ(s.Read(snap), "first version\n");
   // Overwritten (or deleted) after the job started: a resumed job reads what it read before.
   s.store.objects.clear();
-  auto again = s.locations.FetchInput(kAccount, "s3://mine/data/train.jsonl", snap);
+  auto again = s.locations.FetchInput(kAccount, "s3://mine/data/train.jsonl", snap, kLimit);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(s.Read(*again), "first version\n");
 }
