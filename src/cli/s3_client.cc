@@ -96,6 +96,7 @@ Status Perform(const ClientIdentity& who, const char* method, const service::S3U
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
   const std::string verb = method;
   if (verb == "HEAD") curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  if (verb == "GET") curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(kMaxDownloadBytes));
   if (verb == "PUT") {
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadBody);
@@ -109,6 +110,9 @@ Status Perform(const ClientIdentity& who, const char* method, const service::S3U
                            (curl_error[0] ? curl_error : curl_easy_strerror(rc)) +
                            "). Is lathe serve running? Start it with `lathe serve`, or point --endpoint or "
                            "AWS_ENDPOINT_URL at it.");
+  if (rc == CURLE_FILESIZE_EXCEEDED)
+    return Status::InvalidArgument(uri + ": the object is larger than " + std::to_string(kMaxDownloadBytes) +
+                                   " bytes, the most a lathe data command reads of one file");
   if (rc != CURLE_OK) return Status::IOError(uri + ": " + (curl_error[0] ? curl_error : curl_easy_strerror(rc)));
   long http = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);

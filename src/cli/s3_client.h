@@ -19,6 +19,9 @@ namespace lathe::cli {
 // One PUT carries at most 5 GiB (S3's PutObject limit; larger objects need multipart uploads,
 // which `lathe data` outputs never approach).
 inline constexpr uint64_t kMaxSinglePutBytes = 5ull << 30;
+// A download stops here: the most any `lathe data` command reads of one file (10 GB,
+// data/model_limits.h), so a huge object cannot fill the temporary folder's disk.
+inline constexpr uint64_t kMaxDownloadBytes = 10ull << 30;
 
 class S3Client {
  public:
