@@ -273,6 +273,11 @@ TEST_F(S3Jobs, BadRecordsAreReportedWithTheUriAndLine) {
   const json job = WaitForEnd((*created)["jobArn"]);
   EXPECT_EQ(job["status"], "Failed");
   EXPECT_NE(job.value("failureMessage", "").find("s3://mine/train.jsonl:2:"), std::string::npos) << job.dump();
+  // Its copy of the object went when it ended.
+  const std::string arn = (*created)["jobArn"];
+  const std::string work = dir_.path() + "/data/jobs/" + arn.substr(arn.rfind('/') + 1);
+  EXPECT_TRUE(fs::is_directory(work)) << work;
+  EXPECT_FALSE(fs::exists(work + "/data"));
 }
 
 TEST_F(S3Jobs, RequestsAreCheckedAgainstBedrocksS3UriRule) {
