@@ -5,6 +5,8 @@
 #include <chrono>
 
 #include "aws/rest_json.h"
+#include "aws/rest_xml.h"
+#include "aws/sigv2_presigned.h"
 #include "aws/wire.h"
 #include "core/arn.h"
 
@@ -49,6 +51,18 @@ Protocol GuessProtocol(const http::Request& request) {
     return type && type->rfind("application/x-amz-json-1.0", 0) == 0 ? Protocol::kAwsJson10 : Protocol::kAwsJson11;
   if (type && type->rfind("application/x-www-form-urlencoded", 0) == 0) return Protocol::kQuery;
   return Protocol::kRestJson;
+}
+
+// SigV2 presigned URLs (boto3's default generate_presigned_url, `aws s3 presign`): S3's alone.
+// "" when the query is SigV2 but names no key (the verifier says what is missing).
+std::optional<std::string> PresignedV2Key(const http::Request& request) {
+  return api::S3PresignedV2AccessKey(request.query());
+}
+
+// The path S3 signs in SigV2: as sent, with "/bucket" in front for a virtual-hosted request.
+std::string SigV2ResourcePath(const Service& service, const http::Request& request) {
+  if (auto* rest = dynamic_cast<const RestXmlService*>(&service)) return rest->RoutedPath(request);
+  return std::string(request.path());
 }
 
 bool IsBearer(const http::Request& request) {
@@ -102,6 +116,10 @@ Service* Gateway::ServiceFor(const http::Request& request, std::string* signing_
     return Find(scope->service);
   }
   *region = options_.default_region;
+  if (PresignedV2Key(request)) {
+    *signing_name = "s3";
+    return Find("s3");
+  }
   // Bedrock API keys (AWS_BEARER_TOKEN_BEDROCK) are Bedrock's alone; a form or X-Amz-Target
   // request is another protocol's, and is refused in its words (Handle), not answered as
   // Bedrock's unknown operation in JSON its client cannot read.
@@ -140,7 +158,8 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
   };
 
   const std::optional<api::ClaimedScope> scope = CredentialScope(request);
-  const bool signed_request = request.header("Authorization") || scope;
+  const std::optional<std::string> v2_key = scope ? std::nullopt : PresignedV2Key(request);
+  const bool signed_request = request.header("Authorization") || scope || v2_key;
   if (!signed_request && !options_.no_auth)
     return fail(AuthStatus(protocol, api::AuthError::kMissing, "Missing Authentication Token"));
   if (!service && IsBearer(request))
@@ -162,6 +181,9 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
     if (!key && scope)
       return fail(AuthStatus(protocol, api::AuthError::kUnknownKey,
                              "The security token included in the request is invalid."));
+    if (v2_key && !v2_key->empty() && !(key = keys_(*v2_key)))
+      return fail(AuthStatus(protocol, api::AuthError::kUnknownKey,
+                             "The AWS Access Key Id you provided does not exist in our records."));
   }
 
   const size_t limit = service->BodyLimit(request);
@@ -198,7 +220,8 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
     verify.family = FamilyOf(protocol);
     verify.bearer_tokens = options_.bearer_tokens;
     verify.body_unread = streams;
-    auto verified = api::VerifySigV4(sr, lookup, now_(), verify);
+    auto verified = v2_key ? api::VerifyS3PresignedV2(sr, SigV2ResourcePath(*service, request), lookup, now_())
+                           : api::VerifySigV4(sr, lookup, now_(), verify);
     if (auto* f = std::get_if<api::AuthFailure>(&verified))
       return fail(Status::Aws(f->error_type, f->http_status, f->message));
     const auto& who = std::get<api::VerifiedRequest>(verified);

@@ -9,7 +9,8 @@ Covers: `aws s3 cp` up and down (1 KB and a few MB, below the CLI's 8 MB multipa
 `aws s3 ls` recursive and by prefix, `aws s3 sync` both ways, `aws s3api put-object / get-object /
 head-object / list-object-versions`, `aws s3 rm --recursive`, `aws s3 rb`; with boto3: put/get
 (ranges, conditions), list_objects_v2 pages and delimiters, copy_object, delete_objects, tagging,
-versioning and delete markers, hostile keys, and a presigned GET fetched with curl. Objects
+versioning and delete markers, hostile keys, and presigned URLs (SigV4, and the SigV2 ones boto3
+and `aws s3 presign` make by default) fetched with curl. Objects
 survive a restart; nothing is left on disk after the bucket is emptied.
 """
 import argparse
@@ -173,8 +174,8 @@ def boto3_steps(url, tmp):
         s3.delete_object(Bucket="versioned-data", Key="ds.jsonl", VersionId=v)
     s3.delete_bucket(Bucket="versioned-data")
 
-    # A presigned GET, fetched by curl with no AWS library at all. SigV4 (boto3 presigns with
-    # SigV2 unless told; lathe's gateway verifies SigV4 only: docs/compatibility.md).
+    # A presigned GET, fetched by curl with no AWS library at all. SigV4 here (boto3 presigns with
+    # SigV2 unless told: presigned_v2_steps).
     session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, region_name="us-east-1")
     v4 = session.client("s3", endpoint_url=url, config=NO_RETRY.merge(botocore.config.Config(signature_version="s3v4")))
     presigned = v4.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "b3/data.txt"},
@@ -186,6 +187,62 @@ def boto3_steps(url, tmp):
         import urllib.request
         with urllib.request.urlopen(presigned, timeout=60) as resp:
             assert resp.read() == b"0123456789"
+
+
+def fetch(url, upload=None):
+    """(HTTP status, body) of a GET, or with `upload` (a file path) a PUT of that file, by curl
+    when installed (what a user handed a presigned link runs), else urllib. Neither sends a
+    Content-Type on the PUT, which a presigned URL signs as empty."""
+    if shutil.which("curl"):
+        cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}"] + (["-T", upload] if upload else []) + [url]
+        out = subprocess.run(cmd, capture_output=True, timeout=60)
+        assert out.returncode == 0, (out.returncode, out.stderr[:200])
+        body, _, status = out.stdout.rpartition(b"\n")
+        return int(status), body
+    import urllib.error
+    import urllib.request
+    data = open(upload, "rb").read() if upload else None
+    req = urllib.request.Request(url, data=data, method="PUT" if upload else "GET")
+    if upload:
+        req.add_unredirected_header("Content-Type", "")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def presigned_v2_steps(cli, url, tmp):
+    """SigV2 presigned URLs, which boto3 (no Config) and `aws s3 presign` (CLI v1) still make."""
+    s3 = s3_client(url)
+    link = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "b3/data.txt"})
+    assert "AWSAccessKeyId=" in link and "Signature=" in link and "Expires=" in link, link
+    assert fetch(link) == (200, b"0123456789")
+    # A key that is encoded in the path, and a response override that is a signed sub-resource.
+    s3.put_object(Bucket=BUCKET, Key="presign/a b+c~.txt", Body=b"odd key")
+    link = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "presign/a b+c~.txt",
+                                                           "ResponseContentType": "text/plain"})
+    assert fetch(link) == (200, b"odd key")
+    # Expired, tampered, unknown key: S3's codes.
+    expired = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "b3/data.txt"},
+                                        ExpiresIn=-60)
+    status, body = fetch(expired)
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body and b"Request has expired" in body, body
+    status, body = fetch(link.replace("presign/a", "presign/b"))
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body, body
+    status, body = fetch(link.replace("AWSAccessKeyId=" + KEY_ID, "AWSAccessKeyId=NOSUCHKEY"))
+    assert status == 403 and b"<Code>InvalidAccessKeyId</Code>" in body, body
+    # A presigned upload: the body is UNSIGNED-PAYLOAD, as in SigV4's presigned PUT.
+    src = os.path.join(tmp, "presigned-put.bin")
+    write(src, os.urandom(70000))
+    link = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "presign/put.bin"})
+    assert fetch(link, upload=src)[0] == 200
+    assert s3.get_object(Bucket=BUCKET, Key="presign/put.bin")["Body"].read() == open(src, "rb").read()
+    for key in ("presign/put.bin", "presign/a b+c~.txt"):
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    # The AWS CLI's own presign (SigV2 in CLI v1, SigV4 in v2): either way curl gets the bytes.
+    link = cli.run("s3", "presign", "s3://%s/b3/data.txt" % BUCKET, "--expires-in", "300").stdout.strip()
+    assert fetch(link) == (200, b"0123456789"), link
 
 
 def cleanup_steps(cli, data):
@@ -211,6 +268,7 @@ def main():
         with Server(args.lathe, data, keys=(KEY_ID, SECRET)).start() as server:
             cli_steps(AwsCli(home, server.url, (KEY_ID, SECRET), "us-east-1"), tmp)
             boto3_steps(server.url, tmp)
+            presigned_v2_steps(AwsCli(home, server.url, (KEY_ID, SECRET), "us-east-1"), server.url, tmp)
         # Objects survive a restart; then the tutorial's cleanup empties and removes the bucket.
         with Server(args.lathe, data, keys=(KEY_ID, SECRET)).start() as server:
             cli = AwsCli(home, server.url, (KEY_ID, SECRET), "us-east-1")

@@ -110,42 +110,5 @@ TEST(NotificationConfiguration, MatchingTargetsHonourEventsAndKeyFilters) {
   EXPECT_TRUE(MatchingTargets(*config, "s3:ObjectRemoved:Delete", "training-data/a.jsonl").empty());
 }
 
-TEST(ObjectChangeEvent, HasTheShapeAwsDocumentsForEventBridge) {
-  ObjectChange change;
-  change.reason = "PutObject";
-  change.bucket = "bedrock-finetuning";
-  change.key = "training-data/train.jsonl";
-  change.size = 1234;
-  change.etag = "0123456789abcdef0123456789abcdef";
-  change.version_id = "null";
-  change.account = "123456789012";
-  change.region = "us-east-1";
-  change.request_id = "req-1";
-  change.source_ip = "127.0.0.1";
-  change.sequence = 42;
-  store::OutboxEvent event = ObjectChangeEvent(change);
-  EXPECT_EQ(event.source, "aws.s3");
-  EXPECT_EQ(event.detail_type, "Object Created");
-  EXPECT_EQ(event.resources, std::vector<std::string>{"arn:aws:s3:::bedrock-finetuning"});
-  EXPECT_EQ(event.detail["bucket"]["name"], "bedrock-finetuning");
-  EXPECT_EQ(event.detail["object"]["key"], "training-data/train.jsonl");
-  EXPECT_EQ(event.detail["object"]["size"], 1234);
-  EXPECT_EQ(event.detail["object"]["etag"], change.etag);
-  EXPECT_FALSE(event.detail["object"].contains("version-id"));  // unversioned bucket
-  EXPECT_EQ(event.detail["object"]["sequencer"], "000000000000002A");
-  EXPECT_EQ(event.detail["reason"], "PutObject");
-  EXPECT_EQ(event.detail["requester"], "123456789012");
-
-  change.kind = ObjectChange::Kind::kDeleted;
-  change.reason = "DeleteObject";
-  change.version_id = "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY";
-  change.delete_marker = true;
-  event = ObjectChangeEvent(change);
-  EXPECT_EQ(event.detail_type, "Object Deleted");
-  EXPECT_EQ(event.detail["deletion-type"], "Delete Marker Created");
-  EXPECT_EQ(event.detail["object"]["version-id"], change.version_id);
-  EXPECT_FALSE(event.detail["object"].contains("size"));
-}
-
 }  // namespace
 }  // namespace lathe::s3

@@ -343,5 +343,46 @@ TEST_F(S3ObjectOperationsTest, DeleteBucketWaitsForItsObjects) {
   EXPECT_EQ(Call("DELETE", "/data")->status, 204);
 }
 
+TEST_F(S3ObjectOperationsTest, EventBridgeNotificationsPublishObjectChangesOnTheBus) {
+  // Without a notification configuration nothing is published.
+  ASSERT_EQ(Call("PUT", "/data/training-data/a.jsonl", "{}")->status, 200);
+  auto none = store_->EventsAfter(0, 100);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+
+  // The automation tutorial: put_bucket_notification_configuration(EventBridgeConfiguration={}).
+  const std::string config =
+      "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><EventBridgeConfiguration/>"
+      "</NotificationConfiguration>";
+  ASSERT_EQ(Call("PUT", "/data?notification", config)->status, 200);
+  auto got = Call("GET", "/data?notification");
+  ASSERT_EQ(got->status, 200);
+  EXPECT_TRUE(got->root().child("EventBridgeConfiguration")) << got->body;
+
+  ASSERT_EQ(Call("PUT", "/data/training-data/b.jsonl", "{\"prompt\":\"x\"}")->status, 200);
+  ASSERT_EQ(Call("DELETE", "/data/training-data/a.jsonl")->status, 204);
+  auto events = store_->EventsAfter(0, 100);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  const store::OutboxEvent& created = (*events)[0];
+  EXPECT_EQ(created.source, "aws.s3");
+  EXPECT_EQ(created.detail_type, "Object Created");
+  EXPECT_EQ(created.detail["bucket"]["name"], "data");
+  EXPECT_EQ(created.detail["object"]["key"], "training-data/b.jsonl");
+  EXPECT_EQ(created.detail["object"]["size"], 14);
+  EXPECT_EQ(created.detail["reason"], "PutObject");
+  EXPECT_EQ((*events)[1].detail_type, "Object Deleted");
+  EXPECT_EQ((*events)[1].detail["object"]["key"], "training-data/a.jsonl");
+
+  // Turning it off again (an empty configuration) stops the events.
+  ASSERT_EQ(Call("PUT", "/data?notification", "<NotificationConfiguration/>")->status, 200);
+  ASSERT_EQ(Call("PUT", "/data/training-data/c.jsonl", "{}")->status, 200);
+  auto after = store_->EventsAfter((*events)[1].seq, 100);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->empty());
+  // A malformed configuration is refused and changes nothing.
+  EXPECT_EQ(Call("PUT", "/data?notification", "<NotificationConfiguration><Bogus/></NotificationConfiguration>")->status, 400);
+}
+
 }  // namespace
 }  // namespace lathe::s3

@@ -23,6 +23,7 @@ Result<Bucket> FromRow(const store::ResourceRow& row) {
     b.region = row.doc.at("region").get<std::string>();
     b.created_ms = row.created_ms;
     b.versioning = row.doc.value("versioning", "");
+    b.notifications = row.doc.value("notifications", json::object());
     return b;
   } catch (const json::exception& e) {
     return InternalError("The stored bucket " + row.name + " is unreadable: " + e.what());
@@ -155,12 +156,21 @@ Status S3Backend::SetVersioning(const std::string& account, const std::string& n
   if (state != "Enabled" && state != "Suspended")
     return MalformedXml("The XML you provided was not well-formed or did not validate against our published schema: "
                         "Status must be Enabled or Suspended");
+  return SetDocMember(account, name, "versioning", state);
+}
+
+Status S3Backend::SetNotifications(const std::string& account, const std::string& name, const json& config) {
+  return SetDocMember(account, name, "notifications", config);
+}
+
+Status S3Backend::SetDocMember(const std::string& account, const std::string& name, const char* member,
+                               const json& value) {
   std::lock_guard<std::mutex> lock(mu_);
   Result<Bucket> bucket = FindOwned(account, name);
   if (!bucket.ok()) return bucket.status();
   Result<store::ResourceRow> row = store_->Find(kBucketKind, name);
   if (!row.ok()) return row.status().code() == Status::Code::kNotFound ? NoSuchBucket() : InternalError(row.status().message());
-  row->doc["versioning"] = state;
+  row->doc[member] = value;
   Status s = store_->Update(*row);
   if (s.code() == Status::Code::kNotFound) return NoSuchBucket();
   if (!s.ok()) return InternalError(s.message());

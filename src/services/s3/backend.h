@@ -27,6 +27,8 @@ struct Bucket {
   int64_t created_ms = 0;
   // S3's versioning state: "" (never enabled), "Enabled" or "Suspended" (never back to "").
   std::string versioning;
+  // Put/GetBucketNotificationConfiguration's document (notifications.h), {} when none was set.
+  nlohmann::json notifications = nlohmann::json::object();
 };
 
 struct CreateBucketInput {
@@ -69,6 +71,8 @@ class S3Backend {
 
   // PutBucketVersioning: "Enabled" or "Suspended".
   Status SetVersioning(const std::string& account, const std::string& name, const std::string& state);
+  // PutBucketNotificationConfiguration: `config` as NotificationConfigurationToJson writes it.
+  Status SetNotifications(const std::string& account, const std::string& name, const nlohmann::json& config);
 
   // Whether a bucket holds anything (objects, uploads in progress); set by the object store.
   using ContentsCheck = std::function<Result<bool>(const std::string& bucket)>;
@@ -76,6 +80,9 @@ class S3Backend {
 
  private:
   Result<Bucket> FindOwned(const std::string& account, const std::string& name);
+  // Replaces one member of the bucket's stored document.
+  Status SetDocMember(const std::string& account, const std::string& name, const char* member,
+                      const nlohmann::json& value);
 
   store::MetadataStore* store_;
   size_t max_buckets_per_account_;

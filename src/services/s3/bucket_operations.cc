@@ -2,6 +2,7 @@
 #include "aws/wire.h"
 #include "core/page_token.h"
 #include "services/s3/errors.h"
+#include "services/s3/notifications.h"
 #include "services/s3/names.h"
 #include "services/s3/object_shapes.h"
 #include "services/s3/operation_helpers.h"
@@ -111,6 +112,22 @@ Result<RestXmlOutput> GetBucketVersioning(S3Backend* buckets, const RestXmlInput
   Result<Bucket> bucket = RequestedBucket(buckets, in);
   if (!bucket.ok()) return bucket.status();
   return VersioningXml(bucket->versioning);
+}
+
+Result<RestXmlOutput> PutBucketNotificationConfiguration(S3Backend* buckets, const RestXmlInput& in) {
+  Result<Bucket> bucket = RequestedBucket(buckets, in);
+  if (!bucket.ok()) return bucket.status();
+  Result<NotificationConfiguration> config = ParseNotificationConfiguration(in.body);
+  if (!config.ok()) return config.status();
+  LATHE_RETURN_IF_ERROR(
+      buckets->SetNotifications(in.context->caller.account, BucketOf(in), NotificationConfigurationToJson(*config)));
+  return RestXmlOutput{};
+}
+
+Result<RestXmlOutput> GetBucketNotificationConfiguration(S3Backend* buckets, const RestXmlInput& in) {
+  Result<Bucket> bucket = RequestedBucket(buckets, in);
+  if (!bucket.ok()) return bucket.status();
+  return NotificationConfigurationXml(NotificationConfigurationFromJson(bucket->notifications));
 }
 
 }  // namespace lathe::s3

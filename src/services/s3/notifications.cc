@@ -1,7 +1,6 @@
 #include "services/s3/notifications.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "aws/xml.h"
 #include "core/arn.h"
@@ -255,35 +254,6 @@ NotificationConfiguration NotificationConfigurationFromJson(const nlohmann::json
     config.targets.push_back(std::move(target));
   }
   return config;
-}
-
-store::OutboxEvent ObjectChangeEvent(const ObjectChange& change) {
-  store::OutboxEvent event;
-  event.source = "aws.s3";
-  event.detail_type = change.kind == ObjectChange::Kind::kCreated ? "Object Created" : "Object Deleted";
-  event.account = change.account;
-  event.region = change.region;
-  event.time_ms = change.time_ms;
-  event.resources = {"arn:aws:s3:::" + change.bucket};
-  char sequencer[17];
-  std::snprintf(sequencer, sizeof sequencer, "%016llX", static_cast<unsigned long long>(change.sequence));
-  nlohmann::json object = {{"key", change.key}};
-  if (change.kind == ObjectChange::Kind::kCreated) {
-    object["size"] = change.size;
-    object["etag"] = change.etag;
-  }
-  if (!change.version_id.empty() && change.version_id != "null") object["version-id"] = change.version_id;
-  object["sequencer"] = sequencer;
-  event.detail = {{"version", "0"},
-                  {"bucket", {{"name", change.bucket}}},
-                  {"object", object},
-                  {"request-id", change.request_id},
-                  {"requester", change.account},
-                  {"source-ip-address", change.source_ip},
-                  {"reason", change.reason}};
-  if (change.kind == ObjectChange::Kind::kDeleted)
-    event.detail["deletion-type"] = change.delete_marker ? "Delete Marker Created" : "Permanently Deleted";
-  return event;
 }
 
 std::vector<const NotificationTarget*> MatchingTargets(const NotificationConfiguration& config,

@@ -1,8 +1,6 @@
-// Bucket notifications: the NotificationConfiguration document (Put/GetBucketNotificationConfiguration)
-// and the events an object change makes. With <EventBridgeConfiguration/> every object created or
-// deleted in the bucket becomes an event on lathe's event bus (the store's outbox) in the shape AWS
-// documents for S3 events delivered to EventBridge: source "aws.s3", detail-type "Object Created" /
-// "Object Deleted", the bucket's ARN in resources. Topic, queue and function configurations are
+// Bucket notifications: the NotificationConfiguration document (Put/GetBucketNotificationConfiguration).
+// With <EventBridgeConfiguration/> every object created or deleted in the bucket becomes an event on
+// lathe's event bus (the store's outbox), shaped by object_events.h. Topic, queue and function configurations are
 // checked and kept; which of them an event matches is answered here, for when SNS and functions
 // deliver (docs/compatibility.md says what happens until then).
 #pragma once
@@ -15,7 +13,6 @@
 
 #include "aws/rest_xml.h"
 #include "core/status.h"
-#include "store/metadata_store.h"
 
 namespace lathe::s3 {
 
@@ -47,25 +44,6 @@ aws::RestXmlOutput NotificationConfigurationXml(const NotificationConfiguration&
 // Kept in the bucket's document.
 nlohmann::json NotificationConfigurationToJson(const NotificationConfiguration& config);
 NotificationConfiguration NotificationConfigurationFromJson(const nlohmann::json& doc);
-
-// What happened to an object.
-struct ObjectChange {
-  enum class Kind { kCreated, kDeleted };
-  Kind kind = Kind::kCreated;
-  std::string reason;         // PutObject, CopyObject, CompleteMultipartUpload, DeleteObject, DeleteObjects
-  std::string event_name;     // s3:ObjectCreated:Put, s3:ObjectRemoved:DeleteMarkerCreated, ...
-  std::string bucket, key;
-  uint64_t size = 0;          // created only
-  std::string etag;           // created only, unquoted
-  std::string version_id;     // "null" or "" when the bucket is not versioned: left out
-  bool delete_marker = false; // deleted: "Delete Marker Created" rather than "Permanently Deleted"
-  std::string account, region, request_id, source_ip;
-  int64_t time_ms = 0;
-  uint64_t sequence = 0;      // orders changes of one key (written as S3's hex "sequencer")
-};
-
-// The EventBridge event for `change`, to publish with the change itself.
-store::OutboxEvent ObjectChangeEvent(const ObjectChange& change);
 
 // The topic/queue/function configurations an event with that name and key matches.
 std::vector<const NotificationTarget*> MatchingTargets(const NotificationConfiguration& config,

@@ -47,6 +47,8 @@ Result<RestXmlOutput> DeleteBucket(S3Backend* buckets, const RestXmlInput& in);
 Result<RestXmlOutput> GetBucketLocation(S3Backend* buckets, const RestXmlInput& in);
 Result<RestXmlOutput> PutBucketVersioning(S3Backend* buckets, const RestXmlInput& in);
 Result<RestXmlOutput> GetBucketVersioning(S3Backend* buckets, const RestXmlInput& in);
+Result<RestXmlOutput> PutBucketNotificationConfiguration(S3Backend* buckets, const RestXmlInput& in);
+Result<RestXmlOutput> GetBucketNotificationConfiguration(S3Backend* buckets, const RestXmlInput& in);
 
 // Listings (list_operations.cc).
 Result<RestXmlOutput> ListObjectsV2(S3Objects* objects, const RestXmlInput& in);

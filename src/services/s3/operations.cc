@@ -75,6 +75,8 @@ S3Service::S3Service(S3Backend* buckets, S3Objects* objects, S3Multipart* multip
   Add("GET", "/{Bucket}?location", "GetBucketLocation", b(GetBucketLocation));
   Add("PUT", "/{Bucket}?versioning", "PutBucketVersioning", b(PutBucketVersioning));
   Add("GET", "/{Bucket}?versioning", "GetBucketVersioning", b(GetBucketVersioning));
+  Add("PUT", "/{Bucket}?notification", "PutBucketNotificationConfiguration", b(PutBucketNotificationConfiguration));
+  Add("GET", "/{Bucket}?notification", "GetBucketNotificationConfiguration", b(GetBucketNotificationConfiguration));
 
   Add("GET", "/{Bucket}?list-type=2", "ListObjectsV2", o(ListObjectsV2));
   Add("GET", "/{Bucket}", "ListObjects", o(ListObjectsV1));
