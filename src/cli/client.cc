@@ -109,15 +109,24 @@ void AddClientOptions(CLI::App* cmd, ClientOptions* options) {
   cmd->add_flag("--json", options->json, "Print the server's JSON answer");
 }
 
-BedrockClient::BedrockClient(const ClientOptions& options) {
-  endpoint_ = options.endpoint.empty() ? EnvOr("AWS_ENDPOINT_URL", kDefaultEndpoint) : options.endpoint;
-  while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
-  region_ = EnvOr("AWS_REGION", EnvOr("AWS_DEFAULT_REGION", "us-east-1"));
+ClientIdentity ResolveClientIdentity(const ClientOptions& options) {
+  ClientIdentity who;
+  who.endpoint = options.endpoint.empty() ? EnvOr("AWS_ENDPOINT_URL", kDefaultEndpoint) : options.endpoint;
+  while (!who.endpoint.empty() && who.endpoint.back() == '/') who.endpoint.pop_back();
+  who.region = EnvOr("AWS_REGION", EnvOr("AWS_DEFAULT_REGION", "us-east-1"));
   const std::string id = EnvOr("AWS_ACCESS_KEY_ID"), secret = EnvOr("AWS_SECRET_ACCESS_KEY");
-  if (!id.empty() && !secret.empty()) credentials_ = api::Credentials{id, secret};
-  if (!credentials_)
-    credentials_ = FromServerFile(options.data_dir.empty() ? engine::DefaultDataDir() : options.data_dir);
-  if (!credentials_) credentials_ = FromAwsFile();
+  if (!id.empty() && !secret.empty()) who.credentials = api::Credentials{id, secret};
+  if (!who.credentials)
+    who.credentials = FromServerFile(options.data_dir.empty() ? engine::DefaultDataDir() : options.data_dir);
+  if (!who.credentials) who.credentials = FromAwsFile();
+  return who;
+}
+
+BedrockClient::BedrockClient(const ClientOptions& options) {
+  ClientIdentity who = ResolveClientIdentity(options);
+  endpoint_ = std::move(who.endpoint);
+  region_ = std::move(who.region);
+  credentials_ = std::move(who.credentials);
 }
 
 Result<json> BedrockClient::Call(const std::string& method, const std::string& path, const json* body) {

@@ -34,6 +34,15 @@ struct ClientOptions {
 // Adds --endpoint, --data-dir and --json to a command.
 void AddClientOptions(CLI::App* cmd, ClientOptions* options);
 
+// Where a client connects and what it signs with, resolved as described at the top of this file;
+// BedrockClient and S3Client (s3_client.h) share it.
+struct ClientIdentity {
+  std::string endpoint;  // "http://127.0.0.1:8080", no trailing '/'
+  std::string region;
+  std::optional<api::Credentials> credentials;  // none: requests go unsigned
+};
+ClientIdentity ResolveClientIdentity(const ClientOptions& options);
+
 class BedrockClient {
  public:
   explicit BedrockClient(const ClientOptions& options);

@@ -15,6 +15,20 @@ void AddDatasetModelOptions(CLI::App* cmd, DatasetModelArgs* args) {
       ->check(CLI::PositiveNumber);
 }
 
+void AddS3Options(CLI::App* cmd, ClientOptions* options) {
+  cmd->add_option("--endpoint", options->endpoint,
+                  "S3 endpoint for s3:// files (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:8080)");
+  cmd->add_option("--data-dir", options->data_dir,
+                  "The server's data directory, to sign s3:// requests with its credentials.json when "
+                  "$AWS_ACCESS_KEY_ID is unset");
+}
+
+CLI::Validator ExistingFileOrS3Uri() {
+  return CLI::Validator(
+      [](std::string& name) { return name.rfind("s3://", 0) == 0 ? std::string() : CLI::ExistingFile(name); },
+      "FILE or s3://bucket/key");
+}
+
 Status ResolveModelArgs(const DatasetModelArgs& args, ResolvedModel* out) {
   out->model_id = args.model_id;
   if (!args.model_id.empty()) {

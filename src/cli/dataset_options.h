@@ -1,4 +1,5 @@
-// Options shared by the data commands that count tokens: --model, --tokenizer, --max-tokens.
+// Options shared by the data commands: --model, --tokenizer, --max-tokens for those that count
+// tokens; s3:// names and where their S3 is (--endpoint, --data-dir) for those that read or write.
 #pragma once
 
 #include <memory>
@@ -6,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/client.h"
 #include "core/status.h"
 #include "data/model_limits.h"
 #include "text/tokenizer.h"
@@ -27,6 +29,10 @@ struct ResolvedModel {
 };
 
 void AddDatasetModelOptions(CLI::App* cmd, DatasetModelArgs* args);
+// --endpoint and --data-dir, for s3:// inputs and outputs (signed as the other client commands sign).
+void AddS3Options(CLI::App* cmd, ClientOptions* options);
+// CLI11's ExistingFile, except that s3:// names pass (they are looked up when the command runs).
+CLI::Validator ExistingFileOrS3Uri();
 // Loads the tokenizer and looks up the model's limits; an unknown model id is an error that
 // lists the known ones.
 Status ResolveModelArgs(const DatasetModelArgs& args, ResolvedModel* out);

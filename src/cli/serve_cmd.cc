@@ -123,7 +123,7 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
     spdlog::set_default_logger(spdlog::stderr_color_mt("serve"));
     // No engine::ConfigureThreads() here: it would load the engine module (libtorch) at start-up;
     // LanguageModel::Load sets torch's threads when the first model loads.
-    auto service = service::BedrockService::Open(config);
+    auto service = service::BedrockService::Open(config, /*start=*/false);
     if (!service.ok()) {
       ctx->exit_code = ReportError(service.status());
       return;
@@ -133,6 +133,8 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
       ctx->exit_code = ReportError(s);
       return;
     }
+    // Jobs start once the server has wired its S3 store in: a resumed job may read s3:// at once.
+    (*service)->Start();
     std::printf("lathe serve: http://%s:%d  (data: %s)\n%s", options.host.c_str(), server.port(),
                 config.data_dir.c_str(),
                 a->no_auth ? "authentication OFF (--no-auth): any request is accepted\n" : key_line.c_str());

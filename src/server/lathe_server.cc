@@ -1,6 +1,7 @@
 #include "server/lathe_server.h"
 
 #include "core/arn.h"
+#include "server/job_object_store.h"
 #include "services/bedrock/operations.h"
 #include "services/iam/service.h"
 #include "services/s3/service.h"
@@ -30,6 +31,9 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   if (s3.ok()) {
     s3_ = std::move(*s3);
     gateway_->Add(std::make_shared<s3::S3Service>(s3_->buckets.get(), s3_->objects.get(), s3_->multipart.get()));
+    // Jobs read and write s3:// through the same backends, as the account that owns the bucket.
+    job_objects_ = std::make_unique<S3JobObjectStore>(bedrock->config().env, s3_->buckets.get(), s3_->objects.get());
+    bedrock->set_object_store(job_objects_.get());
   } else {
     start_error_ = Status::IOError("S3's storage in " + bedrock->config().data_dir + "/s3 cannot be opened: " +
                                    s3.status().message());

@@ -29,7 +29,8 @@ struct ServeOptions {
 
 class LatheServer {
  public:
-  // `bedrock` must outlive the server.
+  // `bedrock` must outlive the server. Its jobs read and write s3:// URIs through this server's
+  // S3 storage: start its job runner (BedrockService::Start) after constructing the server.
   LatheServer(service::BedrockService* bedrock, ServeOptions options);
   ~LatheServer();
   // Binds; a taken port is an error naming the address, as is storage that could not be opened.
@@ -43,6 +44,7 @@ class LatheServer {
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
   std::unique_ptr<s3::S3Storage> s3_;
+  std::unique_ptr<service::JobObjectStore> job_objects_;  // what Bedrock jobs see of s3_
   Status start_error_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;

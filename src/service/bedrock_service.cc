@@ -38,7 +38,7 @@ Status CheckStoreBesideData(const std::string& data_dir) {
 
 }  // namespace
 
-Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig& config) {
+Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig& config, bool start) {
   std::unique_ptr<BedrockService> s(new BedrockService(config));
   std::error_code ec;
   // files/: the drop folder for jobs' data, among the default fileRoots.
@@ -70,10 +70,14 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
                                                        s->custom_models_.get(), s->model_memory_.get());
   s->runtime_ = std::make_unique<RuntimeService>(s->config_, s->catalog_.get(), s->custom_models_.get(),
                                                  s->throughput_.get(), s->model_memory_.get());
-  s->jobs_ = std::make_unique<JobService>(s->config_, s->db_.get(), s->catalog_.get(), s->custom_models_.get(), &s->locations_);
-  s->throughput_->Start();
-  s->jobs_->Start();
+  s->jobs_ = std::make_unique<JobService>(s->config_, s->db_.get(), s->catalog_.get(), s->custom_models_.get(), &s->job_locations_);
+  if (start) s->Start();
   return s;
+}
+
+void BedrockService::Start() {
+  throughput_->Start();
+  jobs_->Start();
 }
 
 BedrockService::~BedrockService() {

@@ -11,6 +11,8 @@
 #include "core/status.h"
 #include "service/custom_model_service.h"
 #include "service/data_locations.h"
+#include "service/job_data_locations.h"
+#include "service/job_object_store.h"
 #include "service/job_service.h"
 #include "service/model_catalog.h"
 #include "service/model_memory.h"
@@ -23,8 +25,14 @@ namespace lathe::service {
 
 class BedrockService {
  public:
-  // Opens DATA_DIR/lathe.db, then starts the job runner and reloads provisioned throughput.
-  static Result<std::unique_ptr<BedrockService>> Open(const ServiceConfig& config);
+  // Opens DATA_DIR/lathe.db, then (with `start`) starts the job runner and reloads provisioned
+  // throughput. Without `start`, Start() does that once the caller has wired what jobs use (the
+  // S3 store): a job resumed at start-up may read s3:// data at once.
+  static Result<std::unique_ptr<BedrockService>> Open(const ServiceConfig& config, bool start = true);
+  void Start();
+  // Where jobs read and write s3:// URIs (lathe serve's S3 store); null: s3:// is refused. Set
+  // before Start(); it must outlive the job runner (destroying this service stops the runner).
+  void set_object_store(JobObjectStore* objects) { job_locations_.set_object_store(objects); }
 
   const ServiceConfig& config() const { return config_; }
   ModelCatalog& catalog() { return *catalog_; }
@@ -51,7 +59,9 @@ class BedrockService {
 
  private:
   explicit BedrockService(ServiceConfig config)
-      : config_(std::move(config)), locations_(config_.file_roots, config_.data_dir) {}
+      : config_(std::move(config)),
+        locations_(config_.file_roots, config_.data_dir),
+        job_locations_(config_.env, &locations_, nullptr) {}
  public:
   ~BedrockService();
 
@@ -61,6 +71,7 @@ class BedrockService {
   ServiceConfig config_;
   std::unique_ptr<store::MetadataStore> db_;
   LocalDataLocations locations_;
+  JobDataLocations job_locations_;  // locations_ for file://, the object store for s3://
   std::unique_ptr<ModelCatalog> catalog_;
   std::unique_ptr<CustomModelService> custom_models_;
   std::unique_ptr<ModelMemory> model_memory_;  // what throughput_ and runtime_ load

@@ -32,8 +32,8 @@ Result<std::string> LocalPath(const std::string& uri, size_t max_length) {
   std::string path = uri;
   if (uri.rfind("file://", 0) == 0) path = uri.substr(7);
   else if (uri.rfind("s3://", 0) == 0)
-    return Status::InvalidArgument(uri + ": this lathe server reads file:// URIs and absolute paths; its S3 "
-                                         "store is not available yet (use file:///absolute/path)");
+    return Status::InvalidArgument(uri + ": s3:// needs lathe serve's S3 store, which this process does not "
+                                         "have; here data is read from file:///absolute/path");
   if (path.empty() || path[0] != '/')
     return Status::InvalidArgument(uri + ": expected file:///absolute/path or an absolute path");
   return path;

@@ -10,9 +10,9 @@
 
 #include "core/arn.h"
 #include "core/env.h"
+#include "data/model_limits.h"
 #include "data/validator.h"
 #include "engine/default_model.h"
-#include "service/job_outputs.h"
 #include "service/job_service.h"
 #include "service/worker_process.h"
 
@@ -41,19 +41,37 @@ std::vector<std::string> LastCsvRow(const std::string& path) {
   return cols;
 }
 
-// The job's files, checked again as it runs, and its output folder created (never at request
-// time): a symlink swapped in since CreateModelCustomizationJob must not lead out of fileRoots.
-Status CheckLocationsNow(const DataLocations& locations, const json& doc) {
-  std::vector<std::string> inputs = {doc.value("_trainFile", "")};
-  for (const auto& v : doc.value("_validationFiles", json::array())) inputs.push_back(v);
-  for (const auto& file : inputs) {
-    auto now = locations.FileForReading(file);
-    if (!now.ok()) return now.status();
-    if (*now != file)
-      return Status::InvalidArgument(file + ": now resolves to another file than when the job was created");
-  }
-  return locations.CreateFolderForWriting(doc.value("_outputDir", "")).status();
+}  // namespace
+
+// The job's data as local files, fetched in the validation phase (never at request time): a
+// local file checked again (a symlink swapped in since CreateModelCustomizationJob must not lead
+// out of fileRoots), an s3:// object copied into the job's folder (the snapshot it trains on);
+// and the output location checked again (a local folder created, an S3 bucket looked at).
+Result<JobService::LocalData> JobService::FetchData(const store::ResourceRow& job, const std::string& work) {
+  const json& doc = job.doc;
+  const std::string account = doc.value("_account", "");
+  LocalData out;
+  // What the validator would read of each file (Bedrock's quotas, data/model_limits.h).
+  const bool pretraining = doc.value("customizationType", "") == "CONTINUED_PRE_TRAINING";
+  auto fetch = [&](const std::string& input, data::Purpose purpose, const std::string& snapshot) -> Status {
+    const uint64_t max_bytes = purpose == data::Purpose::kValidation ? data::kMaxValidationFileBytes
+                               : pretraining                          ? data::kMaxPretrainingFileBytes
+                                                                      : data::kMaxFineTuningFileBytes;
+    auto local = locations_->FetchInput(account, input, snapshot, max_bytes);
+    if (!local.ok()) return local.status();
+    out.files.push_back({*local, input, purpose});
+    return Status::Ok();
+  };
+  LATHE_RETURN_IF_ERROR(fetch(doc.value("_trainFile", ""), data::Purpose::kTraining, work + "/data/training.jsonl"));
+  size_t n = 0;
+  for (const auto& v : doc.value("_validationFiles", json::array()))
+    LATHE_RETURN_IF_ERROR(fetch(v.get<std::string>(), data::Purpose::kValidation,
+                                work + "/data/validation-" + std::to_string(++n) + ".jsonl"));
+  LATHE_RETURN_IF_ERROR(locations_->PrepareOutput(account, doc.value("_outputDir", "")));
+  return out;
 }
+
+namespace {
 
 // A metric cell as a number; nullopt for anything else (a row cut short by a full disk must not
 // throw in the runner thread, which would end the server).
@@ -83,6 +101,9 @@ void JobService::FinishLocked(store::ResourceRow* job, const std::string& status
   }
   stop_requested_.erase(job->id);
   if (running_id_ == job->id) running_id_.clear();
+  // The copies of its s3:// data: an ended job never reads them again (up to 10 GB each).
+  std::error_code ec;
+  fs::remove_all(config_.data_dir + "/jobs/" + job->id + "/data", ec);
   (void)SaveLocked(*job);
 }
 
@@ -119,27 +140,28 @@ void JobService::RunLoop() {
   }
 }
 
-Status JobService::ValidateData(store::ResourceRow* job) {
-  const json& d = job->doc;
-  std::vector<std::pair<std::string, data::Purpose>> files = {{d["_trainFile"], data::Purpose::kTraining}};
-  for (const auto& v : d["_validationFiles"]) files.push_back({v, data::Purpose::kValidation});
-  for (const auto& [file, purpose] : files) {
+Status JobService::ValidateData(const store::ResourceRow& job, const LocalData& data) {
+  for (const auto& input : data.files) {
     data::ValidateOptions o;
-    o.purpose = purpose;
+    o.purpose = input.purpose;
     o.allow_small = true;  // lathe's small models learn from small sets; the CLI warns instead
-    if (d.value("customizationType", "") == "CONTINUED_PRE_TRAINING") o.format = data::Format::kPretraining;
-    data::FileReport r = data::ValidateFile(config_.env, file, o);
+    if (job.doc.value("customizationType", "") == "CONTINUED_PRE_TRAINING") o.format = data::Format::kPretraining;
+    data::FileReport r = data::ValidateFile(config_.env, input.local, o);
+    // Named as the client named it: an s3:// object's snapshot is a file of lathe's.
+    const std::string& shown = input.source;
     if (r.ok() && r.format == data::Format::kPretraining && o.format != data::Format::kPretraining)
-      return Status::InvalidArgument(file + " holds continued pre-training records ({\"input\"}); a FINE_TUNING job "
+      return Status::InvalidArgument(shown + " holds continued pre-training records ({\"input\"}); a FINE_TUNING job "
                                      "needs prompt/completion or chat records (or create a CONTINUED_PRE_TRAINING job)");
     if (!r.ok()) {
-      for (const auto& p : r.problems)
-        if (p.severity == data::Severity::kError)
+      for (auto p : r.problems)
+        if (p.severity == data::Severity::kError) {
+          p.file = shown;
           return Status::InvalidArgument("Validation of the " +
-                                         std::string(purpose == data::Purpose::kTraining ? "training" : "validation") +
+                                         std::string(input.purpose == data::Purpose::kTraining ? "training" : "validation") +
                                          " data failed (" + std::to_string(r.errors) + " error(s)); first: " +
                                          FormatProblem(p));
-      return Status::InvalidArgument(file + ": invalid data");
+        }
+      return Status::InvalidArgument(shown + ": invalid data");
     }
   }
   return Status::Ok();
@@ -202,14 +224,17 @@ void JobService::RunJob(store::ResourceRow& job) {
 
   // 1. Validation: the data is checked record by record before any training.
   auto& details = job.doc["statusDetails"];
-  if (Status s = CheckLocationsNow(*locations_, job.doc); !s.ok()) {
-    if (details["validationDetails"].value("status", "") != "Completed") SetPhase(&job.doc, "validationDetails", "Failed");
-    return Finish(&job, "Failed", s.message());
-  }
   if (details["validationDetails"].value("status", "") != "Completed") {
     SetPhase(&job.doc, "validationDetails", "InProgress");
     (void)Save(job);
-    if (Status s = ValidateData(&job); !s.ok()) {
+  }
+  auto inputs = FetchData(job, work);
+  if (!inputs.ok()) {
+    if (details["validationDetails"].value("status", "") != "Completed") SetPhase(&job.doc, "validationDetails", "Failed");
+    return Finish(&job, "Failed", inputs.status().message());
+  }
+  if (details["validationDetails"].value("status", "") != "Completed") {
+    if (Status s = ValidateData(job, *inputs); !s.ok()) {
       SetPhase(&job.doc, "validationDetails", "Failed");
       return Finish(&job, "Failed", s.message());
     }
@@ -250,7 +275,9 @@ void JobService::RunJob(store::ResourceRow& job) {
     base_dir = *dir;
   }
   std::string validation_file;
-  const json& vfiles = job.doc["_validationFiles"];
+  std::vector<std::string> vfiles;
+  for (const auto& input : inputs->files)
+    if (input.purpose == data::Purpose::kValidation) vfiles.push_back(input.local);
   if (vfiles.size() == 1) validation_file = vfiles[0];
   if (vfiles.size() > 1) {  // several validators: one validation set, in their order
     validation_file = work + "/validation.jsonl";
@@ -274,7 +301,7 @@ void JobService::RunJob(store::ResourceRow& job) {
   SetPhase(&job.doc, "trainingDetails", "InProgress");
   (void)Save(job);
   std::vector<std::string> argv = {config_.worker_binary, "train", "--model", base_dir, "--train",
-                                   job.doc["_trainFile"], "--out", work + "/run", "--merged", "--json",
+                                   inputs->files.front().local, "--out", work + "/run", "--merged", "--json",
                                    "--progress-file", work + "/progress.json"};
   if (!validation_file.empty()) argv.insert(argv.end(), {"--validation", validation_file});
   for (const auto& [k, v] : job.doc["hyperParameters"].items()) argv.insert(argv.end(), {"--set", k + "=" + v.get<std::string>()});
@@ -291,13 +318,13 @@ void JobService::RunJob(store::ResourceRow& job) {
     (void)Save(job);
     return;
   }
-  // Bedrock's layout under the output location: <output>/model-customization-job-<id>/...,
-  // complete or absent. The location is checked again (training took a while) and the job's
-  // folder is staged and renamed inside it.
-  auto parent = locations_->CreateFolderForWriting(job.doc.value("_outputDir", ""));
-  const std::string out = (parent.ok() ? *parent : job.doc.value("_outputDir", "")) + "/model-customization-job-" + job.id;
-  Status copied = parent.ok() ? CopyJobOutputs(config_.env, work + "/run", {"training_artifacts", "validation_artifacts"}, out)
-                              : parent.status();
+  // Bedrock's layout under the output location: <output>/model-customization-job-<id>/...
+  // (DataLocations: a local folder staged and renamed into place, or objects uploaded once all
+  // are complete on disk). Whatever the worker's end: a stopped or failed job's metrics so far
+  // are worth having.
+  const Result<std::string> published =
+      locations_->PublishOutputs(job.doc.value("_account", ""), job.doc.value("_outputDir", ""), work + "/run",
+                                 {"training_artifacts", "validation_artifacts"}, "model-customization-job-" + job.id);
   // The job is over: its checkpoints (weights and optimizer state, ~3x the trained parameters)
   // can never be resumed, so they go; the model, adapter, metrics and log stay.
   fs::remove_all(work + "/run/checkpoint", ec);
@@ -313,7 +340,7 @@ void JobService::RunJob(store::ResourceRow& job) {
                              : "the training process exited with status " + std::to_string(worker->exit_code());
     return Finish(&job, "Failed", why + log_note);
   }
-  if (!copied.ok()) return Finish(&job, "Failed", "The job's outputs could not be written to " + out + ": " + copied.message());
+  if (!published.ok()) return Finish(&job, "Failed", published.status().message());
   auto model = custom_models_->Register(job, work + "/run/model");
   if (!model.ok()) return Finish(&job, "Failed", "registering the custom model: " + model.status().message());
   job.doc["outputModelArn"] = *model;

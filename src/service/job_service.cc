@@ -5,6 +5,7 @@
 #include "core/arn.h"
 #include "engine/hyperparameters.h"
 #include "service/request_fields.h"
+#include "service/s3_uri.h"
 
 namespace lathe::service {
 using nlohmann::json;
@@ -21,14 +22,16 @@ store::MetadataStore::ListFilter ActiveJobs() {
   return f;
 }
 
-// The s3Uri of a data config Create has already checked (CheckCreateRequest).
-std::string Uri(const json& obj) {
-  return obj.is_object() && obj.contains("s3Uri") && obj["s3Uri"].is_string() ? obj["s3Uri"].get<std::string>() : "";
+// An s3:// URI gets Bedrock's whole S3Uri rule (its pattern allows keys of letters, digits and
+// -!_*'(). in '/'-separated parts: no spaces, '%' or other characters), so a request Bedrock
+// refuses is refused here too; lathe's file:// URIs get the length only.
+Status CheckS3UriPattern(const std::string& uri, const std::string& member) {
+  return IsS3Uri(uri) ? CheckString(uri, member, rules::kS3Uri) : Status::Ok();
 }
 
 // What CreateModelCustomizationJob's members must be, per the service model: types, lengths and
 // patterns (request_fields.h). Lathe resolves baseModelIdentifier and the s3Uris itself (model ids
-// from its config, file:// URIs), so those get the model's lengths only.
+// from its config, file:// URIs), so those get the model's lengths only (and s3:// URIs its pattern).
 struct CheckedCreate {
   std::string job_name, model_name, role_arn, base, type, token;
   std::string train_uri, output_uri;
@@ -54,9 +57,11 @@ Result<CheckedCreate> CheckCreateRequest(const json& req) {
   LATHE_ASSIGN_OR_RETURN(const json* train, RequireObject(req, "trainingDataConfig"));
   LATHE_ASSIGN_OR_RETURN(c.train_uri, RequireString(*train, "s3Uri", rules::kS3Uri, "trainingDataConfig",
                                                      Check::kLengthOnly));
+  LATHE_RETURN_IF_ERROR(CheckS3UriPattern(c.train_uri, "trainingDataConfig.s3Uri"));
   LATHE_ASSIGN_OR_RETURN(const json* output, RequireObject(req, "outputDataConfig"));
   LATHE_ASSIGN_OR_RETURN(c.output_uri, RequireString(*output, "s3Uri", rules::kS3Uri, "outputDataConfig",
                                                       Check::kLengthOnly));
+  LATHE_RETURN_IF_ERROR(CheckS3UriPattern(c.output_uri, "outputDataConfig.s3Uri"));
   LATHE_ASSIGN_OR_RETURN(const json* validation, OptionalObject(req, "validationDataConfig"));
   if (validation) {
     const std::string path = "validationDataConfig.validators";
@@ -67,6 +72,7 @@ Result<CheckedCreate> CheckCreateRequest(const json& req) {
       const std::string item = path + "." + std::to_string(i + 1) + ".member";
       if (!one.is_object()) return ValidationError(item, std::string("must be an object (found ") + one.type_name() + ")");
       LATHE_ASSIGN_OR_RETURN(auto uri, RequireString(one, "s3Uri", rules::kS3Uri, item, Check::kLengthOnly));
+      LATHE_RETURN_IF_ERROR(CheckS3UriPattern(uri, item + ".s3Uri"));
       c.validator_uris.push_back(std::move(uri));
     }
   }
@@ -179,19 +185,24 @@ Result<json> JobService::Create(const json& req, const std::string& region) {
     return Status::NotFound("The base model " + base + " was not found (a foundation model id, alias or custom model)");
   }
 
-  auto train = locations_->FileForReading(Uri(req["trainingDataConfig"]));
+  // What the job fetches its data from when it runs (DataLocations): a checked local path, or an
+  // s3:// URI whose bucket and object are looked at in the validation phase, as Bedrock does.
+  // The names predate s3://: jobs stored by earlier versions resume with them.
+  auto train = locations_->CheckInput(c.train_uri);
   if (!train.ok()) return Invalid("trainingDataConfig.s3Uri", train.status().message());
   priv["_trainFile"] = *train;
   json validators = json::array();
   for (const auto& uri : c.validator_uris) {
-    auto f = locations_->FileForReading(uri);
+    auto f = locations_->CheckInput(uri);
     if (!f.ok()) return Invalid("validationDataConfig.validators.s3Uri", f.status().message());
     validators.push_back(*f);
   }
   priv["_validationFiles"] = validators;
-  auto out = locations_->FolderForWriting(Uri(req["outputDataConfig"]));
+  auto out = locations_->CheckOutput(c.output_uri);
   if (!out.ok()) return Invalid("outputDataConfig.s3Uri", out.status().message());
   priv["_outputDir"] = *out;
+  // Whose buckets the job may use: the caller's account (lathe serves one).
+  priv["_account"] = config_.scope.account;
 
   std::map<std::string, std::string> hp;
   if (req.contains("hyperParameters")) {

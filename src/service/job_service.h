@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/status.h"
+#include "data/validator.h"
 #include "service/custom_model_service.h"
 #include "service/data_locations.h"
 #include "service/model_catalog.h"
@@ -56,7 +57,17 @@ class JobService {
   // shutting down.
   bool SuperviseWorker(WorkerProcess* worker, const std::function<bool()>& stop_requested,
                        const std::function<void()>& every_second);
-  Status ValidateData(store::ResourceRow* job);
+  // A job's inputs as local files: `local` is read, `source` (the URI as stored) is what messages
+  // name. The training data comes first.
+  struct LocalInput {
+    std::string local, source;
+    data::Purpose purpose;
+  };
+  struct LocalData {
+    std::vector<LocalInput> files;
+  };
+  Result<LocalData> FetchData(const store::ResourceRow& job, const std::string& work);
+  Status ValidateData(const store::ResourceRow& job, const LocalData& data);
   void Finish(store::ResourceRow* job, const std::string& status, const std::string& failure);
   void FinishLocked(store::ResourceRow* job, const std::string& status, const std::string& failure);
   void RefreshMetrics(store::ResourceRow* job);
