@@ -27,6 +27,7 @@ import boto3
 import botocore.auth
 import botocore.credentials
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 
 KEY_ID, SECRET = "LATHETESTKEY000011", "lathe-test-secret-durability-0123456789ab"
 BUCKET = "durability"
@@ -54,8 +55,9 @@ def start_put(server, key, size, send):
     """Sends a signed PutObject of `size` bytes of 'n' but only its first `send` bytes; returns
     the open socket (the upload in flight)."""
     url = "%s/%s/%s" % (server.url, BUCKET, key)
-    req = AWSRequest(method="PUT", url=url, headers={"Content-Length": str(size),
-                                                     "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    req = AWSRequest(method="PUT", url=url, headers={"Content-Length": str(size)})
+    # UNSIGNED-PAYLOAD, as botocore signs when told not to hash the body.
+    req.context["client_config"] = Config(s3={"payload_signing_enabled": False})
     botocore.auth.S3SigV4Auth(botocore.credentials.Credentials(KEY_ID, SECRET), "s3", "us-east-1").add_auth(req)
     head = "PUT /%s/%s HTTP/1.1\r\nHost: %s:%d\r\n" % (BUCKET, key, server.host, server.port)
     for name, value in req.headers.items():
@@ -119,6 +121,13 @@ def main():
         with server:
             s3 = client(server.url)
             s3.create_bucket(Bucket=BUCKET)
+            # The raw upload the crashes interrupt is one the server accepts when left alone.
+            sock = start_put(server, "accepted.bin", 1000, 1000)
+            answer = sock.recv(4096)
+            sock.close()
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:400]
+            assert s3.get_object(Bucket=BUCKET, Key="accepted.bin")["Body"].read() == b"n" * 1000
+            s3.delete_object(Bucket=BUCKET, Key="accepted.bin")
             old = b"old object\n"
             s3.put_object(Bucket=BUCKET, Key="data.jsonl", Body=old)
             # Half the body: the upload cannot have finished; the old object must be there.
