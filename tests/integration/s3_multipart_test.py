@@ -15,12 +15,14 @@ is not the last (EntityTooSmall), an aborted upload (NoSuchUpload); upload_part_
 DeleteBucket refused while an upload is open; and no part file left behind once uploads end.
 """
 import argparse
+import base64
 import filecmp
 import hashlib
 import json
 import os
 import sys
 import tempfile
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 # Exits 77 (skipped) without boto3.
@@ -99,6 +101,14 @@ def transfer_steps(s3, tmp):
     s3.upload_file(src, BUCKET, "boto/big.bin", Config=config)
     head = s3.head_object(Bucket=BUCKET, Key="boto/big.bin")
     assert head["ContentLength"] == BIG and head["ETag"].endswith('-5"'), head
+    # boto3 asked for CRC32 (its default flexible checksum) and sent each part's: the object's is
+    # S3's composite one, the CRC32 of the parts' CRC32s, then -5, and says so.
+    with open(src, "rb") as f:
+        data = f.read()
+    part_crcs = b"".join(zlib.crc32(data[i:i + 8 * MB]).to_bytes(4, "big") for i in range(0, BIG, 8 * MB))
+    composite = base64.b64encode(zlib.crc32(part_crcs).to_bytes(4, "big")).decode() + "-5"
+    head = s3.head_object(Bucket=BUCKET, Key="boto/big.bin", ChecksumMode="ENABLED")
+    assert (head.get("ChecksumCRC32"), head.get("ChecksumType")) == (composite, "COMPOSITE"), head
     dst = os.path.join(tmp, "boto-down.bin")
     s3.download_file(BUCKET, "boto/big.bin", dst, Config=config)
     assert filecmp.cmp(src, dst, shallow=False), "download_file bytes differ"
