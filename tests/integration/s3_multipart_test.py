@@ -149,6 +149,10 @@ def low_level_steps(s3):
 
     ordered = [{"PartNumber": n, "ETag": etags[n]} for n in (1, 2, 3)]
     expect_error("InvalidPartOrder", 400, complete, [ordered[1], ordered[0], ordered[2]])
+    expect_error("InvalidPartOrder", 400, complete, [ordered[0], ordered[0], ordered[1], ordered[2]])
+    expect_error("MalformedXML", 400, complete, [])
+    expect_error("NoSuchUpload", 404, s3.complete_multipart_upload, Bucket=BUCKET, Key=key + "-other",
+                 UploadId=upload, MultipartUpload={"Parts": ordered})
     expect_error("InvalidPart", 400, complete,
                  [ordered[0], {"PartNumber": 2, "ETag": '"%s"' % ("0" * 32)}, ordered[2]])
     expect_error("InvalidPart", 400, complete, ordered + [{"PartNumber": 4, "ETag": etags[3]}])
@@ -164,6 +168,7 @@ def low_level_steps(s3):
     assert obj["Body"].read() == part1 + part2 + part3
     assert obj["ContentType"] == "application/x-test" and obj["Metadata"] == {"purpose": "test"}, obj
     expect_error("NoSuchUpload", 404, s3.list_parts, Bucket=BUCKET, Key=key, UploadId=upload)
+    expect_error("NoSuchUpload", 404, complete, ordered)  # completed: gone
     print("ok: create / upload_part / list_parts / complete with InvalidPartOrder, InvalidPart, EntityTooSmall")
 
     # Abort: then the upload is gone for every call.
