@@ -138,6 +138,9 @@ def low_level_steps(s3):
     listed = s3.list_parts(Bucket=BUCKET, Key=key, UploadId=upload)
     assert [(p["PartNumber"], p["Size"], p["ETag"]) for p in listed["Parts"]] == [
         (1, len(part1), etags[1]), (2, len(part2), etags[2]), (3, len(part3), etags[3])], listed["Parts"]
+    # Nothing asked for: an empty page, not truncated (as ListObjectsV2 answers max-keys=0).
+    page = s3.list_parts(Bucket=BUCKET, Key=key, UploadId=upload, MaxParts=0)
+    assert not page["IsTruncated"] and page.get("Parts", []) == [], page
     page = s3.list_parts(Bucket=BUCKET, Key=key, UploadId=upload, MaxParts=2)
     assert page["IsTruncated"] and [p["PartNumber"] for p in page["Parts"]] == [1, 2], page
     page = s3.list_parts(Bucket=BUCKET, Key=key, UploadId=upload, PartNumberMarker=page["NextPartNumberMarker"])
@@ -207,6 +210,8 @@ def list_uploads_steps(s3):
     assert [p["Prefix"] for p in delimited.get("CommonPrefixes", [])] == ["list/c/"], delimited
     assert sorted(u["Key"] for u in delimited["Uploads"]) == ["list/a", "list/a", "list/b"], delimited
 
+    page = s3.list_multipart_uploads(Bucket=BUCKET, Prefix="list/", MaxUploads=0)
+    assert not page["IsTruncated"] and page.get("Uploads", []) == [], page
     # Paging one at a time with KeyMarker / UploadIdMarker visits each upload once.
     seen, kwargs = [], {}
     for _ in range(10):
