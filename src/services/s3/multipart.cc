@@ -245,6 +245,9 @@ Result<PartListing> S3Multipart::ListParts(const UploadRef& ref, int part_number
   if (!rows.ok()) return rows.status();
   PartListing out;
   out.upload = *upload;
+  // max-parts=0 asks for nothing: an empty page that is not truncated, as ListObjects answers
+  // max-keys=0 (a truncated page with no marker to go on from would have a client loop).
+  if (max_parts == 0) return out;
   for (const store::UploadPart& p : *rows) {
     if (out.parts.size() == max_parts) {
       out.truncated = true;
@@ -261,6 +264,7 @@ Result<UploadListing> S3Multipart::ListUploads(const ListUploadsInput& in) {
   if (!bucket.ok()) return bucket.status();
   const size_t max = std::min(in.max_uploads, kMaxListParts);
   UploadListing out;
+  if (max == 0) return out;  // as ListParts: an empty page, not truncated
   std::string after_key = in.key_marker, after_id = in.upload_id_marker;
   // A key-marker alone means "keys after it": past every upload id of that key (ids are ASCII).
   if (!after_key.empty() && after_id.empty()) after_id = "\xff";

@@ -88,7 +88,12 @@ void AddVersionHeader(const ObjectInfo& o, std::vector<http::Header>* headers) {
 void AddChecksumHeaders(const ObjectInfo& o, std::vector<http::Header>* headers) {
   for (const auto& [algorithm, value] : o.metadata.checksums)
     headers->push_back({"x-amz-checksum-" + Lower(algorithm), value});
-  if (!o.metadata.checksums.empty()) headers->push_back({"x-amz-checksum-type", "FULL_OBJECT"});
+  // A multipart object's composite checksum ("<checksum of the part checksums>-<parts>") is
+  // COMPOSITE, as CompleteMultipartUpload answered; any other is of the whole object.
+  if (!o.metadata.checksums.empty()) {
+    const std::string& value = o.metadata.checksums.begin()->second;
+    headers->push_back({"x-amz-checksum-type", value.find('-') != std::string::npos ? "COMPOSITE" : "FULL_OBJECT"});
+  }
 }
 
 // What GetObject and HeadObject answer about an object, with the response-* overrides a
