@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from lathe_harness import NO_RETRY, Server, expect_error  # exits 77 without boto3
+from lathe_harness import NO_RETRY, Server, expect_error, forget_caller_aws_settings  # exits 77 without boto3
 
 import boto3
 
@@ -284,8 +284,7 @@ def main():
     args = p.parse_args()
     # The server runs in the temporary folder: the paths it is given must not depend on this cwd.
     args.lathe, args.home = os.path.abspath(args.lathe), os.path.abspath(args.home)
-    for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        os.environ.pop(k, None)
+    forget_caller_aws_settings()
     start = time.time()
     subprocess.run([args.lathe, "models", "build-default", "--data-dir", args.home, "--max-records", "4000"],
                    check=True, stdout=subprocess.DEVNULL)

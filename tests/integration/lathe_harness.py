@@ -101,6 +101,13 @@ class Server:
         self.stop()
 
 
+def forget_caller_aws_settings(*also):
+    """Removes the caller's AWS profile and keys (and `also`, e.g. "AWS_ENDPOINT_URL") from this
+    process's environment, so boto3 uses only what a test gives it."""
+    for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN") + also:
+        os.environ.pop(k, None)
+
+
 def expect_error_response(code, http, fn, *args, **kwargs):
     """Calls fn(*args, **kwargs), which must fail with AWS error `code` and HTTP status `http`;
     returns botocore's parsed error response."""

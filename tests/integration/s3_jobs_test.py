@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from lathe_harness import NO_RETRY, AwsCli, Server, require_aws_cli  # exits 77 without boto3
+from lathe_harness import NO_RETRY, AwsCli, Server, forget_caller_aws_settings, require_aws_cli  # exits 77 without boto3
 
 import boto3
 
@@ -76,8 +76,7 @@ def main():
     args = p.parse_args()
     require_aws_cli()
     args.lathe, args.home = os.path.abspath(args.lathe), os.path.abspath(args.home)
-    for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        os.environ.pop(k, None)
+    forget_caller_aws_settings()
     # The small default model, built once into HOME (as bedrock_boto3_test.py builds it).
     subprocess.run([args.lathe, "models", "build-default", "--data-dir", args.home, "--max-records", "4000"],
                    check=True, stdout=subprocess.DEVNULL)

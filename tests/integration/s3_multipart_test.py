@@ -26,7 +26,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 # Exits 77 (skipped) without boto3.
-from lathe_harness import NO_RETRY, AwsCli, Server, expect_error, require_aws_cli
+from lathe_harness import NO_RETRY, AwsCli, Server, expect_error, require_aws_cli, forget_caller_aws_settings
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -263,8 +263,7 @@ def main():
     p.add_argument("--lathe", required=True)
     args = p.parse_args()
     require_aws_cli()
-    for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        os.environ.pop(k, None)
+    forget_caller_aws_settings("AWS_ENDPOINT_URL")
     with tempfile.TemporaryDirectory() as tmp:
         data, home = os.path.join(tmp, "data"), os.path.join(tmp, "home")
         with Server(args.lathe, data, keys=(KEY_ID, SECRET)).start() as server:

@@ -154,8 +154,7 @@ Status S3Backend::DeleteBucket(const std::string& account, const std::string& na
 
 Status S3Backend::SetVersioning(const std::string& account, const std::string& name, const std::string& state) {
   if (state != "Enabled" && state != "Suspended")
-    return MalformedXml("The XML you provided was not well-formed or did not validate against our published schema: "
-                        "Status must be Enabled or Suspended");
+    return MalformedXmlSchema("Status must be Enabled or Suspended");
   return SetDocMember(account, name, "versioning", state);
 }
 

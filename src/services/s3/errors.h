@@ -42,6 +42,11 @@ inline Status AccessDenied(std::string m = "Access Denied") {
 }
 inline Status InvalidArgument(std::string m) { return Status::Aws("InvalidArgument", 400, std::move(m)); }
 inline Status MalformedXml(std::string m) { return Status::Aws("MalformedXML", 400, std::move(m)); }
+// MalformedXML in S3's words, followed by what was wrong.
+inline Status MalformedXmlSchema(const std::string& why) {
+  return MalformedXml("The XML you provided was not well-formed or did not validate against our published schema: " +
+                      why);
+}
 inline Status NotImplemented(std::string m) {
   return Status::Aws("NotImplemented", 501, std::move(m), Status::Code::kUnsupported);
 }

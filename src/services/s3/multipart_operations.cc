@@ -8,6 +8,7 @@
 #include "services/s3/errors.h"
 #include "services/s3/multipart.h"
 #include "services/s3/multipart_shapes.h"
+#include "services/s3/object_shapes.h"
 #include "services/s3/operation_helpers.h"
 #include "services/s3/shapes.h"
 #include "services/s3/upload_body.h"
@@ -37,21 +38,6 @@ Result<size_t> MaxOf(const RestXmlInput& in, const char* name) {
     n = n * 10 + static_cast<size_t>(c - '0');
   }
   return std::min(n, kMaxListParts);
-}
-
-std::string PercentEncodePath(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -115,7 +101,7 @@ Result<RestXmlOutput> CompleteMultipartUpload(S3Multipart* multipart, const Rest
   if (!parts.ok()) return parts.status();
   Result<ObjectInfo> object = multipart->Complete(ref, *parts);
   if (!object.ok()) return object.status();
-  RestXmlOutput out = CompleteMultipartUploadXml(*object, "/" + PercentEncodePath(ref.bucket) + "/" + PercentEncodePath(ref.key));
+  RestXmlOutput out = CompleteMultipartUploadXml(*object, "/" + UrlEncodeKey(ref.bucket) + "/" + UrlEncodeKey(ref.key));
   if (object->version_id != store::kNullVersionId) out.headers.push_back({"x-amz-version-id", object->version_id});
   return out;
 }

@@ -6,27 +6,16 @@
 #include "aws/xml.h"
 #include "core/checksum.h"
 #include "services/s3/errors.h"
+#include "services/s3/shapes.h"
 
 namespace lathe::s3 {
 namespace {
 
 constexpr size_t kMaxCompleteXmlDepth = 4;  // CompleteMultipartUpload > Part > PartNumber
 
-Status NotSchema(std::string why) {
-  return MalformedXml("The XML you provided was not well-formed or did not validate against our published schema: " +
-                      std::move(why));
-}
-
-std::string_view Trim(std::string_view s) {
-  const char* ws = " \t\r\n";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
 // ETags arrive quoted ("\"abc\"") from SDKs and bare from hand-written XML; S3 accepts both.
 std::string Unquote(std::string_view etag) {
-  etag = Trim(etag);
+  etag = TrimXmlSpace(etag);
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
   return std::string(etag);
 }
@@ -37,9 +26,9 @@ Result<CompletedPart> ParsePart(pugi::xml_node part) {
   for (pugi::xml_node child : part.children()) {
     if (child.type() != pugi::node_element) continue;
     const std::string_view name = child.name();
-    const std::string_view text = Trim(child.text().get());
+    const std::string_view text = TrimXmlSpace(child.text().get());
     if (name == "PartNumber") {
-      if (have_number) return NotSchema("a Part has two PartNumber elements");
+      if (have_number) return MalformedXmlSchema("a Part has two PartNumber elements");
       Result<int> number = ParsePartNumber(text);
       if (!number.ok()) return number.status();
       out.part_number = *number;
@@ -48,14 +37,14 @@ Result<CompletedPart> ParsePart(pugi::xml_node part) {
       out.etag = Unquote(text);
     } else if (name.size() > 8 && name.substr(0, 8) == "Checksum") {
       std::optional<ChecksumAlgorithm> algorithm = ParseFlexibleChecksum(name.substr(8));
-      if (!algorithm) return NotSchema("Part has no member " + aws::Printable(name, 64));
+      if (!algorithm) return MalformedXmlSchema("Part has no member " + aws::Printable(name, 64));
       out.checksums[std::string(ChecksumName(*algorithm))] = std::string(text);
     } else {
-      return NotSchema("Part has no member " + aws::Printable(name, 64));
+      return MalformedXmlSchema("Part has no member " + aws::Printable(name, 64));
     }
   }
-  if (!have_number) return NotSchema("a Part has no PartNumber");
-  if (out.etag.empty()) return NotSchema("Part " + std::to_string(out.part_number) + " has no ETag");
+  if (!have_number) return MalformedXmlSchema("a Part has no PartNumber");
+  if (out.etag.empty()) return MalformedXmlSchema("Part " + std::to_string(out.part_number) + " has no ETag");
   return out;
 }
 
@@ -75,24 +64,24 @@ Result<int> ParsePartNumber(std::string_view text) {
 }
 
 Result<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view body) {
-  if (body.empty()) return NotSchema("the body is empty; it must list the parts to assemble");
+  if (body.empty()) return MalformedXmlSchema("the body is empty; it must list the parts to assemble");
   pugi::xml_document doc;
   LATHE_RETURN_IF_ERROR(aws::ParseXmlBounded(body, kMaxCompleteXmlBytes, kMaxCompleteXmlDepth, &doc));
   pugi::xml_node root = doc.document_element();
   if (std::string_view(root.name()) != "CompleteMultipartUpload")
-    return NotSchema("the root element must be CompleteMultipartUpload, not " + aws::Printable(root.name(), 64));
+    return MalformedXmlSchema("the root element must be CompleteMultipartUpload, not " + aws::Printable(root.name(), 64));
   std::vector<CompletedPart> parts;
   for (pugi::xml_node child : root.children()) {
     if (child.type() != pugi::node_element) continue;
     if (std::string_view(child.name()) != "Part")
-      return NotSchema("CompleteMultipartUpload has no member " + aws::Printable(child.name(), 64));
+      return MalformedXmlSchema("CompleteMultipartUpload has no member " + aws::Printable(child.name(), 64));
     if (parts.size() == static_cast<size_t>(kMaxPartNumber))
-      return NotSchema("more than " + std::to_string(kMaxPartNumber) + " parts");
+      return MalformedXmlSchema("more than " + std::to_string(kMaxPartNumber) + " parts");
     Result<CompletedPart> part = ParsePart(child);
     if (!part.ok()) return part.status();
     parts.push_back(std::move(*part));
   }
-  if (parts.empty()) return NotSchema("CompleteMultipartUpload names no Part");
+  if (parts.empty()) return MalformedXmlSchema("CompleteMultipartUpload names no Part");
   return parts;
 }
 

@@ -5,6 +5,7 @@
 #include "aws/xml.h"
 #include "core/arn.h"
 #include "services/s3/errors.h"
+#include "services/s3/shapes.h"
 
 namespace lathe::s3 {
 namespace {
@@ -41,18 +42,6 @@ const KindInfo& InfoOf(NotificationTarget::Kind kind) {
   for (const KindInfo& k : kKinds)
     if (k.kind == kind) return k;
   return kKinds[0];
-}
-
-Status NotSchema(std::string why) {
-  return MalformedXml("The XML you provided was not well-formed or did not validate against our published schema: " +
-                      std::move(why));
-}
-
-std::string_view Trim(std::string_view s) {
-  const char* ws = " \t\r\n";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
 bool KnownEvent(std::string_view name) {
@@ -111,12 +100,12 @@ Status ParseFilter(pugi::xml_node filter, NotificationTarget* target) {
   bool have_prefix = false, have_suffix = false;
   for (pugi::xml_node key : filter.children()) {
     if (key.type() != pugi::node_element) continue;
-    if (std::string_view(key.name()) != "S3Key") return NotSchema("Filter has no member " + aws::Printable(key.name(), 64));
+    if (std::string_view(key.name()) != "S3Key") return MalformedXmlSchema("Filter has no member " + aws::Printable(key.name(), 64));
     for (pugi::xml_node rule : key.children()) {
       if (rule.type() != pugi::node_element) continue;
       if (std::string_view(rule.name()) != "FilterRule")
-        return NotSchema("S3Key has no member " + aws::Printable(rule.name(), 64));
-      std::string name(Trim(rule.child("Name").text().get()));
+        return MalformedXmlSchema("S3Key has no member " + aws::Printable(rule.name(), 64));
+      std::string name(TrimXmlSpace(rule.child("Name").text().get()));
       std::string value = rule.child("Value").text().get();
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       if (value.size() > kMaxFilterValueBytes)
@@ -143,23 +132,23 @@ Result<NotificationTarget> ParseTarget(pugi::xml_node node, const KindInfo& info
     if (child.type() != pugi::node_element) continue;
     const std::string_view name = child.name();
     if (name == "Id") {
-      target.id = Trim(child.text().get());
+      target.id = TrimXmlSpace(child.text().get());
       if (target.id.size() > kMaxNotificationIdBytes) return InvalidArgument("A notification Id is longer than 255 bytes");
     } else if (name == info.arn_element) {
-      target.arn = Trim(child.text().get());
+      target.arn = TrimXmlSpace(child.text().get());
     } else if (name == "Event") {
-      std::string event(Trim(child.text().get()));
+      std::string event(TrimXmlSpace(child.text().get()));
       if (!KnownEvent(event)) return InvalidArgument("The event is not supported for notifications: " + aws::Printable(event, 80));
       if (target.events.size() == kMaxEventsPerTarget) return InvalidArgument("Too many events in one configuration");
       target.events.push_back(event);
     } else if (name == "Filter") {
       LATHE_RETURN_IF_ERROR(ParseFilter(child, &target));
     } else {
-      return NotSchema(std::string(info.element) + " has no member " + aws::Printable(name, 64));
+      return MalformedXmlSchema(std::string(info.element) + " has no member " + aws::Printable(name, 64));
     }
   }
   if (target.arn.empty() || target.events.empty())
-    return NotSchema(std::string(info.element) + " needs " + info.arn_element + " and at least one Event");
+    return MalformedXmlSchema(std::string(info.element) + " needs " + info.arn_element + " and at least one Event");
   if (!ArnOf(target.arn, info.service))
     return InvalidArgument("Unable to validate the following destination configurations: " +
                            aws::Printable(target.arn, 256) + " is not an " + info.service + " ARN");
@@ -174,7 +163,7 @@ Result<NotificationConfiguration> ParseNotificationConfiguration(std::string_vie
   LATHE_RETURN_IF_ERROR(aws::ParseXmlBounded(body, kMaxXmlBytes, kMaxXmlDepth, &doc));
   pugi::xml_node root = doc.document_element();
   if (std::string_view(root.name()) != "NotificationConfiguration")
-    return NotSchema("the root element must be NotificationConfiguration, not " + aws::Printable(root.name(), 64));
+    return MalformedXmlSchema("the root element must be NotificationConfiguration, not " + aws::Printable(root.name(), 64));
   NotificationConfiguration config;
   for (pugi::xml_node child : root.children()) {
     if (child.type() != pugi::node_element) continue;
@@ -186,7 +175,7 @@ Result<NotificationConfiguration> ParseNotificationConfiguration(std::string_vie
     const KindInfo* info = nullptr;
     for (const KindInfo& k : kKinds)
       if (name == k.element) info = &k;
-    if (!info) return NotSchema("NotificationConfiguration has no member " + aws::Printable(name, 64));
+    if (!info) return MalformedXmlSchema("NotificationConfiguration has no member " + aws::Printable(name, 64));
     if (config.targets.size() == kMaxNotificationConfigurations)
       return InvalidArgument("A bucket has at most " + std::to_string(kMaxNotificationConfigurations) +
                              " notification configurations");

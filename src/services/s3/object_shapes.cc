@@ -13,11 +13,6 @@ using aws::AppendTextElement;
 
 constexpr size_t kMaxRequestXmlDepthForObjects = 8;
 
-Status Malformed(const std::string& why) {
-  return MalformedXml("The XML you provided was not well-formed or did not validate against our published schema: " +
-                      why);
-}
-
 std::string Quoted(const std::string& etag) { return "\"" + etag + "\""; }
 
 const char* Bool(bool b) { return b ? "true" : "false"; }
@@ -47,16 +42,16 @@ void AppendCommonPrefixes(pugi::xml_node root, const std::vector<std::string>& p
 // The only element of `node` named `name`; MalformedXML when it repeats.
 Result<pugi::xml_node> Single(pugi::xml_node node, const char* name) {
   pugi::xml_node found = node.child(name);
-  if (found && found.next_sibling(name)) return Malformed(std::string(name) + " is given twice");
+  if (found && found.next_sibling(name)) return MalformedXmlSchema(std::string(name) + " is given twice");
   return found;
 }
 
 Result<pugi::xml_node> Root(std::string_view body, size_t max_bytes, const char* name, pugi::xml_document* doc) {
-  if (body.empty()) return Malformed("the request body is empty");
+  if (body.empty()) return MalformedXmlSchema("the request body is empty");
   LATHE_RETURN_IF_ERROR(aws::ParseXmlBounded(body, max_bytes, kMaxRequestXmlDepthForObjects, doc));
   pugi::xml_node root = doc->document_element();
   if (std::string_view(root.name()) != name)
-    return Malformed(std::string("the root element must be ") + name + ", not " + aws::Printable(root.name(), 64));
+    return MalformedXmlSchema(std::string("the root element must be ") + name + ", not " + aws::Printable(root.name(), 64));
   return root;
 }
 
@@ -212,22 +207,22 @@ Result<DeleteRequest> ParseDelete(std::string_view body) {
     const std::string_view name = child.name();
     if (name == "Quiet") {
       const std::string_view v = child.text().get();
-      if (v != "true" && v != "false") return Malformed("Quiet must be true or false");
+      if (v != "true" && v != "false") return MalformedXmlSchema("Quiet must be true or false");
       out.quiet = v == "true";
     } else if (name == "Object") {
       if (out.objects.size() == kMaxDeleteObjects)
-        return Malformed("at most " + std::to_string(kMaxDeleteObjects) + " objects per request");
+        return MalformedXmlSchema("at most " + std::to_string(kMaxDeleteObjects) + " objects per request");
       Result<pugi::xml_node> key = Single(child, "Key");
       if (!key.ok()) return key.status();
-      if (!*key) return Malformed("an Object has no Key");
+      if (!*key) return MalformedXmlSchema("an Object has no Key");
       Result<pugi::xml_node> version = Single(child, "VersionId");
       if (!version.ok()) return version.status();
       out.objects.push_back(ObjectIdentifier{key->text().get(), *version ? version->text().get() : ""});
     } else {
-      return Malformed("Delete has no member " + aws::Printable(name, 64));
+      return MalformedXmlSchema("Delete has no member " + aws::Printable(name, 64));
     }
   }
-  if (out.objects.empty()) return Malformed("Delete names no Object");
+  if (out.objects.empty()) return MalformedXmlSchema("Delete names no Object");
   return out;
 }
 
@@ -237,17 +232,17 @@ Result<Tags> ParseTagging(std::string_view body) {
   if (!root.ok()) return root.status();
   Result<pugi::xml_node> set = Single(*root, "TagSet");
   if (!set.ok()) return set.status();
-  if (!*set) return Malformed("Tagging has no TagSet");
+  if (!*set) return MalformedXmlSchema("Tagging has no TagSet");
   Tags tags;
   for (pugi::xml_node tag : set->children()) {
     if (tag.type() != pugi::node_element) continue;
-    if (std::string_view(tag.name()) != "Tag") return Malformed("TagSet holds only Tag elements");
+    if (std::string_view(tag.name()) != "Tag") return MalformedXmlSchema("TagSet holds only Tag elements");
     if (tags.size() > kMaxObjectTags) break;  // ValidateTags says how many is too many
     Result<pugi::xml_node> key = Single(tag, "Key");
     if (!key.ok()) return key.status();
     Result<pugi::xml_node> value = Single(tag, "Value");
     if (!value.ok()) return value.status();
-    if (!*key || !*value) return Malformed("a Tag needs a Key and a Value");
+    if (!*key || !*value) return MalformedXmlSchema("a Tag needs a Key and a Value");
     tags.emplace_back(key->text().get(), value->text().get());
   }
   return tags;
@@ -280,15 +275,15 @@ Result<std::string> ParseVersioning(std::string_view body) {
     const std::string_view name = child.name();
     if (name == "Status") {
       status = child.text().get();
-      if (status != "Enabled" && status != "Suspended") return Malformed("Status must be Enabled or Suspended");
+      if (status != "Enabled" && status != "Suspended") return MalformedXmlSchema("Status must be Enabled or Suspended");
     } else if (name == "MfaDelete") {
       if (std::string_view(child.text().get()) == "Enabled")
         return NotImplemented("MFA delete is not implemented by lathe's s3");
     } else {
-      return Malformed("VersioningConfiguration has no member " + aws::Printable(name, 64));
+      return MalformedXmlSchema("VersioningConfiguration has no member " + aws::Printable(name, 64));
     }
   }
-  if (status.empty()) return Malformed("VersioningConfiguration needs a Status");
+  if (status.empty()) return MalformedXmlSchema("VersioningConfiguration needs a Status");
   return status;
 }
 

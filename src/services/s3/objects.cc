@@ -369,9 +369,7 @@ Result<DeleteObjectOutput> S3Objects::DeleteObject(const DeleteObjectInput& in) 
 Result<std::vector<DeleteOutcome>> S3Objects::DeleteObjects(const Requester& requester, const std::string& bucket,
                                                             const std::vector<ObjectIdentifier>& objects) {
   if (objects.size() > kMaxDeleteObjects)
-    return MalformedXml("The XML you provided was not well-formed or did not validate against our published schema: "
-                        "at most " +
-                        std::to_string(kMaxDeleteObjects) + " objects per request");
+    return MalformedXmlSchema("at most " + std::to_string(kMaxDeleteObjects) + " objects per request");
   Result<Bucket> owned = OwnedBucket(requester, bucket);
   if (!owned.ok()) return owned.status();
   std::vector<DeleteOutcome> outcomes;

@@ -8,16 +8,12 @@
 #include "services/s3/errors.h"
 
 namespace lathe::s3 {
-namespace {
-
-std::string_view Trim(std::string_view s) {
+std::string_view TrimXmlSpace(std::string_view s) {
   const char* ws = " \t\r\n";
   size_t b = s.find_first_not_of(ws);
   if (b == std::string_view::npos) return {};
   return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
-
-}  // namespace
 
 Result<std::optional<std::string>> ParseCreateBucketConfiguration(std::string_view body) {
   if (body.empty()) return std::optional<std::string>();
@@ -25,27 +21,22 @@ Result<std::optional<std::string>> ParseCreateBucketConfiguration(std::string_vi
   LATHE_RETURN_IF_ERROR(aws::ParseXmlBounded(body, kMaxRequestXmlBytes, kMaxRequestXmlDepth, &doc));
   pugi::xml_node root = doc.document_element();
   if (std::string_view(root.name()) != "CreateBucketConfiguration")
-    return MalformedXml(
-        "The XML you provided was not well-formed or did not validate against our published schema: the root "
-        "element must be CreateBucketConfiguration, not " +
-        aws::Printable(root.name(), 64));
+    return MalformedXmlSchema("the root element must be CreateBucketConfiguration, not " +
+                              aws::Printable(root.name(), 64));
   std::optional<std::string> constraint;
   for (pugi::xml_node child : root.children()) {
     if (child.type() != pugi::node_element) continue;
     const std::string_view name = child.name();
     if (name == "LocationConstraint") {
       if (constraint)
-        return MalformedXml("The XML you provided was not well-formed or did not validate against our published "
-                            "schema: LocationConstraint is given twice");
-      std::string_view text = Trim(child.text().get());
+        return MalformedXmlSchema("LocationConstraint is given twice");
+      std::string_view text = TrimXmlSpace(child.text().get());
       if (!text.empty()) constraint = std::string(text);
     } else if (name == "Location" || name == "Bucket" || name == "Tags") {
       return NotImplemented("CreateBucketConfiguration/" + std::string(name) +
                             " (directory buckets, bucket tags) is not implemented by lathe's s3");
     } else {
-      return MalformedXml("The XML you provided was not well-formed or did not validate against our published "
-                          "schema: CreateBucketConfiguration has no member " +
-                          aws::Printable(name, 64));
+      return MalformedXmlSchema("CreateBucketConfiguration has no member " + aws::Printable(name, 64));
     }
   }
   return constraint;

@@ -17,6 +17,9 @@ inline constexpr size_t kMaxRequestXmlDepth = 8;
 // The list ListBuckets' continuation tokens belong to (core/page_token.h).
 inline constexpr std::string_view kBucketList = "s3:buckets";
 
+// XML text without the whitespace around it (element values in request bodies).
+std::string_view TrimXmlSpace(std::string_view s);
+
 // <CreateBucketConfiguration><LocationConstraint>ap-south-1</LocationConstraint>...: the
 // constraint, or nullopt for an empty body or an empty element. MalformedXML for anything that
 // is not that document; NotImplemented for its directory-bucket and tag members.
