@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <vector>
 
 namespace lathe::events {
 namespace {
@@ -175,6 +176,35 @@ TEST(Schedule, ImpossibleDatesNeverFireAndAnswerQuickly) {
   EXPECT_EQ(NextCron("cron(0 0 ? 2 2#5 2025-2027)", "2024-01-01 00:00"), "never");
   EXPECT_EQ(NextCron("cron(0 0 ? 2 2#5 *)", "2024-01-01 00:00"), "2044-02-29 00:00:00");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// Minute by minute over 40 days around a month end and a leap day: a minute "fires" when a search
+// starting exactly there returns it; a search from anywhere before must return the first such
+// minute, so no start position (mid-hour, mid-day, month end) skips or invents a firing.
+TEST(Schedule, AnswersAgreeWithAMinuteByMinuteWalk) {
+  const int64_t from = Utc("2024-02-10 00:00");
+  constexpr int kMinutes = 40 * 24 * 60;
+  for (std::string_view expression :
+       {"cron(0/7 */5 * * ? *)", "cron(59 23 L * ? *)", "cron(30 9-17 ? * MON-FRI *)",
+        "cron(0 0,12 29 2 ? *)", "cron(45 22-1 ? * 6L *)", "cron(0 8 1W * ? *)",
+        "cron(15 * ? * 5#2 *)", "cron(0 12 LW * ? *)"}) {
+    Schedule s = MustParse(expression);
+    std::vector<bool> fires(kMinutes + 1);
+    int count = 0;
+    for (int m = 0; m <= kMinutes; ++m) {
+      const int64_t at = from + int64_t{m} * 60'000;
+      fires[m] = s.NextAfter(at - 1, 0) == at;
+      count += fires[m];
+    }
+    EXPECT_GT(count, 0) << expression;
+    int64_t next = -1;  // the first firing minute at or after m, walking backwards
+    for (int m = kMinutes; m >= 0; --m) {
+      if (fires[m]) next = from + int64_t{m} * 60'000;
+      if (next < 0 || m == 0) continue;
+      const int64_t before = from + int64_t{m - 1} * 60'000 + 30'000;  // mid-minute before m
+      ASSERT_EQ(Format(s.NextAfter(before, 0)), Format(next)) << expression << " after " << Format(before);
+    }
+  }
 }
 
 TEST(Schedule, RateFiresEveryPeriodFromItsAnchor) {
