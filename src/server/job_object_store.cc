@@ -50,10 +50,9 @@ Status S3JobObjectStore::Download(const std::string& account, const service::S3U
   if (read->object.size > max_bytes)
     return Status::InvalidArgument(object.ToString() + " has " + std::to_string(read->object.size) +
                                    " bytes; a job reads at most " + std::to_string(max_bytes) + " bytes of this file");
-  // The blob is immutable: an overwrite of the key meanwhile makes a new one, so this copy is
-  // the version GetObject found, whole.
-  std::unique_ptr<RandomAccessFile> file;
-  LATHE_RETURN_IF_ERROR(objects_->OpenBlob(read->object, &file));
+  // GetObject opened the version's bytes: an overwrite of the key meanwhile makes a new blob,
+  // so this copy is the version found, whole.
+  const std::shared_ptr<RandomAccessFile>& file = read->file;
   std::unique_ptr<AtomicFileWriter> out;
   LATHE_RETURN_IF_ERROR(AtomicFileWriter::Open(env_, path, &out));
   std::string piece(kPiece, '\0');

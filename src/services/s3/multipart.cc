@@ -120,16 +120,12 @@ Result<PartInfo> S3Multipart::UploadPart(const UploadRef& ref, int part_number, 
   return RecordPart(ref, part_number, committed->blob, committed->size, committed->md5_hex, std::move(checksums));
 }
 
-Status S3Multipart::CopyBlob(const std::string& id, uint64_t offset, uint64_t size, store::BlobStore::Writer* out,
-                             Checksum* checksum) {
-  std::unique_ptr<RandomAccessFile> file;
-  uint64_t blob_size = 0;
-  LATHE_RETURN_IF_ERROR(blobs_->Open(id, &file, &blob_size));
-  if (offset + size > blob_size) return InternalError("a stored blob is shorter than its object");
+Status S3Multipart::CopyBytes(const RandomAccessFile& file, uint64_t offset, uint64_t size,
+                              store::BlobStore::Writer* out, Checksum* checksum) {
   std::string buf(std::min<uint64_t>(size, kCopyChunkBytes), '\0');
   while (size > 0) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(size, buf.size()));
-    LATHE_RETURN_IF_ERROR(file->Read(offset, n, buf.data()));
+    LATHE_RETURN_IF_ERROR(file.Read(offset, n, buf.data()));
     std::string_view chunk(buf.data(), n);
     LATHE_RETURN_IF_ERROR(out->Append(chunk));
     if (checksum) checksum->Update(chunk);
@@ -151,7 +147,7 @@ Result<PartInfo> S3Multipart::UploadPartCopy(const UploadRef& ref, int part_numb
   Result<std::unique_ptr<store::BlobStore::Writer>> writer = blobs_->Create();
   if (!writer.ok()) return writer.status();
   std::unique_ptr<Checksum> md5 = Checksum::New(ChecksumAlgorithm::kMd5);
-  LATHE_RETURN_IF_ERROR(CopyBlob(read->object.blob, offset, size, writer->get(), md5.get()));
+  LATHE_RETURN_IF_ERROR(CopyBytes(*read->file, offset, size, writer->get(), md5.get()));
   Result<std::string> blob = (*writer)->Commit();
   if (!blob.ok()) return blob.status();
   return RecordPart(ref, part_number, *blob, size, HexEncode(md5->Digest()), {});
@@ -202,7 +198,11 @@ Result<ObjectInfo> S3Multipart::Complete(const UploadRef& ref, const std::vector
         composite->Update(*raw);
       }
     }
-    LATHE_RETURN_IF_ERROR(CopyBlob(row->blob, 0, row->size, writer->get(), whole.get()));
+    std::unique_ptr<RandomAccessFile> file;
+    uint64_t blob_size = 0;
+    LATHE_RETURN_IF_ERROR(blobs_->Open(row->blob, &file, &blob_size));
+    if (blob_size != row->size) return InternalError("part " + std::to_string(row->part_number) + "'s bytes are missing");
+    LATHE_RETURN_IF_ERROR(CopyBytes(*file, 0, row->size, writer->get(), whole.get()));
     size += row->size;
   }
   Result<std::string> blob = (*writer)->Commit();

@@ -94,9 +94,9 @@ class S3Multipart {
   Result<UploadListing> ListUploads(const ListUploadsInput& in);
 
  private:
-  // Writes `size` bytes of blob `id` from `offset` into `out`, adding them to `checksum` when given.
-  Status CopyBlob(const std::string& id, uint64_t offset, uint64_t size, store::BlobStore::Writer* out,
-                  Checksum* checksum);
+  // Writes `size` bytes of `file` from `offset` into `out`, adding them to `checksum` when given.
+  Status CopyBytes(const RandomAccessFile& file, uint64_t offset, uint64_t size, store::BlobStore::Writer* out,
+                   Checksum* checksum);
   Result<PartInfo> RecordPart(const UploadRef& ref, int part_number, const std::string& blob, uint64_t size,
                               const std::string& etag, std::map<std::string, std::string> checksums);
 

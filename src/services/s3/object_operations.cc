@@ -258,9 +258,7 @@ Result<RestXmlOutput> GetObject(S3Objects* objects, const RestXmlInput& in) {
   }
   out.content_length = static_cast<int64_t>(length);
   if (in.request->method == "HEAD") return out;  // the length of what GET would send, and no body
-  std::unique_ptr<RandomAccessFile> file;
-  LATHE_RETURN_IF_ERROR(objects->OpenBlob(object, &file));
-  out.body_stream = StreamBlob(std::shared_ptr<RandomAccessFile>(std::move(file)), first, length);
+  out.body_stream = StreamBlob(read->file, first, length);
   return out;
 }
 

@@ -285,6 +285,9 @@ Result<ObjectRead> S3Objects::GetObject(const GetObjectInput& in, ObjectInfo* ma
   Result<Bucket> bucket = OwnedBucket(in.requester, in.bucket);
   if (!bucket.ok()) return bucket.status();
   LATHE_RETURN_IF_ERROR(ValidateObjectKey(in.key));
+  // Blobs are freed under mu_: holding it from the lookup to the open means the file opened is
+  // the version found, even when a PutObject replaces it meanwhile.
+  std::lock_guard<std::mutex> lock(mu_);
   Result<ObjectInfo> object = Find(in.bucket, in.key, in.version_id);
   if (!object.ok()) return object.status();
   if (object->delete_marker) {
@@ -307,18 +310,18 @@ Result<ObjectRead> S3Objects::GetObject(const GetObjectInput& in, ObjectInfo* ma
       }
       break;
   }
+  if (!read.not_modified) {
+    std::unique_ptr<RandomAccessFile> file;
+    uint64_t size = 0;
+    Status s = blobs_->Open(object->blob, &file, &size);
+    if (!s.ok()) return InternalError("The object's bytes could not be read: " + s.message());
+    if (size != object->size)
+      return InternalError("The object's bytes are " + std::to_string(size) + " long, its record says " +
+                           std::to_string(object->size));
+    read.file = std::move(file);
+  }
   read.object = std::move(*object);
   return read;
-}
-
-Status S3Objects::OpenBlob(const ObjectInfo& object, std::unique_ptr<RandomAccessFile>* file) const {
-  uint64_t size = 0;
-  Status s = blobs_->Open(object.blob, file, &size);
-  if (!s.ok()) return InternalError("The object's bytes could not be read: " + s.message());
-  if (size != object.size)
-    return InternalError("The object's bytes are " + std::to_string(size) + " long, its record says " +
-                         std::to_string(object.size));
-  return Status::Ok();
 }
 
 Result<DeleteObjectOutput> S3Objects::DeleteLocked(const Bucket& bucket, const Requester& requester,

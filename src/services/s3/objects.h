@@ -131,6 +131,9 @@ struct ObjectRead {
   ObjectInfo object;
   bool not_modified = false;       // 304: a condition says the client's copy is current
   std::optional<ByteRange> range;  // the bytes to send; nullopt = all of them
+  // The version's bytes, opened before any later write could free its blob (an open file keeps
+  // them readable), so a read racing an overwrite gets the old bytes whole; null with not_modified.
+  std::shared_ptr<RandomAccessFile> file;
 };
 
 struct DeleteObjectInput {
@@ -239,8 +242,6 @@ class S3Objects {
   // that cannot be one), PreconditionFailed, InvalidRange. When the answer is a delete marker
   // (NoSuchKey for the latest, MethodNotAllowed for a version), *marker is set to it.
   Result<ObjectRead> GetObject(const GetObjectInput& in, ObjectInfo* marker = nullptr);
-  // The bytes of a version GetObject returned.
-  Status OpenBlob(const ObjectInfo& object, std::unique_ptr<RandomAccessFile>* file) const;
 
   // Idempotent: deleting a missing key or version succeeds.
   Result<DeleteObjectOutput> DeleteObject(const DeleteObjectInput& in);
