@@ -16,6 +16,15 @@ class IamBackend;
 namespace lathe::s3 {
 struct S3Storage;
 }
+namespace lathe::sns {
+class SnsBackend;
+class SigningKey;
+class DeliveryTransport;
+class DeliveryWorker;
+}
+namespace lathe::events {
+class TargetDeliverer;
+}
 
 namespace lathe::server {
 
@@ -39,12 +48,24 @@ class LatheServer {
   void Run();   // serves until Stop()
   void Stop();  // from any thread
   aws::Gateway& gateway() { return *gateway_; }
+  // What EventBridge registers for targets of service "sns" (services/sns/event_target.h);
+  // nullptr when SNS could not start.
+  events::TargetDeliverer* sns_target() { return sns_target_.get(); }
+  // The base of SNS's links (SubscribeURL, ...): publicUrl, else http://<listen address>.
+  std::string public_url() const;
 
  private:
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
   std::unique_ptr<s3::S3Storage> s3_;
   std::unique_ptr<service::JobObjectStore> job_objects_;  // what Bedrock jobs see of s3_
+  std::string public_url_;  // config publicUrl
+  // SNS: the worker goes first on destruction (it uses the others).
+  std::unique_ptr<sns::SnsBackend> sns_;
+  std::unique_ptr<sns::SigningKey> sns_key_;
+  std::unique_ptr<sns::DeliveryTransport> sns_transport_;
+  std::unique_ptr<events::TargetDeliverer> sns_target_;
+  std::unique_ptr<sns::DeliveryWorker> sns_worker_;
   Status start_error_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;
