@@ -14,57 +14,9 @@ namespace lathe::service {
 namespace {
 
 namespace fs = std::filesystem;
+using lathe::testing::FullDiskEnv;
 using lathe::testing::ReadFile;
 using lathe::testing::TempDir;
-
-// The real file system, except that files under `full_prefix` take only `room` bytes in all, as
-// a disk with that much space left does: then Append (or Close, which flushes) fails with ENOSPC.
-class FullDiskEnv final : public Env {
- public:
-  FullDiskEnv(std::string full_prefix, uint64_t room) : prefix_(std::move(full_prefix)), room_(room) {}
-
-  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override {
-    LATHE_RETURN_IF_ERROR(base_->NewWritableFile(path, out));
-    if (path.rfind(prefix_, 0) == 0) *out = std::make_unique<FullFile>(path, std::move(*out), &room_);
-    return Status::Ok();
-  }
-  Status NewSequentialFile(const std::string& p, std::unique_ptr<SequentialFile>* o) override {
-    return base_->NewSequentialFile(p, o);
-  }
-  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* o) override {
-    return base_->NewRandomAccessFile(p, o);
-  }
-  Status GetFileSize(const std::string& p, uint64_t* s) override { return base_->GetFileSize(p, s); }
-  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
-  Status RenameFile(const std::string& f, const std::string& t) override { return base_->RenameFile(f, t); }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
-  Status CreateDirs(const std::string& p) override { return base_->CreateDirs(p); }
-
- private:
-  class FullFile final : public WritableFile {
-   public:
-    FullFile(std::string path, std::unique_ptr<WritableFile> f, uint64_t* room)
-        : path_(std::move(path)), f_(std::move(f)), room_(room) {}
-    Status Append(std::string_view data) override {
-      if (data.size() > *room_) {
-        (void)f_->Append(data.substr(0, *room_));  // a partial write, as the kernel makes
-        *room_ = 0;
-        return Status::IOError("cannot write " + path_ + ": No space left on device");
-      }
-      *room_ -= data.size();
-      return f_->Append(data);
-    }
-    Status Close() override { return f_->Close(); }
-
-   private:
-    std::string path_;
-    std::unique_ptr<WritableFile> f_;
-    uint64_t* room_;
-  };
-  Env* base_ = Env::Default();
-  std::string prefix_;
-  uint64_t room_;
-};
 
 // A finished run's metrics, as `lathe train` leaves them.
 void WriteRun(const TempDir& tmp) {

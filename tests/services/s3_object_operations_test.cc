@@ -2,6 +2,8 @@
 // headers and XML checked as botocore reads them, bodies streamed in and out.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <pugixml.hpp>
 
 #include "services/s3/service.h"
@@ -32,7 +34,7 @@ class S3ObjectOperationsTest : public ::testing::Test {
     auto store = store::MetadataStore::Open(dir_.path() + "/lathe.db");
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
-    auto s3 = OpenS3Storage(store_.get(), Env::Default(), dir_.path() + "/s3");
+    auto s3 = OpenS3Storage(store_.get(), env_, dir_.path() + "/s3");
     ASSERT_TRUE(s3.ok()) << s3.status().message();
     s3_ = std::move(*s3);
     service_ = std::make_unique<S3Service>(s3_->buckets.get(), s3_->objects.get(), s3_->multipart.get());
@@ -75,6 +77,7 @@ class S3ObjectOperationsTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  Env* env_ = Env::Default();
   std::unique_ptr<store::MetadataStore> store_;
   std::unique_ptr<S3Storage> s3_;
   std::unique_ptr<S3Service> service_;
@@ -382,6 +385,36 @@ TEST_F(S3ObjectOperationsTest, EventBridgeNotificationsPublishObjectChangesOnThe
   EXPECT_TRUE(after->empty());
   // A malformed configuration is refused and changes nothing.
   EXPECT_EQ(Call("PUT", "/data?notification", "<NotificationConfiguration><Bogus/></NotificationConfiguration>")->status, 400);
+}
+
+// The disk fills up during an upload: S3's 500 InternalError, and nothing of it stays.
+class S3FullDiskTest : public S3ObjectOperationsTest {
+ protected:
+  void SetUp() override {
+    env_ = &full_;
+    S3ObjectOperationsTest::SetUp();
+  }
+  lathe::testing::FullDiskEnv full_{dir_.path() + "/s3/tmp/", 3u << 20};  // 3 MiB left for uploads
+};
+
+TEST_F(S3FullDiskTest, AnUploadThatFillsTheDiskAnswers500AndStoresNothing) {
+  ASSERT_EQ(Call("PUT", "/data/small", std::string(1 << 20, 's'))->status, 200);
+  auto put = Call("PUT", "/data/big", std::string(5 << 20, 'b'));
+  EXPECT_EQ(put->status, 500) << put->body;
+  EXPECT_EQ(put->Text("Code"), "InternalError");
+  EXPECT_EQ(Call("GET", "/data/big")->status, 404);
+  // An existing key being replaced keeps its old bytes.
+  auto over = Call("PUT", "/data/small", std::string(5 << 20, 'o'));
+  EXPECT_EQ(over->status, 500);
+  auto small = Call("GET", "/data/small");
+  ASSERT_EQ(small->status, 200);
+  EXPECT_EQ(small->body, std::string(1 << 20, 's'));
+  // No temporary file is left, and the only blob is the small object's.
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() + "/s3/tmp"));
+  size_t blobs = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path() + "/s3/blobs"))
+    blobs += entry.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(blobs, 1u);
 }
 
 }  // namespace

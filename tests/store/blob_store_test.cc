@@ -11,6 +11,7 @@ namespace lathe::store {
 namespace {
 
 namespace fs = std::filesystem;
+using lathe::testing::FullDiskEnv;
 using lathe::testing::ReadFile;
 using lathe::testing::TempDir;
 
@@ -42,63 +43,6 @@ std::string Put(BlobStore& store, const std::string& data) {
   EXPECT_TRUE(id.ok()) << id.status().ToString();
   return id.ok() ? *id : "";
 }
-
-// The real file system, except that appends and closes of files under `prefix` fail once `room`
-// bytes are written, as a full disk does (ENOSPC), and directory syncs can be made to fail.
-class FaultEnv final : public Env {
- public:
-  explicit FaultEnv(std::string prefix, uint64_t room) : prefix_(std::move(prefix)), room_(room) {}
-  bool fail_sync_dir = false;
-  int appends = 0;  // Append calls that reached the real file
-
-  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override {
-    LATHE_RETURN_IF_ERROR(base_->NewWritableFile(path, out));
-    if (path.rfind(prefix_, 0) == 0) *out = std::make_unique<FullFile>(this, path, std::move(*out));
-    return Status::Ok();
-  }
-  Status NewSequentialFile(const std::string& p, std::unique_ptr<SequentialFile>* o) override {
-    return base_->NewSequentialFile(p, o);
-  }
-  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* o) override {
-    return base_->NewRandomAccessFile(p, o);
-  }
-  Status GetFileSize(const std::string& p, uint64_t* s) override { return base_->GetFileSize(p, s); }
-  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
-  Status RenameFile(const std::string& f, const std::string& t) override { return base_->RenameFile(f, t); }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
-  Status CreateDirs(const std::string& p) override { return base_->CreateDirs(p); }
-  Status GetChildren(const std::string& d, std::vector<std::string>* n) override { return base_->GetChildren(d, n); }
-  Status SyncDir(const std::string& d) override {
-    if (fail_sync_dir) return Status::IOError("cannot sync directory " + d + ": Input/output error");
-    return base_->SyncDir(d);
-  }
-
- private:
-  class FullFile final : public WritableFile {
-   public:
-    FullFile(FaultEnv* env, std::string path, std::unique_ptr<WritableFile> f)
-        : env_(env), path_(std::move(path)), f_(std::move(f)) {}
-    Status Append(std::string_view data) override {
-      if (data.size() > env_->room_) {
-        (void)f_->Append(data.substr(0, env_->room_));  // a partial write, as the kernel makes
-        env_->room_ = 0;
-        return Status::IOError("cannot write " + path_ + ": No space left on device");
-      }
-      env_->room_ -= data.size();
-      ++env_->appends;
-      return f_->Append(data);
-    }
-    Status Close() override { return f_->Close(); }
-
-   private:
-    FaultEnv* env_;
-    std::string path_;
-    std::unique_ptr<WritableFile> f_;
-  };
-  Env* base_ = Env::Default();
-  std::string prefix_;
-  uint64_t room_;
-};
 
 TEST(BlobStore, CommittedBlobsAreReadBackAndRemoved) {
   TempDir dir;
@@ -203,7 +147,7 @@ TEST(BlobStore, RemoveOrphansAfterACrash) {
 
 TEST(BlobStore, AFullDiskFailsTheWriterAndLeavesNoFile) {
   TempDir dir;
-  FaultEnv env(dir.path() + "/tmp/", /*room=*/100 * 1024);
+  FullDiskEnv env(dir.path() + "/tmp/", /*room=*/100 * 1024);
   auto store = BlobStore::Open(&env, dir.path());
   ASSERT_TRUE(store.ok());
   auto w = (*store)->Create();
@@ -220,7 +164,7 @@ TEST(BlobStore, AFullDiskFailsTheWriterAndLeavesNoFile) {
 
 TEST(BlobStore, AFailedDirectorySyncCommitsNothing) {
   TempDir dir;
-  FaultEnv env(dir.path() + "/tmp/", /*room=*/1 << 20);
+  FullDiskEnv env(dir.path() + "/tmp/", /*room=*/1 << 20);
   auto store = BlobStore::Open(&env, dir.path());
   ASSERT_TRUE(store.ok());
   auto w = (*store)->Create();
@@ -235,7 +179,7 @@ TEST(BlobStore, AFailedDirectorySyncCommitsNothing) {
 TEST(BlobStore, LargeAppendsReachTheFileWhole) {
   // 1 MiB pieces go to the file as they are (one Append each), not split or gathered.
   TempDir dir;
-  FaultEnv env(dir.path() + "/tmp/", /*room=*/64 << 20);
+  FullDiskEnv env(dir.path() + "/tmp/", /*room=*/64 << 20);
   auto store = BlobStore::Open(&env, dir.path());
   ASSERT_TRUE(store.ok());
   auto w = (*store)->Create();
