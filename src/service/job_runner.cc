@@ -104,7 +104,11 @@ void JobService::FinishLocked(store::ResourceRow* job, const std::string& status
   // The copies of its s3:// data: an ended job never reads them again (up to 10 GB each).
   std::error_code ec;
   fs::remove_all(config_.data_dir + "/jobs/" + job->id + "/data", ec);
-  (void)SaveLocked(*job);
+  if (Status saved = SaveLocked(*job); !saved.ok()) {
+    spdlog::error("job {} ({}): its end ({}) could not be saved: {}; trying again every few seconds", job->name,
+                  job->id, status, saved.message());
+    unsaved_ends_[job->id] = *job;
+  }
 }
 
 void JobService::RunLoop() {
@@ -114,12 +118,14 @@ void JobService::RunLoop() {
       // Picking a job and marking it running is one step under mu_, against Stop.
       std::unique_lock<std::mutex> lock(mu_);
       if (shutting_down_) return;
+      for (auto it = unsaved_ends_.begin(); it != unsaved_ends_.end();)
+        it = SaveLocked(it->second).ok() ? unsaved_ends_.erase(it) : std::next(it);
       store::MetadataStore::ListFilter active;
       active.statuses = {"InProgress", "Stopping"};
-      active.limit = 1;  // the oldest
+      active.limit = 1 + unsaved_ends_.size();  // the oldest that has not ended already
       if (auto rows = db_->List(kJobKind, active); rows.ok())
         for (auto& r : *rows)
-          if (r.status == "InProgress" || r.status == "Stopping") {
+          if ((r.status == "InProgress" || r.status == "Stopping") && !unsaved_ends_.count(r.id)) {
             next = std::move(r);
             running_id_ = next->id;
             break;

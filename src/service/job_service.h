@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -91,6 +92,9 @@ class JobService {
   std::condition_variable wake_;
   std::set<std::string> stop_requested_;  // job ids
   std::string running_id_;                // the job the runner has taken, "" when idle
+  // Jobs whose end (Completed, Failed, Stopped) could not be saved (the disk is full): kept here
+  // and saved again by the runner until it works, and never run again meanwhile.
+  std::map<std::string, store::ResourceRow> unsaved_ends_;
   bool shutting_down_ = false;
   std::thread runner_;
   std::function<bool(const std::string&)> role_exists_;
