@@ -46,6 +46,8 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx);
 void AddThroughputCommand(CLI::App* app, Context* ctx);
 void AddInvokeCommand(CLI::App* app, Context* ctx);
 void AddChatCommand(CLI::App* app, Context* ctx);
+// `lathe events failed|pending`: EventBridge's dead-letter records and waiting deliveries.
+void AddEventsCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);

@@ -3,6 +3,8 @@
 #include "core/arn.h"
 #include "server/job_object_store.h"
 #include "services/bedrock/operations.h"
+#include "services/events/service.h"
+#include "services/events/worker.h"
 #include "services/iam/service.h"
 #include "services/s3/service.h"
 #include "services/s3/storage.h"
@@ -39,6 +41,18 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
                                    s3.status().message());
   }
   gateway_->Add(sts::NewStsService());
+  // EventBridge: rules over the store's outbox (S3's, Bedrock's and PutEvents' events), delivered
+  // by a worker thread that runs while the server does.
+  events_ = std::make_unique<events::EventsBackend>(
+      bedrock->store(), events::PatternOptions{.strict_aws = bedrock->config().strict_aws_compatibility});
+  event_deliverers_ = std::make_unique<events::DelivererRegistry>();
+  clock_ = std::make_unique<events::SystemClock>();
+  event_dispatcher_ = std::make_unique<events::EventDispatcher>(bedrock->store(), events_.get(),
+                                                                event_deliverers_.get(), clock_.get());
+  event_scheduler_ = std::make_unique<events::EventScheduler>(bedrock->store(), events_.get(), clock_.get());
+  events_worker_ = std::make_unique<events::EventsWorker>(event_dispatcher_.get(), event_scheduler_.get());
+  events::EventsWorker* worker = events_worker_.get();
+  gateway_->Add(events::NewEventsService(events_.get(), [worker] { worker->Wake(); }));
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(
       options_.limits, [gw](http::Request& req, http::Response& res) { gw->Handle(req, res); },
@@ -47,14 +61,20 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
       });
 }
 
-LatheServer::~LatheServer() = default;
+LatheServer::~LatheServer() {
+  if (events_worker_) events_worker_->Stop();
+}
 
 Status LatheServer::Listen() {
   LATHE_RETURN_IF_ERROR(start_error_);
   return http_->Listen(options_.host, options_.port);
 }
 int LatheServer::port() const { return http_->port(); }
-void LatheServer::Run() { http_->Run(); }
+void LatheServer::Run() {
+  events_worker_->Start();
+  http_->Run();
+  events_worker_->Stop();  // pending deliveries stay in the store for the next start
+}
 void LatheServer::Stop() { http_->Stop(); }
 
 }  // namespace lathe::server

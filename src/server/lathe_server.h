@@ -16,6 +16,14 @@ class IamBackend;
 namespace lathe::s3 {
 struct S3Storage;
 }
+namespace lathe::events {
+class EventsBackend;
+class DelivererRegistry;
+class SystemClock;
+class EventDispatcher;
+class EventScheduler;
+class EventsWorker;
+}
 
 namespace lathe::server {
 
@@ -36,15 +44,24 @@ class LatheServer {
   // Binds; a taken port is an error naming the address, as is storage that could not be opened.
   Status Listen();
   int port() const;
-  void Run();   // serves until Stop()
+  // Serves until Stop(); EventBridge's scheduler and dispatcher run meanwhile.
+  void Run();
   void Stop();  // from any thread
   aws::Gateway& gateway() { return *gateway_; }
+  // Where EventBridge delivers: one TargetDeliverer per target ARN service ("sns", ...).
+  events::DelivererRegistry& event_deliverers() { return *event_deliverers_; }
 
  private:
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
   std::unique_ptr<s3::S3Storage> s3_;
   std::unique_ptr<service::JobObjectStore> job_objects_;  // what Bedrock jobs see of s3_
+  std::unique_ptr<events::EventsBackend> events_;
+  std::unique_ptr<events::DelivererRegistry> event_deliverers_;
+  std::unique_ptr<events::SystemClock> clock_;
+  std::unique_ptr<events::EventDispatcher> event_dispatcher_;
+  std::unique_ptr<events::EventScheduler> event_scheduler_;
+  std::unique_ptr<events::EventsWorker> events_worker_;
   Status start_error_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;

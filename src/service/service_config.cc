@@ -99,13 +99,16 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     } else if (key == "strictRoles") {
       if (!v.is_boolean()) return bad(key, "true or false");
       c.strict_roles = v.get<bool>();
+    } else if (key == "strictAwsCompatibility") {
+      if (!v.is_boolean()) return bad(key, "true or false");
+      c.strict_aws_compatibility = v.get<bool>();
     } else if (key == "accessKeyId" || key == "secretAccessKey" || key == "bedrockApiKeys") {
       // Read by the server (credentials); accepted here so one file holds the whole setup.
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
                                      "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, strictRoles, allowedRegions, "
-                                     "accessKeyId, secretAccessKey, bedrockApiKeys)");
+                                     "strictAwsCompatibility, accessKeyId, secretAccessKey, bedrockApiKeys)");
     }
   }
   if (c.scope.account.size() != 12 || c.scope.account.find_first_not_of("0123456789") != std::string::npos)
