@@ -128,6 +128,11 @@ Service* Gateway::ServiceFor(const http::Request& request, std::string* signing_
     return Find("bedrock");
   }
   for (const auto& [name, service] : services_)
+    if (service->ServesUnsigned(request)) {
+      *signing_name = name;
+      return service.get();
+    }
+  for (const auto& [name, service] : services_)
     if (service->Claims(request, {})) {
       *signing_name = name;
       return service.get();
@@ -160,7 +165,7 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
   const std::optional<api::ClaimedScope> scope = CredentialScope(request);
   const std::optional<std::string> v2_key = scope ? std::nullopt : PresignedV2Key(request);
   const bool signed_request = request.header("Authorization") || scope || v2_key;
-  if (!signed_request && !options_.no_auth)
+  if (!signed_request && !options_.no_auth && !(service && service->ServesUnsigned(request)))
     return fail(AuthStatus(protocol, api::AuthError::kMissing, "Missing Authentication Token"));
   if (!service && IsBearer(request))
     return fail(AuthStatus(protocol, api::AuthError::kMalformed,

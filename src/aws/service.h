@@ -59,6 +59,11 @@ class Service {
   // scope: whether this request has this service's shape (a path it routes, its X-Amz-Target
   // prefix, an Action it knows). `body` may be empty when it has not been read.
   virtual bool Claims(const http::Request& request, std::string_view body) const { return false; }
+  // Whether this unsigned request is one the service answers without a signature even when
+  // authentication is on: SNS's SubscribeURL / UnsubscribeURL / SigningCertURL, links AWS puts in
+  // messages for anyone who holds them. Keep it narrow: exact method, path and parameters; the
+  // request then runs as the server's own account.
+  virtual bool ServesUnsigned(const http::Request& request) const { return false; }
   // Serves an authenticated request whose body (at most BodyLimit bytes) has been read.
   virtual void Serve(const RequestContext& context, const http::Request& request, std::string_view body,
                      http::Response& response) = 0;

@@ -44,6 +44,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddInvokeCommand(&app, &ctx);
   AddChatCommand(&app, &ctx);
   AddEventsCommand(&app, &ctx);
+  AddNotificationsCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

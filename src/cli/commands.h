@@ -48,6 +48,8 @@ void AddInvokeCommand(CLI::App* app, Context* ctx);
 void AddChatCommand(CLI::App* app, Context* ctx);
 // `lathe events failed|pending`: EventBridge's dead-letter records and waiting deliveries.
 void AddEventsCommand(CLI::App* app, Context* ctx);
+// `lathe notifications`: SNS's email outbox and delivery status, read from the data directory.
+void AddNotificationsCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);

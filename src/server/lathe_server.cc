@@ -8,6 +8,11 @@
 #include "services/iam/service.h"
 #include "services/s3/service.h"
 #include "services/s3/storage.h"
+#include "services/sns/delivery_worker.h"
+#include "services/sns/event_target.h"
+#include "services/sns/service.h"
+#include "services/sns/signing.h"
+#include "services/sns/transport.h"
 #include "services/sts/service.h"
 
 namespace lathe::server {
@@ -41,11 +46,33 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
                                    s3.status().message());
   }
   gateway_->Add(sts::NewStsService());
+  // SNS: topics in the metadata store, its signing key in DATA_DIR/sns, email in the outbox.
+  const service::ServiceConfig& config = bedrock->config();
+  public_url_ = config.public_url;
+  Result<std::unique_ptr<sns::SigningKey>> key = sns::SigningKey::LoadOrCreate(config.data_dir + "/sns");
+  if (key.ok()) {
+    sns_key_ = std::move(*key);
+    sns_ = std::make_unique<sns::SnsBackend>(bedrock->store());
+    sns_transport_ = std::make_unique<sns::CurlTransport>();
+    sns::DeliveryOptions delivery;
+    delivery.outbox_dir = sns::OutboxDir(config.data_dir);
+    delivery.smtp = {config.smtp_relay.url, config.smtp_relay.from, config.smtp_relay.username,
+                     config.smtp_relay.password};
+    sns_worker_ = std::make_unique<sns::DeliveryWorker>(sns_.get(), sns_key_.get(), sns_transport_.get(), delivery);
+    sns::DeliveryWorker* worker = sns_worker_.get();
+    sns_->set_on_enqueue([worker] { worker->Wake(); });
+    sns_target_ = std::make_unique<sns::SnsTargetDeliverer>(sns_.get());
+    gateway_->Add(sns::NewSnsService(sns_.get(), sns_key_.get()));
+  } else if (start_error_.ok()) {
+    start_error_ = Status::IOError("SNS's signing key in " + config.data_dir + "/sns cannot be made or read: " +
+                                   key.status().message());
+  }
   // EventBridge: rules over the store's outbox (S3's, Bedrock's and PutEvents' events), delivered
   // by a worker thread that runs while the server does.
   events_ = std::make_unique<events::EventsBackend>(
       bedrock->store(), events::PatternOptions{.strict_aws = bedrock->config().strict_aws_compatibility});
   event_deliverers_ = std::make_unique<events::DelivererRegistry>();
+  if (sns_target_) event_deliverers_->Add("sns", sns_target_.get());
   clock_ = std::make_unique<events::SystemClock>();
   event_dispatcher_ = std::make_unique<events::EventDispatcher>(bedrock->store(), events_.get(),
                                                                 event_deliverers_.get(), clock_.get());
@@ -63,11 +90,27 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 
 LatheServer::~LatheServer() {
   if (events_worker_) events_worker_->Stop();
+  if (sns_worker_) sns_worker_->Stop();
+}
+
+std::string LatheServer::public_url() const {
+  if (!public_url_.empty()) return public_url_;
+  std::string host = options_.host;
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(http_->port());
 }
 
 Status LatheServer::Listen() {
   LATHE_RETURN_IF_ERROR(start_error_);
-  return http_->Listen(options_.host, options_.port);
+  LATHE_RETURN_IF_ERROR(http_->Listen(options_.host, options_.port));
+  // Deliveries left by the last run go out now; the links in them name this server's address.
+  if (sns_worker_) {
+    sns_worker_->set_base_url(public_url());
+    sns_worker_->Start();
+  }
+  return Status::Ok();
 }
 int LatheServer::port() const { return http_->port(); }
 void LatheServer::Run() {
@@ -75,6 +118,9 @@ void LatheServer::Run() {
   http_->Run();
   events_worker_->Stop();  // pending deliveries stay in the store for the next start
 }
-void LatheServer::Stop() { http_->Stop(); }
+void LatheServer::Stop() {
+  http_->Stop();
+  if (sns_worker_) sns_worker_->Stop();
+}
 
 }  // namespace lathe::server

@@ -16,7 +16,14 @@ class IamBackend;
 namespace lathe::s3 {
 struct S3Storage;
 }
+namespace lathe::sns {
+class SnsBackend;
+class SigningKey;
+class DeliveryTransport;
+class DeliveryWorker;
+}
 namespace lathe::events {
+class TargetDeliverer;
 class EventsBackend;
 class DelivererRegistry;
 class SystemClock;
@@ -50,12 +57,25 @@ class LatheServer {
   aws::Gateway& gateway() { return *gateway_; }
   // Where EventBridge delivers: one TargetDeliverer per target ARN service ("sns", ...).
   events::DelivererRegistry& event_deliverers() { return *event_deliverers_; }
+  // What EventBridge registers for targets of service "sns" (services/sns/event_target.h);
+  // nullptr when SNS could not start.
+  events::TargetDeliverer* sns_target() { return sns_target_.get(); }
+  // The base of SNS's links (SubscribeURL, ...): publicUrl, else http://<listen address>.
+  std::string public_url() const;
 
  private:
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
   std::unique_ptr<s3::S3Storage> s3_;
   std::unique_ptr<service::JobObjectStore> job_objects_;  // what Bedrock jobs see of s3_
+  std::string public_url_;  // config publicUrl
+  // SNS: the worker goes first on destruction (it uses the others).
+  std::unique_ptr<sns::SnsBackend> sns_;
+  std::unique_ptr<sns::SigningKey> sns_key_;
+  std::unique_ptr<sns::DeliveryTransport> sns_transport_;
+  std::unique_ptr<events::TargetDeliverer> sns_target_;
+  std::unique_ptr<sns::DeliveryWorker> sns_worker_;
+  // EventBridge, after SNS so that it is destroyed first (its dispatcher delivers to sns_target_).
   std::unique_ptr<events::EventsBackend> events_;
   std::unique_ptr<events::DelivererRegistry> event_deliverers_;
   std::unique_ptr<events::SystemClock> clock_;

@@ -102,13 +102,38 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     } else if (key == "strictAwsCompatibility") {
       if (!v.is_boolean()) return bad(key, "true or false");
       c.strict_aws_compatibility = v.get<bool>();
+    } else if (key == "smtpRelay") {
+      if (!v.is_object()) return bad(key, "an object {\"url\": \"smtp://host:port\", \"from\": \"address\"}");
+      for (const auto& [k, s] : v.items()) {
+        if (!s.is_string() || s.get<std::string>().size() > 2048) return bad(key + "." + k, "a string of at most 2048 characters");
+        const std::string value = s.get<std::string>();
+        for (unsigned char ch : value)
+          if (ch < 0x20 || ch == 0x7f) return bad(key + "." + k, "free of control characters");
+        if (k == "url") c.smtp_relay.url = value;
+        else if (k == "from") c.smtp_relay.from = value;
+        else if (k == "username") c.smtp_relay.username = value;
+        else if (k == "password") c.smtp_relay.password = value;
+        else return bad(key + "." + k, "one of url, from, username, password");
+      }
+      if (c.smtp_relay.url.rfind("smtp://", 0) != 0 && c.smtp_relay.url.rfind("smtps://", 0) != 0)
+        return bad(key + ".url", "an smtp:// or smtps:// URL");
+      if (c.smtp_relay.from.find('@') == std::string::npos) return bad(key + ".from", "an email address");
+    } else if (key == "publicUrl") {
+      if (!v.is_string() || v.get<std::string>().size() > 1024 ||
+          (v.get<std::string>().rfind("http://", 0) != 0 && v.get<std::string>().rfind("https://", 0) != 0))
+        return bad(key, "an http:// or https:// URL of at most 1024 characters");
+      c.public_url = v.get<std::string>();
+      for (unsigned char ch : c.public_url)
+        if (ch <= 0x20 || ch >= 0x7f) return bad(key, "a URL of printable ASCII characters");
+      while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
     } else if (key == "accessKeyId" || key == "secretAccessKey" || key == "bedrockApiKeys") {
       // Read by the server (credentials); accepted here so one file holds the whole setup.
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
                                      "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, strictRoles, allowedRegions, "
-                                     "strictAwsCompatibility, accessKeyId, secretAccessKey, bedrockApiKeys)");
+                                     "smtpRelay, publicUrl, strictAwsCompatibility, accessKeyId, secretAccessKey, "
+                                     "bedrockApiKeys)");
     }
   }
   if (c.scope.account.size() != 12 || c.scope.account.find_first_not_of("0123456789") != std::string::npos)

@@ -48,6 +48,14 @@ struct ServiceConfig {
   bool strict_aws_compatibility = false;
   // Regions a request may be signed for; empty: any well-formed region (docs/compatibility.md).
   std::vector<std::string> allowed_regions;
+  // SNS's email: an SMTP relay (smtpRelay: {url, from, username, password}); url "" = none, the
+  // messages go to DATA_DIR/notifications/outbox only (they always go there too).
+  struct SmtpRelay {
+    std::string url, from, username, password;
+  } smtp_relay;
+  // How subscribers reach this server (publicUrl): the base of SNS's SubscribeURL,
+  // UnsubscribeURL and SigningCertURL. "" = http://<listen address>.
+  std::string public_url;
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
   Env* env = Env::Default();          // the job runner's file I/O (tests inject faults here)
 };

@@ -71,6 +71,14 @@ Status MetadataStore::Write(const WriteBatch& batch) {
   });
 }
 
+Status MetadataStore::InsertAll(const std::vector<ResourceRow>& rows) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InTransaction(db_, [&] {
+    for (const ResourceRow& row : rows) LATHE_RETURN_IF_ERROR(InsertLocked(row));
+    return Status::Ok();
+  });
+}
+
 Result<std::vector<OutboxEvent>> MetadataStore::EventsAfter(int64_t after, size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   sqlite3_stmt* st = nullptr;

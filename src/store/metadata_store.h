@@ -95,6 +95,8 @@ class MetadataStore {
   Status InsertAndPublish(const ResourceRow& row, const OutboxEvent& event);
   // Everything in `batch` as one transaction; the first failing change rolls all back.
   Status Write(const WriteBatch& batch);
+  // Inserts every row in one transaction: all of them or none (SNS: a message and its deliveries).
+  Status InsertAll(const std::vector<ResourceRow>& rows);
   // Events with seq > after, oldest first, at most `limit`.
   Result<std::vector<OutboxEvent>> EventsAfter(int64_t after, size_t limit);
   // A consumer's position (0 before its first event); consumers save it after handling events,
