@@ -120,7 +120,7 @@ def lathe_events(args, data_dir, *argv):
 def raw_events_call(server, target, body):
     """A signed awsJson request with a body botocore would never send."""
     request = botocore.awsrequest.AWSRequest(
-        method="POST", url=server.url + "/", data=body,
+        method="POST", url=server.url + "/", data=body.encode(),
         headers={"X-Amz-Target": "AWSEvents." + target, "Content-Type": "application/x-amz-json-1.1"})
     botocore.auth.SigV4Auth(botocore.credentials.Credentials(KEY_ID, SECRET), "events", REGION).add_auth(request)
     prepared = request.prepare()
@@ -334,7 +334,7 @@ def main():
                 "aws events delete-rule --name bedrock-finetuning-trigger --region ap-south-1 && "
                 "aws sns list-topics --query \"Topics[?contains(TopicArn, 'finetuning-notifications')]\" --output text")
             assert cleanup.returncode == 0, (cleanup.stdout, cleanup.stderr)
-            assert cleanup.stdout.strip() == topic, cleanup.stdout
+            assert cleanup.stdout.strip().splitlines()[-1] == topic, cleanup.stdout  # after remove-targets' JSON
             cli.run("sns", "delete-topic", "--topic-arn", topic)
             expect_error("ResourceNotFoundException", 400, events.describe_rule, Name=RULE)
             assert topic not in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
