@@ -1,5 +1,7 @@
 #include "server/lathe_server.h"
 
+#include <mutex>
+
 #include "core/arn.h"
 #include "server/job_object_store.h"
 #include "services/bedrock/operations.h"
@@ -16,6 +18,22 @@
 #include "services/sts/service.h"
 
 namespace lathe::server {
+
+// The store's publish listener outlives neither the worker nor the server safely on its own: the
+// store belongs to the BedrockService, which may be destroyed before or after the server. The
+// listener holds this, which the server detaches before its worker goes.
+struct LatheServer::EventsWaker {
+  std::mutex mu;
+  events::EventsWorker* worker = nullptr;
+  void Wake() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (worker) worker->Wake();
+  }
+  void Detach() {
+    std::lock_guard<std::mutex> lock(mu);
+    worker = nullptr;
+  }
+};
 
 LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options) : options_(std::move(options)) {
   const std::string account = options_.gateway.account;
@@ -79,6 +97,10 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   event_scheduler_ = std::make_unique<events::EventScheduler>(bedrock->store(), events_.get(), clock_.get());
   events_worker_ = std::make_unique<events::EventsWorker>(event_dispatcher_.get(), event_scheduler_.get());
   events::EventsWorker* worker = events_worker_.get();
+  // Every event published (S3, Bedrock, PutEvents, schedules) wakes the dispatcher at once.
+  events_waker_ = std::make_shared<EventsWaker>();
+  events_waker_->worker = worker;
+  bedrock->store()->set_publish_listener([waker = events_waker_] { waker->Wake(); });
   gateway_->Add(events::NewEventsService(events_.get(), [worker] { worker->Wake(); }));
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(
@@ -89,6 +111,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 }
 
 LatheServer::~LatheServer() {
+  if (events_waker_) events_waker_->Detach();
   if (events_worker_) events_worker_->Stop();
   if (sns_worker_) sns_worker_->Stop();
 }

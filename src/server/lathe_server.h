@@ -82,6 +82,8 @@ class LatheServer {
   std::unique_ptr<events::EventDispatcher> event_dispatcher_;
   std::unique_ptr<events::EventScheduler> event_scheduler_;
   std::unique_ptr<events::EventsWorker> events_worker_;
+  struct EventsWaker;
+  std::shared_ptr<EventsWaker> events_waker_;  // what the store's publish listener wakes
   Status start_error_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;

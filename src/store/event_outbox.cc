@@ -28,7 +28,9 @@ Status MetadataStore::PublishLocked(const OutboxEvent& event) {
   sqlite3_bind_text(st, 1, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   const int rc = sqlite3_step(st);
   sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? Status::Ok() : SqlError(db_, "publish");
+  if (rc != SQLITE_DONE) return SqlError(db_, "publish");
+  if (publish_listener_) publish_listener_();
+  return Status::Ok();
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -97,6 +98,10 @@ class MetadataStore {
   Status Write(const WriteBatch& batch);
   // Inserts every row in one transaction: all of them or none (SNS: a message and its deliveries).
   Status InsertAll(const std::vector<ResourceRow>& rows);
+  // Called each time an event is written to the outbox, inside the store's lock and before the
+  // transaction commits (a reader that then takes the lock sees it, or nothing if it rolled back):
+  // the consumer's wake-up. It must not call the store. Set once, before other threads use it.
+  void set_publish_listener(std::function<void()> listener) { publish_listener_ = std::move(listener); }
   // Events with seq > after, oldest first, at most `limit`.
   Result<std::vector<OutboxEvent>> EventsAfter(int64_t after, size_t limit);
   // A consumer's position (0 before its first event); consumers save it after handling events,
@@ -126,6 +131,7 @@ class MetadataStore {
   Status SetCursorLocked(const std::string& consumer, int64_t seq);
   sqlite3* db_;
   std::mutex mu_;
+  std::function<void()> publish_listener_;
 };
 
 }  // namespace lathe::store

@@ -124,3 +124,30 @@ TEST(WriteBatchTest, RowsEventsAndTheCursorCommitTogetherOrNotAtAll) {
 
 }  // namespace
 }  // namespace lathe::store
+
+namespace lathe::store {
+namespace {
+
+TEST(PublishListenerTest, EveryPublishedEventCallsTheListenerAndNothingElseDoes) {
+  lathe::testing::TempDir dir;
+  auto store = MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(store.ok());
+  int calls = 0;
+  (*store)->set_publish_listener([&calls] { ++calls; });
+  ResourceRow row;
+  row.kind = "k";
+  row.id = row.name = row.arn = "a";
+  row.status = "s";
+  ASSERT_TRUE((*store)->Insert(row).ok());
+  EXPECT_EQ(calls, 0);
+  WriteBatch batch;
+  batch.events.resize(2);
+  ASSERT_TRUE((*store)->Write(batch).ok());
+  EXPECT_EQ(calls, 2);
+  row.status = "t";
+  ASSERT_TRUE((*store)->UpdateAndPublish(row, OutboxEvent{}).ok());
+  EXPECT_EQ(calls, 3);
+}
+
+}  // namespace
+}  // namespace lathe::store
