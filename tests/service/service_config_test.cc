@@ -75,6 +75,25 @@ store::ResourceRow Row(const std::string& name, int64_t created, const std::stri
   return r;
 }
 
+TEST(ServiceConfig, SmtpRelayAndPublicUrlForSns) {
+  TempDir dir;
+  auto c = LoadServiceConfig(dir.Write("c.json", R"({"smtpRelay": {"url": "smtp://127.0.0.1:2525", "from": "lathe@example.com"},
+                                                    "publicUrl": "http://lathe.internal:8080/"})"),
+                             ServiceConfig{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->smtp_relay.url, "smtp://127.0.0.1:2525");
+  EXPECT_EQ(c->smtp_relay.from, "lathe@example.com");
+  EXPECT_EQ(c->public_url, "http://lathe.internal:8080");
+  for (const char* text : {R"({"smtpRelay": "smtp://x"})", R"({"smtpRelay": {"url": "http://x", "from": "a@b"}})",
+                           R"({"smtpRelay": {"url": "smtp://x"}})", R"({"smtpRelay": {"url": "smtp://x", "from": "a@b", "port": "25"}})",
+                           R"({"smtpRelay": {"url": "smtp://x
+RCPT", "from": "a@b"}})", R"({"publicUrl": "ftp://x"})",
+                           R"({"publicUrl": "http://a b"})"}) {
+    auto bad = LoadServiceConfig(dir.Write("bad.json", text), ServiceConfig{});
+    EXPECT_FALSE(bad.ok()) << text;
+  }
+}
+
 TEST(ListPage, FiltersSortsAndPagesLikeBedrockInTheStore) {
   TempDir dir;
   auto db = store::MetadataStore::Open(dir.path() + "/lathe.db");

@@ -117,3 +117,20 @@ TEST(MetadataStore, AnUnwritableLocationIsAnErrorNamingThePath) {
 
 }  // namespace
 }  // namespace lathe::store
+
+namespace lathe::store {
+namespace {
+
+TEST(MetadataStore, InsertAllWritesEveryRowOrNone) {
+  lathe::testing::TempDir dir;
+  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->InsertAll({Job("a", "a", 1), Job("b", "b", 2)}).ok());
+  // "c" is new but "a" exists: the whole batch is refused and "c" is not written.
+  EXPECT_FALSE((*db)->InsertAll({Job("c", "c", 3), Job("a", "a", 4)}).ok());
+  EXPECT_FALSE((*db)->Find("job", "c").ok());
+  EXPECT_EQ((*db)->List("job")->size(), 2u);
+}
+
+}  // namespace
+}  // namespace lathe::store
