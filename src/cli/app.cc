@@ -43,6 +43,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddThroughputCommand(&app, &ctx);
   AddInvokeCommand(&app, &ctx);
   AddChatCommand(&app, &ctx);
+  AddEventsCommand(&app, &ctx);
   AddNotificationsCommand(&app, &ctx);
 
   try {

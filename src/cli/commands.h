@@ -46,6 +46,8 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx);
 void AddThroughputCommand(CLI::App* app, Context* ctx);
 void AddInvokeCommand(CLI::App* app, Context* ctx);
 void AddChatCommand(CLI::App* app, Context* ctx);
+// `lathe events failed|pending`: EventBridge's dead-letter records and waiting deliveries.
+void AddEventsCommand(CLI::App* app, Context* ctx);
 // `lathe notifications`: SNS's email outbox and delivery status, read from the data directory.
 void AddNotificationsCommand(CLI::App* app, Context* ctx);
 

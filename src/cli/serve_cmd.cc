@@ -48,7 +48,7 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app->add_subcommand(
-      "serve", "Run the AWS-compatible endpoint: Bedrock (control plane, runtime, job runner), IAM, STS, S3, SNS");
+      "serve", "Run the AWS-compatible endpoint: Bedrock (control plane, runtime, job runner), IAM, STS, S3, SNS, EventBridge");
   cmd->footer(
       "Unmodified boto3 / AWS CLI code works against it with AWS_ENDPOINT_URL set: one endpoint, the\n"
       "service chosen by the request's signature, as AWS's SDKs sign it. Requests must be signed\n"
@@ -63,7 +63,7 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
   cmd->add_option("--listen", a->listen, "Address to listen on (loopback by default)")->capture_default_str();
   cmd->add_option("--data-dir", a->data_dir, "Metadata, jobs and models (default: $LATHE_HOME or ~/.local/share/lathe)");
   cmd->add_option("--config", a->config, "JSON config: region, account, models, modelAliases, fileRoots, strictRoles, allowedRegions,\n"
-                  "smtpRelay, publicUrl, "
+                  "smtpRelay, publicUrl, strictAwsCompatibility, "
                   "keys, bedrockApiKeys (docs/serve.md)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--no-auth", a->no_auth, "Accept unsigned requests (throwaway local use only)");

@@ -1,8 +1,12 @@
 #include "server/lathe_server.h"
 
+#include <mutex>
+
 #include "core/arn.h"
 #include "server/job_object_store.h"
 #include "services/bedrock/operations.h"
+#include "services/events/service.h"
+#include "services/events/worker.h"
 #include "services/iam/service.h"
 #include "services/s3/service.h"
 #include "services/s3/storage.h"
@@ -14,6 +18,22 @@
 #include "services/sts/service.h"
 
 namespace lathe::server {
+
+// The store's publish listener outlives neither the worker nor the server safely on its own: the
+// store belongs to the BedrockService, which may be destroyed before or after the server. The
+// listener holds this, which the server detaches before its worker goes.
+struct LatheServer::EventsWaker {
+  std::mutex mu;
+  events::EventsWorker* worker = nullptr;
+  void Wake() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (worker) worker->Wake();
+  }
+  void Detach() {
+    std::lock_guard<std::mutex> lock(mu);
+    worker = nullptr;
+  }
+};
 
 LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options) : options_(std::move(options)) {
   const std::string account = options_.gateway.account;
@@ -65,6 +85,23 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
     start_error_ = Status::IOError("SNS's signing key in " + config.data_dir + "/sns cannot be made or read: " +
                                    key.status().message());
   }
+  // EventBridge: rules over the store's outbox (S3's, Bedrock's and PutEvents' events), delivered
+  // by a worker thread that runs while the server does.
+  events_ = std::make_unique<events::EventsBackend>(
+      bedrock->store(), events::PatternOptions{.strict_aws = bedrock->config().strict_aws_compatibility});
+  event_deliverers_ = std::make_unique<events::DelivererRegistry>();
+  if (sns_target_) event_deliverers_->Add("sns", sns_target_.get());
+  clock_ = std::make_unique<events::SystemClock>();
+  event_dispatcher_ = std::make_unique<events::EventDispatcher>(bedrock->store(), events_.get(),
+                                                                event_deliverers_.get(), clock_.get());
+  event_scheduler_ = std::make_unique<events::EventScheduler>(bedrock->store(), events_.get(), clock_.get());
+  events_worker_ = std::make_unique<events::EventsWorker>(event_dispatcher_.get(), event_scheduler_.get());
+  events::EventsWorker* worker = events_worker_.get();
+  // Every event published (S3, Bedrock, PutEvents, schedules) wakes the dispatcher at once.
+  events_waker_ = std::make_shared<EventsWaker>();
+  events_waker_->worker = worker;
+  bedrock->store()->set_publish_listener([waker = events_waker_] { waker->Wake(); });
+  gateway_->Add(events::NewEventsService(events_.get(), [worker] { worker->Wake(); }));
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(
       options_.limits, [gw](http::Request& req, http::Response& res) { gw->Handle(req, res); },
@@ -74,6 +111,8 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 }
 
 LatheServer::~LatheServer() {
+  if (events_waker_) events_waker_->Detach();
+  if (events_worker_) events_worker_->Stop();
   if (sns_worker_) sns_worker_->Stop();
 }
 
@@ -97,7 +136,11 @@ Status LatheServer::Listen() {
   return Status::Ok();
 }
 int LatheServer::port() const { return http_->port(); }
-void LatheServer::Run() { http_->Run(); }
+void LatheServer::Run() {
+  events_worker_->Start();
+  http_->Run();
+  events_worker_->Stop();  // pending deliveries stay in the store for the next start
+}
 void LatheServer::Stop() {
   http_->Stop();
   if (sns_worker_) sns_worker_->Stop();

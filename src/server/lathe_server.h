@@ -24,6 +24,12 @@ class DeliveryWorker;
 }
 namespace lathe::events {
 class TargetDeliverer;
+class EventsBackend;
+class DelivererRegistry;
+class SystemClock;
+class EventDispatcher;
+class EventScheduler;
+class EventsWorker;
 }
 
 namespace lathe::server {
@@ -45,9 +51,12 @@ class LatheServer {
   // Binds; a taken port is an error naming the address, as is storage that could not be opened.
   Status Listen();
   int port() const;
-  void Run();   // serves until Stop()
+  // Serves until Stop(); EventBridge's scheduler and dispatcher run meanwhile.
+  void Run();
   void Stop();  // from any thread
   aws::Gateway& gateway() { return *gateway_; }
+  // Where EventBridge delivers: one TargetDeliverer per target ARN service ("sns", ...).
+  events::DelivererRegistry& event_deliverers() { return *event_deliverers_; }
   // What EventBridge registers for targets of service "sns" (services/sns/event_target.h);
   // nullptr when SNS could not start.
   events::TargetDeliverer* sns_target() { return sns_target_.get(); }
@@ -66,6 +75,15 @@ class LatheServer {
   std::unique_ptr<sns::DeliveryTransport> sns_transport_;
   std::unique_ptr<events::TargetDeliverer> sns_target_;
   std::unique_ptr<sns::DeliveryWorker> sns_worker_;
+  // EventBridge, after SNS so that it is destroyed first (its dispatcher delivers to sns_target_).
+  std::unique_ptr<events::EventsBackend> events_;
+  std::unique_ptr<events::DelivererRegistry> event_deliverers_;
+  std::unique_ptr<events::SystemClock> clock_;
+  std::unique_ptr<events::EventDispatcher> event_dispatcher_;
+  std::unique_ptr<events::EventScheduler> event_scheduler_;
+  std::unique_ptr<events::EventsWorker> events_worker_;
+  struct EventsWaker;
+  std::shared_ptr<EventsWaker> events_waker_;  // what the store's publish listener wakes
   Status start_error_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;

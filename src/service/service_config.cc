@@ -99,6 +99,9 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     } else if (key == "strictRoles") {
       if (!v.is_boolean()) return bad(key, "true or false");
       c.strict_roles = v.get<bool>();
+    } else if (key == "strictAwsCompatibility") {
+      if (!v.is_boolean()) return bad(key, "true or false");
+      c.strict_aws_compatibility = v.get<bool>();
     } else if (key == "smtpRelay") {
       if (!v.is_object()) return bad(key, "an object {\"url\": \"smtp://host:port\", \"from\": \"address\"}");
       for (const auto& [k, s] : v.items()) {
@@ -129,7 +132,8 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
                                      "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, strictRoles, allowedRegions, "
-                                     "smtpRelay, publicUrl, accessKeyId, secretAccessKey, bedrockApiKeys)");
+                                     "smtpRelay, publicUrl, strictAwsCompatibility, accessKeyId, secretAccessKey, "
+                                     "bedrockApiKeys)");
     }
   }
   if (c.scope.account.size() != 12 || c.scope.account.find_first_not_of("0123456789") != std::string::npos)

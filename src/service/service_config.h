@@ -43,6 +43,9 @@ struct ServiceConfig {
   int64_t model_memory_bytes = DefaultModelMemoryBytes();
   // A job whose roleArn names no IAM role is refused (as AWS refuses it) instead of accepted.
   bool strict_roles = false;
+  // Where lathe knowingly accepts what AWS refuses (docs/compatibility.md: the automation
+  // tutorial's {"prefix", "suffix"} event pattern), refuse it as AWS does.
+  bool strict_aws_compatibility = false;
   // Regions a request may be signed for; empty: any well-formed region (docs/compatibility.md).
   std::vector<std::string> allowed_regions;
   // SNS's email: an SMTP relay (smtpRelay: {url, from, username, password}); url "" = none, the
@@ -68,7 +71,7 @@ inline constexpr size_t kMaxFileRootLength = 4096;
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
 // "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
-// "fileRoots", "modelMemoryBytes"}. Unknown keys and wrong types are errors naming the file and the key.
+// "fileRoots", "modelMemoryBytes", "strictRoles", "allowedRegions", "strictAwsCompatibility"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

@@ -19,6 +19,8 @@ Status MetadataStore::PublishLocked(const OutboxEvent& event) {
   nlohmann::json e = {{"source", event.source},       {"detailType", event.detail_type}, {"account", event.account},
                       {"region", event.region},       {"resources", event.resources},    {"detail", event.detail},
                       {"timeMs", event.time_ms}};
+  if (!event.id.empty()) e["id"] = event.id;
+  if (!event.event_bus.empty()) e["eventBus"] = event.event_bus;
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, "INSERT INTO outbox (event) VALUES (?)", -1, &st, nullptr) != SQLITE_OK)
     return SqlError(db_, "publish");
@@ -26,7 +28,9 @@ Status MetadataStore::PublishLocked(const OutboxEvent& event) {
   sqlite3_bind_text(st, 1, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   const int rc = sqlite3_step(st);
   sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? Status::Ok() : SqlError(db_, "publish");
+  if (rc != SQLITE_DONE) return SqlError(db_, "publish");
+  if (publish_listener_) publish_listener_();
+  return Status::Ok();
 }
 
 namespace {
@@ -54,6 +58,18 @@ Status MetadataStore::InsertAndPublish(const ResourceRow& row, const OutboxEvent
   return InTransaction(db_, [&] {
     LATHE_RETURN_IF_ERROR(InsertLocked(row));
     return PublishLocked(event);
+  });
+}
+
+Status MetadataStore::Write(const WriteBatch& batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InTransaction(db_, [&]() -> Status {
+    for (const ResourceRow& row : batch.inserts) LATHE_RETURN_IF_ERROR(InsertLocked(row));
+    for (const ResourceRow& row : batch.updates) LATHE_RETURN_IF_ERROR(UpdateLocked(row));
+    for (const auto& [kind, id] : batch.deletes) LATHE_RETURN_IF_ERROR(DeleteLocked(kind, id));
+    for (const OutboxEvent& event : batch.events) LATHE_RETURN_IF_ERROR(PublishLocked(event));
+    if (batch.cursor) LATHE_RETURN_IF_ERROR(SetCursorLocked(batch.cursor->first, batch.cursor->second));
+    return Status::Ok();
   });
 }
 
@@ -88,6 +104,8 @@ Result<std::vector<OutboxEvent>> MetadataStore::EventsAfter(int64_t after, size_
       e.resources = j.value("resources", std::vector<std::string>{});
       e.detail = j.value("detail", nlohmann::json::object());
       e.time_ms = j.value("timeMs", int64_t{0});
+      e.id = j.value("id", "");
+      e.event_bus = j.value("eventBus", "");
     }
     out.push_back(std::move(e));
   }
@@ -111,6 +129,10 @@ Result<int64_t> MetadataStore::Cursor(const std::string& consumer) {
 
 Status MetadataStore::SetCursor(const std::string& consumer, int64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
+  return SetCursorLocked(consumer, seq);
+}
+
+Status MetadataStore::SetCursorLocked(const std::string& consumer, int64_t seq) {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, "INSERT INTO outbox_cursors (consumer, seq) VALUES (?, ?) "
                               "ON CONFLICT(consumer) DO UPDATE SET seq = excluded.seq", -1, &st, nullptr) != SQLITE_OK)

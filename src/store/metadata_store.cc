@@ -219,6 +219,10 @@ Result<std::vector<ResourceRow>> MetadataStore::List(const std::string& kind, co
 
 Status MetadataStore::Delete(const std::string& kind, const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
+  return DeleteLocked(kind, id);
+}
+
+Status MetadataStore::DeleteLocked(const std::string& kind, const std::string& id) {
   Statement s(db_, "DELETE FROM resources WHERE kind = ? AND id = ?");
   s.Bind(1, kind).Bind(2, id);
   if (s.Step() != SQLITE_DONE) return s.Error("delete " + kind);

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,22 @@ struct OutboxEvent {
   std::vector<std::string> resources;  // ARNs
   nlohmann::json detail = nlohmann::json::object();
   int64_t time_ms = 0;
+  // EventBridge's event id when the publisher chose one (PutEvents answers it to the caller);
+  // "" lets the consumer derive a stable one from seq.
+  std::string id;
+  // The EventBridge bus it was put on; "" is the account's default bus.
+  std::string event_bus;
+};
+
+// Changes written as one transaction (MetadataStore::Write): all of them or none. A consumer
+// records what it derived from events (rows) together with its new cursor, so a crash never
+// leaves the cursor past work that was not recorded.
+struct WriteBatch {
+  std::vector<ResourceRow> inserts;
+  std::vector<ResourceRow> updates;                          // status and doc, as Update
+  std::vector<std::pair<std::string, std::string>> deletes;  // kind, id
+  std::vector<OutboxEvent> events;                           // published
+  std::optional<std::pair<std::string, int64_t>> cursor;     // consumer, seq
 };
 
 class MetadataStore {
@@ -76,8 +94,14 @@ class MetadataStore {
   Status UpdateAndPublish(const ResourceRow& row, const OutboxEvent& event);
   // Insert(row) likewise.
   Status InsertAndPublish(const ResourceRow& row, const OutboxEvent& event);
+  // Everything in `batch` as one transaction; the first failing change rolls all back.
+  Status Write(const WriteBatch& batch);
   // Inserts every row in one transaction: all of them or none (SNS: a message and its deliveries).
   Status InsertAll(const std::vector<ResourceRow>& rows);
+  // Called each time an event is written to the outbox, inside the store's lock and before the
+  // transaction commits (a reader that then takes the lock sees it, or nothing if it rolled back):
+  // the consumer's wake-up. It must not call the store. Set once, before other threads use it.
+  void set_publish_listener(std::function<void()> listener) { publish_listener_ = std::move(listener); }
   // Events with seq > after, oldest first, at most `limit`.
   Result<std::vector<OutboxEvent>> EventsAfter(int64_t after, size_t limit);
   // A consumer's position (0 before its first event); consumers save it after handling events,
@@ -103,8 +127,11 @@ class MetadataStore {
   Status PublishLocked(const OutboxEvent& event);
   Status UpdateLocked(const ResourceRow& row);
   Status InsertLocked(const ResourceRow& row);
+  Status DeleteLocked(const std::string& kind, const std::string& id);
+  Status SetCursorLocked(const std::string& consumer, int64_t seq);
   sqlite3* db_;
   std::mutex mu_;
+  std::function<void()> publish_listener_;
 };
 
 }  // namespace lathe::store

@@ -64,6 +64,18 @@ TEST(ServiceConfig, GatewayKeysStrictRolesRegionsAndApiKeys) {
   }
 }
 
+TEST(ServiceConfig, StrictAwsCompatibilityIsOffUnlessSet) {
+  TempDir dir;
+  EXPECT_FALSE(ServiceConfig{}.strict_aws_compatibility);
+  auto c = LoadServiceConfig(dir.Write("c.json", R"({"strictAwsCompatibility": true})"), ServiceConfig{});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->strict_aws_compatibility);
+  auto bad = LoadServiceConfig(dir.Write("bad.json", R"({"strictAwsCompatibility": 1})"), ServiceConfig{});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("\"strictAwsCompatibility\" must be true or false"), std::string::npos)
+      << bad.status().message();
+}
+
 store::ResourceRow Row(const std::string& name, int64_t created, const std::string& status,
                        const std::string& base = "b1") {
   store::ResourceRow r;

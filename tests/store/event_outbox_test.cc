@@ -87,3 +87,67 @@ TEST(EventOutbox, ConsumersResumeFromTheirCursor) {
 
 }  // namespace
 }  // namespace lathe::store
+
+namespace lathe::store {
+namespace {
+
+TEST(WriteBatchTest, RowsEventsAndTheCursorCommitTogetherOrNotAtAll) {
+  lathe::testing::TempDir dir;
+  auto store = MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(store.ok());
+  ResourceRow row;
+  row.kind = "k";
+  row.id = row.name = row.arn = "a";
+  row.status = "s";
+  OutboxEvent event;
+  event.source = "my.app";
+  event.id = "event-1";
+  event.event_bus = "pipeline";
+  WriteBatch batch;
+  batch.inserts.push_back(row);
+  batch.events.push_back(event);
+  batch.cursor = std::make_pair(std::string("consumer"), int64_t{7});
+  ASSERT_TRUE((*store)->Write(batch).ok());
+  EXPECT_TRUE((*store)->Find("k", "a").ok());
+  EXPECT_EQ(*(*store)->Cursor("consumer"), 7);
+  auto events = (*store)->EventsAfter(0, 10);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].id, "event-1");
+  EXPECT_EQ((*events)[0].event_bus, "pipeline");
+  // A failing insert (the name is taken) rolls back the event and the cursor with it.
+  WriteBatch again = batch;
+  again.cursor = std::make_pair(std::string("consumer"), int64_t{9});
+  EXPECT_FALSE((*store)->Write(again).ok());
+  EXPECT_EQ(*(*store)->Cursor("consumer"), 7);
+  EXPECT_EQ((*store)->EventsAfter(0, 10)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace lathe::store
+
+namespace lathe::store {
+namespace {
+
+TEST(PublishListenerTest, EveryPublishedEventCallsTheListenerAndNothingElseDoes) {
+  lathe::testing::TempDir dir;
+  auto store = MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(store.ok());
+  int calls = 0;
+  (*store)->set_publish_listener([&calls] { ++calls; });
+  ResourceRow row;
+  row.kind = "k";
+  row.id = row.name = row.arn = "a";
+  row.status = "s";
+  ASSERT_TRUE((*store)->Insert(row).ok());
+  EXPECT_EQ(calls, 0);
+  WriteBatch batch;
+  batch.events.resize(2);
+  ASSERT_TRUE((*store)->Write(batch).ok());
+  EXPECT_EQ(calls, 2);
+  row.status = "t";
+  ASSERT_TRUE((*store)->UpdateAndPublish(row, OutboxEvent{}).ok());
+  EXPECT_EQ(calls, 3);
+}
+
+}  // namespace
+}  // namespace lathe::store
