@@ -55,15 +55,7 @@ Result<ObjectListing> S3Objects::ListObjects(const ListObjectsInput& in) {
         return page;
       }
       if (common.empty()) {
-        ObjectInfo o;
-        o.bucket = v.bucket;
-        o.key = v.key;
-        o.version_id = v.version_id;
-        o.is_latest = true;
-        o.size = v.size;
-        o.etag = v.etag;
-        o.modified_ms = v.modified_ms;
-        page.objects.push_back(std::move(o));
+        page.objects.push_back(ObjectFromRow(v));  // ListLatest's rows are the latest versions
         page.last = v.key;
         after = v.key;
         ++count;
@@ -114,16 +106,7 @@ Result<VersionListing> S3Objects::ListObjectVersions(const ListVersionsInput& in
         return page;
       }
       if (common.empty()) {
-        ObjectInfo o;
-        o.bucket = v.bucket;
-        o.key = v.key;
-        o.version_id = v.version_id;
-        o.delete_marker = v.delete_marker;
-        o.is_latest = v.is_latest;
-        o.size = v.size;
-        o.etag = v.etag;
-        o.modified_ms = v.modified_ms;
-        page.versions.push_back(std::move(o));
+        page.versions.push_back(ObjectFromRow(v));
         page.next_key_marker = v.key;
         page.next_version_id_marker = v.version_id;
         ++count;

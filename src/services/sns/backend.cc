@@ -468,10 +468,13 @@ Status SnsBackend::ValidateSubscriptionAttribute(const Subscription& sub, const 
   return Status::Ok();
 }
 
-ResourceRow SnsBackend::ConfirmationDelivery(const Subscription& sub, const RetryPolicy& retry, int64_t now) {
+namespace {
+
+// A delivery of `type` to `sub`, due now.
+Delivery NewDelivery(const char* type, const Subscription& sub, const RetryPolicy& retry, int64_t now) {
   Delivery d;
   d.id = NewUuid();
-  d.type = "SubscriptionConfirmation";
+  d.type = type;
   d.subscription_arn = sub.arn;
   d.topic_arn = sub.topic_arn;
   d.protocol = sub.protocol;
@@ -480,7 +483,13 @@ ResourceRow SnsBackend::ConfirmationDelivery(const Subscription& sub, const Retr
   d.created_ms = now;
   d.next_attempt_ms = now;
   d.retry = retry;
-  return DeliveryToRow(d);
+  return d;
+}
+
+}  // namespace
+
+ResourceRow SnsBackend::ConfirmationDelivery(const Subscription& sub, const RetryPolicy& retry, int64_t now) {
+  return DeliveryToRow(NewDelivery("SubscriptionConfirmation", sub, retry, now));
 }
 
 Result<RetryPolicy> SnsBackend::RetryFor(const Topic& topic, const Subscription& sub) {
@@ -714,18 +723,8 @@ Result<std::string> SnsBackend::Publish(const PublishInput& input) {
     if (!FilterMatches(s, m)) continue;
     Result<RetryPolicy> retry = RetryFor(topic, s);
     if (!retry.ok()) return retry.status();
-    Delivery d;
-    d.id = NewUuid();
-    d.type = "Notification";
+    Delivery d = NewDelivery("Notification", s, *retry, m.timestamp_ms);
     d.message_id = m.id;
-    d.subscription_arn = s.arn;
-    d.topic_arn = s.topic_arn;
-    d.protocol = s.protocol;
-    d.endpoint = s.endpoint;
-    d.status = "pending";
-    d.created_ms = m.timestamp_ms;
-    d.next_attempt_ms = m.timestamp_ms;
-    d.retry = *retry;
     rows.push_back(DeliveryToRow(d));
   }
   // A message nobody receives is not kept (AWS drops it too).
