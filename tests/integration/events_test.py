@@ -99,6 +99,25 @@ def subscribe(sns, endpoint, topic_arn):
     endpoint.wait_for("the subscription to %s to be confirmed" % topic_arn, lambda: topic_arn in endpoint.confirmed)
 
 
+def lathe_notifications(lathe, data_dir, *argv):
+    """`lathe notifications ARGS` on the server's data directory: its output."""
+    r = subprocess.run([lathe, "notifications", "--data-dir", data_dir, *argv], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    return r.stdout
+
+
+def wait_for_outbox(lathe, data_dir, predicate, timeout=30):
+    """The first message in the email outbox for which predicate(entry) holds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for entry in json.loads(lathe_notifications(lathe, data_dir, "--json")):
+            if predicate(entry):
+                return entry
+        time.sleep(0.2)
+    raise AssertionError("no such message in the outbox: %s" % lathe_notifications(lathe, data_dir))
+
+
 def tutorial_script(shared):
     """deploy_automation.py as the tutorial gives it: the ```python block after its heading."""
     path = os.path.join(shared, "seeds", "bedrock-fine-tuning-automation-guide.md")
@@ -201,6 +220,16 @@ def main():
             # The rule's target is the tutorial's topic (its Cleanup removes target "1"); the
             # endpoint started here is subscribed to it.
             subscribe(sns, endpoint, topic)
+            # The email subscription the script tells the user to make, confirmed through the link
+            # in the outbox message (lathe's stand-in for the user's mailbox).
+            cli.run("sns", "subscribe", "--topic-arn", topic, "--protocol", "email",
+                    "--notification-endpoint", "ml-team@example.com")
+            confirmation = wait_for_outbox(args.lathe, server.data_dir,
+                                           lambda e: e["subject"] == "AWS Notification - Subscription Confirmation")
+            text = lathe_notifications(args.lathe, server.data_dir, "--show", confirmation["id"])
+            link = [w for w in text.split() if w.startswith("http://") and "ConfirmSubscription" in w][0]
+            with urllib.request.urlopen(link, timeout=10) as r:
+                assert r.status == 200
             put = events.put_targets(Rule=RULE, Targets=[{"Id": "1", "Arn": topic}])
             assert put["FailedEntryCount"] == 0, put
             with open(os.path.join(tmp, "readme.txt"), "w") as f:
@@ -216,6 +245,11 @@ def main():
             assert event["detail"]["object"]["key"] == "training-data/new_training_data.jsonl", event
             assert event["version"] == "0" and event["region"] == REGION and event["account"] == info["account_id"], event
             assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", event["time"]), event
+            mail = wait_for_outbox(args.lathe, server.data_dir,
+                                   lambda e: e["topicArn"] == topic and e["to"] == "ml-team@example.com" and
+                                   "Confirmation" not in e["subject"])
+            body = lathe_notifications(args.lathe, server.data_dir, "--show", mail["id"])
+            assert "training-data/new_training_data.jsonl" in body and "Object Created" in body, body
             time.sleep(1)
             assert len(endpoint.events(topic)) == 1, endpoint.events(topic)  # readme.txt matched nothing
 
