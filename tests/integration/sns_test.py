@@ -15,6 +15,8 @@ Exit 77 (skipped) when boto3 or the `aws` CLI is missing.
    `lathe notifications` lists and shows; the link in the outbox confirms.
 4. kill -9 after Publish, with the subscriber down: delivered once both are back.
 5. Bad input answered with SNS's codes; nothing but the links is served unsigned.
+6. With `smtpRelay` configured, a local SMTP server (Python's smtpd, up to 3.11) receives the
+   confirmation and the notification too.
 """
 import argparse
 import base64
@@ -292,6 +294,54 @@ def test_kill_after_publish(lathe, tmp):
         receiver.close()
 
 
+def test_smtp_relay(lathe, tmp):
+    """With smtpRelay in the config, email goes to the relay as well as to the outbox: a local
+    SMTP server (Python's smtpd, started here) receives the confirmation and the notification."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:  # in the standard library up to Python 3.11
+            import asyncore
+            import smtpd
+        except ImportError:
+            print("skip: no smtpd module in this Python (removed in 3.12): the SMTP relay is not checked")
+            return False
+    received = []
+
+    class Relay(smtpd.SMTPServer):
+        def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+            received.append((mailfrom, rcpttos, data.decode("utf-8", "replace") if isinstance(data, bytes) else data))
+
+    relay = Relay(("127.0.0.1", 0), None)
+    port = relay.socket.getsockname()[1]
+    loop = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1}, daemon=True)
+    loop.start()
+    config = {"smtpRelay": {"url": "smtp://127.0.0.1:%d" % port, "from": "lathe@example.com"}}
+    try:
+        with Server(lathe, os.path.join(tmp, "smtp-data"), keys=(KEY_ID, SECRET), config=config).start() as server:
+            sns = client(server)
+            arn = sns.create_topic(Name="relay-alerts")["TopicArn"]
+            sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="ml-team@example.com")
+            deadline = time.time() + TIMEOUT
+            while time.time() < deadline and not received:
+                time.sleep(0.2)
+            assert received, "the relay never received the confirmation: %s" % server.tail()
+            mailfrom, to, text = received[0]
+            assert mailfrom == "lathe@example.com" and to == ["ml-team@example.com"], received[0]
+            link = [w for w in text.split() if w.startswith("http://") and "ConfirmSubscription" in w][0]
+            assert get(link)[0] == 200
+            sns.publish(TopicArn=arn, Message="relay check", Subject="Through the relay")
+            while time.time() < deadline and len(received) < 2:
+                time.sleep(0.2)
+            assert len(received) == 2, "the notification never reached the relay: %s" % server.tail()
+            assert "Through the relay" in received[1][2] and "relay check" in received[1][2], received[1][2]
+            # The outbox keeps a copy of each, relay or not.
+            assert len(wait_for_outbox(lathe, server.data_dir, 2)) >= 2
+    finally:
+        relay.close()
+    return True
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--lathe", required=True)
@@ -312,6 +362,8 @@ def main():
         receiver.close()
         test_kill_after_publish(lathe, tmp)
         print("ok: kill -9 after publish, delivered after restart")
+        if test_smtp_relay(lathe, tmp):
+            print("ok: email through an SMTP relay")
 
 
 if __name__ == "__main__":
