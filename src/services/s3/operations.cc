@@ -89,6 +89,7 @@ S3Service::S3Service(S3Backend* buckets, S3Objects* objects, S3Multipart* multip
   Add("HEAD", "/{Bucket}/{Key+}", "HeadObject", o(GetObject));
   Add("DELETE", "/{Bucket}/{Key+}", "DeleteObject", o(DeleteObject));
   Add("GET", "/{Bucket}/{Key+}?tagging", "GetObjectTagging", o(GetObjectTagging));
+  Add("PUT", "/{Bucket}/{Key+}?tagging", "PutObjectTagging", o(PutObjectTagging));
 
   Add("POST", "/{Bucket}/{Key+}?uploads", "CreateMultipartUpload", m(CreateMultipartUpload));
   // UploadPartCopy too (x-amz-copy-source), which has no body to read.
@@ -97,7 +98,6 @@ S3Service::S3Service(S3Backend* buckets, S3Objects* objects, S3Multipart* multip
   Add("DELETE", "/{Bucket}/{Key+}?uploadId", "AbortMultipartUpload", m(AbortMultipartUpload));
   Add("GET", "/{Bucket}/{Key+}?uploadId", "ListParts", m(ListParts));
   Add("GET", "/{Bucket}?uploads", "ListMultipartUploads", m(ListMultipartUploads));
-  Add("PUT", "/{Bucket}/{Key+}?tagging", "PutObjectTagging", o(PutObjectTagging));
 }
 
 size_t S3Service::BodyLimit(const http::Request& request) const {
