@@ -16,11 +16,6 @@
 namespace lathe::s3 {
 namespace {
 
-std::string HeaderOr(const RestXmlInput& in, const char* name) {
-  const std::string* v = in.request->header(name);
-  return v ? *v : std::string();
-}
-
 UploadRef RefOf(const RestXmlInput& in) {
   const std::string* id = QueryValue(in, "uploadId");
   return UploadRef{RequesterOf(in), BucketOf(in), KeyOf(in), id ? *id : std::string()};
@@ -86,12 +81,8 @@ Result<RestXmlOutput> UploadPart(S3Multipart* multipart, const RestXmlInput& in)
   Result<PartInfo> part = multipart->UploadPart(ref, *number, std::move(*body), checksums);
   if (!part.ok()) return part.status();
   RestXmlOutput out;
-  out.headers.push_back({"ETag", "\"" + part->etag + "\""});
-  for (const auto& [algorithm, value] : part->checksums) {
-    std::string name = "x-amz-checksum-" + algorithm;
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    out.headers.push_back({name, value});
-  }
+  out.headers.push_back({"ETag", QuotedEtag(part->etag)});
+  AppendChecksumHeaders(part->checksums, &out.headers);
   return out;
 }
 

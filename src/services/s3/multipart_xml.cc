@@ -23,8 +23,6 @@ void AppendChecksums(pugi::xml_node parent, const std::map<std::string, std::str
   for (const auto& [algorithm, value] : checksums) AppendTextElement(parent, ("Checksum" + algorithm).c_str(), value);
 }
 
-std::string Quoted(const std::string& etag) { return "\"" + etag + "\""; }
-
 }  // namespace
 
 aws::RestXmlOutput InitiateMultipartUploadXml(const UploadInfo& upload) {
@@ -47,11 +45,11 @@ aws::RestXmlOutput CompleteMultipartUploadXml(const ObjectInfo& object, const st
   AppendTextElement(root, "Location", location);
   AppendTextElement(root, "Bucket", object.bucket);
   AppendTextElement(root, "Key", object.key);
-  AppendTextElement(root, "ETag", Quoted(object.etag));
+  AppendTextElement(root, "ETag", QuotedEtag(object.etag));
   AppendChecksums(root, object.metadata.checksums);
   if (!object.metadata.checksums.empty()) {
     const std::string& value = object.metadata.checksums.begin()->second;
-    AppendTextElement(root, "ChecksumType", value.find('-') != std::string::npos ? "COMPOSITE" : "FULL_OBJECT");
+    AppendTextElement(root, "ChecksumType", ChecksumTypeOf(value));
   }
   return aws::XmlOutput(doc);
 }
@@ -59,7 +57,7 @@ aws::RestXmlOutput CompleteMultipartUploadXml(const ObjectInfo& object, const st
 aws::RestXmlOutput CopyPartResultXml(const PartInfo& part) {
   pugi::xml_document doc;
   pugi::xml_node root = aws::AppendS3Root(&doc, "CopyPartResult");
-  AppendTextElement(root, "ETag", Quoted(part.etag));
+  AppendTextElement(root, "ETag", QuotedEtag(part.etag));
   AppendTextElement(root, "LastModified", Iso8601(part.modified_ms));
   return aws::XmlOutput(doc);
 }
@@ -86,7 +84,7 @@ aws::RestXmlOutput ListPartsXml(const PartListing& listing, int part_number_mark
     pugi::xml_node part = root.append_child("Part");
     AppendTextElement(part, "PartNumber", std::to_string(p.part_number));
     AppendTextElement(part, "LastModified", Iso8601(p.modified_ms));
-    AppendTextElement(part, "ETag", Quoted(p.etag));
+    AppendTextElement(part, "ETag", QuotedEtag(p.etag));
     AppendTextElement(part, "Size", std::to_string(p.size));
     AppendChecksums(part, p.checksums);
   }

@@ -24,11 +24,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::string HeaderOr(const RestXmlInput& in, const char* name) {
-  const std::string* v = in.request->header(name);
-  return v ? *v : std::string();
-}
-
 // Content-Encoding without aws-chunked, which describes the upload's framing, not the object.
 std::string StoredContentEncoding(const std::string& sent) {
   std::string out;
@@ -47,6 +42,10 @@ std::string StoredContentEncoding(const std::string& sent) {
 // Content-* headers and x-amz-meta-* as a PutObject or CopyObject (REPLACE) sends them. A
 // repeated x-amz-meta- header is joined with commas, as S3 does.
 }  // namespace
+
+void AppendChecksumHeaders(const std::map<std::string, std::string>& checksums, std::vector<http::Header>* headers) {
+  for (const auto& [algorithm, value] : checksums) headers->push_back({"x-amz-checksum-" + Lower(algorithm), value});
+}
 
 ObjectMetadata MetadataOf(const RestXmlInput& in) {
   ObjectMetadata m;
@@ -86,14 +85,9 @@ void AddVersionHeader(const ObjectInfo& o, std::vector<http::Header>* headers) {
 }
 
 void AddChecksumHeaders(const ObjectInfo& o, std::vector<http::Header>* headers) {
-  for (const auto& [algorithm, value] : o.metadata.checksums)
-    headers->push_back({"x-amz-checksum-" + Lower(algorithm), value});
-  // A multipart object's composite checksum ("<checksum of the part checksums>-<parts>") is
-  // COMPOSITE, as CompleteMultipartUpload answered; any other is of the whole object.
-  if (!o.metadata.checksums.empty()) {
-    const std::string& value = o.metadata.checksums.begin()->second;
-    headers->push_back({"x-amz-checksum-type", value.find('-') != std::string::npos ? "COMPOSITE" : "FULL_OBJECT"});
-  }
+  AppendChecksumHeaders(o.metadata.checksums, headers);
+  if (!o.metadata.checksums.empty())
+    headers->push_back({"x-amz-checksum-type", ChecksumTypeOf(o.metadata.checksums.begin()->second)});
 }
 
 // What GetObject and HeadObject answer about an object, with the response-* overrides a
@@ -101,7 +95,7 @@ void AddChecksumHeaders(const ObjectInfo& o, std::vector<http::Header>* headers)
 // sends none for a range, which clients would otherwise check the range against).
 std::vector<http::Header> ObjectHeaders(const ObjectInfo& o, const RestXmlInput& in, bool partial) {
   std::vector<http::Header> h;
-  h.push_back({"ETag", "\"" + o.etag + "\""});
+  h.push_back({"ETag", QuotedEtag(o.etag)});
   h.push_back({"Last-Modified", FormatHttpDate(o.modified_ms)});
   h.push_back({"Accept-Ranges", "bytes"});
   AddVersionHeader(o, &h);
@@ -214,7 +208,7 @@ Result<RestXmlOutput> PutObject(S3Objects* objects, const RestXmlInput& in) {
   Result<ObjectInfo> object = objects->PutObject(put, std::move(*body));
   if (!object.ok()) return object.status();
   RestXmlOutput out;
-  out.headers.push_back({"ETag", "\"" + object->etag + "\""});
+  out.headers.push_back({"ETag", QuotedEtag(object->etag)});
   AddVersionHeader(*object, &out.headers);
   AddChecksumHeaders(*object, &out.headers);
   return out;

@@ -13,8 +13,6 @@ using aws::AppendTextElement;
 
 constexpr size_t kMaxRequestXmlDepthForObjects = 8;
 
-std::string Quoted(const std::string& etag) { return "\"" + etag + "\""; }
-
 const char* Bool(bool b) { return b ? "true" : "false"; }
 
 std::string Encoded(const ListEcho& echo, const std::string& s) { return echo.url_encoding ? UrlEncodeKey(s) : s; }
@@ -29,7 +27,7 @@ void AppendContents(pugi::xml_node root, const ObjectInfo& o, const ListEcho& ec
   pugi::xml_node c = root.append_child("Contents");
   AppendTextElement(c, "Key", Encoded(echo, o.key));
   AppendTextElement(c, "LastModified", Iso8601(o.modified_ms));
-  AppendTextElement(c, "ETag", Quoted(o.etag));
+  AppendTextElement(c, "ETag", QuotedEtag(o.etag));
   AppendTextElement(c, "Size", std::to_string(o.size));
   if (owner) AppendOwner(c, *owner);
   AppendTextElement(c, "StorageClass", "STANDARD");
@@ -133,7 +131,7 @@ aws::RestXmlOutput ListVersionsXml(const VersionListing& page, const ListEcho& e
     AppendTextElement(e, "IsLatest", Bool(v.is_latest));
     AppendTextElement(e, "LastModified", Iso8601(v.modified_ms));
     if (!v.delete_marker) {
-      AppendTextElement(e, "ETag", Quoted(v.etag));
+      AppendTextElement(e, "ETag", QuotedEtag(v.etag));
       AppendTextElement(e, "Size", std::to_string(v.size));
       AppendTextElement(e, "StorageClass", "STANDARD");
     }
@@ -148,7 +146,7 @@ aws::RestXmlOutput CopyObjectResultXml(const ObjectInfo& copy) {
   pugi::xml_document doc;
   pugi::xml_node root = aws::AppendS3Root(&doc, "CopyObjectResult");
   AppendTextElement(root, "LastModified", Iso8601(copy.modified_ms));
-  AppendTextElement(root, "ETag", Quoted(copy.etag));
+  AppendTextElement(root, "ETag", QuotedEtag(copy.etag));
   for (const auto& [algorithm, value] : copy.metadata.checksums)
     AppendTextElement(root, ("Checksum" + algorithm).c_str(), value);
   return aws::XmlOutput(doc);

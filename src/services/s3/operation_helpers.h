@@ -2,7 +2,9 @@
 // bucket and key, its query values, the requester, and the handlers operations.cc tables.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "aws/rest_xml.h"
 #include "services/s3/backend.h"
@@ -19,6 +21,13 @@ inline const std::string* QueryValue(const RestXmlInput& in, const char* name) {
   auto it = in.query.find(name);
   return it == in.query.end() ? nullptr : &it->second;
 }
+// A request header's value, "" when absent.
+inline std::string HeaderOr(const RestXmlInput& in, const char* name) {
+  const std::string* v = in.request->header(name);
+  return v ? *v : std::string();
+}
+// x-amz-checksum-<algorithm> for each stored checksum ("CRC32" -> base64).
+void AppendChecksumHeaders(const std::map<std::string, std::string>& checksums, std::vector<http::Header>* headers);
 Requester RequesterOf(const RestXmlInput& in);
 // x-amz-expected-bucket-owner: the request goes ahead only if that account owns the bucket.
 Status CheckExpectedOwner(const RestXmlInput& in, const Bucket& bucket);

@@ -17,6 +17,14 @@ inline constexpr size_t kMaxRequestXmlDepth = 8;
 // The list ListBuckets' continuation tokens belong to (core/page_token.h).
 inline constexpr std::string_view kBucketList = "s3:buckets";
 
+// An ETag as S3 writes it (headers and XML alike): the stored hex in double quotes.
+inline std::string QuotedEtag(const std::string& etag) { return "\"" + etag + "\""; }
+// S3's x-amz-checksum-type of a stored checksum: a multipart object's checksum of its parts'
+// checksums ("<base64>-<parts>") is COMPOSITE, any other is of the whole object.
+inline const char* ChecksumTypeOf(const std::string& value) {
+  return value.find('-') != std::string::npos ? "COMPOSITE" : "FULL_OBJECT";
+}
+
 // XML text without the whitespace around it (element values in request bodies).
 std::string_view TrimXmlSpace(std::string_view s);
 
