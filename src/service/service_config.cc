@@ -102,6 +102,10 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     } else if (key == "strictAwsCompatibility") {
       if (!v.is_boolean()) return bad(key, "true or false");
       c.strict_aws_compatibility = v.get<bool>();
+    } else if (key == "waitTimeScale") {
+      if (!v.is_number() || !(v.get<double>() >= 0.0 && v.get<double>() <= 1000.0))
+        return bad(key, "a number in [0, 1000] (1 = Wait states wait as written)");
+      c.wait_time_scale = v.get<double>();
     } else if (key == "smtpRelay") {
       if (!v.is_object()) return bad(key, "an object {\"url\": \"smtp://host:port\", \"from\": \"address\"}");
       for (const auto& [k, s] : v.items()) {
@@ -132,7 +136,7 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
                                      "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, strictRoles, allowedRegions, "
-                                     "smtpRelay, publicUrl, strictAwsCompatibility, accessKeyId, secretAccessKey, "
+                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, accessKeyId, secretAccessKey, "
                                      "bedrockApiKeys)");
     }
   }

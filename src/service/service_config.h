@@ -56,6 +56,10 @@ struct ServiceConfig {
   // How subscribers reach this server (publicUrl): the base of SNS's SubscribeURL,
   // UnsubscribeURL and SigningCertURL. "" = http://<listen address>.
   std::string public_url;
+  // Step Functions: Wait states wait this many times their stated time (waitTimeScale), like Step
+  // Functions Local's option, so that the tutorial's 300-second poll can run in seconds in tests
+  // and demos. 1.0 = as written; 0 = not at all.
+  double wait_time_scale = 1.0;
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
   Env* env = Env::Default();          // the job runner's file I/O (tests inject faults here)
 };
@@ -71,7 +75,7 @@ inline constexpr size_t kMaxFileRootLength = 4096;
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
 // "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
-// "fileRoots", "modelMemoryBytes", "strictRoles", "allowedRegions", "strictAwsCompatibility"}. Unknown keys and wrong types are errors naming the file and the key.
+// "fileRoots", "modelMemoryBytes", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

@@ -119,8 +119,10 @@ class MetadataStore {
   Result<std::string> RememberToken(const std::string& scope, const std::string& token, const std::string& value);
 
  private:
-  // S3's tables live in this database so that object rows and their events share a transaction.
+  // S3's and Step Functions' tables live in this database so that their rows and their events
+  // share a transaction.
   friend class ObjectIndex;
+  friend class ExecutionStore;
   explicit MetadataStore(sqlite3* db) : db_(db) {}
   Status Exec(const char* sql);
   // Inserts the event; the caller holds mu_ inside a transaction.

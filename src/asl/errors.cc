@@ -1,0 +1,13 @@
+#include "asl/errors.h"
+
+namespace lathe::asl {
+
+bool ErrorMatches(std::string_view error_equals, std::string_view error) {
+  if (error_equals == error) return true;
+  if (error_equals == kStatesAll) return error != kStatesRuntime && error != kStatesDataLimitExceeded;
+  if (error_equals == kStatesTaskFailed)
+    return error != kStatesTimeout && error != kStatesRuntime && error != kStatesDataLimitExceeded;
+  return false;
+}
+
+}  // namespace lathe::asl
