@@ -32,7 +32,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from lathe_harness import NO_RETRY, AwsCli, Server, expect_error, require_aws_cli  # exits 77 without boto3
+from lathe_harness import (NO_RETRY, AwsCli, Server, expect_error, lathe_notifications, require_aws_cli,  # exits 77 without boto3
+                           tutorial_block, wait_for_outbox)
 
 import boto3
 import botocore.auth
@@ -97,36 +98,6 @@ class Endpoint:
 def subscribe(sns, endpoint, topic_arn):
     sns.subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=endpoint.url)
     endpoint.wait_for("the subscription to %s to be confirmed" % topic_arn, lambda: topic_arn in endpoint.confirmed)
-
-
-def lathe_notifications(lathe, data_dir, *argv):
-    """`lathe notifications ARGS` on the server's data directory: its output."""
-    r = subprocess.run([lathe, "notifications", "--data-dir", data_dir, *argv], capture_output=True, text=True,
-                       timeout=60)
-    assert r.returncode == 0, (r.stdout, r.stderr)
-    return r.stdout
-
-
-def wait_for_outbox(lathe, data_dir, predicate, timeout=30):
-    """The first message in the email outbox for which predicate(entry) holds."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for entry in json.loads(lathe_notifications(lathe, data_dir, "--json")):
-            if predicate(entry):
-                return entry
-        time.sleep(0.2)
-    raise AssertionError("no such message in the outbox: %s" % lathe_notifications(lathe, data_dir))
-
-
-def tutorial_script(shared):
-    """deploy_automation.py as the tutorial gives it: the ```python block after its heading."""
-    path = os.path.join(shared, "seeds", "bedrock-fine-tuning-automation-guide.md")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    start = text.index("Create `deploy_automation.py`")
-    block = re.search(r"```python\n(.*?)```", text[start:], re.S)
-    assert block, "no ```python block after 'Create `deploy_automation.py`' in " + path
-    return block.group(1)
 
 
 def lathe_events(args, data_dir, *argv):
@@ -198,7 +169,7 @@ def main():
 
             # (a) The tutorial's bucket, then its deploy_automation.py, unmodified but for BUCKET_NAME.
             s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-            script, n = re.subn(r'(?m)^BUCKET_NAME = "[^"]*"', 'BUCKET_NAME = "%s"' % BUCKET, tutorial_script(args.shared))
+            script, n = re.subn(r'(?m)^BUCKET_NAME = "[^"]*"', 'BUCKET_NAME = "%s"' % BUCKET, tutorial_block(args.shared, "Create `deploy_automation.py`", "python"))
             assert n == 1, "the tutorial's BUCKET_NAME line was not found"
             deploy_dir = os.path.join(tmp, "deploy")
             os.makedirs(deploy_dir)

@@ -8,10 +8,12 @@ Importing it exits 77 (ctest's "skipped") when boto3 is missing: every test here
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import time
 
 try:
     import boto3  # noqa: F401  (imported here so that a missing boto3 skips, not fails)
@@ -167,3 +169,35 @@ class AwsCli:
         path = os.path.dirname(aws_cli_path()) + os.pathsep + os.environ.get("PATH", "")
         return subprocess.run(["bash", "-c", script], env=dict(self.env(), PATH=path), cwd=self.cwd,
                               capture_output=True, text=True, timeout=120)
+
+
+def lathe_notifications(lathe, data_dir, *argv):
+    """`lathe notifications ARGS` on the server's data directory: its output."""
+    r = subprocess.run([lathe, "notifications", "--data-dir", data_dir, *argv], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    return r.stdout
+
+
+def wait_for_outbox(lathe, data_dir, predicate, timeout=30):
+    """The first message in the email outbox for which predicate(entry) holds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for entry in json.loads(lathe_notifications(lathe, data_dir, "--json")):
+            if predicate(entry):
+                return entry
+        time.sleep(0.2)
+    raise AssertionError("no such message in the outbox: %s" % lathe_notifications(lathe, data_dir))
+
+
+def tutorial_block(shared, heading, language):
+    """The first ```language block after `heading` in the automation tutorial (../shared/seeds),
+    as a user copies it."""
+    path = os.path.join(shared, "seeds", "bedrock-fine-tuning-automation-guide.md")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    start = text.index(heading)
+    block = re.search(r"```%s\n(.*?)```" % language, text[start:], re.S)
+    assert block, "no ```%s block after %r in %s" % (language, heading, path)
+    return block.group(1)
+
