@@ -120,6 +120,20 @@ TEST_F(SnsTaskTest, AJsonMessageIsSentAsItsTextAndTargetArnAndLowerCaseNamesWork
   o = Publish({{"TopicArn", topic_}, {"MessageStructure", "json"}, {"Message", {{"default", "d"}, {"http", "h"}}}});
   ASSERT_TRUE(o.ok) << o.error << ": " << o.cause;
   EXPECT_EQ(backend_->GetMessage(o.result["MessageId"])->BodyFor("http"), "h");
+  // A binary attribute's value is base64, as on the wire.
+  o = Publish({{"TopicArn", topic_}, {"Message", "m"},
+               {"MessageAttributes", {{"raw", {{"DataType", "Binary"}, {"BinaryValue", "aGk="}}}}}});
+  ASSERT_TRUE(o.ok) << o.error << ": " << o.cause;
+  EXPECT_EQ(backend_->GetMessage(o.result["MessageId"])->attributes.at("raw").value, "hi");
+  EXPECT_TASK_ERROR(Publish({{"TopicArn", topic_}, {"Message", "m"},
+                             {"MessageAttributes", {{"raw", {{"DataType", "Binary"}, {"BinaryValue", "*"}}}}}}),
+                    "SNS.InvalidParameterValueException");
+  // Numbers and other non-strings in string members are sent as their JSON text.
+  o = Publish({{"TopicArn", topic_}, {"Message", 42}, {"Subject", 7}});
+  ASSERT_TRUE(o.ok) << o.error << ": " << o.cause;
+  EXPECT_EQ(backend_->GetMessage(o.result["MessageId"])->message, "42");
+  EXPECT_EQ(backend_->GetMessage(o.result["MessageId"])->subject, "7");
+
   o = Publish({{"TopicArn", topic_}, {"MessageStructure", "json"}, {"Message", {{"http", "h"}}}});
   EXPECT_TASK_ERROR(o, "SNS.InvalidParameterException");
   EXPECT_NE(o.cause.find("No default entry"), std::string::npos) << o.cause;

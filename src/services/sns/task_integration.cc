@@ -1,11 +1,11 @@
 #include "services/sns/task_integration.h"
 
 #include <array>
-#include <set>
-#include <variant>
 #include <cctype>
+#include <set>
 #include <spdlog/spdlog.h>
 #include <string_view>
+#include <variant>
 
 #include "aws/wire.h"
 #include "core/arn.h"
