@@ -193,6 +193,9 @@ TEST_F(SnsTaskTest, ErrorsAreSnsExceptionsACatchCanName) {
   EXPECT_TASK_ERROR(Publish({{"TopicArn", topic_}, {"Message", "hi"},
                              {"MessageAttributes", {{"a", {{"DataType", "String"}, {"Colour", "red"}}}}}}),
                     "States.Runtime");
+  EXPECT_TASK_ERROR(Publish({{"TopicArn", topic_}, {"Message", "hi"},
+                             {"MessageAttributes", {{"a", {{"DataType", "String"}, {"dataType", "Number"}}}}}}),
+                    "States.Runtime");
   EXPECT_TRUE(Notifications().empty());  // nothing refused was queued
 }
 

@@ -128,8 +128,9 @@ TaskOutcome EventsTaskIntegration::Start(const states::TaskCall& call) {
   Result<std::vector<EntryResult>> results = backend_->PutEvents(Scope{call.account, call.region}, typed, NowMillis());
   if (!results.ok()) return EventsFailure(results.status());
   json response = EntryResultsToWire(*results, "Entries", "EventId", /*all_entries=*/true);
-  if (response["FailedEntryCount"].get<int>() < static_cast<int>(results->size()) && events_put_) events_put_();
-  if (response["FailedEntryCount"].get<int>() > 0) return TaskOutcome::Failure("EventBridge.FailedEntry", response.dump());
+  const int failed = response["FailedEntryCount"].get<int>();
+  if (failed < static_cast<int>(results->size()) && events_put_) events_put_();  // some were put
+  if (failed > 0) return TaskOutcome::Failure("EventBridge.FailedEntry", response.dump());
   spdlog::info("events: {} (state {}) put {} event(s)", call.execution_arn, call.state_name, results->size());
   return TaskOutcome::Success(std::move(response));
 }

@@ -103,9 +103,13 @@ std::variant<std::string, TaskOutcome> PublishForm(const json& parameters) {
       if (!attribute.is_object())
         return SnsFailure(ParameterValueInvalid("The message attribute '" + name.substr(0, 256) +
                                                 "' must be an object with DataType and StringValue or BinaryValue."));
+      std::set<std::string_view> fields;
       for (const auto& [field, v] : attribute.items()) {
         std::string_view f = MemberNamed(field, kAttributeValueMembers);
         if (f.empty()) return UnsupportedField("MessageAttributes." + name.substr(0, 256) + "." + field);
+        if (!fields.insert(f).second)
+          return TaskOutcome::Failure("States.Runtime", "The field \"MessageAttributes." + name.substr(0, 256) + "." +
+                                                            std::string(f) + "\" is given twice");
         if (!v.is_null()) AppendParam(&form, entry + ".Value." + std::string(f), AsString(v));
       }
     }
