@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "engine/llama2c_import.h"
@@ -319,8 +320,9 @@ TEST(EventsTaskArns, StateMachineOfAnExecution) {
 class BedrockTaskTest : public ::testing::Test {
  protected:
   // `model_dir`: what serves lathe.default-v1 (a directory that does not exist: jobs cannot train).
-  void Open(const std::string& model_dir) {
+  void Open(const std::string& model_dir, const std::string& worker_binary = "") {
     service::ServiceConfig config;
+    config.worker_binary = worker_binary;
     config.data_dir = dir_.path() + "/data";
     config.model_aliases = service::DefaultModelAliases();
     config.models[service::kDefaultModelId] = model_dir;
@@ -341,8 +343,8 @@ class BedrockTaskTest : public ::testing::Test {
             {"HyperParameters", {{"epochCount", "1"}, {"batchSize", "1"}}}};
   }
   // Polls until the job has ended (the executor does this every few seconds).
-  TaskOutcome PollToEnd(const TaskCall& call, const json& started) {
-    for (int i = 0; i < 300; ++i) {
+  TaskOutcome PollToEnd(const TaskCall& call, const json& started, int tenths_of_seconds = 300) {
+    for (int i = 0; i < tenths_of_seconds; ++i) {
       std::optional<TaskOutcome> o = integration_->Poll(call, started);
       if (o) return *o;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -388,6 +390,30 @@ TEST_F(BedrockTaskTest, CreateJobStartsAJobThatPollFollowsAndCancelStops) {
   EXPECT_EQ(description["HyperParameters"]["epochCount"], "1");  // a map's keys are the user's
   EXPECT_EQ(description["TrainingDataConfig"]["S3Uri"], "file://" + dir_.File("sfn-job.jsonl"));
   EXPECT_FALSE(description.contains("LatheProgress"));
+}
+
+TEST_F(BedrockTaskTest, ASyncJobThatTrainsEndsWithItsDescription) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  if (!std::filesystem::exists(LATHE_BINARY)) GTEST_SKIP() << LATHE_BINARY << " is not built: jobs train in it";
+  const std::string stories = SharedDir() + "/models/stories260K";
+  auto imported = engine::ImportLlama2c(stories + "/stories260K.bin", stories + "/tok512.model", dir_.File("stories"));
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  Open(dir_.File("stories"), LATHE_BINARY);
+  std::string lines;
+  for (int i = 0; i < 8; ++i) lines += R"({"prompt": "Once upon a time", "completion": " there was a cat."})" "\n";
+  json parameters = JobParameters("trained", lines);
+  parameters["BaseModelIdentifier"] = "lathe.default-v1";
+  TaskCall call = Call("bedrock", "createModelCustomizationJob", parameters, "sync");
+  TaskOutcome started = integration_->Start(call);
+  ASSERT_TRUE(started.ok) << started.error << ": " << started.cause;
+  TaskOutcome ended = PollToEnd(call, started.result, 1200);
+  ASSERT_TRUE(ended.ok) << ended.error << ": " << ended.cause;
+  EXPECT_EQ(ended.result["JobArn"], started.result["JobArn"]);
+  EXPECT_EQ(ended.result["Status"], "Completed");
+  EXPECT_EQ(ended.result["JobName"], "trained");
+  EXPECT_EQ(ended.result["OutputModelName"], "trained-model");
+  EXPECT_TRUE(ended.result.contains("OutputModelArn")) << ended.result.dump();
+  EXPECT_TRUE(ended.result["TrainingMetrics"].contains("TrainingLoss")) << ended.result.dump();
 }
 
 TEST_F(BedrockTaskTest, AJobThatFailsFailsTheSyncTaskWithItsDescription) {
