@@ -233,23 +233,8 @@ class SnsService : public aws::QueryService {
     return Status::Ok();
   }
 
-  // TopicArn or TargetArn (a topic's; lathe has no platform endpoints), never PhoneNumber.
-  static Result<std::string> PublishTarget(const QueryParams& params) {
-    const std::string* topic = params.Get("TopicArn");
-    const std::string* target = params.Get("TargetArn");
-    if (params.Has("PhoneNumber"))
-      return InvalidParameter("PhoneNumber", "lathe does not send SMS (docs/compatibility.md)");
-    if (topic && target) return InvalidParameter("TopicArn or TargetArn", "Only one of TopicArn or TargetArn may be given");
-    if (!topic && !target) return InvalidParameter("TopicArn or TargetArn", "No endpoint found for the target arn specified");
-    const std::string& arn = topic ? *topic : *target;
-    if (!ParseTopicArn(arn))
-      return InvalidParameter(topic ? "TopicArn" : "TargetArn",
-                              target ? "lathe publishes to topics only; it has no platform endpoints" : "");
-    return arn;
-  }
-
   Status Publish(const QueryParams& params, pugi::xml_node result) {
-    Result<std::string> arn = PublishTarget(params);
+    Result<std::string> arn = PublishTargetFromParams(params);
     if (!arn.ok()) return arn.status();
     Result<PublishInput> in = PublishFieldsFromParams(params, "");
     if (!in.ok()) return in.status();

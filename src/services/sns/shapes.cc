@@ -2,6 +2,7 @@
 
 #include "core/checksum.h"
 #include "services/sns/errors.h"
+#include "services/sns/names.h"
 
 namespace lathe::sns {
 
@@ -82,6 +83,20 @@ Result<PublishInput> PublishFieldsFromParams(const aws::QueryParams& params, con
   if (!attributes.ok()) return attributes.status();
   in.attributes = std::move(*attributes);
   return in;
+}
+
+Result<std::string> PublishTargetFromParams(const aws::QueryParams& params) {
+  const std::string* topic = params.Get("TopicArn");
+  const std::string* target = params.Get("TargetArn");
+  if (params.Has("PhoneNumber"))
+    return InvalidParameter("PhoneNumber", "lathe does not send SMS (docs/compatibility.md)");
+  if (topic && target) return InvalidParameter("TopicArn or TargetArn", "Only one of TopicArn or TargetArn may be given");
+  if (!topic && !target) return InvalidParameter("TopicArn or TargetArn", "No endpoint found for the target arn specified");
+  const std::string& arn = topic ? *topic : *target;
+  if (!ParseTopicArn(arn))
+    return InvalidParameter(topic ? "TopicArn" : "TargetArn",
+                            target ? "lathe publishes to topics only; it has no platform endpoints" : "");
+  return arn;
 }
 
 }  // namespace lathe::sns

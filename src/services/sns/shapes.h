@@ -19,5 +19,8 @@ Result<std::map<std::string, MessageAttribute>> MessageAttributesFromParams(cons
 // Message, Subject, MessageStructure and MessageAttributes under `prefix` ("" for Publish,
 // "PublishBatchRequestEntries.member.N." for a batch entry); the topic is the caller's.
 Result<PublishInput> PublishFieldsFromParams(const aws::QueryParams& params, const std::string& prefix);
+// Publish's destination: TopicArn or TargetArn (a topic's; lathe has no platform endpoints), never
+// PhoneNumber.
+Result<std::string> PublishTargetFromParams(const aws::QueryParams& params);
 
 }  // namespace lathe::sns
