@@ -177,8 +177,8 @@ def boto3_steps(sfn):
     return arn
 
 
-def eventbridge_steps(session, sfn, machine_arn):
-    events = session.client("events", config=NO_RETRY)
+def eventbridge_steps(session, url, sfn, machine_arn):
+    events = session.client("events", endpoint_url=url, config=NO_RETRY)
     events.put_rule(Name="start-pipeline", EventPattern=json.dumps({"source": ["lathe.test"],
                                                                      "detail-type": ["New Data"]}))
     events.put_targets(Rule="start-pipeline", Targets=[{"Id": "sfn", "Arn": machine_arn, "RoleArn": ROLE}])
@@ -260,9 +260,7 @@ def main():
             cli_steps(AwsCli(home, server.url, (KEY_ID, SECRET), REGION), tmp)
             session, sfn = client(server)
             machine = boto3_steps(sfn)
-            os.environ["AWS_ENDPOINT_URL"] = server.url  # the events client of the same session
-            eventbridge_steps(session, sfn, machine)
-            del os.environ["AWS_ENDPOINT_URL"]
+            eventbridge_steps(session, server.url, sfn, machine)
             bad_input_steps(sfn, machine)
             waiting = start_waiting(sfn)
             time.sleep(0.5)
