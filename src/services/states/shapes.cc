@@ -3,6 +3,7 @@
 #include <set>
 
 #include "services/states/errors.h"
+#include "services/states/history_events.h"
 #include "services/states/names.h"
 
 namespace lathe::states {
@@ -17,11 +18,6 @@ Status WrongType(const std::string& member, const char* expected) {
 Status MustNotBeNull(const std::string& member) {
   return ValidationError("1 validation error detected: Value null at '" + member +
                          "' failed to satisfy constraint: Member must not be null");
-}
-
-bool EndsWith(const std::string& s, const char* suffix) {
-  const std::string_view x(suffix);
-  return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
 }
 
 // A JSON text member of an execution's document, as the API answers it (always a string).
@@ -167,26 +163,6 @@ json ExecutionToWire(const store::ExecutionRecord& e, bool with_data) {
   out["redriveCount"] = 0;
   out["redriveStatus"] = "NOT_REDRIVABLE";
   return out;
-}
-
-std::string DetailsMember(const std::string& type) {
-  static const std::set<std::string> kMembers = {
-      "activityFailed",  "activityScheduleFailed", "activityScheduled",     "activityStarted",
-      "activitySucceeded", "activityTimedOut",     "taskFailed",            "taskScheduled",
-      "taskStartFailed", "taskStarted",            "taskSubmitFailed",      "taskSubmitted",
-      "taskSucceeded",   "taskTimedOut",           "executionFailed",       "executionStarted",
-      "executionSucceeded", "executionAborted",    "executionTimedOut",     "executionRedriven",
-      "mapStateStarted", "mapIterationStarted",    "mapIterationSucceeded", "mapIterationFailed",
-      "mapIterationAborted", "lambdaFunctionFailed", "lambdaFunctionScheduleFailed",
-      "lambdaFunctionScheduled", "lambdaFunctionStartFailed", "lambdaFunctionSucceeded",
-      "lambdaFunctionTimedOut", "mapRunStarted",   "mapRunFailed",          "mapRunRedriven",
-      "evaluationFailed"};
-  if (EndsWith(type, "StateEntered")) return "stateEnteredEventDetails";
-  if (EndsWith(type, "StateExited")) return "stateExitedEventDetails";
-  if (type.empty()) return "";
-  std::string lower = type;
-  lower[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(lower[0])));
-  return kMembers.count(lower) ? lower + "EventDetails" : "";
 }
 
 json HistoryEventToWire(const store::HistoryRecord& e, bool include_data) {

@@ -38,10 +38,7 @@ nlohmann::json MachineToWire(const StateMachineInfo& machine);
 nlohmann::json ExecutionToWire(const store::ExecutionRecord& execution, bool with_data);
 nlohmann::json ExecutionListItem(const store::ExecutionRecord& execution);
 // One HistoryEvent: {"timestamp", "type", "id", "previousEventId", "<...>EventDetails"}; without
-// data, input and output are left out and marked {"included": false}, as AWS does.
+// data, input and output are left out, as AWS does. The member is history_events.h's.
 nlohmann::json HistoryEventToWire(const store::HistoryRecord& event, bool include_data);
-// The member that carries a history event type's details ("stateEnteredEventDetails" for every
-// *StateEntered), or "" for types that have none.
-std::string DetailsMember(const std::string& type);
 
 }  // namespace lathe::states
