@@ -15,7 +15,13 @@
 #include "services/sns/service.h"
 #include "services/sns/signing.h"
 #include "services/sns/transport.h"
+#include "services/states/backend.h"
+#include "services/states/event_target.h"
+#include "services/states/executor.h"
+#include "services/states/service.h"
+#include "services/states/start_execution_integration.h"
 #include "services/sts/service.h"
+#include "store/execution_store.h"
 
 namespace lathe::server {
 
@@ -102,6 +108,27 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   events_waker_->worker = worker;
   bedrock->store()->set_publish_listener([waker = events_waker_] { waker->Wake(); });
   gateway_->Add(events::NewEventsService(events_.get(), [worker] { worker->Wake(); }));
+  // Step Functions: executions in lathe.db beside everything else, run by the executor's threads
+  // (started in Listen), reachable from EventBridge rules and from other state machines.
+  task_integrations_ = std::make_unique<states::IntegrationRegistry>();
+  Result<std::unique_ptr<store::ExecutionStore>> executions = store::ExecutionStore::Open(bedrock->store());
+  if (executions.ok()) {
+    executions_ = std::move(*executions);
+    states::ExecutorOptions executor_options;
+    executor_options.wait_time_scale = config.wait_time_scale;
+    executor_ = std::make_unique<states::Executor>(executions_.get(), task_integrations_.get(), clock_.get(),
+                                                   executor_options);
+    states_ = std::make_unique<states::StatesBackend>(bedrock->store(), executions_.get(), executor_.get(),
+                                                      clock_.get());
+    states_target_ = std::make_unique<states::StatesTargetDeliverer>(states_.get());
+    event_deliverers_->Add("states", states_target_.get());
+    states_integration_ = std::make_unique<states::StartExecutionIntegration>(states_.get());
+    task_integrations_->Add("states", states_integration_.get());
+    gateway_->Add(states::NewStatesService(states_.get()));
+  } else if (start_error_.ok()) {
+    start_error_ = Status::IOError("Step Functions' tables in " + config.data_dir +
+                                   "/lathe.db cannot be opened: " + executions.status().message());
+  }
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(
       options_.limits, [gw](http::Request& req, http::Response& res) { gw->Handle(req, res); },
@@ -112,7 +139,10 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 
 LatheServer::~LatheServer() {
   if (events_waker_) events_waker_->Detach();
+  // EventBridge's worker first (it starts executions through states_target_), then the executor,
+  // whose task threads call the integrations, the backend and the store.
   if (events_worker_) events_worker_->Stop();
+  if (executor_) executor_->Stop();
   if (sns_worker_) sns_worker_->Stop();
 }
 
@@ -133,6 +163,8 @@ Status LatheServer::Listen() {
     sns_worker_->set_base_url(public_url());
     sns_worker_->Start();
   }
+  // Executions left RUNNING by the last run go on from their last committed transition.
+  if (executor_) LATHE_RETURN_IF_ERROR(executor_->Start());
   return Status::Ok();
 }
 int LatheServer::port() const { return http_->port(); }

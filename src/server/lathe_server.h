@@ -32,6 +32,16 @@ class EventScheduler;
 class EventsWorker;
 }
 
+namespace lathe::store {
+class ExecutionStore;
+}
+namespace lathe::states {
+class IntegrationRegistry;
+class Executor;
+class StatesBackend;
+class TaskIntegration;
+}
+
 namespace lathe::server {
 
 struct ServeOptions {
@@ -60,6 +70,12 @@ class LatheServer {
   // What EventBridge registers for targets of service "sns" (services/sns/event_target.h);
   // nullptr when SNS could not start.
   events::TargetDeliverer* sns_target() { return sns_target_.get(); }
+  // What Step Functions' Task states call: one TaskIntegration per service ("states" is
+  // registered here; Lambda, SNS, EventBridge and Bedrock are added by whoever builds them).
+  // Add before Listen(): the executor reads it without a lock once started.
+  states::IntegrationRegistry& task_integrations() { return *task_integrations_; }
+  // Step Functions' backend (nullptr when its store could not be opened).
+  states::StatesBackend* states() { return states_.get(); }
   // The base of SNS's links (SubscribeURL, ...): publicUrl, else http://<listen address>.
   std::string public_url() const;
 
@@ -82,6 +98,14 @@ class LatheServer {
   std::unique_ptr<events::EventDispatcher> event_dispatcher_;
   std::unique_ptr<events::EventScheduler> event_scheduler_;
   std::unique_ptr<events::EventsWorker> events_worker_;
+  // Step Functions, after EventBridge's deliverers (it registers its target there) and before
+  // EventBridge's worker in destruction order: the executor stops first (see ~LatheServer).
+  std::unique_ptr<store::ExecutionStore> executions_;
+  std::unique_ptr<states::IntegrationRegistry> task_integrations_;
+  std::unique_ptr<states::Executor> executor_;
+  std::unique_ptr<states::StatesBackend> states_;
+  std::unique_ptr<events::TargetDeliverer> states_target_;
+  std::unique_ptr<states::TaskIntegration> states_integration_;
   struct EventsWaker;
   std::shared_ptr<EventsWaker> events_waker_;  // what the store's publish listener wakes
   Status start_error_;

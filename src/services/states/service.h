@@ -1,0 +1,15 @@
+// Step Functions on lathe's endpoint (signing name "states", awsJson 1.0, X-Amz-Target
+// "AWSStepFunctions.<Operation>", API version 2016-11-23).
+#pragma once
+
+#include <memory>
+
+#include "aws/rest_json.h"
+#include "services/states/backend.h"
+
+namespace lathe::states {
+
+// The operation table over `backend`, which outlives the service.
+std::unique_ptr<aws::JsonTargetService> NewStatesService(StatesBackend* backend);
+
+}  // namespace lathe::states
