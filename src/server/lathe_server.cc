@@ -5,7 +5,9 @@
 #include "core/arn.h"
 #include "server/job_object_store.h"
 #include "services/bedrock/operations.h"
+#include "services/bedrock/task_integration.h"
 #include "services/events/service.h"
+#include "services/events/task_integration.h"
 #include "services/events/worker.h"
 #include "services/iam/service.h"
 #include "services/s3/service.h"
@@ -14,6 +16,7 @@
 #include "services/sns/event_target.h"
 #include "services/sns/service.h"
 #include "services/sns/signing.h"
+#include "services/sns/task_integration.h"
 #include "services/sns/transport.h"
 #include "services/states/backend.h"
 #include "services/states/event_target.h"
@@ -124,6 +127,14 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
     event_deliverers_->Add("states", states_target_.get());
     states_integration_ = std::make_unique<states::StartExecutionIntegration>(states_.get());
     task_integrations_->Add("states", states_integration_.get());
+    // What Task states reach besides other state machines: each service's own adapter.
+    auto add = [this](const std::string& service, std::unique_ptr<states::TaskIntegration> integration) {
+      task_integrations_->Add(service, integration.get());
+      service_integrations_.push_back(std::move(integration));
+    };
+    if (sns_) add("sns", std::make_unique<sns::SnsTaskIntegration>(sns_.get()));
+    add("events", std::make_unique<events::EventsTaskIntegration>(events_.get(), [worker] { worker->Wake(); }));
+    add("bedrock", std::make_unique<bedrock::BedrockTaskIntegration>(&bedrock->jobs(), &bedrock->runtime()));
     gateway_->Add(states::NewStatesService(states_.get()));
   } else if (start_error_.ok()) {
     start_error_ = Status::IOError("Step Functions' tables in " + config.data_dir +

@@ -106,6 +106,7 @@ class LatheServer {
   std::unique_ptr<states::StatesBackend> states_;
   std::unique_ptr<events::TargetDeliverer> states_target_;
   std::unique_ptr<states::TaskIntegration> states_integration_;
+  std::vector<std::unique_ptr<states::TaskIntegration>> service_integrations_;  // sns, events, bedrock
   struct EventsWaker;
   std::shared_ptr<EventsWaker> events_waker_;  // what the store's publish listener wakes
   Status start_error_;
