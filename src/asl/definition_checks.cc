@@ -7,6 +7,7 @@
 #include "asl/definition_internal.h"
 #include "asl/intrinsics.h"
 #include "asl/timestamp.h"
+#include "core/utf8.h"
 
 namespace lathe::asl::internal {
 namespace {
@@ -56,8 +57,10 @@ void Checker::Error(std::string code, std::string message, std::string location)
   if (diagnostics_.size() >= kMaxDiagnostics) return;
   Diagnostic d;
   d.code = std::move(code);
-  d.message = std::move(message);
-  d.location = std::move(location);
+  // Messages quote the definition (a parser's "last read", a name cut at 100 bytes): always
+  // valid UTF-8, so the API can put them in JSON.
+  d.message = SanitizeUtf8(message);
+  d.location = SanitizeUtf8(location);
   diagnostics_.push_back(std::move(d));
 }
 
