@@ -499,6 +499,25 @@ TEST(DefinitionTest, SizeNestingAndStateCountAreBounded) {
   EXPECT_TRUE(counted);
 }
 
+TEST(DefinitionTest, WarningsNeverRefuseTheDefinition) {
+  json def = R"js({"StartAt": "P", "States": {
+    "P": {"Type": "Pass", "Result": {"static.$": "$.x"}, "Next": "T"},
+    "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "F",
+          "Parameters": {"FunctionName": "f", "Payload": {"bucket": "$.bucket", "msg": "States.UUID()"}}},
+    "F": {"Type": "Fail", "Error": "$.error"}}})js"_json;
+  ParsedDefinition parsed = Parse(def);
+  ASSERT_NE(parsed.machine, nullptr) << Describe(parsed.diagnostics);
+  ASSERT_EQ(parsed.diagnostics.size(), 4u) << Describe(parsed.diagnostics);
+  for (const Diagnostic& d : parsed.diagnostics) EXPECT_EQ(d.severity, "WARNING");
+  EXPECT_TRUE(Has(parsed, "PASS_RESULT_IS_STATIC", "", "/States/P/Result"));
+  EXPECT_TRUE(Has(parsed, "NO_DOLLAR", "", "/States/T/Parameters/Payload/bucket"));
+  EXPECT_TRUE(Has(parsed, "NO_DOLLAR", "", "/States/T/Parameters/Payload/msg"));
+  EXPECT_TRUE(Has(parsed, "NO_PATH",
+                  "The value for the field 'Error' looks like a path, but the field name does not end with 'Path'",
+                  "/States/F/Error"));
+  EXPECT_EQ(InvalidDefinitionMessage(parsed.diagnostics), "Invalid State Machine Definition: ''");
+}
+
 TEST(DefinitionTest, InvalidDefinitionMessageJoinsErrorsAsAwsDoes) {
   std::vector<Diagnostic> diagnostics(2);
   diagnostics[0].code = "SCHEMA_VALIDATION_FAILED";
