@@ -263,6 +263,26 @@ TEST(DefinitionTest, UnknownTypeAndUnknownFields) {
                   kSchema, "QueryLanguage 'JSONata' is not supported by lathe (JSONPath only)", "/QueryLanguage"));
 }
 
+TEST(DefinitionTest, WhatLatheDoesNotRunIsRefusedWhereItIsWritten) {
+  json distributed = {{"Type", "Map"},
+                       {"End", true},
+                       {"ItemProcessor",
+                        {{"ProcessorConfig", {{"Mode", "DISTRIBUTED"}, {"ExecutionType", "STANDARD"}}},
+                         {"StartAt", "I"},
+                         {"States", {{"I", {{"Type", "Succeed"}}}}}}}};
+  EXPECT_TRUE(Has(ParseState(distributed), kSchema, "Map Mode 'DISTRIBUTED' is not supported by lathe (INLINE only)",
+                  "/States/A/ItemProcessor/ProcessorConfig/Mode"));
+  distributed["ItemProcessor"]["ProcessorConfig"]["Mode"] = "INLINE";
+  EXPECT_TRUE(ParseState(distributed).diagnostics.empty()) << Describe(ParseState(distributed).diagnostics);
+  distributed["ItemReader"] = {{"Resource", "arn:aws:states:::s3:getObject"}};
+  EXPECT_TRUE(Has(ParseState(distributed), kSchema, "Field 'ItemReader' is not supported", "/States/A"));
+  EXPECT_TRUE(Has(ParseState({{"Type", "Pass"}, {"End", true}, {"Assign", {{"x", 1}}}}), kSchema,
+                  "Field 'Assign' is not supported", "/States/A"));
+  EXPECT_TRUE(Has(ParseState({{"Type", "Pass"}, {"End", true}, {"QueryLanguage", "JSONata"}}), kSchema,
+                  "QueryLanguage 'JSONata' is not supported by lathe (JSONPath only)", "/States/A/QueryLanguage"));
+  EXPECT_TRUE(ParseState({{"Type", "Pass"}, {"End", true}, {"QueryLanguage", "JSONPath"}}).diagnostics.empty());
+}
+
 TEST(DefinitionTest, MissingTransitionTargets) {
   json def = R"({"StartAt": "T", "States": {
     "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Ghost1",
