@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -77,7 +78,10 @@ std::map<std::string, std::string> LoadKnownFailures() {
     if (line.rfind("- `", 0) != 0) continue;
     const size_t end = line.find('`', 3);
     if (end == std::string::npos) continue;
-    known[line.substr(3, end - 3)] = line.substr(end + 1);
+    std::string reason = line.substr(end + 1);
+    const std::string dash = " — ";
+    if (reason.rfind(dash, 0) == 0) reason = reason.substr(dash.size());
+    known[line.substr(3, end - 3)] = reason;
   }
   return known;
 }
@@ -86,16 +90,20 @@ std::map<std::string, std::string> LoadKnownFailures() {
 class FakeTasks final : public TaskIntegration {
  public:
   explicit FakeTasks(const json& table) : table_(table.is_object() ? table : json::object()) {}
+  ~FakeTasks() override { JoinCallbacks(); }
+
+  // waitForTaskToken answers call SendTaskSuccess/Failure on this executor.
+  void set_executor(Executor* executor) { executor_ = executor; }
+  void JoinCallbacks() {
+    for (std::thread& t : callbacks_)
+      if (t.joinable()) t.join();
+    callbacks_.clear();
+  }
 
   bool Supports(const std::string&, const std::string&) const override { return true; }
 
   TaskOutcome Start(const TaskCall& call) override {
-    std::string key = call.resource;
-    const json& params = call.parameters;
-    if (params.is_object() && params.contains("FunctionName") && params["FunctionName"].is_string()) {
-      const std::string with_function = call.resource + "|" + params["FunctionName"].get<std::string>();
-      if (table_.contains(with_function) || !table_.contains(key)) key = with_function;
-    }
+    const std::string key = KeyOf(call);
     json answer;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -104,9 +112,56 @@ class FakeTasks final : public TaskIntegration {
         return TaskOutcome::Failure("Conformance.UnknownTask", "no fake answer for " + key);
       const json& answers = table_[key];
       answer = answers[std::min<size_t>(n, answers.size() - 1)];
+      if (answer.contains("poll")) polls_[key] = answer["poll"];
     }
     if (answer.contains("sleep_ms"))
       std::this_thread::sleep_for(std::chrono::milliseconds(answer["sleep_ms"].get<int64_t>()));
+    if (answer.contains("callback")) {
+      // The token's owner answers later, as a worker would; the result of Start is ignored.
+      std::lock_guard<std::mutex> lock(mu_);
+      callbacks_.emplace_back([this, cb = answer["callback"], params = call.parameters, token = call.task_token] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(cb.value("delay_ms", 50)));
+        if (cb.contains("error")) {
+          (void)executor_->SendTaskFailure(token, cb["error"].get<std::string>(), cb.value("cause", std::string()));
+        } else {
+          json out = cb.value("output", json::object());
+          if (cb.value("echo", false)) out = json{{"params", params}, {"task_token", token}};
+          (void)executor_->SendTaskSuccess(token, out.dump());
+        }
+      });
+      return TaskOutcome::Success(json::object());
+    }
+    return Answer(answer, call.parameters);
+  }
+
+  // `.sync`: the answers of the Start answer's "poll" list in order, null meaning "still running".
+  std::optional<TaskOutcome> Poll(const TaskCall& call, const json&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    json& list = polls_[KeyOf(call)];
+    if (!list.is_array() || list.empty()) return TaskOutcome::Failure("Conformance.NoPollAnswer", KeyOf(call));
+    json next = list[0];
+    if (list.size() > 1) list.erase(list.begin());
+    if (next.is_null()) return std::nullopt;
+    return Answer(next, call.parameters);
+  }
+
+  int Calls(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = calls_.find(key);
+    return it == calls_.end() ? 0 : it->second;
+  }
+
+ private:
+  std::string KeyOf(const TaskCall& call) const {
+    const json& params = call.parameters;
+    if (params.is_object() && params.contains("FunctionName") && params["FunctionName"].is_string()) {
+      const std::string with_function = call.resource + "|" + params["FunctionName"].get<std::string>();
+      if (table_.contains(with_function) || !table_.contains(call.resource)) return with_function;
+    }
+    return call.resource;
+  }
+
+  static TaskOutcome Answer(const json& answer, const json& params) {
     if (answer.contains("error"))
       return TaskOutcome::Failure(answer["error"].get<std::string>(), answer.value("cause", std::string()));
     if (answer.contains("echo")) {
@@ -119,16 +174,12 @@ class FakeTasks final : public TaskIntegration {
     return TaskOutcome::Success(answer.value("result", json(nullptr)));
   }
 
-  int Calls(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = calls_.find(key);
-    return it == calls_.end() ? 0 : it->second;
-  }
-
- private:
   const json table_;
+  Executor* executor_ = nullptr;
   std::mutex mu_;
   std::map<std::string, int> calls_;
+  std::map<std::string, json> polls_;
+  std::vector<std::thread> callbacks_;
 };
 
 // The execution document's output: the executor may keep it as JSON text or as a value.
@@ -153,7 +204,7 @@ TEST_P(StatesConformance, Case) {
   const Case& c = GetParam();
   ASSERT_FALSE(c.body.contains("broken_file")) << c.body["broken_file"] << " is not valid suite JSON";
   static const std::map<std::string, std::string> known = LoadKnownFailures();
-  if (auto it = known.find(c.id); it != known.end()) GTEST_SKIP() << "KNOWN_FAILURES.md:" << it->second;
+  if (auto it = known.find(c.id); it != known.end()) GTEST_SKIP() << "KNOWN_FAILURES.md: " << it->second;
 
   const json& body = c.body;
   SCOPED_TRACE(c.id + " — " + body.value("spec", std::string()));
@@ -176,7 +227,13 @@ TEST_P(StatesConformance, Case) {
   events::SystemClock clock;
   ExecutorOptions options;
   options.wait_time_scale = 0;
+  options.sync_poll_ms = 10;  // .sync cases poll a fake, not a real job
   Executor executor(executions->get(), &registry, &clock, options);
+  fake.set_executor(&executor);
+  struct JoinCallbacksFirst {  // even on an early ASSERT return: callbacks must not outlive the executor
+    FakeTasks* fake;
+    ~JoinCallbacksFirst() { fake->JoinCallbacks(); }
+  } join_callbacks_first{&fake};
   ASSERT_TRUE(executor.Start().ok());
 
   ExecutionStart start;
@@ -203,6 +260,7 @@ TEST_P(StatesConformance, Case) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "still RUNNING after 30 s";
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  fake.JoinCallbacks();  // before the executor goes: callbacks call it
   executor.Stop();
 
   const json& expect = body["expect"];
