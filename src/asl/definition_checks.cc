@@ -64,6 +64,21 @@ void Checker::Error(std::string code, std::string message, std::string location)
   diagnostics_.push_back(std::move(d));
 }
 
+void Checker::Warn(std::string code, std::string message, std::string location) {
+  if (diagnostics_.size() >= kMaxDiagnostics) return;
+  Diagnostic d;
+  d.severity = "WARNING";
+  d.code = std::move(code);
+  d.message = SanitizeUtf8(message);
+  d.location = SanitizeUtf8(location);
+  diagnostics_.push_back(std::move(d));
+}
+
+bool LooksLikePath(std::string_view text) {
+  return text.substr(0, 2) == "$." || text.substr(0, 2) == "$[" || text.substr(0, 3) == "$$." || text == "$" ||
+         LooksLikeIntrinsic(text);
+}
+
 bool Checker::CountState(const std::string& location) {
   if (too_many_states_) return false;
   if (++states_ > kMaxStates) {
@@ -152,6 +167,13 @@ std::optional<int64_t> Checker::Integer(const json& obj, const char* key, const 
   return value;
 }
 
+std::string Checker::Target(const json& obj, const char* key, const std::string& location) {
+  const std::string* name = String(obj, key, location);
+  if (!name) return "";
+  if (name->empty()) Error(kMissingTarget, "Missing 'Next' target: ", Child(location, key));
+  return *name;
+}
+
 void Checker::Require(const json& obj, std::initializer_list<const char*> keys, const std::string& location) {
   std::string missing;
   for (const char* key : keys)
@@ -222,6 +244,11 @@ void Checker::CheckTemplateKeys(const json& value, const std::string& location) 
   for (auto it = value.begin(); it != value.end(); ++it) {
     std::string where = Child(location, it.key());
     if (!EndsWith(it.key(), ".$")) {
+      if (it->is_string() && LooksLikePath(it->get_ref<const std::string&>()))
+        Warn("NO_DOLLAR",
+             "The value for the field '" + it.key() +
+                 "' looks like a JSONPath or an intrinsic function call, but the field name does not end with '.$'",
+             where);
       CheckTemplateKeys(it.value(), where);
       continue;
     }
@@ -333,7 +360,7 @@ std::vector<Catcher> Checker::Catch(const json& obj, const std::string& location
     Catcher c;
     c.error_equals = ErrorEquals(*this, entry, where, i + 1 == list->size());
     c.result_path = PathOrNull(entry, "ResultPath", where, /*reference=*/true);
-    if (const std::string* next = String(entry, "Next", where)) c.next = *next;
+    c.next = Target(entry, "Next", where);
     out.push_back(std::move(c));
   }
   return out;
@@ -359,7 +386,7 @@ ChoiceRule Checker::Rule(const json& raw, const std::string& location, bool top,
   OnlyFields(raw, allowed, location);
   if (top) {
     Require(raw, {"Next"}, location);
-    if (const std::string* next = String(raw, "Next", location)) rule.next = *next;
+    rule.next = Target(raw, "Next", location);
   }
 
   int kinds = int(raw.contains("And")) + int(raw.contains("Or")) + int(raw.contains("Not")) +
