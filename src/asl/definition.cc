@@ -89,7 +89,7 @@ std::shared_ptr<const StateMachine> ParseMachine(Checker& c, const json& raw, co
   c.OnlyFields(raw, allowed, loc);
   c.Require(raw, {"StartAt", "States"}, loc);
   if (const std::string* comment = c.String(raw, "Comment", loc)) m->comment = *comment;
-  if (const std::string* start = c.String(raw, "StartAt", loc)) m->start_at = *start;
+  m->start_at = c.Target(raw, "StartAt", loc);
   if (top) {
     m->timeout_seconds = c.Integer(raw, "TimeoutSeconds", loc, 1, "a positive integer");
     if (const std::string* version = c.String(raw, "Version", loc); version && *version != "1.0")

@@ -7,6 +7,7 @@
 #include "asl/definition_internal.h"
 #include "asl/intrinsics.h"
 #include "asl/timestamp.h"
+#include "core/utf8.h"
 
 namespace lathe::asl::internal {
 namespace {
@@ -56,8 +57,10 @@ void Checker::Error(std::string code, std::string message, std::string location)
   if (diagnostics_.size() >= kMaxDiagnostics) return;
   Diagnostic d;
   d.code = std::move(code);
-  d.message = std::move(message);
-  d.location = std::move(location);
+  // Messages quote the definition (a parser's "last read", a name cut at 100 bytes): always
+  // valid UTF-8, so the API can put them in JSON.
+  d.message = SanitizeUtf8(message);
+  d.location = SanitizeUtf8(location);
   diagnostics_.push_back(std::move(d));
 }
 
@@ -147,6 +150,13 @@ std::optional<int64_t> Checker::Integer(const json& obj, const char* key, const 
     return std::nullopt;
   }
   return value;
+}
+
+std::string Checker::Target(const json& obj, const char* key, const std::string& location) {
+  const std::string* name = String(obj, key, location);
+  if (!name) return "";
+  if (name->empty()) Error(kMissingTarget, "Missing 'Next' target: ", Child(location, key));
+  return *name;
 }
 
 void Checker::Require(const json& obj, std::initializer_list<const char*> keys, const std::string& location) {
@@ -330,7 +340,7 @@ std::vector<Catcher> Checker::Catch(const json& obj, const std::string& location
     Catcher c;
     c.error_equals = ErrorEquals(*this, entry, where, i + 1 == list->size());
     c.result_path = PathOrNull(entry, "ResultPath", where, /*reference=*/true);
-    if (const std::string* next = String(entry, "Next", where)) c.next = *next;
+    c.next = Target(entry, "Next", where);
     out.push_back(std::move(c));
   }
   return out;
@@ -356,7 +366,7 @@ ChoiceRule Checker::Rule(const json& raw, const std::string& location, bool top,
   OnlyFields(raw, allowed, location);
   if (top) {
     Require(raw, {"Next"}, location);
-    if (const std::string* next = String(raw, "Next", location)) rule.next = *next;
+    rule.next = Target(raw, "Next", location);
   }
 
   int kinds = int(raw.contains("And")) + int(raw.contains("Or")) + int(raw.contains("Not")) +

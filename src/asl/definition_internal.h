@@ -63,6 +63,9 @@ class Checker {
   std::optional<int64_t> Integer(const json& obj, const char* key, const std::string& location, int64_t minimum,
                                  const char* what);
 
+  // A state name (StartAt, Next, Default): "" when absent or not a string; an empty name is
+  // reported as the missing target it is (the machine checks the others once all are read).
+  std::string Target(const json& obj, const char* key, const std::string& location);
   // "These fields are required: [A, B]" for the absent ones, at the object.
   void Require(const json& obj, std::initializer_list<const char*> keys, const std::string& location);
   // "Field 'X' is not supported" (at the object, as AWS reports it) for every other key.

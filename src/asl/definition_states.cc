@@ -50,7 +50,7 @@ const std::set<std::string>& Allowed(StateType type) {
 
 // Next or End: true, exactly one (Pass, Task, Wait, Parallel, Map).
 void Transition(Checker& c, const json& raw, const std::string& loc, State& s) {
-  if (const std::string* next = c.String(raw, "Next", loc)) s.next = *next;
+  s.next = c.Target(raw, "Next", loc);
   s.end = c.Bool(raw, "End", loc).value_or(false);
   bool has_next = raw.contains("Next");
   if (has_next && s.end)
@@ -140,7 +140,7 @@ void ParseChoice(Checker& c, const json& raw, const std::string& loc, State& s) 
     if (choices->empty()) c.Schema("Value cannot be empty", base);
     for (size_t i = 0; i < choices->size(); ++i) s.choices.push_back(c.Rule((*choices)[i], Element(base, i), true, 0));
   }
-  if (const std::string* d = c.String(raw, "Default", loc)) s.default_next = *d;
+  s.default_next = c.Target(raw, "Default", loc);
 }
 
 void ParseParallel(Checker& c, const json& raw, const std::string& loc, State& s) {

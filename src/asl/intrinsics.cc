@@ -4,6 +4,7 @@
 #include <string>
 
 #include "asl/intrinsics_internal.h"
+#include "core/utf8.h"
 
 namespace lathe::asl {
 
@@ -72,7 +73,7 @@ class Parser {
   size_t pos() const { return pos_; }
 
   Status Error(const std::string& what) const {
-    std::string shown(text_.substr(0, 200));
+    std::string shown = SanitizeUtf8(text_.substr(0, 200));
     if (text_.size() > 200) shown += "...";
     return Status::InvalidArgument("Invalid intrinsic function '" + shown + "': " + what + " (at position " +
                                    std::to_string(pos_) + ")");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "asl/json_path_internal.h"
+#include "core/utf8.h"
 
 namespace lathe::asl {
 
@@ -13,7 +14,8 @@ using nlohmann::json;
 namespace {
 
 Status PathError(std::string_view text, size_t pos, const std::string& what) {
-  std::string shown(text.substr(0, 200));
+  // Cut at 200 bytes and made valid UTF-8: the message may travel in JSON (a diagnostic, a cause).
+  std::string shown = SanitizeUtf8(text.substr(0, 200));
   if (text.size() > 200) shown += "...";
   return Status::InvalidArgument("Invalid JSONPath '" + shown + "': " + what + " at position " +
                                  std::to_string(pos));
@@ -179,19 +181,28 @@ Status ParseSteps(std::string_view text, size_t* pos, bool in_filter, size_t dep
       steps->push_back(std::move(step));
       continue;
     }
+    // A dot-notation name; a backslash takes the next character as it is ($.store\.book names
+    // "store.book"), as the States Language spec's reference path examples write them.
     size_t start = *pos;
+    std::string name;
     while (*pos < text.size()) {
       char n = text[*pos];
+      if (n == '\\' && *pos + 1 < text.size()) {
+        name.push_back(text[*pos + 1]);
+        *pos += 2;
+        continue;
+      }
       if (n == '.' || n == '[') break;
       if (in_filter && EndsFilterName(n)) break;
       if (IsSpace(n)) return PathError(text, *pos, "a name with blanks needs bracket notation ['my name']");
       if (n == '(') return PathError(text, *pos, "functions are not supported");
       if (n == ']' || n == ')') return PathError(text, *pos, std::string("unexpected '") + n + "'");
+      name.push_back(n);
       ++*pos;
     }
     if (*pos == start) return PathError(text, start, "expected a name");
     step.kind = Kind::kName;
-    step.names.emplace_back(text.substr(start, *pos - start));
+    step.names.push_back(std::move(name));
     steps->push_back(std::move(step));
   }
   return Status::Ok();
@@ -436,7 +447,8 @@ Result<json> PutAt(const JsonPath& reference, json input, json value) {
   if (!ParseSteps(text, &pos, false, 0, &steps).ok()) steps.clear();
   auto failure = [&]() {
     return Fail(kStatesResultPathMatchFailure,
-                "Unable to apply ReferencePath " + reference.text() + " to input " + input.dump());
+                "Unable to apply ReferencePath " + reference.text() + " to input " +
+                    input.dump(-1, ' ', false, json::error_handler_t::replace));
   };
   if (!reference.is_reference()) return failure();
   if (steps.empty()) return value;

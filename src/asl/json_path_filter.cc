@@ -6,6 +6,7 @@
 #include <string>
 
 #include "asl/json_path_internal.h"
+#include "core/utf8.h"
 
 namespace lathe::asl {
 
@@ -16,7 +17,7 @@ namespace {
 using Arena = std::vector<std::unique_ptr<json>>;
 
 Status FilterError(std::string_view text, size_t pos, const std::string& what) {
-  std::string shown(text.substr(0, 200));
+  std::string shown = SanitizeUtf8(text.substr(0, 200));
   if (text.size() > 200) shown += "...";
   return Status::InvalidArgument("Invalid JSONPath '" + shown + "': " + what + " in a filter at position " +
                                  std::to_string(pos));

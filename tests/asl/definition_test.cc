@@ -278,6 +278,8 @@ TEST(DefinitionTest, MissingTransitionTargets) {
   EXPECT_TRUE(Has(parsed, "MISSING_TRANSITION_TARGET", "State \"C\" is not reachable.", "/States/C"));
   EXPECT_TRUE(Has(parsed, "MISSING_TRANSITION_TARGET", "State \"S\" is not reachable.", "/States/S"));
   EXPECT_EQ(parsed.machine, nullptr);
+  EXPECT_TRUE(Has(ParseState({{"Type", "Pass"}, {"Next", ""}}), "MISSING_TRANSITION_TARGET", "Missing 'Next' target: ",
+                  "/States/A/Next"));
   EXPECT_TRUE(Has(Parse({{"StartAt", "Nope"}, {"States", {{"A", {{"Type", "Succeed"}}}}}}), "MISSING_TRANSITION_TARGET",
                   "Missing 'Next' target: Nope", "/StartAt"));
 }

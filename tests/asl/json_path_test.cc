@@ -51,6 +51,21 @@ TEST(JsonPathTest, DocumentedReferencePaths) {
   EXPECT_TRUE(P("$.bar[-1]").is_definite());
 }
 
+TEST(JsonPathTest, SpecReferencePathSyntax) {
+  // The States Language spec's examples of acceptable reference paths: a backslash takes the
+  // next character as part of the name.
+  json doc = json::parse(R"({"store.book": 1, "store": {"book": {"title": "T"}}, "foo@bar": {"baz[[": {"?pretty": 2}},
+                             "&Ж中": {"x": 3}, "ledgers": [[0, [1, 2, {"foo": "deep"}]]]})");
+  EXPECT_EQ(Sel("$.store\\.book", doc), 1);
+  EXPECT_EQ(Sel("$.\\stor\\e.boo\\k.title", doc), "T");
+  EXPECT_EQ(Sel("$.foo\\@bar.baz\\[\\[.\\?pretty", doc), 2);
+  EXPECT_EQ(Sel("$.&Ж中.x", doc), 3);
+  EXPECT_EQ(Sel("$.ledgers[0][1][2].foo", doc), "deep");
+  EXPECT_EQ(Sel("$['store'][\"book\"]['title']", doc), "T");
+  for (const char* ref : {"$.store\\.book", "$.ledgers[0][1][2].foo", "$['store']['book']"})
+    EXPECT_TRUE(P(ref).is_reference()) << ref;
+}
+
 TEST(JsonPathTest, IndefinitePathsAnswerArrays) {
   EXPECT_EQ(Sel("$.bar[*]", kStore), json({"a", "b", "c"}));
   EXPECT_EQ(Sel("$.car.*", kStore), json({true}));
