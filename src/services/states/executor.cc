@@ -343,6 +343,7 @@ void Executor::Impl::RunExec(Exec& exec) {
     Frame* f = exec.Find(id);
     if (!f) continue;
     StepFrame(exec, *f);
+    Sweep(exec);
     if (exec.history.size() - start_events >= kEventsPerCommit) break;
   }
   touched.insert(exec.rec.arn);
@@ -364,9 +365,14 @@ void Executor::Impl::Flush(Exec& exec) {
     c.expected_status = "RUNNING";
   }
   c.history = exec.history;
+  Sweep(exec);
   for (int64_t id : exec.dirty) {
     if (exec.deleted.count(id)) continue;
-    if (Frame* f = exec.Find(id)) c.upsert_frames.push_back(f->Record());
+    if (Frame* f = exec.Find(id)) {
+      c.upsert_frames.push_back(f->Record());
+    } else if (auto it = exec.detached.find(id); it != exec.detached.end()) {
+      c.upsert_frames.push_back(it->second);
+    }
   }
   c.delete_frames.assign(exec.deleted.begin(), exec.deleted.end());
   c.events = exec.events;
@@ -379,6 +385,7 @@ void Executor::Impl::Flush(Exec& exec) {
   }
   exec.history.clear();
   exec.dirty.clear();
+  exec.detached.clear();
   exec.deleted.clear();
   exec.events.clear();
   exec.status_changed = false;
@@ -476,10 +483,17 @@ Result<store::ExecutionRecord> Executor::StartExecution(const ExecutionStart& st
   store::ExecutionRecord answer = rec;
   exec->ready.push_back(1);
   std::shared_ptr<Exec> shared(exec.release());
-  im.Post([&im, shared]() mutable {
-    std::unique_ptr<Exec> owned(new Exec(std::move(*shared)));
-    im.Adopt(std::move(owned));
-  });
+  {
+    // Without a scheduler the execution waits in the store; Start() resumes it from there.
+    std::lock_guard<std::mutex> lock(im.mu);
+    if (im.running && !im.stopping) {
+      im.commands.push_back([&im, shared]() mutable {
+        std::unique_ptr<Exec> owned(new Exec(std::move(*shared)));
+        im.Adopt(std::move(owned));
+      });
+    }
+  }
+  im.cv.notify_all();
   return answer;
 }
 

@@ -6,6 +6,7 @@
 
 #include "asl/errors.h"
 #include "asl/payload.h"
+#include "asl/timestamp.h"
 #include "core/arn.h"
 #include "services/states/executor_internal.h"
 #include "services/states/history_events.h"
@@ -30,7 +31,9 @@ int64_t Executor::Impl::Emit(Exec& exec, Frame* frame, const std::string& type, 
   exec.history.push_back(std::move(h));
   if (frame) {
     frame->last_event_id = exec.last_event_id;
-    Touch(exec, *frame);
+    // A Parallel or Map parent is not rewritten per child event (its document holds the Map's
+    // items); after a restart its next event follows an older one, which only previousEventId shows.
+    if (frame->status != "CHILDREN") Touch(exec, *frame);
   }
   return exec.last_event_id;
 }
@@ -220,8 +223,9 @@ void Executor::Impl::RunWait(Exec& exec, Frame& frame, const asl::State& st) {
                          "format string: " + v->dump());
       text = v->get<std::string>();
     }
-    const int64_t at = ParseIso8601(text);
-    if (at < 0)
+    const auto ts = asl::ParseTimestamp(text);
+    const int64_t at = ts ? ts->seconds * 1000 + ts->nanos / 1000000 : -1;
+    if (!ts)
       return FailFrame(exec, frame, asl::kStatesRuntime,
                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
                        "format string: " + text);
