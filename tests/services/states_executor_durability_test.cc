@@ -308,3 +308,57 @@ TEST_F(ExecutorTest, AnExecutionWhoseTimeoutPassedWhileDownEndsTimedOutOnResume)
 
 }  // namespace
 }  // namespace lathe::states::testing
+
+namespace lathe::states::testing {
+namespace {
+
+TEST_F(ExecutorTest, ATaskStartsOnlyAfterItsScheduledEventIsStored) {
+  std::mutex mu;
+  std::vector<std::string> seen_last;  // the stored history's last event when Start ran
+  const std::string arn = ArnOf("run");
+  lambda_.on_start = [&](const TaskCall&) {
+    auto last = store_->HistoryReverse(arn, 0, 1);
+    std::lock_guard<std::mutex> lock(mu);
+    seen_last.push_back(last.ok() && !last->empty() ? last->front().type : "");
+    return TaskOutcome::Success(json::object());
+  };
+  const json def = {{"StartAt", "A"},
+                    {"States", {{"A", {{"Type", "Pass"}, {"Next", "T"}}},
+                                {"T", {{"Type", "Task"}, {"Resource", "arn:aws:states:::lambda:invoke"}, {"Next", "U"}}},
+                                {"U", {{"Type", "Task"}, {"Resource", "arn:aws:states:::lambda:invoke"}, {"End", true}}}}}};
+  Start(def);
+  Idle();
+  EXPECT_EQ(Record(arn).status, "SUCCEEDED");
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(seen_last, (std::vector<std::string>{"TaskStarted", "TaskStarted"}));
+}
+
+TEST_F(ExecutorTest, StoppingAMapAbortsEveryIterationAndLeavesNoFrames) {
+  const json def = {
+      {"StartAt", "M"},
+      {"States",
+       {{"M", {{"Type", "Map"},
+               {"ItemProcessor", {{"StartAt", "T"},
+                                  {"States", {{"T", {{"Type", "Task"},
+                                                     {"Resource", "arn:aws:states:::sns:publish.waitForTaskToken"},
+                                                     {"Parameters", {{"Message.$", "$$.Task.Token"}}},
+                                                     {"End", true}}}}}}},
+               {"End", true}}}}}};
+  const std::string arn = Start(def, json::array({1, 2, 3}));
+  ASSERT_TRUE(sns_.WaitForCalls(3));
+  Idle();
+  EXPECT_GT(store_->Frames(arn)->size(), 3u);
+  ASSERT_TRUE(executor_->StopExecution(arn, "", "").ok());
+  EXPECT_EQ(Record(arn).status, "ABORTED");
+  EXPECT_TRUE(store_->Frames(arn)->empty());
+  for (const auto& c : sns_.calls())
+    EXPECT_EQ(executor_->SendTaskSuccess(c.task_token, "{}").code(), Status::Code::kConflict);
+  // A stopped execution is not resumed by the next executor.
+  NewExecutor();
+  Idle();
+  EXPECT_EQ(Record(arn).status, "ABORTED");
+  EXPECT_EQ(Types(arn).back(), "ExecutionAborted");
+}
+
+}  // namespace
+}  // namespace lathe::states::testing

@@ -148,6 +148,22 @@ void Executor::Stop() {
   }
   im.cv.notify_all();
   if (im.scheduler.joinable()) im.scheduler.join();
+  // Commands queued before the stop still answer their callers (a StopExecution, a callback);
+  // this thread is the only one touching the executions now.
+  for (;;) {
+    std::deque<std::function<void()>> cmds;
+    {
+      std::lock_guard<std::mutex> lock(im.mu);
+      cmds.swap(im.commands);
+    }
+    if (cmds.empty()) break;
+    for (auto& c : cmds) c();
+    for (const std::string& arn : im.touched) {
+      auto it = im.execs.find(arn);
+      if (it != im.execs.end()) im.Flush(*it->second);
+    }
+    im.touched.clear();
+  }
   {
     std::lock_guard<std::mutex> lock(im.task_mu);
     im.tasks_stopping = true;
