@@ -199,9 +199,14 @@ TEST_F(ExecutorTest, ANewExecutorResumesAWaitWithItsRemainingTime) {
 
 TEST_F(ExecutorTest, ATaskInFlightWhenTheExecutorStopsRunsAgainAfterARestart) {
   // The first executor's task thread is inside Start when the executor stops; its answer is
-  // dropped, as a crash would lose it.
-  lambda_.on_start = [](const TaskCall&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // dropped, as a crash would lose it. Start returns only once the executor is stopping, which
+  // it tells by refusing calls (Internal) rather than answering them.
+  Executor* first = executor_.get();
+  lambda_.on_start = [first](const TaskCall&) {
+    for (int i = 0; i < 20000; ++i) {
+      if (first->SendTaskHeartbeat("probe").code() == Status::Code::kInternal) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     return TaskOutcome::Success({{"Payload", "first"}});
   };
   const json def = {{"StartAt", "T"},
@@ -358,6 +363,26 @@ TEST_F(ExecutorTest, StoppingAMapAbortsEveryIterationAndLeavesNoFrames) {
   Idle();
   EXPECT_EQ(Record(arn).status, "ABORTED");
   EXPECT_EQ(Types(arn).back(), "ExecutionAborted");
+}
+
+}  // namespace
+}  // namespace lathe::states::testing
+
+namespace lathe::states::testing {
+namespace {
+
+TEST_F(ExecutorTest, SendTaskSuccessRefusesOutputThatIsNotJsonOrTooLarge) {
+  const std::string arn = Start(kTokenMachine);
+  ASSERT_TRUE(sns_.WaitForCalls(1));
+  Idle();
+  const std::string token = sns_.calls()[0].task_token;
+  EXPECT_EQ(executor_->SendTaskSuccess(token, "{not json").code(), Status::Code::kInvalidArgument);
+  const std::string big = "\"" + std::string(300 * 1024, 'x') + "\"";
+  EXPECT_EQ(executor_->SendTaskSuccess(token, big).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(Record(arn).status, "RUNNING");  // still waiting for a good answer
+  ASSERT_TRUE(executor_->SendTaskSuccess(token, "1").ok());
+  Idle();
+  EXPECT_EQ(Output(arn)["answer"], 1);
 }
 
 }  // namespace
