@@ -64,6 +64,21 @@ void Checker::Error(std::string code, std::string message, std::string location)
   diagnostics_.push_back(std::move(d));
 }
 
+void Checker::Warn(std::string code, std::string message, std::string location) {
+  if (diagnostics_.size() >= kMaxDiagnostics) return;
+  Diagnostic d;
+  d.severity = "WARNING";
+  d.code = std::move(code);
+  d.message = SanitizeUtf8(message);
+  d.location = SanitizeUtf8(location);
+  diagnostics_.push_back(std::move(d));
+}
+
+bool LooksLikePath(std::string_view text) {
+  return text.substr(0, 2) == "$." || text.substr(0, 2) == "$[" || text.substr(0, 3) == "$$." || text == "$" ||
+         LooksLikeIntrinsic(text);
+}
+
 bool Checker::CountState(const std::string& location) {
   if (too_many_states_) return false;
   if (++states_ > kMaxStates) {
@@ -229,6 +244,11 @@ void Checker::CheckTemplateKeys(const json& value, const std::string& location) 
   for (auto it = value.begin(); it != value.end(); ++it) {
     std::string where = Child(location, it.key());
     if (!EndsWith(it.key(), ".$")) {
+      if (it->is_string() && LooksLikePath(it->get_ref<const std::string&>()))
+        Warn("NO_DOLLAR",
+             "The value for the field '" + it.key() +
+                 "' looks like a JSONPath or an intrinsic function call, but the field name does not end with '.$'",
+             where);
       CheckTemplateKeys(it.value(), where);
       continue;
     }

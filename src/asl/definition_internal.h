@@ -40,10 +40,15 @@ inline std::string Element(const std::string& location, size_t index) {
 // Where an object's own problems are reported: the root object has no pointer of its own.
 inline std::string At(const std::string& location) { return location.empty() ? "/" : location; }
 
+// A string meant as a path or an intrinsic call ("$.x", "$$.Execution.Id", "States.Format(…)").
+bool LooksLikePath(std::string_view text);
+
 class Checker {
  public:
   void Error(std::string code, std::string message, std::string location);
   void Schema(std::string message, const std::string& location) { Error(kSchema, std::move(message), location); }
+  // WARNING diagnostics (NO_DOLLAR, NO_PATH, PASS_RESULT_IS_STATIC): reported, never refusing.
+  void Warn(std::string code, std::string message, std::string location);
   size_t error_count() const { return error_count_; }
   std::vector<Diagnostic> TakeDiagnostics() { return std::move(diagnostics_); }
 

@@ -48,6 +48,20 @@ const std::set<std::string>& Allowed(StateType type) {
   return kAllowed.at(type);
 }
 
+// Whether a Pass Result has a ".$" key anywhere (bounded by the definition's nesting).
+bool HasDollarKey(const json& value, int depth) {
+  if (depth > kMaxDefinitionDepth) return false;
+  if (value.is_array()) {
+    for (const json& item : value)
+      if (HasDollarKey(item, depth + 1)) return true;
+  } else if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it)
+      if ((it.key().size() >= 2 && it.key().substr(it.key().size() - 2) == ".$") || HasDollarKey(*it, depth + 1))
+        return true;
+  }
+  return false;
+}
+
 // Next or End: true, exactly one (Pass, Task, Wait, Parallel, Map).
 void Transition(Checker& c, const json& raw, const std::string& loc, State& s) {
   s.next = c.Target(raw, "Next", loc);
@@ -127,8 +141,16 @@ void ParseWait(Checker& c, const json& raw, const std::string& loc, State& s) {
 void ParseFail(Checker& c, const json& raw, const std::string& loc, State& s) {
   c.Exclusive(raw, "Error", "ErrorPath", loc);
   c.Exclusive(raw, "Cause", "CausePath", loc);
-  if (const std::string* v = c.String(raw, "Error", loc)) s.error = *v;
-  if (const std::string* v = c.String(raw, "Cause", loc)) s.cause = *v;
+  for (const char* field : {"Error", "Cause"}) {
+    const std::string* v = c.String(raw, field, loc);
+    if (!v) continue;
+    (field[0] == 'E' ? s.error : s.cause) = *v;
+    if (LooksLikePath(*v))
+      c.Warn("NO_PATH",
+             std::string("The value for the field '") + field + "' looks like a path, but the field name does not end "
+                 "with 'Path'",
+             Child(loc, field));
+  }
   s.error_path = c.Path(raw, "ErrorPath", loc, true);
   s.cause_path = c.Path(raw, "CausePath", loc, true);
 }
@@ -247,7 +269,13 @@ State ParseState(Checker& c, const std::string& name, const json& raw, const std
 
   switch (s.type) {
     case StateType::kPass:
-      if (raw.contains("Result")) s.result = raw["Result"];
+      if (raw.contains("Result")) {
+        s.result = raw["Result"];
+        if (HasDollarKey(raw["Result"], 0))
+          c.Warn("PASS_RESULT_IS_STATIC",
+                 "The Result of a Pass state is static: its '.$' keys are not resolved (use Parameters)",
+                 Child(loc, "Result"));
+      }
       break;
     case StateType::kTask: ParseTask(c, raw, loc, s); break;
     case StateType::kChoice: ParseChoice(c, raw, loc, s); break;

@@ -263,6 +263,26 @@ TEST(DefinitionTest, UnknownTypeAndUnknownFields) {
                   kSchema, "QueryLanguage 'JSONata' is not supported by lathe (JSONPath only)", "/QueryLanguage"));
 }
 
+TEST(DefinitionTest, WhatLatheDoesNotRunIsRefusedWhereItIsWritten) {
+  json distributed = {{"Type", "Map"},
+                       {"End", true},
+                       {"ItemProcessor",
+                        {{"ProcessorConfig", {{"Mode", "DISTRIBUTED"}, {"ExecutionType", "STANDARD"}}},
+                         {"StartAt", "I"},
+                         {"States", {{"I", {{"Type", "Succeed"}}}}}}}};
+  EXPECT_TRUE(Has(ParseState(distributed), kSchema, "Map Mode 'DISTRIBUTED' is not supported by lathe (INLINE only)",
+                  "/States/A/ItemProcessor/ProcessorConfig/Mode"));
+  distributed["ItemProcessor"]["ProcessorConfig"]["Mode"] = "INLINE";
+  EXPECT_TRUE(ParseState(distributed).diagnostics.empty()) << Describe(ParseState(distributed).diagnostics);
+  distributed["ItemReader"] = {{"Resource", "arn:aws:states:::s3:getObject"}};
+  EXPECT_TRUE(Has(ParseState(distributed), kSchema, "Field 'ItemReader' is not supported", "/States/A"));
+  EXPECT_TRUE(Has(ParseState({{"Type", "Pass"}, {"End", true}, {"Assign", {{"x", 1}}}}), kSchema,
+                  "Field 'Assign' is not supported", "/States/A"));
+  EXPECT_TRUE(Has(ParseState({{"Type", "Pass"}, {"End", true}, {"QueryLanguage", "JSONata"}}), kSchema,
+                  "QueryLanguage 'JSONata' is not supported by lathe (JSONPath only)", "/States/A/QueryLanguage"));
+  EXPECT_TRUE(ParseState({{"Type", "Pass"}, {"End", true}, {"QueryLanguage", "JSONPath"}}).diagnostics.empty());
+}
+
 TEST(DefinitionTest, MissingTransitionTargets) {
   json def = R"({"StartAt": "T", "States": {
     "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Ghost1",
@@ -497,6 +517,25 @@ TEST(DefinitionTest, SizeNestingAndStateCountAreBounded) {
   bool counted = false;
   for (const Diagnostic& d : many.diagnostics) counted |= d.message.find("more than 10000 states") != std::string::npos;
   EXPECT_TRUE(counted);
+}
+
+TEST(DefinitionTest, WarningsNeverRefuseTheDefinition) {
+  json def = R"js({"StartAt": "P", "States": {
+    "P": {"Type": "Pass", "Result": {"static.$": "$.x"}, "Next": "T"},
+    "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "F",
+          "Parameters": {"FunctionName": "f", "Payload": {"bucket": "$.bucket", "msg": "States.UUID()"}}},
+    "F": {"Type": "Fail", "Error": "$.error"}}})js"_json;
+  ParsedDefinition parsed = Parse(def);
+  ASSERT_NE(parsed.machine, nullptr) << Describe(parsed.diagnostics);
+  ASSERT_EQ(parsed.diagnostics.size(), 4u) << Describe(parsed.diagnostics);
+  for (const Diagnostic& d : parsed.diagnostics) EXPECT_EQ(d.severity, "WARNING");
+  EXPECT_TRUE(Has(parsed, "PASS_RESULT_IS_STATIC", "", "/States/P/Result"));
+  EXPECT_TRUE(Has(parsed, "NO_DOLLAR", "", "/States/T/Parameters/Payload/bucket"));
+  EXPECT_TRUE(Has(parsed, "NO_DOLLAR", "", "/States/T/Parameters/Payload/msg"));
+  EXPECT_TRUE(Has(parsed, "NO_PATH",
+                  "The value for the field 'Error' looks like a path, but the field name does not end with 'Path'",
+                  "/States/F/Error"));
+  EXPECT_EQ(InvalidDefinitionMessage(parsed.diagnostics), "Invalid State Machine Definition: ''");
 }
 
 TEST(DefinitionTest, InvalidDefinitionMessageJoinsErrorsAsAwsDoes) {
