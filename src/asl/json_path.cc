@@ -212,7 +212,8 @@ namespace {
 
 using Arena = std::vector<std::unique_ptr<json>>;
 
-// Appends node and every node below it (pre-order, as Jayway's scan walks) to *out.
+}  // namespace
+
 void Descendants(const json& node, SelectBudget* budget, std::vector<const json*>* out) {
   std::vector<const json*> stack{&node};
   while (!stack.empty()) {
@@ -229,6 +230,8 @@ void Descendants(const json& node, SelectBudget* budget, std::vector<const json*
     }
   }
 }
+
+namespace {
 
 int64_t EffectiveIndex(int64_t index, size_t size) {
   return index < 0 ? static_cast<int64_t>(size) + index : index;
@@ -316,21 +319,48 @@ void SelectNodes(const Steps& steps, const json& node, const json& root, Arena* 
     const JsonPath::Step& step = steps[s];
     bool is_last = s + 1 == steps.size();
     next.clear();
+    // Matches are charged as they are made, so a chain of unions ($[0,0,0][0,0,0]...) stops
+    // within one node's worth of the budget instead of multiplying first.
+    auto over_budget = [&] { return budget->exhausted || next.size() > budget->visits_left; };
     for (const json* n : current) {
       if (step.recursive) {
         scanned.clear();
         Descendants(*n, budget, &scanned);
-        for (const json* d : scanned) ApplyStep(step, is_last, *d, root, arena, budget, &next);
+        for (const json* d : scanned) {
+          ApplyStep(step, is_last, *d, root, arena, budget, &next);
+          if (over_budget()) break;
+        }
       } else {
         ApplyStep(step, is_last, *n, root, arena, budget, &next);
       }
-      if (!budget->Spend(1) || budget->exhausted) return;
+      if (over_budget() || !budget->Spend(1)) {
+        budget->exhausted = true;
+        return;
+      }
     }
     if (!budget->Spend(next.size())) return;
     current.swap(next);
     if (current.empty()) return;
   }
   out->insert(out->end(), current.begin(), current.end());
+}
+
+bool ChargeSubtree(const json& node, SelectBudget* budget) {
+  if (!node.is_structured()) return budget->Spend();
+  std::vector<const json*> containers;
+  Descendants(node, budget, &containers);
+  for (const json* c : containers)
+    if (!budget->Spend(c->size())) return false;
+  return !budget->exhausted;
+}
+
+json CopyMatches(const std::vector<const json*>& matches, SelectBudget* budget) {
+  json out = json::array();
+  for (const json* m : matches) {
+    if (!ChargeSubtree(*m, budget)) return json::array();
+    out.push_back(*m);
+  }
+  return out;
 }
 
 JsonPath::JsonPath() : text_("$"), steps_(std::make_shared<const std::vector<Step>>()) {}
@@ -413,17 +443,7 @@ Result<json> JsonPath::Select(const json& root) const {
   SelectBudget budget;
   std::vector<const json*> matches;
   SelectNodes(*steps_, root, root, &arena, &budget, &matches);
-  // Copying the matches costs their sizes together (`$..*` copies nested nodes again at each
-  // level): that is charged to the same budget.
-  json out = json::array();
-  for (const json* m : matches) {
-    if (!budget.exhausted && (m->is_object() || m->is_array())) {
-      std::vector<const json*> inner;
-      Descendants(*m, &budget, &inner);
-    }
-    if (budget.exhausted) break;
-    out.push_back(*m);
-  }
+  json out = CopyMatches(matches, &budget);
   if (budget.exhausted)
     return Fail(kStatesRuntime, "Invalid path '" + text_ + "' : the selection visits too many nodes");
   return out;

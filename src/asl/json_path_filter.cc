@@ -148,33 +148,49 @@ Status ParseOr(std::string_view text, size_t* pos, size_t depth, FilterExpr* out
   return ParseJoined(text, pos, depth, "||", FilterExpr::Kind::kOr, ParseAnd, out);
 }
 
-// An operand's value: the literal, the one node a definite path names, or an array of what an
-// indefinite path selects; nullopt when a definite path names nothing (Jayway's UNDEFINED).
-std::optional<json> OperandValue(const FilterOperand& operand, const json& node, const json& root, Arena* arena,
-                                 SelectBudget* budget) {
-  if (operand.kind == FilterOperand::Kind::kLiteral) return operand.literal;
+// An operand's value: the literal, the one node a definite path names (not copied), or an array
+// of what an indefinite path selects; null `value` when a definite path names nothing (Jayway's
+// UNDEFINED).
+struct OperandValue {
+  const json* value = nullptr;
+  json owned;  // an indefinite path's matches
+};
+
+OperandValue Evaluate(const FilterOperand& operand, const json& node, const json& root, Arena* arena,
+                      SelectBudget* budget) {
+  OperandValue out;
+  if (operand.kind == FilterOperand::Kind::kLiteral) {
+    out.value = &operand.literal;
+    return out;
+  }
   std::vector<const json*> matches;
   SelectNodes(operand.steps, operand.kind == FilterOperand::Kind::kCurrent ? node : root, root, arena, budget,
               &matches);
   if (operand.definite) {
-    if (matches.empty()) return std::nullopt;
-    return *matches.front();
+    if (!matches.empty()) out.value = matches.front();
+    return out;
   }
-  json out = json::array();
-  for (const json* m : matches) out.push_back(*m);
+  out.owned = CopyMatches(matches, budget);
+  out.value = &out.owned;
   return out;
 }
 
-bool Equal(const std::optional<json>& a, const std::optional<json>& b) {
-  if (!a || !b) return false;
+// Comparing two arrays or objects costs up to their size: charged to the budget.
+bool ChargeComparison(const json& a, const json& b, SelectBudget* budget) {
+  return ChargeSubtree(a.size() < b.size() ? a : b, budget);
+}
+
+bool Equal(const json* a, const json* b, SelectBudget* budget) {
+  if (a == nullptr || b == nullptr) return false;
   if (a->is_number() && b->is_number()) return *a == *b;  // numerically, across int and float
   if (a->type() != b->type()) return false;
+  if (a->is_structured() && !ChargeComparison(*a, *b, budget)) return false;
   return *a == *b;
 }
 
 // Ordering holds between two numbers or two strings only.
-bool Ordered(const std::optional<json>& a, const std::optional<json>& b, const std::string& op) {
-  if (!a || !b) return false;
+bool Ordered(const json* a, const json* b, const std::string& op) {
+  if (a == nullptr || b == nullptr) return false;
   bool comparable = (a->is_number() && b->is_number()) || (a->is_string() && b->is_string());
   if (!comparable) return false;
   if (op == "<") return *a < *b;
@@ -206,16 +222,16 @@ bool FilterHolds(const FilterExpr& expr, const json& node, const json& root, Are
     case FilterExpr::Kind::kNot:
       return !FilterHolds(expr.children.front(), node, root, arena, budget);
     case FilterExpr::Kind::kExists: {
-      std::optional<json> value = OperandValue(expr.left, node, root, arena, budget);
-      if (!value) return false;
-      return expr.left.definite || !value->empty();
+      OperandValue operand = Evaluate(expr.left, node, root, arena, budget);
+      if (operand.value == nullptr) return false;
+      return expr.left.definite || !operand.value->empty();
     }
     case FilterExpr::Kind::kCompare: {
-      std::optional<json> left = OperandValue(expr.left, node, root, arena, budget);
-      std::optional<json> right = OperandValue(expr.right, node, root, arena, budget);
-      if (expr.op == "==") return Equal(left, right);
-      if (expr.op == "!=") return !Equal(left, right);
-      return Ordered(left, right, expr.op);
+      OperandValue left = Evaluate(expr.left, node, root, arena, budget);
+      OperandValue right = Evaluate(expr.right, node, root, arena, budget);
+      if (expr.op == "==") return Equal(left.value, right.value, budget);
+      if (expr.op == "!=") return !Equal(left.value, right.value, budget);
+      return Ordered(left.value, right.value, expr.op);
     }
   }
   return false;

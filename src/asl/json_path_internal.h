@@ -92,6 +92,18 @@ void SelectNodes(const Steps& steps, const nlohmann::json& node, const nlohmann:
                  std::vector<std::unique_ptr<nlohmann::json>>* arena, SelectBudget* budget,
                  std::vector<const nlohmann::json*>* out);
 
+// Appends node and every array or object below it (pre-order, as Jayway's scan walks) to *out,
+// one visit each charged to the budget.
+void Descendants(const nlohmann::json& node, SelectBudget* budget, std::vector<const nlohmann::json*>* out);
+
+// Charges what copying or comparing `node` costs (one per node in it); false once the budget is
+// spent.
+bool ChargeSubtree(const nlohmann::json& node, SelectBudget* budget);
+
+// The matches as a JSON array. Copying costs their sizes together (`$..*` copies nested nodes
+// again at each level), so that is charged to the budget too; [] once it is exhausted.
+nlohmann::json CopyMatches(const std::vector<const nlohmann::json*>& matches, SelectBudget* budget);
+
 // Whether a filter holds for `node`.
 bool FilterHolds(const FilterExpr& expr, const nlohmann::json& node, const nlohmann::json& root,
                  std::vector<std::unique_ptr<nlohmann::json>>* arena, SelectBudget* budget);

@@ -230,6 +230,17 @@ TEST(IntrinsicsTest, RejectsBadText) {
   ExpectParseError(long_text);
 }
 
+TEST(IntrinsicsTest, InvalidUtf8InStrings) {
+  // Inputs reach lathe as parsed JSON (valid UTF-8), but nothing here may crash on bytes that
+  // are not: they are hashed and split as bytes, and no decoded value may introduce them.
+  json input = {{"s", std::string("a\xff,b\xc3", 6)}};
+  EXPECT_EQ(Eval("States.Hash($.s, 'MD5')", input).get<std::string>().size(), 32u);
+  EXPECT_EQ(Eval("States.StringSplit($.s, ',')", input).size(), 2u);
+  EXPECT_EQ(Eval("States.ArrayLength(States.Array($.s))", input), 1);
+  EXPECT_TRUE(Eval("States.JsonToString($.s)", input).is_string());
+  ExpectFailure("States.Base64Decode('wyg=')");  // 0xC3 0x28: an invalid sequence
+}
+
 TEST(IntrinsicsTest, ResultsAreBounded) {
   // Many copies of a large input cannot be built.
   json input = {{"big", std::string(200 * 1024, 'x')}};

@@ -213,6 +213,29 @@ TEST(JsonPathTest, HostilePathsAreBounded) {
   Result<json> r = P("$..*..*..*..*").Select(wide);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.status().aws_code(), "States.Runtime");
+  // Unions that repeat an index multiply the matches step by step: stopped as they are made.
+  std::string unions = "$";
+  std::string hundred_zeros = "[0";
+  for (int i = 0; i < 99; ++i) hundred_zeros += ",0";
+  hundred_zeros += "]";
+  for (int i = 0; i < 5; ++i) unions += hundred_zeros;
+  json five_deep = 1;
+  for (int i = 0; i < 5; ++i) five_deep = json::array({five_deep});
+  r = P(unions).Select(five_deep);
+  EXPECT_FALSE(r.ok());
+  // A filter whose operand copies whole subtrees, for every node, is charged for the copies.
+  json deep_tree = 1;
+  for (int d = 0; d < 16; ++d) deep_tree = json::array({deep_tree, deep_tree});
+  r = P("$..*[?(@..* == 1)]").Select(deep_tree);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(P("$..*[?(@..* == 1)]").Select(json::parse(R"({"a": [[1], [2]]})")).ok());
+  // Large selections that real inputs make stay within the budget (a Map over 100,000 items).
+  json items = json::array();
+  for (int i = 0; i < 100000; ++i) items.push_back({{"id", i}, {"tags", {"a", "b"}}});
+  json doc = {{"items", items}};
+  EXPECT_EQ(Sel("$.items[*].id", doc).size(), 100000u);
+  EXPECT_EQ(Sel("$.items[?(@.id >= 99998)].id", doc), json({99998, 99999}));
+  EXPECT_EQ(Sel("$.items", doc).size(), 100000u);
 }
 
 }  // namespace

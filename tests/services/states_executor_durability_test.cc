@@ -199,9 +199,14 @@ TEST_F(ExecutorTest, ANewExecutorResumesAWaitWithItsRemainingTime) {
 
 TEST_F(ExecutorTest, ATaskInFlightWhenTheExecutorStopsRunsAgainAfterARestart) {
   // The first executor's task thread is inside Start when the executor stops; its answer is
-  // dropped, as a crash would lose it.
-  lambda_.on_start = [](const TaskCall&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // dropped, as a crash would lose it. Start returns only once the executor is stopping, which
+  // it tells by refusing calls (Internal) rather than answering them.
+  Executor* first = executor_.get();
+  lambda_.on_start = [first](const TaskCall&) {
+    for (int i = 0; i < 20000; ++i) {
+      if (first->SendTaskHeartbeat("probe").code() == Status::Code::kInternal) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     return TaskOutcome::Success({{"Payload", "first"}});
   };
   const json def = {{"StartAt", "T"},
@@ -304,6 +309,80 @@ TEST_F(ExecutorTest, AnExecutionWhoseTimeoutPassedWhileDownEndsTimedOutOnResume)
   NewExecutor();
   Idle();
   EXPECT_EQ(Record(arn).status, "TIMED_OUT");
+}
+
+}  // namespace
+}  // namespace lathe::states::testing
+
+namespace lathe::states::testing {
+namespace {
+
+TEST_F(ExecutorTest, ATaskStartsOnlyAfterItsScheduledEventIsStored) {
+  std::mutex mu;
+  std::vector<std::string> seen_last;  // the stored history's last event when Start ran
+  const std::string arn = ArnOf("run");
+  lambda_.on_start = [&](const TaskCall&) {
+    auto last = store_->HistoryReverse(arn, 0, 1);
+    std::lock_guard<std::mutex> lock(mu);
+    seen_last.push_back(last.ok() && !last->empty() ? last->front().type : "");
+    return TaskOutcome::Success(json::object());
+  };
+  const json def = {{"StartAt", "A"},
+                    {"States", {{"A", {{"Type", "Pass"}, {"Next", "T"}}},
+                                {"T", {{"Type", "Task"}, {"Resource", "arn:aws:states:::lambda:invoke"}, {"Next", "U"}}},
+                                {"U", {{"Type", "Task"}, {"Resource", "arn:aws:states:::lambda:invoke"}, {"End", true}}}}}};
+  Start(def);
+  Idle();
+  EXPECT_EQ(Record(arn).status, "SUCCEEDED");
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(seen_last, (std::vector<std::string>{"TaskStarted", "TaskStarted"}));
+}
+
+TEST_F(ExecutorTest, StoppingAMapAbortsEveryIterationAndLeavesNoFrames) {
+  const json def = {
+      {"StartAt", "M"},
+      {"States",
+       {{"M", {{"Type", "Map"},
+               {"ItemProcessor", {{"StartAt", "T"},
+                                  {"States", {{"T", {{"Type", "Task"},
+                                                     {"Resource", "arn:aws:states:::sns:publish.waitForTaskToken"},
+                                                     {"Parameters", {{"Message.$", "$$.Task.Token"}}},
+                                                     {"End", true}}}}}}},
+               {"End", true}}}}}};
+  const std::string arn = Start(def, json::array({1, 2, 3}));
+  ASSERT_TRUE(sns_.WaitForCalls(3));
+  Idle();
+  EXPECT_GT(store_->Frames(arn)->size(), 3u);
+  ASSERT_TRUE(executor_->StopExecution(arn, "", "").ok());
+  EXPECT_EQ(Record(arn).status, "ABORTED");
+  EXPECT_TRUE(store_->Frames(arn)->empty());
+  for (const auto& c : sns_.calls())
+    EXPECT_EQ(executor_->SendTaskSuccess(c.task_token, "{}").code(), Status::Code::kConflict);
+  // A stopped execution is not resumed by the next executor.
+  NewExecutor();
+  Idle();
+  EXPECT_EQ(Record(arn).status, "ABORTED");
+  EXPECT_EQ(Types(arn).back(), "ExecutionAborted");
+}
+
+}  // namespace
+}  // namespace lathe::states::testing
+
+namespace lathe::states::testing {
+namespace {
+
+TEST_F(ExecutorTest, SendTaskSuccessRefusesOutputThatIsNotJsonOrTooLarge) {
+  const std::string arn = Start(kTokenMachine);
+  ASSERT_TRUE(sns_.WaitForCalls(1));
+  Idle();
+  const std::string token = sns_.calls()[0].task_token;
+  EXPECT_EQ(executor_->SendTaskSuccess(token, "{not json").code(), Status::Code::kInvalidArgument);
+  const std::string big = "\"" + std::string(300 * 1024, 'x') + "\"";
+  EXPECT_EQ(executor_->SendTaskSuccess(token, big).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(Record(arn).status, "RUNNING");  // still waiting for a good answer
+  ASSERT_TRUE(executor_->SendTaskSuccess(token, "1").ok());
+  Idle();
+  EXPECT_EQ(Output(arn)["answer"], 1);
 }
 
 }  // namespace

@@ -263,5 +263,23 @@ TEST_F(ExecutionStoreTest, DeleteRemovesHistoryAndFramesAndSurvivesReopen) {
   EXPECT_EQ(*(*store)->LastEventId(Arn("e2")), 1);
 }
 
+TEST_F(ExecutionStoreTest, RefusesCommitsThatNameNoExecutionOrAnotherOne) {
+  ExecutionCommit c;
+  EXPECT_EQ(store_->Commit(c).code(), Status::Code::kInvalidArgument);
+  c.execution_arn = Arn("a");
+  c.insert = Execution("b", 1);
+  EXPECT_EQ(store_->Commit(c).code(), Status::Code::kInvalidArgument);
+  c.insert = Execution("a", 1);
+  c.insert->name = "";
+  c.insert->arn = Arn("a");
+  EXPECT_EQ(store_->Commit(c).code(), Status::Code::kInvalidArgument);
+  ExecutionCommit f;
+  f.execution_arn = Arn("a");
+  f.upsert_frames = {Frame(0, "READY")};
+  EXPECT_EQ(store_->Commit(f).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->Get(Arn("a")).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->Get(Arn("b")).status().code(), Status::Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace lathe::store

@@ -28,6 +28,9 @@ constexpr size_t kEndedTokensKept = 10000;
 // The scheduler looks at the clock at least this often (a fake clock that tests move, or a
 // system clock that jumps).
 constexpr int64_t kMaxSleepMs = 1000;
+// Commands (started executions, stops, task callbacks) waiting for the scheduler; StartExecution
+// answers Throttled past it rather than queueing without bound.
+constexpr size_t kMaxPendingCommands = 10000;
 // A commit that failed (a full disk) is tried again after this long; a timer on frame -1.
 constexpr int64_t kCommitRetryMs = 1000;
 constexpr int64_t kFlushTimer = -1;
@@ -145,6 +148,22 @@ void Executor::Stop() {
   }
   im.cv.notify_all();
   if (im.scheduler.joinable()) im.scheduler.join();
+  // Commands queued before the stop still answer their callers (a StopExecution, a callback);
+  // this thread is the only one touching the executions now.
+  for (;;) {
+    std::deque<std::function<void()>> cmds;
+    {
+      std::lock_guard<std::mutex> lock(im.mu);
+      cmds.swap(im.commands);
+    }
+    if (cmds.empty()) break;
+    for (auto& c : cmds) c();
+    for (const std::string& arn : im.touched) {
+      auto it = im.execs.find(arn);
+      if (it != im.execs.end()) im.Flush(*it->second);
+    }
+    im.touched.clear();
+  }
   {
     std::lock_guard<std::mutex> lock(im.task_mu);
     im.tasks_stopping = true;
@@ -183,7 +202,7 @@ Status Executor::Impl::Call(std::function<Status()> command) {
   auto answer = promise->get_future();
   {
     std::lock_guard<std::mutex> lock(mu);
-    if (!running || stopping) return Status::Conflict("the Step Functions executor is not running");
+    if (!running || stopping) return Status::Internal("the Step Functions executor is not running");
     commands.push_back([promise, command = std::move(command)] { promise->set_value(command()); });
   }
   cv.notify_all();
@@ -343,6 +362,7 @@ void Executor::Impl::RunExec(Exec& exec) {
     Frame* f = exec.Find(id);
     if (!f) continue;
     StepFrame(exec, *f);
+    Sweep(exec);
     if (exec.history.size() - start_events >= kEventsPerCommit) break;
   }
   touched.insert(exec.rec.arn);
@@ -364,9 +384,14 @@ void Executor::Impl::Flush(Exec& exec) {
     c.expected_status = "RUNNING";
   }
   c.history = exec.history;
+  Sweep(exec);
   for (int64_t id : exec.dirty) {
     if (exec.deleted.count(id)) continue;
-    if (Frame* f = exec.Find(id)) c.upsert_frames.push_back(f->Record());
+    if (Frame* f = exec.Find(id)) {
+      c.upsert_frames.push_back(f->Record());
+    } else if (auto it = exec.detached.find(id); it != exec.detached.end()) {
+      c.upsert_frames.push_back(it->second);
+    }
   }
   c.delete_frames.assign(exec.deleted.begin(), exec.deleted.end());
   c.events = exec.events;
@@ -379,6 +404,7 @@ void Executor::Impl::Flush(Exec& exec) {
   }
   exec.history.clear();
   exec.dirty.clear();
+  exec.detached.clear();
   exec.deleted.clear();
   exec.events.clear();
   exec.status_changed = false;
@@ -432,7 +458,13 @@ store::OutboxEvent Executor::Impl::StatusEvent(const Exec& exec) const {
 
 Result<store::ExecutionRecord> Executor::StartExecution(const ExecutionStart& start) {
   Impl& im = *impl_;
-  if (!start.machine) return Status::InvalidArgument("StartExecution needs a parsed state machine");
+  if (!start.machine || !start.machine->Find(start.machine->start_at))
+    return Status::InvalidArgument("StartExecution needs a parsed state machine");
+  {
+    std::lock_guard<std::mutex> lock(im.mu);
+    if (im.commands.size() >= kMaxPendingCommands)
+      return Status::Throttled("too many executions are starting at once; try again");
+  }
   json input = json::parse(start.input, nullptr, false);
   if (input.is_discarded()) return Status::InvalidArgument("the execution input is not JSON");
   auto exec = std::make_unique<Exec>();
@@ -476,10 +508,17 @@ Result<store::ExecutionRecord> Executor::StartExecution(const ExecutionStart& st
   store::ExecutionRecord answer = rec;
   exec->ready.push_back(1);
   std::shared_ptr<Exec> shared(exec.release());
-  im.Post([&im, shared]() mutable {
-    std::unique_ptr<Exec> owned(new Exec(std::move(*shared)));
-    im.Adopt(std::move(owned));
-  });
+  {
+    // Without a scheduler the execution waits in the store; Start() resumes it from there.
+    std::lock_guard<std::mutex> lock(im.mu);
+    if (im.running && !im.stopping) {
+      im.commands.push_back([&im, shared]() mutable {
+        std::unique_ptr<Exec> owned(new Exec(std::move(*shared)));
+        im.Adopt(std::move(owned));
+      });
+    }
+  }
+  im.cv.notify_all();
   return answer;
 }
 

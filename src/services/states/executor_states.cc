@@ -31,7 +31,9 @@ int64_t Executor::Impl::Emit(Exec& exec, Frame* frame, const std::string& type, 
   exec.history.push_back(std::move(h));
   if (frame) {
     frame->last_event_id = exec.last_event_id;
-    Touch(exec, *frame);
+    // A Parallel or Map parent is not rewritten per child event (its document holds the Map's
+    // items); after a restart its next event follows an older one, which only previousEventId shows.
+    if (frame->status != "CHILDREN") Touch(exec, *frame);
   }
   return exec.last_event_id;
 }
