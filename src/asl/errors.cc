@@ -3,6 +3,8 @@
 namespace lathe::asl {
 
 bool ErrorMatches(std::string_view error_equals, std::string_view error) {
+  // States.Runtime always fails the execution, even where a Retrier or Catcher names it.
+  if (error == kStatesRuntime) return false;
   if (error_equals == error) return true;
   if (error_equals == kStatesAll) return error != kStatesRuntime && error != kStatesDataLimitExceeded;
   if (error_equals == kStatesTaskFailed)
