@@ -376,9 +376,9 @@ TEST_F(ExecutorTest, SendTaskSuccessRefusesOutputThatIsNotJsonOrTooLarge) {
   ASSERT_TRUE(sns_.WaitForCalls(1));
   Idle();
   const std::string token = sns_.calls()[0].task_token;
-  EXPECT_EQ(executor_->SendTaskSuccess(token, "{not json").code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(executor_->SendTaskSuccess(token, "{not json").aws_code(), "InvalidOutput");
   const std::string big = "\"" + std::string(300 * 1024, 'x') + "\"";
-  EXPECT_EQ(executor_->SendTaskSuccess(token, big).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(executor_->SendTaskSuccess(token, big).aws_code(), "InvalidOutput");
   EXPECT_EQ(Record(arn).status, "RUNNING");  // still waiting for a good answer
   ASSERT_TRUE(executor_->SendTaskSuccess(token, "1").ok());
   Idle();

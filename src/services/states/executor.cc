@@ -716,7 +716,10 @@ Status Executor::StopExecution(const std::string& execution_arn, const std::stri
 
 Status Executor::SendTaskSuccess(const std::string& token, const std::string& output_json) {
   json output = json::parse(output_json, nullptr, false);
-  if (output.is_discarded()) return Status::InvalidArgument("the task output is not JSON");
+  // AWS's InvalidOutput, named here so that it is not read as a bad token.
+  if (output.is_discarded())
+    return Status::Aws("InvalidOutput", 400, "Invalid Output: the task output is not JSON",
+                       Status::Code::kInvalidArgument);
   return impl_->Call([this, token, output] { return impl_->TaskCallback(token, "success", output, "", ""); });
 }
 
