@@ -387,3 +387,26 @@ TEST_F(ExecutorTest, SendTaskSuccessRefusesOutputThatIsNotJsonOrTooLarge) {
 
 }  // namespace
 }  // namespace lathe::states::testing
+
+namespace lathe::states::testing {
+namespace {
+
+TEST_F(ExecutorTest, AnExecutionDeletedBehindTheExecutorIsLetGo) {
+  const json def = {{"StartAt", "W"},
+                    {"States", {{"W", {{"Type", "Wait"}, {"Seconds", 10}, {"Next", "P"}}},
+                                {"P", {{"Type", "Pass"}, {"End", true}}}}}};
+  const std::string arn = Start(def);
+  Idle();
+  ASSERT_TRUE(store_->Delete(arn).ok());
+  clock_.Advance(10000);
+  Idle();  // its next commit fails for good: not retried, not recreated
+  EXPECT_EQ(store_->Get(arn).status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(store_->History(arn, 0, 10)->empty());
+  clock_.Advance(5000);
+  Idle();
+  EXPECT_EQ(store_->Get(arn).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(executor_->StopExecution(arn, "", "").code(), Status::Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace lathe::states::testing

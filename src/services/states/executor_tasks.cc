@@ -329,8 +329,10 @@ Status Executor::Impl::TaskCallback(const std::string& token, const std::string&
   Sweep(exec);
   MarkRunnable(exec);
   touched.insert(exec.rec.arn);
-  Flush(exec);
-  if (!exec.history.empty()) return Status::IOError("could not record the task's answer");
+  if (!Flush(exec)) {
+    if (!exec.history.empty()) return Status::IOError("could not record the task's answer");
+    return Status::NotFound("Task Does Not Exist: the execution changed while the answer was recorded");
+  }
   return Status::Ok();
 }
 
