@@ -376,13 +376,36 @@ TEST_F(ExecutorTest, SendTaskSuccessRefusesOutputThatIsNotJsonOrTooLarge) {
   ASSERT_TRUE(sns_.WaitForCalls(1));
   Idle();
   const std::string token = sns_.calls()[0].task_token;
-  EXPECT_EQ(executor_->SendTaskSuccess(token, "{not json").code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(executor_->SendTaskSuccess(token, "{not json").aws_code(), "InvalidOutput");
   const std::string big = "\"" + std::string(300 * 1024, 'x') + "\"";
-  EXPECT_EQ(executor_->SendTaskSuccess(token, big).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(executor_->SendTaskSuccess(token, big).aws_code(), "InvalidOutput");
   EXPECT_EQ(Record(arn).status, "RUNNING");  // still waiting for a good answer
   ASSERT_TRUE(executor_->SendTaskSuccess(token, "1").ok());
   Idle();
   EXPECT_EQ(Output(arn)["answer"], 1);
+}
+
+}  // namespace
+}  // namespace lathe::states::testing
+
+namespace lathe::states::testing {
+namespace {
+
+TEST_F(ExecutorTest, AnExecutionDeletedBehindTheExecutorIsLetGo) {
+  const json def = {{"StartAt", "W"},
+                    {"States", {{"W", {{"Type", "Wait"}, {"Seconds", 10}, {"Next", "P"}}},
+                                {"P", {{"Type", "Pass"}, {"End", true}}}}}};
+  const std::string arn = Start(def);
+  Idle();
+  ASSERT_TRUE(store_->Delete(arn).ok());
+  clock_.Advance(10000);
+  Idle();  // its next commit fails for good: not retried, not recreated
+  EXPECT_EQ(store_->Get(arn).status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(store_->History(arn, 0, 10)->empty());
+  clock_.Advance(5000);
+  Idle();
+  EXPECT_EQ(store_->Get(arn).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(executor_->StopExecution(arn, "", "").code(), Status::Code::kNotFound);
 }
 
 }  // namespace

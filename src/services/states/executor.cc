@@ -369,13 +369,13 @@ void Executor::Impl::RunExec(Exec& exec) {
   if (!exec.ready.empty() && !exec.ended) MarkRunnable(exec);
 }
 
-void Executor::Impl::Flush(Exec& exec) {
+bool Executor::Impl::Flush(Exec& exec) {
   if (exec.history.empty() && exec.dirty.empty() && exec.deleted.empty() && exec.events.empty() &&
       !exec.status_changed) {
     auto effects = std::move(exec.after_commit);
     exec.after_commit.clear();
     for (auto& e : effects) e();
-    return;
+    return true;
   }
   store::ExecutionCommit c;
   c.execution_arn = exec.rec.arn;
@@ -396,11 +396,28 @@ void Executor::Impl::Flush(Exec& exec) {
   c.delete_frames.assign(exec.deleted.begin(), exec.deleted.end());
   c.events = exec.events;
   Status s = store->Commit(c);
+  if (!s.ok() && s.code() != Status::Code::kIOError) {
+    // The stored execution changed behind the executor (deleted, or ended by another writer):
+    // what is in memory is stale, and retrying cannot help. Let it go.
+    for (auto& [id, f] : exec.frames) {
+      if (f->status == "TOKEN") ForgetToken(f->token);
+      ++f->gen;
+    }
+    exec.ended = true;
+    exec.history.clear();
+    exec.dirty.clear();
+    exec.detached.clear();
+    exec.deleted.clear();
+    exec.events.clear();
+    exec.after_commit.clear();
+    exec.status_changed = false;
+    return false;
+  }
   if (!s.ok()) {
     // Nothing was stored: keep it all and try again shortly (a full disk may clear). The side
     // effects wait, since they must not run ahead of their history.
     AddTimer(Now() + kCommitRetryMs, exec.rec.arn, kFlushTimer);
-    return;
+    return false;
   }
   exec.history.clear();
   exec.dirty.clear();
@@ -411,6 +428,7 @@ void Executor::Impl::Flush(Exec& exec) {
   auto effects = std::move(exec.after_commit);
   exec.after_commit.clear();
   for (auto& e : effects) e();
+  return true;
 }
 
 // ---- Starting and resuming executions ----
@@ -663,9 +681,13 @@ void Executor::Impl::EndExecution(Exec& exec, const std::string& status, const j
 Status Executor::Impl::Abort(Exec& exec, const std::string& error, const std::string& cause) {
   if (exec.ended) return Status::Conflict("execution " + exec.rec.arn + " has already ended");
   EndExecution(exec, "ABORTED", json(), error, cause);
-  Flush(exec);
-  if (!exec.history.empty()) return Status::IOError("could not record the execution's stop");
-  execs.erase(exec.rec.arn);
+  const std::string arn = exec.rec.arn;
+  if (!Flush(exec)) {
+    if (!exec.history.empty()) return Status::IOError("could not record the execution's stop");
+    execs.erase(arn);
+    return Status::Conflict("execution " + arn + " changed while it was being stopped");
+  }
+  execs.erase(arn);
   return Status::Ok();
 }
 
@@ -716,7 +738,10 @@ Status Executor::StopExecution(const std::string& execution_arn, const std::stri
 
 Status Executor::SendTaskSuccess(const std::string& token, const std::string& output_json) {
   json output = json::parse(output_json, nullptr, false);
-  if (output.is_discarded()) return Status::InvalidArgument("the task output is not JSON");
+  // AWS's InvalidOutput, named here so that it is not read as a bad token.
+  if (output.is_discarded())
+    return Status::Aws("InvalidOutput", 400, "Invalid Output: the task output is not JSON",
+                       Status::Code::kInvalidArgument);
   return impl_->Call([this, token, output] { return impl_->TaskCallback(token, "success", output, "", ""); });
 }
 

@@ -182,7 +182,8 @@ struct Executor::Impl {
   void MarkRunnable(Exec& exec);
   void AddTimer(int64_t at_ms, const std::string& arn, int64_t frame);
   void FireTimers();
-  void Flush(Exec& exec);
+  // Commits what the execution gathered; false when nothing was stored.
+  bool Flush(Exec& exec);
   void RunExec(Exec& exec);
   void Dispatch(internal::TaskJob job);
   void ApplyCompletion(internal::Completion c);

@@ -319,7 +319,8 @@ Status Executor::Impl::TaskCallback(const std::string& token, const std::string&
     }
   } else if (kind == "success") {
     Status size = asl::CheckPayloadSize(output, "the task output");
-    if (!size.ok()) return Status::InvalidArgument(size.message());
+    if (!size.ok())
+      return Status::Aws("InvalidOutput", 400, "Invalid Output: " + size.message(), Status::Code::kInvalidArgument);
     TaskSucceeded(exec, *frame, *st, output);
   } else {
     TaskFailed(exec, *frame, *st, error, cause, false);
@@ -328,8 +329,10 @@ Status Executor::Impl::TaskCallback(const std::string& token, const std::string&
   Sweep(exec);
   MarkRunnable(exec);
   touched.insert(exec.rec.arn);
-  Flush(exec);
-  if (!exec.history.empty()) return Status::IOError("could not record the task's answer");
+  if (!Flush(exec)) {
+    if (!exec.history.empty()) return Status::IOError("could not record the task's answer");
+    return Status::NotFound("Task Does Not Exist: the execution changed while the answer was recorded");
+  }
   return Status::Ok();
 }
 
