@@ -2,8 +2,8 @@
 // templates: parsed once with the definition, evaluated per state. Every function AWS lists:
 // Format, StringToJson, JsonToString, Array, ArrayPartition, ArrayContains, ArrayRange,
 // ArrayGetItem, ArrayLength, ArrayUnique, Base64Encode, Base64Decode, Hash, JsonMerge,
-// MathRandom, MathAdd, StringSplit, UUID. Arguments: string literals in '...' (with \' \{ \} \\
-// escapes), numbers, true/false/null, paths ($ and $$), and nested calls (depth-bounded).
+// MathRandom, MathAdd, StringSplit, UUID. Arguments: string literals in '...' (with the escapes
+// \' \{ \} and \\), numbers, true/false/null, paths ($ and $$), and nested calls (depth-bounded).
 #pragma once
 
 #include <memory>

@@ -301,10 +301,13 @@ std::string NormalizedPath(const Steps& steps, size_t count) {
     const JsonPath::Step& step = steps[i];
     if (step.kind == JsonPath::Step::Kind::kName) {
       out += "[";
-      for (size_t n = 0; n < step.names.size(); ++n) out += (n ? ",'" : "'") + step.names[n] + "'";
-      out += "]";
+      for (size_t n = 0; n < step.names.size(); ++n) {
+        out.append(n ? ",'" : "'").append(step.names[n]).push_back('\'');
+      }
+      out.push_back(']');
     } else if (step.kind == JsonPath::Step::Kind::kIndex) {
-      out += "[" + std::to_string(step.indexes.front()) + "]";
+      out.push_back('[');
+      out.append(std::to_string(step.indexes.front())).push_back(']');
     }
   }
   return out;
