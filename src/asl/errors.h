@@ -35,7 +35,8 @@ inline std::string ErrorName(const Status& s) { return s.aws_code().empty() ? kS
 
 // Whether an error name matches one entry of a Retrier's or Catcher's ErrorEquals. As AWS
 // documents: States.ALL matches every error but the terminal States.Runtime and
-// States.DataLimitExceeded; States.TaskFailed matches every error but States.Timeout; nothing
+// States.DataLimitExceeded; States.TaskFailed every error but the timeouts; States.Timeout also
+// States.HeartbeatTimeout; nothing
 // matches States.Runtime, which always fails the execution.
 bool ErrorMatches(std::string_view error_equals, std::string_view error);
 
