@@ -8,6 +8,7 @@
 #include "services/events/service.h"
 #include "services/events/worker.h"
 #include "services/iam/service.h"
+#include "services/lambda/service.h"
 #include "services/s3/service.h"
 #include "services/s3/storage.h"
 #include "services/sns/delivery_worker.h"
@@ -102,6 +103,16 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   events_waker_->worker = worker;
   bedrock->store()->set_publish_listener([waker = events_waker_] { waker->Wake(); });
   gateway_->Add(events::NewEventsService(events_.get(), [worker] { worker->Wake(); }));
+  // Lambda: functions in DATA_DIR/lambda, run as child processes; the built-ins use Bedrock's jobs
+  // and S3 through the jobs' view of it.
+  lambda_builtins_ = std::make_unique<lambda::BuiltinFunctions>(&bedrock->jobs(), job_objects_.get(),
+                                                                config.data_dir + "/lambda/work");
+  lambda::LambdaOptions lambda_options;
+  lambda_options.root = config.data_dir + "/lambda";
+  lambda_ = std::make_unique<lambda::LambdaBackend>(bedrock->store(), lambda_builtins_.get(), lambda_options);
+  if (Status s = lambda_->Start(); !s.ok() && start_error_.ok())
+    start_error_ = Status::IOError("Lambda's storage in " + lambda_options.root + " cannot be prepared: " + s.message());
+  gateway_->Add(lambda::NewLambdaService(lambda_.get()));
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(
       options_.limits, [gw](http::Request& req, http::Response& res) { gw->Handle(req, res); },
@@ -111,6 +122,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 }
 
 LatheServer::~LatheServer() {
+  if (lambda_) lambda_->Stop();
   if (events_waker_) events_waker_->Detach();
   if (events_worker_) events_worker_->Stop();
   if (sns_worker_) sns_worker_->Stop();
@@ -128,6 +140,15 @@ std::string LatheServer::public_url() const {
 Status LatheServer::Listen() {
   LATHE_RETURN_IF_ERROR(start_error_);
   LATHE_RETURN_IF_ERROR(http_->Listen(options_.host, options_.port));
+  // Functions call this server as AWS_ENDPOINT_URL, signed with its first key (all keys are the
+  // account's root here), as a function calls AWS with its role's credentials.
+  if (lambda_) {
+    lambda_->runtime().SetBaseVariable("AWS_ENDPOINT_URL", public_url());
+    if (!options_.credentials.empty()) {
+      lambda_->runtime().SetBaseVariable("AWS_ACCESS_KEY_ID", options_.credentials[0].access_key_id);
+      lambda_->runtime().SetBaseVariable("AWS_SECRET_ACCESS_KEY", options_.credentials[0].secret_access_key);
+    }
+  }
   // Deliveries left by the last run go out now; the links in them name this server's address.
   if (sns_worker_) {
     sns_worker_->set_base_url(public_url());

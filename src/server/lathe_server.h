@@ -32,6 +32,11 @@ class EventScheduler;
 class EventsWorker;
 }
 
+namespace lathe::lambda {
+class BuiltinFunctions;
+class LambdaBackend;
+}
+
 namespace lathe::server {
 
 struct ServeOptions {
@@ -60,6 +65,9 @@ class LatheServer {
   // What EventBridge registers for targets of service "sns" (services/sns/event_target.h);
   // nullptr when SNS could not start.
   events::TargetDeliverer* sns_target() { return sns_target_.get(); }
+  // Lambda's functions (Step Functions' "lambda" TaskIntegration calls them); nullptr when its
+  // storage could not be prepared.
+  lambda::LambdaBackend* lambda() { return lambda_.get(); }
   // The base of SNS's links (SubscribeURL, ...): publicUrl, else http://<listen address>.
   std::string public_url() const;
 
@@ -84,6 +92,9 @@ class LatheServer {
   std::unique_ptr<events::EventsWorker> events_worker_;
   struct EventsWaker;
   std::shared_ptr<EventsWaker> events_waker_;  // what the store's publish listener wakes
+  // Lambda: built-ins over Bedrock's jobs and job_objects_; destroyed before both.
+  std::unique_ptr<lambda::BuiltinFunctions> lambda_builtins_;
+  std::unique_ptr<lambda::LambdaBackend> lambda_;
   Status start_error_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;
