@@ -77,14 +77,16 @@ class LambdaService : public aws::RestJsonService {
         });
   }
   std::string_view signing_name() const override { return "lambda"; }
-  // Code uploads carry a 50 MB zip in base64; Invoke a 6 MB payload; the rest is small.
+  // Code uploads carry a 50 MB zip in base64; Invoke a 6 MB payload; the rest is small. Invoke
+  // takes 1 MB more than its payload limit so that the backend, not the gateway, refuses a
+  // payload just over it, with Lambda's RequestTooLargeException.
   size_t BodyLimit(const http::Request& request) const override {
     const std::string path(request.path());
     if ((request.method == "POST" && path == "/2015-03-31/functions") ||
         (request.method == "PUT" && path.size() > 5 && path.compare(path.size() - 5, 5, "/code") == 0))
       return kMaxCodeRequestBytes;
     if (request.method == "POST" && path.size() > 12 && path.compare(path.size() - 12, 12, "/invocations") == 0)
-      return kMaxSyncPayloadBytes;
+      return kMaxSyncPayloadBytes + (1u << 20);
     return 1u << 20;
   }
 };
