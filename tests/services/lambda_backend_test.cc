@@ -38,11 +38,12 @@ class LambdaBackendTest : public ::testing::Test {
     db_ = std::move(*db);
     Open();
   }
-  void Open(ZipLimits zip = {}) {
+  void Open(ZipLimits zip = {}, bool worker = true) {
     backend_.reset();
     LambdaOptions o;
     o.root = dir_.path() + "/lambda";
     o.zip = zip;
+    o.run_event_worker = worker;
     backend_ = std::make_unique<LambdaBackend>(db_.get(), nullptr, o);
     ASSERT_TRUE(backend_->Start().ok());
   }
@@ -263,7 +264,7 @@ TEST_F(LambdaBackendTest, SizesAndCountsAreBoundedByWhatIsInflated) {
 TEST_F(LambdaBackendTest, BadRequestsGetAwsErrorCodes) {
   const std::string zip = MakeZip({{"app.py", "def handler(e, c): return 1\n"}});
   auto code = [&](json req) { return backend_->CreateFunction(kScope, req).status().aws_code(); };
-  for (const std::string name : std::vector<std::string>{"../x", "a b", std::string(65, 'a'), "", "arn:aws:lambda:us-east-1:12:function:x",
+  for (const std::string& name : std::vector<std::string>{"../x", "a b", std::string(65, 'a'), "", "arn:aws:lambda:us-east-1:12:function:x",
                                  "a:b:c:d:e:f:g:h:i", "x\n"})
     EXPECT_EQ(code(Request(name, "python3.12", "app.handler", zip)), "ValidationException") << name;
   EXPECT_EQ(code(Request("f", "nodejs20.x", "app.handler", zip)), "InvalidParameterValueException");
@@ -378,11 +379,30 @@ TEST_F(LambdaBackendTest, EventInvocationsAreQueuedDurablyAndRunLater) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(lathe::testing::ReadFile(marker), R"({"n": 1})");
   EXPECT_TRUE(db_->List(kInvocationKind)->empty());
-  // Stopped, nothing runs; RunQueuedEvents runs the queue on demand.
-  backend_->Stop();
+  // Without the worker, nothing runs until RunQueuedEvents.
+  Open({}, /*worker=*/false);
   ASSERT_TRUE(Invoke("async", R"({"n": 2})", "Event").ok());
   EXPECT_EQ(backend_->RunQueuedEvents(10), 1u);
   EXPECT_EQ(lathe::testing::ReadFile(marker), R"({"n": 1}{"n": 2})");
+  EXPECT_TRUE(db_->List(kInvocationKind)->empty());
+}
+
+TEST_F(LambdaBackendTest, StopKillsRunningInvocationsAndKeepsTheirEventsQueued) {
+  const std::string started = dir_.path() + "/started";
+  const std::string script = "#!/bin/sh\ntouch " + started + "\nsleep 60\n";
+  ASSERT_TRUE(backend_->CreateFunction(
+                          kScope, [&] {
+                            json r = Request("slow", "provided", "x", MakeZip({{"bootstrap", script, 0100755}}));
+                            r["Timeout"] = 120;
+                            return r;
+                          }())
+                  .ok());
+  ASSERT_TRUE(Invoke("slow", "{}", "Event").ok());
+  for (int i = 0; i < 400 && !fs::exists(started); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(fs::exists(started));
+  backend_->Stop();  // returns once the function is killed, not after its 60 s
+  EXPECT_EQ(db_->List(kInvocationKind)->size(), 1u);
+  EXPECT_EQ(Invoke("slow", "{}").status().aws_code(), "ServiceException");
 }
 
 }  // namespace

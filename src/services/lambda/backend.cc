@@ -112,8 +112,9 @@ Status LambdaBackend::Start() {
     for (const auto& r : *rows) used.insert(r.doc.value("code_id", ""));
     code_.Sweep([&](const std::string& id) { return used.count(id) > 0; });
   }
+  runtime_.Resume();
   std::lock_guard<std::mutex> lock(worker_mu_);
-  if (!worker_.joinable()) {
+  if (options_.run_event_worker && !worker_.joinable()) {
     worker_stop_ = false;
     worker_ = std::thread([this] { WorkerLoop(); });
   }
@@ -125,6 +126,7 @@ void LambdaBackend::Stop() {
     std::lock_guard<std::mutex> lock(worker_mu_);
     worker_stop_ = true;
   }
+  runtime_.KillAll();
   worker_wake_.notify_all();
   if (worker_.joinable()) worker_.join();
 }
@@ -665,6 +667,7 @@ size_t LambdaBackend::RunQueuedEvents(size_t limit) {
     // The function as it is now (AWS runs the version current when the event is processed).
     Result<Resolved> r = Resolve(scope, row.doc.value("function", ""), "");
     if (r.ok()) (void)Run(scope, r->doc, row.doc.value("payload", ""), row.id, false);
+    if (runtime_.stopping()) break;  // cut short by a stop: run again after the restart
     (void)store_->Delete(kInvocationKind, row.id);
     ++ran;
   }

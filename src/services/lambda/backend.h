@@ -67,6 +67,7 @@ struct LambdaOptions {
   ZipLimits zip;
   size_t max_concurrent_invocations = 8;  // beyond: TooManyRequestsException, as AWS throttles
   RuntimeOptions runtime;                 // root filled in from `root` when empty
+  bool run_event_worker = true;           // false: queued Event invocations wait for RunQueuedEvents
 };
 
 class LambdaBackend {
@@ -78,6 +79,7 @@ class LambdaBackend {
   // Writes the runtime's bootstrap, removes code folders no function refers to, and starts the
   // worker that runs queued Event invocations.
   Status Start();
+  // Stops the worker and kills running invocations (an Event invocation cut short stays queued).
   void Stop();
 
   // The operations, with AWS's request and response members (FunctionConfiguration, ...).

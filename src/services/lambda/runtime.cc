@@ -148,6 +148,12 @@ Status FunctionRuntime::Prepare() {
   return WriteFileAtomically(Env::Default(), options_.root + "/runtime/bootstrap.py", kBootstrapPy);
 }
 
+void FunctionRuntime::KillAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stopping_ = true;
+  for (pid_t pgid : running_) ::kill(-pgid, SIGKILL);
+}
+
 void FunctionRuntime::SetBaseVariable(const std::string& name, const std::string& value) {
   std::lock_guard<std::mutex> lock(mu_);
   options_.base_environment[name] = value;
@@ -276,6 +282,8 @@ Result<InvocationOutcome> FunctionRuntime::Invoke(const FunctionSpec& fn, const 
   const uint64_t memory_bytes = uint64_t(fn.memory_mb) << 20;
   const auto started = Clock::now();
   const pid_t parent = ::getpid();
+  std::unique_lock<std::mutex> running_lock(mu_);  // so KillAll sees every child it must kill
+  if (stopping_) return ServiceError("lathe is stopping: the function was not run");
   pid_t pid = ::fork();
   if (pid < 0) return ServiceError(std::string("cannot start the function: ") + std::strerror(errno));
   if (pid == 0) {
@@ -285,6 +293,8 @@ Result<InvocationOutcome> FunctionRuntime::Invoke(const FunctionSpec& fn, const 
     RunChild(parent, event_fd, result.w, logs.w, -1, fn.task_dir.c_str(), memory_bytes, argv_c.data(), envp_c.data());
   }
   ::setpgid(pid, pid);
+  running_.insert(pid);
+  running_lock.unlock();
   ::close(logs.w);
   logs.w = -1;
   ::close(result.w);
@@ -334,6 +344,11 @@ Result<InvocationOutcome> FunctionRuntime::Invoke(const FunctionSpec& fn, const 
   }
   ::kill(-pid, SIGKILL);
   if (!exited) ::wait4(pid, &wait_status, 0, &usage);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_.erase(pid);
+    if (stopping_ && !timed_out) return ServiceError("lathe stopped while the function ran");
+  }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
 
   if (timed_out) {

@@ -10,9 +10,13 @@
 // Every invocation's log is kept, bounded, under DATA_DIR/lambda/logs/<function uid>/.
 #pragma once
 
+#include <sys/types.h>
+
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "core/status.h"
@@ -69,6 +73,12 @@ class FunctionRuntime {
   // everything the function itself does wrong is a function error in the outcome.
   Result<InvocationOutcome> Invoke(const FunctionSpec& fn, const std::string& payload, const std::string& request_id);
 
+  // Kills every running invocation (their callers get a ServiceException) and refuses new ones:
+  // the server is stopping, and a function must not hold it for up to its 900 s timeout.
+  void KillAll();
+  void Resume() { stopping_ = false; }
+  bool stopping() const { return stopping_.load(); }
+
   // Whether lathe can run `runtime` ("python3.*", "provided", "provided.al2", "provided.al2023").
   static bool Supported(const std::string& runtime);
   static bool IsPython(const std::string& runtime) { return runtime.rfind("python3.", 0) == 0; }
@@ -80,6 +90,8 @@ class FunctionRuntime {
   RuntimeOptions options_;
   std::mutex mu_;
   std::string python_resolved_;
+  std::set<pid_t> running_;  // process groups of running invocations
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace lathe::lambda
