@@ -179,6 +179,21 @@ std::string FunctionRuntime::PythonPath() {
       start = colon + 1;
     }
   }
+  // A launcher (pyenv's shim, a wrapper script) would run, and cost its start-up, on every
+  // invocation, and may depend on variables functions do not get: ask it for the interpreter once.
+  if (!found.empty()) {
+    std::string quoted = "'";
+    for (char c : found) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    quoted += "'";
+    if (FILE* p = ::popen((quoted + " -c 'import sys; print(sys.executable)' 2>/dev/null").c_str(), "r")) {
+      char buf[4096];
+      std::string real;
+      if (std::fgets(buf, sizeof buf, p)) real = buf;
+      ::pclose(p);
+      while (!real.empty() && (real.back() == '\n' || real.back() == '\r')) real.pop_back();
+      if (!real.empty() && real[0] == '/' && IsExecutableFile(real)) found = real;
+    }
+  }
   python_resolved_ = found;
   return found;
 }
