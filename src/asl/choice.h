@@ -24,9 +24,11 @@ struct ChoiceRule {
   std::string next;        // top-level rules only
 };
 
-// Whether `rule` holds for `input`. A Variable that names nothing is false for comparisons (and
-// IsPresent), as AWS evaluates them, except where AWS fails the state: a …Path operand that
-// names nothing fails with States.Runtime. Timestamps are RFC 3339 as AWS accepts them.
+// Whether `rule` holds for `input`. As AWS evaluates them: IsPresent is false for a Variable that
+// names nothing; every other comparator fails the state with States.Runtime ("Invalid path '$.x':
+// The choice state's condition path references an invalid value."), as does a …Path operand that
+// names nothing, so rules guard optional fields with And [IsPresent, …] (And/Or short-circuit).
+// A value of the wrong type for the comparator is no match. Timestamps are RFC 3339 instants.
 Result<bool> Evaluate(const ChoiceRule& rule, const nlohmann::json& input, const nlohmann::json& context);
 
 // StringMatches: `*` matches any run of characters, `\*` a literal star, `\\` a backslash. Linear

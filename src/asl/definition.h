@@ -101,7 +101,8 @@ struct StateMachine {
 struct Diagnostic {
   std::string severity = "ERROR";  // "ERROR" or "WARNING"
   std::string code;                // "SCHEMA_VALIDATION_FAILED", "INVALID_JSON_DESCRIPTION",
-                                   // "MISSING_TRANSITION_TARGET", "UNREACHABLE_STATE", ...
+                                   // "MISSING_TRANSITION_TARGET" (AWS's code for an unreachable
+                                   // state too), "MISSING_END_STATE", ...
   std::string message;
   std::string location;  // JSON pointer of the field: "/States/Validate/Next"
 };

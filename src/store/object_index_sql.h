@@ -37,6 +37,11 @@ class Stmt {
     return *this;
   }
   int Step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
+  // Ready to run again with new bindings (one prepared statement for many rows).
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
   // Text and blob columns alike, as bytes.
   std::string ColText(int col) const {
     const void* p = sqlite3_column_blob(stmt_, col);

@@ -1,0 +1,130 @@
+// Input and output processing as AWS's developer guide shows it: InputPath, Parameters,
+// ResultSelector, ResultPath and OutputPath on its example inputs, then bad templates.
+#include "asl/payload.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace lathe::asl {
+namespace {
+
+using nlohmann::json;
+
+PayloadTemplate T(const json& tmpl) {
+  Result<PayloadTemplate> t = PayloadTemplate::Parse(tmpl, "/States/X/Parameters");
+  EXPECT_TRUE(t.ok()) << t.status().message();
+  return t.ok() ? *t : PayloadTemplate();
+}
+
+PathField Path(const std::string& text) {
+  PathField field;
+  field.kind = PathField::Kind::kPath;
+  field.path = *JsonPath::Parse(text);
+  return field;
+}
+
+TEST(PayloadTest, SpecExampleParameters) {
+  json tmpl = json::parse(R"J({"flagged": true, "parts": {"first.$": "$.vals[0]", "last3.$": "$.vals[-3:]"},
+                              "weekday.$": "$$.DayOfWeek",
+                              "formattedOutput.$": "States.Format('Today is {}', $$.DayOfWeek)"})J");
+  json input = json::parse(R"({"flagged": 7, "vals": [0, 10, 20, 30, 40, 50]})");
+  json context = {{"DayOfWeek", "TUESDAY"}};
+  EXPECT_EQ(*T(tmpl).Apply(input, context),
+            json::parse(R"({"flagged": true, "parts": {"first": 0, "last3": [30, 40, 50]}, "weekday": "TUESDAY",
+                            "formattedOutput": "Today is TUESDAY"})"));
+  EXPECT_EQ(T(tmpl).source(), tmpl);
+}
+
+TEST(PayloadTest, DeveloperGuideInputOutputExample) {
+  // "Example of manipulating state data with paths": the Lambda returns "Hello, AWS Step Functions!".
+  json input = json::parse(R"({"comment": "Example for InputPath.", "dataset1": {"val1": 1, "val2": 2, "val3": 3},
+                               "dataset2": {"val1": "a", "val2": "b", "val3": "c"}})");
+  json effective = *ApplyInputPath(Path("$.dataset2"), input, json::object());
+  EXPECT_EQ(effective, json::parse(R"({"val1": "a", "val2": "b", "val3": "c"})"));
+  json params = *T(json::parse(R"({"comment": "Selecting what I care about.", "MyDetails": {"size.$": "$.val1",
+                                   "exists.$": "$.val2"}})")).Apply(effective, json::object());
+  EXPECT_EQ(params["MyDetails"], json::parse(R"({"size": "a", "exists": "b"})"));
+  // ResultSelector on a Lambda envelope, ResultPath into the raw input, OutputPath.
+  json result = json::parse(R"({"ExecutedVersion": "$LATEST", "Payload": {"foo": "bar", "nested": {"x": 1}},
+                                "StatusCode": 200})");
+  json selected = *T(json::parse(R"({"modifiedPayload": {"body.$": "$.Payload", "statusCode.$": "$.StatusCode"}})"))
+                       .Apply(result, json::object());
+  EXPECT_EQ(selected["modifiedPayload"]["statusCode"], 200);
+  json output = *ApplyResultPath(Path("$.taskresult"), input, selected);
+  EXPECT_EQ(output["taskresult"], selected);
+  EXPECT_EQ(output["dataset1"], input["dataset1"]);
+  EXPECT_EQ(*ApplyInputPath(Path("$.taskresult.modifiedPayload.body.foo"), output, json::object()), "bar");
+}
+
+TEST(PayloadTest, PathFieldDefaultsAndNull) {
+  json input = {{"a", 1}};
+  PathField def, null_field;
+  null_field.kind = PathField::Kind::kNull;
+  EXPECT_EQ(*ApplyInputPath(def, input, json::object()), input);
+  EXPECT_EQ(*ApplyInputPath(null_field, input, json::object()), json::object());
+  EXPECT_EQ(*ApplyResultPath(def, input, "result"), "result");
+  EXPECT_EQ(*ApplyResultPath(null_field, input, "result"), input);
+  EXPECT_EQ(*ApplyInputPath(Path("$$.Execution.Name"), input, {{"Execution", {{"Name", "n"}}}}), "n");
+  Result<json> missing = ApplyInputPath(Path("$.b"), input, json::object());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().aws_code(), "States.Runtime");
+  EXPECT_EQ(missing.status().message(), "Invalid path '$.b' : No results for path: $['b']");
+  Result<json> mismatch = ApplyResultPath(Path("$.a.b"), input, 2);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.status().aws_code(), "States.ResultPathMatchFailure");
+}
+
+TEST(PayloadTest, MissingPathNamesFieldAndInput) {
+  Result<json> r = T(json::parse(R"({"missing.$": "$.nope.deep"})")).Apply({{"other", 1}}, json::object());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().aws_code(), "States.Runtime");
+  EXPECT_EQ(r.status().message(),
+            "The JSONPath '$.nope.deep' specified for the field 'missing.$' could not be found in the input "
+            "'{\"other\":1}'");
+  Result<json> intrinsic = T(json::parse(R"J({"x.$": "States.ArrayRange(1, 2, 0)"})J")).Apply(json::object(), json::object());
+  ASSERT_FALSE(intrinsic.ok());
+  EXPECT_EQ(intrinsic.status().aws_code(), "States.IntrinsicFailure");
+}
+
+TEST(PayloadTest, DynamicKeysInsideArraysAndConstantsCopied) {
+  json tmpl = json::parse(R"({"list": [{"v.$": "$.a"}, 2, {"k": "v"}], "deep": {"x": {"y": [1, {"z": null}]}}})");
+  json out = *T(tmpl).Apply({{"a", "A"}}, json::object());
+  EXPECT_EQ(out, json::parse(R"({"list": [{"v": "A"}, 2, {"k": "v"}], "deep": {"x": {"y": [1, {"z": null}]}}})"));
+  EXPECT_EQ(*PayloadTemplate().Apply({{"a", 1}}, json::object()), json::object());
+}
+
+TEST(PayloadTest, RejectsBadTemplates) {
+  auto expect_error = [](const json& tmpl, const std::string& fragment) {
+    Result<PayloadTemplate> t = PayloadTemplate::Parse(tmpl, "/States/X/Parameters");
+    ASSERT_FALSE(t.ok()) << tmpl.dump();
+    EXPECT_EQ(t.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(t.status().message().find(fragment), std::string::npos) << t.status().message();
+  };
+  expect_error(json::array(), "OBJECT");
+  expect_error({{"a.$", 1}}, "'a.$' must be a STRING");
+  expect_error({{"a.$", "$.b c"}}, "/States/X/Parameters/a.$");
+  expect_error({{"a.$", "States.Nope()"}}, "intrinsic");
+  expect_error({{"a.$", "plain text"}}, "'a.$'");
+  expect_error({{"a", 1}, {"a.$", "$"}}, "twice");
+  expect_error({{"o", {{"p/q~", {{"r.$", 5}}}}}}, "/States/X/Parameters/o/p~1q~0/r.$");
+  json deep = {{"v.$", "$"}};
+  for (size_t i = 0; i < kMaxExpressionDepth + 1; ++i) deep = {{"n", deep}};
+  expect_error(deep, "nests deeper");
+  // A deep constant (no ".$" below some level) is fine.
+  json constant = 1;
+  for (int i = 0; i < 500; ++i) constant = json::array({constant});
+  EXPECT_TRUE(PayloadTemplate::Parse({{"c", constant}, {"v.$", "$"}}, "/P").ok());
+}
+
+TEST(PayloadTest, PayloadSize) {
+  EXPECT_EQ(PayloadBytes(json::parse(R"({"a":"b"})")), 9u);
+  EXPECT_TRUE(CheckPayloadSize(json(std::string(kMaxPayloadBytes - 2, 'x')), "input").ok());
+  Status over = CheckPayloadSize(json(std::string(kMaxPayloadBytes - 1, 'x')), "input");
+  EXPECT_EQ(over.aws_code(), "States.DataLimitExceeded");
+  // Invalid UTF-8 in a string is counted (as U+FFFD), never thrown.
+  EXPECT_GT(PayloadBytes(json(std::string("\xff\xfe", 2))), 2u);
+}
+
+}  // namespace
+}  // namespace lathe::asl
