@@ -92,6 +92,7 @@ struct LambdaBackend::Resolved {
 LambdaBackend::LambdaBackend(store::MetadataStore* store, BuiltinFunctions* builtins, LambdaOptions options)
     : store_(store),
       builtins_(builtins),
+      started_ms_(NowMillis()),
       options_(std::move(options)),
       code_(options_.root + "/code", options_.zip),
       runtime_([&] {
@@ -149,7 +150,7 @@ json LambdaBackend::BuiltinDoc(const Scope& scope, const BuiltinInfo& info) cons
               {"code_id", ""},
               {"code_size", 0},
               {"code_sha256", ""},
-              {"last_modified_ms", 0},
+              {"last_modified_ms", started_ms_},
               {"revision_id", "00000000-0000-4000-8000-000000000000"},
               {"builtin", true}};
 }

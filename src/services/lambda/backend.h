@@ -113,6 +113,7 @@ class LambdaBackend {
 
   store::MetadataStore* store_;
   BuiltinFunctions* builtins_;
+  int64_t started_ms_;  // built-ins' LastModified until their configuration is updated
   LambdaOptions options_;
   CodeStore code_;
   FunctionRuntime runtime_;
