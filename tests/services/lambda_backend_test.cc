@@ -315,6 +315,37 @@ TEST_F(LambdaBackendTest, BadRequestsGetAwsErrorCodes) {
   EXPECT_EQ(backend_->ListFunctions(kScope, "", "0").status().aws_code(), "ValidationException");
   EXPECT_EQ(backend_->ListFunctions(kScope, "../x", "").status().aws_code(), "InvalidParameterValueException");
   EXPECT_EQ(backend_->DeleteFunction(kScope, "nope", "").aws_code(), "ResourceNotFoundException");
+  // Every operation on a hostile or absent name, and wrong member types.
+  for (const std::string& name : std::vector<std::string>{"../../etc/passwd", "f/../g", std::string(300, 'x'), "%00"}) {
+    EXPECT_EQ(backend_->GetFunction(kScope, name, "").status().aws_code(), "ValidationException") << name;
+    EXPECT_EQ(backend_->GetFunctionConfiguration(kScope, name, "").status().aws_code(), "ValidationException") << name;
+    EXPECT_EQ(backend_->UpdateFunctionConfiguration(kScope, name, json::object()).status().aws_code(), "ValidationException");
+    EXPECT_EQ(backend_->UpdateFunctionCode(kScope, name, json::object()).status().aws_code(), "ValidationException");
+    EXPECT_EQ(backend_->DeleteFunction(kScope, name, "").aws_code(), "ValidationException") << name;
+  }
+  EXPECT_EQ(backend_->UpdateFunctionCode(kScope, "nope", {{"ZipFile", Base64Encode(zip)}}).status().aws_code(),
+            "ResourceNotFoundException");
+  EXPECT_EQ(backend_->UpdateFunctionCode(kScope, "f", {{"ZipFile", 5}}).status().aws_code(), "InvalidParameterValueException");
+  EXPECT_EQ(backend_->UpdateFunctionConfiguration(kScope, "f", {{"Environment", "A=B"}}).status().aws_code(),
+            "InvalidParameterValueException");
+  EXPECT_EQ(backend_->UpdateFunctionConfiguration(kScope, "f", {{"Environment", {{"Variables", {{"AB", 5}}}}}}).status().aws_code(),
+            "InvalidParameterValueException");
+  EXPECT_EQ(backend_->UpdateFunctionConfiguration(kScope, "f", {{"Description", std::string(257, 'd')}}).status().aws_code(),
+            "ValidationException");
+  EXPECT_EQ(backend_->UpdateFunctionConfiguration(kScope, "f", {{"Runtime", "nodejs20.x"}}).status().aws_code(),
+            "InvalidParameterValueException");
+  r = Request("g", "python3.12", "app.handler", zip);
+  r["Tags"] = json::array({"x"});
+  EXPECT_EQ(code(r), "InvalidParameterValueException");
+  r = Request("g", "python3.12", "app.handler", zip);
+  r["Code"] = "zip";
+  EXPECT_EQ(code(r), "InvalidParameterValueException");
+  // What was refused changed nothing.
+  auto f = backend_->GetFunctionConfiguration(kScope, "f", "");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)["Runtime"], "python3.12");
+  EXPECT_EQ((*f)["Description"], "");
+  EXPECT_EQ(backend_->ListFunctions(kScope, "", "")->at("Functions").size(), 1u);
 }
 
 TEST_F(LambdaBackendTest, ListPagesUpdateAndDeleteSurviveARestart) {
