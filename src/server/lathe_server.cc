@@ -9,6 +9,7 @@
 #include "services/events/worker.h"
 #include "services/iam/service.h"
 #include "services/lambda/service.h"
+#include "services/lambda/task_integration.h"
 #include "services/s3/service.h"
 #include "services/s3/storage.h"
 #include "services/sns/delivery_worker.h"
@@ -113,6 +114,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   if (Status s = lambda_->Start(); !s.ok() && start_error_.ok())
     start_error_ = Status::IOError("Lambda's storage in " + lambda_options.root + " cannot be prepared: " + s.message());
   gateway_->Add(lambda::NewLambdaService(lambda_.get()));
+  lambda_integration_ = std::make_unique<lambda::LambdaTaskIntegration>(lambda_.get());
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(
       options_.limits, [gw](http::Request& req, http::Response& res) { gw->Handle(req, res); },
@@ -127,6 +129,8 @@ LatheServer::~LatheServer() {
   if (events_worker_) events_worker_->Stop();
   if (sns_worker_) sns_worker_->Stop();
 }
+
+states::TaskIntegration* LatheServer::lambda_integration() { return lambda_integration_.get(); }
 
 std::string LatheServer::public_url() const {
   if (!public_url_.empty()) return public_url_;

@@ -36,6 +36,9 @@ namespace lathe::lambda {
 class BuiltinFunctions;
 class LambdaBackend;
 }
+namespace lathe::states {
+class TaskIntegration;
+}
 
 namespace lathe::server {
 
@@ -65,9 +68,10 @@ class LatheServer {
   // What EventBridge registers for targets of service "sns" (services/sns/event_target.h);
   // nullptr when SNS could not start.
   events::TargetDeliverer* sns_target() { return sns_target_.get(); }
-  // Lambda's functions (Step Functions' "lambda" TaskIntegration calls them); nullptr when its
-  // storage could not be prepared.
+  // Lambda's functions (if their storage could not be prepared, Listen() says so).
   lambda::LambdaBackend* lambda() { return lambda_.get(); }
+  // Step Functions' "lambda" integration over them, for the IntegrationRegistry to add.
+  states::TaskIntegration* lambda_integration();
   // The base of SNS's links (SubscribeURL, ...): publicUrl, else http://<listen address>.
   std::string public_url() const;
 
@@ -95,6 +99,7 @@ class LatheServer {
   // Lambda: built-ins over Bedrock's jobs and job_objects_; destroyed before both.
   std::unique_ptr<lambda::BuiltinFunctions> lambda_builtins_;
   std::unique_ptr<lambda::LambdaBackend> lambda_;
+  std::unique_ptr<states::TaskIntegration> lambda_integration_;
   Status start_error_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;
