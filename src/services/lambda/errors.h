@@ -34,4 +34,19 @@ inline Status ServiceError(std::string m) {
   return Status::Aws("ServiceException", 500, std::move(m), Status::Code::kInternal);
 }
 
+// A Status from below (the store, the file system) in Lambda's own words: rest-json's generic
+// names are Bedrock's (InternalServerException...), which Lambda does not declare.
+inline Status AsLambdaError(const Status& s) {
+  if (s.ok() || !s.aws_code().empty()) return s;
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument: return InvalidParameterValue(s.message());
+    case Status::Code::kNotFound: return ResourceNotFound(s.message());
+    case Status::Code::kAlreadyExists:
+    case Status::Code::kConflict: return ResourceConflict(s.message());
+    case Status::Code::kThrottled:
+    case Status::Code::kQuotaExceeded: return TooManyRequests(s.message());
+    default: return ServiceError(s.message());
+  }
+}
+
 }  // namespace lathe::lambda

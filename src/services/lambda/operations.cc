@@ -1,6 +1,8 @@
 // Lambda's operation table: botocore's lambda/2015-03-31 paths onto LambdaBackend.
 #include "services/lambda/service.h"
 
+#include "services/lambda/errors.h"
+
 namespace lathe::lambda {
 using aws::RestInput;
 using aws::RestOutput;
@@ -28,38 +30,38 @@ Result<RestOutput> From(Result<json> r, int status = 200) {
 class LambdaService : public aws::RestJsonService {
  public:
   explicit LambdaService(LambdaBackend* b) {
-    Add("POST", "/2015-03-31/functions", "CreateFunction", [b](const RestInput& in) -> Result<RestOutput> {
+    AddLambda("POST", "/2015-03-31/functions", "CreateFunction", [b](const RestInput& in) -> Result<RestOutput> {
       auto body = in.Json();
       if (!body.ok()) return body.status();
       return From(b->CreateFunction(ScopeOf(in), *body), 201);
     });
-    Add("GET", "/2015-03-31/functions", "ListFunctions", [b](const RestInput& in) {
+    AddLambda("GET", "/2015-03-31/functions", "ListFunctions", [b](const RestInput& in) {
       return From(b->ListFunctions(ScopeOf(in), Query(in, "Marker"), Query(in, "MaxItems")));
     });
-    Add("GET", "/2015-03-31/functions/{FunctionName}", "GetFunction", [b](const RestInput& in) {
+    AddLambda("GET", "/2015-03-31/functions/{FunctionName}", "GetFunction", [b](const RestInput& in) {
       return From(b->GetFunction(ScopeOf(in), in.labels.at("FunctionName"), Query(in, "Qualifier")));
     });
-    Add("GET", "/2015-03-31/functions/{FunctionName}/configuration", "GetFunctionConfiguration", [b](const RestInput& in) {
+    AddLambda("GET", "/2015-03-31/functions/{FunctionName}/configuration", "GetFunctionConfiguration", [b](const RestInput& in) {
       return From(b->GetFunctionConfiguration(ScopeOf(in), in.labels.at("FunctionName"), Query(in, "Qualifier")));
     });
-    Add("PUT", "/2015-03-31/functions/{FunctionName}/code", "UpdateFunctionCode",
+    AddLambda("PUT", "/2015-03-31/functions/{FunctionName}/code", "UpdateFunctionCode",
         [b](const RestInput& in) -> Result<RestOutput> {
           auto body = in.Json();
           if (!body.ok()) return body.status();
           return From(b->UpdateFunctionCode(ScopeOf(in), in.labels.at("FunctionName"), *body));
         });
-    Add("PUT", "/2015-03-31/functions/{FunctionName}/configuration", "UpdateFunctionConfiguration",
+    AddLambda("PUT", "/2015-03-31/functions/{FunctionName}/configuration", "UpdateFunctionConfiguration",
         [b](const RestInput& in) -> Result<RestOutput> {
           auto body = in.Json();
           if (!body.ok()) return body.status();
           return From(b->UpdateFunctionConfiguration(ScopeOf(in), in.labels.at("FunctionName"), *body));
         });
-    Add("DELETE", "/2015-03-31/functions/{FunctionName}", "DeleteFunction", [b](const RestInput& in) -> Result<RestOutput> {
+    AddLambda("DELETE", "/2015-03-31/functions/{FunctionName}", "DeleteFunction", [b](const RestInput& in) -> Result<RestOutput> {
       Status s = b->DeleteFunction(ScopeOf(in), in.labels.at("FunctionName"), Query(in, "Qualifier"));
       if (!s.ok()) return s;
       return RestOutput{204, json::object(), {}, std::string()};
     });
-    Add("POST", "/2015-03-31/functions/{FunctionName}/invocations", "Invoke",
+    AddLambda("POST", "/2015-03-31/functions/{FunctionName}/invocations", "Invoke",
         [b](const RestInput& in) -> Result<RestOutput> {
           InvokeInput input;
           input.function_name = in.labels.at("FunctionName");
@@ -77,6 +79,18 @@ class LambdaService : public aws::RestJsonService {
         });
   }
   std::string_view signing_name() const override { return "lambda"; }
+
+ protected:
+  // Every answer's errors in Lambda's own codes (the base class renders them).
+  void AddLambda(std::string method, std::string path, std::string name, aws::RestHandler handler) {
+    Add(std::move(method), std::move(path), std::move(name), [handler = std::move(handler)](const RestInput& in) {
+      Result<RestOutput> out = handler(in);
+      if (!out.ok()) return Result<RestOutput>(AsLambdaError(out.status()));
+      return out;
+    });
+  }
+
+ public:
   // Code uploads carry a 50 MB zip in base64; Invoke a 6 MB payload; the rest is small. Invoke
   // takes 1 MB more than its payload limit so that the backend, not the gateway, refuses a
   // payload just over it, with Lambda's RequestTooLargeException.

@@ -1,6 +1,7 @@
 #include "services/lambda/task_integration.h"
 
 #include "core/arn.h"
+#include "services/lambda/errors.h"
 
 namespace lathe::lambda {
 using nlohmann::json;
@@ -41,8 +42,8 @@ states::TaskOutcome LambdaTaskIntegration::Start(const states::TaskCall& call) {
   Scope scope{call.account, call.region};
   Result<InvokeOutput> out = backend_->Invoke(scope, in);
   if (!out.ok()) {
-    const std::string code = out.status().aws_code().empty() ? "ServiceException" : out.status().aws_code();
-    return states::TaskOutcome::Failure("Lambda." + code, ServiceCause(out.status()));
+    const Status error = AsLambdaError(out.status());
+    return states::TaskOutcome::Failure("Lambda." + error.aws_code(), ServiceCause(error));
   }
   if (!out->function_error.empty()) {
     json err = json::parse(out->payload, nullptr, false);
