@@ -8,6 +8,7 @@
 #include "services/events/service.h"
 #include "services/events/worker.h"
 #include "services/iam/service.h"
+#include "services/lambda/event_target.h"
 #include "services/lambda/service.h"
 #include "services/lambda/task_integration.h"
 #include "services/s3/service.h"
@@ -115,6 +116,8 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
     start_error_ = Status::IOError("Lambda's storage in " + lambda_options.root + " cannot be prepared: " + s.message());
   gateway_->Add(lambda::NewLambdaService(lambda_.get()));
   lambda_integration_ = std::make_unique<lambda::LambdaTaskIntegration>(lambda_.get());
+  lambda_target_ = std::make_unique<lambda::LambdaTargetDeliverer>(lambda_.get());
+  event_deliverers_->Add("lambda", lambda_target_.get());
   aws::Gateway* gw = gateway_.get();
   http_ = std::make_unique<http::Server>(
       options_.limits, [gw](http::Request& req, http::Response& res) { gw->Handle(req, res); },

@@ -100,6 +100,7 @@ class LatheServer {
   std::unique_ptr<lambda::BuiltinFunctions> lambda_builtins_;
   std::unique_ptr<lambda::LambdaBackend> lambda_;
   std::unique_ptr<states::TaskIntegration> lambda_integration_;
+  std::unique_ptr<events::TargetDeliverer> lambda_target_;  // EventBridge rules' function targets
   Status start_error_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;

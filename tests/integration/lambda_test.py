@@ -13,6 +13,7 @@ Exit 77 (skipped) when boto3 or the `aws` CLI is missing.
 3. The built-in validate-training-data on a good and a broken dataset uploaded to S3.
 4. kill -9 while an Event invocation runs: the function survives and the invocation runs again.
 5. Bad input answered with Lambda's codes and statuses.
+6. An EventBridge rule with a function target invokes it with the event.
 """
 import argparse
 import base64
@@ -178,6 +179,24 @@ def builtins_part(server):
     print("ok: validate-training-data on a good and a broken dataset; missing features named")
 
 
+def eventbridge_part(server, tmp):
+    """A rule whose target is a function: the event arrives as an asynchronous invocation."""
+    lam, events = client(server, "lambda"), client(server, "events")
+    marker = os.path.join(tmp, "from-eventbridge.json")
+    code = "import json\ndef h(event, context):\n    open(event['detail']['path'], 'w').write(json.dumps(event))\n"
+    arn = lam.create_function(FunctionName="on-event", Runtime="python3.12", Role=ROLE, Handler="app.h",
+                              Code={"ZipFile": make_zip({"app.py": code})})["FunctionArn"]
+    events.put_rule(Name="to-lambda", EventPattern=json.dumps({"source": ["lathe.test"]}))
+    events.put_targets(Rule="to-lambda", Targets=[{"Id": "fn", "Arn": arn}])
+    r = events.put_events(Entries=[{"Source": "lathe.test", "DetailType": "Test", "Detail": json.dumps({"path": marker})}])
+    assert r["FailedEntryCount"] == 0, r
+    wait_for(lambda: os.path.exists(marker), what="the rule's function to run")
+    with open(marker) as f:
+        event = json.load(f)
+    assert event["source"] == "lathe.test" and event["detail-type"] == "Test", event
+    print("ok: an EventBridge rule invokes a function")
+
+
 def restart_part(server):
     lam = client(server, "lambda")
     marker = os.path.join(os.path.dirname(server.data_dir), "after-restart.json")
@@ -243,6 +262,7 @@ def main():
             boto3_part(server, tmp)
             builtins_part(server)
             bad_input_part(server)
+            eventbridge_part(server, tmp)
             restart_part(server)
     print("lambda: all passed")
 

@@ -12,6 +12,7 @@
 #include "core/checksum.h"
 #include "services/lambda/backend.h"
 #include "services/lambda/errors.h"
+#include "services/lambda/event_target.h"
 #include "services/lambda_test_util.h"
 #include "store/metadata_store.h"
 #include "test_util.h"
@@ -434,6 +435,30 @@ TEST_F(LambdaBackendTest, StopKillsRunningInvocationsAndKeepsTheirEventsQueued) 
   backend_->Stop();  // returns once the function is killed, not after its 60 s
   EXPECT_EQ(db_->List(kInvocationKind)->size(), 1u);
   EXPECT_EQ(Invoke("slow", "{}").status().aws_code(), "ServiceException");
+}
+
+TEST_F(LambdaBackendTest, AnEventBridgeTargetQueuesAnAsynchronousInvocation) {
+  const std::string marker = dir_.path() + "/event";
+  ASSERT_TRUE(backend_->CreateFunction(kScope, Request("target", "provided", "x",
+                                                       MakeZip({{"bootstrap", "#!/bin/sh\ncat > " + marker + "\n", 0100755}})))
+                  .ok());
+  Open({}, /*worker=*/false);
+  LambdaTargetDeliverer deliverer(backend_.get());
+  const std::string arn = "arn:aws:lambda:us-east-1:123456789012:function:target";
+  EXPECT_TRUE(deliverer.Exists(arn));
+  EXPECT_FALSE(deliverer.Exists("arn:aws:lambda:us-east-1:123456789012:function:other"));
+  EXPECT_FALSE(deliverer.Exists("arn:aws:lambda:eu-west-1:123456789012:function:target"));
+  EXPECT_FALSE(deliverer.Exists("target"));  // a target is a full ARN
+  events::Delivery d{arn, R"({"source": "lathe.test"})", "arn:aws:events:us-east-1:123456789012:rule/r", "e1",
+                     kScope.account, kScope.region};
+  ASSERT_TRUE(deliverer.Deliver(d).ok());
+  EXPECT_EQ(backend_->RunQueuedEvents(10), 1u);
+  EXPECT_EQ(lathe::testing::ReadFile(marker), R"({"source": "lathe.test"})");
+  d.target_arn = "arn:aws:lambda:us-east-1:123456789012:function:gone";
+  EXPECT_EQ(deliverer.Deliver(d).aws_code(), "ResourceNotFoundException");
+  d.target_arn = arn;
+  d.input = "not json";
+  EXPECT_EQ(deliverer.Deliver(d).aws_code(), "InvalidRequestContentException");
 }
 
 }  // namespace
