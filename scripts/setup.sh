@@ -11,6 +11,7 @@ PACKAGES=(
   zlib1g-dev                 # crc32 for S3's CRC32 checksums (libcurl already depends on zlib)
   libhttp-parser-dev         # nodejs http-parser 2.9: incremental HTTP/1.1 request parsing for src/http
   libpugixml-dev             # XML for S3 and the query protocols (IAM, STS, SNS)
+  libminizip-dev             # unzips Lambda function code (zlib's minizip; zip-slip and size checks are ours)
   libtorch-dev               # the engine (CPU libtorch 1.13)
   libopenblas0-openmp        # fast BLAS for libtorch (without it Debian falls back to the
                              # reference BLAS: ~3 GFLOP/s); the OpenMP build shares torch's threads

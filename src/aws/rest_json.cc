@@ -79,7 +79,13 @@ void RestJsonService::Serve(const RequestContext& context, const http::Request& 
     WriteError(protocol(), out.status(), context, &response);
     return;
   }
-  SendJson(out->body, out->status, &response);
+  if (out->raw_body) {
+    response.status = out->status;
+    response.body = std::move(*out->raw_body);
+    response.headers.push_back({"Content-Type", "application/json"});
+  } else {
+    SendJson(out->body, out->status, &response);
+  }
   for (auto& h : out->headers) response.headers.push_back(std::move(h));
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,9 @@ struct RestOutput {
   int status = 200;
   nlohmann::json body = nlohmann::json::object();
   std::vector<http::Header> headers;
+  // Sent as is instead of `body` when set (Lambda's Invoke answers the function's own bytes;
+  // an empty one for 202/204).
+  std::optional<std::string> raw_body;
 };
 using RestHandler = std::function<Result<RestOutput>(const RestInput&)>;
 

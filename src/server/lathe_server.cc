@@ -10,6 +10,9 @@
 #include "services/events/task_integration.h"
 #include "services/events/worker.h"
 #include "services/iam/service.h"
+#include "services/lambda/event_target.h"
+#include "services/lambda/service.h"
+#include "services/lambda/task_integration.h"
 #include "services/s3/service.h"
 #include "services/s3/storage.h"
 #include "services/sns/delivery_worker.h"
@@ -111,6 +114,19 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   events_waker_->worker = worker;
   bedrock->store()->set_publish_listener([waker = events_waker_] { waker->Wake(); });
   gateway_->Add(events::NewEventsService(events_.get(), [worker] { worker->Wake(); }));
+  // Lambda: functions in DATA_DIR/lambda, run as child processes; the built-ins use Bedrock's jobs
+  // and S3 through the jobs' view of it.
+  lambda_builtins_ = std::make_unique<lambda::BuiltinFunctions>(&bedrock->jobs(), job_objects_.get(),
+                                                                config.data_dir + "/lambda/work");
+  lambda::LambdaOptions lambda_options;
+  lambda_options.root = config.data_dir + "/lambda";
+  lambda_ = std::make_unique<lambda::LambdaBackend>(bedrock->store(), lambda_builtins_.get(), lambda_options);
+  if (Status s = lambda_->Start(); !s.ok() && start_error_.ok())
+    start_error_ = Status::IOError("Lambda's storage in " + lambda_options.root + " cannot be prepared: " + s.message());
+  gateway_->Add(lambda::NewLambdaService(lambda_.get()));
+  lambda_integration_ = std::make_unique<lambda::LambdaTaskIntegration>(lambda_.get());
+  lambda_target_ = std::make_unique<lambda::LambdaTargetDeliverer>(lambda_.get());
+  event_deliverers_->Add("lambda", lambda_target_.get());
   // Step Functions: executions in lathe.db beside everything else, run by the executor's threads
   // (started in Listen), reachable from EventBridge rules and from other state machines.
   task_integrations_ = std::make_unique<states::IntegrationRegistry>();
@@ -135,6 +151,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
     if (sns_) add("sns", std::make_unique<sns::SnsTaskIntegration>(sns_.get()));
     add("events", std::make_unique<events::EventsTaskIntegration>(events_.get(), [worker] { worker->Wake(); }));
     add("bedrock", std::make_unique<bedrock::BedrockTaskIntegration>(&bedrock->jobs(), &bedrock->runtime()));
+    task_integrations_->Add("lambda", lambda_integration_.get());
     gateway_->Add(states::NewStatesService(states_.get()));
   } else if (start_error_.ok()) {
     start_error_ = Status::IOError("Step Functions' tables in " + config.data_dir +
@@ -151,11 +168,17 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 LatheServer::~LatheServer() {
   if (events_waker_) events_waker_->Detach();
   // EventBridge's worker first (it starts executions through states_target_), then the executor,
-  // whose task threads call the integrations, the backend and the store.
+  // whose task threads call the integrations, the backend and the store; Lambda's running
+  // invocations are ended once the executor records no answer (they run again after a restart).
   if (events_worker_) events_worker_->Stop();
-  if (executor_) executor_->Stop();
+  if (executor_) executor_->Stop([this] {
+    if (lambda_) lambda_->Stop();
+  });
+  if (lambda_) lambda_->Stop();
   if (sns_worker_) sns_worker_->Stop();
 }
+
+states::TaskIntegration* LatheServer::lambda_integration() { return lambda_integration_.get(); }
 
 std::string LatheServer::public_url() const {
   if (!public_url_.empty()) return public_url_;
@@ -169,6 +192,15 @@ std::string LatheServer::public_url() const {
 Status LatheServer::Listen() {
   LATHE_RETURN_IF_ERROR(start_error_);
   LATHE_RETURN_IF_ERROR(http_->Listen(options_.host, options_.port));
+  // Functions call this server as AWS_ENDPOINT_URL, signed with its first key (all keys are the
+  // account's root here), as a function calls AWS with its role's credentials.
+  if (lambda_) {
+    lambda_->runtime().SetBaseVariable("AWS_ENDPOINT_URL", public_url());
+    if (!options_.credentials.empty()) {
+      lambda_->runtime().SetBaseVariable("AWS_ACCESS_KEY_ID", options_.credentials[0].access_key_id);
+      lambda_->runtime().SetBaseVariable("AWS_SECRET_ACCESS_KEY", options_.credentials[0].secret_access_key);
+    }
+  }
   // Deliveries left by the last run go out now; the links in them name this server's address.
   if (sns_worker_) {
     sns_worker_->set_base_url(public_url());

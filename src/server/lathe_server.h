@@ -35,6 +35,10 @@ class EventsWorker;
 namespace lathe::store {
 class ExecutionStore;
 }
+namespace lathe::lambda {
+class BuiltinFunctions;
+class LambdaBackend;
+}
 namespace lathe::states {
 class IntegrationRegistry;
 class Executor;
@@ -70,12 +74,16 @@ class LatheServer {
   // What EventBridge registers for targets of service "sns" (services/sns/event_target.h);
   // nullptr when SNS could not start.
   events::TargetDeliverer* sns_target() { return sns_target_.get(); }
-  // What Step Functions' Task states call: one TaskIntegration per service ("states" is
-  // registered here; Lambda, SNS, EventBridge and Bedrock are added by whoever builds them).
-  // Add before Listen(): the executor reads it without a lock once started.
+  // What Step Functions' Task states call: one TaskIntegration per service (states, lambda,
+  // sns, events, bedrock are registered here). Add before Listen(): the executor reads it without
+  // a lock once started.
   states::IntegrationRegistry& task_integrations() { return *task_integrations_; }
   // Step Functions' backend (nullptr when its store could not be opened).
   states::StatesBackend* states() { return states_.get(); }
+  // Lambda's functions (if their storage could not be prepared, Listen() says so).
+  lambda::LambdaBackend* lambda() { return lambda_.get(); }
+  // Step Functions' "lambda" integration over them, for the IntegrationRegistry to add.
+  states::TaskIntegration* lambda_integration();
   // The base of SNS's links (SubscribeURL, ...): publicUrl, else http://<listen address>.
   std::string public_url() const;
 
@@ -109,6 +117,11 @@ class LatheServer {
   std::vector<std::unique_ptr<states::TaskIntegration>> service_integrations_;  // sns, events, bedrock
   struct EventsWaker;
   std::shared_ptr<EventsWaker> events_waker_;  // what the store's publish listener wakes
+  // Lambda: built-ins over Bedrock's jobs and job_objects_; destroyed before both.
+  std::unique_ptr<lambda::BuiltinFunctions> lambda_builtins_;
+  std::unique_ptr<lambda::LambdaBackend> lambda_;
+  std::unique_ptr<states::TaskIntegration> lambda_integration_;
+  std::unique_ptr<events::TargetDeliverer> lambda_target_;  // EventBridge rules' function targets
   Status start_error_;
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;

@@ -391,8 +391,11 @@ def auth_errors(raw):
     r = raw.send("GET", "/foundation-models", service="iam")
     expect_raw("query", iam_op, r, "MissingAction", 400)
     # A service lathe does not implement, named as such.
+    r = raw.send("GET", "/foundation-models", service="dynamodb")
+    assert "'dynamodb'" in expect_raw("rest-json", bedrock_op, r, "UnknownOperationException", 404)
+    # A path one implemented service does not route, signed for it: that service's answer.
     r = raw.send("GET", "/foundation-models", service="lambda")
-    assert "'lambda'" in expect_raw("rest-json", bedrock_op, r, "UnknownOperationException", 404)
+    assert "lambda has no operation" in expect_raw("rest-json", bedrock_op, r, "UnknownOperationException", 404)
     # A malformed region in the scope.
     for region in ("AP-SOUTH-1", "ap_south_1", "x" * 65):
         msg = expect_raw("rest-json", bedrock_op, raw.send("GET", "/foundation-models", service="bedrock",

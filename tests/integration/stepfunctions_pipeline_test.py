@@ -165,7 +165,7 @@ def main():
 
             # 3. A good dataset: trained, polled, then the evaluation step that is not there yet.
             with open(os.path.join(tmp, "new_training_data.jsonl"), "w") as f:
-                for i in range(24):
+                for i in range(40):
                     f.write(json.dumps({"prompt": "Customer: question %d\nAgent:" % i,
                                         "completion": " Answer %d." % i}) + "\n")
             cli.run("s3", "cp", "new_training_data.jsonl", "s3://%s/training-data/new_training_data.jsonl" % BUCKET)

@@ -139,7 +139,7 @@ Status Executor::Start() {
   return Status::Ok();
 }
 
-void Executor::Stop() {
+void Executor::Stop(const std::function<void()>& interrupt_tasks) {
   Impl& im = *impl_;
   {
     std::lock_guard<std::mutex> lock(im.mu);
@@ -170,6 +170,7 @@ void Executor::Stop() {
     im.task_queue.clear();
   }
   im.task_cv.notify_all();
+  if (interrupt_tasks) interrupt_tasks();
   // A task thread inside an integration's Start finishes it; its answer is dropped (the task is
   // run again after the next Start, as after a crash).
   for (auto& t : im.workers) t.join();

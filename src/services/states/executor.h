@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -52,7 +53,10 @@ class Executor {
   // Resumes RUNNING executions and starts the threads.
   Status Start();
   // Stops the threads; running executions stay RUNNING in the store for the next Start.
-  void Stop();
+  // `interrupt_tasks` runs once no answer can be recorded any more and before the task threads
+  // are joined: it ends what they wait on (Lambda's child processes), so that a shutdown neither
+  // waits for a long task nor records its interruption as the task's failure.
+  void Stop(const std::function<void()>& interrupt_tasks = {});
 
   // Records ExecutionStarted and the first state's entry, and schedules the execution.
   // AlreadyExists when the state machine has an execution of that name (the API decides whether

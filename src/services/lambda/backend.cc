@@ -1,0 +1,694 @@
+#include "services/lambda/backend.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/arn.h"
+#include "core/checksum.h"
+#include "core/json_nesting.h"
+#include "service/request_fields.h"
+#include "services/lambda/errors.h"
+#include "services/lambda/names.h"
+#include "services/sns/names.h"
+
+namespace lathe::lambda {
+using nlohmann::json;
+
+namespace {
+
+const char* const kReservedVariables[] = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
+
+// Lambda writes LastModified as 2019-08-14T22:26:11.234+0000.
+std::string LambdaTime(int64_t ms) {
+  std::string t = Iso8601(ms);
+  if (!t.empty() && t.back() == 'Z') t = t.substr(0, t.size() - 1) + "+0000";
+  return t;
+}
+
+bool ValidVariableName(const std::string& k) {
+  if (k.size() < 2 || !((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z'))) return false;
+  for (char c : k)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
+bool ValidRoleArn(const std::string& r) {
+  // arn:aws:iam::<12 digits>:role/<name>
+  if (r.size() > 2048 || r.rfind("arn:aws", 0) != 0) return false;
+  size_t iam = r.find(":iam::");
+  if (iam == std::string::npos || r.size() < iam + 6 + 12 + 6) return false;
+  for (size_t i = iam + 6; i < iam + 18; ++i)
+    if (r[i] < '0' || r[i] > '9') return false;
+  if (r.compare(iam + 18, 6, ":role/") != 0 || r.size() == iam + 24) return false;
+  for (size_t i = iam + 24; i < r.size(); ++i) {
+    char c = r[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          std::string_view("+=,.@-_/").find(c) != std::string_view::npos))
+      return false;
+  }
+  return true;
+}
+
+Result<std::string> OptionalString(const json& req, const char* key, size_t max, const char* field) {
+  if (!req.contains(key) || req[key].is_null()) return std::string();
+  if (!req[key].is_string()) return InvalidParameterValue(std::string(key) + " must be a string");
+  std::string v = req[key].get<std::string>();
+  if (v.size() > max)
+    return ValidationError("1 validation error detected: Value at '" + std::string(field) +
+                           "' failed to satisfy constraint: Member must have length less than or equal to " +
+                           std::to_string(max));
+  return v;
+}
+
+Result<std::string> DecodeZip(const json& code_or_req, const ZipLimits& limits) {
+  if (code_or_req.contains("S3Bucket") || code_or_req.contains("S3Key") || code_or_req.contains("ImageUri"))
+    return InvalidParameterValue("lathe takes function code as ZipFile only (S3Bucket/S3Key and ImageUri are not supported)");
+  if (!code_or_req.contains("ZipFile") || !code_or_req["ZipFile"].is_string())
+    return InvalidParameterValue("Please provide a source for function code.");
+  const std::string& b64 = code_or_req["ZipFile"].get_ref<const std::string&>();
+  if (b64.size() / 4 * 3 > limits.max_zip_bytes + 3)
+    return RequestTooLarge("Zipped size must be smaller than " + std::to_string(limits.max_zip_bytes) + " bytes");
+  std::optional<std::string> zip = Base64Decode(b64);
+  if (!zip) return InvalidParameterValue("ZipFile is not valid base64");
+  return std::move(*zip);
+}
+
+std::string TailBase64(const std::string& tail) { return Base64Encode(tail); }
+
+}  // namespace
+
+struct LambdaBackend::Resolved {
+  bool builtin = false;  // no user function: a built-in (doc from its row or its defaults)
+  bool has_row = false;
+  store::ResourceRow row;
+  json doc;
+};
+
+LambdaBackend::LambdaBackend(store::MetadataStore* store, BuiltinFunctions* builtins, LambdaOptions options)
+    : store_(store),
+      builtins_(builtins),
+      started_ms_(NowMillis()),
+      options_(std::move(options)),
+      code_(options_.root + "/code", options_.zip),
+      runtime_([&] {
+        RuntimeOptions r = options_.runtime;
+        if (r.root.empty()) r.root = options_.root;
+        return r;
+      }()) {}
+
+LambdaBackend::~LambdaBackend() { Stop(); }
+
+Status LambdaBackend::Start() {
+  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(options_.root + "/code"));
+  LATHE_RETURN_IF_ERROR(runtime_.Prepare());
+  // Code folders a crash left without a function (or a function left without).
+  auto rows = store_->List(kFunctionKind);
+  if (rows.ok()) {
+    std::set<std::string> used;
+    for (const auto& r : *rows) used.insert(r.doc.value("code_id", ""));
+    code_.Sweep([&](const std::string& id) { return used.count(id) > 0; });
+  }
+  runtime_.Resume();
+  std::lock_guard<std::mutex> lock(worker_mu_);
+  if (options_.run_event_worker && !worker_.joinable()) {
+    worker_stop_ = false;
+    worker_ = std::thread([this] { WorkerLoop(); });
+  }
+  return Status::Ok();
+}
+
+void LambdaBackend::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(worker_mu_);
+    worker_stop_ = true;
+  }
+  runtime_.KillAll();
+  worker_wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+json LambdaBackend::BuiltinDoc(const Scope& scope, const BuiltinInfo& info) const {
+  json env = json::object();
+  for (const auto& [k, v] : info.environment) env[k] = v;
+  return json{{"name", info.name},
+              {"arn", FunctionArn(scope.region, scope.account, info.name)},
+              {"account", scope.account},
+              {"region", scope.region},
+              {"uid", "builtin-" + info.name},
+              {"runtime", "provided.al2023"},
+              {"handler", "lathe.builtin"},
+              {"role", "arn:aws:iam::" + scope.account + ":role/lathe-builtin"},
+              {"description", info.description},
+              {"timeout", 60},
+              {"memory", 128},
+              {"environment", env},
+              {"code_id", ""},
+              {"code_size", 0},
+              {"code_sha256", ""},
+              {"last_modified_ms", started_ms_},
+              {"revision_id", "00000000-0000-4000-8000-000000000000"},
+              {"builtin", true}};
+}
+
+json LambdaBackend::Configuration(const Scope& scope, const json& d) const {
+  (void)scope;
+  json c = {{"FunctionName", d.value("name", "")},
+            {"FunctionArn", d.value("arn", "")},
+            {"Runtime", d.value("runtime", "")},
+            {"Role", d.value("role", "")},
+            {"Handler", d.value("handler", "")},
+            {"CodeSize", d.value("code_size", 0)},
+            {"Description", d.value("description", "")},
+            {"Timeout", d.value("timeout", 3)},
+            {"MemorySize", d.value("memory", 128)},
+            {"LastModified", LambdaTime(d.value("last_modified_ms", int64_t{0}))},
+            {"CodeSha256", d.value("code_sha256", "")},
+            {"Version", "$LATEST"},
+            {"TracingConfig", {{"Mode", "PassThrough"}}},
+            {"RevisionId", d.value("revision_id", "")},
+            {"State", "Active"},
+            {"LastUpdateStatus", "Successful"},
+            {"PackageType", "Zip"},
+            {"Architectures", json::array({"x86_64"})},
+            {"EphemeralStorage", {{"Size", 512}}},
+            {"SnapStart", {{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}}},
+            {"LoggingConfig", {{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + d.value("name", "")}}}};
+  if (d.contains("environment") && !d["environment"].empty()) c["Environment"] = {{"Variables", d["environment"]}};
+  return c;
+}
+
+Result<LambdaBackend::Resolved> LambdaBackend::Resolve(const Scope& scope, const std::string& function_name,
+                                                       const std::string& qualifier) {
+  LATHE_ASSIGN_OR_RETURN(FunctionRef ref, ParseFunctionRef(function_name));
+  if (!qualifier.empty() && !ref.qualifier.empty() && qualifier != ref.qualifier)
+    return InvalidParameterValue("The derived qualifier from the function name does not match the specified qualifier.");
+  const std::string q = qualifier.empty() ? ref.qualifier : qualifier;
+  const std::string account = ref.account.empty() ? scope.account : ref.account;
+  const std::string region = ref.region.empty() ? scope.region : ref.region;
+  const std::string arn = FunctionArn(region, account, ref.name);
+  if (account != scope.account) return ResourceNotFound("Function not found: " + arn);
+  if (!q.empty() && q != "$LATEST")
+    return ResourceNotFound("Function not found: " + arn + ":" + q + " (lathe keeps $LATEST only: no versions or aliases)");
+  Resolved r;
+  Result<store::ResourceRow> row = store_->Find(kFunctionKind, arn);
+  if (row.ok()) {
+    r.has_row = true;
+    r.row = std::move(*row);
+    r.doc = r.row.doc;
+    r.builtin = r.doc.value("builtin", false);
+    return r;
+  }
+  if (row.status().code() != Status::Code::kNotFound) return row.status();
+  if (builtins_) {
+    if (const BuiltinInfo* info = BuiltinFunctions::Find(ref.name)) {
+      r.builtin = true;
+      r.doc = BuiltinDoc(Scope{account, region}, *info);
+      return r;
+    }
+    std::string why = BuiltinFunctions::Unavailable(ref.name);
+    if (!why.empty()) return ResourceNotFound("Function not found: " + arn + ". " + why);
+  }
+  return ResourceNotFound("Function not found: " + arn);
+}
+
+Result<json> LambdaBackend::ApplyConfiguration(const json& req, json doc, bool creating) {
+  if (req.contains("Runtime") || creating) {
+    LATHE_ASSIGN_OR_RETURN(std::string runtime, OptionalString(req, "Runtime", 64, "runtime"));
+    if (!runtime.empty() || creating) {
+      if (runtime.empty())
+        return InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created with deployment packages.");
+      if (!FunctionRuntime::Supported(runtime))
+        return InvalidParameterValue("The runtime parameter of " + runtime +
+                                     " is not supported by lathe: use python3.x or provided, provided.al2, provided.al2023");
+      doc["runtime"] = runtime;
+    }
+  }
+  if (req.contains("Handler") || creating) {
+    LATHE_ASSIGN_OR_RETURN(std::string handler, OptionalString(req, "Handler", 128, "handler"));
+    if (handler.empty() && creating)
+      return InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created with deployment packages.");
+    for (char c : handler)
+      if (static_cast<unsigned char>(c) <= 0x20)
+        return ValidationError("1 validation error detected: Value '" + handler +
+                               "' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+");
+    if (!handler.empty()) doc["handler"] = handler;
+  }
+  if (req.contains("Role") || creating) {
+    LATHE_ASSIGN_OR_RETURN(std::string role, OptionalString(req, "Role", 2048, "role"));
+    if (!ValidRoleArn(role))
+      return ValidationError("1 validation error detected: Value '" + role.substr(0, 256) +
+                             "' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                             "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+    doc["role"] = role;
+  }
+  if (req.contains("Description")) {
+    LATHE_ASSIGN_OR_RETURN(std::string d, OptionalString(req, "Description", 256, "description"));
+    doc["description"] = d;
+  }
+  if (req.contains("Timeout") && !req["Timeout"].is_null()) {
+    if (!req["Timeout"].is_number_integer()) return InvalidParameterValue("Timeout must be an integer");
+    int64_t t = req["Timeout"].get<int64_t>();
+    if (t < 1)
+      return ValidationError("1 validation error detected: Value '" + std::to_string(t) +
+                             "' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1");
+    if (t > kMaxTimeoutSeconds)
+      return InvalidParameterValue("Timeout value " + std::to_string(t) + " exceeds the maximum of 900 seconds");
+    doc["timeout"] = t;
+  }
+  if (req.contains("MemorySize") && !req["MemorySize"].is_null()) {
+    if (!req["MemorySize"].is_number_integer()) return InvalidParameterValue("MemorySize must be an integer");
+    int64_t m = req["MemorySize"].get<int64_t>();
+    if (m < kMinMemoryMb)
+      return ValidationError("1 validation error detected: Value '" + std::to_string(m) +
+                             "' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128");
+    if (m > kMaxMemoryMb)
+      return InvalidParameterValue("'MemorySize' value failed to satisfy constraint: Member must have value less than or equal to 10240");
+    doc["memory"] = m;
+  }
+  if (req.contains("Environment") && !req["Environment"].is_null()) {
+    const json& e = req["Environment"];
+    if (!e.is_object()) return InvalidParameterValue("Environment must be an object");
+    json vars = json::object();
+    if (e.contains("Variables") && !e["Variables"].is_null()) {
+      if (!e["Variables"].is_object()) return InvalidParameterValue("Environment.Variables must be a map of strings");
+      size_t bytes = 0;
+      std::vector<std::string> reserved;
+      for (const auto& [k, v] : e["Variables"].items()) {
+        if (!v.is_string()) return InvalidParameterValue("Environment.Variables." + k.substr(0, 128) + " must be a string");
+        bytes += k.size() + v.get_ref<const std::string&>().size();
+        if (bytes > kMaxEnvironmentBytes)
+          return InvalidParameterValue("Lambda was unable to configure your environment variables because the "
+                                       "environment variables you have provided exceeded the 4KB limit.");
+        if (!ValidVariableName(k))
+          return ValidationError("1 validation error detected: Value at 'environment.variables' failed to satisfy "
+                                 "constraint: Map keys must satisfy constraint: [Member must satisfy regular expression "
+                                 "pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
+        if (v.get_ref<const std::string&>().find('\0') != std::string::npos)
+          return InvalidParameterValue("Environment variable " + k + " holds a NUL character");
+        for (const char* r : kReservedVariables)
+          if (k == r) reserved.push_back(k);
+        vars[k] = v;
+      }
+      if (!reserved.empty()) {
+        std::string list;
+        for (const auto& r : reserved) list += (list.empty() ? "" : ",") + r;
+        return InvalidParameterValue("Lambda was unable to configure your environment variables because the environment "
+                                     "variables you have provided contains reserved keys that are currently not "
+                                     "supported for modification. Reserved keys used in this request: " + list);
+      }
+    }
+    doc["environment"] = vars;
+  }
+  doc["revision_id"] = sns::NewUuid();
+  doc["last_modified_ms"] = NowMillis();
+  return doc;
+}
+
+Result<json> LambdaBackend::CreateFunction(const Scope& scope, const json& req) {
+  LATHE_ASSIGN_OR_RETURN(std::string name_in, OptionalString(req, "FunctionName", 140, "functionName"));
+  LATHE_ASSIGN_OR_RETURN(FunctionRef ref, ParseFunctionRef(name_in));
+  if (!ref.qualifier.empty()) return InvalidParameterValue("A qualifier is not allowed in FunctionName for CreateFunction");
+  if ((!ref.account.empty() && ref.account != scope.account) || (!ref.region.empty() && ref.region != scope.region))
+    return InvalidParameterValue("FunctionName names another account or region: " + name_in);
+  if (req.contains("PackageType") && req["PackageType"] != "Zip")
+    return InvalidParameterValue("lathe runs Zip packages only (PackageType Image is not supported)");
+  if (!req.contains("Code") || !req["Code"].is_object()) return InvalidParameterValue("Please provide a source for function code.");
+  json doc = {{"name", ref.name},
+              {"arn", FunctionArn(scope.region, scope.account, ref.name)},
+              {"account", scope.account},
+              {"region", scope.region},
+              {"uid", NewResourceId(20)},
+              {"description", ""},
+              {"timeout", 3},
+              {"memory", 128},
+              {"environment", json::object()},
+              {"builtin", false}};
+  LATHE_ASSIGN_OR_RETURN(doc, ApplyConfiguration(req, std::move(doc), true));
+  json tags = json::object();
+  if (req.contains("Tags") && !req["Tags"].is_null()) {
+    if (!req["Tags"].is_object() || req["Tags"].size() > 50) return InvalidParameterValue("Tags must be a map of at most 50 strings");
+    for (const auto& [k, v] : req["Tags"].items())
+      if (!v.is_string() || k.size() > 128 || v.get_ref<const std::string&>().size() > 256)
+        return InvalidParameterValue("Tags must map keys of at most 128 characters to strings of at most 256");
+    tags = req["Tags"];
+  }
+  {
+    // Cheap checks before unpacking anything.
+    std::lock_guard<std::mutex> lock(mu_);
+    Result<store::ResourceRow> existing = store_->Find(kFunctionKind, doc["arn"].get<std::string>());
+    if (existing.ok() && !existing->doc.value("builtin", false))
+      return ResourceConflict("Function already exist: " + ref.name);
+    store::MetadataStore::ListFilter f;
+    f.doc_equals = {{"account", scope.account}, {"region", scope.region}};
+    auto rows = store_->List(kFunctionKind, f);
+    if (rows.ok() && rows->size() >= kMaxFunctionsPerRegion)
+      return CodeStorageExceeded("lathe keeps at most " + std::to_string(kMaxFunctionsPerRegion) +
+                                 " functions per account and region");
+  }
+  LATHE_ASSIGN_OR_RETURN(std::string zip, DecodeZip(req["Code"], options_.zip));
+  LATHE_ASSIGN_OR_RETURN(CodeStore::Stored code, code_.Add(zip));
+  doc["code_id"] = code.id;
+  doc["code_size"] = code.zip_bytes;
+  doc["code_sha256"] = code.sha256_b64;
+  store::ResourceRow row;
+  row.kind = kFunctionKind;
+  row.id = row.name = row.arn = doc["arn"].get<std::string>();
+  row.status = "Active";
+  row.created_ms = NowMillis();
+  row.doc = doc;
+  std::lock_guard<std::mutex> lock(mu_);
+  // A built-in's configuration row gives way to the user's function of the same name.
+  Result<store::ResourceRow> existing = store_->Find(kFunctionKind, row.id);
+  Status st;
+  if (existing.ok()) {
+    if (!existing->doc.value("builtin", false)) st = ResourceConflict("Function already exist: " + ref.name);
+    else if (st = store_->Delete(kFunctionKind, row.id); st.ok()) st = store_->Insert(row);
+  } else {
+    st = store_->Insert(row);
+    if (st.code() == Status::Code::kAlreadyExists) st = ResourceConflict("Function already exist: " + ref.name);
+  }
+  if (!st.ok()) {
+    code_.Remove(code.id);
+    return st;
+  }
+  if (!tags.empty()) {
+    std::map<std::string, std::string> t;
+    for (const auto& [k, v] : tags.items()) t[k] = v.get<std::string>();
+    (void)store_->SetTags(row.arn, t);
+  }
+  return Configuration(scope, doc);
+}
+
+Result<json> LambdaBackend::GetFunctionConfiguration(const Scope& scope, const std::string& function_name,
+                                                     const std::string& qualifier) {
+  LATHE_ASSIGN_OR_RETURN(Resolved r, Resolve(scope, function_name, qualifier));
+  return Configuration(scope, r.doc);
+}
+
+Result<json> LambdaBackend::GetFunction(const Scope& scope, const std::string& function_name,
+                                        const std::string& qualifier) {
+  LATHE_ASSIGN_OR_RETURN(Resolved r, Resolve(scope, function_name, qualifier));
+  json out = {{"Configuration", Configuration(scope, r.doc)}};
+  if (!r.builtin)
+    out["Code"] = {{"RepositoryType", "S3"}, {"Location", "file://" + code_.ZipPath(r.doc.value("code_id", ""))}};
+  auto tags = store_->Tags(r.doc.value("arn", ""));
+  if (tags.ok() && !tags->empty()) out["Tags"] = *tags;
+  return out;
+}
+
+Result<json> LambdaBackend::ListFunctions(const Scope& scope, const std::string& marker, const std::string& max_items) {
+  size_t max = 50;
+  if (!max_items.empty()) {
+    if (max_items.size() > 5 || max_items.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(max_items) < 1 || std::stoul(max_items) > 10000)
+      return ValidationError("1 validation error detected: Value '" + max_items.substr(0, 32) +
+                             "' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000");
+    max = std::stoul(max_items);
+  }
+  if (!marker.empty() && !ValidFunctionName(marker)) return InvalidParameterValue("Invalid Marker: " + marker.substr(0, 128));
+  store::MetadataStore::ListFilter f;
+  f.doc_equals = {{"account", scope.account}, {"region", scope.region}};
+  LATHE_ASSIGN_OR_RETURN(std::vector<store::ResourceRow> rows, store_->List(kFunctionKind, f));
+  std::map<std::string, json> by_name;
+  if (builtins_)
+    for (const BuiltinInfo& b : BuiltinFunctions::All()) by_name[b.name] = BuiltinDoc(scope, b);
+  for (auto& r : rows) by_name[r.doc.value("name", "")] = r.doc;
+  json out = {{"Functions", json::array()}};
+  for (auto it = by_name.lower_bound(marker); it != by_name.end(); ++it) {
+    if (out["Functions"].size() == max) {
+      out["NextMarker"] = it->first;
+      break;
+    }
+    out["Functions"].push_back(Configuration(scope, it->second));
+  }
+  return out;
+}
+
+Result<json> LambdaBackend::UpdateFunctionCode(const Scope& scope, const std::string& function_name, const json& req) {
+  LATHE_ASSIGN_OR_RETURN(Resolved r, Resolve(scope, function_name, ""));
+  if (r.builtin)
+    return InvalidParameterValue("Function " + r.doc.value("name", "") +
+                                 " is built into lathe: its code cannot be replaced (CreateFunction of the same name takes its place)");
+  if (req.contains("RevisionId") && req["RevisionId"].is_string() && req["RevisionId"] != r.doc.value("revision_id", ""))
+    return Status::Aws("PreconditionFailedException", 412,
+                       "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+  LATHE_ASSIGN_OR_RETURN(std::string zip, DecodeZip(req, options_.zip));
+  const bool dry_run = req.value("DryRun", false);
+  LATHE_ASSIGN_OR_RETURN(CodeStore::Stored code, code_.Add(zip));
+  if (dry_run) {
+    code_.Remove(code.id);
+    json d = r.doc;
+    d["code_size"] = code.zip_bytes;
+    d["code_sha256"] = code.sha256_b64;
+    return Configuration(scope, d);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<store::ResourceRow> row = store_->Find(kFunctionKind, r.row.id);
+  if (!row.ok()) {
+    code_.Remove(code.id);
+    return ResourceNotFound("Function not found: " + r.row.id);
+  }
+  const std::string old_code = row->doc.value("code_id", "");
+  row->doc["code_id"] = code.id;
+  row->doc["code_size"] = code.zip_bytes;
+  row->doc["code_sha256"] = code.sha256_b64;
+  row->doc["revision_id"] = sns::NewUuid();
+  row->doc["last_modified_ms"] = NowMillis();
+  if (Status st = store_->Update(*row); !st.ok()) {
+    code_.Remove(code.id);
+    return st;
+  }
+  code_retired_.insert(old_code);
+  if (code_in_use_[old_code] == 0) {
+    code_in_use_.erase(old_code);
+    code_retired_.erase(old_code);
+    code_.Remove(old_code);
+  }
+  return Configuration(scope, row->doc);
+}
+
+Result<json> LambdaBackend::UpdateFunctionConfiguration(const Scope& scope, const std::string& function_name,
+                                                        const json& req) {
+  LATHE_ASSIGN_OR_RETURN(Resolved r, Resolve(scope, function_name, ""));
+  if (req.contains("RevisionId") && req["RevisionId"].is_string() && req["RevisionId"] != r.doc.value("revision_id", ""))
+    return Status::Aws("PreconditionFailedException", 412,
+                       "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+  if (r.builtin && (req.contains("Runtime") || req.contains("Handler")))
+    return InvalidParameterValue("Function " + r.doc.value("name", "") +
+                                 " is built into lathe: only its Environment, Timeout, MemorySize, Description and Role can change");
+  std::lock_guard<std::mutex> lock(mu_);
+  json base = r.doc;
+  if (r.has_row) {
+    Result<store::ResourceRow> row = store_->Find(kFunctionKind, r.row.id);
+    if (!row.ok()) return ResourceNotFound("Function not found: " + r.row.id);
+    base = row->doc;
+  }
+  LATHE_ASSIGN_OR_RETURN(json doc, ApplyConfiguration(req, base, false));
+  store::ResourceRow row;
+  row.kind = kFunctionKind;
+  row.id = row.name = row.arn = doc["arn"].get<std::string>();
+  row.status = "Active";
+  row.created_ms = NowMillis();
+  row.doc = doc;
+  LATHE_RETURN_IF_ERROR(r.has_row ? store_->Update(row) : store_->Insert(row));
+  return Configuration(scope, doc);
+}
+
+Status LambdaBackend::DeleteFunction(const Scope& scope, const std::string& function_name, const std::string& qualifier) {
+  LATHE_ASSIGN_OR_RETURN(Resolved r, Resolve(scope, function_name, qualifier));
+  if (r.builtin && !r.has_row)
+    return InvalidParameterValue("Function " + r.doc.value("name", "") + " is built into lathe and cannot be deleted");
+  std::lock_guard<std::mutex> lock(mu_);
+  LATHE_RETURN_IF_ERROR(store_->Delete(kFunctionKind, r.row.id));
+  if (r.builtin) return Status::Ok();  // its configuration goes back to the defaults
+  (void)store_->RemoveTags(r.row.arn, [&] {
+    std::vector<std::string> keys;
+    if (auto t = store_->Tags(r.row.arn); t.ok())
+      for (const auto& [k, v] : *t) keys.push_back(k);
+    return keys;
+  }());
+  const std::string code_id = r.doc.value("code_id", "");
+  if (code_in_use_[code_id] == 0) {
+    code_in_use_.erase(code_id);
+    code_.Remove(code_id);
+  } else {
+    code_retired_.insert(code_id);
+  }
+  RemoveTree(runtime_.LogDir(r.doc.value("uid", "")));
+  return Status::Ok();
+}
+
+void LambdaBackend::Retire(const std::string& code_id) {
+  // mu_ held by the caller.
+  if (--code_in_use_[code_id] > 0) return;
+  code_in_use_.erase(code_id);
+  if (code_retired_.erase(code_id)) code_.Remove(code_id);
+}
+
+Result<InvokeOutput> LambdaBackend::Run(const Scope& scope, const json& doc, const std::string& payload,
+                                        const std::string& request_id, bool tail) {
+  InvokeOutput out;
+  if (doc.value("builtin", false)) {
+    if (!builtins_) return ResourceNotFound("Function not found: " + doc.value("arn", ""));
+    BuiltinCall call;
+    call.account = scope.account;
+    call.region = doc.value("region", scope.region);
+    call.request_id = request_id;
+    if (doc.contains("environment"))
+      for (const auto& [k, v] : doc["environment"].items()) call.environment[k] = v.get<std::string>();
+    json event = payload.empty() ? json::object() : json::parse(payload, nullptr, false);
+    BuiltinResult r = builtins_->Invoke(doc.value("name", ""), event, call);
+    std::string log = "START RequestId: " + request_id + " Version: $LATEST\n" + r.log;
+    if (r.ok) {
+      out.payload = r.payload.dump();
+    } else {
+      out.function_error = "Unhandled";
+      out.error_type = r.error_type;
+      out.payload = json{{"errorMessage", r.error_message}, {"errorType", r.error_type}, {"requestId", request_id},
+                         {"stackTrace", json::array()}}
+                        .dump();
+      log += "[ERROR] " + r.error_type + ": " + r.error_message + "\n";
+    }
+    log += "END RequestId: " + request_id + "\n";
+    if (tail) out.log_result = TailBase64(log.size() > kLogTailBytes ? log.substr(log.size() - kLogTailBytes) : log);
+    return out;
+  }
+  FunctionSpec spec;
+  spec.name = doc.value("name", "");
+  spec.arn = doc.value("arn", "");
+  spec.uid = doc.value("uid", "");
+  spec.runtime = doc.value("runtime", "");
+  spec.handler = doc.value("handler", "");
+  spec.region = doc.value("region", scope.region);
+  spec.timeout_seconds = doc.value("timeout", 3);
+  spec.memory_mb = doc.value("memory", 128);
+  const std::string code_id = doc.value("code_id", "");
+  spec.task_dir = code_.TaskDir(code_id);
+  if (doc.contains("environment"))
+    for (const auto& [k, v] : doc["environment"].items()) spec.environment[k] = v.get<std::string>();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++code_in_use_[code_id];
+  }
+  Result<InvocationOutcome> r = runtime_.Invoke(spec, payload, request_id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Retire(code_id);
+  }
+  if (!r.ok()) return r.status();
+  out.payload = std::move(r->payload);
+  if (r->function_error) {
+    out.function_error = "Unhandled";
+    out.error_type = r->error_type;
+  }
+  if (tail) out.log_result = TailBase64(r->log_tail);
+  return out;
+}
+
+Result<InvokeOutput> LambdaBackend::Invoke(const Scope& scope, const InvokeInput& in) {
+  const std::string& type = in.invocation_type.empty() ? std::string("RequestResponse") : in.invocation_type;
+  if (type != "RequestResponse" && type != "Event" && type != "DryRun")
+    return ValidationError("1 validation error detected: Value '" + type.substr(0, 64) +
+                           "' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: "
+                           "[Event, RequestResponse, DryRun]");
+  if (!in.log_type.empty() && in.log_type != "None" && in.log_type != "Tail")
+    return ValidationError("1 validation error detected: Value '" + in.log_type.substr(0, 64) +
+                           "' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]");
+  const size_t limit = type == "Event" ? kMaxAsyncPayloadBytes : kMaxSyncPayloadBytes;
+  if (in.payload.size() > limit)
+    return RequestTooLarge("Request must be smaller than " + std::to_string(limit) + " bytes for the InvokeFunction operation");
+  if (!in.payload.empty()) {
+    if (!JsonNestingWithin(in.payload, kMaxRequestJsonDepth))
+      return InvalidRequestContent("Could not parse request body into json: nesting deeper than " +
+                                   std::to_string(kMaxRequestJsonDepth) + " levels");
+    if (!json::accept(in.payload))
+      return InvalidRequestContent("Could not parse request body into json: Could not parse payload into json: "
+                                   "Unexpected character or end of input");
+  }
+  LATHE_ASSIGN_OR_RETURN(Resolved r, Resolve(scope, in.function_name, in.qualifier));
+  InvokeOutput out;
+  if (type == "DryRun") {
+    out.status_code = 204;
+    return out;
+  }
+  if (type == "Event") {
+    store::MetadataStore::ListFilter f;
+    f.limit = kMaxQueuedEvents;
+    auto queued = store_->List(kInvocationKind, f);
+    if (queued.ok() && queued->size() >= kMaxQueuedEvents)
+      return TooManyRequests("Rate Exceeded. lathe queues at most " + std::to_string(kMaxQueuedEvents) + " Event invocations");
+    store::ResourceRow row;
+    row.kind = kInvocationKind;
+    row.id = row.name = sns::NewUuid();
+    row.arn = r.doc.value("arn", "");
+    row.status = "queued";
+    row.created_ms = NowMillis();
+    row.doc = {{"account", scope.account}, {"region", r.doc.value("region", scope.region)},
+               {"function", r.doc.value("arn", "")}, {"payload", in.payload}};
+    LATHE_RETURN_IF_ERROR(store_->Insert(row));
+    {
+      std::lock_guard<std::mutex> lock(worker_mu_);
+      worker_poke_ = true;
+    }
+    worker_wake_.notify_all();
+    out.status_code = 202;
+    out.request_id = row.id;
+    return out;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_ >= options_.max_concurrent_invocations)
+      return TooManyRequests("Rate Exceeded. lathe runs at most " + std::to_string(options_.max_concurrent_invocations) +
+                             " invocations at once");
+    ++running_;
+  }
+  const std::string request_id = sns::NewUuid();
+  Result<InvokeOutput> result = Run(scope, r.doc, in.payload, request_id, in.log_type == "Tail");
+  if (result.ok()) result->request_id = request_id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --running_;
+  }
+  return result;
+}
+
+size_t LambdaBackend::RunQueuedEvents(size_t limit) {
+  store::MetadataStore::ListFilter f;
+  f.limit = limit;
+  auto rows = store_->List(kInvocationKind, f);
+  if (!rows.ok()) return 0;
+  size_t ran = 0;
+  for (const auto& row : *rows) {
+    Scope scope{row.doc.value("account", ""), row.doc.value("region", "")};
+    // The function as it is now (AWS runs the version current when the event is processed).
+    Result<Resolved> r = Resolve(scope, row.doc.value("function", ""), "");
+    if (r.ok()) (void)Run(scope, r->doc, row.doc.value("payload", ""), row.id, false);
+    if (runtime_.stopping()) break;  // cut short by a stop: run again after the restart
+    (void)store_->Delete(kInvocationKind, row.id);
+    ++ran;
+  }
+  return ran;
+}
+
+void LambdaBackend::WorkerLoop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(worker_mu_);
+      if (worker_stop_) return;
+    }
+    size_t ran = RunQueuedEvents(8);
+    std::unique_lock<std::mutex> lock(worker_mu_);
+    if (worker_stop_) return;
+    if (ran == 0) {
+      worker_wake_.wait_for(lock, std::chrono::seconds(5), [this] { return worker_stop_ || worker_poke_; });
+      worker_poke_ = false;
+    }
+  }
+}
+
+}  // namespace lathe::lambda

@@ -1,0 +1,193 @@
+#include "services/lambda/builtins.h"
+
+#include <unistd.h>
+
+#include "core/arn.h"
+#include "core/env.h"
+#include "data/validator.h"
+#include "service/s3_uri.h"
+#include "service/service_config.h"
+
+namespace lathe::lambda {
+using nlohmann::json;
+
+namespace {
+
+// A demo trains in minutes on lathe's small default model with these.
+const std::map<std::string, std::string> kStartDefaults = {
+    {"BASE_MODEL_ID", service::kDefaultModelId},
+    {"ROLE_ARN", ""},  // "" = arn:aws:iam::<account>:role/BedrockFineTuningRole
+    {"OUTPUT_S3_URI", ""},  // "" = s3://<the data's bucket>/output/
+    {"EPOCH_COUNT", "1"},
+    {"BATCH_SIZE", "4"},
+    {"LEARNING_RATE", "0.003"},
+    {"JOB_NAME_PREFIX", "lathe-finetune"},
+};
+
+std::string Compact(int64_t ms) {  // 20261202-051502
+  std::string t = Iso8601(ms), out;
+  for (char c : t.substr(0, 19))
+    if (c != ':' && c != '-') out.push_back(c == 'T' ? '-' : c);
+  return out;
+}
+
+std::string EventString(const json& event, const char* key) {
+  return event.is_object() && event.contains(key) && event[key].is_string() ? event[key].get<std::string>() : "";
+}
+
+std::string Setting(const BuiltinCall& call, const std::string& name) {
+  auto it = call.environment.find(name);
+  if (it != call.environment.end() && !it->second.empty()) return it->second;
+  auto d = kStartDefaults.find(name);
+  return d == kStartDefaults.end() ? "" : d->second;
+}
+
+BuiltinResult FromStatus(const Status& s) {
+  return BuiltinResult::Error(s.aws_code().empty() ? "Lambda.Unknown" : s.aws_code(), s.message());
+}
+
+}  // namespace
+
+const std::vector<BuiltinInfo>& BuiltinFunctions::All() {
+  static const std::vector<BuiltinInfo> kAll = {
+      {"check-finetuning-status",
+       "lathe built-in: {jobArn} -> {status, ...} of a model customization job",
+       {}},
+      {"start-bedrock-finetuning",
+       "lathe built-in: {bucket, key} -> {jobArn, jobName, customModelName}: starts a fine-tuning job",
+       kStartDefaults},
+      {"validate-training-data",
+       "lathe built-in: {bucket, key} -> {isValid, errors, recordCount, format}: checks a JSONL dataset in S3",
+       {{"ALLOW_SMALL_DATASETS", "false"}}},
+  };
+  return kAll;
+}
+
+const BuiltinInfo* BuiltinFunctions::Find(const std::string& name) {
+  for (const auto& b : All())
+    if (b.name == name) return &b;
+  return nullptr;
+}
+
+std::string BuiltinFunctions::Unavailable(const std::string& name) {
+  if (name == "evaluate-finetuned-model")
+    return "lathe has no built-in evaluate-finetuned-model yet: model evaluation is a feature still to come (issue #14); "
+           "create a function of that name to provide it";
+  if (name == "register-model-version")
+    return "lathe has no built-in register-model-version yet: the model registry is a feature still to come (issue #15); "
+           "create a function of that name to provide it";
+  return "";
+}
+
+BuiltinResult BuiltinFunctions::Invoke(const std::string& name, const json& event, const BuiltinCall& call) {
+  if (!event.is_object()) return BuiltinResult::Error("InvalidEvent", "the event must be a JSON object");
+  if (name == "validate-training-data") return ValidateTrainingData(event, call);
+  if (name == "start-bedrock-finetuning") return StartFineTuning(event, call);
+  if (name == "check-finetuning-status") return CheckStatus(event, call);
+  return BuiltinResult::Error("Lambda.Unknown", "no built-in function " + name);
+}
+
+BuiltinResult BuiltinFunctions::ValidateTrainingData(const json& event, const BuiltinCall& call) {
+  const std::string bucket = EventString(event, "bucket"), key = EventString(event, "key");
+  if (bucket.empty() || key.empty())
+    return BuiltinResult::Error("InvalidEvent", "validate-training-data needs {\"bucket\": ..., \"key\": ...} (strings)");
+  if (!objects_) return BuiltinResult::Error("ServiceUnavailable", "lathe's S3 storage is not available");
+  Result<service::S3Uri> uri = service::ParseS3ObjectUri("s3://" + bucket + "/" + key);
+  if (!uri.ok()) return BuiltinResult::Error("InvalidEvent", uri.status().message());
+  if (Status s = Env::Default()->CreateDirs(work_dir_); !s.ok()) return FromStatus(s);
+  const std::string local = work_dir_ + "/" + call.request_id + ".jsonl";
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() { ::unlink(path.c_str()); }
+  } cleanup{local};
+  if (Status s = objects_->Download(call.account, *uri, local, kMaxValidatedObjectBytes); !s.ok()) return FromStatus(s);
+  data::ValidateOptions opt;
+  opt.purpose = data::Purpose::kTraining;
+  auto small = call.environment.find("ALLOW_SMALL_DATASETS");
+  opt.allow_small = small != call.environment.end() && (small->second == "true" || small->second == "1");
+  data::FileReport r = data::ValidateFile(Env::Default(), local, opt);
+  json errors = json::array();
+  json warnings = json::array();
+  for (data::Problem p : r.problems) {
+    p.file = uri->ToString();  // the object, not lathe's temporary copy
+    (p.severity == data::Severity::kError ? errors : warnings).push_back(data::FormatProblem(p));
+  }
+  BuiltinResult out;
+  out.payload = {{"isValid", r.ok()},
+                 {"errors", errors},
+                 {"warnings", warnings},
+                 {"recordCount", r.records},
+                 {"validRecordCount", r.valid_records},
+                 {"format", data::FormatName(r.format)},
+                 {"bucket", bucket},
+                 {"key", key}};
+  out.log = "validated " + uri->ToString() + ": " + std::to_string(r.records) + " records, " +
+            std::to_string(r.errors) + " errors, " + std::to_string(r.warnings) + " warnings\n";
+  return out;
+}
+
+BuiltinResult BuiltinFunctions::StartFineTuning(const json& event, const BuiltinCall& call) {
+  if (!jobs_) return BuiltinResult::Error("ServiceUnavailable", "lathe's Bedrock job service is not available");
+  const std::string bucket = EventString(event, "bucket"), key = EventString(event, "key");
+  if (bucket.empty() || key.empty())
+    return BuiltinResult::Error("InvalidEvent", "start-bedrock-finetuning needs {\"bucket\": ..., \"key\": ...} (strings)");
+  // The validation step's result, as the tutorial passes it: a dataset found invalid is refused.
+  if (event.contains("validation") && event["validation"].is_object()) {
+    const json& v = event["validation"];
+    const json& p = v.contains("Payload") ? v["Payload"] : v;
+    if (p.is_object() && p.contains("isValid") && p["isValid"] == false)
+      return BuiltinResult::Error("InvalidTrainingData", "the training data failed validation: s3://" + bucket + "/" + key);
+  }
+  const std::string stamp = Compact(NowMillis()) + "-" + NewResourceId(4);
+  std::string job_name = EventString(event, "jobName");
+  if (job_name.empty()) job_name = Setting(call, "JOB_NAME_PREFIX") + "-" + stamp;
+  std::string model_name = EventString(event, "customModelName");
+  if (model_name.empty()) model_name = job_name + "-model";
+  std::string base = EventString(event, "baseModelId");
+  if (base.empty()) base = Setting(call, "BASE_MODEL_ID");
+  std::string role = EventString(event, "roleArn");
+  if (role.empty()) role = Setting(call, "ROLE_ARN");
+  if (role.empty()) role = "arn:aws:iam::" + call.account + ":role/BedrockFineTuningRole";
+  std::string output = EventString(event, "outputS3Uri");
+  if (output.empty()) output = Setting(call, "OUTPUT_S3_URI");
+  if (output.empty()) output = "s3://" + bucket + "/output/";
+  json hp = {{"epochCount", Setting(call, "EPOCH_COUNT")},
+             {"batchSize", Setting(call, "BATCH_SIZE")},
+             {"learningRate", Setting(call, "LEARNING_RATE")}};
+  if (event.contains("hyperParameters") && event["hyperParameters"].is_object())
+    for (const auto& [k, v] : event["hyperParameters"].items()) hp[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  json request = {{"jobName", job_name},
+                  {"customModelName", model_name},
+                  {"roleArn", role},
+                  {"baseModelIdentifier", base},
+                  {"trainingDataConfig", {{"s3Uri", "s3://" + bucket + "/" + key}}},
+                  {"outputDataConfig", {{"s3Uri", output}}},
+                  {"hyperParameters", hp}};
+  std::string validation = EventString(event, "validationS3Uri");
+  if (validation.empty()) validation = Setting(call, "VALIDATION_S3_URI");
+  if (!validation.empty()) request["validationDataConfig"] = {{"validators", json::array({{{"s3Uri", validation}}})}};
+  Result<json> created = jobs_->Create(request, call.region);
+  if (!created.ok()) return FromStatus(created.status());
+  BuiltinResult out;
+  out.payload = {{"jobArn", (*created)["jobArn"]}, {"jobName", job_name}, {"customModelName", model_name}};
+  out.log = "started " + job_name + " on " + base + " with s3://" + bucket + "/" + key + "\n";
+  return out;
+}
+
+BuiltinResult BuiltinFunctions::CheckStatus(const json& event, const BuiltinCall& call) {
+  (void)call;
+  if (!jobs_) return BuiltinResult::Error("ServiceUnavailable", "lathe's Bedrock job service is not available");
+  const std::string arn = EventString(event, "jobArn");
+  if (arn.empty()) return BuiltinResult::Error("InvalidEvent", "check-finetuning-status needs {\"jobArn\": ...} (a string)");
+  Result<json> job = jobs_->Get(arn);
+  if (!job.ok()) return FromStatus(job.status());
+  BuiltinResult out;
+  out.payload = {{"status", job->value("status", "")}, {"jobArn", job->value("jobArn", arn)},
+                 {"jobName", job->value("jobName", "")}, {"customModelName", job->value("outputModelName", "")}};
+  for (const char* k : {"outputModelArn", "failureMessage", "endTime", "trainingMetrics", "validationMetrics"})
+    if (job->contains(k)) out.payload[k] = (*job)[k];
+  out.log = arn + ": " + out.payload["status"].get<std::string>() + "\n";
+  return out;
+}
+
+}  // namespace lathe::lambda

@@ -1,0 +1,86 @@
+// Functions lathe carries, present in every account and region without CreateFunction, with the
+// names and payloads the automation tutorial's state machine calls:
+//   validate-training-data   {bucket, key} -> {isValid, errors, recordCount, format}: the S3
+//                            object read through JobObjectStore and checked by lathe's dataset
+//                            validator, as `lathe data validate` checks it
+//   start-bedrock-finetuning {bucket, key, validation} -> {jobArn, jobName, customModelName}:
+//                            JobService::Create with the base model, role, hyperparameters and
+//                            output location from the event, else the function's environment
+//                            variables (UpdateFunctionConfiguration sets them), else defaults
+//                            that train lathe's small default model in minutes
+//   check-finetuning-status  {jobArn} -> {status, jobArn, jobName, customModelName, ...} with
+//                            Bedrock's status names (InProgress, Completed, Failed, Stopping,
+//                            Stopped)
+// evaluate-finetuned-model and register-model-version belong to the evaluation and registry
+// features (issues #14, #15): until then they are not found, and the error says why. A user
+// function of any of these names takes precedence (LambdaBackend looks for it first).
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "service/job_object_store.h"
+#include "service/job_service.h"
+
+namespace lathe::lambda {
+
+struct BuiltinInfo {
+  std::string name, description;
+  std::map<std::string, std::string> environment;  // defaults, shown by GetFunctionConfiguration
+};
+
+struct BuiltinCall {
+  std::string account, region, request_id;
+  std::map<std::string, std::string> environment;  // the function's (defaults + updates)
+};
+
+// What a built-in answered: a payload, or a function error (errorType, errorMessage) as a
+// handler's exception is.
+struct BuiltinResult {
+  bool ok = true;
+  nlohmann::json payload;
+  std::string error_type, error_message;
+  std::string log;  // what the invocation's log shows
+  static BuiltinResult Error(std::string type, std::string message) {
+    BuiltinResult r;
+    r.ok = false;
+    r.error_type = std::move(type);
+    r.error_message = std::move(message);
+    return r;
+  }
+};
+
+// Bounds (docs/serve.md, Limits).
+inline constexpr uint64_t kMaxValidatedObjectBytes = 1ull << 30;  // validate-training-data
+
+class BuiltinFunctions {
+ public:
+  // `jobs` and `objects` may be null (the function then fails saying what is missing);
+  // `work_dir` holds downloaded objects while they are validated.
+  BuiltinFunctions(service::JobService* jobs, service::JobObjectStore* objects, std::string work_dir)
+      : jobs_(jobs), objects_(objects), work_dir_(std::move(work_dir)) {}
+  void set_object_store(service::JobObjectStore* objects) { objects_ = objects; }
+
+  // The built-ins that run (listed by ListFunctions).
+  static const std::vector<BuiltinInfo>& All();
+  static const BuiltinInfo* Find(const std::string& name);
+  // For the names of features lathe does not have yet: the message of the
+  // ResourceNotFoundException a call gets; "" for any other name.
+  static std::string Unavailable(const std::string& name);
+
+  BuiltinResult Invoke(const std::string& name, const nlohmann::json& event, const BuiltinCall& call);
+
+ private:
+  BuiltinResult ValidateTrainingData(const nlohmann::json& event, const BuiltinCall& call);
+  BuiltinResult StartFineTuning(const nlohmann::json& event, const BuiltinCall& call);
+  BuiltinResult CheckStatus(const nlohmann::json& event, const BuiltinCall& call);
+
+  service::JobService* jobs_;
+  service::JobObjectStore* objects_;
+  std::string work_dir_;
+};
+
+}  // namespace lathe::lambda

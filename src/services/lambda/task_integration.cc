@@ -1,0 +1,76 @@
+#include "services/lambda/task_integration.h"
+
+#include "core/arn.h"
+#include "services/lambda/errors.h"
+
+namespace lathe::lambda {
+using nlohmann::json;
+
+namespace {
+
+std::string StringParam(const json& p, const char* key) {
+  return p.is_object() && p.contains(key) && p[key].is_string() ? p[key].get<std::string>() : "";
+}
+
+// How the Java SDK behind Step Functions words a service error in the state's cause.
+std::string ServiceCause(const Status& s) {
+  return s.message() + " (Service: AWSLambda; Status Code: " + std::to_string(s.http_status() ? s.http_status() : 500) +
+         "; Error Code: " + (s.aws_code().empty() ? std::string("ServiceException") : s.aws_code()) + ")";
+}
+
+}  // namespace
+
+bool LambdaTaskIntegration::Supports(const std::string& action, const std::string& pattern) const {
+  if (action == "invoke") return pattern.empty() || pattern == "waitForTaskToken";
+  if (action == "function") return pattern.empty();
+  return false;
+}
+
+states::TaskOutcome LambdaTaskIntegration::Start(const states::TaskCall& call) {
+  const json& p = call.parameters;
+  if (!p.is_object() || StringParam(p, "FunctionName").empty())
+    return states::TaskOutcome::Failure("Lambda.InvalidParameterValueException",
+                                        "The lambda:invoke parameters need a FunctionName (a string)");
+  InvokeInput in;
+  in.function_name = StringParam(p, "FunctionName");
+  in.qualifier = StringParam(p, "Qualifier");
+  in.invocation_type = StringParam(p, "InvocationType");
+  in.log_type = StringParam(p, "LogType");
+  if (p.contains("Payload") && !p["Payload"].is_null())
+    // A string Payload is the JSON text itself (as the SDK sends a blob); anything else is JSON.
+    in.payload = p["Payload"].is_string() ? p["Payload"].get<std::string>() : p["Payload"].dump();
+  Scope scope{call.account, call.region};
+  Result<InvokeOutput> out = backend_->Invoke(scope, in);
+  if (!out.ok()) {
+    const Status error = AsLambdaError(out.status());
+    return states::TaskOutcome::Failure("Lambda." + error.aws_code(), ServiceCause(error));
+  }
+  if (!out->function_error.empty()) {
+    json err = json::parse(out->payload, nullptr, false);
+    std::string type = err.is_object() && err.contains("errorType") && err["errorType"].is_string()
+                           ? err["errorType"].get<std::string>()
+                           : "Lambda.Unknown";
+    return states::TaskOutcome::Failure(type, out->payload);
+  }
+  json payload = out->payload.empty() ? json() : json::parse(out->payload, nullptr, false);
+  if (payload.is_discarded()) payload = out->payload;  // not JSON: passed on as a string
+  if (call.action == "function") return states::TaskOutcome::Success(payload);
+  const std::string date = Iso8601(NowMillis());
+  json headers = {{"Connection", "keep-alive"},
+                  {"Content-Length", std::to_string(out->payload.size())},
+                  {"Content-Type", "application/json"},
+                  {"Date", date},
+                  {"X-Amz-Executed-Version", out->executed_version},
+                  {"x-amzn-Remapped-Content-Length", "0"},
+                  {"x-amzn-RequestId", out->request_id}};
+  json all_headers = json::object();
+  for (const auto& [k, v] : headers.items()) all_headers[k] = json::array({v});
+  json result = {{"ExecutedVersion", out->executed_version},
+                 {"Payload", out->status_code == 200 ? payload : json("")},
+                 {"SdkHttpMetadata", {{"AllHttpHeaders", all_headers}, {"HttpHeaders", headers}, {"HttpStatusCode", out->status_code}}},
+                 {"SdkResponseMetadata", {{"RequestId", out->request_id}}},
+                 {"StatusCode", out->status_code}};
+  return states::TaskOutcome::Success(result);
+}
+
+}  // namespace lathe::lambda

@@ -1,0 +1,212 @@
+// Lathe's built-in functions over a real metadata store and a real Bedrock job service (its
+// runner not started: jobs stay InProgress), S3 objects from a map; and Step Functions' lambda
+// integration over the same backend.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/checksum.h"
+#include "service/bedrock_service.h"
+#include "services/lambda/backend.h"
+#include "services/lambda/builtins.h"
+#include "services/lambda/task_integration.h"
+#include "services/lambda_test_util.h"
+#include "test_util.h"
+
+namespace lathe::lambda {
+namespace {
+
+using lathe::testing::TempDir;
+using nlohmann::json;
+
+const Scope kScope{"123456789012", "us-east-1"};
+
+std::string Records(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i)
+    out += json{{"prompt", "Customer: question " + std::to_string(i) + "\nAgent:"}, {"completion", " answer"}}.dump() + "\n";
+  return out;
+}
+
+class LambdaBuiltinsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    service::ServiceConfig config;
+    config.data_dir = dir_.path() + "/data";
+    config.models[service::kDefaultModelId] = dir_.path() + "/no-model";  // jobs never run here
+    config.scope.account = kScope.account;
+    auto opened = service::BedrockService::Open(config, /*start=*/false);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    bedrock_ = std::move(*opened);
+    bedrock_->set_object_store(&objects_);
+    builtins_ = std::make_unique<BuiltinFunctions>(&bedrock_->jobs(), &objects_, dir_.path() + "/work");
+    LambdaOptions o;
+    o.root = dir_.path() + "/data/lambda";
+    backend_ = std::make_unique<LambdaBackend>(bedrock_->store(), builtins_.get(), o);
+    ASSERT_TRUE(backend_->Start().ok());
+  }
+  Result<InvokeOutput> Invoke(const std::string& name, const json& event) {
+    InvokeInput in;
+    in.function_name = name;
+    in.payload = event.dump();
+    return backend_->Invoke(kScope, in);
+  }
+  json Payload(const std::string& name, const json& event) {
+    auto out = Invoke(name, event);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(out->function_error, "") << out->payload;
+    return json::parse(out->payload);
+  }
+
+  TempDir dir_;
+  testing::MapObjectStore objects_;
+  std::unique_ptr<service::BedrockService> bedrock_;
+  std::unique_ptr<BuiltinFunctions> builtins_;
+  std::unique_ptr<LambdaBackend> backend_;
+};
+
+TEST_F(LambdaBuiltinsTest, ListedWithoutCreateFunction) {
+  auto list = backend_->ListFunctions(kScope, "", "");
+  ASSERT_TRUE(list.ok());
+  std::vector<std::string> names;
+  for (const auto& f : (*list)["Functions"]) names.push_back(f["FunctionName"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"check-finetuning-status", "start-bedrock-finetuning", "validate-training-data"}));
+  auto conf = backend_->GetFunctionConfiguration(kScope, "start-bedrock-finetuning", "");
+  ASSERT_TRUE(conf.ok());
+  EXPECT_EQ((*conf)["Environment"]["Variables"]["BASE_MODEL_ID"], service::kDefaultModelId);
+  EXPECT_EQ(backend_->DeleteFunction(kScope, "validate-training-data", "").aws_code(), "InvalidParameterValueException");
+}
+
+TEST_F(LambdaBuiltinsTest, ValidateTrainingDataOnAGoodAndABrokenDataset) {
+  objects_.objects[{"training-bucket", "training-data/good.jsonl"}] = Records(40);
+  objects_.objects[{"training-bucket", "training-data/bad.jsonl"}] = Records(39) + "{not json\n";
+  json good = Payload("validate-training-data", {{"bucket", "training-bucket"}, {"key", "training-data/good.jsonl"}});
+  EXPECT_EQ(good["isValid"], true) << good;
+  EXPECT_EQ(good["recordCount"], 40);
+  EXPECT_EQ(good["format"], "prompt-completion");
+  EXPECT_TRUE(good["errors"].empty());
+  json bad = Payload("validate-training-data", {{"bucket", "training-bucket"}, {"key", "training-data/bad.jsonl"}});
+  EXPECT_EQ(bad["isValid"], false);
+  EXPECT_EQ(bad["recordCount"], 40);
+  ASSERT_FALSE(bad["errors"].empty());
+  EXPECT_NE(bad["errors"][0].get<std::string>().find("s3://training-bucket/training-data/bad.jsonl:40"), std::string::npos)
+      << bad["errors"];
+  // Too few records is Bedrock's rule too, unless the function is configured to allow them.
+  objects_.objects[{"training-bucket", "small.jsonl"}] = Records(3);
+  EXPECT_EQ(Payload("validate-training-data", {{"bucket", "training-bucket"}, {"key", "small.jsonl"}})["isValid"], false);
+  ASSERT_TRUE(backend_->UpdateFunctionConfiguration(
+                          kScope, "validate-training-data",
+                          {{"Environment", {{"Variables", {{"ALLOW_SMALL_DATASETS", "true"}}}}}})
+                  .ok());
+  EXPECT_EQ(Payload("validate-training-data", {{"bucket", "training-bucket"}, {"key", "small.jsonl"}})["isValid"], true);
+  // A missing object, a bad event: function errors a Catch can route.
+  auto missing = Invoke("validate-training-data", {{"bucket", "training-bucket"}, {"key", "nope.jsonl"}});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->function_error, "Unhandled");
+  EXPECT_EQ(json::parse(missing->payload)["errorType"], "NoSuchKey");
+  auto no_key = Invoke("validate-training-data", {{"bucket", 5}});
+  EXPECT_EQ(json::parse(no_key->payload)["errorType"], "InvalidEvent");
+}
+
+TEST_F(LambdaBuiltinsTest, StartAndCheckFineTuningThroughTheJobService) {
+  objects_.objects[{"training-bucket", "training-data/good.jsonl"}] = Records(40);
+  ASSERT_TRUE(backend_->UpdateFunctionConfiguration(kScope, "start-bedrock-finetuning",
+                                                    {{"Environment", {{"Variables", {{"EPOCH_COUNT", "2"}}}}}})
+                  .ok());
+  json started = Payload("start-bedrock-finetuning", {{"bucket", "training-bucket"},
+                                                      {"key", "training-data/good.jsonl"},
+                                                      {"validation", {{"Payload", {{"isValid", true}}}}}});
+  ASSERT_TRUE(started["jobArn"].is_string()) << started;
+  EXPECT_EQ(started["customModelName"], started["jobName"].get<std::string>() + "-model");
+  auto job = bedrock_->jobs().Get(started["jobArn"]);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ((*job)["hyperParameters"]["epochCount"], "2");
+  EXPECT_EQ((*job)["hyperParameters"]["batchSize"], "4");
+  EXPECT_EQ((*job)["trainingDataConfig"]["s3Uri"], "s3://training-bucket/training-data/good.jsonl");
+  EXPECT_EQ((*job)["outputDataConfig"]["s3Uri"], "s3://training-bucket/output/");
+  json status = Payload("check-finetuning-status", {{"jobArn", started["jobArn"]}});
+  EXPECT_EQ(status["status"], "InProgress");
+  EXPECT_EQ(status["jobName"], started["jobName"]);
+  EXPECT_EQ(status["customModelName"], started["customModelName"]);
+  ASSERT_TRUE(bedrock_->jobs().Stop(started["jobArn"]).ok());
+  // Not yet taken by a runner (none runs here), a stopped job is Stopped at once.
+  EXPECT_EQ(Payload("check-finetuning-status", {{"jobArn", started["jobArn"]}})["status"], "Stopped");
+  // Refused inputs: a dataset found invalid, an unknown base model, an unknown job.
+  auto invalid = Invoke("start-bedrock-finetuning",
+                        {{"bucket", "training-bucket"}, {"key", "k"}, {"validation", {{"Payload", {{"isValid", false}}}}}});
+  EXPECT_EQ(json::parse(invalid->payload)["errorType"], "InvalidTrainingData");
+  auto unknown_model = Invoke("start-bedrock-finetuning", {{"bucket", "training-bucket"}, {"key", "k"}, {"baseModelId", "no.such-model"}});
+  EXPECT_EQ(unknown_model->function_error, "Unhandled");
+  EXPECT_FALSE(json::parse(unknown_model->payload)["errorMessage"].get<std::string>().empty());
+  auto unknown_job = Invoke("check-finetuning-status", {{"jobArn", "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/nope"}});
+  EXPECT_EQ(unknown_job->function_error, "Unhandled");
+}
+
+TEST_F(LambdaBuiltinsTest, MissingFeaturesAreNamedAndUserFunctionsTakePrecedence) {
+  auto eval = Invoke("evaluate-finetuned-model", json::object());
+  ASSERT_FALSE(eval.ok());
+  EXPECT_EQ(eval.status().aws_code(), "ResourceNotFoundException");
+  EXPECT_NE(eval.status().message().find("evaluation"), std::string::npos) << eval.status().message();
+  auto reg = Invoke("register-model-version", json::object());
+  EXPECT_NE(reg.status().message().find("registry"), std::string::npos) << reg.status().message();
+  // A user's function of a built-in's name (and of a missing feature's name) is what runs.
+  const std::string zip = testing::MakeZip({{"bootstrap", "#!/bin/sh\necho '{\"mine\": true}'\n", 0100755}});
+  for (const std::string name : {"validate-training-data", "evaluate-finetuned-model"}) {
+    json req = {{"FunctionName", name}, {"Runtime", "provided"}, {"Role", "arn:aws:iam::123456789012:role/r"},
+                {"Handler", "x"}, {"Code", {{"ZipFile", Base64Encode(zip)}}}};
+    ASSERT_TRUE(backend_->CreateFunction(kScope, req).ok()) << name;
+    EXPECT_EQ(Payload(name, json::object())["mine"], true) << name;
+  }
+  ASSERT_TRUE(backend_->DeleteFunction(kScope, "validate-training-data", "").ok());
+  EXPECT_EQ(json::parse(Invoke("validate-training-data", json::object())->payload)["errorType"], "InvalidEvent");
+}
+
+TEST_F(LambdaBuiltinsTest, TheStepFunctionsIntegrationAnswersAsAwsOptimizedIntegration) {
+  LambdaTaskIntegration lambda(backend_.get());
+  EXPECT_TRUE(lambda.Supports("invoke", ""));
+  EXPECT_TRUE(lambda.Supports("invoke", "waitForTaskToken"));
+  EXPECT_FALSE(lambda.Supports("invoke", "sync"));
+  EXPECT_TRUE(lambda.Supports("function", ""));
+  objects_.objects[{"training-bucket", "good.jsonl"}] = Records(40);
+  states::TaskCall call;
+  call.service = "lambda";
+  call.action = "invoke";
+  call.account = kScope.account;
+  call.region = kScope.region;
+  call.parameters = {{"FunctionName", "validate-training-data"},
+                     {"Payload", {{"bucket", "training-bucket"}, {"key", "good.jsonl"}}}};
+  states::TaskOutcome ok = lambda.Start(call);
+  ASSERT_TRUE(ok.ok) << ok.error << ": " << ok.cause;
+  EXPECT_EQ(ok.result["StatusCode"], 200);
+  EXPECT_EQ(ok.result["ExecutedVersion"], "$LATEST");
+  EXPECT_EQ(ok.result["Payload"]["isValid"], true);
+  EXPECT_EQ(ok.result["SdkHttpMetadata"]["HttpStatusCode"], 200);
+  EXPECT_TRUE(ok.result["SdkResponseMetadata"]["RequestId"].is_string());
+  // A bare function ARN: the function's output itself.
+  call.action = "function";
+  call.parameters["FunctionName"] = "arn:aws:lambda:us-east-1:123456789012:function:validate-training-data";
+  states::TaskOutcome bare = lambda.Start(call);
+  ASSERT_TRUE(bare.ok);
+  EXPECT_EQ(bare.result["isValid"], true);
+  // A function error: its errorType, the error payload as the cause.
+  call.action = "invoke";
+  call.parameters = {{"FunctionName", "validate-training-data"}, {"Payload", {{"bucket", "training-bucket"}, {"key", "gone"}}}};
+  states::TaskOutcome failed = lambda.Start(call);
+  ASSERT_FALSE(failed.ok);
+  EXPECT_EQ(failed.error, "NoSuchKey");
+  EXPECT_EQ(json::parse(failed.cause)["errorType"], "NoSuchKey");
+  // Lambda's own errors: Lambda.<Exception>.
+  call.parameters = {{"FunctionName", "no-such-function"}, {"Payload", json::object()}};
+  states::TaskOutcome missing = lambda.Start(call);
+  ASSERT_FALSE(missing.ok);
+  EXPECT_EQ(missing.error, "Lambda.ResourceNotFoundException");
+  EXPECT_NE(missing.cause.find("Function not found"), std::string::npos) << missing.cause;
+  call.parameters = {{"Payload", json::object()}};
+  EXPECT_EQ(lambda.Start(call).error, "Lambda.InvalidParameterValueException");
+  call.parameters = {{"FunctionName", "evaluate-finetuned-model"}};
+  EXPECT_EQ(lambda.Start(call).error, "Lambda.ResourceNotFoundException");
+}
+
+}  // namespace
+}  // namespace lathe::lambda
