@@ -68,7 +68,7 @@ def history(sfn, arn):
 
 def entered(events):
     """The names of the states entered, in order."""
-    return [e[k]["name"] for e in events for k in e if k.endswith("StateEnteredEventDetails")]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 
 def main():
