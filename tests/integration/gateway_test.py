@@ -338,15 +338,20 @@ def rest_json_errors(raw):
 
 
 def json_target_errors(raw):
-    """No json 1.0/1.1 service is registered yet: a Step Functions request is answered in its
-    protocol, naming the service lathe does not implement."""
-    op = operation("stepfunctions", "ListStateMachines")
+    """A json 1.0 service lathe does not implement (DynamoDB) is answered in its protocol, naming
+    the service; one it does (Step Functions) answers an operation it does not know likewise."""
+    op = operation("dynamodb", "ListTables")
     r = raw.send("POST", "/", b"{}", {"Content-Type": "application/x-amz-json-1.0",
-                                       "X-Amz-Target": "AWSStepFunctions.ListStateMachines"}, service="states")
+                                       "X-Amz-Target": "DynamoDB_20120810.ListTables"}, service="dynamodb")
     msg = expect_raw("json", op, r, "UnknownOperationException", 404)
-    assert "'states'" in msg, msg
+    assert "'dynamodb'" in msg, msg
     assert r[1]["Content-Type"] == "application/x-amz-json-1.0", r[1]
     assert json.loads(r[2])["__type"] == "UnknownOperationException", r[2]
+    op = operation("stepfunctions", "ListStateMachines")
+    r = raw.send("POST", "/", b"{}", {"Content-Type": "application/x-amz-json-1.0",
+                                       "X-Amz-Target": "AWSStepFunctions.NoSuchOperation"}, service="states")
+    status, _, body = r
+    assert status == 400 and json.loads(body)["__type"] == "UnknownOperationException", r
 
 
 def auth_errors(raw):
