@@ -10,25 +10,11 @@ namespace {
 
 using nlohmann::json;
 
-Status WrongType(const std::string& member, const char* expected) {
-  return Status::Aws("SerializationException", 400, "Member " + member + " must be " + expected + ".");
-}
-
-std::string LowerFirst(std::string s) {
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
-  return s;
-}
-
-Status MustNotBeNull(const std::string& member) {
-  return ValidationError("1 validation error detected: Value null at '" + member +
-                         "' failed to satisfy constraint: Member must not be null");
-}
-
 // Epoch seconds (botocore writes timestamps as numbers in the JSON protocols) -> ms.
 Result<std::optional<int64_t>> OptTime(const json& j, const char* name, const std::string& member) {
   auto it = j.find(name);
   if (it == j.end() || it->is_null()) return std::optional<int64_t>();
-  if (!it->is_number()) return WrongType(member, "a timestamp (seconds since the epoch)");
+  if (!it->is_number()) return aws::WrongMemberType(member, "a timestamp (seconds since the epoch)");
   const double seconds = it->get<double>();
   if (!(seconds > -1e11 && seconds < 1e11)) return ValidationError("Member " + member + " is out of range.");
   return std::optional<int64_t>(static_cast<int64_t>(seconds * 1000.0));
@@ -37,45 +23,6 @@ Result<std::optional<int64_t>> OptTime(const json& j, const char* name, const st
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
 }  // namespace
-
-Result<std::optional<std::string>> Members::OptString(const char* name) const {
-  auto it = j_.find(name);
-  if (it == j_.end() || it->is_null()) return std::optional<std::string>();
-  if (!it->is_string()) return WrongType(name, "a string");
-  return std::optional<std::string>(it->get<std::string>());
-}
-
-Result<std::string> Members::String(const char* name) const {
-  Result<std::optional<std::string>> v = OptString(name);
-  if (!v.ok()) return v.status();
-  return v->value_or("");
-}
-
-Result<std::string> Members::Required(const char* name) const {
-  Result<std::optional<std::string>> v = OptString(name);
-  if (!v.ok()) return v.status();
-  if (!*v) return MustNotBeNull(LowerFirst(name));
-  return **v;
-}
-
-Result<std::optional<int64_t>> Members::OptInt(const char* name) const {
-  auto it = j_.find(name);
-  if (it == j_.end() || it->is_null()) return std::optional<int64_t>();
-  if (!it->is_number_integer()) return WrongType(name, "an integer");
-  return std::optional<int64_t>(it->get<int64_t>());
-}
-
-Result<std::vector<std::string>> Members::Strings(const char* name) const {
-  std::vector<std::string> out;
-  auto it = j_.find(name);
-  if (it == j_.end() || it->is_null()) return out;
-  if (!it->is_array()) return WrongType(name, "a list of strings");
-  for (const json& v : *it) {
-    if (!v.is_string()) return WrongType(name, "a list of strings");
-    out.push_back(v.get<std::string>());
-  }
-  return out;
-}
 
 Result<PageRequest> Members::Paging() const {
   PageRequest page;
@@ -96,11 +43,11 @@ Result<std::vector<Tag>> Members::Tags(const char* name) const {
   std::vector<Tag> tags;
   auto it = j_.find(name);
   if (it == j_.end() || it->is_null()) return tags;
-  if (!it->is_array()) return WrongType(name, "a list of tags");
+  if (!it->is_array()) return aws::WrongMemberType(name, "a list of tags");
   if (it->size() > kMaxTagsPerResource)
     return ValidationError("A resource may have at most " + std::to_string(kMaxTagsPerResource) + " tags.");
   for (const json& t : *it) {
-    if (!t.is_object()) return WrongType(name, "a list of {Key, Value} objects");
+    if (!t.is_object()) return aws::WrongMemberType(name, "a list of {Key, Value} objects");
     Members m(t);
     Result<std::string> key = m.Required("Key");
     if (!key.ok()) return key.status();
@@ -113,7 +60,7 @@ Result<std::vector<Tag>> Members::Tags(const char* name) const {
 
 Result<Target> TargetFromWire(const json& j, size_t index) {
   const std::string at = "Targets[" + std::to_string(index) + "]";
-  if (!j.is_object()) return WrongType(at, "a Target object");
+  if (!j.is_object()) return aws::WrongMemberType(at, "a Target object");
   Members m(j);
   Target t;
   Result<std::string> id = m.Required("Id");
@@ -132,24 +79,24 @@ Result<Target> TargetFromWire(const json& j, size_t index) {
   if (!path.ok()) return path.status();
   t.input_path = *path;
   if (auto x = j.find("InputTransformer"); x != j.end() && !x->is_null()) {
-    if (!x->is_object()) return WrongType(at + ".InputTransformer", "an object");
+    if (!x->is_object()) return aws::WrongMemberType(at + ".InputTransformer", "an object");
     Members xm(*x);
     InputTransformer it;
     Result<std::string> tmpl = xm.Required("InputTemplate");
     if (!tmpl.ok()) return tmpl.status();
     it.input_template = *tmpl;
     if (auto paths = x->find("InputPathsMap"); paths != x->end() && !paths->is_null()) {
-      if (!paths->is_object()) return WrongType(at + ".InputTransformer.InputPathsMap", "a map of strings");
+      if (!paths->is_object()) return aws::WrongMemberType(at + ".InputTransformer.InputPathsMap", "a map of strings");
       if (paths->size() > 100) return ValidationError("InputPathsMap of target " + Quoted(t.id) + " has more than 100 entries.");
       for (const auto& [k, v] : paths->items()) {
-        if (!v.is_string()) return WrongType(at + ".InputTransformer.InputPathsMap", "a map of strings");
+        if (!v.is_string()) return aws::WrongMemberType(at + ".InputTransformer.InputPathsMap", "a map of strings");
         it.input_paths[k] = v.get<std::string>();
       }
     }
     t.input_transformer = it;
   }
   if (auto r = j.find("RetryPolicy"); r != j.end() && !r->is_null()) {
-    if (!r->is_object()) return WrongType(at + ".RetryPolicy", "an object");
+    if (!r->is_object()) return aws::WrongMemberType(at + ".RetryPolicy", "an object");
     Members rm(*r);
     RetryPolicy p;
     Result<std::optional<int64_t>> attempts = rm.OptInt("MaximumRetryAttempts");
@@ -162,7 +109,7 @@ Result<Target> TargetFromWire(const json& j, size_t index) {
     t.retry_policy = p;
   }
   if (auto d = j.find("DeadLetterConfig"); d != j.end() && !d->is_null()) {
-    if (!d->is_object()) return WrongType(at + ".DeadLetterConfig", "an object");
+    if (!d->is_object()) return aws::WrongMemberType(at + ".DeadLetterConfig", "an object");
     Result<std::string> dl = Members(*d).String("Arn");
     if (!dl.ok()) return dl.status();
     t.dead_letter_arn = *dl;
@@ -171,7 +118,7 @@ Result<Target> TargetFromWire(const json& j, size_t index) {
 }
 
 Result<PutEventsEntry> EntryFromWire(const json& j, size_t index) {
-  if (!j.is_object()) return WrongType("Entries[" + std::to_string(index) + "]", "a PutEventsRequestEntry object");
+  if (!j.is_object()) return aws::WrongMemberType("Entries[" + std::to_string(index) + "]", "a PutEventsRequestEntry object");
   Members m(j);
   PutEventsEntry e;
   Result<std::optional<std::string>> source = m.OptString("Source");

@@ -9,26 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "aws/json_members.h"
 #include "services/events/backend.h"
 
 namespace lathe::events {
 
-// Members of a request object.
-class Members {
+// Members of a request object: aws::JsonMembers' readers, and EventBridge's paging and tags.
+class Members : public aws::JsonMembers {
  public:
-  explicit Members(const nlohmann::json& object) : j_(object) {}
-  Result<std::optional<std::string>> OptString(const char* name) const;
-  Result<std::string> String(const char* name) const;    // "" when absent
-  Result<std::string> Required(const char* name) const;  // ValidationException when absent
-  Result<std::optional<int64_t>> OptInt(const char* name) const;
-  Result<std::vector<std::string>> Strings(const char* name) const;
+  explicit Members(const nlohmann::json& object) : JsonMembers(object) {}
   // Limit (1-100, default 100) and NextToken.
   Result<PageRequest> Paging() const;
   Result<std::vector<Tag>> Tags(const char* name) const;
-  const nlohmann::json& object() const { return j_; }
-
- private:
-  const nlohmann::json& j_;
 };
 
 Result<Target> TargetFromWire(const nlohmann::json& member, size_t index);

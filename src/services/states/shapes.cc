@@ -11,15 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-Status WrongType(const std::string& member, const char* expected) {
-  return SerializationError("Member " + member + " must be " + expected + ".");
-}
-
-Status MustNotBeNull(const std::string& member) {
-  return ValidationError("1 validation error detected: Value null at '" + member +
-                         "' failed to satisfy constraint: Member must not be null");
-}
-
 // A JSON text member of an execution's document, as the API answers it (always a string).
 std::optional<std::string> TextMember(const json& doc, const char* key) {
   auto it = doc.find(key);
@@ -29,60 +20,6 @@ std::optional<std::string> TextMember(const json& doc, const char* key) {
 }
 
 }  // namespace
-
-Result<std::optional<std::string>> Members::OptString(const char* name) const {
-  auto it = j_.find(name);
-  if (it == j_.end() || it->is_null()) return std::optional<std::string>();
-  if (!it->is_string()) return WrongType(name, "a string");
-  return std::optional<std::string>(it->get<std::string>());
-}
-
-Result<std::string> Members::String(const char* name) const {
-  Result<std::optional<std::string>> v = OptString(name);
-  if (!v.ok()) return v.status();
-  return v->value_or("");
-}
-
-Result<std::string> Members::Required(const char* name) const {
-  Result<std::optional<std::string>> v = OptString(name);
-  if (!v.ok()) return v.status();
-  if (!*v) return MustNotBeNull(name);
-  return **v;
-}
-
-Result<std::optional<int64_t>> Members::OptInt(const char* name) const {
-  auto it = j_.find(name);
-  if (it == j_.end() || it->is_null()) return std::optional<int64_t>();
-  if (!it->is_number_integer()) return WrongType(name, "an integer");
-  return std::optional<int64_t>(it->get<int64_t>());
-}
-
-Result<bool> Members::Bool(const char* name, bool fallback) const {
-  auto it = j_.find(name);
-  if (it == j_.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) return WrongType(name, "a boolean");
-  return it->get<bool>();
-}
-
-Result<std::optional<json>> Members::OptObject(const char* name) const {
-  auto it = j_.find(name);
-  if (it == j_.end() || it->is_null()) return std::optional<json>();
-  if (!it->is_object()) return WrongType(name, "a structure");
-  return std::optional<json>(*it);
-}
-
-Result<std::vector<std::string>> Members::Strings(const char* name) const {
-  std::vector<std::string> out;
-  auto it = j_.find(name);
-  if (it == j_.end() || it->is_null()) return out;
-  if (!it->is_array()) return WrongType(name, "a list of strings");
-  if (it->size() > 1000) return ValidationError("Member " + std::string(name) + " has too many entries.");
-  for (const json& v : *it) {
-    if (!v.is_string()) return WrongType(name, "a list of strings");
-    out.push_back(v.get<std::string>());
-  }
-  return out;
-}
 
 Result<PageRequest> Members::Paging(size_t max_token) const {
   PageRequest page;
@@ -105,11 +42,11 @@ Result<std::vector<Tag>> Members::Tags(const char* name) const {
   std::vector<Tag> tags;
   auto it = j_.find(name);
   if (it == j_.end() || it->is_null()) return tags;
-  if (!it->is_array()) return WrongType(name, "a list of tags");
+  if (!it->is_array()) return aws::WrongMemberType(name, "a list of tags");
   if (it->size() > kMaxTagsPerResource)
     return TooManyTags("Too many tags: a resource may have at most " + std::to_string(kMaxTagsPerResource) + " tags.");
   for (const json& t : *it) {
-    if (!t.is_object()) return WrongType(name, "a list of {key, value} objects");
+    if (!t.is_object()) return aws::WrongMemberType(name, "a list of {key, value} objects");
     Members m(t);
     Result<std::string> key = m.String("key");
     if (!key.ok()) return key.status();

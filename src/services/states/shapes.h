@@ -9,26 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "aws/json_members.h"
 #include "services/states/backend.h"
 
 namespace lathe::states {
 
-class Members {
+// Members of a request object: aws::JsonMembers' readers, and Step Functions' paging and tags.
+class Members : public aws::JsonMembers {
  public:
-  explicit Members(const nlohmann::json& object) : j_(object) {}
-  Result<std::optional<std::string>> OptString(const char* name) const;
-  Result<std::string> String(const char* name) const;    // "" when absent
-  Result<std::string> Required(const char* name) const;  // ValidationException when absent
-  Result<std::optional<int64_t>> OptInt(const char* name) const;
-  Result<bool> Bool(const char* name, bool fallback) const;
-  Result<std::optional<nlohmann::json>> OptObject(const char* name) const;
-  Result<std::vector<std::string>> Strings(const char* name) const;
+  explicit Members(const nlohmann::json& object) : JsonMembers(object) {}
   // maxResults (0..1000; 0 or absent = 100) and nextToken (≤ max_token bytes).
   Result<PageRequest> Paging(size_t max_token) const;
   Result<std::vector<Tag>> Tags(const char* name) const;
-
- private:
-  const nlohmann::json& j_;
 };
 
 // Seconds since the epoch, with milliseconds, as awsJson's timestamps.
