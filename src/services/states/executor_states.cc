@@ -19,6 +19,17 @@ using nlohmann::json;
 
 namespace {
 std::string ErrorOf(const Status& s) { return asl::ErrorName(s); }
+
+// Values quoted in causes are cut to this many bytes (a cause is at most 32768; the input it
+// quotes may be 256 KiB), at a UTF-8 character boundary.
+constexpr size_t kMaxQuotedBytes = 1024;
+std::string Clip(std::string text) {
+  if (text.size() <= kMaxQuotedBytes) return text;
+  size_t cut = kMaxQuotedBytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  return text + "...";
+}
 }  // namespace
 
 int64_t Executor::Impl::Emit(Exec& exec, Frame* frame, const std::string& type, json details) {
@@ -136,16 +147,36 @@ void Executor::Impl::Run(Exec& exec, Frame& frame) {
     case asl::StateType::kFail: {
       const json& ctx = Context(exec, frame);
       std::string error = st->error.value_or(""), cause = st->cause.value_or("");
-      // ErrorPath / CausePath name strings in the state's input (or $$); AWS fails the execution
-      // with States.Runtime when they name anything else.
-      for (auto [path, out] : {std::pair{&st->error_path, &error}, std::pair{&st->cause_path, &cause}}) {
-        if (!*path) continue;
-        auto v = (*path)->Select((*path)->is_context() ? ctx : frame.input);
-        if (!v.ok()) return FailFrame(exec, frame, ErrorOf(v.status()), v.status().message());
+      // ErrorPath / CausePath name strings in the state's input (or $$), or are intrinsic calls
+      // returning one; AWS fails the execution with States.Runtime when they give anything else.
+      struct Field {
+        const char* name;
+        const std::optional<asl::JsonPath>* path;
+        const std::optional<asl::Intrinsic>* intrinsic;
+        std::string* out;
+      };
+      for (const Field& f : {Field{"ErrorPath", &st->error_path, &st->error_intrinsic, &error},
+                             Field{"CausePath", &st->cause_path, &st->cause_intrinsic, &cause}}) {
+        Result<json> v = json();
+        std::string text;
+        if (*f.intrinsic) {
+          text = (*f.intrinsic)->text();
+          v = (*f.intrinsic)->Evaluate(frame.input, ctx);
+          if (!v.ok()) return FailFrame(exec, frame, ErrorOf(v.status()), v.status().message());
+        } else if (*f.path) {
+          text = (*f.path)->text();
+          v = (*f.path)->Select((*f.path)->is_context() ? ctx : frame.input);
+          if (!v.ok())
+            return FailFrame(exec, frame, asl::kStatesRuntime,
+                             "The JSONPath '" + text + "' specified for the field '" + f.name +
+                                 "' could not be found in the input '" + Clip(frame.input.dump()) + "'");
+        } else {
+          continue;
+        }
         if (!v->is_string())
           return FailFrame(exec, frame, asl::kStatesRuntime,
-                           "The value at " + (*path)->text() + " in the Fail state '" + st->name + "' is not a string");
-        *out = v->get<std::string>();
+                           "The value at " + text + " in the Fail state '" + st->name + "' is not a string");
+        *f.out = v->get<std::string>();
       }
       return FailFrame(exec, frame, error, cause);
     }
