@@ -68,9 +68,11 @@ struct State {
   std::optional<std::string> timestamp;  // RFC 3339
   std::optional<JsonPath> timestamp_path;
 
-  // Fail
+  // Fail. ErrorPath / CausePath are a reference path or an intrinsic call returning a string
+  // (AWS allows both); one of each pair at most.
   std::optional<std::string> error, cause;
   std::optional<JsonPath> error_path, cause_path;
+  std::optional<Intrinsic> error_intrinsic, cause_intrinsic;
 
   // Parallel
   std::vector<std::shared_ptr<const StateMachine>> branches;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "asl/definition_internal.h"
+#include "asl/intrinsics.h"
 #include "asl/timestamp.h"
 
 namespace lathe::asl::internal {
@@ -138,6 +139,32 @@ void ParseWait(Checker& c, const json& raw, const std::string& loc, State& s) {
   s.timestamp_path = c.Path(raw, "TimestampPath", loc, true);
 }
 
+// ErrorPath / CausePath: a reference path, or one of the intrinsics AWS lists for them (those
+// that return a string).
+void ParseFailPath(Checker& c, const json& raw, const char* key, const std::string& loc,
+                   std::optional<JsonPath>& path, std::optional<Intrinsic>& intrinsic) {
+  auto it = raw.find(key);
+  if (it == raw.end() || !it->is_string() || !LooksLikeIntrinsic(it->get_ref<const std::string&>())) {
+    path = c.Path(raw, key, loc, true);
+    return;
+  }
+  const std::string& text = it->get_ref<const std::string&>();
+  static const std::set<std::string> kAllowed = {"States.Format",       "States.JsonToString", "States.ArrayGetItem",
+                                                 "States.Base64Encode", "States.Base64Decode", "States.Hash",
+                                                 "States.UUID"};
+  const std::string function = text.substr(0, text.find('('));
+  auto parsed = Intrinsic::Parse(text);
+  if (!kAllowed.count(function) || !parsed.ok()) {
+    c.Schema(std::string("The value for the field '") + key +
+                 "' must be a valid reference path or a call of one of the intrinsic functions States.Format, "
+                 "States.JsonToString, States.ArrayGetItem, States.Base64Encode, States.Base64Decode, States.Hash "
+                 "and States.UUID",
+             Child(loc, key));
+    return;
+  }
+  intrinsic = std::move(parsed).value();
+}
+
 void ParseFail(Checker& c, const json& raw, const std::string& loc, State& s) {
   c.Exclusive(raw, "Error", "ErrorPath", loc);
   c.Exclusive(raw, "Cause", "CausePath", loc);
@@ -151,8 +178,8 @@ void ParseFail(Checker& c, const json& raw, const std::string& loc, State& s) {
                  "with 'Path'",
              Child(loc, field));
   }
-  s.error_path = c.Path(raw, "ErrorPath", loc, true);
-  s.cause_path = c.Path(raw, "CausePath", loc, true);
+  ParseFailPath(c, raw, "ErrorPath", loc, s.error_path, s.error_intrinsic);
+  ParseFailPath(c, raw, "CausePath", loc, s.cause_path, s.cause_intrinsic);
 }
 
 void ParseChoice(Checker& c, const json& raw, const std::string& loc, State& s) {

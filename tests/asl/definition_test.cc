@@ -396,6 +396,35 @@ TEST(DefinitionTest, WaitAndFailFieldRules) {
                   "There should only be one of the following fields: [Error, ErrorPath]", "/States/A/Error"));
 }
 
+// AWS takes an intrinsic call returning a string in ErrorPath / CausePath, from the list it names.
+TEST(DefinitionTest, FailPathsTakeTheIntrinsicsAwsLists) {
+  ParsedDefinition parsed = ParseState({{"Type", "Fail"},
+                                        {"ErrorPath", "States.Format('E{}', $.n)"},
+                                        {"CausePath", "States.JsonToString($.detail)"}});
+  ASSERT_TRUE(parsed.machine) << Describe(parsed.diagnostics);
+  const State* fail = parsed.machine->Find("A");
+  ASSERT_TRUE(fail);
+  EXPECT_FALSE(fail->error_path);
+  ASSERT_TRUE(fail->error_intrinsic);
+  EXPECT_EQ(fail->error_intrinsic->text(), "States.Format('E{}', $.n)");
+  ASSERT_TRUE(fail->cause_intrinsic);
+  auto error = fail->error_intrinsic->Evaluate({{"n", 7}}, json::object());
+  ASSERT_TRUE(error.ok()) << error.status().message();
+  EXPECT_EQ(*error, "E7");
+
+  const std::string refused =
+      "The value for the field 'CausePath' must be a valid reference path or a call of one of the intrinsic "
+      "functions States.Format, States.JsonToString, States.ArrayGetItem, States.Base64Encode, States.Base64Decode, "
+      "States.Hash and States.UUID";
+  // A listed function, but malformed; and one AWS does not list (it returns a number).
+  EXPECT_TRUE(Has(ParseState({{"Type", "Fail"}, {"CausePath", "States.Format('x', $.a"}}), kSchema, refused,
+                  "/States/A/CausePath"));
+  EXPECT_TRUE(Has(ParseState({{"Type", "Fail"}, {"CausePath", "States.MathAdd(1, 2)"}}), kSchema, refused,
+                  "/States/A/CausePath"));
+  EXPECT_TRUE(Has(ParseState({{"Type", "Fail"}, {"Cause", "c"}, {"CausePath", "States.UUID()"}}), kSchema,
+                  "There should only be one of the following fields: [Cause, CausePath]", "/States/A/Cause"));
+}
+
 TEST(DefinitionTest, RetryAndCatchRules) {
   json state = R"({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
     "Retry": [{"ErrorEquals": ["States.ALL", "Custom"]},

@@ -25,6 +25,37 @@ bool HasTolerance(const asl::State& st) {
          st.tolerated_failure_percentage_path;
 }
 
+// AWS's causes for a ToleratedFailureCountPath / ToleratedFailurePercentagePath value that is
+// not usable: not a number (an integer for the count), negative, or a percentage over 100.
+Status CheckToleranceValues(const asl::State& st, const json& effective_input) {
+  auto quoted = [](const json& v) {
+    std::string text = v.dump();
+    return text.size() > 200 ? text.substr(0, 200) + "..." : text;
+  };
+  if (st.tolerated_failure_count_path) {
+    const std::string& where = st.tolerated_failure_count_path->text();
+    auto v = st.tolerated_failure_count_path->Select(effective_input);
+    if (!v.ok()) return v.status();
+    if (!v->is_number_integer())
+      return Status::InvalidArgument("The ToleratedFailureCountPath field refers to value " + quoted(*v) +
+                             " which is not a valid integer: " + where);
+    if (!v->is_number_unsigned() && v->get<int64_t>() < 0)
+      return Status::InvalidArgument("ToleratedFailureCount cannot be negative.");
+  }
+  if (st.tolerated_failure_percentage_path) {
+    const std::string& where = st.tolerated_failure_percentage_path->text();
+    auto v = st.tolerated_failure_percentage_path->Select(effective_input);
+    if (!v.ok()) return v.status();
+    if (!v->is_number())
+      return Status::InvalidArgument("The ToleratedFailurePercentagePath field refers to value " + quoted(*v) +
+                             " which is not a valid float: " + where);
+    const double percent = v->get<double>();
+    if (!(percent >= 0 && percent <= 100))
+      return Status::InvalidArgument("ToleratedFailurePercentage must be between 0 and 100.");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Frame& Executor::Impl::NewChild(Exec& exec, Frame& parent, const asl::State& st, int64_t branch, int64_t index,
@@ -94,6 +125,10 @@ void Executor::Impl::RunMap(Exec& exec, Frame& frame, const asl::State& st) {
     max_concurrency = v->get<int64_t>();
   }
   if (max_concurrency <= 0) max_concurrency = std::max<int64_t>(1, opt.max_map_concurrency);
+  // Thresholds from paths are checked once, when the Map starts, as AWS does (before any item
+  // runs); CompleteChild reads them again only when an item fails.
+  Status tolerance = CheckToleranceValues(st, *eff);
+  if (!tolerance.ok()) return HandleError(exec, frame, asl::kStatesRuntime, tolerance.message());
   Emit(exec, &frame, "MapStateStarted", {{"length", items.size()}});
   frame.status = "CHILDREN";
   frame.total = static_cast<int64_t>(items.size());

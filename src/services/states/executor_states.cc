@@ -19,6 +19,19 @@ using nlohmann::json;
 
 namespace {
 std::string ErrorOf(const Status& s) { return asl::ErrorName(s); }
+
+// Values quoted in causes are cut to this many bytes (a cause is at most 32768; the input it
+// quotes may be 256 KiB), at a UTF-8 character boundary.
+constexpr size_t kMaxQuotedBytes = 1024;
+std::string Clip(std::string text) {
+  if (text.size() <= kMaxQuotedBytes) return text;
+  size_t cut = kMaxQuotedBytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  return text + "...";
+}
+// A value as AWS's Wait causes show it: a string as its text, anything else as JSON.
+std::string ValueText(const json& v) { return Clip(v.is_string() ? v.get<std::string>() : v.dump()); }
 }  // namespace
 
 int64_t Executor::Impl::Emit(Exec& exec, Frame* frame, const std::string& type, json details) {
@@ -136,16 +149,36 @@ void Executor::Impl::Run(Exec& exec, Frame& frame) {
     case asl::StateType::kFail: {
       const json& ctx = Context(exec, frame);
       std::string error = st->error.value_or(""), cause = st->cause.value_or("");
-      // ErrorPath / CausePath name strings in the state's input (or $$); AWS fails the execution
-      // with States.Runtime when they name anything else.
-      for (auto [path, out] : {std::pair{&st->error_path, &error}, std::pair{&st->cause_path, &cause}}) {
-        if (!*path) continue;
-        auto v = (*path)->Select((*path)->is_context() ? ctx : frame.input);
-        if (!v.ok()) return FailFrame(exec, frame, ErrorOf(v.status()), v.status().message());
+      // ErrorPath / CausePath name strings in the state's input (or $$), or are intrinsic calls
+      // returning one; AWS fails the execution with States.Runtime when they give anything else.
+      struct Field {
+        const char* name;
+        const std::optional<asl::JsonPath>* path;
+        const std::optional<asl::Intrinsic>* intrinsic;
+        std::string* out;
+      };
+      for (const Field& f : {Field{"ErrorPath", &st->error_path, &st->error_intrinsic, &error},
+                             Field{"CausePath", &st->cause_path, &st->cause_intrinsic, &cause}}) {
+        Result<json> v = json();
+        std::string text;
+        if (*f.intrinsic) {
+          text = (*f.intrinsic)->text();
+          v = (*f.intrinsic)->Evaluate(frame.input, ctx);
+          if (!v.ok()) return FailFrame(exec, frame, ErrorOf(v.status()), v.status().message());
+        } else if (*f.path) {
+          text = (*f.path)->text();
+          v = (*f.path)->Select((*f.path)->is_context() ? ctx : frame.input);
+          if (!v.ok())
+            return FailFrame(exec, frame, asl::kStatesRuntime,
+                             "The JSONPath '" + text + "' specified for the field '" + f.name +
+                                 "' could not be found in the input '" + Clip(frame.input.dump()) + "'");
+        } else {
+          continue;
+        }
         if (!v->is_string())
           return FailFrame(exec, frame, asl::kStatesRuntime,
-                           "The value at " + (*path)->text() + " in the Fail state '" + st->name + "' is not a string");
-        *out = v->get<std::string>();
+                           "The value at " + text + " in the Fail state '" + st->name + "' is not a string");
+        *f.out = v->get<std::string>();
       }
       return FailFrame(exec, frame, error, cause);
     }
@@ -204,31 +237,40 @@ void Executor::Impl::RunWait(Exec& exec, Frame& frame, const asl::State& st) {
   if (st.seconds) {
     delay_ms = ScaledMs(*st.seconds);
   } else if (st.seconds_path) {
+    // AWS's causes for each way a SecondsPath value is unusable; it takes whole seconds only.
+    const std::string& where = st.seconds_path->text();
     auto v = st.seconds_path->Select(st.seconds_path->is_context() ? ctx : *eff);
-    if (!v.ok()) return FailFrame(exec, frame, ErrorOf(v.status()), v.status().message());
-    if (!v->is_number() || v->get<double>() < 0)
+    if (!v.ok())
       return FailFrame(exec, frame, asl::kStatesRuntime,
-                       "The SecondsPath parameter does not reference a valid non-negative integer: " + v->dump());
-    delay_ms = ScaledMs(v->get<double>());
+                       "The SecondsPath parameter does not reference an input value: " + where);
+    const bool is_long = v->is_number_integer() &&
+                         (!v->is_number_unsigned() || v->get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX));
+    if (!is_long)
+      return FailFrame(exec, frame, asl::kStatesRuntime,
+                       "The SecondsPath parameter cannot be parsed as a long value: " + where + " == " + ValueText(*v));
+    if (v->get<int64_t>() < 0)
+      return FailFrame(exec, frame, asl::kStatesRuntime,
+                       "The SecondsPath parameter references a negative value: " + where + " == " + ValueText(*v));
+    delay_ms = ScaledMs(static_cast<double>(v->get<int64_t>()));
   } else if (st.timestamp || st.timestamp_path) {
-    std::string text;
+    std::string text, quoted;  // quoted: how the cause names a bad value ("$.t == ...")
     if (st.timestamp) {
-      text = *st.timestamp;
+      text = quoted = *st.timestamp;
     } else {
+      const std::string& where = st.timestamp_path->text();
       auto v = st.timestamp_path->Select(st.timestamp_path->is_context() ? ctx : *eff);
-      if (!v.ok()) return FailFrame(exec, frame, ErrorOf(v.status()), v.status().message());
-      if (!v->is_string())
+      if (!v.ok())
         return FailFrame(exec, frame, asl::kStatesRuntime,
-                         "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
-                         "format string: " + v->dump());
-      text = v->get<std::string>();
+                         "The TimestampPath parameter does not reference an input value: " + where);
+      quoted = where + " == " + ValueText(*v);
+      if (v->is_string()) text = v->get<std::string>();
     }
     const auto ts = asl::ParseTimestamp(text);
     const int64_t at = ts ? ts->seconds * 1000 + ts->nanos / 1000000 : -1;
     if (!ts)
       return FailFrame(exec, frame, asl::kStatesRuntime,
                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
-                       "format string: " + text);
+                       "format string: " + quoted);
     if (at > now) delay_ms = ScaledMs(static_cast<double>(at - now) / 1000.0);
   }
   auto out = asl::ApplyInputPath(st.output_path, *eff, ctx);
