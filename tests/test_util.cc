@@ -46,6 +46,19 @@ std::string SharedDir() {
   return fs::is_directory(dir, ec) ? dir : "";
 }
 
+std::string TutorialStateMachineDefinition() {
+  const std::string shared = SharedDir();
+  if (shared.empty()) return "";
+  const std::string text = ReadFile(shared + "/seeds/bedrock-fine-tuning-automation-guide.md");
+  size_t at = text.find("Create `step_function_definition.json`");
+  if (at == std::string::npos) return "";
+  size_t open = text.find("```json\n", at);
+  if (open == std::string::npos) return "";
+  open += 8;
+  size_t close = text.find("\n```", open);
+  return close == std::string::npos ? "" : text.substr(open, close - open);
+}
+
 int RunLatheBinary(const std::string& args, std::string* stdout_text, std::string* stderr_text) {
   TempDir tmp;
   std::string out = tmp.File("out"), err = tmp.File("err");

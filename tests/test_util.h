@@ -29,6 +29,10 @@ std::string ReadFile(const std::string& path);
 // ../shared beside the checkout, or "" when absent (tests that need it GTEST_SKIP with a reason).
 std::string SharedDir();
 
+// The first ```json block after "Create `step_function_definition.json`" in ../shared's
+// automation guide: the tutorial's state machine as users copy it; "" when the guide is absent.
+std::string TutorialStateMachineDefinition();
+
 // Runs build/lathe with arguments (a shell-quoted string); returns the exit code, captures output.
 int RunLatheBinary(const std::string& args, std::string* stdout_text, std::string* stderr_text = nullptr);
 

@@ -4,9 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
+#include "test_util.h"
 
 namespace lathe::asl {
 namespace {
@@ -36,24 +35,9 @@ ParsedDefinition ParseState(const json& state) { return Parse({{"StartAt", "A"},
 
 const char* kSchema = "SCHEMA_VALIDATION_FAILED";
 
-// The ```json block after "Create `step_function_definition.json`" in the automation guide.
-std::string TutorialDefinition() {
-  std::ifstream in(std::string(LATHE_SHARED_DIR) + "/seeds/bedrock-fine-tuning-automation-guide.md");
-  if (!in) return "";
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
-  size_t at = text.find("Create `step_function_definition.json`");
-  if (at == std::string::npos) return "";
-  size_t open = text.find("```json\n", at);
-  if (open == std::string::npos) return "";
-  open += 8;
-  size_t close = text.find("\n```", open);
-  return close == std::string::npos ? "" : text.substr(open, close - open);
-}
 
 TEST(DefinitionTest, TheTutorialsStateMachineParsesIntoItsTree) {
-  std::string text = TutorialDefinition();
+  std::string text = lathe::testing::TutorialStateMachineDefinition();
   if (text.empty())
     GTEST_SKIP() << "the automation guide is not at " << LATHE_SHARED_DIR
                  << "/seeds/bedrock-fine-tuning-automation-guide.md (set LATHE_SHARED_DIR)";

@@ -2,8 +2,6 @@
 // ../shared/seeds), unmodified, run by the Step Functions executor over the real "lambda"
 // integration: lathe's built-in functions validate S3 objects with lathe's validator and start
 // a real (not trained here) Bedrock job. SNS is a fake that records what would be published.
-#include <fstream>
-#include <sstream>
 
 #include "service/bedrock_service.h"
 #include "services/lambda/backend.h"
@@ -11,26 +9,13 @@
 #include "services/lambda/task_integration.h"
 #include "services/lambda_test_util.h"
 #include "states_executor_fixture.h"
+#include "test_util.h"
 
 namespace lathe::lambda {
 namespace {
 
 using nlohmann::json;
 
-std::string TutorialDefinition() {
-  std::ifstream in(std::string(LATHE_SHARED_DIR) + "/seeds/bedrock-fine-tuning-automation-guide.md");
-  if (!in) return "";
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  size_t at = text.find("Create `step_function_definition.json`");
-  if (at == std::string::npos) return "";
-  size_t open = text.find("```json\n", at);
-  if (open == std::string::npos) return "";
-  open += 8;
-  size_t close = text.find("\n```", open);
-  return close == std::string::npos ? "" : text.substr(open, close - open);
-}
 
 std::string Records(int n, int broken_line = 0) {
   std::string out;
@@ -43,7 +28,7 @@ std::string Records(int n, int broken_line = 0) {
 class LambdaTutorialTest : public states::testing::ExecutorTest {
  protected:
   void SetUp() override {
-    definition_ = TutorialDefinition();
+    definition_ = lathe::testing::TutorialStateMachineDefinition();
     if (definition_.empty()) GTEST_SKIP() << "the automation guide is not in " << LATHE_SHARED_DIR << "/seeds";
     ExecutorTest::SetUp();
     service::ServiceConfig config;

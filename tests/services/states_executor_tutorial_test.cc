@@ -2,33 +2,18 @@
 // ../shared/seeds), unmodified, run by the executor over fake Lambda functions and SNS: the
 // success path with its 300-second poll loop (and a restart in the middle of it), and the
 // NotifyValidationFailed branch for a broken dataset.
-#include <fstream>
-#include <sstream>
 
 #include "states_executor_fixture.h"
+#include "test_util.h"
 
 namespace lathe::states::testing {
 namespace {
 
-std::string TutorialDefinition() {
-  std::ifstream in(std::string(LATHE_SHARED_DIR) + "/seeds/bedrock-fine-tuning-automation-guide.md");
-  if (!in) return "";
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  size_t at = text.find("Create `step_function_definition.json`");
-  if (at == std::string::npos) return "";
-  size_t open = text.find("```json\n", at);
-  if (open == std::string::npos) return "";
-  open += 8;
-  size_t close = text.find("\n```", open);
-  return close == std::string::npos ? "" : text.substr(open, close - open);
-}
 
 class TutorialTest : public ExecutorTest {
  protected:
   void SetUp() override {
-    definition_ = TutorialDefinition();
+    definition_ = lathe::testing::TutorialStateMachineDefinition();
     if (definition_.empty())
       GTEST_SKIP() << "the automation guide is not in " << LATHE_SHARED_DIR << "/seeds";
     ExecutorTest::SetUp();
