@@ -33,15 +33,12 @@ constexpr const char kBootstrapPy[] =
 
 using Clock = std::chrono::steady_clock;
 
-// The child's side: only async-signal-safe calls between fork and exec.
-[[noreturn]] void RunChild(pid_t parent, int stdin_fd, int stdout_fd, int stderr_fd, int result_fd,
-                           const char* cwd, uint64_t memory_bytes, char* const* argv, char* const* envp) {
+// The function's side: only async-signal-safe calls between fork and exec.
+[[noreturn]] void RunFunction(pid_t keeper, int stdin_fd, int stdout_fd, int stderr_fd, int result_fd,
+                              const char* cwd, uint64_t memory_bytes, char* const* argv, char* const* envp) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(127);
-  ::setpgid(0, 0);  // a timeout kills the function and everything it started
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (::getppid() != keeper) ::_exit(127);
+  ::signal(SIGTERM, SIG_DFL);
   ::signal(SIGPIPE, SIG_DFL);
   // Sources are >= 3 (0-2 are open in the server), so these copies cannot clobber one another.
   ::dup2(stdin_fd, 0);
@@ -57,6 +54,45 @@ using Clock = std::chrono::steady_clock;
   ::setrlimit(RLIMIT_AS, &as);
   ::execve(argv[0], argv, envp);
   ::_exit(127);
+}
+
+void KillOwnGroup(int) { ::kill(0, SIGKILL); }
+
+// The server's child: the leader of a new process group, which starts the function in it and
+// waits for it, ending as the function ended (so the server's wait4 sees the function's status
+// and, the function being waited for, its rusage). It exists for the server's death: SIGKILL
+// gives the server no chance to kill the group, and PR_SET_PDEATHSIG reaches only one process,
+// so the kernel tells this one (SIGTERM) and it kills the whole group - nothing the function
+// started outlives lathe. A timeout still kills the group from the server.
+[[noreturn]] void RunChild(pid_t parent, int stdin_fd, int stdout_fd, int stderr_fd, int result_fd,
+                           const char* cwd, uint64_t memory_bytes, char* const* argv, char* const* envp) {
+  ::setpgid(0, 0);
+  struct sigaction on_term{};
+  on_term.sa_handler = KillOwnGroup;
+  sigemptyset(&on_term.sa_mask);
+  ::sigaction(SIGTERM, &on_term, nullptr);
+  ::signal(SIGCHLD, SIG_DFL);  // so that waitpid below sees the function end
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != parent) ::kill(0, SIGKILL);  // the server died before prctl
+  const pid_t keeper = ::getpid();
+  const pid_t fn = ::fork();
+  if (fn < 0) ::_exit(127);
+  if (fn == 0) RunFunction(keeper, stdin_fd, stdout_fd, stderr_fd, result_fd, cwd, memory_bytes, argv, envp);
+  ::close_range(0, ~0u, 0);  // the server's descriptors and the function's pipes are not this one's to hold
+  int status = 0;
+  while (::waitpid(fn, &status, 0) < 0) {
+    if (errno != EINTR) ::_exit(127);
+  }
+  if (WIFSIGNALED(status)) {
+    struct rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    ::signal(WTERMSIG(status), SIG_DFL);
+    ::kill(keeper, WTERMSIG(status));
+  }
+  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
 }
 
 std::string FormatSeconds(double s) {
@@ -356,6 +392,20 @@ Result<InvocationOutcome> FunctionRuntime::Invoke(const FunctionSpec& fn, const 
         answer_too_big = true;  // keep draining, so the function is not stuck writing
       }
     }
+  }
+  // The pipes close as the function ends; its keeper ends right after, with the function's
+  // status and rusage, so it is waited for (up to the deadline) before the group is killed.
+  while (!exited && !timed_out) {
+    const pid_t r = ::wait4(pid, &wait_status, WNOHANG, &usage);
+    if (r == pid || (r < 0 && errno != EINTR)) {
+      exited = r == pid;
+      break;
+    }
+    if (Clock::now() >= deadline) {
+      timed_out = true;
+      break;
+    }
+    ::usleep(200);
   }
   ::kill(-pid, SIGKILL);
   if (!exited) ::wait4(pid, &wait_status, 0, &usage);

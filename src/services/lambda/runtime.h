@@ -6,7 +6,9 @@
 //              event on stdin, the result on stdout (stderr is the log).
 // The child runs in the code folder, in a process group of its own (a timeout SIGKILLs the whole
 // group), with RLIMIT_AS = the function's memory, the function's environment variables plus
-// Lambda's own (AWS_LAMBDA_FUNCTION_NAME, ...), and dies with the server (PR_SET_PDEATHSIG).
+// Lambda's own (AWS_LAMBDA_FUNCTION_NAME, ...). The group dies with the server, SIGKILL included:
+// its leader is a small keeper process that starts the function and, told of the server's death
+// by PR_SET_PDEATHSIG, kills the group.
 // Every invocation's log is kept, bounded, under DATA_DIR/lambda/logs/<function uid>/.
 #pragma once
 
