@@ -18,7 +18,11 @@
 #include "services/iam/service.h"
 #include "services/s3/service.h"
 #include "services/s3/storage.h"
+#include "services/states/backend.h"
+#include "services/states/executor.h"
+#include "services/states/service.h"
 #include "services/sts/service.h"
+#include "store/execution_store.h"
 
 using namespace lathe;
 
@@ -31,8 +35,8 @@ struct Operation {
   const char* target;  // X-Amz-Target, or nullptr
 };
 
-// Every Bedrock and Bedrock Runtime route, S3's bucket routes, and the query services (their
-// Action is in the body).
+// Every Bedrock and Bedrock Runtime route, S3's bucket routes, the query services (their Action
+// is in the body) and Step Functions' operations that take definitions, inputs and tokens.
 constexpr Operation kOperations[] = {
     {"POST", "/model-customization-jobs", "application/json", nullptr},
     {"GET", "/model-customization-jobs?{}", nullptr, nullptr},
@@ -59,7 +63,16 @@ constexpr Operation kOperations[] = {
     {"GET", "/{}?location", nullptr, nullptr},
     {"DELETE", "/{}", nullptr, nullptr},
     {"POST", "/", "application/x-www-form-urlencoded; charset=utf-8", nullptr},        // IAM or STS
-    {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.ListStateMachines"},  // not served
+    // Step Functions: the executor is never started, so executions are recorded and queued only.
+    {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.CreateStateMachine"},
+    {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.ValidateStateMachineDefinition"},
+    {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.UpdateStateMachine"},
+    {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.ListStateMachines"},
+    {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.StartExecution"},
+    {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.ListExecutions"},
+    {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.GetExecutionHistory"},
+    {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.SendTaskSuccess"},
+    {"POST", "/", "application/x-amz-json-1.0", "AWSStepFunctions.TagResource"},
 };
 
 struct World {
@@ -67,6 +80,11 @@ struct World {
   std::unique_ptr<service::BedrockService> bedrock;
   std::unique_ptr<iam::IamBackend> iam;
   std::unique_ptr<s3::S3Storage> s3;
+  std::unique_ptr<store::ExecutionStore> executions;
+  states::IntegrationRegistry integrations;  // empty: no task could reach another service
+  events::SystemClock clock;
+  std::unique_ptr<states::Executor> executor;
+  std::unique_ptr<states::StatesBackend> states;
   std::unique_ptr<aws::Gateway> gateway;
 };
 
@@ -96,6 +114,14 @@ World* Make() {
   if (!s3.ok()) std::abort();
   w->s3 = std::move(*s3);
   w->gateway->Add(std::make_shared<s3::S3Service>(w->s3->buckets.get(), w->s3->objects.get(), w->s3->multipart.get()));
+  auto executions = store::ExecutionStore::Open(w->bedrock->store());
+  if (!executions.ok()) std::abort();
+  w->executions = std::move(*executions);
+  w->executor = std::make_unique<states::Executor>(w->executions.get(), &w->integrations, &w->clock,
+                                                   states::ExecutorOptions{});
+  w->states = std::make_unique<states::StatesBackend>(w->bedrock->store(), w->executions.get(), w->executor.get(),
+                                                      &w->clock);
+  w->gateway->Add(states::NewStatesService(w->states.get()));
   return w;
 }
 
