@@ -425,6 +425,9 @@ Result<int64_t> StatesBackend::StopExecution(const Scope& scope, const std::stri
     if (!s.ok() && s.code() != Status::Code::kConflict) return s;
     rec = executions_->Get(arn);
     if (!rec.ok()) return rec.status();
+    // A Conflict means it ended meanwhile; one still RUNNING was not stopped, and no stopDate
+    // may say otherwise.
+    if (rec->status == "RUNNING") return s.ok() ? Status::Internal("execution " + arn + " is still running") : s;
   }
   // An execution that had already ended: its end is the answer (the call is idempotent).
   return rec->stop_ms != 0 ? rec->stop_ms : clock_->NowMs();

@@ -34,6 +34,9 @@ constexpr size_t kMaxPendingCommands = 10000;
 // A commit that failed (a full disk) is tried again after this long; a timer on frame -1.
 constexpr int64_t kCommitRetryMs = 1000;
 constexpr int64_t kFlushTimer = -1;
+// As AWS: an execution whose history passes this many events fails (a Pass -> Choice loop would
+// otherwise commit events until the disk is full).
+constexpr int64_t kMaxHistoryEvents = 25000;
 
 std::string Dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -285,6 +288,8 @@ void Executor::Impl::WorkerLoop() {
     switch (job.kind) {
       case TaskJob::Kind::kStart:
         c.outcome = job.integration->Start(job.call);
+        c.integration = job.integration;
+        c.call = std::move(job.call);
         break;
       case TaskJob::Kind::kPoll:
         c.outcome = job.integration->Poll(job.call, job.started);
@@ -358,6 +363,13 @@ void Executor::Impl::FireTimers() {
 void Executor::Impl::RunExec(Exec& exec) {
   const size_t start_events = exec.history.size();
   while (!exec.ready.empty() && !exec.ended) {
+    if (exec.last_event_id >= kMaxHistoryEvents) {
+      EndExecution(exec, "FAILED", json(), "States.Runtime",
+                   "The execution reached the maximum number of history events (" +
+                       std::to_string(kMaxHistoryEvents) + ").");
+      Sweep(exec);
+      break;
+    }
     const int64_t id = exec.ready.front();
     exec.ready.pop_front();
     Frame* f = exec.Find(id);
@@ -532,6 +544,9 @@ Result<store::ExecutionRecord> Executor::StartExecution(const ExecutionStart& st
     std::lock_guard<std::mutex> lock(im.mu);
     if (im.running && !im.stopping) {
       im.commands.push_back([&im, shared]() mutable {
+        // A StopExecution that ran before this command aborted it in the store: let it go.
+        auto stored = im.store->Get(shared->rec.arn);
+        if (!stored.ok() || stored->status != "RUNNING") return;
         std::unique_ptr<Exec> owned(new Exec(std::move(*shared)));
         im.Adopt(std::move(owned));
       });
@@ -648,6 +663,23 @@ void Executor::Impl::ForgetToken(const std::string& token) {
 void Executor::Impl::EndExecution(Exec& exec, const std::string& status, const json& output, const std::string& error,
                                   const std::string& cause) {
   if (exec.ended) return;
+  RecordEnd(exec, status, output, error, cause);
+  // Every frame goes, those no longer in memory (ended Map iterations) included.
+  for (auto& [id, f] : exec.frames) {
+    if (f->status == "TOKEN") ForgetToken(f->token);
+    if ((f->status == "POLL" || f->status == "POLLING" || f->status == "TOKEN") && status != "SUCCEEDED")
+      CancelTask(exec, *f);
+    ++f->gen;
+  }
+  for (int64_t id = 1; id < exec.next_frame_id; ++id) exec.deleted.insert(id);
+  // The frames leave memory at the next Sweep, not here: the handler that ended the execution
+  // (a StepFrame, a ChildEnded) may still hold one of them.
+  exec.ready.clear();
+  touched.insert(exec.rec.arn);
+}
+
+void Executor::Impl::RecordEnd(Exec& exec, const std::string& status, const json& output, const std::string& error,
+                               const std::string& cause) {
   const std::string type = status == "SUCCEEDED" ? "ExecutionSucceeded"
                            : status == "FAILED"  ? "ExecutionFailed"
                            : status == "ABORTED" ? "ExecutionAborted"
@@ -666,17 +698,6 @@ void Executor::Impl::EndExecution(Exec& exec, const std::string& status, const j
   if (!cause.empty()) exec.rec.doc["cause"] = cause;
   exec.status_changed = true;
   exec.events.push_back(StatusEvent(exec));
-  // Every frame goes, those no longer in memory (ended Map iterations) included.
-  for (auto& [id, f] : exec.frames) {
-    if (f->status == "TOKEN") ForgetToken(f->token);
-    if ((f->status == "POLL" || f->status == "POLLING" || f->status == "TOKEN") && status != "SUCCEEDED")
-      CancelTask(exec, *f);
-    ++f->gen;
-  }
-  for (int64_t id = 1; id < exec.next_frame_id; ++id) exec.deleted.insert(id);
-  exec.frames.clear();
-  exec.ready.clear();
-  touched.insert(exec.rec.arn);
 }
 
 Status Executor::Impl::Abort(Exec& exec, const std::string& error, const std::string& cause) {
@@ -694,6 +715,30 @@ Status Executor::Impl::Abort(Exec& exec, const std::string& error, const std::st
 
 // ---- API ----
 
+Status Executor::Impl::AbortInStore(const std::string& arn, const std::string& error, const std::string& cause) {
+  auto rec = store->Get(arn);
+  if (!rec.ok()) return rec.status();
+  if (rec->status != "RUNNING") return Status::Conflict("execution " + arn + " has already ended");
+  Exec exec;
+  exec.rec = *rec;
+  auto last = store->LastEventId(arn);
+  if (!last.ok()) return last.status();
+  exec.last_event_id = *last;
+  auto frames = store->Frames(arn);
+  if (!frames.ok()) return frames.status();
+  store::ExecutionCommit c;
+  c.execution_arn = arn;
+  for (const auto& f : *frames) c.delete_frames.push_back(f.id);
+  RecordEnd(exec, "ABORTED", json(), error, cause);
+  c.update = exec.rec;
+  c.expected_status = "RUNNING";
+  c.history = std::move(exec.history);
+  c.events = std::move(exec.events);
+  Status s = store->Commit(c);
+  if (s.code() == Status::Code::kConflict) return Status::Conflict("execution " + arn + " has already ended");
+  return s;
+}
+
 Status Executor::StopExecution(const std::string& execution_arn, const std::string& error, const std::string& cause) {
   Impl& im = *impl_;
   bool running;
@@ -705,36 +750,13 @@ Status Executor::StopExecution(const std::string& execution_arn, const std::stri
     return im.Call([&]() -> Status {
       auto it = im.execs.find(execution_arn);
       if (it != im.execs.end()) return im.Abort(*it->second, error, cause);
-      auto rec = im.store->Get(execution_arn);
-      if (!rec.ok()) return rec.status();
-      if (rec->status != "RUNNING") return Status::Conflict("execution " + execution_arn + " has already ended");
-      // Started and not yet adopted: its adoption command is queued behind this one. Abort it
-      // from the store, and adoption finds it ended.
-      return Status::Conflict("execution " + execution_arn + " is starting; try again");
+      // Not held by the scheduler: started and not yet adopted (its adoption finds it no longer
+      // RUNNING and drops it), or ended. Abort it in the store.
+      return im.AbortInStore(execution_arn, error, cause);
     });
   }
   // No scheduler: abort in the store alone (the next Start finds it ended).
-  auto rec = im.store->Get(execution_arn);
-  if (!rec.ok()) return rec.status();
-  if (rec->status != "RUNNING") return Status::Conflict("execution " + execution_arn + " has already ended");
-  Exec exec;
-  exec.rec = *rec;
-  auto last = im.store->LastEventId(execution_arn);
-  if (!last.ok()) return last.status();
-  exec.last_event_id = *last;
-  auto frames = im.store->Frames(execution_arn);
-  if (!frames.ok()) return frames.status();
-  for (const auto& f : *frames) exec.next_frame_id = std::max(exec.next_frame_id, f.id + 1);
-  im.EndExecution(exec, "ABORTED", json(), error, cause);
-  store::ExecutionCommit c;
-  c.execution_arn = execution_arn;
-  c.update = exec.rec;
-  c.expected_status = "RUNNING";
-  c.history = exec.history;
-  c.delete_frames.assign(exec.deleted.begin(), exec.deleted.end());
-  c.events = exec.events;
-  im.touched.clear();
-  return im.store->Commit(c);
+  return im.AbortInStore(execution_arn, error, cause);
 }
 
 Status Executor::SendTaskSuccess(const std::string& token, const std::string& output_json) {

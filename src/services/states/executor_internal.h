@@ -64,6 +64,7 @@ struct Frame {
   json items;
   int64_t total = 0, launched = 0, finished = 0, failed = 0, max_concurrency = 0;
   std::vector<json> results;
+  size_t results_bytes = 0;       // the results' JSON text so far, bounded by asl::kMaxPayloadBytes
   std::set<int64_t> children;     // live child frames (in memory)
   std::vector<int64_t> ended_children;  // DONE/FAILED children still stored, deleted at the end
   bool dirty = false;
@@ -119,6 +120,10 @@ struct Completion {
   uint64_t gen = 0;
   TaskJob::Kind kind = TaskJob::Kind::kStart;
   std::optional<TaskOutcome> outcome;  // Poll: nullopt while the work runs
+  // Start: what was called, so that .sync work started for a state that has since moved on
+  // (stopped, timed out) can be cancelled rather than left running ownerless.
+  TaskIntegration* integration = nullptr;
+  TaskCall call;
 };
 
 }  // namespace lathe::states::internal
@@ -189,8 +194,13 @@ struct Executor::Impl {
   void ApplyCompletion(internal::Completion c);
   bool IdleNow();
   Status Abort(Exec& exec, const std::string& error, const std::string& cause);
+  // Aborts an execution the scheduler does not hold, in the store alone (expected RUNNING).
+  Status AbortInStore(const std::string& arn, const std::string& error, const std::string& cause);
   void EndExecution(Exec& exec, const std::string& status, const json& output, const std::string& error,
                     const std::string& cause);
+  // The end's event, record fields and status-change event, on `exec` alone.
+  void RecordEnd(Exec& exec, const std::string& status, const json& output, const std::string& error,
+                 const std::string& cause);
   store::OutboxEvent StatusEvent(const Exec& exec) const;
   void ForgetToken(const std::string& token);
 

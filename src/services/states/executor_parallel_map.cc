@@ -20,6 +20,9 @@ namespace {
 
 std::string ErrorOf(const Status& s) { return asl::ErrorName(s); }
 
+// One result's share of the results array: its JSON text and a separating comma.
+size_t ResultBytes(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace).size() + 1; }
+
 bool HasTolerance(const asl::State& st) {
   return st.tolerated_failure_count || st.tolerated_failure_percentage || st.tolerated_failure_count_path ||
          st.tolerated_failure_percentage_path;
@@ -95,6 +98,7 @@ void Executor::Impl::RunParallel(Exec& exec, Frame& frame, const asl::State& st)
   frame.launched = frame.total;
   frame.finished = frame.failed = 0;
   frame.results.assign(static_cast<size_t>(frame.total), json());
+  frame.results_bytes = 0;
   frame.ended_children.clear();
   Touch(exec, frame);
   for (int64_t i = 0; i < frame.total; ++i) NewChild(exec, frame, st, i, i, branch_input);
@@ -135,6 +139,7 @@ void Executor::Impl::RunMap(Exec& exec, Frame& frame, const asl::State& st) {
   frame.launched = frame.finished = frame.failed = 0;
   frame.max_concurrency = max_concurrency;
   frame.results.assign(items.size(), json());
+  frame.results_bytes = 0;
   frame.items = std::move(items);
   frame.ended_children.clear();
   Touch(exec, frame);
@@ -184,6 +189,14 @@ void Executor::Impl::ChildEnded(Exec& exec, Frame& child) {
   if (index < parent->results.size()) parent->results[index] = child.output;
   ++parent->finished;
   parent->last_event_id = std::max(parent->last_event_id, child.last_event_id);
+  // The results become the state's output, which may not pass 256 KiB: failing as soon as they
+  // do keeps a large Map from holding (and storing) every iteration's output first.
+  parent->results_bytes += ResultBytes(child.output);
+  if (parent->results_bytes > asl::kMaxPayloadBytes)
+    return FailParent(exec, *parent, *st, asl::kStatesDataLimitExceeded,
+                      "The results of the " + std::string(st->type == asl::StateType::kMap ? "Map" : "Parallel") +
+                          " state '" + st->name + "' exceed the maximum number of bytes service limit (" +
+                          std::to_string(asl::kMaxPayloadBytes) + " bytes)");
   if (st->type == asl::StateType::kParallel) {
     if (failed) return FailParent(exec, *parent, *st, error, cause);
   } else {
@@ -232,6 +245,7 @@ void Executor::Impl::FinishParent(Exec& exec, Frame& frame, const asl::State& st
   json results = json::array();
   for (auto& r : frame.results) results.push_back(std::move(r));
   frame.results.clear();
+  frame.results_bytes = 0;
   for (int64_t id : frame.ended_children) exec.deleted.insert(id);
   frame.ended_children.clear();
   frame.status = "RUN";  // what is left is the state's output processing
@@ -243,6 +257,7 @@ void Executor::Impl::FailParent(Exec& exec, Frame& frame, const asl::State& st, 
   RemoveChildren(exec, frame);
   Emit(exec, &frame, st.type == asl::StateType::kMap ? "MapStateFailed" : "ParallelStateFailed", json::object());
   frame.results.clear();
+  frame.results_bytes = 0;
   frame.status = "RUN";
   HandleError(exec, frame, error, cause);
 }
@@ -272,7 +287,10 @@ void Executor::Impl::RestoreParent(Exec& exec, Frame& frame, const std::vector<s
   for (const auto& r : ended) {
     const int64_t index = r.doc.value("index", int64_t{0});
     frame.ended_children.push_back(r.id);
-    if (index >= 0 && index < frame.total) frame.results[static_cast<size_t>(index)] = r.doc.value("output", json());
+    if (index >= 0 && index < frame.total) {
+      frame.results[static_cast<size_t>(index)] = r.doc.value("output", json());
+      frame.results_bytes += ResultBytes(frame.results[static_cast<size_t>(index)]);
+    }
     ++frame.finished;
     if (r.status == "FAILED") ++frame.failed;
     launched = std::max(launched, index + 1);

@@ -91,7 +91,7 @@ void Executor::Impl::StepFrame(Exec& exec, Frame& frame) {
   const int64_t now = Now();
   if (frame.status == "ENTER") {
     Enter(exec, frame);
-    if (frame.status == "RUN") Run(exec, frame);
+    if (!exec.ended && frame.status == "RUN") Run(exec, frame);
   } else if (frame.status == "RUN") {
     Run(exec, frame);
   } else if (frame.status == "WAITING" && frame.wake_at_ms <= now) {

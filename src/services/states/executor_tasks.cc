@@ -175,10 +175,25 @@ void Executor::Impl::ScheduleTask(Exec& exec, Frame& frame, const asl::State& st
 
 void Executor::Impl::ApplyCompletion(Completion c) {
   auto it = execs.find(c.arn);
-  if (it == execs.end() || it->second->ended) return;
-  Exec& exec = *it->second;
-  Frame* frame = exec.Find(c.frame);
-  if (!frame || frame->gen != c.gen) return;  // the state moved on (timed out, stopped) meanwhile
+  Exec* live = (it == execs.end() || it->second->ended) ? nullptr : it->second.get();
+  Frame* frame = live ? live->Find(c.frame) : nullptr;
+  if (!frame || frame->gen != c.gen) {
+    // The state moved on (timed out, stopped) meanwhile. Work a .sync Start began has no owner
+    // now (CancelTask had nothing to cancel while Start ran): cancel it.
+    const bool sync = c.call.pattern == "sync" || c.call.pattern == "sync:2";
+    if (c.kind == TaskJob::Kind::kStart && sync && c.integration && c.outcome && c.outcome->ok) {
+      TaskJob job;
+      job.arn = c.arn;
+      job.frame = c.frame;
+      job.kind = TaskJob::Kind::kCancel;
+      job.integration = c.integration;
+      job.call = std::move(c.call);
+      job.started = std::move(c.outcome->result);
+      Dispatch(std::move(job));
+    }
+    return;
+  }
+  Exec& exec = *live;
   TaskAnswered(exec, *frame, std::move(c));
   touched.insert(exec.rec.arn);
   Sweep(exec);

@@ -1,0 +1,178 @@
+// The executor's bounds and failure paths found in review: a Map's results past 256 KiB, the
+// history's 25,000 events, an execution that ends while a frame is being stepped, .sync work
+// whose state was abandoned while Start ran, StopExecution before adoption, failed commits,
+// executions that cannot be resumed, and heartbeat timers.
+#include <future>
+#include <thread>
+
+#include "states_executor_fixture.h"
+
+namespace lathe::states::testing {
+namespace {
+
+TEST_F(ExecutorTest, MapResultsPastThePayloadLimitFailTheMapBeforeTheLastItem) {
+  // Each iteration returns ~20 KiB; 13 of them pass 256 KiB, so a Map of 100 fails early.
+  const json def = {
+      {"StartAt", "M"},
+      {"States",
+       {{"M", {{"Type", "Map"},
+               {"MaxConcurrency", 1},
+               {"ItemProcessor",
+                {{"StartAt", "Big"},
+                 {"States", {{"Big", {{"Type", "Pass"}, {"Result", std::string(20 * 1024, 'x')}, {"End", true}}}}}}},
+               {"End", true}}}}}};
+  json items = json::array();
+  for (int i = 0; i < 100; ++i) items.push_back(i);
+  const std::string arn = Start(def, items);
+  Idle();
+  const auto rec = Record(arn);
+  EXPECT_EQ(rec.status, "FAILED");
+  EXPECT_EQ(rec.doc["error"], "States.DataLimitExceeded");
+  EXPECT_EQ(Count(arn, "MapStateFailed"), 1);
+  // It stopped at the iteration that passed the limit, not after all 100.
+  EXPECT_LT(Count(arn, "MapIterationStarted"), 20);
+  EXPECT_TRUE(store_->Frames(arn)->empty());
+}
+
+TEST_F(ExecutorTest, MapResultsUnderThePayloadLimitStillSucceed) {
+  const json def = {
+      {"StartAt", "M"},
+      {"States", {{"M", {{"Type", "Map"},
+                         {"ItemProcessor", {{"StartAt", "P"}, {"States", {{"P", {{"Type", "Pass"}, {"End", true}}}}}}},
+                         {"End", true}}}}}};
+  json items = json::array();
+  for (int i = 0; i < 10; ++i) items.push_back(std::string(20 * 1024, 'y'));
+  const std::string arn = Start(def, items);
+  Idle();
+  EXPECT_EQ(Record(arn).status, "SUCCEEDED");
+  EXPECT_EQ(Output(arn), items);
+}
+
+TEST_F(ExecutorTest, AnEndlessLoopFailsAtTheHistoryLimit) {
+  const json def = {{"StartAt", "P"},
+                    {"States", {{"P", {{"Type", "Pass"}, {"Next", "C"}}},
+                                {"C", {{"Type", "Choice"},
+                                       {"Choices", {{{"Variable", "$.stop"}, {"IsPresent", true}, {"Next", "Done"}}}},
+                                       {"Default", "P"}}},
+                                {"Done", {{"Type", "Succeed"}}}}}};
+  const std::string arn = Start(def);
+  Idle();
+  const auto rec = Record(arn);
+  ASSERT_EQ(rec.status, "FAILED");
+  EXPECT_EQ(rec.doc["error"], "States.Runtime");
+  EXPECT_NE(rec.doc["cause"].get<std::string>().find("maximum number of history events"), std::string::npos);
+  const auto history = History(arn);
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history.back().type, "ExecutionFailed");
+  EXPECT_GE(history.size(), 25000u);
+  EXPECT_LE(history.size(), 25010u);
+  EXPECT_TRUE(store_->Frames(arn)->empty());
+}
+
+// A stored frame that is about to enter a state the definition lacks: Enter fails the frame,
+// which ends the execution while StepFrame still holds the frame (once a use after free).
+TEST_F(ExecutorTest, AnExecutionThatEndsWhileAFrameIsEnteredFailsCleanly) {
+  const json def = {{"StartAt", "W"},
+                    {"States", {{"W", {{"Type", "Wait"}, {"Seconds", 100}, {"Next", "P"}}},
+                                {"P", {{"Type", "Pass"}, {"End", true}}}}}};
+  const std::string arn = Start(def);
+  Idle();
+  executor_->Stop();
+  auto frames = store_->Frames(arn);
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 1u);
+  store::FrameRecord f = (*frames)[0];
+  f.status = "ENTER";
+  f.doc["state"] = "Gone";
+  store::ExecutionCommit c;
+  c.execution_arn = arn;
+  c.upsert_frames = {f};
+  ASSERT_TRUE(store_->Commit(c).ok());
+  NewExecutor();
+  Idle();
+  const auto rec = Record(arn);
+  EXPECT_EQ(rec.status, "FAILED");
+  EXPECT_EQ(rec.doc["error"], "States.Runtime");
+  EXPECT_TRUE(store_->Frames(arn)->empty());
+}
+
+TEST_F(ExecutorTest, SyncWorkStartedForAStoppedExecutionIsCancelledWhenStartReturns) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  bedrock_.on_start = [released](const TaskCall&) {
+    released.wait();
+    return TaskOutcome::Success({{"JobArn", "job-1"}});
+  };
+  const json def = {{"StartAt", "Train"},
+                    {"States", {{"Train", {{"Type", "Task"},
+                                           {"Resource", "arn:aws:states:::bedrock:createModelCustomizationJob.sync"},
+                                           {"End", true}}}}}};
+  const std::string arn = Start(def);
+  ASSERT_TRUE(bedrock_.WaitForCalls(1));
+  // Stopped while Start runs: nothing is known to cancel yet.
+  ASSERT_TRUE(executor_->StopExecution(arn, "User.Stop", "").ok());
+  EXPECT_EQ(bedrock_.cancels(), 0);
+  release.set_value();
+  Idle();
+  EXPECT_EQ(Record(arn).status, "ABORTED");
+  EXPECT_EQ(bedrock_.cancels(), 1);
+  EXPECT_EQ(bedrock_.polls(), 0);
+}
+
+TEST_F(ExecutorTest, AnAbandonedNonSyncStartIsNotCancelled) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  lambda_.on_start = [released](const TaskCall&) {
+    released.wait();
+    return TaskOutcome::Success({{"Payload", 1}});
+  };
+  const json def = {{"StartAt", "T"},
+                    {"States", {{"T", {{"Type", "Task"}, {"Resource", "arn:aws:states:::lambda:invoke"}, {"End", true}}}}}};
+  const std::string arn = Start(def);
+  ASSERT_TRUE(lambda_.WaitForCalls(1));
+  ASSERT_TRUE(executor_->StopExecution(arn, "", "").ok());
+  release.set_value();
+  Idle();
+  EXPECT_EQ(Record(arn).status, "ABORTED");
+  EXPECT_EQ(lambda_.cancels(), 0);
+}
+
+// An execution RUNNING in the store that the scheduler does not hold (as between StartExecution's
+// commit and its adoption) is aborted in the store, not answered "try again".
+TEST_F(ExecutorTest, StopExecutionAbortsARunningExecutionTheSchedulerDoesNotHold) {
+  store::ExecutionRecord rec;
+  rec.arn = ArnOf("unadopted");
+  rec.state_machine_arn = kMachineArn;
+  rec.name = "unadopted";
+  rec.status = "RUNNING";
+  rec.start_ms = clock_.NowMs();
+  rec.doc = {{"input", "{}"}, {"account", "123456789012"}, {"region", "us-east-1"}};
+  store::HistoryRecord started;
+  started.id = 1;
+  started.type = "ExecutionStarted";
+  started.timestamp_ms = rec.start_ms;
+  started.details = json::object();
+  store::FrameRecord frame;
+  frame.id = 1;
+  frame.status = "ENTER";
+  frame.doc = {{"path", json::array()}, {"state", "W"}};
+  store::ExecutionCommit c;
+  c.execution_arn = rec.arn;
+  c.insert = rec;
+  c.history = {started};
+  c.upsert_frames = {frame};
+  ASSERT_TRUE(store_->Commit(c).ok());
+
+  Status s = executor_->StopExecution(rec.arn, "User.Stop", "stopped early");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  const auto after = Record(rec.arn);
+  EXPECT_EQ(after.status, "ABORTED");
+  EXPECT_EQ(after.doc["error"], "User.Stop");
+  EXPECT_EQ(Types(rec.arn), (std::vector<std::string>{"ExecutionStarted", "ExecutionAborted"}));
+  EXPECT_TRUE(store_->Frames(rec.arn)->empty());
+  EXPECT_EQ(executor_->StopExecution(rec.arn, "", "").code(), Status::Code::kConflict);
+  EXPECT_EQ(executor_->StopExecution(ArnOf("never"), "", "").code(), Status::Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace lathe::states::testing
