@@ -174,5 +174,110 @@ TEST_F(ExecutorTest, StopExecutionAbortsARunningExecutionTheSchedulerDoesNotHold
   EXPECT_EQ(executor_->StopExecution(ArnOf("never"), "", "").code(), Status::Code::kNotFound);
 }
 
+// A disk that is full for a while: commits fail with IOError until `full` is cleared.
+class FullDiskExecutorTest : public ExecutorTest {
+ protected:
+  void SetUp() override {
+    options_.commit_fault = [this](const store::ExecutionCommit& c) {
+      size_t seen = largest_.load();
+      while (c.history.size() > seen && !largest_.compare_exchange_weak(seen, c.history.size())) {
+      }
+      ++attempts_;
+      return full_.load() ? Status::IOError("database or disk is full") : Status::Ok();
+    };
+    ExecutorTest::SetUp();
+  }
+  std::atomic<bool> full_{false};
+  std::atomic<size_t> largest_{0};
+  std::atomic<int> attempts_{0};
+};
+
+TEST_F(FullDiskExecutorTest, AFailedCommitPausesTheExecutionUntilACommitSucceeds) {
+  const json def = {{"StartAt", "W"},
+                    {"States", {{"W", {{"Type", "Wait"}, {"Seconds", 10}, {"Next", "P"}}},
+                                {"P", {{"Type", "Pass"}, {"Next", "C"}}},
+                                {"C", {{"Type", "Choice"},
+                                       {"Choices", {{{"Variable", "$.stop"}, {"IsPresent", true}, {"Next", "Done"}}}},
+                                       {"Default", "P"}}},
+                                {"Done", {{"Type", "Succeed"}}}}}};
+  const std::string arn = Start(def);
+  Idle();
+  const size_t stored = History(arn).size();
+  full_ = true;
+  clock_.Advance(10000);
+  Idle();
+  // One slice ran and its commit failed; the loop did not go on gathering events in memory.
+  EXPECT_EQ(History(arn).size(), stored);
+  EXPECT_LE(largest_.load(), 520u);
+  const int attempts = attempts_.load();
+  clock_.Advance(1000);
+  Idle();  // retried, still full
+  EXPECT_GT(attempts_.load(), attempts);
+  EXPECT_LE(largest_.load(), 520u);
+  EXPECT_EQ(Record(arn).status, "RUNNING");
+  full_ = false;
+  clock_.Advance(1000);
+  Idle();
+  EXPECT_EQ(Record(arn).status, "FAILED");  // the loop went on to the history limit
+  EXPECT_LE(largest_.load(), 520u);
+}
+
+TEST_F(FullDiskExecutorTest, ATaskAnswerDuringAFullDiskIsAcceptedAndCommittedLater) {
+  const json def = {{"StartAt", "T"},
+                    {"States", {{"T", {{"Type", "Task"},
+                                       {"Resource", "arn:aws:states:::sns:publish.waitForTaskToken"},
+                                       {"Parameters", {{"Message.$", "$$.Task.Token"}}},
+                                       {"End", true}}}}}};
+  const std::string arn = Start(def);
+  Idle();
+  ASSERT_TRUE(sns_.WaitForCalls(1));
+  Idle();
+  const std::string token = sns_.calls()[0].task_token;
+  full_ = true;
+  Status s = executor_->SendTaskSuccess(token, R"({"ok":true})");
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  Idle();
+  EXPECT_EQ(Record(arn).status, "RUNNING");
+  // The answer is taken: the token no longer waits.
+  EXPECT_FALSE(executor_->SendTaskSuccess(token, "{}").ok());
+  full_ = false;
+  clock_.Advance(1000);
+  Idle();
+  EXPECT_EQ(Record(arn).status, "SUCCEEDED");
+  EXPECT_EQ(Output(arn), (json{{"ok", true}}));
+}
+
+TEST_F(FullDiskExecutorTest, ATaskThatEndsDuringAFullDiskIsAppliedAfterTheCommit) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  lambda_.on_start = [released](const TaskCall&) {
+    released.wait();
+    return TaskOutcome::Success({{"Payload", 7}});
+  };
+  const json task = {{"StartAt", "T"},
+                     {"States", {{"T", {{"Type", "Task"}, {"Resource", "arn:aws:states:::lambda:invoke"},
+                                        {"OutputPath", "$.Payload"}, {"End", true}}}}}};
+  const json wait = {{"StartAt", "W"}, {"States", {{"W", {{"Type", "Wait"}, {"Seconds", 1}, {"End", true}}}}}};
+  const json def = {{"StartAt", "Both"},
+                    {"States", {{"Both", {{"Type", "Parallel"}, {"Branches", {task, wait}}, {"End", true}}}}}};
+  const std::string arn = Start(def);
+  ASSERT_TRUE(lambda_.WaitForCalls(1));
+  full_ = true;
+  const int attempts = attempts_.load();
+  clock_.Advance(1000);  // the Wait branch ends; its commit fails
+  for (int i = 0; i < 1000 && attempts_.load() == attempts; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_GT(attempts_.load(), attempts);
+  release.set_value();  // the task's answer arrives while the commit is pending: held
+  Idle();
+  EXPECT_EQ(Record(arn).status, "RUNNING");
+  EXPECT_EQ(Count(arn, "TaskSucceeded"), 0);
+  full_ = false;
+  clock_.Advance(1000);
+  Idle();
+  EXPECT_EQ(Record(arn).status, "SUCCEEDED");
+  EXPECT_EQ(Count(arn, "TaskSucceeded"), 1);
+  EXPECT_EQ(Output(arn), (json::array({7, json::object()})));
+}
+
 }  // namespace
 }  // namespace lathe::states::testing

@@ -333,12 +333,15 @@ void Executor::Impl::FireTimers() {
     Timer t = timers.begin()->second;
     timers.erase(timers.begin());
     auto it = execs.find(t.arn);
-    if (it == execs.end() || it->second->ended) continue;
-    Exec& exec = *it->second;
+    if (it == execs.end()) continue;
+    // An ended execution's last commit may be the one to retry.
     if (t.frame == kFlushTimer) {
+      it->second->flush_retry_armed = false;
       touched.insert(t.arn);
       continue;
     }
+    if (it->second->ended) continue;
+    Exec& exec = *it->second;
     if (t.frame == 0) {
       if (exec.deadline_ms && exec.deadline_ms <= now) {
         EndExecution(exec, "TIMED_OUT", json(), "States.Timeout",
@@ -361,6 +364,7 @@ void Executor::Impl::FireTimers() {
 }
 
 void Executor::Impl::RunExec(Exec& exec) {
+  if (exec.commit_pending) return;  // MarkRunnable again once the commit succeeds
   const size_t start_events = exec.history.size();
   while (!exec.ready.empty() && !exec.ended) {
     if (exec.last_event_id >= kMaxHistoryEvents) {
@@ -408,7 +412,8 @@ bool Executor::Impl::Flush(Exec& exec) {
   }
   c.delete_frames.assign(exec.deleted.begin(), exec.deleted.end());
   c.events = exec.events;
-  Status s = store->Commit(c);
+  Status s = opt.commit_fault ? opt.commit_fault(c) : Status::Ok();
+  if (s.ok()) s = store->Commit(c);
   if (!s.ok() && s.code() != Status::Code::kIOError) {
     // The stored execution changed behind the executor (deleted, or ended by another writer):
     // what is in memory is stale, and retrying cannot help. Let it go.
@@ -424,13 +429,26 @@ bool Executor::Impl::Flush(Exec& exec) {
     exec.events.clear();
     exec.after_commit.clear();
     exec.status_changed = false;
+    exec.commit_pending = false;
+    held_completions.erase(exec.rec.arn);
     return false;
   }
   if (!s.ok()) {
     // Nothing was stored: keep it all and try again shortly (a full disk may clear). The side
-    // effects wait, since they must not run ahead of their history.
-    AddTimer(Now() + kCommitRetryMs, exec.rec.arn, kFlushTimer);
+    // effects wait, since they must not run ahead of their history, and so does the execution.
+    if (!exec.flush_retry_armed) AddTimer(Now() + kCommitRetryMs, exec.rec.arn, kFlushTimer);
+    exec.flush_retry_armed = true;
+    exec.commit_pending = true;
     return false;
+  }
+  if (exec.commit_pending) {
+    exec.commit_pending = false;
+    MarkRunnable(exec);
+    if (auto held = held_completions.find(exec.rec.arn); held != held_completions.end()) {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& hc : held->second) completions.push_back(std::move(hc));
+      held_completions.erase(held);
+    }
   }
   exec.history.clear();
   exec.dirty.clear();

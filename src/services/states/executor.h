@@ -28,6 +28,9 @@ struct ExecutorOptions {
   int task_threads = 4;             // task integrations running at once
   int64_t sync_poll_ms = 5000;      // how often a .sync task asks whether its work has ended
   int64_t max_map_concurrency = 40;  // a Map's iterations at once when MaxConcurrency is 0
+  // Tests only: asked before each commit of a running execution; an answer that is not Ok is
+  // that commit's failure (IOError: a full disk), and the store is not asked.
+  std::function<Status(const store::ExecutionCommit&)> commit_fault;
 };
 
 // What starts an execution: StartExecution, an EventBridge rule, states:startExecution.

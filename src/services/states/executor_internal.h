@@ -87,6 +87,10 @@ struct Exec {
   std::map<int64_t, std::unique_ptr<Frame>> frames;
   std::deque<int64_t> ready;
   bool ended = false;
+  // A commit failed (a full disk): nothing more runs (RunExec, task answers) until one succeeds,
+  // so that the uncommitted history does not grow in memory.
+  bool commit_pending = false;
+  bool flush_retry_armed = false;  // a kFlushTimer is set for it
   // Not yet committed.
   std::vector<store::HistoryRecord> history;
   std::set<int64_t> dirty, deleted;
@@ -175,6 +179,8 @@ struct Executor::Impl {
   std::deque<std::string> ended_tokens;  // recent ones, for TaskTimedOut rather than TaskDoesNotExist
   std::set<std::string> ended_token_set;
   std::set<std::string> touched;  // executions with changes to commit this pass
+  // Task answers for executions whose commit is pending, applied once it succeeds.
+  std::map<std::string, std::vector<internal::Completion>> held_completions;
   uint64_t jitter_state = 0x9e3779b97f4a7c15ULL;
 
   // executor.cc: threads, commands, commits.

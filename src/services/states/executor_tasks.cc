@@ -176,6 +176,10 @@ void Executor::Impl::ScheduleTask(Exec& exec, Frame& frame, const asl::State& st
 void Executor::Impl::ApplyCompletion(Completion c) {
   auto it = execs.find(c.arn);
   Exec* live = (it == execs.end() || it->second->ended) ? nullptr : it->second.get();
+  if (live && live->commit_pending) {
+    held_completions[c.arn].push_back(std::move(c));
+    return;
+  }
   Frame* frame = live ? live->Find(c.frame) : nullptr;
   if (!frame || frame->gen != c.gen) {
     // The state moved on (timed out, stopped) meanwhile. Work a .sync Start began has no owner
@@ -345,7 +349,9 @@ Status Executor::Impl::TaskCallback(const std::string& token, const std::string&
   MarkRunnable(exec);
   touched.insert(exec.rec.arn);
   if (!Flush(exec)) {
-    if (!exec.history.empty()) return Status::IOError("could not record the task's answer");
+    // Not stored yet (a full disk): it is kept and committed once the disk allows, before the
+    // execution goes on, so the answer stands.
+    if (exec.commit_pending) return Status::Ok();
     return Status::NotFound("Task Does Not Exist: the execution changed while the answer was recorded");
   }
   return Status::Ok();
