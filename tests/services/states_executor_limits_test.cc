@@ -279,5 +279,33 @@ TEST_F(FullDiskExecutorTest, ATaskThatEndsDuringAFullDiskIsAppliedAfterTheCommit
   EXPECT_EQ(Output(arn), (json::array({7, json::object()})));
 }
 
+TEST_F(ExecutorTest, AnExecutionThatCannotBeResumedEndsFailedAndTheOthersResume) {
+  const json def = {{"StartAt", "W"}, {"States", {{"W", {{"Type", "Wait"}, {"Seconds", 10}, {"End", true}}}}}};
+  const std::string bad = Start(def, json::object(), "bad");
+  const std::string good = Start(def, json::object(), "good");
+  Idle();
+  executor_->Stop();
+  // A frame document of a shape the executor does not expect (a path step that is no [name, branch]).
+  auto frames = store_->Frames(bad);
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 1u);
+  store::FrameRecord f = (*frames)[0];
+  f.doc["path"] = json::array({json::array({42, "x"})});
+  store::ExecutionCommit c;
+  c.execution_arn = bad;
+  c.upsert_frames = {f};
+  ASSERT_TRUE(store_->Commit(c).ok());
+  NewExecutor();  // asserts Start() is Ok
+  const auto rec = Record(bad);
+  EXPECT_EQ(rec.status, "FAILED");
+  EXPECT_EQ(rec.doc["error"], "States.Runtime");
+  EXPECT_EQ(rec.doc["cause"].get<std::string>().rfind("The execution could not be resumed", 0), 0u);
+  EXPECT_EQ(Types(bad).back(), "ExecutionFailed");
+  EXPECT_TRUE(store_->Frames(bad)->empty());
+  clock_.Advance(10000);
+  Idle();
+  EXPECT_EQ(Record(good).status, "SUCCEEDED");
+}
+
 }  // namespace
 }  // namespace lathe::states::testing

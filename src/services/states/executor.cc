@@ -4,6 +4,7 @@
 // transaction each, and only then starts the side effects that depend on those commits (tasks).
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <future>
 
 #include "core/arn.h"
@@ -122,10 +123,22 @@ Status Executor::Start() {
   }
   auto running = im.store->Running();
   if (!running.ok()) return running.status();
-  // Resumed before the threads start: nothing else touches the executions yet.
+  // Resumed before the threads start: nothing else touches the executions yet. One that cannot
+  // be resumed (a stored document of an unexpected shape, a read that fails) ends FAILED; the
+  // others still run.
   for (const std::string& arn : *running) {
-    Status s = im.Resume(arn);
-    if (!s.ok()) return s;
+    Status s;
+    try {
+      s = im.Resume(arn);
+    } catch (const std::exception& e) {
+      s = Status::Internal(e.what());
+    }
+    if (s.ok()) continue;
+    std::string why = s.message();
+    if (why.size() > 1000) why.resize(1000);
+    Status ended = im.EndInStore(arn, "FAILED", "States.Runtime", "The execution could not be resumed: " + why);
+    std::fprintf(stderr, "lathe: Step Functions execution %s could not be resumed (%s); %s\n", arn.c_str(),
+                 s.ToString().c_str(), ended.ok() ? "it ended FAILED" : ("it stays RUNNING: " + ended.ToString()).c_str());
   }
   {
     std::lock_guard<std::mutex> lock(im.mu);
@@ -733,7 +746,8 @@ Status Executor::Impl::Abort(Exec& exec, const std::string& error, const std::st
 
 // ---- API ----
 
-Status Executor::Impl::AbortInStore(const std::string& arn, const std::string& error, const std::string& cause) {
+Status Executor::Impl::EndInStore(const std::string& arn, const std::string& status, const std::string& error,
+                                  const std::string& cause) {
   auto rec = store->Get(arn);
   if (!rec.ok()) return rec.status();
   if (rec->status != "RUNNING") return Status::Conflict("execution " + arn + " has already ended");
@@ -747,7 +761,7 @@ Status Executor::Impl::AbortInStore(const std::string& arn, const std::string& e
   store::ExecutionCommit c;
   c.execution_arn = arn;
   for (const auto& f : *frames) c.delete_frames.push_back(f.id);
-  RecordEnd(exec, "ABORTED", json(), error, cause);
+  RecordEnd(exec, status, json(), error, cause);
   c.update = exec.rec;
   c.expected_status = "RUNNING";
   c.history = std::move(exec.history);
@@ -770,11 +784,11 @@ Status Executor::StopExecution(const std::string& execution_arn, const std::stri
       if (it != im.execs.end()) return im.Abort(*it->second, error, cause);
       // Not held by the scheduler: started and not yet adopted (its adoption finds it no longer
       // RUNNING and drops it), or ended. Abort it in the store.
-      return im.AbortInStore(execution_arn, error, cause);
+      return im.EndInStore(execution_arn, "ABORTED", error, cause);
     });
   }
   // No scheduler: abort in the store alone (the next Start finds it ended).
-  return im.AbortInStore(execution_arn, error, cause);
+  return im.EndInStore(execution_arn, "ABORTED", error, cause);
 }
 
 Status Executor::SendTaskSuccess(const std::string& token, const std::string& output_json) {

@@ -200,8 +200,10 @@ struct Executor::Impl {
   void ApplyCompletion(internal::Completion c);
   bool IdleNow();
   Status Abort(Exec& exec, const std::string& error, const std::string& cause);
-  // Aborts an execution the scheduler does not hold, in the store alone (expected RUNNING).
-  Status AbortInStore(const std::string& arn, const std::string& error, const std::string& cause);
+  // Ends (ABORTED, FAILED) an execution the scheduler does not hold, in the store alone
+  // (expected RUNNING); nothing of the scheduler's is touched, so any thread may call it.
+  Status EndInStore(const std::string& arn, const std::string& status, const std::string& error,
+                    const std::string& cause);
   void EndExecution(Exec& exec, const std::string& status, const json& output, const std::string& error,
                     const std::string& cause);
   // The end's event, record fields and status-change event, on `exec` alone.
