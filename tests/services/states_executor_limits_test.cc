@@ -307,5 +307,36 @@ TEST_F(ExecutorTest, AnExecutionThatCannotBeResumedEndsFailedAndTheOthersResume)
   EXPECT_EQ(Record(good).status, "SUCCEEDED");
 }
 
+// Heartbeats move the deadline, and one armed timer follows it (it sets itself again when it
+// fires early) rather than each heartbeat adding a timer.
+TEST_F(ExecutorTest, HeartbeatsMoveTheDeadlineThatOneTimerFollows) {
+  const json def = {{"StartAt", "T"},
+                    {"States", {{"T", {{"Type", "Task"},
+                                       {"Resource", "arn:aws:states:::sns:publish.waitForTaskToken"},
+                                       {"Parameters", {{"Message.$", "$$.Task.Token"}}},
+                                       {"HeartbeatSeconds", 60},
+                                       {"End", true}}}}}};
+  const std::string arn = Start(def);
+  ASSERT_TRUE(sns_.WaitForCalls(1));
+  Idle();
+  const std::string token = sns_.calls()[0].task_token;
+  clock_.Advance(50000);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(executor_->SendTaskHeartbeat(token).ok());  // deadline: 110 s
+  clock_.Advance(20000);  // 70 s: past the first deadline, not the moved one
+  Idle();
+  EXPECT_EQ(Record(arn).status, "RUNNING");
+  clock_.Advance(30000);  // 100 s
+  ASSERT_TRUE(executor_->SendTaskHeartbeat(token).ok());  // deadline: 160 s
+  Idle();
+  clock_.Advance(50000);  // 150 s
+  Idle();
+  EXPECT_EQ(Record(arn).status, "RUNNING");
+  clock_.Advance(10000);  // 160 s: the moved deadline, reached by the one timer set again
+  Idle();
+  EXPECT_EQ(Record(arn).status, "FAILED");
+  EXPECT_EQ(Record(arn).doc["error"], "States.HeartbeatTimeout");
+  EXPECT_EQ(Count(arn, "TaskTimedOut"), 1);
+}
+
 }  // namespace
 }  // namespace lathe::states::testing

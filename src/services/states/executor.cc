@@ -340,6 +340,11 @@ void Executor::Impl::AddTimer(int64_t at_ms, const std::string& arn, int64_t fra
   timers.emplace(at_ms, Timer{arn, frame});
 }
 
+void Executor::Impl::AddHeartbeatTimer(const Exec& exec, Frame& frame) {
+  ++frame.heartbeat_timers;
+  timers.emplace(frame.heartbeat_deadline_ms, Timer{exec.rec.arn, frame.id, true});
+}
+
 void Executor::Impl::FireTimers() {
   const int64_t now = Now();
   while (!timers.empty() && timers.begin()->first <= now) {
@@ -364,6 +369,13 @@ void Executor::Impl::FireTimers() {
     }
     Frame* f = exec.Find(t.frame);
     if (!f) continue;
+    if (t.heartbeat) {
+      f->heartbeat_timers = std::max(0, f->heartbeat_timers - 1);
+      if (f->status == "TOKEN" && f->heartbeat_deadline_ms > now) {
+        if (f->heartbeat_timers == 0) AddHeartbeatTimer(exec, *f);  // heartbeats moved it
+        continue;
+      }
+    }
     const bool in_task = f->status == "TASK" || f->status == "TOKEN" || f->status == "POLL" || f->status == "POLLING";
     const bool task_overdue = (f->deadline_ms && f->deadline_ms <= now) ||
                               (f->status == "TOKEN" && f->heartbeat_deadline_ms && f->heartbeat_deadline_ms <= now);
@@ -596,7 +608,7 @@ void Executor::Impl::Adopt(std::unique_ptr<Exec> exec) {
     if (f->status == "WAITING" || f->status == "RETRY" || f->status == "POLL") AddTimer(f->wake_at_ms, arn, id);
     if (f->status == "TOKEN") tokens[f->token] = {arn, id};
     if (f->deadline_ms) AddTimer(f->deadline_ms, arn, id);
-    if (f->heartbeat_deadline_ms) AddTimer(f->heartbeat_deadline_ms, arn, id);
+    if (f->heartbeat_deadline_ms) AddHeartbeatTimer(e, *f);
   }
   if (!e.ready.empty()) MarkRunnable(e);
   touched.insert(arn);  // side effects of a resume (tasks run again) need their commit first

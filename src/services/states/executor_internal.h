@@ -57,6 +57,7 @@ struct Frame {
   int64_t timeout_ms = 0;  // TimeoutSeconds (or its path's value), 0 = none
   int64_t deadline_ms = 0, heartbeat_ms = 0, heartbeat_deadline_ms = 0;
   uint64_t gen = 0;      // a task thread's answer counts only if gen has not moved since
+  int heartbeat_timers = 0;  // heartbeat timers set and not yet fired (in memory only)
   // A child frame: its index in the parent (branch or item) and the item ($$.Map.Item).
   int64_t index = 0;
   json item;
@@ -173,6 +174,7 @@ struct Executor::Impl {
   struct Timer {
     std::string arn;
     int64_t frame;  // 0: the execution's deadline
+    bool heartbeat = false;  // the frame's heartbeat deadline, re-set when it fires if it moved
   };
   std::multimap<int64_t, Timer> timers;
   std::unordered_map<std::string, std::pair<std::string, int64_t>> tokens;  // token -> (arn, frame)
@@ -192,6 +194,9 @@ struct Executor::Impl {
   Status Resume(const std::string& arn);
   void MarkRunnable(Exec& exec);
   void AddTimer(int64_t at_ms, const std::string& arn, int64_t frame);
+  // At frame.heartbeat_deadline_ms; a SendTaskHeartbeat moves the deadline, not the timer, so
+  // heartbeats do not add a timer each.
+  void AddHeartbeatTimer(const Exec& exec, Frame& frame);
   void FireTimers();
   // Commits what the execution gathered; false when nothing was stored.
   bool Flush(Exec& exec);

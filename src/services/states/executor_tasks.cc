@@ -149,7 +149,7 @@ void Executor::Impl::ScheduleTask(Exec& exec, Frame& frame, const asl::State& st
       tokens[frame.token] = {exec.rec.arn, frame.id};
       if (frame.heartbeat_ms) {
         frame.heartbeat_deadline_ms = now + frame.heartbeat_ms;
-        AddTimer(frame.heartbeat_deadline_ms, exec.rec.arn, frame.id);
+        AddHeartbeatTimer(exec, frame);
       }
     } else {
       frame.status = "TASK";
@@ -334,7 +334,8 @@ Status Executor::Impl::TaskCallback(const std::string& token, const std::string&
     if (frame->heartbeat_ms) {
       frame->heartbeat_deadline_ms = Now() + frame->heartbeat_ms;
       Touch(exec, *frame);
-      AddTimer(frame->heartbeat_deadline_ms, exec.rec.arn, frame->id);
+      // The armed timer, when it fires before this deadline, sets itself again for it.
+      if (frame->heartbeat_timers == 0) AddHeartbeatTimer(exec, *frame);
     }
   } else if (kind == "success") {
     Status size = asl::CheckPayloadSize(output, "the task output");
