@@ -43,7 +43,7 @@ struct HistoryRecord {
 struct FrameRecord {
   int64_t id = 0;         // unique within the execution; 1 = the top level
   int64_t parent_id = 0;  // the frame whose Parallel or Map state spawned it, 0 for the top
-  std::string status;     // the executor's: "READY", "WAITING", "TASK", "DONE", ...
+  std::string status;     // the executor's: "ENTER", "RUN", "WAITING", "TASK", "TOKEN", "DONE", ...
   int64_t wake_at_ms = 0;  // WAITING: when to go on (Wait states, retry intervals, polls)
   std::string task_token;  // waitForTaskToken: the token SendTask* name; "" otherwise
   nlohmann::json doc = nlohmann::json::object();

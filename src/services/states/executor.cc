@@ -680,7 +680,7 @@ Status Executor::Impl::Resume(const std::string& arn) {
       exec->ready.push_back(id);
     } else if (fr.status == "TASK" || (fr.status == "TOKEN" && !fr.submitted)) {
       // Its answer was lost with the process: run it again (at least once), recorded anew.
-      if (st) ScheduleTask(*exec, fr, *st, /*resumed=*/true);
+      if (st) ScheduleTask(*exec, fr, *st);
     } else if (fr.status == "POLLING") {
       fr.status = "POLL";
       fr.wake_at_ms = Now();

@@ -68,7 +68,6 @@ struct Frame {
   size_t results_bytes = 0;       // the results' JSON text so far, bounded by asl::kMaxPayloadBytes
   std::set<int64_t> children;     // live child frames (in memory)
   std::vector<int64_t> ended_children;  // DONE/FAILED children still stored, deleted at the end
-  bool dirty = false;
 
   json Doc() const;
   static Frame FromRecord(const store::FrameRecord& r);
@@ -241,7 +240,7 @@ struct Executor::Impl {
 
   // executor_tasks.cc
   void RunTask(Exec& exec, Frame& frame, const asl::State& st);
-  void ScheduleTask(Exec& exec, Frame& frame, const asl::State& st, bool resumed);
+  void ScheduleTask(Exec& exec, Frame& frame, const asl::State& st);
   void TaskAnswered(Exec& exec, Frame& frame, internal::Completion c);
   void TaskFailed(Exec& exec, Frame& frame, const asl::State& st, const std::string& error, const std::string& cause,
                   bool timed_out);

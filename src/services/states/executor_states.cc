@@ -52,7 +52,6 @@ int64_t Executor::Impl::Emit(Exec& exec, Frame* frame, const std::string& type, 
 }
 
 void Executor::Impl::Touch(Exec& exec, Frame& frame) {
-  frame.dirty = true;
   exec.dirty.insert(frame.id);
 }
 
@@ -103,7 +102,7 @@ void Executor::Impl::StepFrame(Exec& exec, Frame& frame) {
     Run(exec, frame);
   } else if (frame.status == "POLL" && frame.wake_at_ms <= now) {
     const asl::State* st = frame.sm->Find(frame.state);
-    if (st) ScheduleTask(exec, frame, *st, /*resumed=*/false);
+    if (st) ScheduleTask(exec, frame, *st);
   } else if (frame.status == "CHILDREN") {
     ContinueParent(exec, frame);
   }

@@ -109,10 +109,10 @@ void Executor::Impl::RunTask(Exec& exec, Frame& frame, const asl::State& st) {
   frame.params = std::move(params);
   frame.timeout_ms = *timeout;
   frame.heartbeat_ms = *heartbeat;
-  ScheduleTask(exec, frame, st, /*resumed=*/false);
+  ScheduleTask(exec, frame, st);
 }
 
-void Executor::Impl::ScheduleTask(Exec& exec, Frame& frame, const asl::State& st, bool resumed) {
+void Executor::Impl::ScheduleTask(Exec& exec, Frame& frame, const asl::State& st) {
   auto res = ResourceOf(st);
   if (!res.ok()) return HandleError(exec, frame, asl::ErrorName(res.status()), res.status().message());
   const bool poll = frame.status == "POLL";
@@ -124,7 +124,6 @@ void Executor::Impl::ScheduleTask(Exec& exec, Frame& frame, const asl::State& st
   const int64_t now = Now();
   if (!poll) {
     // A re-run after a restart is recorded like a new attempt: the history shows both.
-    (void)resumed;
     if (res->bare_lambda) {
       json d = {{"resource", st.resource}, {"input", Dump(frame.params)}, {"inputDetails", {{"truncated", false}}}};
       if (frame.timeout_ms) d["timeoutInSeconds"] = frame.timeout_ms / 1000;
