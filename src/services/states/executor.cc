@@ -201,6 +201,7 @@ void Executor::Stop(const std::function<void()>& interrupt_tasks) {
   im.timers.clear();
   im.tokens.clear();
   im.touched.clear();
+  im.held_completions.clear();
   im.idle_cv.notify_all();
 }
 
@@ -588,8 +589,9 @@ Result<store::ExecutionRecord> Executor::StartExecution(const ExecutionStart& st
     if (im.running && !im.stopping) {
       im.commands.push_back([&im, shared]() mutable {
         // A StopExecution that ran before this command aborted it in the store: let it go.
+        // (A read that fails otherwise adopts it: the next commit finds out.)
         auto stored = im.store->Get(shared->rec.arn);
-        if (!stored.ok() || stored->status != "RUNNING") return;
+        if (stored.ok() ? stored->status != "RUNNING" : stored.status().code() == Status::Code::kNotFound) return;
         std::unique_ptr<Exec> owned(new Exec(std::move(*shared)));
         im.Adopt(std::move(owned));
       });
