@@ -35,8 +35,6 @@ constexpr size_t kMaxPendingCommands = 10000;
 constexpr int64_t kCommitRetryMs = 1000;
 constexpr int64_t kFlushTimer = -1;
 
-std::string Dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 }  // namespace
 
 // ---- Frames as records ----
@@ -500,7 +498,7 @@ Result<store::ExecutionRecord> Executor::StartExecution(const ExecutionStart& st
              {"account", start.account}, {"region", start.region}};
   if (!start.trace_header.empty()) rec.doc["traceHeader"] = start.trace_header;
   exec->context = BaseContext(rec, input);
-  if (start.machine->timeout_seconds) exec->deadline_ms = rec.start_ms + *start.machine->timeout_seconds * 1000;
+  if (start.machine->timeout_seconds) exec->deadline_ms = AddMs(rec.start_ms, *start.machine->timeout_seconds * 1000);
 
   im.Emit(*exec, nullptr, "ExecutionStarted",
           {{"input", start.input}, {"inputDetails", {{"truncated", false}}}, {"roleArn", start.role_arn}});
@@ -574,7 +572,7 @@ Status Executor::Impl::Resume(const std::string& arn) {
     return Status::Ok();
   }
   exec->machine = parsed.machine;
-  if (exec->machine->timeout_seconds) exec->deadline_ms = rec->start_ms + *exec->machine->timeout_seconds * 1000;
+  if (exec->machine->timeout_seconds) exec->deadline_ms = AddMs(rec->start_ms, *exec->machine->timeout_seconds * 1000);
   auto frames = store->Frames(arn);
   if (!frames.ok()) return frames.status();
   std::map<int64_t, std::vector<store::FrameRecord>> ended_children;
@@ -646,8 +644,9 @@ void Executor::Impl::ForgetToken(const std::string& token) {
 }
 
 void Executor::Impl::EndExecution(Exec& exec, const std::string& status, const json& output, const std::string& error,
-                                  const std::string& cause) {
+                                  const std::string& full_cause) {
   if (exec.ended) return;
+  const std::string cause = ClipCause(full_cause);
   const std::string type = status == "SUCCEEDED" ? "ExecutionSucceeded"
                            : status == "FAILED"  ? "ExecutionFailed"
                            : status == "ABORTED" ? "ExecutionAborted"
