@@ -88,6 +88,25 @@ TEST_F(ExecutorTest, CausesAreClippedToAwsBoundAtACharacterBoundary) {
   EXPECT_EQ(rec2.doc.value("cause", "").rfind("No Matches! in the Choice state 'C' for input {", 0), 0u);
 }
 
+TEST_F(ExecutorTest, ACatchWhoseErrorPassesTheOutputBoundFailsWithDataLimitExceeded) {
+  // 250 KiB of input plus a 32 KiB cause at $.e: over 256 KiB once the Catch places it.
+  lambda_.on_start = [](const TaskCall&) { return TaskOutcome::Failure("Boom", std::string(40000, 'c')); };
+  json task = kTask;
+  task["Catch"] = {{{"ErrorEquals", {"Boom"}}, {"ResultPath", "$.e"}, {"Next", "C"}}};
+  json def = OneTask(task);
+  def["States"]["C"] = {{"Type", "Succeed"}};
+  const std::string arn = Start(def, {{"pad", std::string(250 * 1024, 'p')}});
+  Idle();
+  auto rec = Record(arn);
+  EXPECT_EQ(rec.status, "FAILED");
+  EXPECT_EQ(rec.doc["error"], "States.DataLimitExceeded");
+  // Under the bound, the clipped cause is what the Catch places.
+  const std::string arn2 = Start(def, {{"pad", "small"}}, "small");
+  Idle();
+  EXPECT_EQ(Record(arn2).status, "SUCCEEDED");
+  EXPECT_EQ(Output(arn2)["e"]["Cause"].get<std::string>().size(), asl::kMaxCauseBytes);
+}
+
 TEST_F(ExecutorTest, TimesFromPathsOverTheBoundFailWithStatesRuntime) {
   json task = kTask;
   task["TimeoutSecondsPath"] = "$.t";

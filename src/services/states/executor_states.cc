@@ -369,6 +369,9 @@ void Executor::Impl::HandleError(Exec& exec, Frame& frame, const std::string& er
     if (!matches) continue;
     auto out = asl::ApplyResultPath(c.result_path, frame.input, json{{"Error", error}, {"Cause", cause}});
     if (!out.ok()) return FailFrame(exec, frame, ErrorOf(out.status()), out.status().message());
+    // The error placed into a 256 KiB input can pass the bound, as any state's output can.
+    Status size = asl::CheckPayloadSize(*out, "the output of state '" + st->name + "'");
+    if (!size.ok()) return FailFrame(exec, frame, ErrorOf(size), size.message());
     return ExitState(exec, frame, *st, std::move(*out), &c.next);
   }
   FailFrame(exec, frame, error, cause);
