@@ -644,9 +644,8 @@ void Executor::Impl::ForgetToken(const std::string& token) {
 }
 
 void Executor::Impl::EndExecution(Exec& exec, const std::string& status, const json& output, const std::string& error,
-                                  const std::string& full_cause) {
+                                  const std::string& cause) {
   if (exec.ended) return;
-  const std::string cause = ClipCause(full_cause);
   const std::string type = status == "SUCCEEDED" ? "ExecutionSucceeded"
                            : status == "FAILED"  ? "ExecutionFailed"
                            : status == "ABORTED" ? "ExecutionAborted"

@@ -44,8 +44,9 @@ inline std::string ErrorOf(const Status& s) { return asl::ErrorName(s); }
 // Values quoted in causes (an input, a Choice's input, a Wait's bad value) are cut to this.
 inline constexpr size_t kMaxQuotedBytes = 1024;
 inline std::string Clip(std::string text) { return asl::ClipUtf8(std::move(text), kMaxQuotedBytes); }
-// Every error's cause, as AWS bounds it: FailFrame, HandleError, TaskFailed and EndExecution
-// pass theirs through this, so a task's 6 MB error payload is never stored whole.
+// Every error's cause, as AWS bounds it: FailFrame, HandleError and TaskFailed pass theirs
+// through this, so a task's 6 MB error payload is never stored whole. (EndExecution's causes
+// come through FailFrame, or from StopExecution, whose cause the API bounds to 32768 bytes.)
 inline std::string ClipCause(std::string cause) { return asl::ClipUtf8(std::move(cause), asl::kMaxCauseBytes); }
 // now + ms, saturating (deadlines from TimeoutSeconds are bounded by the definition, but a
 // clock or a stored frame may still be anything).

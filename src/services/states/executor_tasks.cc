@@ -183,13 +183,6 @@ void Executor::Impl::ApplyCompletion(Completion c) {
   Exec& exec = *it->second;
   Frame* frame = exec.Find(c.frame);
   if (!frame || frame->gen != c.gen) return;  // the state moved on (timed out, stopped) meanwhile
-  // A task's answer is untrusted (a Lambda function's result, another service's response): its
-  // depth and size are checked before anything dumps it into history or copies it further. AWS
-  // fails the task with States.DataLimitExceeded rather than record an oversized result.
-  if (c.outcome && c.outcome->ok) {
-    Status size = asl::CheckPayloadSize(c.outcome->result, "task result");
-    if (!size.ok()) c.outcome = TaskOutcome::Failure(asl::kStatesDataLimitExceeded, size.message());
-  }
   TaskAnswered(exec, *frame, std::move(c));
   touched.insert(exec.rec.arn);
   Sweep(exec);
@@ -197,6 +190,14 @@ void Executor::Impl::ApplyCompletion(Completion c) {
 }
 
 void Executor::Impl::TaskAnswered(Exec& exec, Frame& frame, Completion c) {
+  // ApplyCompletion's first step for a live frame. A task's answer is untrusted (a Lambda
+  // function's result, another service's response): its depth and size are checked before
+  // anything dumps it into history or copies it further. AWS fails the task with
+  // States.DataLimitExceeded rather than record an oversized result.
+  if (c.outcome && c.outcome->ok) {
+    Status size = asl::CheckPayloadSize(c.outcome->result, "task result");
+    if (!size.ok()) c.outcome = TaskOutcome::Failure(asl::kStatesDataLimitExceeded, size.message());
+  }
   const asl::State* st = frame.sm->Find(frame.state);
   if (!st) return;
   auto res = ResourceOf(*st);
