@@ -91,7 +91,7 @@ std::shared_ptr<const StateMachine> ParseMachine(Checker& c, const json& raw, co
   if (const std::string* comment = c.String(raw, "Comment", loc)) m->comment = *comment;
   m->start_at = c.Target(raw, "StartAt", loc);
   if (top) {
-    m->timeout_seconds = c.Integer(raw, "TimeoutSeconds", loc, 1, "a positive integer");
+    m->timeout_seconds = c.Seconds(raw, "TimeoutSeconds", loc, 1, "a positive integer");
     if (const std::string* version = c.String(raw, "Version", loc); version && *version != "1.0")
       c.Schema("Value should be one of the following: [1.0]", Child(loc, "Version"));
     if (const std::string* ql = c.String(raw, "QueryLanguage", loc); ql && *ql != "JSONPath")

@@ -150,7 +150,7 @@ std::optional<double> Checker::Number(const json& obj, const char* key, const st
 }
 
 std::optional<int64_t> Checker::Integer(const json& obj, const char* key, const std::string& location,
-                                        int64_t minimum, const char* what) {
+                                        int64_t minimum, const char* what, int64_t maximum) {
   auto it = obj.find(key);
   if (it == obj.end()) return std::nullopt;
   if (!it->is_number_integer()) {
@@ -162,6 +162,10 @@ std::optional<int64_t> Checker::Integer(const json& obj, const char* key, const 
                       : it->get<int64_t>();
   if (value < minimum) {
     Schema(MustBe(key, what), Child(location, key));
+    return std::nullopt;
+  }
+  if (value > maximum) {
+    Schema(MustBe(key, "at most " + std::to_string(maximum)), Child(location, key));
     return std::nullopt;
   }
   return value;
@@ -321,7 +325,7 @@ std::vector<Retrier> Checker::Retry(const json& obj, const std::string& location
     Require(entry, {"ErrorEquals"}, where);
     Retrier r;
     r.error_equals = ErrorEquals(*this, entry, where, i + 1 == list->size());
-    if (auto v = Integer(entry, "IntervalSeconds", where, 1, "a positive integer")) r.interval_seconds = double(*v);
+    if (auto v = Seconds(entry, "IntervalSeconds", where, 1, "a positive integer")) r.interval_seconds = double(*v);
     if (auto v = Integer(entry, "MaxAttempts", where, 0, "a non-negative integer"))
       r.max_attempts = int(std::min<int64_t>(*v, 99999999));
     if (auto v = Number(entry, "BackoffRate", where)) {
@@ -330,7 +334,7 @@ std::vector<Retrier> Checker::Retry(const json& obj, const std::string& location
       else
         r.backoff_rate = *v;
     }
-    if (auto v = Integer(entry, "MaxDelaySeconds", where, 1, "a positive integer")) r.max_delay_seconds = double(*v);
+    if (auto v = Seconds(entry, "MaxDelaySeconds", where, 1, "a positive integer")) r.max_delay_seconds = double(*v);
     if (const std::string* jitter = String(entry, "JitterStrategy", where)) {
       if (*jitter == "FULL" || *jitter == "NONE")
         r.full_jitter = *jitter == "FULL";

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -64,9 +65,16 @@ class Checker {
   const json* Array(const json& obj, const char* key, const std::string& location);
   std::optional<bool> Bool(const json& obj, const char* key, const std::string& location);
   std::optional<double> Number(const json& obj, const char* key, const std::string& location);
-  // An integer >= minimum (values past int64 are clamped, as AWS accepts them).
+  // An integer >= minimum (values past int64 are clamped, as AWS accepts them). A value over
+  // `maximum` is reported ("... must be at most N") and read as absent.
   std::optional<int64_t> Integer(const json& obj, const char* key, const std::string& location, int64_t minimum,
-                                 const char* what);
+                                 const char* what, int64_t maximum = std::numeric_limits<int64_t>::max());
+  // A time in seconds (TimeoutSeconds, IntervalSeconds, ...): at most kMaxSeconds, so that its
+  // milliseconds, and any time plus them, stay within int64.
+  std::optional<int64_t> Seconds(const json& obj, const char* key, const std::string& location, int64_t minimum,
+                                 const char* what) {
+    return Integer(obj, key, location, minimum, what, kMaxSeconds);
+  }
 
   // A state name (StartAt, Next, Default): "" when absent or not a string; an empty name is
   // reported as the missing target it is (the machine checks the others once all are read).

@@ -109,8 +109,8 @@ void ParseTask(Checker& c, const json& raw, const std::string& loc, State& s) {
   }
   c.Exclusive(raw, "TimeoutSeconds", "TimeoutSecondsPath", loc);
   c.Exclusive(raw, "HeartbeatSeconds", "HeartbeatSecondsPath", loc);
-  s.timeout_seconds = c.Integer(raw, "TimeoutSeconds", loc, 1, "a positive integer");
-  s.heartbeat_seconds = c.Integer(raw, "HeartbeatSeconds", loc, 1, "a positive integer");
+  s.timeout_seconds = c.Seconds(raw, "TimeoutSeconds", loc, 1, "a positive integer");
+  s.heartbeat_seconds = c.Seconds(raw, "HeartbeatSeconds", loc, 1, "a positive integer");
   s.timeout_seconds_path = c.Path(raw, "TimeoutSecondsPath", loc, true);
   s.heartbeat_seconds_path = c.Path(raw, "HeartbeatSecondsPath", loc, true);
   if (s.timeout_seconds && s.heartbeat_seconds && *s.heartbeat_seconds >= *s.timeout_seconds)
@@ -128,7 +128,7 @@ void ParseWait(Checker& c, const json& raw, const std::string& loc, State& s) {
     c.Schema("This object should have only one of the following fields: [SecondsPath, Seconds, TimestampPath, "
              "Timestamp]",
              loc);
-  if (auto seconds = c.Integer(raw, "Seconds", loc, 0, "a non-negative integer")) s.seconds = double(*seconds);
+  if (auto seconds = c.Seconds(raw, "Seconds", loc, 0, "a non-negative integer")) s.seconds = double(*seconds);
   if (const std::string* ts = c.String(raw, "Timestamp", loc)) {
     if (ParseTimestamp(*ts))
       s.timestamp = *ts;

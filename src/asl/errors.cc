@@ -14,4 +14,13 @@ bool ErrorMatches(std::string_view error_equals, std::string_view error) {
   return false;
 }
 
+std::string ClipUtf8(std::string text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t cut = max_bytes < 3 ? 0 : max_bytes - 3;
+  // Back up over continuation bytes (10xxxxxx) to the start of the character that was cut.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  return text + "...";
+}
+
 }  // namespace lathe::asl

@@ -3,6 +3,8 @@
 // so every function of this layer can return Result<T> and the executor reads both back.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -46,5 +48,20 @@ inline constexpr size_t kMaxPathLength = 1024;           // one JSONPath or intr
 inline constexpr size_t kMaxExpressionDepth = 32;        // nested intrinsic calls, choice rules, filters
 inline constexpr size_t kMaxDefinitionBytes = 1024 * 1024;  // as AWS: 1 MB
 inline constexpr size_t kMaxStates = 10000;                 // states in one definition, all levels
+// How deeply a state's input or output may nest. Dump, copies and comparisons of a json value
+// recurse once per level, and a Pass loop with {"x.$": "$"} adds a level per iteration (6 bytes
+// each: ~43,000 levels fit in 256 KiB), so depth is bounded apart from size. The API takes
+// inputs nested up to 128 levels (backend.cc kMaxInputDepth), the same bound.
+inline constexpr size_t kMaxPayloadDepth = 128;
+// TimeoutSeconds, HeartbeatSeconds, IntervalSeconds, MaxDelaySeconds and a Wait's Seconds (and
+// the values their paths select): AWS's bound for IntervalSeconds, ~3.2 years. Anything in
+// milliseconds then stays far inside int64.
+inline constexpr int64_t kMaxSeconds = 99999999;
+// An error's cause, as AWS bounds it (causes quoting inputs or a task's answer are cut to it).
+inline constexpr size_t kMaxCauseBytes = 32768;
+
+// `text` cut to at most `max_bytes` (max_bytes >= 3), ending in "..." when cut, never inside a
+// UTF-8 character.
+std::string ClipUtf8(std::string text, size_t max_bytes);
 
 }  // namespace lathe::asl

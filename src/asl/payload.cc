@@ -3,11 +3,14 @@
 // template costs only its dynamic parts (and one copy of the constants).
 #include "asl/payload.h"
 
+#include <algorithm>
 #include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include "asl/intrinsics.h"
+#include "asl/intrinsics_internal.h"
 
 namespace lathe::asl {
 
@@ -143,16 +146,42 @@ Status Compile(const json& value, const std::string& location, size_t depth, Nod
   return Status::Ok();
 }
 
-std::string Dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+// How much of the cause a "could not be found in the input" error quotes of the input.
+constexpr size_t kMaxQuotedInputBytes = 1024;
 
-Result<json> Evaluate(const Node& node, const json& input, const json& context, const std::string& field) {
+// Evaluate's running total of the result's bytes (as JsonBytesUpTo counts them). Each ".$"
+// member copies what it selects, so without it a 1 MB template of {"aN.$": "$"} members over a
+// 256 KiB input would build ~18 GB before the result's size is ever checked.
+struct Budget {
+  size_t used = 0;
+  Status Charge(const json& value, const std::string& field) {
+    const size_t left = kMaxPayloadBytes - std::min(used, kMaxPayloadBytes);
+    used += JsonBytesUpTo(value, left);
+    return CheckUsed(field);
+  }
+  Status ChargeBytes(size_t bytes, const std::string& field) {
+    used += bytes;
+    return CheckUsed(field);
+  }
+  Status CheckUsed(const std::string& field) const {
+    if (used <= kMaxPayloadBytes) return Status::Ok();
+    return Fail(kStatesDataLimitExceeded, "The payload template's result exceeds the maximum number of bytes service "
+                                          "limit (" + std::to_string(kMaxPayloadBytes) + " bytes) at the field '" +
+                                              ClipUtf8(field, 256) + "'");
+  }
+};
+
+Result<json> Evaluate(const Node& node, const json& input, const json& context, const std::string& field,
+                      Budget* budget) {
   switch (node.kind) {
     case Node::Kind::kConstant:
+      LATHE_RETURN_IF_ERROR(budget->Charge(node.constant, field));
       return node.constant;
     case Node::Kind::kArray: {
       json out = json::array();
+      LATHE_RETURN_IF_ERROR(budget->ChargeBytes(2 + node.elements.size(), field));
       for (const Node& element : node.elements) {
-        Result<json> v = Evaluate(element, input, context, field);
+        Result<json> v = Evaluate(element, input, context, field, budget);
         if (!v.ok()) return v.status();
         out.push_back(std::move(v).value());
       }
@@ -160,8 +189,10 @@ Result<json> Evaluate(const Node& node, const json& input, const json& context, 
     }
     case Node::Kind::kObject: {
       json out = json::object();
+      LATHE_RETURN_IF_ERROR(budget->ChargeBytes(2, field));
       for (const Node::Member& member : node.members) {
-        Result<json> v = Evaluate(*member.value, input, context, member.source_key);
+        LATHE_RETURN_IF_ERROR(budget->ChargeBytes(member.key.size() + 4, member.source_key));
+        Result<json> v = Evaluate(*member.value, input, context, member.source_key, budget);
         if (!v.ok()) return v.status();
         out[member.key] = std::move(v).value();
       }
@@ -172,11 +203,16 @@ Result<json> Evaluate(const Node& node, const json& input, const json& context, 
       Result<json> v = node.path.Select(root);
       if (!v.ok())
         return Fail(kStatesRuntime, "The JSONPath '" + node.path.text() + "' specified for the field '" + field +
-                                        "' could not be found in the input '" + Dump(root) + "'");
+                                        "' could not be found in the input '" +
+                                        ClipUtf8(DumpPayload(root), kMaxQuotedInputBytes) + "'");
+      LATHE_RETURN_IF_ERROR(budget->Charge(*v, field));
       return v;
     }
-    case Node::Kind::kIntrinsic:
-      return node.intrinsic->Evaluate(input, context);
+    case Node::Kind::kIntrinsic: {
+      Result<json> v = node.intrinsic->Evaluate(input, context);
+      if (v.ok()) LATHE_RETURN_IF_ERROR(budget->Charge(*v, field));
+      return v;
+    }
   }
   return Status::Internal("unknown payload template node");
 }
@@ -205,7 +241,8 @@ Result<PayloadTemplate> PayloadTemplate::Parse(const json& tmpl, const std::stri
 const json& PayloadTemplate::source() const { return root_->source; }
 
 Result<json> PayloadTemplate::Apply(const json& input, const json& context) const {
-  return Evaluate(*root_, input, context, "");
+  Budget budget;
+  return Evaluate(*root_, input, context, "", &budget);
 }
 
 Result<json> ApplyInputPath(const PathField& field, const json& value, const json& context) {
@@ -226,9 +263,28 @@ Result<json> ApplyResultPath(const PathField& field, const json& state_input, js
   return result;
 }
 
-size_t PayloadBytes(const json& value) { return Dump(value).size(); }
+std::string DumpPayload(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+bool NestingWithin(const json& value, size_t limit) {
+  // Iterative: this is what makes the recursive walks (Dump, copies) safe to call afterwards.
+  std::vector<std::pair<const json*, size_t>> stack{{&value, 1}};
+  while (!stack.empty()) {
+    auto [v, depth] = stack.back();
+    stack.pop_back();
+    if (!v->is_structured()) continue;
+    if (depth > limit) return false;
+    for (const json& child : *v)
+      if (child.is_structured()) stack.push_back({&child, depth + 1});
+  }
+  return true;
+}
+
+size_t PayloadBytes(const json& value) { return DumpPayload(value).size(); }
 
 Status CheckPayloadSize(const json& value, const std::string& what) {
+  if (!NestingWithin(value, kMaxPayloadDepth))
+    return Fail(kStatesDataLimitExceeded, "The " + what + " nests deeper than the maximum depth of " +
+                                              std::to_string(kMaxPayloadDepth) + " levels.");
   size_t bytes = PayloadBytes(value);
   if (bytes <= kMaxPayloadBytes) return Status::Ok();
   return Fail(kStatesDataLimitExceeded, "The " + what + " of " + std::to_string(bytes) +

@@ -49,8 +49,18 @@ Result<nlohmann::json> ApplyInputPath(const PathField& field, const nlohmann::js
 Result<nlohmann::json> ApplyResultPath(const PathField& field, const nlohmann::json& state_input,
                                        nlohmann::json result);
 
+// A value as history events and outputs carry it: compact JSON, bad UTF-8 replaced. The dump
+// recurses once per level: call it only on values whose depth is known to be bounded.
+std::string DumpPayload(const nlohmann::json& value);
+// Whether no array or object in `value` lies more than `limit` levels deep (a scalar: 0 levels,
+// [] or {}: 1). Iterative, so safe on a value of any depth.
+bool NestingWithin(const nlohmann::json& value, size_t limit);
+
 // The size of a value as Step Functions counts it (its UTF-8 JSON text); a state's input or
-// output over kMaxPayloadBytes fails with States.DataLimitExceeded.
+// output over kMaxPayloadBytes fails with States.DataLimitExceeded. CheckPayloadSize checks the
+// depth first (over kMaxPayloadDepth: States.DataLimitExceeded naming the depth), then the size.
+// A template's Apply fails with States.DataLimitExceeded as soon as its result passes
+// kMaxPayloadBytes, before building the rest.
 size_t PayloadBytes(const nlohmann::json& value);
 Status CheckPayloadSize(const nlohmann::json& value, const std::string& what);
 

@@ -468,6 +468,37 @@ TEST(DefinitionTest, TimeoutsAndMapBounds) {
   EXPECT_TRUE(ParseState(map).diagnostics.empty()) << Describe(ParseState(map).diagnostics);
 }
 
+// Every time in seconds is bounded (asl::kMaxSeconds), so that ms = s * 1000 and now + ms cannot
+// overflow: INT64_MAX, which Integer() clamps larger values to, times 1000 once did.
+TEST(DefinitionTest, TimesInSecondsAreBounded) {
+  const std::string at_most = "at most " + std::to_string(kMaxSeconds);
+  json task = {{"Type", "Task"}, {"Resource", "arn:aws:states:::lambda:invoke"}, {"End", true}};
+  for (const char* field : {"TimeoutSeconds", "HeartbeatSeconds"}) {
+    json t = task;
+    t[field] = 18446744073709551615ULL;
+    EXPECT_TRUE(Has(ParseState(t), kSchema, std::string("The value for the field '") + field + "' must be " + at_most,
+                    std::string("/States/A/") + field));
+    t[field] = kMaxSeconds;
+    if (std::string(field) == "HeartbeatSeconds") t["TimeoutSeconds"] = kMaxSeconds;
+    if (std::string(field) == "HeartbeatSeconds") t[field] = kMaxSeconds - 1;
+    EXPECT_TRUE(ParseState(t).diagnostics.empty()) << Describe(ParseState(t).diagnostics);
+  }
+  json wait = {{"Type", "Wait"}, {"Seconds", kMaxSeconds + 1}, {"End", true}};
+  EXPECT_TRUE(Has(ParseState(wait), kSchema, "The value for the field 'Seconds' must be " + at_most,
+                  "/States/A/Seconds"));
+  json retry = task;
+  retry["Retry"] = {{{"ErrorEquals", {"States.ALL"}}, {"IntervalSeconds", 9223372036854775807LL},
+                     {"MaxDelaySeconds", kMaxSeconds + 1}}};
+  ParsedDefinition parsed = ParseState(retry);
+  EXPECT_TRUE(Has(parsed, kSchema, "The value for the field 'IntervalSeconds' must be " + at_most,
+                  "/States/A/Retry[0]/IntervalSeconds"));
+  EXPECT_TRUE(Has(parsed, kSchema, "The value for the field 'MaxDelaySeconds' must be " + at_most,
+                  "/States/A/Retry[0]/MaxDelaySeconds"));
+  json machine = {{"StartAt", "A"}, {"TimeoutSeconds", kMaxSeconds + 1}, {"States", {{"A", {{"Type", "Succeed"}}}}}};
+  EXPECT_TRUE(Has(Parse(machine), kSchema, "The value for the field 'TimeoutSeconds' must be " + at_most,
+                  "/TimeoutSeconds"));
+}
+
 TEST(DefinitionTest, ChoiceRuleStructure) {
   auto choice = [](json rule) {
     return ParseState({{"Type", "Choice"}, {"Choices", json::array({rule})}, {"Default", "A"}});

@@ -32,5 +32,17 @@ TEST(ErrorMatches, TerminalErrors) {
   EXPECT_TRUE(ErrorMatches(kStatesDataLimitExceeded, kStatesDataLimitExceeded));
 }
 
+TEST(ClipUtf8, CutsAtACharacterBoundaryWithinTheBound) {
+  EXPECT_EQ(ClipUtf8("short", 10), "short");
+  EXPECT_EQ(ClipUtf8("0123456789", 10), "0123456789");
+  EXPECT_EQ(ClipUtf8("0123456789x", 10), "0123456...");
+  // "\xe2\x82\xac" (the euro sign) straddling the cut is dropped whole.
+  std::string euros;
+  for (int i = 0; i < 10; ++i) euros += "\xe2\x82\xac";
+  std::string clipped = ClipUtf8(euros, 11);  // 8 bytes of text: two whole characters
+  EXPECT_EQ(clipped, "\xe2\x82\xac\xe2\x82\xac...");
+  EXPECT_LE(ClipUtf8(std::string(100000, 'c'), kMaxCauseBytes).size(), kMaxCauseBytes);
+}
+
 }  // namespace
 }  // namespace lathe::asl

@@ -126,5 +126,65 @@ TEST(PayloadTest, PayloadSize) {
   EXPECT_GT(PayloadBytes(json(std::string("\xff\xfe", 2))), 2u);
 }
 
+// A template that copies its input into many members is stopped as its result passes the
+// payload bound, not after building all of it (70,000 copies of 256 KiB would be ~18 GB).
+TEST(PayloadTest, TemplateResultIsBoundedWhileItIsBuilt) {
+  json tmpl = json::object();
+  for (int i = 0; i < 70000; ++i) tmpl["a" + std::to_string(i) + ".$"] = "$";
+  json input = {{"big", std::string(200 * 1024, 'x')}};
+  Result<json> out = T(tmpl).Apply(input, json::object());
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().aws_code(), kStatesDataLimitExceeded);
+  EXPECT_NE(out.status().message().find("262144"), std::string::npos) << out.status().message();
+  // Constants and intrinsic results count too; a result just under the bound is fine.
+  json input2 = {{"big", std::string(100 * 1024, 'x')}};
+  json small = {{"a.$", "$"}, {"b", std::string(50 * 1024, 'y')}, {"c.$", "States.Format('{}', $.big)"}};
+  EXPECT_TRUE(T(small).Apply(input2, json::object()).ok());
+  small["d"] = std::string(20 * 1024, 'z');
+  Result<json> over = T(small).Apply(input2, json::object());
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().aws_code(), kStatesDataLimitExceeded);
+}
+
+TEST(PayloadTest, PathNotFoundCauseQuotesAClippedInput) {
+  // 3-byte characters: a cut in the middle of one would leave bad UTF-8 in the cause.
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += "\xe2\x82\xac";
+  json input = {{"s", text}};
+  Result<json> out = T({{"x.$", "$.missing"}}).Apply(input, json::object());
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().aws_code(), kStatesRuntime);
+  const std::string& cause = out.status().message();
+  EXPECT_LT(cause.size(), 2048u);
+  EXPECT_EQ(cause.rfind("The JSONPath '$.missing' specified for the field 'x.$' could not be found in the input '{", 0), 0u)
+      << cause.substr(0, 200);
+  EXPECT_NO_THROW((void)json(cause).dump());  // valid UTF-8 (dump throws on a cut character)
+}
+
+TEST(PayloadTest, DepthIsCheckedBeforeSizeWithoutRecursion) {
+  // 100,000 levels: a recursive dump or copy would overflow the stack; the check must not.
+  json deep = json::array();
+  for (int i = 0; i < 100000; ++i) {
+    json outer = json::array();
+    outer.push_back(std::move(deep));
+    deep = std::move(outer);
+  }
+  EXPECT_FALSE(NestingWithin(deep, kMaxPayloadDepth));
+  Status s = CheckPayloadSize(deep, "output of state 'Loop'");
+  EXPECT_EQ(s.aws_code(), kStatesDataLimitExceeded);
+  EXPECT_NE(s.message().find("128 levels"), std::string::npos) << s.message();
+
+  json ok = json::object();
+  for (size_t i = 1; i < kMaxPayloadDepth; ++i) ok = json{{"x", std::move(ok)}};
+  EXPECT_TRUE(NestingWithin(ok, kMaxPayloadDepth));
+  EXPECT_TRUE(CheckPayloadSize(ok, "output").ok());
+  json over = json{{"x", ok}};
+  EXPECT_FALSE(NestingWithin(over, kMaxPayloadDepth));
+  EXPECT_FALSE(CheckPayloadSize(over, "output").ok());
+  EXPECT_TRUE(NestingWithin(json(5), 0));
+  EXPECT_TRUE(NestingWithin(json::array(), 1));
+  EXPECT_FALSE(NestingWithin(json::array(), 0));
+}
+
 }  // namespace
 }  // namespace lathe::asl

@@ -13,6 +13,7 @@
 #include "services/lambda/backend.h"
 #include "services/lambda/errors.h"
 #include "services/lambda/event_target.h"
+#include "services/lambda/task_integration.h"
 #include "services/lambda_test_util.h"
 #include "store/metadata_store.h"
 #include "test_util.h"
@@ -210,6 +211,37 @@ TEST_F(LambdaBackendTest, ProvidedRuntimeRunsTheBootstrapWithTheEventOnStdin) {
                   .ok());
   ASSERT_TRUE(backend_->UpdateFunctionConfiguration(kScope, "shell", {{"Handler", "x"}}).ok());
   EXPECT_EQ(json::parse(Invoke("shell", "{}")->payload)["errorType"], "Runtime.InvalidEntrypoint");
+}
+
+// A Step Functions task takes at most what a state may hold: an answer nested past the bound is
+// refused from its text, before the parser (and every later walk) recurses once per level.
+TEST_F(LambdaBackendTest, TheTaskIntegrationMeasuresAnAnswerBeforeParsingIt) {
+  const std::string deep = "#!/bin/sh\nhead -c 200000 /dev/zero | tr '\\0' '['\n";
+  const std::string large = "#!/bin/sh\nprintf '\"'\nhead -c 300000 /dev/zero | tr '\\0' 'a'\nprintf '\"'\n";
+  const std::string fine = "#!/bin/sh\nprintf '{\"ok\": [[[1]]]}'\n";
+  LambdaTaskIntegration lambda(backend_.get());
+  for (const auto& [name, script] : {std::pair{"deep", deep}, {"large", large}, {"fine", fine}}) {
+    ASSERT_TRUE(backend_->CreateFunction(kScope, Request(name, "provided.al2023", "x",
+                                                         MakeZip({{"bootstrap", script, 0100755}})))
+                    .ok());
+    states::TaskCall call;
+    call.service = "lambda";
+    call.action = "invoke";
+    call.account = kScope.account;
+    call.region = kScope.region;
+    call.parameters = {{"FunctionName", name}, {"Payload", json::object()}};
+    states::TaskOutcome out = lambda.Start(call);
+    if (std::string(name) == "fine") {
+      EXPECT_TRUE(out.ok) << out.error << " " << out.cause;
+      EXPECT_EQ(out.result["Payload"], json::parse(R"({"ok": [[[1]]]})"));
+      continue;
+    }
+    EXPECT_FALSE(out.ok) << name;
+    EXPECT_EQ(out.error, "States.DataLimitExceeded") << name;
+    EXPECT_NE(out.cause.find(std::string(name) == "deep" ? "nests deeper" : "exceeds the maximum number of bytes"),
+              std::string::npos)
+        << out.cause;
+  }
 }
 
 TEST_F(LambdaBackendTest, HostileZipsAreRefusedAndWriteNothingOutside) {

@@ -1,6 +1,8 @@
 #include "services/lambda/task_integration.h"
 
+#include "asl/errors.h"
 #include "core/arn.h"
+#include "core/json_nesting.h"
 #include "services/lambda/errors.h"
 
 namespace lathe::lambda {
@@ -16,6 +18,15 @@ std::string StringParam(const json& p, const char* key) {
 std::string ServiceCause(const Status& s) {
   return s.message() + " (Service: AWSLambda; Status Code: " + std::to_string(s.http_status() ? s.http_status() : 500) +
          "; Error Code: " + (s.aws_code().empty() ? std::string("ServiceException") : s.aws_code()) + ")";
+}
+
+// A function's answer (up to 6 MB) is untrusted: the parser and every later walk of the value
+// recurse once per level, so its nesting is measured on the text first. A result the state
+// could not take anyway (over Step Functions' payload bound, or nested deeper than states may
+// nest) fails here with AWS's error, before 6 MB are parsed.
+bool UsableResultText(const std::string& text) {
+  return text.size() <= asl::kMaxPayloadBytes &&
+         JsonNestingWithin(text, static_cast<int>(asl::kMaxPayloadDepth) - 1);
 }
 
 }  // namespace
@@ -46,12 +57,21 @@ states::TaskOutcome LambdaTaskIntegration::Start(const states::TaskCall& call) {
     return states::TaskOutcome::Failure("Lambda." + error.aws_code(), ServiceCause(error));
   }
   if (!out->function_error.empty()) {
-    json err = json::parse(out->payload, nullptr, false);
+    json err = UsableResultText(out->payload) ? json::parse(out->payload, nullptr, false) : json();
     std::string type = err.is_object() && err.contains("errorType") && err["errorType"].is_string()
                            ? err["errorType"].get<std::string>()
                            : "Lambda.Unknown";
-    return states::TaskOutcome::Failure(type, out->payload);
+    return states::TaskOutcome::Failure(type, asl::ClipUtf8(out->payload, asl::kMaxCauseBytes));
   }
+  if (!UsableResultText(out->payload))
+    return states::TaskOutcome::Failure(
+        asl::kStatesDataLimitExceeded,
+        out->payload.size() > asl::kMaxPayloadBytes
+            ? "The Lambda function's result of " + std::to_string(out->payload.size()) +
+                  " bytes exceeds the maximum number of bytes service limit (" +
+                  std::to_string(asl::kMaxPayloadBytes) + " bytes)."
+            : "The Lambda function's result nests deeper than the maximum depth of " +
+                  std::to_string(asl::kMaxPayloadDepth) + " levels.");
   json payload = out->payload.empty() ? json() : json::parse(out->payload, nullptr, false);
   if (payload.is_discarded()) payload = out->payload;  // not JSON: passed on as a string
   if (call.action == "function") return states::TaskOutcome::Success(payload);

@@ -39,8 +39,6 @@ constexpr int64_t kFlushTimer = -1;
 // otherwise commit events until the disk is full).
 constexpr int64_t kMaxHistoryEvents = 25000;
 
-std::string Dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 }  // namespace
 
 // ---- Frames as records ----
@@ -556,7 +554,7 @@ Result<store::ExecutionRecord> Executor::StartExecution(const ExecutionStart& st
              {"account", start.account}, {"region", start.region}};
   if (!start.trace_header.empty()) rec.doc["traceHeader"] = start.trace_header;
   exec->context = BaseContext(rec, input);
-  if (start.machine->timeout_seconds) exec->deadline_ms = rec.start_ms + *start.machine->timeout_seconds * 1000;
+  if (start.machine->timeout_seconds) exec->deadline_ms = AddMs(rec.start_ms, *start.machine->timeout_seconds * 1000);
 
   im.Emit(*exec, nullptr, "ExecutionStarted",
           {{"input", start.input}, {"inputDetails", {{"truncated", false}}}, {"roleArn", start.role_arn}});
@@ -634,7 +632,7 @@ Status Executor::Impl::Resume(const std::string& arn) {
     return Status::Ok();
   }
   exec->machine = parsed.machine;
-  if (exec->machine->timeout_seconds) exec->deadline_ms = rec->start_ms + *exec->machine->timeout_seconds * 1000;
+  if (exec->machine->timeout_seconds) exec->deadline_ms = AddMs(rec->start_ms, *exec->machine->timeout_seconds * 1000);
   auto frames = store->Frames(arn);
   if (!frames.ok()) return frames.status();
   std::map<int64_t, std::vector<store::FrameRecord>> ended_children;

@@ -30,7 +30,33 @@
 #include <vector>
 
 #include "asl/definition.h"
+#include "asl/errors.h"
+#include "asl/payload.h"
 #include "services/states/executor.h"
+
+namespace lathe::states {
+
+// The one definition of each of these for every executor*.cc.
+// A value as history events carry it (its depth is checked before it is stored or dumped).
+inline std::string Dump(const nlohmann::json& v) { return asl::DumpPayload(v); }
+// The error name of a failed Status (States.Runtime for one not made by asl::Fail).
+inline std::string ErrorOf(const Status& s) { return asl::ErrorName(s); }
+// Values quoted in causes (an input, a Choice's input, a Wait's bad value) are cut to this.
+inline constexpr size_t kMaxQuotedBytes = 1024;
+inline std::string Clip(std::string text) { return asl::ClipUtf8(std::move(text), kMaxQuotedBytes); }
+// Every error's cause, as AWS bounds it: FailFrame, HandleError and TaskFailed pass theirs
+// through this, so a task's 6 MB error payload is never stored whole. (EndExecution's causes
+// come through FailFrame, or from StopExecution, whose cause the API bounds to 32768 bytes.)
+inline std::string ClipCause(std::string cause) { return asl::ClipUtf8(std::move(cause), asl::kMaxCauseBytes); }
+// now + ms, saturating (deadlines from TimeoutSeconds are bounded by the definition, but a
+// clock or a stored frame may still be anything).
+inline int64_t AddMs(int64_t now, int64_t ms) {
+  int64_t out;
+  if (__builtin_add_overflow(now, ms, &out)) return ms > 0 ? INT64_MAX : INT64_MIN;
+  return out;
+}
+
+}  // namespace lathe::states
 
 namespace lathe::states::internal {
 

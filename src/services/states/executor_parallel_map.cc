@@ -18,10 +18,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string ErrorOf(const Status& s) { return asl::ErrorName(s); }
-
 // One result's share of the results array: its JSON text and a separating comma.
-size_t ResultBytes(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace).size() + 1; }
+size_t ResultBytes(const json& v) { return Dump(v).size() + 1; }
 
 bool HasTolerance(const asl::State& st) {
   return st.tolerated_failure_count || st.tolerated_failure_percentage || st.tolerated_failure_count_path ||
@@ -31,16 +29,12 @@ bool HasTolerance(const asl::State& st) {
 // AWS's causes for a ToleratedFailureCountPath / ToleratedFailurePercentagePath value that is
 // not usable: not a number (an integer for the count), negative, or a percentage over 100.
 Status CheckToleranceValues(const asl::State& st, const json& effective_input) {
-  auto quoted = [](const json& v) {
-    std::string text = v.dump();
-    return text.size() > 200 ? text.substr(0, 200) + "..." : text;
-  };
   if (st.tolerated_failure_count_path) {
     const std::string& where = st.tolerated_failure_count_path->text();
     auto v = st.tolerated_failure_count_path->Select(effective_input);
     if (!v.ok()) return v.status();
     if (!v->is_number_integer())
-      return Status::InvalidArgument("The ToleratedFailureCountPath field refers to value " + quoted(*v) +
+      return Status::InvalidArgument("The ToleratedFailureCountPath field refers to value " + Clip(Dump(*v)) +
                              " which is not a valid integer: " + where);
     if (!v->is_number_unsigned() && v->get<int64_t>() < 0)
       return Status::InvalidArgument("ToleratedFailureCount cannot be negative.");
@@ -50,7 +44,7 @@ Status CheckToleranceValues(const asl::State& st, const json& effective_input) {
     auto v = st.tolerated_failure_percentage_path->Select(effective_input);
     if (!v.ok()) return v.status();
     if (!v->is_number())
-      return Status::InvalidArgument("The ToleratedFailurePercentagePath field refers to value " + quoted(*v) +
+      return Status::InvalidArgument("The ToleratedFailurePercentagePath field refers to value " + Clip(Dump(*v)) +
                              " which is not a valid float: " + where);
     const double percent = v->get<double>();
     if (!(percent >= 0 && percent <= 100))
@@ -118,14 +112,14 @@ void Executor::Impl::RunMap(Exec& exec, Frame& frame, const asl::State& st) {
   if (!items.is_array())
     return HandleError(exec, frame, asl::kStatesRuntime,
                        "The ItemsPath of the Map state '" + st.name + "' does not reference an array: " +
-                           items.dump().substr(0, 200));
+                           Clip(Dump(items)));
   int64_t max_concurrency = st.max_concurrency;
   if (st.max_concurrency_path) {
     auto v = st.max_concurrency_path->Select(st.max_concurrency_path->is_context() ? ctx : *eff);
     if (!v.ok()) return HandleError(exec, frame, ErrorOf(v.status()), v.status().message());
     if (!v->is_number_integer() || v->get<int64_t>() < 0)
       return HandleError(exec, frame, asl::kStatesRuntime,
-                         "The MaxConcurrencyPath does not reference a non-negative integer: " + v->dump());
+                         "The MaxConcurrencyPath does not reference a non-negative integer: " + Clip(Dump(*v)));
     max_concurrency = v->get<int64_t>();
   }
   if (max_concurrency <= 0) max_concurrency = std::max<int64_t>(1, opt.max_map_concurrency);

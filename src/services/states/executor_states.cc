@@ -18,20 +18,8 @@ using internal::Frame;
 using nlohmann::json;
 
 namespace {
-std::string ErrorOf(const Status& s) { return asl::ErrorName(s); }
-
-// Values quoted in causes are cut to this many bytes (a cause is at most 32768; the input it
-// quotes may be 256 KiB), at a UTF-8 character boundary.
-constexpr size_t kMaxQuotedBytes = 1024;
-std::string Clip(std::string text) {
-  if (text.size() <= kMaxQuotedBytes) return text;
-  size_t cut = kMaxQuotedBytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  text.resize(cut);
-  return text + "...";
-}
 // A value as AWS's Wait causes show it: a string as its text, anything else as JSON.
-std::string ValueText(const json& v) { return Clip(v.is_string() ? v.get<std::string>() : v.dump()); }
+std::string ValueText(const json& v) { return Clip(v.is_string() ? v.get<std::string>() : Dump(v)); }
 }  // namespace
 
 int64_t Executor::Impl::Emit(Exec& exec, Frame* frame, const std::string& type, json details) {
@@ -83,7 +71,10 @@ void Executor::Impl::Sweep(Exec& exec) {
 int64_t Executor::Impl::ScaledMs(double seconds) const {
   if (seconds <= 0 || opt.wait_time_scale <= 0) return 0;
   const double ms = seconds * 1000.0 * opt.wait_time_scale;
-  return ms > 9e15 ? int64_t{9000000000000000} : static_cast<int64_t>(std::llround(ms));
+  // !(ms < cap) is also true for NaN (a retry's backoff can overflow to inf, and inf * 0 is
+  // NaN): llround of either is undefined. The cap plus any clock time stays within int64.
+  constexpr int64_t kCapMs = 9000000000000000;
+  return !(ms < double(kCapMs)) ? kCapMs : static_cast<int64_t>(std::llround(ms));
 }
 
 void Executor::Impl::StepFrame(Exec& exec, Frame& frame) {
@@ -170,7 +161,7 @@ void Executor::Impl::Run(Exec& exec, Frame& frame) {
           if (!v.ok())
             return FailFrame(exec, frame, asl::kStatesRuntime,
                              "The JSONPath '" + text + "' specified for the field '" + f.name +
-                                 "' could not be found in the input '" + Clip(frame.input.dump()) + "'");
+                                 "' could not be found in the input '" + Clip(Dump(frame.input)) + "'");
         } else {
           continue;
         }
@@ -221,7 +212,7 @@ void Executor::Impl::RunChoice(Exec& exec, Frame& frame, const asl::State& st) {
   if (!next && !st.default_next.empty()) next = &st.default_next;
   if (!next)
     return FailFrame(exec, frame, asl::kStatesNoChoiceMatched,
-                     "No Matches! in the Choice state '" + st.name + "' for input " + eff->dump());
+                     "No Matches! in the Choice state '" + st.name + "' for input " + Clip(Dump(*eff)));
   auto out = asl::ApplyInputPath(st.output_path, *eff, ctx);
   if (!out.ok()) return FailFrame(exec, frame, ErrorOf(out.status()), out.status().message());
   ExitState(exec, frame, st, std::move(*out), next);
@@ -250,6 +241,10 @@ void Executor::Impl::RunWait(Exec& exec, Frame& frame, const asl::State& st) {
     if (v->get<int64_t>() < 0)
       return FailFrame(exec, frame, asl::kStatesRuntime,
                        "The SecondsPath parameter references a negative value: " + where + " == " + ValueText(*v));
+    if (v->get<int64_t>() > asl::kMaxSeconds)
+      return FailFrame(exec, frame, asl::kStatesRuntime,
+                       "The SecondsPath parameter references a value greater than " + std::to_string(asl::kMaxSeconds) +
+                           ": " + where + " == " + ValueText(*v));
     delay_ms = ScaledMs(static_cast<double>(v->get<int64_t>()));
   } else if (st.timestamp || st.timestamp_path) {
     std::string text, quoted;  // quoted: how the cause names a bad value ("$.t == ...")
@@ -277,7 +272,7 @@ void Executor::Impl::RunWait(Exec& exec, Frame& frame, const asl::State& st) {
   if (delay_ms <= 0) return ExitState(exec, frame, st, std::move(*out));
   frame.output = std::move(*out);
   frame.status = "WAITING";
-  frame.wake_at_ms = now + delay_ms;
+  frame.wake_at_ms = AddMs(now, delay_ms);
   Touch(exec, frame);
   AddTimer(frame.wake_at_ms, exec.rec.arn, frame.id);
 }
@@ -323,7 +318,8 @@ void Executor::Impl::CompleteFrame(Exec& exec, Frame& frame, json output) {
   ChildEnded(exec, frame);
 }
 
-void Executor::Impl::FailFrame(Exec& exec, Frame& frame, const std::string& error, const std::string& cause) {
+void Executor::Impl::FailFrame(Exec& exec, Frame& frame, const std::string& error, const std::string& full_cause) {
+  const std::string cause = ClipCause(full_cause);
   if (frame.parent_id == 0) return EndExecution(exec, "FAILED", json(), error, cause);
   frame.status = "FAILED";
   frame.output = {{"Error", error}, {"Cause", cause}};
@@ -331,7 +327,8 @@ void Executor::Impl::FailFrame(Exec& exec, Frame& frame, const std::string& erro
   ChildEnded(exec, frame);
 }
 
-void Executor::Impl::HandleError(Exec& exec, Frame& frame, const std::string& error, const std::string& cause) {
+void Executor::Impl::HandleError(Exec& exec, Frame& frame, const std::string& error, const std::string& full_cause) {
+  const std::string cause = ClipCause(full_cause);  // a Catch puts it into the state's output
   const asl::State* st = frame.sm->Find(frame.state);
   if (!st) return FailFrame(exec, frame, error, cause);
   // Retry: the first retrier that names the error decides; once its attempts are spent the
@@ -357,7 +354,7 @@ void Executor::Impl::HandleError(Exec& exec, Frame& frame, const std::string& er
     ++frame.retry_count;
     const int64_t delay_ms = ScaledMs(delay);
     frame.status = delay_ms > 0 ? "RETRY" : "RUN";
-    frame.wake_at_ms = Now() + delay_ms;
+    frame.wake_at_ms = AddMs(Now(), delay_ms);
     Touch(exec, frame);
     if (delay_ms > 0)
       AddTimer(frame.wake_at_ms, exec.rec.arn, frame.id);
@@ -371,6 +368,9 @@ void Executor::Impl::HandleError(Exec& exec, Frame& frame, const std::string& er
     if (!matches) continue;
     auto out = asl::ApplyResultPath(c.result_path, frame.input, json{{"Error", error}, {"Cause", cause}});
     if (!out.ok()) return FailFrame(exec, frame, ErrorOf(out.status()), out.status().message());
+    // The error placed into a 256 KiB input can pass the bound, as any state's output can.
+    Status size = asl::CheckPayloadSize(*out, "the output of state '" + st->name + "'");
+    if (!size.ok()) return FailFrame(exec, frame, ErrorOf(size), size.message());
     return ExitState(exec, frame, *st, std::move(*out), &c.next);
   }
   FailFrame(exec, frame, error, cause);

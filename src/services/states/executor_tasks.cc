@@ -20,8 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string Dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 // 48 random bytes as hex: unguessable, so a token is its own permission.
 std::string NewTaskToken() {
   unsigned char bytes[48];
@@ -57,13 +55,19 @@ Result<Resource> ResourceOf(const asl::State& st) {
 // A timeout from the state (TimeoutSeconds or its path in the effective input), in ms; 0 = none.
 Result<int64_t> SecondsField(const std::optional<int64_t>& fixed, const std::optional<asl::JsonPath>& path,
                              const json& eff, const json& ctx, const char* name) {
-  if (fixed) return *fixed * 1000;
+  if (fixed) return *fixed * 1000;  // the definition bounds it by kMaxSeconds
   if (!path) return int64_t{0};
   auto v = path->Select(path->is_context() ? ctx : eff);
   if (!v.ok()) return v.status();
-  if (!v->is_number_integer() || v->get<int64_t>() <= 0)
+  const bool positive = v->is_number_unsigned() ? v->get<uint64_t>() > 0
+                                                : v->is_number_integer() && v->get<int64_t>() > 0;
+  if (!positive)
     return asl::Fail(asl::kStatesRuntime, std::string("The ") + name + " path " + path->text() +
-                                              " does not reference a positive integer: " + v->dump());
+                                              " does not reference a positive integer: " + Clip(Dump(*v)));
+  if (v->is_number_unsigned() ? v->get<uint64_t>() > uint64_t(asl::kMaxSeconds) : v->get<int64_t>() > asl::kMaxSeconds)
+    return asl::Fail(asl::kStatesRuntime, std::string("The ") + name + " path " + path->text() +
+                                              " references a value greater than " + std::to_string(asl::kMaxSeconds) +
+                                              ": " + Clip(Dump(*v)));
   return v->get<int64_t>() * 1000;
 }
 
@@ -141,13 +145,13 @@ void Executor::Impl::ScheduleTask(Exec& exec, Frame& frame, const asl::State& st
     }
     frame.started = json();
     frame.submitted = false;
-    frame.deadline_ms = frame.timeout_ms ? now + frame.timeout_ms : 0;
+    frame.deadline_ms = frame.timeout_ms ? AddMs(now, frame.timeout_ms) : 0;
     frame.heartbeat_deadline_ms = 0;
     if (res->r.pattern == "waitForTaskToken") {
       frame.status = "TOKEN";
       tokens[frame.token] = {exec.rec.arn, frame.id};
       if (frame.heartbeat_ms) {
-        frame.heartbeat_deadline_ms = now + frame.heartbeat_ms;
+        frame.heartbeat_deadline_ms = AddMs(now, frame.heartbeat_ms);
         AddHeartbeatTimer(exec, frame);
       }
     } else {
@@ -204,6 +208,14 @@ void Executor::Impl::ApplyCompletion(Completion c) {
 }
 
 void Executor::Impl::TaskAnswered(Exec& exec, Frame& frame, Completion c) {
+  // ApplyCompletion's first step for a live frame. A task's answer is untrusted (a Lambda
+  // function's result, another service's response): its depth and size are checked before
+  // anything dumps it into history or copies it further. AWS fails the task with
+  // States.DataLimitExceeded rather than record an oversized result.
+  if (c.outcome && c.outcome->ok) {
+    Status size = asl::CheckPayloadSize(c.outcome->result, "task result");
+    if (!size.ok()) c.outcome = TaskOutcome::Failure(asl::kStatesDataLimitExceeded, size.message());
+  }
   const asl::State* st = frame.sm->Find(frame.state);
   if (!st) return;
   auto res = ResourceOf(*st);
@@ -264,7 +276,8 @@ void Executor::Impl::TaskSucceeded(Exec& exec, Frame& frame, const asl::State& s
 }
 
 void Executor::Impl::TaskFailed(Exec& exec, Frame& frame, const asl::State& st, const std::string& error,
-                                const std::string& cause, bool timed_out) {
+                                const std::string& full_cause, bool timed_out) {
+  const std::string cause = ClipCause(full_cause);
   auto res = ResourceOf(st);
   const bool bare = res.ok() && res->bare_lambda;
   json d = bare ? json::object()
@@ -331,7 +344,7 @@ Status Executor::Impl::TaskCallback(const std::string& token, const std::string&
   if (!st) return Status::Internal("the token's state is gone from the definition");
   if (kind == "heartbeat") {
     if (frame->heartbeat_ms) {
-      frame->heartbeat_deadline_ms = Now() + frame->heartbeat_ms;
+      frame->heartbeat_deadline_ms = AddMs(Now(), frame->heartbeat_ms);
       Touch(exec, *frame);
       // The armed timer, when it fires before this deadline, sets itself again for it.
       if (frame->heartbeat_timers == 0) AddHeartbeatTimer(exec, *frame);

@@ -14,8 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string Dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 struct Run {
   Executor::TestResult result;
   const asl::State& st;

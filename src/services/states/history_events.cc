@@ -2,10 +2,12 @@
 
 #include <map>
 
+#include "asl/payload.h"
+
 namespace lathe::states {
 
 namespace {
-std::string Text(const nlohmann::json& v) { return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string Text(const nlohmann::json& v) { return asl::DumpPayload(v); }
 }  // namespace
 
 std::string DetailsMember(const std::string& type) {
