@@ -558,5 +558,23 @@ TEST_F(ExecutorTest, TestStateRunsOneStateAndInspectsEachStep) {
   EXPECT_TRUE(store_->Running()->empty());
 }
 
+TEST_F(ExecutorTest, TestStateFailsAsAnExecutionWouldWithErrorPathAndCausePath) {
+  const json def = {{"StartAt", "F"},
+                    {"States", {{"F", {{"Type", "Fail"}, {"ErrorPath", "$.kind"},
+                                       {"CausePath", "States.Format('bad value {}', $.n)"}}}}}};
+  auto machine = Parse(def);
+  ASSERT_TRUE(machine);
+  auto r = executor_->TestState(*machine->Find("F"), R"({"kind":"E","n":3})", "123456789012", "us-east-1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, "FAILED");
+  EXPECT_EQ(r->error, "E");
+  EXPECT_EQ(r->cause, "bad value 3");
+  auto missing = executor_->TestState(*machine->Find("F"), R"({"n":3})", "123456789012", "us-east-1");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->error, "States.Runtime");
+  EXPECT_NE(missing->cause.find("The JSONPath '$.kind' specified for the field 'ErrorPath'"), std::string::npos)
+      << missing->cause;
+}
+
 }  // namespace
 }  // namespace lathe::states::testing

@@ -56,6 +56,14 @@ inline int64_t AddMs(int64_t now, int64_t ms) {
   return out;
 }
 
+// A Fail state's error and cause: Error/Cause, or what ErrorPath/CausePath (paths or intrinsic
+// calls) give for `input`. States.Runtime, with AWS's cause, when they name nothing or no string.
+// The executor and TestState both use it.
+struct FailOutput {
+  std::string error, cause;
+};
+Result<FailOutput> FailStateOutput(const asl::State& st, const nlohmann::json& input, const nlohmann::json& context);
+
 }  // namespace lathe::states
 
 namespace lathe::states::internal {

@@ -137,40 +137,9 @@ void Executor::Impl::Run(Exec& exec, Frame& frame) {
       return ExitState(exec, frame, *st, std::move(*out));
     }
     case asl::StateType::kFail: {
-      const json& ctx = Context(exec, frame);
-      std::string error = st->error.value_or(""), cause = st->cause.value_or("");
-      // ErrorPath / CausePath name strings in the state's input (or $$), or are intrinsic calls
-      // returning one; AWS fails the execution with States.Runtime when they give anything else.
-      struct Field {
-        const char* name;
-        const std::optional<asl::JsonPath>* path;
-        const std::optional<asl::Intrinsic>* intrinsic;
-        std::string* out;
-      };
-      for (const Field& f : {Field{"ErrorPath", &st->error_path, &st->error_intrinsic, &error},
-                             Field{"CausePath", &st->cause_path, &st->cause_intrinsic, &cause}}) {
-        Result<json> v = json();
-        std::string text;
-        if (*f.intrinsic) {
-          text = (*f.intrinsic)->text();
-          v = (*f.intrinsic)->Evaluate(frame.input, ctx);
-          if (!v.ok()) return FailFrame(exec, frame, ErrorOf(v.status()), v.status().message());
-        } else if (*f.path) {
-          text = (*f.path)->text();
-          v = (*f.path)->Select((*f.path)->is_context() ? ctx : frame.input);
-          if (!v.ok())
-            return FailFrame(exec, frame, asl::kStatesRuntime,
-                             "The JSONPath '" + text + "' specified for the field '" + f.name +
-                                 "' could not be found in the input '" + Clip(Dump(frame.input)) + "'");
-        } else {
-          continue;
-        }
-        if (!v->is_string())
-          return FailFrame(exec, frame, asl::kStatesRuntime,
-                           "The value at " + text + " in the Fail state '" + st->name + "' is not a string");
-        *f.out = v->get<std::string>();
-      }
-      return FailFrame(exec, frame, error, cause);
+      Result<FailOutput> failed = FailStateOutput(*st, frame.input, Context(exec, frame));
+      if (!failed.ok()) return FailFrame(exec, frame, ErrorOf(failed.status()), failed.status().message());
+      return FailFrame(exec, frame, failed->error, failed->cause);
     }
     case asl::StateType::kParallel:
       return RunParallel(exec, frame, *st);
@@ -374,6 +343,40 @@ void Executor::Impl::HandleError(Exec& exec, Frame& frame, const std::string& er
     return ExitState(exec, frame, *st, std::move(*out), &c.next);
   }
   FailFrame(exec, frame, error, cause);
+}
+
+Result<FailOutput> FailStateOutput(const asl::State& st, const json& input, const json& ctx) {
+  FailOutput out{st.error.value_or(""), st.cause.value_or("")};
+  // ErrorPath / CausePath name strings in the state's input (or $$), or are intrinsic calls
+  // returning one; AWS fails the execution with States.Runtime when they give anything else.
+  struct Field {
+    const char* name;
+    const std::optional<asl::JsonPath>* path;
+    const std::optional<asl::Intrinsic>* intrinsic;
+    std::string* out;
+  };
+  for (const Field& f : {Field{"ErrorPath", &st.error_path, &st.error_intrinsic, &out.error},
+                         Field{"CausePath", &st.cause_path, &st.cause_intrinsic, &out.cause}}) {
+    Result<json> v = json();
+    std::string text;
+    if (*f.intrinsic) {
+      text = (*f.intrinsic)->text();
+      v = (*f.intrinsic)->Evaluate(input, ctx);
+      if (!v.ok()) return v.status();
+    } else if (*f.path) {
+      text = (*f.path)->text();
+      v = (*f.path)->Select((*f.path)->is_context() ? ctx : input);
+      if (!v.ok())
+        return asl::Fail(asl::kStatesRuntime, "The JSONPath '" + text + "' specified for the field '" + f.name +
+                                                  "' could not be found in the input '" + Clip(Dump(input)) + "'");
+    } else {
+      continue;
+    }
+    if (!v->is_string())
+      return asl::Fail(asl::kStatesRuntime, "The value at " + text + " in the Fail state '" + st.name + "' is not a string");
+    *f.out = v->get<std::string>();
+  }
+  return out;
 }
 
 }  // namespace lathe::states

@@ -85,7 +85,9 @@ Result<Executor::TestResult> Executor::TestState(const asl::State& state, const 
   const std::string next = state.end ? "" : state.next;
 
   if (state.type == asl::StateType::kFail) {
-    run.Fail(state.error.value_or(""), state.cause.value_or(""));
+    Result<FailOutput> failed = FailStateOutput(state, input, ctx);
+    if (!failed.ok()) run.Fail(failed.status());
+    else run.Fail(failed->error, failed->cause);
     return run.result;
   }
   auto eff = asl::ApplyInputPath(state.input_path, input, ctx);
