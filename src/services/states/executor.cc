@@ -30,9 +30,6 @@ constexpr int64_t kMaxSleepMs = 1000;
 // A commit that failed (a full disk) is tried again after this long; a timer on frame -1.
 constexpr int64_t kCommitRetryMs = 1000;
 constexpr int64_t kFlushTimer = -1;
-// As AWS: an execution whose history passes this many events fails (a Pass -> Choice loop would
-// otherwise commit events until the disk is full).
-constexpr int64_t kMaxHistoryEvents = 25000;
 
 }  // namespace
 
@@ -386,10 +383,10 @@ void Executor::Impl::RunExec(Exec& exec) {
   if (exec.commit_pending) return;  // MarkRunnable again once the commit succeeds
   const size_t start_events = exec.history.size();
   while (!exec.ready.empty() && !exec.ended) {
-    if (exec.last_event_id >= kMaxHistoryEvents) {
+    if (exec.last_event_id >= opt.max_history_events) {
       EndExecution(exec, "FAILED", json(), "States.Runtime",
                    "The execution reached the maximum number of history events (" +
-                       std::to_string(kMaxHistoryEvents) + ").");
+                       std::to_string(opt.max_history_events) + ").");
       Sweep(exec);
       break;
     }

@@ -28,6 +28,10 @@ struct ExecutorOptions {
   int task_threads = 4;             // task integrations running at once
   int64_t sync_poll_ms = 5000;      // how often a .sync task asks whether its work has ended
   int64_t max_map_concurrency = 40;  // a Map's iterations at once when MaxConcurrency is 0
+  // As AWS: an execution whose history passes this many events fails (a Pass -> Choice loop
+  // would otherwise commit events until the disk is full; an inline Map of 10,000 items, about
+  // 40,000 events, fails on AWS too). bench/ raises it to measure such a Map.
+  int64_t max_history_events = 25000;
   // Tests only: asked before each commit of a running execution; an answer that is not Ok is
   // that commit's failure (IOError: a full disk), and the store is not asked.
   std::function<Status(const store::ExecutionCommit&)> commit_fault;
