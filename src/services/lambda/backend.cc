@@ -5,6 +5,7 @@
 
 #include "core/arn.h"
 #include "core/checksum.h"
+#include "aws/json_members.h"
 #include "core/json_nesting.h"
 #include "service/request_fields.h"
 #include "services/lambda/errors.h"
@@ -104,7 +105,8 @@ LambdaBackend::LambdaBackend(store::MetadataStore* store, BuiltinFunctions* buil
 LambdaBackend::~LambdaBackend() { Stop(); }
 
 Status LambdaBackend::Start() {
-  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(options_.root + "/code"));
+  LATHE_RETURN_IF_ERROR(MakePrivateDir(options_.root));
+  LATHE_RETURN_IF_ERROR(MakePrivateDir(options_.root + "/code"));
   LATHE_RETURN_IF_ERROR(runtime_.Prepare());
   // Code folders a crash left without a function (or a function left without).
   auto rows = store_->List(kFunctionKind);
@@ -114,12 +116,15 @@ Status LambdaBackend::Start() {
     code_.Sweep([&](const std::string& id) { return used.count(id) > 0; });
   }
   runtime_.Resume();
-  std::lock_guard<std::mutex> lock(worker_mu_);
-  if (options_.run_event_worker && !worker_.joinable()) {
-    worker_stop_ = false;
-    worker_ = std::thread([this] { WorkerLoop(); });
-  }
+  if (options_.run_event_worker) StartEventWorker();
   return Status::Ok();
+}
+
+void LambdaBackend::StartEventWorker() {
+  std::lock_guard<std::mutex> lock(worker_mu_);
+  if (worker_.joinable()) return;
+  worker_stop_ = false;
+  worker_ = std::thread([this] { WorkerLoop(); });
 }
 
 void LambdaBackend::Stop() {
@@ -309,6 +314,26 @@ Result<json> LambdaBackend::ApplyConfiguration(const json& req, json doc, bool c
   return doc;
 }
 
+Status LambdaBackend::CheckRevision(const std::optional<std::string>& revision, const json& current) {
+  // Against the row read under mu_: a check on an earlier read would let two updates that both
+  // name the same revision succeed.
+  if (revision && *revision != current.value("revision_id", ""))
+    return Status::Aws("PreconditionFailedException", 412,
+                       "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+  return Status::Ok();
+}
+
+Status LambdaBackend::CheckFunctionCount(const Scope& scope) {
+  // mu_ held by the caller, so that the count and the insert after it are one step.
+  store::MetadataStore::ListFilter f;
+  f.doc_equals = {{"account", scope.account}, {"region", scope.region}};
+  LATHE_ASSIGN_OR_RETURN(size_t functions, store_->Count(kFunctionKind, f));
+  if (functions >= kMaxFunctionsPerRegion)
+    return CodeStorageExceeded("lathe keeps at most " + std::to_string(kMaxFunctionsPerRegion) +
+                               " functions per account and region");
+  return Status::Ok();
+}
+
 Result<json> LambdaBackend::CreateFunction(const Scope& scope, const json& req) {
   LATHE_ASSIGN_OR_RETURN(std::string name_in, OptionalString(req, "FunctionName", 140, "functionName"));
   LATHE_ASSIGN_OR_RETURN(FunctionRef ref, ParseFunctionRef(name_in));
@@ -343,12 +368,7 @@ Result<json> LambdaBackend::CreateFunction(const Scope& scope, const json& req) 
     Result<store::ResourceRow> existing = store_->Find(kFunctionKind, doc["arn"].get<std::string>());
     if (existing.ok() && !existing->doc.value("builtin", false))
       return ResourceConflict("Function already exist: " + ref.name);
-    store::MetadataStore::ListFilter f;
-    f.doc_equals = {{"account", scope.account}, {"region", scope.region}};
-    auto rows = store_->List(kFunctionKind, f);
-    if (rows.ok() && rows->size() >= kMaxFunctionsPerRegion)
-      return CodeStorageExceeded("lathe keeps at most " + std::to_string(kMaxFunctionsPerRegion) +
-                                 " functions per account and region");
+    LATHE_RETURN_IF_ERROR(CheckFunctionCount(scope));
   }
   LATHE_ASSIGN_OR_RETURN(std::string zip, DecodeZip(req["Code"], options_.zip));
   LATHE_ASSIGN_OR_RETURN(CodeStore::Stored code, code_.Add(zip));
@@ -368,7 +388,7 @@ Result<json> LambdaBackend::CreateFunction(const Scope& scope, const json& req) 
   if (existing.ok()) {
     if (!existing->doc.value("builtin", false)) st = ResourceConflict("Function already exist: " + ref.name);
     else if (st = store_->Delete(kFunctionKind, row.id); st.ok()) st = store_->Insert(row);
-  } else {
+  } else if (st = CheckFunctionCount(scope); st.ok()) {  // again: others may have created since
     st = store_->Insert(row);
     if (st.code() == Status::Code::kAlreadyExists) st = ResourceConflict("Function already exist: " + ref.name);
   }
@@ -434,24 +454,22 @@ Result<json> LambdaBackend::UpdateFunctionCode(const Scope& scope, const std::st
   if (r.builtin)
     return InvalidParameterValue("Function " + r.doc.value("name", "") +
                                  " is built into lathe: its code cannot be replaced (CreateFunction of the same name takes its place)");
-  if (req.contains("RevisionId") && req["RevisionId"].is_string() && req["RevisionId"] != r.doc.value("revision_id", ""))
-    return Status::Aws("PreconditionFailedException", 412,
-                       "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+  const aws::JsonMembers members(req);
+  LATHE_ASSIGN_OR_RETURN(std::optional<std::string> revision, members.OptString("RevisionId"));
+  LATHE_ASSIGN_OR_RETURN(const bool dry_run, members.Bool("DryRun", false));
   LATHE_ASSIGN_OR_RETURN(std::string zip, DecodeZip(req, options_.zip));
-  const bool dry_run = req.value("DryRun", false);
   LATHE_ASSIGN_OR_RETURN(CodeStore::Stored code, code_.Add(zip));
-  if (dry_run) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The row as it is now: the RevisionId compared, and the code replaced, in one step.
+  Result<store::ResourceRow> row = store_->Find(kFunctionKind, r.row.id);
+  Status current = row.ok() ? CheckRevision(revision, row->doc) : ResourceNotFound("Function not found: " + r.row.id);
+  if (!current.ok() || dry_run) {
     code_.Remove(code.id);
-    json d = r.doc;
+    if (!current.ok()) return current;
+    json d = row->doc;
     d["code_size"] = code.zip_bytes;
     d["code_sha256"] = code.sha256_b64;
     return Configuration(scope, d);
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<store::ResourceRow> row = store_->Find(kFunctionKind, r.row.id);
-  if (!row.ok()) {
-    code_.Remove(code.id);
-    return ResourceNotFound("Function not found: " + r.row.id);
   }
   const std::string old_code = row->doc.value("code_id", "");
   row->doc["code_id"] = code.id;
@@ -475,9 +493,7 @@ Result<json> LambdaBackend::UpdateFunctionCode(const Scope& scope, const std::st
 Result<json> LambdaBackend::UpdateFunctionConfiguration(const Scope& scope, const std::string& function_name,
                                                         const json& req) {
   LATHE_ASSIGN_OR_RETURN(Resolved r, Resolve(scope, function_name, ""));
-  if (req.contains("RevisionId") && req["RevisionId"].is_string() && req["RevisionId"] != r.doc.value("revision_id", ""))
-    return Status::Aws("PreconditionFailedException", 412,
-                       "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+  LATHE_ASSIGN_OR_RETURN(std::optional<std::string> revision, aws::JsonMembers(req).OptString("RevisionId"));
   if (r.builtin && (req.contains("Runtime") || req.contains("Handler")))
     return InvalidParameterValue("Function " + r.doc.value("name", "") +
                                  " is built into lathe: only its Environment, Timeout, MemorySize, Description and Role can change");
@@ -488,6 +504,7 @@ Result<json> LambdaBackend::UpdateFunctionConfiguration(const Scope& scope, cons
     if (!row.ok()) return ResourceNotFound("Function not found: " + r.row.id);
     base = row->doc;
   }
+  LATHE_RETURN_IF_ERROR(CheckRevision(revision, base));
   LATHE_ASSIGN_OR_RETURN(json doc, ApplyConfiguration(req, base, false));
   store::ResourceRow row;
   row.kind = kFunctionKind;
@@ -558,6 +575,25 @@ Result<InvokeOutput> LambdaBackend::Run(const Scope& scope, const json& doc, con
     if (tail) out.log_result = TailBase64(log.size() > kLogTailBytes ? log.substr(log.size() - kLogTailBytes) : log);
     return out;
   }
+  // The function as it is now, and its code held, in one step under mu_: between Resolve and here
+  // UpdateFunctionCode or DeleteFunction may have retired the code Resolve saw (and removed its
+  // folder, as nothing held it yet).
+  json current;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Result<store::ResourceRow> row = store_->Find(kFunctionKind, doc.value("arn", ""));
+    if (!row.ok()) return ResourceNotFound("Function not found: " + doc.value("arn", ""));
+    current = std::move(row->doc);
+    if (!current.value("builtin", false)) ++code_in_use_[current.value("code_id", "")];
+  }
+  // Deleted, and a built-in of its name configured since: the built-in runs.
+  if (current.value("builtin", false)) return Run(scope, current, payload, request_id, tail);
+  return RunHeld(scope, current, payload, request_id, tail);
+}
+
+Result<InvokeOutput> LambdaBackend::RunHeld(const Scope& scope, const json& doc, const std::string& payload,
+                                            const std::string& request_id, bool tail) {
+  InvokeOutput out;
   FunctionSpec spec;
   spec.name = doc.value("name", "");
   spec.arn = doc.value("arn", "");
@@ -571,10 +607,6 @@ Result<InvokeOutput> LambdaBackend::Run(const Scope& scope, const json& doc, con
   spec.task_dir = code_.TaskDir(code_id);
   if (doc.contains("environment"))
     for (const auto& [k, v] : doc["environment"].items()) spec.environment[k] = v.get<std::string>();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++code_in_use_[code_id];
-  }
   Result<InvocationOutcome> r = runtime_.Invoke(spec, payload, request_id);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -617,11 +649,6 @@ Result<InvokeOutput> LambdaBackend::Invoke(const Scope& scope, const InvokeInput
     return out;
   }
   if (type == "Event") {
-    store::MetadataStore::ListFilter f;
-    f.limit = kMaxQueuedEvents;
-    auto queued = store_->List(kInvocationKind, f);
-    if (queued.ok() && queued->size() >= kMaxQueuedEvents)
-      return TooManyRequests("Rate Exceeded. lathe queues at most " + std::to_string(kMaxQueuedEvents) + " Event invocations");
     store::ResourceRow row;
     row.kind = kInvocationKind;
     row.id = row.name = sns::NewUuid();
@@ -630,7 +657,16 @@ Result<InvokeOutput> LambdaBackend::Invoke(const Scope& scope, const InvokeInput
     row.created_ms = NowMillis();
     row.doc = {{"account", scope.account}, {"region", r.doc.value("region", scope.region)},
                {"function", r.doc.value("arn", "")}, {"payload", in.payload}};
-    LATHE_RETURN_IF_ERROR(store_->Insert(row));
+    {
+      // Counted in SQL (no queued payload is read), and counted and added under one lock so that
+      // concurrent callers cannot all pass the bound.
+      std::lock_guard<std::mutex> lock(mu_);
+      LATHE_ASSIGN_OR_RETURN(size_t queued, store_->Count(kInvocationKind, {}));
+      if (queued >= kMaxQueuedEvents)
+        return TooManyRequests("Rate Exceeded. lathe queues at most " + std::to_string(kMaxQueuedEvents) +
+                               " Event invocations");
+      LATHE_RETURN_IF_ERROR(store_->Insert(row));
+    }
     {
       std::lock_guard<std::mutex> lock(worker_mu_);
       worker_poke_ = true;
