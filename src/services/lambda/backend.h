@@ -108,7 +108,12 @@ class LambdaBackend {
   size_t RunQueuedEvents(size_t limit);
 
  private:
-  struct Resolved;
+  struct Resolved {
+    bool builtin = false;  // no user function: a built-in (doc from its row or its defaults)
+    bool has_row = false;
+    store::ResourceRow row;
+    nlohmann::json doc;
+  };
   Result<Resolved> Resolve(const Scope& scope, const std::string& function_name, const std::string& qualifier);
   Result<nlohmann::json> ApplyConfiguration(const nlohmann::json& request, nlohmann::json doc, bool creating);
   nlohmann::json Configuration(const Scope& scope, const nlohmann::json& doc) const;
@@ -120,6 +125,8 @@ class LambdaBackend {
                                const std::string& request_id, bool tail);
   Status CheckRevision(const std::optional<std::string>& revision, const nlohmann::json& current);
   void Retire(const std::string& code_id);
+  // An Event invocation queued (event_queue.cc).
+  Result<InvokeOutput> Enqueue(const Scope& scope, const nlohmann::json& doc, const std::string& payload);
   Status CheckFunctionCount(const Scope& scope);
   void WorkerLoop();
 
