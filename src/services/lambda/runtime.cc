@@ -72,6 +72,51 @@ void CloseFrom(unsigned first) {
 
 void KillOwnGroup(int) { ::kill(0, SIGKILL); }
 
+// The keeper, a child subreaper, after the function ended: what the function left running has
+// become the keeper's child (orphans come to it), those that left the group with setsid() or
+// setpgid() too, where the group's SIGKILL does not reach them. Each child listed in
+// /proc/<pid>/task/<pid>/children is killed and reaped until none is left (its own children come
+// to the keeper as it dies). Async-signal-safe: no allocation, no stdio.
+void KillDescendants() {
+  char path[64] = "/proc/self/task/";
+  size_t len = 16;
+  char digits[16];
+  size_t n = 0;
+  for (pid_t p = ::getpid(); p > 0 && n < sizeof digits; p /= 10) digits[n++] = static_cast<char>('0' + p % 10);
+  while (n > 0) path[len++] = digits[--n];
+  for (const char* tail = "/children"; *tail; ++tail) path[len++] = *tail;
+  path[len] = '\0';
+  for (int round = 0; round < 100000; ++round) {
+    bool killed = false;
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char buf[4096];
+      pid_t pid = 0;
+      ssize_t got;
+      while ((got = ::read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < got; ++i) {
+          if (buf[i] >= '0' && buf[i] <= '9') {
+            pid = pid * 10 + (buf[i] - '0');
+          } else if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            killed = true;
+            pid = 0;
+          }
+        }
+      }
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        killed = true;
+      }
+      ::close(fd);
+    }
+    int status;
+    const pid_t reaped = ::waitpid(-1, &status, killed ? 0 : WNOHANG);
+    if (reaped < 0 && errno == EINTR) continue;
+    if (reaped <= 0) return;  // no child left (ECHILD), or none listed and none ended
+  }
+}
+
 // The server's child: the leader of a new process group, which starts the function in it and
 // waits for it, ending as the function ended (so the server's wait4 sees the function's status
 // and, the function being waited for, its rusage). It exists for the server's death: SIGKILL
@@ -90,6 +135,7 @@ void KillOwnGroup(int) { ::kill(0, SIGKILL); }
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // what the function leaves behind comes to this process
   if (::getppid() != parent) ::kill(0, SIGKILL);  // the server died before prctl
   const pid_t keeper = ::getpid();
   const pid_t fn = ::fork();
@@ -100,6 +146,7 @@ void KillOwnGroup(int) { ::kill(0, SIGKILL); }
   while (::waitpid(fn, &status, 0) < 0) {
     if (errno != EINTR) ::_exit(127);
   }
+  KillDescendants();
   if (WIFSIGNALED(status)) {
     struct rlimit no_core{0, 0};
     ::setrlimit(RLIMIT_CORE, &no_core);
