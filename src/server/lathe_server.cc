@@ -120,6 +120,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
                                                                 config.data_dir + "/lambda/work");
   lambda::LambdaOptions lambda_options;
   lambda_options.root = config.data_dir + "/lambda";
+  lambda_options.run_event_worker = false;  // started in Listen, once functions know this server
   lambda_ = std::make_unique<lambda::LambdaBackend>(bedrock->store(), lambda_builtins_.get(), lambda_options);
   if (Status s = lambda_->Start(); !s.ok() && start_error_.ok())
     start_error_ = Status::IOError("Lambda's storage in " + lambda_options.root + " cannot be prepared: " + s.message());
@@ -200,6 +201,8 @@ Status LatheServer::Listen() {
       lambda_->runtime().SetBaseVariable("AWS_ACCESS_KEY_ID", options_.credentials[0].access_key_id);
       lambda_->runtime().SetBaseVariable("AWS_SECRET_ACCESS_KEY", options_.credentials[0].secret_access_key);
     }
+    // Only now: an Event invocation left queued by the last run would otherwise run without them.
+    lambda_->StartEventWorker();
   }
   // Deliveries left by the last run go out now; the links in them name this server's address.
   if (sns_worker_) {

@@ -157,9 +157,12 @@ Result<ResourceRow> MetadataStore::Find(const std::string& kind, const std::stri
   return Status::NotFound(key);
 }
 
-Result<std::vector<ResourceRow>> MetadataStore::List(const std::string& kind, const ListFilter& f) {
-  std::string sql = "SELECT kind, id, name, arn, status, created_ms, doc FROM resources WHERE kind = ?";
-  std::vector<std::string> texts = {kind};
+namespace {
+// The WHERE clause of List and Count: appended to `sql`, its texts bound in order.
+void AppendFilter(const std::string& kind, const MetadataStore::ListFilter& f, std::string& sql,
+                  std::vector<std::string>& texts) {
+  sql += " WHERE kind = ?";
+  texts = {kind};
   if (!f.statuses.empty()) {
     sql += " AND status IN (";
     for (size_t i = 0; i < f.statuses.size(); ++i) {
@@ -179,6 +182,24 @@ Result<std::vector<ResourceRow>> MetadataStore::List(const std::string& kind, co
   }
   if (f.created_after >= 0) sql += " AND created_ms > " + std::to_string(f.created_after);
   if (f.created_before >= 0) sql += " AND created_ms < " + std::to_string(f.created_before);
+}
+}  // namespace
+
+Result<size_t> MetadataStore::Count(const std::string& kind, const ListFilter& f) {
+  std::string sql = "SELECT COUNT(*) FROM resources";
+  std::vector<std::string> texts;
+  AppendFilter(kind, f, sql, texts);
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, sql.c_str());
+  for (size_t i = 0; i < texts.size(); ++i) s.Bind(static_cast<int>(i) + 1, texts[i]);
+  if (s.Step() != SQLITE_ROW) return s.Error("count " + kind);
+  return static_cast<size_t>(s.Int(0));
+}
+
+Result<std::vector<ResourceRow>> MetadataStore::List(const std::string& kind, const ListFilter& f) {
+  std::string sql = "SELECT kind, id, name, arn, status, created_ms, doc FROM resources";
+  std::vector<std::string> texts;
+  AppendFilter(kind, f, sql, texts);
   sql += f.descending ? " ORDER BY created_ms DESC, id DESC" : " ORDER BY created_ms, id";
   if (f.limit > 0) sql += " LIMIT " + std::to_string(f.limit) + " OFFSET " + std::to_string(f.offset);
   else if (f.offset > 0) sql += " LIMIT -1 OFFSET " + std::to_string(f.offset);

@@ -88,6 +88,9 @@ class MetadataStore {
   };
   Result<std::vector<ResourceRow>> List(const std::string& kind, const ListFilter& filter);
   Result<std::vector<ResourceRow>> List(const std::string& kind) { return List(kind, ListFilter{}); }
+  // How many rows List would find without paging (ordering, offset and limit are ignored), counted
+  // in SQL: no row is read or parsed.
+  Result<size_t> Count(const std::string& kind, const ListFilter& filter);
   Status Delete(const std::string& kind, const std::string& id);
 
   // Update(row) and publishing `event` as one transaction: both happen or neither does.

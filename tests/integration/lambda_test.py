@@ -200,7 +200,11 @@ def eventbridge_part(server, tmp):
 def restart_part(server):
     lam = client(server, "lambda")
     marker = os.path.join(os.path.dirname(server.data_dir), "after-restart.json")
-    code = "import time\ndef h(event, context):\n    time.sleep(4)\n    open(event['path'], 'w').write('ran')\n"
+    # It calls lathe: after the restart it must get the new server's endpoint and keys (a leftover
+    # event that ran before the server set them would reach AWS itself).
+    code = ("import json, os, time, boto3\ndef h(event, context):\n    time.sleep(4)\n"
+            "    name = boto3.client('lambda').get_function(FunctionName='durable-fn')['Configuration']['FunctionName']\n"
+            "    open(event['path'], 'w').write(json.dumps([os.environ.get('AWS_ENDPOINT_URL'), name]))\n")
     lam.create_function(FunctionName="durable-fn", Runtime="python3.11", Role=ROLE, Handler="app.h", Timeout=30,
                         Code={"ZipFile": make_zip({"app.py": code})})
     # Queued, and killed with the server while it runs: run again after the restart (at least once).
@@ -214,6 +218,8 @@ def restart_part(server):
     lam = client(server, "lambda")
     assert lam.get_function(FunctionName="durable-fn")["Configuration"]["Handler"] == "app.h"
     wait_for(lambda: os.path.exists(marker), what="the Event invocation to run after the restart")
+    endpoint, name = json.loads(open(marker).read())
+    assert endpoint == server.url and name == "durable-fn", (endpoint, name, server.url)
     print("ok: functions and queued Event invocations survive kill -9")
 
 

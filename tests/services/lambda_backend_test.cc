@@ -451,6 +451,25 @@ TEST_F(LambdaBackendTest, EventInvocationsAreQueuedDurablyAndRunLater) {
   EXPECT_TRUE(db_->List(kInvocationKind)->empty());
 }
 
+TEST_F(LambdaBackendTest, AQueuedEventWaitsForTheWorkerAndRunsWithTheBaseEnvironment) {
+  // The server's order after a restart: the backend starts without its worker, the endpoint and
+  // keys are set once the server listens, and only then does a leftover Event run.
+  const std::string marker = dir_.path() + "/env";
+  const std::string script = "#!/bin/sh\necho \"$AWS_ENDPOINT_URL $AWS_ACCESS_KEY_ID\" > " + marker + "\n";
+  ASSERT_TRUE(backend_->CreateFunction(kScope, Request("env", "provided", "x", MakeZip({{"bootstrap", script, 0100755}}))).ok());
+  Open({}, /*worker=*/false);
+  ASSERT_TRUE(Invoke("env", "{}", "Event").ok());
+  Open({}, /*worker=*/false);  // a restart with the event still queued
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(fs::exists(marker));
+  backend_->runtime().SetBaseVariable("AWS_ENDPOINT_URL", "http://127.0.0.1:4567");
+  backend_->runtime().SetBaseVariable("AWS_ACCESS_KEY_ID", "AKIDLATHE");
+  backend_->StartEventWorker();
+  for (int i = 0; i < 400 && !(fs::exists(marker) && db_->List(kInvocationKind)->empty()); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(lathe::testing::ReadFile(marker), "http://127.0.0.1:4567 AKIDLATHE\n");
+}
+
 TEST_F(LambdaBackendTest, StopKillsRunningInvocationsAndKeepsTheirEventsQueued) {
   const std::string started = dir_.path() + "/started";
   const std::string script = "#!/bin/sh\ntouch " + started + "\nsleep 60\n";

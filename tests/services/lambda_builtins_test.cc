@@ -202,6 +202,11 @@ TEST_F(LambdaBuiltinsTest, TheStepFunctionsIntegrationAnswersAsAwsOptimizedInteg
   ASSERT_FALSE(missing.ok);
   EXPECT_EQ(missing.error, "Lambda.ResourceNotFoundException");
   EXPECT_NE(missing.cause.find("Function not found"), std::string::npos) << missing.cause;
+  // Worded as the Java SDK words it, as every integration's cause is (states/sdk_result.h).
+  EXPECT_NE(missing.cause.find("(Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: "),
+            std::string::npos) << missing.cause;
+  const std::string tail = "; Proxy: null)";
+  EXPECT_EQ(missing.cause.substr(missing.cause.size() - tail.size()), tail) << missing.cause;
   call.parameters = {{"Payload", json::object()}};
   EXPECT_EQ(lambda.Start(call).error, "Lambda.InvalidParameterValueException");
   call.parameters = {{"FunctionName", "evaluate-finetuned-model"}};

@@ -108,6 +108,30 @@ TEST_F(LambdaRuntimeTest, WhatAFunctionStartedDiesWithAServerKilledBySigkill) {
                     << ") outlived the server";
 }
 
+TEST_F(LambdaRuntimeTest, AChildThatLeftTheGroupDiesWhenTheFunctionReturns) {
+  // setsid() takes the background sleep out of the function's process group, where the group's
+  // SIGKILL cannot reach it; the keeper, a child subreaper, inherits it and kills it.
+  const std::string pid_file = dir_.path() + "/escaped";
+  const FunctionSpec fn = Provided("#!/bin/sh\nsetsid sh -c 'echo $$ > " + pid_file + ".tmp; mv " + pid_file +
+                                   ".tmp " + pid_file + "; exec sleep 60' </dev/null >/dev/null 2>&1 &\n"
+                                   "while [ ! -s " + pid_file + " ]; do sleep 0.05; done\necho 1\n");
+  FunctionRuntime runtime(Options());
+  ASSERT_TRUE(runtime.Prepare().ok());
+  auto out = runtime.Invoke(fn, "{}", "req-escape");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_FALSE(out->function_error) << out->payload;
+  const pid_t escaped = ReadPid(pid_file);
+  ASSERT_GT(escaped, 0);
+  EXPECT_NE(::getpgid(escaped), ::getpgid(0));
+  bool gone = false;
+  for (int i = 0; i < 400 && !gone; ++i) {
+    gone = !Alive(escaped);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!gone) ::kill(escaped, SIGKILL);
+  EXPECT_TRUE(gone) << "the function's setsid child (" << escaped << ") outlived the invocation";
+}
+
 TEST_F(LambdaRuntimeTest, TheFunctionsStatusAndMemoryReachTheServerThroughTheKeeper) {
   FunctionRuntime runtime(Options());
   ASSERT_TRUE(runtime.Prepare().ok());

@@ -132,5 +132,26 @@ TEST(MetadataStore, InsertAllWritesEveryRowOrNone) {
   EXPECT_EQ((*db)->List("job")->size(), 2u);
 }
 
+TEST(MetadataStore, CountFindsWhatListWouldWithoutPaging) {
+  lathe::testing::TempDir dir;
+  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(db.ok());
+  ResourceRow done = Job("c", "c", 3);
+  done.status = "Completed";
+  done.doc["region"] = "eu-west-1";
+  ASSERT_TRUE((*db)->InsertAll({Job("a", "a", 1), Job("b", "b", 2), done}).ok());
+  EXPECT_EQ(*(*db)->Count("job", {}), 3u);
+  EXPECT_EQ(*(*db)->Count("other", {}), 0u);
+  MetadataStore::ListFilter f;
+  f.statuses = {"InProgress"};
+  f.limit = 1;  // paging is ignored: the count is of every match
+  EXPECT_EQ(*(*db)->Count("job", f), 2u);
+  MetadataStore::ListFilter by_doc;
+  by_doc.doc_equals = {{"region", "eu-west-1"}};
+  EXPECT_EQ(*(*db)->Count("job", by_doc), 1u);
+  by_doc.created_before = 3;
+  EXPECT_EQ(*(*db)->Count("job", by_doc), 0u);
+}
+
 }  // namespace
 }  // namespace lathe::store

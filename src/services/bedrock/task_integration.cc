@@ -8,12 +8,14 @@
 
 #include "aws/wire.h"
 #include "core/checksum.h"
+#include "services/states/sdk_result.h"
 
 namespace lathe::bedrock {
 namespace {
 
 using nlohmann::json;
 using states::TaskOutcome;
+using states::UnsupportedField;
 
 // botocore's CreateModelCustomizationJobRequest members.
 constexpr std::array<std::string_view, 15> kCreateJobMembers = {
@@ -53,14 +55,7 @@ json Recased(const json& v, bool upper, std::string* clash) {
 TaskOutcome Failure(const Status& s, const char* service_id) {
   auto [code, http] = aws::ErrorCodeFor(aws::Protocol::kRestJson, s);
   // As the AWS SDK for Java words a service's error, which is what Step Functions shows.
-  return TaskOutcome::Failure("Bedrock." + code, s.message() + " (Service: " + service_id + "; Status Code: " +
-                                                     std::to_string(http) + "; Error Code: " + code +
-                                                     "; Request ID: " + aws::NewRequestId() + "; Proxy: null)");
-}
-
-TaskOutcome UnsupportedField(const std::string& name, const std::string& why = "") {
-  return TaskOutcome::Failure("States.Runtime", "The field \"" + name.substr(0, 256) +
-                                                    "\" is not supported by Step Functions" + why);
+  return TaskOutcome::Failure("Bedrock." + code, states::SdkErrorCause(s.message(), service_id, http, code));
 }
 
 TaskOutcome NotAnObject(const char* action) {

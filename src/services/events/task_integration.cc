@@ -13,39 +13,24 @@
 #include "core/arn.h"
 #include "services/events/errors.h"
 #include "services/events/shapes.h"
+#include "services/states/sdk_result.h"
 
 namespace lathe::events {
 namespace {
 
 using nlohmann::json;
+using states::MemberNamed;
 using states::TaskOutcome;
+using states::UnsupportedField;
 
 // PutEventsRequestEntry's members (botocore's events/2015-10-07 model).
 constexpr std::array<std::string_view, 7> kEntryMembers = {"Time",   "Source",       "Resources", "DetailType",
                                                             "Detail", "EventBusName", "TraceHeader"};
 
-// The member of `members` that `name` spells with either case of its first letter, or "".
-template <size_t N>
-std::string_view MemberNamed(std::string_view name, const std::array<std::string_view, N>& members) {
-  if (name.empty()) return {};
-  for (std::string_view m : members)
-    if (m.size() == name.size() && m.substr(1) == name.substr(1) &&
-        std::toupper(static_cast<unsigned char>(name[0])) == m[0])
-      return m;
-  return {};
-}
-
-TaskOutcome UnsupportedField(const std::string& name) {
-  return TaskOutcome::Failure("States.Runtime",
-                              "The field \"" + name.substr(0, 256) + "\" is not supported by Step Functions");
-}
-
 TaskOutcome EventsFailure(const Status& s) {
   auto [code, http] = aws::ErrorCodeFor(aws::Protocol::kAwsJson11, s);
   // As the AWS SDK for Java words a service's error, which is what Step Functions shows.
-  return TaskOutcome::Failure("EventBridge." + code, s.message() + " (Service: AmazonEventBridge; Status Code: " +
-                                                         std::to_string(http) + "; Error Code: " + code +
-                                                         "; Request ID: " + aws::NewRequestId() + "; Proxy: null)");
+  return TaskOutcome::Failure("EventBridge." + code, states::SdkErrorCause(s.message(), "AmazonEventBridge", http, code));
 }
 
 // One entry in PutEvents' member names, with Step Functions' changes: string members that are

@@ -5,8 +5,10 @@
 
 #include "core/arn.h"
 #include "core/checksum.h"
+#include "aws/json_members.h"
 #include "core/json_nesting.h"
 #include "service/request_fields.h"
+#include "services/lambda/config.h"
 #include "services/lambda/errors.h"
 #include "services/lambda/names.h"
 #include "services/sns/names.h"
@@ -16,13 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-const char* const kReservedVariables[] = {
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
-
 // Lambda writes LastModified as 2019-08-14T22:26:11.234+0000.
 std::string LambdaTime(int64_t ms) {
   std::string t = Iso8601(ms);
@@ -30,64 +25,9 @@ std::string LambdaTime(int64_t ms) {
   return t;
 }
 
-bool ValidVariableName(const std::string& k) {
-  if (k.size() < 2 || !((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z'))) return false;
-  for (char c : k)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  return true;
-}
-
-bool ValidRoleArn(const std::string& r) {
-  // arn:aws:iam::<12 digits>:role/<name>
-  if (r.size() > 2048 || r.rfind("arn:aws", 0) != 0) return false;
-  size_t iam = r.find(":iam::");
-  if (iam == std::string::npos || r.size() < iam + 6 + 12 + 6) return false;
-  for (size_t i = iam + 6; i < iam + 18; ++i)
-    if (r[i] < '0' || r[i] > '9') return false;
-  if (r.compare(iam + 18, 6, ":role/") != 0 || r.size() == iam + 24) return false;
-  for (size_t i = iam + 24; i < r.size(); ++i) {
-    char c = r[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          std::string_view("+=,.@-_/").find(c) != std::string_view::npos))
-      return false;
-  }
-  return true;
-}
-
-Result<std::string> OptionalString(const json& req, const char* key, size_t max, const char* field) {
-  if (!req.contains(key) || req[key].is_null()) return std::string();
-  if (!req[key].is_string()) return InvalidParameterValue(std::string(key) + " must be a string");
-  std::string v = req[key].get<std::string>();
-  if (v.size() > max)
-    return ValidationError("1 validation error detected: Value at '" + std::string(field) +
-                           "' failed to satisfy constraint: Member must have length less than or equal to " +
-                           std::to_string(max));
-  return v;
-}
-
-Result<std::string> DecodeZip(const json& code_or_req, const ZipLimits& limits) {
-  if (code_or_req.contains("S3Bucket") || code_or_req.contains("S3Key") || code_or_req.contains("ImageUri"))
-    return InvalidParameterValue("lathe takes function code as ZipFile only (S3Bucket/S3Key and ImageUri are not supported)");
-  if (!code_or_req.contains("ZipFile") || !code_or_req["ZipFile"].is_string())
-    return InvalidParameterValue("Please provide a source for function code.");
-  const std::string& b64 = code_or_req["ZipFile"].get_ref<const std::string&>();
-  if (b64.size() / 4 * 3 > limits.max_zip_bytes + 3)
-    return RequestTooLarge("Zipped size must be smaller than " + std::to_string(limits.max_zip_bytes) + " bytes");
-  std::optional<std::string> zip = Base64Decode(b64);
-  if (!zip) return InvalidParameterValue("ZipFile is not valid base64");
-  return std::move(*zip);
-}
-
 std::string TailBase64(const std::string& tail) { return Base64Encode(tail); }
 
 }  // namespace
-
-struct LambdaBackend::Resolved {
-  bool builtin = false;  // no user function: a built-in (doc from its row or its defaults)
-  bool has_row = false;
-  store::ResourceRow row;
-  json doc;
-};
 
 LambdaBackend::LambdaBackend(store::MetadataStore* store, BuiltinFunctions* builtins, LambdaOptions options)
     : store_(store),
@@ -104,7 +44,8 @@ LambdaBackend::LambdaBackend(store::MetadataStore* store, BuiltinFunctions* buil
 LambdaBackend::~LambdaBackend() { Stop(); }
 
 Status LambdaBackend::Start() {
-  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(options_.root + "/code"));
+  LATHE_RETURN_IF_ERROR(MakePrivateDir(options_.root));
+  LATHE_RETURN_IF_ERROR(MakePrivateDir(options_.root + "/code"));
   LATHE_RETURN_IF_ERROR(runtime_.Prepare());
   // Code folders a crash left without a function (or a function left without).
   auto rows = store_->List(kFunctionKind);
@@ -114,11 +55,7 @@ Status LambdaBackend::Start() {
     code_.Sweep([&](const std::string& id) { return used.count(id) > 0; });
   }
   runtime_.Resume();
-  std::lock_guard<std::mutex> lock(worker_mu_);
-  if (options_.run_event_worker && !worker_.joinable()) {
-    worker_stop_ = false;
-    worker_ = std::thread([this] { WorkerLoop(); });
-  }
+  if (options_.run_event_worker) StartEventWorker();
   return Status::Ok();
 }
 
@@ -216,97 +153,24 @@ Result<LambdaBackend::Resolved> LambdaBackend::Resolve(const Scope& scope, const
   return ResourceNotFound("Function not found: " + arn);
 }
 
-Result<json> LambdaBackend::ApplyConfiguration(const json& req, json doc, bool creating) {
-  if (req.contains("Runtime") || creating) {
-    LATHE_ASSIGN_OR_RETURN(std::string runtime, OptionalString(req, "Runtime", 64, "runtime"));
-    if (!runtime.empty() || creating) {
-      if (runtime.empty())
-        return InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created with deployment packages.");
-      if (!FunctionRuntime::Supported(runtime))
-        return InvalidParameterValue("The runtime parameter of " + runtime +
-                                     " is not supported by lathe: use python3.x or provided, provided.al2, provided.al2023");
-      doc["runtime"] = runtime;
-    }
-  }
-  if (req.contains("Handler") || creating) {
-    LATHE_ASSIGN_OR_RETURN(std::string handler, OptionalString(req, "Handler", 128, "handler"));
-    if (handler.empty() && creating)
-      return InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created with deployment packages.");
-    for (char c : handler)
-      if (static_cast<unsigned char>(c) <= 0x20)
-        return ValidationError("1 validation error detected: Value '" + handler +
-                               "' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+");
-    if (!handler.empty()) doc["handler"] = handler;
-  }
-  if (req.contains("Role") || creating) {
-    LATHE_ASSIGN_OR_RETURN(std::string role, OptionalString(req, "Role", 2048, "role"));
-    if (!ValidRoleArn(role))
-      return ValidationError("1 validation error detected: Value '" + role.substr(0, 256) +
-                             "' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                             "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
-    doc["role"] = role;
-  }
-  if (req.contains("Description")) {
-    LATHE_ASSIGN_OR_RETURN(std::string d, OptionalString(req, "Description", 256, "description"));
-    doc["description"] = d;
-  }
-  if (req.contains("Timeout") && !req["Timeout"].is_null()) {
-    if (!req["Timeout"].is_number_integer()) return InvalidParameterValue("Timeout must be an integer");
-    int64_t t = req["Timeout"].get<int64_t>();
-    if (t < 1)
-      return ValidationError("1 validation error detected: Value '" + std::to_string(t) +
-                             "' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1");
-    if (t > kMaxTimeoutSeconds)
-      return InvalidParameterValue("Timeout value " + std::to_string(t) + " exceeds the maximum of 900 seconds");
-    doc["timeout"] = t;
-  }
-  if (req.contains("MemorySize") && !req["MemorySize"].is_null()) {
-    if (!req["MemorySize"].is_number_integer()) return InvalidParameterValue("MemorySize must be an integer");
-    int64_t m = req["MemorySize"].get<int64_t>();
-    if (m < kMinMemoryMb)
-      return ValidationError("1 validation error detected: Value '" + std::to_string(m) +
-                             "' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128");
-    if (m > kMaxMemoryMb)
-      return InvalidParameterValue("'MemorySize' value failed to satisfy constraint: Member must have value less than or equal to 10240");
-    doc["memory"] = m;
-  }
-  if (req.contains("Environment") && !req["Environment"].is_null()) {
-    const json& e = req["Environment"];
-    if (!e.is_object()) return InvalidParameterValue("Environment must be an object");
-    json vars = json::object();
-    if (e.contains("Variables") && !e["Variables"].is_null()) {
-      if (!e["Variables"].is_object()) return InvalidParameterValue("Environment.Variables must be a map of strings");
-      size_t bytes = 0;
-      std::vector<std::string> reserved;
-      for (const auto& [k, v] : e["Variables"].items()) {
-        if (!v.is_string()) return InvalidParameterValue("Environment.Variables." + k.substr(0, 128) + " must be a string");
-        bytes += k.size() + v.get_ref<const std::string&>().size();
-        if (bytes > kMaxEnvironmentBytes)
-          return InvalidParameterValue("Lambda was unable to configure your environment variables because the "
-                                       "environment variables you have provided exceeded the 4KB limit.");
-        if (!ValidVariableName(k))
-          return ValidationError("1 validation error detected: Value at 'environment.variables' failed to satisfy "
-                                 "constraint: Map keys must satisfy constraint: [Member must satisfy regular expression "
-                                 "pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
-        if (v.get_ref<const std::string&>().find('\0') != std::string::npos)
-          return InvalidParameterValue("Environment variable " + k + " holds a NUL character");
-        for (const char* r : kReservedVariables)
-          if (k == r) reserved.push_back(k);
-        vars[k] = v;
-      }
-      if (!reserved.empty()) {
-        std::string list;
-        for (const auto& r : reserved) list += (list.empty() ? "" : ",") + r;
-        return InvalidParameterValue("Lambda was unable to configure your environment variables because the environment "
-                                     "variables you have provided contains reserved keys that are currently not "
-                                     "supported for modification. Reserved keys used in this request: " + list);
-      }
-    }
-    doc["environment"] = vars;
-  }
-  doc["revision_id"] = sns::NewUuid();
-  doc["last_modified_ms"] = NowMillis();
-  return doc;
+Status LambdaBackend::CheckRevision(const std::optional<std::string>& revision, const json& current) {
+  // Against the row read under mu_: a check on an earlier read would let two updates that both
+  // name the same revision succeed.
+  if (revision && *revision != current.value("revision_id", ""))
+    return Status::Aws("PreconditionFailedException", 412,
+                       "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+  return Status::Ok();
+}
+
+Status LambdaBackend::CheckFunctionCount(const Scope& scope) {
+  // mu_ held by the caller, so that the count and the insert after it are one step.
+  store::MetadataStore::ListFilter f;
+  f.doc_equals = {{"account", scope.account}, {"region", scope.region}};
+  LATHE_ASSIGN_OR_RETURN(size_t functions, store_->Count(kFunctionKind, f));
+  if (functions >= kMaxFunctionsPerRegion)
+    return CodeStorageExceeded("lathe keeps at most " + std::to_string(kMaxFunctionsPerRegion) +
+                               " functions per account and region");
+  return Status::Ok();
 }
 
 Result<json> LambdaBackend::CreateFunction(const Scope& scope, const json& req) {
@@ -343,12 +207,7 @@ Result<json> LambdaBackend::CreateFunction(const Scope& scope, const json& req) 
     Result<store::ResourceRow> existing = store_->Find(kFunctionKind, doc["arn"].get<std::string>());
     if (existing.ok() && !existing->doc.value("builtin", false))
       return ResourceConflict("Function already exist: " + ref.name);
-    store::MetadataStore::ListFilter f;
-    f.doc_equals = {{"account", scope.account}, {"region", scope.region}};
-    auto rows = store_->List(kFunctionKind, f);
-    if (rows.ok() && rows->size() >= kMaxFunctionsPerRegion)
-      return CodeStorageExceeded("lathe keeps at most " + std::to_string(kMaxFunctionsPerRegion) +
-                                 " functions per account and region");
+    LATHE_RETURN_IF_ERROR(CheckFunctionCount(scope));
   }
   LATHE_ASSIGN_OR_RETURN(std::string zip, DecodeZip(req["Code"], options_.zip));
   LATHE_ASSIGN_OR_RETURN(CodeStore::Stored code, code_.Add(zip));
@@ -368,7 +227,7 @@ Result<json> LambdaBackend::CreateFunction(const Scope& scope, const json& req) 
   if (existing.ok()) {
     if (!existing->doc.value("builtin", false)) st = ResourceConflict("Function already exist: " + ref.name);
     else if (st = store_->Delete(kFunctionKind, row.id); st.ok()) st = store_->Insert(row);
-  } else {
+  } else if (st = CheckFunctionCount(scope); st.ok()) {  // again: others may have created since
     st = store_->Insert(row);
     if (st.code() == Status::Code::kAlreadyExists) st = ResourceConflict("Function already exist: " + ref.name);
   }
@@ -434,24 +293,22 @@ Result<json> LambdaBackend::UpdateFunctionCode(const Scope& scope, const std::st
   if (r.builtin)
     return InvalidParameterValue("Function " + r.doc.value("name", "") +
                                  " is built into lathe: its code cannot be replaced (CreateFunction of the same name takes its place)");
-  if (req.contains("RevisionId") && req["RevisionId"].is_string() && req["RevisionId"] != r.doc.value("revision_id", ""))
-    return Status::Aws("PreconditionFailedException", 412,
-                       "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+  const aws::JsonMembers members(req);
+  LATHE_ASSIGN_OR_RETURN(std::optional<std::string> revision, members.OptString("RevisionId"));
+  LATHE_ASSIGN_OR_RETURN(const bool dry_run, members.Bool("DryRun", false));
   LATHE_ASSIGN_OR_RETURN(std::string zip, DecodeZip(req, options_.zip));
-  const bool dry_run = req.value("DryRun", false);
   LATHE_ASSIGN_OR_RETURN(CodeStore::Stored code, code_.Add(zip));
-  if (dry_run) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The row as it is now: the RevisionId compared, and the code replaced, in one step.
+  Result<store::ResourceRow> row = store_->Find(kFunctionKind, r.row.id);
+  Status current = row.ok() ? CheckRevision(revision, row->doc) : ResourceNotFound("Function not found: " + r.row.id);
+  if (!current.ok() || dry_run) {
     code_.Remove(code.id);
-    json d = r.doc;
+    if (!current.ok()) return current;
+    json d = row->doc;
     d["code_size"] = code.zip_bytes;
     d["code_sha256"] = code.sha256_b64;
     return Configuration(scope, d);
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  Result<store::ResourceRow> row = store_->Find(kFunctionKind, r.row.id);
-  if (!row.ok()) {
-    code_.Remove(code.id);
-    return ResourceNotFound("Function not found: " + r.row.id);
   }
   const std::string old_code = row->doc.value("code_id", "");
   row->doc["code_id"] = code.id;
@@ -475,9 +332,7 @@ Result<json> LambdaBackend::UpdateFunctionCode(const Scope& scope, const std::st
 Result<json> LambdaBackend::UpdateFunctionConfiguration(const Scope& scope, const std::string& function_name,
                                                         const json& req) {
   LATHE_ASSIGN_OR_RETURN(Resolved r, Resolve(scope, function_name, ""));
-  if (req.contains("RevisionId") && req["RevisionId"].is_string() && req["RevisionId"] != r.doc.value("revision_id", ""))
-    return Status::Aws("PreconditionFailedException", 412,
-                       "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+  LATHE_ASSIGN_OR_RETURN(std::optional<std::string> revision, aws::JsonMembers(req).OptString("RevisionId"));
   if (r.builtin && (req.contains("Runtime") || req.contains("Handler")))
     return InvalidParameterValue("Function " + r.doc.value("name", "") +
                                  " is built into lathe: only its Environment, Timeout, MemorySize, Description and Role can change");
@@ -488,6 +343,7 @@ Result<json> LambdaBackend::UpdateFunctionConfiguration(const Scope& scope, cons
     if (!row.ok()) return ResourceNotFound("Function not found: " + r.row.id);
     base = row->doc;
   }
+  LATHE_RETURN_IF_ERROR(CheckRevision(revision, base));
   LATHE_ASSIGN_OR_RETURN(json doc, ApplyConfiguration(req, base, false));
   store::ResourceRow row;
   row.kind = kFunctionKind;
@@ -558,6 +414,25 @@ Result<InvokeOutput> LambdaBackend::Run(const Scope& scope, const json& doc, con
     if (tail) out.log_result = TailBase64(log.size() > kLogTailBytes ? log.substr(log.size() - kLogTailBytes) : log);
     return out;
   }
+  // The function as it is now, and its code held, in one step under mu_: between Resolve and here
+  // UpdateFunctionCode or DeleteFunction may have retired the code Resolve saw (and removed its
+  // folder, as nothing held it yet).
+  json current;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Result<store::ResourceRow> row = store_->Find(kFunctionKind, doc.value("arn", ""));
+    if (!row.ok()) return ResourceNotFound("Function not found: " + doc.value("arn", ""));
+    current = std::move(row->doc);
+    if (!current.value("builtin", false)) ++code_in_use_[current.value("code_id", "")];
+  }
+  // Deleted, and a built-in of its name configured since: the built-in runs.
+  if (current.value("builtin", false)) return Run(scope, current, payload, request_id, tail);
+  return RunHeld(scope, current, payload, request_id, tail);
+}
+
+Result<InvokeOutput> LambdaBackend::RunHeld(const Scope& scope, const json& doc, const std::string& payload,
+                                            const std::string& request_id, bool tail) {
+  InvokeOutput out;
   FunctionSpec spec;
   spec.name = doc.value("name", "");
   spec.arn = doc.value("arn", "");
@@ -571,10 +446,6 @@ Result<InvokeOutput> LambdaBackend::Run(const Scope& scope, const json& doc, con
   spec.task_dir = code_.TaskDir(code_id);
   if (doc.contains("environment"))
     for (const auto& [k, v] : doc["environment"].items()) spec.environment[k] = v.get<std::string>();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++code_in_use_[code_id];
-  }
   Result<InvocationOutcome> r = runtime_.Invoke(spec, payload, request_id);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -616,30 +487,7 @@ Result<InvokeOutput> LambdaBackend::Invoke(const Scope& scope, const InvokeInput
     out.status_code = 204;
     return out;
   }
-  if (type == "Event") {
-    store::MetadataStore::ListFilter f;
-    f.limit = kMaxQueuedEvents;
-    auto queued = store_->List(kInvocationKind, f);
-    if (queued.ok() && queued->size() >= kMaxQueuedEvents)
-      return TooManyRequests("Rate Exceeded. lathe queues at most " + std::to_string(kMaxQueuedEvents) + " Event invocations");
-    store::ResourceRow row;
-    row.kind = kInvocationKind;
-    row.id = row.name = sns::NewUuid();
-    row.arn = r.doc.value("arn", "");
-    row.status = "queued";
-    row.created_ms = NowMillis();
-    row.doc = {{"account", scope.account}, {"region", r.doc.value("region", scope.region)},
-               {"function", r.doc.value("arn", "")}, {"payload", in.payload}};
-    LATHE_RETURN_IF_ERROR(store_->Insert(row));
-    {
-      std::lock_guard<std::mutex> lock(worker_mu_);
-      worker_poke_ = true;
-    }
-    worker_wake_.notify_all();
-    out.status_code = 202;
-    out.request_id = row.id;
-    return out;
-  }
+  if (type == "Event") return Enqueue(scope, r.doc, in.payload);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (running_ >= options_.max_concurrent_invocations)
@@ -657,38 +505,5 @@ Result<InvokeOutput> LambdaBackend::Invoke(const Scope& scope, const InvokeInput
   return result;
 }
 
-size_t LambdaBackend::RunQueuedEvents(size_t limit) {
-  store::MetadataStore::ListFilter f;
-  f.limit = limit;
-  auto rows = store_->List(kInvocationKind, f);
-  if (!rows.ok()) return 0;
-  size_t ran = 0;
-  for (const auto& row : *rows) {
-    Scope scope{row.doc.value("account", ""), row.doc.value("region", "")};
-    // The function as it is now (AWS runs the version current when the event is processed).
-    Result<Resolved> r = Resolve(scope, row.doc.value("function", ""), "");
-    if (r.ok()) (void)Run(scope, r->doc, row.doc.value("payload", ""), row.id, false);
-    if (runtime_.stopping()) break;  // cut short by a stop: run again after the restart
-    (void)store_->Delete(kInvocationKind, row.id);
-    ++ran;
-  }
-  return ran;
-}
-
-void LambdaBackend::WorkerLoop() {
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(worker_mu_);
-      if (worker_stop_) return;
-    }
-    size_t ran = RunQueuedEvents(8);
-    std::unique_lock<std::mutex> lock(worker_mu_);
-    if (worker_stop_) return;
-    if (ran == 0) {
-      worker_wake_.wait_for(lock, std::chrono::seconds(5), [this] { return worker_stop_ || worker_poke_; });
-      worker_poke_ = false;
-    }
-  }
-}
 
 }  // namespace lathe::lambda

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -67,7 +68,9 @@ struct LambdaOptions {
   ZipLimits zip;
   size_t max_concurrent_invocations = 8;  // beyond: TooManyRequestsException, as AWS throttles
   RuntimeOptions runtime;                 // root filled in from `root` when empty
-  bool run_event_worker = true;           // false: queued Event invocations wait for RunQueuedEvents
+  // false: queued Event invocations wait for StartEventWorker (the server: until functions have
+  // their endpoint and credentials) or RunQueuedEvents (tests).
+  bool run_event_worker = true;
 };
 
 class LambdaBackend {
@@ -77,8 +80,12 @@ class LambdaBackend {
   ~LambdaBackend();  // stops the Event worker
 
   // Writes the runtime's bootstrap, removes code folders no function refers to, and starts the
-  // worker that runs queued Event invocations.
+  // worker that runs queued Event invocations when options.run_event_worker.
   Status Start();
+  // Starts that worker (again after Stop; nothing when it runs). An event left queued by the last
+  // run starts at once, so the runtime's base environment (AWS_ENDPOINT_URL, the keys) must be set
+  // first: without it boto3 in the function would find the host's own AWS configuration.
+  void StartEventWorker();
   // Stops the worker and kills running invocations (an Event invocation cut short stays queued).
   void Stop();
 
@@ -101,14 +108,26 @@ class LambdaBackend {
   size_t RunQueuedEvents(size_t limit);
 
  private:
-  struct Resolved;
+  struct Resolved {
+    bool builtin = false;  // no user function: a built-in (doc from its row or its defaults)
+    bool has_row = false;
+    store::ResourceRow row;
+    nlohmann::json doc;
+  };
   Result<Resolved> Resolve(const Scope& scope, const std::string& function_name, const std::string& qualifier);
   Result<nlohmann::json> ApplyConfiguration(const nlohmann::json& request, nlohmann::json doc, bool creating);
   nlohmann::json Configuration(const Scope& scope, const nlohmann::json& doc) const;
   nlohmann::json BuiltinDoc(const Scope& scope, const BuiltinInfo& info) const;
   Result<InvokeOutput> Run(const Scope& scope, const nlohmann::json& doc, const std::string& payload,
                            const std::string& request_id, bool tail);
+  // Run with the function's code already held (code_in_use_) by the caller; releases it.
+  Result<InvokeOutput> RunHeld(const Scope& scope, const nlohmann::json& doc, const std::string& payload,
+                               const std::string& request_id, bool tail);
+  Status CheckRevision(const std::optional<std::string>& revision, const nlohmann::json& current);
   void Retire(const std::string& code_id);
+  // An Event invocation queued (event_queue.cc).
+  Result<InvokeOutput> Enqueue(const Scope& scope, const nlohmann::json& doc, const std::string& payload);
+  Status CheckFunctionCount(const Scope& scope);
   void WorkerLoop();
 
   store::MetadataStore* store_;

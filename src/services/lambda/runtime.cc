@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 
 #include "core/arn.h"
 #include "core/env.h"
+#include "core/json_nesting.h"
 #include "services/lambda/code_package.h"
 #include "services/lambda/errors.h"
 
@@ -32,6 +34,18 @@ constexpr const char kBootstrapPy[] =
     ;
 
 using Clock = std::chrono::steady_clock;
+
+// Closes every descriptor from `first` up: close_range, or where it fails (a kernel before 5.9, a
+// seccomp filter that refuses it) each descriptor below the limit on open files in turn, so that
+// no descriptor of the server's (a socket, the database) reaches a function. Async-signal-safe.
+void CloseFrom(unsigned first) {
+  if (::close_range(first, ~0u, 0) == 0) return;
+  struct rlimit files{};
+  rlim_t last = 1u << 20;  // the kernel's default nr_open, when the limit is unlimited or unknown
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY && files.rlim_cur < last)
+    last = files.rlim_cur;
+  for (rlim_t fd = first; fd < last; ++fd) ::close(static_cast<int>(fd));
+}
 
 // The function's side: only async-signal-safe calls between fork and exec.
 [[noreturn]] void RunFunction(pid_t keeper, int stdin_fd, int stdout_fd, int stderr_fd, int result_fd,
@@ -48,7 +62,7 @@ using Clock = std::chrono::steady_clock;
     if (result_fd == 3) ::fcntl(3, F_SETFD, 0);
     else ::dup2(result_fd, 3);
   }
-  ::close_range(result_fd >= 0 ? 4 : 3, ~0u, 0);
+  CloseFrom(result_fd >= 0 ? 4 : 3);
   if (::chdir(cwd) != 0) ::_exit(126);
   struct rlimit as{memory_bytes, memory_bytes};
   ::setrlimit(RLIMIT_AS, &as);
@@ -57,6 +71,51 @@ using Clock = std::chrono::steady_clock;
 }
 
 void KillOwnGroup(int) { ::kill(0, SIGKILL); }
+
+// The keeper, a child subreaper, after the function ended: what the function left running has
+// become the keeper's child (orphans come to it), those that left the group with setsid() or
+// setpgid() too, where the group's SIGKILL does not reach them. Each child listed in
+// /proc/<pid>/task/<pid>/children is killed and reaped until none is left (its own children come
+// to the keeper as it dies). Async-signal-safe: no allocation, no stdio.
+void KillDescendants() {
+  char path[64] = "/proc/self/task/";
+  size_t len = 16;
+  char digits[16];
+  size_t n = 0;
+  for (pid_t p = ::getpid(); p > 0 && n < sizeof digits; p /= 10) digits[n++] = static_cast<char>('0' + p % 10);
+  while (n > 0) path[len++] = digits[--n];
+  for (const char* tail = "/children"; *tail; ++tail) path[len++] = *tail;
+  path[len] = '\0';
+  for (int round = 0; round < 100000; ++round) {
+    bool killed = false;
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char buf[4096];
+      pid_t pid = 0;
+      ssize_t got;
+      while ((got = ::read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < got; ++i) {
+          if (buf[i] >= '0' && buf[i] <= '9') {
+            pid = pid * 10 + (buf[i] - '0');
+          } else if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            killed = true;
+            pid = 0;
+          }
+        }
+      }
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        killed = true;
+      }
+      ::close(fd);
+    }
+    int status;
+    const pid_t reaped = ::waitpid(-1, &status, killed ? 0 : WNOHANG);
+    if (reaped < 0 && errno == EINTR) continue;
+    if (reaped <= 0) return;  // no child left (ECHILD), or none listed and none ended
+  }
+}
 
 // The server's child: the leader of a new process group, which starts the function in it and
 // waits for it, ending as the function ended (so the server's wait4 sees the function's status
@@ -76,16 +135,18 @@ void KillOwnGroup(int) { ::kill(0, SIGKILL); }
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // what the function leaves behind comes to this process
   if (::getppid() != parent) ::kill(0, SIGKILL);  // the server died before prctl
   const pid_t keeper = ::getpid();
   const pid_t fn = ::fork();
   if (fn < 0) ::_exit(127);
   if (fn == 0) RunFunction(keeper, stdin_fd, stdout_fd, stderr_fd, result_fd, cwd, memory_bytes, argv, envp);
-  ::close_range(0, ~0u, 0);  // the server's descriptors and the function's pipes are not this one's to hold
+  CloseFrom(0);  // the server's descriptors and the function's pipes are not this one's to hold
   int status = 0;
   while (::waitpid(fn, &status, 0) < 0) {
     if (errno != EINTR) ::_exit(127);
   }
+  KillDescendants();
   if (WIFSIGNALED(status)) {
     struct rlimit no_core{0, 0};
     ::setrlimit(RLIMIT_CORE, &no_core);
@@ -109,7 +170,7 @@ std::string ErrorJson(const std::string& type, const std::string& message) {
 class InvocationLog {
  public:
   InvocationLog(const std::string& path, size_t max_bytes) : max_(max_bytes) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   }
   ~InvocationLog() {
     if (fd_ >= 0) ::close(fd_);
@@ -178,9 +239,18 @@ bool FunctionRuntime::Supported(const std::string& runtime) {
   return IsPython(runtime) || runtime == "provided" || runtime == "provided.al2" || runtime == "provided.al2023";
 }
 
+Status MakePrivateDir(const std::string& path) {
+  // Logs hold what functions print (secrets among it), code what users uploaded: the server's
+  // user alone reads them, whatever the umask.
+  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(path));
+  if (::chmod(path.c_str(), 0700) != 0) return ServiceError("cannot make " + path + " private: " + std::strerror(errno));
+  return Status::Ok();
+}
+
 Status FunctionRuntime::Prepare() {
-  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(options_.root + "/runtime"));
-  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(options_.root + "/logs"));
+  LATHE_RETURN_IF_ERROR(MakePrivateDir(options_.root));
+  LATHE_RETURN_IF_ERROR(MakePrivateDir(options_.root + "/runtime"));
+  LATHE_RETURN_IF_ERROR(MakePrivateDir(options_.root + "/logs"));
   return WriteFileAtomically(Env::Default(), options_.root + "/runtime/bootstrap.py", kBootstrapPy);
 }
 
@@ -321,7 +391,7 @@ Result<InvocationOutcome> FunctionRuntime::Invoke(const FunctionSpec& fn, const 
   ::lseek(event_fd, 0, SEEK_SET);
 
   const std::string log_dir = LogDir(fn.uid);
-  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(log_dir));
+  LATHE_RETURN_IF_ERROR(MakePrivateDir(log_dir));
   PruneLogs(log_dir);
   out.log_path = log_dir + "/" + Timestamp() + "-" + request_id + ".log";
   InvocationLog log(out.log_path, options_.max_log_bytes);
@@ -346,6 +416,14 @@ Result<InvocationOutcome> FunctionRuntime::Invoke(const FunctionSpec& fn, const 
   ::setpgid(pid, pid);
   running_.insert(pid);
   running_lock.unlock();
+  // The keeper's end, to wait for without spinning (Linux 5.3; -1 before: a sleep loop instead).
+  // It is this process's unwaited child, so the pid cannot have been reused.
+  struct PidFd {
+    int fd;
+    ~PidFd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } keeper_fd{static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))};
   ::close(logs.w);
   logs.w = -1;
   ::close(result.w);
@@ -401,11 +479,18 @@ Result<InvocationOutcome> FunctionRuntime::Invoke(const FunctionSpec& fn, const 
       exited = r == pid;
       break;
     }
-    if (Clock::now() >= deadline) {
+    const auto now = Clock::now();
+    if (now >= deadline) {
       timed_out = true;
       break;
     }
-    ::usleep(200);
+    const int64_t left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+    if (keeper_fd.fd >= 0) {
+      pollfd ended{keeper_fd.fd, POLLIN, 0};
+      (void)::poll(&ended, 1, static_cast<int>(std::min<int64_t>(left_ms, 1000)));
+    } else {
+      ::usleep(static_cast<useconds_t>(std::min<int64_t>(left_ms, 50)) * 1000);
+    }
   }
   ::kill(-pid, SIGKILL);
   if (!exited) ::wait4(pid, &wait_status, 0, &usage);
@@ -431,8 +516,15 @@ Result<InvocationOutcome> FunctionRuntime::Invoke(const FunctionSpec& fn, const 
     out.payload = answer.substr(1);
     if (answer[0] == 'E') {
       out.function_error = true;
-      nlohmann::json e = nlohmann::json::parse(out.payload, nullptr, false);
-      out.error_type = e.is_object() ? e.value("errorType", "Unhandled") : "Unhandled";
+      // Measured before it is parsed: the function wrote it, and '[' x 3M would overflow the stack.
+      if (!JsonNestingWithin(out.payload, kMaxRequestJsonDepth)) {
+        out.error_type = "Runtime.MarshalError";
+        out.payload = ErrorJson(out.error_type, "Unable to marshal response: the error object nests deeper than " +
+                                                    std::to_string(kMaxRequestJsonDepth) + " levels");
+      } else {
+        nlohmann::json e = nlohmann::json::parse(out.payload, nullptr, false);
+        out.error_type = e.is_object() ? e.value("errorType", "Unhandled") : "Unhandled";
+      }
     }
   } else if (!python && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
     out.payload = answer;

@@ -62,6 +62,10 @@ struct RuntimeOptions {
 
 inline constexpr size_t kLogTailBytes = 4096;
 
+// Creates `path` (and its parents) and makes it 0700: Lambda's folders hold code, logs and what
+// functions print, for the server's user alone.
+Status MakePrivateDir(const std::string& path);
+
 class FunctionRuntime {
  public:
   explicit FunctionRuntime(RuntimeOptions options) : options_(std::move(options)) {}

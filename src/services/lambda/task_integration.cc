@@ -4,6 +4,7 @@
 #include "core/arn.h"
 #include "core/json_nesting.h"
 #include "services/lambda/errors.h"
+#include "services/states/sdk_result.h"
 
 namespace lathe::lambda {
 using nlohmann::json;
@@ -16,8 +17,8 @@ std::string StringParam(const json& p, const char* key) {
 
 // How the Java SDK behind Step Functions words a service error in the state's cause.
 std::string ServiceCause(const Status& s) {
-  return s.message() + " (Service: AWSLambda; Status Code: " + std::to_string(s.http_status() ? s.http_status() : 500) +
-         "; Error Code: " + (s.aws_code().empty() ? std::string("ServiceException") : s.aws_code()) + ")";
+  return states::SdkErrorCause(s.message(), "AWSLambda", s.http_status() ? s.http_status() : 500,
+                               s.aws_code().empty() ? std::string("ServiceException") : s.aws_code());
 }
 
 // A function's answer (up to 6 MB) is untrusted: the parser and every later walk of the value
@@ -83,13 +84,10 @@ states::TaskOutcome LambdaTaskIntegration::Start(const states::TaskCall& call) {
                   {"X-Amz-Executed-Version", out->executed_version},
                   {"x-amzn-Remapped-Content-Length", "0"},
                   {"x-amzn-RequestId", out->request_id}};
-  json all_headers = json::object();
-  for (const auto& [k, v] : headers.items()) all_headers[k] = json::array({v});
   json result = {{"ExecutedVersion", out->executed_version},
                  {"Payload", out->status_code == 200 ? payload : json("")},
-                 {"SdkHttpMetadata", {{"AllHttpHeaders", all_headers}, {"HttpHeaders", headers}, {"HttpStatusCode", out->status_code}}},
-                 {"SdkResponseMetadata", {{"RequestId", out->request_id}}},
                  {"StatusCode", out->status_code}};
+  states::AddSdkMetadata(result, headers, out->status_code, out->request_id);
   return states::TaskOutcome::Success(result);
 }
 

@@ -12,29 +12,21 @@
 #include "services/s3/http_date.h"
 #include "services/sns/errors.h"
 #include "services/sns/shapes.h"
+#include "services/states/sdk_result.h"
 
 namespace lathe::sns {
 namespace {
 
 using nlohmann::json;
+using states::MemberNamed;
 using states::TaskOutcome;
+using states::UnsupportedField;
 
 // Publish's request members (botocore's PublishInput).
 constexpr std::array<std::string_view, 9> kPublishMembers = {
     "TopicArn", "TargetArn", "PhoneNumber", "Message", "Subject", "MessageStructure",
     "MessageAttributes", "MessageGroupId", "MessageDeduplicationId"};
 constexpr std::array<std::string_view, 3> kAttributeValueMembers = {"DataType", "StringValue", "BinaryValue"};
-
-// The member of `members` that `name` spells with either case of its first letter, or "".
-template <size_t N>
-std::string_view MemberNamed(std::string_view name, const std::array<std::string_view, N>& members) {
-  if (name.empty()) return {};
-  for (std::string_view m : members)
-    if (m.size() == name.size() && m.substr(1) == name.substr(1) &&
-        std::toupper(static_cast<unsigned char>(name[0])) == m[0])
-      return m;
-  return {};
-}
 
 // A string member's value as the SDK sends it: a string as it is, anything else as its JSON text.
 std::string AsString(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
@@ -59,17 +51,10 @@ void AppendParam(std::string* form, std::string_view name, std::string_view valu
   AppendEncoded(form, value);
 }
 
-TaskOutcome UnsupportedField(const std::string& name) {
-  return TaskOutcome::Failure("States.Runtime",
-                              "The field \"" + name.substr(0, 256) + "\" is not supported by Step Functions");
-}
-
 TaskOutcome SnsFailure(const Status& s) {
   auto [code, http] = aws::ErrorCodeFor(aws::Protocol::kQuery, s);
   // As the AWS SDK for Java words a service's error, which is what Step Functions shows.
-  return TaskOutcome::Failure(SnsTaskErrorName(s), s.message() + " (Service: AmazonSNS; Status Code: " +
-                                                       std::to_string(http) + "; Error Code: " + code +
-                                                       "; Request ID: " + aws::NewRequestId() + "; Proxy: null)");
+  return TaskOutcome::Failure(SnsTaskErrorName(s), states::SdkErrorCause(s.message(), "AmazonSNS", http, code));
 }
 
 // The Task's Parameters written as Publish's query parameters (`MessageAttributes.entry.N.Name`,
@@ -127,11 +112,9 @@ json PublishResult(const std::string& message_id) {
                         {"Content-Length", std::to_string(body.size())},
                         {"Date", s3::FormatHttpDate(NowMillis())},
                         {"Content-Type", "text/xml"}};
-  json all = json::object();
-  for (const auto& [k, v] : headers.items()) all[k] = json::array({v});
-  return {{"MessageId", message_id},
-          {"SdkHttpMetadata", {{"AllHttpHeaders", all}, {"HttpHeaders", headers}, {"HttpStatusCode", 200}}},
-          {"SdkResponseMetadata", {{"RequestId", request_id}}}};
+  json result = {{"MessageId", message_id}};
+  states::AddSdkMetadata(result, headers, 200, request_id);
+  return result;
 }
 
 }  // namespace
