@@ -16,6 +16,29 @@ Status MemberMustNotBeNull(const std::string& member) {
                          "' failed to satisfy constraint: Member must not be null");
 }
 
+Status ConstraintViolation(const std::string& value, const std::string& member, const std::string& constraint) {
+  return Status::Aws("ValidationException", 400,
+                     "1 validation error detected: Value '" + value + "' at '" + member +
+                         "' failed to satisfy constraint: " + constraint);
+}
+
+Status CheckLength(std::string_view value, const std::string& member, size_t min, size_t max) {
+  if (value.size() < min)
+    return ConstraintViolation(Quoted(value), member,
+                               "Member must have length greater than or equal to " + std::to_string(min));
+  if (value.size() > max)
+    return ConstraintViolation(Quoted(value), member,
+                               "Member must have length less than or equal to " + std::to_string(max));
+  return Status::Ok();
+}
+
+std::string Quoted(std::string_view value) {
+  std::string out;
+  for (char c : value.substr(0, 256)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (value.size() > 256) out += "...";
+  return out;
+}
+
 Result<std::optional<std::string>> JsonMembers::OptString(const char* name) const {
   auto it = j_.find(name);
   if (it == j_.end() || it->is_null()) return std::optional<std::string>();

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -37,5 +38,13 @@ Status WrongMemberType(const std::string& member, const char* expected);
 // ValidationException 400 for a required member that is absent; the member is named with a
 // lower-case first letter, as AWS's validation messages name them.
 Status MemberMustNotBeNull(const std::string& member);
+
+// A member outside the model's constraints, worded as AWS's front door words it:
+// "1 validation error detected: Value '<value>' at '<member>' failed to satisfy constraint: ...".
+Status ConstraintViolation(const std::string& value, const std::string& member, const std::string& constraint);
+// A member's length within [min, max] bytes (ConstraintViolation otherwise).
+Status CheckLength(std::string_view value, const std::string& member, size_t min, size_t max);
+// Request text fit to quote in a message: at most 256 bytes of printable ASCII.
+std::string Quoted(std::string_view value);
 
 }  // namespace lathe::aws

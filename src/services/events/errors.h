@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "aws/json_members.h"
 #include "core/status.h"
 
 namespace lathe::events {
@@ -27,10 +28,7 @@ inline Status ConcurrentModification(std::string m) {
 inline Status InternalError(std::string m) {
   return Status::Aws("InternalException", 500, std::move(m), Status::Code::kInternal);
 }
-// A member outside the model's constraints, worded as AWS's front door words it.
-inline Status ConstraintViolation(const std::string& value, const std::string& member, const std::string& constraint) {
-  return ValidationError("1 validation error detected: Value '" + value + "' at '" + member +
-                         "' failed to satisfy constraint: " + constraint);
-}
+// A member outside the model's constraints (aws/json_members.h).
+using aws::ConstraintViolation;
 
 }  // namespace lathe::events

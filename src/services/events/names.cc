@@ -28,26 +28,9 @@ std::string UuidShape(const std::string& hex) {
 
 }  // namespace
 
-Status CheckLength(std::string_view value, const std::string& member, size_t min, size_t max) {
-  if (value.size() < min)
-    return ConstraintViolation(Quoted(value), member,
-                               "Member must have length greater than or equal to " + std::to_string(min));
-  if (value.size() > max)
-    return ConstraintViolation(Quoted(value), member,
-                               "Member must have length less than or equal to " + std::to_string(max));
-  return Status::Ok();
-}
-
 Status CheckRuleName(std::string_view value, const std::string& member) { return CheckNameChars(value, member, 64); }
 Status CheckTargetId(std::string_view value, const std::string& member) { return CheckNameChars(value, member, 64); }
 Status CheckBusName(std::string_view value, const std::string& member) { return CheckNameChars(value, member, 256); }
-
-std::string Quoted(std::string_view value) {
-  std::string out;
-  for (char c : value.substr(0, 256)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (value.size() > 256) out += "...";
-  return out;
-}
 
 std::string NewEventId() {
   static const char kHex[] = "0123456789abcdef";

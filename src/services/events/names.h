@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "aws/json_members.h"
 #include "core/status.h"
 #include "store/metadata_store.h"
 
@@ -18,11 +19,10 @@ Status CheckRuleName(std::string_view value, const std::string& member);
 Status CheckTargetId(std::string_view value, const std::string& member);
 // EventBusName for CreateEventBus: 1-256 of [.\-_A-Za-z0-9] (partner buses, with '/', are not served).
 Status CheckBusName(std::string_view value, const std::string& member);
-// A member's length within [min, max] bytes.
-Status CheckLength(std::string_view value, const std::string& member, size_t min, size_t max);
 
-// Request text fit to quote in a message: at most 256 bytes of printable ASCII.
-std::string Quoted(std::string_view value);
+// Lengths and quoting as AWS words them (aws/json_members.h).
+using aws::CheckLength;
+using aws::Quoted;
 
 // A fresh event id: 8-4-4-4-12 lower-case hex, as AWS's.
 std::string NewEventId();

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "aws/json_members.h"
 #include "core/status.h"
 
 namespace lathe::states {
@@ -45,10 +46,7 @@ inline Status TaskTimedOut(std::string m) { return ApiError("TaskTimedOut", std:
 inline Status ResourceNotFound(std::string m) { return ApiError("ResourceNotFound", std::move(m), Status::Code::kNotFound); }
 inline Status TooManyTags(std::string m) { return ApiError("TooManyTags", std::move(m), Status::Code::kQuotaExceeded); }
 inline Status SerializationError(std::string m) { return ApiError("SerializationException", std::move(m)); }
-// A member outside the model's constraints, worded as AWS's front door words it.
-inline Status ConstraintViolation(const std::string& value, const std::string& member, const std::string& constraint) {
-  return ValidationError("1 validation error detected: Value '" + value + "' at '" + member +
-                         "' failed to satisfy constraint: " + constraint);
-}
+// A member outside the model's constraints (aws/json_members.h).
+using aws::ConstraintViolation;
 
 }  // namespace lathe::states

@@ -51,23 +51,6 @@ Result<ParsedArn> Parse(std::string_view arn, bool execution) {
 
 }  // namespace
 
-Status CheckLength(std::string_view value, const std::string& member, size_t min, size_t max) {
-  if (value.size() < min)
-    return ConstraintViolation(Quoted(value), member,
-                               "Member must have length greater than or equal to " + std::to_string(min));
-  if (value.size() > max)
-    return ConstraintViolation(Quoted(value), member,
-                               "Member must have length less than or equal to " + std::to_string(max));
-  return Status::Ok();
-}
-
-std::string Quoted(std::string_view value) {
-  std::string out;
-  for (char c : value.substr(0, 256)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (value.size() > 256) out += "...";
-  return out;
-}
-
 Status CheckName(std::string_view name) {
   // 80 characters of up to 4 bytes each: anything longer cannot be valid.
   if (name.empty() || name.size() > 80 * 4) return InvalidName("Invalid Name: '" + Quoted(name) + "'");

@@ -7,14 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "aws/json_members.h"
 #include "core/status.h"
 
 namespace lathe::states {
 
-// A member's length within [min, max] bytes (ValidationException as AWS words it).
-Status CheckLength(std::string_view value, const std::string& member, size_t min, size_t max);
-// Request text fit to quote in a message: at most 256 bytes of printable ASCII.
-std::string Quoted(std::string_view value);
+// Lengths and quoting as AWS words them (aws/json_members.h).
+using aws::CheckLength;
+using aws::Quoted;
 
 // A state machine or execution name: 1-80 characters (UTF-8), none of them whitespace, brackets
 // (<>{}[]), wildcards (?*), the specials "#%\^|~`$&,;:/ or control characters. InvalidName
