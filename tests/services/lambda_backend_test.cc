@@ -56,6 +56,8 @@ class LambdaBackendTest : public ::testing::Test {
   }
   Result<json> CreatePython(const std::string& name, const std::string& source, json extra = json::object()) {
     json req = Request(name, "python3.12", "app.handler", MakeZip({{"app.py", source}}));
+    // Generous unless a test is about the timeout: python's start on a loaded 2-core machine.
+    req["Timeout"] = 60;
     req.update(extra);
     return backend_->CreateFunction(kScope, req);
   }
@@ -153,16 +155,16 @@ def handler(event, context):
     print("going to sleep", flush=True)
     subprocess.Popen(["sleep", "60"])  # its child dies with it
     time.sleep(60)
-)", {{"Timeout", 1}}).ok());
+)", {{"Timeout", 3}}).ok());
   auto out = Invoke("sleeper", "{}", "", "Tail");
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->function_error, "Unhandled");
   json e = json::parse(out->payload);
   EXPECT_EQ(e["errorType"], "Sandbox.Timedout");
-  EXPECT_NE(e["errorMessage"].get<std::string>().find("Task timed out after 1.00 seconds"), std::string::npos) << e;
+  EXPECT_NE(e["errorMessage"].get<std::string>().find("Task timed out after 3.00 seconds"), std::string::npos) << e;
   const std::string log = *Base64Decode(out->log_result);
   EXPECT_NE(log.find("going to sleep"), std::string::npos) << log;
-  EXPECT_NE(log.find("Task timed out after 1.00 seconds"), std::string::npos) << log;
+  EXPECT_NE(log.find("Task timed out after 3.00 seconds"), std::string::npos) << log;
 }
 
 TEST_F(LambdaBackendTest, MemoryIsBoundedByTheFunctionsMemorySize) {

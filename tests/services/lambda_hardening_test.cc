@@ -60,8 +60,9 @@ class LambdaHardeningTest : public ::testing::Test {
         .status();
   }
   Status CreatePython(const std::string& name, const std::string& source) {
-    return backend_->CreateFunction(kScope, Request(name, "python3.12", "app.handler", MakeZip({{"app.py", source}})))
-        .status();
+    json req = Request(name, "python3.12", "app.handler", MakeZip({{"app.py", source}}));
+    req["Timeout"] = 60;  // python's start on a loaded 2-core machine; no test here is about timeouts
+    return backend_->CreateFunction(kScope, req).status();
   }
   Result<InvokeOutput> Invoke(const std::string& name, const std::string& payload, const std::string& type = "") {
     InvokeInput in;
