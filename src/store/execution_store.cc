@@ -67,9 +67,7 @@ std::vector<ExecutionRecord> FinishExecutions(std::vector<RawExecution> raw) {
   return out;
 }
 Status CollectExecutions(Stmt& s, std::vector<RawExecution>* out, const char* what) {
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out->push_back(ReadExecution(s));
-  return rc == SQLITE_DONE ? Status::Ok() : s.Error(what);
+  return ForEachRow(s, what, [out](const Stmt& row) { out->push_back(ReadExecution(row)); });
 }
 
 struct RawFrame {
@@ -292,9 +290,7 @@ Result<std::vector<std::string>> ExecutionStore::Running() {
   std::lock_guard<std::mutex> lock(db_->mu_);
   Stmt s(db_->db_, "SELECT arn FROM sfn_executions WHERE status = 'RUNNING' ORDER BY start_ms, arn");
   std::vector<std::string> out;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(s.ColText(0));
-  if (rc != SQLITE_DONE) return s.Error("running executions");
+  LATHE_RETURN_IF_ERROR(ForEachRow(s, "running executions", [&out](const Stmt& row) { out.push_back(row.ColText(0)); }));
   return out;
 }
 
@@ -329,9 +325,8 @@ Result<std::vector<FrameRecord>> ExecutionStore::Frames(const std::string& execu
     std::lock_guard<std::mutex> lock(db_->mu_);
     Stmt s(db_->db_, std::string("SELECT ") + kFrameColumns + " FROM sfn_frames WHERE execution_arn = ? ORDER BY id");
     s.Text(1, execution_arn);
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) raw.push_back(ReadFrame(s, 0));
-    if (rc != SQLITE_DONE) return s.Error("execution frames");
+    LATHE_RETURN_IF_ERROR(
+        ForEachRow(s, "execution frames", [&raw](const Stmt& row) { raw.push_back(ReadFrame(row, 0)); }));
   }
   std::vector<FrameRecord> out;
   out.reserve(raw.size());

@@ -75,9 +75,7 @@ std::vector<ObjectVersion> Finish(std::vector<RawVersion> raw) {
 }
 // Appends the statement's rows to *out.
 Status Collect(Stmt& s, std::vector<RawVersion>* out, const char* what) {
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out->push_back(ReadVersion(s));
-  return rc == SQLITE_DONE ? Status::Ok() : s.Error(what);
+  return ForEachRow(s, what, [out](const Stmt& row) { out->push_back(ReadVersion(row)); });
 }
 
 }  // namespace

@@ -104,4 +104,13 @@ Status PutLocked(sqlite3* db, const ObjectVersion& v, std::vector<std::string>* 
 // transaction, after the change.
 Status Unreferenced(sqlite3* db, std::vector<std::string> candidates, std::vector<std::string>* freed);
 
+// Steps the statement through all its rows, calling row(s) for each; s.Error(what) when a step
+// fails. The loop every reader of these tables writes.
+template <class RowFn>
+Status ForEachRow(Stmt& s, const char* what, RowFn row) {
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) row(s);
+  return rc == SQLITE_DONE ? Status::Ok() : s.Error(what);
+}
+
 }  // namespace lathe::store::index_sql
