@@ -24,10 +24,10 @@ namespace {
 namespace fs = std::filesystem;
 using lathe::testing::TempDir;
 using nlohmann::json;
+using testing::CreateFunctionRequest;
 using testing::MakeZip;
 using testing::ZipEntry;
 
-const char kRole[] = "arn:aws:iam::123456789012:role/lambda-role";
 const Scope kScope{"123456789012", "us-east-1"};
 
 bool HavePython() { return std::system("python3 -c 'import json' >/dev/null 2>&1") == 0; }
@@ -51,8 +51,7 @@ class LambdaBackendTest : public ::testing::Test {
   }
   static json Request(const std::string& name, const std::string& runtime, const std::string& handler,
                       const std::string& zip) {
-    return {{"FunctionName", name}, {"Runtime", runtime}, {"Role", kRole}, {"Handler", handler},
-            {"Code", {{"ZipFile", Base64Encode(zip)}}}};
+    return CreateFunctionRequest(name, runtime, handler, zip);
   }
   Result<json> CreatePython(const std::string& name, const std::string& source, json extra = json::object()) {
     json req = Request(name, "python3.12", "app.handler", MakeZip({{"app.py", source}}));

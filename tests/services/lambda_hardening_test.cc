@@ -25,9 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 using lathe::testing::TempDir;
 using nlohmann::json;
+using testing::CreateFunctionRequest;
 using testing::MakeZip;
 
-const char kRole[] = "arn:aws:iam::123456789012:role/lambda-role";
 const Scope kScope{"123456789012", "us-east-1"};
 
 bool HavePython() { return std::system("python3 -c 'import json' >/dev/null 2>&1") == 0; }
@@ -52,8 +52,7 @@ class LambdaHardeningTest : public ::testing::Test {
   }
   static json Request(const std::string& name, const std::string& runtime, const std::string& handler,
                       const std::string& zip) {
-    return {{"FunctionName", name}, {"Runtime", runtime}, {"Role", kRole}, {"Handler", handler},
-            {"Code", {{"ZipFile", Base64Encode(zip)}}}};
+    return CreateFunctionRequest(name, runtime, handler, zip);
   }
   Status CreateProvided(const std::string& name, const std::string& script) {
     return backend_->CreateFunction(kScope, Request(name, "provided", "x", MakeZip({{"bootstrap", script, 0100755}})))

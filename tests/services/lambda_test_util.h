@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/checksum.h"
 #include "core/env.h"
 #include "service/job_object_store.h"
 
@@ -107,5 +109,12 @@ class MapObjectStore : public service::JobObjectStore {
     return Status::Ok();
   }
 };
+
+// A CreateFunction request for `zip` (the role is a well-formed one; lathe does not check it).
+inline nlohmann::json CreateFunctionRequest(const std::string& name, const std::string& runtime,
+                                            const std::string& handler, const std::string& zip) {
+  return {{"FunctionName", name}, {"Runtime", runtime}, {"Role", "arn:aws:iam::123456789012:role/lambda-role"},
+          {"Handler", handler}, {"Code", {{"ZipFile", Base64Encode(zip)}}}};
+}
 
 }  // namespace lathe::lambda::testing
