@@ -22,6 +22,8 @@ PACKAGES=(
   nghttp2-client             # h2load: the fixed-rate load of bench/bench_serve.py
   time                       # GNU time: peak RSS in bench/bench_startup.py
   clang libclang-rt-14-dev   # libFuzzer for the fuzz tests
+  libjs-chart.js             # Chart.js, inlined into evaluation reports (report.html opens offline)
+  chromium                   # headless: the evaluation report's browser test and its docs screenshot
 )
 
 missing=()

@@ -1,0 +1,83 @@
+// Per-answer metrics, pure functions of text. Each is checked against an independent reference
+// in tests/eval/metrics_test.cc (the ROUGE and BLEU papers' worked examples, SQuAD's evaluation
+// script's normalisation). Inputs are bounded by the caller (answers by max tokens, references by
+// the test set's line limit); the quadratic LCS is further bounded by kMaxLcsTokens.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/test_set.h"
+
+namespace lathe::eval {
+
+// Metric keys, as they appear in report.json, CaseResult::metrics and the reports' tables.
+// Scores in [0, 1] unless said otherwise; "higher is better" unless said otherwise.
+inline constexpr const char* kKeywordCoverage = "keywordCoverage";    // cases with keywords
+inline constexpr const char* kExactMatch = "exactMatch";              // cases with a reference
+inline constexpr const char* kTokenF1 = "tokenF1";                    // cases with a reference
+inline constexpr const char* kRougeL = "rougeL";                      // cases with a reference
+inline constexpr const char* kBleu = "bleu";                          // cases with a reference
+inline constexpr const char* kFormatCompliance = "formatCompliance";  // cases with a format
+inline constexpr const char* kRefusal = "refusal";                    // every case; lower is better
+inline constexpr const char* kAnswerWords = "answerWords";            // every case; neutral
+inline constexpr const char* kLatencyMs = "latencyMs";                // every case; lower is better
+inline constexpr const char* kTokensPerSecond = "tokensPerSecond";    // every case
+inline constexpr const char* kReferenceLoss = "referenceLoss";        // local models, with a reference; lower
+inline constexpr const char* kReferencePerplexity = "referencePerplexity";  // exp(loss); lower
+inline constexpr const char* kJudgeScore = "judgeScore";              // with --judge: rubric mean, 1..5
+
+// Whether a larger value of the metric is better (false for refusal, latency, loss, perplexity),
+// and whether it is a quality score that comparisons and overallScore use at all (answerWords,
+// latencyMs and tokensPerSecond are reported, never judged).
+bool HigherIsBetter(std::string_view metric);
+bool IsQualityMetric(std::string_view metric);
+
+inline constexpr size_t kMaxLcsTokens = 4096;  // ROUGE-L truncates both sides to this many tokens
+
+// SQuAD's normalisation (its evaluate-v2.0.py): lower case, punctuation removed, the articles
+// a/an/the removed, whitespace collapsed; then split on whitespace. ASCII case folding; other
+// UTF-8 is kept as is.
+std::vector<std::string> NormalizedTokens(std::string_view text);
+
+// The keywords (from the case, in order) the answer contains, case-insensitively as the guide's
+// ModelEvaluator tests `kw.lower() in response.lower()`; coverage = hits / keywords.
+std::vector<std::string> KeywordHits(std::string_view answer, const std::vector<std::string>& keywords);
+double KeywordCoverage(std::string_view answer, const std::vector<std::string>& keywords);
+
+double ExactMatch(std::string_view answer, std::string_view reference);  // 1 or 0, normalised
+double TokenF1(std::string_view answer, std::string_view reference);     // SQuAD's F1 over tokens
+
+// ROUGE-L F-measure (Lin 2004, section 3.1) with beta = 1, on NormalizedTokens.
+double RougeL(std::string_view candidate, std::string_view reference);
+
+// Sentence BLEU (Papineni et al. 2002): geometric mean of modified 1..4-gram precisions times the
+// brevity penalty, on NormalizedTokens, with Lin & Och's (2004) add-one smoothing of the 2..4-gram
+// precisions so a short answer does not score 0 for lacking one 4-gram ("BLEU+1").
+double SentenceBleu(std::string_view candidate, std::string_view reference);
+// Corpus BLEU of the same definition without smoothing (clipped counts and lengths summed over
+// the pairs first), the number BLEU's paper reports for a test set.
+double CorpusBleu(const std::vector<std::string>& candidates, const std::vector<std::string>& references);
+
+// Whether the answer satisfies the case's format rule: a regex (PCRE2, DFA matching: time linear
+// in the answer, no backtracking, whole answer anchored) or a JSON Schema subset: type, enum,
+// const, properties, required, additionalProperties (bool), items, minItems, maxItems, minLength,
+// maxLength, minimum, maximum, pattern (same DFA regex). Depth-bounded by kMaxSchemaDepth.
+// A rule that cannot be compiled is reported by the test set's validation, not here (false).
+bool SatisfiesFormat(std::string_view answer, const FormatRule& rule);
+// The checks ParseTestSet runs on a rule: "" when usable, else what is wrong with it.
+std::string FormatRuleProblem(const FormatRule& rule);
+
+// Whether the answer declines rather than answers ("I can't help with that", "As an AI language
+// model, I cannot ..."): a fixed list of English refusal phrases near the start of the answer.
+bool LooksLikeRefusal(std::string_view answer);
+
+// Every metric that applies to this case and answer (keys above), without latency, throughput,
+// loss or judge scores, which the run adds.
+std::map<std::string, double> ScoreAnswer(const TestCase& c, std::string_view answer);
+
+}  // namespace lathe::eval
