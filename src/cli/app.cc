@@ -38,6 +38,10 @@ int RunLathe(int argc, const char* const* argv) {
   AddGenerateCommand(&app, &ctx);
   AddTrainCommand(&app, &ctx);
   AddDemoCommand(&app, &ctx);
+  CLI::App* eval = app.add_subcommand("eval", "Evaluate models: base vs fine-tuned, with statistics and reports");
+  eval->require_subcommand(1);
+  AddEvalRunCommand(eval, &ctx);
+  AddEvalReviewCommands(eval, &ctx);
   AddServeCommand(&app, &ctx);
   AddJobsCommand(&app, &ctx);
   AddThroughputCommand(&app, &ctx);

@@ -36,6 +36,10 @@ void AddGenerateCommand(CLI::App* app, Context* ctx);
 void AddTrainCommand(CLI::App* app, Context* ctx);
 // `lathe demo`
 void AddDemoCommand(CLI::App* app, Context* ctx);
+// `lathe eval run` (eval_run_cmd.cc), `lathe eval review` and `lathe eval report`
+// (eval_review_cmd.cc), under the `eval` subcommand made by app.cc.
+void AddEvalRunCommand(CLI::App* eval, Context* ctx);
+void AddEvalReviewCommands(CLI::App* eval, Context* ctx);
 
 // `lathe serve`
 void AddServeCommand(CLI::App* app, Context* ctx);
