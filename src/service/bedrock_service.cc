@@ -71,6 +71,8 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   s->runtime_ = std::make_unique<RuntimeService>(s->config_, s->catalog_.get(), s->custom_models_.get(),
                                                  s->throughput_.get(), s->model_memory_.get());
   s->jobs_ = std::make_unique<JobService>(s->config_, s->db_.get(), s->catalog_.get(), s->custom_models_.get(), &s->job_locations_);
+  s->evaluations_ = std::make_unique<EvaluationJobService>(s->config_, s->db_.get(), s->catalog_.get(),
+                                                           s->custom_models_.get(), &s->job_locations_);
   if (start) s->Start();
   return s;
 }
@@ -78,10 +80,12 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
 void BedrockService::Start() {
   throughput_->Start();
   jobs_->Start();
+  evaluations_->Start();
 }
 
 BedrockService::~BedrockService() {
-  jobs_.reset();  // the runner first: it may still write to the store
+  jobs_.reset();  // the runners first: they may still write to the store
+  evaluations_.reset();
   runtime_.reset();
   throughput_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -122,7 +126,7 @@ Result<json> BedrockService::GetFoundationModel(const std::string& id, const std
 }
 
 Status BedrockService::CheckTaggable(const std::string& arn) {
-  for (const char* kind : {kJobKind, kCustomModelKind, kThroughputKind})
+  for (const char* kind : {kJobKind, kCustomModelKind, kThroughputKind, kEvaluationJobKind})
     if (db_->Find(kind, arn).ok()) return Status::Ok();
   return Status::NotFound("Resource " + arn + " not found");
 }

@@ -11,6 +11,7 @@
 #include "core/status.h"
 #include "service/custom_model_service.h"
 #include "service/data_locations.h"
+#include "service/evaluation_jobs.h"
 #include "service/job_data_locations.h"
 #include "service/job_object_store.h"
 #include "service/job_service.h"
@@ -37,6 +38,7 @@ class BedrockService {
   const ServiceConfig& config() const { return config_; }
   ModelCatalog& catalog() { return *catalog_; }
   JobService& jobs() { return *jobs_; }
+  EvaluationJobService& evaluations() { return *evaluations_; }
   CustomModelService& custom_models() { return *custom_models_; }
   ThroughputService& throughput() { return *throughput_; }
   ModelMemory& model_memory() { return *model_memory_; }
@@ -77,6 +79,7 @@ class BedrockService {
   std::unique_ptr<ModelMemory> model_memory_;  // what throughput_ and runtime_ load
   std::unique_ptr<ThroughputService> throughput_;
   std::unique_ptr<RuntimeService> runtime_;
+  std::unique_ptr<EvaluationJobService> evaluations_;  // its runner stops before the models it reads go
   std::unique_ptr<JobService> jobs_;  // last: its runner stops first
   int lock_fd_ = -1;                  // flock on DATA_DIR/serve.lock
 };

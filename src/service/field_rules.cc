@@ -30,6 +30,15 @@ const FieldRule kModelCustomizationJobIdentifier{"ModelCustomizationJobIdentifie
 const FieldRule kProvisionedModelId{"ProvisionedModelId", 0, kNoMax, R"re(((([0-9a-zA-Z][_-]?)+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:provisioned-model/[a-z0-9]{12})))re"};
 const FieldRule kGetFoundationModelIdentifier{"GetFoundationModelIdentifier", 1, 2048, R"re((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model/[a-z0-9-]{1,63}[.]{1}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2}))re"};
 const FieldRule kModelArn{"ModelArn", 20, 1011, R"re(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/((imported)|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}))(([:][a-z0-9-]{1,63}){0,2})?/[a-z0-9]{12})|(:foundation-model/[a-z0-9-]{1,63}[.]{1}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})))re"};
+// Evaluation jobs. EvaluationBedrockModelIdentifier's pattern is checked for length only where
+// lathe resolves the name itself (custom model names, provisioned throughput names).
+const FieldRule kEvaluationJobName{"EvaluationJobName", 1, 63, R"re([a-z0-9](-*[a-z0-9]){0,62})re"};
+const FieldRule kEvaluationJobIdentifier{"EvaluationJobIdentifier", 0, 1011, R"re((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:evaluation-job/[a-z0-9]{12}))re"};
+const FieldRule kEvaluationJobDescription{"EvaluationJobDescription", 1, 200, R"re(.+)re"};
+const FieldRule kEvaluationMetricName{"EvaluationMetricName", 1, 63, R"re([0-9a-zA-Z-_.]+)re"};
+const FieldRule kEvaluationDatasetName{"EvaluationDatasetName", 1, 63, R"re([0-9a-zA-Z-_.]+)re"};
+const FieldRule kEvaluationBedrockModelIdentifier{"EvaluationBedrockModelIdentifier", 1, 2048, nullptr};
+const FieldRule kEvaluationModelInferenceParams{"EvaluationModelInferenceParams", 1, 1023, nullptr};
 // bedrock-runtime/2023-09-30
 const FieldRule kInvokeModelIdentifier{"InvokeModelIdentifier", 1, 2048, R"re((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}/[a-z0-9]{12})|(:foundation-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.:]?[a-z0-9-]{1,63}))|([0-9]{12}:imported-model/[a-z0-9]{12})|([0-9]{12}:provisioned-model/[a-z0-9]{12})|([0-9]{12}:custom-model-deployment/[a-z0-9]{12})|([0-9]{12}:(inference-profile|application-inference-profile)/[a-zA-Z0-9-:.]+)))|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.:]?[a-z0-9-]{1,63}))|(([0-9a-zA-Z][_-]?)+)|([a-zA-Z0-9-:.]+)$|(^(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:prompt/[0-9a-zA-Z]{10}(?::[0-9]{1,5})?))$|(^arn:aws:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/[a-zA-Z0-9-]+$)|(^arn:aws(-[^:]+)?:bedrock:([0-9a-z-]{1,20}):([0-9]{12}):(default-)?prompt-router/[a-zA-Z0-9-:.]+$))re"};
 const FieldRule kConversationalModelId{"ConversationalModelId", 1, 2048, R"re((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}/[a-z0-9]{12})|(:foundation-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.:]?[a-z0-9-]{1,63}))|([0-9]{12}:imported-model/[a-z0-9]{12})|([0-9]{12}:provisioned-model/[a-z0-9]{12})|([0-9]{12}:custom-model-deployment/[a-z0-9]{12})|([0-9]{12}:(inference-profile|application-inference-profile)/[a-zA-Z0-9-:.]+)))|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.:]?[a-z0-9-]{1,63}))|(([0-9a-zA-Z][_-]?)+)|([a-zA-Z0-9-:.]+)|(^(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:prompt/[0-9a-zA-Z]{10}(?::[0-9]{1,5})?))$|(^arn:aws:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/[a-zA-Z0-9-]+$)|(^arn:aws(-[^:]+)?:bedrock:([0-9a-z-]{1,20}):([0-9]{12}):(default-)?prompt-router/[a-zA-Z0-9-:.]+$))re"};
@@ -44,6 +53,8 @@ const std::vector<const FieldRule*>& AllFieldRules() {
       &kJobName, &kCustomModelName, &kProvisionedModelName, &kRoleArn, &kIdempotencyToken, &kBaseModelIdentifier,
       &kModelIdentifier, &kS3Uri, &kKmsKeyId, &kTagKey, &kTagValue, &kTaggableResourcesArn, &kPaginationToken,
       &kModelCustomizationJobIdentifier, &kProvisionedModelId, &kGetFoundationModelIdentifier, &kModelArn,
+      &kEvaluationJobName, &kEvaluationJobIdentifier, &kEvaluationJobDescription, &kEvaluationMetricName,
+      &kEvaluationDatasetName, &kEvaluationBedrockModelIdentifier, &kEvaluationModelInferenceParams,
       &kInvokeModelIdentifier, &kConversationalModelId, &kRequestMetadataKeyString, &kRequestMetadataValueString,
       &kAdditionalModelResponseFieldPath};
   return all;

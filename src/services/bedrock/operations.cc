@@ -38,6 +38,24 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
   Add("GET", "/model-customization-jobs/{jobIdentifier+}", "GetModelCustomizationJob",
       [svc](const RestInput& in) { return From(svc->jobs().Get(in.labels.at("jobIdentifier"))); });
 
+  // Evaluation jobs (service/evaluation_jobs.h). Create and BatchDelete answer 202, as Bedrock does.
+  Add("POST", "/evaluation-jobs", "CreateEvaluationJob", [svc](const RestInput& in) -> Result<RestOutput> {
+    auto body = in.Json();
+    if (!body.ok()) return body.status();
+    return From(svc->evaluations().Create(*body, in.context->region), 202);
+  });
+  Add("GET", "/evaluation-jobs", "ListEvaluationJobs",
+      [svc](const RestInput& in) { return From(svc->evaluations().List(in.query)); });
+  Add("POST", "/evaluation-jobs/batch-delete", "BatchDeleteEvaluationJob", [svc](const RestInput& in) -> Result<RestOutput> {
+    auto body = in.Json();
+    if (!body.ok()) return body.status();
+    return From(svc->evaluations().BatchDelete(*body), 202);
+  });
+  Add("GET", "/evaluation-jobs/{jobIdentifier}", "GetEvaluationJob",
+      [svc](const RestInput& in) { return From(svc->evaluations().Get(in.labels.at("jobIdentifier"))); });
+  Add("POST", "/evaluation-job/{jobIdentifier}/stop", "StopEvaluationJob",
+      [svc](const RestInput& in) { return Done(svc->evaluations().Stop(in.labels.at("jobIdentifier"))); });
+
   Add("GET", "/foundation-models", "ListFoundationModels",
       [svc](const RestInput& in) { return From(svc->ListFoundationModels(in.query, in.context->region)); });
   Add("GET", "/foundation-models/{modelIdentifier+}", "GetFoundationModel",

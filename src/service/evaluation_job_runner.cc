@@ -1,0 +1,243 @@
+// EvaluationJobService's runner: one job at a time, in a `lathe eval run` worker process; see
+// evaluation_jobs.h.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <spdlog/spdlog.h>
+
+#include "core/arn.h"
+#include "core/env.h"
+#include "data/problem.h"
+#include "engine/default_model.h"
+#include "eval/evaluation.h"
+#include "eval/test_set.h"
+#include "service/evaluation_jobs.h"
+#include "service/evaluation_output.h"
+
+namespace lathe::service {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string Bounded(std::string message) {
+  if (message.size() > kMaxFailureMessageBytes) message = message.substr(0, kMaxFailureMessageBytes - 3) + "...";
+  return message;
+}
+
+std::string Number(double v) {
+  std::string s = json(v).dump();
+  return s;
+}
+
+}  // namespace
+
+bool EvaluationJobService::ShuttingDown() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return shutting_down_;
+}
+
+bool EvaluationJobService::StopRequested(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stop_requested_.count(id) > 0;
+}
+
+void EvaluationJobService::Finish(store::ResourceRow* job, const std::string& status,
+                                  const std::vector<std::string>& failures) {
+  std::lock_guard<std::mutex> lock(mu_);
+  spdlog::info("evaluation job {} ({}): {}{}{}", job->name, job->id, status, failures.empty() ? "" : ": ",
+               failures.empty() ? "" : failures.front());
+  job->status = status;
+  stop_requested_.erase(job->id);
+  if (!failures.empty()) {
+    json messages = json::array();
+    for (size_t i = 0; i < failures.size() && i < kMaxFailureMessages; ++i) messages.push_back(Bounded(failures[i]));
+    job->doc["failureMessages"] = messages;
+  }
+  job->doc.erase("_progress");
+  // The dataset's copy: an ended job never reads it again.
+  std::error_code ec;
+  fs::remove_all(config_.data_dir + "/evaluation-jobs/" + job->id + "/data", ec);
+  if (Status s = SaveLocked(*job); !s.ok())
+    spdlog::error("evaluation job {} ({}): its end ({}) could not be saved: {}", job->name, job->id, status, s.message());
+}
+
+void EvaluationJobService::RunLoop() {
+  while (true) {
+    std::optional<store::ResourceRow> next;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (shutting_down_) return;
+      store::MetadataStore::ListFilter active;
+      active.statuses = {"InProgress", "Stopping"};
+      active.limit = 1;  // the oldest
+      if (auto rows = db_->List(kEvaluationJobKind, active); rows.ok() && !rows->empty()) {
+        next = std::move(rows->front());
+        running_id_ = next->id;
+      }
+      if (!next) {
+        wake_.wait_for(lock, std::chrono::seconds(2));
+        continue;
+      }
+    }
+    store::ResourceRow job = std::move(*next);
+    try {
+      RunJob(job);
+    } catch (const std::exception& e) {  // a bug must fail one job, not take the server down
+      Finish(&job, "Failed", {std::string("internal error: ") + e.what()});
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    running_id_.clear();
+  }
+}
+
+bool EvaluationJobService::Supervise(WorkerProcess* worker, const std::string& id,
+                                     const std::function<void()>& every_second) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point interrupted{}, last_tick = Clock::now();
+  bool shutdown = false;
+  while (!worker->Poll()) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(200));
+      shutdown = shutting_down_;
+    }
+    const bool stopping = StopRequested(id) || shutdown;
+    if (stopping && interrupted == Clock::time_point{}) {
+      worker->Signal(SIGINT);
+      interrupted = Clock::now();
+    } else if (stopping && Clock::now() - interrupted > std::chrono::seconds(4)) {
+      worker->Signal(SIGKILL);
+    }
+    if (Clock::now() - last_tick > std::chrono::seconds(1)) {
+      last_tick = Clock::now();
+      every_second();
+    }
+  }
+  return shutdown;
+}
+
+Result<std::string> EvaluationJobService::ModelDir(const json& model, const std::string& work, const std::string& id) {
+  const std::string identifier = model.value("identifier", "");
+  const std::string dir = model.value("dir", "");
+  if (!dir.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return Status::NotFound("The model " + identifier + " is no longer available (deleted?)");
+    return dir;
+  }
+  const std::string local = model.value("localId", std::string(kDefaultModelId));
+  if (local == kDefaultModelId && !config_.models.count(local) && engine::BuiltDefaultModelDir(config_.data_dir).empty()) {
+    // The built-in default model is built on first use, in a worker a Stop can interrupt.
+    std::vector<std::string> build = {config_.worker_binary, "models", "build-default", "--data-dir", config_.data_dir};
+    if (config_.default_max_train_records > 0)
+      build.insert(build.end(), {"--max-records", std::to_string(std::max(config_.default_max_train_records, 1000))});
+    auto builder = WorkerProcess::Start(build, work + "/build-default.log", config_.worker_nice);
+    if (!builder.ok()) return builder.status();
+    // Interrupted: the caller looks at why (a Stop, or the server going down).
+    if (Supervise(&*builder, id, [] {}) || StopRequested(id)) return Status::Conflict("interrupted");
+    if (builder->exit_code() != 0)
+      return Status::Internal("The default model could not be built: " + builder->LastLine("lathe: error: "));
+  }
+  return catalog_->ModelDir(local);
+}
+
+void EvaluationJobService::RunJob(store::ResourceRow& job) {
+  const std::string work = config_.data_dir + "/evaluation-jobs/" + job.id;
+  if (job.status == "Stopping" || StopRequested(job.id)) return Finish(&job, "Stopped", {});
+  if (Status s = config_.env->CreateDirs(work + "/data"); !s.ok()) return Finish(&job, "Failed", {s.message()});
+  const json& doc = job.doc;
+  const std::string account = doc.value("_account", "");
+  const std::string source = doc["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]["dataset"]["datasetLocation"]
+                                 .value("s3Uri", "");
+
+  // 1. The dataset: a snapshot in the job's folder, checked case by case (every problem named).
+  auto local = locations_->FetchInput(account, doc.value("_datasetInput", ""), work + "/data/dataset.jsonl",
+                                      eval::kMaxTestSetBytes);
+  if (!local.ok()) return Finish(&job, "Failed", {local.status().message()});
+  if (Status s = locations_->PrepareOutput(account, doc.value("_outputDir", "")); !s.ok())
+    return Finish(&job, "Failed", {s.message()});
+  std::string text;
+  if (Status s = ReadFileToString(config_.env, *local, &text); !s.ok()) return Finish(&job, "Failed", {s.message()});
+  eval::TestSet set = eval::ParseTestSet(text, source);
+  if (!set.ok()) {
+    std::vector<std::string> failures;
+    for (data::Problem p : set.problems)
+      if (p.severity == data::Severity::kError) {
+        p.file = source;
+        failures.push_back(data::FormatProblem(p));
+      }
+    if (failures.empty()) failures.push_back(source + ": the dataset holds no usable case");
+    return Finish(&job, "Failed", failures);
+  }
+
+  // 2. The models, as folders (the default model built first if this is its first use).
+  std::vector<std::string> argv = {config_.worker_binary, "eval", "run", "--dataset", *local};
+  EvaluationOutputJob out_job{job.id, doc.value("_taskType", "Custom"), doc.value("_datasetName", "dataset"),
+                              doc.value("_metricNames", std::vector<std::string>{}), {}};
+  for (const auto& m : doc.value("_models", json::array())) {
+    auto dir = ModelDir(m, work, job.id);
+    if (!dir.ok()) {
+      if (StopRequested(job.id)) return Finish(&job, "Stopped", {});
+      if (ShuttingDown()) return;  // runs again on the next start
+      return Finish(&job, "Failed", {"The model " + m.value("identifier", "") + " could not be prepared: " +
+                                     dir.status().message()});
+    }
+    argv.insert(argv.end(), {"--model", m.value("label", "model") + "=" + *dir});
+    out_job.model_identifiers.push_back(m.value("identifier", ""));
+  }
+  const json& settings = doc["latheGenerationSettings"];
+  const std::string out = work + "/out";
+  std::error_code ec;
+  fs::remove_all(out, ec);  // an earlier server's partial run
+  argv.insert(argv.end(), {"--out", out, "--progress-json", "--temperature", Number(settings.value("temperature", 0.0)),
+                           "--top-p", Number(settings.value("topP", 1.0)), "--max-tokens",
+                           std::to_string(settings.value("maxTokens", 128)), "--seed",
+                           std::to_string(settings.value("seed", kEvaluationSeed))});
+
+  // 3. The run, in a worker process.
+  const std::string log = work + "/eval.log";
+  auto worker = WorkerProcess::Start(argv, log, config_.worker_nice);
+  if (!worker.ok()) return Finish(&job, "Failed", {worker.status().message()});
+  spdlog::info("evaluation job {} ({}): running in worker {} (log: {})", job.name, job.id, worker->pid(), log);
+  const bool shutdown = Supervise(&*worker, job.id, [&] {
+    // --progress-json writes {"casesDone": ...} lines; the last one is the job's progress.
+    const std::string rest = worker->LastLine("{\"casesDone\"");
+    if (rest.empty()) return;
+    json p = json::parse("{\"casesDone\"" + rest, nullptr, false);
+    if (!p.is_object()) return;
+    job.doc["_progress"] = p;
+    (void)Save(job);
+  });
+  if (shutdown && !StopRequested(job.id)) return;  // runs again on the next start
+  if (StopRequested(job.id)) return Finish(&job, "Stopped", {});
+  if (worker->exit_code() != 0) {
+    std::string why = worker->LastLine("lathe: error: ");
+    if (why.empty())
+      why = worker->signal() ? "the evaluation process was killed by signal " + std::to_string(worker->signal())
+                             : "the evaluation process exited with status " + std::to_string(worker->exit_code());
+    return Finish(&job, "Failed", {why + " (log: " + log + ")"});
+  }
+
+  // 4. The results in Bedrock's layout, published under <output>/<jobName>/<jobId>/.
+  std::string report_text;
+  if (Status s = ReadFileToString(config_.env, out + "/report.json", &report_text); !s.ok())
+    return Finish(&job, "Failed", {"the run wrote no report: " + s.message()});
+  json report = json::parse(report_text, nullptr, false);
+  if (report.is_discarded()) return Finish(&job, "Failed", {"the run's report.json is not JSON"});
+  auto run = eval::RunFromJson(report);
+  if (!run.ok()) return Finish(&job, "Failed", {"the run's report.json cannot be read: " + run.status().message()});
+  const std::string publish = work + "/publish";
+  fs::remove_all(publish, ec);
+  auto written = WriteEvaluationOutput(config_.env, *run, out_job, out, publish);
+  if (!written.ok()) return Finish(&job, "Failed", {"the results could not be written: " + written.status().message()});
+  auto published = locations_->PublishOutputs(account, doc.value("_outputDir", ""), publish, {job.id}, job.name);
+  if (!published.ok()) return Finish(&job, "Failed", {published.status().message()});
+  job.doc["_summary"] = EvaluationSummary(*run, out_job);
+  job.doc["_reportUri"] = *published + (published->empty() || published->back() == '/' ? "" : "/") + job.id + "/report.json";
+  fs::remove_all(publish, ec);
+  Finish(&job, "Completed", {});
+}
+
+}  // namespace lathe::service

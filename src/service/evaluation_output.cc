@@ -1,0 +1,126 @@
+#include "service/evaluation_output.h"
+
+#include <filesystem>
+
+#include "core/arn.h"
+#include "eval/metrics.h"
+#include "eval/report.h"
+#include "service/evaluation_request.h"
+
+namespace lathe::service {
+using nlohmann::json;
+
+namespace {
+
+// A random RFC 4122 version-4 shaped id for the output file's name, as Bedrock's are.
+std::string FileUuid() {
+  std::string hex;
+  for (char c : NewResourceId(32)) hex.push_back(std::isdigit(static_cast<unsigned char>(c)) ? c : "abcdef"[c % 6]);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-4" + hex.substr(13, 3) + "-8" + hex.substr(17, 3) + "-" +
+         hex.substr(20, 12);
+}
+
+// The metric a comparison's verdict is read from: what Builtin.Accuracy means for this test set.
+std::string AccuracyKey(const eval::RunResult& run) {
+  for (const auto& c : run.test_set.cases)
+    if (!c.reference.empty()) return eval::kTokenF1;
+  return eval::kKeywordCoverage;
+}
+
+}  // namespace
+
+std::string ModelFolderName(const std::string& identifier) {
+  std::string out;
+  for (char c : identifier.substr(0, 200))
+    out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ? c : '-');
+  return out.empty() ? "model" : out;
+}
+
+json EvaluationOutputLine(const eval::TestCase& c, const eval::CaseResult& r, const std::string& identifier,
+                          const std::vector<std::string>& metric_names) {
+  json scores = json::array();
+  if (r.answer.ok)
+    for (const auto& name : metric_names)
+      if (auto v = EvaluationMetricScore(name, r.metrics)) scores.push_back({{"metricName", name}, {"result", *v}});
+  json response = {{"response", r.answer.ok ? r.answer.text : ""}, {"modelIdentifier", identifier}};
+  if (!r.answer.ok) response["latheError"] = r.answer.error;  // why this case has no scores
+  return {{"automatedEvaluationResult", {{"scores", scores}}},
+          {"inputRecord", c.record},
+          {"modelResponses", json::array({response})}};
+}
+
+Result<std::vector<std::string>> WriteEvaluationOutput(Env* env, const eval::RunResult& run, const EvaluationOutputJob& job,
+                                                       const std::string& run_dir, const std::string& dir) {
+  std::vector<std::string> written;
+  const std::string root = dir + "/" + job.job_id;
+  for (size_t m = 0; m < run.models.size(); ++m) {
+    const eval::ModelResult& model = run.models[m];
+    const std::string identifier = m < job.model_identifiers.size() ? job.model_identifiers[m] : model.model.identifier;
+    const std::string folder = root + "/models/" + ModelFolderName(identifier) + "/taskTypes/" + job.task_type +
+                               "/datasets/" + job.dataset_name;
+    LATHE_RETURN_IF_ERROR(env->CreateDirs(folder));
+    std::string lines;
+    for (const auto& r : model.cases) {
+      if (r.case_index >= run.test_set.cases.size())
+        return Status::Corruption("the run's report names case " + std::to_string(r.case_index) + " of " +
+                                  std::to_string(run.test_set.cases.size()));
+      lines += EvaluationOutputLine(run.test_set.cases[r.case_index], r, identifier, job.metric_names)
+                   .dump(-1, ' ', false, json::error_handler_t::replace) +
+               "\n";
+    }
+    const std::string path = folder + "/" + FileUuid() + "_output.jsonl";
+    LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, path, lines));
+    written.push_back(path);
+  }
+  for (const char* name : eval::kReportFiles) {
+    const std::string from = run_dir + "/" + name;
+    if (!env->FileExists(from)) continue;
+    std::string bytes;
+    LATHE_RETURN_IF_ERROR(ReadFileToString(env, from, &bytes));
+    LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, root + "/" + name, bytes));
+    written.push_back(root + "/" + name);
+  }
+  return written;
+}
+
+json EvaluationSummary(const eval::RunResult& run, const EvaluationOutputJob& job) {
+  json models = json::array();
+  for (size_t m = 0; m < run.models.size(); ++m) {
+    const eval::ModelResult& model = run.models[m];
+    json means = json::object();
+    for (const auto& [key, summary] : model.overall) means[key] = summary.interval.mean;
+    // The requested Bedrock metric names, averaged over the cases they apply to.
+    for (const auto& name : job.metric_names) {
+      double sum = 0;
+      size_t n = 0;
+      for (const auto& r : model.cases)
+        if (r.answer.ok)
+          if (auto v = EvaluationMetricScore(name, r.metrics)) sum += *v, ++n;
+      if (n > 0) means[name] = sum / static_cast<double>(n);
+    }
+    models.push_back({{"label", model.model.label},
+                      {"modelIdentifier", m < job.model_identifiers.size() ? job.model_identifiers[m] : model.model.identifier},
+                      {"overallScore", model.overall_score},
+                      {"cases", model.cases.size()},
+                      {"failed", model.failed},
+                      {"metrics", means}});
+  }
+  json comparisons = json::array();
+  const std::string accuracy = AccuracyKey(run);
+  for (const auto& c : run.comparisons) {
+    json by_metric = json::object();
+    for (const auto& [key, p] : c.by_metric)
+      by_metric[key] = {{"verdict", eval::VerdictName(p.verdict)}, {"meanDifference", p.mean_diff},
+                        {"ciLow", p.ci_low}, {"ciHigh", p.ci_high}, {"wins", p.wins}, {"ties", p.ties},
+                        {"losses", p.losses}};
+    auto it = c.by_metric.find(accuracy);
+    comparisons.push_back({{"baseline", c.baseline_label},
+                           {"candidate", c.candidate_label},
+                           {"verdictMetric", accuracy},
+                           {"verdict", it == c.by_metric.end() ? "no significant difference" : eval::VerdictName(it->second.verdict)},
+                           {"byMetric", by_metric}});
+  }
+  return {{"runId", run.run_id}, {"cases", run.test_set.cases.size()}, {"models", models}, {"comparisons", comparisons}};
+}
+
+}  // namespace lathe::service
