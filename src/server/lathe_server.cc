@@ -60,6 +60,8 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   iam_ = std::make_unique<iam::IamBackend>(bedrock->store());
   iam::IamBackend* roles = iam_.get();
   bedrock->jobs().set_role_checker([roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
+  bedrock->evaluations().set_role_checker(
+      [roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
   gateway_->Add(std::make_shared<bedrock::BedrockOperations>(bedrock));
   gateway_->Add(iam::NewIamService(iam_.get()));
   // S3's bytes live in DATA_DIR/s3; what a crash left there is cleaned before the first request.
@@ -118,6 +120,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   // and S3 through the jobs' view of it.
   lambda_builtins_ = std::make_unique<lambda::BuiltinFunctions>(&bedrock->jobs(), job_objects_.get(),
                                                                 config.data_dir + "/lambda/work");
+  lambda_builtins_->set_evaluation(&bedrock->evaluations(), &bedrock->custom_models());
   lambda::LambdaOptions lambda_options;
   lambda_options.root = config.data_dir + "/lambda";
   lambda_options.run_event_worker = false;  // started in Listen, once functions know this server

@@ -33,7 +33,8 @@ std::string ModelFolderName(const std::string& identifier) {
   std::string out;
   for (char c : identifier.substr(0, 200))
     out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ? c : '-');
-  return out.empty() ? "model" : out;
+  // "." and ".." would be folders of their own on disk (file:// outputs).
+  return out.find_first_not_of('.') == std::string::npos ? "model" + out : out;
 }
 
 json EvaluationOutputLine(const eval::TestCase& c, const eval::CaseResult& r, const std::string& identifier,
@@ -57,7 +58,7 @@ Result<std::vector<std::string>> WriteEvaluationOutput(Env* env, const eval::Run
     const eval::ModelResult& model = run.models[m];
     const std::string identifier = m < job.model_identifiers.size() ? job.model_identifiers[m] : model.model.identifier;
     const std::string folder = root + "/models/" + ModelFolderName(identifier) + "/taskTypes/" + job.task_type +
-                               "/datasets/" + job.dataset_name;
+                               "/datasets/" + ModelFolderName(job.dataset_name);
     LATHE_RETURN_IF_ERROR(env->CreateDirs(folder));
     std::string lines;
     for (const auto& r : model.cases) {

@@ -25,7 +25,8 @@ struct EvaluationOutputJob {
 };
 
 // The folder name Bedrock's layout gives a model: its identifier with every character outside
-// [A-Za-z0-9._-] replaced by '-' (an ARN's ':' and '/'), at most 200 bytes.
+// [A-Za-z0-9._-] replaced by '-' (an ARN's ':' and '/'), at most 200 bytes, never "." or "..".
+// The dataset's folder is named the same way.
 std::string ModelFolderName(const std::string& identifier);
 
 // One output line for a case's result (exposed for tests).

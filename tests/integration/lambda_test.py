@@ -104,7 +104,8 @@ def cli_part(server, tmp):
         err = json.load(f)
     assert err["errorType"] == "ValueError" and err["errorMessage"] == "asked to fail: please", err
     names = [f["FunctionName"] for f in json.loads(cli.run("lambda", "list-functions").stdout)["Functions"]]
-    assert names == ["check-finetuning-status", "cli-fn", "start-bedrock-finetuning", "validate-training-data"], names
+    assert names == ["check-finetuning-status", "cli-fn", "evaluate-finetuned-model", "start-bedrock-finetuning",
+                     "validate-training-data"], names
     got = json.loads(cli.run("lambda", "get-function", "--function-name", "cli-fn").stdout)
     assert got["Configuration"]["Environment"]["Variables"] == {"GREETING": "hello"}, got
     cli.run("lambda", "update-function-configuration", "--function-name", "cli-fn", "--environment",
@@ -174,8 +175,8 @@ def builtins_part(server):
     bad = json.loads(lam.invoke(FunctionName="validate-training-data", Payload=json.dumps(
         {"bucket": "training-bucket", "key": "training-data/bad.jsonl"}))["Payload"].read())
     assert bad["isValid"] is False and any("bad.jsonl:4" in e for e in bad["errors"]), bad
-    msg = expect_error("ResourceNotFoundException", 404, lam.invoke, FunctionName="evaluate-finetuned-model", Payload=b"{}")
-    assert "evaluation" in msg, msg
+    msg = expect_error("ResourceNotFoundException", 404, lam.invoke, FunctionName="register-model-version", Payload=b"{}")
+    assert "registry" in msg, msg
     print("ok: validate-training-data on a good and a broken dataset; missing features named")
 
 

@@ -81,7 +81,7 @@ json LambdaBackend::BuiltinDoc(const Scope& scope, const BuiltinInfo& info) cons
               {"handler", "lathe.builtin"},
               {"role", "arn:aws:iam::" + scope.account + ":role/lathe-builtin"},
               {"description", info.description},
-              {"timeout", 60},
+              {"timeout", info.timeout_s},
               {"memory", 128},
               {"environment", env},
               {"code_id", ""},
@@ -395,6 +395,7 @@ Result<InvokeOutput> LambdaBackend::Run(const Scope& scope, const json& doc, con
     call.account = scope.account;
     call.region = doc.value("region", scope.region);
     call.request_id = request_id;
+    call.timeout_s = doc.value("timeout", 60);
     if (doc.contains("environment"))
       for (const auto& [k, v] : doc["environment"].items()) call.environment[k] = v.get<std::string>();
     json event = payload.empty() ? json::object() : json::parse(payload, nullptr, false);

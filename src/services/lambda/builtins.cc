@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "core/arn.h"
 #include "core/env.h"
 #include "data/validator.h"
@@ -24,6 +27,17 @@ const std::map<std::string, std::string> kStartDefaults = {
     {"JOB_NAME_PREFIX", "lathe-finetune"},
 };
 
+// evaluate-finetuned-model's settings: small and greedy, so the pipeline's step takes seconds on
+// lathe's small models; the function's environment changes them.
+const std::map<std::string, std::string> kEvaluateDefaults = {
+    {"EVAL_DATASET_S3_URI", ""},  // "" = the custom model's validation data, else its training data
+    {"OUTPUT_S3_URI", ""},        // "" = s3://<the test set's bucket>/evaluation/
+    {"ROLE_ARN", ""},             // "" = arn:aws:iam::<account>:role/BedrockEvaluationRole
+    {"METRIC_NAMES", "Builtin.Accuracy,Lathe.tokenF1,Lathe.rougeL,Lathe.keywordCoverage"},
+    {"MAX_TOKENS", "64"},
+    {"TEMPERATURE", "0"},
+};
+
 std::string Compact(int64_t ms) {  // 20261202-051502
   std::string t = Iso8601(ms), out;
   for (char c : t.substr(0, 19))
@@ -35,11 +49,12 @@ std::string EventString(const json& event, const char* key) {
   return event.is_object() && event.contains(key) && event[key].is_string() ? event[key].get<std::string>() : "";
 }
 
-std::string Setting(const BuiltinCall& call, const std::string& name) {
+std::string Setting(const BuiltinCall& call, const std::string& name,
+                    const std::map<std::string, std::string>& defaults = kStartDefaults) {
   auto it = call.environment.find(name);
   if (it != call.environment.end() && !it->second.empty()) return it->second;
-  auto d = kStartDefaults.find(name);
-  return d == kStartDefaults.end() ? "" : d->second;
+  auto d = defaults.find(name);
+  return d == defaults.end() ? "" : d->second;
 }
 
 BuiltinResult FromStatus(const Status& s) {
@@ -53,6 +68,11 @@ const std::vector<BuiltinInfo>& BuiltinFunctions::All() {
       {"check-finetuning-status",
        "lathe built-in: {jobArn} -> {status, ...} of a model customization job",
        {}},
+      {"evaluate-finetuned-model",
+       "lathe built-in: {customModelName, baseModelId} -> {overallScore, baselineScore, verdict, metrics, ...}: "
+       "evaluates the custom model against its base",
+       kEvaluateDefaults,
+       900},
       {"start-bedrock-finetuning",
        "lathe built-in: {bucket, key} -> {jobArn, jobName, customModelName}: starts a fine-tuning job",
        kStartDefaults},
@@ -70,9 +90,6 @@ const BuiltinInfo* BuiltinFunctions::Find(const std::string& name) {
 }
 
 std::string BuiltinFunctions::Unavailable(const std::string& name) {
-  if (name == "evaluate-finetuned-model")
-    return "lathe has no built-in evaluate-finetuned-model yet: model evaluation is a feature still to come (issue #14); "
-           "create a function of that name to provide it";
   if (name == "register-model-version")
     return "lathe has no built-in register-model-version yet: the model registry is a feature still to come (issue #15); "
            "create a function of that name to provide it";
@@ -84,6 +101,7 @@ BuiltinResult BuiltinFunctions::Invoke(const std::string& name, const json& even
   if (name == "validate-training-data") return ValidateTrainingData(event, call);
   if (name == "start-bedrock-finetuning") return StartFineTuning(event, call);
   if (name == "check-finetuning-status") return CheckStatus(event, call);
+  if (name == "evaluate-finetuned-model") return EvaluateFineTunedModel(event, call);
   return BuiltinResult::Error("Lambda.Unknown", "no built-in function " + name);
 }
 
@@ -187,6 +205,143 @@ BuiltinResult BuiltinFunctions::CheckStatus(const json& event, const BuiltinCall
   for (const char* k : {"outputModelArn", "failureMessage", "endTime", "trainingMetrics", "validationMetrics"})
     if (job->contains(k)) out.payload[k] = (*job)[k];
   out.log = arn + ": " + out.payload["status"].get<std::string>() + "\n";
+  return out;
+}
+
+namespace {
+
+// An evaluation job's name from the custom model's: EvaluationJobName admits [a-z0-9] runs joined
+// by hyphens, at most 63 characters.
+std::string EvaluationJobName(const std::string& model_name) {
+  std::string slug;
+  for (char c : model_name) {
+    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isalnum(static_cast<unsigned char>(l)) && static_cast<unsigned char>(l) < 128) slug.push_back(l);
+    else if (!slug.empty() && slug.back() != '-') slug.push_back('-');
+    if (slug.size() >= 30) break;
+  }
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return "eval-" + (slug.empty() ? std::string("model") : slug) + "-" + Compact(NowMillis()) + "-" + NewResourceId(4);
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::string item;
+  for (char c : text + ",") {
+    if (c == ',') {
+      if (!item.empty()) out.push_back(item);
+      item.clear();
+    } else if (c != ' ') {
+      item.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const BuiltinCall& call) {
+  if (!evaluations_ || !custom_models_)
+    return BuiltinResult::Error("ServiceUnavailable", "lathe's Bedrock evaluation service is not available");
+  const std::string model_name = EventString(event, "customModelName");
+  if (model_name.empty())
+    return BuiltinResult::Error("InvalidEvent", "evaluate-finetuned-model needs {\"customModelName\": ...} (a string)");
+  auto model = custom_models_->Find(model_name);
+  if (!model.ok()) return BuiltinResult::Error("ResourceNotFoundException", "No custom model named " + model_name);
+  const json& doc = model->doc;
+  std::string base = EventString(event, "baseModelId");
+  if (base.empty()) base = doc.value("baseModelName", std::string(service::kDefaultModelId));
+
+  // The test set: the function's, else data the model was not trained on, else (said so) its own.
+  std::string dataset = Setting(call, "EVAL_DATASET_S3_URI", kEvaluateDefaults), source = "EVAL_DATASET_S3_URI";
+  if (dataset.empty()) {
+    const json validators = doc.value("validationDataConfig", json::object()).value("validators", json::array());
+    if (validators.is_array() && !validators.empty() && validators[0].is_object()) {
+      dataset = validators[0].value("s3Uri", "");
+      source = "validation";
+    }
+  }
+  if (dataset.empty()) {
+    dataset = doc.value("trainingDataConfig", json::object()).value("s3Uri", "");
+    source = "training";
+  }
+  if (dataset.empty()) return BuiltinResult::Error("InvalidEvent", "no test set: set EVAL_DATASET_S3_URI in the function's environment");
+  std::string output = Setting(call, "OUTPUT_S3_URI", kEvaluateDefaults);
+  if (output.empty()) {
+    if (auto uri = service::ParseS3ObjectUri(dataset); uri.ok()) output = "s3://" + uri->bucket + "/evaluation/";
+    else output = dataset.substr(0, dataset.rfind('/')) + "/evaluation";
+  }
+  std::string role = Setting(call, "ROLE_ARN", kEvaluateDefaults);
+  if (role.empty()) role = "arn:aws:iam::" + call.account + ":role/BedrockEvaluationRole";
+  json params = json::object();
+  try {
+    params["temperature"] = std::stod(Setting(call, "TEMPERATURE", kEvaluateDefaults));
+    params["maxTokens"] = std::stoi(Setting(call, "MAX_TOKENS", kEvaluateDefaults));
+  } catch (const std::exception&) {
+    return BuiltinResult::Error("InvalidConfiguration", "TEMPERATURE and MAX_TOKENS must be numbers");
+  }
+  const std::string job_name = EvaluationJobName(model_name);
+  json request = {
+      {"jobName", job_name},
+      {"roleArn", role},
+      {"jobDescription", "evaluate-finetuned-model: " + base + " vs " + model_name},
+      {"evaluationConfig",
+       {{"automated",
+         {{"datasetMetricConfigs",
+           json::array({{{"taskType", "Custom"},
+                         {"dataset", {{"name", source == "EVAL_DATASET_S3_URI" ? "test-set" : source + "-data"},
+                                      {"datasetLocation", {{"s3Uri", dataset}}}}},
+                         {"metricNames", SplitList(Setting(call, "METRIC_NAMES", kEvaluateDefaults))}}})}}}}},
+      {"inferenceConfig",
+       {{"models", json::array({{{"bedrockModel", {{"modelIdentifier", base}, {"inferenceParams", params.dump()}}}},
+                                {{"bedrockModel", {{"modelIdentifier", model->arn}, {"inferenceParams", params.dump()}}}}})}}},
+      {"outputDataConfig", {{"s3Uri", output}}}};
+  Result<json> created = evaluations_->Create(request, call.region);
+  if (!created.ok()) return FromStatus(created.status());
+  const std::string arn = (*created)["jobArn"];
+
+  // Waited for within the function's timeout (a second kept for the answer).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, call.timeout_s - 1));
+  Result<json> results = evaluations_->Results(arn);
+  while (results.ok() && ((*results)["status"] == "InProgress" || (*results)["status"] == "Stopping") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    results = evaluations_->Results(arn);
+  }
+  if (!results.ok()) return FromStatus(results.status());
+  const std::string status = (*results)["status"];
+  if (status == "InProgress" || status == "Stopping")
+    return BuiltinResult::Error("EvaluationTimeout", "the evaluation job " + arn + " did not finish within the function's " +
+                                                         std::to_string(call.timeout_s) + " s timeout; it goes on running "
+                                                         "(aws bedrock get-evaluation-job --job-identifier " + arn + ")");
+  if (status != "Completed") {
+    std::string why = status;
+    if (results->contains("failureMessages") && !(*results)["failureMessages"].empty())
+      why += ": " + (*results)["failureMessages"][0].get<std::string>();
+    return BuiltinResult::Error("EvaluationFailed", "the evaluation job " + arn + " ended " + why);
+  }
+  const json& summary = (*results)["summary"];
+  if (!summary.contains("models") || summary["models"].size() < 2)
+    return BuiltinResult::Error("EvaluationFailed", "the evaluation job " + arn + " has no results for both models");
+  const json& baseline = summary["models"][0];
+  const json& custom = summary["models"][1];
+  BuiltinResult out;
+  out.payload = {{"overallScore", custom.value("overallScore", 0.0)},
+                 {"baselineScore", baseline.value("overallScore", 0.0)},
+                 {"verdict", summary["comparisons"].empty() ? "no significant difference"
+                                                            : summary["comparisons"][0].value("verdict", "")},
+                 {"metrics", custom.value("metrics", json::object())},
+                 {"baselineMetrics", baseline.value("metrics", json::object())},
+                 {"cases", summary.value("cases", 0)},
+                 {"evaluationJobArn", arn},
+                 {"reportS3Uri", results->value("reportUri", "")},
+                 {"customModelName", model_name},
+                 {"baseModelId", base},
+                 {"testSet", {{"s3Uri", dataset}, {"source", source}, {"inSample", source == "training"}}}};
+  out.log = "evaluated " + model_name + " against " + base + " on " + dataset + " (" + source + " data" +
+            (source == "training" ? ", in-sample: the model was trained on these cases" : "") +
+            "): overallScore " + json(out.payload["overallScore"]).dump() + ", baseline " +
+            json(out.payload["baselineScore"]).dump() + ", " + out.payload["verdict"].get<std::string>() + "\n";
   return out;
 }
 

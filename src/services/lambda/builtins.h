@@ -11,9 +11,15 @@
 //   check-finetuning-status  {jobArn} -> {status, jobArn, jobName, customModelName, ...} with
 //                            Bedrock's status names (InProgress, Completed, Failed, Stopping,
 //                            Stopped)
-// evaluate-finetuned-model and register-model-version belong to the evaluation and registry
-// features (issues #14, #15): until then they are not found, and the error says why. A user
-// function of any of these names takes precedence (LambdaBackend looks for it first).
+//   evaluate-finetuned-model {customModelName, baseModelId} -> {overallScore, baselineScore,
+//                            verdict, metrics, evaluationJobArn, reportS3Uri, customModelName,
+//                            testSet}: an evaluation job (EvaluationJobService) of the base model
+//                            against the custom model on EVAL_DATASET_S3_URI, else the custom
+//                            model's validation data, else its training data (testSet.inSample
+//                            says so), waited for within the function's timeout
+// register-model-version belongs to the registry (issue #15): until then it is not found, and the
+// error says why. A user function of any of these names takes precedence (LambdaBackend looks for
+// it first).
 #pragma once
 
 #include <map>
@@ -22,6 +28,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "service/custom_model_service.h"
+#include "service/evaluation_jobs.h"
 #include "service/job_object_store.h"
 #include "service/job_service.h"
 
@@ -30,11 +38,13 @@ namespace lathe::lambda {
 struct BuiltinInfo {
   std::string name, description;
   std::map<std::string, std::string> environment;  // defaults, shown by GetFunctionConfiguration
+  int timeout_s = 60;                              // the function's Timeout
 };
 
 struct BuiltinCall {
   std::string account, region, request_id;
   std::map<std::string, std::string> environment;  // the function's (defaults + updates)
+  int timeout_s = 60;                              // the function's Timeout: how long it may wait
 };
 
 // What a built-in answered: a payload, or a function error (errorType, errorMessage) as a
@@ -63,6 +73,11 @@ class BuiltinFunctions {
   BuiltinFunctions(service::JobService* jobs, service::JobObjectStore* objects, std::string work_dir)
       : jobs_(jobs), objects_(objects), work_dir_(std::move(work_dir)) {}
   void set_object_store(service::JobObjectStore* objects) { objects_ = objects; }
+  // What evaluate-finetuned-model uses (null: it fails saying the service is missing).
+  void set_evaluation(service::EvaluationJobService* evaluations, service::CustomModelService* custom_models) {
+    evaluations_ = evaluations;
+    custom_models_ = custom_models;
+  }
 
   // The built-ins that run (listed by ListFunctions).
   static const std::vector<BuiltinInfo>& All();
@@ -77,10 +92,13 @@ class BuiltinFunctions {
   BuiltinResult ValidateTrainingData(const nlohmann::json& event, const BuiltinCall& call);
   BuiltinResult StartFineTuning(const nlohmann::json& event, const BuiltinCall& call);
   BuiltinResult CheckStatus(const nlohmann::json& event, const BuiltinCall& call);
+  BuiltinResult EvaluateFineTunedModel(const nlohmann::json& event, const BuiltinCall& call);
 
   service::JobService* jobs_;
   service::JobObjectStore* objects_;
   std::string work_dir_;
+  service::EvaluationJobService* evaluations_ = nullptr;
+  service::CustomModelService* custom_models_ = nullptr;
 };
 
 }  // namespace lathe::lambda
