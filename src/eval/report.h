@@ -20,6 +20,18 @@
 
 namespace lathe::eval {
 
+// Bounds on what is read back and rendered (docs/evaluation.md, Limits). report.json is a file a
+// person may edit, so RunFromJson checks every type and size before using a value.
+inline constexpr uint64_t kMaxReportBytes = 256ull << 20;   // report.json read back
+inline constexpr int kMaxReportJsonDepth = 64;              // nesting, measured before parsing
+inline constexpr size_t kMaxReportModels = 64;
+inline constexpr size_t kMaxReportStringBytes = 1 << 20;    // any one string (an answer, a prompt)
+inline constexpr size_t kMaxReportMapEntries = 256;         // metrics, human or judge scores of one answer
+// The rendered reports' tables of answers: at most this many cases (report.json has them all,
+// and the reports say how many were left out), each answer cut to this many bytes.
+inline constexpr size_t kMaxTableCases = 2000;
+inline constexpr size_t kMaxTableAnswerBytes = 8 * 1024;
+
 // Where Chart.js is looked for, in order: $LATHE_CHARTJS, then Debian's
 // /usr/share/javascript/chart.js/chart.umd.js (or chart.min.js). NotFound names the package.
 Result<std::string> FindChartJs();
@@ -28,7 +40,12 @@ std::string ReportMarkdown(const RunResult& run);
 // `chart_js`: the library's source, inlined into a <script> element.
 std::string ReportHtml(const RunResult& run, const std::string& chart_js);
 
-// Writes report.json, report.md and report.html into `dir` (created), each atomically.
+// Reads `dir`/report.json (size and nesting checked first) through RunFromJson; errors name the file.
+Result<RunResult> ReadReport(Env* env, const std::string& dir);
+
+// Writes report.json, report.md and report.html into `dir` (created), each atomically. Without
+// Chart.js (FindChartJs fails) report.html is still written, with its tables and a note in place
+// of the charts naming the package to install.
 Status WriteReports(Env* env, const RunResult& run, const std::string& dir);
 // The three names, for uploads.
 inline constexpr const char* kReportFiles[] = {"report.json", "report.md", "report.html"};
