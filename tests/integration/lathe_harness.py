@@ -190,10 +190,10 @@ def wait_for_outbox(lathe, data_dir, predicate, timeout=30):
     raise AssertionError("no such message in the outbox: %s" % lathe_notifications(lathe, data_dir))
 
 
-def tutorial_block(shared, heading, language):
-    """The first ```language block after `heading` in the automation tutorial (../shared/seeds),
-    as a user copies it."""
-    path = os.path.join(shared, "seeds", "bedrock-fine-tuning-automation-guide.md")
+def tutorial_block(shared, heading, language, guide="bedrock-fine-tuning-automation-guide.md"):
+    """The first ```language block after `heading` in a tutorial of ../shared/seeds (the automation
+    guide unless `guide` names the other, bedrock-fine-tuning-guide.md), as a user copies it."""
+    path = os.path.join(shared, "seeds", guide)
     with open(path, encoding="utf-8") as f:
         text = f.read()
     start = text.index(heading)
