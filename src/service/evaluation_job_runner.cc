@@ -235,7 +235,9 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
   auto published = locations_->PublishOutputs(account, doc.value("_outputDir", ""), publish, {job.id}, job.name);
   if (!published.ok()) return Finish(&job, "Failed", {published.status().message()});
   job.doc["_summary"] = EvaluationSummary(*run, out_job);
-  job.doc["_reportUri"] = *published + (published->empty() || published->back() == '/' ? "" : "/") + job.id + "/report.json";
+  // PublishOutputs answers a local folder as a path: named as a URI, like the s3:// ones.
+  const std::string folder = (published->rfind("/", 0) == 0 ? "file://" : "") + *published;
+  job.doc["_reportUri"] = folder + (folder.back() == '/' ? "" : "/") + job.id + "/report.json";
   fs::remove_all(publish, ec);
   Finish(&job, "Completed", {});
 }

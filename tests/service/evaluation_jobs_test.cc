@@ -150,7 +150,7 @@ TEST_F(EvaluationJobs, WhatLatheDoesNotRunIsRefusedSayingSo) {
   different["inferenceConfig"]["models"] = {
       {{"bedrockModel", {{"modelIdentifier", "amazon.titan-text-express-v1"}, {"inferenceParams", R"({"temperature": 0})"}}}},
       {{"bedrockModel", {{"modelIdentifier", "amazon.titan-text-lite-v1"}, {"inferenceParams", R"({"temperature": 1})"}}}}};
-  EXPECT_NE(CreateError(different).second.find("same generation settings"), std::string::npos);
+  EXPECT_NE(CreateError(different).second.find("different generation settings"), std::string::npos);
   EXPECT_EQ(bedrock_->evaluations().List({})->at("jobSummaries").size(), 0u);
 }
 

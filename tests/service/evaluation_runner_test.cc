@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "eval/evaluation.h"
+#include "eval/metrics.h"
 #include "service/bedrock_service.h"
 #include "test_util.h"
 

@@ -38,6 +38,11 @@ std::vector<std::string> Examples(const std::string& shape) {
   if (shape == "GetFoundationModelIdentifier") return {fm, "amazon.titan-text-express-v1"};
   if (shape == "InvokeModelIdentifier" || shape == "ConversationalModelId")
     return {"amazon.titan-text-express-v1", pm, "my_pt", fm};
+  if (shape == "EvaluationJobName") return {"banking-eval", "a", "eval-model-20261202-081500-ab12", "a--b"};
+  if (shape == "EvaluationJobIdentifier") return {"arn:aws:bedrock:us-east-1:123456789012:evaluation-job/abcdefghij12"};
+  if (shape == "EvaluationJobDescription") return {"base vs tuned", "x"};
+  if (shape == "EvaluationMetricName") return {"Builtin.Accuracy", "Lathe.rougeL", "my-metric_1"};
+  if (shape == "EvaluationDatasetName") return {"banking", "Builtin.Bold", "data_set-1.v2"};
   if (shape == "RequestMetadataKeyString" || shape == "RequestMetadataValueString") return {"user", "a b,c.d"};
   return {};
 }
