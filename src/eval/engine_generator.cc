@@ -1,0 +1,176 @@
+// The Generator over a local model: a batch of cases is one engine call (two when a batch mixes
+// plain prompts and chats, whose stop sequences differ), prompts rendered as InvokeModel renders
+// them. Prompts are tokenized here, not by the engine, so that one case too long for the model's
+// context fails alone instead of failing its whole batch, and so that the reference loss sees
+// exactly the tokens generation sees.
+#include "eval/engine_generator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include "engine/language_model.h"
+#include "text/chat_format.h"
+
+namespace lathe::eval {
+namespace {
+
+constexpr const char* kSpace = " \t\r\n";
+
+class EngineModelGenerator final : public Generator {
+ public:
+  explicit EngineModelGenerator(std::shared_ptr<engine::LanguageModel> model) : model_(std::move(model)) {}
+
+  Result<std::vector<Answer>> Generate(const std::vector<const TestCase*>& cases,
+                                       const GenerationSettings& settings) override {
+    std::vector<Answer> answers(cases.size());
+    // Plain prompts and chats run as separate engine calls: a chat's end-of-turn markers are stop
+    // sequences, which must not cut a plain prompt's answer.
+    for (const bool chat : {false, true}) {
+      std::vector<size_t> which;
+      std::vector<std::vector<int>> prompts;
+      for (size_t i = 0; i < cases.size(); ++i) {
+        if (cases[i]->messages.empty() == chat) continue;
+        Result<std::vector<int>> ids = PromptIds(*cases[i]);
+        if (ids.ok() && static_cast<int64_t>(ids->size()) >= model_->config().max_position_embeddings)
+          ids = Status::InvalidArgument("the prompt has " + std::to_string(ids->size()) +
+                                        " tokens; the model's context is " +
+                                        std::to_string(model_->config().max_position_embeddings));
+        if (!ids.ok()) {
+          answers[i].error = ids.status().message();
+          answers[i].stop_reason = "error";
+          continue;
+        }
+        which.push_back(i);
+        prompts.push_back(std::move(*ids));
+      }
+      if (prompts.empty()) continue;
+      engine::GenerationOptions o = Options(settings, chat);
+      Result<std::vector<engine::GenerationResult>> r = model_->GenerateTokens(prompts, o);
+      if (!r.ok()) return r.status();
+      for (size_t k = 0; k < which.size(); ++k) {
+        const engine::GenerationResult& g = (*r)[k];
+        Answer& a = answers[which[k]];
+        a.ok = true;
+        a.text = chat ? ChatAnswerText(g, settings) : g.text;
+        a.output_tokens = static_cast<int>(g.tokens.size());
+        a.stop_reason = engine::StopReasonName(g.reason);
+      }
+    }
+    return answers;
+  }
+
+  std::optional<ReferenceLoss> LossOfReference(const TestCase& c) override {
+    if (c.reference.empty()) return std::nullopt;
+    Result<std::vector<int>> ids = PromptIds(c);
+    if (!ids.ok()) return std::nullopt;
+    const size_t prompt_len = ids->size();
+    std::vector<int> ref;
+    if (!model_->tokenizer().Encode(c.reference, &ref).ok() || ref.empty()) return std::nullopt;
+    // Beyond the context the model has no loss to give: such a case is left without one
+    // (docs/evaluation.md, Limits) rather than scored on a truncated reference.
+    if (static_cast<int64_t>(prompt_len + ref.size()) > model_->config().max_position_embeddings) return std::nullopt;
+    ids->insert(ids->end(), ref.begin(), ref.end());
+    Result<std::vector<float>> logits = model_->Logits(*ids);
+    if (!logits.ok()) return std::nullopt;
+    return MeanNll(*logits, *ids, prompt_len, static_cast<size_t>(model_->config().vocab_size));
+  }
+
+  // Mean of -log softmax(logits[t])[ids[t+1]] over the reference tokens, in double: the rows are
+  // float, the sums over a vocabulary are not.
+  static ReferenceLoss MeanNll(const std::vector<float>& logits, const std::vector<int>& ids, size_t prompt_len,
+                               size_t vocab) {
+    ReferenceLoss loss;
+    double sum = 0;
+    for (size_t t = prompt_len; t < ids.size(); ++t) {
+      const float* row = logits.data() + (t - 1) * vocab;
+      double max = row[0];
+      for (size_t v = 1; v < vocab; ++v) max = std::max(max, static_cast<double>(row[v]));
+      double z = 0;
+      for (size_t v = 0; v < vocab; ++v) z += std::exp(static_cast<double>(row[v]) - max);
+      sum += max + std::log(z) - static_cast<double>(row[static_cast<size_t>(ids[t])]);
+      ++loss.tokens;
+    }
+    loss.mean_nll = loss.tokens > 0 ? sum / loss.tokens : 0;
+    return loss;
+  }
+
+ private:
+  engine::GenerationOptions Options(const GenerationSettings& s, bool chat) const {
+    engine::GenerationOptions o;
+    o.max_tokens = s.max_tokens;
+    o.temperature = static_cast<float>(s.temperature);
+    o.top_p = static_cast<float>(s.top_p);
+    o.seed = s.seed;
+    o.stop_sequences = s.stop_sequences;
+    if (chat)
+      for (std::string& stop : text::ChatStopSequences(model_->chat_template()))
+        if (std::find(o.stop_sequences.begin(), o.stop_sequences.end(), stop) == o.stop_sequences.end())
+          o.stop_sequences.push_back(std::move(stop));
+    return o;
+  }
+
+  // As InvokeModel answers a chat: without the whitespace the format puts around an answer.
+  static std::string ChatAnswerText(const engine::GenerationResult& g, const GenerationSettings& s) {
+    std::string text = g.text;
+    text.erase(0, std::min(text.size(), text.find_first_not_of(kSpace)));
+    const bool caller_stop = g.reason == engine::StopReason::kStopSequence &&
+                             std::find(s.stop_sequences.begin(), s.stop_sequences.end(), g.stop_sequence) !=
+                                 s.stop_sequences.end();
+    const bool end_turn = g.reason != engine::StopReason::kLength && g.reason != engine::StopReason::kCancelled &&
+                          !caller_stop;
+    if (end_turn) text.erase(text.find_last_not_of(kSpace) + 1);
+    return text;
+  }
+
+  // The text the model reads: a prompt verbatim (Titan's inputText), a conversation in the
+  // model's chat format ending where the answer starts; then tokens, with BOS as Generate adds it.
+  Result<std::vector<int>> PromptIds(const TestCase& c) {
+    std::string text = c.prompt;
+    if (!c.messages.empty()) {
+      auto rendered = text::RenderChat(model_->chat_template(), c.messages, /*add_generation_prompt=*/true);
+      if (!rendered.ok()) return rendered.status();
+      text = std::move(*rendered);
+    }
+    std::vector<int> ids;
+    if (AddsBos()) ids.push_back(static_cast<int>(model_->config().bos_token_id));
+    std::vector<int> enc;
+    LATHE_RETURN_IF_ERROR(model_->tokenizer().Encode(text, &enc));
+    ids.insert(ids.end(), enc.begin(), enc.end());
+    if (ids.empty()) return Status::InvalidArgument("the prompt has no tokens");
+    return ids;
+  }
+
+  // Whether the engine prepends BOS to a text prompt: the model's tokenizer_config.json decides
+  // (add_bos_token), which LanguageModel does not expose. One generation of no tokens tells.
+  bool AddsBos() {
+    std::call_once(bos_once_, [this] {
+      const int64_t bos = model_->config().bos_token_id;
+      std::vector<int> enc;
+      if (bos < 0 || !model_->tokenizer().Encode("a", &enc).ok()) return;
+      engine::GenerationOptions o;
+      o.max_tokens = 0;
+      auto r = model_->Generate({"a"}, o);
+      adds_bos_ = r.ok() && !r->empty() && (*r)[0].prompt_tokens == static_cast<int>(enc.size()) + 1;
+    });
+    return adds_bos_;
+  }
+
+  std::shared_ptr<engine::LanguageModel> model_;
+  std::once_flag bos_once_;
+  bool adds_bos_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<Generator> EngineGenerator(std::shared_ptr<engine::LanguageModel> model) {
+  return std::make_shared<EngineModelGenerator>(std::move(model));
+}
+
+Result<std::shared_ptr<Generator>> LoadEngineGenerator(const std::string& model_dir) {
+  auto model = engine::LanguageModel::Load(model_dir);
+  if (!model.ok()) return model.status();
+  return EngineGenerator(std::shared_ptr<engine::LanguageModel>(std::move(*model)));
+}
+
+}  // namespace lathe::eval
