@@ -85,11 +85,12 @@ std::string TruncateUtf8(std::string_view text, size_t max_bytes) {
 namespace {
 
 // The order a reader expects: the tutorials' measure, overlap with the reference, format,
-// refusals, the judge, the local models' loss, then anything else, then the reported-only ones.
+// refusals, the judge's and the human reviewer's rubric means (Summarize's humanScore), the
+// local models' loss, then anything else, then the reported-only ones.
 const std::vector<std::string>& PreferredOrder() {
   static const std::vector<std::string> order = {
       kKeywordCoverage, kExactMatch,    kTokenF1,        kRougeL,    kBleu,
-      kFormatCompliance, kRefusal,      kJudgeScore,     kReferenceLoss, kReferencePerplexity,
+      kFormatCompliance, kRefusal,      kJudgeScore,     "humanScore",   kReferenceLoss, kReferencePerplexity,
       kAnswerWords,     kLatencyMs,     kTokensPerSecond};
   return order;
 }

@@ -41,7 +41,7 @@ std::string NewNonce() {
 json AxisMax(const std::string& metric) {
   for (const char* m : {kKeywordCoverage, kExactMatch, kTokenF1, kRougeL, kBleu, kFormatCompliance, kRefusal})
     if (metric == m) return 1.0;
-  if (metric == kJudgeScore) return 5.0;
+  if (metric == kJudgeScore || metric == "humanScore") return 5.0;  // rubric means, 1..5
   return nullptr;
 }
 

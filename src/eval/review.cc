@@ -4,6 +4,7 @@
 // after every case, read back on resume, so a review survives "q", Ctrl-D or a crash.
 #include "eval/review.h"
 
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <set>
@@ -55,7 +56,15 @@ json JournalToJson(const RunResult& run, const Journal& j) {
   json cases = json::array();
   for (const auto& [index, skipped] : j.skipped) {
     json c = {{"case", index}, {"skipped", skipped}};
-    if (!skipped) c["scores"] = j.scores.at(index);
+    if (!skipped) {
+      json scores = json::array();
+      for (const auto& per_model : j.scores.at(index)) {
+        json s = json::object();
+        for (const auto& [criterion, v] : per_model) s[criterion] = static_cast<int>(v);  // whole 1..5
+        scores.push_back(std::move(s));
+      }
+      c["scores"] = std::move(scores);
+    }
     cases.push_back(std::move(c));
   }
   return {{"runId", run.run_id}, {"models", models}, {"cases", cases}};
@@ -99,7 +108,8 @@ Status ReadJournal(Env* env, const std::string& path, const RunResult& run, Jour
       for (const auto& criterion : criteria) {
         if (!s.contains(criterion)) continue;
         const json& v = s[criterion];
-        if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 5)
+        if (!v.is_number() || v.get<double>() != std::floor(v.get<double>()) || v.get<double>() < 1 ||
+            v.get<double>() > 5)
           return Bad(path, at + ".scores[" + std::to_string(m) + "]." + criterion + ": expected 1 to 5");
         per_model[m][criterion] = v.get<double>();
       }
