@@ -144,6 +144,21 @@ bool CaseIsLoss(const RunResult& run, size_t case_index) {
   return false;
 }
 
+std::string VerdictSentence(const RunResult& run, const Comparison& c) {
+  std::map<Verdict, std::string> lists;
+  for (const auto& metric : ReportedMetrics(run)) {
+    auto it = c.by_metric.find(metric);
+    if (it == c.by_metric.end()) continue;
+    std::string& list = lists[it->second.verdict];
+    list += (list.empty() ? "" : ", ") + metric;
+  }
+  auto part = [&](Verdict v) {
+    auto it = lists.find(v);
+    return std::string(VerdictName(v)) + " on " + (it == lists.end() ? std::string("none") : it->second);
+  };
+  return part(Verdict::kBetter) + "; " + part(Verdict::kWorse) + "; " + part(Verdict::kNoSignificantDifference);
+}
+
 static std::string Printf(const char* fmt, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, fmt, v);

@@ -167,7 +167,8 @@ void Summary(std::string& out, const RunResult& run) {
   }
   out += "</tbody></table>";
   for (const Comparison& c : run.comparisons) {
-    out += "<h3>" + HtmlEscape(c.candidate_label) + " vs " + HtmlEscape(c.baseline_label) + "</h3><div class=\"verdicts\">";
+    out += "<h3>" + HtmlEscape(c.candidate_label) + " vs " + HtmlEscape(c.baseline_label) + "</h3><p>" +
+           HtmlEscape(c.candidate_label) + " is " + VerdictSentence(run, c) + ".</p><div class=\"verdicts\">";
     std::string rows;
     for (const auto& metric : ReportedMetrics(run)) {
       auto it = c.by_metric.find(metric);
