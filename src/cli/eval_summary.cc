@@ -124,6 +124,15 @@ void PrintSummary(const eval::RunResult& run) {
     });
   }
   PrintTable(header, rows);
+  // A failure's reason, once per model: report.json has every one.
+  for (const auto& m : run.models)
+    for (const auto& c : m.cases)
+      if (!c.answer.ok) {
+        const std::string id = c.case_index < n ? run.test_set.cases[c.case_index].id : "?";
+        std::printf("%s: %zu answer(s) failed; the first, case %s: %s\n", m.model.label.c_str(), m.failed, id.c_str(),
+                    c.answer.error.c_str());
+        break;
+      }
 
   for (const auto& c : run.comparisons) {
     std::printf("\n");
