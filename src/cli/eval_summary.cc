@@ -137,7 +137,10 @@ void PrintSummary(const eval::RunResult& run) {
   for (const auto& c : run.comparisons) {
     std::printf("\n");
     std::vector<std::vector<std::string>> crows;
-    for (const auto& [metric, p] : c.by_metric) {
+    for (const auto& metric : MetricsOf(run)) {
+      auto it = c.by_metric.find(metric);
+      if (it == c.by_metric.end()) continue;
+      const eval::PairedComparison& p = it->second;
       const int d = std::max(DigitsFor(p.mean_a), DigitsFor(p.mean_b));
       crows.push_back({metric, std::to_string(p.wins) + "/" + std::to_string(p.ties) + "/" + std::to_string(p.losses),
                        Fixed(p.mean_diff, d, true) + " [" + Fixed(p.ci_low, d, true) + ", " + Fixed(p.ci_high, d, true) + "]",
