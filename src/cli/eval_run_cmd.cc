@@ -46,10 +46,11 @@ struct EvalRunArgs {
 std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int) { g_stop.store(true); }
 
+// A label is short, one word of printable ASCII, without '/' (so that "dir/a=b" stays a path).
 bool IsLabel(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+    if (c <= ' ' || c > '~' || c == '/' || c == '=') return false;
   return true;
 }
 

@@ -59,9 +59,25 @@ TEST(Demo, RejectsTheBrokenFileAtItsLinesAcceptsTheSampleAndFineTunes) {
   ASSERT_EQ(losses.size(), 8u);  // one row per epoch
   EXPECT_LT(*std::min_element(losses.begin(), losses.end()), losses.front());
   EXPECT_TRUE(std::filesystem::exists(tmp.File("home/models/lathe-default/lathe_model_card.json")));
-  size_t answers = 0;
-  for (size_t at = 0; (at = demo_out.find("  fine-tuned : ", at)) != std::string::npos; ++at) ++answers;
-  EXPECT_EQ(answers, 3u) << demo_out;
+  // It ends with the evaluation of both models on the held-out half: the three reports, every
+  // held-out case answered by both, with the demo's fixed settings recorded.
+  EXPECT_NE(demo_out.find("lathe eval run --dataset " + tmp.File("split/validation.jsonl")), std::string::npos)
+      << demo_out;
+  EXPECT_NE(demo_out.find("--stop $'\\n' --seed 1"), std::string::npos) << demo_out;
+  for (const char* name : {"report.json", "report.md", "report.html"})
+    EXPECT_TRUE(std::filesystem::exists(tmp.File(std::string("evaluation/") + name))) << name;
+  EXPECT_NE(demo_out.find(tmp.File("evaluation/report.html")), std::string::npos) << demo_out;
+  auto report = nlohmann::json::parse(ReadFile(tmp.File("evaluation/report.json")), nullptr, false);
+  ASSERT_TRUE(report.is_object());
+  size_t held_out = 0;
+  {
+    std::istringstream in(ReadFile(tmp.File("split/validation.jsonl")));
+    for (std::string line; std::getline(in, line);) held_out += !line.empty();
+  }
+  ASSERT_EQ(report["models"].size(), 2u) << report.dump().substr(0, 2000);
+  for (const auto& m : report["models"]) EXPECT_EQ(m["cases"].size(), held_out);
+  EXPECT_EQ(report["settings"]["temperature"], 0.7);
+  EXPECT_EQ(report["settings"]["maxTokens"], 48);
 }
 
 TEST(Demo, DataStepsCanRunTwiceInTheSameFolder) {

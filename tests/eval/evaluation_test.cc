@@ -1,0 +1,354 @@
+// Evaluate and Summarize over deterministic fake models: batching, failures per case and per
+// batch, a model that breaks mid-run, cancelling, progress, comparisons and the judge.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <set>
+
+#include "eval/evaluation.h"
+#include "eval/judge.h"
+#include "eval/metrics.h"
+
+namespace lathe::eval {
+namespace {
+
+// "q<i>" asks for "the answer is number <i> of many", which a good model gives verbatim.
+TestSet MakeSet(size_t n) {
+  TestSet set;
+  set.source = "fake.jsonl";
+  for (size_t i = 0; i < n; ++i) {
+    TestCase c;
+    c.id = "q" + std::to_string(i);
+    c.line = i + 1;
+    c.prompt = "question " + std::to_string(i);
+    c.reference = "the answer is number " + std::to_string(i) + " of many";
+    c.keywords = {"answer", "number"};
+    c.category = i % 2 == 0 ? "even" : "odd";
+    set.cases.push_back(std::move(c));
+  }
+  return set;
+}
+
+class FakeModel : public Generator {
+ public:
+  enum Quality { kRight, kWrong, kHalf };  // kHalf: right on even cases only
+  explicit FakeModel(Quality q) : quality_(q) {}
+
+  std::set<std::string> fail_cases;         // ids answered with a per-case error
+  std::set<std::string> fail_batch_with;    // a batch holding one of these fails as a whole
+  int break_after_batches = -1;             // >= 0: every batch after this many fails
+  std::vector<size_t> batch_sizes;
+
+  Result<std::vector<Answer>> Generate(const std::vector<const TestCase*>& cases,
+                                       const GenerationSettings& settings) override {
+    batch_sizes.push_back(cases.size());
+    if (break_after_batches >= 0 && static_cast<int>(batch_sizes.size()) > break_after_batches)
+      return Status::IOError("the model's process died");
+    for (const TestCase* c : cases)
+      if (fail_batch_with.count(c->id)) return Status::Internal("out of memory in batch");
+    std::vector<Answer> out;
+    for (const TestCase* c : cases) {
+      Answer a;
+      if (fail_cases.count(c->id)) {
+        a.error = "prompt too long";
+        out.push_back(a);
+        continue;
+      }
+      const bool right = quality_ == kRight || (quality_ == kHalf && c->line % 2 == 1);
+      a.ok = true;
+      a.text = right ? c->reference : "purple elephants dance quietly tonight";
+      a.latency_ms = 100;
+      a.output_tokens = 10;
+      a.stop_reason = "end_token";
+      out.push_back(a);
+    }
+    (void)settings;
+    return out;
+  }
+  std::optional<ReferenceLoss> LossOfReference(const TestCase& c) override {
+    return ReferenceLoss{quality_ == kRight ? 0.5 : 2.0, static_cast<int>(c.reference.size())};
+  }
+
+ private:
+  Quality quality_;
+};
+
+ModelUnderTest Model(const std::string& label, std::shared_ptr<Generator> g) {
+  ModelUnderTest m;
+  m.label = label;
+  m.identifier = label;
+  m.generator = std::move(g);
+  return m;
+}
+
+RunOptions Options(int batch_size) {
+  RunOptions o;
+  o.settings.batch_size = batch_size;
+  o.bootstrap_seed = 7;
+  return o;
+}
+
+TEST(Evaluate, BatchesCasesAndScoresEveryAnswer) {
+  const TestSet set = MakeSet(10);
+  auto right = std::make_shared<FakeModel>(FakeModel::kRight);
+  auto r = Evaluate(set, {Model("tuned", right)}, Options(4));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(right->batch_sizes, (std::vector<size_t>{4, 4, 2}));
+  ASSERT_EQ(r->models.size(), 1u);
+  const ModelResult& m = r->models[0];
+  ASSERT_EQ(m.cases.size(), 10u);
+  EXPECT_EQ(m.failed, 0u);
+  for (size_t i = 0; i < 10; ++i) {
+    const CaseResult& c = m.cases[i];
+    EXPECT_EQ(c.case_index, i);
+    EXPECT_TRUE(c.answer.ok);
+    EXPECT_EQ(c.metrics.at(kExactMatch), 1.0);
+    EXPECT_EQ(c.metrics.at(kKeywordCoverage), 1.0);
+    EXPECT_EQ(c.keywords_hit, (std::vector<std::string>{"answer", "number"}));
+    EXPECT_EQ(c.metrics.at(kLatencyMs), 100.0);
+    EXPECT_EQ(c.metrics.at(kTokensPerSecond), 100.0);  // 10 tokens in 0.1 s
+    EXPECT_EQ(c.metrics.at(kReferenceLoss), 0.5);
+    EXPECT_NEAR(c.metrics.at(kReferencePerplexity), std::exp(0.5), 1e-12);
+  }
+  // A perfect answer scores 1 on every quality metric in [0, 1] and never refuses.
+  EXPECT_NEAR(m.overall_score, 1.0, 1e-9);
+  EXPECT_EQ(m.overall.at(kExactMatch).interval.n, 10u);
+  EXPECT_EQ(m.overall.at(kExactMatch).interval.mean, 1.0);
+  EXPECT_EQ(m.by_category.at("even").at(kExactMatch).interval.n, 5u);
+  EXPECT_EQ(m.latency_p50_ms, 100.0);
+  EXPECT_EQ(m.latency_p95_ms, 100.0);
+  EXPECT_NEAR(m.tokens_per_second, 100.0, 1e-9);
+  EXPECT_NEAR(m.corpus_bleu, 1.0, 1e-9);
+  EXPECT_TRUE(r->comparisons.empty());  // nothing to compare one model with
+  EXPECT_EQ(r->run_id.rfind("eval-", 0), 0u);
+  EXPECT_EQ(r->bootstrap_seed, 7u);
+}
+
+TEST(Evaluate, RecordsPerCaseAndWholeBatchFailuresAndGoesOn) {
+  const TestSet set = MakeSet(12);
+  auto flaky = std::make_shared<FakeModel>(FakeModel::kRight);
+  flaky->fail_cases = {"q1"};
+  flaky->fail_batch_with = {"q5"};  // the batch q4..q7
+  auto r = Evaluate(set, {Model("flaky", flaky)}, Options(4));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const ModelResult& m = r->models[0];
+  EXPECT_EQ(m.failed, 5u);
+  EXPECT_FALSE(m.cases[1].answer.ok);
+  EXPECT_EQ(m.cases[1].answer.error, "prompt too long");
+  EXPECT_EQ(m.cases[1].answer.stop_reason, "error");
+  EXPECT_TRUE(m.cases[1].metrics.empty());
+  for (size_t i = 4; i < 8; ++i) {
+    EXPECT_FALSE(m.cases[i].answer.ok) << i;
+    EXPECT_NE(m.cases[i].answer.error.find("out of memory in batch"), std::string::npos) << m.cases[i].answer.error;
+  }
+  for (size_t i : {0u, 2u, 3u, 8u, 9u, 10u, 11u}) EXPECT_TRUE(m.cases[i].answer.ok) << i;
+  // The aggregates are over the answered cases only.
+  EXPECT_EQ(m.overall.at(kExactMatch).interval.n, 7u);
+}
+
+TEST(Evaluate, AModelThatBreaksMidRunStillReportsTheRest) {
+  const TestSet set = MakeSet(9);
+  auto breaks = std::make_shared<FakeModel>(FakeModel::kRight);
+  breaks->break_after_batches = 1;
+  auto other = std::make_shared<FakeModel>(FakeModel::kWrong);
+  auto r = Evaluate(set, {Model("other", other), Model("breaks", breaks)}, Options(3));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const ModelResult& m = r->models[1];
+  EXPECT_EQ(m.failed, 6u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(m.cases[i].answer.ok);
+  for (size_t i = 3; i < 9; ++i) EXPECT_NE(m.cases[i].answer.error.find("the model's process died"), std::string::npos);
+  EXPECT_EQ(r->models[0].failed, 0u);
+  // The comparison pairs only the cases both answered.
+  ASSERT_EQ(r->comparisons.size(), 1u);
+  EXPECT_EQ(r->comparisons[0].by_metric.at(kExactMatch).n, 3u);
+}
+
+TEST(Evaluate, ReportsProgressAfterEachBatchWithAnEta) {
+  const TestSet set = MakeSet(5);
+  RunOptions o = Options(2);
+  std::vector<Progress> seen;
+  o.on_progress = [&](const Progress& p) { seen.push_back(p); };
+  auto r = Evaluate(set,
+                    {Model("a", std::make_shared<FakeModel>(FakeModel::kWrong)),
+                     Model("b", std::make_shared<FakeModel>(FakeModel::kRight))},
+                    o);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(seen.size(), 6u);  // 3 batches (2, 2, 1) per model
+  const std::vector<size_t> done = {2, 4, 5, 7, 9, 10};
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].cases_done, done[i]);
+    EXPECT_EQ(seen[i].cases_total, 10u);
+    EXPECT_EQ(seen[i].model_index, i < 3 ? 0u : 1u);
+    EXPECT_EQ(seen[i].models_total, 2u);
+    EXPECT_GE(seen[i].eta_s, 0.0);
+    EXPECT_GE(seen[i].elapsed_s, 0.0);
+  }
+  EXPECT_EQ(seen.back().eta_s, 0.0);
+}
+
+TEST(Evaluate, StopsWhenAskedWithCancelled) {
+  const TestSet set = MakeSet(8);
+  RunOptions o = Options(2);
+  std::atomic<bool> stop{false};
+  o.stop = &stop;
+  int calls = 0;
+  o.on_progress = [&](const Progress&) {
+    if (++calls == 2) stop.store(true);
+  };
+  auto model = std::make_shared<FakeModel>(FakeModel::kRight);
+  auto r = Evaluate(set, {Model("a", model)}, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kConflict);
+  EXPECT_NE(r.status().message().find("stopped after 4 of 8"), std::string::npos) << r.status().message();
+  EXPECT_EQ(model->batch_sizes.size(), 2u);  // nothing ran after the stop
+}
+
+TEST(Evaluate, RefusesWhatCannotBeRun) {
+  const TestSet set = MakeSet(3);
+  auto g = std::make_shared<FakeModel>(FakeModel::kRight);
+  EXPECT_EQ(Evaluate(set, {}, Options(2)).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(Evaluate(TestSet{}, {Model("a", g)}, Options(2)).status().code(), Status::Code::kInvalidArgument);
+  auto dup = Evaluate(set, {Model("a", g), Model("a", g)}, Options(2));
+  EXPECT_NE(dup.status().message().find("two models are labelled \"a\""), std::string::npos);
+  EXPECT_NE(Evaluate(set, {Model("a", g)}, Options(0)).status().message().find("batch size"), std::string::npos);
+  RunOptions hot = Options(2);
+  hot.settings.temperature = -1;
+  EXPECT_NE(Evaluate(set, {Model("a", g)}, hot).status().message().find("temperature"), std::string::npos);
+  EXPECT_EQ(Evaluate(set, {Model("a", nullptr)}, Options(2)).status().code(), Status::Code::kInvalidArgument);
+  TestSet broken = MakeSet(2);
+  broken.problems.push_back({data::Severity::kError, "fake.jsonl", 2, 0, "prompt", "empty-string", "empty", ""});
+  EXPECT_NE(Evaluate(broken, {Model("a", g)}, Options(2)).status().message().find("1 problem"), std::string::npos);
+}
+
+TEST(Summarize, ComparesEveryModelWithTheBaselineAndNeverCallsNoiseBetter) {
+  const TestSet set = MakeSet(30);
+  auto r = Evaluate(set,
+                    {Model("base", std::make_shared<FakeModel>(FakeModel::kWrong)),
+                     Model("tuned", std::make_shared<FakeModel>(FakeModel::kRight)),
+                     Model("same", std::make_shared<FakeModel>(FakeModel::kWrong)),
+                     Model("half", std::make_shared<FakeModel>(FakeModel::kHalf))},
+                    Options(8));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->comparisons.size(), 3u);
+  const Comparison& tuned = r->comparisons[0];
+  EXPECT_EQ(tuned.baseline_label, "base");
+  EXPECT_EQ(tuned.candidate_label, "tuned");
+  const PairedComparison& em = tuned.by_metric.at(kExactMatch);
+  EXPECT_EQ(em.wins, 30u);
+  EXPECT_EQ(em.losses, 0u);
+  EXPECT_EQ(em.verdict, Verdict::kBetter);
+  EXPECT_NEAR(em.mean_diff, 1.0, 1e-12);
+  // Lower loss is better: the verdict follows the metric's direction.
+  EXPECT_EQ(tuned.by_metric.at(kReferenceLoss).verdict, Verdict::kBetter);
+  EXPECT_EQ(tuned.by_metric.count(kLatencyMs), 0u);  // reported, never judged
+  EXPECT_EQ(tuned.by_metric.count(kAnswerWords), 0u);
+  const PairedComparison& same = r->comparisons[1].by_metric.at(kExactMatch);
+  EXPECT_EQ(same.ties, 30u);
+  EXPECT_EQ(same.verdict, Verdict::kNoSignificantDifference);
+  const PairedComparison& half = r->comparisons[2].by_metric.at(kExactMatch);
+  EXPECT_EQ(half.wins, 15u);
+  EXPECT_EQ(half.ties, 15u);
+  EXPECT_GT(r->models[1].overall_score, r->models[3].overall_score);
+  EXPECT_GT(r->models[3].overall_score, r->models[0].overall_score);
+
+  // Summarize is a function of the cases: recomputing gives the same numbers.
+  RunResult again = *r;
+  Summarize(&again);
+  EXPECT_EQ(again.models[1].overall.at(kTokenF1).interval.low, r->models[1].overall.at(kTokenF1).interval.low);
+  EXPECT_EQ(again.comparisons[2].by_metric.at(kExactMatch).ci_low, half.ci_low);
+}
+
+TEST(Summarize, HumanScoresBecomeAComparedMetric) {
+  const TestSet set = MakeSet(4);
+  auto r = Evaluate(set,
+                    {Model("a", std::make_shared<FakeModel>(FakeModel::kWrong)),
+                     Model("b", std::make_shared<FakeModel>(FakeModel::kRight))},
+                    Options(4));
+  ASSERT_TRUE(r.ok());
+  for (auto& c : r->models[0].cases) c.human = {{"accuracy", 2}, {"tone", 4}};
+  for (auto& c : r->models[1].cases) c.human = {{"accuracy", 5}, {"tone", 5}};
+  Summarize(&*r);
+  EXPECT_EQ(r->models[0].overall.at("humanScore").interval.mean, 3.0);
+  EXPECT_EQ(r->comparisons[0].by_metric.at("humanScore").wins, 4u);
+}
+
+// A judge that gives 5s to answers that repeat the reference and 1s otherwise.
+class FakeJudge : public Generator {
+ public:
+  std::vector<std::string> prompts;
+  Result<std::vector<Answer>> Generate(const std::vector<const TestCase*>& cases, const GenerationSettings&) override {
+    std::vector<Answer> out;
+    for (const TestCase* c : cases) {
+      prompts.push_back(c->prompt);
+      Answer a;
+      a.ok = true;
+      const bool right = c->prompt.find("Answer: the answer is") != std::string::npos;
+      a.text = right ? "Accuracy: 5\nrelevance: 5\n- tone: 4/5\ncompleteness: 5\nformatting: 5"
+                     : "accuracy: 1\nrelevance: 2\ntone: 3\ncompleteness: 1\nformatting: unclear";
+      out.push_back(a);
+    }
+    return out;
+  }
+};
+
+TEST(Judge, ScoresEveryAnswerAndAgreesWithTheMetrics) {
+  const TestSet set = MakeSet(6);
+  RunOptions o = Options(4);
+  auto judge = std::make_shared<FakeJudge>();
+  o.judge = judge;
+  o.judge_label = "judge-model";
+  auto r = Evaluate(set,
+                    {Model("a", std::make_shared<FakeModel>(FakeModel::kWrong)),
+                     Model("b", std::make_shared<FakeModel>(FakeModel::kHalf))},
+                    o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->judge_model, "judge-model");
+  EXPECT_EQ(judge->prompts.size(), 12u);
+  const CaseResult& good = r->models[1].cases[0];
+  EXPECT_EQ(good.judge.at("accuracy"), 5.0);
+  EXPECT_EQ(good.judge.at("tone"), 4.0);
+  EXPECT_NEAR(good.metrics.at(kJudgeScore), 4.8, 1e-12);
+  const CaseResult& bad = r->models[0].cases[0];
+  EXPECT_EQ(bad.judge.count("formatting"), 0u);  // unparseable: absent, never guessed
+  EXPECT_NEAR(bad.metrics.at(kJudgeScore), 7.0 / 4.0, 1e-12);
+  // The judge ranks exactly as exact match does.
+  EXPECT_NEAR(r->judge_agreement.at(kExactMatch), 1.0, 1e-9);
+  EXPECT_EQ(r->judge_agreement.count(kJudgeScore), 0u);
+}
+
+TEST(Judge, PromptShowsTheQuestionReferenceAndAnswer) {
+  TestCase c;
+  c.prompt = "How do I reset my PIN?";
+  c.reference = "Use the app.";
+  const std::string p = JudgePrompt(c, "Call us.");
+  EXPECT_NE(p.find("Question: How do I reset my PIN?"), std::string::npos);
+  EXPECT_NE(p.find("Reference answer: Use the app."), std::string::npos);
+  EXPECT_NE(p.find("Answer: Call us."), std::string::npos);
+  for (const char* criterion : {"accuracy", "relevance", "tone", "completeness", "formatting"})
+    EXPECT_NE(p.find(criterion), std::string::npos) << criterion;
+  c.reference.clear();
+  EXPECT_EQ(JudgePrompt(c, "x").find("Reference answer"), std::string::npos);
+  // A huge answer is cut, at a code point boundary.
+  std::string huge;
+  for (int i = 0; i < 3000; ++i) huge += "\xc3\xa9";
+  const std::string cut = JudgePrompt(c, huge);
+  EXPECT_LT(cut.size(), 3000u + 600u);
+  EXPECT_NE(cut.find("\xc3\xa9 [...]"), std::string::npos);
+}
+
+TEST(Judge, ParsesOnlyRubricScoresInRange) {
+  auto s = ParseJudgeScores("Accuracy: 4\n**Relevance**: 5\n* tone: 3.5\ncompleteness: 9\nformatting: -2\nstyle: 5\n");
+  EXPECT_EQ(s, (std::map<std::string, double>{{"accuracy", 4}, {"relevance", 5}, {"tone", 3.5}}));
+  EXPECT_TRUE(ParseJudgeScores("").empty());
+  EXPECT_TRUE(ParseJudgeScores("I think it is good.").empty());
+  EXPECT_TRUE(ParseJudgeScores("accuracy: 45\nrelevance: five").empty());
+  // The first score given for a criterion stands.
+  EXPECT_EQ(ParseJudgeScores("accuracy: 2\naccuracy: 5").at("accuracy"), 2.0);
+  EXPECT_EQ(ParseJudgeScores("accuracy: 4/5").at("accuracy"), 4.0);
+  // Only the first 4 KiB are read.
+  EXPECT_TRUE(ParseJudgeScores(std::string(5000, 'x') + "\naccuracy: 4").empty());
+}
+
+}  // namespace
+}  // namespace lathe::eval
