@@ -124,11 +124,23 @@ void PrintSummary(const eval::RunResult& run) {
     });
   }
   PrintTable(header, rows);
+  // A failure's reason, once per model: report.json has every one.
+  for (const auto& m : run.models)
+    for (const auto& c : m.cases)
+      if (!c.answer.ok) {
+        const std::string id = c.case_index < n ? run.test_set.cases[c.case_index].id : "?";
+        std::printf("%s: %zu answer(s) failed; the first, case %s: %s\n", m.model.label.c_str(), m.failed, id.c_str(),
+                    c.answer.error.c_str());
+        break;
+      }
 
   for (const auto& c : run.comparisons) {
     std::printf("\n");
     std::vector<std::vector<std::string>> crows;
-    for (const auto& [metric, p] : c.by_metric) {
+    for (const auto& metric : MetricsOf(run)) {
+      auto it = c.by_metric.find(metric);
+      if (it == c.by_metric.end()) continue;
+      const eval::PairedComparison& p = it->second;
       const int d = std::max(DigitsFor(p.mean_a), DigitsFor(p.mean_b));
       crows.push_back({metric, std::to_string(p.wins) + "/" + std::to_string(p.ties) + "/" + std::to_string(p.losses),
                        Fixed(p.mean_diff, d, true) + " [" + Fixed(p.ci_low, d, true) + ", " + Fixed(p.ci_high, d, true) + "]",

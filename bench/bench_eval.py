@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Evaluation throughput: cases/s of `lathe eval run` batched through the engine, next to the same
+cases sent one by one through InvokeModel to a `lathe serve` in the same run.
+
+The issue's target: batched >= 3x the one-by-one rate, for 200 cases x 2 models.
+
+  bench/bench_eval.py [--lathe build/lathe] [--cases 200] [--max-tokens 32] [--batch-size 16]
+                      [--model DIR] [--rounds 1]
+
+Both sides run the same command, `lathe eval run` over the same test set, the same two models and
+the same settings (greedy, --max-tokens new tokens, no stop sequence); only where the answers come
+from differs:
+  batched   : --model a=DIR --model b=DIR: the engine in the eval process, --batch-size cases per
+              Generate call;
+  one by one: --endpoint URL --model stories-a --model stories-b: InvokeModel (Titan text bodies,
+              SigV4-signed) to a `lathe serve` that serves DIR under both ids, one request per case,
+              as the tutorials' evaluation scripts call Bedrock.
+Cases/s counts answers (cases x models) over the generation phase, from the first to the last
+--progress-json line's elapsedSeconds (model loading and the reports are left out on both sides),
+and over the whole command's wall time as a second view. --rounds N alternates the two N times.
+
+The model: --model DIR, else stories260K from ../shared (imported into a temporary folder with
+`lathe models import`), the real tiny Llama the tests use.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(REPO), "shared")
+
+# TinyStories openings, the kind of prompt stories260K continues; repeated with a number so every
+# case is its own prompt (and prompt lengths vary as in a real test set).
+OPENINGS = ["Once upon a time", "One day, a little girl named Lily", "Tom and his dog went to the",
+            "The sun was shining and the birds", "There was a big red ball in the", "Mom said it was time to",
+            "The little cat wanted to", "In the park, the children"]
+
+
+def die(msg):
+    print("bench_eval: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def write_test_set(path, n):
+    with open(path, "w") as f:
+        for i in range(n):
+            opening = OPENINGS[i % len(OPENINGS)]
+            words = " ".join(["and then"] * (i % 5))
+            f.write(json.dumps({"prompt": f"{opening} {words}".strip(), "expectedKeywords": ["happy"],
+                                "category": f"opening-{i % len(OPENINGS)}"}) + "\n")
+
+
+def run_eval(lathe, args, log):
+    """Runs `lathe eval run ... --progress-json`; returns (generation seconds, wall seconds)."""
+    t0 = time.monotonic()
+    proc = subprocess.run([lathe, "eval", "run", *args, "--progress-json"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    wall = time.monotonic() - t0
+    with open(log, "a") as f:
+        f.write(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        die(f"lathe eval run failed ({proc.returncode}); see {log}:\n{proc.stderr[-2000:]}")
+    progress = [json.loads(l) for l in proc.stderr.splitlines() if l.startswith('{"casesDone"')]
+    if not progress:
+        die("no progress lines from lathe eval run")
+    last = progress[-1]
+    if last["casesDone"] != last["casesTotal"]:
+        die(f"the run stopped at {last['casesDone']} of {last['casesTotal']}")
+    report = json.load(open(os.path.join(args[args.index("--out") + 1], "report.json")))
+    failed = sum(m["failed"] for m in report["models"])
+    if failed:
+        die(f"{failed} answers failed; see {log}")
+    return last["elapsedSeconds"], wall, last["casesTotal"]
+
+
+class Server:
+    def __init__(self, lathe, work, model_dir):
+        data = os.path.join(work, "serve-data")
+        config = os.path.join(work, "serve-config.json")
+        with open(config, "w") as f:
+            json.dump({"models": {"stories-a": model_dir, "stories-b": model_dir}}, f)
+        self.data = data
+        self.log = open(os.path.join(work, "serve.log"), "w")
+        self.proc = subprocess.Popen([lathe, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--config", config],
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        first = self.proc.stdout.readline()
+        if not first.startswith("lathe serve: http://"):
+            die("lathe serve did not start: " + first)
+        self.url = first.split()[2]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--lathe", default=os.path.join(REPO, "build", "lathe"))
+    ap.add_argument("--cases", type=int, default=200)
+    ap.add_argument("--max-tokens", type=int, default=32)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--model", help="model directory (default: stories260K from ../shared)")
+    ap.add_argument("--rounds", type=int, default=1)
+    a = ap.parse_args()
+    if not os.access(a.lathe, os.X_OK):
+        die(f"{a.lathe} is not built (cmake --build build --target lathe)")
+    work = tempfile.mkdtemp(prefix="bench_eval.")
+    log = os.path.join(work, "eval.log")
+    try:
+        model = a.model
+        if model is None:
+            src = os.path.join(SHARED, "models", "stories260K")
+            if not os.path.isdir(src):
+                die(f"no --model and no {src}")
+            model = os.path.join(work, "stories260K")
+            subprocess.run([a.lathe, "models", "import", os.path.join(src, "stories260K.bin"), "--tokenizer",
+                            os.path.join(src, "tok512.model"), "--out", model], check=True, stdout=subprocess.DEVNULL)
+        dataset = os.path.join(work, "cases.jsonl")
+        write_test_set(dataset, a.cases)
+        common = ["--dataset", dataset, "--max-tokens", str(a.max_tokens), "--temperature", "0", "--no-reference-loss"]
+        server = Server(a.lathe, work, model)
+        try:
+            # The server loads a model on its first request: warm both ids up outside the timing,
+            # as the batched side loads its models before its first progress line.
+            warm = os.path.join(work, "warm.jsonl")
+            write_test_set(warm, 1)
+            run_eval(a.lathe, ["--dataset", warm, "--max-tokens", "1", "--endpoint", server.url, "--data-dir",
+                               server.data, "--model", "stories-a", "--model", "stories-b", "--out",
+                               os.path.join(work, "warm")], log)
+            batched, single = [], []
+            for r in range(a.rounds):
+                batched.append(run_eval(a.lathe, common + ["--model", f"a={model}", "--model", f"b={model}",
+                                                           "--batch-size", str(a.batch_size),
+                                                           "--out", os.path.join(work, f"batched-{r}")], log))
+                single.append(run_eval(a.lathe, common + ["--endpoint", server.url, "--data-dir", server.data,
+                                                          "--model", "stories-a", "--model", "stories-b",
+                                                          "--out", os.path.join(work, f"single-{r}")], log))
+        finally:
+            server.stop()
+        print(f"bench_eval: {a.cases} cases x 2 models, greedy, {a.max_tokens} new tokens at most, "
+              f"model {os.path.basename(model.rstrip('/'))}, {os.cpu_count()} cores")
+        for r in range(a.rounds):
+            (bg, bw, n), (sg, sw, _) = batched[r], single[r]
+            print(f"  round {r + 1}: batched (batch {a.batch_size}) {n / bg:8.1f} cases/s  "
+                  f"one by one (InvokeModel) {n / sg:8.1f} cases/s  ratio {sg / bg:5.2f}x   "
+                  f"[wall: {n / bw:.1f} vs {n / sw:.1f} cases/s, ratio {sw / bw:.2f}x]")
+        bg = sum(b[0] for b in batched)
+        sg = sum(s[0] for s in single)
+        print(f"  overall: batched is {sg / bg:.2f}x the one-by-one rate (target >= 3x)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
