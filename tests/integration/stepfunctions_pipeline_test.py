@@ -17,9 +17,12 @@ tutorial's 300-second poll takes 3 s):
  2. a broken dataset copied to training-data/: the execution takes CheckValidation's Default,
     NotifyValidationFailed publishes, and the email lands in the outbox;
  3. a good dataset: validated, trained for real by the built-in start-bedrock-finetuning, polled
-    through the Wait loop until Completed; RunEvaluation then fails (evaluate-finetuned-model
-    comes with the evaluation issue) with Lambda.ResourceNotFoundException naming it — the
-    execution FAILED with that error, the job Completed and its custom model listed.
+    through the Wait loop until Completed; RunEvaluation runs the built-in evaluate-finetuned-model
+    (base vs the custom model on the training data, as the job had no validation data: in-sample,
+    and its answer says so) and its overallScore, a number, is in the execution history;
+    RegisterModel then fails (register-model-version comes with the registry issue) with
+    Lambda.ResourceNotFoundException naming it — the execution FAILED with that error, the job
+    Completed, its custom model listed and the evaluation job Completed.
 """
 import argparse
 import json
@@ -148,6 +151,9 @@ def main():
                         "ROLE_ARN": "arn:aws:iam::%s:role/BedrockFineTuningRole" % account,
                         "OUTPUT_S3_URI": "s3://%s/output/" % BUCKET,
                         "EPOCH_COUNT": "1", "BATCH_SIZE": "4", "LEARNING_RATE": "0.003"}}))
+            # Short answers keep the evaluation step to seconds on the small default model.
+            cli.run("lambda", "update-function-configuration", "--function-name", "evaluate-finetuned-model",
+                    "--environment", json.dumps({"Variables": {"MAX_TOKENS": "16"}}))
 
             # 2. A broken dataset: the Default branch, an email.
             with open(os.path.join(tmp, "broken.jsonl"), "w") as f:
@@ -163,7 +169,7 @@ def main():
             body = lathe_notifications(args.lathe, data_dir, "--show", mail["id"])
             assert "Uploaded training data failed validation checks." in body, body
 
-            # 3. A good dataset: trained, polled, then the evaluation step that is not there yet.
+            # 3. A good dataset: trained, polled, evaluated, then the registry step that is not there yet.
             with open(os.path.join(tmp, "new_training_data.jsonl"), "w") as f:
                 for i in range(40):
                     f.write(json.dumps({"prompt": "Customer: question %d\nAgent:" % i,
@@ -173,10 +179,20 @@ def main():
             events = history(sfn, run["executionArn"])
             states = entered(events)
             assert states[:3] == ["ValidateTrainingData", "CheckValidation", "StartFineTuningJob"], states
-            assert states[-2:] == ["IsTrainingComplete", "RunEvaluation"], states
+            assert states[-3:] == ["IsTrainingComplete", "RunEvaluation", "RegisterModel"], states
             assert states.count("WaitForTraining") >= 1 and states.count("CheckTrainingStatus") >= 1, states
             assert run["status"] == "FAILED" and run["error"] == "Lambda.ResourceNotFoundException", run
-            assert "evaluate-finetuned-model" in run["cause"], run
+            assert "register-model-version" in run["cause"], run
+            # RunEvaluation's result, as NotifySuccess would format $.evaluation.Payload.overallScore.
+            evaluated = [json.loads(e["taskSucceededEventDetails"]["output"]) for e in events
+                         if "taskSucceededEventDetails" in e and "overallScore" in e["taskSucceededEventDetails"]["output"]]
+            assert len(evaluated) == 1, events
+            evaluation = evaluated[0]["Payload"]
+            assert isinstance(evaluation["overallScore"], (int, float)), evaluation
+            assert isinstance(evaluation["baselineScore"], (int, float)), evaluation
+            assert evaluation["testSet"]["inSample"] is True and evaluation["testSet"]["source"] == "training", evaluation
+            assert evaluation["reportS3Uri"].startswith("s3://%s/evaluation/" % BUCKET), evaluation
+            assert bedrock.get_evaluation_job(jobIdentifier=evaluation["evaluationJobArn"])["status"] == "Completed"
             # StartFineTuningJob's result: lambda:invoke's envelope, the function's answer in Payload.
             started = [json.loads(e["taskSucceededEventDetails"]["output"]) for e in events
                        if "taskSucceededEventDetails" in e and "jobArn" in e["taskSucceededEventDetails"]["output"]]
@@ -185,6 +201,7 @@ def main():
             assert described["status"] == "Completed", described
             models = [m["modelArn"] for m in bedrock.list_custom_models()["modelSummaries"]]
             assert described["outputModelArn"] in models, (described, models)
+            assert evaluation["customModelName"] == described["outputModelName"], (evaluation, described)
             print("stepfunctions_pipeline_test: OK")
         except BaseException:
             print(server.tail(), file=sys.stderr)
