@@ -107,6 +107,11 @@ Result<json> EvaluationJobService::Create(const json& req, const std::string& re
     return Status::Aws("ValidationException", 400,
                        "The role " + c.role_arn + " does not exist, so it cannot be assumed (strictRoles is set in "
                        "the server's config; create it with `aws iam create-role`)");
+  store::MetadataStore::ListFilter active;
+  active.statuses = {"InProgress", "Stopping"};
+  if (auto n = db_->Count(kEvaluationJobKind, active); n.ok() && *n >= static_cast<size_t>(config_.max_active_jobs))
+    return Status::QuotaExceeded(std::to_string(*n) + " evaluation jobs are already in progress or queued (maxActiveJobs " +
+                                 std::to_string(config_.max_active_jobs) + " in the server's config)");
   json models = json::array();
   for (const auto& id : c.model_identifiers) {
     LATHE_ASSIGN_OR_RETURN(json m, ResolveModel(id, region));

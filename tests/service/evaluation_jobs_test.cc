@@ -218,6 +218,14 @@ TEST_F(EvaluationJobs, NamesAreUniqueAndATokenReplaysTheFirstAnswer) {
   EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 1u);
 }
 
+TEST_F(EvaluationJobs, QueuedJobsAreBoundedByMaxActiveJobs) {
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(bedrock_->evaluations().Create(Valid("queued-" + std::to_string(i))).ok()) << i;
+  auto refused = bedrock_->evaluations().Create(Valid("one-too-many"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kQuotaExceeded);  // ServiceQuotaExceededException
+  EXPECT_NE(refused.status().message().find("maxActiveJobs"), std::string::npos);
+}
+
 TEST_F(EvaluationJobs, TagsGoThroughBedrocksTagOperations) {
   json r = Valid("tagged");
   r["jobTags"] = {{{"key", "team"}, {"value", "ml"}}};
