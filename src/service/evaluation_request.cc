@@ -45,9 +45,11 @@ Status Merge(const json& obj, const std::vector<const char*>& max_keys, const ch
   LATHE_ASSIGN_OR_RETURN(auto t, Number(obj, "temperature", 0, 2, member));
   if (t) p->temperature = t;
   LATHE_ASSIGN_OR_RETURN(auto tp, Number(obj, top_p_key, 0, 1, member));
+  if (tp && *tp <= 0) return ValidationError(member, std::string("'s ") + top_p_key + " must be more than 0");
   if (tp) p->top_p = tp;
   for (const char* k : max_keys) {
-    LATHE_ASSIGN_OR_RETURN(auto m, Number(obj, k, 1, 8192, member));
+    // `lathe eval run`'s --max-tokens bound: every answer, hence every metric's input, is bounded.
+    LATHE_ASSIGN_OR_RETURN(auto m, Number(obj, k, 1, 4096, member));
     if (m) p->max_tokens = static_cast<int>(*m);
   }
   return Status::Ok();
