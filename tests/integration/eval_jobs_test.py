@@ -15,7 +15,8 @@ a custom model fine-tuned from it in seconds, and a provisioned throughput servi
  3. bad input: a malformed dataset (Failed, failureMessages naming file:line), a missing dataset
     object, a model that does not exist, unsupported types and metrics, oversize and hostile names;
  4. the guide's ModelEvaluator and Lab 4's evaluate_models.py, run as users run them;
- 5. the built-in evaluate-finetuned-model on the custom model (its validation data: out of sample).
+ 5. the built-in evaluate-finetuned-model on the custom model (its validation data: out of sample);
+ 6. kill -9 of the server with a job in progress: it completes after the restart.
 """
 import argparse
 import json
@@ -258,6 +259,16 @@ def main():
             bad_input_part(s3, bedrock, dataset_uri)
             tutorials_part(args, cli, tmp, custom_arn, pt_arn)
             builtin_part(lam, custom_arn)
+
+            # 6. kill -9 while a job is queued or running: after the restart it runs again and completes.
+            arn = bedrock.create_evaluation_job(**job_request("survives-kill", dataset_uri, [BASE, pt_arn]))["jobArn"]
+            server.kill9()
+            server = Server(args.lathe, os.path.join(tmp, "data"), keys=(KEY_ID, SECRET), config=config).start()
+            bedrock = client("bedrock")
+            assert ended(bedrock, arn)["status"] == "Completed"
+            lines, keys = output_lines(client("s3"), "eval-output/survives-kill/%s/" % arn.rsplit("/", 1)[1])
+            assert len(lines) == 2 and all(len(rows) == len(CASES) for rows in lines.values()), keys
+            print("ok: a job interrupted by kill -9 completes after the restart")
             print("eval_jobs_test: OK")
         except BaseException:
             print(server.tail(), file=sys.stderr)
