@@ -10,6 +10,7 @@
 #include "service/bedrock_service.h"
 #include "services/lambda/backend.h"
 #include "services/lambda/builtins.h"
+#include "store/metadata_store.h"
 #include "services/lambda/task_integration.h"
 #include "services/lambda_test_util.h"
 #include "test_util.h"
@@ -168,6 +169,39 @@ TEST_F(LambdaBuiltinsTest, MissingFeaturesAreNamedAndUserFunctionsTakePrecedence
   }
   ASSERT_TRUE(backend_->DeleteFunction(kScope, "validate-training-data", "").ok());
   EXPECT_EQ(json::parse(Invoke("validate-training-data", json::object())->payload)["errorType"], "InvalidEvent");
+}
+
+TEST_F(LambdaBuiltinsTest, EvaluateFineTunedModelRunsAnEvaluationJobOnTheModelsData) {
+  builtins_->set_evaluation(&bedrock_->evaluations(), &bedrock_->custom_models());
+  EXPECT_EQ(json::parse(Invoke("evaluate-finetuned-model", json::object())->payload)["errorType"], "InvalidEvent");
+  auto missing = Invoke("evaluate-finetuned-model", {{"customModelName", "no-such-model"}});
+  EXPECT_EQ(json::parse(missing->payload)["errorType"], "ResourceNotFoundException");
+  // A custom model trained on s3:// data without validation data (the tutorial's pipeline).
+  store::ResourceRow job;
+  job.name = "ft-job";
+  job.arn = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/lathe.default-v1/abcdefabcdef";
+  job.doc = {{"outputModelName", "My_Model.v2"}, {"_baseModelId", "lathe.default-v1"},
+             {"trainingDataConfig", {{"s3Uri", "s3://training-bucket/training-data/data.jsonl"}}}};
+  auto model_arn = bedrock_->custom_models().Register(job, dir_.path() + "/model");
+  ASSERT_TRUE(model_arn.ok()) << model_arn.status().ToString();
+  // No runner here: the job stays queued and the function gives up at its timeout, saying so.
+  BuiltinCall call{kScope.account, kScope.region, "req-1", {}, 2};
+  BuiltinResult r = builtins_->Invoke("evaluate-finetuned-model",
+                                      {{"customModelName", "My_Model.v2"}, {"baseModelId", "lathe.default-v1"}}, call);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error_type, "EvaluationTimeout") << r.error_message;
+  auto jobs = bedrock_->evaluations().List({});
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ((*jobs)["jobSummaries"].size(), 1u);
+  const json& summary = (*jobs)["jobSummaries"][0];
+  EXPECT_EQ(summary["modelIdentifiers"], json({"lathe.default-v1", *model_arn}));  // base first
+  EXPECT_EQ(summary["jobName"].get<std::string>().rfind("eval-my-model-v2-", 0), 0u) << summary;  // a valid name
+  auto got = bedrock_->evaluations().Get(summary["jobArn"]);
+  const json& dataset = (*got)["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]["dataset"];
+  EXPECT_EQ(dataset["datasetLocation"]["s3Uri"], "s3://training-bucket/training-data/data.jsonl");  // in-sample
+  EXPECT_EQ(dataset["name"], "training-data");
+  EXPECT_EQ((*got)["outputDataConfig"]["s3Uri"], "s3://training-bucket/evaluation/");
+  EXPECT_EQ((*got)["latheGenerationSettings"]["maxTokens"], 64);
 }
 
 TEST_F(LambdaBuiltinsTest, TheStepFunctionsIntegrationAnswersAsAwsOptimizedIntegration) {
