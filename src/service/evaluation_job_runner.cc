@@ -149,8 +149,10 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
   if (Status s = config_.env->CreateDirs(work + "/data"); !s.ok()) return Finish(&job, "Failed", {s.message()});
   const json& doc = job.doc;
   const std::string account = doc.value("_account", "");
-  const std::string source = doc["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]["dataset"]["datasetLocation"]
-                                 .value("s3Uri", "");
+  // What the request named (the store's document: read without assuming its keys, never operator[]).
+  const std::string source =
+      doc.value(json::json_pointer("/evaluationConfig/automated/datasetMetricConfigs/0/dataset/datasetLocation/s3Uri"),
+                std::string(""));
 
   // 1. The dataset: a snapshot in the job's folder, checked case by case (every problem named).
   auto local = locations_->FetchInput(account, doc.value("_datasetInput", ""), work + "/data/dataset.jsonl",
@@ -187,7 +189,7 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
     argv.insert(argv.end(), {"--model", m.value("label", "model") + "=" + *dir});
     out_job.model_identifiers.push_back(m.value("identifier", ""));
   }
-  const json& settings = doc["latheGenerationSettings"];
+  const json settings = doc.value("latheGenerationSettings", json::object());
   const std::string out = work + "/out";
   std::error_code ec;
   fs::remove_all(out, ec);  // an earlier server's partial run
@@ -202,7 +204,8 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
   if (!worker.ok()) return Finish(&job, "Failed", {worker.status().message()});
   spdlog::info("evaluation job {} ({}): running in worker {} (log: {})", job.name, job.id, worker->pid(), log);
   const bool shutdown = Supervise(&*worker, job.id, [&] {
-    // --progress-json writes {"casesDone": ...} lines; the last one is the job's progress.
+    // --progress-json writes {"casesDone": ...} lines (nlohmann's objects sort their keys, so
+    // casesDone comes first); the last one is the job's progress.
     const std::string rest = worker->LastLine("{\"casesDone\"");
     if (rest.empty()) return;
     json p = json::parse("{\"casesDone\"" + rest, nullptr, false);

@@ -138,9 +138,10 @@ Result<json> EvaluationJobService::Create(const json& req, const std::string& re
                         {"dataset", {{"name", c.dataset_name}, {"datasetLocation", {{"s3Uri", c.dataset_uri}}}}},
                         {"metricNames", c.metric_names}};
   json model_configs = json::array();
-  for (const auto& m : req["inferenceConfig"]["models"]) {
-    json bedrock = {{"modelIdentifier", m["bedrockModel"]["modelIdentifier"]}};
-    if (m["bedrockModel"].contains("inferenceParams")) bedrock["inferenceParams"] = m["bedrockModel"]["inferenceParams"];
+  for (const auto& m : req.at("inferenceConfig").at("models")) {  // its shape was checked above
+    const json& b = m.at("bedrockModel");
+    json bedrock = {{"modelIdentifier", b.at("modelIdentifier")}};
+    if (b.contains("inferenceParams") && b["inferenceParams"].is_string()) bedrock["inferenceParams"] = b["inferenceParams"];
     model_configs.push_back({{"bedrockModel", bedrock}});
   }
   json settings = {{"temperature", c.params.temperature.value_or(0.0)},

@@ -203,7 +203,13 @@ def bad_input_part(s3, bedrock, dataset_uri):
                  **job_request("broken-data", dataset_uri, [BASE]))  # the name is taken
     expect_error("ResourceNotFoundException", 404, bedrock.get_evaluation_job,
                  jobIdentifier="arn:aws:bedrock:%s:123456789012:evaluation-job/zzzzzzzzzzzz" % REGION)
-    print("ok: malformed and missing datasets fail with what and where; bad models, types, metrics and names refused")
+    missing = "arn:aws:bedrock:%s:123456789012:evaluation-job/zzzzzzzzzzzz" % REGION
+    expect_error("ResourceNotFoundException", 404, bedrock.stop_evaluation_job, jobIdentifier=missing)
+    expect_error("ValidationException", 400, bedrock.get_evaluation_job, jobIdentifier="x" * 1012)
+    expect_error("ValidationException", 400, bedrock.batch_delete_evaluation_job, jobIdentifiers=[missing] * 26)
+    expect_error("ValidationException", 400, bedrock.list_evaluation_jobs, statusEquals="Finished")
+    print("ok: malformed and missing datasets fail with what and where; bad models, types, metrics, names and "
+          "identifiers refused")
 
 
 def main():
