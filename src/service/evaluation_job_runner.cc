@@ -160,6 +160,12 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
   if (!local.ok()) return Finish(&job, "Failed", {local.status().message()});
   if (Status s = locations_->PrepareOutput(account, doc.value("_outputDir", "")); !s.ok())
     return Finish(&job, "Failed", {s.message()});
+  // A local file is not copied (FetchInput's bound applies to copies): its size is checked here.
+  uint64_t size = 0;
+  if (Status s = config_.env->GetFileSize(*local, &size); !s.ok()) return Finish(&job, "Failed", {s.message()});
+  if (size > eval::kMaxTestSetBytes)
+    return Finish(&job, "Failed", {source + ": the dataset has " + std::to_string(size) + " bytes; an evaluation dataset "
+                                   "may have at most " + std::to_string(eval::kMaxTestSetBytes) + " (split it into several jobs)"});
   std::string text;
   if (Status s = ReadFileToString(config_.env, *local, &text); !s.ok()) return Finish(&job, "Failed", {s.message()});
   eval::TestSet set = eval::ParseTestSet(text, source);

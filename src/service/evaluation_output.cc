@@ -60,17 +60,21 @@ Result<std::vector<std::string>> WriteEvaluationOutput(Env* env, const eval::Run
     const std::string folder = root + "/models/" + ModelFolderName(identifier) + "/taskTypes/" + job.task_type +
                                "/datasets/" + ModelFolderName(job.dataset_name);
     LATHE_RETURN_IF_ERROR(env->CreateDirs(folder));
-    std::string lines;
+    // Written a line at a time (10,000 cases of long records and answers are hundreds of MB),
+    // under a temporary name renamed once complete.
+    const std::string path = folder + "/" + FileUuid() + "_output.jsonl";
+    std::unique_ptr<AtomicFileWriter> file;
+    LATHE_RETURN_IF_ERROR(AtomicFileWriter::Open(env, path, &file));
     for (const auto& r : model.cases) {
       if (r.case_index >= run.test_set.cases.size())
         return Status::Corruption("the run's report names case " + std::to_string(r.case_index) + " of " +
                                   std::to_string(run.test_set.cases.size()));
-      lines += EvaluationOutputLine(run.test_set.cases[r.case_index], r, identifier, job.metric_names)
-                   .dump(-1, ' ', false, json::error_handler_t::replace) +
-               "\n";
+      LATHE_RETURN_IF_ERROR(file->Append(EvaluationOutputLine(run.test_set.cases[r.case_index], r, identifier,
+                                                              job.metric_names)
+                                             .dump(-1, ' ', false, json::error_handler_t::replace) +
+                                         "\n"));
     }
-    const std::string path = folder + "/" + FileUuid() + "_output.jsonl";
-    LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, path, lines));
+    LATHE_RETURN_IF_ERROR(file->Commit());
     written.push_back(path);
   }
   for (const char* name : eval::kReportFiles) {

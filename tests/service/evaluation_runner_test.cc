@@ -193,6 +193,19 @@ TEST_F(EvaluationRunner, ABadDatasetFailsWithEveryProblemAtItsLine) {
   EXPECT_NE(job["failureMessages"][1].get<std::string>().find("bad.jsonl:3"), std::string::npos) << job.dump(2);
 }
 
+TEST_F(EvaluationRunner, ADatasetPastTheBoundIsRefusedBeforeItIsRead) {
+  const std::string big = dir_.path() + "/big.jsonl";
+  {
+    std::ofstream f(big);
+    f.seekp(static_cast<std::streamoff>(eval::kMaxTestSetBytes));  // sparse: no disk used
+    f << "\n";
+  }
+  const std::string arn = (*bedrock_->evaluations().Create(Request("too-big", big)))["jobArn"];
+  json job = WaitFor(arn, Ended);
+  ASSERT_EQ(job["status"], "Failed");
+  EXPECT_NE(job["failureMessages"][0].get<std::string>().find("at most"), std::string::npos) << job.dump(2);
+}
+
 TEST_F(EvaluationRunner, AWorkerFailureIsTheJobsFailureMessage) {
   Mode("fail");
   const std::string arn = (*bedrock_->evaluations().Create(Request("worker-fails", dataset_)))["jobArn"];
