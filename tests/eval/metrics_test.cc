@@ -4,6 +4,7 @@
 // rouge_score are all absent, so the papers are the references.)
 #include "eval/metrics.h"
 
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
