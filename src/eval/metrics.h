@@ -54,11 +54,23 @@ double TokenF1(std::string_view answer, std::string_view reference);     // SQuA
 
 // ROUGE-L F-measure (Lin 2004, section 3.1) with beta = 1, on NormalizedTokens.
 double RougeL(std::string_view candidate, std::string_view reference);
+// The same F-measure on tokens as given (RougeL normalises first, which drops articles), so Lin's
+// worked example, whose LCS runs through "the", can check it.
+double RougeLOfTokens(const std::vector<std::string>& candidate, const std::vector<std::string>& reference);
 
 // Sentence BLEU (Papineni et al. 2002): geometric mean of modified 1..4-gram precisions times the
 // brevity penalty, on NormalizedTokens, with Lin & Och's (2004) add-one smoothing of the 2..4-gram
 // precisions so a short answer does not score 0 for lacking one 4-gram ("BLEU+1").
 double SentenceBleu(std::string_view candidate, std::string_view reference);
+// Papineni et al.'s modified n-gram precision, as its two counts: every n-gram of the candidate
+// (total), and how many of them count once clipped to the most times the n-gram occurs in any one
+// reference (clipped). The BLEU functions use it with one reference; more are accepted so the
+// paper's own multi-reference examples can check it. Tokens are taken as given.
+struct NgramCounts {
+  size_t clipped = 0, total = 0;
+};
+NgramCounts ModifiedNgramPrecision(const std::vector<std::string>& candidate,
+                                   const std::vector<std::vector<std::string>>& references, int n);
 // Corpus BLEU of the same definition without smoothing (clipped counts and lengths summed over
 // the pairs first), the number BLEU's paper reports for a test set.
 double CorpusBleu(const std::vector<std::string>& candidates, const std::vector<std::string>& references);
