@@ -85,11 +85,12 @@ std::string TruncateUtf8(std::string_view text, size_t max_bytes) {
 namespace {
 
 // The order a reader expects: the tutorials' measure, overlap with the reference, format,
-// refusals, the judge, the local models' loss, then anything else, then the reported-only ones.
+// refusals, the judge's and the human reviewer's rubric means (Summarize's humanScore), the
+// local models' loss, then anything else, then the reported-only ones.
 const std::vector<std::string>& PreferredOrder() {
   static const std::vector<std::string> order = {
       kKeywordCoverage, kExactMatch,    kTokenF1,        kRougeL,    kBleu,
-      kFormatCompliance, kRefusal,      kJudgeScore,     kReferenceLoss, kReferencePerplexity,
+      kFormatCompliance, kRefusal,      kJudgeScore,     "humanScore",   kReferenceLoss, kReferencePerplexity,
       kAnswerWords,     kLatencyMs,     kTokensPerSecond};
   return order;
 }
@@ -141,6 +142,21 @@ bool CaseIsLoss(const RunResult& run, size_t case_index) {
   for (size_t m = 1; m < run.models.size(); ++m)
     if (CaseOutcome(run, m, case_index) == Outcome::kLoss) return true;
   return false;
+}
+
+std::string VerdictSentence(const RunResult& run, const Comparison& c) {
+  std::map<Verdict, std::string> lists;
+  for (const auto& metric : ReportedMetrics(run)) {
+    auto it = c.by_metric.find(metric);
+    if (it == c.by_metric.end()) continue;
+    std::string& list = lists[it->second.verdict];
+    list += (list.empty() ? "" : ", ") + metric;
+  }
+  auto part = [&](Verdict v) {
+    auto it = lists.find(v);
+    return std::string(VerdictName(v)) + " on " + (it == lists.end() ? std::string("none") : it->second);
+  };
+  return part(Verdict::kBetter) + "; " + part(Verdict::kWorse) + "; " + part(Verdict::kNoSignificantDifference);
 }
 
 static std::string Printf(const char* fmt, double v) {

@@ -42,6 +42,10 @@ Outcome CaseOutcome(const RunResult& run, size_t model, size_t case_index);
 // Whether any candidate lost the case to the baseline.
 bool CaseIsLoss(const RunResult& run, size_t case_index);
 
+// "better on rougeL; worse on nothing; no significant difference on keywordCoverage, refusal":
+// the comparison in one line, for readers who stop at the top. Metric names only (no escaping needed).
+std::string VerdictSentence(const RunResult& run, const Comparison& c);
+
 // "0.734", "1520", "p < 0.001"-style numbers for tables.
 std::string FormatValue(std::string_view metric, double v);
 std::string FormatP(double p);

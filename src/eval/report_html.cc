@@ -41,7 +41,7 @@ std::string NewNonce() {
 json AxisMax(const std::string& metric) {
   for (const char* m : {kKeywordCoverage, kExactMatch, kTokenF1, kRougeL, kBleu, kFormatCompliance, kRefusal})
     if (metric == m) return 1.0;
-  if (metric == kJudgeScore) return 5.0;
+  if (metric == kJudgeScore || metric == "humanScore") return 5.0;  // rubric means, 1..5
   return nullptr;
 }
 
@@ -167,7 +167,8 @@ void Summary(std::string& out, const RunResult& run) {
   }
   out += "</tbody></table>";
   for (const Comparison& c : run.comparisons) {
-    out += "<h3>" + HtmlEscape(c.candidate_label) + " vs " + HtmlEscape(c.baseline_label) + "</h3><div class=\"verdicts\">";
+    out += "<h3>" + HtmlEscape(c.candidate_label) + " vs " + HtmlEscape(c.baseline_label) + "</h3><p>" +
+           HtmlEscape(c.candidate_label) + " is " + VerdictSentence(run, c) + ".</p><div class=\"verdicts\">";
     std::string rows;
     for (const auto& metric : ReportedMetrics(run)) {
       auto it = c.by_metric.find(metric);
