@@ -149,8 +149,18 @@ void PrintSummary(const eval::RunResult& run) {
     PrintTable({c.candidate_label + " vs " + c.baseline_label, "wins/ties/losses", "mean diff [95% CI]", "verdict"},
                crows);
   }
+  if (!run.judge_model.empty()) {
+    size_t scored = 0, answered = 0;
+    for (const auto& m : run.models)
+      for (const auto& c : m.cases) {
+        answered += c.answer.ok;
+        scored += !c.judge.empty();
+      }
+    std::printf("\nJudge %s scored %zu of %zu answers%s\n", run.judge_model.c_str(), scored, answered,
+                scored < answered ? " (the rest gave no \"criterion: N\" lines; left unscored)" : "");
+  }
   if (!run.judge_agreement.empty()) {
-    std::printf("\nJudge (%s) agreement, Spearman's rho with its rubric mean:", run.judge_model.c_str());
+    std::printf("Its agreement (Spearman's rho of its rubric mean with each metric):");
     for (const auto& [metric, rho] : run.judge_agreement) std::printf(" %s %.2f;", metric.c_str(), rho);
     std::printf("\n");
   }
