@@ -119,7 +119,7 @@ void PrintSummary(const eval::RunResult& run) {
       auto it = m.overall.find(metric);
       if (it == m.overall.end() || it->second.interval.n == 0) return "";
       const auto& i = it->second.interval;
-      const int d = DigitsFor(i.mean);
+      const int d = DigitsFor(std::max(std::fabs(i.mean), std::fabs(i.high)));
       return Fixed(i.mean, d) + " [" + Fixed(i.low, d) + ", " + Fixed(i.high, d) + "]";
     });
   }
@@ -149,8 +149,18 @@ void PrintSummary(const eval::RunResult& run) {
     PrintTable({c.candidate_label + " vs " + c.baseline_label, "wins/ties/losses", "mean diff [95% CI]", "verdict"},
                crows);
   }
+  if (!run.judge_model.empty()) {
+    size_t scored = 0, answered = 0;
+    for (const auto& m : run.models)
+      for (const auto& c : m.cases) {
+        answered += c.answer.ok;
+        scored += !c.judge.empty();
+      }
+    std::printf("\nJudge %s scored %zu of %zu answers%s\n", run.judge_model.c_str(), scored, answered,
+                scored < answered ? " (the rest gave no \"criterion: N\" lines; left unscored)" : "");
+  }
   if (!run.judge_agreement.empty()) {
-    std::printf("\nJudge (%s) agreement, Spearman's rho with its rubric mean:", run.judge_model.c_str());
+    std::printf("Its agreement (Spearman's rho of its rubric mean with each metric):");
     for (const auto& [metric, rho] : run.judge_agreement) std::printf(" %s %.2f;", metric.c_str(), rho);
     std::printf("\n");
   }

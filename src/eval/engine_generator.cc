@@ -7,7 +7,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <functional>
 #include <mutex>
+#include <thread>
 
 #include "engine/language_model.h"
 #include "text/chat_format.h"
@@ -16,6 +20,65 @@ namespace lathe::eval {
 namespace {
 
 constexpr const char* kSpace = " \t\r\n";
+
+// Threads that live as long as the generator: a thread made per batch would pay the engine's
+// per-thread start-up (an OpenMP team for its first tensor operation) on every batch.
+class WorkerPool {
+ public:
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  // Runs work(0) here and work(1..n-1) on the pool's threads; returns when all have.
+  void Run(size_t n, const std::function<void(size_t)>& work) {
+    while (threads_.size() + 1 < n) {
+      // A new thread starts at the current round, so it never runs one that is already over.
+      const size_t index = threads_.size() + 1;
+      const uint64_t round = round_;
+      threads_.emplace_back([this, index, round] { Loop(index, round); });
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      work_ = &work;
+      active_ = n;
+      pending_ = n - 1;
+      ++round_;
+    }
+    wake_.notify_all();
+    work(0);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    work_ = nullptr;
+  }
+
+ private:
+  void Loop(size_t index, uint64_t seen) {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [&] { return quit_ || round_ != seen; });
+      if (quit_) return;
+      seen = round_;
+      if (index >= active_) continue;
+      const std::function<void(size_t)>* work = work_;
+      lock.unlock();
+      (*work)(index);
+      lock.lock();
+      if (--pending_ == 0) done_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> threads_;
+  const std::function<void(size_t)>* work_ = nullptr;
+  size_t active_ = 0, pending_ = 0;
+  uint64_t round_ = 0;
+  bool quit_ = false;
+};
 
 class EngineModelGenerator final : public Generator {
  public:
@@ -46,7 +109,7 @@ class EngineModelGenerator final : public Generator {
       }
       if (prompts.empty()) continue;
       engine::GenerationOptions o = Options(settings, chat);
-      Result<std::vector<engine::GenerationResult>> r = model_->GenerateTokens(prompts, o);
+      Result<std::vector<engine::GenerationResult>> r = GenerateSharded(prompts, o);
       if (!r.ok()) return r.status();
       for (size_t k = 0; k < which.size(); ++k) {
         const engine::GenerationResult& g = (*r)[k];
@@ -74,6 +137,45 @@ class EngineModelGenerator final : public Generator {
     Result<std::vector<float>> logits = model_->Logits(*ids);
     if (!logits.ok()) return std::nullopt;
     return MeanNll(*logits, *ids, prompt_len, static_cast<size_t>(model_->config().vocab_size));
+  }
+
+  // The batch in kShards contiguous shards, each one engine call, run on as many instances (over
+  // the same weights) in parallel as there are cores: the engine's decode of a small model is
+  // single-threaded, so one call would leave the other cores idle. The shards depend only on the
+  // batch, never on the machine, so a sampled run repeats exactly anywhere with the same
+  // batch size (the engine seeds each sequence by its place in its call).
+  Result<std::vector<engine::GenerationResult>> GenerateSharded(const std::vector<std::vector<int>>& prompts,
+                                                                const engine::GenerationOptions& o) {
+    const size_t n = prompts.size(), shards = std::min(n, kShards);
+    const size_t threads = std::min(shards, Workers());
+    if (instances_.empty()) instances_.push_back(nullptr);
+    while (instances_.size() < threads) instances_.push_back(model_->NewInstance());
+    std::vector<engine::GenerationResult> out(n);
+    std::vector<Status> status(shards);
+    auto work = [&](size_t t) {
+      for (size_t s = t; s < shards; s += threads) {
+        const size_t begin = n * s / shards, end = n * (s + 1) / shards;
+        std::vector<std::vector<int>> part(prompts.begin() + begin, prompts.begin() + end);
+        engine::LanguageModel* m = t == 0 ? model_.get() : instances_[t].get();
+        auto r = m->GenerateTokens(part, o);
+        if (!r.ok()) {
+          status[s] = r.status();
+          continue;
+        }
+        for (size_t k = 0; k < r->size(); ++k) out[begin + k] = std::move((*r)[k]);
+      }
+    };
+    pool_.Run(threads, work);
+    for (const Status& s : status)
+      if (!s.ok()) return s;
+    return out;
+  }
+
+  // Cores to use: LATHE_THREADS (as the engine reads it), else the machine's.
+  static size_t Workers() {
+    long n = static_cast<long>(std::thread::hardware_concurrency());
+    if (const char* env = std::getenv("LATHE_THREADS")) n = std::atol(env);
+    return static_cast<size_t>(std::clamp(n, 1L, static_cast<long>(kShards)));
   }
 
   // Mean of -log softmax(logits[t])[ids[t+1]] over the reference tokens, in double: the rows are
@@ -156,7 +258,10 @@ class EngineModelGenerator final : public Generator {
     return adds_bos_;
   }
 
+  static constexpr size_t kShards = 4;
   std::shared_ptr<engine::LanguageModel> model_;
+  std::vector<std::unique_ptr<engine::LanguageModel>> instances_;  // [0] unused: model_ is the first
+  WorkerPool pool_;  // after the instances: its threads stop before the instances they use go
   std::once_flag bos_once_;
   bool adds_bos_ = false;
 };

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "serve_process.h"
 #include "test_util.h"
 
 namespace lathe {
@@ -81,6 +82,51 @@ TEST(EvalRunCli, TwoLocalModelsWriteTheThreeReportsWithEveryCase) {
   EXPECT_NE(out.find("m vs base"), std::string::npos) << out;
   EXPECT_NE(out.find("no significant difference"), std::string::npos) << out;
   EXPECT_NE(out.find(tmp.File("report") + "/report.html"), std::string::npos) << out;
+}
+
+// The same model served by `lathe serve` (one InvokeModel request per case) and loaded locally
+// (batched): greedy, both give the same answers, the served one through Titan and Anthropic bodies.
+TEST(EvalRunCli, AServedModelAnswersThroughInvokeModelAsTheLocalOneDoes) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  const std::string src = SharedDir() + "/models/stories260K";
+  std::string out, err;
+  ASSERT_EQ(RunLatheBinary("models import " + src + "/stories260K.bin --tokenizer " + src + "/tok512.model --out " +
+                               tmp.File("m"),
+                           &out, &err),
+            0)
+      << err;
+  const std::string config =
+      tmp.Write("serve.json", nlohmann::json({{"models", {{"stories", tmp.File("m")}}}}).dump());
+  testing::ServeProcess server({tmp.File("data"), config});
+  ASSERT_FALSE(server.url().empty()) << ReadFile(tmp.File("data") + "-serve.log");
+  const std::string set = tmp.Write("stories.jsonl", kStories);
+  ASSERT_EQ(RunLatheBinary("eval run --dataset " + set + " --endpoint " + server.url() + " --model served=stories" +
+                               " --model local=" + tmp.File("m") + " --out " + tmp.File("report") + " --max-tokens 12",
+                           &out, &err),
+            0)
+      << out << err;
+  auto report = nlohmann::json::parse(ReadFile(tmp.File("report/report.json")));
+  const auto& served = report["models"][0]["cases"];
+  const auto& local = report["models"][1]["cases"];
+  ASSERT_EQ(served.size(), 5u);
+  for (size_t i = 0; i < served.size(); ++i) {
+    EXPECT_EQ(served[i]["ok"], true) << served[i].dump();
+    EXPECT_EQ(served[i]["text"], local[i]["text"]) << i;
+    EXPECT_EQ(served[i]["outputTokens"], local[i]["outputTokens"]) << i;
+  }
+  EXPECT_EQ(report["models"][0]["resolved"], "");  // served: nothing local
+  EXPECT_FALSE(report["models"][0]["metrics"].contains("referenceLoss"));  // no logits over HTTP
+  // A model the server does not know fails every case, each with the server's words, and the
+  // run still reports.
+  ASSERT_EQ(RunLatheBinary("eval run --dataset " + set + " --endpoint " + server.url() + " --model nope-model" +
+                               " --out " + tmp.File("report2"),
+                           &out, &err),
+            0)
+      << out << err;
+  auto failed = nlohmann::json::parse(ReadFile(tmp.File("report2/report.json")));
+  EXPECT_EQ(failed["models"][0]["failed"], 5);
+  EXPECT_NE(out.find("5 answer(s) failed"), std::string::npos) << out;
 }
 
 TEST(EvalRunCli, AModelThatDoesNotExistIsNamed) {

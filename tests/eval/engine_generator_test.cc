@@ -43,8 +43,12 @@ class EngineGeneratorTest : public ::testing::Test {
 };
 
 TEST_F(EngineGeneratorTest, ABatchAnswersAsTheCasesOneByOne) {
-  const std::vector<TestCase> cases = {Prompt("a", "Once upon a time"), Prompt("b", "The cat"),
-                                       Prompt("c", "Lily went to the park and saw a big"), Prompt("d", "One day")};
+  // Eight prompts of different lengths: the batch's shards (engine calls) hold several each, so
+  // padding and the batch's other sequences are exercised.
+  const std::vector<TestCase> cases = {
+      Prompt("a", "Once upon a time"), Prompt("b", "The cat"), Prompt("c", "Lily went to the park and saw a big"),
+      Prompt("d", "One day"),          Prompt("e", "Tom had a red ball. He"), Prompt("f", "The sun"),
+      Prompt("g", "Mom said"),         Prompt("h", "There was a little dog who liked to play in the")};
   GenerationSettings s;
   s.max_tokens = 24;
   s.temperature = 0;
@@ -68,6 +72,12 @@ TEST_F(EngineGeneratorTest, ABatchAnswersAsTheCasesOneByOne) {
     ASSERT_TRUE(direct.ok());
     EXPECT_EQ(a.text, (*direct)[0].text);
   }
+  // Sampled, a batch repeats exactly (its shards run in parallel, each seeded by the batch alone).
+  s.temperature = 0.9;
+  s.seed = 3;
+  auto x = generator_->Generate(all, s), y = generator_->Generate(all, s);
+  ASSERT_TRUE(x.ok() && y.ok());
+  for (size_t i = 0; i < cases.size(); ++i) EXPECT_EQ((*x)[i].text, (*y)[i].text) << i;
   // The checkpoint's golden greedy continuation (README.txt in ../shared).
   EXPECT_EQ((*batched)[0].text.rfind(", there was a little girl named Lily.", 0), 0u) << (*batched)[0].text;
 }
