@@ -103,9 +103,13 @@ json ChartData(const RunResult& run) {
   if (lo <= hi) {
     size_t bins = hi > lo ? kLatencyBins : 1;
     double width = hi > lo ? (hi - lo) / static_cast<double>(bins) : 1;
-    for (size_t b = 0; b < bins; ++b)
-      latency_labels.push_back(FormatValue(kLatencyMs, lo + width * static_cast<double>(b)) + "–" +
-                               FormatValue(kLatencyMs, lo + width * static_cast<double>(b + 1)) + " ms");
+    // Enough decimals that neighbouring bins never share a label ("9–9 ms").
+    const char* format = width >= 10 ? "%.0f–%.0f ms" : width >= 1 ? "%.1f–%.1f ms" : "%.3f–%.3f ms";
+    for (size_t b = 0; b < bins; ++b) {
+      char label[96];
+      std::snprintf(label, sizeof label, format, lo + width * static_cast<double>(b), lo + width * static_cast<double>(b + 1));
+      latency_labels.push_back(label);
+    }
     for (const auto& m : run.models) {
       std::vector<size_t> counts(bins, 0);
       for (const auto& c : m.cases)
@@ -168,7 +172,7 @@ void Summary(std::string& out, const RunResult& run) {
   out += "</tbody></table>";
   for (const Comparison& c : run.comparisons) {
     out += "<h3>" + HtmlEscape(c.candidate_label) + " vs " + HtmlEscape(c.baseline_label) + "</h3><p>" +
-           HtmlEscape(c.candidate_label) + " is " + VerdictSentence(run, c) + ".</p><div class=\"verdicts\">";
+           "<b>" + HtmlEscape(c.candidate_label) + "</b>: " + VerdictSentence(run, c) + ".</p><div class=\"verdicts\">";
     std::string rows;
     for (const auto& metric : ReportedMetrics(run)) {
       auto it = c.by_metric.find(metric);

@@ -62,7 +62,7 @@ void Models(std::ostringstream& out, const RunResult& run) {
 void Comparisons(std::ostringstream& out, const RunResult& run) {
   for (const Comparison& c : run.comparisons) {
     out << "## " << Cell(c.candidate_label) << " vs " << Cell(c.baseline_label) << "\n\n";
-    out << "**" << Cell(c.candidate_label) << "** is " << VerdictSentence(run, c) << ".\n\n";
+    out << "**" << Cell(c.candidate_label) << "**: " << VerdictSentence(run, c) << ".\n\n";
     out << "Differences are " << Cell(c.candidate_label) << " minus " << Cell(c.baseline_label)
         << " with a paired bootstrap 95% interval; \"better\" needs the interval clear of 0 and the sign "
            "test's p < 0.05.\n\n";
