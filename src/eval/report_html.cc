@@ -104,7 +104,7 @@ json ChartData(const RunResult& run) {
     size_t bins = hi > lo ? kLatencyBins : 1;
     double width = hi > lo ? (hi - lo) / static_cast<double>(bins) : 1;
     // Enough decimals that neighbouring bins never share a label ("9–9 ms").
-    const char* format = width >= 10 ? "%.0f–%.0f ms" : width >= 1 ? "%.1f–%.1f ms" : "%.3f–%.3f ms";
+    const char* format = width >= 10 ? "%.0f–%.0f ms" : width >= 1 ? "%.1f–%.1f ms" : width >= 0.1 ? "%.2f–%.2f ms" : "%.3f–%.3f ms";
     for (size_t b = 0; b < bins; ++b) {
       char label[96];
       std::snprintf(label, sizeof label, format, lo + width * static_cast<double>(b), lo + width * static_cast<double>(b + 1));
