@@ -203,6 +203,15 @@ TEST(TestSet, CaseAndProblemCountsAreBounded) {
   EXPECT_FALSE(noisy.ok());
 }
 
+TEST(ReadTestSet, TheDocumentedExample) {
+  // docs/evaluation.md's example file: every form of case, and it must stay valid.
+  auto set = ReadTestSet(std::string(LATHE_SOURCE_DIR) + "/samples/eval_example.jsonl");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  ASSERT_TRUE(set->ok()) << (set->problems.empty() ? "" : data::FormatProblem(set->problems[0]));
+  EXPECT_EQ(set->cases.size(), 5u);
+  EXPECT_EQ(set->Categories(), (std::vector<std::string>{"accounts", "cards", "format"}));
+}
+
 TEST(ReadTestSet, FromAFile) {
   EXPECT_EQ(ReadTestSet("/nonexistent/cases.jsonl").status().code(), Status::Code::kNotFound);
   char path[] = "/tmp/lathe_test_set_XXXXXX";
