@@ -119,7 +119,7 @@ void PrintSummary(const eval::RunResult& run) {
       auto it = m.overall.find(metric);
       if (it == m.overall.end() || it->second.interval.n == 0) return "";
       const auto& i = it->second.interval;
-      const int d = DigitsFor(i.mean);
+      const int d = DigitsFor(std::max(std::fabs(i.mean), std::fabs(i.high)));
       return Fixed(i.mean, d) + " [" + Fixed(i.low, d) + ", " + Fixed(i.high, d) + "]";
     });
   }
