@@ -223,6 +223,9 @@ void LatheServer::Run() {
   events_worker_->Stop();  // pending deliveries stay in the store for the next start
 }
 void LatheServer::Stop() {
+  // Before the transport waits for its requests: an Invoke of evaluate-finetuned-model would
+  // otherwise hold it for the function's timeout.
+  if (lambda_builtins_) lambda_builtins_->Stop();
   http_->Stop();
   if (sns_worker_) sns_worker_->Stop();
 }

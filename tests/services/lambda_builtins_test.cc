@@ -3,6 +3,8 @@
 // integration over the same backend.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -202,6 +204,14 @@ TEST_F(LambdaBuiltinsTest, EvaluateFineTunedModelRunsAnEvaluationJobOnTheModelsD
   EXPECT_EQ(dataset["name"], "training-data");
   EXPECT_EQ((*got)["outputDataConfig"]["s3Uri"], "s3://training-bucket/evaluation/");
   EXPECT_EQ((*got)["latheGenerationSettings"]["maxTokens"], 64);
+  // Stopped (the server going down), a waiting call returns at once instead of at its timeout.
+  builtins_->Stop();
+  BuiltinCall patient{kScope.account, kScope.region, "req-2", {}, 600};
+  const auto start = std::chrono::steady_clock::now();
+  BuiltinResult stopped = builtins_->Invoke("evaluate-finetuned-model", {{"customModelName", "My_Model.v2"},
+                                                                         {"baseModelId", "lathe.default-v1"}}, patient);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(stopped.error_type, "ServiceUnavailable") << stopped.error_message;
 }
 
 TEST_F(LambdaBuiltinsTest, TheStepFunctionsIntegrationAnswersAsAwsOptimizedIntegration) {

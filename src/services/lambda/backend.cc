@@ -60,6 +60,7 @@ Status LambdaBackend::Start() {
 }
 
 void LambdaBackend::Stop() {
+  if (builtins_) builtins_->Stop();  // a built-in waiting on a job returns now
   {
     std::lock_guard<std::mutex> lock(worker_mu_);
     worker_stop_ = true;

@@ -304,12 +304,15 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, call.timeout_s - 1));
   Result<json> results = evaluations_->Results(arn);
   while (results.ok() && ((*results)["status"] == "InProgress" || (*results)["status"] == "Stopping") &&
-         std::chrono::steady_clock::now() < deadline) {
+         std::chrono::steady_clock::now() < deadline && !stopping_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     results = evaluations_->Results(arn);
   }
   if (!results.ok()) return FromStatus(results.status());
   const std::string status = (*results)["status"];
+  if (stopping_ && (status == "InProgress" || status == "Stopping"))
+    return BuiltinResult::Error("ServiceUnavailable", "lathe serve is shutting down; the evaluation job " + arn +
+                                                          " runs again when it starts");
   if (status == "InProgress" || status == "Stopping")
     return BuiltinResult::Error("EvaluationTimeout", "the evaluation job " + arn + " did not finish within the function's " +
                                                          std::to_string(call.timeout_s) + " s timeout; it goes on running "

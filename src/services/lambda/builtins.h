@@ -22,6 +22,7 @@
 // it first).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -87,6 +88,9 @@ class BuiltinFunctions {
   static std::string Unavailable(const std::string& name);
 
   BuiltinResult Invoke(const std::string& name, const nlohmann::json& event, const BuiltinCall& call);
+  // The server is going down: a built-in that waits (evaluate-finetuned-model) returns at once,
+  // so no thread of the server's is held for the function's timeout.
+  void Stop() { stopping_ = true; }
 
  private:
   BuiltinResult ValidateTrainingData(const nlohmann::json& event, const BuiltinCall& call);
@@ -99,6 +103,7 @@ class BuiltinFunctions {
   std::string work_dir_;
   service::EvaluationJobService* evaluations_ = nullptr;
   service::CustomModelService* custom_models_ = nullptr;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace lathe::lambda
