@@ -81,7 +81,8 @@ Status CustomModelService::Delete(const std::string& identifier,
   if (!row.ok()) return row.status();
   if (in_use(row->arn))
     return Status::Conflict("Custom model " + row->name +
-                            " is in use (served by a provisioned throughput, or the base of a job in progress)");
+                            " is in use (served by a provisioned throughput, the base of a job in progress, or under "
+                            "evaluation in a job in progress)");
   LATHE_RETURN_IF_ERROR(db_->Delete(kCustomModelKind, row->id));
   std::error_code ec;
   const std::string dir = row->doc.value("_dir", "");

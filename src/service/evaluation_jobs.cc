@@ -283,6 +283,17 @@ Result<json> EvaluationJobService::BatchDelete(const json& req) {
   return json{{"errors", errors}, {"evaluationJobs", deleted}};
 }
 
+bool EvaluationJobService::UsesModel(const std::string& model_arn) {
+  store::MetadataStore::ListFilter active;
+  active.statuses = {"InProgress", "Stopping"};
+  auto rows = db_->List(kEvaluationJobKind, active);
+  if (!rows.ok()) return true;  // when unsure, keep the model
+  for (const auto& r : *rows)
+    for (const auto& m : r.doc.value("_models", json::array()))
+      if (m.is_object() && m.value("arn", "") == model_arn) return true;
+  return false;
+}
+
 Result<json> EvaluationJobService::Results(const std::string& identifier) {
   LATHE_ASSIGN_OR_RETURN(store::ResourceRow row, FindJob(identifier));
   json out = {{"status", row.status}, {"jobArn", row.arn}, {"jobName", row.name}};

@@ -55,6 +55,9 @@ class EvaluationJobService {
   Result<nlohmann::json> BatchDelete(const nlohmann::json& request);
   void set_role_checker(std::function<bool(const std::string& role_arn)> exists) { role_exists_ = std::move(exists); }
 
+  // Whether a job in progress or queued evaluates this model ARN (a custom model must not be
+  // deleted under it).
+  bool UsesModel(const std::string& model_arn);
   // For the pipeline's evaluate-finetuned-model: the job's status, failureMessages, and once
   // Completed its "summary" (evaluation_output.h's EvaluationSummary) and "reportUri" (where
   // report.json went).

@@ -226,6 +226,21 @@ TEST_F(EvaluationJobs, QueuedJobsAreBoundedByMaxActiveJobs) {
   EXPECT_NE(refused.status().message().find("maxActiveJobs"), std::string::npos);
 }
 
+TEST_F(EvaluationJobs, AModelUnderEvaluationIsInUse) {
+  store::ResourceRow job;
+  job.name = "ft";
+  job.arn = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/lathe.default-v1/abcdefabcdef";
+  job.doc = {{"outputModelName", "tuned"}, {"_baseModelId", "lathe.default-v1"}};
+  auto model = bedrock_->custom_models().Register(job, dir_.path() + "/tuned");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_FALSE(bedrock_->evaluations().UsesModel(*model));
+  const std::string arn = (*bedrock_->evaluations().Create(
+      Request("uses-tuned", "file://" + dataset_, "file://" + dir_.path() + "/out", {"amazon.titan-text-express-v1", "tuned"})))["jobArn"];
+  EXPECT_TRUE(bedrock_->evaluations().UsesModel(*model));  // found by name, recorded by ARN
+  ASSERT_TRUE(bedrock_->evaluations().Stop(arn).ok());
+  EXPECT_FALSE(bedrock_->evaluations().UsesModel(*model));
+}
+
 TEST_F(EvaluationJobs, TagsGoThroughBedrocksTagOperations) {
   json r = Valid("tagged");
   r["jobTags"] = {{{"key", "team"}, {"value", "ml"}}};

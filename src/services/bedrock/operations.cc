@@ -69,7 +69,7 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
       [svc](const RestInput& in) { return From(svc->custom_models().Get(in.labels.at("modelIdentifier"))); });
   Add("DELETE", "/custom-models/{modelIdentifier+}", "DeleteCustomModel", [svc](const RestInput& in) {
     return Done(svc->custom_models().Delete(in.labels.at("modelIdentifier"), [svc](const std::string& arn) {
-      return svc->throughput().Serves(arn) || svc->jobs().UsesBaseModel(arn);
+      return svc->throughput().Serves(arn) || svc->jobs().UsesBaseModel(arn) || svc->evaluations().UsesModel(arn);
     }));
   });
 
