@@ -104,7 +104,8 @@ std::vector<std::string> NormalizedTokens(std::string_view text) {
     if (!IsAsciiPunctuation(c)) cleaned.push_back(AsciiLower(c));
   }
   // SQuAD removes \b(a|an|the)\b after punctuation is gone; on whitespace tokens that is dropping
-  // the tokens that are exactly an article.
+  // the tokens that are exactly an article. (Python's \b and split() also know Unicode: an article
+  // against an em dash, or words split by a no-break space, differ here. ASCII text does not.)
   std::vector<std::string> tokens = SplitWhitespace(cleaned);
   std::erase_if(tokens, [](const std::string& t) { return t == "a" || t == "an" || t == "the"; });
   return tokens;

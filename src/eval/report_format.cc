@@ -152,11 +152,11 @@ std::string VerdictSentence(const RunResult& run, const Comparison& c) {
     std::string& list = lists[it->second.verdict];
     list += (list.empty() ? "" : ", ") + metric;
   }
-  auto part = [&](Verdict v) {
-    auto it = lists.find(v);
-    return std::string(VerdictName(v)) + " on " + (it == lists.end() ? std::string("none") : it->second);
-  };
-  return part(Verdict::kBetter) + "; " + part(Verdict::kWorse) + "; " + part(Verdict::kNoSignificantDifference);
+  std::string out;
+  for (Verdict v : {Verdict::kBetter, Verdict::kWorse, Verdict::kNoSignificantDifference})
+    if (auto it = lists.find(v); it != lists.end())
+      out += (out.empty() ? "" : "; ") + std::string(VerdictName(v)) + " on " + it->second;
+  return out.empty() ? "no metric to compare" : out;
 }
 
 static std::string Printf(const char* fmt, double v) {

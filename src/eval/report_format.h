@@ -42,7 +42,8 @@ Outcome CaseOutcome(const RunResult& run, size_t model, size_t case_index);
 // Whether any candidate lost the case to the baseline.
 bool CaseIsLoss(const RunResult& run, size_t case_index);
 
-// "better on rougeL; worse on nothing; no significant difference on keywordCoverage, refusal":
+// "better on rougeL; no significant difference on keywordCoverage, refusal" (verdicts no metric
+// got are left out):
 // the comparison in one line, for readers who stop at the top. Metric names only (no escaping needed).
 std::string VerdictSentence(const RunResult& run, const Comparison& c);
 

@@ -1,8 +1,9 @@
 // report.html: one self-contained page (Chart.js inlined, nothing fetched at view time) with the
-// verdicts first, then the charts, then every answer side by side. Strings from test sets and
-// models reach the page only through HtmlEscape (markup) or ScriptSafeJson (the charts' data);
-// a Content-Security-Policy with a per-page nonce lets only the page's own scripts run, so even
-// a missed escape could not run an injected script or load anything from the network.
+// verdicts first, then the charts, then every answer side by side. Strings from test sets,
+// models and report.json (metric names too: the file may be edited) reach the page only through
+// HtmlEscape (markup) or ScriptSafeJson (the charts' data); a Content-Security-Policy with a
+// per-page nonce lets only the page's own scripts run, so even a missed escape could not run an
+// injected script or load anything from the network.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -103,9 +104,13 @@ json ChartData(const RunResult& run) {
   if (lo <= hi) {
     size_t bins = hi > lo ? kLatencyBins : 1;
     double width = hi > lo ? (hi - lo) / static_cast<double>(bins) : 1;
-    for (size_t b = 0; b < bins; ++b)
-      latency_labels.push_back(FormatValue(kLatencyMs, lo + width * static_cast<double>(b)) + "–" +
-                               FormatValue(kLatencyMs, lo + width * static_cast<double>(b + 1)) + " ms");
+    // Enough decimals that neighbouring bins never share a label ("9–9 ms").
+    const char* format = width >= 10 ? "%.0f–%.0f ms" : width >= 1 ? "%.1f–%.1f ms" : width >= 0.1 ? "%.2f–%.2f ms" : "%.3f–%.3f ms";
+    for (size_t b = 0; b < bins; ++b) {
+      char label[96];
+      std::snprintf(label, sizeof label, format, lo + width * static_cast<double>(b), lo + width * static_cast<double>(b + 1));
+      latency_labels.push_back(label);
+    }
     for (const auto& m : run.models) {
       std::vector<size_t> counts(bins, 0);
       for (const auto& c : m.cases)
@@ -168,7 +173,7 @@ void Summary(std::string& out, const RunResult& run) {
   out += "</tbody></table>";
   for (const Comparison& c : run.comparisons) {
     out += "<h3>" + HtmlEscape(c.candidate_label) + " vs " + HtmlEscape(c.baseline_label) + "</h3><p>" +
-           HtmlEscape(c.candidate_label) + " is " + VerdictSentence(run, c) + ".</p><div class=\"verdicts\">";
+           "<b>" + HtmlEscape(c.candidate_label) + "</b>: " + HtmlEscape(VerdictSentence(run, c)) + ".</p><div class=\"verdicts\">";
     std::string rows;
     for (const auto& metric : ReportedMetrics(run)) {
       auto it = c.by_metric.find(metric);
@@ -176,10 +181,10 @@ void Summary(std::string& out, const RunResult& run) {
       const PairedComparison& p = it->second;
       std::string diff = FormatValue(metric, p.mean_diff) + " [" + FormatValue(metric, p.ci_low) + ", " +
                          FormatValue(metric, p.ci_high) + "]";
-      out += "<div class=\"verdict-card\"><div class=\"metric\">" + metric + "</div><span class=\"badge " +
+      out += "<div class=\"verdict-card\"><div class=\"metric\">" + HtmlEscape(metric) + "</div><span class=\"badge " +
              VerdictClass(p.verdict) + "\">" + VerdictName(p.verdict) + "</span><div class=\"diff\">Δ " + diff +
              DirectionNote(metric) + "</div></div>";
-      rows += "<tr><td>" + metric + DirectionNote(metric) + "</td><td class=\"num\">" + FormatValue(metric, p.mean_a) +
+      rows += "<tr><td>" + HtmlEscape(metric) + DirectionNote(metric) + "</td><td class=\"num\">" + FormatValue(metric, p.mean_a) +
               "</td><td class=\"num\">" + FormatValue(metric, p.mean_b) + "</td><td class=\"num\">" + diff +
               "</td><td class=\"num\">" + std::to_string(p.wins) + " / " + std::to_string(p.ties) + " / " +
               std::to_string(p.losses) + "</td><td class=\"num\">" + FormatP(p.sign_test_p) + "</td><td><span class=\"badge " +
@@ -211,8 +216,8 @@ void Charts(std::string& out, const RunResult& run, bool have_charts) {
   out += "<p class=\"note\">Bars: mean per model; whiskers: bootstrap 95% interval of the mean.</p><div class=\"charts\">";
   std::vector<std::string> charted = ChartedMetrics(run);
   for (size_t k = 0; k < charted.size(); ++k)
-    out += "<div class=\"chart\"><h3>" + charted[k] + DirectionNote(charted[k]) + "</h3><div class=\"canvas-box\">"
-           "<canvas id=\"chart-metric-" + std::to_string(k) + "\" role=\"img\" aria-label=\"" + charted[k] +
+    out += "<div class=\"chart\"><h3>" + HtmlEscape(charted[k]) + DirectionNote(charted[k]) + "</h3><div class=\"canvas-box\">"
+           "<canvas id=\"chart-metric-" + std::to_string(k) + "\" role=\"img\" aria-label=\"" + HtmlEscape(charted[k]) +
            " per model\"></canvas></div></div>";
   out += "</div>";
   // Every metric, as numbers, for those who read tables rather than bars.
@@ -220,7 +225,7 @@ void Charts(std::string& out, const RunResult& run, bool have_charts) {
   for (const auto& m : run.models) out += "<th class=\"num\">" + HtmlEscape(m.model.label) + "</th>";
   out += "</tr></thead><tbody>";
   for (const auto& metric : ReportedMetrics(run)) {
-    out += "<tr><td>" + metric + DirectionNote(metric) + "</td>";
+    out += "<tr><td>" + HtmlEscape(metric) + DirectionNote(metric) + "</td>";
     for (const auto& m : run.models) {
       auto it = m.overall.find(metric);
       out += "<td class=\"num\">" +
@@ -234,7 +239,7 @@ void Charts(std::string& out, const RunResult& run, bool have_charts) {
 
   std::vector<std::string> categories = run.test_set.Categories();
   out += "<section id=\"categories\"><h2>By category</h2><p class=\"filter\"><label>Metric <select id=\"category-metric\">";
-  for (const auto& m : charted) out += "<option value=\"" + m + "\">" + m + "</option>";
+  for (const auto& m : charted) out += "<option value=\"" + HtmlEscape(m) + "\">" + HtmlEscape(m) + "</option>";
   out += "</select></label></p><div class=\"chart wide\"><div class=\"canvas-box\"><canvas id=\"chart-categories\" "
          "role=\"img\" aria-label=\"scores per category\"></canvas></div></div>";
   if (categories.size() > kMaxChartCategories)

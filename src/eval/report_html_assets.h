@@ -95,6 +95,19 @@ inline constexpr const char* kScript = R"js(
   function barChart(id, labels, datasets, y, legend) {
     var canvas = document.getElementById(id);
     if (!canvas) return null;
+    // The axis must hold the whiskers too, which Chart.js does not know about.
+    if (y.max === undefined) {
+      var hi = null, lo = null;
+      datasets.forEach(function (ds) {
+        (ds.intervals || []).forEach(function (iv) {
+          if (!iv || iv[0] === null || iv[1] === null) return;
+          hi = hi === null ? iv[1] : Math.max(hi, iv[1]);
+          lo = lo === null ? iv[0] : Math.min(lo, iv[0]);
+        });
+      });
+      if (hi !== null) y.suggestedMax = hi;
+      if (lo !== null && lo < 0) y.suggestedMin = lo;
+    }
     return new Chart(canvas, {
       type: 'bar',
       data: { labels: labels, datasets: datasets },

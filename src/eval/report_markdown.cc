@@ -1,5 +1,5 @@
 // report.md: the run as tables a person can read in a terminal or a code review. Every string
-// from a test set or a model goes through Cell(), so an answer cannot break a table or inject
+// from a test set, a model or report.json (metric names included) goes through Cell(), so an answer cannot break a table or inject
 // HTML into a renderer that allows it.
 #include <sstream>
 
@@ -62,7 +62,7 @@ void Models(std::ostringstream& out, const RunResult& run) {
 void Comparisons(std::ostringstream& out, const RunResult& run) {
   for (const Comparison& c : run.comparisons) {
     out << "## " << Cell(c.candidate_label) << " vs " << Cell(c.baseline_label) << "\n\n";
-    out << "**" << Cell(c.candidate_label) << "** is " << VerdictSentence(run, c) << ".\n\n";
+    out << "**" << Cell(c.candidate_label) << "**: " << Cell(VerdictSentence(run, c)) << ".\n\n";
     out << "Differences are " << Cell(c.candidate_label) << " minus " << Cell(c.baseline_label)
         << " with a paired bootstrap 95% interval; \"better\" needs the interval clear of 0 and the sign "
            "test's p < 0.05.\n\n";
@@ -72,7 +72,7 @@ void Comparisons(std::ostringstream& out, const RunResult& run) {
       auto it = c.by_metric.find(metric);
       if (it == c.by_metric.end()) continue;
       const PairedComparison& p = it->second;
-      Row(out, {metric + DirectionNote(metric), FormatValue(metric, p.mean_a), FormatValue(metric, p.mean_b),
+      Row(out, {Cell(metric, 128) + DirectionNote(metric), FormatValue(metric, p.mean_a), FormatValue(metric, p.mean_b),
                 FormatValue(metric, p.mean_diff) + " [" + FormatValue(metric, p.ci_low) + ", " +
                     FormatValue(metric, p.ci_high) + "]",
                 std::to_string(p.wins) + " / " + std::to_string(p.ties) + " / " + std::to_string(p.losses),
@@ -89,7 +89,7 @@ void Scores(std::ostringstream& out, const RunResult& run) {
   for (const auto& m : run.models) head.push_back(Cell(m.model.label));
   Header(out, head);
   for (const auto& metric : ReportedMetrics(run)) {
-    std::vector<std::string> row = {metric + DirectionNote(metric)};
+    std::vector<std::string> row = {Cell(metric, 128) + DirectionNote(metric)};
     for (const auto& m : run.models) {
       auto it = m.overall.find(metric);
       row.push_back(it == m.overall.end() ? "—"
@@ -111,7 +111,7 @@ void Categories(std::ostringstream& out, const RunResult& run) {
   for (const auto& category : categories)
     for (const auto& metric : ReportedMetrics(run)) {
       if (!IsQualityMetric(metric)) continue;
-      std::vector<std::string> row = {Cell(category, kMaxCategoryBytes), metric};
+      std::vector<std::string> row = {Cell(category, kMaxCategoryBytes), Cell(metric, 128)};
       bool any = false;
       for (const auto& m : run.models) {
         auto cat = m.by_category.find(category);

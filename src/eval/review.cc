@@ -147,6 +147,15 @@ std::string TerminalSafe(std::string_view text) {
   return out;
 }
 
+// The guide's rubric ("Human Evaluation Metrics"), shown once at the start.
+constexpr const char* kRubricLegend =
+    "Score each answer 1 (poor), 3 (good) to 5 (excellent) on:\n"
+    "  accuracy      incorrect info .. mostly correct .. completely accurate\n"
+    "  relevance     off-topic .. somewhat relevant .. directly addresses the question\n"
+    "  tone          inappropriate .. acceptable .. perfect for the context\n"
+    "  completeness  missing key info .. adequate .. comprehensive\n"
+    "  formatting    confusing .. readable .. well-structured\n";
+
 enum class LineKind { kScores, kSkip, kQuit, kBad };
 
 // One line of the person's input; EOF reads as "q" (Ctrl-D saves and quits).
@@ -197,8 +206,8 @@ LineKind ReviewCase(const RunResult& run, size_t index, size_t position, size_t 
                     std::vector<std::map<std::string, double>>* scores) {
   const TestCase& c = run.test_set.cases[index];
   std::ostringstream s;
-  s << "\n=== Case " << index + 1 << " of " << run.test_set.cases.size() << " (" << position << " of " << remaining
-    << " left to review) - " << TerminalSafe(c.category) << " - " << TerminalSafe(c.id) << "\n\nPrompt:\n"
+  s << "\n=== Case " << index + 1 << " of " << run.test_set.cases.size() << " (reviewing " << position << " of "
+    << remaining << ") - " << TerminalSafe(c.category) << " - " << TerminalSafe(c.id) << "\n\nPrompt:\n"
     << TerminalSafe(c.DisplayPrompt()) << "\n";
   if (!c.reference.empty()) s << "\nReference answer:\n" << TerminalSafe(c.reference) << "\n";
   std::vector<size_t> order = BlindOrder(run, index);
@@ -241,7 +250,7 @@ Status RunReview(Env* env, const ReviewOptions& options) {
   size_t total = run.test_set.cases.size(), remaining = total - journal.skipped.size(), position = 0;
   Print(options.out, "Blind review of run " + TerminalSafe(run.run_id) + ": " + std::to_string(remaining) + " of " +
                          std::to_string(total) + " cases to review, " + std::to_string(run.models.size()) +
-                         " answers each, shown in a shuffled order without model names.\n");
+                         " answers each, shown in a shuffled order without model names.\n" + kRubricLegend);
   bool quit = false;
   for (size_t i = 0; i < total && !quit; ++i) {
     if (journal.skipped.count(i)) continue;

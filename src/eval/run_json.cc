@@ -153,7 +153,8 @@ Status Wrong(const std::string& path, const std::string& what) {
 
 Status ExpectType(const json& j, json::value_t t, const char* name, const std::string& path) {
   bool ok = j.type() == t || (t == json::value_t::number_float && j.is_number()) ||
-            (t == json::value_t::number_unsigned && j.is_number_integer() && j.get<int64_t>() >= 0);
+            (t == json::value_t::number_unsigned &&
+             (j.is_number_unsigned() || (j.is_number_integer() && j.get<int64_t>() >= 0)));
   if (!ok) return Wrong(path, std::string("expected ") + name + ", got " + TypeName(j));
   return Status::Ok();
 }

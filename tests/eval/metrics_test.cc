@@ -4,6 +4,7 @@
 // rouge_score are all absent, so the papers are the references.)
 #include "eval/metrics.h"
 
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -206,6 +207,28 @@ TEST(ScoreAnswer, AppliesWhatTheCaseHas) {
   EXPECT_EQ(m.at(kFormatCompliance), 1.0);
   EXPECT_EQ(m.at(kAnswerWords), 4.0);
   EXPECT_EQ(ScoreAnswer(c, "Cat!").at(kFormatCompliance), 0.0);
+}
+
+TEST(ScoreAnswer, HostileStrings) {
+  static constexpr char kBytes[] = "ref\0erence \xff\xfe text";
+  const std::string hostile(kBytes, sizeof kBytes - 1);
+  TestCase c;
+  c.reference = hostile;
+  c.keywords = {std::string(1 << 20, 'k'), std::string("\0", 1), "\xC3"};
+  // NUL bytes and invalid UTF-8 are just bytes to the text metrics: found, compared, counted.
+  auto m = ScoreAnswer(c, hostile);
+  EXPECT_EQ(m.at(kExactMatch), 1.0);
+  EXPECT_NEAR(m.at(kKeywordCoverage), 1.0 / 3, 1e-12);  // the NUL keyword is in the answer
+  EXPECT_EQ(KeywordHits("caf\xC3", c.keywords), (std::vector<std::string>{"\xC3"}));
+  // A 1 MiB answer against a 1 MiB keyword and a long reference: bounded work (the LCS is cut
+  // to kMaxLcsTokens a side; n-gram counting is linear).
+  std::string big;
+  for (int i = 0; big.size() < (1 << 20); ++i) big += "tok" + std::to_string(i % 5000) + " ";
+  c.reference = big.substr(0, 200000);
+  auto large = ScoreAnswer(c, big);
+  EXPECT_GT(large.at(kRougeL), 0.0);
+  EXPECT_GT(large.at(kBleu), 0.0);
+  EXPECT_EQ(large.at(kKeywordCoverage), 0.0);
 }
 
 TEST(MetricNames, Directions) {

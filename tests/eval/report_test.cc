@@ -248,6 +248,25 @@ TEST(ReportHtml, EscapesEveryStringFromTestSetsAndModels) {
   EXPECT_EQ(parsed["models"][1]["label"], "tuned<i>");
 }
 
+// report.json may be edited by hand: metric names, criteria and categories are untrusted too.
+TEST(Reports, EscapeMetricNamesFromAnEditedReport) {
+  const std::string evil = "<img src=x onerror=alert(5)>|";
+  RunResult run = HandBuiltRun();
+  for (auto& m : run.models) {
+    m.overall[evil].interval = {1, 0.5, 0.4, 0.6};
+    m.cases[0].metrics[evil] = 0.5;
+    m.cases[0].human[evil] = 3;
+  }
+  run.comparisons[0].by_metric[evil] = run.comparisons[0].by_metric[kRougeL];
+  run.judge_agreement[evil] = 0.1;
+  std::string html = Lower(ReportHtml(run, "/* chart */"));
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_NE(html.find("&lt;img src=x onerror=alert(5)&gt;"), std::string::npos);
+  std::string md = Lower(ReportMarkdown(run));
+  EXPECT_EQ(md.find("<img"), std::string::npos);
+  EXPECT_NE(md.find("&lt;img src=x onerror=alert(5)&gt;\\|"), std::string::npos);
+}
+
 TEST(ReportHtml, SelfContainedWithChartsTableAndFilter) {
   RunResult run = HandBuiltRun();
   std::string html = ReportHtml(run, "/* chart */");
@@ -311,7 +330,7 @@ TEST(ReportMarkdown, EscapesPipesAndMarkupInCells) {
     EXPECT_EQ(pipes, expected) << line;
   }
   EXPECT_NE(md.find("## tuned vs base"), std::string::npos);
-  EXPECT_NE(md.find("**tuned** is better on rougeL; worse on none; no significant difference on keywordCoverage."),
+  EXPECT_NE(md.find("**tuned**: better on rougeL; no significant difference on keywordCoverage."),
             std::string::npos);
   EXPECT_NE(md.find("| keywordCoverage | 1.000 | 0.500 | -0.500 [-0.500, -0.500] | 0 / 0 / 1 | 1.000 | **no significant difference** |"),
             std::string::npos);

@@ -6,10 +6,12 @@ every <canvas> back (getImageData: some non-transparent pixels, i.e. Chart.js dr
 rows of the table of answers, ticks "show losses only" and counts the rows still shown, and writes
 its findings into <pre id="test-result">, which --dump-dom prints.
 
-Also: `lathe eval report` on a report.json of the wrong shape fails with the JSON path, and
---screenshot PATH writes a PNG of the page (docs/images/eval-report.png is made this way).
+Also: `lathe eval report` on a report.json of the wrong shape fails with the JSON path, `lathe
+eval review` scores a case from stdin and rewrites the reports (so the page is checked with a human
+review chart too), and --screenshot PATH writes a PNG of the page (docs/images/eval-report.png is
+made this way).
 
-Exit 77 (skipped) when chromium is not installed.
+Exit 77 (skipped) when chromium is not installed, after the command-line checks.
 """
 import argparse
 import html
@@ -123,11 +125,6 @@ def main():
     ap.add_argument("--screenshot", help="also write a 1280x1800 PNG of the page here")
     ap.add_argument("--run-dir", help="render this run's report.json instead of the generated one")
     args = ap.parse_args()
-    chromium = chromium_command()
-    if not chromium:
-        print("SKIP: chromium is not installed (Debian: apt-get install chromium)")
-        return 77
-
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = os.path.join(tmp, "run")
         os.makedirs(run_dir)
@@ -155,6 +152,20 @@ def main():
         assert r.returncode == 1, (r.returncode, r.stderr)
         assert "models[1].cases[2].latencyMs: expected a number, got string" in r.stderr, r.stderr
 
+        # `lathe eval review` through the command line: one case scored, then q; the reports gain it.
+        # (Not on a --run-dir given for a screenshot, which should show the run as it is.)
+        r = None if args.run_dir else subprocess.run([args.lathe, "eval", "review", out_dir], input="4 4 4 4 4\n2 2 2 2 2\nq\n",
+                           capture_output=True, text=True)
+        if r is not None:
+            assert r.returncode == 0, r.stderr
+            assert "Saved. 1 of %d cases scored" % cases in r.stdout, r.stdout[-2000:]
+            assert os.path.exists(os.path.join(out_dir, "review.json"))
+            assert "## Human review" in open(os.path.join(out_dir, "report.md"), encoding="utf-8").read()
+
+        chromium = chromium_command()
+        if not chromium:
+            print("SKIP: chromium is not installed (Debian: apt-get install chromium); the command-line checks passed")
+            return 77
         page = open(os.path.join(out_dir, "report.html"), encoding="utf-8").read()
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "the page loads a URL: it must open offline"
         assert "default-src 'none'" in page
