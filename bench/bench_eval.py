@@ -14,7 +14,8 @@ from differs:
               Generate call;
   one by one: --endpoint URL --model stories-a --model stories-b: InvokeModel (Titan text bodies,
               SigV4-signed) to a `lathe serve` that serves DIR under both ids, one request per case,
-              as the tutorials' evaluation scripts call Bedrock.
+              as the tutorials' evaluation scripts call Bedrock. A third column, when boto3 is installed: the
+              tutorials' own way, a boto3 loop of invoke_model calls (steady cases/s after its first).
 Cases/s counts answers (cases x models) from --progress-json's elapsedSeconds: in the steady state
 (from the first batch's end to the last's: each side's first-use costs left out, the engine's
 thread start-up here, the server's first request there), over the whole generation phase, and over
@@ -83,6 +84,31 @@ def run_eval(lathe, args, log):
     return steady, last["casesTotal"] / last["elapsedSeconds"], last["casesTotal"] / wall
 
 
+def run_boto3(server, dataset, max_tokens):
+    """The tutorials' way: a boto3 loop, one invoke_model per case and model; steady cases/s (after
+    the first request), or None without boto3."""
+    try:
+        import boto3
+        import botocore.config
+    except ImportError:
+        return None
+    creds = json.load(open(os.path.join(server.data, "credentials.json")))
+    client = boto3.client("bedrock-runtime", endpoint_url=server.url, region_name="us-east-1",
+                          aws_access_key_id=creds["accessKeyId"], aws_secret_access_key=creds["secretAccessKey"],
+                          config=botocore.config.Config(retries={"max_attempts": 1}))
+    prompts = [json.loads(l)["prompt"] for l in open(dataset)]
+    done, t0 = 0, None
+    for model in ("stories-a", "stories-b"):
+        for p in prompts:
+            body = {"inputText": p, "textGenerationConfig": {"maxTokenCount": max_tokens, "temperature": 0, "topP": 1}}
+            json.loads(client.invoke_model(modelId=model, body=json.dumps(body))["body"].read())
+            if t0 is None:
+                t0 = time.monotonic()
+            else:
+                done += 1
+    return done / (time.monotonic() - t0)
+
+
 class Server:
     def __init__(self, lathe, work, model_dir):
         data = os.path.join(work, "serve-data")
@@ -137,7 +163,7 @@ def main():
             run_eval(a.lathe, ["--dataset", warm, "--max-tokens", "1", "--endpoint", server.url, "--data-dir",
                                server.data, "--model", "stories-a", "--model", "stories-b", "--out",
                                os.path.join(work, "warm")], log)
-            batched, single = [], []
+            batched, single, boto = [], [], []
             for r in range(a.rounds):
                 batched.append(run_eval(a.lathe, common + ["--model", f"a={model}", "--model", f"b={model}",
                                                            "--batch-size", str(a.batch_size),
@@ -145,6 +171,7 @@ def main():
                 single.append(run_eval(a.lathe, common + ["--endpoint", server.url, "--data-dir", server.data,
                                                           "--model", "stories-a", "--model", "stories-b",
                                                           "--out", os.path.join(work, f"single-{r}")], log))
+                boto.append(run_boto3(server, dataset, a.max_tokens))
         finally:
             server.stop()
         print(f"bench_eval: {a.cases} cases x 2 models, greedy, {a.max_tokens} new tokens at most, "
@@ -156,9 +183,15 @@ def main():
             ratios.append(b[0] / s1[0])
             print(f"  round {r + 1}: batched (batch {a.batch_size}) {b[0]:6.1f} [{b[1]:6.1f}, {b[2]:6.1f}]  "
                   f"one by one (InvokeModel) {s1[0]:6.1f} [{s1[1]:6.1f}, {s1[2]:6.1f}]  ratio {ratios[-1]:.2f}x "
-                  f"[{b[1] / s1[1]:.2f}x, {b[2] / s1[2]:.2f}x]")
+                  f"[{b[1] / s1[1]:.2f}x, {b[2] / s1[2]:.2f}x]" +
+                  (f"; boto3 loop {boto[r]:6.1f}, ratio {b[0] / boto[r]:.2f}x" if boto[r] else ""))
         ratios.sort()
-        print(f"  median: batched is {ratios[len(ratios) // 2]:.2f}x the one-by-one rate (target >= 3x)")
+        print(f"  median: batched is {ratios[len(ratios) // 2]:.2f}x the one-by-one rate through lathe's client "
+              f"(target >= 3x)", end="")
+        if all(boto):
+            vs_boto = sorted(b[0] / x for b, x in zip(batched, boto))
+            print(f", {vs_boto[len(vs_boto) // 2]:.2f}x a boto3 loop's", end="")
+        print()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

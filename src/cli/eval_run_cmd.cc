@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -136,6 +137,10 @@ bool PrintProblems(const eval::TestSet& set) {
 int Run(const EvalRunArgs& a) {
   // Settings first: loading models takes seconds, a typo should not.
   if (Status s = eval::CheckSettings(a.settings); !s.ok()) return ReportError(s);
+  // Local models run a batch's shards on one thread per core (eval/engine_generator.cc); tensor
+  // operations that spread over the cores too would fight them, so they get one thread each
+  // unless the user said otherwise. Set before the engine loads, which reads it once.
+  setenv("LATHE_THREADS", "1", /*overwrite=*/0);
   S3Staging staging(a.client);
   auto set = LoadTestSet(a.dataset, &staging);
   if (!set.ok()) return ReportError(set.status());

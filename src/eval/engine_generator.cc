@@ -6,6 +6,7 @@
 #include "eval/engine_generator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
@@ -152,8 +153,11 @@ class EngineModelGenerator final : public Generator {
     while (instances_.size() < threads) instances_.push_back(model_->NewInstance());
     std::vector<engine::GenerationResult> out(n);
     std::vector<Status> status(shards);
+    // Shards are taken in turn, not dealt out: a thread the machine's other work holds back
+    // leaves the rest of the batch to the others. Which thread runs a shard changes nothing in it.
+    std::atomic<size_t> next{0};
     auto work = [&](size_t t) {
-      for (size_t s = t; s < shards; s += threads) {
+      for (size_t s; (s = next.fetch_add(1)) < shards;) {
         const size_t begin = n * s / shards, end = n * (s + 1) / shards;
         std::vector<std::vector<int>> part(prompts.begin() + begin, prompts.begin() + end);
         engine::LanguageModel* m = t == 0 ? model_.get() : instances_[t].get();
@@ -171,10 +175,10 @@ class EngineModelGenerator final : public Generator {
     return out;
   }
 
-  // Cores to use: LATHE_THREADS (as the engine reads it), else the machine's.
+  // Threads to run shards on: LATHE_EVAL_WORKERS, else the machine's cores.
   static size_t Workers() {
     long n = static_cast<long>(std::thread::hardware_concurrency());
-    if (const char* env = std::getenv("LATHE_THREADS")) n = std::atol(env);
+    if (const char* env = std::getenv("LATHE_EVAL_WORKERS")) n = std::atol(env);
     return static_cast<size_t>(std::clamp(n, 1L, static_cast<long>(kShards)));
   }
 
