@@ -137,6 +137,9 @@ bool PrintProblems(const eval::TestSet& set) {
 int Run(const EvalRunArgs& a) {
   // Settings first: loading models takes seconds, a typo should not.
   if (Status s = eval::CheckSettings(a.settings); !s.ok()) return ReportError(s);
+  if (a.models.size() > eval::kMaxModelsPerRun)
+    return ReportError(Status::InvalidArgument(std::to_string(a.models.size()) + " models given; at most " +
+                                               std::to_string(eval::kMaxModelsPerRun) + " are evaluated in one run"));
   // Local models run a batch's shards on one thread per core (eval/engine_generator.cc); tensor
   // operations that spread over the cores too would fight them, so they get one thread each
   // unless the user said otherwise. Set before the engine loads, which reads it once.
