@@ -140,15 +140,22 @@ int Run(const EvalRunArgs& a) {
   if (a.models.size() > eval::kMaxModelsPerRun)
     return ReportError(Status::InvalidArgument(std::to_string(a.models.size()) + " models given; at most " +
                                                std::to_string(eval::kMaxModelsPerRun) + " are evaluated in one run"));
-  // Local models run a batch's shards on one thread per core (eval/engine_generator.cc); tensor
-  // operations that spread over the cores too would fight them, so they get one thread each
-  // unless the user said otherwise. Set before the engine loads, which reads it once.
-  setenv("LATHE_THREADS", "1", /*overwrite=*/0);
   S3Staging staging(a.client);
   auto set = LoadTestSet(a.dataset, &staging);
   if (!set.ok()) return ReportError(set.status());
   if (!PrintProblems(*set)) return kExitBadInput;
 
+  // The default model is built (trained, on every core) before anything else happens.
+  for (const auto& spec : a.models)
+    if (SplitLabel(spec).second == kDefaultModelName || SplitLabel(a.judge).second == kDefaultModelName) {
+      auto built = ResolveModelDir(kDefaultModelName);
+      if (!built.ok()) return ReportError(built.status());
+      break;
+    }
+  // Local models run a batch's shards on one thread per core (eval/engine_generator.cc); tensor
+  // operations that spread over the cores too would fight them, so they get one thread each
+  // unless the user said otherwise. Set before the engine loads a model, which reads it then.
+  setenv("LATHE_THREADS", "1", /*overwrite=*/0);
   std::vector<eval::ModelUnderTest> models;
   for (const auto& spec : a.models) {
     auto m = ResolveModel(spec, a);
