@@ -123,8 +123,9 @@ Result<eval::TestSet> LoadTestSet(const std::string& name, S3Staging* staging) {
 bool PrintProblems(const eval::TestSet& set) {
   size_t errors = 0, warnings = 0;
   for (const auto& p : set.problems) {
-    std::fputs(data::FormatProblem(p).c_str(), stdout);
-    if (data::FormatProblem(p).back() != '\n') std::fputc('\n', stdout);
+    const std::string line = data::FormatProblem(p);
+    std::fputs(line.c_str(), stdout);
+    if (line.empty() || line.back() != '\n') std::fputc('\n', stdout);
     (p.severity == data::Severity::kError ? errors : warnings)++;
   }
   if (!set.ok()) {
