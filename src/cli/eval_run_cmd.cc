@@ -123,8 +123,9 @@ Result<eval::TestSet> LoadTestSet(const std::string& name, S3Staging* staging) {
 bool PrintProblems(const eval::TestSet& set) {
   size_t errors = 0, warnings = 0;
   for (const auto& p : set.problems) {
-    std::fputs(data::FormatProblem(p).c_str(), stdout);
-    if (data::FormatProblem(p).back() != '\n') std::fputc('\n', stdout);
+    const std::string line = data::FormatProblem(p);
+    std::fputs(line.c_str(), stdout);
+    if (line.empty() || line.back() != '\n') std::fputc('\n', stdout);
     (p.severity == data::Severity::kError ? errors : warnings)++;
   }
   if (!set.ok()) {
@@ -137,15 +138,25 @@ bool PrintProblems(const eval::TestSet& set) {
 int Run(const EvalRunArgs& a) {
   // Settings first: loading models takes seconds, a typo should not.
   if (Status s = eval::CheckSettings(a.settings); !s.ok()) return ReportError(s);
-  // Local models run a batch's shards on one thread per core (eval/engine_generator.cc); tensor
-  // operations that spread over the cores too would fight them, so they get one thread each
-  // unless the user said otherwise. Set before the engine loads, which reads it once.
-  setenv("LATHE_THREADS", "1", /*overwrite=*/0);
+  if (a.models.size() > eval::kMaxModelsPerRun)
+    return ReportError(Status::InvalidArgument(std::to_string(a.models.size()) + " models given; at most " +
+                                               std::to_string(eval::kMaxModelsPerRun) + " are evaluated in one run"));
   S3Staging staging(a.client);
   auto set = LoadTestSet(a.dataset, &staging);
   if (!set.ok()) return ReportError(set.status());
   if (!PrintProblems(*set)) return kExitBadInput;
 
+  // The default model is built (trained, on every core) before anything else happens.
+  for (const auto& spec : a.models)
+    if (SplitLabel(spec).second == kDefaultModelName || SplitLabel(a.judge).second == kDefaultModelName) {
+      auto built = ResolveModelDir(kDefaultModelName);
+      if (!built.ok()) return ReportError(built.status());
+      break;
+    }
+  // Local models run a batch's shards on one thread per core (eval/engine_generator.cc); tensor
+  // operations that spread over the cores too would fight them, so they get one thread each
+  // unless the user said otherwise. Set before the engine loads a model, which reads it then.
+  setenv("LATHE_THREADS", "1", /*overwrite=*/0);
   std::vector<eval::ModelUnderTest> models;
   for (const auto& spec : a.models) {
     auto m = ResolveModel(spec, a);

@@ -134,6 +134,9 @@ class EngineModelGenerator final : public Generator {
     // Beyond the context the model has no loss to give: such a case is left without one
     // (docs/evaluation.md, Limits) rather than scored on a truncated reference.
     if (static_cast<int64_t>(prompt_len + ref.size()) > model_->config().max_position_embeddings) return std::nullopt;
+    // Logits come for every position: a long case on a large vocabulary would hold gigabytes.
+    const uint64_t logit_bytes = (prompt_len + ref.size()) * static_cast<uint64_t>(model_->config().vocab_size) * 4;
+    if (logit_bytes > kMaxLossLogitBytes) return std::nullopt;
     ids->insert(ids->end(), ref.begin(), ref.end());
     Result<std::vector<float>> logits = model_->Logits(*ids);
     if (!logits.ok()) return std::nullopt;
@@ -263,6 +266,7 @@ class EngineModelGenerator final : public Generator {
   }
 
   static constexpr size_t kShards = 4;
+  static constexpr uint64_t kMaxLossLogitBytes = 256ull << 20;
   std::shared_ptr<engine::LanguageModel> model_;
   std::vector<std::unique_ptr<engine::LanguageModel>> instances_;  // [0] unused: model_ is the first
   WorkerPool pool_;  // after the instances: its threads stop before the instances they use go

@@ -131,7 +131,9 @@ struct RunOptions {
 
 // Runs every model over every case, then scores, aggregates and compares. A model that fails on
 // a case is recorded per case; a model that fails a whole batch has that batch's cases failed.
-// Errors: InvalidArgument for an unusable test set or no models; Cancelled when stopped.
+// Errors: InvalidArgument for an unusable test set, no models or settings out of bounds
+// (run_limits.h); when stopped, Conflict "evaluation stopped after N of M answers" (core's Status
+// has no Cancelled code, and adding one would rebuild every layer).
 Result<RunResult> Evaluate(const TestSet& set, const std::vector<ModelUnderTest>& models, const RunOptions& options);
 
 // Recomputes aggregates and comparisons from the per-case results (after human review adds

@@ -150,6 +150,10 @@ TEST(EvalRunCli, AModelThatDoesNotExistIsNamed) {
                            &out, &err),
             1);
   EXPECT_NE(err.find("batch size must be between 1 and 64"), std::string::npos) << err;
+  std::string many;
+  for (int i = 0; i < 9; ++i) many += " --model " + tmp.File("nope");
+  EXPECT_EQ(RunLatheBinary("eval run --dataset " + set + many + " --out " + tmp.File("r"), &out, &err), 1);
+  EXPECT_NE(err.find("9 models given; at most 8"), std::string::npos) << err;
   // The command line itself: --dataset must exist, --model and --out are required.
   EXPECT_EQ(RunLatheBinary("eval run --dataset " + tmp.File("missing.jsonl") + " --model x --out r", &out, &err), 2);
   EXPECT_EQ(RunLatheBinary("eval run --dataset " + set + " --out r", &out, &err), 2);

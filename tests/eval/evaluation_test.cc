@@ -187,7 +187,7 @@ TEST(Evaluate, ReportsProgressAfterEachBatchWithAnEta) {
   EXPECT_EQ(seen.back().eta_s, 0.0);
 }
 
-TEST(Evaluate, StopsWhenAskedWithCancelled) {
+TEST(Evaluate, StopsWhenAskedAfterTheBatchInFlight) {
   const TestSet set = MakeSet(8);
   RunOptions o = Options(2);
   std::atomic<bool> stop{false};
