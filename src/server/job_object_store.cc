@@ -39,6 +39,12 @@ Status S3JobObjectStore::CheckBucket(const std::string& account, const std::stri
 
 Status S3JobObjectStore::Download(const std::string& account, const service::S3Uri& object, const std::string& path,
                                   uint64_t max_bytes) {
+  service::ObjectFacts ignored;
+  return DownloadVersion(account, object, path, max_bytes, &ignored);
+}
+
+Status S3JobObjectStore::DownloadVersion(const std::string& account, const service::S3Uri& object,
+                                         const std::string& path, uint64_t max_bytes, service::ObjectFacts* facts) {
   auto requester = RequesterFor(account, object.bucket);
   if (!requester.ok()) return requester.status();
   s3::GetObjectInput in;
@@ -52,6 +58,10 @@ Status S3JobObjectStore::Download(const std::string& account, const service::S3U
                                    " bytes; a job reads at most " + std::to_string(max_bytes) + " bytes of this file");
   // GetObject opened the version's bytes: an overwrite of the key meanwhile makes a new blob,
   // so this copy is the version found, whole.
+  facts->etag = read->object.etag;
+  facts->version_id = read->object.version_id == store::kNullVersionId ? "" : read->object.version_id;
+  facts->size = read->object.size;
+  facts->modified_ms = read->object.modified_ms;
   const std::shared_ptr<RandomAccessFile>& file = read->file;
   std::unique_ptr<AtomicFileWriter> out;
   LATHE_RETURN_IF_ERROR(AtomicFileWriter::Open(env_, path, &out));

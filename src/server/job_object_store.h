@@ -21,6 +21,8 @@ class S3JobObjectStore : public service::JobObjectStore {
   Status CheckBucket(const std::string& account, const std::string& bucket) override;
   Status Download(const std::string& account, const service::S3Uri& object, const std::string& path,
                   uint64_t max_bytes) override;
+  Status DownloadVersion(const std::string& account, const service::S3Uri& object, const std::string& path,
+                         uint64_t max_bytes, service::ObjectFacts* facts) override;
   Status Upload(const std::string& account, const std::string& path, const service::S3Uri& object) override;
 
  private:

@@ -16,6 +16,14 @@
 
 namespace lathe::service {
 
+// What S3 says of the object version a Download copied (the model registry's data manifest).
+struct ObjectFacts {
+  std::string etag;        // unquoted
+  std::string version_id;  // "" when the bucket is not versioned (S3 answers no VersionId then)
+  uint64_t size = 0;
+  int64_t modified_ms = 0;
+};
+
 class JobObjectStore {
  public:
   virtual ~JobObjectStore() = default;
@@ -27,6 +35,13 @@ class JobObjectStore {
   // An object over `max_bytes` is refused before a byte is copied (InvalidArgument, no AWS code).
   virtual Status Download(const std::string& account, const S3Uri& object, const std::string& path,
                           uint64_t max_bytes) = 0;
+  // Download, also saying which version it copied. A store that cannot tell leaves `facts` empty
+  // (the default).
+  virtual Status DownloadVersion(const std::string& account, const S3Uri& object, const std::string& path,
+                                 uint64_t max_bytes, ObjectFacts* facts) {
+    *facts = ObjectFacts{};
+    return Download(account, object, path, max_bytes);
+  }
   // Stores the local file `path` as the object (replacing any), as a PutObject would: whole or
   // not at all, with the events and metadata a PutObject makes.
   virtual Status Upload(const std::string& account, const std::string& path, const S3Uri& object) = 0;

@@ -396,6 +396,7 @@ Result<InvokeOutput> LambdaBackend::Run(const Scope& scope, const json& doc, con
     call.account = scope.account;
     call.region = doc.value("region", scope.region);
     call.request_id = request_id;
+    call.role = doc.value("role", "");
     call.timeout_s = doc.value("timeout", 60);
     if (doc.contains("environment"))
       for (const auto& [k, v] : doc["environment"].items()) call.environment[k] = v.get<std::string>();

@@ -73,6 +73,11 @@ const std::vector<BuiltinInfo>& BuiltinFunctions::All() {
        "evaluates the custom model against its base",
        kEvaluateDefaults,
        900},
+      {"register-model-version",
+       "lathe built-in: {customModelName, evaluation} -> {modelGroup, version, promoted, ...}: registers the "
+       "custom model as a version in the model registry, with its lineage, and promotes it when it is better",
+       RegisterModelVersionDefaults(),
+       900},
       {"start-bedrock-finetuning",
        "lathe built-in: {bucket, key} -> {jobArn, jobName, customModelName}: starts a fine-tuning job",
        kStartDefaults},
@@ -90,9 +95,7 @@ const BuiltinInfo* BuiltinFunctions::Find(const std::string& name) {
 }
 
 std::string BuiltinFunctions::Unavailable(const std::string& name) {
-  if (name == "register-model-version")
-    return "lathe has no built-in register-model-version yet: the model registry is a feature still to come (issue #15); "
-           "create a function of that name to provide it";
+  (void)name;  // every feature the tutorials name is there now
   return "";
 }
 
@@ -102,6 +105,7 @@ BuiltinResult BuiltinFunctions::Invoke(const std::string& name, const json& even
   if (name == "start-bedrock-finetuning") return StartFineTuning(event, call);
   if (name == "check-finetuning-status") return CheckStatus(event, call);
   if (name == "evaluate-finetuned-model") return EvaluateFineTunedModel(event, call);
+  if (name == "register-model-version") return RegisterModelVersion(event, call);
   return BuiltinResult::Error("Lambda.Unknown", "no built-in function " + name);
 }
 
@@ -210,20 +214,6 @@ BuiltinResult BuiltinFunctions::CheckStatus(const json& event, const BuiltinCall
 
 namespace {
 
-// An evaluation job's name from the custom model's: EvaluationJobName admits [a-z0-9] runs joined
-// by hyphens, at most 63 characters.
-std::string EvaluationJobName(const std::string& model_name) {
-  std::string slug;
-  for (char c : model_name) {
-    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (std::isalnum(static_cast<unsigned char>(l)) && static_cast<unsigned char>(l) < 128) slug.push_back(l);
-    else if (!slug.empty() && slug.back() != '-') slug.push_back('-');
-    if (slug.size() >= 30) break;
-  }
-  while (!slug.empty() && slug.back() == '-') slug.pop_back();
-  return "eval-" + (slug.empty() ? std::string("model") : slug) + "-" + Compact(NowMillis()) + "-" + NewResourceId(4);
-}
-
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;
   std::string item;
@@ -241,7 +231,7 @@ std::vector<std::string> SplitList(const std::string& text) {
 }  // namespace
 
 BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const BuiltinCall& call) {
-  if (!evaluations_ || !custom_models_)
+  if (!evaluation_runner() || !custom_models_)
     return BuiltinResult::Error("ServiceUnavailable", "lathe's Bedrock evaluation service is not available");
   const std::string model_name = EventString(event, "customModelName");
   if (model_name.empty())
@@ -280,7 +270,7 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
   } catch (const std::exception&) {
     return BuiltinResult::Error("InvalidConfiguration", "TEMPERATURE and MAX_TOKENS must be numbers");
   }
-  const std::string job_name = EvaluationJobName(model_name);
+  const std::string job_name = EvaluationJobName("eval", model_name);
   json request = {
       {"jobName", job_name},
       {"roleArn", role},
@@ -296,36 +286,10 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
        {{"models", json::array({{{"bedrockModel", {{"modelIdentifier", base}, {"inferenceParams", params.dump()}}}},
                                 {{"bedrockModel", {{"modelIdentifier", model->arn}, {"inferenceParams", params.dump()}}}}})}}},
       {"outputDataConfig", {{"s3Uri", output}}}};
-  Result<json> created = evaluations_->Create(request, call.region);
-  if (!created.ok()) return FromStatus(created.status());
-  const std::string arn = (*created)["jobArn"];
-
-  // Waited for within the function's timeout (a second kept for the answer).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, call.timeout_s - 1));
-  Result<json> results = evaluations_->Results(arn);
-  while (results.ok() && ((*results)["status"] == "InProgress" || (*results)["status"] == "Stopping") &&
-         std::chrono::steady_clock::now() < deadline && !stopping_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    results = evaluations_->Results(arn);
-  }
-  if (!results.ok()) return FromStatus(results.status());
-  const std::string status = (*results)["status"];
-  if (stopping_ && (status == "InProgress" || status == "Stopping"))
-    return BuiltinResult::Error("ServiceUnavailable", "lathe serve is shutting down; the evaluation job " + arn +
-                                                          " runs again when it starts");
-  if (status == "InProgress" || status == "Stopping")
-    return BuiltinResult::Error("EvaluationTimeout", "the evaluation job " + arn + " did not finish within the function's " +
-                                                         std::to_string(call.timeout_s) + " s timeout; it goes on running "
-                                                         "(aws bedrock get-evaluation-job --job-identifier " + arn + ")");
-  if (status != "Completed") {
-    std::string why = status;
-    if (results->contains("failureMessages") && !(*results)["failureMessages"].empty())
-      why += ": " + (*results)["failureMessages"][0].get<std::string>();
-    return BuiltinResult::Error("EvaluationFailed", "the evaluation job " + arn + " ended " + why);
-  }
-  const json& summary = (*results)["summary"];
-  if (!summary.contains("models") || summary["models"].size() < 2)
-    return BuiltinResult::Error("EvaluationFailed", "the evaluation job " + arn + " has no results for both models");
+  Result<CompletedEvaluation> done = evaluation_runner()->Run(request, call.region, call.timeout_s, stopping_);
+  if (!done.ok()) return FromStatus(done.status());
+  const std::string& arn = done->arn;
+  const json& summary = done->summary;
   const json& baseline = summary["models"][0];
   const json& custom = summary["models"][1];
   BuiltinResult out;
@@ -337,7 +301,7 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
                  {"baselineMetrics", baseline.value("metrics", json::object())},
                  {"cases", summary.value("cases", 0)},
                  {"evaluationJobArn", arn},
-                 {"reportS3Uri", results->value("reportUri", "")},
+                 {"reportS3Uri", done->report_uri},
                  {"customModelName", model_name},
                  {"baseModelId", base},
                  {"testSet", {{"s3Uri", dataset}, {"source", source}, {"inSample", source == "training"}}}};

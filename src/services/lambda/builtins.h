@@ -17,9 +17,15 @@
 //                            against the custom model on EVAL_DATASET_S3_URI, else the custom
 //                            model's validation data, else its training data (testSet.inSample
 //                            says so), waited for within the function's timeout
-// register-model-version belongs to the registry (issue #15): until then it is not found, and the
-// error says why. A user function of any of these names takes precedence (LambdaBackend looks for
-// it first).
+//   register-model-version   {customModelName, evaluation} -> {modelGroup, version, modelPackageArn,
+//                            promoted, alias, holderVersion, decision, overallScore}: a version in
+//                            the model registry (group MODEL_GROUP) with the custom model's
+//                            lineage (training job, hyperparameters, each data file's ETag,
+//                            version id, SHA-256, record count and format) and the evaluation it
+//                            was given; then the promotion gate for PROMOTE_ALIAS (register_model_
+//                            version.cc says how). Retried with the same evaluation, it registers
+//                            once.
+// A user function of any of these names takes precedence (LambdaBackend looks for it first).
 #pragma once
 
 #include <atomic>
@@ -33,6 +39,8 @@
 #include "service/evaluation_jobs.h"
 #include "service/job_object_store.h"
 #include "service/job_service.h"
+#include "services/lambda/evaluation_runner.h"
+#include "services/registry/registry.h"
 
 namespace lathe::lambda {
 
@@ -44,6 +52,7 @@ struct BuiltinInfo {
 
 struct BuiltinCall {
   std::string account, region, request_id;
+  std::string role;                                // the function's execution role
   std::map<std::string, std::string> environment;  // the function's (defaults + updates)
   int timeout_s = 60;                              // the function's Timeout: how long it may wait
 };
@@ -66,6 +75,11 @@ struct BuiltinResult {
 
 // Bounds (docs/serve.md, Limits).
 inline constexpr uint64_t kMaxValidatedObjectBytes = 1ull << 30;  // validate-training-data
+inline constexpr size_t kMaxEventStringBytes = 2048;  // register-model-version: any string field of its event
+inline constexpr size_t kMaxEventMetrics = 64;        // register-model-version: evaluation.metrics entries
+
+// register-model-version's environment defaults (GetFunctionConfiguration shows them).
+const std::map<std::string, std::string>& RegisterModelVersionDefaults();
 
 class BuiltinFunctions {
  public:
@@ -78,7 +92,12 @@ class BuiltinFunctions {
   void set_evaluation(service::EvaluationJobService* evaluations, service::CustomModelService* custom_models) {
     evaluations_ = evaluations;
     custom_models_ = custom_models;
+    job_evaluations_ = JobEvaluationRunner(evaluations);
   }
+  // A runner other than lathe's evaluation jobs (tests answer with fixed summaries); null = those.
+  void set_evaluation_runner(EvaluationRunner* runner) { runner_ = runner; }
+  // What register-model-version registers in (null: it fails saying the registry is missing).
+  void set_registry(registry::Registry* registry) { registry_ = registry; }
 
   // The built-ins that run (listed by ListFunctions).
   static const std::vector<BuiltinInfo>& All();
@@ -97,12 +116,26 @@ class BuiltinFunctions {
   BuiltinResult StartFineTuning(const nlohmann::json& event, const BuiltinCall& call);
   BuiltinResult CheckStatus(const nlohmann::json& event, const BuiltinCall& call);
   BuiltinResult EvaluateFineTunedModel(const nlohmann::json& event, const BuiltinCall& call);
+  BuiltinResult RegisterModelVersion(const nlohmann::json& event, const BuiltinCall& call);
+  // register-model-version's parts (register_model_version.cc).
+  Result<std::vector<registry::DataObject>> DataManifest(const nlohmann::json& custom_model_doc,
+                                                         const BuiltinCall& call, std::vector<std::string>* warnings);
+  Result<registry::DataObject> DescribeDataObject(const std::string& uri, const std::string& purpose,
+                                                  int64_t trained_ms, const BuiltinCall& call,
+                                                  std::vector<std::string>* warnings);
+  EvaluationRunner* evaluation_runner() {
+    if (runner_) return runner_;
+    return evaluations_ ? &job_evaluations_ : nullptr;
+  }
 
   service::JobService* jobs_;
   service::JobObjectStore* objects_;
   std::string work_dir_;
   service::EvaluationJobService* evaluations_ = nullptr;
   service::CustomModelService* custom_models_ = nullptr;
+  JobEvaluationRunner job_evaluations_{nullptr};
+  EvaluationRunner* runner_ = nullptr;
+  registry::Registry* registry_ = nullptr;
   std::atomic<bool> stopping_{false};
 };
 
