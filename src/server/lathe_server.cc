@@ -13,7 +13,9 @@
 #include "services/lambda/event_target.h"
 #include "services/lambda/service.h"
 #include "services/lambda/task_integration.h"
+#include "services/registry/registry.h"
 #include "services/s3/service.h"
+#include "services/sagemaker/service.h"
 #include "services/s3/storage.h"
 #include "services/sns/delivery_worker.h"
 #include "services/sns/event_target.h"
@@ -64,6 +66,9 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
       [roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
   gateway_->Add(std::make_shared<bedrock::BedrockOperations>(bedrock));
   gateway_->Add(iam::NewIamService(iam_.get()));
+  // The model registry: rows of lathe.db, shared with `lathe registry` and the pipeline built-in.
+  registry_ = std::make_unique<registry::Registry>(bedrock->store(), options_.gateway.default_region, account);
+  gateway_->Add(sagemaker::NewSageMakerService(registry_.get()));
   // S3's bytes live in DATA_DIR/s3; what a crash left there is cleaned before the first request.
   Result<std::unique_ptr<s3::S3Storage>> s3 =
       s3::OpenS3Storage(bedrock->store(), Env::Default(), bedrock->config().data_dir + "/s3");

@@ -13,6 +13,9 @@
 namespace lathe::iam {
 class IamBackend;
 }
+namespace lathe::registry {
+class Registry;
+}
 namespace lathe::s3 {
 struct S3Storage;
 }
@@ -84,12 +87,15 @@ class LatheServer {
   lambda::LambdaBackend* lambda() { return lambda_.get(); }
   // Step Functions' "lambda" integration over them, for the IntegrationRegistry to add.
   states::TaskIntegration* lambda_integration();
+  // The model registry (over Bedrock's MetadataStore) that SageMaker's Model Registry API serves.
+  registry::Registry* registry() { return registry_.get(); }
   // The base of SNS's links (SubscribeURL, ...): publicUrl, else http://<listen address>.
   std::string public_url() const;
 
  private:
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
+  std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<s3::S3Storage> s3_;
   std::unique_ptr<service::JobObjectStore> job_objects_;  // what Bedrock jobs see of s3_
   std::string public_url_;  // config publicUrl
