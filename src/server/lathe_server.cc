@@ -126,6 +126,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   lambda_builtins_ = std::make_unique<lambda::BuiltinFunctions>(&bedrock->jobs(), job_objects_.get(),
                                                                 config.data_dir + "/lambda/work");
   lambda_builtins_->set_evaluation(&bedrock->evaluations(), &bedrock->custom_models());
+  lambda_builtins_->set_registry(registry_.get());  // register-model-version
   lambda::LambdaOptions lambda_options;
   lambda_options.root = config.data_dir + "/lambda";
   lambda_options.run_event_worker = false;  // started in Listen, once functions know this server
