@@ -175,9 +175,12 @@ def builtins_part(server):
     bad = json.loads(lam.invoke(FunctionName="validate-training-data", Payload=json.dumps(
         {"bucket": "training-bucket", "key": "training-data/bad.jsonl"}))["Payload"].read())
     assert bad["isValid"] is False and any("bad.jsonl:4" in e for e in bad["errors"]), bad
-    msg = expect_error("ResourceNotFoundException", 404, lam.invoke, FunctionName="register-model-version", Payload=b"{}")
-    assert "registry" in msg, msg
-    print("ok: validate-training-data on a good and a broken dataset; missing features named")
+    # register-model-version is there (issue #15): a model that does not exist is a function error.
+    missing = lam.invoke(FunctionName="register-model-version", Payload=json.dumps({"customModelName": "nope"}))
+    assert missing.get("FunctionError") == "Unhandled", missing
+    error = json.loads(missing["Payload"].read())
+    assert error["errorType"] == "ResourceNotFoundException" and "nope" in error["errorMessage"], error
+    print("ok: validate-training-data on a good and a broken dataset; register-model-version names a missing model")
 
 
 def eventbridge_part(server, tmp):

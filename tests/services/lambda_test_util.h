@@ -102,6 +102,18 @@ class MapObjectStore : public service::JobObjectStore {
     if (it->second.size() > max_bytes) return Status::InvalidArgument(object.ToString() + " is too large");
     return WriteFileAtomically(Env::Default(), path, it->second);
   }
+  // S3's ETag of a single-part object (its MD5), and a version id when one is set for the key.
+  std::map<std::pair<std::string, std::string>, std::string> version_ids;
+  Status DownloadVersion(const std::string& acct, const service::S3Uri& object, const std::string& path,
+                         uint64_t max_bytes, service::ObjectFacts* facts) override {
+    LATHE_RETURN_IF_ERROR(Download(acct, object, path, max_bytes));
+    const std::string& bytes = objects[{object.bucket, object.key}];
+    *facts = service::ObjectFacts{};
+    facts->etag = HexEncode(ChecksumOf(ChecksumAlgorithm::kMd5, bytes));
+    facts->size = bytes.size();
+    if (auto v = version_ids.find({object.bucket, object.key}); v != version_ids.end()) facts->version_id = v->second;
+    return Status::Ok();
+  }
   Status Upload(const std::string&, const std::string& path, const service::S3Uri& object) override {
     std::string data;
     LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), path, &data));
