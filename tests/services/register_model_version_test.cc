@@ -348,7 +348,7 @@ TEST_F(RegisterModelVersionTest, MalformedEventsAreRefusedBeforeAnythingIsLooked
   EXPECT_EQ(ErrorType(json::array()), "InvalidEvent");
   // Hostile names: a path as a model name is just not found; a group name the registry refuses.
   EXPECT_EQ(ErrorType({{"customModelName", "../../etc/passwd\n"}}), "ResourceNotFoundException");
-  for (const std::string group : {"../../etc", "a b", std::string(64, 'g'), "-lead"})
+  for (const std::string& group : std::vector<std::string>{"../../etc", "a b", std::string(64, 'g'), "-lead"})
     EXPECT_EQ(ErrorType({{"customModelName", "model-a"}, {"modelGroup", group}, {"evaluation", Evaluation("e", 0.4)}}),
               "ValidationException") << group;
   EXPECT_TRUE(registry_->ListGroups({})->empty());

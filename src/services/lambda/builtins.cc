@@ -290,13 +290,15 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
   if (!done.ok()) return FromStatus(done.status());
   const std::string& arn = done->arn;
   const json& summary = done->summary;
+  const json comparisons = summary.value("comparisons", json::array());
   const json& baseline = summary["models"][0];
   const json& custom = summary["models"][1];
   BuiltinResult out;
   out.payload = {{"overallScore", custom.value("overallScore", 0.0)},
                  {"baselineScore", baseline.value("overallScore", 0.0)},
-                 {"verdict", summary["comparisons"].empty() ? "no significant difference"
-                                                            : summary["comparisons"][0].value("verdict", "")},
+                 {"verdict", comparisons.is_array() && !comparisons.empty() && comparisons[0].is_object()
+                                 ? comparisons[0].value("verdict", "")
+                                 : "no significant difference"},
                  {"metrics", custom.value("metrics", json::object())},
                  {"baselineMetrics", baseline.value("metrics", json::object())},
                  {"cases", summary.value("cases", 0)},

@@ -52,9 +52,9 @@ struct BuiltinInfo {
 
 struct BuiltinCall {
   std::string account, region, request_id;
-  std::string role;                                // the function's execution role
   std::map<std::string, std::string> environment;  // the function's (defaults + updates)
   int timeout_s = 60;                              // the function's Timeout: how long it may wait
+  std::string role;                                // the function's execution role
 };
 
 // What a built-in answered: a payload, or a function error (errorType, errorMessage) as a
