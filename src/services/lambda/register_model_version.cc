@@ -384,7 +384,13 @@ BuiltinResult BuiltinFunctions::RegisterModelVersion(const json& event, const Bu
       registry::PromotionDecision d = registry::DecidePromotion(group_row->policy, holder, e);
       out.payload["comparison"] = {{"evaluationJobArn", e.evaluation}, {"testSet", e.test_set}, {"verdict", e.verdict},
                                    {"overallScore", e.overall_score}};
-      return finish(false, d.reason + " (decided before)");
+      // PromoteIfBetter records the evaluation before it moves the alias: a crash between the two
+      // leaves a passed gate unapplied, which this finishes.
+      if (d.promote) {
+        auto moved = registry_->SetAlias(group, alias, version->version, kActor, d.reason);
+        if (!moved.ok()) return FromStatus(moved.status());
+      }
+      return finish(d.promote, d.reason + " (decided by the comparison recorded before)");
     }
 
   // The comparison's test set.
