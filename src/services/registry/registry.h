@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -145,6 +146,9 @@ class Registry {
  public:
   Registry(store::MetadataStore* db, std::string region, std::string account)
       : db_(db), region_(std::move(region)), account_(std::move(account)) {}
+  // The clock versions and alias moves record (milliseconds since the epoch; default: the wall
+  // clock). Tests set explicit times to ask AliasAt about the past.
+  void set_clock(std::function<int64_t()> now) { clock_ = std::move(now); }
 
   // Groups. Names follow SageMaker's EntityName rule; errors are InvalidArgument (naming the
   // field), AlreadyExists, NotFound, Conflict (deleting a group that still has versions).
@@ -201,8 +205,16 @@ class Registry {
   Result<std::map<std::string, std::string>> ExportFiles(const std::string& group, int version);
 
  private:
+  int64_t Now() const;
+  // The bodies of the public writers, called with mu_ held (PromoteIfBetter uses both).
+  Status AddEvaluationLocked(const std::string& group, int version, const EvaluationRecord& record);
+  Result<AliasMove> MoveAliasLocked(const std::string& group, const std::string& alias, int version,
+                                    const std::string& actor, const std::string& reason, bool rollback);
+  Result<ModelVersion> RegisterOnceLocked(const NewVersion& v);
+
   store::MetadataStore* db_;
   std::string region_, account_;
+  std::function<int64_t()> clock_;
   std::mutex mu_;  // one writer at a time within a process (numbering; alias moves)
 };
 

@@ -1,0 +1,191 @@
+// Gated promotion (registry.h): the group's policy, the pure gate DecidePromotion, and
+// PromoteIfBetter, which records the evaluation and moves the alias when the gate passes.
+#include <cmath>
+#include <cstdio>
+
+#include "eval/metrics.h"
+#include "services/registry/registry.h"
+#include "services/registry/rows.h"
+
+namespace lathe::registry {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxMetricNameBytes = 64;
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+std::string Signed(double v) { return (v >= 0 ? "+" : "") + Num(v); }
+
+// The comparison's mean difference (candidate - holder, in the metric's own units) of one
+// metric, or nullopt when the evaluation has none.
+std::optional<double> MeanDiff(const json& comparison, const std::string& metric) {
+  auto it = comparison.find(metric);
+  if (it == comparison.end() || !it->is_object()) return std::nullopt;
+  auto d = it->find("meanDiff");
+  if (d == it->end() || !d->is_number() || !std::isfinite(d->get<double>())) return std::nullopt;
+  return d->get<double>();
+}
+
+// How much better the candidate is on `metric` (negative: worse), whichever way the metric points.
+double Improvement(const std::string& metric, double mean_diff) {
+  return eval::HigherIsBetter(metric) ? mean_diff : -mean_diff;
+}
+
+bool IsMetricName(const std::string& s) {
+  if (s.empty() || s.size() > kMaxMetricNameBytes) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+          c == '.'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+json PolicyToJson(const PromotionPolicy& p) {
+  return {{"referenceTestSet", p.reference_test_set},
+          {"primaryMetric", p.primary_metric},
+          {"minMargin", p.min_margin},
+          {"requireSignificance", p.require_significance},
+          {"maxRegression", p.max_regression}};
+}
+
+Result<PromotionPolicy> PolicyFromJson(const json& j) {
+  if (!j.is_object()) return rows::Invalid("policy", "must be a JSON object");
+  PromotionPolicy p;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "referenceTestSet") {
+      if (!value.is_string()) return rows::Invalid("policy.referenceTestSet", "must be a string");
+      p.reference_test_set = value.get<std::string>();
+      LATHE_RETURN_IF_ERROR(rows::CheckToken("policy.referenceTestSet", p.reference_test_set, rows::kMaxArnBytes, false));
+    } else if (key == "primaryMetric") {
+      if (!value.is_string() || !IsMetricName(value.get<std::string>()))
+        return rows::Invalid("policy.primaryMetric", "must be a metric name (letters, digits, _ - .; at most " +
+                                                         std::to_string(kMaxMetricNameBytes) + ")");
+      p.primary_metric = value.get<std::string>();
+    } else if (key == "minMargin" || key == "maxRegression") {
+      if (!value.is_number() || !std::isfinite(value.get<double>()) || value.get<double>() < 0)
+        return rows::Invalid("policy." + key, "must be a number >= 0");
+      (key == "minMargin" ? p.min_margin : p.max_regression) = value.get<double>();
+    } else if (key == "requireSignificance") {
+      if (!value.is_boolean()) return rows::Invalid("policy.requireSignificance", "must be true or false");
+      p.require_significance = value.get<bool>();
+    } else {
+      return rows::Invalid("policy", "unknown key '" + key.substr(0, 64) + "'");
+    }
+  }
+  return p;
+}
+
+PromotionDecision DecidePromotion(const PromotionPolicy& policy, int holder_version,
+                                  const EvaluationRecord& candidate_vs_holder) {
+  PromotionDecision d;
+  d.holder_version = holder_version;
+  const std::string holder = "version " + std::to_string(holder_version);
+  if (holder_version == 0) {
+    d.promote = true;
+    d.reason = "first version for the alias: nothing to beat";
+    return d;
+  }
+  const EvaluationRecord& e = candidate_vs_holder;
+  if (!policy.reference_test_set.empty() && e.test_set != policy.reference_test_set) {
+    d.reason = "not promoted: evaluated on '" + e.test_set + "', not the group's reference test set '" +
+               policy.reference_test_set + "'";
+    return d;
+  }
+  const std::string& primary = policy.primary_metric;
+  std::optional<double> diff = MeanDiff(e.comparison, primary);
+  if (!diff) {
+    d.reason = "not promoted: the evaluation has no comparison of " + primary + " against " + holder;
+    return d;
+  }
+  const double gain = Improvement(primary, *diff);
+  if (!(gain > policy.min_margin)) {
+    d.reason = "not promoted: " + primary + " changed by " + Signed(gain) + " against " + holder +
+               ", not more than the margin " + Num(policy.min_margin);
+    return d;
+  }
+  std::string verdict = e.verdict;
+  if (auto it = e.comparison.find(primary); it != e.comparison.end() && it->contains("verdict") &&
+                                            (*it)["verdict"].is_string())
+    verdict = (*it)["verdict"].get<std::string>();
+  if (policy.require_significance && verdict != "better") {
+    d.reason = "not promoted: " + primary + " " + Signed(gain) + " against " + holder +
+               " is not significant (verdict: " + (verdict.empty() ? "none" : verdict) + ")";
+    return d;
+  }
+  // No other quality metric may fall by more than max_regression (in its own good direction).
+  std::string worst_metric;
+  double worst = 0;
+  for (const auto& [metric, c] : e.comparison.items()) {
+    if (metric == primary || !eval::IsQualityMetric(metric)) continue;
+    std::optional<double> md = MeanDiff(e.comparison, metric);
+    if (!md) continue;
+    const double drop = -Improvement(metric, *md);
+    if (drop > worst) {
+      worst = drop;
+      worst_metric = metric;
+    }
+  }
+  if (worst > policy.max_regression) {
+    d.reason = "not promoted: " + worst_metric + " regressed by " + Num(worst) + " against " + holder +
+               ", more than the allowed " + Num(policy.max_regression) + (eval::HigherIsBetter(worst_metric) ? "" :
+               " (lower is better)");
+    return d;
+  }
+  d.promote = true;
+  d.reason = "promoted: " + primary + " " + Signed(gain) + " against " + holder + " (margin " +
+             Num(policy.min_margin) + (policy.require_significance ? ", verdict better" : "") + "); " +
+             (worst_metric.empty() ? "no metric regressed"
+                                   : "largest regression " + worst_metric + " " + Num(worst) + " within " +
+                                         Num(policy.max_regression));
+  return d;
+}
+
+Result<PromotionDecision> Registry::PromoteIfBetter(const std::string& group, int version, const std::string& alias,
+                                                    const EvaluationRecord& candidate_vs_holder,
+                                                    const std::string& actor) {
+  LATHE_RETURN_IF_ERROR(rows::CheckEntityName("alias", alias, kMaxAliasBytes));
+  LATHE_RETURN_IF_ERROR(rows::CheckToken("actor", actor, rows::kMaxActorBytes, false));
+  Result<ModelGroup> g = GetGroup(group);
+  if (!g.ok()) return g.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  LATHE_RETURN_IF_ERROR(AddEvaluationLocked(group, version, candidate_vs_holder));
+  Result<std::map<std::string, int>> aliases = rows::AliasesOf(db_, group);
+  if (!aliases.ok()) return aliases.status();
+  auto at = aliases->find(alias);
+  const int holder = at == aliases->end() ? 0 : at->second;
+  if (holder == version) {
+    PromotionDecision same;
+    same.holder_version = holder;
+    same.reason = "version " + std::to_string(version) + " already holds " + alias;
+    return same;
+  }
+  // The evaluation's comparison covers the per-case metrics; overallScore (a mean of means) is
+  // compared here from the holder's own latest evaluation on the same test set when the caller
+  // did not supply it.
+  EvaluationRecord e = candidate_vs_holder;
+  const std::string& primary = g->policy.primary_metric;
+  if (holder > 0 && primary == "overallScore" && !e.comparison.contains(primary)) {
+    Result<ModelVersion> held = GetVersion(group, holder);
+    if (held.ok())
+      for (auto it = held->evaluations.rbegin(); it != held->evaluations.rend(); ++it)
+        if (it->test_set == e.test_set) {
+          e.comparison[primary] = {{"meanDiff", e.overall_score - it->overall_score}, {"verdict", e.verdict}};
+          break;
+        }
+  }
+  PromotionDecision d = DecidePromotion(g->policy, holder, e);
+  if (!d.promote) return d;
+  Result<AliasMove> moved = MoveAliasLocked(group, alias, version, actor, d.reason.substr(0, kMaxReasonBytes), false);
+  if (!moved.ok()) return moved.status();
+  return d;
+}
+
+}  // namespace lathe::registry
