@@ -49,6 +49,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddChatCommand(&app, &ctx);
   AddEventsCommand(&app, &ctx);
   AddNotificationsCommand(&app, &ctx);
+  AddRegistryCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

@@ -54,6 +54,8 @@ void AddChatCommand(CLI::App* app, Context* ctx);
 void AddEventsCommand(CLI::App* app, Context* ctx);
 // `lathe notifications`: SNS's email outbox and delivery status, read from the data directory.
 void AddNotificationsCommand(CLI::App* app, Context* ctx);
+// `lathe registry`: the model registry, read and changed in the data directory's lathe.db.
+void AddRegistryCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);

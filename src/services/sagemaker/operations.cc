@@ -300,6 +300,8 @@ class SageMakerService : public aws::JsonTargetService {
     SM_ASSIGN(group_ref, m.OptString("ModelPackageGroupName"));
     if (!group_ref) return aws::MemberMustNotBeNull("ModelPackageGroupName");
     SM_ASSIGN(group, GroupNameFrom(*group_ref, ctx.caller.account, "modelPackageGroupName"));
+    // SageMaker registers into an existing group only (the registry would make a missing one).
+    SM_RETURN_IF_ERROR(r_->GetGroup(group).status());
     registry::NewVersion v;
     v.group = group;
     v.created_by = ctx.caller.arn;
