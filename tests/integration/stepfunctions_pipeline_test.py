@@ -24,8 +24,8 @@ tutorial's 300-second poll takes 3 s):
     production (nothing to compare with); NotifySuccess's email lands in the outbox with the real
     overallScore;
  4. a second dataset: version 2, compared with version 1 by the gate's own evaluation job and
-    promoted only if better; the registry (SageMaker's ModelApprovalStatus, and the alias history
-    when `lathe registry` has it) matches what the function reported.
+    promoted only if better; the registry (SageMaker's ModelApprovalStatus, `lathe registry alias
+    history`) matches what the function reported.
 """
 import argparse
 import json
@@ -121,16 +121,11 @@ def pipeline_run(args, data_dir, tmp, cli, sfn, bedrock, machine, count, name, a
 
 
 def registry_alias_history(lathe, data_dir):
-    """`lathe registry alias history` of the pipeline's alias as [{from, to, ...}], or None when this
-    build's CLI has no such command."""
+    """`lathe registry alias history` of the pipeline's alias: [{fromVersion, toVersion, actor, reason, ...}]."""
     r = subprocess.run([lathe, "registry", "alias", "history", GROUP, "production", "--data-dir", data_dir, "--json"],
                        capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        print("note: `lathe registry alias history` unavailable (%s); the alias is checked through SageMaker's "
-              "ModelApprovalStatus" % (r.stderr.strip().splitlines() or ["?"])[-1])
-        return None
+    assert r.returncode == 0, (r.stdout, r.stderr)
     return json.loads(r.stdout)
-
 
 def main():
     p = argparse.ArgumentParser()
@@ -212,6 +207,9 @@ def main():
             # Short answers keep the evaluation step to seconds on the small default model.
             cli.run("lambda", "update-function-configuration", "--function-name", "evaluate-finetuned-model",
                     "--environment", json.dumps({"Variables": {"MAX_TOKENS": "16"}}))
+            # And the promotion gate's comparison (register-model-version runs its own evaluation job).
+            cli.run("lambda", "update-function-configuration", "--function-name", "register-model-version",
+                    "--environment", json.dumps({"Variables": {"MAX_TOKENS": "16"}}))
 
             # 2. A broken dataset: the Default branch, an email.
             with open(os.path.join(tmp, "broken.jsonl"), "w") as f:
@@ -252,10 +250,12 @@ def main():
                         for p in sm.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]}
             assert statuses[1] == "Approved", statuses
             assert statuses[2] == ("Approved" if reg["promoted"] else "PendingManualApproval"), (statuses, reg)
-            history = registry_alias_history(args.lathe, data_dir)
-            if history is not None:
-                assert [(m["from"], m["to"]) for m in history] == ([(0, 1), (1, 2)] if reg["promoted"] else [(0, 1)]), \
-                    (history, reg)
+            moves = registry_alias_history(args.lathe, data_dir)
+            expected = [(0, 1), (1, 2)] if reg["promoted"] else [(0, 1)]
+            assert [(m["fromVersion"], m["toVersion"]) for m in moves] == expected, (moves, reg)
+            assert all(m["actor"] == "lathe:register-model-version" for m in moves), moves
+            if reg["promoted"]:
+                assert moves[-1]["reason"] == reg["decision"], (moves, reg)
             print("stepfunctions_pipeline_test: version 2 %s: %s" % ("promoted" if reg["promoted"] else "kept out",
                                                                    reg["decision"]))
             print("stepfunctions_pipeline_test: OK")
