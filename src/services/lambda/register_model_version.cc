@@ -162,7 +162,8 @@ registry::EvaluationRecord RecordFromComparison(const CompletedEvaluation& done,
   r.verdict = "no significant difference";
   if (comparisons.is_array() && !comparisons.empty() && comparisons[0].is_object()) {
     r.verdict = comparisons[0].value("verdict", r.verdict);
-    for (const auto& [metric, p] : comparisons[0].value("byMetric", json::object()).items())
+    const json by_metric = comparisons[0].value("byMetric", json::object());  // items() must not outlive it
+    for (const auto& [metric, p] : by_metric.items())
       if (p.is_object())
         r.comparison[metric] = {{"meanDiff", p.value("meanDifference", 0.0)}, {"ciLow", p.value("ciLow", 0.0)},
                                 {"ciHigh", p.value("ciHigh", 0.0)}, {"verdict", p.value("verdict", "")}};
