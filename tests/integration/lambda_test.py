@@ -104,8 +104,8 @@ def cli_part(server, tmp):
         err = json.load(f)
     assert err["errorType"] == "ValueError" and err["errorMessage"] == "asked to fail: please", err
     names = [f["FunctionName"] for f in json.loads(cli.run("lambda", "list-functions").stdout)["Functions"]]
-    assert names == ["check-finetuning-status", "cli-fn", "evaluate-finetuned-model", "start-bedrock-finetuning",
-                     "validate-training-data"], names
+    assert names == ["check-finetuning-status", "cli-fn", "evaluate-finetuned-model", "register-model-version",
+                     "start-bedrock-finetuning", "validate-training-data"], names
     got = json.loads(cli.run("lambda", "get-function", "--function-name", "cli-fn").stdout)
     assert got["Configuration"]["Environment"]["Variables"] == {"GREETING": "hello"}, got
     cli.run("lambda", "update-function-configuration", "--function-name", "cli-fn", "--environment",
