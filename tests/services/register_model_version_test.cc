@@ -200,6 +200,26 @@ TEST_F(RegisterModelVersionTest, TheFirstVersionRecordsItsLineageAndIsPromoted) 
   EXPECT_EQ((*trained)[0].version, 1);
 }
 
+TEST_F(RegisterModelVersionTest, LocalDataIsHashedWhereItLies) {
+  const std::string path = dir_.path() + "/local-data.jsonl";
+  const std::string bytes = Records(33, "Local.");
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, bytes).ok());
+  store::ResourceRow job;
+  job.name = "local-job";
+  job.arn = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/lathe.default-v1/local";
+  job.doc = {{"outputModelName", "model-local"}, {"_baseModelId", "lathe.default-v1"},
+             {"trainingDataConfig", {{"s3Uri", "file://" + path}}}};
+  ASSERT_TRUE(bedrock_->custom_models().Register(job, dir_.path() + "/models/local").ok());
+  json out = Payload({{"customModelName", "model-local"}, {"evaluation", Evaluation("eval-local", 0.3)}});
+  auto v = registry_->GetVersion("lathe-finetuned", out["version"].get<int>());
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_EQ(v->data.size(), 1u);
+  EXPECT_EQ(v->data[0].sha256, Sha256Hex(bytes));
+  EXPECT_EQ(v->data[0].records, 33u);
+  EXPECT_EQ(v->data[0].etag, "");  // no object store: no ETag
+  EXPECT_EQ(v->base_model, "lathe.default-v1");  // no base model ARN recorded: its id
+}
+
 TEST_F(RegisterModelVersionTest, ARetriedInvocationRegistersOnce) {
   objects_.objects[{kBucket, "training-data/a.jsonl"}] = Records(40, "Answer.");
   Model("model-a", "training-data/a.jsonl");
