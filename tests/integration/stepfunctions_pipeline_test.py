@@ -28,6 +28,7 @@ tutorial's 300-second poll takes 3 s):
     history`) matches what the function reported.
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -120,12 +121,17 @@ def pipeline_run(args, data_dir, tmp, cli, sfn, bedrock, machine, count, name, a
     return {"registry": registered, "evaluation": evaluation, "mail": mail["id"]}
 
 
-def registry_alias_history(lathe, data_dir):
-    """`lathe registry alias history` of the pipeline's alias: [{fromVersion, toVersion, actor, reason, ...}]."""
-    r = subprocess.run([lathe, "registry", "alias", "history", GROUP, "production", "--data-dir", data_dir, "--json"],
+def registry_cli(lathe, data_dir, *argv):
+    """`lathe registry ARGV --json` on the server's data directory, parsed."""
+    r = subprocess.run([lathe, "registry", *argv, "--data-dir", data_dir, "--json"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, (r.stdout, r.stderr)
     return json.loads(r.stdout)
+
+
+def registry_alias_history(lathe, data_dir):
+    """The pipeline alias's moves: [{fromVersion, toVersion, actor, reason, ...}]."""
+    return registry_cli(lathe, data_dir, "alias", "history", GROUP, "production")
 
 def main():
     p = argparse.ArgumentParser()
@@ -235,6 +241,17 @@ def main():
             assert [p["ModelPackageArn"] for p in packages] == [first["registry"]["modelPackageArn"]], packages
             v1 = sm.describe_model_package(ModelPackageName=first["registry"]["modelPackageArn"])
             assert v1["ModelApprovalStatus"] == "Approved", v1
+            # Its lineage: the uploaded object as S3 describes it, hashed, counted; and back from the data.
+            uri = "s3://%s/training-data/new_training_data.jsonl" % BUCKET
+            shown = registry_cli(args.lathe, data_dir, "show", GROUP + "/1")
+            with open(os.path.join(tmp, "new_training_data.jsonl"), "rb") as f:
+                sha = hashlib.sha256(f.read()).hexdigest()
+            head = s3.head_object(Bucket=BUCKET, Key="training-data/new_training_data.jsonl")
+            assert shown["data"] == [{"uri": uri, "purpose": "training", "etag": head["ETag"].strip('"'), "versionId": "",
+                                      "sha256": sha, "records": 40, "format": "prompt-completion"}], shown["data"]
+            assert [v["version"] for v in registry_cli(args.lathe, data_dir, "lineage", "--data", uri)] == [1]
+            assert shown["createdBy"] == "lathe:register-model-version", shown
+            assert first["evaluation"]["evaluationJobArn"] in json.dumps(shown["evaluations"]), shown["evaluations"]
 
             # 4. A second upload: version 2, promoted only if the gate's comparison with version 1
             # says it is better. A tiny model may go either way: what the registry shows must match
