@@ -101,6 +101,10 @@ TEST_F(RegistryInput, ForgedAndMalformedReferences) {
   EXPECT_EQ(registry_->Resolve("g:" + std::string(100, 'a')).status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(registry_->Resolve("g:production").status().code(), Status::Code::kNotFound);
   EXPECT_EQ(registry_->GetVersion("g", 0).status().code(), Status::Code::kInvalidArgument);
+  ExpectInvalid(registry_->VersionsTrainedOn("", "").status(), "uri");
+  ExpectInvalid(registry_->VersionsTrainedOn(std::string(10 * 1024, 'u')).status(), "uri");
+  ExpectInvalid(registry_->VersionsTrainedOn("s3://b/k", "zz").status(), "sha256");
+  ExpectInvalid(registry_->VersionsTrainedOn("s3://b/k", std::string(64, 'g')).status(), "sha256");
 }
 
 TEST_F(RegistryInput, PolicyJsonNamesTheBadField) {
