@@ -1,5 +1,7 @@
 // The registry refuses bad input with InvalidArgument naming the field (or NotFound for another
 // account's or region's ARN), before anything is stored.
+#include <cmath>
+
 #include "services/registry_fixture.h"
 
 namespace lathe::registry {
@@ -105,6 +107,44 @@ TEST_F(RegistryInput, ForgedAndMalformedReferences) {
   ExpectInvalid(registry_->VersionsTrainedOn(std::string(10 * 1024, 'u')).status(), "uri");
   ExpectInvalid(registry_->VersionsTrainedOn("s3://b/k", "zz").status(), "sha256");
   ExpectInvalid(registry_->VersionsTrainedOn("s3://b/k", std::string(64, 'g')).status(), "sha256");
+}
+
+// Every operation refuses what it cannot store, and stores nothing.
+TEST_F(RegistryInput, EveryOperationChecksItsArguments) {
+  ASSERT_EQ(Register("g"), 1);
+  const std::string hostile = "../" + std::string(10 * 1024, 'x');
+  ExpectInvalid(registry_->CreateGroup("h", std::string(kMaxDescriptionBytes + 1, 'd'), "").status(), "description");
+  ExpectInvalid(registry_->CreateGroup("h", "", "", {{"", "v"}}).status(), "tags key");
+  ExpectInvalid(registry_->GetGroup(hostile).status(), "group");
+  ExpectInvalid(registry_->DeleteGroup(hostile), "group");
+  ExpectInvalid(registry_->SetPolicy(hostile, PromotionPolicy{}), "group");
+  ListOptions long_filter;
+  long_filter.name_contains = hostile;
+  ExpectInvalid(registry_->ListGroups(long_filter).status(), "nameContains");
+  ExpectInvalid(registry_->ListVersions(hostile, {}).status(), "group");
+  ExpectInvalid(registry_->UpdateVersion("g/1", std::nullopt, std::string(kMaxDescriptionBytes + 1, 'a'), {}, {}, "")
+                    .status(), "approvalDescription");
+  ExpectInvalid(registry_->UpdateVersion("g/1", std::nullopt, "", {}, std::vector<std::string>(51, "k"), "").status(),
+                "metadataRemove");
+  ExpectInvalid(registry_->UpdateVersion("g/1", std::nullopt, "", {}, {}, std::string("a\0b", 3)).status(), "actor");
+  EXPECT_EQ(ParseVersionStatus("Approvedish").status().code(), Status::Code::kInvalidArgument);
+  EvaluationRecord nan;
+  nan.overall_score = std::nan("");
+  ExpectInvalid(registry_->AddEvaluation("g", 1, nan), "evaluation.overallScore");
+  EvaluationRecord not_object;
+  not_object.metrics = nlohmann::json::array();
+  ExpectInvalid(registry_->AddEvaluation("g", 1, not_object), "evaluation.metrics");
+  ExpectInvalid(registry_->AddEvaluation(hostile, 1, EvaluationRecord{}), "group");
+  for (size_t i = 0; i < kMaxEvaluations; ++i) ASSERT_TRUE(registry_->AddEvaluation("g", 1, EvaluationRecord{}).ok());
+  ExpectInvalid(registry_->AddEvaluation("g", 1, EvaluationRecord{}), "evaluations");
+  ExpectInvalid(registry_->DeleteVersion(hostile), "version");
+  ExpectInvalid(registry_->Rollback("g", hostile, "", "").status(), "alias");
+  ExpectInvalid(registry_->AliasHistory(hostile, "p").status(), "group");
+  ExpectInvalid(registry_->Aliases(hostile).status(), "group");
+  ExpectInvalid(registry_->PromoteIfBetter("g", 1, hostile, EvaluationRecord{}, "").status(), "alias");
+  ExpectInvalid(registry_->ExportFiles(hostile, 1).status(), "group");
+  EXPECT_EQ(registry_->GetVersion("g/1")->evaluations.size(), kMaxEvaluations);
+  EXPECT_EQ(registry_->ListGroups({})->size(), 1u);
 }
 
 TEST_F(RegistryInput, PolicyJsonNamesTheBadField) {
