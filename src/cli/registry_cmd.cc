@@ -350,7 +350,9 @@ void AddRegistryCommand(CLI::App* app, Context* ctx) {
       REG_ASSIGN(v, r->Resolve(*ref));
       REG_ASSIGN(files, r->ExportFiles(v.group, v.version));
       if (service::IsS3Uri(*out)) {
-        S3Staging staging(*s3);
+        ClientOptions client = *s3;
+        client.data_dir = a->data_dir;  // the server's own keys are found there
+        S3Staging staging(client);
         LATHE_RETURN_IF_ERROR(staging.OutputFolder(*out));
         std::string prefix = *out;
         if (prefix.back() != '/') prefix += '/';

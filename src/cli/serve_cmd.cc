@@ -48,7 +48,8 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app->add_subcommand(
-      "serve", "Run the AWS-compatible endpoint: Bedrock (control plane, runtime, job runner), IAM, STS, S3, SNS, EventBridge");
+      "serve", "Run the AWS-compatible endpoint: Bedrock (control plane, runtime, job runner), IAM, STS, S3, SNS, EventBridge,\n"
+      "Step Functions, Lambda, SageMaker's Model Registry");
   cmd->footer(
       "Unmodified boto3 / AWS CLI code works against it with AWS_ENDPOINT_URL set: one endpoint, the\n"
       "service chosen by the request's signature, as AWS's SDKs sign it. Requests must be signed\n"

@@ -10,7 +10,7 @@ is the version's model); ListModelPackages with status filters and MaxResults/Ne
 DescribeModelPackage by ARN and by <group>/<version>; UpdateModelPackage's approval; the delete
 rules (a group with versions, an aliased version: ConflictException); bad input as SageMaker
 answers it; `aws sagemaker list-model-package-groups`; `lathe registry` seeing and moving the same
-state as the server.
+state as the server, and its export to an s3:// prefix of the server.
 """
 import argparse
 import json
@@ -31,9 +31,9 @@ GROUP = "banking-assistant"
 MODEL = "arn:aws:bedrock:%s:%s:custom-model/banking-v%d"
 
 
-def registry(lathe, data, *argv):
+def registry(lathe, data, *argv, env=None):
     r = subprocess.run([lathe, "registry", *argv, "--data-dir", data, "--json"], capture_output=True, text=True,
-                       timeout=60)
+                       timeout=60, env=env)
     assert r.returncode == 0, (argv, r.stdout, r.stderr)
     return json.loads(r.stdout)
 
@@ -107,6 +107,23 @@ def delete_steps(sm, lathe, data, packages):
     assert [s["ModelPackageVersion"] for s in listed] == [2], listed
 
 
+def export_steps(lathe, data, server):
+    """`lathe registry export` to an s3:// prefix of the running server: the guide's layout."""
+    s3 = boto3.client("s3", endpoint_url=server.url, region_name=REGION, aws_access_key_id=KEY_ID,
+                      aws_secret_access_key=SECRET, config=NO_RETRY)
+    s3.create_bucket(Bucket="registry-exports")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION=REGION)
+    out = registry(lathe, data, "export", "%s/2" % GROUP, "--out", "s3://registry-exports/models/",
+                   "--endpoint", server.url, env=env)
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="registry-exports")["Contents"])
+    folder = "models/%s-v2/" % GROUP
+    assert keys == [folder + n for n in ("evaluation-report.json", "model-id.txt", "training-config.json",
+                                         "training-data-manifest.json")], (keys, out)
+    model_id = s3.get_object(Bucket="registry-exports", Key=folder + "model-id.txt")["Body"].read().decode()
+    assert model_id.strip() == MODEL % (REGION, ACCOUNT, 2), model_id
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--lathe", required=True)
@@ -124,6 +141,7 @@ def main():
             out = json.loads(cli.run("sagemaker", "list-model-package-groups", "--output", "json").stdout)
             assert [g["ModelPackageGroupName"] for g in out["ModelPackageGroupSummaryList"]] == [GROUP], out
             delete_steps(sm, args.lathe, data, packages)
+            export_steps(args.lathe, data, server)
     print("OK")
 
 

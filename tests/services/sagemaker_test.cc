@@ -241,6 +241,9 @@ TEST_F(SageMakerTest, DeleteRules) {
   // An aliased version stays.
   ASSERT_TRUE(registry_->SetAlias("banking-assistant", "production", 1, "test", "first").ok());
   EXPECT_EQ(ErrorOf("DeleteModelPackage", {{"ModelPackageName", v1}}), "ConflictException");
+  // ...and is not rejected while it serves (UpdateModelPackage's declared ConflictException).
+  EXPECT_EQ(ErrorOf("UpdateModelPackage", {{"ModelPackageArn", v1}, {"ModelApprovalStatus", "Rejected"}}),
+            "ConflictException");
   EXPECT_EQ(ErrorOf("DeleteModelPackage", {{"ModelPackageName", "banking-assistant/2"}}), "");
   EXPECT_EQ(ErrorOf("DescribeModelPackage", {{"ModelPackageName", "banking-assistant/2"}}), "ValidationException");
   // A third version is numbered 3: numbers are never reused.

@@ -10,15 +10,15 @@ namespace lathe::registry {
 
 Result<std::vector<ModelVersion>> Registry::VersionsTrainedOn(const std::string& uri, const std::string& sha256) {
   LATHE_RETURN_IF_ERROR(rows::CheckToken("uri", uri, rows::kMaxArnBytes, sha256.empty()));
-  // The same check (and lowercasing) a version's own data objects get.
-  DataObject probe;
-  probe.uri = uri.empty() ? "-" : uri;
-  probe.sha256 = sha256;
-  NewVersion check;
-  check.group = "x";
-  check.data = {probe};
-  LATHE_RETURN_IF_ERROR(rows::CheckNewVersion(&check));
-  const std::string digest = check.data[0].sha256;
+  std::string digest = sha256;  // stored lowercased (CheckNewVersion), so compared lowercased
+  if (!digest.empty()) {
+    if (digest.size() != 64) return rows::Invalid("sha256", "must be 64 hexadecimal digits");
+    for (char& c : digest) {
+      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+        return rows::Invalid("sha256", "must be 64 hexadecimal digits");
+    }
+  }
 
   std::set<std::pair<std::string, int>> versions;  // (group, version), in order
   auto collect = [&](const char* key, const std::string& value) -> Status {

@@ -181,6 +181,9 @@ class Registry {
 
   // Aliases. SetAlias moves (or creates) an alias; Rollback moves it back to where the last move
   // took it from (NotFound without history; Conflict when that version is gone or rejected).
+  // Rollback undoes the newest move no rollback has undone yet (an undo stack): after 1 -> 2 -> 3,
+  // Rollback goes to 2, again to 1, a third time NotFound (nothing before 1). A move to the
+  // version the alias already holds records nothing.
   Result<AliasMove> SetAlias(const std::string& group, const std::string& alias, int version, const std::string& actor,
                              const std::string& reason);
   Result<AliasMove> Rollback(const std::string& group, const std::string& alias, const std::string& actor,
