@@ -273,8 +273,9 @@ def main():
             assert all(m["actor"] == "lathe:register-model-version" for m in moves), moves
             if reg["promoted"]:
                 assert moves[-1]["reason"] == reg["decision"], (moves, reg)
-            print("stepfunctions_pipeline_test: version 2 %s: %s" % ("promoted" if reg["promoted"] else "kept out",
-                                                                   reg["decision"]))
+            print("stepfunctions_pipeline_test: version 1 overallScore %s; version 2 %s (%s vs %s on %s): %s" % (
+                first["evaluation"]["overallScore"], "promoted" if reg["promoted"] else "kept out",
+                comparison["overallScore"], comparison["holderScore"], comparison["testSet"], reg["decision"]))
             print("stepfunctions_pipeline_test: OK")
         except BaseException:
             print(server.tail(), file=sys.stderr)
