@@ -172,6 +172,8 @@ TEST_F(RegisterModelVersionTest, TheFirstVersionRecordsItsLineageAndIsPromoted) 
   EXPECT_EQ(v->training_job_arn, "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/lathe.default-v1/model-a");
   EXPECT_EQ(v->hyperparameters["epochCount"], "1");
   EXPECT_EQ(v->created_by, "lathe:register-model-version");
+  EXPECT_EQ(v->metadata["lathe:customModelName"], "model-a");
+  EXPECT_EQ(v->metadata["lathe:functionRole"], "arn:aws:iam::123456789012:role/lathe-builtin");
   ASSERT_EQ(v->data.size(), 2u);
   EXPECT_EQ(v->data[0].uri, "s3://training-bucket/training-data/a.jsonl");
   EXPECT_EQ(v->data[0].purpose, "training");

@@ -332,6 +332,7 @@ BuiltinResult BuiltinFunctions::RegisterModelVersion(const json& event, const Bu
   nv.created_by = kActor;
   nv.status = registry::VersionStatus::kPending;
   nv.metadata = {{"lathe:customModelName", model->name}, {"lathe:requestId", call.request_id}};
+  if (!call.role.empty()) nv.metadata["lathe:functionRole"] = call.role;  // the role it ran as
   // A retry of the same step (same model, same evaluation) registers once.
   nv.client_token = "register-model-version-" +
                     Sha256Hex(group + "\n" + model->arn + "\n" + (evaluation ? evaluation->evaluation : std::string()));
