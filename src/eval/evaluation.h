@@ -91,7 +91,7 @@ struct ModelResult {
   std::map<std::string, std::map<std::string, MetricSummary>> by_category;    // category -> metric -> summary
   double latency_p50_ms = 0, latency_p95_ms = 0, tokens_per_second = 0;
   double corpus_bleu = -1;        // -1: no references
-  double overall_score = 0;       // mean of the quality metrics' means that apply (0..1 ones)
+  double overall_score = 0;       // mean of the [0, 1] quality metrics' means, failed answers at their worst
 };
 
 struct Comparison {
@@ -139,6 +139,12 @@ Result<RunResult> Evaluate(const TestSet& set, const std::vector<ModelUnderTest>
 // Recomputes aggregates and comparisons from the per-case results (after human review adds
 // scores, or after loading a report).
 void Summarize(RunResult* run);
+
+// The scores a case counts with when judging a model (overallScore, comparisons, the report's
+// wins and losses): its own metrics when answered; when the answer failed, the worst value of
+// every [0, 1] quality metric that applies to the case (0, or 1 for refusal), so failing hard
+// cases never makes a model look better than answering them badly. `tc` may be null (nothing).
+std::map<std::string, double> JudgedScores(const CaseResult& c, const TestCase* tc);
 
 // report.json's object, and back (for review and re-rendering); the tutorial's
 // evaluation_report.json keys are included (report.h says which).

@@ -129,10 +129,12 @@ Outcome CaseOutcome(const RunResult& run, size_t model, size_t case_index) {
   const auto& cand = run.models[model].cases;
   if (case_index >= base.size() || case_index >= cand.size()) return Outcome::kNone;
   std::string metric = PrimaryMetric(run, case_index);
-  if (metric.empty() || !base[case_index].answer.ok) return Outcome::kNone;
-  if (!cand[case_index].answer.ok) return Outcome::kLoss;
-  auto a = base[case_index].metrics.find(metric), b = cand[case_index].metrics.find(metric);
-  if (a == base[case_index].metrics.end() || b == cand[case_index].metrics.end()) return Outcome::kNone;
+  if (metric.empty()) return Outcome::kNone;
+  // Failed answers at their worst, as in the comparisons: both failing is a tie, not a loss.
+  const TestCase* tc = &run.test_set.cases[case_index];
+  const auto sa = JudgedScores(base[case_index], tc), sb = JudgedScores(cand[case_index], tc);
+  auto a = sa.find(metric), b = sb.find(metric);
+  if (a == sa.end() || b == sb.end()) return Outcome::kNone;
   double diff = HigherIsBetter(metric) ? b->second - a->second : a->second - b->second;
   if (std::fabs(diff) <= 1e-9) return Outcome::kTie;
   return diff > 0 ? Outcome::kWin : Outcome::kLoss;

@@ -32,19 +32,30 @@ std::map<std::string, MetricSummary> Aggregate(const std::vector<const CaseResul
   return out;
 }
 
-double OverallScore(const std::map<std::string, MetricSummary>& overall) {
+bool IsBoundedQualityMetric(const std::string& metric) {
+  if (metric == kRefusal) return true;
+  for (const char* m : kOverallMetrics)
+    if (metric == m) return true;
+  return false;
+}
+
+const TestCase* CaseOf(const std::vector<TestCase>& cases, const CaseResult& c) {
+  return c.case_index < cases.size() ? &cases[c.case_index] : nullptr;
+}
+
+// Mean over the cases (failed ones at their worst) of each [0, 1] quality metric, averaged
+// over the metrics; refusal counts as 1 - rate.
+double OverallScore(const std::vector<TestCase>& cases, const ModelResult& m) {
+  std::map<std::string, std::pair<double, size_t>> sums;
+  for (const CaseResult& c : m.cases)
+    for (const auto& [metric, v] : JudgedScores(c, CaseOf(cases, c)))
+      if (IsBoundedQualityMetric(metric)) {
+        sums[metric].first += metric == kRefusal ? 1.0 - v : v;
+        ++sums[metric].second;
+      }
   double sum = 0;
-  int count = 0;
-  for (const char* metric : kOverallMetrics)
-    if (auto it = overall.find(metric); it != overall.end() && it->second.interval.n > 0) {
-      sum += it->second.interval.mean;
-      ++count;
-    }
-  if (auto it = overall.find(kRefusal); it != overall.end() && it->second.interval.n > 0) {
-    sum += 1.0 - it->second.interval.mean;
-    ++count;
-  }
-  return count == 0 ? 0 : sum / count;
+  for (const auto& [metric, s] : sums) sum += s.first / static_cast<double>(s.second);
+  return sums.empty() ? 0 : sum / static_cast<double>(sums.size());
 }
 
 void SummarizeModel(const std::vector<TestCase>& cases, uint64_t seed, ModelResult* m) {
@@ -79,23 +90,32 @@ void SummarizeModel(const std::vector<TestCase>& cases, uint64_t seed, ModelResu
   m->latency_p95_ms = Percentile(latencies, 95);
   m->tokens_per_second = seconds > 0 ? tokens / seconds : 0;
   m->corpus_bleu = candidates.empty() ? -1 : CorpusBleu(candidates, references);
-  m->overall_score = OverallScore(m->overall);
+  m->overall_score = OverallScore(cases, *m);
 }
 
-// Each quality metric both models have, over the cases where both have a score.
-Comparison Compare(const ModelResult& a, const ModelResult& b, uint64_t seed) {
+// Each quality metric both models have, over the cases where both have a score (a failed
+// answer at its worst, JudgedScores).
+Comparison Compare(const std::vector<TestCase>& cases, const ModelResult& a, const ModelResult& b, uint64_t seed) {
   Comparison c;
   c.baseline_label = a.model.label;
   c.candidate_label = b.model.label;
-  std::set<std::string> metrics;
-  for (const auto& [metric, s] : a.overall)
-    if (IsQualityMetric(metric) && b.overall.count(metric) > 0) metrics.insert(metric);
   const size_t n = std::min(a.cases.size(), b.cases.size());
+  std::vector<std::map<std::string, double>> sa(n), sb(n);
+  std::set<std::string> in_a, in_b;
+  for (size_t i = 0; i < n; ++i) {
+    sa[i] = JudgedScores(a.cases[i], CaseOf(cases, a.cases[i]));
+    sb[i] = JudgedScores(b.cases[i], CaseOf(cases, b.cases[i]));
+    for (const auto& [metric, v] : sa[i]) in_a.insert(metric);
+    for (const auto& [metric, v] : sb[i]) in_b.insert(metric);
+  }
+  std::set<std::string> metrics;
+  for (const std::string& metric : in_a)
+    if (IsQualityMetric(metric) && in_b.count(metric) > 0) metrics.insert(metric);
   for (const std::string& metric : metrics) {
     std::vector<double> va, vb;
     for (size_t i = 0; i < n; ++i) {
-      auto ia = a.cases[i].metrics.find(metric), ib = b.cases[i].metrics.find(metric);
-      if (ia == a.cases[i].metrics.end() || ib == b.cases[i].metrics.end()) continue;
+      auto ia = sa[i].find(metric), ib = sb[i].find(metric);
+      if (ia == sa[i].end() || ib == sb[i].end()) continue;
       va.push_back(ia->second);
       vb.push_back(ib->second);
     }
@@ -128,11 +148,20 @@ std::map<std::string, double> JudgeAgreement(const std::vector<ModelResult>& mod
 
 }  // namespace
 
+std::map<std::string, double> JudgedScores(const CaseResult& c, const TestCase* tc) {
+  if (c.answer.ok) return c.metrics;
+  std::map<std::string, double> out;
+  if (tc == nullptr) return out;
+  for (const auto& [metric, v] : ScoreAnswer(*tc, ""))
+    if (IsBoundedQualityMetric(metric)) out[metric] = HigherIsBetter(metric) ? 0.0 : 1.0;
+  return out;
+}
+
 void Summarize(RunResult* run) {
   for (ModelResult& m : run->models) SummarizeModel(run->test_set.cases, run->bootstrap_seed, &m);
   run->comparisons.clear();
   for (size_t i = 1; i < run->models.size(); ++i)
-    run->comparisons.push_back(Compare(run->models[0], run->models[i], run->bootstrap_seed));
+    run->comparisons.push_back(Compare(run->test_set.cases, run->models[0], run->models[i], run->bootstrap_seed));
   run->judge_agreement = JudgeAgreement(run->models);
 }
 

@@ -159,9 +159,39 @@ TEST(Evaluate, AModelThatBreaksMidRunStillReportsTheRest) {
   for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(m.cases[i].answer.ok);
   for (size_t i = 3; i < 9; ++i) EXPECT_NE(m.cases[i].answer.error.find("the model's process died"), std::string::npos);
   EXPECT_EQ(r->models[0].failed, 0u);
-  // The comparison pairs only the cases both answered.
+  // A failed answer counts at its worst in the comparison: every case is paired.
   ASSERT_EQ(r->comparisons.size(), 1u);
-  EXPECT_EQ(r->comparisons[0].by_metric.at(kExactMatch).n, 3u);
+  const PairedComparison& em = r->comparisons[0].by_metric.at(kExactMatch);
+  EXPECT_EQ(em.n, 9u);
+  EXPECT_EQ(em.wins, 3u);
+  EXPECT_EQ(em.ties, 6u);  // a wrong answer and a failed one both score 0
+}
+
+// A model that fails 9 of 10 cases and gets the tenth right used to score overallScore 1.0 and
+// have its failures left out of the comparison; now each failure scores the worst value.
+TEST(Summarize, FailedAnswersScoreTheirWorstInOverallScoreAndComparisons) {
+  const TestSet set = MakeSet(10);
+  auto mostly_fails = std::make_shared<FakeModel>(FakeModel::kRight);
+  for (int i = 1; i < 10; ++i) mostly_fails->fail_cases.insert("q" + std::to_string(i));
+  auto r = Evaluate(set,
+                    {Model("base", std::make_shared<FakeModel>(FakeModel::kHalf)), Model("fails", mostly_fails)},
+                    Options(4));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const ModelResult& fails = r->models[1];
+  EXPECT_EQ(fails.failed, 9u);
+  // The aggregates stay over answered cases; the score does not.
+  EXPECT_EQ(fails.overall.at(kExactMatch).interval.mean, 1.0);
+  // keywordCoverage, exactMatch, tokenF1, rougeL, bleu at 1 on one case of ten, refusal 0 -> 1
+  // there and 1 -> 0 on the failures: each metric's mean is 0.1.
+  EXPECT_NEAR(fails.overall_score, 0.1, 1e-9);
+  EXPECT_LT(fails.overall_score, r->models[0].overall_score);
+  const PairedComparison& em = r->comparisons[0].by_metric.at(kExactMatch);
+  EXPECT_EQ(em.n, 10u);
+  EXPECT_LT(em.mean_diff, 0);
+  EXPECT_GT(em.losses, em.wins);
+  const PairedComparison& refusal = r->comparisons[0].by_metric.at(kRefusal);
+  EXPECT_EQ(refusal.n, 10u);
+  EXPECT_NEAR(refusal.mean_b, 0.9, 1e-12);  // a failure counts as the worst refusal value
 }
 
 TEST(Evaluate, ReportsProgressAfterEachBatchWithAnEta) {
