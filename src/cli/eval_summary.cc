@@ -8,32 +8,10 @@
 
 #include "cli/client.h"
 #include "eval/metrics.h"
+#include "eval/report_format.h"
 
 namespace lathe::cli {
 namespace {
-
-// Table order: the scores first, then cost, then the rest as they come.
-const std::vector<std::string>& MetricOrder() {
-  static const std::vector<std::string> order = {
-      eval::kKeywordCoverage, eval::kExactMatch,    eval::kTokenF1,       eval::kRougeL,
-      eval::kBleu,            eval::kFormatCompliance, eval::kRefusal,    eval::kReferenceLoss,
-      eval::kReferencePerplexity, eval::kJudgeScore, "humanScore",        eval::kAnswerWords,
-      eval::kLatencyMs,       eval::kTokensPerSecond};
-  return order;
-}
-
-std::vector<std::string> MetricsOf(const eval::RunResult& run) {
-  std::vector<std::string> present;
-  for (const auto& m : run.models)
-    for (const auto& [metric, s] : m.overall)
-      if (std::find(present.begin(), present.end(), metric) == present.end()) present.push_back(metric);
-  std::vector<std::string> out;
-  for (const auto& metric : MetricOrder())
-    if (std::find(present.begin(), present.end(), metric) != present.end()) out.push_back(metric);
-  for (const auto& metric : present)
-    if (std::find(out.begin(), out.end(), metric) == out.end()) out.push_back(metric);
-  return out;
-}
 
 std::string Fixed(double v, int digits = 3, bool sign = false) {
   char buf[64];
@@ -113,7 +91,7 @@ void PrintSummary(const eval::RunResult& run) {
   });
   row("tokens/s", [](const eval::ModelResult& m) { return Fixed(m.tokens_per_second, 1); });
   row("corpus BLEU", [](const eval::ModelResult& m) { return m.corpus_bleu < 0 ? std::string() : Fixed(m.corpus_bleu); });
-  for (const auto& metric : MetricsOf(run)) {
+  for (const auto& metric : eval::ReportedMetrics(run)) {
     if (metric == eval::kLatencyMs || metric == eval::kTokensPerSecond) continue;  // shown above
     row(metric + " [95% CI]", [&](const eval::ModelResult& m) -> std::string {
       auto it = m.overall.find(metric);
@@ -137,10 +115,8 @@ void PrintSummary(const eval::RunResult& run) {
   for (const auto& c : run.comparisons) {
     std::printf("\n");
     std::vector<std::vector<std::string>> crows;
-    for (const auto& metric : MetricsOf(run)) {
-      auto it = c.by_metric.find(metric);
-      if (it == c.by_metric.end()) continue;
-      const eval::PairedComparison& p = it->second;
+    for (const auto& metric : eval::ComparedMetrics(run, c)) {
+      const eval::PairedComparison& p = c.by_metric.at(metric);
       const int d = std::max(DigitsFor(p.mean_a), DigitsFor(p.mean_b));
       crows.push_back({metric, std::to_string(p.wins) + "/" + std::to_string(p.ties) + "/" + std::to_string(p.losses),
                        Fixed(p.mean_diff, d, true) + " [" + Fixed(p.ci_low, d, true) + ", " + Fixed(p.ci_high, d, true) + "]",

@@ -79,7 +79,8 @@ std::vector<Answer> AnswerBatch(Generator* g, const std::vector<const TestCase*>
   out = std::move(*r);
   for (auto& a : out) {
     // A generator that timed each case itself (one request per case) keeps its own numbers.
-    if (a.latency_ms <= 0) a.latency_ms = ms / static_cast<double>(batch.size());
+    a.batch_share_ms = ms / static_cast<double>(batch.size());
+    if (a.latency_ms <= 0) a.latency_ms = a.batch_share_ms;
     if (!a.ok && a.stop_reason.empty()) a.stop_reason = "error";
     if (!a.ok && a.error.empty()) a.error = "the model gave no answer";
   }
@@ -97,7 +98,9 @@ void ScoreCase(const TestCase& c, Generator* g, bool reference_loss, CaseResult*
     if (std::optional<ReferenceLoss> loss = g->LossOfReference(c); loss && loss->tokens > 0 &&
                                                                   std::isfinite(loss->mean_nll)) {
       r->metrics[kReferenceLoss] = loss->mean_nll;
-      r->metrics[kReferencePerplexity] = std::exp(loss->mean_nll);
+      // exp overflows past a loss of ~709 nats: such a perplexity is left out (JSON has no inf).
+      if (const double perplexity = std::exp(loss->mean_nll); std::isfinite(perplexity))
+        r->metrics[kReferencePerplexity] = perplexity;
     }
   }
 }
@@ -182,6 +185,17 @@ Result<RunResult> Evaluate(const TestSet& set, const std::vector<ModelUnderTest>
   }
   Summarize(&run);
   return run;
+}
+
+uint64_t CaseSeed(uint64_t run_seed, const TestCase& c) {
+  // SplitMix64's finaliser over the pair: nearby seeds and lines give unrelated streams.
+  auto mix = [](uint64_t z) {
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  };
+  return mix(mix(run_seed) ^ c.line);
 }
 
 }  // namespace lathe::eval

@@ -33,12 +33,23 @@ struct GenerationSettings {
 };
 nlohmann::json SettingsToJson(const GenerationSettings& s);
 
+// The seed a case's answer is sampled from: a hash of the run's seed and the case's line in the
+// test set, so each case has its own stream (two cases with the same prompt sample differently)
+// and its answer does not depend on the batch size, the batch's other cases or the machine.
+uint64_t CaseSeed(uint64_t run_seed, const TestCase& c);
+
 // One model's answer to one case.
 struct Answer {
   bool ok = false;
   std::string text;
   std::string error;      // when !ok: what failed (the case is recorded as failed, the run goes on)
-  double latency_ms = 0;  // this case's share of its batch's wall time (batch time / batch size)
+  // What a caller of this case waited: a request's own time for a served model; for a batched
+  // local model, from the batch's start to this case's last token (so the batch's slowest case
+  // sets p95). Throughput is separate: batch_share_ms.
+  double latency_ms = 0;
+  // This case's share of its batch's wall time (batch time / batch size), what the model's
+  // tokens/s adds up; 0 where unknown (then latency_ms counts).
+  double batch_share_ms = 0;
   int output_tokens = 0;
   std::string stop_reason;  // engine::StopReasonName, or "error"
 };

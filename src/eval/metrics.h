@@ -30,6 +30,10 @@ inline constexpr const char* kTokensPerSecond = "tokensPerSecond";    // every c
 inline constexpr const char* kReferenceLoss = "referenceLoss";        // local models, with a reference; lower
 inline constexpr const char* kReferencePerplexity = "referencePerplexity";  // exp(loss); lower
 inline constexpr const char* kJudgeScore = "judgeScore";              // with --judge: rubric mean, 1..5
+inline constexpr const char* kHumanScore = "humanScore";              // after review: rubric mean, 1..5
+// A comparison's primary metric (Comparison::by_metric only): each case's mean of its [0, 1]
+// quality metrics (refusal as 1 - refusal), failed answers at their worst; the headline verdict.
+inline constexpr const char* kOverallScore = "overallScore";
 
 // Whether a larger value of the metric is better (false for refusal, latency, loss, perplexity),
 // and whether it is a quality score that comparisons and overallScore use at all (answerWords,

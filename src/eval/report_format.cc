@@ -90,7 +90,7 @@ namespace {
 const std::vector<std::string>& PreferredOrder() {
   static const std::vector<std::string> order = {
       kKeywordCoverage, kExactMatch,    kTokenF1,        kRougeL,    kBleu,
-      kFormatCompliance, kRefusal,      kJudgeScore,     "humanScore",   kReferenceLoss, kReferencePerplexity,
+      kFormatCompliance, kRefusal,      kJudgeScore,     kHumanScore,   kReferenceLoss, kReferencePerplexity,
       kAnswerWords,     kLatencyMs,     kTokensPerSecond};
   return order;
 }
@@ -146,6 +146,14 @@ bool CaseIsLoss(const RunResult& run, size_t case_index) {
   return false;
 }
 
+std::vector<std::string> ComparedMetrics(const RunResult& run, const Comparison& c) {
+  std::vector<std::string> out;
+  if (c.by_metric.count(kOverallScore)) out.push_back(kOverallScore);
+  for (const auto& metric : ReportedMetrics(run))
+    if (c.by_metric.count(metric)) out.push_back(metric);
+  return out;
+}
+
 std::string VerdictSentence(const RunResult& run, const Comparison& c) {
   std::map<Verdict, std::string> lists;
   for (const auto& metric : ReportedMetrics(run)) {
@@ -158,6 +166,9 @@ std::string VerdictSentence(const RunResult& run, const Comparison& c) {
   for (Verdict v : {Verdict::kBetter, Verdict::kWorse, Verdict::kNoSignificantDifference})
     if (auto it = lists.find(v); it != lists.end())
       out += (out.empty() ? "" : "; ") + std::string(VerdictName(v)) + " on " + it->second;
+  if (auto primary = c.by_metric.find(kOverallScore); primary != c.by_metric.end())
+    return std::string(VerdictName(primary->second.verdict)) + " overall (overallScore, the primary metric)" +
+           (out.empty() ? "" : "; per metric (Holm-adjusted): " + out);
   return out.empty() ? "no metric to compare" : out;
 }
 

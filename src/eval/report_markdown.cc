@@ -65,10 +65,10 @@ void Comparisons(std::ostringstream& out, const RunResult& run) {
     out << "**" << Cell(c.candidate_label) << "**: " << Cell(VerdictSentence(run, c)) << ".\n\n";
     out << "Differences are " << Cell(c.candidate_label) << " minus " << Cell(c.baseline_label)
         << " with a paired bootstrap 95% interval; \"better\" needs the interval clear of 0 and the sign "
-           "test's p < 0.05.\n\n";
+           "test's p < 0.05, Holm-adjusted across the metrics (overallScore, the primary metric, stands alone).\n\n";
     Header(out, {"Metric", Cell(c.baseline_label), Cell(c.candidate_label), "Difference [95% CI]",
-                 "Wins / ties / losses", "Sign test p", "Verdict"});
-    for (const auto& metric : ReportedMetrics(run)) {
+                 "Wins / ties / losses", "Sign test p", "Adjusted p", "Verdict"});
+    for (const auto& metric : ComparedMetrics(run, c)) {
       auto it = c.by_metric.find(metric);
       if (it == c.by_metric.end()) continue;
       const PairedComparison& p = it->second;
@@ -76,7 +76,7 @@ void Comparisons(std::ostringstream& out, const RunResult& run) {
                 FormatValue(metric, p.mean_diff) + " [" + FormatValue(metric, p.ci_low) + ", " +
                     FormatValue(metric, p.ci_high) + "]",
                 std::to_string(p.wins) + " / " + std::to_string(p.ties) + " / " + std::to_string(p.losses),
-                FormatP(p.sign_test_p), std::string("**") + VerdictName(p.verdict) + "**"});
+                FormatP(p.sign_test_p), FormatP(p.adjusted_p), std::string("**") + VerdictName(p.verdict) + "**"});
     }
     out << "\n";
   }

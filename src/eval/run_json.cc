@@ -67,6 +67,7 @@ json CaseResultToJson(const CaseResult& r) {
             {"ok", r.answer.ok},
             {"text", r.answer.text},
             {"latencyMs", Number(r.answer.latency_ms)},
+            {"batchShareMs", Number(r.answer.batch_share_ms)},
             {"outputTokens", r.answer.output_tokens},
             {"stopReason", r.answer.stop_reason},
             {"metrics", ScoreMap(r.metrics)},
@@ -107,6 +108,7 @@ json PairedToJson(const PairedComparison& p) {
           {"ciLow", Number(p.ci_low)},
           {"ciHigh", Number(p.ci_high)},
           {"signTestP", Number(p.sign_test_p)},
+          {"adjustedP", Number(p.adjusted_p)},
           {"verdict", VerdictName(p.verdict)}};
 }
 
@@ -331,6 +333,7 @@ Status ReadCaseResult(const json& j, const std::string& path, size_t cases, Case
   LATHE_RETURN_IF_ERROR(r.String("text", &out->answer.text));
   LATHE_RETURN_IF_ERROR(r.String("error", &out->answer.error));
   LATHE_RETURN_IF_ERROR(r.Double("latencyMs", &out->answer.latency_ms));
+  LATHE_RETURN_IF_ERROR(r.Double("batchShareMs", &out->answer.batch_share_ms));
   LATHE_RETURN_IF_ERROR(r.Count("outputTokens", &out->answer.output_tokens, std::numeric_limits<int>::max()));
   LATHE_RETURN_IF_ERROR(r.String("stopReason", &out->answer.stop_reason, 64));
   LATHE_RETURN_IF_ERROR(r.Scores("metrics", &out->metrics));
@@ -406,6 +409,8 @@ Status ReadComparison(const json& j, const std::string& path, Comparison* c) {
     LATHE_RETURN_IF_ERROR(p.Double("ciLow", &pc.ci_low));
     LATHE_RETURN_IF_ERROR(p.Double("ciHigh", &pc.ci_high));
     LATHE_RETURN_IF_ERROR(p.Double("signTestP", &pc.sign_test_p));
+    pc.adjusted_p = pc.sign_test_p;  // a report from before the adjustment
+    LATHE_RETURN_IF_ERROR(p.Double("adjustedP", &pc.adjusted_p));
     LATHE_RETURN_IF_ERROR(ReadVerdict(p, &pc.verdict));
   }
   return Status::Ok();

@@ -1,6 +1,7 @@
 // Summarize: from per-case scores to what the reports show. A pure function of the run's cases
 // and its bootstrap seed, so a reloaded or reviewed run summarises to the same numbers.
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "eval/evaluation.h"
@@ -9,10 +10,6 @@
 
 namespace lathe::eval {
 namespace {
-
-// A human reviewer's rubric mean (review.h), kept beside the judge's as a per-case metric so it
-// is aggregated and compared like the others.
-constexpr const char* kHumanScore = "humanScore";
 
 // The quality metrics in [0, 1] whose means make overallScore; refusal counts as 1 - rate.
 constexpr const char* kOverallMetrics[] = {kKeywordCoverage, kExactMatch, kTokenF1, kRougeL, kBleu, kFormatCompliance};
@@ -41,6 +38,19 @@ bool IsBoundedQualityMetric(const std::string& metric) {
 
 const TestCase* CaseOf(const std::vector<TestCase>& cases, const CaseResult& c) {
   return c.case_index < cases.size() ? &cases[c.case_index] : nullptr;
+}
+
+// One case's overall score: the mean of its [0, 1] quality metrics, refusal as 1 - refusal; NaN
+// when it has none.
+double CaseOverallScore(const std::map<std::string, double>& scores) {
+  double sum = 0;
+  size_t n = 0;
+  for (const auto& [metric, v] : scores)
+    if (IsBoundedQualityMetric(metric)) {
+      sum += metric == kRefusal ? 1.0 - v : v;
+      ++n;
+    }
+  return n == 0 ? std::nan("") : sum / static_cast<double>(n);
 }
 
 // Mean over the cases (failed ones at their worst) of each [0, 1] quality metric, averaged
@@ -77,7 +87,7 @@ void SummarizeModel(const std::vector<TestCase>& cases, uint64_t seed, ModelResu
     by_category[tc != nullptr ? tc->category : "uncategorized"].push_back(&c);
     latencies.push_back(c.answer.latency_ms);
     tokens += c.answer.output_tokens;
-    seconds += c.answer.latency_ms / 1000.0;
+    seconds += (c.answer.batch_share_ms > 0 ? c.answer.batch_share_ms : c.answer.latency_ms) / 1000.0;
     if (tc != nullptr && !tc->reference.empty()) {
       candidates.push_back(c.answer.text);
       references.push_back(tc->reference);
@@ -108,9 +118,10 @@ Comparison Compare(const std::vector<TestCase>& cases, const ModelResult& a, con
     for (const auto& [metric, v] : sa[i]) in_a.insert(metric);
     for (const auto& [metric, v] : sb[i]) in_b.insert(metric);
   }
+  // Perplexity is exp(loss): reported, but testing it beside the loss would count one test twice.
   std::set<std::string> metrics;
   for (const std::string& metric : in_a)
-    if (IsQualityMetric(metric) && in_b.count(metric) > 0) metrics.insert(metric);
+    if (IsQualityMetric(metric) && metric != kReferencePerplexity && in_b.count(metric) > 0) metrics.insert(metric);
   for (const std::string& metric : metrics) {
     std::vector<double> va, vb;
     for (size_t i = 0; i < n; ++i) {
@@ -121,6 +132,26 @@ Comparison Compare(const std::vector<TestCase>& cases, const ModelResult& a, con
     }
     if (!va.empty()) c.by_metric[metric] = ComparePaired(va, vb, HigherIsBetter(metric), seed);
   }
+  // The metrics are tested together: their verdicts are read from Holm-adjusted p-values, so ten
+  // metrics at p < 0.05 do not make a one-in-three chance of some "better" from noise.
+  std::vector<double> raw;
+  for (const auto& [metric, p] : c.by_metric) raw.push_back(p.sign_test_p);
+  const std::vector<double> adjusted = HolmAdjust(raw);
+  size_t k = 0;
+  for (auto& [metric, p] : c.by_metric) {
+    p.adjusted_p = adjusted[k++];
+    p.verdict = VerdictAt(p, p.adjusted_p, HigherIsBetter(metric));
+  }
+  // The primary metric, decided before looking: each case's overall score (the mean of its [0, 1]
+  // quality metrics, failed answers at their worst), one test standing alone.
+  std::vector<double> va, vb;
+  for (size_t i = 0; i < n; ++i) {
+    const double xa = CaseOverallScore(sa[i]), xb = CaseOverallScore(sb[i]);
+    if (std::isnan(xa) || std::isnan(xb)) continue;
+    va.push_back(xa);
+    vb.push_back(xb);
+  }
+  if (!va.empty()) c.by_metric[kOverallScore] = ComparePaired(va, vb, /*higher_is_better=*/true, seed);
   return c;
 }
 

@@ -66,7 +66,9 @@ class FakeModel : public Generator {
     (void)settings;
     return out;
   }
+  double loss = -1;  // >= 0: every reference's loss
   std::optional<ReferenceLoss> LossOfReference(const TestCase& c) override {
+    if (loss >= 0) return ReferenceLoss{loss, static_cast<int>(c.reference.size())};
     return ReferenceLoss{quality_ == kRight ? 0.5 : 2.0, static_cast<int>(c.reference.size())};
   }
 
@@ -118,11 +120,36 @@ TEST(Evaluate, BatchesCasesAndScoresEveryAnswer) {
   EXPECT_EQ(m.by_category.at("even").at(kExactMatch).interval.n, 5u);
   EXPECT_EQ(m.latency_p50_ms, 100.0);
   EXPECT_EQ(m.latency_p95_ms, 100.0);
-  EXPECT_NEAR(m.tokens_per_second, 100.0, 1e-9);
+  // Throughput is tokens over the batches' wall time (each case's share of it), not over the
+  // latencies: the fake says 100 ms per case but answers in microseconds.
+  double share_s = 0;
+  for (const CaseResult& c : m.cases) {
+    EXPECT_GT(c.answer.batch_share_ms, 0);
+    share_s += c.answer.batch_share_ms / 1000.0;
+  }
+  EXPECT_NEAR(m.tokens_per_second, 100.0 / share_s, 1e-6 * m.tokens_per_second);
+  EXPECT_GT(m.tokens_per_second, 100.0);
   EXPECT_NEAR(m.corpus_bleu, 1.0, 1e-9);
   EXPECT_TRUE(r->comparisons.empty());  // nothing to compare one model with
   EXPECT_EQ(r->run_id.rfind("eval-", 0), 0u);
   EXPECT_EQ(r->bootstrap_seed, 7u);
+}
+
+// exp(800) is inf, which JSON cannot hold (it was written as null and dropped on reload): such a
+// perplexity is left out, the loss kept.
+TEST(Evaluate, APerplexityBeyondADoubleIsLeftOutNotInfinite) {
+  const TestSet set = MakeSet(3);
+  auto lost = std::make_shared<FakeModel>(FakeModel::kWrong);
+  lost->loss = 800;
+  auto r = Evaluate(set, {Model("lost", lost)}, Options(4));
+  ASSERT_TRUE(r.ok());
+  for (const CaseResult& c : r->models[0].cases) {
+    EXPECT_EQ(c.metrics.at(kReferenceLoss), 800);
+    EXPECT_EQ(c.metrics.count(kReferencePerplexity), 0u);
+  }
+  auto back = RunFromJson(RunToJson(*r));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->models[0].cases[0].metrics.at(kReferenceLoss), 800);
 }
 
 TEST(Evaluate, RecordsPerCaseAndWholeBatchFailuresAndGoesOn) {
@@ -271,6 +298,15 @@ TEST(Summarize, ComparesEveryModelWithTheBaselineAndNeverCallsNoiseBetter) {
   EXPECT_NEAR(em.mean_diff, 1.0, 1e-12);
   // Lower loss is better: the verdict follows the metric's direction.
   EXPECT_EQ(tuned.by_metric.at(kReferenceLoss).verdict, Verdict::kBetter);
+  // Perplexity is exp(loss): reported, not tested a second time.
+  EXPECT_EQ(tuned.by_metric.count(kReferencePerplexity), 0u);
+  // The verdicts are Holm-adjusted across the metrics; the primary metric stands alone.
+  EXPECT_GT(em.adjusted_p, em.sign_test_p);
+  const PairedComparison& primary = tuned.by_metric.at(kOverallScore);
+  EXPECT_EQ(primary.n, 30u);
+  EXPECT_EQ(primary.wins, 30u);
+  EXPECT_EQ(primary.adjusted_p, primary.sign_test_p);
+  EXPECT_EQ(primary.verdict, Verdict::kBetter);
   EXPECT_EQ(tuned.by_metric.count(kLatencyMs), 0u);  // reported, never judged
   EXPECT_EQ(tuned.by_metric.count(kAnswerWords), 0u);
   const PairedComparison& same = r->comparisons[1].by_metric.at(kExactMatch);

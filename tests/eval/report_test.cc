@@ -332,7 +332,7 @@ TEST(ReportMarkdown, EscapesPipesAndMarkupInCells) {
   EXPECT_NE(md.find("## tuned vs base"), std::string::npos);
   EXPECT_NE(md.find("**tuned**: better on rougeL; no significant difference on keywordCoverage."),
             std::string::npos);
-  EXPECT_NE(md.find("| keywordCoverage | 1.000 | 0.500 | -0.500 [-0.500, -0.500] | 0 / 0 / 1 | 1.000 | **no significant difference** |"),
+  EXPECT_NE(md.find("| keywordCoverage | 1.000 | 0.500 | -0.500 [-0.500, -0.500] | 0 / 0 / 1 | 1.000 | 1.000 | **no significant difference** |"),
             std::string::npos);
   EXPECT_NE(md.find("## Human review"), std::string::npos);
   EXPECT_NE(md.find("**(loss)**"), std::string::npos);
