@@ -44,8 +44,16 @@ struct EvalRunArgs {
 };
 
 // SIGINT / SIGTERM ask the run to stop after the batch in flight (a worker's StopEvaluationJob).
+// A second one means "now": the default action is restored and the signal raised again, so a
+// batch that takes minutes (or hangs) can still be interrupted. signal() and raise() are
+// async-signal-safe.
 std::atomic<bool> g_stop{false};
-extern "C" void OnStopSignal(int) { g_stop.store(true); }
+extern "C" void OnStopSignal(int sig) {
+  if (g_stop.exchange(true)) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+}
 
 // A label is short, one word of printable ASCII, without '/' (so that "dir/a=b" stays a path).
 bool IsLabel(std::string_view s) {

@@ -91,7 +91,7 @@ void PrintSummary(const eval::RunResult& run) {
   });
   row("tokens/s", [](const eval::ModelResult& m) { return Fixed(m.tokens_per_second, 1); });
   row("corpus BLEU", [](const eval::ModelResult& m) { return m.corpus_bleu < 0 ? std::string() : Fixed(m.corpus_bleu); });
-  for (const auto& metric : eval::ReportedMetrics(run)) {
+  for (const auto& metric : eval::report_format::ReportedMetrics(run)) {
     if (metric == eval::kLatencyMs || metric == eval::kTokensPerSecond) continue;  // shown above
     row(metric + " [95% CI]", [&](const eval::ModelResult& m) -> std::string {
       auto it = m.overall.find(metric);
@@ -115,7 +115,7 @@ void PrintSummary(const eval::RunResult& run) {
   for (const auto& c : run.comparisons) {
     std::printf("\n");
     std::vector<std::vector<std::string>> crows;
-    for (const auto& metric : eval::ComparedMetrics(run, c)) {
+    for (const auto& metric : eval::report_format::ComparedMetrics(run, c)) {
       const eval::PairedComparison& p = c.by_metric.at(metric);
       const int d = std::max(DigitsFor(p.mean_a), DigitsFor(p.mean_b));
       crows.push_back({metric, std::to_string(p.wins) + "/" + std::to_string(p.ties) + "/" + std::to_string(p.losses),

@@ -11,6 +11,7 @@
 #include "eval/evaluation.h"
 #include "eval/judge.h"
 #include "eval/metrics.h"
+#include "eval/review.h"
 #include "eval/run_limits.h"
 
 namespace lathe::eval {
@@ -56,6 +57,14 @@ Status CheckInputs(const TestSet& set, const std::vector<ModelUnderTest>& models
   return CheckSettings(options.settings);
 }
 
+// `s` cut to at most `max` bytes without splitting a UTF-8 sequence.
+void CutAtCharacter(std::string* s, size_t max) {
+  if (s->size() <= max) return;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>((*s)[end]) & 0xC0) == 0x80) --end;
+  s->resize(end);
+}
+
 // One batch's answers, checked: a generator that answers with the wrong count has failed the
 // batch rather than misattributed answers.
 std::vector<Answer> AnswerBatch(Generator* g, const std::vector<const TestCase*>& batch,
@@ -78,6 +87,11 @@ std::vector<Answer> AnswerBatch(Generator* g, const std::vector<const TestCase*>
   }
   out = std::move(*r);
   for (auto& a : out) {
+    // What a generator says is bounded here, once, so report.json's reader accepts what the run
+    // writes (a foreign server's tokenCount may be anything).
+    CutAtCharacter(&a.text, kMaxAnswerBytes);
+    CutAtCharacter(&a.error, kMaxErrorBytes);
+    a.output_tokens = std::max(0, a.output_tokens);
     // A generator that timed each case itself (one request per case) keeps its own numbers.
     a.batch_share_ms = ms / static_cast<double>(batch.size());
     if (a.latency_ms <= 0) a.latency_ms = a.batch_share_ms;
@@ -114,6 +128,7 @@ void JudgeBatch(Generator* judge, const std::vector<const TestCase*>& batch, std
     if (!results[i]->answer.ok) continue;
     TestCase q;
     q.id = batch[i]->id;
+    q.line = batch[i]->line;
     q.prompt = JudgePrompt(*batch[i], results[i]->answer.text);
     prompts.push_back(std::move(q));
     judged.push_back(results[i]);
@@ -126,7 +141,9 @@ void JudgeBatch(Generator* judge, const std::vector<const TestCase*>& batch, std
   for (size_t i = 0; i < judged.size(); ++i) {
     if (!(*r)[i].ok) continue;
     judged[i]->judge = ParseJudgeScores((*r)[i].text);
-    if (judged[i]->judge.empty()) continue;
+    // The score is the mean of all five criteria or nothing: a mean of whichever parsed would
+    // compare "accuracy alone" with "all five" across answers.
+    if (judged[i]->judge.size() != RubricCriteria().size()) continue;
     double sum = 0;
     for (const auto& [criterion, score] : judged[i]->judge) sum += score;
     judged[i]->metrics[kJudgeScore] = sum / static_cast<double>(judged[i]->judge.size());

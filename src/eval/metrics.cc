@@ -4,6 +4,7 @@
 #include "eval/metrics.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <span>
@@ -240,8 +241,16 @@ bool LooksLikeRefusal(std::string_view answer) {
     }
     head.push_back(AsciiLower(answer[i]));
   }
+  // Whole words only: "as an ai" must not match "has an airline", nor "i'm unable to" "aim unable
+  // tone". A phrase matches where neither neighbour is a letter or digit.
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
   for (const char* phrase : kRefusalPhrases) {
-    if (head.find(phrase) != std::string::npos) return true;
+    const std::string_view p(phrase);
+    for (size_t at = head.find(p); at != std::string::npos; at = head.find(p, at + 1)) {
+      const bool starts = at == 0 || !word_char(head[at - 1]);
+      const bool ends = at + p.size() == head.size() || !word_char(head[at + p.size()]);
+      if (starts && ends) return true;
+    }
   }
   return false;
 }

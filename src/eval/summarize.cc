@@ -156,7 +156,7 @@ Comparison Compare(const std::vector<TestCase>& cases, const ModelResult& a, con
 }
 
 // Rank agreement of the judge's rubric mean with each automatic quality metric, over every
-// answer (all models) that has both.
+// answer (all models) that has both, in the metric's direction (+1: full agreement).
 std::map<std::string, double> JudgeAgreement(const std::vector<ModelResult>& models) {
   std::set<std::string> metrics;
   for (const auto& m : models)
@@ -172,7 +172,9 @@ std::map<std::string, double> JudgeAgreement(const std::vector<ModelResult>& mod
         judge.push_back(ij->second);
         automatic.push_back(im->second);
       }
-    if (judge.size() >= 2) out[metric] = SpearmanCorrelation(judge, automatic);
+    // Oriented so that +1 always means "the judge agrees": for a lower-is-better metric (refusal,
+    // loss) agreement is a negative rank correlation.
+    if (judge.size() >= 2) out[metric] = (HigherIsBetter(metric) ? 1 : -1) * SpearmanCorrelation(judge, automatic);
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include "eval/evaluation.h"
 #include "eval/judge.h"
 #include "eval/metrics.h"
+#include "eval/run_limits.h"
 
 namespace lathe::eval {
 namespace {
@@ -69,7 +70,8 @@ class FakeModel : public Generator {
   double loss = -1;  // >= 0: every reference's loss
   std::optional<ReferenceLoss> LossOfReference(const TestCase& c) override {
     if (loss >= 0) return ReferenceLoss{loss, static_cast<int>(c.reference.size())};
-    return ReferenceLoss{quality_ == kRight ? 0.5 : 2.0, static_cast<int>(c.reference.size())};
+    const bool right = quality_ == kRight || (quality_ == kHalf && c.line % 2 == 1);
+    return ReferenceLoss{right ? 0.5 : 2.0, static_cast<int>(c.reference.size())};
   }
 
  private:
@@ -150,6 +152,35 @@ TEST(Evaluate, APerplexityBeyondADoubleIsLeftOutNotInfinite) {
   auto back = RunFromJson(RunToJson(*r));
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->models[0].cases[0].metrics.at(kReferenceLoss), 800);
+}
+
+// A foreign server may answer with megabytes and a negative token count: the run keeps what
+// report.json's reader accepts, so `eval review` reads what `eval run` wrote.
+class HugeAnswers : public Generator {
+ public:
+  Result<std::vector<Answer>> Generate(const std::vector<const TestCase*>& cases, const GenerationSettings&) override {
+    std::vector<Answer> out(cases.size());
+    for (Answer& a : out) {
+      a.ok = true;
+      a.text = std::string(kMaxAnswerBytes - 1, 'x') + "\xC3\xA9" + std::string(2 << 20, 'y');
+      a.output_tokens = -5;
+    }
+    out[0].ok = false;
+    out[0].error = std::string(1 << 20, 'e');
+    return out;
+  }
+};
+
+TEST(Evaluate, AnswersAreBoundedAtCaptureSoTheReportReadsBack) {
+  const TestSet set = MakeSet(2);
+  auto r = Evaluate(set, {Model("huge", std::make_shared<HugeAnswers>())}, Options(4));
+  ASSERT_TRUE(r.ok());
+  const Answer& a = r->models[0].cases[1].answer;
+  EXPECT_EQ(a.text.size(), kMaxAnswerBytes - 1);  // not cut inside the two-byte "é"
+  EXPECT_EQ(a.output_tokens, 0);
+  EXPECT_LE(r->models[0].cases[0].answer.error.size(), kMaxErrorBytes);
+  auto back = RunFromJson(RunToJson(*r));
+  ASSERT_TRUE(back.ok()) << back.status().message();
 }
 
 TEST(Evaluate, RecordsPerCaseAndWholeBatchFailuresAndGoesOn) {
@@ -350,8 +381,9 @@ class FakeJudge : public Generator {
       Answer a;
       a.ok = true;
       const bool right = c->prompt.find("Answer: the answer is") != std::string::npos;
-      a.text = right ? "Accuracy: 5\nrelevance: 5\n- tone: 4/5\ncompleteness: 5\nformatting: 5"
-                     : "accuracy: 1\nrelevance: 2\ntone: 3\ncompleteness: 1\nformatting: unclear";
+      a.text = right        ? "Accuracy: 5\nrelevance: 5\n- tone: 4/5\ncompleteness: 5\nformatting: 5"
+               : c->id == "q0" ? "accuracy: 1\nrelevance: 2\ntone: 3\ncompleteness: 1\nformatting: unclear"
+                               : "accuracy: 1\nrelevance: 2\ntone: 3\ncompleteness: 1\nformatting: 2";
       out.push_back(a);
     }
     return out;
@@ -377,9 +409,13 @@ TEST(Judge, ScoresEveryAnswerAndAgreesWithTheMetrics) {
   EXPECT_NEAR(good.metrics.at(kJudgeScore), 4.8, 1e-12);
   const CaseResult& bad = r->models[0].cases[0];
   EXPECT_EQ(bad.judge.count("formatting"), 0u);  // unparseable: absent, never guessed
-  EXPECT_NEAR(bad.metrics.at(kJudgeScore), 7.0 / 4.0, 1e-12);
+  // Four criteria of five: no score (a mean of whichever parsed is not comparable).
+  EXPECT_EQ(bad.metrics.count(kJudgeScore), 0u);
+  EXPECT_NEAR(r->models[0].cases[1].metrics.at(kJudgeScore), 9.0 / 5.0, 1e-12);
   // The judge ranks exactly as exact match does.
   EXPECT_NEAR(r->judge_agreement.at(kExactMatch), 1.0, 1e-9);
+  // And as the loss does, lower being better there: agreement is oriented, +1 too.
+  EXPECT_NEAR(r->judge_agreement.at(kReferenceLoss), 1.0, 1e-9);
   EXPECT_EQ(r->judge_agreement.count(kJudgeScore), 0u);
 }
 

@@ -185,6 +185,12 @@ TEST(Refusal, PhrasesNearTheStart) {
   // Only the start counts: a refusal phrase quoted deep in a long answer is not a refusal.
   EXPECT_FALSE(LooksLikeRefusal(std::string(300, 'x') + " I cannot help with that."));
   EXPECT_FALSE(LooksLikeRefusal(""));
+  // Whole words only (phrases used to match inside words).
+  EXPECT_FALSE(LooksLikeRefusal("The bank has an airline partner for miles."));     // "as an ai"
+  EXPECT_FALSE(LooksLikeRefusal("Wasabi can't help but sting."));                  // "i can't help" in "wasabi"
+  EXPECT_FALSE(LooksLikeRefusal("Sorry, but its fee is waived."));                  // "sorry, but i" + "ts"
+  EXPECT_TRUE(LooksLikeRefusal("Sorry, but I can't share that."));
+  EXPECT_TRUE(LooksLikeRefusal("Well... as an AI, I have no account access."));
 }
 
 TEST(ScoreAnswer, AppliesWhatTheCaseHas) {
