@@ -1,6 +1,6 @@
 // report.md: the run as tables a person can read in a terminal or a code review. Every string
-// from a test set, a model or report.json (metric names included) goes through Cell(), so an answer cannot break a table or inject
-// HTML into a renderer that allows it.
+// from a test set, a model or report.json (metric names included) goes through Cell(), so an
+// answer can neither break a table nor inject Markdown (links, remote images) or HTML.
 #include <sstream>
 
 #include "eval/metrics.h"
@@ -13,15 +13,21 @@ namespace {
 
 using namespace report_format;
 
-// One table cell: pipes and backslashes escaped, HTML's specials as entities, line breaks as <br>.
+// One table cell (or any text from outside): Markdown's inline punctuation backslash-escaped
+// (CommonMark lets any ASCII punctuation be escaped), so an answer cannot make a link, an image
+// that loads from a remote host, emphasis or code; pipes too, so it cannot break a table; HTML's
+// specials as entities; line breaks as <br>.
 std::string Cell(std::string_view text, size_t max_bytes = kMaxTableAnswerBytes) {
   std::string cut = TruncateUtf8(text, max_bytes);
   std::string out;
   out.reserve(cut.size());
   for (char c : cut) {
     switch (c) {
-      case '|': out += "\\|"; break;
-      case '\\': out += "\\\\"; break;
+      case '|': case '\\': case '`': case '*': case '_': case '[': case ']': case '(': case ')':
+      case '!': case '#': case '~':
+        out += '\\';
+        out += c;
+        break;
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;

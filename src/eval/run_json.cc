@@ -117,10 +117,12 @@ json PairedToJson(const PairedComparison& p) {
 void AddTutorialKeys(const RunResult& run, json* j) {
   const ModelResult* base = run.models.size() > 0 ? &run.models[0] : nullptr;
   const ModelResult* tuned = run.models.size() > 1 ? &run.models[1] : nullptr;
-  auto answer = [](const ModelResult* m, size_t i) -> std::string {
+  // The script's error texts: "[Error invoking base model: {e}]" and "[Error invoking
+  // fine-tuned model: {e}]" (Lab 4's get_base_response / get_finetuned_response).
+  auto answer = [](const ModelResult* m, size_t i, const char* which) -> std::string {
     if (!m || i >= m->cases.size()) return "";
     const Answer& a = m->cases[i].answer;
-    return a.ok ? a.text : "[Error invoking model: " + a.error + "]";  // the script's error text
+    return a.ok ? a.text : std::string("[Error invoking ") + which + " model: " + a.error + "]";
   };
   json results = json::array();
   size_t in_domain = 0, out_of_domain = 0;
@@ -128,8 +130,8 @@ void AddTutorialKeys(const RunResult& run, json* j) {
     const TestCase& c = run.test_set.cases[i];
     json r = {{"prompt", c.DisplayPrompt()},
               {"category", c.category},
-              {"base_response", answer(base, i)},
-              {"finetuned_response", answer(tuned, i)}};
+              {"base_response", answer(base, i, "base")},
+              {"finetuned_response", answer(tuned, i, "fine-tuned")}};
     if (c.record.is_object() && c.record.contains("expected_theme")) r["expected_theme"] = c.record["expected_theme"];
     results.push_back(std::move(r));
     // The script's own counts: substrings of the category.
