@@ -164,8 +164,99 @@ double RougeLOfTokens(const std::vector<std::string>& candidate, const std::vect
   return 2 * recall * precision / (recall + precision);
 }
 
+std::vector<std::string> RougeTokens(std::string_view text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : text) {
+    const char c = AsciiLower(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      cur.push_back(c);
+    } else if (!cur.empty()) {
+      out.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+namespace {
+
+// One pass of a two-character rule of 13a's regexes, with Python's re.sub semantics (leftmost,
+// non-overlapping): where first(a) && second(b), a b becomes `replace(a, b)`.
+template <typename First, typename Second, typename Replace>
+std::string SubPairs(const std::string& s, First first, Second second, Replace replace) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 4);
+  for (size_t i = 0; i < s.size();) {
+    if (i + 1 < s.size() && first(s[i]) && second(s[i + 1])) {
+      out += replace(s[i], s[i + 1]);
+      i += 2;
+    } else {
+      out.push_back(s[i++]);
+    }
+  }
+  return out;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsPeriodOrComma(char c) { return c == '.' || c == ','; }
+
+void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {
+  for (size_t at = s->find(from); at != std::string::npos; at = s->find(from, at + to.size()))
+    s->replace(at, from.size(), to);
+}
+
+}  // namespace
+
+std::vector<std::string> Bleu13aTokens(std::string_view text) {
+  std::string line(text);
+  ReplaceAll(&line, "<skipped>", "");
+  ReplaceAll(&line, "-\n", "");
+  ReplaceAll(&line, "\n", " ");
+  if (line.find('&') != std::string::npos) {
+    ReplaceAll(&line, "&quot;", "\"");
+    ReplaceAll(&line, "&amp;", "&");
+    ReplaceAll(&line, "&lt;", "<");
+    ReplaceAll(&line, "&gt;", ">");
+  }
+  // 1. ([\{-\~\[-\` -\&\(-\+\:-\@\/]) -> " \1 ": ASCII punctuation but ' - . , and the
+  // space itself (spacing a space changes nothing once split).
+  std::string spaced = " ";
+  for (char c : line) {
+    const bool split = (c >= '{' && c <= '~') || (c >= '[' && c <= '`') || (c >= '!' && c <= '&') ||
+                       (c >= '(' && c <= '+') || (c >= ':' && c <= '@') || c == '/';
+    if (split) {
+      spaced += ' ';
+      spaced += c;
+      spaced += ' ';
+    } else {
+      spaced += c;
+    }
+  }
+  spaced += ' ';
+  // 2. ([^0-9])([\.,]) -> "\1 \2 "; 3. ([\.,])([^0-9]) -> " \1 \2"; 4. ([0-9])(-) -> "\1 \2 ".
+  auto not_digit = [](char c) { return !IsDigit(c); };
+  spaced = SubPairs(spaced, not_digit, IsPeriodOrComma, [](char a, char b) { return std::string{a, ' ', b, ' '}; });
+  spaced = SubPairs(spaced, IsPeriodOrComma, not_digit, [](char a, char b) { return std::string{' ', a, ' ', b}; });
+  spaced = SubPairs(spaced, IsDigit, [](char c) { return c == '-'; },
+                    [](char a, char b) { return std::string{a, ' ', b, ' '}; });
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : spaced) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
 double RougeL(std::string_view candidate, std::string_view reference) {
-  return RougeLOfTokens(NormalizedTokens(candidate), NormalizedTokens(reference));
+  return RougeLOfTokens(RougeTokens(candidate), RougeTokens(reference));
 }
 
 NgramCounts ModifiedNgramPrecision(const std::vector<std::string>& candidate,
@@ -188,8 +279,8 @@ NgramCounts ModifiedNgramPrecision(const std::vector<std::string>& candidate,
 }
 
 double SentenceBleu(std::string_view candidate, std::string_view reference) {
-  const auto cand = NormalizedTokens(candidate);
-  const auto ref = NormalizedTokens(reference);
+  const auto cand = Bleu13aTokens(candidate);
+  const auto ref = Bleu13aTokens(reference);
   if (cand.empty()) return 0;
   const std::vector<std::vector<std::string>> refs{ref};
   double log_sum = 0;
@@ -211,8 +302,8 @@ double CorpusBleu(const std::vector<std::string>& candidates, const std::vector<
   double clipped[kBleuMaxOrder] = {}, total[kBleuMaxOrder] = {};
   double c_len = 0, r_len = 0;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    const auto cand = NormalizedTokens(candidates[i]);
-    const std::vector<std::vector<std::string>> refs{NormalizedTokens(references[i])};
+    const auto cand = Bleu13aTokens(candidates[i]);
+    const std::vector<std::vector<std::string>> refs{Bleu13aTokens(references[i])};
     c_len += cand.size();
     r_len += refs[0].size();
     for (int n = 1; n <= kBleuMaxOrder; ++n) {
