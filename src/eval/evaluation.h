@@ -98,6 +98,7 @@ struct ModelResult {
   ModelUnderTest model;
   std::vector<CaseResult> cases;  // one per test case, in test-set order
   size_t failed = 0;              // cases whose answer failed
+  size_t format_undecided = 0;    // answered cases with a format rule the matcher could not decide (CheckFormat)
   std::map<std::string, MetricSummary> overall;                               // metric -> summary
   std::map<std::string, std::map<std::string, MetricSummary>> by_category;    // category -> metric -> summary
   double latency_p50_ms = 0, latency_p95_ms = 0, tokens_per_second = 0;

@@ -355,7 +355,8 @@ std::map<std::string, double> ScoreAnswer(const TestCase& c, std::string_view an
     m[kRougeL] = RougeL(answer, c.reference);
     m[kBleu] = SentenceBleu(answer, c.reference);
   }
-  if (c.format.kind != FormatRule::Kind::kNone) m[kFormatCompliance] = SatisfiesFormat(answer, c.format) ? 1.0 : 0.0;
+  if (c.format.kind != FormatRule::Kind::kNone)
+    if (std::optional<bool> ok = CheckFormat(answer, c.format)) m[kFormatCompliance] = *ok ? 1.0 : 0.0;
   m[kRefusal] = LooksLikeRefusal(answer) ? 1.0 : 0.0;
   m[kAnswerWords] = static_cast<double>(SplitWhitespace(answer).size());
   return m;

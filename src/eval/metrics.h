@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,6 +98,11 @@ double CorpusBleu(const std::vector<std::string>& candidates, const std::vector<
 // maxLength, minimum, maximum, pattern (same DFA regex). Depth-bounded by kMaxSchemaDepth.
 // A rule that cannot be compiled is reported by the test set's validation, not here (false).
 bool SatisfiesFormat(std::string_view answer, const FormatRule& rule);
+// The same, nullopt when the matcher's bounds stopped it before it could decide (a rule whose
+// active states outgrow the DFA workspace on this answer): the case then has no
+// formatCompliance (ModelResult::format_undecided counts them) instead of a false "no".
+// Compiled patterns are cached per thread, so a run compiles each rule once, not per answer.
+std::optional<bool> CheckFormat(std::string_view answer, const FormatRule& rule);
 // The checks ParseTestSet runs on a rule: "" when usable, else what is wrong with it.
 std::string FormatRuleProblem(const FormatRule& rule);
 

@@ -63,6 +63,10 @@ void Models(std::ostringstream& out, const RunResult& run) {
               FormatValue(kTokensPerSecond, m.tokens_per_second)});
   }
   out << "\n";
+  for (const ModelResult& m : run.models)
+    if (m.format_undecided > 0)
+      out << "Warning: " << Cell(m.model.label) << ": the format rule of " << m.format_undecided
+          << " answered case(s) could not be decided within the matcher's bounds; they have no formatCompliance.\n\n";
 }
 
 void Comparisons(std::ostringstream& out, const RunResult& run) {

@@ -88,6 +88,7 @@ json ModelToJson(const ModelResult& m) {
           {"resolved", m.model.resolved},
           {"failed", m.failed},
           {"overallScore", Number(m.overall_score)},
+          {"formatUndecided", m.format_undecided},
           {"latencyP50Ms", Number(m.latency_p50_ms)},
           {"latencyP95Ms", Number(m.latency_p95_ms)},
           {"tokensPerSecond", Number(m.tokens_per_second)},

@@ -70,6 +70,7 @@ double OverallScore(const std::vector<TestCase>& cases, const ModelResult& m) {
 
 void SummarizeModel(const std::vector<TestCase>& cases, uint64_t seed, ModelResult* m) {
   m->failed = 0;
+  m->format_undecided = 0;
   std::vector<const CaseResult*> ok;
   std::map<std::string, std::vector<const CaseResult*>> by_category;
   std::vector<double> latencies;
@@ -84,6 +85,8 @@ void SummarizeModel(const std::vector<TestCase>& cases, uint64_t seed, ModelResu
     }
     ok.push_back(&c);
     const TestCase* tc = c.case_index < cases.size() ? &cases[c.case_index] : nullptr;
+    if (tc != nullptr && tc->format.kind != FormatRule::Kind::kNone && c.metrics.count(kFormatCompliance) == 0)
+      ++m->format_undecided;
     by_category[tc != nullptr ? tc->category : "uncategorized"].push_back(&c);
     latencies.push_back(c.answer.latency_ms);
     tokens += c.answer.output_tokens;
