@@ -185,6 +185,11 @@ std::string FormatValue(std::string_view metric, double v) {
   return Printf("%.3f", v);
 }
 
+nlohmann::json IntervalToJson(const MeanInterval& i) {
+  auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"n", i.n}, {"mean", number(i.mean)}, {"low", number(i.low)}, {"high", number(i.high)}};
+}
+
 std::string FormatP(double p) {
   if (!std::isfinite(p)) return "n/a";
   if (p < 0.001) return "< 0.001";

@@ -25,6 +25,9 @@ std::string ScriptSafeJs(std::string_view js);
 std::string TruncateUtf8(std::string_view text, size_t max_bytes);
 // A json::dump that never throws on invalid UTF-8 in answers (replaced by U+FFFD).
 std::string DumpJson(const nlohmann::json& j, int indent = -1);
+// {"n", "mean", "low", "high"}, a non-finite number as null: report.json's and the page's charts'
+// form of an interval (one definition for both).
+nlohmann::json IntervalToJson(const MeanInterval& i);
 
 // Metrics any model of the run reports, in display order (the tutorials' keyword coverage first,
 // the reported-only ones last).

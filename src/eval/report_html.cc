@@ -46,11 +46,6 @@ json AxisMax(const std::string& metric) {
   return nullptr;
 }
 
-json IntervalJson(const MeanInterval& i) {
-  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
-  return {{"mean", num(i.mean)}, {"low", num(i.low)}, {"high", num(i.high)}, {"n", i.n}};
-}
-
 std::vector<std::string> ChartedMetrics(const RunResult& run) {
   std::vector<std::string> out;
   for (const auto& m : ReportedMetrics(run))
@@ -68,7 +63,7 @@ json ChartData(const RunResult& run) {
     json values = json::array();
     for (const auto& m : run.models) {
       auto it = m.overall.find(name);
-      values.push_back(it == m.overall.end() ? json(nullptr) : IntervalJson(it->second.interval));
+      values.push_back(it == m.overall.end() ? json(nullptr) : IntervalToJson(it->second.interval));
     }
     metrics.push_back({{"name", name}, {"max", AxisMax(name)}, {"values", values}});
   }
@@ -85,7 +80,7 @@ json ChartData(const RunResult& run) {
         const MetricSummary* s = nullptr;
         if (cat != m.by_category.end())
           if (auto it = cat->second.find(name); it != cat->second.end()) s = &it->second;
-        per_category.push_back(s ? IntervalJson(s->interval) : json(nullptr));
+        per_category.push_back(s ? IntervalToJson(s->interval) : json(nullptr));
       }
       per_model.push_back(per_category);
     }

@@ -9,6 +9,7 @@
 
 #include "eval/evaluation.h"
 #include "eval/metrics.h"
+#include "eval/report_format.h"
 #include "eval/report.h"
 
 namespace lathe::eval {
@@ -27,13 +28,9 @@ json ScoreMap(const std::map<std::string, double>& m) {
   return o;
 }
 
-json IntervalToJson(const MeanInterval& i) {
-  return {{"n", i.n}, {"mean", Number(i.mean)}, {"low", Number(i.low)}, {"high", Number(i.high)}};
-}
-
 json SummaryMap(const std::map<std::string, MetricSummary>& m) {
   json o = json::object();
-  for (const auto& [k, v] : m) o[k] = IntervalToJson(v.interval);
+  for (const auto& [k, v] : m) o[k] = report_format::IntervalToJson(v.interval);
   return o;
 }
 
