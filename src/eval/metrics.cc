@@ -112,12 +112,24 @@ std::vector<std::string> NormalizedTokens(std::string_view text) {
   return tokens;
 }
 
-std::vector<std::string> KeywordHits(std::string_view answer, const std::vector<std::string>& keywords) {
+std::vector<KeywordOccurrence> KeywordOccurrences(std::string_view answer, const std::vector<std::string>& keywords) {
   const std::string haystack = AsciiLower(answer);
-  std::vector<std::string> hits;
-  for (const auto& kw : keywords) {
-    if (haystack.find(AsciiLower(kw)) != std::string::npos) hits.push_back(kw);
+  std::vector<KeywordOccurrence> out;
+  for (size_t k = 0; k < keywords.size(); ++k) {
+    if (keywords[k].empty()) continue;
+    const std::string needle = AsciiLower(keywords[k]);
+    for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + needle.size()))
+      out.push_back({at, at + needle.size(), k});
   }
+  return out;
+}
+
+std::vector<std::string> KeywordHits(std::string_view answer, const std::vector<std::string>& keywords) {
+  std::vector<bool> hit(keywords.size(), false);
+  for (const KeywordOccurrence& o : KeywordOccurrences(answer, keywords)) hit[o.keyword] = true;
+  std::vector<std::string> hits;
+  for (size_t k = 0; k < keywords.size(); ++k)
+    if (hit[k]) hits.push_back(keywords[k]);
   return hits;
 }
 

@@ -52,6 +52,13 @@ std::vector<std::string> NormalizedTokens(std::string_view text);
 // The keywords (from the case, in order) the answer contains, case-insensitively as the guide's
 // ModelEvaluator tests `kw.lower() in response.lower()`; coverage = hits / keywords.
 std::vector<std::string> KeywordHits(std::string_view answer, const std::vector<std::string>& keywords);
+// Where the keywords occur, by the same rule ([begin, end) bytes, keyword's index; every
+// non-overlapping occurrence of each, an empty keyword none): the report's highlighting and
+// KeywordHits both come from it.
+struct KeywordOccurrence {
+  size_t begin = 0, end = 0, keyword = 0;
+};
+std::vector<KeywordOccurrence> KeywordOccurrences(std::string_view answer, const std::vector<std::string>& keywords);
 double KeywordCoverage(std::string_view answer, const std::vector<std::string>& keywords);
 
 double ExactMatch(std::string_view answer, std::string_view reference);  // 1 or 0, normalised

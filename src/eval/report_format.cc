@@ -224,19 +224,8 @@ bool HasHumanScores(const RunResult& run) {
 }
 
 std::vector<std::pair<size_t, size_t>> KeywordSpans(std::string_view text, const std::vector<std::string>& keywords) {
-  auto lower = [](std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-  };
-  std::string hay = lower(text);
   std::vector<std::pair<size_t, size_t>> spans;
-  for (const auto& kw : keywords) {
-    if (kw.empty()) continue;
-    std::string needle = lower(kw);
-    for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + needle.size()))
-      spans.emplace_back(at, at + needle.size());
-  }
+  for (const KeywordOccurrence& o : KeywordOccurrences(text, keywords)) spans.emplace_back(o.begin, o.end);
   std::sort(spans.begin(), spans.end());
   std::vector<std::pair<size_t, size_t>> merged;
   for (const auto& s : spans) {

@@ -69,6 +69,15 @@ TEST(KeywordCoverage, GuidesModelEvaluatorRule) {
   // Substring, as in Python: "lora" is found inside "floral".
   EXPECT_EQ(KeywordCoverage("floral", {"lora"}), 1.0);
   EXPECT_EQ(KeywordCoverage("anything", {}), 0.0);
+  // Hits and the report's highlights come from the same occurrences.
+  const auto occ = KeywordOccurrences("Amazon BEDROCK supports fine-tuning. Bedrock!", kws);
+  ASSERT_EQ(occ.size(), 3u);
+  EXPECT_EQ(occ[0].keyword, 0u);  // Fine-Tuning, at 24
+  EXPECT_EQ(occ[0].begin, 24u);
+  EXPECT_EQ(occ[1].keyword, 1u);
+  EXPECT_EQ(occ[1].begin, 7u);
+  EXPECT_EQ(occ[2].begin, 37u);
+  EXPECT_EQ(occ[2].end, 44u);
 }
 
 TEST(RougeL, LinPaperSection31Example) {
