@@ -44,8 +44,16 @@ struct EvalRunArgs {
 };
 
 // SIGINT / SIGTERM ask the run to stop after the batch in flight (a worker's StopEvaluationJob).
+// A second one means "now": the default action is restored and the signal raised again, so a
+// batch that takes minutes (or hangs) can still be interrupted. signal() and raise() are
+// async-signal-safe.
 std::atomic<bool> g_stop{false};
-extern "C" void OnStopSignal(int) { g_stop.store(true); }
+extern "C" void OnStopSignal(int sig) {
+  if (g_stop.exchange(true)) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+}
 
 // A label is short, one word of printable ASCII, without '/' (so that "dir/a=b" stays a path).
 bool IsLabel(std::string_view s) {
@@ -153,10 +161,11 @@ int Run(const EvalRunArgs& a) {
       if (!built.ok()) return ReportError(built.status());
       break;
     }
-  // Local models run a batch's shards on one thread per core (eval/engine_generator.cc); tensor
-  // operations that spread over the cores too would fight them, so they get one thread each
-  // unless the user said otherwise. Set before the engine loads a model, which reads it then.
-  setenv("LATHE_THREADS", "1", /*overwrite=*/0);
+  // Local models run a batch's shards on EvalWorkers() threads (eval/engine_generator.h); each
+  // shard's tensor operations get the cores left over, so the two levels of threads share the
+  // machine instead of fighting over it, unless the user said otherwise. Set before the engine
+  // loads a model, which reads it then.
+  setenv("LATHE_THREADS", std::to_string(eval::EvalThreadsPerWorker()).c_str(), /*overwrite=*/0);
   std::vector<eval::ModelUnderTest> models;
   for (const auto& spec : a.models) {
     auto m = ResolveModel(spec, a);

@@ -8,41 +8,15 @@
 
 #include "cli/client.h"
 #include "eval/metrics.h"
+#include "eval/report_format.h"
 
 namespace lathe::cli {
 namespace {
 
-// Table order: the scores first, then cost, then the rest as they come.
-const std::vector<std::string>& MetricOrder() {
-  static const std::vector<std::string> order = {
-      eval::kKeywordCoverage, eval::kExactMatch,    eval::kTokenF1,       eval::kRougeL,
-      eval::kBleu,            eval::kFormatCompliance, eval::kRefusal,    eval::kReferenceLoss,
-      eval::kReferencePerplexity, eval::kJudgeScore, "humanScore",        eval::kAnswerWords,
-      eval::kLatencyMs,       eval::kTokensPerSecond};
-  return order;
+// Numbers as the reports write them (report_format), a difference with its sign.
+std::string Signed(std::string_view metric, double v) {
+  return (v >= 0 ? "+" : "") + eval::report_format::FormatValue(metric, v);
 }
-
-std::vector<std::string> MetricsOf(const eval::RunResult& run) {
-  std::vector<std::string> present;
-  for (const auto& m : run.models)
-    for (const auto& [metric, s] : m.overall)
-      if (std::find(present.begin(), present.end(), metric) == present.end()) present.push_back(metric);
-  std::vector<std::string> out;
-  for (const auto& metric : MetricOrder())
-    if (std::find(present.begin(), present.end(), metric) != present.end()) out.push_back(metric);
-  for (const auto& metric : present)
-    if (std::find(out.begin(), out.end(), metric) == out.end()) out.push_back(metric);
-  return out;
-}
-
-std::string Fixed(double v, int digits = 3, bool sign = false) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, sign ? "%+.*f" : "%.*f", digits, v);
-  return buf;
-}
-
-// Big numbers (latency, perplexity) need fewer decimals than scores in [0, 1].
-int DigitsFor(double v) { return std::fabs(v) >= 100 ? 0 : std::fabs(v) >= 10 ? 1 : 3; }
 
 }  // namespace
 
@@ -106,21 +80,20 @@ void PrintSummary(const eval::RunResult& run) {
     for (const auto& m : run.models) r.push_back(cell(m));
     rows.push_back(std::move(r));
   };
-  row("overall score", [](const eval::ModelResult& m) { return Fixed(m.overall_score); });
+  row("overall score", [](const eval::ModelResult& m) { return eval::report_format::FormatValue("", m.overall_score); });
   row("failed", [&](const eval::ModelResult& m) { return std::to_string(m.failed) + "/" + std::to_string(n); });
   row("latency p50/p95 ms", [](const eval::ModelResult& m) {
-    return Fixed(m.latency_p50_ms, 0) + " / " + Fixed(m.latency_p95_ms, 0);
+    return eval::report_format::FormatValue(eval::kLatencyMs, m.latency_p50_ms) + " / " +
+           eval::report_format::FormatValue(eval::kLatencyMs, m.latency_p95_ms);
   });
-  row("tokens/s", [](const eval::ModelResult& m) { return Fixed(m.tokens_per_second, 1); });
-  row("corpus BLEU", [](const eval::ModelResult& m) { return m.corpus_bleu < 0 ? std::string() : Fixed(m.corpus_bleu); });
-  for (const auto& metric : MetricsOf(run)) {
+  row("tokens/s", [](const eval::ModelResult& m) { return eval::report_format::FormatValue(eval::kTokensPerSecond, m.tokens_per_second); });
+  row("corpus BLEU", [](const eval::ModelResult& m) { return m.corpus_bleu < 0 ? std::string() : eval::report_format::FormatValue("", m.corpus_bleu); });
+  for (const auto& metric : eval::report_format::ReportedMetrics(run)) {
     if (metric == eval::kLatencyMs || metric == eval::kTokensPerSecond) continue;  // shown above
     row(metric + " [95% CI]", [&](const eval::ModelResult& m) -> std::string {
       auto it = m.overall.find(metric);
       if (it == m.overall.end() || it->second.interval.n == 0) return "";
-      const auto& i = it->second.interval;
-      const int d = DigitsFor(std::max(std::fabs(i.mean), std::fabs(i.high)));
-      return Fixed(i.mean, d) + " [" + Fixed(i.low, d) + ", " + Fixed(i.high, d) + "]";
+      return eval::report_format::FormatInterval(metric, it->second.interval);
     });
   }
   PrintTable(header, rows);
@@ -137,13 +110,10 @@ void PrintSummary(const eval::RunResult& run) {
   for (const auto& c : run.comparisons) {
     std::printf("\n");
     std::vector<std::vector<std::string>> crows;
-    for (const auto& metric : MetricsOf(run)) {
-      auto it = c.by_metric.find(metric);
-      if (it == c.by_metric.end()) continue;
-      const eval::PairedComparison& p = it->second;
-      const int d = std::max(DigitsFor(p.mean_a), DigitsFor(p.mean_b));
+    for (const auto& metric : eval::report_format::ComparedMetrics(run, c)) {
+      const eval::PairedComparison& p = c.by_metric.at(metric);
       crows.push_back({metric, std::to_string(p.wins) + "/" + std::to_string(p.ties) + "/" + std::to_string(p.losses),
-                       Fixed(p.mean_diff, d, true) + " [" + Fixed(p.ci_low, d, true) + ", " + Fixed(p.ci_high, d, true) + "]",
+                       Signed(metric, p.mean_diff) + " [" + Signed(metric, p.ci_low) + ", " + Signed(metric, p.ci_high) + "]",
                        eval::VerdictName(p.verdict)});
     }
     PrintTable({c.candidate_label + " vs " + c.baseline_label, "wins/ties/losses", "mean diff [95% CI]", "verdict"},

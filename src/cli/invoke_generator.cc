@@ -29,10 +29,11 @@ class InvokeGenerator final : public eval::Generator {
               {"textGenerationConfig",
                {{"maxTokenCount", s.max_tokens}, {"temperature", s.temperature}, {"topP", s.top_p},
                 {"stopSequences", s.stop_sequences}}}};
+    // The test set's validation (text::CheckConversation) allows one system message, first.
     std::string system;
     json messages = json::array();
     for (const auto& m : c.messages) {
-      if (m.role == "system") system += (system.empty() ? "" : "\n") + m.content;
+      if (m.role == "system") system = m.content;
       else messages.push_back({{"role", m.role}, {"content", m.content}});
     }
     json body = {{"anthropic_version", "bedrock-2023-05-31"}, {"max_tokens", s.max_tokens},

@@ -131,6 +131,9 @@ Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
   const int64_t B = static_cast<int64_t>(prompts.size());
   if (B == 0) return std::vector<GenerationResult>{};
   if (options.max_tokens < 0) return Status::InvalidArgument("max_tokens must not be negative");
+  if (!options.seeds.empty() && options.seeds.size() != prompts.size())
+    return Status::InvalidArgument("seeds has " + std::to_string(options.seeds.size()) + " entries for " +
+                                   std::to_string(prompts.size()) + " prompts");
   size_t P = 0;
   for (const auto& p : prompts) {
     if (p.empty()) return Status::InvalidArgument("a prompt has no tokens");
@@ -174,7 +177,9 @@ Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
   std::vector<SeqState> seqs;
   for (int64_t b = 0; b < B; ++b)
     seqs.push_back({{}, TextStream(options.stop_sequences),
-                    Rng(options.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(b)), max_new == 0});
+                    Rng(options.seeds.empty() ? options.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(b)
+                                              : options.seeds[static_cast<size_t>(b)]),
+                    max_new == 0});
   const bool track_text = on_text || !options.stop_sequences.empty();
   const SamplingParams sp{options.temperature, options.top_k, options.top_p};
   const int64_t V = config().vocab_size;

@@ -22,6 +22,10 @@ struct GenerationOptions {
   int top_k = 0;             // 0: off
   float top_p = 1.0f;        // 1: off
   uint64_t seed = 0;         // same seed, same prompts, same options -> same tokens
+  // One seed per prompt: prompt b samples from its own stream seeded with seeds[b], so its tokens
+  // do not depend on which other prompts share the call or where it sits in the batch. Empty:
+  // prompt b's stream is seeded from `seed` and b. Otherwise its size must match the prompts'.
+  std::vector<uint64_t> seeds;
   std::vector<std::string> stop_sequences;  // matched on the decoded text
   bool add_bos = true;       // prepend the model's BOS token when it has one
 };

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -21,6 +23,7 @@ namespace lathe::eval {
 namespace {
 
 constexpr const char* kSpace = " \t\r\n";
+using Clock = std::chrono::steady_clock;
 
 // Threads that live as long as the generator: a thread made per batch would pay the engine's
 // per-thread start-up (an OpenMP team for its first tensor operation) on every batch.
@@ -34,7 +37,10 @@ class WorkerPool {
     wake_.notify_all();
     for (auto& t : threads_) t.join();
   }
-  // Runs work(0) here and work(1..n-1) on the pool's threads; returns when all have.
+  // Runs work(0) here and work(1..n-1) on the pool's threads; returns when all have, even when
+  // one of them throws (the first exception is rethrown here once every other one is done, so
+  // no thread still uses the caller's stack; a throw on a pool thread would otherwise end the
+  // process).
   void Run(size_t n, const std::function<void(size_t)>& work) {
     while (threads_.size() + 1 < n) {
       // A new thread starts at the current round, so it never runs one that is already over.
@@ -50,10 +56,19 @@ class WorkerPool {
       ++round_;
     }
     wake_.notify_all();
-    work(0);
+    std::exception_ptr here;
+    try {
+      work(0);
+    } catch (...) {
+      here = std::current_exception();
+    }
     std::unique_lock<std::mutex> lock(mu_);
     done_.wait(lock, [&] { return pending_ == 0; });
     work_ = nullptr;
+    std::exception_ptr thrown = here ? here : thrown_;
+    thrown_ = nullptr;
+    lock.unlock();
+    if (thrown) std::rethrow_exception(thrown);
   }
 
  private:
@@ -66,8 +81,14 @@ class WorkerPool {
       if (index >= active_) continue;
       const std::function<void(size_t)>* work = work_;
       lock.unlock();
-      (*work)(index);
+      std::exception_ptr failed;
+      try {
+        (*work)(index);
+      } catch (...) {
+        failed = std::current_exception();
+      }
       lock.lock();
+      if (failed && !thrown_) thrown_ = failed;
       if (--pending_ == 0) done_.notify_all();
     }
   }
@@ -76,6 +97,7 @@ class WorkerPool {
   std::condition_variable wake_, done_;
   std::vector<std::thread> threads_;
   const std::function<void(size_t)>* work_ = nullptr;
+  std::exception_ptr thrown_;  // the first exception of a pool thread this round
   size_t active_ = 0, pending_ = 0;
   uint64_t round_ = 0;
   bool quit_ = false;
@@ -87,12 +109,24 @@ class EngineModelGenerator final : public Generator {
 
   Result<std::vector<Answer>> Generate(const std::vector<const TestCase*>& cases,
                                        const GenerationSettings& settings) override {
+    // The engine is torch: what it throws (out of memory, a kernel's check) fails the batch.
+    try {
+      return GenerateBatch(cases, settings);
+    } catch (const std::exception& e) {
+      return Status::Internal(std::string("the engine failed: ") + e.what());
+    }
+  }
+
+  Result<std::vector<Answer>> GenerateBatch(const std::vector<const TestCase*>& cases,
+                                            const GenerationSettings& settings) {
+    const Clock::time_point start = Clock::now();
     std::vector<Answer> answers(cases.size());
     // Plain prompts and chats run as separate engine calls: a chat's end-of-turn markers are stop
     // sequences, which must not cut a plain prompt's answer.
     for (const bool chat : {false, true}) {
       std::vector<size_t> which;
       std::vector<std::vector<int>> prompts;
+      std::vector<uint64_t> seeds;
       for (size_t i = 0; i < cases.size(); ++i) {
         if (cases[i]->messages.empty() == chat) continue;
         Result<std::vector<int>> ids = PromptIds(*cases[i]);
@@ -107,15 +141,20 @@ class EngineModelGenerator final : public Generator {
         }
         which.push_back(i);
         prompts.push_back(std::move(*ids));
+        seeds.push_back(CaseSeed(settings.seed, *cases[i]));
       }
       if (prompts.empty()) continue;
       engine::GenerationOptions o = Options(settings, chat);
-      Result<std::vector<engine::GenerationResult>> r = GenerateSharded(prompts, o);
+      o.seeds = std::move(seeds);
+      std::vector<Clock::time_point> finished;
+      Result<std::vector<engine::GenerationResult>> r = GenerateSharded(prompts, o, &finished);
       if (!r.ok()) return r.status();
       for (size_t k = 0; k < which.size(); ++k) {
         const engine::GenerationResult& g = (*r)[k];
         Answer& a = answers[which[k]];
         a.ok = true;
+        // What this case's caller would have waited: from the batch's start to its last token.
+        a.latency_ms = std::max(1e-3, std::chrono::duration<double, std::milli>(finished[k] - start).count());
         a.text = chat ? ChatAnswerText(g, settings) : g.text;
         a.output_tokens = static_cast<int>(g.tokens.size());
         a.stop_reason = engine::StopReasonName(g.reason);
@@ -125,6 +164,15 @@ class EngineModelGenerator final : public Generator {
   }
 
   std::optional<ReferenceLoss> LossOfReference(const TestCase& c) override {
+    // A loss the engine cannot give (it threw) leaves the case without one; the run goes on.
+    try {
+      return Loss(c);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+
+  std::optional<ReferenceLoss> Loss(const TestCase& c) {
     if (c.reference.empty()) return std::nullopt;
     Result<std::vector<int>> ids = PromptIds(c);
     if (!ids.ok()) return std::nullopt;
@@ -143,46 +191,57 @@ class EngineModelGenerator final : public Generator {
     return MeanNll(*logits, *ids, prompt_len, static_cast<size_t>(model_->config().vocab_size));
   }
 
-  // The batch in kShards contiguous shards, each one engine call, run on as many instances (over
-  // the same weights) in parallel as there are cores: the engine's decode of a small model is
-  // single-threaded, so one call would leave the other cores idle. The shards depend only on the
-  // batch, never on the machine, so a sampled run repeats exactly anywhere with the same
-  // batch size (the engine seeds each sequence by its place in its call).
+  // The batch in contiguous shards, one per worker (EvalWorkers), each one engine call on its own
+  // instance over the same weights, run in parallel: the decode of a small model barely uses a
+  // second core, so one call would leave the others idle. Each case samples from its own seed
+  // (CaseSeed), so how the batch is split changes no answer. finished[k]: when prompt k's last
+  // piece of text came (its shard's end when no text came).
   Result<std::vector<engine::GenerationResult>> GenerateSharded(const std::vector<std::vector<int>>& prompts,
-                                                                const engine::GenerationOptions& o) {
-    const size_t n = prompts.size(), shards = std::min(n, kShards);
-    const size_t threads = std::min(shards, Workers());
+                                                                const engine::GenerationOptions& o,
+                                                                std::vector<Clock::time_point>* finished) {
+    const size_t n = prompts.size(), shards = std::min(n, EvalWorkers());
     if (instances_.empty()) instances_.push_back(nullptr);
-    while (instances_.size() < threads) instances_.push_back(model_->NewInstance());
+    while (instances_.size() < shards) instances_.push_back(model_->NewInstance());
     std::vector<engine::GenerationResult> out(n);
+    finished->assign(n, Clock::time_point{});
     std::vector<Status> status(shards);
     // Shards are taken in turn, not dealt out: a thread the machine's other work holds back
     // leaves the rest of the batch to the others. Which thread runs a shard changes nothing in it.
     std::atomic<size_t> next{0};
     auto work = [&](size_t t) {
       for (size_t s; (s = next.fetch_add(1)) < shards;) {
-        const size_t begin = n * s / shards, end = n * (s + 1) / shards;
-        std::vector<std::vector<int>> part(prompts.begin() + begin, prompts.begin() + end);
-        engine::LanguageModel* m = t == 0 ? model_.get() : instances_[t].get();
-        auto r = m->GenerateTokens(part, o);
-        if (!r.ok()) {
-          status[s] = r.status();
-          continue;
+        // An exception (torch's) becomes the shard's status: the pool must never see it unwind
+        // past a shard others still run beside.
+        try {
+          const size_t begin = n * s / shards, end = n * (s + 1) / shards;
+          std::vector<std::vector<int>> part(prompts.begin() + begin, prompts.begin() + end);
+          engine::GenerationOptions shard_options = o;
+          shard_options.seeds.assign(o.seeds.begin() + static_cast<std::ptrdiff_t>(begin),
+                                     o.seeds.begin() + static_cast<std::ptrdiff_t>(end));
+          engine::LanguageModel* m = t == 0 ? model_.get() : instances_[t].get();
+          // Each shard writes only its own prompts' times, from its own thread.
+          auto r = m->GenerateTokens(part, shard_options, [&, begin](size_t index, std::string_view) {
+            (*finished)[begin + index] = Clock::now();
+            return true;
+          });
+          const Clock::time_point shard_end = Clock::now();
+          for (size_t k = begin; k < end; ++k)
+            if ((*finished)[k] == Clock::time_point{}) (*finished)[k] = shard_end;
+          if (!r.ok()) {
+            status[s] = r.status();
+            continue;
+          }
+          for (size_t k = 0; k < r->size(); ++k) out[begin + k] = std::move((*r)[k]);
+        } catch (const std::exception& e) {
+          status[s] = Status::Internal(std::string("the engine failed: ") + e.what());
         }
-        for (size_t k = 0; k < r->size(); ++k) out[begin + k] = std::move((*r)[k]);
       }
     };
-    pool_.Run(threads, work);
+    if (shards <= 1) work(0);
+    else pool_.Run(shards, work);
     for (const Status& s : status)
       if (!s.ok()) return s;
     return out;
-  }
-
-  // Threads to run shards on: LATHE_EVAL_WORKERS, else the machine's cores.
-  static size_t Workers() {
-    long n = static_cast<long>(std::thread::hardware_concurrency());
-    if (const char* env = std::getenv("LATHE_EVAL_WORKERS")) n = std::atol(env);
-    return static_cast<size_t>(std::clamp(n, 1L, static_cast<long>(kShards)));
   }
 
   // Mean of -log softmax(logits[t])[ids[t+1]] over the reference tokens, in double: the rows are
@@ -265,7 +324,6 @@ class EngineModelGenerator final : public Generator {
     return adds_bos_;
   }
 
-  static constexpr size_t kShards = 4;
   static constexpr uint64_t kMaxLossLogitBytes = 256ull << 20;
   std::shared_ptr<engine::LanguageModel> model_;
   std::vector<std::unique_ptr<engine::LanguageModel>> instances_;  // [0] unused: model_ is the first
@@ -275,6 +333,18 @@ class EngineModelGenerator final : public Generator {
 };
 
 }  // namespace
+
+size_t EvalWorkers() {
+  if (const char* env = std::getenv("LATHE_EVAL_WORKERS"))
+    return static_cast<size_t>(std::clamp(std::atol(env), 1L, static_cast<long>(kMaxEvalWorkers)));
+  const long cores = std::max(1L, static_cast<long>(std::thread::hardware_concurrency()));
+  return static_cast<size_t>(std::min(cores, static_cast<long>(kDefaultEvalWorkers)));
+}
+
+int EvalThreadsPerWorker() {
+  const long cores = std::max(1L, static_cast<long>(std::thread::hardware_concurrency()));
+  return static_cast<int>(std::max(1L, cores / static_cast<long>(EvalWorkers())));
+}
 
 std::shared_ptr<Generator> EngineGenerator(std::shared_ptr<engine::LanguageModel> model) {
   return std::make_shared<EngineModelGenerator>(std::move(model));

@@ -11,6 +11,7 @@
 #include "eval/evaluation.h"
 #include "eval/judge.h"
 #include "eval/metrics.h"
+#include "eval/review.h"
 #include "eval/run_limits.h"
 
 namespace lathe::eval {
@@ -56,6 +57,14 @@ Status CheckInputs(const TestSet& set, const std::vector<ModelUnderTest>& models
   return CheckSettings(options.settings);
 }
 
+// `s` cut to at most `max` bytes without splitting a UTF-8 sequence.
+void CutAtCharacter(std::string* s, size_t max) {
+  if (s->size() <= max) return;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>((*s)[end]) & 0xC0) == 0x80) --end;
+  s->resize(end);
+}
+
 // One batch's answers, checked: a generator that answers with the wrong count has failed the
 // batch rather than misattributed answers.
 std::vector<Answer> AnswerBatch(Generator* g, const std::vector<const TestCase*>& batch,
@@ -78,8 +87,14 @@ std::vector<Answer> AnswerBatch(Generator* g, const std::vector<const TestCase*>
   }
   out = std::move(*r);
   for (auto& a : out) {
+    // What a generator says is bounded here, once, so report.json's reader accepts what the run
+    // writes (a foreign server's tokenCount may be anything).
+    CutAtCharacter(&a.text, kMaxAnswerBytes);
+    CutAtCharacter(&a.error, kMaxErrorBytes);
+    a.output_tokens = std::max(0, a.output_tokens);
     // A generator that timed each case itself (one request per case) keeps its own numbers.
-    if (a.latency_ms <= 0) a.latency_ms = ms / static_cast<double>(batch.size());
+    a.batch_share_ms = ms / static_cast<double>(batch.size());
+    if (a.latency_ms <= 0) a.latency_ms = a.batch_share_ms;
     if (!a.ok && a.stop_reason.empty()) a.stop_reason = "error";
     if (!a.ok && a.error.empty()) a.error = "the model gave no answer";
   }
@@ -97,7 +112,9 @@ void ScoreCase(const TestCase& c, Generator* g, bool reference_loss, CaseResult*
     if (std::optional<ReferenceLoss> loss = g->LossOfReference(c); loss && loss->tokens > 0 &&
                                                                   std::isfinite(loss->mean_nll)) {
       r->metrics[kReferenceLoss] = loss->mean_nll;
-      r->metrics[kReferencePerplexity] = std::exp(loss->mean_nll);
+      // exp overflows past a loss of ~709 nats: such a perplexity is left out (JSON has no inf).
+      if (const double perplexity = std::exp(loss->mean_nll); std::isfinite(perplexity))
+        r->metrics[kReferencePerplexity] = perplexity;
     }
   }
 }
@@ -111,6 +128,7 @@ void JudgeBatch(Generator* judge, const std::vector<const TestCase*>& batch, std
     if (!results[i]->answer.ok) continue;
     TestCase q;
     q.id = batch[i]->id;
+    q.line = batch[i]->line;
     q.prompt = JudgePrompt(*batch[i], results[i]->answer.text);
     prompts.push_back(std::move(q));
     judged.push_back(results[i]);
@@ -123,7 +141,9 @@ void JudgeBatch(Generator* judge, const std::vector<const TestCase*>& batch, std
   for (size_t i = 0; i < judged.size(); ++i) {
     if (!(*r)[i].ok) continue;
     judged[i]->judge = ParseJudgeScores((*r)[i].text);
-    if (judged[i]->judge.empty()) continue;
+    // The score is the mean of all five criteria or nothing: a mean of whichever parsed would
+    // compare "accuracy alone" with "all five" across answers.
+    if (judged[i]->judge.size() != RubricCriteria().size()) continue;
     double sum = 0;
     for (const auto& [criterion, score] : judged[i]->judge) sum += score;
     judged[i]->metrics[kJudgeScore] = sum / static_cast<double>(judged[i]->judge.size());
@@ -182,6 +202,17 @@ Result<RunResult> Evaluate(const TestSet& set, const std::vector<ModelUnderTest>
   }
   Summarize(&run);
   return run;
+}
+
+uint64_t CaseSeed(uint64_t run_seed, const TestCase& c) {
+  // SplitMix64's finaliser over the pair: nearby seeds and lines give unrelated streams.
+  auto mix = [](uint64_t z) {
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  };
+  return mix(mix(run_seed) ^ c.line);
 }
 
 }  // namespace lathe::eval

@@ -33,12 +33,23 @@ struct GenerationSettings {
 };
 nlohmann::json SettingsToJson(const GenerationSettings& s);
 
+// The seed a case's answer is sampled from: a hash of the run's seed and the case's line in the
+// test set, so each case has its own stream (two cases with the same prompt sample differently)
+// and its answer does not depend on the batch size, the batch's other cases or the machine.
+uint64_t CaseSeed(uint64_t run_seed, const TestCase& c);
+
 // One model's answer to one case.
 struct Answer {
   bool ok = false;
   std::string text;
   std::string error;      // when !ok: what failed (the case is recorded as failed, the run goes on)
-  double latency_ms = 0;  // this case's share of its batch's wall time (batch time / batch size)
+  // What a caller of this case waited: a request's own time for a served model; for a batched
+  // local model, from the batch's start to this case's last token (so the batch's slowest case
+  // sets p95). Throughput is separate: batch_share_ms.
+  double latency_ms = 0;
+  // This case's share of its batch's wall time (batch time / batch size), what the model's
+  // tokens/s adds up; 0 where unknown (then latency_ms counts).
+  double batch_share_ms = 0;
   int output_tokens = 0;
   std::string stop_reason;  // engine::StopReasonName, or "error"
 };
@@ -87,11 +98,12 @@ struct ModelResult {
   ModelUnderTest model;
   std::vector<CaseResult> cases;  // one per test case, in test-set order
   size_t failed = 0;              // cases whose answer failed
+  size_t format_undecided = 0;    // answered cases with a format rule the matcher could not decide (CheckFormat)
   std::map<std::string, MetricSummary> overall;                               // metric -> summary
   std::map<std::string, std::map<std::string, MetricSummary>> by_category;    // category -> metric -> summary
   double latency_p50_ms = 0, latency_p95_ms = 0, tokens_per_second = 0;
   double corpus_bleu = -1;        // -1: no references
-  double overall_score = 0;       // mean of the quality metrics' means that apply (0..1 ones)
+  double overall_score = 0;       // mean of the [0, 1] quality metrics' means, failed answers at their worst
 };
 
 struct Comparison {
@@ -139,6 +151,12 @@ Result<RunResult> Evaluate(const TestSet& set, const std::vector<ModelUnderTest>
 // Recomputes aggregates and comparisons from the per-case results (after human review adds
 // scores, or after loading a report).
 void Summarize(RunResult* run);
+
+// The scores a case counts with when judging a model (overallScore, comparisons, the report's
+// wins and losses): its own metrics when answered; when the answer failed, the worst value of
+// every [0, 1] quality metric that applies to the case (0, or 1 for refusal), so failing hard
+// cases never makes a model look better than answering them badly. `tc` may be null (nothing).
+std::map<std::string, double> JudgedScores(const CaseResult& c, const TestCase* tc);
 
 // report.json's object, and back (for review and re-rendering); the tutorial's
 // evaluation_report.json keys are included (report.h says which).

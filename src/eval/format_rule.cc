@@ -7,6 +7,7 @@
 #include <pcre2.h>
 
 #include <memory>
+#include <map>
 #include <set>
 
 #include "core/json_nesting.h"
@@ -27,7 +28,8 @@ constexpr uint32_t kMaxRegexParenNesting = 64;
 // such as "(a+)+" add a state per byte. The workspace bounds the states (3 ints each, two lists):
 // 1000 ints allow some 80, far more than realistic rules use (measured: "(\w+\s*)*",
 // "\{("\w+": "[^"]*",?\s*)*\}" need a handful), and cap the worst case near 6 us a byte.
-// A rule needing more fails the match (PCRE2_ERROR_DFA_WSSIZE): the answer does not comply.
+// A rule needing more cannot be decided (PCRE2_ERROR_DFA_WSSIZE): CheckFormat says so (nullopt)
+// and the case has no formatCompliance, rather than a "not compliant" the answer did not earn.
 constexpr size_t kDfaWorkspaceInts = 1000;
 
 struct CodeDeleter {
@@ -127,9 +129,29 @@ Code Compile(std::string_view pattern, bool anchored, std::string* error) {
   return code;
 }
 
-// Whether the compiled pattern matches subject (at its start; to its end when compiled anchored).
-bool DfaMatches(const pcre2_code* code, std::string_view subject) {
-  if (FindInvalidUtf8(subject) != std::string_view::npos) return false;  // no pattern matches such bytes
+// A compiled pattern, shared: compiling is the costly part of checking a rule, and a run checks
+// each case's rule once per model (and a schema's patterns once per string they apply to). Each
+// thread keeps its own bounded cache, so nothing is shared between threads.
+using SharedCode = std::shared_ptr<const pcre2_code>;
+constexpr size_t kMaxCachedPatterns = 64;
+
+SharedCode CachedCompile(std::string_view pattern, bool anchored) {
+  thread_local std::map<std::pair<std::string, bool>, SharedCode> cache;
+  auto key = std::make_pair(std::string(pattern), anchored);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  std::string error;
+  SharedCode code(Compile(pattern, anchored, &error).release(), CodeDeleter());
+  if (cache.size() >= kMaxCachedPatterns) cache.clear();
+  cache.emplace(std::move(key), code);
+  return code;
+}
+
+enum class Match { kYes, kNo, kUndecided };
+
+// Whether the compiled pattern matches subject (at its start; to its end when compiled anchored);
+// kUndecided when a bound of the matcher (its workspace, match or depth limits) stopped it.
+Match DfaMatches(const pcre2_code* code, std::string_view subject) {
+  if (FindInvalidUtf8(subject) != std::string_view::npos) return Match::kNo;  // no pattern matches such bytes
   std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(pcre2_match_data_create(1, nullptr),
                                                                           &pcre2_match_data_free);
   std::unique_ptr<pcre2_match_context, decltype(&pcre2_match_context_free)> mctx(
@@ -141,7 +163,9 @@ bool DfaMatches(const pcre2_code* code, std::string_view subject) {
   std::vector<int> workspace(kDfaWorkspaceInts);
   int rc = pcre2_dfa_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, md.get(),
                            mctx.get(), workspace.data(), workspace.size());
-  return rc >= 0;  // 0: matched, more matches than the ovector holds
+  if (rc >= 0) return Match::kYes;  // 0: matched, more matches than the ovector holds
+  if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL) return Match::kNo;
+  return Match::kUndecided;  // PCRE2_ERROR_DFA_WSSIZE, _MATCHLIMIT, _DEPTHLIMIT, _HEAPLIMIT, ...
 }
 
 bool IsBlankByte(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -228,7 +252,8 @@ bool HasType(const json& v, const std::string& type) {
   return false;
 }
 
-bool Satisfies(const json& s, const json& v, size_t depth) {
+// `undecided` is set when a pattern could not be decided (then the result is false).
+bool Satisfies(const json& s, const json& v, size_t depth, bool* undecided) {
   if (depth > kMaxSchemaDepth) return false;
   if (s.is_boolean()) return s.get<bool>();
   if (!s.is_object()) return false;
@@ -251,7 +276,7 @@ bool Satisfies(const json& s, const json& v, size_t depth) {
     auto props = s.find("properties");
     if (props != s.end() && props->is_object()) {
       for (const auto& [name, sub] : props->items()) {
-        if (auto it = v.find(name); it != v.end() && !Satisfies(sub, *it, depth + 1)) return false;
+        if (auto it = v.find(name); it != v.end() && !Satisfies(sub, *it, depth + 1, undecided)) return false;
       }
     }
     if (auto ap = s.find("additionalProperties"); ap != s.end() && ap->is_boolean() && !ap->get<bool>()) {
@@ -271,7 +296,7 @@ bool Satisfies(const json& s, const json& v, size_t depth) {
     if (!count_at_least("minItems", v.size()) || !count_at_most("maxItems", v.size())) return false;
     if (auto items = s.find("items"); items != s.end()) {
       for (const auto& x : v)
-        if (!Satisfies(*items, x, depth + 1)) return false;
+        if (!Satisfies(*items, x, depth + 1, undecided)) return false;
     }
   }
   if (v.is_string()) {
@@ -279,9 +304,11 @@ bool Satisfies(const json& s, const json& v, size_t depth) {
     const size_t length = CountCodePoints(text);  // JSON Schema counts characters, not bytes
     if (!count_at_least("minLength", length) || !count_at_most("maxLength", length)) return false;
     if (auto p = s.find("pattern"); p != s.end()) {
-      std::string error;
-      Code code = p->is_string() ? Compile(p->get_ref<const std::string&>(), /*anchored=*/false, &error) : nullptr;
-      if (!code || !DfaMatches(code.get(), text)) return false;
+      SharedCode code = p->is_string() ? CachedCompile(p->get_ref<const std::string&>(), /*anchored=*/false) : nullptr;
+      if (!code) return false;
+      const Match m = DfaMatches(code.get(), text);
+      if (m == Match::kUndecided) *undecided = true;
+      if (m != Match::kYes) return false;
     }
   }
   if (v.is_number()) {
@@ -315,15 +342,21 @@ std::string FormatRuleProblem(const FormatRule& rule) {
 }
 
 bool SatisfiesFormat(std::string_view answer, const FormatRule& rule) {
+  return CheckFormat(answer, rule).value_or(false);
+}
+
+std::optional<bool> CheckFormat(std::string_view answer, const FormatRule& rule) {
   // Models put a space before and a newline after an answer more often than not; that is not
   // what a format rule is about.
   const std::string_view text = TrimBlank(answer);
   switch (rule.kind) {
     case FormatRule::Kind::kNone: return true;
     case FormatRule::Kind::kRegex: {
-      std::string error;
-      Code code = Compile(rule.regex, /*anchored=*/true, &error);
-      return code && DfaMatches(code.get(), text);
+      SharedCode code = CachedCompile(rule.regex, /*anchored=*/true);
+      if (!code) return false;
+      const Match m = DfaMatches(code.get(), text);
+      if (m == Match::kUndecided) return std::nullopt;
+      return m == Match::kYes;
     }
     case FormatRule::Kind::kJsonSchema: {
       if (!FormatRuleProblem(rule).empty()) return false;
@@ -332,7 +365,10 @@ bool SatisfiesFormat(std::string_view answer, const FormatRule& rule) {
       if (text.find('\0') != std::string_view::npos || !JsonNestingWithin(text, kMaxJsonDepth)) return false;
       json value = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
       if (value.is_discarded()) return false;
-      return Satisfies(rule.schema, value, 0);
+      bool undecided = false;
+      const bool ok = Satisfies(rule.schema, value, 0, &undecided);
+      if (!ok && undecided) return std::nullopt;
+      return ok;
     }
   }
   return false;

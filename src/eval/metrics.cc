@@ -4,6 +4,7 @@
 #include "eval/metrics.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <span>
@@ -111,12 +112,24 @@ std::vector<std::string> NormalizedTokens(std::string_view text) {
   return tokens;
 }
 
-std::vector<std::string> KeywordHits(std::string_view answer, const std::vector<std::string>& keywords) {
+std::vector<KeywordOccurrence> KeywordOccurrences(std::string_view answer, const std::vector<std::string>& keywords) {
   const std::string haystack = AsciiLower(answer);
-  std::vector<std::string> hits;
-  for (const auto& kw : keywords) {
-    if (haystack.find(AsciiLower(kw)) != std::string::npos) hits.push_back(kw);
+  std::vector<KeywordOccurrence> out;
+  for (size_t k = 0; k < keywords.size(); ++k) {
+    if (keywords[k].empty()) continue;
+    const std::string needle = AsciiLower(keywords[k]);
+    for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + needle.size()))
+      out.push_back({at, at + needle.size(), k});
   }
+  return out;
+}
+
+std::vector<std::string> KeywordHits(std::string_view answer, const std::vector<std::string>& keywords) {
+  std::vector<bool> hit(keywords.size(), false);
+  for (const KeywordOccurrence& o : KeywordOccurrences(answer, keywords)) hit[o.keyword] = true;
+  std::vector<std::string> hits;
+  for (size_t k = 0; k < keywords.size(); ++k)
+    if (hit[k]) hits.push_back(keywords[k]);
   return hits;
 }
 
@@ -163,8 +176,99 @@ double RougeLOfTokens(const std::vector<std::string>& candidate, const std::vect
   return 2 * recall * precision / (recall + precision);
 }
 
+std::vector<std::string> RougeTokens(std::string_view text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : text) {
+    const char c = AsciiLower(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      cur.push_back(c);
+    } else if (!cur.empty()) {
+      out.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+namespace {
+
+// One pass of a two-character rule of 13a's regexes, with Python's re.sub semantics (leftmost,
+// non-overlapping): where first(a) && second(b), a b becomes `replace(a, b)`.
+template <typename First, typename Second, typename Replace>
+std::string SubPairs(const std::string& s, First first, Second second, Replace replace) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 4);
+  for (size_t i = 0; i < s.size();) {
+    if (i + 1 < s.size() && first(s[i]) && second(s[i + 1])) {
+      out += replace(s[i], s[i + 1]);
+      i += 2;
+    } else {
+      out.push_back(s[i++]);
+    }
+  }
+  return out;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsPeriodOrComma(char c) { return c == '.' || c == ','; }
+
+void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {
+  for (size_t at = s->find(from); at != std::string::npos; at = s->find(from, at + to.size()))
+    s->replace(at, from.size(), to);
+}
+
+}  // namespace
+
+std::vector<std::string> Bleu13aTokens(std::string_view text) {
+  std::string line(text);
+  ReplaceAll(&line, "<skipped>", "");
+  ReplaceAll(&line, "-\n", "");
+  ReplaceAll(&line, "\n", " ");
+  if (line.find('&') != std::string::npos) {
+    ReplaceAll(&line, "&quot;", "\"");
+    ReplaceAll(&line, "&amp;", "&");
+    ReplaceAll(&line, "&lt;", "<");
+    ReplaceAll(&line, "&gt;", ">");
+  }
+  // 1. ([\{-\~\[-\` -\&\(-\+\:-\@\/]) -> " \1 ": ASCII punctuation but ' - . , and the
+  // space itself (spacing a space changes nothing once split).
+  std::string spaced = " ";
+  for (char c : line) {
+    const bool split = (c >= '{' && c <= '~') || (c >= '[' && c <= '`') || (c >= '!' && c <= '&') ||
+                       (c >= '(' && c <= '+') || (c >= ':' && c <= '@') || c == '/';
+    if (split) {
+      spaced += ' ';
+      spaced += c;
+      spaced += ' ';
+    } else {
+      spaced += c;
+    }
+  }
+  spaced += ' ';
+  // 2. ([^0-9])([\.,]) -> "\1 \2 "; 3. ([\.,])([^0-9]) -> " \1 \2"; 4. ([0-9])(-) -> "\1 \2 ".
+  auto not_digit = [](char c) { return !IsDigit(c); };
+  spaced = SubPairs(spaced, not_digit, IsPeriodOrComma, [](char a, char b) { return std::string{a, ' ', b, ' '}; });
+  spaced = SubPairs(spaced, IsPeriodOrComma, not_digit, [](char a, char b) { return std::string{' ', a, ' ', b}; });
+  spaced = SubPairs(spaced, IsDigit, [](char c) { return c == '-'; },
+                    [](char a, char b) { return std::string{a, ' ', b, ' '}; });
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : spaced) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
 double RougeL(std::string_view candidate, std::string_view reference) {
-  return RougeLOfTokens(NormalizedTokens(candidate), NormalizedTokens(reference));
+  return RougeLOfTokens(RougeTokens(candidate), RougeTokens(reference));
 }
 
 NgramCounts ModifiedNgramPrecision(const std::vector<std::string>& candidate,
@@ -187,8 +291,8 @@ NgramCounts ModifiedNgramPrecision(const std::vector<std::string>& candidate,
 }
 
 double SentenceBleu(std::string_view candidate, std::string_view reference) {
-  const auto cand = NormalizedTokens(candidate);
-  const auto ref = NormalizedTokens(reference);
+  const auto cand = Bleu13aTokens(candidate);
+  const auto ref = Bleu13aTokens(reference);
   if (cand.empty()) return 0;
   const std::vector<std::vector<std::string>> refs{ref};
   double log_sum = 0;
@@ -210,8 +314,8 @@ double CorpusBleu(const std::vector<std::string>& candidates, const std::vector<
   double clipped[kBleuMaxOrder] = {}, total[kBleuMaxOrder] = {};
   double c_len = 0, r_len = 0;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    const auto cand = NormalizedTokens(candidates[i]);
-    const std::vector<std::vector<std::string>> refs{NormalizedTokens(references[i])};
+    const auto cand = Bleu13aTokens(candidates[i]);
+    const std::vector<std::vector<std::string>> refs{Bleu13aTokens(references[i])};
     c_len += cand.size();
     r_len += refs[0].size();
     for (int n = 1; n <= kBleuMaxOrder; ++n) {
@@ -240,8 +344,16 @@ bool LooksLikeRefusal(std::string_view answer) {
     }
     head.push_back(AsciiLower(answer[i]));
   }
+  // Whole words only: "as an ai" must not match "has an airline", nor "i'm unable to" "aim unable
+  // tone". A phrase matches where neither neighbour is a letter or digit.
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
   for (const char* phrase : kRefusalPhrases) {
-    if (head.find(phrase) != std::string::npos) return true;
+    const std::string_view p(phrase);
+    for (size_t at = head.find(p); at != std::string::npos; at = head.find(p, at + 1)) {
+      const bool starts = at == 0 || !word_char(head[at - 1]);
+      const bool ends = at + p.size() == head.size() || !word_char(head[at + p.size()]);
+      if (starts && ends) return true;
+    }
   }
   return false;
 }
@@ -255,7 +367,8 @@ std::map<std::string, double> ScoreAnswer(const TestCase& c, std::string_view an
     m[kRougeL] = RougeL(answer, c.reference);
     m[kBleu] = SentenceBleu(answer, c.reference);
   }
-  if (c.format.kind != FormatRule::Kind::kNone) m[kFormatCompliance] = SatisfiesFormat(answer, c.format) ? 1.0 : 0.0;
+  if (c.format.kind != FormatRule::Kind::kNone)
+    if (std::optional<bool> ok = CheckFormat(answer, c.format)) m[kFormatCompliance] = *ok ? 1.0 : 0.0;
   m[kRefusal] = LooksLikeRefusal(answer) ? 1.0 : 0.0;
   m[kAnswerWords] = static_cast<double>(SplitWhitespace(answer).size());
   return m;

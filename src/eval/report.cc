@@ -50,8 +50,15 @@ Result<RunResult> ReadReport(Env* env, const std::string& dir) {
 }
 
 Status WriteReports(Env* env, const RunResult& run, const std::string& dir) {
+  // What ReadReport would refuse is not written: `eval review` and `eval report` must read
+  // whatever `eval run` wrote.
+  const std::string json_text = report_format::DumpJson(RunToJson(run), 2) + "\n";
+  if (json_text.size() > kMaxReportBytes)
+    return Status::InvalidArgument("report.json would be " + std::to_string(json_text.size()) +
+                                   " bytes; at most " + std::to_string(kMaxReportBytes) +
+                                   " can be read back: evaluate fewer cases or models, or fewer max tokens");
   LATHE_RETURN_IF_ERROR(env->CreateDirs(dir));
-  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/report.json", report_format::DumpJson(RunToJson(run), 2) + "\n"));
+  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/report.json", json_text));
   LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/report.md", ReportMarkdown(run)));
   // Without Chart.js the page still has every number and answer, and says what to install.
   auto chart_js = FindChartJs();

@@ -90,7 +90,7 @@ namespace {
 const std::vector<std::string>& PreferredOrder() {
   static const std::vector<std::string> order = {
       kKeywordCoverage, kExactMatch,    kTokenF1,        kRougeL,    kBleu,
-      kFormatCompliance, kRefusal,      kJudgeScore,     "humanScore",   kReferenceLoss, kReferencePerplexity,
+      kFormatCompliance, kRefusal,      kJudgeScore,     kHumanScore,   kReferenceLoss, kReferencePerplexity,
       kAnswerWords,     kLatencyMs,     kTokensPerSecond};
   return order;
 }
@@ -129,10 +129,12 @@ Outcome CaseOutcome(const RunResult& run, size_t model, size_t case_index) {
   const auto& cand = run.models[model].cases;
   if (case_index >= base.size() || case_index >= cand.size()) return Outcome::kNone;
   std::string metric = PrimaryMetric(run, case_index);
-  if (metric.empty() || !base[case_index].answer.ok) return Outcome::kNone;
-  if (!cand[case_index].answer.ok) return Outcome::kLoss;
-  auto a = base[case_index].metrics.find(metric), b = cand[case_index].metrics.find(metric);
-  if (a == base[case_index].metrics.end() || b == cand[case_index].metrics.end()) return Outcome::kNone;
+  if (metric.empty()) return Outcome::kNone;
+  // Failed answers at their worst, as in the comparisons: both failing is a tie, not a loss.
+  const TestCase* tc = &run.test_set.cases[case_index];
+  const auto sa = JudgedScores(base[case_index], tc), sb = JudgedScores(cand[case_index], tc);
+  auto a = sa.find(metric), b = sb.find(metric);
+  if (a == sa.end() || b == sb.end()) return Outcome::kNone;
   double diff = HigherIsBetter(metric) ? b->second - a->second : a->second - b->second;
   if (std::fabs(diff) <= 1e-9) return Outcome::kTie;
   return diff > 0 ? Outcome::kWin : Outcome::kLoss;
@@ -142,6 +144,14 @@ bool CaseIsLoss(const RunResult& run, size_t case_index) {
   for (size_t m = 1; m < run.models.size(); ++m)
     if (CaseOutcome(run, m, case_index) == Outcome::kLoss) return true;
   return false;
+}
+
+std::vector<std::string> ComparedMetrics(const RunResult& run, const Comparison& c) {
+  std::vector<std::string> out;
+  if (c.by_metric.count(kOverallScore)) out.push_back(kOverallScore);
+  for (const auto& metric : ReportedMetrics(run))
+    if (c.by_metric.count(metric)) out.push_back(metric);
+  return out;
 }
 
 std::string VerdictSentence(const RunResult& run, const Comparison& c) {
@@ -156,6 +166,9 @@ std::string VerdictSentence(const RunResult& run, const Comparison& c) {
   for (Verdict v : {Verdict::kBetter, Verdict::kWorse, Verdict::kNoSignificantDifference})
     if (auto it = lists.find(v); it != lists.end())
       out += (out.empty() ? "" : "; ") + std::string(VerdictName(v)) + " on " + it->second;
+  if (auto primary = c.by_metric.find(kOverallScore); primary != c.by_metric.end())
+    return std::string(VerdictName(primary->second.verdict)) + " overall (overallScore, the primary metric)" +
+           (out.empty() ? "" : "; per metric (Holm-adjusted): " + out);
   return out.empty() ? "no metric to compare" : out;
 }
 
@@ -170,6 +183,11 @@ std::string FormatValue(std::string_view metric, double v) {
   if (metric == kLatencyMs || metric == kAnswerWords) return Printf("%.0f", v);
   if (metric == kTokensPerSecond || metric == kReferencePerplexity || std::fabs(v) >= 100) return Printf("%.1f", v);
   return Printf("%.3f", v);
+}
+
+nlohmann::json IntervalToJson(const MeanInterval& i) {
+  auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"n", i.n}, {"mean", number(i.mean)}, {"low", number(i.low)}, {"high", number(i.high)}};
 }
 
 std::string FormatP(double p) {
@@ -206,19 +224,8 @@ bool HasHumanScores(const RunResult& run) {
 }
 
 std::vector<std::pair<size_t, size_t>> KeywordSpans(std::string_view text, const std::vector<std::string>& keywords) {
-  auto lower = [](std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-  };
-  std::string hay = lower(text);
   std::vector<std::pair<size_t, size_t>> spans;
-  for (const auto& kw : keywords) {
-    if (kw.empty()) continue;
-    std::string needle = lower(kw);
-    for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + needle.size()))
-      spans.emplace_back(at, at + needle.size());
-  }
+  for (const KeywordOccurrence& o : KeywordOccurrences(text, keywords)) spans.emplace_back(o.begin, o.end);
   std::sort(spans.begin(), spans.end());
   std::vector<std::pair<size_t, size_t>> merged;
   for (const auto& s : spans) {

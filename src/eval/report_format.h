@@ -25,6 +25,9 @@ std::string ScriptSafeJs(std::string_view js);
 std::string TruncateUtf8(std::string_view text, size_t max_bytes);
 // A json::dump that never throws on invalid UTF-8 in answers (replaced by U+FFFD).
 std::string DumpJson(const nlohmann::json& j, int indent = -1);
+// {"n", "mean", "low", "high"}, a non-finite number as null: report.json's and the page's charts'
+// form of an interval (one definition for both).
+nlohmann::json IntervalToJson(const MeanInterval& i);
 
 // Metrics any model of the run reports, in display order (the tutorials' keyword coverage first,
 // the reported-only ones last).
@@ -42,10 +45,14 @@ Outcome CaseOutcome(const RunResult& run, size_t model, size_t case_index);
 // Whether any candidate lost the case to the baseline.
 bool CaseIsLoss(const RunResult& run, size_t case_index);
 
-// "better on rougeL; no significant difference on keywordCoverage, refusal" (verdicts no metric
-// got are left out):
-// the comparison in one line, for readers who stop at the top. Metric names only (no escaping needed).
+// "better overall (overallScore, the primary metric); per metric (Holm-adjusted): better on
+// rougeL; no significant difference on keywordCoverage, refusal" (verdicts no metric got are left
+// out; without the primary metric, only the per-metric part): the comparison in one line, for
+// readers who stop at the top. The headline is the primary metric's verdict alone. Metric names
+// only (no escaping needed).
 std::string VerdictSentence(const RunResult& run, const Comparison& c);
+// The comparison's metrics in table order: the primary (overallScore) first, then ReportedMetrics.
+std::vector<std::string> ComparedMetrics(const RunResult& run, const Comparison& c);
 
 // "0.734", "1520", "p < 0.001"-style numbers for tables.
 std::string FormatValue(std::string_view metric, double v);

@@ -42,13 +42,8 @@ std::string NewNonce() {
 json AxisMax(const std::string& metric) {
   for (const char* m : {kKeywordCoverage, kExactMatch, kTokenF1, kRougeL, kBleu, kFormatCompliance, kRefusal})
     if (metric == m) return 1.0;
-  if (metric == kJudgeScore || metric == "humanScore") return 5.0;  // rubric means, 1..5
+  if (metric == kJudgeScore || metric == kHumanScore) return 5.0;  // rubric means, 1..5
   return nullptr;
-}
-
-json IntervalJson(const MeanInterval& i) {
-  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
-  return {{"mean", num(i.mean)}, {"low", num(i.low)}, {"high", num(i.high)}, {"n", i.n}};
 }
 
 std::vector<std::string> ChartedMetrics(const RunResult& run) {
@@ -68,7 +63,7 @@ json ChartData(const RunResult& run) {
     json values = json::array();
     for (const auto& m : run.models) {
       auto it = m.overall.find(name);
-      values.push_back(it == m.overall.end() ? json(nullptr) : IntervalJson(it->second.interval));
+      values.push_back(it == m.overall.end() ? json(nullptr) : IntervalToJson(it->second.interval));
     }
     metrics.push_back({{"name", name}, {"max", AxisMax(name)}, {"values", values}});
   }
@@ -85,7 +80,7 @@ json ChartData(const RunResult& run) {
         const MetricSummary* s = nullptr;
         if (cat != m.by_category.end())
           if (auto it = cat->second.find(name); it != cat->second.end()) s = &it->second;
-        per_category.push_back(s ? IntervalJson(s->interval) : json(nullptr));
+        per_category.push_back(s ? IntervalToJson(s->interval) : json(nullptr));
       }
       per_model.push_back(per_category);
     }
@@ -175,7 +170,7 @@ void Summary(std::string& out, const RunResult& run) {
     out += "<h3>" + HtmlEscape(c.candidate_label) + " vs " + HtmlEscape(c.baseline_label) + "</h3><p>" +
            "<b>" + HtmlEscape(c.candidate_label) + "</b>: " + HtmlEscape(VerdictSentence(run, c)) + ".</p><div class=\"verdicts\">";
     std::string rows;
-    for (const auto& metric : ReportedMetrics(run)) {
+    for (const auto& metric : ComparedMetrics(run, c)) {
       auto it = c.by_metric.find(metric);
       if (it == c.by_metric.end()) continue;
       const PairedComparison& p = it->second;
@@ -187,18 +182,20 @@ void Summary(std::string& out, const RunResult& run) {
       rows += "<tr><td>" + HtmlEscape(metric) + DirectionNote(metric) + "</td><td class=\"num\">" + FormatValue(metric, p.mean_a) +
               "</td><td class=\"num\">" + FormatValue(metric, p.mean_b) + "</td><td class=\"num\">" + diff +
               "</td><td class=\"num\">" + std::to_string(p.wins) + " / " + std::to_string(p.ties) + " / " +
-              std::to_string(p.losses) + "</td><td class=\"num\">" + FormatP(p.sign_test_p) + "</td><td><span class=\"badge " +
+              std::to_string(p.losses) + "</td><td class=\"num\">" + FormatP(p.sign_test_p) + "</td><td class=\"num\">" +
+              FormatP(p.adjusted_p) + "</td><td><span class=\"badge " +
               VerdictClass(p.verdict) + "\">" + VerdictName(p.verdict) + "</span></td></tr>";
     }
     out += "</div><table><thead><tr><th>Metric</th><th class=\"num\">" + HtmlEscape(c.baseline_label) +
            "</th><th class=\"num\">" + HtmlEscape(c.candidate_label) +
            "</th><th class=\"num\">Difference [95% CI]</th><th class=\"num\">Wins / ties / losses</th>"
-           "<th class=\"num\">Sign test p</th><th>Verdict</th></tr></thead><tbody>" +
+           "<th class=\"num\">Sign test p</th><th class=\"num\">Adjusted p</th><th>Verdict</th></tr></thead><tbody>" +
            rows + "</tbody></table>";
   }
   out += "<p class=\"note\">Differences are candidate minus baseline, with a paired bootstrap 95% interval over "
          "the cases. A verdict of \"better\" or \"worse\" needs the whole interval on one side of 0 and an exact "
-         "sign test on wins against losses with p &lt; 0.05; anything less is \"no significant difference\".</p>";
+         "sign test on wins against losses with p &lt; 0.05, Holm-adjusted across the per-metric tests (overallScore, "
+         "the primary metric and the headline, stands alone); anything less is \"no significant difference\".</p>";
   if (!run.judge_model.empty()) {
     out += "<p class=\"note\">Judge: " + HtmlEscape(run.judge_model) + ". Agreement with the automatic metrics "
            "(Spearman):";

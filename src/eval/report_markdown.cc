@@ -1,6 +1,6 @@
 // report.md: the run as tables a person can read in a terminal or a code review. Every string
-// from a test set, a model or report.json (metric names included) goes through Cell(), so an answer cannot break a table or inject
-// HTML into a renderer that allows it.
+// from a test set, a model or report.json (metric names included) goes through Cell(), so an
+// answer can neither break a table nor inject Markdown (links, remote images) or HTML.
 #include <sstream>
 
 #include "eval/metrics.h"
@@ -13,15 +13,21 @@ namespace {
 
 using namespace report_format;
 
-// One table cell: pipes and backslashes escaped, HTML's specials as entities, line breaks as <br>.
+// One table cell (or any text from outside): Markdown's inline punctuation backslash-escaped
+// (CommonMark lets any ASCII punctuation be escaped), so an answer cannot make a link, an image
+// that loads from a remote host, emphasis or code; pipes too, so it cannot break a table; HTML's
+// specials as entities; line breaks as <br>.
 std::string Cell(std::string_view text, size_t max_bytes = kMaxTableAnswerBytes) {
   std::string cut = TruncateUtf8(text, max_bytes);
   std::string out;
   out.reserve(cut.size());
   for (char c : cut) {
     switch (c) {
-      case '|': out += "\\|"; break;
-      case '\\': out += "\\\\"; break;
+      case '|': case '\\': case '`': case '*': case '_': case '[': case ']': case '(': case ')':
+      case '!': case '#': case '~':
+        out += '\\';
+        out += c;
+        break;
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
@@ -57,6 +63,10 @@ void Models(std::ostringstream& out, const RunResult& run) {
               FormatValue(kTokensPerSecond, m.tokens_per_second)});
   }
   out << "\n";
+  for (const ModelResult& m : run.models)
+    if (m.format_undecided > 0)
+      out << "Warning: " << Cell(m.model.label) << ": the format rule of " << m.format_undecided
+          << " answered case(s) could not be decided within the matcher's bounds; they have no formatCompliance.\n\n";
 }
 
 void Comparisons(std::ostringstream& out, const RunResult& run) {
@@ -65,10 +75,10 @@ void Comparisons(std::ostringstream& out, const RunResult& run) {
     out << "**" << Cell(c.candidate_label) << "**: " << Cell(VerdictSentence(run, c)) << ".\n\n";
     out << "Differences are " << Cell(c.candidate_label) << " minus " << Cell(c.baseline_label)
         << " with a paired bootstrap 95% interval; \"better\" needs the interval clear of 0 and the sign "
-           "test's p < 0.05.\n\n";
+           "test's p < 0.05, Holm-adjusted across the metrics (overallScore, the primary metric, stands alone).\n\n";
     Header(out, {"Metric", Cell(c.baseline_label), Cell(c.candidate_label), "Difference [95% CI]",
-                 "Wins / ties / losses", "Sign test p", "Verdict"});
-    for (const auto& metric : ReportedMetrics(run)) {
+                 "Wins / ties / losses", "Sign test p", "Adjusted p", "Verdict"});
+    for (const auto& metric : ComparedMetrics(run, c)) {
       auto it = c.by_metric.find(metric);
       if (it == c.by_metric.end()) continue;
       const PairedComparison& p = it->second;
@@ -76,7 +86,7 @@ void Comparisons(std::ostringstream& out, const RunResult& run) {
                 FormatValue(metric, p.mean_diff) + " [" + FormatValue(metric, p.ci_low) + ", " +
                     FormatValue(metric, p.ci_high) + "]",
                 std::to_string(p.wins) + " / " + std::to_string(p.ties) + " / " + std::to_string(p.losses),
-                FormatP(p.sign_test_p), std::string("**") + VerdictName(p.verdict) + "**"});
+                FormatP(p.sign_test_p), FormatP(p.adjusted_p), std::string("**") + VerdictName(p.verdict) + "**"});
     }
     out << "\n";
   }

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/json_nesting.h"
+#include "core/utf8.h"
 #include "eval/report.h"
 #include "eval/report_format.h"
 
@@ -124,22 +125,33 @@ void Apply(const Journal& j, RunResult* run) {
       if (index < run->models[m].cases.size() && !per_model[m].empty()) run->models[m].cases[index].human = per_model[m];
 }
 
-// Model answers may hold terminal escape sequences: control characters (C0, DEL, and C1 as
-// UTF-8) are shown as ^X / U+FFFD instead of being sent to the terminal.
-std::string TerminalSafe(std::string_view text) {
+// Model answers may hold terminal escape sequences and text that reorders what is shown: after
+// invalid UTF-8 becomes U+FFFD (so no raw C1 byte such as 0x9B, a CSI, survives), C0 controls and
+// DEL are shown as ^X, C1 controls (U+0080..U+009F) and the bidirectional controls (U+061C,
+// U+200E/F, U+202A..U+202E, U+2066..U+2069) as U+FFFD: nothing reaches the terminal as a command,
+// and an answer cannot make itself read backwards.
+std::string TerminalSafe(std::string_view raw) {
+  const std::string text = SanitizeUtf8(raw);
   std::string out;
   out.reserve(text.size());
+  auto at = [&](size_t i) { return i < text.size() ? static_cast<unsigned char>(text[i]) : 0; };
   for (size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\n' || c == '\t') out += static_cast<char>(c);
-    else if (c < 0x20) out += std::string("^") + static_cast<char>(c + 64);
-    else if (c == 0x7f) out += "^?";
-    else if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-             static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+    const unsigned char c = at(i);
+    if (c == '\n' || c == '\t') {
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += std::string("^") + static_cast<char>(c + 64);
+    } else if (c == 0x7f) {
+      out += "^?";
+    } else if (c == 0xC2 && at(i + 1) >= 0x80 && at(i + 1) <= 0x9F) {  // C1
       out += "\xEF\xBF\xBD";
-      ++i;
-    } else if (c >= 0x80 && c < 0xC0 && (i == 0 || static_cast<unsigned char>(text[i - 1]) < 0x80)) {
-      out += "\xEF\xBF\xBD";  // a stray continuation byte (raw C1 controls among them)
+      i += 1;
+    } else if ((c == 0xD8 && at(i + 1) == 0x9C) ||                                          // U+061C
+               (c == 0xE2 && at(i + 1) == 0x80 && (at(i + 2) == 0x8E || at(i + 2) == 0x8F ||  // U+200E/F
+                                                   (at(i + 2) >= 0xAA && at(i + 2) <= 0xAE))) ||  // U+202A..E
+               (c == 0xE2 && at(i + 1) == 0x81 && at(i + 2) >= 0xA6 && at(i + 2) <= 0xA9)) {   // U+2066..9
+      out += "\xEF\xBF\xBD";
+      i += c == 0xD8 ? 1 : 2;
     } else {
       out += static_cast<char>(c);
     }

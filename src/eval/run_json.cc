@@ -9,6 +9,7 @@
 
 #include "eval/evaluation.h"
 #include "eval/metrics.h"
+#include "eval/report_format.h"
 #include "eval/report.h"
 
 namespace lathe::eval {
@@ -27,13 +28,9 @@ json ScoreMap(const std::map<std::string, double>& m) {
   return o;
 }
 
-json IntervalToJson(const MeanInterval& i) {
-  return {{"n", i.n}, {"mean", Number(i.mean)}, {"low", Number(i.low)}, {"high", Number(i.high)}};
-}
-
 json SummaryMap(const std::map<std::string, MetricSummary>& m) {
   json o = json::object();
-  for (const auto& [k, v] : m) o[k] = IntervalToJson(v.interval);
+  for (const auto& [k, v] : m) o[k] = report_format::IntervalToJson(v.interval);
   return o;
 }
 
@@ -67,6 +64,7 @@ json CaseResultToJson(const CaseResult& r) {
             {"ok", r.answer.ok},
             {"text", r.answer.text},
             {"latencyMs", Number(r.answer.latency_ms)},
+            {"batchShareMs", Number(r.answer.batch_share_ms)},
             {"outputTokens", r.answer.output_tokens},
             {"stopReason", r.answer.stop_reason},
             {"metrics", ScoreMap(r.metrics)},
@@ -87,6 +85,7 @@ json ModelToJson(const ModelResult& m) {
           {"resolved", m.model.resolved},
           {"failed", m.failed},
           {"overallScore", Number(m.overall_score)},
+          {"formatUndecided", m.format_undecided},
           {"latencyP50Ms", Number(m.latency_p50_ms)},
           {"latencyP95Ms", Number(m.latency_p95_ms)},
           {"tokensPerSecond", Number(m.tokens_per_second)},
@@ -107,6 +106,7 @@ json PairedToJson(const PairedComparison& p) {
           {"ciLow", Number(p.ci_low)},
           {"ciHigh", Number(p.ci_high)},
           {"signTestP", Number(p.sign_test_p)},
+          {"adjustedP", Number(p.adjusted_p)},
           {"verdict", VerdictName(p.verdict)}};
 }
 
@@ -115,10 +115,12 @@ json PairedToJson(const PairedComparison& p) {
 void AddTutorialKeys(const RunResult& run, json* j) {
   const ModelResult* base = run.models.size() > 0 ? &run.models[0] : nullptr;
   const ModelResult* tuned = run.models.size() > 1 ? &run.models[1] : nullptr;
-  auto answer = [](const ModelResult* m, size_t i) -> std::string {
+  // The script's error texts: "[Error invoking base model: {e}]" and "[Error invoking
+  // fine-tuned model: {e}]" (Lab 4's get_base_response / get_finetuned_response).
+  auto answer = [](const ModelResult* m, size_t i, const char* which) -> std::string {
     if (!m || i >= m->cases.size()) return "";
     const Answer& a = m->cases[i].answer;
-    return a.ok ? a.text : "[Error invoking model: " + a.error + "]";  // the script's error text
+    return a.ok ? a.text : std::string("[Error invoking ") + which + " model: " + a.error + "]";
   };
   json results = json::array();
   size_t in_domain = 0, out_of_domain = 0;
@@ -126,8 +128,8 @@ void AddTutorialKeys(const RunResult& run, json* j) {
     const TestCase& c = run.test_set.cases[i];
     json r = {{"prompt", c.DisplayPrompt()},
               {"category", c.category},
-              {"base_response", answer(base, i)},
-              {"finetuned_response", answer(tuned, i)}};
+              {"base_response", answer(base, i, "base")},
+              {"finetuned_response", answer(tuned, i, "fine-tuned")}};
     if (c.record.is_object() && c.record.contains("expected_theme")) r["expected_theme"] = c.record["expected_theme"];
     results.push_back(std::move(r));
     // The script's own counts: substrings of the category.
@@ -331,6 +333,7 @@ Status ReadCaseResult(const json& j, const std::string& path, size_t cases, Case
   LATHE_RETURN_IF_ERROR(r.String("text", &out->answer.text));
   LATHE_RETURN_IF_ERROR(r.String("error", &out->answer.error));
   LATHE_RETURN_IF_ERROR(r.Double("latencyMs", &out->answer.latency_ms));
+  LATHE_RETURN_IF_ERROR(r.Double("batchShareMs", &out->answer.batch_share_ms));
   LATHE_RETURN_IF_ERROR(r.Count("outputTokens", &out->answer.output_tokens, std::numeric_limits<int>::max()));
   LATHE_RETURN_IF_ERROR(r.String("stopReason", &out->answer.stop_reason, 64));
   LATHE_RETURN_IF_ERROR(r.Scores("metrics", &out->metrics));
@@ -406,6 +409,8 @@ Status ReadComparison(const json& j, const std::string& path, Comparison* c) {
     LATHE_RETURN_IF_ERROR(p.Double("ciLow", &pc.ci_low));
     LATHE_RETURN_IF_ERROR(p.Double("ciHigh", &pc.ci_high));
     LATHE_RETURN_IF_ERROR(p.Double("signTestP", &pc.sign_test_p));
+    pc.adjusted_p = pc.sign_test_p;  // a report from before the adjustment
+    LATHE_RETURN_IF_ERROR(p.Double("adjustedP", &pc.adjusted_p));
     LATHE_RETURN_IF_ERROR(ReadVerdict(p, &pc.verdict));
   }
   return Status::Ok();

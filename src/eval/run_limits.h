@@ -15,6 +15,11 @@ inline constexpr int kMaxBatchSize = 64;
 inline constexpr int kMaxAnswerTokens = 4096;
 inline constexpr size_t kMaxStopSequences = 8;
 inline constexpr size_t kMaxStopSequenceBytes = 256;
+// What a run keeps of one answer (and of one error message), cut at a character boundary: a
+// served model may answer with anything, and report.json's reader refuses strings over
+// kMaxReportStringBytes (report.h). 4096 tokens of text stay well under it.
+inline constexpr size_t kMaxAnswerBytes = 256 << 10;
+inline constexpr size_t kMaxErrorBytes = 4 << 10;
 
 // InvalidArgument naming the setting and its range when one is out of bounds.
 Status CheckSettings(const GenerationSettings& s);

@@ -132,13 +132,32 @@ PairedComparison ComparePaired(const std::vector<double>& a, const std::vector<d
   } else {
     std::tie(out.ci_low, out.ci_high) = BootstrapInterval(diff, seed, resamples, confidence);
   }
-  out.sign_test_p = SignTestP(out.wins, out.losses);
-  const double alpha = 1 - confidence;
+  out.sign_test_p = out.adjusted_p = SignTestP(out.wins, out.losses);
+  out.verdict = VerdictAt(out, out.sign_test_p, higher_is_better, confidence);
+  return out;
+}
+
+Verdict VerdictAt(const PairedComparison& p, double p_value, bool higher_is_better, double confidence) {
   // Both must agree: the interval says the mean moved, the sign test says it was not a few cases.
-  const bool significant = out.sign_test_p < alpha;
-  const bool up = out.ci_low > 0, down = out.ci_high < 0;
-  if (significant && (higher_is_better ? up : down) && out.wins > out.losses) out.verdict = Verdict::kBetter;
-  else if (significant && (higher_is_better ? down : up) && out.losses > out.wins) out.verdict = Verdict::kWorse;
+  const bool significant = p_value < 1 - confidence;
+  const bool up = p.ci_low > 0, down = p.ci_high < 0;
+  if (significant && (higher_is_better ? up : down) && p.wins > p.losses) return Verdict::kBetter;
+  if (significant && (higher_is_better ? down : up) && p.losses > p.wins) return Verdict::kWorse;
+  return Verdict::kNoSignificantDifference;
+}
+
+std::vector<double> HolmAdjust(const std::vector<double>& p) {
+  const size_t m = p.size();
+  std::vector<size_t> order(m);
+  for (size_t i = 0; i < m; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] < p[b]; });
+  std::vector<double> out(m);
+  double running = 0;
+  for (size_t k = 0; k < m; ++k) {
+    const double adjusted = std::min(1.0, static_cast<double>(m - k) * p[order[k]]);
+    running = std::max(running, adjusted);
+    out[order[k]] = std::isnan(p[order[k]]) ? 1.0 : running;
+  }
   return out;
 }
 

@@ -33,8 +33,21 @@ struct PairedComparison {
   double mean_diff = 0;              // mean(b - a), in the metric's own direction
   double ci_low = 0, ci_high = 0;    // paired bootstrap interval of mean_diff (resampling cases)
   double sign_test_p = 1;            // exact two-sided sign test on wins vs losses
+  // sign_test_p adjusted for the comparison's other tests (Holm–Bonferroni, HolmAdjust); the
+  // verdict is read from it. Equal to sign_test_p for a test standing alone (the primary metric).
+  double adjusted_p = 1;
   Verdict verdict = Verdict::kNoSignificantDifference;
 };
+
+// The verdict of `p` read at significance p_value (sign_test_p or adjusted_p): "better" needs the
+// whole interval on B's good side of 0, p_value < 1 - confidence and more wins than losses.
+Verdict VerdictAt(const PairedComparison& p, double p_value, bool higher_is_better,
+                  double confidence = kDefaultConfidence);
+
+// Holm's (1979) step-down adjustment of m p-values for testing them together: sorted ascending,
+// the k-th (from 0) becomes max over j <= k of min(1, (m - j) * p_(j)); returned in input order.
+// Rejecting where adjusted < alpha keeps the chance of any false "better" at alpha or below.
+std::vector<double> HolmAdjust(const std::vector<double>& p);
 
 // B against A on paired scores (a[i], b[i] from the same case). `higher_is_better` orients the
 // verdict: "better" needs the whole interval on B's good side of 0 AND the sign test's

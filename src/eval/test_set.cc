@@ -265,6 +265,15 @@ class Parser {
       }
       c->messages.push_back(std::move(msg));
     }
+    bool roles_known = true;
+    for (const auto& m : c->messages)
+      roles_known = roles_known && (m.role == "system" || m.role == "user" || m.role == "assistant");
+    // The order every chat format renders by (text::CheckConversation, what RenderChat enforces):
+    // reported here at the line, not as a failed answer mid-run.
+    if (roles_known)
+      if (Status order = text::CheckConversation(c->messages); !order.ok())
+        Error(line, "messages", "role-order", order.message(),
+              "an optional system message first, then user and assistant alternating from a user message");
     if (!c->messages.empty() && c->messages.back().role != "user" && !c->messages.back().role.empty())
       Error(line, "messages[" + std::to_string(v.size() - 1) + "].role", "role-order",
             "the conversation ends with \"" + c->messages.back().role + "\"; the model answers after a user message",

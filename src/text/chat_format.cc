@@ -50,6 +50,16 @@ Status SplitConversation(const std::vector<ChatMessage>& messages, std::string* 
   return Status::Ok();
 }
 
+}  // namespace
+
+Status CheckConversation(const std::vector<ChatMessage>& messages) {
+  std::string system;
+  std::vector<const ChatMessage*> turns;
+  return SplitConversation(messages, &system, &turns);
+}
+
+namespace {
+
 // The text that opens an assistant answer (what a generation prompt ends with).
 std::string AssistantHeader(ChatTemplate t) {
   switch (t) {

@@ -30,6 +30,11 @@ struct ChatMessage {
   std::string content;
 };
 
+// The rules every format renders by: an optional system message first, then user and assistant
+// messages alternating from a user message; known roles only. What RenderChat refuses, with the
+// same message, so a validator can report it before anything is rendered.
+Status CheckConversation(const std::vector<ChatMessage>& messages);
+
 // The conversation as text. With add_generation_prompt the text ends where the assistant's next
 // answer starts. BOS is not written: the engine adds the BOS token itself.
 Result<std::string> RenderChat(ChatTemplate t, const std::vector<ChatMessage>& messages,

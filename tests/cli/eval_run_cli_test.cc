@@ -2,8 +2,14 @@
 // case, progress as JSON lines, and the errors a user meets first.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +31,47 @@ constexpr const char* kStories =
 {"messages": [{"role": "user", "content": "Tell me about a dog."}], "referenceResponse": "The dog liked to run.", "category": "animals"}
 {"prompt": "Lily and Tom", "completion": " were best friends."}
 )";
+
+// The first Ctrl-C asks the run to stop after the batch in flight; a second one ends it at once
+// (it used to do nothing, leaving a long batch to run out).
+TEST(EvalRunCli, ASecondInterruptEndsTheRunAtOnce) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  const std::string src = SharedDir() + "/models/stories260K";
+  std::string out, err;
+  ASSERT_EQ(RunLatheBinary("models import " + src + "/stories260K.bin --tokenizer " + src + "/tok512.model --out " +
+                               tmp.File("m"),
+                           &out, &err),
+            0)
+      << err;
+  std::string cases;
+  for (int i = 0; i < 64; ++i) cases += R"({"prompt": "Once upon a time )" + std::to_string(i) + R"("})" "\n";
+  const std::string set = tmp.Write("many.jsonl", cases);
+  // Long batches (temperature 1: no early end), progress after each.
+  const std::string cmd = std::string(LATHE_BINARY) + " eval run --dataset " + set + " --model " + tmp.File("m") +
+                          " --out " + tmp.File("r") + " --max-tokens 400 --batch-size 16 --temperature 1 " +
+                          "--no-reference-loss --progress-json >/dev/null 2>" + tmp.File("err.txt");
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), nullptr);
+    _exit(127);
+  }
+  // After the first batch's progress line the handlers are in place and a batch is in flight.
+  bool progressed = false;
+  for (int i = 0; i < 3000 && !progressed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    progressed = ReadFile(tmp.File("err.txt")).find("casesDone") != std::string::npos;
+  }
+  ASSERT_TRUE(progressed) << ReadFile(tmp.File("err.txt"));
+  kill(pid, SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // two pending SIGINTs would merge
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status) << ": " << ReadFile(tmp.File("err.txt"));
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+  EXPECT_FALSE(std::filesystem::exists(tmp.File("r/report.json")));
+}
 
 TEST(EvalRunCli, TwoLocalModelsWriteTheThreeReportsWithEveryCase) {
   LATHE_REQUIRE_SHARED("models/stories260K");

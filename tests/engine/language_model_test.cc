@@ -114,6 +114,28 @@ TEST(Stories260K, SamplingIsReproducibleForASeed) {
   EXPECT_NE((*a)[0].tokens, (*c)[0].tokens);
 }
 
+// With a seed per prompt, a prompt samples the same tokens alone or anywhere in a batch; a
+// wrong number of seeds is refused.
+TEST(Stories260K, PerPromptSeedsMakeASampleIndependentOfItsBatch) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  auto model = LoadStories(tmp);
+  ASSERT_NE(model, nullptr);
+  GenerationOptions opt;
+  opt.max_tokens = 24;
+  opt.temperature = 1.0f;
+  opt.seeds = {7, 8, 7};
+  auto batch = model->Generate({"One day", "The cat", "One day"}, opt);
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  opt.seeds = {8};
+  auto alone = model->Generate({"The cat"}, opt);
+  ASSERT_TRUE(alone.ok());
+  EXPECT_EQ((*batch)[1].tokens, (*alone)[0].tokens);
+  EXPECT_EQ((*batch)[0].tokens, (*batch)[2].tokens);  // same prompt, same seed
+  opt.seeds = {7, 8};
+  EXPECT_FALSE(model->Generate({"One day"}, opt).ok());
+}
+
 TEST(Stories260K, StopSequenceOnTextAndStreamingPieces) {
   LATHE_REQUIRE_SHARED("models/stories260K");
   TempDir tmp;

@@ -3,7 +3,10 @@
 // for the context fails alone, and the reference loss is the hand-computed teacher-forced NLL.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <stdexcept>
 
 #include "engine/language_model.h"
 #include "engine/llama2c_import.h"
@@ -72,7 +75,7 @@ TEST_F(EngineGeneratorTest, ABatchAnswersAsTheCasesOneByOne) {
     ASSERT_TRUE(direct.ok());
     EXPECT_EQ(a.text, (*direct)[0].text);
   }
-  // Sampled, a batch repeats exactly (its shards run in parallel, each seeded by the batch alone).
+  // Sampled, a batch repeats exactly (each case samples from its own seed).
   s.temperature = 0.9;
   s.seed = 3;
   auto x = generator_->Generate(all, s), y = generator_->Generate(all, s);
@@ -175,6 +178,135 @@ TEST_F(EngineGeneratorTest, ReferenceLossIsTheTeacherForcedNllOfTheReference) {
   const TestCase odd = Prompt("b", "Once upon a time", " Lily named girl little a was there,");
   EXPECT_LT(loss->mean_nll, generator_->LossOfReference(odd)->mean_nll);
   EXPECT_FALSE(generator_->LossOfReference(Prompt("c", "x")).has_value());  // no reference
+}
+
+// A sampled case's answer depends on the run's seed and the case alone: not on the batch size,
+// the batch's other cases or how many workers split it. Before, the engine seeded sequence b of
+// a call with seed + k*b, so the answers changed with --batch-size and the whole run drew from
+// a handful of streams (two cases with the same prompt got the same sample).
+TEST_F(EngineGeneratorTest, SampledAnswersDependOnTheCaseNotTheBatchOrTheWorkers) {
+  std::vector<TestCase> cases;
+  const char* prompts[] = {"Once upon a time", "The cat", "Once upon a time", "One day", "Tom had a red ball. He",
+                           "The sun", "Once upon a time", "Mom said", "There was a little dog"};
+  for (size_t i = 0; i < std::size(prompts); ++i) {
+    cases.push_back(Prompt("q" + std::to_string(i), prompts[i]));
+    cases.back().line = i + 1;
+  }
+  GenerationSettings s;
+  s.max_tokens = 24;
+  s.temperature = 1.0;
+  s.seed = 11;
+  auto answer = [&](size_t batch_size, const char* workers) {
+    setenv("LATHE_EVAL_WORKERS", workers, 1);
+    std::vector<std::string> out;
+    for (size_t start = 0; start < cases.size(); start += batch_size) {
+      std::vector<const TestCase*> batch;
+      for (size_t i = start; i < std::min(cases.size(), start + batch_size); ++i) batch.push_back(&cases[i]);
+      auto r = generator_->Generate(batch, s);
+      EXPECT_TRUE(r.ok()) << r.status().message();
+      if (!r.ok()) return out;
+      for (const Answer& a : *r) out.push_back(a.text);
+    }
+    unsetenv("LATHE_EVAL_WORKERS");
+    return out;
+  };
+  const std::vector<std::string> reference = answer(8, "4");
+  ASSERT_EQ(reference.size(), cases.size());
+  EXPECT_EQ(answer(1, "1"), reference);
+  EXPECT_EQ(answer(3, "4"), reference);
+  EXPECT_EQ(answer(8, "1"), reference);
+  EXPECT_EQ(answer(3, "2"), reference);
+  // The same prompt on three lines: three different samples.
+  EXPECT_NE(reference[0], reference[2]);
+  EXPECT_NE(reference[0], reference[6]);
+  EXPECT_NE(reference[2], reference[6]);
+  // Another run seed, other samples.
+  s.seed = 12;
+  EXPECT_NE(answer(8, "4"), reference);
+}
+
+// Latency of a batched case: from the batch's start to its own last token: positive, and never
+// later than the whole call (it used to be the call's time divided by the batch size).
+TEST_F(EngineGeneratorTest, EachCasesLatencyEndsAtItsOwnLastToken) {
+  std::vector<TestCase> cases;
+  for (int i = 0; i < 8; ++i) cases.push_back(Prompt("q" + std::to_string(i), "Once upon a time"));
+  GenerationSettings s;
+  s.max_tokens = 48;
+  s.stop_sequences = {"Lily"};  // the greedy answer stops at its 8th token or so, on every case
+  std::vector<const TestCase*> all;
+  for (const auto& c : cases) all.push_back(&c);
+  cases[7].prompt = "There was a little dog who liked to play in the";  // runs to max tokens
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = generator_->Generate(all, s);
+  const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  for (const Answer& a : *r) {
+    EXPECT_GT(a.latency_ms, 0);
+    EXPECT_LE(a.latency_ms, wall_ms + 1);
+  }
+  EXPECT_EQ((*r)[0].stop_reason, "stop_sequence");
+  EXPECT_EQ((*r)[7].stop_reason, "length");
+  // (Which case finishes first is timing, which unit tests do not assert on: bench/ measures.)
+}
+
+// A model whose engine calls throw (as torch does on out-of-memory): the batch fails with the
+// message, the loss is absent, and nothing ends the process, whichever worker threw.
+class ThrowingModel : public engine::LanguageModel {
+ public:
+  explicit ThrowingModel(std::shared_ptr<engine::LanguageModel> inner) : inner_(std::move(inner)) {}
+  std::unique_ptr<engine::LanguageModel> NewInstance() const override {
+    return std::make_unique<ThrowingModel>(std::shared_ptr<engine::LanguageModel>(inner_->NewInstance()));
+  }
+  int64_t WeightBytes() const override { return inner_->WeightBytes(); }
+  long WeightUsers() const override { return inner_->WeightUsers(); }
+  const engine::ModelConfig& config() const override { return inner_->config(); }
+  const text::Tokenizer& tokenizer() const override { return inner_->tokenizer(); }
+  text::ChatTemplate chat_template() const override { return inner_->chat_template(); }
+  Result<std::vector<engine::GenerationResult>> Generate(const std::vector<std::string>& prompts,
+                                                         const engine::GenerationOptions& options,
+                                                         const engine::TextCallback& on_text) override {
+    return inner_->Generate(prompts, options, on_text);  // AddsBos asks once; it must work
+  }
+  Result<std::vector<engine::GenerationResult>> GenerateTokens(const std::vector<std::vector<int>>&,
+                                                               const engine::GenerationOptions&,
+                                                               const engine::TextCallback&) override {
+    throw std::runtime_error("CUDA out of memory (pretend)");
+  }
+  Result<std::vector<float>> Logits(const std::vector<int>&) override { throw std::runtime_error("no logits"); }
+  Status Save(const std::string& dir) const override { return inner_->Save(dir); }
+
+ private:
+  std::shared_ptr<engine::LanguageModel> inner_;
+};
+
+TEST_F(EngineGeneratorTest, AnEngineThatThrowsFailsTheBatchNotTheProcess) {
+  auto throwing = EngineGenerator(std::make_shared<ThrowingModel>(model_));
+  std::vector<TestCase> cases;
+  for (int i = 0; i < 8; ++i) cases.push_back(Prompt("q" + std::to_string(i), "Once upon a time", "The end."));
+  std::vector<const TestCase*> all;
+  for (const auto& c : cases) all.push_back(&c);
+  GenerationSettings s;
+  s.max_tokens = 4;
+  for (const char* workers : {"4", "1"}) {
+    setenv("LATHE_EVAL_WORKERS", workers, 1);
+    auto r = throwing->Generate(all, s);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("CUDA out of memory (pretend)"), std::string::npos) << r.status().message();
+  }
+  unsetenv("LATHE_EVAL_WORKERS");
+  EXPECT_FALSE(throwing->LossOfReference(cases[0]).has_value());
+  // And the run goes on: Evaluate records every case as failed.
+  TestSet set;
+  set.source = "t.jsonl";
+  set.cases = cases;
+  ModelUnderTest m;
+  m.label = "throws";
+  m.generator = throwing;
+  RunOptions o;
+  o.settings.max_tokens = 4;
+  auto run = Evaluate(set, {m}, o);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->models[0].failed, cases.size());
 }
 
 }  // namespace

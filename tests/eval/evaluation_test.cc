@@ -9,6 +9,7 @@
 #include "eval/evaluation.h"
 #include "eval/judge.h"
 #include "eval/metrics.h"
+#include "eval/run_limits.h"
 
 namespace lathe::eval {
 namespace {
@@ -66,8 +67,11 @@ class FakeModel : public Generator {
     (void)settings;
     return out;
   }
+  double loss = -1;  // >= 0: every reference's loss
   std::optional<ReferenceLoss> LossOfReference(const TestCase& c) override {
-    return ReferenceLoss{quality_ == kRight ? 0.5 : 2.0, static_cast<int>(c.reference.size())};
+    if (loss >= 0) return ReferenceLoss{loss, static_cast<int>(c.reference.size())};
+    const bool right = quality_ == kRight || (quality_ == kHalf && c.line % 2 == 1);
+    return ReferenceLoss{right ? 0.5 : 2.0, static_cast<int>(c.reference.size())};
   }
 
  private:
@@ -118,11 +122,65 @@ TEST(Evaluate, BatchesCasesAndScoresEveryAnswer) {
   EXPECT_EQ(m.by_category.at("even").at(kExactMatch).interval.n, 5u);
   EXPECT_EQ(m.latency_p50_ms, 100.0);
   EXPECT_EQ(m.latency_p95_ms, 100.0);
-  EXPECT_NEAR(m.tokens_per_second, 100.0, 1e-9);
+  // Throughput is tokens over the batches' wall time (each case's share of it), not over the
+  // latencies: the fake says 100 ms per case but answers in microseconds.
+  double share_s = 0;
+  for (const CaseResult& c : m.cases) {
+    EXPECT_GT(c.answer.batch_share_ms, 0);
+    share_s += c.answer.batch_share_ms / 1000.0;
+  }
+  EXPECT_NEAR(m.tokens_per_second, 100.0 / share_s, 1e-6 * m.tokens_per_second);
+  EXPECT_GT(m.tokens_per_second, 100.0);
   EXPECT_NEAR(m.corpus_bleu, 1.0, 1e-9);
   EXPECT_TRUE(r->comparisons.empty());  // nothing to compare one model with
   EXPECT_EQ(r->run_id.rfind("eval-", 0), 0u);
   EXPECT_EQ(r->bootstrap_seed, 7u);
+}
+
+// exp(800) is inf, which JSON cannot hold (it was written as null and dropped on reload): such a
+// perplexity is left out, the loss kept.
+TEST(Evaluate, APerplexityBeyondADoubleIsLeftOutNotInfinite) {
+  const TestSet set = MakeSet(3);
+  auto lost = std::make_shared<FakeModel>(FakeModel::kWrong);
+  lost->loss = 800;
+  auto r = Evaluate(set, {Model("lost", lost)}, Options(4));
+  ASSERT_TRUE(r.ok());
+  for (const CaseResult& c : r->models[0].cases) {
+    EXPECT_EQ(c.metrics.at(kReferenceLoss), 800);
+    EXPECT_EQ(c.metrics.count(kReferencePerplexity), 0u);
+  }
+  auto back = RunFromJson(RunToJson(*r));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->models[0].cases[0].metrics.at(kReferenceLoss), 800);
+}
+
+// A foreign server may answer with megabytes and a negative token count: the run keeps what
+// report.json's reader accepts, so `eval review` reads what `eval run` wrote.
+class HugeAnswers : public Generator {
+ public:
+  Result<std::vector<Answer>> Generate(const std::vector<const TestCase*>& cases, const GenerationSettings&) override {
+    std::vector<Answer> out(cases.size());
+    for (Answer& a : out) {
+      a.ok = true;
+      a.text = std::string(kMaxAnswerBytes - 1, 'x') + "\xC3\xA9" + std::string(2 << 20, 'y');
+      a.output_tokens = -5;
+    }
+    out[0].ok = false;
+    out[0].error = std::string(1 << 20, 'e');
+    return out;
+  }
+};
+
+TEST(Evaluate, AnswersAreBoundedAtCaptureSoTheReportReadsBack) {
+  const TestSet set = MakeSet(2);
+  auto r = Evaluate(set, {Model("huge", std::make_shared<HugeAnswers>())}, Options(4));
+  ASSERT_TRUE(r.ok());
+  const Answer& a = r->models[0].cases[1].answer;
+  EXPECT_EQ(a.text.size(), kMaxAnswerBytes - 1);  // not cut inside the two-byte "é"
+  EXPECT_EQ(a.output_tokens, 0);
+  EXPECT_LE(r->models[0].cases[0].answer.error.size(), kMaxErrorBytes);
+  auto back = RunFromJson(RunToJson(*r));
+  ASSERT_TRUE(back.ok()) << back.status().message();
 }
 
 TEST(Evaluate, RecordsPerCaseAndWholeBatchFailuresAndGoesOn) {
@@ -159,9 +217,39 @@ TEST(Evaluate, AModelThatBreaksMidRunStillReportsTheRest) {
   for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(m.cases[i].answer.ok);
   for (size_t i = 3; i < 9; ++i) EXPECT_NE(m.cases[i].answer.error.find("the model's process died"), std::string::npos);
   EXPECT_EQ(r->models[0].failed, 0u);
-  // The comparison pairs only the cases both answered.
+  // A failed answer counts at its worst in the comparison: every case is paired.
   ASSERT_EQ(r->comparisons.size(), 1u);
-  EXPECT_EQ(r->comparisons[0].by_metric.at(kExactMatch).n, 3u);
+  const PairedComparison& em = r->comparisons[0].by_metric.at(kExactMatch);
+  EXPECT_EQ(em.n, 9u);
+  EXPECT_EQ(em.wins, 3u);
+  EXPECT_EQ(em.ties, 6u);  // a wrong answer and a failed one both score 0
+}
+
+// A model that fails 9 of 10 cases and gets the tenth right used to score overallScore 1.0 and
+// have its failures left out of the comparison; now each failure scores the worst value.
+TEST(Summarize, FailedAnswersScoreTheirWorstInOverallScoreAndComparisons) {
+  const TestSet set = MakeSet(10);
+  auto mostly_fails = std::make_shared<FakeModel>(FakeModel::kRight);
+  for (int i = 1; i < 10; ++i) mostly_fails->fail_cases.insert("q" + std::to_string(i));
+  auto r = Evaluate(set,
+                    {Model("base", std::make_shared<FakeModel>(FakeModel::kHalf)), Model("fails", mostly_fails)},
+                    Options(4));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const ModelResult& fails = r->models[1];
+  EXPECT_EQ(fails.failed, 9u);
+  // The aggregates stay over answered cases; the score does not.
+  EXPECT_EQ(fails.overall.at(kExactMatch).interval.mean, 1.0);
+  // keywordCoverage, exactMatch, tokenF1, rougeL, bleu at 1 on one case of ten, refusal 0 -> 1
+  // there and 1 -> 0 on the failures: each metric's mean is 0.1.
+  EXPECT_NEAR(fails.overall_score, 0.1, 1e-9);
+  EXPECT_LT(fails.overall_score, r->models[0].overall_score);
+  const PairedComparison& em = r->comparisons[0].by_metric.at(kExactMatch);
+  EXPECT_EQ(em.n, 10u);
+  EXPECT_LT(em.mean_diff, 0);
+  EXPECT_GT(em.losses, em.wins);
+  const PairedComparison& refusal = r->comparisons[0].by_metric.at(kRefusal);
+  EXPECT_EQ(refusal.n, 10u);
+  EXPECT_NEAR(refusal.mean_b, 0.9, 1e-12);  // a failure counts as the worst refusal value
 }
 
 TEST(Evaluate, ReportsProgressAfterEachBatchWithAnEta) {
@@ -241,6 +329,15 @@ TEST(Summarize, ComparesEveryModelWithTheBaselineAndNeverCallsNoiseBetter) {
   EXPECT_NEAR(em.mean_diff, 1.0, 1e-12);
   // Lower loss is better: the verdict follows the metric's direction.
   EXPECT_EQ(tuned.by_metric.at(kReferenceLoss).verdict, Verdict::kBetter);
+  // Perplexity is exp(loss): reported, not tested a second time.
+  EXPECT_EQ(tuned.by_metric.count(kReferencePerplexity), 0u);
+  // The verdicts are Holm-adjusted across the metrics; the primary metric stands alone.
+  EXPECT_GT(em.adjusted_p, em.sign_test_p);
+  const PairedComparison& primary = tuned.by_metric.at(kOverallScore);
+  EXPECT_EQ(primary.n, 30u);
+  EXPECT_EQ(primary.wins, 30u);
+  EXPECT_EQ(primary.adjusted_p, primary.sign_test_p);
+  EXPECT_EQ(primary.verdict, Verdict::kBetter);
   EXPECT_EQ(tuned.by_metric.count(kLatencyMs), 0u);  // reported, never judged
   EXPECT_EQ(tuned.by_metric.count(kAnswerWords), 0u);
   const PairedComparison& same = r->comparisons[1].by_metric.at(kExactMatch);
@@ -284,8 +381,9 @@ class FakeJudge : public Generator {
       Answer a;
       a.ok = true;
       const bool right = c->prompt.find("Answer: the answer is") != std::string::npos;
-      a.text = right ? "Accuracy: 5\nrelevance: 5\n- tone: 4/5\ncompleteness: 5\nformatting: 5"
-                     : "accuracy: 1\nrelevance: 2\ntone: 3\ncompleteness: 1\nformatting: unclear";
+      a.text = right        ? "Accuracy: 5\nrelevance: 5\n- tone: 4/5\ncompleteness: 5\nformatting: 5"
+               : c->id == "q0" ? "accuracy: 1\nrelevance: 2\ntone: 3\ncompleteness: 1\nformatting: unclear"
+                               : "accuracy: 1\nrelevance: 2\ntone: 3\ncompleteness: 1\nformatting: 2";
       out.push_back(a);
     }
     return out;
@@ -311,9 +409,13 @@ TEST(Judge, ScoresEveryAnswerAndAgreesWithTheMetrics) {
   EXPECT_NEAR(good.metrics.at(kJudgeScore), 4.8, 1e-12);
   const CaseResult& bad = r->models[0].cases[0];
   EXPECT_EQ(bad.judge.count("formatting"), 0u);  // unparseable: absent, never guessed
-  EXPECT_NEAR(bad.metrics.at(kJudgeScore), 7.0 / 4.0, 1e-12);
+  // Four criteria of five: no score (a mean of whichever parsed is not comparable).
+  EXPECT_EQ(bad.metrics.count(kJudgeScore), 0u);
+  EXPECT_NEAR(r->models[0].cases[1].metrics.at(kJudgeScore), 9.0 / 5.0, 1e-12);
   // The judge ranks exactly as exact match does.
   EXPECT_NEAR(r->judge_agreement.at(kExactMatch), 1.0, 1e-9);
+  // And as the loss does, lower being better there: agreement is oriented, +1 too.
+  EXPECT_NEAR(r->judge_agreement.at(kReferenceLoss), 1.0, 1e-9);
   EXPECT_EQ(r->judge_agreement.count(kJudgeScore), 0u);
 }
 

@@ -75,6 +75,16 @@ TEST(FormatRegex, CatastrophicPatternIsLinear) {
   many += ")*b";
   EXPECT_EQ(FormatRuleProblem(Regex(many)), "");
   EXPECT_FALSE(SatisfiesFormat(hostile, Regex(many)));
+  // ... and says it could not decide, so the case gets no formatCompliance rather than a "no"
+  // the answer did not earn; a decided "no" stays false, not undecided.
+  EXPECT_EQ(CheckFormat(hostile, Regex(many)), std::nullopt);
+  TestCase c;
+  c.format = Regex(many);
+  EXPECT_EQ(ScoreAnswer(c, hostile).count(kFormatCompliance), 0u);
+  EXPECT_EQ(CheckFormat(hostile, Regex("(a|aa)*c")), std::optional<bool>(false));
+  c.format = Regex("(a|aa)*b");
+  EXPECT_EQ(ScoreAnswer(c, "aab").at(kFormatCompliance), 1.0);
+  EXPECT_EQ(ScoreAnswer(c, "aac").at(kFormatCompliance), 0.0);
   // Realistic rules stay well inside it.
   EXPECT_TRUE(SatisfiesFormat(R"({"k1": "v v", "k2": "x"})", Regex(R"(\{("\w+": "[^"]*",?\s*)*\})")));
   std::string words;

@@ -69,6 +69,15 @@ TEST(KeywordCoverage, GuidesModelEvaluatorRule) {
   // Substring, as in Python: "lora" is found inside "floral".
   EXPECT_EQ(KeywordCoverage("floral", {"lora"}), 1.0);
   EXPECT_EQ(KeywordCoverage("anything", {}), 0.0);
+  // Hits and the report's highlights come from the same occurrences.
+  const auto occ = KeywordOccurrences("Amazon BEDROCK supports fine-tuning. Bedrock!", kws);
+  ASSERT_EQ(occ.size(), 3u);
+  EXPECT_EQ(occ[0].keyword, 0u);  // Fine-Tuning, at 24
+  EXPECT_EQ(occ[0].begin, 24u);
+  EXPECT_EQ(occ[1].keyword, 1u);
+  EXPECT_EQ(occ[1].begin, 7u);
+  EXPECT_EQ(occ[2].begin, 37u);
+  EXPECT_EQ(occ[2].end, 44u);
 }
 
 TEST(RougeL, LinPaperSection31Example) {
@@ -82,16 +91,38 @@ TEST(RougeL, LinPaperSection31Example) {
   EXPECT_NEAR(RougeLOfTokens(PaperTokens("the gunman kill police"), s1), 0.5, 1e-12);
 }
 
-TEST(RougeL, OnNormalisedTokens) {
-  // RougeL itself drops "the" first: S1 -> [police, killed, gunman], S2 -> [police, kill,
-  // gunman]; LCS = 2 ("police gunman"), R = P = 2/3, F = 2/3.
-  EXPECT_NEAR(RougeL("Police kill the gunman.", "police killed the gunman"), 2.0 / 3, 1e-12);
+TEST(RougeL, OnRougeScoresTokens) {
+  // With rouge_score's tokenizer "the" stays, so Lin's example works through RougeL itself:
+  // S2 against S1 = 3/4, S3 = 1/2, case and punctuation aside.
+  EXPECT_NEAR(RougeL("Police kill the gunman.", "police killed the gunman"), 0.75, 1e-12);
+  EXPECT_NEAR(RougeL("The gunman kill police", "police killed the gunman"), 0.5, 1e-12);
+  // rouge_score's README: scorer.score('The quick brown fox jumps over the lazy dog',
+  // 'The quick brown dog jumps on the log.') gives rougeL precision 0.625, recall 0.5556,
+  // fmeasure 0.5882352941176471 (LCS "the quick brown jumps the" = 5 of 8 and of 9 tokens;
+  // its stemmer changes nothing there).
+  EXPECT_NEAR(RougeL("The quick brown dog jumps on the log.", "The quick brown fox jumps over the lazy dog"),
+              0.5882352941176471, 1e-12);
   // Unequal lengths, by hand: cand [x, y, z, w], ref [x, z, w, v, u]:
   // LCS "x z w" = 3; R = 3/5, P = 3/4; F = 2*(9/20)/(27/20) = 2/3.
   EXPECT_NEAR(RougeL("x y z w", "x z w v u"), 2.0 / 3, 1e-12);
   EXPECT_EQ(RougeL("", "x"), 0.0);
   EXPECT_EQ(RougeL("q", "x"), 0.0);
   EXPECT_EQ(RougeL("same words here", "Same words, here."), 1.0);
+  // Everything but a-z 0-9 separates, non-ASCII letters included.
+  EXPECT_EQ(RougeTokens("Caf\xC3\xA9 au-lait, 3.5%"), (std::vector<std::string>{"caf", "au", "lait", "3", "5"}));
+}
+
+// sacrebleu's 13a tokenizer. Its README's example system output, "The dog bit the man.",
+// "It wasn't surprising.", "The man had just bitten him.", is hyp_len = 17 tokens.
+TEST(Bleu, ThirteenATokenizer) {
+  EXPECT_EQ(Bleu13aTokens("It wasn't surprising."), (std::vector<std::string>{"It", "wasn't", "surprising", "."}));
+  EXPECT_EQ(Bleu13aTokens("The dog bit the man.").size() + Bleu13aTokens("It wasn't surprising.").size() +
+                Bleu13aTokens("The man had just bitten him.").size(),
+            17u);
+  // Periods and commas stay inside numbers; a dash after a digit is split off, inside a word not.
+  EXPECT_EQ(Bleu13aTokens("3.14, 1,000 and 2-3 (well-known) &amp; \"q\""),
+            (std::vector<std::string>{"3.14", ",", "1,000", "and", "2", "-", "3", "(", "well-known", ")", "&", "\"",
+                                      "q", "\""}));
 }
 
 TEST(RougeL, LongInputsAreTruncatedToTheBound) {
@@ -145,7 +176,10 @@ TEST(Bleu, SentenceBleuByHand) {
   // red mat}: 2 of 3, add-one -> 3/4; trigrams {cat sat on, sat on mat}: 1 of 2 -> 2/3;
   // 4-gram {cat sat on mat}: 0 of 1 -> 1/2. BP = exp(1 - 5/4) = exp(-1/4).
   // BLEU+1 = exp(-1/4) * (1 * 3/4 * 2/3 * 1/2)^(1/4) = exp(-1/4) * 0.25^(1/4) = 0.5506953...
-  EXPECT_NEAR(SentenceBleu("Cat sat on mat.", "cat sat on red mat"), std::exp(-0.25) * std::pow(0.25, 0.25), 1e-12);
+  // 13a keeps case and splits off the period: cand [Cat, sat, on, mat, .] (c = 5 = r, BP = 1):
+  // p1 = 3/5; bigrams {Cat sat, sat on, on mat, mat .}: 1 of 4 -> 2/5; trigrams 0 of 3 -> 1/4;
+  // 4-grams 0 of 2 -> 1/3. BLEU+1 = (3/5 * 2/5 * 1/4 * 1/3)^(1/4) = 0.02^(1/4).
+  EXPECT_NEAR(SentenceBleu("Cat sat on mat.", "cat sat on red mat"), std::pow(0.02, 0.25), 1e-12);
   EXPECT_NEAR(SentenceBleu("cat sat on mat", "cat sat on red mat"), 0.5506953149031838, 1e-12);
   // Identical: every precision 1 and BP 1.
   EXPECT_NEAR(SentenceBleu("one two three four five", "one two three four five"), 1.0, 1e-12);
@@ -185,6 +219,12 @@ TEST(Refusal, PhrasesNearTheStart) {
   // Only the start counts: a refusal phrase quoted deep in a long answer is not a refusal.
   EXPECT_FALSE(LooksLikeRefusal(std::string(300, 'x') + " I cannot help with that."));
   EXPECT_FALSE(LooksLikeRefusal(""));
+  // Whole words only (phrases used to match inside words).
+  EXPECT_FALSE(LooksLikeRefusal("The bank has an airline partner for miles."));     // "as an ai"
+  EXPECT_FALSE(LooksLikeRefusal("Wasabi can't help but sting."));                  // "i can't help" in "wasabi"
+  EXPECT_FALSE(LooksLikeRefusal("Sorry, but its fee is waived."));                  // "sorry, but i" + "ts"
+  EXPECT_TRUE(LooksLikeRefusal("Sorry, but I can't share that."));
+  EXPECT_TRUE(LooksLikeRefusal("Well... as an AI, I have no account access."));
 }
 
 TEST(ScoreAnswer, AppliesWhatTheCaseHas) {

@@ -92,7 +92,7 @@ TEST(RunJson, CarriesTheTutorialsEvaluationReportKeys) {
   EXPECT_EQ(j["results"][0]["base_response"], "To dispute a charge, check your statement and call us.");
   EXPECT_EQ(j["results"][0]["finetuned_response"], "Call the DISPUTE line.");
   EXPECT_EQ(j["results"][0]["expected_theme"], "Steps for disputing transactions");
-  EXPECT_EQ(j["results"][2]["base_response"], "[Error invoking model: engine: out of memory <oom>]");
+  EXPECT_EQ(j["results"][2]["base_response"], "[Error invoking base model: engine: out of memory <oom>]");
   EXPECT_EQ(j["summary"]["total_tests"], 3);
   EXPECT_EQ(j["summary"]["in_domain_tests"], 1);
   EXPECT_EQ(j["summary"]["out_of_domain_tests"], 1);
@@ -264,7 +264,7 @@ TEST(Reports, EscapeMetricNamesFromAnEditedReport) {
   EXPECT_NE(html.find("&lt;img src=x onerror=alert(5)&gt;"), std::string::npos);
   std::string md = Lower(ReportMarkdown(run));
   EXPECT_EQ(md.find("<img"), std::string::npos);
-  EXPECT_NE(md.find("&lt;img src=x onerror=alert(5)&gt;\\|"), std::string::npos);
+  EXPECT_NE(md.find("&lt;img src=x onerror=alert\\(5\\)&gt;\\|"), std::string::npos);
 }
 
 TEST(ReportHtml, SelfContainedWithChartsTableAndFilter) {
@@ -308,6 +308,19 @@ TEST(ReportHtml, CapsTheTableOfAnswersAndSaysSo) {
   EXPECT_NE(md.find("The first 2000 of 2005 cases"), std::string::npos);
 }
 
+// An answer cannot make report.md load a remote image, link somewhere or format itself.
+TEST(ReportMarkdown, EscapesMarkdownInAnswers) {
+  RunResult run = HandBuiltRun();
+  run.models[0].cases[0].answer.text = "![x](https://evil.example/p.png) [click](https://evil.example) `code` **b** _i_";
+  std::string md = ReportMarkdown(run);
+  EXPECT_EQ(md.find("![x]("), std::string::npos);
+  EXPECT_EQ(md.find("[click]("), std::string::npos);
+  EXPECT_NE(md.find("\\!\\[x\\]\\(https://evil.example/p.png\\) \\[click\\]\\(https://evil.example\\) \\`code\\` "
+                    "\\*\\*b\\*\\* \\_i\\_"),
+            std::string::npos)
+      << md;
+}
+
 TEST(ReportMarkdown, EscapesPipesAndMarkupInCells) {
   std::string md = ReportMarkdown(HandBuiltRun());
   EXPECT_NE(md.find("Is a\\|b safe?"), std::string::npos);
@@ -332,7 +345,7 @@ TEST(ReportMarkdown, EscapesPipesAndMarkupInCells) {
   EXPECT_NE(md.find("## tuned vs base"), std::string::npos);
   EXPECT_NE(md.find("**tuned**: better on rougeL; no significant difference on keywordCoverage."),
             std::string::npos);
-  EXPECT_NE(md.find("| keywordCoverage | 1.000 | 0.500 | -0.500 [-0.500, -0.500] | 0 / 0 / 1 | 1.000 | **no significant difference** |"),
+  EXPECT_NE(md.find("| keywordCoverage | 1.000 | 0.500 | -0.500 [-0.500, -0.500] | 0 / 0 / 1 | 1.000 | 1.000 | **no significant difference** |"),
             std::string::npos);
   EXPECT_NE(md.find("## Human review"), std::string::npos);
   EXPECT_NE(md.find("**(loss)**"), std::string::npos);

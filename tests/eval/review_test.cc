@@ -165,7 +165,9 @@ TEST_F(ReviewTest, EndOfInputSavesLikeQuit) {
 
 TEST_F(ReviewTest, AnswersCannotDriveTheTerminal) {
   RunResult run = Reloaded();
-  run.models[0].cases[0].answer.text = "clear\x1b[2J\x1b]0;title\x07 and \xC2\x9B" "31m";
+  // ESC sequences, BEL, C1's CSI as UTF-8, and bidi overrides (U+202E RLO, U+2066 LRI, U+200F).
+  run.models[0].cases[0].answer.text =
+      "clear\x1b[2J\x1b]0;title\x07 and \xC2\x9B" "31m rev\xE2\x80\xAE" "desrever\xE2\x81\xA6x\xE2\x80\x8F ok \xC3\x9B";
   ASSERT_TRUE(WriteReports(Env::Default(), run, dir_.path()).ok());
   Terminal t("q\n");
   ASSERT_TRUE(Review(&t).ok());
@@ -174,6 +176,11 @@ TEST_F(ReviewTest, AnswersCannotDriveTheTerminal) {
   EXPECT_EQ(printed.find('\x07'), std::string::npos);
   EXPECT_EQ(printed.find("\xC2\x9B"), std::string::npos);
   EXPECT_NE(printed.find("clear^[[2J"), std::string::npos);
+  EXPECT_EQ(printed.find("\xE2\x80\xAE"), std::string::npos);
+  EXPECT_EQ(printed.find("\xE2\x81\xA6"), std::string::npos);
+  EXPECT_EQ(printed.find("\xE2\x80\x8F"), std::string::npos);
+  EXPECT_NE(printed.find("rev\xEF\xBF\xBD" "desrever"), std::string::npos);
+  EXPECT_NE(printed.find("ok \xC3\x9B"), std::string::npos);  // a letter (U+00DB) whose 2nd byte is 0x9B stays
 }
 
 TEST_F(ReviewTest, RefusesAJournalOfAnotherRunOrWithBadScores) {

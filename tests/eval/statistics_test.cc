@@ -167,6 +167,32 @@ TEST(ComparePaired, SameSeedSameInterval) {
   EXPECT_EQ(x.ci_high, y.ci_high);
 }
 
+// Holm (1979) by hand: p = (0.01, 0.04, 0.03, 0.005), m = 4. Sorted: 0.005, 0.01, 0.03, 0.04 times
+// 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04; made monotone: 0.02, 0.03, 0.06, 0.06.
+TEST(HolmAdjust, ClosedForm) {
+  const std::vector<double> adjusted = HolmAdjust({0.01, 0.04, 0.03, 0.005});
+  ASSERT_EQ(adjusted.size(), 4u);
+  EXPECT_NEAR(adjusted[0], 0.03, 1e-15);
+  EXPECT_NEAR(adjusted[1], 0.06, 1e-15);
+  EXPECT_NEAR(adjusted[2], 0.06, 1e-15);
+  EXPECT_NEAR(adjusted[3], 0.02, 1e-15);
+  EXPECT_EQ(HolmAdjust({0.5, 0.9}), (std::vector<double>{1.0, 1.0}));  // capped at 1
+  EXPECT_EQ(HolmAdjust({0.02}), (std::vector<double>{0.02}));          // one test: unchanged
+  EXPECT_TRUE(HolmAdjust({}).empty());
+}
+
+// A verdict read at the adjusted p: 7 wins of 7 (p = 0.0156) is "better" alone, not among four.
+TEST(HolmAdjust, AVerdictThatPassesAloneFailsAmongFour) {
+  const std::vector<double> a(7, 0.0), b(7, 1.0);
+  PairedComparison p = ComparePaired(a, b, true, 1);
+  EXPECT_NEAR(p.sign_test_p, 2.0 / 128, 1e-12);
+  EXPECT_EQ(p.adjusted_p, p.sign_test_p);
+  EXPECT_EQ(p.verdict, Verdict::kBetter);
+  const double adjusted = HolmAdjust({p.sign_test_p, 0.5, 0.5, 0.5})[0];
+  EXPECT_NEAR(adjusted, 4 * 2.0 / 128, 1e-12);
+  EXPECT_EQ(VerdictAt(p, adjusted, true), Verdict::kNoSignificantDifference);
+}
+
 TEST(Spearman, ByHand) {
   // x ranks 1..5; y = [5, 6, 7, 8, 7] ranks [1, 2, 3.5, 5, 3.5] (the two 7s share 3 and 4).
   // Pearson of ranks: sxy = 8, sxx = 10, syy = 9.5 -> 8 / sqrt(95) = 0.8207826816681233.

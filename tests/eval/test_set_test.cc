@@ -84,7 +84,10 @@ TEST(TestSet, ReportsEveryProblemOfEveryLine) {
       R"({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]})" "\n"  // 13
       R"({"messages": [{"role": "robot"}]})" "\n"                                           // 14
       R"({"prompt": "q", "expectedKeywords": "one", "completion": "a", "referenceResponse": "b"})" "\n"  // 15
-      R"({"prompt": "q", "messages": 4, "format": "json"})" "\n";                           // 16
+      R"({"prompt": "q", "messages": 4, "format": "json"})" "\n"                            // 16
+      // The order RenderChat enforces, reported here rather than as a failed answer mid-run.
+      R"({"messages": [{"role": "user", "content": "q"}, {"role": "system", "content": "s"}, {"role": "user", "content": "r"}]})" "\n"  // 17
+      R"({"messages": [{"role": "user", "content": "q"}, {"role": "user", "content": "r"}]})" "\n";  // 18
   TestSet set = ParseTestSet(text, "bad.jsonl");
   EXPECT_FALSE(set.ok());
   auto codes = Codes(set);
@@ -111,6 +114,8 @@ TEST(TestSet, ReportsEveryProblemOfEveryLine) {
       "wrong-type@15:expectedKeywords",
       "prompt-and-messages@16:",
       "wrong-type@16:format",
+      "role-order@17:messages",
+      "role-order@18:messages",
   };
   EXPECT_EQ(codes, want);
   // Blank lines are warnings; everything else here is an error.
@@ -118,6 +123,7 @@ TEST(TestSet, ReportsEveryProblemOfEveryLine) {
     EXPECT_EQ(p.severity == data::Severity::kWarning, p.code == "blank-line") << p.code;
     EXPECT_EQ(p.file, "bad.jsonl");
   }
+  EXPECT_NE(set.problems[set.problems.size() - 2].message.find("a system message must come first"), std::string::npos);
   // Lines 9 is fine (its duplicate on line 10 is the error); nothing with an error is a case.
   ASSERT_EQ(set.cases.size(), 1u);
   EXPECT_EQ(set.cases[0].line, 9u);
