@@ -1,5 +1,6 @@
 #include "service/evaluation_output.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "core/arn.h"
@@ -12,12 +13,20 @@ using nlohmann::json;
 
 namespace {
 
-// A random RFC 4122 version-4 shaped id for the output file's name, as Bedrock's are.
-std::string FileUuid() {
-  std::string hex;
-  for (char c : NewResourceId(32)) hex.push_back(std::isdigit(static_cast<unsigned char>(c)) ? c : "abcdef"[c % 6]);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-4" + hex.substr(13, 3) + "-8" + hex.substr(17, 3) + "-" +
-         hex.substr(20, 12);
+// An RFC 4122 version-4 shaped id for the output file's name, as Bedrock's are, derived from the
+// job id and the model's index: a rerun of the job (after a restart) writes the same names, so it
+// overwrites its earlier files instead of publishing a second set beside them.
+std::string FileUuid(const std::string& job_id, size_t model_index) {
+  const std::string key = job_id + "/" + std::to_string(model_index);
+  auto fnv = [&](uint64_t h) {  // FNV-1a 64: stable across builds and platforms, unlike std::hash
+    for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+    return h;
+  };
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(fnv(14695981039346656037ULL)),
+                static_cast<unsigned long long>(fnv(0x9e3779b97f4a7c15ULL)));
+  const std::string h(hex, 32);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-4" + h.substr(13, 3) + "-8" + h.substr(17, 3) + "-" + h.substr(20, 12);
 }
 
 // The metric a comparison's verdict is read from: what Builtin.Accuracy means for this test set.
@@ -62,7 +71,7 @@ Result<std::vector<std::string>> WriteEvaluationOutput(Env* env, const eval::Run
     LATHE_RETURN_IF_ERROR(env->CreateDirs(folder));
     // Written a line at a time (10,000 cases of long records and answers are hundreds of MB),
     // under a temporary name renamed once complete.
-    const std::string path = folder + "/" + FileUuid() + "_output.jsonl";
+    const std::string path = folder + "/" + FileUuid(job.job_id, m) + "_output.jsonl";
     std::unique_ptr<AtomicFileWriter> file;
     LATHE_RETURN_IF_ERROR(AtomicFileWriter::Open(env, path, &file));
     for (const auto& r : model.cases) {

@@ -95,6 +95,31 @@ TEST(EvaluationOutput, OneLinePerCaseInBedrocksLayoutPerModel) {
             json::parse(R"([{"metricName": "Builtin.Accuracy", "result": 0.5}])"));
 }
 
+// A job run again after a restart publishes to the same names: one file per model, not two.
+TEST(EvaluationOutput, ARerunOverwritesItsFilesInsteadOfAddingOthers) {
+  TempDir dir;
+  const eval::RunResult run = TwoModelRun();
+  std::filesystem::create_directories(dir.path() + "/run");
+  EvaluationOutputJob job{"abcdefabcdef", "Custom", "d", {"Builtin.Accuracy"}, {"base-id", "tuned-id"}};
+  auto first = WriteEvaluationOutput(Env::Default(), run, job, dir.path() + "/run", dir.path() + "/publish");
+  auto second = WriteEvaluationOutput(Env::Default(), run, job, dir.path() + "/run", dir.path() + "/publish");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(*first, *second);
+  EXPECT_NE((*first)[0], (*first)[1]);
+  for (const std::string model : {"base-id", "tuned-id"}) {
+    size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() + "/publish/abcdefabcdef/models/" + model +
+                                                             "/taskTypes/Custom/datasets/d"))
+      files += e.is_regular_file();
+    EXPECT_EQ(files, 1u) << model;
+  }
+  // Another job's names differ (its files never collide in a shared output location).
+  job.job_id = "bcdefabcdefa";
+  auto other = WriteEvaluationOutput(Env::Default(), run, job, dir.path() + "/run", dir.path() + "/publish");
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(std::filesystem::path((*other)[0]).filename(), std::filesystem::path((*first)[0]).filename());
+}
+
 TEST(EvaluationOutput, TheSummaryHasEachModelsScoresAndTheVerdict) {
   const eval::RunResult run = TwoModelRun();
   EvaluationOutputJob job{"id", "Custom", "d", {"Builtin.Accuracy"}, {"base-id", "tuned-id"}};
