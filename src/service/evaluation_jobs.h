@@ -26,6 +26,7 @@
 #include "service/data_locations.h"
 #include "service/model_catalog.h"
 #include "service/service_config.h"
+#include "service/worker_jobs.h"
 #include "service/worker_process.h"
 #include "store/metadata_store.h"
 
@@ -89,6 +90,7 @@ class EvaluationJobService {
   std::condition_variable wake_;
   std::set<std::string> stop_requested_;
   std::string running_id_;
+  UnsavedEnds unsaved_ends_;  // ended jobs whose rows still say InProgress: never picked again
   bool shutting_down_ = false;
   std::thread runner_;
   std::function<bool(const std::string&)> role_exists_;
