@@ -65,6 +65,10 @@ class EvaluationJobService {
   Result<nlohmann::json> Results(const std::string& identifier);
 
  private:
+  // {"jobArn"} when the job `job_id` (an id or name) was created with `token`, {} when not; a
+  // ValidationException when the token came with another request.
+  Result<nlohmann::json> TokenJob(const std::string& job_id, const std::string& token, const std::string& request_hash);
+  void RemoveAllTags(const std::string& arn);
   Result<nlohmann::json> ResolveModel(const std::string& identifier, const std::string& region);
   void RunLoop();
   void RunJob(store::ResourceRow& job);

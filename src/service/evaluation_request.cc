@@ -115,7 +115,7 @@ Result<CheckedEvaluationRequest> CheckEvaluationRequest(const json& req) {
   LATHE_ASSIGN_OR_RETURN(auto token, OptionalString(req, "clientRequestToken", rules::kIdempotencyToken));
   c.token = token.value_or("");
   LATHE_ASSIGN_OR_RETURN(auto kms, OptionalString(req, "customerEncryptionKeyId", rules::kKmsKeyId));
-  (void)kms;  // lathe's outputs are not encrypted; a well-formed key id is accepted and unused
+  c.kms_key_id = kms.value_or("");  // lathe's outputs are not encrypted; the key id is echoed, unused
   LATHE_ASSIGN_OR_RETURN(c.tags, TagList(req, "jobTags"));
   LATHE_ASSIGN_OR_RETURN(auto app, OptionalEnum(req, "applicationType", {"ModelEvaluation", "RagEvaluation"},
                                                 "ModelEvaluation"));

@@ -33,6 +33,7 @@ struct EvaluationInferenceParams {
 
 struct CheckedEvaluationRequest {
   std::string job_name, description, role_arn, token;
+  std::string kms_key_id;  // customerEncryptionKeyId: echoed by GetEvaluationJob
   std::map<std::string, std::string> tags;
   std::string task_type;     // Summarization, Classification, QuestionAndAnswer, Generation, Custom
   std::string dataset_name;  // EvaluationDataset.name

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "service/bedrock_service.h"
 #include "service/evaluation_request.h"
@@ -74,6 +75,7 @@ TEST_F(EvaluationJobs, CreateGetListEchoTheRequestInBedrocksShapes) {
   req["inferenceConfig"]["models"][0]["bedrockModel"]["inferenceParams"] =
       R"({"textGenerationConfig": {"maxTokenCount": 64, "temperature": 0.5, "topP": 0.9}})";
   req["jobDescription"] = "base model on the banking set";
+  req["customerEncryptionKeyId"] = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
   auto created = bedrock_->evaluations().Create(req, "ap-south-1");
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   const std::string arn = (*created)["jobArn"];
@@ -88,6 +90,7 @@ TEST_F(EvaluationJobs, CreateGetListEchoTheRequestInBedrocksShapes) {
   EXPECT_EQ((*got)["jobType"], "Automated");
   EXPECT_EQ((*got)["jobDescription"], "base model on the banking set");
   EXPECT_EQ((*got)["roleArn"], "arn:aws:iam::123456789012:role/Eval");
+  EXPECT_EQ((*got)["customerEncryptionKeyId"], req["customerEncryptionKeyId"]);
   const json& metric = (*got)["evaluationConfig"]["automated"]["datasetMetricConfigs"][0];
   EXPECT_EQ(metric["metricNames"], json({"Builtin.Accuracy", "Lathe.rougeL"}));
   EXPECT_EQ(metric["dataset"]["name"], "banking");
@@ -195,10 +198,10 @@ TEST_F(EvaluationJobs, AModelThatDoesNotExistIsRefusedAtCreate) {
   json r = Request("missing-model", "file://" + dataset_, "file://" + dir_.path() + "/out",
                    {"amazon.titan-text-express-v1", "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdefabcdef"});
   auto [code, message] = CreateError(r);
-  EXPECT_EQ(code, "ValidationException");
+  EXPECT_EQ(code, "ResourceNotFoundException");  // as CreateModelCustomizationJob answers a missing base model
   EXPECT_NE(message.find("provisioned-model/abcdefabcdef"), std::string::npos) << message;
   EXPECT_EQ(CreateError(Request("nope", "file://" + dataset_, "file://" + dir_.path() + "/out", {"no-such-model"})).first,
-            "ValidationException");
+            "ResourceNotFoundException");
   // A dataset outside fileRoots is the request's problem too.
   EXPECT_EQ(CreateError(Request("outside", "file:///etc/passwd", "file://" + dir_.path() + "/out")).first, "ValidationException");
 }
@@ -215,6 +218,39 @@ TEST_F(EvaluationJobs, NamesAreUniqueAndATokenReplaysTheFirstAnswer) {
   EXPECT_EQ(CreateError(r).first, "ConflictException");
   r.erase("clientRequestToken");
   EXPECT_EQ(CreateError(r).first, "ConflictException");
+  EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 1u);
+}
+
+// A token names one request: a retry with another body (here another dataset, then another
+// name) is refused, not answered with the first job as if it had been created.
+TEST_F(EvaluationJobs, ATokenWithADifferentRequestIsRefused) {
+  json r = Valid("token-body");
+  r["clientRequestToken"] = "token-1";
+  ASSERT_TRUE(bedrock_->evaluations().Create(r).ok());
+  json other = r;
+  other["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]["dataset"]["name"] = "other";
+  auto [code, message] = CreateError(other);
+  EXPECT_EQ(code, "ValidationException");
+  EXPECT_NE(message.find("token-1"), std::string::npos) << message;
+  other = r;
+  other["jobName"] = "another-name";
+  EXPECT_EQ(CreateError(other).first, "ValidationException");
+  EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 1u);
+}
+
+// Concurrent retries of one request create one job, and each gets its ARN.
+TEST_F(EvaluationJobs, ConcurrentCreatesWithOneTokenMakeOneJob) {
+  json r = Valid("concurrent");
+  r["clientRequestToken"] = "token-c";
+  std::vector<std::thread> threads;
+  std::vector<Result<json>> answers(8, Status::Internal("not run"));
+  for (size_t i = 0; i < answers.size(); ++i)
+    threads.emplace_back([&, i] { answers[i] = bedrock_->evaluations().Create(r); });
+  for (auto& t : threads) t.join();
+  for (const auto& a : answers) {
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_EQ((*a)["jobArn"], (*answers[0])["jobArn"]);
+  }
   EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 1u);
 }
 
@@ -285,6 +321,40 @@ TEST_F(EvaluationJobs, StopAndBatchDeleteFollowBedrocksStatuses) {
   EXPECT_EQ(Error(bedrock_->evaluations().BatchDelete({{"jobIdentifiers", {5}}}).status()).first, "ValidationException");
   // The name is free again once its job is deleted.
   EXPECT_TRUE(bedrock_->evaluations().Create(Valid("job-a")).ok());
+}
+
+// A bad identifier anywhere in the list is the request's error, and nothing was deleted before it.
+TEST_F(EvaluationJobs, BatchDeleteChecksEveryIdentifierBeforeDeletingAny) {
+  const std::string a = (*bedrock_->evaluations().Create(Valid("delete-me")))["jobArn"];
+  ASSERT_TRUE(bedrock_->evaluations().Stop(a).ok());
+  auto refused = bedrock_->evaluations().BatchDelete({{"jobIdentifiers", json::array({a, std::string(2000, 'x')})}});
+  EXPECT_EQ(Error(refused.status()).first, "ValidationException");
+  EXPECT_TRUE(bedrock_->evaluations().Get(a).ok());  // still there
+  refused = bedrock_->evaluations().BatchDelete({{"jobIdentifiers", json::array({a, 7})}});
+  EXPECT_EQ(Error(refused.status()).first, "ValidationException");
+  EXPECT_TRUE(bedrock_->evaluations().Get(a).ok());
+  // A row left Deleting (a request that failed midway) is deleted again, its tags with it.
+  ASSERT_TRUE(bedrock_->store()->SetTags(a, {{"team", "ml"}}).ok());
+  auto row = bedrock_->store()->Find(kEvaluationJobKind, a);
+  row->status = "Deleting";
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  auto deleted = bedrock_->evaluations().BatchDelete({{"jobIdentifiers", json::array({a})}});
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ((*deleted)["evaluationJobs"].size(), 1u) << deleted->dump();
+  EXPECT_TRUE(bedrock_->store()->Tags(a)->empty());
+}
+
+TEST_F(EvaluationJobs, ARestartRemovesTheTagsOfAJobLeftDeleting) {
+  json r = Valid("left-deleting-tagged");
+  r["jobTags"] = {{{"key", "team"}, {"value", "ml"}}};
+  const std::string arn = (*bedrock_->evaluations().Create(r))["jobArn"];
+  auto row = bedrock_->store()->Find(kEvaluationJobKind, arn);
+  row->status = "Deleting";
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  Open();
+  bedrock_->evaluations().Start();
+  EXPECT_EQ(Error(bedrock_->evaluations().Get(arn).status()).first, "ResourceNotFoundException");
+  EXPECT_TRUE(bedrock_->store()->Tags(arn)->empty());
 }
 
 TEST_F(EvaluationJobs, ARestartFinishesStopsAndDeletesLeftMidway) {
