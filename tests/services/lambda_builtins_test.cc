@@ -204,6 +204,41 @@ TEST_F(LambdaBuiltinsTest, EvaluateFineTunedModelRunsAnEvaluationJobOnTheModelsD
   EXPECT_EQ(dataset["name"], "training-data");
   EXPECT_EQ((*got)["outputDataConfig"]["s3Uri"], "s3://training-bucket/evaluation/");
   EXPECT_EQ((*got)["latheGenerationSettings"]["maxTokens"], 64);
+  // Called again (a pipeline's retry after the timeout): it waits on the same job, no second one.
+  r = builtins_->Invoke("evaluate-finetuned-model", {{"customModelName", "My_Model.v2"}, {"baseModelId", "lathe.default-v1"}},
+                        call);
+  EXPECT_EQ(r.error_type, "EvaluationTimeout") << r.error_message;
+  EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 1u);
+  // The job completes with every case of the custom model failed: an error, not a score of 0.
+  auto row = bedrock_->store()->Find(service::kEvaluationJobKind, summary["jobArn"].get<std::string>());
+  ASSERT_TRUE(row.ok());
+  row->status = "Completed";
+  row->doc["_summary"] = {
+      {"cases", 3},
+      {"models", {{{"modelIdentifier", "lathe.default-v1"}, {"overallScore", 0.4}, {"cases", 3}, {"failed", 0}},
+                  {{"modelIdentifier", *model_arn}, {"overallScore", 0.0}, {"cases", 3}, {"failed", 3},
+                   {"firstError", "the model's weights could not be read"}}}},
+      {"comparisons", json::array()}};
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  r = builtins_->Invoke("evaluate-finetuned-model", {{"customModelName", "My_Model.v2"}, {"baseModelId", "lathe.default-v1"}},
+                        call);
+  EXPECT_EQ(r.error_type, "EvaluationFailed") << r.error_message;
+  EXPECT_NE(r.error_message.find("the model's weights could not be read"), std::string::npos) << r.error_message;
+  // One case failed of three: a result, with the failed count in it.
+  row->doc["_summary"]["models"][1]["failed"] = 1;
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  r = builtins_->Invoke("evaluate-finetuned-model", {{"customModelName", "My_Model.v2"}, {"baseModelId", "lathe.default-v1"}},
+                        call);
+  ASSERT_TRUE(r.ok) << r.error_type << ": " << r.error_message;
+  EXPECT_EQ(r.payload["failedCases"], 1);
+  EXPECT_EQ(r.payload["baselineFailedCases"], 0);
+  // A Failed job is not reused: the next call starts another.
+  row->status = "Failed";
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  r = builtins_->Invoke("evaluate-finetuned-model", {{"customModelName", "My_Model.v2"}, {"baseModelId", "lathe.default-v1"}},
+                        call);
+  EXPECT_EQ(r.error_type, "EvaluationTimeout") << r.error_message;
+  EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 2u);
   // Stopped (the server going down), a waiting call returns at once instead of at its timeout.
   builtins_->Stop();
   BuiltinCall patient{kScope.account, kScope.region, "req-2", {}, 600};
@@ -212,6 +247,7 @@ TEST_F(LambdaBuiltinsTest, EvaluateFineTunedModelRunsAnEvaluationJobOnTheModelsD
                                                                          {"baseModelId", "lathe.default-v1"}}, patient);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_EQ(stopped.error_type, "ServiceUnavailable") << stopped.error_message;
+  EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 2u);  // none started while stopping
 }
 
 TEST_F(LambdaBuiltinsTest, TheStepFunctionsIntegrationAnswersAsAwsOptimizedIntegration) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "core/arn.h"
@@ -210,9 +211,19 @@ BuiltinResult BuiltinFunctions::CheckStatus(const json& event, const BuiltinCall
 
 namespace {
 
-// An evaluation job's name from the custom model's: EvaluationJobName admits [a-z0-9] runs joined
-// by hyphens, at most 63 characters.
-std::string EvaluationJobName(const std::string& model_name) {
+// FNV-1a 64 (stable across builds, unlike std::hash) as 16 hex digits: names the evaluation a
+// call asks for, so a retried or repeated call finds the job an earlier one started.
+std::string StableHash(const std::string& text) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+// An evaluation job's name from the custom model's and the request's hash: EvaluationJobName
+// admits [a-z0-9] runs joined by hyphens, at most 63 characters (here at most 5 + 30 + 17 + 4).
+std::string EvaluationJobName(const std::string& model_name, const std::string& hash, int attempt) {
   std::string slug;
   for (char c : model_name) {
     const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -221,7 +232,8 @@ std::string EvaluationJobName(const std::string& model_name) {
     if (slug.size() >= 30) break;
   }
   while (!slug.empty() && slug.back() == '-') slug.pop_back();
-  return "eval-" + (slug.empty() ? std::string("model") : slug) + "-" + Compact(NowMillis()) + "-" + NewResourceId(4);
+  return "eval-" + (slug.empty() ? std::string("model") : slug) + "-" + hash.substr(0, 12) +
+         (attempt > 0 ? "-" + std::to_string(attempt) : "");
 }
 
 std::vector<std::string> SplitList(const std::string& text) {
@@ -280,9 +292,7 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
   } catch (const std::exception&) {
     return BuiltinResult::Error("InvalidConfiguration", "TEMPERATURE and MAX_TOKENS must be numbers");
   }
-  const std::string job_name = EvaluationJobName(model_name);
   json request = {
-      {"jobName", job_name},
       {"roleArn", role},
       {"jobDescription", "evaluate-finetuned-model: " + base + " vs " + model_name},
       {"evaluationConfig",
@@ -296,9 +306,29 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
        {{"models", json::array({{{"bedrockModel", {{"modelIdentifier", base}, {"inferenceParams", params.dump()}}}},
                                 {{"bedrockModel", {{"modelIdentifier", model->arn}, {"inferenceParams", params.dump()}}}}})}}},
       {"outputDataConfig", {{"s3Uri", output}}}};
-  Result<json> created = evaluations_->Create(request, call.region);
-  if (!created.ok()) return FromStatus(created.status());
-  const std::string arn = (*created)["jobArn"];
+  if (stopping_)
+    return BuiltinResult::Error("ServiceUnavailable", "lathe serve is shutting down; no evaluation job was started");
+  // The same evaluation asked again (a pipeline's retry after a timeout, a re-run of the step)
+  // waits on the job an earlier call started, InProgress or Completed, instead of starting
+  // another: its name and clientRequestToken are derived from the request (base, custom model
+  // ARN, dataset, output, settings), and CreateEvaluationJob answers a repeated token with its
+  // job. A job that ended Failed or Stopped is not reused: the next attempt number asks anew.
+  const std::string hash = StableHash(call.account + "\n" + call.region + "\n" + request.dump());
+  constexpr int kMaxEvaluationAttempts = 20;  // failed ones kept by Bedrock: a bound on the walk
+  std::string arn;
+  for (int attempt = 0; arn.empty(); ++attempt) {
+    if (attempt >= kMaxEvaluationAttempts)
+      return BuiltinResult::Error("EvaluationFailed", "this evaluation failed or was stopped " +
+                                                          std::to_string(attempt) + " times; see aws bedrock list-evaluation-jobs");
+    request["jobName"] = EvaluationJobName(model_name, hash, attempt);
+    request["clientRequestToken"] = "evaluate-finetuned-model-" + hash + "-" + std::to_string(attempt);
+    Result<json> created = evaluations_->Create(request, call.region);
+    if (!created.ok()) return FromStatus(created.status());
+    Result<json> earlier = evaluations_->Results((*created)["jobArn"].get<std::string>());
+    if (!earlier.ok()) return FromStatus(earlier.status());
+    const std::string status = (*earlier)["status"];
+    if (status != "Failed" && status != "Stopped") arn = (*created)["jobArn"];
+  }
 
   // Waited for within the function's timeout (a second kept for the answer).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, call.timeout_s - 1));
@@ -315,7 +345,8 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
                                                           " runs again when it starts");
   if (status == "InProgress" || status == "Stopping")
     return BuiltinResult::Error("EvaluationTimeout", "the evaluation job " + arn + " did not finish within the function's " +
-                                                         std::to_string(call.timeout_s) + " s timeout; it goes on running "
+                                                         std::to_string(call.timeout_s) + " s timeout; it goes on running, "
+                                                         "and calling the function again waits on it "
                                                          "(aws bedrock get-evaluation-job --job-identifier " + arn + ")");
   if (status != "Completed") {
     std::string why = status;
@@ -328,6 +359,15 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
     return BuiltinResult::Error("EvaluationFailed", "the evaluation job " + arn + " has no results for both models");
   const json& baseline = summary["models"][0];
   const json& custom = summary["models"][1];
+  // A model that answered no case has no score: "0" would read as a measured result.
+  for (const json* m : {&custom, &baseline}) {
+    const size_t cases = m->value("cases", size_t{0}), failed = m->value("failed", size_t{0});
+    if (cases > 0 && failed >= cases)
+      return BuiltinResult::Error("EvaluationFailed", "every one of the " + std::to_string(cases) + " cases of " +
+                                                          m->value("modelIdentifier", std::string("a model")) +
+                                                          " failed in the evaluation job " + arn + ": " +
+                                                          m->value("firstError", std::string("(no error recorded)")));
+  }
   BuiltinResult out;
   out.payload = {{"overallScore", custom.value("overallScore", 0.0)},
                  {"baselineScore", baseline.value("overallScore", 0.0)},
@@ -336,6 +376,8 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
                  {"metrics", custom.value("metrics", json::object())},
                  {"baselineMetrics", baseline.value("metrics", json::object())},
                  {"cases", summary.value("cases", 0)},
+                 {"failedCases", custom.value("failed", 0)},
+                 {"baselineFailedCases", baseline.value("failed", 0)},
                  {"evaluationJobArn", arn},
                  {"reportS3Uri", results->value("reportUri", "")},
                  {"customModelName", model_name},
