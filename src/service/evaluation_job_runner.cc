@@ -12,6 +12,7 @@
 #include "data/problem.h"
 #include "engine/default_model.h"
 #include "eval/evaluation.h"
+#include "eval/report.h"
 #include "eval/test_set.h"
 #include "service/evaluation_jobs.h"
 #include "service/evaluation_output.h"
@@ -136,7 +137,7 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
       doc.value(json::json_pointer("/evaluationConfig/automated/datasetMetricConfigs/0/dataset/datasetLocation/s3Uri"),
                 std::string(""));
 
-  // 1. The dataset: a snapshot in the job's folder, checked case by case (every problem named).
+  // 1. The dataset: a snapshot in the job's folder, its size checked here.
   auto local = locations_->FetchInput(account, doc.value("_datasetInput", ""), work + "/data/dataset.jsonl",
                                       eval::kMaxTestSetBytes);
   if (!local.ok()) return Finish(&job, "Failed", {local.status().message()});
@@ -148,19 +149,8 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
   if (size > eval::kMaxTestSetBytes)
     return Finish(&job, "Failed", {source + ": the dataset has " + std::to_string(size) + " bytes; an evaluation dataset "
                                    "may have at most " + std::to_string(eval::kMaxTestSetBytes) + " (split it into several jobs)"});
-  std::string text;
-  if (Status s = ReadFileToString(config_.env, *local, &text); !s.ok()) return Finish(&job, "Failed", {s.message()});
-  eval::TestSet set = eval::ParseTestSet(text, source);
-  if (!set.ok()) {
-    std::vector<std::string> failures;
-    for (data::Problem p : set.problems)
-      if (p.severity == data::Severity::kError) {
-        p.file = source;
-        failures.push_back(data::FormatProblem(p));
-      }
-    if (failures.empty()) failures.push_back(source + ": the dataset holds no usable case");
-    return Finish(&job, "Failed", failures);
-  }
+  // The cases themselves are checked by the worker (`lathe eval run` prints each problem as
+  // file:line and exits 1): up to 64 MiB of JSON is not parsed inside the server.
 
   // 2. The models, as folders (the default model built first if this is its first use).
   std::vector<std::string> argv = {config_.worker_binary, "eval", "run", "--dataset", *local};
@@ -204,6 +194,19 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
   if (shutdown && !StopRequested(job.id)) return;  // runs again on the next start
   if (StopRequested(job.id)) return Finish(&job, "Stopped", {});
   if (worker->exit_code() != 0) {
+    // The dataset's problems, as the worker printed them (naming the local copy: renamed to the
+    // dataset's URI), at most kMaxFailureMessages of those in the output the server kept.
+    std::vector<std::string> problems;
+    const std::string& tail = worker->output_tail();
+    for (size_t at = 0; at < tail.size() && problems.size() < kMaxFailureMessages;) {
+      size_t end = tail.find('\n', at);
+      if (end == std::string::npos) end = tail.size();
+      const std::string line = tail.substr(at, end - at);
+      at = end + 1;
+      if (line.rfind(*local + ":", 0) == 0 && line.find(": error: ") != std::string::npos)
+        problems.push_back(source + line.substr(local->size()));
+    }
+    if (!problems.empty()) return Finish(&job, "Failed", problems);
     std::string why = worker->LastLine("lathe: error: ");
     if (why.empty())
       why = worker->signal() ? "the evaluation process was killed by signal " + std::to_string(worker->signal())
@@ -215,12 +218,8 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
   // from here on leaves the job InProgress: it runs again on the next start and publishes to the
   // same names (evaluation_output.h), so nothing half-published stays beside the rerun's files.
   if (ShuttingDown()) return;
-  std::string report_text;
-  if (Status s = ReadFileToString(config_.env, out + "/report.json", &report_text); !s.ok())
-    return Finish(&job, "Failed", {"the run wrote no report: " + s.message()});
-  json report = json::parse(report_text, nullptr, false);
-  if (report.is_discarded()) return Finish(&job, "Failed", {"the run's report.json is not JSON"});
-  auto run = eval::RunFromJson(report);
+  // Read with eval::ReadReport's bounds (kMaxReportBytes, depth, sizes): the worker's file.
+  auto run = eval::ReadReport(config_.env, out);
   if (!run.ok()) return Finish(&job, "Failed", {"the run's report.json cannot be read: " + run.status().message()});
   const std::string publish = work + "/publish";
   fs::remove_all(publish, ec);
