@@ -227,10 +227,11 @@ Result<json> EvaluationJobService::Get(const std::string& identifier) {
 
 Result<json> EvaluationJobService::List(const std::map<std::string, std::string>& query) {
   std::map<std::string, std::string> rest = query;
+  bool rag = false;
   if (auto app = rest.find("applicationTypeEquals"); app != rest.end()) {
     if (app->second != "ModelEvaluation" && app->second != "RagEvaluation")
       return Invalid("applicationTypeEquals", "Member must satisfy enum value set: [ModelEvaluation, RagEvaluation]");
-    if (app->second == "RagEvaluation") return json{{"jobSummaries", json::array()}};  // lathe runs none
+    rag = app->second == "RagEvaluation";
     rest.erase(app);
   }
   auto q = ParseListQuery(rest, rules::kEvaluationJobName);
@@ -242,6 +243,7 @@ Result<json> EvaluationJobService::List(const std::map<std::string, std::string>
   std::string next;
   auto rows = ListPage(db_, kEvaluationJobKind, *q, {}, &next);
   if (!rows.ok()) return rows.status();
+  if (rag) return json{{"jobSummaries", json::array()}};  // lathe runs none; the parameters were checked
   json summaries = json::array();
   for (const auto& r : *rows) {
     json ids = json::array();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <thread>
 
 #include "service/bedrock_service.h"
@@ -355,6 +356,54 @@ TEST_F(EvaluationJobs, ARestartRemovesTheTagsOfAJobLeftDeleting) {
   bedrock_->evaluations().Start();
   EXPECT_EQ(Error(bedrock_->evaluations().Get(arn).status()).first, "ResourceNotFoundException");
   EXPECT_TRUE(bedrock_->store()->Tags(arn)->empty());
+}
+
+TEST_F(EvaluationJobs, ListPagesSortsAndFiltersWithItsOwnTokens) {
+  for (const char* name : {"list-a", "list-b", "list-c"}) {
+    ASSERT_TRUE(bedrock_->evaluations().Create(Valid(name)).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // distinct creation times
+  }
+  auto names = [](const json& page) {
+    std::vector<std::string> out;
+    for (const auto& j : page["jobSummaries"]) out.push_back(j["jobName"]);
+    return out;
+  };
+  auto first = bedrock_->evaluations().List({{"maxResults", "2"}, {"sortOrder", "Ascending"}});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(names(*first), (std::vector<std::string>{"list-a", "list-b"}));
+  ASSERT_TRUE(first->contains("nextToken"));
+  auto second = bedrock_->evaluations().List(
+      {{"maxResults", "2"}, {"sortOrder", "Ascending"}, {"nextToken", (*first)["nextToken"]}});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(names(*second), (std::vector<std::string>{"list-c"}));
+  EXPECT_FALSE(second->contains("nextToken"));
+  EXPECT_EQ(names(*bedrock_->evaluations().List({{"sortOrder", "Descending"}})),
+            (std::vector<std::string>{"list-c", "list-b", "list-a"}));
+  // Time filters: nothing was created after now, everything after 2020.
+  EXPECT_TRUE((*bedrock_->evaluations().List({{"creationTimeAfter", "2100-01-01T00:00:00Z"}}))["jobSummaries"].empty());
+  EXPECT_EQ((*bedrock_->evaluations().List({{"creationTimeAfter", "2020-01-01T00:00:00Z"}}))["jobSummaries"].size(), 3u);
+  EXPECT_EQ(Error(bedrock_->evaluations().List({{"creationTimeAfter", "yesterday"}}).status()).first, "ValidationException");
+  EXPECT_EQ(Error(bedrock_->evaluations().List({{"sortOrder", "Sideways"}}).status()).first, "ValidationException");
+  // Forged tokens, and another list's token, are refused.
+  EXPECT_EQ(Error(bedrock_->evaluations().List({{"nextToken", "bm90LWEtdG9rZW4"}}).status()).first, "ValidationException");
+  for (const char* name : {"tuned-1", "tuned-2"}) {
+    store::ResourceRow job;
+    job.name = std::string("ft-") + name;
+    job.arn = std::string("arn:aws:bedrock:us-east-1:123456789012:model-customization-job/lathe.default-v1/") +
+              (name[6] == '1' ? "abcdefabcde1" : "abcdefabcde2");
+    job.doc = {{"outputModelName", name}, {"_baseModelId", "lathe.default-v1"}};
+    ASSERT_TRUE(bedrock_->custom_models().Register(job, dir_.path() + "/" + name).ok());
+  }
+  auto models = bedrock_->custom_models().List({{"maxResults", "1"}});
+  ASSERT_TRUE(models.ok() && models->contains("nextToken")) << (models.ok() ? models->dump() : "");
+  auto crossed = bedrock_->evaluations().List({{"nextToken", (*models)["nextToken"]}});
+  EXPECT_EQ(Error(crossed.status()).first, "ValidationException");
+  // RagEvaluation lists nothing here, but its other parameters are still checked.
+  EXPECT_TRUE((*bedrock_->evaluations().List({{"applicationTypeEquals", "RagEvaluation"}}))["jobSummaries"].empty());
+  EXPECT_EQ(Error(bedrock_->evaluations().List({{"applicationTypeEquals", "RagEvaluation"}, {"maxResults", "0"}}).status()).first,
+            "ValidationException");
+  EXPECT_EQ(Error(bedrock_->evaluations().List({{"applicationTypeEquals", "RagEvaluation"}, {"nextToken", "forged"}}).status()).first,
+            "ValidationException");
 }
 
 TEST_F(EvaluationJobs, ARestartFinishesStopsAndDeletesLeftMidway) {
