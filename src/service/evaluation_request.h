@@ -31,6 +31,9 @@ struct EvaluationInferenceParams {
   }
 };
 
+// The settings a job runs with: what is not given is temperature 0, topP 1, 128 tokens.
+EvaluationInferenceParams WithDefaults(EvaluationInferenceParams p);
+
 struct CheckedEvaluationRequest {
   std::string job_name, description, role_arn, token;
   std::string kms_key_id;  // customerEncryptionKeyId: echoed by GetEvaluationJob

@@ -445,6 +445,28 @@ TEST(EvaluationRequest, InferenceParamsInEachShapeUsersWrite) {
   EXPECT_FALSE(ParseInferenceParams(R"({"maxTokens": "many"})", "p").ok());
   EXPECT_FALSE(ParseInferenceParams(R"([1, 2])", "p").ok());
   EXPECT_FALSE(ParseInferenceParams(std::string(40, '[') + std::string(40, ']'), "p").ok());
+  // A key lathe would not apply is named, not ignored; top_p and topP together are ambiguous.
+  for (const char* text : {R"({"topK": 5})", R"({"inferenceConfig": {"stopSequences": ["x"]}})",
+                           R"({"textGenerationConfig": {"maxTokens": 5}})"}) {
+    auto bad = ParseInferenceParams(text, "p");
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find("lathe does not apply"), std::string::npos) << bad.status().message();
+  }
+  auto both = ParseInferenceParams(R"({"top_p": 0.5, "topP": 0.9})", "p");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("both top_p and topP"), std::string::npos) << both.status().message();
+}
+
+// Settings compare as they will run: one model giving the defaults explicitly, the other nothing.
+TEST_F(EvaluationJobs, InferenceParamsCompareWithDefaultsApplied) {
+  json r = Request("defaults", "file://" + dataset_, "file://" + dir_.path() + "/out",
+                   {"amazon.titan-text-express-v1", "lathe.default-v1"});
+  r["inferenceConfig"]["models"][0]["bedrockModel"]["inferenceParams"] = R"({"maxTokens": 128, "temperature": 0})";
+  auto created = bedrock_->evaluations().Create(r);
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  r["jobName"] = "not-defaults";
+  r["inferenceConfig"]["models"][0]["bedrockModel"]["inferenceParams"] = R"({"maxTokens": 64})";
+  EXPECT_EQ(CreateError(r).first, "ValidationException");
 }
 
 TEST(EvaluationRequest, BuiltinAccuracyIsTokenF1WithAReferenceElseKeywordCoverage) {
