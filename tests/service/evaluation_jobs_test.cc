@@ -423,9 +423,16 @@ TEST_F(EvaluationJobs, ARestartFinishesStopsAndDeletesLeftMidway) {
   EXPECT_EQ(Error(bedrock_->evaluations().Get(deleting).status()).first, "ResourceNotFoundException");
   auto q = bedrock_->evaluations().Get(queued);
   ASSERT_TRUE(q.ok());
-  // The queued one is picked up by the runner now (and fails: there is no model), never lost.
-  const std::string s = (*q)["status"];
-  EXPECT_TRUE(s == "InProgress" || s == "Failed") << s;
+  // The queued one is picked up by the runner now, never lost, and fails: this fixture has no
+  // worker binary to run `lathe eval run` with.
+  json job = *q;
+  for (int i = 0; i < 200 && job["status"] == "InProgress"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    job = *bedrock_->evaluations().Get(queued);
+  }
+  ASSERT_EQ(job["status"], "Failed") << job.dump(2);
+  const std::string message = job["failureMessages"][0];
+  EXPECT_NE(message.find("the evaluation process exited with status 127"), std::string::npos) << message;
 }
 
 TEST(EvaluationRequest, InferenceParamsInEachShapeUsersWrite) {
