@@ -406,6 +406,27 @@ TEST_F(EvaluationJobs, ListPagesSortsAndFiltersWithItsOwnTokens) {
             "ValidationException");
 }
 
+// A job named like another job's id does not shadow it: identifiers resolve as ARN, id, name.
+TEST_F(EvaluationJobs, AnIdWinsOverANameThatLooksLikeIt) {
+  store::ResourceRow named;
+  named.kind = kEvaluationJobKind;
+  named.id = "aaaaaaaaaaaa";
+  named.name = "bbbbbbbbbbbb";  // created first: the first row in the table's order
+  named.arn = "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/aaaaaaaaaaaa";
+  named.status = "Completed";
+  named.doc = {{"jobName", named.name}};
+  store::ResourceRow real = named;
+  real.id = "bbbbbbbbbbbb";
+  real.name = "real-job";
+  real.arn = "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/bbbbbbbbbbbb";
+  real.doc = {{"jobName", real.name}};
+  ASSERT_TRUE(bedrock_->store()->Insert(named).ok());
+  ASSERT_TRUE(bedrock_->store()->Insert(real).ok());
+  EXPECT_EQ((*bedrock_->evaluations().Get("bbbbbbbbbbbb"))["jobName"], "real-job");
+  EXPECT_EQ((*bedrock_->evaluations().Get(named.arn))["jobName"], "bbbbbbbbbbbb");
+  EXPECT_EQ((*bedrock_->evaluations().Get("real-job"))["jobName"], "real-job");
+}
+
 TEST_F(EvaluationJobs, ARestartFinishesStopsAndDeletesLeftMidway) {
   const std::string stopping = (*bedrock_->evaluations().Create(Valid("left-stopping")))["jobArn"];
   const std::string deleting = (*bedrock_->evaluations().Create(Valid("left-deleting")))["jobArn"];
