@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/arn.h"
+#include "service/evaluation_output.h"
 #include "service/evaluation_request.h"
 #include "service/request_fields.h"
 #include "service/resource_json.h"
@@ -146,6 +147,19 @@ Result<json> EvaluationJobService::Create(const json& req, const std::string& re
                    dataset.status().message());
   auto output = locations_->CheckOutput(c.output_uri);
   if (!output.ok()) return Invalid("outputDataConfig.s3Uri", output.status().message());
+  if (IsS3Uri(*output)) {
+    // The longest key the job will write, checked now rather than after the whole run:
+    // <prefix><jobName>/<jobId>/models/<model>/taskTypes/<task>/datasets/<dataset>/<uuid>_output.jsonl
+    size_t model_folder = 0;
+    for (const auto& id : c.model_identifiers) model_folder = std::max(model_folder, ModelFolderName(id).size());
+    auto prefix = ParseS3PrefixUri(*output);
+    const size_t longest = (prefix.ok() ? prefix->key.size() : 0) + c.job_name.size() + 1 + 12 + 8 + model_folder +
+                           11 + c.task_type.size() + 10 + ModelFolderName(c.dataset_name).size() + 1 + 36 + 13;
+    if (longest > kMaxS3KeyBytes)
+      return Invalid("outputDataConfig.s3Uri", "with this job name, models and dataset name the job's output keys would "
+                     "be up to " + std::to_string(longest) + " bytes; S3 allows " + std::to_string(kMaxS3KeyBytes) +
+                     " (use a shorter prefix or names)");
+  }
 
   store::ResourceRow job;
   job.kind = kEvaluationJobKind;

@@ -10,6 +10,7 @@
 
 #include "service/bedrock_service.h"
 #include "service/evaluation_request.h"
+#include "service/job_object_store.h"
 #include "test_util.h"
 
 namespace lathe::service {
@@ -425,6 +426,27 @@ TEST_F(EvaluationJobs, AnIdWinsOverANameThatLooksLikeIt) {
   EXPECT_EQ((*bedrock_->evaluations().Get("bbbbbbbbbbbb"))["jobName"], "real-job");
   EXPECT_EQ((*bedrock_->evaluations().Get(named.arn))["jobName"], "bbbbbbbbbbbb");
   EXPECT_EQ((*bedrock_->evaluations().Get("real-job"))["jobName"], "real-job");
+}
+
+// An S3 store that accepts everything: Create only checks URIs.
+class AnyObjectStore : public JobObjectStore {
+ public:
+  Status CheckBucket(const std::string&, const std::string&) override { return Status::Ok(); }
+  Status Download(const std::string&, const S3Uri&, const std::string&, uint64_t) override { return Status::Ok(); }
+  Status Upload(const std::string&, const std::string&, const S3Uri&) override { return Status::Ok(); }
+};
+
+// The longest output key is checked at Create, not after the run when the upload fails.
+TEST_F(EvaluationJobs, OutputKeysPastS3sLimitAreRefusedAtCreate) {
+  AnyObjectStore objects;
+  bedrock_->set_object_store(&objects);
+  json r = Request("long-keys", "s3://data/cases.jsonl", "s3://out/" + std::string(900, 'p') + "/");
+  auto [code, message] = CreateError(r);
+  EXPECT_EQ(code, "ValidationException");
+  EXPECT_NE(message.find("1024"), std::string::npos) << message;
+  r = Request("short-keys", "s3://data/cases.jsonl", "s3://out/" + std::string(700, 'p') + "/");
+  EXPECT_EQ(CreateError(r).first, "") << CreateError(r).second;
+  bedrock_->set_object_store(nullptr);
 }
 
 TEST_F(EvaluationJobs, ARestartFinishesStopsAndDeletesLeftMidway) {
