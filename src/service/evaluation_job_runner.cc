@@ -12,9 +12,11 @@
 #include "data/problem.h"
 #include "engine/default_model.h"
 #include "eval/evaluation.h"
+#include "eval/report.h"
 #include "eval/test_set.h"
 #include "service/evaluation_jobs.h"
 #include "service/evaluation_output.h"
+#include "service/worker_jobs.h"
 
 namespace lathe::service {
 namespace fs = std::filesystem;
@@ -47,9 +49,11 @@ bool EvaluationJobService::StopRequested(const std::string& id) {
 void EvaluationJobService::Finish(store::ResourceRow* job, const std::string& status,
                                   const std::vector<std::string>& failures) {
   std::lock_guard<std::mutex> lock(mu_);
-  spdlog::info("evaluation job {} ({}): {}{}{}", job->name, job->id, status, failures.empty() ? "" : ": ",
+  // A Stop accepted while the results were being published wins: the caller was told Stopping.
+  const std::string end = status == "Completed" && stop_requested_.count(job->id) ? "Stopped" : status;
+  spdlog::info("evaluation job {} ({}): {}{}{}", job->name, job->id, end, failures.empty() ? "" : ": ",
                failures.empty() ? "" : failures.front());
-  job->status = status;
+  job->status = end;
   stop_requested_.erase(job->id);
   if (!failures.empty()) {
     json messages = json::array();
@@ -60,8 +64,11 @@ void EvaluationJobService::Finish(store::ResourceRow* job, const std::string& st
   // The dataset's copy: an ended job never reads it again.
   std::error_code ec;
   fs::remove_all(config_.data_dir + "/evaluation-jobs/" + job->id + "/data", ec);
-  if (Status s = SaveLocked(*job); !s.ok())
-    spdlog::error("evaluation job {} ({}): its end ({}) could not be saved: {}", job->name, job->id, status, s.message());
+  if (Status s = SaveLocked(*job); !s.ok()) {
+    spdlog::error("evaluation job {} ({}): its end ({}) could not be saved: {}; trying again every few seconds",
+                  job->name, job->id, end, s.message());
+    unsaved_ends_.Keep(*job);
+  }
 }
 
 void EvaluationJobService::RunLoop() {
@@ -70,13 +77,17 @@ void EvaluationJobService::RunLoop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (shutting_down_) return;
+      unsaved_ends_.Retry([this](const store::ResourceRow& r) { return SaveLocked(r); });
       store::MetadataStore::ListFilter active;
       active.statuses = {"InProgress", "Stopping"};
-      active.limit = 1;  // the oldest
-      if (auto rows = db_->List(kEvaluationJobKind, active); rows.ok() && !rows->empty()) {
-        next = std::move(rows->front());
-        running_id_ = next->id;
-      }
+      active.limit = 1 + unsaved_ends_.size();  // the oldest that has not ended already
+      if (auto rows = db_->List(kEvaluationJobKind, active); rows.ok())
+        for (auto& r : *rows)
+          if (!unsaved_ends_.Has(r.id)) {
+            next = std::move(r);
+            running_id_ = next->id;
+            break;
+          }
       if (!next) {
         wake_.wait_for(lock, std::chrono::seconds(2));
         continue;
@@ -95,28 +106,7 @@ void EvaluationJobService::RunLoop() {
 
 bool EvaluationJobService::Supervise(WorkerProcess* worker, const std::string& id,
                                      const std::function<void()>& every_second) {
-  using Clock = std::chrono::steady_clock;
-  Clock::time_point interrupted{}, last_tick = Clock::now();
-  bool shutdown = false;
-  while (!worker->Poll()) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, std::chrono::milliseconds(200));
-      shutdown = shutting_down_;
-    }
-    const bool stopping = StopRequested(id) || shutdown;
-    if (stopping && interrupted == Clock::time_point{}) {
-      worker->Signal(SIGINT);
-      interrupted = Clock::now();
-    } else if (stopping && Clock::now() - interrupted > std::chrono::seconds(4)) {
-      worker->Signal(SIGKILL);
-    }
-    if (Clock::now() - last_tick > std::chrono::seconds(1)) {
-      last_tick = Clock::now();
-      every_second();
-    }
-  }
-  return shutdown;
+  return SuperviseWorker(worker, mu_, wake_, shutting_down_, [&] { return StopRequested(id); }, every_second);
 }
 
 Result<std::string> EvaluationJobService::ModelDir(const json& model, const std::string& work, const std::string& id) {
@@ -128,18 +118,11 @@ Result<std::string> EvaluationJobService::ModelDir(const json& model, const std:
     return dir;
   }
   const std::string local = model.value("localId", std::string(kDefaultModelId));
-  if (local == kDefaultModelId && !config_.models.count(local) && engine::BuiltDefaultModelDir(config_.data_dir).empty()) {
-    // The built-in default model is built on first use, in a worker a Stop can interrupt.
-    std::vector<std::string> build = {config_.worker_binary, "models", "build-default", "--data-dir", config_.data_dir};
-    if (config_.default_max_train_records > 0)
-      build.insert(build.end(), {"--max-records", std::to_string(std::max(config_.default_max_train_records, 1000))});
-    auto builder = WorkerProcess::Start(build, work + "/build-default.log", config_.worker_nice);
-    if (!builder.ok()) return builder.status();
-    // Interrupted: the caller looks at why (a Stop, or the server going down).
-    if (Supervise(&*builder, id, [] {}) || StopRequested(id)) return Status::Conflict("interrupted");
-    if (builder->exit_code() != 0)
-      return Status::Internal("The default model could not be built: " + builder->LastLine("lathe: error: "));
-  }
+  // The built-in default model is built on first use, in a worker a Stop can interrupt.
+  LATHE_RETURN_IF_ERROR(BuildDefaultModelIfNeeded(config_, local, work, [&](WorkerProcess* builder) {
+    spdlog::info("evaluation job {}: building the default model in worker {}", id, builder->pid());
+    return Supervise(builder, id, [] {}) || StopRequested(id);
+  }));
   return catalog_->ModelDir(local);
 }
 
@@ -154,7 +137,7 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
       doc.value(json::json_pointer("/evaluationConfig/automated/datasetMetricConfigs/0/dataset/datasetLocation/s3Uri"),
                 std::string(""));
 
-  // 1. The dataset: a snapshot in the job's folder, checked case by case (every problem named).
+  // 1. The dataset: a snapshot in the job's folder, its size checked here.
   auto local = locations_->FetchInput(account, doc.value("_datasetInput", ""), work + "/data/dataset.jsonl",
                                       eval::kMaxTestSetBytes);
   if (!local.ok()) return Finish(&job, "Failed", {local.status().message()});
@@ -166,19 +149,8 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
   if (size > eval::kMaxTestSetBytes)
     return Finish(&job, "Failed", {source + ": the dataset has " + std::to_string(size) + " bytes; an evaluation dataset "
                                    "may have at most " + std::to_string(eval::kMaxTestSetBytes) + " (split it into several jobs)"});
-  std::string text;
-  if (Status s = ReadFileToString(config_.env, *local, &text); !s.ok()) return Finish(&job, "Failed", {s.message()});
-  eval::TestSet set = eval::ParseTestSet(text, source);
-  if (!set.ok()) {
-    std::vector<std::string> failures;
-    for (data::Problem p : set.problems)
-      if (p.severity == data::Severity::kError) {
-        p.file = source;
-        failures.push_back(data::FormatProblem(p));
-      }
-    if (failures.empty()) failures.push_back(source + ": the dataset holds no usable case");
-    return Finish(&job, "Failed", failures);
-  }
+  // The cases themselves are checked by the worker (`lathe eval run` prints each problem as
+  // file:line and exits 1): up to 64 MiB of JSON is not parsed inside the server.
 
   // 2. The models, as folders (the default model built first if this is its first use).
   std::vector<std::string> argv = {config_.worker_binary, "eval", "run", "--dataset", *local};
@@ -222,6 +194,19 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
   if (shutdown && !StopRequested(job.id)) return;  // runs again on the next start
   if (StopRequested(job.id)) return Finish(&job, "Stopped", {});
   if (worker->exit_code() != 0) {
+    // The dataset's problems, as the worker printed them (naming the local copy: renamed to the
+    // dataset's URI), at most kMaxFailureMessages of those in the output the server kept.
+    std::vector<std::string> problems;
+    const std::string& tail = worker->output_tail();
+    for (size_t at = 0; at < tail.size() && problems.size() < kMaxFailureMessages;) {
+      size_t end = tail.find('\n', at);
+      if (end == std::string::npos) end = tail.size();
+      const std::string line = tail.substr(at, end - at);
+      at = end + 1;
+      if (line.rfind(*local + ":", 0) == 0 && line.find(": error: ") != std::string::npos)
+        problems.push_back(source + line.substr(local->size()));
+    }
+    if (!problems.empty()) return Finish(&job, "Failed", problems);
     std::string why = worker->LastLine("lathe: error: ");
     if (why.empty())
       why = worker->signal() ? "the evaluation process was killed by signal " + std::to_string(worker->signal())
@@ -229,18 +214,18 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
     return Finish(&job, "Failed", {why + " (log: " + log + ")"});
   }
 
-  // 4. The results in Bedrock's layout, published under <output>/<jobName>/<jobId>/.
-  std::string report_text;
-  if (Status s = ReadFileToString(config_.env, out + "/report.json", &report_text); !s.ok())
-    return Finish(&job, "Failed", {"the run wrote no report: " + s.message()});
-  json report = json::parse(report_text, nullptr, false);
-  if (report.is_discarded()) return Finish(&job, "Failed", {"the run's report.json is not JSON"});
-  auto run = eval::RunFromJson(report);
+  // 4. The results in Bedrock's layout, published under <output>/<jobName>/<jobId>/. A shutdown
+  // from here on leaves the job InProgress: it runs again on the next start and publishes to the
+  // same names (evaluation_output.h), so nothing half-published stays beside the rerun's files.
+  if (ShuttingDown()) return;
+  // Read with eval::ReadReport's bounds (kMaxReportBytes, depth, sizes): the worker's file.
+  auto run = eval::ReadReport(config_.env, out);
   if (!run.ok()) return Finish(&job, "Failed", {"the run's report.json cannot be read: " + run.status().message()});
   const std::string publish = work + "/publish";
   fs::remove_all(publish, ec);
   auto written = WriteEvaluationOutput(config_.env, *run, out_job, out, publish);
   if (!written.ok()) return Finish(&job, "Failed", {"the results could not be written: " + written.status().message()});
+  if (ShuttingDown()) return;
   auto published = locations_->PublishOutputs(account, doc.value("_outputDir", ""), publish, {job.id}, job.name);
   if (!published.ok()) return Finish(&job, "Failed", {published.status().message()});
   job.doc["_summary"] = EvaluationSummary(*run, out_job);

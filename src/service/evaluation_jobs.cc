@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/arn.h"
+#include "service/evaluation_output.h"
 #include "service/evaluation_request.h"
 #include "service/request_fields.h"
 #include "service/resource_json.h"
@@ -54,6 +55,7 @@ void EvaluationJobService::Start() {
       if (r.status == "Deleting") {
         std::error_code ec;
         std::filesystem::remove_all(config_.data_dir + "/evaluation-jobs/" + r.id, ec);
+        RemoveAllTags(r.arn);
         (void)db_->Delete(kEvaluationJobKind, r.id);
       } else {
         Finish(&r, "Stopped", {});
@@ -80,7 +82,9 @@ Result<json> EvaluationJobService::ResolveModel(const std::string& identifier, c
     if (pt->status == "Failed")
       return Invalid("inferenceConfig.models.member.bedrockModel.modelIdentifier",
                      "names provisioned throughput " + pt->name + ", which is Failed");
-    return json{{"kind", "provisioned-model"}, {"arn", pt->arn}, {"dir", pt->doc.value("_dir", "")},
+    // "modelArn": the model behind it, which UsesModel protects too.
+    return json{{"kind", "provisioned-model"}, {"arn", pt->arn}, {"modelArn", pt->doc.value("modelArn", "")},
+                {"dir", pt->doc.value("_dir", "")},
                 {"localId", pt->doc.value("_localId", "")}};
   }
   if (!provisioned_arn) {
@@ -89,20 +93,38 @@ Result<json> EvaluationJobService::ResolveModel(const std::string& identifier, c
     if (auto fm = catalog_->Find(identifier); fm.ok())
       return json{{"kind", "foundation-model"}, {"arn", catalog_->Arn(fm->id, region)}, {"dir", ""}, {"localId", fm->local_id}};
   }
-  return Status::Aws("ValidationException", 400,
+  return Status::Aws("ResourceNotFoundException", 404,
                      "The model " + identifier + " was not found: name a foundation model id or ARN, a custom model "
                      "ARN or name, or a provisioned throughput ARN (aws bedrock list-foundation-models, "
                      "list-custom-models, list-provisioned-model-throughputs)");
 }
 
+Result<json> EvaluationJobService::TokenJob(const std::string& job_id, const std::string& token,
+                                           const std::string& request_hash) {
+  auto job = db_->Find(kEvaluationJobKind, job_id);
+  if (!job.ok() || job->doc.value("_clientRequestToken", "") != token) return json::object();  // not this token's
+  if (job->doc.value("_requestHash", "") != request_hash)
+    return Status::Aws("ValidationException", 400,
+                       "The clientRequestToken " + token + " was used with a different request (evaluation job " +
+                           job->name + "); a retry must repeat its request, a new request needs a new token");
+  return json{{"jobArn", job->arn}};
+}
+
+void EvaluationJobService::RemoveAllTags(const std::string& arn) {
+  std::vector<std::string> keys;
+  if (auto tags = db_->Tags(arn); tags.ok())
+    for (const auto& [k, v] : *tags) keys.push_back(k);
+  if (!keys.empty()) (void)db_->RemoveTags(arn, keys);
+}
+
 Result<json> EvaluationJobService::Create(const json& req, const std::string& region) {
   LATHE_ASSIGN_OR_RETURN(CheckedEvaluationRequest c, CheckEvaluationRequest(req));
-  if (!c.token.empty()) {
-    // A retry of a request that succeeded gets its job back, as CreateModelCustomizationJob does.
-    if (auto done = db_->Find(kEvaluationJobKind, c.job_name);
-        done.ok() && done->doc.value("_clientRequestToken", "") == c.token)
-      return json{{"jobArn", done->arn}};
-  }
+  // The request as a retry must repeat it: a token reused with another request is refused.
+  json body = req;
+  body.erase("clientRequestToken");
+  const std::string request_hash = std::to_string(std::hash<std::string>{}(body.dump()));
+  if (!c.token.empty())  // a retry of a request that succeeded gets its job back, before any other check
+    if (auto earlier = TokenJob(c.job_name, c.token, request_hash); !earlier.ok() || !earlier->empty()) return earlier;
   if (config_.strict_roles && !(role_exists_ && role_exists_(c.role_arn)))
     return Status::Aws("ValidationException", 400,
                        "The role " + c.role_arn + " does not exist, so it cannot be assumed (strictRoles is set in "
@@ -125,6 +147,19 @@ Result<json> EvaluationJobService::Create(const json& req, const std::string& re
                    dataset.status().message());
   auto output = locations_->CheckOutput(c.output_uri);
   if (!output.ok()) return Invalid("outputDataConfig.s3Uri", output.status().message());
+  if (IsS3Uri(*output)) {
+    // The longest key the job will write, checked now rather than after the whole run:
+    // <prefix><jobName>/<jobId>/models/<model>/taskTypes/<task>/datasets/<dataset>/<uuid>_output.jsonl
+    size_t model_folder = 0;
+    for (const auto& id : c.model_identifiers) model_folder = std::max(model_folder, ModelFolderName(id).size());
+    auto prefix = ParseS3PrefixUri(*output);
+    const size_t longest = (prefix.ok() ? prefix->key.size() : 0) + c.job_name.size() + 1 + 12 + 8 + model_folder +
+                           11 + c.task_type.size() + 10 + ModelFolderName(c.dataset_name).size() + 1 + 36 + 13;
+    if (longest > kMaxS3KeyBytes)
+      return Invalid("outputDataConfig.s3Uri", "with this job name, models and dataset name the job's output keys would "
+                     "be up to " + std::to_string(longest) + " bytes; S3 allows " + std::to_string(kMaxS3KeyBytes) +
+                     " (use a shorter prefix or names)");
+  }
 
   store::ResourceRow job;
   job.kind = kEvaluationJobKind;
@@ -168,10 +203,27 @@ Result<json> EvaluationJobService::Create(const json& req, const std::string& re
              {"_datasetName", c.dataset_name},
              {"_metricNames", c.metric_names}};
   if (!c.description.empty()) job.doc["jobDescription"] = c.description;
-  if (!c.token.empty()) job.doc["_clientRequestToken"] = c.token;
+  if (!c.kms_key_id.empty()) job.doc["customerEncryptionKeyId"] = c.kms_key_id;
+  std::string token_holder = job.id;
+  if (!c.token.empty()) {
+    job.doc["_clientRequestToken"] = c.token;
+    job.doc["_requestHash"] = request_hash;
+    // Remembered once every check passed, so a refused request does not hold the token. Two
+    // concurrent retries: the second finds the first's id here (or its row at the re-check below).
+    auto first = db_->RememberToken(kEvaluationJobKind, c.token, job.id);
+    if (!first.ok()) return first.status();
+    if (*first != job.id) {
+      if (auto earlier = TokenJob(*first, c.token, request_hash); !earlier.ok() || !earlier->empty()) return earlier;
+      token_holder = *first;  // not created yet (a concurrent request), or never (it failed)
+    }
+  }
   if (Status s = db_->Insert(job); !s.ok()) {
-    if (s.code() == Status::Code::kAlreadyExists)
+    if (s.code() == Status::Code::kAlreadyExists) {
+      if (!c.token.empty())  // a concurrent request with the same token may have won
+        if (auto earlier = TokenJob(token_holder, c.token, request_hash); !earlier.ok() || !earlier->empty())
+          return earlier;
       return Status::Conflict("An evaluation job named " + job.name + " already exists");
+    }
     return s;
   }
   if (!c.tags.empty()) LATHE_RETURN_IF_ERROR(db_->SetTags(job.arn, c.tags));
@@ -189,10 +241,11 @@ Result<json> EvaluationJobService::Get(const std::string& identifier) {
 
 Result<json> EvaluationJobService::List(const std::map<std::string, std::string>& query) {
   std::map<std::string, std::string> rest = query;
+  bool rag = false;
   if (auto app = rest.find("applicationTypeEquals"); app != rest.end()) {
     if (app->second != "ModelEvaluation" && app->second != "RagEvaluation")
       return Invalid("applicationTypeEquals", "Member must satisfy enum value set: [ModelEvaluation, RagEvaluation]");
-    if (app->second == "RagEvaluation") return json{{"jobSummaries", json::array()}};  // lathe runs none
+    rag = app->second == "RagEvaluation";
     rest.erase(app);
   }
   auto q = ParseListQuery(rest, rules::kEvaluationJobName);
@@ -204,6 +257,7 @@ Result<json> EvaluationJobService::List(const std::map<std::string, std::string>
   std::string next;
   auto rows = ListPage(db_, kEvaluationJobKind, *q, {}, &next);
   if (!rows.ok()) return rows.status();
+  if (rag) return json{{"jobSummaries", json::array()}};  // lathe runs none; the parameters were checked
   json summaries = json::array();
   for (const auto& r : *rows) {
     json ids = json::array();
@@ -245,39 +299,50 @@ Result<json> EvaluationJobService::BatchDelete(const json& req) {
   LATHE_ASSIGN_OR_RETURN(const json* ids, OptionalList(req, "jobIdentifiers", 25));
   if (!ids) return Invalid("jobIdentifiers", "must not be null");
   if (ids->empty()) return Invalid("jobIdentifiers", "must have length greater than or equal to 1");
-  json errors = json::array(), deleted = json::array();
+  // Every identifier is checked before anything changes: a bad one is the request's error, and
+  // no job is deleted by a request answered 400.
   for (size_t i = 0; i < ids->size(); ++i) {
     const json& v = (*ids)[i];
     const std::string member = "jobIdentifiers." + std::to_string(i + 1) + ".member";
     if (!v.is_string()) return Invalid(member, std::string("must be a string (found ") + v.type_name() + ")");
+    LATHE_RETURN_IF_ERROR(CheckLength(v.get<std::string>(), member, rules::kEvaluationJobIdentifier));
+    if (v.get<std::string>().empty()) return Invalid(member, "must have length greater than or equal to 1");
+  }
+  json errors = json::array(), deleted = json::array();
+  auto error = [&](const std::string& id, const char* code, const std::string& message) {
+    errors.push_back({{"jobIdentifier", id}, {"code", code}, {"message", message}});
+  };
+  for (const auto& v : *ids) {
     const std::string id = v.get<std::string>();
-    LATHE_RETURN_IF_ERROR(CheckLength(id, member, rules::kEvaluationJobIdentifier));
     std::unique_lock<std::mutex> lock(mu_);
     auto row = db_->Find(kEvaluationJobKind, id);
     if (!row.ok()) {
-      errors.push_back({{"jobIdentifier", id}, {"code", "ResourceNotFoundException"},
-                        {"message", "Evaluation job " + id + " not found"}});
+      if (row.status().code() == Status::Code::kNotFound) error(id, "ResourceNotFoundException", "Evaluation job " + id + " not found");
+      else error(id, "InternalServerException", row.status().message());
       continue;
     }
     if (row->status == "InProgress" || row->status == "Stopping") {
-      errors.push_back({{"jobIdentifier", id}, {"code", "ConflictException"},
-                        {"message", "Evaluation job " + row->name + " is " + row->status +
-                                        "; only Completed, Failed or Stopped jobs can be deleted (stop it first)"}});
+      error(id, "ConflictException", "Evaluation job " + row->name + " is " + row->status +
+                                         "; only Completed, Failed or Stopped jobs can be deleted (stop it first)");
       continue;
     }
-    // Deleting is written first: a crash before the row goes is finished by the next Start().
-    row->status = "Deleting";
-    if (Status s = SaveLocked(*row); !s.ok()) return s;
+    // Deleting is written first: a crash before the row goes is finished by the next Start(). A
+    // row already Deleting (an earlier request that failed midway) is deleted again.
+    if (row->status != "Deleting") {
+      row->status = "Deleting";
+      if (Status s = SaveLocked(*row); !s.ok()) {
+        error(id, "InternalServerException", s.message());
+        continue;
+      }
+    }
     lock.unlock();
     std::error_code ec;
     std::filesystem::remove_all(config_.data_dir + "/evaluation-jobs/" + row->id, ec);
-    (void)db_->RemoveTags(row->arn, [&] {
-      std::vector<std::string> keys;
-      if (auto tags = db_->Tags(row->arn); tags.ok())
-        for (const auto& [k, v] : *tags) keys.push_back(k);
-      return keys;
-    }());
-    LATHE_RETURN_IF_ERROR(db_->Delete(kEvaluationJobKind, row->id));
+    RemoveAllTags(row->arn);
+    if (Status s = db_->Delete(kEvaluationJobKind, row->id); !s.ok()) {
+      error(id, "InternalServerException", s.message() + " (the job stays Deleting; the server's next start removes it)");
+      continue;
+    }
     deleted.push_back({{"jobIdentifier", id}, {"jobStatus", "Deleting"}});
   }
   return json{{"errors", errors}, {"evaluationJobs", deleted}};
@@ -290,7 +355,7 @@ bool EvaluationJobService::UsesModel(const std::string& model_arn) {
   if (!rows.ok()) return true;  // when unsure, keep the model
   for (const auto& r : *rows)
     for (const auto& m : r.doc.value("_models", json::array()))
-      if (m.is_object() && m.value("arn", "") == model_arn) return true;
+      if (m.is_object() && (m.value("arn", "") == model_arn || m.value("modelArn", "") == model_arn)) return true;
   return false;
 }
 

@@ -26,6 +26,7 @@
 #include "service/data_locations.h"
 #include "service/model_catalog.h"
 #include "service/service_config.h"
+#include "service/worker_jobs.h"
 #include "service/worker_process.h"
 #include "store/metadata_store.h"
 
@@ -64,6 +65,10 @@ class EvaluationJobService {
   Result<nlohmann::json> Results(const std::string& identifier);
 
  private:
+  // {"jobArn"} when the job `job_id` (an id or name) was created with `token`, {} when not; a
+  // ValidationException when the token came with another request.
+  Result<nlohmann::json> TokenJob(const std::string& job_id, const std::string& token, const std::string& request_hash);
+  void RemoveAllTags(const std::string& arn);
   Result<nlohmann::json> ResolveModel(const std::string& identifier, const std::string& region);
   void RunLoop();
   void RunJob(store::ResourceRow& job);
@@ -89,6 +94,7 @@ class EvaluationJobService {
   std::condition_variable wake_;
   std::set<std::string> stop_requested_;
   std::string running_id_;
+  UnsavedEnds unsaved_ends_;  // ended jobs whose rows still say InProgress: never picked again
   bool shutting_down_ = false;
   std::thread runner_;
   std::function<bool(const std::string&)> role_exists_;

@@ -1,10 +1,12 @@
 #include "service/evaluation_output.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "core/arn.h"
 #include "eval/metrics.h"
 #include "eval/report.h"
+#include "eval/statistics.h"
 #include "service/evaluation_request.h"
 
 namespace lathe::service {
@@ -12,19 +14,40 @@ using nlohmann::json;
 
 namespace {
 
-// A random RFC 4122 version-4 shaped id for the output file's name, as Bedrock's are.
-std::string FileUuid() {
-  std::string hex;
-  for (char c : NewResourceId(32)) hex.push_back(std::isdigit(static_cast<unsigned char>(c)) ? c : "abcdef"[c % 6]);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-4" + hex.substr(13, 3) + "-8" + hex.substr(17, 3) + "-" +
-         hex.substr(20, 12);
+// An RFC 4122 version-4 shaped id for the output file's name, as Bedrock's are, derived from the
+// job id and the model's index: a rerun of the job (after a restart) writes the same names, so it
+// overwrites its earlier files instead of publishing a second set beside them.
+std::string FileUuid(const std::string& job_id, size_t model_index) {
+  const std::string key = job_id + "/" + std::to_string(model_index);
+  auto fnv = [&](uint64_t h) {  // FNV-1a 64: stable across builds and platforms, unlike std::hash
+    for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+    return h;
+  };
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(fnv(14695981039346656037ULL)),
+                static_cast<unsigned long long>(fnv(0x9e3779b97f4a7c15ULL)));
+  const std::string h(hex, 32);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-4" + h.substr(13, 3) + "-8" + h.substr(17, 3) + "-" + h.substr(20, 12);
 }
 
-// The metric a comparison's verdict is read from: what Builtin.Accuracy means for this test set.
-std::string AccuracyKey(const eval::RunResult& run) {
-  for (const auto& c : run.test_set.cases)
-    if (!c.reference.empty()) return eval::kTokenF1;
-  return eval::kKeywordCoverage;
+// Builtin.Accuracy of each case both models answered and scored (per case: token F1 where the
+// case has a reference, else keyword coverage), paired by case: what the published metric and the
+// summary's mean are computed from, so the verdict is read from the same values.
+eval::PairedComparison CompareAccuracy(const eval::ModelResult& a, const eval::ModelResult& b, uint64_t seed) {
+  std::map<size_t, double> by_case;
+  for (const auto& r : a.cases)
+    if (r.answer.ok)
+      if (auto v = EvaluationMetricScore("Builtin.Accuracy", r.metrics)) by_case[r.case_index] = *v;
+  std::vector<double> va, vb;
+  for (const auto& r : b.cases) {
+    auto it = by_case.find(r.case_index);
+    if (!r.answer.ok || it == by_case.end()) continue;
+    if (auto v = EvaluationMetricScore("Builtin.Accuracy", r.metrics)) {
+      va.push_back(it->second);
+      vb.push_back(*v);
+    }
+  }
+  return eval::ComparePaired(va, vb, /*higher_is_better=*/true, seed);
 }
 
 }  // namespace
@@ -62,7 +85,7 @@ Result<std::vector<std::string>> WriteEvaluationOutput(Env* env, const eval::Run
     LATHE_RETURN_IF_ERROR(env->CreateDirs(folder));
     // Written a line at a time (10,000 cases of long records and answers are hundreds of MB),
     // under a temporary name renamed once complete.
-    const std::string path = folder + "/" + FileUuid() + "_output.jsonl";
+    const std::string path = folder + "/" + FileUuid(job.job_id, m) + "_output.jsonl";
     std::unique_ptr<AtomicFileWriter> file;
     LATHE_RETURN_IF_ERROR(AtomicFileWriter::Open(env, path, &file));
     for (const auto& r : model.cases) {
@@ -103,26 +126,43 @@ json EvaluationSummary(const eval::RunResult& run, const EvaluationOutputJob& jo
           if (auto v = EvaluationMetricScore(name, r.metrics)) sum += *v, ++n;
       if (n > 0) means[name] = sum / static_cast<double>(n);
     }
-    models.push_back({{"label", model.model.label},
+    json entry = {{"label", model.model.label},
                       {"modelIdentifier", m < job.model_identifiers.size() ? job.model_identifiers[m] : model.model.identifier},
                       {"overallScore", model.overall_score},
                       {"cases", model.cases.size()},
                       {"failed", model.failed},
-                      {"metrics", means}});
+                      {"metrics", means}};
+    for (const auto& r : model.cases)
+      if (!r.answer.ok) {  // why answers failed, for a caller that gets no scores at all
+        entry["firstError"] = r.answer.error.substr(0, 512);
+        break;
+      }
+    models.push_back(std::move(entry));
   }
   json comparisons = json::array();
-  const std::string accuracy = AccuracyKey(run);
   for (const auto& c : run.comparisons) {
     json by_metric = json::object();
     for (const auto& [key, p] : c.by_metric)
       by_metric[key] = {{"verdict", eval::VerdictName(p.verdict)}, {"meanDifference", p.mean_diff},
                         {"ciLow", p.ci_low}, {"ciHigh", p.ci_high}, {"wins", p.wins}, {"ties", p.ties},
                         {"losses", p.losses}};
-    auto it = c.by_metric.find(accuracy);
+    const eval::ModelResult *base = nullptr, *candidate = nullptr;
+    for (const auto& m : run.models) {
+      if (m.model.label == c.baseline_label) base = &m;
+      if (m.model.label == c.candidate_label) candidate = &m;
+    }
+    std::string verdict = "no significant difference";
+    if (base && candidate) {
+      const eval::PairedComparison p = CompareAccuracy(*base, *candidate, run.bootstrap_seed);
+      by_metric["Builtin.Accuracy"] = {{"verdict", eval::VerdictName(p.verdict)}, {"meanDifference", p.mean_diff},
+                                       {"ciLow", p.ci_low}, {"ciHigh", p.ci_high}, {"wins", p.wins},
+                                       {"ties", p.ties}, {"losses", p.losses}, {"pairs", p.n}};
+      verdict = eval::VerdictName(p.verdict);
+    }
     comparisons.push_back({{"baseline", c.baseline_label},
                            {"candidate", c.candidate_label},
-                           {"verdictMetric", accuracy},
-                           {"verdict", it == c.by_metric.end() ? "no significant difference" : eval::VerdictName(it->second.verdict)},
+                           {"verdictMetric", "Builtin.Accuracy"},
+                           {"verdict", verdict},
                            {"byMetric", by_metric}});
   }
   return {{"runId", run.run_id}, {"cases", run.test_set.cases.size()}, {"models", models}, {"comparisons", comparisons}};

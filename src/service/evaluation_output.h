@@ -39,8 +39,10 @@ Result<std::vector<std::string>> WriteEvaluationOutput(Env* env, const eval::Run
                                                        const std::string& run_dir, const std::string& dir);
 
 // What the job keeps of a run (the pipeline's evaluate-finetuned-model reads it): per model its
-// identifier, overallScore, cases, failed and per-metric means (Builtin.Accuracy's and the
-// requested metrics' means too); per comparison the verdict and per-metric verdicts.
+// identifier, overallScore, cases, failed (and firstError, the first failed case's error) and
+// per-metric means (Builtin.Accuracy's and the requested metrics' means too); per comparison the
+// verdict, read from Builtin.Accuracy's per-case values paired by case (the values the published
+// metric and its mean come from), and per-metric verdicts.
 nlohmann::json EvaluationSummary(const eval::RunResult& run, const EvaluationOutputJob& job);
 
 }  // namespace lathe::service

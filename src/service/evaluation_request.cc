@@ -40,6 +40,22 @@ Result<std::optional<double>> Number(const json& obj, const char* key, double lo
   return std::optional<double>(d);
 }
 
+// Keys of `obj` outside `known`: named in a ValidationException rather than silently ignored (a
+// setting the caller believes applied, e.g. topK or stopSequences, would not be).
+Status OnlyKnownKeys(const json& obj, const std::vector<const char*>& known, const std::string& member,
+                     const std::string& where) {
+  std::string unknown;
+  for (const auto& [k, v] : obj.items()) {
+    if (std::find_if(known.begin(), known.end(), [&](const char* n) { return k == n; }) != known.end()) continue;
+    if (unknown.size() > 200) break;
+    unknown += (unknown.empty() ? "" : ", ") + k.substr(0, 64);
+  }
+  if (unknown.empty()) return Status::Ok();
+  std::string supported;
+  for (const char* n : known) supported += (supported.empty() ? "" : ", ") + std::string(n);
+  return ValidationError(member, where + " has keys lathe does not apply (" + unknown + "); it reads " + supported);
+}
+
 Status Merge(const json& obj, const std::vector<const char*>& max_keys, const char* top_p_key,
              EvaluationInferenceParams* p, const std::string& member) {
   LATHE_ASSIGN_OR_RETURN(auto t, Number(obj, "temperature", 0, 2, member));
@@ -93,15 +109,30 @@ Result<EvaluationInferenceParams> ParseInferenceParams(const std::string& text, 
                                    "{\"inferenceConfig\": {\"maxTokens\": 128, \"temperature\": 0, \"topP\": 1}}");
   EvaluationInferenceParams p;
   const json& j = *parsed;
+  LATHE_RETURN_IF_ERROR(OnlyKnownKeys(j, {"temperature", "topP", "top_p", "maxTokens", "max_tokens", "maxTokenCount",
+                                          "textGenerationConfig", "inferenceConfig"}, member, "it"));
+  if (j.contains("top_p") && j.contains("topP"))
+    return ValidationError(member, "gives both top_p and topP; give one");
   LATHE_RETURN_IF_ERROR(Merge(j, {"maxTokens", "max_tokens", "maxTokenCount"}, j.contains("top_p") ? "top_p" : "topP", &p, member));
   if (j.contains("textGenerationConfig")) {
     if (!j["textGenerationConfig"].is_object()) return ValidationError(member, "'s textGenerationConfig must be an object");
+    LATHE_RETURN_IF_ERROR(OnlyKnownKeys(j["textGenerationConfig"], {"temperature", "topP", "maxTokenCount"}, member,
+                                        "its textGenerationConfig"));
     LATHE_RETURN_IF_ERROR(Merge(j["textGenerationConfig"], {"maxTokenCount"}, "topP", &p, member));
   }
   if (j.contains("inferenceConfig")) {
     if (!j["inferenceConfig"].is_object()) return ValidationError(member, "'s inferenceConfig must be an object");
+    LATHE_RETURN_IF_ERROR(OnlyKnownKeys(j["inferenceConfig"], {"temperature", "topP", "maxTokens"}, member,
+                                        "its inferenceConfig"));
     LATHE_RETURN_IF_ERROR(Merge(j["inferenceConfig"], {"maxTokens"}, "topP", &p, member));
   }
+  return p;
+}
+
+EvaluationInferenceParams WithDefaults(EvaluationInferenceParams p) {
+  p.temperature = p.temperature.value_or(0.0);
+  p.top_p = p.top_p.value_or(1.0);
+  p.max_tokens = p.max_tokens.value_or(128);
   return p;
 }
 
@@ -115,7 +146,7 @@ Result<CheckedEvaluationRequest> CheckEvaluationRequest(const json& req) {
   LATHE_ASSIGN_OR_RETURN(auto token, OptionalString(req, "clientRequestToken", rules::kIdempotencyToken));
   c.token = token.value_or("");
   LATHE_ASSIGN_OR_RETURN(auto kms, OptionalString(req, "customerEncryptionKeyId", rules::kKmsKeyId));
-  (void)kms;  // lathe's outputs are not encrypted; a well-formed key id is accepted and unused
+  c.kms_key_id = kms.value_or("");  // lathe's outputs are not encrypted; the key id is echoed, unused
   LATHE_ASSIGN_OR_RETURN(c.tags, TagList(req, "jobTags"));
   LATHE_ASSIGN_OR_RETURN(auto app, OptionalEnum(req, "applicationType", {"ModelEvaluation", "RagEvaluation"},
                                                 "ModelEvaluation"));
@@ -186,6 +217,8 @@ Result<CheckedEvaluationRequest> CheckEvaluationRequest(const json& req) {
     if (text) {
       LATHE_ASSIGN_OR_RETURN(params, ParseInferenceParams(*text, m + ".bedrockModel.inferenceParams"));
     }
+    // Compared as they will run, defaults applied: {"maxTokens": 128} and {} are the same settings.
+    params = WithDefaults(params);
     if (i == 0) c.params = params;
     else if (!(params == c.params))
       return Unsupported(m + ".bedrockModel.inferenceParams", "different generation settings per model; lathe answers "

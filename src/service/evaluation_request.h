@@ -31,8 +31,12 @@ struct EvaluationInferenceParams {
   }
 };
 
+// The settings a job runs with: what is not given is temperature 0, topP 1, 128 tokens.
+EvaluationInferenceParams WithDefaults(EvaluationInferenceParams p);
+
 struct CheckedEvaluationRequest {
   std::string job_name, description, role_arn, token;
+  std::string kms_key_id;  // customerEncryptionKeyId: echoed by GetEvaluationJob
   std::map<std::string, std::string> tags;
   std::string task_type;     // Summarization, Classification, QuestionAndAnswer, Generation, Custom
   std::string dataset_name;  // EvaluationDataset.name

@@ -107,7 +107,7 @@ void JobService::FinishLocked(store::ResourceRow* job, const std::string& status
   if (Status saved = SaveLocked(*job); !saved.ok()) {
     spdlog::error("job {} ({}): its end ({}) could not be saved: {}; trying again every few seconds", job->name,
                   job->id, status, saved.message());
-    unsaved_ends_[job->id] = *job;
+    unsaved_ends_.Keep(*job);
   }
 }
 
@@ -118,14 +118,13 @@ void JobService::RunLoop() {
       // Picking a job and marking it running is one step under mu_, against Stop.
       std::unique_lock<std::mutex> lock(mu_);
       if (shutting_down_) return;
-      for (auto it = unsaved_ends_.begin(); it != unsaved_ends_.end();)
-        it = SaveLocked(it->second).ok() ? unsaved_ends_.erase(it) : std::next(it);
+      unsaved_ends_.Retry([this](const store::ResourceRow& r) { return SaveLocked(r); });
       store::MetadataStore::ListFilter active;
       active.statuses = {"InProgress", "Stopping"};
       active.limit = 1 + unsaved_ends_.size();  // the oldest that has not ended already
       if (auto rows = db_->List(kJobKind, active); rows.ok())
         for (auto& r : *rows)
-          if ((r.status == "InProgress" || r.status == "Stopping") && !unsaved_ends_.count(r.id)) {
+          if ((r.status == "InProgress" || r.status == "Stopping") && !unsaved_ends_.Has(r.id)) {
             next = std::move(r);
             running_id_ = next->id;
             break;
@@ -194,28 +193,7 @@ void JobService::RefreshMetrics(store::ResourceRow* job) {
 
 bool JobService::SuperviseWorker(WorkerProcess* worker, const std::function<bool()>& stop_requested,
                                  const std::function<void()>& every_second) {
-  using Clock = std::chrono::steady_clock;
-  Clock::time_point interrupted{}, last_tick = Clock::now();
-  bool shutdown = false;
-  while (!worker->Poll()) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, std::chrono::milliseconds(200));
-      shutdown = shutting_down_;
-    }
-    const bool stopping = stop_requested() || shutdown;
-    if (stopping && interrupted == Clock::time_point{}) {
-      worker->Signal(SIGINT);  // stops at the next step, keeping the metrics and best weights so far
-      interrupted = Clock::now();
-    } else if (stopping && Clock::now() - interrupted > std::chrono::seconds(4)) {
-      worker->Signal(SIGKILL);  // Stop takes effect within 5 s, whatever the step time
-    }
-    if (Clock::now() - last_tick > std::chrono::seconds(1)) {
-      last_tick = Clock::now();
-      every_second();
-    }
-  }
-  return shutdown;
+  return service::SuperviseWorker(worker, mu_, wake_, shutting_down_, stop_requested, every_second);
 }
 
 void JobService::RunJob(store::ResourceRow& job) {
@@ -252,24 +230,20 @@ void JobService::RunJob(store::ResourceRow& job) {
   (void)Save(job);
   std::string base_dir = job.doc.value("_baseDir", "");
   const std::string base_local = job.doc.value("_baseLocalId", std::string(kDefaultModelId));
-  if (base_dir.empty() && base_local == kDefaultModelId && !config_.models.count(base_local) &&
-      engine::BuiltDefaultModelDir(config_.data_dir).empty()) {
+  if (base_dir.empty()) {
     // The built-in default is built on first use: minutes of pretraining, so in a worker process
     // that a Stop or the server's shutdown interrupts like training (the build resumes later).
-    std::vector<std::string> build = {config_.worker_binary, "models", "build-default", "--data-dir", config_.data_dir};
-    if (config_.default_max_train_records > 0)
-      build.insert(build.end(), {"--max-records", std::to_string(std::max(config_.default_max_train_records, 1000))});
-    auto builder = WorkerProcess::Start(build, work + "/build-default.log", config_.worker_nice);
-    if (!builder.ok()) return Finish(&job, "Failed", builder.status().message());
-    spdlog::info("job {} ({}): building the default model in worker {}", job.name, job.id, builder->pid());
-    if (SuperviseWorker(&*builder, stop_requested, [] {}) && !stop_requested()) return (void)Save(job);
+    bool shutdown = false;
+    Status built = BuildDefaultModelIfNeeded(config_, base_local, work, [&](WorkerProcess* builder) {
+      spdlog::info("job {} ({}): building the default model in worker {}", job.name, job.id, builder->pid());
+      shutdown = SuperviseWorker(builder, stop_requested, [] {});
+      return shutdown || stop_requested();
+    });
+    if (shutdown && !stop_requested()) return (void)Save(job);
     if (stop_requested()) return Finish(&job, "Stopped", "");
-    if (builder->exit_code() != 0) {
+    if (!built.ok()) {
       SetPhase(&job.doc, "dataProcessingDetails", "Failed");
-      const std::string why = builder->LastLine("lathe: error: ");
-      return Finish(&job, "Failed", "The default model could not be built: " +
-                                        (why.empty() ? "the build exited with status " + std::to_string(builder->exit_code()) : why) +
-                                        " (log: " + work + "/build-default.log)");
+      return Finish(&job, "Failed", built.message());
     }
   }
   if (base_dir.empty()) {

@@ -20,6 +20,7 @@
 #include "service/data_locations.h"
 #include "service/model_catalog.h"
 #include "service/service_config.h"
+#include "service/worker_jobs.h"
 #include "service/worker_process.h"
 #include "store/metadata_store.h"
 
@@ -94,7 +95,7 @@ class JobService {
   std::string running_id_;                // the job the runner has taken, "" when idle
   // Jobs whose end (Completed, Failed, Stopped) could not be saved (the disk is full): kept here
   // and saved again by the runner until it works, and never run again meanwhile.
-  std::map<std::string, store::ResourceRow> unsaved_ends_;
+  UnsavedEnds unsaved_ends_;
   bool shutting_down_ = false;
   std::thread runner_;
   std::function<bool(const std::string&)> role_exists_;

@@ -40,14 +40,16 @@ Status CheckTagCount(size_t count, const std::string& field) {
 
 namespace {
 
-// Bedrock's lists share one token space: a token is an offset, and every List checks it.
-constexpr std::string_view kBedrockList = "bedrock:list";
+// Each Bedrock list has its own token space ("bedrock:list:<kind>"): a token is an offset into
+// that kind's rows, and a ListCustomModels token given to ListEvaluationJobs is refused.
+std::string TokenScope(const std::string& kind) { return "bedrock:list:" + kind; }
 
-// The offset a nextToken this server issued stands for (core/page_token.h), at most kMaxListOffset.
-Result<size_t> ParseNextToken(const std::string& token) {
-  LATHE_RETURN_IF_ERROR(CheckString(token, "nextToken", rules::kPaginationToken));
-  const Status invalid = Status::Aws("ValidationException", 400, "Invalid nextToken: not a token this server issued");
-  std::optional<std::string> position = DecodePageToken(kBedrockList, token);
+// The offset a nextToken this server issued for `kind` stands for (core/page_token.h), at most
+// kMaxListOffset.
+Result<size_t> ParseNextToken(const std::string& token, const std::string& kind) {
+  const Status invalid = Status::Aws("ValidationException", 400,
+                                     "Invalid nextToken: not a token this server issued for this list");
+  std::optional<std::string> position = DecodePageToken(TokenScope(kind), token);
   if (!position || position->empty() || position->size() > 10) return invalid;
   size_t offset = 0;
   for (char c : *position) {
@@ -87,9 +89,8 @@ Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query
         return Status::InvalidArgument("maxResults: expected an integer in [1, 1000], got \"" + v + "\"");
       q.max_results = static_cast<size_t>(n);
     } else if (k == "nextToken") {
-      auto offset = ParseNextToken(v);
-      if (!offset.ok()) return offset.status();
-      q.start = *offset;
+      LATHE_RETURN_IF_ERROR(CheckString(v, "nextToken", rules::kPaginationToken));
+      q.next_token = v;  // decoded by ListPage, which knows the list's kind
     }
     // Other filters (baseModelArnEquals, ...) are applied by the caller.
   }
@@ -99,6 +100,12 @@ Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query
 Result<std::vector<store::ResourceRow>> ListPage(store::MetadataStore* db, const std::string& kind, const ListQuery& q,
                                                  const std::map<std::string, std::string>& doc_equals,
                                                  std::string* next_token) {
+  size_t start = 0;
+  if (!q.next_token.empty()) {
+    auto offset = ParseNextToken(q.next_token, kind);
+    if (!offset.ok()) return offset.status();
+    start = *offset;
+  }
   store::MetadataStore::ListFilter f;
   if (!q.status_equals.empty()) f.statuses = {q.status_equals};
   f.name_contains = q.name_contains;
@@ -106,14 +113,14 @@ Result<std::vector<store::ResourceRow>> ListPage(store::MetadataStore* db, const
   f.created_before = q.created_before;
   f.doc_equals = doc_equals;
   f.descending = q.descending;
-  f.offset = q.start;
+  f.offset = start;
   f.limit = q.max_results + 1;  // one more than asked tells whether a next page exists
   auto rows = db->List(kind, f);
   if (!rows.ok()) return rows;
   next_token->clear();
-  if (rows->size() > q.max_results && q.start + q.max_results <= kMaxListOffset) {
+  if (rows->size() > q.max_results && start + q.max_results <= kMaxListOffset) {
     rows->resize(q.max_results);
-    *next_token = EncodePageToken(kBedrockList, std::to_string(q.start + q.max_results));
+    *next_token = EncodePageToken(TokenScope(kind), std::to_string(start + q.max_results));
   }
   return rows;
 }

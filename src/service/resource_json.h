@@ -17,11 +17,13 @@ struct ListQuery {
   std::string name_contains, status_equals;
   int64_t created_after = -1, created_before = -1;
   bool descending = true;  // Bedrock's default sortOrder is Descending
-  size_t max_results = 100, start = 0;
+  size_t max_results = 100;
+  std::string next_token;  // as given (length and pattern checked); ListPage decodes it
 };
 // `name_rule` bounds nameContains (JobName, CustomModelName, ProvisionedModelName). nextToken is
-// opaque to clients: a decimal offset this server issued, at most kMaxListOffset; anything else
-// is ValidationException "Invalid nextToken" (it never reaches the store).
+// opaque to clients: a decimal offset this server issued for the same list (kind), at most
+// kMaxListOffset; anything else (another list's token too) is ValidationException "Invalid
+// nextToken" from ListPage (it never reaches the store).
 inline constexpr size_t kMaxListOffset = 1000000000;
 Result<ListQuery> ParseListQuery(const std::map<std::string, std::string>& query, const FieldRule& name_rule);
 // One page of a kind's rows for a List operation: the query's filters, plus doc_equals (a document

@@ -39,6 +39,7 @@ class WorkerProcess {
 
   // The worker's output kept in memory: its last bytes.
   static constexpr size_t kTailBytes = 64 << 10;
+  const std::string& output_tail() const { return tail_; }
 
  private:
   WorkerProcess() = default;

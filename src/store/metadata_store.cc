@@ -149,7 +149,10 @@ Result<ResourceRow> MetadataStore::Find(const std::string& kind, const std::stri
   std::lock_guard<std::mutex> lock(mu_);
   Statement s(db_,
               "SELECT kind, id, name, arn, status, created_ms, doc FROM resources "
-              "WHERE kind = ?1 AND (id = ?2 OR name = ?2 OR arn = ?2) LIMIT 1");
+              "WHERE kind = ?1 AND (id = ?2 OR name = ?2 OR arn = ?2) "
+              // An ARN, then an id, then a name: a resource named like another's id must not
+              // shadow it (names are the caller's, ids and ARNs the server's).
+              "ORDER BY CASE WHEN arn = ?2 THEN 0 WHEN id = ?2 THEN 1 ELSE 2 END LIMIT 1");
   s.Bind(1, kind).Bind(2, key);
   int rc = s.Step();
   if (rc == SQLITE_ROW) return ReadRow(s);

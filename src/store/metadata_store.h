@@ -73,7 +73,8 @@ class MetadataStore {
   // The same only while the stored status is `expected_status` (compare-and-swap), so two writers
   // cannot undo each other's transitions; Conflict names the status found otherwise.
   Status UpdateIf(const ResourceRow& row, const std::string& expected_status);
-  // By id, name or ARN; NotFound names what was looked for.
+  // By ARN, id or name, in that order when several rows match (a name like another row's id does
+  // not shadow it); NotFound names what was looked for.
   Result<ResourceRow> Find(const std::string& kind, const std::string& id_name_or_arn);
   // Rows of a kind matching the filter, oldest first unless descending; filtering, ordering and
   // paging happen in SQL, so only the rows returned are parsed (List cost does not grow with

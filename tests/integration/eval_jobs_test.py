@@ -185,7 +185,7 @@ def bad_input_part(s3, bedrock, dataset_uri):
     job = ended(bedrock, arn)
     assert job["status"] == "Failed" and "Could not validate GetObject" in job["failureMessages"][0], job
 
-    msg = expect_error("ValidationException", 400, bedrock.create_evaluation_job,
+    msg = expect_error("ResourceNotFoundException", 404, bedrock.create_evaluation_job,
                        **job_request("no-model", dataset_uri, [BASE, "amazon.no-such-model-v9"]))
     assert "amazon.no-such-model-v9" in msg, msg
     human = job_request("human", dataset_uri, [BASE])

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <chrono>
+#include <thread>
 
 #include "service/bedrock_service.h"
 #include "service/evaluation_request.h"
+#include "service/job_object_store.h"
 #include "test_util.h"
 
 namespace lathe::service {
@@ -74,6 +77,7 @@ TEST_F(EvaluationJobs, CreateGetListEchoTheRequestInBedrocksShapes) {
   req["inferenceConfig"]["models"][0]["bedrockModel"]["inferenceParams"] =
       R"({"textGenerationConfig": {"maxTokenCount": 64, "temperature": 0.5, "topP": 0.9}})";
   req["jobDescription"] = "base model on the banking set";
+  req["customerEncryptionKeyId"] = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
   auto created = bedrock_->evaluations().Create(req, "ap-south-1");
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   const std::string arn = (*created)["jobArn"];
@@ -88,6 +92,7 @@ TEST_F(EvaluationJobs, CreateGetListEchoTheRequestInBedrocksShapes) {
   EXPECT_EQ((*got)["jobType"], "Automated");
   EXPECT_EQ((*got)["jobDescription"], "base model on the banking set");
   EXPECT_EQ((*got)["roleArn"], "arn:aws:iam::123456789012:role/Eval");
+  EXPECT_EQ((*got)["customerEncryptionKeyId"], req["customerEncryptionKeyId"]);
   const json& metric = (*got)["evaluationConfig"]["automated"]["datasetMetricConfigs"][0];
   EXPECT_EQ(metric["metricNames"], json({"Builtin.Accuracy", "Lathe.rougeL"}));
   EXPECT_EQ(metric["dataset"]["name"], "banking");
@@ -195,10 +200,10 @@ TEST_F(EvaluationJobs, AModelThatDoesNotExistIsRefusedAtCreate) {
   json r = Request("missing-model", "file://" + dataset_, "file://" + dir_.path() + "/out",
                    {"amazon.titan-text-express-v1", "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdefabcdef"});
   auto [code, message] = CreateError(r);
-  EXPECT_EQ(code, "ValidationException");
+  EXPECT_EQ(code, "ResourceNotFoundException");  // as CreateModelCustomizationJob answers a missing base model
   EXPECT_NE(message.find("provisioned-model/abcdefabcdef"), std::string::npos) << message;
   EXPECT_EQ(CreateError(Request("nope", "file://" + dataset_, "file://" + dir_.path() + "/out", {"no-such-model"})).first,
-            "ValidationException");
+            "ResourceNotFoundException");
   // A dataset outside fileRoots is the request's problem too.
   EXPECT_EQ(CreateError(Request("outside", "file:///etc/passwd", "file://" + dir_.path() + "/out")).first, "ValidationException");
 }
@@ -215,6 +220,39 @@ TEST_F(EvaluationJobs, NamesAreUniqueAndATokenReplaysTheFirstAnswer) {
   EXPECT_EQ(CreateError(r).first, "ConflictException");
   r.erase("clientRequestToken");
   EXPECT_EQ(CreateError(r).first, "ConflictException");
+  EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 1u);
+}
+
+// A token names one request: a retry with another body (here another dataset, then another
+// name) is refused, not answered with the first job as if it had been created.
+TEST_F(EvaluationJobs, ATokenWithADifferentRequestIsRefused) {
+  json r = Valid("token-body");
+  r["clientRequestToken"] = "token-1";
+  ASSERT_TRUE(bedrock_->evaluations().Create(r).ok());
+  json other = r;
+  other["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]["dataset"]["name"] = "other";
+  auto [code, message] = CreateError(other);
+  EXPECT_EQ(code, "ValidationException");
+  EXPECT_NE(message.find("token-1"), std::string::npos) << message;
+  other = r;
+  other["jobName"] = "another-name";
+  EXPECT_EQ(CreateError(other).first, "ValidationException");
+  EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 1u);
+}
+
+// Concurrent retries of one request create one job, and each gets its ARN.
+TEST_F(EvaluationJobs, ConcurrentCreatesWithOneTokenMakeOneJob) {
+  json r = Valid("concurrent");
+  r["clientRequestToken"] = "token-c";
+  std::vector<std::thread> threads;
+  std::vector<Result<json>> answers(8, Status::Internal("not run"));
+  for (size_t i = 0; i < answers.size(); ++i)
+    threads.emplace_back([&, i] { answers[i] = bedrock_->evaluations().Create(r); });
+  for (auto& t : threads) t.join();
+  for (const auto& a : answers) {
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_EQ((*a)["jobArn"], (*answers[0])["jobArn"]);
+  }
   EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 1u);
 }
 
@@ -287,6 +325,130 @@ TEST_F(EvaluationJobs, StopAndBatchDeleteFollowBedrocksStatuses) {
   EXPECT_TRUE(bedrock_->evaluations().Create(Valid("job-a")).ok());
 }
 
+// A bad identifier anywhere in the list is the request's error, and nothing was deleted before it.
+TEST_F(EvaluationJobs, BatchDeleteChecksEveryIdentifierBeforeDeletingAny) {
+  const std::string a = (*bedrock_->evaluations().Create(Valid("delete-me")))["jobArn"];
+  ASSERT_TRUE(bedrock_->evaluations().Stop(a).ok());
+  auto refused = bedrock_->evaluations().BatchDelete({{"jobIdentifiers", json::array({a, std::string(2000, 'x')})}});
+  EXPECT_EQ(Error(refused.status()).first, "ValidationException");
+  EXPECT_TRUE(bedrock_->evaluations().Get(a).ok());  // still there
+  refused = bedrock_->evaluations().BatchDelete({{"jobIdentifiers", json::array({a, 7})}});
+  EXPECT_EQ(Error(refused.status()).first, "ValidationException");
+  EXPECT_TRUE(bedrock_->evaluations().Get(a).ok());
+  // A row left Deleting (a request that failed midway) is deleted again, its tags with it.
+  ASSERT_TRUE(bedrock_->store()->SetTags(a, {{"team", "ml"}}).ok());
+  auto row = bedrock_->store()->Find(kEvaluationJobKind, a);
+  row->status = "Deleting";
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  auto deleted = bedrock_->evaluations().BatchDelete({{"jobIdentifiers", json::array({a})}});
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ((*deleted)["evaluationJobs"].size(), 1u) << deleted->dump();
+  EXPECT_TRUE(bedrock_->store()->Tags(a)->empty());
+}
+
+TEST_F(EvaluationJobs, ARestartRemovesTheTagsOfAJobLeftDeleting) {
+  json r = Valid("left-deleting-tagged");
+  r["jobTags"] = {{{"key", "team"}, {"value", "ml"}}};
+  const std::string arn = (*bedrock_->evaluations().Create(r))["jobArn"];
+  auto row = bedrock_->store()->Find(kEvaluationJobKind, arn);
+  row->status = "Deleting";
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  Open();
+  bedrock_->evaluations().Start();
+  EXPECT_EQ(Error(bedrock_->evaluations().Get(arn).status()).first, "ResourceNotFoundException");
+  EXPECT_TRUE(bedrock_->store()->Tags(arn)->empty());
+}
+
+TEST_F(EvaluationJobs, ListPagesSortsAndFiltersWithItsOwnTokens) {
+  for (const char* name : {"list-a", "list-b", "list-c"}) {
+    ASSERT_TRUE(bedrock_->evaluations().Create(Valid(name)).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // distinct creation times
+  }
+  auto names = [](const json& page) {
+    std::vector<std::string> out;
+    for (const auto& j : page["jobSummaries"]) out.push_back(j["jobName"]);
+    return out;
+  };
+  auto first = bedrock_->evaluations().List({{"maxResults", "2"}, {"sortOrder", "Ascending"}});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(names(*first), (std::vector<std::string>{"list-a", "list-b"}));
+  ASSERT_TRUE(first->contains("nextToken"));
+  auto second = bedrock_->evaluations().List(
+      {{"maxResults", "2"}, {"sortOrder", "Ascending"}, {"nextToken", (*first)["nextToken"]}});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(names(*second), (std::vector<std::string>{"list-c"}));
+  EXPECT_FALSE(second->contains("nextToken"));
+  EXPECT_EQ(names(*bedrock_->evaluations().List({{"sortOrder", "Descending"}})),
+            (std::vector<std::string>{"list-c", "list-b", "list-a"}));
+  // Time filters: nothing was created after now, everything after 2020.
+  EXPECT_TRUE((*bedrock_->evaluations().List({{"creationTimeAfter", "2100-01-01T00:00:00Z"}}))["jobSummaries"].empty());
+  EXPECT_EQ((*bedrock_->evaluations().List({{"creationTimeAfter", "2020-01-01T00:00:00Z"}}))["jobSummaries"].size(), 3u);
+  EXPECT_EQ(Error(bedrock_->evaluations().List({{"creationTimeAfter", "yesterday"}}).status()).first, "ValidationException");
+  EXPECT_EQ(Error(bedrock_->evaluations().List({{"sortOrder", "Sideways"}}).status()).first, "ValidationException");
+  // Forged tokens, and another list's token, are refused.
+  EXPECT_EQ(Error(bedrock_->evaluations().List({{"nextToken", "bm90LWEtdG9rZW4"}}).status()).first, "ValidationException");
+  for (const char* name : {"tuned-1", "tuned-2"}) {
+    store::ResourceRow job;
+    job.name = std::string("ft-") + name;
+    job.arn = std::string("arn:aws:bedrock:us-east-1:123456789012:model-customization-job/lathe.default-v1/") +
+              (name[6] == '1' ? "abcdefabcde1" : "abcdefabcde2");
+    job.doc = {{"outputModelName", name}, {"_baseModelId", "lathe.default-v1"}};
+    ASSERT_TRUE(bedrock_->custom_models().Register(job, dir_.path() + "/" + name).ok());
+  }
+  auto models = bedrock_->custom_models().List({{"maxResults", "1"}});
+  ASSERT_TRUE(models.ok() && models->contains("nextToken")) << (models.ok() ? models->dump() : "");
+  auto crossed = bedrock_->evaluations().List({{"nextToken", (*models)["nextToken"]}});
+  EXPECT_EQ(Error(crossed.status()).first, "ValidationException");
+  // RagEvaluation lists nothing here, but its other parameters are still checked.
+  EXPECT_TRUE((*bedrock_->evaluations().List({{"applicationTypeEquals", "RagEvaluation"}}))["jobSummaries"].empty());
+  EXPECT_EQ(Error(bedrock_->evaluations().List({{"applicationTypeEquals", "RagEvaluation"}, {"maxResults", "0"}}).status()).first,
+            "ValidationException");
+  EXPECT_EQ(Error(bedrock_->evaluations().List({{"applicationTypeEquals", "RagEvaluation"}, {"nextToken", "forged"}}).status()).first,
+            "ValidationException");
+}
+
+// A job named like another job's id does not shadow it: identifiers resolve as ARN, id, name.
+TEST_F(EvaluationJobs, AnIdWinsOverANameThatLooksLikeIt) {
+  store::ResourceRow named;
+  named.kind = kEvaluationJobKind;
+  named.id = "aaaaaaaaaaaa";
+  named.name = "bbbbbbbbbbbb";  // created first: the first row in the table's order
+  named.arn = "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/aaaaaaaaaaaa";
+  named.status = "Completed";
+  named.doc = {{"jobName", named.name}};
+  store::ResourceRow real = named;
+  real.id = "bbbbbbbbbbbb";
+  real.name = "real-job";
+  real.arn = "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/bbbbbbbbbbbb";
+  real.doc = {{"jobName", real.name}};
+  ASSERT_TRUE(bedrock_->store()->Insert(named).ok());
+  ASSERT_TRUE(bedrock_->store()->Insert(real).ok());
+  EXPECT_EQ((*bedrock_->evaluations().Get("bbbbbbbbbbbb"))["jobName"], "real-job");
+  EXPECT_EQ((*bedrock_->evaluations().Get(named.arn))["jobName"], "bbbbbbbbbbbb");
+  EXPECT_EQ((*bedrock_->evaluations().Get("real-job"))["jobName"], "real-job");
+}
+
+// An S3 store that accepts everything: Create only checks URIs.
+class AnyObjectStore : public JobObjectStore {
+ public:
+  Status CheckBucket(const std::string&, const std::string&) override { return Status::Ok(); }
+  Status Download(const std::string&, const S3Uri&, const std::string&, uint64_t) override { return Status::Ok(); }
+  Status Upload(const std::string&, const std::string&, const S3Uri&) override { return Status::Ok(); }
+};
+
+// The longest output key is checked at Create, not after the run when the upload fails.
+TEST_F(EvaluationJobs, OutputKeysPastS3sLimitAreRefusedAtCreate) {
+  AnyObjectStore objects;
+  bedrock_->set_object_store(&objects);
+  json r = Request("long-keys", "s3://data/cases.jsonl", "s3://out/" + std::string(900, 'p') + "/");
+  auto [code, message] = CreateError(r);
+  EXPECT_EQ(code, "ValidationException");
+  EXPECT_NE(message.find("1024"), std::string::npos) << message;
+  r = Request("short-keys", "s3://data/cases.jsonl", "s3://out/" + std::string(700, 'p') + "/");
+  EXPECT_EQ(CreateError(r).first, "") << CreateError(r).second;
+  bedrock_->set_object_store(nullptr);
+}
+
 TEST_F(EvaluationJobs, ARestartFinishesStopsAndDeletesLeftMidway) {
   const std::string stopping = (*bedrock_->evaluations().Create(Valid("left-stopping")))["jobArn"];
   const std::string deleting = (*bedrock_->evaluations().Create(Valid("left-deleting")))["jobArn"];
@@ -304,9 +466,16 @@ TEST_F(EvaluationJobs, ARestartFinishesStopsAndDeletesLeftMidway) {
   EXPECT_EQ(Error(bedrock_->evaluations().Get(deleting).status()).first, "ResourceNotFoundException");
   auto q = bedrock_->evaluations().Get(queued);
   ASSERT_TRUE(q.ok());
-  // The queued one is picked up by the runner now (and fails: there is no model), never lost.
-  const std::string s = (*q)["status"];
-  EXPECT_TRUE(s == "InProgress" || s == "Failed") << s;
+  // The queued one is picked up by the runner now, never lost, and fails: this fixture has no
+  // worker binary to run `lathe eval run` with.
+  json job = *q;
+  for (int i = 0; i < 200 && job["status"] == "InProgress"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    job = *bedrock_->evaluations().Get(queued);
+  }
+  ASSERT_EQ(job["status"], "Failed") << job.dump(2);
+  const std::string message = job["failureMessages"][0];
+  EXPECT_NE(message.find("the evaluation process exited with status 127"), std::string::npos) << message;
 }
 
 TEST(EvaluationRequest, InferenceParamsInEachShapeUsersWrite) {
@@ -326,6 +495,28 @@ TEST(EvaluationRequest, InferenceParamsInEachShapeUsersWrite) {
   EXPECT_FALSE(ParseInferenceParams(R"({"maxTokens": "many"})", "p").ok());
   EXPECT_FALSE(ParseInferenceParams(R"([1, 2])", "p").ok());
   EXPECT_FALSE(ParseInferenceParams(std::string(40, '[') + std::string(40, ']'), "p").ok());
+  // A key lathe would not apply is named, not ignored; top_p and topP together are ambiguous.
+  for (const char* text : {R"({"topK": 5})", R"({"inferenceConfig": {"stopSequences": ["x"]}})",
+                           R"({"textGenerationConfig": {"maxTokens": 5}})"}) {
+    auto bad = ParseInferenceParams(text, "p");
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find("lathe does not apply"), std::string::npos) << bad.status().message();
+  }
+  auto both = ParseInferenceParams(R"({"top_p": 0.5, "topP": 0.9})", "p");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("both top_p and topP"), std::string::npos) << both.status().message();
+}
+
+// Settings compare as they will run: one model giving the defaults explicitly, the other nothing.
+TEST_F(EvaluationJobs, InferenceParamsCompareWithDefaultsApplied) {
+  json r = Request("defaults", "file://" + dataset_, "file://" + dir_.path() + "/out",
+                   {"amazon.titan-text-express-v1", "lathe.default-v1"});
+  r["inferenceConfig"]["models"][0]["bedrockModel"]["inferenceParams"] = R"({"maxTokens": 128, "temperature": 0})";
+  auto created = bedrock_->evaluations().Create(r);
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  r["jobName"] = "not-defaults";
+  r["inferenceConfig"]["models"][0]["bedrockModel"]["inferenceParams"] = R"({"maxTokens": 64})";
+  EXPECT_EQ(CreateError(r).first, "ValidationException");
 }
 
 TEST(EvaluationRequest, BuiltinAccuracyIsTokenF1WithAReferenceElseKeywordCoverage) {

@@ -95,6 +95,31 @@ TEST(EvaluationOutput, OneLinePerCaseInBedrocksLayoutPerModel) {
             json::parse(R"([{"metricName": "Builtin.Accuracy", "result": 0.5}])"));
 }
 
+// A job run again after a restart publishes to the same names: one file per model, not two.
+TEST(EvaluationOutput, ARerunOverwritesItsFilesInsteadOfAddingOthers) {
+  TempDir dir;
+  const eval::RunResult run = TwoModelRun();
+  std::filesystem::create_directories(dir.path() + "/run");
+  EvaluationOutputJob job{"abcdefabcdef", "Custom", "d", {"Builtin.Accuracy"}, {"base-id", "tuned-id"}};
+  auto first = WriteEvaluationOutput(Env::Default(), run, job, dir.path() + "/run", dir.path() + "/publish");
+  auto second = WriteEvaluationOutput(Env::Default(), run, job, dir.path() + "/run", dir.path() + "/publish");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(*first, *second);
+  EXPECT_NE((*first)[0], (*first)[1]);
+  for (const std::string model : {"base-id", "tuned-id"}) {
+    size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() + "/publish/abcdefabcdef/models/" + model +
+                                                             "/taskTypes/Custom/datasets/d"))
+      files += e.is_regular_file();
+    EXPECT_EQ(files, 1u) << model;
+  }
+  // Another job's names differ (its files never collide in a shared output location).
+  job.job_id = "bcdefabcdefa";
+  auto other = WriteEvaluationOutput(Env::Default(), run, job, dir.path() + "/run", dir.path() + "/publish");
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(std::filesystem::path((*other)[0]).filename(), std::filesystem::path((*first)[0]).filename());
+}
+
 TEST(EvaluationOutput, TheSummaryHasEachModelsScoresAndTheVerdict) {
   const eval::RunResult run = TwoModelRun();
   EvaluationOutputJob job{"id", "Custom", "d", {"Builtin.Accuracy"}, {"base-id", "tuned-id"}};
@@ -105,9 +130,50 @@ TEST(EvaluationOutput, TheSummaryHasEachModelsScoresAndTheVerdict) {
   EXPECT_EQ(s["models"][0]["metrics"]["Builtin.Accuracy"], 0.5);   // (0.5 + 0.5) / 2
   EXPECT_EQ(s["models"][1]["metrics"]["Builtin.Accuracy"], 0.5);   // the failed case is left out
   EXPECT_EQ(s["models"][0]["metrics"]["tokenF1"], 0.5);
+  EXPECT_EQ(s["models"][1]["failed"], 0);  // TwoModelRun sets no count; the error is still named
+  EXPECT_EQ(s["models"][1]["firstError"], "generation failed");
+  EXPECT_FALSE(s["models"][0].contains("firstError"));
   ASSERT_EQ(s["comparisons"].size(), 1u);
-  EXPECT_EQ(s["comparisons"][0]["verdict"], "better");  // read from tokenF1: the set has references
-  EXPECT_EQ(s["comparisons"][0]["verdictMetric"], "tokenF1");
+  // Read from Builtin.Accuracy per case (tokenF1 on case 0, keyword coverage on case 1), not from
+  // the run's tokenF1 comparison ("better" here): one pair can show no significant difference.
+  EXPECT_EQ(s["comparisons"][0]["verdictMetric"], "Builtin.Accuracy");
+  EXPECT_EQ(s["comparisons"][0]["verdict"], "no significant difference");
+  EXPECT_EQ(s["comparisons"][0]["byMetric"]["Builtin.Accuracy"]["pairs"], 1);  // the failed case is left out
+  EXPECT_EQ(s["comparisons"][0]["byMetric"]["tokenF1"]["verdict"], "better");
+}
+
+// A mixed set (references on some cases, keywords on others): the verdict counts every case.
+TEST(EvaluationOutput, TheVerdictIsReadFromEveryCasesAccuracy) {
+  eval::RunResult run;
+  for (int i = 0; i < 12; ++i) {
+    eval::TestCase c;
+    c.prompt = "q" + std::to_string(i);
+    if (i < 2) c.reference = "r";
+    else c.keywords = {"k"};
+    run.test_set.cases.push_back(c);
+  }
+  for (const char* label : {"base", "tuned"}) {
+    eval::ModelResult m;
+    m.model.label = label;
+    for (size_t i = 0; i < 12; ++i) {
+      eval::CaseResult r;
+      r.case_index = i;
+      r.answer.ok = true;
+      const bool tuned = label == std::string("tuned");
+      // tokenF1 equal on the two reference cases; keyword coverage much better on the ten others.
+      if (i < 2) r.metrics = {{"tokenF1", 0.5}};
+      else r.metrics = {{"keywordCoverage", tuned ? 1.0 : 0.0}};
+      m.cases.push_back(r);
+    }
+    run.models.push_back(m);
+  }
+  eval::Comparison cmp;
+  cmp.baseline_label = "base";
+  cmp.candidate_label = "tuned";
+  run.comparisons.push_back(cmp);
+  json s = EvaluationSummary(run, {"id", "Custom", "d", {"Builtin.Accuracy"}, {"b", "t"}});
+  EXPECT_EQ(s["comparisons"][0]["verdict"], "better") << s.dump(2);
+  EXPECT_EQ(s["comparisons"][0]["byMetric"]["Builtin.Accuracy"]["pairs"], 12);
 }
 
 TEST(EvaluationOutput, ModelFolderNamesAreSafeAndBounded) {

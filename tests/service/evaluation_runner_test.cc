@@ -36,13 +36,16 @@ class EvaluationRunner : public ::testing::Test {
     const std::string script =
         "#!/bin/sh\n"
         "out=''; prev=''\n"
-        "for a in \"$@\"; do [ \"$prev\" = --out ] && out=\"$a\"; prev=\"$a\"; done\n"
+        "for a in \"$@\"; do [ \"$prev\" = --out ] && out=\"$a\"; [ \"$prev\" = --dataset ] && ds=\"$a\"; prev=\"$a\"; done\n"
         "printf '%s\\n' \"$@\" > '" + dir_.path() + "/argv.txt'\n"
         "case \"$(cat '" + dir_.path() + "/mode')\" in\n"
         "  sleep) echo '{\"casesDone\": 1, \"casesTotal\": 4, \"modelIndex\": 0, \"modelsTotal\": 2, "
         "\"elapsedSeconds\": 0.5, \"etaSeconds\": 1.5}' >&2\n"
         "         trap 'exit 130' INT; while :; do sleep 0.1; done ;;\n"
         "  fail) echo 'lathe: error: the model ran out of memory' >&2; exit 1 ;;\n"
+        // What `lathe eval run` prints of a bad test set (PrintProblems): file:line:col problems.
+        "  bad) echo \"$ds:2:1: error: invalid JSON [invalid-json]\"; echo \"$ds:3:1: warning: short\"; "
+        "echo \"$ds:3:1: error: no prompt [missing-prompt]\"; echo \"$ds: 2 error(s), 1 warning(s)\"; exit 1 ;;\n"
         "  *) mkdir -p \"$out\" && cp '" + dir_.path() + "/fixture.json' \"$out/report.json\" && "
         "echo '# report' > \"$out/report.md\" ;;\n"
         "esac\n";
@@ -183,14 +186,17 @@ TEST_F(EvaluationRunner, AStopEndsTheWorkerWithinSeconds) {
   EXPECT_EQ(job["status"], "Stopped");
 }
 
+// The worker checks the cases (the server does not parse 64 MiB of JSON); its problems become the
+// job's failure messages, naming the dataset's URI rather than the job folder's copy.
 TEST_F(EvaluationRunner, ABadDatasetFailsWithEveryProblemAtItsLine) {
+  Mode("bad");
   const std::string bad = dir_.Write("bad.jsonl", "{\"prompt\": \"ok\"}\nnot json\n{\"referenceResponse\": \"no prompt\"}\n");
   const std::string arn = (*bedrock_->evaluations().Create(Request("bad-data", bad)))["jobArn"];
   json job = WaitFor(arn, Ended);
   ASSERT_EQ(job["status"], "Failed") << job.dump(2);
-  ASSERT_GE(job["failureMessages"].size(), 2u) << job.dump(2);
-  EXPECT_NE(job["failureMessages"][0].get<std::string>().find("bad.jsonl:2"), std::string::npos) << job.dump(2);
-  EXPECT_NE(job["failureMessages"][1].get<std::string>().find("bad.jsonl:3"), std::string::npos) << job.dump(2);
+  ASSERT_EQ(job["failureMessages"].size(), 2u) << job.dump(2);  // the errors, not the warning
+  EXPECT_EQ(job["failureMessages"][0], "file://" + bad + ":2:1: error: invalid JSON [invalid-json]") << job.dump(2);
+  EXPECT_EQ(job["failureMessages"][1], "file://" + bad + ":3:1: error: no prompt [missing-prompt]") << job.dump(2);
 }
 
 TEST_F(EvaluationRunner, ADatasetPastTheBoundIsRefusedBeforeItIsRead) {
@@ -204,6 +210,37 @@ TEST_F(EvaluationRunner, ADatasetPastTheBoundIsRefusedBeforeItIsRead) {
   json job = WaitFor(arn, Ended);
   ASSERT_EQ(job["status"], "Failed");
   EXPECT_NE(job["failureMessages"][0].get<std::string>().find("at most"), std::string::npos) << job.dump(2);
+}
+
+// A job name is free again once its job is deleted; the new job's results go beside the old
+// job's under <output>/<jobName>/, which keeps them (Bedrock deletes no S3 results either).
+TEST_F(EvaluationRunner, AReusedJobNameKeepsTheEarlierJobsResults) {
+  const std::string first = (*bedrock_->evaluations().Create(Request("same-name", dataset_)))["jobArn"];
+  ASSERT_EQ(WaitFor(first, Ended)["status"], "Completed");
+  ASSERT_TRUE(bedrock_->evaluations().BatchDelete({{"jobIdentifiers", {first}}}).ok());
+  const std::string second = (*bedrock_->evaluations().Create(Request("same-name", dataset_)))["jobArn"];
+  ASSERT_EQ(WaitFor(second, Ended)["status"], "Completed");
+  for (const std::string& arn : {first, second}) {
+    const std::string id = arn.substr(arn.rfind('/') + 1);
+    EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/out/same-name/" + id + "/report.json")) << id;
+  }
+}
+
+// A Stop racing the job's end (the worker done, the results being published): an accepted Stop
+// always ends the job Stopped, a refused one (Conflict) finds it already Completed.
+TEST_F(EvaluationRunner, AStopRacingCompletionIsKeptOrRefusedNeverLost) {
+  int completed = 0;
+  for (int i = 0; i < 14; ++i) {  // Stops spread over the worker's run, its end and the publishing
+    const std::string arn = (*bedrock_->evaluations().Create(Request("race-" + std::to_string(i), dataset_)))["jobArn"];
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + 30 * i));
+    const Status stop = bedrock_->evaluations().Stop(arn);
+    const json job = WaitFor(arn, Ended);
+    if (stop.ok()) EXPECT_EQ(job["status"], "Stopped") << i;
+    else EXPECT_EQ(job["status"], "Completed") << i << ": " << stop.ToString();
+    completed += job["status"] == "Completed";
+  }
+  // Which side each Stop lands on depends on the machine's speed: no count is asserted.
+  std::printf("%d of 14 jobs completed before their Stop\n", completed);
 }
 
 TEST_F(EvaluationRunner, AWorkerFailureIsTheJobsFailureMessage) {

@@ -72,5 +72,42 @@ TEST(CopyJobOutputs, AFileWhereTheOutputFolderGoesIsAnError) {
   EXPECT_FALSE(fs::exists(out + ".partial"));
 }
 
+// An evaluation job's outputs go to <output>/<jobName>/<jobId>: a later job with the same name
+// adds its own folder and must not delete the earlier job's.
+TEST(CopyJobOutputs, AnExistingFolderKeepsWhatItHoldsBesideTheCopiedSubdirs) {
+  TempDir tmp;
+  fs::create_directories(tmp.File("run1/job1"));
+  tmp.Write("run1/job1/report.json", "first");
+  fs::create_directories(tmp.File("run2/job2"));
+  tmp.Write("run2/job2/report.json", "second");
+  const std::string out = tmp.File("output/my-job");
+  ASSERT_TRUE(CopyJobOutputs(Env::Default(), tmp.File("run1"), {"job1"}, out).ok());
+  ASSERT_TRUE(CopyJobOutputs(Env::Default(), tmp.File("run2"), {"job2"}, out).ok());
+  EXPECT_EQ(ReadFile(out + "/job1/report.json"), "first");
+  EXPECT_EQ(ReadFile(out + "/job2/report.json"), "second");
+  // A rerun of job2 replaces only job2's folder, whole (a file it no longer writes goes).
+  tmp.Write("run2/job2/stale.txt", "x");
+  ASSERT_TRUE(CopyJobOutputs(Env::Default(), tmp.File("run2"), {"job2"}, out).ok());
+  fs::remove(tmp.File("run2/job2/stale.txt"));
+  tmp.Write("run2/job2/report.json", "second again");
+  ASSERT_TRUE(CopyJobOutputs(Env::Default(), tmp.File("run2"), {"job2"}, out).ok());
+  EXPECT_EQ(ReadFile(out + "/job2/report.json"), "second again");
+  EXPECT_FALSE(fs::exists(out + "/job2/stale.txt"));
+  EXPECT_EQ(ReadFile(out + "/job1/report.json"), "first");
+  EXPECT_FALSE(fs::exists(out + ".partial"));
+}
+
+// Copied in chunks, not read whole: a file over the chunk size arrives intact.
+TEST(CopyJobOutputs, ALargeFileIsCopiedWhole) {
+  TempDir tmp;
+  fs::create_directories(tmp.File("run/job"));
+  std::string big;
+  for (int i = 0; big.size() < (3u << 20) + 17; ++i) big += std::to_string(i) + "\n";
+  tmp.Write("run/job/out.jsonl", big);
+  const std::string out = tmp.File("output/my-job");
+  ASSERT_TRUE(CopyJobOutputs(Env::Default(), tmp.File("run"), {"job"}, out).ok());
+  EXPECT_EQ(ReadFile(out + "/job/out.jsonl"), big);
+}
+
 }  // namespace
 }  // namespace lathe::service

@@ -181,7 +181,8 @@ TEST_F(ServiceValidation, ForgedNextTokensAreValidationErrorsNotStoreErrors) {
       EXPECT_NE(r.status().message().find("nextToken"), std::string::npos) << r.status().message();
     }
   }
-  auto page = service_->jobs().List({{"nextToken", EncodePageToken("bedrock:list", "1000000000")}});  // the largest offset lathe issues
+  // The largest offset lathe issues, in the fine-tuning jobs' own token space (each list has one).
+  auto page = service_->jobs().List({{"nextToken", EncodePageToken("bedrock:list:job", "1000000000")}});
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_TRUE((*page)["modelCustomizationJobSummaries"].empty());
   ExpectValidation(service_->jobs().List({{"nameContains", std::string(64, 'a')}}).status(), "'nameContains'");

@@ -140,12 +140,25 @@ TEST(ListPage, FiltersSortsAndPagesLikeBedrockInTheStore) {
   EXPECT_EQ(names(*page), (std::vector<std::string>{"alpha", "beta"}));
 
   for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"maxResults", "0"}, {"maxResults", "1001"}, {"sortOrder", "Up"}, {"creationTimeBefore", "soon"},
-           {"nextToken", "abc"}}) {
+           {"maxResults", "0"}, {"maxResults", "1001"}, {"sortOrder", "Up"}, {"creationTimeBefore", "soon"}}) {
     auto bad = ParseListQuery({{k, v}}, rules::kJobName);
     ASSERT_FALSE(bad.ok()) << k << "=" << v;
     EXPECT_NE(bad.status().message().find(k), std::string::npos) << bad.status().message();
   }
+  // A token is checked against the list it is given to: a forged one, or another kind's.
+  q = ParseListQuery({{"nextToken", "abc"}}, rules::kJobName);
+  ASSERT_TRUE(q.ok());
+  auto forged = ListPage(db->get(), "job", *q, {}, &next);
+  ASSERT_FALSE(forged.ok());
+  EXPECT_NE(forged.status().message().find("nextToken"), std::string::npos) << forged.status().message();
+  q = ParseListQuery({{"maxResults", "1"}}, rules::kJobName);
+  ASSERT_TRUE(ListPage(db->get(), "job", *q, {}, &next).ok());
+  ASSERT_FALSE(next.empty());
+  const std::string token = next;
+  q = ParseListQuery({{"nextToken", token}}, rules::kJobName);
+  ASSERT_TRUE(q.ok());
+  EXPECT_TRUE(ListPage(db->get(), "job", *q, {}, &next).ok());
+  EXPECT_FALSE(ListPage(db->get(), "custom-model", *q, {}, &next).ok());
 }
 
 TEST(Tags, TwoHundredAreAllowedMoreAreTooManyTags) {

@@ -3,6 +3,8 @@
 // integration over the same backend.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -190,6 +192,7 @@ TEST_F(LambdaBuiltinsTest, EvaluateFineTunedModelRunsAnEvaluationJobOnTheModelsD
              {"trainingDataConfig", {{"s3Uri", "s3://training-bucket/training-data/data.jsonl"}}}};
   auto model_arn = bedrock_->custom_models().Register(job, dir_.path() + "/model");
   ASSERT_TRUE(model_arn.ok()) << model_arn.status().ToString();
+  objects_.objects[{"training-bucket", "training-data/data.jsonl"}] = Records(80);  // MAX_CASES (50) of these
   // No runner here: the job stays queued and the function gives up at its timeout, saying so.
   BuiltinCall call{kScope.account, kScope.region, "req-1", {}, 2};
   BuiltinResult r = builtins_->Invoke("evaluate-finetuned-model",
@@ -204,10 +207,52 @@ TEST_F(LambdaBuiltinsTest, EvaluateFineTunedModelRunsAnEvaluationJobOnTheModelsD
   EXPECT_EQ(summary["jobName"].get<std::string>().rfind("eval-my-model-v2-", 0), 0u) << summary;  // a valid name
   auto got = bedrock_->evaluations().Get(summary["jobArn"]);
   const json& dataset = (*got)["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]["dataset"];
-  EXPECT_EQ(dataset["datasetLocation"]["s3Uri"], "s3://training-bucket/training-data/data.jsonl");  // in-sample
+  // In-sample, and sampled: 50 of the 80 training cases, stored beside the data, in their order.
+  const std::string sample_uri = dataset["datasetLocation"]["s3Uri"];
+  EXPECT_EQ(sample_uri.rfind("s3://training-bucket/evaluation/samples/", 0), 0u) << sample_uri;
+  const std::string sample = objects_.objects[{"training-bucket", sample_uri.substr(std::string("s3://training-bucket/").size())}];
+  EXPECT_EQ(std::count(sample.begin(), sample.end(), '\n'), 50);
+  EXPECT_NE(Records(80).find(sample.substr(0, sample.find('\n'))), std::string::npos);
   EXPECT_EQ(dataset["name"], "training-data");
   EXPECT_EQ((*got)["outputDataConfig"]["s3Uri"], "s3://training-bucket/evaluation/");
   EXPECT_EQ((*got)["latheGenerationSettings"]["maxTokens"], 64);
+  // Called again (a pipeline's retry after the timeout): it waits on the same job, no second one.
+  r = builtins_->Invoke("evaluate-finetuned-model", {{"customModelName", "My_Model.v2"}, {"baseModelId", "lathe.default-v1"}},
+                        call);
+  EXPECT_EQ(r.error_type, "EvaluationTimeout") << r.error_message;
+  EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 1u);
+  // The job completes with every case of the custom model failed: an error, not a score of 0.
+  auto row = bedrock_->store()->Find(service::kEvaluationJobKind, summary["jobArn"].get<std::string>());
+  ASSERT_TRUE(row.ok());
+  row->status = "Completed";
+  row->doc["_summary"] = {
+      {"cases", 3},
+      {"models", {{{"modelIdentifier", "lathe.default-v1"}, {"overallScore", 0.4}, {"cases", 3}, {"failed", 0}},
+                  {{"modelIdentifier", *model_arn}, {"overallScore", 0.0}, {"cases", 3}, {"failed", 3},
+                   {"firstError", "the model's weights could not be read"}}}},
+      {"comparisons", json::array()}};
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  r = builtins_->Invoke("evaluate-finetuned-model", {{"customModelName", "My_Model.v2"}, {"baseModelId", "lathe.default-v1"}},
+                        call);
+  EXPECT_EQ(r.error_type, "EvaluationFailed") << r.error_message;
+  EXPECT_NE(r.error_message.find("the model's weights could not be read"), std::string::npos) << r.error_message;
+  // One case failed of three: a result, with the failed count in it.
+  row->doc["_summary"]["models"][1]["failed"] = 1;
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  r = builtins_->Invoke("evaluate-finetuned-model", {{"customModelName", "My_Model.v2"}, {"baseModelId", "lathe.default-v1"}},
+                        call);
+  ASSERT_TRUE(r.ok) << r.error_type << ": " << r.error_message;
+  EXPECT_EQ(r.payload["testSet"]["sample"]["cases"], 50);  // said in the result
+  EXPECT_EQ(r.payload["testSet"]["sample"]["of"], 80);
+  EXPECT_EQ(r.payload["failedCases"], 1);
+  EXPECT_EQ(r.payload["baselineFailedCases"], 0);
+  // A Failed job is not reused: the next call starts another.
+  row->status = "Failed";
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  r = builtins_->Invoke("evaluate-finetuned-model", {{"customModelName", "My_Model.v2"}, {"baseModelId", "lathe.default-v1"}},
+                        call);
+  EXPECT_EQ(r.error_type, "EvaluationTimeout") << r.error_message;
+  EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 2u);
   // Stopped (the server going down), a waiting call returns at once instead of at its timeout.
   builtins_->Stop();
   BuiltinCall patient{kScope.account, kScope.region, "req-2", {}, 600};
@@ -216,6 +261,7 @@ TEST_F(LambdaBuiltinsTest, EvaluateFineTunedModelRunsAnEvaluationJobOnTheModelsD
                                                                          {"baseModelId", "lathe.default-v1"}}, patient);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_EQ(stopped.error_type, "ServiceUnavailable") << stopped.error_message;
+  EXPECT_EQ((*bedrock_->evaluations().List({}))["jobSummaries"].size(), 2u);  // none started while stopping
 }
 
 TEST_F(LambdaBuiltinsTest, TheStepFunctionsIntegrationAnswersAsAwsOptimizedIntegration) {

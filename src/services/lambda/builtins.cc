@@ -3,11 +3,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
+#include <algorithm>
+#include <cstdio>
 #include <thread>
 
 #include "core/arn.h"
 #include "core/env.h"
 #include "data/validator.h"
+#include "eval/test_set.h"
+#include "service/evaluation_jobs.h"
 #include "service/s3_uri.h"
 #include "service/service_config.h"
 
@@ -36,6 +41,9 @@ const std::map<std::string, std::string> kEvaluateDefaults = {
     {"METRIC_NAMES", "Builtin.Accuracy,Lathe.tokenF1,Lathe.rougeL,Lathe.keywordCoverage"},
     {"MAX_TOKENS", "64"},
     {"TEMPERATURE", "0"},
+    // The training-data fallback (no validation data, no EVAL_DATASET_S3_URI): a seeded sample of
+    // at most this many cases, so the step stays short on a large training set. 0 = all of them.
+    {"MAX_CASES", "50"},
 };
 
 std::string Compact(int64_t ms) {  // 20261202-051502
@@ -214,6 +222,16 @@ BuiltinResult BuiltinFunctions::CheckStatus(const json& event, const BuiltinCall
 
 namespace {
 
+// FNV-1a 64 (stable across builds, unlike std::hash) as 16 hex digits: names the evaluation a
+// call asks for, so a retried or repeated call finds the job an earlier one started.
+std::string StableHash(const std::string& text) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;
   std::string item;
@@ -256,6 +274,53 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
     source = "training";
   }
   if (dataset.empty()) return BuiltinResult::Error("InvalidEvent", "no test set: set EVAL_DATASET_S3_URI in the function's environment");
+  // The training-data fallback, sampled: MAX_CASES lines chosen with a fixed seed (the same
+  // sample every call, so a repeated call asks for the same evaluation), kept in their order and
+  // stored beside the data as s3://<bucket>/evaluation/samples/<hash>.jsonl.
+  json sample = nullptr;
+  if (source == "training") {
+    long max_cases = 0;
+    try {
+      max_cases = std::stol(Setting(call, "MAX_CASES", kEvaluateDefaults));
+    } catch (const std::exception&) {
+      return BuiltinResult::Error("InvalidConfiguration", "MAX_CASES must be a number");
+    }
+    auto uri = service::ParseS3ObjectUri(dataset);
+    if (max_cases > 0 && objects_ && uri.ok()) {
+      if (Status st = Env::Default()->CreateDirs(work_dir_); !st.ok()) return FromStatus(st);
+      const std::string local = work_dir_ + "/" + call.request_id + "-cases.jsonl";
+      struct Cleanup {
+        std::string a, b;
+        ~Cleanup() { ::unlink(a.c_str()), ::unlink(b.c_str()); }
+      } cleanup{local, local + ".sample"};
+      if (Status st = objects_->Download(call.account, *uri, local, eval::kMaxTestSetBytes); !st.ok()) return FromStatus(st);
+      std::string text;
+      if (Status st = ReadFileToString(Env::Default(), local, &text); !st.ok()) return FromStatus(st);
+      std::vector<std::string> lines;
+      for (size_t at = 0; at < text.size();) {
+        size_t end = text.find('\n', at);
+        if (end == std::string::npos) end = text.size();
+        if (text.find_first_not_of(" \t\r", at) < end) lines.push_back(text.substr(at, end - at));
+        at = end + 1;
+      }
+      if (lines.size() > static_cast<size_t>(max_cases)) {
+        std::vector<size_t> order(lines.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::mt19937_64 rng(service::kEvaluationSeed);
+        for (size_t i = 0; i < static_cast<size_t>(max_cases); ++i)  // a partial Fisher-Yates shuffle
+          std::swap(order[i], order[i + rng() % (order.size() - i)]);
+        order.resize(static_cast<size_t>(max_cases));
+        std::sort(order.begin(), order.end());
+        std::string picked;
+        for (size_t i : order) picked += lines[i] + "\n";
+        if (Status st = WriteFileAtomically(Env::Default(), local + ".sample", picked); !st.ok()) return FromStatus(st);
+        const service::S3Uri target{uri->bucket, "evaluation/samples/" + StableHash(dataset + "\n" + picked) + ".jsonl"};
+        if (Status st = objects_->Upload(call.account, local + ".sample", target); !st.ok()) return FromStatus(st);
+        sample = {{"of", lines.size()}, {"cases", order.size()}, {"seed", service::kEvaluationSeed}, {"from", dataset}};
+        dataset = target.ToString();
+      }
+    }
+  }
   std::string output = Setting(call, "OUTPUT_S3_URI", kEvaluateDefaults);
   if (output.empty()) {
     if (auto uri = service::ParseS3ObjectUri(dataset); uri.ok()) output = "s3://" + uri->bucket + "/evaluation/";
@@ -293,6 +358,15 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
   const json comparisons = summary.value("comparisons", json::array());
   const json& baseline = summary["models"][0];
   const json& custom = summary["models"][1];
+  // A model that answered no case has no score: "0" would read as a measured result.
+  for (const json* m : {&custom, &baseline}) {
+    const size_t cases = m->value("cases", size_t{0}), failed = m->value("failed", size_t{0});
+    if (cases > 0 && failed >= cases)
+      return BuiltinResult::Error("EvaluationFailed", "every one of the " + std::to_string(cases) + " cases of " +
+                                                          m->value("modelIdentifier", std::string("a model")) +
+                                                          " failed in the evaluation job " + arn + ": " +
+                                                          m->value("firstError", std::string("(no error recorded)")));
+  }
   BuiltinResult out;
   out.payload = {{"overallScore", custom.value("overallScore", 0.0)},
                  {"baselineScore", baseline.value("overallScore", 0.0)},
@@ -302,11 +376,14 @@ BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const 
                  {"metrics", custom.value("metrics", json::object())},
                  {"baselineMetrics", baseline.value("metrics", json::object())},
                  {"cases", summary.value("cases", 0)},
+                 {"failedCases", custom.value("failed", 0)},
+                 {"baselineFailedCases", baseline.value("failed", 0)},
                  {"evaluationJobArn", arn},
                  {"reportS3Uri", done->report_uri},
                  {"customModelName", model_name},
                  {"baseModelId", base},
                  {"testSet", {{"s3Uri", dataset}, {"source", source}, {"inSample", source == "training"}}}};
+  if (!sample.is_null()) out.payload["testSet"]["sample"] = sample;  // {of, cases, seed, from}
   out.log = "evaluated " + model_name + " against " + base + " on " + dataset + " (" + source + " data" +
             (source == "training" ? ", in-sample: the model was trained on these cases" : "") +
             "): overallScore " + json(out.payload["overallScore"]).dump() + ", baseline " +

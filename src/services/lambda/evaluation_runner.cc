@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <thread>
 
 #include "core/arn.h"
@@ -14,11 +16,13 @@ namespace {
 
 Status Failure(const std::string& type, const std::string& message) { return Status::Aws(type, 0, message); }
 
-std::string Compact(int64_t ms) {  // 20261202-051502
-  std::string t = Iso8601(ms), out;
-  for (char c : t.substr(0, 19))
-    if (c != ':' && c != '-') out.push_back(c == 'T' ? '-' : c);
-  return out;
+// FNV-1a 64 (stable across builds, unlike std::hash) as 16 hex digits.
+std::string StableHash(const std::string& text) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
 }  // namespace
@@ -32,16 +36,39 @@ std::string EvaluationJobName(const std::string& prefix, const std::string& mode
     if (slug.size() >= 30) break;
   }
   while (!slug.empty() && slug.back() == '-') slug.pop_back();
-  return prefix + "-" + (slug.empty() ? std::string("model") : slug) + "-" + Compact(NowMillis()) + "-" +
-         NewResourceId(4);
+  return prefix + "-" + (slug.empty() ? std::string("model") : slug);
 }
 
 Result<CompletedEvaluation> JobEvaluationRunner::Run(const json& request, const std::string& region, int timeout_s,
                                                      const std::atomic<bool>& stopping) {
   if (!evaluations_) return Failure("ServiceUnavailable", "lathe's Bedrock evaluation service is not available");
-  Result<json> created = evaluations_->Create(request, region);
-  if (!created.ok()) return created.status();
-  const std::string arn = (*created)["jobArn"];
+  if (stopping) return Failure("ServiceUnavailable", "lathe serve is shutting down; no evaluation job was started");
+  // The same evaluation asked again (a pipeline's retry after a timeout, a re-run of the step)
+  // waits on the job an earlier call started, InProgress or Completed, instead of starting
+  // another: the job's name and clientRequestToken are derived from the request (models, data,
+  // output, settings; the role names the account), and CreateEvaluationJob answers a repeated
+  // token with its job. A job that ended Failed or Stopped is not reused: the next attempt asks anew.
+  const std::string base_name = request.value("jobName", std::string("eval"));
+  json attempt_request = request;
+  attempt_request.erase("jobName");
+  attempt_request.erase("clientRequestToken");
+  const std::string hash = StableHash(region + "\n" + base_name + "\n" + attempt_request.dump());
+  constexpr int kMaxEvaluationAttempts = 20;  // failed ones are kept, as Bedrock keeps them: bounds the walk
+  std::string arn;
+  for (int attempt = 0; arn.empty(); ++attempt) {
+    if (attempt >= kMaxEvaluationAttempts)
+      return Failure("EvaluationFailed", "this evaluation failed or was stopped " + std::to_string(attempt) +
+                                             " times; see aws bedrock list-evaluation-jobs");
+    const std::string suffix = "-" + hash.substr(0, 12) + (attempt > 0 ? "-" + std::to_string(attempt) : "");
+    attempt_request["jobName"] = base_name + suffix;
+    attempt_request["clientRequestToken"] = "lathe-builtin-" + hash + "-" + std::to_string(attempt);
+    Result<json> created = evaluations_->Create(attempt_request, region);
+    if (!created.ok()) return created.status();
+    Result<json> earlier = evaluations_->Results((*created)["jobArn"].get<std::string>());
+    if (!earlier.ok()) return earlier.status();
+    const std::string status = (*earlier)["status"];
+    if (status != "Failed" && status != "Stopped") arn = (*created)["jobArn"];
+  }
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, timeout_s - 1));
   auto running = [](const json& r) { return r["status"] == "InProgress" || r["status"] == "Stopping"; };
@@ -57,8 +84,9 @@ Result<CompletedEvaluation> JobEvaluationRunner::Run(const json& request, const 
                    "lathe serve is shutting down; the evaluation job " + arn + " runs again when it starts");
   if (running(*results))
     return Failure("EvaluationTimeout", "the evaluation job " + arn + " did not finish within the function's " +
-                                            std::to_string(timeout_s) + " s timeout; it goes on running "
-                                            "(aws bedrock get-evaluation-job --job-identifier " + arn + ")");
+                                            std::to_string(timeout_s) + " s timeout; it goes on running, and calling the "
+                                            "function again waits on it (aws bedrock get-evaluation-job --job-identifier " +
+                                            arn + ")");
   if (status != "Completed") {
     std::string why = status;
     if (results->contains("failureMessages") && !(*results)["failureMessages"].empty())

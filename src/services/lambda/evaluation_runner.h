@@ -25,7 +25,9 @@ class EvaluationRunner {
  public:
   virtual ~EvaluationRunner() = default;
   // Creates the job and waits for it within `timeout_s` (a second kept for the answer) or until
-  // `stopping` is set. Errors carry the function error type as their AWS code: EvaluationTimeout
+  // `stopping` is set. The request's jobName is a base (EvaluationJobName): the job's name and
+  // clientRequestToken get a hash of the request, so asking for the same evaluation again waits
+  // on the job an earlier call started instead of starting another. Errors carry the function error type as their AWS code: EvaluationTimeout
   // (it goes on running), EvaluationFailed, ServiceUnavailable (the server is going down), or the
   // evaluation service's own (ValidationException, ...).
   virtual Result<CompletedEvaluation> Run(const nlohmann::json& create_request, const std::string& region,
@@ -43,8 +45,9 @@ class JobEvaluationRunner : public EvaluationRunner {
   service::EvaluationJobService* evaluations_;
 };
 
-// An evaluation job's name from a model's: EvaluationJobName admits [a-z0-9] runs joined by
-// hyphens, at most 63 characters ("<prefix>-<slug>-<time>-<4 random>").
+// The base of an evaluation job's name from a model's ("<prefix>-<slug of at most 30>"):
+// EvaluationJobName admits [a-z0-9] runs joined by hyphens, at most 63 characters, which leaves
+// room for the runner's "-<12 hex>[-<attempt>]".
 std::string EvaluationJobName(const std::string& prefix, const std::string& model_name);
 
 }  // namespace lathe::lambda
