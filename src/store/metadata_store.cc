@@ -252,6 +252,10 @@ Status MetadataStore::DeleteLocked(const std::string& kind, const std::string& i
 
 Status MetadataStore::SetTags(const std::string& arn, const std::map<std::string, std::string>& tags) {
   std::lock_guard<std::mutex> lock(mu_);
+  return SetTagsLocked(arn, tags);
+}
+
+Status MetadataStore::SetTagsLocked(const std::string& arn, const std::map<std::string, std::string>& tags) {
   for (const auto& [k, v] : tags) {
     Statement s(db_, "INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?,?,?)");
     s.Bind(1, arn).Bind(2, k).Bind(3, v);
