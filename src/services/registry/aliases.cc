@@ -2,7 +2,8 @@
 // "Model Alias Moved" event in one WriteBatch, so the alias row always equals the newest
 // history row's to_version, also after a SIGKILL. Moves are numbered per alias (the move row's
 // name), so two processes moving one alias at once cannot both record move N: the second gets
-// AlreadyExists and moves again from what the first left.
+// AlreadyExists. A plain SetAlias then moves again from what the first left; a gated promotion
+// or a rollback names the holder it decided against (expected_from) and gets Conflict instead.
 #include <algorithm>
 #include <limits>
 
@@ -52,16 +53,21 @@ store::OutboxEvent MovedEvent(const AliasMove& m, const std::string& region, con
 }  // namespace
 
 Result<AliasMove> Registry::MoveAliasLocked(const std::string& group, const std::string& alias, int version,
-                                            const std::string& actor, const std::string& reason, bool rollback) {
+                                            const std::string& actor, const std::string& reason, bool rollback,
+                                            std::optional<int> expected_from) {
   LATHE_RETURN_IF_ERROR(CheckAliasArgs(group, alias));
   LATHE_RETURN_IF_ERROR(CheckMoveText(actor, reason));
-  Result<ModelVersion> target = GetVersion(group, version);
-  if (!target.ok()) return target.status();
-  if (target->status == VersionStatus::kRejected || target->status == VersionStatus::kArchived)
-    return Status::Conflict("model version " + rows::VersionName(group, version) + " is " +
-                            VersionStatusName(target->status) + ": an alias may not point at it");
+  if (version < 1 || version > rows::kMaxVersionNumber) return rows::Invalid("version", "must be a positive number");
   Status last = Status::Internal("not attempted");
   for (int attempt = 0; attempt < kMoveAttempts; ++attempt) {
+    // The target is read again on every attempt and its revision is part of the move's batch:
+    // a rejection, archive or delete of it by another process in between refuses the move.
+    Result<ResourceRow> target = rows::FindVersionRow(db_, group, version);
+    if (!target.ok()) return target.status();
+    const ModelVersion tv = rows::VersionFromRow(*target);
+    if (tv.status == VersionStatus::kRejected || tv.status == VersionStatus::kArchived)
+      return Status::Conflict("model version " + rows::VersionName(group, version) + " is " +
+                              VersionStatusName(tv.status) + ": an alias may not point at it");
     Result<ResourceRow> current = db_->Find(rows::kAliasKind, group + "/" + alias);
     const bool exists = current.ok();
     if (!exists && current.status().code() != Status::Code::kNotFound) return current.status();
@@ -73,20 +79,33 @@ Result<AliasMove> Registry::MoveAliasLocked(const std::string& group, const std:
     m.actor = actor;
     m.reason = reason;
     m.rollback = rollback;
+    // The caller decided against a holder (the gate compared with it; a rollback undoes the
+    // move onto it): if another process moved the alias since, that decision no longer holds.
+    if (expected_from && m.from_version != *expected_from && !(m.from_version == version))
+      return Status::Conflict("alias " + group + ":" + alias + " is at version " + std::to_string(m.from_version) +
+                              ", not " + std::to_string(*expected_from) + " as when this move was decided");
     const int64_t moves = exists ? current->doc.value("moves", int64_t{0}) : 0;
     const int64_t previous_ms = exists ? current->doc.value("lastMoveMs", int64_t{0}) : 0;
     m.time_ms = std::max(Now(), previous_ms);
     if (exists && m.from_version == version) return m;  // already there: nothing moves, nothing is recorded
 
     store::WriteBatch batch;
+    batch.expects.push_back(rows::SameRevision(*target));
+    ResourceRow touched = *target;  // the move bumps the target's revision (see UpdateVersion)
+    rows::NextRevision(*target, &touched);
+    batch.updates.push_back(std::move(touched));
     batch.inserts.push_back(rows::MoveToRow(m, moves + 1));
     ResourceRow alias_row = rows::AliasToRow(group, alias, version, moves + 1, m.time_ms);
-    if (exists) batch.updates.push_back(std::move(alias_row));
-    else batch.inserts.push_back(std::move(alias_row));
+    if (exists) {
+      batch.expects.push_back({rows::kAliasKind, current->id, "moves", moves});
+      batch.updates.push_back(std::move(alias_row));
+    } else {
+      batch.inserts.push_back(std::move(alias_row));
+    }
     batch.events.push_back(MovedEvent(m, region_, account_));
     last = db_->Write(batch);
     if (last.ok()) return m;
-    if (last.code() != Status::Code::kAlreadyExists) return last;
+    if (last.code() != Status::Code::kAlreadyExists && last.code() != Status::Code::kConflict) return last;
   }
   return last;
 }
@@ -94,7 +113,7 @@ Result<AliasMove> Registry::MoveAliasLocked(const std::string& group, const std:
 Result<AliasMove> Registry::SetAlias(const std::string& group, const std::string& alias, int version,
                                      const std::string& actor, const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
-  return MoveAliasLocked(group, alias, version, actor, reason, /*rollback=*/false);
+  return MoveAliasLocked(group, alias, version, actor, reason, /*rollback=*/false, std::nullopt);
 }
 
 // Rollback is an undo stack over the history: it undoes the newest move that no rollback has
@@ -135,7 +154,9 @@ Result<AliasMove> Registry::Rollback(const std::string& group, const std::string
   const std::string why = !reason.empty() ? reason
                                           : "rollback of the move to version " + std::to_string(undo->to_version) +
                                                 " at " + Iso8601(undo->time_ms);
-  return MoveAliasLocked(group, alias, to, actor, why, /*rollback=*/true);
+  // The alias must still be where the history read above left it (its newest move's target):
+  // otherwise another process moved it meanwhile and this would undo the wrong move.
+  return MoveAliasLocked(group, alias, to, actor, why, /*rollback=*/true, moves.back().to_version);
 }
 
 Result<std::map<std::string, int>> Registry::Aliases(const std::string& group) {

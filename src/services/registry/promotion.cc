@@ -46,6 +46,14 @@ bool IsMetricName(const std::string& s) {
   return true;
 }
 
+// At most max_bytes of s, cut on a UTF-8 character boundary.
+std::string Truncated(const std::string& s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
 }  // namespace
 
 json PolicyToJson(const PromotionPolicy& p) {
@@ -155,26 +163,45 @@ Result<PromotionDecision> Registry::PromoteIfBetter(const std::string& group, in
   LATHE_RETURN_IF_ERROR(rows::CheckToken("actor", actor, rows::kMaxActorBytes, false));
   Result<ModelGroup> g = GetGroup(group);
   if (!g.ok()) return g.status();
+  const std::string& name = g->name;  // `group` may be the group's ARN
   std::lock_guard<std::mutex> lock(mu_);
-  LATHE_RETURN_IF_ERROR(AddEvaluationLocked(group, version, candidate_vs_holder));
-  Result<std::map<std::string, int>> aliases = rows::AliasesOf(db_, group);
+  Result<std::map<std::string, int>> aliases = rows::AliasesOf(db_, name);
   if (!aliases.ok()) return aliases.status();
   auto at = aliases->find(alias);
   const int holder = at == aliases->end() ? 0 : at->second;
   if (holder == version) {
+    // Nothing to decide; a retry of a promotion that went through lands here and records nothing.
     PromotionDecision same;
     same.holder_version = holder;
     same.reason = "version " + std::to_string(version) + " already holds " + alias;
     return same;
   }
-  // The evaluation's comparison covers the per-case metrics; overallScore (a mean of means) is
-  // compared here from the holder's own latest evaluation on the same test set when the caller
-  // did not supply it.
+  // The evaluation is recorded once: a retry with the same evaluation id does not add it again.
+  Result<ModelVersion> candidate = GetVersion(name, version);
+  if (!candidate.ok()) return candidate.status();
+  bool recorded = false;
+  for (const EvaluationRecord& r : candidate->evaluations)
+    recorded = recorded || (!candidate_vs_holder.evaluation.empty() && r.evaluation == candidate_vs_holder.evaluation &&
+                            r.baseline == candidate_vs_holder.baseline);
+  if (!recorded) LATHE_RETURN_IF_ERROR(AddEvaluationLocked(name, version, candidate_vs_holder));
   EvaluationRecord e = candidate_vs_holder;
   const std::string& primary = g->policy.primary_metric;
-  if (holder > 0 && primary == "overallScore" && !e.comparison.contains(primary)) {
-    Result<ModelVersion> held = GetVersion(group, holder);
-    if (held.ok())
+  if (holder > 0) {
+    // The comparison must be against the version that holds the alias now, named by its model
+    // package ARN or its custom model ARN; one against anything else says nothing about it.
+    Result<ModelVersion> held = GetVersion(name, holder);
+    if (!held.ok()) return held.status();
+    if (e.baseline.empty() || (e.baseline != held->arn && e.baseline != held->custom_model_arn &&
+                               e.baseline != rows::VersionName(name, holder))) {
+      PromotionDecision d;
+      d.holder_version = holder;
+      d.reason = "not promoted: the evaluation was compared with '" + Truncated(e.baseline, 256) +
+                 "', not with version " + std::to_string(holder) + " that holds " + alias;
+      return d;
+    }
+    // overallScore (a mean of means) is compared here from the holder's own latest evaluation on
+    // the same test set when the caller did not supply it.
+    if (primary == "overallScore" && !e.comparison.contains(primary))
       for (auto it = held->evaluations.rbegin(); it != held->evaluations.rend(); ++it)
         if (it->test_set == e.test_set) {
           e.comparison[primary] = {{"meanDiff", e.overall_score - it->overall_score}, {"verdict", e.verdict}};
@@ -183,7 +210,8 @@ Result<PromotionDecision> Registry::PromoteIfBetter(const std::string& group, in
   }
   PromotionDecision d = DecidePromotion(g->policy, holder, e);
   if (!d.promote) return d;
-  Result<AliasMove> moved = MoveAliasLocked(group, alias, version, actor, d.reason.substr(0, kMaxReasonBytes), false);
+  Result<AliasMove> moved =
+      MoveAliasLocked(name, alias, version, actor, Truncated(d.reason, kMaxReasonBytes), false, holder);
   if (!moved.ok()) return moved.status();
   return d;
 }

@@ -198,7 +198,10 @@ class Registry {
 
   // The gate: DecidePromotion against the alias holder with the group's policy; moves the alias
   // when it passes (actor, reason recorded: the decision's reason). The evaluation is recorded on
-  // the version either way.
+  // the version either way, once (a retry with the same evaluation id and baseline adds nothing;
+  // nothing is recorded when the version already holds the alias). The record's baseline must
+  // name the holder (its model package ARN, "<group>/<version>" or its custom model ARN), else
+  // not promoted; Conflict when another writer moved the alias after the holder was read.
   Result<PromotionDecision> PromoteIfBetter(const std::string& group, int version, const std::string& alias,
                                             const EvaluationRecord& candidate_vs_holder, const std::string& actor);
 
@@ -211,8 +214,11 @@ class Registry {
   int64_t Now() const;
   // The bodies of the public writers, called with mu_ held (PromoteIfBetter uses both).
   Status AddEvaluationLocked(const std::string& group, int version, const EvaluationRecord& record);
+  // expected_from: the holder the caller decided against (0: no holder); Conflict when the alias
+  // is elsewhere by the time of the move. nullopt: move from wherever it is (SetAlias).
   Result<AliasMove> MoveAliasLocked(const std::string& group, const std::string& alias, int version,
-                                    const std::string& actor, const std::string& reason, bool rollback);
+                                    const std::string& actor, const std::string& reason, bool rollback,
+                                    std::optional<int> expected_from);
   Result<ModelVersion> RegisterOnceLocked(const NewVersion& v);
 
   store::MetadataStore* db_;

@@ -81,6 +81,13 @@ AliasMove MoveFromRow(const store::ResourceRow& row);
 // One lineage row per data object of the version.
 std::vector<store::ResourceRow> LineageRows(const ModelVersion& v);
 
+// Compare-and-swap across processes: every rewrite of a group or version row carries the
+// revision it read (an Expect in its WriteBatch) and writes the next one, so a writer that read
+// a stale row gets Conflict instead of undoing another's change; callers re-read and retry.
+store::Expect SameRevision(const store::ResourceRow& read);
+void NextRevision(const store::ResourceRow& read, store::ResourceRow* rewritten);
+inline constexpr int kCasAttempts = 8;
+
 // The version row, or NotFound naming "<group>/<version>".
 Result<store::ResourceRow> FindVersionRow(store::MetadataStore* db, const std::string& group, int version);
 // Every lineage row of one version (for deleting them with it).
