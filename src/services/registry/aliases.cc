@@ -84,8 +84,22 @@ Result<AliasMove> Registry::MoveAliasLocked(const std::string& group, const std:
     if (expected_from && m.from_version != *expected_from && !(m.from_version == version))
       return Status::Conflict("alias " + group + ":" + alias + " is at version " + std::to_string(m.from_version) +
                               ", not " + std::to_string(*expected_from) + " as when this move was decided");
-    const int64_t moves = exists ? current->doc.value("moves", int64_t{0}) : 0;
-    const int64_t previous_ms = exists ? current->doc.value("lastMoveMs", int64_t{0}) : 0;
+    int64_t moves = exists ? current->doc.value("moves", int64_t{0}) : 0;
+    int64_t previous_ms = exists ? current->doc.value("lastMoveMs", int64_t{0}) : 0;
+    if (!exists) {
+      // A deleted alias keeps its history: numbering and times go on after its last move.
+      MetadataStore::ListFilter f = MovesOf(group, alias);
+      f.descending = true;
+      f.limit = 1;
+      Result<std::vector<ResourceRow>> newest = db_->List(rows::kMoveKind, f);
+      if (!newest.ok()) return newest.status();
+      if (!newest->empty()) {
+        Result<size_t> count = db_->Count(rows::kMoveKind, MovesOf(group, alias));
+        if (!count.ok()) return count.status();
+        moves = static_cast<int64_t>(*count);
+        previous_ms = rows::MoveFromRow(newest->front()).time_ms;
+      }
+    }
     m.time_ms = std::max(Now(), previous_ms);
     if (exists && m.from_version == version) return m;  // already there: nothing moves, nothing is recorded
 
@@ -114,6 +128,44 @@ Result<AliasMove> Registry::SetAlias(const std::string& group, const std::string
                                      const std::string& actor, const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
   return MoveAliasLocked(group, alias, version, actor, reason, /*rollback=*/false, std::nullopt);
+}
+
+// A delete is recorded as a move to 0, so AliasAt answers 0 from then on and the history still
+// says what it pointed at before (a Rollback after a delete puts it back).
+Result<AliasMove> Registry::DeleteAlias(const std::string& group, const std::string& alias, const std::string& actor,
+                                        const std::string& reason) {
+  LATHE_RETURN_IF_ERROR(CheckAliasArgs(group, alias));
+  LATHE_RETURN_IF_ERROR(CheckMoveText(actor, reason));
+  std::lock_guard<std::mutex> lock(mu_);
+  Status last = Status::Internal("not attempted");
+  for (int attempt = 0; attempt < kMoveAttempts; ++attempt) {
+    Result<ResourceRow> current = db_->Find(rows::kAliasKind, group + "/" + alias);
+    if (!current.ok()) {
+      if (current.status().code() == Status::Code::kNotFound)
+        return Status::NotFound("alias " + group + ":" + alias + " does not exist");
+      return current.status();
+    }
+    AliasMove m;
+    m.group = group;
+    m.alias = alias;
+    m.from_version = current->doc.value("version", 0);
+    m.to_version = 0;
+    m.actor = actor;
+    m.reason = reason;
+    const int64_t moves = current->doc.value("moves", int64_t{0});
+    m.time_ms = std::max(Now(), current->doc.value("lastMoveMs", int64_t{0}));
+    store::WriteBatch batch;
+    batch.expects.push_back({rows::kAliasKind, current->id, "moves", moves});
+    batch.inserts.push_back(rows::MoveToRow(m, moves + 1));
+    batch.deletes.push_back({rows::kAliasKind, current->id});
+    store::OutboxEvent e = MovedEvent(m, region_, account_);
+    e.resources = {rows::GroupArn(region_, account_, group)};
+    batch.events.push_back(std::move(e));
+    last = db_->Write(batch);
+    if (last.ok()) return m;
+    if (last.code() != Status::Code::kAlreadyExists && last.code() != Status::Code::kConflict) return last;
+  }
+  return last;
 }
 
 // Rollback is an undo stack over the history: it undoes the newest move that no rollback has

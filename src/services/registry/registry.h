@@ -188,6 +188,10 @@ class Registry {
                              const std::string& reason);
   Result<AliasMove> Rollback(const std::string& group, const std::string& alias, const std::string& actor,
                              const std::string& reason);
+  // Removes the alias, recorded in its history as a move to 0 (AliasAt answers 0 afterwards; a
+  // Rollback puts it back). NotFound when it does not exist.
+  Result<AliasMove> DeleteAlias(const std::string& group, const std::string& alias, const std::string& actor,
+                                const std::string& reason);
   Result<std::map<std::string, int>> Aliases(const std::string& group);  // alias -> version
   // What the alias pointed at, at a time (0: nothing then).
   Result<int> AliasAt(const std::string& group, const std::string& alias, int64_t time_ms);

@@ -19,6 +19,9 @@ inline constexpr const char* kVersionKind = "model-version";
 inline constexpr const char* kAliasKind = "model-alias";
 inline constexpr const char* kMoveKind = "alias-move";
 inline constexpr const char* kLineageKind = "data-lineage";
+// A claimed client token: name "<group>/<token>", doc {group, version}; written in the batch of
+// the version it names, so its unique name decides which of two racing Registers commits.
+inline constexpr const char* kTokenKind = "registry-token";
 inline constexpr const char* kEventSource = "lathe.registry";
 
 // Bounds of the fields registry.h leaves to the implementation (docs/serve.md, Limits).
@@ -78,6 +81,8 @@ store::ResourceRow AliasToRow(const std::string& group, const std::string& alias
                               int64_t last_move_ms);
 store::ResourceRow MoveToRow(const AliasMove& m, int64_t seq);
 AliasMove MoveFromRow(const store::ResourceRow& row);
+std::string TokenName(const std::string& group, const std::string& token);
+store::ResourceRow TokenRow(const std::string& group, const std::string& token, int version, int64_t created_ms);
 // One lineage row per data object of the version.
 std::vector<store::ResourceRow> LineageRows(const ModelVersion& v);
 
