@@ -1,6 +1,7 @@
 // Summarize: from per-case scores to what the reports show. A pure function of the run's cases
 // and its bootstrap seed, so a reloaded or reviewed run summarises to the same numbers.
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "eval/evaluation.h"
@@ -46,6 +47,19 @@ double OverallScore(const std::map<std::string, MetricSummary>& overall) {
   }
   return count == 0 ? 0 : sum / count;
 }
+
+// One case's overall score: the mean of its kOverallMetrics and 1 - refusal; nullopt when it has none.
+std::optional<double> CaseOverallScore(const std::map<std::string, double>& metrics) {
+  double sum = 0;
+  int count = 0;
+  for (const char* metric : kOverallMetrics)
+    if (auto it = metrics.find(metric); it != metrics.end()) sum += it->second, ++count;
+  if (auto it = metrics.find(kRefusal); it != metrics.end()) sum += 1.0 - it->second, ++count;
+  if (count == 0) return std::nullopt;
+  return sum / count;
+}
+
+constexpr const char* kOverallScoreKey = "overallScore";
 
 void SummarizeModel(const std::vector<TestCase>& cases, uint64_t seed, ModelResult* m) {
   m->failed = 0;
@@ -101,6 +115,17 @@ Comparison Compare(const ModelResult& a, const ModelResult& b, uint64_t seed) {
     }
     if (!va.empty()) c.by_metric[metric] = ComparePaired(va, vb, HigherIsBetter(metric), seed);
   }
+  // overallScore, paired: each case's own overall score (OverallScore's formula over that case's
+  // metrics) on both sides, so a gate on overallScore gets a real verdict, not the run-level
+  // difference of two means.
+  std::vector<double> oa, ob;
+  for (size_t i = 0; i < n; ++i) {
+    std::optional<double> sa = CaseOverallScore(a.cases[i].metrics), sb = CaseOverallScore(b.cases[i].metrics);
+    if (!sa || !sb) continue;
+    oa.push_back(*sa);
+    ob.push_back(*sb);
+  }
+  if (!oa.empty()) c.by_metric[kOverallScoreKey] = ComparePaired(oa, ob, /*higher_is_better=*/true, seed);
   return c;
 }
 

@@ -124,7 +124,8 @@ TEST_F(RegistryPromotion, OverallScoreIsComparedWithTheHoldersEvaluation) {
   Register("g");
   Register("g");
   Register("g");
-  PromotionPolicy p;  // overallScore, margin 0, significance required
+  PromotionPolicy p;  // overallScore, margin 0
+  p.require_significance = false;  // the holder's own score gives a difference, no paired verdict
   ASSERT_TRUE(registry_->SetPolicy("g", p).ok());
   EvaluationRecord e1 = Vs(json::object(), "");
   e1.overall_score = 0.70;
@@ -139,6 +140,16 @@ TEST_F(RegistryPromotion, OverallScoreIsComparedWithTheHoldersEvaluation) {
   auto higher = registry_->PromoteIfBetter("g", 3, "production", e3, "pipeline");
   EXPECT_TRUE(higher->promote) << higher->reason;
   EXPECT_EQ(registry_->PromoteIfBetter("g", 3, "production", e3, "pipeline")->promote, false);  // already there
+}
+
+// The primary metric's own verdict decides significance; the record's overall verdict (which
+// may be on another metric) never stands in for it.
+TEST(RegistryGate, SignificanceIsThePrimaryMetricsOwnVerdict) {
+  EvaluationRecord e = Vs({{"rougeL", {{"meanDiff", 0.1}}}}, "better");
+  PromotionDecision d = DecidePromotion(Policy(), 1, e);
+  EXPECT_FALSE(d.promote);
+  EXPECT_NE(d.reason.find("verdict: none"), std::string::npos) << d.reason;
+  EXPECT_FALSE(DecidePromotion(Policy(), 1, Vs({{"rougeL", Cmp(0.1, "no significant difference")}}, "better")).promote);
 }
 
 // The gate compares with the alias holder; a comparison with anything else says nothing.

@@ -171,7 +171,7 @@ registry::EvaluationRecord RecordFromComparison(const CompletedEvaluation& done,
   // The primary metric the default policy reads: overall score, candidate minus holder.
   const double holder_score = done.summary["models"][0].value("overallScore", 0.0);
   if (!r.comparison.contains("overallScore"))
-    r.comparison["overallScore"] = {{"meanDiff", r.overall_score - holder_score}, {"verdict", r.verdict}};
+    r.comparison["overallScore"] = {{"meanDiff", r.overall_score - holder_score}};  // unpaired: no verdict
   r.created_ms = NowMillis();
   return r;
 }

@@ -119,7 +119,9 @@ PromotionDecision DecidePromotion(const PromotionPolicy& policy, int holder_vers
                ", not more than the margin " + Num(policy.min_margin);
     return d;
   }
-  std::string verdict = e.verdict;
+  // Significance of the primary metric's own paired comparison; the record's overall verdict may
+  // be on another metric, so it is never used in its place.
+  std::string verdict;
   if (auto it = e.comparison.find(primary); it != e.comparison.end() && it->contains("verdict") &&
                                             (*it)["verdict"].is_string())
     verdict = (*it)["verdict"].get<std::string>();
@@ -204,7 +206,9 @@ Result<PromotionDecision> Registry::PromoteIfBetter(const std::string& group, in
     if (primary == "overallScore" && !e.comparison.contains(primary))
       for (auto it = held->evaluations.rbegin(); it != held->evaluations.rend(); ++it)
         if (it->test_set == e.test_set) {
-          e.comparison[primary] = {{"meanDiff", e.overall_score - it->overall_score}, {"verdict", e.verdict}};
+          // A difference of two means, not a paired test: it carries no verdict, so a policy
+          // that requires significance is not satisfied by it.
+          e.comparison[primary] = {{"meanDiff", e.overall_score - it->overall_score}};
           break;
         }
   }
