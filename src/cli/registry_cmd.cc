@@ -44,8 +44,12 @@ class OpenRegistry {
       if (!loaded.ok()) return loaded.status();
       config = *loaded;
     }
-    Env::Default()->CreateDirs(data_dir);
-    auto store = store::MetadataStore::Open(data_dir + "/lathe.db");
+    // The registry lives in lathe serve's database: a mistyped --data-dir must not quietly make
+    // an empty one (and then answer "no model groups").
+    const std::string db = data_dir + "/lathe.db";
+    if (!Env::Default()->FileExists(db))
+      return Status::NotFound("no lathe.db in " + data_dir + " (is --data-dir right? `lathe serve` creates it)");
+    auto store = store::MetadataStore::Open(db);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
     registry_ = std::make_unique<registry::Registry>(store_.get(), config.scope.region, config.scope.account);

@@ -138,6 +138,15 @@ TEST_F(RegistryCli, PolicySetsTheGateAndAliasDeleteRemovesAnAlias) {
   EXPECT_NE(Run("alias delete banking-assistant staging", &out), 0) << out;
 }
 
+TEST_F(RegistryCli, AMistypedDataDirIsRefusedAndNoDatabaseIsMade) {
+  TempDir empty;
+  std::string out, err;
+  const int rc = RunLatheBinary("registry groups --data-dir " + empty.path() + "/typo", &out, &err);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE((out + err).find("no lathe.db"), std::string::npos) << out << err;
+  EXPECT_FALSE(std::filesystem::exists(empty.path() + "/typo/lathe.db"));
+}
+
 TEST_F(RegistryCli, ShowLineageAndDiff) {
   json v2 = RunJson("show banking-assistant/2");
   EXPECT_EQ(v2["baseModel"], "stories260K");

@@ -162,7 +162,9 @@ TEST_F(SageMakerTest, ListsFilterSortAndPage) {
                                                      {"ModelApprovalStatus", "Approved"}});
   ASSERT_EQ(status, 200) << out;
   ASSERT_EQ(out["ModelPackageSummaryList"].size(), 2u);
-  EXPECT_EQ(out["ModelPackageSummaryList"][0]["ModelPackageVersion"], 4);  // newest first by default
+  // Oldest first by default (botocore's SortOrder: "The default is Ascending").
+  EXPECT_EQ(out["ModelPackageSummaryList"][0]["ModelPackageVersion"], 2);
+  EXPECT_EQ(out["ModelPackageSummaryList"][1]["ModelPackageVersion"], 4);
 
   // Pages of 2, in order, none repeated.
   std::vector<int> seen;

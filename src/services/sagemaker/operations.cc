@@ -250,7 +250,7 @@ class SageMakerService : public aws::JsonTargetService {
     SM_ASSIGN(contains, m.String("NameContains"));
     SM_RETURN_IF_ERROR(aws::CheckLength(contains, "nameContains", 0, 63));
     SM_ASSIGN(sort_by, Enum(m, "SortBy", {"Name", "CreationTime"}, "CreationTime"));
-    SM_ASSIGN(order, Enum(m, "SortOrder", {"Ascending", "Descending"}, "Descending"));
+    SM_ASSIGN(order, Enum(m, "SortOrder", {"Ascending", "Descending"}, "Ascending"));  // botocore: "The default is Ascending"
     SM_ASSIGN(cross, Enum(m, "CrossAccountFilterOption", {"SameAccount", "CrossAccount"}, "SameAccount"));
     const std::string list = "sagemaker:model-package-groups";
     SM_ASSIGN(offset, OffsetFrom(m, list));
@@ -396,7 +396,7 @@ class SageMakerService : public aws::JsonTargetService {
     SM_ASSIGN(status, Enum(m, "ModelApprovalStatus", {"Approved", "Rejected", "PendingManualApproval"}, ""));
     SM_ASSIGN(type, Enum(m, "ModelPackageType", {"Versioned", "Unversioned", "Both"}, ""));
     SM_ASSIGN(sort_by, Enum(m, "SortBy", {"Name", "CreationTime"}, "CreationTime"));
-    SM_ASSIGN(order, Enum(m, "SortOrder", {"Ascending", "Descending"}, "Descending"));
+    SM_ASSIGN(order, Enum(m, "SortOrder", {"Ascending", "Descending"}, "Ascending"));  // botocore: "The default is Ascending"
     SM_ASSIGN(group_ref, m.OptString("ModelPackageGroupName"));
     const std::string list = "sagemaker:model-packages";
     SM_ASSIGN(offset, OffsetFrom(m, list));
