@@ -113,20 +113,44 @@ Status ExportLocal(const std::string& out, const std::map<std::string, std::stri
     fs::remove_all(stage, ec);
     return s;
   }
-  // Each top-level folder (<group>-vN) moves into place; an existing one is moved aside first.
-  for (const auto& entry : fs::directory_iterator(stage, ec)) {
-    const fs::path target = fs::path(out) / entry.path().filename();
+  // Each top-level folder (<group>-vN) moves into place; an existing one is moved aside first
+  // and put back when the new one cannot take its place, so a failure never loses the old export.
+  Status result = Status::Ok();
+  std::vector<fs::path> entries;
+  for (const auto& entry : fs::directory_iterator(stage, ec)) entries.push_back(entry.path());
+  if (ec) result = Status::IOError(stage + ": " + ec.message());
+  for (const fs::path& entry : entries) {
+    if (!result.ok()) break;
+    const fs::path target = fs::path(out) / entry.filename();
     const fs::path old = fs::path(stage + ".old");
-    bool had_old = fs::exists(target, ec);
-    if (had_old) fs::rename(target, old, ec);
-    if (ec) break;
-    fs::rename(entry.path(), target, ec);
-    if (had_old) fs::remove_all(old, ec);
+    const bool had_old = fs::exists(target, ec);
+    if (ec) {
+      result = Status::IOError(target.string() + ": " + ec.message());
+      break;
+    }
+    if (had_old) {
+      fs::rename(target, old, ec);
+      if (ec) {
+        result = Status::IOError("moving the earlier export " + target.string() + " aside: " + ec.message());
+        break;
+      }
+    }
+    fs::rename(entry, target, ec);
+    if (ec) {
+      result = Status::IOError("moving the export into " + target.string() + ": " + ec.message());
+      std::error_code restore;
+      if (had_old) fs::rename(old, target, restore);
+      if (restore) result = Status::IOError(result.message() + "; the earlier export is kept at " + old.string());
+      break;
+    }
+    if (had_old) {
+      std::error_code cleanup;
+      fs::remove_all(old, cleanup);  // the new export is in place; a leftover copy is only untidy
+    }
   }
   std::error_code ignored;
   fs::remove_all(stage, ignored);
-  if (ec) return Status::IOError(out + ": " + ec.message());
-  return Status::Ok();
+  return result;
 }
 
 }  // namespace
