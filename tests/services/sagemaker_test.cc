@@ -138,6 +138,22 @@ TEST_F(SageMakerTest, PackagesAreNumberedVersionsWithTheirModel) {
   EXPECT_EQ(ErrorOf("CreateModelPackage", {{"ModelPackageGroupName", "no-such-group"}}), "ValidationException");
 }
 
+// MetadataProperties values go up to 1024 bytes (botocore) and are lathe's own entries: they
+// neither meet the 256-byte customer bound nor count toward the customer's 50.
+TEST_F(SageMakerTest, MetadataPropertiesTakeTheirOwnBoundsBesideFiftyCustomerEntries) {
+  CreateGroup();
+  json fifty = json::object();
+  for (int i = 0; i < 50; ++i) fifty["k" + std::to_string(i)] = "v";
+  const std::string long_value(1000, 'x');
+  const std::string arn = CreateVersion({{"CustomerMetadataProperties", fifty},
+                                         {"MetadataProperties", {{"CommitId", long_value}, {"Repository", "r"}}}});
+  ASSERT_FALSE(arn.empty());
+  auto [status, out] = Call("DescribeModelPackage", {{"ModelPackageName", arn}});
+  ASSERT_EQ(status, 200) << out;
+  EXPECT_EQ(out["MetadataProperties"]["CommitId"], long_value);
+  EXPECT_EQ(out["CustomerMetadataProperties"].size(), 50u);
+}
+
 TEST_F(SageMakerTest, ClientTokenRegistersOnce) {
   CreateGroup();
   const std::string a = CreateVersion({{"ClientToken", "token-1"}});

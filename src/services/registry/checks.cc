@@ -62,7 +62,7 @@ Status CheckNewVersion(NewVersion* v) {
     return Invalid("evaluations", "at most " + std::to_string(kMaxEvaluations) + " evaluations per version, got " +
                                       std::to_string(v->evaluations.size()));
   for (const EvaluationRecord& e : v->evaluations) LATHE_RETURN_IF_ERROR(CheckEvaluation(e));
-  LATHE_RETURN_IF_ERROR(CheckStringMap("metadata", v->metadata, kMaxMetadataEntries));
+  LATHE_RETURN_IF_ERROR(CheckMetadata(v->metadata));
   LATHE_RETURN_IF_ERROR(CheckStringMap("tags", v->tags, kMaxTags));
   return Status::Ok();
 }

@@ -328,7 +328,7 @@ Result<ModelVersion> Registry::UpdateVersion(const std::string& arn_or_group_ver
   auto ref = rows::ParseVersionRef(arn_or_group_version, region_, account_);
   if (!ref.ok()) return ref.status();
   LATHE_RETURN_IF_ERROR(rows::CheckProse("approvalDescription", approval_description, kMaxDescriptionBytes));
-  LATHE_RETURN_IF_ERROR(rows::CheckStringMap("metadata", metadata_set, kMaxMetadataEntries));
+  LATHE_RETURN_IF_ERROR(rows::CheckMetadata(metadata_set));
   if (metadata_remove.size() > kMaxMetadataEntries)
     return rows::Invalid("metadataRemove", "at most " + std::to_string(kMaxMetadataEntries) + " keys");
   for (const std::string& k : metadata_remove)
@@ -360,8 +360,7 @@ Result<ModelVersion> Registry::UpdateVersion(const std::string& arn_or_group_ver
   if (!approval_description.empty()) v.approval_description = approval_description;
   for (const std::string& k : metadata_remove) v.metadata.erase(k);
   for (const auto& [k, val] : metadata_set) v.metadata[k] = val;
-  if (v.metadata.size() > kMaxMetadataEntries)
-    return rows::Invalid("metadata", "a version holds at most " + std::to_string(kMaxMetadataEntries) + " entries");
+  LATHE_RETURN_IF_ERROR(rows::CheckMetadata(v.metadata));
   v.last_modified_by = actor;
   v.last_modified_ms = Now();
   ResourceRow updated = Rewritten(*row, v);

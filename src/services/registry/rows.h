@@ -48,6 +48,14 @@ Status CheckProse(const std::string& field, const std::string& text, size_t max_
 Status CheckToken(const std::string& field, const std::string& text, size_t max_bytes, bool required);
 // A JSON value from outside: nested at most kMaxJsonDepth levels.
 Status CheckJsonDepth(const std::string& field, const nlohmann::json& j);
+// A version's metadata: the customer's entries (SageMaker's CustomerMetadataProperties: at most
+// kMaxMetadataEntries, values up to kMaxValueBytes) and lathe's own "lathe:" entries (SageMaker's
+// MetadataProperties and what the pipeline records: values up to 1024 bytes, botocore's bound
+// for MetadataProperties), which do not count toward the customer's 50.
+inline constexpr const char* kLatheMetadataPrefix = "lathe:";
+inline constexpr size_t kMaxLatheMetadataValueBytes = 1024;
+inline constexpr size_t kMaxLatheMetadataEntries = 16;
+Status CheckMetadata(const std::map<std::string, std::string>& m);
 Status CheckStringMap(const std::string& field, const std::map<std::string, std::string>& m, size_t max_entries);
 
 // What a version may hold (registry.h's bounds); data purposes default to "training" and SHA-256
