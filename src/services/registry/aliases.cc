@@ -52,6 +52,18 @@ store::OutboxEvent MovedEvent(const AliasMove& m, const std::string& region, con
 
 }  // namespace
 
+namespace rows {
+const AliasMove* MoveARollbackUndoes(const std::vector<AliasMove>& moves) {
+  int undone = 0;
+  for (auto it = moves.rbegin(); it != moves.rend(); ++it) {
+    if (it->rollback) ++undone;
+    else if (undone > 0) --undone;
+    else return &*it;
+  }
+  return nullptr;
+}
+}  // namespace rows
+
 Result<AliasMove> Registry::MoveAliasLocked(const std::string& group, const std::string& alias, int version,
                                             const std::string& actor, const std::string& reason, bool rollback,
                                             std::optional<int> expected_from) {
@@ -180,18 +192,9 @@ Result<AliasMove> Registry::Rollback(const std::string& group, const std::string
   Result<std::vector<ResourceRow>> history = db_->List(rows::kMoveKind, MovesOf(group, alias));
   if (!history.ok()) return history.status();
   if (history->empty()) return Status::NotFound("alias " + group + ":" + alias + " has no history to roll back");
-  int undone = 0;
-  const AliasMove* undo = nullptr;
   std::vector<AliasMove> moves;
   for (const ResourceRow& r : *history) moves.push_back(rows::MoveFromRow(r));
-  for (auto it = moves.rbegin(); it != moves.rend(); ++it) {
-    if (it->rollback) ++undone;
-    else if (undone > 0) --undone;
-    else {
-      undo = &*it;
-      break;
-    }
-  }
+  const AliasMove* undo = rows::MoveARollbackUndoes(moves);
   if (!undo || undo->from_version == 0)
     return Status::NotFound("alias " + group + ":" + alias + " has no earlier version to roll back to (it began at " +
                             "version " + std::to_string(undo ? undo->to_version : moves.front().to_version) + ")");

@@ -101,6 +101,10 @@ store::Expect SameRevision(const store::ResourceRow& read);
 void NextRevision(const store::ResourceRow& read, store::ResourceRow* rewritten);
 inline constexpr int kCasAttempts = 8;
 
+// The move the next Rollback undoes (Rollback's undo stack over an alias's moves, oldest
+// first), or nullptr; the rollback goes to its from_version (0: nowhere to go).
+const AliasMove* MoveARollbackUndoes(const std::vector<AliasMove>& moves);
+
 // The version row, or NotFound naming "<group>/<version>".
 Result<store::ResourceRow> FindVersionRow(store::MetadataStore* db, const std::string& group, int version);
 // Every lineage row of one version (for deleting them with it).
