@@ -77,6 +77,9 @@ Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& pa
     sqlite3_close(db);
     return Status::IOError("cannot open metadata database " + path + ": " + msg);
   }
+  // Before anything else touches the file: the schema's first PRAGMA (journal_mode=WAL) already
+  // needs the lock another process (lathe serve, `lathe registry`) may hold for a moment.
+  sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<MetadataStore> store(new MetadataStore(db));
   // SQLite falls back to reading alone when the file or its folder is write-protected; the
   // first write would then fail with a vaguer message.

@@ -30,6 +30,15 @@ Status CheckDataObject(size_t index, DataObject* d) {
 
 }  // namespace
 
+bool IsMetricName(const std::string& s) {
+  if (s.empty() || s.size() > kMaxMetricNameBytes) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+          c == '.'))
+      return false;
+  return true;
+}
+
 Status CheckEvaluation(const EvaluationRecord& e) {
   LATHE_RETURN_IF_ERROR(CheckToken("evaluation", e.evaluation, kMaxArnBytes, false));
   LATHE_RETURN_IF_ERROR(CheckToken("evaluation.reportUri", e.report_uri, kMaxArnBytes, false));
@@ -41,6 +50,16 @@ Status CheckEvaluation(const EvaluationRecord& e) {
   if (!e.comparison.is_object()) return Invalid("evaluation.comparison", "must be an object of metric -> comparison");
   LATHE_RETURN_IF_ERROR(CheckJsonDepth("evaluation.metrics", e.metrics));
   LATHE_RETURN_IF_ERROR(CheckJsonDepth("evaluation.comparison", e.comparison));
+  // Metric names end up in the gate's reasons, emails and reports: bounded, and names only.
+  for (const auto* field : {"metrics", "comparison"}) {
+    const nlohmann::json& m = std::string(field) == "metrics" ? e.metrics : e.comparison;
+    if (m.size() > kMaxMetricEntries)
+      return Invalid(std::string("evaluation.") + field, "at most " + std::to_string(kMaxMetricEntries) + " metrics");
+    for (const auto& [name, value] : m.items())
+      if (!IsMetricName(name))
+        return Invalid(std::string("evaluation.") + field,
+                       "metric names are 1-" + std::to_string(kMaxMetricNameBytes) + " of A-Za-z0-9_-.");
+  }
   return Status::Ok();
 }
 

@@ -12,7 +12,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxMetricNameBytes = 64;
+using rows::IsMetricName;
+using rows::kMaxMetricNameBytes;
 
 std::string Num(double v) {
   char buf[32];
@@ -37,14 +38,6 @@ double Improvement(const std::string& metric, double mean_diff) {
   return eval::HigherIsBetter(metric) ? mean_diff : -mean_diff;
 }
 
-bool IsMetricName(const std::string& s) {
-  if (s.empty() || s.size() > kMaxMetricNameBytes) return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-          c == '.'))
-      return false;
-  return true;
-}
 
 // At most max_bytes of s, cut on a UTF-8 character boundary.
 std::string Truncated(const std::string& s, size_t max_bytes) {

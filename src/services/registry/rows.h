@@ -61,6 +61,10 @@ Status CheckStringMap(const std::string& field, const std::map<std::string, std:
 // What a version may hold (registry.h's bounds); data purposes default to "training" and SHA-256
 // digests are lowercased, so lineage by content matches however the caller spelled them.
 Status CheckEvaluation(const EvaluationRecord& e);
+// Metric names (policy.primaryMetric, evaluation metrics and comparison keys): 1-64 of A-Za-z0-9_-.
+inline constexpr size_t kMaxMetricNameBytes = 64;
+inline constexpr size_t kMaxMetricEntries = 256;
+bool IsMetricName(const std::string& s);
 Status CheckNewVersion(NewVersion* v);
 // The stored document's size against kMaxVersionDocBytes.
 Status CheckVersionDocSize(const store::ResourceRow& row);
