@@ -83,6 +83,22 @@ TEST(RegistryGate, LowerIsBetterMetricsCountTheOtherWay) {
   EXPECT_TRUE(DecidePromotion(Policy(), 1, Vs({{"rougeL", Cmp(0.1)}, {"refusal", Cmp(-0.2)}})).promote);
 }
 
+// max_regression is in 0..1 score units: a loss (no fixed scale) counts as a fraction of the
+// holder's value, judgeScore (1..5) over its range.
+TEST(RegistryGate, RegressionsOfUnscaledMetricsAreRelative) {
+  EvaluationRecord small = Vs({{"rougeL", Cmp(0.1)}, {"referenceLoss", Cmp(0.1, "worse")}});
+  small.metrics = {{"referenceLoss", 3.1}};  // the holder's 3.0 rose by 0.1: 3.3%
+  EXPECT_TRUE(DecidePromotion(Policy(), 1, small).promote);
+  EvaluationRecord big = Vs({{"rougeL", Cmp(0.1)}, {"referenceLoss", Cmp(0.3, "worse")}});
+  big.metrics = {{"referenceLoss", 3.3}};  // 10%
+  PromotionDecision d = DecidePromotion(Policy(), 1, big);
+  EXPECT_FALSE(d.promote);
+  EXPECT_NE(d.reason.find("referenceLoss regressed by 0.1000"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("fraction of the holder's value"), std::string::npos) << d.reason;
+  // judgeScore down 0.1 on a 1..5 scale is 0.025 of it.
+  EXPECT_TRUE(DecidePromotion(Policy(), 1, Vs({{"rougeL", Cmp(0.1)}, {"judgeScore", Cmp(-0.1, "worse")}})).promote);
+}
+
 TEST(RegistryGate, TheWrongTestSetOrNoComparisonIsNotPromoted) {
   PromotionPolicy p = Policy();
   p.reference_test_set = "s3://tests/other.jsonl";

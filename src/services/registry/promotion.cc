@@ -39,6 +39,21 @@ double Improvement(const std::string& metric, double mean_diff) {
 }
 
 
+// A metric's drop in the units max_regression is given in (a 0..1 score): 0..1 metrics as they
+// are; judgeScore (1..5) over its range; referenceLoss and referencePerplexity, which have no
+// fixed scale, as a fraction of the holder's value (candidate mean - meanDiff). nullopt when the
+// holder's value is unknown or 0 (such a metric cannot be judged, so it does not block).
+std::optional<double> RegressionInScoreUnits(const std::string& metric, double drop, const EvaluationRecord& e) {
+  if (metric == eval::kJudgeScore) return drop / 4.0;
+  if (metric != eval::kReferenceLoss && metric != "referencePerplexity") return drop;
+  auto m = e.metrics.find(metric);
+  std::optional<double> diff = MeanDiff(e.comparison, metric);
+  if (m == e.metrics.end() || !m->is_number() || !diff) return std::nullopt;
+  const double holder = m->get<double>() - *diff;
+  if (!std::isfinite(holder) || holder == 0) return std::nullopt;
+  return drop / std::fabs(holder);
+}
+
 // At most max_bytes of s, cut on a UTF-8 character boundary.
 std::string Truncated(const std::string& s, size_t max_bytes) {
   if (s.size() <= max_bytes) return s;
@@ -130,7 +145,9 @@ PromotionDecision DecidePromotion(const PromotionPolicy& policy, int holder_vers
     if (metric == primary || !eval::IsQualityMetric(metric)) continue;
     std::optional<double> md = MeanDiff(e.comparison, metric);
     if (!md) continue;
-    const double drop = -Improvement(metric, *md);
+    std::optional<double> drop_or = RegressionInScoreUnits(metric, -Improvement(metric, *md), e);
+    if (!drop_or) continue;
+    const double drop = *drop_or;
     if (drop > worst) {
       worst = drop;
       worst_metric = metric;
@@ -139,7 +156,9 @@ PromotionDecision DecidePromotion(const PromotionPolicy& policy, int holder_vers
   if (worst > policy.max_regression) {
     d.reason = "not promoted: " + worst_metric + " regressed by " + Num(worst) + " against " + holder +
                ", more than the allowed " + Num(policy.max_regression) + (eval::HigherIsBetter(worst_metric) ? "" :
-               " (lower is better)");
+               " (lower is better)") + (worst_metric == eval::kReferenceLoss || worst_metric == "referencePerplexity"
+                                            ? " (as a fraction of the holder's value)"
+                                            : worst_metric == eval::kJudgeScore ? " (over judgeScore's range 1..5)" : "");
     return d;
   }
   d.promote = true;

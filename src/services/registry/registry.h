@@ -91,8 +91,11 @@ struct PromotionPolicy {
   std::string reference_test_set;        // URI of the group's reference test set ("" = use the evaluation given)
   std::string primary_metric = "overallScore";  // or a metrics.h key
   double min_margin = 0.0;               // candidate - holder on the primary metric must exceed this
-  bool require_significance = true;      // and the evaluation's verdict must be "better"
-  double max_regression = 0.05;          // no other quality metric may drop by more than this
+  bool require_significance = true;      // and the primary metric's own paired verdict must be "better"
+  // No other quality metric may drop by more than this, in 0..1 score units: 0..1 metrics as
+  // they are, judgeScore over its 1..5 range, referenceLoss/referencePerplexity as a fraction of
+  // the holder's value.
+  double max_regression = 0.05;
 };
 nlohmann::json PolicyToJson(const PromotionPolicy& p);
 Result<PromotionPolicy> PolicyFromJson(const nlohmann::json& j);  // InvalidArgument names the field
