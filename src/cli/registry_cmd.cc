@@ -52,6 +52,14 @@ class OpenRegistry {
     auto store = store::MetadataStore::Open(db);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
+    if (a.config.empty()) {
+      // Without --config: the region and account the last `lathe serve` on this data directory
+      // recorded, so ARNs made here are the server's.
+      if (auto scope = store_->Find("lathe-settings", "scope"); scope.ok()) {
+        config.scope.region = scope->doc.value("region", config.scope.region);
+        config.scope.account = scope->doc.value("account", config.scope.account);
+      }
+    }
     registry_ = std::make_unique<registry::Registry>(store_.get(), config.scope.region, config.scope.account);
     return Status::Ok();
   }

@@ -147,6 +147,22 @@ TEST_F(RegistryCli, AMistypedDataDirIsRefusedAndNoDatabaseIsMade) {
   EXPECT_FALSE(std::filesystem::exists(empty.path() + "/typo/lathe.db"));
 }
 
+// Without --config, the CLI makes ARNs in the region and account lathe serve recorded.
+TEST_F(RegistryCli, TheServersRecordedScopeMakesTheArns) {
+  {
+    auto store = store::MetadataStore::Open(dir_.path() + "/lathe.db");
+    ASSERT_TRUE(store.ok());
+    store::ResourceRow scope;
+    scope.kind = "lathe-settings";
+    scope.id = scope.name = "scope";
+    scope.status = "current";
+    scope.doc = {{"region", "eu-west-1"}, {"account", "111122223333"}};
+    ASSERT_TRUE((*store)->Insert(scope).ok());
+  }
+  json g = RunJson("create-group recorded-scope");
+  EXPECT_EQ(g["arn"], "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/recorded-scope");
+}
+
 TEST_F(RegistryCli, ShowLineageAndDiff) {
   json v2 = RunJson("show banking-assistant/2");
   EXPECT_EQ(v2["baseModel"], "stories260K");
