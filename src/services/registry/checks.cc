@@ -18,17 +18,20 @@ Status CheckDataObject(size_t index, DataObject* d) {
   LATHE_RETURN_IF_ERROR(CheckToken(field + ".etag", d->etag, kMaxShortBytes, false));
   LATHE_RETURN_IF_ERROR(CheckToken(field + ".versionId", d->version_id, kMaxShortBytes, false));
   LATHE_RETURN_IF_ERROR(CheckToken(field + ".format", d->format, kMaxShortBytes, false));
-  if (!d->sha256.empty()) {
-    if (d->sha256.size() != 64) return Invalid(field + ".sha256", "must be 64 hexadecimal digits");
-    for (char& c : d->sha256) {
-      if (!IsHex(c)) return Invalid(field + ".sha256", "must be 64 hexadecimal digits");
-      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
+  if (!d->sha256.empty()) LATHE_RETURN_IF_ERROR(NormalizeSha256(field + ".sha256", &d->sha256));
   return Status::Ok();
 }
 
 }  // namespace
+
+Status NormalizeSha256(const std::string& field, std::string* digest) {
+  if (digest->size() != 64) return Invalid(field, "must be 64 hexadecimal digits");
+  for (char& c : *digest) {
+    if (!IsHex(c)) return Invalid(field, "must be 64 hexadecimal digits");
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return Status::Ok();
+}
 
 bool IsMetricName(const std::string& s) {
   if (s.empty() || s.size() > kMaxMetricNameBytes) return false;

@@ -60,6 +60,8 @@ Status CheckStringMap(const std::string& field, const std::map<std::string, std:
 
 // What a version may hold (registry.h's bounds); data purposes default to "training" and SHA-256
 // digests are lowercased, so lineage by content matches however the caller spelled them.
+// A SHA-256 digest: 64 hex digits, lowercased in place (one rule for storing and for looking up).
+Status NormalizeSha256(const std::string& field, std::string* digest);
 Status CheckEvaluation(const EvaluationRecord& e);
 // Metric names (policy.primaryMetric, evaluation metrics and comparison keys): 1-64 of A-Za-z0-9_-.
 inline constexpr size_t kMaxMetricNameBytes = 64;
