@@ -108,3 +108,21 @@ TEST_F(RegistryConcurrency, AnAliasDeleteIsAMoveToZeroAndLetsTheGroupBeDeleted) 
 
 }  // namespace
 }  // namespace lathe::registry
+
+namespace lathe::registry {
+namespace {
+
+// One digest rule for storing and for looking up: any case in, the same bytes found.
+TEST_F(RegistryFixture, Sha256IsNormalisedOnceForStoringAndLookingUp) {
+  const std::string upper(64, 'A');
+  Register("g", {Data("s3://b/train.jsonl", upper)});
+  auto found = registry_->VersionsTrainedOn("s3://b/other.jsonl", std::string(32, 'a') + std::string(32, 'A'));
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->front().data[0].sha256, std::string(64, 'a'));
+  EXPECT_EQ(registry_->VersionsTrainedOn("s3://b/x", std::string(64, 'g')).status().code(),
+            Status::Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace lathe::registry
