@@ -193,6 +193,24 @@ TEST_F(SageMakerTest, ListsFilterSortAndPage) {
     in["NextToken"] = out["NextToken"];
   }
   EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5}));
+  // Descending pages of one group come from the store a page at a time, newest first.
+  seen.clear();
+  in = {{"ModelPackageGroupName", "banking-assistant"}, {"MaxResults", 2}, {"SortOrder", "Descending"}};
+  for (int page = 0; page < 5; ++page) {
+    std::tie(status, out) = Call("ListModelPackages", in);
+    ASSERT_EQ(status, 200) << out;
+    for (const json& s : out["ModelPackageSummaryList"]) seen.push_back(s["ModelPackageVersion"]);
+    if (!out.contains("NextToken")) break;
+    in["NextToken"] = out["NextToken"];
+  }
+  EXPECT_EQ(seen, (std::vector<int>{5, 4, 3, 2, 1}));
+  // Rejected on the wire includes Archived (scanned, not pushed down).
+  registry_->UpdateVersion("banking-assistant/1", registry::VersionStatus::kArchived, "", {}, {}, "ops");
+  registry_->UpdateVersion("banking-assistant/3", registry::VersionStatus::kRejected, "", {}, {}, "ops");
+  std::tie(status, out) = Call("ListModelPackages", {{"ModelPackageGroupName", "banking-assistant"},
+                                                     {"ModelApprovalStatus", "Rejected"}});
+  ASSERT_EQ(status, 200) << out;
+  ASSERT_EQ(out["ModelPackageSummaryList"].size(), 2u) << out;
 
   // Forged, truncated and other lists' tokens.
   for (const std::string& token : {std::string("5"), std::string("AAAA"), std::string(9000, 'x')})
