@@ -1,7 +1,7 @@
 // `lathe registry`: the model registry (services/registry) read and changed from the data
 // directory's lathe.db directly, like `lathe notifications`, so it works whether or not `lathe
 // serve` runs (the registry keeps no cache; both see the same rows).
-//   groups | create-group | versions | show | lineage | aliases | alias set|rollback|history
+//   groups | create-group | policy | versions | show | lineage | aliases | alias set|rollback|delete|history
 //   diff | approve | reject | export
 // Tables for people; --json for machines. --actor (default $USER) is recorded with every change.
 #include <cstdio>
@@ -44,10 +44,22 @@ class OpenRegistry {
       if (!loaded.ok()) return loaded.status();
       config = *loaded;
     }
-    Env::Default()->CreateDirs(data_dir);
-    auto store = store::MetadataStore::Open(data_dir + "/lathe.db");
+    // The registry lives in lathe serve's database: a mistyped --data-dir must not quietly make
+    // an empty one (and then answer "no model groups").
+    const std::string db = data_dir + "/lathe.db";
+    if (!Env::Default()->FileExists(db))
+      return Status::NotFound("no lathe.db in " + data_dir + " (is --data-dir right? `lathe serve` creates it)");
+    auto store = store::MetadataStore::Open(db);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
+    if (a.config.empty()) {
+      // Without --config: the region and account the last `lathe serve` on this data directory
+      // recorded, so ARNs made here are the server's.
+      if (auto scope = store_->Find("lathe-settings", "scope"); scope.ok()) {
+        config.scope.region = scope->doc.value("region", config.scope.region);
+        config.scope.account = scope->doc.value("account", config.scope.account);
+      }
+    }
     registry_ = std::make_unique<registry::Registry>(store_.get(), config.scope.region, config.scope.account);
     return Status::Ok();
   }
@@ -109,20 +121,44 @@ Status ExportLocal(const std::string& out, const std::map<std::string, std::stri
     fs::remove_all(stage, ec);
     return s;
   }
-  // Each top-level folder (<group>-vN) moves into place; an existing one is moved aside first.
-  for (const auto& entry : fs::directory_iterator(stage, ec)) {
-    const fs::path target = fs::path(out) / entry.path().filename();
+  // Each top-level folder (<group>-vN) moves into place; an existing one is moved aside first
+  // and put back when the new one cannot take its place, so a failure never loses the old export.
+  Status result = Status::Ok();
+  std::vector<fs::path> entries;
+  for (const auto& entry : fs::directory_iterator(stage, ec)) entries.push_back(entry.path());
+  if (ec) result = Status::IOError(stage + ": " + ec.message());
+  for (const fs::path& entry : entries) {
+    if (!result.ok()) break;
+    const fs::path target = fs::path(out) / entry.filename();
     const fs::path old = fs::path(stage + ".old");
-    bool had_old = fs::exists(target, ec);
-    if (had_old) fs::rename(target, old, ec);
-    if (ec) break;
-    fs::rename(entry.path(), target, ec);
-    if (had_old) fs::remove_all(old, ec);
+    const bool had_old = fs::exists(target, ec);
+    if (ec) {
+      result = Status::IOError(target.string() + ": " + ec.message());
+      break;
+    }
+    if (had_old) {
+      fs::rename(target, old, ec);
+      if (ec) {
+        result = Status::IOError("moving the earlier export " + target.string() + " aside: " + ec.message());
+        break;
+      }
+    }
+    fs::rename(entry, target, ec);
+    if (ec) {
+      result = Status::IOError("moving the export into " + target.string() + ": " + ec.message());
+      std::error_code restore;
+      if (had_old) fs::rename(old, target, restore);
+      if (restore) result = Status::IOError(result.message() + "; the earlier export is kept at " + old.string());
+      break;
+    }
+    if (had_old) {
+      std::error_code cleanup;
+      fs::remove_all(old, cleanup);  // the new export is in place; a leftover copy is only untidy
+    }
   }
   std::error_code ignored;
   fs::remove_all(stage, ignored);
-  if (ec) return Status::IOError(out + ": " + ec.message());
-  return Status::Ok();
+  return result;
 }
 
 }  // namespace
@@ -238,8 +274,63 @@ void AddRegistryCommand(CLI::App* app, Context* ctx) {
       return Status::Ok();
     });
   }
+  {
+    auto a = std::make_shared<RegistryArgs>();
+    auto group = std::make_shared<std::string>(), test_set = std::make_shared<std::string>();
+    auto primary = std::make_shared<std::string>();
+    auto margin = std::make_shared<std::optional<double>>(), regression = std::make_shared<std::optional<double>>();
+    auto no_significance = std::make_shared<bool>(false), significance = std::make_shared<bool>(false);
+    CLI::App* cmd = reg->add_subcommand(
+        "policy", "Show or set a group's promotion gate (options given change; the rest is kept)");
+    cmd->add_option("group", *group, "Group name")->required();
+    cmd->add_option("--reference-test-set", *test_set, "URI of the test set promotions are judged on");
+    cmd->add_option("--primary-metric", *primary, "The metric that must improve (overallScore, rougeL, ...)");
+    cmd->add_option("--min-margin", *margin, "Required gain on the primary metric (>= 0)");
+    cmd->add_option("--max-regression", *regression, "Largest drop allowed on any other quality metric (>= 0)");
+    cmd->add_flag("--no-significance", *no_significance, "Promote without a significant verdict");
+    cmd->add_flag("--significance", *significance, "Require a significant verdict (the default)");
+    Command(cmd, a, ctx, [a, group, test_set, primary, margin, regression, no_significance,
+                          significance](OpenRegistry& r) -> Status {
+      REG_ASSIGN(g, r->GetGroup(*group));
+      json p = registry::PolicyToJson(g.policy);
+      const bool change = !test_set->empty() || !primary->empty() || margin->has_value() || regression->has_value() ||
+                          *no_significance || *significance;
+      if (*no_significance && *significance)
+        return Status::InvalidArgument("--significance and --no-significance contradict each other");
+      if (!test_set->empty()) p["referenceTestSet"] = *test_set;
+      if (!primary->empty()) p["primaryMetric"] = *primary;
+      if (margin->has_value()) p["minMargin"] = **margin;
+      if (regression->has_value()) p["maxRegression"] = **regression;
+      if (*no_significance) p["requireSignificance"] = false;
+      if (*significance) p["requireSignificance"] = true;
+      REG_ASSIGN(policy, registry::PolicyFromJson(p));
+      if (change) {
+        Status set = r->SetPolicy(g.name, policy);
+        if (!set.ok()) return set;
+      }
+      if (a->json) PrintJson(registry::PolicyToJson(policy));
+      else PrintPolicy(g.name, policy);
+      return Status::Ok();
+    });
+  }
   CLI::App* alias = reg->add_subcommand("alias", "Move an alias, roll it back, or read its history");
   alias->require_subcommand(1);
+  {
+    auto a = std::make_shared<RegistryArgs>();
+    auto group = std::make_shared<std::string>(), name = std::make_shared<std::string>();
+    auto reason = std::make_shared<std::string>();
+    CLI::App* cmd = alias->add_subcommand("delete", "Remove an alias (kept in its history as a move to nothing)");
+    cmd->add_option("group", *group, "Group name")->required();
+    cmd->add_option("alias", *name, "Alias")->required();
+    cmd->add_option("--reason", *reason, "Why (kept in the history)");
+    Command(cmd, a, ctx, [a, group, name, reason](OpenRegistry& r) -> Status {
+      REG_ASSIGN(move, r->DeleteAlias(*group, *name, Actor(*a), *reason));
+      if (a->json) PrintJson(MoveJson(move));
+      else std::printf("%s:%s deleted (was version %d)\n", group->c_str(), name->c_str(), move.from_version);
+      return Status::Ok();
+    });
+  }
+
   {
     auto a = std::make_shared<RegistryArgs>();
     auto group = std::make_shared<std::string>(), name = std::make_shared<std::string>();

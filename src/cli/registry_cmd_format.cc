@@ -70,10 +70,22 @@ void PrintGroups(const std::vector<registry::ModelGroup>& groups) {
     std::printf("no model groups (lathe registry create-group NAME makes one)\n");
     return;
   }
-  std::printf("%-32s  %-7s  %-24s  %s\n", "GROUP", "LATEST", "CREATED", "DESCRIPTION");
-  for (const auto& g : groups)
-    std::printf("%-32s  %-7d  %-24s  %s\n", g.name.c_str(), g.latest_version, Time(g.created_ms).c_str(),
+  std::printf("%-32s  %-7s  %-24s  %-32s  %s\n", "GROUP", "LATEST", "CREATED", "GATE", "DESCRIPTION");
+  for (const auto& g : groups) {
+    char gate[96];
+    std::snprintf(gate, sizeof gate, "%s>+%g%s", g.policy.primary_metric.c_str(), g.policy.min_margin,
+                  g.policy.require_significance ? ",sig" : "");
+    std::printf("%-32s  %-7d  %-24s  %-32s  %s\n", g.name.c_str(), g.latest_version, Time(g.created_ms).c_str(), gate,
                 g.description.c_str());
+  }
+}
+
+void PrintPolicy(const std::string& group, const registry::PromotionPolicy& p) {
+  std::printf("promotion gate of %s:\n  reference test set  %s\n  primary metric      %s\n  min margin          %g\n"
+              "  max regression      %g\n  significance        %s\n",
+              group.c_str(), p.reference_test_set.empty() ? "(the evaluation's own)" : p.reference_test_set.c_str(),
+              p.primary_metric.c_str(), p.min_margin, p.max_regression,
+              p.require_significance ? "required" : "not required");
 }
 
 void PrintVersions(const std::vector<registry::ModelVersion>& versions, const std::map<std::string, int>& aliases) {

@@ -16,6 +16,7 @@ nlohmann::json GroupJson(const registry::ModelGroup& g);
 nlohmann::json VersionJson(const registry::ModelVersion& v);
 nlohmann::json MoveJson(const registry::AliasMove& m);
 
+void PrintPolicy(const std::string& group, const registry::PromotionPolicy& p);
 void PrintGroups(const std::vector<registry::ModelGroup>& groups);
 // One row per version; the aliases pointing at each in the last column.
 void PrintVersions(const std::vector<registry::ModelVersion>& versions, const std::map<std::string, int>& aliases);

@@ -63,6 +63,18 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   auto db = store::MetadataStore::Open(config.data_dir + "/lathe.db");
   if (!db.ok()) return db.status();
   s->db_ = std::move(*db);
+  {
+    // The region and account this server makes ARNs in, for tools that open lathe.db without its
+    // config (`lathe registry`), so the ARNs they make are the server's.
+    store::ResourceRow scope;
+    scope.kind = "lathe-settings";
+    scope.id = scope.name = "scope";
+    scope.status = "current";
+    scope.doc = {{"region", s->config_.scope.region}, {"account", s->config_.scope.account}};
+    Status saved = s->db_->Insert(scope);
+    if (saved.code() == Status::Code::kAlreadyExists) saved = s->db_->Update(scope);
+    if (!saved.ok()) return saved;
+  }
   s->catalog_ = std::make_unique<ModelCatalog>(s->config_);
   s->custom_models_ = std::make_unique<CustomModelService>(s->config_, s->db_.get());
   s->model_memory_ = std::make_unique<ModelMemory>(s->config_.model_memory_bytes);

@@ -64,13 +64,38 @@ Status MetadataStore::InsertAndPublish(const ResourceRow& row, const OutboxEvent
 Status MetadataStore::Write(const WriteBatch& batch) {
   std::lock_guard<std::mutex> lock(mu_);
   return InTransaction(db_, [&]() -> Status {
+    for (const Expect& e : batch.expects) LATHE_RETURN_IF_ERROR(CheckExpectLocked(e));
     for (const ResourceRow& row : batch.inserts) LATHE_RETURN_IF_ERROR(InsertLocked(row));
     for (const ResourceRow& row : batch.updates) LATHE_RETURN_IF_ERROR(UpdateLocked(row));
     for (const auto& [kind, id] : batch.deletes) LATHE_RETURN_IF_ERROR(DeleteLocked(kind, id));
     for (const OutboxEvent& event : batch.events) LATHE_RETURN_IF_ERROR(PublishLocked(event));
     if (batch.cursor) LATHE_RETURN_IF_ERROR(SetCursorLocked(batch.cursor->first, batch.cursor->second));
+    for (const auto& [arn, tags] : batch.tags) LATHE_RETURN_IF_ERROR(SetTagsLocked(arn, tags));
     return Status::Ok();
   });
+}
+
+Status MetadataStore::CheckExpectLocked(const Expect& expect) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT doc FROM resources WHERE kind = ? AND id = ?", -1, &st, nullptr) != SQLITE_OK)
+    return SqlError(db_, "check " + expect.kind);
+  sqlite3_bind_text(st, 1, expect.kind.data(), static_cast<int>(expect.kind.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, expect.id.data(), static_cast<int>(expect.id.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st);
+  std::string text;
+  if (rc == SQLITE_ROW) {
+    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    text = t ? t : "";
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_DONE) return Status::NotFound(expect.kind + " " + expect.id + " does not exist");
+  if (rc != SQLITE_ROW) return SqlError(db_, "check " + expect.kind);
+  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  const nlohmann::json found = doc.is_object() && doc.contains(expect.key) ? doc[expect.key] : nlohmann::json();
+  if (found != expect.value)
+    return Status::Conflict(expect.kind + " " + expect.id + " changed meanwhile (" + expect.key + " is " +
+                            found.dump() + ", expected " + expect.value.dump() + ")");
+  return Status::Ok();
 }
 
 Status MetadataStore::InsertAll(const std::vector<ResourceRow>& rows) {

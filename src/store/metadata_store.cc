@@ -77,6 +77,9 @@ Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& pa
     sqlite3_close(db);
     return Status::IOError("cannot open metadata database " + path + ": " + msg);
   }
+  // Before anything else touches the file: the schema's first PRAGMA (journal_mode=WAL) already
+  // needs the lock another process (lathe serve, `lathe registry`) may hold for a moment.
+  sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<MetadataStore> store(new MetadataStore(db));
   // SQLite falls back to reading alone when the file or its folder is write-protected; the
   // first write would then fail with a vaguer message.
@@ -255,6 +258,10 @@ Status MetadataStore::DeleteLocked(const std::string& kind, const std::string& i
 
 Status MetadataStore::SetTags(const std::string& arn, const std::map<std::string, std::string>& tags) {
   std::lock_guard<std::mutex> lock(mu_);
+  return SetTagsLocked(arn, tags);
+}
+
+Status MetadataStore::SetTagsLocked(const std::string& arn, const std::map<std::string, std::string>& tags) {
   for (const auto& [k, v] : tags) {
     Statement s(db_, "INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?,?,?)");
     s.Bind(1, arn).Bind(2, k).Bind(3, v);

@@ -52,12 +52,24 @@ struct OutboxEvent {
 // Changes written as one transaction (MetadataStore::Write): all of them or none. A consumer
 // records what it derived from events (rows) together with its new cursor, so a crash never
 // leaves the cursor past work that was not recorded.
+// A precondition of a WriteBatch, checked inside its transaction before any change: the row
+// (kind, id) exists and its document's top-level `key` equals `value` (a missing key reads as
+// null). Otherwise the whole batch is refused with Conflict (NotFound when the row is gone), so a
+// read-modify-write across processes can compare-and-swap on a revision number in the document.
+struct Expect {
+  std::string kind, id, key;
+  nlohmann::json value;
+};
+
 struct WriteBatch {
+  std::vector<Expect> expects;  // checked first; any failing one refuses the batch
   std::vector<ResourceRow> inserts;
   std::vector<ResourceRow> updates;                          // status and doc, as Update
   std::vector<std::pair<std::string, std::string>> deletes;  // kind, id
   std::vector<OutboxEvent> events;                           // published
   std::optional<std::pair<std::string, int64_t>> cursor;     // consumer, seq
+  // Tags set on ARNs (as SetTags), with the rows they describe.
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> tags;
 };
 
 class MetadataStore {
@@ -135,6 +147,8 @@ class MetadataStore {
   Status InsertLocked(const ResourceRow& row);
   Status DeleteLocked(const std::string& kind, const std::string& id);
   Status SetCursorLocked(const std::string& consumer, int64_t seq);
+  Status CheckExpectLocked(const Expect& expect);
+  Status SetTagsLocked(const std::string& arn, const std::map<std::string, std::string>& tags);
   sqlite3* db_;
   std::mutex mu_;
   std::function<void()> publish_listener_;

@@ -114,6 +114,55 @@ TEST_F(RegistryCli, AliasMovesAreRecordedAndRollBack) {
   EXPECT_NE(Run("alias set banking-assistant production 1", &out), 0) << "--reason is required";
 }
 
+TEST_F(RegistryCli, PolicySetsTheGateAndAliasDeleteRemovesAnAlias) {
+  json p = RunJson("policy banking-assistant --primary-metric rougeL --min-margin 0.02 --no-significance "
+                   "--reference-test-set s3://tests/ref.jsonl");
+  EXPECT_EQ(p["primaryMetric"], "rougeL");
+  EXPECT_EQ(p["minMargin"], 0.02);
+  EXPECT_EQ(p["requireSignificance"], false);
+  // Options not given are kept.
+  p = RunJson("policy banking-assistant --max-regression 0.1");
+  EXPECT_EQ(p["primaryMetric"], "rougeL");
+  EXPECT_EQ(p["referenceTestSet"], "s3://tests/ref.jsonl");
+  EXPECT_EQ(p["maxRegression"], 0.1);
+  EXPECT_EQ(RunJson("groups")[0]["policy"]["primaryMetric"], "rougeL");
+  std::string out;
+  EXPECT_NE(Run("policy banking-assistant --min-margin -1", &out), 0) << out;
+  EXPECT_NE(Run("policy banking-assistant --primary-metric 'bad name'", &out), 0) << out;
+
+  RunJson("alias set banking-assistant staging 1 --reason first");
+  json moved = RunJson("alias delete banking-assistant staging --reason retired");
+  EXPECT_EQ(moved["fromVersion"], 1);
+  EXPECT_EQ(moved["toVersion"], 0);
+  EXPECT_FALSE(RunJson("aliases banking-assistant").contains("staging"));
+  EXPECT_NE(Run("alias delete banking-assistant staging", &out), 0) << out;
+}
+
+TEST_F(RegistryCli, AMistypedDataDirIsRefusedAndNoDatabaseIsMade) {
+  TempDir empty;
+  std::string out, err;
+  const int rc = RunLatheBinary("registry groups --data-dir " + empty.path() + "/typo", &out, &err);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE((out + err).find("no lathe.db"), std::string::npos) << out << err;
+  EXPECT_FALSE(std::filesystem::exists(empty.path() + "/typo/lathe.db"));
+}
+
+// Without --config, the CLI makes ARNs in the region and account lathe serve recorded.
+TEST_F(RegistryCli, TheServersRecordedScopeMakesTheArns) {
+  {
+    auto store = store::MetadataStore::Open(dir_.path() + "/lathe.db");
+    ASSERT_TRUE(store.ok());
+    store::ResourceRow scope;
+    scope.kind = "lathe-settings";
+    scope.id = scope.name = "scope";
+    scope.status = "current";
+    scope.doc = {{"region", "eu-west-1"}, {"account", "111122223333"}};
+    ASSERT_TRUE((*store)->Insert(scope).ok());
+  }
+  json g = RunJson("create-group recorded-scope");
+  EXPECT_EQ(g["arn"], "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/recorded-scope");
+}
+
 TEST_F(RegistryCli, ShowLineageAndDiff) {
   json v2 = RunJson("show banking-assistant/2");
   EXPECT_EQ(v2["baseModel"], "stories260K");

@@ -340,6 +340,12 @@ TEST(Summarize, ComparesEveryModelWithTheBaselineAndNeverCallsNoiseBetter) {
   EXPECT_EQ(primary.verdict, Verdict::kBetter);
   EXPECT_EQ(tuned.by_metric.count(kLatencyMs), 0u);  // reported, never judged
   EXPECT_EQ(tuned.by_metric.count(kAnswerWords), 0u);
+  // overallScore is compared per case too (the registry's gate reads its verdict).
+  const PairedComparison& overall = tuned.by_metric.at("overallScore");
+  EXPECT_EQ(overall.n, 30u);
+  EXPECT_EQ(overall.verdict, Verdict::kBetter);
+  EXPECT_GT(overall.mean_diff, 0);
+  EXPECT_EQ(r->comparisons[1].by_metric.at("overallScore").verdict, Verdict::kNoSignificantDifference);
   const PairedComparison& same = r->comparisons[1].by_metric.at(kExactMatch);
   EXPECT_EQ(same.ties, 30u);
   EXPECT_EQ(same.verdict, Verdict::kNoSignificantDifference);

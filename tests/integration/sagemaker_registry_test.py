@@ -77,7 +77,7 @@ def boto3_steps(sm):
     assert seen == [1, 2], seen
     paged = [s["ModelPackageVersion"] for p in sm.get_paginator("list_model_packages").paginate(
         ModelPackageGroupName=GROUP, PaginationConfig={"PageSize": 1}) for s in p["ModelPackageSummaryList"]]
-    assert paged == [2, 1], paged  # newest first by default
+    assert paged == [1, 2], paged  # oldest first by default (botocore: "The default is Ascending")
     return packages
 
 

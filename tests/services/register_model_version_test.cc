@@ -50,8 +50,11 @@ class FakeEvaluations : public EvaluationRunner {
                                 {{"overallScore", candidate_score}, {"metrics", {{"Builtin.Accuracy", candidate_score}}}}})},
         {"comparisons", json::array({{{"verdict", verdict},
                                       {"verdictMetric", "Builtin.Accuracy"},
+                                      // As lathe's evaluation writes it: overallScore paired per case too.
                                       {"byMetric", {{"Builtin.Accuracy", {{"verdict", verdict}, {"meanDifference", diff},
-                                                                          {"ciLow", diff - 0.01}, {"ciHigh", diff + 0.01}}}}}}})}};
+                                                                          {"ciLow", diff - 0.01}, {"ciHigh", diff + 0.01}}},
+                                                    {"overallScore", {{"verdict", verdict}, {"meanDifference", diff},
+                                                                      {"ciLow", diff - 0.01}, {"ciHigh", diff + 0.01}}}}}}})}};
     return done;
   }
 };

@@ -50,6 +50,15 @@ TEST_F(RegistryInput, BoundsNameTheField) {
   v = Version("g");
   v.evaluations.resize(kMaxEvaluations + 1);
   ExpectInvalid(registry_->Register(v).status(), "evaluations");
+  // Metric and comparison names are names: no markup, no control bytes, bounded.
+  EvaluationRecord bad;
+  bad.metrics = {{"<script>", 1.0}};
+  EXPECT_NE(registry_->AddEvaluation("g", 1, bad).message().find("evaluation.metrics"), std::string::npos);
+  bad.metrics = nlohmann::json::object();
+  bad.comparison = {{std::string(65, 'm'), {{"meanDiff", 0.1}}}};
+  EXPECT_NE(registry_->AddEvaluation("g", 1, bad).message().find("evaluation.comparison"), std::string::npos);
+  bad.comparison = {{"Builtin.Accuracy", {{"meanDiff", 0.1}}}, {"overallScore", {{"meanDiff", 0.1}}}};
+  EXPECT_TRUE(registry_->AddEvaluation("g", 1, bad).ok());
   v = Version("g");
   for (size_t i = 0; i <= kMaxMetadataEntries; ++i) v.metadata["k" + std::to_string(i)] = "v";
   ExpectInvalid(registry_->Register(v).status(), "metadata");

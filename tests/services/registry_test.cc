@@ -260,6 +260,24 @@ TEST_F(RegistryExport, WritesTheGuidesFolderLayout) {
   EXPECT_DOUBLE_EQ(report["overallScore"].get<double>(), 0.82);
   EXPECT_EQ(report["evaluations"][0]["evaluation"], "eval-7");
   EXPECT_EQ(registry_->ExportFiles("banking-assistant", 2).status().code(), Status::Code::kNotFound);
+  // After 1 -> 2 -> 3 and a rollback to 2, v2's rollback pointer is where the next rollback goes
+  // (1), not where the last move came from (3); both moves onto v2 are listed with their dates.
+  ASSERT_TRUE(registry_->Register(Version("banking-assistant")).ok());
+  ASSERT_TRUE(registry_->Register(Version("banking-assistant")).ok());
+  now_ += 1000;
+  ASSERT_TRUE(registry_->SetAlias("banking-assistant", "production", 2, "bob", "second").ok());
+  now_ += 1000;
+  ASSERT_TRUE(registry_->SetAlias("banking-assistant", "production", 3, "bob", "third").ok());
+  now_ += 1000;
+  ASSERT_TRUE(registry_->Rollback("banking-assistant", "production", "carol", "bad").ok());
+  auto v2 = registry_->ExportFiles("banking-assistant", 2);
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  auto deployed = nlohmann::json::parse(v2->at("banking-assistant-v2/training-config.json"))["deployments"][0];
+  EXPECT_EQ(deployed["previousVersion"], 3);
+  EXPECT_EQ(deployed["rollbackTo"], 1);
+  ASSERT_EQ(deployed["moves"].size(), 2u);
+  EXPECT_EQ(deployed["moves"][0]["fromVersion"], 1);
+  EXPECT_EQ(deployed["moves"][1]["rollback"], true);
 }
 
 }  // namespace

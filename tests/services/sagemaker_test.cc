@@ -138,6 +138,22 @@ TEST_F(SageMakerTest, PackagesAreNumberedVersionsWithTheirModel) {
   EXPECT_EQ(ErrorOf("CreateModelPackage", {{"ModelPackageGroupName", "no-such-group"}}), "ValidationException");
 }
 
+// MetadataProperties values go up to 1024 bytes (botocore) and are lathe's own entries: they
+// neither meet the 256-byte customer bound nor count toward the customer's 50.
+TEST_F(SageMakerTest, MetadataPropertiesTakeTheirOwnBoundsBesideFiftyCustomerEntries) {
+  CreateGroup();
+  json fifty = json::object();
+  for (int i = 0; i < 50; ++i) fifty["k" + std::to_string(i)] = "v";
+  const std::string long_value(1000, 'x');
+  const std::string arn = CreateVersion({{"CustomerMetadataProperties", fifty},
+                                         {"MetadataProperties", {{"CommitId", long_value}, {"Repository", "r"}}}});
+  ASSERT_FALSE(arn.empty());
+  auto [status, out] = Call("DescribeModelPackage", {{"ModelPackageName", arn}});
+  ASSERT_EQ(status, 200) << out;
+  EXPECT_EQ(out["MetadataProperties"]["CommitId"], long_value);
+  EXPECT_EQ(out["CustomerMetadataProperties"].size(), 50u);
+}
+
 TEST_F(SageMakerTest, ClientTokenRegistersOnce) {
   CreateGroup();
   const std::string a = CreateVersion({{"ClientToken", "token-1"}});
@@ -162,7 +178,9 @@ TEST_F(SageMakerTest, ListsFilterSortAndPage) {
                                                      {"ModelApprovalStatus", "Approved"}});
   ASSERT_EQ(status, 200) << out;
   ASSERT_EQ(out["ModelPackageSummaryList"].size(), 2u);
-  EXPECT_EQ(out["ModelPackageSummaryList"][0]["ModelPackageVersion"], 4);  // newest first by default
+  // Oldest first by default (botocore's SortOrder: "The default is Ascending").
+  EXPECT_EQ(out["ModelPackageSummaryList"][0]["ModelPackageVersion"], 2);
+  EXPECT_EQ(out["ModelPackageSummaryList"][1]["ModelPackageVersion"], 4);
 
   // Pages of 2, in order, none repeated.
   std::vector<int> seen;
@@ -175,6 +193,24 @@ TEST_F(SageMakerTest, ListsFilterSortAndPage) {
     in["NextToken"] = out["NextToken"];
   }
   EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5}));
+  // Descending pages of one group come from the store a page at a time, newest first.
+  seen.clear();
+  in = {{"ModelPackageGroupName", "banking-assistant"}, {"MaxResults", 2}, {"SortOrder", "Descending"}};
+  for (int page = 0; page < 5; ++page) {
+    std::tie(status, out) = Call("ListModelPackages", in);
+    ASSERT_EQ(status, 200) << out;
+    for (const json& s : out["ModelPackageSummaryList"]) seen.push_back(s["ModelPackageVersion"]);
+    if (!out.contains("NextToken")) break;
+    in["NextToken"] = out["NextToken"];
+  }
+  EXPECT_EQ(seen, (std::vector<int>{5, 4, 3, 2, 1}));
+  // Rejected on the wire includes Archived (scanned, not pushed down).
+  registry_->UpdateVersion("banking-assistant/1", registry::VersionStatus::kArchived, "", {}, {}, "ops");
+  registry_->UpdateVersion("banking-assistant/3", registry::VersionStatus::kRejected, "", {}, {}, "ops");
+  std::tie(status, out) = Call("ListModelPackages", {{"ModelPackageGroupName", "banking-assistant"},
+                                                     {"ModelApprovalStatus", "Rejected"}});
+  ASSERT_EQ(status, 200) << out;
+  ASSERT_EQ(out["ModelPackageSummaryList"].size(), 2u) << out;
 
   // Forged, truncated and other lists' tokens.
   for (const std::string& token : {std::string("5"), std::string("AAAA"), std::string(9000, 'x')})

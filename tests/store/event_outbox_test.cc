@@ -151,3 +151,48 @@ TEST(PublishListenerTest, EveryPublishedEventCallsTheListenerAndNothingElseDoes)
 
 }  // namespace
 }  // namespace lathe::store
+
+namespace lathe::store {
+namespace {
+
+// A batch's expects are a compare-and-swap: a stale revision refuses every change in it,
+// tags included.
+TEST(WriteBatchTest, AFailedExpectRefusesTheWholeBatchAndTagsCommitWithIt) {
+  lathe::testing::TempDir dir;
+  auto store = MetadataStore::Open(dir.path() + "/lathe.db");
+  ASSERT_TRUE(store.ok());
+  ResourceRow row;
+  row.kind = "k";
+  row.id = row.name = row.arn = "a";
+  row.status = "s";
+  ASSERT_TRUE((*store)->Insert(row).ok());  // no revision yet: reads as null
+  ResourceRow next = row;
+  next.doc["revision"] = 1;
+  WriteBatch first;
+  first.expects.push_back({"k", "a", "revision", nullptr});
+  first.updates.push_back(next);
+  first.tags.push_back({"arn:x", {{"team", "a"}}});
+  ASSERT_TRUE((*store)->Write(first).ok());
+  EXPECT_EQ((*store)->Tags("arn:x")->at("team"), "a");
+  // A second writer that read the row before the first wrote it expects null: refused.
+  WriteBatch stale;
+  stale.expects.push_back({"k", "a", "revision", nullptr});
+  ResourceRow other = row;
+  other.id = other.name = "b";
+  stale.inserts.push_back(other);
+  stale.tags.push_back({"arn:x", {{"team", "b"}}});
+  Status s = (*store)->Write(stale);
+  EXPECT_EQ(s.code(), Status::Code::kConflict) << s.ToString();
+  EXPECT_FALSE((*store)->Find("k", "b").ok());
+  EXPECT_EQ((*store)->Tags("arn:x")->at("team"), "a");
+  // An expect on a row that is gone is NotFound.
+  WriteBatch gone;
+  gone.expects.push_back({"k", "missing", "revision", 1});
+  EXPECT_EQ((*store)->Write(gone).code(), Status::Code::kNotFound);
+  WriteBatch fresh;
+  fresh.expects.push_back({"k", "a", "revision", 1});
+  EXPECT_TRUE((*store)->Write(fresh).ok());
+}
+
+}  // namespace
+}  // namespace lathe::store

@@ -171,7 +171,7 @@ registry::EvaluationRecord RecordFromComparison(const CompletedEvaluation& done,
   // The primary metric the default policy reads: overall score, candidate minus holder.
   const double holder_score = done.summary["models"][0].value("overallScore", 0.0);
   if (!r.comparison.contains("overallScore"))
-    r.comparison["overallScore"] = {{"meanDiff", r.overall_score - holder_score}, {"verdict", r.verdict}};
+    r.comparison["overallScore"] = {{"meanDiff", r.overall_score - holder_score}};  // unpaired: no verdict
   r.created_ms = NowMillis();
   return r;
 }
@@ -388,8 +388,10 @@ BuiltinResult BuiltinFunctions::RegisterModelVersion(const json& event, const Bu
                                    {"overallScore", e.overall_score}};
       // PromoteIfBetter records the evaluation before it moves the alias: a crash between the two
       // leaves a passed gate unapplied, which this finishes.
+      // PromoteIfBetter again (it does not record the evaluation twice), so the move still
+      // checks that the alias holds the version this comparison was made against.
       if (d.promote) {
-        auto moved = registry_->SetAlias(group, alias, version->version, kActor, d.reason);
+        auto moved = registry_->PromoteIfBetter(group, version->version, alias, e, kActor);
         if (!moved.ok()) return FromStatus(moved.status());
       }
       return finish(d.promote, d.reason + " (decided by the comparison recorded before)");

@@ -2,7 +2,8 @@
 // "Model Alias Moved" event in one WriteBatch, so the alias row always equals the newest
 // history row's to_version, also after a SIGKILL. Moves are numbered per alias (the move row's
 // name), so two processes moving one alias at once cannot both record move N: the second gets
-// AlreadyExists and moves again from what the first left.
+// AlreadyExists. A plain SetAlias then moves again from what the first left; a gated promotion
+// or a rollback names the holder it decided against (expected_from) and gets Conflict instead.
 #include <algorithm>
 #include <limits>
 
@@ -51,17 +52,34 @@ store::OutboxEvent MovedEvent(const AliasMove& m, const std::string& region, con
 
 }  // namespace
 
+namespace rows {
+const AliasMove* MoveARollbackUndoes(const std::vector<AliasMove>& moves) {
+  int undone = 0;
+  for (auto it = moves.rbegin(); it != moves.rend(); ++it) {
+    if (it->rollback) ++undone;
+    else if (undone > 0) --undone;
+    else return &*it;
+  }
+  return nullptr;
+}
+}  // namespace rows
+
 Result<AliasMove> Registry::MoveAliasLocked(const std::string& group, const std::string& alias, int version,
-                                            const std::string& actor, const std::string& reason, bool rollback) {
+                                            const std::string& actor, const std::string& reason, bool rollback,
+                                            std::optional<int> expected_from) {
   LATHE_RETURN_IF_ERROR(CheckAliasArgs(group, alias));
   LATHE_RETURN_IF_ERROR(CheckMoveText(actor, reason));
-  Result<ModelVersion> target = GetVersion(group, version);
-  if (!target.ok()) return target.status();
-  if (target->status == VersionStatus::kRejected || target->status == VersionStatus::kArchived)
-    return Status::Conflict("model version " + rows::VersionName(group, version) + " is " +
-                            VersionStatusName(target->status) + ": an alias may not point at it");
+  if (version < 1 || version > rows::kMaxVersionNumber) return rows::Invalid("version", "must be a positive number");
   Status last = Status::Internal("not attempted");
   for (int attempt = 0; attempt < kMoveAttempts; ++attempt) {
+    // The target is read again on every attempt and its revision is part of the move's batch:
+    // a rejection, archive or delete of it by another process in between refuses the move.
+    Result<ResourceRow> target = rows::FindVersionRow(db_, group, version);
+    if (!target.ok()) return target.status();
+    const ModelVersion tv = rows::VersionFromRow(*target);
+    if (tv.status == VersionStatus::kRejected || tv.status == VersionStatus::kArchived)
+      return Status::Conflict("model version " + rows::VersionName(group, version) + " is " +
+                              VersionStatusName(tv.status) + ": an alias may not point at it");
     Result<ResourceRow> current = db_->Find(rows::kAliasKind, group + "/" + alias);
     const bool exists = current.ok();
     if (!exists && current.status().code() != Status::Code::kNotFound) return current.status();
@@ -73,20 +91,47 @@ Result<AliasMove> Registry::MoveAliasLocked(const std::string& group, const std:
     m.actor = actor;
     m.reason = reason;
     m.rollback = rollback;
-    const int64_t moves = exists ? current->doc.value("moves", int64_t{0}) : 0;
-    const int64_t previous_ms = exists ? current->doc.value("lastMoveMs", int64_t{0}) : 0;
+    // The caller decided against a holder (the gate compared with it; a rollback undoes the
+    // move onto it): if another process moved the alias since, that decision no longer holds.
+    if (expected_from && m.from_version != *expected_from && !(m.from_version == version))
+      return Status::Conflict("alias " + group + ":" + alias + " is at version " + std::to_string(m.from_version) +
+                              ", not " + std::to_string(*expected_from) + " as when this move was decided");
+    int64_t moves = exists ? current->doc.value("moves", int64_t{0}) : 0;
+    int64_t previous_ms = exists ? current->doc.value("lastMoveMs", int64_t{0}) : 0;
+    if (!exists) {
+      // A deleted alias keeps its history: numbering and times go on after its last move.
+      MetadataStore::ListFilter f = MovesOf(group, alias);
+      f.descending = true;
+      f.limit = 1;
+      Result<std::vector<ResourceRow>> newest = db_->List(rows::kMoveKind, f);
+      if (!newest.ok()) return newest.status();
+      if (!newest->empty()) {
+        Result<size_t> count = db_->Count(rows::kMoveKind, MovesOf(group, alias));
+        if (!count.ok()) return count.status();
+        moves = static_cast<int64_t>(*count);
+        previous_ms = rows::MoveFromRow(newest->front()).time_ms;
+      }
+    }
     m.time_ms = std::max(Now(), previous_ms);
     if (exists && m.from_version == version) return m;  // already there: nothing moves, nothing is recorded
 
     store::WriteBatch batch;
+    batch.expects.push_back(rows::SameRevision(*target));
+    ResourceRow touched = *target;  // the move bumps the target's revision (see UpdateVersion)
+    rows::NextRevision(*target, &touched);
+    batch.updates.push_back(std::move(touched));
     batch.inserts.push_back(rows::MoveToRow(m, moves + 1));
     ResourceRow alias_row = rows::AliasToRow(group, alias, version, moves + 1, m.time_ms);
-    if (exists) batch.updates.push_back(std::move(alias_row));
-    else batch.inserts.push_back(std::move(alias_row));
+    if (exists) {
+      batch.expects.push_back({rows::kAliasKind, current->id, "moves", moves});
+      batch.updates.push_back(std::move(alias_row));
+    } else {
+      batch.inserts.push_back(std::move(alias_row));
+    }
     batch.events.push_back(MovedEvent(m, region_, account_));
     last = db_->Write(batch);
     if (last.ok()) return m;
-    if (last.code() != Status::Code::kAlreadyExists) return last;
+    if (last.code() != Status::Code::kAlreadyExists && last.code() != Status::Code::kConflict) return last;
   }
   return last;
 }
@@ -94,7 +139,45 @@ Result<AliasMove> Registry::MoveAliasLocked(const std::string& group, const std:
 Result<AliasMove> Registry::SetAlias(const std::string& group, const std::string& alias, int version,
                                      const std::string& actor, const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
-  return MoveAliasLocked(group, alias, version, actor, reason, /*rollback=*/false);
+  return MoveAliasLocked(group, alias, version, actor, reason, /*rollback=*/false, std::nullopt);
+}
+
+// A delete is recorded as a move to 0, so AliasAt answers 0 from then on and the history still
+// says what it pointed at before (a Rollback after a delete puts it back).
+Result<AliasMove> Registry::DeleteAlias(const std::string& group, const std::string& alias, const std::string& actor,
+                                        const std::string& reason) {
+  LATHE_RETURN_IF_ERROR(CheckAliasArgs(group, alias));
+  LATHE_RETURN_IF_ERROR(CheckMoveText(actor, reason));
+  std::lock_guard<std::mutex> lock(mu_);
+  Status last = Status::Internal("not attempted");
+  for (int attempt = 0; attempt < kMoveAttempts; ++attempt) {
+    Result<ResourceRow> current = db_->Find(rows::kAliasKind, group + "/" + alias);
+    if (!current.ok()) {
+      if (current.status().code() == Status::Code::kNotFound)
+        return Status::NotFound("alias " + group + ":" + alias + " does not exist");
+      return current.status();
+    }
+    AliasMove m;
+    m.group = group;
+    m.alias = alias;
+    m.from_version = current->doc.value("version", 0);
+    m.to_version = 0;
+    m.actor = actor;
+    m.reason = reason;
+    const int64_t moves = current->doc.value("moves", int64_t{0});
+    m.time_ms = std::max(Now(), current->doc.value("lastMoveMs", int64_t{0}));
+    store::WriteBatch batch;
+    batch.expects.push_back({rows::kAliasKind, current->id, "moves", moves});
+    batch.inserts.push_back(rows::MoveToRow(m, moves + 1));
+    batch.deletes.push_back({rows::kAliasKind, current->id});
+    store::OutboxEvent e = MovedEvent(m, region_, account_);
+    e.resources = {rows::GroupArn(region_, account_, group)};
+    batch.events.push_back(std::move(e));
+    last = db_->Write(batch);
+    if (last.ok()) return m;
+    if (last.code() != Status::Code::kAlreadyExists && last.code() != Status::Code::kConflict) return last;
+  }
+  return last;
 }
 
 // Rollback is an undo stack over the history: it undoes the newest move that no rollback has
@@ -109,18 +192,9 @@ Result<AliasMove> Registry::Rollback(const std::string& group, const std::string
   Result<std::vector<ResourceRow>> history = db_->List(rows::kMoveKind, MovesOf(group, alias));
   if (!history.ok()) return history.status();
   if (history->empty()) return Status::NotFound("alias " + group + ":" + alias + " has no history to roll back");
-  int undone = 0;
-  const AliasMove* undo = nullptr;
   std::vector<AliasMove> moves;
   for (const ResourceRow& r : *history) moves.push_back(rows::MoveFromRow(r));
-  for (auto it = moves.rbegin(); it != moves.rend(); ++it) {
-    if (it->rollback) ++undone;
-    else if (undone > 0) --undone;
-    else {
-      undo = &*it;
-      break;
-    }
-  }
+  const AliasMove* undo = rows::MoveARollbackUndoes(moves);
   if (!undo || undo->from_version == 0)
     return Status::NotFound("alias " + group + ":" + alias + " has no earlier version to roll back to (it began at " +
                             "version " + std::to_string(undo ? undo->to_version : moves.front().to_version) + ")");
@@ -135,7 +209,9 @@ Result<AliasMove> Registry::Rollback(const std::string& group, const std::string
   const std::string why = !reason.empty() ? reason
                                           : "rollback of the move to version " + std::to_string(undo->to_version) +
                                                 " at " + Iso8601(undo->time_ms);
-  return MoveAliasLocked(group, alias, to, actor, why, /*rollback=*/true);
+  // The alias must still be where the history read above left it (its newest move's target):
+  // otherwise another process moved it meanwhile and this would undo the wrong move.
+  return MoveAliasLocked(group, alias, to, actor, why, /*rollback=*/true, moves.back().to_version);
 }
 
 Result<std::map<std::string, int>> Registry::Aliases(const std::string& group) {

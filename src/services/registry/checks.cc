@@ -18,17 +18,29 @@ Status CheckDataObject(size_t index, DataObject* d) {
   LATHE_RETURN_IF_ERROR(CheckToken(field + ".etag", d->etag, kMaxShortBytes, false));
   LATHE_RETURN_IF_ERROR(CheckToken(field + ".versionId", d->version_id, kMaxShortBytes, false));
   LATHE_RETURN_IF_ERROR(CheckToken(field + ".format", d->format, kMaxShortBytes, false));
-  if (!d->sha256.empty()) {
-    if (d->sha256.size() != 64) return Invalid(field + ".sha256", "must be 64 hexadecimal digits");
-    for (char& c : d->sha256) {
-      if (!IsHex(c)) return Invalid(field + ".sha256", "must be 64 hexadecimal digits");
-      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
+  if (!d->sha256.empty()) LATHE_RETURN_IF_ERROR(NormalizeSha256(field + ".sha256", &d->sha256));
   return Status::Ok();
 }
 
 }  // namespace
+
+Status NormalizeSha256(const std::string& field, std::string* digest) {
+  if (digest->size() != 64) return Invalid(field, "must be 64 hexadecimal digits");
+  for (char& c : *digest) {
+    if (!IsHex(c)) return Invalid(field, "must be 64 hexadecimal digits");
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return Status::Ok();
+}
+
+bool IsMetricName(const std::string& s) {
+  if (s.empty() || s.size() > kMaxMetricNameBytes) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+          c == '.'))
+      return false;
+  return true;
+}
 
 Status CheckEvaluation(const EvaluationRecord& e) {
   LATHE_RETURN_IF_ERROR(CheckToken("evaluation", e.evaluation, kMaxArnBytes, false));
@@ -41,6 +53,16 @@ Status CheckEvaluation(const EvaluationRecord& e) {
   if (!e.comparison.is_object()) return Invalid("evaluation.comparison", "must be an object of metric -> comparison");
   LATHE_RETURN_IF_ERROR(CheckJsonDepth("evaluation.metrics", e.metrics));
   LATHE_RETURN_IF_ERROR(CheckJsonDepth("evaluation.comparison", e.comparison));
+  // Metric names end up in the gate's reasons, emails and reports: bounded, and names only.
+  for (const auto* field : {"metrics", "comparison"}) {
+    const nlohmann::json& m = std::string(field) == "metrics" ? e.metrics : e.comparison;
+    if (m.size() > kMaxMetricEntries)
+      return Invalid(std::string("evaluation.") + field, "at most " + std::to_string(kMaxMetricEntries) + " metrics");
+    for (const auto& [name, value] : m.items())
+      if (!IsMetricName(name))
+        return Invalid(std::string("evaluation.") + field,
+                       "metric names are 1-" + std::to_string(kMaxMetricNameBytes) + " of A-Za-z0-9_-.");
+  }
   return Status::Ok();
 }
 
@@ -62,7 +84,7 @@ Status CheckNewVersion(NewVersion* v) {
     return Invalid("evaluations", "at most " + std::to_string(kMaxEvaluations) + " evaluations per version, got " +
                                       std::to_string(v->evaluations.size()));
   for (const EvaluationRecord& e : v->evaluations) LATHE_RETURN_IF_ERROR(CheckEvaluation(e));
-  LATHE_RETURN_IF_ERROR(CheckStringMap("metadata", v->metadata, kMaxMetadataEntries));
+  LATHE_RETURN_IF_ERROR(CheckMetadata(v->metadata));
   LATHE_RETURN_IF_ERROR(CheckStringMap("tags", v->tags, kMaxTags));
   return Status::Ok();
 }

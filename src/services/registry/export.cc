@@ -1,7 +1,8 @@
 // One version in the automation guide's registry layout (section 1.4): a folder per version
 // with the model id, how it was trained, what it was trained on, and how it scored. The guide's
 // "deployment date" and "rollback pointer" are in training-config.json's "deployments": for each
-// alias now on this version, since when and the version it replaced.
+// alias now on this version, since when, the version it replaced, where a rollback would take it
+// (rollbackTo) and every move onto this version with its date.
 #include "core/arn.h"
 #include "services/registry/registry.h"
 #include "services/registry/rows.h"
@@ -27,10 +28,20 @@ Result<std::map<std::string, std::string>> Registry::ExportFiles(const std::stri
     if (!history.ok()) return history.status();
     if (history->empty()) continue;
     const AliasMove& last = history->back();  // the move that put the alias here
+    // The rollback pointer is where `alias rollback` would go now (its undo stack), which after
+    // a rollback is not the version the last move came from.
+    const AliasMove* undo = rows::MoveARollbackUndoes(*history);
+    json onto = json::array();  // every move onto this version, oldest first
+    for (const AliasMove& m : *history)
+      if (m.to_version == version)
+        onto.push_back({{"at", Iso8601(m.time_ms)}, {"by", m.actor}, {"fromVersion", m.from_version == 0 ? json() : json(m.from_version)},
+                        {"rollback", m.rollback}, {"reason", m.reason}});
     deployments.push_back({{"alias", alias},
                            {"since", Iso8601(last.time_ms)},
                            {"by", last.actor},
-                           {"previousVersion", last.from_version == 0 ? json() : json(last.from_version)}});
+                           {"previousVersion", last.from_version == 0 ? json() : json(last.from_version)},
+                           {"rollbackTo", undo && undo->from_version != 0 ? json(undo->from_version) : json()},
+                           {"moves", std::move(onto)}});
   }
 
   json config = {{"group", v->group},

@@ -11,14 +11,7 @@ namespace lathe::registry {
 Result<std::vector<ModelVersion>> Registry::VersionsTrainedOn(const std::string& uri, const std::string& sha256) {
   LATHE_RETURN_IF_ERROR(rows::CheckToken("uri", uri, rows::kMaxArnBytes, sha256.empty()));
   std::string digest = sha256;  // stored lowercased (CheckNewVersion), so compared lowercased
-  if (!digest.empty()) {
-    if (digest.size() != 64) return rows::Invalid("sha256", "must be 64 hexadecimal digits");
-    for (char& c : digest) {
-      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-        return rows::Invalid("sha256", "must be 64 hexadecimal digits");
-    }
-  }
+  if (!digest.empty()) LATHE_RETURN_IF_ERROR(rows::NormalizeSha256("sha256", &digest));
 
   std::set<std::pair<std::string, int>> versions;  // (group, version), in order
   auto collect = [&](const char* key, const std::string& value) -> Status {

@@ -117,6 +117,23 @@ Status CheckStringMap(const std::string& field, const std::map<std::string, std:
   return Status::Ok();
 }
 
+Status CheckMetadata(const std::map<std::string, std::string>& m) {
+  size_t customer = 0, own = 0;
+  for (const auto& [k, v] : m) {
+    const bool lathe_own = k.rfind(kLatheMetadataPrefix, 0) == 0;
+    ++(lathe_own ? own : customer);
+    LATHE_RETURN_IF_ERROR(CheckToken("metadata key", k, kMaxKeyBytes, /*required=*/true));
+    LATHE_RETURN_IF_ERROR(CheckToken("metadata value of " + Shown(k), v,
+                                     lathe_own ? kMaxLatheMetadataValueBytes : kMaxValueBytes, /*required=*/false));
+  }
+  if (customer > kMaxMetadataEntries)
+    return Invalid("metadata", "at most " + std::to_string(kMaxMetadataEntries) + " entries, got " +
+                                   std::to_string(customer));
+  if (own > kMaxLatheMetadataEntries)
+    return Invalid("metadata", "at most " + std::to_string(kMaxLatheMetadataEntries) + " lathe: entries");
+  return Status::Ok();
+}
+
 std::string GroupArn(const std::string& region, const std::string& account, const std::string& group) {
   return MakeArn("sagemaker", region, account, "model-package-group/" + group);
 }

@@ -12,7 +12,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxMetricNameBytes = 64;
+using rows::IsMetricName;
+using rows::kMaxMetricNameBytes;
 
 std::string Num(double v) {
   char buf[32];
@@ -37,13 +38,28 @@ double Improvement(const std::string& metric, double mean_diff) {
   return eval::HigherIsBetter(metric) ? mean_diff : -mean_diff;
 }
 
-bool IsMetricName(const std::string& s) {
-  if (s.empty() || s.size() > kMaxMetricNameBytes) return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-          c == '.'))
-      return false;
-  return true;
+
+// A metric's drop in the units max_regression is given in (a 0..1 score): 0..1 metrics as they
+// are; judgeScore (1..5) over its range; referenceLoss and referencePerplexity, which have no
+// fixed scale, as a fraction of the holder's value (candidate mean - meanDiff). nullopt when the
+// holder's value is unknown or 0 (such a metric cannot be judged, so it does not block).
+std::optional<double> RegressionInScoreUnits(const std::string& metric, double drop, const EvaluationRecord& e) {
+  if (metric == eval::kJudgeScore) return drop / 4.0;
+  if (metric != eval::kReferenceLoss && metric != "referencePerplexity") return drop;
+  auto m = e.metrics.find(metric);
+  std::optional<double> diff = MeanDiff(e.comparison, metric);
+  if (m == e.metrics.end() || !m->is_number() || !diff) return std::nullopt;
+  const double holder = m->get<double>() - *diff;
+  if (!std::isfinite(holder) || holder == 0) return std::nullopt;
+  return drop / std::fabs(holder);
+}
+
+// At most max_bytes of s, cut on a UTF-8 character boundary.
+std::string Truncated(const std::string& s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
 }
 
 }  // namespace
@@ -111,7 +127,9 @@ PromotionDecision DecidePromotion(const PromotionPolicy& policy, int holder_vers
                ", not more than the margin " + Num(policy.min_margin);
     return d;
   }
-  std::string verdict = e.verdict;
+  // Significance of the primary metric's own paired comparison; the record's overall verdict may
+  // be on another metric, so it is never used in its place.
+  std::string verdict;
   if (auto it = e.comparison.find(primary); it != e.comparison.end() && it->contains("verdict") &&
                                             (*it)["verdict"].is_string())
     verdict = (*it)["verdict"].get<std::string>();
@@ -127,7 +145,9 @@ PromotionDecision DecidePromotion(const PromotionPolicy& policy, int holder_vers
     if (metric == primary || !eval::IsQualityMetric(metric)) continue;
     std::optional<double> md = MeanDiff(e.comparison, metric);
     if (!md) continue;
-    const double drop = -Improvement(metric, *md);
+    std::optional<double> drop_or = RegressionInScoreUnits(metric, -Improvement(metric, *md), e);
+    if (!drop_or) continue;
+    const double drop = *drop_or;
     if (drop > worst) {
       worst = drop;
       worst_metric = metric;
@@ -136,7 +156,9 @@ PromotionDecision DecidePromotion(const PromotionPolicy& policy, int holder_vers
   if (worst > policy.max_regression) {
     d.reason = "not promoted: " + worst_metric + " regressed by " + Num(worst) + " against " + holder +
                ", more than the allowed " + Num(policy.max_regression) + (eval::HigherIsBetter(worst_metric) ? "" :
-               " (lower is better)");
+               " (lower is better)") + (worst_metric == eval::kReferenceLoss || worst_metric == "referencePerplexity"
+                                            ? " (as a fraction of the holder's value)"
+                                            : worst_metric == eval::kJudgeScore ? " (over judgeScore's range 1..5)" : "");
     return d;
   }
   d.promote = true;
@@ -155,35 +177,57 @@ Result<PromotionDecision> Registry::PromoteIfBetter(const std::string& group, in
   LATHE_RETURN_IF_ERROR(rows::CheckToken("actor", actor, rows::kMaxActorBytes, false));
   Result<ModelGroup> g = GetGroup(group);
   if (!g.ok()) return g.status();
+  const std::string& name = g->name;  // `group` may be the group's ARN
   std::lock_guard<std::mutex> lock(mu_);
-  LATHE_RETURN_IF_ERROR(AddEvaluationLocked(group, version, candidate_vs_holder));
-  Result<std::map<std::string, int>> aliases = rows::AliasesOf(db_, group);
+  Result<std::map<std::string, int>> aliases = rows::AliasesOf(db_, name);
   if (!aliases.ok()) return aliases.status();
   auto at = aliases->find(alias);
   const int holder = at == aliases->end() ? 0 : at->second;
   if (holder == version) {
+    // Nothing to decide; a retry of a promotion that went through lands here and records nothing.
     PromotionDecision same;
     same.holder_version = holder;
     same.reason = "version " + std::to_string(version) + " already holds " + alias;
     return same;
   }
-  // The evaluation's comparison covers the per-case metrics; overallScore (a mean of means) is
-  // compared here from the holder's own latest evaluation on the same test set when the caller
-  // did not supply it.
+  // The evaluation is recorded once: a retry with the same evaluation id does not add it again.
+  Result<ModelVersion> candidate = GetVersion(name, version);
+  if (!candidate.ok()) return candidate.status();
+  bool recorded = false;
+  for (const EvaluationRecord& r : candidate->evaluations)
+    recorded = recorded || (!candidate_vs_holder.evaluation.empty() && r.evaluation == candidate_vs_holder.evaluation &&
+                            r.baseline == candidate_vs_holder.baseline);
+  if (!recorded) LATHE_RETURN_IF_ERROR(AddEvaluationLocked(name, version, candidate_vs_holder));
   EvaluationRecord e = candidate_vs_holder;
   const std::string& primary = g->policy.primary_metric;
-  if (holder > 0 && primary == "overallScore" && !e.comparison.contains(primary)) {
-    Result<ModelVersion> held = GetVersion(group, holder);
-    if (held.ok())
+  if (holder > 0) {
+    // The comparison must be against the version that holds the alias now, named by its model
+    // package ARN or its custom model ARN; one against anything else says nothing about it.
+    Result<ModelVersion> held = GetVersion(name, holder);
+    if (!held.ok()) return held.status();
+    if (e.baseline.empty() || (e.baseline != held->arn && e.baseline != held->custom_model_arn &&
+                               e.baseline != rows::VersionName(name, holder))) {
+      PromotionDecision d;
+      d.holder_version = holder;
+      d.reason = "not promoted: the evaluation was compared with '" + Truncated(e.baseline, 256) +
+                 "', not with version " + std::to_string(holder) + " that holds " + alias;
+      return d;
+    }
+    // overallScore (a mean of means) is compared here from the holder's own latest evaluation on
+    // the same test set when the caller did not supply it.
+    if (primary == "overallScore" && !e.comparison.contains(primary))
       for (auto it = held->evaluations.rbegin(); it != held->evaluations.rend(); ++it)
         if (it->test_set == e.test_set) {
-          e.comparison[primary] = {{"meanDiff", e.overall_score - it->overall_score}, {"verdict", e.verdict}};
+          // A difference of two means, not a paired test: it carries no verdict, so a policy
+          // that requires significance is not satisfied by it.
+          e.comparison[primary] = {{"meanDiff", e.overall_score - it->overall_score}};
           break;
         }
   }
   PromotionDecision d = DecidePromotion(g->policy, holder, e);
   if (!d.promote) return d;
-  Result<AliasMove> moved = MoveAliasLocked(group, alias, version, actor, d.reason.substr(0, kMaxReasonBytes), false);
+  Result<AliasMove> moved =
+      MoveAliasLocked(name, alias, version, actor, Truncated(d.reason, kMaxReasonBytes), false, holder);
   if (!moved.ok()) return moved.status();
   return d;
 }

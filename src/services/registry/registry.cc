@@ -128,21 +128,39 @@ Status Registry::DeleteGroup(const std::string& name_or_arn) {
   std::lock_guard<std::mutex> lock(mu_);
   MetadataStore::ListFilter f;
   f.doc_equals["group"] = g->name;
-  Result<size_t> versions = db_->Count(rows::kVersionKind, f);
-  if (!versions.ok()) return versions.status();
-  if (*versions > 0)
-    return Status::Conflict("model group " + g->name + " still has " + std::to_string(*versions) +
-                            " version(s); delete them first");
-  // Aliases point only at existing versions, so a group without versions has no alias rows or
-  // history left to delete.
-  LATHE_RETURN_IF_ERROR(db_->Delete(rows::kGroupKind, g->name));
-  Result<std::map<std::string, std::string>> tags = db_->Tags(g->arn);
-  if (tags.ok() && !tags->empty()) {
-    std::vector<std::string> keys;
-    for (const auto& [k, v] : *tags) keys.push_back(k);
-    LATHE_RETURN_IF_ERROR(db_->RemoveTags(g->arn, keys));
+  for (int attempt = 0; attempt < rows::kCasAttempts; ++attempt) {
+    Result<ResourceRow> row = db_->Find(rows::kGroupKind, g->name);
+    if (!row.ok()) return row.status();
+    Result<size_t> versions = db_->Count(rows::kVersionKind, f);
+    if (!versions.ok()) return versions.status();
+    if (*versions > 0)
+      return Status::Conflict("model group " + g->name + " still has " + std::to_string(*versions) +
+                              " version(s); delete them first");
+    // The group row's revision guards the count: a Register in between rewrites the group row
+    // (its latest version), so this batch is refused and the count taken again. The group's
+    // aliases (all deleted, or moved to 0), their history and its client tokens go with it: a
+    // group re-created under the name starts again at version 1 with no history naming the old
+    // versions' numbers.
+    store::WriteBatch batch;
+    batch.expects.push_back(rows::SameRevision(*row));
+    batch.deletes.push_back({rows::kGroupKind, row->id});
+    for (const char* kind : {rows::kAliasKind, rows::kMoveKind, rows::kTokenKind}) {
+      Result<std::vector<ResourceRow>> owned = db_->List(kind, f);
+      if (!owned.ok()) return owned.status();
+      for (const ResourceRow& r : *owned) batch.deletes.push_back({kind, r.id});
+    }
+    Status written = db_->Write(batch);
+    if (written.code() == Status::Code::kConflict) continue;
+    LATHE_RETURN_IF_ERROR(written);
+    Result<std::map<std::string, std::string>> tags = db_->Tags(g->arn);
+    if (tags.ok() && !tags->empty()) {
+      std::vector<std::string> keys;
+      for (const auto& [k, v] : *tags) keys.push_back(k);
+      LATHE_RETURN_IF_ERROR(db_->RemoveTags(g->arn, keys));
+    }
+    return Status::Ok();
   }
-  return Status::Ok();
+  return Status::Conflict("model group " + g->name + " kept changing; try again");
 }
 
 Status Registry::SetPolicy(const std::string& group, const PromotionPolicy& policy) {
@@ -152,51 +170,53 @@ Status Registry::SetPolicy(const std::string& group, const PromotionPolicy& poli
   Result<ModelGroup> g = GetGroup(group);
   if (!g.ok()) return g.status();
   std::lock_guard<std::mutex> lock(mu_);
-  Result<ResourceRow> row = db_->Find(rows::kGroupKind, g->name);  // fresh, under the lock
-  if (!row.ok()) return row.status();
-  ModelGroup fresh = rows::GroupFromRow(*row);
-  fresh.policy = *checked;
-  return db_->Update(rows::GroupToRow(fresh));
+  Status last = Status::Internal("not attempted");
+  for (int attempt = 0; attempt < rows::kCasAttempts; ++attempt) {
+    Result<ResourceRow> row = db_->Find(rows::kGroupKind, g->name);  // fresh, under the lock
+    if (!row.ok()) return row.status();
+    ModelGroup fresh = rows::GroupFromRow(*row);
+    fresh.policy = *checked;
+    store::WriteBatch batch;
+    batch.expects.push_back(rows::SameRevision(*row));
+    batch.updates.push_back(rows::GroupToRow(fresh));
+    rows::NextRevision(*row, &batch.updates.back());
+    last = db_->Write(batch);
+    if (last.code() != Status::Code::kConflict) return last;
+  }
+  return last;
 }
 
 Result<ModelVersion> Registry::Register(const NewVersion& request) {
   NewVersion v = request;
   LATHE_RETURN_IF_ERROR(rows::CheckNewVersion(&v));
   std::lock_guard<std::mutex> lock(mu_);
-  if (!v.client_token.empty()) {
-    // A retry of a Register that succeeded gets that version back, whatever changed since.
-    MetadataStore::ListFilter f;
-    f.doc_equals = {{"group", v.group}, {"clientToken", v.client_token}};
-    f.limit = 1;
-    Result<std::vector<ResourceRow>> earlier = db_->List(rows::kVersionKind, f);
-    if (!earlier.ok()) return earlier.status();
-    if (!earlier->empty()) return rows::VersionFromRow(earlier->front());
-  }
+  // A retry of a Register that succeeded gets that version back, whatever changed since. The
+  // token is claimed by a row in the version's own batch, so of two processes registering with
+  // one token at once exactly one commits anything; the other's whole batch rolls back and it
+  // answers the holder's version.
+  auto holder_of_token = [&]() -> Result<std::optional<ModelVersion>> {
+    if (v.client_token.empty()) return std::optional<ModelVersion>();
+    Result<ResourceRow> token = db_->Find(rows::kTokenKind, rows::TokenName(v.group, v.client_token));
+    if (!token.ok()) {
+      if (token.status().code() != Status::Code::kNotFound) return token.status();
+      return std::optional<ModelVersion>();
+    }
+    Result<ModelVersion> held = GetVersion(v.group, static_cast<int>(token->doc.value("version", 0)));
+    if (!held.ok()) return held.status();
+    return std::optional<ModelVersion>(*held);
+  };
+  Result<std::optional<ModelVersion>> earlier = holder_of_token();
+  if (!earlier.ok()) return earlier.status();
+  if (*earlier) return **earlier;
   Result<ModelVersion> made = Status::Internal("not attempted");
   for (int attempt = 0; attempt < kRegisterAttempts; ++attempt) {
     made = RegisterOnceLocked(v);
-    if (made.ok() || made.status().code() != Status::Code::kAlreadyExists) break;
-  }
-  if (!made.ok()) return made.status();
-  if (!v.tags.empty()) LATHE_RETURN_IF_ERROR(db_->SetTags(made->arn, v.tags));
-  if (!v.client_token.empty()) {
-    // The token's record names the version that holds it. Another process registering with the
-    // same token at the same moment can get past the lookup above; the first to record wins and
-    // the other's version is withdrawn, so the token still names one version.
-    const std::string scope = "registry-version/" + v.group;
-    const std::string name = rows::VersionName(made->group, made->version);
-    Result<std::string> holder = db_->RememberToken(scope, v.client_token, name);
-    if (!holder.ok()) return holder.status();
-    if (*holder != name) {
-      Result<ModelVersion> winner = GetVersion(*holder);
-      if (winner.ok()) {
-        store::WriteBatch undo;
-        undo.deletes.push_back({rows::kVersionKind, rows::VersionToRow(*made, "").id});
-        for (const ResourceRow& r : rows::LineageRows(*made)) undo.deletes.push_back({rows::kLineageKind, r.id});
-        LATHE_RETURN_IF_ERROR(db_->Write(undo));
-        return winner;
-      }
-    }
+    if (made.ok()) break;
+    const Status::Code code = made.status().code();
+    if (code != Status::Code::kAlreadyExists && code != Status::Code::kConflict) break;
+    Result<std::optional<ModelVersion>> won = holder_of_token();  // another process took the token?
+    if (!won.ok()) return won.status();
+    if (*won) return **won;
   }
   return made;
 }
@@ -257,10 +277,18 @@ Result<ModelVersion> Registry::RegisterOnceLocked(const NewVersion& v) {
 
   group.latest_version = mv.version;
   store::WriteBatch batch;
-  if (new_group) batch.inserts.push_back(rows::GroupToRow(group));
-  else batch.updates.push_back(rows::GroupToRow(group));
+  if (new_group) {
+    batch.inserts.push_back(rows::GroupToRow(group));
+  } else {
+    // Compare-and-swap on the group row: a policy set or a group delete in between is not undone.
+    batch.expects.push_back(rows::SameRevision(*group_row));
+    batch.updates.push_back(rows::GroupToRow(group));
+    rows::NextRevision(*group_row, &batch.updates.back());
+  }
   batch.inserts.push_back(std::move(row));
   for (ResourceRow& r : rows::LineageRows(mv)) batch.inserts.push_back(std::move(r));
+  if (!v.client_token.empty()) batch.inserts.push_back(rows::TokenRow(v.group, v.client_token, mv.version, created_ms));
+  if (!v.tags.empty()) batch.tags.push_back({mv.arn, v.tags});
   batch.events.push_back(RegisteredEvent(mv, region_, account_));
   LATHE_RETURN_IF_ERROR(db_->Write(batch));
   return mv;
@@ -300,7 +328,7 @@ Result<ModelVersion> Registry::UpdateVersion(const std::string& arn_or_group_ver
   auto ref = rows::ParseVersionRef(arn_or_group_version, region_, account_);
   if (!ref.ok()) return ref.status();
   LATHE_RETURN_IF_ERROR(rows::CheckProse("approvalDescription", approval_description, kMaxDescriptionBytes));
-  LATHE_RETURN_IF_ERROR(rows::CheckStringMap("metadata", metadata_set, kMaxMetadataEntries));
+  LATHE_RETURN_IF_ERROR(rows::CheckMetadata(metadata_set));
   if (metadata_remove.size() > kMaxMetadataEntries)
     return rows::Invalid("metadataRemove", "at most " + std::to_string(kMaxMetadataEntries) + " keys");
   for (const std::string& k : metadata_remove)
@@ -308,8 +336,16 @@ Result<ModelVersion> Registry::UpdateVersion(const std::string& arn_or_group_ver
   LATHE_RETURN_IF_ERROR(rows::CheckToken("actor", actor, rows::kMaxActorBytes, false));
 
   std::lock_guard<std::mutex> lock(mu_);
+  std::optional<std::string> first_status;
+  Status last = Status::Internal("not attempted");
+  for (int attempt = 0; attempt < rows::kCasAttempts; ++attempt) {
   Result<ResourceRow> row = rows::FindVersionRow(db_, ref->first, ref->second);
   if (!row.ok()) return row.status();
+  // Another process's status change since this call began is not undone (Conflict names it).
+  if (!first_status) first_status = row->status;
+  if (status && row->status != *first_status)
+    return Status::Conflict("model version " + rows::VersionName(ref->first, ref->second) + " became " +
+                            row->status + " meanwhile");
   ModelVersion v = rows::VersionFromRow(*row);
   if (status && (*status == VersionStatus::kRejected || *status == VersionStatus::kArchived)) {
     // An alias never points at a version that may not serve.
@@ -324,15 +360,23 @@ Result<ModelVersion> Registry::UpdateVersion(const std::string& arn_or_group_ver
   if (!approval_description.empty()) v.approval_description = approval_description;
   for (const std::string& k : metadata_remove) v.metadata.erase(k);
   for (const auto& [k, val] : metadata_set) v.metadata[k] = val;
-  if (v.metadata.size() > kMaxMetadataEntries)
-    return rows::Invalid("metadata", "a version holds at most " + std::to_string(kMaxMetadataEntries) + " entries");
+  LATHE_RETURN_IF_ERROR(rows::CheckMetadata(v.metadata));
   v.last_modified_by = actor;
   v.last_modified_ms = Now();
   ResourceRow updated = Rewritten(*row, v);
+  rows::NextRevision(*row, &updated);
   LATHE_RETURN_IF_ERROR(rows::CheckVersionDocSize(updated));
-  // Compare-and-swap on the status: another process's approval in between is not undone.
-  LATHE_RETURN_IF_ERROR(db_->UpdateIf(updated, row->status));
-  return v;
+  // Compare-and-swap on the revision: an alias moved onto it, an evaluation added or a status
+  // set in between makes this read again (an alias move bumps the target's revision, so the
+  // alias check above cannot miss one).
+  store::WriteBatch batch;
+  batch.expects.push_back(rows::SameRevision(*row));
+  batch.updates.push_back(std::move(updated));
+  last = db_->Write(batch);
+  if (last.ok()) return v;
+  if (last.code() != Status::Code::kConflict) return last;
+  }
+  return last;
 }
 
 Status Registry::AddEvaluation(const std::string& group, int version, const EvaluationRecord& record) {
@@ -343,17 +387,27 @@ Status Registry::AddEvaluation(const std::string& group, int version, const Eval
 Status Registry::AddEvaluationLocked(const std::string& group, int version, const EvaluationRecord& record) {
   LATHE_RETURN_IF_ERROR(rows::CheckEntityName("group", group, kMaxGroupNameBytes));
   LATHE_RETURN_IF_ERROR(rows::CheckEvaluation(record));
-  Result<ResourceRow> row = rows::FindVersionRow(db_, group, version);
-  if (!row.ok()) return row.status();
-  ModelVersion v = rows::VersionFromRow(*row);
-  if (v.evaluations.size() >= kMaxEvaluations)
-    return rows::Invalid("evaluations", "a version holds at most " + std::to_string(kMaxEvaluations) + " evaluations");
   EvaluationRecord e = record;
-  if (e.created_ms == 0) e.created_ms = Now();
-  v.evaluations.push_back(std::move(e));
-  ResourceRow updated = Rewritten(*row, v);
-  LATHE_RETURN_IF_ERROR(rows::CheckVersionDocSize(updated));
-  return db_->Update(updated);
+  Status last = Status::Internal("not attempted");
+  for (int attempt = 0; attempt < rows::kCasAttempts; ++attempt) {
+    Result<ResourceRow> row = rows::FindVersionRow(db_, group, version);
+    if (!row.ok()) return row.status();
+    if (e.created_ms == 0) e.created_ms = Now();
+    ModelVersion v = rows::VersionFromRow(*row);
+    if (v.evaluations.size() >= kMaxEvaluations)
+      return rows::Invalid("evaluations", "a version holds at most " + std::to_string(kMaxEvaluations) + " evaluations");
+    v.evaluations.push_back(e);
+    ResourceRow updated = Rewritten(*row, v);
+    rows::NextRevision(*row, &updated);
+    LATHE_RETURN_IF_ERROR(rows::CheckVersionDocSize(updated));
+    // Compare-and-swap: a status set by another process since the read is kept, not undone.
+    store::WriteBatch batch;
+    batch.expects.push_back(rows::SameRevision(*row));
+    batch.updates.push_back(std::move(updated));
+    last = db_->Write(batch);
+    if (last.code() != Status::Code::kConflict) return last;
+  }
+  return last;
 }
 
 Status Registry::DeleteVersion(const std::string& arn_or_group_version) {
@@ -361,6 +415,7 @@ Status Registry::DeleteVersion(const std::string& arn_or_group_version) {
   if (!ref.ok()) return ref.status();
   const auto& [group, version] = *ref;
   std::lock_guard<std::mutex> lock(mu_);
+  for (int attempt = 0;; ++attempt) {
   Result<ResourceRow> row = rows::FindVersionRow(db_, group, version);
   if (!row.ok()) return row.status();
   Result<std::map<std::string, int>> aliases = rows::AliasesOf(db_, group);
@@ -373,10 +428,16 @@ Status Registry::DeleteVersion(const std::string& arn_or_group_version) {
   if (!lineage.ok()) return lineage.status();
   // The version and its lineage go together; the alias history keeps naming the number, which
   // is never given again.
+  // The revision guards the alias check: an alias moved onto the version meanwhile bumped it.
   store::WriteBatch batch;
+  batch.expects.push_back(rows::SameRevision(*row));
   batch.deletes.push_back({rows::kVersionKind, row->id});
   for (const ResourceRow& r : *lineage) batch.deletes.push_back({rows::kLineageKind, r.id});
-  LATHE_RETURN_IF_ERROR(db_->Write(batch));
+  const std::string token = row->doc.value("clientToken", "");
+  if (!token.empty()) batch.deletes.push_back({rows::kTokenKind, rows::TokenName(group, token)});
+  Status written = db_->Write(batch);
+  if (written.code() == Status::Code::kConflict && attempt + 1 < rows::kCasAttempts) continue;
+  LATHE_RETURN_IF_ERROR(written);
   Result<std::map<std::string, std::string>> tags = db_->Tags(row->arn);
   if (tags.ok() && !tags->empty()) {
     std::vector<std::string> keys;
@@ -384,6 +445,7 @@ Status Registry::DeleteVersion(const std::string& arn_or_group_version) {
     LATHE_RETURN_IF_ERROR(db_->RemoveTags(row->arn, keys));
   }
   return Status::Ok();
+  }
 }
 
 }  // namespace lathe::registry

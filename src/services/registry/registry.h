@@ -91,8 +91,11 @@ struct PromotionPolicy {
   std::string reference_test_set;        // URI of the group's reference test set ("" = use the evaluation given)
   std::string primary_metric = "overallScore";  // or a metrics.h key
   double min_margin = 0.0;               // candidate - holder on the primary metric must exceed this
-  bool require_significance = true;      // and the evaluation's verdict must be "better"
-  double max_regression = 0.05;          // no other quality metric may drop by more than this
+  bool require_significance = true;      // and the primary metric's own paired verdict must be "better"
+  // No other quality metric may drop by more than this, in 0..1 score units: 0..1 metrics as
+  // they are, judgeScore over its 1..5 range, referenceLoss/referencePerplexity as a fraction of
+  // the holder's value.
+  double max_regression = 0.05;
 };
 nlohmann::json PolicyToJson(const PromotionPolicy& p);
 Result<PromotionPolicy> PolicyFromJson(const nlohmann::json& j);  // InvalidArgument names the field
@@ -188,6 +191,10 @@ class Registry {
                              const std::string& reason);
   Result<AliasMove> Rollback(const std::string& group, const std::string& alias, const std::string& actor,
                              const std::string& reason);
+  // Removes the alias, recorded in its history as a move to 0 (AliasAt answers 0 afterwards; a
+  // Rollback puts it back). NotFound when it does not exist.
+  Result<AliasMove> DeleteAlias(const std::string& group, const std::string& alias, const std::string& actor,
+                                const std::string& reason);
   Result<std::map<std::string, int>> Aliases(const std::string& group);  // alias -> version
   // What the alias pointed at, at a time (0: nothing then).
   Result<int> AliasAt(const std::string& group, const std::string& alias, int64_t time_ms);
@@ -198,7 +205,10 @@ class Registry {
 
   // The gate: DecidePromotion against the alias holder with the group's policy; moves the alias
   // when it passes (actor, reason recorded: the decision's reason). The evaluation is recorded on
-  // the version either way.
+  // the version either way, once (a retry with the same evaluation id and baseline adds nothing;
+  // nothing is recorded when the version already holds the alias). The record's baseline must
+  // name the holder (its model package ARN, "<group>/<version>" or its custom model ARN), else
+  // not promoted; Conflict when another writer moved the alias after the holder was read.
   Result<PromotionDecision> PromoteIfBetter(const std::string& group, int version, const std::string& alias,
                                             const EvaluationRecord& candidate_vs_holder, const std::string& actor);
 
@@ -211,8 +221,11 @@ class Registry {
   int64_t Now() const;
   // The bodies of the public writers, called with mu_ held (PromoteIfBetter uses both).
   Status AddEvaluationLocked(const std::string& group, int version, const EvaluationRecord& record);
+  // expected_from: the holder the caller decided against (0: no holder); Conflict when the alias
+  // is elsewhere by the time of the move. nullopt: move from wherever it is (SetAlias).
   Result<AliasMove> MoveAliasLocked(const std::string& group, const std::string& alias, int version,
-                                    const std::string& actor, const std::string& reason, bool rollback);
+                                    const std::string& actor, const std::string& reason, bool rollback,
+                                    std::optional<int> expected_from);
   Result<ModelVersion> RegisterOnceLocked(const NewVersion& v);
 
   store::MetadataStore* db_;

@@ -218,6 +218,21 @@ Result<std::vector<ResourceRow>> LineageRowsOf(store::MetadataStore* db, const s
   return db->List(kLineageKind, f);
 }
 
+std::string TokenName(const std::string& group, const std::string& token) { return group + "/" + token; }
+
+ResourceRow TokenRow(const std::string& group, const std::string& token, int version, int64_t created_ms) {
+  return Row(kTokenKind, TokenName(group, token), "", "claimed", created_ms, {{"group", group}, {"version", version}});
+}
+
+store::Expect SameRevision(const ResourceRow& read) {
+  return {read.kind, read.id, "revision", read.doc.contains("revision") ? read.doc["revision"] : json()};
+}
+
+void NextRevision(const ResourceRow& read, ResourceRow* rewritten) {
+  const json& r = read.doc.contains("revision") ? read.doc["revision"] : json();
+  rewritten->doc["revision"] = (r.is_number_integer() ? r.get<int64_t>() : 0) + 1;
+}
+
 Result<std::map<std::string, int>> AliasesOf(store::MetadataStore* db, const std::string& group) {
   store::MetadataStore::ListFilter f;
   f.doc_equals["group"] = group;

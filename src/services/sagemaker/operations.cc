@@ -250,7 +250,7 @@ class SageMakerService : public aws::JsonTargetService {
     SM_ASSIGN(contains, m.String("NameContains"));
     SM_RETURN_IF_ERROR(aws::CheckLength(contains, "nameContains", 0, 63));
     SM_ASSIGN(sort_by, Enum(m, "SortBy", {"Name", "CreationTime"}, "CreationTime"));
-    SM_ASSIGN(order, Enum(m, "SortOrder", {"Ascending", "Descending"}, "Descending"));
+    SM_ASSIGN(order, Enum(m, "SortOrder", {"Ascending", "Descending"}, "Ascending"));  // botocore: "The default is Ascending"
     SM_ASSIGN(cross, Enum(m, "CrossAccountFilterOption", {"SameAccount", "CrossAccount"}, "SameAccount"));
     const std::string list = "sagemaker:model-package-groups";
     SM_ASSIGN(offset, OffsetFrom(m, list));
@@ -396,7 +396,7 @@ class SageMakerService : public aws::JsonTargetService {
     SM_ASSIGN(status, Enum(m, "ModelApprovalStatus", {"Approved", "Rejected", "PendingManualApproval"}, ""));
     SM_ASSIGN(type, Enum(m, "ModelPackageType", {"Versioned", "Unversioned", "Both"}, ""));
     SM_ASSIGN(sort_by, Enum(m, "SortBy", {"Name", "CreationTime"}, "CreationTime"));
-    SM_ASSIGN(order, Enum(m, "SortOrder", {"Ascending", "Descending"}, "Descending"));
+    SM_ASSIGN(order, Enum(m, "SortOrder", {"Ascending", "Descending"}, "Ascending"));  // botocore: "The default is Ascending"
     SM_ASSIGN(group_ref, m.OptString("ModelPackageGroupName"));
     const std::string list = "sagemaker:model-packages";
     SM_ASSIGN(offset, OffsetFrom(m, list));
@@ -404,6 +404,31 @@ class SageMakerService : public aws::JsonTargetService {
     if (group_ref) {
       SM_ASSIGN(name, GroupNameFrom(*group_ref, ctx.caller.account, "modelPackageGroupName"));
       SM_RETURN_IF_ERROR(r_->GetGroup(name).status());
+      // One group: its versions' store order (creation time, then number) is both SortBy orders,
+      // so filter, order and page happen in the store and only one page is read. "Rejected" on
+      // the wire also means Archived, which one store status cannot say: that filter scans below.
+      if (status != "Rejected") {
+        registry::ListOptions options;
+        if (!status.empty()) {
+          SM_ASSIGN(parsed, registry::ParseVersionStatus(status));
+          options.status = parsed;
+        }
+        options.created_after = after;
+        options.created_before = before;
+        options.descending = order == "Descending";
+        options.offset = offset;
+        options.limit = limit + 1;  // one more: is there a next page?
+        std::vector<ModelVersion> page;
+        if (name.find(contains) != std::string::npos) {
+          SM_ASSIGN(versions, r_->ListVersions(name, options));
+          page = std::move(versions);
+        }
+        json out = {{"ModelPackageSummaryList", json::array()}};
+        for (size_t i = 0; i < page.size() && i < limit; ++i)
+          out["ModelPackageSummaryList"].push_back(VersionSummary(page[i]));
+        if (page.size() > limit) out["NextToken"] = EncodePageToken(list, std::to_string(offset + limit));
+        return out;
+      }
       groups.push_back(name);
     } else if (type == "Versioned" || type == "Both") {
       // Without a group SageMaker lists unversioned packages by default, which lathe has none of.
