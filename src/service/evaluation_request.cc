@@ -45,7 +45,8 @@ Result<std::optional<double>> Number(const json& obj, const char* key, double lo
 Status OnlyKnownKeys(const json& obj, const std::vector<const char*>& known, const std::string& member,
                      const std::string& where) {
   std::string unknown;
-  for (const auto& [k, v] : obj.items()) {
+  for (const auto& item : obj.items()) {
+    const std::string& k = item.key();  // a plain reference: clang 14 cannot capture a structured binding
     if (std::find_if(known.begin(), known.end(), [&](const char* n) { return k == n; }) != known.end()) continue;
     if (unknown.size() > 200) break;
     unknown += (unknown.empty() ? "" : ", ") + k.substr(0, 64);

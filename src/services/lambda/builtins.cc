@@ -222,30 +222,6 @@ BuiltinResult BuiltinFunctions::CheckStatus(const json& event, const BuiltinCall
 
 namespace {
 
-// FNV-1a 64 (stable across builds, unlike std::hash) as 16 hex digits: names the evaluation a
-// call asks for, so a retried or repeated call finds the job an earlier one started.
-std::string StableHash(const std::string& text) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
-}
-
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::string item;
-  for (char c : text + ",") {
-    if (c == ',') {
-      if (!item.empty()) out.push_back(item);
-      item.clear();
-    } else if (c != ' ') {
-      item.push_back(c);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 BuiltinResult BuiltinFunctions::EvaluateFineTunedModel(const json& event, const BuiltinCall& call) {

@@ -16,7 +16,8 @@ namespace {
 
 Status Failure(const std::string& type, const std::string& message) { return Status::Aws(type, 0, message); }
 
-// FNV-1a 64 (stable across builds, unlike std::hash) as 16 hex digits.
+}  // namespace
+
 std::string StableHash(const std::string& text) {
   uint64_t h = 14695981039346656037ULL;
   for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
@@ -25,7 +26,19 @@ std::string StableHash(const std::string& text) {
   return hex;
 }
 
-}  // namespace
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::string item;
+  for (char c : text + ",") {
+    if (c == ',') {
+      if (!item.empty()) out.push_back(item);
+      item.clear();
+    } else if (c != ' ') {
+      item.push_back(c);
+    }
+  }
+  return out;
+}
 
 std::string EvaluationJobName(const std::string& prefix, const std::string& model_name) {
   std::string slug;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -49,5 +50,11 @@ class JobEvaluationRunner : public EvaluationRunner {
 // EvaluationJobName admits [a-z0-9] runs joined by hyphens, at most 63 characters, which leaves
 // room for the runner's "-<12 hex>[-<attempt>]".
 std::string EvaluationJobName(const std::string& prefix, const std::string& model_name);
+
+// FNV-1a 64 as 16 hex digits: stable across builds and runs (unlike std::hash), so names derived
+// from a request find what an earlier call made.
+std::string StableHash(const std::string& text);
+// "a, b,c" -> {"a", "b", "c"}: the METRIC_NAMES setting of the built-ins that run evaluations.
+std::vector<std::string> SplitList(const std::string& text);
 
 }  // namespace lathe::lambda

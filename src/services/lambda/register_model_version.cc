@@ -176,20 +176,6 @@ registry::EvaluationRecord RecordFromComparison(const CompletedEvaluation& done,
   return r;
 }
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::string item;
-  for (char c : text + ",") {
-    if (c == ',') {
-      if (!item.empty()) out.push_back(item);
-      item.clear();
-    } else if (c != ' ') {
-      item.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::string TrainingUri(const json& doc) { return doc.value("trainingDataConfig", json::object()).value("s3Uri", ""); }
 
 std::vector<std::string> ValidationUris(const json& doc) {
