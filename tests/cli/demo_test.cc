@@ -78,6 +78,14 @@ TEST(Demo, RejectsTheBrokenFileAtItsLinesAcceptsTheSampleAndFineTunes) {
   for (const auto& m : report["models"]) EXPECT_EQ(m["cases"].size(), held_out);
   EXPECT_EQ(report["settings"]["temperature"], 0.7);
   EXPECT_EQ(report["settings"]["maxTokens"], 48);
+  // The demo's own report in headless Chromium: every chart drawn, a row for every case (the
+  // browser test's checks, on this run instead of its generated one). Skipped without chromium.
+  if (std::system("command -v chromium >/dev/null 2>&1") == 0) {
+    const std::string log = tmp.File("browser.log");
+    const std::string cmd = std::string("python3 ") + LATHE_SOURCE_DIR + "/tests/integration/eval_report_browser_test.py --lathe " +
+                            LATHE_BINARY + " --run-dir " + tmp.File("evaluation") + " > " + log + " 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadFile(log);
+  }
 }
 
 TEST(Demo, DataStepsCanRunTwiceInTheSameFolder) {
