@@ -29,12 +29,6 @@ ResourceRow Row(const char* kind, std::string id, std::string arn, std::string s
   return r;
 }
 
-json MapToJson(const std::map<std::string, std::string>& m) {
-  json j = json::object();
-  for (const auto& [k, v] : m) j[k] = v;
-  return j;
-}
-
 std::map<std::string, std::string> MapFromJson(const json& j) {
   std::map<std::string, std::string> m;
   if (j.is_object())
@@ -130,7 +124,7 @@ ResourceRow VersionToRow(const ModelVersion& v, const std::string& client_token)
               {"lastModifiedBy", v.last_modified_by},
               {"approvalDescription", v.approval_description},
               {"lastModifiedMs", v.last_modified_ms},
-              {"metadata", MapToJson(v.metadata)},
+              {"metadata", json(v.metadata)},
               {"clientToken", client_token}};
   ResourceRow row = Row(kVersionKind, v.group + "/" + Padded(v.version, 10), v.arn, VersionStatusName(v.status),
                         v.created_ms, std::move(doc));
