@@ -1,0 +1,129 @@
+// Custom model deployments: Bedrock's CreateCustomModelDeployment / Get / List / Update / Delete.
+// A deployment keeps a model loaded on demand-style slots under a name and an ARN
+// (arn:aws:bedrock:<region>:<account>:custom-model-deployment/<12 chars>) that InvokeModel and
+// Converse take as modelId. Create answers at once with status Creating; the model loads in the
+// background and the status turns Active (or Failed with failureMessage). Update swaps the model
+// (updateDetails.updateStatus Updating -> UpdateCompleted | UpdateFailed) without dropping a request.
+//
+// lathe extensions (docs/compatibility.md):
+// - modelArn may be a registry reference (model_reference.h). A deployment on an alias follows
+//   it: a follower thread resolves every alias-following deployment (and provisioned throughput)
+//   every kFollowIntervalMs; when the alias points elsewhere, the new version loads in the
+//   background and, once loaded, replaces the old one in one pointer swap. A request holds the
+//   routing it started with to its end: every answer comes whole from the old or the new
+//   version, and none fails because of the move.
+// - A traffic split (deployment_traffic.h) sends a share to a challenger; a rollback policy
+//   watches the challenger (or the canary an alias move makes) and takes it away when unhealthy:
+//   the alias moves back (AliasRollback) and the event "Deployment Rolled Back" (source
+//   "lathe.deployments", detail {deploymentArn, deploymentName, reference, from, to, reason,
+//   window}) is published in the outbox, so an EventBridge rule can send it to SNS.
+// - Each routed response says which variant and served model answered, and has a response id
+//   that feedback names (deployment_stats.h).
+//
+// Rows: kind "custom-model-deployment" (name unique); the doc holds Bedrock's fields and
+// "traffic", "rollbackPolicy", "_serving" {champion, challenger: {served, modelArn}, canaryUntilMs},
+// "lastInvokedMs" (updated at most once per flush), "revision".
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "service/custom_model_service.h"
+#include "service/deployment_stats.h"
+#include "service/deployment_traffic.h"
+#include "service/model_catalog.h"
+#include "service/model_memory.h"
+#include "service/model_pool.h"
+#include "service/model_reference.h"
+#include "service/service_config.h"
+#include "store/metadata_store.h"
+
+namespace lathe::service {
+
+class ThroughputService;
+
+inline constexpr const char* kDeploymentKind = "custom-model-deployment";
+inline constexpr int64_t kFollowIntervalMs = 250;
+inline constexpr size_t kMaxDeployments = 100;  // per server (each keeps a model loaded)
+
+class DeploymentService {
+ public:
+  DeploymentService(const ServiceConfig& config, store::MetadataStore* db, ModelCatalog* catalog,
+                    CustomModelService* custom_models, ModelMemory* memory);
+  ~DeploymentService();  // stops the follower, joins loaders, flushes the stats
+
+  // Wiring, before Start(). Without a resolver, registry references are refused (InvalidArgument).
+  void set_resolver(ModelResolver resolver);
+  void set_alias_rollback(AliasRollback rollback);
+  // Provisioned throughputs created on an alias are followed by the same thread.
+  void set_throughput(ThroughputService* throughput);
+  // Loads every deployment left by an earlier run, then starts the follower thread.
+  void Start();
+  void Stop();
+
+  // Bedrock's operations; requests checked against botocore's shapes (request_fields.h).
+  // `region`: the request's, for the ARN minted ("" = the server's).
+  Result<nlohmann::json> Create(const nlohmann::json& request, const std::string& region = "");
+  Result<nlohmann::json> Get(const std::string& identifier);
+  Result<nlohmann::json> List(const std::map<std::string, std::string>& query);
+  Result<nlohmann::json> Update(const std::string& identifier, const nlohmann::json& request);
+  Status Delete(const std::string& identifier);
+
+  // Whether a deployment serves (or is loading) this custom model ARN: DeleteCustomModel's and
+  // cleanup's in-use check.
+  bool Serves(const std::string& model_arn);
+
+  // What one request runs on. NotFound when `identifier` is not a deployment's ARN, id or name
+  // (the runtime then tries its other kinds); Throttled (ModelNotReadyException) while Creating.
+  struct Routed {
+    std::shared_ptr<ModelPool> pool;
+    std::string deployment_id, deployment_arn;
+    Variant variant = Variant::kChampion;
+    std::string served;     // "<group>/<version>" or the model ARN
+    std::string model_arn;  // what serves it
+  };
+  // user_id: the caller's sticky-routing key ("" = none; longer than kMaxUserIdBytes: InvalidArgument).
+  Result<Routed> Route(const std::string& identifier, const std::string& user_id);
+  // Counts a routed request's outcome; returns its response id.
+  std::string Record(const Routed& routed, Outcome outcome);
+
+  // lathe's extension operations (the wire: services/bedrock; the CLI: `lathe deployments`).
+  // {"challengerModelArn", "challengerWeight", "sticky", "rollbackPolicy"}: each member optional;
+  // a challenger "" removes it. The challenger loads before it takes traffic.
+  Result<nlohmann::json> SetTraffic(const std::string& identifier, const nlohmann::json& request);
+  // {"responseId", "rating", "score", "comment"}.
+  Status AddFeedback(const nlohmann::json& request);
+  // {"deploymentArn", "deploymentName", "modelArn", "variants": [{"variant", "served",
+  //   "window": {...}, "total": {...}, "lastRequestTime"}], "windowSeconds", "rollbacks": [...]}
+  Result<nlohmann::json> Stats(const std::string& identifier, int64_t window_ms);
+
+  // One follower step, for tests (the thread calls it every kFollowIntervalMs): resolve aliases,
+  // start loads, swap loaded ones in, judge challengers, flush stats.
+  void FollowOnce();
+  DeploymentStats& stats() { return stats_; }
+  // Test seam: the clock rollback windows and canaries read (default: NowMillis).
+  void set_clock(std::function<int64_t()> now);
+
+ private:
+  // (implementation's own members: the routing table of immutable snapshots swapped under a
+  // mutex, loader threads as ThroughputService has them, the follower thread.)
+  const ServiceConfig& config_;
+  store::MetadataStore* db_;
+  ModelCatalog* catalog_;
+  CustomModelService* custom_models_;
+  ModelMemory* memory_;
+  ThroughputService* throughput_ = nullptr;
+  ModelResolver resolver_;
+  AliasRollback alias_rollback_;
+  DeploymentStats stats_;
+};
+
+}  // namespace lathe::service

@@ -1,0 +1,93 @@
+// What each variant of each deployment did: requests, errors, latency, tokens, feedback, in
+// one-minute buckets (the last 24 hours kept) and all-time totals. Requests are counted in
+// memory and flushed to lathe.db every few seconds (rows of kind "deployment-stats", one per
+// deployment), so `lathe deployments stats` reads them without the server and they survive a
+// restart (at most the last flush interval is lost to a crash). Each answered request gets a
+// response id that feedback names; ids are remembered in memory, the newest kMaxRememberedResponses.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "service/deployment_traffic.h"
+#include "store/metadata_store.h"
+
+namespace lathe::service {
+
+inline constexpr const char* kDeploymentStatsKind = "deployment-stats";
+inline constexpr size_t kMaxRememberedResponses = 100000;
+inline constexpr int64_t kStatsBucketMs = 60 * 1000;
+inline constexpr size_t kMaxStatsBuckets = 24 * 60;  // per served model
+inline constexpr size_t kMaxFeedbackCommentBytes = 1024;
+
+// One answered (or failed) request.
+struct Outcome {
+  std::string deployment_id;
+  Variant variant = Variant::kChampion;
+  std::string served;  // the served model: "<group>/<version>" or the model ARN
+  int64_t time_ms = 0, latency_ms = 0;
+  bool ok = true;
+  bool throttled = false;  // refused for load (ThrottlingException): not an error of the model
+  int64_t input_tokens = 0, output_tokens = 0;
+  int64_t compute_ms = 0;  // generation time on a slot (costs)
+};
+
+struct Feedback {
+  std::string rating;   // "up" | "down" | "" (score only)
+  double score = -1;    // 0..1, -1 = none; at least one of rating and score
+  std::string comment;  // kept with the response's feedback, bounded
+};
+
+// One served model's numbers in a deployment, over a window or all time.
+struct VariantStats {
+  std::string served;
+  std::string variant;  // what it is now: "champion", "challenger" or "retired"
+  WindowStats window;   // over the asked window
+  WindowStats total;    // all time
+  int64_t last_request_ms = 0;
+};
+
+class DeploymentStats {
+ public:
+  explicit DeploymentStats(store::MetadataStore* db) : db_(db) {}
+  // Reads the flushed rows back (start-up).
+  Status Load();
+
+  // Counts the request; returns its response id ("resp-" + 20 lowercase letters and digits).
+  std::string Record(const Outcome& outcome);
+  // NotFound for an id it does not remember (never issued, forged, or forgotten: older than the
+  // newest kMaxRememberedResponses or issued before a restart); InvalidArgument for a bad
+  // rating/score/comment. A second feedback on the same response replaces the first (counted once).
+  Status AddFeedback(const std::string& response_id, const Feedback& feedback);
+
+  // The window [now - window_ms, now] of one served model of a deployment.
+  WindowStats Window(const std::string& deployment_id, const std::string& served, int64_t now_ms, int64_t window_ms);
+  // Every served model of a deployment (variant left "" here: the deployment service knows it).
+  std::vector<VariantStats> Summary(const std::string& deployment_id, int64_t now_ms, int64_t window_ms);
+  // The newest request of a deployment (0: never); what idle cleanup reads.
+  int64_t LastRequest(const std::string& deployment_id);
+  // Drops a deleted deployment's numbers (and its row).
+  Status Forget(const std::string& deployment_id);
+
+  // Writes what changed since the last flush (one transaction).
+  Status Flush();
+
+  // The same summary from a flushed row, for readers without the server (`lathe deployments stats`).
+  static std::vector<VariantStats> SummaryFromRow(const store::ResourceRow& row, int64_t now_ms, int64_t window_ms);
+
+ private:
+  store::MetadataStore* db_;
+  std::mutex mu_;
+  // (implementation's own members)
+};
+
+}  // namespace lathe::service

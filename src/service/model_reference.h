@@ -1,0 +1,43 @@
+// What a deployment or a provisioned throughput serves, named by reference: a custom model (ARN,
+// name or id), a foundation model id, or -- a lathe extension (docs/compatibility.md) -- a model
+// registry version or alias. The service layer sits below the registry (services/registry), so
+// it asks through a ModelResolver that `lathe serve` wires to the registry; without one (unit
+// tests, tools) only custom and foundation models resolve.
+//
+// Registry references (what services/registry/serving.h resolves):
+//   "<group>:<alias>"                                         follows the alias
+//   "arn:aws:sagemaker:<region>:<account>:model-package-group/<group>:<alias>"   the same, as an ARN
+//                                                             (boto3 checks modelArn's minimum length, 20)
+//   "<group>/<version>", "arn:aws:sagemaker:...:model-package/<group>/<version>"  one fixed version
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+
+namespace lathe::service {
+
+struct ResolvedModel {
+  // What serves it: a custom model ARN, or a foundation model id/ARN (a registry version whose
+  // custom model ARN is empty serves its base model).
+  std::string model_arn;
+  std::string version;         // "<group>/<version>" for registry references, "" otherwise
+  bool follows_alias = false;  // an alias: resolve again to follow its moves
+};
+
+// NotFound when the reference names nothing (the message names it); InvalidArgument when it is
+// malformed. Must be safe to call from any thread; it reads the registry's rows each time (the
+// registry keeps no cache, and `lathe registry` may move an alias from another process).
+using ModelResolver = std::function<Result<ResolvedModel>(const std::string& reference)>;
+
+// Moves an alias back to where its last move took it from (registry::Registry::Rollback), for
+// automatic rollback. reference: the "<group>:<alias>" form; actor and reason are recorded.
+using AliasRollback = std::function<Status(const std::string& reference, const std::string& actor,
+                                           const std::string& reason)>;
+
+// Whether `reference` is in one of the registry forms above (a cheap syntactic check, bounded,
+// no regex): the services try custom and foundation models first and the resolver only for these.
+bool IsRegistryReference(const std::string& reference);
+
+}  // namespace lathe::service
