@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from lathe_harness import NO_RETRY, Server, forget_caller_aws_settings  # exits 77 without boto3
+from lathe_harness import NO_RETRY, Server, forget_caller_aws_settings, import_stories260k  # exits 77 without boto3
 
 import boto3
 
@@ -58,17 +58,14 @@ def main():
     p.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "..",
                                                     "shared"))
     args = p.parse_args()
-    stories = os.path.join(args.shared, "models", "stories260K")
-    if not os.path.isdir(stories):
-        print("SKIP: %s lacks models/stories260K" % os.path.abspath(args.shared))
-        sys.exit(77)
     args.lathe = os.path.abspath(args.lathe)
     forget_caller_aws_settings("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = os.path.realpath(tmp)
-        model = os.path.join(tmp, "stories260K")
-        subprocess.run([args.lathe, "models", "import", os.path.join(stories, "stories260K.bin"), "--tokenizer",
-                        os.path.join(stories, "tok512.model"), "--out", model], check=True, stdout=subprocess.DEVNULL)
+        model = import_stories260k(args.lathe, args.shared, tmp)
+        if model is None:
+            print("SKIP: %s lacks models/stories260K" % os.path.abspath(args.shared))
+            sys.exit(77)
         data_dir = os.path.join(tmp, "data")
         config = {"models": {"lathe.default-v1": model}, "fileRoots": [tmp], "region": REGION, "prices": PRICES}
         with Server(args.lathe, data_dir, keys=(KEY_ID, SECRET), config=config).start() as server:
