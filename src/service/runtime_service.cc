@@ -58,7 +58,7 @@ Result<nlohmann::json> RuntimeService::Invoke(const std::string& model_id, std::
   if (!request.ok()) return request.status();
   auto pool = PoolFor(model_id);
   if (!pool.ok()) return pool.status();
-  auto result = Run(**pool, *request);
+  auto result = RunMetered(model_id, **pool, *request);
   if (!result.ok()) return result.status();
   return InvokeResponse(*request, *result, model_id, "msg_bdrk_" + NewResourceId(24));
 }
@@ -75,10 +75,25 @@ Result<nlohmann::json> RuntimeService::Converse(const std::string& model_id, std
     if (pool.status().code() == Status::Code::kQuotaExceeded) return Status::Throttled(pool.status().message());
     return pool.status();
   }
-  auto result = Run(**pool, *request);
+  auto result = RunMetered(model_id, **pool, *request);
   if (!result.ok()) return result.status();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   return ConverseResponse(*request, *result, ms);
+}
+
+Result<engine::GenerationResult> RuntimeService::RunMetered(const std::string& model_id, ModelPool& pool,
+                                                            const RuntimeRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  auto result = Run(pool, request);
+  if (!result.ok() || !usage_) return result;
+  // Provisioned throughput is priced by the hours it is held, not per token: only the pools
+  // PoolFor loads on demand are counted (asked again here, not under mu_, which a load holds).
+  if (ArnResource(model_id).rfind("provisioned-model/", 0) == 0 ||
+      throughput_->PoolFor(model_id).status().code() != Status::Code::kNotFound)
+    return result;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  usage_->RecordOnDemand(model_id, result->prompt_tokens, static_cast<int64_t>(result->tokens.size()), ms);
+  return result;
 }
 
 }  // namespace lathe::service

@@ -14,7 +14,9 @@
 #include "service/model_catalog.h"
 #include "service/model_memory.h"
 #include "service/model_pool.h"
+#include "service/runtime_formats.h"
 #include "service/throughput_service.h"
+#include "service/usage_meter.h"
 
 namespace lathe::service {
 
@@ -26,10 +28,15 @@ class RuntimeService {
 
   Result<nlohmann::json> Invoke(const std::string& model_id, std::string_view body);
   Result<nlohmann::json> Converse(const std::string& model_id, std::string_view body);
+  // Where on-demand requests' tokens are counted (`lathe costs`); null: nowhere.
+  void set_usage_meter(UsageMeter* meter) { usage_ = meter; }
 
  private:
   // The pool that serves model_id, loading an on-demand one on first use.
   Result<std::shared_ptr<ModelPool>> PoolFor(const std::string& model_id);
+  // Generates for one request on `pool`; counts it in usage_ when the pool is an on-demand one.
+  Result<engine::GenerationResult> RunMetered(const std::string& model_id, ModelPool& pool,
+                                              const RuntimeRequest& request);
 
   const ServiceConfig& config_;
   ModelCatalog* catalog_;
@@ -38,6 +45,7 @@ class RuntimeService {
   ModelMemory* memory_;  // on-demand pools share the budget (and weights) with provisioned ones
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<ModelPool>> on_demand_;  // by model directory
+  UsageMeter* usage_ = nullptr;
 };
 
 }  // namespace lathe::service
