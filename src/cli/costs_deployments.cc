@@ -8,7 +8,6 @@ namespace lathe::cli {
 Result<std::vector<service::DeploymentUsage>> DeploymentUsages(store::MetadataStore* db, int64_t now_ms,
                                                                int64_t since_ms) {
   std::vector<service::DeploymentUsage> out;
-#ifdef LATHE_HAVE_DEPLOYMENT_STATS  // until DeploymentStats is implemented (issue #15): no deployments
   auto stats = db->List(service::kDeploymentStatsKind);
   if (!stats.ok()) return stats.status();
   const bool windowed = since_ms > 0 && now_ms - since_ms <= service::kStatsBucketMs * int64_t{service::kMaxStatsBuckets};
@@ -37,9 +36,6 @@ Result<std::vector<service::DeploymentUsage>> DeploymentUsages(store::MetadataSt
       out.push_back(std::move(u));
     }
   }
-#else
-  (void)db, (void)now_ms, (void)since_ms;
-#endif
   return out;
 }
 
