@@ -56,7 +56,6 @@ json Overrides(const CleanupArgs& a) {
 
 void PrintPlan(const json& report) {
   const json& items = report["items"];
-  const bool dry = report.value("dryRun", true);
   if (items.empty()) {
     std::printf("Nothing to delete under this policy (%s).\n", report["policy"].dump().c_str());
     return;
@@ -65,9 +64,8 @@ void PrintPlan(const json& report) {
   for (const auto& i : items)
     rows.push_back({Field(i, "kind"), Field(i, "name"), Field(i, "reason"), i.value("bytes", 0) ? Size(i["bytes"]) : ""});
   PrintTable({"KIND", "NAME", "REASON", "DISK"}, rows);
-  std::printf("%s%zu item(s), %s of disk\n", dry ? "Would delete " : "Planned: ", items.size(),
-              Size(report.value("totalBytes", uint64_t{0})).c_str());
-  if (dry) std::printf("(dry run: nothing was deleted; run without --dry-run to delete)\n");
+  std::printf("Would delete %zu item(s), %s of disk\n", items.size(), Size(report.value("totalBytes", uint64_t{0})).c_str());
+  std::printf("(dry run: nothing was deleted; run without --dry-run to delete)\n");
 }
 
 void PrintResult(const std::string& kind, const std::string& name, const std::string& outcome, uint64_t bytes) {
@@ -76,27 +74,35 @@ void PrintResult(const std::string& kind, const std::string& name, const std::st
   std::fflush(stdout);
 }
 
+// The report as a table (dry run) or the outcome of each item (a real run; `printed_progress`:
+// already printed as they happened). Exit 1 when an item failed.
 int PrintReport(const json& report, bool as_json, bool printed_progress) {
+  const json results = report.value("results", json::array());
   if (as_json) {
     PrintJson(report);
-  } else {
+  } else if (report.value("dryRun", true)) {
     PrintPlan(report);
-    if (!report.value("dryRun", true)) {
-      if (!printed_progress)
-        for (const auto& r : report["results"])
-          PrintResult(Field(r, "kind"), Field(r, "name"), Field(r, "outcome"), r.value("bytes", uint64_t{0}));
-      if (report.value("recovered", 0)) std::printf("Finished %d deletion(s) an interrupted run left\n", report.value("recovered", 0));
-      std::printf("Freed %s\n", Size(report.value("freedBytes", uint64_t{0})).c_str());
+  } else {
+    if (report.value("recovered", 0)) std::printf("Finished %d deletion(s) an interrupted run left\n", report.value("recovered", 0));
+    size_t done = 0;
+    for (const auto& r : results) {
+      if (!printed_progress) PrintResult(Field(r, "kind"), Field(r, "name"), Field(r, "outcome"), r.value("bytes", uint64_t{0}));
+      done += r.value("done", false) ? 1 : 0;
     }
+    if (results.empty()) std::printf("Nothing to delete under this policy (%s).\n", report["policy"].dump().c_str());
+    else std::printf("Deleted %zu of %zu item(s); freed %s\n", done, results.size(), Size(report.value("freedBytes", uint64_t{0})).c_str());
   }
-  for (const auto& r : report.value("results", json::array()))
+  for (const auto& r : results)
     if (Field(r, "outcome").rfind("failed", 0) == 0) return kExitBadInput;
   return kExitOk;
 }
 
-int RunRemote(const CleanupArgs& a, const json& overrides) {
+// held_dir: the data directory whose serve.lock sent us here ("" when --endpoint was given).
+int RunRemote(const CleanupArgs& a, const json& overrides, const std::string& held_dir = "") {
   BedrockClient client(a.client);
-  if (!a.client.json) std::fprintf(stderr, "lathe cleanup: asking the lathe serve at %s\n", client.endpoint().c_str());
+  if (!held_dir.empty())
+    std::fprintf(stderr, "lathe cleanup: a lathe serve holds %s; asking it at %s (--endpoint or $AWS_ENDPOINT_URL if it listens elsewhere)\n",
+                 held_dir.c_str(), client.endpoint().c_str());
   auto report = client.Post("/lathe/cleanup", json{{"dryRun", a.dry_run}, {"policy", overrides}});
   if (!report.ok()) return ReportError(report.status());
   return PrintReport(*report, a.client.json, false);
@@ -116,13 +122,15 @@ int RunLocal(const CleanupArgs& a, service::ServiceConfig config, const json& ov
     }
   }
   auto bedrock = service::BedrockService::Open(config, /*start=*/false);  // takes serve.lock
-  if (!bedrock.ok() && bedrock.status().code() == Status::Code::kConflict) return RunRemote(a, overrides);
+  if (!bedrock.ok() && bedrock.status().code() == Status::Code::kConflict) return RunRemote(a, overrides, config.data_dir);
   if (!bedrock.ok()) return ReportError(bedrock.status());
   registry::Registry registry((*bedrock)->store(), config.scope.region, config.scope.account);
   cleanup::Cleaner cleaner(bedrock->get(), &registry);
   const bool progress = !a.client.json && !a.dry_run;
-  if (progress) std::printf("Deleting (safe to interrupt: the next run finishes the job):\n");
+  bool first = true;
   auto report = cleaner.Run(*policy, a.dry_run, [&](const cleanup::ItemResult& r) {
+    if (progress && first) std::printf("Deleting (safe to interrupt: the next run finishes the job):\n");
+    first = false;
     if (progress) PrintResult(cleanup::ItemKindName(r.item.kind), r.item.name, r.outcome, r.done ? r.item.bytes : 0);
   });
   if (!report.ok()) return ReportError(report.status());

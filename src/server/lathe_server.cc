@@ -73,7 +73,14 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   registry_ = std::make_unique<registry::Registry>(bedrock->store(), options_.gateway.default_region, account);
   gateway_->Add(sagemaker::NewSageMakerService(registry_.get()));
   // Retention cleanup: `lathe cleanup` calls it here while this server holds the data directory.
-  cleaner_ = std::make_unique<cleanup::Cleaner>(bedrock, registry_.get());
+  cleanup::CleanupHooks cleanup_hooks;
+  // A deployment must be deleted through the DeploymentService that has it loaded (its Delete,
+  // Serves and stats' LastRequest belong in these hooks once it runs in this server); until then
+  // the cleanup leaves deployments alone here rather than delete rows a server still routes to.
+  cleanup_hooks.delete_deployment = [](const std::string& arn) {
+    return Status::Unsupported("deployments are not deleted by this server's cleanup yet: " + arn);
+  };
+  cleaner_ = std::make_unique<cleanup::Cleaner>(bedrock, registry_.get(), cleanup_hooks);
   bedrock_operations->set_cleanup_handler(
       [cleaner = cleaner_.get(), policy = bedrock->config().retention](const nlohmann::json& body) {
         return cleanup::HandleCleanupRequest(cleaner, policy, body);

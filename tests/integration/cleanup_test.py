@@ -165,7 +165,7 @@ def retention(args, tmp, data, bedrock, runtime, sm):
     assert custom_models(bedrock) == ["faq-v1", "support-v1", "support-v2"]
 
     real = lathe(args, data, "cleanup", *policy).stdout
-    assert "support-v2" in real and "deleted" in real and "Freed" in real, real
+    assert "support-v2" in real and "deleted" in real and "Deleted 1 of 1 item(s); freed" in real, real
     assert custom_models(bedrock) == ["faq-v1", "support-v1"]  # aliased and in use survive
     assert len(os.listdir(os.path.join(data, "jobs"))) == 2, "the deleted model's job folder is still there"
     v2 = json.loads(lathe(args, data, "registry", "show", "support/2", "--json").stdout)

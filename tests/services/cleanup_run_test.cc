@@ -43,7 +43,7 @@ TEST_F(CleanupFixture, RealRunDeletesMarksAndKeepsWhatThePolicyProtects) {
   auto report = cleaner_->Run(Policy(1, 30 * kDayMs, 24 * kHourMs), false,
                               [&](const ItemResult& r) { progress.push_back(r.item.name + " " + r.outcome); });
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_THAT(progress, ::testing::ElementsAre("model-a2 deleted", "model-loose deleted"));
+  EXPECT_THAT(progress, ::testing::ElementsAre("model-loose deleted", "model-a2 deleted"));  // oldest first
   EXPECT_TRUE(HasModel("a1"));  // aliased
   EXPECT_TRUE(HasModel("a3"));  // newest of alpha
   EXPECT_TRUE(HasModel("b1"));  // newest of beta

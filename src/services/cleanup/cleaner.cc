@@ -152,7 +152,10 @@ ItemResult Cleaner::DeleteIdle(const PlanItem& item, const service::RetentionPol
   }
   Step("deleted " + item.arn);
   r.done = s.ok();
-  r.outcome = s.ok() ? "deleted" : s.code() == Status::Code::kNotFound ? "skipped: already gone" : "failed: " + s.message();
+  if (s.ok()) r.outcome = "deleted";
+  else if (s.code() == Status::Code::kNotFound) r.outcome = "skipped: already gone";
+  else if (s.code() == Status::Code::kUnsupported || s.code() == Status::Code::kConflict) r.outcome = "skipped: " + s.message();
+  else r.outcome = "failed: " + s.message();
   return r;
 }
 
