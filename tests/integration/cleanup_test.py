@@ -265,6 +265,9 @@ def main():
         print("SKIP: %s/seeds is absent: this test runs the tutorials' cleanup scripts from it" % args.shared)
         sys.exit(77)
     forget_caller_aws_settings("AWS_ENDPOINT_URL")
+    # The small default model, built once into HOME (as bedrock_boto3_test.py builds it).
+    subprocess.run([args.lathe, "models", "build-default", "--data-dir", args.home, "--max-records", "4000"],
+                   check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "data")
         config = {"models": {"lathe.default-v1": os.path.join(args.home, "models", "lathe-default")}, "fileRoots": [tmp]}
