@@ -26,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 from lathe_harness import (NO_RETRY, AwsCli, Server, aws_cli_path, expect_error, forget_caller_aws_settings,
-                           tutorial_block)
+                           tutorial_block, wait_for)
 
 import boto3
 from botocore.auth import SigV4Auth
@@ -40,16 +40,6 @@ PT_NAME = "my-finetuned-model-pt"  # the automation guide's name
 
 def session():
     return boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, region_name=REGION)
-
-
-def wait_for(fn, done, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        r = fn()
-        if done(r):
-            return r
-        time.sleep(0.5)
-    raise AssertionError("timed out waiting for %s; last: %s" % (what, r))
 
 
 def write_dataset(folder):
