@@ -161,8 +161,14 @@ void AddCleanupCommand(CLI::App* app, Context* ctx) {
     // Check the flags here, before any server is asked (a server would say the same).
     auto policy = service::RetentionPolicyFromJson(overrides, "flags", {});
     if (!policy.ok()) {
-      ctx->exit_code = ReportError(policy.status());
-      if (ctx->exit_code == kExitBadInput) ctx->exit_code = kExitUsage;
+      // Named as the user typed them: "flags.modelMaxAge" -> "--model-max-age".
+      std::string message = policy.status().message();
+      for (const auto& [member, flag] : {std::pair{"flags.modelMaxAge", "--model-max-age"},
+                                         {"flags.idleThroughput", "--idle-throughput"},
+                                         {"flags.idleDeployment", "--idle-deployment"}})
+        if (message.rfind(member, 0) == 0) message = flag + message.substr(std::string(member).size());
+      ReportError(Status::InvalidArgument(message));
+      ctx->exit_code = kExitUsage;
       return;
     }
     const bool endpoint_given = !a->client.endpoint.empty();
