@@ -51,6 +51,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddNotificationsCommand(&app, &ctx);
   AddRegistryCommand(&app, &ctx);
   AddCostsCommand(&app, &ctx);
+  AddCleanupCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

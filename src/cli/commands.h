@@ -58,6 +58,8 @@ void AddNotificationsCommand(CLI::App* app, Context* ctx);
 void AddRegistryCommand(CLI::App* app, Context* ctx);
 // `lathe costs`: compute time beside what Bedrock would have charged, read from lathe.db.
 void AddCostsCommand(CLI::App* app, Context* ctx);
+// `lathe cleanup`: retention (services/cleanup), through the running server or in the data directory.
+void AddCleanupCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);

@@ -13,6 +13,8 @@
 #include "services/lambda/event_target.h"
 #include "services/lambda/service.h"
 #include "services/lambda/task_integration.h"
+#include "services/cleanup/cleaner.h"
+#include "services/cleanup/serve_cleanup.h"
 #include "services/registry/registry.h"
 #include "services/s3/service.h"
 #include "services/sagemaker/service.h"
@@ -64,11 +66,26 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   bedrock->jobs().set_role_checker([roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
   bedrock->evaluations().set_role_checker(
       [roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
-  gateway_->Add(std::make_shared<bedrock::BedrockOperations>(bedrock));
+  auto bedrock_operations = std::make_shared<bedrock::BedrockOperations>(bedrock);
+  gateway_->Add(bedrock_operations);
   gateway_->Add(iam::NewIamService(iam_.get()));
   // The model registry: rows of lathe.db, shared with `lathe registry` and the pipeline built-in.
   registry_ = std::make_unique<registry::Registry>(bedrock->store(), options_.gateway.default_region, account);
   gateway_->Add(sagemaker::NewSageMakerService(registry_.get()));
+  // Retention cleanup: `lathe cleanup` calls it here while this server holds the data directory.
+  cleanup::CleanupHooks cleanup_hooks;
+  // A deployment must be deleted through the DeploymentService that has it loaded (its Delete,
+  // Serves and stats' LastRequest belong in these hooks once it runs in this server); until then
+  // the cleanup leaves deployments alone here rather than delete rows a server still routes to.
+  cleanup_hooks.delete_deployment = [](const std::string& arn) {
+    return Status::Unsupported("deployments are not deleted by this server's cleanup yet: " + arn);
+  };
+  cleaner_ = std::make_unique<cleanup::Cleaner>(bedrock, registry_.get(), cleanup_hooks);
+  bedrock_operations->set_cleanup_handler(
+      [cleaner = cleaner_.get(), policy = bedrock->config().retention](const nlohmann::json& body) {
+        return cleanup::HandleCleanupRequest(cleaner, policy, body);
+      });
+  periodic_cleanup_ = std::make_unique<cleanup::PeriodicCleanup>(cleaner_.get(), bedrock->config().retention);
   // S3's bytes live in DATA_DIR/s3; what a crash left there is cleaned before the first request.
   Result<std::unique_ptr<s3::S3Storage>> s3 =
       s3::OpenS3Storage(bedrock->store(), Env::Default(), bedrock->config().data_dir + "/s3");
@@ -176,6 +193,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 }
 
 LatheServer::~LatheServer() {
+  if (periodic_cleanup_) periodic_cleanup_->Stop();
   if (events_waker_) events_waker_->Detach();
   // EventBridge's worker first (it starts executions through states_target_), then the executor,
   // whose task threads call the integrations, the backend and the store; Lambda's running
@@ -225,7 +243,9 @@ Status LatheServer::Listen() {
 int LatheServer::port() const { return http_->port(); }
 void LatheServer::Run() {
   events_worker_->Start();
+  periodic_cleanup_->Start();  // only when the config sets a retention policy
   http_->Run();
+  periodic_cleanup_->Stop();
   events_worker_->Stop();  // pending deliveries stay in the store for the next start
 }
 void LatheServer::Stop() {

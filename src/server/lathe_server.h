@@ -16,6 +16,10 @@ class IamBackend;
 namespace lathe::registry {
 class Registry;
 }
+namespace lathe::cleanup {
+class Cleaner;
+class PeriodicCleanup;
+}
 namespace lathe::s3 {
 struct S3Storage;
 }
@@ -89,6 +93,9 @@ class LatheServer {
   states::TaskIntegration* lambda_integration();
   // The model registry (over Bedrock's MetadataStore) that SageMaker's Model Registry API serves.
   registry::Registry* registry() { return registry_.get(); }
+  // Retention cleanup (services/cleanup): POST /lathe/cleanup and, when the config sets a
+  // retention policy, a periodic run while Run() serves.
+  cleanup::Cleaner* cleaner() { return cleaner_.get(); }
   // The base of SNS's links (SubscribeURL, ...): publicUrl, else http://<listen address>.
   std::string public_url() const;
 
@@ -96,6 +103,8 @@ class LatheServer {
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
   std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<cleanup::Cleaner> cleaner_;                   // over registry_ and Bedrock's services
+  std::unique_ptr<cleanup::PeriodicCleanup> periodic_cleanup_;  // stops before cleaner_ goes
   std::unique_ptr<s3::S3Storage> s3_;
   std::unique_ptr<service::JobObjectStore> job_objects_;  // what Bedrock jobs see of s3_
   std::string public_url_;  // config publicUrl

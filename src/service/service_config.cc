@@ -106,6 +106,10 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       if (!v.is_number() || !(v.get<double>() >= 0.0 && v.get<double>() <= 1000.0))
         return bad(key, "a number in [0, 1000] (1 = Wait states wait as written)");
       c.wait_time_scale = v.get<double>();
+    } else if (key == "retention") {
+      auto policy = RetentionPolicyFromJson(v, path + ": \"retention\"");
+      if (!policy.ok()) return policy.status();
+      c.retention = *policy;
     } else if (key == "smtpRelay") {
       if (!v.is_object()) return bad(key, "an object {\"url\": \"smtp://host:port\", \"from\": \"address\"}");
       for (const auto& [k, s] : v.items()) {
@@ -140,7 +144,7 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
                                      "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, strictRoles, allowedRegions, "
-                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, accessKeyId, secretAccessKey, "
+                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, accessKeyId, secretAccessKey, "
                                      "bedrockApiKeys)");
     }
   }

@@ -11,6 +11,7 @@
 #include "core/env.h"
 #include "core/status.h"
 #include "data/estimate.h"
+#include "service/retention_policy.h"
 
 namespace lathe::service {
 
@@ -64,6 +65,8 @@ struct ServiceConfig {
   // Bedrock's prices, what `lathe costs` shows lathe's work would have cost there ("prices", the
   // format of docs/prices.example.json); default: lathe's built-in table.
   data::PriceTable prices = data::DefaultPriceTable();
+  // What the periodic cleanup deletes ("retention"; services/cleanup): off unless configured.
+  RetentionPolicy retention;
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
   Env* env = Env::Default();          // the job runner's file I/O (tests inject faults here)
 };
@@ -79,7 +82,7 @@ inline constexpr size_t kMaxFileRootLength = 4096;
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
 // "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
-// "fileRoots", "modelMemoryBytes", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices"}. Unknown keys and wrong types are errors naming the file and the key.
+// "fileRoots", "modelMemoryBytes", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

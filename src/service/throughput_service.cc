@@ -257,6 +257,7 @@ Status ThroughputService::Delete(const std::string& identifier) {
   batch.inserts.push_back(EndedThroughputUsage(*row, NowMillis()));
   LATHE_RETURN_IF_ERROR(db_->Write(batch));
   pools_.erase(row->id);  // requests in flight keep their instances until they finish
+  last_invoked_written_.erase(row->id);
   return Status::Ok();
 }
 
@@ -277,6 +278,16 @@ Result<std::shared_ptr<ModelPool>> ThroughputService::PoolFor(const std::string&
     if (row->status == "Failed")
       return Status::InvalidArgument("Provisioned throughput " + row->name + " failed: " + row->doc.value("failureMessage", ""));
     return Status::Throttled("Provisioned throughput " + row->name + " is " + row->status + "; retry when it is InService");
+  }
+  const int64_t now = NowMillis();
+  int64_t& written = last_invoked_written_[row->id];
+  if (now - written >= kLastInvokedWriteIntervalMs) {
+    written = now;
+    // Read again under mu_, so the write cannot undo a load's status change (Load writes under mu_).
+    if (auto fresh = db_->Find(kThroughputKind, row->id); fresh.ok()) {
+      fresh->doc["_lastInvokedMs"] = now;  // "_": kept off the wire (PublicFields)
+      (void)db_->Update(*fresh);  // best effort: a lost write only makes it look idle a minute longer
+    }
   }
   return it->second;
 }

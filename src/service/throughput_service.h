@@ -27,6 +27,8 @@
 namespace lathe::service {
 
 inline constexpr const char* kThroughputKind = "provisioned-model";
+// How often a served request writes "_lastInvokedMs" into the row (idle cleanup reads it).
+inline constexpr int64_t kLastInvokedWriteIntervalMs = 60 * 1000;
 
 class ThroughputService {
  public:
@@ -46,7 +48,8 @@ class ThroughputService {
   // Whether a provisioned throughput serves (or is about to serve) this model ARN.
   bool Serves(const std::string& model_arn);
   // The pool behind a provisioned model ARN, id or name; NotFound when there is none, Throttled
-  // (ModelNotReady) while it is still loading.
+  // (ModelNotReady) while it is still loading. A request served this way is a use: the row's
+  // "_lastInvokedMs" is written, at most once per kLastInvokedWriteIntervalMs.
   Result<std::shared_ptr<ModelPool>> PoolFor(const std::string& identifier);
 
   // Loader threads not yet joined (finished ones are joined by the next Create or Update).
@@ -78,6 +81,7 @@ class ThroughputService {
   ModelMemory* memory_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<ModelPool>> pools_;  // by provisioned model id
+  std::map<std::string, int64_t> last_invoked_written_;      // by id: when lastInvokedMs was last written
   std::list<Loader> loaders_;
 };
 

@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from lathe_harness import NO_RETRY, Server, expect_error, forget_caller_aws_settings  # exits 77 without boto3
+from lathe_harness import NO_RETRY, Server, expect_error, forget_caller_aws_settings, wait_for  # exits 77 without boto3
 
 import boto3
 
@@ -75,16 +75,6 @@ def create_job(bedrock, name, train, val, out, **hp):
         validationDataConfig={"validators": [{"s3Uri": "file://" + val}]},
         outputDataConfig={"s3Uri": "file://" + out},
         hyperParameters=params)["jobArn"]
-
-
-def wait_for(fn, done, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        r = fn()
-        if done(r):
-            return r
-        time.sleep(0.5)
-    raise AssertionError("timed out waiting for %s; last: %s" % (what, r))
 
 
 def workflow(args, tmp):

@@ -202,6 +202,17 @@ def wait_for_outbox(lathe, data_dir, predicate, timeout=30):
     raise AssertionError("no such message in the outbox: %s" % lathe_notifications(lathe, data_dir))
 
 
+def wait_for(fn, done, timeout, what):
+    """Calls fn() every half second until done(result) holds; returns that result."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = fn()
+        if done(r):
+            return r
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting for %s; last: %s" % (what, r))
+
+
 def tutorial_block(shared, heading, language, guide="bedrock-fine-tuning-automation-guide.md"):
     """The first ```language block after `heading` in a tutorial of ../shared/seeds (the automation
     guide unless `guide` names the other, bedrock-fine-tuning-guide.md), as a user copies it."""

@@ -109,6 +109,14 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
     return From(svc->ListTagsForResource(*body));
   });
 
+  // lathe's extension: retention cleanup through the server that holds the data directory.
+  Add("POST", "/lathe/cleanup", "LatheCleanup", [cleanup = cleanup_](const RestInput& in) -> Result<RestOutput> {
+    if (!*cleanup) return Status::NotFound("cleanup is not available on this server");
+    auto body = in.Json();
+    if (!body.ok()) return body.status();
+    return From((*cleanup)(*body));
+  });
+
   // Runtime. The model id arrives percent-encoded (an ARN's ':' and '/'); labels are decoded.
   Add("POST", "/model/{modelId}/invoke", "InvokeModel",
       [svc](const RestInput& in) { return From(svc->runtime().Invoke(in.labels.at("modelId"), std::string(in.body))); });

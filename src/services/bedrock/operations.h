@@ -3,6 +3,9 @@
 // botocore's bedrock/2023-04-20 and bedrock-runtime/2023-09-30 paths onto service::BedrockService.
 #pragma once
 
+#include <functional>
+#include <memory>
+
 #include "aws/rest_json.h"
 #include "service/bedrock_service.h"
 
@@ -16,8 +19,14 @@ class BedrockOperations : public aws::RestJsonService {
   // but no local model takes more than this).
   size_t BodyLimit(const http::Request& request) const override;
 
+  // lathe's extension POST /lathe/cleanup (docs/cleanup.md): the JSON body in, the report out.
+  // `lathe serve` wires services/cleanup here; unset, the operation answers 404.
+  using CleanupHandler = std::function<Result<nlohmann::json>(const nlohmann::json& body)>;
+  void set_cleanup_handler(CleanupHandler handler) { *cleanup_ = std::move(handler); }
+
  private:
   service::BedrockService* backend_;
+  std::shared_ptr<CleanupHandler> cleanup_ = std::make_shared<CleanupHandler>();
 };
 
 }  // namespace lathe::bedrock
