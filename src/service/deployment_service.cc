@@ -14,6 +14,10 @@ using nlohmann::json;
 
 namespace {
 
+// modelArn as read before it is resolved: CustomModelArn's maximum; its minimum (20) and pattern
+// are checked when it is not a registry reference (Resolve), since "<group>:<alias>" may be shorter.
+const FieldRule kModelReference{"CustomModelArn", 1, 1011, nullptr};
+
 Status DeploymentNotFound(const std::string& identifier) {
   return Status::NotFound("Custom model deployment " + identifier.substr(0, 128) + " not found");
 }
@@ -137,7 +141,7 @@ void DeploymentService::Stop() {
 Result<json> DeploymentService::Create(const json& req, const std::string& region) {
   LATHE_ASSIGN_OR_RETURN(const std::string name, RequireString(req, "modelDeploymentName", rules::kModelDeploymentName));
   LATHE_ASSIGN_OR_RETURN(const std::string model_ref,
-                         RequireString(req, "modelArn", rules::kCustomModelArn, "", Check::kLengthOnly));
+                         RequireString(req, "modelArn", kModelReference));
   LATHE_ASSIGN_OR_RETURN(const auto description,
                          OptionalString(req, "description", rules::kCustomModelDeploymentDescription));
   LATHE_ASSIGN_OR_RETURN(const auto token, OptionalString(req, "clientRequestToken", rules::kIdempotencyToken));
@@ -246,7 +250,7 @@ Result<json> DeploymentService::List(const std::map<std::string, std::string>& q
 Result<json> DeploymentService::Update(const std::string& identifier, const json& req) {
   LATHE_RETURN_IF_ERROR(CheckLength(identifier, "customModelDeploymentIdentifier", rules::kCustomModelDeploymentIdentifier));
   LATHE_ASSIGN_OR_RETURN(const std::string model_ref,
-                         RequireString(req, "modelArn", rules::kCustomModelArn, "", Check::kLengthOnly));
+                         RequireString(req, "modelArn", kModelReference));
   auto row = db_->Find(kDeploymentKind, identifier);
   if (!row.ok()) return DeploymentNotFound(identifier);
   LATHE_ASSIGN_OR_RETURN(const Want want, Resolve(model_ref));

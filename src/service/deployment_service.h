@@ -21,8 +21,10 @@
 //   that feedback names (deployment_stats.h).
 //
 // Rows: kind "custom-model-deployment" (name unique); the doc holds Bedrock's fields and
-// "traffic", "rollbackPolicy", "_serving" {champion, challenger: {served, modelArn}, canaryUntilMs},
-// "lastInvokedMs" (updated at most once per flush), "revision".
+// "traffic", "rollbackPolicy", "_serving" {champion, championModelArn, challenger: {served, modelArn},
+// canaryUntilMs}, "rollbacks" (the newest 20), "lastInvokedMs" (updated at most once per flush),
+// "revision". modelArn is the reference as given (a custom model ARN or a registry reference);
+// the model a registry reference resolves to is in "_serving".
 #pragma once
 
 #include <condition_variable>

@@ -168,7 +168,7 @@ TEST_F(DeploymentServiceTest, CreateGetListUpdateDelete) {
   ASSERT_TRUE(deployments().Delete(arn).ok());
   EXPECT_EQ(deployments().Get(arn).status().code(), Status::Code::kNotFound);
   EXPECT_EQ(deployments().Route(arn, "").status().code(), Status::Code::kNotFound);
-  EXPECT_EQ(deployments().Delete(arn).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(deployments().Delete(arn).code(), Status::Code::kNotFound);
   EXPECT_FALSE(deployments().Serves(kModelA));
 }
 
@@ -178,7 +178,7 @@ TEST_F(DeploymentServiceTest, BadInputIsRefusedNamingTheMember) {
   EXPECT_NE(code({{"modelDeploymentName", 7}, {"modelArn", kModelA}}).message().find("must be a string"), std::string::npos);
   EXPECT_NE(code({{"modelDeploymentName", std::string(64, 'a')}, {"modelArn", kModelA}}).message().find("63"),
             std::string::npos);
-  for (const std::string hostile : {"../etc/passwd", "a b", std::string("a\0b", 3), "name;drop", "\xc3\xa9t\xc3\xa9"})
+  for (const std::string& hostile : std::vector<std::string>{"../etc/passwd", "a b", std::string("a\0b", 3), "name;drop", "\xc3\xa9t\xc3\xa9"})
     EXPECT_EQ(code({{"modelDeploymentName", hostile}, {"modelArn", kModelA}}).code(), Status::Code::kInvalidArgument)
         << hostile;
   EXPECT_EQ(code({{"modelDeploymentName", "d"}, {"modelArn", json::array()}}).code(), Status::Code::kInvalidArgument);
@@ -334,12 +334,11 @@ TEST_F(DeploymentServiceTest, DeploymentsComeBackAfterARestart) {
 }
 
 TEST(ModelReference, RegistryFormsAreToldFromModelIds) {
-  for (const std::string ref : {"bank:production", "bank-assistant/12", "b/1",
+  for (const std::string& ref : std::vector<std::string>{"bank:production", "bank-assistant/12", "b/1",
                                 "arn:aws:sagemaker:us-east-1:000000000000:model-package-group/bank:production",
                                 "arn:aws:sagemaker:us-east-1:000000000000:model-package/bank/3"})
     EXPECT_TRUE(IsRegistryReference(ref)) << ref;
-  for (const std::string ref :
-       {"", "lathe.default-v1", "anthropic.claude-v2:1", "amazon.titan-text-express-v1:0:8k", "my-custom-model",
+  for (const std::string& ref : std::vector<std::string>{"", "lathe.default-v1", "anthropic.claude-v2:1", "amazon.titan-text-express-v1:0:8k", "my-custom-model",
         "bank:", ":alias", "bank/0", "bank/01", "bank/x", "bank/1/2", "bank:a:b", "-bank:prod", "ba_nk:prod",
         "arn:aws:bedrock:us-east-1:000000000000:custom-model/acme.stories/aaaaaaaaaaaa",
         "arn:aws:sagemaker:us-east-1:000000000000:model-package-group/bank",

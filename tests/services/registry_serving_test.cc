@@ -27,7 +27,7 @@ TEST_F(ServingLinkTest, EveryFormResolvesToTheVersionsModel) {
   ASSERT_TRUE(registry_->Register(base_only).ok());
   ASSERT_TRUE(registry_->SetAlias("bank", "production", 1, "test", "first").ok());
 
-  for (const std::string ref : {"bank:production",
+  for (const std::string& ref : std::vector<std::string>{"bank:production",
                                 "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/bank:production"}) {
     auto r = resolve_(ref);
     ASSERT_TRUE(r.ok()) << ref << ": " << r.status().ToString();
@@ -35,7 +35,7 @@ TEST_F(ServingLinkTest, EveryFormResolvesToTheVersionsModel) {
     EXPECT_EQ(r->version, "bank/1");
     EXPECT_TRUE(r->follows_alias);
   }
-  for (const std::string ref : {"bank/2", "arn:aws:sagemaker:us-east-1:123456789012:model-package/bank/2"}) {
+  for (const std::string& ref : std::vector<std::string>{"bank/2", "arn:aws:sagemaker:us-east-1:123456789012:model-package/bank/2"}) {
     auto r = resolve_(ref);
     ASSERT_TRUE(r.ok()) << ref << ": " << r.status().ToString();
     EXPECT_EQ(r->model_arn, "amazon.nova-micro-v1:0");  // no custom model: its base model
@@ -65,7 +65,7 @@ TEST_F(ServingLinkTest, ForgedAndMalformedReferencesAreRefused) {
   // Another account's or region's ARN names nothing here.
   EXPECT_FALSE(resolve_("arn:aws:sagemaker:us-east-1:999999999999:model-package-group/bank:production").ok());
   EXPECT_FALSE(resolve_("arn:aws:sagemaker:eu-west-1:123456789012:model-package/bank/1").ok());
-  for (const std::string bad : {"", "bank", "bank:", "bank:prod:x", "../bank/1", "bank/1; rm -rf /",
+  for (const std::string& bad : std::vector<std::string>{"", "bank", "bank:", "bank:prod:x", "../bank/1", "bank/1; rm -rf /",
                                 std::string(5000, 'a') + ":production", "lathe.default-v1"})
     EXPECT_EQ(resolve_(bad).status().code(), Status::Code::kInvalidArgument) << bad.substr(0, 40);
 }
