@@ -49,8 +49,18 @@ struct FakeRegistry {
   }
   void Point(const std::string& ref, const std::string& arn, const std::string& version) {
     std::lock_guard<std::mutex> lock(mu);
+    if (refs.count(ref)) previous[ref] = refs[ref];
     refs[ref] = ResolvedModel{arn, version, ref.find(':') != std::string::npos};
   }
+  // Registry::Rollback: back to where the last move came from.
+  Status Rollback(const std::string& ref) {
+    std::lock_guard<std::mutex> lock(mu);
+    rollbacks.push_back(ref);
+    if (!previous.count(ref)) return Status::NotFound("no history");
+    refs[ref] = previous[ref];
+    return Status::Ok();
+  }
+  std::map<std::string, ResolvedModel> previous;
 };
 
 class DeploymentServiceTest : public ::testing::Test {
@@ -81,11 +91,8 @@ class DeploymentServiceTest : public ::testing::Test {
     }
     service_->deployments().set_resolver(registry_.resolver());
     service_->deployments().set_alias_rollback(
-        [this](const std::string& ref, const std::string&, const std::string&) {
-          std::lock_guard<std::mutex> lock(registry_.mu);
-          registry_.rollbacks.push_back(ref);
-          return Status::Ok();
-        });
+        [this](const std::string& ref, const std::string&, const std::string&) { return registry_.Rollback(ref); });
+    service_->deployments().set_clock([this] { return now_.load(); });
     service_->throughput().set_resolver(registry_.resolver());
     service_->Start();
   }
@@ -108,8 +115,134 @@ class DeploymentServiceTest : public ::testing::Test {
   std::string dir_;
   ServiceConfig config_;
   FakeRegistry registry_;
+  std::atomic<int64_t> now_{1'790'000'000'000};
   std::unique_ptr<BedrockService> service_;
 };
+
+// A user id the deployment routes to `variant` (sticky), or "" when none of 200 is.
+std::string UserOn(DeploymentService& d, const std::string& id, Variant variant) {
+  for (int i = 0; i < 200; ++i) {
+    const std::string user = "user-" + std::to_string(i);
+    auto routed = d.Route(id, user);
+    if (routed.ok() && routed->variant == variant) return user;
+  }
+  return "";
+}
+
+TEST_F(DeploymentServiceTest, TrafficSplitStickyUsersFeedbackAndStats) {
+  const std::string arn = Create({{"modelDeploymentName", "ab"}, {"modelArn", kModelA}});
+  ASSERT_TRUE(Eventually([&] { return StatusOf(arn) == "Active"; }));
+  auto set = deployments().SetTraffic(arn, {{"challengerModelArn", kModelB}, {"challengerWeight", 0.5}});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ((*set)["traffic"]["challengerWeight"], 0.5);
+  std::string challenger_user;
+  ASSERT_TRUE(Eventually([&] { return !(challenger_user = UserOn(deployments(), arn, Variant::kChallenger)).empty(); }));
+  const std::string champion_user = UserOn(deployments(), arn, Variant::kChampion);
+  ASSERT_FALSE(champion_user.empty());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {  // sticky: the same user meets the same variant every time
+    auto c = deployments().Route(arn, challenger_user);
+    auto p = deployments().Route(arn, champion_user);
+    ASSERT_TRUE(c.ok() && p.ok());
+    EXPECT_EQ(c->served, kModelB);
+    EXPECT_EQ(p->served, kModelA);
+    Outcome outcome;
+    outcome.latency_ms = 10;
+    outcome.output_tokens = 3;
+    ids.push_back(deployments().Record(*c, outcome));
+    deployments().Record(*p, outcome);
+  }
+  ASSERT_TRUE(deployments().AddFeedback({{"responseId", ids[0]}, {"rating", "up"}, {"comment", "good"}}).ok());
+  EXPECT_EQ(deployments().AddFeedback({{"responseId", "resp-forgedforgedforged0"}, {"rating", "up"}}).code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(deployments().AddFeedback({{"responseId", ids[1]}, {"rating", 1}}).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(deployments().AddFeedback({{"responseId", ids[1]}, {"score", "high"}}).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(deployments().AddFeedback({{"responseId", std::string(65, 'r')}}).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(deployments().AddFeedback(json::array()).code(), Status::Code::kInvalidArgument);
+
+  auto stats = deployments().Stats("ab", 5 * 60 * 1000);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  std::map<std::string, json> by_variant;
+  for (const json& v : (*stats)["variants"]) by_variant[v["variant"]] = v;
+  ASSERT_EQ(by_variant.size(), 2u) << stats->dump();
+  EXPECT_EQ(by_variant["challenger"]["served"], kModelB);
+  EXPECT_EQ(by_variant["challenger"]["window"]["requests"], 5);
+  EXPECT_EQ(by_variant["challenger"]["window"]["feedback"], 1);
+  EXPECT_EQ(by_variant["champion"]["total"]["outputTokens"], 15);
+
+  // Bad traffic requests change nothing.
+  EXPECT_EQ(deployments().SetTraffic(arn, {{"challengerWeight", 2}}).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(deployments().SetTraffic(arn, {{"rollbackPolicy", "on"}}).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(deployments().SetTraffic(arn, {{"challengerModelArn", "bank:nothing"}}).status().code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(deployments().SetTraffic("nope", {{"challengerWeight", 0}}).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(deployments().Route(arn, challenger_user)->served, kModelB);
+  // Removing the challenger sends everyone to the champion.
+  ASSERT_TRUE(deployments().SetTraffic(arn, {{"challengerModelArn", ""}}).ok());
+  EXPECT_EQ(deployments().Route(arn, challenger_user)->served, kModelA);
+}
+
+TEST_F(DeploymentServiceTest, AFailingCanaryIsRolledBackAndAHealthyOneIsPromoted) {
+  registry_.Point("bank:production", kModelA, "bank/1");
+  const std::string arn = Create({{"modelDeploymentName", "canary"}, {"modelArn", "bank:production"}});
+  ASSERT_TRUE(Eventually([&] { return Serving(arn, "bank/1"); }));
+  auto set = deployments().SetTraffic(arn, {{"rollbackPolicy", {{"enabled", true}, {"canaryWeight", 0.5},
+                                                                {"minRequests", 5}, {"maxErrorRate", 0.1},
+                                                                {"watchSeconds", 60}}}});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+
+  // The alias moves: the new version is a canary with half the traffic, not the champion.
+  registry_.Point("bank:production", kModelB, "bank/2");
+  std::string canary_user;
+  ASSERT_TRUE(Eventually([&] {
+    deployments().FollowOnce();
+    return !(canary_user = UserOn(deployments(), arn, Variant::kChallenger)).empty();
+  }));
+  auto routed = deployments().Route(arn, canary_user);
+  ASSERT_TRUE(routed.ok());
+  EXPECT_EQ(routed->served, "bank/2");
+  EXPECT_EQ(deployments().Route(arn, UserOn(deployments(), arn, Variant::kChampion))->served, "bank/1");
+  // It fails every request: rolled back at the next step.
+  for (int i = 0; i < 6; ++i) {
+    Outcome failed;
+    failed.ok = false;
+    deployments().Record(*routed, failed);
+  }
+  deployments().FollowOnce();
+  EXPECT_EQ(registry_.rollbacks, std::vector<std::string>{"bank:production"});
+  EXPECT_EQ(deployments().Route(arn, canary_user)->served, "bank/1");
+  deployments().FollowOnce();  // the alias is back on version 1: nothing new to load
+  EXPECT_EQ(deployments().Route(arn, canary_user)->served, "bank/1");
+  auto events = service_->store()->EventsAfter(0, 1000);
+  ASSERT_TRUE(events.ok());
+  int rolled_back = 0;
+  for (const auto& e : *events) {
+    if (e.source != "lathe.deployments" || e.detail_type != "Deployment Rolled Back") continue;
+    ++rolled_back;
+    EXPECT_EQ(e.detail["deploymentArn"], arn);
+    EXPECT_EQ(e.detail["from"], "bank/2");
+    EXPECT_EQ(e.detail["to"], "bank/1");
+    EXPECT_EQ(e.detail["reference"], "bank:production");
+    EXPECT_FALSE(e.detail["reason"].get<std::string>().empty());
+  }
+  EXPECT_EQ(rolled_back, 1);
+  EXPECT_EQ((*deployments().Stats(arn, 60000))["rollbacks"].size(), 1u);
+
+  // A move to a healthy version: promoted to champion once its watch is over.
+  registry_.Point("bank:production", kModelB, "bank/3");
+  ASSERT_TRUE(Eventually([&] {
+    deployments().FollowOnce();
+    return !UserOn(deployments(), arn, Variant::kChallenger).empty();
+  }));
+  now_ += 61 * 1000;
+  deployments().FollowOnce();
+  for (const std::string user : {"user-1", "user-2", "user-3", ""}) {
+    auto r = deployments().Route(arn, user);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->served, "bank/3") << user;
+    EXPECT_EQ(r->variant, Variant::kChampion);
+  }
+}
 
 TEST_F(DeploymentServiceTest, CreateGetListUpdateDelete) {
   const std::string arn = Create({{"modelDeploymentName", "bank-prod"}, {"modelArn", kModelA},
