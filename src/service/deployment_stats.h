@@ -11,6 +11,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,6 +29,9 @@ inline constexpr size_t kMaxRememberedResponses = 100000;
 inline constexpr int64_t kStatsBucketMs = 60 * 1000;
 inline constexpr size_t kMaxStatsBuckets = 24 * 60;  // per served model
 inline constexpr size_t kMaxFeedbackCommentBytes = 1024;
+inline constexpr size_t kMaxServedPerDeployment = 32;  // each alias move adds one; the longest idle goes
+inline constexpr size_t kMaxKeptComments = 20;         // per served model, the newest
+inline constexpr size_t kLatencyBins = 84;  // quarter-octaves of milliseconds: 1 ms .. ~28 min
 
 // One answered (or failed) request.
 struct Outcome {
@@ -54,7 +58,34 @@ struct VariantStats {
   WindowStats window;   // over the asked window
   WindowStats total;    // all time
   int64_t last_request_ms = 0;
+  std::vector<std::string> comments;  // the newest feedback comments (kMaxKeptComments), oldest first
 };
+
+// The numbers behind VariantStats (the implementation's; in the header for DeploymentStats' members).
+namespace stats_detail {
+struct Counters {
+  WindowStats sums;                     // its latency fields unused: the bins below answer percentiles
+  std::vector<uint32_t> latency_bins;   // sized to the highest bin used, at most kLatencyBins
+  int64_t latency_min = 0, latency_max = 0;  // of the answered requests counted in the bins
+};
+struct Bucket {
+  int64_t minute = 0;  // time_ms / kStatsBucketMs
+  Counters counters;
+};
+struct Served {
+  std::deque<Bucket> buckets;  // by minute, at most kMaxStatsBuckets
+  Counters total;
+  int64_t last_request_ms = 0;
+  std::deque<std::string> comments;
+};
+using Deployment = std::map<std::string, Served>;  // served model -> numbers
+struct Response {
+  std::string deployment_id, served;
+  int64_t minute = 0;
+  bool rated = false, positive = false;  // the feedback counted for it, to replace
+  double score = 0;
+};
+}  // namespace stats_detail
 
 class DeploymentStats {
  public:
@@ -86,8 +117,13 @@ class DeploymentStats {
 
  private:
   store::MetadataStore* db_;
-  std::mutex mu_;
-  // (implementation's own members)
+  std::mutex flush_mu_;  // Flush and Forget's writes, in order (taken before mu_)
+  std::mutex mu_;        // everything below
+  std::unordered_map<std::string, stats_detail::Deployment> deployments_;
+  std::deque<std::string> response_order_;  // oldest first
+  std::unordered_map<std::string, stats_detail::Response> responses_;
+  std::set<std::string> dirty_;      // deployments changed since the last flush
+  std::set<std::string> persisted_;  // deployments with a row (under flush_mu_)
 };
 
 }  // namespace lathe::service
