@@ -56,6 +56,8 @@ void AddEventsCommand(CLI::App* app, Context* ctx);
 void AddNotificationsCommand(CLI::App* app, Context* ctx);
 // `lathe registry`: the model registry, read and changed in the data directory's lathe.db.
 void AddRegistryCommand(CLI::App* app, Context* ctx);
+// `lathe costs`: compute time beside what Bedrock would have charged, read from lathe.db.
+void AddCostsCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);

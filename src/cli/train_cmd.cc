@@ -93,7 +93,8 @@ void AddTrainCommand(CLI::App* app, Context* ctx) {
                                                  {"epochs", p.epochs}, {"loss", p.loss},
                                                  {"learningRate", p.learning_rate},
                                                  {"tokensPerSecond", p.tokens_per_second},
-                                                 {"etaSeconds", p.eta_seconds}}
+                                                 {"etaSeconds", p.eta_seconds},
+                                                 {"trainedTokens", p.trained_tokens}}
                                       .dump());
       }
       const int width = 24;

@@ -9,14 +9,26 @@
 
 namespace lathe::data {
 
+const ModelPrice* PriceTable::For(const std::string& model_id) const {
+  auto it = models.find(model_id);
+  if (it != models.end()) return &it->second;
+  return fallback ? &*fallback : nullptr;
+}
+
 const PriceTable& DefaultPriceTable() {
   static const PriceTable kTable = [] {
     PriceTable t;
-    t.source = "the Bedrock fine-tuning tutorial's published training prices (February 2026 estimates); "
-               "check current AWS pricing";
-    t.models["anthropic.claude-3-haiku-20240307-v1:0"] = {"Claude 3 Haiku", 0.012};
-    t.models["amazon.titan-text-express-v1"] = {"Titan Text Express", 0.008};
-    t.models["cohere.command-light-text-v14"] = {"Cohere Command", 0.010};
+    t.source = "training: the Bedrock fine-tuning tutorial's table (February 2026 estimates); storage, provisioned "
+               "throughput and on-demand prices: placeholders, set yours (docs/costs.md); check current AWS pricing";
+    // Placeholders: the tutorials' own examples (on demand 0.003 per 1k tokens; provisioned
+    // throughput "$8-15 per hour"), not AWS's price list.
+    auto model = [](const char* name, double training) {
+      return ModelPrice{name, training, 1.95, 8.0, 0.003, 0.003};
+    };
+    t.models["anthropic.claude-3-haiku-20240307-v1:0"] = model("Claude 3 Haiku", 0.012);
+    t.models["amazon.titan-text-express-v1"] = model("Titan Text Express", 0.008);
+    t.models["cohere.command-light-text-v14"] = model("Cohere Command", 0.010);
+    t.fallback = model("any other model (placeholder)", 0.008);
     return t;
   }();
   return kTable;
@@ -28,21 +40,60 @@ Result<PriceTable> ParsePriceTable(const nlohmann::json& j, const std::string& f
   };
   if (!j.is_object()) return bad("the table", "must be a JSON object");
   PriceTable t;
-  for (const char* key : {"currency", "source"})
-    if (j.contains(key) && !j[key].is_string()) return bad(std::string("\"") + key + "\"", "must be a string");
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
+    if (key != "currency" && key != "source" && key != "notes" && key != "models" && key != "fallback")
+      return bad("\"" + key + "\"", "is not a price table key (currency, source, notes, models, fallback)");
+    if ((key == "currency" || key == "source" || key == "notes") &&
+        (!item.value().is_string() || item.value().get<std::string>().size() > kMaxPriceTextLength))
+      return bad("\"" + key + "\"", "must be a string of at most " + std::to_string(kMaxPriceTextLength) + " characters");
+  }
   t.currency = j.value("currency", std::string("USD"));
   t.source = j.value("source", std::string("prices from ") + file);
+  // One model's prices; `field` names it in errors.
+  auto parse_model = [&](const nlohmann::json& m, const std::string& field, const std::string& id,
+                         ModelPrice* out) -> Status {
+    if (!m.is_object()) return bad(field, "must be an object");
+    static const std::pair<const char*, double ModelPrice::*> kPrices[] = {
+        {"trainingPer1kTokens", &ModelPrice::training_per_1k_tokens},
+        {"storagePerMonth", &ModelPrice::storage_per_month},
+        {"provisionedPerModelUnitHour", &ModelPrice::provisioned_per_unit_hour},
+        {"inputPer1kTokens", &ModelPrice::input_per_1k_tokens},
+        {"outputPer1kTokens", &ModelPrice::output_per_1k_tokens}};
+    for (const auto& item : m.items()) {
+      bool known = item.key() == "name";
+      for (const auto& p : kPrices) known = known || item.key() == p.first;
+      if (!known)
+        return bad(field + "." + item.key(), "is not a price (name, trainingPer1kTokens, storagePerMonth, "
+                                             "provisionedPerModelUnitHour, inputPer1kTokens, outputPer1kTokens)");
+    }
+    for (const auto& p : kPrices) {
+      auto price = m.find(p.first);
+      if (price == m.end()) {
+        if (p.second == &ModelPrice::training_per_1k_tokens) return bad(field + "." + p.first, "must be a non-negative number");
+        continue;
+      }
+      if (!price->is_number() || !(price->get<double>() >= 0) || price->get<double>() > 1e9)
+        return bad(field + "." + p.first, "must be a non-negative number");
+      out->*(p.second) = price->get<double>();
+    }
+    if (m.contains("name") && (!m["name"].is_string() || m["name"].get<std::string>().size() > kMaxPriceTextLength))
+      return bad(field + ".name", "must be a string");
+    out->name = m.value("name", id);
+    return Status::Ok();
+  };
   auto models = j.find("models");
-  if (models == j.end() || !models->is_object() || models->empty())
-    return bad("\"models\"", "must be a non-empty object of model id -> prices");
+  if (models == j.end() || !models->is_object() || models->empty() || models->size() > kMaxPricedModels)
+    return bad("\"models\"", "must be a non-empty object of model id -> prices (at most " +
+                                 std::to_string(kMaxPricedModels) + ")");
   for (const auto& item : models->items()) {
-    const std::string field = "models.\"" + item.key() + "\"";
-    if (!item.value().is_object()) return bad(field, "must be an object");
-    auto price = item.value().find("trainingPer1kTokens");
-    if (price == item.value().end() || !price->is_number() || price->get<double>() < 0)
-      return bad(field + ".trainingPer1kTokens", "must be a non-negative number");
-    if (item.value().contains("name") && !item.value()["name"].is_string()) return bad(field + ".name", "must be a string");
-    t.models[item.key()] = {item.value().value("name", item.key()), price->get<double>()};
+    if (item.key().empty() || item.key().size() > kMaxPriceTextLength)
+      return bad("a model id in \"models\"", "must have 1 to " + std::to_string(kMaxPriceTextLength) + " characters");
+    LATHE_RETURN_IF_ERROR(parse_model(item.value(), "models.\"" + item.key() + "\"", item.key(), &t.models[item.key()]));
+  }
+  if (auto fallback = j.find("fallback"); fallback != j.end()) {
+    t.fallback.emplace();
+    LATHE_RETURN_IF_ERROR(parse_model(*fallback, "fallback", "fallback", &*t.fallback));
   }
   return t;
 }

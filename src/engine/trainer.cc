@@ -450,7 +450,7 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
         const double per_step = secs / static_cast<double>(std::max<int64_t>(sum.steps - steps_at_start, 1));
         on_progress({sum.steps, total_steps, st.epoch, h.epoch_count, sum.final_training_loss, lr,
                      static_cast<double>(sum.trained_tokens) / std::max(secs, 1e-9),
-                     per_step * static_cast<double>(total_steps - sum.steps)});
+                     per_step * static_cast<double>(total_steps - sum.steps), sum.trained_tokens});
       }
     }
     if (sum.interrupted) break;  // a partial epoch is not judged; the checkpoint resumes it

@@ -33,6 +33,7 @@ struct TrainRequest {
 struct TrainProgress {
   int64_t step = 0, total_steps = 0, epoch = 0, epochs = 0;
   double loss = 0, learning_rate = 0, tokens_per_second = 0, eta_seconds = 0;
+  uint64_t trained_tokens = 0;  // so far, over every epoch and run (what Bedrock's training price counts)
 };
 
 struct TrainSummary {

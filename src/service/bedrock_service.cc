@@ -86,6 +86,9 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   s->runtime_ = std::make_unique<RuntimeService>(s->config_, s->catalog_.get(), s->custom_models_.get(),
                                                  s->throughput_.get(), s->model_memory_.get());
   s->runtime_->set_deployments(s->deployments_.get());
+  s->usage_ = std::make_unique<UsageMeter>(s->db_.get());
+  s->usage_->Start();
+  s->runtime_->set_usage_meter(s->usage_.get());
   s->jobs_ = std::make_unique<JobService>(s->config_, s->db_.get(), s->catalog_.get(), s->custom_models_.get(), &s->job_locations_);
   s->evaluations_ = std::make_unique<EvaluationJobService>(s->config_, s->db_.get(), s->catalog_.get(),
                                                            s->custom_models_.get(), &s->job_locations_);

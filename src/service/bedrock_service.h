@@ -21,6 +21,7 @@
 #include "service/runtime_service.h"
 #include "service/service_config.h"
 #include "service/throughput_service.h"
+#include "service/usage_meter.h"
 #include "store/metadata_store.h"
 
 namespace lathe::service {
@@ -74,6 +75,7 @@ class BedrockService {
 
   ServiceConfig config_;
   std::unique_ptr<store::MetadataStore> db_;
+  std::unique_ptr<UsageMeter> usage_;  // on-demand tokens (`lathe costs`); flushed before db_ closes
   LocalDataLocations locations_;
   JobDataLocations job_locations_;  // locations_ for file://, the object store for s3://
   std::unique_ptr<ModelCatalog> catalog_;

@@ -14,6 +14,7 @@
 #include "eval/evaluation.h"
 #include "eval/report.h"
 #include "eval/test_set.h"
+#include "service/compute_record.h"
 #include "service/evaluation_jobs.h"
 #include "service/evaluation_output.h"
 #include "service/worker_jobs.h"
@@ -191,6 +192,7 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
     job.doc["_progress"] = p;
     (void)Save(job);
   });
+  AddWorkerUsage(&job.doc, *worker);  // a rerun after a restart adds its own
   if (shutdown && !StopRequested(job.id)) return;  // runs again on the next start
   if (StopRequested(job.id)) return Finish(&job, "Stopped", {});
   if (worker->exit_code() != 0) {
@@ -229,6 +231,7 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
   auto published = locations_->PublishOutputs(account, doc.value("_outputDir", ""), publish, {job.id}, job.name);
   if (!published.ok()) return Finish(&job, "Failed", {published.status().message()});
   job.doc["_summary"] = EvaluationSummary(*run, out_job);
+  SetEvaluationTokens(&job.doc, *run, doc.value("_models", json::array()));
   // PublishOutputs answers a local folder as a path: named as a URI, like the s3:// ones.
   const std::string folder = (published->rfind("/", 0) == 0 ? "file://" : "") + *published;
   job.doc["_reportUri"] = folder + (folder.back() == '/' ? "" : "/") + job.id + "/report.json";

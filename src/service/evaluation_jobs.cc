@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/arn.h"
+#include "service/compute_record.h"
 #include "service/evaluation_output.h"
 #include "service/evaluation_request.h"
 #include "service/request_fields.h"
@@ -236,6 +237,7 @@ Result<json> EvaluationJobService::Get(const std::string& identifier) {
   json out = PublicFields(row.doc);
   out["status"] = row.status;
   if (row.doc.contains("_progress")) out["latheProgress"] = row.doc["_progress"];  // SDKs ignore it
+  if (json compute = PublicCompute(row.doc); !compute.is_null()) out["latheCompute"] = compute;  // `lathe costs`
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include "data/model_limits.h"
 #include "data/validator.h"
 #include "engine/default_model.h"
+#include "service/compute_record.h"
 #include "service/job_service.h"
 #include "service/worker_process.h"
 
@@ -181,6 +182,7 @@ void JobService::RefreshMetrics(store::ResourceRow* job) {
       // A diverged run writes NaN, which JSON holds as null.
       if (p.value("loss", nlohmann::json()).is_number()) job->doc["trainingMetrics"] = {{"trainingLoss", p["loss"]}};
       job->doc["_progress"] = p;  // for `lathe jobs watch`, through GetModelCustomizationJob's extras
+      SetTrainedTokens(&job->doc, p);
     }
   }
   auto train = LastCsvRow(run + "/training_artifacts/step_wise_training_metrics.csv");
@@ -237,6 +239,7 @@ void JobService::RunJob(store::ResourceRow& job) {
     Status built = BuildDefaultModelIfNeeded(config_, base_local, work, [&](WorkerProcess* builder) {
       spdlog::info("job {} ({}): building the default model in worker {}", job.name, job.id, builder->pid());
       shutdown = SuperviseWorker(builder, stop_requested, [] {});
+      AddWorkerUsage(&job.doc, *builder);
       return shutdown || stop_requested();
     });
     if (shutdown && !stop_requested()) return (void)Save(job);
@@ -294,6 +297,9 @@ void JobService::RunJob(store::ResourceRow& job) {
     (void)Save(job);
   });
   RefreshMetrics(&job);
+  AddWorkerUsage(&job.doc, *worker);
+  if (std::string summary; ReadFileToString(config_.env, work + "/run/training_summary.json", &summary).ok())
+    SetTrainedTokens(&job.doc, json::parse(summary, nullptr, false));
   if (shutdown && !stop_requested()) {  // the server is going down: the job resumes on the next start
     (void)Save(job);
     return;

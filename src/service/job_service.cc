@@ -4,6 +4,7 @@
 
 #include "core/arn.h"
 #include "engine/hyperparameters.h"
+#include "service/compute_record.h"
 #include "service/request_fields.h"
 #include "service/s3_uri.h"
 
@@ -275,6 +276,7 @@ json JobService::Public(const store::ResourceRow& job) const {
   json out = PublicFields(job.doc);
   out["status"] = job.status;
   if (job.doc.contains("_progress")) out["latheProgress"] = job.doc["_progress"];  // for `lathe jobs watch`; SDKs ignore it
+  if (json compute = PublicCompute(job.doc); !compute.is_null()) out["latheCompute"] = compute;  // `lathe costs`
   return out;
 }
 

@@ -71,6 +71,12 @@ Result<RuntimeService::Generated> RuntimeService::Generate(const std::string& mo
   int64_t compute_ms = 0;
   auto result = Run(**pool, request, &compute_ms);
   if (!result.ok()) return result.status();
+  // Provisioned throughput is priced by the hours it is held, not per token: only the pools
+  // PoolFor loads on demand are counted (asked again here, not under mu_, which a load holds).
+  if (usage_ && ArnResource(model_id).rfind("provisioned-model/", 0) != 0 &&
+      throughput_->PoolFor(model_id).status().code() == Status::Code::kNotFound)
+    usage_->RecordOnDemand(model_id, result->prompt_tokens, static_cast<int64_t>(result->tokens.size()),
+                           MillisSince(start));
   return Generated{std::move(*result), {}};
 }
 

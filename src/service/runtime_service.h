@@ -22,6 +22,7 @@
 #include "service/model_pool.h"
 #include "service/runtime_formats.h"
 #include "service/throughput_service.h"
+#include "service/usage_meter.h"
 
 namespace lathe::service {
 
@@ -44,11 +45,13 @@ class RuntimeService {
   // x-lathe-user-id header; Converse's requestMetadata.userId wins over it).
   Result<RuntimeAnswer> Invoke(const std::string& model_id, std::string_view body, const std::string& user_id = "");
   Result<RuntimeAnswer> Converse(const std::string& model_id, std::string_view body, const std::string& user_id = "");
+  // Where on-demand requests' tokens are counted (`lathe costs`); null: nowhere.
+  void set_usage_meter(UsageMeter* meter) { usage_ = meter; }
 
  private:
   struct Generated;
   // Parsed request -> generation on the deployment or pool model_id names, recorded in the
-  // deployment's stats when it is one.
+  // deployment's stats when it is one, in usage_ when it is an on-demand pool.
   Result<Generated> Generate(const std::string& model_id, const RuntimeRequest& request,
                              const std::string& user_id, bool quota_is_throttling);
   // The pool that serves model_id, loading an on-demand one on first use.
@@ -59,6 +62,7 @@ class RuntimeService {
   CustomModelService* custom_models_;
   ThroughputService* throughput_;
   DeploymentService* deployments_ = nullptr;
+  UsageMeter* usage_ = nullptr;
   ModelMemory* memory_;  // on-demand pools share the budget (and weights) with provisioned ones
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<ModelPool>> on_demand_;  // by model directory

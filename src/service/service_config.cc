@@ -130,13 +130,17 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       for (unsigned char ch : c.public_url)
         if (ch <= 0x20 || ch >= 0x7f) return bad(key, "a URL of printable ASCII characters");
       while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+    } else if (key == "prices") {
+      auto prices = data::ParsePriceTable(v, path + ": \"prices\"");
+      if (!prices.ok()) return prices.status();
+      c.prices = std::move(*prices);
     } else if (key == "accessKeyId" || key == "secretAccessKey" || key == "bedrockApiKeys") {
       // Read by the server (credentials); accepted here so one file holds the whole setup.
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
                                      "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, strictRoles, allowedRegions, "
-                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, accessKeyId, secretAccessKey, "
+                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, accessKeyId, secretAccessKey, "
                                      "bedrockApiKeys)");
     }
   }

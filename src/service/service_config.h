@@ -10,6 +10,7 @@
 #include "core/arn.h"
 #include "core/env.h"
 #include "core/status.h"
+#include "data/estimate.h"
 
 namespace lathe::service {
 
@@ -60,6 +61,9 @@ struct ServiceConfig {
   // Functions Local's option, so that the tutorial's 300-second poll can run in seconds in tests
   // and demos. 1.0 = as written; 0 = not at all.
   double wait_time_scale = 1.0;
+  // Bedrock's prices, what `lathe costs` shows lathe's work would have cost there ("prices", the
+  // format of docs/prices.example.json); default: lathe's built-in table.
+  data::PriceTable prices = data::DefaultPriceTable();
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
   Env* env = Env::Default();          // the job runner's file I/O (tests inject faults here)
 };
@@ -75,7 +79,7 @@ inline constexpr size_t kMaxFileRootLength = 4096;
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
 // "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
-// "fileRoots", "modelMemoryBytes", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale"}. Unknown keys and wrong types are errors naming the file and the key.
+// "fileRoots", "modelMemoryBytes", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

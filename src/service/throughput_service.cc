@@ -2,6 +2,7 @@
 
 #include "core/arn.h"
 #include "service/request_fields.h"
+#include "service/usage_meter.h"
 
 namespace lathe::service {
 using nlohmann::json;
@@ -240,7 +241,11 @@ Status ThroughputService::Delete(const std::string& identifier) {
   auto row = db_->Find(kThroughputKind, identifier);
   if (!row.ok()) return Status::NotFound("Provisioned throughput " + identifier + " not found");
   std::lock_guard<std::mutex> lock(mu_);
-  LATHE_RETURN_IF_ERROR(db_->Delete(kThroughputKind, row->id));
+  // Its held time outlives the row (usage_meter.h): `lathe costs` prices the hours it was held.
+  store::WriteBatch batch;
+  batch.deletes.emplace_back(kThroughputKind, row->id);
+  batch.inserts.push_back(EndedThroughputUsage(*row, NowMillis()));
+  LATHE_RETURN_IF_ERROR(db_->Write(batch));
   pools_.erase(row->id);  // requests in flight keep their instances until they finish
   return Status::Ok();
 }

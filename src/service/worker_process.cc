@@ -8,15 +8,27 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
 namespace lathe::service {
+namespace {
+
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t Millis(const timeval& t) { return static_cast<int64_t>(t.tv_sec) * 1000 + t.tv_usec / 1000; }
+
+}  // namespace
 
 Result<WorkerProcess> WorkerProcess::Start(const std::vector<std::string>& argv, const std::string& log_path,
                                            int nice) {
   WorkerProcess w;
   w.log_path_ = log_path;
+  w.started_ms_ = SteadyMillis();
   w.log_fd_ = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (w.log_fd_ < 0) return Status::IOError("cannot open " + log_path + ": " + std::strerror(errno));
   int out[2];
@@ -72,6 +84,8 @@ WorkerProcess& WorkerProcess::operator=(WorkerProcess&& other) noexcept {
   exit_code_ = other.exit_code_;
   signal_ = other.signal_;
   done_ = other.done_;
+  started_ms_ = other.started_ms_;
+  usage_ = other.usage_;
   return *this;
 }
 
@@ -107,9 +121,12 @@ bool WorkerProcess::Poll() {
   if (done_) return true;
   Drain();
   int status = 0;
-  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  struct rusage ru {};
+  pid_t r = ::wait4(pid_, &status, WNOHANG, &ru);
   if (r == 0) return false;
   done_ = true;
+  usage_.wall_ms = SteadyMillis() - started_ms_;
+  if (r > 0) usage_.cpu_ms = Millis(ru.ru_utime) + Millis(ru.ru_stime);
   if (r > 0 && WIFEXITED(status)) exit_code_ = WEXITSTATUS(status);
   if (r > 0 && WIFSIGNALED(status)) signal_ = WTERMSIG(status);
   // What it wrote just before it ended is in the pipe already (nothing else writes to it).

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,13 @@ class WorkerProcess {
   // The last line of the worker's output that starts with `prefix` (e.g. "lathe: error: "),
   // without the prefix; "" when none.
   std::string LastLine(const std::string& prefix) const;
+  // What the worker used, once Poll() says it ended: its wall time from Start, and the CPU time
+  // (user + system) of it and every descendant it waited for, from wait4's rusage. What `lathe
+  // costs` reports as lathe's compute (docs/costs.md).
+  struct Usage {
+    int64_t wall_ms = 0, cpu_ms = 0;
+  };
+  const Usage& usage() const { return usage_; }
   // Why the log could not be written ("" when it could).
   const std::string& log_error() const { return log_error_; }
 
@@ -50,6 +58,8 @@ class WorkerProcess {
   std::string log_path_, log_error_, tail_;
   int exit_code_ = -1, signal_ = 0;
   bool done_ = false;
+  int64_t started_ms_ = 0;  // steady clock
+  Usage usage_;
 };
 
 }  // namespace lathe::service

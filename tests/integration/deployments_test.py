@@ -25,7 +25,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from lathe_harness import NO_RETRY, AwsCli, Server, expect_error, require_aws_cli, wait_for  # exits 77 without boto3
+from lathe_harness import (NO_RETRY, AwsCli, Server, expect_error, import_stories260k, require_aws_cli,  # exits 77 without boto3
+                           wait_for)
 
 import boto3
 
@@ -179,14 +180,11 @@ def main():
     parser.add_argument("--shared", required=True)
     args = parser.parse_args()
     require_aws_cli()
-    stories = os.path.join(args.shared, "models", "stories260K")
-    if not os.path.isdir(stories):
-        print("SKIP: %s lacks models/stories260K" % os.path.abspath(args.shared))
-        sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
-        model = os.path.join(tmp, "stories260K")
-        subprocess.run([args.lathe, "models", "import", os.path.join(stories, "stories260K.bin"), "--tokenizer",
-                        os.path.join(stories, "tok512.model"), "--out", model], check=True, stdout=subprocess.DEVNULL)
+        model = import_stories260k(args.lathe, args.shared, tmp)
+        if model is None:
+            print("SKIP: %s lacks models/stories260K" % os.path.abspath(args.shared))
+            sys.exit(77)
         config = {"models": {"lathe.default-v1": model}, "fileRoots": [tmp], "region": REGION}
         data = os.path.join(tmp, "data")
         with Server(args.lathe, data, keys=(KEY_ID, SECRET), config=config).start() as server:

@@ -29,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 from lathe_harness import (NO_RETRY, AwsCli, Server, expect_error, forget_caller_aws_settings,  # exits 77 without boto3
-                           require_aws_cli, tutorial_block, wait_for)
+                           import_stories260k, require_aws_cli, tutorial_block, wait_for)
 
 import boto3
 
@@ -209,17 +209,15 @@ def main():
                                                     "shared"))
     args = p.parse_args()
     require_aws_cli()
-    stories = os.path.join(args.shared, "models", "stories260K")
-    if not os.path.isdir(stories) or not os.path.isdir(os.path.join(args.shared, "seeds")):
+    if not os.path.isdir(os.path.join(args.shared, "models", "stories260K")) or \
+            not os.path.isdir(os.path.join(args.shared, "seeds")):
         print("SKIP: %s lacks models/stories260K or seeds/ (the tutorials)" % os.path.abspath(args.shared))
         sys.exit(77)
     args.lathe = os.path.abspath(args.lathe)
     forget_caller_aws_settings("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = os.path.realpath(tmp)
-        model = os.path.join(tmp, "stories260K")
-        subprocess.run([args.lathe, "models", "import", os.path.join(stories, "stories260K.bin"), "--tokenizer",
-                        os.path.join(stories, "tok512.model"), "--out", model], check=True, stdout=subprocess.DEVNULL)
+        model = import_stories260k(args.lathe, args.shared, tmp)
         config = {"models": {"lathe.default-v1": model}, "fileRoots": [tmp], "region": REGION}
         server = Server(args.lathe, os.path.join(tmp, "data"), keys=(KEY_ID, SECRET), config=config).start()
         try:

@@ -103,6 +103,18 @@ class Server:
         self.stop()
 
 
+def import_stories260k(lathe, shared, folder):
+    """Imports ../shared's stories260K llama2.c checkpoint with `lathe models import` as
+    FOLDER/stories260K and returns that path; None when SHARED lacks it (the caller skips)."""
+    stories = os.path.join(shared, "models", "stories260K")
+    if not os.path.isdir(stories):
+        return None
+    model = os.path.join(folder, "stories260K")
+    subprocess.run([lathe, "models", "import", os.path.join(stories, "stories260K.bin"), "--tokenizer",
+                    os.path.join(stories, "tok512.model"), "--out", model], check=True, stdout=subprocess.DEVNULL)
+    return model
+
+
 def forget_caller_aws_settings(*also):
     """Removes the caller's AWS profile and keys (and `also`, e.g. "AWS_ENDPOINT_URL") from this
     process's environment, so boto3 uses only what a test gives it."""

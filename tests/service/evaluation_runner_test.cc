@@ -82,6 +82,7 @@ class EvaluationRunner : public ::testing::Test {
         r.case_index = i;
         r.answer.ok = true;
         r.answer.text = std::string(label) + " says reset link";
+        r.answer.output_tokens = 3 + static_cast<int>(i);  // 7 per model
         r.metrics = eval::ScoreAnswer(run.test_set.cases[i], r.answer.text);
         m.cases.push_back(r);
       }
@@ -171,6 +172,27 @@ TEST_F(EvaluationRunner, ACompletedJobsResultsAreInBedrocksLayout) {
   ASSERT_TRUE(results.ok());
   EXPECT_EQ((*results)["summary"]["models"].size(), 2u);
   EXPECT_EQ((*results)["reportUri"], "file://" + root + "/report.json");
+}
+
+// `lathe costs`: the worker's compute and each evaluated model's tokens stay in the job's row,
+// and GetEvaluationJob shows them as the extra member latheCompute.
+TEST_F(EvaluationRunner, ACompletedJobRecordsItsComputeAndTokens) {
+  auto created = bedrock_->evaluations().Create(Request("compute", dataset_));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  json job = WaitFor((*created)["jobArn"], Ended);
+  ASSERT_EQ(job["status"], "Completed") << job.dump(2);
+  const json& c = job["latheCompute"];
+  EXPECT_EQ(c["workers"], 1);
+  EXPECT_GE(c["wallMs"].get<int64_t>(), 0);
+  EXPECT_GE(c["cpuMs"].get<int64_t>(), 0);
+  ASSERT_EQ(c["models"].size(), 2u) << c;
+  EXPECT_EQ(c["models"][0]["identifier"], "test.model-a");
+  EXPECT_EQ(c["models"][0]["kind"], "foundation-model");
+  EXPECT_EQ(c["models"][0]["arn"], "arn:aws:bedrock:us-east-1::foundation-model/test.model-a");
+  EXPECT_EQ(c["models"][1]["outputTokens"], 7);  // 3 + 4, as the run counted them
+  // "How do I dispute a charge?" and "Reset my password": 43 characters, 6 to a token, rounded up.
+  EXPECT_EQ(c["models"][1]["inputTokens"], 8);
+  EXPECT_EQ(c["inputTokensEstimated"], true);
 }
 
 TEST_F(EvaluationRunner, AStopEndsTheWorkerWithinSeconds) {

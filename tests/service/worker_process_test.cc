@@ -58,5 +58,20 @@ TEST(WorkerProcess, OutputBeyondThePipeBufferDoesNotStallTheWorker) {
   EXPECT_EQ(ReadFile(tmp.File("train.log")).size(), 1000000u + 1 + 19);
 }
 
+
+// `lathe costs`: the CPU time of the worker and of what it ran and waited for (a trainer's own
+// helpers), from wait4's rusage; zero for a worker that only slept.
+TEST(WorkerProcess, ItsUsageCountsTheCpuTimeOfItAndItsChildren) {
+  TempDir tmp;
+  // The busy loop runs in a grandchild the worker waits for.
+  WorkerProcess busy = RunToEnd("sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'", tmp.File("busy.log"));
+  EXPECT_EQ(busy.exit_code(), 0);
+  EXPECT_GT(busy.usage().cpu_ms, 0);
+  EXPECT_GT(busy.usage().wall_ms, 0);
+  WorkerProcess idle = RunToEnd("sleep 0.2", tmp.File("idle.log"));
+  EXPECT_GE(idle.usage().wall_ms, 200);
+  EXPECT_LT(idle.usage().cpu_ms, idle.usage().wall_ms);
+}
+
 }  // namespace
 }  // namespace lathe::service

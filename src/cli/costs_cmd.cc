@@ -1,0 +1,157 @@
+// `lathe costs [--since 30d] [--json] [--data-dir D] [--config F] [--prices F]`: every job,
+// evaluation job, custom model, provisioned throughput, deployment and on-demand model with
+// lathe's compute time and what Bedrock would have charged for the same work at the configured
+// prices (service/costs.h). Reads DATA_DIR/lathe.db directly, like `lathe registry`, so it works
+// whether or not `lathe serve` runs.
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/costs_deployments.h"
+#include "core/arn.h"
+#include "core/env.h"
+#include "data/estimate.h"
+#include "engine/default_model.h"
+#include "service/costs.h"
+#include "service/custom_model_service.h"
+#include "service/evaluation_jobs.h"
+#include "service/job_service.h"
+#include "service/service_config.h"
+#include "service/throughput_service.h"
+#include "service/usage_meter.h"
+#include "store/metadata_store.h"
+
+namespace lathe::cli {
+namespace {
+
+// "30d", "12h", "90m" -> milliseconds; "" or "all" -> 0 (everything). Bounded: at most 100 years.
+Result<int64_t> ParseSince(const std::string& s) {
+  if (s.empty() || s == "all") return int64_t{0};
+  const char unit = s.back();
+  const int64_t per = unit == 'd' ? 86400000 : unit == 'h' ? 3600000 : unit == 'm' ? 60000 : 0;
+  const std::string digits = s.substr(0, s.size() - 1);
+  if (per == 0 || digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos)
+    return Status::InvalidArgument("--since " + s + ": give a number and a unit, like 30d, 12h or 90m (or all)");
+  const int64_t n = std::stoll(digits);
+  if (n * per > int64_t{100} * 365 * 86400000) return Status::InvalidArgument("--since " + s + ": at most 100 years");
+  return n * per;
+}
+
+std::string Hours(const std::optional<double>& h) {
+  if (!h) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", *h);
+  return buf;
+}
+
+std::string Work(const service::CostLine& l) {
+  char buf[160];
+  if (l.kind == "customization-job")
+    std::snprintf(buf, sizeof buf, "%llu tokens trained", static_cast<unsigned long long>(l.trained_tokens));
+  else if (l.kind == "provisioned-throughput")
+    std::snprintf(buf, sizeof buf, "%.3f h x %d MU held", l.hours, l.model_units);
+  else if (l.kind == "custom-model")
+    std::snprintf(buf, sizeof buf, "%.4f months stored", l.hours / service::kHoursPerMonth);
+  else
+    std::snprintf(buf, sizeof buf, "%s%llu in, %llu out tokens%s", l.input_estimated ? "~" : "",
+                  static_cast<unsigned long long>(l.input_tokens), static_cast<unsigned long long>(l.output_tokens),
+                  l.requests ? (", " + std::to_string(l.requests) + " requests").c_str() : "");
+  return buf;
+}
+
+std::string Cut(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n - 3) + "..."; }
+
+void PrintTable(const service::CostReport& r, const std::string& since) {
+  std::printf("What lathe did%s, and what Bedrock would have charged for it\n(prices: %s)\n\n",
+              since.empty() || since == "all" ? "" : (" in the last " + since).c_str(), r.price_source.c_str());
+  std::printf("%-22s %-28s %-30s %9s %9s  %-32s %12s\n", "KIND", "NAME", "BASE MODEL", "CPU h", "WALL h", "WORK",
+              ("BEDROCK " + r.currency).c_str());
+  for (const auto& l : r.lines) {
+    char cost[32];
+    if (l.priced) std::snprintf(cost, sizeof cost, "%.4f", l.bedrock_cost);
+    else std::snprintf(cost, sizeof cost, "unpriced");
+    std::printf("%-22s %-28s %-30s %9s %9s%s %-32s %12s\n", l.kind.c_str(), Cut(l.name, 28).c_str(),
+                Cut(l.base_model.empty() ? "?" : l.base_model, 30).c_str(), Hours(l.cpu_hours).c_str(),
+                Hours(l.wall_hours).c_str(), l.held ? "*" : " ", Cut(Work(l), 32).c_str(), cost);
+  }
+  std::printf("\nTotal: lathe computed %.4f CPU hours in %.4f wall hours; Bedrock would have charged %s %.4f%s.\n",
+              r.cpu_hours, r.wall_hours, r.currency.c_str(), r.bedrock_total,
+              r.unpriced ? (" (" + std::to_string(r.unpriced) + " line(s) unpriced: the price table has no price for them)").c_str() : "");
+  std::printf("* time held (provisioned throughput, stored models), not compute. CPU h: '-' where lathe does not\n"
+              "  measure it (inference runs inside the server). Prices are examples or placeholders unless you set\n"
+              "  yours: docs/costs.md.\n");
+}
+
+}  // namespace
+
+void AddCostsCommand(CLI::App* app, Context* ctx) {
+  struct Args {
+    std::string data_dir, config, prices, since = "all";
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app->add_subcommand(
+      "costs",
+      "lathe's compute time for every job, evaluation, custom model, provisioned throughput, deployment and\n"
+      "on-demand model, beside what Bedrock would have charged for the same work at the configured prices\n"
+      "(lathe serve's config \"prices\", or --prices; docs/costs.md).\n\n"
+      "Example:\n  lathe costs --since 30d --config serve.json");
+  cmd->add_option("--data-dir", a->data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
+  cmd->add_option("--config", a->config, "lathe serve's JSON config (its \"prices\")");
+  cmd->add_option("--prices", a->prices, "A price table JSON file (docs/prices.example.json's format); overrides the config's")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--since", a->since, "Only work in this window: 30d, 12h, 90m, or all")->capture_default_str();
+  cmd->add_flag("--json", a->json, "Print machine-readable results");
+  cmd->callback([a, ctx] {
+    auto fail = [ctx](const Status& s) { ctx->exit_code = ReportError(s); };
+    auto window = ParseSince(a->since);
+    if (!window.ok()) return fail(window.status());
+    service::ServiceConfig config;
+    if (!a->config.empty()) {
+      auto loaded = service::LoadServiceConfig(a->config, config);
+      if (!loaded.ok()) return fail(loaded.status());
+      config = *loaded;
+    }
+    if (!a->prices.empty()) {
+      auto table = data::LoadPriceTable(Env::Default(), a->prices);
+      if (!table.ok()) return fail(table.status());
+      config.prices = *table;
+    }
+    const std::string data_dir = a->data_dir.empty() ? engine::DefaultDataDir() : a->data_dir;
+    const std::string db_path = data_dir + "/lathe.db";
+    if (!Env::Default()->FileExists(db_path))
+      return fail(Status::NotFound("no lathe.db in " + data_dir + " (is --data-dir right? `lathe serve` creates it)"));
+    auto db = store::MetadataStore::Open(db_path);
+    if (!db.ok()) return fail(db.status());
+    service::CostInputs in;
+    const std::pair<const char*, std::vector<store::ResourceRow>*> kinds[] = {
+        {service::kJobKind, &in.jobs},
+        {service::kEvaluationJobKind, &in.evaluation_jobs},
+        {service::kThroughputKind, &in.throughputs},
+        {service::kCustomModelKind, &in.custom_models},
+        {service::kUsageKind, &in.usage}};
+    for (const auto& [kind, rows] : kinds) {
+      auto listed = (*db)->List(kind);
+      if (!listed.ok()) return fail(listed.status());
+      *rows = std::move(*listed);
+    }
+    const int64_t now = NowMillis();
+    const int64_t since = *window > 0 ? now - *window : 0;
+    auto deployments = DeploymentUsages(db->get(), now, since);
+    if (!deployments.ok()) return fail(deployments.status());
+    in.deployments = std::move(*deployments);
+    const service::CostReport report = service::ComputeCosts(in, config.prices, now, since);
+    if (a->json) {
+      nlohmann::json out = service::CostReportJson(report);
+      out["since"] = since > 0 ? nlohmann::json(Iso8601(since)) : nlohmann::json();
+      PrintJson(out);
+    } else {
+      PrintTable(report, a->since);
+    }
+    ctx->exit_code = kExitOk;
+  });
+}
+
+}  // namespace lathe::cli
