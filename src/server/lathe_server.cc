@@ -16,6 +16,7 @@
 #include "services/cleanup/cleaner.h"
 #include "services/cleanup/serve_cleanup.h"
 #include "services/registry/registry.h"
+#include "services/registry/serving.h"
 #include "services/s3/service.h"
 #include "services/sagemaker/service.h"
 #include "services/s3/storage.h"
@@ -72,13 +73,19 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   // The model registry: rows of lathe.db, shared with `lathe registry` and the pipeline built-in.
   registry_ = std::make_unique<registry::Registry>(bedrock->store(), options_.gateway.default_region, account);
   gateway_->Add(sagemaker::NewSageMakerService(registry_.get()));
+  // Deployments and provisioned throughput may name a registry version or alias (and follow it).
+  serving_link_ = registry::ServingLink::Make(registry_.get(), options_.gateway.default_region, account);
+  bedrock->deployments().set_resolver(serving_link_->resolver());
+  bedrock->deployments().set_alias_rollback(serving_link_->rollback());
+  bedrock->throughput().set_resolver(serving_link_->resolver());
   // Retention cleanup: `lathe cleanup` calls it here while this server holds the data directory.
+  // Deployments go through the DeploymentService that has them loaded.
   cleanup::CleanupHooks cleanup_hooks;
-  // A deployment must be deleted through the DeploymentService that has it loaded (its Delete,
-  // Serves and stats' LastRequest belong in these hooks once it runs in this server); until then
-  // the cleanup leaves deployments alone here rather than delete rows a server still routes to.
-  cleanup_hooks.delete_deployment = [](const std::string& arn) {
-    return Status::Unsupported("deployments are not deleted by this server's cleanup yet: " + arn);
+  service::DeploymentService* deployments = &bedrock->deployments();
+  cleanup_hooks.delete_deployment = [deployments](const std::string& arn) { return deployments->Delete(arn); };
+  cleanup_hooks.deployment_serves = [deployments](const std::string& model_arn) { return deployments->Serves(model_arn); };
+  cleanup_hooks.deployment_last_request = [deployments](const std::string& id) {
+    return deployments->stats().LastRequest(id);
   };
   cleaner_ = std::make_unique<cleanup::Cleaner>(bedrock, registry_.get(), cleanup_hooks);
   bedrock_operations->set_cleanup_handler(
@@ -194,6 +201,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 
 LatheServer::~LatheServer() {
   if (periodic_cleanup_) periodic_cleanup_->Stop();
+  if (serving_link_) serving_link_->Detach();
   if (events_waker_) events_waker_->Detach();
   // EventBridge's worker first (it starts executions through states_target_), then the executor,
   // whose task threads call the integrations, the backend and the store; Lambda's running

@@ -15,6 +15,7 @@ class IamBackend;
 }
 namespace lathe::registry {
 class Registry;
+class ServingLink;
 }
 namespace lathe::cleanup {
 class Cleaner;
@@ -105,6 +106,9 @@ class LatheServer {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<cleanup::Cleaner> cleaner_;                   // over registry_ and Bedrock's services
   std::unique_ptr<cleanup::PeriodicCleanup> periodic_cleanup_;  // stops before cleaner_ goes
+  // What deployments and provisioned throughput resolve registry references through; cut
+  // before registry_ goes (the BedrockService may outlive this server).
+  std::shared_ptr<registry::ServingLink> serving_link_;
   std::unique_ptr<s3::S3Storage> s3_;
   std::unique_ptr<service::JobObjectStore> job_objects_;  // what Bedrock jobs see of s3_
   std::string public_url_;  // config publicUrl
