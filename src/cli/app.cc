@@ -50,6 +50,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddEventsCommand(&app, &ctx);
   AddNotificationsCommand(&app, &ctx);
   AddRegistryCommand(&app, &ctx);
+  AddDeploymentsCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

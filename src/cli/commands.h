@@ -56,6 +56,9 @@ void AddEventsCommand(CLI::App* app, Context* ctx);
 void AddNotificationsCommand(CLI::App* app, Context* ctx);
 // `lathe registry`: the model registry, read and changed in the data directory's lathe.db.
 void AddRegistryCommand(CLI::App* app, Context* ctx);
+// `lathe deployments`: custom model deployments on lathe serve, their traffic split, feedback and
+// per-variant stats (deployments_cmd.cc).
+void AddDeploymentsCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);
