@@ -16,8 +16,8 @@ using nlohmann::json;
 
 struct Args {
   std::string name, challenger, policy_file, response_id, rating, comment, window = "1h";
-  double weight = 0, score = -1;
-  bool no_sticky = false, json_out = false;
+  double weight = -1, score = -1;  // -1: not given
+  bool sticky = false, no_sticky = false;
   PolicyFlags policy;
   ClientOptions client;
 };
@@ -85,19 +85,24 @@ void AddDeploymentsCommand(CLI::App* app, Context* ctx) {
   split->footer(
       "The challenger is a custom model, a registry version (<group>/<version>) or alias (<group>:<alias>);\n"
       "\"\" removes it. With a user id (x-lathe-user-id) the same user always meets the same variant\n"
-      "unless --no-sticky. A rollback policy takes the challenger's traffic away (and moves an alias\n"
+      "unless --no-sticky. Options not given stay as they are. A rollback policy takes the challenger's traffic away (and moves an alias\n"
       "back) when its error rate or feedback crosses the thresholds over the window.\n\n"
       "Example:\n  lathe deployments split support --challenger banking/3 --weight 0.1 --rollback \\\n"
       "      --max-error-rate 0.05 --min-positive-feedback 0.6 --window 10m");
   split->add_option("name", s->name, "Deployment name or ARN")->required();
-  split->add_option("--challenger", s->challenger, "Model reference for the challenger (\"\" removes it)")->required();
+  split->add_option("--challenger", s->challenger, "Model reference for the challenger (\"\" removes it)");
   split->add_option("--weight", s->weight, "Share of requests sent to the challenger, 0..1")->check(CLI::Range(0.0, 1.0));
   split->add_flag("--no-sticky", s->no_sticky, "Draw per request even when the caller sends a user id");
+  split->add_flag("--sticky", s->sticky, "The same user id always meets the same variant (the default)")->excludes("--no-sticky");
   split->add_option("--policy-file", s->policy_file, "Rollback policy as JSON (docs/deployments.md)")->check(CLI::ExistingFile);
   AddPolicyFlags(split, &s->policy);
   AddClientOptions(split, &s->client);
-  split->callback([s, ctx] {
-    json body = {{"challengerModelArn", s->challenger}, {"challengerWeight", s->weight}, {"sticky", !s->no_sticky}};
+  split->callback([s, ctx, split] {
+    // What is not given stays as the deployment has it.
+    json body = json::object();
+    if (split->count("--challenger")) body["challengerModelArn"] = s->challenger;
+    if (s->weight >= 0) body["challengerWeight"] = s->weight;
+    if (s->no_sticky || s->sticky) body["sticky"] = s->sticky;
     std::string policy_text;
     if (!s->policy_file.empty()) {
       if (Status st = ReadFileToString(Env::Default(), s->policy_file, &policy_text); !st.ok()) {
@@ -111,6 +116,10 @@ void AddDeploymentsCommand(CLI::App* app, Context* ctx) {
       return;
     }
     if (!policy->empty()) body["rollbackPolicy"] = *policy;
+    if (body.empty()) {
+      ctx->exit_code = ReportError(Status::InvalidArgument("nothing to change: give --challenger, --weight or a rollback policy"));
+      return;
+    }
     const auto r = BedrockClient(s->client).Call("PUT", "/lathe/custom-model-deployments/" + Encode(s->name) + "/traffic", &body);
     ctx->exit_code = Reply(r, s->client.json, [](const json& answer) {
       if (answer.contains("traffic")) std::printf("Traffic          %s\n", TrafficText(answer["traffic"]).c_str());
