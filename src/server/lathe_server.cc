@@ -14,6 +14,7 @@
 #include "services/lambda/service.h"
 #include "services/lambda/task_integration.h"
 #include "services/registry/registry.h"
+#include "services/registry/serving.h"
 #include "services/s3/service.h"
 #include "services/sagemaker/service.h"
 #include "services/s3/storage.h"
@@ -69,6 +70,11 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   // The model registry: rows of lathe.db, shared with `lathe registry` and the pipeline built-in.
   registry_ = std::make_unique<registry::Registry>(bedrock->store(), options_.gateway.default_region, account);
   gateway_->Add(sagemaker::NewSageMakerService(registry_.get()));
+  // Deployments and provisioned throughput may name a registry version or alias (and follow it).
+  serving_link_ = registry::ServingLink::Make(registry_.get(), options_.gateway.default_region, account);
+  bedrock->deployments().set_resolver(serving_link_->resolver());
+  bedrock->deployments().set_alias_rollback(serving_link_->rollback());
+  bedrock->throughput().set_resolver(serving_link_->resolver());
   // S3's bytes live in DATA_DIR/s3; what a crash left there is cleaned before the first request.
   Result<std::unique_ptr<s3::S3Storage>> s3 =
       s3::OpenS3Storage(bedrock->store(), Env::Default(), bedrock->config().data_dir + "/s3");
@@ -176,6 +182,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
 }
 
 LatheServer::~LatheServer() {
+  if (serving_link_) serving_link_->Detach();
   if (events_waker_) events_waker_->Detach();
   // EventBridge's worker first (it starts executions through states_target_), then the executor,
   // whose task threads call the integrations, the backend and the store; Lambda's running

@@ -15,6 +15,7 @@ class IamBackend;
 }
 namespace lathe::registry {
 class Registry;
+class ServingLink;
 }
 namespace lathe::s3 {
 struct S3Storage;
@@ -96,6 +97,9 @@ class LatheServer {
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
   std::unique_ptr<registry::Registry> registry_;
+  // What deployments and provisioned throughput resolve registry references through; cut
+  // before registry_ goes (the BedrockService may outlive this server).
+  std::shared_ptr<registry::ServingLink> serving_link_;
   std::unique_ptr<s3::S3Storage> s3_;
   std::unique_ptr<service::JobObjectStore> job_objects_;  // what Bedrock jobs see of s3_
   std::string public_url_;  // config publicUrl

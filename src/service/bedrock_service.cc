@@ -80,8 +80,12 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   s->model_memory_ = std::make_unique<ModelMemory>(s->config_.model_memory_bytes);
   s->throughput_ = std::make_unique<ThroughputService>(s->config_, s->db_.get(), s->catalog_.get(),
                                                        s->custom_models_.get(), s->model_memory_.get());
+  s->deployments_ = std::make_unique<DeploymentService>(s->config_, s->db_.get(), s->catalog_.get(),
+                                                       s->custom_models_.get(), s->model_memory_.get());
+  s->deployments_->set_throughput(s->throughput_.get());
   s->runtime_ = std::make_unique<RuntimeService>(s->config_, s->catalog_.get(), s->custom_models_.get(),
                                                  s->throughput_.get(), s->model_memory_.get());
+  s->runtime_->set_deployments(s->deployments_.get());
   s->jobs_ = std::make_unique<JobService>(s->config_, s->db_.get(), s->catalog_.get(), s->custom_models_.get(), &s->job_locations_);
   s->evaluations_ = std::make_unique<EvaluationJobService>(s->config_, s->db_.get(), s->catalog_.get(),
                                                            s->custom_models_.get(), &s->job_locations_);
@@ -91,6 +95,7 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
 
 void BedrockService::Start() {
   throughput_->Start();
+  deployments_->Start();
   jobs_->Start();
   evaluations_->Start();
 }
@@ -99,6 +104,7 @@ BedrockService::~BedrockService() {
   jobs_.reset();  // the runners first: they may still write to the store
   evaluations_.reset();
   runtime_.reset();
+  deployments_.reset();  // its follower calls throughput_
   throughput_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
@@ -138,7 +144,7 @@ Result<json> BedrockService::GetFoundationModel(const std::string& id, const std
 }
 
 Status BedrockService::CheckTaggable(const std::string& arn) {
-  for (const char* kind : {kJobKind, kCustomModelKind, kThroughputKind, kEvaluationJobKind})
+  for (const char* kind : {kJobKind, kCustomModelKind, kThroughputKind, kEvaluationJobKind, kDeploymentKind})
     if (db_->Find(kind, arn).ok()) return Status::Ok();
   return Status::NotFound("Resource " + arn + " not found");
 }

@@ -11,6 +11,7 @@
 #include "core/status.h"
 #include "service/custom_model_service.h"
 #include "service/data_locations.h"
+#include "service/deployment_service.h"
 #include "service/evaluation_jobs.h"
 #include "service/job_data_locations.h"
 #include "service/job_object_store.h"
@@ -27,7 +28,7 @@ namespace lathe::service {
 class BedrockService {
  public:
   // Opens DATA_DIR/lathe.db, then (with `start`) starts the job runner and reloads provisioned
-  // throughput. Without `start`, Start() does that once the caller has wired what jobs use (the
+  // throughput and custom model deployments. Without `start`, Start() does that once the caller has wired what jobs use (the
   // S3 store): a job resumed at start-up may read s3:// data at once.
   static Result<std::unique_ptr<BedrockService>> Open(const ServiceConfig& config, bool start = true);
   void Start();
@@ -41,6 +42,7 @@ class BedrockService {
   EvaluationJobService& evaluations() { return *evaluations_; }
   CustomModelService& custom_models() { return *custom_models_; }
   ThroughputService& throughput() { return *throughput_; }
+  DeploymentService& deployments() { return *deployments_; }
   ModelMemory& model_memory() { return *model_memory_; }
   RuntimeService& runtime() { return *runtime_; }
   // The metadata store, shared with the other services of `lathe serve` (IAM keeps its roles there).
@@ -78,6 +80,7 @@ class BedrockService {
   std::unique_ptr<CustomModelService> custom_models_;
   std::unique_ptr<ModelMemory> model_memory_;  // what throughput_ and runtime_ load
   std::unique_ptr<ThroughputService> throughput_;
+  std::unique_ptr<DeploymentService> deployments_;  // its follower drives throughput_'s alias following
   std::unique_ptr<RuntimeService> runtime_;
   std::unique_ptr<EvaluationJobService> evaluations_;  // its runner stops before the models it reads go
   std::unique_ptr<JobService> jobs_;  // last: its runner stops first

@@ -21,12 +21,14 @@
 //   that feedback names (deployment_stats.h).
 //
 // Rows: kind "custom-model-deployment" (name unique); the doc holds Bedrock's fields and
-// "traffic", "rollbackPolicy", "_serving" {champion, challenger: {served, modelArn}, canaryUntilMs},
-// "lastInvokedMs" (updated at most once per flush), "revision".
+// "traffic", "rollbackPolicy", "_serving" {champion, championModelArn, challenger: {served, modelArn},
+// canaryUntilMs}, "rollbacks" (the newest 20), "lastInvokedMs" (updated at most once per flush),
+// "revision". modelArn is the reference as given (a custom model ARN or a registry reference);
+// the model a registry reference resolves to is in "_serving".
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +45,7 @@
 #include "service/model_memory.h"
 #include "service/model_pool.h"
 #include "service/model_reference.h"
+#include "service/served_model.h"
 #include "service/service_config.h"
 #include "store/metadata_store.h"
 
@@ -113,8 +116,60 @@ class DeploymentService {
   void set_clock(std::function<int64_t()> now);
 
  private:
-  // (implementation's own members: the routing table of immutable snapshots swapped under a
-  // mutex, loader threads as ThroughputService has them, the follower thread.)
+  // One served model of a deployment.
+  struct Served {
+    std::shared_ptr<ModelPool> pool;
+    std::string served, model_arn;  // served: "<group>/<version>" or the model ARN
+  };
+  // What requests route to: immutable once published; a request keeps the one it started with.
+  struct Snapshot {
+    Served champion, challenger;  // challenger.pool null: none
+    TrafficSplit split;
+  };
+  // What a deployment should serve: a resolved reference.
+  struct Want {
+    std::string reference, model_arn, served;  // reference: "" for none (no challenger)
+    bool follows = false;
+    bool operator==(const Want& o) const { return model_arn == o.model_arn && served == o.served; }
+  };
+  struct Entry {
+    std::string id, arn, name;
+    std::shared_ptr<const Snapshot> live;  // null until the first load
+    Want champion, challenger;             // what the newest Create/Update/SetTraffic/alias move asked for
+    TrafficSplit split;
+    RollbackPolicy policy;
+    int64_t canary_until_ms = 0;  // > 0: the challenger is an alias move under watch
+    bool canary = false;          // the challenger is an alias move under watch (rollbackPolicy)
+    std::string follow_error;     // the last failed load of an alias move (logged once)
+    std::string failed_served;    // and what it tried to load: not tried again until the alias moves on
+    int64_t saved_last_invoked_ms = 0;
+  };
+  enum class Role { kChampion, kChallenger };
+
+  // A reference (model_reference.h or a custom model) resolved to what serves it.
+  Result<Want> Resolve(const std::string& reference);
+  // The model's files found and its share of the memory budget taken (QuotaExceeded when it does
+  // not fit): before anything is recorded, so Create and Update can refuse at once.
+  struct Prepared {
+    ServedModel model;
+    std::shared_ptr<ModelMemory::Reservation> reservation;
+  };
+  Result<Prepared> Prepare(const Want& want, const std::string& region);
+  // Loads on a loader thread, then Install: kept only if it is still what the entry wants.
+  void Launch(const std::string& id, Role role, const Want& want, Prepared prepared);
+  void Install(const std::string& id, Role role, const Want& want, Result<std::shared_ptr<ModelPool>> loaded);
+  // Under mu_: publishes a new snapshot built from the entry's live one.
+  void Publish(Entry& e, std::shared_ptr<Snapshot> next);
+  // Under mu_: rewrites the row's "_serving", "traffic", "rollbackPolicy" from the entry.
+  void SaveServingLocked(const Entry& e, store::ResourceRow* row);
+  Entry* FindEntryLocked(const std::string& identifier);
+  // The follower's steps.
+  void FollowAlias(const std::string& id);
+  void JudgeChallenger(const std::string& id, int64_t now);
+  void RollBack(const std::string& id, const std::string& reason, int64_t now);
+  void Run();  // the follower thread
+  int64_t Now() const { return clock_(); }
+
   const ServiceConfig& config_;
   store::MetadataStore* db_;
   ModelCatalog* catalog_;
@@ -124,6 +179,19 @@ class DeploymentService {
   ModelResolver resolver_;
   AliasRollback alias_rollback_;
   DeploymentStats stats_;
+  std::function<int64_t()> clock_;
+
+  std::mutex mu_;  // entries_, keys_, the rows' writes
+  std::map<std::string, Entry> entries_;      // by id
+  std::map<std::string, std::string> keys_;  // ARN, id and name -> id
+  std::mutex step_mu_;  // one FollowOnce at a time (the thread's and a test's)
+  int64_t last_flush_ms_ = 0;
+
+  std::mutex follow_mu_;
+  std::condition_variable follow_cv_;
+  bool stopping_ = false;
+  std::thread follower_;
+  LoaderThreads loaders_;  // last: joined before the members its threads use go
 };
 
 }  // namespace lathe::service

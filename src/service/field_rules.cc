@@ -30,6 +30,11 @@ const FieldRule kModelCustomizationJobIdentifier{"ModelCustomizationJobIdentifie
 const FieldRule kProvisionedModelId{"ProvisionedModelId", 0, kNoMax, R"re(((([0-9a-zA-Z][_-]?)+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:provisioned-model/[a-z0-9]{12})))re"};
 const FieldRule kGetFoundationModelIdentifier{"GetFoundationModelIdentifier", 1, 2048, R"re((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model/[a-z0-9-]{1,63}[.]{1}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2}))re"};
 const FieldRule kModelArn{"ModelArn", 20, 1011, R"re(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/((imported)|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}))(([:][a-z0-9-]{1,63}){0,2})?/[a-z0-9]{12})|(:foundation-model/[a-z0-9-]{1,63}[.]{1}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})))re"};
+// Custom model deployments.
+const FieldRule kModelDeploymentName{"ModelDeploymentName", 1, 63, R"re(([0-9a-zA-Z][_-]?){1,63})re"};
+const FieldRule kCustomModelDeploymentIdentifier{"CustomModelDeploymentIdentifier", 1, 93, R"re((arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model-deployment/[a-z0-9]{12})|^([0-9a-zA-Z][_-]?){1,63})re"};
+const FieldRule kCustomModelDeploymentDescription{"CustomModelDeploymentDescription", 1, 2048, R"re(.*)re"};
+const FieldRule kCustomModelArn{"CustomModelArn", 20, 1011, R"re(arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/(imported|[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})/[a-z0-9]{12})re"};
 // Evaluation jobs. EvaluationBedrockModelIdentifier's pattern is checked for length only where
 // lathe resolves the name itself (custom model names, provisioned throughput names).
 const FieldRule kEvaluationJobName{"EvaluationJobName", 1, 63, R"re([a-z0-9](-*[a-z0-9]){0,62})re"};
@@ -53,6 +58,7 @@ const std::vector<const FieldRule*>& AllFieldRules() {
       &kJobName, &kCustomModelName, &kProvisionedModelName, &kRoleArn, &kIdempotencyToken, &kBaseModelIdentifier,
       &kModelIdentifier, &kS3Uri, &kKmsKeyId, &kTagKey, &kTagValue, &kTaggableResourcesArn, &kPaginationToken,
       &kModelCustomizationJobIdentifier, &kProvisionedModelId, &kGetFoundationModelIdentifier, &kModelArn,
+      &kModelDeploymentName, &kCustomModelDeploymentIdentifier, &kCustomModelDeploymentDescription, &kCustomModelArn,
       &kEvaluationJobName, &kEvaluationJobIdentifier, &kEvaluationJobDescription, &kEvaluationMetricName,
       &kEvaluationDatasetName, &kEvaluationBedrockModelIdentifier, &kEvaluationModelInferenceParams,
       &kInvokeModelIdentifier, &kConversationalModelId, &kRequestMetadataKeyString, &kRequestMetadataValueString,

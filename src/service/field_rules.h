@@ -26,6 +26,9 @@ extern const FieldRule kJobName, kCustomModelName, kProvisionedModelName, kRoleA
     kBaseModelIdentifier, kModelIdentifier, kS3Uri, kKmsKeyId, kTagKey, kTagValue, kTaggableResourcesArn,
     kPaginationToken, kModelCustomizationJobIdentifier, kProvisionedModelId, kGetFoundationModelIdentifier,
     kModelArn;
+// bedrock/2023-04-20, custom model deployments
+extern const FieldRule kModelDeploymentName, kCustomModelDeploymentIdentifier, kCustomModelDeploymentDescription,
+    kCustomModelArn;
 // bedrock/2023-04-20, evaluation jobs
 extern const FieldRule kEvaluationJobName, kEvaluationJobIdentifier, kEvaluationJobDescription, kEvaluationMetricName,
     kEvaluationDatasetName, kEvaluationBedrockModelIdentifier, kEvaluationModelInferenceParams;

@@ -334,6 +334,10 @@ Result<RuntimeRequest> ParseConverseBody(std::string_view body) {
                                            "additionalModelRequestFields", "additionalModelResponseFieldPaths",
                                            "requestMetadata", "performanceConfig", "serviceTier"}));
   RuntimeRequest r = WithTitanDefaults(BodyKind::kConverse);
+  // requestMetadata is checked below (CheckConverseExtras); a deployment's sticky routing reads userId.
+  if (j.contains("requestMetadata") && j["requestMetadata"].is_object() && j["requestMetadata"].contains("userId") &&
+      j["requestMetadata"]["userId"].is_string())
+    r.user_id = j["requestMetadata"]["userId"].get<std::string>();
   if (j.contains("inferenceConfig") && !j["inferenceConfig"].is_null()) {
     const json& ic = j["inferenceConfig"];
     const std::string path = "inferenceConfig";

@@ -34,6 +34,7 @@ struct RuntimeRequest {
                                             // alternating; a final assistant turn is a prefill
   engine::GenerationOptions options;        // the body's settings, or the format's defaults;
                                             // stop_sequences holds only the caller's own
+  std::string user_id;                      // Converse: requestMetadata.userId (sticky routing)
 };
 
 // An InvokeModel body: Titan when it has "inputText", Anthropic Messages when it has

@@ -9,19 +9,70 @@
 namespace lathe::service {
 namespace {
 
-// Generates for one parsed request on a leased instance.
-Result<engine::GenerationResult> Run(ModelPool& pool, const RuntimeRequest& request) {
+int64_t MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Generates for one parsed request on a leased instance; *compute_ms: the generation's own time.
+Result<engine::GenerationResult> Run(ModelPool& pool, const RuntimeRequest& request, int64_t* compute_ms) {
   auto lease = pool.Acquire();
   if (!lease.ok()) return lease.status();
   engine::LanguageModel& model = lease->model();
   auto prompt = RenderPrompt(request, model.chat_template());
   if (!prompt.ok()) return prompt.status();
+  const auto start = std::chrono::steady_clock::now();
   auto results = model.Generate({prompt->text}, prompt->options);
+  *compute_ms = MillisSince(start);
   if (!results.ok()) return results.status();
   return std::move((*results)[0]);
 }
 
 }  // namespace
+
+struct RuntimeService::Generated {
+  engine::GenerationResult result;
+  std::vector<std::pair<std::string, std::string>> headers;  // a deployment's x-lathe-* headers
+};
+
+Result<RuntimeService::Generated> RuntimeService::Generate(const std::string& model_id, const RuntimeRequest& request,
+                                                          const std::string& user_id, bool quota_is_throttling) {
+  const auto start = std::chrono::steady_clock::now();
+  if (deployments_) {
+    auto routed = deployments_->Route(model_id, user_id);
+    if (routed.ok()) {
+      int64_t compute_ms = 0;
+      auto result = Run(*routed->pool, request, &compute_ms);
+      Outcome outcome;
+      outcome.latency_ms = MillisSince(start);
+      outcome.compute_ms = compute_ms;
+      outcome.ok = result.ok();
+      outcome.throttled = !result.ok() && result.status().code() == Status::Code::kThrottled;
+      if (result.ok()) {
+        outcome.input_tokens = result->prompt_tokens;
+        outcome.output_tokens = static_cast<int64_t>(result->tokens.size());
+      }
+      const std::string response_id = deployments_->Record(*routed, outcome);
+      if (!result.ok()) return result.status();
+      return Generated{std::move(*result),
+                       {{"x-lathe-response-id", response_id},
+                        {"x-lathe-variant", VariantName(routed->variant)},
+                        {"x-lathe-served-model", routed->served}}};
+    }
+    if (routed.status().code() != Status::Code::kNotFound) return routed.status();
+  }
+  auto pool = PoolFor(model_id);
+  if (!pool.ok()) {
+    // Converse declares no ServiceQuotaExceededException (InvokeModel does): a model that does
+    // not fit in memory now may once other models are deleted.
+    if (quota_is_throttling && pool.status().code() == Status::Code::kQuotaExceeded)
+      return Status::Throttled(pool.status().message());
+    return pool.status();
+  }
+  int64_t compute_ms = 0;
+  auto result = Run(**pool, request, &compute_ms);
+  if (!result.ok()) return result.status();
+  return Generated{std::move(*result), {}};
+}
 
 Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& model_id) {
   if (ArnResource(model_id).rfind("provisioned-model/", 0) == 0) return throughput_->PoolFor(model_id);
@@ -52,33 +103,28 @@ Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& mo
   return pool;
 }
 
-Result<nlohmann::json> RuntimeService::Invoke(const std::string& model_id, std::string_view body) {
+Result<RuntimeAnswer> RuntimeService::Invoke(const std::string& model_id, std::string_view body,
+                                             const std::string& user_id) {
   LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kInvokeModelIdentifier));
   auto request = ParseInvokeBody(body);
   if (!request.ok()) return request.status();
-  auto pool = PoolFor(model_id);
-  if (!pool.ok()) return pool.status();
-  auto result = Run(**pool, *request);
-  if (!result.ok()) return result.status();
-  return InvokeResponse(*request, *result, model_id, "msg_bdrk_" + NewResourceId(24));
+  auto generated = Generate(model_id, *request, user_id, /*quota_is_throttling=*/false);
+  if (!generated.ok()) return generated.status();
+  return RuntimeAnswer{InvokeResponse(*request, generated->result, model_id, "msg_bdrk_" + NewResourceId(24)),
+                       std::move(generated->headers)};
 }
 
-Result<nlohmann::json> RuntimeService::Converse(const std::string& model_id, std::string_view body) {
+Result<RuntimeAnswer> RuntimeService::Converse(const std::string& model_id, std::string_view body,
+                                               const std::string& user_id) {
   auto start = std::chrono::steady_clock::now();
   LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kConversationalModelId));
   auto request = ParseConverseBody(body);
   if (!request.ok()) return request.status();
-  auto pool = PoolFor(model_id);
-  if (!pool.ok()) {
-    // Converse declares no ServiceQuotaExceededException (InvokeModel does): a model that does
-    // not fit in memory now may once other models are deleted.
-    if (pool.status().code() == Status::Code::kQuotaExceeded) return Status::Throttled(pool.status().message());
-    return pool.status();
-  }
-  auto result = Run(**pool, *request);
-  if (!result.ok()) return result.status();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-  return ConverseResponse(*request, *result, ms);
+  const std::string& user = request->user_id.empty() ? user_id : request->user_id;
+  auto generated = Generate(model_id, *request, user, /*quota_is_throttling=*/true);
+  if (!generated.ok()) return generated.status();
+  return RuntimeAnswer{ConverseResponse(*request, generated->result, MillisSince(start)),
+                       std::move(generated->headers)};
 }
 
 }  // namespace lathe::service

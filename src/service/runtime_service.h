@@ -1,5 +1,8 @@
 // Bedrock Runtime: InvokeModel (Titan text and Anthropic messages bodies) and Converse on a
-// foundation model id or alias (on demand), a custom model, or a provisioned throughput.
+// foundation model id or alias (on demand), a custom model, a provisioned throughput, or a custom
+// model deployment (its ARN, id or name). A deployment's answers carry lathe's headers
+// (docs/compatibility.md): x-lathe-response-id (what feedback names), x-lathe-variant
+// (champion | challenger) and x-lathe-served-model ("<group>/<version>" or the model ARN).
 #pragma once
 
 #include <map>
@@ -8,15 +11,25 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "service/custom_model_service.h"
+#include "service/deployment_service.h"
 #include "service/model_catalog.h"
 #include "service/model_memory.h"
 #include "service/model_pool.h"
+#include "service/runtime_formats.h"
 #include "service/throughput_service.h"
 
 namespace lathe::service {
+
+// A runtime answer: the body, and the headers it goes with.
+struct RuntimeAnswer {
+  nlohmann::json body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
 
 class RuntimeService {
  public:
@@ -24,10 +37,20 @@ class RuntimeService {
                  ThroughputService* throughput, ModelMemory* memory)
       : config_(config), catalog_(catalog), custom_models_(custom_models), throughput_(throughput), memory_(memory) {}
 
-  Result<nlohmann::json> Invoke(const std::string& model_id, std::string_view body);
-  Result<nlohmann::json> Converse(const std::string& model_id, std::string_view body);
+  // Deployments are tried first; null: none (tools, tests).
+  void set_deployments(DeploymentService* deployments) { deployments_ = deployments; }
+
+  // user_id: the sticky-routing key for a deployment's traffic split (InvokeModel's
+  // x-lathe-user-id header; Converse's requestMetadata.userId wins over it).
+  Result<RuntimeAnswer> Invoke(const std::string& model_id, std::string_view body, const std::string& user_id = "");
+  Result<RuntimeAnswer> Converse(const std::string& model_id, std::string_view body, const std::string& user_id = "");
 
  private:
+  struct Generated;
+  // Parsed request -> generation on the deployment or pool model_id names, recorded in the
+  // deployment's stats when it is one.
+  Result<Generated> Generate(const std::string& model_id, const RuntimeRequest& request,
+                             const std::string& user_id, bool quota_is_throttling);
   // The pool that serves model_id, loading an on-demand one on first use.
   Result<std::shared_ptr<ModelPool>> PoolFor(const std::string& model_id);
 
@@ -35,6 +58,7 @@ class RuntimeService {
   ModelCatalog* catalog_;
   CustomModelService* custom_models_;
   ThroughputService* throughput_;
+  DeploymentService* deployments_ = nullptr;
   ModelMemory* memory_;  // on-demand pools share the budget (and weights) with provisioned ones
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<ModelPool>> on_demand_;  // by model directory

@@ -10,26 +10,7 @@ ThroughputService::ThroughputService(const ServiceConfig& config, store::Metadat
                                      CustomModelService* custom_models, ModelMemory* memory)
     : config_(config), db_(db), catalog_(catalog), custom_models_(custom_models), memory_(memory) {}
 
-ThroughputService::~ThroughputService() {
-  for (auto& l : loaders_) l.thread.join();
-}
-
-void ThroughputService::JoinFinishedLoaders() {
-  for (auto it = loaders_.begin(); it != loaders_.end();) {
-    if (!it->done->load()) {
-      ++it;
-      continue;
-    }
-    it->thread.join();  // done: it no longer takes mu_, so joining under mu_ cannot deadlock
-    it = loaders_.erase(it);
-  }
-}
-
-size_t ThroughputService::loader_threads() {
-  std::lock_guard<std::mutex> lock(mu_);
-  JoinFinishedLoaders();
-  return loaders_.size();
-}
+ThroughputService::~ThroughputService() { loaders_.JoinAll(); }
 
 void ThroughputService::Start() {
   auto rows = db_->List(kThroughputKind);
@@ -53,61 +34,44 @@ void ThroughputService::Start() {
   }
 }
 
-Result<ThroughputService::ModelRef> ThroughputService::ResolveModel(const std::string& model_id, const std::string& region) {
-  if (auto cm = custom_models_->Find(model_id); cm.ok()) {
-    auto fm = catalog_->Find(cm->doc.value("baseModelName", ""));
-    return ModelRef{cm->arn, cm->doc.value("_dir", ""), "", fm.ok() ? catalog_->Arn(fm->id, region) : cm->doc.value("baseModelArn", "")};
+Result<ThroughputService::Target> ThroughputService::ResolveModel(const std::string& model_id, const std::string& region) {
+  Target target;
+  std::string id = model_id;
+  if (IsRegistryReference(model_id)) {
+    if (!resolver_) return Status::InvalidArgument("modelId " + model_id + " is a model registry reference, and this server has no registry");
+    auto resolved = resolver_(model_id);
+    if (!resolved.ok()) return resolved.status();
+    target.reference = model_id;
+    target.version = resolved->version;
+    target.follows = resolved->follows_alias;
+    id = resolved->model_arn;
   }
-  if (auto fm = catalog_->Find(model_id); fm.ok())
-    return ModelRef{catalog_->Arn(fm->id, region), "", fm->local_id, catalog_->Arn(fm->id, region)};
-  return Status::NotFound("The model " + model_id + " was not found (a custom model ARN or name, or a foundation model id)");
+  auto model = FindServedModel(catalog_, custom_models_, id, region);
+  if (!model.ok()) return model.status();
+  target.model = std::move(*model);
+  return target;
 }
 
 Result<std::shared_ptr<ModelMemory::Reservation>> ThroughputService::ReserveMemory(const ModelRef& model, int units) {
-  PlannedModel plan;
-  if (!model.dir.empty()) {
-    plan.dir = model.dir;
-    auto config = ReadModelConfig(model.dir);
-    if (!config.ok()) return config.status();
-    plan.config = std::move(*config);
-  } else {
-    auto planned = catalog_->Plan(model.local_id);
-    if (!planned.ok()) return planned.status();
-    plan = std::move(*planned);
-  }
-  return memory_->Reserve(plan.dir, plan.config, units);
+  return ReserveServedModel(catalog_, memory_, model, units);
 }
 
 void ThroughputService::LoadInBackground(const std::string& id, ModelRef model, int units,
                                          std::shared_ptr<ModelMemory::Reservation> reservation) {
-  std::lock_guard<std::mutex> lock(mu_);
-  JoinFinishedLoaders();
-  auto done = std::make_shared<std::atomic<bool>>(false);
-  std::thread thread([this, id, model, units, reservation = std::move(reservation), done]() mutable {
-    Load(id, model, units, reservation);
-    reservation.reset();  // a load no longer wanted gives its share of the budget back now
-    done->store(true);
-  });
-  loaders_.push_back({std::move(thread), std::move(done)});
+  loaders_.Run([this, id, model, units, reservation = std::move(reservation)] { Load(id, model, units, reservation); });
 }
 
 void ThroughputService::Load(const std::string& id, const ModelRef& model, int units,
                              const std::shared_ptr<ModelMemory::Reservation>& reservation) {
-  Status status;
-  if (model.dir.empty()) status = catalog_->ModelDir(model.local_id).status();  // builds the default model once
-  std::shared_ptr<ModelPool> pool;
-  if (status.ok()) {
-    auto p = memory_->LoadPool(reservation, units * config_.queue_per_slot);
-    if (p.ok()) pool = *p;
-    else status = p.status();
-  }
+  auto loaded = LoadServedModel(catalog_, memory_, model, reservation, units * config_.queue_per_slot);
+  const Status status = loaded.status();
   // Installing the pool and writing the row happen under mu_, and only if this load is still the
   // one wanted: a slow load finishing after a later Update (or a Delete) is dropped.
   std::lock_guard<std::mutex> lock(mu_);
   auto row = db_->Find(kThroughputKind, id);
   if (!row.ok() || row->doc.value("desiredModelArn", "") != model.arn) return;
   if (status.ok()) {
-    pools_[id] = pool;
+    pools_[id] = *loaded;
     row->status = "InService";
     row->doc["modelArn"] = model.arn;
     row->doc["modelUnits"] = units;
@@ -132,8 +96,9 @@ Result<json> ThroughputService::Create(const json& req, const std::string& regio
   LATHE_ASSIGN_OR_RETURN(const std::string commitment,
                          OptionalEnum(req, "commitmentDuration", {"OneMonth", "SixMonths"}, ""));
   LATHE_ASSIGN_OR_RETURN(const auto tags, TagList(req, "tags"));
-  auto model = ResolveModel(model_id, region);
-  if (!model.ok()) return model.status();
+  auto target = ResolveModel(model_id, region);
+  if (!target.ok()) return target.status();
+  const ModelRef* model = &target->model;
 
   store::ResourceRow row;
   row.kind = kThroughputKind;
@@ -166,6 +131,8 @@ Result<json> ThroughputService::Create(const json& req, const std::string& regio
              {"_dir", model->dir},
              {"_localId", model->local_id}};
   if (!commitment.empty()) row.doc["commitmentDuration"] = commitment;
+  if (!target->reference.empty())
+    row.doc["_reference"] = {{"reference", target->reference}, {"version", target->version}, {"follows", target->follows}};
   if (Status s = db_->Insert(row); !s.ok()) {
     if (s.code() == Status::Code::kAlreadyExists)
       return Status::InvalidArgument("A provisioned throughput named " + row.name + " already exists");
@@ -220,30 +187,53 @@ Status ThroughputService::Update(const std::string& identifier, const json& req)
     return Status::InvalidArgument("desiredProvisionedModelName: renaming is not supported by lathe yet");
   }
   if (model_id) {
-    auto model = ResolveModel(*model_id, ArnRegion(row->arn));
-    if (!model.ok()) return model.status();
+    auto target = ResolveModel(*model_id, ArnRegion(row->arn));
+    if (!target.ok()) return target.status();
     // The new model loads while the old one still serves, so both must fit. Bedrock's
     // UpdateProvisionedModelThroughput declares no ServiceQuotaExceededException: a
     // ValidationException carries the reason.
-    auto reservation = ReserveMemory(*model, row->doc.value("desiredModelUnits", 1));
+    auto reservation = ReserveMemory(target->model, row->doc.value("desiredModelUnits", 1));
     if (!reservation.ok()) {
       if (reservation.status().code() == Status::Code::kQuotaExceeded)
         return Status::InvalidArgument(reservation.status().message());
       return reservation.status();
     }
-    row->status = "Updating";
-    row->doc["status"] = "Updating";
-    row->doc["desiredModelArn"] = model->arn;
-    row->doc["_dir"] = model->dir;
-    row->doc["_localId"] = model->local_id;
-    row->doc["lastModifiedTime"] = Iso8601(NowMillis());
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      LATHE_RETURN_IF_ERROR(db_->Update(*row));
-    }
-    LoadInBackground(row->id, *model, row->doc.value("desiredModelUnits", 1), std::move(*reservation));
+    return Retarget(std::move(*row), *target, std::move(*reservation));
   }
   return Status::Ok();
+}
+
+Status ThroughputService::Retarget(store::ResourceRow row, const Target& target,
+                                   std::shared_ptr<ModelMemory::Reservation> reservation) {
+  row.status = "Updating";
+  row.doc["status"] = "Updating";
+  row.doc["desiredModelArn"] = target.model.arn;
+  row.doc["_dir"] = target.model.dir;
+  row.doc["_localId"] = target.model.local_id;
+  if (target.reference.empty()) row.doc.erase("_reference");
+  else row.doc["_reference"] = {{"reference", target.reference}, {"version", target.version}, {"follows", target.follows}};
+  row.doc["lastModifiedTime"] = Iso8601(NowMillis());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    LATHE_RETURN_IF_ERROR(db_->Update(row));
+  }
+  LoadInBackground(row.id, target.model, row.doc.value("desiredModelUnits", 1), std::move(reservation));
+  return Status::Ok();
+}
+
+void ThroughputService::FollowAliases() {
+  if (!resolver_) return;
+  auto rows = db_->List(kThroughputKind);
+  if (!rows.ok()) return;
+  for (auto& r : *rows) {
+    const auto ref = r.doc.find("_reference");
+    if (ref == r.doc.end() || !ref->value("follows", false) || r.status == "Failed") continue;
+    auto target = ResolveModel(ref->value("reference", ""), ArnRegion(r.arn));
+    if (!target.ok() || target->model.arn == r.doc.value("desiredModelArn", "")) continue;
+    auto reservation = ReserveMemory(target->model, r.doc.value("desiredModelUnits", 1));
+    if (!reservation.ok()) continue;  // the old version serves on; the next call tries again
+    (void)Retarget(std::move(r), *target, std::move(*reservation));
+  }
 }
 
 Status ThroughputService::Delete(const std::string& identifier) {

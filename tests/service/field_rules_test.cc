@@ -26,6 +26,11 @@ std::vector<std::string> Examples(const std::string& shape) {
   if (shape == "RoleArn") return {"arn:aws:iam::123456789012:role/BedrockFineTuningRole", "arn:aws-cn:iam:::role/x"};
   if (shape == "IdempotencyToken") return {"abc-123", "a", "token-Z9"};
   if (shape == "ModelArn") return {fm, cm};
+  if (shape == "CustomModelArn") return {cm, "arn:aws:bedrock:us-east-1:123456789012:custom-model/lathe.default-v1/abcdefghij12"};
+  if (shape == "ModelDeploymentName") return {"bank-prod", "a_b-c", "x"};
+  if (shape == "CustomModelDeploymentIdentifier")
+    return {"arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/abcdefghij12", "bank-prod"};
+  if (shape == "CustomModelDeploymentDescription") return {"the bank's assistant", "x"};
   if (shape == "BaseModelIdentifier" || shape == "ModelIdentifier")
     return {fm, cm, "amazon.titan-text-express-v1", "my_model", "lathe.default-v1"};
   if (shape == "S3Uri") return {"s3://my-bucket/data/train.jsonl", "s3://bucket/", "s3://abc"};

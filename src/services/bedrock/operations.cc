@@ -17,6 +17,19 @@ Result<RestOutput> Done(const Status& s) {
   return RestOutput{};
 }
 
+// A runtime answer with its headers (a deployment's x-lathe-*).
+Result<RestOutput> Answer(Result<service::RuntimeAnswer> r) {
+  if (!r.ok()) return r.status();
+  RestOutput out{200, std::move(r->body), {}};
+  for (auto& [name, value] : r->headers) out.headers.push_back({std::move(name), std::move(value)});
+  return out;
+}
+
+std::string UserId(const RestInput& in) {
+  const std::string* user = in.request ? in.request->header("x-lathe-user-id") : nullptr;
+  return user ? *user : "";
+}
+
 }  // namespace
 
 size_t BedrockOperations::BodyLimit(const http::Request& request) const {
@@ -69,7 +82,8 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
       [svc](const RestInput& in) { return From(svc->custom_models().Get(in.labels.at("modelIdentifier"))); });
   Add("DELETE", "/custom-models/{modelIdentifier+}", "DeleteCustomModel", [svc](const RestInput& in) {
     return Done(svc->custom_models().Delete(in.labels.at("modelIdentifier"), [svc](const std::string& arn) {
-      return svc->throughput().Serves(arn) || svc->jobs().UsesBaseModel(arn) || svc->evaluations().UsesModel(arn);
+      return svc->throughput().Serves(arn) || svc->deployments().Serves(arn) || svc->jobs().UsesBaseModel(arn) ||
+             svc->evaluations().UsesModel(arn);
     }));
   });
 
@@ -92,6 +106,30 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
   Add("DELETE", "/provisioned-model-throughput/{provisionedModelId+}", "DeleteProvisionedModelThroughput",
       [svc](const RestInput& in) { return Done(svc->throughput().Delete(in.labels.at("provisionedModelId"))); });
 
+  // Custom model deployments (service/deployment_service.h). Create and Update answer 202.
+  Add("POST", "/model-customization/custom-model-deployments", "CreateCustomModelDeployment",
+      [svc](const RestInput& in) -> Result<RestOutput> {
+        auto body = in.Json();
+        if (!body.ok()) return body.status();
+        return From(svc->deployments().Create(*body, in.context->region), 202);
+      });
+  Add("GET", "/model-customization/custom-model-deployments", "ListCustomModelDeployments",
+      [svc](const RestInput& in) { return From(svc->deployments().List(in.query)); });
+  Add("GET", "/model-customization/custom-model-deployments/{customModelDeploymentIdentifier+}",
+      "GetCustomModelDeployment", [svc](const RestInput& in) {
+        return From(svc->deployments().Get(in.labels.at("customModelDeploymentIdentifier")));
+      });
+  Add("PATCH", "/model-customization/custom-model-deployments/{customModelDeploymentIdentifier+}",
+      "UpdateCustomModelDeployment", [svc](const RestInput& in) -> Result<RestOutput> {
+        auto body = in.Json();
+        if (!body.ok()) return body.status();
+        return From(svc->deployments().Update(in.labels.at("customModelDeploymentIdentifier"), *body), 202);
+      });
+  Add("DELETE", "/model-customization/custom-model-deployments/{customModelDeploymentIdentifier+}",
+      "DeleteCustomModelDeployment", [svc](const RestInput& in) {
+        return Done(svc->deployments().Delete(in.labels.at("customModelDeploymentIdentifier")));
+      });
+
   // The tag operations check their members themselves (service/request_fields).
   Add("POST", "/tagResource", "TagResource", [svc](const RestInput& in) -> Result<RestOutput> {
     auto body = in.Json();
@@ -110,10 +148,13 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
   });
 
   // Runtime. The model id arrives percent-encoded (an ARN's ':' and '/'); labels are decoded.
-  Add("POST", "/model/{modelId}/invoke", "InvokeModel",
-      [svc](const RestInput& in) { return From(svc->runtime().Invoke(in.labels.at("modelId"), std::string(in.body))); });
-  Add("POST", "/model/{modelId}/converse", "Converse",
-      [svc](const RestInput& in) { return From(svc->runtime().Converse(in.labels.at("modelId"), std::string(in.body))); });
+  // x-lathe-user-id: the caller's key for a deployment's sticky traffic split.
+  Add("POST", "/model/{modelId}/invoke", "InvokeModel", [svc](const RestInput& in) {
+    return Answer(svc->runtime().Invoke(in.labels.at("modelId"), std::string(in.body), UserId(in)));
+  });
+  Add("POST", "/model/{modelId}/converse", "Converse", [svc](const RestInput& in) {
+    return Answer(svc->runtime().Converse(in.labels.at("modelId"), std::string(in.body), UserId(in)));
+  });
 }
 
 }  // namespace lathe::bedrock

@@ -174,9 +174,9 @@ TaskOutcome BedrockTaskIntegration::InvokeModel(const states::TaskCall& call) {
     return Failure(Status::InvalidArgument("The Body is " + std::to_string(text.size()) +
                                            " bytes; Step Functions takes at most 262144 inline"),
                    "AmazonBedrockRuntime");
-  Result<json> answer = runtime_->Invoke(model_id, text);
+  Result<service::RuntimeAnswer> answer = runtime_->Invoke(model_id, text);
   if (!answer.ok()) return Failure(answer.status(), "AmazonBedrockRuntime");
-  return TaskOutcome::Success({{"Body", std::move(*answer)}, {"ContentType", "application/json"}});
+  return TaskOutcome::Success({{"Body", std::move(answer->body)}, {"ContentType", "application/json"}});
 }
 
 }  // namespace lathe::bedrock
