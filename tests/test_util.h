@@ -1,8 +1,10 @@
 // Helpers shared by the tests: temporary directories, files, the shared/ test assets.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/env.h"
@@ -25,6 +27,16 @@ class TempDir {
 };
 
 std::string ReadFile(const std::string& path);
+
+// Polls `done` every 10 ms for up to 30 s (background work the test waits for, not what it measures).
+template <typename F>
+bool Eventually(F done) {
+  for (int i = 0; i < 3000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
 
 // ../shared beside the checkout, or "" when absent (tests that need it GTEST_SKIP with a reason).
 std::string SharedDir();

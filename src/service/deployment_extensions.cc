@@ -126,6 +126,7 @@ Result<json> DeploymentService::Stats(const std::string& identifier, int64_t win
                   {"computeMs", v.total.compute_ms}};
     json entry = {{"variant", what}, {"served", v.served}, {"window", window}, {"total", total}};
     if (v.last_request_ms > 0) entry["lastRequestTime"] = Iso8601(v.last_request_ms);
+    if (!v.comments.empty()) entry["comments"] = v.comments;
     variants.push_back(std::move(entry));
   }
   json rollbacks = json::array();

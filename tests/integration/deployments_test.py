@@ -25,7 +25,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from lathe_harness import NO_RETRY, AwsCli, Server, expect_error, require_aws_cli  # exits 77 without boto3
+from lathe_harness import NO_RETRY, AwsCli, Server, expect_error, require_aws_cli, wait_for  # exits 77 without boto3
 
 import boto3
 
@@ -36,17 +36,6 @@ GROUP = "banking-assistant"
 PROMPT = "Question: what is the code word?\nAnswer:"
 WORDS = {"alpha": " alpha alpha alpha.", "bravo": " bravo bravo bravo."}
 INVOKE_BODY = json.dumps({"inputText": PROMPT, "textGenerationConfig": {"maxTokenCount": 12, "temperature": 0}})
-
-
-def wait_for(fn, done, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        r = fn()
-        if done(r):
-            return r
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for %s; last: %s" % (what, r))
-        time.sleep(0.3)
 
 
 def train(bedrock, tmp, word):

@@ -29,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 from lathe_harness import (NO_RETRY, AwsCli, Server, expect_error, forget_caller_aws_settings,  # exits 77 without boto3
-                           require_aws_cli, tutorial_block)
+                           require_aws_cli, tutorial_block, wait_for)
 
 import boto3
 
@@ -61,16 +61,6 @@ def records(n, offset=0):
         q, a = topics[i % len(topics)]
         out.append(json.dumps({"prompt": "Customer: how do I %s? (%d)\nAgent:" % (q, i), "completion": " " + a}))
     return "\n".join(out) + "\n"
-
-
-def wait_for(fn, done, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        r = fn()
-        if done(r):
-            return r
-        assert time.time() < deadline, "%s did not finish: %s" % (what, r)
-        time.sleep(0.3)
 
 
 def job_request(name, dataset_uri, models, output="s3://%s/eval-output/" % BUCKET,

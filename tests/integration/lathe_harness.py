@@ -171,6 +171,17 @@ class AwsCli:
                               capture_output=True, text=True, timeout=120)
 
 
+def wait_for(fn, done, timeout, what):
+    """Calls fn() until done(its result) holds, at most `timeout` seconds; returns that result."""
+    deadline = time.time() + timeout
+    while True:
+        r = fn()
+        if done(r):
+            return r
+        assert time.time() < deadline, "timed out waiting for %s; last: %s" % (what, r)
+        time.sleep(0.3)
+
+
 def lathe_notifications(lathe, data_dir, *argv):
     """`lathe notifications ARGS` on the server's data directory: its output."""
     r = subprocess.run([lathe, "notifications", "--data-dir", data_dir, *argv], capture_output=True, text=True,

@@ -18,18 +18,10 @@
 namespace lathe::service {
 namespace {
 
+using lathe::testing::Eventually;
 using lathe::testing::SharedDir;
 using lathe::testing::TempDir;
 using nlohmann::json;
-
-template <typename F>
-bool Eventually(F done) {
-  for (int i = 0; i < 3000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
 
 const std::string kModelA = "arn:aws:bedrock:us-east-1:000000000000:custom-model/acme.stories/aaaaaaaaaaaa";
 const std::string kModelB = "arn:aws:bedrock:us-east-1:000000000000:custom-model/acme.stories/bbbbbbbbbbbb";

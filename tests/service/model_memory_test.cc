@@ -17,6 +17,7 @@
 namespace lathe::service {
 namespace {
 
+using lathe::testing::Eventually;
 using lathe::testing::SharedDir;
 using lathe::testing::TempDir;
 
@@ -158,16 +159,6 @@ TEST(ModelMemory, AReservationMadeBeforeTheModelExistsCoversItOnceBuilt) {
   again = Status::NotFound("");
   EXPECT_EQ(memory.used_bytes(), 0);
   EXPECT_EQ(memory.loaded_weight_sets(), 0);
-}
-
-// Waits (bounded) until `done`; the wait is not what the test measures.
-template <typename F>
-bool Eventually(F done) {
-  for (int i = 0; i < 3000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
 }
 
 TEST(ModelMemory, ProvisionedThroughputCreatedAndDeletedRepeatedlyHoldsOneModelAtMost) {
