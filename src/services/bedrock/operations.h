@@ -17,6 +17,8 @@ class BedrockOperations : public aws::RestJsonService {
   size_t BodyLimit(const http::Request& request) const override;
 
  private:
+  // lathe's extensions on deployments: traffic, feedback, stats (deployment_extensions.cc).
+  void AddDeploymentExtensions(service::BedrockService* svc);
   service::BedrockService* backend_;
 };
 
