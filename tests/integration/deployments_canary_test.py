@@ -33,7 +33,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 from lathe_harness import NO_RETRY, Server, lathe_notifications, wait_for, wait_for_outbox  # exits 77 without boto3
 # The two models' training and prompt are deployments_test's (an import, not a copy).
-from deployments_test import INVOKE_BODY, PROMPT, REGION, WORDS, train as start_training
+from deployments_test import INVOKE_BODY, PROMPT, REGION, WORDS, require_stories, stories_config
+from deployments_test import train as start_training
 
 import boto3
 from botocore.auth import SigV4Auth
@@ -345,15 +346,9 @@ def main():
     parser.add_argument("--lathe", required=True)
     parser.add_argument("--shared", required=True)
     args = parser.parse_args()
-    stories = os.path.join(args.shared, "models", "stories260K")
-    if not os.path.isdir(stories):
-        print("SKIP: %s lacks models/stories260K" % os.path.abspath(args.shared))
-        sys.exit(77)
+    require_stories(args.shared)
     with tempfile.TemporaryDirectory() as tmp:
-        model = os.path.join(tmp, "stories260K")
-        subprocess.run([args.lathe, "models", "import", os.path.join(stories, "stories260K.bin"), "--tokenizer",
-                        os.path.join(stories, "tok512.model"), "--out", model], check=True, stdout=subprocess.DEVNULL)
-        config = {"models": {"lathe.default-v1": model}, "fileRoots": [tmp], "region": REGION}
+        config = stories_config(args.lathe, args.shared, tmp)
         with Server(args.lathe, os.path.join(tmp, "data"), keys=(KEY_ID, SECRET), config=config).start() as server:
             caller = Caller(args, server)
             models = train(caller, tmp)
