@@ -52,6 +52,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddRegistryCommand(&app, &ctx);
   AddCostsCommand(&app, &ctx);
   AddCleanupCommand(&app, &ctx);
+  AddDeploymentsCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

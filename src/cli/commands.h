@@ -60,6 +60,9 @@ void AddRegistryCommand(CLI::App* app, Context* ctx);
 void AddCostsCommand(CLI::App* app, Context* ctx);
 // `lathe cleanup`: retention (services/cleanup), through the running server or in the data directory.
 void AddCleanupCommand(CLI::App* app, Context* ctx);
+// `lathe deployments`: custom model deployments on lathe serve, their traffic split, feedback and
+// per-variant stats (deployments_cmd.cc).
+void AddDeploymentsCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);

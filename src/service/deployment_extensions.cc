@@ -115,19 +115,7 @@ Result<json> DeploymentService::Stats(const std::string& identifier, int64_t win
   json variants = json::array();
   for (const VariantStats& v : stats_.Summary(id, Now(), window_ms)) {
     const char* what = v.served == champion ? "champion" : v.served == challenger ? "challenger" : "retired";
-    json window = {{"requests", v.window.requests}, {"errors", v.window.errors}, {"throttled", v.window.throttled},
-                   {"feedback", v.window.feedback}, {"positive", v.window.positive},
-                   {"latencyP50Ms", v.window.latency_p50_ms}, {"latencyP95Ms", v.window.latency_p95_ms},
-                   {"inputTokens", v.window.input_tokens}, {"outputTokens", v.window.output_tokens},
-                   {"computeMs", v.window.compute_ms}};
-    json total = {{"requests", v.total.requests}, {"errors", v.total.errors}, {"throttled", v.total.throttled},
-                  {"feedback", v.total.feedback}, {"positive", v.total.positive},
-                  {"inputTokens", v.total.input_tokens}, {"outputTokens", v.total.output_tokens},
-                  {"computeMs", v.total.compute_ms}};
-    json entry = {{"variant", what}, {"served", v.served}, {"window", window}, {"total", total}};
-    if (v.last_request_ms > 0) entry["lastRequestTime"] = Iso8601(v.last_request_ms);
-    if (!v.comments.empty()) entry["comments"] = v.comments;
-    variants.push_back(std::move(entry));
+    variants.push_back(VariantStatsToJson(v, what));  // the shape `lathe deployments stats` reads offline too
   }
   json rollbacks = json::array();
   if (auto row = db_->Find(kDeploymentKind, id); row.ok()) rollbacks = row->doc.value("rollbacks", json::array());

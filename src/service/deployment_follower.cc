@@ -87,7 +87,11 @@ void DeploymentService::FollowAlias(const std::string& id) {
       }
       return;
     }
-    if ((e.canary && *resolved == e.challenger) || resolved->served == e.failed_served) return;
+    if (e.canary && *resolved == e.challenger) {
+      e.challenger.regression = resolved->regression;  // a post-promotion evaluation may have come in
+      return;
+    }
+    if (resolved->served == e.failed_served) return;
     // With a rollback policy (and no fixed challenger), the new holder is a canary; else it
     // replaces the champion once loaded.
     role = e.policy.enabled && (e.canary || e.challenger.model_arn.empty()) ? Role::kChallenger : Role::kChampion;
@@ -120,7 +124,7 @@ void DeploymentService::FollowAlias(const std::string& id) {
 }
 
 void DeploymentService::JudgeChallenger(const std::string& id, int64_t now) {
-  std::string served;
+  std::string served, regression;
   RollbackPolicy policy;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -130,9 +134,11 @@ void DeploymentService::JudgeChallenger(const std::string& id, int64_t now) {
     if (!e.policy.enabled || !e.live || !e.live->challenger.pool || e.split.weight <= 0) return;
     served = e.live->challenger.served;
     policy = e.policy;
+    // The canary is the alias's holder: its evaluations since the move count against it.
+    if (e.canary && e.challenger.served == served) regression = e.challenger.regression;
   }
   const WindowStats window = stats_.Window(id, served, now, policy.window_ms);
-  const RollbackVerdict verdict = service::JudgeChallenger(policy, window);
+  const RollbackVerdict verdict = service::JudgeChallenger(policy, window, regression);
   if (verdict.roll_back) return RollBack(id, verdict.reason, now);
   // A healthy canary becomes the champion once its watch ends.
   std::lock_guard<std::mutex> lock(mu_);

@@ -56,7 +56,7 @@ Result<DeploymentService::Want> DeploymentService::Resolve(const std::string& re
     auto resolved = resolver_(reference);
     if (!resolved.ok()) return resolved.status();
     return Want{reference, resolved->model_arn, resolved->version.empty() ? resolved->model_arn : resolved->version,
-                resolved->follows_alias};
+                resolved->follows_alias, resolved->regression};
   }
   auto model = custom_models_->Find(reference);
   if (!model.ok()) {

@@ -130,6 +130,7 @@ class DeploymentService {
   struct Want {
     std::string reference, model_arn, served;  // reference: "" for none (no challenger)
     bool follows = false;
+    std::string regression;  // ResolvedModel::regression of an alias's holder (not part of ==)
     bool operator==(const Want& o) const { return model_arn == o.model_arn && served == o.served; }
   };
   struct Entry {

@@ -47,6 +47,30 @@ Status CheckFeedback(const Feedback& f) {
 
 }  // namespace
 
+nlohmann::json WindowStatsToJson(const WindowStats& w) {
+  return {{"requests", w.requests},
+          {"errors", w.errors},
+          {"throttled", w.throttled},
+          {"feedback", w.feedback},
+          {"positive", w.positive},
+          {"feedbackScoreSum", w.feedback_score_sum},
+          {"latencyP50Ms", w.latency_p50_ms},
+          {"latencyP95Ms", w.latency_p95_ms},
+          {"inputTokens", w.input_tokens},
+          {"outputTokens", w.output_tokens},
+          {"computeMs", w.compute_ms}};
+}
+
+nlohmann::json VariantStatsToJson(const VariantStats& v, const std::string& variant) {
+  nlohmann::json out = {{"variant", variant.empty() ? v.variant : variant},
+                        {"served", v.served},
+                        {"window", WindowStatsToJson(v.window)},
+                        {"total", WindowStatsToJson(v.total)},
+                        {"comments", v.comments}};
+  if (v.last_request_ms > 0) out["lastRequestTime"] = Iso8601(v.last_request_ms);
+  return out;
+}
+
 std::string DeploymentStats::Record(const Outcome& outcome) {
   std::string id = "resp-" + NewResourceId(20);
   std::lock_guard<std::mutex> lock(mu_);

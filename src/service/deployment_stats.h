@@ -61,6 +61,14 @@ struct VariantStats {
   std::vector<std::string> comments;  // the newest feedback comments (kMaxKeptComments), oldest first
 };
 
+// The wire shape (the stats extension operation, `lathe deployments stats`):
+// {"requests", "errors", "throttled", "feedback", "positive", "feedbackScoreSum", "latencyP50Ms",
+//  "latencyP95Ms", "inputTokens", "outputTokens", "computeMs"}
+nlohmann::json WindowStatsToJson(const WindowStats& w);
+// {"variant", "served", "window", "total", "lastRequestTime" (when any), "comments"}; `variant`
+// replaces v.variant when given (the caller knows what the served model is now).
+nlohmann::json VariantStatsToJson(const VariantStats& v, const std::string& variant = "");
+
 // The numbers behind VariantStats (the implementation's; in the header for DeploymentStats' members).
 namespace stats_detail {
 struct Counters {

@@ -24,6 +24,10 @@ struct ResolvedModel {
   std::string model_arn;
   std::string version;         // "<group>/<version>" for registry references, "" otherwise
   bool follows_alias = false;  // an alias: resolve again to follow its moves
+  // For an alias: "" unless its holder's newest evaluation recorded after it took the alias is
+  // "worse" than its baseline, then why in words (registry::EvaluationRegression); automatic
+  // rollback reads it (JudgeChallenger's `regression`).
+  std::string regression;
 };
 
 // NotFound when the reference names nothing (the message names it); InvalidArgument when it is

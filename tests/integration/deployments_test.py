@@ -174,18 +174,28 @@ def alias_part(args, data, bedrock, session, url, versions, known):
     bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=arn)
 
 
+def require_stories(shared):
+    """Exits 77 (skipped) without ../shared/models/stories260K."""
+    if not os.path.isdir(os.path.join(shared, "models", "stories260K")):
+        print("SKIP: %s lacks models/stories260K" % os.path.abspath(shared))
+        sys.exit(77)
+
+
+def stories_config(lathe, shared, tmp):
+    """stories260K imported into tmp as the server's lathe.default-v1: the server's config."""
+    return {"models": {"lathe.default-v1": import_stories260k(lathe, shared, tmp)}, "fileRoots": [tmp],
+            "region": REGION}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lathe", required=True)
     parser.add_argument("--shared", required=True)
     args = parser.parse_args()
     require_aws_cli()
+    require_stories(args.shared)
     with tempfile.TemporaryDirectory() as tmp:
-        model = import_stories260k(args.lathe, args.shared, tmp)
-        if model is None:
-            print("SKIP: %s lacks models/stories260K" % os.path.abspath(args.shared))
-            sys.exit(77)
-        config = {"models": {"lathe.default-v1": model}, "fileRoots": [tmp], "region": REGION}
+        config = stories_config(args.lathe, args.shared, tmp)
         data = os.path.join(tmp, "data")
         with Server(args.lathe, data, keys=(KEY_ID, SECRET), config=config).start() as server:
             session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, region_name=REGION)

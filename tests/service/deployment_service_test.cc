@@ -236,6 +236,33 @@ TEST_F(DeploymentServiceTest, AFailingCanaryIsRolledBackAndAHealthyOneIsPromoted
   }
 }
 
+TEST_F(DeploymentServiceTest, ACanaryWhoseEvaluationRegressesIsRolledBack) {
+  registry_.Point("bank:production", kModelA, "bank/1");
+  const std::string arn = Create({{"modelDeploymentName", "regress"}, {"modelArn", "bank:production"}});
+  ASSERT_TRUE(Eventually([&] { return Serving(arn, "bank/1"); }));
+  ASSERT_TRUE(deployments().SetTraffic(arn, {{"rollbackPolicy", {{"enabled", true}, {"canaryWeight", 0.5}}}}).ok());
+  registry_.Point("bank:production", kModelB, "bank/2");
+  ASSERT_TRUE(Eventually([&] {
+    deployments().FollowOnce();
+    return !UserOn(deployments(), arn, Variant::kChallenger).empty();
+  }));
+  deployments().FollowOnce();
+  EXPECT_TRUE(registry_.rollbacks.empty());  // healthy so far: no traffic, no evaluation
+  {
+    // The registry now says the holder's newest evaluation since the move is worse.
+    std::lock_guard<std::mutex> lock(registry_.mu);
+    registry_.refs["bank:production"].regression = "evaluation e-7 of bank/2 is worse than bank/1 (overallScore 0.41)";
+  }
+  deployments().FollowOnce();  // resolves the alias (reads the regression)
+  deployments().FollowOnce();  // judges with it
+  EXPECT_EQ(registry_.rollbacks, std::vector<std::string>{"bank:production"});
+  auto stats = deployments().Stats(arn, 60000);
+  ASSERT_TRUE(stats.ok());
+  ASSERT_EQ((*stats)["rollbacks"].size(), 1u);
+  EXPECT_EQ((*stats)["rollbacks"][0]["reason"],
+            "evaluation regressed: evaluation e-7 of bank/2 is worse than bank/1 (overallScore 0.41)");
+}
+
 TEST_F(DeploymentServiceTest, CreateGetListUpdateDelete) {
   const std::string arn = Create({{"modelDeploymentName", "bank-prod"}, {"modelArn", kModelA},
                                   {"description", "the bank's assistant"},

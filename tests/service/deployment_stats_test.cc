@@ -8,6 +8,7 @@
 
 #include <set>
 
+#include "core/arn.h"
 #include "test_util.h"
 
 namespace lathe::service {
@@ -327,6 +328,33 @@ TEST(DeploymentStats, AMalformedRowIsSkippedAndRewritten) {
     EXPECT_EQ(rewritten->doc["served"], nlohmann::json::object());
     ASSERT_TRUE((*db)->Delete(kDeploymentStatsKind, "bad").ok());
   }
+}
+
+}  // namespace
+}  // namespace lathe::service
+
+namespace lathe::service {
+namespace {
+
+TEST(DeploymentStatsJson, TheWireShapeNamesEveryNumber) {
+  DeploymentStats stats(nullptr);
+  std::string id = stats.Record(Ok("g/1", kT0, 40));
+  ASSERT_TRUE(stats.AddFeedback(id, Feedback{"up", -1, "good"}).ok());
+  nlohmann::json j = VariantStatsToJson(stats.Summary("dep1", kT0, kMinute)[0], "challenger");
+  EXPECT_EQ(j["variant"], "challenger");
+  EXPECT_EQ(j["served"], "g/1");
+  EXPECT_EQ(j["lastRequestTime"], Iso8601(kT0));
+  EXPECT_EQ(j["comments"], nlohmann::json::array({"good"}));
+  for (const char* part : {"window", "total"}) {
+    EXPECT_EQ(j[part]["requests"], 1);
+    EXPECT_EQ(j[part]["positive"], 1);
+    EXPECT_EQ(j[part]["feedbackScoreSum"], 1.0);
+    EXPECT_EQ(j[part]["latencyP95Ms"], 40);
+    EXPECT_EQ(j[part]["outputTokens"], 20);
+  }
+  VariantStats idle;
+  idle.served = "g/2";
+  EXPECT_FALSE(VariantStatsToJson(idle).contains("lastRequestTime"));
 }
 
 }  // namespace

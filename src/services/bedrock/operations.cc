@@ -38,6 +38,7 @@ size_t BedrockOperations::BodyLimit(const http::Request& request) const {
 
 BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend_(backend) {
   service::BedrockService* svc = backend_;
+  AddDeploymentExtensions(svc);
   // Control plane.
   Add("POST", "/model-customization-jobs", "CreateModelCustomizationJob", [svc](const RestInput& in) -> Result<RestOutput> {
     auto body = in.Json();

@@ -25,6 +25,8 @@ class BedrockOperations : public aws::RestJsonService {
   void set_cleanup_handler(CleanupHandler handler) { *cleanup_ = std::move(handler); }
 
  private:
+  // lathe's extensions on deployments: traffic, feedback, stats (deployment_extensions.cc).
+  void AddDeploymentExtensions(service::BedrockService* svc);
   service::BedrockService* backend_;
   std::shared_ptr<CleanupHandler> cleanup_ = std::make_shared<CleanupHandler>();
 };

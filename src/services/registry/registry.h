@@ -126,6 +126,11 @@ struct PromotionDecision {
 // `comparison` is the EvaluationRecord of the candidate whose baseline is the holder.
 PromotionDecision DecidePromotion(const PromotionPolicy& policy, int holder_version, const EvaluationRecord& candidate_vs_holder);
 
+// Why an alias holder's post-promotion evaluation regressed, for automatic rollback
+// (service::ResolvedModel::regression): its newest evaluation recorded after `held_since_ms` (when
+// it took the alias) has verdict "worse" against its baseline. "" otherwise. Pure.
+std::string EvaluationRegression(const ModelVersion& holder, int64_t held_since_ms);
+
 struct NewVersion {
   std::string group;  // created if missing (with the default policy)
   std::string custom_model_arn, base_model, training_job_arn, description, created_by;
@@ -202,6 +207,9 @@ class Registry {
   // "<group>:<alias>" or a version ARN or "<group>/<version>" -> the version (what deployments
   // and InvokeModel will resolve).
   Result<ModelVersion> Resolve(const std::string& reference);
+  // EvaluationRegression of the alias's holder, since its last move onto it; "" when the alias
+  // holds another version than `version` by now (the caller resolves again) or does not exist.
+  Result<std::string> AliasRegression(const std::string& group, const std::string& alias, int version);
 
   // The gate: DecidePromotion against the alias holder with the group's policy; moves the alias
   // when it passes (actor, reason recorded: the decision's reason). The evaluation is recorded on

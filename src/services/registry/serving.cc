@@ -38,6 +38,11 @@ Result<service::ResolvedModel> ServingLink::Resolve(const std::string& reference
   out.model_arn = !v->custom_model_arn.empty() ? v->custom_model_arn : v->base_model;
   out.version = rows::VersionName(v->group, v->version);
   out.follows_alias = is_alias;
+  if (is_alias) {  // the alias's holder: has an evaluation since it took the alias regressed?
+    const size_t colon = alias->find(':');
+    Result<std::string> regression = registry_->AliasRegression(alias->substr(0, colon), alias->substr(colon + 1), v->version);
+    if (regression.ok()) out.regression = *regression;
+  }
   if (out.model_arn.empty())
     return Status::NotFound("model version " + out.version + " names neither a custom model nor a base model");
   return out;
