@@ -23,10 +23,12 @@ Result<engine::GenerationResult> Run(ModelPool& pool, const RuntimeRequest& requ
 
 }  // namespace
 
-Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& model_id) {
+Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& model_id, bool* provisioned) {
+  *provisioned = true;
   if (ArnResource(model_id).rfind("provisioned-model/", 0) == 0) return throughput_->PoolFor(model_id);
   if (auto pool = throughput_->PoolFor(model_id); pool.ok() || pool.status().code() != Status::Code::kNotFound)
     return pool;  // a provisioned throughput's name or id
+  *provisioned = false;
   std::string dir;
   if (auto cm = custom_models_->Find(model_id); cm.ok()) {
     dir = cm->doc.value("_dir", "");
@@ -56,9 +58,10 @@ Result<nlohmann::json> RuntimeService::Invoke(const std::string& model_id, std::
   LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kInvokeModelIdentifier));
   auto request = ParseInvokeBody(body);
   if (!request.ok()) return request.status();
-  auto pool = PoolFor(model_id);
+  bool provisioned = false;
+  auto pool = PoolFor(model_id, &provisioned);
   if (!pool.ok()) return pool.status();
-  auto result = RunMetered(model_id, **pool, *request);
+  auto result = RunMetered(model_id, **pool, *request, provisioned);
   if (!result.ok()) return result.status();
   return InvokeResponse(*request, *result, model_id, "msg_bdrk_" + NewResourceId(24));
 }
@@ -68,29 +71,27 @@ Result<nlohmann::json> RuntimeService::Converse(const std::string& model_id, std
   LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kConversationalModelId));
   auto request = ParseConverseBody(body);
   if (!request.ok()) return request.status();
-  auto pool = PoolFor(model_id);
+  bool provisioned = false;
+  auto pool = PoolFor(model_id, &provisioned);
   if (!pool.ok()) {
     // Converse declares no ServiceQuotaExceededException (InvokeModel does): a model that does
     // not fit in memory now may once other models are deleted.
     if (pool.status().code() == Status::Code::kQuotaExceeded) return Status::Throttled(pool.status().message());
     return pool.status();
   }
-  auto result = RunMetered(model_id, **pool, *request);
+  auto result = RunMetered(model_id, **pool, *request, provisioned);
   if (!result.ok()) return result.status();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   return ConverseResponse(*request, *result, ms);
 }
 
 Result<engine::GenerationResult> RuntimeService::RunMetered(const std::string& model_id, ModelPool& pool,
-                                                            const RuntimeRequest& request) {
+                                                            const RuntimeRequest& request, bool provisioned) {
   const auto start = std::chrono::steady_clock::now();
   auto result = Run(pool, request);
-  if (!result.ok() || !usage_) return result;
   // Provisioned throughput is priced by the hours it is held, not per token: only the pools
-  // PoolFor loads on demand are counted (asked again here, not under mu_, which a load holds).
-  if (ArnResource(model_id).rfind("provisioned-model/", 0) == 0 ||
-      throughput_->PoolFor(model_id).status().code() != Status::Code::kNotFound)
-    return result;
+  // PoolFor loaded on demand are counted (as PoolFor resolved them: not asked again).
+  if (!result.ok() || !usage_ || provisioned) return result;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   usage_->RecordOnDemand(model_id, result->prompt_tokens, static_cast<int64_t>(result->tokens.size()), ms);
   return result;

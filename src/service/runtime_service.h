@@ -32,11 +32,12 @@ class RuntimeService {
   void set_usage_meter(UsageMeter* meter) { usage_ = meter; }
 
  private:
-  // The pool that serves model_id, loading an on-demand one on first use.
-  Result<std::shared_ptr<ModelPool>> PoolFor(const std::string& model_id);
-  // Generates for one request on `pool`; counts it in usage_ when the pool is an on-demand one.
+  // The pool that serves model_id, loading an on-demand one on first use; *provisioned says
+  // whether it resolved through a provisioned throughput.
+  Result<std::shared_ptr<ModelPool>> PoolFor(const std::string& model_id, bool* provisioned);
+  // Generates for one request on `pool`; counts it in usage_ unless the pool is a provisioned one.
   Result<engine::GenerationResult> RunMetered(const std::string& model_id, ModelPool& pool,
-                                              const RuntimeRequest& request);
+                                              const RuntimeRequest& request, bool provisioned);
 
   const ServiceConfig& config_;
   ModelCatalog* catalog_;
