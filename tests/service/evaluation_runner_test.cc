@@ -289,7 +289,8 @@ TEST_F(EvaluationRunner, AJobInterruptedByAShutdownCompletesAfterTheRestart) {
   // Both workers' compute is counted: the interrupted one's was saved before the shutdown.
   auto row = bedrock_->store()->Find(kEvaluationJobKind, arn);
   ASSERT_TRUE(row.ok());
-  EXPECT_EQ(row->doc[kComputeKey].value("workers", 0), 2) << row->doc[kComputeKey].dump();
+  const json compute = row->doc.value(kComputeKey, json::object());
+  EXPECT_EQ(compute.value("workers", 0), 2) << compute.dump();
 }
 
 }  // namespace
