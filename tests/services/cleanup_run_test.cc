@@ -321,12 +321,17 @@ TEST_F(CleanupFixture, EndpointRequestIsChecked) {
         nlohmann::json{{"policy", "30d"}}, nlohmann::json{{"policy", {{"modelMaxAge", 30}}}},
         nlohmann::json{{"policy", {{"keepVersions", 1e9}}}}, nlohmann::json{{std::string(10000, 'x'), true}},
         nlohmann::json{{"policy", {{"../../etc", "1d"}}}}, nlohmann::json{{"policy", {{std::string(10000, 'y'), "1d"}}}},
-        nlohmann::json{{"policy", {{"idleThroughput", std::string(10000, '9') + "h"}}}}}) {
+        nlohmann::json{{"policy", {{"idleThroughput", std::string(10000, '9') + "h"}}}},
+        nlohmann::json{{"dataDir", 7}}, nlohmann::json{{"dataDir", ""}}, nlohmann::json{{"dataDir", std::string(5000, 'd')}},
+        nlohmann::json{{"dataDir", "/elsewhere"}}, nlohmann::json{{"dataDir", data_dir_ + "/../other"}}}) {
     auto r = HandleCleanupRequest(cleaner_.get(), configured, bad);
     EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << bad.dump().substr(0, 80);
     EXPECT_LT(r.status().message().size(), 400u);  // hostile names are not echoed whole
   }
   EXPECT_TRUE(HasModel("old"));
+  // The data dir the caller means, in any spelling of it, is this server's.
+  auto same = HandleCleanupRequest(cleaner_.get(), configured, {{"dryRun", true}, {"dataDir", data_dir_ + "/./"}});
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
 }
 
 TEST_F(CleanupFixture, PeriodicCleanupRunsThePolicyUntilStopped) {
