@@ -282,12 +282,14 @@ def main():
             bedrock, runtime = s.client("bedrock", config=NO_RETRY), s.client("bedrock-runtime", config=NO_RETRY)
             sm = s.client("sagemaker", config=NO_RETRY)
             endpoint_bad_input(server)
+            with open(os.path.join(data, "serve.url")) as f:
+                assert f.read().strip() == server.url.rstrip("/"), "serve.url names another address"
             retention(args, tmp, data, bedrock, runtime, sm)
             ran = automation_guide_cleanup(args, tmp, server, data, bedrock)
             guide_cleanup_resources(args, tmp, server, bedrock, [] if ran else ["faq-v1"])
             # The scripts deleted support-v1 (and faq-v1) through the API: the next cleanup marks
             # their versions (kept in the registry; support/1 still holds its alias).
-            last = cleanup_json(args, data)
+            last = cleanup_json(args, data, "--model-max-age", "3650d")  # an empty policy marks nothing
             marked = sorted((r["name"], r["outcome"]) for r in last["results"])
             assert marked == ([("faq/1", "marked")] if ran else []) + [("support/1", "marked")], last
             v1 = json.loads(lathe(args, data, "registry", "show", "support/1", "--json").stdout)

@@ -344,7 +344,11 @@ TEST_F(CleanupFixture, PeriodicCleanupRunsThePolicyUntilStopped) {
   }
   PeriodicCleanup periodic(cleaner_.get(), Policy(0, 30 * kDayMs), 1);
   periodic.Start();
-  while (periodic.runs() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // A deadline, so a stuck loop fails the test instead of hanging it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (periodic.runs() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_GE(periodic.runs(), 2) << "periodic cleanup did not run twice within 60 s";
   periodic.Stop();
   EXPECT_FALSE(HasModel("old"));
 }
