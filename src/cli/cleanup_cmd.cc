@@ -7,6 +7,7 @@
 // throughput and deployments must unload them there. Otherwise this process opens the data
 // directory itself, holding the same lock meanwhile. --endpoint always asks a server.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include "service/bedrock_service.h"
 #include "service/retention_policy.h"
 #include "services/cleanup/cleaner.h"
+#include "services/cleanup/serve_cleanup.h"
 #include "services/registry/registry.h"
 #include "store/metadata_store.h"
 
@@ -97,13 +99,28 @@ int PrintReport(const json& report, bool as_json, bool printed_progress) {
   return kExitOk;
 }
 
-// held_dir: the data directory whose serve.lock sent us here ("" when --endpoint was given).
+// held_dir: the data directory whose serve.lock sent us here ("" when --endpoint was given). The
+// server that holds it recorded its URL there (serve.url); it must say the data dir is its own.
 int RunRemote(const CleanupArgs& a, const json& overrides, const std::string& held_dir = "") {
-  BedrockClient client(a.client);
+  ClientOptions args = a.client;
+  json body = {{"dryRun", a.dry_run}, {"policy", overrides}};
+  const std::string data_dir = held_dir.empty() ? a.client.data_dir : held_dir;
+  if (!data_dir.empty()) {
+    std::error_code ec;
+    body["dataDir"] = std::filesystem::weakly_canonical(data_dir, ec).string();
+  }
+  if (!held_dir.empty() && args.endpoint.empty()) {
+    std::string url;
+    if (ReadFileToString(Env::Default(), held_dir + "/" + cleanup::kServeUrlFile, &url).ok()) {
+      while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
+      if (url.rfind("http://", 0) == 0 && url.size() < 256) args.endpoint = url;
+    }
+  }
+  BedrockClient client(args);
   if (!held_dir.empty())
-    std::fprintf(stderr, "lathe cleanup: a lathe serve holds %s; asking it at %s (--endpoint or $AWS_ENDPOINT_URL if it listens elsewhere)\n",
-                 held_dir.c_str(), client.endpoint().c_str());
-  auto report = client.Post("/lathe/cleanup", json{{"dryRun", a.dry_run}, {"policy", overrides}});
+    std::fprintf(stderr, "lathe cleanup: a lathe serve holds %s; asking it at %s\n", held_dir.c_str(),
+                 client.endpoint().c_str());
+  auto report = client.Post("/lathe/cleanup", body);
   if (!report.ok()) return ReportError(report.status());
   return PrintReport(*report, a.client.json, false);
 }

@@ -18,6 +18,7 @@
 #include "service/custom_model_service.h"
 #include "service/evaluation_jobs.h"
 #include "service/job_service.h"
+#include "service/retention_policy.h"
 #include "service/service_config.h"
 #include "service/throughput_service.h"
 #include "service/usage_meter.h"
@@ -27,16 +28,10 @@ namespace lathe::cli {
 namespace {
 
 // "30d", "12h", "90m" -> milliseconds; "" or "all" -> 0 (everything). Bounded: at most 100 years.
+// --since: "all", or a duration as the retention policy writes them (30d, 12h, 90m, ...).
 Result<int64_t> ParseSince(const std::string& s) {
   if (s.empty() || s == "all") return int64_t{0};
-  const char unit = s.back();
-  const int64_t per = unit == 'd' ? 86400000 : unit == 'h' ? 3600000 : unit == 'm' ? 60000 : 0;
-  const std::string digits = s.substr(0, s.size() - 1);
-  if (per == 0 || digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos)
-    return Status::InvalidArgument("--since " + s + ": give a number and a unit, like 30d, 12h or 90m (or all)");
-  const int64_t n = std::stoll(digits);
-  if (n * per > int64_t{100} * 365 * 86400000) return Status::InvalidArgument("--since " + s + ": at most 100 years");
-  return n * per;
+  return service::ParseRetentionDuration(s, "--since");
 }
 
 std::string Hours(const std::optional<double>& h) {

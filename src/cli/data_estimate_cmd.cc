@@ -16,7 +16,7 @@ void AddDataEstimateCommand(CLI::App* data, Context* ctx) {
     std::string file, prices;
     int epochs = 2;
     DatasetModelArgs model;
-    double on_demand_per_1k = 0.003, provisioned_monthly = 500;  // the tutorial's example prices
+    double on_demand_per_1k = 0, provisioned_monthly = 0;  // default: the price table's
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -32,12 +32,16 @@ void AddDataEstimateCommand(CLI::App* data, Context* ctx) {
   cmd->add_option("--model", a->model.model_id, "Price only this model id (default: every model in the table)");
   cmd->add_option("--tokenizer", a->model.tokenizer_path, "SentencePiece .model for exact token counts (else characters / 6)");
   cmd->add_option("--prices", a->prices, "Price table JSON file")->check(CLI::ExistingFile);
-  cmd->add_option("--on-demand-per-1k", a->on_demand_per_1k, "On-demand inference price per 1k tokens, for the break-even")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--provisioned-monthly", a->provisioned_monthly, "Provisioned throughput price per month")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  CLI::Option* on_demand =
+      cmd->add_option("--on-demand-per-1k", a->on_demand_per_1k,
+                      "On-demand inference price per 1k tokens, for the break-even (default: the price table's input price)")
+          ->check(CLI::PositiveNumber);
+  CLI::Option* provisioned =
+      cmd->add_option("--provisioned-monthly", a->provisioned_monthly,
+                      "Provisioned throughput price per month (default: the price table's model-unit hour x 730)")
+          ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", a->json, "Print machine-readable results");
-  cmd->callback([a, ctx] {
+  cmd->callback([a, ctx, on_demand, provisioned] {
     data::PriceTable table = data::DefaultPriceTable();
     if (!a->prices.empty()) {
       auto t = data::LoadPriceTable(Env::Default(), a->prices);
@@ -52,6 +56,19 @@ void AddDataEstimateCommand(CLI::App* data, Context* ctx) {
       for (const auto& [id, p] : table.models) known += "\n  " + id;
       ctx->exit_code = ReportError(Status::InvalidArgument("no price for model '" + a->model.model_id +
                                                            "' in the price table; it has:" + known));
+      return;
+    }
+    // The break-even's prices: the flags, else the table's for --model (else its first priced model).
+    const data::ModelPrice* priced = a->model.model_id.empty() ? nullptr : table.For(a->model.model_id);
+    for (const auto& entry : table.models)
+      if (!priced && entry.second.input_per_1k_tokens > 0 && entry.second.provisioned_per_unit_hour >= 0) priced = &entry.second;
+    if (!priced && table.fallback) priced = &*table.fallback;
+    if (!on_demand->count()) a->on_demand_per_1k = priced && priced->input_per_1k_tokens > 0 ? priced->input_per_1k_tokens : 0;
+    if (!provisioned->count())
+      a->provisioned_monthly = priced && priced->provisioned_per_unit_hour >= 0 ? priced->provisioned_per_unit_hour * 730 : 0;
+    if (a->on_demand_per_1k <= 0) {
+      ctx->exit_code = ReportError(Status::InvalidArgument(
+          "the price table has no on-demand price for the break-even: give --on-demand-per-1k"));
       return;
     }
     std::unique_ptr<text::Tokenizer> tokenizer;

@@ -16,6 +16,7 @@
 #include "engine/default_model.h"
 #include "server/lathe_server.h"
 #include "service/bedrock_service.h"
+#include "services/cleanup/serve_cleanup.h"
 
 namespace lathe::cli {
 namespace {
@@ -142,6 +143,13 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
                 a->no_auth ? "authentication OFF (--no-auth): any request is accepted\n" : key_line.c_str());
     std::printf("  export AWS_ENDPOINT_URL=http://%s:%d\n", options.host.c_str(), server.port());
     std::fflush(stdout);
+    // Beside serve.lock: where `lathe cleanup` (finding the lock held) reaches this server.
+    const std::string url_file = config.data_dir + "/" + cleanup::kServeUrlFile;
+    const bool any_host = options.host == "0.0.0.0" || options.host == "::" || options.host.empty();
+    if (Status s = WriteFileAtomically(
+            Env::Default(), url_file, "http://" + (any_host ? std::string("127.0.0.1") : options.host) + ":" + std::to_string(server.port()) + "\n");
+        !s.ok())
+      spdlog::warn("cannot record the URL in {}: {}", url_file, s.ToString());
     std::atomic<bool> serving{true};
     std::thread waiter([&] {
       int sig = 0;
@@ -155,6 +163,7 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
       if (serving) std::_Exit(130);
     });
     server.Run();
+    std::remove(url_file.c_str());  // before the lock goes with the service
     service->reset();  // stops the job runner (the worker checkpoints) and joins model loaders
     serving = false;
     pthread_kill(waiter.native_handle(), SIGTERM);  // wake the waiter wherever it waits

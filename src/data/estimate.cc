@@ -12,7 +12,8 @@ namespace lathe::data {
 const ModelPrice* PriceTable::For(const std::string& model_id) const {
   auto it = models.find(model_id);
   if (it != models.end()) return &it->second;
-  return fallback ? &*fallback : nullptr;
+  if (!fallback || (!fallback_models.empty() && !fallback_models.count(model_id))) return nullptr;
+  return &*fallback;
 }
 
 const PriceTable& DefaultPriceTable() {
@@ -28,7 +29,8 @@ const PriceTable& DefaultPriceTable() {
     t.models["anthropic.claude-3-haiku-20240307-v1:0"] = model("Claude 3 Haiku", 0.012);
     t.models["amazon.titan-text-express-v1"] = model("Titan Text Express", 0.008);
     t.models["cohere.command-light-text-v14"] = model("Cohere Command", 0.010);
-    t.fallback = model("any other model (placeholder)", 0.008);
+    t.fallback = model("lathe's own models (placeholder)", 0.008);
+    t.fallback_models = {kLatheDefaultModelId};  // and serve's configured `models` (service_config.cc)
     return t;
   }();
   return kTable;

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -37,8 +38,11 @@ struct PriceTable {
   // The prices of a model the table does not name (lathe's own models among them); none: such
   // work is shown unpriced.
   std::optional<ModelPrice> fallback;
+  // Non-empty: the fallback prices only these model ids (the built-in table's placeholder prices
+  // lathe's own local models, not every Bedrock model it does not name).
+  std::set<std::string> fallback_models;
 
-  // The model's prices, else the fallback's, else null.
+  // The model's prices, else the fallback's (where it applies), else null.
   const ModelPrice* For(const std::string& model_id) const;
 };
 
@@ -63,6 +67,9 @@ struct TokenEstimate {
   bool exact = false;   // counted with a tokenizer (else characters / 6)
 };
 Result<TokenEstimate> CountDatasetTokens(Env* env, const std::string& path, const text::Tokenizer* tokenizer);
+
+// The built-in table's id of lathe's own default local model (service::kDefaultModelId).
+inline constexpr const char* kLatheDefaultModelId = "lathe.default-v1";
 
 // Tokens per month at which a monthly provisioned fee equals on-demand per-1k-token pricing.
 double BreakEvenTokensPerMonth(double on_demand_per_1k, double provisioned_monthly);

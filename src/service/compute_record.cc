@@ -1,5 +1,6 @@
 #include "service/compute_record.h"
 
+#include "core/json_fields.h"
 #include "core/utf8.h"
 #include "data/model_limits.h"
 
@@ -11,10 +12,7 @@ using nlohmann::json;
 namespace {
 
 // A member of a document lathe wrote, read without trusting its type.
-int64_t Int(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
-}
+constexpr auto Int = JsonInt;
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/arn.h"
+#include "core/json_fields.h"
 
 namespace lathe::service {
 using nlohmann::json;
@@ -13,14 +14,8 @@ namespace {
 constexpr double kMsPerHour = 3600.0 * 1000.0;
 
 // Members of rows lathe wrote, read without trusting their types (a row from an older lathe).
-int64_t Int(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
-}
-std::string Str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
+constexpr auto Int = JsonInt;
+constexpr auto Str = JsonStr;
 
 std::string Num(double v, int digits = 4) {
   char buf[64];

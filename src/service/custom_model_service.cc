@@ -75,7 +75,8 @@ Result<nlohmann::json> CustomModelService::List(const std::map<std::string, std:
 }
 
 Status CustomModelService::Delete(const std::string& identifier,
-                                  const std::function<bool(const std::string& arn)>& in_use) {
+                                  const std::function<bool(const std::string& arn)>& in_use,
+                                  const std::function<void()>& row_deleted) {
   LATHE_RETURN_IF_ERROR(CheckLength(identifier, "modelIdentifier", rules::kModelIdentifier));
   auto row = Find(identifier);
   if (!row.ok()) return row.status();
@@ -84,6 +85,7 @@ Status CustomModelService::Delete(const std::string& identifier,
                             " is in use (served by a provisioned throughput, the base of a job in progress, or under "
                             "evaluation in a job in progress)");
   LATHE_RETURN_IF_ERROR(db_->Delete(kCustomModelKind, row->id));
+  if (row_deleted) row_deleted();
   std::error_code ec;
   const std::string dir = row->doc.value("_dir", "");
   // Only files lathe made: the job's folder under the data dir holds the model.

@@ -25,8 +25,10 @@ class CustomModelService {
 
   Result<nlohmann::json> Get(const std::string& identifier);
   Result<nlohmann::json> List(const std::map<std::string, std::string>& query);
-  // Conflict while `in_use` says a provisioned throughput serves it.
-  Status Delete(const std::string& identifier, const std::function<bool(const std::string& arn)>& in_use);
+  // Conflict while `in_use` says a provisioned throughput serves it. `row_deleted` (a test seam:
+  // the cleanup's SIGKILL test) is called between the row's delete and the folder's removal.
+  Status Delete(const std::string& identifier, const std::function<bool(const std::string& arn)>& in_use,
+                const std::function<void()>& row_deleted = {});
 
   // The row of a custom model by ARN, name or id (NotFound otherwise); doc["_dir"] is its folder.
   Result<store::ResourceRow> Find(const std::string& identifier);

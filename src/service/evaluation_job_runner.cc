@@ -193,7 +193,10 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
     (void)Save(job);
   });
   AddWorkerUsage(&job.doc, *worker);  // a rerun after a restart adds its own
-  if (shutdown && !StopRequested(job.id)) return;  // runs again on the next start
+  if (shutdown && !StopRequested(job.id)) {
+    (void)Save(job);  // the interrupted run's compute is counted, not lost with the process
+    return;           // runs again on the next start
+  }
   if (StopRequested(job.id)) return Finish(&job, "Stopped", {});
   if (worker->exit_code() != 0) {
     // The dataset's problems, as the worker printed them (naming the local copy: renamed to the

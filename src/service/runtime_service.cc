@@ -60,7 +60,8 @@ Result<RuntimeService::Generated> RuntimeService::Generate(const std::string& mo
     }
     if (routed.status().code() != Status::Code::kNotFound) return routed.status();
   }
-  auto pool = PoolFor(model_id);
+  bool provisioned = false;
+  auto pool = PoolFor(model_id, &provisioned);
   if (!pool.ok()) {
     // Converse declares no ServiceQuotaExceededException (InvokeModel does): a model that does
     // not fit in memory now may once other models are deleted.
@@ -72,18 +73,19 @@ Result<RuntimeService::Generated> RuntimeService::Generate(const std::string& mo
   auto result = Run(**pool, request, &compute_ms);
   if (!result.ok()) return result.status();
   // Provisioned throughput is priced by the hours it is held, not per token: only the pools
-  // PoolFor loads on demand are counted (asked again here, not under mu_, which a load holds).
-  if (usage_ && ArnResource(model_id).rfind("provisioned-model/", 0) != 0 &&
-      throughput_->PoolFor(model_id).status().code() == Status::Code::kNotFound)
+  // PoolFor loaded on demand are counted (as PoolFor resolved them: not asked again).
+  if (usage_ && !provisioned)
     usage_->RecordOnDemand(model_id, result->prompt_tokens, static_cast<int64_t>(result->tokens.size()),
                            MillisSince(start));
   return Generated{std::move(*result), {}};
 }
 
-Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& model_id) {
+Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& model_id, bool* provisioned) {
+  *provisioned = true;
   if (ArnResource(model_id).rfind("provisioned-model/", 0) == 0) return throughput_->PoolFor(model_id);
   if (auto pool = throughput_->PoolFor(model_id); pool.ok() || pool.status().code() != Status::Code::kNotFound)
     return pool;  // a provisioned throughput's name or id
+  *provisioned = false;
   std::string dir;
   if (auto cm = custom_models_->Find(model_id); cm.ok()) {
     dir = cm->doc.value("_dir", "");

@@ -54,8 +54,9 @@ class RuntimeService {
   // deployment's stats when it is one, in usage_ when it is an on-demand pool.
   Result<Generated> Generate(const std::string& model_id, const RuntimeRequest& request,
                              const std::string& user_id, bool quota_is_throttling);
-  // The pool that serves model_id, loading an on-demand one on first use.
-  Result<std::shared_ptr<ModelPool>> PoolFor(const std::string& model_id);
+  // The pool that serves model_id, loading an on-demand one on first use; *provisioned says
+  // whether it resolved through a provisioned throughput.
+  Result<std::shared_ptr<ModelPool>> PoolFor(const std::string& model_id, bool* provisioned);
 
   const ServiceConfig& config_;
   ModelCatalog* catalog_;

@@ -150,6 +150,9 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
   }
   if (c.scope.account.size() != 12 || c.scope.account.find_first_not_of("0123456789") != std::string::npos)
     return Status::InvalidArgument(path + ": \"account\" must be 12 digits, like an AWS account id");
+  // The built-in table's placeholder fallback prices lathe's own models: the configured ones too.
+  if (!c.prices.fallback_models.empty())
+    for (const auto& entry : c.models) c.prices.fallback_models.insert(entry.first);
   return c;
 }
 

@@ -71,6 +71,9 @@ def train(bedrock, names, train_file, out):
 
 def lathe(args, data, *argv, ok=True):
     env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET)
+    if argv[0] == "cleanup":
+        # A server holding DATA is found through DATA/serve.url, not a default or stale endpoint.
+        env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
     r = subprocess.run([args.lathe, *argv, "--data-dir", data], capture_output=True, text=True, timeout=120, env=env)
     if ok:
         assert r.returncode == 0, (argv, r.returncode, r.stdout, r.stderr)
@@ -100,7 +103,7 @@ def post_cleanup(server, body, secret=SECRET, sign=True):
 def endpoint_bad_input(server):
     """The extension endpoint checks what it is sent, as every operation does."""
     for body in (b'{"dryRun": "yes"}', b'{"policy": {"modelMaxAge": 30}}', b'{"policy": {"idleThroughput": "1y"}}',
-                 b'{"unknown": 1}', b'[1, 2]', b'{"dryRun": true', b'{"policy": {"' + b"x" * 5000 + b'": "1d"}}',
+                 b'{"unknown": 1}', b'[1, 2]', b'{"dryRun": true, "dataDir": "/not/this/one"}', b'{"dataDir": 7}', b'{"dryRun": true', b'{"policy": {"' + b"x" * 5000 + b'": "1d"}}',
                  b"[" * 100 + b"]" * 100):
         status, answer, kind = post_cleanup(server, body)
         assert status == 400 and kind.startswith("ValidationException"), (body[:40], status, answer, kind)
@@ -164,12 +167,18 @@ def retention(args, tmp, data, bedrock, runtime, sm):
     assert cleanup_json(args, data, *policy)["items"] == []  # done: a second run finds nothing
 
     # Idle throughput: the unused one goes, the one just invoked stays.
+    # The threshold is the measured gap between the idle one's creation and the other's request,
+    # so the request stays younger than it however long the invocation and the CLI take (up to
+    # the gap: 30 s, not a second or two).
     provision(bedrock, "idle-pt", models["support-v1"])
-    time.sleep(16)
+    provisioned = time.monotonic()  # idle-pt was created before this
+    time.sleep(30)
     body = json.dumps({"inputText": "Customer: how do I reset my PIN?\nAgent:", "textGenerationConfig": {"maxTokenCount": 4}})
+    threshold = int(time.monotonic() - provisioned)  # whole seconds, rounded down: idle-pt is older
     runtime.invoke_model(modelId=pt_arn, body=body)
-    idle = cleanup_json(args, data, "--idle-throughput", "15s")
-    assert [(r["name"], r["outcome"]) for r in idle["results"]] == [("idle-pt", "deleted")], idle
+    idle = cleanup_json(args, data, "--idle-throughput", f"{threshold}s")
+    took = time.monotonic() - provisioned - threshold
+    assert [(r["name"], r["outcome"]) for r in idle["results"]] == [("idle-pt", "deleted")], (threshold, took, idle)
     assert throughputs(bedrock) == [PT_NAME]
     return models
 
@@ -273,12 +282,14 @@ def main():
             bedrock, runtime = s.client("bedrock", config=NO_RETRY), s.client("bedrock-runtime", config=NO_RETRY)
             sm = s.client("sagemaker", config=NO_RETRY)
             endpoint_bad_input(server)
+            with open(os.path.join(data, "serve.url")) as f:
+                assert f.read().strip() == server.url.rstrip("/"), "serve.url names another address"
             retention(args, tmp, data, bedrock, runtime, sm)
             ran = automation_guide_cleanup(args, tmp, server, data, bedrock)
             guide_cleanup_resources(args, tmp, server, bedrock, [] if ran else ["faq-v1"])
             # The scripts deleted support-v1 (and faq-v1) through the API: the next cleanup marks
             # their versions (kept in the registry; support/1 still holds its alias).
-            last = cleanup_json(args, data)
+            last = cleanup_json(args, data, "--model-max-age", "3650d")  # an empty policy marks nothing
             marked = sorted((r["name"], r["outcome"]) for r in last["results"])
             assert marked == ([("faq/1", "marked")] if ran else []) + [("support/1", "marked")], last
             v1 = json.loads(lathe(args, data, "registry", "show", "support/1", "--json").stdout)

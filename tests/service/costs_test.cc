@@ -7,6 +7,7 @@
 
 #include "core/arn.h"
 #include "core/env.h"
+#include "core/json_fields.h"
 #include "service/service_config.h"
 #include "service/usage_meter.h"
 #include "test_util.h"
@@ -199,6 +200,19 @@ TEST(Costs, TheJsonHasEveryNumberOfALine) {
   EXPECT_DOUBLE_EQ(j["totals"]["bedrockCost"].get<double>(), 0.01);
 }
 
+TEST(PriceTables, TheBuiltInFallbackPricesOnlyLathesOwnModels) {
+  const data::PriceTable& built_in = data::DefaultPriceTable();
+  ASSERT_NE(built_in.For(kDefaultModelId), nullptr);
+  EXPECT_EQ(built_in.For("meta.llama3-8b-instruct-v1:0"), nullptr);  // unknown to the table: unpriced
+  EXPECT_NE(built_in.For("amazon.titan-text-express-v1"), nullptr);
+  // lathe serve's configured models join lathe.default-v1 (the built-in table only).
+  lathe::testing::TempDir dir;
+  auto config = LoadServiceConfig(dir.Write("serve.json", R"({"models": {"my-local": "/m"}})"), ServiceConfig{});
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_NE(config->prices.For("my-local"), nullptr);
+  EXPECT_EQ(config->prices.For("other"), nullptr);
+}
+
 TEST(PriceTables, TheBuiltInTableIsTheDocumentedOne) {
   auto shipped = data::LoadPriceTable(Env::Default(), std::string(LATHE_SOURCE_DIR) + "/docs/prices.example.json");
   ASSERT_TRUE(shipped.ok()) << shipped.status().ToString();
@@ -258,3 +272,23 @@ TEST(PriceTables, TheServeConfigsPricesReplaceTheBuiltInTable) {
 
 }  // namespace
 }  // namespace lathe::service
+
+namespace lathe {
+namespace {
+
+TEST(JsonFields, RowMembersOfAnyTypeReadSafely) {
+  const nlohmann::json j = {{"i", 42}, {"big", 1e300}, {"neg", -1e300}, {"f", 2.9}, {"u", 18446744073709551615ull},
+                            {"s", "x"}, {"n", nullptr}};
+  EXPECT_EQ(JsonInt(j, "i"), 42);
+  EXPECT_EQ(JsonInt(j, "big"), std::numeric_limits<int64_t>::max());  // not UB: clamped
+  EXPECT_EQ(JsonInt(j, "neg"), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(JsonInt(j, "f"), 2);
+  EXPECT_EQ(JsonInt(j, "u"), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(JsonInt(j, "s"), 0);
+  EXPECT_EQ(JsonInt(j, "missing"), 0);
+  EXPECT_EQ(JsonStr(j, "s"), "x");
+  EXPECT_EQ(JsonStr(j, "i"), "");
+}
+
+}  // namespace
+}  // namespace lathe

@@ -13,6 +13,8 @@
 #include "eval/evaluation.h"
 #include "eval/metrics.h"
 #include "service/bedrock_service.h"
+#include "service/compute_record.h"
+#include "service/evaluation_jobs.h"
 #include "test_util.h"
 
 namespace lathe::service {
@@ -284,6 +286,11 @@ TEST_F(EvaluationRunner, AJobInterruptedByAShutdownCompletesAfterTheRestart) {
   Open();
   json job = WaitFor(arn, Ended);
   EXPECT_EQ(job["status"], "Completed") << job.dump(2);
+  // Both workers' compute is counted: the interrupted one's was saved before the shutdown.
+  auto row = bedrock_->store()->Find(kEvaluationJobKind, arn);
+  ASSERT_TRUE(row.ok());
+  const json compute = row->doc.value(kComputeKey, json::object());
+  EXPECT_EQ(compute.value("workers", 0), 2) << compute.dump();
 }
 
 }  // namespace

@@ -90,6 +90,17 @@ class CleanupFixture : public ::testing::Test {
     return r.arn;
   }
 
+  // Reopens with hooks_ set, runs `policy` for real, and expects one item, skipped with an outcome
+  // starting with `outcome`.
+  void ExpectOneSkipped(const service::RetentionPolicy& policy, const std::string& outcome) {
+    Close();
+    Open();
+    auto report = cleaner_->Run(policy, false);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_EQ(report->results.size(), 1u);
+    EXPECT_EQ(report->results[0].outcome.substr(0, outcome.size()), outcome) << report->results[0].outcome;
+  }
+
   bool HasModel(const std::string& id) { return db()->Find(service::kCustomModelKind, id).ok(); }
   bool HasFolder(const std::string& id) { return std::filesystem::exists(data_dir_ + "/jobs/job-" + id); }
 

@@ -66,6 +66,8 @@ Snapshot Base() {
   Snapshot s;
   s.now_ms = kNow;
   s.data_dir = kDataDir;
+  s.scope.region = "us-east-1";
+  s.scope.account = "123456789012";
   return s;
 }
 
@@ -235,8 +237,37 @@ TEST(CleanupPlan, VersionsWhoseModelIsGoneAreMarkedOnce) {
   Snapshot s = Base();
   s.versions = {Version("g", 1, "gone"), Version("g", 2, ""), Version("g", 3, "gone2")};
   s.versions[2].metadata[kModelDeletedKey] = "2026-01-01T00:00:00Z";
-  Plan plan = MakePlan(Policy(-1, -1), s);
+  // An empty policy marks nothing; any part of a policy turns the marks on.
+  EXPECT_TRUE(MakePlan(Policy(-1, -1), s).items.empty());
+  Plan plan = MakePlan(Policy(-1, -1, 24 * kHour), s);
   EXPECT_THAT(Names(plan, ItemKind::kVersionMark), ElementsAre("g/1"));
+}
+
+TEST(CleanupPlan, OnlyThisServersModelArnsAreMarked) {
+  Snapshot s = Base();
+  s.versions = {Version("g", 1, "gone"), Version("g", 2, ""), Version("g", 3, "")};
+  s.versions[1].custom_model_arn = "arn:aws:bedrock:eu-west-1:123456789012:custom-model/x/elsewhere";
+  s.versions[2].custom_model_arn = "arn:aws:bedrock:us-east-1:999999999999:custom-model/x/other-account";
+  Plan plan = MakePlan(Policy(0, 30 * kDay), s);
+  EXPECT_THAT(Names(plan, ItemKind::kVersionMark), ElementsAre("g/1"));
+}
+
+TEST(CleanupPlan, ModelOfAnIdleDeploymentWaitsForIt) {
+  Snapshot s = Base();
+  s.custom_models = {Model("a", 400 * kDay)};
+  s.deployments = {Served("custom-model-deployment", "d", "model-a", 400 * kDay)};
+  Plan plan = MakePlan(Policy(0, 30 * kDay, -1, kHour), s);
+  ASSERT_EQ(plan.items.size(), 2u);
+  EXPECT_THAT(plan.items[1].after, ElementsAre(s.deployments[0].arn));
+}
+
+TEST(CleanupPlan, KeptListIsBounded) {
+  Snapshot s = Base();
+  for (size_t i = 0; i < kMaxKeptListed + 5; ++i) s.custom_models.push_back(Model("m" + std::to_string(i), kDay));
+  Plan plan = MakePlan(Policy(0, 30 * kDay), s);
+  EXPECT_EQ(plan.kept.size(), kMaxKeptListed);
+  EXPECT_EQ(plan.kept_unlisted, 5u);
+  EXPECT_EQ(PlanToJson(plan)["keptUnlisted"], 5);
 }
 
 TEST(RetentionPolicy, ParsesTheConfigObjectAndDurations) {

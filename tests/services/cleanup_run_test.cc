@@ -104,12 +104,7 @@ TEST_F(CleanupFixture, InUseRecheckedInsideTheServiceDelete) {
   // Served by a deployment the snapshot did not see (created between the plan and the delete):
   // the custom model service's own Delete refuses, and nothing is touched.
   hooks_.deployment_serves = [&](const std::string& arn) { return arn == m; };
-  Close();
-  Open();
-  auto report = cleaner_->Run(Policy(0, 30 * kDayMs), false);
-  ASSERT_TRUE(report.ok());
-  ASSERT_EQ(report->results.size(), 1u);
-  EXPECT_THAT(report->results[0].outcome, ::testing::StartsWith("skipped: Custom model model-m is in use"));
+  ExpectOneSkipped(Policy(0, 30 * kDayMs), "skipped: Custom model model-m is in use");
   EXPECT_TRUE(HasModel("m"));
   EXPECT_TRUE(HasFolder("m"));
   EXPECT_TRUE(db()->List(kIntentKind)->empty());
@@ -187,7 +182,12 @@ TEST_F(CleanupFixture, VersionOfAModelDeletedThroughTheApiIsMarked) {
   Register("g", m);
   ASSERT_TRUE(registry_->SetAlias("g", "prod", 1, "t", "r").ok());
   ASSERT_TRUE(bedrock_->custom_models().Delete(m, [](const std::string&) { return false; }).ok());
-  auto report = cleaner_->Run(service::RetentionPolicy{}, false);
+  // An empty policy changes nothing, marks included.
+  auto off = cleaner_->Run(service::RetentionPolicy{}, false);
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(off->plan.items.empty());
+  EXPECT_FALSE(registry_->GetVersion("g", 1)->metadata.count(kModelDeletedKey));
+  auto report = cleaner_->Run(Policy(0, 365 * kDayMs), false);
   ASSERT_TRUE(report.ok());
   ASSERT_EQ(report->results.size(), 1u);
   EXPECT_EQ(report->results[0].outcome, "marked");
@@ -195,6 +195,95 @@ TEST_F(CleanupFixture, VersionOfAModelDeletedThroughTheApiIsMarked) {
   EXPECT_TRUE(v->metadata.count(kModelDeletedKey));
   EXPECT_NE(v->status, registry::VersionStatus::kArchived);  // an aliased version may not be archived
   ExpectConsistent();
+}
+
+
+store::ResourceRow Deployment(const std::string& id, const std::string& model_arn, int64_t age_ms) {
+  store::ResourceRow d;
+  d.kind = service::kDeploymentKind;
+  d.id = d.name = id;
+  d.arn = "arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/" + id;
+  d.status = "Active";
+  d.created_ms = NowMillis() - age_ms;
+  d.doc = {{"modelArn", model_arn}};
+  return d;
+}
+
+TEST_F(CleanupFixture, ModelOfAnIdleDeploymentThatStaysIsKept) {
+  const std::string m = AddModel("m", 60 * kDayMs);
+  ASSERT_TRUE(db()->Insert(Deployment("dep", m, 10 * kDayMs)).ok());
+  // What `lathe serve` sets until its DeploymentService deletes deployments: the delete is refused.
+  hooks_.delete_deployment = [](const std::string& arn) { return Status::Unsupported("not here: " + arn); };
+  Close();
+  Open();
+  service::RetentionPolicy p = Policy(0, 30 * kDayMs);
+  p.idle_deployment_ms = kHourMs;
+  auto report = cleaner_->Run(p, false);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->results.size(), 2u);
+  EXPECT_THAT(report->results[0].outcome, ::testing::StartsWith("skipped: not here"));
+  EXPECT_THAT(report->results[1].outcome, ::testing::HasSubstr("which stays"));
+  EXPECT_TRUE(HasModel("m"));
+  EXPECT_TRUE(HasFolder("m"));
+}
+
+TEST_F(CleanupFixture, DeploymentRowMadeAfterThePlanKeepsItsModel) {
+  const std::string m = AddModel("m", 60 * kDayMs);
+  // Without a DeploymentService the in-use check reads the deployment rows themselves.
+  hooks_.on_step = [&](const std::string& step) {
+    if (step == "intent " + m) {
+      ASSERT_TRUE(db()->Insert(Deployment("late", "model-m", 0)).ok());
+    }
+  };
+  ExpectOneSkipped(Policy(0, 30 * kDayMs), "skipped: Custom model model-m is in use");
+  EXPECT_TRUE(HasModel("m"));
+}
+
+TEST_F(CleanupFixture, AliasSetAfterThePlanKeepsTheModel) {
+  const std::string old = AddModel("old", 60 * kDayMs);
+  Register("g", old);
+  Register("g", AddModel("new", kDayMs));
+  hooks_.on_step = [&](const std::string& step) {
+    if (step == "intent " + old) {
+      ASSERT_TRUE(registry_->SetAlias("g", "production", 1, "t", "rollback").ok());
+    }
+  };
+  ExpectOneSkipped(Policy(1, 30 * kDayMs), "skipped: Custom model model-old is in use");
+  EXPECT_TRUE(HasModel("old"));
+  EXPECT_TRUE(HasFolder("old"));
+}
+
+TEST_F(CleanupFixture, VersionNamingItsModelByNameOrIdProtectsIt) {
+  Register("g", "model-byname");  // the version names the model by name
+  AddModel("byname", 60 * kDayMs);
+  Register("h", "byid");
+  AddModel("byid", 60 * kDayMs);
+  for (const char* group : {"g", "h"}) ASSERT_TRUE(registry_->SetAlias(group, "prod", 1, "t", "r").ok());
+  auto report = cleaner_->Run(Policy(0, 30 * kDayMs), false);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->plan.items.empty());
+  EXPECT_TRUE(HasModel("byname"));
+  EXPECT_TRUE(HasModel("byid"));
+}
+
+TEST_F(CleanupFixture, IdleDeploymentReadsItsStatsRow) {
+  ASSERT_TRUE(db()->Insert(Deployment("dep", "", 10 * kDayMs)).ok());
+  {
+    // A request an hour ago, as the last server flushed it (lastInvokedMs on the row is older).
+    service::DeploymentStats stats(db());
+    service::Outcome o;
+    o.deployment_id = "dep";
+    o.served = "m";
+    o.time_ms = NowMillis() - kHourMs;
+    stats.Record(o);
+    ASSERT_TRUE(stats.Flush().ok());
+  }
+  service::RetentionPolicy p;
+  p.idle_deployment_ms = 2 * kHourMs;
+  auto report = cleaner_->Run(p, false);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->plan.items.empty());
+  EXPECT_TRUE(db()->Find(service::kDeploymentKind, "dep").ok());
 }
 
 }  // namespace
@@ -221,12 +310,17 @@ TEST_F(CleanupFixture, EndpointRequestIsChecked) {
         nlohmann::json{{"policy", "30d"}}, nlohmann::json{{"policy", {{"modelMaxAge", 30}}}},
         nlohmann::json{{"policy", {{"keepVersions", 1e9}}}}, nlohmann::json{{std::string(10000, 'x'), true}},
         nlohmann::json{{"policy", {{"../../etc", "1d"}}}}, nlohmann::json{{"policy", {{std::string(10000, 'y'), "1d"}}}},
-        nlohmann::json{{"policy", {{"idleThroughput", std::string(10000, '9') + "h"}}}}}) {
+        nlohmann::json{{"policy", {{"idleThroughput", std::string(10000, '9') + "h"}}}},
+        nlohmann::json{{"dataDir", 7}}, nlohmann::json{{"dataDir", ""}}, nlohmann::json{{"dataDir", std::string(5000, 'd')}},
+        nlohmann::json{{"dataDir", "/elsewhere"}}, nlohmann::json{{"dataDir", data_dir_ + "/../other"}}}) {
     auto r = HandleCleanupRequest(cleaner_.get(), configured, bad);
     EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << bad.dump().substr(0, 80);
     EXPECT_LT(r.status().message().size(), 400u);  // hostile names are not echoed whole
   }
   EXPECT_TRUE(HasModel("old"));
+  // The data dir the caller means, in any spelling of it, is this server's.
+  auto same = HandleCleanupRequest(cleaner_.get(), configured, {{"dryRun", true}, {"dataDir", data_dir_ + "/./"}});
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
 }
 
 TEST_F(CleanupFixture, PeriodicCleanupRunsThePolicyUntilStopped) {
@@ -239,7 +333,11 @@ TEST_F(CleanupFixture, PeriodicCleanupRunsThePolicyUntilStopped) {
   }
   PeriodicCleanup periodic(cleaner_.get(), Policy(0, 30 * kDayMs), 1);
   periodic.Start();
-  while (periodic.runs() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // A deadline, so a stuck loop fails the test instead of hanging it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (periodic.runs() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_GE(periodic.runs(), 2) << "periodic cleanup did not run twice within 60 s";
   periodic.Stop();
   EXPECT_FALSE(HasModel("old"));
 }

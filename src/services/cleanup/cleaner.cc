@@ -1,6 +1,8 @@
 #include "services/cleanup/cleaner.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "core/arn.h"
 #include "service/deployment_service.h"
@@ -14,12 +16,13 @@ namespace {
 
 constexpr const char* kActor = "lathe cleanup";
 
-uint64_t FolderBytes(const std::string& dir) {
+// `budget`: entries left to walk in this snapshot (decremented).
+uint64_t FolderBytes(const std::string& dir, size_t* budget) {
   uint64_t bytes = 0;
   size_t entries = 0;
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end && entries < kMaxFolderEntries;
-       it.increment(ec), ++entries)
+  for (fs::recursive_directory_iterator it(dir, ec), end;
+       !ec && it != end && entries < kMaxFolderEntries && *budget > 0; it.increment(ec), ++entries, --*budget)
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) bytes += it->file_size(ec);
   return bytes;
 }
@@ -47,11 +50,12 @@ json RunReportToJson(const RunReport& r) {
 Cleaner::Cleaner(service::BedrockService* bedrock, registry::Registry* registry, CleanupHooks hooks)
     : bedrock_(bedrock), registry_(registry), hooks_(std::move(hooks)), data_dir_(bedrock->config().data_dir) {}
 
-Result<Snapshot> Cleaner::TakeSnapshot(int64_t now_ms) {
+Result<Snapshot> Cleaner::TakeSnapshot(int64_t now_ms, bool size_folders) {
   store::MetadataStore* db = bedrock_->store();
   Snapshot s;
   s.now_ms = now_ms;
   s.data_dir = data_dir_;
+  s.scope = bedrock_->config().scope;
   struct Source {
     const char* kind;
     std::vector<store::ResourceRow>* into;
@@ -69,16 +73,37 @@ Result<Snapshot> Cleaner::TakeSnapshot(int64_t now_ms) {
   for (const auto& g : *groups) {
     auto versions = registry_->ListVersions(g.name, all);
     if (!versions.ok()) return versions.status();
-    s.versions.insert(s.versions.end(), versions->begin(), versions->end());
+    for (auto& v : *versions) {
+      v.custom_model_arn = ResolveModel(v.custom_model_arn);
+      s.versions.push_back(std::move(v));
+    }
     auto aliases = registry_->Aliases(g.name);
     if (!aliases.ok()) return aliases.status();
     s.aliases[g.name] = *aliases;
   }
-  for (const auto& d : s.deployments)
-    if (hooks_.deployment_last_request) s.deployment_last_request[d.id] = hooks_.deployment_last_request(d.id);
-  for (const auto& m : s.custom_models)
-    for (const auto& f : ModelFolders(m, data_dir_)) s.folder_bytes[f] = FolderBytes(f);
+  for (const auto& d : s.deployments) s.deployment_last_request[d.id] = DeploymentLastRequest(d.id);
+  size_t budget = kMaxSnapshotEntries;
+  if (size_folders)
+    for (const auto& m : s.custom_models)
+      for (const auto& f : ModelFolders(m, data_dir_)) s.folder_bytes[f] = FolderBytes(f, &budget);
   return s;
+}
+
+std::string Cleaner::ResolveModel(const std::string& reference) {
+  if (reference.empty()) return reference;
+  auto row = bedrock_->custom_models().Find(reference);
+  return row.ok() ? row->arn : reference;
+}
+
+int64_t Cleaner::DeploymentLastRequest(const std::string& id) {
+  if (hooks_.deployment_last_request) return hooks_.deployment_last_request(id);
+  // No server: the stats row its last server flushed (what `lathe costs` reads too).
+  auto stats = bedrock_->store()->Find(service::kDeploymentStatsKind, id);
+  if (!stats.ok()) return 0;
+  int64_t last = 0;
+  for (const auto& v : service::DeploymentStats::SummaryFromRow(*stats, NowMillis(), 0))
+    last = std::max(last, v.last_request_ms);
+  return last;
 }
 
 Result<RunReport> Cleaner::Run(const service::RetentionPolicy& policy, bool dry_run,
@@ -92,16 +117,27 @@ Result<RunReport> Cleaner::Run(const service::RetentionPolicy& policy, bool dry_
     if (!recovered.ok()) return recovered.status();
     report.recovered = *recovered;
   }
-  auto snapshot = TakeSnapshot(now_ms < 0 ? NowMillis() : now_ms);
+  auto snapshot = TakeSnapshot(now_ms < 0 ? NowMillis() : now_ms, policy.model_max_age_ms >= 0);
   if (!snapshot.ok()) return snapshot.status();
   report.plan = MakePlan(policy, *snapshot);
   if (dry_run) return report;
+  std::set<std::string> deleted;  // throughput and deployments this run deleted
   for (const auto& item : report.plan.items) {
     ItemResult r;
     switch (item.kind) {
       case ItemKind::kThroughput:
-      case ItemKind::kDeployment: r = DeleteIdle(item, policy, snapshot->now_ms); break;
-      case ItemKind::kCustomModel: r = DeleteModel(item); break;
+      case ItemKind::kDeployment:
+        r = DeleteIdle(item, policy, snapshot->now_ms);
+        if (r.done) deleted.insert(item.arn);
+        break;
+      case ItemKind::kCustomModel: {
+        // An idle server of it that stayed (used since, or its delete refused) still serves it.
+        auto stayed = std::find_if(item.after.begin(), item.after.end(),
+                                   [&](const std::string& arn) { return !deleted.count(arn); });
+        if (stayed != item.after.end()) r = {item, false, "skipped: served by " + *stayed + ", which stays"};
+        else r = DeleteModel(item, *snapshot, policy.KeepVersions());
+        break;
+      }
       case ItemKind::kVersionMark: {
         r.item = item;
         Status s = MarkVersions(item.versions, item.reason);
@@ -117,9 +153,47 @@ Result<RunReport> Cleaner::Run(const service::RetentionPolicy& policy, bool dry_
   return report;
 }
 
-bool Cleaner::ModelInUse(const std::string& arn) {
-  return bedrock_->throughput().Serves(arn) || bedrock_->jobs().UsesBaseModel(arn) ||
-         bedrock_->evaluations().UsesModel(arn) || (hooks_.deployment_serves && hooks_.deployment_serves(arn));
+bool Cleaner::ModelInUse(const std::string& arn, const Snapshot& snapshot, int keep_versions) {
+  if (bedrock_->throughput().Serves(arn) || bedrock_->jobs().UsesBaseModel(arn) || bedrock_->evaluations().UsesModel(arn))
+    return true;
+  auto model = bedrock_->custom_models().Find(arn);
+  if (!model.ok()) return model.status().code() != Status::Code::kNotFound;  // unsure: keep it
+  if (hooks_.deployment_serves ? hooks_.deployment_serves(arn) : DeploymentServes(*model, snapshot)) return true;
+  return RegistryProtects(*model, keep_versions);
+}
+
+bool Cleaner::DeploymentServes(const store::ResourceRow& model, const Snapshot& snapshot) {
+  auto rows = bedrock_->store()->List(service::kDeploymentKind);
+  if (!rows.ok()) return true;  // unsure: keep it
+  for (const auto& row : *rows) {
+    const std::set<std::string> served = ServedModels(row, snapshot);
+    if (served.count(model.arn) || served.count(model.name) || served.count(model.id)) return true;
+  }
+  return false;
+}
+
+bool Cleaner::RegistryProtects(const store::ResourceRow& model, int keep_versions) {
+  registry::ListOptions all;
+  auto groups = registry_->ListGroups(all);
+  if (!groups.ok()) return true;  // unsure: keep it
+  for (const auto& g : *groups) {
+    auto versions = registry_->ListVersions(g.name, all);
+    auto aliases = registry_->Aliases(g.name);
+    if (!versions.ok() || !aliases.ok()) return true;
+    std::vector<int> numbers;
+    for (const auto& v : *versions) numbers.push_back(v.version);
+    std::sort(numbers.rbegin(), numbers.rend());
+    for (const auto& v : *versions) {
+      const std::string& ref = v.custom_model_arn;
+      if (ref.empty() || (ref != model.arn && ref != model.name && ref != model.id && ResolveModel(ref) != model.arn))
+        continue;
+      const size_t rank = std::find(numbers.begin(), numbers.end(), v.version) - numbers.begin();
+      if (rank < static_cast<size_t>(keep_versions)) return true;
+      for (const auto& entry : *aliases)
+        if (entry.second == v.version) return true;
+    }
+  }
+  return false;
 }
 
 ItemResult Cleaner::DeleteIdle(const PlanItem& item, const service::RetentionPolicy& policy, int64_t now_ms) {
@@ -159,7 +233,7 @@ ItemResult Cleaner::DeleteIdle(const PlanItem& item, const service::RetentionPol
   return r;
 }
 
-ItemResult Cleaner::DeleteModel(const PlanItem& item) {
+ItemResult Cleaner::DeleteModel(const PlanItem& item, const Snapshot& snapshot, int keep_versions) {
   ItemResult r{item, false, ""};
   store::MetadataStore* db = bedrock_->store();
   store::ResourceRow intent;
@@ -173,12 +247,23 @@ ItemResult Cleaner::DeleteModel(const PlanItem& item) {
     return r;
   }
   Step("intent " + item.arn);
-  Status deleted = bedrock_->custom_models().Delete(item.arn, [this](const std::string& arn) { return ModelInUse(arn); });
+  Status deleted = bedrock_->custom_models().Delete(
+      item.arn, [&](const std::string& arn) { return ModelInUse(arn, snapshot, keep_versions); },
+      [&] { Step("row gone, folder not yet removed " + item.arn); });
   Step("row deleted " + item.arn);
   if (!deleted.ok() && deleted.code() != Status::Code::kNotFound) {
-    (void)db->Delete(kIntentKind, intent.id);
-    r.outcome = (deleted.code() == Status::Code::kConflict ? "skipped: " : "failed: ") + deleted.message();
-    return r;
+    // The intent goes only while the row is there (nothing happened); a Delete that failed after
+    // the row went (its tags, say) leaves the folder and the versions to the intent.
+    auto row = db->Find(service::kCustomModelKind, item.id);
+    if (row.ok()) {
+      (void)db->Delete(kIntentKind, intent.id);
+      r.outcome = (deleted.code() == Status::Code::kConflict ? "skipped: " : "failed: ") + deleted.message();
+      return r;
+    }
+    if (row.status().code() != Status::Code::kNotFound) {
+      r.outcome = "failed: " + deleted.message() + " (the next run finishes it)";
+      return r;
+    }
   }
   if (Status s = FinishIntent(intent); !s.ok()) {
     r.outcome = "failed: " + s.message() + " (the next run finishes it)";
@@ -235,11 +320,13 @@ Result<size_t> Cleaner::Recover() {
   if (!intents.ok()) return intents.status();
   size_t finished = 0;
   for (const auto& intent : *intents) {
-    if (bedrock_->store()->Find(service::kCustomModelKind, intent.doc.value("modelArn", intent.id)).ok()) {
+    auto row = bedrock_->store()->Find(service::kCustomModelKind, intent.doc.value("modelArn", intent.id));
+    if (row.ok()) {
       // Interrupted before the model's row went: nothing happened; this run's plan decides again.
       LATHE_RETURN_IF_ERROR(bedrock_->store()->Delete(kIntentKind, intent.id));
       continue;
     }
+    if (row.status().code() != Status::Code::kNotFound) return row.status();  // gone only when the store says so
     LATHE_RETURN_IF_ERROR(FinishIntent(intent));
     ++finished;
   }

@@ -30,10 +30,12 @@ namespace lathe::cleanup {
 
 inline constexpr const char* kIntentKind = "cleanup-intent";
 inline constexpr const char* kTrashFolder = "trash";  // under the data dir
-inline constexpr size_t kMaxFolderEntries = 1000000;  // files counted per folder when sizing it
+inline constexpr size_t kMaxFolderEntries = 1000000;    // files counted per folder when sizing it
+inline constexpr size_t kMaxSnapshotEntries = 10000000; // files counted over all folders of one snapshot
 
 // What lives above BedrockService: custom model deployments (the server's DeploymentService).
-// Unset: deployment rows are deleted from lathe.db directly (no server holds them loaded).
+// Unset: deployment rows are deleted from lathe.db directly (no server holds them loaded), what
+// they serve is read from their rows, and their last request from their stats rows.
 struct CleanupHooks {
   std::function<Status(const std::string& arn)> delete_deployment;
   std::function<bool(const std::string& model_arn)> deployment_serves;
@@ -62,7 +64,10 @@ class Cleaner {
  public:
   Cleaner(service::BedrockService* bedrock, registry::Registry* registry, CleanupHooks hooks = {});
 
-  Result<Snapshot> TakeSnapshot(int64_t now_ms);
+  // `size_folders`: count the bytes under each model's folders (only a policy with modelMaxAge
+  // deletes models; the walk is bounded by kMaxFolderEntries / kMaxSnapshotEntries).
+  Result<Snapshot> TakeSnapshot(int64_t now_ms, bool size_folders = true);
+  const std::string& data_dir() const { return data_dir_; }
   // One run at a time (concurrent callers wait). `progress` is called after each item.
   Result<RunReport> Run(const service::RetentionPolicy& policy, bool dry_run,
                         const std::function<void(const ItemResult&)>& progress = {}, int64_t now_ms = -1);
@@ -72,9 +77,17 @@ class Cleaner {
   Status FinishIntent(const store::ResourceRow& intent);
   void EmptyTrash();
   ItemResult DeleteIdle(const PlanItem& item, const service::RetentionPolicy& policy, int64_t now_ms);
-  ItemResult DeleteModel(const PlanItem& item);
+  ItemResult DeleteModel(const PlanItem& item, const Snapshot& snapshot, int keep_versions);
   Status MarkVersions(const std::vector<std::string>& versions, const std::string& reason);
-  bool ModelInUse(const std::string& arn);
+  // Served, a job's base, under evaluation, or (read fresh: an alias may have been set since the
+  // snapshot) protected by a registry version naming it that holds an alias or is among the
+  // newest `keep_versions` of its group.
+  bool ModelInUse(const std::string& arn, const Snapshot& snapshot, int keep_versions);
+  bool DeploymentServes(const store::ResourceRow& model, const Snapshot& snapshot);
+  bool RegistryProtects(const store::ResourceRow& model, int keep_versions);
+  // A version's custom model reference (ARN, name or id) -> the model row's ARN, else itself.
+  std::string ResolveModel(const std::string& reference);
+  int64_t DeploymentLastRequest(const std::string& deployment_id);
   void Step(const std::string& name) {
     if (hooks_.on_step) hooks_.on_step(name);
   }

@@ -121,6 +121,11 @@ std::vector<std::string> ModelFolders(const store::ResourceRow& model, const std
 Plan MakePlan(const service::RetentionPolicy& policy, const Snapshot& s) {
   Plan plan;
   const References refs(s);
+  std::map<std::string, std::vector<std::string>> served_by_idle;  // model reference -> idle items serving it
+  auto keep = [&](Kept k) {
+    if (plan.kept.size() < kMaxKeptListed) plan.kept.push_back(std::move(k));
+    else ++plan.kept_unlisted;
+  };
   auto idle_items = [&](const std::vector<store::ResourceRow>& rows, ItemKind kind, int64_t idle_ms,
                         const std::map<std::string, int64_t>& stats_last, std::set<std::string>* served_by_kept) {
     for (const auto& row : rows) {
@@ -130,7 +135,7 @@ Plan MakePlan(const service::RetentionPolicy& policy, const Snapshot& s) {
       if (idle_ms < 0 || Loading(row) || idle_for < idle_ms) {
         ServedBy(row, refs, served_by_kept);
         if (idle_ms >= 0)
-          plan.kept.push_back({kind, row.name, row.arn,
+          keep({kind, row.name, row.arn,
                                Loading(row) ? "still loading (" + row.status + ")"
                                             : "used " + Hours(std::max<int64_t>(idle_for, 0)) + " ago (idle after " +
                                                   Hours(idle_ms) + ")"});
@@ -142,6 +147,9 @@ Plan MakePlan(const service::RetentionPolicy& policy, const Snapshot& s) {
       item.arn = row.arn;
       item.id = row.id;
       item.reason = "no request for " + Hours(idle_for) + " (idle after " + Hours(idle_ms) + ")";
+      std::set<std::string> served;
+      ServedBy(row, refs, &served);
+      for (const auto& m : served) served_by_idle[m].push_back(row.arn);
       plan.items.push_back(std::move(item));
     }
   };
@@ -165,7 +173,7 @@ Plan MakePlan(const service::RetentionPolicy& policy, const Snapshot& s) {
   std::map<std::string, std::vector<int>> numbers;  // group -> its version numbers
   for (const auto& v : s.versions) numbers[v.group].push_back(v.version);
   for (auto& [group, list] : numbers) std::sort(list.rbegin(), list.rend());
-  const size_t keep = static_cast<size_t>(policy.KeepVersions());
+  const size_t newest = static_cast<size_t>(policy.KeepVersions());
   for (const auto& v : s.versions) {
     if (v.custom_model_arn.empty()) continue;
     versions_of[v.custom_model_arn].push_back(VersionKey(v.group, v.version));
@@ -174,16 +182,16 @@ Plan MakePlan(const service::RetentionPolicy& policy, const Snapshot& s) {
         if (version == v.version) protected_by[v.custom_model_arn] = "version " + VersionKey(v.group, v.version) + " holds alias " + alias;
     const auto& list = numbers[v.group];
     const size_t rank = std::find(list.begin(), list.end(), v.version) - list.begin();
-    if (rank < keep && !protected_by.count(v.custom_model_arn))
+    if (rank < newest && !protected_by.count(v.custom_model_arn))
       protected_by[v.custom_model_arn] = "version " + VersionKey(v.group, v.version) + " is among the newest " +
-                                         std::to_string(keep) + " of its group";
+                                         std::to_string(newest) + " of its group";
   }
 
   std::set<std::string> existing;
   for (const auto& m : s.custom_models) {
     existing.insert(m.arn);
     if (policy.model_max_age_ms < 0) continue;
-    auto kept = [&](const std::string& why) { plan.kept.push_back({ItemKind::kCustomModel, m.name, m.arn, why}); };
+    auto kept = [&](const std::string& why) { keep({ItemKind::kCustomModel, m.name, m.arn, why}); };
     const int64_t age = s.now_ms - m.created_ms;
     if (auto p = protected_by.find(m.arn); p != protected_by.end()) kept(p->second);
     else if (in_use.count(m.arn) || in_use.count(m.name) || in_use.count(m.id)) kept("in use");
@@ -200,12 +208,19 @@ Plan MakePlan(const service::RetentionPolicy& policy, const Snapshot& s) {
       for (const auto& f : item.folders)
         if (auto b = s.folder_bytes.find(f); b != s.folder_bytes.end()) item.bytes += b->second;
       if (auto v = versions_of.find(m.arn); v != versions_of.end()) item.versions = v->second;
+      std::set<std::string> after;
+      for (const std::string& ref : {m.arn, m.name, m.id})
+        if (auto by = served_by_idle.find(ref); by != served_by_idle.end()) after.insert(by->second.begin(), by->second.end());
+      item.after.assign(after.begin(), after.end());
       plan.items.push_back(std::move(item));
     }
   }
-  // Versions whose custom model is gone (deleted through the API) but not marked yet.
+  // Versions whose custom model is gone (deleted through the API) but not marked yet: only when the
+  // policy does something, and only this server's own custom model ARNs (another region's or
+  // account's model is not in this lathe.db, and is not gone).
+  const std::string own_prefix = "arn:aws:bedrock:" + s.scope.region + ":" + s.scope.account + kCustomModelArnPart;
   for (const auto& v : s.versions) {
-    if (v.custom_model_arn.find(kCustomModelArnPart) == std::string::npos || existing.count(v.custom_model_arn) ||
+    if (!policy.enabled() || v.custom_model_arn.rfind(own_prefix, 0) != 0 || existing.count(v.custom_model_arn) ||
         v.metadata.count(kModelDeletedKey))
       continue;
     PlanItem item;
@@ -220,6 +235,12 @@ Plan MakePlan(const service::RetentionPolicy& policy, const Snapshot& s) {
   return plan;
 }
 
+std::set<std::string> ServedModels(const store::ResourceRow& row, const Snapshot& snapshot) {
+  std::set<std::string> out;
+  ServedBy(row, References(snapshot), &out);
+  return out;
+}
+
 json PlanToJson(const Plan& plan) {
   json items = json::array(), kept = json::array();
   for (const auto& i : plan.items)
@@ -227,7 +248,9 @@ json PlanToJson(const Plan& plan) {
                      {"bytes", i.bytes}, {"versions", i.versions}});
   for (const auto& k : plan.kept)
     kept.push_back({{"kind", ItemKindName(k.kind)}, {"name", k.name}, {"arn", k.arn}, {"reason", k.reason}});
-  return {{"items", items}, {"kept", kept}, {"totalBytes", plan.total_bytes}};
+  json out = {{"items", items}, {"kept", kept}, {"totalBytes", plan.total_bytes}};
+  if (plan.kept_unlisted) out["keptUnlisted"] = plan.kept_unlisted;
+  return out;
 }
 
 }  // namespace lathe::cleanup

@@ -15,11 +15,13 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/arn.h"
 #include "service/retention_policy.h"
 #include "services/registry/registry.h"
 #include "store/metadata_store.h"
@@ -33,8 +35,11 @@ inline constexpr const char* kModelDeletedReasonKey = "lathe:modelDeletedReason"
 struct Snapshot {
   int64_t now_ms = 0;
   std::string data_dir;  // folders outside it are never lathe's to delete
+  ArnScope scope;        // this server's region and account: only its custom model ARNs are marked
   std::vector<store::ResourceRow> custom_models, throughputs, deployments, jobs, evaluation_jobs;
-  std::vector<registry::ModelVersion> versions;            // every group's
+  // Every group's; custom_model_arn resolved to the model row's ARN where a row answers to it
+  // (versions may name a model by name, id or ARN), the raw reference otherwise.
+  std::vector<registry::ModelVersion> versions;
   std::map<std::string, std::map<std::string, int>> aliases;  // group -> alias -> version
   // A deployment's newest request (deployment id -> ms) where its stats know one newer than the
   // row's lastInvokedMs.
@@ -53,6 +58,9 @@ struct PlanItem {
   uint64_t bytes = 0;                  // disk freed
   std::vector<std::string> folders;    // what to remove (custom models: the job's work folder)
   std::vector<std::string> versions;   // "<group>/<version>" to mark (custom models, version marks)
+  // Custom models: the idle throughput / deployments (ARNs) serving it, planned before it; it may
+  // go only once each of them was actually deleted in the same run.
+  std::vector<std::string> after;
 };
 
 struct Kept {
@@ -62,11 +70,19 @@ struct Kept {
 
 struct Plan {
   std::vector<PlanItem> items;  // in execution order: throughput, deployments, models, marks
-  std::vector<Kept> kept;       // candidates the policy spared, and why
+  std::vector<Kept> kept;       // candidates the policy spared, and why (at most kMaxKeptListed)
+  size_t kept_unlisted = 0;     // spared beyond those
   uint64_t total_bytes = 0;
 };
 
 Plan MakePlan(const service::RetentionPolicy& policy, const Snapshot& snapshot);
+
+// The models (ARNs, names or ids as written, and the custom models of registry references as
+// resolved in `snapshot`) a throughput or deployment row serves, will serve, or is loading.
+std::set<std::string> ServedModels(const store::ResourceRow& row, const Snapshot& snapshot);
+
+// At most this many kept candidates are listed in a report (the rest are counted).
+inline constexpr size_t kMaxKeptListed = 1000;
 
 // The folders a custom model's deletion removes: its job's work folder (DATA_DIR/jobs/<job id>,
 // which holds the model, checkpoints and logs) when the model lies inside it, or its folder under

@@ -1,11 +1,23 @@
 #include "services/cleanup/serve_cleanup.h"
 
 #include <chrono>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
 namespace lathe::cleanup {
 using nlohmann::json;
+
+namespace {
+
+std::string CanonicalDir(const std::string& path) {
+  std::error_code ec;
+  std::string s = std::filesystem::weakly_canonical(path, ec).string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+}  // namespace
 
 Result<json> HandleCleanupRequest(Cleaner* cleaner, const service::RetentionPolicy& configured, const json& body) {
   if (!body.is_object()) return Status::InvalidArgument("the request body must be a JSON object {\"dryRun\", \"policy\"}");
@@ -15,12 +27,20 @@ Result<json> HandleCleanupRequest(Cleaner* cleaner, const service::RetentionPoli
     if (key == "dryRun") {
       if (!v.is_boolean()) return Status::InvalidArgument("dryRun must be true or false");
       dry_run = v.get<bool>();
+    } else if (key == "dataDir") {
+      // The caller found this server through a data directory's serve.url: it must be this one.
+      if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > kMaxDataDirChars)
+        return Status::InvalidArgument("dataDir must be a path of 1 to " + std::to_string(kMaxDataDirChars) + " characters");
+      const std::string asked = CanonicalDir(v.get<std::string>()), held = CanonicalDir(cleaner->data_dir());
+      if (asked != held)
+        return Status::InvalidArgument("dataDir " + v.get<std::string>().substr(0, 256) +
+                                       " is not this server's data directory (" + held + ")");
     } else if (key == "policy") {
       auto p = service::RetentionPolicyFromJson(v, "policy", configured);
       if (!p.ok()) return p.status();
       policy = *p;
     } else {
-      return Status::InvalidArgument("unknown member " + key.substr(0, 64) + " (known: dryRun, policy)");
+      return Status::InvalidArgument("unknown member " + key.substr(0, 64) + " (known: dryRun, policy, dataDir)");
     }
   }
   auto report = cleaner->Run(policy, dry_run);

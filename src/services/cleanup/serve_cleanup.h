@@ -19,9 +19,15 @@ namespace lathe::cleanup {
 
 inline constexpr int64_t kPeriodicCleanupIntervalMs = 3600 * 1000;  // hourly
 
-// The endpoint's body: {"dryRun": bool (default false), "policy": {...retention members}}; the
-// policy's members override the server's configured one. Answers RunReportToJson. Wrong types and
-// unknown members are InvalidArgument (ValidationException) naming the member.
+// Where `lathe serve` records the URL it listens on (DATA_DIR/serve.url, written after Listen,
+// removed at exit): `lathe cleanup` finding serve.lock held asks that server, not a default port.
+inline constexpr const char* kServeUrlFile = "serve.url";
+inline constexpr size_t kMaxDataDirChars = 4096;
+
+// The endpoint's body: {"dryRun": bool (default false), "policy": {...retention members},
+// "dataDir": the canonical data directory the caller means (optional)}; the policy's members
+// override the server's configured one. Answers RunReportToJson. Wrong types, unknown members and
+// a dataDir that is not this server's are InvalidArgument (ValidationException) naming the member.
 Result<nlohmann::json> HandleCleanupRequest(Cleaner* cleaner, const service::RetentionPolicy& configured,
                                             const nlohmann::json& body);
 

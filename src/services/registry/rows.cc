@@ -3,6 +3,8 @@
 
 #include "services/registry/rows.h"
 
+#include "core/json_fields.h"
+
 namespace lathe::registry::rows {
 namespace {
 
@@ -37,14 +39,12 @@ std::map<std::string, std::string> MapFromJson(const json& j) {
   return m;
 }
 
-std::string Str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
+constexpr auto Str = JsonStr;
 
+// Integers only (a float here was never written by lathe): 0 otherwise.
 int64_t Int(const json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+  return it != j.end() && it->is_number_integer() ? JsonInt(j, key) : 0;
 }
 
 DataObject DataObjectFromJson(const json& j) {
