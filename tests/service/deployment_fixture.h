@@ -59,8 +59,8 @@ struct FakeRegistry {
   }
   void Point(const std::string& ref, const std::string& arn, const std::string& version) {
     std::lock_guard<std::mutex> lock(mu);
-    refs[ref] = ResolvedModel{arn, version, ref.find(':') != std::string::npos};
-    versions[version] = ResolvedModel{arn, version, false};
+    refs[ref] = ResolvedModel{arn, version, ref.find(':') != std::string::npos, ""};
+    versions[version] = ResolvedModel{arn, version, false, ""};
   }
   std::string Holder(const std::string& ref) {
     std::lock_guard<std::mutex> lock(mu);
