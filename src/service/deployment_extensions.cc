@@ -25,14 +25,16 @@ Result<json> DeploymentService::SetTraffic(const std::string& identifier, const 
   std::string id, arn;
   TrafficSplit current_split;
   RollbackPolicy current_policy;
+  bool challenger_absent = true;  // none loaded or loading (e.g. rolled back): the same one loads again
   {
     std::lock_guard<std::mutex> lock(mu_);
     Entry* e = FindEntryLocked(identifier);
-    if (!e) return Status::NotFound("Custom model deployment " + identifier.substr(0, 128) + " not found");
+    if (!e) return DeploymentNotFound(identifier);
     id = e->id;
     arn = e->arn;
     current_split = e->split;
     current_policy = e->policy;
+    challenger_absent = e->challenger.model_arn.empty();
   }
   json traffic = request;
   traffic.erase("rollbackPolicy");
@@ -44,7 +46,7 @@ Result<json> DeploymentService::SetTraffic(const std::string& identifier, const 
   // A new challenger is resolved and admitted to the memory budget before anything changes.
   std::optional<Want> challenger;
   std::optional<Prepared> prepared;
-  if (!split.challenger.empty() && split.challenger != current_split.challenger) {
+  if (!split.challenger.empty() && (split.challenger != current_split.challenger || (challenger_absent && split.weight > 0))) {
     LATHE_ASSIGN_OR_RETURN(Want want, Resolve(split.challenger));
     LATHE_ASSIGN_OR_RETURN(Prepared ready, Prepare(want, ArnRegion(arn)));
     challenger = std::move(want);
@@ -54,11 +56,17 @@ Result<json> DeploymentService::SetTraffic(const std::string& identifier, const 
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(id);
-    if (it == entries_.end()) return Status::NotFound("Custom model deployment " + identifier.substr(0, 128) + " not found");
+    if (it == entries_.end()) return DeploymentNotFound(identifier);
     Entry& e = it->second;
     e.split = split;
     e.policy = policy;
-    e.canary = false;  // an explicit split replaces an alias move's canary
+    // Only a request naming a challenger replaces an alias move's canary: a new weight or policy
+    // leaves it under watch.
+    const bool names_challenger = request.contains("challengerModelArn") && !request["challengerModelArn"].is_null();
+    if (names_challenger) {
+      e.canary = false;
+      e.canary_until_ms = 0;
+    }
     if (split.challenger.empty()) e.challenger = {};
     else if (challenger) e.challenger = *challenger;
     if (e.live) {
@@ -102,7 +110,7 @@ Result<json> DeploymentService::Stats(const std::string& identifier, int64_t win
   {
     std::lock_guard<std::mutex> lock(mu_);
     Entry* e = FindEntryLocked(identifier);
-    if (!e) return Status::NotFound("Custom model deployment " + identifier.substr(0, 128) + " not found");
+    if (!e) return DeploymentNotFound(identifier);
     id = e->id;
     arn = e->arn;
     name = e->name;

@@ -75,16 +75,7 @@ void DeploymentService::FollowAlias(const std::string& id) {
     if (it == entries_.end()) return;
     Entry& e = it->second;
     if (*resolved == e.champion) {
-      if (e.canary) {  // moved back by hand while under watch: the canary goes
-        e.canary = false;
-        e.challenger = {};
-        e.split = {};
-        if (e.live) {
-          auto next = std::make_shared<Snapshot>(*e.live);
-          next->challenger = {};
-          Publish(e, std::move(next));
-        }
-      }
+      if (e.canary) ClearChallengerLocked(e);  // moved back by hand while under watch: the canary goes
       return;
     }
     if (e.canary && *resolved == e.challenger) {
@@ -116,7 +107,7 @@ void DeploymentService::FollowAlias(const std::string& id) {
     } else {
       e.challenger = *resolved;
       e.canary = true;
-      e.canary_until_ms = Now() + e.policy.watch_ms;
+      e.canary_until_ms = 0;  // the watch starts when it has loaded (Install)
       e.split = TrafficSplit{resolved->served, e.policy.canary_weight, true};
     }
   }
@@ -173,42 +164,53 @@ void DeploymentService::RollBack(const std::string& id, const std::string& reaso
     from = e.live->challenger.served;
     to = e.live->champion.served;
   }
-  // The alias goes back first (outside mu_: the registry writes its rows), so the follower's next
-  // resolve finds the champion again instead of loading the canary anew.
-  if (canary && alias_rollback_) {
-    if (Status s = alias_rollback_(reference, kActor, reason); !s.ok())
-      spdlog::warn("deployment {}: rolling back {} failed: {}", id, reference, s.message());
+  // The alias goes back first (outside mu_: the registry writes its rows), from the canary to the
+  // champion only (compare and set): another deployment on the alias may have moved it back
+  // already, or a person elsewhere; then nothing moves and nothing is published.
+  bool moved = !canary;  // a fixed challenger only loses its traffic
+  std::string error;
+  if (canary) {
+    Result<bool> r = alias_rollback_ ? alias_rollback_(reference, from, to, kActor, reason)
+                                     : Result<bool>(Status::Internal("no model registry is wired to move the alias"));
+    if (r.ok()) {
+      moved = *r;
+    } else {
+      error = r.status().message();
+      spdlog::warn("deployment {}: rolling back {} failed: {}", id, reference, error);
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end() || !it->second.live) return;
   Entry& e = it->second;
-  auto next = std::make_shared<Snapshot>(*e.live);
-  next->challenger = {};
-  if (canary) {
-    e.challenger = {};
-    e.canary = false;
-    e.split = {};
-  } else {
-    e.split.weight = 0;  // a fixed challenger keeps its place but loses its traffic
-  }
-  Publish(e, std::move(next));
+  // The bad version stops serving either way, and is not loaded again until the alias moves on.
+  e.failed_served = from;
+  ClearChallengerLocked(e);
   auto row = db_->Find(kDeploymentKind, id);
   if (!row.ok()) return;
-  const json window = {{"windowSeconds", e.policy.window_ms / 1000}};
-  json rollbacks = row->doc.value("rollbacks", json::array());
-  rollbacks.push_back({{"timeMs", now}, {"from", from}, {"to", to}, {"reason", reason}, {"reference", reference}});
-  while (rollbacks.size() > kMaxRollbacksKept) rollbacks.erase(rollbacks.begin());
-  row->doc["rollbacks"] = rollbacks;
   SaveServingLocked(e, &*row);
+  if (!moved && error.empty()) {  // the alias no longer held the canary: someone else's move
+    (void)db_->Update(*row);
+    return;
+  }
+  const json window = {{"windowSeconds", e.policy.window_ms / 1000}};
+  json detail = {{"deploymentArn", e.arn}, {"deploymentName", e.name}, {"reference", reference}, {"from", from},
+                 {"to", to},           {"reason", reason},         {"window", window}};
+  if (moved) {
+    json rollbacks = row->doc.value("rollbacks", json::array());
+    rollbacks.push_back({{"timeMs", now}, {"from", from}, {"to", to}, {"reason", reason}, {"reference", reference}});
+    while (rollbacks.size() > kMaxRollbacksKept) rollbacks.erase(rollbacks.begin());
+    row->doc["rollbacks"] = rollbacks;
+  } else {
+    detail["error"] = error;
+  }
   store::OutboxEvent event;
   event.source = "lathe.deployments";
-  event.detail_type = "Deployment Rolled Back";
+  event.detail_type = moved ? "Deployment Rolled Back" : "Deployment Rollback Failed";
   event.account = config_.scope.account;
   event.region = ArnRegion(e.arn);
   event.resources = {e.arn};
-  event.detail = {{"deploymentArn", e.arn}, {"deploymentName", e.name}, {"reference", reference}, {"from", from},
-                  {"to", to},           {"reason", reason},         {"window", window}};
+  event.detail = std::move(detail);
   event.time_ms = NowMillis();
   if (Status s = db_->UpdateAndPublish(*row, event); !s.ok())
     spdlog::warn("deployment {}: the rollback could not be recorded: {}", e.name, s.message());

@@ -31,6 +31,18 @@ void DeploymentService::Publish(Entry& e, std::shared_ptr<Snapshot> next) {
   e.live = std::move(next);
 }
 
+void DeploymentService::ClearChallengerLocked(Entry& e) {
+  if (e.canary) e.split = {};
+  else e.split.weight = 0;
+  e.challenger = {};
+  e.canary = false;
+  e.canary_until_ms = 0;
+  if (!e.live) return;
+  auto next = std::make_shared<Snapshot>(*e.live);
+  next->challenger = {};
+  Publish(e, std::move(next));
+}
+
 void DeploymentService::Install(const std::string& id, Role role, const Want& want,
                                 Result<std::shared_ptr<ModelPool>> loaded) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -50,7 +62,8 @@ void DeploymentService::Install(const std::string& id, Role role, const Want& wa
       next->champion = std::move(served);
     } else {
       next->challenger = std::move(served);
-      if (e.canary) e.canary_until_ms = Now() + e.policy.watch_ms;  // watched from its first request on
+      // Watched from its first request on; a canary restored after a restart keeps its watch.
+      if (e.canary && e.canary_until_ms == 0) e.canary_until_ms = Now() + e.policy.watch_ms;
     }
     // One pointer swap: requests that started on the old snapshot finish on it.
     Publish(e, std::move(next));
@@ -63,10 +76,8 @@ void DeploymentService::Install(const std::string& id, Role role, const Want& wa
     const std::string message = loaded.status().message();
     if (role == Role::kChallenger) {
       spdlog::warn("deployment {}: challenger {} failed to load: {}", e.name, want.served, message);
-      e.challenger = {};
-      e.canary = false;
-      e.split.weight = 0;
-      if (e.live) Publish(e, std::make_shared<Snapshot>(*e.live));
+      e.failed_served = want.served;  // a canary is not loaded again every follower step
+      ClearChallengerLocked(e);
     } else if (!e.live) {
       row->status = "Failed";
       doc["failureMessage"] = message;
@@ -95,7 +106,7 @@ Result<DeploymentService::Routed> DeploymentService::Route(const std::string& id
   {
     std::lock_guard<std::mutex> lock(mu_);
     Entry* e = FindEntryLocked(identifier);
-    if (!e) return Status::NotFound("Custom model deployment " + identifier.substr(0, 128) + " not found");
+    if (!e) return DeploymentNotFound(identifier);
     live = e->live;
     routed.deployment_id = e->id;
     routed.deployment_arn = e->arn;

@@ -18,10 +18,6 @@ namespace {
 // are checked when it is not a registry reference (Resolve), since "<group>:<alias>" may be shorter.
 const FieldRule kModelReference{"CustomModelArn", 1, 1011, nullptr};
 
-Status DeploymentNotFound(const std::string& identifier) {
-  return Status::NotFound("Custom model deployment " + identifier.substr(0, 128) + " not found");
-}
-
 // GetCustomModelDeployment's members (and lathe's traffic members when set).
 json Describe(const store::ResourceRow& row) {
   json out = json::object();
@@ -67,6 +63,21 @@ Result<DeploymentService::Want> DeploymentService::Resolve(const std::string& re
   return Want{reference, model->arn, model->arn, false};
 }
 
+void DeploymentService::LaunchChallengerAtStart(const Entry& e, const Want& challenger, const std::string& arn) {
+  auto ready = Prepare(challenger, ArnRegion(arn));
+  if (!ready.ok()) {
+    spdlog::warn("deployment {}: challenger {} not loaded: {}", e.name, challenger.served, ready.status().message());
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = entries_.find(e.id); it != entries_.end()) ClearChallengerLocked(it->second);
+    return;
+  }
+  Launch(e.id, Role::kChallenger, challenger, std::move(*ready));
+}
+
+Status DeploymentNotFound(const std::string& identifier) {
+  return Status::NotFound("Custom model deployment " + identifier.substr(0, 128) + " not found");
+}
+
 void DeploymentService::Start() {
   (void)stats_.Load();
   auto rows = db_->List(kDeploymentKind);
@@ -91,6 +102,30 @@ void DeploymentService::Start() {
       if (!resolver_ && IsRegistryReference(e.champion.reference)) continue;
       // What the reference names now: an alias may have moved while the server was down.
       auto want = Resolve(e.champion.reference);
+      // What served before the restart serves again when the reference's holder is not the
+      // champion yet: a canary under watch (its champion and its watch come back), or an update
+      // that failed to load (not loaded again: the deployment would turn Failed).
+      const json serving = row.doc.value("_serving", json::object());
+      const bool update_failed = row.doc.contains("updateDetails") &&
+                                 row.doc["updateDetails"].value("updateStatus", "") == "UpdateFailed";
+      const bool canary = serving.contains("canaryUntilMs") && serving.contains("challenger");
+      Want challenger;
+      if (want.ok() && (canary || update_failed) && !serving.value("championModelArn", "").empty()) {
+        Want saved{e.champion.reference, serving.value("championModelArn", ""), serving.value("champion", ""), want->follows, ""};
+        if (canary) {
+          const json c = serving["challenger"];
+          challenger = Want{e.champion.reference, c.value("modelArn", ""), c.value("served", ""), want->follows, ""};
+          std::lock_guard<std::mutex> lock(mu_);
+          Entry& restored = entries_[e.id];
+          restored.challenger = challenger;
+          restored.canary = true;
+          restored.canary_until_ms = serving.value("canaryUntilMs", int64_t{0});
+        } else if (!(saved == *want)) {
+          std::lock_guard<std::mutex> lock(mu_);
+          entries_[e.id].failed_served = want->served;
+        }
+        want = saved;
+      }
       Result<Prepared> prepared = want.ok() ? Prepare(*want, ArnRegion(row.arn)) : Result<Prepared>(want.status());
       if (!prepared.ok()) {
         std::lock_guard<std::mutex> lock(mu_);
@@ -106,18 +141,19 @@ void DeploymentService::Start() {
         entries_[e.id].champion = *want;
       }
       Launch(e.id, Role::kChampion, *want, std::move(*prepared));
-      if (!e.split.challenger.empty() && e.split.weight > 0) {
-        auto challenger = Resolve(e.split.challenger);
-        auto ready = challenger.ok() ? Prepare(*challenger, ArnRegion(row.arn)) : Result<Prepared>(challenger.status());
-        if (!ready.ok()) {
-          spdlog::warn("deployment {}: challenger {} not loaded: {}", e.name, e.split.challenger, ready.status().message());
-          continue;
+      if (canary) {
+        LaunchChallengerAtStart(e, challenger, row.arn);
+      } else if (!e.split.challenger.empty() && e.split.weight > 0) {
+        auto resolved = Resolve(e.split.challenger);
+        if (resolved.ok()) {
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            entries_[e.id].challenger = *resolved;
+          }
+          LaunchChallengerAtStart(e, *resolved, row.arn);
+        } else {
+          spdlog::warn("deployment {}: challenger {} not loaded: {}", e.name, e.split.challenger, resolved.status().message());
         }
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          entries_[e.id].challenger = *challenger;
-        }
-        Launch(e.id, Role::kChallenger, *challenger, std::move(*ready));
       }
     }
   }
@@ -188,7 +224,12 @@ Result<json> DeploymentService::Create(const json& req, const std::string& regio
   {
     std::lock_guard<std::mutex> lock(mu_);
     SaveServingLocked(e, &row);
-    if (Status s = db_->Insert(row); !s.ok()) {
+    // The tags go in the insert's transaction: a tag write failing after it would leave a row
+    // that is Creating for ever (nothing would load it).
+    store::WriteBatch batch;
+    batch.inserts.push_back(row);
+    if (!tags.empty()) batch.tags.emplace_back(row.arn, tags);
+    if (Status s = db_->Write(batch); !s.ok()) {
       if (s.code() == Status::Code::kAlreadyExists)
         return Status::Conflict("A custom model deployment named " + row.name + " already exists");
       return s;
@@ -196,7 +237,6 @@ Result<json> DeploymentService::Create(const json& req, const std::string& regio
     for (const std::string& key : {e.id, e.arn, e.name}) keys_[key] = e.id;
     entries_[e.id] = e;
   }
-  if (!tags.empty()) LATHE_RETURN_IF_ERROR(db_->SetTags(row.arn, tags));
   Launch(row.id, Role::kChampion, want, std::move(prepared));
   return json{{"customModelDeploymentArn", row.arn}};
 }
@@ -269,11 +309,7 @@ Result<json> DeploymentService::Update(const std::string& identifier, const json
     auto fresh = db_->Find(kDeploymentKind, row->id);
     if (!fresh.ok()) return DeploymentNotFound(identifier);
     e->champion = want;
-    if (e->canary) {  // an alias move under watch gives way to the explicit update
-      e->canary = false;
-      e->challenger = {};
-      e->split.weight = 0;
-    }
+    if (e->canary) ClearChallengerLocked(*e);  // an alias move under watch gives way to the explicit update
     fresh->doc["modelArn"] = model_ref;
     fresh->doc["updateDetails"] = {{"modelArn", model_ref}, {"updateStatus", "Updating"}};
     fresh->doc["lastUpdatedAt"] = Iso8601(NowMillis());

@@ -14,9 +14,12 @@
 //   version, and none fails because of the move.
 // - A traffic split (deployment_traffic.h) sends a share to a challenger; a rollback policy
 //   watches the challenger (or the canary an alias move makes) and takes it away when unhealthy:
-//   the alias moves back (AliasRollback) and the event "Deployment Rolled Back" (source
-//   "lathe.deployments", detail {deploymentArn, deploymentName, reference, from, to, reason,
-//   window}) is published in the outbox, so an EventBridge rule can send it to SNS.
+//   the alias moves back from the canary to the champion (AliasRollback, compare and set) and the
+//   event "Deployment Rolled Back" (source "lathe.deployments", detail {deploymentArn,
+//   deploymentName, reference, from, to, reason, window}) is published in the outbox, so an
+//   EventBridge rule can send it to SNS; when the alias cannot be moved back, "Deployment
+//   Rollback Failed" (the same detail and "error"). Either way the bad version stops serving
+//   and is not loaded again until the alias moves on.
 // - Each routed response says which variant and served model answered, and has a response id
 //   that feedback names (deployment_stats.h).
 //
@@ -56,6 +59,9 @@ class ThroughputService;
 inline constexpr const char* kDeploymentKind = "custom-model-deployment";
 inline constexpr int64_t kFollowIntervalMs = 250;
 inline constexpr size_t kMaxDeployments = 100;  // per server (each keeps a model loaded)
+
+// NotFound naming the identifier (cut to 128 bytes): what every operation answers for an unknown one.
+Status DeploymentNotFound(const std::string& identifier);
 
 class DeploymentService {
  public:
@@ -158,9 +164,15 @@ class DeploymentService {
   Result<Prepared> Prepare(const Want& want, const std::string& region);
   // Loads on a loader thread, then Install: kept only if it is still what the entry wants.
   void Launch(const std::string& id, Role role, const Want& want, Prepared prepared);
+  // Start's load of a challenger (or a canary) it found in the row; on a refusal it goes.
+  void LaunchChallengerAtStart(const Entry& e, const Want& challenger, const std::string& arn);
   void Install(const std::string& id, Role role, const Want& want, Result<std::shared_ptr<ModelPool>> loaded);
   // Under mu_: publishes a new snapshot built from the entry's live one.
   void Publish(Entry& e, std::shared_ptr<Snapshot> next);
+  // Under mu_: the challenger (a canary or a fixed one) goes: its Want, the canary watch, its
+  // traffic (a canary's split is the policy's and goes whole; a fixed challenger keeps its name
+  // with weight 0, SetTraffic gives it traffic again), and a snapshot without it is published.
+  void ClearChallengerLocked(Entry& e);
   // Under mu_: rewrites the row's "_serving", "traffic", "rollbackPolicy" from the entry.
   void SaveServingLocked(const Entry& e, store::ResourceRow* row);
   Entry* FindEntryLocked(const std::string& identifier);

@@ -41,6 +41,9 @@ struct Outcome {
   int64_t time_ms = 0, latency_ms = 0;
   bool ok = true;
   bool throttled = false;  // refused for load (ThrottlingException): not an error of the model
+  // The caller's mistake (ValidationException, an unknown id): counted as a request, neither an
+  // error of the model (a caller could trigger a rollback) nor a latency.
+  bool caller_error = false;
   int64_t input_tokens = 0, output_tokens = 0;
   int64_t compute_ms = 0;  // generation time on a slot (costs)
 };

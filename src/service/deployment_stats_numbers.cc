@@ -162,6 +162,7 @@ void CountOutcome(Counters* c, const Outcome& o) {
     ++s.throttled;
     return;
   }
+  if (o.caller_error) return;
   if (!o.ok) {
     ++s.errors;
     return;

@@ -35,10 +35,15 @@ struct ResolvedModel {
 // registry keeps no cache, and `lathe registry` may move an alias from another process).
 using ModelResolver = std::function<Result<ResolvedModel>(const std::string& reference)>;
 
-// Moves an alias back to where its last move took it from (registry::Registry::Rollback), for
-// automatic rollback. reference: the "<group>:<alias>" form; actor and reason are recorded.
-using AliasRollback = std::function<Status(const std::string& reference, const std::string& actor,
-                                           const std::string& reason)>;
+// Automatic rollback: moves an alias from the canary back to the champion, only while it still
+// holds the canary (compare and set, registry::Registry::MoveAliasIf; an undo of the alias's last
+// move would go wrong with two deployments on one alias or a person's move meanwhile).
+// reference: the "<group>:<alias>" form; expected (the canary) and target (the champion): the
+// "<group>/<version>" form (ResolvedModel::version); actor and reason are recorded. true: moved;
+// false: the alias no longer holds `expected` (nothing done).
+using AliasRollback = std::function<Result<bool>(const std::string& reference, const std::string& expected,
+                                                 const std::string& target, const std::string& actor,
+                                                 const std::string& reason)>;
 
 // Whether `reference` is in one of the registry forms above (a cheap syntactic check, bounded,
 // no regex): the services try custom and foundation models first and the resolver only for these.

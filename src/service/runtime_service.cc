@@ -46,6 +46,10 @@ Result<RuntimeService::Generated> RuntimeService::Generate(const std::string& mo
       outcome.latency_ms = MillisSince(start);
       outcome.compute_ms = compute_ms;
       outcome.ok = result.ok();
+      // The caller's mistakes are not the model's errors: counting them would let a caller
+      // trigger a rollback (Outcome::caller_error).
+      const Status::Code code = result.ok() ? Status::Code::kOk : result.status().code();
+      outcome.caller_error = code == Status::Code::kInvalidArgument || code == Status::Code::kNotFound;
       outcome.throttled = !result.ok() && result.status().code() == Status::Code::kThrottled;
       if (result.ok()) {
         outcome.input_tokens = result->prompt_tokens;

@@ -2,124 +2,15 @@
 // create/get/list/update/delete, bad input, the memory budget, registry references through a
 // resolver the test controls (alias moves swap the routing snapshot; a request keeps the one it
 // started with), provisioned throughput following an alias, InvokeModel/Converse on a deployment
-// with lathe's headers, and a restart.
+// with lathe's headers, and a restart. Canaries and rollback: deployment_canary_test.cc.
 #include "service/deployment_service.h"
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
-
-#include "core/arn.h"
-#include "engine/llama2c_import.h"
-#include "service/bedrock_service.h"
-#include "test_util.h"
+#include "deployment_fixture.h"
 
 namespace lathe::service {
 namespace {
-
-using lathe::testing::Eventually;
-using lathe::testing::SharedDir;
-using lathe::testing::TempDir;
-using nlohmann::json;
-
-const std::string kModelA = "arn:aws:bedrock:us-east-1:000000000000:custom-model/acme.stories/aaaaaaaaaaaa";
-const std::string kModelB = "arn:aws:bedrock:us-east-1:000000000000:custom-model/acme.stories/bbbbbbbbbbbb";
-
-// A registry the test moves by hand: reference -> what it resolves to.
-struct FakeRegistry {
-  std::mutex mu;
-  std::map<std::string, ResolvedModel> refs;
-  std::vector<std::string> rollbacks;
-  ModelResolver resolver() {
-    return [this](const std::string& ref) -> Result<ResolvedModel> {
-      std::lock_guard<std::mutex> lock(mu);
-      auto it = refs.find(ref);
-      if (it == refs.end()) return Status::NotFound("no " + ref);
-      return it->second;
-    };
-  }
-  void Point(const std::string& ref, const std::string& arn, const std::string& version) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (refs.count(ref)) previous[ref] = refs[ref];
-    refs[ref] = ResolvedModel{arn, version, ref.find(':') != std::string::npos};
-  }
-  // Registry::Rollback: back to where the last move came from.
-  Status Rollback(const std::string& ref) {
-    std::lock_guard<std::mutex> lock(mu);
-    rollbacks.push_back(ref);
-    if (!previous.count(ref)) return Status::NotFound("no history");
-    refs[ref] = previous[ref];
-    return Status::Ok();
-  }
-  std::map<std::string, ResolvedModel> previous;
-};
-
-class DeploymentServiceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (SharedDir().empty()) GTEST_SKIP() << "../shared is absent: this test needs models/stories260K";
-    const std::string stories = SharedDir() + "/models/stories260K";
-    dir_ = tmp_.File("stories");
-    ASSERT_TRUE(engine::ImportLlama2c(stories + "/stories260K.bin", stories + "/tok512.model", dir_).ok());
-    config_.data_dir = tmp_.File("data");
-    config_.models["acme.stories"] = dir_;
-    Open();
-  }
-  void Open() {
-    auto s = BedrockService::Open(config_, /*start=*/false);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    service_ = std::move(*s);
-    for (const std::string& arn : {kModelA, kModelB}) {
-      store::ResourceRow row;
-      row.kind = kCustomModelKind;
-      row.id = ArnResource(arn).substr(ArnResource(arn).rfind('/') + 1);
-      row.name = "model-" + row.id.substr(0, 1);
-      row.arn = arn;
-      row.status = "Active";
-      row.doc = {{"modelArn", arn}, {"modelName", row.name}, {"baseModelName", "acme.stories"}, {"_dir", dir_}};
-      Status inserted = service_->store()->Insert(row);
-      ASSERT_TRUE(inserted.ok() || inserted.code() == Status::Code::kAlreadyExists) << inserted.ToString();
-    }
-    service_->deployments().set_resolver(registry_.resolver());
-    service_->deployments().set_alias_rollback(
-        [this](const std::string& ref, const std::string&, const std::string&) { return registry_.Rollback(ref); });
-    service_->deployments().set_clock([this] { return now_.load(); });
-    service_->throughput().set_resolver(registry_.resolver());
-    service_->Start();
-  }
-  DeploymentService& deployments() { return service_->deployments(); }
-  std::string Create(const json& request) {
-    auto created = deployments().Create(request);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    return created.ok() ? (*created)["customModelDeploymentArn"].get<std::string>() : "";
-  }
-  std::string StatusOf(const std::string& id) {
-    auto got = deployments().Get(id);
-    return got.ok() ? (*got)["status"].get<std::string>() : got.status().ToString();
-  }
-  bool Serving(const std::string& id, const std::string& served) {
-    auto routed = deployments().Route(id, "");
-    return routed.ok() && routed->served == served;
-  }
-
-  TempDir tmp_;
-  std::string dir_;
-  ServiceConfig config_;
-  FakeRegistry registry_;
-  std::atomic<int64_t> now_{1'790'000'000'000};
-  std::unique_ptr<BedrockService> service_;
-};
-
-// A user id the deployment routes to `variant` (sticky), or "" when none of 200 is.
-std::string UserOn(DeploymentService& d, const std::string& id, Variant variant) {
-  for (int i = 0; i < 200; ++i) {
-    const std::string user = "user-" + std::to_string(i);
-    auto routed = d.Route(id, user);
-    if (routed.ok() && routed->variant == variant) return user;
-  }
-  return "";
-}
 
 TEST_F(DeploymentServiceTest, TrafficSplitStickyUsersFeedbackAndStats) {
   const std::string arn = Create({{"modelDeploymentName", "ab"}, {"modelArn", kModelA}});
@@ -172,95 +63,6 @@ TEST_F(DeploymentServiceTest, TrafficSplitStickyUsersFeedbackAndStats) {
   // Removing the challenger sends everyone to the champion.
   ASSERT_TRUE(deployments().SetTraffic(arn, {{"challengerModelArn", ""}}).ok());
   EXPECT_EQ(deployments().Route(arn, challenger_user)->served, kModelA);
-}
-
-TEST_F(DeploymentServiceTest, AFailingCanaryIsRolledBackAndAHealthyOneIsPromoted) {
-  registry_.Point("bank:production", kModelA, "bank/1");
-  const std::string arn = Create({{"modelDeploymentName", "canary"}, {"modelArn", "bank:production"}});
-  ASSERT_TRUE(Eventually([&] { return Serving(arn, "bank/1"); }));
-  auto set = deployments().SetTraffic(arn, {{"rollbackPolicy", {{"enabled", true}, {"canaryWeight", 0.5},
-                                                                {"minRequests", 5}, {"maxErrorRate", 0.1},
-                                                                {"watchSeconds", 60}}}});
-  ASSERT_TRUE(set.ok()) << set.status().ToString();
-
-  // The alias moves: the new version is a canary with half the traffic, not the champion.
-  registry_.Point("bank:production", kModelB, "bank/2");
-  std::string canary_user;
-  ASSERT_TRUE(Eventually([&] {
-    deployments().FollowOnce();
-    return !(canary_user = UserOn(deployments(), arn, Variant::kChallenger)).empty();
-  }));
-  auto routed = deployments().Route(arn, canary_user);
-  ASSERT_TRUE(routed.ok());
-  EXPECT_EQ(routed->served, "bank/2");
-  EXPECT_EQ(deployments().Route(arn, UserOn(deployments(), arn, Variant::kChampion))->served, "bank/1");
-  // It fails every request: rolled back at the next step.
-  for (int i = 0; i < 6; ++i) {
-    Outcome failed;
-    failed.ok = false;
-    deployments().Record(*routed, failed);
-  }
-  deployments().FollowOnce();
-  EXPECT_EQ(registry_.rollbacks, std::vector<std::string>{"bank:production"});
-  EXPECT_EQ(deployments().Route(arn, canary_user)->served, "bank/1");
-  deployments().FollowOnce();  // the alias is back on version 1: nothing new to load
-  EXPECT_EQ(deployments().Route(arn, canary_user)->served, "bank/1");
-  auto events = service_->store()->EventsAfter(0, 1000);
-  ASSERT_TRUE(events.ok());
-  int rolled_back = 0;
-  for (const auto& e : *events) {
-    if (e.source != "lathe.deployments" || e.detail_type != "Deployment Rolled Back") continue;
-    ++rolled_back;
-    EXPECT_EQ(e.detail["deploymentArn"], arn);
-    EXPECT_EQ(e.detail["from"], "bank/2");
-    EXPECT_EQ(e.detail["to"], "bank/1");
-    EXPECT_EQ(e.detail["reference"], "bank:production");
-    EXPECT_FALSE(e.detail["reason"].get<std::string>().empty());
-  }
-  EXPECT_EQ(rolled_back, 1);
-  EXPECT_EQ((*deployments().Stats(arn, 60000))["rollbacks"].size(), 1u);
-
-  // A move to a healthy version: promoted to champion once its watch is over.
-  registry_.Point("bank:production", kModelB, "bank/3");
-  ASSERT_TRUE(Eventually([&] {
-    deployments().FollowOnce();
-    return !UserOn(deployments(), arn, Variant::kChallenger).empty();
-  }));
-  now_ += 61 * 1000;
-  deployments().FollowOnce();
-  for (const std::string user : {"user-1", "user-2", "user-3", ""}) {
-    auto r = deployments().Route(arn, user);
-    ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r->served, "bank/3") << user;
-    EXPECT_EQ(r->variant, Variant::kChampion);
-  }
-}
-
-TEST_F(DeploymentServiceTest, ACanaryWhoseEvaluationRegressesIsRolledBack) {
-  registry_.Point("bank:production", kModelA, "bank/1");
-  const std::string arn = Create({{"modelDeploymentName", "regress"}, {"modelArn", "bank:production"}});
-  ASSERT_TRUE(Eventually([&] { return Serving(arn, "bank/1"); }));
-  ASSERT_TRUE(deployments().SetTraffic(arn, {{"rollbackPolicy", {{"enabled", true}, {"canaryWeight", 0.5}}}}).ok());
-  registry_.Point("bank:production", kModelB, "bank/2");
-  ASSERT_TRUE(Eventually([&] {
-    deployments().FollowOnce();
-    return !UserOn(deployments(), arn, Variant::kChallenger).empty();
-  }));
-  deployments().FollowOnce();
-  EXPECT_TRUE(registry_.rollbacks.empty());  // healthy so far: no traffic, no evaluation
-  {
-    // The registry now says the holder's newest evaluation since the move is worse.
-    std::lock_guard<std::mutex> lock(registry_.mu);
-    registry_.refs["bank:production"].regression = "evaluation e-7 of bank/2 is worse than bank/1 (overallScore 0.41)";
-  }
-  deployments().FollowOnce();  // resolves the alias (reads the regression)
-  deployments().FollowOnce();  // judges with it
-  EXPECT_EQ(registry_.rollbacks, std::vector<std::string>{"bank:production"});
-  auto stats = deployments().Stats(arn, 60000);
-  ASSERT_TRUE(stats.ok());
-  ASSERT_EQ((*stats)["rollbacks"].size(), 1u);
-  EXPECT_EQ((*stats)["rollbacks"][0]["reason"],
-            "evaluation regressed: evaluation e-7 of bank/2 is worse than bank/1 (overallScore 0.41)");
 }
 
 TEST_F(DeploymentServiceTest, CreateGetListUpdateDelete) {

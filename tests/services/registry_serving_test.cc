@@ -45,15 +45,45 @@ TEST_F(ServingLinkTest, EveryFormResolvesToTheVersionsModel) {
   // The alias moves; the next resolve follows it; a rollback through the link moves it back.
   ASSERT_TRUE(registry_->SetAlias("bank", "production", 2, "test", "second").ok());
   EXPECT_EQ(resolve_("bank:production")->version, "bank/2");
-  ASSERT_TRUE(link_->rollback()("arn:aws:sagemaker:us-east-1:123456789012:model-package-group/bank:production",
-                                "lathe-deployments", "error rate 0.5 > 0.05")
-                  .ok());
+  auto moved = link_->rollback()("arn:aws:sagemaker:us-east-1:123456789012:model-package-group/bank:production",
+                                 "bank/2", "bank/1", "lathe-deployments", "error rate 0.5 > 0.05");
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_TRUE(*moved);
   EXPECT_EQ(resolve_("bank:production")->version, "bank/1");
   auto history = registry_->AliasHistory("bank", "production");
   ASSERT_TRUE(history.ok());
   EXPECT_TRUE(history->back().rollback);
   EXPECT_EQ(history->back().actor, "lathe-deployments");
-  EXPECT_EQ(link_->rollback()("bank/1", "x", "y").code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(link_->rollback()("bank/1", "bank/2", "bank/1", "x", "y").status().code(), Status::Code::kInvalidArgument);
+  for (const auto& [expected, target] : std::vector<std::pair<std::string, std::string>>{
+           {"other/2", "bank/1"}, {"bank/x", "bank/1"}, {"bank/2", "bank/"}, {"bank/2", "bank/99999999999999"}})
+    EXPECT_EQ(link_->rollback()("bank:production", expected, target, "x", "y").status().code(),
+              Status::Code::kInvalidArgument)
+        << expected << " -> " << target;
+}
+
+// Two deployments on one alias both see their canary fail: the first moves the alias back, the
+// second finds it no longer on the canary and does nothing (an undo stack would move it again,
+// to the version before the champion). A person's move meanwhile is not undone either.
+TEST_F(ServingLinkTest, RollbackMovesOnlyFromTheCanaryToTheChampion) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(registry_->Register(Version("bank")).ok());
+  ASSERT_TRUE(registry_->SetAlias("bank", "production", 1, "test", "first").ok());
+  ASSERT_TRUE(registry_->SetAlias("bank", "production", 2, "test", "second").ok());
+  ASSERT_TRUE(registry_->SetAlias("bank", "production", 3, "test", "canary").ok());
+  auto first = link_->rollback()("bank:production", "bank/3", "bank/2", "lathe-deployments", "errors");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(*first);
+  auto second = link_->rollback()("bank:production", "bank/3", "bank/2", "lathe-deployments", "errors");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_FALSE(*second);
+  EXPECT_EQ(resolve_("bank:production")->version, "bank/2");
+  ASSERT_EQ(registry_->AliasHistory("bank", "production")->size(), 4u);  // 3 moves, 1 rollback
+
+  ASSERT_TRUE(registry_->SetAlias("bank", "production", 1, "person", "by hand").ok());
+  auto stale = link_->rollback()("bank:production", "bank/3", "bank/2", "lathe-deployments", "errors");
+  ASSERT_TRUE(stale.ok());
+  EXPECT_FALSE(*stale);
+  EXPECT_EQ(resolve_("bank:production")->version, "bank/1");
 }
 
 TEST_F(ServingLinkTest, ForgedAndMalformedReferencesAreRefused) {
@@ -75,7 +105,7 @@ TEST_F(ServingLinkTest, ADetachedLinkTouchesNothing) {
   link_->Detach();
   registry_.reset();  // what the server's destruction does after detaching
   EXPECT_FALSE(resolve_("bank/1").ok());
-  EXPECT_FALSE(link_->rollback()("bank:production", "a", "b").ok());
+  EXPECT_FALSE(link_->rollback()("bank:production", "bank/2", "bank/1", "a", "b").ok());
 }
 
 }  // namespace

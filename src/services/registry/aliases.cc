@@ -214,6 +214,23 @@ Result<AliasMove> Registry::Rollback(const std::string& group, const std::string
   return MoveAliasLocked(group, alias, to, actor, why, /*rollback=*/true, moves.back().to_version);
 }
 
+Result<std::optional<AliasMove>> Registry::MoveAliasIf(const std::string& group, const std::string& alias,
+                                                       int expected, int target, const std::string& actor,
+                                                       const std::string& reason, bool rollback) {
+  LATHE_RETURN_IF_ERROR(CheckAliasArgs(group, alias));
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<ResourceRow> current = db_->Find(rows::kAliasKind, group + "/" + alias);
+  if (!current.ok()) {
+    if (current.status().code() == Status::Code::kNotFound) return std::optional<AliasMove>();
+    return current.status();
+  }
+  const int holder = current->doc.value("version", 0);
+  if (holder != expected || holder == target) return std::optional<AliasMove>();
+  Result<AliasMove> m = MoveAliasLocked(group, alias, target, actor, reason, rollback, expected);
+  if (!m.ok()) return m.status();
+  return std::optional<AliasMove>(*m);
+}
+
 Result<std::map<std::string, int>> Registry::Aliases(const std::string& group) {
   LATHE_RETURN_IF_ERROR(rows::CheckEntityName("group", group, kMaxGroupNameBytes));
   return rows::AliasesOf(db_, group);

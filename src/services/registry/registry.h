@@ -196,6 +196,14 @@ class Registry {
                              const std::string& reason);
   Result<AliasMove> Rollback(const std::string& group, const std::string& alias, const std::string& actor,
                              const std::string& reason);
+  // Compare and set: moves the alias to `target` only while it holds `expected`; what automatic
+  // rollback uses (the undo stack above would undo the wrong move when two deployments watch one
+  // alias, or a person moved it meanwhile). nullopt when the alias holds another version or
+  // already holds `target` (nothing moves, nothing is recorded); Conflict when another process
+  // moved it between the read and the write.
+  Result<std::optional<AliasMove>> MoveAliasIf(const std::string& group, const std::string& alias, int expected,
+                                               int target, const std::string& actor, const std::string& reason,
+                                               bool rollback = true);
   // Removes the alias, recorded in its history as a move to 0 (AliasAt answers 0 afterwards; a
   // Rollback puts it back). NotFound when it does not exist.
   Result<AliasMove> DeleteAlias(const std::string& group, const std::string& alias, const std::string& actor,

@@ -1,5 +1,7 @@
 #include "services/registry/serving.h"
 
+#include <charconv>
+
 #include "services/registry/rows.h"
 
 namespace lathe::registry {
@@ -48,7 +50,21 @@ Result<service::ResolvedModel> ServingLink::Resolve(const std::string& reference
   return out;
 }
 
-Status ServingLink::Rollback(const std::string& reference, const std::string& actor, const std::string& reason) {
+namespace {
+// The version number of "<group>/<version>" when its group is `group`; 0 otherwise.
+int VersionIn(const std::string& group, const std::string& version) {
+  if (version.size() <= group.size() + 1 || version.compare(0, group.size(), group) != 0 || version[group.size()] != '/')
+    return 0;
+  int n = 0;
+  const char* first = version.data() + group.size() + 1;
+  const char* last = version.data() + version.size();
+  auto [end, ec] = std::from_chars(first, last, n);
+  return ec == std::errc() && end == last && n > 0 ? n : 0;
+}
+}  // namespace
+
+Result<bool> ServingLink::Rollback(const std::string& reference, const std::string& expected, const std::string& target,
+                                   const std::string& actor, const std::string& reason) {
   std::shared_lock<std::shared_mutex> lock(mu_);
   if (!registry_) return Status::Internal("the model registry is closed (the server is stopping)");
   bool is_alias = false;
@@ -56,7 +72,13 @@ Status ServingLink::Rollback(const std::string& reference, const std::string& ac
   if (!alias.ok()) return alias.status();
   if (!is_alias) return rows::Invalid("reference", "only an alias can be rolled back");
   const size_t colon = alias->find(':');
-  return registry_->Rollback(alias->substr(0, colon), alias->substr(colon + 1), actor, reason).status();
+  const std::string group = alias->substr(0, colon);
+  const int from = VersionIn(group, expected), to = VersionIn(group, target);
+  if (from == 0 || to == 0)
+    return rows::Invalid("version", "a rollback of " + *alias + " moves between versions of group " + group);
+  Result<std::optional<AliasMove>> moved = registry_->MoveAliasIf(group, alias->substr(colon + 1), from, to, actor, reason);
+  if (!moved.ok()) return moved.status();
+  return moved->has_value();
 }
 
 service::ModelResolver ServingLink::resolver() {
@@ -64,8 +86,9 @@ service::ModelResolver ServingLink::resolver() {
 }
 
 service::AliasRollback ServingLink::rollback() {
-  return [link = shared_from_this()](const std::string& reference, const std::string& actor, const std::string& reason) {
-    return link->Rollback(reference, actor, reason);
+  return [link = shared_from_this()](const std::string& reference, const std::string& expected,
+                                     const std::string& target, const std::string& actor, const std::string& reason) {
+    return link->Rollback(reference, expected, target, actor, reason);
   };
 }
 

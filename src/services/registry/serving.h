@@ -22,8 +22,10 @@ class ServingLink : public std::enable_shared_from_this<ServingLink> {
   // Resolves every form model_reference.h lists. A version serves its custom model, else its
   // base model; ResolvedModel::version is "<group>/<version>", follows_alias set for aliases.
   Result<service::ResolvedModel> Resolve(const std::string& reference);
-  // "<group>:<alias>" or its model package group ARN form: Registry::Rollback.
-  Status Rollback(const std::string& reference, const std::string& actor, const std::string& reason);
+  // "<group>:<alias>" or its model package group ARN form, from `expected` to `target`
+  // ("<group>/<version>" of the alias's group): Registry::MoveAliasIf. true when it moved.
+  Result<bool> Rollback(const std::string& reference, const std::string& expected, const std::string& target,
+                        const std::string& actor, const std::string& reason);
 
   service::ModelResolver resolver();
   service::AliasRollback rollback();
