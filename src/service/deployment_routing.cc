@@ -115,7 +115,9 @@ Result<DeploymentService::Routed> DeploymentService::Route(const std::string& id
   if (user_id.size() > kMaxUserIdBytes)
     return Status::InvalidArgument("The user id is " + std::to_string(user_id.size()) + " bytes, at most " +
                                    std::to_string(kMaxUserIdBytes));
-  if (!live) {
+  // A snapshot without a champion pool: after a restart during a canary the challenger may load
+  // first; until the champion has, the deployment is not ready (never a null pool to generate on).
+  if (!live || !live->champion.pool) {
     auto row = db_->Find(kDeploymentKind, routed.deployment_id);
     if (row.ok() && row->status == "Failed")
       return Status::InvalidArgument("Custom model deployment " + name + " failed: " + row->doc.value("failureMessage", ""));
