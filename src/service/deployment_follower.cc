@@ -128,7 +128,7 @@ void DeploymentService::JudgeChallenger(const std::string& id, int64_t now) {
     // The canary is the alias's holder: its evaluations since the move count against it.
     if (e.canary && e.challenger.served == served) regression = e.challenger.regression;
   }
-  const WindowStats window = stats_.Window(id, served, now, policy.window_ms);
+  const WindowStats window = stats_.JudgeWindow(id, served, now, policy.window_ms);
   const RollbackVerdict verdict = service::JudgeChallenger(policy, window, regression);
   if (verdict.roll_back) return RollBack(id, verdict.reason, now);
   // A healthy canary becomes the champion once its watch ends.
@@ -186,6 +186,7 @@ void DeploymentService::RollBack(const std::string& id, const std::string& reaso
   // The bad version stops serving either way, and is not loaded again until the alias moves on.
   e.failed_served = from;
   ClearChallengerLocked(e);
+  stats_.ExcludeFromJudging(id, from);  // given traffic again, it is judged on its new requests
   auto row = db_->Find(kDeploymentKind, id);
   if (!row.ok()) return;
   SaveServingLocked(e, &*row);

@@ -145,6 +145,43 @@ WindowStats DeploymentStats::Window(const std::string& deployment_id, const std:
   return stats_detail::WindowOf(s->second, now_ms, window_ms);
 }
 
+WindowStats DeploymentStats::JudgeWindow(const std::string& deployment_id, const std::string& served, int64_t now_ms,
+                                         int64_t window_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto d = deployments_.find(deployment_id);
+  if (d == deployments_.end()) return {};
+  auto s = d->second.find(served);
+  if (s == d->second.end()) return {};
+  WindowStats w = stats_detail::WindowOf(s->second, now_ms, window_ms);
+  const int64_t first = stats_detail::MinuteOf(now_ms - std::max<int64_t>(window_ms, 0));
+  for (const stats_detail::Bucket& b : s->second.judged) {
+    if (b.minute < first || b.minute > stats_detail::MinuteOf(now_ms)) continue;
+    const WindowStats& j = b.counters.sums;
+    w.requests -= j.requests;
+    w.errors -= j.errors;
+    w.throttled -= j.throttled;
+    w.feedback -= j.feedback;
+    w.positive -= j.positive;
+    w.feedback_score_sum -= j.feedback_score_sum;
+  }
+  return w;
+}
+
+void DeploymentStats::ExcludeFromJudging(const std::string& deployment_id, const std::string& served) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto d = deployments_.find(deployment_id);
+  if (d == deployments_.end()) return;
+  auto s = d->second.find(served);
+  if (s == d->second.end()) return;
+  s->second.judged.clear();
+  for (const stats_detail::Bucket& b : s->second.buckets) {
+    stats_detail::Bucket kept;
+    kept.minute = b.minute;
+    kept.counters.sums = b.counters.sums;  // the latency bins are not judged
+    s->second.judged.push_back(std::move(kept));
+  }
+}
+
 std::vector<VariantStats> DeploymentStats::Summary(const std::string& deployment_id, int64_t now_ms, int64_t window_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   auto d = deployments_.find(deployment_id);

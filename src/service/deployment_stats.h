@@ -88,6 +88,9 @@ struct Served {
   Counters total;
   int64_t last_request_ms = 0;
   std::deque<std::string> comments;
+  // Each bucket's counts when a rollback judged it (ExcludeFromJudging): the judge counts only
+  // what came after, so a challenger given traffic again is not rolled back on its old failures.
+  std::vector<Bucket> judged;
 };
 using Deployment = std::map<std::string, Served>;  // served model -> numbers
 struct Response {
@@ -113,6 +116,12 @@ class DeploymentStats {
 
   // The window [now - window_ms, now] of one served model of a deployment.
   WindowStats Window(const std::string& deployment_id, const std::string& served, int64_t now_ms, int64_t window_ms);
+  // The same window less what a rollback already judged (ExcludeFromJudging): what rollback
+  // policies are checked against.
+  WindowStats JudgeWindow(const std::string& deployment_id, const std::string& served, int64_t now_ms,
+                          int64_t window_ms);
+  // The served model's requests so far are out of JudgeWindow (kept in Window, Summary and totals).
+  void ExcludeFromJudging(const std::string& deployment_id, const std::string& served);
   // Every served model of a deployment (variant left "" here: the deployment service knows it).
   std::vector<VariantStats> Summary(const std::string& deployment_id, int64_t now_ms, int64_t window_ms);
   // The newest request of a deployment (0: never); what idle cleanup reads.

@@ -248,6 +248,15 @@ TEST_F(DeploymentCanaryTest, ARolledBackFixedChallengerCanHaveTrafficAgain) {
   EXPECT_EQ(Events("Deployment Rolled Back"), 1);
   ASSERT_TRUE(deployments().SetTraffic(arn, {{"challengerWeight", 0.5}}).ok());
   ASSERT_TRUE(Eventually([&] { return !UserOn(deployments(), arn, Variant::kChallenger).empty(); }));
+  // Judged again on its new requests only: the failures that rolled it back (still inside the
+  // window on this test's stopped clock) do not roll it back a second time.
+  deployments().FollowOnce();
+  EXPECT_FALSE(UserOn(deployments(), arn, Variant::kChallenger).empty());
+  EXPECT_EQ(Events("Deployment Rolled Back"), 1);
+  Fail(arn, UserOn(deployments(), arn, Variant::kChallenger));
+  deployments().FollowOnce();
+  EXPECT_TRUE(UserOn(deployments(), arn, Variant::kChallenger).empty());
+  EXPECT_EQ(Events("Deployment Rolled Back"), 2);
 }
 
 // Requests the caller got wrong are counted, but not as the model's errors: no rollback.

@@ -103,6 +103,29 @@ TEST(DeploymentStats, TheWindowCoversTheMinutesItTouches) {
   EXPECT_EQ(stats.Window("dep1", "g/1", now, 10 * kMinute).input_tokens, 40);
 }
 
+// A rollback's judged requests are out of the judge's window (a challenger given traffic again
+// starts clean) but stay in what people read.
+TEST(DeploymentStats, TheJudgeCountsOnlyWhatCameAfterARollbackJudgedIt) {
+  DeploymentStats stats(nullptr);
+  Outcome failed = Ok("g/2", kT0 + 1000);
+  failed.ok = false;
+  for (int i = 0; i < 3; ++i) stats.Record(failed);
+  stats.Record(Ok("g/2", kT0 + 2000));
+  stats.ExcludeFromJudging("dep1", "g/2");
+  stats.ExcludeFromJudging("dep1", "never-served");  // nothing to exclude: no effect
+  EXPECT_EQ(stats.JudgeWindow("dep1", "g/2", kT0 + 3000, 5 * kMinute).requests, 0);
+  stats.Record(failed);
+  stats.Record(Ok("g/2", kT0 + kMinute));
+  const WindowStats judged = stats.JudgeWindow("dep1", "g/2", kT0 + kMinute, 5 * kMinute);
+  EXPECT_EQ(judged.requests, 2);
+  EXPECT_EQ(judged.errors, 1);
+  const WindowStats shown = stats.Window("dep1", "g/2", kT0 + kMinute, 5 * kMinute);
+  EXPECT_EQ(shown.requests, 6);
+  EXPECT_EQ(shown.errors, 4);
+  // Once the judged minute leaves the window nothing is taken off twice.
+  EXPECT_EQ(stats.JudgeWindow("dep1", "g/2", kT0 + kMinute, 0).requests, 1);
+}
+
 TEST(DeploymentStats, ADayOfBucketsIsKeptAndTotalsForever) {
   DeploymentStats stats(nullptr);
   for (int64_t m = 0; m < static_cast<int64_t>(kMaxStatsBuckets) + 100; ++m) stats.Record(Ok("g/1", kT0 + m * kMinute));
