@@ -74,7 +74,7 @@ int RunStep(const Step& s, int number) {
 struct DemoOptions {
   std::string dir = "lathe-demo";
   bool data_only = false;
-  uint64_t default_max_records = 48000;
+  uint64_t default_max_records = 0;  // 0: the recipe's
 };
 
 // The fine-tuned model's folder on the server: the job's merged model, under the data directory
@@ -205,8 +205,7 @@ void AddDemoCommand(CLI::App* app, Context* ctx) {
   cmd->add_option("--dir", opt->dir, "Folder for the demo's files")->capture_default_str();
   cmd->add_flag("--data-only", opt->data_only, "Stop after the dataset steps");
   cmd->add_option("--default-max-records", opt->default_max_records,
-                  "Pretraining records if the default model must be built (smaller: faster, weaker)")
-      ->capture_default_str();
+                  "Pretraining records if the default model must be built (default: the recipe's; smaller: faster, weaker)");
   cmd->callback([opt, ctx] { ctx->exit_code = RunDemo(*opt); });
 }
 
