@@ -155,12 +155,14 @@ int RunDemo(const DemoOptions& opt) {
     return args;
   };
   const std::vector<Step> serve_steps = {
-      {"fine-tune it on the server (CreateModelCustomizationJob, LoRA) and watch the loss go down",
+      // Full fine-tuning: the default model is small enough (seconds), and on this sample it ends
+      // with a lower validation loss than LoRA (3.9 against 4.2); LoRA is lathe's default for
+      // real models.
+      {"fine-tune it on the server (CreateModelCustomizationJob) and watch the loss go down",
        with_server({"jobs", "create", "--name", "bank-support", "--model-name", "bank-support-model", "--base-model",
                     "amazon.titan-text-express-v1", "--train", split + "/train.jsonl", "--validation",
                     split + "/validation.jsonl", "--output", dir + "/output", "--set", "epochCount=8", "--set",
-                    "learningRate=0.005", "--set", "loraRank=16", "--set", "batchSize=8", "--set", "loraTargets=all",
-                    "--watch"})},
+                    "learningRate=0.001", "--set", "batchSize=8", "--set", "method=full", "--watch"})},
       {"serve the custom model (CreateProvisionedModelThroughput)",
        with_server({"throughput", "create", "--name", "bank-support", "--model", "bank-support-model", "--wait"})},
   };
@@ -172,14 +174,14 @@ int RunDemo(const DemoOptions& opt) {
   BedrockClient client(client_options);
   auto tuned_dir = FineTunedModelDir(client, serve_dir, "bank-support");
   if (!tuned_dir.ok()) return ReportError(tuned_dir.status());
-  // The test set: 30 banking questions the fine-tune never saw (other wordings of the sample's
+  // The test set: 50 banking questions the fine-tune never saw (other wordings of the sample's
   // topics), each with a reference answer and the keywords a good answer names. The settings
   // are the automation tutorial's evaluation script's (temperature 0.1, top-p 0.9), seeded so
   // that the evaluation repeats exactly.
   const std::string test_set = dir + "/banking_eval.jsonl";
   if (Status s = WriteFileAtomically(env, test_set, builtin_eval_jsonl()); !s.ok()) return ReportError(s);
   const std::string report_dir = dir + "/evaluation";
-  const Step evaluate = {"evaluate base vs fine-tuned on 30 banking questions it never saw: every answer scored, "
+  const Step evaluate = {"evaluate base vs fine-tuned on 50 banking questions it never saw: every answer scored, "
                          "paired statistics, three reports",
                          {"eval", "run", "--dataset", test_set, "--model", "base=" + model->dir, "--model",
                           "fine-tuned=" + *tuned_dir, "--out", report_dir, "--temperature", "0.1", "--top-p", "0.9",
@@ -204,7 +206,7 @@ void AddDemoCommand(CLI::App* app, Context* ctx) {
   cmd->footer(
       "Validates, inspects and splits the data, estimates the Bedrock cost, builds the default model\n"
       "(once, a few minutes), then starts `lathe serve` and, through its Bedrock API, fine-tunes the\n"
-      "model, serves the result and evaluates base vs fine-tuned on 30 banking questions it never saw\n"
+      "model, serves the result and evaluates base vs fine-tuned on 50 banking questions it never saw\n"
       "(lathe eval run: scores, keyword coverage, paired statistics, report.html).");
   cmd->add_option("--dir", opt->dir, "Folder for the demo's files")->capture_default_str();
   cmd->add_flag("--data-only", opt->data_only, "Stop after the dataset steps");

@@ -1,6 +1,7 @@
 #include "data/default_corpus.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -215,9 +216,15 @@ struct Composer {
     return Capitalized(WithArticle(n.words[0])) + " is " + Period(n.definition);
   }
   std::string Make(Rng* rng) const {
-    static const char* kHow[] = {"How do I %v my %n?", "How can I %v %a?", "What is the process to %v %a?",
-                                 "What should I do if I need to %v my %n?", "What happens if I %v my %n?",
-                                 "Is it possible to %v my %n?", "Where can I %v %a?", "Why would I %v my %n?"};
+    // %v a verb, %n a noun (with an adjective before it now and then), %a the same with its
+    // article, %p its plural, %j an adjective. The answer defines each word the question used.
+    static const char* kShapes[] = {
+        "How do I %v my %n?",          "How can I %v %a?",          "What is the process to %v %a?",
+        "What should I do if I need to %v my %n?", "What happens if I %v my %n?", "Is it possible to %v my %n?",
+        "Where can I %v %a?",          "Why would I %v my %n?",     "Who was the first %n to %v?",
+        "When should I %v my %n?",     "Which %n should I %v?",     "Who can help me %v my %n?",
+        "Tell me something about %p.", "What are %p?",              "Can you tell me about %a?",
+        "Why is the %n %j?",           "What makes %a %j?"};
     const uint64_t kind = rng->Below(10);
     if (kind < 2 && !kinds.empty()) {  // the difference between two kinds of one thing
       for (int tries = 0; tries < 8; ++tries) {
@@ -231,21 +238,35 @@ struct Composer {
                answer + ", while " + WithArticle(b->words[0]) + " is " + Period(b->definition);
       }
     }
-    if (verbs.empty() || nouns.empty()) return "";
+    if (verbs.empty() || nouns.empty() || adjectives.empty()) return "";
     const GlossEntry& v = *verbs[rng->Below(verbs.size())];
     const GlossEntry& n = *nouns[rng->Below(nouns.size())];
-    const GlossEntry* adj = kind >= 7 && !adjectives.empty() ? adjectives[rng->Below(adjectives.size())] : nullptr;
-    const std::string noun = adj ? adj->words[0] + " " + n.words[0] : n.words[0];
-    std::string q = kHow[rng->Below(sizeof kHow / sizeof kHow[0])];
+    const GlossEntry& j = *adjectives[rng->Below(adjectives.size())];
+    std::string q = kShapes[rng->Below(sizeof kShapes / sizeof kShapes[0])];
+    const bool has_verb = q.find("%v") != std::string::npos;
+    const bool has_adjective = q.find("%j") != std::string::npos || (kind >= 7 && q.find("%p") == std::string::npos);
+    const std::string noun = has_adjective && q.find("%j") == std::string::npos ? j.words[0] + " " + n.words[0] : n.words[0];
     auto put = [&q](const std::string& hole, const std::string& with) {
       if (size_t at = q.find(hole); at != std::string::npos) q.replace(at, hole.size(), with);
     };
     put("%v", v.words[0]);
     put("%n", noun);
     put("%a", WithArticle(noun));
-    std::string answer = "To " + v.words[0] + " is to " + Period(v.definition);
-    if (adj) answer += " " + Capitalized(adj->words[0]) + " means " + Period(adj->definition);
-    return q + " " + answer + " " + Is(n);
+    put("%p", Plural(n.words[0]));
+    put("%j", j.words[0]);
+    std::string answer;
+    if (has_verb) answer += "To " + v.words[0] + " is to " + Period(v.definition) + " ";
+    if (has_adjective) answer += Capitalized(j.words[0]) + " means " + Period(j.definition) + " ";
+    return q + " " + answer + Is(n);
+  }
+
+  // English plurals as most nouns make them (a toy's questions need no more).
+  static std::string Plural(const std::string& w) {
+    auto ends = [&w](const char* s) { return w.size() >= std::strlen(s) && w.compare(w.size() - std::strlen(s), std::string::npos, s) == 0; };
+    if (ends("s") || ends("x") || ends("z") || ends("ch") || ends("sh")) return w + "es";
+    if (w.size() > 1 && ends("y") && std::string("aeiou").find(w[w.size() - 2]) == std::string::npos)
+      return w.substr(0, w.size() - 1) + "ies";
+    return w + "s";
   }
 };
 
@@ -258,8 +279,9 @@ std::vector<std::pair<std::string, std::string>> QuestionsAbout(const GlossEntry
   const std::string def = Trim(e.definition);
   const uint64_t pick = e.key;
   if (e.pos == "n") {
-    switch (pick % 4) {
+    switch (pick % 5) {
       case 0: out.push_back({"What is " + WithArticle(w) + "?", Capitalized(WithArticle(w)) + " is " + Period(def)}); break;
+      case 4: out.push_back({"Tell me about " + WithArticle(w) + ".", Capitalized(WithArticle(w)) + " is " + Period(def)}); break;
       case 1: out.push_back({"What does " + w + " mean?", Capitalized(w) + " means " + Period(def)}); break;
       case 2: out.push_back({"Can you explain what " + WithArticle(w) + " is?", Capitalized(WithArticle(w)) + " is " + Period(def)}); break;
       default: out.push_back({"What is meant by " + w + "?", "By " + w + " we mean " + Period(def)}); break;

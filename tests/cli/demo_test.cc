@@ -78,7 +78,7 @@ TEST(Demo, RejectsTheBrokenFileAtItsLinesAcceptsTheSampleAndFineTunes) {
       with_keywords += line.find("\"expected_keywords\": [\"") != std::string::npos;
     }
   }
-  EXPECT_EQ(cases, 30u);
+  EXPECT_EQ(cases, 50u);
   EXPECT_EQ(with_keywords, cases);
   // None of its questions is in the training data.
   const std::string train = ReadFile(tmp.File("split/train.jsonl")) + ReadFile(tmp.File("split/validation.jsonl"));
