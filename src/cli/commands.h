@@ -47,6 +47,9 @@ void AddServeCommand(CLI::App* app, Context* ctx);
 // (called by AddModelsCommand), `lathe throughput`, `lathe invoke`, `lathe chat`.
 void AddJobsCommand(CLI::App* app, Context* ctx);
 void AddModelsClientCommands(CLI::App* models, Context* ctx);
+// `lathe models add NAME DIR`: Custom Model Import into a data directory, without a server
+// (models_add_cmd.cc; called by AddModelsCommand).
+void AddModelsAddCommand(CLI::App* models, Context* ctx);
 void AddThroughputCommand(CLI::App* app, Context* ctx);
 void AddInvokeCommand(CLI::App* app, Context* ctx);
 void AddChatCommand(CLI::App* app, Context* ctx);

@@ -18,9 +18,10 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx) {
     ClientOptions client;
   };
   auto l = std::make_shared<ListArgs>();
-  CLI::App* list = models->add_subcommand("list", "List the foundation and custom models lathe serve offers");
+  CLI::App* list = models->add_subcommand("list", "List the foundation, custom and imported models lathe serve offers");
   list->footer("Foundation models are the ids invoke and `jobs create --base-model` take (the tutorials'\n"
-               "Bedrock ids are aliases of lathe's models); custom models are what jobs made.\n\n"
+               "Bedrock ids are aliases of lathe's models); custom models are what jobs made; imported\n"
+               "models are Hugging Face folders `lathe models add` or CreateModelImportJob brought in.\n\n"
                "Example:\n  lathe models list");
   list->add_flag("--custom", l->custom_only, "Only custom models");
   AddClientOptions(list, &l->client);
@@ -40,8 +41,13 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx) {
       ctx->exit_code = ReportError(custom.status());
       return;
     }
+    auto imported = client.ListAll("/imported-models?maxResults=100", "modelSummaries");
+    if (!imported.ok()) {
+      ctx->exit_code = ReportError(imported.status());
+      return;
+    }
     if (l->client.json) {
-      json out = {{"customModels", *custom}};
+      json out = {{"customModels", *custom}, {"importedModels", *imported}};
       if (!l->custom_only) out["foundationModels"] = foundation;
       PrintJson(out);
       ctx->exit_code = kExitOk;
@@ -62,6 +68,16 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx) {
         rows.push_back({Field(m, "modelName"), Field(m, "baseModelName"), Field(m, "modelStatus"),
                         ShortTime(Field(m, "creationTime")), Field(m, "modelArn")});
       PrintTable({"NAME", "BASE", "STATUS", "CREATED", "ARN"}, rows);
+    }
+    std::printf("\nImported models\n");
+    if (imported->empty()) {
+      std::printf("None yet: `lathe models add NAME DIR` or CreateModelImportJob imports one.\n");
+    } else {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& m : *imported)
+        rows.push_back({Field(m, "modelName"), Field(m, "modelArchitecture"), ShortTime(Field(m, "creationTime")),
+                        Field(m, "modelArn")});
+      PrintTable({"NAME", "ARCHITECTURE", "CREATED", "ARN"}, rows);
     }
     ctx->exit_code = kExitOk;
   });

@@ -81,7 +81,8 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
     ctx->exit_code = kExitOk;
   });
 
-  AddModelsClientCommands(models, ctx);  // `list` and `delete` ask a running lathe serve
+  AddModelsClientCommands(models, ctx);
+  AddModelsAddCommand(models, ctx);  // `list` and `delete` ask a running lathe serve
 }
 
 }  // namespace lathe::cli

@@ -44,6 +44,14 @@ Result<store::ResourceRow> CustomModelService::Find(const std::string& identifie
   return row;
 }
 
+Result<store::ResourceRow> CustomModelService::FindServable(const std::string& identifier) {
+  auto custom = Find(identifier);
+  if (custom.ok() || custom.status().code() != Status::Code::kNotFound || !imported_) return custom;
+  if (auto imported = imported_->Find(identifier); imported.ok()) return imported;
+  if (auto mapped = imported_->FindMapped(identifier); mapped.ok()) return mapped;
+  return custom;
+}
+
 Result<nlohmann::json> CustomModelService::Get(const std::string& identifier) {
   LATHE_RETURN_IF_ERROR(CheckLength(identifier, "modelIdentifier", rules::kModelIdentifier));
   auto row = Find(identifier);
