@@ -13,7 +13,7 @@ ConflictException); DeleteImportedModel of a model a provisioned throughput serv
 (ConflictException); `aws bedrock list-imported-models` / `get-model-import-job` /
 `delete-imported-model`; `lathe models add --bedrock-id amazon.titan-text-express-v1` on the
 running server's data directory, after which invoke_model on that id answers with the imported
-model; and, when ../shared has stories260K, its llama2.c golden greedy text after an import
+model and `lathe models list` shows it; and, when ../shared has stories260K, its llama2.c golden greedy text after an import
 through the API.
 """
 import argparse
@@ -206,6 +206,14 @@ def main():
             # The default model was never built here: an answer is the imported model's.
             assert isinstance(invoke(runtime, "amazon.titan-text-express-v1", "the"), str)
             assert bedrock.get_imported_model(modelIdentifier="tiny-cli")["modelArn"] == added["modelArn"]
+            env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION=REGION)
+            r = subprocess.run([args.lathe, "models", "list", "--endpoint", server.url, "--json"], env=env,
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            assert [m["modelName"] for m in json.loads(r.stdout)["importedModels"]] == ["tiny-cli"], r.stdout
+            r = subprocess.run([args.lathe, "models", "list", "--endpoint", server.url], env=env,
+                               capture_output=True, text=True, timeout=60)
+            assert "Imported models" in r.stdout and "tiny-cli" in r.stdout, r.stdout
             r = subprocess.run([args.lathe, "models", "add", "bad", os.path.join(files, "no-tokenizer"),
                                 "--data-dir", data_dir], capture_output=True, text=True, timeout=120)
             assert r.returncode == 1 and "no tokenizer" in r.stderr, (r.returncode, r.stderr)
