@@ -16,13 +16,14 @@ namespace lathe::cli {
 namespace {
 
 Result<nlohmann::json> AddModel(const std::string& name, const std::string& dir, const std::vector<std::string>& ids,
-                                const std::string& data_dir_arg) {
+                                const std::string& data_dir_arg, int64_t max_bytes) {
   for (const auto& id : ids) LATHE_RETURN_IF_ERROR(service::CheckBedrockId(id));
   std::error_code ec;
   const std::string source = std::filesystem::absolute(dir, ec).lexically_normal().string();
   if (!std::filesystem::is_directory(source, ec)) return Status::NotFound(dir + " is not a folder");
   service::ServiceConfig config;
   config.data_dir = data_dir_arg.empty() ? engine::DefaultDataDir() : data_dir_arg;
+  if (max_bytes > 0) config.max_import_bytes = max_bytes;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return Status::IOError("cannot create the data directory " + config.data_dir + ": " + ec.message());
   auto store = store::MetadataStore::Open(config.data_dir + "/lathe.db");
@@ -58,6 +59,7 @@ void AddModelsAddCommand(CLI::App* models, Context* ctx) {
   struct AddArgs {
     std::string name, dir, data_dir;
     std::vector<std::string> bedrock_ids;
+    int64_t max_bytes = 0;
     bool json = false;
   };
   auto a = std::make_shared<AddArgs>();
@@ -74,9 +76,11 @@ void AddModelsAddCommand(CLI::App* models, Context* ctx) {
   add->add_option("--bedrock-id", a->bedrock_ids,
                   "A Bedrock model id that should mean this model on lathe serve (repeatable)");
   add->add_option("--data-dir", a->data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
+  add->add_option("--max-bytes", a->max_bytes, "The most bytes the import copies (default 32 GiB, as maxImportBytes)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
   add->add_flag("--json", a->json, "Print machine-readable results");
   add->callback([a, ctx] {
-    auto r = AddModel(a->name, a->dir, a->bedrock_ids, a->data_dir);
+    auto r = AddModel(a->name, a->dir, a->bedrock_ids, a->data_dir, a->max_bytes);
     if (!r.ok()) {
       ctx->exit_code = ReportError(r.status());
       return;

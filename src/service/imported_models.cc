@@ -28,8 +28,7 @@ Status FetchFolder(const FetchFile& fetch, const std::string& staging, uint64_t 
     Status s = fetch(name, staging + "/" + name, max_bytes - used);
     if (s.code() == Status::Code::kNotFound && !required) return Status::Ok();
     if (s.code() == Status::Code::kNotFound) return Status::NotFound(name + " is missing (model.safetensors.index.json names it)");
-    if (s.code() == Status::Code::kInvalidArgument && s.message().find("max") != std::string::npos)
-      return Status::InvalidArgument(over);
+    if (s.code() == Status::Code::kInvalidArgument) return Status::InvalidArgument(over);  // FetchFile's size refusal
     LATHE_RETURN_IF_ERROR(s);
     std::error_code ec;
     used += fs::file_size(staging + "/" + name, ec);

@@ -29,7 +29,8 @@ inline constexpr const char* kImportedBaseModelId = "lathe.imported-v1";
 inline constexpr size_t kMaxBedrockIdLength = 128;
 
 // Copies the file `name` of the source folder to the local file `dest`, refusing a file over
-// `max_bytes` before copying it (InvalidArgument). NotFound when the folder has no such file.
+// `max_bytes` before copying it (InvalidArgument, and only for that). NotFound when the folder has
+// no such file.
 using FetchFile = std::function<Status(const std::string& name, const std::string& dest, uint64_t max_bytes)>;
 // InvalidArgument unless `id` has a Bedrock foundation-model id's shape (provider.name[:n]), at
 // most kMaxBedrockIdLength characters.

@@ -87,6 +87,7 @@ Result<json> ModelImportJobService::Create(const json& req, const std::string& r
     if (!first.ok()) return first.status();
     if (*first != job.id) {
       if (auto existing = db_->Find(kImportJobKind, *first); existing.ok()) return json{{"jobArn", existing->arn}};
+      job.id = *first;  // its first request was refused: this one makes the job the token names
     }
   }
   if (db_->Find(kImportJobKind, job_name).ok())
@@ -119,7 +120,6 @@ Result<json> ModelImportJobService::Create(const json& req, const std::string& r
              {"_region", region},
              {"_modelTags", TagsToJson(model_tags)}};
   if (vpc) job.doc["vpcConfig"] = *vpc;
-  if (token) job.doc["_clientRequestToken"] = *token;
   store::WriteBatch batch;
   batch.inserts.push_back(job);
   if (!job_tags.empty()) batch.tags.push_back({job.arn, job_tags});

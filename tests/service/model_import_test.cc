@@ -301,6 +301,41 @@ TEST_F(ModelImportTest, DeletingRemovesTheModelItsFilesAndItsBedrockIds) {
             Status::Code::kNotFound);
 }
 
+TEST_F(ModelImportTest, AJobInProgressAtAStopRunsAtTheNextStart) {
+  WriteTinyFolder(Files("later"), {});
+  svc_.reset();
+  {
+    auto stopped = BedrockService::Open(config_, /*start=*/false);  // its import runner never starts
+    ASSERT_TRUE(stopped.ok());
+    auto created = (*stopped)->import_jobs().Create(ImportRequestFor("later", "later", "file://" + Files("later")),
+                                                    "us-east-1");
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+  }
+  Reopen();
+  json job;
+  ASSERT_TRUE(lathe::testing::Eventually([&] {
+    auto r = svc_->import_jobs().Get("later");
+    if (r.ok()) job = *r;
+    return r.ok() && job.value("status", "") != "InProgress";
+  }));
+  EXPECT_EQ(job.value("status", ""), "Completed") << job.dump();
+  EXPECT_TRUE(svc_->runtime().Invoke(job["importedModelArn"], Titan("the", 2)).ok());
+}
+
+TEST_F(ModelImportTest, ARetryWithTheTokenOfARefusedRequestMakesOneJob) {
+  WriteTinyFolder(Files("tok"), {});
+  json taken = ImportAndWait("first", "taken", "file://" + Files("tok"));
+  ASSERT_EQ(taken.value("status", ""), "Completed");
+  json req = ImportRequestFor("second", "taken", "file://" + Files("tok"));
+  req["clientRequestToken"] = "retry-me";
+  EXPECT_EQ(svc_->import_jobs().Create(req, "us-east-1").status().code(), Status::Code::kConflict);
+  req["importedModelName"] = "free";
+  auto a = svc_->import_jobs().Create(req, "us-east-1");
+  auto b = svc_->import_jobs().Create(req, "us-east-1");
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString() << b.status().ToString();
+  EXPECT_EQ((*a)["jobArn"], (*b)["jobArn"]);
+}
+
 TEST_F(ModelImportTest, AnImportLargerThanMaxImportBytesFails) {
   WriteTinyFolder(Files("big"), {});
   config_.max_import_bytes = 2000;  // the config.json and tokenizer fit, the weights do not
