@@ -100,11 +100,7 @@ Status CustomModelService::Delete(const std::string& identifier,
   const std::string jobs = std::filesystem::weakly_canonical(config_.data_dir + "/jobs", ec).string() + "/";
   if (!dir.empty() && std::filesystem::weakly_canonical(dir, ec).string().rfind(jobs, 0) == 0)
     std::filesystem::remove_all(dir, ec);
-  auto tags = db_->Tags(row->arn);
-  if (!tags.ok()) return tags.status();
-  std::vector<std::string> keys;
-  for (const auto& [k, v] : *tags) keys.push_back(k);
-  return db_->RemoveTags(row->arn, keys);
+  return RemoveAllTags(db_, row->arn);
 }
 
 }  // namespace lathe::service

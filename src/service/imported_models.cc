@@ -191,11 +191,7 @@ Status ImportedModelService::Delete(const std::string& identifier,
   const std::string dir = row->doc.value("_dir", "");
   const std::string imports = fs::weakly_canonical(ImportsDir(config_), ec).string() + "/";
   if (!dir.empty() && fs::weakly_canonical(dir, ec).string().rfind(imports, 0) == 0) fs::remove_all(dir, ec);
-  auto tags = db_->Tags(row->arn);
-  if (!tags.ok()) return tags.status();
-  std::vector<std::string> keys;
-  for (const auto& [k, v] : *tags) keys.push_back(k);
-  return db_->RemoveTags(row->arn, keys);
+  return RemoveAllTags(db_, row->arn);
 }
 
 Status CheckBedrockId(const std::string& id) {
