@@ -13,7 +13,8 @@ ConflictException); DeleteImportedModel of a model a provisioned throughput serv
 (ConflictException); `aws bedrock list-imported-models` / `get-model-import-job` /
 `delete-imported-model`; `lathe models add --bedrock-id amazon.titan-text-express-v1` on the
 running server's data directory, after which invoke_model on that id answers with the imported
-model and `lathe models list` shows it; and, when ../shared has stories260K, its llama2.c golden greedy text after an import
+model, `lathe models list` shows it, and a fine-tuning job on that id trains it (the custom model
+it makes answers); and, when ../shared has stories260K, its llama2.c golden greedy text after an import
 through the API.
 """
 import argparse
@@ -214,6 +215,22 @@ def main():
             r = subprocess.run([args.lathe, "models", "list", "--endpoint", server.url], env=env,
                                capture_output=True, text=True, timeout=60)
             assert "Imported models" in r.stdout and "tiny-cli" in r.stdout, r.stdout
+            # The tutorials' fine-tuning call on that id trains the imported model, and the result serves.
+            train = os.path.join(files, "train.jsonl")
+            with open(train, "w") as f:
+                for i in range(24):
+                    f.write(json.dumps({"prompt": "Customer: how do I reset my PIN? (%d)\nAgent:" % i,
+                                        "completion": " Open the app, choose Cards, then Reset PIN."}) + "\n")
+            tuned = bedrock.create_model_customization_job(
+                jobName="tune-imported", customModelName="tuned-imported", roleArn=ROLE,
+                baseModelIdentifier="amazon.titan-text-express-v1", trainingDataConfig={"s3Uri": "file://" + train},
+                outputDataConfig={"s3Uri": "file://" + os.path.join(files, "out")},
+                hyperParameters={"epochCount": "1", "batchSize": "4", "learningRate": "0.003"})
+            job = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=tuned["jobArn"]),
+                           lambda j: j["status"] not in ("InProgress", "Stopping"), 240, "fine-tuning job")
+            assert job["status"] == "Completed", job
+            assert job["baseModelArn"] == added["modelArn"], job
+            assert isinstance(invoke(runtime, job["outputModelArn"], "Customer: how do I"), str)
             r = subprocess.run([args.lathe, "models", "add", "bad", os.path.join(files, "no-tokenizer"),
                                 "--data-dir", data_dir], capture_output=True, text=True, timeout=120)
             assert r.returncode == 1 and "no tokenizer" in r.stderr, (r.returncode, r.stderr)
