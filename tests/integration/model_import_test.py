@@ -184,6 +184,13 @@ def main():
             assert len(listed["modelSummaries"]) == 2, listed
             got = json.loads(cli.run("bedrock", "get-model-import-job", "--job-identifier", "import-s3").stdout)
             assert got["status"] == "Completed", got
+            made = json.loads(cli.run("bedrock", "create-model-import-job", "--job-name", "import-cli",
+                                      "--imported-model-name", "tiny-cli-job", "--role-arn", ROLE,
+                                      "--model-data-source", "s3DataSource={s3Uri=file://%s}" % llama).stdout)
+            cli_job = wait_for(lambda: bedrock.get_model_import_job(jobIdentifier=made["jobArn"]),
+                               lambda j: j["status"] != "InProgress", 120, "the CLI's import job")
+            assert cli_job["status"] == "Completed", cli_job
+            cli.run("bedrock", "delete-imported-model", "--model-identifier", cli_job["importedModelArn"])
 
             # 7. Not deleted while a provisioned throughput serves it; then deleted.
             pt = bedrock.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt-imported",
