@@ -87,13 +87,18 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx) {
     ClientOptions client;
   };
   auto d = std::make_shared<DeleteArgs>();
-  CLI::App* del = models->add_subcommand("delete", "Delete a custom model (DeleteCustomModel)");
+  CLI::App* del = models->add_subcommand("delete", "Delete a custom or imported model (DeleteCustomModel, DeleteImportedModel)");
   del->footer("A model that provisioned throughput still serves cannot be deleted: delete that first.\n\n"
               "Example:\n  lathe models delete support-v1");
   del->add_option("model", d->model, "Custom model name or ARN")->required();
   AddClientOptions(del, &d->client);
   del->callback([d, ctx] {
-    auto r = BedrockClient(d->client).Call("DELETE", "/custom-models/" + Encode(d->model));
+    BedrockClient client(d->client);
+    auto r = client.Call("DELETE", "/custom-models/" + Encode(d->model));
+    if (!r.ok() && r.status().code() == Status::Code::kNotFound)  // not a custom model: an imported one?
+      if (auto imported = client.Call("DELETE", "/imported-models/" + Encode(d->model));
+          imported.ok() || imported.status().code() != Status::Code::kNotFound)
+        r = std::move(imported);
     ctx->exit_code = Reply(r, d->client.json, [&](const nlohmann::json&) {
       std::printf("Deleted %s\n", d->model.c_str());
     });

@@ -13,8 +13,8 @@ ConflictException); DeleteImportedModel of a model a provisioned throughput serv
 (ConflictException); `aws bedrock list-imported-models` / `get-model-import-job` /
 `delete-imported-model`; `lathe models add --bedrock-id amazon.titan-text-express-v1` on the
 running server's data directory, after which invoke_model on that id answers with the imported
-model, `lathe models list` shows it, and a fine-tuning job on that id trains it (the custom model
-it makes answers); and, when ../shared has stories260K, its llama2.c golden greedy text after an import
+model, `lathe models list` shows it, a fine-tuning job on that id trains it (the custom model
+it makes answers), and `lathe models delete` deletes both; and, when ../shared has stories260K, its llama2.c golden greedy text after an import
 through the API.
 """
 import argparse
@@ -238,6 +238,16 @@ def main():
             assert job["status"] == "Completed", job
             assert job["baseModelArn"] == added["modelArn"], job
             assert isinstance(invoke(runtime, job["outputModelArn"], "Customer: how do I"), str)
+            r = subprocess.run([args.lathe, "models", "delete", "tuned-imported", "--endpoint", server.url], env=env,
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            r = subprocess.run([args.lathe, "models", "delete", "tiny-cli", "--endpoint", server.url], env=env,
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            expect_error("ResourceNotFoundException", 404, bedrock.get_imported_model, modelIdentifier="tiny-cli")
+            r = subprocess.run([args.lathe, "models", "delete", "tiny-cli", "--endpoint", server.url], env=env,
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 1 and "not found" in r.stderr, (r.returncode, r.stderr)
             r = subprocess.run([args.lathe, "models", "add", "bad", os.path.join(files, "no-tokenizer"),
                                 "--data-dir", data_dir], capture_output=True, text=True, timeout=120)
             assert r.returncode == 1 and "no tokenizer" in r.stderr, (r.returncode, r.stderr)
