@@ -7,6 +7,11 @@
 
 namespace lathe::service {
 
+Status InUseConflict(const std::string& model) {
+  return Status::Conflict(model + " is in use (served by a provisioned throughput, the base of a job in progress, or "
+                                  "under evaluation in a job in progress)");
+}
+
 Result<std::string> CustomModelService::Register(const store::ResourceRow& job, const std::string& model_dir) {
   const nlohmann::json& j = job.doc;
   store::ResourceRow m;
@@ -89,9 +94,7 @@ Status CustomModelService::Delete(const std::string& identifier,
   auto row = Find(identifier);
   if (!row.ok()) return row.status();
   if (in_use(row->arn))
-    return Status::Conflict("Custom model " + row->name +
-                            " is in use (served by a provisioned throughput, the base of a job in progress, or under "
-                            "evaluation in a job in progress)");
+    return InUseConflict("Custom model " + row->name);
   LATHE_RETURN_IF_ERROR(db_->Delete(kCustomModelKind, row->id));
   if (row_deleted) row_deleted();
   std::error_code ec;

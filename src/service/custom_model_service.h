@@ -17,6 +17,9 @@ namespace lathe::service {
 
 inline constexpr const char* kCustomModelKind = "custom-model";
 
+// ConflictException for deleting `model` ("Custom model NAME") while something uses it.
+Status InUseConflict(const std::string& model);
+
 class CustomModelService {
  public:
   CustomModelService(const ServiceConfig& config, store::MetadataStore* db) : config_(config), db_(db) {}

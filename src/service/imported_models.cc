@@ -176,9 +176,7 @@ Status ImportedModelService::Delete(const std::string& identifier,
   auto row = Find(identifier);
   if (!row.ok()) return row.status();
   if (in_use(row->arn))
-    return Status::Conflict("Imported model " + row->name +
-                            " is in use (served by a provisioned throughput, the base of a job in progress, or under "
-                            "evaluation in a job in progress)");
+    return InUseConflict("Imported model " + row->name);
   store::WriteBatch batch;
   batch.deletes.push_back({kImportedModelKind, row->id});
   auto mapped = Mappings();
