@@ -205,7 +205,7 @@ class Lathe(S3Server):
         super().__init__("lathe")
         self.work, self.keys = work, (KEY_ID, SECRET)
         env = dict(os.environ, LATHE_ACCESS_KEY_ID=KEY_ID, LATHE_SECRET_ACCESS_KEY=SECRET, LATHE_HOME=work)
-        first = self.start_process([lathe, "serve", "--listen", "127.0.0.1:0", "--data-dir",
+        first = self.start_process([lathe, "serve", "--listen", "127.0.0.1:0", "--default-build", "first-use", "--data-dir",
                                     os.path.join(work, "lathe-data")], "lathe serve: http://", env)
         self.url = first.split()[2]
 

@@ -80,7 +80,7 @@ def run_serve(lathe, work):
     """(seconds from spawn to the first answer, peak RSS bytes then) of one `lathe serve`."""
     data = tempfile.mkdtemp(dir=work)
     start = time.perf_counter()
-    proc = subprocess.Popen([lathe, "serve", "--listen", "127.0.0.1:0", "--no-auth", "--data-dir", data],
+    proc = subprocess.Popen([lathe, "serve", "--listen", "127.0.0.1:0", "--default-build", "first-use", "--no-auth", "--data-dir", data],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env_for_child())
     try:
         first = proc.stdout.readline()  # "lathe serve: http://127.0.0.1:PORT  (data: ...)"

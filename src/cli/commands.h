@@ -16,6 +16,7 @@ namespace lathe::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitBadInput = 1;  // the input (a file, a value) is bad
 inline constexpr int kExitUsage = 2;     // the command line is wrong
+inline constexpr int kExitNotReady = 3;  // what was asked about is not ready yet (`lathe models status`)
 
 struct Context {
   int exit_code = kExitOk;
@@ -47,6 +48,7 @@ void AddServeCommand(CLI::App* app, Context* ctx);
 // (called by AddModelsCommand), `lathe throughput`, `lathe invoke`, `lathe chat`.
 void AddJobsCommand(CLI::App* app, Context* ctx);
 void AddModelsClientCommands(CLI::App* models, Context* ctx);
+void AddModelsStatusCommand(CLI::App* models, Context* ctx);  // `lathe models status`
 // `lathe models add NAME DIR`: Custom Model Import into a data directory, without a server
 // (models_add_cmd.cc; called by AddModelsCommand).
 void AddModelsAddCommand(CLI::App* models, Context* ctx);

@@ -11,13 +11,14 @@ Result<BuiltDefaultModel> EnsureDefaultModelWithProgress(const DefaultModelOptio
   engine::DefaultModelOptions o;
   o.data_dir = options.data_dir;
   if (options.max_train_records > 0) o.max_train_records = options.max_train_records;
+  if (!options.recipe.empty()) o.recipe = options.recipe;
   std::string last;
-  o.progress = [&](const std::string& stage, double f, const std::string& detail) {
-    if (stage != last && !last.empty()) std::fprintf(stderr, "\n");
-    last = stage;
-    const int width = 24, filled = static_cast<int>(width * std::min(1.0, f));
-    std::fprintf(stderr, "\r  %-12s [%s%s] %s   ", stage.c_str(), std::string(static_cast<size_t>(filled), '#').c_str(),
-                 std::string(static_cast<size_t>(width - filled), '.').c_str(), detail.c_str());
+  o.progress = [&](const engine::DefaultModelProgress& p) {
+    if (p.stage != last && !last.empty()) std::fprintf(stderr, "\n");
+    last = p.stage;
+    const int width = 24, filled = static_cast<int>(width * std::min(1.0, p.fraction));
+    std::fprintf(stderr, "\r  %-12s [%s%s] %s   ", p.stage.c_str(), std::string(static_cast<size_t>(filled), '#').c_str(),
+                 std::string(static_cast<size_t>(width - filled), '.').c_str(), p.detail.c_str());
     std::fflush(stderr);
   };
   auto info = engine::EnsureDefaultModel(o);

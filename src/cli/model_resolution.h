@@ -17,6 +17,7 @@ Result<std::string> ResolveModelDir(const std::string& model);
 struct DefaultModelOptionsCli {
   std::string data_dir;
   uint64_t max_train_records = 0;  // 0: the built-in default
+  std::string recipe;              // "": the default recipe (engine/default_model.h)
 };
 struct BuiltDefaultModel {
   std::string dir;

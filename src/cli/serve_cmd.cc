@@ -46,6 +46,7 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
     std::string listen = "127.0.0.1:8080", data_dir, config;
     bool no_auth = false;
     int default_max_records = 0;
+    std::string default_build = "start";
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app->add_subcommand(
@@ -71,8 +72,14 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
   cmd->add_flag("--no-auth", a->no_auth, "Accept unsigned requests (throwaway local use only)");
   cmd->add_option("--default-max-records", a->default_max_records,
                   "Pretraining records if the default model must be built (smaller: faster, weaker)");
+  cmd->add_option("--default-build", a->default_build,
+                  "When to build the default model if it is missing: at start (in the background; InvokeModel\n"
+                  "answers ThrottlingException with the time left until it is built) or at its first use")
+      ->check(CLI::IsMember({"start", "first-use"}))
+      ->capture_default_str();
   cmd->callback([a, ctx] {
     service::ServiceConfig config;
+    config.build_default_at_start = a->default_build == "start";
     config.data_dir = a->data_dir.empty() ? engine::DefaultDataDir() : a->data_dir;
     config.model_aliases = service::DefaultModelAliases();
     config.worker_binary = SelfExe();

@@ -101,6 +101,7 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
 }
 
 void BedrockService::Start() {
+  if (config_.build_default_at_start) catalog_->StartBuildingDefault();
   throughput_->Start();
   deployments_->Start();
   jobs_->Start();

@@ -1,5 +1,7 @@
 #include "service/model_catalog.h"
 
+#include <spdlog/spdlog.h>
+
 #include "core/arn.h"
 #include "engine/default_model.h"
 #include "engine/hyperparameters.h"
@@ -23,8 +25,13 @@ std::pair<std::string, std::string> BrandOf(const std::string& id) {
 ModelCatalog::ModelCatalog(const ServiceConfig& config) : config_(config) {}
 
 ModelCatalog::~ModelCatalog() {
-  std::lock_guard<std::mutex> lock(background_mu_);
-  if (background_build_.joinable()) background_build_.join();
+  stopping_ = true;  // a build stops at its next step (it resumes at the next start)
+  std::thread build;
+  {
+    std::lock_guard<std::mutex> lock(background_mu_);
+    build = std::move(background_build_);
+  }
+  if (build.joinable()) build.join();  // without the lock: the build's progress takes it
 }
 
 std::vector<FoundationModel> ModelCatalog::List() const {
@@ -63,7 +70,22 @@ Result<std::string> ModelCatalog::ModelDir(const std::string& local_id) {
   engine::DefaultModelOptions o;
   o.data_dir = config_.data_dir;
   if (config_.default_max_train_records > 0) o.max_train_records = static_cast<uint64_t>(config_.default_max_train_records);
+  o.stop = &stopping_;
+  std::string logged_stage;
+  int logged_tenth = -1;
+  o.progress = [&](const engine::DefaultModelProgress& p) {
+    const int tenth = static_cast<int>(p.fraction * 10);
+    if (p.stage != logged_stage || tenth != logged_tenth) {  // the log: each stage, each tenth of it
+      spdlog::info("building the default model: {} {}% {}", p.stage, tenth * 10, p.detail);
+      logged_stage = p.stage;
+      logged_tenth = tenth;
+    }
+    std::lock_guard<std::mutex> lock(background_mu_);
+    progress_ = p;
+  };
   auto built = engine::EnsureDefaultModel(o);
+  if (built.ok() && built->built_now)
+    spdlog::info("the default model is built: {} (held-out perplexity {:.1f})", built->dir, built->heldout_perplexity);
   if (!built.ok()) return built.status();
   return built->dir;
 }
@@ -97,17 +119,33 @@ Result<std::string> ModelCatalog::ReadyModelDir(const std::string& local_id) {
     background_done_ = false;
     if (!background_status_.ok()) return background_status_;
   }
-  if (!background_build_.joinable()) {
-    background_build_ = std::thread([this] {
-      auto dir = ModelDir(kDefaultModelId);  // returns at once when the model is already built
-      std::lock_guard<std::mutex> lock(background_mu_);
-      background_status_ = dir.status();
-      if (dir.ok()) built_dir_ = *dir;
-      background_done_ = true;
-    });
-  }
-  return Status::Throttled("The built-in default model is being built on this machine (once, a few minutes); "
-                           "retry in a minute");
+  LaunchBackgroundBuildLocked();
+  std::string how_far = "starting";
+  if (!progress_.stage.empty()) how_far = progress_.stage + " " + std::to_string(static_cast<int>(progress_.fraction * 100)) + "%";
+  std::string left = "a few minutes";
+  if (progress_.eta_seconds >= 0) left = "about " + std::to_string(static_cast<long long>(progress_.eta_seconds) + 1) + " s";
+  return Status::Throttled("The built-in default model is being built on this machine (once): " + how_far + ", " + left +
+                           " left; retry then (`lathe models status` shows progress)");
+}
+
+void ModelCatalog::StartBuildingDefault() {
+  if (config_.models.count(kDefaultModelId)) return;
+  std::lock_guard<std::mutex> lock(background_mu_);
+  if (built_dir_.empty()) built_dir_ = engine::BuiltDefaultModelDir(config_.data_dir);
+  if (built_dir_.empty()) LaunchBackgroundBuildLocked();
+}
+
+void ModelCatalog::LaunchBackgroundBuildLocked() {
+  if (background_build_.joinable()) return;
+  background_build_ = std::thread([this] {
+    auto dir = ModelDir(kDefaultModelId);  // returns at once when the model is already built
+    if (!dir.ok() && stopping_) spdlog::info("building the default model stopped; the next start resumes it");
+    else if (!dir.ok()) spdlog::error("building the default model failed: {}", dir.status().message());
+    std::lock_guard<std::mutex> lock(background_mu_);
+    background_status_ = dir.status();
+    if (dir.ok()) built_dir_ = *dir;
+    background_done_ = true;
+  });
 }
 
 nlohmann::json ModelCatalog::Describe(const FoundationModel& m, const std::string& region) const {

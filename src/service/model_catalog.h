@@ -2,6 +2,7 @@
 // ids users bring, each resolving to a local model directory.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "engine/default_model.h"
 #include "engine/model_config.h"
 #include "service/service_config.h"
 
@@ -40,8 +42,13 @@ class ModelCatalog {
   // The directory of a local model; the built-in default is built on first use (minutes).
   Result<std::string> ModelDir(const std::string& local_id);
   // The same for a request that must not wait minutes: while the default model is still to be
-  // built, starts building it in the background and answers Throttled (retry later).
+  // built, starts building it in the background and answers Throttled, saying how far the build
+  // is and about how long it has left.
   Result<std::string> ReadyModelDir(const std::string& local_id);
+  // `lathe serve` at start-up: builds the built-in default model in the background when it is
+  // needed (not mapped to a model of the config) and missing. Progress goes to the log and to the
+  // data directory's progress file (`lathe models status`).
+  void StartBuildingDefault();
   // Where a local model is and what its config.json says, without building anything: for the
   // built-in default model before its first build, where it will be and the architecture it will
   // have. What memory serving it needs is known before committing to serve it.
@@ -52,8 +59,12 @@ class ModelCatalog {
  private:
   const ServiceConfig& config_;
   std::mutex build_mu_;  // one default-model build at a time
-  std::mutex background_mu_;  // guards the four below
+  std::atomic<bool> stopping_{false};  // the destructor stops a build in progress
+  // Under background_mu_: starts the background build unless it runs.
+  void LaunchBackgroundBuildLocked();
+  std::mutex background_mu_;  // guards the five below
   std::thread background_build_;
+  engine::DefaultModelProgress progress_;  // the background build's newest
   bool background_done_ = false;
   Status background_status_;
   std::string built_dir_;  // the default model's directory once known to be built

@@ -71,6 +71,9 @@ struct ServiceConfig {
   // What the periodic cleanup deletes ("retention"; services/cleanup): off unless configured.
   RetentionPolicy retention;
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
+  // Build the default model at start-up when it is missing (`lathe serve`; `--default-build
+  // first-use` turns it off: then the first request that needs it starts the build).
+  bool build_default_at_start = false;
   Env* env = Env::Default();          // the job runner's file I/O (tests inject faults here)
 };
 

@@ -59,25 +59,35 @@ TEST(Demo, RejectsTheBrokenFileAtItsLinesAcceptsTheSampleAndFineTunes) {
   ASSERT_EQ(losses.size(), 8u);  // one row per epoch
   EXPECT_LT(*std::min_element(losses.begin(), losses.end()), losses.front());
   EXPECT_TRUE(std::filesystem::exists(tmp.File("home/models/lathe-default/lathe_model_card.json")));
-  // It ends with the evaluation of both models on the held-out half: the three reports, every
-  // held-out case answered by both, with the demo's fixed settings recorded.
-  EXPECT_NE(demo_out.find("lathe eval run --dataset " + tmp.File("split/validation.jsonl")), std::string::npos)
-      << demo_out;
+  // It ends with the evaluation of both models on the built-in banking test set (questions the
+  // fine-tune never saw, with keywords): the three reports, every case answered by both, with
+  // the automation tutorial's settings recorded.
+  const std::string test_set = tmp.File("banking_eval.jsonl");
+  EXPECT_NE(demo_out.find("lathe eval run --dataset " + test_set), std::string::npos) << demo_out;
   EXPECT_NE(demo_out.find("--stop $'\\n' --seed 1"), std::string::npos) << demo_out;
   for (const char* name : {"report.json", "report.md", "report.html"})
     EXPECT_TRUE(std::filesystem::exists(tmp.File(std::string("evaluation/") + name))) << name;
   EXPECT_NE(demo_out.find(tmp.File("evaluation/report.html")), std::string::npos) << demo_out;
   auto report = nlohmann::json::parse(ReadFile(tmp.File("evaluation/report.json")), nullptr, false);
   ASSERT_TRUE(report.is_object());
-  size_t held_out = 0;
+  size_t cases = 0, with_keywords = 0;
   {
-    std::istringstream in(ReadFile(tmp.File("split/validation.jsonl")));
-    for (std::string line; std::getline(in, line);) held_out += !line.empty();
+    std::istringstream in(ReadFile(test_set));
+    for (std::string line; std::getline(in, line);) {
+      cases += !line.empty();
+      with_keywords += line.find("\"expected_keywords\": [\"") != std::string::npos;
+    }
   }
+  EXPECT_EQ(cases, 30u);
+  EXPECT_EQ(with_keywords, cases);
+  // None of its questions is in the training data.
+  const std::string train = ReadFile(tmp.File("split/train.jsonl")) + ReadFile(tmp.File("split/validation.jsonl"));
+  for (const auto& r : report["results"]) EXPECT_EQ(train.find(r["prompt"].get<std::string>()), std::string::npos) << r;
   ASSERT_EQ(report["models"].size(), 2u) << report.dump().substr(0, 2000);
-  for (const auto& m : report["models"]) EXPECT_EQ(m["cases"].size(), held_out);
-  EXPECT_EQ(report["settings"]["temperature"], 0.7);
+  for (const auto& m : report["models"]) EXPECT_EQ(m["cases"].size(), cases);
+  EXPECT_EQ(report["settings"]["temperature"], 0.1);
   EXPECT_EQ(report["settings"]["maxTokens"], 48);
+  EXPECT_TRUE(report["comparisons"].dump().find("keywordCoverage") != std::string::npos);
   // The demo's own report in headless Chromium: every chart drawn, a row for every case (the
   // browser test's checks, on this run instead of its generated one). Skipped without chromium.
   if (std::system("command -v chromium >/dev/null 2>&1") == 0) {

@@ -14,7 +14,8 @@ namespace lathe::testing {
 
 ServeProcess::ServeProcess(const ServeOptions& options) {
   const bool no_auth = options.access_key_id.empty() && options.secret_access_key.empty();
-  std::vector<std::string> args = {LATHE_BINARY, "serve", "--listen", "127.0.0.1:0"};
+  // The default model is built at its first use: these tests must not spend minutes building it.
+  std::vector<std::string> args = {LATHE_BINARY, "serve", "--listen", "127.0.0.1:0", "--default-build", "first-use"};
   if (no_auth) args.push_back("--no-auth");
   args.insert(args.end(), {"--data-dir", options.data_dir, "--config", options.config});
   std::vector<char*> argv;

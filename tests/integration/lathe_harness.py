@@ -31,20 +31,26 @@ class Server:
     """`lathe serve` on 127.0.0.1 (a free port, or `port`) with the keys `keys` = (id, secret).
 
     data_dir: --data-dir. config: a dict written to DATA_DIR-config.json and passed as --config.
+    extra_args: more `lathe serve` arguments.
+    default_build: --default-build; "first-use" unless a test wants the start-up build (a test
+    that does not use the default model must not spend minutes of CPU building it).
     home: LATHE_HOME (DATA_DIR when not given). stderr goes to DATA_DIR-serve.log, appended to
     across restarts on the same data_dir; tail() gives its end for failure messages.
     """
 
-    def __init__(self, lathe, data_dir, *, keys, config=None, home=None, port=0):
+    def __init__(self, lathe, data_dir, *, keys, config=None, home=None, port=0, default_build="first-use",
+                 extra_args=()):
         self.lathe, self.data_dir = os.path.abspath(lathe), os.path.abspath(data_dir)
         self.key_id, self.secret = keys
-        self.config, self.port = config, port
+        self.config, self.port, self.default_build = config, port, default_build
+        self.extra_args = list(extra_args)
         self.home = os.path.abspath(home) if home else self.data_dir
         self.log_path = self.data_dir + "-serve.log"
         self.proc, self.url, self.host, self.killed = None, None, None, False
 
     def command(self):
-        cmd = [self.lathe, "serve", "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data_dir]
+        cmd = [self.lathe, "serve", "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data_dir,
+               "--default-build", self.default_build] + self.extra_args
         if self.config is not None:
             path = self.data_dir + "-config.json"
             with open(path, "w") as f:
