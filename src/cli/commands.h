@@ -49,6 +49,9 @@ void AddServeCommand(CLI::App* app, Context* ctx);
 void AddJobsCommand(CLI::App* app, Context* ctx);
 void AddModelsClientCommands(CLI::App* models, Context* ctx);
 void AddModelsStatusCommand(CLI::App* models, Context* ctx);  // `lathe models status`
+// `lathe models add NAME DIR`: Custom Model Import into a data directory, without a server
+// (models_add_cmd.cc; called by AddModelsCommand).
+void AddModelsAddCommand(CLI::App* models, Context* ctx);
 void AddThroughputCommand(CLI::App* app, Context* ctx);
 void AddInvokeCommand(CLI::App* app, Context* ctx);
 void AddChatCommand(CLI::App* app, Context* ctx);

@@ -18,9 +18,10 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx) {
     ClientOptions client;
   };
   auto l = std::make_shared<ListArgs>();
-  CLI::App* list = models->add_subcommand("list", "List the foundation and custom models lathe serve offers");
+  CLI::App* list = models->add_subcommand("list", "List the foundation, custom and imported models lathe serve offers");
   list->footer("Foundation models are the ids invoke and `jobs create --base-model` take (the tutorials'\n"
-               "Bedrock ids are aliases of lathe's models); custom models are what jobs made.\n\n"
+               "Bedrock ids are aliases of lathe's models); custom models are what jobs made; imported\n"
+               "models are Hugging Face folders `lathe models add` or CreateModelImportJob brought in.\n\n"
                "Example:\n  lathe models list");
   list->add_flag("--custom", l->custom_only, "Only custom models");
   AddClientOptions(list, &l->client);
@@ -40,8 +41,13 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx) {
       ctx->exit_code = ReportError(custom.status());
       return;
     }
+    auto imported = client.ListAll("/imported-models?maxResults=100", "modelSummaries");
+    if (!imported.ok()) {
+      ctx->exit_code = ReportError(imported.status());
+      return;
+    }
     if (l->client.json) {
-      json out = {{"customModels", *custom}};
+      json out = {{"customModels", *custom}, {"importedModels", *imported}};
       if (!l->custom_only) out["foundationModels"] = foundation;
       PrintJson(out);
       ctx->exit_code = kExitOk;
@@ -63,6 +69,16 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx) {
                         ShortTime(Field(m, "creationTime")), Field(m, "modelArn")});
       PrintTable({"NAME", "BASE", "STATUS", "CREATED", "ARN"}, rows);
     }
+    std::printf("\nImported models\n");
+    if (imported->empty()) {
+      std::printf("None yet: `lathe models add NAME DIR` or CreateModelImportJob imports one.\n");
+    } else {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& m : *imported)
+        rows.push_back({Field(m, "modelName"), Field(m, "modelArchitecture"), ShortTime(Field(m, "creationTime")),
+                        Field(m, "modelArn")});
+      PrintTable({"NAME", "ARCHITECTURE", "CREATED", "ARN"}, rows);
+    }
     ctx->exit_code = kExitOk;
   });
 
@@ -71,13 +87,18 @@ void AddModelsClientCommands(CLI::App* models, Context* ctx) {
     ClientOptions client;
   };
   auto d = std::make_shared<DeleteArgs>();
-  CLI::App* del = models->add_subcommand("delete", "Delete a custom model (DeleteCustomModel)");
+  CLI::App* del = models->add_subcommand("delete", "Delete a custom or imported model (DeleteCustomModel, DeleteImportedModel)");
   del->footer("A model that provisioned throughput still serves cannot be deleted: delete that first.\n\n"
               "Example:\n  lathe models delete support-v1");
   del->add_option("model", d->model, "Custom model name or ARN")->required();
   AddClientOptions(del, &d->client);
   del->callback([d, ctx] {
-    auto r = BedrockClient(d->client).Call("DELETE", "/custom-models/" + Encode(d->model));
+    BedrockClient client(d->client);
+    auto r = client.Call("DELETE", "/custom-models/" + Encode(d->model));
+    if (!r.ok() && r.status().code() == Status::Code::kNotFound)  // not a custom model: an imported one?
+      if (auto imported = client.Call("DELETE", "/imported-models/" + Encode(d->model));
+          imported.ok() || imported.status().code() != Status::Code::kNotFound)
+        r = std::move(imported);
     ctx->exit_code = Reply(r, d->client.json, [&](const nlohmann::json&) {
       std::printf("Deleted %s\n", d->model.c_str());
     });

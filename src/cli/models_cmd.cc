@@ -88,6 +88,7 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
 
   AddModelsStatusCommand(models, ctx);
   AddModelsClientCommands(models, ctx);  // `list` and `delete` ask a running lathe serve
+  AddModelsAddCommand(models, ctx);      // `add` imports without a server
 }
 
 }  // namespace lathe::cli

@@ -43,33 +43,6 @@ at::Tensor InverseFrequencies(const ModelConfig& c) {
   return t;
 }
 
-std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedTensors(const ModelConfig& c) {
-  const int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
-                ff = c.intermediate_size;
-  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
-  out.push_back({"model.embed_tokens.weight", {c.vocab_size, h}});
-  for (int64_t l = 0; l < c.num_layers; ++l) {
-    const std::string p = LayerPrefix(l);
-    out.push_back({p + "input_layernorm.weight", {h}});
-    out.push_back({p + "self_attn.q_proj.weight", {q, h}});
-    out.push_back({p + "self_attn.k_proj.weight", {kv, h}});
-    out.push_back({p + "self_attn.v_proj.weight", {kv, h}});
-    if (c.attention_bias) {
-      out.push_back({p + "self_attn.q_proj.bias", {q}});
-      out.push_back({p + "self_attn.k_proj.bias", {kv}});
-      out.push_back({p + "self_attn.v_proj.bias", {kv}});
-    }
-    out.push_back({p + "self_attn.o_proj.weight", {h, q}});
-    out.push_back({p + "post_attention_layernorm.weight", {h}});
-    out.push_back({p + "mlp.gate_proj.weight", {ff, h}});
-    out.push_back({p + "mlp.up_proj.weight", {ff, h}});
-    out.push_back({p + "mlp.down_proj.weight", {h, ff}});
-  }
-  out.push_back({"model.norm.weight", {h}});
-  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {c.vocab_size, h}});
-  return out;
-}
-
 Result<LlamaWeights> WeightsFromNamed(const ModelConfig& c, std::map<std::string, at::Tensor> named) {
   std::string missing;
   for (const auto& [name, shape] : ExpectedTensors(c)) {

@@ -31,8 +31,6 @@ struct LlamaWeights {
 // Inverse frequencies of the rotary embedding (double), with Llama 3's rescaling if configured.
 at::Tensor InverseFrequencies(const ModelConfig& c);
 
-// Hugging Face tensor names and the shapes the config implies, in a stable order.
-std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedTensors(const ModelConfig& c);
 // Builds LlamaWeights from named tensors; every expected name must be present with its shape.
 Result<LlamaWeights> WeightsFromNamed(const ModelConfig& c, std::map<std::string, at::Tensor> named);
 // The inverse, for saving (tied models do not repeat lm_head).

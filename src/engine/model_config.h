@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -48,5 +49,8 @@ struct ModelConfig {
 Result<ModelConfig> ParseModelConfig(const nlohmann::json& j, const std::string& file);
 Result<ModelConfig> LoadModelConfig(const std::string& path);
 nlohmann::json ModelConfigToJson(const ModelConfig& c);
+
+// Hugging Face tensor names and the shapes the config implies, in a stable order.
+std::vector<std::pair<std::string, std::vector<int64_t>>> ExpectedTensors(const ModelConfig& c);
 
 }  // namespace lathe::engine

@@ -24,7 +24,7 @@ Status CheckStoreBesideData(const std::string& data_dir) {
   std::error_code ec;
   const bool missing = !std::filesystem::exists(db, ec);
   if (!missing && std::filesystem::file_size(db, ec) != 0) return Status::Ok();
-  for (const char* folder : {"jobs", "custom-models"}) {
+  for (const char* folder : {"jobs", "custom-models", "imported-models"}) {
     const std::string dir = data_dir + "/" + folder;
     if (std::filesystem::is_directory(dir, ec) && !std::filesystem::is_empty(dir, ec))
       return Status::Corruption(
@@ -76,7 +76,9 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
     if (!saved.ok()) return saved;
   }
   s->catalog_ = std::make_unique<ModelCatalog>(s->config_);
+  s->imported_models_ = std::make_unique<ImportedModelService>(s->config_, s->db_.get());
   s->custom_models_ = std::make_unique<CustomModelService>(s->config_, s->db_.get());
+  s->custom_models_->set_imported_models(s->imported_models_.get());
   s->model_memory_ = std::make_unique<ModelMemory>(s->config_.model_memory_bytes);
   s->throughput_ = std::make_unique<ThroughputService>(s->config_, s->db_.get(), s->catalog_.get(),
                                                        s->custom_models_.get(), s->model_memory_.get());
@@ -92,6 +94,8 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   s->jobs_ = std::make_unique<JobService>(s->config_, s->db_.get(), s->catalog_.get(), s->custom_models_.get(), &s->job_locations_);
   s->evaluations_ = std::make_unique<EvaluationJobService>(s->config_, s->db_.get(), s->catalog_.get(),
                                                            s->custom_models_.get(), &s->job_locations_);
+  s->import_jobs_ = std::make_unique<ModelImportJobService>(s->config_, s->db_.get(), s->imported_models_.get(),
+                                                            &s->job_locations_);
   if (start) s->Start();
   return s;
 }
@@ -102,10 +106,17 @@ void BedrockService::Start() {
   deployments_->Start();
   jobs_->Start();
   evaluations_->Start();
+  import_jobs_->Start();
+}
+
+bool BedrockService::ModelInUse(const std::string& arn) {
+  return throughput_->Serves(arn) || deployments_->Serves(arn) || jobs_->UsesBaseModel(arn) ||
+         evaluations_->UsesModel(arn);
 }
 
 BedrockService::~BedrockService() {
-  jobs_.reset();  // the runners first: they may still write to the store
+  import_jobs_.reset();  // the runners first: they may still write to the store
+  jobs_.reset();
   evaluations_.reset();
   runtime_.reset();
   deployments_.reset();  // its follower calls throughput_
@@ -148,7 +159,8 @@ Result<json> BedrockService::GetFoundationModel(const std::string& id, const std
 }
 
 Status BedrockService::CheckTaggable(const std::string& arn) {
-  for (const char* kind : {kJobKind, kCustomModelKind, kThroughputKind, kEvaluationJobKind, kDeploymentKind})
+  for (const char* kind : {kJobKind, kCustomModelKind, kThroughputKind, kEvaluationJobKind, kDeploymentKind,
+                           kImportJobKind, kImportedModelKind})
     if (db_->Find(kind, arn).ok()) return Status::Ok();
   return Status::NotFound("Resource " + arn + " not found");
 }

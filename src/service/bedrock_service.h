@@ -16,7 +16,9 @@
 #include "service/job_data_locations.h"
 #include "service/job_object_store.h"
 #include "service/job_service.h"
+#include "service/imported_models.h"
 #include "service/model_catalog.h"
+#include "service/model_import_jobs.h"
 #include "service/model_memory.h"
 #include "service/runtime_service.h"
 #include "service/service_config.h"
@@ -42,6 +44,11 @@ class BedrockService {
   JobService& jobs() { return *jobs_; }
   EvaluationJobService& evaluations() { return *evaluations_; }
   CustomModelService& custom_models() { return *custom_models_; }
+  ImportedModelService& imported_models() { return *imported_models_; }
+  ModelImportJobService& import_jobs() { return *import_jobs_; }
+  // Whether a custom or imported model must not be deleted now: served, the base of a job in
+  // progress, or under evaluation.
+  bool ModelInUse(const std::string& arn);
   ThroughputService& throughput() { return *throughput_; }
   DeploymentService& deployments() { return *deployments_; }
   ModelMemory& model_memory() { return *model_memory_; }
@@ -79,13 +86,15 @@ class BedrockService {
   LocalDataLocations locations_;
   JobDataLocations job_locations_;  // locations_ for file://, the object store for s3://
   std::unique_ptr<ModelCatalog> catalog_;
+  std::unique_ptr<ImportedModelService> imported_models_;
   std::unique_ptr<CustomModelService> custom_models_;
   std::unique_ptr<ModelMemory> model_memory_;  // what throughput_ and runtime_ load
   std::unique_ptr<ThroughputService> throughput_;
   std::unique_ptr<DeploymentService> deployments_;  // its follower drives throughput_'s alias following
   std::unique_ptr<RuntimeService> runtime_;
   std::unique_ptr<EvaluationJobService> evaluations_;  // its runner stops before the models it reads go
-  std::unique_ptr<JobService> jobs_;  // last: its runner stops first
+  std::unique_ptr<JobService> jobs_;
+  std::unique_ptr<ModelImportJobService> import_jobs_;  // last: its runner stops first
   int lock_fd_ = -1;                  // flock on DATA_DIR/serve.lock
 };
 

@@ -7,6 +7,11 @@
 
 namespace lathe::service {
 
+Status InUseConflict(const std::string& model) {
+  return Status::Conflict(model + " is in use (served by a provisioned throughput, the base of a job in progress, or "
+                                  "under evaluation in a job in progress)");
+}
+
 Result<std::string> CustomModelService::Register(const store::ResourceRow& job, const std::string& model_dir) {
   const nlohmann::json& j = job.doc;
   store::ResourceRow m;
@@ -42,6 +47,14 @@ Result<store::ResourceRow> CustomModelService::Find(const std::string& identifie
   if (!row.ok() && row.status().code() == Status::Code::kNotFound)
     return Status::NotFound("Custom model " + identifier + " not found");
   return row;
+}
+
+Result<store::ResourceRow> CustomModelService::FindServable(const std::string& identifier) {
+  auto custom = Find(identifier);
+  if (custom.ok() || custom.status().code() != Status::Code::kNotFound || !imported_) return custom;
+  if (auto imported = imported_->Find(identifier); imported.ok()) return imported;
+  if (auto mapped = imported_->FindMapped(identifier); mapped.ok()) return mapped;
+  return custom;
 }
 
 Result<nlohmann::json> CustomModelService::Get(const std::string& identifier) {
@@ -81,9 +94,7 @@ Status CustomModelService::Delete(const std::string& identifier,
   auto row = Find(identifier);
   if (!row.ok()) return row.status();
   if (in_use(row->arn))
-    return Status::Conflict("Custom model " + row->name +
-                            " is in use (served by a provisioned throughput, the base of a job in progress, or under "
-                            "evaluation in a job in progress)");
+    return InUseConflict("Custom model " + row->name);
   LATHE_RETURN_IF_ERROR(db_->Delete(kCustomModelKind, row->id));
   if (row_deleted) row_deleted();
   std::error_code ec;
@@ -92,11 +103,7 @@ Status CustomModelService::Delete(const std::string& identifier,
   const std::string jobs = std::filesystem::weakly_canonical(config_.data_dir + "/jobs", ec).string() + "/";
   if (!dir.empty() && std::filesystem::weakly_canonical(dir, ec).string().rfind(jobs, 0) == 0)
     std::filesystem::remove_all(dir, ec);
-  auto tags = db_->Tags(row->arn);
-  if (!tags.ok()) return tags.status();
-  std::vector<std::string> keys;
-  for (const auto& [k, v] : *tags) keys.push_back(k);
-  return db_->RemoveTags(row->arn, keys);
+  return RemoveAllTags(db_, row->arn);
 }
 
 }  // namespace lathe::service

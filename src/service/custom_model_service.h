@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "service/imported_models.h"
 #include "service/resource_json.h"
 #include "service/service_config.h"
 #include "store/metadata_store.h"
@@ -15,6 +16,9 @@
 namespace lathe::service {
 
 inline constexpr const char* kCustomModelKind = "custom-model";
+
+// ConflictException for deleting `model` ("Custom model NAME") while something uses it.
+Status InUseConflict(const std::string& model);
 
 class CustomModelService {
  public:
@@ -32,10 +36,16 @@ class CustomModelService {
 
   // The row of a custom model by ARN, name or id (NotFound otherwise); doc["_dir"] is its folder.
   Result<store::ResourceRow> Find(const std::string& identifier);
+  // What serving and jobs' base models look up: a custom model, else an imported model (ARN, name
+  // or id), else the imported model a Bedrock model id is mapped to (`lathe models add
+  // --bedrock-id`). doc["_dir"] is its folder, doc["baseModelName"] what it was made from.
+  Result<store::ResourceRow> FindServable(const std::string& identifier);
+  void set_imported_models(ImportedModelService* imported) { imported_ = imported; }
 
  private:
   const ServiceConfig& config_;
   store::MetadataStore* db_;
+  ImportedModelService* imported_ = nullptr;  // null: custom models only
 };
 
 }  // namespace lathe::service

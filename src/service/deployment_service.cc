@@ -333,12 +333,7 @@ Status DeploymentService::Delete(const std::string& identifier) {
     for (const std::string& key : {row->id, row->arn, row->name}) keys_.erase(key);
   }
   (void)stats_.Forget(row->id);
-  auto tags = db_->Tags(row->arn);
-  if (tags.ok() && !tags->empty()) {
-    std::vector<std::string> keys;
-    for (const auto& [k, v] : *tags) keys.push_back(k);
-    (void)db_->RemoveTags(row->arn, keys);
-  }
+  (void)RemoveAllTags(db_, row->arn);
   return Status::Ok();
 }
 

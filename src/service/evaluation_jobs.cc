@@ -89,7 +89,7 @@ Result<json> EvaluationJobService::ResolveModel(const std::string& identifier, c
                 {"localId", pt->doc.value("_localId", "")}};
   }
   if (!provisioned_arn) {
-    if (auto cm = custom_models_->Find(identifier); cm.ok())
+    if (auto cm = custom_models_->FindServable(identifier); cm.ok())
       return json{{"kind", "custom-model"}, {"arn", cm->arn}, {"dir", cm->doc.value("_dir", "")}, {"localId", ""}};
     if (auto fm = catalog_->Find(identifier); fm.ok())
       return json{{"kind", "foundation-model"}, {"arn", catalog_->Arn(fm->id, region)}, {"dir", ""}, {"localId", fm->local_id}};

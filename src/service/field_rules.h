@@ -32,6 +32,8 @@ extern const FieldRule kModelDeploymentName, kCustomModelDeploymentIdentifier, k
 // bedrock/2023-04-20, evaluation jobs
 extern const FieldRule kEvaluationJobName, kEvaluationJobIdentifier, kEvaluationJobDescription, kEvaluationMetricName,
     kEvaluationDatasetName, kEvaluationBedrockModelIdentifier, kEvaluationModelInferenceParams;
+// bedrock/2023-04-20, Custom Model Import
+extern const FieldRule kImportedModelName, kModelImportJobIdentifier, kImportedModelIdentifier;
 // bedrock-runtime/2023-09-30
 extern const FieldRule kInvokeModelIdentifier, kConversationalModelId, kRequestMetadataKeyString,
     kRequestMetadataValueString, kAdditionalModelResponseFieldPath;

@@ -27,6 +27,9 @@ class JobDataLocations : public DataLocations {
   JobDataLocations(Env* env, const LocalDataLocations* local, JobObjectStore* objects)
       : env_(env), local_(local), objects_(objects) {}
   void set_object_store(JobObjectStore* objects) { objects_ = objects; }
+  // For readers of folders (model imports), which fetch file by file.
+  JobObjectStore* object_store() const { return objects_; }
+  const LocalDataLocations* local() const { return local_; }
 
   Result<std::string> CheckInput(const std::string& uri) const override;
   Result<std::string> CheckOutput(const std::string& uri) const override;

@@ -175,13 +175,15 @@ Result<json> JobService::Create(const json& req, const std::string& region) {
   const std::string& base = c.base;
   json priv = {{"_baseModelId", base}};
   std::string base_arn;
-  if (auto fm = catalog_->Find(base); fm.ok()) {
-    base_arn = catalog_->Arn(fm->id, region);
-    priv["_baseLocalId"] = fm->local_id;
-  } else if (auto cm = custom_models_->Find(base); cm.ok()) {
+  // A custom or imported model first: a Bedrock id `lathe models add --bedrock-id` mapped to an
+  // imported model means that model, not the catalog's.
+  if (auto cm = custom_models_->FindServable(base); cm.ok()) {
     base_arn = cm->arn;
     priv["_baseDir"] = cm->doc.value("_dir", "");
     priv["_baseModelId"] = cm->doc.value("baseModelName", std::string(kDefaultModelId));
+  } else if (auto fm = catalog_->Find(base); fm.ok()) {
+    base_arn = catalog_->Arn(fm->id, region);
+    priv["_baseLocalId"] = fm->local_id;
   } else {
     return Status::NotFound("The base model " + base + " was not found (a foundation model id, alias or custom model)");
   }
@@ -217,8 +219,8 @@ Result<json> JobService::Create(const json& req, const std::string& region) {
     return Status::InvalidArgument(parsed.status().message());
 
   const std::string& model_name = c.model_name;
-  if (custom_models_->Find(model_name).ok())
-    return Status::Conflict("A custom model named " + model_name + " already exists");
+  if (custom_models_->FindServable(model_name).ok())
+    return Status::Conflict("A custom or imported model named " + model_name + " already exists");
 
   if (auto rows = db_->List(kJobKind, ActiveJobs()); rows.ok()) {
     int active = 0;

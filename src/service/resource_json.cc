@@ -30,6 +30,14 @@ json TagsToJson(const std::map<std::string, std::string>& tags) {
   return list;
 }
 
+Status RemoveAllTags(store::MetadataStore* db, const std::string& arn) {
+  auto tags = db->Tags(arn);
+  if (!tags.ok()) return tags.status();
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : *tags) keys.push_back(k);
+  return db->RemoveTags(arn, keys);
+}
+
 Status CheckTagCount(size_t count, const std::string& field) {
   if (count <= kMaxTags) return Status::Ok();
   return Status::Aws("TooManyTagsException", 400,

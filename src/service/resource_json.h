@@ -41,6 +41,9 @@ nlohmann::json TagsToJson(const std::map<std::string, std::string>& tags);
 inline constexpr size_t kMaxTags = 200;
 Status CheckTagCount(size_t count, const std::string& field);
 
+// Removes every tag of `arn` (its resource is being deleted).
+Status RemoveAllTags(store::MetadataStore* db, const std::string& arn);
+
 // Removes lathe's private keys (those starting with '_') from a stored document.
 nlohmann::json PublicFields(const nlohmann::json& doc);
 

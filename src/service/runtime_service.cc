@@ -91,7 +91,7 @@ Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& mo
     return pool;  // a provisioned throughput's name or id
   *provisioned = false;
   std::string dir;
-  if (auto cm = custom_models_->Find(model_id); cm.ok()) {
+  if (auto cm = custom_models_->FindServable(model_id); cm.ok()) {
     dir = cm->doc.value("_dir", "");
   } else if (auto fm = catalog_->Find(model_id); fm.ok()) {
     auto d = catalog_->ReadyModelDir(fm->local_id);

@@ -4,7 +4,7 @@ namespace lathe::service {
 
 Result<ServedModel> FindServedModel(ModelCatalog* catalog, CustomModelService* custom_models,
                                     const std::string& model_id, const std::string& region) {
-  if (auto cm = custom_models->Find(model_id); cm.ok()) {
+  if (auto cm = custom_models->FindServable(model_id); cm.ok()) {
     auto fm = catalog->Find(cm->doc.value("baseModelName", ""));
     return ServedModel{cm->arn, cm->doc.value("_dir", ""), "",
                        fm.ok() ? catalog->Arn(fm->id, region) : cm->doc.value("baseModelArn", "")};

@@ -83,6 +83,11 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxBytes)
         return bad(key, "an integer number of bytes in [0, 2^50], e.g. 4294967296 for 4 GiB");
       c.model_memory_bytes = v.get<int64_t>();
+    } else if (key == "maxImportBytes") {
+      constexpr int64_t kMaxBytes = int64_t{1} << 50;
+      if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > kMaxBytes)
+        return bad(key, "an integer number of bytes in [1, 2^50], e.g. 34359738368 for 32 GiB");
+      c.max_import_bytes = v.get<int64_t>();
     } else if (key == "workerNice") {
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.worker_nice));
     } else if (key == "fileRoots") {
@@ -143,7 +148,7 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
-                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, strictRoles, allowedRegions, "
+                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, maxImportBytes, strictRoles, allowedRegions, "
                                      "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, accessKeyId, secretAccessKey, "
                                      "bedrockApiKeys)");
     }

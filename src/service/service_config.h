@@ -43,6 +43,9 @@ struct ServiceConfig {
   // Memory that served models may take together (weights once per model, KV caches per slot);
   // more is refused with ServiceQuotaExceeded. See ModelMemory.
   int64_t model_memory_bytes = DefaultModelMemoryBytes();
+  // The most bytes one model import (CreateModelImportJob, `lathe models add`) copies into the
+  // data directory: the folder's config, tokenizer and weights together ("maxImportBytes").
+  int64_t max_import_bytes = int64_t{32} << 30;
   // A job whose roleArn names no IAM role is refused (as AWS refuses it) instead of accepted.
   bool strict_roles = false;
   // Where lathe knowingly accepts what AWS refuses (docs/compatibility.md: the automation
@@ -85,7 +88,7 @@ inline constexpr size_t kMaxFileRootLength = 4096;
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
 // "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
-// "fileRoots", "modelMemoryBytes", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention"}. Unknown keys and wrong types are errors naming the file and the key.
+// "fileRoots", "modelMemoryBytes", "maxImportBytes", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

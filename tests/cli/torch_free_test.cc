@@ -68,6 +68,33 @@ int ImportStories(const std::string& dir, std::string* err) {
                         &out, err);
 }
 
+// `lathe models add` checks a folder by its headers: no torch, and the model it records is served.
+TEST_F(LoaderReport, ModelsAddIsTorchFree) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  std::string out, report;
+  ASSERT_EQ(ImportStories(tmp.File("m"), &report), 0) << report;
+  ASSERT_EQ(RunWithLoaderReport("models add stories " + tmp.File("m") + " --data-dir " + tmp.File("data") +
+                                    " --bedrock-id amazon.titan-text-express-v1 --json",
+                                &out, &report),
+            0)
+      << report;
+  EXPECT_EQ(LoadedTorchLibraries(report), "") << "models add loaded them";
+  auto added = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(added.is_object()) << out;
+  EXPECT_EQ(added.value("modelArchitecture", ""), "llama");
+  EXPECT_TRUE(Has(added.value("modelArn", ""), ":imported-model/")) << out;
+  // The same name again is refused, as CreateModelImportJob refuses it; so is a hostile id.
+  std::string err;
+  EXPECT_EQ(RunLatheBinary("models add stories " + tmp.File("m") + " --data-dir " + tmp.File("data"), &out, &err), 1);
+  EXPECT_TRUE(Has(err, "already exists")) << err;
+  EXPECT_EQ(RunLatheBinary("models add other " + tmp.File("m") + " --data-dir " + tmp.File("data") +
+                               " --bedrock-id ../evil",
+                           &out, &err),
+            1);
+  EXPECT_TRUE(Has(err, "Bedrock model id")) << err;
+}
+
 TEST_F(LoaderReport, GenerateLoadsTheModuleWithTorch) {
   LATHE_REQUIRE_SHARED("models/stories260K");
   TempDir tmp;

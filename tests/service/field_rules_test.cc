@@ -27,6 +27,11 @@ std::vector<std::string> Examples(const std::string& shape) {
   if (shape == "IdempotencyToken") return {"abc-123", "a", "token-Z9"};
   if (shape == "ModelArn") return {fm, cm};
   if (shape == "CustomModelArn") return {cm, "arn:aws:bedrock:us-east-1:123456789012:custom-model/lathe.default-v1/abcdefghij12"};
+  if (shape == "ImportedModelName") return {"qwen-0-5b", "a_b-c", "x"};
+  if (shape == "ModelImportJobIdentifier")
+    return {"import-job", "arn:aws:bedrock:us-east-1:123456789012:model-import-job/abcdefghij12"};
+  if (shape == "ImportedModelIdentifier")
+    return {"qwen-0-5b", "arn:aws:bedrock:us-east-1:123456789012:imported-model/abcdefghij12"};
   if (shape == "ModelDeploymentName") return {"bank-prod", "a_b-c", "x"};
   if (shape == "CustomModelDeploymentIdentifier")
     return {"arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/abcdefghij12", "bank-prod"};

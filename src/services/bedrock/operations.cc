@@ -82,10 +82,27 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
   Add("GET", "/custom-models/{modelIdentifier+}", "GetCustomModel",
       [svc](const RestInput& in) { return From(svc->custom_models().Get(in.labels.at("modelIdentifier"))); });
   Add("DELETE", "/custom-models/{modelIdentifier+}", "DeleteCustomModel", [svc](const RestInput& in) {
-    return Done(svc->custom_models().Delete(in.labels.at("modelIdentifier"), [svc](const std::string& arn) {
-      return svc->throughput().Serves(arn) || svc->deployments().Serves(arn) || svc->jobs().UsesBaseModel(arn) ||
-             svc->evaluations().UsesModel(arn);
-    }));
+    return Done(svc->custom_models().Delete(in.labels.at("modelIdentifier"),
+                                            [svc](const std::string& arn) { return svc->ModelInUse(arn); }));
+  });
+
+  // Custom Model Import (service/model_import_jobs.h, service/imported_models.h).
+  Add("POST", "/model-import-jobs", "CreateModelImportJob", [svc](const RestInput& in) -> Result<RestOutput> {
+    auto body = in.Json();
+    if (!body.ok()) return body.status();
+    return From(svc->import_jobs().Create(*body, in.context->region), 201);
+  });
+  Add("GET", "/model-import-jobs", "ListModelImportJobs",
+      [svc](const RestInput& in) { return From(svc->import_jobs().List(in.query)); });
+  Add("GET", "/model-import-jobs/{jobIdentifier+}", "GetModelImportJob",
+      [svc](const RestInput& in) { return From(svc->import_jobs().Get(in.labels.at("jobIdentifier"))); });
+  Add("GET", "/imported-models", "ListImportedModels",
+      [svc](const RestInput& in) { return From(svc->imported_models().List(in.query)); });
+  Add("GET", "/imported-models/{modelIdentifier+}", "GetImportedModel",
+      [svc](const RestInput& in) { return From(svc->imported_models().Get(in.labels.at("modelIdentifier"))); });
+  Add("DELETE", "/imported-models/{modelIdentifier+}", "DeleteImportedModel", [svc](const RestInput& in) {
+    return Done(svc->imported_models().Delete(in.labels.at("modelIdentifier"),
+                                              [svc](const std::string& arn) { return svc->ModelInUse(arn); }));
   });
 
   Add("POST", "/provisioned-model-throughput", "CreateProvisionedModelThroughput",
