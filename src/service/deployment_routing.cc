@@ -91,7 +91,7 @@ void DeploymentService::Install(const std::string& id, Role role, const Want& wa
       e.failed_served = want.served;
     }
     if (role == Role::kChampion && e.live) e.champion = Want{e.champion.reference, e.live->champion.model_arn,
-                                                             e.live->champion.served, e.champion.follows};
+                                                             e.live->champion.served, e.champion.follows, ""};
   }
   doc["status"] = row->status;
   doc["lastUpdatedAt"] = Iso8601(NowMillis());

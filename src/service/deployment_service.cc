@@ -60,7 +60,7 @@ Result<DeploymentService::Want> DeploymentService::Resolve(const std::string& re
     LATHE_RETURN_IF_ERROR(CheckString(reference, "modelArn", rules::kCustomModelArn));
     return Status::NotFound("Custom model " + reference + " not found");
   }
-  return Want{reference, model->arn, model->arn, false};
+  return Want{reference, model->arn, model->arn, false, ""};
 }
 
 void DeploymentService::LaunchChallengerAtStart(const Entry& e, const Want& challenger, const std::string& arn) {

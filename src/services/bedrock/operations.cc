@@ -9,7 +9,10 @@ namespace {
 
 Result<RestOutput> From(Result<json> r, int status = 200) {
   if (!r.ok()) return r.status();
-  return RestOutput{status, std::move(*r), {}};
+  RestOutput out;
+  out.status = status;
+  out.body = std::move(*r);
+  return out;
 }
 
 Result<RestOutput> Done(const Status& s) {
@@ -20,7 +23,8 @@ Result<RestOutput> Done(const Status& s) {
 // A runtime answer with its headers (a deployment's x-lathe-*).
 Result<RestOutput> Answer(Result<service::RuntimeAnswer> r) {
   if (!r.ok()) return r.status();
-  RestOutput out{200, std::move(r->body), {}};
+  RestOutput out;
+  out.body = std::move(r->body);
   for (auto& [name, value] : r->headers) out.headers.push_back({std::move(name), std::move(value)});
   return out;
 }
