@@ -117,7 +117,7 @@ class Server:
             json.dump({"models": {"stories-a": model_dir, "stories-b": model_dir}}, f)
         self.data = data
         self.log = open(os.path.join(work, "serve.log"), "w")
-        self.proc = subprocess.Popen([lathe, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--config", config],
+        self.proc = subprocess.Popen([lathe, "serve", "--listen", "127.0.0.1:0", "--default-build", "first-use", "--data-dir", data, "--config", config],
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         first = self.proc.stdout.readline()
         if not first.startswith("lathe serve: http://"):
