@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_resolution.h"
+#include "engine/default_model.h"
 #include "engine/llama2c_import.h"
 
 namespace lathe::cli {
@@ -73,6 +74,13 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
       ->check(CLI::IsMember({"v1", "v2"}));
   def->add_flag("--json", d->json, "Print machine-readable results");
   def->callback([d, ctx] {
+    // Another recipe would replace the default model the server and the demo use.
+    if (!d->opt.recipe.empty() && d->opt.recipe != engine::kDefaultRecipe && d->opt.data_dir.empty()) {
+      ctx->exit_code = ReportError(Status::InvalidArgument(
+          "--recipe " + d->opt.recipe + " needs --data-dir: built into the default data directory it would replace "
+          "the default model (recipe " + engine::kDefaultRecipe + ")"));
+      return;
+    }
     auto r = EnsureDefaultModelWithProgress(d->opt);
     if (!r.ok()) {
       ctx->exit_code = ReportError(r.status());

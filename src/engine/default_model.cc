@@ -185,9 +185,15 @@ Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& o) {
     ~Unlock() { ::close(fd); }
   } unlock{lock_fd};
   // While another process builds, its progress (from its progress file) is passed on each second.
+  // A few quick retries first: `lathe models status` holds the lock for an instant when it looks.
+  int quick_retries = 5;
   while (::flock(lock_fd, LOCK_EX | (o.progress ? LOCK_NB : 0)) != 0) {
     if (errno == EINTR) continue;
     if (errno != EWOULDBLOCK) return Status::IOError("cannot lock " + lock_path + ": " + std::strerror(errno));
+    if (quick_retries-- > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
     DefaultModelProgress theirs;
     int64_t started_ms = 0;
     if (ReadDefaultModelProgress(root, &theirs, &started_ms)) {
@@ -206,6 +212,9 @@ Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& o) {
   }
   auto recipe = RecipeNamed(o.recipe);
   if (!recipe.ok()) return recipe.status();
+  auto stopped = [&o] { return o.stop && o.stop->load(); };
+  const Status interrupted = Status::Unsupported("the default model's build was interrupted; the next build resumes it");
+  if (stopped()) return interrupted;
   const ModelConfig& config = recipe->config;
   const auto started = std::chrono::steady_clock::now();
   const int64_t started_ms = NowMillis();
@@ -251,6 +260,7 @@ Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& o) {
   LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, work + "/questions.jsonl", questions_jsonl));
   LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, work + "/corpus.txt", spm_text));
   report("corpus", 1, std::to_string(info.corpus_records) + " records, " + std::to_string(info.corpus_bytes / 1024) + " KB");
+  if (stopped()) return interrupted;
 
   // 2. Tokenizer: SentencePiece BPE with byte fallback, trained on the training records only,
   // single-threaded and unshuffled so that it is the same every time.
@@ -263,6 +273,7 @@ Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& o) {
          "--max_sentence_length=4096", "--pad_id=-1", "--unk_id=0", "--bos_id=1", "--eos_id=2"}));
   }
   report("tokenizer", 1, "");
+  if (stopped()) return interrupted;
   const double corpus_and_tokenizer_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   LATHE_RETURN_IF_ERROR(WriteInitialModel(work + "/init", config));
@@ -283,8 +294,7 @@ Result<DefaultModelInfo> EnsureDefaultModel(const DefaultModelOptions& o) {
            p.eta_seconds);
   }, o.stop);
   if (!trained.ok()) return trained.status();
-  if (trained->interrupted || (o.stop && o.stop->load()))
-    return Status::Unsupported("the default model's build was interrupted; the next build resumes it");
+  if (trained->interrupted || stopped()) return interrupted;
   info.heldout_perplexity = std::exp(trained->best_validation_loss);
   LATHE_RETURN_IF_ERROR(env->RenameFile(work + "/validation.jsonl", work + "/run/model/lathe_heldout.jsonl"));
   LATHE_RETURN_IF_ERROR(env->RenameFile(work + "/questions.jsonl", work + "/run/model/lathe_heldout_questions.jsonl"));

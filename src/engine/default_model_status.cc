@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -40,8 +41,12 @@ void WriteDefaultModelProgress(const std::string& root, const DefaultModelProgre
 }
 
 bool ReadDefaultModelProgress(const std::string& root, DefaultModelProgress* p, int64_t* started_ms) {
+  constexpr uint64_t kMaxProgressFileBytes = 64 * 1024;
+  const std::string path = DefaultModelProgressPath(root);
+  uint64_t size = 0;
+  if (!Env::Default()->GetFileSize(path, &size).ok() || size > kMaxProgressFileBytes) return false;
   std::string text;
-  if (!ReadFileToString(Env::Default(), DefaultModelProgressPath(root), &text).ok() || text.size() > 64 * 1024) return false;
+  if (!ReadFileToString(Env::Default(), path, &text).ok() || text.size() > kMaxProgressFileBytes) return false;
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) return false;
   try {
@@ -53,6 +58,13 @@ bool ReadDefaultModelProgress(const std::string& root, DefaultModelProgress* p, 
   } catch (const nlohmann::json::exception&) {
     return false;  // a field of the wrong type: not a file lathe wrote
   }
+  // Another process's file: within what a build can say (bars are drawn and seconds counted from these).
+  if (!(p->fraction >= 0)) p->fraction = 0;  // also NaN
+  p->fraction = std::min(p->fraction, 1.0);
+  if (!(p->eta_seconds >= -1)) p->eta_seconds = -1;
+  p->eta_seconds = std::min(p->eta_seconds, 1e7);
+  if (p->stage.size() > 64) p->stage.resize(64);
+  if (p->detail.size() > 256) p->detail.resize(256);
   return true;
 }
 

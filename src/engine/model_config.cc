@@ -18,18 +18,21 @@ int64_t ModelConfig::ParameterCount() const {
 }
 
 Status ModelConfig::Validate() const {
-  auto positive = [](int64_t v, const char* name) {
-    return v > 0 ? Status::Ok()
-                 : Status::InvalidArgument(std::string(name) + " must be positive, got " +
-                                           std::to_string(v));
+  auto within = [](int64_t v, int64_t max, const char* name) {
+    if (v <= 0) return Status::InvalidArgument(std::string(name) + " must be positive, got " + std::to_string(v));
+    if (v > max)
+      return Status::Unsupported(std::string(name) + " " + std::to_string(v) + " is more than lathe accepts (" +
+                                 std::to_string(max) + ")");
+    return Status::Ok();
   };
-  LATHE_RETURN_IF_ERROR(positive(vocab_size, "vocab_size"));
-  LATHE_RETURN_IF_ERROR(positive(hidden_size, "hidden_size"));
-  LATHE_RETURN_IF_ERROR(positive(intermediate_size, "intermediate_size"));
-  LATHE_RETURN_IF_ERROR(positive(num_layers, "num_hidden_layers"));
-  LATHE_RETURN_IF_ERROR(positive(num_heads, "num_attention_heads"));
-  LATHE_RETURN_IF_ERROR(positive(num_kv_heads, "num_key_value_heads"));
-  LATHE_RETURN_IF_ERROR(positive(head_dim, "head_dim"));
+  LATHE_RETURN_IF_ERROR(within(vocab_size, kMaxConfigVocabulary, "vocab_size"));
+  LATHE_RETURN_IF_ERROR(within(hidden_size, kMaxConfigWidth, "hidden_size"));
+  LATHE_RETURN_IF_ERROR(within(intermediate_size, kMaxConfigIntermediate, "intermediate_size"));
+  LATHE_RETURN_IF_ERROR(within(num_layers, kMaxConfigLayers, "num_hidden_layers"));
+  LATHE_RETURN_IF_ERROR(within(num_heads, kMaxConfigHeads, "num_attention_heads"));
+  LATHE_RETURN_IF_ERROR(within(num_kv_heads, kMaxConfigHeads, "num_key_value_heads"));
+  LATHE_RETURN_IF_ERROR(within(head_dim, kMaxConfigHeadDim, "head_dim"));
+  LATHE_RETURN_IF_ERROR(within(max_position_embeddings, kMaxConfigPositions, "max_position_embeddings"));
   if (num_heads % num_kv_heads != 0)
     return Status::InvalidArgument("num_attention_heads (" + std::to_string(num_heads) +
                                    ") is not a multiple of num_key_value_heads (" +

@@ -21,6 +21,17 @@ struct RopeScaling {
   int64_t original_max_position_embeddings = 8192;
 };
 
+// Bounds on a config.json's numbers, far above any real model's (Llama 3 405B: 126 layers, width
+// 16384, 128 heads, vocabulary 128256): a config from an untrusted folder cannot make the
+// parameter count overflow or ExpectedTensors list billions of names.
+inline constexpr int64_t kMaxConfigLayers = 1024;
+inline constexpr int64_t kMaxConfigWidth = 1 << 17;         // hidden_size
+inline constexpr int64_t kMaxConfigIntermediate = 1 << 20;
+inline constexpr int64_t kMaxConfigHeads = 1024;            // num_attention_heads, num_key_value_heads
+inline constexpr int64_t kMaxConfigHeadDim = 1024;
+inline constexpr int64_t kMaxConfigVocabulary = 1 << 22;
+inline constexpr int64_t kMaxConfigPositions = 1 << 24;     // max_position_embeddings
+
 struct ModelConfig {
   std::string architecture = "LlamaForCausalLM";  // or MistralForCausalLM, Qwen2ForCausalLM
   int64_t vocab_size = 0;
@@ -41,7 +52,8 @@ struct ModelConfig {
   std::string torch_dtype = "float32";
 
   int64_t ParameterCount() const;
-  // Checks the numbers fit together (heads divide the width, kv heads divide heads, ...).
+  // Checks the numbers fit together (heads divide the width, kv heads divide heads, ...) and
+  // are within the kMaxConfig* bounds.
   Status Validate() const;
 };
 

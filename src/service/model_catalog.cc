@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <thread>
+
 #include "core/arn.h"
 #include "engine/default_model.h"
 #include "engine/hyperparameters.h"
@@ -66,7 +69,12 @@ Result<std::string> ModelCatalog::ModelDir(const std::string& local_id) {
   if (auto it = config_.models.find(local_id); it != config_.models.end()) return it->second;
   if (local_id != kDefaultModelId)
     return Status::NotFound("no local model " + local_id + " (modelAliases must name a model in \"models\")");
-  std::lock_guard<std::mutex> lock(build_mu_);
+  // One build at a time; a caller waiting for it gives up when the server stops.
+  std::unique_lock<std::mutex> lock(build_mu_, std::defer_lock);
+  while (!lock.try_lock()) {
+    if (stopping_) return Status::Unsupported("the server is stopping; the default model's build resumes at the next start");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   engine::DefaultModelOptions o;
   o.data_dir = config_.data_dir;
   if (config_.default_max_train_records > 0) o.max_train_records = static_cast<uint64_t>(config_.default_max_train_records);

@@ -49,6 +49,9 @@ class ModelCatalog {
   // needed (not mapped to a model of the config) and missing. Progress goes to the log and to the
   // data directory's progress file (`lathe models status`).
   void StartBuildingDefault();
+  // Shutting down: a build in progress stops at its next step (it resumes at the next start) and
+  // calls waiting for it answer at once.
+  void RequestStop() { stopping_ = true; }
   // Where a local model is and what its config.json says, without building anything: for the
   // built-in default model before its first build, where it will be and the architecture it will
   // have. What memory serving it needs is known before committing to serve it.

@@ -66,6 +66,17 @@ TEST(DefaultModelStatus, ProgressFilesThatAreNotLathesAreIgnored) {
   }
   tmp.Write("models/lathe-default.progress.json", std::string(70 * 1024, ' ') + "{}");  // over the bound
   EXPECT_FALSE(ReadDefaultModelProgress(root, &p, &started));
+  // Numbers no build writes are brought within what one can (progress bars are drawn from them).
+  tmp.Write("models/lathe-default.progress.json", R"({"stage": "pretraining", "fraction": -5, "etaSeconds": 1e300})");
+  ASSERT_TRUE(ReadDefaultModelProgress(root, &p, &started));
+  EXPECT_EQ(p.fraction, 0);
+  EXPECT_EQ(p.eta_seconds, 1e7);
+  tmp.Write("models/lathe-default.progress.json", R"({"fraction": 7, "etaSeconds": -40, "detail": ")" +
+                                                       std::string(5000, 'x') + R"("})");
+  ASSERT_TRUE(ReadDefaultModelProgress(root, &p, &started));
+  EXPECT_EQ(p.fraction, 1);
+  EXPECT_EQ(p.eta_seconds, -1);
+  EXPECT_EQ(p.detail.size(), 256u);
   tmp.Write("models/lathe-default.progress.json", R"({"stage": "corpus", "fraction": 1, "startedMs": 5})");
   ASSERT_TRUE(ReadDefaultModelProgress(root, &p, &started));
   EXPECT_EQ(p.stage, "corpus");

@@ -87,7 +87,8 @@ def main():
             seen.add(s["state"])
             if s["state"] == "built":
                 break
-            assert s["state"] in ("absent", "building"), s  # absent: before the build's thread took its lock
+            # absent / interrupted (the first run's progress file): before the build's thread took its lock
+            assert s["state"] in ("absent", "interrupted", "building"), s
             if s["state"] == "building":
                 assert s["stage"] in ("corpus", "tokenizer", "pretraining"), s
                 assert 0 <= s["fraction"] <= 1, s
