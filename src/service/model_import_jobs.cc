@@ -103,10 +103,7 @@ Result<json> ModelImportJobService::Create(const json& req, const std::string& r
     LATHE_ASSIGN_OR_RETURN(vpc_config, CheckVpcConfig(*vpc));
   }
 
-  if (config_.strict_roles && !(role_exists_ && role_exists_(role_arn)))
-    return Status::Aws("ValidationException", 400,
-                       "The role " + role_arn + " does not exist, so it cannot be assumed (strictRoles is set in "
-                       "the server's config; create it with `aws iam create-role`)");
+  LATHE_RETURN_IF_ERROR(CheckJobRole(config_.strict_roles, role_exists_, role_arn));
 
   store::ResourceRow job;
   job.kind = kImportJobKind;
