@@ -231,5 +231,26 @@ TEST_F(ModelImportTest, DeletingAnInvokedImportedModelGivesBackItsMemory) {
   EXPECT_EQ(memory.loaded_weight_sets(), 0);
 }
 
+TEST_F(ModelImportTest, DeletingAnInvokedCustomModelGivesBackItsMemory) {
+  // A custom model as a finished customization job records it (its folder under the data dir's jobs).
+  const std::string dir = config_.data_dir + "/jobs/tuned/model";
+  WriteTinyFolder(dir, {});
+  store::ResourceRow job;
+  job.name = "tuned-job";
+  job.arn = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/lathe.imported-v1/abcdefabcdef";
+  job.doc = {{"outputModelName", "tuned"}, {"_baseModelId", kImportedBaseModelId}};
+  auto arn = svc_->custom_models().Register(job, dir);
+  ASSERT_TRUE(arn.ok()) << arn.status().ToString();
+  ModelMemory& memory = svc_->model_memory();
+  const int64_t before = memory.used_bytes();
+  auto answer = svc_->runtime().Invoke(*arn, R"({"inputText": "the", "textGenerationConfig": {"maxTokenCount": 2}})");
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  EXPECT_GT(memory.used_bytes(), before);
+  ASSERT_TRUE(svc_->custom_models().Delete(*arn, [](const std::string&) { return false; }).ok());
+  EXPECT_EQ(memory.used_bytes(), before);
+  EXPECT_EQ(memory.loaded_weight_sets(), 0);
+  EXPECT_FALSE(fs::exists(dir));
+}
+
 }  // namespace
 }  // namespace lathe::service
