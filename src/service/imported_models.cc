@@ -220,6 +220,18 @@ Status ImportedModelService::Delete(const std::string& identifier,
   return RemoveAllTags(db_, row->arn);
 }
 
+Status CheckNoJobIsMaking(store::MetadataStore* db, const char* kind, const std::vector<std::string>& statuses,
+                          const char* member, const std::string& name, const std::string& what) {
+  store::MetadataStore::ListFilter filter;
+  filter.statuses = statuses;
+  auto jobs = db->List(kind, filter);
+  if (!jobs.ok()) return jobs.status();
+  for (const auto& r : *jobs)
+    if (r.doc.value(member, "") == name)
+      return Status::Conflict(what + " " + r.name + " is already making a model named " + name);
+  return Status::Ok();
+}
+
 Status CheckBedrockId(const std::string& id) {
   // The foundation-model id shape ("provider.name[-version][:n]"), as GetFoundationModel takes it.
   static const auto id_shape =

@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "service/service_config.h"
@@ -33,6 +34,11 @@ inline constexpr size_t kMaxBedrockIdLength = 128;
 // `max_bytes` before copying it (InvalidArgument, and only for that). NotFound when the folder has
 // no such file.
 using FetchFile = std::function<Status(const std::string& name, const std::string& dest, uint64_t max_bytes)>;
+// ConflictException when a job of `kind` in one of `statuses` is to record a model named `name`
+// (its doc's `member`): an import and a customization must not end with two models of one name.
+// `what` begins the message ("Model import job").
+Status CheckNoJobIsMaking(store::MetadataStore* db, const char* kind, const std::vector<std::string>& statuses,
+                          const char* member, const std::string& name, const std::string& what);
 // InvalidArgument unless `id` has a Bedrock foundation-model id's shape (provider.name[:n]), at
 // most kMaxBedrockIdLength characters.
 Status CheckBedrockId(const std::string& id);

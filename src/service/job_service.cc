@@ -220,13 +220,8 @@ Result<json> JobService::Create(const json& req, const std::string& region) {
     return Status::Conflict("A custom or imported model named " + model_name + " already exists");
 
   // An import job in progress would record an imported model of the same name at its end.
-  store::MetadataStore::ListFilter importing;
-  importing.statuses = {"InProgress"};
-  auto imports = db_->List(kImportJobKind, importing);
-  if (!imports.ok()) return imports.status();
-  for (const auto& r : *imports)
-    if (r.doc.value("importedModelName", "") == model_name)
-      return Status::Conflict("Model import job " + r.name + " is already importing a model named " + model_name);
+  LATHE_RETURN_IF_ERROR(
+      CheckNoJobIsMaking(db_, kImportJobKind, {"InProgress"}, "importedModelName", model_name, "Model import job"));
 
   if (auto rows = db_->List(kJobKind, ActiveJobs()); rows.ok()) {
     int active = 0;

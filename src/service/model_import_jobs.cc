@@ -121,14 +121,8 @@ Result<json> ModelImportJobService::Create(const json& req, const std::string& r
     return Status::Conflict("A model import job named " + job_name + " already exists");
   LATHE_RETURN_IF_ERROR(models_->CheckNewName(model_name));
   // A customization job in progress would record a custom model of the same name at its end.
-  store::MetadataStore::ListFilter customizing;
-  customizing.statuses = {"InProgress", "Stopping"};
-  auto customizations = db_->List(kJobKind, customizing);
-  if (!customizations.ok()) return customizations.status();
-  for (const auto& r : *customizations)
-    if (r.doc.value("outputModelName", "") == model_name)
-      return Status::Conflict("Model customization job " + r.name + " is already making a custom model named " +
-                              model_name);
+  LATHE_RETURN_IF_ERROR(CheckNoJobIsMaking(db_, kJobKind, {"InProgress", "Stopping"}, "outputModelName", model_name,
+                                           "Model customization job"));
   store::MetadataStore::ListFilter active;
   active.statuses = {"InProgress"};
   auto running = db_->List(kImportJobKind, active);
