@@ -31,14 +31,19 @@ Status Relative(const Status& s, const std::string& dir) {
   }
 }
 
-Status ReadSmallFile(const std::string& dir, const std::string& name, uint64_t max_bytes, std::string* out) {
-  Env* env = Env::Default();
+// The folder's file `name` is within MaxFolderFileBytes(name): checked before anything reads it.
+Status CheckFileSize(const std::string& dir, const std::string& name) {
   uint64_t size = 0;
-  LATHE_RETURN_IF_ERROR(Relative(env->GetFileSize(dir + "/" + name, &size), dir));
-  if (size > max_bytes)
+  LATHE_RETURN_IF_ERROR(Relative(Env::Default()->GetFileSize(dir + "/" + name, &size), dir));
+  if (size > MaxFolderFileBytes(name))
     return Status::InvalidArgument(name + " is " + std::to_string(size) + " bytes; at most " +
-                                   std::to_string(max_bytes) + " are read");
-  return Relative(ReadFileToString(env, dir + "/" + name, out), dir);
+                                   std::to_string(MaxFolderFileBytes(name)) + " are read");
+  return Status::Ok();
+}
+
+Status ReadSmallFile(const std::string& dir, const std::string& name, std::string* out) {
+  LATHE_RETURN_IF_ERROR(CheckFileSize(dir, name));
+  return Relative(ReadFileToString(Env::Default(), dir + "/" + name, out), dir);
 }
 
 bool PlainShardName(const std::string& n) {
@@ -131,6 +136,14 @@ const std::vector<std::string>& ModelFolderFixedFiles() {
   return files;
 }
 
+uint64_t MaxFolderFileBytes(const std::string& name) {
+  if (name == "config.json") return kMaxModelConfigBytes;
+  if (name == "tokenizer.json") return kMaxTokenizerJsonBytes;
+  if (name == "model.safetensors.index.json") return kMaxWeightIndexBytes;
+  if (name.ends_with(".safetensors")) return UINT64_MAX;
+  return kMaxSmallFileBytes;
+}
+
 Result<std::vector<std::string>> WeightShardNames(const std::string& index_text) {
   const std::string index = "model.safetensors.index.json";
   json j = json::parse(index_text, nullptr, false);
@@ -158,7 +171,7 @@ Result<ModelFolderFacts> CheckModelFolder(const std::string& dir) {
   auto present = [&](const std::string& name) { return env->FileExists(dir + "/" + name); };
   if (!present("config.json")) return Status::NotFound("config.json is missing");
   std::string text;
-  LATHE_RETURN_IF_ERROR(ReadSmallFile(dir, "config.json", kMaxModelConfigBytes, &text));
+  LATHE_RETURN_IF_ERROR(ReadSmallFile(dir, "config.json", &text));
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) return Status::InvalidArgument("config.json: invalid JSON");
   auto config = ParseModelConfig(j, "config.json");
@@ -169,6 +182,8 @@ Result<ModelFolderFacts> CheckModelFolder(const std::string& dir) {
   if (!present("tokenizer.json") && !present("tokenizer.model"))
     return Status::NotFound("no tokenizer: the folder needs tokenizer.json (Hugging Face) or tokenizer.model "
                             "(SentencePiece)");
+  for (const char* file : {"tokenizer.json", "tokenizer.model"})  // the tokenizer reads its file whole
+    if (present(file)) LATHE_RETURN_IF_ERROR(CheckFileSize(dir, file));
   auto tokenizer = text::LoadTokenizer(dir);
   if (!tokenizer.ok()) return Relative(tokenizer.status(), dir);
   if ((*tokenizer)->vocab_size() > config->vocab_size)
@@ -177,7 +192,7 @@ Result<ModelFolderFacts> CheckModelFolder(const std::string& dir) {
   for (const char* small : {"generation_config.json", "tokenizer_config.json", "special_tokens_map.json"}) {
     if (!present(small)) continue;
     std::string content;
-    LATHE_RETURN_IF_ERROR(ReadSmallFile(dir, small, kMaxWeightIndexBytes, &content));
+    LATHE_RETURN_IF_ERROR(ReadSmallFile(dir, small, &content));
     json parsed = json::parse(content, nullptr, false);
     if (parsed.is_discarded() || !parsed.is_object())
       return Status::InvalidArgument(std::string(small) + ": not a JSON object");
@@ -188,7 +203,7 @@ Result<ModelFolderFacts> CheckModelFolder(const std::string& dir) {
   if (present("model.safetensors")) {
     shards = {"model.safetensors"};
   } else if (present("model.safetensors.index.json")) {
-    LATHE_RETURN_IF_ERROR(ReadSmallFile(dir, "model.safetensors.index.json", kMaxWeightIndexBytes, &text));
+    LATHE_RETURN_IF_ERROR(ReadSmallFile(dir, "model.safetensors.index.json", &text));
     auto names = WeightShardNames(text);
     if (!names.ok()) return names.status();
     shards = std::move(*names);

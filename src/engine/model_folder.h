@@ -22,8 +22,16 @@ const std::vector<std::string>& ModelFolderFixedFiles();
 // Bounds on what a folder's small files may be (they are read whole).
 inline constexpr uint64_t kMaxModelConfigBytes = 1 << 20;        // config.json, generation_config.json...
 inline constexpr uint64_t kMaxWeightIndexBytes = 16 << 20;       // model.safetensors.index.json
+inline constexpr uint64_t kMaxTokenizerJsonBytes = 64 << 20;     // tokenizer.json (large vocabularies)
+inline constexpr uint64_t kMaxSmallFileBytes = 16 << 20;         // tokenizer.model, tokenizer_config.json, ...
 inline constexpr size_t kMaxWeightShards = 1024;                 // files the index may name
 inline constexpr size_t kMaxShardNameLength = 255;
+
+// The most bytes the folder's file `name` may have: config.json kMaxModelConfigBytes,
+// tokenizer.json kMaxTokenizerJsonBytes, model.safetensors.index.json kMaxWeightIndexBytes, the
+// other fixed names kMaxSmallFileBytes; weights (model.safetensors, shards) no bound of their own.
+// Checked before a file is fetched or read.
+uint64_t MaxFolderFileBytes(const std::string& name);
 
 // The shard file names model.safetensors.index.json's weight_map names (`index_text`), sorted and
 // unique. Each must be a plain file name ([A-Za-z0-9._-], not starting with '.', ending

@@ -64,9 +64,10 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
       });
   iam_ = std::make_unique<iam::IamBackend>(bedrock->store());
   iam::IamBackend* roles = iam_.get();
-  bedrock->jobs().set_role_checker([roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
-  bedrock->evaluations().set_role_checker(
-      [roles, account](const std::string& arn) { return roles->RoleExists(account, arn); });
+  auto role_exists = [roles, account](const std::string& arn) { return roles->RoleExists(account, arn); };
+  bedrock->jobs().set_role_checker(role_exists);
+  bedrock->evaluations().set_role_checker(role_exists);
+  bedrock->import_jobs().set_role_checker(role_exists);
   auto bedrock_operations = std::make_shared<bedrock::BedrockOperations>(bedrock);
   gateway_->Add(bedrock_operations);
   gateway_->Add(iam::NewIamService(iam_.get()));

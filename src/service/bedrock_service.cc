@@ -88,6 +88,11 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   s->runtime_ = std::make_unique<RuntimeService>(s->config_, s->catalog_.get(), s->custom_models_.get(),
                                                  s->throughput_.get(), s->model_memory_.get());
   s->runtime_->set_deployments(s->deployments_.get());
+  // A deleted model's on-demand pool goes with it, and its share of modelMemoryBytes.
+  RuntimeService* runtime = s->runtime_.get();
+  auto drop_pool = [runtime](const std::string& dir) { runtime->DropOnDemand(dir); };
+  s->imported_models_->set_on_deleted(drop_pool);
+  s->custom_models_->set_on_deleted(drop_pool);
   s->usage_ = std::make_unique<UsageMeter>(s->db_.get());
   s->usage_->Start();
   s->runtime_->set_usage_meter(s->usage_.get());

@@ -99,6 +99,7 @@ Status CustomModelService::Delete(const std::string& identifier,
   if (row_deleted) row_deleted();
   std::error_code ec;
   const std::string dir = row->doc.value("_dir", "");
+  if (on_deleted_ && !dir.empty()) on_deleted_(dir);
   // Only files lathe made: the job's folder under the data dir holds the model.
   const std::string jobs = std::filesystem::weakly_canonical(config_.data_dir + "/jobs", ec).string() + "/";
   if (!dir.empty() && std::filesystem::weakly_canonical(dir, ec).string().rfind(jobs, 0) == 0)

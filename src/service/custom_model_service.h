@@ -41,11 +41,14 @@ class CustomModelService {
   // --bedrock-id`). doc["_dir"] is its folder, doc["baseModelName"] what it was made from.
   Result<store::ResourceRow> FindServable(const std::string& identifier);
   void set_imported_models(ImportedModelService* imported) { imported_ = imported; }
+  // Called with a deleted model's folder before its files go (the runtime drops its on-demand pool).
+  void set_on_deleted(std::function<void(const std::string& dir)> hook) { on_deleted_ = std::move(hook); }
 
  private:
   const ServiceConfig& config_;
   store::MetadataStore* db_;
   ImportedModelService* imported_ = nullptr;  // null: custom models only
+  std::function<void(const std::string& dir)> on_deleted_;
 };
 
 }  // namespace lathe::service

@@ -126,10 +126,7 @@ Result<json> EvaluationJobService::Create(const json& req, const std::string& re
   const std::string request_hash = std::to_string(std::hash<std::string>{}(body.dump()));
   if (!c.token.empty())  // a retry of a request that succeeded gets its job back, before any other check
     if (auto earlier = TokenJob(c.job_name, c.token, request_hash); !earlier.ok() || !earlier->empty()) return earlier;
-  if (config_.strict_roles && !(role_exists_ && role_exists_(c.role_arn)))
-    return Status::Aws("ValidationException", 400,
-                       "The role " + c.role_arn + " does not exist, so it cannot be assumed (strictRoles is set in "
-                       "the server's config; create it with `aws iam create-role`)");
+  LATHE_RETURN_IF_ERROR(CheckJobRole(config_.strict_roles, role_exists_, c.role_arn));
   store::MetadataStore::ListFilter active;
   active.statuses = {"InProgress", "Stopping"};
   if (auto n = db_->Count(kEvaluationJobKind, active); n.ok() && *n >= static_cast<size_t>(config_.max_active_jobs))

@@ -48,6 +48,9 @@ const FieldRule kEvaluationModelInferenceParams{"EvaluationModelInferenceParams"
 const FieldRule kImportedModelName{"ImportedModelName", 1, 63, R"re(([0-9a-zA-Z][_-]?)+)re"};
 const FieldRule kModelImportJobIdentifier{"ModelImportJobIdentifier", 0, 1011, R"re((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-import-job/[a-z0-9]{12})|([a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*))re"};
 const FieldRule kImportedModelIdentifier{"ImportedModelIdentifier", 1, 1011, R"re((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:imported-model/[a-z0-9]{12})|(([0-9a-zA-Z][_-]?)+))re"};
+// VpcConfig.
+const FieldRule kSubnetId{"SubnetId", 0, 32, R"re([-0-9a-zA-Z]+)re"};
+const FieldRule kSecurityGroupId{"SecurityGroupId", 0, 32, R"re([-0-9a-zA-Z]+)re"};
 // bedrock-runtime/2023-09-30
 const FieldRule kInvokeModelIdentifier{"InvokeModelIdentifier", 1, 2048, R"re((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}/[a-z0-9]{12})|(:foundation-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.:]?[a-z0-9-]{1,63}))|([0-9]{12}:imported-model/[a-z0-9]{12})|([0-9]{12}:provisioned-model/[a-z0-9]{12})|([0-9]{12}:custom-model-deployment/[a-z0-9]{12})|([0-9]{12}:(inference-profile|application-inference-profile)/[a-zA-Z0-9-:.]+)))|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.:]?[a-z0-9-]{1,63}))|(([0-9a-zA-Z][_-]?)+)|([a-zA-Z0-9-:.]+)$|(^(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:prompt/[0-9a-zA-Z]{10}(?::[0-9]{1,5})?))$|(^arn:aws:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/[a-zA-Z0-9-]+$)|(^arn:aws(-[^:]+)?:bedrock:([0-9a-z-]{1,20}):([0-9]{12}):(default-)?prompt-router/[a-zA-Z0-9-:.]+$))re"};
 const FieldRule kConversationalModelId{"ConversationalModelId", 1, 2048, R"re((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}/[a-z0-9]{12})|(:foundation-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.:]?[a-z0-9-]{1,63}))|([0-9]{12}:imported-model/[a-z0-9]{12})|([0-9]{12}:provisioned-model/[a-z0-9]{12})|([0-9]{12}:custom-model-deployment/[a-z0-9]{12})|([0-9]{12}:(inference-profile|application-inference-profile)/[a-zA-Z0-9-:.]+)))|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.:]?[a-z0-9-]{1,63}))|(([0-9a-zA-Z][_-]?)+)|([a-zA-Z0-9-:.]+)|(^(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:prompt/[0-9a-zA-Z]{10}(?::[0-9]{1,5})?))$|(^arn:aws:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/[a-zA-Z0-9-]+$)|(^arn:aws(-[^:]+)?:bedrock:([0-9a-z-]{1,20}):([0-9]{12}):(default-)?prompt-router/[a-zA-Z0-9-:.]+$))re"};
@@ -65,7 +68,7 @@ const std::vector<const FieldRule*>& AllFieldRules() {
       &kModelDeploymentName, &kCustomModelDeploymentIdentifier, &kCustomModelDeploymentDescription, &kCustomModelArn,
       &kEvaluationJobName, &kEvaluationJobIdentifier, &kEvaluationJobDescription, &kEvaluationMetricName,
       &kEvaluationDatasetName, &kEvaluationBedrockModelIdentifier, &kEvaluationModelInferenceParams,
-      &kImportedModelName, &kModelImportJobIdentifier, &kImportedModelIdentifier,
+      &kImportedModelName, &kModelImportJobIdentifier, &kImportedModelIdentifier, &kSubnetId, &kSecurityGroupId,
       &kInvokeModelIdentifier, &kConversationalModelId, &kRequestMetadataKeyString, &kRequestMetadataValueString,
       &kAdditionalModelResponseFieldPath};
   return all;

@@ -34,6 +34,8 @@ extern const FieldRule kEvaluationJobName, kEvaluationJobIdentifier, kEvaluation
     kEvaluationDatasetName, kEvaluationBedrockModelIdentifier, kEvaluationModelInferenceParams;
 // bedrock/2023-04-20, Custom Model Import
 extern const FieldRule kImportedModelName, kModelImportJobIdentifier, kImportedModelIdentifier;
+// bedrock/2023-04-20, VpcConfig
+extern const FieldRule kSubnetId, kSecurityGroupId;
 // bedrock-runtime/2023-09-30
 extern const FieldRule kInvokeModelIdentifier, kConversationalModelId, kRequestMetadataKeyString,
     kRequestMetadataValueString, kAdditionalModelResponseFieldPath;

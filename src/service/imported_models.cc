@@ -1,6 +1,9 @@
 #include "service/imported_models.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <vector>
 
 #include "core/arn.h"
 #include "core/linear_pattern.h"
@@ -17,18 +20,27 @@ namespace {
 
 std::string ImportsDir(const ServiceConfig& config) { return config.data_dir + "/imported-models"; }
 
+Status Interrupted() { return Status::Internal(kImportInterrupted); }
+
 // Fetches what the folder holds into `staging`: the fixed names (absent ones skipped), then the
-// shards the weight index names (each required). At most `max_bytes` in all.
-Status FetchFolder(const FetchFile& fetch, const std::string& staging, uint64_t max_bytes) {
+// shards the weight index names (each required). Each file within its own bound
+// (engine::MaxFolderFileBytes), at most `max_bytes` in all; stops between files once `stop` is set.
+Status FetchFolder(const FetchFile& fetch, const std::string& staging, uint64_t max_bytes,
+                   const std::atomic<bool>* stop) {
   uint64_t used = 0;
   const std::string over = "the model's files are larger than maxImportBytes (" + std::to_string(max_bytes) +
                            " bytes, the server's config)";
   auto one = [&](const std::string& name, bool required) -> Status {
+    if (stop && stop->load()) return Interrupted();
     if (used >= max_bytes) return Status::InvalidArgument(over);
-    Status s = fetch(name, staging + "/" + name, max_bytes - used);
+    const uint64_t own = engine::MaxFolderFileBytes(name);
+    Status s = fetch(name, staging + "/" + name, std::min(max_bytes - used, own));
     if (s.code() == Status::Code::kNotFound && !required) return Status::Ok();
     if (s.code() == Status::Code::kNotFound) return Status::NotFound(name + " is missing (model.safetensors.index.json names it)");
-    if (s.code() == Status::Code::kInvalidArgument) return Status::InvalidArgument(over);  // FetchFile's size refusal
+    if (s.code() == Status::Code::kInvalidArgument)  // FetchFile's size refusal
+      return own < max_bytes - used ? Status::InvalidArgument(name + " is larger than " + std::to_string(own) +
+                                                              " bytes, the most lathe reads of it")
+                                    : Status::InvalidArgument(over);
     LATHE_RETURN_IF_ERROR(s);
     std::error_code ec;
     used += fs::file_size(staging + "/" + name, ec);
@@ -39,9 +51,6 @@ Status FetchFolder(const FetchFile& fetch, const std::string& staging, uint64_t 
   if (fs::exists(staging + "/model.safetensors", ec) || !fs::exists(staging + "/model.safetensors.index.json", ec))
     return Status::Ok();  // CheckModelFolder names what is missing
   std::string index;
-  if (fs::file_size(staging + "/model.safetensors.index.json", ec) > engine::kMaxWeightIndexBytes)
-    return Status::InvalidArgument("model.safetensors.index.json is larger than " +
-                                   std::to_string(engine::kMaxWeightIndexBytes) + " bytes");
   LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), staging + "/model.safetensors.index.json", &index));
   auto shards = engine::WeightShardNames(index);
   if (!shards.ok()) return shards.status();
@@ -58,16 +67,28 @@ std::string Family(const std::string& architecture) {
 
 }  // namespace
 
-Status CopyLocalFile(const std::string& source, const std::string& dest, uint64_t max_bytes) {
+Status CopyLocalFile(const std::string& source, const std::string& dest, uint64_t max_bytes,
+                     const std::atomic<bool>* stop) {
+  const std::string name = fs::path(source).filename().string();
   std::error_code ec;
-  if (!fs::is_regular_file(source, ec)) return Status::NotFound(fs::path(source).filename().string() + " is missing");
+  if (!fs::is_regular_file(source, ec)) return Status::NotFound(name + " is missing");
   const uint64_t size = fs::file_size(source, ec);
   if (ec) return Status::IOError("cannot read " + source + ": " + ec.message());
   if (size > max_bytes)
-    return Status::InvalidArgument(fs::path(source).filename().string() + " is " + std::to_string(size) +
-                                   " bytes, over the max of " + std::to_string(max_bytes));
-  fs::copy_file(source, dest, fs::copy_options::overwrite_existing, ec);
-  if (ec) return Status::IOError("cannot copy " + fs::path(source).filename().string() + ": " + ec.message());
+    return Status::InvalidArgument(name + " is " + std::to_string(size) + " bytes, over the max of " +
+                                   std::to_string(max_bytes));
+  // In chunks, so a server that stops does not wait for a copy of many GiB.
+  std::ifstream in(source, std::ios::binary);
+  std::ofstream out(dest, std::ios::binary | std::ios::trunc);
+  if (!in || !out) return Status::IOError("cannot copy " + name);
+  std::vector<char> chunk(1 << 20);
+  for (uint64_t left = size; left > 0;) {
+    if (stop && stop->load()) return Interrupted();
+    const auto n = static_cast<std::streamsize>(std::min<uint64_t>(left, chunk.size()));
+    if (!in.read(chunk.data(), n) || !out.write(chunk.data(), n)) return Status::IOError("cannot copy " + name);
+    left -= static_cast<uint64_t>(n);
+  }
+  if (!out.flush()) return Status::IOError("cannot copy " + name);
   return Status::Ok();
 }
 
@@ -82,7 +103,8 @@ Status ImportedModelService::CheckNewName(const std::string& name) {
   return Status::Ok();
 }
 
-Result<store::ResourceRow> ImportedModelService::Import(const ImportRequest& request, const FetchFile& fetch) {
+Result<store::ResourceRow> ImportedModelService::Import(const ImportRequest& request, const FetchFile& fetch,
+                                                        const std::atomic<bool>* stop) {
   const std::string id = request.id.empty() ? NewResourceId() : request.id;
   const std::string staging = StagingDir(id), final_dir = ImportsDir(config_) + "/" + id;
   std::error_code ec;
@@ -93,7 +115,7 @@ Result<store::ResourceRow> ImportedModelService::Import(const ImportRequest& req
     fs::remove_all(staging, ec);
     return s;
   };
-  if (Status s = FetchFolder(fetch, staging, static_cast<uint64_t>(config_.max_import_bytes)); !s.ok()) return fail(s);
+  if (Status s = FetchFolder(fetch, staging, static_cast<uint64_t>(config_.max_import_bytes), stop); !s.ok()) return fail(s);
   auto facts = engine::CheckModelFolder(staging);
   if (!facts.ok()) return fail(facts.status());
   fs::remove_all(final_dir, ec);
@@ -123,6 +145,11 @@ Result<store::ResourceRow> ImportedModelService::Import(const ImportRequest& req
   if (!request.job_name.empty()) {
     m.doc["jobName"] = request.job_name;
     m.doc["jobArn"] = request.job_arn;
+  }
+  // Again now: a custom model of this name may have been recorded while the files were copied.
+  if (Status taken = CheckNewName(m.name); !taken.ok()) {
+    fs::remove_all(final_dir, ec);
+    return taken;
   }
   store::WriteBatch batch;
   batch.inserts.push_back(m);
@@ -187,9 +214,22 @@ Status ImportedModelService::Delete(const std::string& identifier,
   std::error_code ec;
   // Only the folder lathe made for it (a forged _dir could not get here: the doc is lathe's).
   const std::string dir = row->doc.value("_dir", "");
+  if (on_deleted_ && !dir.empty()) on_deleted_(dir);
   const std::string imports = fs::weakly_canonical(ImportsDir(config_), ec).string() + "/";
   if (!dir.empty() && fs::weakly_canonical(dir, ec).string().rfind(imports, 0) == 0) fs::remove_all(dir, ec);
   return RemoveAllTags(db_, row->arn);
+}
+
+Status CheckNoJobIsMaking(store::MetadataStore* db, const char* kind, const std::vector<std::string>& statuses,
+                          const char* member, const std::string& name, const std::string& what) {
+  store::MetadataStore::ListFilter filter;
+  filter.statuses = statuses;
+  auto jobs = db->List(kind, filter);
+  if (!jobs.ok()) return jobs.status();
+  for (const auto& r : *jobs)
+    if (r.doc.value(member, "") == name)
+      return Status::Conflict(what + " " + r.name + " is already making a model named " + name);
+  return Status::Ok();
 }
 
 Status CheckBedrockId(const std::string& id) {

@@ -5,11 +5,13 @@
 // --bedrock-id` maps to an imported model (rows of kModelAliasKind, read by the serving lookups).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "service/service_config.h"
@@ -32,11 +34,20 @@ inline constexpr size_t kMaxBedrockIdLength = 128;
 // `max_bytes` before copying it (InvalidArgument, and only for that). NotFound when the folder has
 // no such file.
 using FetchFile = std::function<Status(const std::string& name, const std::string& dest, uint64_t max_bytes)>;
+// ConflictException when a job of `kind` in one of `statuses` is to record a model named `name`
+// (its doc's `member`): an import and a customization must not end with two models of one name.
+// `what` begins the message ("Model import job").
+Status CheckNoJobIsMaking(store::MetadataStore* db, const char* kind, const std::vector<std::string>& statuses,
+                          const char* member, const std::string& name, const std::string& what);
 // InvalidArgument unless `id` has a Bedrock foundation-model id's shape (provider.name[:n]), at
 // most kMaxBedrockIdLength characters.
 Status CheckBedrockId(const std::string& id);
-// Copies a local file under the same rule (symlinks followed: Hugging Face's cache links to blobs).
-Status CopyLocalFile(const std::string& source, const std::string& dest, uint64_t max_bytes);
+// Copies a local file under the same rule (symlinks followed: Hugging Face's cache links to blobs),
+// in chunks; once `stop` is set it ends with kImportInterrupted.
+Status CopyLocalFile(const std::string& source, const std::string& dest, uint64_t max_bytes,
+                     const std::atomic<bool>* stop = nullptr);
+// The message (of an Internal status) of an import ended by its `stop` flag.
+inline constexpr const char* kImportInterrupted = "the import was interrupted: the server is stopping";
 
 struct ImportRequest {
   std::string model_name;
@@ -57,7 +68,10 @@ class ImportedModelService {
   // Fetches the folder's files (through `fetch`, at most maxImportBytes together) into
   // DATA_DIR/imported-models/<id>.partial, checks them, moves them into place and records the
   // model. The message of a failure says what is missing or unsupported (a job's failureMessage).
-  Result<store::ResourceRow> Import(const ImportRequest& request, const FetchFile& fetch);
+  // Each file is fetched within its own bound (engine::MaxFolderFileBytes). Once `stop` is set it
+  // ends between files (and within a local copy) with kImportInterrupted, leaving nothing behind.
+  Result<store::ResourceRow> Import(const ImportRequest& request, const FetchFile& fetch,
+                                    const std::atomic<bool>* stop = nullptr);
   // The staging folder of an import (removed again when a job is resumed after a restart).
   std::string StagingDir(const std::string& id) const;
 
@@ -75,10 +89,13 @@ class ImportedModelService {
   Result<store::ResourceRow> FindMapped(const std::string& model_id);
   // bedrock id -> imported model ARN.
   Result<std::map<std::string, std::string>> Mappings();
+  // Called with a deleted model's folder before its files go (the runtime drops its on-demand pool).
+  void set_on_deleted(std::function<void(const std::string& dir)> hook) { on_deleted_ = std::move(hook); }
 
  private:
   const ServiceConfig& config_;
   store::MetadataStore* db_;
+  std::function<void(const std::string& dir)> on_deleted_;
 };
 
 }  // namespace lathe::service

@@ -163,10 +163,7 @@ Result<json> JobService::Create(const json& req, const std::string& region) {
     if (auto done = db_->Find(kJobKind, c.job_name); done.ok() && done->doc.value("clientRequestToken", "") == token)
       return json{{"jobArn", done->arn}};
   }
-  if (config_.strict_roles && !(role_exists_ && role_exists_(c.role_arn)))
-    return Status::Aws("ValidationException", 400,
-                       "The role " + c.role_arn + " does not exist, so it cannot be assumed (strictRoles is set in "
-                       "the server's config; create it with `aws iam create-role`)");
+  LATHE_RETURN_IF_ERROR(CheckJobRole(config_.strict_roles, role_exists_, c.role_arn));
   const std::string& type = c.type;
   if (type != "FINE_TUNING" && type != "CONTINUED_PRE_TRAINING")
     return Invalid("customizationType", "lathe supports FINE_TUNING and CONTINUED_PRE_TRAINING, got " + type);
@@ -221,6 +218,10 @@ Result<json> JobService::Create(const json& req, const std::string& region) {
   const std::string& model_name = c.model_name;
   if (custom_models_->FindServable(model_name).ok())
     return Status::Conflict("A custom or imported model named " + model_name + " already exists");
+
+  // An import job in progress would record an imported model of the same name at its end.
+  LATHE_RETURN_IF_ERROR(
+      CheckNoJobIsMaking(db_, kImportJobKind, {"InProgress"}, "importedModelName", model_name, "Model import job"));
 
   if (auto rows = db_->List(kJobKind, ActiveJobs()); rows.ok()) {
     int active = 0;

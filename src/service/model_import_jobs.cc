@@ -1,6 +1,7 @@
 #include "service/model_import_jobs.h"
 
 #include "core/arn.h"
+#include "service/job_service.h"
 #include "service/request_fields.h"
 #include "service/resource_json.h"
 #include "service/s3_uri.h"
@@ -29,6 +30,25 @@ Status CheckSourceUri(const std::string& uri, bool have_s3) {
   return ValidationError(member, "must be an s3:// URI (or, lathe's extension, a file:// folder under fileRoots)");
 }
 
+// Bedrock's VpcConfig: subnetIds (1-16 SubnetId) and securityGroupIds (1-5 SecurityGroupId), both
+// required. Only those members are kept: the rest of a request's object is never stored or echoed.
+Result<json> CheckVpcConfig(const json& vpc) {
+  struct IdList {
+    const char* key;
+    const FieldRule& rule;
+    size_t max_items;
+  };
+  json out = json::object();
+  for (const IdList& l : {IdList{"subnetIds", rules::kSubnetId, 16}, IdList{"securityGroupIds", rules::kSecurityGroupId, 5}}) {
+    auto ids = StringList(vpc, l.key, l.rule, l.max_items, "vpcConfig");
+    if (!ids.ok()) return ids.status();
+    if (ids->empty())
+      return ValidationError(std::string("vpcConfig.") + l.key, "must have length greater than or equal to 1");
+    out[l.key] = *ids;
+  }
+  return out;
+}
+
 // The folder's URI without trailing slashes, so "<uri>/<name>" names a file in it.
 std::string FolderUri(std::string uri) {
   while (uri.size() > 1 && uri.back() == '/') uri.pop_back();
@@ -42,6 +62,7 @@ ModelImportJobService::ModelImportJobService(const ServiceConfig& config, store:
     : config_(config), db_(db), models_(models), locations_(locations) {}
 
 ModelImportJobService::~ModelImportJobService() {
+  stop_ = true;  // the import in progress ends soon, and its job stays InProgress
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
@@ -77,6 +98,12 @@ Result<json> ModelImportJobService::Create(const json& req, const std::string& r
   LATHE_ASSIGN_OR_RETURN(const auto kms, OptionalString(req, "importedModelKmsKeyId", rules::kKmsKeyId));
   (void)kms;
   LATHE_ASSIGN_OR_RETURN(const json* vpc, OptionalObject(req, "vpcConfig"));
+  json vpc_config;
+  if (vpc) {
+    LATHE_ASSIGN_OR_RETURN(vpc_config, CheckVpcConfig(*vpc));
+  }
+
+  LATHE_RETURN_IF_ERROR(CheckJobRole(config_.strict_roles, role_exists_, role_arn));
 
   store::ResourceRow job;
   job.kind = kImportJobKind;
@@ -93,6 +120,9 @@ Result<json> ModelImportJobService::Create(const json& req, const std::string& r
   if (db_->Find(kImportJobKind, job_name).ok())
     return Status::Conflict("A model import job named " + job_name + " already exists");
   LATHE_RETURN_IF_ERROR(models_->CheckNewName(model_name));
+  // A customization job in progress would record a custom model of the same name at its end.
+  LATHE_RETURN_IF_ERROR(CheckNoJobIsMaking(db_, kJobKind, {"InProgress", "Stopping"}, "outputModelName", model_name,
+                                           "Model customization job"));
   store::MetadataStore::ListFilter active;
   active.statuses = {"InProgress"};
   auto running = db_->List(kImportJobKind, active);
@@ -119,7 +149,7 @@ Result<json> ModelImportJobService::Create(const json& req, const std::string& r
              {"_modelId", NewResourceId()},
              {"_region", region},
              {"_modelTags", TagsToJson(model_tags)}};
-  if (vpc) job.doc["vpcConfig"] = *vpc;
+  if (vpc) job.doc["vpcConfig"] = vpc_config;
   store::WriteBatch batch;
   batch.inserts.push_back(job);
   if (!job_tags.empty()) batch.tags.push_back({job.arn, job_tags});
@@ -194,11 +224,12 @@ FetchFile ModelImportJobService::FetcherFor(const std::string& uri, const std::s
     return {};
   }
   const std::string folder = FolderUri(uri);
-  return [local, folder](const std::string& name, const std::string& dest, uint64_t max_bytes) -> Status {
+  const std::atomic<bool>* stop = &stop_;
+  return [local, folder, stop](const std::string& name, const std::string& dest, uint64_t max_bytes) -> Status {
     // Each file under the jobs' file rules: outside fileRoots reads as missing, as for jobs.
     auto path = local->FileForReading(folder + "/" + name);
     if (!path.ok()) return Status::NotFound(name + " is missing");
-    return CopyLocalFile(*path, dest, max_bytes);
+    return CopyLocalFile(*path, dest, max_bytes, stop);
   };
 }
 
@@ -236,8 +267,9 @@ void ModelImportJobService::Run(const std::string& job_id) {
     request.id = model_id;
     Status setup;
     FetchFile fetch = FetcherFor(request.source_uri, config_.scope.account, &setup);
-    model = setup.ok() ? models_->Import(request, fetch) : Result<store::ResourceRow>(setup);
+    model = setup.ok() ? models_->Import(request, fetch, &stop_) : Result<store::ResourceRow>(setup);
   }
+  if (!model.ok() && stop_) return;  // interrupted: the next start runs it again
   const std::string now = Iso8601(NowMillis());
   job.doc["lastModifiedTime"] = job.doc["endTime"] = now;
   if (model.ok()) {

@@ -10,8 +10,10 @@
 // (each file is checked as jobs' file:// data is: service/data_locations.h).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -32,10 +34,16 @@ class ModelImportJobService {
   // file:// rules.
   ModelImportJobService(const ServiceConfig& config, store::MetadataStore* db, ImportedModelService* models,
                         const JobDataLocations* locations);
-  ~ModelImportJobService();  // waits for the job being imported, drops the queue
+  // Stops the import in progress (between files, and within a local file's copy) and drops the
+  // queue; the interrupted job stays InProgress, so the next start runs it again.
+  ~ModelImportJobService();
 
   // Queues the jobs a stopped server left InProgress and starts the runner.
   void Start();
+
+  // Under strictRoles, Create refuses a roleArn for which `exists` is false (ValidationException),
+  // as customization and evaluation jobs do.
+  void set_role_checker(std::function<bool(const std::string& role_arn)> exists) { role_exists_ = std::move(exists); }
 
   Result<nlohmann::json> Create(const nlohmann::json& request, const std::string& region);
   Result<nlohmann::json> Get(const std::string& identifier);
@@ -54,7 +62,9 @@ class ModelImportJobService {
   std::condition_variable wake_;
   std::deque<std::string> queue_;  // job ids
   bool stopping_ = false;
+  std::atomic<bool> stop_{false};  // read by the import in progress
   std::thread runner_;
+  std::function<bool(const std::string&)> role_exists_;
 };
 
 }  // namespace lathe::service

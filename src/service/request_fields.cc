@@ -128,6 +128,14 @@ Result<std::vector<std::string>> StringList(const json& obj, std::string_view ke
   return out;
 }
 
+Status CheckJobRole(bool strict_roles, const std::function<bool(const std::string& role_arn)>& exists,
+                    const std::string& role_arn) {
+  if (!strict_roles || (exists && exists(role_arn))) return Status::Ok();
+  return Status::Aws("ValidationException", 400,
+                     "The role " + role_arn + " does not exist, so it cannot be assumed (strictRoles is set in "
+                     "the server's config; create it with `aws iam create-role`)");
+}
+
 Result<std::map<std::string, std::string>> TagList(const json& obj, std::string_view key) {
   const std::string path(key);
   std::map<std::string, std::string> tags;

@@ -7,6 +7,7 @@
 // Absent and null members are the same thing, as in AWS's JSON protocols.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -61,6 +62,10 @@ Result<const nlohmann::json*> OptionalList(const nlohmann::json& obj, std::strin
 // A list of at most max_items strings, each checked against `rule`; empty when absent.
 Result<std::vector<std::string>> StringList(const nlohmann::json& obj, std::string_view key, const FieldRule& rule,
                                             size_t max_items, const std::string& parent = "");
+// strictRoles (ServiceConfig::strict_roles): a job's roleArn must name a role `exists` knows
+// (ValidationException, as AWS refuses it). Ok when `strict_roles` is false.
+Status CheckJobRole(bool strict_roles, const std::function<bool(const std::string& role_arn)>& exists,
+                    const std::string& role_arn);
 // Bedrock's TagList ([{"key", "value"}, ...]; empty when absent): a list of objects with a string
 // key (TagKey: 1..128) and value (TagValue: 0..256). More than kMaxTags is TooManyTagsException.
 Result<std::map<std::string, std::string>> TagList(const nlohmann::json& obj, std::string_view key);

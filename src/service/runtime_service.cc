@@ -84,6 +84,18 @@ Result<RuntimeService::Generated> RuntimeService::Generate(const std::string& mo
   return Generated{std::move(*result), {}};
 }
 
+void RuntimeService::DropOnDemand(const std::string& dir) {
+  std::shared_ptr<ModelPool> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = on_demand_.find(dir);
+    if (it == on_demand_.end()) return;
+    dropped = std::move(it->second);
+    on_demand_.erase(it);
+  }
+  // `dropped` goes here, outside the lock: the last holder of a pool stops its workers.
+}
+
 Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& model_id, bool* provisioned) {
   *provisioned = true;
   if (ArnResource(model_id).rfind("provisioned-model/", 0) == 0) return throughput_->PoolFor(model_id);

@@ -47,6 +47,9 @@ class RuntimeService {
   Result<RuntimeAnswer> Converse(const std::string& model_id, std::string_view body, const std::string& user_id = "");
   // Where on-demand requests' tokens are counted (`lathe costs`); null: nowhere.
   void set_usage_meter(UsageMeter* meter) { usage_ = meter; }
+  // Forgets the on-demand pool of the model in `dir` (a deleted model): its share of
+  // modelMemoryBytes is given back once the requests still running on it end.
+  void DropOnDemand(const std::string& dir);
 
  private:
   struct Generated;

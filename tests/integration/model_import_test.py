@@ -161,6 +161,11 @@ def main():
             expect_error("ValidationException", 400, bedrock.create_model_import_job, jobName="bad-uri",
                          importedModelName="bad-uri", roleArn=ROLE,
                          modelDataSource={"s3DataSource": {"s3Uri": "http://example.com/model"}})
+            # vpcConfig is checked as botocore's VpcConfig (patterns are the server's to check).
+            expect_error("ValidationException", 400, bedrock.create_model_import_job, jobName="bad-vpc",
+                         importedModelName="bad-vpc", roleArn=ROLE,
+                         modelDataSource={"s3DataSource": {"s3Uri": "file://" + llama}},
+                         vpcConfig={"subnetIds": ["subnet 1"], "securityGroupIds": ["sg-1"]})
             expect_error("ConflictException", 400, bedrock.create_model_import_job, jobName="import-local",
                          importedModelName="another", roleArn=ROLE,
                          modelDataSource={"s3DataSource": {"s3Uri": "file://" + llama}})

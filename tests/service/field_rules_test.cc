@@ -28,6 +28,8 @@ std::vector<std::string> Examples(const std::string& shape) {
   if (shape == "ModelArn") return {fm, cm};
   if (shape == "CustomModelArn") return {cm, "arn:aws:bedrock:us-east-1:123456789012:custom-model/lathe.default-v1/abcdefghij12"};
   if (shape == "ImportedModelName") return {"qwen-0-5b", "a_b-c", "x"};
+  if (shape == "SubnetId") return {"subnet-0a1b2c3d", "S-1"};
+  if (shape == "SecurityGroupId") return {"sg-0123abcd", "-"};
   if (shape == "ModelImportJobIdentifier")
     return {"import-job", "arn:aws:bedrock:us-east-1:123456789012:model-import-job/abcdefghij12"};
   if (shape == "ImportedModelIdentifier")
