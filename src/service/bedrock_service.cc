@@ -123,7 +123,7 @@ BedrockService::~BedrockService() {
   // First: a default-model build stops at its next step, and whatever waits for it (a loader
   // thread of a provisioned throughput or a deployment) gives up instead of holding the joins
   // below for minutes.
-  catalog_->RequestStop();
+  if (catalog_) catalog_->RequestStop();  // null when Open returned early (another server holds the data dir)
   import_jobs_.reset();  // the runners first: they may still write to the store
   jobs_.reset();
   evaluations_.reset();
