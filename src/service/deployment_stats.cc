@@ -135,26 +135,28 @@ Status DeploymentStats::AddFeedback(const std::string& response_id, const Feedba
   return Status::Ok();
 }
 
+stats_detail::Served* DeploymentStats::FindLocked(const std::string& deployment_id, const std::string& served) {
+  auto d = deployments_.find(deployment_id);
+  if (d == deployments_.end()) return nullptr;
+  auto s = d->second.find(served);
+  return s == d->second.end() ? nullptr : &s->second;
+}
+
 WindowStats DeploymentStats::Window(const std::string& deployment_id, const std::string& served, int64_t now_ms,
                                     int64_t window_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto d = deployments_.find(deployment_id);
-  if (d == deployments_.end()) return {};
-  auto s = d->second.find(served);
-  if (s == d->second.end()) return {};
-  return stats_detail::WindowOf(s->second, now_ms, window_ms);
+  const stats_detail::Served* s = FindLocked(deployment_id, served);
+  return s ? stats_detail::WindowOf(*s, now_ms, window_ms) : WindowStats{};
 }
 
 WindowStats DeploymentStats::JudgeWindow(const std::string& deployment_id, const std::string& served, int64_t now_ms,
                                          int64_t window_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto d = deployments_.find(deployment_id);
-  if (d == deployments_.end()) return {};
-  auto s = d->second.find(served);
-  if (s == d->second.end()) return {};
-  WindowStats w = stats_detail::WindowOf(s->second, now_ms, window_ms);
+  const stats_detail::Served* s = FindLocked(deployment_id, served);
+  if (!s) return {};
+  WindowStats w = stats_detail::WindowOf(*s, now_ms, window_ms);
   const int64_t first = stats_detail::MinuteOf(now_ms - std::max<int64_t>(window_ms, 0));
-  for (const stats_detail::Bucket& b : s->second.judged) {
+  for (const stats_detail::Bucket& b : s->judged) {
     if (b.minute < first || b.minute > stats_detail::MinuteOf(now_ms)) continue;
     const WindowStats& j = b.counters.sums;
     w.requests -= j.requests;
@@ -169,16 +171,14 @@ WindowStats DeploymentStats::JudgeWindow(const std::string& deployment_id, const
 
 void DeploymentStats::ExcludeFromJudging(const std::string& deployment_id, const std::string& served) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto d = deployments_.find(deployment_id);
-  if (d == deployments_.end()) return;
-  auto s = d->second.find(served);
-  if (s == d->second.end()) return;
-  s->second.judged.clear();
-  for (const stats_detail::Bucket& b : s->second.buckets) {
+  stats_detail::Served* s = FindLocked(deployment_id, served);
+  if (!s) return;
+  s->judged.clear();
+  for (const stats_detail::Bucket& b : s->buckets) {
     stats_detail::Bucket kept;
     kept.minute = b.minute;
     kept.counters.sums = b.counters.sums;  // the latency bins are not judged
-    s->second.judged.push_back(std::move(kept));
+    s->judged.push_back(std::move(kept));
   }
 }
 

@@ -138,6 +138,8 @@ class DeploymentStats {
  private:
   store::MetadataStore* db_;
   std::mutex flush_mu_;  // Flush and Forget's writes, in order (taken before mu_)
+  // Under mu_: one served model's numbers, or null.
+  stats_detail::Served* FindLocked(const std::string& deployment_id, const std::string& served);
   std::mutex mu_;        // everything below
   std::unordered_map<std::string, stats_detail::Deployment> deployments_;
   std::deque<std::string> response_order_;  // oldest first
