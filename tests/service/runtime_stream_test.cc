@@ -7,33 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "engine/llama2c_import.h"
-#include "service/bedrock_service.h"
+#include "service/stories_service_fixture.h"
 #include "service/usage_meter.h"
-#include "test_util.h"
 
 namespace lathe::service {
 namespace {
 
-using lathe::testing::SharedDir;
-using lathe::testing::TempDir;
 using nlohmann::json;
 
-constexpr const char* kModel = "test.stories";
-
-class RuntimeStreamTest : public ::testing::Test {
+class RuntimeStreamTest : public StoriesServiceTest {
  protected:
-  void SetUp() override {
-    if (SharedDir().empty()) GTEST_SKIP() << "../shared is absent: this test needs models/stories260K from it";
-    const std::string stories = SharedDir() + "/models/stories260K";
-    auto imported = engine::ImportLlama2c(stories + "/stories260K.bin", stories + "/tok512.model", dir_.File("stories"));
-    ASSERT_TRUE(imported.ok()) << imported.status().ToString();
-    config_.data_dir = dir_.path() + "/data";
-    config_.models = {{kModel, dir_.File("stories")}};
-    auto opened = BedrockService::Open(config_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    bedrock_ = std::move(*opened);
-  }
   RuntimeService& runtime() { return bedrock_->runtime(); }
 
   // Runs a started stream to its end, keeping the pieces.
@@ -53,9 +36,6 @@ class RuntimeStreamTest : public ::testing::Test {
     return all;
   }
 
-  TempDir dir_;
-  ServiceConfig config_;
-  std::unique_ptr<BedrockService> bedrock_;
 };
 
 std::string Titan(int max_tokens, double temperature, const json& stops = json::array()) {

@@ -5,15 +5,11 @@
 #include <gtest/gtest.h>
 
 #include "core/checksum.h"
-#include "engine/llama2c_import.h"
-#include "service/bedrock_service.h"
-#include "test_util.h"
+#include "service/stories_service_fixture.h"
 
 namespace lathe::bedrock {
 namespace {
 
-using lathe::testing::SharedDir;
-using lathe::testing::TempDir;
 using nlohmann::json;
 
 struct Message {
@@ -52,20 +48,8 @@ std::vector<Message> Decode(const std::string& body) {
   return out;
 }
 
-class BedrockStreamingTest : public ::testing::Test {
+class BedrockStreamingTest : public service::StoriesServiceTest {
  protected:
-  void SetUp() override {
-    if (SharedDir().empty()) GTEST_SKIP() << "../shared is absent: this test needs models/stories260K from it";
-    const std::string stories = SharedDir() + "/models/stories260K";
-    auto imported = engine::ImportLlama2c(stories + "/stories260K.bin", stories + "/tok512.model", dir_.File("stories"));
-    ASSERT_TRUE(imported.ok()) << imported.status().ToString();
-    service::ServiceConfig config;
-    config.data_dir = dir_.path() + "/data";
-    config.models = {{"test.stories", dir_.File("stories")}};
-    auto opened = service::BedrockService::Open(config);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    bedrock_ = std::move(*opened);
-  }
   // Pulls the whole body as the HTTP server does.
   static std::string Pull(aws::RestOutput& out) {
     std::string body, chunk;
@@ -84,16 +68,14 @@ class BedrockStreamingTest : public ::testing::Test {
       if (h.name == name) return h.value;
     return "";
   }
-  TempDir dir_;
-  std::unique_ptr<service::BedrockService> bedrock_;
 };
 
 TEST_F(BedrockStreamingTest, ConverseStreamEventsCarryTheAnswer) {
   const std::string body = R"({"messages": [{"role": "user", "content": [{"text": "Tell me a story"}]}],
       "inferenceConfig": {"maxTokens": 30, "temperature": 0}})";
-  auto whole = bedrock_->runtime().Converse("test.stories", body);
+  auto whole = bedrock_->runtime().Converse(kModel, body);
   ASSERT_TRUE(whole.ok());
-  auto out = EventStreamAnswer(bedrock_->runtime().ConverseStream("test.stories", body), "test.stories");
+  auto out = EventStreamAnswer(bedrock_->runtime().ConverseStream(kModel, body), kModel);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Header(*out, "Content-Type"), "application/vnd.amazon.eventstream");
   EXPECT_EQ(Header(*out, "X-Amzn-Bedrock-Content-Type"), "");  // InvokeModelWithResponseStream's only
@@ -117,9 +99,9 @@ TEST_F(BedrockStreamingTest, ConverseStreamEventsCarryTheAnswer) {
 
 TEST_F(BedrockStreamingTest, InvokeChunksAreBase64OfTheModelsJson) {
   const std::string body = R"({"inputText": "Once upon a time", "textGenerationConfig": {"maxTokenCount": 30, "temperature": 0}})";
-  auto whole = bedrock_->runtime().Invoke("test.stories", body);
+  auto whole = bedrock_->runtime().Invoke(kModel, body);
   ASSERT_TRUE(whole.ok());
-  auto out = EventStreamAnswer(bedrock_->runtime().InvokeStream("test.stories", body), "test.stories");
+  auto out = EventStreamAnswer(bedrock_->runtime().InvokeStream(kModel, body), kModel);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Header(*out, "X-Amzn-Bedrock-Content-Type"), "application/json");
   std::string text;
@@ -138,19 +120,19 @@ TEST_F(BedrockStreamingTest, InvokeChunksAreBase64OfTheModelsJson) {
 }
 
 TEST_F(BedrockStreamingTest, ErrorsBeforeTheStreamAreOrdinaryAndADroppedBodyFreesTheSlot) {
-  auto bad = EventStreamAnswer(bedrock_->runtime().InvokeStream("test.stories", R"({"inputText": 1})"), "test.stories");
+  auto bad = EventStreamAnswer(bedrock_->runtime().InvokeStream(kModel, R"({"inputText": 1})"), kModel);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), Status::Code::kInvalidArgument);
   {
     auto out = EventStreamAnswer(
-        bedrock_->runtime().InvokeStream("test.stories", R"({"inputText": "Once", "textGenerationConfig": {"maxTokenCount": 400}})"),
-        "test.stories");
+        bedrock_->runtime().InvokeStream(kModel, R"({"inputText": "Once", "textGenerationConfig": {"maxTokenCount": 400}})"),
+        kModel);
     ASSERT_TRUE(out.ok());
     std::string chunk;
     ASSERT_TRUE(out->body_stream(&chunk).ok());
     EXPECT_FALSE(chunk.empty());
   }  // the connection closed: the body is dropped mid-stream
-  auto next = bedrock_->runtime().Invoke("test.stories", R"({"inputText": "Once", "textGenerationConfig": {"maxTokenCount": 4}})");
+  auto next = bedrock_->runtime().Invoke(kModel, R"({"inputText": "Once", "textGenerationConfig": {"maxTokenCount": 4}})");
   EXPECT_TRUE(next.ok()) << next.status().ToString();
 }
 
