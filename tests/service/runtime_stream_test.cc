@@ -199,6 +199,31 @@ TEST_F(RuntimeStreamTest, BadInputGivesInvokesAndConversesErrors) {
   EXPECT_EQ(unknown.status().code(), Status::Code::kInvalidArgument);
 }
 
+TEST_F(RuntimeStreamTest, AStartedStreamHoldsItsSlotAndAFullQueueIsThrottledBeforeAnyStreamStarts) {
+  bedrock_.reset();
+  config_.queue_per_slot = 0;  // one slot, nobody waits
+  auto reopened = BedrockService::Open(config_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  bedrock_ = std::move(*reopened);
+  const std::string converse = R"({"messages": [{"role": "user", "content": [{"text": "hi"}]}]})";
+  auto holder = runtime().InvokeStream(kModel, Titan(4, 0));  // holds the slot until it has run
+  ASSERT_TRUE(holder.ok()) << holder.status().ToString();
+  auto plain = runtime().Invoke(kModel, Titan(4, 0));
+  auto streamed = runtime().InvokeStream(kModel, Titan(4, 0));
+  ASSERT_FALSE(streamed.ok());
+  EXPECT_EQ(streamed.status().code(), Status::Code::kThrottled);
+  ExpectSameError(plain.status(), streamed.status());
+  ExpectSameError(runtime().Converse(kModel, converse).status(), runtime().ConverseStream(kModel, converse).status());
+
+  ASSERT_TRUE((*holder)->Run([](std::string_view) { return true; }).ok());
+  EXPECT_FALSE((*holder)->Run([](std::string_view) { return true; }).ok());  // a stream runs once
+  // Run gave the slot back; so does a stream dropped without running (the request was abandoned).
+  auto dropped = runtime().InvokeStream(kModel, Titan(4, 0));
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  dropped->reset();
+  EXPECT_TRUE(runtime().InvokeStream(kModel, Titan(4, 0)).ok());
+}
+
 TEST_F(RuntimeStreamTest, StreamedTokensAreMeteredAsInvokesAre) {
   auto answer = runtime().Invoke(kModel, Titan(12, 0));
   ASSERT_TRUE(answer.ok());
