@@ -155,6 +155,9 @@ def main():
         with Server(args.lathe, os.path.join(tmp, "data"), keys=(KEY_ID, SECRET), config=config).start() as server:
             session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, region_name=REGION)
             runtime = session.client("bedrock-runtime", endpoint_url=server.url, config=NO_RETRY)
+            bedrock = session.client("bedrock", endpoint_url=server.url, config=NO_RETRY)
+            details = bedrock.get_foundation_model(modelIdentifier=TITAN)["modelDetails"]
+            assert details["responseStreamingSupported"] is True, details
             whole = titan(runtime)
             # A stop sequence from the middle of the answer: the stream ends before it, never in it.
             text = whole["results"][0]["outputText"]

@@ -136,6 +136,27 @@ TEST_F(BedrockStreamingTest, ErrorsBeforeTheStreamAreOrdinaryAndADroppedBodyFree
   EXPECT_TRUE(next.ok()) << next.status().ToString();
 }
 
+TEST_F(BedrockStreamingTest, AFailureDuringGenerationEndsTheStreamWithAnExceptionEvent) {
+  // A stream whose prompt the engine refuses once running (a token id outside the vocabulary):
+  // what an engine failure after the first event looks like on the wire.
+  auto pool = service::ModelPool::Load(dir_.File("stories"), 1, 1);
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  auto lease = (*pool)->Acquire();
+  ASSERT_TRUE(lease.ok());
+  service::RuntimeRequest request;
+  request.input_text = "x";
+  auto stream = std::make_unique<service::RuntimeStream>(request, *pool, std::move(*lease), std::vector<int>{1, 1 << 30},
+                                                         request.options, service::RuntimeStream::Headers{}, nullptr,
+                                                         std::chrono::steady_clock::now());
+  auto out = EventStreamAnswer(std::move(stream), kModel);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::vector<Message> events = Decode(Pull(*out));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].headers[":message-type"], "exception");
+  EXPECT_EQ(events[0].headers[":exception-type"], "validationException");
+  EXPECT_NE(events[0].payload["message"].get<std::string>().find("vocabulary"), std::string::npos) << events[0].payload;
+}
+
 TEST(BedrockStreaming, ExceptionTypesAreTheStreamUnionsMembers) {
   EXPECT_EQ(StreamExceptionType(Status::Throttled("busy")), "throttlingException");
   EXPECT_EQ(StreamExceptionType(Status::InvalidArgument("bad")), "validationException");
