@@ -11,7 +11,6 @@ Run by ctest (tests/CMakeLists.txt) as:
   runtime_streaming_test.py --lathe build/lathe [--shared ../shared]
 Exit 77 (skipped) when boto3 or ../shared's stories260K is missing.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -20,7 +19,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 from lathe_harness import (NO_RETRY, Server, aws_cli_path, expect_error, forget_caller_aws_settings,
-                           import_stories260k)  # exits 77 without boto3
+                           import_stories260k, stories260k_test_args)  # exits 77 without boto3
 
 import boto3
 
@@ -138,12 +137,7 @@ def cli_has_no_streaming_commands():
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--lathe", required=True)
-    p.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "..",
-                                                    "shared"))
-    args = p.parse_args()
-    args.lathe = os.path.abspath(args.lathe)
+    args = stories260k_test_args()
     forget_caller_aws_settings("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = os.path.realpath(tmp)
