@@ -79,7 +79,10 @@ void RestJsonService::Serve(const RequestContext& context, const http::Request& 
     WriteError(protocol(), out.status(), context, &response);
     return;
   }
-  if (out->raw_body) {
+  if (out->body_stream) {
+    response.status = out->status;
+    response.body_stream = std::move(out->body_stream);
+  } else if (out->raw_body) {
     response.status = out->status;
     response.body = std::move(*out->raw_body);
     response.headers.push_back({"Content-Type", "application/json"});

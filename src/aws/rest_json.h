@@ -44,6 +44,9 @@ struct RestOutput {
   // Sent as is instead of `body` when set (Lambda's Invoke answers the function's own bytes;
   // an empty one for 202/204).
   std::optional<std::string> raw_body;
+  // A body sent as it is produced (event streams), instead of `body`: http::Response::body_stream,
+  // sent chunked. The operation names its Content-Type in `headers`.
+  std::function<Result<bool>(std::string* chunk)> body_stream;
 };
 using RestHandler = std::function<Result<RestOutput>(const RestInput&)>;
 

@@ -176,7 +176,7 @@ nlohmann::json ModelCatalog::Describe(const FoundationModel& m, const std::strin
           {"providerName", m.provider},
           {"inputModalities", {"TEXT"}},
           {"outputModalities", {"TEXT"}},
-          {"responseStreamingSupported", false},
+          {"responseStreamingSupported", true},  // InvokeModelWithResponseStream, ConverseStream
           {"customizationsSupported", {"FINE_TUNING", "CONTINUED_PRE_TRAINING"}},
           {"inferenceTypesSupported", {"ON_DEMAND", "PROVISIONED"}},
           {"modelLifecycle", {{"status", "ACTIVE"}}},

@@ -100,7 +100,7 @@ StreamPump::StreamPump(std::unique_ptr<RuntimeStream> stream) : stream_(std::mov
       end = stream_->Run([this](std::string_view piece) {
         std::lock_guard<std::mutex> lock(mu_);
         if (cancelled_) return false;
-        pending_.append(piece.data(), piece.size());
+        pending_.emplace_back(piece);
         changed_.notify_all();
         return true;
       });
@@ -125,9 +125,9 @@ std::optional<std::string> StreamPump::Next() {
   std::unique_lock<std::mutex> lock(mu_);
   changed_.wait(lock, [this] { return !pending_.empty() || end_.has_value(); });
   if (pending_.empty()) return std::nullopt;
-  std::string out;
-  out.swap(pending_);
-  return out;
+  std::string piece = std::move(pending_.front());
+  pending_.pop_front();
+  return piece;
 }
 
 }  // namespace lathe::service

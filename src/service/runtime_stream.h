@@ -19,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -88,8 +89,8 @@ class RuntimeStream {
   std::chrono::steady_clock::time_point start_;
 };
 
-// Runs a RuntimeStream on its own thread and hands out what it produced, for a transport that
-// pulls. Text produced between two pulls is joined. Destroying the pump before the end cancels
+// Runs a RuntimeStream on its own thread and hands out its pieces one by one, for a transport
+// that pulls (each piece becomes one event, however fast they come). Destroying the pump before the end cancels
 // the generation (the sink refuses the next piece) and waits for it to stop: at most one decode
 // step. Pieces are bounded by the request's max tokens, so what waits for a slow reader is too.
 class StreamPump {
@@ -100,8 +101,8 @@ class StreamPump {
   StreamPump& operator=(const StreamPump&) = delete;
 
   const RuntimeStream& stream() const { return *stream_; }
-  // Blocks until there is text or the generation ended: the text since the last call, or
-  // nullopt once everything was handed out and the generation is over (end() says how).
+  // Blocks until there is a piece or the generation ended: the next piece, or nullopt once every
+  // piece was handed out and the generation is over (end() says how).
   std::optional<std::string> Next();
   // How it ended; only after Next returned nullopt.
   const Result<StreamEnd>& end() const { return *end_; }
@@ -110,7 +111,7 @@ class StreamPump {
   std::unique_ptr<RuntimeStream> stream_;
   std::mutex mu_;
   std::condition_variable changed_;
-  std::string pending_;
+  std::deque<std::string> pending_;
   bool cancelled_ = false;
   std::optional<Result<StreamEnd>> end_;
   std::thread thread_;  // last: started once everything it uses exists

@@ -121,6 +121,19 @@ def import_stories260k(lathe, shared, folder):
     return model
 
 
+def stories260k_test_args():
+    """A stories260K test's arguments: --lathe (required, made absolute) and --shared (default: the
+    checkout's ../shared)."""
+    import argparse
+    p = argparse.ArgumentParser()
+    p.add_argument("--lathe", required=True)
+    p.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "..",
+                                                    "shared"))
+    args = p.parse_args()
+    args.lathe = os.path.abspath(args.lathe)
+    return args
+
+
 def forget_caller_aws_settings(*also):
     """Removes the caller's AWS profile and keys (and `also`, e.g. "AWS_ENDPOINT_URL") from this
     process's environment, so boto3 uses only what a test gives it."""

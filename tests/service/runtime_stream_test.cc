@@ -7,33 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "engine/llama2c_import.h"
-#include "service/bedrock_service.h"
+#include "service/stories_service_fixture.h"
 #include "service/usage_meter.h"
-#include "test_util.h"
 
 namespace lathe::service {
 namespace {
 
-using lathe::testing::SharedDir;
-using lathe::testing::TempDir;
 using nlohmann::json;
 
-constexpr const char* kModel = "test.stories";
-
-class RuntimeStreamTest : public ::testing::Test {
+class RuntimeStreamTest : public StoriesServiceTest {
  protected:
-  void SetUp() override {
-    if (SharedDir().empty()) GTEST_SKIP() << "../shared is absent: this test needs models/stories260K from it";
-    const std::string stories = SharedDir() + "/models/stories260K";
-    auto imported = engine::ImportLlama2c(stories + "/stories260K.bin", stories + "/tok512.model", dir_.File("stories"));
-    ASSERT_TRUE(imported.ok()) << imported.status().ToString();
-    config_.data_dir = dir_.path() + "/data";
-    config_.models = {{kModel, dir_.File("stories")}};
-    auto opened = BedrockService::Open(config_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    bedrock_ = std::move(*opened);
-  }
   RuntimeService& runtime() { return bedrock_->runtime(); }
 
   // Runs a started stream to its end, keeping the pieces.
@@ -53,9 +36,6 @@ class RuntimeStreamTest : public ::testing::Test {
     return all;
   }
 
-  TempDir dir_;
-  ServiceConfig config_;
-  std::unique_ptr<BedrockService> bedrock_;
 };
 
 std::string Titan(int max_tokens, double temperature, const json& stops = json::array()) {
@@ -217,6 +197,31 @@ TEST_F(RuntimeStreamTest, BadInputGivesInvokesAndConversesErrors) {
   auto unknown = runtime().ConverseStream("no.such-model", R"({"messages": [{"role": "user", "content": [{"text": "hi"}]}]})");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(RuntimeStreamTest, AStartedStreamHoldsItsSlotAndAFullQueueIsThrottledBeforeAnyStreamStarts) {
+  bedrock_.reset();
+  config_.queue_per_slot = 0;  // one slot, nobody waits
+  auto reopened = BedrockService::Open(config_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  bedrock_ = std::move(*reopened);
+  const std::string converse = R"({"messages": [{"role": "user", "content": [{"text": "hi"}]}]})";
+  auto holder = runtime().InvokeStream(kModel, Titan(4, 0));  // holds the slot until it has run
+  ASSERT_TRUE(holder.ok()) << holder.status().ToString();
+  auto plain = runtime().Invoke(kModel, Titan(4, 0));
+  auto streamed = runtime().InvokeStream(kModel, Titan(4, 0));
+  ASSERT_FALSE(streamed.ok());
+  EXPECT_EQ(streamed.status().code(), Status::Code::kThrottled);
+  ExpectSameError(plain.status(), streamed.status());
+  ExpectSameError(runtime().Converse(kModel, converse).status(), runtime().ConverseStream(kModel, converse).status());
+
+  ASSERT_TRUE((*holder)->Run([](std::string_view) { return true; }).ok());
+  EXPECT_FALSE((*holder)->Run([](std::string_view) { return true; }).ok());  // a stream runs once
+  // Run gave the slot back; so does a stream dropped without running (the request was abandoned).
+  auto dropped = runtime().InvokeStream(kModel, Titan(4, 0));
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  dropped->reset();
+  EXPECT_TRUE(runtime().InvokeStream(kModel, Titan(4, 0)).ok());
 }
 
 TEST_F(RuntimeStreamTest, StreamedTokensAreMeteredAsInvokesAre) {

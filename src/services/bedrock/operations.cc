@@ -1,5 +1,7 @@
 #include "services/bedrock/operations.h"
 
+#include "services/bedrock/runtime_streaming.h"
+
 namespace lathe::bedrock {
 using aws::RestInput;
 using aws::RestOutput;
@@ -184,6 +186,16 @@ BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend
   });
   Add("POST", "/model/{modelId}/converse", "Converse", [svc](const RestInput& in) {
     return Answer(svc->runtime().Converse(in.labels.at("modelId"), std::string(in.body), UserId(in)));
+  });
+  // The streaming variants (runtime_streaming.h): event-stream bodies generated as they are sent.
+  Add("POST", "/model/{modelId}/invoke-with-response-stream", "InvokeModelWithResponseStream",
+      [svc](const RestInput& in) {
+        const std::string& model_id = in.labels.at("modelId");
+        return EventStreamAnswer(svc->runtime().InvokeStream(model_id, in.body, UserId(in)), model_id);
+      });
+  Add("POST", "/model/{modelId}/converse-stream", "ConverseStream", [svc](const RestInput& in) {
+    const std::string& model_id = in.labels.at("modelId");
+    return EventStreamAnswer(svc->runtime().ConverseStream(model_id, in.body, UserId(in)), model_id);
   });
 }
 
