@@ -4,7 +4,14 @@
 
 #include <cerrno>
 
+#include "http/h2_session.h"
+
 namespace lathe::http {
+
+Connection::Connection(int fd, std::string remote_address, const ParserLimits& limits)
+    : fd(fd), remote_address(std::move(remote_address)), parser(limits) {}
+
+Connection::~Connection() = default;
 
 void Connection::Consume(size_t n) {
   in_pos += n;

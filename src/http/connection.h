@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,7 @@
 
 namespace lathe::http {
 
+class H2Session;
 using Clock = std::chrono::steady_clock;
 
 struct Connection {
@@ -20,10 +22,11 @@ struct Connection {
     kInWorker,     // a worker serves a request; the reactor does not look at it
     kWriting,      // reactor: writing an answer of its own (408, 431, 503...), then lingering
     kLingering,    // reactor: our side is shut; discarding what the client still sends, briefly
+    kHttp2,        // reactor: an HTTP/2 connection; its streams run on workers (h2_session.h)
   };
 
-  Connection(int fd, std::string remote_address, const ParserLimits& limits)
-      : fd(fd), remote_address(std::move(remote_address)), parser(limits) {}
+  Connection(int fd, std::string remote_address, const ParserLimits& limits);
+  ~Connection();
 
   std::string_view buffered() const { return std::string_view(in).substr(in_pos); }
   void Consume(size_t n);
@@ -45,6 +48,9 @@ struct Connection {
   std::string out;                // kWriting: the answer
   size_t out_pos = 0;
   size_t lingered_bytes = 0;
+  bool fresh = true;                // nothing parsed yet: the HTTP/2 preface may still come
+  std::unique_ptr<H2Session> h2;    // kHttp2: the session; out/out_pos hold its unsent frames
+  Clock::time_point last_progress;  // kHttp2: the last byte read or written
 };
 
 }  // namespace lathe::http

@@ -115,6 +115,7 @@ void Reactor::Stop() {
 
 void Reactor::Run() {
   if (listen_fd_ < 0 || stopping_) return;
+  h2_mailbox_ = std::make_unique<H2Mailbox>([this] { Wake(); });
   workers_ = std::make_unique<WorkerPool>(
       limits_.worker_threads, limits_.max_queued_requests,
       [this](Connection* c) { return ServeExchange(c, limits_, handler_, stopping_); },
@@ -150,6 +151,7 @@ void Reactor::OnEvent(int fd, uint32_t events) {
   if (fd == wake_fd_) {
     uint64_t count;
     (void)!::read(wake_fd_, &count, sizeof(count));
+    TakePostedStreams();
     return TakeReturned();
   }
   auto it = connections_.find(fd);
@@ -160,6 +162,7 @@ void Reactor::OnEvent(int fd, uint32_t events) {
     case Connection::State::kWriting: return ContinueWriting(c);
     case Connection::State::kLingering: return Linger(c);
     case Connection::State::kInWorker: return;
+    case Connection::State::kHttp2: return OnHttp2Event(c, events);
   }
 }
 
@@ -219,6 +222,7 @@ void Reactor::ReadHead(Connection* c) {
 void Reactor::ParseBuffered(Connection* c) {
   std::string_view data = c->buffered();
   if (data.empty()) return;
+  if (c->fresh && DetectHttp2(c)) return;
   if (c->between_requests) {  // the next request begins: its head has header_timeout_ms
     c->between_requests = false;
     SetDeadline(c, Clock::now() + Ms(limits_.header_timeout_ms));

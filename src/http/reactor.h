@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "http/connection.h"
+#include "http/h2_stream.h"
 #include "http/message.h"
 #include "http/server.h"
 #include "http/worker_pool.h"
@@ -44,6 +45,12 @@ class Reactor {
   void Unwatch(Connection* c);
   void SetDeadline(Connection* c, Clock::time_point deadline);
   void Wake();
+  // HTTP/2 (reactor_h2.cc): a connection that opens with the preface is served by an H2Session.
+  bool DetectHttp2(Connection* c);  // true: handled (switched, or waiting for the rest of the preface)
+  void StartHttp2(Connection* c);
+  void OnHttp2Event(Connection* c, uint32_t events);
+  void FlushHttp2(Connection* c);
+  void TakePostedStreams();
 
   const ServerLimits limits_;
   const ParserLimits parser_limits_;
@@ -63,6 +70,7 @@ class Reactor {
   Clock::time_point next_deadline_ = Clock::time_point::max();
   bool accept_paused_ = false;  // out of file descriptors: retry accept later
   Clock::time_point accept_resume_;
+  std::unique_ptr<H2Mailbox> h2_mailbox_;
   std::unique_ptr<WorkerPool> workers_;
   std::vector<char> read_buffer_;
 };

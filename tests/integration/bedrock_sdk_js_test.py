@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Bedrock with the AWS SDK for JavaScript v3 and its default request handlers: js/bedrock_client_test.mjs
+against `lathe serve`, over http:// (the runtime client speaks HTTP/2 cleartext with prior
+knowledge, issue #21) and, with --tls, over https:// with the server's self-signed CA
+(NODE_EXTRA_CA_CERTS; ALPN picks h2 for the runtime client, http/1.1 for the control plane).
+
+Run by ctest (tests/CMakeLists.txt) as:
+  bedrock_sdk_js_test.py --lathe build/lathe --home DIR [--tls]
+DIR caches the small default model (as bedrock_boto3_test.py). Installs the pinned npm packages
+first (scripts/js-clients.sh). Exit 77 (skipped) without boto3 (the harness), node >= 20 or npm.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, HERE)
+from lathe_harness import Server  # noqa: E402
+from s3_sdk_js_test import install_js_clients  # noqa: E402
+
+KEY_ID, SECRET = "LATHETESTKEY000021", "lathe-test-secret-h2-0123456789abcdefghijk"
+REGION = "us-east-1"
+
+
+def run_node(url, home, ca=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=home, BEDROCK_ENDPOINT=url, BEDROCK_ACCESS_KEY_ID=KEY_ID, BEDROCK_SECRET_ACCESS_KEY=SECRET,
+               BEDROCK_REGION=REGION)
+    if ca:
+        env["NODE_EXTRA_CA_CERTS"] = ca
+    r = subprocess.run(["node", os.path.join(HERE, "js", "bedrock_client_test.mjs")], env=env, cwd=home,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    print(r.stdout, end="")
+    if r.returncode != 0:
+        sys.exit("bedrock_client_test.mjs failed against %s (exit %d)" % (url, r.returncode))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--lathe", required=True)
+    p.add_argument("--home", required=True, help="LATHE_HOME holding (or receiving) the small default model")
+    p.add_argument("--tls", action="store_true", help="also over https:// with --tls-self-signed")
+    args = p.parse_args()
+    args.lathe, args.home = os.path.abspath(args.lathe), os.path.abspath(args.home)
+    install_js_clients()
+    subprocess.run([args.lathe, "models", "build-default", "--data-dir", args.home, "--max-records", "4000"],
+                   check=True, stdout=subprocess.DEVNULL)
+    config = {"models": {"lathe.default-v1": os.path.join(args.home, "models", "lathe-default")}}
+    with tempfile.TemporaryDirectory() as tmp:
+        home = os.path.join(tmp, "home")
+        os.makedirs(home)
+        with Server(args.lathe, os.path.join(tmp, "data"), keys=(KEY_ID, SECRET), config=config).start() as server:
+            print("-- over %s (h2c for the runtime client)" % server.url)
+            run_node(server.url, home)
+        if args.tls:
+            extra = ["--tls-self-signed"]
+            with Server(args.lathe, os.path.join(tmp, "tls"), keys=(KEY_ID, SECRET), config=config,
+                        extra_args=extra).start() as server:
+                ca = re.search(r"AWS_CA_BUNDLE=(\S+)", server.tail()).group(1)
+                print("-- over %s (ALPN; CA %s)" % (server.url, ca))
+                run_node(server.url, home, ca)
+    print("bedrock_sdk_js: all steps passed")
+
+
+if __name__ == "__main__":
+    main()
