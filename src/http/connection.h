@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "http/request_parser.h"
+#include "http/tls.h"
 
 namespace lathe::http {
 
@@ -23,6 +24,7 @@ struct Connection {
     kWriting,      // reactor: writing an answer of its own (408, 431, 503...), then lingering
     kLingering,    // reactor: our side is shut; discarding what the client still sends, briefly
     kHttp2,        // reactor: an HTTP/2 connection; its streams run on workers (h2_session.h)
+    kHandshake,    // reactor: the TLS handshake, bounded by header_timeout_ms
   };
 
   Connection(int fd, std::string remote_address, const ParserLimits& limits);
@@ -32,8 +34,10 @@ struct Connection {
   void Consume(size_t n);
   // Appends what one recv() returns (at most `max_bytes`): >0 bytes, 0 at EOF, -1 with errno.
   long ReceiveMore(size_t max_bytes);
+  Transport transport() const { return Transport{fd, ssl}; }
 
   const int fd;
+  SSL* ssl = nullptr;  // TLS over fd, or none; freed with the connection
   const std::string remote_address;
   RequestParser parser;
   std::string in;

@@ -55,7 +55,7 @@ bool ServeExchange(Connection* connection, const ServerLimits& limits, const Han
   framing.http_minor = parser.http_minor();
   if (NeedsCloseDelimitedBody(response, framing)) reusable = false;
   framing.close = !reusable;
-  Status written = WriteResponse(connection->fd, response, framing, limits.response_write_timeout_ms);
+  Status written = WriteResponse(connection->transport(), response, framing, limits.response_write_timeout_ms);
   return written.ok() && reusable;
 }
 

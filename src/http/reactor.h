@@ -13,6 +13,7 @@
 #include "http/h2_stream.h"
 #include "http/message.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "http/worker_pool.h"
 
 namespace lathe::http {
@@ -26,6 +27,7 @@ class Reactor {
   int port() const { return port_; }
   void Run();
   void Stop();
+  TlsConfig& tls() { return tls_; }
 
  private:
   void AcceptAll();
@@ -51,11 +53,15 @@ class Reactor {
   void OnHttp2Event(Connection* c, uint32_t events);
   void FlushHttp2(Connection* c);
   void TakePostedStreams();
+  // TLS (reactor_tls.cc): a non-blocking handshake, then HTTP/2 (ALPN "h2") or HTTP/1.1.
+  void StartHandshake(Connection* c, TlsContext* tls);
+  void Handshake(Connection* c);
 
   const ServerLimits limits_;
   const ParserLimits parser_limits_;
   const Handler handler_;
   const TransportErrorWriter error_writer_;
+  TlsConfig tls_;  // no context: plain TCP
   std::string address_;  // "host:port", for messages
   int listen_fd_ = -1;
   int epoll_fd_ = -1;

@@ -56,10 +56,7 @@ void Reactor::StartHttp2(Connection* c) {
 void Reactor::OnHttp2Event(Connection* c, uint32_t events) {
   if (events & EPOLLIN) {
     for (int i = 0; i < kReadsPerEvent; ++i) {
-      ssize_t n;
-      do {
-        n = ::recv(c->fd, read_buffer_.data(), read_buffer_.size(), 0);
-      } while (n < 0 && errno == EINTR);
+      ssize_t n = c->transport().Recv(read_buffer_.data(), read_buffer_.size());
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (n <= 0) return Close(c);
       c->last_progress = Clock::now();
@@ -69,10 +66,10 @@ void Reactor::OnHttp2Event(Connection* c, uint32_t events) {
         std::fprintf(stderr, "http2: %s: %s; closing\n", c->remote_address.c_str(), received.message().c_str());
         std::string goaway;
         (void)c->h2->Pull(&goaway, kPullBytes);
-        (void)!::send(c->fd, goaway.data(), goaway.size(), MSG_NOSIGNAL);
+        (void)c->transport().Send(goaway.data(), goaway.size());
         return Close(c);
       }
-      if (static_cast<size_t>(n) < read_buffer_.size()) break;
+      if (static_cast<size_t>(n) < read_buffer_.size() && !c->transport().HasPendingInput()) break;
     }
   } else if (events & (EPOLLERR | EPOLLHUP)) {
     return Close(c);
@@ -83,7 +80,7 @@ void Reactor::OnHttp2Event(Connection* c, uint32_t events) {
 void Reactor::FlushHttp2(Connection* c) {
   while (true) {
     while (c->out_pos < c->out.size()) {
-      ssize_t n = ::send(c->fd, c->out.data() + c->out_pos, c->out.size() - c->out_pos, MSG_NOSIGNAL);
+      ssize_t n = c->transport().Send(c->out.data() + c->out_pos, c->out.size() - c->out_pos);
       if (n > 0) {
         c->out_pos += static_cast<size_t>(n);
         c->last_progress = Clock::now();

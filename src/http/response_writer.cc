@@ -63,7 +63,7 @@ std::string SerializeHead(const Response& response, const ResponseFraming& frami
   return head;
 }
 
-Status WriteResponse(int fd, Response& response, const ResponseFraming& framing, int idle_timeout_ms) {
+Status WriteResponse(const Transport& fd, Response& response, const ResponseFraming& framing, int idle_timeout_ms) {
   std::string head = SerializeHead(response, framing);
   const bool send_body = !framing.head_request && !HasNoBody(response.status);
   if (!response.body_stream) {

@@ -63,16 +63,17 @@ class Server:
                     LATHE_HOME=self.home)
 
     def start(self):
-        """Starts it and waits for its first line, "lathe serve: http://HOST:PORT ..."."""
+        """Starts it and waits for its first line, "lathe serve: http(s)://HOST:PORT ..."."""
         os.makedirs(self.data_dir, exist_ok=True)
         with open(self.log_path, "a") as log:  # the child keeps its own descriptor
             # cwd: beside the data, so that nothing it might write lands where the test was run.
             self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=log, env=self.env(),
                                          text=True, cwd=os.path.dirname(self.data_dir))
         first = self.proc.stdout.readline()
-        assert first.startswith("lathe serve: http://"), "unexpected first line: %r (log: %s)" % (first, self.tail())
+        assert first.startswith(("lathe serve: http://", "lathe serve: https://")), \
+            "unexpected first line: %r (log: %s)" % (first, self.tail())
         self.url = first.split()[2]
-        self.host, port = self.url[len("http://"):].rsplit(":", 1)
+        self.host, port = self.url.split("://", 1)[1].rsplit(":", 1)
         self.port = int(port)
         return self
 
