@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nghttp2/nghttp2.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 
 #include <chrono>
@@ -30,6 +31,8 @@ struct H2Result {
 class H2TestClient {
  public:
   explicit H2TestClient(int port, bool send_preface = true) : socket_(port) {
+    int one = 1;  // small frames (WINDOW_UPDATE) go out at once, as real clients send them
+    ::setsockopt(socket_.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     nghttp2_session_callbacks* cb;
     nghttp2_session_callbacks_new(&cb);
     nghttp2_session_callbacks_set_on_header_callback(cb, OnHeader);
