@@ -1,5 +1,8 @@
 #include "http/h2_stream.h"
 
+#include "http/exchange.h"
+#include "http/response_writer.h"
+
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -89,12 +92,7 @@ Status StreamBody(H2Stream& s, Response& response, int write_timeout_ms) {
   std::string chunk;
   while (true) {
     chunk.clear();
-    Result<bool> more = false;
-    try {
-      more = response.body_stream(&chunk);
-    } catch (const std::exception& e) {
-      return Status::Internal(std::string("the response stream failed: ") + e.what());
-    }
+    Result<bool> more = NextChunk(response, &chunk);
     if (!more.ok()) return more.status();
     sent += chunk.size();
     if (response.stream_length >= 0 && (sent > static_cast<uint64_t>(response.stream_length) ||
@@ -121,18 +119,7 @@ void ServeH2Stream(const std::shared_ptr<H2Stream>& stream, const Handler& handl
   }
   H2BodyReader body(stream, limits.body_idle_timeout_ms, declared);
   request.body = &body;
-  Response response;
-  try {
-    handler(request, response);
-  } catch (const std::exception& e) {
-    response = Response{};
-    response.status = 500;
-    response.body = std::string("internal error: ") + e.what();
-  } catch (...) {
-    response = Response{};
-    response.status = 500;
-    response.body = "internal error";
-  }
+  Response response = CallHandler(handler, request);
   const bool no_body = request.method == "HEAD" || HasNoBody(response.status);
   const bool streamed = response.body_stream && !no_body;
   {

@@ -12,9 +12,8 @@
 namespace lathe::http {
 
 void Reactor::StartHandshake(Connection* c, TlsContext* tls) {
-  c->ssl = SSL_new(tls->get());
-  if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) return Close(c);
-  SSL_set_accept_state(c->ssl);
+  c->ssl = NewServerSsl(tls, c->fd);
+  if (!c->ssl) return Close(c);
   c->state = Connection::State::kHandshake;
   Watch(c, EPOLLIN);
 }

@@ -34,6 +34,14 @@ bool NeedsCloseDelimitedBody(const Response& response, const ResponseFraming& fr
          !framing.head_request && !HasNoBody(response.status);
 }
 
+Result<bool> NextChunk(Response& response, std::string* chunk) {
+  try {
+    return response.body_stream(chunk);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("the response stream failed: ") + e.what());
+  }
+}
+
 std::string SerializeHead(const Response& response, const ResponseFraming& framing) {
   const char* reason = http_status_str(static_cast<http_status>(response.status));
   std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " +
@@ -81,12 +89,7 @@ Status WriteResponse(const Transport& fd, Response& response, const ResponseFram
   std::string chunk;
   while (true) {
     chunk.clear();
-    Result<bool> more = false;
-    try {
-      more = response.body_stream(&chunk);
-    } catch (const std::exception& e) {
-      return Status::Internal(std::string("the response stream failed: ") + e.what());
-    }
+    Result<bool> more = NextChunk(response, &chunk);
     if (!more.ok()) return more.status();
     if (!chunk.empty()) {
       if (response.stream_length >= 0 &&

@@ -40,7 +40,49 @@ constexpr char kTls12Ciphers[] =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
+// OpenSSL's socket BIO writes with write(): a client that resets the connection would kill the
+// server with SIGPIPE. This one is the socket BIO with send(MSG_NOSIGNAL) for its writes.
+int WriteNoSignal(BIO* bio, const char* data, int n) {
+  int fd = -1;
+  BIO_get_fd(bio, &fd);
+  BIO_clear_retry_flags(bio);
+  ssize_t r;
+  do {
+    r = ::send(fd, data, static_cast<size_t>(n), MSG_NOSIGNAL);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0 && BIO_sock_should_retry(static_cast<int>(r))) BIO_set_retry_write(bio);
+  return static_cast<int>(r);
+}
+
+BIO_METHOD* NoSignalSocketMethod() {
+  static BIO_METHOD* method = [] {
+    const BIO_METHOD* socket = BIO_s_socket();
+    BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOCKET, "socket without SIGPIPE");
+    BIO_meth_set_write(m, WriteNoSignal);
+    BIO_meth_set_read(m, BIO_meth_get_read(socket));
+    BIO_meth_set_puts(m, BIO_meth_get_puts(socket));
+    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(socket));
+    BIO_meth_set_create(m, BIO_meth_get_create(socket));
+    BIO_meth_set_destroy(m, BIO_meth_get_destroy(socket));
+    return m;
+  }();
+  return method;
+}
+
 }  // namespace
+
+SSL* NewServerSsl(TlsContext* context, int fd) {
+  SSL* ssl = SSL_new(context->get());
+  BIO* bio = ssl ? BIO_new(NoSignalSocketMethod()) : nullptr;
+  if (!bio) {
+    SSL_free(ssl);
+    return nullptr;
+  }
+  BIO_set_fd(bio, fd, BIO_NOCLOSE);  // the Connection closes its fd
+  SSL_set_bio(ssl, bio, bio);
+  SSL_set_accept_state(ssl);
+  return ssl;
+}
 
 Result<std::shared_ptr<TlsContext>> TlsContext::Load(const std::string& cert_file, const std::string& key_file) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -51,6 +93,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Load(const std::string& cert_fil
                                SSL_OP_NO_TICKET);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(ctx, 0);  // no resumption, so no TLS 1.3 tickets to send
   if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) return Status::Internal("TLS ciphers: " + OpenSslError());
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
     return Status::InvalidArgument("TLS certificate " + cert_file + ": " + OpenSslError());

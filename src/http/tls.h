@@ -58,6 +58,9 @@ struct Transport {
   bool HasPendingInput() const;
 };
 
+// The server side of one connection on `fd` (not closed with it); writes never raise SIGPIPE.
+SSL* NewServerSsl(TlsContext* context, int fd);
+
 // ALPN's choice on a finished handshake: true for "h2".
 bool NegotiatedHttp2(SSL* ssl);
 

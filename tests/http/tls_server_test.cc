@@ -40,6 +40,13 @@ class TlsClient {
     SSL_CTX_free(ctx_);
   }
   bool connected() const { return connected_; }
+  void Send(const std::string& data) { SSL_write(ssl_, data.data(), static_cast<int>(data.size())); }
+  // Closes with a reset (SO_LINGER 0): the server's next write fails with EPIPE / ECONNRESET.
+  void Reset() {
+    linger l{1, 0};
+    ::setsockopt(socket_.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    socket_.Close();
+  }
   std::string alpn() const {
     const unsigned char* p = nullptr;
     unsigned int n = 0;
@@ -128,6 +135,34 @@ TEST(TlsServerTest, StalledHandshakeIsClosedWhileOthersAreServed) {
   ASSERT_TRUE(fine.connected());
   EXPECT_NE(fine.Exchange("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").find("200"), std::string::npos);
   for (auto& c : stalled) EXPECT_TRUE(c->ServerClosed());  // within the client's 10 s receive timeout
+}
+
+// OpenSSL's own socket BIO writes with write(): a client gone right after the handshake (the
+// server still sends its TLS 1.3 session tickets) raised SIGPIPE, which killed the whole server
+// (found by the http2_tls integration test).
+TEST(TlsServerTest, AClientResettingEarlyOrMidResponseDoesNotKillTheServer) {
+  lathe::testing::TempDir dir;
+  auto files = MakeSelfSigned(dir.path(), "127.0.0.1");
+  ASSERT_TRUE(files.ok());
+  RunningServer server(ServerLimits{}, [](Request&, Response& response) { response.body = std::string(8 << 20, 'x'); });
+  ASSERT_TRUE(server.server().EnableTls(files->cert, files->key).ok());
+  for (int i = 0; i < 10; ++i) {  // gone right after the handshake: the server still writes to it
+    TlsClient gone(server.port(), files->ca_cert, nullptr);
+    ASSERT_TRUE(gone.connected());
+    gone.Reset();
+  }
+  for (int i = 0; i < 5; ++i) {
+    TlsClient gone(server.port(), files->ca_cert, nullptr);
+    ASSERT_TRUE(gone.connected());
+    gone.Send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the server is writing
+    gone.Reset();
+  }
+  TlsClient fine(server.port(), files->ca_cert, nullptr);
+  ASSERT_TRUE(fine.connected());
+  std::string answer = fine.Exchange("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_GT(answer.size(), 8u << 20);
 }
 
 TEST(TlsServerTest, ReloadWithBrokenFilesKeepsTheWorkingCertificate) {

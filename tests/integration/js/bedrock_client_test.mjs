@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { BedrockClient, ListFoundationModelsCommand, GetModelCustomizationJobCommand } from "@aws-sdk/client-bedrock";
 import { BedrockRuntimeClient, InvokeModelCommand, ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
+import { step, expectError } from "./steps.mjs";
 
 for (const name of ["BEDROCK_ENDPOINT", "BEDROCK_ACCESS_KEY_ID", "BEDROCK_SECRET_ACCESS_KEY", "BEDROCK_REGION"]) {
   if (!process.env[name]) {
@@ -29,29 +30,6 @@ const common = {
 };
 const bedrock = new BedrockClient(common);
 const runtime = new BedrockRuntimeClient(common);
-
-async function step(name, fn) {
-  try {
-    const note = await fn();
-    console.log(`ok   ${name}${note ? ": " + note : ""}`);
-  } catch (e) {
-    const status = e?.$metadata?.httpStatusCode;
-    const what = e?.name && status ? `${e.name} (HTTP ${status}): ${e.message}` : (e?.stack ?? String(e));
-    console.log(`FAIL ${name}: ${what}`);
-    process.exit(1);
-  }
-}
-
-async function expectError(name, http, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    assert.equal(e.name, name, `expected ${name}, got ${e.name} (HTTP ${e.$metadata?.httpStatusCode}): ${e.message}`);
-    assert.equal(e.$metadata?.httpStatusCode, http, `${name}: HTTP status`);
-    return e;
-  }
-  throw new Error(`expected ${name}, the call succeeded`);
-}
 
 const MODEL = "amazon.titan-text-express-v1"; // an alias of lathe's default model
 
