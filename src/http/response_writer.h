@@ -20,8 +20,9 @@ struct ResponseFraming {
 // an HTTP/1.0 client, which cannot read chunked).
 bool NeedsCloseDelimitedBody(const Response& response, const ResponseFraming& framing);
 
-// The next chunk of response.body_stream (false: the last one); a throw becomes an error.
-Result<bool> NextChunk(Response& response, std::string* chunk);
+// The next chunk of response.body_stream (false: it was the last), adding its size to *sent: a
+// throw, or more (or, at the end, fewer) bytes than a declared stream_length, is an error.
+Result<bool> NextChunk(Response& response, std::string* chunk, uint64_t* sent);
 
 // The status line and headers, ending with the blank line.
 std::string SerializeHead(const Response& response, const ResponseFraming& framing);
