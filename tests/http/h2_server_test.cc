@@ -115,6 +115,30 @@ TEST(H2ServerTest, StreamedResponsesArriveWholeAndInPieces) {
   }
 }
 
+// Event streams (InvokeModelWithResponseStream) need each chunk on the wire as soon as the
+// handler produces it: the second chunk is produced only once the client has the first.
+TEST(H2ServerTest, EachBodyStreamChunkIsSentBeforeTheNextIsProduced) {
+  std::atomic<bool> client_has_first{false};
+  RunningServer server(ServerLimits{}, [&](Request&, Response& response) {
+    auto calls = std::make_shared<int>(0);
+    response.body_stream = [&client_has_first, calls](std::string* chunk) -> Result<bool> {
+      if ((*calls)++ == 0) {
+        *chunk = "first;";
+        return true;
+      }
+      for (int i = 0; i < 1000 && !client_has_first; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      *chunk = client_has_first ? "second" : "timed out";
+      return false;
+    };
+  });
+  H2TestClient client(server.port());
+  int32_t id = client.Submit("GET", "/events");
+  ASSERT_TRUE(client.RunUntil([&] { return client.result(id).body == "first;"; }, std::chrono::seconds(5)));
+  client_has_first = true;
+  ASSERT_TRUE(client.RunUntil([&] { return client.AllClosed(); }));
+  EXPECT_EQ(client.result(id).body, "first;second");
+}
+
 TEST(H2ServerTest, HttpOneStillWorksOnTheSamePort) {
   H2Handler h;
   RunningServer server(ServerLimits{}, h.handler());
@@ -201,6 +225,43 @@ TEST(H2ServerTest, EndlessContinuationFramesCloseTheConnection) {
   EXPECT_TRUE(client.goaway() || client.server_closed());
   EXPECT_EQ(h.calls.load(), 0);
   ExpectAnswers(server.port());
+}
+
+// A handler that has not read its body yet holds at most the stream's flow-control window of it:
+// the client cannot send more until the handler reads.
+TEST(H2ServerTest, AnUnreadBodyIsBoundedByTheStreamWindow) {
+  std::atomic<bool> release{false};
+  RunningServer server(ServerLimits{}, [&](Request& request, Response& response) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    Result<std::string> body = ReadBody(request.body, 16 << 20);
+    response.body = body.ok() ? std::to_string(body->size()) : "failed";
+  });
+  H2TestClient client(server.port());
+  std::string big(4 << 20, 'z');
+  int32_t id = client.Submit("PUT", "/big", {}, &big);
+  client.RunUntil([] { return false; }, std::chrono::milliseconds(500));
+  EXPECT_LE(client.body_sent(id), 256u * 1024 + 16384);  // the 256 KiB window (+ a frame in flight)
+  release = true;
+  ASSERT_TRUE(client.RunUntil([&] { return client.AllClosed(); }));
+  EXPECT_EQ(client.result(id).body, std::to_string(big.size()));
+}
+
+// A client that sends HEADERS and then stalls its body: the handler's read fails after
+// body_idle_timeout_ms, the stream is answered, and the connection goes on.
+TEST(H2ServerTest, AStalledBodyFailsTheReadAndTheConnectionGoesOn) {
+  ServerLimits limits;
+  limits.body_idle_timeout_ms = 300;
+  H2Handler h;
+  RunningServer server(limits, h.handler());
+  H2TestClient client(server.port());
+  int32_t stalled = client.Submit("POST", "/echo", {{"content-length", "10"}}, nullptr, /*end_stream=*/false);
+  ASSERT_TRUE(client.RunUntil([&] { return client.result(stalled).closed; }));
+  EXPECT_EQ(client.result(stalled).status, 400);
+  EXPECT_NE(client.result(stalled).body.find("no byte of the request body arrived"), std::string::npos);
+  std::string body = "next";
+  int32_t next = client.Submit("POST", "/echo", {}, &body);
+  ASSERT_TRUE(client.RunUntil([&] { return client.AllClosed(); }));
+  EXPECT_EQ(client.result(next).body, "next");
 }
 
 TEST(H2ServerTest, StopWithOpenStreamsReturnsPromptly) {

@@ -126,6 +126,11 @@ class H2TestClient {
     return true;
   }
   bool server_closed() const { return server_closed_; }
+  // How much of a stream's request body nghttp2 has taken to send (flow control allowing).
+  size_t body_sent(int32_t id) const {
+    auto it = owned_.find(id);
+    return it == owned_.end() ? 0 : it->second->pos;
+  }
   const H2Result& result(int32_t id) { return results_[id]; }
 
  private:
