@@ -125,6 +125,18 @@ def tls_self_signed(lathe, tmp):
         else:
             print("note the AWS CLI is not installed: its https check did not run")
 
+        # lathe's own client commands trust the CA as the AWS CLI does; `lathe cleanup` beside the
+        # server finds its https URL and its CA in the data dir by itself.
+        env = dict(os.environ, AWS_ENDPOINT_URL=s.url, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET)
+        r = subprocess.run([lathe, "models", "list"], env=dict(env, AWS_CA_BUNDLE=ca), capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0 and "lathe.default-v1" in r.stdout, r.stdout + r.stderr
+        del env["AWS_ENDPOINT_URL"]
+        r = subprocess.run([lathe, "cleanup", "--data-dir", data, "--dry-run"], env=env, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0 and "asking it at https://" in r.stderr, r.stdout + r.stderr
+        print("ok   lathe models list (AWS_CA_BUNDLE) and lathe cleanup beside the server, over https")
+
         # Plaintext on the TLS port: not served (and logged).
         with socket.create_connection((s.host, s.port)) as plain:
             plain.sendall(b"GET /foundation-models HTTP/1.1\r\nHost: x\r\n\r\n")
