@@ -371,6 +371,8 @@ void Reactor::ExpireDeadlines() {
     }
     if (c->state == Connection::State::kReadingHead && !c->between_requests) {
       Answer(c, TransportError::kTimeout);
+    } else if (c->state == Connection::State::kHttp2) {
+      CloseHttp2(c, /*timed_out=*/true);
     } else {
       Close(c);  // idle keep-alive, an answer the client would not read, or lingering done
     }
@@ -383,7 +385,13 @@ void Reactor::Shutdown() {
   for (auto& [fd, c] : connections_) {
     if (c->state != Connection::State::kInWorker) idle.push_back(c.get());
   }
-  for (Connection* c : idle) Close(c);
+  for (Connection* c : idle) {
+    if (c->state == Connection::State::kHttp2) {
+      CloseHttp2(c, /*timed_out=*/false);
+    } else {
+      Close(c);
+    }
+  }
   if (workers_) {
     for (Connection* c : workers_->TakeQueued()) Close(c);
     if (!workers_->WaitIdle(kStopGrace)) {

@@ -52,6 +52,8 @@ class Reactor {
   void StartHttp2(Connection* c);
   void OnHttp2Event(Connection* c, uint32_t events);
   void FlushHttp2(Connection* c);
+  // Sends GOAWAY (best effort, without waiting) and closes: a timeout, or the server stopping.
+  void CloseHttp2(Connection* c, bool timed_out);
   void TakePostedStreams();
   // TLS (reactor_tls.cc): a non-blocking handshake, then HTTP/2 (ALPN "h2") or HTTP/1.1.
   void StartHandshake(Connection* c, TlsContext* tls);

@@ -106,6 +106,19 @@ void Reactor::FlushHttp2(Connection* c) {
   SetDeadline(c, c->h2->Deadline(false, c->last_progress));
 }
 
+void Reactor::CloseHttp2(Connection* c, bool timed_out) {
+  c->h2->GoAway(NGHTTP2_NO_ERROR);
+  std::string goaway;
+  if (c->out_pos >= c->out.size() && c->h2->Pull(&goaway, kPullBytes).ok()) {
+    (void)c->transport().Send(goaway.data(), goaway.size());  // a full socket drops it: fine
+  }
+  if (timed_out && c->h2->stream_count() > 0) {  // an idle connection's end is routine: not logged
+    std::fprintf(stderr, "http2: %s: %zu streams stalled (headers, or a client reading nothing); closed\n",
+                 c->remote_address.c_str(), c->h2->stream_count());
+  }
+  Close(c);
+}
+
 void Reactor::TakePostedStreams() {
   if (!h2_mailbox_) return;
   std::vector<int> touched;  // fds, not pointers: a flush may close a connection
