@@ -264,6 +264,18 @@ TEST(H2ServerTest, AStalledBodyFailsTheReadAndTheConnectionGoesOn) {
   EXPECT_EQ(client.result(next).body, "next");
 }
 
+TEST(H2ServerTest, AnIdleConnectionGetsGoawayAndIsClosed) {
+  ServerLimits limits;
+  limits.keep_alive_idle_ms = 200;
+  H2Handler h;
+  RunningServer server(limits, h.handler());
+  H2TestClient client(server.port());
+  int32_t id = client.Submit("GET", "/echo");
+  ASSERT_TRUE(client.RunUntil([&] { return client.AllClosed(); }));
+  EXPECT_EQ(client.result(id).status, 200);
+  EXPECT_TRUE(client.RunUntil([&] { return client.goaway() && client.server_closed(); }, std::chrono::seconds(10)));
+}
+
 TEST(H2ServerTest, StopWithOpenStreamsReturnsPromptly) {
   ServerLimits limits;
   std::atomic<bool> entered{false};
