@@ -65,7 +65,7 @@ class H2Session {
   int fd() const { return fd_; }  // its connection's socket
 
  private:
-  struct Callbacks;
+  struct Callbacks;  // h2_session_callbacks.h
 
   H2Stream* Find(int32_t stream_id) const;
   void Dispatch(H2Stream* stream);
