@@ -1,12 +1,12 @@
 // H2Session's side facing nghttp2: the C callbacks through which the library reports frames,
 // header fields, DATA and stream ends, the data source that sends a stream's response body, and
 // the session's creation with lathe's settings and bounds.
+#include "http/h2_session_callbacks.h"
+
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
 #include <cstring>
-
-#include "http/h2_session_callbacks.h"
 
 namespace lathe::http {
 
@@ -39,7 +39,7 @@ int H2Session::Callbacks::BeginHeaders(nghttp2_session* session, const nghttp2_f
 }
 
 int H2Session::Callbacks::OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-                    const uint8_t* value, size_t valuelen, uint8_t, void* user_data) {
+                                   const uint8_t* value, size_t valuelen, uint8_t, void* user_data) {
   H2Session* self = Self(user_data);
   H2Stream* s = self->Find(frame->hd.stream_id);
   if (!s || s->dispatched || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // trailers are dropped
@@ -80,8 +80,8 @@ int H2Session::Callbacks::FrameReceived(nghttp2_session*, const nghttp2_frame* f
   return 0;
 }
 
-int H2Session::Callbacks::DataChunk(nghttp2_session* session, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
-                     void* user_data) {
+int H2Session::Callbacks::DataChunk(nghttp2_session* session, uint8_t, int32_t stream_id, const uint8_t* data,
+                                    size_t len, void* user_data) {
   H2Stream* s = Self(user_data)->Find(stream_id);
   if (!s || s->discard_body) {
     nghttp2_session_consume(session, stream_id, len);  // nobody reads it: reopen the window now
@@ -137,7 +137,7 @@ int H2Session::Callbacks::FrameSent(nghttp2_session* session, const nghttp2_fram
 }
 
 ssize_t H2Session::Callbacks::ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* data_flags,
-                        nghttp2_data_source* source, void*) {
+                                       nghttp2_data_source* source, void*) {
   auto* s = static_cast<H2Stream*>(source->ptr);
   size_t k;
   {
@@ -177,8 +177,7 @@ Status H2Session::Start() {
   nghttp2_option_del(options);
   nghttp2_session_callbacks_del(callbacks);
   if (rv != 0) return Status::Internal(std::string("HTTP/2 session: ") + nghttp2_strerror(rv));
-  const uint32_t header_list = static_cast<uint32_t>(
-      std::min<size_t>(host_.limits->max_header_bytes, UINT32_MAX));
+  const uint32_t header_list = static_cast<uint32_t>(std::min<size_t>(host_.limits->max_header_bytes, UINT32_MAX));
   nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, kMaxStreams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(kStreamWindow)},
