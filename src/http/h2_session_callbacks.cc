@@ -85,7 +85,10 @@ int H2Session::Callbacks::DataChunk(nghttp2_session* session, uint8_t, int32_t s
   H2Stream* s = Self(user_data)->Find(stream_id);
   if (!s || s->discard_body) {
     nghttp2_session_consume(session, stream_id, len);  // nobody reads it: reopen the window now
-    if (s) s->body_received += len, s->body_acknowledged += len;
+    if (s) {
+      s->body_received += len;
+      s->body_acknowledged += len;
+    }
     return 0;
   }
   s->body_received += len;
