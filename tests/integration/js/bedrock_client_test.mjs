@@ -5,10 +5,13 @@
 //
 // Run by bedrock_sdk_js_test.py, which starts `lathe serve` and sets:
 //   BEDROCK_ENDPOINT (http:// or https://), BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY,
-//   BEDROCK_REGION; for https, NODE_EXTRA_CA_CERTS names lathe's self-signed CA.
+//   BEDROCK_REGION; for https, NODE_EXTRA_CA_CERTS names lathe's self-signed CA; BEDROCK_TRAIN_URI
+//   and BEDROCK_OUTPUT_URI (file:// in the server's fileRoots) for the job step.
 // Each step prints one line; the first failure prints "FAIL <step>: ..." and exits 1.
 import assert from "node:assert/strict";
-import { BedrockClient, ListFoundationModelsCommand, GetModelCustomizationJobCommand } from "@aws-sdk/client-bedrock";
+import {
+  BedrockClient, ListFoundationModelsCommand, GetModelCustomizationJobCommand, CreateModelCustomizationJobCommand,
+} from "@aws-sdk/client-bedrock";
 import { BedrockRuntimeClient, InvokeModelCommand, ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
 import { step, expectError } from "./steps.mjs";
 
@@ -43,6 +46,26 @@ await step("ListFoundationModels", async () => {
 await step("GetModelCustomizationJob (missing)", async () => {
   await expectError("ResourceNotFoundException", 404, () =>
     bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: "nope" })));
+});
+
+await step("CreateModelCustomizationJob, watched until Completed", async () => {
+  const name = `js-job-${Date.now()}`;
+  const { jobArn } = await bedrock.send(new CreateModelCustomizationJobCommand({
+    jobName: name, customModelName: `${name}-model`,
+    roleArn: "arn:aws:iam::123456789012:role/BedrockFineTuningRole",
+    baseModelIdentifier: MODEL,
+    trainingDataConfig: { s3Uri: process.env.BEDROCK_TRAIN_URI },
+    outputDataConfig: { s3Uri: process.env.BEDROCK_OUTPUT_URI },
+    hyperParameters: { epochCount: "1", batchSize: "4", learningRate: "0.0003" } }));
+  const deadline = Date.now() + 240_000;
+  let job;
+  do {
+    await new Promise((r) => setTimeout(r, 500));
+    job = await bedrock.send(new GetModelCustomizationJobCommand({ jobIdentifier: jobArn }));
+  } while (job.status === "InProgress" && Date.now() < deadline);
+  assert.equal(job.status, "Completed", JSON.stringify(job));
+  assert.ok(job.outputModelArn, "no outputModelArn");
+  return job.outputModelArn;
 });
 
 await step("InvokeModel (HTTP/2)", async () => {
