@@ -6,6 +6,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace lathe::http {
@@ -124,6 +125,12 @@ int H2Session::Callbacks::StreamClosed(nghttp2_session* session, int32_t stream_
 // A response ended while the client still sends its body, which no handler reads any more:
 // RST_STREAM NO_ERROR tells it to stop (RFC 9113 8.1), so the stream does not linger.
 int H2Session::Callbacks::FrameSent(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
+  if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
+    // nghttp2 ended a misbehaving connection itself (a reset or control-frame flood, a protocol error).
+    std::fprintf(stderr, "http2: %s: GOAWAY %s sent; the connection ends\n", Self(user_data)->remote_address_.c_str(),
+                 nghttp2_http2_strerror(frame->goaway.error_code));
+    return 0;
+  }
   if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
       !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
     return 0;
