@@ -21,7 +21,7 @@ import tempfile
 HERE = os.path.dirname(os.path.realpath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from lathe_harness import Server  # noqa: E402
+from lathe_harness import Server, small_default_model  # noqa: E402
 from s3_sdk_js_test import install_js_clients  # noqa: E402
 
 KEY_ID, SECRET = "LATHETESTKEY000021", "lathe-test-secret-h2-0123456789abcdefghijk"
@@ -53,12 +53,10 @@ def main():
     args = p.parse_args()
     args.lathe, args.home = os.path.abspath(args.lathe), os.path.abspath(args.home)
     install_js_clients()
-    subprocess.run([args.lathe, "models", "build-default", "--data-dir", args.home, "--max-records", "4000"],
-                   check=True, stdout=subprocess.DEVNULL)
+    models = small_default_model(args.lathe, args.home)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = os.path.realpath(tmp)
-        config = {"models": {"lathe.default-v1": os.path.join(args.home, "models", "lathe-default")},
-                  "fileRoots": [tmp]}
+        config = {"models": models, "fileRoots": [tmp]}
         shutil.copy(os.path.join(REPO, "samples", "banking_support.jsonl"), os.path.join(tmp, "train.jsonl"))
         home = os.path.join(tmp, "home")
         os.makedirs(home)

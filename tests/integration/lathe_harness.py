@@ -110,6 +110,15 @@ class Server:
         self.stop()
 
 
+def small_default_model(lathe, home):
+    """Builds the small default model into HOME unless it is there (`lathe models build-default
+    --max-records 4000`, as the Bedrock tests share it) and returns the config's "models" entry
+    that serves it."""
+    subprocess.run([lathe, "models", "build-default", "--data-dir", home, "--max-records", "4000"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return {"lathe.default-v1": os.path.join(home, "models", "lathe-default")}
+
+
 def import_stories260k(lathe, shared, folder):
     """Imports ../shared's stories260K llama2.c checkpoint with `lathe models import` as
     FOLDER/stories260K and returns that path; None when SHARED lacks it (the caller skips)."""
