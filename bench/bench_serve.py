@@ -7,6 +7,7 @@ measured in the same run: the loaded job's tokens/s next to the same job trained
 under training next to the same load on an idle server.
 
   bench/bench_serve.py [--lathe build/lathe] [--rate 200] [--epochs 40] [--records 150] [--rounds 1]
+                      [--protocols h1|h2|h1,h2]
 
 Phases, on one `lathe serve --no-auth` with the small default model (built once into --home):
   1. alone : a fine-tuning job (--records records made from the repo's banking sample, --epochs
@@ -30,6 +31,11 @@ ListFoundationModels, ListCustomModels), each at rate/4 requests/s. Why h2load:
     but it prints only min/avg/max/stddev of reply times and a lifetime histogram in coarse bins.
   The latency is h2load's: request sent to last byte of the answer, TCP connect excluded (~0.2 ms
   on loopback; boto3 keeps its connections alive, so it does not pay it per call either).
+--protocols h1,h2 splits the same load between HTTP/1.1 and HTTP/2 (h2load's h2c with prior
+knowledge, the JavaScript SDK's way), running side by side, and reports p99 and errors for each;
+h2 alone puts the whole load on HTTP/2. Either way one connection carries one request, so HTTP/2
+pays its SETTINGS exchange on every request: the figures compare the protocols' per-request
+cost on a cold connection, not multiplexing.
 The load is unsigned (--no-auth): no HTTP load tool signs AWS SigV4. bench_sigv4 (built beside
 lathe, when present) measures the verification a signed request adds, reported next to the p50.
 
@@ -71,7 +77,9 @@ class Server:
         data = os.path.join(work, "data")
         config = os.path.join(work, "serve-config.json")
         with open(config, "w") as f:
-            json.dump({"models": {"lathe.default-v1": os.path.join(home, "models", "lathe-default")}}, f)
+            # The jobs read their data from (and write outputs to) the work folder.
+            json.dump({"models": {"lathe.default-v1": os.path.join(home, "models", "lathe-default")},
+                       "fileRoots": [os.path.realpath(work)]}, f)
         self.log = open(os.path.join(work, "serve.log"), "w")
         self.proc = subprocess.Popen([lathe, "serve", "--listen", "127.0.0.1:0", "--no-auth", "--data-dir", data,
                                       "--config", config],
@@ -173,18 +181,19 @@ def wait_until_quiet(max_cores, max_wait):
 class Load:
     """One h2load per URI, each opening connections at a fixed rate (one request each)."""
 
-    def __init__(self, url, paths, rate, seconds, folder, tag):
+    def __init__(self, url, paths, rate, seconds, folder, tag, protocols=("h1",)):
         self.procs, self.logs = [], []
-        per = fractions.Fraction(rate, len(paths))  # requests/s per URI
+        per = fractions.Fraction(rate, len(paths) * len(protocols))  # requests/s per URI and protocol
         per_ms = per / 1000  # = k connections per p ms, both integers (h2load takes whole ms)
         k, p = per_ms.numerator, per_ms.denominator
         n = max(1, int(per * seconds))
-        for i, path in enumerate(paths):
+        for i, (path, protocol) in enumerate((x, y) for x in paths for y in protocols):
             log = os.path.join(folder, "%s-%d.log" % (tag, i))
             out = open(os.path.join(folder, "%s-%d.out" % (tag, i)), "w")
-            self.logs.append((path, log))
+            self.logs.append((path, log, protocol))
             self.procs.append(subprocess.Popen(
-                ["h2load", "--h1", "-r", str(k), "--rate-period", "%dms" % p, "-c", str(n), "-n", str(n),
+                ["h2load"] + (["--h1"] if protocol == "h1" else []) +
+                ["-r", str(k), "--rate-period", "%dms" % p, "-c", str(n), "-n", str(n),
                  "--log-file", log, url + path], stdout=out, stderr=subprocess.STDOUT))
 
     def running(self):
@@ -198,16 +207,16 @@ class Load:
             p.wait()
 
     def requests(self):
-        """[(path, start s, status, latency ms)] of every logged request."""
+        """[(path, start s, status, latency ms, protocol)] of every logged request."""
         rows = []
-        for path, log in self.logs:
+        for path, log, protocol in self.logs:
             if not os.path.exists(log):
                 continue
             with open(log) as f:
                 for line in f:
                     cols = line.split("\t")
                     if len(cols) >= 3:
-                        rows.append((path, int(cols[0]) / 1e6, int(cols[1]), int(cols[2]) / 1e3))
+                        rows.append((path, int(cols[0]) / 1e6, int(cols[1]), int(cols[2]) / 1e3, protocol))
         return rows
 
 
@@ -328,6 +337,8 @@ def main():
     p.add_argument("--max-seconds", type=int, default=900, help="the longest a loaded job may take")
     p.add_argument("--p99-ms", type=float, default=50.0)
     p.add_argument("--min-ratio", type=float, default=0.90)
+    p.add_argument("--protocols", default="h1", choices=["h1", "h2", "h1,h2"],
+                   help="HTTP/1.1, HTTP/2 (h2c), or both side by side, each with half the rate")
     p.add_argument("--quiet-cores", type=float, default=0.2,
                    help="before each phase, wait until other processes use less than this many cores")
     p.add_argument("--quiet-wait", type=int, default=600, help="seconds to wait for that, per phase")
@@ -341,8 +352,9 @@ def main():
         die("no lathe binary at %s (build it, or pass --lathe)" % lathe)
     if not shutil.which("h2load"):
         die("h2load is missing: apt-get install nghttp2-client")
-    if args.rate % 4:
-        die("--rate must be a multiple of 4 (one h2load per operation)")
+    protocols = tuple(args.protocols.split(","))
+    if args.rate % (4 * len(protocols)):
+        die("--rate must be a multiple of %d (one h2load per operation and protocol)" % (4 * len(protocols)))
     home = os.path.abspath(args.home or os.path.join(os.path.dirname(lathe), "bench-serve-home"))
     sigv4 = args.sigv4_bench or os.path.join(os.path.dirname(lathe), "bench", "bench_sigv4")
 
@@ -369,7 +381,8 @@ def main():
             print("  alone  #%d: %6.0f tokens/s, training %5.1f s" % (r, a["tokens_per_s"], a["seconds"]), flush=True)
             if idle is None and args.idle_seconds > 0:
                 wait_until_quiet(args.quiet_cores, args.quiet_wait)
-                load = Load(server.url, [job_path(a["arn"])] + lists, args.rate, args.idle_seconds, loads, "idle")
+                load = Load(server.url, [job_path(a["arn"])] + lists, args.rate, args.idle_seconds, loads, "idle",
+                            protocols)
                 t0 = time.time()
                 meter = CpuMeter(server.proc.pid)
                 meter.start()
@@ -381,7 +394,7 @@ def main():
                 print("  idle    : %d requests, p50 %.2f ms, p99 %.2f ms (no job)" % (s["n"], s["p50"], s["p99"]),
                       flush=True)
             factory = lambda arn, r=r: Load(server.url, [job_path(arn)] + lists, args.rate, args.max_seconds, loads,
-                                            "loaded-%d" % r)
+                                            "loaded-%d" % r, protocols)
             wait_until_quiet(args.quiet_cores, args.quiet_wait)
             b = run_job(server, "bench-loaded-%d" % r, train, args.epochs, args.batch, work, factory)
             b["stats"] = latency_stats(b["load"].requests(), b["t0"], b["t1"])
@@ -419,6 +432,19 @@ def main():
             op = "GetModelCustomizationJob" if path.count("/") > 1 else path
             worst[op] = max(worst.get(op, 0), v)
     print("  p99 by operation: " + ", ".join("%s %.2f" % kv for kv in sorted(worst.items())))
+    by_protocol = {}
+    for x in rows:
+        by_protocol.setdefault(x[4], []).append(x)
+    if len(protocols) > 1:
+        print("  side by side, requests started while the job trained:")
+    for protocol, mine in sorted(by_protocol.items()):
+        pms = sorted(x[3] for x in mine)
+        by_protocol[protocol] = {"n": len(pms), "p50": percentile(pms, 50), "p99": percentile(pms, 99),
+                                 "errors": sum(1 for x in mine if not 200 <= x[2] < 300)}
+        if len(protocols) > 1:
+            b = by_protocol[protocol]
+            print("    %-8s %6d requests, p50 %6.2f ms, p99 %6.2f ms, errors %d" %
+                  ("HTTP/1.1" if protocol == "h1" else "HTTP/2", b["n"], b["p50"], b["p99"], b["errors"]))
 
     print("\ntraining throughput (tokens/s)   alone    loaded   loaded/alone")
     for i, (a, b) in enumerate(zip(alone, loaded)):
@@ -452,6 +478,11 @@ def main():
     checks = [("p99 %.2f ms <= %.0f ms" % (lat["p99"], args.p99_ms), lat["p99"] <= args.p99_ms),
               ("training loaded/alone %.3f >= %.2f" % (ratio, args.min_ratio), ratio >= args.min_ratio),
               ("errors %d == 0" % lat["errors"], lat["errors"] == 0)]
+    if len(protocols) > 1:
+        for protocol, b in sorted(by_protocol.items()):
+            name = "HTTP/1.1" if protocol == "h1" else "HTTP/2"
+            checks.append(("%s p99 %.2f ms <= %.0f ms, errors %d" % (name, b["p99"], args.p99_ms, b["errors"]),
+                           b["p99"] <= args.p99_ms and b["errors"] == 0))
     print()
     for what, ok in checks:
         print("%s  %s" % ("PASS" if ok else "FAIL", what))

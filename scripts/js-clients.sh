@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the test-local npm packages of tests/integration/js (the AWS SDK for JavaScript v3, the
-# second S3 client the S3 tests check the wire with, and s3rver, bench_s3.py's peer server) with
+# Installs the test-local npm packages of tests/integration/js (the AWS SDK for JavaScript v3: the
+# second S3 client the S3 tests check the wire with and the Bedrock clients whose runtime client
+# speaks HTTP/2; and s3rver, bench_s3.py's peer server) with
 # `npm ci` from the committed package-lock.json: exact versions, into that folder's node_modules,
 # never globally and never when lathe itself runs.
 #

@@ -10,6 +10,7 @@ PACKAGES=(
   libpcre2-dev libicu-dev libssl-dev libcurl4-openssl-dev
   zlib1g-dev                 # crc32 for S3's CRC32 checksums (libcurl already depends on zlib)
   libhttp-parser-dev         # nodejs http-parser 2.9: incremental HTTP/1.1 request parsing for src/http
+  libnghttp2-dev             # HTTP/2 framing, HPACK and flow control for src/http (h2c and ALPN h2)
   libpugixml-dev             # XML for S3 and the query protocols (IAM, STS, SNS)
   libminizip-dev             # unzips Lambda function code (zlib's minizip; zip-slip and size checks are ours)
   libtorch-dev               # the engine (CPU libtorch 1.13)

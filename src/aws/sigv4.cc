@@ -425,7 +425,10 @@ std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& requ
   std::vector<std::string> names;
   for (const std::string& name : Split(p.signed_headers, ';')) names.push_back(Lower(name));
   SortUnique(&names);
-  if (!std::binary_search(names.begin(), names.end(), "host"))
+  // Over HTTP/2 the JavaScript SDK signs the pseudo-header ':authority' instead of Host (the
+  // transport passes it on as a header); AWS accepts either, as its message says.
+  if (!std::binary_search(names.begin(), names.end(), "host") &&
+      !std::binary_search(names.begin(), names.end(), ":authority"))
     return refuse(AuthError::kBadSignature,
                   "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   for (const std::string& name : names)

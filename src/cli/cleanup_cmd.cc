@@ -7,6 +7,7 @@
 // throughput and deployments must unload them there. Otherwise this process opens the data
 // directory itself, holding the same lock meanwhile. --endpoint always asks a server.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -113,7 +114,11 @@ int RunRemote(const CleanupArgs& a, const json& overrides, const std::string& he
     std::string url;
     if (ReadFileToString(Env::Default(), held_dir + "/" + cleanup::kServeUrlFile, &url).ok()) {
       while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
-      if (url.rfind("http://", 0) == 0 && url.size() < 256) args.endpoint = url;
+      const bool https = url.rfind("https://", 0) == 0;
+      if ((https || url.rfind("http://", 0) == 0) && url.size() < 256) args.endpoint = url;
+      // A server with --tls-self-signed keeps its CA in the data dir: trust it for this call.
+      const std::string ca = held_dir + "/tls/ca.pem";
+      if (https && !std::getenv("AWS_CA_BUNDLE") && std::filesystem::exists(ca)) ::setenv("AWS_CA_BUNDLE", ca.c_str(), 1);
     }
   }
   BedrockClient client(args);

@@ -171,6 +171,9 @@ Result<json> BedrockClient::Call(const std::string& method, const std::string& p
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &error_type);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  // An https:// server with its own CA (`lathe serve --tls-self-signed`), trusted as the AWS CLI
+  // trusts it: AWS_CA_BUNDLE.
+  if (const char* ca = std::getenv("AWS_CA_BUNDLE"); ca && *ca) curl_easy_setopt(h, CURLOPT_CAINFO, ca);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
   // No overall timeout: a first invocation loads the model and generation may take minutes.
   const CURLcode rc = curl_easy_perform(h);

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <cstdlib>
+
 #include <ctime>
 #include <memory>
 
@@ -93,6 +95,9 @@ Status Perform(const ClientIdentity& who, const char* method, const service::S3U
   curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  // An https:// server with its own CA (`lathe serve --tls-self-signed`), trusted as the AWS CLI
+  // trusts it: AWS_CA_BUNDLE.
+  if (const char* ca = std::getenv("AWS_CA_BUNDLE"); ca && *ca) curl_easy_setopt(h, CURLOPT_CAINFO, ca);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
   const std::string verb = method;
   if (verb == "HEAD") curl_easy_setopt(h, CURLOPT_NOBODY, 1L);

@@ -14,6 +14,7 @@
 #include "server/credentials.h"
 #include "cli/commands.h"
 #include "engine/default_model.h"
+#include "http/tls_self_signed.h"
 #include "server/lathe_server.h"
 #include "service/bedrock_service.h"
 #include "services/cleanup/serve_cleanup.h"
@@ -33,6 +34,10 @@ bool ParseListen(const std::string& s, std::string* host, int* port) {
   return true;
 }
 
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 std::string SelfExe() {
   char buf[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -47,6 +52,8 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
     bool no_auth = false;
     int default_max_records = 0;
     std::string default_build = "start";
+    std::string tls_cert, tls_key;
+    bool tls_self_signed = false;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app->add_subcommand(
@@ -77,6 +84,17 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
                   "answers ThrottlingException with the time left until it is built) or at its first use")
       ->check(CLI::IsMember({"start", "first-use"}))
       ->capture_default_str();
+  auto* tls_cert = cmd->add_option("--tls-cert", a->tls_cert,
+                                   "Serve https (TLS 1.2+, HTTP/2 or HTTP/1.1 by ALPN) with this PEM certificate chain;\n"
+                                   "SIGHUP re-reads it and the key")
+                       ->check(CLI::ExistingFile);
+  auto* tls_key = cmd->add_option("--tls-key", a->tls_key, "The PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
+  cmd->add_flag("--tls-self-signed", a->tls_self_signed,
+                "Serve https with a certificate for the listen address from a local CA kept in DATA_DIR/tls;\n"
+                "prints the AWS_CA_BUNDLE line clients need")
+      ->excludes(tls_cert);
   cmd->callback([a, ctx] {
     service::ServiceConfig config;
     config.build_default_at_start = a->default_build == "start";
@@ -103,6 +121,20 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
       ctx->exit_code = ReportError(Status::InvalidArgument("--listen: expected HOST:PORT, got " + a->listen));
       return;
     }
+    options.tls_cert = a->tls_cert;
+    options.tls_key = a->tls_key;
+    if (a->tls_self_signed) {
+      auto made = http::MakeSelfSigned(config.data_dir + "/tls", options.host);
+      if (!made.ok()) {
+        ctx->exit_code = ReportError(made.status());
+        return;
+      }
+      options.tls_cert = made->cert;
+      options.tls_key = made->key;
+      options.tls_ca = made->ca_cert;
+    }
+    const bool tls = !options.tls_cert.empty();
+    const std::string scheme = tls ? "https" : "http";
     options.gateway.no_auth = a->no_auth;
     options.gateway.default_region = config.scope.region;
     options.gateway.account = config.scope.account;
@@ -127,6 +159,7 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);  // reload the TLS certificate
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     // The request log goes to stderr: stdout is for the address and keys, which scripts read.
@@ -145,28 +178,50 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
     }
     // Jobs start once the server has wired its S3 store in: a resumed job may read s3:// at once.
     (*service)->Start();
-    std::printf("lathe serve: http://%s:%d  (data: %s)\n%s", options.host.c_str(), server.port(),
+    if (!tls && !IsLoopback(options.host)) {
+      spdlog::warn(
+          "listening on {} without TLS: anyone on the network path can read the prompts, answers, training data "
+          "and Bedrock API keys sent to this server, and replay signed requests for up to 15 minutes; use "
+          "--tls-self-signed or --tls-cert/--tls-key",
+          options.host);
+    }
+    std::printf("lathe serve: %s://%s:%d  (data: %s)\n%s", scheme.c_str(), options.host.c_str(), server.port(),
                 config.data_dir.c_str(),
                 a->no_auth ? "authentication OFF (--no-auth): any request is accepted\n" : key_line.c_str());
-    std::printf("  export AWS_ENDPOINT_URL=http://%s:%d\n", options.host.c_str(), server.port());
+    std::printf("  export AWS_ENDPOINT_URL=%s://%s:%d\n", scheme.c_str(), options.host.c_str(), server.port());
+    if (!options.tls_ca.empty()) {
+      std::printf("  export AWS_CA_BUNDLE=%s  # also NODE_EXTRA_CA_CERTS for node, curl --cacert\n",
+                  options.tls_ca.c_str());
+    }
     std::fflush(stdout);
     // Beside serve.lock: where `lathe cleanup` (finding the lock held) reaches this server.
     const std::string url_file = config.data_dir + "/" + cleanup::kServeUrlFile;
     const bool any_host = options.host == "0.0.0.0" || options.host == "::" || options.host.empty();
     if (Status s = WriteFileAtomically(
-            Env::Default(), url_file, "http://" + (any_host ? std::string("127.0.0.1") : options.host) + ":" + std::to_string(server.port()) + "\n");
+            Env::Default(), url_file, scheme + "://" + (any_host ? std::string("127.0.0.1") : options.host) + ":" + std::to_string(server.port()) + "\n");
         !s.ok())
       spdlog::warn("cannot record the URL in {}: {}", url_file, s.ToString());
     std::atomic<bool> serving{true};
     std::thread waiter([&] {
       int sig = 0;
-      sigwait(&stop_signals, &sig);
+      while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP && serving) {
+        Status reloaded = tls ? server.ReloadTls() : Status::Ok();
+        if (!tls) {
+          spdlog::info("SIGHUP: no TLS certificate to reload");
+        } else if (reloaded.ok()) {
+          spdlog::info("SIGHUP: reloaded the TLS certificate {} (new connections use it)", options.tls_cert);
+        } else {
+          spdlog::error("SIGHUP: kept the old TLS certificate: {}", reloaded.ToString());
+        }
+      }
       if (!serving) return;  // Run ended on its own and woke us
       spdlog::info("signal {}: stopping (a running job resumes at the next start; again to quit at once)", sig);
       server.Stop();
       // Shutting down waits for the worker to checkpoint and for models being loaded; a second
       // signal means "now" (workers die with the server through PR_SET_PDEATHSIG).
-      sigwait(&stop_signals, &sig);
+      do {
+        sigwait(&stop_signals, &sig);
+      } while (sig == SIGHUP && serving);
       if (serving) std::_Exit(130);
     });
     server.Run();

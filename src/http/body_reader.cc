@@ -38,7 +38,7 @@ Result<size_t> ConnectionBodyReader::Read(char* buf, size_t n) {
   }
   if (parser.expects_continue() && !continue_sent_) {
     continue_sent_ = true;
-    Status sent = WriteAll(connection_->fd, kContinue, limits_.response_write_timeout_ms);
+    Status sent = WriteAll(connection_->transport(), kContinue, limits_.response_write_timeout_ms);
     if (!sent.ok()) return Fail(sent);
   }
   while (true) {
@@ -82,7 +82,8 @@ Status ConnectionBodyReader::ReceiveMore() {
     }
     int wait_ms = static_cast<int>(std::min(MillisUntil(std::min(idle_deadline, rate_deadline), now) + 1,
                                             int64_t{60000}));
-    int ready = WaitFor(connection_->fd, POLLIN, wait_ms);
+    // TLS may hold decrypted bytes already: poll() would not report them.
+    int ready = connection_->transport().HasPendingInput() ? 1 : WaitFor(connection_->fd, POLLIN, wait_ms);
     if (ready < 0) return Status::IOError("the client connection failed while sending the body");
     if (ready == 0) continue;
     long n = connection_->ReceiveMore(kReceiveBytes);

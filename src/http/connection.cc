@@ -1,10 +1,20 @@
 #include "http/connection.h"
 
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 
+#include "http/h2_session.h"
+
 namespace lathe::http {
+
+Connection::Connection(int fd, std::string remote_address, const ParserLimits& limits)
+    : fd(fd), remote_address(std::move(remote_address)), parser(limits) {}
+
+Connection::~Connection() {
+  if (ssl) SSL_free(ssl);
+}
 
 void Connection::Consume(size_t n) {
   in_pos += n;
@@ -20,10 +30,7 @@ void Connection::Consume(size_t n) {
 long Connection::ReceiveMore(size_t max_bytes) {
   size_t old = in.size();
   in.resize(old + max_bytes);
-  ssize_t n;
-  do {
-    n = ::recv(fd, in.data() + old, max_bytes, 0);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = transport().Recv(in.data() + old, max_bytes);
   int saved_errno = errno;
   in.resize(old + (n > 0 ? static_cast<size_t>(n) : 0));
   errno = saved_errno;

@@ -18,15 +18,7 @@ bool AsksToClose(const Response& response) {
 }
 }  // namespace
 
-bool ServeExchange(Connection* connection, const ServerLimits& limits, const Handler& handler,
-                   bool stopping) {
-  RequestParser& parser = connection->parser;
-  ConnectionBodyReader body(connection, limits);
-  Request request;
-  parser.MoveHeadTo(&request);
-  request.remote_address = connection->remote_address;
-  request.body = &body;
-
+Response CallHandler(const Handler& handler, Request& request) {
   Response response;
   try {
     handler(request, response);
@@ -39,6 +31,19 @@ bool ServeExchange(Connection* connection, const ServerLimits& limits, const Han
     response.status = 500;
     response.body = "internal error";
   }
+  return response;
+}
+
+bool ServeExchange(Connection* connection, const ServerLimits& limits, const Handler& handler,
+                   bool stopping) {
+  RequestParser& parser = connection->parser;
+  ConnectionBodyReader body(connection, limits);
+  Request request;
+  parser.MoveHeadTo(&request);
+  request.remote_address = connection->remote_address;
+  request.body = &body;
+
+  Response response = CallHandler(handler, request);
 
   bool reusable = parser.keep_alive() && !stopping && !AsksToClose(response);
   if (!body.finished()) {
@@ -55,7 +60,7 @@ bool ServeExchange(Connection* connection, const ServerLimits& limits, const Han
   framing.http_minor = parser.http_minor();
   if (NeedsCloseDelimitedBody(response, framing)) reusable = false;
   framing.close = !reusable;
-  Status written = WriteResponse(connection->fd, response, framing, limits.response_write_timeout_ms);
+  Status written = WriteResponse(connection->transport(), response, framing, limits.response_write_timeout_ms);
   return written.ok() && reusable;
 }
 

@@ -12,6 +12,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include <openssl/ssl.h>
+
+#include <cstdio>
+
 #include "http/exchange.h"
 #include "http/response_writer.h"
 #include "http/socket_io.h"
@@ -115,6 +119,7 @@ void Reactor::Stop() {
 
 void Reactor::Run() {
   if (listen_fd_ < 0 || stopping_) return;
+  h2_mailbox_ = std::make_unique<H2Mailbox>([this] { Wake(); });
   workers_ = std::make_unique<WorkerPool>(
       limits_.worker_threads, limits_.max_queued_requests,
       [this](Connection* c) { return ServeExchange(c, limits_, handler_, stopping_); },
@@ -150,6 +155,7 @@ void Reactor::OnEvent(int fd, uint32_t events) {
   if (fd == wake_fd_) {
     uint64_t count;
     (void)!::read(wake_fd_, &count, sizeof(count));
+    TakePostedStreams();
     return TakeReturned();
   }
   auto it = connections_.find(fd);
@@ -160,6 +166,8 @@ void Reactor::OnEvent(int fd, uint32_t events) {
     case Connection::State::kWriting: return ContinueWriting(c);
     case Connection::State::kLingering: return Linger(c);
     case Connection::State::kInWorker: return;
+    case Connection::State::kHttp2: return OnHttp2Event(c, events);
+    case Connection::State::kHandshake: return Handshake(c);
   }
 }
 
@@ -185,7 +193,7 @@ void Reactor::AcceptAll() {
     auto per_client = per_client_.find(remote);
     bool over_cap = counted_ >= limits_.max_connections ||
                     (per_client != per_client_.end() && per_client->second >= limits_.max_connections_per_client);
-    if (over_cap && uncounted_ >= kMaxOverCapAnswers) {
+    if (over_cap && (uncounted_ >= kMaxOverCapAnswers || tls_.current())) {  // no plaintext 503 over TLS
       ::close(fd);
       continue;
     }
@@ -201,24 +209,32 @@ void Reactor::AcceptAll() {
     ++counted_;
     ++per_client_[remote];
     SetDeadline(c, Clock::now() + Ms(limits_.header_timeout_ms));
+    if (std::shared_ptr<TlsContext> tls = tls_.current()) {
+      StartHandshake(c, tls.get());
+      continue;
+    }
     Watch(c, EPOLLIN);
   }
 }
 
 void Reactor::ReadHead(Connection* c) {
-  ssize_t n;
-  do {
-    n = ::recv(c->fd, read_buffer_.data(), read_buffer_.size(), 0);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = c->transport().Recv(read_buffer_.data(), read_buffer_.size());
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
   if (n <= 0) return Close(c);  // the client left (mid-head or between requests): no one to answer
   c->in.append(read_buffer_.data(), static_cast<size_t>(n));
+  // TLS may hold the rest of a record, which epoll cannot report.
+  while (c->transport().HasPendingInput() && c->in.size() - c->in_pos <= limits_.max_header_bytes * 2) {
+    n = c->transport().Recv(read_buffer_.data(), read_buffer_.size());
+    if (n <= 0) break;
+    c->in.append(read_buffer_.data(), static_cast<size_t>(n));
+  }
   ParseBuffered(c);
 }
 
 void Reactor::ParseBuffered(Connection* c) {
   std::string_view data = c->buffered();
   if (data.empty()) return;
+  if (c->fresh && DetectHttp2(c)) return;
   if (c->between_requests) {  // the next request begins: its head has header_timeout_ms
     c->between_requests = false;
     SetDeadline(c, Clock::now() + Ms(limits_.header_timeout_ms));
@@ -273,7 +289,7 @@ void Reactor::Answer(Connection* c, TransportError error) {
 
 void Reactor::ContinueWriting(Connection* c) {
   while (c->out_pos < c->out.size()) {
-    ssize_t n = ::send(c->fd, c->out.data() + c->out_pos, c->out.size() - c->out_pos, MSG_NOSIGNAL);
+    ssize_t n = c->transport().Send(c->out.data() + c->out_pos, c->out.size() - c->out_pos);
     if (n > 0) {
       c->out_pos += static_cast<size_t>(n);
     } else if (n < 0 && errno == EINTR) {
@@ -289,6 +305,7 @@ void Reactor::ContinueWriting(Connection* c) {
 }
 
 void Reactor::StartLingering(Connection* c) {
+  if (c->ssl) SSL_shutdown(c->ssl);  // close_notify, once, without waiting for the client's
   ::shutdown(c->fd, SHUT_WR);
   c->state = Connection::State::kLingering;
   c->lingered_bytes = 0;
@@ -348,8 +365,14 @@ void Reactor::ExpireDeadlines() {
     }
   }
   for (Connection* c : expired) {
+    if (c->state == Connection::State::kHandshake) {
+      std::fprintf(stderr, "tls: %s: the handshake did not complete within %d ms; closed\n",
+                   c->remote_address.c_str(), limits_.header_timeout_ms);
+    }
     if (c->state == Connection::State::kReadingHead && !c->between_requests) {
       Answer(c, TransportError::kTimeout);
+    } else if (c->state == Connection::State::kHttp2) {
+      CloseHttp2(c, /*timed_out=*/true);
     } else {
       Close(c);  // idle keep-alive, an answer the client would not read, or lingering done
     }
@@ -362,7 +385,13 @@ void Reactor::Shutdown() {
   for (auto& [fd, c] : connections_) {
     if (c->state != Connection::State::kInWorker) idle.push_back(c.get());
   }
-  for (Connection* c : idle) Close(c);
+  for (Connection* c : idle) {
+    if (c->state == Connection::State::kHttp2) {
+      CloseHttp2(c, /*timed_out=*/false);
+    } else {
+      Close(c);
+    }
+  }
   if (workers_) {
     for (Connection* c : workers_->TakeQueued()) Close(c);
     if (!workers_->WaitIdle(kStopGrace)) {

@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "http/connection.h"
+#include "http/h2_stream.h"
 #include "http/message.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "http/worker_pool.h"
 
 namespace lathe::http {
@@ -25,6 +27,7 @@ class Reactor {
   int port() const { return port_; }
   void Run();
   void Stop();
+  TlsConfig& tls() { return tls_; }
 
  private:
   void AcceptAll();
@@ -44,11 +47,23 @@ class Reactor {
   void Unwatch(Connection* c);
   void SetDeadline(Connection* c, Clock::time_point deadline);
   void Wake();
+  // HTTP/2 (reactor_h2.cc): a connection that opens with the preface is served by an H2Session.
+  bool DetectHttp2(Connection* c);  // true: handled (switched, or waiting for the rest of the preface)
+  void StartHttp2(Connection* c);
+  void OnHttp2Event(Connection* c, uint32_t events);
+  void FlushHttp2(Connection* c);
+  // Sends GOAWAY (best effort, without waiting) and closes: a timeout, or the server stopping.
+  void CloseHttp2(Connection* c, bool timed_out);
+  void TakePostedStreams();
+  // TLS (reactor_tls.cc): a non-blocking handshake, then HTTP/2 (ALPN "h2") or HTTP/1.1.
+  void StartHandshake(Connection* c, TlsContext* tls);
+  void Handshake(Connection* c);
 
   const ServerLimits limits_;
   const ParserLimits parser_limits_;
   const Handler handler_;
   const TransportErrorWriter error_writer_;
+  TlsConfig tls_;  // no context: plain TCP
   std::string address_;  // "host:port", for messages
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
@@ -63,6 +78,7 @@ class Reactor {
   Clock::time_point next_deadline_ = Clock::time_point::max();
   bool accept_paused_ = false;  // out of file descriptors: retry accept later
   Clock::time_point accept_resume_;
+  std::unique_ptr<H2Mailbox> h2_mailbox_;
   std::unique_ptr<WorkerPool> workers_;
   std::vector<char> read_buffer_;
 };

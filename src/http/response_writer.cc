@@ -34,6 +34,27 @@ bool NeedsCloseDelimitedBody(const Response& response, const ResponseFraming& fr
          !framing.head_request && !HasNoBody(response.status);
 }
 
+Result<bool> NextChunk(Response& response, std::string* chunk, uint64_t* sent) {
+  Result<bool> more = false;
+  try {
+    more = response.body_stream(chunk);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("the response stream failed: ") + e.what());
+  }
+  if (!more.ok()) return more;
+  *sent += chunk->size();
+  const int64_t declared = response.stream_length;
+  if (declared >= 0 && *sent > static_cast<uint64_t>(declared)) {
+    return Status::Internal("the response stream produced more than its declared " + std::to_string(declared) +
+                            " bytes");
+  }
+  if (declared >= 0 && !*more && *sent != static_cast<uint64_t>(declared)) {
+    return Status::Internal("the response stream ended after " + std::to_string(*sent) + " of its " +
+                            std::to_string(declared) + " bytes");
+  }
+  return more;
+}
+
 std::string SerializeHead(const Response& response, const ResponseFraming& framing) {
   const char* reason = http_status_str(static_cast<http_status>(response.status));
   std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " +
@@ -63,7 +84,7 @@ std::string SerializeHead(const Response& response, const ResponseFraming& frami
   return head;
 }
 
-Status WriteResponse(int fd, Response& response, const ResponseFraming& framing, int idle_timeout_ms) {
+Status WriteResponse(const Transport& fd, Response& response, const ResponseFraming& framing, int idle_timeout_ms) {
   std::string head = SerializeHead(response, framing);
   const bool send_body = !framing.head_request && !HasNoBody(response.status);
   if (!response.body_stream) {
@@ -81,20 +102,9 @@ Status WriteResponse(int fd, Response& response, const ResponseFraming& framing,
   std::string chunk;
   while (true) {
     chunk.clear();
-    Result<bool> more = false;
-    try {
-      more = response.body_stream(&chunk);
-    } catch (const std::exception& e) {
-      return Status::Internal(std::string("the response stream failed: ") + e.what());
-    }
+    Result<bool> more = NextChunk(response, &chunk, &sent);
     if (!more.ok()) return more.status();
     if (!chunk.empty()) {
-      if (response.stream_length >= 0 &&
-          sent + chunk.size() > static_cast<uint64_t>(response.stream_length)) {
-        return Status::Internal("the response stream produced more than its declared " +
-                                std::to_string(response.stream_length) + " bytes");
-      }
-      sent += chunk.size();
       if (chunked) {
         char size_line[32];
         std::snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
@@ -104,10 +114,6 @@ Status WriteResponse(int fd, Response& response, const ResponseFraming& framing,
       LATHE_RETURN_IF_ERROR(WriteAll(fd, chunk, idle_timeout_ms));
     }
     if (!*more) break;
-  }
-  if (response.stream_length >= 0 && sent != static_cast<uint64_t>(response.stream_length)) {
-    return Status::Internal("the response stream ended after " + std::to_string(sent) + " of its " +
-                            std::to_string(response.stream_length) + " bytes");
   }
   return chunked ? WriteAll(fd, "0\r\n\r\n", idle_timeout_ms) : Status::Ok();
 }

@@ -6,6 +6,7 @@
 
 #include "core/status.h"
 #include "http/message.h"
+#include "http/tls.h"
 
 namespace lathe::http {
 
@@ -19,11 +20,15 @@ struct ResponseFraming {
 // an HTTP/1.0 client, which cannot read chunked).
 bool NeedsCloseDelimitedBody(const Response& response, const ResponseFraming& framing);
 
+// The next chunk of response.body_stream (false: it was the last), adding its size to *sent: a
+// throw, or more (or, at the end, fewer) bytes than a declared stream_length, is an error.
+Result<bool> NextChunk(Response& response, std::string* chunk, uint64_t* sent);
+
 // The status line and headers, ending with the blank line.
 std::string SerializeHead(const Response& response, const ResponseFraming& framing);
 
-// Writes the whole response to `fd`; `idle_timeout_ms` bounds each wait for the client to read.
+// Writes the whole response to the connection; `idle_timeout_ms` bounds each wait for the client to read.
 // An error (client gone, stream failed) means the connection must be closed.
-Status WriteResponse(int fd, Response& response, const ResponseFraming& framing, int idle_timeout_ms);
+Status WriteResponse(const Transport& fd, Response& response, const ResponseFraming& framing, int idle_timeout_ms);
 
 }  // namespace lathe::http

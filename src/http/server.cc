@@ -41,6 +41,11 @@ Server::~Server() { reactor_->Stop(); }
 
 Status Server::Listen(const std::string& host, int port) { return reactor_->Listen(host, port); }
 int Server::port() const { return reactor_->port(); }
+Status Server::EnableTls(const std::string& cert_file, const std::string& key_file) {
+  return reactor_->tls().Load(cert_file, key_file);
+}
+Status Server::ReloadTls() { return reactor_->tls().Reload(); }
+bool Server::tls() const { return reactor_->tls().current() != nullptr; }
 void Server::Run() { reactor_->Run(); }
 void Server::Stop() { reactor_->Stop(); }
 

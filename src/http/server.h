@@ -46,6 +46,12 @@ class Server {
   // host:port: SO_REUSEADDR only, never SO_REUSEPORT, so two servers cannot silently share it.
   Status Listen(const std::string& host, int port);
   int port() const;
+  // Serve TLS (1.2+, ALPN h2 / http/1.1) with this certificate chain and key (PEM). Before Run.
+  Status EnableTls(const std::string& cert_file, const std::string& key_file);
+  // Re-reads the files (SIGHUP): new connections use the new certificate, open ones keep theirs;
+  // broken files leave the old one in place and say why. Callable from any thread.
+  Status ReloadTls();
+  bool tls() const;
   // Serves on the calling thread until Stop().
   void Run();
   // Callable from any thread, also before Run. Run returns once in-flight handlers finish; after

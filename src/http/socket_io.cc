@@ -22,16 +22,16 @@ int WaitFor(int fd, short events, int timeout_ms) {
   }
 }
 
-Status WriteAll(int fd, std::string_view data, int idle_timeout_ms) {
+Status WriteAll(const Transport& transport, std::string_view data, int idle_timeout_ms) {
   while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    ssize_t n = transport.Send(data.data(), data.size());
     if (n > 0) {
       data.remove_prefix(static_cast<size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      int ready = WaitFor(fd, POLLOUT, idle_timeout_ms);
+      int ready = WaitFor(transport.fd, POLLOUT, idle_timeout_ms);
       if (ready == 0) {
         return Status::IOError("the client read nothing of the response for " +
                                std::to_string(idle_timeout_ms) + " ms");

@@ -8,12 +8,13 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "http/tls.h"
 
 namespace lathe::http {
 
 // Writes all of `data`; fails when no byte could be written for `idle_timeout_ms`, or the peer
-// is gone. MSG_NOSIGNAL: a vanished client is an error, never a SIGPIPE.
-Status WriteAll(int fd, std::string_view data, int idle_timeout_ms);
+// is gone. MSG_NOSIGNAL: a vanished client is an error, never a SIGPIPE. Plain or TLS.
+Status WriteAll(const Transport& transport, std::string_view data, int idle_timeout_ms);
 
 // Waits until `fd` is readable (POLLIN) or writable (POLLOUT): 1 ready, 0 timed out, -1 error.
 int WaitFor(int fd, short events, int timeout_ms);

@@ -24,11 +24,15 @@ void WorkerPool::Join() {
   }
 }
 
-bool WorkerPool::Submit(Connection* connection) {
+bool WorkerPool::Submit(Connection* connection) { return Push(Job{connection, nullptr}); }
+
+bool WorkerPool::SubmitTask(std::function<void()> task) { return Push(Job{nullptr, std::move(task)}); }
+
+bool WorkerPool::Push(Job job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (exit_ || queue_.size() >= max_queued_) return false;
-    queue_.push_back(connection);
+    queue_.push_back(std::move(job));
   }
   work_cv_.notify_one();
   return true;
@@ -43,7 +47,10 @@ std::vector<Connection*> WorkerPool::TakeReturned() {
 
 std::vector<Connection*> WorkerPool::TakeQueued() {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<Connection*> out(queue_.begin(), queue_.end());
+  std::vector<Connection*> out;
+  for (const Job& job : queue_) {
+    if (job.connection) out.push_back(job.connection);
+  }
   queue_.clear();
   return out;
 }
@@ -55,19 +62,24 @@ bool WorkerPool::WaitIdle(std::chrono::milliseconds timeout) {
 
 void WorkerPool::Loop() {
   while (true) {
-    Connection* connection;
+    Job job;
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [this] { return exit_ || !queue_.empty(); });
       if (queue_.empty()) return;  // exiting, nothing left to serve
-      connection = queue_.front();
+      job = std::move(queue_.front());
       queue_.pop_front();
       ++busy_;
     }
-    connection->close_after_worker = !serve_(connection);
+    if (job.connection) {
+      job.connection->close_after_worker = !serve_(job.connection);
+    } else {
+      job.task();
+      job.task = nullptr;  // what the task holds is released before the pool counts it idle
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      returned_.push_back(connection);
+      if (job.connection) returned_.push_back(job.connection);
       --busy_;
     }
     done_cv_.notify_all();

@@ -223,16 +223,18 @@ std::string LatheServer::public_url() const {
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
   if (host == "::") host = "::1";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "http://" + host + ":" + std::to_string(http_->port());
+  return (http_->tls() ? "https://" : "http://") + host + ":" + std::to_string(http_->port());
 }
 
 Status LatheServer::Listen() {
   LATHE_RETURN_IF_ERROR(start_error_);
+  if (!options_.tls_cert.empty()) LATHE_RETURN_IF_ERROR(http_->EnableTls(options_.tls_cert, options_.tls_key));
   LATHE_RETURN_IF_ERROR(http_->Listen(options_.host, options_.port));
   // Functions call this server as AWS_ENDPOINT_URL, signed with its first key (all keys are the
   // account's root here), as a function calls AWS with its role's credentials.
   if (lambda_) {
     lambda_->runtime().SetBaseVariable("AWS_ENDPOINT_URL", public_url());
+    if (!options_.tls_ca.empty()) lambda_->runtime().SetBaseVariable("AWS_CA_BUNDLE", options_.tls_ca);
     if (!options_.credentials.empty()) {
       lambda_->runtime().SetBaseVariable("AWS_ACCESS_KEY_ID", options_.credentials[0].access_key_id);
       lambda_->runtime().SetBaseVariable("AWS_SECRET_ACCESS_KEY", options_.credentials[0].secret_access_key);
@@ -250,6 +252,7 @@ Status LatheServer::Listen() {
   return Status::Ok();
 }
 int LatheServer::port() const { return http_->port(); }
+Status LatheServer::ReloadTls() { return http_->ReloadTls(); }
 void LatheServer::Run() {
   events_worker_->Start();
   periodic_cleanup_->Start();  // only when the config sets a retention policy

@@ -62,6 +62,9 @@ struct ServeOptions {
   std::vector<api::Credentials> credentials;  // accepted access keys (all act as the account's root)
   http::ServerLimits limits;
   aws::GatewayOptions gateway;
+  // TLS (both set: https on the same port, HTTP/2 by ALPN); tls_ca: the CA clients should trust
+  // when it is lathe's own (--tls-self-signed), given to Lambda functions as AWS_CA_BUNDLE.
+  std::string tls_cert, tls_key, tls_ca;
 };
 
 class LatheServer {
@@ -73,6 +76,8 @@ class LatheServer {
   // Binds; a taken port is an error naming the address, as is storage that could not be opened.
   Status Listen();
   int port() const;
+  // SIGHUP: re-reads the TLS certificate and key (new connections use them).
+  Status ReloadTls();
   // Serves until Stop(); EventBridge's scheduler and dispatcher run meanwhile.
   void Run();
   void Stop();  // from any thread

@@ -536,6 +536,19 @@ TEST(SigV4ScopeTest, RefusesSignedHeadersWithoutHost) {
   EXPECT_EQ(f.message, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
 }
 
+// The JavaScript SDK over HTTP/2 signs ':authority' (the HTTP/2 transport hands it on as a
+// header) and sends no Host.
+TEST(SigV4ScopeTest, AcceptsAuthorityInPlaceOfHost) {
+  SignedRequest r = {"POST", "/model/m/invoke", {{"Content-Type", "application/json"}, {":authority", "localhost:8080"}},
+                     R"({"prompt":"hi"})"};
+  SignSigV4(&r, "us-east-1", "bedrock", kSuiteCredentials, kNow);
+  ASSERT_NE(Header(r, "Authorization").find("SignedHeaders=:authority;content-type;x-amz-date"), std::string::npos)
+      << Header(r, "Authorization");
+  EXPECT_TRUE(Verified(VerifySigV4(r, SuiteLookup(), kNow))) << Why(VerifySigV4(r, SuiteLookup(), kNow));
+  SetHeader(&r, ":authority", "evil:8080");
+  EXPECT_FALSE(Verified(VerifySigV4(r, SuiteLookup(), kNow)));
+}
+
 TEST(SigV4ScopeTest, RefusesASignedHeaderTheRequestDoesNotCarry) {
   SignedRequest r = ArnRequest();
   ResignWithSignedHeaders(&r, "content-type;host;x-amz-date;x-amz-target");

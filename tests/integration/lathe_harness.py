@@ -63,16 +63,17 @@ class Server:
                     LATHE_HOME=self.home)
 
     def start(self):
-        """Starts it and waits for its first line, "lathe serve: http://HOST:PORT ..."."""
+        """Starts it and waits for its first line, "lathe serve: http(s)://HOST:PORT ..."."""
         os.makedirs(self.data_dir, exist_ok=True)
         with open(self.log_path, "a") as log:  # the child keeps its own descriptor
             # cwd: beside the data, so that nothing it might write lands where the test was run.
             self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=log, env=self.env(),
                                          text=True, cwd=os.path.dirname(self.data_dir))
         first = self.proc.stdout.readline()
-        assert first.startswith("lathe serve: http://"), "unexpected first line: %r (log: %s)" % (first, self.tail())
+        assert first.startswith(("lathe serve: http://", "lathe serve: https://")), \
+            "unexpected first line: %r (log: %s)" % (first, self.tail())
         self.url = first.split()[2]
-        self.host, port = self.url[len("http://"):].rsplit(":", 1)
+        self.host, port = self.url.split("://", 1)[1].rsplit(":", 1)
         self.port = int(port)
         return self
 
@@ -107,6 +108,15 @@ class Server:
         if kind is not None:
             print(self.tail(), file=sys.stderr)
         self.stop()
+
+
+def small_default_model(lathe, home):
+    """Builds the small default model into HOME unless it is there (`lathe models build-default
+    --max-records 4000`, as the Bedrock tests share it) and returns the config's "models" entry
+    that serves it."""
+    subprocess.run([lathe, "models", "build-default", "--data-dir", home, "--max-records", "4000"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return {"lathe.default-v1": os.path.join(home, "models", "lathe-default")}
 
 
 def import_stories260k(lathe, shared, folder):

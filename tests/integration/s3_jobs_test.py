@@ -21,7 +21,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from lathe_harness import NO_RETRY, AwsCli, Server, forget_caller_aws_settings, require_aws_cli  # exits 77 without boto3
+from lathe_harness import (NO_RETRY, AwsCli, Server, forget_caller_aws_settings,  # exits 77 without boto3
+                           require_aws_cli, small_default_model)
 
 import boto3
 
@@ -77,13 +78,10 @@ def main():
     require_aws_cli()
     args.lathe, args.home = os.path.abspath(args.lathe), os.path.abspath(args.home)
     forget_caller_aws_settings()
-    # The small default model, built once into HOME (as bedrock_boto3_test.py builds it).
-    subprocess.run([args.lathe, "models", "build-default", "--data-dir", args.home, "--max-records", "4000"],
-                   check=True, stdout=subprocess.DEVNULL)
+    models = small_default_model(args.lathe, args.home)  # built once into HOME
     with tempfile.TemporaryDirectory() as tmp:
         tmp = os.path.realpath(tmp)
-        config = {"models": {"lathe.default-v1": os.path.join(args.home, "models", "lathe-default")},
-                  "fileRoots": [tmp]}
+        config = {"models": models, "fileRoots": [tmp]}
         with Server(args.lathe, os.path.join(tmp, "data"), keys=(KEY_ID, SECRET), config=config,
                     home=args.home).start() as server:
             session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,

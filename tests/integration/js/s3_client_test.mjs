@@ -16,6 +16,7 @@ import {
   CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { step, expectError } from "./steps.mjs";
 
 for (const name of ["S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_REGION"]) {
   if (!process.env[name]) {
@@ -36,31 +37,6 @@ const BUCKET = "js-sdk-wire-check";
 const MISSING_BUCKET = "js-sdk-never-created";
 
 // ---------------------------------------------------------------- helpers
-
-async function step(name, fn) {
-  try {
-    const note = await fn();
-    console.log(`ok   ${name}${note ? ": " + note : ""}`);
-  } catch (e) {
-    const status = e?.$metadata?.httpStatusCode;
-    const what = e?.name && status ? `${e.name} (HTTP ${status}): ${e.message}` : (e?.stack ?? String(e));
-    console.log(`FAIL ${name}: ${what}`);
-    process.exit(1);
-  }
-}
-
-/** Runs fn, which must fail with error name `name` and HTTP status `http`. */
-async function expectError(name, http, fn) {
-  let result;
-  try {
-    result = await fn();
-  } catch (e) {
-    assert.equal(e.name, name, `expected ${name}, got ${e.name} (HTTP ${e.$metadata?.httpStatusCode}): ${e.message}`);
-    assert.equal(e.$metadata?.httpStatusCode, http, `${name}: HTTP status`);
-    return e;
-  }
-  assert.fail(`expected ${name} ${http}, the call succeeded (HTTP ${result?.$metadata?.httpStatusCode})`);
-}
 
 const md5Hex = (bytes) => createHash("md5").update(bytes).digest("hex");
 const quotedMd5 = (bytes) => `"${md5Hex(bytes)}"`;
