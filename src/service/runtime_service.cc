@@ -151,4 +151,11 @@ Result<RuntimeAnswer> RuntimeService::Converse(const std::string& model_id, std:
                        std::move(generated->headers)};
 }
 
+Result<RuntimeGeneration> RuntimeService::GenerateParsed(const std::string& model_id, const RuntimeRequest& request) {
+  LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kConversationalModelId));
+  auto generated = Generate(model_id, request, request.user_id, /*quota_is_throttling=*/true);
+  if (!generated.ok()) return generated.status();
+  return RuntimeGeneration{std::move(generated->result), std::move(generated->headers)};
+}
+
 }  // namespace lathe::service
