@@ -177,6 +177,9 @@ json OpenAIJob(const json& job, const std::string& account,
               {"integrations", json::array()},
               {"metadata", nullptr},
               {"user_provided_suffix", nullptr}};
+  // "ft-<suffix>-<random>" for jobs made here: the suffix is what lies between.
+  const std::string made = job.value("outputModelName", "");
+  if (made.rfind("ft-", 0) == 0 && made.rfind('-') > 3) out["user_provided_suffix"] = made.substr(3, made.rfind('-') - 3);
   out["method"] = {{"type", "supervised"}, {"supervised", {{"hyperparameters", out["hyperparameters"]}}}};
   if (auto c = job.find("latheCompute"); c != job.end() && c->is_object() && c->contains("trainedTokens"))
     out["trained_tokens"] = (*c)["trainedTokens"];

@@ -21,6 +21,10 @@ std::string Param(std::string_view header, std::string_view key) {
     while (pos < header.size() && (header[pos] == ' ' || header[pos] == ';' || header[pos] == '\t')) ++pos;
     const size_t eq = header.find('=', pos);
     if (pos >= header.size() || eq == std::string_view::npos) break;
+    if (const size_t semi = header.find(';', pos); semi < eq) {  // an item without '=': "form-data"
+      pos = semi;
+      continue;
+    }
     std::string_view name = header.substr(pos, eq - pos);
     while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
     std::string_view value;

@@ -11,8 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-
 // The path's segments after "/v1/", percent-decoded ("models/group%3Aalias" -> {"models", "group:alias"}).
 // A model name may hold '/' (a registry version, an ARN): /v1/models/ keeps the rest as one.
 std::vector<std::string> Segments(std::string_view path) {
@@ -38,13 +36,6 @@ uint64_t RandomSeed() {
 
 }  // namespace
 
-bool IsOpenAIPath(std::string_view path) {
-  for (std::string_view p : {"/v1/models", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/files",
-                             "/v1/fine_tuning/"})
-    if (StartsWith(path, p)) return true;
-  return path == "/v1/fine_tuning";
-}
-
 size_t OpenAIService::BodyLimit(const http::Request& request) const {
   return request.method == "POST" && request.path() == "/v1/files" ? kMaxFileBytes : kMaxJsonBodyBytes;
 }
@@ -53,7 +44,7 @@ bool OpenAIService::Claims(const http::Request& request, std::string_view) const
   // Never a request another protocol sends to an S3 bucket named "v1": those carry x-amz-* headers.
   for (const auto& h : request.headers)
     if (h.name.size() > 6 && http::HeaderNameEquals(h.name.substr(0, 6), "x-amz-")) return false;
-  return IsOpenAIPath(request.path());
+  return request.path().substr(0, 4) == "/v1/";
 }
 
 bool OpenAIService::WriteOwnError(const Status& error, const aws::RequestContext& context,
@@ -65,7 +56,10 @@ bool OpenAIService::WriteOwnError(const Status& error, const aws::RequestContext
   if (error.http_status() >= 400 && error.http_status() <= 403 && code != "ValidationException" &&
       code != "IncompleteBody")
     e.kind = ErrorKind::kInvalidApiKey;
-  if (e.kind == ErrorKind::kInvalidApiKey)
+  if (e.kind == ErrorKind::kInvalidApiKey && !context.signature && code == "MissingAuthenticationTokenException")
+    e.message = "You didn't provide an API key. Send one of the server's API keys (\"bedrockApiKeys\" in its config, "
+                "docs/openai.md) as Authorization: Bearer <key>.";
+  else if (e.kind == ErrorKind::kInvalidApiKey)
     e.message = "Incorrect API key provided. lathe accepts the server's API keys (\"bedrockApiKeys\" in its config, "
                 "docs/openai.md) as Authorization: Bearer <key>.";
   WriteError(e, response);

@@ -1,5 +1,6 @@
 // The OpenAI-compatible HTTP API on lathe's one endpoint (docs/openai.md): requests whose path
-// starts with /v1/ and that carry no SigV4 signature. Authentication is a Bedrock API key sent as
+// starts with /v1/ and that carry no SigV4 signature and no x-amz-* header (AWS has no /v1/
+// route; an S3 bucket named "v1" is reached with them). Authentication is a Bedrock API key sent as
 // OpenAI's `Authorization: Bearer <key>` (the gateway verifies it; --no-auth accepts any request);
 // every error, the gateway's refusals included, is in OpenAI's shape (errors.h).
 //   GET  /v1/models, /v1/models/{model}
@@ -15,9 +16,6 @@
 #include "services/openai/backend.h"
 
 namespace lathe::openai {
-
-// Whether a request is the OpenAI wire's: a /v1/ path of one of its resources.
-bool IsOpenAIPath(std::string_view path);
 
 class OpenAIService : public aws::Service {
  public:
