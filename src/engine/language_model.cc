@@ -60,16 +60,24 @@ class TorchLanguageModel final : public LanguageModel {
   int64_t WeightBytes() const override { return shared_->held_bytes; }
   long WeightUsers() const override { return shared_.use_count(); }
 
+  Result<std::vector<int>> EncodePrompt(const std::string& prompt, const GenerationOptions& options) const override {
+    std::vector<int> ids;
+    const int bos = static_cast<int>(config().bos_token_id);
+    if (options.add_bos && model_adds_bos_ && bos >= 0) ids.push_back(bos);
+    std::vector<int> enc;
+    LATHE_RETURN_IF_ERROR(tokenizer_->Encode(prompt, &enc));
+    ids.insert(ids.end(), enc.begin(), enc.end());
+    return ids;
+  }
+
   Result<std::vector<GenerationResult>> Generate(const std::vector<std::string>& prompts,
                                                  const GenerationOptions& options,
                                                  const TextCallback& on_text) override {
-    std::vector<std::vector<int>> ids(prompts.size());
-    const int bos = static_cast<int>(config().bos_token_id);
-    for (size_t i = 0; i < prompts.size(); ++i) {
-      if (options.add_bos && model_adds_bos_ && bos >= 0) ids[i].push_back(bos);
-      std::vector<int> enc;
-      LATHE_RETURN_IF_ERROR(tokenizer_->Encode(prompts[i], &enc));
-      ids[i].insert(ids[i].end(), enc.begin(), enc.end());
+    std::vector<std::vector<int>> ids;
+    for (const std::string& prompt : prompts) {
+      auto encoded = EncodePrompt(prompt, options);
+      if (!encoded.ok()) return encoded.status();
+      ids.push_back(std::move(*encoded));
     }
     return GenerateTokens(ids, options, on_text);
   }

@@ -75,6 +75,10 @@ class LanguageModel {
   // The chat format recognised from tokenizer_config.json's chat_template and the architecture.
   virtual text::ChatTemplate chat_template() const = 0;
 
+  // The token ids Generate runs for `prompt`: the model's BOS when options.add_bos and the
+  // tokenizer config asks for one, then the encoded text. Callers that need the prompt's length
+  // before generating (a stream's first event reports it) tokenize once and call GenerateTokens.
+  virtual Result<std::vector<int>> EncodePrompt(const std::string& prompt, const GenerationOptions& options) const = 0;
   // Prompts of any lengths run as one batch.
   virtual Result<std::vector<GenerationResult>> Generate(const std::vector<std::string>& prompts,
                                                          const GenerationOptions& options,

@@ -71,8 +71,10 @@ nlohmann::json VariantStatsToJson(const VariantStats& v, const std::string& vari
   return out;
 }
 
+std::string NewResponseId() { return "resp-" + NewResourceId(20); }
+
 std::string DeploymentStats::Record(const Outcome& outcome) {
-  std::string id = "resp-" + NewResourceId(20);
+  std::string id = outcome.response_id.size() == kResponseIdBytes ? outcome.response_id : NewResponseId();
   std::lock_guard<std::mutex> lock(mu_);
   stats_detail::Deployment& d = deployments_[outcome.deployment_id];
   if (!d.count(outcome.served) && d.size() >= kMaxServedPerDeployment) EvictIdlest(&d);

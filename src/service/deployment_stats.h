@@ -46,7 +46,13 @@ struct Outcome {
   bool caller_error = false;
   int64_t input_tokens = 0, output_tokens = 0;
   int64_t compute_ms = 0;  // generation time on a slot (costs)
+  // The response id Record files it under: "" = a new one. A stream names its id in its headers,
+  // before the outcome is known (NewResponseId), and records it at its end.
+  std::string response_id;
 };
+
+// A fresh response id ("resp-" + 20 characters), as Record issues them.
+std::string NewResponseId();
 
 struct Feedback {
   std::string rating;   // "up" | "down" | "" (score only)

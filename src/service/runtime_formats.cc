@@ -252,19 +252,6 @@ Result<RuntimeRequest> ParseAnthropic(const json& body, const Checker& c) {
   return r;
 }
 
-// Whether the generation ended at one of the caller's stop sequences (not a chat format's marker).
-bool CallerStop(const RuntimeRequest& req, const engine::GenerationResult& res) {
-  const auto& stops = req.options.stop_sequences;
-  return res.reason == engine::StopReason::kStopSequence &&
-         std::find(stops.begin(), stops.end(), res.stop_sequence) != stops.end();
-}
-
-// "end_turn", "max_tokens" or "stop_sequence" (Anthropic's and Converse's shared names).
-const char* ChatStopReason(const RuntimeRequest& req, const engine::GenerationResult& res) {
-  if (res.reason == engine::StopReason::kLength || res.reason == engine::StopReason::kCancelled) return "max_tokens";
-  return CallerStop(req, res) ? "stop_sequence" : "end_turn";
-}
-
 // Chat formats put a space or newline between the assistant header and the answer, and around
 // the end-of-turn marker; a message's content has neither. A prefill's continuation keeps its
 // leading space ("The answer is" + " 42").
@@ -309,6 +296,19 @@ Status CheckConverseExtras(const json& j) {
 }
 
 }  // namespace
+
+// Whether the generation ended at one of the caller's stop sequences (not a chat format's marker).
+bool CallerStop(const RuntimeRequest& req, const engine::GenerationResult& res) {
+  const auto& stops = req.options.stop_sequences;
+  return res.reason == engine::StopReason::kStopSequence &&
+         std::find(stops.begin(), stops.end(), res.stop_sequence) != stops.end();
+}
+
+// "end_turn", "max_tokens" or "stop_sequence" (Anthropic's and Converse's shared names).
+const char* ChatStopReason(const RuntimeRequest& req, const engine::GenerationResult& res) {
+  if (res.reason == engine::StopReason::kLength || res.reason == engine::StopReason::kCancelled) return "max_tokens";
+  return CallerStop(req, res) ? "stop_sequence" : "end_turn";
+}
 
 Result<RuntimeRequest> ParseInvokeBody(std::string_view body) {
   Checker c(true);

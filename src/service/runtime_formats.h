@@ -57,6 +57,12 @@ struct RenderedPrompt {
 };
 Result<RenderedPrompt> RenderPrompt(const RuntimeRequest& request, text::ChatTemplate chat_template);
 
+// Whether the generation ended at one of the caller's stop sequences (not a chat format's marker).
+bool CallerStop(const RuntimeRequest& request, const engine::GenerationResult& result);
+// The chat kinds' stop reason: "end_turn", "max_tokens" (also for a cancelled generation) or
+// "stop_sequence" (Anthropic's and Converse's shared names).
+const char* ChatStopReason(const RuntimeRequest& request, const engine::GenerationResult& result);
+
 // Response bodies. The request tells a stop at one of the caller's stop sequences ("stop_sequence")
 // from a stop at the chat format's end-of-turn marker ("end_turn"). For chat kinds the text loses
 // the whitespace the chat format puts around an answer (none is trimmed at the front of a prefill's

@@ -1,6 +1,7 @@
 #include "service/runtime_service.h"
 
 #include <chrono>
+#include <optional>
 
 #include "core/arn.h"
 #include "service/field_rules.h"
@@ -34,33 +35,27 @@ struct RuntimeService::Generated {
   std::vector<std::pair<std::string, std::string>> headers;  // a deployment's x-lathe-* headers
 };
 
-Result<RuntimeService::Generated> RuntimeService::Generate(const std::string& model_id, const RuntimeRequest& request,
-                                                          const std::string& user_id, bool quota_is_throttling) {
-  const auto start = std::chrono::steady_clock::now();
+struct RuntimeService::Target {
+  std::shared_ptr<ModelPool> pool;
+  std::optional<DeploymentService::Routed> routed;  // set for a deployment
+  std::string response_id;                          // a deployment's, named in the headers up front
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool metered = false;  // an on-demand pool: its tokens are counted in usage_
+};
+
+Result<RuntimeService::Target> RuntimeService::Resolve(const std::string& model_id, const std::string& user_id,
+                                                       bool quota_is_throttling) {
+  Target target;
   if (deployments_) {
     auto routed = deployments_->Route(model_id, user_id);
     if (routed.ok()) {
-      int64_t compute_ms = 0;
-      auto result = Run(*routed->pool, request, &compute_ms);
-      Outcome outcome;
-      outcome.latency_ms = MillisSince(start);
-      outcome.compute_ms = compute_ms;
-      outcome.ok = result.ok();
-      // The caller's mistakes are not the model's errors: counting them would let a caller
-      // trigger a rollback (Outcome::caller_error).
-      const Status::Code code = result.ok() ? Status::Code::kOk : result.status().code();
-      outcome.caller_error = code == Status::Code::kInvalidArgument || code == Status::Code::kNotFound;
-      outcome.throttled = !result.ok() && result.status().code() == Status::Code::kThrottled;
-      if (result.ok()) {
-        outcome.input_tokens = result->prompt_tokens;
-        outcome.output_tokens = static_cast<int64_t>(result->tokens.size());
-      }
-      const std::string response_id = deployments_->Record(*routed, outcome);
-      if (!result.ok()) return result.status();
-      return Generated{std::move(*result),
-                       {{"x-lathe-response-id", response_id},
+      target.pool = routed->pool;
+      target.response_id = NewResponseId();
+      target.headers = {{"x-lathe-response-id", target.response_id},
                         {"x-lathe-variant", VariantName(routed->variant)},
-                        {"x-lathe-served-model", routed->served}}};
+                        {"x-lathe-served-model", routed->served}};
+      target.routed = std::move(*routed);
+      return target;
     }
     if (routed.status().code() != Status::Code::kNotFound) return routed.status();
   }
@@ -73,15 +68,46 @@ Result<RuntimeService::Generated> RuntimeService::Generate(const std::string& mo
       return Status::Throttled(pool.status().message());
     return pool.status();
   }
-  int64_t compute_ms = 0;
-  auto result = Run(**pool, request, &compute_ms);
-  if (!result.ok()) return result.status();
+  target.pool = std::move(*pool);
   // Provisioned throughput is priced by the hours it is held, not per token: only the pools
   // PoolFor loaded on demand are counted (as PoolFor resolved them: not asked again).
-  if (usage_ && !provisioned)
-    usage_->RecordOnDemand(model_id, result->prompt_tokens, static_cast<int64_t>(result->tokens.size()),
-                           MillisSince(start));
-  return Generated{std::move(*result), {}};
+  target.metered = !provisioned;
+  return target;
+}
+
+void RuntimeService::Record(const Target& target, const std::string& model_id,
+                            const Result<engine::GenerationResult>& result, int64_t compute_ms, int64_t latency_ms) {
+  if (target.routed) {
+    Outcome outcome;
+    outcome.latency_ms = latency_ms;
+    outcome.compute_ms = compute_ms;
+    outcome.ok = result.ok();
+    // The caller's mistakes are not the model's errors: counting them would let a caller
+    // trigger a rollback (Outcome::caller_error).
+    const Status::Code code = result.ok() ? Status::Code::kOk : result.status().code();
+    outcome.caller_error = code == Status::Code::kInvalidArgument || code == Status::Code::kNotFound;
+    outcome.throttled = code == Status::Code::kThrottled;
+    if (result.ok()) {
+      outcome.input_tokens = result->prompt_tokens;
+      outcome.output_tokens = static_cast<int64_t>(result->tokens.size());
+    }
+    outcome.response_id = target.response_id;
+    deployments_->Record(*target.routed, outcome);
+  } else if (usage_ && target.metered && result.ok()) {
+    usage_->RecordOnDemand(model_id, result->prompt_tokens, static_cast<int64_t>(result->tokens.size()), latency_ms);
+  }
+}
+
+Result<RuntimeService::Generated> RuntimeService::Generate(const std::string& model_id, const RuntimeRequest& request,
+                                                          const std::string& user_id, bool quota_is_throttling) {
+  const auto start = std::chrono::steady_clock::now();
+  auto target = Resolve(model_id, user_id, quota_is_throttling);
+  if (!target.ok()) return target.status();
+  int64_t compute_ms = 0;
+  auto result = Run(*target->pool, request, &compute_ms);
+  Record(*target, model_id, result, compute_ms, MillisSince(start));
+  if (!result.ok()) return result.status();
+  return Generated{std::move(*result), std::move(target->headers)};
 }
 
 void RuntimeService::DropOnDemand(const std::string& dir) {
@@ -149,6 +175,56 @@ Result<RuntimeAnswer> RuntimeService::Converse(const std::string& model_id, std:
   if (!generated.ok()) return generated.status();
   return RuntimeAnswer{ConverseResponse(*request, generated->result, MillisSince(start)),
                        std::move(generated->headers)};
+}
+
+Result<std::unique_ptr<RuntimeStream>> RuntimeService::InvokeStream(const std::string& model_id, std::string_view body,
+                                                                    const std::string& user_id) {
+  LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kInvokeModelIdentifier));
+  auto request = ParseInvokeBody(body);
+  if (!request.ok()) return request.status();
+  return StartStream(model_id, std::move(*request), user_id, /*quota_is_throttling=*/false);
+}
+
+Result<std::unique_ptr<RuntimeStream>> RuntimeService::ConverseStream(const std::string& model_id,
+                                                                      std::string_view body,
+                                                                      const std::string& user_id) {
+  LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kConversationalModelId));
+  auto request = ParseConverseBody(body);
+  if (!request.ok()) return request.status();
+  const std::string user = request->user_id.empty() ? user_id : request->user_id;
+  return StartStream(model_id, std::move(*request), user, /*quota_is_throttling=*/true);
+}
+
+Result<std::unique_ptr<RuntimeStream>> RuntimeService::StartStream(const std::string& model_id, RuntimeRequest request,
+                                                                   const std::string& user_id,
+                                                                   bool quota_is_throttling) {
+  const auto start = std::chrono::steady_clock::now();
+  auto target = Resolve(model_id, user_id, quota_is_throttling);
+  if (!target.ok()) return target.status();
+  auto fail = [&](const Status& error) {
+    Record(*target, model_id, error, 0, MillisSince(start));
+    return error;
+  };
+  auto lease = target->pool->Acquire();
+  if (!lease.ok()) return fail(lease.status());
+  const engine::LanguageModel& model = lease->model();
+  auto prompt = RenderPrompt(request, model.chat_template());
+  if (!prompt.ok()) return fail(prompt.status());
+  auto ids = model.EncodePrompt(prompt->text, prompt->options);
+  if (!ids.ok()) return fail(ids.status());
+  // What the engine would refuse, refused before the stream starts (the engine's words).
+  if (ids->empty()) return fail(Status::InvalidArgument("a prompt has no tokens"));
+  const int64_t context = model.config().max_position_embeddings;
+  if (static_cast<int64_t>(ids->size()) >= context && prompt->options.max_tokens > 0)
+    return fail(Status::InvalidArgument("the prompt has " + std::to_string(ids->size()) +
+                                        " tokens; the model's context is " + std::to_string(context)));
+  auto headers = target->headers;
+  auto pool = target->pool;
+  RuntimeStream::Recorder record = [this, target = std::move(*target), model_id](
+                                       const Result<engine::GenerationResult>& result, int64_t compute_ms,
+                                       int64_t latency_ms) { Record(target, model_id, result, compute_ms, latency_ms); };
+  return std::make_unique<RuntimeStream>(std::move(request), std::move(pool), std::move(*lease), std::move(*ids),
+                                         std::move(prompt->options), std::move(headers), std::move(record), start);
 }
 
 Result<RuntimeGeneration> RuntimeService::GenerateParsed(const std::string& model_id, const RuntimeRequest& request) {

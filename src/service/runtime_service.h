@@ -21,6 +21,7 @@
 #include "service/model_memory.h"
 #include "service/model_pool.h"
 #include "service/runtime_formats.h"
+#include "service/runtime_stream.h"
 #include "service/throughput_service.h"
 #include "service/usage_meter.h"
 
@@ -51,6 +52,18 @@ class RuntimeService {
   // x-lathe-user-id header; Converse's requestMetadata.userId wins over it).
   Result<RuntimeAnswer> Invoke(const std::string& model_id, std::string_view body, const std::string& user_id = "");
   Result<RuntimeAnswer> Converse(const std::string& model_id, std::string_view body, const std::string& user_id = "");
+
+  // Streaming (runtime_stream.h): everything Invoke / Converse check, route and wait for happens
+  // in these calls, with the same errors; the stream they return generates when run. For another
+  // wire's body, parse it into a RuntimeRequest and call StartStream (quota_is_throttling: a
+  // model that does not fit in memory is a ThrottlingException, as Converse answers, instead of
+  // ServiceQuotaExceededException). The service must outlive the streams it returns.
+  Result<std::unique_ptr<RuntimeStream>> InvokeStream(const std::string& model_id, std::string_view body,
+                                                      const std::string& user_id = "");
+  Result<std::unique_ptr<RuntimeStream>> ConverseStream(const std::string& model_id, std::string_view body,
+                                                        const std::string& user_id = "");
+  Result<std::unique_ptr<RuntimeStream>> StartStream(const std::string& model_id, RuntimeRequest request,
+                                                     const std::string& user_id, bool quota_is_throttling);
   // Where on-demand requests' tokens are counted (`lathe costs`); null: nowhere.
   void set_usage_meter(UsageMeter* meter) { usage_ = meter; }
   // Forgets the on-demand pool of the model in `dir` (a deleted model): its share of
@@ -62,10 +75,16 @@ class RuntimeService {
 
  private:
   struct Generated;
+  struct Target;
   // Parsed request -> generation on the deployment or pool model_id names, recorded in the
   // deployment's stats when it is one, in usage_ when it is an on-demand pool.
   Result<Generated> Generate(const std::string& model_id, const RuntimeRequest& request,
                              const std::string& user_id, bool quota_is_throttling);
+  // Where model_id's request runs: a deployment (routed by user_id) or a pool.
+  Result<Target> Resolve(const std::string& model_id, const std::string& user_id, bool quota_is_throttling);
+  // Counts one request's outcome where it ran (Generate and streams alike).
+  void Record(const Target& target, const std::string& model_id, const Result<engine::GenerationResult>& result,
+              int64_t compute_ms, int64_t latency_ms);
   // The pool that serves model_id, loading an on-demand one on first use; *provisioned says
   // whether it resolved through a provisioned throughput.
   Result<std::shared_ptr<ModelPool>> PoolFor(const std::string& model_id, bool* provisioned);

@@ -262,6 +262,10 @@ class ThrowingModel : public engine::LanguageModel {
   const engine::ModelConfig& config() const override { return inner_->config(); }
   const text::Tokenizer& tokenizer() const override { return inner_->tokenizer(); }
   text::ChatTemplate chat_template() const override { return inner_->chat_template(); }
+  Result<std::vector<int>> EncodePrompt(const std::string& prompt,
+                                        const engine::GenerationOptions& options) const override {
+    return inner_->EncodePrompt(prompt, options);
+  }
   Result<std::vector<engine::GenerationResult>> Generate(const std::vector<std::string>& prompts,
                                                          const engine::GenerationOptions& options,
                                                          const engine::TextCallback& on_text) override {

@@ -12,6 +12,7 @@
 
 #include "service/bedrock_service.h"
 #include "service/model_reference.h"
+#include "service/runtime_stream.h"
 #include "services/openai/errors.h"
 #include "services/openai/file_objects.h"
 #include "services/openai/sampling_request.h"
@@ -42,11 +43,13 @@ class OpenAIBackend {
   // a registry reference resolves to; model_not_found otherwise.
   std::variant<std::string, ApiError> ServedModel(const std::string& name);
 
-  // Chat and text completions, whole (not streamed); the generation runs per choice.
-  Answer ChatCompletions(std::string_view body, uint64_t random_seed);
-  Answer Completions(std::string_view body, uint64_t random_seed);
-  // The generations of a parsed request, in choice order; `on_choice` (may be null) sees each.
+  // Chat (chat: true) and text completions of a parsed request, whole; one generation per choice.
+  Answer Complete(const SamplingRequest& request, bool chat);
+  // The generations of a parsed request, in choice order.
   std::variant<std::vector<engine::GenerationResult>, ApiError> Generate(const SamplingRequest& request);
+  // stream: true: the stream of the request's one choice, started (routed, a slot taken, the
+  // prompt checked): every error comes back here, before the first byte is sent.
+  std::variant<std::unique_ptr<service::RuntimeStream>, ApiError> StartStream(const SamplingRequest& request);
   Answer Embeddings(std::string_view body);
 
   // Files (purpose "fine-tune").

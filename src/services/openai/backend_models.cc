@@ -93,26 +93,26 @@ std::variant<std::vector<engine::GenerationResult>, ApiError> OpenAIBackend::Gen
   return results;
 }
 
-namespace {
-template <typename BodyFn>
-Answer Complete(OpenAIBackend* backend, const ParsedSampling& parsed, const char* id_prefix, BodyFn body) {
-  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
-  const auto& request = std::get<SamplingRequest>(parsed);
-  if (request.stream)
-    return Unsupported("stream", "Streaming answers are not available on this server yet; send stream: false.");
-  auto results = backend->Generate(request);
+Answer OpenAIBackend::Complete(const SamplingRequest& request, bool chat) {
+  auto results = Generate(request);
   if (auto* e = std::get_if<ApiError>(&results)) return *e;
-  return body(request, std::get<std::vector<engine::GenerationResult>>(results), id_prefix + NewResourceId(24),
-              NowSeconds());
-}
-}  // namespace
-
-Answer OpenAIBackend::ChatCompletions(std::string_view body, uint64_t random_seed) {
-  return Complete(this, ParseChatRequest(body, random_seed), "chatcmpl-", ChatCompletionBody);
+  const auto& generated = std::get<std::vector<engine::GenerationResult>>(results);
+  const std::string id = (chat ? "chatcmpl-" : "cmpl-") + NewResourceId(24);
+  return chat ? ChatCompletionBody(request, generated, id, NowSeconds())
+              : CompletionBody(request, generated, id, NowSeconds());
 }
 
-Answer OpenAIBackend::Completions(std::string_view body, uint64_t random_seed) {
-  return Complete(this, ParseCompletionRequest(body, random_seed), "cmpl-", CompletionBody);
+std::variant<std::unique_ptr<service::RuntimeStream>, ApiError> OpenAIBackend::StartStream(
+    const SamplingRequest& request) {
+  if (ChoiceCount(request) != 1)
+    return Unsupported("n", "lathe streams one choice per request (n: 1, one prompt).");
+  auto served = ServedModel(request.model);
+  if (auto* e = std::get_if<ApiError>(&served)) return *e;
+  const service::RuntimeRequest choice = ChoiceRequest(request, 0);
+  auto stream = bedrock_->runtime().StartStream(std::get<std::string>(served), choice, choice.user_id,
+                                                /*quota_is_throttling=*/true);
+  if (!stream.ok()) return FromStatus(stream.status(), ErrorKind::kModelNotFound);
+  return std::move(*stream);
 }
 
 Answer OpenAIBackend::Embeddings(std::string_view body) {

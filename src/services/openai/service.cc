@@ -1,9 +1,12 @@
 #include "services/openai/service.h"
 
+#include <chrono>
 #include <random>
 
 #include "aws/rest_path.h"
 #include "aws/wire.h"
+#include "core/arn.h"
+#include "services/openai/event_stream.h"
 #include "services/openai/limits.h"
 
 namespace lathe::openai {
@@ -27,6 +30,10 @@ std::vector<std::string> Segments(std::string_view path) {
     path.remove_prefix(slash + 1);
   }
   return out;
+}
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 uint64_t RandomSeed() {
@@ -67,6 +74,30 @@ bool OpenAIService::WriteOwnError(const Status& error, const aws::RequestContext
   return true;
 }
 
+void OpenAIService::Sample(const ParsedSampling& parsed, bool chat, http::Response& response) {
+  if (auto* e = std::get_if<ApiError>(&parsed)) return WriteError(*e, &response);
+  const SamplingRequest& request = std::get<SamplingRequest>(parsed);
+  if (!request.stream) {
+    Answer a = backend_->Complete(request, chat);
+    if (auto* e = std::get_if<ApiError>(&a)) return WriteError(*e, &response);
+    return WriteJson(std::get<json>(a), &response);
+  }
+  auto started = backend_->StartStream(request);
+  if (auto* e = std::get_if<ApiError>(&started)) return WriteError(*e, &response);
+  auto& stream = std::get<std::unique_ptr<service::RuntimeStream>>(started);
+  for (const auto& [name, value] : stream->headers()) response.set_header(name, value);
+  // The pump generates on its own thread; when the client goes, the server drops body_stream,
+  // the last owner of the pump, which cancels the generation at its next token.
+  auto pump = std::make_shared<service::StreamPump>(std::move(stream));
+  auto writer = std::make_shared<ChunkWriter>(
+      request, chat, (chat ? "chatcmpl-" : "cmpl-") + NewResourceId(24), NowSeconds(),
+      [pump] { return pump->Next(); }, [pump] { return pump->end(); });
+  response.status = 200;
+  response.set_header("Content-Type", "text/event-stream; charset=utf-8");
+  response.set_header("Cache-Control", "no-cache");
+  response.body_stream = [writer, pump](std::string* chunk) -> Result<bool> { return writer->Write(chunk); };
+}
+
 void OpenAIService::Serve(const aws::RequestContext& context, const http::Request& request, std::string_view body,
                           http::Response& response) {
   response.set_header("x-request-id", context.request_id);
@@ -82,9 +113,9 @@ void OpenAIService::Serve(const aws::RequestContext& context, const http::Reques
     if (n == 1 && m == "GET") return answer(backend_->ListModels());
     if (n == 2 && m == "GET") return answer(backend_->RetrieveModel(s[1]));
   } else if (n == 2 && s[0] == "chat" && s[1] == "completions" && m == "POST") {
-    return answer(backend_->ChatCompletions(body, RandomSeed()));
+    return Sample(ParseChatRequest(body, RandomSeed()), /*chat=*/true, response);
   } else if (n == 1 && s[0] == "completions" && m == "POST") {
-    return answer(backend_->Completions(body, RandomSeed()));
+    return Sample(ParseCompletionRequest(body, RandomSeed()), /*chat=*/false, response);
   } else if (n == 1 && s[0] == "embeddings" && m == "POST") {
     return answer(backend_->Embeddings(body));
   } else if (n >= 1 && s[0] == "files") {

@@ -30,6 +30,9 @@ class OpenAIService : public aws::Service {
              http::Response& response) override;
 
  private:
+  // Chat or text completion: a JSON answer, or (stream: true) server-sent events.
+  void Sample(const ParsedSampling& parsed, bool chat, http::Response& response);
+
   OpenAIBackend* backend_;
 };
 
