@@ -100,6 +100,20 @@ class TorchLanguageModel final : public LanguageModel {
     return std::vector<float>(p, p + logits.numel());
   }
 
+  Result<std::vector<float>> Embed(const std::vector<int>& ids) override {
+    if (ids.empty()) return Status::InvalidArgument("no tokens");
+    LATHE_RETURN_IF_ERROR(CheckIds(ids));
+    c10::InferenceMode guard;
+    const int64_t T = static_cast<int64_t>(ids.size());
+    at::Tensor tokens = at::empty({1, T}, at::kLong);
+    for (int64_t t = 0; t < T; ++t) tokens[0][t] = ids[static_cast<size_t>(t)];
+    KVCache cache = model_.NewCache(1, T);
+    at::Tensor mean =
+        model_.LastHidden(tokens, at::arange(T, at::kLong).view({1, T}), &cache).mean(1).view(-1).contiguous();
+    const float* p = mean.data_ptr<float>();
+    return std::vector<float>(p, p + mean.numel());
+  }
+
   Status Save(const std::string& dir) const override;
 
  private:

@@ -72,6 +72,9 @@ class RuntimeService {
   // A request parsed already (the OpenAI-compatible wire converts its bodies to Converse's and
   // Titan's neutral form): generated on whatever model_id names, resolved and counted as Converse's.
   Result<RuntimeGeneration> GenerateParsed(const std::string& model_id, const RuntimeRequest& request);
+  // Mean-pooled last hidden states of `text` (no BOS, no chat template) on a slot of the model
+  // model_id names, as Converse resolves it; *tokens: how many it had. OpenAI's /v1/embeddings.
+  Result<std::vector<float>> Embed(const std::string& model_id, const std::string& text, int* tokens);
 
  private:
   struct Generated;

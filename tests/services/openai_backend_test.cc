@@ -185,6 +185,21 @@ TEST_F(OpenAIBackendTest, BadJobsAndUnknownModels) {
   ApiError e = Error(backend_->Complete(std::get<SamplingRequest>(parsed), true));
   EXPECT_EQ(e.kind, ErrorKind::kModelNotFound);
   EXPECT_EQ(RowFor(e.kind).http_status, 404);
+  // Embeddings: bad input before any model is looked up.
+  auto embed_error = [&](const json& body) { return Error(backend_->Embeddings(body.dump())); };
+  EXPECT_EQ(embed_error({{"input", "x"}}).param, "model");
+  EXPECT_EQ(embed_error({{"model", "lathe.default-v1"}}).param, "input");
+  EXPECT_EQ(embed_error({{"model", "lathe.default-v1"}, {"input", json::array()}}).param, "input");
+  EXPECT_EQ(embed_error({{"model", "lathe.default-v1"}, {"input", {""}}}).param, "input");
+  EXPECT_EQ(embed_error({{"model", "lathe.default-v1"}, {"input", {1, 2}}}).kind, ErrorKind::kUnsupported);
+  EXPECT_EQ(embed_error({{"model", "lathe.default-v1"}, {"input", json::array({"x"})}, {"dimensions", 8}}).kind,
+            ErrorKind::kUnsupported);
+  EXPECT_EQ(embed_error({{"model", "lathe.default-v1"}, {"input", "x"}, {"encoding_format", "base64"}}).kind,
+            ErrorKind::kUnsupported);
+  json many = {{"model", "lathe.default-v1"}, {"input", json::array()}};
+  for (int i = 0; i < 65; ++i) many["input"].push_back("x");
+  EXPECT_EQ(embed_error(many).param, "input");
+  EXPECT_EQ(embed_error({{"model", "no-such-model"}, {"input", "x"}}).kind, ErrorKind::kModelNotFound);
   // Every foundation model is listed (no custom models, deployments or imports here).
   EXPECT_EQ(Ok(backend_->ListModels())["data"].size(), bedrock_->catalog().List().size());
 }

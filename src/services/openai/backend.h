@@ -21,11 +21,6 @@ namespace lathe::openai {
 
 using Query = std::map<std::string, std::string>;
 
-// Mean-pooled last hidden states of one text (engine::LanguageModel), for /v1/embeddings.
-// The engine sits below the services; `lathe serve` wires RuntimeService's pools in.
-using EmbedFn = std::function<Result<std::vector<float>>(const std::string& model, const std::string& text,
-                                                          int* tokens)>;
-
 class OpenAIBackend {
  public:
   // `bedrock` and `files` outlive this; `files` may be null (no /v1/files then).
@@ -33,7 +28,6 @@ class OpenAIBackend {
       : bedrock_(bedrock), files_(files), account_(std::move(account)) {}
   // Registry references ("group:alias", "group/version") through the registry; unset: refused.
   void set_registry_resolver(service::ModelResolver resolver) { resolver_ = std::move(resolver); }
-  void set_embedder(EmbedFn embed) { embed_ = std::move(embed); }
 
   // Models.
   Answer ListModels();
@@ -50,6 +44,7 @@ class OpenAIBackend {
   // stream: true: the stream of the request's one choice, started (routed, a slot taken, the
   // prompt checked): every error comes back here, before the first byte is sent.
   std::variant<std::unique_ptr<service::RuntimeStream>, ApiError> StartStream(const SamplingRequest& request);
+  // Mean-pooled last hidden states (RuntimeService::Embed), one vector per input.
   Answer Embeddings(std::string_view body);
 
   // Files (purpose "fine-tune").
@@ -80,7 +75,6 @@ class OpenAIBackend {
   FileObjects* files_;
   std::string account_;
   service::ModelResolver resolver_;
-  EmbedFn embed_;
 };
 
 }  // namespace lathe::openai

@@ -137,12 +137,11 @@ Answer OpenAIBackend::Embeddings(std::string_view body) {
                            : Unsupported("input", "lathe takes embedding inputs as text, not token ids.");
   auto served = ServedModel(model);
   if (auto* e = std::get_if<ApiError>(&served)) return *e;
-  if (!embed_) return Unsupported("model", "This server computes no embeddings.");
   json data = json::array();
   int64_t tokens = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
     int n = 0;
-    auto vec = embed_(std::get<std::string>(served), inputs[i].get<std::string>(), &n);
+    auto vec = bedrock_->runtime().Embed(std::get<std::string>(served), inputs[i].get<std::string>(), &n);
     if (!vec.ok()) return FromStatus(vec.status(), ErrorKind::kModelNotFound);
     tokens += n;
     data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", *vec}});

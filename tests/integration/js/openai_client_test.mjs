@@ -104,6 +104,16 @@ await step("completions.create (a verbatim prompt)", async () => {
   assert.ok(c.choices[0].text.length > 0);
 });
 
+await step("embeddings.create: mean-pooled hidden states, one per input", async () => {
+  const e = await client.embeddings.create({ model: MODEL, input: ["a cat sat", "a dog ran", "a cat sat"] });
+  assert.equal(e.data.length, 3);
+  const [a, b, c] = e.data.map((d) => d.embedding);
+  assert.ok(a.length > 0 && a.length === b.length);
+  assert.deepEqual(a, c);  // the same text, the same vector
+  assert.notDeepEqual(a, b);
+  assert.ok(e.usage.prompt_tokens > 0);
+});
+
 await step("errors in OpenAI's shape: unknown model, bad input, bad key", async () => {
   const missing = await expectError(404, "model_not_found", () =>
     client.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "x" }] }));
