@@ -194,8 +194,8 @@ TEST_F(OpenAIBackendTest, BadJobsAndUnknownModels) {
   EXPECT_EQ(embed_error({{"model", "lathe.default-v1"}, {"input", {1, 2}}}).kind, ErrorKind::kUnsupported);
   EXPECT_EQ(embed_error({{"model", "lathe.default-v1"}, {"input", json::array({"x"})}, {"dimensions", 8}}).kind,
             ErrorKind::kUnsupported);
-  EXPECT_EQ(embed_error({{"model", "lathe.default-v1"}, {"input", "x"}, {"encoding_format", "base64"}}).kind,
-            ErrorKind::kUnsupported);
+  EXPECT_EQ(embed_error({{"model", "lathe.default-v1"}, {"input", "x"}, {"encoding_format", "hex"}}).param,
+            "encoding_format");
   json many = {{"model", "lathe.default-v1"}, {"input", json::array()}};
   for (int i = 0; i < 65; ++i) many["input"].push_back("x");
   EXPECT_EQ(embed_error(many).param, "input");

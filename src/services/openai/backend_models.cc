@@ -1,8 +1,10 @@
 // OpenAIBackend: /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings.
 #include <chrono>
+#include <cstring>
 
 #include "aws/wire.h"
 #include "core/arn.h"
+#include "core/checksum.h"
 #include "services/openai/backend.h"
 #include "services/openai/body_fields.h"
 #include "services/openai/limits.h"
@@ -122,7 +124,8 @@ Answer OpenAIBackend::Embeddings(std::string_view body) {
   std::string model, format = "float", user;
   if (auto p = String(j, "model", kMaxModelNameBytes, &model, true)) return *p;
   if (auto p = String(j, "encoding_format", 16, &format)) return *p;
-  if (format != "float") return Unsupported("encoding_format", "lathe answers embeddings as floats only.");
+  if (format != "float" && format != "base64")
+    return Invalid("encoding_format", "'encoding_format' must be 'float' or 'base64'.");
   if (auto p = String(j, "user", kMaxUserBytes, &user)) return *p;
   if (j.contains("dimensions") && !j["dimensions"].is_null())
     return Unsupported("dimensions", "lathe's embeddings have the model's hidden size; 'dimensions' is not supported.");
@@ -144,7 +147,18 @@ Answer OpenAIBackend::Embeddings(std::string_view body) {
     auto vec = bedrock_->runtime().Embed(std::get<std::string>(served), inputs[i].get<std::string>(), &n);
     if (!vec.ok()) return FromStatus(vec.status(), ErrorKind::kModelNotFound);
     tokens += n;
-    data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", *vec}});
+    // base64: the little-endian float32 array's bytes, as the openai SDKs ask by default.
+    json vector = *vec;
+    if (format == "base64") {
+      std::string bytes(vec->size() * sizeof(float), '\0');
+      for (size_t k = 0; k < vec->size(); ++k) {
+        uint32_t bits;
+        std::memcpy(&bits, &(*vec)[k], sizeof bits);
+        for (int b = 0; b < 4; ++b) bytes[k * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xff);
+      }
+      vector = Base64Encode(bytes);
+    }
+    data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", vector}});
   }
   return json{{"object", "list"}, {"data", data}, {"model", model},
               {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};

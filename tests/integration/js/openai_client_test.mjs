@@ -112,6 +112,9 @@ await step("embeddings.create: mean-pooled hidden states, one per input", async 
   assert.deepEqual(a, c);  // the same text, the same vector
   assert.notDeepEqual(a, b);
   assert.ok(e.usage.prompt_tokens > 0);
+  // The SDK asks for base64 unless told; floats when asked give the same numbers.
+  const floats = await client.embeddings.create({ model: MODEL, input: "a cat sat", encoding_format: "float" });
+  assert.deepEqual(floats.data[0].embedding.map((x) => Math.fround(x)), a);
 });
 
 await step("errors in OpenAI's shape: unknown model, bad input, bad key", async () => {
