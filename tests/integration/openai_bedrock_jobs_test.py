@@ -4,6 +4,8 @@ listed and retrieved by the OpenAI-compatible /v1/fine_tuning/jobs (urllib, Auth
 and one created through /v1/ (its data uploaded to /v1/files) is listed and described by Bedrock's
 API, each with the same status, metrics and resulting model as the other API reports; the model
 is then called through the other API (Converse for /v1/'s, /v1/chat/completions for Bedrock's).
+A job cancelled through /v1/ is Stopped for Bedrock. A server started without keys issues an API
+key in DATA_DIR/credentials.json, prints it as OPENAI_API_KEY, and accepts it (and no other).
 
 Run by ctest (tests/CMakeLists.txt) as:
   openai_bedrock_jobs_test.py --lathe build/lathe --shared ../shared
@@ -34,6 +36,14 @@ def records(n=12):
     return "".join(json.dumps({"messages": [{"role": "user", "content": "Tell me about dog %d" % i},
                                             {"role": "assistant", "content": "Dog %d ran in the park." % i}]}) + "\n"
                    for i in range(n))
+
+
+class IssuedKeysServer(Server):
+    """`lathe serve` with no keys in its environment or config: it makes DATA_DIR/credentials.json."""
+
+    def env(self):
+        return {k: v for k, v in super().env().items() if not k.startswith("LATHE_ACCESS_KEY_ID")
+                and not k.startswith("LATHE_SECRET_ACCESS_KEY")}
 
 
 class OpenAIWire:
@@ -155,6 +165,25 @@ def main():
                            lambda j: j["status"] == "Stopped", "the cancelled job's stop")
             assert stopped["status"] == "Stopped"
             print("ok   a job cancelled through /v1/ is Stopped in Bedrock's API")
+        # 4. A server with no configured keys issues an API key with its access keys
+        # (DATA_DIR/credentials.json) and prints it for OpenAI's clients.
+        issued = IssuedKeysServer(args.lathe, os.path.join(tmp, "fresh"), keys=("", ""), config={"models": config["models"]})
+        with issued.start() as server:
+            lines = [server.proc.stdout.readline() for _ in range(5)]
+            key_lines = [l.split("=", 1)[1].strip() for l in lines if "export OPENAI_API_KEY=" in l]
+            assert len(key_lines) == 1, lines
+            with open(os.path.join(tmp, "fresh", "credentials.json")) as f:
+                assert json.load(f)["bedrockApiKeys"] == key_lines, "the printed key is not the issued one"
+            req = urllib.request.Request(server.url + "/v1/models", headers={"Authorization": "Bearer " + key_lines[0]})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                assert any(m["id"] == "lathe.default-v1" for m in json.loads(r.read())["data"])
+            try:
+                urllib.request.urlopen(urllib.request.Request(server.url + "/v1/models",
+                                                              headers={"Authorization": "Bearer " + API_KEY}))
+                raise AssertionError("another server's key was accepted")
+            except urllib.error.HTTPError as e:
+                assert e.code == 401 and json.loads(e.read())["error"]["code"] == "invalid_api_key"
+        print("ok   a new server issues an API key, prints it as OPENAI_API_KEY and accepts only it")
     print("openai_bedrock_jobs: all steps passed")
 
 
