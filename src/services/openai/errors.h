@@ -15,7 +15,7 @@
 namespace lathe::openai {
 
 enum class ErrorKind {
-  kInvalidApiKey,     // 401: no key, an unknown key, a SigV4 signature where a key belongs
+  kInvalidApiKey,     // 401: no key, an unknown key, another Authorization scheme
   kInvalidRequest,    // 400: malformed JSON, wrong types, values out of range
   kUnsupported,       // 400: a parameter lathe's engine cannot honour (logprobs, tools)
   kModelNotFound,     // 404: the model names nothing lathe serves

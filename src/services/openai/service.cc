@@ -58,7 +58,7 @@ bool OpenAIService::WriteOwnError(const Status& error, const aws::RequestContext
                                   http::Response* response) const {
   ApiError e = FromStatus(error);
   // Only the gateway's refusals come here: any 400-403 but an unreadable body is about the key
-  // (a malformed or unknown one, a SigV4 header where a key belongs).
+  // (a malformed or unknown one, another Authorization scheme).
   const std::string& code = error.aws_code();
   if (error.http_status() >= 400 && error.http_status() <= 403 && code != "ValidationException" &&
       code != "IncompleteBody")
