@@ -240,6 +240,10 @@ TEST(OpenAIJobMappingTest, CreateBodyBecomesABedrockRequest) {
             "hyperparameters.warmup");
   EXPECT_EQ(error({{"model", "m"}, {"training_file", "file-good"}, {"method", {{"type", "dpo"}}}}).kind,
             ErrorKind::kUnsupported);
+  EXPECT_EQ(error({{"model", "m"}, {"training_file", "file-good"}, {"method", {{"type", 5}}}}).param, "method.type");
+  EXPECT_EQ(error({{"model", "m"}, {"training_file", "file-good"}, {"method", 5}}).param, "method");
+  EXPECT_EQ(error({{"model", "m"}, {"training_file", "file-good"}, {"hyperparameters", "fast"}}).param,
+            "hyperparameters");
 }
 
 TEST(OpenAIJobMappingTest, BedrockJobSeenAsAFineTuningJob) {

@@ -75,7 +75,8 @@ std::variant<json, ApiError> BedrockJobRequest(std::string_view body, const JobN
   json hp = j.value("hyperparameters", json::object());
   if (auto m = j.find("method"); m != j.end() && !m->is_null()) {
     if (!m->is_object()) return Invalid("method", "Invalid type for 'method': expected an object.");
-    const std::string type = m->value("type", "supervised");
+    std::string type = "supervised";
+    if (auto p = String(*m, "type", 64, &type)) return Invalid("method.type", p->message);
     if (type != "supervised") return Unsupported("method.type", "lathe fine-tunes with the supervised method only.");
     if (auto s = m->find("supervised"); s != m->end() && s->is_object() && s->contains("hyperparameters"))
       hp = (*s)["hyperparameters"];
