@@ -4,7 +4,8 @@ listed and retrieved by the OpenAI-compatible /v1/fine_tuning/jobs (urllib, Auth
 and one created through /v1/ (its data uploaded to /v1/files) is listed and described by Bedrock's
 API, each with the same status, metrics and resulting model as the other API reports; the model
 is then called through the other API (Converse for /v1/'s, /v1/chat/completions for Bedrock's).
-A job cancelled through /v1/ is Stopped for Bedrock. A server started without keys issues an API
+A job cancelled through /v1/ is Stopped for Bedrock. A custom model deployment, a registry alias
+and a registry version answer /v1/chat/completions by name. A server started without keys issues an API
 key in DATA_DIR/credentials.json, prints it as OPENAI_API_KEY, and accepts it (and no other).
 
 Run by ctest (tests/CMakeLists.txt) as:
@@ -14,6 +15,7 @@ Exit 77 (skipped) without boto3 or ../shared's stories260K.
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -165,7 +167,36 @@ def main():
                            lambda j: j["status"] == "Stopped", "the cancelled job's stop")
             assert stopped["status"] == "Stopped"
             print("ok   a job cancelled through /v1/ is Stopped in Bedrock's API")
-        # 4. A server with no configured keys issues an API key with its access keys
+
+            # 4. A deployment and a registry alias are models of /v1/ by name.
+            model_arn = bedrock.get_custom_model(modelIdentifier="bedrock-dogs")["modelArn"]
+            dep = bedrock.create_custom_model_deployment(modelDeploymentName="dogs-prod",
+                                                         modelArn=model_arn)["customModelDeploymentArn"]
+            wait(lambda: bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=dep)["status"],
+                 lambda st: st != "Creating", "the deployment", 60)
+            status, models = wire.call("GET", "/models")
+            assert status == 200 and "dogs-prod" in [m["id"] for m in models["data"]], models
+            status, answer = wire.call("POST", "/chat/completions", {
+                "model": "dogs-prod", "messages": [{"role": "user", "content": "Tell me about dog 1"}], "max_tokens": 4})
+            assert status == 200 and answer["model"] == "dogs-prod", answer
+            sm = session.client("sagemaker", endpoint_url=server.url, config=NO_RETRY)
+            sm.create_model_package_group(ModelPackageGroupName="dogs")
+            sm.create_model_package(ModelPackageGroupName="dogs", ModelApprovalStatus="Approved",
+                                    CustomerMetadataProperties={"customModelArn": model_arn})
+            r = subprocess.run([args.lathe, "registry", "alias", "set", "dogs", "prod", "1", "--reason", "test",
+                                "--data-dir", os.path.join(tmp, "data")], capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            status, seen = wire.call("GET", "/models/dogs%3Aprod")
+            assert status == 200 and seen["id"] == "dogs:prod", seen
+            for name in ("dogs:prod", "dogs/1"):
+                status, answer = wire.call("POST", "/chat/completions", {
+                    "model": name, "messages": [{"role": "user", "content": "Tell me about dog 2"}], "max_tokens": 4})
+                assert status == 200 and answer["usage"]["completion_tokens"] > 0, (name, answer)
+            status, missing = wire.call("POST", "/chat/completions", {
+                "model": "dogs:staging", "messages": [{"role": "user", "content": "x"}]})
+            assert status == 404 and missing["error"]["code"] == "model_not_found", missing
+            print("ok   a deployment and a registry alias and version answer /v1/chat/completions by name")
+        # 5. A server with no configured keys issues an API key with its access keys
         # (DATA_DIR/credentials.json) and prints it for OpenAI's clients.
         issued = IssuedKeysServer(args.lathe, os.path.join(tmp, "fresh"), keys=("", ""), config={"models": config["models"]})
         with issued.start() as server:
