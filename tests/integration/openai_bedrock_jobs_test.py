@@ -4,8 +4,8 @@ listed and retrieved by the OpenAI-compatible /v1/fine_tuning/jobs (urllib, Auth
 and one created through /v1/ (its data uploaded to /v1/files) is listed and described by Bedrock's
 API, each with the same status, metrics and resulting model as the other API reports; the model
 is then called through the other API (Converse for /v1/'s, /v1/chat/completions for Bedrock's).
-A job cancelled through /v1/ is Stopped for Bedrock. A custom model deployment, a registry alias
-and a registry version answer /v1/chat/completions by name. A server started without keys issues an API
+A job cancelled through /v1/ is Stopped for Bedrock. A custom model deployment, a registry alias,
+a registry version and an imported model answer /v1/chat/completions by name. A server started without keys issues an API
 key in DATA_DIR/credentials.json, prints it as OPENAI_API_KEY, and accepts it (and no other).
 
 Run by ctest (tests/CMakeLists.txt) as:
@@ -94,6 +94,9 @@ def main():
             print("SKIP: %s has no models/stories260K" % args.shared)
             sys.exit(77)
         config = {"models": {"lathe.default-v1": model}, "bedrockApiKeys": [API_KEY]}
+        # An imported model (Custom Model Import without a job), before the server holds the data.
+        subprocess.run([args.lathe, "models", "add", "stories-imported", model, "--data-dir", os.path.join(tmp, "data")],
+                       check=True, stdout=subprocess.DEVNULL, timeout=120)
         with Server(args.lathe, os.path.join(tmp, "data"), keys=(KEY_ID, SECRET), config=config).start() as server:
             session = boto3.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, region_name=REGION)
             s3 = session.client("s3", endpoint_url=server.url, config=NO_RETRY)
@@ -195,7 +198,12 @@ def main():
             status, missing = wire.call("POST", "/chat/completions", {
                 "model": "dogs:staging", "messages": [{"role": "user", "content": "x"}]})
             assert status == 404 and missing["error"]["code"] == "model_not_found", missing
-            print("ok   a deployment and a registry alias and version answer /v1/chat/completions by name")
+            status, answer = wire.call("POST", "/chat/completions", {
+                "model": "stories-imported", "messages": [{"role": "user", "content": "Once"}], "max_tokens": 4})
+            assert status == 200 and answer["usage"]["completion_tokens"] > 0, answer
+            status, models = wire.call("GET", "/models")
+            assert "stories-imported" in [m["id"] for m in models["data"]], models
+            print("ok   a deployment, a registry alias and version, an imported model answer /v1/chat/completions by name")
         # 5. A server with no configured keys issues an API key with its access keys
         # (DATA_DIR/credentials.json) and prints it for OpenAI's clients.
         issued = IssuedKeysServer(args.lathe, os.path.join(tmp, "fresh"), keys=("", ""), config={"models": config["models"]})
