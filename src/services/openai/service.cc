@@ -64,11 +64,11 @@ bool OpenAIService::WriteOwnError(const Status& error, const aws::RequestContext
       code != "IncompleteBody")
     e.kind = ErrorKind::kInvalidApiKey;
   if (e.kind == ErrorKind::kInvalidApiKey && !context.signature && code == "MissingAuthenticationTokenException")
-    e.message = "You didn't provide an API key. Send one of the server's API keys (\"bedrockApiKeys\" in its config, "
-                "docs/openai.md) as Authorization: Bearer <key>.";
+    e.message = "You didn't provide an API key. Send one of the server's API keys (printed at start as "
+                "OPENAI_API_KEY; docs/openai.md) as Authorization: Bearer <key>.";
   else if (e.kind == ErrorKind::kInvalidApiKey)
-    e.message = "Incorrect API key provided. lathe accepts the server's API keys (\"bedrockApiKeys\" in its config, "
-                "docs/openai.md) as Authorization: Bearer <key>.";
+    e.message = "Incorrect API key provided. lathe accepts the server's API keys (printed at start as "
+                "OPENAI_API_KEY; docs/openai.md) as Authorization: Bearer <key>.";
   WriteError(e, response);
   response->set_header("x-request-id", context.request_id);
   return true;
