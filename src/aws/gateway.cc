@@ -120,6 +120,11 @@ Service* Gateway::ServiceFor(const http::Request& request, std::string* signing_
     *signing_name = "s3";
     return Find("s3");
   }
+  // The OpenAI-compatible wire (/v1/...): its API keys are Bedrock's, sent the same way.
+  if (Service* openai = Find("openai"); openai && openai->Claims(request, {})) {
+    *signing_name = "openai";
+    return openai;
+  }
   // Bedrock API keys (AWS_BEARER_TOKEN_BEDROCK) are Bedrock's alone; a form or X-Amz-Target
   // request is another protocol's, and is refused in its words (Handle), not answered as
   // Bedrock's unknown operation in JSON its client cannot read.
@@ -157,7 +162,7 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
                  outcome, ms);
   };
   auto fail = [&](const Status& s) {
-    WriteError(protocol, s, ctx, &response);
+    if (!service || !service->WriteOwnError(s, ctx, &response)) WriteError(protocol, s, ctx, &response);
     auto code = ErrorCodeFor(protocol, s).first;
     finish(code.c_str());
   };
@@ -279,7 +284,7 @@ void Gateway::WriteTransportError(http::TransportError error, const http::Reques
       s = Status::Aws(protocol == Protocol::kRestXml ? "MalformedRequest" : "ValidationException", 400,
                       "The request is not valid HTTP/1.1");
   }
-  WriteError(protocol, s, ctx, &response);
+  if (!service || !service->WriteOwnError(s, ctx, &response)) WriteError(protocol, s, ctx, &response);
   response.set_header(RequestIdHeader(protocol), ctx.request_id);
   spdlog::info("{} {} -> {} (refused by the server: {})", partial.method.empty() ? "?" : partial.method,
                Printable(partial.path(), 120), response.status, s.message());

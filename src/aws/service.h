@@ -64,6 +64,12 @@ class Service {
   // messages for anyone who holds them. Keep it narrow: exact method, path and parameters; the
   // request then runs as the server's own account.
   virtual bool ServesUnsigned(const http::Request& request) const { return false; }
+  // A service whose wire is not AWS's (the OpenAI-compatible /v1/ API) writes the gateway's
+  // refusals (authentication, oversize bodies, a busy server) in its own error shape: true when
+  // it did; false: the gateway writes them in the protocol's.
+  virtual bool WriteOwnError(const Status& error, const RequestContext& context, http::Response* response) const {
+    return false;
+  }
   // Serves an authenticated request whose body (at most BodyLimit bytes) has been read.
   virtual void Serve(const RequestContext& context, const http::Request& request, std::string_view body,
                      http::Response& response) = 0;

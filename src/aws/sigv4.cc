@@ -384,7 +384,7 @@ std::variant<VerifiedRequest, AuthFailure> VerifySigV4(const SignedRequest& requ
     std::string value = TrimAll(auth.front());
     bool bearer = value.size() > 7 && Lower(value.substr(0, 7)) == "bearer ";
     if (bearer && !options.bearer_tokens.empty() &&
-        (!options.expected_service || IsBedrock(*options.expected_service)))
+        (!options.expected_service || IsBedrock(*options.expected_service) || *options.expected_service == "openai"))
       return VerifyBearer(std::string_view(value).substr(7), options, refuse, now);
   }
 

@@ -153,6 +153,8 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
                  "  aws configure set aws_access_key_id " + creds->credentials.access_key_id + "\n" +
                  "  aws configure set aws_secret_access_key " + creds->credentials.secret_access_key + "\n" +
                  "  aws configure set region " + config.scope.region + "\n";
+      if (!creds->bedrock_api_keys.empty())  // OpenAI's clients (docs/openai.md), with OPENAI_BASE_URL=<url>/v1
+        key_line += "  export OPENAI_API_KEY=" + creds->bedrock_api_keys.front() + "\n";
     }
     // SIGINT/SIGTERM are taken by a thread of their own, so stopping is ordinary code.
     sigset_t stop_signals;

@@ -87,6 +87,24 @@ class TorchLanguageModel final : public LanguageModel {
                                                        const TextCallback& on_text) override;
 
   Result<std::vector<float>> Logits(const std::vector<int>& ids) override {
+    return OverSequence(ids, [this](const at::Tensor& tokens, const at::Tensor& positions, KVCache* cache) {
+      return model_.Forward(tokens, positions, {}, cache, false);
+    });
+  }
+
+  Result<std::vector<float>> Embed(const std::vector<int>& ids) override {
+    return OverSequence(ids, [this](const at::Tensor& tokens, const at::Tensor& positions, KVCache* cache) {
+      return model_.LastHidden(tokens, positions, cache).mean(1);
+    });
+  }
+
+  Status Save(const std::string& dir) const override;
+
+ private:
+  // `run` over one whole sequence (its tokens and positions [1, T], a cache of T slots), its
+  // result flattened: what Logits and Embed share.
+  template <typename Run>
+  Result<std::vector<float>> OverSequence(const std::vector<int>& ids, const Run& run) {
     if (ids.empty()) return Status::InvalidArgument("no tokens");
     LATHE_RETURN_IF_ERROR(CheckIds(ids));
     c10::InferenceMode guard;
@@ -94,15 +112,10 @@ class TorchLanguageModel final : public LanguageModel {
     at::Tensor tokens = at::empty({1, T}, at::kLong);
     for (int64_t t = 0; t < T; ++t) tokens[0][t] = ids[static_cast<size_t>(t)];
     KVCache cache = model_.NewCache(1, T);
-    at::Tensor logits = model_.Forward(tokens, at::arange(T, at::kLong).view({1, T}), {}, &cache, false)
-                            .contiguous();
-    const float* p = logits.data_ptr<float>();
-    return std::vector<float>(p, p + logits.numel());
+    at::Tensor out = run(tokens, at::arange(T, at::kLong).view({1, T}), &cache).contiguous();
+    const float* p = out.data_ptr<float>();
+    return std::vector<float>(p, p + out.numel());
   }
-
-  Status Save(const std::string& dir) const override;
-
- private:
   Status CheckIds(const std::vector<int>& ids) const {
     for (int id : ids)
       if (id < 0 || id >= config().vocab_size)

@@ -89,6 +89,11 @@ class LanguageModel {
       const TextCallback& on_text = {}) = 0;
   // Logits of every position for one sequence, row-major [ids.size(), vocab] (tests, evaluation).
   virtual Result<std::vector<float>> Logits(const std::vector<int>& ids) = 0;
+  // The mean over the sequence's positions of the last hidden states (the final norm's output),
+  // [hidden_size]: OpenAI's /v1/embeddings. Unsupported unless the model computes them.
+  virtual Result<std::vector<float>> Embed(const std::vector<int>& ids) {
+    return Status::Unsupported("this model computes no embeddings");
+  }
 
   // Writes config.json, model.safetensors (in the dtype it was loaded from), the tokenizer files
   // and generation_config.json.

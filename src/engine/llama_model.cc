@@ -191,13 +191,29 @@ KVCache LlamaModel::NewCache(int64_t batch, int64_t capacity) const {
 at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& positions,
                                const at::Tensor& key_valid, KVCache* cache, bool last_only) const {
   const ModelConfig& c = config_;
-  const int64_t B = tokens.size(0), T = tokens.size(1), start = cache->length, S = start + T;
-  const int64_t H = c.num_heads, KV = c.num_kv_heads, G = H / KV, D = c.head_dim;
-  TORCH_CHECK(S <= cache->capacity, "KV cache full");
+  const int64_t B = tokens.size(0), T = tokens.size(1);
+  TORCH_CHECK(cache->length + T <= cache->capacity, "KV cache full");
   if (UseDecodeKernel(B, T)) {
     at::Tensor logits = ForwardDecodeKernel(tokens, positions, key_valid, cache);
     return last_only ? logits : logits.unsqueeze(1);
   }
+  at::Tensor x = Layers(tokens, positions, key_valid, cache).view({B, T, c.hidden_size});
+  if (last_only) x = x.select(1, T - 1);
+  return at::linear(RmsNormalize(x, c.rms_norm_eps), lm_head_prepared_);
+}
+
+at::Tensor LlamaModel::LastHidden(const at::Tensor& tokens, const at::Tensor& positions, KVCache* cache) const {
+  const int64_t B = tokens.size(0), T = tokens.size(1);
+  TORCH_CHECK(cache->length + T <= cache->capacity, "KV cache full");
+  at::Tensor x = Layers(tokens, positions, {}, cache).view({B, T, config_.hidden_size});
+  return RmsNormalize(x, config_.rms_norm_eps) * weights_.norm;
+}
+
+at::Tensor LlamaModel::Layers(const at::Tensor& tokens, const at::Tensor& positions, const at::Tensor& key_valid,
+                              KVCache* cache) const {
+  const ModelConfig& c = config_;
+  const int64_t B = tokens.size(0), T = tokens.size(1), start = cache->length, S = start + T;
+  const int64_t H = c.num_heads, KV = c.num_kv_heads, G = H / KV, D = c.head_dim;
   const RopeTable rope = Rope(positions.max().item<int64_t>() + 1);
   at::Tensor cos = rope.cos.index_select(0, positions.reshape(-1));
   at::Tensor sin = rope.sin.index_select(0, positions.reshape(-1));
@@ -216,7 +232,7 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
                .masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity())
                .view({B, 1, 1, T, S});
   }
-  const int64_t Hd = c.hidden_size, F = c.intermediate_size, N = B * T;
+  const int64_t F = c.intermediate_size, N = B * T;
   at::Tensor x = weights_.embed.index_select(0, tokens.reshape(-1));  // [N, hidden], rows of the batch
   cos = cos.view({B, T, 1, D});
   sin = sin.view({B, T, 1, D});
@@ -245,9 +261,7 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
     x = at::addmm(x, act, w.w_down.t());
   }
   cache->length = S;
-  x = x.view({B, T, Hd});
-  if (last_only) x = x.select(1, T - 1);
-  return at::linear(RmsNormalize(x, c.rms_norm_eps), lm_head_prepared_);
+  return x;
 }
 
 bool LlamaModel::UseDecodeKernel(int64_t batch, int64_t tokens) const {

@@ -65,6 +65,9 @@ class LlamaModel {
   // logits [batch, T, vocab] (or [batch, vocab] for the last position when last_only).
   at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
                      const at::Tensor& key_valid, KVCache* cache, bool last_only) const;
+  // The final norm's output [batch, T, hidden] (the "last hidden states"; OpenAI's embeddings
+  // average them), no logits computed. Appends T slots to the cache.
+  at::Tensor LastHidden(const at::Tensor& tokens, const at::Tensor& positions, KVCache* cache) const;
   // The same for one new token per sequence through decode_kernel.h (no tensor dispatch).
   // Forward uses it by itself where it is faster (UseDecodeKernel); public for the tests.
   at::Tensor ForwardDecodeKernel(const at::Tensor& tokens, const at::Tensor& positions,
@@ -81,6 +84,9 @@ class LlamaModel {
     at::Tensor cos, sin;
   };
   void Prepare();
+  // The decoder layers' output [batch * T, hidden], before the final norm (Forward, LastHidden).
+  at::Tensor Layers(const at::Tensor& tokens, const at::Tensor& positions, const at::Tensor& key_valid,
+                    KVCache* cache) const;
   // The tables covering `positions`, grown under rope_mu_ when needed. Callers keep the returned
   // tensors: a table grown meanwhile by another thread replaces the member, never the data.
   RopeTable Rope(int64_t positions) const;

@@ -61,6 +61,14 @@ Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, c
   auto found = LoadKeyPair(data_dir, config_path);
   if (!found.ok()) return found;
   found->bedrock_api_keys = std::move(*api_keys);
+  // The keys lathe issued itself (for OpenAI's clients and AWS_BEARER_TOKEN_BEDROCK) belong to
+  // the key pair of the same file.
+  const std::string issued = data_dir + "/credentials.json";
+  if (found->origin == issued) {
+    auto own = ApiKeys(issued);
+    if (!own.ok()) return own.status();
+    found->bedrock_api_keys.insert(found->bedrock_api_keys.end(), own->begin(), own->end());
+  }
   return found;
 }
 
@@ -92,9 +100,16 @@ Result<CredentialsSource> LoadKeyPair(const std::string& data_dir, const std::st
                 RandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40)};
   LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(data_dir));
   const mode_t old_mask = ::umask(077);  // the secret is never readable by others, not even briefly
-  Status written = WriteFileAtomically(
-      Env::Default(), path,
-      nlohmann::json{{"accessKeyId", c.access_key_id}, {"secretAccessKey", c.secret_access_key}}.dump(2) + "\n");
+  // An API key too, so that a new server is usable by OpenAI's clients (OPENAI_API_KEY) and
+  // Bedrock API key users without editing a config.
+  const std::string api_key =
+      "lathe-" + RandomString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 40);
+  Status written = WriteFileAtomically(Env::Default(), path,
+                                       nlohmann::json{{"accessKeyId", c.access_key_id},
+                                                      {"secretAccessKey", c.secret_access_key},
+                                                      {"bedrockApiKeys", {api_key}}}
+                                               .dump(2) +
+                                           "\n");
   ::umask(old_mask);
   LATHE_RETURN_IF_ERROR(written);
   return CredentialsSource{c, path, true};

@@ -4,6 +4,7 @@
 
 #include "core/arn.h"
 #include "server/job_object_store.h"
+#include "server/openai_file_objects.h"
 #include "services/bedrock/operations.h"
 #include "services/bedrock/task_integration.h"
 #include "services/events/service.h"
@@ -13,6 +14,7 @@
 #include "services/lambda/event_target.h"
 #include "services/lambda/service.h"
 #include "services/lambda/task_integration.h"
+#include "services/openai/service.h"
 #include "services/cleanup/cleaner.h"
 #include "services/cleanup/serve_cleanup.h"
 #include "services/registry/registry.h"
@@ -107,6 +109,15 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
     start_error_ = Status::IOError("S3's storage in " + bedrock->config().data_dir + "/s3 cannot be opened: " +
                                    s3.status().message());
   }
+  // The OpenAI-compatible wire: its files in S3 beside the jobs' data, its jobs Bedrock's.
+  if (s3_)
+    openai_files_ = std::make_unique<S3OpenAIFileObjects>(bedrock->config().env, s3_->buckets.get(),
+                                                          s3_->objects.get(), job_objects_.get(),
+                                                          options_.gateway.default_region,
+                                                          bedrock->config().data_dir + "/openai/scratch");
+  openai_ = std::make_unique<openai::OpenAIBackend>(bedrock, openai_files_.get(), account);
+  openai_->set_registry_resolver(serving_link_->resolver());
+  gateway_->Add(std::make_shared<openai::OpenAIService>(openai_.get()));
   gateway_->Add(sts::NewStsService());
   // SNS: topics in the metadata store, its signing key in DATA_DIR/sns, email in the outbox.
   const service::ServiceConfig& config = bedrock->config();

@@ -54,6 +54,11 @@ class StatesBackend;
 class TaskIntegration;
 }
 
+namespace lathe::openai {
+class FileObjects;
+class OpenAIBackend;
+}
+
 namespace lathe::server {
 
 struct ServeOptions {
@@ -116,6 +121,8 @@ class LatheServer {
   std::shared_ptr<registry::ServingLink> serving_link_;
   std::unique_ptr<s3::S3Storage> s3_;
   std::unique_ptr<service::JobObjectStore> job_objects_;  // what Bedrock jobs see of s3_
+  std::unique_ptr<openai::FileObjects> openai_files_;     // /v1/files' bytes in s3_
+  std::unique_ptr<openai::OpenAIBackend> openai_;         // the /v1/ wire (after s3_, before gateway_)
   std::string public_url_;  // config publicUrl
   // SNS: the worker goes first on destruction (it uses the others).
   std::unique_ptr<sns::SnsBackend> sns_;

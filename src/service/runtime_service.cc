@@ -227,4 +227,31 @@ Result<std::unique_ptr<RuntimeStream>> RuntimeService::StartStream(const std::st
                                          std::move(prompt->options), std::move(headers), std::move(record), start);
 }
 
+Result<RuntimeGeneration> RuntimeService::GenerateParsed(const std::string& model_id, const RuntimeRequest& request) {
+  LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kConversationalModelId));
+  auto generated = Generate(model_id, request, request.user_id, /*quota_is_throttling=*/true);
+  if (!generated.ok()) return generated.status();
+  return RuntimeGeneration{std::move(generated->result), std::move(generated->headers)};
+}
+
+Result<std::vector<float>> RuntimeService::Embed(const std::string& model_id, const std::string& text, int* tokens) {
+  LATHE_RETURN_IF_ERROR(CheckLength(model_id, "modelId", rules::kConversationalModelId));
+  auto target = Resolve(model_id, "", /*quota_is_throttling=*/true);
+  if (!target.ok()) return target.status();
+  auto lease = target->pool->Acquire();
+  if (!lease.ok()) return lease.status();
+  engine::LanguageModel& model = lease->model();
+  engine::GenerationOptions options;
+  options.add_bos = false;
+  auto ids = model.EncodePrompt(text, options);
+  if (!ids.ok()) return ids.status();
+  if (ids->empty()) return Status::InvalidArgument("the input has no tokens");
+  const int64_t context = model.config().max_position_embeddings;
+  if (static_cast<int64_t>(ids->size()) > context)
+    return Status::InvalidArgument("the input has " + std::to_string(ids->size()) + " tokens; the model's context is " +
+                                   std::to_string(context));
+  *tokens = static_cast<int>(ids->size());
+  return model.Embed(*ids);
+}
+
 }  // namespace lathe::service

@@ -33,6 +33,12 @@ struct RuntimeAnswer {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// A generation for a request parsed already, and the headers it goes with.
+struct RuntimeGeneration {
+  engine::GenerationResult result;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
 class RuntimeService {
  public:
   RuntimeService(const ServiceConfig& config, ModelCatalog* catalog, CustomModelService* custom_models,
@@ -63,6 +69,12 @@ class RuntimeService {
   // Forgets the on-demand pool of the model in `dir` (a deleted model): its share of
   // modelMemoryBytes is given back once the requests still running on it end.
   void DropOnDemand(const std::string& dir);
+  // A request parsed already (the OpenAI-compatible wire converts its bodies to Converse's and
+  // Titan's neutral form): generated on whatever model_id names, resolved and counted as Converse's.
+  Result<RuntimeGeneration> GenerateParsed(const std::string& model_id, const RuntimeRequest& request);
+  // Mean-pooled last hidden states of `text` (no BOS, no chat template) on a slot of the model
+  // model_id names, as Converse resolves it; *tokens: how many it had. OpenAI's /v1/embeddings.
+  Result<std::vector<float>> Embed(const std::string& model_id, const std::string& text, int* tokens);
 
  private:
   struct Generated;

@@ -66,5 +66,21 @@ void CompareDecodeSteps(bool qwen) {
 TEST(DecodeKernel, MatchesTheTensorPathWithGqaLlama3RopeAndPadding) { CompareDecodeSteps(false); }
 TEST(DecodeKernel, MatchesTheTensorPathWithBiasesAndTiedHead) { CompareDecodeSteps(true); }
 
+// LastHidden (what /v1/embeddings averages) is the state the language-model head reads: the head
+// applied to it gives Forward's logits at every position.
+TEST(LastHidden, IsWhatTheHeadTurnsIntoForwardsLogits) {
+  for (bool qwen : {false, true}) {
+    ModelConfig c = Config(qwen);
+    LlamaModel m = Build(c);
+    at::Tensor tokens = at::tensor({3, 14, 15, 9, 26}, at::kLong).view({1, 5});
+    at::Tensor pos = at::arange(5, at::kLong).view({1, 5});
+    KVCache a = m.NewCache(1, 5), b = m.NewCache(1, 5);
+    at::Tensor logits = m.Forward(tokens, pos, {}, &a, false);
+    at::Tensor hidden = m.LastHidden(tokens, pos, &b);
+    ASSERT_EQ(hidden.sizes(), (std::vector<int64_t>{1, 5, c.hidden_size}));
+    EXPECT_LT((at::linear(hidden, m.weights().lm_head) - logits).abs().max().item<float>(), 1e-4f) << qwen;
+  }
+}
+
 }  // namespace
 }  // namespace lathe::engine
