@@ -3,7 +3,8 @@
 against `lathe serve`, over http:// (the runtime client speaks HTTP/2 cleartext with prior
 knowledge, issue #21) and, with --tls, over https:// with the server's self-signed CA
 (NODE_EXTRA_CA_CERTS; ALPN picks h2 for the runtime client, http/1.1 for the control plane):
-list models, a fine-tuning job created and watched to Completed, InvokeModel, Converse, errors;
+list models, a fine-tuning job created and watched to Completed, InvokeModel, Converse, ConverseStream and
+InvokeModelWithResponseStream (event-stream over HTTP/2), errors;
 over https also the S3 suite of js/s3_client_test.mjs (put/get and the rest).
 
 Run by ctest (tests/CMakeLists.txt) as:

@@ -12,7 +12,9 @@ import assert from "node:assert/strict";
 import {
   BedrockClient, ListFoundationModelsCommand, GetModelCustomizationJobCommand, CreateModelCustomizationJobCommand,
 } from "@aws-sdk/client-bedrock";
-import { BedrockRuntimeClient, InvokeModelCommand, ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
+import {
+  BedrockRuntimeClient, InvokeModelCommand, ConverseCommand, ConverseStreamCommand, InvokeModelWithResponseStreamCommand,
+} from "@aws-sdk/client-bedrock-runtime";
 import { step, expectError } from "./steps.mjs";
 
 for (const name of ["BEDROCK_ENDPOINT", "BEDROCK_ACCESS_KEY_ID", "BEDROCK_SECRET_ACCESS_KEY", "BEDROCK_REGION"]) {
@@ -83,6 +85,52 @@ await step("Converse (HTTP/2)", async () => {
   assert.equal(out.output.message.role, "assistant");
   assert.ok(out.usage.outputTokens > 0, JSON.stringify(out.usage));
   return `${out.usage.outputTokens} tokens, stop ${out.stopReason}`;
+});
+
+await step("ConverseStream (HTTP/2, AWS event-stream)", async () => {
+  const out = await runtime.send(new ConverseStreamCommand({
+    modelId: MODEL, messages: [{ role: "user", content: [{ text: "Once upon a time" }] }],
+    inferenceConfig: { maxTokens: 12, temperature: 0 } }));
+  const seen = [];
+  let text = "", stop, usage;
+  for await (const event of out.stream) {
+    const kind = Object.keys(event)[0];
+    seen.push(kind);
+    if (event.contentBlockDelta) text += event.contentBlockDelta.delta.text;
+    if (event.messageStop) stop = event.messageStop.stopReason;
+    if (event.metadata) usage = event.metadata.usage;
+  }
+  assert.equal(seen[0], "messageStart", seen.join(","));
+  assert.ok(seen.includes("contentBlockDelta"), seen.join(","));
+  assert.equal(seen[seen.length - 1], "metadata", seen.join(","));
+  assert.ok(["end_turn", "max_tokens"].includes(stop), String(stop));
+  assert.ok(usage.outputTokens > 0 && text.length > 0, JSON.stringify({ usage, text }));
+  // the same request unstreamed gives the same text (temperature 0)
+  const whole = await runtime.send(new ConverseCommand({
+    modelId: MODEL, messages: [{ role: "user", content: [{ text: "Once upon a time" }] }],
+    inferenceConfig: { maxTokens: 12, temperature: 0 } }));
+  assert.equal(text, whole.output.message.content[0].text);
+  return `${seen.length} events, ${JSON.stringify(text.slice(0, 40))}`;
+});
+
+await step("InvokeModelWithResponseStream (HTTP/2, Titan chunks)", async () => {
+  const body = JSON.stringify({ inputText: "Once upon a time", textGenerationConfig: { maxTokenCount: 12, temperature: 0 } });
+  const out = await runtime.send(new InvokeModelWithResponseStreamCommand({ modelId: MODEL, body, contentType: "application/json" }));
+  let text = "", chunks = 0, last;
+  for await (const event of out.body) {
+    assert.ok(event.chunk, JSON.stringify(Object.keys(event)));
+    last = JSON.parse(new TextDecoder().decode(event.chunk.bytes));
+    text += last.outputText;
+    chunks++;
+  }
+  assert.ok(chunks > 0 && text.length > 0, `${chunks} chunks`);
+  assert.ok(last.completionReason, JSON.stringify(last));
+  return `${chunks} chunks, ${JSON.stringify(text.slice(0, 40))}`;
+});
+
+await step("ConverseStream on a missing model (error before the stream)", async () => {
+  await expectError("ValidationException", 400, () =>
+    runtime.send(new ConverseStreamCommand({ modelId: "no.such-model", messages: [{ role: "user", content: [{ text: "x" }] }] })));
 });
 
 await step("concurrent InvokeModel and Converse on one connection", async () => {
