@@ -102,6 +102,10 @@ Status BackupDatabase(sqlite3* from, const std::string& to_path) {
     }
     sqlite3_backup_finish(backup);
     if (rc != SQLITE_DONE) result = Status::IOError("cannot back up to " + tmp + ": " + sqlite3_errstr(rc));
+    // One self-contained file (the source's WAL mode is in the pages copied): a copy that needs
+    // no -wal or -shm beside it, readable from a read-only medium.
+    else if (sqlite3_exec(to, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr) != SQLITE_OK)
+      result = Status::IOError("cannot finish the backup " + tmp + ": " + sqlite3_errmsg(to));
   }
   if (result.ok() && sqlite3_close(to) != SQLITE_OK) result = Status::IOError("cannot close " + tmp);
   else if (!result.ok()) sqlite3_close(to);

@@ -1,0 +1,65 @@
+// `lathe backup` and `lathe restore`: a data directory copied while lathe serve runs, and brought
+// back into an empty one.
+//
+// What a backup holds, and what "consistent" means:
+//   - lathe.db is copied first, with SQLite's online backup API: one point in time (the
+//     snapshot), every table at once — jobs, models, throughput, tags, the registry, S3's index,
+//     Step Functions, the outbox. Writers go on meanwhile.
+//   - S3: exactly the objects (and multipart parts) of the snapshot, each with its bytes. Blobs are
+//     immutable and named by random ids, so a blob the snapshot names is the bytes it had then; one
+//     deleted by the server between the snapshot and its copy makes the backup start over (at most
+//     a few times), so no listed object lacks its bytes.
+//   - Every other file of the data directory (jobs/, custom-models/, imported-models/,
+//     evaluation-jobs/, models/, lambda/, sns/, tls/, credentials.json, files/, ... and folders
+//     added later) is copied after the snapshot. Each folder is listed before and after its files
+//     are copied and copied again if its entries changed meanwhile (at most a few times), so a
+//     training checkpoint (state.json naming its generation's files) is never a mix of two. A job
+//     that was training is InProgress in the snapshot and, restored, resumes from the last
+//     checkpoint copied, as after a crash. Work created after the snapshot may leave files the
+//     snapshot does not name; they are harmless (S3 blobs not in the index are removed at start).
+//   - Not copied: serve.lock, the SQLite -wal/-shm files (the snapshot includes the WAL), the
+//     upgrade backups lathe.db.backup-*, temporary files (*.tmp.*, s3/tmp/, lambda/work/,
+//     openai/scratch/) and symbolic links (named in the report).
+// manifest.json, written last, lists every file with its size and SHA-256: a folder without it is
+// an unfinished backup, and restore refuses it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace lathe::store {
+
+struct BackupReport {
+  int schema_version = 0;   // lathe.db's, as copied
+  int layout_version = 0;   // the data directory's
+  size_t files = 0;         // files copied, lathe.db and blobs included
+  uint64_t bytes = 0;
+  size_t objects = 0;       // S3 object versions and parts whose bytes were copied
+  int attempts = 1;         // > 1 when a blob or folder changed during the copy
+  std::vector<std::string> notes;  // what was left out and why (symbolic links)
+};
+
+// Copies data_dir into `dest`, which must not exist or be empty. `lathe_version` is recorded in
+// the manifest.
+Result<BackupReport> BackupDataDir(const std::string& data_dir, const std::string& dest, const std::string& lathe_version);
+
+struct RestoreReport {
+  std::string source_data_dir;  // where the backup was taken
+  std::string lathe_version;    // the lathe that took it
+  int schema_version = 0;
+  size_t files = 0;
+  uint64_t bytes = 0;
+  size_t paths_rewritten = 0;   // documents whose absolute paths named the old data directory
+};
+
+// Restores `backup` into data_dir, which must not exist or be empty: every file is checked
+// against the manifest (size, SHA-256) and written to a folder beside data_dir that is renamed
+// into place only when complete. Paths in lathe.db's documents that pointed into the old data
+// directory are rewritten to the new one. A backup whose schema or layout is newer than this
+// binary is refused.
+Result<RestoreReport> RestoreDataDir(const std::string& backup, const std::string& data_dir);
+
+}  // namespace lathe::store

@@ -1,0 +1,146 @@
+// lathe backup / restore without a server (store/data_dir_backup.h), on the 0.1 fixture data
+// directory (tests/fixtures/make_v1_data_dir.py) opened by today's store.
+#include "store/data_dir_backup.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "store/data_layout.h"
+#include "store/metadata_store.h"
+#include "store/migrations.h"
+#include "store/object_index.h"
+#include "test_util.h"
+
+namespace lathe::store {
+namespace {
+
+using lathe::testing::ReadFile;
+using lathe::testing::TempDir;
+namespace fs = std::filesystem;
+
+// The fixture, upgraded by an open as lathe serve does, with a credentials file (mode 0600) and a
+// symbolic link beside it.
+std::string MakeDataDir(const TempDir& dir) {
+  const std::string data = dir.path() + "/data";
+  const std::string cmd = "python3 " LATHE_SOURCE_DIR "/tests/fixtures/make_v1_data_dir.py " + data + " > /dev/null";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_TRUE(UpgradeDataLayout(data, DataLayoutMigrations()).ok());
+  EXPECT_TRUE(MetadataStore::Open(data + "/lathe.db").ok());
+  dir.Write("data/credentials.json", "{\"accessKeyId\":\"LATHEKEY\"}");
+  ::chmod((data + "/credentials.json").c_str(), 0600);
+  fs::create_symlink("/etc/passwd", data + "/files/link");
+  return data;
+}
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st {};
+  ::stat(path.c_str(), &st);
+  return st.st_mode & 0777;
+}
+
+TEST(DataDirBackup, ABackupRestoresIntoAnEmptyDirectoryWithEveryRowFileAndObject) {
+  TempDir dir;
+  const std::string data = MakeDataDir(dir);
+  auto backup = BackupDataDir(data, dir.path() + "/backup", "0.2.0-test");
+  ASSERT_TRUE(backup.ok()) << backup.status().ToString();
+  EXPECT_EQ(backup->schema_version, LatheDbSchemaVersion());
+  EXPECT_EQ(backup->objects, 3u);
+  EXPECT_EQ(backup->attempts, 1);
+  ASSERT_EQ(backup->notes.size(), 1u);
+  EXPECT_NE(backup->notes[0].find("files/link is a symbolic link"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir.path() + "/backup/manifest.json"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/backup/serve.lock"));
+  EXPECT_TRUE(fs::exists(dir.path() + "/backup/layout-version"));
+  // The upgrade's own backup (lathe.db.backup-v0-...) stays with the machine.
+  for (const auto& e : fs::directory_iterator(dir.path() + "/backup"))
+    EXPECT_EQ(e.path().filename().string().find("backup-v"), std::string::npos) << e.path();
+
+  const std::string restored = dir.path() + "/elsewhere/data";
+  auto r = RestoreDataDir(dir.path() + "/backup", restored);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->source_data_dir, fs::weakly_canonical(data).string());
+  EXPECT_EQ(r->lathe_version, "0.2.0-test");
+  EXPECT_EQ(r->files, backup->files);
+  EXPECT_EQ(r->paths_rewritten, 2u);  // the custom model's and the throughput's model folder
+  EXPECT_FALSE(fs::exists(restored + ".restoring"));
+
+  for (const char* rel : {"jobs/7s2arwn1h13h/train.log",
+                          "jobs/7s2arwn1h13h/run/training_artifacts/step_wise_training_metrics.csv",
+                          "s3/blobs/6c/6c53af22d2fe01ba7dfcd7ce035419de", "credentials.json", "layout-version"})
+    EXPECT_EQ(ReadFile(restored + "/" + rel), ReadFile(data + "/" + rel)) << rel;
+  EXPECT_EQ(ModeOf(restored + "/credentials.json"), 0600u);
+  EXPECT_FALSE(fs::exists(restored + "/files/link"));
+
+  auto db = MetadataStore::Open(restored + "/lathe.db");
+  ASSERT_TRUE(db.ok());
+  auto model = (*db)->Find("custom-model", "fixture-model");
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ(model->doc["_dir"], fs::weakly_canonical(restored).string() + "/jobs/7s2arwn1h13h/run/model");
+  EXPECT_EQ((*(*db)->Tags(model->arn)).at("owner"), "alice");
+  EXPECT_EQ((*db)->List("job")->size(), 1u);
+  auto index = ObjectIndex::Open(db->get());
+  ASSERT_TRUE(index.ok());
+  EXPECT_EQ((*index)->ListLatest("fixture-data", "", "", 100)->size(), 3u);
+}
+
+TEST(DataDirBackup, RefusesNonEmptyTargetsAndBackupsInsideTheDataDirectory) {
+  TempDir dir;
+  const std::string data = MakeDataDir(dir);
+  dir.Write("full/x", "mine");
+  auto into_full = BackupDataDir(data, dir.path() + "/full", "t");
+  ASSERT_FALSE(into_full.ok());
+  EXPECT_NE(into_full.status().message().find("is not empty (it holds x)"), std::string::npos);
+  EXPECT_EQ(ReadFile(dir.path() + "/full/x"), "mine");
+  EXPECT_FALSE(BackupDataDir(data, data + "/files/b", "t").ok());
+  EXPECT_EQ(BackupDataDir(dir.path() + "/nothing", dir.path() + "/b", "t").status().code(), Status::Code::kNotFound);
+
+  ASSERT_TRUE(BackupDataDir(data, dir.path() + "/backup", "t").ok());
+  auto over = RestoreDataDir(dir.path() + "/backup", dir.path() + "/full");
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.status().message().find("is not empty"), std::string::npos);
+  EXPECT_EQ(ReadFile(dir.path() + "/full/x"), "mine");
+  EXPECT_EQ(RestoreDataDir(dir.path() + "/nothing", dir.path() + "/new").status().code(), Status::Code::kNotFound);
+}
+
+TEST(DataDirBackup, ADamagedOrHostileBackupRestoresNothing) {
+  TempDir dir;
+  const std::string data = MakeDataDir(dir);
+  const std::string b = dir.path() + "/backup";
+  ASSERT_TRUE(BackupDataDir(data, b, "t").ok());
+  const std::string blob = b + "/s3/blobs/6c/6c53af22d2fe01ba7dfcd7ce035419de";
+  const std::string good = ReadFile(blob);
+  dir.Write("backup/s3/blobs/6c/6c53af22d2fe01ba7dfcd7ce035419de", "hello fixturE");
+  auto damaged = RestoreDataDir(b, dir.path() + "/r1");
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(damaged.status().message().find("6c53af22d2fe01ba7dfcd7ce035419de does not match"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir.path() + "/r1"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/r1.restoring"));
+  dir.Write("backup/s3/blobs/6c/6c53af22d2fe01ba7dfcd7ce035419de", good);
+
+  const std::string manifest = ReadFile(b + "/manifest.json");
+  for (const std::string& evil : {std::string("../../escape"), std::string("/etc/evil"), std::string("a//b")}) {
+    std::string m = manifest;
+    const std::string from = "\"path\": \"layout-version\"";
+    ASSERT_NE(m.find(from), std::string::npos);
+    m.replace(m.find(from), from.size(), "\"path\": \"" + evil + "\"");
+    dir.Write("backup/manifest.json", m);
+    auto r = RestoreDataDir(b, dir.path() + "/r2");
+    ASSERT_FALSE(r.ok()) << evil;
+    EXPECT_NE(r.status().message().find("climbs out"), std::string::npos) << r.status().message();
+  }
+  std::string newer = manifest;
+  newer.replace(newer.find("\"schemaVersion\": "), 18, "\"schemaVersion\": 9");
+  dir.Write("backup/manifest.json", newer);
+  auto r = RestoreDataDir(b, dir.path() + "/r3");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kUnsupported);
+  dir.Write("backup/manifest.json", "[1, 2");
+  EXPECT_EQ(RestoreDataDir(b, dir.path() + "/r4").status().code(), Status::Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace lathe::store
