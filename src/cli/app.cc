@@ -55,6 +55,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddCleanupCommand(&app, &ctx);
   AddDeploymentsCommand(&app, &ctx);
   AddBackupCommands(&app, &ctx);
+  AddDoctorCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);
