@@ -82,6 +82,7 @@ struct Copier {
         if (s.code() == Status::Code::kNotFound) vanished = true;
         else if (!s.ok()) return s;
       }
+      if (auto& hook = BackupAfterFolderCopyHookForTesting()) hook(rel);
       auto after = List(rel);
       if (!after.ok()) return after.status();
       entries = *after;
@@ -127,6 +128,7 @@ struct Copier {
     Status s = BackupDatabase(live, dest + "/lathe.db");
     sqlite3_close(live);
     LATHE_RETURN_IF_ERROR(s);
+    if (auto& hook = BackupAfterSnapshotHookForTesting()) hook(report->attempts);
     FileEntry e;
     LATHE_RETURN_IF_ERROR(Env::Default()->GetFileSize(dest + "/lathe.db", &e.size));
     LATHE_RETURN_IF_ERROR(Sha256File(Env::Default(), dest + "/lathe.db", &e.sha256));
@@ -172,6 +174,16 @@ std::string NowIso() {
 }
 
 }  // namespace
+
+std::function<void(int)>& BackupAfterSnapshotHookForTesting() {
+  static std::function<void(int)> hook;
+  return hook;
+}
+
+std::function<void(const std::string&)>& BackupAfterFolderCopyHookForTesting() {
+  static std::function<void(const std::string&)> hook;
+  return hook;
+}
 
 Result<BackupReport> BackupDataDir(const std::string& data_dir_in, const std::string& dest_in,
                                    const std::string& lathe_version) {

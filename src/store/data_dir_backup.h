@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,13 @@ struct BackupReport {
 // Copies data_dir into `dest`, which must not exist or be empty. `lathe_version` is recorded in
 // the manifest.
 Result<BackupReport> BackupDataDir(const std::string& data_dir, const std::string& dest, const std::string& lathe_version);
+
+// Test seams, empty in production: called after lathe.db's snapshot is written (with the attempt,
+// 1-based), and after a folder's files were copied, before it is listed again (with its path
+// relative to the data directory, "" for the top): a test changes the data directory there, as
+// a running server would.
+std::function<void(int attempt)>& BackupAfterSnapshotHookForTesting();
+std::function<void(const std::string& folder)>& BackupAfterFolderCopyHookForTesting();
 
 struct RestoreReport {
   std::string source_data_dir;  // where the backup was taken

@@ -3,7 +3,10 @@
 #include "store/data_dir_backup.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -140,6 +143,99 @@ TEST(DataDirBackup, ADamagedOrHostileBackupRestoresNothing) {
   EXPECT_EQ(r.status().code(), Status::Code::kUnsupported);
   dir.Write("backup/manifest.json", "[1, 2");
   EXPECT_EQ(RestoreDataDir(b, dir.path() + "/r4").status().code(), Status::Code::kCorruption);
+}
+
+// The server deletes an object (its row, then its blob) after the snapshot was taken and before
+// the blob is copied: the backup starts over and holds the state of its second snapshot.
+TEST(DataDirBackup, AnObjectDeletedAfterTheSnapshotStartsTheBackupOver) {
+  TempDir dir;
+  const std::string data = MakeDataDir(dir);
+  auto db = MetadataStore::Open(data + "/lathe.db");  // the running server's connection
+  ASSERT_TRUE(db.ok());
+  auto index = ObjectIndex::Open(db->get());
+  ASSERT_TRUE(index.ok());
+  const std::string blob = data + "/s3/blobs/6c/6c53af22d2fe01ba7dfcd7ce035419de";
+  BackupAfterSnapshotHookForTesting() = [&](int attempt) {
+    if (attempt != 1) return;
+    std::vector<std::string> freed;
+    ASSERT_TRUE((*index)->Remove("fixture-data", "notes/readme.txt", "", nullptr, &freed).ok());
+    ASSERT_EQ(freed, std::vector<std::string>{"6c53af22d2fe01ba7dfcd7ce035419de"});
+    fs::remove(blob);
+  };
+  auto backup = BackupDataDir(data, dir.path() + "/backup", "t");
+  BackupAfterSnapshotHookForTesting() = nullptr;
+  ASSERT_TRUE(backup.ok()) << backup.status().ToString();
+  EXPECT_EQ(backup->attempts, 2);
+  EXPECT_EQ(backup->objects, 2u);
+  ASSERT_TRUE(RestoreDataDir(dir.path() + "/backup", dir.path() + "/restored").ok());
+  auto restored = MetadataStore::Open(dir.path() + "/restored/lathe.db");
+  ASSERT_TRUE(restored.ok());
+  auto listed = (*ObjectIndex::Open(restored->get()))->ListLatest("fixture-data", "", "", 100);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  for (const auto& v : *listed) {
+    EXPECT_NE(v.key, "notes/readme.txt");
+    EXPECT_TRUE(fs::exists(dir.path() + "/restored/s3/blobs/" + v.blob.substr(0, 2) + "/" + v.blob)) << v.key;
+  }
+}
+
+// A training checkpoint replaced while its folder is copied (state.json names the new
+// generation, the old files go): the folder is copied again, never a mix of the two.
+TEST(DataDirBackup, AFolderThatChangesDuringItsCopyIsCopiedAgainWhole) {
+  TempDir dir;
+  const std::string data = MakeDataDir(dir);
+  const std::string ckpt = data + "/jobs/7s2arwn1h13h/run/checkpoint";
+  fs::create_directories(ckpt);
+  dir.Write("data/jobs/7s2arwn1h13h/run/checkpoint/state.json", "{\"generation\": 1}");
+  dir.Write("data/jobs/7s2arwn1h13h/run/checkpoint/params-1.pt", "one");
+  int calls = 0;
+  BackupAfterFolderCopyHookForTesting() = [&](const std::string& folder) {
+    if (folder != "jobs/7s2arwn1h13h/run/checkpoint" || calls++ > 0) return;
+    dir.Write("data/jobs/7s2arwn1h13h/run/checkpoint/params-2.pt", "two");
+    dir.Write("data/jobs/7s2arwn1h13h/run/checkpoint/state.json", "{\"generation\": 2}");
+    fs::remove(ckpt + "/params-1.pt");
+  };
+  auto backup = BackupDataDir(data, dir.path() + "/backup", "t");
+  BackupAfterFolderCopyHookForTesting() = nullptr;
+  ASSERT_TRUE(backup.ok()) << backup.status().ToString();
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(backup->attempts, 2);
+  const std::string copied = dir.path() + "/backup/jobs/7s2arwn1h13h/run/checkpoint";
+  EXPECT_EQ(ReadFile(copied + "/state.json"), "{\"generation\": 2}");
+  EXPECT_EQ(ReadFile(copied + "/params-2.pt"), "two");
+  EXPECT_FALSE(fs::exists(copied + "/params-1.pt"));
+  EXPECT_EQ(ReadFile(dir.path() + "/backup/manifest.json").find("params-1.pt"), std::string::npos);
+  EXPECT_TRUE(RestoreDataDir(dir.path() + "/backup", dir.path() + "/restored").ok());
+}
+
+// `lathe backup` killed (SIGKILL) while it copies the folders: what it leaves has lathe.db and
+// some files but no manifest, and restore refuses it without creating the data directory.
+TEST(DataDirBackup, ABackupKilledMidwayLeavesNothingRestoreAccepts) {
+  TempDir dir;
+  const std::string data = MakeDataDir(dir);
+  const std::string b = dir.path() + "/backup";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    BackupAfterFolderCopyHookForTesting() = [](const std::string& folder) {
+      if (folder == "jobs") ::kill(::getpid(), SIGKILL);
+    };
+    (void)BackupDataDir(data, b, "t");
+    _exit(3);  // not reached unless the hook never ran
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_TRUE(fs::exists(b + "/lathe.db"));
+  EXPECT_FALSE(fs::exists(b + "/manifest.json"));
+  auto r = RestoreDataDir(b, dir.path() + "/restored");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(r.status().message().find("did not finish"), std::string::npos) << r.status().message();
+  EXPECT_FALSE(fs::exists(dir.path() + "/restored"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/restored.restoring"));
+  // The unfinished folder is not a target either: the next backup needs a new or emptied one.
+  EXPECT_FALSE(BackupDataDir(data, b, "t").ok());
 }
 
 }  // namespace
