@@ -8,7 +8,8 @@
 2. Backup and restore: `lathe backup` while a job trains, the original data directory moved away,
    `lathe restore` into a new one (a non-empty target refused), a server started there lists the
    same jobs, custom models, throughput, tags and S3 objects (bytes equal) and InvokeModel at
-   temperature 0 answers the same text.
+   temperature 0 answers the same text. boto3 writes to a bucket during the backup: the restored
+   bucket is its state at one point in time. `lathe doctor` on the live data directory first.
 
   operations_test.py --lathe build/lathe --home build/test-lathe-home
 Exit 77 (skipped) without boto3.
@@ -21,6 +22,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
@@ -74,6 +76,68 @@ def state(bedrock, s3):
         for o in s3.list_objects_v2(Bucket=b["Name"]).get("Contents", []):
             objects[(b["Name"], o["Key"])] = (o["ETag"], s3.get_object(Bucket=b["Name"], Key=o["Key"])["Body"].read())
     return {"jobs": jobs, "models": models, "throughput": pts, "tags": tags, "objects": objects}
+
+
+LIVE_BUCKET = "ops-live"
+
+
+class LiveWriter(threading.Thread):
+    """boto3 writes while `lathe backup` runs: for i = 0, 1, ... PutObject w-i (body "write i"), then
+    overwrites live.txt with "i" (which frees the blob of i - 1: a blob the backup's snapshot may
+    name)."""
+
+    def __init__(self, s3):
+        super().__init__(daemon=True)
+        self.s3, self.written, self.stop, self.error = s3, 0, threading.Event(), None
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                i = self.written
+                self.s3.put_object(Bucket=LIVE_BUCKET, Key="w-%05d" % i, Body=b"write %d" % i)
+                self.s3.put_object(Bucket=LIVE_BUCKET, Key="live.txt", Body=b"%d" % i)
+                self.written = i + 1
+        except Exception as e:  # noqa: BLE001 - reported by __exit__
+            self.error = e
+
+    def __enter__(self):
+        self.start()
+        # A few writes done before the backup starts, so that it meets a bucket being written.
+        wait_for(lambda: self.written, lambda n: n >= 3 or self.error, 30, "the first writes")
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.join(30)
+        assert self.error is None, self.error
+
+    @staticmethod
+    def check_one_point_in_time(live):
+        """The restored bucket is the state after some write: w-0 .. w-m, each with its bytes, and
+        live.txt from the same moment (m - 1 before its overwrite, or m)."""
+        keys = sorted(k for k in live if k.startswith("w-"))
+        m = len(keys) - 1
+        assert m >= 2 and keys == ["w-%05d" % i for i in range(m + 1)], keys
+        for i, k in enumerate(keys):
+            assert live[k] == b"write %d" % i, (k, live[k])
+        assert live["live.txt"] in (b"%d" % (m - 1), b"%d" % m), (m, live["live.txt"])
+        assert set(live) == set(keys) | {"live.txt"}, sorted(live)
+
+
+def doctor(args, data, server):
+    """`lathe doctor` on the data directory of the running server: no error, the port named as held
+    by that lathe serve, lathe.db's integrity checked."""
+    r = subprocess.run([args.lathe, "doctor", "--data-dir", data, "--listen", "%s:%d" % (server.host, server.port), "--json"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    found = json.loads(r.stdout)
+    assert found["errors"] == 0, found
+    what = {f["area"]: [] for f in found["findings"]}
+    for f in found["findings"]:
+        what[f["area"]].append(f["what"])
+    assert any("serve.lock" in w for w in what["port"]), what["port"]
+    assert any("integrity_check: ok" in w for w in what["store"]), what["store"]
+    print("ok   lathe doctor on the live data directory: %d findings, no errors; %s" % (len(found["findings"]), what["port"][0]))
 
 
 def upgrade_from_0_1(args, tmp, config, model_dir):
@@ -146,15 +210,20 @@ def backup_and_restore(args, tmp, config):
             hyperParameters={"epochCount": "100", "batchSize": "1"})["jobArn"]
         wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=second),
                  lambda j: j.get("trainingMetrics", {}).get("trainingLoss") is not None, 60, "the second job training")
+        s3.create_bucket(Bucket=LIVE_BUCKET)
         before = state(bedrock, s3)
-        r = subprocess.run([args.lathe, "backup", "--to", os.path.join(tmp, "backup"), "--data-dir", data, "--json"],
-                           capture_output=True, text=True, timeout=120)
+        doctor(args, data, server)
+        with LiveWriter(s3) as writer:
+            r = subprocess.run([args.lathe, "backup", "--to", os.path.join(tmp, "backup"), "--data-dir", data, "--json"],
+                               capture_output=True, text=True, timeout=120)
+            during = writer.written
         assert r.returncode == 0, r.stderr
         report = json.loads(r.stdout)
         assert report["s3Objects"] >= 3 and report["schemaVersion"] >= 2, report
         assert bedrock.get_model_customization_job(jobIdentifier=second)["status"] == "InProgress", "the job ended before the backup"
         bedrock.stop_model_customization_job(jobIdentifier=second)
-    print("ok   lathe backup while a job trains: %d files, %d bytes" % (report["files"], report["bytes"]))
+    print("ok   lathe backup while a job trains and boto3 writes (%d writes by the end of the backup, %d attempt(s)): "
+          "%d files, %d bytes" % (during, report["attempts"], report["files"], report["bytes"]))
 
     # The original goes away: the restored server must not read anything of it.
     shutil.move(data, data + "-moved")
@@ -173,7 +242,10 @@ def backup_and_restore(args, tmp, config):
         after = state(bedrock, s3)
         for what in ("jobs", "models", "throughput", "tags"):
             assert after[what] == before[what], (what, before[what], after[what])
-        assert after["objects"] == before["objects"], (sorted(before["objects"]), sorted(after["objects"]))
+        live = {k: body for (b, k), (_, body) in after["objects"].items() if b == LIVE_BUCKET}
+        after_objects = {bk: v for bk, v in after["objects"].items() if bk[0] != LIVE_BUCKET}
+        assert after_objects == before["objects"], (sorted(before["objects"]), sorted(after_objects))
+        LiveWriter.check_one_point_in_time(live)
         assert in_service(bedrock, pt) == "InService"
         assert greedy(runtime, pt) == text, (greedy(runtime, pt), text)
         # The job that was training resumes in the restored directory; stopped here to save time.
