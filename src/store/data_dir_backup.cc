@@ -3,7 +3,9 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -129,11 +131,31 @@ struct Copier {
     sqlite3_close(live);
     LATHE_RETURN_IF_ERROR(s);
     if (auto& hook = BackupAfterSnapshotHookForTesting()) hook(report->attempts);
+    auto blobs = SnapshotBlobs();
+    if (!blobs.ok()) return blobs.status();
+    report->objects = blobs->size();
+    // Each blob is pinned first by a hard link in s3/tmp/ (microseconds each), copied after: the
+    // server deleting a blob (an overwrite, a DeleteObject) can only make the backup start over
+    // in that short window, not during the long copy. A link's bytes stay whatever the server does
+    // with the name; the links go at the end, or at the server's next start (s3/tmp is emptied).
+    BlobPins pins{data_dir, data_dir + "/s3/tmp/backup-" + std::to_string(::getpid()) + "-", {}};
+    for (const std::string& id : *blobs) LATHE_RETURN_IF_ERROR(pins.Pin(id));
     FileEntry e;
     LATHE_RETURN_IF_ERROR(Env::Default()->GetFileSize(dest + "/lathe.db", &e.size));
     LATHE_RETURN_IF_ERROR(Sha256File(Env::Default(), dest + "/lathe.db", &e.sha256));
     files["lathe.db"] = e;
+    for (const std::string& id : *blobs) {
+      LATHE_RETURN_IF_ERROR(backup_internal::MakeDirs(dest + "/s3/blobs/" + id.substr(0, 2), 0755));
+      LATHE_RETURN_IF_ERROR(backup_internal::CopyFileHashed(pins.PathOf(id), dest + "/" + BlobPath(id), &e));
+      files[BlobPath(id)] = e;
+    }
+    return Status::Ok();
+  }
 
+  static std::string BlobPath(const std::string& id) { return "s3/blobs/" + id.substr(0, 2) + "/" + id; }
+
+  // The blobs the snapshot's S3 rows name (objects, not delete markers, and multipart parts).
+  Result<std::vector<std::string>> SnapshotBlobs() {
     sqlite3* snap = nullptr;
     if (sqlite3_open_v2((dest + "/lathe.db").c_str(), &snap, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
       sqlite3_close(snap);
@@ -148,20 +170,37 @@ struct Copier {
                            -1, &q, nullptr) == SQLITE_OK) {
       while (sqlite3_step(q) == SQLITE_ROW) {
         const unsigned char* t = sqlite3_column_text(q, 0);
-        if (t) blobs.emplace_back(reinterpret_cast<const char*>(t));
+        // Not blob-shaped: not lathe's, never made into a path.
+        if (t && BlobStore::IsBlobId(reinterpret_cast<const char*>(t))) blobs.emplace_back(reinterpret_cast<const char*>(t));
       }
     }
     sqlite3_finalize(q);
     sqlite3_close(snap);
-    report->objects = blobs.size();
-    for (const std::string& id : blobs) {
-      if (!BlobStore::IsBlobId(id)) continue;  // not lathe's: never made into a path
-      const std::string rel = "s3/blobs/" + id.substr(0, 2) + "/" + id;
-      LATHE_RETURN_IF_ERROR(backup_internal::MakeDirs(dest + "/s3/blobs/" + id.substr(0, 2), 0755));
-      LATHE_RETURN_IF_ERROR(CopyFile(rel));
-    }
-    return Status::Ok();
+    return blobs;
   }
+
+  // Hard links to the snapshot's blobs, removed when done.
+  struct BlobPins {
+    std::string data_dir, prefix;  // prefix: DATA_DIR/s3/tmp/backup-PID-
+    std::set<std::string> linked;  // ids; the others (no hard link made) are copied by name
+    ~BlobPins() {
+      for (const std::string& id : linked) ::unlink((prefix + id).c_str());
+    }
+    Status Pin(const std::string& id) {
+      const std::string blob = data_dir + "/" + BlobPath(id);
+      if (::link(blob.c_str(), (prefix + id).c_str()) == 0) {
+        linked.insert(id);
+        return Status::Ok();
+      }
+      struct stat st {};
+      if (errno == ENOENT && ::stat(blob.c_str(), &st) != 0) return Status::NotFound(blob + " went away after the snapshot");
+      if (errno == EEXIST) return Status::IOError(prefix + id + " exists: another backup with this process id?");
+      return Status::Ok();  // no s3/tmp, or a file system without hard links: copied by name
+    }
+    std::string PathOf(const std::string& id) const {
+      return linked.count(id) ? prefix + id : data_dir + "/" + BlobPath(id);
+    }
+  };
 };
 
 std::string NowIso() {

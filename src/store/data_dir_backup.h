@@ -6,9 +6,11 @@
 //     snapshot), every table at once — jobs, models, throughput, tags, the registry, S3's index,
 //     Step Functions, the outbox. Writers go on meanwhile.
 //   - S3: exactly the objects (and multipart parts) of the snapshot, each with its bytes. Blobs are
-//     immutable and named by random ids, so a blob the snapshot names is the bytes it had then; one
-//     deleted by the server between the snapshot and its copy makes the backup start over (at most
-//     a few times), so no listed object lacks its bytes.
+//     immutable and named by random ids, so a blob the snapshot names is the bytes it had then.
+//     Right after the snapshot each is pinned by a hard link in s3/tmp/ (removed at the end), so
+//     the server deleting it later (an overwrite, DeleteObject) does not matter; one deleted in
+//     that short window makes the backup start over (at most a few times), so no listed object
+//     lacks its bytes.
 //   - Every other file of the data directory (jobs/, custom-models/, imported-models/,
 //     evaluation-jobs/, models/, lambda/, sns/, tls/, credentials.json, files/, ... and folders
 //     added later) is copied after the snapshot. Each folder is listed before and after its files

@@ -57,6 +57,8 @@ TEST(DataDirBackup, ABackupRestoresIntoAnEmptyDirectoryWithEveryRowFileAndObject
   EXPECT_TRUE(fs::exists(dir.path() + "/backup/manifest.json"));
   EXPECT_FALSE(fs::exists(dir.path() + "/backup/serve.lock"));
   EXPECT_TRUE(fs::exists(dir.path() + "/backup/layout-version"));
+  // The hard links that pinned the snapshot's blobs are gone.
+  EXPECT_TRUE(fs::is_empty(data + "/s3/tmp"));
   // The upgrade's own backup (lathe.db.backup-v0-...) stays with the machine.
   for (const auto& e : fs::directory_iterator(dir.path() + "/backup"))
     EXPECT_EQ(e.path().filename().string().find("backup-v"), std::string::npos) << e.path();
