@@ -7,6 +7,9 @@
 #     it runs, each one a real package (installed here);
 #   - the installed binary runs, finds no missing library, and works with the packaged modules
 #     (a greedy generation when a small model is at hand);
+#   - `lathe doctor` of the installed binary; apt would install the package here (apt-get -s);
+#   - the unit's ExecStart, run from the extracted tree with /etc/default/lathe's arguments,
+#     answers a signed ListFoundationModels;
 #   - `systemd-analyze verify` accepts lathe.service without a single warning.
 #   deb_test.sh BUILD_DIR        exit 77 (skipped) without dpkg-deb, dpkg-shlibdeps or systemd-analyze
 set -euo pipefail
@@ -46,6 +49,8 @@ for p in $(tr ',' '\n' <<<"$depends" | sed 's/(.*//; s/|.*//; s/ //g'); do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || grep -qx "$p" <<<"$provided" ||
     fail "Depends names $p, which no installed package is or provides"
 done
+description="$(dpkg-deb -f "$deb" Description)"
+[ "$(sed -n 2p <<<"$description")" != " $(head -1 <<<"$description")" ] || fail "the synopsis is repeated: $description"
 dpkg-deb -e "$deb" "$tmp/control"
 [ "$(cat "$tmp/control/conffiles")" = "/etc/default/lathe" ] || fail "conffiles: $(cat "$tmp/control/conffiles")"
 for script in postinst prerm postrm; do
@@ -71,6 +76,54 @@ if [ -f "$model/config.json" ]; then
 else
   echo "note no small model in $model: generation with the packaged modules not tried"
 fi
+
+# `lathe doctor` of the installed binary on a fresh data directory: every check runs, no error
+# (a fresh directory has no lathe.db yet: a warning at most).
+doctor_dir="$tmp/doctor-data"
+mkdir -m 0750 "$doctor_dir"
+"$root/usr/bin/lathe" doctor --data-dir "$doctor_dir" --listen 127.0.0.1:0 --json >"$tmp/doctor.json" ||
+  { cat "$tmp/doctor.json"; fail "the installed lathe doctor found an error on a fresh data directory"; }
+python3 - "$tmp/doctor.json" <<'PY' || fail "lathe doctor's findings"
+import json, sys
+found = json.load(open(sys.argv[1]))
+areas = {f["area"] for f in found["findings"]}
+missing = {"cpu", "threads", "blas", "data", "disk", "port", "model", "clock"} - areas
+assert not missing and found["errors"] == 0, (missing, found)
+PY
+echo "ok   the installed lathe doctor: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["findings"]), "findings,", d["errors"], "errors")' "$tmp/doctor.json")"
+
+# Its Depends resolve against this system's packages, as `apt install ./lathe_….deb` would.
+if command -v apt-get >/dev/null; then
+  apt-get -s install "$deb" >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; fail "apt-get -s install $deb"; }
+  grep -q '^Inst lathe ' "$tmp/apt.log" || { cat "$tmp/apt.log"; fail "apt would not install lathe"; }
+  echo "ok   apt-get -s install: $(grep -c '^Inst ' "$tmp/apt.log") package(s) to install, lathe among them"
+fi
+
+# The service's command as systemd would run it, from the extracted tree: ExecStart with
+# $LATHE_SERVE_ARGS from the packaged /etc/default/lathe (its --listen replaced by a free port,
+# and no default-model build), the unit's Environment=, a fresh StateDirectory. It must answer a
+# SigV4-signed ListFoundationModels with the keys it wrote, and stop cleanly on SIGTERM.
+state="$tmp/var-lib-lathe"
+mkdir -m 0750 "$state"
+grep -q '^LATHE_SERVE_ARGS="--listen 127.0.0.1:8080"$' "$root/etc/default/lathe" || fail "/etc/default/lathe: $(cat "$root/etc/default/lathe")"
+serve_args="--listen 127.0.0.1:0 --default-build first-use"
+exec_start="$(sed -n 's/^ExecStart=//p' "$root/lib/systemd/system/lathe.service")"
+exec_start="${exec_start//\/usr\/bin\/lathe/$root/usr/bin/lathe}"
+exec_start="${exec_start//\/var\/lib\/lathe/$state}"
+exec_start="${exec_start//\$LATHE_SERVE_ARGS/$serve_args}"
+read -ra serve_cmd <<<"$exec_start"
+(cd "$state" && exec env -i PATH=/usr/bin:/bin LATHE_HOME="$state" OMP_WAIT_POLICY=PASSIVE "${serve_cmd[@]}" \
+   >"$tmp/serve.out" 2>"$tmp/serve.err") &
+serve_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/serve.out" ] && break; sleep 0.1; done
+url="$(awk 'NR == 1 {print $3}' "$tmp/serve.out")"
+[[ "$url" == http://127.0.0.1:* ]] || { kill "$serve_pid"; cat "$tmp/serve.err"; fail "the packaged service did not start"; }
+key() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$state/credentials.json" "$1"; }
+models="$(curl -sS --aws-sigv4 "aws:amz:us-east-1:bedrock" --user "$(key accessKeyId):$(key secretAccessKey)" "$url/foundation-models")"
+kill -TERM "$serve_pid"
+wait "$serve_pid" || fail "the packaged service did not stop cleanly on SIGTERM: $(tail -5 "$tmp/serve.err")"
+grep -q '"modelId":"lathe.default-v1"' <<<"$models" || fail "ListFoundationModels from the packaged service: ${models:0:300}"
+echo "ok   the service's ExecStart from the package serves: ListFoundationModels signed with its new keys, clean stop"
 
 # The unit as installed, its ExecStart pointed at the extracted binary (nothing is installed on
 # this machine): any warning (unknown key, bad value) fails.
