@@ -32,7 +32,8 @@ constexpr int kMaxAttempts = 5;
 // What is never copied, by path relative to the data directory.
 bool LeftOut(const std::string& rel) {
   static const std::set<std::string> kPaths = {"lathe.db", "lathe.db-wal", "lathe.db-shm", "lathe.db-journal",
-                                               "serve.lock", "s3", "lambda/work", "openai/scratch"};
+                                               "serve.lock", "s3", "lambda/work", "openai/scratch",
+                                               kBackupManifestName};  // the backup's own, at its top
   if (kPaths.count(rel)) return true;
   const std::string name = fs::path(rel).filename().string();
   // Migration backups belong to the machine they were made on; AtomicFileWriter's temporary
@@ -141,6 +142,10 @@ struct Copier {
     BlobPins pins{data_dir, data_dir + "/s3/tmp/backup-" + std::to_string(::getpid()) + "-", {}};
     for (const std::string& id : *blobs) LATHE_RETURN_IF_ERROR(pins.Pin(id));
     FileEntry e;
+    // The snapshot gets the live file's permission bits, as every other copy does.
+    struct stat st {};
+    e.mode = ::stat(db_path.c_str(), &st) == 0 ? st.st_mode & 0777 : 0600;
+    if (::chmod((dest + "/lathe.db").c_str(), e.mode) != 0) return Status::IOError("cannot chmod " + dest + "/lathe.db");
     LATHE_RETURN_IF_ERROR(Env::Default()->GetFileSize(dest + "/lathe.db", &e.size));
     LATHE_RETURN_IF_ERROR(Sha256File(Env::Default(), dest + "/lathe.db", &e.sha256));
     files["lathe.db"] = e;
@@ -261,7 +266,7 @@ Result<BackupReport> BackupDataDir(const std::string& data_dir_in, const std::st
                              {"layoutVersion", report.layout_version},
                              {"files", nlohmann::json::array()}};
   for (const auto& [path, e] : copier.files) {
-    manifest["files"].push_back({{"path", path}, {"size", e.size}, {"sha256", e.sha256}});
+    manifest["files"].push_back({{"path", path}, {"size", e.size}, {"sha256", e.sha256}, {"mode", e.mode}});
     report.bytes += e.size;
   }
   report.files = copier.files.size();

@@ -65,6 +65,12 @@ struct RestoreReport {
   size_t paths_rewritten = 0;   // documents whose absolute paths named the old data directory
 };
 
+// The files a backup's manifest.json lists (relative paths, each checked as restore checks it:
+// none absolute or climbing out), manifest.json itself not included; what a copy of the backup
+// elsewhere (s3://) carries. NotFound when `backup` has no manifest (not a backup, or unfinished).
+Result<std::vector<std::string>> BackupManifestFiles(const std::string& backup);
+inline constexpr const char* kBackupManifestName = "manifest.json";
+
 // Restores `backup` into data_dir, which must not exist or be empty: every file is checked
 // against the manifest (size, SHA-256) and written to a folder beside data_dir that is renamed
 // into place only when complete. Paths in lathe.db's documents that pointed into the old data

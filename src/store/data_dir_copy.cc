@@ -64,6 +64,7 @@ Status CopyFileHashed(const std::string& src, const std::string& dst, FileEntry*
   if (::fsync(out.fd) != 0) return Errno("sync", dst);
   entry->size = total;
   entry->sha256 = hash.HexDigest();
+  entry->mode = st.st_mode & 0777;
   return Status::Ok();
 }
 

@@ -6,12 +6,14 @@
 #include <string>
 
 #include "core/status.h"
+#include "store/data_dir_backup.h"
 
 namespace lathe::store::backup_internal {
 
 struct FileEntry {
   uint64_t size = 0;
   std::string sha256;
+  unsigned mode = 0;  // permission bits (0600 for keys): a copy that keeps none (s3://) gets them back
 };
 // By path relative to the backup's root, '/'-separated.
 using FileList = std::map<std::string, FileEntry>;
@@ -30,7 +32,7 @@ Status CheckEmptyTarget(const std::string& dir, const char* what);
 // control characters, at most 4096 bytes. A hostile manifest cannot write outside the target.
 bool IsSafeRelativePath(const std::string& path);
 
-inline constexpr const char* kManifestName = "manifest.json";
+inline constexpr const char* kManifestName = kBackupManifestName;
 inline constexpr const char* kManifestFormat = "lathe-backup";
 inline constexpr int kManifestFormatVersion = 1;
 

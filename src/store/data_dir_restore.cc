@@ -103,6 +103,9 @@ Result<nlohmann::json> ReadManifest(const std::string& backup) {
     if (!f.is_object() || !f.contains("path") || !f["path"].is_string() || !f.contains("size") ||
         !f["size"].is_number_unsigned() || !f.contains("sha256") || !f["sha256"].is_string())
       return bad("a file entry lacks path, size or sha256");
+    // Optional (added in 0.2.0's s3:// backups; older manifests lack it): permission bits only.
+    if (f.contains("mode") && (!f["mode"].is_number_unsigned() || f["mode"].get<uint64_t>() > 0777))
+      return bad("a file's mode is not permission bits (0 to 0777)");
     if (!backup_internal::IsSafeRelativePath(f["path"].get<std::string>()))
       return bad("a file path is absolute, empty or climbs out with \"..\"");
   }
@@ -110,6 +113,14 @@ Result<nlohmann::json> ReadManifest(const std::string& backup) {
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> BackupManifestFiles(const std::string& backup) {
+  auto manifest = ReadManifest(backup);
+  if (!manifest.ok()) return manifest.status();
+  std::vector<std::string> files;
+  for (const auto& f : (*manifest)["files"]) files.push_back(f["path"].get<std::string>());
+  return files;
+}
 
 Result<RestoreReport> RestoreDataDir(const std::string& backup_in, const std::string& data_dir_in) {
   std::error_code ec;
@@ -156,6 +167,9 @@ Result<RestoreReport> RestoreDataDir(const std::string& backup_in, const std::st
     if (e.size != f["size"].get<uint64_t>() || e.sha256 != f["sha256"].get<std::string>())
       return fail(Status::Corruption(backup + "/" + rel + " does not match the manifest (size or SHA-256): the backup is "
                                      "damaged; nothing was restored"));
+    // The manifest's mode wins over the copy's: a backup carried through S3 lost its modes.
+    if (f.contains("mode") && ::chmod(to.c_str(), f["mode"].get<unsigned>()) != 0)
+      return fail(Status::IOError("cannot chmod " + to));
     ++report.files;
     report.bytes += e.size;
   }

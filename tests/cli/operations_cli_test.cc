@@ -148,8 +148,17 @@ TEST(BackupCli, UsageAndRefusals) {
   std::string out, err;
   EXPECT_EQ(RunLatheBinary("backup", &out, &err), 2);  // --to is required
   EXPECT_EQ(RunLatheBinary("restore --data-dir " + dir.path() + "/x", &out, &err), 2);  // --from too
-  EXPECT_EQ(RunLatheBinary("backup --to s3://bucket/backups --data-dir " + dir.path(), &out, &err), 1);
-  EXPECT_NE(err.find("not supported yet"), std::string::npos) << err;
+  // s3:// names are checked before anything is contacted or copied: the bucket's syntax, the length.
+  EXPECT_EQ(RunLatheBinary("backup --to s3://Bad_Bucket/x --endpoint http://127.0.0.1:1 --data-dir " + dir.path(), &out, &err), 1);
+  EXPECT_NE(err.find("Bad_Bucket"), std::string::npos) << err;
+  EXPECT_EQ(RunLatheBinary("restore --from s3://b/" + std::string(1100, 'k') + " --endpoint http://127.0.0.1:1 --data-dir " +
+                               dir.path() + "/new", &out, &err), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/new"));
+  // No server at the endpoint: said so, nothing restored.
+  EXPECT_EQ(RunLatheBinary("restore --from s3://bucket/backups --endpoint http://127.0.0.1:1 --data-dir " + dir.path() + "/new",
+                           &out, &err), 1);
+  EXPECT_FALSE(err.empty());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/new"));
   EXPECT_EQ(RunLatheBinary("backup --to " + dir.path() + "/b --data-dir " + dir.path() + "/none", &out, &err), 1);
   EXPECT_NE(err.find("no lathe.db in"), std::string::npos) << err;
   EXPECT_EQ(RunLatheBinary("restore --from " + dir.path() + " --data-dir " + dir.path() + "/new", &out, &err), 1);

@@ -10,6 +10,8 @@
    same jobs, custom models, throughput, tags and S3 objects (bytes equal) and InvokeModel at
    temperature 0 answers the same text. boto3 writes to a bucket during the backup: the restored
    bucket is its state at one point in time. `lathe doctor` on the live data directory first.
+   The same through S3: `lathe backup --to s3://` into the server's own S3, `lathe restore --from
+   s3://`, a server there shows the same.
 
   operations_test.py --lathe build/lathe --home build/test-lathe-home
 Exit 77 (skipped) without boto3.
@@ -78,7 +80,7 @@ def state(bedrock, s3):
     return {"jobs": jobs, "models": models, "throughput": pts, "tags": tags, "objects": objects}
 
 
-LIVE_BUCKET = "ops-live"
+LIVE_BUCKET, BACKUP_BUCKET = "ops-live", "ops-backups"
 
 
 class LiveWriter(threading.Thread):
@@ -211,6 +213,7 @@ def backup_and_restore(args, tmp, config):
         wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=second),
                  lambda j: j.get("trainingMetrics", {}).get("trainingLoss") is not None, 60, "the second job training")
         s3.create_bucket(Bucket=LIVE_BUCKET)
+        s3.create_bucket(Bucket=BACKUP_BUCKET)
         before = state(bedrock, s3)
         doctor(args, data, server)
         with LiveWriter(s3) as writer:
@@ -220,6 +223,7 @@ def backup_and_restore(args, tmp, config):
         assert r.returncode == 0, r.stderr
         report = json.loads(r.stdout)
         assert report["s3Objects"] >= 3 and report["schemaVersion"] >= 2, report
+        from_s3 = backup_through_s3(args, tmp, data, server)
         assert bedrock.get_model_customization_job(jobIdentifier=second)["status"] == "InProgress", "the job ended before the backup"
         bedrock.stop_model_customization_job(jobIdentifier=second)
     print("ok   lathe backup while a job trains and boto3 writes (%d writes by the end of the backup, %d attempt(s)): "
@@ -237,6 +241,40 @@ def backup_and_restore(args, tmp, config):
     r = subprocess.run([args.lathe, "restore", "--from", os.path.join(tmp, "backup"), "--data-dir", restored],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+    for where, directory in (("a new data directory", restored), ("a data directory from s3://", from_s3)):
+        serves_as_before(args, directory, config, before, pt, second, text)
+        print("ok   restored into %s: the same jobs, models, throughput, tags, S3 bytes and greedy text %r" % (where, text))
+
+
+def backup_through_s3(args, tmp, data, server):
+    """`lathe backup --to s3://` of the live data directory into the server's own S3 (any S3 would
+    do), refused a second time on the same prefix; `lathe restore --from s3://` into a new
+    directory: the files and their modes come back. Returns that directory."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET)
+    backup = [args.lathe, "backup", "--to", "s3://%s/nightly/" % BACKUP_BUCKET, "--data-dir", data, "--endpoint", server.url]
+    r = subprocess.run(backup + ["--json"], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    sent = json.loads(r.stdout)
+    r = subprocess.run(backup, capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 1 and "a backup is there already" in r.stderr, (r.returncode, r.stderr)
+    restored = os.path.join(tmp, "from-s3")
+    r = subprocess.run([args.lathe, "restore", "--from", "s3://%s/nightly" % BACKUP_BUCKET, "--data-dir", restored,
+                        "--endpoint", server.url, "--json"], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert (got["files"], got["bytes"]) == (sent["files"], sent["bytes"]), (got, sent)
+    for rel in ("lathe.db", "credentials.json"):
+        if os.path.exists(os.path.join(data, rel)):
+            mode = os.stat(os.path.join(data, rel)).st_mode & 0o777
+            assert os.stat(os.path.join(restored, rel)).st_mode & 0o777 == mode, rel
+    print("ok   lathe backup --to s3:// (%d files, a second one on the prefix refused), lathe restore --from s3://"
+          % sent["files"])
+    return restored
+
+
+def serves_as_before(args, restored, config, before, pt, second, text):
+    """A server on the restored directory shows what the original showed before the backup: the same
+    jobs, models, throughput, tags, S3 objects (the live bucket at one point in time) and text."""
     with Server(args.lathe, restored, keys=(KEY_ID, SECRET), config=config).start() as server:
         bedrock, runtime, s3 = clients(server)
         after = state(bedrock, s3)
@@ -253,8 +291,6 @@ def backup_and_restore(args, tmp, config):
         assert job["status"] in ("InProgress", "Stopping", "Stopped"), job["status"]
         if job["status"] == "InProgress":
             bedrock.stop_model_customization_job(jobIdentifier=second)
-    print("ok   restored into a new data directory: the same jobs, models, throughput, tags, S3 bytes and greedy text %r"
-          % text)
 
 
 def main():

@@ -63,6 +63,9 @@ TEST(DataDirBackup, ABackupRestoresIntoAnEmptyDirectoryWithEveryRowFileAndObject
   for (const auto& e : fs::directory_iterator(dir.path() + "/backup"))
     EXPECT_EQ(e.path().filename().string().find("backup-v"), std::string::npos) << e.path();
 
+  // A copy that lost the modes (carried through S3): the manifest's bring them back.
+  EXPECT_EQ(ModeOf(dir.path() + "/backup/credentials.json"), 0600u);
+  ::chmod((dir.path() + "/backup/credentials.json").c_str(), 0644);
   const std::string restored = dir.path() + "/elsewhere/data";
   auto r = RestoreDataDir(dir.path() + "/backup", restored);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -137,6 +140,14 @@ TEST(DataDirBackup, ADamagedOrHostileBackupRestoresNothing) {
     ASSERT_FALSE(r.ok()) << evil;
     EXPECT_NE(r.status().message().find("climbs out"), std::string::npos) << r.status().message();
   }
+  std::string setuid = manifest;
+  const std::string mode = "\"mode\": " + std::to_string(0644);
+  ASSERT_NE(setuid.find(mode), std::string::npos);
+  setuid.replace(setuid.find(mode), mode.size(), "\"mode\": " + std::to_string(04755));
+  dir.Write("backup/manifest.json", setuid);
+  auto r5 = RestoreDataDir(b, dir.path() + "/r5");
+  ASSERT_FALSE(r5.ok());
+  EXPECT_NE(r5.status().message().find("not permission bits"), std::string::npos) << r5.status().message();
   std::string newer = manifest;
   newer.replace(newer.find("\"schemaVersion\": "), 18, "\"schemaVersion\": 9");
   dir.Write("backup/manifest.json", newer);
