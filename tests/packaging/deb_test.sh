@@ -9,7 +9,7 @@
 #     (a greedy generation when a small model is at hand);
 #   - `lathe doctor` of the installed binary; apt would install the package here (apt-get -s);
 #   - the unit's ExecStart, run from the extracted tree with /etc/default/lathe's arguments,
-#     answers a signed ListFoundationModels;
+#     answers the installed `lathe models list` (a SigV4-signed ListFoundationModels);
 #   - `systemd-analyze verify` accepts lathe.service without a single warning.
 #   deb_test.sh BUILD_DIR        exit 77 (skipped) without dpkg-deb, dpkg-shlibdeps or systemd-analyze
 set -euo pipefail
@@ -118,12 +118,12 @@ serve_pid=$!
 for _ in $(seq 100); do [ -s "$tmp/serve.out" ] && break; sleep 0.1; done
 url="$(awk 'NR == 1 {print $3}' "$tmp/serve.out")"
 [[ "$url" == http://127.0.0.1:* ]] || { kill "$serve_pid"; cat "$tmp/serve.err"; fail "the packaged service did not start"; }
-key() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$state/credentials.json" "$1"; }
-models="$(curl -sS --aws-sigv4 "aws:amz:us-east-1:bedrock" --user "$(key accessKeyId):$(key secretAccessKey)" "$url/foundation-models")"
+# The installed binary as the client: SigV4 with the keys the service wrote in its data directory.
+models="$(env -i PATH=/usr/bin:/bin "$root/usr/bin/lathe" models list --endpoint "$url" --data-dir "$state" --json 2>&1)" || true
 kill -TERM "$serve_pid"
 wait "$serve_pid" || fail "the packaged service did not stop cleanly on SIGTERM: $(tail -5 "$tmp/serve.err")"
-grep -q '"modelId":"lathe.default-v1"' <<<"$models" || fail "ListFoundationModels from the packaged service: ${models:0:300}"
-echo "ok   the service's ExecStart from the package serves: ListFoundationModels signed with its new keys, clean stop"
+grep -qE '"modelId": ?"lathe.default-v1"' <<<"$models" || fail "ListFoundationModels from the packaged service: ${models:0:300}"
+echo "ok   the service's ExecStart from the package serves: lathe models list (ListFoundationModels) signed with its new keys, clean stop"
 
 # The unit as installed, its ExecStart pointed at the extracted binary (nothing is installed on
 # this machine): any warning (unknown key, bad value) fails.
