@@ -131,7 +131,7 @@ struct Copier {
     Status s = BackupDatabase(live, dest + "/lathe.db");
     sqlite3_close(live);
     LATHE_RETURN_IF_ERROR(s);
-    if (auto& hook = BackupAfterSnapshotHookForTesting()) hook(report->attempts);
+    if (auto& hook = BackupAfterSnapshotHookForTesting()) hook(report->attempts, false);
     auto blobs = SnapshotBlobs();
     if (!blobs.ok()) return blobs.status();
     report->objects = blobs->size();
@@ -141,6 +141,7 @@ struct Copier {
     // with the name; the links go at the end, or at the server's next start (s3/tmp is emptied).
     BlobPins pins{data_dir, data_dir + "/s3/tmp/backup-" + std::to_string(::getpid()) + "-", {}};
     for (const std::string& id : *blobs) LATHE_RETURN_IF_ERROR(pins.Pin(id));
+    if (auto& hook = BackupAfterSnapshotHookForTesting()) hook(report->attempts, true);
     FileEntry e;
     // The snapshot gets the live file's permission bits, as every other copy does.
     struct stat st {};
@@ -192,14 +193,16 @@ struct Copier {
       for (const std::string& id : linked) ::unlink((prefix + id).c_str());
     }
     Status Pin(const std::string& id) {
-      const std::string blob = data_dir + "/" + BlobPath(id);
-      if (::link(blob.c_str(), (prefix + id).c_str()) == 0) {
+      const std::string blob = data_dir + "/" + BlobPath(id), pin = prefix + id;
+      // A killed backup's pin under this process id: the same immutable bytes; replaced.
+      ::unlink(pin.c_str());
+      if (::link(blob.c_str(), pin.c_str()) == 0) {
         linked.insert(id);
         return Status::Ok();
       }
+      const int err = errno;
       struct stat st {};
-      if (errno == ENOENT && ::stat(blob.c_str(), &st) != 0) return Status::NotFound(blob + " went away after the snapshot");
-      if (errno == EEXIST) return Status::IOError(prefix + id + " exists: another backup with this process id?");
+      if (err == ENOENT && ::stat(blob.c_str(), &st) != 0) return Status::NotFound(blob + " went away after the snapshot");
       return Status::Ok();  // no s3/tmp, or a file system without hard links: copied by name
     }
     std::string PathOf(const std::string& id) const {
@@ -219,8 +222,8 @@ std::string NowIso() {
 
 }  // namespace
 
-std::function<void(int)>& BackupAfterSnapshotHookForTesting() {
-  static std::function<void(int)> hook;
+std::function<void(int, bool)>& BackupAfterSnapshotHookForTesting() {
+  static std::function<void(int, bool)> hook;
   return hook;
 }
 

@@ -49,11 +49,11 @@ struct BackupReport {
 // the manifest.
 Result<BackupReport> BackupDataDir(const std::string& data_dir, const std::string& dest, const std::string& lathe_version);
 
-// Test seams, empty in production: called after lathe.db's snapshot is written (with the attempt,
-// 1-based), and after a folder's files were copied, before it is listed again (with its path
-// relative to the data directory, "" for the top): a test changes the data directory there, as
-// a running server would.
-std::function<void(int attempt)>& BackupAfterSnapshotHookForTesting();
+// Test seams, empty in production: called after lathe.db's snapshot is written and again once
+// its blobs are pinned (with the attempt, 1-based, and `pinned`), and after a folder's files
+// were copied, before it is listed again (with its path relative to the data directory, "" for
+// the top): a test changes the data directory there, as a running server would.
+std::function<void(int attempt, bool pinned)>& BackupAfterSnapshotHookForTesting();
 std::function<void(const std::string& folder)>& BackupAfterFolderCopyHookForTesting();
 
 struct RestoreReport {

@@ -168,8 +168,8 @@ TEST(DataDirBackup, AnObjectDeletedAfterTheSnapshotStartsTheBackupOver) {
   auto index = ObjectIndex::Open(db->get());
   ASSERT_TRUE(index.ok());
   const std::string blob = data + "/s3/blobs/6c/6c53af22d2fe01ba7dfcd7ce035419de";
-  BackupAfterSnapshotHookForTesting() = [&](int attempt) {
-    if (attempt != 1) return;
+  BackupAfterSnapshotHookForTesting() = [&](int attempt, bool pinned) {
+    if (attempt != 1 || pinned) return;
     std::vector<std::string> freed;
     ASSERT_TRUE((*index)->Remove("fixture-data", "notes/readme.txt", "", nullptr, &freed).ok());
     ASSERT_EQ(freed, std::vector<std::string>{"6c53af22d2fe01ba7dfcd7ce035419de"});
@@ -190,6 +190,36 @@ TEST(DataDirBackup, AnObjectDeletedAfterTheSnapshotStartsTheBackupOver) {
     EXPECT_NE(v.key, "notes/readme.txt");
     EXPECT_TRUE(fs::exists(dir.path() + "/restored/s3/blobs/" + v.blob.substr(0, 2) + "/" + v.blob)) << v.key;
   }
+}
+
+// The same delete once the snapshot's blobs are pinned (while they are copied): no start over,
+// and the backup holds the object as the snapshot had it, bytes included.
+TEST(DataDirBackup, AnObjectDeletedWhileTheBlobsAreCopiedIsBackedUpAsTheSnapshotHadIt) {
+  TempDir dir;
+  const std::string data = MakeDataDir(dir);
+  auto db = MetadataStore::Open(data + "/lathe.db");
+  ASSERT_TRUE(db.ok());
+  auto index = ObjectIndex::Open(db->get());
+  ASSERT_TRUE(index.ok());
+  const std::string rel = "s3/blobs/6c/6c53af22d2fe01ba7dfcd7ce035419de";
+  const std::string bytes = ReadFile(data + "/" + rel);
+  BackupAfterSnapshotHookForTesting() = [&](int, bool pinned) {
+    if (!pinned) return;
+    std::vector<std::string> freed;
+    ASSERT_TRUE((*index)->Remove("fixture-data", "notes/readme.txt", "", nullptr, &freed).ok());
+    fs::remove(data + "/" + rel);
+  };
+  auto backup = BackupDataDir(data, dir.path() + "/backup", "t");
+  BackupAfterSnapshotHookForTesting() = nullptr;
+  ASSERT_TRUE(backup.ok()) << backup.status().ToString();
+  EXPECT_EQ(backup->attempts, 1);
+  EXPECT_EQ(backup->objects, 3u);
+  EXPECT_EQ(ReadFile(dir.path() + "/backup/" + rel), bytes);
+  EXPECT_TRUE(fs::is_empty(data + "/s3/tmp"));  // the pins are gone
+  ASSERT_TRUE(RestoreDataDir(dir.path() + "/backup", dir.path() + "/restored").ok());
+  auto restored = MetadataStore::Open(dir.path() + "/restored/lathe.db");
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ((*ObjectIndex::Open(restored->get()))->ListLatest("fixture-data", "", "", 100)->size(), 3u);
 }
 
 // A training checkpoint replaced while its folder is copied (state.json names the new
