@@ -111,6 +111,14 @@ TEST(DataDirBackup, RefusesNonEmptyTargetsAndBackupsInsideTheDataDirectory) {
   EXPECT_NE(over.status().message().find("is not empty"), std::string::npos);
   EXPECT_EQ(ReadFile(dir.path() + "/full/x"), "mine");
   EXPECT_EQ(RestoreDataDir(dir.path() + "/nothing", dir.path() + "/new").status().code(), Status::Code::kNotFound);
+  // What a restore killed midway leaves: <target>.restoring, never the target. The next restore
+  // names it instead of mixing two attempts.
+  dir.Write("again.restoring/lathe.db", "half");
+  auto again = RestoreDataDir(dir.path() + "/backup", dir.path() + "/again");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Status::Code::kAlreadyExists);
+  EXPECT_NE(again.status().message().find("an interrupted restore"), std::string::npos) << again.status().message();
+  EXPECT_FALSE(fs::exists(dir.path() + "/again"));
 }
 
 TEST(DataDirBackup, ADamagedOrHostileBackupRestoresNothing) {
