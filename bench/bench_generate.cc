@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
     // also the output layer.
     const auto& c = (*m)->config();
     const double embedding_values = c.tie_word_embeddings ? 0 : static_cast<double>(c.vocab_size * c.hidden_size);
-    const double weight_bytes = static_cast<double>((*m)->WeightBytes()) - 4 * embedding_values;
+    const double weight_bytes = 4 * (static_cast<double>(c.ParameterCount()) - embedding_values);
     Speed lathe_batch1;
     for (int batch : {1, 8}) {
       Speed l = Lathe(**m, batch, 64, 64);
