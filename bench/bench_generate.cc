@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_memory.h"
 #include "core/env.h"
 #include "core/random.h"
 #include "engine/gguf_convert.h"
@@ -90,30 +91,6 @@ bool WriteShaped(const Shape& shape, const std::string& dir) {
                        fs::copy_options::overwrite_existing);
 }
 
-// Read bandwidth of this machine in GB/s: `threads` threads summing disjoint parts of a 1 GiB
-// buffer, the best of 5 passes (what a batch-1 decode does with the weights).
-double ReadBandwidth(int threads) {
-  const size_t n = (size_t{1} << 30) / sizeof(float);
-  std::vector<float> buf(n, 1.0f);
-  double best = 0;
-  for (int pass = 0; pass < 5; ++pass) {
-    std::vector<double> sums(static_cast<size_t>(threads));
-    const double s = Seconds([&] {
-      std::vector<std::thread> pool;
-      for (int t = 0; t < threads; ++t)
-        pool.emplace_back([&, t] {
-          const size_t begin = n / threads * t, end = t + 1 == threads ? n : n / threads * (t + 1);
-          float acc[16] = {};
-          for (size_t i = begin; i + 16 <= end; i += 16)
-            for (int k = 0; k < 16; ++k) acc[k] += buf[i + k];
-          for (float a : acc) sums[static_cast<size_t>(t)] += a;
-        });
-      for (auto& th : pool) th.join();
-    });
-    best = std::max(best, n * sizeof(float) / s / 1e9);
-  }
-  return best;
-}
 
 struct Speed {
   double prompt = 0, decode = 0;
@@ -217,7 +194,7 @@ int main(int argc, char** argv) {
     if (!WriteShaped(shape, tmp + "/" + shape.name)) return std::fprintf(stderr, "cannot write %s\n", shape.name), 1;
     names.push_back(shape.name);
   }
-  const double bandwidth = ReadBandwidth(threads);
+  const double bandwidth = bench::ReadBandwidth(threads);
   std::printf("threads: %d (every engine alike); prompt 64 tokens, 64 new tokens, greedy, fp32 unless marked; "
               "read bandwidth %.1f GB/s\n\n", threads, bandwidth);
   std::printf("%-12s %5s | %10s %10s %6s | %10s %10s %6s | %5s | %10s |\n", "model", "batch", "lathe pp/s",
