@@ -124,6 +124,10 @@ TEST_F(S3ObjectOperationsTest, PutGetHeadRoundTripHeaders) {
   // A presigned GET may override the answer's headers.
   auto overridden = Call("GET", "/data/dir/hello%20world.txt?response-content-type=application%2Fjson");
   EXPECT_EQ(overridden->Header("Content-Type"), "application/json");
+  // Even as text/html, an object never runs scripts on lathe's origin (the dashboard's).
+  auto html = Call("GET", "/data/dir/hello%20world.txt?response-content-type=text%2Fhtml");
+  EXPECT_EQ(html->Header("Content-Security-Policy"), "sandbox; default-src 'none'");
+  EXPECT_EQ(html->Header("X-Content-Type-Options"), "nosniff");
 
   auto untyped = Call("PUT", "/data/raw", "x");
   EXPECT_EQ(Call("HEAD", "/data/raw")->Header("Content-Type"), "binary/octet-stream");

@@ -98,6 +98,10 @@ std::vector<http::Header> ObjectHeaders(const ObjectInfo& o, const RestXmlInput&
   h.push_back({"ETag", QuotedEtag(o.etag)});
   h.push_back({"Last-Modified", FormatHttpDate(o.modified_ms)});
   h.push_back({"Accept-Ranges", "bytes"});
+  // Objects share lathe's origin with the dashboard (/ui/): an uploaded HTML page, opened by a
+  // (presigned) link, must not run scripts there. Browsers sandbox it and never sniff a type.
+  h.push_back({"Content-Security-Policy", "sandbox; default-src 'none'"});
+  h.push_back({"X-Content-Type-Options", "nosniff"});
   AddVersionHeader(o, &h);
   const ObjectMetadata& m = o.metadata;
   auto add = [&](const char* name, const char* override_param, const std::string& stored) {
