@@ -44,7 +44,8 @@ void CheckSecret(const std::string& path, const char* what, std::vector<Finding>
   } else if (st.st_uid != ::geteuid()) {
     out.push_back({Level::kWarning, "permissions", path + " belongs to uid " + std::to_string(st.st_uid) +
                                                        ", not to this user (" + std::to_string(::geteuid()) + ")",
-                   "run lathe as the user that owns the data directory (the service's: sudo -u lathe lathe doctor)"});
+                   "run lathe as the user that owns the data directory (the service's: "
+                   "sudo -u lathe lathe doctor --data-dir /var/lib/lathe)"});
   } else {
     out.push_back({Level::kOk, "permissions", path + " (" + what + ") is " + Octal(st.st_mode) + ", the owner's only", ""});
   }
