@@ -165,5 +165,31 @@ TEST(BackupCli, UsageAndRefusals) {
   EXPECT_NE(err.find("has no manifest.json"), std::string::npos) << err;
 }
 
+// An s3:// backup never goes to the client's default endpoint nor to the server holding the data
+// directory: kept in the S3 it backs up, each backup would be inside every later one.
+TEST(BackupCli, AnS3BackupNeedsAnEndpointOtherThanItsOwnServer) {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  std::filesystem::create_directories(data);
+  std::ofstream(data + "/serve.url") << "http://127.0.0.1:8080\n";  // what lathe serve writes while it runs
+  ::unsetenv("AWS_ENDPOINT_URL");
+  std::string out, err;
+  EXPECT_EQ(RunLatheBinary("backup --to s3://backups/nightly/ --data-dir " + data, &out, &err), 1);
+  EXPECT_NE(err.find("needs --endpoint URL (or $AWS_ENDPOINT_URL)"), std::string::npos) << err;
+  for (const char* self : {"http://127.0.0.1:8080", "http://localhost:8080/", "HTTP://[::1]:8080"}) {
+    EXPECT_EQ(RunLatheBinary("backup --to s3://backups/nightly/ --endpoint " + std::string(self) + " --data-dir " + data,
+                             &out, &err), 1);
+    EXPECT_NE(err.find("is the lathe serve of " + data), std::string::npos) << self << ": " << err;
+  }
+  ::setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8080", 1);
+  EXPECT_EQ(RunLatheBinary("backup --to s3://backups/nightly/ --data-dir " + data, &out, &err), 1);
+  EXPECT_NE(err.find("is the lathe serve of"), std::string::npos) << err;
+  ::unsetenv("AWS_ENDPOINT_URL");
+  // Another endpoint passes this check (and here finds no server).
+  EXPECT_EQ(RunLatheBinary("backup --to s3://backups/nightly/ --endpoint http://127.0.0.1:1 --data-dir " + data, &out, &err), 1);
+  EXPECT_EQ(err.find("is the lathe serve of"), std::string::npos) << err;
+  EXPECT_EQ(err.find("needs --endpoint"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace lathe
