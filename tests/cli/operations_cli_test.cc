@@ -119,6 +119,28 @@ TEST(DoctorCli, ReadableKeysANewerOrDamagedStoreAndAMissingModelAreErrorsWithFix
   EXPECT_TRUE(Has(models, "error", "no config.json there"));
 }
 
+// A model listed in lathe.db whose folder is gone (a backup taken while it was being deleted,
+// restored) is named, with what to do.
+TEST(DoctorCli, AModelListedWithoutItsFilesIsAnError) {
+  DataDir d;
+  d.dir.Write("data/custom-models/kept/config.json", "{}");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((d.data + "/lathe.db").c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "INSERT INTO resources VALUES ('custom-model', 'k', 'kept', 'arn:k', 'Active', 1, '{\"_dir\": \"" + d.data +
+        "/custom-models/kept\"}'), ('imported-model', 'g', 'gone-model', 'arn:g', 'Active', 2, '{\"_dir\": \"" +
+        d.data + "/imported-models/gone\"}'), ('custom-model', 'x', 'not-json', 'arn:x', 'Active', 3, '{')";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::vector<nlohmann::json> models;
+  EXPECT_EQ(Doctor(d.args, &models, "model"), 1);
+  EXPECT_TRUE(Has(models, "error", "1 model(s) listed in lathe.db have no files")) << nlohmann::json(models).dump();
+  EXPECT_TRUE(Has(models, "error", "gone-model -> " + d.data + "/imported-models/gone"));
+  EXPECT_FALSE(Has(models, "error", "kept ->"));
+}
+
 TEST(DoctorCli, APortHeldByAnotherProgramIsNamed) {
   DataDir d;
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
