@@ -157,9 +157,14 @@ TEST(DoctorCli, APortHeldByAnotherProgramIsNamed) {
   EXPECT_TRUE(Has(found, "warning", "in use by another program")) << nlohmann::json(found).dump();
   EXPECT_TRUE(Has(found, "warning", "sport = :" + port));
   ::close(fd);
-  found.clear();
-  Doctor("--data-dir " + d.data + " --listen 127.0.0.1:" + port, &found, "port");
-  EXPECT_TRUE(Has(found, "ok", "is free"));
+  // Closed, the port is free again, unless another test running meanwhile took it: a few tries.
+  bool free_seen = false;
+  for (int attempt = 0; attempt < 5 && !free_seen; ++attempt) {
+    found.clear();
+    Doctor("--data-dir " + d.data + " --listen 127.0.0.1:" + port, &found, "port");
+    free_seen = Has(found, "ok", "is free");
+  }
+  EXPECT_TRUE(free_seen) << nlohmann::json(found).dump();
   found.clear();
   Doctor("--data-dir " + d.data + " --clock-url file:///etc/passwd", &found, "clock");
   EXPECT_TRUE(Has(found, "error", "must be an http:// or https:// URL"));
