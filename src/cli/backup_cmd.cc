@@ -2,7 +2,9 @@
 // (store/data_dir_backup.h says what a backup holds and what consistent means; backup_s3.h how
 // one travels to S3). Both work on the data directory itself, so a backup runs while lathe serve
 // does, and a restore needs no server.
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -10,7 +12,9 @@
 #include "cli/backup_s3.h"
 #include "cli/commands.h"
 #include "cli/version.h"
+#include "core/env.h"
 #include "engine/default_model.h"
+#include "services/cleanup/serve_cleanup.h"
 #include "store/data_dir_backup.h"
 
 namespace lathe::cli {
@@ -29,7 +33,50 @@ bool IsS3(const std::string& where) { return where.rfind("s3://", 0) == 0; }
 // directory's own credentials.json, as the client commands find them (client.h).
 ClientOptions S3Options(const BackupArgs& a, const std::string& keys_dir) { return {a.endpoint, keys_dir, a.json}; }
 
+// "http://localhost:8080/x" -> "loopback:8080": what two URLs of the same server share (this
+// machine's loopback names are one host; the scheme's default port when none is given).
+std::string HostAndPort(std::string url) {
+  const size_t scheme_end = url.find("://");
+  const bool https = url.rfind("https://", 0) == 0;
+  if (scheme_end != std::string::npos) url = url.substr(scheme_end + 3);
+  url = url.substr(0, url.find_first_of("/?#"));
+  url = url.substr(url.find('@') == std::string::npos ? 0 : url.find('@') + 1);
+  for (char& c : url) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const size_t colon = url.rfind(':');
+  const bool has_port = colon != std::string::npos && url.find(']', colon) == std::string::npos;
+  std::string host = has_port ? url.substr(0, colon) : url;
+  const std::string port = has_port ? url.substr(colon + 1) : (https ? "443" : "80");
+  if (host == "localhost" || host == "[::1]" || host == "0.0.0.0" || host == "[::]" || host.rfind("127.", 0) == 0)
+    host = "loopback";
+  return host + ":" + port;
+}
+
+// The S3 an s3:// backup goes to: --endpoint or $AWS_ENDPOINT_URL, never the client's default
+// (127.0.0.1:8080, most often the very server holding this data directory), and never that server:
+// a backup kept in the S3 it backs up would be inside every later backup, each night's holding
+// all the earlier ones.
+Status CheckBackupEndpoint(const BackupArgs& a) {
+  const char* env = std::getenv("AWS_ENDPOINT_URL");
+  const std::string endpoint = !a.endpoint.empty() ? a.endpoint : env && *env ? env : "";
+  if (endpoint.empty())
+    return Status::InvalidArgument("lathe backup --to s3:// needs --endpoint URL (or $AWS_ENDPOINT_URL): the S3 that "
+                                   "keeps the backup, another server than the lathe serve of " + DataDirOf(a));
+  std::string own;  // the URL of the lathe serve running on this data directory, if one is
+  if (ReadFileToString(Env::Default(), DataDirOf(a) + "/" + cleanup::kServeUrlFile, &own).ok() && own.size() < 256) {
+    own = own.substr(0, own.find_first_of("\r\n"));
+    if (!own.empty() && HostAndPort(own) == HostAndPort(endpoint))
+      return Status::InvalidArgument(endpoint + " is the lathe serve of " + DataDirOf(a) + " (" + own +
+                                     "): a backup kept in its own S3 would be copied into every later backup. Give "
+                                     "another S3 with --endpoint (another machine's lathe serve, or AWS), or back up "
+                                     "to a folder with --to DIR");
+  }
+  return Status::Ok();
+}
+
 int RunBackup(const BackupArgs& a) {
+  if (IsS3(a.to)) {
+    if (Status s = CheckBackupEndpoint(a); !s.ok()) return ReportError(s);
+  }
   auto r = IsS3(a.to) ? BackupToS3(DataDirOf(a), a.to, S3Options(a, DataDirOf(a)), LatheVersion())
                       : store::BackupDataDir(DataDirOf(a), a.to, LatheVersion());
   if (!r.ok()) return ReportError(r.status());
@@ -74,8 +121,10 @@ void AddBackupCommands(CLI::App* app, Context* ctx) {
       ->required();
   backup->add_option("--data-dir", a->data_dir, data_dir_help);
   backup->add_flag("--json", a->json, "Print machine-readable results");
+  backup->add_option("--endpoint", a->endpoint,
+                     "For s3://: the S3 endpoint that keeps the backup (default: $AWS_ENDPOINT_URL; one of the two is "
+                     "required, and it must not be the lathe serve of this data directory)");
   const char* endpoint_help = "For s3://: the S3 endpoint (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:8080)";
-  backup->add_option("--endpoint", a->endpoint, endpoint_help);
   backup->footer(
       "lathe.db is copied at one point in time with SQLite's online backup, with every S3 object it lists;\n"
       "then the other folders. A job training meanwhile resumes from its last checkpoint after a restore.\n"

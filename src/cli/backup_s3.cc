@@ -2,6 +2,10 @@
 #include "cli/backup_s3.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 
@@ -34,6 +38,18 @@ class TempFolder {
  private:
   std::string path_;
 };
+
+// Creates the folders of `rel` (a manifest's file path) below `base`, each 0700: S3 does not
+// carry folder modes, and a data directory's folders hold keys and private data.
+Status MakePrivateFolders(const std::string& base, const std::string& rel) {
+  std::string dir = base;
+  for (const auto& part : fs::path(rel).parent_path()) {
+    dir += "/" + part.string();
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return Status::IOError("cannot create " + dir + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
 
 service::S3Uri Under(const service::S3Uri& prefix, const std::string& rel) { return {prefix.bucket, prefix.key + rel}; }
 
@@ -73,8 +89,7 @@ Result<store::RestoreReport> RestoreFromS3(const std::string& uri, const std::st
   TempFolder temp;
   LATHE_RETURN_IF_ERROR(temp.Make());
   const std::string local = temp.path() + "/backup";
-  fs::create_directories(local, ec);
-  if (ec) return Status::IOError("cannot create " + local + ": " + ec.message());
+  if (::mkdir(local.c_str(), 0700) != 0) return Status::IOError("cannot create " + local + ": " + std::strerror(errno));
   const service::S3Uri manifest = Under(*prefix, store::kBackupManifestName);
   Status got = s3.Download(manifest, local + "/" + store::kBackupManifestName);
   if (got.code() == Status::Code::kNotFound)
@@ -84,7 +99,7 @@ Result<store::RestoreReport> RestoreFromS3(const std::string& uri, const std::st
   auto files = store::BackupManifestFiles(local);  // every path checked before one is written
   if (!files.ok()) return files.status();
   for (const std::string& rel : *files) {
-    fs::create_directories(fs::path(local + "/" + rel).parent_path(), ec);
+    LATHE_RETURN_IF_ERROR(MakePrivateFolders(local, rel));
     Status s = s3.Download(Under(*prefix, rel), local + "/" + rel);
     if (s.code() == Status::Code::kNotFound)
       return Status::Corruption(Under(*prefix, rel).ToString() + " is missing: the backup is incomplete; nothing was restored");

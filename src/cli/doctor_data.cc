@@ -44,10 +44,44 @@ void CheckSecret(const std::string& path, const char* what, std::vector<Finding>
   } else if (st.st_uid != ::geteuid()) {
     out.push_back({Level::kWarning, "permissions", path + " belongs to uid " + std::to_string(st.st_uid) +
                                                        ", not to this user (" + std::to_string(::geteuid()) + ")",
-                   "run lathe as the user that owns the data directory (the service's: sudo -u lathe lathe doctor)"});
+                   "run lathe as the user that owns the data directory (the service's: "
+                   "sudo -u lathe lathe doctor --data-dir /var/lib/lathe)"});
   } else {
     out.push_back({Level::kOk, "permissions", path + " (" + what + ") is " + Octal(st.st_mode) + ", the owner's only", ""});
   }
+}
+
+// Custom and imported models whose folder (with its config.json) is gone: what a restore of a
+// backup taken while such a model was being deleted holds (its row is in the snapshot, its files
+// were deleted before they were copied; docs/operations.md#backup-and-restore).
+void CheckModelFolders(sqlite3* db, std::vector<Finding>& out) {
+  sqlite3_stmt* q = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT name, json_extract(doc, '$._dir') FROM resources WHERE kind IN "
+                             "('custom-model', 'imported-model') AND json_valid(doc) ORDER BY name", -1, &q, nullptr) != SQLITE_OK)
+    return;  // no resources table: nothing to check
+  size_t checked = 0;
+  std::vector<std::string> missing;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    const unsigned char* name = sqlite3_column_text(q, 0);
+    const unsigned char* dir = sqlite3_column_text(q, 1);
+    if (!name || !dir || !*dir) continue;
+    ++checked;
+    const std::string folder = reinterpret_cast<const char*>(dir);
+    std::error_code ec;
+    if (!std::filesystem::exists(folder + "/config.json", ec))
+      missing.push_back(std::string(reinterpret_cast<const char*>(name)) + " -> " + folder);
+  }
+  sqlite3_finalize(q);
+  if (missing.empty()) {
+    if (checked) out.push_back({Level::kOk, "model", std::to_string(checked) + " custom/imported model folder(s) present", ""});
+    return;
+  }
+  std::string what = std::to_string(missing.size()) + " model(s) listed in lathe.db have no files (no config.json):";
+  for (size_t i = 0; i < missing.size() && i < 5; ++i) what += "\n    " + missing[i];
+  out.push_back({Level::kError, "model", what,
+                 "restore the data directory from another backup, or delete those models (aws bedrock "
+                 "delete-custom-model / delete-imported-model): a backup taken while a model was being deleted "
+                 "can list it without its files"});
 }
 
 }  // namespace
@@ -138,6 +172,7 @@ std::vector<Finding> CheckStore(const DoctorOptions& o) {
     if (const unsigned char* t = sqlite3_column_text(q, 0)) problems.emplace_back(reinterpret_cast<const char*>(t));
   const std::string err = sqlite3_errmsg(db);
   sqlite3_finalize(q);
+  if (problems == std::vector<std::string>{"ok"}) CheckModelFolders(db, out);
   sqlite3_close(db);
   if (problems == std::vector<std::string>{"ok"}) {
     out.push_back({Level::kOk, "store", "PRAGMA integrity_check: ok", ""});

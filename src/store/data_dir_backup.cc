@@ -235,8 +235,8 @@ std::function<void(const std::string&)>& BackupAfterFolderCopyHookForTesting() {
 Result<BackupReport> BackupDataDir(const std::string& data_dir_in, const std::string& dest_in,
                                    const std::string& lathe_version) {
   std::error_code ec;
-  const std::string data_dir = fs::weakly_canonical(data_dir_in, ec).string();
-  const std::string dest = fs::weakly_canonical(dest_in, ec).string();
+  const std::string data_dir = backup_internal::CanonicalFolder(data_dir_in);
+  const std::string dest = backup_internal::CanonicalFolder(dest_in);
   if (!fs::exists(data_dir + "/lathe.db", ec))
     return Status::NotFound("no lathe.db in " + data_dir + " (is --data-dir right? `lathe serve` creates it)");
   if (dest == data_dir || dest.rfind(data_dir + "/", 0) == 0)

@@ -72,8 +72,10 @@ Result<std::vector<std::string>> BackupManifestFiles(const std::string& backup);
 inline constexpr const char* kBackupManifestName = "manifest.json";
 
 // Restores `backup` into data_dir, which must not exist or be empty: every file is checked
-// against the manifest (size, SHA-256) and written to a folder beside data_dir that is renamed
-// into place only when complete. Paths in lathe.db's documents that pointed into the old data
+// against the manifest (size, SHA-256) and written to a staging folder moved into place only when
+// complete: `<data_dir>.restoring` beside a new data_dir, `<data_dir>/.restoring` inside an
+// existing empty one (a mount point: its parent may be another disk). A lathe.db that is no
+// database, or not of the manifest's schema version, is Corruption. Paths in lathe.db's documents that pointed into the old data
 // directory are rewritten to the new one. A backup whose schema or layout is newer than this
 // binary is refused.
 Result<RestoreReport> RestoreDataDir(const std::string& backup, const std::string& data_dir);

@@ -78,6 +78,14 @@ Status MakeDirs(const std::string& dir, unsigned mode) {
   return Status::Ok();
 }
 
+std::string CanonicalFolder(const std::string& path) {
+  std::error_code ec;
+  std::string out = std::filesystem::weakly_canonical(path, ec).string();
+  if (ec || out.empty()) out = std::filesystem::absolute(path, ec).lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
 Status CheckEmptyTarget(const std::string& dir, const char* what) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::symlink_status(dir, ec))) return Status::Ok();

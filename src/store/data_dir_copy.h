@@ -25,6 +25,11 @@ Status CopyFileHashed(const std::string& src, const std::string& dst, FileEntry*
 // Creates `dir` and its parents with `mode` for the ones it creates.
 Status MakeDirs(const std::string& dir, unsigned mode = 0755);
 
+// `path` absolute, its symbolic links resolved as far as it exists, without a trailing '/':
+// "/srv/new/" is "/srv/new" (weakly_canonical keeps the slash of a path that does not exist, and
+// "/srv/new/" + ".restoring" would land inside the target).
+std::string CanonicalFolder(const std::string& path);
+
 // OK when `dir` does not exist or is an empty folder; otherwise InvalidArgument naming what is in it.
 Status CheckEmptyTarget(const std::string& dir, const char* what);
 

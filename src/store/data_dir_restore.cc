@@ -1,8 +1,9 @@
-// RestoreDataDir (data_dir_backup.h): checked file by file into a folder beside the target,
-// paths rewritten, renamed into place.
+// RestoreDataDir (data_dir_backup.h): checked file by file into a staging folder (beside a new
+// target, inside an existing empty one), paths rewritten, moved into place.
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,9 @@ namespace fs = std::filesystem;
 // A manifest lists every file; a million files is about 150 MB of JSON.
 constexpr uint64_t kMaxManifestBytes = 512ull << 20;
 
+// The staging folder inside an existing target (see RestoreDataDir).
+constexpr const char* kStagingInside = ".restoring";
+
 // Strings equal to `from` or under it ("from/...") become `to`'s; returns whether any changed.
 bool RewritePaths(nlohmann::json& j, const std::string& from, const std::string& to) {
   bool changed = false;
@@ -36,25 +40,42 @@ bool RewritePaths(nlohmann::json& j, const std::string& from, const std::string&
   return changed;
 }
 
-// Documents (lathe.db's resources) hold absolute paths into the data directory: a job's model
-// folder, an imported model's, a function's code. They follow the data to its new place.
-Result<size_t> RewriteDocumentPaths(const std::string& db_path, const std::string& from, const std::string& to) {
-  if (from == to) return size_t{0};
+// Closes the database on every path out.
+struct Db {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
+  ~Db() { sqlite3_close(db); }
+};
+
+// Documents (lathe.db's resources) hold absolute paths into the data directory: a job's model
+// folder, an imported model's, a function's code. They follow the data to its new place. First
+// the file is checked to be the database the manifest describes (a SQLite file of its schema
+// version): Corruption otherwise, as for a file that does not match its SHA-256.
+Result<size_t> CheckAndRewriteDatabase(const std::string& db_path, int schema_version, const std::string& from,
+                                       const std::string& to) {
+  Db handle;
+  if (sqlite3_open_v2(db_path.c_str(), &handle.db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK)
     return Status::IOError("cannot open the restored " + db_path);
-  }
+  sqlite3* db = handle.db;
+  auto version = SchemaVersion(db);
+  if (!version.ok())
+    return Status::Corruption("the backup's lathe.db is not a SQLite database (" + version.status().message() +
+                              "): the backup is damaged; nothing was restored");
+  if (*version != schema_version)
+    return Status::Corruption("the backup's lathe.db has schema version " + std::to_string(*version) +
+                              ", its manifest says " + std::to_string(schema_version) +
+                              ": the backup is damaged; nothing was restored");
+  if (from == to) return size_t{0};
   std::vector<std::tuple<std::string, std::string, std::string>> updates;  // kind, id, doc
   sqlite3_stmt* q = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT kind, id, doc FROM resources WHERE instr(doc, ?) > 0", -1, &q, nullptr) == SQLITE_OK) {
-    sqlite3_bind_text(q, 1, from.c_str(), static_cast<int>(from.size()), SQLITE_TRANSIENT);
-    while (sqlite3_step(q) == SQLITE_ROW) {
-      auto text = [&](int c) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, c))); };
-      nlohmann::json doc = nlohmann::json::parse(text(2), nullptr, false);
-      if (!doc.is_discarded() && RewritePaths(doc, from, to))
-        updates.emplace_back(text(0), text(1), doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    }
+  if (sqlite3_prepare_v2(db, "SELECT kind, id, doc FROM resources WHERE instr(doc, ?) > 0", -1, &q, nullptr) != SQLITE_OK)
+    return Status::Corruption("the backup's lathe.db has no resources table (" + std::string(sqlite3_errmsg(db)) +
+                              "): not a lathe database; nothing was restored");
+  sqlite3_bind_text(q, 1, from.c_str(), static_cast<int>(from.size()), SQLITE_TRANSIENT);
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    auto text = [&](int c) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, c))); };
+    nlohmann::json doc = nlohmann::json::parse(text(2), nullptr, false);
+    if (!doc.is_discarded() && RewritePaths(doc, from, to))
+      updates.emplace_back(text(0), text(1), doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   sqlite3_finalize(q);
   bool ok = sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
@@ -71,7 +92,6 @@ Result<size_t> RewriteDocumentPaths(const std::string& db_path, const std::strin
   }
   ok = ok && sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
   const std::string err = sqlite3_errmsg(db);
-  sqlite3_close(db);
   if (!ok) return Status::IOError("cannot rewrite the data directory's paths in " + db_path + ": " + err);
   return updates.size();
 }
@@ -112,6 +132,38 @@ Result<nlohmann::json> ReadManifest(const std::string& backup) {
   return m;
 }
 
+// Creates the folders of `rel`'s path below `staging`, each level with the mode of its counterpart
+// in the backup (0700 for lambda/, tls/ ...), 0700 where that cannot be read.
+Status MakeFoldersLike(const std::string& backup, const std::string& staging, const std::string& rel) {
+  std::string sub;
+  for (const auto& part : fs::path(rel).parent_path()) {
+    sub += (sub.empty() ? "" : "/") + part.string();
+    struct stat st {};
+    const unsigned mode = ::stat((backup + "/" + sub).c_str(), &st) == 0 ? st.st_mode & 07777 : 0700;
+    LATHE_RETURN_IF_ERROR(backup_internal::MakeDirs(staging + "/" + sub, mode));
+  }
+  return Status::Ok();
+}
+
+// Moves the staging folder's entries up into the existing target, lathe.db last: a restore stopped
+// midway never leaves a folder a server would take for a data directory.
+Status MoveEntriesUp(const std::string& staging, const std::string& data_dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(staging, ec), end; !ec && it != end; it.increment(ec))
+    names.push_back(it->path().filename().string());
+  if (ec) return Status::IOError("cannot list " + staging + ": " + ec.message());
+  std::stable_partition(names.begin(), names.end(), [](const std::string& n) { return n != "lathe.db"; });
+  for (const std::string& name : names) {
+    fs::rename(staging + "/" + name, data_dir + "/" + name, ec);
+    if (ec)
+      return Status::IOError("cannot move " + staging + "/" + name + " into " + data_dir + ": " + ec.message() +
+                             "; the restore stopped midway: empty " + data_dir + " and run it again");
+  }
+  fs::remove(staging, ec);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> BackupManifestFiles(const std::string& backup) {
@@ -124,8 +176,16 @@ Result<std::vector<std::string>> BackupManifestFiles(const std::string& backup) 
 
 Result<RestoreReport> RestoreDataDir(const std::string& backup_in, const std::string& data_dir_in) {
   std::error_code ec;
-  const std::string backup = fs::weakly_canonical(backup_in, ec).string();
-  const std::string data_dir = fs::weakly_canonical(data_dir_in, ec).string();
+  const std::string backup = backup_internal::CanonicalFolder(backup_in);
+  const std::string data_dir = backup_internal::CanonicalFolder(data_dir_in);
+  // A new target is staged beside it and renamed into place when whole: an interrupted restore
+  // never looks like a data directory. An existing (empty) one may be a mount point, whose
+  // parent is another disk (too small, and a rename across disks fails): staged inside it, on
+  // its own disk, and the entries moved up at the end.
+  const bool target_exists = fs::is_directory(fs::symlink_status(data_dir, ec));
+  const std::string staging = target_exists ? data_dir + "/" + kStagingInside : data_dir + ".restoring";
+  if (fs::exists(fs::symlink_status(staging, ec)))
+    return Status::AlreadyExists(staging + " exists (an interrupted restore left it?); remove it and run restore again");
   LATHE_RETURN_IF_ERROR(backup_internal::CheckEmptyTarget(data_dir, "the data directory"));
   auto manifest = ReadManifest(backup);
   if (!manifest.ok()) return manifest.status();
@@ -142,11 +202,6 @@ Result<RestoreReport> RestoreDataDir(const std::string& backup_in, const std::st
     return Status::Unsupported("the backup's data directory layout is version " + m["layoutVersion"].dump() +
                                ", newer than this lathe knows (up to " + std::to_string(DataLayoutVersion()) + ")");
 
-  // Written beside the target and renamed when whole: an interrupted restore never looks like a
-  // data directory.
-  const std::string staging = data_dir + ".restoring";
-  if (fs::exists(fs::symlink_status(staging, ec)))
-    return Status::AlreadyExists(staging + " exists (an interrupted restore left it?); remove it and run restore again");
   LATHE_RETURN_IF_ERROR(backup_internal::MakeDirs(staging, 0700));
   auto fail = [&](Status s) {
     fs::remove_all(staging, ec);
@@ -155,11 +210,8 @@ Result<RestoreReport> RestoreDataDir(const std::string& backup_in, const std::st
   for (const auto& f : m["files"]) {
     const std::string rel = f["path"].get<std::string>();
     const std::string to = staging + "/" + rel;
-    const fs::path parent = fs::path(to).parent_path();
     // Folders get the backup's modes (0700 for lambda/, tls/ ...), files theirs (0600 keys).
-    struct stat st {};
-    const std::string from_parent = fs::path(backup + "/" + rel).parent_path().string();
-    Status made = backup_internal::MakeDirs(parent.string(), ::stat(from_parent.c_str(), &st) == 0 ? st.st_mode & 07777 : 0755);
+    Status made = MakeFoldersLike(backup, staging, rel);
     if (!made.ok()) return fail(made);
     FileEntry e;
     Status s = backup_internal::CopyFileHashed(backup + "/" + rel, to, &e);
@@ -174,10 +226,15 @@ Result<RestoreReport> RestoreDataDir(const std::string& backup_in, const std::st
     report.bytes += e.size;
   }
   if (!fs::exists(staging + "/lathe.db", ec)) return fail(Status::Corruption(backup + " holds no lathe.db"));
-  auto rewritten = RewriteDocumentPaths(staging + "/lathe.db", report.source_data_dir, data_dir);
+  auto rewritten = CheckAndRewriteDatabase(staging + "/lathe.db", report.schema_version, report.source_data_dir, data_dir);
   if (!rewritten.ok()) return fail(rewritten.status());
   report.paths_rewritten = *rewritten;
-  if (fs::exists(data_dir, ec)) fs::remove(data_dir, ec);  // empty, checked above
+  if (target_exists) {
+    Status moved = MoveEntriesUp(staging, data_dir);
+    if (!moved.ok()) return fail(moved);
+    (void)Env::Default()->SyncDir(data_dir);
+    return report;
+  }
   fs::rename(staging, data_dir, ec);
   if (ec) return fail(Status::IOError("cannot rename " + staging + " to " + data_dir + ": " + ec.message()));
   (void)Env::Default()->SyncDir(fs::path(data_dir).parent_path().string());

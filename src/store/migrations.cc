@@ -3,9 +3,14 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <vector>
 
 namespace lathe::store {
 namespace {
@@ -77,44 +82,97 @@ Result<int> SchemaVersion(sqlite3* db) {
   return static_cast<int>(*v);
 }
 
-Status BackupDatabase(sqlite3* from, const std::string& to_path) {
+namespace {
+
+// SQLite's message, with the operating system's reason when it has one ("unable to open database
+// file (Permission denied)"); *disk_full when that reason is a full disk.
+std::string Why(sqlite3* db, int rc, bool* disk_full) {
+  std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const int err = db ? sqlite3_system_errno(db) : 0;
+  if (err != 0) why += std::string(" (") + std::strerror(err) + ")";
+  if (rc == SQLITE_FULL || err == ENOSPC || err == EDQUOT) *disk_full = true;
+  return why;
+}
+
+Status CopyDatabase(sqlite3* from, const std::string& to_path, bool* disk_full) {
   // Written under a temporary name and renamed: a crash never leaves a half backup that looks whole.
   const std::string tmp = to_path + ".tmp";
   std::error_code ec;
   std::filesystem::remove(tmp, ec);
   sqlite3* to = nullptr;
-  if (sqlite3_open_v2(tmp.c_str(), &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    Status s = Status::IOError("cannot create " + tmp + ": " + (to ? sqlite3_errmsg(to) : "out of memory"));
+  int rc = sqlite3_open_v2(tmp.c_str(), &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = Status::IOError("cannot create " + tmp + ": " + Why(to, rc, disk_full));
     sqlite3_close(to);
     return s;
   }
   Status result = Status::Ok();
   sqlite3_backup* backup = sqlite3_backup_init(to, "main", from, "main");
   if (!backup) {
-    result = Status::IOError("cannot back up to " + tmp + ": " + sqlite3_errmsg(to));
+    result = Status::IOError("cannot back up to " + tmp + ": " + Why(to, sqlite3_errcode(to), disk_full));
   } else {
     // One step copies every page under one read transaction: a consistent snapshot; writers in
     // WAL mode go on meanwhile. BUSY/LOCKED (a writer mid-checkpoint) are retried a while.
-    int rc;
     for (int tries = 0; (rc = sqlite3_backup_step(backup, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED; ++tries) {
       if (tries >= 200) break;
       sqlite3_sleep(25);
     }
     sqlite3_backup_finish(backup);
-    if (rc != SQLITE_DONE) result = Status::IOError("cannot back up to " + tmp + ": " + sqlite3_errstr(rc));
+    if (rc != SQLITE_DONE) result = Status::IOError("cannot back up to " + tmp + ": " + Why(to, rc, disk_full));
     // One self-contained file (the source's WAL mode is in the pages copied): a copy that needs
     // no -wal or -shm beside it, readable from a read-only medium.
-    else if (sqlite3_exec(to, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr) != SQLITE_OK)
-      result = Status::IOError("cannot finish the backup " + tmp + ": " + sqlite3_errmsg(to));
+    else if ((rc = sqlite3_exec(to, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr)) != SQLITE_OK)
+      result = Status::IOError("cannot finish the backup " + tmp + ": " + Why(to, rc, disk_full));
   }
   if (result.ok() && sqlite3_close(to) != SQLITE_OK) result = Status::IOError("cannot close " + tmp);
   else if (!result.ok()) sqlite3_close(to);
   if (result.ok()) {
     std::filesystem::rename(tmp, to_path, ec);
     if (ec) result = Status::IOError("cannot rename " + tmp + " to " + to_path + ": " + ec.message());
+    if (ec == std::errc::no_space_on_device) *disk_full = true;
   }
   if (!result.ok()) std::filesystem::remove(tmp, ec);
   return result;
+}
+
+// Whether two files of the same size hold the same bytes.
+bool SameBytes(const std::string& a, const std::string& b) {
+  std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+  if (!fa || !fb) return false;
+  std::vector<char> ba(1 << 16), bb(1 << 16);
+  for (;;) {
+    fa.read(ba.data(), static_cast<std::streamsize>(ba.size()));
+    fb.read(bb.data(), static_cast<std::streamsize>(bb.size()));
+    if (fa.gcount() != fb.gcount() || std::memcmp(ba.data(), bb.data(), static_cast<size_t>(fa.gcount())) != 0)
+      return false;
+    if (fa.gcount() == 0) return true;
+  }
+}
+
+// An earlier backup of the same version beside `path` with the bytes of `fresh`, or "".
+std::string EarlierIdenticalBackup(const std::string& path, int version, const std::string& fresh) {
+  namespace fs = std::filesystem;
+  const std::string prefix = fs::path(path).filename().string() + ".backup-v" + std::to_string(version) + "-";
+  std::error_code ec;
+  std::vector<std::string> found;
+  for (fs::directory_iterator it(fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path(), ec), end;
+       !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && name.find(".tmp") == std::string::npos && it->path().string() != fresh &&
+        it->is_regular_file(ec) && fs::file_size(it->path(), ec) == fs::file_size(fresh, ec))
+      found.push_back(it->path().string());
+  }
+  std::sort(found.rbegin(), found.rend());  // the newest (latest time stamp) first
+  for (const std::string& old : found)
+    if (SameBytes(old, fresh)) return old;
+  return "";
+}
+
+}  // namespace
+
+Status BackupDatabase(sqlite3* from, const std::string& to_path) {
+  bool disk_full = false;
+  return CopyDatabase(from, to_path, &disk_full);
 }
 
 Result<MigrationReport> MigrateDatabase(sqlite3* db, const std::string& path, const std::vector<Migration>& migrations) {
@@ -132,11 +190,23 @@ Result<MigrationReport> MigrateDatabase(sqlite3* db, const std::string& path, co
   if (!tables.ok()) return tables.status();
   if (*tables > 0 && path != ":memory:" && !path.empty()) {
     report.backup_path = BackupPathFor(path, report.from);
-    Status backed_up = BackupDatabase(db, report.backup_path);
+    bool disk_full = false;
+    Status backed_up = CopyDatabase(db, report.backup_path, &disk_full);
     if (!backed_up.ok())
       return Status::IOError("before upgrading " + path + " from schema version " + std::to_string(report.from) +
                              " to " + std::to_string(latest) + ", its backup failed (" + backed_up.message() +
-                             "); nothing was changed. Free disk space beside it and start again");
+                             "); nothing was changed. " +
+                             (disk_full ? "Free disk space beside it and start again"
+                                        : "Fix that (the folder must be writable by this user) and start again"));
+    // A start whose upgrade then failed, restarted again and again (systemd's Restart=), would
+    // leave one more copy of the same database each time: an earlier backup of this version
+    // with the same bytes (the database unchanged since) is kept instead of the new one.
+    const std::string earlier = EarlierIdenticalBackup(path, report.from, report.backup_path);
+    if (!earlier.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(report.backup_path, ec);
+      report.backup_path = earlier;
+    }
   }
 
   LATHE_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", path, "begin the schema upgrade"));

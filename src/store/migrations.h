@@ -3,7 +3,8 @@
 // A database records its schema version in SQLite's header (PRAGMA user_version; 0 = a database
 // lathe wrote before versions existed, whose tables are version 1's). At start-up, a database
 // older than the binary is first copied beside itself with SQLite's online backup API
-// (`lathe.db.backup-v<from>-<UTC time>`), then every missing migration runs, in order, inside one
+// (`lathe.db.backup-v<from>-<UTC time>`; an earlier backup of that version with the same bytes is
+// kept instead, so retried failing upgrades leave one), then every missing migration runs, in order, inside one
 // BEGIN IMMEDIATE transaction that also sets the new version: a crash or SIGKILL midway leaves
 // the old schema and data as they were, and the next start runs them again. A database newer
 // than the binary is refused, naming the file, its version and the binary's.

@@ -10,7 +10,8 @@
    same jobs, custom models, throughput, tags and S3 objects (bytes equal) and InvokeModel at
    temperature 0 answers the same text. boto3 writes to a bucket during the backup: the restored
    bucket is its state at one point in time. `lathe doctor` on the live data directory first.
-   The same through S3: `lathe backup --to s3://` into the server's own S3, `lathe restore --from
+   The same through S3: `lathe backup --to s3://` into the server's own S3 refused, into a second
+   server's S3 done, `lathe restore --from
    s3://`, a server there shows the same.
 
   operations_test.py --lathe build/lathe --home build/test-lathe-home
@@ -188,6 +189,11 @@ def backup_and_restore(args, tmp, config):
                           for i in range(12))
         s3.put_object(Bucket="ops-data", Key="train.jsonl", Body=records.encode())
         s3.put_object(Bucket="ops-data", Key="notes/a b+c.txt", Body=b"\x00binary\xffbytes")
+        # The job that trains through both backups: 100 epochs of 120 records, one a step (12,000
+        # steps, far more than the backups take even on a fast machine); stopped after them.
+        s3.put_object(Bucket="ops-data", Key="train-long.jsonl", Body="".join(
+            json.dumps({"prompt": "Tell me about cat %d" % i, "completion": "Cat %d slept." % i}) + "\n"
+            for i in range(120)).encode())
         first = bedrock.create_model_customization_job(
             jobName="ops-first", customModelName="ops-model", roleArn=ROLE, baseModelIdentifier="lathe.default-v1",
             trainingDataConfig={"s3Uri": "s3://ops-data/train.jsonl"}, outputDataConfig={"s3Uri": "s3://ops-data/out/"},
@@ -208,7 +214,7 @@ def backup_and_restore(args, tmp, config):
         # A job long enough to be training during the backup; checkpoints every few steps.
         second = bedrock.create_model_customization_job(
             jobName="ops-training", customModelName="ops-model-2", roleArn=ROLE, baseModelIdentifier="lathe.default-v1",
-            trainingDataConfig={"s3Uri": "s3://ops-data/train.jsonl"}, outputDataConfig={"s3Uri": "s3://ops-data/out2/"},
+            trainingDataConfig={"s3Uri": "s3://ops-data/train-long.jsonl"}, outputDataConfig={"s3Uri": "s3://ops-data/out2/"},
             hyperParameters={"epochCount": "100", "batchSize": "1"})["jobArn"]
         wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=second),
                  lambda j: j.get("trainingMetrics", {}).get("trainingLoss") is not None, 60, "the second job training")
@@ -223,9 +229,13 @@ def backup_and_restore(args, tmp, config):
         assert r.returncode == 0, r.stderr
         report = json.loads(r.stdout)
         assert report["s3Objects"] >= 3 and report["schemaVersion"] >= 2, report
-        from_s3 = backup_through_s3(args, tmp, data, server)
-        assert bedrock.get_model_customization_job(jobIdentifier=second)["status"] == "InProgress", "the job ended before the backup"
-        bedrock.stop_model_customization_job(jobIdentifier=second)
+        from_s3 = backup_through_s3(args, tmp, data, server, config)
+        # What matters is the job's state in the snapshot (the restored servers resume it), not now.
+        snapshot = sqlite3.connect("file:%s?mode=ro" % os.path.join(tmp, "backup", "lathe.db"), uri=True)
+        assert snapshot.execute("SELECT status FROM resources WHERE arn = ?", (second,)).fetchone() == ("InProgress",)
+        snapshot.close()
+        if bedrock.get_model_customization_job(jobIdentifier=second)["status"] == "InProgress":
+            bedrock.stop_model_customization_job(jobIdentifier=second)
     print("ok   lathe backup while a job trains and boto3 writes (%d writes by the end of the backup, %d attempt(s)): "
           "%d files, %d bytes" % (during, report["attempts"], report["files"], report["bytes"]))
 
@@ -246,27 +256,36 @@ def backup_and_restore(args, tmp, config):
         print("ok   restored into %s: the same jobs, models, throughput, tags, S3 bytes and greedy text %r" % (where, text))
 
 
-def backup_through_s3(args, tmp, data, server):
-    """`lathe backup --to s3://` of the live data directory into the server's own S3 (any S3 would
-    do), refused a second time on the same prefix; `lathe restore --from s3://` into a new
-    directory: the files and their modes come back. Returns that directory."""
+def backup_through_s3(args, tmp, data, server, config):
+    """`lathe backup --to s3://` of the live data directory: into the server's own S3 refused (each
+    backup would hold the earlier ones), into another lathe serve's S3 done, refused a second time
+    on the same prefix; `lathe restore --from s3://` into a new directory: the files and their
+    modes come back, its folders 0700. Returns that directory."""
     env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET)
-    backup = [args.lathe, "backup", "--to", "s3://%s/nightly/" % BACKUP_BUCKET, "--data-dir", data, "--endpoint", server.url]
-    r = subprocess.run(backup + ["--json"], capture_output=True, text=True, timeout=120, env=env)
-    assert r.returncode == 0, r.stderr
-    sent = json.loads(r.stdout)
-    r = subprocess.run(backup, capture_output=True, text=True, timeout=120, env=env)
-    assert r.returncode == 1 and "a backup is there already" in r.stderr, (r.returncode, r.stderr)
-    restored = os.path.join(tmp, "from-s3")
-    r = subprocess.run([args.lathe, "restore", "--from", "s3://%s/nightly" % BACKUP_BUCKET, "--data-dir", restored,
-                        "--endpoint", server.url, "--json"], capture_output=True, text=True, timeout=120, env=env)
-    assert r.returncode == 0, r.stderr
+    to = ["--to", "s3://%s/nightly/" % BACKUP_BUCKET, "--data-dir", data]
+    r = subprocess.run([args.lathe, "backup"] + to + ["--endpoint", server.url], capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert r.returncode == 1 and "is the lathe serve of" in r.stderr, (r.returncode, r.stderr)
+    with Server(args.lathe, os.path.join(tmp, "s3-target"), keys=(KEY_ID, SECRET), config=config).start() as target:
+        clients(target)[2].create_bucket(Bucket=BACKUP_BUCKET)
+        backup = [args.lathe, "backup"] + to + ["--endpoint", target.url]
+        r = subprocess.run(backup + ["--json"], capture_output=True, text=True, timeout=120, env=env)
+        assert r.returncode == 0, r.stderr
+        sent = json.loads(r.stdout)
+        r = subprocess.run(backup, capture_output=True, text=True, timeout=120, env=env)
+        assert r.returncode == 1 and "a backup is there already" in r.stderr, (r.returncode, r.stderr)
+        restored = os.path.join(tmp, "from-s3")
+        r = subprocess.run([args.lathe, "restore", "--from", "s3://%s/nightly" % BACKUP_BUCKET, "--data-dir", restored,
+                            "--endpoint", target.url, "--json"], capture_output=True, text=True, timeout=120, env=env)
+        assert r.returncode == 0, r.stderr
     got = json.loads(r.stdout)
     assert (got["files"], got["bytes"]) == (sent["files"], sent["bytes"]), (got, sent)
     for rel in ("lathe.db", "credentials.json"):
         if os.path.exists(os.path.join(data, rel)):
             mode = os.stat(os.path.join(data, rel)).st_mode & 0o777
             assert os.stat(os.path.join(restored, rel)).st_mode & 0o777 == mode, rel
+    for folder, _, _ in os.walk(restored):
+        assert os.stat(folder).st_mode & 0o777 == 0o700, (folder, oct(os.stat(folder).st_mode))
     print("ok   lathe backup --to s3:// (%d files, a second one on the prefix refused), lathe restore --from s3://"
           % sent["files"])
     return restored

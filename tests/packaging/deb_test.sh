@@ -58,6 +58,27 @@ for script in postinst prerm postrm; do
   sh -n "$tmp/control/$script" || fail "$script has a syntax error"
 done
 echo "ok   Depends: $depends"
+# The maintainer scripts' systemd steps, run with logging stand-ins for the tools they call:
+# the first install enables the unit; an upgrade after `systemctl disable lathe` (deb-systemd-helper
+# was-enabled says no) leaves it disabled; removal masks it, purge forgets it.
+stubs="$tmp/stubs"
+mkdir "$stubs"
+for tool in deb-systemd-helper systemctl systemd-sysusers; do
+  printf '#!/bin/sh\necho "%s $*" >>"%s"\n[ "$1 $2" != "--quiet was-enabled" ] || [ "$WAS_ENABLED" = yes ]\n' \
+    "$tool" "$tmp/calls" >"$stubs/$tool"
+  chmod +x "$stubs/$tool"
+done
+run_script() { rm -f "$tmp/calls"; touch "$tmp/calls"; env PATH="$stubs:$PATH" WAS_ENABLED="$1" sh "$tmp/control/$2" "${@:3}" >/dev/null; }
+run_script yes postinst configure ""
+grep -q "^deb-systemd-helper enable lathe.service" "$tmp/calls" || fail "postinst (first install) did not enable: $(cat "$tmp/calls")"
+run_script no postinst configure 0.1.0
+! grep -qE "^(deb-systemd-helper|systemctl) enable" "$tmp/calls" || fail "postinst (upgrade) enabled a disabled unit: $(cat "$tmp/calls")"
+run_script yes postrm remove
+grep -q "^deb-systemd-helper mask lathe.service" "$tmp/calls" || fail "postrm remove: $(cat "$tmp/calls")"
+! grep -q "^systemctl disable" "$tmp/calls" || fail "postrm remove runs systemctl disable after the unit file is gone"
+run_script yes postrm purge
+grep -q "^deb-systemd-helper purge lathe.service" "$tmp/calls" || fail "postrm purge: $(cat "$tmp/calls")"
+echo "ok   maintainer scripts: enable on first install only, an upgrade keeps a disable, remove masks, purge forgets"
 
 root="$tmp/root"
 dpkg-deb -x "$deb" "$root"
@@ -115,7 +136,12 @@ read -ra serve_cmd <<<"$exec_start"
 (cd "$state" && exec env -i PATH=/usr/bin:/bin LATHE_HOME="$state" OMP_WAIT_POLICY=PASSIVE "${serve_cmd[@]}" \
    >"$tmp/serve.out" 2>"$tmp/serve.err") &
 serve_pid=$!
-for _ in $(seq 100); do [ -s "$tmp/serve.out" ] && break; sleep 0.1; done
+# Up to 60 s (a loaded machine), no longer than the server lives.
+for _ in $(seq 600); do
+  [ -s "$tmp/serve.out" ] && break
+  kill -0 "$serve_pid" 2>/dev/null || break
+  sleep 0.1
+done
 url="$(awk 'NR == 1 {print $3}' "$tmp/serve.out")"
 [[ "$url" == http://127.0.0.1:* ]] || { kill "$serve_pid"; cat "$tmp/serve.err"; fail "the packaged service did not start"; }
 # The installed binary as the client: SigV4 with the keys the service wrote in its data directory.
@@ -130,7 +156,7 @@ echo "ok   the service's ExecStart from the package serves: lathe models list (L
 sed "s|/usr/bin/lathe|$root/usr/bin/lathe|" "$root/lib/systemd/system/lathe.service" >"$tmp/lathe.service"
 systemd-analyze verify "$tmp/lathe.service" >"$tmp/verify.log" 2>&1 || { cat "$tmp/verify.log"; fail "systemd-analyze verify"; }
 [ ! -s "$tmp/verify.log" ] || { cat "$tmp/verify.log"; fail "systemd-analyze verify warned"; }
-for directive in "StateDirectory=lathe" "ProtectSystem=strict" "NoNewPrivileges=yes" "Restart=on-failure" \
+for directive in "StateDirectory=lathe" "ProtectSystem=strict" "NoNewPrivileges=yes" "Restart=on-failure" "StartLimitBurst=" \
                  "LimitNOFILE=" "User=lathe"; do
   grep -q "^$directive" "$tmp/lathe.service" || fail "lathe.service lacks $directive"
 done

@@ -10,7 +10,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
+#include "core/sha256.h"
 #include "store/data_layout.h"
 #include "store/metadata_store.h"
 #include "store/migrations.h"
@@ -119,6 +121,84 @@ TEST(DataDirBackup, RefusesNonEmptyTargetsAndBackupsInsideTheDataDirectory) {
   EXPECT_EQ(again.status().code(), Status::Code::kAlreadyExists);
   EXPECT_NE(again.status().message().find("an interrupted restore"), std::string::npos) << again.status().message();
   EXPECT_FALSE(fs::exists(dir.path() + "/again"));
+}
+
+// "/srv/new/" is "/srv/new": nothing is staged inside a new target. An existing empty target (a
+// mount point, whose parent may be another, smaller disk) is staged inside itself: the place
+// beside it is never used (here it is taken by a file).
+TEST(DataDirBackup, ARestoreStaysInItsTargetWithATrailingSlashOrAnExistingEmptyFolder) {
+  TempDir dir;
+  const std::string data = MakeDataDir(dir);
+  // A folder holding only a folder keeps its mode too (0700 here, not the default 0755).
+  dir.Write("data/files/private/deep/x", "secret");
+  ::chmod((data + "/files/private").c_str(), 0700);
+  ::chmod((data + "/files/private/deep").c_str(), 0750);
+  ASSERT_TRUE(BackupDataDir(data, dir.path() + "/backup/", "t").ok());
+  EXPECT_TRUE(fs::exists(dir.path() + "/backup/manifest.json"));
+
+  auto fresh = RestoreDataDir(dir.path() + "/backup/", dir.path() + "/new/");
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_TRUE(fs::exists(dir.path() + "/new/lathe.db"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/new/.restoring"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/new.restoring"));
+  EXPECT_EQ(ModeOf(dir.path() + "/new/files/private"), 0700u);
+  EXPECT_EQ(ModeOf(dir.path() + "/new/files/private/deep"), 0750u);
+  auto db = MetadataStore::Open(dir.path() + "/new/lathe.db");
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ((*db)->Find("custom-model", "fixture-model")->doc["_dir"],
+            fs::weakly_canonical(dir.path()).string() + "/new/jobs/7s2arwn1h13h/run/model");
+
+  fs::create_directories(dir.path() + "/mount");
+  dir.Write("mount.restoring", "not the restore's");
+  auto mounted = RestoreDataDir(dir.path() + "/backup", dir.path() + "/mount/");
+  ASSERT_TRUE(mounted.ok()) << mounted.status().ToString();
+  EXPECT_EQ(ReadFile(dir.path() + "/mount/credentials.json"), ReadFile(data + "/credentials.json"));
+  EXPECT_EQ(ModeOf(dir.path() + "/mount/credentials.json"), 0600u);
+  EXPECT_TRUE(fs::exists(dir.path() + "/mount/jobs/7s2arwn1h13h/train.log"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/mount/.restoring"));
+  EXPECT_EQ(ReadFile(dir.path() + "/mount.restoring"), "not the restore's");
+  EXPECT_TRUE(MetadataStore::Open(dir.path() + "/mount/lathe.db").ok());
+
+  // What a restore into an existing folder killed midway leaves: its .restoring, named.
+  dir.Write("mount2/.restoring/lathe.db", "half");
+  auto again = RestoreDataDir(dir.path() + "/backup", dir.path() + "/mount2");
+  EXPECT_EQ(again.status().code(), Status::Code::kAlreadyExists) << again.status().ToString();
+  EXPECT_NE(again.status().message().find("an interrupted restore"), std::string::npos);
+}
+
+// A lathe.db that matches its manifest's SHA-256 but is no database, or not of the manifest's
+// schema version, is a damaged backup too.
+TEST(DataDirBackup, ARestoredLatheDbMustBeTheDatabaseTheManifestDescribes) {
+  TempDir dir;
+  const std::string data = MakeDataDir(dir);
+  const std::string b = dir.path() + "/backup";
+  ASSERT_TRUE(BackupDataDir(data, b, "t").ok());
+  const std::string manifest = ReadFile(b + "/manifest.json");
+  const std::string real_db = ReadFile(b + "/lathe.db");
+  auto forge = [&](const std::string& db_bytes, int schema_version) {
+    nlohmann::json m = nlohmann::json::parse(manifest);
+    m["schemaVersion"] = schema_version;
+    for (auto& f : m["files"])
+      if (f["path"] == "lathe.db") {
+        Sha256 h;
+        h.Update(db_bytes);
+        f["sha256"] = h.HexDigest();
+        f["size"] = db_bytes.size();
+      }
+    dir.Write("backup/manifest.json", m.dump());
+    dir.Write("backup/lathe.db", db_bytes);
+  };
+  forge(std::string(8192, 'x'), LatheDbSchemaVersion());
+  auto not_db = RestoreDataDir(b, dir.path() + "/r1");
+  EXPECT_EQ(not_db.status().code(), Status::Code::kCorruption) << not_db.status().ToString();
+  EXPECT_NE(not_db.status().message().find("not a SQLite database"), std::string::npos) << not_db.status().message();
+  EXPECT_FALSE(fs::exists(dir.path() + "/r1"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/r1.restoring"));
+  forge(real_db, LatheDbSchemaVersion() - 1);
+  auto other_version = RestoreDataDir(b, dir.path() + "/r2");
+  EXPECT_EQ(other_version.status().code(), Status::Code::kCorruption) << other_version.status().ToString();
+  EXPECT_NE(other_version.status().message().find("its manifest says"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir.path() + "/r2"));
 }
 
 TEST(DataDirBackup, ADamagedOrHostileBackupRestoresNothing) {

@@ -242,6 +242,57 @@ TEST(SchemaMigrations, ListingsReadTheCreationIndexInsteadOfSorting) {
   }
 }
 
+// A server whose upgrade fails is restarted by systemd again and again: each start must not leave
+// one more copy of the same database. A changed database gets a backup of its own.
+TEST(SchemaMigrations, AFailingUpgradeRetriedKeepsOneBackupOfTheUnchangedDatabase) {
+  TempDir dir;
+  const std::string path = dir.path() + "/x.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const std::vector<Migration> failing = {{1, "one", "CREATE TABLE t (x)"}};  // t exists: fails every time
+  std::string first;
+  for (int start = 0; start < 3; ++start) {
+    RawDb raw(path);
+    auto r = MigrateDatabase(raw.db, path, failing);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("schema migration 1 (one)"), std::string::npos) << r.status().message();
+    ASSERT_EQ(BackupsOf(path).size(), 1u) << "start " << start;
+    if (start == 0) first = BackupsOf(path)[0];
+    EXPECT_EQ(BackupsOf(path)[0], first);
+  }
+  {
+    RawDb raw(path);
+    ASSERT_EQ(sqlite3_exec(raw.db, "INSERT INTO t VALUES (2)", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_FALSE(MigrateDatabase(raw.db, path, failing).ok());
+  }
+  EXPECT_EQ(BackupsOf(path).size(), 2u);
+}
+
+// The backup's own failure says why (here: the folder `path` names is not there); the disk
+// advice only when the disk is the reason.
+TEST(SchemaMigrations, ABackupThatCannotBeWrittenSaysWhy) {
+  TempDir dir;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() + "/x.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t (x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto r = MigrateDatabase(db, dir.path() + "/gone/x.db", {{1, "one", "CREATE TABLE u (x)"}});
+  ASSERT_FALSE(r.ok());
+  const std::string& msg = r.status().message();
+  EXPECT_NE(msg.find("its backup failed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("No such file or directory"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("Free disk space"), std::string::npos) << msg;
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 0);  // nothing ran
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
 TEST(SchemaMigrations, MigrationsMustBeNumberedInOrder) {
   TempDir dir;
   sqlite3* db = nullptr;
