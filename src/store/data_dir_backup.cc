@@ -128,6 +128,14 @@ struct Copier {
       return Status::IOError("cannot open " + db_path + ": " + msg);
     }
     sqlite3_busy_timeout(live, 5000);
+    // Each blob is pinned by a hard link in s3/tmp/ (microseconds each) and copied after: a link's
+    // bytes stay whatever the server does with the name (an overwrite, a DeleteObject). Every blob
+    // there is now is pinned before the snapshot, those written since right after it: only a blob
+    // both written and deleted in that short gap makes the backup start over, never the long copy
+    // (under steady overwrites, pinning only after the snapshot lost that race five times running).
+    // The links go at the end, or at the server's next start (s3/tmp is emptied).
+    BlobPins pins{data_dir, data_dir + "/s3/tmp/backup-" + std::to_string(::getpid()) + "-", {}};
+    pins.PinAllPresent();
     Status s = BackupDatabase(live, dest + "/lathe.db");
     sqlite3_close(live);
     LATHE_RETURN_IF_ERROR(s);
@@ -135,12 +143,8 @@ struct Copier {
     auto blobs = SnapshotBlobs();
     if (!blobs.ok()) return blobs.status();
     report->objects = blobs->size();
-    // Each blob is pinned first by a hard link in s3/tmp/ (microseconds each), copied after: the
-    // server deleting a blob (an overwrite, a DeleteObject) can only make the backup start over
-    // in that short window, not during the long copy. A link's bytes stay whatever the server does
-    // with the name; the links go at the end, or at the server's next start (s3/tmp is emptied).
-    BlobPins pins{data_dir, data_dir + "/s3/tmp/backup-" + std::to_string(::getpid()) + "-", {}};
-    for (const std::string& id : *blobs) LATHE_RETURN_IF_ERROR(pins.Pin(id));
+    for (const std::string& id : *blobs)
+      if (!pins.linked.count(id)) LATHE_RETURN_IF_ERROR(pins.Pin(id));
     if (auto& hook = BackupAfterSnapshotHookForTesting()) hook(report->attempts, true);
     FileEntry e;
     // The snapshot gets the live file's permission bits, as every other copy does.
@@ -204,6 +208,17 @@ struct Copier {
       struct stat st {};
       if (err == ENOENT && ::stat(blob.c_str(), &st) != 0) return Status::NotFound(blob + " went away after the snapshot");
       return Status::Ok();  // no s3/tmp, or a file system without hard links: copied by name
+    }
+    // Every blob-shaped file in s3/blobs/*/ now (the ones gone meanwhile are simply not pinned).
+    void PinAllPresent() {
+      std::error_code ec;
+      for (fs::directory_iterator shard(data_dir + "/s3/blobs", ec), end; !ec && shard != end; shard.increment(ec)) {
+        std::error_code inner;
+        for (fs::directory_iterator it(shard->path(), inner), e2; !inner && it != e2; it.increment(inner)) {
+          const std::string id = it->path().filename().string();
+          if (BlobStore::IsBlobId(id) && shard->path().filename().string() == id.substr(0, 2)) (void)Pin(id);
+        }
+      }
     }
     std::string PathOf(const std::string& id) const {
       return linked.count(id) ? prefix + id : data_dir + "/" + BlobPath(id);

@@ -248,7 +248,10 @@ TEST(DataDirBackup, ADamagedOrHostileBackupRestoresNothing) {
 
 // The server deletes an object (its row, then its blob) after the snapshot was taken and before
 // the blob is copied: the backup starts over and holds the state of its second snapshot.
-TEST(DataDirBackup, AnObjectDeletedAfterTheSnapshotStartsTheBackupOver) {
+// Blobs present when the backup starts are pinned before the snapshot; one written after that
+// (here: its pin removed, as if it had not been there yet) and deleted before the snapshot's
+// blobs are pinned makes the backup start over.
+TEST(DataDirBackup, AnObjectDeletedBeforeItsBlobIsPinnedStartsTheBackupOver) {
   TempDir dir;
   const std::string data = MakeDataDir(dir);
   auto db = MetadataStore::Open(data + "/lathe.db");  // the running server's connection
@@ -262,6 +265,7 @@ TEST(DataDirBackup, AnObjectDeletedAfterTheSnapshotStartsTheBackupOver) {
     ASSERT_TRUE((*index)->Remove("fixture-data", "notes/readme.txt", "", nullptr, &freed).ok());
     ASSERT_EQ(freed, std::vector<std::string>{"6c53af22d2fe01ba7dfcd7ce035419de"});
     fs::remove(blob);
+    fs::remove(data + "/s3/tmp/backup-" + std::to_string(::getpid()) + "-6c53af22d2fe01ba7dfcd7ce035419de");
   };
   auto backup = BackupDataDir(data, dir.path() + "/backup", "t");
   BackupAfterSnapshotHookForTesting() = nullptr;
