@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/iam_commands.h"
 
 namespace lathe::cli {
 
@@ -53,6 +54,8 @@ int RunLathe(int argc, const char* const* argv) {
   AddCostsCommand(&app, &ctx);
   AddCleanupCommand(&app, &ctx);
   AddDeploymentsCommand(&app, &ctx);
+  AddIamCommand(&app, &ctx);
+  AddAuditCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

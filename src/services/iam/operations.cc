@@ -34,6 +34,8 @@ class IamService : public aws::QueryService {
     AddUserOperations(backend, add);
     AddGroupOperations(backend, add);
     AddPolicyOperations(backend, add);
+    AddSimulateOperations(backend, add);
+    SetAccessRules(IamAccessRules(backend));
   }
 
  private:

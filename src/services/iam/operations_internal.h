@@ -15,6 +15,7 @@ using AddOperation = std::function<void(std::string action, aws::QueryHandler ha
 void AddUserOperations(IamBackend* iam, const AddOperation& add);    // operations_users.cc
 void AddGroupOperations(IamBackend* iam, const AddOperation& add);   // operations_groups.cc
 void AddPolicyOperations(IamBackend* iam, const AddOperation& add);  // operations_policies.cc
+void AddSimulateOperations(IamBackend* iam, const AddOperation& add);  // operations_simulate.cc
 
 // The member `name`, or QueryMissingParameter.
 Result<std::string> Member(const aws::QueryParams& params, std::string_view name);
