@@ -74,10 +74,7 @@ void AddIamCommand(CLI::App* app, Context* ctx) {
         ctx->exit_code = ReportError(Status::InvalidArgument("--context wants KEY=VALUE, not " + kv.substr(0, 80)));
         return;
       }
-      std::string key = kv.substr(0, eq);
-      for (char& c : key)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      in.context[key].push_back(kv.substr(eq + 1));
+      in.context[iam::ConditionKey(kv.substr(0, eq))].push_back(kv.substr(eq + 1));
     }
     Result<std::vector<iam::SimulationResult>> results = iam::Simulate(&backend, in);
     if (!results.ok()) {

@@ -11,6 +11,13 @@
 #include "services/iam/wildcard.h"
 
 namespace lathe::iam {
+
+std::string ConditionKey(std::string_view key) {
+  std::string out(key);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
 namespace {
 
 constexpr std::string_view kIfExists = "IfExists";

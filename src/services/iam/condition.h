@@ -20,6 +20,8 @@ namespace lathe::iam {
 
 // The request's context: lower-cased key -> its values (several for a multivalued key).
 using ConditionContext = std::map<std::string, std::vector<std::string>, std::less<>>;
+// A condition key as ConditionContext holds it: ASCII lower-cased (keys ignore case in IAM).
+std::string ConditionKey(std::string_view key);
 
 enum class ConditionFamily { kString, kStringIgnoreCase, kStringLike, kNumeric, kDate, kBool, kBinary, kIp, kArn, kNull };
 enum class Comparison { kEquals, kLess, kLessEquals, kGreater, kGreaterEquals };

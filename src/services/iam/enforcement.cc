@@ -5,12 +5,6 @@
 namespace lathe::iam {
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 // "2026-12-03T05:00:00Z": aws:CurrentTime as AWS writes it (no fraction).
 std::string CurrentTime(int64_t now_ms) {
   std::string t = Iso8601(now_ms - now_ms % 1000);
@@ -43,7 +37,7 @@ ConditionContext GlobalContext(const Principal& principal, const aws::RequestCon
   c["aws:principalaccount"] = {principal.account};
   c["aws:principaltype"] = {"User"};
   if (!context.region.empty()) c["aws:requestedregion"] = {context.region};
-  for (const Tag& t : principal.tags) c["aws:principaltag/" + Lower(t.key)] = {t.value};
+  for (const Tag& t : principal.tags) c["aws:principaltag/" + ConditionKey(t.key)] = {t.value};
   if (source_ip.empty()) c.erase("aws:sourceip");
   return c;
 }
@@ -54,7 +48,7 @@ AccessDecision Decide(const Principal& principal, const ConditionContext& global
     AccessQuery query;
     query.action = check.action;
     query.context = global;
-    for (const auto& [key, values] : check.context) query.context[Lower(key)] = values;
+    for (const auto& [key, values] : check.context) query.context[ConditionKey(key)] = values;
     const std::vector<std::string> everything = {"*"};
     for (const std::string& resource : check.resources.empty() ? everything : check.resources) {
       query.resource = resource;

@@ -37,10 +37,7 @@ Result<ConditionContext> ContextFromParams(const QueryParams& p) {
                              ".member.contextKeyType' failed to satisfy constraint: Member must satisfy enum value "
                              "set: [string, stringList, numeric, numericList, boolean, booleanList, ip, ipList, "
                              "binary, binaryList, date, dateList]");
-    std::string key = *name;
-    for (char& c : key)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    context[key] = std::move(*values);
+    context[ConditionKey(*name)] = std::move(*values);
   }
   return context;
 }

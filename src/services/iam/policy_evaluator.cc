@@ -12,12 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::vector<std::string> Strings(const json& v) {
   if (v.is_string()) return {v.get<std::string>()};
@@ -47,7 +41,7 @@ Result<PolicyStatement> ParseStatement(const json& st, size_t index) {
       std::optional<ConditionOperator> op = ParseConditionOperator(name);
       if (!op) return MalformedPolicyDocument("Invalid Condition type : " + name.substr(0, 64));
       for (const auto& [key, values] : block.items()) {
-        ConditionClause clause{*op, Lower(key), {}};
+        ConditionClause clause{*op, ConditionKey(key), {}};
         if (values.is_array())
           for (const json& v : values) clause.values.push_back(ScalarText(v));
         else
@@ -164,7 +158,7 @@ std::optional<std::string> SubstituteVariables(std::string_view text, const Cond
       break;
     }
     out.append(text.substr(i, open - i));
-    auto it = context.find(Lower(text.substr(open + 2, close - open - 2)));
+    auto it = context.find(ConditionKey(text.substr(open + 2, close - open - 2)));
     if (it == context.end() || it->second.size() != 1) return std::nullopt;
     const std::string& value = it->second.front();
     if (value.find_first_of("*?") != std::string::npos) return std::nullopt;
