@@ -298,14 +298,8 @@ AccessRequest QueryService::Access(const RequestContext& context, const http::Re
   Result<QueryParams> params =
       QueryParams::Parse(body, q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
   if (!params.ok() || !operations_.count(params->action())) return {};  // Serve refuses it
-  OperationView view;
-  view.context = &context;
-  view.request = &request;
-  view.service = signing_name_;
-  view.operation = params->action();
-  view.params = &*params;
-  view.body = body;
-  return AccessFor(view);
+  return AccessFor({.context = &context, .request = &request, .service = signing_name_, .operation = params->action(),
+                    .params = &*params, .body = body});
 }
 
 }  // namespace lathe::aws

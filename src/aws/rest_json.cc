@@ -142,15 +142,8 @@ AccessRequest RestJsonService::Access(const RequestContext& context, const http:
   const Route* route = Match(request, &labels, &path_matched);
   if (!route) return {};  // Serve refuses it
   const std::map<std::string, std::string> query = DecodeQuery(request.query());
-  OperationView view;
-  view.context = &context;
-  view.request = &request;
-  view.service = signing_name();
-  view.operation = route->name;
-  view.labels = &labels;
-  view.query = &query;
-  view.body = body;
-  return AccessFor(view);
+  return AccessFor({.context = &context, .request = &request, .service = signing_name(), .operation = route->name,
+                    .labels = &labels, .query = &query, .body = body});
 }
 
 AccessRequest JsonTargetService::Access(const RequestContext& context, const http::Request& request,
@@ -161,13 +154,7 @@ AccessRequest JsonTargetService::Access(const RequestContext& context, const htt
     return {};
   std::string_view op = std::string_view(*target).substr(prefix_.size() + 1);
   if (!ops_.count(op)) return {};  // Serve refuses it
-  OperationView view;
-  view.context = &context;
-  view.request = &request;
-  view.service = signing_name();
-  view.operation = op;
-  view.body = body;
-  return AccessFor(view);
+  return AccessFor({.context = &context, .request = &request, .service = signing_name(), .operation = op, .body = body});
 }
 
 }  // namespace lathe::aws

@@ -173,15 +173,8 @@ AccessRequest RestXmlService::Access(const RequestContext& context, const http::
   Status why;
   const Route* route = Match(request, query, &labels, &why);
   if (!route) return {};  // Serve refuses it
-  OperationView view;
-  view.context = &context;
-  view.request = &request;
-  view.service = signing_name();
-  view.operation = route->name;
-  view.labels = &labels;
-  view.query = &query;
-  view.body = body;
-  return AccessFor(view);
+  return AccessFor({.context = &context, .request = &request, .service = signing_name(), .operation = route->name,
+                    .labels = &labels, .query = &query, .body = body});
 }
 
 }  // namespace lathe::aws
