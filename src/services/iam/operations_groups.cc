@@ -85,61 +85,11 @@ void AddGroupOperations(IamBackend* iam, const AddOperation& add) {
     LATHE_RETURN_IF_ERROR(Two(p, "UserName", &group, &user));
     return iam->RemoveUserFromGroup(ctx.caller.account, group, user);
   }, false);
-  add("PutGroupPolicy", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node) -> Status {
-    std::string group, policy;
-    LATHE_RETURN_IF_ERROR(Two(p, "PolicyName", &group, &policy));
-    Result<std::string> doc = Member(p, "PolicyDocument");
-    if (!doc.ok()) return doc.status();
-    return iam->PutGroupPolicy(ctx.caller.account, group, policy, *doc);
-  }, false);
-  add("GetGroupPolicy", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node result) -> Status {
-    std::string group, policy;
-    LATHE_RETURN_IF_ERROR(Two(p, "PolicyName", &group, &policy));
-    Result<std::string> doc = iam->GetGroupPolicy(ctx.caller.account, group, policy);
-    if (!doc.ok()) return doc.status();
-    AppendTextElement(result, "GroupName", group);
-    AppendTextElement(result, "PolicyName", policy);
-    AppendTextElement(result, "PolicyDocument", UrlEncodeDocument(*doc));
-    return Status::Ok();
-  }, true);
-  add("ListGroupPolicies", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node result) -> Status {
-    Result<std::string> group = Member(p, "GroupName");
-    if (!group.ok()) return group.status();
-    Result<ListOptions> options = ListOptionsFromParams(p);
-    if (!options.ok()) return options.status();
-    Result<Page<std::string>> page = iam->ListGroupPolicies(ctx.caller.account, *group, *options);
-    if (!page.ok()) return page.status();
-    pugi::xml_node names = result.append_child("PolicyNames");
-    for (const std::string& n : page->items) AppendTextElement(names, "member", n);
-    WritePaging(result, page->truncated(), page->marker);
-    return Status::Ok();
-  }, true);
-  add("DeleteGroupPolicy", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node) -> Status {
-    std::string group, policy;
-    LATHE_RETURN_IF_ERROR(Two(p, "PolicyName", &group, &policy));
-    return iam->DeleteGroupPolicy(ctx.caller.account, group, policy);
-  }, false);
-  add("AttachGroupPolicy", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node) -> Status {
-    std::string group, arn;
-    LATHE_RETURN_IF_ERROR(Two(p, "PolicyArn", &group, &arn));
-    return iam->AttachGroupPolicy(ctx.caller.account, group, arn);
-  }, false);
-  add("DetachGroupPolicy", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node) -> Status {
-    std::string group, arn;
-    LATHE_RETURN_IF_ERROR(Two(p, "PolicyArn", &group, &arn));
-    return iam->DetachGroupPolicy(ctx.caller.account, group, arn);
-  }, false);
-  add("ListAttachedGroupPolicies", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node result) -> Status {
-    Result<std::string> group = Member(p, "GroupName");
-    if (!group.ok()) return group.status();
-    Result<ListOptions> options = ListOptionsFromParams(p);
-    if (!options.ok()) return options.status();
-    Result<Page<AttachedPolicy>> page = iam->ListAttachedGroupPolicies(ctx.caller.account, *group, *options);
-    if (!page.ok()) return page.status();
-    WriteAttachedPolicies(result, page->items);
-    WritePaging(result, page->truncated(), page->marker);
-    return Status::Ok();
-  }, true);
+  AddHolderPolicyOperations(iam, add,
+                            {"Group", &IamBackend::PutGroupPolicy, &IamBackend::GetGroupPolicy,
+                             &IamBackend::ListGroupPolicies, &IamBackend::DeleteGroupPolicy,
+                             &IamBackend::AttachGroupPolicy, &IamBackend::DetachGroupPolicy,
+                             &IamBackend::ListAttachedGroupPolicies});
 }
 
 }  // namespace lathe::iam

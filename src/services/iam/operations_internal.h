@@ -17,6 +17,21 @@ void AddGroupOperations(IamBackend* iam, const AddOperation& add);   // operatio
 void AddPolicyOperations(IamBackend* iam, const AddOperation& add);  // operations_policies.cc
 void AddSimulateOperations(IamBackend* iam, const AddOperation& add);  // operations_simulate.cc
 
+// The backend's policy methods of one kind of policy holder (users, groups).
+struct HolderPolicyMethods {
+  using Attachment = Status (IamBackend::*)(const std::string&, const std::string&, const std::string&);
+  std::string kind;  // "User": PutUserPolicy, ..., UserName
+  Status (IamBackend::*put)(const std::string&, const std::string&, const std::string&, const std::string&);
+  Result<std::string> (IamBackend::*get)(const std::string&, const std::string&, const std::string&);
+  Result<Page<std::string>> (IamBackend::*list)(const std::string&, const std::string&, const ListOptions&);
+  Status (IamBackend::*del)(const std::string&, const std::string&, const std::string&);
+  Attachment attach, detach;
+  Result<Page<AttachedPolicy>> (IamBackend::*list_attached)(const std::string&, const std::string&, const ListOptions&);
+};
+// Put/Get/List/Delete<Kind>Policy, Attach/Detach<Kind>Policy, ListAttached<Kind>Policies
+// (operations_holder_policies.cc).
+void AddHolderPolicyOperations(IamBackend* iam, const AddOperation& add, const HolderPolicyMethods& methods);
+
 // The member `name`, or QueryMissingParameter.
 Result<std::string> Member(const aws::QueryParams& params, std::string_view name);
 // UserName when given, else the name of the IAM user who signed the request (AWS's rule for

@@ -100,64 +100,10 @@ void AddUserOperations(IamBackend* iam, const AddOperation& add) {
     return iam->DeleteUser(ctx.caller.account, *name);
   }, false);
 
-  add("PutUserPolicy", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node) -> Status {
-    Result<std::string> user = Member(p, "UserName"), policy = Member(p, "PolicyName"), doc = Member(p, "PolicyDocument");
-    for (const auto* r : {&user, &policy, &doc})
-      if (!r->ok()) return r->status();
-    return iam->PutUserPolicy(ctx.caller.account, *user, *policy, *doc);
-  }, false);
-  add("GetUserPolicy", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node result) -> Status {
-    Result<std::string> user = Member(p, "UserName"), policy = Member(p, "PolicyName");
-    for (const auto* r : {&user, &policy})
-      if (!r->ok()) return r->status();
-    Result<std::string> doc = iam->GetUserPolicy(ctx.caller.account, *user, *policy);
-    if (!doc.ok()) return doc.status();
-    AppendTextElement(result, "UserName", *user);
-    AppendTextElement(result, "PolicyName", *policy);
-    AppendTextElement(result, "PolicyDocument", UrlEncodeDocument(*doc));
-    return Status::Ok();
-  }, true);
-  add("ListUserPolicies", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node result) -> Status {
-    Result<std::string> user = Member(p, "UserName");
-    if (!user.ok()) return user.status();
-    Result<ListOptions> options = ListOptionsFromParams(p);
-    if (!options.ok()) return options.status();
-    Result<Page<std::string>> page = iam->ListUserPolicies(ctx.caller.account, *user, *options);
-    if (!page.ok()) return page.status();
-    pugi::xml_node names = result.append_child("PolicyNames");
-    for (const std::string& n : page->items) AppendTextElement(names, "member", n);
-    WritePaging(result, page->truncated(), page->marker);
-    return Status::Ok();
-  }, true);
-  add("DeleteUserPolicy", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node) -> Status {
-    Result<std::string> user = Member(p, "UserName"), policy = Member(p, "PolicyName");
-    for (const auto* r : {&user, &policy})
-      if (!r->ok()) return r->status();
-    return iam->DeleteUserPolicy(ctx.caller.account, *user, *policy);
-  }, false);
-  add("AttachUserPolicy", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node) -> Status {
-    Result<std::string> user = Member(p, "UserName"), arn = Member(p, "PolicyArn");
-    for (const auto* r : {&user, &arn})
-      if (!r->ok()) return r->status();
-    return iam->AttachUserPolicy(ctx.caller.account, *user, *arn);
-  }, false);
-  add("DetachUserPolicy", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node) -> Status {
-    Result<std::string> user = Member(p, "UserName"), arn = Member(p, "PolicyArn");
-    for (const auto* r : {&user, &arn})
-      if (!r->ok()) return r->status();
-    return iam->DetachUserPolicy(ctx.caller.account, *user, *arn);
-  }, false);
-  add("ListAttachedUserPolicies", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node result) -> Status {
-    Result<std::string> user = Member(p, "UserName");
-    if (!user.ok()) return user.status();
-    Result<ListOptions> options = ListOptionsFromParams(p);
-    if (!options.ok()) return options.status();
-    Result<Page<AttachedPolicy>> page = iam->ListAttachedUserPolicies(ctx.caller.account, *user, *options);
-    if (!page.ok()) return page.status();
-    WriteAttachedPolicies(result, page->items);
-    WritePaging(result, page->truncated(), page->marker);
-    return Status::Ok();
-  }, true);
+  AddHolderPolicyOperations(iam, add,
+                            {"User", &IamBackend::PutUserPolicy, &IamBackend::GetUserPolicy,
+                             &IamBackend::ListUserPolicies, &IamBackend::DeleteUserPolicy, &IamBackend::AttachUserPolicy,
+                             &IamBackend::DetachUserPolicy, &IamBackend::ListAttachedUserPolicies});
 
   add("CreateAccessKey", [iam](const RequestContext& ctx, const QueryParams& p, pugi::xml_node result) -> Status {
     Result<std::string> user = UserNameOrCaller(p, ctx);
