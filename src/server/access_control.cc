@@ -6,6 +6,14 @@
 
 namespace lathe::server {
 
+iam::ResourceTagLookup ServerAccessControl::ResourceTags(store::MetadataStore* store) {
+  if (!store) return {};
+  return [store](const std::string& arn) {
+    Result<std::map<std::string, std::string>> tags = store->Tags(arn);
+    return tags.ok() ? *tags : std::map<std::string, std::string>();
+  };
+}
+
 std::optional<std::string> ServerAccessControl::Authorize(const aws::RequestContext& context,
                                                           const http::Request& request,
                                                           const aws::AccessRequest& access) {

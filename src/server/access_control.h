@@ -18,13 +18,16 @@ class ServerAccessControl : public aws::AccessControl {
   // All outlive this. `trail` may be null (no audit trail); `store` receives the EventBridge
   // events (null: none).
   ServerAccessControl(iam::IamBackend* iam, iam::AuditTrail* trail, store::MetadataStore* store)
-      : enforcer_(iam), trail_(trail), store_(store) {}
+      : enforcer_(iam, ResourceTags(store)), trail_(trail), store_(store) {}
   std::optional<std::string> Authorize(const aws::RequestContext& context, const http::Request& request,
                                        const aws::AccessRequest& access) override;
   void Record(const aws::RequestContext& context, const http::Request& request, const aws::AccessRequest& access,
               int http_status, std::string_view error_code) override;
 
  private:
+  // aws:ResourceTag/<key> from the tags the services keep by ARN in `store`.
+  static iam::ResourceTagLookup ResourceTags(store::MetadataStore* store);
+
   iam::Enforcer enforcer_;
   iam::AuditTrail* trail_;
   store::MetadataStore* store_;

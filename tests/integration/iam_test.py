@@ -174,6 +174,17 @@ def main():
             denied("AccessDeniedException", bedrock.list_foundation_models)
             denied("AuthorizationError", user.client("sns", endpoint_url=server.url, config=NO_RETRY).create_topic,
                    Name="not-mine")
+            # aws:ResourceTag: the user may publish to the team's topics only.
+            sns_admin = admin.client("sns", endpoint_url=server.url, config=NO_RETRY)
+            ours = sns_admin.create_topic(Name="ml-alerts", Tags=[{"Key": "team", "Value": "ml"}])["TopicArn"]
+            theirs = sns_admin.create_topic(Name="billing-alerts")["TopicArn"]
+            iam.put_user_policy(UserName=USER, PolicyName="team-topics", PolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "sns:Publish", "Resource": "*",
+                     "Condition": {"StringEquals": {"aws:ResourceTag/team": "ml"}}}]}))
+            user_sns = user.client("sns", endpoint_url=server.url, config=NO_RETRY)
+            user_sns.publish(TopicArn=ours, Message="model ready")
+            denied("AuthorizationError", user_sns.publish, TopicArn=theirs, Message="model ready")
             user_iam = user.client("iam", endpoint_url=server.url, config=NO_RETRY)
             m = denied("AccessDenied", user_iam.list_users)
             assert "iam:ListUsers on resource: *" in m, m
@@ -282,7 +293,7 @@ def main():
                                                                        config=NO_RETRY).get_caller_identity)
 
             # Deleting the user removes its keys.
-            for name in ("states", "no-copies"):
+            for name in ("states", "no-copies", "team-topics"):
                 iam.delete_user_policy(UserName=USER, PolicyName=name)
             iam.detach_user_policy(UserName=USER, PolicyArn=policy_arn)
             iam.delete_user(UserName=USER)

@@ -92,6 +92,21 @@ TEST_F(EnforcementTest, ConditionKeysOfTheRequestDecide) {
   EXPECT_NE(m->find("with an explicit deny in an identity-based policy (guide Sid OnlyData)"), std::string::npos) << *m;
 }
 
+TEST_F(EnforcementTest, ResourceTagsComeFromTheLookup) {
+  ASSERT_TRUE(iam_->PutUserPolicy(kAccount, "ci", "team", R"({"Version":"2012-10-17","Statement":[
+    {"Effect":"Allow","Action":"sns:Publish","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/Team":"ml"}}}]})")
+                  .ok());
+  Result<Principal> p = iam_->PrincipalFor(kAccount, user_arn_);
+  ASSERT_TRUE(p.ok());
+  ResourceTagLookup tags = [](const std::string& arn) {
+    return arn.ends_with(":ours") ? std::map<std::string, std::string>{{"TEAM", "ml"}} : std::map<std::string, std::string>{};
+  };
+  const std::string ours = "arn:aws:sns:us-east-1:123456789012:ours", theirs = "arn:aws:sns:us-east-1:123456789012:theirs";
+  EXPECT_TRUE(Decide(*p, {}, aws::Require("sns:Publish", {ours}), tags).allowed);
+  EXPECT_FALSE(Decide(*p, {}, aws::Require("sns:Publish", {theirs}), tags).allowed);
+  EXPECT_FALSE(Decide(*p, {}, aws::Require("sns:Publish", {ours})).allowed);  // no lookup: no tags
+}
+
 TEST_F(EnforcementTest, JobsThatActWithARoleNeedPassRoleOnIt) {
   std::map<std::string, std::string> none;
   const std::string body = R"({"jobName":"j","roleArn":"arn:aws:iam::123456789012:role/BedrockFineTuningRole",

@@ -42,16 +42,17 @@ ConditionContext GlobalContext(const Principal& principal, const aws::RequestCon
   return c;
 }
 
-AccessDecision Decide(const Principal& principal, const ConditionContext& global, const aws::AccessRequest& access) {
+AccessDecision Decide(const Principal& principal, const ConditionContext& global, const aws::AccessRequest& access,
+                      const ResourceTagLookup& tags) {
   AccessDecision decision;
   for (const aws::AccessCheck& check : access.checks) {
-    AccessQuery query;
-    query.action = check.action;
-    query.context = global;
-    for (const auto& [key, values] : check.context) query.context[ConditionKey(key)] = values;
+    ConditionContext context = global;
+    for (const auto& [key, values] : check.context) context[ConditionKey(key)] = values;
     const std::vector<std::string> everything = {"*"};
     for (const std::string& resource : check.resources.empty() ? everything : check.resources) {
-      query.resource = resource;
+      AccessQuery query{check.action, resource, context};
+      if (tags && resource != "*")
+        for (const auto& [key, value] : tags(resource)) query.context["aws:resourcetag/" + ConditionKey(key)] = {value};
       Evaluation e = Evaluate(principal.policies, query);
       if (e.decision != Decision::kAllowed) {
         decision.allowed = false;
@@ -73,7 +74,7 @@ std::optional<std::string> Enforcer::Authorize(const aws::RequestContext& contex
   if (!principal.ok())
     return "User: " + context.caller.arn + " is not authorized to perform: " + access.action +
            " (its policies cannot be read: " + principal.status().message() + ")";
-  AccessDecision d = Decide(*principal, GlobalContext(*principal, context, source_ip, NowMillis()), access);
+  AccessDecision d = Decide(*principal, GlobalContext(*principal, context, source_ip, NowMillis()), access, tags_);
   if (d.allowed) return std::nullopt;
   return d.message;
 }

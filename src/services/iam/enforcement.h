@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -30,12 +32,18 @@ struct AccessDecision {
   Evaluation evaluation;  // of the check that decided
 };
 
-// Evaluates every check of `access` for every resource; the first refusal decides.
-AccessDecision Decide(const Principal& principal, const ConditionContext& global, const aws::AccessRequest& access);
+// The tags of the resource an ARN names (SNS topics, Lambda functions, rules, state machines keep
+// theirs by ARN): aws:ResourceTag/<key>. Empty for an untagged or unknown resource.
+using ResourceTagLookup = std::function<std::map<std::string, std::string>(const std::string& arn)>;
+
+// Evaluates every check of `access` for every resource; the first refusal decides. With `tags`,
+// each resource's tags are its aws:ResourceTag/<key> values.
+AccessDecision Decide(const Principal& principal, const ConditionContext& global, const aws::AccessRequest& access,
+                      const ResourceTagLookup& tags = {});
 
 class Enforcer {
  public:
-  explicit Enforcer(IamBackend* iam) : iam_(iam) {}
+  explicit Enforcer(IamBackend* iam, ResourceTagLookup tags = {}) : iam_(iam), tags_(std::move(tags)) {}
   // nullopt when allowed; AWS's refusal message otherwise. A user whose policies cannot be read
   // is refused (closed), with the reason.
   std::optional<std::string> Authorize(const aws::RequestContext& context, const std::string& source_ip,
@@ -43,6 +51,7 @@ class Enforcer {
 
  private:
   IamBackend* iam_;
+  ResourceTagLookup tags_;
 };
 
 }  // namespace lathe::iam
