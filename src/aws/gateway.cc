@@ -154,8 +154,10 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
   Service* service = ServiceFor(request, &signing_name, &ctx.region);
   ctx.service = signing_name;
   const Protocol protocol = service ? service->protocol() : GuessProtocol(request);
+  AccessRequest access;  // what the operation required (known once the caller is)
   auto finish = [&](const char* outcome) {
     response.set_header(RequestIdHeader(protocol), ctx.request_id);
+    if (access_ && service) access_->Record(ctx, request, access, response.status, outcome);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     spdlog::info("{} {} [{}] -> {}{}{} ({:.1f} ms)", request.method, Printable(request.path(), 120),
                  signing_name.empty() ? "?" : Printable(signing_name, 40), response.status, *outcome ? " " : "",
@@ -242,6 +244,17 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
     ctx.signature = who;
   } else {
     ctx.caller = Caller{"", options_.account, RootArn(options_.account), options_.account};
+  }
+
+  // The caller is known: may it? (--no-auth: anyone may do anything; the trail still records.)
+  if (access_) {
+    access = service->Access(ctx, request, *body);
+    if (!options_.no_auth)
+      if (std::optional<std::string> denied = access_->Authorize(ctx, request, access)) {
+        std::string code(service->AccessDeniedCode());
+        if (code.empty()) code = FamilyOf(protocol) == api::AuthFamily::kJson ? "AccessDeniedException" : "AccessDenied";
+        return fail(Status::Aws(code, 403, *denied));
+      }
   }
 
   try {

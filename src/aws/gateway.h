@@ -60,6 +60,9 @@ class Gateway {
 
   // Replaces the clock (tests).
   void set_clock(std::function<std::time_t()> now) { now_ = std::move(now); }
+  // Who may do what, and the audit trail (aws/access.h); none: every verified key may do all.
+  // Set before serving starts; it outlives the gateway's requests.
+  void set_access_control(AccessControl* control) { access_ = control; }
 
  private:
   GatewayOptions options_;
@@ -67,6 +70,7 @@ class Gateway {
   std::map<std::string, std::shared_ptr<Service>, std::less<>> services_;
   std::atomic<size_t> buffered_{0};
   std::function<std::time_t()> now_;
+  AccessControl* access_ = nullptr;
 };
 
 }  // namespace lathe::aws

@@ -291,4 +291,15 @@ void QueryService::ServeForm(const RequestContext& context, std::string_view que
   WriteXml(doc, context, response);
 }
 
+AccessRequest QueryService::Access(const RequestContext& context, const http::Request& request,
+                                   std::string_view body) const {
+  std::string_view target = request.target;
+  size_t q = target.find('?');
+  Result<QueryParams> params =
+      QueryParams::Parse(body, q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
+  if (!params.ok() || !operations_.count(params->action())) return {};  // Serve refuses it
+  return AccessFor({.context = &context, .request = &request, .service = signing_name_, .operation = params->action(),
+                    .params = &*params, .body = body});
+}
+
 }  // namespace lathe::aws

@@ -99,6 +99,8 @@ class QueryService : public Service {
   Protocol protocol() const override { return Protocol::kQuery; }
   void Serve(const RequestContext& context, const http::Request& request, std::string_view body,
              http::Response& response) override;
+  AccessRequest Access(const RequestContext& context, const http::Request& request,
+                       std::string_view body) const override;
   // Serve without an http::Request: the query string and body already split off.
   void ServeForm(const RequestContext& context, std::string_view query_string, std::string_view body,
                  http::Response* response);

@@ -135,4 +135,26 @@ void JsonTargetService::Serve(const RequestContext& context, const http::Request
       {"Content-Type", protocol_ == Protocol::kAwsJson10 ? "application/x-amz-json-1.0" : "application/x-amz-json-1.1"});
 }
 
+AccessRequest RestJsonService::Access(const RequestContext& context, const http::Request& request,
+                                      std::string_view body) const {
+  std::map<std::string, std::string> labels;
+  bool path_matched = false;
+  const Route* route = Match(request, &labels, &path_matched);
+  if (!route) return {};  // Serve refuses it
+  const std::map<std::string, std::string> query = DecodeQuery(request.query());
+  return AccessFor({.context = &context, .request = &request, .service = signing_name(), .operation = route->name,
+                    .labels = &labels, .query = &query, .body = body});
+}
+
+AccessRequest JsonTargetService::Access(const RequestContext& context, const http::Request& request,
+                                        std::string_view body) const {
+  const std::string* target = request.header("X-Amz-Target");
+  if (!target || target->size() <= prefix_.size() + 1 || target->compare(0, prefix_.size(), prefix_) != 0 ||
+      (*target)[prefix_.size()] != '.')
+    return {};
+  std::string_view op = std::string_view(*target).substr(prefix_.size() + 1);
+  if (!ops_.count(op)) return {};  // Serve refuses it
+  return AccessFor({.context = &context, .request = &request, .service = signing_name(), .operation = op, .body = body});
+}
+
 }  // namespace lathe::aws

@@ -57,6 +57,8 @@ class RestJsonService : public Service {
   Protocol protocol() const override { return Protocol::kRestJson; }
   void Serve(const RequestContext& context, const http::Request& request, std::string_view body,
              http::Response& response) override;
+  AccessRequest Access(const RequestContext& context, const http::Request& request,
+                       std::string_view body) const override;
   // Whether some operation of this service matches the request's method and path.
   bool Routes(const http::Request& request) const;
   bool Claims(const http::Request& request, std::string_view) const override { return Routes(request); }
@@ -87,6 +89,8 @@ class JsonTargetService : public Service {
   bool Claims(const http::Request& request, std::string_view) const override;
   void Serve(const RequestContext& context, const http::Request& request, std::string_view body,
              http::Response& response) override;
+  AccessRequest Access(const RequestContext& context, const http::Request& request,
+                       std::string_view body) const override;
 
  protected:
   void Add(std::string operation, JsonHandler handler) { ops_[std::move(operation)] = std::move(handler); }

@@ -166,4 +166,15 @@ void RestXmlService::Serve(const RequestContext& context, const http::Request& r
   for (auto& h : out->headers) response.headers.push_back(std::move(h));
 }
 
+AccessRequest RestXmlService::Access(const RequestContext& context, const http::Request& request,
+                                     std::string_view body) const {
+  const std::map<std::string, std::string> query = DecodeQuery(request.query());
+  std::map<std::string, std::string> labels;
+  Status why;
+  const Route* route = Match(request, query, &labels, &why);
+  if (!route) return {};  // Serve refuses it
+  return AccessFor({.context = &context, .request = &request, .service = signing_name(), .operation = route->name,
+                    .labels = &labels, .query = &query, .body = body});
+}
+
 }  // namespace lathe::aws

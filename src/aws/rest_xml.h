@@ -64,6 +64,8 @@ class RestXmlService : public Service {
   Protocol protocol() const override { return Protocol::kRestXml; }
   void Serve(const RequestContext& context, const http::Request& request, std::string_view body,
              http::Response& response) override;
+  AccessRequest Access(const RequestContext& context, const http::Request& request,
+                       std::string_view body) const override;
   // Whether some operation of this service answers the request's method, path and query.
   bool Routes(const http::Request& request) const;
   bool Claims(const http::Request& request, std::string_view) const override { return Routes(request); }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "aws/access.h"
 #include "aws/sigv4.h"
 #include "core/status.h"
 #include "http/message.h"
@@ -70,9 +71,34 @@ class Service {
   virtual bool WriteOwnError(const Status& error, const RequestContext& context, http::Response* response) const {
     return false;
   }
+  // What IAM must allow for this request (aws/access.h), asked after the signature checks out,
+  // with the body as read ("" when the service streams it). The protocol bases route the request
+  // as Serve does and apply the rules the service declared (SetAccessRules; without rules:
+  // "<signing name>:<Operation>" on "*"); an unroutable request requires nothing (Serve refuses
+  // it). A service outside the protocol bases answers for itself; by default
+  // "<signing name>:*" on "*".
+  virtual AccessRequest Access(const RequestContext& context, const http::Request& request,
+                               std::string_view body) const {
+    return Require(std::string(signing_name()) + ":*");
+  }
+  // The code of a refusal by IAM; "" for the protocol's own: AccessDeniedException for the JSON
+  // protocols, AccessDenied for query and rest-xml (SNS: AuthorizationError).
+  virtual std::string_view AccessDeniedCode() const { return ""; }
   // Serves an authenticated request whose body (at most BodyLimit bytes) has been read.
   virtual void Serve(const RequestContext& context, const http::Request& request, std::string_view body,
                      http::Response& response) = 0;
+
+ protected:
+  // The service's per-operation declarations (its authz.cc).
+  void SetAccessRules(AccessRules rules) { access_rules_ = std::move(rules); }
+  AccessRequest AccessFor(const OperationView& view) const {
+    AccessRequest r = access_rules_ ? access_rules_(view) : view.Default();
+    r.operation = std::string(view.operation);
+    return r;
+  }
+
+ private:
+  AccessRules access_rules_;
 };
 
 // Writes `error` in the protocol's own error shape, exactly as botocore parses it:

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/iam_commands.h"
 #include "cli/version.h"
 
 namespace lathe::cli {
@@ -56,6 +57,8 @@ int RunLathe(int argc, const char* const* argv) {
   AddDeploymentsCommand(&app, &ctx);
   AddBackupCommands(&app, &ctx);
   AddDoctorCommand(&app, &ctx);
+  AddIamCommand(&app, &ctx);
+  AddAuditCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

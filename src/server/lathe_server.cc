@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/arn.h"
+#include "server/access_control.h"
 #include "server/job_object_store.h"
 #include "server/openai_file_objects.h"
 #include "services/bedrock/operations.h"
@@ -57,15 +58,29 @@ struct LatheServer::EventsWaker {
 LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options) : options_(std::move(options)) {
   const std::string account = options_.gateway.account;
   std::vector<api::Credentials> keys = options_.credentials;
+  // IAM users' keys (secrets in DATA_DIR/iam, docs/iam.md); the credentials file's keys are the
+  // account's administrator.
+  const std::string data_dir = bedrock->config().data_dir;
+  iam_ = std::make_unique<iam::IamBackend>(bedrock->store(), data_dir.empty() ? "" : data_dir + "/iam");
+  if (!iam_->open_status().ok()) start_error_ = iam_->open_status();
+  iam::IamBackend* roles = iam_.get();
   gateway_ = std::make_unique<aws::Gateway>(
-      options_.gateway, [keys, account](const std::string& id) -> std::optional<aws::AccessKey> {
+      options_.gateway, [keys, account, roles](const std::string& id) -> std::optional<aws::AccessKey> {
         for (const auto& k : keys)
           if (k.access_key_id == id)
             return aws::AccessKey{k.secret_access_key, aws::Caller{id, account, RootArn(account), account}};
+        if (std::optional<iam::KeyIdentity> user = roles->LookUpAccessKey(id))
+          return aws::AccessKey{user->secret, aws::Caller{id, user->account, user->user_arn, user->user_id}};
         return std::nullopt;
       });
-  iam_ = std::make_unique<iam::IamBackend>(bedrock->store());
-  iam::IamBackend* roles = iam_.get();
+  // Every request is authorized by IAM (the administrator may do everything) and recorded.
+  if (!data_dir.empty()) {
+    Result<std::unique_ptr<iam::AuditTrail>> trail = iam::AuditTrail::Open(data_dir + "/audit");
+    if (trail.ok()) audit_ = std::move(*trail);
+    else if (start_error_.ok()) start_error_ = trail.status();
+  }
+  access_control_ = std::make_unique<ServerAccessControl>(iam_.get(), audit_.get(), bedrock->store());
+  gateway_->set_access_control(access_control_.get());
   auto role_exists = [roles, account](const std::string& arn) { return roles->RoleExists(account, arn); };
   bedrock->jobs().set_role_checker(role_exists);
   bedrock->evaluations().set_role_checker(role_exists);

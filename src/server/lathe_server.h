@@ -12,6 +12,7 @@
 
 namespace lathe::iam {
 class IamBackend;
+class AuditTrail;
 }
 namespace lathe::registry {
 class Registry;
@@ -113,6 +114,8 @@ class LatheServer {
  private:
   ServeOptions options_;
   std::unique_ptr<iam::IamBackend> iam_;
+  std::unique_ptr<iam::AuditTrail> audit_;              // DATA_DIR/audit
+  std::unique_ptr<aws::AccessControl> access_control_;  // IAM's decisions and audit_, for gateway_
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<cleanup::Cleaner> cleaner_;                   // over registry_ and Bedrock's services
   std::unique_ptr<cleanup::PeriodicCleanup> periodic_cleanup_;  // stops before cleaner_ goes

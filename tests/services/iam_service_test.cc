@@ -134,8 +134,64 @@ TEST_F(IamServiceTest, ErrorsCarryIamCodesAndStatuses) {
   EXPECT_EQ(malformed->status, 400);
   EXPECT_STREQ(malformed->root().child("Error").child_value("Code"), "MalformedPolicyDocument");
   EXPECT_STREQ(malformed->root().child("Error").child_value("Message"), "Syntax errors in policy.");
-  auto unknown = Call("Action=CreateUser&Version=2010-05-08&UserName=u");
+  auto unknown = Call("Action=CreateLoginProfile&Version=2010-05-08&UserName=u");
   EXPECT_STREQ(unknown->root().child("Error").child_value("Code"), "InvalidAction");
+}
+
+TEST_F(IamServiceTest, UsersKeysGroupsAndPoliciesOverTheWire) {
+  auto user = Call("Action=CreateUser&Version=2010-05-08&UserName=bob&Path=%2Fml%2F&Tags.member.1.Key=team&"
+                   "Tags.member.1.Value=ml");
+  ASSERT_EQ(user->status, 200) << user->body;
+  pugi::xml_node u = user->root().child("CreateUserResult").child("User");
+  EXPECT_STREQ(u.child_value("Arn"), "arn:aws:iam::123456789012:user/ml/bob");
+  EXPECT_STREQ(u.child("Tags").first_child().child_value("Key"), "team");
+  // The secret comes back once, in CreateAccessKey's answer.
+  auto key = Call("Action=CreateAccessKey&Version=2010-05-08&UserName=bob");
+  ASSERT_EQ(key->status, 200) << key->body;
+  pugi::xml_node k = key->root().child("CreateAccessKeyResult").child("AccessKey");
+  EXPECT_EQ(std::string(k.child_value("SecretAccessKey")).size(), 40u);
+  EXPECT_STREQ(k.child_value("Status"), "Active");
+  const std::string id = k.child_value("AccessKeyId");
+  auto listed = Call("Action=ListAccessKeys&Version=2010-05-08&UserName=bob");
+  EXPECT_EQ(listed->body.find(k.child_value("SecretAccessKey")), std::string::npos);
+  EXPECT_STREQ(listed->root().child("ListAccessKeysResult").child("AccessKeyMetadata").first_child().child_value(
+                   "AccessKeyId"), id.c_str());
+  auto bad_status = Call("Action=UpdateAccessKey&Version=2010-05-08&UserName=bob&AccessKeyId=" + id + "&Status=Off");
+  EXPECT_EQ(bad_status->status, 400);
+  EXPECT_STREQ(bad_status->root().child("Error").child_value("Code"), "ValidationError");
+  EXPECT_EQ(Call("Action=UpdateAccessKey&Version=2010-05-08&UserName=bob&AccessKeyId=" + id + "&Status=Inactive")->status,
+            200);
+  // The caller of these tests is the IAM user alice, who does not exist here: no UserName means
+  // alice, as IAM infers it from the signing key.
+  auto self = Call("Action=ListAccessKeys&Version=2010-05-08");
+  EXPECT_STREQ(self->root().child("Error").child_value("Code"), "NoSuchEntity");
+
+  auto policy = Call("Action=CreatePolicy&Version=2010-05-08&PolicyName=Reader&PolicyDocument=" +
+                     iam::UrlEncodeDocument(R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}})"));
+  ASSERT_EQ(policy->status, 200) << policy->body;
+  const std::string arn = policy->root().child("CreatePolicyResult").child("Policy").child_value("Arn");
+  EXPECT_EQ(arn, "arn:aws:iam::123456789012:policy/Reader");
+  EXPECT_EQ(Call("Action=CreateGroup&Version=2010-05-08&GroupName=readers")->status, 200);
+  EXPECT_EQ(Call("Action=AttachGroupPolicy&Version=2010-05-08&GroupName=readers&PolicyArn=" + arn)->status, 200);
+  EXPECT_EQ(Call("Action=AddUserToGroup&Version=2010-05-08&GroupName=readers&UserName=bob")->status, 200);
+  auto got = Call("Action=GetPolicy&Version=2010-05-08&PolicyArn=" + arn);
+  EXPECT_STREQ(got->root().child("GetPolicyResult").child("Policy").child_value("AttachmentCount"), "1");
+  auto version = Call("Action=GetPolicyVersion&Version=2010-05-08&VersionId=v1&PolicyArn=" + arn);
+  pugi::xml_node v = version->root().child("GetPolicyVersionResult").child("PolicyVersion");
+  EXPECT_STREQ(v.child_value("IsDefaultVersion"), "true");
+  EXPECT_EQ(std::string(v.child_value("Document")).substr(0, 3), "%7B");
+  auto group = Call("Action=GetGroup&Version=2010-05-08&GroupName=readers");
+  EXPECT_STREQ(group->root().child("GetGroupResult").child("Users").first_child().child_value("UserName"), "bob");
+  auto aws_only = Call("Action=ListPolicies&Version=2010-05-08&Scope=AWS&MaxItems=2");
+  pugi::xml_node page = aws_only->root().child("ListPoliciesResult");
+  EXPECT_STREQ(page.child_value("IsTruncated"), "true");
+  EXPECT_STREQ(Call("Action=ListPolicies&Version=2010-05-08&Scope=Nobody")->root().child("Error").child_value("Code"),
+               "ValidationError");
+  // DeleteUser refuses while a policy is attached, then takes the keys with it.
+  EXPECT_EQ(Call("Action=PutUserPolicy&Version=2010-05-08&UserName=bob&PolicyName=p&PolicyDocument=%7B%7D")->status,
+            400);
+  EXPECT_EQ(Call("Action=DeleteUser&Version=2010-05-08&UserName=bob")->status, 200);
+  EXPECT_FALSE(backend_->LookUpAccessKey(id));
 }
 
 TEST(StsService, GetCallerIdentityAnswersTheSigner) {

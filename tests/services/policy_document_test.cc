@@ -54,6 +54,12 @@ TEST(PolicyDocument, RefusesSyntaxErrorsWithAwsMessages) {
                   "Statement IDs (SID) in a single policy must be unique.");
 }
 
+TEST(PolicyDocument, UnknownConditionOperatorsAreRefused) {
+  ExpectMalformed(R"({"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*",
+    "Condition":{"StringEqualsSometimes":{"aws:username":"x"}}}})", kId,
+                  "Invalid Condition type : StringEqualsSometimes");
+}
+
 TEST(PolicyDocument, TrustPoliciesNeedAPrincipalAndNoResource) {
   ExpectMalformed(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"x"},
     "Action":"sts:AssumeRole","Resource":"*"}]})", kTrust, "Has prohibited field Resource");

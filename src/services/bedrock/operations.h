@@ -11,6 +11,9 @@
 
 namespace lathe::bedrock {
 
+// What IAM must allow per operation (authz.cc).
+aws::AccessRequest BedrockAccess(const aws::OperationView& op);
+
 class BedrockOperations : public aws::RestJsonService {
  public:
   explicit BedrockOperations(service::BedrockService* backend);

@@ -22,6 +22,7 @@ class EventsService : public aws::JsonTargetService {
  public:
   EventsService(EventsBackend* backend, std::function<void()> events_put)
       : JsonTargetService(aws::Protocol::kAwsJson11, "AWSEvents"), b_(backend), events_put_(std::move(events_put)) {
+    SetAccessRules(EventsAccess);
     Add("PutRule", [this](auto& c, auto& in) { return PutRule(c, in); });
     Add("DescribeRule", [this](auto& c, auto& in) { return DescribeRule(c, in); });
     Add("ListRules", [this](auto& c, auto& in) { return ListRules(c, in); });

@@ -10,6 +10,9 @@
 
 namespace lathe::events {
 
+// What IAM must allow per operation (authz.cc).
+aws::AccessRequest EventsAccess(const aws::OperationView& op);
+
 // The operation table over `backend`, which outlives the service. `events_put` is called after
 // PutEvents has put events in the outbox (the server wakes its dispatcher with it); may be empty.
 std::unique_ptr<aws::JsonTargetService> NewEventsService(EventsBackend* backend, std::function<void()> events_put = {});

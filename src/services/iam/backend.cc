@@ -4,43 +4,25 @@
 #include <nlohmann/json.hpp>
 
 #include "core/arn.h"
+#include "services/iam/backend_internal.h"
 #include "services/iam/errors.h"
+#include "services/iam/secrets.h"
 #include "services/iam/policy_document.h"
 
 namespace lathe::iam {
 namespace {
 
 using nlohmann::json;
-constexpr char kRoleKind[] = "iam-role";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-// IAM compares role names case-insensitively ("Role names are not distinguished by case"), so
-// the store's unique name is the account and the lower-cased name.
-std::string RowName(const std::string& account, std::string_view role) { return account + "/" + Lower(role); }
-
-std::string NewRoleId() {
-  std::string id = NewResourceId(17);
-  for (char& c : id)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  return "AROA" + id;
-}
+using namespace internal;
 
 json ToDoc(const Role& r) {
-  json tags = json::array();
-  for (const Tag& t : r.tags) tags.push_back({{"Key", t.key}, {"Value", t.value}});
   return {{"account", r.account},
           {"path", r.path},
           {"roleName", r.name},
           {"description", r.description},
           {"maxSessionDuration", r.max_session_duration},
           {"assumeRolePolicyDocument", r.assume_role_policy},
-          {"tags", tags},
+          {"tags", TagsToJson(r.tags)},
           {"inlinePolicies", r.inline_policies},
           {"attachedPolicies", r.attached_policy_arns}};
 }
@@ -58,7 +40,7 @@ Result<Role> FromRow(const store::ResourceRow& row) {
     r.description = d.value("description", "");
     r.max_session_duration = d.value("maxSessionDuration", 3600);
     r.assume_role_policy = d.at("assumeRolePolicyDocument").get<std::string>();
-    for (const json& t : d.value("tags", json::array())) r.tags.push_back({t.at("Key"), t.at("Value")});
+    r.tags = TagsFromJson(d.value("tags", json::array()));
     r.inline_policies = d.value("inlinePolicies", std::map<std::string, std::string>());
     r.attached_policy_arns = d.value("attachedPolicies", std::vector<std::string>());
     return r;
@@ -69,25 +51,6 @@ Result<Role> FromRow(const store::ResourceRow& row) {
 
 Status RoleNotFound(const std::string& name) {
   return NoSuchEntity("The role with name " + name + " cannot be found.");
-}
-
-// Items from `marker` on (by `key`), at most max_items; the next page's marker when more remain.
-template <typename T, typename KeyFn>
-Page<T> Paginate(std::vector<T> sorted, const ListOptions& options, KeyFn key) {
-  Page<T> page;
-  size_t i = 0;
-  if (!options.marker.empty())
-    while (i < sorted.size() && key(sorted[i]) < options.marker) ++i;
-  size_t max_items = std::max<size_t>(1, options.max_items);
-  for (; i < sorted.size() && page.items.size() < max_items; ++i) page.items.push_back(std::move(sorted[i]));
-  if (i < sorted.size()) page.marker = key(sorted[i]);
-  return page;
-}
-
-Status CheckListOptions(const ListOptions& options) {
-  LATHE_RETURN_IF_ERROR(ValidatePathPrefix(options.path_prefix));
-  if (!options.marker.empty()) LATHE_RETURN_IF_ERROR(ValidateMarker(options.marker));
-  return Status::Ok();
 }
 
 Status CheckTrustPolicy(const std::string& document) {
@@ -115,6 +78,24 @@ Result<std::string> ManagedPolicyName(const std::string& arn) {
   if (!ValidatePath(path_and_name.substr(0, last + 1)).ok()) return invalid;
   return name;
 }
+
+IamBackend::IamBackend(store::MetadataStore* store, const std::string& secrets_dir) : store_(store) {
+  Result<std::unique_ptr<AccessKeySecrets>> secrets = AccessKeySecrets::Open(secrets_dir);
+  if (secrets.ok()) {
+    secrets_ = std::move(*secrets);
+  } else {
+    open_status_ = secrets.status();
+    secrets_ = std::move(*AccessKeySecrets::Open(""));  // in memory: the server refuses to start anyway
+  }
+  // A secret whose key row never got written (a crash between the two) is dropped.
+  Status retained = secrets_->Retain([this](const std::string& id) {
+    Result<store::ResourceRow> row = store_->Find(kAccessKeyKind, id);
+    return row.ok() || row.status().code() != Status::Code::kNotFound;
+  });
+  if (open_status_.ok()) open_status_ = retained;
+}
+
+IamBackend::~IamBackend() = default;
 
 Result<store::ResourceRow> IamBackend::FindRow(const std::string& account, const std::string& name) {
   LATHE_RETURN_IF_ERROR(ValidateRoleName(name));
@@ -157,7 +138,7 @@ Result<Role> IamBackend::CreateRole(const std::string& account, const CreateRole
   role.account = account;
   role.path = input.path;
   role.name = input.name;
-  role.id = NewRoleId();
+  role.id = NewIamId("AROA");
   role.arn = MakeArn("iam", "", account, "role" + input.path + input.name);
   role.created_ms = NowMillis();
   role.assume_role_policy = input.assume_role_policy;
@@ -244,12 +225,7 @@ Status IamBackend::PutRolePolicy(const std::string& account, const std::string& 
   LATHE_RETURN_IF_ERROR(ValidatePolicyDocument(document, PolicyKind::kIdentity));
   return ModifyRole(account, role_name, [&](Role* role) {
     role->inline_policies[policy_name] = document;
-    size_t total = 0;
-    for (const auto& [name, doc] : role->inline_policies) total += PolicyQuotaChars(doc);
-    if (total > kMaxInlinePolicyCharsPerRole)
-      return LimitExceeded("Maximum policy size of " + std::to_string(kMaxInlinePolicyCharsPerRole) +
-                           " bytes exceeded for role " + role_name);
-    return Status::Ok();
+    return CheckInlineQuota(role->inline_policies, kMaxInlinePolicyCharsPerRole, "role " + role_name);
   });
 }
 
@@ -269,9 +245,7 @@ Result<Page<std::string>> IamBackend::ListRolePolicies(const std::string& accoun
   LATHE_RETURN_IF_ERROR(CheckListOptions(options));
   Result<Role> role = ReadRole(account, role_name);
   if (!role.ok()) return role.status();
-  std::vector<std::string> names;
-  for (const auto& [name, doc] : role->inline_policies) names.push_back(name);  // std::map: sorted
-  return Paginate(std::move(names), options, [](const std::string& n) { return n; });
+  return InlinePage(role->inline_policies, options);
 }
 
 Status IamBackend::DeleteRolePolicy(const std::string& account, const std::string& role_name,
@@ -289,15 +263,12 @@ Status IamBackend::AttachRolePolicy(const std::string& account, const std::strin
   LATHE_RETURN_IF_ERROR(ValidateRoleName(role_name));
   Result<std::string> policy = ManagedPolicyName(policy_arn);
   if (!policy.ok()) return policy.status();
-  if (policy_arn.compare(0, 24, "arn:aws:iam::aws:policy/") != 0)
-    return NoSuchEntity("Policy " + policy_arn + " does not exist or is not attachable.");
+  // AWS managed policies by any name (roles made for AWS's tutorials attach many); the
+  // account's own only when they exist.
+  const bool aws_managed = policy_arn.compare(0, 24, "arn:aws:iam::aws:policy/") == 0;
   return ModifyRole(account, role_name, [&](Role* role) {
-    std::vector<std::string>& attached = role->attached_policy_arns;
-    if (std::find(attached.begin(), attached.end(), policy_arn) != attached.end()) return Status::Ok();
-    if (attached.size() >= kMaxAttachedPoliciesPerRole)
-      return LimitExceeded("Cannot exceed quota for PoliciesPerRole: " + std::to_string(kMaxAttachedPoliciesPerRole));
-    attached.push_back(policy_arn);
-    return Status::Ok();
+    if (!aws_managed) LATHE_RETURN_IF_ERROR(CheckAttachableLocked(account, policy_arn));
+    return AttachTo(&role->attached_policy_arns, policy_arn, kMaxAttachedPoliciesPerRole, "PoliciesPerRole");
   });
 }
 
@@ -306,13 +277,7 @@ Status IamBackend::DetachRolePolicy(const std::string& account, const std::strin
   LATHE_RETURN_IF_ERROR(ValidateRoleName(role_name));
   Result<std::string> policy = ManagedPolicyName(policy_arn);
   if (!policy.ok()) return policy.status();
-  return ModifyRole(account, role_name, [&](Role* role) {
-    std::vector<std::string>& attached = role->attached_policy_arns;
-    auto it = std::find(attached.begin(), attached.end(), policy_arn);
-    if (it == attached.end()) return NoSuchEntity("Policy " + policy_arn + " was not found.");
-    attached.erase(it);
-    return Status::Ok();
-  });
+  return ModifyRole(account, role_name, [&](Role* role) { return DetachFrom(&role->attached_policy_arns, policy_arn); });
 }
 
 Result<Page<AttachedPolicy>> IamBackend::ListAttachedRolePolicies(const std::string& account,
@@ -321,16 +286,7 @@ Result<Page<AttachedPolicy>> IamBackend::ListAttachedRolePolicies(const std::str
   LATHE_RETURN_IF_ERROR(CheckListOptions(options));
   Result<Role> role = ReadRole(account, role_name);
   if (!role.ok()) return role.status();
-  std::vector<AttachedPolicy> policies;
-  for (const std::string& arn : role->attached_policy_arns) {
-    Result<std::string> name = ManagedPolicyName(arn);
-    std::string_view path = std::string_view(arn).substr(arn.find(":policy/") + 7);
-    if (name.ok() && path.compare(0, options.path_prefix.size(), options.path_prefix) == 0)
-      policies.push_back({*name, arn});
-  }
-  std::sort(policies.begin(), policies.end(),
-            [](const AttachedPolicy& a, const AttachedPolicy& b) { return a.arn < b.arn; });
-  return Paginate(std::move(policies), options, [](const AttachedPolicy& p) { return p.arn; });
+  return AttachedPage(role->attached_policy_arns, options);
 }
 
 bool IamBackend::RoleExists(const std::string& account, const std::string& role_arn) {

@@ -1,6 +1,7 @@
 // IAM's operation table: Action -> handler. Each handler maps the wire (shapes.h) onto the
 // backend and back; no semantics live here.
 #include "aws/xml.h"
+#include "services/iam/operations_internal.h"
 #include "services/iam/service.h"
 #include "services/iam/shapes.h"
 
@@ -27,6 +28,14 @@ class IamService : public aws::QueryService {
     Register("DetachRolePolicy", [this](auto& c, auto& p, auto r) { return DetachRolePolicy(c, p); }, false);
     Register("ListAttachedRolePolicies",
              [this](auto& c, auto& p, auto r) { return ListAttachedRolePolicies(c, p, r); });
+    AddOperation add = [this](std::string action, aws::QueryHandler handler, bool has_result) {
+      Register(std::move(action), std::move(handler), has_result);
+    };
+    AddUserOperations(backend, add);
+    AddGroupOperations(backend, add);
+    AddPolicyOperations(backend, add);
+    AddSimulateOperations(backend, add);
+    SetAccessRules(IamAccessRules(backend));
   }
 
  private:
@@ -134,12 +143,7 @@ class IamService : public aws::QueryService {
     if (!options.ok()) return options.status();
     Result<Page<AttachedPolicy>> page = iam_->ListAttachedRolePolicies(ctx.caller.account, *role, *options);
     if (!page.ok()) return page.status();
-    pugi::xml_node list = result.append_child("AttachedPolicies");
-    for (const AttachedPolicy& p : page->items) {
-      pugi::xml_node m = list.append_child("member");
-      AppendTextElement(m, "PolicyName", p.name);
-      AppendTextElement(m, "PolicyArn", p.arn);
-    }
+    WriteAttachedPolicies(result, page->items);
     WritePaging(result, page->truncated(), page->marker);
     return Status::Ok();
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/utf8.h"
+#include "services/iam/condition.h"
 #include "services/iam/errors.h"
 
 namespace lathe::iam {
@@ -105,6 +106,7 @@ Status CheckCondition(const json& v) {
   if (!v.is_object()) return Syntax();
   for (const auto& [op, block] : v.items()) {
     if (op.empty() || !block.is_object()) return Syntax();
+    if (!ParseConditionOperator(op)) return MalformedPolicyDocument("Invalid Condition type : " + op.substr(0, 64));
     for (const auto& [key, values] : block.items()) {
       if (key.empty()) return Syntax();
       auto scalar = [](const json& e) { return e.is_string() || e.is_boolean() || e.is_number(); };

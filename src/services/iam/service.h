@@ -8,6 +8,9 @@
 
 namespace lathe::iam {
 
+// What IAM must allow per IAM operation (authz.cc); `backend` looks up paths for ARNs.
+aws::AccessRules IamAccessRules(IamBackend* backend);
+
 // The operation table over `backend`, which outlives the service.
 std::unique_ptr<aws::QueryService> NewIamService(IamBackend* backend);
 

@@ -8,6 +8,18 @@ namespace lathe::iam {
 
 using aws::AppendTextElement;
 
+namespace {
+void WriteTags(pugi::xml_node parent, const std::vector<Tag>& tags) {
+  if (tags.empty()) return;
+  pugi::xml_node list = parent.append_child("Tags");
+  for (const Tag& t : tags) {
+    pugi::xml_node m = list.append_child("member");
+    AppendTextElement(m, "Key", t.key);
+    AppendTextElement(m, "Value", t.value);
+  }
+}
+}  // namespace
+
 Result<CreateRoleInput> CreateRoleFromParams(const aws::QueryParams& params) {
   CreateRoleInput in;
   Result<std::string> name = params.Required("RoleName");
@@ -21,6 +33,14 @@ Result<CreateRoleInput> CreateRoleFromParams(const aws::QueryParams& params) {
   Result<std::optional<int64_t>> duration = params.Int("MaxSessionDuration", 3600, 43200);
   if (!duration.ok()) return duration.status();
   if (*duration) in.max_session_duration = static_cast<int>(**duration);
+  Result<std::vector<Tag>> tags = TagsFromParams(params);
+  if (!tags.ok()) return tags.status();
+  in.tags = std::move(*tags);
+  return in;
+}
+
+Result<std::vector<Tag>> TagsFromParams(const aws::QueryParams& params) {
+  std::vector<Tag> out;
   Result<size_t> tags = params.ListLength("Tags");
   if (!tags.ok()) return tags.status();
   for (size_t i = 1; i <= *tags; ++i) {
@@ -29,9 +49,63 @@ Result<CreateRoleInput> CreateRoleFromParams(const aws::QueryParams& params) {
     if (!key.ok()) return key.status();
     Result<std::string> value = params.Required(at + ".Value");
     if (!value.ok()) return value.status();
-    in.tags.push_back({*key, *value});
+    out.push_back({*key, *value});
   }
-  return in;
+  return out;
+}
+
+
+void WriteUser(pugi::xml_node parent, const User& user, const char* element, bool details) {
+  pugi::xml_node u = parent.append_child(element);
+  AppendTextElement(u, "Path", user.path);
+  AppendTextElement(u, "UserName", user.name);
+  AppendTextElement(u, "UserId", user.id);
+  AppendTextElement(u, "Arn", user.arn);
+  AppendTextElement(u, "CreateDate", Iso8601(user.created_ms));
+  if (details) WriteTags(u, user.tags);
+}
+
+void WriteGroup(pugi::xml_node parent, const Group& group, const char* element) {
+  pugi::xml_node g = parent.append_child(element);
+  AppendTextElement(g, "Path", group.path);
+  AppendTextElement(g, "GroupName", group.name);
+  AppendTextElement(g, "GroupId", group.id);
+  AppendTextElement(g, "Arn", group.arn);
+  AppendTextElement(g, "CreateDate", Iso8601(group.created_ms));
+}
+
+void WritePolicy(pugi::xml_node parent, const ManagedPolicy& policy, const char* element, bool details) {
+  pugi::xml_node p = parent.append_child(element);
+  AppendTextElement(p, "PolicyName", policy.name);
+  AppendTextElement(p, "PolicyId", policy.id);
+  AppendTextElement(p, "Arn", policy.arn);
+  AppendTextElement(p, "Path", policy.path);
+  AppendTextElement(p, "DefaultVersionId", policy.default_version);
+  AppendTextElement(p, "AttachmentCount", std::to_string(policy.attachment_count));
+  AppendTextElement(p, "PermissionsBoundaryUsageCount", "0");
+  AppendTextElement(p, "IsAttachable", "true");
+  if (details && !policy.description.empty()) AppendTextElement(p, "Description", policy.description);
+  AppendTextElement(p, "CreateDate", Iso8601(policy.created_ms));
+  AppendTextElement(p, "UpdateDate", Iso8601(policy.updated_ms));
+  if (details) WriteTags(p, policy.tags);
+}
+
+void WritePolicyVersion(pugi::xml_node parent, const PolicyVersionInfo& version, bool is_default, bool with_document,
+                        const char* element) {
+  pugi::xml_node v = parent.append_child(element);
+  if (with_document) AppendTextElement(v, "Document", UrlEncodeDocument(version.document));
+  AppendTextElement(v, "VersionId", version.id);
+  AppendTextElement(v, "IsDefaultVersion", is_default ? "true" : "false");
+  AppendTextElement(v, "CreateDate", Iso8601(version.created_ms));
+}
+
+void WriteAttachedPolicies(pugi::xml_node result, const std::vector<AttachedPolicy>& policies) {
+  pugi::xml_node list = result.append_child("AttachedPolicies");
+  for (const AttachedPolicy& p : policies) {
+    pugi::xml_node m = list.append_child("member");
+    AppendTextElement(m, "PolicyName", p.name);
+    AppendTextElement(m, "PolicyArn", p.arn);
+  }
 }
 
 // IAM's lists share one marker space: a marker names where a sorted list resumes.
@@ -81,14 +155,7 @@ void WriteRole(pugi::xml_node parent, const Role& role, const char* element, boo
   if (!role.description.empty()) AppendTextElement(r, "Description", role.description);
   AppendTextElement(r, "MaxSessionDuration", std::to_string(role.max_session_duration));
   if (!details) return;
-  if (!role.tags.empty()) {
-    pugi::xml_node tags = r.append_child("Tags");
-    for (const Tag& t : role.tags) {
-      pugi::xml_node m = tags.append_child("member");
-      AppendTextElement(m, "Key", t.key);
-      AppendTextElement(m, "Value", t.value);
-    }
-  }
+  WriteTags(r, role.tags);
   r.append_child("RoleLastUsed");
 }
 

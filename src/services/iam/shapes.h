@@ -20,6 +20,21 @@ Result<ListOptions> ListOptionsFromParams(const aws::QueryParams& params);
 // MaxSessionDuration, and with `details` (GetRole, CreateRole) Tags and RoleLastUsed, which
 // ListRoles leaves out as AWS does.
 void WriteRole(pugi::xml_node parent, const Role& role, const char* element = "Role", bool details = true);
+// <User>: Path, UserName, UserId, Arn, CreateDate, and with `details` (GetUser, CreateUser) Tags.
+void WriteUser(pugi::xml_node parent, const User& user, const char* element = "User", bool details = true);
+// <Group>: Path, GroupName, GroupId, Arn, CreateDate.
+void WriteGroup(pugi::xml_node parent, const Group& group, const char* element = "Group");
+// <Policy>: PolicyName, PolicyId, Arn, Path, DefaultVersionId, AttachmentCount,
+// PermissionsBoundaryUsageCount, IsAttachable, Description (with `details`), CreateDate, UpdateDate, Tags.
+void WritePolicy(pugi::xml_node parent, const ManagedPolicy& policy, const char* element = "Policy",
+                 bool details = true);
+// <PolicyVersion>: Document (URL-encoded, when `with_document`), VersionId, IsDefaultVersion, CreateDate.
+void WritePolicyVersion(pugi::xml_node parent, const PolicyVersionInfo& version, bool is_default,
+                        bool with_document, const char* element = "PolicyVersion");
+// <AttachedPolicies> members.
+void WriteAttachedPolicies(pugi::xml_node result, const std::vector<AttachedPolicy>& policies);
+// Tags.member.N.Key / .Value, at most kMaxTagsPerRole (checked by ValidateTags).
+Result<std::vector<Tag>> TagsFromParams(const aws::QueryParams& params);
 // IsTruncated, and Marker when truncated.
 void WritePaging(pugi::xml_node result, bool truncated, const std::string& marker);
 

@@ -113,6 +113,48 @@ Status ValidateDescription(std::string_view description) {
   return Status::Ok();
 }
 
+Status ValidateUserName(std::string_view name, std::string_view member, size_t max) { return Name(name, member, max); }
+
+Status ValidateGroupName(std::string_view name, std::string_view member) { return Name(name, member, 128); }
+
+Status ValidateAccessKeyId(std::string_view id) {
+  LATHE_RETURN_IF_ERROR(Length(id, "accessKeyId", 16, 128, id.size()));
+  for (unsigned char c : id)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      return Invalid(id, "accessKeyId", "Member must satisfy regular expression pattern: [\\w]+");
+  return Status::Ok();
+}
+
+Status ValidatePolicyPath(std::string_view path) {
+  LATHE_RETURN_IF_ERROR(Length(path, "path", 1, 512, path.size()));
+  // ((/[A-Za-z0-9\.,\+@=_-]+)*)/ : slash-separated non-empty segments, ending in a slash.
+  bool ok = path.front() == '/' && path.back() == '/';
+  for (size_t i = 0; ok && i < path.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(path[i]);
+    if (c == '/') ok = i == 0 || path[i - 1] != '/';
+    else ok = IsNameChar(c);
+  }
+  if (!ok)
+    return Invalid(path, "path", "Member must satisfy regular expression pattern: ((/[A-Za-z0-9\\.,\\+@=_-]+)*)/");
+  return Status::Ok();
+}
+
+Status ValidateVersionId(std::string_view id) {
+  // v[1-9][0-9]*(\.[A-Za-z0-9-]*)? ; lathe's own are v1, v2, ... (at most 20 characters here).
+  bool ok = id.size() >= 2 && id.size() <= 20 && id[0] == 'v' && id[1] >= '1' && id[1] <= '9';
+  size_t i = 2;
+  while (ok && i < id.size() && id[i] >= '0' && id[i] <= '9') ++i;
+  if (ok && i < id.size()) {
+    ok = id[i] == '.';
+    for (++i; ok && i < id.size(); ++i)
+      ok = (id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') ||
+           id[i] == '-';
+  }
+  if (!ok)
+    return Invalid(id, "versionId", "Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?");
+  return Status::Ok();
+}
+
 Status ValidateMarker(std::string_view marker) {
   if (marker.size() > 2 * 320 || marker.empty()) return Length(marker, "marker", 1, 320, marker.size());
   std::vector<char32_t> cps;

@@ -30,6 +30,7 @@ Result<RestOutput> From(Result<json> r, int status = 200) {
 class LambdaService : public aws::RestJsonService {
  public:
   explicit LambdaService(LambdaBackend* b) {
+    SetAccessRules(LambdaAccess);
     AddLambda("POST", "/2015-03-31/functions", "CreateFunction", [b](const RestInput& in) -> Result<RestOutput> {
       auto body = in.Json();
       if (!body.ok()) return body.status();

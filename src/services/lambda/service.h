@@ -8,6 +8,9 @@
 
 namespace lathe::lambda {
 
+// What IAM must allow per operation (authz.cc).
+aws::AccessRequest LambdaAccess(const aws::OperationView& op);
+
 // The operation table over `backend`, which outlives the service.
 std::shared_ptr<aws::RestJsonService> NewLambdaService(LambdaBackend* backend);
 

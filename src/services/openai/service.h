@@ -28,6 +28,9 @@ class OpenAIService : public aws::Service {
   bool WriteOwnError(const Status& error, const aws::RequestContext& context, http::Response* response) const override;
   void Serve(const aws::RequestContext& context, const http::Request& request, std::string_view body,
              http::Response& response) override;
+  // What IAM must allow: Bedrock's actions for what Bedrock does (authz.cc).
+  aws::AccessRequest Access(const aws::RequestContext& context, const http::Request& request,
+                            std::string_view body) const override;
 
  private:
   // Chat or text completion: a JSON answer, or (stream: true) server-sent events.

@@ -59,6 +59,7 @@ S3Service::S3Service(S3Backend* buckets, S3Objects* objects, S3Multipart* multip
   // bucket.localhost:PORT, as the issue asks; s3.localhost too, so a client whose endpoint is
   // http://s3.localhost:PORT can address buckets either way.
   SetVirtualHostBases({"s3.localhost", "localhost"});
+  SetAccessRules(S3AccessRules());
   auto b = [buckets](Result<RestXmlOutput> (*f)(S3Backend*, const RestXmlInput&)) {
     return [buckets, f](const RestXmlInput& in) { return f(buckets, in); };
   };

@@ -9,6 +9,9 @@
 
 namespace lathe::s3 {
 
+// What IAM must allow per operation (authz.cc).
+aws::AccessRules S3AccessRules();
+
 class S3Service : public aws::RestXmlService {
  public:
   // All outlive the service.

@@ -206,6 +206,7 @@ json VersionToWire(const ModelVersion& v) {
 class SageMakerService : public aws::JsonTargetService {
  public:
   explicit SageMakerService(registry::Registry* r) : JsonTargetService(aws::Protocol::kAwsJson11, "SageMaker"), r_(r) {
+    SetAccessRules(SageMakerAccess);
     Add("CreateModelPackageGroup", [this](auto& c, auto& in) { return CreateGroup(c, in); });
     Add("DescribeModelPackageGroup", [this](auto& c, auto& in) { return DescribeGroup(c, in); });
     Add("ListModelPackageGroups", [this](auto& c, auto& in) { return ListGroups(c, in); });

@@ -14,6 +14,9 @@
 
 namespace lathe::sagemaker {
 
+// What IAM must allow per operation (authz.cc).
+aws::AccessRequest SageMakerAccess(const aws::OperationView& op);
+
 // The operation table over `registry`, which outlives the service.
 std::unique_ptr<aws::JsonTargetService> NewSageMakerService(registry::Registry* registry);
 

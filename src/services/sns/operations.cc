@@ -58,6 +58,7 @@ class SnsService : public aws::QueryService {
  public:
   SnsService(SnsBackend* backend, const SigningKey* key)
       : QueryService("sns", "2010-03-31", std::string(aws::QueryXmlNamespace("sns"))), sns_(backend), key_(key) {
+    SetAccessRules(SnsAccess);
     Register("CreateTopic", [this](auto& c, auto& p, auto r) { return CreateTopic(c, p, r); });
     Register("DeleteTopic", [this](auto& c, auto& p, auto r) { return DeleteTopic(c, p); }, false);
     Register("ListTopics", [this](auto& c, auto& p, auto r) { return ListTopics(c, p, r); });
@@ -112,6 +113,9 @@ class SnsService : public aws::QueryService {
     }
     QueryService::Serve(context, request, body, response);
   }
+
+  // SNS refuses with AuthorizationError (botocore's sns model), not AccessDenied.
+  std::string_view AccessDeniedCode() const override { return "AuthorizationError"; }
 
  private:
   Status CreateTopic(const RequestContext& ctx, const QueryParams& params, pugi::xml_node result) {

@@ -14,6 +14,9 @@
 
 namespace lathe::sns {
 
+// What IAM must allow per operation (authz.cc).
+aws::AccessRequest SnsAccess(const aws::OperationView& op);
+
 // The operation table over `backend`; `key` serves the certificate. Both outlive the service.
 std::unique_ptr<aws::QueryService> NewSnsService(SnsBackend* backend, const SigningKey* key);
 

@@ -22,6 +22,7 @@ class StatesService : public aws::JsonTargetService {
  public:
   explicit StatesService(StatesBackend* backend)
       : JsonTargetService(aws::Protocol::kAwsJson10, "AWSStepFunctions"), b_(backend) {
+    SetAccessRules(StatesAccess);
     Add("CreateStateMachine", [this](auto& c, auto& in) { return CreateStateMachine(c, in); });
     Add("ValidateStateMachineDefinition", [this](auto&, auto& in) { return Validate(in); });
     Add("DescribeStateMachine", [this](auto& c, auto& in) { return DescribeStateMachine(c, in); });

@@ -9,6 +9,9 @@
 
 namespace lathe::states {
 
+// What IAM must allow per operation (authz.cc).
+aws::AccessRequest StatesAccess(const aws::OperationView& op);
+
 // The operation table over `backend`, which outlives the service.
 std::unique_ptr<aws::JsonTargetService> NewStatesService(StatesBackend* backend);
 

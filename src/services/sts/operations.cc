@@ -9,6 +9,7 @@ namespace {
 class StsService : public aws::QueryService {
  public:
   StsService() : QueryService("sts", "2011-06-15", std::string(aws::QueryXmlNamespace("sts"))) {
+    SetAccessRules(StsAccess);
     Register("GetCallerIdentity", [](const aws::RequestContext& ctx, const aws::QueryParams&, pugi::xml_node result) {
       CallerIdentity id = Identify(ctx.caller);
       aws::AppendTextElement(result, "UserId", id.user_id);

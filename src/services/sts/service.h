@@ -7,6 +7,9 @@
 
 namespace lathe::sts {
 
+// What IAM must allow per operation (authz.cc).
+aws::AccessRequest StsAccess(const aws::OperationView& op);
+
 std::unique_ptr<aws::QueryService> NewStsService();
 
 }  // namespace lathe::sts
