@@ -53,6 +53,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddCostsCommand(&app, &ctx);
   AddCleanupCommand(&app, &ctx);
   AddDeploymentsCommand(&app, &ctx);
+  AddUiCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

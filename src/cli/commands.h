@@ -68,6 +68,8 @@ void AddCleanupCommand(CLI::App* app, Context* ctx);
 // `lathe deployments`: custom model deployments on lathe serve, their traffic split, feedback and
 // per-variant stats (deployments_cmd.cc).
 void AddDeploymentsCommand(CLI::App* app, Context* ctx);
+// `lathe ui`: a one-time login link to lathe serve's dashboard (ui_cmd.cc).
+void AddUiCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);
