@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,7 +48,8 @@ class Api {
   ApiResult JobMetrics(const std::string& id, const ApiCall& call);
   ApiResult StopJob(const std::string& id);
   ApiResult StateMachines();
-  ApiResult Executions(const ApiCall& call);
+  // Executions, newest first: of one state machine (its ARN), or of all ("").
+  ApiResult Executions(const ApiCall& call, const std::string& machine_arn);
   ApiResult Execution(const std::string& arn);
   ApiResult Groups();
   ApiResult Group(const std::string& name);
@@ -62,8 +64,14 @@ class Api {
   // The playground: a Converse stream as server-sent events of text pieces.
   Status Chat(const ApiCall& call, http::Response* response);
 
+  // Overview's compute and Bedrock prices (cached: they read every row).
+  nlohmann::json Costs();
+
   Backends b_;
   LiveFeed* live_;
+  std::mutex cost_mu_;
+  nlohmann::json cost_;
+  int64_t cost_at_ms_ = 0;
 };
 
 // The HTTP status a failed route answers with.

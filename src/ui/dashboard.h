@@ -52,6 +52,7 @@ class Dashboard {
   // Milliseconds since the epoch (tests move time).
   void set_clock(std::function<int64_t()> now_ms) { now_ms_ = std::move(now_ms); }
   SessionStore& sessions() { return sessions_; }
+  LiveFeed& live() { return *live_; }
 
  private:
   void Route(http::Request& request, http::Response& response);

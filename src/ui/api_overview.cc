@@ -1,0 +1,116 @@
+// The Overview page: running jobs with progress and ETA, job counts, deployments and their
+// traffic, recent pipeline executions, the data directory's disk, and compute beside what Bedrock
+// would have charged (service/costs.h over the rows `lathe costs` reads; deployments' own usage
+// lines are `lathe costs`' alone). Costs are recomputed at most every 10 s: they read every row.
+#include <sys/statvfs.h>
+
+#include <mutex>
+
+#include "core/arn.h"
+#include "core/env.h"
+#include "service/bedrock_service.h"
+#include "service/costs.h"
+#include "store/execution_store.h"
+#include "ui/api.h"
+#include "ui/query_params.h"
+
+namespace lathe::ui {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr size_t kOverviewDeployments = 10;
+constexpr size_t kOverviewExecutions = 10;
+constexpr int64_t kCostCacheMs = 10000;
+
+json Disk(const std::string& data_dir) {
+  json out = json::object();
+  struct statvfs fs {};
+  if (::statvfs(data_dir.c_str(), &fs) == 0) {
+    const double unit = static_cast<double>(fs.f_frsize);
+    out["totalBytes"] = unit * static_cast<double>(fs.f_blocks);
+    out["freeBytes"] = unit * static_cast<double>(fs.f_bavail);
+  }
+  uint64_t db = 0;
+  if (Env::Default()->GetFileSize(data_dir + "/lathe.db", &db).ok()) out["databaseBytes"] = db;
+  return out;
+}
+
+json ExecutionSummary(const store::ExecutionRecord& e) {
+  json s = {{"arn", e.arn}, {"name", e.name}, {"stateMachineArn", e.state_machine_arn}, {"status", e.status},
+            {"startDate", Iso8601(e.start_ms)}};
+  if (e.stop_ms) s["stopDate"] = Iso8601(e.stop_ms);
+  return s;
+}
+
+}  // namespace
+
+json ExecutionSummaryJson(const store::ExecutionRecord& e) { return ExecutionSummary(e); }
+
+ApiResult Api::Overview() {
+  json out = {{"runningJobs", json::array()}, {"jobCounts", json::object()}, {"deployments", json::array()},
+              {"executions", json::array()}, {"disk", Disk(b_.data_dir)}};
+  if (b_.store) {
+    store::MetadataStore::ListFilter running;
+    running.statuses = {"InProgress", "Stopping"};
+    running.limit = 50;
+    auto rows = b_.store->List(service::kJobKind, running);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) out["runningJobs"].push_back(JobSummary(r));
+    for (const char* status : {"InProgress", "Completed", "Failed", "Stopping", "Stopped"}) {
+      store::MetadataStore::ListFilter f;
+      f.statuses = {status};
+      if (auto n = b_.store->Count(service::kJobKind, f); n.ok()) out["jobCounts"][status] = *n;
+    }
+  }
+  if (b_.bedrock) {
+    auto listed = b_.bedrock->deployments().List({{"maxResults", std::to_string(kOverviewDeployments)}});
+    if (listed.ok())
+      for (const auto& d : (*listed)["modelDeploymentSummaries"]) {
+        json row = d;
+        if (auto stats = b_.bedrock->deployments().Stats(d.value("customModelDeploymentArn", ""), 3600 * 1000); stats.ok())
+          row["variants"] = (*stats).value("variants", json::array());
+        out["deployments"].push_back(row);
+      }
+  }
+  if (b_.executions) {
+    store::ExecutionFilter f;
+    f.limit = kOverviewExecutions;
+    if (auto list = b_.executions->List(f); list.ok())
+      for (const auto& e : *list) out["executions"].push_back(ExecutionSummary(e));
+  }
+  out["costs"] = Costs();
+  return out;
+}
+
+json Api::Costs() {
+  if (!b_.store || !b_.bedrock) return json::object();
+  const int64_t now = NowMillis();
+  {
+    std::lock_guard<std::mutex> lock(cost_mu_);
+    if (now - cost_at_ms_ < kCostCacheMs && !cost_.is_null()) return cost_;
+  }
+  service::CostInputs in;
+  const std::pair<const char*, std::vector<store::ResourceRow>*> kinds[] = {
+      {service::kJobKind, &in.jobs},
+      {service::kEvaluationJobKind, &in.evaluation_jobs},
+      {service::kThroughputKind, &in.throughputs},
+      {service::kCustomModelKind, &in.custom_models},
+      {service::kUsageKind, &in.usage}};
+  for (const auto& [kind, rows] : kinds) {
+    auto listed = b_.store->List(kind);
+    if (!listed.ok()) return json::object();
+    *rows = std::move(*listed);
+  }
+  const service::CostReport report = service::ComputeCosts(in, b_.bedrock->config().prices, now, 0);
+  json totals = service::CostReportJson(report);
+  json out = {{"currency", totals.value("currency", "")}, {"priceSource", totals.value("priceSource", "")},
+              {"totals", totals.value("totals", json::object())}, {"lines", report.lines.size()}};
+  std::lock_guard<std::mutex> lock(cost_mu_);
+  cost_ = out;
+  cost_at_ms_ = now;
+  return out;
+}
+
+}  // namespace lathe::ui
