@@ -85,28 +85,41 @@ ApiResult Api::CheckDataset(const std::string& bucket, const ApiCall& call) {
   auto key = call.query.find("key");
   if (key == call.query.end()) return Status::InvalidArgument("key: the object to check");
   LATHE_RETURN_IF_ERROR(CheckKey("key", key->second, false));
+  std::string validation_key;
+  if (auto v = call.query.find("validationKey"); v != call.query.end()) validation_key = v->second;
+  LATHE_RETURN_IF_ERROR(CheckKey("validationKey", validation_key, true));
   CheckSlot slot;
   if (!slot.ok()) return Status::Throttled("two dataset checks are running; try again in a moment");
   const std::string dir = b_.data_dir + "/ui/scratch";
   LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(dir));
-  const std::string path = dir + "/" + RandomHex(8) + ".jsonl";
-  Status copied = b_.job_objects->Download(b_.account, service::S3Uri{bucket, key->second}, path, kMaxCheckedObjectBytes);
-  if (!copied.ok()) {
-    std::remove(path.c_str());
-    return copied;
-  }
+  const std::string name = RandomHex(8);
+  const std::string path = dir + "/" + name + ".jsonl", validation = dir + "/" + name + "-validation.jsonl";
+  // Both scratch files go whatever happens.
+  struct Remove {
+    std::string a, b;
+    ~Remove() {
+      std::remove(a.c_str());
+      std::remove(b.c_str());
+    }
+  } remove{path, validation};
+  LATHE_RETURN_IF_ERROR(
+      b_.job_objects->Download(b_.account, service::S3Uri{bucket, key->second}, path, kMaxCheckedObjectBytes));
+  if (!validation_key.empty())
+    LATHE_RETURN_IF_ERROR(
+        b_.job_objects->Download(b_.account, service::S3Uri{bucket, validation_key}, validation, kMaxCheckedObjectBytes));
   data::ValidateOptions options;
   options.allow_small = true;
   data::FileReport report = data::ValidateFile(Env::Default(), path, options);
   report.file = "s3://" + bucket + "/" + key->second;
   json out = {{"uri", report.file}, {"report", data::ReportToJson(report)}};
-  if (auto stats = data::ComputeStats(Env::Default(), path, "", nullptr); stats.ok()) {
+  auto stats = data::ComputeStats(Env::Default(), path, validation_key.empty() ? "" : validation, nullptr);
+  if (stats.ok()) {
     stats->file = report.file;
+    if (!validation_key.empty()) stats->validation_file = "s3://" + bucket + "/" + validation_key;
     out["stats"] = data::StatsToJson(*stats);
   } else {
     out["statsError"] = stats.status().message();
   }
-  std::remove(path.c_str());
   return out;
 }
 

@@ -173,8 +173,8 @@ std::map<std::string, std::string> StateProgress(const std::vector<store::Histor
   }
   const bool ended_badly = execution_status == "FAILED" || execution_status == "TIMED_OUT" || execution_status == "ABORTED";
   for (const std::string& name : open)
-    if (ended_badly) status[name] = "failed";
-    else if (failed_inside.count(name)) status[name] = "failed";
+    if (ended_badly || failed_inside.count(name)) status[name] = "failed";
+    else if (execution_status == "SUCCEEDED") status[name] = "succeeded";  // a Succeed state records no exit
   return status;
 }
 

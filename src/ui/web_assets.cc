@@ -1,8 +1,6 @@
 #include "ui/web_assets.h"
 
-#include <mutex>
-
-#include "core/env.h"
+#include "eval/report.h"
 
 namespace lathe::ui {
 namespace {
@@ -32,17 +30,10 @@ std::string_view ContentType(std::string_view path) {
   return "application/octet-stream";
 }
 
-const char* ChartJsPath() { return LATHE_CHARTJS_PATH; }
-
 Result<std::string_view> ChartJs() {
-  static std::once_flag once;
-  static std::string bytes;
-  static Status status;
-  std::call_once(once, [] { status = ReadFileToString(Env::Default(), LATHE_CHARTJS_PATH, &bytes); });
-  if (!status.ok())
-    return Status::NotFound(std::string("Chart.js is not at ") + LATHE_CHARTJS_PATH +
-                            " (apt-get install libjs-chart.js): " + status.message());
-  return std::string_view(bytes);
+  static const Result<std::string> bytes = eval::FindChartJs();
+  if (!bytes.ok()) return bytes.status();
+  return std::string_view(*bytes);
 }
 
 }  // namespace lathe::ui

@@ -18,8 +18,8 @@ struct WebAsset {
 const WebAsset* FindAsset(std::string_view path);
 // "text/html; charset=utf-8", "text/javascript; charset=utf-8", ... by the path's extension.
 std::string_view ContentType(std::string_view path);
-// Chart.js's bytes from the path fixed at configure time (LATHE_CHARTJS_PATH), read once.
+// Chart.js's bytes where the evaluation reports find it (eval::FindChartJs: $LATHE_CHARTJS, then
+// Debian's libjs-chart.js), read on first use; a failure is remembered (restart after installing).
 Result<std::string_view> ChartJs();
-const char* ChartJsPath();
 
 }  // namespace lathe::ui

@@ -129,5 +129,16 @@ TEST(PipelineGraphTest, ProgressComesFromTheHistory) {
   EXPECT_EQ(StateProgress(h, "FAILED")["Failed"], "failed");
 }
 
+TEST(PipelineGraphTest, ASucceedStateIsDoneWhenTheExecutionSucceeds) {
+  // A Succeed state records its entry and then the execution's end, never an exit of its own.
+  std::vector<store::HistoryRecord> h = {H(1, "ExecutionStarted"), H(2, "PassStateEntered", "Prepare"),
+                                         H(3, "PassStateExited", "Prepare"), H(4, "SucceedStateEntered", "Finish")};
+  EXPECT_EQ(StateProgress(h, "RUNNING")["Finish"], "running");
+  h.push_back(H(5, "ExecutionSucceeded"));
+  auto p = StateProgress(h, "SUCCEEDED");
+  EXPECT_EQ(p["Finish"], "succeeded");
+  EXPECT_EQ(p["Prepare"], "succeeded");
+}
+
 }  // namespace
 }  // namespace lathe::ui
