@@ -63,7 +63,7 @@ ApiResult Api::Objects(const std::string& bucket, const ApiCall& call) {
   s3::ListObjectsInput in;
   in.account = b_.account;
   in.bucket = bucket;
-  in.delimiter = "/";
+  in.delimiter.assign(1, '/');  // not = "/": GCC 12 warns falsely (-Wrestrict) on that
   in.max_keys = kObjectsPerPage;
   if (auto p = call.query.find("prefix"); p != call.query.end()) in.prefix = p->second;
   if (auto a = call.query.find("after"); a != call.query.end()) in.after = a->second;

@@ -84,13 +84,40 @@ ApiResult Api::Overview() {
   return out;
 }
 
+Api::~Api() {
+  if (cost_recount_.joinable()) cost_recount_.join();
+}
+
 json Api::Costs() {
   if (!b_.store || !b_.bedrock) return json::object();
-  const int64_t now = NowMillis();
   {
     std::lock_guard<std::mutex> lock(cost_mu_);
-    if (now - cost_at_ms_ < kCostCacheMs && !cost_.is_null()) return cost_;
+    if (!cost_.is_null()) {
+      if (NowMillis() - cost_at_ms_ >= kCostCacheMs && !cost_recounting_) {
+        cost_recounting_ = true;
+        if (cost_recount_.joinable()) cost_recount_.join();  // the last recount, which has ended
+        cost_recount_ = std::thread([this] {
+          json fresh = CountCosts();
+          std::lock_guard<std::mutex> lock(cost_mu_);
+          if (!fresh.empty()) cost_ = std::move(fresh);
+          cost_at_ms_ = NowMillis();
+          cost_recounting_ = false;
+        });
+      }
+      return cost_;
+    }
   }
+  json fresh = CountCosts();
+  std::lock_guard<std::mutex> lock(cost_mu_);
+  if (!fresh.empty()) {
+    cost_ = fresh;
+    cost_at_ms_ = NowMillis();
+  }
+  return fresh;
+}
+
+json Api::CountCosts() {
+  const int64_t now = NowMillis();
   service::CostInputs in;
   const std::pair<const char*, std::vector<store::ResourceRow>*> kinds[] = {
       {service::kJobKind, &in.jobs},
@@ -105,12 +132,9 @@ json Api::Costs() {
   }
   const service::CostReport report = service::ComputeCosts(in, b_.bedrock->config().prices, now, 0);
   json totals = service::CostReportJson(report);
-  json out = {{"currency", totals.value("currency", "")}, {"priceSource", totals.value("priceSource", "")},
-              {"totals", totals.value("totals", json::object())}, {"lines", report.lines.size()}};
-  std::lock_guard<std::mutex> lock(cost_mu_);
-  cost_ = out;
-  cost_at_ms_ = now;
-  return out;
+  return json{{"currency", totals.value("currency", "")}, {"priceSource", totals.value("priceSource", "")},
+              {"totals", totals.value("totals", json::object())}, {"lines", report.lines.size()},
+              {"countedAt", Iso8601(now)}};
 }
 
 }  // namespace lathe::ui

@@ -67,7 +67,7 @@ void Dashboard::Page(std::string_view asset, http::Response& response) {
   response.status = 200;
   response.set_header("Content-Type", std::string(ContentType(a->path)));
   response.set_header("Cache-Control", "no-store");
-  response.body = std::string(a->body);
+  response.body = VersionedPage(a->body);
 }
 
 bool Dashboard::LoginThrottled(bool failed) {
@@ -164,10 +164,17 @@ void Dashboard::Route(http::Request& request, http::Response& response) {
   const std::string_view rest = path.substr(4);
   const bool get = request.method == "GET" || request.method == "HEAD";
   if (get && StartsWith(rest, "static/")) {
-    const WebAsset* a = FindAsset(rest.substr(7));
+    // /ui/static/<this build's version>/path may be cached for good; any other version (a page
+    // from before an upgrade) or none gets today's file, revalidated each time.
+    std::string_view path = rest.substr(7);
+    const std::string versioned = std::string(AssetsVersion()) + "/";
+    const bool current = StartsWith(path, versioned);
+    if (current) path.remove_prefix(versioned.size());
+    else if (path.size() > 17 && path[16] == '/') path.remove_prefix(17);
+    const WebAsset* a = FindAsset(path);
     if (!a) return WriteJsonError(404, "NotFound", "no such file", &response);
     response.set_header("Content-Type", std::string(ContentType(a->path)));
-    response.set_header("Cache-Control", "no-cache");
+    response.set_header("Cache-Control", current ? "public, max-age=31536000, immutable" : "no-cache");
     response.body = std::string(a->body);
     return;
   }

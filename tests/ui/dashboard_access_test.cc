@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ui/secure_random.h"
+#include "ui/web_assets.h"
 #include "ui_test_util.h"
 
 namespace lathe::ui {
@@ -91,6 +92,17 @@ TEST_F(DashboardAccessTest, NothingButTheLoginPageAndAssetsWithoutASession) {
   EXPECT_EQ(Send(dashboard_, "GET", "/ui/static/js/login.js").status, 200);
   EXPECT_EQ(Send(dashboard_, "GET", "/ui/static/../index.html").status, 404);
   EXPECT_EQ(Send(dashboard_, "GET", "/ui/static/nothing.js").status, 404);
+  // The pages load this build's assets under its version, cached for good; another version (a
+  // page from before an upgrade) gets today's file, revalidated.
+  EXPECT_NE(login.body.find("/ui/static/" + std::string(AssetsVersion()) + "/js/login.js"), std::string::npos);
+  http::Response current = Send(dashboard_, "GET", "/ui/static/" + std::string(AssetsVersion()) + "/js/login.js");
+  EXPECT_EQ(current.status, 200);
+  EXPECT_NE(HeaderOf(current, "Cache-Control").find("immutable"), std::string::npos);
+  http::Response older = Send(dashboard_, "GET", "/ui/static/0123456789abcdef/js/login.js");
+  EXPECT_EQ(older.status, 200);
+  EXPECT_EQ(older.body, current.body);
+  EXPECT_EQ(HeaderOf(older, "Cache-Control"), "no-cache");
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/static/" + std::string(AssetsVersion()) + "/../index.html").status, 404);
   EXPECT_EQ(Send(dashboard_, "GET", "/ui/index.html").status, 404);  // the app only at /ui/
 }
 
@@ -108,7 +120,7 @@ TEST_F(DashboardAccessTest, LoginSetsAStrictHttpOnlyCookieNamingAServerSideSessi
   http::Header header{"Cookie", "other=1; " + std::string(kSessionCookie) + "=" + id};
   http::Response index = Send(dashboard_, "GET", "/ui/", "", {header});
   EXPECT_EQ(index.status, 200);
-  EXPECT_NE(index.body.find("/ui/static/js/app.js"), std::string::npos);
+  EXPECT_NE(index.body.find("/ui/static/" + std::string(AssetsVersion()) + "/js/app.js"), std::string::npos);
   http::Response s = Send(dashboard_, "GET", "/ui/api/session", "", {header});
   ASSERT_EQ(s.status, 200);
   auto j = nlohmann::json::parse(s.body);
