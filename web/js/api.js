@@ -1,11 +1,12 @@
 // The dashboard's JSON API (/ui/api/...): GETs, and state changes carrying the session's CSRF
 // token. A 401 means the session ended: back to the login page, keeping the route.
 let csrfToken = null;
+let sessionRead = null;
 
-export async function session() {
-  const s = await getJson('session');
-  csrfToken = s.csrfToken;
-  return s;
+// Read while the first page loads (its GETs need no token); a POST waits for it.
+export function session() {
+  sessionRead = getJson('session').then((s) => { csrfToken = s.csrfToken; return s; });
+  return sessionRead;
 }
 
 async function answer(response) {
@@ -29,7 +30,8 @@ export async function getJson(path, params) {
   return answer(await fetch('/ui/api/' + path + query, { credentials: 'same-origin' }));
 }
 
-export function post(path, body) {
+export async function post(path, body) {
+  if (!csrfToken && sessionRead) await sessionRead.catch(() => null);
   return fetch('/ui/api/' + path, {
     method: 'POST',
     credentials: 'same-origin',

@@ -33,7 +33,8 @@ function lossChart(box) {
 
 export async function render(main, { params }, ctx) {
   const id = params[0];
-  let job = await getJson('jobs/' + seg(id));
+  // The job and its curve so far, fetched together.
+  let [job, firstMetrics] = await Promise.all([getJson('jobs/' + seg(id)), getJson('jobs/' + seg(id) + '/metrics', { afterStep: -1 })]);
   const head = h('div'), chartBox = h('div.chart-box', { id: 'loss-chart', dataset: { points: '0' } });
   const details = h('div'), log = h('pre', { 'aria-label': 'Training log' });
   main.append(h('h1', 'Job ', h('span.mono', job.jobName)), head,
@@ -73,8 +74,8 @@ export async function render(main, { params }, ctx) {
     // The trainer redraws its progress line with '\r': keep what a terminal would show.
     log.textContent = job.log ? job.log.split('\n').map((line) => line.split('\r').filter(Boolean).pop() || '').join('\n') : '(no log yet)';
   }
-  async function drawMetrics() {
-    const m = await getJson('jobs/' + seg(id) + '/metrics', { afterStep: lastStep });
+  async function drawMetrics(fetched) {
+    const m = fetched || await getJson('jobs/' + seg(id) + '/metrics', { afterStep: lastStep });
     if (chart) {
       const training = chart.data.datasets[0].data;
       for (const [x, y] of m.training) training.push({ x, y });
@@ -88,7 +89,7 @@ export async function render(main, { params }, ctx) {
   }
   drawHead();
   drawDetails();
-  await drawMetrics();
+  await drawMetrics(firstMetrics);
 
   const refreshJob = refresher(async () => {
     const was = job.status;

@@ -40,7 +40,7 @@ export async function render(main) {
           h('p', h('a', { href: '#/jobs' }, 'All jobs'))),
         h('section.panel', { 'aria-labelledby': 'h-cost' }, h('h2', { id: 'h-cost' }, 'Compute and Bedrock price'),
           h('div.stat', totals.bedrockCost !== undefined ? `${num(totals.bedrockCost, 2)} ${costs.currency || ''}` : '—'),
-          h('p.muted', 'what Bedrock would have charged for this work'),
+          h('p.muted', 'what Bedrock would have charged for this work', costs.countedAt ? ' (counted ' + when(costs.countedAt) + ')' : ''),
           facts([['CPU hours', num(totals.cpuHours, 2)], ['Wall hours', num(totals.wallHours, 2)],
                  ['Unpriced lines', String(totals.unpricedLines ?? '—')]])),
         h('section.panel', { 'aria-labelledby': 'h-disk' }, h('h2', { id: 'h-disk' }, 'Disk'),
