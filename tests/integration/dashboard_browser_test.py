@@ -4,15 +4,19 @@
   - without a session the app sends the browser to the login page and the API answers 401;
   - the login form opens a session (an HttpOnly, SameSite=Strict cookie scripts cannot read);
   - a forged or missing CSRF token is refused (403), the session's token is accepted;
-  - a Step Functions execution's states change colour as it runs (running -> succeeded);
+  - a Step Functions execution's states change colour as it runs (running -> succeeded), and a
+    state's input and output open by keyboard;
   - a real fine-tuning job's loss curve gains points while the job is InProgress;
   - a registry version is promoted and rolled back through the confirmation dialog, and the
     registry records both moves with the dashboard as the actor and the reasons typed;
-  - the playground streams an answer of the default model;
+  - a dataset's check shows its report and charts; its bad input is refused;
+  - the playground streams the default model's answers, two side by side;
+  - every form control is labelled, the overview fits a phone's width, nothing is loaded from
+    anywhere but lathe (Chart.js included), no script error;
   - `lathe ui`'s one-time link logs in once and is refused the second time;
 and writes screenshots of every page to docs/images/ui-*.png (--shots to put them elsewhere).
 
-Run by ctest as: dashboard_browser_test.py --lathe build/lathe --home DIR
+Run by ctest as: dashboard_browser_test.py --lathe build/lathe --home DIR --shots build/dashboard-screenshots
 Exit 77 (skipped) without boto3 (the harness), chromium, node >= 20, npm or puppeteer-core.
 """
 import argparse
@@ -199,7 +203,8 @@ def check(steps, sm):
         fills = dict(seen[state])
         assert fills["running"] != fills["succeeded"], (state, fills)
     assert [p for p, _ in seen["Give up"]] == ["none"], seen["Give up"]
-    assert "Output" in steps["pipeline"]["stepShown"], steps["pipeline"]
+    assert steps["pipeline"]["focused"] == "Finish", steps["pipeline"]  # focusable (tabindex)
+    assert "Finish" in steps["pipeline"]["stepShown"] and "Output" in steps["pipeline"]["stepShown"], steps["pipeline"]
     job = steps["job"]
     assert job["firstStatus"] == "InProgress" and job["laterStatus"] == "InProgress", job
     assert job["later"] >= job["first"] + 2, job
@@ -207,7 +212,8 @@ def check(steps, sm):
     assert (reg["promoted"], reg["rolledBack"], reg["afterCancel"], reg["onServer"]) == ("v2", "v1", "v1", 1), reg
     history = sm.list_model_packages(ModelPackageGroupName=GROUP)  # the versions are still there
     assert len(history["ModelPackageSummaryList"]) == 2, history
-    assert steps["playground"]["answer"].strip(), steps["playground"]
+    assert steps["playground"]["answer"].strip() and steps["playground"]["answerB"].strip(), steps["playground"]
+    assert reg["unlabelled"] == [], reg  # every control has a label (accessibility)
     assert "tokens" in steps["playground"]["meta"], steps["playground"]
     pages = steps["pages"]
     assert "valid" in pages["datasetCheck"] and "400 records" in pages["datasetCheck"], pages
@@ -215,6 +221,7 @@ def check(steps, sm):
     assert pages["badChecks"] == {"noKey": 400, "longKey": 400, "controlKey": 400, "badValidation": 400, "missing": 404,
                                   "noBucket": 404}, pages["badChecks"]
     assert pages["phoneOverflow"] <= 0, pages  # nothing wider than a phone's screen
+    assert all(not v for v in pages["unlabelledControls"].values()), pages["unlabelledControls"]
     assert steps["logout"]["after"] == 401, steps["logout"]
     assert steps["logout"]["errors"] == [], steps["logout"]["errors"]
     assert steps["logout"]["elsewhere"] == [], steps["logout"]["elsewhere"]  # nothing from a CDN or anywhere else

@@ -19,6 +19,9 @@ const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 async function ask(o) { say(o); const { value } = await lines.next(); return JSON.parse(value); }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Form controls on the page without a label (a <label for>, an enclosing label or aria-label).
+const unlabelled = (page) => page.$$eval('main input:not([type=hidden]), main select, main textarea, dialog input',
+  (els) => els.filter((e) => !e.labels.length && !e.getAttribute('aria-label')).map((e) => e.id || e.outerHTML.slice(0, 80)));
 
 async function until(what, fn, timeoutMs = 30000, everyMs = 100) {
   const end = Date.now() + timeoutMs;
@@ -113,9 +116,13 @@ try {
     const badge = await page.$eval('main .badge', (b) => b.textContent);
     return badge === 'SUCCEEDED' && now.every(([, p]) => p === 'succeeded' || p === 'none') ? true : null;
   }, 40000, 150);
-  await page.click('svg.graph g.node[data-state="Finish"]');
+  // A state's input and output by keyboard: the graph's states are focusable buttons.
+  await page.$eval('svg.graph g.node[data-state="Finish"]', (g) => g.focus());  // an SVG element: puppeteer's focus() takes HTML ones only
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.dataset.state);
+  await page.keyboard.press('Enter');
+  await until('the state by keyboard', () => page.$eval('#step', (e) => e.textContent.includes('Finish')));
   const stepShown = await page.$eval('#step', (e) => e.textContent);
-  say({ step: 'pipeline', seen, stepShown });
+  say({ step: 'pipeline', seen, stepShown, focused });
 
   // 6. Registry: promote version 2, then roll back, each confirmed in the dialog.
   await page.goto(a.url + '/ui/#/registry/' + encodeURIComponent(a.group));
@@ -130,6 +137,7 @@ try {
   await page.click('#confirm-ok');
   const promoted = await until('the promotion', async () => (await aliasShown()) === 'v2' ? 'v2' : null);
   await page.screenshot({ path: a.shots + '/ui-registry.png', fullPage: true });
+  const registryUnlabelled = await unlabelled(page);
   await page.click('[data-rollback="production"]');
   await page.waitForSelector('dialog#confirm[open]');
   await page.type('#confirm-reason', 'answers got worse');
@@ -142,19 +150,24 @@ try {
   await page.click('dialog#confirm button[value=cancel]');
   await page.waitForSelector('#alias-message[data-outcome="cancelled"]');
   const onServer = await page.evaluate(async (g) => (await (await fetch('/ui/api/registry/' + encodeURIComponent(g))).json()).aliases.production.version, a.group);
-  say({ step: 'registry', before, promoted, rolledBack, afterCancel: await aliasShown(), onServer });
+  say({ step: 'registry', before, promoted, rolledBack, afterCancel: await aliasShown(), onServer, unlabelled: registryUnlabelled });
 
-  // 7. Playground: an answer streamed into the page.
+  // 7. Playground: answers streamed into the page, two models side by side (here the same model
+  //    twice: the test's server serves one).
   await page.goto(a.url + '/ui/#/playground');
   await page.waitForSelector('body[data-ready="1"][data-page="playground"]');
   await page.select('#model-a', a.model);
+  await page.select('#model-b', a.model);
   await page.type('#prompt', 'How do I reset my PIN?');
   await page.click('#send');
   await page.waitForSelector('#chat-a .msg.assistant[data-streaming="0"]', { timeout: 60000 });
+  await page.waitForSelector('#chat-b .msg.assistant[data-streaming="0"]', { timeout: 60000 });
   const answer = await page.$eval('#chat-a .msg.assistant', (e) => e.textContent);
+  const answerB = await page.$eval('#chat-b .msg.assistant', (e) => e.textContent);
   const meta = await page.$eval('#chat-a .meta', (e) => e.textContent);
   await page.screenshot({ path: a.shots + '/ui-playground.png', fullPage: true });
-  say({ step: 'playground', answer, meta });
+  const unlabelledControls = { playground: await unlabelled(page) };
+  say({ step: 'playground', answer, answerB, meta });
 
   // 8. The other pages, for the screenshots (and no script errors on any of them).
   await page.goto(a.url + '/ui/#/datasets/' + encodeURIComponent(a.bucket) + '?prefix=' + encodeURIComponent(a.object.replace(/[^/]*$/, '')) +
@@ -163,6 +176,7 @@ try {
   const datasetCheck = await page.$eval('#dataset-check', (e) => e.textContent.slice(0, 300));
   const datasetCharts = await page.$$eval('#dataset-check canvas', (cs) => cs.map((c) => c.getAttribute('aria-label')));
   await page.screenshot({ path: a.shots + '/ui-datasets.png', fullPage: true });
+  unlabelledControls.datasets = await unlabelled(page);
   // The dataset check's bad input: each refused by status before any object is read.
   const badChecks = await page.evaluate(async (bucket, key) => {
     const check = async (q) => (await fetch('/ui/api/datasets/' + encodeURIComponent(bucket) + '/check?' + new URLSearchParams(q))).status;
@@ -174,6 +188,7 @@ try {
     await page.goto(a.url + '/ui/' + hash);
     await page.waitForSelector(`body[data-ready="1"][data-page="${name}"]`);
     await page.screenshot({ path: a.shots + `/ui-${name}.png`, fullPage: true });
+    unlabelledControls[name] = await unlabelled(page);
   }
   await page.goto(a.url + '/ui/#/');
   await page.waitForSelector('body[data-ready="1"][data-page="overview"]');
@@ -185,7 +200,7 @@ try {
   await page.waitForSelector('body[data-ready="1"][data-page="overview"]');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   await page.screenshot({ path: a.shots + '/ui-overview-phone.png', fullPage: true });
-  say({ step: 'pages', datasetCheck, datasetCharts, badChecks, phoneOverflow: overflow });
+  say({ step: 'pages', datasetCheck, datasetCharts, badChecks, phoneOverflow: overflow, unlabelledControls });
 
   // 9. Logging out ends the session on the server.
   await page.click('#logout');
