@@ -118,19 +118,9 @@ json Api::Costs() {
 
 json Api::CountCosts() {
   const int64_t now = NowMillis();
-  service::CostInputs in;
-  const std::pair<const char*, std::vector<store::ResourceRow>*> kinds[] = {
-      {service::kJobKind, &in.jobs},
-      {service::kEvaluationJobKind, &in.evaluation_jobs},
-      {service::kThroughputKind, &in.throughputs},
-      {service::kCustomModelKind, &in.custom_models},
-      {service::kUsageKind, &in.usage}};
-  for (const auto& [kind, rows] : kinds) {
-    auto listed = b_.store->List(kind);
-    if (!listed.ok()) return json::object();
-    *rows = std::move(*listed);
-  }
-  const service::CostReport report = service::ComputeCosts(in, b_.bedrock->config().prices, now, 0);
+  Result<service::CostInputs> in = service::ReadCostInputs(*b_.store);
+  if (!in.ok()) return json::object();
+  const service::CostReport report = service::ComputeCosts(*in, b_.bedrock->config().prices, now, 0);
   json totals = service::CostReportJson(report);
   return json{{"currency", totals.value("currency", "")}, {"priceSource", totals.value("priceSource", "")},
               {"totals", totals.value("totals", json::object())}, {"lines", report.lines.size()},
