@@ -40,9 +40,12 @@ async function show() {
   current = null;
   document.body.dataset.ready = '0';
   const match = routes.map(([name, re, load]) => [name, path.match(re), load]).find(([, m]) => m);
-  clear(main);
+  // Each route draws into a view of its own: a slower earlier one, still drawing when the user
+  // moved on, then draws into a view no longer in the page.
+  const view = h('div.view');
+  clear(main).append(view);
   if (!match) {
-    main.append(h('h1', 'Not found'), h('p', 'No page at ', h('code', path), '. ', h('a', { href: '#/' }, 'Overview')));
+    view.append(h('h1', 'Not found'), h('p', 'No page at ', h('code', path), '. ', h('a', { href: '#/' }, 'Overview')));
     ready();
     return;
   }
@@ -57,7 +60,7 @@ async function show() {
   try {
     const page = await load();
     const params = m.slice(1).map((s) => decodeURIComponent(s));
-    const shown = await page.render(main, { name, params, query }, context);
+    const shown = await page.render(view, { name, params, query }, context);
     if (id !== renderId) {
       if (shown && shown.dispose) shown.dispose();
       return;
@@ -66,7 +69,7 @@ async function show() {
     if (liveState && current.onState) current.onState(liveState, null);
   } catch (e) {
     if (id !== renderId) return;
-    main.append(errorBox(e));
+    view.append(errorBox(e));
   }
   if (id === renderId) {
     ready();

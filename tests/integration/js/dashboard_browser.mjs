@@ -21,7 +21,8 @@ async function ask(o) { say(o); const { value } = await lines.next(); return JSO
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Form controls on the page without a label (a <label for>, an enclosing label or aria-label).
 const unlabelled = (page) => page.$$eval('main input:not([type=hidden]), main select, main textarea, dialog input',
-  (els) => els.filter((e) => !e.labels.length && !e.getAttribute('aria-label')).map((e) => e.id || e.outerHTML.slice(0, 80)));
+  (els) => els.filter((e) => !e.labels.length && !e.getAttribute('aria-label')).map((e) => [e.id || e.outerHTML.slice(0, 80),
+    document.querySelectorAll('[id="' + e.id + '"]').length, document.querySelectorAll('label[for="' + e.id + '"]').length, e.isConnected].join(' ')));
 
 async function until(what, fn, timeoutMs = 30000, everyMs = 100) {
   const end = Date.now() + timeoutMs;

@@ -2,8 +2,8 @@
 // metric's mean per model), the paired comparisons with their verdicts, the answers side by side;
 // and two runs compared (#/evaluations/<id>?compare=<other id>).
 import { getJson, seg } from '../api.js';
-import { h, clear, badge, when, num, table, facts, errorBox } from '../dom.js';
-import { refresher } from '../refresh.js';
+import { h, badge, when, num, table, facts } from '../dom.js';
+import { livePart } from '../refresh.js';
 
 const COLORS = ['#1d4ed8', '#b45309', '#15803d', '#7e22ce', '#be123c', '#0e7490'];
 
@@ -25,15 +25,13 @@ function metricsChart(box, models) {
 async function list(main, ctx) {
   const body = h('div');
   main.append(h('h1', 'Evaluations'), body);
-  async function draw() {
-    let r;
-    try { r = await getJson('evaluations'); } catch (e) { clear(body).append(errorBox(e)); return; }
+  return livePart(body, () => getJson('evaluations'), (r) => {
     const picked = new Set();
     const compare = h('button', { type: 'button', disabled: true, onclick: () => {
       const [a, b] = [...picked];
       ctx.navigate('#/evaluations/' + seg(a) + '?compare=' + encodeURIComponent(b));
     } }, 'Compare the two selected');
-    clear(body).append(h('section.panel', table([
+    return h('section.panel', table([
       { title: 'Pick', cell: (j) => h('input', { type: 'checkbox', 'aria-label': 'Pick ' + j.jobName, onchange: (e) => {
         const id = j.jobArn.split('/').pop();
         if (e.target.checked) picked.add(id); else picked.delete(id);
@@ -42,11 +40,8 @@ async function list(main, ctx) {
       { title: 'Job', cell: (j) => h('a', { href: '#/evaluations/' + seg(j.jobArn.split('/').pop()) }, j.jobName) },
       { title: 'Status', cell: (j) => badge(j.status) },
       { title: 'Models', cell: (j) => (j.modelIdentifiers || []).join(', ') },
-      { title: 'Created', cell: (j) => when(j.creationTime) }], r.evaluations), h('p', compare)));
-  }
-  await draw();
-  const refresh = refresher(draw, 2000);
-  return { onState: (s, prev) => { if (prev && s.topics['aws.bedrock'] !== prev.topics['aws.bedrock']) refresh(); }, dispose: refresh.stop };
+      { title: 'Created', cell: (j) => when(j.creationTime) }], r.evaluations), h('p', compare));
+  }, (s, prev) => s.topics['aws.bedrock'] !== prev.topics['aws.bedrock']);
 }
 
 export async function render(main, { params, query }, ctx) {

@@ -1,7 +1,7 @@
 // Jobs: every customization job, newest first, a page at a time, filtered by status.
 import { getJson, seg } from '../api.js';
-import { h, clear, badge, when, num, shortArn, table, errorBox } from '../dom.js';
-import { refresher } from '../refresh.js';
+import { h, badge, when, num, shortArn, table } from '../dom.js';
+import { livePart } from '../refresh.js';
 import { jobProgress } from './overview.js';
 
 const PAGE = 50;
@@ -14,11 +14,8 @@ export async function render(main, { query }, ctx) {
     ['', 'InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped'].map((s) =>
       h('option', { value: s, selected: s === status }, s || 'any status')));
   main.append(h('h1', 'Jobs'), h('div.row', h('div', h('label', { for: 'job-status' }, 'Status'), filter)), body);
-  async function draw() {
-    let r;
-    try { r = await getJson('jobs', { status, offset, limit: PAGE }); } catch (e) { clear(body).append(errorBox(e)); return; }
-    const link = (o) => '#/jobs?status=' + status + '&offset=' + o;
-    clear(body).append(
+  const link = (o) => '#/jobs?status=' + status + '&offset=' + o;
+  return livePart(body, () => getJson('jobs', { status, offset, limit: PAGE }), (r) => [
       table([{ title: 'Job', cell: (j) => h('a', { href: '#/jobs/' + seg(j.id) }, j.name) },
              { title: 'Status', cell: (j) => j.status === 'InProgress' ? [badge(j.status), jobProgress(j)] : badge(j.status) },
              { title: 'Base model', cell: (j) => shortArn(j.baseModelArn) },
@@ -26,12 +23,6 @@ export async function render(main, { query }, ctx) {
              { title: 'Created', cell: (j) => when(j.creationTime) }], r.jobs),
       h('p.row', h('span.muted', `${r.total} jobs`),
         offset > 0 ? h('a', { href: link(Math.max(0, offset - PAGE)) }, '← newer') : null,
-        offset + PAGE < r.total ? h('a', { href: link(offset + PAGE) }, 'older →') : null));
-  }
-  await draw();
-  const refresh = refresher(draw, 2000);
-  return {
-    onState: (s, prev) => { if (prev && JSON.stringify(s.jobs) + s.topics['aws.bedrock'] !== JSON.stringify(prev.jobs) + prev.topics['aws.bedrock']) refresh(); },
-    dispose: refresh.stop,
-  };
+        offset + PAGE < r.total ? h('a', { href: link(offset + PAGE) }, 'older →') : null)],
+    (s, prev) => JSON.stringify(s.jobs) + s.topics['aws.bedrock'] !== JSON.stringify(prev.jobs) + prev.topics['aws.bedrock']);
 }

@@ -1,16 +1,13 @@
 // Rules, topics and notifications: EventBridge's rules with their targets and the latest events
 // each matched, SNS's topics and subscriptions, recent deliveries, and the email outbox.
 import { getJson } from '../api.js';
-import { h, clear, badge, when, shortArn, table, errorBox } from '../dom.js';
-import { refresher } from '../refresh.js';
+import { h, badge, when, shortArn, table } from '../dom.js';
+import { livePart } from '../refresh.js';
 
 export async function render(main) {
   const body = h('div');
   main.append(h('h1', 'Rules, topics and notifications'), body);
-  async function draw() {
-    let r;
-    try { r = await getJson('notifications'); } catch (e) { clear(body).append(errorBox(e)); return; }
-    clear(body).append(
+  return livePart(body, () => getJson('notifications'), (r) => [
       h('section.panel', { 'aria-labelledby': 'h-rules' }, h('h2', { id: 'h-rules' }, 'EventBridge rules'),
         table([{ title: 'Rule', cell: (x) => [x.name, h('div.muted', x.region + ' · ' + x.bus)] },
                { title: 'State', cell: (x) => badge(x.state) },
@@ -27,9 +24,6 @@ export async function render(main) {
                  { title: 'When', cell: (d) => when(d.time) }], r.deliveries))),
       h('section.panel', { 'aria-labelledby': 'h-outbox' }, h('h2', { id: 'h-outbox' }, 'Email outbox'),
         r.outbox.length ? r.outbox.map((m) => h('details', h('summary', `${m.Subject || '(no subject)'} — to ${m.To || '?'} — ${m.Date || m.file}`),
-          h('pre', m.body || ''))) : h('p.muted', 'No email yet.')));
-  }
-  await draw();
-  const refresh = refresher(draw, 2000);
-  return { onState: (s, prev) => { if (prev && s.outboxSeq !== prev.outboxSeq) refresh(); }, dispose: refresh.stop };
+          h('pre', m.body || ''))) : h('p.muted', 'No email yet.'))],
+    (s, prev) => s.outboxSeq !== prev.outboxSeq);
 }

@@ -1,8 +1,8 @@
 // Overview: what runs now (jobs with progress and ETA), deployments and their traffic, recent
 // pipeline executions, the disk, and compute beside what Bedrock would have charged.
 import { getJson, seg } from '../api.js';
-import { h, clear, badge, bytes, duration, when, num, shortArn, table, facts, errorBox } from '../dom.js';
-import { refresher } from '../refresh.js';
+import { h, badge, bytes, duration, when, num, shortArn, table, facts } from '../dom.js';
+import { livePart } from '../refresh.js';
 
 export function jobProgress(j) {
   const p = j.progress || {};
@@ -26,14 +26,12 @@ function phase(j) {
 export async function render(main) {
   const body = h('div');
   main.append(h('h1', 'Overview'), body);
-  async function draw() {
-    let o;
-    try { o = await getJson('overview'); } catch (e) { clear(body).append(errorBox(e)); return; }
+  return livePart(body, () => getJson('overview'), (o) => {
     const counts = o.jobCounts || {};
     const costs = o.costs || {};
     const totals = costs.totals || {};
     const disk = o.disk || {};
-    clear(body).append(
+    return [
       h('div.grid',
         h('section.panel', { 'aria-labelledby': 'h-jobs' }, h('h2', { id: 'h-jobs' }, 'Jobs'),
           facts(['InProgress', 'Completed', 'Failed', 'Stopped'].map((s) => [s, String(counts[s] || 0)])),
@@ -61,9 +59,6 @@ export async function render(main) {
         h('section.panel', { 'aria-labelledby': 'h-exec' }, h('h2', { id: 'h-exec' }, 'Recent pipeline executions'),
           table([{ title: 'Execution', cell: (e) => h('a', { href: '#/executions/' + seg(e.arn) }, e.name) },
                  { title: 'Status', cell: (e) => badge(e.status) },
-                 { title: 'Started', cell: (e) => when(e.startDate) }], o.executions))));
-  }
-  await draw();
-  const refresh = refresher(draw, 1000);
-  return { onState: (s, prev) => { if (prev && s.version !== prev.version) refresh(); }, dispose: refresh.stop };
+                 { title: 'Started', cell: (e) => when(e.startDate) }], o.executions)))];
+  }, (s, prev) => s.version !== prev.version, 1000);
 }
