@@ -11,6 +11,7 @@
     registry records both moves with the dashboard as the actor and the reasons typed;
   - a dataset's check shows its report and charts; its bad input is refused;
   - the playground streams the default model's answers, two side by side;
+  - two evaluation jobs' reports compared on one chart, the answers side by side;
   - every form control is labelled, the overview fits a phone's width, nothing is loaded from
     anywhere but lathe (Chart.js included), no script error;
   - `lathe ui`'s one-time link logs in once and is refused the second time;
@@ -58,6 +59,45 @@ MACHINE = {
 }
 
 
+EVAL_CASES = [
+    {"prompt": "Customer: how do I reset my card PIN?\nAgent:", "referenceResponse": "Open the app, choose Cards, then Reset PIN.",
+     "category": "cards"},
+    {"prompt": "Customer: how do I report a lost card?\nAgent:", "referenceResponse": "Call 0800 123 456 at once.",
+     "category": "cards"},
+    {"prompt": "Customer: how do I change my address?\nAgent:", "expectedKeywords": ["Profile", "Address"],
+     "category": "account"},
+]
+
+
+def start_evaluations(bedrock, s3):
+    """Two small evaluation jobs of the default model (the evaluations page compares them)."""
+    s3.put_object(Bucket=BUCKET, Key="eval/cases.jsonl", Body="".join(json.dumps(c) + "\n" for c in EVAL_CASES).encode())
+    arns = []
+    for name, temperature in (("eval-greedy", 0), ("eval-warm", 0.7)):
+        arns.append(bedrock.create_evaluation_job(
+            jobName=name, roleArn="arn:aws:iam::%s:role/BedrockEvaluationRole" % ACCOUNT,
+            evaluationConfig={"automated": {"datasetMetricConfigs": [{
+                "taskType": "QuestionAndAnswer", "dataset": {"name": "banking", "datasetLocation": {"s3Uri": "s3://%s/eval/cases.jsonl" % BUCKET}},
+                "metricNames": ["Builtin.Accuracy", "Lathe.rougeL"]}]}},
+            inferenceConfig={"models": [{"bedrockModel": {"modelIdentifier": "amazon.titan-text-express-v1", "inferenceParams":
+                                         json.dumps({"inferenceConfig": {"maxTokens": 16, "temperature": temperature}})}}]},
+            outputDataConfig={"s3Uri": "s3://%s/eval-output/" % BUCKET})["jobArn"])
+    return arns
+
+
+def evaluations_ended(bedrock, arns):
+    """The two evaluation jobs' ids once both have ended (Completed, asserted)."""
+    deadline = time.monotonic() + 120
+    while True:
+        jobs = [bedrock.get_evaluation_job(jobIdentifier=a) for a in arns]
+        if all(j["status"] not in ("InProgress", "Stopping") for j in jobs):
+            break
+        assert time.monotonic() < deadline, jobs
+        time.sleep(0.2)
+    assert [j["status"] for j in jobs] == ["Completed", "Completed"], jobs
+    return [a.rsplit("/", 1)[1] for a in arns]
+
+
 def training_data(path, copies=8):
     """400 records: the banking sample 8 times over, each copy's prompts marked (no duplicates)."""
     with open(os.path.join(REPO, "samples", "banking_support.jsonl")) as f:
@@ -98,7 +138,8 @@ def seed(url):
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ml-team@example.com")
     events.put_rule(Name="training-data-uploaded", EventPattern=json.dumps({"source": ["aws.s3"]}))
     events.put_targets(Rule="training-data-uploaded", Targets=[{"Id": "pipeline", "Arn": machine}])
-    return start_job, sfn, machine, sm
+    evaluations = start_evaluations(bedrock, s3)
+    return start_job, sfn, machine, sm, lambda: evaluations_ended(bedrock, evaluations)
 
 
 def check_login_link(lathe, url, data_dir):
@@ -144,7 +185,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "data")
         with Server(args.lathe, data, keys=(KEY_ID, SECRET), config={"models": models}).start() as server:
-            start_job, sfn, machine, sm = seed(server.url)
+            start_job, sfn, machine, sm, evaluation_ids = seed(server.url)
             subprocess.run([args.lathe, "registry", "alias", "set", GROUP, "production", "1", "--reason", "first release",
                             "--data-dir", data], check=True, stdout=subprocess.DEVNULL)
             check_login_link(args.lathe, server.url, data)
@@ -160,6 +201,9 @@ def main():
                 print("browser:", json.dumps(msg)[:600])
                 if msg.get("need") == "job":
                     node.stdin.write(json.dumps({"job": start_job()}) + "\n")
+                    node.stdin.flush()
+                elif msg.get("need") == "evaluations":
+                    node.stdin.write(json.dumps({"ids": evaluation_ids()}) + "\n")
                     node.stdin.flush()
                 elif msg.get("need") == "execution":
                     arn = sfn.start_execution(stateMachineArn=machine, name="run-1", input="{}")["executionArn"]
@@ -222,6 +266,11 @@ def check(steps, sm):
                                   "noBucket": 404}, pages["badChecks"]
     assert pages["phoneOverflow"] <= 0, pages  # nothing wider than a phone's screen
     assert all(not v for v in pages["unlabelledControls"].values()), pages["unlabelledControls"]
+    ev = steps["evaluation"]
+    assert ev["rows"] == len(EVAL_CASES) and ev["comparing"], ev  # the answers side by side, two runs compared
+    assert "eval-greedy" in ev["chart"] and "eval-warm" in ev["chart"], ev
+    assert ev["columns"] == ["Prompt", "Reference", "eval-greedy: amazon.titan-text-express-v1",
+                             "eval-warm: amazon.titan-text-express-v1"], ev
     assert steps["logout"]["after"] == 401, steps["logout"]
     assert steps["logout"]["errors"] == [], steps["logout"]["errors"]
     assert steps["logout"]["elsewhere"] == [], steps["logout"]["elsewhere"]  # nothing from a CDN or anywhere else

@@ -4,6 +4,7 @@
 //   argv: --url URL --key ID --secret S --group G --bucket B --object KEY --model ID --shots DIR
 //   out:  {"need": "job"}        in: {"job": "<job id>"}  (the test starts the job and the execution
 //   out:  {"need": "execution"}  in: {"arn": "..."}        when asked, so the page sees them run)
+//   out:  {"need": "evaluations"} in: {"ids": [a, b]}      (two evaluation jobs, once they have ended)
 //   out:  {"step": name, ...findings}                    (one per step; the test asserts on them)
 //   out:  {"done": true}
 // Screenshots of each page go to DIR/ui-<page>.png (docs/images/ in the test run).
@@ -185,6 +186,19 @@ try {
              badValidation: await check({ key, validationKey: 'v\u0000' }), missing: await check({ key: 'no/such.jsonl' }),
              noBucket: (await fetch('/ui/api/datasets/no-such-bucket-here/check?key=x.jsonl')).status };
   }, a.bucket, a.object);
+  // Two evaluation runs compared: one chart of both, the answers side by side.
+  const { ids: [evalA, evalB] } = await ask({ need: 'evaluations' });
+  await page.goto(a.url + '/ui/#/evaluations/' + encodeURIComponent(evalA) + '?compare=' + encodeURIComponent(evalB));
+  await page.waitForSelector('body[data-ready="1"][data-page="evaluation"]');
+  const evaluation = await page.evaluate(() => ({
+    chart: (document.querySelector('main canvas') || { getAttribute: () => '' }).getAttribute('aria-label'),
+    comparing: [...document.querySelectorAll('main h2')].some((e) => e.textContent === 'Scores of both runs'),
+    rows: [...document.querySelectorAll('main h2')].filter((e) => e.textContent.startsWith('Answers side by side'))
+      .map((e) => e.parentElement.querySelectorAll('tbody tr').length)[0],
+    columns: [...document.querySelectorAll('main h2')].filter((e) => e.textContent.startsWith('Answers side by side'))
+      .map((e) => [...e.parentElement.querySelectorAll('thead th')].map((th) => th.textContent))[0] }));
+  await page.screenshot({ path: a.shots + '/ui-evaluation.png', fullPage: true });
+  say({ step: 'evaluation', ...evaluation });
   for (const [name, hash] of [['evaluations', '#/evaluations'], ['notifications', '#/notifications'], ['pipelines', '#/pipelines'], ['jobs', '#/jobs']]) {
     await page.goto(a.url + '/ui/' + hash);
     await page.waitForSelector(`body[data-ready="1"][data-page="${name}"]`);

@@ -55,11 +55,18 @@ export async function render(main, { params, query }, ctx) {
   if (!report) { main.append(h('p.notice', 'No report yet: it appears when the job has completed.')); return {}; }
   const chartPanel = h('section.panel', h('h2', other ? 'Scores of both runs' : 'Scores'));
   main.append(chartPanel);
-  const models = other && other.report
+  const both = other && other.report;
+  const models = both
     ? report.models.map((m) => ({ ...m, label: e.job.jobName + ': ' + m.label })).concat(other.report.models.map((m) => ({ ...m, label: other.job.jobName + ': ' + m.label })))
     : report.models;
   charts.push(metricsChart(chartPanel, models));
-  main.append(h('section.panel', h('h2', 'Comparisons'), report.comparisons.map((c) => [h('h3', `${c.candidate} vs ${c.baseline}`),
+  // The answers: this run's models, then the other run's, case by case where both asked the same prompt.
+  const otherCases = new Map(both ? other.report.cases.map((c) => [c.prompt, c]) : []);
+  const answerColumns = report.models.map((m, i) => ({ title: both ? e.job.jobName + ': ' + m.label : m.label, cell: (c) => (c.answers[i] || {}).text || '' }))
+    .concat(both ? other.report.models.map((m, i) => ({ title: other.job.jobName + ': ' + m.label,
+      cell: (c) => ((otherCases.get(c.prompt) || { answers: [] }).answers[i] || {}).text || '—' })) : []);
+  main.append(h('section.panel', h('h2', 'Comparisons'), report.comparisons.length ? null : h('p.muted', 'One model in this run: nothing to compare within it.'),
+    report.comparisons.map((c) => [h('h3', `${c.candidate} vs ${c.baseline}`),
     table([{ title: 'Metric', cell: (r) => r[0] }, { title: 'Mean difference', num: true, cell: (r) => num(r[1].meanDiff) },
            { title: '95% interval', cell: (r) => `${num(r[1].ciLow)} … ${num(r[1].ciHigh)}` },
            { title: 'Wins / ties / losses', cell: (r) => `${r[1].wins} / ${r[1].ties} / ${r[1].losses}` },
@@ -67,6 +74,6 @@ export async function render(main, { params, query }, ctx) {
     h('section.panel', h('h2', `Answers side by side (${report.cases.length} of ${report.caseCount})`),
       table([{ title: 'Prompt', cell: (c) => [c.prompt, c.category ? h('div.muted', c.category) : null] },
              { title: 'Reference', cell: (c) => c.reference },
-             ...report.models.map((m, i) => ({ title: m.label, cell: (c) => (c.answers[i] || {}).text || '' }))], report.cases)));
+             ...answerColumns], report.cases)));
   return { dispose: () => charts.forEach((c) => c && c.destroy()) };
 }
