@@ -68,7 +68,8 @@ class Api {
 
   // Overview's compute and Bedrock prices. They read every job's row (half a second with 1,000
   // jobs), so only the first call waits for them: later ones get the last figures and, when those
-  // are over 10 s old, start a recount in the background (a page load stays within its budget).
+  // are over 10 s old, start a recount in the background (a page load stays within its budget);
+  // a recount that changes them tells the live feed, and the overview fetches them again.
   nlohmann::json Costs();
   nlohmann::json CountCosts();
 

@@ -12,6 +12,7 @@
 #include "service/costs.h"
 #include "store/execution_store.h"
 #include "ui/api.h"
+#include "ui/live_feed.h"
 #include "ui/query_params.h"
 
 namespace lathe::ui {
@@ -98,10 +99,15 @@ json Api::Costs() {
         if (cost_recount_.joinable()) cost_recount_.join();  // the last recount, which has ended
         cost_recount_ = std::thread([this] {
           json fresh = CountCosts();
-          std::lock_guard<std::mutex> lock(cost_mu_);
-          if (!fresh.empty()) cost_ = std::move(fresh);
-          cost_at_ms_ = NowMillis();
-          cost_recounting_ = false;
+          bool differs = false;
+          {
+            std::lock_guard<std::mutex> lock(cost_mu_);
+            differs = !fresh.empty() && fresh["totals"] != cost_["totals"];
+            if (!fresh.empty()) cost_ = std::move(fresh);
+            cost_at_ms_ = NowMillis();
+            cost_recounting_ = false;
+          }
+          if (differs && live_) live_->Changed();  // the overview shows the new figures
         });
       }
       return cost_;

@@ -121,6 +121,12 @@ void LiveFeed::PollOnce() {
   }
 }
 
+void LiveFeed::Changed() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++version_;
+  changed_.notify_all();
+}
+
 json LiveFeed::State() {
   std::lock_guard<std::mutex> lock(mu_);
   return {{"version", version_}, {"outboxSeq", outbox_seq_}, {"topics", topics_}, {"jobs", jobs_},

@@ -50,6 +50,9 @@ class LiveFeed {
   bool Subscribe(http::Response* response);
   // One look at the stores (the poller's step; tests call it).
   void PollOnce();
+  // Something the stores do not show changed (the overview's costs were recounted): a new
+  // version for every feed, so the pages that show it fetch it again.
+  void Changed();
   // {"version", "outboxSeq", "topics": {source: seq}, "jobs": {id: progress}, "executions": {arn: lastEventId}}
   nlohmann::json State();
   // The training losses seen for a job with step > after_step, in step order.

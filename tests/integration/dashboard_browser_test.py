@@ -6,7 +6,8 @@
   - a forged or missing CSRF token is refused (403), the session's token is accepted;
   - a Step Functions execution's states change colour as it runs (running -> succeeded), and a
     state's input and output open by keyboard;
-  - a real fine-tuning job's loss curve gains points while the job is InProgress;
+  - a real fine-tuning job's loss curve gains points while the job is InProgress; Stop (confirmed)
+    ends it Stopped;
   - a registry version is promoted and rolled back through the confirmation dialog, and the
     registry records both moves with the dashboard as the actor and the reasons typed;
   - a dataset's check shows its report and charts; its bad input is refused;
@@ -119,12 +120,12 @@ def seed(url):
     training_data(path)
     s3.upload_file(path, BUCKET, OBJECT)
     os.remove(path)
-    def start_job():
+    def start_job():  # five epochs: far from its end when the browser stops it
         job = bedrock.create_model_customization_job(
             jobName="dashboard-job", customModelName="dashboard-model",
             roleArn="arn:aws:iam::%s:role/BedrockFineTuningRole" % ACCOUNT, baseModelIdentifier="amazon.titan-text-express-v1",
             trainingDataConfig={"s3Uri": "s3://%s/%s" % (BUCKET, OBJECT)}, outputDataConfig={"s3Uri": "s3://%s/output/" % BUCKET},
-            hyperParameters={"epochCount": "2", "batchSize": "4", "learningRate": "0.0003"})
+            hyperParameters={"epochCount": "5", "batchSize": "4", "learningRate": "0.0003"})
         return job["jobArn"].rsplit("/", 1)[1]
     sm.create_model_package_group(ModelPackageGroupName=GROUP, ModelPackageGroupDescription="the banking assistant")
     for n in (1, 2):
@@ -252,6 +253,8 @@ def check(steps, sm):
     job = steps["job"]
     assert job["firstStatus"] == "InProgress" and job["laterStatus"] == "InProgress", job
     assert job["later"] >= job["first"] + 2, job
+    assert job["overviewRunning"] == ["dashboard-job"] and "tokens/s" in job["progressText"] and "ETA" in job["progressText"], job
+    assert job["stopped"] == "Stopped" and job["stopDisabled"] is True, job  # the Stop button, through the dialog
     reg = steps["registry"]
     assert (reg["promoted"], reg["rolledBack"], reg["afterCancel"], reg["onServer"]) == ("v2", "v1", "v1", 1), reg
     history = sm.list_model_packages(ModelPackageGroupName=GROUP)  # the versions are still there

@@ -143,6 +143,12 @@ TEST_F(DashboardApiTest, AJobsCurveIsItsStepCsvThenWhatThePollerSawSince) {
   // The live feed's state names the running job and its progress.
   json state = dashboard_->live().State();
   EXPECT_EQ(state["jobs"]["job1"]["progress"]["step"], 4);
+  // A change the stores do not show (recounted costs) is a new version all the same.
+  dashboard_->live().Changed();
+  EXPECT_EQ(dashboard_->live().State()["version"], state["version"].get<uint64_t>() + 1);
+  // The overview's costs are counted on its first call, and say when.
+  json counted = GetJson("overview");
+  EXPECT_TRUE(counted["costs"].contains("countedAt")) << counted["costs"];
 }
 
 TEST_F(DashboardApiTest, JobRoutesRefuseBadInput) {

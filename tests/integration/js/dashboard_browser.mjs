@@ -95,7 +95,22 @@ try {
   }, 60000, 200);
   const laterStatus = await status();
   await page.screenshot({ path: a.shots + '/ui-job.png', fullPage: true });
-  say({ step: 'job', first, firstStatus, later, laterStatus });
+  // The overview, in a second tab of the same session, shows the job running with its progress.
+  const side = await browser.newPage();
+  await side.setViewport({ width: 1280, height: 860 });
+  await side.goto(a.url + '/ui/#/');
+  await side.waitForSelector('body[data-ready="1"][data-page="overview"] main [role=progressbar]');
+  const overviewRunning = await side.$$eval('main a[href^="#/jobs/"]', (as) => as.map((x) => x.textContent));
+  const progressText = await side.$eval('main [role=progressbar] + span', (e) => e.textContent);
+  await side.screenshot({ path: a.shots + '/ui-overview.png', fullPage: true });
+  await side.close();
+  // Stop, confirmed in the dialog: the job ends Stopped (and frees the machine for the rest).
+  await page.click('main button.danger');
+  await page.waitForSelector('dialog#confirm[open]');
+  await page.click('#confirm-ok');
+  const stopped = await until('the job to stop', async () => (await status()) === 'Stopped' ? 'Stopped' : null, 60000, 200);
+  const stopDisabled = await page.$eval('main button.danger', (b) => b.disabled);
+  say({ step: 'job', first, firstStatus, later, laterStatus, stopped, stopDisabled, overviewRunning, progressText });
 
   // 5. A pipeline execution: states change colour as it runs.
   const { arn } = await ask({ need: 'execution' });
@@ -209,7 +224,6 @@ try {
   await page.waitForSelector('body[data-ready="1"][data-page="overview"]');
   const executionLink = await until('the execution on the overview', () =>
     page.$$eval('main a[href^="#/executions/"]', (as) => as.map((x) => x.textContent).join(',')));
-  await page.screenshot({ path: a.shots + '/ui-overview.png', fullPage: true });
   await page.setViewport({ width: 390, height: 844, isMobile: true });
   await page.goto(a.url + '/ui/#/');
   await page.waitForSelector('body[data-ready="1"][data-page="overview"]');
