@@ -1,9 +1,14 @@
 // Generation speed of lathe's engine next to a plain PyTorch-eager loop (bench/pytorch_generate.py,
-// Debian's python3-torch) on the same weights and settings, measured in the same run:
-// prompt (prefill) and decode tokens/s at batch 1 and 8, on stories260K (imported from ../shared)
-// and on a ~15M-parameter model of the same architecture (stories15M's shape, random weights).
+// Debian's python3-torch) and, when given its binaries, llama.cpp's llama-bench, on the same
+// weights and settings, measured in the same run: prompt (prefill) and decode tokens/s at batch 1
+// and 8, on stories260K (imported from ../shared) and on models of stories15M's and stories110M's
+// shapes (random weights). llama.cpp reads the same weights exported by `lathe models export-gguf`
+// (f32, and q8_0 to show what 8-bit weights buy); batch 1 only (llama-bench runs one sequence).
+// Decode at batch 1 reads every weight once per token: the memory-limit column divides the
+// measured read bandwidth of this machine by the weights' bytes.
 //
-//   build/bench/bench_generate [THREADS]     (default: LATHE_THREADS or the core count)
+//   build/bench/bench_generate [--threads N] [--llama-cpp DIR] [--models stories260K,model15M,model110M]
+//     --llama-cpp DIR   a folder with llama.cpp's llama-bench (bench/build_llama_cpp.sh SRC builds one)
 #include <array>
 #include <functional>
 #include <chrono>
@@ -19,6 +24,7 @@
 
 #include "core/env.h"
 #include "core/random.h"
+#include "engine/gguf_convert.h"
 #include "engine/language_model.h"
 #include "engine/llama2c_import.h"
 #include "engine/safetensors.h"
@@ -31,50 +37,51 @@ namespace {
 const std::string kShared = LATHE_SHARED_DIR;
 const std::string kSource = LATHE_SOURCE_DIR;
 
-// stories15M's shape (dim 288, 6 layers, 6 heads, hidden 768) with the Llama-2 vocabulary.
-bool Write15M(const std::string& dir) {
+double Seconds(const std::function<void()>& fn) {
+  auto t0 = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+struct Shape {
+  const char* name;
+  int64_t width, hidden, layers, heads;
+};
+// stories15M's and stories110M's shapes with the Llama-2 vocabulary (32000).
+constexpr Shape kShapes[] = {{"model15M", 288, 768, 6, 6}, {"model110M", 768, 2048, 12, 12}};
+
+// A model folder of the shape, random weights: 1M uniform values tiled (speed does not depend on
+// the values, and drawing 110M of them would dominate the bench's set-up).
+bool WriteShaped(const Shape& shape, const std::string& dir) {
   engine::ModelConfig c;
   c.vocab_size = 32000;
-  c.hidden_size = 288;
-  c.intermediate_size = 768;
-  c.num_layers = 6;
-  c.num_heads = 6;
-  c.num_kv_heads = 6;
-  c.head_dim = 48;
+  c.hidden_size = shape.width;
+  c.intermediate_size = shape.hidden;
+  c.num_layers = shape.layers;
+  c.num_heads = shape.heads;
+  c.num_kv_heads = shape.heads;
+  c.head_dim = shape.width / shape.heads;
   c.max_position_embeddings = 512;
   c.bos_token_id = 1;
   c.eos_token_ids = {2};
   Rng rng(15);
-  auto next = [&] { return static_cast<float>(2.0 * rng.Uniform() - 1.0); };
+  std::vector<float> pattern(1 << 20);
+  for (float& x : pattern) x = static_cast<float>(0.1 * rng.Uniform() - 0.05);
   std::vector<std::vector<float>> store;
   std::vector<engine::TensorToWrite> tensors;
-  auto add = [&](const std::string& name, std::vector<int64_t> shape, bool norm) {
-    int64_t n = 1;
-    for (auto s : shape) n *= s;
-    store.emplace_back(static_cast<size_t>(n));
-    for (float& x : store.back()) x = norm ? 1.0f : 0.05f * next();
-  };
-  std::vector<std::pair<std::string, std::vector<int64_t>>> names = {{"model.embed_tokens.weight", {32000, 288}},
-                                                                     {"model.norm.weight", {288}},
-                                                                     {"lm_head.weight", {32000, 288}}};
-  for (int l = 0; l < 6; ++l) {
-    std::string p = "model.layers." + std::to_string(l) + ".";
-    for (auto n : {"self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
-                   "self_attn.o_proj.weight"})
-      names.push_back({p + n, {288, 288}});
-    names.push_back({p + "mlp.gate_proj.weight", {768, 288}});
-    names.push_back({p + "mlp.up_proj.weight", {768, 288}});
-    names.push_back({p + "mlp.down_proj.weight", {288, 768}});
-    names.push_back({p + "input_layernorm.weight", {288}});
-    names.push_back({p + "post_attention_layernorm.weight", {288}});
-  }
+  auto names = engine::ExpectedTensors(c);
   store.reserve(names.size());
   for (auto& [n, s] : names) {
-    add(n, s, n.ends_with("norm.weight"));
+    int64_t count = 1;
+    for (auto d : s) count *= d;
+    store.emplace_back(static_cast<size_t>(count));
+    const bool norm = n.ends_with("norm.weight");
+    for (size_t i = 0; i < store.back().size(); ++i) store.back()[i] = norm ? 1.0f : pattern[i % pattern.size()];
     tensors.push_back({n, engine::DType::kF32, s,
                        std::string_view(reinterpret_cast<const char*>(store.back().data()), store.back().size() * 4)});
   }
   auto bytes = engine::SerializeSafetensors(tensors, {});
+  store.clear();
   fs::create_directories(dir);
   Env* env = Env::Default();
   return bytes.ok() && WriteFileAtomically(env, dir + "/model.safetensors", *bytes).ok() &&
@@ -83,16 +90,35 @@ bool Write15M(const std::string& dir) {
                        fs::copy_options::overwrite_existing);
 }
 
+// Read bandwidth of this machine in GB/s: `threads` threads summing disjoint parts of a 1 GiB
+// buffer, the best of 5 passes (what a batch-1 decode does with the weights).
+double ReadBandwidth(int threads) {
+  const size_t n = (size_t{1} << 30) / sizeof(float);
+  std::vector<float> buf(n, 1.0f);
+  double best = 0;
+  for (int pass = 0; pass < 5; ++pass) {
+    std::vector<double> sums(static_cast<size_t>(threads));
+    const double s = Seconds([&] {
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+          const size_t begin = n / threads * t, end = t + 1 == threads ? n : n / threads * (t + 1);
+          float acc[16] = {};
+          for (size_t i = begin; i + 16 <= end; i += 16)
+            for (int k = 0; k < 16; ++k) acc[k] += buf[i + k];
+          for (float a : acc) sums[static_cast<size_t>(t)] += a;
+        });
+      for (auto& th : pool) th.join();
+    });
+    best = std::max(best, n * sizeof(float) / s / 1e9);
+  }
+  return best;
+}
+
 struct Speed {
   double prompt = 0, decode = 0;
   std::vector<int> first;
 };
-
-double Seconds(const std::function<void()>& fn) {
-  auto t0 = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 Speed Lathe(engine::LanguageModel& m, int batch, int prompt_len, int new_tokens) {
   const int64_t vocab = m.config().vocab_size;
@@ -136,6 +162,25 @@ Speed PyTorch(const std::string& dir, int batch, int prompt_len, int new_tokens,
   return s;
 }
 
+// llama.cpp's llama-bench on a GGUF file: prompt 64 and decode 64 tokens/s, batch 1.
+Speed LlamaCpp(const std::string& bin_dir, const std::string& gguf, int threads) {
+  Speed s;
+  std::string cmd = "OMP_WAIT_POLICY=PASSIVE " + bin_dir + "/llama-bench -m " + gguf + " -p 64 -n 64 -r 3 -o json -t " +
+                    std::to_string(threads) + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
+  if (!p || pclose(p) != 0) return s;
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  if (!j.is_array()) return s;
+  for (const auto& run : j) {
+    if (run.value("n_prompt", 0) > 0) s.prompt = run.value("avg_ts", 0.0);
+    if (run.value("n_gen", 0) > 0) s.decode = run.value("avg_ts", 0.0);
+  }
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,35 +188,82 @@ int main(int argc, char** argv) {
     std::printf("bench_generate: ../shared is absent; it needs models/stories260K and tokenizers/llama2\n");
     return 0;
   }
-  if (argc > 1) setenv("LATHE_THREADS", argv[1], 1);
+  std::string llama_cpp, models = "stories260K,model15M,model110M";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--threads") setenv("LATHE_THREADS", argv[i + 1], 1);
+    else if (flag == "--llama-cpp") llama_cpp = argv[i + 1];
+    else if (flag == "--models") models = "," + std::string(argv[i + 1]) + ",";
+  }
+  if (!models.starts_with(",")) models = "," + models + ",";
+  if (!llama_cpp.empty() && !fs::exists(llama_cpp + "/llama-bench")) {
+    std::fprintf(stderr, "bench_generate: no llama-bench in %s (bench/build_llama_cpp.sh SRC builds it)\n",
+                 llama_cpp.c_str());
+    return 1;
+  }
   const int threads = std::getenv("LATHE_THREADS") ? std::atoi(std::getenv("LATHE_THREADS"))
                                                    : static_cast<int>(std::thread::hardware_concurrency());
   const std::string tmp = (fs::temp_directory_path() / "lathe_bench_generate").string();
   fs::create_directories(tmp);
-  auto imported = engine::ImportLlama2c(kShared + "/models/stories260K/stories260K.bin",
-                                        kShared + "/models/stories260K/tok512.model", tmp + "/stories260K");
-  if (!imported.ok() || !Write15M(tmp + "/model15M")) {
-    std::fprintf(stderr, "bench_generate: cannot prepare the models\n");
-    return 1;
+  std::vector<std::string> names;
+  if (models.find(",stories260K,") != std::string::npos) {
+    auto imported = engine::ImportLlama2c(kShared + "/models/stories260K/stories260K.bin",
+                                          kShared + "/models/stories260K/tok512.model", tmp + "/stories260K");
+    if (!imported.ok()) return std::fprintf(stderr, "%s\n", imported.status().ToString().c_str()), 1;
+    names.push_back("stories260K");
   }
-  std::printf("threads: %d (lathe and PyTorch alike); prompt 64 tokens, 64 new tokens, greedy, fp32\n\n", threads);
-  std::printf("%-12s %5s | %12s %12s %7s | %12s %12s %7s | %s\n", "model", "batch", "lathe pp/s", "torch pp/s",
-              "ratio", "lathe tg/s", "torch tg/s", "ratio", "same tokens");
-  for (const char* name : {"stories260K", "model15M"}) {
+  for (const Shape& shape : kShapes) {
+    if (models.find("," + std::string(shape.name) + ",") == std::string::npos) continue;
+    if (!WriteShaped(shape, tmp + "/" + shape.name)) return std::fprintf(stderr, "cannot write %s\n", shape.name), 1;
+    names.push_back(shape.name);
+  }
+  const double bandwidth = ReadBandwidth(threads);
+  std::printf("threads: %d (every engine alike); prompt 64 tokens, 64 new tokens, greedy, fp32 unless marked; "
+              "read bandwidth %.1f GB/s\n\n", threads, bandwidth);
+  std::printf("%-12s %5s | %10s %10s %6s | %10s %10s %6s | %5s | %10s |\n", "model", "batch", "lathe pp/s",
+              "torch pp/s", "ratio", "lathe tg/s", "torch tg/s", "ratio", "same", "limit tg/s");
+  for (const std::string& name : names) {
     auto m = engine::LanguageModel::Load(tmp + "/" + name);
     if (!m.ok()) {
       std::fprintf(stderr, "%s\n", m.status().ToString().c_str());
       return 1;
     }
+    // A token reads every weight but the embedding table (one row of it), unless the table is
+    // also the output layer.
+    const auto& c = (*m)->config();
+    const double embedding_values = c.tie_word_embeddings ? 0 : static_cast<double>(c.vocab_size * c.hidden_size);
+    const double weight_bytes = 4 * (static_cast<double>(c.ParameterCount()) - embedding_values);
+    Speed lathe_batch1;
     for (int batch : {1, 8}) {
       Speed l = Lathe(**m, batch, 64, 64);
+      if (batch == 1) lathe_batch1 = l;
       Speed t = PyTorch(tmp + "/" + name, batch, 64, 64, threads);
-      std::printf("%-12s %5d | %12.0f %12.0f %6.2fx | %12.0f %12.0f %6.2fx | %s\n", name, batch, l.prompt, t.prompt,
-                  t.prompt > 0 ? l.prompt / t.prompt : 0, l.decode, t.decode, t.decode > 0 ? l.decode / t.decode : 0,
-                  l.first == t.first ? "yes" : "NO");
+      const double limit = bandwidth * 1e9 / weight_bytes * batch;
+      std::printf("%-12s %5d | %10.0f %10.0f %5.2fx | %10.1f %10.1f %5.2fx | %5s | %10.1f |", name.c_str(), batch,
+                  l.prompt, t.prompt, t.prompt > 0 ? l.prompt / t.prompt : 0, l.decode, t.decode,
+                  t.decode > 0 ? l.decode / t.decode : 0, l.first == t.first ? "yes" : "NO", limit);
+      std::printf(" lathe tg at %3.0f%% of it\n", 100 * l.decode / limit);
+    }
+    if (llama_cpp.empty()) continue;
+    for (auto [type, label] : {std::pair{engine::GgmlType::kF32, "f32"}, std::pair{engine::GgmlType::kQ8_0, "q8_0"}}) {
+      const std::string gguf = tmp + "/" + name + "." + label + ".gguf";
+      auto exported = engine::ExportGguf(tmp + "/" + name, gguf, type);
+      if (!exported.ok()) {
+        std::printf("%-12s llama.cpp %s: %s\n", name.c_str(), label, exported.status().ToString().c_str());
+        continue;
+      }
+      Speed lc = LlamaCpp(llama_cpp, gguf, threads);
+      const Speed& l = lathe_batch1;
+      const double bytes_per_value = type == engine::GgmlType::kF32 ? 4 : 34.0 / 32;
+      const double limit = bandwidth * 1e9 / (static_cast<double>(exported->bytes) - bytes_per_value * embedding_values);
+      std::printf("%-12s %5s | llama.cpp %s: pp %8.0f/s (lathe f32 / it %5.2fx)  tg %8.1f/s (lathe f32 / it %5.2fx), "
+                  "limit at %s %8.1f/s, llama.cpp at %3.0f%%\n",
+                  name.c_str(), "1", label, lc.prompt, lc.prompt > 0 ? l.prompt / lc.prompt : 0, lc.decode,
+                  lc.decode > 0 ? l.decode / lc.decode : 0, label, limit, 100 * lc.decode / limit);
     }
   }
-  std::printf("\npp = prompt (prefill) tokens/s, tg = generated tokens/s; target: tg ratio >= 3x at batch 1\n");
+  std::printf("\npp = prompt (prefill) tokens/s, tg = generated tokens/s; ratios are lathe / peer; the limit is\n"
+              "the read bandwidth over the bytes a token reads (meaningless for weights that fit in the caches)\n");
   if (!std::getenv("LATHE_BENCH_KEEP")) fs::remove_all(tmp);
   return 0;
 }

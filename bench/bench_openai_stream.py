@@ -5,7 +5,8 @@ given, the same requests against it on the same weights, printed side by side.
 
   bench/bench_openai_stream.py [--lathe build/lathe] [--model DIR] [--requests 8] [--max-tokens 128]
                                [--clients 1,4,16] [--slots 2]
-                               [--llama-url http://127.0.0.1:8081 | --llama-server PATH --gguf FILE]
+                               [--llama-url http://127.0.0.1:8081 | --llama-server PATH --gguf FILE
+                                [--llama-threads 1]]
 
 The lathe side: `lathe serve --no-auth` with DIR as lathe.default-v1 (default: ../shared's
 stories260K imported into a temporary folder), `onDemandSlots` --slots and a queue large enough
@@ -141,6 +142,9 @@ def main():
     p.add_argument("--llama-url", help="a running llama.cpp server on the same weights")
     p.add_argument("--llama-server", help="llama.cpp's llama-server binary, started with --gguf")
     p.add_argument("--gguf", help="the same weights as GGUF, for --llama-server")
+    p.add_argument("--llama-threads", type=int, default=1,
+                   help="llama-server -t (default 1: on 2 cores its default of every core fights the "
+                        "clients and its HTTP threads, 14x slower streaming here)")
     args = p.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -171,7 +175,8 @@ def main():
                 print("llama.cpp: skipped (%s found, but no --gguf with the same weights)" % binary)
             else:
                 lport = free_port()
-                llama = subprocess.Popen([binary, "-m", args.gguf, "--port", str(lport), "-np", str(args.slots)],
+                llama = subprocess.Popen([binary, "-m", args.gguf, "--port", str(lport), "-np", str(args.slots),
+                                          "-t", str(args.llama_threads)],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 servers.append(("llama.cpp", "http://127.0.0.1:%d" % lport, "default", llama))
         else:

@@ -25,6 +25,7 @@ PACKAGES=(
   clang libclang-rt-14-dev   # libFuzzer for the fuzz tests
   libjs-chart.js             # Chart.js, inlined into evaluation reports (report.html opens offline)
   chromium                   # headless: the evaluation report's browser test and its docs screenshot
+  dpkg-dev                   # dpkg-shlibdeps: the .deb's library dependencies (scripts/package.sh)
 )
 
 missing=()

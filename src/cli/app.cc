@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/version.h"
 
 namespace lathe::cli {
 
@@ -21,7 +22,7 @@ int RunLathe(int argc, const char* const* argv) {
                "Prepare datasets, fine-tune, serve and evaluate models, automate retraining."};
   app.name("lathe");
   app.require_subcommand(1);
-  app.set_version_flag("--version", "lathe 0.1.0");
+  app.set_version_flag("--version", VersionText());
   Context ctx;
 
   CLI::App* data = app.add_subcommand(
@@ -54,6 +55,8 @@ int RunLathe(int argc, const char* const* argv) {
   AddCleanupCommand(&app, &ctx);
   AddDeploymentsCommand(&app, &ctx);
   AddUiCommand(&app, &ctx);
+  AddBackupCommands(&app, &ctx);
+  AddDoctorCommand(&app, &ctx);
 
   try {
     app.parse(argc, argv);

@@ -70,6 +70,11 @@ void AddCleanupCommand(CLI::App* app, Context* ctx);
 void AddDeploymentsCommand(CLI::App* app, Context* ctx);
 // `lathe ui`: a one-time login link to lathe serve's dashboard (ui_cmd.cc).
 void AddUiCommand(CLI::App* app, Context* ctx);
+// `lathe backup` and `lathe restore` (backup_cmd.cc): a data directory copied while lathe serve
+// runs, and brought back into an empty one.
+void AddBackupCommands(CLI::App* app, Context* ctx);
+// `lathe doctor` (doctor_cmd.cc, doctor_checks.h): checks the machine and a data directory.
+void AddDoctorCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);

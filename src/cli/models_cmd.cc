@@ -1,6 +1,7 @@
 // `lathe models import` (and, as lathe grows, the rest of `lathe models`).
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -8,9 +9,23 @@
 #include "cli/commands.h"
 #include "cli/model_resolution.h"
 #include "engine/default_model.h"
+#include "engine/gguf_convert.h"
 #include "engine/llama2c_import.h"
 
 namespace lathe::cli {
+namespace {
+
+// By content, not by name: a GGUF file starts with its magic whatever it is called.
+bool IsGgufFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char magic[4] = {};
+  const bool gguf = std::fread(magic, 1, 4, f) == 4 && std::memcmp(magic, "GGUF", 4) == 0;
+  std::fclose(f);
+  return gguf;
+}
+
+}  // namespace
 
 void AddModelsCommand(CLI::App* app, Context* ctx) {
   CLI::App* models = app->add_subcommand("models", "Models: import local ones, build the default, list or delete those on lathe serve");
@@ -23,32 +38,90 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
   auto a = std::make_shared<ImportArgs>();
   CLI::App* imp = models->add_subcommand(
       "import",
-      "Import a llama2.c checkpoint (.bin, version 0) into a Hugging Face model directory\n"
-      "(config.json, model.safetensors, tokenizer.model, generation_config.json).\n\n"
-      "Example:\n  lathe models import stories260K.bin --tokenizer tok512.model --out models/stories260K");
-  imp->add_option("checkpoint", a->bin, "llama2.c .bin file")->required()->check(CLI::ExistingFile);
-  imp->add_option("--tokenizer", a->tokenizer, "SentencePiece tokenizer.model of the checkpoint")
-      ->required()
+      "Import a GGUF model (llama.cpp, Ollama) or a llama2.c checkpoint (.bin, version 0) into a\n"
+      "Hugging Face model directory (config.json, model.safetensors, tokenizer.model,\n"
+      "generation_config.json) that lathe serves and fine-tunes. GGUF: the llama architecture with\n"
+      "a SentencePiece vocabulary; F32, F16, BF16, Q8_0, Q4_K and Q6_K tensors, dequantized to float32.\n\n"
+      "Examples:\n  lathe models import tinyllama.Q8_0.gguf --out models/tinyllama\n"
+      "  lathe models import stories260K.bin --tokenizer tok512.model --out models/stories260K");
+  imp->add_option("checkpoint", a->bin, "GGUF file, or llama2.c .bin file")->required()->check(CLI::ExistingFile);
+  imp->add_option("--tokenizer", a->tokenizer, "SentencePiece tokenizer.model of a llama2.c checkpoint (a GGUF file carries its own)")
       ->check(CLI::ExistingFile);
   imp->add_option("--out", a->out, "Model directory to write")->required();
   imp->add_flag("--json", a->json, "Print machine-readable results");
   imp->callback([a, ctx] {
-    auto r = engine::ImportLlama2c(a->bin, a->tokenizer, a->out);
+    const bool gguf = IsGgufFile(a->bin);
+    if (!gguf && a->tokenizer.empty()) {
+      ctx->exit_code = ReportError(Status::InvalidArgument(
+          a->bin + " is not a GGUF file: as a llama2.c checkpoint it needs --tokenizer tokenizer.model"));
+      return;
+    }
+    engine::ModelConfig c;
+    int64_t parameters = 0;
+    std::string tensor_types;
+    if (gguf) {
+      auto r = engine::ImportGguf(a->bin, a->out);
+      if (!r.ok()) {
+        ctx->exit_code = ReportError(r.status());
+        return;
+      }
+      c = r->config;
+      parameters = r->parameters;
+      tensor_types = r->tensor_types;
+    } else {
+      auto r = engine::ImportLlama2c(a->bin, a->tokenizer, a->out);
+      if (!r.ok()) {
+        ctx->exit_code = ReportError(r.status());
+        return;
+      }
+      c = r->config;
+      parameters = r->parameters;
+    }
+    if (a->json) {
+      nlohmann::json j = {{"modelDir", a->out}, {"parameters", parameters}, {"config", engine::ModelConfigToJson(c)}};
+      if (gguf) j["ggufTensorTypes"] = tensor_types;
+      PrintJson(j);
+    } else {
+      std::printf("imported %s -> %s\n  %lld parameters: %lld layers, width %lld, %lld heads (%lld kv), "
+                  "vocabulary %lld, context %lld\n",
+                  a->bin.c_str(), a->out.c_str(), static_cast<long long>(parameters),
+                  static_cast<long long>(c.num_layers), static_cast<long long>(c.hidden_size),
+                  static_cast<long long>(c.num_heads), static_cast<long long>(c.num_kv_heads),
+                  static_cast<long long>(c.vocab_size), static_cast<long long>(c.max_position_embeddings));
+      if (gguf) std::printf("  GGUF tensors: %s (saved as float32)\n", tensor_types.c_str());
+    }
+    ctx->exit_code = kExitOk;
+  });
+
+  struct ExportArgs {
+    std::string dir, out, type = "f16";
+    bool json = false;
+  };
+  auto e = std::make_shared<ExportArgs>();
+  CLI::App* exp = models->add_subcommand(
+      "export-gguf",
+      "Write a model directory (a fine-tuned model merged, an imported one) as a GGUF file that\n"
+      "llama.cpp and Ollama load: the llama architecture with its SentencePiece vocabulary.\n"
+      "--type f16 (default), f32 or q8_0 for the matrices; norms stay f32, as llama.cpp keeps them.\n\n"
+      "Example:\n  lathe models export-gguf models/my-tuned --out my-tuned.Q8_0.gguf --type q8_0");
+  exp->add_option("model-dir", e->dir, "Hugging Face model directory")->required()->check(CLI::ExistingDirectory);
+  exp->add_option("--out", e->out, "GGUF file to write")->required();
+  exp->add_option("--type", e->type, "f16, f32 or q8_0")->check(CLI::IsMember({"f16", "f32", "q8_0"}));
+  exp->add_flag("--json", e->json, "Print machine-readable results");
+  exp->callback([e, ctx] {
+    const engine::GgmlType type = e->type == "f32"   ? engine::GgmlType::kF32
+                                  : e->type == "q8_0" ? engine::GgmlType::kQ8_0
+                                                      : engine::GgmlType::kF16;
+    auto r = engine::ExportGguf(e->dir, e->out, type);
     if (!r.ok()) {
       ctx->exit_code = ReportError(r.status());
       return;
     }
-    const auto& c = r->config;
-    if (a->json) {
-      PrintJson({{"modelDir", a->out}, {"parameters", r->parameters}, {"config", engine::ModelConfigToJson(c)}});
-    } else {
-      std::printf("imported %s -> %s\n  %lld parameters: %lld layers, width %lld, %lld heads (%lld kv), "
-                  "vocabulary %lld, context %lld\n",
-                  a->bin.c_str(), a->out.c_str(), static_cast<long long>(r->parameters),
-                  static_cast<long long>(c.num_layers), static_cast<long long>(c.hidden_size),
-                  static_cast<long long>(c.num_heads), static_cast<long long>(c.num_kv_heads),
-                  static_cast<long long>(c.vocab_size), static_cast<long long>(c.max_position_embeddings));
-    }
+    if (e->json)
+      PrintJson({{"ggufFile", e->out}, {"bytes", r->bytes}, {"tensors", r->tensors}, {"type", e->type}});
+    else
+      std::printf("exported %s -> %s (%s, %d tensors, %llu bytes)\n", e->dir.c_str(), e->out.c_str(),
+                  e->type.c_str(), r->tensors, static_cast<unsigned long long>(r->bytes));
     ctx->exit_code = kExitOk;
   });
 

@@ -1,35 +1,15 @@
 #include "engine/llama2c_import.h"
 
 #include <cstring>
-#include <filesystem>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/env.h"
+#include "engine/rotary_permute.h"
 #include "engine/safetensors.h"
 
 namespace lathe::engine {
-namespace {
-
-// Rows of a [heads * head_dim, cols] matrix from llama2.c's interleaved-pair order to HF's
-// half-split order: w.view(heads, head_dim/2, 2, cols).transpose(1, 2).reshape(...).
-std::vector<float> PermuteForHalfRotary(const float* w, int64_t heads, int64_t head_dim,
-                                        int64_t cols) {
-  std::vector<float> out(static_cast<size_t>(heads * head_dim * cols));
-  const int64_t half = head_dim / 2;
-  for (int64_t h = 0; h < heads; ++h)
-    for (int64_t i = 0; i < half; ++i)
-      for (int64_t two = 0; two < 2; ++two) {
-        int64_t src_row = h * head_dim + i * 2 + two;
-        int64_t dst_row = h * head_dim + two * half + i;
-        std::memcpy(&out[static_cast<size_t>(dst_row * cols)], w + src_row * cols,
-                    sizeof(float) * static_cast<size_t>(cols));
-      }
-  return out;
-}
-
-}  // namespace
 
 Result<Llama2cImportResult> ImportLlama2c(const std::string& bin_path,
                                           const std::string& tokenizer_model_path,
@@ -99,9 +79,9 @@ Result<Llama2cImportResult> ImportLlama2c(const std::string& bin_path,
   for (int64_t l = 0; l < layers; ++l) {
     const std::string pre = "model.layers." + std::to_string(l) + ".";
     add(pre + "input_layernorm.weight", {dim}, rms_att + l * dim);
-    owned.push_back(PermuteForHalfRotary(wq + l * dim * dim, heads, hd, dim));
+    owned.push_back(PermuteRotaryRows(wq + l * dim * dim, heads, hd, dim));
     add(pre + "self_attn.q_proj.weight", {dim, dim}, owned.back().data());
-    owned.push_back(PermuteForHalfRotary(wk + l * kv_dim * dim, kv_heads, hd, dim));
+    owned.push_back(PermuteRotaryRows(wk + l * kv_dim * dim, kv_heads, hd, dim));
     add(pre + "self_attn.k_proj.weight", {kv_dim, dim}, owned.back().data());
     add(pre + "self_attn.v_proj.weight", {kv_dim, dim}, wv + l * kv_dim * dim);
     add(pre + "self_attn.o_proj.weight", {dim, dim}, wo + l * dim * dim);

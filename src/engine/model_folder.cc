@@ -68,17 +68,10 @@ Status ReadShardHeader(const std::string& dir, const std::string& name, std::map
   uint64_t size = 0;
   if (!env->FileExists(path)) return Status::NotFound(name + " is missing (model.safetensors.index.json names it)");
   LATHE_RETURN_IF_ERROR(Relative(env->GetFileSize(path, &size), dir));
-  if (size < 8) return Status::Corruption(name + ": " + std::to_string(size) + " bytes, too short for a safetensors file");
   std::unique_ptr<RandomAccessFile> file;
   LATHE_RETURN_IF_ERROR(Relative(env->NewRandomAccessFile(path, &file), dir));
-  std::string first8(8, '\0');
-  LATHE_RETURN_IF_ERROR(Relative(file->Read(0, 8, first8.data()), dir));
-  auto header_bytes = SafetensorsHeaderBytes(first8, size, name);
-  if (!header_bytes.ok()) return header_bytes.status();
-  std::string prefix(*header_bytes, '\0');
-  LATHE_RETURN_IF_ERROR(Relative(file->Read(0, prefix.size(), prefix.data()), dir));
   SafetensorsHeader header;
-  LATHE_RETURN_IF_ERROR(ParseSafetensorsHeader(prefix, size, name, &header));
+  LATHE_RETURN_IF_ERROR(Relative(ReadSafetensorsHeader(*file, size, name, &header), dir));
   for (const TensorInfo& t : header.tensors) {
     if (t.dtype != DType::kF32 && t.dtype != DType::kF16 && t.dtype != DType::kBF16 && t.dtype != DType::kF64)
       return Status::Unsupported(name + ": tensor " + t.name + " has dtype " + DTypeName(t.dtype) +

@@ -35,15 +35,8 @@ Status ReadSafetensors(const std::string& path, std::map<std::string, at::Tensor
   LATHE_RETURN_IF_ERROR(env->GetFileSize(path, &size));
   std::unique_ptr<RandomAccessFile> file;
   LATHE_RETURN_IF_ERROR(env->NewRandomAccessFile(path, &file));
-  std::string first8(8, '\0');
-  if (size < 8) return Status::Corruption(path + ": too short for a safetensors file");
-  LATHE_RETURN_IF_ERROR(file->Read(0, 8, first8.data()));
-  auto header_bytes = SafetensorsHeaderBytes(first8, size, path);
-  if (!header_bytes.ok()) return header_bytes.status();
-  std::string prefix(*header_bytes, '\0');
-  LATHE_RETURN_IF_ERROR(file->Read(0, prefix.size(), prefix.data()));
   SafetensorsHeader header;
-  LATHE_RETURN_IF_ERROR(ParseSafetensorsHeader(prefix, size, path, &header));
+  LATHE_RETURN_IF_ERROR(ReadSafetensorsHeader(*file, size, path, &header));
   for (const TensorInfo& t : header.tensors) {
     auto type = TorchType(t.dtype, t.name);
     if (!type.ok()) return type.status();

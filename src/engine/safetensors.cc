@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/env.h"
+
 namespace lathe::engine {
 namespace {
 
@@ -67,6 +69,19 @@ Result<uint64_t> SafetensorsHeaderBytes(std::string_view first8, uint64_t file_s
                               " bytes but the file has only " + std::to_string(file_size - 8) +
                               " after the size field (truncated?)");
   return 8 + n;
+}
+
+Status ReadSafetensorsHeader(const RandomAccessFile& file, uint64_t size, const std::string& name,
+                             SafetensorsHeader* out) {
+  if (size < 8)
+    return Status::Corruption(name + ": " + std::to_string(size) + " bytes, too short for a safetensors file");
+  std::string first8(8, '\0');
+  LATHE_RETURN_IF_ERROR(file.Read(0, 8, first8.data()));
+  auto header_bytes = SafetensorsHeaderBytes(first8, size, name);
+  if (!header_bytes.ok()) return header_bytes.status();
+  std::string prefix(*header_bytes, '\0');
+  LATHE_RETURN_IF_ERROR(file.Read(0, prefix.size(), prefix.data()));
+  return ParseSafetensorsHeader(prefix, size, name, out);
 }
 
 Status ParseSafetensorsHeader(std::string_view prefix, uint64_t file_size, const std::string& file,

@@ -12,6 +12,10 @@
 
 #include "core/status.h"
 
+namespace lathe {
+class RandomAccessFile;  // core/env.h
+}
+
 namespace lathe::engine {
 
 enum class DType { kF64, kF32, kF16, kBF16, kI64, kI32, kI16, kI8, kU8, kBool };
@@ -45,6 +49,11 @@ Status ParseSafetensorsHeader(std::string_view prefix, uint64_t file_size, const
 // 8 + N from the first 8 bytes, or an error if N is over the limit or beyond the file.
 Result<uint64_t> SafetensorsHeaderBytes(std::string_view first8, uint64_t file_size,
                                         const std::string& file);
+
+// Reads the header of an open safetensors file of `size` bytes and parses it as above: the one
+// way model loading, folder checks and GGUF export read a header.
+Status ReadSafetensorsHeader(const RandomAccessFile& file, uint64_t size, const std::string& name,
+                             SafetensorsHeader* out);
 
 // A tensor to write: raw little-endian bytes of numel * DTypeSize(dtype).
 struct TensorToWrite {

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/cpu_features.h"
 #include "core/env.h"
 #include "core/random.h"
 #include "data/example_reader.h"
@@ -31,12 +32,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // bf16 matrix units (AVX512_BF16) double the matmul peak on CPUs that have them.
-bool CpuHasBf16() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("flags", 0) == 0) return line.find(" avx512_bf16") != std::string::npos;
-  return false;
-}
+bool CpuHasBf16() { return DetectCpuFeatures().avx512_bf16; }
 
 // Turns CPU autocast on (matmuls in bf16, reductions and the loss in fp32) for its lifetime.
 class Bf16Autocast {

@@ -10,6 +10,7 @@
 
 #include "service/request_fields.h"
 #include "service/resource_json.h"
+#include "store/data_layout.h"
 
 namespace lathe::service {
 using nlohmann::json;
@@ -60,6 +61,10 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
     return Status::Conflict("another lathe serve is using " + config.data_dir + " (" + lock_path +
                             " is locked); stop it or pass another --data-dir");
   LATHE_RETURN_IF_ERROR(CheckStoreBesideData(config.data_dir));
+  // The folders' layout first, then lathe.db's schema (MetadataStore::Open): either refuses a
+  // data directory a newer lathe wrote before anything in it changes.
+  if (auto layout = store::UpgradeDataLayout(config.data_dir, store::DataLayoutMigrations()); !layout.ok())
+    return layout.status();
   auto db = store::MetadataStore::Open(config.data_dir + "/lathe.db");
   if (!db.ok()) return db.status();
   s->db_ = std::move(*db);

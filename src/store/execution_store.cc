@@ -13,30 +13,6 @@ using namespace index_sql;  // NOLINT: the shared Stmt / InTransaction helpers
 
 namespace {
 
-// History and frames are keyed by (execution, id) WITHOUT ROWID: an execution's events are
-// contiguous on disk, so a page of history is one range read. Executions are listed newest first
-// per state machine (the by_machine index) or overall (by_start); Running() walks by_status.
-// Frames waiting on a task token are found by the partial index on the token.
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS sfn_executions (
-  arn TEXT PRIMARY KEY, state_machine_arn TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
-  start_ms INTEGER NOT NULL, stop_ms INTEGER NOT NULL, parent_arn TEXT NOT NULL, doc TEXT NOT NULL,
-  UNIQUE (state_machine_arn, name));
-CREATE INDEX IF NOT EXISTS sfn_executions_by_machine ON sfn_executions (state_machine_arn, start_ms, arn);
-CREATE INDEX IF NOT EXISTS sfn_executions_by_start ON sfn_executions (start_ms, arn);
-CREATE INDEX IF NOT EXISTS sfn_executions_by_status ON sfn_executions (status, start_ms);
-CREATE INDEX IF NOT EXISTS sfn_executions_by_parent ON sfn_executions (parent_arn) WHERE parent_arn != '';
-CREATE TABLE IF NOT EXISTS sfn_history (
-  execution_arn TEXT NOT NULL, id INTEGER NOT NULL, previous_id INTEGER NOT NULL, type TEXT NOT NULL,
-  timestamp_ms INTEGER NOT NULL, details TEXT NOT NULL,
-  PRIMARY KEY (execution_arn, id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sfn_frames (
-  execution_arn TEXT NOT NULL, id INTEGER NOT NULL, parent_id INTEGER NOT NULL, status TEXT NOT NULL,
-  wake_at_ms INTEGER NOT NULL, task_token TEXT NOT NULL, doc TEXT NOT NULL,
-  PRIMARY KEY (execution_arn, id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sfn_frames_by_token ON sfn_frames (task_token) WHERE task_token != '';
-)sql";
-
 constexpr const char* kExecutionColumns = "arn, state_machine_arn, name, status, start_ms, stop_ms, parent_arn, doc";
 constexpr const char* kFrameColumns = "id, parent_id, status, wake_at_ms, task_token, doc";
 
@@ -191,8 +167,7 @@ Status UpsertFramesLocked(sqlite3* db, const std::string& arn, const std::vector
 }  // namespace
 
 Result<std::unique_ptr<ExecutionStore>> ExecutionStore::Open(MetadataStore* db) {
-  std::lock_guard<std::mutex> lock(db->mu_);
-  LATHE_RETURN_IF_ERROR(db->Exec(kSchema));
+  // Its tables were made by MetadataStore::Open's migrations (lathe_db_schema.cc).
   return std::unique_ptr<ExecutionStore>(new ExecutionStore(db));
 }
 

@@ -2,8 +2,17 @@
 
 #include <sqlite3.h>
 
+#include "store/migrations.h"
+
 namespace lathe::store {
 namespace {
+
+// Settings of the connection, not of the schema (lathe_db_schema.cc): run at every open.
+constexpr const char* kConnectionSettings = R"sql(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=NORMAL;
+PRAGMA busy_timeout=5000;
+)sql";
 
 // A prepared statement that finalizes itself; binds by 1-based position.
 class Statement {
@@ -36,20 +45,6 @@ class Statement {
   int rc_;
 };
 
-constexpr const char* kSchema = R"sql(
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=NORMAL;
-PRAGMA busy_timeout=5000;
-CREATE TABLE IF NOT EXISTS resources (
-  kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL, status TEXT NOT NULL,
-  created_ms INTEGER NOT NULL, doc TEXT NOT NULL,
-  PRIMARY KEY (kind, id), UNIQUE (kind, name));
-CREATE INDEX IF NOT EXISTS resources_arn ON resources (arn);
-CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (arn, key));
-CREATE TABLE IF NOT EXISTS tokens (scope TEXT NOT NULL, token TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, token));
-CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox_cursors (consumer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-)sql";
 
 // Documents may hold text from outside (log lines, file names): invalid UTF-8 is replaced rather
 // than thrown on.
@@ -86,7 +81,11 @@ Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& pa
   if (sqlite3_db_readonly(db, "main") == 1)
     return Status::IOError("the metadata database " + path + " is read-only to this user or file system; "
                            "lathe serve writes to it: make it (and its folder) writable");
-  if (Status s = store->Exec(kSchema); !s.ok()) {
+  Status s = store->Exec(kConnectionSettings);
+  // Every table of lathe.db, S3's and Step Functions' included, is made or upgraded here, by
+  // its numbered migrations (migrations.h), so every process that opens the file agrees on it.
+  if (s.ok()) s = MigrateDatabase(db, path, LatheDbMigrations()).status();
+  if (!s.ok()) {
     const int rc = sqlite3_errcode(db);
     if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)  // e.g. no room for lathe.db-wal
       return Status::IOError("the metadata database " + path + " or its folder is read-only to this user or file "

@@ -19,29 +19,6 @@ using namespace index_sql;  // NOLINT
 
 namespace {
 
-// seq orders a key's versions (larger = newer; AUTOINCREMENT never reuses one). The partial index
-// s3_objects_listed holds only what ListLatest returns, so listing skips deleted keys for free.
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS s3_objects (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  bucket TEXT NOT NULL, key BLOB NOT NULL, version_id TEXT NOT NULL,
-  is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL,
-  blob TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, modified_ms INTEGER NOT NULL, doc TEXT NOT NULL,
-  UNIQUE (bucket, key, version_id));
-CREATE INDEX IF NOT EXISTS s3_objects_versions ON s3_objects (bucket, key, seq DESC);
-CREATE INDEX IF NOT EXISTS s3_objects_listed ON s3_objects (bucket, key) WHERE is_latest = 1 AND delete_marker = 0;
-CREATE INDEX IF NOT EXISTS s3_objects_blob ON s3_objects (blob);
-CREATE TABLE IF NOT EXISTS s3_uploads (
-  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated_ms INTEGER NOT NULL,
-  doc TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS s3_uploads_by_key ON s3_uploads (bucket, key, initiated_ms, upload_id);
-CREATE TABLE IF NOT EXISTS s3_parts (
-  upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
-  etag TEXT NOT NULL, modified_ms INTEGER NOT NULL, doc TEXT NOT NULL,
-  PRIMARY KEY (upload_id, part_number));
-CREATE INDEX IF NOT EXISTS s3_parts_blob ON s3_parts (blob);
-)sql";
-
 constexpr const char* kVersionColumns =
     "bucket, key, version_id, is_latest, delete_marker, blob, size, etag, modified_ms, doc";
 
@@ -171,8 +148,7 @@ Status PutLocked(sqlite3* db, const ObjectVersion& v, std::vector<std::string>* 
 }  // namespace index_sql
 
 Result<std::unique_ptr<ObjectIndex>> ObjectIndex::Open(MetadataStore* store) {
-  std::lock_guard<std::mutex> lock(store->mu_);
-  LATHE_RETURN_IF_ERROR(store->Exec(kSchema));
+  // Its tables were made by MetadataStore::Open's migrations (lathe_db_schema.cc).
   return std::unique_ptr<ObjectIndex>(new ObjectIndex(store));
 }
 

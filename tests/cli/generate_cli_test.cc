@@ -42,6 +42,29 @@ TEST(GenerateCli, ImportThenGenerateGreedyJsonAndStreaming) {
   EXPECT_NE(err.find("stopped: stop_sequence"), std::string::npos) << err;
 }
 
+// The "save to GGUF" round trip as a user runs it: export, import the file back, generate.
+TEST(GenerateCli, ExportGgufThenImportItAndGenerateTheSameText) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  const std::string dir = SharedDir() + "/models/stories260K";
+  std::string out, err;
+  ASSERT_EQ(RunLatheBinary("models import " + dir + "/stories260K.bin --tokenizer " + dir + "/tok512.model --out " +
+                               tmp.File("m"), &out, &err), 0) << err;
+  ASSERT_EQ(RunLatheBinary("models export-gguf " + tmp.File("m") + " --out " + tmp.File("m.gguf") + " --type f16 --json",
+                           &out, &err), 0) << err;
+  EXPECT_EQ(nlohmann::json::parse(out)["tensors"], 47);  // 5 layers x 9 + embeddings + final norm
+  ASSERT_EQ(RunLatheBinary("models import " + tmp.File("m.gguf") + " --out " + tmp.File("back"), &out, &err), 0) << err;
+  EXPECT_NE(out.find("GGUF tensors: F16 36, F32 11"), std::string::npos) << out;
+  ASSERT_EQ(RunLatheBinary("generate --model " + tmp.File("back") + " --prompt 'Once upon a time' --max-tokens 20 --json",
+                           &out, &err), 0) << err;
+  EXPECT_EQ(nlohmann::json::parse(out)[0]["text"].get<std::string>().rfind(", there was a little girl named Lily.", 0),
+            0u) << out;
+  // A file that is neither: named in the error; an unknown --type: refused by the parser.
+  EXPECT_EQ(RunLatheBinary("models import " + tmp.Write("x.gguf", "GGUF\x03") + " --out " + tmp.File("o"), &out, &err), 1);
+  EXPECT_NE(err.find("x.gguf"), std::string::npos) << err;
+  EXPECT_EQ(RunLatheBinary("models export-gguf " + tmp.File("m") + " --out x --type q4_0", &out, &err), 2);
+}
+
 TEST(GenerateCli, ErrorsAreClear) {
   TempDir tmp;
   std::string out, err;

@@ -9,7 +9,6 @@ Run by ctest (tests/CMakeLists.txt) as:
   costs_test.py --lathe build/lathe [--shared ../shared]
 Exit 77 (skipped) when boto3 or ../shared's stories260K is missing.
 """
-import argparse
 import json
 import math
 import os
@@ -19,7 +18,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from lathe_harness import NO_RETRY, Server, forget_caller_aws_settings, import_stories260k  # exits 77 without boto3
+from lathe_harness import (NO_RETRY, Server, forget_caller_aws_settings, import_stories260k_or_skip,  # exits 77 without boto3
+                           stories260k_test_args)
 
 import boto3
 
@@ -53,19 +53,11 @@ def costs(args, data_dir, *extra):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--lathe", required=True)
-    p.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "..",
-                                                    "shared"))
-    args = p.parse_args()
-    args.lathe = os.path.abspath(args.lathe)
+    args = stories260k_test_args()
     forget_caller_aws_settings("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = os.path.realpath(tmp)
-        model = import_stories260k(args.lathe, args.shared, tmp)
-        if model is None:
-            print("SKIP: %s lacks models/stories260K" % os.path.abspath(args.shared))
-            sys.exit(77)
+        model = import_stories260k_or_skip(args.lathe, args.shared, tmp)
         data_dir = os.path.join(tmp, "data")
         config = {"models": {"lathe.default-v1": model}, "fileRoots": [tmp], "region": REGION, "prices": PRICES}
         with Server(args.lathe, data_dir, keys=(KEY_ID, SECRET), config=config).start() as server:

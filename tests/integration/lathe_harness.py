@@ -131,6 +131,15 @@ def import_stories260k(lathe, shared, folder):
     return model
 
 
+def import_stories260k_or_skip(lathe, shared, folder):
+    """import_stories260k, or exit 77 (skipped) with a message naming SHARED when it lacks the model."""
+    model = import_stories260k(lathe, shared, folder)
+    if model is None:
+        print("SKIP: %s lacks models/stories260K" % os.path.abspath(shared))
+        sys.exit(77)
+    return model
+
+
 def stories260k_test_args():
     """A stories260K test's arguments: --lathe (required, made absolute) and --shared (default: the
     checkout's ../shared)."""

@@ -19,7 +19,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 from lathe_harness import (NO_RETRY, Server, aws_cli_path, expect_error, forget_caller_aws_settings,
-                           import_stories260k, stories260k_test_args)  # exits 77 without boto3
+                           import_stories260k_or_skip, stories260k_test_args)  # exits 77 without boto3
 
 import boto3
 
@@ -141,10 +141,7 @@ def main():
     forget_caller_aws_settings("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = os.path.realpath(tmp)
-        model = import_stories260k(args.lathe, args.shared, tmp)
-        if model is None:
-            print("SKIP: %s lacks models/stories260K" % os.path.abspath(args.shared))
-            sys.exit(77)
+        model = import_stories260k_or_skip(args.lathe, args.shared, tmp)
         config = {"models": {"lathe.default-v1": model}, "region": REGION}
         with Server(args.lathe, os.path.join(tmp, "data"), keys=(KEY_ID, SECRET), config=config).start() as server:
             session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, region_name=REGION)

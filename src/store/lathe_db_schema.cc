@@ -1,0 +1,95 @@
+// lathe.db's schema, as its numbered migrations: THE place where a table, column or index of
+// lathe.db is added (docs/architecture.md#schema-versions-and-migrations). Append a migration;
+// never edit or reorder one that has shipped: data directories already ran it. Say what it
+// changes for users in docs/CHANGELOG.md.
+#include "store/migrations.h"
+
+namespace lathe::store {
+namespace {
+
+// Version 1: the schema as lathe wrote it before versions existed (user_version 0). Every
+// statement is IF NOT EXISTS, so such a database adopts version 1 unchanged, and a new file gets
+// the same tables.
+//
+// MetadataStore: resources as rows + the service's JSON document, tags, idempotency tokens, the
+// event outbox and its consumers' cursors.
+//
+// ObjectIndex (S3): seq orders a key's versions (larger = newer; AUTOINCREMENT never reuses one).
+// The partial index s3_objects_listed holds only what ListLatest returns, so listing skips
+// deleted keys for free. Keys are BLOBs: SQLite compares them with memcmp, S3's byte order.
+//
+// ExecutionStore (Step Functions): history and frames are keyed by (execution, id) WITHOUT
+// ROWID, so an execution's events are contiguous on disk and a page of history is one range
+// read. Executions are listed newest first per state machine (by_machine) or overall
+// (by_start); Running() walks by_status. Frames waiting on a task token are found by the
+// partial index on the token.
+constexpr const char* kVersion1 = R"sql(
+CREATE TABLE IF NOT EXISTS resources (
+  kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL, status TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (kind, id), UNIQUE (kind, name));
+CREATE INDEX IF NOT EXISTS resources_arn ON resources (arn);
+CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (arn, key));
+CREATE TABLE IF NOT EXISTS tokens (scope TEXT NOT NULL, token TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, token));
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox_cursors (consumer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS s3_objects (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  bucket TEXT NOT NULL, key BLOB NOT NULL, version_id TEXT NOT NULL,
+  is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL,
+  blob TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, modified_ms INTEGER NOT NULL, doc TEXT NOT NULL,
+  UNIQUE (bucket, key, version_id));
+CREATE INDEX IF NOT EXISTS s3_objects_versions ON s3_objects (bucket, key, seq DESC);
+CREATE INDEX IF NOT EXISTS s3_objects_listed ON s3_objects (bucket, key) WHERE is_latest = 1 AND delete_marker = 0;
+CREATE INDEX IF NOT EXISTS s3_objects_blob ON s3_objects (blob);
+CREATE TABLE IF NOT EXISTS s3_uploads (
+  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated_ms INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS s3_uploads_by_key ON s3_uploads (bucket, key, initiated_ms, upload_id);
+CREATE TABLE IF NOT EXISTS s3_parts (
+  upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
+  etag TEXT NOT NULL, modified_ms INTEGER NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (upload_id, part_number));
+CREATE INDEX IF NOT EXISTS s3_parts_blob ON s3_parts (blob);
+
+CREATE TABLE IF NOT EXISTS sfn_executions (
+  arn TEXT PRIMARY KEY, state_machine_arn TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+  start_ms INTEGER NOT NULL, stop_ms INTEGER NOT NULL, parent_arn TEXT NOT NULL, doc TEXT NOT NULL,
+  UNIQUE (state_machine_arn, name));
+CREATE INDEX IF NOT EXISTS sfn_executions_by_machine ON sfn_executions (state_machine_arn, start_ms, arn);
+CREATE INDEX IF NOT EXISTS sfn_executions_by_start ON sfn_executions (start_ms, arn);
+CREATE INDEX IF NOT EXISTS sfn_executions_by_status ON sfn_executions (status, start_ms);
+CREATE INDEX IF NOT EXISTS sfn_executions_by_parent ON sfn_executions (parent_arn) WHERE parent_arn != '';
+CREATE TABLE IF NOT EXISTS sfn_history (
+  execution_arn TEXT NOT NULL, id INTEGER NOT NULL, previous_id INTEGER NOT NULL, type TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL, details TEXT NOT NULL,
+  PRIMARY KEY (execution_arn, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sfn_frames (
+  execution_arn TEXT NOT NULL, id INTEGER NOT NULL, parent_id INTEGER NOT NULL, status TEXT NOT NULL,
+  wake_at_ms INTEGER NOT NULL, task_token TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (execution_arn, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sfn_frames_by_token ON sfn_frames (task_token) WHERE task_token != '';
+)sql";
+
+// Version 2: every List (ListModelCustomizationJobs, ListCustomModels, buckets, functions, ...)
+// filters one kind and orders by creation time; with only the (kind, id) key SQLite read all of
+// the kind's rows and sorted them before taking a page. On this index a page is a range read in
+// order, both ways (newest first too).
+constexpr const char* kVersion2 = R"sql(
+CREATE INDEX resources_by_created ON resources (kind, created_ms, id);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& LatheDbMigrations() {
+  static const std::vector<Migration> migrations = {
+      {1, "jobs, models, throughput, tags, tokens, the outbox, S3 and Step Functions tables", kVersion1},
+      {2, "an index on (kind, creation time): listings read a page instead of sorting every row", kVersion2},
+  };
+  return migrations;
+}
+
+int LatheDbSchemaVersion() { return static_cast<int>(LatheDbMigrations().size()); }
+
+}  // namespace lathe::store
