@@ -37,6 +37,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from lathe_harness import NO_RETRY, Server, forget_caller_aws_settings, small_default_model  # noqa: E402
 from s3_sdk_js_test import install_js_clients  # noqa: E402
+from eval_jobs_test import BASE as EVAL_BASE, CASES, ended as eval_job_ended, job_request  # noqa: E402
 
 import boto3  # noqa: E402
 
@@ -60,41 +61,26 @@ MACHINE = {
 }
 
 
-EVAL_CASES = [
-    {"prompt": "Customer: how do I reset my card PIN?\nAgent:", "referenceResponse": "Open the app, choose Cards, then Reset PIN.",
-     "category": "cards"},
-    {"prompt": "Customer: how do I report a lost card?\nAgent:", "referenceResponse": "Call 0800 123 456 at once.",
-     "category": "cards"},
-    {"prompt": "Customer: how do I change my address?\nAgent:", "expectedKeywords": ["Profile", "Address"],
-     "category": "account"},
-]
+EVAL_CASES = CASES[:3]  # eval_jobs_test's banking questions, without its story
 
 
 def start_evaluations(bedrock, s3):
-    """Two small evaluation jobs of the default model (the evaluations page compares them)."""
+    """Two small evaluation jobs of the default model, greedy and warm (the evaluations page
+    compares them), in eval_jobs_test's request shape."""
     s3.put_object(Bucket=BUCKET, Key="eval/cases.jsonl", Body="".join(json.dumps(c) + "\n" for c in EVAL_CASES).encode())
     arns = []
     for name, temperature in (("eval-greedy", 0), ("eval-warm", 0.7)):
-        arns.append(bedrock.create_evaluation_job(
-            jobName=name, roleArn="arn:aws:iam::%s:role/BedrockEvaluationRole" % ACCOUNT,
-            evaluationConfig={"automated": {"datasetMetricConfigs": [{
-                "taskType": "QuestionAndAnswer", "dataset": {"name": "banking", "datasetLocation": {"s3Uri": "s3://%s/eval/cases.jsonl" % BUCKET}},
-                "metricNames": ["Builtin.Accuracy", "Lathe.rougeL"]}]}},
-            inferenceConfig={"models": [{"bedrockModel": {"modelIdentifier": "amazon.titan-text-express-v1", "inferenceParams":
-                                         json.dumps({"inferenceConfig": {"maxTokens": 16, "temperature": temperature}})}}]},
-            outputDataConfig={"s3Uri": "s3://%s/eval-output/" % BUCKET})["jobArn"])
+        request = job_request(name, "s3://%s/eval/cases.jsonl" % BUCKET, [EVAL_BASE], output="s3://%s/eval-output/" % BUCKET)
+        request["roleArn"] = "arn:aws:iam::%s:role/BedrockEvaluationRole" % ACCOUNT
+        request["inferenceConfig"]["models"][0]["bedrockModel"]["inferenceParams"] = json.dumps(
+            {"inferenceConfig": {"maxTokens": 16, "temperature": temperature}})
+        arns.append(bedrock.create_evaluation_job(**request)["jobArn"])
     return arns
 
 
 def evaluations_ended(bedrock, arns):
     """The two evaluation jobs' ids once both have ended (Completed, asserted)."""
-    deadline = time.monotonic() + 120
-    while True:
-        jobs = [bedrock.get_evaluation_job(jobIdentifier=a) for a in arns]
-        if all(j["status"] not in ("InProgress", "Stopping") for j in jobs):
-            break
-        assert time.monotonic() < deadline, jobs
-        time.sleep(0.2)
+    jobs = [eval_job_ended(bedrock, a, timeout=120) for a in arns]
     assert [j["status"] for j in jobs] == ["Completed", "Completed"], jobs
     return [a.rsplit("/", 1)[1] for a in arns]
 
