@@ -75,8 +75,11 @@ export async function render(main, { params }) {
       ['Started', when(e.startDate)], ['Stopped', when(e.stopDate)], e.error ? ['Error', e.error] : null, e.cause ? ['Cause', e.cause] : null]),
       h('details', h('summary', 'Execution input and output'), h('h3', 'Input'), json(e.input), h('h3', 'Output'), json(e.output)));
     if (e.graph) {
+      // A redraw keeps the keyboard's place on the graph.
+      const focused = graphBox.contains(document.activeElement) ? document.activeElement.dataset.state : null;
       drawn = drawGraph(e.graph, e.states, showStep);
       clear(graphBox).append(drawn.root);
+      if (focused && drawn.nodes[focused]) drawn.nodes[focused].focus({ preventScroll: true });
     } else {
       clear(graphBox).append(h('p.notice', 'No graph: ' + (e.graphError || 'no definition')));
     }
