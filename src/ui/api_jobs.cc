@@ -6,6 +6,7 @@
 
 #include "core/arn.h"
 #include "service/bedrock_service.h"
+#include "services/registry/registry.h"
 #include "ui/api.h"
 #include "ui/files.h"
 #include "ui/live_feed.h"
@@ -76,6 +77,15 @@ ApiResult Api::Job(const std::string& id) {
   if (!job.ok()) return job.status();
   (*job)["id"] = row->id;
   (*job)["log"] = ReadTail(b_.data_dir + "/jobs/" + row->id + "/train.log", kMaxLogTailBytes);
+  // The registry's versions this job made, with their data manifests (the registry finds versions
+  // by the data they were trained on; of those, this job's).
+  json made = json::array();
+  const std::string data = job->value(json::json_pointer("/trainingDataConfig/s3Uri"), std::string());
+  if (b_.registry && !data.empty())
+    if (auto versions = b_.registry->VersionsTrainedOn(data); versions.ok())
+      for (const auto& v : *versions)
+        if (v.training_job_arn == row->arn) made.push_back(VersionJson(v));
+  (*job)["latheRegisteredVersions"] = made;
   return *job;
 }
 

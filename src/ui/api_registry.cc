@@ -24,26 +24,27 @@ json MoveJson(const registry::AliasMove& m) {
           {"time", Iso8601(m.time_ms)}, {"actor", m.actor}, {"reason", m.reason}, {"rollback", m.rollback}};
 }
 
-json VersionJson(const registry::ModelVersion& v) {
-  json data = json::array(), evaluations = json::array();
-  for (const auto& d : v.data)
-    data.push_back({{"uri", d.uri}, {"purpose", d.purpose}, {"sha256", d.sha256}, {"records", d.records}, {"format", d.format}});
-  for (const auto& e : v.evaluations)
-    evaluations.push_back({{"evaluation", e.evaluation}, {"reportUri", e.report_uri}, {"testSet", e.test_set},
-                           {"baseline", e.baseline}, {"overallScore", e.overall_score}, {"verdict", e.verdict},
-                           {"metrics", e.metrics}, {"time", Iso8601(e.created_ms)}});
-  return {{"version", v.version}, {"arn", v.arn}, {"status", registry::VersionStatusName(v.status)},
-          {"customModelArn", v.custom_model_arn}, {"baseModel", v.base_model}, {"trainingJobArn", v.training_job_arn},
-          {"hyperParameters", v.hyperparameters}, {"data", data}, {"evaluations", evaluations},
-          {"description", v.description}, {"createdBy", v.created_by}, {"creationTime", Iso8601(v.created_ms)}};
-}
-
 bool Mentions(const std::string& model, const std::string& group) {
   return model.rfind(group + ":", 0) == 0 || model.rfind(group + "/", 0) == 0 ||
          model.find("model-package/" + group + "/") != std::string::npos;
 }
 
 }  // namespace
+
+json VersionJson(const registry::ModelVersion& v) {
+  json data = json::array(), evaluations = json::array();
+  for (const auto& d : v.data)
+    data.push_back({{"uri", d.uri}, {"purpose", d.purpose}, {"sha256", d.sha256}, {"records", d.records}, {"format", d.format},
+                    {"etag", d.etag}, {"versionId", d.version_id}});
+  for (const auto& e : v.evaluations)
+    evaluations.push_back({{"evaluation", e.evaluation}, {"reportUri", e.report_uri}, {"testSet", e.test_set},
+                           {"baseline", e.baseline}, {"overallScore", e.overall_score}, {"verdict", e.verdict},
+                           {"metrics", e.metrics}, {"time", Iso8601(e.created_ms)}});
+  return {{"group", v.group}, {"version", v.version}, {"arn", v.arn}, {"status", registry::VersionStatusName(v.status)},
+          {"customModelArn", v.custom_model_arn}, {"baseModel", v.base_model}, {"trainingJobArn", v.training_job_arn},
+          {"hyperParameters", v.hyperparameters}, {"data", data}, {"evaluations", evaluations},
+          {"description", v.description}, {"createdBy", v.created_by}, {"creationTime", Iso8601(v.created_ms)}};
+}
 
 ApiResult Api::Groups() {
   if (!b_.registry) return Unavailable("model registry");

@@ -24,10 +24,16 @@ namespace lathe::store {
 struct ResourceRow;
 struct ExecutionRecord;
 }
+namespace lathe::registry {
+struct ModelVersion;
+}
 
 namespace lathe::ui {
 // The summary of a customization job's row (Overview, Jobs): id, name, status, progress, ...
 nlohmann::json JobSummary(const store::ResourceRow& row);
 // An execution's summary: arn, name, stateMachineArn, status, startDate, stopDate.
 nlohmann::json ExecutionSummaryJson(const store::ExecutionRecord& e);
+// A registry version (the group page, and a job's page for the versions it made): its status,
+// lineage and data manifest (each object as the job read it: sha256, records, S3's etag/version).
+nlohmann::json VersionJson(const registry::ModelVersion& v);
 }  // namespace lathe::ui

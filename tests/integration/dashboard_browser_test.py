@@ -238,7 +238,7 @@ def check(steps, sm):
     assert "Finish" in steps["pipeline"]["stepShown"] and "Output" in steps["pipeline"]["stepShown"], steps["pipeline"]
     job = steps["job"]
     assert job["firstStatus"] == "InProgress" and job["laterStatus"] == "InProgress", job
-    assert job["later"] >= job["first"] + 2, job
+    assert job["later"] >= job["first"] + 2 and job["manifestShown"], job
     assert job["overviewRunning"] == ["dashboard-job"] and "tokens/s" in job["progressText"] and "ETA" in job["progressText"], job
     assert job["stopped"] == "Stopped" and job["stopDisabled"] is True, job  # the Stop button, through the dialog
     reg = steps["registry"]

@@ -165,6 +165,41 @@ TEST_F(DashboardApiTest, JobRoutesRefuseBadInput) {
   EXPECT_EQ(Post("jobs/missing/stop", "", /*with_csrf=*/false).status, 403);
 }
 
+TEST_F(DashboardApiTest, AJobShowsTheRegistryVersionsItMadeWithTheirDataManifest) {
+  AddJob("job7", "Completed", nullptr);
+  auto row = bedrock_->store()->Find(service::kJobKind, "job7");
+  ASSERT_TRUE(row.ok());
+  row->doc["trainingDataConfig"] = {{"s3Uri", "s3://bank-data/train.jsonl"}};
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  json unregistered = GetJson("jobs/job7");
+  EXPECT_EQ(unregistered["latheRegisteredVersions"], json::array());
+
+  registry::NewVersion v;
+  v.group = "bank";
+  v.custom_model_arn = "arn:aws:bedrock:us-east-1:123456789012:custom-model/x/7";
+  v.base_model = "amazon.titan-text-express-v1";
+  v.training_job_arn = row->arn;
+  registry::DataObject d;
+  d.uri = "s3://bank-data/train.jsonl";
+  d.purpose = "training";
+  d.sha256 = std::string(64, 'a');
+  d.records = 400;
+  d.format = "prompt-completion";
+  d.etag = "0123abcd";
+  v.data = {d};
+  ASSERT_TRUE(registry_->Register(v).ok());
+  v.training_job_arn = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/other";  // same data, another job
+  ASSERT_TRUE(registry_->Register(v).ok());
+
+  json made = GetJson("jobs/job7")["latheRegisteredVersions"];
+  ASSERT_EQ(made.size(), 1u) << made;
+  EXPECT_EQ(made[0]["group"], "bank");
+  EXPECT_EQ(made[0]["version"], 1);
+  EXPECT_EQ(made[0]["data"][0]["sha256"], std::string(64, 'a'));
+  EXPECT_EQ(made[0]["data"][0]["records"], 400);
+  EXPECT_EQ(made[0]["data"][0]["etag"], "0123abcd");
+}
+
 TEST_F(DashboardApiTest, PromoteAndRollBackRecordTheDashboardAsTheActor) {
   registry::NewVersion v;
   v.group = "bank";

@@ -94,6 +94,7 @@ try {
     return n >= first + 2 ? n : 0;
   }, 60000, 200);
   const laterStatus = await status();
+  const manifestShown = await page.evaluate(() => [...document.querySelectorAll('main h2')].some((e) => e.textContent === 'Data manifest'));
   await page.screenshot({ path: a.shots + '/ui-job.png', fullPage: true });
   // The overview, in a second tab of the same session, shows the job running with its progress.
   const side = await browser.newPage();
@@ -110,7 +111,7 @@ try {
   await page.click('#confirm-ok');
   const stopped = await until('the job to stop', async () => (await status()) === 'Stopped' ? 'Stopped' : null, 60000, 200);
   const stopDisabled = await page.$eval('main button.danger', (b) => b.disabled);
-  say({ step: 'job', first, firstStatus, later, laterStatus, stopped, stopDisabled, overviewRunning, progressText });
+  say({ step: 'job', first, firstStatus, later, laterStatus, stopped, stopDisabled, overviewRunning, progressText, manifestShown });
 
   // 5. A pipeline execution: states change colour as it runs.
   const { arn } = await ask({ need: 'execution' });

@@ -31,6 +31,16 @@ function lossChart(box) {
   });
 }
 
+// The data each registry version this job made was trained on, as the job read it.
+function manifest(versions) {
+  if (!versions.length) return h('p.muted', 'Not in the model registry yet: a version registered from this job records its data manifest.');
+  return versions.map((v) => [h('p', 'Registered as ', h('a', { href: '#/registry/' + seg(v.group) }, `${v.group} v${v.version}`), ' ', badge(v.status)),
+    table([{ title: 'Purpose', cell: (d) => d.purpose }, { title: 'Object', cell: (d) => h('span.mono', d.uri) },
+           { title: 'Records', num: true, cell: (d) => String(d.records) }, { title: 'Format', cell: (d) => d.format },
+           { title: 'SHA-256', cell: (d) => h('code', { title: d.sha256 }, String(d.sha256 || '').slice(0, 12) + '…') },
+           { title: 'ETag / version', cell: (d) => [d.etag, d.versionId ? ' / ' + d.versionId : ''].join('') || '—' }], v.data)]);
+}
+
 export async function render(main, { params }, ctx) {
   const id = params[0];
   // The job and its curve so far, fetched together.
@@ -70,7 +80,8 @@ export async function render(main, { params }, ctx) {
              ['Training loss', num((job.trainingMetrics || {}).trainingLoss)],
              compute.cpuSeconds !== undefined ? ['CPU time', duration(compute.cpuSeconds)] : null]),
       h('h2', 'Hyperparameters'),
-      table([{ title: 'Name', cell: (r) => r[0] }, { title: 'Value', cell: (r) => h('code', r[1]) }], Object.entries(hp)));
+      table([{ title: 'Name', cell: (r) => r[0] }, { title: 'Value', cell: (r) => h('code', r[1]) }], Object.entries(hp)),
+      h('h2', 'Data manifest'), manifest(job.latheRegisteredVersions || []));
     // The trainer redraws its progress line with '\r': keep what a terminal would show.
     log.textContent = job.log ? job.log.split('\n').map((line) => line.split('\r').filter(Boolean).pop() || '').join('\n') : '(no log yet)';
   }
