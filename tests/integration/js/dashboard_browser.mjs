@@ -20,6 +20,9 @@ const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 async function ask(o) { say(o); const { value } = await lines.next(); return JSON.parse(value); }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// A click inside the page, in one step: for parts the live feed redraws (the graph, the group's
+// aliases), where puppeteer's click (find, scroll, then press at its box) can meet a replaced node.
+const clickNow = (page, selector) => page.$eval(selector, (e) => e.dispatchEvent(new MouseEvent('click', { bubbles: true })));
 // Form controls on the page without a label (a <label for>, an enclosing label or aria-label).
 const unlabelled = (page) => page.$$eval('main input:not([type=hidden]), main select, main textarea, dialog input',
   (els) => els.filter((e) => !e.labels.length && !e.getAttribute('aria-label')).map((e) => [e.id || e.outerHTML.slice(0, 80),
@@ -127,7 +130,7 @@ try {
       if (!list.length || list[list.length - 1][0] !== progress) list.push([progress, fill]);
     }
     if (!shot && now.some(([, p]) => p === 'running') && now.some(([, p]) => p === 'succeeded')) {
-      await page.click('svg.graph g.node[data-progress="succeeded"]');
+      await clickNow(page, 'svg.graph g.node[data-progress="succeeded"]');
       await page.screenshot({ path: a.shots + '/ui-pipeline.png', fullPage: true });
       shot = true;
     }
@@ -149,21 +152,21 @@ try {
   const before = await aliasShown();
   await page.$eval('#alias-name', (e) => { e.value = 'production'; });
   await page.select('#promote-version', '2');
-  await page.click('#promote');
+  await clickNow(page, '#promote');
   await page.waitForSelector('dialog#confirm[open]');
   await page.type('#confirm-reason', 'better scores');
   await page.click('#confirm-ok');
   const promoted = await until('the promotion', async () => (await aliasShown()) === 'v2' ? 'v2' : null);
   await page.screenshot({ path: a.shots + '/ui-registry.png', fullPage: true });
   const registryUnlabelled = await unlabelled(page);
-  await page.click('[data-rollback="production"]');
+  await clickNow(page, '[data-rollback="production"]');
   await page.waitForSelector('dialog#confirm[open]');
   await page.type('#confirm-reason', 'answers got worse');
   await page.click('#confirm-ok');
   const rolledBack = await until('the rollback', async () => (await aliasShown()) === 'v1' ? 'v1' : null);
   // Cancelling the dialog changes nothing (the page says it sent nothing; the server agrees).
   await page.waitForSelector('#alias-message[data-outcome="moved"]');
-  await page.click('#promote');
+  await clickNow(page, '#promote');
   await page.waitForSelector('dialog#confirm[open]');
   await page.click('dialog#confirm button[value=cancel]');
   await page.waitForSelector('#alias-message[data-outcome="cancelled"]');

@@ -37,13 +37,20 @@ export async function render(main, { params }, ctx) {
     } catch (e) { clear(message).append(errorBox(e)); message.dataset.outcome = 'failed'; }
   }
 
+  // The promote form is made once: a redraw (the registry changed) keeps what the user typed and chose.
+  const aliasInput = h('input', { id: 'alias-name', maxlength: 63, required: true });
+  const versionSelect = h('select', { id: 'promote-version' });
+  const promote = h('button', { id: 'promote', type: 'button', onclick: () => act(aliasInput.value, { action: 'promote', version: Number(versionSelect.value) },
+    `Point ${aliasInput.value} at v${versionSelect.value} of ${name}? Deployments that follow it switch to that version.`) }, 'Promote');
+  let drawnOnce = false;
+
   async function draw() {
     let g;
     try { g = await getJson('registry/' + seg(name)); } catch (e) { clear(body).append(errorBox(e)); return; }
-    const aliasInput = h('input', { id: 'alias-name', value: Object.keys(g.aliases)[0] || 'production', maxlength: 63, required: true });
-    const versionSelect = h('select', { id: 'promote-version' }, g.versions.map((v) => h('option', { value: v.version }, `v${v.version} (${v.status})`)));
-    const promote = h('button', { id: 'promote', type: 'button', onclick: () => act(aliasInput.value, { action: 'promote', version: Number(versionSelect.value) },
-      `Point ${aliasInput.value} at v${versionSelect.value} of ${name}? Deployments that follow it switch to that version.`) }, 'Promote');
+    if (!drawnOnce) aliasInput.value = Object.keys(g.aliases)[0] || 'production';
+    drawnOnce = true;
+    const chosen = versionSelect.value;
+    clear(versionSelect).append(g.versions.map((v) => h('option', { value: v.version, selected: String(v.version) === chosen }, `v${v.version} (${v.status})`)));
     clear(body).append(
       h('section.panel', { 'aria-labelledby': 'h-lineage' }, h('h2', { id: 'h-lineage' }, 'Lineage'), lineage(g)),
       h('div.split',

@@ -55,17 +55,22 @@ export async function render(main, { params }, ctx) {
   const chart = lossChart(chartBox);
   let lastStep = -1;
 
+  // The Stop button is made once: a redraw (every few seconds while the job runs) changes only
+  // what it shows, so a click never lands on a button just replaced.
+  const statusSlot = h('span'), progressSlot = h('div'), stopMessage = h('div');
+  const stop = h('button.danger', { type: 'button', onclick: async () => {
+    const answer = await ctx.confirm({ title: 'Stop this job?', text: `Stop ${job.jobName}? It ends as Stopped; its metrics so far are kept.`,
+      okLabel: 'Stop job', danger: true });
+    if (!answer.ok) return;
+    try { await postJson('jobs/' + seg(id) + '/stop'); job = await getJson('jobs/' + seg(id)); drawHead(); drawDetails(); clear(stopMessage); }
+    catch (e) { clear(stopMessage).append(errorBox(e)); }
+  } }, 'Stop');
+  head.append(h('p.row', statusSlot, stop), progressSlot, stopMessage);
   function drawHead() {
     const running = job.status === 'InProgress';
-    const stop = h('button.danger', { type: 'button', disabled: !running, onclick: async () => {
-      const answer = await ctx.confirm({ title: 'Stop this job?', text: `Stop ${job.jobName}? It ends as Stopped; its metrics so far are kept.`,
-        okLabel: 'Stop job', danger: true });
-      if (!answer.ok) return;
-      try { await postJson('jobs/' + seg(id) + '/stop'); job = await getJson('jobs/' + seg(id)); drawHead(); drawDetails(); }
-      catch (e) { head.append(errorBox(e)); }
-    } }, 'Stop');
-    clear(head).append(h('p.row', h('span', badge(job.status)), stop),
-      running ? jobProgress({ name: job.jobName, progress: job.latheProgress, statusDetails: job.statusDetails }) : null,
+    stop.disabled = !running;
+    clear(statusSlot).append(badge(job.status));
+    clear(progressSlot).append(running ? jobProgress({ name: job.jobName, progress: job.latheProgress, statusDetails: job.statusDetails }) : null,
       job.failureMessage ? h('p.error', job.failureMessage) : null);
   }
   function drawDetails() {
