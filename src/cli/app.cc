@@ -55,6 +55,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddCostsCommand(&app, &ctx);
   AddCleanupCommand(&app, &ctx);
   AddDeploymentsCommand(&app, &ctx);
+  AddUiCommand(&app, &ctx);
   AddBackupCommands(&app, &ctx);
   AddDoctorCommand(&app, &ctx);
   AddIamCommand(&app, &ctx);

@@ -68,6 +68,8 @@ void AddCleanupCommand(CLI::App* app, Context* ctx);
 // `lathe deployments`: custom model deployments on lathe serve, their traffic split, feedback and
 // per-variant stats (deployments_cmd.cc).
 void AddDeploymentsCommand(CLI::App* app, Context* ctx);
+// `lathe ui`: a one-time login link to lathe serve's dashboard (ui_cmd.cc).
+void AddUiCommand(CLI::App* app, Context* ctx);
 // `lathe backup` and `lathe restore` (backup_cmd.cc): a data directory copied while lathe serve
 // runs, and brought back into an empty one.
 void AddBackupCommands(CLI::App* app, Context* ctx);

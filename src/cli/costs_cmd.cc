@@ -15,13 +15,8 @@
 #include "data/estimate.h"
 #include "engine/default_model.h"
 #include "service/costs.h"
-#include "service/custom_model_service.h"
-#include "service/evaluation_jobs.h"
-#include "service/job_service.h"
 #include "service/retention_policy.h"
 #include "service/service_config.h"
-#include "service/throughput_service.h"
-#include "service/usage_meter.h"
 #include "store/metadata_store.h"
 
 namespace lathe::cli {
@@ -120,18 +115,9 @@ void AddCostsCommand(CLI::App* app, Context* ctx) {
       return fail(Status::NotFound("no lathe.db in " + data_dir + " (is --data-dir right? `lathe serve` creates it)"));
     auto db = store::MetadataStore::Open(db_path);
     if (!db.ok()) return fail(db.status());
-    service::CostInputs in;
-    const std::pair<const char*, std::vector<store::ResourceRow>*> kinds[] = {
-        {service::kJobKind, &in.jobs},
-        {service::kEvaluationJobKind, &in.evaluation_jobs},
-        {service::kThroughputKind, &in.throughputs},
-        {service::kCustomModelKind, &in.custom_models},
-        {service::kUsageKind, &in.usage}};
-    for (const auto& [kind, rows] : kinds) {
-      auto listed = (*db)->List(kind);
-      if (!listed.ok()) return fail(listed.status());
-      *rows = std::move(*listed);
-    }
+    auto read = service::ReadCostInputs(**db);
+    if (!read.ok()) return fail(read.status());
+    service::CostInputs in = std::move(*read);
     const int64_t now = NowMillis();
     const int64_t since = *window > 0 ? now - *window : 0;
     auto deployments = DeploymentUsages(db->get(), now, since);

@@ -191,6 +191,9 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
                 config.data_dir.c_str(),
                 a->no_auth ? "authentication OFF (--no-auth): any request is accepted\n" : key_line.c_str());
     std::printf("  export AWS_ENDPOINT_URL=%s://%s:%d\n", scheme.c_str(), options.host.c_str(), server.port());
+    if (!a->no_auth)  // the dashboard's login takes the keys above (docs/dashboard.md)
+      std::printf("  dashboard: %s://%s:%d/ui/  (log in with the keys above, or run `lathe ui` for a link)\n",
+                  scheme.c_str(), options.host.c_str(), server.port());
     if (!options.tls_ca.empty()) {
       std::printf("  export AWS_CA_BUNDLE=%s  # also NODE_EXTRA_CA_CERTS for node, curl --cacert\n",
                   options.tls_ca.c_str());

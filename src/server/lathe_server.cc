@@ -36,6 +36,7 @@
 #include "services/states/start_execution_integration.h"
 #include "services/sts/service.h"
 #include "store/execution_store.h"
+#include "ui/dashboard.h"
 
 namespace lathe::server {
 
@@ -218,15 +219,50 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
     start_error_ = Status::IOError("Step Functions' tables in " + config.data_dir +
                                    "/lathe.db cannot be opened: " + executions.status().message());
   }
+  // The dashboard (/ui/): its own sessions instead of SigV4, over the backends wired above.
+  if (options_.dashboard) {
+    ui::Backends backends;
+    backends.bedrock = bedrock;
+    backends.store = bedrock->store();
+    backends.registry = registry_.get();
+    backends.states = states_.get();
+    backends.executions = executions_.get();
+    backends.events = events_.get();
+    backends.sns = sns_.get();
+    if (s3_) {
+      backends.buckets = s3_->buckets.get();
+      backends.objects = s3_->objects.get();
+    }
+    backends.job_objects = job_objects_.get();
+    backends.account = account;
+    backends.region = options_.gateway.default_region;
+    backends.data_dir = config.data_dir;
+    ui::DashboardOptions ui_options;
+    ui_options.secure_cookies = !options_.tls_cert.empty();
+    dashboard_ = std::make_unique<ui::Dashboard>(
+        ui_options,
+        [keys](const std::string& id) -> std::optional<std::string> {
+          for (const auto& k : keys)
+            if (k.access_key_id == id) return k.secret_access_key;
+          return std::nullopt;
+        },
+        backends);
+  }
   aws::Gateway* gw = gateway_.get();
+  ui::Dashboard* dashboard = dashboard_.get();
   http_ = std::make_unique<http::Server>(
-      options_.limits, [gw](http::Request& req, http::Response& res) { gw->Handle(req, res); },
+      options_.limits,
+      [gw, dashboard](http::Request& req, http::Response& res) {
+        if (dashboard && ui::Dashboard::Claims(req)) return dashboard->Handle(req, res);
+        gw->Handle(req, res);
+      },
       [gw](http::TransportError e, const http::Request& partial, http::Response& res) {
         gw->WriteTransportError(e, partial, res);
       });
 }
 
 LatheServer::~LatheServer() {
+  if (dashboard_) dashboard_->Stop();  // its poller reads the stores that go below
   if (periodic_cleanup_) periodic_cleanup_->Stop();
   if (serving_link_) serving_link_->Detach();
   if (events_waker_) events_waker_->Detach();
@@ -281,6 +317,7 @@ int LatheServer::port() const { return http_->port(); }
 Status LatheServer::ReloadTls() { return http_->ReloadTls(); }
 void LatheServer::Run() {
   events_worker_->Start();
+  if (dashboard_) dashboard_->Start();
   periodic_cleanup_->Start();  // only when the config sets a retention policy
   http_->Run();
   periodic_cleanup_->Stop();
@@ -290,6 +327,7 @@ void LatheServer::Stop() {
   // Before the transport waits for its requests: an Invoke of evaluate-finetuned-model would
   // otherwise hold it for the function's timeout.
   if (lambda_builtins_) lambda_builtins_->Stop();
+  if (dashboard_) dashboard_->Stop();  // its live feeds end, so the transport need not wait for them
   http_->Stop();
   if (sns_worker_) sns_worker_->Stop();
 }

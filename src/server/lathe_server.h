@@ -60,6 +60,10 @@ class FileObjects;
 class OpenAIBackend;
 }
 
+namespace lathe::ui {
+class Dashboard;
+}
+
 namespace lathe::server {
 
 struct ServeOptions {
@@ -71,6 +75,7 @@ struct ServeOptions {
   // TLS (both set: https on the same port, HTTP/2 by ALPN); tls_ca: the CA clients should trust
   // when it is lathe's own (--tls-self-signed), given to Lambda functions as AWS_CA_BUNDLE.
   std::string tls_cert, tls_key, tls_ca;
+  bool dashboard = true;  // /ui/ (src/ui, docs/dashboard.md)
 };
 
 class LatheServer {
@@ -157,6 +162,7 @@ class LatheServer {
   std::unique_ptr<states::TaskIntegration> lambda_integration_;
   std::unique_ptr<events::TargetDeliverer> lambda_target_;  // EventBridge rules' function targets
   Status start_error_;
+  std::unique_ptr<ui::Dashboard> dashboard_;  // /ui/: outlives the transport (its live feeds are streams)
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;
 };

@@ -5,6 +5,11 @@
 
 #include "core/arn.h"
 #include "core/json_fields.h"
+#include "service/custom_model_service.h"
+#include "service/evaluation_jobs.h"
+#include "service/job_service.h"
+#include "service/throughput_service.h"
+#include "service/usage_meter.h"
 
 namespace lathe::service {
 using nlohmann::json;
@@ -287,6 +292,21 @@ json CostReportJson(const CostReport& r) {
           {"lines", lines},
           {"totals", {{"bedrockCost", r.bedrock_total}, {"unpricedLines", r.unpriced}, {"cpuHours", r.cpu_hours},
                       {"wallHours", r.wall_hours}}}};
+}
+
+Result<CostInputs> ReadCostInputs(store::MetadataStore& db) {
+  CostInputs in;
+  const std::pair<const char*, std::vector<store::ResourceRow>*> kinds[] = {{kJobKind, &in.jobs},
+                                                                            {kEvaluationJobKind, &in.evaluation_jobs},
+                                                                            {kThroughputKind, &in.throughputs},
+                                                                            {kCustomModelKind, &in.custom_models},
+                                                                            {kUsageKind, &in.usage}};
+  for (const auto& [kind, rows] : kinds) {
+    auto listed = db.List(kind);
+    if (!listed.ok()) return listed.status();
+    *rows = std::move(*listed);
+  }
+  return in;
 }
 
 }  // namespace lathe::service

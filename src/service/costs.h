@@ -79,6 +79,10 @@ struct CostReport {
 
 inline constexpr double kHoursPerMonth = 730;  // AWS's monthly prices are 730 hours
 
+// The rows ComputeCosts reads, from the store: every job, evaluation job, provisioned
+// throughput, custom model and usage row (`deployments` is left to the caller).
+Result<CostInputs> ReadCostInputs(store::MetadataStore& db);
+
 // The lines for work overlapping [since_ms, now_ms] (since_ms 0: all of it); time held is
 // counted inside the window only, finished work whole. Sorted by kind, then start.
 CostReport ComputeCosts(const CostInputs& in, const data::PriceTable& prices, int64_t now_ms, int64_t since_ms);

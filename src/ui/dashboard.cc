@@ -1,0 +1,206 @@
+#include "ui/dashboard.h"
+
+#include <spdlog/spdlog.h>
+
+#include "aws/rest_path.h"
+#include "aws/wire.h"
+#include "core/arn.h"
+#include "ui/api.h"
+#include "ui/live_feed.h"
+#include "ui/secure_random.h"
+#include "ui/web_assets.h"
+#include "ui/web_io.h"
+
+namespace lathe::ui {
+namespace {
+
+constexpr size_t kMaxSecretBytes = 256;
+constexpr size_t kMaxNextBytes = 512;
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// Where to go after logging in: a route of the app ("#/jobs/..."), nothing else (no open redirect).
+std::string AfterLogin(std::string_view next) {
+  if (next.size() > kMaxNextBytes || !StartsWith(next, "#/")) return "/ui/";
+  for (char c : next)
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e || c == '\\') return "/ui/";
+  return "/ui/" + std::string(next);
+}
+
+}  // namespace
+
+Dashboard::Dashboard(DashboardOptions options, SecretLookup secrets, Backends backends)
+    : options_(options),
+      secrets_(std::move(secrets)),
+      backends_(std::move(backends)),
+      sessions_(options.sessions),
+      now_ms_([] { return NowMillis(); }),
+      live_(std::make_unique<LiveFeed>(backends_, options.max_live_clients, options.poll_ms)),
+      api_(std::make_unique<Api>(backends_, live_.get())) {}
+
+Dashboard::~Dashboard() { Stop(); }
+
+void Dashboard::Start() { live_->Start(); }
+void Dashboard::Stop() { live_->Stop(); }
+
+bool Dashboard::Claims(const http::Request& request) {
+  const std::string_view path = request.path();
+  if (path != "/ui" && !StartsWith(path, "/ui/")) return false;
+  if (request.header("Authorization")) return false;
+  for (const auto& h : request.headers)
+    if (h.name.size() >= 6 && http::HeaderNameEquals(h.name.substr(0, 6), "x-amz-")) return false;
+  const std::string_view query = request.query();
+  return query.find("X-Amz-") == std::string_view::npos && query.find("AWSAccessKeyId") == std::string_view::npos;
+}
+
+std::optional<std::pair<std::string, Session>> Dashboard::SessionOf(const http::Request& request) {
+  std::optional<std::string> id = CookieValue(request, kSessionCookie);
+  if (!id) return std::nullopt;
+  std::optional<Session> s = sessions_.Find(*id, now_ms_());
+  if (!s) return std::nullopt;
+  return std::make_pair(std::move(*id), std::move(*s));
+}
+
+void Dashboard::Page(std::string_view asset, http::Response& response) {
+  const WebAsset* a = FindAsset(asset);
+  if (!a) return WriteJsonError(500, "MissingAsset", "this build of lathe lacks web/" + std::string(asset), &response);
+  response.status = 200;
+  response.set_header("Content-Type", std::string(ContentType(a->path)));
+  response.set_header("Cache-Control", "no-store");
+  response.body = VersionedPage(a->body);
+}
+
+bool Dashboard::LoginThrottled(bool failed) {
+  std::lock_guard<std::mutex> lock(login_mu_);
+  const int64_t now = now_ms_();
+  if (now - login_window_start_ms_ > 60000) {
+    login_window_start_ms_ = now;
+    failed_logins_ = 0;
+  }
+  if (failed) ++failed_logins_;
+  return failed_logins_ >= options_.max_failed_logins_per_minute;
+}
+
+void Dashboard::OpenSession(const std::string& key_id, std::string_view next, http::Response& response) {
+  SessionStore::Opened opened = sessions_.Open(key_id, now_ms_());
+  response.set_header("Set-Cookie",
+                      SessionCookie(opened.id, sessions_.limits().lifetime_ms / 1000, options_.secure_cookies));
+  Redirect(AfterLogin(next), &response);
+}
+
+void Dashboard::Login(http::Request& request, http::Response& response) {
+  if (!SameOrigin(request)) return WriteJsonError(403, "CrossOrigin", "a login from another site is refused", &response);
+  if (LoginThrottled(false))
+    return WriteJsonError(429, "TooManyLogins", "too many failed logins in the last minute; wait a minute", &response);
+  const int64_t declared = request.body->declared_length();
+  if (declared > static_cast<int64_t>(kMaxFormBytes))
+    return WriteJsonError(413, "TooLarge", "a login form holds at most 8 KiB", &response);
+  Result<std::string> body = http::ReadBody(request.body, kMaxFormBytes);
+  if (!body.ok()) return WriteJsonError(413, "TooLarge", "a login form holds at most 8 KiB", &response);
+  std::optional<std::map<std::string, std::string>> form = ParseForm(*body);
+  if (!form) return WriteJsonError(400, "BadForm", "the login form could not be read", &response);
+  const std::string key_id = (*form)["accessKeyId"], secret = (*form)["secretAccessKey"], next = (*form)["next"];
+  std::optional<std::string> want;
+  if (!key_id.empty() && key_id.size() <= kMaxAccessKeyIdBytes && secret.size() <= kMaxSecretBytes)
+    want = secrets_(key_id);
+  if (!want || !ConstantTimeEquals(*want, secret)) {
+    LoginThrottled(true);
+    return Redirect("/ui/login?failed=1", &response);
+  }
+  OpenSession(key_id, next, response);
+}
+
+void Dashboard::RedeemLink(const http::Request& request, http::Response& response) {
+  const std::map<std::string, std::string> query = aws::DecodeQuery(request.query());
+  auto token = query.find("token");
+  std::optional<std::string> key_id;
+  if (token != query.end()) key_id = links_.Redeem(token->second, secrets_, now_ms_() / 1000);
+  if (!key_id) {
+    LoginThrottled(true);
+    return Redirect("/ui/login?link=invalid", &response);
+  }
+  OpenSession(*key_id, "", response);
+}
+
+void Dashboard::ServeApi(http::Request& request, http::Response& response, const Session& session,
+                         const std::string& id) {
+  const bool reads = request.method == "GET" || request.method == "HEAD";
+  if (!reads) {
+    const std::string* token = request.header(kCsrfHeader);
+    if (!SameOrigin(request) || !token || !ConstantTimeEquals(*token, session.csrf_token))
+      return WriteJsonError(403, "BadCsrfToken",
+                            "this request changes state and needs the session's X-CSRF-Token header", &response);
+  }
+  const int64_t declared = request.body->declared_length();
+  if (declared > static_cast<int64_t>(kMaxJsonBodyBytes))
+    return WriteJsonError(413, "TooLarge", "request bodies hold at most 256 KiB", &response);
+  Result<std::string> body = reads ? Result<std::string>(std::string()) : http::ReadBody(request.body, kMaxJsonBodyBytes);
+  if (!body.ok()) return WriteJsonError(413, "TooLarge", "request bodies hold at most 256 KiB", &response);
+  std::string_view rest = request.path().substr(std::string_view("/ui/api/").size());
+  if (rest == "session" && reads)
+    return WriteJson(200,
+                     {{"csrfToken", session.csrf_token},
+                      {"accessKeyId", session.access_key_id},
+                      {"expiresAt", Iso8601(session.created_ms + sessions_.limits().lifetime_ms)}},
+                     &response);
+  if (rest == "logout" && request.method == "POST") {
+    sessions_.Close(id);
+    response.set_header("Set-Cookie", ClearedSessionCookie(options_.secure_cookies));
+    return WriteJson(200, {{"loggedOut", true}}, &response);
+  }
+  api_->Serve(request, rest, *body, "dashboard:" + session.access_key_id, &response);
+}
+
+void Dashboard::Handle(http::Request& request, http::Response& response) {
+  Route(request, response);
+  // The path only: a login link's token is in the query.
+  spdlog::info("{} {} [ui] -> {}", request.method, aws::Printable(request.path(), 120), response.status);
+}
+
+void Dashboard::Route(http::Request& request, http::Response& response) {
+  SetSecurityHeaders(&response);
+  const std::string_view path = request.path();
+  if (path == "/ui") return Redirect("/ui/", &response);
+  const std::string_view rest = path.substr(4);
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (get && StartsWith(rest, "static/")) {
+    // /ui/static/<this build's version>/path may be cached for good; any other version (a page
+    // from before an upgrade) or none gets today's file, revalidated each time.
+    std::string_view path = rest.substr(7);
+    const std::string versioned = std::string(AssetsVersion()) + "/";
+    const bool current = StartsWith(path, versioned);
+    if (current) path.remove_prefix(versioned.size());
+    else if (path.size() > 17 && path[16] == '/') path.remove_prefix(17);
+    const WebAsset* a = FindAsset(path);
+    if (!a) return WriteJsonError(404, "NotFound", "no such file", &response);
+    response.set_header("Content-Type", std::string(ContentType(a->path)));
+    response.set_header("Cache-Control", current ? "public, max-age=31536000, immutable" : "no-cache");
+    response.body = std::string(a->body);
+    return;
+  }
+  if (get && rest == "vendor/chart.js") {
+    Result<std::string_view> chart = ChartJs();
+    if (!chart.ok()) return WriteJsonError(404, "ChartJsMissing", chart.status().message(), &response);
+    response.set_header("Content-Type", "text/javascript; charset=utf-8");
+    response.set_header("Cache-Control", "max-age=86400");
+    response.body = std::string(*chart);
+    return;
+  }
+  if (rest == "login") {
+    if (request.method == "POST") return Login(request, response);
+    if (get) return Page("login.html", response);
+  }
+  if (rest == "link" && get) return RedeemLink(request, response);
+  std::optional<std::pair<std::string, Session>> session = SessionOf(request);
+  if (StartsWith(rest, "api/")) {
+    if (!session) return WriteJsonError(401, "NoSession", "log in at /ui/login first", &response);
+    return ServeApi(request, response, session->second, session->first);
+  }
+  if (rest.empty() && get) {
+    if (!session) return Redirect("/ui/login", &response);
+    return Page("index.html", response);
+  }
+  WriteJsonError(404, "NotFound", "the dashboard has no page " + aws::Printable(path, 200), &response);
+}
+
+}  // namespace lathe::ui

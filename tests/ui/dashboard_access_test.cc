@@ -1,0 +1,289 @@
+// The dashboard's door: what is public, what needs a session, logins by key and by one-time link,
+// CSRF on every state-changing request, forged and oversize input. No sockets: Dashboard::Handle
+// on requests built here, with no backends behind it.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ui/secure_random.h"
+#include "ui/web_assets.h"
+#include "ui_test_util.h"
+
+namespace lathe::ui {
+namespace {
+
+using testing::CookieId;
+using testing::HeaderOf;
+using testing::Send;
+
+constexpr const char* kKeyId = "LATHETESTKEY0001";
+constexpr const char* kSecret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-000001";
+
+class DashboardAccessTest : public ::testing::Test {
+ protected:
+  DashboardAccessTest() : dashboard_(Options(), Secrets(), Backends{}) {
+    dashboard_.set_clock([this] { return now_ms_; });
+  }
+  static DashboardOptions Options() {
+    DashboardOptions o;
+    o.max_live_clients = 2;
+    return o;
+  }
+  static SecretLookup Secrets() {
+    return [](const std::string& id) -> std::optional<std::string> {
+      if (id == kKeyId) return std::string(kSecret);
+      return std::nullopt;
+    };
+  }
+  http::Response Login(const std::string& key, const std::string& secret, const std::string& next = "") {
+    return Send(dashboard_, "POST", "/ui/login",
+                "accessKeyId=" + key + "&secretAccessKey=" + secret + "&next=" + next,
+                {{"Content-Type", "application/x-www-form-urlencoded"}, {"Origin", "http://127.0.0.1:8080"}});
+  }
+  // A logged-in session: its cookie header and CSRF token.
+  std::pair<http::Header, std::string> Session() {
+    http::Response r = Login(kKeyId, kSecret);
+    const std::string id = CookieId(r);
+    EXPECT_EQ(id.size(), 64u);
+    http::Header cookie{"Cookie", std::string(kSessionCookie) + "=" + id};
+    http::Response s = Send(dashboard_, "GET", "/ui/api/session", "", {cookie});
+    EXPECT_EQ(s.status, 200) << s.body;
+    return {cookie, nlohmann::json::parse(s.body)["csrfToken"].get<std::string>()};
+  }
+
+  int64_t now_ms_ = 1'800'000'000'000;
+  Dashboard dashboard_;
+};
+
+TEST_F(DashboardAccessTest, ClaimsOnlyUnsignedRequestsUnderUi) {
+  auto claims = [](const std::string& target, std::vector<http::Header> headers = {}) {
+    auto t = testing::MakeRequest("GET", target, "", std::move(headers));
+    return Dashboard::Claims(t.request);
+  };
+  EXPECT_TRUE(claims("/ui"));
+  EXPECT_TRUE(claims("/ui/"));
+  EXPECT_TRUE(claims("/ui/api/overview?x=1"));
+  EXPECT_FALSE(claims("/uix"));
+  EXPECT_FALSE(claims("/v1/models"));
+  EXPECT_FALSE(claims("/"));
+  // An S3 bucket named "ui": signed, or with S3's headers, or presigned.
+  EXPECT_FALSE(claims("/ui/key", {{"Authorization", "AWS4-HMAC-SHA256 Credential=..."}}));
+  EXPECT_FALSE(claims("/ui/key", {{"x-amz-content-sha256", "UNSIGNED-PAYLOAD"}}));
+  EXPECT_FALSE(claims("/ui/key?X-Amz-Signature=00&X-Amz-Credential=a"));
+  EXPECT_FALSE(claims("/ui/key?AWSAccessKeyId=a&Signature=b&Expires=1"));
+}
+
+TEST_F(DashboardAccessTest, NothingButTheLoginPageAndAssetsWithoutASession) {
+  http::Response index = Send(dashboard_, "GET", "/ui/");
+  EXPECT_EQ(index.status, 303);
+  EXPECT_EQ(HeaderOf(index, "Location"), "/ui/login");
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui").status, 303);
+  for (const char* api : {"/ui/api/session", "/ui/api/events", "/ui/api/overview", "/ui/api/jobs/x"}) {
+    http::Response r = Send(dashboard_, "GET", api);
+    EXPECT_EQ(r.status, 401) << api;
+    EXPECT_NE(r.body.find("NoSession"), std::string::npos);
+  }
+  EXPECT_EQ(Send(dashboard_, "POST", "/ui/api/logout").status, 401);
+  http::Response login = Send(dashboard_, "GET", "/ui/login");
+  EXPECT_EQ(login.status, 200);
+  EXPECT_NE(login.body.find("<form method=\"post\" action=\"/ui/login\""), std::string::npos);
+  EXPECT_NE(HeaderOf(login, "Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(HeaderOf(login, "X-Frame-Options"), "DENY");
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/static/js/login.js").status, 200);
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/static/../index.html").status, 404);
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/static/nothing.js").status, 404);
+  // The pages load this build's assets under its version, cached for good; another version (a
+  // page from before an upgrade) gets today's file, revalidated.
+  EXPECT_NE(login.body.find("/ui/static/" + std::string(AssetsVersion()) + "/js/login.js"), std::string::npos);
+  http::Response current = Send(dashboard_, "GET", "/ui/static/" + std::string(AssetsVersion()) + "/js/login.js");
+  EXPECT_EQ(current.status, 200);
+  EXPECT_NE(HeaderOf(current, "Cache-Control").find("immutable"), std::string::npos);
+  http::Response older = Send(dashboard_, "GET", "/ui/static/0123456789abcdef/js/login.js");
+  EXPECT_EQ(older.status, 200);
+  EXPECT_EQ(older.body, current.body);
+  EXPECT_EQ(HeaderOf(older, "Cache-Control"), "no-cache");
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/static/" + std::string(AssetsVersion()) + "/../index.html").status, 404);
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/index.html").status, 404);  // the app only at /ui/
+}
+
+TEST_F(DashboardAccessTest, LoginSetsAStrictHttpOnlyCookieNamingAServerSideSession) {
+  http::Response r = Login(kKeyId, kSecret, "%23%2Fjobs%2Fabc");
+  EXPECT_EQ(r.status, 303);
+  EXPECT_EQ(HeaderOf(r, "Location"), "/ui/#/jobs/abc");
+  const std::string cookie = HeaderOf(r, "Set-Cookie");
+  for (const char* attribute : {"; HttpOnly", "; SameSite=Strict", "; Path=/ui/", "; Max-Age=86400"})
+    EXPECT_NE(cookie.find(attribute), std::string::npos) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos);  // plain http here
+  const std::string id = CookieId(r);
+  EXPECT_TRUE(IsLowerHex(id, 64));
+  EXPECT_EQ(dashboard_.sessions().size(), 1u);
+  http::Header header{"Cookie", "other=1; " + std::string(kSessionCookie) + "=" + id};
+  http::Response index = Send(dashboard_, "GET", "/ui/", "", {header});
+  EXPECT_EQ(index.status, 200);
+  EXPECT_NE(index.body.find("/ui/static/" + std::string(AssetsVersion()) + "/js/app.js"), std::string::npos);
+  http::Response s = Send(dashboard_, "GET", "/ui/api/session", "", {header});
+  ASSERT_EQ(s.status, 200);
+  auto j = nlohmann::json::parse(s.body);
+  EXPECT_EQ(j["accessKeyId"], kKeyId);
+  EXPECT_TRUE(IsLowerHex(j["csrfToken"].get<std::string>(), 64));
+  EXPECT_EQ(HeaderOf(s, "Cache-Control"), "no-store");
+}
+
+TEST_F(DashboardAccessTest, AfterLoginOnlyRoutesOfTheAppAreFollowed) {
+  for (const char* next : {"https%3A%2F%2Fevil.example%2F", "%2F%2Fevil.example", "%23%2Fa%0d%0aSet-Cookie:x", "x"})
+    EXPECT_EQ(HeaderOf(Login(kKeyId, kSecret, next), "Location"), "/ui/") << next;
+}
+
+TEST_F(DashboardAccessTest, WrongKeysOpenNoSession) {
+  for (const auto& [key, secret] : std::vector<std::pair<std::string, std::string>>{
+           {kKeyId, "wrong"}, {kKeyId, ""}, {"UNKNOWN", kSecret}, {"", ""}, {kKeyId, std::string(300, 'a')},
+           {std::string(200, 'K'), kSecret}}) {
+    http::Response r = Login(key, secret);
+    EXPECT_EQ(r.status, 303);
+    EXPECT_EQ(HeaderOf(r, "Location"), "/ui/login?failed=1");
+    EXPECT_EQ(HeaderOf(r, "Set-Cookie"), "");
+  }
+  EXPECT_EQ(dashboard_.sessions().size(), 0u);
+}
+
+TEST_F(DashboardAccessTest, ForgedMalformedOrDoubledCookiesAreNoSession) {
+  auto [cookie, csrf] = Session();
+  const std::string forged = RandomHex(32);
+  for (const std::string& value :
+       {std::string(kSessionCookie) + "=" + forged, std::string(kSessionCookie) + "=" + forged.substr(0, 63),
+        std::string(kSessionCookie) + "=" + std::string(64, 'G'), std::string(kSessionCookie) + "=",
+        cookie.value + "; " + std::string(kSessionCookie) + "=" + forged,  // a planted second cookie
+        std::string("lathe_sessionx=") + cookie.value.substr(cookie.value.find('=') + 1)}) {
+    http::Response r = Send(dashboard_, "GET", "/ui/api/session", "", {{"Cookie", value}});
+    EXPECT_EQ(r.status, 401) << value;
+  }
+  // The real one still works.
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/api/session", "", {cookie}).status, 200);
+}
+
+TEST_F(DashboardAccessTest, StateChangesNeedTheSessionsCsrfTokenFromThisOrigin) {
+  auto [cookie, csrf] = Session();
+  auto [other_cookie, other_csrf] = Session();
+  auto logout = [&](std::vector<http::Header> headers) {
+    headers.push_back(cookie);
+    return Send(dashboard_, "POST", "/ui/api/logout", "", headers);
+  };
+  EXPECT_EQ(logout({}).status, 403);
+  EXPECT_NE(logout({}).body.find("BadCsrfToken"), std::string::npos);
+  EXPECT_EQ(logout({{kCsrfHeader, RandomHex(32)}}).status, 403);
+  EXPECT_EQ(logout({{kCsrfHeader, other_csrf}}).status, 403);  // another session's token
+  EXPECT_EQ(logout({{kCsrfHeader, csrf.substr(0, 63)}}).status, 403);
+  EXPECT_EQ(logout({{kCsrfHeader, csrf}, {"Origin", "http://evil.example"}}).status, 403);
+  http::Response ok = logout({{kCsrfHeader, csrf}, {"Origin", "http://127.0.0.1:8080"}});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(HeaderOf(ok, "Set-Cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/api/session", "", {cookie}).status, 401);
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/api/session", "", {other_cookie}).status, 200);
+}
+
+TEST_F(DashboardAccessTest, OversizeInputIsRefusedBeforeItIsParsed) {
+  http::Response big_form = Send(dashboard_, "POST", "/ui/login", std::string(9000, 'a'));
+  EXPECT_EQ(big_form.status, 413);
+  std::string fields;
+  for (int i = 0; i < 17; ++i) fields += "f" + std::to_string(i) + "=1&";
+  EXPECT_EQ(Send(dashboard_, "POST", "/ui/login", fields).status, 400);
+  EXPECT_EQ(Send(dashboard_, "POST", "/ui/login", "accessKeyId=a&accessKeyId=b").status, 400);
+  auto [cookie, csrf] = Session();
+  http::Header huge_cookie{"Cookie", cookie.value + "; pad=" + std::string(5000, 'x')};
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/api/session", "", {huge_cookie}).status, 401);
+  http::Response big_body =
+      Send(dashboard_, "POST", "/ui/api/chat", std::string(300 * 1024, ' '), {cookie, {kCsrfHeader, csrf}});
+  EXPECT_EQ(big_body.status, 413);
+  const std::string long_token = std::string(600, 'a');
+  EXPECT_EQ(HeaderOf(Send(dashboard_, "GET", "/ui/link?token=" + long_token), "Location"), "/ui/login?link=invalid");
+}
+
+TEST_F(DashboardAccessTest, ALoginLinkOpensOneSessionOnce) {
+  const int64_t now_s = now_ms_ / 1000;
+  const std::string token = MintLoginToken(kKeyId, kSecret, now_s);
+  http::Response r = Send(dashboard_, "GET", "/ui/link?token=" + token);
+  EXPECT_EQ(r.status, 303);
+  EXPECT_EQ(HeaderOf(r, "Location"), "/ui/");
+  EXPECT_EQ(CookieId(r).size(), 64u);
+  http::Response again = Send(dashboard_, "GET", "/ui/link?token=" + token);
+  EXPECT_EQ(HeaderOf(again, "Location"), "/ui/login?link=invalid");
+  EXPECT_EQ(HeaderOf(again, "Set-Cookie"), "");
+
+  auto refused = [&](const std::string& t) {
+    return HeaderOf(Send(dashboard_, "GET", "/ui/link?token=" + t), "Location") == "/ui/login?link=invalid";
+  };
+  std::string tampered = MintLoginToken(kKeyId, kSecret, now_s);
+  tampered.back() = tampered.back() == '0' ? '1' : '0';
+  EXPECT_TRUE(refused(tampered));
+  EXPECT_TRUE(refused(MintLoginToken(kKeyId, "another secret", now_s)));
+  EXPECT_TRUE(refused(MintLoginToken("UNKNOWN", kSecret, now_s)));
+  EXPECT_TRUE(refused(MintLoginToken(kKeyId, kSecret, now_s - 700)));   // expired
+  EXPECT_TRUE(refused(MintLoginToken(kKeyId, kSecret, now_s + 3600)));  // expiry too far ahead
+  EXPECT_TRUE(refused(""));
+  EXPECT_TRUE(refused("a.b.c.d"));
+  EXPECT_TRUE(refused(std::string(kKeyId) + ".1.2.3.4"));
+  // Still good until its expiry, then not.
+  const std::string late = MintLoginToken(kKeyId, kSecret, now_s);
+  now_ms_ += 601 * 1000;
+  EXPECT_TRUE(refused(late));
+}
+
+TEST_F(DashboardAccessTest, RepeatedFailedLoginsAreThrottledForAMinute) {
+  for (int i = 0; i < 20; ++i) Login(kKeyId, "wrong");
+  http::Response r = Login(kKeyId, kSecret);
+  EXPECT_EQ(r.status, 429);
+  now_ms_ += 61 * 1000;
+  EXPECT_EQ(Login(kKeyId, kSecret).status, 303);
+}
+
+TEST_F(DashboardAccessTest, TheLiveFeedIsASessionsStreamAndBoundedInClients) {
+  auto [cookie, csrf] = Session();
+  http::Response first = Send(dashboard_, "GET", "/ui/api/events", "", {cookie});
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(HeaderOf(first, "Content-Type"), "text/event-stream; charset=utf-8");
+  ASSERT_TRUE(first.body_stream);
+  std::string chunk;
+  ASSERT_TRUE(*first.body_stream(&chunk));
+  EXPECT_NE(chunk.find("event: state\ndata: {"), std::string::npos) << chunk;
+  {
+    http::Response second = Send(dashboard_, "GET", "/ui/api/events", "", {cookie});
+    EXPECT_EQ(second.status, 200);
+    http::Response third = Send(dashboard_, "GET", "/ui/api/events", "", {cookie});
+    EXPECT_EQ(third.status, 503);
+  }
+  // The second one closed: room again.
+  EXPECT_EQ(Send(dashboard_, "GET", "/ui/api/events", "", {cookie}).status, 200);
+  // Stopping ends open feeds at their next read.
+  dashboard_.Stop();
+  chunk.clear();
+  EXPECT_FALSE(*first.body_stream(&chunk));
+}
+
+TEST(SessionStoreTest, SessionsEndWhenIdleOrOldAndTheLeastRecentlyUsedGoesFirst) {
+  SessionLimits limits;
+  limits.max_sessions = 3;
+  limits.idle_ms = 1000;
+  limits.lifetime_ms = 5000;
+  SessionStore store(limits);
+  auto a = store.Open("k", 0);
+  EXPECT_TRUE(store.Find(a.id, 900));
+  EXPECT_TRUE(store.Find(a.id, 1800));   // used at 900: not idle yet
+  EXPECT_FALSE(store.Find(a.id, 2900));  // idle 1100 ms
+  EXPECT_EQ(store.size(), 0u);
+  auto b = store.Open("k", 10000);
+  for (int64_t t = 10500; t <= 15000; t += 500) EXPECT_TRUE(store.Find(b.id, t)) << t;
+  EXPECT_FALSE(store.Find(b.id, 15001));  // older than its lifetime, however busy
+  auto c1 = store.Open("k", 20000), c2 = store.Open("k", 20001), c3 = store.Open("k", 20002);
+  EXPECT_TRUE(store.Find(c1.id, 20003));  // c2 is now the least recently used
+  auto c4 = store.Open("k", 20004);
+  EXPECT_EQ(store.size(), 3u);
+  EXPECT_FALSE(store.Find(c2.id, 20005));
+  EXPECT_TRUE(store.Find(c1.id, 20005));
+  EXPECT_TRUE(store.Find(c3.id, 20005));
+  EXPECT_TRUE(store.Find(c4.id, 20005));
+  EXPECT_NE(c3.session.csrf_token, c4.session.csrf_token);
+  EXPECT_NE(c3.id, c3.session.csrf_token);
+}
+
+}  // namespace
+}  // namespace lathe::ui
