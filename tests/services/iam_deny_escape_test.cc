@@ -1,5 +1,7 @@
 // Requests that must not escape a Deny: every service's declaration (its authz.cc) names the
 // resource as stored, whatever spelling the request used, and sets the condition keys AWS sets.
+#include <tuple>
+
 #include <gtest/gtest.h>
 
 #include "aws/query_protocol.h"
@@ -7,6 +9,12 @@
 #include "services/iam/backend.h"
 #include "services/iam/enforcement.h"
 #include "services/iam/service.h"
+#include "services/bedrock/operations.h"
+#include "services/events/service.h"
+#include "services/lambda/service.h"
+#include "services/sns/service.h"
+#include "services/sts/service.h"
+#include "services/iam/wildcard.h"
 #include "test_util.h"
 
 namespace lathe::iam {
@@ -36,6 +44,16 @@ class DenyEscapeTest : public ::testing::Test {
     return enforcer.Authorize(ctx_, "127.0.0.1", access);
   }
   // What IAM's declaration requires of the query-protocol request `form`.
+  aws::OperationView Rest(std::string_view operation, std::string_view body) {
+    aws::OperationView v;
+    v.context = &ctx_;
+    v.request = &request_;
+    v.operation = operation;
+    v.labels = &labels_;
+    v.query = &query_;
+    v.body = body;
+    return v;
+  }
   aws::AccessRequest Iam(std::string_view operation, const std::string& form) {
     Result<aws::QueryParams> params = aws::QueryParams::Parse(form);
     EXPECT_TRUE(params.ok()) << params.status().ToString();
@@ -55,6 +73,7 @@ class DenyEscapeTest : public ::testing::Test {
   aws::RequestContext ctx_;
   http::Request request_;
   aws::QueryParams params_;
+  std::map<std::string, std::string> labels_, query_;
 };
 
 TEST_F(DenyEscapeTest, IamEntitiesAreNamedAsStoredWhateverTheRequestsSpelling) {
@@ -94,6 +113,139 @@ TEST_F(DenyEscapeTest, AttachingAPolicyNamesItInIamPolicyArn) {
   }
   EXPECT_EQ(Iam("DetachUserPolicy", "UserName=ci&" + admin).checks[0].context.count("iam:policyarn"), 1u);
   EXPECT_EQ(Iam("ListAttachedUserPolicies", "UserName=ci").checks[0].context.count("iam:policyarn"), 0u);
+}
+
+TEST_F(DenyEscapeTest, OnlyTheAdministratorChoosesWhatAFunctionRuns) {
+  Policy(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:*","iam:PassRole"],"Resource":"*"}]})");
+  labels_["FunctionName"] = "f";
+  for (const char* op : {"CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration"}) {
+    aws::AccessRequest r = lambda::LambdaAccess(Rest(op, R"({"FunctionName":"f","Role":"arn:aws:iam::123456789012:role/r"})"));
+    std::optional<std::string> m = Authorize(r);
+    ASSERT_TRUE(m) << op;
+    EXPECT_NE(m->find("only the account's administrator may: functions run with the administrator's credentials"),
+              std::string::npos) << *m;
+    aws::RequestContext root = ctx_;
+    root.caller = aws::Caller{"LATHEKEY", kAccount, "arn:aws:iam::123456789012:root", kAccount};
+    EXPECT_FALSE(Enforcer(iam_.get()).Authorize(root, "", r)) << op;
+  }
+  for (const char* op : {"Invoke", "GetFunction", "DeleteFunction"})
+    EXPECT_FALSE(Authorize(lambda::LambdaAccess(Rest(op, "")))) << op;
+}
+
+TEST_F(DenyEscapeTest, APolicyThatCannotBeReadRefusesRatherThanDropItsDeny) {
+  Policy(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]})");
+  CreatePolicyInput in;
+  in.name = "no-deletes";
+  in.document = R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}]})";
+  Result<ManagedPolicy> deny = iam_->CreatePolicy(kAccount, in);
+  ASSERT_TRUE(deny.ok()) << deny.status().ToString();
+  ASSERT_TRUE(iam_->CreateGroup(kAccount, "g", "/").ok());
+  ASSERT_TRUE(iam_->AddUserToGroup(kAccount, "g", "ci").ok());
+  ASSERT_TRUE(iam_->AttachGroupPolicy(kAccount, "g", deny->arn).ok());
+  EXPECT_TRUE(Authorize(aws::Require("s3:DeleteBucket", {"arn:aws:s3:::b"})));
+  // The stored rows stop reading (a damaged database): refused, not allowed without the Deny.
+  for (const auto& [kind, id, member] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"iam-policy", deny->arn, "defaultVersion"}, {"iam-group", "arn:aws:iam::123456789012:group/g", "path"}}) {
+    Result<store::ResourceRow> row = store_->Find(kind, id);
+    ASSERT_TRUE(row.ok()) << kind;
+    const nlohmann::json before = row->doc;
+    row->doc[member] = 5;
+    ASSERT_TRUE(store_->Update(*row).ok());
+    iam_ = std::make_unique<IamBackend>(store_.get());  // nothing cached
+    std::optional<std::string> m = Authorize(aws::Require("s3:GetObject", {"arn:aws:s3:::b/k"}));
+    ASSERT_TRUE(m) << kind;
+    EXPECT_NE(m->find("because its policies cannot be read"), std::string::npos) << *m;
+    EXPECT_EQ(m->find("defaultVersion"), std::string::npos) << *m;  // the store's words stay in the log
+    row->doc = before;
+    ASSERT_TRUE(store_->Update(*row).ok());
+  }
+}
+
+TEST_F(DenyEscapeTest, ATargetNeedsWhatDeliveringToItDoes) {
+  Policy(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["events:*","iam:PassRole"],"Resource":"*"},
+    {"Effect":"Allow","Action":["lambda:InvokeFunction","states:StartExecution","sns:Publish"],
+     "Resource":["arn:aws:lambda:us-east-1:123456789012:function:mine","arn:aws:states:us-east-1:123456789012:stateMachine:mine",
+                 "arn:aws:sns:us-east-1:123456789012:mine"]}]})");
+  for (const char* service : {"lambda:us-east-1:123456789012:function:", "states:us-east-1:123456789012:stateMachine:",
+                              "sns:us-east-1:123456789012:"}) {
+    auto put = [&](const std::string& name) {
+      const std::string body = std::string(R"({"Rule":"r","Targets":[{"Id":"1","Arn":"arn:aws:)") + service + name + R"("}]})";
+      return Authorize(events::EventsAccess(Rest("PutTargets", body)));
+    };
+    EXPECT_FALSE(put("mine")) << service;
+    std::optional<std::string> m = put("admins");
+    ASSERT_TRUE(m) << service;
+    EXPECT_NE(m->find(std::string("on resource: arn:aws:") + service + "admins"), std::string::npos) << *m;
+  }
+  aws::AccessRequest r = events::EventsAccess(Rest("PutTargets", R"({"Rule":"r","Targets":[{"Id":"1",
+    "Arn":"arn:aws:states:us-east-1:123456789012:stateMachine:mine","RoleArn":"arn:aws:iam::123456789012:role/x"}]})"));
+  ASSERT_EQ(r.checks.size(), 3u);
+  EXPECT_EQ(r.checks[2].action, "iam:PassRole");
+}
+
+TEST_F(DenyEscapeTest, ServerWideCleanupIsTheAdministratorsAndStsExemptsOnlyGetCallerIdentity) {
+  Policy(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:*","Resource":"*"}]})");
+  aws::OperationView cleanup = Rest("LatheCleanup", "{}");
+  cleanup.service = "bedrock";
+  std::optional<std::string> m = Authorize(bedrock::BedrockAccess(cleanup));
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->find("only the account's administrator may"), std::string::npos) << *m;
+  cleanup.operation = "ListCustomModels";
+  EXPECT_FALSE(Authorize(bedrock::BedrockAccess(cleanup)));
+  aws::OperationView sts = Rest("GetCallerIdentity", "");
+  sts.service = "sts";
+  EXPECT_FALSE(Authorize(sts::StsAccess(sts)));
+  sts.operation = "AssumeRole";
+  m = Authorize(sts::StsAccess(sts));
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->find("sts:AssumeRole"), std::string::npos) << *m;
+}
+
+TEST_F(DenyEscapeTest, FunctionsAndSubscriptionsAreNamedByTheirFullArn) {
+  const std::string fn = "arn:aws:lambda:us-east-1:123456789012:function:secret";
+  for (const char* spelling : {"secret", "123456789012:function:secret", "us-east-1:123456789012:function:secret",
+                               "arn:aws:lambda:us-east-1:123456789012:function:secret"}) {
+    labels_["FunctionName"] = spelling;
+    EXPECT_EQ(lambda::LambdaAccess(Rest("Invoke", "")).resources[0], fn) << spelling;
+  }
+  labels_["FunctionName"] = "secret:prod";
+  EXPECT_EQ(lambda::LambdaAccess(Rest("Invoke", "")).resources[0], fn + ":prod");
+  labels_["FunctionName"] = "bad name";
+  EXPECT_EQ(lambda::LambdaAccess(Rest("Invoke", "")).resources[0], "*");
+  const std::string topic = "arn:aws:sns:us-east-1:123456789012:alerts";
+  const std::string sub = topic + ":0b8b5a57-43c4-4f1b-b9a4-4a3e1f0c2d11";
+  Result<aws::QueryParams> params = aws::QueryParams::Parse("SubscriptionArn=" + sub);
+  ASSERT_TRUE(params.ok());
+  params_ = std::move(*params);
+  aws::OperationView v = Rest("Unsubscribe", "");
+  v.params = &params_;
+  EXPECT_EQ(sns::SnsAccess(v).resources[0], topic);
+}
+
+TEST_F(DenyEscapeTest, ValuesTooLongToMatchAreRefusedNotLetPastADeny) {
+  Policy(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+    {"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::secret/*"}]})");
+  const std::string key(kMaxMatchLength + 1, 'k');
+  std::optional<std::string> m = Authorize(aws::Require("s3:GetObject", {"arn:aws:s3:::secret/" + key}));
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->find("longer than 4096 characters"), std::string::npos) << *m;
+  aws::AccessContext context;
+  context["s3:prefix"] = {key};
+  EXPECT_TRUE(Authorize(aws::Require("s3:ListBucket", {"arn:aws:s3:::open"}, context)));
+  EXPECT_FALSE(Authorize(aws::Require("s3:GetObject", {"arn:aws:s3:::open/k"})));
+}
+
+TEST_F(DenyEscapeTest, UnresolvableVariablesLeaveNegatedStatementsOut) {
+  // The user has no team or acl tag: the NotResource pattern and the StringNotEquals value cannot
+  // be resolved, and neither statement may then grant everything.
+  Policy(R"({"Version":"2012-10-17","Statement":[
+    {"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::${aws:PrincipalTag/team}-private/*"},
+    {"Effect":"Allow","Action":"s3:PutObject","Resource":"*",
+     "Condition":{"StringNotEquals":{"s3:x-amz-acl":"${aws:PrincipalTag/acl}"}}}]})");
+  EXPECT_TRUE(Authorize(aws::Require("s3:GetObject", {"arn:aws:s3:::ml-private/k"})));
+  aws::AccessContext acl;
+  acl["s3:x-amz-acl"] = {"public-read"};
+  EXPECT_TRUE(Authorize(aws::Require("s3:PutObject", {"arn:aws:s3:::b/k"}, acl)));
 }
 
 }  // namespace

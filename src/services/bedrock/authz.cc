@@ -64,6 +64,9 @@ AccessRequest BedrockAccess(const OperationView& op) {
   if (!creates_with_role && !tags && op.operation.substr(0, 6) != "Create") {
     AccessRequest r = op.Default();
     r.resources = r.checks[0].resources = {LabelArn(op)};
+    // Cleanup deletes every job's, model's and deployment's leftovers server-wide, whoever
+    // owns them: no Bedrock permission (bedrock:* in a FullAccess policy) should grant that.
+    if (op.operation == "LatheCleanup") r.administrator_only = "cleanup acts on the whole server's data";
     return r;
   }
   Result<json> body = aws::ParseJsonObjectBody(op.body);
