@@ -36,6 +36,10 @@ aws::AccessRequest EventsAccess(const aws::OperationView& op) {
   if (resource.empty() && !rule.empty())
     resource = MakeArn("events", op.context->region, op.context->caller.account, "rule/" + rule);
   aws::AccessRequest r = aws::Require("events:" + std::string(op.operation), {resource.empty() ? "*" : resource});
+  // A rule's own role (PutRule RoleArn) acts for it later, when no request passes it.
+  if (op.operation == "PutRule")
+    if (std::string role = op.BodyMember("RoleArn"); !role.empty())
+      r.checks.push_back(aws::PassRole(role, "events.amazonaws.com"));
   if (op.operation == "PutTargets") {
     Result<nlohmann::json> body = aws::ParseJsonObjectBody(op.body);
     // More than 100 targets the operation refuses before it stores any.
