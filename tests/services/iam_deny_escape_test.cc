@@ -1,11 +1,14 @@
 // Requests that must not escape a Deny: every service's declaration (its authz.cc) names the
 // resource as stored, whatever spelling the request used, and sets the condition keys AWS sets.
+#include <sys/stat.h>
+
 #include <tuple>
 
 #include <gtest/gtest.h>
 
 #include "aws/query_protocol.h"
 #include "aws/service.h"
+#include "services/iam/audit_trail.h"
 #include "services/iam/backend.h"
 #include "services/iam/enforcement.h"
 #include "services/iam/service.h"
@@ -13,6 +16,7 @@
 #include "services/events/service.h"
 #include "services/lambda/service.h"
 #include "services/sns/service.h"
+#include "services/states/service.h"
 #include "services/sts/service.h"
 #include "services/iam/wildcard.h"
 #include "test_util.h"
@@ -183,6 +187,22 @@ TEST_F(DenyEscapeTest, ATargetNeedsWhatDeliveringToItDoes) {
   EXPECT_EQ(r.checks[2].action, "iam:PassRole");
 }
 
+TEST_F(DenyEscapeTest, RolesADefinitionOrRuleNamesNeedPassRoleWhenWritten) {
+  Policy(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["states:*","events:*"],"Resource":"*"},
+    {"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::123456789012:role/StepRole"}]})");
+  const std::string definition = R"({\"StartAt\":\"Tune\",\"States\":{\"Tune\":{\"Type\":\"Task\",)"
+                                 R"(\"Resource\":\"arn:aws:states:::bedrock:createModelCustomizationJob\",)"
+                                 R"(\"Parameters\":{\"RoleArn\":\"arn:aws:iam::123456789012:role/Admin\"},\"End\":true}}})";
+  const std::string body = R"({"name":"m","roleArn":"arn:aws:iam::123456789012:role/StepRole","definition":")" + definition + R"("})";
+  std::optional<std::string> m = Authorize(states::StatesAccess(Rest("CreateStateMachine", body)));
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->find("iam:PassRole on resource: arn:aws:iam::123456789012:role/Admin"), std::string::npos) << *m;
+  m = Authorize(events::EventsAccess(Rest("PutRule", R"({"Name":"r","RoleArn":"arn:aws:iam::123456789012:role/Admin"})")));
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->find("iam:PassRole"), std::string::npos) << *m;
+  EXPECT_FALSE(Authorize(events::EventsAccess(Rest("PutRule", R"({"Name":"r","RoleArn":"arn:aws:iam::123456789012:role/StepRole"})"))));
+}
+
 TEST_F(DenyEscapeTest, ServerWideCleanupIsTheAdministratorsAndStsExemptsOnlyGetCallerIdentity) {
   Policy(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:*","Resource":"*"}]})");
   aws::OperationView cleanup = Rest("LatheCleanup", "{}");
@@ -222,6 +242,30 @@ TEST_F(DenyEscapeTest, FunctionsAndSubscriptionsAreNamedByTheirFullArn) {
   EXPECT_EQ(sns::SnsAccess(v).resources[0], topic);
 }
 
+TEST_F(DenyEscapeTest, BedrockJobsAndModelsGivenByNameAreNamedByTheirArn) {
+  const std::string model = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.titan-text-lite-v1:0:4k/abc123";
+  const std::string job = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.titan-text-lite-v1:0:4k/xyz";
+  bedrock::BedrockArnLookup lookup = [&](std::string_view kind, const std::string& id) -> std::string {
+    if (kind == "custom-model" && (id == "my-model" || id == model)) return model;
+    if (kind == "model-customization-job" && id == "my-job") return job;
+    return "";
+  };
+  auto access = [&](std::string_view operation, const char* label, const std::string& value) {
+    labels_ = {{label, value}};
+    aws::OperationView v = Rest(operation, "");
+    v.service = "bedrock";
+    return bedrock::BedrockAccess(v, lookup).resources[0];
+  };
+  EXPECT_EQ(access("Converse", "modelId", "my-model"), model);
+  EXPECT_EQ(access("InvokeModel", "modelId", "amazon.titan-text-express-v1"),
+            "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1");
+  EXPECT_EQ(access("GetCustomModel", "modelIdentifier", "my-model"), model);
+  EXPECT_EQ(access("DeleteCustomModel", "modelIdentifier", model), model);
+  EXPECT_EQ(access("GetModelCustomizationJob", "jobIdentifier", "my-job"), job);
+  EXPECT_EQ(access("StopModelCustomizationJob", "jobIdentifier", "nobody"), "*");
+  labels_.clear();
+}
+
 TEST_F(DenyEscapeTest, ValuesTooLongToMatchAreRefusedNotLetPastADeny) {
   Policy(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
     {"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::secret/*"}]})");
@@ -246,6 +290,47 @@ TEST_F(DenyEscapeTest, UnresolvableVariablesLeaveNegatedStatementsOut) {
   aws::AccessContext acl;
   acl["s3:x-amz-acl"] = {"public-read"};
   EXPECT_TRUE(Authorize(aws::Require("s3:PutObject", {"arn:aws:s3:::b/k"}, acl)));
+}
+
+TEST(AuditTrailKinds, UnauthenticatedCallsGoToTheirOwnFileAsUnknown) {
+  TempDir dir;
+  const std::string folder = dir.path() + "/audit";
+  {
+    Result<std::unique_ptr<AuditTrail>> trail = AuditTrail::Open(folder);
+    ASSERT_TRUE(trail.ok()) << trail.status().ToString();
+    AuditRecord r;
+    r.time_ms = 1764600000000;
+    r.service = "s3";
+    r.operation = "ListBuckets";
+    r.principal_arn = "arn:aws:iam::123456789012:user/ci";
+    r.account = kAccount;
+    r.access_key_id = "AKIAUSER";
+    r.http_status = 200;
+    (*trail)->Append(r);
+    r.time_ms -= 1000;  // earlier than the authenticated one: Query orders by time
+    r.principal_arn.clear();
+    r.account.clear();
+    r.access_key_id = "AKIAFORGED";
+    r.http_status = 403;
+    r.error_code = "SignatureDoesNotMatch";
+    for (int i = 0; i < 3; ++i) (*trail)->Append(r);
+  }
+  struct stat authenticated {}, unauthenticated {};
+  ASSERT_EQ(::stat((folder + "/trail.jsonl").c_str(), &authenticated), 0);
+  ASSERT_EQ(::stat((folder + "/unauthenticated.jsonl").c_str(), &unauthenticated), 0);
+  EXPECT_EQ(unauthenticated.st_mode & 0777, 0600u);
+  EXPECT_GT(unauthenticated.st_size, 2 * authenticated.st_size);  // the three went there
+  AuditFilter filter;
+  Result<std::vector<nlohmann::json>> all = AuditTrail::Query(folder, filter);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0]["userIdentity"]["type"], "Unknown");
+  EXPECT_EQ((*all)[0]["userIdentity"]["accessKeyId"], "AKIAFORGED");
+  EXPECT_EQ((*all)[3]["userIdentity"]["type"], "IAMUser");
+  filter.limit = 1;
+  all = AuditTrail::Query(folder, filter);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0]["userIdentity"]["type"], "IAMUser");  // the newest, whichever file
 }
 
 }  // namespace
