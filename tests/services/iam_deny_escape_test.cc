@@ -134,6 +134,11 @@ TEST_F(DenyEscapeTest, OnlyTheAdministratorChoosesWhatAFunctionRuns) {
   }
   for (const char* op : {"Invoke", "GetFunction", "DeleteFunction"})
     EXPECT_FALSE(Authorize(lambda::LambdaAccess(Rest(op, "")))) << op;
+  // A built-in function starts a Bedrock job with the event's roleArn: PassRole on it.
+  Policy(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*"}]})");
+  std::optional<std::string> m = Authorize(lambda::LambdaAccess(Rest("Invoke", R"({"roleArn":"arn:aws:iam::123456789012:role/Admin"})")));
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->find("iam:PassRole on resource: arn:aws:iam::123456789012:role/Admin"), std::string::npos) << *m;
 }
 
 TEST_F(DenyEscapeTest, APolicyThatCannotBeReadRefusesRatherThanDropItsDeny) {

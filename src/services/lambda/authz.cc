@@ -25,6 +25,11 @@ aws::AccessRequest LambdaAccess(const aws::OperationView& op) {
   if (op.operation == "CreateFunction" || op.operation == "UpdateFunctionConfiguration")
     if (std::string role = op.BodyMember("Role"); !role.empty())
       r.checks.push_back(aws::PassRole(role, "lambda.amazonaws.com"));
+  // A built-in function starts a Bedrock job with the event's roleArn (builtins.cc): naming a
+  // role in the payload passes it.
+  if (op.operation == "Invoke")
+    if (std::string role = op.BodyMember("roleArn"); !role.empty())
+      r.checks.push_back(aws::PassRole(role, "bedrock.amazonaws.com"));
   // lathe runs every function with the administrator's key (AWS would give it its role's): who
   // chooses a function's code, handler or environment acts as the administrator.
   if (op.operation == "CreateFunction" || op.operation == "UpdateFunctionCode" ||
