@@ -1,14 +1,11 @@
 // Requests that must not escape a Deny: every service's declaration (its authz.cc) names the
 // resource as stored, whatever spelling the request used, and sets the condition keys AWS sets.
-#include <sys/stat.h>
-
 #include <tuple>
 
 #include <gtest/gtest.h>
 
 #include "aws/query_protocol.h"
 #include "aws/service.h"
-#include "services/iam/audit_trail.h"
 #include "services/iam/backend.h"
 #include "services/iam/enforcement.h"
 #include "services/iam/service.h"
@@ -295,47 +292,6 @@ TEST_F(DenyEscapeTest, UnresolvableVariablesLeaveNegatedStatementsOut) {
   aws::AccessContext acl;
   acl["s3:x-amz-acl"] = {"public-read"};
   EXPECT_TRUE(Authorize(aws::Require("s3:PutObject", {"arn:aws:s3:::b/k"}, acl)));
-}
-
-TEST(AuditTrailKinds, UnauthenticatedCallsGoToTheirOwnFileAsUnknown) {
-  TempDir dir;
-  const std::string folder = dir.path() + "/audit";
-  {
-    Result<std::unique_ptr<AuditTrail>> trail = AuditTrail::Open(folder);
-    ASSERT_TRUE(trail.ok()) << trail.status().ToString();
-    AuditRecord r;
-    r.time_ms = 1764600000000;
-    r.service = "s3";
-    r.operation = "ListBuckets";
-    r.principal_arn = "arn:aws:iam::123456789012:user/ci";
-    r.account = kAccount;
-    r.access_key_id = "AKIAUSER";
-    r.http_status = 200;
-    (*trail)->Append(r);
-    r.time_ms -= 1000;  // earlier than the authenticated one: Query orders by time
-    r.principal_arn.clear();
-    r.account.clear();
-    r.access_key_id = "AKIAFORGED";
-    r.http_status = 403;
-    r.error_code = "SignatureDoesNotMatch";
-    for (int i = 0; i < 3; ++i) (*trail)->Append(r);
-  }
-  struct stat authenticated {}, unauthenticated {};
-  ASSERT_EQ(::stat((folder + "/trail.jsonl").c_str(), &authenticated), 0);
-  ASSERT_EQ(::stat((folder + "/unauthenticated.jsonl").c_str(), &unauthenticated), 0);
-  EXPECT_EQ(unauthenticated.st_mode & 0777, 0600u);
-  EXPECT_GT(unauthenticated.st_size, 2 * authenticated.st_size);  // the three went there
-  AuditFilter filter;
-  Result<std::vector<nlohmann::json>> all = AuditTrail::Query(folder, filter);
-  ASSERT_TRUE(all.ok()) << all.status().ToString();
-  ASSERT_EQ(all->size(), 4u);
-  EXPECT_EQ((*all)[0]["userIdentity"]["type"], "Unknown");
-  EXPECT_EQ((*all)[0]["userIdentity"]["accessKeyId"], "AKIAFORGED");
-  EXPECT_EQ((*all)[3]["userIdentity"]["type"], "IAMUser");
-  filter.limit = 1;
-  all = AuditTrail::Query(folder, filter);
-  ASSERT_EQ(all->size(), 1u);
-  EXPECT_EQ((*all)[0]["userIdentity"]["type"], "IAMUser");  // the newest, whichever file
 }
 
 }  // namespace

@@ -189,24 +189,30 @@ TEST_F(EnforcementTest, SimulationIsBoundedAndNamesTheDecidingStatement) {
   }
 }
 
+// A user's refused s3:DeleteBucket, as the trail records it.
+AuditRecord DeniedDelete() {
+  AuditRecord r;
+  r.time_ms = 1764600000000;
+  r.service = "s3";
+  r.operation = "DeleteBucket";
+  r.action = "s3:DeleteBucket";
+  r.resources = {"arn:aws:s3:::other"};
+  r.principal_arn = "arn:aws:iam::123456789012:user/ci-7";
+  r.account = kAccount;
+  r.source_ip = "10.0.0.7";
+  r.request_id = "req-1";
+  r.http_status = 403;
+  r.error_code = "AccessDenied";
+  return r;
+}
+
 TEST(AuditTrailTest, AppendsRecordsThatQueriesFilterAndSurvivesHostileLines) {
   TempDir dir;
   const std::string folder = dir.path() + "/audit";
   {
     Result<std::unique_ptr<AuditTrail>> trail = AuditTrail::Open(folder);
     ASSERT_TRUE(trail.ok()) << trail.status().ToString();
-    AuditRecord r;
-    r.time_ms = 1764600000000;
-    r.service = "s3";
-    r.operation = "DeleteBucket";
-    r.action = "s3:DeleteBucket";
-    r.resources = {"arn:aws:s3:::other"};
-    r.principal_arn = "arn:aws:iam::123456789012:user/ci-7";
-    r.account = kAccount;
-    r.source_ip = "10.0.0.7";
-    r.request_id = "req-1";
-    r.http_status = 403;
-    r.error_code = "AccessDenied";
+    AuditRecord r = DeniedDelete();
     (*trail)->Append(r);
     r.time_ms += 1000;
     r.operation = "ListBuckets";
@@ -241,6 +247,40 @@ TEST(AuditTrailTest, AppendsRecordsThatQueriesFilterAndSurvivesHostileLines) {
   filter.since_ms = 1764600000500;
   EXPECT_EQ(AuditTrail::Query(folder, filter)->size(), 1u);
   EXPECT_EQ(AuditTrail::Query(dir.path() + "/none", filter).status().code(), Status::Code::kNotFound);
+}
+
+TEST(AuditTrailTest, UnauthenticatedCallsGoToTheirOwnFileAsUnknown) {
+  TempDir dir;
+  const std::string folder = dir.path() + "/audit";
+  {
+    Result<std::unique_ptr<AuditTrail>> trail = AuditTrail::Open(folder);
+    ASSERT_TRUE(trail.ok()) << trail.status().ToString();
+    AuditRecord r = DeniedDelete();
+    (*trail)->Append(r);
+    r.time_ms -= 1000;  // earlier than the authenticated one: Query orders by time
+    r.principal_arn.clear();
+    r.account.clear();
+    r.access_key_id = "AKIAFORGED";
+    r.http_status = 403;
+    r.error_code = "SignatureDoesNotMatch";
+    for (int i = 0; i < 3; ++i) (*trail)->Append(r);
+  }
+  struct stat authenticated {}, unauthenticated {};
+  ASSERT_EQ(::stat((folder + "/trail.jsonl").c_str(), &authenticated), 0);
+  ASSERT_EQ(::stat((folder + "/unauthenticated.jsonl").c_str(), &unauthenticated), 0);
+  EXPECT_EQ(unauthenticated.st_mode & 0777, 0600u);
+  EXPECT_GT(unauthenticated.st_size, 2 * authenticated.st_size);  // the three went there
+  AuditFilter filter;
+  Result<std::vector<nlohmann::json>> all = AuditTrail::Query(folder, filter);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0]["userIdentity"]["type"], "Unknown");
+  EXPECT_EQ((*all)[0]["userIdentity"]["accessKeyId"], "AKIAFORGED");
+  EXPECT_EQ((*all)[3]["userIdentity"]["type"], "IAMUser");
+  filter.limit = 1;
+  all = AuditTrail::Query(folder, filter);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0]["userIdentity"]["type"], "IAMUser");  // the newest, whichever file
 }
 
 }  // namespace
