@@ -16,6 +16,7 @@
 #include "services/states/service.h"
 #include "services/sts/service.h"
 #include "services/iam/wildcard.h"
+#include "iam_user_fixture.h"
 #include "test_util.h"
 
 namespace lathe::iam {
@@ -25,36 +26,14 @@ using lathe::testing::TempDir;
 
 constexpr char kAccount[] = "123456789012";
 
-class DenyEscapeTest : public ::testing::Test {
+class DenyEscapeTest : public IamUserTest {
  protected:
-  void SetUp() override {
-    auto store = store::MetadataStore::Open(dir_.path() + "/lathe.db");
-    ASSERT_TRUE(store.ok());
-    store_ = std::move(*store);
-    iam_ = std::make_unique<IamBackend>(store_.get());
-    CreateUserInput in;
-    in.name = "ci";
-    Result<User> u = iam_->CreateUser(kAccount, in);
-    ASSERT_TRUE(u.ok()) << u.status().ToString();
-    ctx_.region = "us-east-1";
-    ctx_.caller = aws::Caller{"AKIAEXAMPLE", kAccount, u->arn, u->id};
-  }
   void Policy(const std::string& document) { ASSERT_TRUE(iam_->PutUserPolicy(kAccount, "ci", "p", document).ok()); }
-  std::optional<std::string> Authorize(const aws::AccessRequest& access) {
-    Enforcer enforcer(iam_.get());
-    return enforcer.Authorize(ctx_, "127.0.0.1", access);
+  // A rest-protocol request with this test's labels_ and query_.
+  aws::OperationView Rest(std::string_view operation, std::string_view body) {
+    return View(operation, labels_, query_, body);
   }
   // What IAM's declaration requires of the query-protocol request `form`.
-  aws::OperationView Rest(std::string_view operation, std::string_view body) {
-    aws::OperationView v;
-    v.context = &ctx_;
-    v.request = &request_;
-    v.operation = operation;
-    v.labels = &labels_;
-    v.query = &query_;
-    v.body = body;
-    return v;
-  }
   aws::AccessRequest Iam(std::string_view operation, const std::string& form) {
     Result<aws::QueryParams> params = aws::QueryParams::Parse(form);
     EXPECT_TRUE(params.ok()) << params.status().ToString();
@@ -68,11 +47,6 @@ class DenyEscapeTest : public ::testing::Test {
     return IamAccessRules(iam_.get())(v);
   }
 
-  TempDir dir_;
-  std::unique_ptr<store::MetadataStore> store_;
-  std::unique_ptr<IamBackend> iam_;
-  aws::RequestContext ctx_;
-  http::Request request_;
   aws::QueryParams params_;
   std::map<std::string, std::string> labels_, query_;
 };

@@ -15,6 +15,7 @@
 #include "services/iam/simulation.h"
 #include "services/s3/service.h"
 #include "services/states/service.h"
+#include "iam_user_fixture.h"
 #include "test_util.h"
 
 namespace lathe::iam {
@@ -31,44 +32,12 @@ constexpr char kGuide[] = R"({"Version":"2012-10-17","Statement":[
   {"Sid":"OnlyData","Effect":"Deny","Action":"s3:ListBucket","Resource":"arn:aws:s3:::train",
    "Condition":{"StringNotLike":{"s3:prefix":"data/*"}}}]})";
 
-class EnforcementTest : public ::testing::Test {
+class EnforcementTest : public IamUserTest {
  protected:
   void SetUp() override {
-    auto store = store::MetadataStore::Open(dir_.path() + "/lathe.db");
-    ASSERT_TRUE(store.ok());
-    store_ = std::move(*store);
-    iam_ = std::make_unique<IamBackend>(store_.get());
-    CreateUserInput in;
-    in.name = "ci";
-    Result<User> u = iam_->CreateUser(kAccount, in);
-    ASSERT_TRUE(u.ok()) << u.status().ToString();
-    user_arn_ = u->arn;
+    IamUserTest::SetUp();
     ASSERT_TRUE(iam_->PutUserPolicy(kAccount, "ci", "guide", kGuide).ok());
-    ctx_.region = "us-east-1";
-    ctx_.caller = aws::Caller{"AKIAEXAMPLE", kAccount, user_arn_, u->id};
   }
-  std::optional<std::string> Authorize(const aws::AccessRequest& access) {
-    Enforcer enforcer(iam_.get());
-    return enforcer.Authorize(ctx_, "127.0.0.1", access);
-  }
-  aws::OperationView View(std::string_view operation, const std::map<std::string, std::string>& labels,
-                          const std::map<std::string, std::string>& query, std::string_view body) {
-    aws::OperationView v;
-    v.context = &ctx_;
-    v.request = &request_;
-    v.operation = operation;
-    v.labels = &labels;
-    v.query = &query;
-    v.body = body;
-    return v;
-  }
-
-  TempDir dir_;
-  std::unique_ptr<store::MetadataStore> store_;
-  std::unique_ptr<IamBackend> iam_;
-  std::string user_arn_;
-  aws::RequestContext ctx_;
-  http::Request request_;
 };
 
 TEST_F(EnforcementTest, TheAdministratorMayDoAnythingAUserWhatItsPoliciesAllow) {
@@ -206,22 +175,24 @@ AuditRecord DeniedDelete() {
   return r;
 }
 
+// A trail in `folder` that holds `records`, closed again.
+void WriteTrail(const std::string& folder, const std::vector<AuditRecord>& records) {
+  Result<std::unique_ptr<AuditTrail>> trail = AuditTrail::Open(folder);
+  ASSERT_TRUE(trail.ok()) << trail.status().ToString();
+  for (const AuditRecord& r : records) (*trail)->Append(r);
+}
+
 TEST(AuditTrailTest, AppendsRecordsThatQueriesFilterAndSurvivesHostileLines) {
   TempDir dir;
   const std::string folder = dir.path() + "/audit";
-  {
-    Result<std::unique_ptr<AuditTrail>> trail = AuditTrail::Open(folder);
-    ASSERT_TRUE(trail.ok()) << trail.status().ToString();
-    AuditRecord r = DeniedDelete();
-    (*trail)->Append(r);
-    r.time_ms += 1000;
-    r.operation = "ListBuckets";
-    r.action = "s3:ListAllMyBuckets";
-    r.error_code.clear();
-    r.http_status = 200;
-    r.user_agent = std::string(100000, 'u');  // cut to fit
-    (*trail)->Append(r);
-  }
+  AuditRecord list = DeniedDelete();
+  list.time_ms += 1000;
+  list.operation = "ListBuckets";
+  list.action = "s3:ListAllMyBuckets";
+  list.error_code.clear();
+  list.http_status = 200;
+  list.user_agent = std::string(100000, 'u');  // cut to fit
+  WriteTrail(folder, {DeniedDelete(), list});
   struct stat st {};
   ASSERT_EQ(::stat((folder + "/trail.jsonl").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -252,19 +223,13 @@ TEST(AuditTrailTest, AppendsRecordsThatQueriesFilterAndSurvivesHostileLines) {
 TEST(AuditTrailTest, UnauthenticatedCallsGoToTheirOwnFileAsUnknown) {
   TempDir dir;
   const std::string folder = dir.path() + "/audit";
-  {
-    Result<std::unique_ptr<AuditTrail>> trail = AuditTrail::Open(folder);
-    ASSERT_TRUE(trail.ok()) << trail.status().ToString();
-    AuditRecord r = DeniedDelete();
-    (*trail)->Append(r);
-    r.time_ms -= 1000;  // earlier than the authenticated one: Query orders by time
-    r.principal_arn.clear();
-    r.account.clear();
-    r.access_key_id = "AKIAFORGED";
-    r.http_status = 403;
-    r.error_code = "SignatureDoesNotMatch";
-    for (int i = 0; i < 3; ++i) (*trail)->Append(r);
-  }
+  AuditRecord forged = DeniedDelete();
+  forged.time_ms -= 1000;  // earlier than the authenticated one: Query orders by time
+  forged.principal_arn.clear();
+  forged.account.clear();
+  forged.access_key_id = "AKIAFORGED";
+  forged.error_code = "SignatureDoesNotMatch";
+  WriteTrail(folder, {DeniedDelete(), forged, forged, forged});
   struct stat authenticated {}, unauthenticated {};
   ASSERT_EQ(::stat((folder + "/trail.jsonl").c_str(), &authenticated), 0);
   ASSERT_EQ(::stat((folder + "/unauthenticated.jsonl").c_str(), &unauthenticated), 0);
