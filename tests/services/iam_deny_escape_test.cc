@@ -173,6 +173,12 @@ TEST_F(DenyEscapeTest, RolesADefinitionOrRuleNamesNeedPassRoleWhenWritten) {
   std::optional<std::string> m = Authorize(states::StatesAccess(Rest("CreateStateMachine", body)));
   ASSERT_TRUE(m);
   EXPECT_NE(m->find("iam:PassRole on resource: arn:aws:iam::123456789012:role/Admin"), std::string::npos) << *m;
+  // Too deep to look into: PassRole on every role is required.
+  std::string deep = "\\\"x\\\"";
+  for (int i = 0; i < 70; ++i) deep = "{\\\"P\\\":" + deep + "}";
+  m = Authorize(states::StatesAccess(Rest("CreateStateMachine", R"({"name":"m","definition":")" + deep + R"("})")));
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->find("iam:PassRole on resource: *"), std::string::npos) << *m;
   m = Authorize(events::EventsAccess(Rest("PutRule", R"({"Name":"r","RoleArn":"arn:aws:iam::123456789012:role/Admin"})")));
   ASSERT_TRUE(m);
   EXPECT_NE(m->find("iam:PassRole"), std::string::npos) << *m;

@@ -12,9 +12,13 @@ namespace {
 // Every literal role a definition's Task parameters name ("RoleArn"/"roleArn", e.g. for
 // bedrock:createModelCustomizationJob): the job later runs with it and no request passes it
 // then, so the one who writes the definition must be allowed to pass it. Roles computed at run
-// time ("RoleArn.$") cannot be known here (docs/iam.md). Depth- and count-bounded.
+// time ("RoleArn.$") cannot be known here (docs/iam.md). Depth- and count-bounded: past
+// either bound, "*" stands for the roles not looked at (PassRole on every role).
 void RolesIn(const nlohmann::json& v, int depth, std::vector<std::string>* roles) {
-  if (depth > 64 || roles->size() >= 64) return;
+  if (depth > 64 || roles->size() >= 64) {
+    if (roles->empty() || roles->back() != "*") roles->push_back("*");
+    return;
+  }
   if (v.is_array())
     for (const nlohmann::json& e : v) RolesIn(e, depth + 1, roles);
   if (!v.is_object()) return;
