@@ -1,6 +1,6 @@
 #include "services/iam/enforcement.h"
 
-#include <cstdio>
+#include <spdlog/spdlog.h>
 
 #include "core/arn.h"
 #include "services/iam/wildcard.h"
@@ -97,8 +97,8 @@ std::optional<std::string> Enforcer::Authorize(const aws::RequestContext& contex
   Result<Principal> principal = iam_->PrincipalFor(context.caller.account, context.caller.arn);
   if (!principal.ok()) {
     // Why stays in the server's log: the store's words are not the caller's business.
-    std::fprintf(stderr, "lathe: refused %s to %s: its policies cannot be read: %s\n", access.action.c_str(),
-                 context.caller.arn.c_str(), principal.status().message().c_str());
+    spdlog::warn("refused {} to {}: its policies cannot be read: {}", access.action, context.caller.arn,
+                 principal.status().message());
     return "User: " + context.caller.arn + " is not authorized to perform: " + access.action +
            " because its policies cannot be read";
   }
