@@ -37,6 +37,9 @@ struct AccessRequest {
   std::string action;                  // the operation's own action, for the audit trail
   std::vector<std::string> resources;  // the resources it names, for the audit trail
   std::vector<AccessCheck> checks;     // every one must be allowed; empty: nothing to allow
+  // Non-empty: only the account's administrator may, whatever IAM policies say, and this says
+  // why (e.g. the code would run with the administrator's key); an IAM user is refused with it.
+  std::string administrator_only;
 };
 
 // `action` on `resources` (["*"] when empty), also the audit trail's action and resources.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "aws/sigv4.h"
 #include "core/arn.h"
 
 namespace lathe::server {
@@ -51,6 +52,9 @@ void ServerAccessControl::Record(const aws::RequestContext& context, const http:
   r.principal_arn = context.caller.arn;
   r.account = context.caller.account;
   r.access_key_id = context.caller.access_key_id;
+  if (r.access_key_id.empty())  // not authenticated: the key it claimed, for the record
+    if (std::optional<api::ClaimedScope> claimed = api::ClaimedCredentialScope(request.header("Authorization"), request.query()))
+      r.access_key_id = claimed->access_key_id;
   r.http_status = http_status;
   r.error_code = std::string(error_code);
   if (trail_) trail_->Append(r);

@@ -15,6 +15,7 @@
 #include "services/iam/simulation.h"
 #include "services/s3/service.h"
 #include "services/states/service.h"
+#include "iam_user_fixture.h"
 #include "test_util.h"
 
 namespace lathe::iam {
@@ -31,44 +32,12 @@ constexpr char kGuide[] = R"({"Version":"2012-10-17","Statement":[
   {"Sid":"OnlyData","Effect":"Deny","Action":"s3:ListBucket","Resource":"arn:aws:s3:::train",
    "Condition":{"StringNotLike":{"s3:prefix":"data/*"}}}]})";
 
-class EnforcementTest : public ::testing::Test {
+class EnforcementTest : public IamUserTest {
  protected:
   void SetUp() override {
-    auto store = store::MetadataStore::Open(dir_.path() + "/lathe.db");
-    ASSERT_TRUE(store.ok());
-    store_ = std::move(*store);
-    iam_ = std::make_unique<IamBackend>(store_.get());
-    CreateUserInput in;
-    in.name = "ci";
-    Result<User> u = iam_->CreateUser(kAccount, in);
-    ASSERT_TRUE(u.ok()) << u.status().ToString();
-    user_arn_ = u->arn;
+    IamUserTest::SetUp();
     ASSERT_TRUE(iam_->PutUserPolicy(kAccount, "ci", "guide", kGuide).ok());
-    ctx_.region = "us-east-1";
-    ctx_.caller = aws::Caller{"AKIAEXAMPLE", kAccount, user_arn_, u->id};
   }
-  std::optional<std::string> Authorize(const aws::AccessRequest& access) {
-    Enforcer enforcer(iam_.get());
-    return enforcer.Authorize(ctx_, "127.0.0.1", access);
-  }
-  aws::OperationView View(std::string_view operation, const std::map<std::string, std::string>& labels,
-                          const std::map<std::string, std::string>& query, std::string_view body) {
-    aws::OperationView v;
-    v.context = &ctx_;
-    v.request = &request_;
-    v.operation = operation;
-    v.labels = &labels;
-    v.query = &query;
-    v.body = body;
-    return v;
-  }
-
-  TempDir dir_;
-  std::unique_ptr<store::MetadataStore> store_;
-  std::unique_ptr<IamBackend> iam_;
-  std::string user_arn_;
-  aws::RequestContext ctx_;
-  http::Request request_;
 };
 
 TEST_F(EnforcementTest, TheAdministratorMayDoAnythingAUserWhatItsPoliciesAllow) {
@@ -189,33 +158,41 @@ TEST_F(EnforcementTest, SimulationIsBoundedAndNamesTheDecidingStatement) {
   }
 }
 
+// A user's refused s3:DeleteBucket, as the trail records it.
+AuditRecord DeniedDelete() {
+  AuditRecord r;
+  r.time_ms = 1764600000000;
+  r.service = "s3";
+  r.operation = "DeleteBucket";
+  r.action = "s3:DeleteBucket";
+  r.resources = {"arn:aws:s3:::other"};
+  r.principal_arn = "arn:aws:iam::123456789012:user/ci-7";
+  r.account = kAccount;
+  r.source_ip = "10.0.0.7";
+  r.request_id = "req-1";
+  r.http_status = 403;
+  r.error_code = "AccessDenied";
+  return r;
+}
+
+// A trail in `folder` that holds `records`, closed again.
+void WriteTrail(const std::string& folder, const std::vector<AuditRecord>& records) {
+  Result<std::unique_ptr<AuditTrail>> trail = AuditTrail::Open(folder);
+  ASSERT_TRUE(trail.ok()) << trail.status().ToString();
+  for (const AuditRecord& r : records) (*trail)->Append(r);
+}
+
 TEST(AuditTrailTest, AppendsRecordsThatQueriesFilterAndSurvivesHostileLines) {
   TempDir dir;
   const std::string folder = dir.path() + "/audit";
-  {
-    Result<std::unique_ptr<AuditTrail>> trail = AuditTrail::Open(folder);
-    ASSERT_TRUE(trail.ok()) << trail.status().ToString();
-    AuditRecord r;
-    r.time_ms = 1764600000000;
-    r.service = "s3";
-    r.operation = "DeleteBucket";
-    r.action = "s3:DeleteBucket";
-    r.resources = {"arn:aws:s3:::other"};
-    r.principal_arn = "arn:aws:iam::123456789012:user/ci-7";
-    r.account = kAccount;
-    r.source_ip = "10.0.0.7";
-    r.request_id = "req-1";
-    r.http_status = 403;
-    r.error_code = "AccessDenied";
-    (*trail)->Append(r);
-    r.time_ms += 1000;
-    r.operation = "ListBuckets";
-    r.action = "s3:ListAllMyBuckets";
-    r.error_code.clear();
-    r.http_status = 200;
-    r.user_agent = std::string(100000, 'u');  // cut to fit
-    (*trail)->Append(r);
-  }
+  AuditRecord list = DeniedDelete();
+  list.time_ms += 1000;
+  list.operation = "ListBuckets";
+  list.action = "s3:ListAllMyBuckets";
+  list.error_code.clear();
+  list.http_status = 200;
+  list.user_agent = std::string(100000, 'u');  // cut to fit
+  WriteTrail(folder, {DeniedDelete(), list});
   struct stat st {};
   ASSERT_EQ(::stat((folder + "/trail.jsonl").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -241,6 +218,34 @@ TEST(AuditTrailTest, AppendsRecordsThatQueriesFilterAndSurvivesHostileLines) {
   filter.since_ms = 1764600000500;
   EXPECT_EQ(AuditTrail::Query(folder, filter)->size(), 1u);
   EXPECT_EQ(AuditTrail::Query(dir.path() + "/none", filter).status().code(), Status::Code::kNotFound);
+}
+
+TEST(AuditTrailTest, UnauthenticatedCallsGoToTheirOwnFileAsUnknown) {
+  TempDir dir;
+  const std::string folder = dir.path() + "/audit";
+  AuditRecord forged = DeniedDelete();
+  forged.time_ms -= 1000;  // earlier than the authenticated one: Query orders by time
+  forged.principal_arn.clear();
+  forged.account.clear();
+  forged.access_key_id = "AKIAFORGED";
+  forged.error_code = "SignatureDoesNotMatch";
+  WriteTrail(folder, {DeniedDelete(), forged, forged, forged});
+  struct stat authenticated {}, unauthenticated {};
+  ASSERT_EQ(::stat((folder + "/trail.jsonl").c_str(), &authenticated), 0);
+  ASSERT_EQ(::stat((folder + "/unauthenticated.jsonl").c_str(), &unauthenticated), 0);
+  EXPECT_EQ(unauthenticated.st_mode & 0777, 0600u);
+  EXPECT_GT(unauthenticated.st_size, 2 * authenticated.st_size);  // the three went there
+  AuditFilter filter;
+  Result<std::vector<nlohmann::json>> all = AuditTrail::Query(folder, filter);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0]["userIdentity"]["type"], "Unknown");
+  EXPECT_EQ((*all)[0]["userIdentity"]["accessKeyId"], "AKIAFORGED");
+  EXPECT_EQ((*all)[3]["userIdentity"]["type"], "IAMUser");
+  filter.limit = 1;
+  all = AuditTrail::Query(folder, filter);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0]["userIdentity"]["type"], "IAMUser");  // the newest, whichever file
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ size_t BedrockOperations::BodyLimit(const http::Request& request) const {
 
 BedrockOperations::BedrockOperations(service::BedrockService* backend) : backend_(backend) {
   service::BedrockService* svc = backend_;
-  SetAccessRules(BedrockAccess);
+  SetAccessRules([lookup = BedrockArns(svc)](const aws::OperationView& op) { return BedrockAccess(op, lookup); });
   AddDeploymentExtensions(svc);
   // Control plane.
   Add("POST", "/model-customization-jobs", "CreateModelCustomizationJob", [svc](const RestInput& in) -> Result<RestOutput> {

@@ -11,8 +11,16 @@
 
 namespace lathe::bedrock {
 
-// What IAM must allow per operation (authz.cc).
-aws::AccessRequest BedrockAccess(const aws::OperationView& op);
+// The stored ARN of the job or model `identifier` (a name or an ARN) names, "" when none: kind is
+// "model-customization-job", "evaluation-job", "model-import-job", "custom-model" or
+// "imported-model".
+using BedrockArnLookup = std::function<std::string(std::string_view kind, const std::string& identifier)>;
+
+// What IAM must allow per operation (authz.cc). With `lookup`, jobs and models given by name are
+// named by their ARNs (without, by "*").
+aws::AccessRequest BedrockAccess(const aws::OperationView& op, const BedrockArnLookup& lookup = {});
+// The lookup that asks `backend`'s job and model services.
+BedrockArnLookup BedrockArns(service::BedrockService* backend);
 
 class BedrockOperations : public aws::RestJsonService {
  public:

@@ -6,7 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <deque>
+#include <iterator>
 #include <fstream>
 
 #include <spdlog/spdlog.h>
@@ -18,7 +20,8 @@ namespace lathe::iam {
 namespace {
 
 constexpr const char* kFile = "/trail.jsonl";
-constexpr const char* kOlder = "/trail.1.jsonl";
+// Oldest first within each kind; Query merges the two kinds by time.
+constexpr const char* kFiles[] = {"/trail.1.jsonl", "/trail.jsonl", "/unauthenticated.1.jsonl", "/unauthenticated.jsonl"};
 constexpr size_t kMaxField = 2048;
 
 std::string Cut(const std::string& s) { return s.size() <= kMaxField ? s : s.substr(0, kMaxField); }
@@ -39,7 +42,11 @@ bool IsReadOnly(std::string_view op) {
 }
 
 nlohmann::json AuditRecord::ToJson() const {
-  nlohmann::json identity = {{"type", principal_arn.find(":user/") != std::string::npos ? "IAMUser" : "Root"},
+  // CloudTrail's "Unknown": the request never proved who sent it (its claimed key is kept).
+  const char* type = principal_arn.empty() ? "Unknown"
+                     : principal_arn.find(":user/") != std::string::npos ? "IAMUser"
+                                                                        : "Root";
+  nlohmann::json identity = {{"type", type},
                              {"arn", Cut(principal_arn)},
                              {"accountId", account}};
   if (!access_key_id.empty()) identity["accessKeyId"] = Cut(access_key_id);
@@ -73,21 +80,23 @@ Result<std::unique_ptr<AuditTrail>> AuditTrail::Open(const std::string& dir) {
   ::chmod(dir.c_str(), 0700);
   std::unique_ptr<AuditTrail> trail(new AuditTrail(dir));
   std::lock_guard<std::mutex> lock(trail->mu_);
-  if (Status s = trail->OpenFileLocked(); !s.ok()) return s;
+  for (File* f : {&trail->authenticated_, &trail->unauthenticated_})
+    if (Status s = trail->OpenFileLocked(f); !s.ok()) return s;
   return trail;
 }
 
 AuditTrail::~AuditTrail() {
-  if (fd_ >= 0) ::close(fd_);
+  for (File* f : {&authenticated_, &unauthenticated_})
+    if (f->fd >= 0) ::close(f->fd);
 }
 
-Status AuditTrail::OpenFileLocked() {
-  const std::string path = dir_ + kFile;
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd_ < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
-  ::fchmod(fd_, 0600);
+Status AuditTrail::OpenFileLocked(File* file) {
+  const std::string path = dir_ + file->name;
+  file->fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (file->fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
+  ::fchmod(file->fd, 0600);
   struct stat st {};
-  size_ = ::fstat(fd_, &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
+  file->size = ::fstat(file->fd, &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
   return Status::Ok();
 }
 
@@ -100,23 +109,33 @@ void AuditTrail::Append(const AuditRecord& record) {
   }
   line += '\n';
   std::lock_guard<std::mutex> lock(mu_);
-  if (size_ + line.size() > kMaxFileBytes && fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-    if (std::rename((dir_ + kFile).c_str(), (dir_ + kOlder).c_str()) != 0)
-      spdlog::warn("audit trail: cannot rotate {}: {}", dir_ + kFile, std::strerror(errno));
-    if (Status s = OpenFileLocked(); !s.ok()) spdlog::error("audit trail: {}", s.message());
+  AppendLocked(record.authenticated() ? &authenticated_ : &unauthenticated_, line);
+}
+
+void AuditTrail::AppendLocked(File* file, const std::string& line) {
+  const std::string path = dir_ + file->name;
+  if (file->size + line.size() > file->max_bytes && file->fd >= 0) {
+    ::close(file->fd);
+    file->fd = -1;
+    if (std::rename(path.c_str(), (dir_ + file->older).c_str()) != 0)
+      spdlog::warn("audit trail: cannot rotate {}: {}", path, std::strerror(errno));
+    if (Status s = OpenFileLocked(file); !s.ok()) spdlog::error("audit trail: {}", s.message());
   }
-  if (fd_ < 0) return;
-  if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-    spdlog::error("audit trail: cannot append to {}: {}", dir_ + kFile, std::strerror(errno));
-  size_ += line.size();
+  if (file->fd < 0) return;
+  if (::write(file->fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+    spdlog::error("audit trail: cannot append to {}: {}", path, std::strerror(errno));
+  file->size += line.size();
 }
 
 Result<std::vector<nlohmann::json>> AuditTrail::Query(const std::string& dir, const AuditFilter& filter) {
-  std::deque<nlohmann::json> matches;
+  std::deque<nlohmann::json> matches, kind;  // all so far; the newest of the kind being read
   bool any_file = false;
-  for (const char* name : {kOlder, kFile}) {
+  for (size_t f = 0; f < std::size(kFiles); ++f) {
+    const char* name = kFiles[f];
+    if (f % 2 == 0) {  // a kind's older file: the last kind's newest matches are complete
+      matches.insert(matches.end(), kind.begin(), kind.end());
+      kind.clear();
+    }
     std::ifstream in(dir + name);
     if (!in) continue;
     any_file = true;
@@ -134,13 +153,19 @@ Result<std::vector<nlohmann::json>> AuditTrail::Query(const std::string& dir, co
       if (!filter.action.empty() && !WildcardMatch(filter.action, action, /*ignore_case=*/true)) continue;
       if (t < filter.since_ms || t > filter.until_ms) continue;
       if (filter.denied_only && !IsDenial(r.value("errorCode", std::string()))) continue;
-      matches.push_back(std::move(r));
-      if (matches.size() > filter.limit) matches.pop_front();
+      kind.push_back(std::move(r));
+      if (kind.size() > filter.limit) kind.pop_front();
       } catch (const nlohmann::json::exception&) {  // a field of the wrong type: not Append's
       }
     }
   }
+  matches.insert(matches.end(), kind.begin(), kind.end());
   if (!any_file) return Status::NotFound("no audit trail in " + dir + " (lathe serve writes " + dir + kFile + ")");
+  // Each kind is in time order; together, by time (eventTime is fixed-width ISO 8601).
+  std::stable_sort(matches.begin(), matches.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a.value("eventTime", std::string()) < b.value("eventTime", std::string());
+  });
+  while (matches.size() > filter.limit) matches.pop_front();
   return std::vector<nlohmann::json>(matches.begin(), matches.end());
 }
 

@@ -1,7 +1,8 @@
 // What IAM must allow for each IAM operation (AWS's Service Authorization Reference for IAM): the
 // action is iam:<Operation>; the resource is the user, group, role or policy the request names —
 // with its path, looked up, since IAM's ARNs carry it (user/<path>/<name>) — or "*" for the
-// lists; an access key operation without UserName acts on the caller's own user; tags given to a
+// lists and for an entity that does not exist (the operation then fails NoSuchEntity; a name
+// spelled otherwise than stored must never yield an ARN a Deny does not match); an access key operation without UserName acts on the caller's own user; tags given to a
 // new user, role or policy are aws:RequestTag/<key> and aws:TagKeys.
 #include "aws/query_protocol.h"
 #include "core/arn.h"
@@ -36,6 +37,14 @@ std::string WithPath(const std::string& account, const char* type, const std::st
   return MakeArn("iam", "", account, std::string(type) + path + name);
 }
 
+std::string PathParam(const OperationView& op) { return op.Param("Path").empty() ? "/" : op.Param("Path"); }
+
+// Attaching or detaching a managed policy names it in iam:PolicyARN, so that a policy can limit
+// which policies a user may attach (AWS's condition key for these operations).
+bool NamesAttachedPolicy(std::string_view operation) {
+  return (operation.starts_with("Attach") || operation.starts_with("Detach")) && operation.ends_with("Policy");
+}
+
 }  // namespace
 
 aws::AccessRules IamAccessRules(IamBackend* iam) {
@@ -47,34 +56,36 @@ aws::AccessRules IamAccessRules(IamBackend* iam) {
         std::string name = op.Param("UserName");
         if (name.empty()) name = UserNameFromArn(op.context->caller.arn);
         if (name.empty()) break;
-        std::string path = op.operation == "CreateUser" && !op.Param("Path").empty() ? op.Param("Path") : "/";
-        if (op.operation != "CreateUser")
-          if (Result<User> u = iam->GetUser(account, name); u.ok()) path = u->path;
-        resource = WithPath(account, "user", path, name);
+        if (op.operation == "CreateUser") {
+          resource = WithPath(account, "user", PathParam(op), name);
+        } else if (Result<User> u = iam->GetUser(account, name); u.ok()) {
+          resource = u->arn;  // as stored: names match case-insensitively, policies' ARNs do not
+        }
         break;
       }
       case Entity::kGroup: {
         const std::string name = op.Param("GroupName");
         if (name.empty()) break;
-        std::string path = op.operation == "CreateGroup" && !op.Param("Path").empty() ? op.Param("Path") : "/";
-        if (op.operation != "CreateGroup")
-          if (auto g = iam->GetGroup(account, name, {}); g.ok()) path = g->first.path;
-        resource = WithPath(account, "group", path, name);
+        if (op.operation == "CreateGroup") {
+          resource = WithPath(account, "group", PathParam(op), name);
+        } else if (auto g = iam->GetGroup(account, name, {}); g.ok()) {
+          resource = g->first.arn;
+        }
         break;
       }
       case Entity::kRole: {
         const std::string name = op.Param("RoleName");
         if (name.empty()) break;
-        std::string path = op.operation == "CreateRole" && !op.Param("Path").empty() ? op.Param("Path") : "/";
-        if (op.operation != "CreateRole")
-          if (Result<Role> r = iam->GetRole(account, name); r.ok()) path = r->path;
-        resource = WithPath(account, "role", path, name);
+        if (op.operation == "CreateRole") {
+          resource = WithPath(account, "role", PathParam(op), name);
+        } else if (Result<Role> r = iam->GetRole(account, name); r.ok()) {
+          resource = r->arn;
+        }
         break;
       }
       case Entity::kPolicy: {
         if (op.operation == "CreatePolicy") {
-          const std::string path = op.Param("Path").empty() ? "/" : op.Param("Path");
-          resource = WithPath(account, "policy", path, op.Param("PolicyName"));
+          resource = WithPath(account, "policy", PathParam(op), op.Param("PolicyName"));
         } else if (!op.Param("PolicyArn").empty()) {
           resource = op.Param("PolicyArn");
         }
@@ -86,6 +97,8 @@ aws::AccessRules IamAccessRules(IamBackend* iam) {
       case Entity::kNone: break;
     }
     aws::AccessContext context;
+    if (NamesAttachedPolicy(op.operation) && !op.Param("PolicyArn").empty())
+      context["iam:policyarn"] = {op.Param("PolicyArn")};
     if (op.operation == "CreateUser" || op.operation == "CreateRole" || op.operation == "CreatePolicy")
       if (Result<std::vector<Tag>> tags = TagsFromParams(*op.params); tags.ok()) {
         std::vector<std::pair<std::string, std::string>> pairs;

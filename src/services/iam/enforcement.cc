@@ -1,6 +1,9 @@
 #include "services/iam/enforcement.h"
 
+#include <spdlog/spdlog.h>
+
 #include "core/arn.h"
+#include "services/iam/wildcard.h"
 
 namespace lathe::iam {
 namespace {
@@ -17,6 +20,14 @@ std::string Refusal(const Principal& principal, const std::string& action, const
   if (e.decision == Decision::kExplicitDeny)
     return m + " with an explicit deny in an identity-based policy (" + e.deciding->Describe() + ")";
   return m + " because no identity-based policy allows the " + action + " action";
+}
+
+bool TooLongToMatch(const std::string& resource, const ConditionContext& context) {
+  if (resource.size() > kMaxMatchLength) return true;
+  for (const auto& [key, values] : context)
+    for (const std::string& v : values)
+      if (v.size() > kMaxMatchLength) return true;
+  return false;
 }
 
 }  // namespace
@@ -50,6 +61,16 @@ AccessDecision Decide(const Principal& principal, const ConditionContext& global
     for (const auto& [key, values] : check.context) context[ConditionKey(key)] = values;
     const std::vector<std::string> everything = {"*"};
     for (const std::string& resource : check.resources.empty() ? everything : check.resources) {
+      // Longer than the matcher compares, a value matches no pattern: a Deny would miss it while
+      // an Allow of "*" still granted. No AWS ARN or request value is that long: refused.
+      if (TooLongToMatch(resource, context)) {
+        decision.allowed = false;
+        decision.message = "User: " + principal.arn + " is not authorized to perform: " + check.action +
+                           " because a resource or condition value is longer than " +
+                           std::to_string(kMaxMatchLength) + " characters";
+        decision.evaluation = {};
+        return decision;
+      }
       AccessQuery query{check.action, resource, context};
       if (tags && resource != "*")
         for (const auto& [key, value] : tags(resource)) query.context["aws:resourcetag/" + ConditionKey(key)] = {value};
@@ -69,11 +90,18 @@ AccessDecision Decide(const Principal& principal, const ConditionContext& global
 std::optional<std::string> Enforcer::Authorize(const aws::RequestContext& context, const std::string& source_ip,
                                                const aws::AccessRequest& access) {
   if (!IsIamUser(context.caller)) return std::nullopt;  // the administrator
+  if (!access.administrator_only.empty())
+    return "User: " + context.caller.arn + " is not authorized to perform: " + access.action +
+           " because only the account's administrator may: " + access.administrator_only;
   if (access.checks.empty()) return std::nullopt;       // sts:GetCallerIdentity needs no permission
   Result<Principal> principal = iam_->PrincipalFor(context.caller.account, context.caller.arn);
-  if (!principal.ok())
+  if (!principal.ok()) {
+    // Why stays in the server's log: the store's words are not the caller's business.
+    spdlog::warn("refused {} to {}: its policies cannot be read: {}", access.action, context.caller.arn,
+                 principal.status().message());
     return "User: " + context.caller.arn + " is not authorized to perform: " + access.action +
-           " (its policies cannot be read: " + principal.status().message() + ")";
+           " because its policies cannot be read";
+  }
   AccessDecision d = Decide(*principal, GlobalContext(*principal, context, source_ip, NowMillis()), access, tags_);
   if (d.allowed) return std::nullopt;
   return d.message;

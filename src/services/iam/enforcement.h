@@ -45,7 +45,7 @@ class Enforcer {
  public:
   explicit Enforcer(IamBackend* iam, ResourceTagLookup tags = {}) : iam_(iam), tags_(std::move(tags)) {}
   // nullopt when allowed; AWS's refusal message otherwise. A user whose policies cannot be read
-  // is refused (closed), with the reason.
+  // is refused (closed); why goes to the server's log, not to the caller.
   std::optional<std::string> Authorize(const aws::RequestContext& context, const std::string& source_ip,
                                        const aws::AccessRequest& access);
 

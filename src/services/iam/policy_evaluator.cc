@@ -68,6 +68,9 @@ bool ResourceApplies(const PolicyStatement& st, bool variables, const AccessQuer
   for (const std::string& pattern : st.resources) {
     if (variables && pattern.find("${") != std::string::npos) {
       std::optional<std::string> expanded = SubstituteVariables(pattern, query.context);
+      // Unresolvable: a Resource pattern matches nothing; a NotResource one must not make the
+      // statement apply to everything, so the statement is left out.
+      if (!expanded && st.not_resource) return false;
       any = expanded && ArnMatch(*expanded, query.resource);
     } else {
       any = ArnMatch(pattern, query.resource);
@@ -90,6 +93,8 @@ bool ConditionsHold(const PolicyStatement& st, bool variables, const ConditionCo
           values.push_back(v);
         } else if (std::optional<std::string> expanded = SubstituteVariables(v, context)) {
           values.push_back(std::move(*expanded));
+        } else if (clause.op.negated) {
+          return false;  // a negated operator with a value left out holds too widely: leave it out
         }
       }
       holds = ConditionHolds(clause, values, context);

@@ -46,7 +46,12 @@ Result<Principal> IamBackend::PrincipalFor(const std::string& account, const std
       for (const std::string& arn : arns) {
         store::ResourceRow policy_row;
         Result<ManagedPolicy> p = ReadPolicyLocked(account, arn, &policy_row);
-        if (!p.ok()) continue;  // deleted after attaching: nothing left to grant or deny
+        if (!p.ok()) {
+          // Deleted after attaching: nothing left to grant or deny. Any other failure (a row that
+          // no longer reads, the store failing) may hide a Deny: closed.
+          if (p.status().code() == Status::Code::kNotFound) continue;
+          return p.status();
+        }
         const PolicyVersionInfo* v = p->DefaultVersion();
         if (!v) continue;
         LATHE_RETURN_IF_ERROR(
@@ -58,7 +63,10 @@ Result<Principal> IamBackend::PrincipalFor(const std::string& account, const std
     LATHE_RETURN_IF_ERROR(add_attached(user->attached_policy_arns));
     for (const std::string& group_name : user->groups) {
       Result<Group> group = ReadGroupLocked(account, group_name, nullptr);
-      if (!group.ok()) continue;
+      if (!group.ok()) {
+        if (group.status().code() == Status::Code::kNotFound) continue;  // deleted: as above
+        return group.status();
+      }
       for (const auto& [name, doc] : group->inline_policies)
         LATHE_RETURN_IF_ERROR(AddPolicy(&principal.policies, doc, name, "group"));
       LATHE_RETURN_IF_ERROR(add_attached(group->attached_policy_arns));

@@ -1,6 +1,6 @@
 // What IAM must allow for the OpenAI-compatible wire (a lathe extension): what Bedrock does for
 // it is Bedrock's action — sampling and embeddings are bedrock:InvokeModel on the model's ARN
-// (a name that is not an ARN is a foundation model's), listing models bedrock:ListFoundationModels,
+// (a custom or imported model's by name, else a foundation model's), listing models bedrock:ListFoundationModels,
 // fine-tuning jobs the model customization actions; files, which Bedrock has not, are
 // openai:<Operation> (UploadFile, ListFiles, RetrieveFile, DeleteFile, RetrieveFileContent).
 // Its callers are Bedrock API keys, which act as the administrator today; the declarations name
@@ -33,7 +33,12 @@ aws::AccessRequest OpenAIService::Access(const aws::RequestContext& context, con
     view.body = body;
     std::string model = view.BodyMember("model");
     if (model.empty()) model = "*";
-    else if (model.compare(0, 4, "arn:") != 0) model = "arn:aws:bedrock:" + context.region + "::foundation-model/" + model;
+    else if (model.compare(0, 4, "arn:") != 0) {
+      // A custom or imported model by name is its own ARN (a Deny on it must apply), else a
+      // foundation model's.
+      std::string stored = backend_ ? backend_->StoredModelArn(model) : "";
+      model = stored.empty() ? "arn:aws:bedrock:" + context.region + "::foundation-model/" + model : stored;
+    }
     return require(s[0] == "embeddings" ? "CreateEmbedding" : s[0] == "chat" ? "CreateChatCompletion" : "CreateCompletion",
                    "bedrock:InvokeModel", {model});
   }

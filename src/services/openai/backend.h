@@ -26,6 +26,8 @@ class OpenAIBackend {
   // `bedrock` and `files` outlive this; `files` may be null (no /v1/files then).
   OpenAIBackend(service::BedrockService* bedrock, FileObjects* files, std::string account)
       : bedrock_(bedrock), files_(files), account_(std::move(account)) {}
+  // The stored ARN of the custom or imported model `name` names, "" when none (authz.cc).
+  std::string StoredModelArn(const std::string& name) const;
   // Registry references ("group:alias", "group/version") through the registry; unset: refused.
   void set_registry_resolver(service::ModelResolver resolver) { resolver_ = std::move(resolver); }
 

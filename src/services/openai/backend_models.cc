@@ -164,4 +164,13 @@ Answer OpenAIBackend::Embeddings(std::string_view body) {
               {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
 }
 
+std::string OpenAIBackend::StoredModelArn(const std::string& name) const {
+  if (!bedrock_) return "";
+  Result<nlohmann::json> found = bedrock_->custom_models().Get(name);
+  if (!found.ok()) found = bedrock_->imported_models().Get(name);
+  if (found.ok() && found->is_object() && found->contains("modelArn") && (*found)["modelArn"].is_string())
+    return (*found)["modelArn"].get<std::string>();
+  return "";
+}
+
 }  // namespace lathe::openai

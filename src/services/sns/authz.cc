@@ -1,8 +1,9 @@
 // What IAM must allow for each SNS operation: sns:<Operation> on the topic it names (TopicArn,
-// ResourceArn, or the ARN CreateTopic makes), "*" for the account-wide lists and for operations on
-// a subscription (whose topic is not in the request); tags are aws:RequestTag/<key>.
+// ResourceArn, the ARN CreateTopic makes, or a subscription's topic), "*" for the account-wide
+// lists; tags are aws:RequestTag/<key>.
 #include "aws/query_protocol.h"
 #include "core/arn.h"
+#include "services/sns/names.h"
 #include "services/sns/service.h"
 
 namespace lathe::sns {
@@ -10,6 +11,10 @@ namespace lathe::sns {
 aws::AccessRequest SnsAccess(const aws::OperationView& op) {
   std::string resource = op.Param("TopicArn");
   if (resource.empty()) resource = op.Param("ResourceArn");
+  // A subscription acts on its topic's ARN (its own ARN is the topic's plus a uuid): "*" would
+  // let Unsubscribe or SetSubscriptionAttributes escape a Deny on the topic.
+  if (resource.empty())
+    if (std::optional<SubscriptionArn> s = ParseSubscriptionArn(op.Param("SubscriptionArn"))) resource = s->topic.str();
   if (op.operation == "CreateTopic" && !op.Param("Name").empty())
     resource = MakeArn("sns", op.context->region, op.context->caller.account, op.Param("Name"));
   aws::AccessContext context;
