@@ -34,6 +34,7 @@ Dashboard::Dashboard(DashboardOptions options, SecretLookup secrets, Backends ba
       secrets_(std::move(secrets)),
       backends_(std::move(backends)),
       sessions_(options.sessions),
+      login_throttle_(options.login_throttle),
       now_ms_([] { return NowMillis(); }),
       live_(std::make_unique<LiveFeed>(backends_, options.max_live_clients, options.poll_ms)),
       api_(std::make_unique<Api>(backends_, live_.get())) {}
@@ -70,17 +71,6 @@ void Dashboard::Page(std::string_view asset, http::Response& response) {
   response.body = VersionedPage(a->body);
 }
 
-bool Dashboard::LoginThrottled(bool failed) {
-  std::lock_guard<std::mutex> lock(login_mu_);
-  const int64_t now = now_ms_();
-  if (now - login_window_start_ms_ > 60000) {
-    login_window_start_ms_ = now;
-    failed_logins_ = 0;
-  }
-  if (failed) ++failed_logins_;
-  return failed_logins_ >= options_.max_failed_logins_per_minute;
-}
-
 void Dashboard::OpenSession(const std::string& key_id, std::string_view next, http::Response& response) {
   SessionStore::Opened opened = sessions_.Open(key_id, now_ms_());
   response.set_header("Set-Cookie",
@@ -90,8 +80,14 @@ void Dashboard::OpenSession(const std::string& key_id, std::string_view next, ht
 
 void Dashboard::Login(http::Request& request, http::Response& response) {
   if (!SameOrigin(request)) return WriteJsonError(403, "CrossOrigin", "a login from another site is refused", &response);
-  if (LoginThrottled(false))
-    return WriteJsonError(429, "TooManyLogins", "too many failed logins in the last minute; wait a minute", &response);
+  if (const int64_t wait_ms = login_throttle_.WaitMs(request.remote_address, now_ms_()); wait_ms > 0) {
+    response.set_header("Retry-After", std::to_string((wait_ms + 999) / 1000));
+    return WriteJsonError(429, "TooManyLogins",
+                          "too many failed logins from this address; try again in " +
+                              std::to_string((wait_ms + 999) / 1000) +
+                              " s. A link from `lathe ui` on the server's machine still logs in.",
+                          &response);
+  }
   const int64_t declared = request.body->declared_length();
   if (declared > static_cast<int64_t>(kMaxFormBytes))
     return WriteJsonError(413, "TooLarge", "a login form holds at most 8 KiB", &response);
@@ -104,9 +100,10 @@ void Dashboard::Login(http::Request& request, http::Response& response) {
   if (!key_id.empty() && key_id.size() <= kMaxAccessKeyIdBytes && secret.size() <= kMaxSecretBytes)
     want = secrets_(key_id);
   if (!want || !ConstantTimeEquals(*want, secret)) {
-    LoginThrottled(true);
+    login_throttle_.Failed(request.remote_address, now_ms_());
     return Redirect("/ui/login?failed=1", &response);
   }
+  login_throttle_.Succeeded(request.remote_address);
   OpenSession(key_id, next, response);
 }
 
@@ -115,8 +112,9 @@ void Dashboard::RedeemLink(const http::Request& request, http::Response& respons
   auto token = query.find("token");
   std::optional<std::string> key_id;
   if (token != query.end()) key_id = links_.Redeem(token->second, secrets_, now_ms_() / 1000);
+  // Links are never throttled (the 429 points to them); a failed one still counts against its address.
   if (!key_id) {
-    LoginThrottled(true);
+    login_throttle_.Failed(request.remote_address, now_ms_());
     return Redirect("/ui/login?link=invalid", &response);
   }
   OpenSession(*key_id, "", response);

@@ -20,6 +20,7 @@
 #include "http/message.h"
 #include "ui/backends.h"
 #include "ui/login_link.h"
+#include "ui/login_throttle.h"
 #include "ui/sessions.h"
 
 namespace lathe::ui {
@@ -32,7 +33,7 @@ struct DashboardOptions {
   size_t max_live_clients = 8;  // open live feeds (each holds one of the server's handler threads)
   int64_t poll_ms = 1000;       // how often the live feed looks at the stores
   bool secure_cookies = false;  // served over TLS
-  size_t max_failed_logins_per_minute = 20;
+  LoginThrottleLimits login_throttle;  // failed logins, per client address (login_throttle.h)
 };
 
 class Dashboard {
@@ -62,19 +63,16 @@ class Dashboard {
   void Page(std::string_view asset, http::Response& response);
   void OpenSession(const std::string& key_id, std::string_view next, http::Response& response);
   std::optional<std::pair<std::string, Session>> SessionOf(const http::Request& request);
-  bool LoginThrottled(bool failed);
 
   DashboardOptions options_;
   SecretLookup secrets_;
   Backends backends_;
   SessionStore sessions_;
+  LoginThrottle login_throttle_;
   LoginLinks links_;
   std::function<int64_t()> now_ms_;
   std::unique_ptr<LiveFeed> live_;
   std::unique_ptr<Api> api_;
-  std::mutex login_mu_;
-  int64_t login_window_start_ms_ = 0;
-  size_t failed_logins_ = 0;
 };
 
 }  // namespace lathe::ui

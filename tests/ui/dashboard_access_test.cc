@@ -228,12 +228,79 @@ TEST_F(DashboardAccessTest, ALoginLinkOpensOneSessionOnce) {
   EXPECT_TRUE(refused(late));
 }
 
-TEST_F(DashboardAccessTest, RepeatedFailedLoginsAreThrottledForAMinute) {
-  for (int i = 0; i < 20; ++i) Login(kKeyId, "wrong");
-  http::Response r = Login(kKeyId, kSecret);
+TEST_F(DashboardAccessTest, FailedLoginsAreThrottledPerAddressWithBackoff) {
+  auto login_from = [&](const std::string& address, const std::string& secret) {
+    auto t = testing::MakeRequest("POST", "/ui/login", "accessKeyId=" + std::string(kKeyId) + "&secretAccessKey=" + secret,
+                                  {{"Origin", "http://127.0.0.1:8080"}});
+    t.request.remote_address = address;
+    http::Response r;
+    dashboard_.Handle(t.request, r);
+    return r;
+  };
+  // An anonymous address guessing: 10 failures, then it waits a minute...
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(login_from("203.0.113.9", "wrong").status, 303);
+  http::Response r = login_from("203.0.113.9", kSecret);
   EXPECT_EQ(r.status, 429);
+  EXPECT_NE(r.body.find("lathe ui"), std::string::npos) << r.body;
+  EXPECT_EQ(HeaderOf(r, "Retry-After"), "60");
+  // ...while the administrator elsewhere logs in, and a `lathe ui` link works from anywhere.
+  EXPECT_EQ(login_from("127.0.0.1", kSecret).status, 303);
+  auto link = testing::MakeRequest("GET", "/ui/link?token=" + MintLoginToken(kKeyId, kSecret, now_ms_ / 1000));
+  link.request.remote_address = "203.0.113.9";
+  http::Response linked;
+  dashboard_.Handle(link.request, linked);
+  EXPECT_EQ(HeaderOf(linked, "Location"), "/ui/");
+  // A minute later it may try again; failing again costs two minutes, then four.
+  now_ms_ += 60 * 1000;
+  for (int i = 0; i < 10; ++i) login_from("203.0.113.9", "wrong");
   now_ms_ += 61 * 1000;
-  EXPECT_EQ(Login(kKeyId, kSecret).status, 303);
+  EXPECT_EQ(login_from("203.0.113.9", kSecret).status, 429);
+  now_ms_ += 60 * 1000;
+  EXPECT_EQ(login_from("203.0.113.9", kSecret).status, 303);  // a success forgets its failures
+}
+
+TEST_F(DashboardAccessTest, ManyAddressesMeetTheGlobalCeiling) {
+  DashboardOptions o = Options();
+  o.login_throttle.global_failures_per_window = 30;
+  Dashboard d(o, Secrets(), Backends{});
+  d.set_clock([this] { return now_ms_; });
+  auto login_from = [&](const std::string& address, const std::string& secret) {
+    auto t = testing::MakeRequest("POST", "/ui/login", "accessKeyId=" + std::string(kKeyId) + "&secretAccessKey=" + secret);
+    t.request.remote_address = address;
+    http::Response r;
+    d.Handle(t.request, r);
+    return r.status;
+  };
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(login_from("198.51.100." + std::to_string(i), "wrong"), 303);
+  EXPECT_EQ(login_from("127.0.0.1", kSecret), 429);
+  now_ms_ += 60 * 1000;
+  EXPECT_EQ(login_from("127.0.0.1", kSecret), 303);
+}
+
+TEST(LoginThrottleTest, RemembersABoundedNumberOfAddressesForgettingTheLeastRecentlyFailed) {
+  LoginThrottleLimits limits;
+  limits.failures_per_address = 2;
+  limits.max_addresses = 3;
+  LoginThrottle t(limits);
+  t.Failed("a", 0);
+  t.Failed("a", 1);
+  EXPECT_EQ(t.WaitMs("a", 2), 60'000 - 1);
+  for (const char* address : {"b", "c", "d"}) t.Failed(address, 3);
+  EXPECT_EQ(t.addresses(), 3u);
+  EXPECT_EQ(t.WaitMs("a", 4), 0);  // forgotten
+  // The backoff doubles up to its cap, and a long quiet spell forgives it.
+  int64_t now = 100'000, wait = 0;
+  for (int round = 0; round < 6; ++round) {
+    t.Failed("e", now);
+    t.Failed("e", now);
+    wait = t.WaitMs("e", now);
+    EXPECT_EQ(wait, std::min<int64_t>(60'000ll << round, limits.max_backoff_ms)) << round;
+    now += wait;
+  }
+  now += limits.max_backoff_ms;
+  t.Failed("e", now);
+  t.Failed("e", now);
+  EXPECT_EQ(t.WaitMs("e", now), 60'000);
 }
 
 TEST_F(DashboardAccessTest, TheLiveFeedIsASessionsStreamAndBoundedInClients) {
