@@ -47,12 +47,14 @@ BUCKET, OBJECT, GROUP = "dashboard-data", "training-data/train.jsonl", "bank-ass
 CHROMIUM = "/usr/bin/chromium"
 
 MACHINE = {
+    # Eight seconds each: long enough for the page to see them running after navigation and a
+    # feed poll on a loaded 2-core machine (two seconds raced it and flaked).
     "Comment": "The automation pipeline in miniature: waits stand in for training and evaluation.",
     "StartAt": "Prepare",
     "States": {
         "Prepare": {"Type": "Pass", "Result": {"bucket": BUCKET}, "Next": "Train"},
-        "Train": {"Type": "Wait", "Seconds": 2, "Next": "Evaluate"},
-        "Evaluate": {"Type": "Wait", "Seconds": 2, "Next": "Good enough?"},
+        "Train": {"Type": "Wait", "Seconds": 8, "Next": "Evaluate"},
+        "Evaluate": {"Type": "Wait", "Seconds": 8, "Next": "Good enough?"},
         "Good enough?": {"Type": "Choice", "Choices": [{"Variable": "$.bucket", "StringEquals": BUCKET, "Next": "Finish"}],
                          "Default": "Give up"},
         "Give up": {"Type": "Fail", "Error": "NotGoodEnough"},
@@ -227,7 +229,7 @@ def check(steps, sm):
     seen = steps["pipeline"]["seen"]
     for state in ("Prepare", "Train", "Evaluate", "Finish"):
         assert seen[state][-1][0] == "succeeded", (state, seen)
-    # Train and Evaluate (two-second waits) were seen running, then succeeded, in other colours.
+    # Train and Evaluate (eight-second waits) were seen running, then succeeded, in other colours.
     for state in ("Train", "Evaluate"):
         progress = [p for p, _ in seen[state]]
         assert "running" in progress and progress.index("running") < progress.index("succeeded"), (state, seen[state])

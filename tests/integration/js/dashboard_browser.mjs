@@ -136,7 +136,7 @@ try {
     }
     const badge = await page.$eval('main .badge', (b) => b.textContent);
     return badge === 'SUCCEEDED' && now.every(([, p]) => p === 'succeeded' || p === 'none') ? true : null;
-  }, 40000, 150);
+  }, 60000, 150);  // two 8 s waits, on a loaded machine
   // A state's input and output by keyboard: the graph's states are focusable buttons.
   await page.$eval('svg.graph g.node[data-state="Finish"]', (g) => g.focus());  // an SVG element: puppeteer's focus() takes HTML ones only
   const focused = await page.evaluate(() => document.activeElement && document.activeElement.dataset.state);
