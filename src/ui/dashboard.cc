@@ -150,7 +150,22 @@ void Dashboard::ServeApi(http::Request& request, http::Response& response, const
 }
 
 void Dashboard::Handle(http::Request& request, http::Response& response) {
-  Route(request, response);
+  // A handler that throws (a JSON field of an unexpected type, a bad_alloc) answers in the
+  // dashboard's own JSON with its security headers, not the transport's bare 500 quoting what().
+  try {
+    Route(request, response);
+  } catch (const nlohmann::json::exception& e) {
+    spdlog::warn("[ui] {} {}: {}", request.method, aws::Printable(request.path(), 120), e.what());
+    response = http::Response{};
+    SetSecurityHeaders(&response);
+    WriteJsonError(400, "InvalidRequest", "a field of the request (or of a record it reads) has an unexpected type",
+                   &response);
+  } catch (const std::exception& e) {
+    spdlog::error("[ui] {} {}: {}", request.method, aws::Printable(request.path(), 120), e.what());
+    response = http::Response{};
+    SetSecurityHeaders(&response);
+    WriteJsonError(500, "InternalError", "the dashboard failed on this request (the server log says why)", &response);
+  }
   // The path only: a login link's token is in the query.
   spdlog::info("{} {} [ui] -> {}", request.method, aws::Printable(request.path(), 120), response.status);
 }

@@ -6,6 +6,7 @@
 #include "service/bedrock_service.h"
 #include "store/execution_store.h"
 #include "store/metadata_store.h"
+#include "ui/json_fields.h"
 
 namespace lathe::ui {
 
@@ -79,8 +80,8 @@ void LiveFeed::PollOnce() {
     filter.limit = 50;
     if (auto rows = backends_.store->List(service::kJobKind, filter); rows.ok())
       for (const auto& row : *rows) {
-        json p = row.doc.value("_progress", json::object());
-        json details = row.doc.value("statusDetails", json::object());
+        json p = ObjectField(row.doc, "_progress");
+        json details = ObjectField(row.doc, "statusDetails");
         jobs[row.id] = {{"status", row.status}, {"progress", p}, {"statusDetails", details}};
         if (p.value("loss", json()).is_number() && p.value("step", json()).is_number_integer())
           seen.push_back({row.id, LossSample{p["step"].get<int64_t>(), p["loss"].get<double>()}});

@@ -305,6 +305,47 @@ TEST_F(DashboardApiTest, ThePlaygroundRefusesBadBodiesBeforeAnyGeneration) {
   EXPECT_EQ(Post("chat", R"({"model":"m","messages":[{"role":"user","text":"hi"}]})", false).status, 403);
 }
 
+TEST_F(DashboardApiTest, WrongTypedFieldsAnswerJsonNotAnException) {
+  // A record whose fields have unexpected types reads as blanks.
+  AddJob("odd", "InProgress", json("not an object"));
+  auto row = bedrock_->store()->Find(service::kJobKind, "odd");
+  ASSERT_TRUE(row.ok());
+  row->doc["baseModelArn"] = 5;
+  row->doc["outputModelName"] = json::array({1});
+  row->doc["trainingDataConfig"] = "s3://not/an/object";
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  json jobs = GetJson("jobs");
+  ASSERT_EQ(jobs["jobs"].size(), 1u) << jobs.dump();
+  EXPECT_EQ(jobs["jobs"][0]["baseModelArn"], "");
+  EXPECT_EQ(jobs["jobs"][0]["customModelName"], "");
+  for (const char* path : {"jobs/odd", "overview"}) {
+    http::Response r = Get(path);
+    EXPECT_LT(r.status, 500) << path << ": " << r.body;
+    EXPECT_TRUE(json::parse(r.body, nullptr, false).is_object()) << path;
+    EXPECT_NE(testing::HeaderOf(r, "Content-Security-Policy"), "") << path;
+  }
+  // Request bodies of the wrong types: 400 in the dashboard's JSON.
+  registry::NewVersion v;
+  v.group = "typed";
+  v.custom_model_arn = "arn:aws:bedrock:us-east-1:123456789012:custom-model/x/1";
+  v.base_model = "amazon.titan-text-express-v1";
+  ASSERT_TRUE(registry_->Register(v).ok());
+  for (const char* body : {R"({"action":["promote"],"version":1})", R"({"action":"promote","version":"1"})",
+                           R"({"action":"promote","version":1.5})", R"({"action":"promote","version":1,"reason":7})",
+                           R"({"action":{"a":1}})", R"("promote")", "null"}) {
+    http::Response r = Post("registry/typed/aliases/production", body);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.body;
+    EXPECT_NE(json::parse(r.body, nullptr, false)["error"]["code"], nullptr) << body;
+    EXPECT_NE(testing::HeaderOf(r, "Content-Security-Policy"), "") << body;
+  }
+  for (const char* body : {R"({"model":"m","messages":[{"role":"user","text":7}]})",
+                           R"({"model":"m","messages":[{"role":["user"],"text":"hi"}]})",
+                           R"({"model":"m","messages":["hi"]})", R"({"model":"m","messages":{"role":"user"}})",
+                           R"({"model":"m","messages":[{"role":"user","text":"hi"}],"system":{"text":"x"}})"}) {
+    EXPECT_EQ(Post("chat", body).status, 400) << body;
+  }
+}
+
 TEST(DashboardWithoutBackendsTest, PagesWhoseServiceIsMissingAnswer503) {
   Dashboard d(DashboardOptions{}, [](const std::string&) { return std::optional<std::string>("s"); }, Backends{});
   http::Response login = Send(d, "POST", "/ui/login", "accessKeyId=K&secretAccessKey=s");
