@@ -34,9 +34,13 @@ int HttpStatusOf(const Status& s) {
   }
 }
 
-void Api::Serve(const http::Request& request, std::string_view rest, std::string_view body, const std::string& actor,
+void Api::Serve(const http::Request& request, std::string_view rest, std::string_view body, ApiCall caller,
                 http::Response* response) {
-  ApiCall call{request.method, Segments(rest), aws::DecodeQuery(request.query()), body, actor};
+  ApiCall call = std::move(caller);
+  call.method = request.method;
+  call.segments = Segments(rest);
+  call.query = aws::DecodeQuery(request.query());
+  call.body = body;
   bool streamed = false;
   ApiResult result = Route(call, response, &streamed);
   if (streamed) return;
@@ -55,9 +59,15 @@ ApiResult Api::Route(const ApiCall& call, http::Response* response, bool* stream
   if (n == 0) return Status::NotFound("no such API route");
   const std::string& head = s[0];
   if (head == "events" && n == 1 && get) {
-    if (!live_->Subscribe(response))
-      return Status::Aws("TooManyFeeds", 503, "too many live feeds are open; close a dashboard tab",
-                         Status::Code::kThrottled);
+    switch (live_->Subscribe(response, {call.session_key, call.session_alive})) {
+      case LiveFeed::Subscribed::kOk: break;
+      case LiveFeed::Subscribed::kTooManyFeeds:
+        return Status::Aws("TooManyFeeds", 503, "too many live feeds are open; close a dashboard tab",
+                           Status::Code::kThrottled);
+      case LiveFeed::Subscribed::kTooManyForSession:
+        return Status::Aws("TooManyFeeds", 503, "this session has its most live feeds open; close a dashboard tab",
+                           Status::Code::kThrottled);
+    }
     *streamed = true;
     return nlohmann::json();
   }

@@ -37,7 +37,9 @@ Dashboard::Dashboard(DashboardOptions options, SecretLookup secrets, Backends ba
       login_throttle_(options.login_throttle),
       now_ms_([] { return NowMillis(); }),
       live_(std::make_unique<LiveFeed>(backends_, options.max_live_clients, options.poll_ms)),
-      api_(std::make_unique<Api>(backends_, live_.get())) {}
+      api_(std::make_unique<Api>(backends_, live_.get())) {
+  live_->set_max_per_session(options.max_live_clients_per_session);
+}
 
 Dashboard::~Dashboard() { Stop(); }
 
@@ -143,10 +145,15 @@ void Dashboard::ServeApi(http::Request& request, http::Response& response, const
                      &response);
   if (rest == "logout" && request.method == "POST") {
     sessions_.Close(id);
+    live_->Changed();  // wakes the feeds: this session's end
     response.set_header("Set-Cookie", ClearedSessionCookie(options_.secure_cookies));
     return WriteJson(200, {{"loggedOut", true}}, &response);
   }
-  api_->Serve(request, rest, *body, "dashboard:" + session.access_key_id, &response);
+  ApiCall caller;
+  caller.actor = "dashboard:" + session.access_key_id;
+  caller.session_key = session.csrf_token;  // unique per session, and not the cookie's id
+  caller.session_alive = [this, id] { return sessions_.Alive(id, now_ms_()); };
+  api_->Serve(request, rest, *body, std::move(caller), &response);
 }
 
 void Dashboard::Handle(http::Request& request, http::Response& response) {

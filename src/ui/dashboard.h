@@ -31,6 +31,7 @@ class LiveFeed;
 struct DashboardOptions {
   SessionLimits sessions;
   size_t max_live_clients = 8;  // open live feeds (each holds one of the server's handler threads)
+  size_t max_live_clients_per_session = 3;  // so one user's reloads cannot take them all
   int64_t poll_ms = 1000;       // how often the live feed looks at the stores
   bool secure_cookies = false;  // served over TLS
   LoginThrottleLimits login_throttle;  // failed logins, per client address (login_throttle.h)

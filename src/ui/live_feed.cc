@@ -15,12 +15,15 @@ using json = nlohmann::json;
 // One open feed; the count drops when the transport lets go of the stream.
 class LiveFeed::Client {
  public:
-  explicit Client(LiveFeed* feed) : feed_(feed) {}
+  Client(LiveFeed* feed, Subscriber subscriber) : subscriber(std::move(subscriber)), feed_(feed) {}
   ~Client() {
     std::lock_guard<std::mutex> lock(feed_->mu_);
     --feed_->clients_;
+    auto it = feed_->session_clients_.find(subscriber.session_key);
+    if (it != feed_->session_clients_.end() && --it->second == 0) feed_->session_clients_.erase(it);
   }
   uint64_t seen = 0;
+  const Subscriber subscriber;
 
  private:
   LiveFeed* feed_;
@@ -83,7 +86,7 @@ void LiveFeed::PollOnce() {
         json p = ObjectField(row.doc, "_progress");
         json details = ObjectField(row.doc, "statusDetails");
         jobs[row.id] = {{"status", row.status}, {"progress", p}, {"statusDetails", details}};
-        if (p.value("loss", json()).is_number() && p.value("step", json()).is_number_integer())
+        if (AnyField(p, "loss").is_number() && AnyField(p, "step").is_number_integer())
           seen.push_back({row.id, LossSample{p["step"].get<int64_t>(), p["loss"].get<double>()}});
       }
   }
@@ -149,10 +152,13 @@ size_t LiveFeed::clients() {
   return clients_;
 }
 
-bool LiveFeed::NextMessage(uint64_t* seen, std::string* chunk) {
+bool LiveFeed::NextMessage(uint64_t* seen, const std::function<bool()>& alive, std::string* chunk) {
   std::unique_lock<std::mutex> lock(mu_);
   changed_.wait_for(lock, std::chrono::milliseconds(kKeepAliveMs), [&] { return stopping_ || version_ != *seen; });
   if (stopping_) return false;
+  lock.unlock();  // the session store has its own lock
+  if (!alive()) return false;
+  lock.lock();
   if (version_ == *seen) {
     *chunk = ": keep-alive\n\n";
     return true;
@@ -164,13 +170,15 @@ bool LiveFeed::NextMessage(uint64_t* seen, std::string* chunk) {
   return true;
 }
 
-bool LiveFeed::Subscribe(http::Response* response) {
+LiveFeed::Subscribed LiveFeed::Subscribe(http::Response* response, Subscriber subscriber) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || clients_ >= max_clients_) return false;
+    if (stopping_ || clients_ >= max_clients_) return Subscribed::kTooManyFeeds;
+    if (session_clients_[subscriber.session_key] >= max_per_session_) return Subscribed::kTooManyForSession;
     ++clients_;
+    ++session_clients_[subscriber.session_key];
   }
-  auto client = std::make_shared<Client>(this);
+  auto client = std::make_shared<Client>(this, std::move(subscriber));
   response->status = 200;
   response->set_header("Content-Type", "text/event-stream; charset=utf-8");
   response->set_header("Cache-Control", "no-store");
@@ -181,11 +189,11 @@ bool LiveFeed::Subscribe(http::Response* response) {
       chunk->append("retry: 2000\n\n");
     }
     std::string message;
-    if (!NextMessage(&client->seen, &message)) return false;
+    if (!NextMessage(&client->seen, client->subscriber.alive, &message)) return false;
     chunk->append(message);
     return true;
   };
-  return true;
+  return Subscribed::kOk;
 }
 
 }  // namespace lathe::ui

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ui/live_feed.h"
 #include "ui/secure_random.h"
 #include "ui/web_assets.h"
 #include "ui_test_util.h"
@@ -324,6 +325,54 @@ TEST_F(DashboardAccessTest, TheLiveFeedIsASessionsStreamAndBoundedInClients) {
   dashboard_.Stop();
   chunk.clear();
   EXPECT_FALSE(*first.body_stream(&chunk));
+}
+
+TEST_F(DashboardAccessTest, LogoutOrExpiryEndsTheSessionsFeedsAndEachSessionHasFewFeeds) {
+  auto [cookie, csrf] = Session();
+  auto [other_cookie, other_csrf] = Session();
+  auto open_feed = [&](const http::Header& c) {
+    http::Response r = Send(dashboard_, "GET", "/ui/api/events", "", {c});
+    if (r.status == 200) {
+      std::string chunk;
+      EXPECT_TRUE(*r.body_stream(&chunk));  // the current state
+    }
+    return r;
+  };
+  http::Response mine = open_feed(cookie), theirs = open_feed(other_cookie);
+  ASSERT_EQ(mine.status, 200);
+  ASSERT_EQ(theirs.status, 200);
+  // Logging out ends this session's feed at once (not at the next keep-alive), not the other's.
+  http::Response out = Send(dashboard_, "POST", "/ui/api/logout", "", {cookie, {kCsrfHeader, csrf}});
+  ASSERT_EQ(out.status, 200);
+  std::string chunk;
+  EXPECT_FALSE(*mine.body_stream(&chunk));
+  EXPECT_TRUE(*theirs.body_stream(&chunk));  // woken by the logout: a new state
+  EXPECT_NE(chunk.find("event: state"), std::string::npos);
+  // An expired session's feed ends at its next wake; reading it did not keep the session alive.
+  now_ms_ += SessionLimits{}.idle_ms + 1;
+  dashboard_.live().Changed();
+  EXPECT_FALSE(*theirs.body_stream(&chunk));
+}
+
+TEST_F(DashboardAccessTest, OneSessionCannotTakeEveryLiveFeed) {
+  DashboardOptions o = Options();
+  o.max_live_clients = 8;
+  o.max_live_clients_per_session = 2;
+  Dashboard d(o, Secrets(), Backends{});
+  auto cookie_of = [&] {
+    http::Response r = Send(d, "POST", "/ui/login", "accessKeyId=" + std::string(kKeyId) + "&secretAccessKey=" + kSecret);
+    return http::Header{"Cookie", std::string(kSessionCookie) + "=" + CookieId(r)};
+  };
+  const http::Header a = cookie_of(), b = cookie_of();
+  std::vector<http::Response> open;
+  for (int i = 0; i < 2; ++i) open.push_back(Send(d, "GET", "/ui/api/events", "", {a}));
+  for (const auto& r : open) EXPECT_EQ(r.status, 200);
+  http::Response third = Send(d, "GET", "/ui/api/events", "", {a});
+  EXPECT_EQ(third.status, 503);
+  EXPECT_NE(third.body.find("TooManyFeeds"), std::string::npos);
+  EXPECT_EQ(Send(d, "GET", "/ui/api/events", "", {b}).status, 200);  // another session still may
+  open.pop_back();  // a closed feed frees its place
+  EXPECT_EQ(Send(d, "GET", "/ui/api/events", "", {a}).status, 200);
 }
 
 TEST(SessionStoreTest, SessionsEndWhenIdleOrOldAndTheLeastRecentlyUsedGoesFirst) {
