@@ -263,6 +263,7 @@ def check(steps, sm):
     assert ev["columns"] == ["Prompt", "Reference", "eval-greedy: amazon.titan-text-express-v1",
                              "eval-warm: amazon.titan-text-express-v1"], ev
     assert steps["logout"]["after"] == 401, steps["logout"]
+    assert steps["logout"]["otherTabToLogin"] is True, steps["logout"]  # its live feed ended with the session
     assert steps["logout"]["errors"] == [], steps["logout"]["errors"]
     assert steps["logout"]["elsewhere"] == [], steps["logout"]["elsewhere"]  # nothing from a CDN or anywhere else
     assert "run-1" in steps["logout"]["executionLink"], steps["logout"]

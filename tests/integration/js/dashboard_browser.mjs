@@ -241,11 +241,19 @@ try {
   await page.screenshot({ path: a.shots + '/ui-overview-phone.png', fullPage: true });
   say({ step: 'pages', datasetCheck, datasetCharts, badChecks, phoneOverflow, unlabelledControls });
 
-  // 9. Logging out ends the session on the server.
+  // 9. Logging out ends the session on the server, and its live feed in another tab: that tab
+  // goes to the login page by itself (the feed's reconnect meets 401).
+  const other = await browser.newPage();
+  await other.goto(a.url + '/ui/#/');
+  await other.waitForSelector('body[data-ready="1"][data-page="overview"]');
+  await other.waitForFunction(() => document.getElementById('live').textContent === 'live');
   await page.click('#logout');
   await page.waitForSelector('#accessKeyId');
   const after = await page.evaluate(async () => (await fetch('/ui/api/session')).status);
-  say({ step: 'logout', after, errors, elsewhere, executionLink });
+  await other.waitForSelector('#accessKeyId', { timeout: 30000 });
+  const otherTabToLogin = other.url().includes('/ui/login');
+  await other.close();
+  say({ step: 'logout', after, errors, elsewhere, executionLink, otherTabToLogin });
   say({ done: true });
 } catch (e) {
   say({ error: String(e && e.stack || e), errors });
