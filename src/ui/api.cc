@@ -92,6 +92,7 @@ ApiResult Api::Route(const ApiCall& call, http::Response* response, bool* stream
   if (head == "executions" && get) {
     if (n == 1) return Executions(call, "");
     if (n == 2) return Execution(s[1]);
+    if (n == 4 && s[2] == "events") return ExecutionEvent(s[1], s[3]);
   }
   if (head == "registry") {
     if (get && n == 1) return Groups();

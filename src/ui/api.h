@@ -58,6 +58,8 @@ class Api {
   // Executions, newest first: of one state machine (its ARN), or of all ("").
   ApiResult Executions(const ApiCall& call, const std::string& machine_arn);
   ApiResult Execution(const std::string& arn);
+  // One history event of an execution with its full input and output.
+  ApiResult ExecutionEvent(const std::string& arn, const std::string& id);
   ApiResult Groups();
   ApiResult Group(const std::string& name);
   ApiResult MoveAlias(const std::string& group, const std::string& alias, const ApiCall& call);

@@ -284,6 +284,49 @@ TEST_F(DashboardApiTest, AnExecutionComesWithItsGraphAndEachStatesProgress) {
   EXPECT_EQ(Get("executions?limit=501").status, 400);
 }
 
+TEST_F(DashboardApiTest, AnExecutionsHistoryCarriesTheStartOfLongPayloadsAndAStepHasItsWhole) {
+  const std::string arn = "arn:aws:states:us-east-1:123456789012:execution:pipeline:big";
+  store::ExecutionCommit c;
+  c.execution_arn = arn;
+  store::ExecutionRecord r;
+  r.arn = arn;
+  r.state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:pipeline";
+  r.name = "big";
+  r.status = "RUNNING";
+  r.start_ms = NowMillis();
+  r.doc = {{"definition", R"({"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}})"}};
+  c.insert = r;
+  const std::string big = json{{"text", std::string(200 * 1024, 'x') + "\u00e9"}}.dump();
+  for (int64_t id = 1; id <= 300; ++id) {
+    store::HistoryRecord h;
+    h.id = id;
+    h.previous_id = id - 1;
+    h.type = id % 2 ? "PassStateEntered" : "PassStateExited";
+    h.timestamp_ms = NowMillis();
+    h.details = {{"name", "A"}, {id % 2 ? "input" : "output", id == 3 ? R"({"small":1})" : big}};
+    c.history.push_back(std::move(h));
+  }
+  ASSERT_TRUE(executions_->Commit(c).ok());
+  http::Response listed = Get("executions/" + Encode(arn));
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_LT(listed.body.size(), 400u * 1024);  // 300 payloads of 200 KiB: bounded
+  json e = json::parse(listed.body);
+  ASSERT_EQ(e["history"].size(), 300u);
+  const json& first = e["history"][0]["details"];
+  EXPECT_EQ(first["input"].get<std::string>().size(), 2048u);
+  EXPECT_EQ(first["truncated"]["input"], big.size());
+  EXPECT_EQ(e["history"][2]["details"]["input"]["small"], 1);  // a short one whole, parsed
+  EXPECT_FALSE(e["history"][2]["details"].contains("truncated"));
+  EXPECT_EQ(e["history"][299]["details"]["output"], "");  // past the budget: nothing
+  json full = GetJson("executions/" + Encode(arn) + "/events/1");
+  EXPECT_EQ(full["details"]["input"]["text"].get<std::string>().size(), 200u * 1024 + 2);
+  EXPECT_EQ(full["id"], 1);
+  for (const char* bad : {"0", "-1", "x", "301", "99999999999999999999"})
+    EXPECT_GE(Get("executions/" + Encode(arn) + "/events/" + bad).status, 400) << bad;
+  EXPECT_EQ(Get("executions/" + Encode(arn) + "/events/301").status, 404);
+  EXPECT_EQ(Get("executions/" + Encode(arn + "x") + "/events/1").status, 404);
+}
+
 TEST_F(DashboardApiTest, ThePlaygroundRefusesBadBodiesBeforeAnyGeneration) {
   for (const char* body : {"{}", R"({"model":"m"})", R"({"model":"m","messages":[]})",
                            R"({"model":"m","messages":[{"role":"system","text":"x"}]})",
