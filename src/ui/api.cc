@@ -103,10 +103,11 @@ ApiResult Api::Route(const ApiCall& call, http::Response* response, bool* stream
     if (n == 1) return Evaluations(call);
     if (n == 2) return Evaluation(s[1]);
   }
-  if (head == "datasets" && get) {
-    if (n == 1) return Buckets();
-    if (n == 2) return Objects(s[1], call);
-    if (n == 3 && s[2] == "check") return CheckDataset(s[1], call);
+  if (head == "datasets") {
+    if (get && n == 1) return Buckets();
+    if (get && n == 2) return Objects(s[1], call);
+    // A POST (with the CSRF token): a check reads up to 128 MiB and works the CPU.
+    if (post && n == 3 && s[2] == "check") return CheckDataset(s[1], call);
   }
   if (head == "notifications" && get && n == 1) return Notifications();
   return Status::NotFound("no such API route");

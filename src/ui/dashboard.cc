@@ -27,6 +27,21 @@ std::string AfterLogin(std::string_view next) {
   return "/ui/" + std::string(next);
 }
 
+// A login form's fields (the key form, the link's), or nullopt having answered 413 or 400.
+std::optional<std::map<std::string, std::string>> ReadLoginForm(http::Request& request, http::Response& response) {
+  const int64_t declared = request.body->declared_length();
+  Result<std::string> body = declared > static_cast<int64_t>(kMaxFormBytes)
+                                 ? Result<std::string>(Status::InvalidArgument("too large"))
+                                 : http::ReadBody(request.body, kMaxFormBytes);
+  if (!body.ok()) {
+    WriteJsonError(413, "TooLarge", "a login form holds at most 8 KiB", &response);
+    return std::nullopt;
+  }
+  std::optional<std::map<std::string, std::string>> form = ParseForm(*body);
+  if (!form) WriteJsonError(400, "BadForm", "the login form could not be read", &response);
+  return form;
+}
+
 }  // namespace
 
 Dashboard::Dashboard(DashboardOptions options, SecretLookup secrets, Backends backends)
@@ -90,13 +105,8 @@ void Dashboard::Login(http::Request& request, http::Response& response) {
                               " s. A link from `lathe ui` on the server's machine still logs in.",
                           &response);
   }
-  const int64_t declared = request.body->declared_length();
-  if (declared > static_cast<int64_t>(kMaxFormBytes))
-    return WriteJsonError(413, "TooLarge", "a login form holds at most 8 KiB", &response);
-  Result<std::string> body = http::ReadBody(request.body, kMaxFormBytes);
-  if (!body.ok()) return WriteJsonError(413, "TooLarge", "a login form holds at most 8 KiB", &response);
-  std::optional<std::map<std::string, std::string>> form = ParseForm(*body);
-  if (!form) return WriteJsonError(400, "BadForm", "the login form could not be read", &response);
+  std::optional<std::map<std::string, std::string>> form = ReadLoginForm(request, response);
+  if (!form) return;
   const std::string key_id = (*form)["accessKeyId"], secret = (*form)["secretAccessKey"], next = (*form)["next"];
   std::optional<std::string> want;
   if (!key_id.empty() && key_id.size() <= kMaxAccessKeyIdBytes && secret.size() <= kMaxSecretBytes)
@@ -109,11 +119,14 @@ void Dashboard::Login(http::Request& request, http::Response& response) {
   OpenSession(key_id, next, response);
 }
 
-void Dashboard::RedeemLink(const http::Request& request, http::Response& response) {
-  const std::map<std::string, std::string> query = aws::DecodeQuery(request.query());
-  auto token = query.find("token");
+// The link's page (GET) only shows a button; the token is spent by the form's POST, so a link
+// previewer fetching the URL does not use it up.
+void Dashboard::RedeemLink(http::Request& request, http::Response& response) {
+  if (!SameOrigin(request)) return WriteJsonError(403, "CrossOrigin", "a login from another site is refused", &response);
+  std::optional<std::map<std::string, std::string>> form = ReadLoginForm(request, response);
+  if (!form) return;
   std::optional<std::string> key_id;
-  if (token != query.end()) key_id = links_.Redeem(token->second, secrets_, now_ms_() / 1000);
+  if (form->count("token")) key_id = links_.Redeem((*form)["token"], secrets_, now_ms_() / 1000);
   // Links are never throttled (the 429 points to them); a failed one still counts against its address.
   if (!key_id) {
     login_throttle_.Failed(request.remote_address, now_ms_());
@@ -210,7 +223,10 @@ void Dashboard::Route(http::Request& request, http::Response& response) {
     if (request.method == "POST") return Login(request, response);
     if (get) return Page("login.html", response);
   }
-  if (rest == "link" && get) return RedeemLink(request, response);
+  if (rest == "link") {
+    if (request.method == "POST") return RedeemLink(request, response);
+    if (get) return Page("link.html", response);
+  }
   std::optional<std::pair<std::string, Session>> session = SessionOf(request);
   if (StartsWith(rest, "api/")) {
     if (!session) return WriteJsonError(401, "NoSession", "log in at /ui/login first", &response);

@@ -2,7 +2,8 @@
 // extension beside the AWS APIs, outside SigV4. Its requests carry no signature; access is a
 // session instead:
 //   GET  /ui/login, POST /ui/login    the server's access key id and secret -> a session cookie
-//   GET  /ui/link?token=...           `lathe ui`'s one-time link -> a session cookie
+//   GET  /ui/link?token=...           `lathe ui`'s one-time link: a page whose button POSTs it
+//   POST /ui/link                     the link's token (a form) -> a session cookie
 //   GET  /ui/static/..., /ui/vendor/chart.js   lathe's scripts and styles, Chart.js (public)
 //   GET  /ui/                         the app (a session, else a redirect to the login page)
 //   /ui/api/...                       JSON, the live feed and the playground (a session; every
@@ -59,7 +60,7 @@ class Dashboard {
  private:
   void Route(http::Request& request, http::Response& response);
   void Login(http::Request& request, http::Response& response);
-  void RedeemLink(const http::Request& request, http::Response& response);
+  void RedeemLink(http::Request& request, http::Response& response);
   void ServeApi(http::Request& request, http::Response& response, const Session& session, const std::string& id);
   void Page(std::string_view asset, http::Response& response);
   void OpenSession(const std::string& key_id, std::string_view next, http::Response& response);

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.realpath(__file__))
@@ -143,10 +144,17 @@ def check_login_link(lathe, url, data_dir):
             return None
 
     opener = urllib.request.build_opener(NoRedirect)
+    # Opening it (as a chat app's link preview would) shows a button and spends nothing...
+    for _ in range(2):
+        with opener.open(link) as page:
+            assert page.status == 200 and not page.headers.get("Set-Cookie"), page.headers
+            assert b'action="/ui/link"' in page.read()
+    # ...its form POSTs the token, which opens a session once.
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["token"][0]
     answers = []
     for _ in range(2):
         try:
-            opener.open(link)
+            opener.open(url + "/ui/link", data=urllib.parse.urlencode({"token": token}).encode())
         except urllib.error.HTTPError as e:
             answers.append((e.code, e.headers.get("Location"), e.headers.get("Set-Cookie") or ""))
     assert answers[0][0] == 303 and answers[0][1] == "/ui/" and "HttpOnly" in answers[0][2], answers
@@ -254,7 +262,7 @@ def check(steps, sm):
     assert "valid" in pages["datasetCheck"] and "400 records" in pages["datasetCheck"], pages
     assert len(pages["datasetCharts"]) == 3 and all(pages["datasetCharts"]), pages  # findings + two length histograms
     assert pages["badChecks"] == {"noKey": 400, "longKey": 400, "controlKey": 400, "badValidation": 400, "missing": 404,
-                                  "noBucket": 404}, pages["badChecks"]
+                                  "noBucket": 404, "wrongType": 400, "byGet": 404, "noToken": 403}, pages["badChecks"]
     assert all(v <= 0 for v in pages["phoneOverflow"].values()), pages["phoneOverflow"]  # nothing wider than a phone
     assert all(not v for v in pages["unlabelledControls"].values()), pages["unlabelledControls"]
     ev = steps["evaluation"]

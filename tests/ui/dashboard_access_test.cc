@@ -41,6 +41,15 @@ class DashboardAccessTest : public ::testing::Test {
                 "accessKeyId=" + key + "&secretAccessKey=" + secret + "&next=" + next,
                 {{"Content-Type", "application/x-www-form-urlencoded"}, {"Origin", "http://127.0.0.1:8080"}});
   }
+  // A `lathe ui` link used: its page's form POSTs the token.
+  http::Response UseLink(const std::string& token, const std::string& address = "127.0.0.1") {
+    auto t = testing::MakeRequest("POST", "/ui/link", "token=" + token,
+                                  {{"Content-Type", "application/x-www-form-urlencoded"}});
+    t.request.remote_address = address;
+    http::Response r;
+    dashboard_.Handle(t.request, r);
+    return r;
+  }
   // A logged-in session: its cookie header and CSRF token.
   std::pair<http::Header, std::string> Session() {
     http::Response r = Login(kKeyId, kSecret);
@@ -196,22 +205,30 @@ TEST_F(DashboardAccessTest, OversizeInputIsRefusedBeforeItIsParsed) {
       Send(dashboard_, "POST", "/ui/api/chat", std::string(300 * 1024, ' '), {cookie, {kCsrfHeader, csrf}});
   EXPECT_EQ(big_body.status, 413);
   const std::string long_token = std::string(600, 'a');
-  EXPECT_EQ(HeaderOf(Send(dashboard_, "GET", "/ui/link?token=" + long_token), "Location"), "/ui/login?link=invalid");
+  EXPECT_EQ(HeaderOf(UseLink(long_token), "Location"), "/ui/login?link=invalid");
 }
 
 TEST_F(DashboardAccessTest, ALoginLinkOpensOneSessionOnce) {
   const int64_t now_s = now_ms_ / 1000;
   const std::string token = MintLoginToken(kKeyId, kSecret, now_s);
-  http::Response r = Send(dashboard_, "GET", "/ui/link?token=" + token);
+  // Opening the link (or a chat app's preview of it) shows a button and spends nothing.
+  for (int i = 0; i < 2; ++i) {
+    http::Response page = Send(dashboard_, "GET", "/ui/link?token=" + token);
+    EXPECT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("<form method=\"post\" action=\"/ui/link\""), std::string::npos);
+    EXPECT_EQ(page.body.find(token), std::string::npos);  // the page's script reads it from the URL
+    EXPECT_EQ(HeaderOf(page, "Set-Cookie"), "");
+  }
+  http::Response r = UseLink(token);
   EXPECT_EQ(r.status, 303);
   EXPECT_EQ(HeaderOf(r, "Location"), "/ui/");
   EXPECT_EQ(CookieId(r).size(), 64u);
-  http::Response again = Send(dashboard_, "GET", "/ui/link?token=" + token);
+  http::Response again = UseLink(token);
   EXPECT_EQ(HeaderOf(again, "Location"), "/ui/login?link=invalid");
   EXPECT_EQ(HeaderOf(again, "Set-Cookie"), "");
 
   auto refused = [&](const std::string& t) {
-    return HeaderOf(Send(dashboard_, "GET", "/ui/link?token=" + t), "Location") == "/ui/login?link=invalid";
+    return HeaderOf(UseLink(t), "Location") == "/ui/login?link=invalid";
   };
   std::string tampered = MintLoginToken(kKeyId, kSecret, now_s);
   tampered.back() = tampered.back() == '0' ? '1' : '0';
@@ -222,6 +239,9 @@ TEST_F(DashboardAccessTest, ALoginLinkOpensOneSessionOnce) {
   EXPECT_TRUE(refused(MintLoginToken(kKeyId, kSecret, now_s + 3600)));  // expiry too far ahead
   EXPECT_TRUE(refused(""));
   EXPECT_TRUE(refused("a.b.c.d"));
+  EXPECT_EQ(Send(dashboard_, "POST", "/ui/link", "token=" + MintLoginToken(kKeyId, kSecret, now_s),
+                 {{"Origin", "http://evil.example"}}).status, 403);  // from another site
+  EXPECT_EQ(Send(dashboard_, "POST", "/ui/link", "token=a&token=b").status, 400);
   EXPECT_TRUE(refused(std::string(kKeyId) + ".1.2.3.4"));
   // Still good until its expiry, then not.
   const std::string late = MintLoginToken(kKeyId, kSecret, now_s);
@@ -246,11 +266,7 @@ TEST_F(DashboardAccessTest, FailedLoginsAreThrottledPerAddressWithBackoff) {
   EXPECT_EQ(HeaderOf(r, "Retry-After"), "60");
   // ...while the administrator elsewhere logs in, and a `lathe ui` link works from anywhere.
   EXPECT_EQ(login_from("127.0.0.1", kSecret).status, 303);
-  auto link = testing::MakeRequest("GET", "/ui/link?token=" + MintLoginToken(kKeyId, kSecret, now_ms_ / 1000));
-  link.request.remote_address = "203.0.113.9";
-  http::Response linked;
-  dashboard_.Handle(link.request, linked);
-  EXPECT_EQ(HeaderOf(linked, "Location"), "/ui/");
+  EXPECT_EQ(HeaderOf(UseLink(MintLoginToken(kKeyId, kSecret, now_ms_ / 1000), "203.0.113.9"), "Location"), "/ui/");
   // A minute later it may try again; failing again costs two minutes, then four.
   now_ms_ += 60 * 1000;
   for (int i = 0; i < 10; ++i) login_from("203.0.113.9", "wrong");

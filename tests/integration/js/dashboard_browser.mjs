@@ -200,10 +200,15 @@ try {
   unlabelledControls.datasets = await unlabelled(page);
   // The dataset check's bad input: each refused by status before any object is read.
   const badChecks = await page.evaluate(async (bucket, key) => {
-    const check = async (q) => (await fetch('/ui/api/datasets/' + encodeURIComponent(bucket) + '/check?' + new URLSearchParams(q))).status;
+    const { csrfToken } = await (await fetch('/ui/api/session')).json();
+    const post = async (b, body) => (await fetch('/ui/api/datasets/' + encodeURIComponent(b) + '/check',
+      { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken }, body: JSON.stringify(body) })).status;
+    const check = (body) => post(bucket, body);
     return { noKey: await check({}), longKey: await check({ key: 'k'.repeat(1025) }), controlKey: await check({ key: 'a\u0001b' }),
              badValidation: await check({ key, validationKey: 'v\u0000' }), missing: await check({ key: 'no/such.jsonl' }),
-             noBucket: (await fetch('/ui/api/datasets/no-such-bucket-here/check?key=x.jsonl')).status };
+             noBucket: await post('no-such-bucket-here', { key: 'x.jsonl' }), wrongType: await check({ key: 7 }),
+             byGet: (await fetch('/ui/api/datasets/' + encodeURIComponent(bucket) + '/check?key=' + encodeURIComponent(key))).status,
+             noToken: (await fetch('/ui/api/datasets/' + encodeURIComponent(bucket) + '/check', { method: 'POST', body: JSON.stringify({ key }) })).status };
   }, a.bucket, a.object);
   // Two evaluation runs compared: one chart of both, the answers side by side.
   const { ids: [evalA, evalB] } = await ask({ need: 'evaluations' });
