@@ -92,9 +92,9 @@ void LiveFeed::PollOnce() {
   }
   json executions = json::object();
   if (backends_.executions)
-    if (auto running = backends_.executions->Running(); running.ok())
-      for (size_t i = 0; i < running->size() && i < kMaxWatchedExecutions; ++i)
-        if (auto last = backends_.executions->LastEventId((*running)[i]); last.ok()) executions[(*running)[i]] = *last;
+    if (auto running = backends_.executions->Running(kMaxWatchedExecutions); running.ok())
+      for (const std::string& arn : *running)
+        if (auto last = backends_.executions->LastEventId(arn); last.ok()) executions[arn] = *last;
 
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = NowMillis();

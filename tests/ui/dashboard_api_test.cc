@@ -10,6 +10,7 @@
 #include "core/arn.h"
 #include "service/bedrock_service.h"
 #include "services/registry/registry.h"
+#include "services/sns/delivery_worker.h"
 #include "store/execution_store.h"
 #include "test_util.h"
 #include "ui/live_feed.h"
@@ -325,6 +326,36 @@ TEST_F(DashboardApiTest, AnExecutionsHistoryCarriesTheStartOfLongPayloadsAndASte
     EXPECT_GE(Get("executions/" + Encode(arn) + "/events/" + bad).status, 400) << bad;
   EXPECT_EQ(Get("executions/" + Encode(arn) + "/events/301").status, 404);
   EXPECT_EQ(Get("executions/" + Encode(arn + "x") + "/events/1").status, 404);
+}
+
+TEST_F(DashboardApiTest, TheOutboxShowsItsNewestMessagesAndTheFeedWatchesABoundedNumberOfExecutions) {
+  const std::string outbox = sns::OutboxDir(data_dir_);
+  std::filesystem::create_directories(outbox);
+  for (int i = 100; i < 400; ++i) {
+    std::ofstream(outbox + "/2026120308" + std::to_string(i) + "-m.eml") << "Subject: message " << i << "\r\n\r\nbody";
+    if (i % 50 == 0) std::ofstream(outbox + "/2026120309" + std::to_string(i) + "-m.tmp") << "not an email";
+  }
+  json page = GetJson("notifications");
+  ASSERT_EQ(page["outbox"].size(), 20u);
+  EXPECT_EQ(page["outbox"][0]["Subject"], "message 399");
+  EXPECT_EQ(page["outbox"][19]["Subject"], "message 380");
+
+  store::ExecutionCommit c;
+  for (size_t i = 0; i < kMaxWatchedExecutions + 5; ++i) {
+    store::ExecutionRecord r;
+    r.arn = "arn:aws:states:us-east-1:123456789012:execution:pipeline:run-" + std::to_string(i);
+    r.state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:pipeline";
+    r.name = "run-" + std::to_string(i);
+    r.status = "RUNNING";
+    r.start_ms = 1000 + static_cast<int64_t>(i);
+    c = store::ExecutionCommit{};
+    c.execution_arn = r.arn;
+    c.insert = r;
+    ASSERT_TRUE(executions_->Commit(c).ok());
+  }
+  EXPECT_EQ(executions_->Running(3)->size(), 3u);
+  dashboard_->live().PollOnce();
+  EXPECT_EQ(dashboard_->live().State()["executions"].size(), kMaxWatchedExecutions);
 }
 
 TEST_F(DashboardApiTest, ThePlaygroundRefusesBadBodiesBeforeAnyGeneration) {
