@@ -59,12 +59,17 @@ class Dashboard {
 
  private:
   void Route(http::Request& request, http::Response& response);
-  void Login(http::Request& request, http::Response& response);
-  void RedeemLink(http::Request& request, http::Response& response);
+  // Both answer the login and return the access key id tried ("" when none was).
+  std::string Login(http::Request& request, http::Response& response);
+  std::string RedeemLink(http::Request& request, http::Response& response);
   void ServeApi(http::Request& request, http::Response& response, const Session& session, const std::string& id);
   void Page(std::string_view asset, http::Response& response);
   void OpenSession(const std::string& key_id, std::string_view next, http::Response& response);
   std::optional<std::pair<std::string, Session>> SessionOf(const http::Request& request);
+  // One record in the server's audit trail (when it has one): who (`key_id`, "" unknown) did
+  // `operation` from where, and how it ended.
+  void Audit(const http::Request& request, const http::Response& response, std::string_view operation,
+             const std::string& key_id);
 
   DashboardOptions options_;
   SecretLookup secrets_;

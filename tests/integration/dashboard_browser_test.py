@@ -161,6 +161,31 @@ def check_login_link(lathe, url, data_dir):
     assert answers[1][0] == 303 and answers[1][1] == "/ui/login?link=invalid" and not answers[1][2], answers
 
 
+def check_audit_and_iam_keys(lathe, url, data_dir):
+    """An IAM user's access key cannot log in to the dashboard (only the server's own keys can),
+    and the dashboard's logins land in the audit trail (`lathe audit`)."""
+    iam = boto3.client("iam", endpoint_url=url, region_name=REGION, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
+                       config=NO_RETRY)
+    iam.create_user(UserName="dashboard-visitor")
+    key = iam.create_access_key(UserName="dashboard-visitor")["AccessKey"]
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args):
+            return None
+
+    form = urllib.parse.urlencode({"accessKeyId": key["AccessKeyId"], "secretAccessKey": key["SecretAccessKey"]}).encode()
+    try:
+        urllib.request.build_opener(NoRedirect).open(url + "/ui/login", data=form)
+        raise AssertionError("an IAM user's key was not refused")
+    except urllib.error.HTTPError as e:
+        assert e.code == 303 and e.headers.get("Location") == "/ui/login?failed=1" and not e.headers.get("Set-Cookie"), e
+    trail = subprocess.run([lathe, "audit", "--data-dir", data_dir, "--action", "lathe-ui:*", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert trail.returncode == 0, trail.stderr
+    assert key["AccessKeyId"] in trail.stdout and "LoginFailed" in trail.stdout, trail.stdout
+    assert "UseLoginLink" in trail.stdout, trail.stdout
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--lathe", required=True)
@@ -186,6 +211,7 @@ def main():
             subprocess.run([args.lathe, "registry", "alias", "set", GROUP, "production", "1", "--reason", "first release",
                             "--data-dir", data], check=True, stdout=subprocess.DEVNULL)
             check_login_link(args.lathe, server.url, data)
+            check_audit_and_iam_keys(args.lathe, server.url, data)
             node = subprocess.Popen(
                 ["node", os.path.join(HERE, "js", "dashboard_browser.mjs"), "--url", server.url, "--key", KEY_ID,
                  "--secret", SECRET, "--group", GROUP, "--bucket", BUCKET, "--object", OBJECT,

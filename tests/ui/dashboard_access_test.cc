@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/iam/audit_trail.h"
+#include "test_util.h"
 #include "ui/live_feed.h"
 #include "ui/secure_random.h"
 #include "ui/web_assets.h"
@@ -389,6 +391,38 @@ TEST_F(DashboardAccessTest, OneSessionCannotTakeEveryLiveFeed) {
   EXPECT_EQ(Send(d, "GET", "/ui/api/events", "", {b}).status, 200);  // another session still may
   open.pop_back();  // a closed feed frees its place
   EXPECT_EQ(Send(d, "GET", "/ui/api/events", "", {a}).status, 200);
+}
+
+TEST_F(DashboardAccessTest, LoginsAndStateChangesLandInTheAuditTrail) {
+  lathe::testing::TempDir dir;
+  auto trail = iam::AuditTrail::Open(dir.path() + "/audit");
+  ASSERT_TRUE(trail.ok());
+  Backends b;
+  b.audit = trail->get();
+  b.account = "123456789012";
+  Dashboard d(Options(), Secrets(), b);
+  auto login = [&](const std::string& secret) {
+    return Send(d, "POST", "/ui/login", "accessKeyId=" + std::string(kKeyId) + "&secretAccessKey=" + secret);
+  };
+  login("wrong");
+  http::Response ok = login(kSecret);
+  http::Header cookie{"Cookie", std::string(kSessionCookie) + "=" + CookieId(ok)};
+  const std::string csrf = nlohmann::json::parse(Send(d, "GET", "/ui/api/session", "", {cookie}).body)["csrfToken"];
+  Send(d, "POST", "/ui/api/jobs/missing/stop", "", {cookie, {kCsrfHeader, csrf}});
+  Send(d, "POST", "/ui/api/logout", "", {cookie, {kCsrfHeader, csrf}});
+  Send(d, "POST", "/ui/link", "token=" + MintLoginToken(kKeyId, kSecret, now_ms_ / 1000 - 9999));
+  iam::AuditFilter all;
+  all.action = "lathe-ui:*";
+  auto records = iam::AuditTrail::Query(dir.path() + "/audit", all);
+  ASSERT_TRUE(records.ok());
+  std::vector<std::string> seen;
+  for (const auto& r : *records)
+    seen.push_back(r["eventName"].get<std::string>() + ":" + r.value("errorCode", std::string()));
+  EXPECT_EQ(seen, (std::vector<std::string>{"Login:LoginFailed", "Login:", "StopJob:Unavailable", "Logout:",
+                                            "UseLoginLink:LoginFailed"}));
+  EXPECT_EQ((*records)[1]["userIdentity"]["accessKeyId"], kKeyId);
+  EXPECT_EQ((*records)[1]["userIdentity"]["arn"], "arn:aws:iam::123456789012:root");
+  for (const auto& r : *records) EXPECT_EQ(r.dump().find("token="), std::string::npos);  // never the link's token
 }
 
 TEST(SessionStoreTest, SessionsEndWhenIdleOrOldAndTheLeastRecentlyUsedGoesFirst) {
