@@ -252,9 +252,11 @@ try {
   await other.goto(a.url + '/ui/#/');
   await other.waitForSelector('body[data-ready="1"][data-page="overview"]');
   await other.waitForFunction(() => document.getElementById('live').textContent === 'live');
+  await page.bringToFront();  // a background tab runs no animation frames: puppeteer's waits poll on them
   await page.click('#logout');
   await page.waitForSelector('#accessKeyId');
   const after = await page.evaluate(async () => (await fetch('/ui/api/session')).status);
+  await other.bringToFront();
   await other.waitForSelector('#accessKeyId', { timeout: 30000 });
   const otherTabToLogin = other.url().includes('/ui/login');
   await other.close();
