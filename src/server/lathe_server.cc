@@ -234,6 +234,7 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
       backends.objects = s3_->objects.get();
     }
     backends.job_objects = job_objects_.get();
+    backends.audit = audit_.get();
     backends.account = account;
     backends.region = options_.gateway.default_region;
     backends.data_dir = config.data_dir;

@@ -261,9 +261,10 @@ Result<std::vector<ExecutionRecord>> ExecutionStore::List(const ExecutionFilter&
   return FinishExecutions(std::move(raw));
 }
 
-Result<std::vector<std::string>> ExecutionStore::Running() {
+Result<std::vector<std::string>> ExecutionStore::Running(size_t limit) {
   std::lock_guard<std::mutex> lock(db_->mu_);
-  Stmt s(db_->db_, "SELECT arn FROM sfn_executions WHERE status = 'RUNNING' ORDER BY start_ms, arn");
+  Stmt s(db_->db_, "SELECT arn FROM sfn_executions WHERE status = 'RUNNING' ORDER BY start_ms, arn LIMIT ?");
+  s.Int(1, SqlLimit(limit));
   std::vector<std::string> out;
   LATHE_RETURN_IF_ERROR(ForEachRow(s, "running executions", [&out](const Stmt& row) { out.push_back(row.ColText(0)); }));
   return out;

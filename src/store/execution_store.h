@@ -83,8 +83,8 @@ class ExecutionStore {
   // The execution of that name under a state machine (StartExecution's idempotency), or NotFound.
   Result<ExecutionRecord> FindByName(const std::string& state_machine_arn, const std::string& name);
   Result<std::vector<ExecutionRecord>> List(const ExecutionFilter& filter);
-  // Executions still RUNNING (the executor resumes them at start-up), oldest first.
-  Result<std::vector<std::string>> Running();
+  // Executions still RUNNING (the executor resumes them at start-up), oldest first; at most `limit`.
+  Result<std::vector<std::string>> Running(size_t limit = SIZE_MAX);
 
   // History events with id > after_id (reverse: id < before_id, newest first; before_id 0 =
   // from the last), at most `limit`.

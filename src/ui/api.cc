@@ -34,9 +34,13 @@ int HttpStatusOf(const Status& s) {
   }
 }
 
-void Api::Serve(const http::Request& request, std::string_view rest, std::string_view body, const std::string& actor,
+void Api::Serve(const http::Request& request, std::string_view rest, std::string_view body, ApiCall caller,
                 http::Response* response) {
-  ApiCall call{request.method, Segments(rest), aws::DecodeQuery(request.query()), body, actor};
+  ApiCall call = std::move(caller);
+  call.method = request.method;
+  call.segments = Segments(rest);
+  call.query = aws::DecodeQuery(request.query());
+  call.body = body;
   bool streamed = false;
   ApiResult result = Route(call, response, &streamed);
   if (streamed) return;
@@ -55,9 +59,15 @@ ApiResult Api::Route(const ApiCall& call, http::Response* response, bool* stream
   if (n == 0) return Status::NotFound("no such API route");
   const std::string& head = s[0];
   if (head == "events" && n == 1 && get) {
-    if (!live_->Subscribe(response))
-      return Status::Aws("TooManyFeeds", 503, "too many live feeds are open; close a dashboard tab",
-                         Status::Code::kThrottled);
+    switch (live_->Subscribe(response, {call.session_key, call.session_alive})) {
+      case LiveFeed::Subscribed::kOk: break;
+      case LiveFeed::Subscribed::kTooManyFeeds:
+        return Status::Aws("TooManyFeeds", 503, "too many live feeds are open; close a dashboard tab",
+                           Status::Code::kThrottled);
+      case LiveFeed::Subscribed::kTooManyForSession:
+        return Status::Aws("TooManyFeeds", 503, "this session has its most live feeds open; close a dashboard tab",
+                           Status::Code::kThrottled);
+    }
     *streamed = true;
     return nlohmann::json();
   }
@@ -82,6 +92,7 @@ ApiResult Api::Route(const ApiCall& call, http::Response* response, bool* stream
   if (head == "executions" && get) {
     if (n == 1) return Executions(call, "");
     if (n == 2) return Execution(s[1]);
+    if (n == 4 && s[2] == "events") return ExecutionEvent(s[1], s[3]);
   }
   if (head == "registry") {
     if (get && n == 1) return Groups();
@@ -92,10 +103,11 @@ ApiResult Api::Route(const ApiCall& call, http::Response* response, bool* stream
     if (n == 1) return Evaluations(call);
     if (n == 2) return Evaluation(s[1]);
   }
-  if (head == "datasets" && get) {
-    if (n == 1) return Buckets();
-    if (n == 2) return Objects(s[1], call);
-    if (n == 3 && s[2] == "check") return CheckDataset(s[1], call);
+  if (head == "datasets") {
+    if (get && n == 1) return Buckets();
+    if (get && n == 2) return Objects(s[1], call);
+    // A POST (with the CSRF token): a check reads up to 128 MiB and works the CPU.
+    if (post && n == 3 && s[2] == "check") return CheckDataset(s[1], call);
   }
   if (head == "notifications" && get && n == 1) return Notifications();
   return Status::NotFound("no such API route");

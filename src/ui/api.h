@@ -3,6 +3,7 @@
 // token) and read the body within its bound before a request gets here.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -27,6 +28,9 @@ struct ApiCall {
   std::map<std::string, std::string> query;
   std::string_view body;
   std::string actor;  // who acts, for the registry's history: "dashboard:<access key id>"
+  std::string session_key;  // names the caller's session (not its id): its feeds are counted by it
+  // Whether the caller's session is still live (without marking it used): streams end when not.
+  std::function<bool()> session_alive = [] { return true; };
 };
 
 // The JSON a route answers, or the Status it failed with (NotFound -> 404, InvalidArgument ->
@@ -38,7 +42,8 @@ class Api {
   Api(Backends backends, LiveFeed* live) : b_(std::move(backends)), live_(live) {}
   ~Api();
   // `rest`: the raw path after "/ui/api/".
-  void Serve(const http::Request& request, std::string_view rest, std::string_view body, const std::string& actor,
+  // `caller`: an ApiCall holding only who calls (actor, session_key, session_alive).
+  void Serve(const http::Request& request, std::string_view rest, std::string_view body, ApiCall caller,
              http::Response* response);
 
  private:
@@ -53,6 +58,8 @@ class Api {
   // Executions, newest first: of one state machine (its ARN), or of all ("").
   ApiResult Executions(const ApiCall& call, const std::string& machine_arn);
   ApiResult Execution(const std::string& arn);
+  // One history event of an execution with its full input and output.
+  ApiResult ExecutionEvent(const std::string& arn, const std::string& id);
   ApiResult Groups();
   ApiResult Group(const std::string& name);
   ApiResult MoveAlias(const std::string& group, const std::string& alias, const ApiCall& call);

@@ -77,8 +77,13 @@ Status Api::Chat(const ApiCall& call, http::Response* response) {
   response->status = 200;
   response->set_header("Content-Type", "text/event-stream; charset=utf-8");
   response->set_header("Cache-Control", "no-store");
-  response->body_stream = [pump, done = false](std::string* chunk) mutable -> Result<bool> {
+  response->body_stream = [pump, alive = call.session_alive, done = false](std::string* chunk) mutable -> Result<bool> {
     if (done) return false;
+    if (!alive()) {  // logged out or expired while the answer streams: end it (the pump stops generating)
+      done = true;
+      *chunk = Event("error", {{"message", "the session ended; log in again"}});
+      return true;
+    }
     if (std::optional<std::string> piece = pump->Next()) {
       *chunk = Event(nullptr, {{"text", *piece}});
       return true;

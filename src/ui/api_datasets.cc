@@ -6,12 +6,14 @@
 #include <cstdio>
 
 #include "core/env.h"
+#include "core/json_nesting.h"
 #include "data/stats.h"
 #include "data/validator.h"
 #include "service/job_object_store.h"
 #include "services/s3/backend.h"
 #include "services/s3/objects.h"
 #include "ui/api.h"
+#include "ui/json_fields.h"
 #include "ui/query_params.h"
 #include "ui/secure_random.h"
 
@@ -82,11 +84,17 @@ ApiResult Api::Objects(const std::string& bucket, const ApiCall& call) {
 ApiResult Api::CheckDataset(const std::string& bucket, const ApiCall& call) {
   if (!b_.job_objects) return Unavailable("S3 storage");
   LATHE_RETURN_IF_ERROR(CheckName("bucket", bucket, 63));
-  auto key = call.query.find("key");
-  if (key == call.query.end()) return Status::InvalidArgument("key: the object to check");
-  LATHE_RETURN_IF_ERROR(CheckKey("key", key->second, false));
-  std::string validation_key;
-  if (auto v = call.query.find("validationKey"); v != call.query.end()) validation_key = v->second;
+  // {"key", "validationKey"}: both strings (checked before they are used).
+  if (!JsonNestingWithin(call.body, 8)) return Status::InvalidArgument("the body nests deeper than 8 levels");
+  const json body = json::parse(call.body, nullptr, false);
+  if (!body.is_object()) return Status::InvalidArgument("the body must be a JSON object {key, validationKey}");
+  const json key_field = AnyField(body, "key"), validation_field = AnyField(body, "validationKey");
+  if (!key_field.is_string()) return Status::InvalidArgument("key: the object to check");
+  if (!validation_field.is_null() && !validation_field.is_string())
+    return Status::InvalidArgument("validationKey: an object's key");
+  const std::string key_name = key_field.get<std::string>();
+  const std::string validation_key = validation_field.is_string() ? validation_field.get<std::string>() : "";
+  LATHE_RETURN_IF_ERROR(CheckKey("key", key_name, false));
   LATHE_RETURN_IF_ERROR(CheckKey("validationKey", validation_key, true));
   CheckSlot slot;
   if (!slot.ok()) return Status::Throttled("two dataset checks are running; try again in a moment");
@@ -103,14 +111,14 @@ ApiResult Api::CheckDataset(const std::string& bucket, const ApiCall& call) {
     }
   } remove{path, validation};
   LATHE_RETURN_IF_ERROR(
-      b_.job_objects->Download(b_.account, service::S3Uri{bucket, key->second}, path, kMaxCheckedObjectBytes));
+      b_.job_objects->Download(b_.account, service::S3Uri{bucket, key_name}, path, kMaxCheckedObjectBytes));
   if (!validation_key.empty())
     LATHE_RETURN_IF_ERROR(
         b_.job_objects->Download(b_.account, service::S3Uri{bucket, validation_key}, validation, kMaxCheckedObjectBytes));
   data::ValidateOptions options;
   options.allow_small = true;
   data::FileReport report = data::ValidateFile(Env::Default(), path, options);
-  report.file = "s3://" + bucket + "/" + key->second;
+  report.file = "s3://" + bucket + "/" + key_name;
   json out = {{"uri", report.file}, {"report", data::ReportToJson(report)}};
   auto stats = data::ComputeStats(Env::Default(), path, validation_key.empty() ? "" : validation, nullptr);
   if (stats.ok()) {

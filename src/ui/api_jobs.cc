@@ -9,6 +9,7 @@
 #include "services/registry/registry.h"
 #include "ui/api.h"
 #include "ui/files.h"
+#include "ui/json_fields.h"
 #include "ui/live_feed.h"
 #include "ui/query_params.h"
 
@@ -36,8 +37,8 @@ json JobSummary(const store::ResourceRow& r) {
             {"arn", r.arn},
             {"status", r.status},
             {"creationTime", Iso8601(r.created_ms)},
-            {"baseModelArn", r.doc.value("baseModelArn", "")},
-            {"customModelName", r.doc.value("outputModelName", "")}};
+            {"baseModelArn", StringField(r.doc, "baseModelArn")},
+            {"customModelName", StringField(r.doc, "outputModelName")}};
   for (const char* key : {"endTime", "outputModelArn", "failureMessage", "trainingMetrics", "statusDetails"})
     if (r.doc.contains(key)) s[key] = r.doc[key];
   if (r.doc.contains("_progress")) s["progress"] = r.doc["_progress"];
@@ -80,7 +81,7 @@ ApiResult Api::Job(const std::string& id) {
   // The registry's versions this job made, with their data manifests (the registry finds versions
   // by the data they were trained on; of those, this job's).
   json made = json::array();
-  const std::string data = job->value(json::json_pointer("/trainingDataConfig/s3Uri"), std::string());
+  const std::string data = StringField(ObjectField(*job, "trainingDataConfig"), "s3Uri");
   if (b_.registry && !data.empty())
     if (auto versions = b_.registry->VersionsTrainedOn(data); versions.ok())
       for (const auto& v : *versions)
@@ -107,7 +108,7 @@ ApiResult Api::JobMetrics(const std::string& id, const ApiCall& call) {
       ReadMetricsCsv(run + "/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv");
   return json{{"id", row->id},
               {"status", row->status},
-              {"progress", row->doc.value("_progress", json::object())},
+              {"progress", ObjectField(row->doc, "_progress")},
               {"training", Points(training)},
               {"validation", Points(validation)}};
 }
@@ -125,14 +126,14 @@ ApiResult Api::Models() {
   if (!b_.bedrock) return Unavailable("models");
   json out = {{"foundation", json::array()}, {"custom", json::array()}, {"deployments", json::array()}};
   if (auto f = b_.bedrock->ListFoundationModels({}); f.ok())
-    for (const auto& m : (*f)["modelSummaries"]) out["foundation"].push_back({{"id", m.value("modelId", "")}, {"name", m.value("modelName", "")}});
+    for (const auto& m : (*f)["modelSummaries"]) out["foundation"].push_back({{"id", StringField(m, "modelId")}, {"name", StringField(m, "modelName")}});
   if (auto c = b_.bedrock->custom_models().List({{"maxResults", "100"}, {"sortOrder", "Descending"}}); c.ok())
-    for (const auto& m : (*c)["modelSummaries"]) out["custom"].push_back({{"id", m.value("modelArn", "")}, {"name", m.value("modelName", "")}});
+    for (const auto& m : (*c)["modelSummaries"]) out["custom"].push_back({{"id", StringField(m, "modelArn")}, {"name", StringField(m, "modelName")}});
   if (auto d = b_.bedrock->deployments().List({{"maxResults", "100"}}); d.ok())
     for (const auto& m : (*d)["modelDeploymentSummaries"])
-      out["deployments"].push_back({{"id", m.value("customModelDeploymentArn", "")},
-                                    {"name", m.value("customModelDeploymentName", "")},
-                                    {"status", m.value("status", "")}});
+      out["deployments"].push_back({{"id", StringField(m, "customModelDeploymentArn")},
+                                    {"name", StringField(m, "customModelDeploymentName")},
+                                    {"status", StringField(m, "status")}});
   return out;
 }
 

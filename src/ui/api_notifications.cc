@@ -1,7 +1,10 @@
 // The Rules, topics and notifications page: EventBridge's rules with their targets and which of
 // the latest outbox events each matched (its own pattern, run again here), SNS's topics with
 // their subscriptions and recent deliveries, and the email outbox's newest messages.
+#include <dirent.h>
+
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "core/arn.h"
@@ -27,6 +30,34 @@ constexpr size_t kMaxMatchesPerRule = 10;
 constexpr size_t kMaxTopics = 200;
 constexpr size_t kRecentDeliveries = 50;
 constexpr size_t kOutboxMessages = 20;
+// The outbox folder grows without bound (one file per email). A page reads at most this many of
+// its names, keeping only the newest kOutboxCandidates (.eml, names start with the time) in a
+// bounded heap: time and memory per request stay bounded however many messages accumulate.
+constexpr size_t kMaxOutboxNamesRead = 100000;
+constexpr size_t kOutboxCandidates = 64;
+
+// The newest `keep` .eml names of `dir`, newest first, of at most kMaxOutboxNamesRead entries.
+std::vector<std::string> NewestEmails(const std::string& dir, size_t keep) {
+  std::vector<std::string> heap;  // a min-heap: the oldest kept on top, dropped first
+  DIR* d = opendir(dir.c_str());
+  if (!d) return heap;
+  size_t read = 0;
+  while (const dirent* e = readdir(d)) {
+    if (++read > kMaxOutboxNamesRead) break;
+    const std::string_view name = e->d_name;
+    if (name.size() < 4 || name.substr(name.size() - 4) != ".eml") continue;
+    if (heap.size() == keep && name <= heap.front()) continue;
+    heap.emplace_back(name);
+    std::push_heap(heap.begin(), heap.end(), std::greater<>());
+    if (heap.size() > keep) {
+      std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+      heap.pop_back();
+    }
+  }
+  closedir(d);
+  std::sort(heap.rbegin(), heap.rend());
+  return heap;
+}
 
 json RuleJson(const events::Rule& r) {
   json targets = json::array();
@@ -39,12 +70,8 @@ json RuleJson(const events::Rule& r) {
 json Outbox(const std::string& data_dir) {
   json out = json::array();
   const std::string dir = sns::OutboxDir(data_dir);
-  std::vector<std::string> names;
-  if (!Env::Default()->GetChildren(dir, &names).ok()) return out;
-  std::sort(names.rbegin(), names.rend());  // names start with the time: newest first
-  for (const std::string& name : names) {
+  for (const std::string& name : NewestEmails(dir, kOutboxCandidates)) {
     if (out.size() >= kOutboxMessages) break;
-    if (name.size() < 4 || name.compare(name.size() - 4, 4, ".eml") != 0) continue;
     std::string text;
     uint64_t size = 0;
     if (!Env::Default()->GetFileSize(dir + "/" + name, &size).ok() || size > (1u << 20)) continue;

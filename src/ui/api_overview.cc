@@ -12,6 +12,7 @@
 #include "service/costs.h"
 #include "store/execution_store.h"
 #include "ui/api.h"
+#include "ui/json_fields.h"
 #include "ui/live_feed.h"
 #include "ui/query_params.h"
 
@@ -70,8 +71,8 @@ ApiResult Api::Overview() {
     if (listed.ok())
       for (const auto& d : (*listed)["modelDeploymentSummaries"]) {
         json row = d;
-        if (auto stats = b_.bedrock->deployments().Stats(d.value("customModelDeploymentArn", ""), 3600 * 1000); stats.ok())
-          row["variants"] = (*stats).value("variants", json::array());
+        if (auto stats = b_.bedrock->deployments().Stats(StringField(d, "customModelDeploymentArn"), 3600 * 1000); stats.ok())
+          row["variants"] = ArrayField((*stats), "variants");
         out["deployments"].push_back(row);
       }
   }
@@ -128,8 +129,8 @@ json Api::CountCosts() {
   if (!in.ok()) return json::object();
   const service::CostReport report = service::ComputeCosts(*in, b_.bedrock->config().prices, now, 0);
   json totals = service::CostReportJson(report);
-  return json{{"currency", totals.value("currency", "")}, {"priceSource", totals.value("priceSource", "")},
-              {"totals", totals.value("totals", json::object())}, {"lines", report.lines.size()},
+  return json{{"currency", StringField(totals, "currency")}, {"priceSource", StringField(totals, "priceSource")},
+              {"totals", ObjectField(totals, "totals")}, {"lines", report.lines.size()},
               {"countedAt", Iso8601(now)}};
 }
 

@@ -1,6 +1,7 @@
 // The Pipelines page: Step Functions' state machines (every region's: the dashboard is the
 // server's, not one signer's), their executions newest first, and one execution with the graph of
 // the definition it runs, each state's progress, its history and each step's input and output.
+#include <algorithm>
 #include <set>
 
 #include "core/arn.h"
@@ -19,11 +20,48 @@ namespace {
 constexpr size_t kMaxMachinesListed = 500;
 constexpr size_t kMaxHistoryRead = 2000;
 constexpr size_t kMaxArnBytes = 2048;
+// A history event's input and output (256 KiB each at most) are cut to this much in the
+// execution's answer, which the page refetches as the execution runs; a step's full input and
+// output are fetched on click (GET executions/<arn>/events/<id>). Past the budget, the rest of
+// the history's payloads are cut to nothing.
+constexpr size_t kMaxInlinedPayloadBytes = 2048;
+constexpr size_t kMaxInlinedPayloadsBytes = 256 * 1024;
 
 json ParsedOrText(const json& v) {
   if (!v.is_string()) return v;
   json parsed = json::parse(v.get<std::string>(), nullptr, false);
   return parsed.is_discarded() ? v : parsed;
+}
+
+// The start of a UTF-8 text, at most `max` bytes, not splitting a character.
+std::string Preview(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+// An event's details for the history list: input and output longer than the allowance (what is
+// left of `budget`) become their first bytes as text, named in "truncated" with their sizes.
+json ListedDetails(const json& details, size_t* budget) {
+  if (!details.is_object()) return details;
+  json out = details, truncated = json::object();
+  for (const char* key : {"input", "output"}) {
+    if (!details.contains(key)) continue;
+    const json& v = details[key];
+    const std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+    const size_t allowance = std::min(kMaxInlinedPayloadBytes, *budget);
+    if (text.size() <= allowance) {
+      out[key] = ParsedOrText(v);
+      *budget -= text.size();
+      continue;
+    }
+    out[key] = Preview(text, allowance);
+    *budget -= out[key].get<std::string>().size();
+    truncated[key] = text.size();
+  }
+  if (!truncated.empty()) out["truncated"] = truncated;
+  return out;
 }
 
 }  // namespace
@@ -96,17 +134,36 @@ ApiResult Api::Execution(const std::string& arn) {
   for (const auto& [name, state] : StateProgress(*history, rec->status)) progress[name] = state;
   out["states"] = progress;
   json events = json::array();
+  size_t budget = kMaxInlinedPayloadsBytes;
   for (const auto& h : *history) {
     json e = {{"id", h.id}, {"previousEventId", h.previous_id}, {"type", h.type}, {"timestamp", Iso8601(h.timestamp_ms)}};
-    json details = h.details;
-    for (const char* key : {"input", "output"})
-      if (details.is_object() && details.contains(key)) details[key] = ParsedOrText(details[key]);
-    e["details"] = details;
+    e["details"] = ListedDetails(h.details, &budget);
     events.push_back(std::move(e));
   }
   out["history"] = events;
   out["historyTruncated"] = history->size() == kMaxHistoryRead;
   return out;
+}
+
+}  // namespace lathe::ui
+
+namespace lathe::ui {
+
+ApiResult Api::ExecutionEvent(const std::string& arn, const std::string& id) {
+  if (!b_.executions) return Unavailable("executions");
+  LATHE_RETURN_IF_ERROR(CheckName("execution", arn, kMaxArnBytes));
+  auto event_id = IntParam({{"id", id}}, "id", 0, 1, 1'000'000'000);
+  if (!event_id.ok() || id.empty()) return Status::InvalidArgument("event: an event id from 1");
+  LATHE_RETURN_IF_ERROR(b_.executions->Get(arn).status());
+  auto history = b_.executions->History(arn, *event_id - 1, 1);
+  if (!history.ok()) return history.status();
+  if (history->empty() || history->front().id != *event_id) return Status::NotFound("no such history event");
+  const store::HistoryRecord& h = history->front();
+  json details = h.details;
+  for (const char* key : {"input", "output"})
+    if (details.is_object() && details.contains(key)) details[key] = ParsedOrText(details[key]);
+  return json{{"id", h.id}, {"previousEventId", h.previous_id}, {"type", h.type}, {"timestamp", Iso8601(h.timestamp_ms)},
+              {"details", details}};
 }
 
 }  // namespace lathe::ui

@@ -6,6 +6,7 @@
 #include "service/bedrock_service.h"
 #include "services/registry/registry.h"
 #include "ui/api.h"
+#include "ui/json_fields.h"
 #include "ui/query_params.h"
 
 namespace lathe::ui {
@@ -87,10 +88,10 @@ ApiResult Api::Group(const std::string& name) {
   if (b_.bedrock)  // what serves the group's versions: the lineage's last step
     if (auto d = b_.bedrock->deployments().List({{"maxResults", "100"}}); d.ok())
       for (const auto& s : (*d)["modelDeploymentSummaries"])
-        if (Mentions(s.value("modelArn", ""), group->name))
-          out["deployments"].push_back({{"name", s.value("customModelDeploymentName", "")},
-                                        {"arn", s.value("customModelDeploymentArn", "")},
-                                        {"model", s.value("modelArn", "")}, {"status", s.value("status", "")}});
+        if (Mentions(StringField(s, "modelArn"), group->name))
+          out["deployments"].push_back({{"name", StringField(s, "customModelDeploymentName")},
+                                        {"arn", StringField(s, "customModelDeploymentArn")},
+                                        {"model", StringField(s, "modelArn")}, {"status", StringField(s, "status")}});
   return out;
 }
 
@@ -101,13 +102,13 @@ ApiResult Api::MoveAlias(const std::string& group, const std::string& alias, con
   if (!JsonNestingWithin(call.body, 8)) return Status::InvalidArgument("the body nests deeper than 8 levels");
   const json body = json::parse(call.body, nullptr, false);
   if (!body.is_object()) return Status::InvalidArgument("the body must be a JSON object");
-  const json action = body.value("action", json());
+  const json action = AnyField(body, "action");
   const json reason = body.value("reason", json(""));
   if (!reason.is_string() || reason.get<std::string>().size() > registry::kMaxReasonBytes)
     return Status::InvalidArgument("reason: a string of at most 1024 bytes");
   Result<registry::AliasMove> moved = Status::InvalidArgument("action: \"promote\" or \"rollback\"");
   if (action == "promote") {
-    const json version = body.value("version", json());
+    const json version = AnyField(body, "version");
     if (!version.is_number_integer() || version.get<int64_t>() < 1 || version.get<int64_t>() > 1000000)
       return Status::InvalidArgument("version: a version number");
     moved = b_.registry->SetAlias(group, alias, version.get<int>(), call.actor, reason.get<std::string>());
@@ -122,7 +123,7 @@ ApiResult Api::Evaluations(const ApiCall&) {
   if (!b_.bedrock) return Unavailable("evaluation jobs");
   auto listed = b_.bedrock->evaluations().List({{"maxResults", "100"}, {"sortOrder", "Descending"}});
   if (!listed.ok()) return listed.status();
-  return json{{"evaluations", (*listed).value("jobSummaries", json::array())}};
+  return json{{"evaluations", ArrayField((*listed), "jobSummaries")}};
 }
 
 ApiResult Api::Evaluation(const std::string& id) {
@@ -144,23 +145,23 @@ ApiResult Api::Evaluation(const std::string& id) {
     const json report = json::parse(text, nullptr, false);
     if (report.is_object()) {
       json models = json::array(), cases = json::array();
-      const json& test_cases = report.value("testSet", json::object()).value("cases", json::array());
-      for (const auto& m : report.value("models", json::array()))
-        models.push_back({{"label", m.value("label", "")}, {"identifier", m.value("identifier", "")},
-                          {"overallScore", m.value("overallScore", json())}, {"metrics", m.value("metrics", json::object())}});
+      const json& test_cases = ArrayField(ObjectField(report, "testSet"), "cases");
+      for (const auto& m : ArrayField(report, "models"))
+        models.push_back({{"label", StringField(m, "label")}, {"identifier", StringField(m, "identifier")},
+                          {"overallScore", AnyField(m, "overallScore")}, {"metrics", ObjectField(m, "metrics")}});
       for (size_t i = 0; i < test_cases.size() && i < kMaxReportCases; ++i) {
         const json& c = test_cases[i];
         json answers = json::array();
-        for (const auto& m : report.value("models", json::array())) {
-          const json& mc = m.value("cases", json::array());
-          answers.push_back(i < mc.size() ? json{{"text", mc[i].value("text", "")}, {"metrics", mc[i].value("metrics", json::object())}}
+        for (const auto& m : ArrayField(report, "models")) {
+          const json& mc = ArrayField(m, "cases");
+          answers.push_back(i < mc.size() ? json{{"text", StringField(mc[i], "text")}, {"metrics", ObjectField(mc[i], "metrics")}}
                                           : json::object());
         }
-        cases.push_back({{"prompt", c.value("prompt", c.value("messages", json()).dump())},
-                         {"category", c.value("category", "")}, {"reference", c.value("referenceResponse", "")},
+        cases.push_back({{"prompt", AnyField(c, "prompt").is_string() ? StringField(c, "prompt") : AnyField(c, "messages").dump()},
+                         {"category", StringField(c, "category")}, {"reference", StringField(c, "referenceResponse")},
                          {"answers", answers}});
       }
-      out["report"] = {{"models", models}, {"comparisons", report.value("comparisons", json::array())},
+      out["report"] = {{"models", models}, {"comparisons", ArrayField(report, "comparisons")},
                        {"cases", cases}, {"caseCount", test_cases.size()}};
     }
   }

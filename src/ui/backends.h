@@ -25,6 +25,9 @@ class EventsBackend;
 namespace lathe::sns {
 class SnsBackend;
 }
+namespace lathe::iam {
+class AuditTrail;
+}
 namespace lathe::s3 {
 class S3Backend;
 class S3Objects;
@@ -43,6 +46,7 @@ struct Backends {
   s3::S3Backend* buckets = nullptr;
   s3::S3Objects* objects = nullptr;
   service::JobObjectStore* job_objects = nullptr;  // copies an object to a file (dataset checks)
+  iam::AuditTrail* audit = nullptr;  // the server's audit trail: logins and every POST land in it
   std::string account = "000000000000";
   std::string region = "us-east-1";
   std::string data_dir;  // jobs' run folders (metrics CSVs), scratch space, disk use

@@ -5,6 +5,7 @@
 #include "aws/rest_path.h"
 #include "aws/wire.h"
 #include "core/arn.h"
+#include "services/iam/audit_trail.h"
 #include "ui/api.h"
 #include "ui/live_feed.h"
 #include "ui/secure_random.h"
@@ -27,16 +28,74 @@ std::string AfterLogin(std::string_view next) {
   return "/ui/" + std::string(next);
 }
 
+// A login form's fields (the key form, the link's), or nullopt having answered 413 or 400.
+std::optional<std::map<std::string, std::string>> ReadLoginForm(http::Request& request, http::Response& response) {
+  const int64_t declared = request.body->declared_length();
+  Result<std::string> body = declared > static_cast<int64_t>(kMaxFormBytes)
+                                 ? Result<std::string>(Status::InvalidArgument("too large"))
+                                 : http::ReadBody(request.body, kMaxFormBytes);
+  if (!body.ok()) {
+    WriteJsonError(413, "TooLarge", "a login form holds at most 8 KiB", &response);
+    return std::nullopt;
+  }
+  std::optional<std::map<std::string, std::string>> form = ParseForm(*body);
+  if (!form) WriteJsonError(400, "BadForm", "the login form could not be read", &response);
+  return form;
+}
+
+// The audit trail's name for a state-changing API route (its path after /ui/api/).
+std::string_view OperationOf(std::string_view rest) {
+  if (rest == "logout") return "Logout";
+  if (rest == "chat") return "Chat";
+  if (StartsWith(rest, "jobs/") && rest.size() > 5 && rest.substr(rest.size() - 5) == "/stop") return "StopJob";
+  if (StartsWith(rest, "registry/") && rest.find("/aliases/") != std::string_view::npos) return "MoveAlias";
+  if (StartsWith(rest, "datasets/") && rest.size() > 6 && rest.substr(rest.size() - 6) == "/check") return "CheckDataset";
+  return "Post";
+}
+
 }  // namespace
+
+void Dashboard::Audit(const http::Request& request, const http::Response& response, std::string_view operation,
+                      const std::string& key_id) {
+  if (!backends_.audit) return;
+  iam::AuditRecord r;
+  r.time_ms = now_ms_();
+  r.service = "lathe-ui";
+  r.operation = std::string(operation);
+  r.action = "lathe-ui:" + r.operation;
+  r.resources = {aws::Printable(request.path(), 512)};  // the path only: a link's token is never recorded
+  r.region = backends_.region;
+  r.source_ip = request.remote_address;
+  if (const std::string* agent = request.header("User-Agent")) r.user_agent = aws::Printable(*agent, 256);
+  r.request_id = RandomHex(16);
+  r.access_key_id = aws::Printable(key_id, kMaxAccessKeyIdBytes);
+  r.account = backends_.account;
+  if (!key_id.empty() && response.status < 400) r.principal_arn = RootArn(backends_.account);  // the server's own keys only
+  r.http_status = response.status;
+  if (response.status >= 400) {
+    const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+    const nlohmann::json* code = body.is_object() && body.contains("error") && body["error"].is_object() &&
+                                         body["error"].contains("code") && body["error"]["code"].is_string()
+                                     ? &body["error"]["code"]
+                                     : nullptr;
+    r.error_code = code ? code->get<std::string>() : "HTTP" + std::to_string(response.status);
+  } else if (const std::string* to = response.header("Location"); to && to->find("login?") != std::string::npos) {
+    r.error_code = "LoginFailed";  // a failed login answers a redirect back to the login page
+  }
+  backends_.audit->Append(r);
+}
 
 Dashboard::Dashboard(DashboardOptions options, SecretLookup secrets, Backends backends)
     : options_(options),
       secrets_(std::move(secrets)),
       backends_(std::move(backends)),
       sessions_(options.sessions),
+      login_throttle_(options.login_throttle),
       now_ms_([] { return NowMillis(); }),
       live_(std::make_unique<LiveFeed>(backends_, options.max_live_clients, options.poll_ms)),
-      api_(std::make_unique<Api>(backends_, live_.get())) {}
+      api_(std::make_unique<Api>(backends_, live_.get())) {
+  live_->set_max_per_session(options.max_live_clients_per_session);
+}
 
 Dashboard::~Dashboard() { Stop(); }
 
@@ -70,17 +129,6 @@ void Dashboard::Page(std::string_view asset, http::Response& response) {
   response.body = VersionedPage(a->body);
 }
 
-bool Dashboard::LoginThrottled(bool failed) {
-  std::lock_guard<std::mutex> lock(login_mu_);
-  const int64_t now = now_ms_();
-  if (now - login_window_start_ms_ > 60000) {
-    login_window_start_ms_ = now;
-    failed_logins_ = 0;
-  }
-  if (failed) ++failed_logins_;
-  return failed_logins_ >= options_.max_failed_logins_per_minute;
-}
-
 void Dashboard::OpenSession(const std::string& key_id, std::string_view next, http::Response& response) {
   SessionStore::Opened opened = sessions_.Open(key_id, now_ms_());
   response.set_header("Set-Cookie",
@@ -88,38 +136,54 @@ void Dashboard::OpenSession(const std::string& key_id, std::string_view next, ht
   Redirect(AfterLogin(next), &response);
 }
 
-void Dashboard::Login(http::Request& request, http::Response& response) {
-  if (!SameOrigin(request)) return WriteJsonError(403, "CrossOrigin", "a login from another site is refused", &response);
-  if (LoginThrottled(false))
-    return WriteJsonError(429, "TooManyLogins", "too many failed logins in the last minute; wait a minute", &response);
-  const int64_t declared = request.body->declared_length();
-  if (declared > static_cast<int64_t>(kMaxFormBytes))
-    return WriteJsonError(413, "TooLarge", "a login form holds at most 8 KiB", &response);
-  Result<std::string> body = http::ReadBody(request.body, kMaxFormBytes);
-  if (!body.ok()) return WriteJsonError(413, "TooLarge", "a login form holds at most 8 KiB", &response);
-  std::optional<std::map<std::string, std::string>> form = ParseForm(*body);
-  if (!form) return WriteJsonError(400, "BadForm", "the login form could not be read", &response);
+std::string Dashboard::Login(http::Request& request, http::Response& response) {
+  if (!SameOrigin(request)) {
+    WriteJsonError(403, "CrossOrigin", "a login from another site is refused", &response);
+    return "";
+  }
+  if (const int64_t wait_ms = login_throttle_.WaitMs(request.remote_address, now_ms_()); wait_ms > 0) {
+    response.set_header("Retry-After", std::to_string((wait_ms + 999) / 1000));
+    WriteJsonError(429, "TooManyLogins",
+                   "too many failed logins from this address; try again in " + std::to_string((wait_ms + 999) / 1000) +
+                       " s. A link from `lathe ui` on the server's machine still logs in.",
+                   &response);
+    return "";
+  }
+  std::optional<std::map<std::string, std::string>> form = ReadLoginForm(request, response);
+  if (!form) return "";
   const std::string key_id = (*form)["accessKeyId"], secret = (*form)["secretAccessKey"], next = (*form)["next"];
   std::optional<std::string> want;
   if (!key_id.empty() && key_id.size() <= kMaxAccessKeyIdBytes && secret.size() <= kMaxSecretBytes)
     want = secrets_(key_id);
   if (!want || !ConstantTimeEquals(*want, secret)) {
-    LoginThrottled(true);
-    return Redirect("/ui/login?failed=1", &response);
+    login_throttle_.Failed(request.remote_address, now_ms_());
+    Redirect("/ui/login?failed=1", &response);
+    return key_id;
   }
+  login_throttle_.Succeeded(request.remote_address);
   OpenSession(key_id, next, response);
+  return key_id;
 }
 
-void Dashboard::RedeemLink(const http::Request& request, http::Response& response) {
-  const std::map<std::string, std::string> query = aws::DecodeQuery(request.query());
-  auto token = query.find("token");
+// The link's page (GET) only shows a button; the token is spent by the form's POST, so a link
+// previewer fetching the URL does not use it up.
+std::string Dashboard::RedeemLink(http::Request& request, http::Response& response) {
+  if (!SameOrigin(request)) {
+    WriteJsonError(403, "CrossOrigin", "a login from another site is refused", &response);
+    return "";
+  }
+  std::optional<std::map<std::string, std::string>> form = ReadLoginForm(request, response);
+  if (!form) return "";
   std::optional<std::string> key_id;
-  if (token != query.end()) key_id = links_.Redeem(token->second, secrets_, now_ms_() / 1000);
+  if (form->count("token")) key_id = links_.Redeem((*form)["token"], secrets_, now_ms_() / 1000);
+  // Links are never throttled (the 429 points to them); a failed one still counts against its address.
   if (!key_id) {
-    LoginThrottled(true);
-    return Redirect("/ui/login?link=invalid", &response);
+    login_throttle_.Failed(request.remote_address, now_ms_());
+    Redirect("/ui/login?link=invalid", &response);
+    return "";
   }
   OpenSession(*key_id, "", response);
+  return *key_id;
 }
 
 void Dashboard::ServeApi(http::Request& request, http::Response& response, const Session& session,
@@ -145,14 +209,34 @@ void Dashboard::ServeApi(http::Request& request, http::Response& response, const
                      &response);
   if (rest == "logout" && request.method == "POST") {
     sessions_.Close(id);
+    live_->Changed();  // wakes the feeds: this session's end
     response.set_header("Set-Cookie", ClearedSessionCookie(options_.secure_cookies));
     return WriteJson(200, {{"loggedOut", true}}, &response);
   }
-  api_->Serve(request, rest, *body, "dashboard:" + session.access_key_id, &response);
+  ApiCall caller;
+  caller.actor = "dashboard:" + session.access_key_id;
+  caller.session_key = session.csrf_token;  // unique per session, and not the cookie's id
+  caller.session_alive = [this, id] { return sessions_.Alive(id, now_ms_()); };
+  api_->Serve(request, rest, *body, std::move(caller), &response);
 }
 
 void Dashboard::Handle(http::Request& request, http::Response& response) {
-  Route(request, response);
+  // A handler that throws (a JSON field of an unexpected type, a bad_alloc) answers in the
+  // dashboard's own JSON with its security headers, not the transport's bare 500 quoting what().
+  try {
+    Route(request, response);
+  } catch (const nlohmann::json::exception& e) {
+    spdlog::warn("[ui] {} {}: {}", request.method, aws::Printable(request.path(), 120), e.what());
+    response = http::Response{};
+    SetSecurityHeaders(&response);
+    WriteJsonError(400, "InvalidRequest", "a field of the request (or of a record it reads) has an unexpected type",
+                   &response);
+  } catch (const std::exception& e) {
+    spdlog::error("[ui] {} {}: {}", request.method, aws::Printable(request.path(), 120), e.what());
+    response = http::Response{};
+    SetSecurityHeaders(&response);
+    WriteJsonError(500, "InternalError", "the dashboard failed on this request (the server log says why)", &response);
+  }
   // The path only: a login link's token is in the query.
   spdlog::info("{} {} [ui] -> {}", request.method, aws::Printable(request.path(), 120), response.status);
 }
@@ -187,14 +271,19 @@ void Dashboard::Route(http::Request& request, http::Response& response) {
     return;
   }
   if (rest == "login") {
-    if (request.method == "POST") return Login(request, response);
+    if (request.method == "POST") return Audit(request, response, "Login", Login(request, response));
     if (get) return Page("login.html", response);
   }
-  if (rest == "link" && get) return RedeemLink(request, response);
+  if (rest == "link") {
+    if (request.method == "POST") return Audit(request, response, "UseLoginLink", RedeemLink(request, response));
+    if (get) return Page("link.html", response);
+  }
   std::optional<std::pair<std::string, Session>> session = SessionOf(request);
   if (StartsWith(rest, "api/")) {
     if (!session) return WriteJsonError(401, "NoSession", "log in at /ui/login first", &response);
-    return ServeApi(request, response, session->second, session->first);
+    ServeApi(request, response, session->second, session->first);
+    if (!get) Audit(request, response, OperationOf(rest.substr(4)), session->second.access_key_id);
+    return;
   }
   if (rest.empty() && get) {
     if (!session) return Redirect("/ui/login", &response);

@@ -6,6 +6,7 @@
 #include "service/bedrock_service.h"
 #include "store/execution_store.h"
 #include "store/metadata_store.h"
+#include "ui/json_fields.h"
 
 namespace lathe::ui {
 
@@ -14,12 +15,15 @@ using json = nlohmann::json;
 // One open feed; the count drops when the transport lets go of the stream.
 class LiveFeed::Client {
  public:
-  explicit Client(LiveFeed* feed) : feed_(feed) {}
+  Client(LiveFeed* feed, Subscriber subscriber) : subscriber(std::move(subscriber)), feed_(feed) {}
   ~Client() {
     std::lock_guard<std::mutex> lock(feed_->mu_);
     --feed_->clients_;
+    auto it = feed_->session_clients_.find(subscriber.session_key);
+    if (it != feed_->session_clients_.end() && --it->second == 0) feed_->session_clients_.erase(it);
   }
   uint64_t seen = 0;
+  const Subscriber subscriber;
 
  private:
   LiveFeed* feed_;
@@ -79,18 +83,18 @@ void LiveFeed::PollOnce() {
     filter.limit = 50;
     if (auto rows = backends_.store->List(service::kJobKind, filter); rows.ok())
       for (const auto& row : *rows) {
-        json p = row.doc.value("_progress", json::object());
-        json details = row.doc.value("statusDetails", json::object());
+        json p = ObjectField(row.doc, "_progress");
+        json details = ObjectField(row.doc, "statusDetails");
         jobs[row.id] = {{"status", row.status}, {"progress", p}, {"statusDetails", details}};
-        if (p.value("loss", json()).is_number() && p.value("step", json()).is_number_integer())
+        if (AnyField(p, "loss").is_number() && AnyField(p, "step").is_number_integer())
           seen.push_back({row.id, LossSample{p["step"].get<int64_t>(), p["loss"].get<double>()}});
       }
   }
   json executions = json::object();
   if (backends_.executions)
-    if (auto running = backends_.executions->Running(); running.ok())
-      for (size_t i = 0; i < running->size() && i < kMaxWatchedExecutions; ++i)
-        if (auto last = backends_.executions->LastEventId((*running)[i]); last.ok()) executions[(*running)[i]] = *last;
+    if (auto running = backends_.executions->Running(kMaxWatchedExecutions); running.ok())
+      for (const std::string& arn : *running)
+        if (auto last = backends_.executions->LastEventId(arn); last.ok()) executions[arn] = *last;
 
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = NowMillis();
@@ -148,10 +152,13 @@ size_t LiveFeed::clients() {
   return clients_;
 }
 
-bool LiveFeed::NextMessage(uint64_t* seen, std::string* chunk) {
+bool LiveFeed::NextMessage(uint64_t* seen, const std::function<bool()>& alive, std::string* chunk) {
   std::unique_lock<std::mutex> lock(mu_);
   changed_.wait_for(lock, std::chrono::milliseconds(kKeepAliveMs), [&] { return stopping_ || version_ != *seen; });
   if (stopping_) return false;
+  lock.unlock();  // the session store has its own lock
+  if (!alive()) return false;
+  lock.lock();
   if (version_ == *seen) {
     *chunk = ": keep-alive\n\n";
     return true;
@@ -163,13 +170,15 @@ bool LiveFeed::NextMessage(uint64_t* seen, std::string* chunk) {
   return true;
 }
 
-bool LiveFeed::Subscribe(http::Response* response) {
+LiveFeed::Subscribed LiveFeed::Subscribe(http::Response* response, Subscriber subscriber) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || clients_ >= max_clients_) return false;
+    if (stopping_ || clients_ >= max_clients_) return Subscribed::kTooManyFeeds;
+    if (session_clients_[subscriber.session_key] >= max_per_session_) return Subscribed::kTooManyForSession;
     ++clients_;
+    ++session_clients_[subscriber.session_key];
   }
-  auto client = std::make_shared<Client>(this);
+  auto client = std::make_shared<Client>(this, std::move(subscriber));
   response->status = 200;
   response->set_header("Content-Type", "text/event-stream; charset=utf-8");
   response->set_header("Cache-Control", "no-store");
@@ -180,11 +189,11 @@ bool LiveFeed::Subscribe(http::Response* response) {
       chunk->append("retry: 2000\n\n");
     }
     std::string message;
-    if (!NextMessage(&client->seen, &message)) return false;
+    if (!NextMessage(&client->seen, client->subscriber.alive, &message)) return false;
     chunk->append(message);
     return true;
   };
-  return true;
+  return Subscribed::kOk;
 }
 
 }  // namespace lathe::ui

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -45,13 +46,23 @@ class LiveFeed {
   // Ends the poller and every open feed (their next read returns the end).
   void Stop();
 
+  // Who a feed is for: its session (a key naming it, not its id) and whether the session is
+  // still live, asked at each wake without marking it used (a logout or expiry ends the feed).
+  struct Subscriber {
+    std::string session_key;
+    std::function<bool()> alive = [] { return true; };
+  };
+  enum class Subscribed { kOk, kTooManyFeeds, kTooManyForSession };
   // Makes `response` an event stream of this feed: the current state at once, then each change.
-  // False, leaving the response untouched, when max_clients feeds are open.
-  bool Subscribe(http::Response* response);
+  // Else, leaving the response untouched: max_clients feeds are open, or max_per_session of
+  // this session's.
+  Subscribed Subscribe(http::Response* response, Subscriber subscriber);
+  void set_max_per_session(size_t n) { max_per_session_ = n; }
   // One look at the stores (the poller's step; tests call it).
   void PollOnce();
-  // Something the stores do not show changed (the overview's costs were recounted): a new
-  // version for every feed, so the pages that show it fetch it again.
+  // Something the stores do not show changed (the overview's costs were recounted, a session
+  // logged out): a new version for every feed, so the pages that show it fetch it again and
+  // the feeds of ended sessions end.
   void Changed();
   // {"version", "outboxSeq", "topics": {source: seq}, "jobs": {id: progress}, "executions": {arn: lastEventId}}
   nlohmann::json State();
@@ -63,7 +74,7 @@ class LiveFeed {
   class Client;
   void Run();
   // Waits for a version past `seen`, the stop, or the keep-alive time; the SSE text to send.
-  bool NextMessage(uint64_t* seen, std::string* chunk);
+  bool NextMessage(uint64_t* seen, const std::function<bool()>& alive, std::string* chunk);
 
   Backends backends_;
   size_t max_clients_;
@@ -73,6 +84,8 @@ class LiveFeed {
   bool stopping_ = false;
   bool started_ = false;
   size_t clients_ = 0;
+  size_t max_per_session_ = 3;
+  std::map<std::string, size_t> session_clients_;  // session key -> open feeds
   uint64_t version_ = 1;
   int64_t outbox_seq_ = 0;
   nlohmann::json topics_ = nlohmann::json::object();  // event source -> last seq

@@ -4,6 +4,8 @@
 #include <functional>
 #include <set>
 
+#include "ui/json_fields.h"
+
 namespace lathe::ui {
 
 using json = nlohmann::json;
@@ -42,7 +44,7 @@ Result<Graph> LayoutStateMachine(const json& definition) {
   const json& states = definition["States"];
   if (states.size() > kMaxGraphStates)
     return Status::InvalidArgument("the definition has more than " + std::to_string(kMaxGraphStates) + " states");
-  const std::string start = definition.value("StartAt", "");
+  const std::string start = StringField(definition, "StartAt");
   if (!states.contains(start)) return Status::InvalidArgument("StartAt names no state");
 
   // Depth-first from StartAt (then from any state not reached), successors in definition order:
@@ -122,12 +124,12 @@ Result<Graph> LayoutStateMachine(const json& definition) {
       const json& s = states[rows[l][i]];
       GraphNode node;
       node.name = rows[l][i];
-      node.type = s.value("Type", "");
+      node.type = StringField(s, "Type");
       node.layer = l;
       node.x = (g.width - row_width) / 2 + i * (kNodeWidth + kColumnGap);
       node.y = l * (kNodeHeight + kLayerGap);
       node.start = node.name == start;
-      node.end = s.value("End", false) || node.type == "Succeed" || node.type == "Fail";
+      node.end = BoolField(s, "End") || node.type == "Succeed" || node.type == "Fail";
       g.nodes.push_back(std::move(node));
     }
   }
@@ -150,7 +152,7 @@ std::map<std::string, std::string> StateProgress(const std::vector<store::Histor
   std::set<std::string> failed_inside;  // a task of the state failed since it was entered
   std::vector<std::string> open;        // entered and not exited, most recent last
   for (const auto& h : history) {
-    const std::string name = h.details.is_object() ? h.details.value("name", "") : "";
+    const std::string name = h.details.is_object() ? StringField(h.details, "name") : "";
     if (EndsWith(h.type, "StateEntered") && !name.empty()) {
       // A state whose task failed and that is left without an exit was caught: it failed.
       for (auto it = open.begin(); it != open.end();)

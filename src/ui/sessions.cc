@@ -48,6 +48,13 @@ std::optional<Session> SessionStore::Find(std::string_view id, int64_t now_ms) {
   return it->second;
 }
 
+bool SessionStore::Alive(std::string_view id, int64_t now_ms) {
+  if (!IsLowerHex(id, kSessionIdHexDigits)) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(Sha256Hex(id));
+  return it != sessions_.end() && !ExpiredLocked(it->second, now_ms);
+}
+
 void SessionStore::Close(std::string_view id) {
   if (!IsLowerHex(id, kSessionIdHexDigits)) return;
   std::lock_guard<std::mutex> lock(mu_);

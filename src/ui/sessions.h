@@ -42,6 +42,8 @@ class SessionStore {
   // The live session `id` names (and marks it used), or nullopt: unknown, malformed, idle too
   // long or too old (an expired one is removed).
   std::optional<Session> Find(std::string_view id, int64_t now_ms);
+  // Whether `id` names a live session, without marking it used (open streams ask it).
+  bool Alive(std::string_view id, int64_t now_ms);
   void Close(std::string_view id);
   size_t size();
   const SessionLimits& limits() const { return limits_; }

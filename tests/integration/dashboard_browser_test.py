@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.realpath(__file__))
@@ -47,12 +48,14 @@ BUCKET, OBJECT, GROUP = "dashboard-data", "training-data/train.jsonl", "bank-ass
 CHROMIUM = "/usr/bin/chromium"
 
 MACHINE = {
+    # Eight seconds each: long enough for the page to see them running after navigation and a
+    # feed poll on a loaded 2-core machine (two seconds raced it and flaked).
     "Comment": "The automation pipeline in miniature: waits stand in for training and evaluation.",
     "StartAt": "Prepare",
     "States": {
         "Prepare": {"Type": "Pass", "Result": {"bucket": BUCKET}, "Next": "Train"},
-        "Train": {"Type": "Wait", "Seconds": 2, "Next": "Evaluate"},
-        "Evaluate": {"Type": "Wait", "Seconds": 2, "Next": "Good enough?"},
+        "Train": {"Type": "Wait", "Seconds": 8, "Next": "Evaluate"},
+        "Evaluate": {"Type": "Wait", "Seconds": 8, "Next": "Good enough?"},
         "Good enough?": {"Type": "Choice", "Choices": [{"Variable": "$.bucket", "StringEquals": BUCKET, "Next": "Finish"}],
                          "Default": "Give up"},
         "Give up": {"Type": "Fail", "Error": "NotGoodEnough"},
@@ -141,14 +144,46 @@ def check_login_link(lathe, url, data_dir):
             return None
 
     opener = urllib.request.build_opener(NoRedirect)
+    # Opening it (as a chat app's link preview would) shows a button and spends nothing...
+    for _ in range(2):
+        with opener.open(link) as page:
+            assert page.status == 200 and not page.headers.get("Set-Cookie"), page.headers
+            assert b'action="/ui/link"' in page.read()
+    # ...its form POSTs the token, which opens a session once.
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["token"][0]
     answers = []
     for _ in range(2):
         try:
-            opener.open(link)
+            opener.open(url + "/ui/link", data=urllib.parse.urlencode({"token": token}).encode())
         except urllib.error.HTTPError as e:
             answers.append((e.code, e.headers.get("Location"), e.headers.get("Set-Cookie") or ""))
     assert answers[0][0] == 303 and answers[0][1] == "/ui/" and "HttpOnly" in answers[0][2], answers
     assert answers[1][0] == 303 and answers[1][1] == "/ui/login?link=invalid" and not answers[1][2], answers
+
+
+def check_audit_and_iam_keys(lathe, url, data_dir):
+    """An IAM user's access key cannot log in to the dashboard (only the server's own keys can),
+    and the dashboard's logins land in the audit trail (`lathe audit`)."""
+    iam = boto3.client("iam", endpoint_url=url, region_name=REGION, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
+                       config=NO_RETRY)
+    iam.create_user(UserName="dashboard-visitor")
+    key = iam.create_access_key(UserName="dashboard-visitor")["AccessKey"]
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args):
+            return None
+
+    form = urllib.parse.urlencode({"accessKeyId": key["AccessKeyId"], "secretAccessKey": key["SecretAccessKey"]}).encode()
+    try:
+        urllib.request.build_opener(NoRedirect).open(url + "/ui/login", data=form)
+        raise AssertionError("an IAM user's key was not refused")
+    except urllib.error.HTTPError as e:
+        assert e.code == 303 and e.headers.get("Location") == "/ui/login?failed=1" and not e.headers.get("Set-Cookie"), e
+    trail = subprocess.run([lathe, "audit", "--data-dir", data_dir, "--action", "lathe-ui:*", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert trail.returncode == 0, trail.stderr
+    assert key["AccessKeyId"] in trail.stdout and "LoginFailed" in trail.stdout, trail.stdout
+    assert "UseLoginLink" in trail.stdout, trail.stdout
 
 
 def main():
@@ -176,6 +211,7 @@ def main():
             subprocess.run([args.lathe, "registry", "alias", "set", GROUP, "production", "1", "--reason", "first release",
                             "--data-dir", data], check=True, stdout=subprocess.DEVNULL)
             check_login_link(args.lathe, server.url, data)
+            check_audit_and_iam_keys(args.lathe, server.url, data)
             node = subprocess.Popen(
                 ["node", os.path.join(HERE, "js", "dashboard_browser.mjs"), "--url", server.url, "--key", KEY_ID,
                  "--secret", SECRET, "--group", GROUP, "--bucket", BUCKET, "--object", OBJECT,
@@ -227,7 +263,7 @@ def check(steps, sm):
     seen = steps["pipeline"]["seen"]
     for state in ("Prepare", "Train", "Evaluate", "Finish"):
         assert seen[state][-1][0] == "succeeded", (state, seen)
-    # Train and Evaluate (two-second waits) were seen running, then succeeded, in other colours.
+    # Train and Evaluate (eight-second waits) were seen running, then succeeded, in other colours.
     for state in ("Train", "Evaluate"):
         progress = [p for p, _ in seen[state]]
         assert "running" in progress and progress.index("running") < progress.index("succeeded"), (state, seen[state])
@@ -252,7 +288,7 @@ def check(steps, sm):
     assert "valid" in pages["datasetCheck"] and "400 records" in pages["datasetCheck"], pages
     assert len(pages["datasetCharts"]) == 3 and all(pages["datasetCharts"]), pages  # findings + two length histograms
     assert pages["badChecks"] == {"noKey": 400, "longKey": 400, "controlKey": 400, "badValidation": 400, "missing": 404,
-                                  "noBucket": 404}, pages["badChecks"]
+                                  "noBucket": 404, "wrongType": 400, "byGet": 404, "noToken": 403}, pages["badChecks"]
     assert all(v <= 0 for v in pages["phoneOverflow"].values()), pages["phoneOverflow"]  # nothing wider than a phone
     assert all(not v for v in pages["unlabelledControls"].values()), pages["unlabelledControls"]
     ev = steps["evaluation"]
@@ -261,6 +297,7 @@ def check(steps, sm):
     assert ev["columns"] == ["Prompt", "Reference", "eval-greedy: amazon.titan-text-express-v1",
                              "eval-warm: amazon.titan-text-express-v1"], ev
     assert steps["logout"]["after"] == 401, steps["logout"]
+    assert steps["logout"]["otherTabToLogin"] is True, steps["logout"]  # its live feed ended with the session
     assert steps["logout"]["errors"] == [], steps["logout"]["errors"]
     assert steps["logout"]["elsewhere"] == [], steps["logout"]["elsewhere"]  # nothing from a CDN or anywhere else
     assert "run-1" in steps["logout"]["executionLink"], steps["logout"]

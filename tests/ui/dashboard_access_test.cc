@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/iam/audit_trail.h"
+#include "test_util.h"
+#include "ui/live_feed.h"
 #include "ui/secure_random.h"
 #include "ui/web_assets.h"
 #include "ui_test_util.h"
@@ -39,6 +42,15 @@ class DashboardAccessTest : public ::testing::Test {
     return Send(dashboard_, "POST", "/ui/login",
                 "accessKeyId=" + key + "&secretAccessKey=" + secret + "&next=" + next,
                 {{"Content-Type", "application/x-www-form-urlencoded"}, {"Origin", "http://127.0.0.1:8080"}});
+  }
+  // A `lathe ui` link used: its page's form POSTs the token.
+  http::Response UseLink(const std::string& token, const std::string& address = "127.0.0.1") {
+    auto t = testing::MakeRequest("POST", "/ui/link", "token=" + token,
+                                  {{"Content-Type", "application/x-www-form-urlencoded"}});
+    t.request.remote_address = address;
+    http::Response r;
+    dashboard_.Handle(t.request, r);
+    return r;
   }
   // A logged-in session: its cookie header and CSRF token.
   std::pair<http::Header, std::string> Session() {
@@ -195,22 +207,30 @@ TEST_F(DashboardAccessTest, OversizeInputIsRefusedBeforeItIsParsed) {
       Send(dashboard_, "POST", "/ui/api/chat", std::string(300 * 1024, ' '), {cookie, {kCsrfHeader, csrf}});
   EXPECT_EQ(big_body.status, 413);
   const std::string long_token = std::string(600, 'a');
-  EXPECT_EQ(HeaderOf(Send(dashboard_, "GET", "/ui/link?token=" + long_token), "Location"), "/ui/login?link=invalid");
+  EXPECT_EQ(HeaderOf(UseLink(long_token), "Location"), "/ui/login?link=invalid");
 }
 
 TEST_F(DashboardAccessTest, ALoginLinkOpensOneSessionOnce) {
   const int64_t now_s = now_ms_ / 1000;
   const std::string token = MintLoginToken(kKeyId, kSecret, now_s);
-  http::Response r = Send(dashboard_, "GET", "/ui/link?token=" + token);
+  // Opening the link (or a chat app's preview of it) shows a button and spends nothing.
+  for (int i = 0; i < 2; ++i) {
+    http::Response page = Send(dashboard_, "GET", "/ui/link?token=" + token);
+    EXPECT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("<form method=\"post\" action=\"/ui/link\""), std::string::npos);
+    EXPECT_EQ(page.body.find(token), std::string::npos);  // the page's script reads it from the URL
+    EXPECT_EQ(HeaderOf(page, "Set-Cookie"), "");
+  }
+  http::Response r = UseLink(token);
   EXPECT_EQ(r.status, 303);
   EXPECT_EQ(HeaderOf(r, "Location"), "/ui/");
   EXPECT_EQ(CookieId(r).size(), 64u);
-  http::Response again = Send(dashboard_, "GET", "/ui/link?token=" + token);
+  http::Response again = UseLink(token);
   EXPECT_EQ(HeaderOf(again, "Location"), "/ui/login?link=invalid");
   EXPECT_EQ(HeaderOf(again, "Set-Cookie"), "");
 
   auto refused = [&](const std::string& t) {
-    return HeaderOf(Send(dashboard_, "GET", "/ui/link?token=" + t), "Location") == "/ui/login?link=invalid";
+    return HeaderOf(UseLink(t), "Location") == "/ui/login?link=invalid";
   };
   std::string tampered = MintLoginToken(kKeyId, kSecret, now_s);
   tampered.back() = tampered.back() == '0' ? '1' : '0';
@@ -221,6 +241,9 @@ TEST_F(DashboardAccessTest, ALoginLinkOpensOneSessionOnce) {
   EXPECT_TRUE(refused(MintLoginToken(kKeyId, kSecret, now_s + 3600)));  // expiry too far ahead
   EXPECT_TRUE(refused(""));
   EXPECT_TRUE(refused("a.b.c.d"));
+  EXPECT_EQ(Send(dashboard_, "POST", "/ui/link", "token=" + MintLoginToken(kKeyId, kSecret, now_s),
+                 {{"Origin", "http://evil.example"}}).status, 403);  // from another site
+  EXPECT_EQ(Send(dashboard_, "POST", "/ui/link", "token=a&token=b").status, 400);
   EXPECT_TRUE(refused(std::string(kKeyId) + ".1.2.3.4"));
   // Still good until its expiry, then not.
   const std::string late = MintLoginToken(kKeyId, kSecret, now_s);
@@ -228,12 +251,75 @@ TEST_F(DashboardAccessTest, ALoginLinkOpensOneSessionOnce) {
   EXPECT_TRUE(refused(late));
 }
 
-TEST_F(DashboardAccessTest, RepeatedFailedLoginsAreThrottledForAMinute) {
-  for (int i = 0; i < 20; ++i) Login(kKeyId, "wrong");
-  http::Response r = Login(kKeyId, kSecret);
+TEST_F(DashboardAccessTest, FailedLoginsAreThrottledPerAddressWithBackoff) {
+  auto login_from = [&](const std::string& address, const std::string& secret) {
+    auto t = testing::MakeRequest("POST", "/ui/login", "accessKeyId=" + std::string(kKeyId) + "&secretAccessKey=" + secret,
+                                  {{"Origin", "http://127.0.0.1:8080"}});
+    t.request.remote_address = address;
+    http::Response r;
+    dashboard_.Handle(t.request, r);
+    return r;
+  };
+  // An anonymous address guessing: 10 failures, then it waits a minute...
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(login_from("203.0.113.9", "wrong").status, 303);
+  http::Response r = login_from("203.0.113.9", kSecret);
   EXPECT_EQ(r.status, 429);
+  EXPECT_NE(r.body.find("lathe ui"), std::string::npos) << r.body;
+  EXPECT_EQ(HeaderOf(r, "Retry-After"), "60");
+  // ...while the administrator elsewhere logs in, and a `lathe ui` link works from anywhere.
+  EXPECT_EQ(login_from("127.0.0.1", kSecret).status, 303);
+  EXPECT_EQ(HeaderOf(UseLink(MintLoginToken(kKeyId, kSecret, now_ms_ / 1000), "203.0.113.9"), "Location"), "/ui/");
+  // A minute later it may try again; failing again costs two minutes, then four.
+  now_ms_ += 60 * 1000;
+  for (int i = 0; i < 10; ++i) login_from("203.0.113.9", "wrong");
   now_ms_ += 61 * 1000;
-  EXPECT_EQ(Login(kKeyId, kSecret).status, 303);
+  EXPECT_EQ(login_from("203.0.113.9", kSecret).status, 429);
+  now_ms_ += 60 * 1000;
+  EXPECT_EQ(login_from("203.0.113.9", kSecret).status, 303);  // a success forgets its failures
+}
+
+TEST_F(DashboardAccessTest, ManyAddressesMeetTheGlobalCeiling) {
+  DashboardOptions o = Options();
+  o.login_throttle.global_failures_per_window = 30;
+  Dashboard d(o, Secrets(), Backends{});
+  d.set_clock([this] { return now_ms_; });
+  auto login_from = [&](const std::string& address, const std::string& secret) {
+    auto t = testing::MakeRequest("POST", "/ui/login", "accessKeyId=" + std::string(kKeyId) + "&secretAccessKey=" + secret);
+    t.request.remote_address = address;
+    http::Response r;
+    d.Handle(t.request, r);
+    return r.status;
+  };
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(login_from("198.51.100." + std::to_string(i), "wrong"), 303);
+  EXPECT_EQ(login_from("127.0.0.1", kSecret), 429);
+  now_ms_ += 60 * 1000;
+  EXPECT_EQ(login_from("127.0.0.1", kSecret), 303);
+}
+
+TEST(LoginThrottleTest, RemembersABoundedNumberOfAddressesForgettingTheLeastRecentlyFailed) {
+  LoginThrottleLimits limits;
+  limits.failures_per_address = 2;
+  limits.max_addresses = 3;
+  LoginThrottle t(limits);
+  t.Failed("a", 0);
+  t.Failed("a", 1);
+  EXPECT_EQ(t.WaitMs("a", 2), 60'000 - 1);
+  for (const char* address : {"b", "c", "d"}) t.Failed(address, 3);
+  EXPECT_EQ(t.addresses(), 3u);
+  EXPECT_EQ(t.WaitMs("a", 4), 0);  // forgotten
+  // The backoff doubles up to its cap, and a long quiet spell forgives it.
+  int64_t now = 100'000, wait = 0;
+  for (int round = 0; round < 6; ++round) {
+    t.Failed("e", now);
+    t.Failed("e", now);
+    wait = t.WaitMs("e", now);
+    EXPECT_EQ(wait, std::min<int64_t>(60'000ll << round, limits.max_backoff_ms)) << round;
+    now += wait;
+  }
+  now += limits.max_backoff_ms;
+  t.Failed("e", now);
+  t.Failed("e", now);
+  EXPECT_EQ(t.WaitMs("e", now), 60'000);
 }
 
 TEST_F(DashboardAccessTest, TheLiveFeedIsASessionsStreamAndBoundedInClients) {
@@ -257,6 +343,86 @@ TEST_F(DashboardAccessTest, TheLiveFeedIsASessionsStreamAndBoundedInClients) {
   dashboard_.Stop();
   chunk.clear();
   EXPECT_FALSE(*first.body_stream(&chunk));
+}
+
+TEST_F(DashboardAccessTest, LogoutOrExpiryEndsTheSessionsFeedsAndEachSessionHasFewFeeds) {
+  auto [cookie, csrf] = Session();
+  auto [other_cookie, other_csrf] = Session();
+  auto open_feed = [&](const http::Header& c) {
+    http::Response r = Send(dashboard_, "GET", "/ui/api/events", "", {c});
+    if (r.status == 200) {
+      std::string chunk;
+      EXPECT_TRUE(*r.body_stream(&chunk));  // the current state
+    }
+    return r;
+  };
+  http::Response mine = open_feed(cookie), theirs = open_feed(other_cookie);
+  ASSERT_EQ(mine.status, 200);
+  ASSERT_EQ(theirs.status, 200);
+  // Logging out ends this session's feed at once (not at the next keep-alive), not the other's.
+  http::Response out = Send(dashboard_, "POST", "/ui/api/logout", "", {cookie, {kCsrfHeader, csrf}});
+  ASSERT_EQ(out.status, 200);
+  std::string chunk;
+  EXPECT_FALSE(*mine.body_stream(&chunk));
+  EXPECT_TRUE(*theirs.body_stream(&chunk));  // woken by the logout: a new state
+  EXPECT_NE(chunk.find("event: state"), std::string::npos);
+  // An expired session's feed ends at its next wake; reading it did not keep the session alive.
+  now_ms_ += SessionLimits{}.idle_ms + 1;
+  dashboard_.live().Changed();
+  EXPECT_FALSE(*theirs.body_stream(&chunk));
+}
+
+TEST_F(DashboardAccessTest, OneSessionCannotTakeEveryLiveFeed) {
+  DashboardOptions o = Options();
+  o.max_live_clients = 8;
+  o.max_live_clients_per_session = 2;
+  Dashboard d(o, Secrets(), Backends{});
+  auto cookie_of = [&] {
+    http::Response r = Send(d, "POST", "/ui/login", "accessKeyId=" + std::string(kKeyId) + "&secretAccessKey=" + kSecret);
+    return http::Header{"Cookie", std::string(kSessionCookie) + "=" + CookieId(r)};
+  };
+  const http::Header a = cookie_of(), b = cookie_of();
+  std::vector<http::Response> open;
+  for (int i = 0; i < 2; ++i) open.push_back(Send(d, "GET", "/ui/api/events", "", {a}));
+  for (const auto& r : open) EXPECT_EQ(r.status, 200);
+  http::Response third = Send(d, "GET", "/ui/api/events", "", {a});
+  EXPECT_EQ(third.status, 503);
+  EXPECT_NE(third.body.find("TooManyFeeds"), std::string::npos);
+  EXPECT_EQ(Send(d, "GET", "/ui/api/events", "", {b}).status, 200);  // another session still may
+  open.pop_back();  // a closed feed frees its place
+  EXPECT_EQ(Send(d, "GET", "/ui/api/events", "", {a}).status, 200);
+}
+
+TEST_F(DashboardAccessTest, LoginsAndStateChangesLandInTheAuditTrail) {
+  lathe::testing::TempDir dir;
+  auto trail = iam::AuditTrail::Open(dir.path() + "/audit");
+  ASSERT_TRUE(trail.ok());
+  Backends b;
+  b.audit = trail->get();
+  b.account = "123456789012";
+  Dashboard d(Options(), Secrets(), b);
+  auto login = [&](const std::string& secret) {
+    return Send(d, "POST", "/ui/login", "accessKeyId=" + std::string(kKeyId) + "&secretAccessKey=" + secret);
+  };
+  login("wrong");
+  http::Response ok = login(kSecret);
+  http::Header cookie{"Cookie", std::string(kSessionCookie) + "=" + CookieId(ok)};
+  const std::string csrf = nlohmann::json::parse(Send(d, "GET", "/ui/api/session", "", {cookie}).body)["csrfToken"];
+  Send(d, "POST", "/ui/api/jobs/missing/stop", "", {cookie, {kCsrfHeader, csrf}});
+  Send(d, "POST", "/ui/api/logout", "", {cookie, {kCsrfHeader, csrf}});
+  Send(d, "POST", "/ui/link", "token=" + MintLoginToken(kKeyId, kSecret, now_ms_ / 1000 - 9999));
+  iam::AuditFilter all;
+  all.action = "lathe-ui:*";
+  auto records = iam::AuditTrail::Query(dir.path() + "/audit", all);
+  ASSERT_TRUE(records.ok());
+  std::vector<std::string> seen;
+  for (const auto& r : *records)
+    seen.push_back(r["eventName"].get<std::string>() + ":" + r.value("errorCode", std::string()));
+  EXPECT_EQ(seen, (std::vector<std::string>{"Login:LoginFailed", "Login:", "StopJob:Unavailable", "Logout:",
+                                            "UseLoginLink:LoginFailed"}));
+  EXPECT_EQ((*records)[1]["userIdentity"]["accessKeyId"], kKeyId);
+  EXPECT_EQ((*records)[1]["userIdentity"]["arn"], "arn:aws:iam::123456789012:root");
+  for (const auto& r : *records) EXPECT_EQ(r.dump().find("token="), std::string::npos);  // never the link's token
 }
 
 TEST(SessionStoreTest, SessionsEndWhenIdleOrOldAndTheLeastRecentlyUsedGoesFirst) {

@@ -10,6 +10,7 @@
 #include "core/arn.h"
 #include "service/bedrock_service.h"
 #include "services/registry/registry.h"
+#include "services/sns/delivery_worker.h"
 #include "store/execution_store.h"
 #include "test_util.h"
 #include "ui/live_feed.h"
@@ -284,6 +285,79 @@ TEST_F(DashboardApiTest, AnExecutionComesWithItsGraphAndEachStatesProgress) {
   EXPECT_EQ(Get("executions?limit=501").status, 400);
 }
 
+TEST_F(DashboardApiTest, AnExecutionsHistoryCarriesTheStartOfLongPayloadsAndAStepHasItsWhole) {
+  const std::string arn = "arn:aws:states:us-east-1:123456789012:execution:pipeline:big";
+  store::ExecutionCommit c;
+  c.execution_arn = arn;
+  store::ExecutionRecord r;
+  r.arn = arn;
+  r.state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:pipeline";
+  r.name = "big";
+  r.status = "RUNNING";
+  r.start_ms = NowMillis();
+  r.doc = {{"definition", R"({"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}})"}};
+  c.insert = r;
+  const std::string big = json{{"text", std::string(200 * 1024, 'x') + "\u00e9"}}.dump();
+  for (int64_t id = 1; id <= 300; ++id) {
+    store::HistoryRecord h;
+    h.id = id;
+    h.previous_id = id - 1;
+    h.type = id % 2 ? "PassStateEntered" : "PassStateExited";
+    h.timestamp_ms = NowMillis();
+    h.details = {{"name", "A"}, {id % 2 ? "input" : "output", id == 3 ? R"({"small":1})" : big}};
+    c.history.push_back(std::move(h));
+  }
+  ASSERT_TRUE(executions_->Commit(c).ok());
+  http::Response listed = Get("executions/" + Encode(arn));
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_LT(listed.body.size(), 400u * 1024);  // 300 payloads of 200 KiB: bounded
+  json e = json::parse(listed.body);
+  ASSERT_EQ(e["history"].size(), 300u);
+  const json& first = e["history"][0]["details"];
+  EXPECT_EQ(first["input"].get<std::string>().size(), 2048u);
+  EXPECT_EQ(first["truncated"]["input"], big.size());
+  EXPECT_EQ(e["history"][2]["details"]["input"]["small"], 1);  // a short one whole, parsed
+  EXPECT_FALSE(e["history"][2]["details"].contains("truncated"));
+  EXPECT_EQ(e["history"][299]["details"]["output"], "");  // past the budget: nothing
+  json full = GetJson("executions/" + Encode(arn) + "/events/1");
+  EXPECT_EQ(full["details"]["input"]["text"].get<std::string>().size(), 200u * 1024 + 2);
+  EXPECT_EQ(full["id"], 1);
+  for (const char* bad : {"0", "-1", "x", "301", "99999999999999999999"})
+    EXPECT_GE(Get("executions/" + Encode(arn) + "/events/" + bad).status, 400) << bad;
+  EXPECT_EQ(Get("executions/" + Encode(arn) + "/events/301").status, 404);
+  EXPECT_EQ(Get("executions/" + Encode(arn + "x") + "/events/1").status, 404);
+}
+
+TEST_F(DashboardApiTest, TheOutboxShowsItsNewestMessagesAndTheFeedWatchesABoundedNumberOfExecutions) {
+  const std::string outbox = sns::OutboxDir(data_dir_);
+  std::filesystem::create_directories(outbox);
+  for (int i = 100; i < 400; ++i) {
+    std::ofstream(outbox + "/2026120308" + std::to_string(i) + "-m.eml") << "Subject: message " << i << "\r\n\r\nbody";
+    if (i % 50 == 0) std::ofstream(outbox + "/2026120309" + std::to_string(i) + "-m.tmp") << "not an email";
+  }
+  json page = GetJson("notifications");
+  ASSERT_EQ(page["outbox"].size(), 20u);
+  EXPECT_EQ(page["outbox"][0]["Subject"], "message 399");
+  EXPECT_EQ(page["outbox"][19]["Subject"], "message 380");
+
+  store::ExecutionCommit c;
+  for (size_t i = 0; i < kMaxWatchedExecutions + 5; ++i) {
+    store::ExecutionRecord r;
+    r.arn = "arn:aws:states:us-east-1:123456789012:execution:pipeline:run-" + std::to_string(i);
+    r.state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:pipeline";
+    r.name = "run-" + std::to_string(i);
+    r.status = "RUNNING";
+    r.start_ms = 1000 + static_cast<int64_t>(i);
+    c = store::ExecutionCommit{};
+    c.execution_arn = r.arn;
+    c.insert = r;
+    ASSERT_TRUE(executions_->Commit(c).ok());
+  }
+  EXPECT_EQ(executions_->Running(3)->size(), 3u);
+  dashboard_->live().PollOnce();
+  EXPECT_EQ(dashboard_->live().State()["executions"].size(), kMaxWatchedExecutions);
+}
+
 TEST_F(DashboardApiTest, ThePlaygroundRefusesBadBodiesBeforeAnyGeneration) {
   for (const char* body : {"{}", R"({"model":"m"})", R"({"model":"m","messages":[]})",
                            R"({"model":"m","messages":[{"role":"system","text":"x"}]})",
@@ -303,6 +377,47 @@ TEST_F(DashboardApiTest, ThePlaygroundRefusesBadBodiesBeforeAnyGeneration) {
   EXPECT_GE(unknown.status, 400);
   EXPECT_LT(unknown.status, 500);
   EXPECT_EQ(Post("chat", R"({"model":"m","messages":[{"role":"user","text":"hi"}]})", false).status, 403);
+}
+
+TEST_F(DashboardApiTest, WrongTypedFieldsAnswerJsonNotAnException) {
+  // A record whose fields have unexpected types reads as blanks.
+  AddJob("odd", "InProgress", json("not an object"));
+  auto row = bedrock_->store()->Find(service::kJobKind, "odd");
+  ASSERT_TRUE(row.ok());
+  row->doc["baseModelArn"] = 5;
+  row->doc["outputModelName"] = json::array({1});
+  row->doc["trainingDataConfig"] = "s3://not/an/object";
+  ASSERT_TRUE(bedrock_->store()->Update(*row).ok());
+  json jobs = GetJson("jobs");
+  ASSERT_EQ(jobs["jobs"].size(), 1u) << jobs.dump();
+  EXPECT_EQ(jobs["jobs"][0]["baseModelArn"], "");
+  EXPECT_EQ(jobs["jobs"][0]["customModelName"], "");
+  for (const char* path : {"jobs/odd", "overview"}) {
+    http::Response r = Get(path);
+    EXPECT_LT(r.status, 500) << path << ": " << r.body;
+    EXPECT_TRUE(json::parse(r.body, nullptr, false).is_object()) << path;
+    EXPECT_NE(testing::HeaderOf(r, "Content-Security-Policy"), "") << path;
+  }
+  // Request bodies of the wrong types: 400 in the dashboard's JSON.
+  registry::NewVersion v;
+  v.group = "typed";
+  v.custom_model_arn = "arn:aws:bedrock:us-east-1:123456789012:custom-model/x/1";
+  v.base_model = "amazon.titan-text-express-v1";
+  ASSERT_TRUE(registry_->Register(v).ok());
+  for (const char* body : {R"({"action":["promote"],"version":1})", R"({"action":"promote","version":"1"})",
+                           R"({"action":"promote","version":1.5})", R"({"action":"promote","version":1,"reason":7})",
+                           R"({"action":{"a":1}})", R"("promote")", "null"}) {
+    http::Response r = Post("registry/typed/aliases/production", body);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.body;
+    EXPECT_NE(json::parse(r.body, nullptr, false)["error"]["code"], nullptr) << body;
+    EXPECT_NE(testing::HeaderOf(r, "Content-Security-Policy"), "") << body;
+  }
+  for (const char* body : {R"({"model":"m","messages":[{"role":"user","text":7}]})",
+                           R"({"model":"m","messages":[{"role":["user"],"text":"hi"}]})",
+                           R"({"model":"m","messages":["hi"]})", R"({"model":"m","messages":{"role":"user"}})",
+                           R"({"model":"m","messages":[{"role":"user","text":"hi"}],"system":{"text":"x"}})"}) {
+    EXPECT_EQ(Post("chat", body).status, 400) << body;
+  }
 }
 
 TEST(DashboardWithoutBackendsTest, PagesWhoseServiceIsMissingAnswer503) {

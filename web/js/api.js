@@ -12,7 +12,9 @@ export function session() {
 async function answer(response) {
   if (response.status === 401) {
     location.assign('/ui/login' + location.hash);
-    throw new Error('Your session ended; log in again.');
+    const ended = new Error('Your session ended; log in again.');
+    ended.status = 401;
+    throw ended;
   }
   const type = response.headers.get('Content-Type') || '';
   const body = type.startsWith('application/json') ? await response.json() : null;

@@ -1,7 +1,7 @@
 // The dashboard's shell: hash routes (each page has a URL to share: #/jobs/<id>,
 // #/executions/<arn>, ...), the live feed (one EventSource for every page: the server pushes a
 // "state" message when anything changed), the confirmation dialog, and logging out.
-import { session, postJson } from './api.js';
+import { getJson, session, postJson } from './api.js';
 import { h, clear, errorBox } from './dom.js';
 
 const routes = [
@@ -110,11 +110,26 @@ const context = {
   navigate: (hash) => { location.hash = hash; },
 };
 
+// The live feed. EventSource retries by itself after a dropped connection, but not after an
+// answer that is not a stream (401: the session ended; 503: too many feeds open): then it is
+// CLOSED. Then the session is asked for (a 401 goes to the login page) and the feed reopened
+// after a wait that doubles up to a minute.
+let liveRetryMs = 1000;
+
 function connectLive() {
   const indicator = document.getElementById('live');
   const source = new EventSource('/ui/api/events');
-  source.addEventListener('open', () => { indicator.textContent = 'live'; indicator.classList.add('on'); });
-  source.addEventListener('error', () => { indicator.textContent = 'reconnecting…'; indicator.classList.remove('on'); });
+  source.addEventListener('open', () => { indicator.textContent = 'live'; indicator.classList.add('on'); liveRetryMs = 1000; });
+  source.addEventListener('error', () => {
+    indicator.textContent = 'reconnecting…';
+    indicator.classList.remove('on');
+    if (source.readyState !== EventSource.CLOSED) return;
+    const wait = liveRetryMs;
+    liveRetryMs = Math.min(liveRetryMs * 2, 60000);
+    setTimeout(() => {
+      getJson('session').then(connectLive, (e) => { if (e.status !== 401) setTimeout(connectLive, wait); });
+    }, wait);
+  });
   source.addEventListener('state', (event) => {
     const previous = liveState;
     liveState = JSON.parse(event.data);

@@ -136,7 +136,7 @@ try {
     }
     const badge = await page.$eval('main .badge', (b) => b.textContent);
     return badge === 'SUCCEEDED' && now.every(([, p]) => p === 'succeeded' || p === 'none') ? true : null;
-  }, 40000, 150);
+  }, 60000, 150);  // two 8 s waits, on a loaded machine
   // A state's input and output by keyboard: the graph's states are focusable buttons.
   await page.$eval('svg.graph g.node[data-state="Finish"]', (g) => g.focus());  // an SVG element: puppeteer's focus() takes HTML ones only
   const focused = await page.evaluate(() => document.activeElement && document.activeElement.dataset.state);
@@ -200,10 +200,15 @@ try {
   unlabelledControls.datasets = await unlabelled(page);
   // The dataset check's bad input: each refused by status before any object is read.
   const badChecks = await page.evaluate(async (bucket, key) => {
-    const check = async (q) => (await fetch('/ui/api/datasets/' + encodeURIComponent(bucket) + '/check?' + new URLSearchParams(q))).status;
+    const { csrfToken } = await (await fetch('/ui/api/session')).json();
+    const post = async (b, body) => (await fetch('/ui/api/datasets/' + encodeURIComponent(b) + '/check',
+      { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken }, body: JSON.stringify(body) })).status;
+    const check = (body) => post(bucket, body);
     return { noKey: await check({}), longKey: await check({ key: 'k'.repeat(1025) }), controlKey: await check({ key: 'a\u0001b' }),
              badValidation: await check({ key, validationKey: 'v\u0000' }), missing: await check({ key: 'no/such.jsonl' }),
-             noBucket: (await fetch('/ui/api/datasets/no-such-bucket-here/check?key=x.jsonl')).status };
+             noBucket: await post('no-such-bucket-here', { key: 'x.jsonl' }), wrongType: await check({ key: 7 }),
+             byGet: (await fetch('/ui/api/datasets/' + encodeURIComponent(bucket) + '/check?key=' + encodeURIComponent(key))).status,
+             noToken: (await fetch('/ui/api/datasets/' + encodeURIComponent(bucket) + '/check', { method: 'POST', body: JSON.stringify({ key }) })).status };
   }, a.bucket, a.object);
   // Two evaluation runs compared: one chart of both, the answers side by side.
   const { ids: [evalA, evalB] } = await ask({ need: 'evaluations' });
@@ -241,11 +246,21 @@ try {
   await page.screenshot({ path: a.shots + '/ui-overview-phone.png', fullPage: true });
   say({ step: 'pages', datasetCheck, datasetCharts, badChecks, phoneOverflow, unlabelledControls });
 
-  // 9. Logging out ends the session on the server.
+  // 9. Logging out ends the session on the server, and its live feed in another tab: that tab
+  // goes to the login page by itself (the feed's reconnect meets 401).
+  const other = await browser.newPage();
+  await other.goto(a.url + '/ui/#/');
+  await other.waitForSelector('body[data-ready="1"][data-page="overview"]');
+  await other.waitForFunction(() => document.getElementById('live').textContent === 'live');
+  await page.bringToFront();  // a background tab runs no animation frames: puppeteer's waits poll on them
   await page.click('#logout');
   await page.waitForSelector('#accessKeyId');
   const after = await page.evaluate(async () => (await fetch('/ui/api/session')).status);
-  say({ step: 'logout', after, errors, elsewhere, executionLink });
+  await other.bringToFront();
+  await other.waitForSelector('#accessKeyId', { timeout: 30000 });
+  const otherTabToLogin = other.url().includes('/ui/login');
+  await other.close();
+  say({ step: 'logout', after, errors, elsewhere, executionLink, otherTabToLogin });
   say({ done: true });
 } catch (e) {
   say({ error: String(e && e.stack || e), errors });

@@ -1,7 +1,7 @@
 // Datasets: S3's buckets, a prefix browser, and for a JSONL object the validator's report and the
 // statistics (length histograms, duplicates, short and long completions, leakage against a
 // validation object) as charts.
-import { getJson, seg } from '../api.js';
+import { getJson, postJson, seg } from '../api.js';
 import { h, append, clear, bytes, when, table, facts, errorBox } from '../dom.js';
 
 function bars(box, title, labels, counts, color = '#1d4ed8') {
@@ -21,7 +21,7 @@ function histogram(box, title, buckets, counts) {
 async function check(box, bucket, key, validationKey, charts) {
   clear(box).append(h('p.muted', { role: 'status' }, 'Checking s3://' + bucket + '/' + key + '…'));
   let r;
-  try { r = await getJson('datasets/' + seg(bucket) + '/check', { key, validationKey }); } catch (e) { clear(box).append(errorBox(e)); return; }
+  try { r = await postJson('datasets/' + seg(bucket) + '/check', { key, validationKey: validationKey || undefined }); } catch (e) { clear(box).append(errorBox(e)); return; }
   const rep = r.report, st = r.stats;
   clear(box).append(h('h2', 'Check of ', h('span.mono', r.uri)),
     h('p', rep.ok ? h('span.badge.Completed', 'valid') : h('span.badge.Failed', 'invalid'), ' ',

@@ -52,6 +52,7 @@ export async function render(main, { params }) {
   const arn = params[0];
   let e = await getJson('executions/' + seg(arn));
   let selected = null, drawn = null;
+  const fullEvents = new Map();  // event id -> the event with its whole input and output (fetched once)
   const head = h('div'), graphBox = h('div', { id: 'graph' }), history = h('ol.history', { 'aria-label': 'Execution history' });
   const stepBox = h('div', { id: 'step', 'aria-live': 'polite' });
   main.append(h('h1', 'Execution ', h('span.mono', e.name)), head,
@@ -66,9 +67,21 @@ export async function render(main, { params }) {
     for (const [n, g] of Object.entries(drawn ? drawn.nodes : {})) g.classList.toggle('selected', n === name);
     const entered = e.history.filter((x) => x.type.endsWith('StateEntered') && x.details.name === name).pop();
     const exited = e.history.filter((x) => x.type.endsWith('StateExited') && x.details.name === name).pop();
+    const input = h('div'), output = h('div');
     clear(stepBox).append(h('h2', 'State ', h('span.mono', name), ' ', badge(e.states[name] || 'not reached')),
-      h('h3', 'Input'), json(entered ? entered.details.input : undefined),
-      h('h3', 'Output'), json(exited ? exited.details.output : undefined));
+      h('h3', 'Input'), input, h('h3', 'Output'), output);
+    payload(input, entered, 'input');
+    payload(output, exited, 'output');
+  }
+  // The history carries the first 2 KiB of a long input or output; the whole one is fetched here.
+  function payload(box, event, key) {
+    const cut = event && event.details.truncated && event.details.truncated[key];
+    if (!cut) return box.append(json(event ? event.details[key] : undefined));
+    if (fullEvents.has(event.id)) return box.append(json(fullEvents.get(event.id).details[key]));
+    box.append(h('p.muted', `The first 2 KiB of ${cut.toLocaleString()} bytes; loading the whole…`), h('pre', event.details[key]));
+    getJson('executions/' + seg(arn) + '/events/' + event.id).then(
+      (full) => { fullEvents.set(event.id, full); clear(box).append(json(full.details[key])); },
+      (err) => { box.append(errorBox(err)); });
   }
   function draw() {
     clear(head).append(h('p', badge(e.status)), facts([['State machine', h('a', { href: '#/pipelines/' + seg(e.stateMachineArn) }, e.stateMachineArn)],
