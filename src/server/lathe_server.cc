@@ -11,6 +11,7 @@
 #include "services/events/service.h"
 #include "services/events/task_integration.h"
 #include "services/events/worker.h"
+#include "services/iam/role_access.h"
 #include "services/iam/service.h"
 #include "services/lambda/event_target.h"
 #include "services/lambda/service.h"
@@ -65,6 +66,11 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   iam_ = std::make_unique<iam::IamBackend>(bedrock->store(), data_dir.empty() ? "" : data_dir + "/iam");
   if (!iam_->open_status().ok()) start_error_ = iam_->open_status();
   iam::IamBackend* roles = iam_.get();
+  // A job's role bounds what it reads and writes, when IAM holds that role (docs/iam.md).
+  bedrock->set_role_access([roles](const std::string& account, const std::string& role_arn, const std::string& action,
+                                   const std::string& resource) {
+    return iam::RoleRefusal(roles, account, role_arn, action, resource);
+  });
   gateway_ = std::make_unique<aws::Gateway>(
       options_.gateway, [keys, account, roles](const std::string& id) -> std::optional<aws::AccessKey> {
         for (const auto& k : keys)

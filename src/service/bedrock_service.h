@@ -38,6 +38,9 @@ class BedrockService {
   // Where jobs read and write s3:// URIs (lathe serve's S3 store); null: s3:// is refused. Set
   // before Start(); it must outlive the job runner (destroying this service stops the runner).
   void set_object_store(JobObjectStore* objects) { job_locations_.set_object_store(objects); }
+  // What bounds a job's role (IAM's evaluation of its policies, installed by the server); empty:
+  // nothing. Set before Start().
+  void set_role_access(RoleAccess role_access) { job_locations_.set_role_access(std::move(role_access)); }
 
   const ServiceConfig& config() const { return config_; }
   ModelCatalog& catalog() { return *catalog_; }

@@ -36,6 +36,13 @@ class DataLocations {
                                          const std::string& snapshot, uint64_t max_bytes) const = 0;
   // Run time: that the job may still write to `output` (a CheckOutput answer), preparing it.
   virtual Status PrepareOutput(const std::string& account, const std::string& output) const = 0;
+  // Run time, before FetchInput and PrepareOutput: that the job's role (`role_arn`) may read
+  // `inputs` and write under `output` (CheckInput/CheckOutput answers), as AWS checks a job's
+  // role when it reads its data. OK where nothing bounds a role (local paths; no IAM).
+  virtual Status CheckRoleAccess(const std::string& account, const std::string& role_arn,
+                                 const std::vector<std::string>& inputs, const std::string& output) const {
+    return Status::Ok();
+  }
   // The end: the folders `subdirs` of `run_dir` (complete, local) published under
   // <output>/<name>/. Returns where they went (for messages), or why they could not.
   virtual Result<std::string> PublishOutputs(const std::string& account, const std::string& output,

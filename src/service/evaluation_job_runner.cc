@@ -138,7 +138,12 @@ void EvaluationJobService::RunJob(store::ResourceRow& job) {
       doc.value(json::json_pointer("/evaluationConfig/automated/datasetMetricConfigs/0/dataset/datasetLocation/s3Uri"),
                 std::string(""));
 
-  // 1. The dataset: a snapshot in the job's folder, its size checked here.
+  // 1. The dataset: the job's role may read it and write the output (AWS reads with the role),
+  // then a snapshot in the job's folder, its size checked here.
+  if (Status s = locations_->CheckRoleAccess(account, doc.value("roleArn", ""), {doc.value("_datasetInput", "")},
+                                             doc.value("_outputDir", ""));
+      !s.ok())
+    return Finish(&job, "Failed", {s.message()});
   auto local = locations_->FetchInput(account, doc.value("_datasetInput", ""), work + "/data/dataset.jsonl",
                                       eval::kMaxTestSetBytes);
   if (!local.ok()) return Finish(&job, "Failed", {local.status().message()});

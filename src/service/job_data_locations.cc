@@ -95,6 +95,32 @@ Status JobDataLocations::PrepareOutput(const std::string& account, const std::st
   return Status::Ok();
 }
 
+Status JobDataLocations::CheckRoleAccess(const std::string& account, const std::string& role_arn,
+                                         const std::vector<std::string>& inputs, const std::string& output) const {
+  if (!role_access_) return Status::Ok();
+  for (const std::string& input : inputs) {
+    if (!IsS3Uri(input)) continue;  // a local file is no S3 resource: fileRoots bound it
+    auto object = ParseS3ObjectUri(input);
+    if (!object.ok()) return object.status();
+    const std::string why =
+        role_access_(account, role_arn, "s3:GetObject", "arn:aws:s3:::" + object->bucket + "/" + object->key);
+    if (!why.empty())
+      return Status::InvalidArgument("Could not validate GetObject permissions to access Amazon S3 bucket: " +
+                                     object->bucket + " at key " + object->key + " (" + input + ": AccessDenied: " +
+                                     why + ")");
+  }
+  if (!IsS3Uri(output)) return Status::Ok();
+  auto prefix = ParseS3PrefixUri(output);
+  if (!prefix.ok()) return prefix.status();
+  // The prefix itself stands for the keys under it: a policy's "arn:aws:s3:::b/out/*" covers it.
+  const std::string why =
+      role_access_(account, role_arn, "s3:PutObject", "arn:aws:s3:::" + prefix->bucket + "/" + prefix->key);
+  if (!why.empty())
+    return Status::InvalidArgument("Could not validate PutObject permissions to access Amazon S3 bucket: " +
+                                   prefix->bucket + " (the output location " + output + ": AccessDenied: " + why + ")");
+  return Status::Ok();
+}
+
 Result<std::string> JobDataLocations::PublishOutputs(const std::string& account, const std::string& output,
                                                      const std::string& run_dir,
                                                      const std::vector<std::string>& subdirs,

@@ -10,8 +10,13 @@
 //    copied to the job's folder: the job trains on that snapshot even if the object is overwritten;
 //  - the end: the outputs go to <prefix>model-customization-job-<id>/..., one object per file,
 //    uploaded once all of them are complete locally; any upload failing fails the job.
+//
+// A job's role bounds what it reads and writes when the server installs a RoleAccess (IAM lives
+// above this layer): s3:GetObject on each input object, s3:PutObject on the output prefix,
+// checked in validation before a byte is read; a refusal fails the job in Bedrock's words.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,12 +26,20 @@
 
 namespace lathe::service {
 
+// Whether `role_arn` may do `action` ("s3:GetObject") on `resource_arn` ("arn:aws:s3:::b/k") for
+// a job of `account`: "" when it may, or when the role is none IAM holds (nothing bounds it);
+// otherwise the refusal, as AWS words it ("... is not authorized to perform: ...").
+using RoleAccess = std::function<std::string(const std::string& account, const std::string& role_arn,
+                                             const std::string& action, const std::string& resource_arn)>;
+
 class JobDataLocations : public DataLocations {
  public:
   // `objects` may be null (no S3 store: s3:// URIs are refused at request time). All outlive this.
   JobDataLocations(Env* env, const LocalDataLocations* local, JobObjectStore* objects)
       : env_(env), local_(local), objects_(objects) {}
   void set_object_store(JobObjectStore* objects) { objects_ = objects; }
+  // Empty (the default): a job's role bounds nothing.
+  void set_role_access(RoleAccess role_access) { role_access_ = std::move(role_access); }
   // For readers of folders (model imports), which fetch file by file.
   JobObjectStore* object_store() const { return objects_; }
   const LocalDataLocations* local() const { return local_; }
@@ -36,6 +49,8 @@ class JobDataLocations : public DataLocations {
   Result<std::string> FetchInput(const std::string& account, const std::string& input,
                                  const std::string& snapshot, uint64_t max_bytes) const override;
   Status PrepareOutput(const std::string& account, const std::string& output) const override;
+  Status CheckRoleAccess(const std::string& account, const std::string& role_arn,
+                         const std::vector<std::string>& inputs, const std::string& output) const override;
   Result<std::string> PublishOutputs(const std::string& account, const std::string& output,
                                      const std::string& run_dir, const std::vector<std::string>& subdirs,
                                      const std::string& name) const override;
@@ -46,6 +61,7 @@ class JobDataLocations : public DataLocations {
   Env* env_;
   const LocalDataLocations* local_;
   JobObjectStore* objects_;
+  RoleAccess role_access_;
 };
 
 }  // namespace lathe::service

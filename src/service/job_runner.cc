@@ -63,6 +63,11 @@ Result<JobService::LocalData> JobService::FetchData(const store::ResourceRow& jo
     out.files.push_back({*local, input, purpose});
     return Status::Ok();
   };
+  // The job's role first, as AWS reads the data with it: a refusal fails validation unread.
+  std::vector<std::string> inputs = {doc.value("_trainFile", "")};
+  for (const auto& v : doc.value("_validationFiles", json::array())) inputs.push_back(v.get<std::string>());
+  LATHE_RETURN_IF_ERROR(
+      locations_->CheckRoleAccess(account, doc.value("roleArn", ""), inputs, doc.value("_outputDir", "")));
   LATHE_RETURN_IF_ERROR(fetch(doc.value("_trainFile", ""), data::Purpose::kTraining, work + "/data/training.jsonl"));
   size_t n = 0;
   for (const auto& v : doc.value("_validationFiles", json::array()))

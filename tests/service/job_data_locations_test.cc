@@ -219,12 +219,24 @@ class S3Jobs : public ::testing::Test {
     bedrock_ = std::move(*opened);
     store_.owners = {{"mine", kAccount}, {"theirs", "210987654321"}};
     bedrock_->set_object_store(&store_);
+    // IAM's part, as the server installs it: role/bounded may only read the bucket "mine" and
+    // write under mine/output/; any other role is one IAM does not hold (bounds nothing).
+    bedrock_->set_role_access([this](const std::string& account, const std::string& role, const std::string& action,
+                                     const std::string& resource) -> std::string {
+      asked_.push_back(action + " " + resource);
+      if (account != kAccount || role != kBoundedRole) return "";
+      if (action == "s3:GetObject" && resource.rfind("arn:aws:s3:::mine/", 0) == 0) return "";
+      if (action == "s3:PutObject" && resource.rfind("arn:aws:s3:::mine/output/", 0) == 0) return "";
+      return "User: " + role + " is not authorized to perform: " + action + " on resource: " + resource;
+    });
     bedrock_->Start();
   }
-  Result<json> Create(const std::string& name, const std::string& train, const std::string& output) {
+  static constexpr char kBoundedRole[] = "arn:aws:iam::123456789012:role/bounded";
+  Result<json> Create(const std::string& name, const std::string& train, const std::string& output,
+                      const std::string& role = "arn:aws:iam::123456789012:role/r") {
     return bedrock_->jobs().Create({{"jobName", name},
                                     {"customModelName", name + "-model"},
-                                    {"roleArn", "arn:aws:iam::123456789012:role/r"},
+                                    {"roleArn", role},
                                     {"baseModelIdentifier", "amazon.titan-text-express-v1"},
                                     {"trainingDataConfig", {{"s3Uri", train}}},
                                     {"outputDataConfig", {{"s3Uri", output}}}});
@@ -240,6 +252,7 @@ class S3Jobs : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::vector<std::string> asked_;  // what the role was asked, in order
   FakeObjectStore store_;  // outlives bedrock_ (destroyed after it)
   std::unique_ptr<BedrockService> bedrock_;
 };
@@ -278,6 +291,69 @@ TEST_F(S3Jobs, BadRecordsAreReportedWithTheUriAndLine) {
   const std::string work = dir_.path() + "/data/jobs/" + arn.substr(arn.rfind('/') + 1);
   EXPECT_TRUE(fs::is_directory(work)) << work;
   EXPECT_FALSE(fs::exists(work + "/data"));
+}
+
+TEST_F(S3Jobs, ARoleThatMayNotWriteTheOutputFailsTheJobInValidationNamingPutObject) {
+  store_.objects[{"mine", "train.jsonl"}] = R"({"prompt": "a", "completion": "b"})" "\n";
+  auto created = Create("role-cannot-write", "s3://mine/train.jsonl", "s3://mine/elsewhere/", kBoundedRole);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const json job = WaitForEnd((*created)["jobArn"]);
+  EXPECT_EQ(job["status"], "Failed");
+  EXPECT_EQ(job["statusDetails"]["validationDetails"]["status"], "Failed");
+  EXPECT_EQ(job.value("failureMessage", ""),
+            "Could not validate PutObject permissions to access Amazon S3 bucket: mine (the output location "
+            "s3://mine/elsewhere/: AccessDenied: User: arn:aws:iam::123456789012:role/bounded is not authorized "
+            "to perform: s3:PutObject on resource: arn:aws:s3:::mine/elsewhere/)");
+  EXPECT_EQ(asked_, (std::vector<std::string>{"s3:GetObject arn:aws:s3:::mine/train.jsonl",
+                                              "s3:PutObject arn:aws:s3:::mine/elsewhere/"}));
+}
+
+TEST_F(S3Jobs, ARoleThatMayNotReadTheDataFailsBeforeAByteIsCopied) {
+  store_.owners["other"] = kAccount;
+  store_.objects[{"other", "train.jsonl"}] = R"({"prompt": "a", "completion": "b"})" "\n";
+  auto created = Create("role-cannot-read", "s3://other/train.jsonl", "s3://mine/output/", kBoundedRole);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const json job = WaitForEnd((*created)["jobArn"]);
+  EXPECT_EQ(job["status"], "Failed");
+  const std::string failure = job.value("failureMessage", "");
+  EXPECT_EQ(failure.rfind("Could not validate GetObject permissions to access Amazon S3 bucket: other at key "
+                          "train.jsonl (s3://other/train.jsonl: AccessDenied: User: "
+                          "arn:aws:iam::123456789012:role/bounded is not authorized to perform: s3:GetObject",
+                          0),
+            0u)
+      << failure;
+  const std::string arn = (*created)["jobArn"];
+  EXPECT_FALSE(fs::exists(dir_.path() + "/data/jobs/" + arn.substr(arn.rfind('/') + 1) + "/data/training.jsonl"));
+}
+
+TEST_F(S3Jobs, RolesThatMayOrThatIamDoesNotHoldPassTheRoleCheck) {
+  // Each job then fails on its data (line 2), which it could only reach by passing the role check.
+  store_.objects[{"mine", "train.jsonl"}] = R"({"prompt": "a", "completion": "b"})" "\n" "{not json\n";
+  for (const std::string role : {"arn:aws:iam::123456789012:role/r", "arn:aws:iam::123456789012:role/bounded"}) {
+    auto created =
+        Create(role == kBoundedRole ? "allowed" : "unknown-role", "s3://mine/train.jsonl", "s3://mine/output/", role);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    const json job = WaitForEnd((*created)["jobArn"]);
+    EXPECT_EQ(job["status"], "Failed");
+    EXPECT_NE(job.value("failureMessage", "").find("s3://mine/train.jsonl:2:"), std::string::npos) << job.dump();
+  }
+  EXPECT_EQ(asked_.size(), 4u);  // each job: GetObject on its data, PutObject on its output
+}
+
+TEST(JobDataLocations, RoleAccessAsksForEachS3InputAndTheOutputPrefixOnly) {
+  Places s;
+  std::vector<std::string> asked;
+  EXPECT_TRUE(s.locations.CheckRoleAccess(kAccount, "r", {"s3://mine/a"}, "s3://mine/o/").ok());  // no hook
+  s.locations.set_role_access([&](const std::string&, const std::string&, const std::string& action,
+                                  const std::string& resource) {
+    asked.push_back(action + " " + resource);
+    return std::string();
+  });
+  EXPECT_TRUE(s.locations.CheckRoleAccess(kAccount, "r", {"s3://mine/a.jsonl", s.root + "/local.jsonl", "s3://bkt2/v.jsonl"},
+                                          "s3://out")
+                  .ok());
+  EXPECT_EQ(asked, (std::vector<std::string>{"s3:GetObject arn:aws:s3:::mine/a.jsonl",
+                                             "s3:GetObject arn:aws:s3:::bkt2/v.jsonl", "s3:PutObject arn:aws:s3:::out/"}));
 }
 
 TEST_F(S3Jobs, RequestsAreCheckedAgainstBedrocksS3UriRule) {
