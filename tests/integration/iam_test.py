@@ -161,6 +161,20 @@ def main():
             job_arn = bedrock.create_model_customization_job(**job)["jobArn"]
             assert bedrock.get_model_customization_job(jobIdentifier=job_arn)["roleArn"] == ROLE_ARN
             bedrock.list_custom_models()
+            # The job reads and writes as its role, which lathe's IAM holds: with no policy, it may
+            # not read its data; allowed to read but not to write, it may not write its output.
+            def ended(arn):
+                return wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=arn),
+                                lambda j: j["status"] not in ("InProgress", "Stopping"), 60, "job " + arn)
+            failed = ended(job_arn)
+            assert failed["status"] == "Failed", failed
+            assert "User: %s is not authorized to perform: s3:GetObject" % ROLE_ARN in failed["failureMessage"], failed
+            iam.put_role_policy(RoleName="BedrockFineTuningRole", PolicyName="read", PolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % BUCKET}]}))
+            failed = ended(bedrock.create_model_customization_job(
+                **dict(job, jobName="iam-job-3", customModelName="iam-job-3-model"))["jobArn"])
+            assert "s3:PutObject on resource: arn:aws:s3:::%s/output/" % BUCKET in failed["failureMessage"], failed
 
             # ... and what the policy does not grant: refused, in each protocol's shape.
             m = denied("AccessDenied", s3.delete_bucket, Bucket=OTHER_BUCKET)
