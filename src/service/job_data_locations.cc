@@ -98,13 +98,14 @@ Status JobDataLocations::PrepareOutput(const std::string& account, const std::st
 Status JobDataLocations::CheckRoleAccess(const std::string& account, const std::string& role_arn,
                                          const std::vector<std::string>& inputs, const std::string& output) const {
   if (!role_access_) return Status::Ok();
+  auto refusal = [&](const char* action, const S3Uri& at) {
+    return role_access_(account, role_arn, action, "arn:aws:s3:::" + at.bucket + "/" + at.key);
+  };
   for (const std::string& input : inputs) {
     if (!IsS3Uri(input)) continue;  // a local file is no S3 resource: fileRoots bound it
     auto object = ParseS3ObjectUri(input);
     if (!object.ok()) return object.status();
-    const std::string why =
-        role_access_(account, role_arn, "s3:GetObject", "arn:aws:s3:::" + object->bucket + "/" + object->key);
-    if (!why.empty())
+    if (std::string why = refusal("s3:GetObject", *object); !why.empty())
       return Status::InvalidArgument("Could not validate GetObject permissions to access Amazon S3 bucket: " +
                                      object->bucket + " at key " + object->key + " (" + input + ": AccessDenied: " +
                                      why + ")");
@@ -113,9 +114,7 @@ Status JobDataLocations::CheckRoleAccess(const std::string& account, const std::
   auto prefix = ParseS3PrefixUri(output);
   if (!prefix.ok()) return prefix.status();
   // The prefix itself stands for the keys under it: a policy's "arn:aws:s3:::b/out/*" covers it.
-  const std::string why =
-      role_access_(account, role_arn, "s3:PutObject", "arn:aws:s3:::" + prefix->bucket + "/" + prefix->key);
-  if (!why.empty())
+  if (std::string why = refusal("s3:PutObject", *prefix); !why.empty())
     return Status::InvalidArgument("Could not validate PutObject permissions to access Amazon S3 bucket: " +
                                    prefix->bucket + " (the output location " + output + ": AccessDenied: " + why + ")");
   return Status::Ok();

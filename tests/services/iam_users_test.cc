@@ -139,7 +139,12 @@ TEST_F(IamUsersTest, ForgedAndMalformedKeyIdsFindNothing) {
   auto key = backend_->CreateAccessKey(kAccount, "alice");
   ASSERT_TRUE(key.ok());
   std::string lower = key->info.id;
-  lower[5] = static_cast<char>(std::tolower(lower[5]));
+  // The first letter after AKIA in lower case (a digit would leave the id as it is).
+  for (size_t i = 4; i < lower.size(); ++i)
+    if (std::isupper(static_cast<unsigned char>(lower[i]))) {
+      lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(lower[i])));
+      break;
+    }
   for (const std::string& forged : {std::string("AKIAAAAAAAAAAAAAAAAA"), lower, key->info.id + "A",
                                     key->info.id.substr(0, 19), std::string("' OR 1=1 --"), std::string(5000, 'A'),
                                     std::string("AKIA\0AAAAAAAAAAAAAAA", 20)})

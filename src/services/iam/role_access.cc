@@ -21,7 +21,8 @@ std::string RoleRefusal(IamBackend* iam, const std::string& account, const std::
   if (!role.ok() && (role.status().code() == Status::Code::kNotFound ||
                      role.status().code() == Status::Code::kInvalidArgument))
     return "";
-  Result<std::vector<Policy>> policies = role.ok() ? PoliciesOf(iam, account, role->arn) : Result<std::vector<Policy>>(role.status());
+  Result<std::vector<Policy>> policies =
+      role.ok() ? PoliciesOf(iam, account, role->arn) : Result<std::vector<Policy>>(role.status());
   if (!policies.ok()) {
     // Why stays in the server's log; the job says only that the role was refused.
     spdlog::warn("refused {} on {} to role {}: its policies cannot be read: {}", action, resource, role_arn,
