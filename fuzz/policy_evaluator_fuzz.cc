@@ -164,8 +164,15 @@ bool RefCondition(const RefClause& c, const iam::ConditionContext& ctx, const st
       if ((v == "true" && !present) || (v == "false" && present)) return true;
     return false;
   }
-  if (!present) return Negated(c.op);
   const bool textual = c.op.rfind("String", 0) == 0 || c.op.rfind("Arn", 0) == 0;
+  // lathe's rule (AWS leaves it unsaid): a negated operator with a value whose variable cannot be
+  // resolved would hold too widely, so the condition fails.
+  if (textual && Negated(c.op))
+    for (const std::string& raw : c.values) {
+      std::string want;
+      if (!Expand(raw, username, &want)) return false;
+    }
+  if (!present) return Negated(c.op);
   bool some_value_matches = false;
   for (const std::string& have : it->second)
     for (const std::string& raw : c.values) {
@@ -184,10 +191,14 @@ iam::Decision Reference(const std::vector<RefStatement>& statements, const std::
   for (const RefStatement& st : statements) {
     bool action_listed = false, resource_listed = false;
     for (const std::string& a : st.actions) action_listed |= Glob(a.c_str(), action.c_str(), true);
+    bool unresolvable = false;
     for (const std::string& r : st.resources) {
       std::string expanded;
-      resource_listed |= Expand(r, username, &expanded) && RefArn(expanded, resource);
+      const bool resolved = Expand(r, username, &expanded);
+      unresolvable |= !resolved;
+      resource_listed |= resolved && RefArn(expanded, resource);
     }
+    if (st.not_resource && unresolvable) continue;  // lathe leaves such a statement out
     if (action_listed == st.not_action || resource_listed == st.not_resource) continue;
     bool holds = true;
     for (const RefClause& c : st.conditions) holds = holds && RefCondition(c, ctx, username);
