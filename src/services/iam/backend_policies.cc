@@ -217,10 +217,11 @@ Status IamBackend::DeletePolicy(const std::string& account, const std::string& a
 }
 
 namespace {
-// Reads the customer managed policy `arn`, lets `change` edit it, saves it (all under the lock
-// the caller holds).
+// Lets `change` edit the customer managed policy `p` (read as `row`) and saves it, under the lock
+// the caller holds. AWS managed policies are refused here, for every kind of edit.
 Status ChangePolicy(store::MetadataStore* store, store::ResourceRow row, ManagedPolicy* p,
                     const std::function<Status(ManagedPolicy*)>& change) {
+  if (p->account == "aws") return InvalidInput("Policy " + p->arn + " is an AWS managed policy; it cannot be changed.");
   LATHE_RETURN_IF_ERROR(change(p));
   p->updated_ms = NowMillis();
   row.doc = ToDoc(*p);
@@ -279,7 +280,6 @@ Status IamBackend::DeletePolicyVersion(const std::string& account, const std::st
   store::ResourceRow row;
   Result<ManagedPolicy> p = ReadPolicyLocked(account, arn, &row);
   if (!p.ok()) return p.status();
-  if (p->account == "aws") return InvalidInput("Policy " + arn + " is an AWS managed policy; it cannot be changed.");
   LATHE_RETURN_IF_ERROR(ChangePolicy(store_, row, &*p, [&](ManagedPolicy* policy) {
     if (policy->default_version == version_id)
       return DeleteConflict("Cannot delete the default version of the policy.");
@@ -301,7 +301,6 @@ Status IamBackend::SetDefaultPolicyVersion(const std::string& account, const std
   store::ResourceRow row;
   Result<ManagedPolicy> p = ReadPolicyLocked(account, arn, &row);
   if (!p.ok()) return p.status();
-  if (p->account == "aws") return InvalidInput("Policy " + arn + " is an AWS managed policy; it cannot be changed.");
   LATHE_RETURN_IF_ERROR(ChangePolicy(store_, row, &*p, [&](ManagedPolicy* policy) {
     for (const PolicyVersionInfo& v : policy->versions)
       if (v.id == version_id) {
