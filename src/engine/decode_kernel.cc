@@ -13,14 +13,11 @@ float Dot(const float* a, const float* b, int64_t n) {
   return s;
 }
 
-// out[r] = W[r] . x (+ b[r])
-void MatVec(const float* w, const float* b, const float* x, int64_t rows, int64_t cols, float* out) {
-  for (int64_t r = 0; r < rows; ++r) out[r] = Dot(w + r * cols, x, cols) + (b ? b[r] : 0.0f);
-}
-
-// x += W . v
-void MatVecAdd(const float* w, const float* v, int64_t rows, int64_t cols, float* x) {
-  for (int64_t r = 0; r < rows; ++r) x[r] += Dot(w + r * cols, v, cols);
+// x += W . v, through `delta` (W's rows).
+void MatVecAdd(const MatrixView& w, const float* v, float* x, std::vector<float>* delta, const RowSplitter& split) {
+  delta->resize(static_cast<size_t>(w.rows));
+  MatVec(w, v, delta->data(), split);
+  for (int64_t r = 0; r < w.rows; ++r) x[r] += (*delta)[static_cast<size_t>(r)];
 }
 
 void RmsNormalize(const float* x, int64_t n, double eps, float* out) {
@@ -42,9 +39,9 @@ void Rope(float* v, int64_t heads, int64_t d, const float* cos, const float* sin
 
 }  // namespace
 
-void DecodeToken(const DecodeShape& s, const std::vector<DecodeLayer>& layers, const float* lm_head,
+void DecodeToken(const DecodeShape& s, const std::vector<DecodeLayer>& layers, const MatrixView& lm_head,
                  const float* cos, const float* sin, int64_t slot, const bool* key_valid, float* x,
-                 float* logits, DecodeScratch* sc) {
+                 float* logits, DecodeScratch* sc, const RowSplitter& split) {
   const int64_t H = s.heads, KV = s.kv_heads, D = s.head_dim, G = H / KV;
   const int64_t qkv_rows = (H + 2 * KV) * D;
   sc->h.resize(static_cast<size_t>(std::max(s.hidden, s.ffn)));
@@ -60,7 +57,9 @@ void DecodeToken(const DecodeShape& s, const std::vector<DecodeLayer>& layers, c
 
   for (const DecodeLayer& L : layers) {
     RmsNormalize(x, s.hidden, s.eps, h);
-    MatVec(L.w_qkv, L.b_qkv, h, qkv_rows, s.hidden, qkv);
+    MatVec(L.w_qkv, h, qkv, split);
+    if (L.b_qkv)
+      for (int64_t r = 0; r < qkv_rows; ++r) qkv[r] += L.b_qkv[r];
     Rope(qkv, H + KV, D, cos, sin);  // q heads then k heads
     const float* q = qkv;
     const float* k = qkv + H * D;
@@ -89,17 +88,17 @@ void DecodeToken(const DecodeShape& s, const std::vector<DecodeLayer>& layers, c
         for (int64_t i = 0; i < D; ++i) out[i] += p * vj[i];
       }
     }
-    MatVecAdd(L.w_o, att, s.hidden, H * D, x);
+    MatVecAdd(L.w_o, att, x, &sc->delta, split);
     RmsNormalize(x, s.hidden, s.eps, h);
-    MatVec(L.w_gate_up, nullptr, h, 2 * s.ffn, s.hidden, gu);
+    MatVec(L.w_gate_up, h, gu, split);
     for (int64_t i = 0; i < s.ffn; ++i) {
       const float g = gu[i];
       h[i] = g / (1.0f + std::exp(-g)) * gu[s.ffn + i];
     }
-    MatVecAdd(L.w_down, h, s.hidden, s.ffn, x);
+    MatVecAdd(L.w_down, h, x, &sc->delta, split);
   }
   RmsNormalize(x, s.hidden, s.eps, h);
-  MatVec(lm_head, nullptr, h, s.vocab, s.hidden, logits);
+  MatVec(lm_head, h, logits, split);
 }
 
 }  // namespace lathe::engine

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/compact_matrix.h"
+
 namespace lathe::engine {
 
 struct DecodeShape {
@@ -16,27 +18,29 @@ struct DecodeShape {
   double eps = 1e-5;
 };
 
-// The prepared weights of one layer (see LlamaModel::Prepare): norms and attention scale folded in.
+// The prepared weights of one layer (see LlamaModel::Prepare): norms and attention scale folded
+// in; each matrix in f32 or in a compact format (compact_matrix.h).
 struct DecodeLayer {
-  const float* w_qkv;    // [(heads + 2 kv_heads) * head_dim, hidden]
+  MatrixView w_qkv;      // [(heads + 2 kv_heads) * head_dim, hidden]
   const float* b_qkv;    // [(heads + 2 kv_heads) * head_dim] or nullptr
-  const float* w_o;      // [hidden, heads * head_dim]
-  const float* w_gate_up;  // [2 ffn, hidden]
-  const float* w_down;   // [hidden, ffn]
+  MatrixView w_o;        // [hidden, heads * head_dim]
+  MatrixView w_gate_up;  // [2 ffn, hidden]
+  MatrixView w_down;     // [hidden, ffn]
   float* k_cache;        // this sequence's keys: [kv_heads, cache_capacity, head_dim]
   float* v_cache;
 };
 
 // Reusable buffers, sized on first use.
 struct DecodeScratch {
-  std::vector<float> h, qkv, att, gu, scores;
+  std::vector<float> h, qkv, att, gu, scores, delta;
 };
 
 // Runs token embedding `x` (hidden floats, updated in place) at cache slot `slot` through all
 // layers, then writes vocab logits. cos/sin: the RoPE row of this token's position, head_dim
 // floats each, sin signed as (-sin | +sin). key_valid: slot + 1 flags (nullptr = all valid).
-void DecodeToken(const DecodeShape& s, const std::vector<DecodeLayer>& layers, const float* lm_head,
+// The big matrix-vector products are split among threads by `split` (compact_matrix.h).
+void DecodeToken(const DecodeShape& s, const std::vector<DecodeLayer>& layers, const MatrixView& lm_head,
                  const float* cos, const float* sin, int64_t slot, const bool* key_valid, float* x,
-                 float* logits, DecodeScratch* scratch);
+                 float* logits, DecodeScratch* scratch, const RowSplitter& split);
 
 }  // namespace lathe::engine

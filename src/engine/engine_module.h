@@ -32,7 +32,7 @@ struct EngineModuleApi {
 };
 
 // Bump when EngineModuleApi or a type passed through it changes in a way sizes do not show.
-inline constexpr uint64_t kEngineModuleAbi = 2;  // 2: GenerationOptions::seeds
+inline constexpr uint64_t kEngineModuleAbi = 3;  // 3: LanguageModel::WithWeightPrecision
 
 constexpr uint64_t EngineModuleFingerprint() {
   uint64_t h = kEngineModuleAbi;

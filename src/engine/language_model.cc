@@ -29,17 +29,27 @@ using nlohmann::json;
 // Everything generation only reads, loaded once and shared by every instance: the model (whose
 // Forward is const and thread-safe), the tokenizer (const Encode/Decode) and the loading policy.
 struct SharedModel {
-  SharedModel(std::string dir, ModelConfig config, LlamaWeights weights, std::unique_ptr<text::Tokenizer> tokenizer,
-              std::set<int> eos, bool add_bos, text::ChatTemplate chat)
+  SharedModel(std::string dir, ModelConfig config, LlamaWeights weights,
+              std::shared_ptr<const text::Tokenizer> tokenizer, std::set<int> eos, bool add_bos,
+              text::ChatTemplate chat, WeightPrecision precision = WeightPrecision::kF32)
       : dir(std::move(dir)), model(std::move(config), std::move(weights)), tokenizer(std::move(tokenizer)),
-        eos(std::move(eos)), adds_bos(add_bos), chat(chat), held_bytes(model.HeldBytes()) {}
+        eos(std::move(eos)), adds_bos(add_bos), chat(chat) {
+    model.HoldWeightsIn(precision);
+    held_bytes = model.HeldBytes();
+  }
+  // The same files and tokenizer, the matrices held in `precision` (the weight tensors are shared,
+  // the prepared matrices are this model's own).
+  std::shared_ptr<const SharedModel> In(WeightPrecision precision) const {
+    return std::make_shared<const SharedModel>(dir, model.config(), model.weights(), tokenizer, eos, adds_bos, chat,
+                                               precision);
+  }
   const std::string dir;
-  const LlamaModel model;
-  const std::unique_ptr<const text::Tokenizer> tokenizer;
+  LlamaModel model;  // built once here; const through the shared_ptr<const SharedModel> that holds it
+  const std::shared_ptr<const text::Tokenizer> tokenizer;
   const std::set<int> eos;
   const bool adds_bos;
   const text::ChatTemplate chat;
-  const int64_t held_bytes;
+  int64_t held_bytes = 0;
 };
 
 // One instance: a handle on the shared model. Per-call state (KV cache, sampler) lives in the
@@ -59,6 +69,10 @@ class TorchLanguageModel final : public LanguageModel {
   }
   int64_t WeightBytes() const override { return shared_->held_bytes; }
   long WeightUsers() const override { return shared_.use_count(); }
+  Result<std::unique_ptr<LanguageModel>> WithWeightPrecision(WeightPrecision precision) const override {
+    return std::unique_ptr<LanguageModel>(std::make_unique<TorchLanguageModel>(shared_->In(precision)));
+  }
+  WeightPrecision weight_precision() const override { return model_.weight_precision(); }
 
   Result<std::vector<int>> EncodePrompt(const std::string& prompt, const GenerationOptions& options) const override {
     std::vector<int> ids;

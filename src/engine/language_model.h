@@ -45,6 +45,14 @@ struct GenerationResult {
 // might still turn out to start a stop sequence is held back). Return false to cancel it.
 using TextCallback = std::function<bool(size_t index, std::string_view piece)>;
 
+// How a served model holds its matrices (docs/performance.md, "Weight precision"): as loaded (f32),
+// or rounded to bf16 or to GGUF's 8-bit Q8_0 blocks so that a decoded token reads 2 or 3.8 times
+// fewer bytes, at a quality cost `lathe models perplexity` measures.
+enum class WeightPrecision { kF32, kBf16, kQ8_0 };
+const char* WeightPrecisionName(WeightPrecision p);  // "f32", "bf16", "q8_0"
+// The inverse; InvalidArgument naming the accepted values otherwise.
+Result<WeightPrecision> ParseWeightPrecision(std::string_view name);
+
 // What serving a model costs in memory, from its config alone (before loading it).
 struct MemoryNeed {
   int64_t weight_bytes = 0;           // weights as held for inference; shared by all instances
@@ -69,6 +77,14 @@ class LanguageModel {
   virtual int64_t WeightBytes() const = 0;
   // How many instances use these weights now, this one included.
   virtual long WeightUsers() const = 0;
+  // A model over the same weights whose matrices are held in `precision` for serving: decode
+  // reads the compact copy, prefill multiplies by its values expanded back to f32, so the prompt
+  // and the generated tokens see one model. This one is unchanged; the new one holds its own
+  // copy of the matrices (WeightBytes says how much). Training and Save use the original weights.
+  virtual Result<std::unique_ptr<LanguageModel>> WithWeightPrecision(WeightPrecision precision) const {
+    return Status::Unsupported(std::string("this model cannot be held in ") + WeightPrecisionName(precision));
+  }
+  virtual WeightPrecision weight_precision() const { return WeightPrecision::kF32; }
 
   virtual const ModelConfig& config() const = 0;
   virtual const text::Tokenizer& tokenizer() const = 0;

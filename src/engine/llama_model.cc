@@ -3,6 +3,8 @@
 #include <cmath>
 #include <set>
 
+#include <ATen/Parallel.h>
+
 #include "engine/decode_kernel.h"
 
 namespace lathe::engine {
@@ -14,6 +16,30 @@ at::Tensor RmsNormalize(const at::Tensor& x, double eps) {
 }
 
 std::string LayerPrefix(int64_t l) { return "model.layers." + std::to_string(l) + "."; }
+
+// `t` (a contiguous [rows, cols] f32 matrix) held in `precision`; `t` becomes the values the
+// compact copy holds, so that prefill multiplies by the same weights decode reads.
+CompactMatrix HoldIn(at::Tensor& t, WeightPrecision precision) {
+  CompactMatrix m = Compact(t.data_ptr<float>(), t.size(0), t.size(1), precision);
+  at::Tensor rounded = at::empty_like(t);
+  Expand(m, rounded.data_ptr<float>());
+  t = rounded;
+  return m;
+}
+
+MatrixView ViewOf(const at::Tensor& t, const CompactMatrix& compact) {
+  if (compact.format != WeightPrecision::kF32 && !compact.bytes.empty()) return compact.view();
+  return {WeightPrecision::kF32, t.data_ptr<float>(), t.size(0), t.size(1)};
+}
+
+// The decode kernel's threads: torch's pool, so decode and prefill share one set of threads.
+void SplitRows(int64_t rows, const std::function<void(int64_t, int64_t)>& work) {
+  const int64_t threads = at::get_num_threads();
+  if (threads <= 1) return work(0, rows);
+  // Whole multiples of 4 rows per thread: the kernels handle 4 rows at a time.
+  const int64_t grain = std::max<int64_t>(4, (rows / threads + 3) / 4 * 4);
+  at::parallel_for(0, rows, grain, work);
+}
 
 }  // namespace
 
@@ -139,6 +165,18 @@ void LlamaModel::Prepare() {
   lm_head_prepared_ = (weights_.lm_head * weights_.norm.unsqueeze(0)).contiguous();
 }
 
+void LlamaModel::HoldWeightsIn(WeightPrecision precision) {
+  precision_ = precision;
+  if (precision == WeightPrecision::kF32) return;
+  for (PreparedLayer& p : prepared_) {
+    p.c_qkv = HoldIn(p.w_qkv, precision);
+    p.c_o = HoldIn(p.w_o, precision);
+    p.c_gate_up = HoldIn(p.w_gate_up, precision);
+    p.c_down = HoldIn(p.w_down, precision);
+  }
+  lm_head_compact_ = HoldIn(lm_head_prepared_, precision);
+}
+
 LlamaModel::RopeTable LlamaModel::Rope(int64_t positions) const {
   std::lock_guard<std::mutex> lock(rope_mu_);
   if (!cos_.defined() || cos_.size(0) < positions) {
@@ -170,9 +208,13 @@ int64_t LlamaModel::HeldBytes() const {
     for (const at::Tensor* t : {&w.attn_norm, &w.wq, &w.wk, &w.wv, &w.wo, &w.bq, &w.bk, &w.bv, &w.mlp_norm,
                                 &w.w_gate, &w.w_up, &w.w_down})
       add(*t);
-  for (const PreparedLayer& p : prepared_)
+  for (const PreparedLayer& p : prepared_) {
     for (const at::Tensor* t : {&p.w_qkv, &p.b_qkv, &p.w_o, &p.w_gate_up, &p.w_down}) add(*t);
+    for (const CompactMatrix* m : {&p.c_qkv, &p.c_o, &p.c_gate_up, &p.c_down})
+      bytes += static_cast<int64_t>(m->bytes.size());
+  }
   add(lm_head_prepared_);
+  bytes += static_cast<int64_t>(lm_head_compact_.bytes.size());
   // The RoPE table at its largest (it grows on demand up to the context, see Rope).
   const int64_t rope_rows = std::max<int64_t>(config_.max_position_embeddings, 1);
   return bytes + 2 * 4 * rope_rows * config_.head_dim;
@@ -267,7 +309,9 @@ at::Tensor LlamaModel::Layers(const at::Tensor& tokens, const at::Tensor& positi
 bool LlamaModel::UseDecodeKernel(int64_t batch, int64_t tokens) const {
   // Plain loops win where the model is small enough to be dispatch-bound; bigger batches of
   // bigger models are better served by one matrix-matrix product per weight.
-  return decode_kernel_enabled_ && tokens == 1 && batch * config_.hidden_size <= 1024;
+  // Compact weights are read only by the kernel: it serves every decode step then.
+  return decode_kernel_enabled_ && tokens == 1 &&
+         (precision_ != WeightPrecision::kF32 || batch * config_.hidden_size <= 1024);
 }
 
 at::Tensor LlamaModel::ForwardDecodeKernel(const at::Tensor& tokens, const at::Tensor& positions,
@@ -287,20 +331,20 @@ at::Tensor LlamaModel::ForwardDecodeKernel(const at::Tensor& tokens, const at::T
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t l = 0; l < c.num_layers; ++l) {
       const PreparedLayer& p = prepared_[static_cast<size_t>(l)];
-      layers[static_cast<size_t>(l)] = {p.w_qkv.data_ptr<float>(),
+      layers[static_cast<size_t>(l)] = {ViewOf(p.w_qkv, p.c_qkv),
                                         p.b_qkv.defined() ? p.b_qkv.data_ptr<float>() : nullptr,
-                                        p.w_o.data_ptr<float>(), p.w_gate_up.data_ptr<float>(),
-                                        p.w_down.data_ptr<float>(),
+                                        ViewOf(p.w_o, p.c_o), ViewOf(p.w_gate_up, p.c_gate_up),
+                                        ViewOf(p.w_down, p.c_down),
                                         cache->k[static_cast<size_t>(l)].data_ptr<float>() + b * per_seq,
                                         cache->v[static_cast<size_t>(l)].data_ptr<float>() + b * per_seq};
     }
     const int64_t token = tokens[b][0].item<int64_t>(), pos = positions[b][0].item<int64_t>();
     const float* e = weights_.embed.data_ptr<float>() + token * c.hidden_size;
     std::copy(e, e + c.hidden_size, x.begin());
-    DecodeToken(shape, layers, lm_head_prepared_.data_ptr<float>(), rope.cos.data_ptr<float>() + pos * c.head_dim,
-                rope.sin.data_ptr<float>() + pos * c.head_dim, slot,
+    DecodeToken(shape, layers, ViewOf(lm_head_prepared_, lm_head_compact_),
+                rope.cos.data_ptr<float>() + pos * c.head_dim, rope.sin.data_ptr<float>() + pos * c.head_dim, slot,
                 valid.defined() ? valid.data_ptr<bool>() + b * valid.size(1) : nullptr, x.data(),
-                logits.data_ptr<float>() + b * c.vocab_size, &scratch);
+                logits.data_ptr<float>() + b * c.vocab_size, &scratch, SplitRows);
   }
   cache->length = slot + 1;
   return logits;

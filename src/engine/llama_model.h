@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/compact_matrix.h"
 #include "engine/llama_model_sizes.h"
 #include "engine/model_config.h"
 
@@ -48,6 +49,8 @@ struct KVCache {
 // and up in one, RMSNorm weights and the attention scale folded into the matrices that follow.
 struct PreparedLayer {
   at::Tensor w_qkv, b_qkv, w_o, w_gate_up, w_down;
+  // The same matrices for decode when the model is held in a compact precision (else empty).
+  CompactMatrix c_qkv, c_o, c_gate_up, c_down;
 };
 
 // Read-only once built: Forward and ForwardDecodeKernel are const and safe to call from several
@@ -75,6 +78,12 @@ class LlamaModel {
   bool UseDecodeKernel(int64_t batch, int64_t tokens) const;
   void set_decode_kernel_enabled(bool on) { decode_kernel_enabled_ = on; }
 
+  // Holds the prepared matrices in `precision` (LanguageModel::WithWeightPrecision): compact
+  // copies that decode reads, and the prepared f32 tensors replaced by their rounded values for
+  // prefill. Call once, before the model is shared; the original weights stay as loaded.
+  void HoldWeightsIn(WeightPrecision precision);
+  WeightPrecision weight_precision() const { return precision_; }
+
   // Bytes held by the tensors (the original weights, the prepared ones, and the RoPE table at its
   // largest), each storage counted once. PreparedWeightBytes(config()) predicts it.
   int64_t HeldBytes() const;
@@ -95,7 +104,9 @@ class LlamaModel {
   LlamaWeights weights_;
   std::vector<PreparedLayer> prepared_;
   bool decode_kernel_enabled_ = true;
+  WeightPrecision precision_ = WeightPrecision::kF32;
   at::Tensor lm_head_prepared_;      // lm_head with the final norm's weight folded in
+  CompactMatrix lm_head_compact_;    // its compact copy, as PreparedLayer's
   at::Tensor inv_freq_;              // [head_dim / 2]
   // [positions, head_dim], grown on demand; sin_ is signed (-sin | +sin) for the rotate-by-roll.
   mutable std::mutex rope_mu_;

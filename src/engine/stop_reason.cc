@@ -13,4 +13,21 @@ const char* StopReasonName(StopReason r) {
   return "?";
 }
 
+const char* WeightPrecisionName(WeightPrecision p) {
+  switch (p) {
+    case WeightPrecision::kF32: return "f32";
+    case WeightPrecision::kBf16: return "bf16";
+    case WeightPrecision::kQ8_0: return "q8_0";
+  }
+  return "?";
+}
+
+Result<WeightPrecision> ParseWeightPrecision(std::string_view name) {
+  for (WeightPrecision p : {WeightPrecision::kF32, WeightPrecision::kBf16, WeightPrecision::kQ8_0})
+    if (name == WeightPrecisionName(p)) return p;
+  // Only a bounded prefix is echoed: the name may come from a request or a config file.
+  return Status::InvalidArgument("unknown weight precision \"" + std::string(name.substr(0, 32)) +
+                                 "\": expected f32, bf16 or q8_0");
+}
+
 }  // namespace lathe::engine

@@ -3,18 +3,21 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "engine/llama_model.h"
 #include "tiny_model.h"
 
 namespace lathe::engine {
 namespace {
 
-ModelConfig Config(bool qwen) {
+ModelConfig Config(bool qwen, bool blocks_fit = false) {
   ModelConfig c;
   c.architecture = qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
   c.vocab_size = 97;
   c.hidden_size = 32;
-  c.intermediate_size = 40;
+  // 40 is not a multiple of Q8_0's 32-weight blocks: the MLP's down matrix falls back to bf16.
+  c.intermediate_size = blocks_fit ? 64 : 40;
   c.num_layers = 3;
   c.num_heads = 4;
   c.num_kv_heads = 2;
@@ -37,9 +40,11 @@ LlamaModel Build(const ModelConfig& c) {
   return LlamaModel(c, std::move(WeightsFromNamed(c, named)).value());
 }
 
-void CompareDecodeSteps(bool qwen) {
-  ModelConfig c = Config(qwen);
+void CompareDecodeSteps(bool qwen, WeightPrecision precision = WeightPrecision::kF32, bool blocks_fit = false) {
+  ModelConfig c = Config(qwen, blocks_fit);
   LlamaModel m = Build(c), ref_model = Build(c);
+  m.HoldWeightsIn(precision);
+  ref_model.HoldWeightsIn(precision);
   ref_model.set_decode_kernel_enabled(false);  // the ATen path
   // Two sequences, the second left-padded by 2, then 6 decode steps each.
   const int64_t B = 2, P = 5, steps = 6;
@@ -65,6 +70,39 @@ void CompareDecodeSteps(bool qwen) {
 
 TEST(DecodeKernel, MatchesTheTensorPathWithGqaLlama3RopeAndPadding) { CompareDecodeSteps(false); }
 TEST(DecodeKernel, MatchesTheTensorPathWithBiasesAndTiedHead) { CompareDecodeSteps(true); }
+
+// Held in bf16 or q8_0, the kernel reads the compact matrices and the tensor path their values
+// expanded to f32: one model, so the logits agree as closely as in f32.
+TEST(DecodeKernel, CompactWeightsGiveTheTensorPathsLogits) {
+  for (WeightPrecision p : {WeightPrecision::kBf16, WeightPrecision::kQ8_0})
+    for (bool qwen : {false, true})
+      for (bool blocks_fit : {false, true}) {
+        SCOPED_TRACE(std::string(WeightPrecisionName(p)) + (qwen ? " qwen" : " llama") + (blocks_fit ? " fit" : ""));
+        CompareDecodeSteps(qwen, p, blocks_fit);
+      }
+}
+
+// The rounding is real, and bounded: compact weights move the logits a little, not a lot, and the
+// memory they take is counted.
+TEST(DecodeKernel, CompactWeightsStayCloseToF32AndAreCounted) {
+  ModelConfig c = Config(false, true);
+  LlamaModel f32 = Build(c);
+  at::Tensor tokens = at::tensor({3, 14, 15, 9, 26, 5, 35}, at::kLong).view({1, 7});
+  at::Tensor pos = at::arange(7, at::kLong).view({1, 7});
+  KVCache cache = f32.NewCache(1, 7);
+  const at::Tensor ref = f32.Forward(tokens, pos, {}, &cache, false);
+  const double scale = ref.abs().max().item<float>();
+  for (auto [p, lo, hi] : {std::tuple{WeightPrecision::kBf16, 1e-5, 2e-2}, std::tuple{WeightPrecision::kQ8_0, 1e-5, 4e-2}}) {
+    LlamaModel m = Build(c);
+    m.HoldWeightsIn(p);
+    EXPECT_EQ(m.weight_precision(), p);
+    KVCache k = m.NewCache(1, 7);
+    const double err = (m.Forward(tokens, pos, {}, &k, false) - ref).abs().max().item<float>() / scale;
+    EXPECT_GT(err, lo) << WeightPrecisionName(p) << ": the weights were not rounded";
+    EXPECT_LT(err, hi) << WeightPrecisionName(p);
+    EXPECT_GT(m.HeldBytes(), f32.HeldBytes()) << "the compact copies are counted";
+  }
+}
 
 // LastHidden (what /v1/embeddings averages) is the state the language-model head reads: the head
 // applied to it gives Forward's logits at every position.

@@ -1,0 +1,80 @@
+#include "engine/compact_matrix.h"
+
+#include <cstring>
+
+#include "engine/float_formats.h"
+#include "engine/gemv_kernels.h"
+#include "engine/gguf.h"
+
+namespace lathe::engine {
+namespace {
+
+// Below this many weights a matrix-vector product takes a few microseconds: waking a second
+// thread costs as much as it saves (stories260K's matrices are all below it).
+constexpr int64_t kThreadedWeights = int64_t{1} << 16;
+
+void Rows(const MatrixView& m, const float* x, int64_t r0, int64_t r1, float* y) {
+  switch (m.format) {
+    case WeightPrecision::kF32: return GemvF32(static_cast<const float*>(m.data), x, m.cols, r0, r1, y);
+    case WeightPrecision::kBf16: return GemvBf16(static_cast<const uint16_t*>(m.data), x, m.cols, r0, r1, y);
+    case WeightPrecision::kQ8_0: return GemvQ8_0(static_cast<const char*>(m.data), x, m.cols, r0, r1, y);
+  }
+}
+
+}  // namespace
+
+CompactMatrix Compact(const float* w, int64_t rows, int64_t cols, WeightPrecision precision) {
+  CompactMatrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.format = precision == WeightPrecision::kQ8_0 && cols % 32 != 0 ? WeightPrecision::kBf16 : precision;
+  const int64_t n = rows * cols;
+  switch (m.format) {
+    case WeightPrecision::kF32:
+      m.bytes.assign(reinterpret_cast<const char*>(w), static_cast<size_t>(n) * 4);
+      break;
+    case WeightPrecision::kBf16: {
+      m.bytes.resize(static_cast<size_t>(n) * 2);
+      char* out = m.bytes.data();
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t b = FloatToBf16(w[i]);
+        std::memcpy(out + 2 * i, &b, 2);
+      }
+      break;
+    }
+    case WeightPrecision::kQ8_0:
+      m.bytes = QuantizeGgufQ8_0(w, static_cast<uint64_t>(n));
+      break;
+  }
+  return m;
+}
+
+void Expand(const CompactMatrix& m, float* out) {
+  const int64_t n = m.rows * m.cols;
+  switch (m.format) {
+    case WeightPrecision::kF32:
+      std::memcpy(out, m.bytes.data(), static_cast<size_t>(n) * 4);
+      break;
+    case WeightPrecision::kBf16:
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t b;
+        std::memcpy(&b, m.bytes.data() + 2 * i, 2);
+        out[i] = Bf16ToFloat(b);
+      }
+      break;
+    case WeightPrecision::kQ8_0:
+      // The bytes came from QuantizeGgufQ8_0 with n a multiple of 32: this cannot fail.
+      (void)DequantizeGguf(GgmlType::kQ8_0, m.bytes, static_cast<uint64_t>(n), out);
+      break;
+  }
+}
+
+void MatVec(const MatrixView& m, const float* x, float* y, const RowSplitter& split) {
+  if (split && m.rows * m.cols >= kThreadedWeights) {
+    split(m.rows, [&](int64_t r0, int64_t r1) { Rows(m, x, r0, r1, y); });
+  } else {
+    Rows(m, x, 0, m.rows, y);
+  }
+}
+
+}  // namespace lathe::engine
