@@ -3,7 +3,8 @@
 // weights and settings, measured in the same run: prompt (prefill) and decode tokens/s at batch 1
 // and 8, on stories260K (imported from ../shared) and on models of stories15M's and stories110M's
 // shapes (random weights). llama.cpp reads the same weights exported by `lathe models export-gguf`
-// (f32, and q8_0 to show what 8-bit weights buy); batch 1 only (llama-bench runs one sequence).
+// as f32 and q8_0, each compared with lathe holding its weights in the same precision; batch 1
+// only (llama-bench runs one sequence). lathe's bf16 weights are measured too.
 // Decode at batch 1 reads every weight once per token: the memory-limit column divides the
 // measured read bandwidth of this machine by the weights' bytes.
 //
@@ -221,6 +222,19 @@ int main(int argc, char** argv) {
                   t.decode > 0 ? l.decode / t.decode : 0, l.first == t.first ? "yes" : "NO", limit);
       std::printf(" lathe tg at %3.0f%% of it\n", 100 * l.decode / limit);
     }
+    // The same model with its weights held in bf16 and q8_0 (docs/performance.md, "Weight
+    // precision"): batch 1, each against the limit for the bytes it reads.
+    Speed lathe_q8;
+    for (auto [p, bytes_per_value] : {std::pair{engine::WeightPrecision::kBf16, 2.0},
+                                      std::pair{engine::WeightPrecision::kQ8_0, 34.0 / 32}}) {
+      auto held = (*m)->WithWeightPrecision(p);
+      if (!held.ok()) return std::fprintf(stderr, "%s\n", held.status().ToString().c_str()), 1;
+      Speed l = Lathe(**held, 1, 64, 64);
+      if (p == engine::WeightPrecision::kQ8_0) lathe_q8 = l;
+      const double limit = bandwidth * 1e9 / (weight_bytes / 4 * bytes_per_value);
+      std::printf("%-12s %5d | lathe weights %-5s pp %8.0f/s  tg %8.1f/s, limit %8.1f/s, lathe tg at %3.0f%% of it\n",
+                  name.c_str(), 1, engine::WeightPrecisionName(p), l.prompt, l.decode, limit, 100 * l.decode / limit);
+    }
     if (llama_cpp.empty()) continue;
     for (auto [type, label] : {std::pair{engine::GgmlType::kF32, "f32"}, std::pair{engine::GgmlType::kQ8_0, "q8_0"}}) {
       const std::string gguf = tmp + "/" + name + "." + label + ".gguf";
@@ -230,13 +244,14 @@ int main(int argc, char** argv) {
         continue;
       }
       Speed lc = LlamaCpp(llama_cpp, gguf, threads);
-      const Speed& l = lathe_batch1;
+      // Equal weight precision: lathe f32 against llama.cpp f32, lathe q8_0 against llama.cpp q8_0.
+      const Speed& l = type == engine::GgmlType::kF32 ? lathe_batch1 : lathe_q8;
       const double bytes_per_value = type == engine::GgmlType::kF32 ? 4 : 34.0 / 32;
       const double limit = bandwidth * 1e9 / (static_cast<double>(exported->bytes) - bytes_per_value * embedding_values);
-      std::printf("%-12s %5s | llama.cpp %s: pp %8.0f/s (lathe f32 / it %5.2fx)  tg %8.1f/s (lathe f32 / it %5.2fx), "
+      std::printf("%-12s %5s | llama.cpp %s: pp %8.0f/s (lathe %s / it %5.2fx)  tg %8.1f/s (lathe %s / it %5.2fx), "
                   "limit at %s %8.1f/s, llama.cpp at %3.0f%%\n",
-                  name.c_str(), "1", label, lc.prompt, lc.prompt > 0 ? l.prompt / lc.prompt : 0, lc.decode,
-                  lc.decode > 0 ? l.decode / lc.decode : 0, label, limit, 100 * lc.decode / limit);
+                  name.c_str(), "1", label, lc.prompt, label, lc.prompt > 0 ? l.prompt / lc.prompt : 0, lc.decode,
+                  label, lc.decode > 0 ? l.decode / lc.decode : 0, label, limit, 100 * lc.decode / limit);
     }
   }
   std::printf("\npp = prompt (prefill) tokens/s, tg = generated tokens/s; ratios are lathe / peer; the limit is\n"

@@ -49,6 +49,7 @@ void AddServeCommand(CLI::App* app, Context* ctx);
 void AddJobsCommand(CLI::App* app, Context* ctx);
 void AddModelsClientCommands(CLI::App* models, Context* ctx);
 void AddModelsStatusCommand(CLI::App* models, Context* ctx);  // `lathe models status`
+void AddModelsPerplexityCommand(CLI::App* models, Context* ctx);  // `lathe models perplexity`
 // `lathe models add NAME DIR`: Custom Model Import into a data directory, without a server
 // (models_add_cmd.cc; called by AddModelsCommand).
 void AddModelsAddCommand(CLI::App* models, Context* ctx);

@@ -19,6 +19,7 @@ void AddGenerateCommand(CLI::App* app, Context* ctx) {
     bool chat = false;
     std::string system;
     std::string chat_template;
+    std::string weights = "f32";
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -44,6 +45,10 @@ void AddGenerateCommand(CLI::App* app, Context* ctx) {
   cmd->add_option("--system", a->system, "System prompt (implies --chat)");
   cmd->add_option("--template", a->chat_template,
                   "Chat format: plain, chatml, llama2 or llama3 (default: from the model's files)");
+  cmd->add_option("--weights", a->weights,
+                  "Hold the weights in f32, bf16 or q8_0 (fewer bytes a token: `lathe models perplexity` "
+                  "measures the quality cost)")
+      ->capture_default_str()->check(CLI::IsMember({"f32", "bf16", "q8_0"}));
   cmd->add_flag("--json", a->json, "Print machine-readable results (no streaming)");
   cmd->callback([a, ctx] {
     auto dir = ResolveModelDir(a->model);
@@ -52,6 +57,7 @@ void AddGenerateCommand(CLI::App* app, Context* ctx) {
       return;
     }
     auto model = engine::LanguageModel::Load(*dir);
+    if (model.ok() && a->weights != "f32") model = (*model)->WithWeightPrecision(*engine::ParseWeightPrecision(a->weights));
     if (!model.ok()) {
       ctx->exit_code = ReportError(model.status());
       return;

@@ -168,6 +168,7 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
   });
 
   AddModelsStatusCommand(models, ctx);
+  AddModelsPerplexityCommand(models, ctx);
   AddModelsClientCommands(models, ctx);  // `list` and `delete` ask a running lathe serve
   AddModelsAddCommand(models, ctx);      // `add` imports without a server
 }

@@ -13,7 +13,7 @@ using nlohmann::json;
 Result<DeploymentService::Prepared> DeploymentService::Prepare(const Want& want, const std::string& region) {
   auto model = FindServedModel(catalog_, custom_models_, want.model_arn, region);
   if (!model.ok()) return model.status();
-  auto reservation = ReserveServedModel(catalog_, memory_, *model, config_.on_demand_slots);
+  auto reservation = ReserveServedModel(catalog_, memory_, *model, config_.on_demand_slots, config_.weight_precision);
   if (!reservation.ok()) return reservation.status();
   return Prepared{std::move(*model), std::move(*reservation)};
 }

@@ -18,8 +18,9 @@ constexpr const char* kModelFiles[] = {"config.json",          "model.safetensor
                                        "generation_config.json"};
 
 // Which weights a directory holds now: its canonical path, and the size and modification time
-// of each model file, so a model rewritten in place loads afresh instead of sharing stale weights.
-std::string WeightsKey(const std::string& dir) {
+// of each model file, so a model rewritten in place loads afresh instead of sharing stale weights;
+// and the precision the weights are held in.
+std::string WeightsKey(const std::string& dir, engine::WeightPrecision precision) {
   std::error_code ec;
   fs::path canonical = fs::weakly_canonical(dir, ec);
   if (ec) canonical = dir;
@@ -33,7 +34,7 @@ std::string WeightsKey(const std::string& dir) {
     key += "|" + std::string(name) + ":" + std::to_string(size) + ":" +
            std::to_string(mtime.time_since_epoch().count());
   }
-  return key;
+  return key + "|weights:" + engine::WeightPrecisionName(precision);
 }
 
 std::string MiB(int64_t bytes) {
@@ -97,16 +98,17 @@ struct ModelMemory::Ledger {
 
 class ModelMemory::Reservation {
  public:
-  Reservation(std::shared_ptr<Ledger> ledger, std::string dir, std::string key, int slots, int64_t kv_bytes,
-              int64_t weight_estimate)
-      : ledger_(std::move(ledger)), dir_(std::move(dir)), key_(std::move(key)), slots_(slots), kv_bytes_(kv_bytes),
-        weight_estimate_(weight_estimate) {}
+  Reservation(std::shared_ptr<Ledger> ledger, std::string dir, engine::WeightPrecision precision, std::string key,
+              int slots, int64_t kv_bytes, int64_t weight_estimate)
+      : ledger_(std::move(ledger)), dir_(std::move(dir)), precision_(precision), key_(std::move(key)), slots_(slots),
+        kv_bytes_(kv_bytes), weight_estimate_(weight_estimate) {}
   ~Reservation() { ledger_->Release(key_, kv_bytes_); }
 
  private:
   friend class ModelMemory;
   std::shared_ptr<Ledger> ledger_;
   const std::string dir_;
+  const engine::WeightPrecision precision_;
   std::string key_;  // changes only in LoadPool, which no two threads run on one reservation
   const int slots_;
   const int64_t kv_bytes_, weight_estimate_;
@@ -116,21 +118,22 @@ ModelMemory::ModelMemory(int64_t budget_bytes)
     : budget_(budget_bytes), ledger_(std::make_shared<Ledger>(budget_bytes)) {}
 
 Result<std::shared_ptr<ModelMemory::Reservation>> ModelMemory::Reserve(const std::string& dir,
-                                                                       const engine::ModelConfig& config, int slots) {
+                                                                       const engine::ModelConfig& config, int slots,
+                                                                       engine::WeightPrecision precision) {
   slots = std::max(slots, 1);
   const engine::MemoryNeed need = engine::EstimateMemory(config);
   const int64_t kv_bytes = need.kv_bytes_per_sequence * slots;
-  std::string key = WeightsKey(dir);
+  std::string key = WeightsKey(dir, precision);
   const std::string what = std::to_string(slots) + (slots == 1 ? " generation slot" : " generation slots") +
                            " (KV cache " + MiB(need.kv_bytes_per_sequence) + " each at the model's " +
                            std::to_string(config.max_position_embeddings) + "-token context)";
   LATHE_RETURN_IF_ERROR(ledger_->Claim(key, dir, need.weight_bytes, kv_bytes, what));
-  return std::make_shared<Reservation>(ledger_, dir, std::move(key), slots, kv_bytes, need.weight_bytes);
+  return std::make_shared<Reservation>(ledger_, dir, precision, std::move(key), slots, kv_bytes, need.weight_bytes);
 }
 
 Result<std::shared_ptr<ModelPool>> ModelMemory::LoadPool(const std::shared_ptr<Reservation>& r, int queue_limit) {
   Ledger& ledger = *ledger_;
-  const std::string key = WeightsKey(r->dir_);
+  const std::string key = WeightsKey(r->dir_, r->precision_);
   if (key != r->key_) {
     // The files changed since Reserve (the default model was built, a model was rewritten in
     // place): move the claim to the weights on disk now, under the same budget.
@@ -145,6 +148,7 @@ Result<std::shared_ptr<ModelPool>> ModelMemory::LoadPool(const std::shared_ptr<R
   std::lock_guard<std::mutex> load(weights->load_mu);
   if (!weights->model) {
     auto model = engine::LanguageModel::Load(r->dir_);
+    if (model.ok() && r->precision_ != engine::WeightPrecision::kF32) model = (*model)->WithWeightPrecision(r->precision_);
     if (!model.ok()) return model.status();
     weights->model = std::move(*model);
     // From now on the budget counts what the weights measure, not the estimate.

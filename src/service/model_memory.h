@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "engine/language_model.h"
 #include "engine/model_config.h"
 #include "service/model_pool.h"
 
@@ -30,7 +31,10 @@ class ModelMemory {
   // Admits `slots` slots on the model in `dir` with architecture `config`. QuotaExceeded, naming
   // the need, the budget and the config key, when it does not fit. `dir` need not exist yet (the
   // built-in default model before its first build): LoadPool settles the claim once it does.
-  Result<std::shared_ptr<Reservation>> Reserve(const std::string& dir, const engine::ModelConfig& config, int slots);
+  // `precision`: how the weights are held (LanguageModel::WithWeightPrecision); the same files in
+  // two precisions are two weight sets.
+  Result<std::shared_ptr<Reservation>> Reserve(const std::string& dir, const engine::ModelConfig& config, int slots,
+                                               engine::WeightPrecision precision = engine::WeightPrecision::kF32);
   // The pool for an admitted reservation, over the weights already loaded from the same files
   // if any (else they are loaded now, once however many callers ask together). One call at a
   // time per reservation.

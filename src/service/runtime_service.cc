@@ -111,13 +111,15 @@ Result<RuntimeService::Generated> RuntimeService::Generate(const std::string& mo
 }
 
 void RuntimeService::DropOnDemand(const std::string& dir) {
-  std::shared_ptr<ModelPool> dropped;
+  std::vector<std::shared_ptr<ModelPool>> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = on_demand_.find(dir);
-    if (it == on_demand_.end()) return;
-    dropped = std::move(it->second);
-    on_demand_.erase(it);
+    // The folder's pools in every precision: keys are "dir|precision".
+    const std::string prefix = dir + "|";
+    for (auto it = on_demand_.lower_bound(prefix); it != on_demand_.end() && it->first.rfind(prefix, 0) == 0;) {
+      dropped.push_back(std::move(it->second));
+      it = on_demand_.erase(it);
+    }
   }
   // `dropped` goes here, outside the lock: the last holder of a pool stops its workers.
 }
@@ -129,22 +131,25 @@ Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& mo
     return pool;  // a provisioned throughput's name or id
   *provisioned = false;
   std::string dir;
+  engine::WeightPrecision precision = engine::WeightPrecision::kF32;
   if (auto cm = custom_models_->FindServable(model_id); cm.ok()) {
     dir = cm->doc.value("_dir", "");
+    precision = WeightPrecisionFor(config_.weight_precision, {cm->arn});
   } else if (auto fm = catalog_->Find(model_id); fm.ok()) {
     auto d = catalog_->ReadyModelDir(fm->local_id);
     if (!d.ok()) return d.status();
     dir = *d;
+    precision = WeightPrecisionFor(config_.weight_precision, {fm->local_id, fm->id});
   } else {
     return Status::InvalidArgument("The provided model identifier is invalid: " + model_id +
                                    " is not a foundation model id, custom model or provisioned throughput");
   }
   std::lock_guard<std::mutex> lock(mu_);  // loads happen once; other models wait briefly meanwhile
-  auto& pool = on_demand_[dir];
+  auto& pool = on_demand_[dir + "|" + engine::WeightPrecisionName(precision)];
   if (!pool) {
     auto config = ReadModelConfig(dir);
     if (!config.ok()) return config.status();
-    auto reservation = memory_->Reserve(dir, *config, config_.on_demand_slots);
+    auto reservation = memory_->Reserve(dir, *config, config_.on_demand_slots, precision);
     if (!reservation.ok()) return reservation.status();  // ServiceQuotaExceededException
     auto loaded = memory_->LoadPool(*reservation, config_.on_demand_slots * config_.queue_per_slot);
     if (!loaded.ok()) return loaded.status();

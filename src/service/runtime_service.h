@@ -100,7 +100,7 @@ class RuntimeService {
   UsageMeter* usage_ = nullptr;
   ModelMemory* memory_;  // on-demand pools share the budget (and weights) with provisioned ones
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<ModelPool>> on_demand_;  // by model directory
+  std::map<std::string, std::shared_ptr<ModelPool>> on_demand_;  // by "model directory|weight precision"
 };
 
 }  // namespace lathe::service

@@ -14,8 +14,21 @@ Result<ServedModel> FindServedModel(ModelCatalog* catalog, CustomModelService* c
   return Status::NotFound("The model " + model_id + " was not found (a custom model ARN or name, or a foundation model id)");
 }
 
+engine::WeightPrecision WeightPrecisionFor(const std::map<std::string, std::string>& precisions,
+                                           std::initializer_list<std::string> names) {
+  auto parsed = [](const std::string& value) {
+    auto p = engine::ParseWeightPrecision(value);
+    return p.ok() ? *p : engine::WeightPrecision::kF32;
+  };
+  for (const std::string& name : names)
+    if (auto it = precisions.find(name); !name.empty() && it != precisions.end()) return parsed(it->second);
+  if (auto it = precisions.find("*"); it != precisions.end()) return parsed(it->second);
+  return engine::WeightPrecision::kF32;
+}
+
 Result<std::shared_ptr<ModelMemory::Reservation>> ReserveServedModel(ModelCatalog* catalog, ModelMemory* memory,
-                                                                     const ServedModel& model, int slots) {
+                                                                     const ServedModel& model, int slots,
+                                                                     const std::map<std::string, std::string>& precisions) {
   PlannedModel plan;
   if (!model.dir.empty()) {
     plan.dir = model.dir;
@@ -27,7 +40,7 @@ Result<std::shared_ptr<ModelMemory::Reservation>> ReserveServedModel(ModelCatalo
     if (!planned.ok()) return planned.status();
     plan = std::move(*planned);
   }
-  return memory->Reserve(plan.dir, plan.config, slots);
+  return memory->Reserve(plan.dir, plan.config, slots, WeightPrecisionFor(precisions, {model.arn, model.local_id}));
 }
 
 Result<std::shared_ptr<ModelPool>> LoadServedModel(ModelCatalog* catalog, ModelMemory* memory, const ServedModel& model,

@@ -31,8 +31,14 @@ Result<ServedModel> FindServedModel(ModelCatalog* catalog, CustomModelService* c
                                     const std::string& model_id, const std::string& region);
 // The model's share of the budget for `slots` slots, taken before anything loads
 // (QuotaExceeded when it does not fit).
+// `precisions`: ServiceConfig::weight_precision, which says how the model's weights are held.
 Result<std::shared_ptr<ModelMemory::Reservation>> ReserveServedModel(ModelCatalog* catalog, ModelMemory* memory,
-                                                                     const ServedModel& model, int slots);
+                                                                     const ServedModel& model, int slots,
+                                                                     const std::map<std::string, std::string>& precisions);
+// The precision "weightPrecision" gives the first of `names` it lists (a custom model's ARN, a
+// foundation model id), else its "*" entry, else f32. The values were checked with the config.
+engine::WeightPrecision WeightPrecisionFor(const std::map<std::string, std::string>& precisions,
+                                           std::initializer_list<std::string> names);
 // Loads the pool (building the built-in default model first if it is one that was never built).
 Result<std::shared_ptr<ModelPool>> LoadServedModel(ModelCatalog* catalog, ModelMemory* memory, const ServedModel& model,
                                                    const std::shared_ptr<ModelMemory::Reservation>& reservation,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/env.h"
+#include "engine/language_model.h"
 
 namespace lathe::service {
 
@@ -72,6 +73,16 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       LATHE_RETURN_IF_ERROR(string_map(v, key, &c.models));
     } else if (key == "modelAliases") {
       LATHE_RETURN_IF_ERROR(string_map(v, key, &c.model_aliases));
+    } else if (key == "weightPrecision") {
+      constexpr size_t kMaxEntries = 1024, kMaxKeyLength = 2048;
+      LATHE_RETURN_IF_ERROR(string_map(v, key, &c.weight_precision));
+      if (c.weight_precision.size() > kMaxEntries) return bad(key, "an object of at most 1024 models");
+      for (const auto& [model, precision] : c.weight_precision) {
+        if (model.empty() || model.size() > kMaxKeyLength)
+          return bad(key, "keyed by model ids or ARNs of 1 to 2048 characters");
+        if (!engine::ParseWeightPrecision(precision).ok())
+          return bad(key + "." + model.substr(0, 64), "\"f32\", \"bf16\" or \"q8_0\"");
+      }
     } else if (key == "onDemandSlots") {
       LATHE_RETURN_IF_ERROR(positive(v, key, &c.on_demand_slots));
     } else if (key == "queuePerSlot") {
@@ -148,7 +159,7 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
-                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, maxImportBytes, strictRoles, allowedRegions, "
+                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, maxImportBytes, weightPrecision, strictRoles, allowedRegions, "
                                      "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, accessKeyId, secretAccessKey, "
                                      "bedrockApiKeys)");
     }

@@ -40,6 +40,9 @@ struct ServiceConfig {
   int on_demand_slots = 1;        // concurrent generations per on-demand model
   int queue_per_slot = 8;         // waiting requests per slot before ThrottlingException
   int max_active_jobs = 20;       // InProgress jobs (running + queued) before ServiceQuotaExceeded
+  // How served models hold their weights ("weightPrecision"): a custom model's ARN or a foundation
+  // model id (or "*" for every other model) -> "f32", "bf16" or "q8_0" (docs/performance.md).
+  std::map<std::string, std::string> weight_precision;
   // Memory that served models may take together (weights once per model, KV caches per slot);
   // more is refused with ServiceQuotaExceeded. See ModelMemory.
   int64_t model_memory_bytes = DefaultModelMemoryBytes();
@@ -88,7 +91,7 @@ inline constexpr size_t kMaxFileRootLength = 4096;
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
 // "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
-// "fileRoots", "modelMemoryBytes", "maxImportBytes", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention"}. Unknown keys and wrong types are errors naming the file and the key.
+// "fileRoots", "modelMemoryBytes", "maxImportBytes", "weightPrecision", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

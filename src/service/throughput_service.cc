@@ -54,7 +54,7 @@ Result<ThroughputService::Target> ThroughputService::ResolveModel(const std::str
 }
 
 Result<std::shared_ptr<ModelMemory::Reservation>> ThroughputService::ReserveMemory(const ModelRef& model, int units) {
-  return ReserveServedModel(catalog_, memory_, model, units);
+  return ReserveServedModel(catalog_, memory_, model, units, config_.weight_precision);
 }
 
 void ThroughputService::LoadInBackground(const std::string& id, ModelRef model, int units,

@@ -12,6 +12,7 @@
 
 #include "engine/llama2c_import.h"
 #include "service/bedrock_service.h"
+#include "service/served_model.h"
 #include "test_util.h"
 
 namespace lathe::service {
@@ -86,6 +87,39 @@ TEST(ModelMemory, PoolsOfOneModelShareItsWeightsAndDeletingFreesThem) {
   EXPECT_EQ(memory.used_bytes(), 0);
   EXPECT_EQ(memory.loaded_weight_sets(), 0);
   EXPECT_EQ(witness->WeightUsers(), 1);  // nothing else (no cache) keeps the weights alive
+}
+
+// The same files held in q8_0 are a second weight set: its pool generates from the compact
+// weights, and the f32 pool is untouched.
+TEST(ModelMemory, AModelInAnotherWeightPrecisionIsItsOwnWeightSet) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  const std::string dir = ImportStories(tmp);
+  auto config = ReadModelConfig(dir);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ModelMemory memory(int64_t{1} << 30);
+  auto rf = memory.Reserve(dir, *config, 1);
+  auto rq = memory.Reserve(dir, *config, 1, engine::WeightPrecision::kQ8_0);
+  ASSERT_TRUE(rf.ok() && rq.ok());
+  auto pf = memory.LoadPool(*rf, 1);
+  auto pq = memory.LoadPool(*rq, 1);
+  ASSERT_TRUE(pf.ok() && pq.ok()) << pq.status().ToString();
+  EXPECT_EQ(memory.loaded_weight_sets(), 2);
+  EXPECT_EQ((*pf)->shared_model().weight_precision(), engine::WeightPrecision::kF32);
+  EXPECT_EQ((*pq)->shared_model().weight_precision(), engine::WeightPrecision::kQ8_0);
+  EXPECT_GT((*pq)->shared_model().WeightBytes(), (*pf)->shared_model().WeightBytes());  // its copies are counted
+  auto q8 = (*pq)->shared_model().NewInstance();
+  EXPECT_FALSE(Greedy(*q8, "Once upon a time").empty());
+}
+
+TEST(WeightPrecisionFor, ThePreciseNameWinsThenTheWildcardThenF32) {
+  const std::map<std::string, std::string> table = {
+      {"arn:aws:bedrock:us-east-1:123456789012:custom-model/m", "q8_0"}, {"lathe.default-v1", "bf16"}, {"*", "bf16"}};
+  EXPECT_EQ(WeightPrecisionFor(table, {"arn:aws:bedrock:us-east-1:123456789012:custom-model/m", "lathe.default-v1"}),
+            engine::WeightPrecision::kQ8_0);
+  EXPECT_EQ(WeightPrecisionFor(table, {"", "lathe.default-v1"}), engine::WeightPrecision::kBf16);
+  EXPECT_EQ(WeightPrecisionFor(table, {"other"}), engine::WeightPrecision::kBf16);
+  EXPECT_EQ(WeightPrecisionFor({}, {"other"}), engine::WeightPrecision::kF32);
 }
 
 TEST(ModelMemory, APoolBeyondTheBudgetIsRefusedBeforeLoading) {

@@ -106,6 +106,24 @@ RCPT", "from": "a@b"}})", R"({"publicUrl": "ftp://x"})",
   }
 }
 
+TEST(ServiceConfig, WeightPrecisionIsCheckedModelByModel) {
+  TempDir dir;
+  auto c = LoadServiceConfig(dir.Write("c.json", R"({"weightPrecision": {"lathe.default-v1": "q8_0", "*": "bf16"}})"),
+                             ServiceConfig{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->weight_precision.at("lathe.default-v1"), "q8_0");
+  EXPECT_EQ(c->weight_precision.at("*"), "bf16");
+  const std::string long_key(3000, 'm');
+  for (const std::string& text : {std::string(R"({"weightPrecision": "q8_0"})"), std::string(R"({"weightPrecision": {"m": 8}})"),
+                                  std::string(R"({"weightPrecision": {"m": "Q8_0"}})"), std::string(R"({"weightPrecision": {"": "f32"}})"),
+                                  R"({"weightPrecision": {")" + long_key + R"(": "f32"}})"}) {
+    auto bad = LoadServiceConfig(dir.Write("bad.json", text), ServiceConfig{});
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find("weightPrecision"), std::string::npos) << bad.status().message();
+    EXPECT_LT(bad.status().message().size(), 600u);
+  }
+}
+
 TEST(ListPage, FiltersSortsAndPagesLikeBedrockInTheStore) {
   TempDir dir;
   auto db = store::MetadataStore::Open(dir.path() + "/lathe.db");
