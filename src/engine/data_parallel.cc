@@ -4,7 +4,10 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <sstream>
 #include <thread>
+
+#include <torch/serialize.h>
 
 #ifdef LATHE_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -43,6 +46,68 @@ Result<std::vector<std::string>> UnpackFields(const std::string& packed, size_t 
     at += n;
   }
   return out;
+}
+
+namespace {
+
+Result<std::string> TorchBytes(const std::vector<at::Tensor>& value) {
+  try {
+    std::ostringstream out;
+    torch::save(value, out);
+    return out.str();
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("cannot serialize the starting state: ") + e.what());
+  }
+}
+
+}  // namespace
+
+int64_t BatchTargets(const std::vector<TrainingSequence>& seqs, const std::vector<size_t>& rows) {
+  int64_t n = 0;
+  for (size_t i : rows)
+    for (size_t j = 1; j < seqs[i].target.size(); ++j) n += seqs[i].target[j] != 0;
+  return n;
+}
+
+Status SyncStep(DataParallelGroup* dp, std::vector<at::Tensor>& params, double* step_loss, int64_t* step_targets,
+                bool stop_requested, bool* stop_agreed) {
+  std::vector<at::Tensor> grads;
+  for (auto& p : params) {
+    if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);  // a rank with no rows in this step
+    grads.push_back(p.grad());
+  }
+  LATHE_RETURN_IF_ERROR(dp->AllReduceSum(&grads));
+  std::vector<at::Tensor> stats = {
+      at::tensor({*step_loss, static_cast<double>(*step_targets), stop_requested ? 1.0 : 0.0}, at::kDouble)};
+  LATHE_RETURN_IF_ERROR(dp->AllReduceSum(&stats));
+  *step_loss = stats[0][0].item<double>();
+  *step_targets = stats[0][1].item<int64_t>();
+  *stop_agreed = stats[0][2].item<double>() > 0;
+  return Status::Ok();
+}
+
+Status ShareStartingState(DataParallelGroup* dp, const std::string& job, const std::vector<at::Tensor>& params,
+                          StartingState* s) {
+  std::string packed;
+  if (dp->rank() == 0) {
+    if (s->params.empty()) {
+      std::vector<at::Tensor> current;
+      for (const auto& p : params) current.push_back(p.detach());
+      auto bytes = TorchBytes(current);
+      if (!bytes.ok()) return bytes.status();
+      s->params = std::move(bytes).value();
+    }
+    packed = PackFields({job, s->state, s->params, s->optim, s->rng});
+  }
+  LATHE_RETURN_IF_ERROR(dp->Broadcast(&packed));
+  if (dp->rank() == 0) return Status::Ok();
+  auto fields = UnpackFields(packed, 5);
+  if (!fields.ok()) return fields.status();
+  if ((*fields)[0] != job)
+    return Status::InvalidArgument("rank " + std::to_string(dp->rank()) + " is not running rank 0's job: the "
+                                   "hyperparameters, LoRA targets or training data differ");
+  *s = {(*fields)[0], (*fields)[1], (*fields)[2], (*fields)[3], (*fields)[4]};
+  return Status::Ok();
 }
 
 #ifndef LATHE_HAVE_GLOO

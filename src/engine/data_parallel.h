@@ -17,6 +17,7 @@
 
 #include "core/status.h"
 #include "engine/trainer.h"
+#include "engine/training_data.h"
 
 namespace lathe::engine {
 
@@ -46,8 +47,31 @@ bool DataParallelAvailable();
 // sizes differing by at most one, the first ranks taking the extra rows.
 std::pair<size_t, size_t> RankSlice(size_t rows, int rank, int world_size);
 
-// A few named byte strings as one (for Broadcast), and back.
+// A few byte strings as one (for Broadcast), and back.
 std::string PackFields(const std::vector<std::string>& fields);
 Result<std::vector<std::string>> UnpackFields(const std::string& packed, size_t count);
+
+// The trainer's data-parallel steps.
+
+// The loss's token count of a batch (what TrainingLoss reports as n), known to every rank
+// without a forward pass: targets after each sequence's first token.
+int64_t BatchTargets(const std::vector<TrainingSequence>& seqs, const std::vector<size_t>& rows);
+
+// The end of a data-parallel step: gradients (each rank's share of the batch's mean) and the
+// step's loss statistics summed over the ranks, so that every rank's optimizer steps with the
+// same values, and whether any rank was asked to stop.
+Status SyncStep(DataParallelGroup* dp, std::vector<at::Tensor>& params, double* step_loss, int64_t* step_targets,
+                bool stop_requested, bool* stop_agreed);
+
+// What rank 0 hands the other ranks before the first step: a checkpoint's files when it resumed
+// one, and always the parameters, so that every rank starts from the same weights.
+struct StartingState {
+  std::string job, state, params, optim, rng;  // state empty: a fresh start
+};
+
+// Rank 0's starting state to the other ranks (`params` serialized when it has none), checking
+// that they run the same job (`job`: what must be equal on every rank).
+Status ShareStartingState(DataParallelGroup* dp, const std::string& job, const std::vector<at::Tensor>& params,
+                          StartingState* s);
 
 }  // namespace lathe::engine

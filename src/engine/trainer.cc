@@ -126,35 +126,6 @@ Result<double> EvaluateLoss(const LoadedModel& m, const LoraAdapters* lora, cons
   return count > 0 ? sum / static_cast<double>(count) : 0.0;
 }
 
-// The loss's token count of a batch (what TrainingLoss reports as n), known to every rank
-// without a forward pass: targets after each sequence's first token.
-int64_t BatchTargets(const std::vector<TrainingSequence>& seqs, const std::vector<size_t>& rows) {
-  int64_t n = 0;
-  for (size_t i : rows)
-    for (size_t j = 1; j < seqs[i].target.size(); ++j) n += seqs[i].target[j] != 0;
-  return n;
-}
-
-// The end of a data-parallel step: gradients (each rank's share of the batch's mean) and the
-// step's loss statistics summed over the ranks, so that every rank's optimizer steps with the
-// same values, and whether any rank was asked to stop.
-Status SyncStep(DataParallelGroup* dp, std::vector<at::Tensor>& params, double* step_loss, int64_t* step_targets,
-                bool stop_requested, bool* stop_agreed) {
-  std::vector<at::Tensor> grads;
-  for (auto& p : params) {
-    if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);  // a rank with no rows in this step
-    grads.push_back(p.grad());
-  }
-  LATHE_RETURN_IF_ERROR(dp->AllReduceSum(&grads));
-  std::vector<at::Tensor> stats = {
-      at::tensor({*step_loss, static_cast<double>(*step_targets), stop_requested ? 1.0 : 0.0}, at::kDouble)};
-  LATHE_RETURN_IF_ERROR(dp->AllReduceSum(&stats));
-  *step_loss = stats[0][0].item<double>();
-  *step_targets = stats[0][1].item<int64_t>();
-  *stop_agreed = stats[0][2].item<double>() > 0;
-  return Status::Ok();
-}
-
 double LearningRate(const TrainingHyperparameters& h, int64_t step, int64_t total) {
   if (step < h.warmup_steps) return h.learning_rate * static_cast<double>(step + 1) / static_cast<double>(h.warmup_steps + 1);
   const double progress = total > h.warmup_steps
@@ -274,53 +245,11 @@ Status LoadTorch(T& value, const std::string& bytes, const std::string& path) {
   return Status::Ok();
 }
 
-// What rank 0 hands the other ranks before the first step: a checkpoint's files when it resumed
-// one, and always the parameters, so that every rank starts from the same weights.
-struct StartingState {
-  std::string job, state, params, optim, rng;  // state empty: a fresh start
-};
-
-template <typename T>
-Result<std::string> TorchBytes(const T& value) {
-  try {
-    std::ostringstream out;
-    torch::save(value, out);
-    return out.str();
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("cannot serialize the starting state: ") + e.what());
-  }
-}
-
 // `workers` is left out: a run resumes with however many ranks are available.
 nlohmann::json JobIdentity(const TrainRequest& req, std::map<std::string, std::string> hp) {
   hp.erase("workers");
   return {{"model", req.model_dir}, {"train", req.train_file}, {"validation", req.validation_file},
           {"hyperparameters", hp}, {"loraTargets", req.lora_targets}};
-}
-
-// Rank 0's starting state to the other ranks, checking that they run the same job.
-Status ShareStartingState(DataParallelGroup* dp, const std::string& job, const std::vector<at::Tensor>& params,
-                          StartingState* s) {
-  std::string packed;
-  if (dp->rank() == 0) {
-    if (s->params.empty()) {
-      std::vector<at::Tensor> current;
-      for (const auto& p : params) current.push_back(p.detach());
-      auto bytes = TorchBytes(current);
-      if (!bytes.ok()) return bytes.status();
-      s->params = std::move(bytes).value();
-    }
-    packed = PackFields({job, s->state, s->params, s->optim, s->rng});
-  }
-  LATHE_RETURN_IF_ERROR(dp->Broadcast(&packed));
-  if (dp->rank() == 0) return Status::Ok();
-  auto fields = UnpackFields(packed, 5);
-  if (!fields.ok()) return fields.status();
-  if ((*fields)[0] != job)
-    return Status::InvalidArgument("rank " + std::to_string(dp->rank()) + " is not running rank 0's job: the "
-                                   "hyperparameters, LoRA targets or training data differ");
-  *s = {(*fields)[0], (*fields)[1], (*fields)[2], (*fields)[3], (*fields)[4]};
-  return Status::Ok();
 }
 
 // Train for one process: with dp, one rank of several (rank 0 alone writes anything).

@@ -129,10 +129,16 @@ TEST_F(ServiceValidation, JobCreateRefusesWrongTypesAndBadTags) {
 
 TEST_F(ServiceValidation, JobCreateBoundsTheWorkersHyperparameter) {
   // lathe's `workers` (data-parallel ranks): 1..16, at most batchSize, a string like every value.
-  // A base model that exists: hyperparameters are checked after the base (each case here fails
-  // before a job is recorded).
+  // A base model that exists and data the server may read: hyperparameters are checked after
+  // both (each case here fails before a job is recorded).
+  ServiceConfig config;
+  config.data_dir = dir_.path() + "/data-workers";
+  config.model_aliases = DefaultModelAliases();
+  config.file_roots = {dir_.path()};
+  auto service = BedrockService::Open(config);
+  ASSERT_TRUE(service.ok()) << service.status().ToString();
   auto create = [&](const json& hp) {
-    return service_->jobs()
+    return (*service)->jobs()
         .Create(JobRequest({{"hyperParameters", hp}, {"baseModelIdentifier", "amazon.titan-text-express-v1"}}))
         .status();
   };
