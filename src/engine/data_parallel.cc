@@ -158,7 +158,7 @@ class GlooGroup final : public DataParallelGroup {
       port = std::atoi(o.master.c_str() + colon + 1);
       if (port <= 0 || port > 65535) return Status::InvalidArgument("--master " + o.master + ": the port must be 1..65535");
     }
-    where_ = host;
+    where_ = o.master.empty() ? host : o.master;
     try {
       c10d::TCPStoreOptions so;
       so.port = static_cast<uint16_t>(port);

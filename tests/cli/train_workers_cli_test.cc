@@ -109,6 +109,22 @@ TEST(TrainWorkersCli, TwoGlooRanksMatchOneProcessAtTheSameGlobalBatch) {
   EXPECT_EQ(nlohmann::json::parse(ReadFile(tmp.File("two/training_summary.json")))["steps"], 5);
 }
 
+TEST(TrainWorkersCli, RankFlagsGoTogetherAndWorkersNeedARecordOfEachBatch) {
+  TempDir tmp;
+  std::string out, err;
+  const std::string base = "train --model " + tmp.path() + " --train " +
+                           tmp.Write("t.jsonl", "{\"prompt\":\"a\",\"completion\":\"b\"}\n") + " --out " + tmp.File("o");
+  EXPECT_EQ(RunLatheBinary(base + " --rank 1 --master 127.0.0.1:29500", &out, &err), 2);
+  EXPECT_NE(err.find("--rank, --world-size (or --workers) and --master go together"), std::string::npos) << err;
+  EXPECT_EQ(RunLatheBinary(base + " --rank 2 --world-size 2 --master 127.0.0.1:29500", &out, &err), 2);
+  EXPECT_NE(err.find("--rank must be below the world size"), std::string::npos) << err;
+  EXPECT_EQ(RunLatheBinary(base + " --workers 2 --set workers=3", &out, &err), 2);
+  EXPECT_NE(err.find("disagree"), std::string::npos) << err;
+  EXPECT_EQ(RunLatheBinary(base + " --workers 17", &out, &err), 2);
+  EXPECT_EQ(RunLatheBinary(base + " --workers 3 --set batchSize=2", &out, &err), 1);
+  EXPECT_NE(err.find("lathe: error: hyperparameter workers=3 exceeds batchSize=2"), std::string::npos) << err;
+}
+
 // The process whose parent is `parent` (rank 1 of a local --workers 2 run), or -1.
 pid_t ChildOf(pid_t parent) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
