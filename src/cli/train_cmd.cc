@@ -89,10 +89,12 @@ void AddTrainCommand(CLI::App* app, Context* ctx) {
         throw CLI::ValidationError("--workers", "--workers, --world-size and --set workers disagree");
       a->req.hyperparameters["workers"] = std::to_string(n);
     }
-    if ((a->rank >= 0) != !a->req.data_parallel.master.empty() || (a->rank >= 0 && a->world_size == 0 && a->workers == 0))
-      throw CLI::ValidationError("--rank", "--rank, --world-size (or --workers) and --master go together");
+    // The world size may also come as --set workers=N: that is how the job runner passes it, and
+    // the ranks it starts re-execute that command line.
     const auto workers = a->req.hyperparameters.find("workers");
     const int world = workers == a->req.hyperparameters.end() ? 1 : std::atoi(workers->second.c_str());
+    if ((a->rank >= 0) != !a->req.data_parallel.master.empty() || (a->rank >= 0 && world < 2))
+      throw CLI::ValidationError("--rank", "--rank, --world-size (or --workers) and --master go together");
     if (a->rank >= world) throw CLI::ValidationError("--rank", "--rank must be below the world size");
     a->req.data_parallel.rank = std::max(a->rank, 0);
     a->req.lora_targets.clear();

@@ -118,6 +118,9 @@ TEST(TrainWorkersCli, RankFlagsGoTogetherAndWorkersNeedARecordOfEachBatch) {
   EXPECT_NE(err.find("--rank, --world-size (or --workers) and --master go together"), std::string::npos) << err;
   EXPECT_EQ(RunLatheBinary(base + " --rank 2 --world-size 2 --master 127.0.0.1:29500", &out, &err), 2);
   EXPECT_NE(err.find("--rank must be below the world size"), std::string::npos) << err;
+  // The world size as the job runner passes it: a hyperparameter.
+  EXPECT_EQ(RunLatheBinary(base + " --set workers=2 --rank 2 --master 127.0.0.1:29500", &out, &err), 2);
+  EXPECT_NE(err.find("--rank must be below the world size"), std::string::npos) << err;
   EXPECT_EQ(RunLatheBinary(base + " --workers 2 --set workers=3", &out, &err), 2);
   EXPECT_NE(err.find("disagree"), std::string::npos) << err;
   EXPECT_EQ(RunLatheBinary(base + " --workers 17", &out, &err), 2);
