@@ -1,6 +1,6 @@
 // A customization job with lathe's hyperparameter `workers`: the job runner's `lathe train`
-// worker trains as rank 0 of two Gloo ranks and the job completes; SIGKILL of the other rank
-// fails the job with a message naming it. On the real stories260K model and `lathe train`.
+// worker trains as rank 0 of two Gloo ranks and starts the other; SIGKILL of that rank fails
+// the job with a message naming it. On the real stories260K model and `lathe train`.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -42,7 +42,7 @@ class DataParallelJob : public ::testing::Test {
       data += R"({"prompt": "Once upon a time there was a cat", "completion": " who liked to play in the sun."})" "\n";
     train_ = dir_.Write("train.jsonl", data);
   }
-  std::string Create(const std::string& name, const std::string& epochs) {
+  std::string Create(const std::string& name, const std::string& epochs) {  // workers=2
     auto created = bedrock_->jobs().Create({{"jobName", name},
                                             {"customModelName", name + "-model"},
                                             {"roleArn", "arn:aws:iam::123456789012:role/r"},
@@ -78,11 +78,8 @@ pid_t RankOneUnder(const std::string& data_dir) {
   return -1;
 }
 
-TEST_F(DataParallelJob, TwoRanksCompleteTheJobAndALostRankFailsItByName) {
-  const json done = WaitWhileInProgress(Create("ddp", "2"));
-  ASSERT_EQ(done["status"], "Completed") << done.dump(2);
-  EXPECT_EQ(done["hyperParameters"]["workers"], "2");
-
+// (A workers=2 run to completion, equal to one process: tests/cli/train_workers_cli_test.cc.)
+TEST_F(DataParallelJob, TheJobStartsItsRanksAndALostRankFailsItByName) {
   const std::string arn = Create("ddp-killed", "100");
   pid_t rank1 = -1;
   for (const auto deadline = Clock::now() + std::chrono::seconds(60); Clock::now() < deadline && rank1 < 0;) {
