@@ -10,33 +10,19 @@
 #include <iterator>
 #include <thread>
 
-#include "engine/llama2c_import.h"
-#include "service/bedrock_service.h"
-#include "test_util.h"
+#include "stories_service.h"
 
 namespace lathe::service {
 namespace {
 
 using nlohmann::json;
-using lathe::testing::SharedDir;
-using lathe::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
-class DataParallelJob : public ::testing::Test {
+class DataParallelJob : public StoriesService {
  protected:
   void SetUp() override {
-    if (SharedDir().empty()) GTEST_SKIP() << "../shared is absent: this test needs models/stories260K from it";
-    const std::string stories = SharedDir() + "/models/stories260K";
-    auto imported = engine::ImportLlama2c(stories + "/stories260K.bin", stories + "/tok512.model", dir_.File("stories"));
-    ASSERT_TRUE(imported.ok()) << imported.status().ToString();
-    ServiceConfig config;
-    config.data_dir = dir_.path() + "/data";
-    config.models = {{"test.stories", dir_.File("stories")}};
-    config.file_roots = {dir_.path()};
-    config.worker_binary = LATHE_BINARY;
-    auto opened = BedrockService::Open(config);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    bedrock_ = std::move(*opened);
+    StoriesService::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     std::string data;
     for (int i = 0; i < 8; ++i)
       data += R"({"prompt": "Once upon a time there was a cat", "completion": " who liked to play in the sun."})" "\n";
@@ -62,9 +48,7 @@ class DataParallelJob : public ::testing::Test {
     }
     return job;
   }
-  TempDir dir_;
   std::string train_;
-  std::unique_ptr<BedrockService> bedrock_;
 };
 
 // The process running `lathe train ... --rank 1` for a job under `data_dir`, or -1.
