@@ -172,12 +172,17 @@ Status SaveTorch(const T& value, const std::string& path) {
   return file->Commit();
 }
 
-// From a checkpoint file's bytes (read from disk by rank 0, received from it by the others).
+// From the checkpoint file at `path`, or from its bytes when given (rank 0 reads them to send them
+// to the other ranks, which then load what they received).
 template <typename T>
 Status LoadTorch(T& value, const std::string& bytes, const std::string& path) {
   try {
-    std::istringstream in(bytes);
-    torch::load(value, in);
+    if (bytes.empty()) {
+      torch::load(value, path);
+    } else {
+      std::istringstream in(bytes);
+      torch::load(value, in);
+    }
   } catch (const std::exception& e) {
     return Status::Corruption("cannot read checkpoint " + path + ": " + e.what());
   }
@@ -316,12 +321,12 @@ Result<TrainSummary> TrainRank(const TrainRequest& req, TrainingHyperparameters&
       return Status::InvalidArgument(req.out_dir + " holds a checkpoint of a different job (other data, model or "
                                      "hyperparameters); use another --out, or delete " + ckpt + " to start over");
     generation = state["generation"].get<int64_t>();
-    for (auto [what, bytes] : {std::pair<const char*, std::string*>{"params", &start_state.params},
-                               {"optim", &start_state.optim}, {"rng", &start_state.rng}})
-      LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), Generation(ckpt, what, generation), bytes));
-    std::string best_bytes;  // rank 0's alone: only it exports the best epoch
-    LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), Generation(ckpt, "best", generation), &best_bytes));
-    LATHE_RETURN_IF_ERROR(LoadTorch(best, best_bytes, Generation(ckpt, "best", generation)));
+    if (dp != nullptr)  // to send; one process loads straight from the files, holding no copy
+      for (auto [what, bytes] : {std::pair<const char*, std::string*>{"params", &start_state.params},
+                                 {"optim", &start_state.optim}, {"rng", &start_state.rng}})
+        LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), Generation(ckpt, what, generation), bytes));
+    // Rank 0's alone: only it exports the best epoch.
+    LATHE_RETURN_IF_ERROR(LoadTorch(best, "", Generation(ckpt, "best", generation)));
   }
   if (dp != nullptr) {
     // What must be equal on every rank for their steps to agree (paths may differ between machines).
@@ -330,14 +335,15 @@ Result<TrainSummary> TrainRank(const TrainRequest& req, TrainingHyperparameters&
                                            {"trainTokens", train_stats.tokens}}.dump();
     LATHE_RETURN_IF_ERROR(ShareStartingState(dp, job, params, &start_state));
   }
-  if (!start_state.params.empty() && (!writer || !start_state.state.empty())) {
+  const bool resumed = !start_state.state.empty();
+  if (resumed || (!writer && !start_state.params.empty())) {
     std::vector<at::Tensor> saved;
     LATHE_RETURN_IF_ERROR(LoadTorch(saved, start_state.params, Generation(ckpt, "params", generation)));
     if (saved.size() != params.size()) return Status::Corruption(ckpt + ": checkpoint does not match the model");
     at::NoGradGuard no_grad;
     for (size_t i = 0; i < params.size(); ++i) params[i].copy_(saved[i]);
   }
-  if (!start_state.state.empty()) {
+  if (resumed) {
     auto state = nlohmann::json::parse(start_state.state, nullptr, false);
     if (state.is_discarded()) return Status::Corruption("rank 0's checkpoint state is unreadable");
     LATHE_RETURN_IF_ERROR(LoadTorch(optimizer, start_state.optim, Generation(ckpt, "optim", generation)));
