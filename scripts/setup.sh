@@ -14,6 +14,7 @@ PACKAGES=(
   libpugixml-dev             # XML for S3 and the query protocols (IAM, STS, SNS)
   libminizip-dev             # unzips Lambda function code (zlib's minizip; zip-slip and size checks are ours)
   libtorch-dev               # the engine (CPU libtorch 1.13)
+  libgloo-dev                # Gloo's headers, which c10d's ProcessGroupGloo includes: data-parallel training
   libopenblas0-openmp        # fast BLAS for libtorch (without it Debian falls back to the
                              # reference BLAS: ~3 GFLOP/s); the OpenMP build shares torch's threads
   python3-torch              # the PyTorch-eager peer in bench/ (same weights, same settings)

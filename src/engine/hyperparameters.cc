@@ -49,6 +49,8 @@ const std::vector<HyperparameterSpec>& DefaultHyperparameterSpecs() {
       {"learningRateSchedule", T::kChoice, 0, 0, {"cosine", "linear", "constant"}, "cosine", "decay after warmup"},
       {"checkpointSteps", T::kInt, 0, 1000000, {}, "50", "optimizer steps between checkpoints (0: epoch ends only)"},
       {"validationSteps", T::kInt, 0, 1000000, {}, "0", "optimizer steps between extra validation-loss rows (0: epoch ends only)"},
+      {"workers", T::kInt, 1, 16, {}, "1",
+       "data-parallel processes (ranks), each training on its slice of every batch (at most batchSize)"},
   };
   return kSpecs;
 }
@@ -114,6 +116,11 @@ Result<TrainingHyperparameters> ParseHyperparameters(const std::map<std::string,
   h.lr_schedule = merged.at("learningRateSchedule");
   h.checkpoint_steps = i("checkpointSteps");
   h.validation_steps = i("validationSteps");
+  h.workers = i("workers");
+  // Each rank trains on its own rows of every batch: a rank with none would only wait.
+  if (h.workers > h.batch_size)
+    return Status::InvalidArgument("hyperparameter workers=" + std::to_string(h.workers) + " exceeds batchSize=" +
+                                   std::to_string(h.batch_size) + ": every worker needs at least one record of each batch");
   return h;
 }
 

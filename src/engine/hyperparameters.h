@@ -46,6 +46,7 @@ struct TrainingHyperparameters {
   std::string lr_schedule = "cosine";
   int64_t checkpoint_steps = 50;
   int64_t validation_steps = 0;
+  int64_t workers = 1;  // data-parallel ranks (lathe's extension); 1: one process, no torch.distributed
 };
 
 // The modules a loraTargets choice names; "default" keeps `fallback` (the request's own list).

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -19,12 +20,14 @@
 #include "core/env.h"
 #include "core/random.h"
 #include "data/example_reader.h"
+#include "engine/data_parallel.h"
 #include "engine/hyperparameters.h"
 #include "engine/language_model.h"
 #include "engine/lora.h"
 #include "engine/model_loader.h"
 #include "engine/safetensors.h"
 #include "engine/training_data.h"
+#include "engine/training_outputs.h"
 
 namespace lathe::engine {
 namespace {
@@ -97,9 +100,10 @@ void MakeBatch(const std::vector<TrainingSequence>& seqs, const std::vector<size
   }
 }
 
-// Token-weighted mean loss over every sequence, without gradients.
-double EvaluateLoss(const LoadedModel& m, const LoraAdapters* lora, const std::vector<TrainingSequence>& seqs,
-                    size_t batch_size, bool chunked_head) {
+// Token-weighted mean loss over every sequence (with data parallelism: over every rank's share),
+// without gradients.
+Result<double> EvaluateLoss(const LoadedModel& m, const LoraAdapters* lora, const std::vector<TrainingSequence>& seqs,
+                            size_t batch_size, bool chunked_head, DataParallelGroup* dp) {
   at::NoGradGuard no_grad;
   at::autocast::clear_cache();
   double sum = 0;
@@ -114,6 +118,12 @@ double EvaluateLoss(const LoadedModel& m, const LoraAdapters* lora, const std::v
     sum += loss * static_cast<double>(n);
     count += n;
   }
+  if (dp != nullptr) {
+    std::vector<at::Tensor> totals = {at::tensor({sum, static_cast<double>(count)}, at::kDouble)};
+    LATHE_RETURN_IF_ERROR(dp->AllReduceSum(&totals));
+    sum = totals[0][0].item<double>();
+    count = totals[0][1].item<int64_t>();
+  }
   return count > 0 ? sum / static_cast<double>(count) : 0.0;
 }
 
@@ -125,68 +135,6 @@ double LearningRate(const TrainingHyperparameters& h, int64_t step, int64_t tota
   if (h.lr_schedule == "constant") return h.learning_rate;
   if (h.lr_schedule == "linear") return h.learning_rate * (1.0 - progress);
   return h.learning_rate * 0.5 * (1.0 + std::cos(M_PI * progress));
-}
-
-std::string PeftModule(const std::string& target) {
-  return (target == "gate_proj" || target == "up_proj" || target == "down_proj" ? "mlp." : "self_attn.") + target;
-}
-
-Status WriteAdapter(const std::string& out, const ModelConfig& c, const LoraAdapters& lora, const std::string& base) {
-  std::vector<at::Tensor> keep;
-  std::vector<TensorToWrite> tensors;
-  for (size_t l = 0; l < lora.layers.size(); ++l)
-    for (const auto& [target, pair] : lora.layers[l]) {
-      const std::string prefix = "base_model.model.model.layers." + std::to_string(l) + "." + PeftModule(target);
-      for (auto [suffix, t] : {std::pair<const char*, at::Tensor>{".lora_A.weight", pair.a}, {".lora_B.weight", pair.b}}) {
-        keep.push_back(t.detach().to(at::kFloat).contiguous());
-        tensors.push_back({prefix + suffix, DType::kF32, keep.back().sizes().vec(),
-                           std::string_view(static_cast<const char*>(keep.back().data_ptr()), keep.back().nbytes())});
-      }
-    }
-  auto bytes = SerializeSafetensors(tensors, {{"format", "pt"}});
-  if (!bytes.ok()) return bytes.status();
-  Env* env = Env::Default();
-  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, out + "/adapter_model.safetensors", *bytes));
-  nlohmann::json config = {{"peft_type", "LORA"},
-                           {"task_type", "CAUSAL_LM"},
-                           {"base_model_name_or_path", base},
-                           {"r", lora.rank},
-                           {"lora_alpha", lora.alpha},
-                           {"lora_dropout", lora.dropout},
-                           {"target_modules", lora.targets},
-                           {"bias", "none"},
-                           {"fan_in_fan_out", false},
-                           {"inference_mode", true},
-                           {"modules_to_save", nullptr}};
-  return WriteFileAtomically(env, out + "/adapter_config.json", config.dump(2) + "\n");
-}
-
-LlamaWeights Merged(const LlamaWeights& w, const LoraAdapters& lora) {
-  at::NoGradGuard no_grad;
-  LlamaWeights m = w;
-  for (size_t l = 0; l < lora.layers.size(); ++l)
-    for (const auto& [target, pair] : lora.layers[l]) {
-      LayerWeights& lw = m.layers[l];
-      at::Tensor* base = target == "q_proj" ? &lw.wq : target == "k_proj" ? &lw.wk : target == "v_proj" ? &lw.wv
-                       : target == "o_proj" ? &lw.wo : target == "gate_proj" ? &lw.w_gate
-                       : target == "up_proj" ? &lw.w_up : &lw.w_down;
-      *base = *base + at::matmul(pair.b, pair.a) * lora.scale();
-    }
-  return m;
-}
-
-Status WriteCsv(const std::string& path, const std::string& header, const std::vector<std::string>& rows) {
-  std::string text = header + "\n";
-  for (const auto& r : rows) text += r + "\n";
-  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(std::filesystem::path(path).parent_path().string()));
-  return WriteFileAtomically(Env::Default(), path, text);
-}
-
-std::string Row(int64_t step, int64_t epoch, double loss) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%lld,%lld,%.6f,%.6f", static_cast<long long>(step), static_cast<long long>(epoch),
-                loss, std::exp(loss));
-  return buf;
 }
 
 // Everything a run needs to continue exactly where it stopped.
@@ -224,28 +172,35 @@ Status SaveTorch(const T& value, const std::string& path) {
   return file->Commit();
 }
 
+// From the checkpoint file at `path`, or from its bytes when given (rank 0 reads them to send them
+// to the other ranks, which then load what they received).
 template <typename T>
-Status LoadTorch(T& value, const std::string& path) {
+Status LoadTorch(T& value, const std::string& bytes, const std::string& path) {
   try {
-    torch::load(value, path);
+    if (bytes.empty()) {
+      torch::load(value, path);
+    } else {
+      std::istringstream in(bytes);
+      torch::load(value, in);
+    }
   } catch (const std::exception& e) {
     return Status::Corruption("cannot read checkpoint " + path + ": " + e.what());
   }
   return Status::Ok();
 }
 
-nlohmann::json JobIdentity(const TrainRequest& req, const std::map<std::string, std::string>& hp) {
+// `workers` is left out: a run resumes with however many ranks are available.
+nlohmann::json JobIdentity(const TrainRequest& req, std::map<std::string, std::string> hp) {
+  hp.erase("workers");
   return {{"model", req.model_dir}, {"train", req.train_file}, {"validation", req.validation_file},
           {"hyperparameters", hp}, {"loraTargets", req.lora_targets}};
 }
 
-}  // namespace
-
-Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(const TrainProgress&)>& on_progress,
-                           const std::atomic<bool>* stop) {
-  auto hp = ParseHyperparameters(req.hyperparameters, DefaultHyperparameterSpecs());
-  if (!hp.ok()) return hp.status();
-  TrainingHyperparameters& h = *hp;
+// Train for one process: with dp, one rank of several (rank 0 alone writes anything).
+Result<TrainSummary> TrainRank(const TrainRequest& req, TrainingHyperparameters& h,
+                               const std::function<void(const TrainProgress&)>& on_progress,
+                               const std::atomic<bool>* stop, DataParallelGroup* dp) {
+  const bool writer = dp == nullptr || dp->rank() == 0;
   auto loaded = LoadModelDirectory(req.model_dir);
   if (!loaded.ok()) return loaded.status();
   LoadedModel& m = loaded.value();
@@ -264,7 +219,14 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
     if (!v.ok()) return v.status();
     validation = std::move(v).value();
   }
-  LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(req.out_dir));
+  const bool has_validation = !validation.empty();
+  if (dp != nullptr) {  // each rank validates every world_size-th sequence; the sums are all-reduced
+    std::vector<TrainingSequence> share;
+    for (size_t i = static_cast<size_t>(dp->rank()); i < validation.size(); i += static_cast<size_t>(dp->world_size()))
+      share.push_back(std::move(validation[i]));
+    validation = std::move(share);
+  }
+  if (writer) LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(req.out_dir));
 
   at::manual_seed(static_cast<uint64_t>(h.seed));  // LoRA dropout
   std::vector<at::Tensor> params;
@@ -349,27 +311,44 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
     generation = g;
     return Status::Ok();
   };
-  if (Env::Default()->FileExists(ckpt + "/state.json")) {
-    std::string text;
-    LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), ckpt + "/state.json", &text));
-    auto state = nlohmann::json::parse(text, nullptr, false);
+  StartingState start_state;  // rank 0 reads the checkpoint; the other ranks get it from rank 0
+  if (writer && Env::Default()->FileExists(ckpt + "/state.json")) {
+    LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), ckpt + "/state.json", &start_state.state));
+    auto state = nlohmann::json::parse(start_state.state, nullptr, false);
     if (state.is_discarded() || !state.contains("generation"))
       return Status::Corruption(ckpt + "/state.json is unreadable; delete " + ckpt + " to start over");
     if (state["job"] != identity)
       return Status::InvalidArgument(req.out_dir + " holds a checkpoint of a different job (other data, model or "
                                      "hyperparameters); use another --out, or delete " + ckpt + " to start over");
     generation = state["generation"].get<int64_t>();
+    if (dp != nullptr)  // to send; one process loads straight from the files, holding no copy
+      for (auto [what, bytes] : {std::pair<const char*, std::string*>{"params", &start_state.params},
+                                 {"optim", &start_state.optim}, {"rng", &start_state.rng}})
+        LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), Generation(ckpt, what, generation), bytes));
+    // Rank 0's alone: only it exports the best epoch.
+    LATHE_RETURN_IF_ERROR(LoadTorch(best, "", Generation(ckpt, "best", generation)));
+  }
+  if (dp != nullptr) {
+    // What must be equal on every rank for their steps to agree (paths may differ between machines).
+    const std::string job = nlohmann::json{{"hyperparameters", identity["hyperparameters"]},
+                                           {"loraTargets", req.lora_targets}, {"trainSequences", train->size()},
+                                           {"trainTokens", train_stats.tokens}}.dump();
+    LATHE_RETURN_IF_ERROR(ShareStartingState(dp, job, params, &start_state));
+  }
+  const bool resumed = !start_state.state.empty();
+  if (resumed || (!writer && !start_state.params.empty())) {
     std::vector<at::Tensor> saved;
-    LATHE_RETURN_IF_ERROR(LoadTorch(saved, Generation(ckpt, "params", generation)));
+    LATHE_RETURN_IF_ERROR(LoadTorch(saved, start_state.params, Generation(ckpt, "params", generation)));
     if (saved.size() != params.size()) return Status::Corruption(ckpt + ": checkpoint does not match the model");
-    {
-      at::NoGradGuard no_grad;
-      for (size_t i = 0; i < params.size(); ++i) params[i].copy_(saved[i]);
-    }
-    LATHE_RETURN_IF_ERROR(LoadTorch(optimizer, Generation(ckpt, "optim", generation)));
-    LATHE_RETURN_IF_ERROR(LoadTorch(best, Generation(ckpt, "best", generation)));
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(saved[i]);
+  }
+  if (resumed) {
+    auto state = nlohmann::json::parse(start_state.state, nullptr, false);
+    if (state.is_discarded()) return Status::Corruption("rank 0's checkpoint state is unreadable");
+    LATHE_RETURN_IF_ERROR(LoadTorch(optimizer, start_state.optim, Generation(ckpt, "optim", generation)));
     at::Tensor torch_rng;
-    LATHE_RETURN_IF_ERROR(LoadTorch(torch_rng, Generation(ckpt, "rng", generation)));
+    LATHE_RETURN_IF_ERROR(LoadTorch(torch_rng, start_state.rng, Generation(ckpt, "rng", generation)));
     {
       auto gen = at::detail::getDefaultCPUGenerator();
       std::lock_guard<std::mutex> lock(gen.mutex());
@@ -390,11 +369,19 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
     sum.initial_validation_loss = state["initialValidationLoss"];
     sum.epochs_run = state["epochsRun"];
     rng.SetState(st.epoch_rng);
-  } else if (!validation.empty()) {
-    sum.initial_validation_loss = EvaluateLoss(m, lora_ptr, validation, batch, chunked_head);
+  } else if (has_validation) {
+    auto initial = EvaluateLoss(m, lora_ptr, validation, batch, chunked_head, dp);
+    if (!initial.ok()) return initial.status();
+    sum.initial_validation_loss = *initial;
+  }
+  if (dp != nullptr && !writer) {
+    // LoRA dropout: the other ranks draw their own masks, not copies of rank 0's.
+    at::manual_seed(static_cast<uint64_t>(h.seed) * 1000003u + static_cast<uint64_t>(dp->rank()) * 7919u +
+                    static_cast<uint64_t>(sum.steps));
   }
   const auto start = Clock::now();
   const int64_t steps_at_start = sum.steps;
+  bool stop_agreed = false;
 
   for (; st.epoch <= h.epoch_count && !sum.interrupted && !sum.stopped_early; ++st.epoch) {
     st.epoch_rng = rng.State();
@@ -403,22 +390,38 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
     int64_t step_targets = 0;  // per-token mean of the whole step, whatever its batches' sizes
     int64_t in_step = 0;
     for (size_t bi = static_cast<size_t>(st.next_batch); bi < batches.size(); ++bi) {
-      if (stop != nullptr && stop->load()) {
+      // Ranks stop together, at a step all of them agreed on (SyncStep).
+      if (dp != nullptr ? stop_agreed : stop != nullptr && stop->load()) {
         sum.interrupted = true;
         break;
       }
-      at::Tensor tokens, targets;
-      MakeBatch(*train, batches[bi], &tokens, &targets);
-      // Autocast caches bf16 copies of parameters: stale after an optimizer step, and without
-      // autograd history after an evaluation under NoGradGuard. Start every batch afresh.
-      at::autocast::clear_cache();
-      int64_t n = 0;
-      at::Tensor loss = TrainingLoss(m.config, m.weights, lora_ptr, tokens, targets, true, chunked_head, &n);
-      (loss / static_cast<double>(h.gradient_accumulation_steps)).backward();
-      step_loss += loss.item<double>() * static_cast<double>(n);
-      step_targets += n;
+      std::vector<size_t> rows = batches[bi];
+      if (dp != nullptr) {
+        const auto slice = RankSlice(rows.size(), dp->rank(), dp->world_size());
+        rows.assign(batches[bi].begin() + static_cast<std::ptrdiff_t>(slice.first),
+                    batches[bi].begin() + static_cast<std::ptrdiff_t>(slice.second));
+      }
+      if (!rows.empty()) {  // the last batch of an epoch may have fewer rows than there are ranks
+        at::Tensor tokens, targets;
+        MakeBatch(*train, rows, &tokens, &targets);
+        // Autocast caches bf16 copies of parameters: stale after an optimizer step, and without
+        // autograd history after an evaluation under NoGradGuard. Start every batch afresh.
+        at::autocast::clear_cache();
+        int64_t n = 0;
+        at::Tensor loss = TrainingLoss(m.config, m.weights, lora_ptr, tokens, targets, true, chunked_head, &n);
+        if (dp == nullptr) {
+          (loss / static_cast<double>(h.gradient_accumulation_steps)).backward();
+        } else {  // this rank's share of the whole batch's mean: the ranks' gradients sum to it
+          const double share = static_cast<double>(n) / static_cast<double>(std::max<int64_t>(BatchTargets(*train, batches[bi]), 1));
+          (loss * (share / static_cast<double>(h.gradient_accumulation_steps))).backward();
+        }
+        step_loss += loss.item<double>() * static_cast<double>(n);
+        step_targets += n;
+      }
       for (size_t row : batches[bi]) sum.trained_tokens += (*train)[row].ids.size();  // real tokens, not padding
       if (++in_step < h.gradient_accumulation_steps && bi + 1 < batches.size()) continue;
+      if (dp != nullptr)
+        LATHE_RETURN_IF_ERROR(SyncStep(dp, params, &step_loss, &step_targets, stop != nullptr && stop->load(), &stop_agreed));
       torch::nn::utils::clip_grad_norm_(params, 1.0);
       const double lr = LearningRate(h, sum.steps, total_steps);
       for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
@@ -434,14 +437,18 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
       step_targets = 0;
       in_step = 0;
       st.next_batch = static_cast<int64_t>(bi) + 1;
-      if (h.validation_steps > 0 && !validation.empty() && sum.steps % h.validation_steps == 0 &&
-          st.next_batch < static_cast<int64_t>(batches.size()))  // epoch ends validate anyway
-        st.val_rows.push_back(Row(sum.steps, st.epoch, EvaluateLoss(m, lora_ptr, validation, batch, chunked_head)));
-      if (h.checkpoint_steps > 0 && sum.steps % h.checkpoint_steps == 0 && st.next_batch < static_cast<int64_t>(batches.size())) {
+      if (h.validation_steps > 0 && has_validation && sum.steps % h.validation_steps == 0 &&
+          st.next_batch < static_cast<int64_t>(batches.size())) {  // epoch ends validate anyway
+        auto loss = EvaluateLoss(m, lora_ptr, validation, batch, chunked_head, dp);
+        if (!loss.ok()) return loss.status();
+        st.val_rows.push_back(Row(sum.steps, st.epoch, *loss));
+      }
+      if (writer && h.checkpoint_steps > 0 && sum.steps % h.checkpoint_steps == 0 &&
+          st.next_batch < static_cast<int64_t>(batches.size())) {
         // Resuming regenerates this epoch's batches from epoch_rng and skips the trained ones.
         LATHE_RETURN_IF_ERROR(save_checkpoint());
       }
-      if (on_progress) {
+      if (writer && on_progress) {
         const double secs = std::chrono::duration<double>(Clock::now() - start).count();
         const double per_step = secs / static_cast<double>(std::max<int64_t>(sum.steps - steps_at_start, 1));
         on_progress({sum.steps, total_steps, st.epoch, h.epoch_count, sum.final_training_loss, lr,
@@ -453,19 +460,27 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
     sum.epochs_run = st.epoch;
     st.next_batch = 0;
     // The best epoch is what gets exported: by validation loss when there is a validation set.
-    const double epoch_loss = validation.empty() ? sum.final_training_loss : EvaluateLoss(m, lora_ptr, validation, batch, chunked_head);
-    if (!validation.empty()) st.val_rows.push_back(Row(sum.steps, st.epoch, epoch_loss));
+    double epoch_loss = sum.final_training_loss;
+    if (has_validation) {
+      auto loss = EvaluateLoss(m, lora_ptr, validation, batch, chunked_head, dp);
+      if (!loss.ok()) return loss.status();
+      epoch_loss = *loss;
+      st.val_rows.push_back(Row(sum.steps, st.epoch, epoch_loss));
+    }
     // Early stopping counts epochs that improve by less than the threshold; the export is the
     // lowest loss seen, whatever the threshold.
-    const bool improved = best.empty() || epoch_loss < st.best_loss - h.early_stopping_threshold;
-    if (best.empty() || epoch_loss < st.best_loss) {
+    // (No best epoch yet: best_epoch 0. Only rank 0 keeps the best weights, for its export.)
+    const bool improved = st.best_epoch == 0 || epoch_loss < st.best_loss - h.early_stopping_threshold;
+    if (st.best_epoch == 0 || epoch_loss < st.best_loss) {
       st.best_loss = epoch_loss;
       st.best_epoch = st.epoch;
       best.clear();
-      for (const auto& p : params) best.push_back(p.detach().clone());
+      if (writer)
+        for (const auto& p : params) best.push_back(p.detach().clone());
     }
     if (improved) st.bad_epochs = 0;
     else if (h.early_stopping_patience > 0 && ++st.bad_epochs >= h.early_stopping_patience) sum.stopped_early = true;
+    if (!writer) continue;
     LATHE_RETURN_IF_ERROR(WriteCsv(req.out_dir + "/training_artifacts/step_wise_training_metrics.csv",
                                    "step_number,epoch_number,training_loss,perplexity", st.train_rows));
     // Epoch-end checkpoint: the next epoch starts from the generator as it is now.
@@ -475,18 +490,19 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
     --st.epoch;
   }
   sum.best_epoch = st.best_epoch;
+  if (!writer) return sum;  // rank 0 writes the outputs
   const double best_loss = st.best_loss;
   const auto& train_rows = st.train_rows;
   const auto& val_rows = st.val_rows;
   sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  if (!validation.empty()) sum.best_validation_loss = best_loss;
+  if (has_validation) sum.best_validation_loss = best_loss;
   {
     at::NoGradGuard no_grad;
     for (size_t i = 0; i < best.size(); ++i) params[i].copy_(best[i]);
   }
   LATHE_RETURN_IF_ERROR(WriteCsv(req.out_dir + "/training_artifacts/step_wise_training_metrics.csv",
                                  "step_number,epoch_number,training_loss,perplexity", train_rows));
-  if (!validation.empty())
+  if (has_validation)
     LATHE_RETURN_IF_ERROR(WriteCsv(req.out_dir + "/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv",
                                    "step_number,epoch_number,validation_loss,perplexity", val_rows));
   autocast.Stop();
@@ -515,6 +531,22 @@ Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(con
                             {"interrupted", sum.interrupted}};
   LATHE_RETURN_IF_ERROR(WriteFileAtomically(Env::Default(), req.out_dir + "/training_summary.json", summary.dump(2) + "\n"));
   return sum;
+}
+
+}  // namespace
+
+Result<TrainSummary> Train(const TrainRequest& req, const std::function<void(const TrainProgress&)>& on_progress,
+                           const std::atomic<bool>* stop) {
+  auto hp = ParseHyperparameters(req.hyperparameters, DefaultHyperparameterSpecs());
+  if (!hp.ok()) return hp.status();
+  if (hp->workers == 1) return TrainRank(req, *hp, on_progress, stop, nullptr);
+  // The group is joined before the model loads: the rendezvous then waits only for the ranks'
+  // processes to start, and a rank whose loading fails is reported by name (Leave).
+  auto group = DataParallelGroup::Join(req.data_parallel, static_cast<int>(hp->workers));
+  if (!group.ok()) return group.status();
+  auto r = TrainRank(req, *hp, on_progress, stop, group->get());
+  if (!r.ok()) (*group)->Leave(r.status().message());
+  return r;
 }
 
 }  // namespace lathe::engine

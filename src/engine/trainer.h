@@ -20,6 +20,18 @@
 
 namespace lathe::engine {
 
+// One process's part in data-parallel training (hyperparameter `workers` > 1; docs/training.md).
+// The world size is the `workers` hyperparameter; every rank runs Train with the same request.
+struct DataParallelOptions {
+  int rank = 0;
+  // host:port of the rendezvous store rank 0 hosts. Empty: 127.0.0.1 and a free port, all ranks
+  // on this machine (rank 0 then starts the others through start_local_ranks).
+  std::string master;
+  int timeout_seconds = 30;  // of the rendezvous and of every collective
+  // Rank 0 with an empty master: starts ranks 1..workers-1, given the address they must join.
+  std::function<Status(const std::string& master)> start_local_ranks;
+};
+
 struct TrainRequest {
   std::string model_dir;
   std::string train_file;
@@ -28,6 +40,7 @@ struct TrainRequest {
   std::map<std::string, std::string> hyperparameters;  // Bedrock names, string values
   std::vector<std::string> lora_targets = {"q_proj", "v_proj"};
   bool save_merged = false;  // LoRA: also write the base model with the adapter merged in
+  DataParallelOptions data_parallel;  // used when the hyperparameter workers > 1
 };
 
 struct TrainProgress {

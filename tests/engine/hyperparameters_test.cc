@@ -35,6 +35,19 @@ TEST(Hyperparameters, RejectionsNameKeyValueAndRange) {
   EXPECT_NE(msg({{"epochs", "2"}}).find("unknown hyperparameter \"epochs\" (known: epochCount, batchSize"), std::string::npos);
 }
 
+TEST(Hyperparameters, WorkersDefaultToOneAndNeedARecordOfEachBatch) {
+  auto h = ParseHyperparameters({}, DefaultHyperparameterSpecs());
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->workers, 1);  // one process: no torch.distributed at all
+  h = ParseHyperparameters({{"workers", "8"}, {"batchSize", "8"}}, DefaultHyperparameterSpecs());
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(h->workers, 8);
+  EXPECT_EQ(ParseHyperparameters({{"workers", "9"}, {"batchSize", "8"}}, DefaultHyperparameterSpecs()).status().message(),
+            "hyperparameter workers=9 exceeds batchSize=8: every worker needs at least one record of each batch");
+  EXPECT_EQ(ParseHyperparameters({{"workers", "17"}, {"batchSize", "64"}}, DefaultHyperparameterSpecs()).status().message(),
+            "hyperparameter workers=\"17\" is invalid: expected an integer from 1 to 16");
+}
+
 TEST(Hyperparameters, LoraTargetsNameModuleSets) {
   auto h = ParseHyperparameters({{"loraTargets", "all"}}, DefaultHyperparameterSpecs());
   ASSERT_TRUE(h.ok()) << h.status().ToString();

@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "core/arn.h"
-#include "engine/llama2c_import.h"
 #include "service/bedrock_service.h"
 #include "service/usage_meter.h"
+#include "stories_service.h"
 #include "test_util.h"
 
 namespace lathe::service {
@@ -18,29 +18,11 @@ namespace {
 
 using nlohmann::json;
 using lathe::testing::ReadFile;
-using lathe::testing::SharedDir;
 using lathe::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
-class ComputeRecords : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (SharedDir().empty()) GTEST_SKIP() << "../shared is absent: this test needs models/stories260K from it";
-    const std::string stories = SharedDir() + "/models/stories260K";
-    auto imported = engine::ImportLlama2c(stories + "/stories260K.bin", stories + "/tok512.model", dir_.File("stories"));
-    ASSERT_TRUE(imported.ok()) << imported.status().ToString();
-    ServiceConfig config;
-    config.data_dir = dir_.path() + "/data";
-    config.models = {{"test.stories", dir_.File("stories")}};
-    config.file_roots = {dir_.path()};
-    config.worker_binary = LATHE_BINARY;
-    auto opened = BedrockService::Open(config);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    bedrock_ = std::move(*opened);
-  }
-  TempDir dir_;
-  std::unique_ptr<BedrockService> bedrock_;
-};
+// (StoriesService: the real stories260K model and `lathe train` worker.)
+class ComputeRecords : public StoriesService {};
 
 TEST_F(ComputeRecords, AJobsRowCarriesItsComputeAndTheTokensTrained) {
   std::string data;

@@ -127,6 +127,31 @@ TEST_F(ServiceValidation, JobCreateRefusesWrongTypesAndBadTags) {
   }
 }
 
+TEST_F(ServiceValidation, JobCreateBoundsTheWorkersHyperparameter) {
+  // lathe's `workers` (data-parallel ranks): 1..16, at most batchSize, a string like every value.
+  // A base model that exists and data the server may read: hyperparameters are checked after
+  // both (each case here fails before a job is recorded).
+  ServiceConfig config;
+  config.data_dir = dir_.path() + "/data-workers";
+  config.model_aliases = DefaultModelAliases();
+  config.file_roots = {dir_.path()};
+  auto service = BedrockService::Open(config);
+  ASSERT_TRUE(service.ok()) << service.status().ToString();
+  auto create = [&](const json& hp) {
+    return (*service)->jobs()
+        .Create(JobRequest({{"hyperParameters", hp}, {"baseModelIdentifier", "amazon.titan-text-express-v1"}}))
+        .status();
+  };
+  ExpectValidation(create({{"workers", "0"}}), "hyperparameter workers=\"0\" is invalid: expected an integer from 1 to 16");
+  ExpectValidation(create({{"workers", "17"}, {"batchSize", "32"}}), "expected an integer from 1 to 16");
+  ExpectValidation(create({{"workers", "1e400"}}), "hyperparameter workers=");
+  ExpectValidation(create({{"workers", "two"}}), "hyperparameter workers=");
+  ExpectValidation(create({{"workers", std::string(5000, '9')}}), "hyperparameter workers=");
+  ExpectValidation(create({{"workers", 2}}), "'hyperParameters.workers'");
+  ExpectValidation(create({{"workers", "4"}, {"batchSize", "2"}}),
+                   "hyperparameter workers=4 exceeds batchSize=2: every worker needs at least one record of each batch");
+}
+
 TEST_F(ServiceValidation, ThroughputCreateAndUpdateRefuseWrongTypesAndLongNames) {
   // What crashed the server: a 30,000-character name into a recursive std::regex.
   auto r = service_->throughput().Create(
