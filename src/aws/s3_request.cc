@@ -77,13 +77,15 @@ Status S3ErrorStatus(long http_status, std::string_view body, const std::string&
     message = body.empty() ? "(no message: HTTP " + std::to_string(http_status) + ")"
                            : Printable(body.substr(0, 200), 200);
   }
-  // Echoed into job failure messages: keep it printable and short, whatever the remote sent.
-  std::string text = what + ": " + Printable(code, 64) + ": " + Printable(message, 400);
+  // Echoed into job failure messages: keep it printable and short, whatever the remote sent. A
+  // code has no "..." appended: it is compared, not read.
+  code = Printable(std::string_view(code).substr(0, 64), 64);
+  std::string text = what + ": " + code + ": " + Printable(message, 400);
   if (!redirect_to.empty()) text += " (S3 names the endpoint " + Printable(redirect_to, 200) + ")";
   const Status::Code generic = http_status == 404  ? Status::Code::kNotFound
                                : http_status >= 500 ? Status::Code::kInternal
                                                     : Status::Code::kInvalidArgument;
-  return Status::Aws(Printable(code, 64), static_cast<int>(http_status), std::move(text), generic);
+  return Status::Aws(std::move(code), static_cast<int>(http_status), std::move(text), generic);
 }
 
 }  // namespace lathe::aws

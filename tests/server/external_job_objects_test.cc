@@ -3,6 +3,7 @@
 // The calls that reach an external service are covered end to end by
 // tests/integration/external_s3_test.py (a second lathe serve as the remote S3).
 #include "server/external_job_objects.h"
+#include "server/job_object_store.h"
 
 #include <gtest/gtest.h>
 
