@@ -21,11 +21,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 from lathe_harness import (NO_RETRY, Server, expect_error, forget_caller_aws_settings,  # exits 77 without boto3
-                           small_default_model)
+                           small_default_model, wait_for)
 
 import boto3
 
@@ -54,12 +53,8 @@ def create_job(bedrock, name, train_uri, output_uri):
 
 
 def wait_for_end(bedrock, arn, timeout):
-    deadline = time.time() + timeout
-    while True:
-        job = bedrock.get_model_customization_job(jobIdentifier=arn)
-        if job["status"] not in ("InProgress", "Stopping") or time.time() > deadline:
-            return job
-        time.sleep(0.25)
+    return wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=arn),
+                    lambda job: job["status"] not in ("InProgress", "Stopping"), timeout, "the end of " + arn)
 
 
 def clients(server, keys):
