@@ -1,7 +1,8 @@
 // The jobs' object store when some buckets live in another S3-compatible service (the config's
 // "externalBuckets", service/external_buckets.h): calls on those buckets go to that service through
-// aws::S3Client, all others to lathe's own store. Jobs then read training data from, and write
-// outputs and checkpoints to, a bucket every node of a scale-out setup shares.
+// aws::S3Client, all others to lathe's own store. Fine-tuning and evaluation jobs (and Step
+// Functions' built-ins) then read their data from, and write their outputs to, a bucket every node
+// of a scale-out setup shares.
 //
 // For an external bucket the configured keys decide what may be done, not the job's account: the
 // remote service knows nothing of lathe's accounts (docs/scale-out.md). Its errors come back as S3

@@ -1,7 +1,7 @@
 // Buckets that live in another S3-compatible service (AWS S3, MinIO, Ceph RGW, another lathe)
 // rather than in lathe's own store: the config's "externalBuckets" (docs/serve.md). Jobs reading
 // or writing s3://<such a bucket>/... go to that service (server/external_job_objects.h), so that
-// every node of a scale-out setup sees the same training data, outputs and checkpoints.
+// every node of a scale-out setup sees the same training data and outputs.
 //
 // Checked when `lathe serve` starts, each error naming the field: a config that cannot work
 // never gets as far as a job. Credentials may be written in the file, or named: environment

@@ -8,9 +8,9 @@ DIR caches the small default model (shared with s3_jobs_test.py). Exit 77 (skipp
 The npm `s3rver` the issue names "where installed" is not installed here: not covered.
 
 Covers: a config with a mistake in an external bucket refused at start-up, naming the field; the
-remote's bucket and training JSONL made with boto3; a fine-tuning job on the local server whose
-data and output are in the external bucket completes, its outputs appearing on the remote (and
-not in the local store); jobs against a bucket configured with the wrong secret, an unknown key id
+remote's bucket and training JSONL made with boto3; a fine-tuning job and an evaluation job on the
+local server whose data and output are in the external bucket complete, their outputs appearing on
+the remote (and not in the local store); jobs against a bucket configured with the wrong secret, an unknown key id
 (from a credentials file) and a bucket the remote lacks fail naming SignatureDoesNotMatch,
 InvalidAccessKeyId and NoSuchBucket; an S3 request to the local server for an external bucket is
 answered PermanentRedirect, not served from the local store.
@@ -143,7 +143,30 @@ def main():
                 assert lines[0] == "step_number,epoch_number,training_loss,perplexity", lines
                 assert len(lines) >= 2, lines
 
-                # 3. The local store holds none of it, and does not pretend to serve the bucket.
+                # 3. An evaluation job reads its dataset from the external bucket and writes its
+                # results there (Bedrock's layout under <s3Uri>/<jobName>/<jobId>/).
+                cases = [{"prompt": "Customer: how do I reset my card PIN?\nAgent:",
+                          "referenceResponse": "Open the app, choose Cards, then Reset PIN."}] * 2
+                remote_s3.put_object(Bucket="ext-data", Key="eval/cases.jsonl",
+                                     Body="".join(json.dumps(c) + "\n" for c in cases).encode())
+                params = json.dumps({"inferenceConfig": {"maxTokens": 8, "temperature": 0}})
+                eval_arn = bedrock.create_evaluation_job(
+                    jobName="ext-eval", roleArn=ROLE,
+                    evaluationConfig={"automated": {"datasetMetricConfigs": [{
+                        "taskType": "QuestionAndAnswer",
+                        "dataset": {"name": "cases", "datasetLocation": {"s3Uri": "s3://ext-data/eval/cases.jsonl"}},
+                        "metricNames": ["Builtin.Accuracy"]}]}},
+                    inferenceConfig={"models": [{"bedrockModel": {"modelIdentifier": "amazon.titan-text-express-v1",
+                                                                  "inferenceParams": params}}]},
+                    outputDataConfig={"s3Uri": "s3://ext-data/eval-output/"})["jobArn"]
+                evaluation = wait_for(lambda: bedrock.get_evaluation_job(jobIdentifier=eval_arn),
+                                      lambda j: j["status"] not in ("InProgress", "Stopping"), 120, "the evaluation")
+                assert evaluation["status"] == "Completed", evaluation
+                prefix = "eval-output/ext-eval/%s/" % eval_arn.rsplit("/", 1)[1]
+                results = [o["Key"] for o in remote_s3.list_objects_v2(Bucket="ext-data", Prefix=prefix).get("Contents", [])]
+                assert any(k.endswith("_output.jsonl") for k in results), results
+
+                # 4. The local store holds none of it, and does not pretend to serve the bucket.
                 assert "ext-data" not in [b["Name"] for b in local_s3.list_buckets()["Buckets"]]
                 message = expect_error("PermanentRedirect", 301, local_s3.get_object, Bucket="ext-data", Key=metrics_key)
                 assert remote.url in message, message
