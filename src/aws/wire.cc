@@ -61,8 +61,12 @@ std::string NewRequestId() {
 }
 
 std::pair<std::string, int> ErrorCodeFor(Protocol protocol, const Status& status) {
-  if (!status.aws_code().empty())
-    return {status.aws_code(), status.http_status() >= 400 && status.http_status() <= 599 ? status.http_status() : 400};
+  if (!status.aws_code().empty()) {
+    // 4xx and 5xx, and S3's one error answered with a 3xx: 301 PermanentRedirect (a bucket that
+    // another endpoint serves).
+    const int http = status.http_status();
+    return {status.aws_code(), (http >= 400 && http <= 599) || http == 301 ? http : 400};
+  }
   switch (protocol) {
     case Protocol::kQuery: return GenericQuery(status.code());
     case Protocol::kRestXml: return GenericRestXml(status.code());

@@ -10,8 +10,9 @@ namespace {
 
 constexpr size_t kPiece = 1 << 20;  // bytes in memory at a time
 
-// What S3 answers for the artifacts jobs write; anything else has none (binary/octet-stream).
-std::string ContentTypeOf(const std::string& key) {
+}  // namespace
+
+std::string JobArtifactContentType(const std::string& key) {
   auto ends_with = [&](const char* suffix) {
     const std::string s(suffix);
     return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0;
@@ -20,8 +21,6 @@ std::string ContentTypeOf(const std::string& key) {
   if (ends_with(".json")) return "application/json";
   return "";
 }
-
-}  // namespace
 
 Result<s3::Requester> S3JobObjectStore::RequesterFor(const std::string& account, const std::string& bucket) {
   auto owned = buckets_->GetBucket(account, bucket);  // NoSuchBucket, AccessDenied
@@ -83,7 +82,7 @@ Status S3JobObjectStore::Upload(const std::string& account, const std::string& p
   in.requester = *requester;
   in.bucket = object.bucket;
   in.key = object.key;
-  in.metadata.content_type = ContentTypeOf(object.key);
+  in.metadata.content_type = JobArtifactContentType(object.key);
   LATHE_RETURN_IF_ERROR(objects_->CheckPut(in));
   auto body = objects_->NewBody();
   if (!body.ok()) return body.status();

@@ -12,6 +12,10 @@
 
 namespace lathe::server {
 
+// The Content-Type jobs' artifacts are stored with (.csv, .json); "" for the rest
+// (binary/octet-stream), whichever S3 holds them.
+std::string JobArtifactContentType(const std::string& key);
+
 class S3JobObjectStore : public service::JobObjectStore {
  public:
   // All outlive this.

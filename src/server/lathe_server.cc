@@ -4,6 +4,7 @@
 
 #include "core/arn.h"
 #include "server/access_control.h"
+#include "server/external_job_objects.h"
 #include "server/job_object_store.h"
 #include "server/openai_file_objects.h"
 #include "services/bedrock/operations.h"
@@ -123,9 +124,16 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
       s3::OpenS3Storage(bedrock->store(), Env::Default(), bedrock->config().data_dir + "/s3");
   if (s3.ok()) {
     s3_ = std::move(*s3);
-    gateway_->Add(std::make_shared<s3::S3Service>(s3_->buckets.get(), s3_->objects.get(), s3_->multipart.get()));
-    // Jobs read and write s3:// through the same backends, as the account that owns the bucket.
-    job_objects_ = std::make_unique<S3JobObjectStore>(bedrock->config().env, s3_->buckets.get(), s3_->objects.get());
+    std::map<std::string, s3::ExternalBucketLocation> external_endpoints;  // answered PermanentRedirect here
+    for (const auto& entry : bedrock->config().external_buckets)
+      external_endpoints[entry.first] = {entry.second.endpoint, entry.second.region};
+    gateway_->Add(std::make_shared<s3::S3Service>(s3_->buckets.get(), s3_->objects.get(), s3_->multipart.get(),
+                                                  std::move(external_endpoints)));
+    // Jobs read and write s3:// through the same backends, as the account that owns the bucket;
+    // the config's external buckets through their own S3 service.
+    job_objects_ = WithExternalBuckets(
+        std::make_unique<S3JobObjectStore>(bedrock->config().env, s3_->buckets.get(), s3_->objects.get()),
+        bedrock->config().external_buckets);
     bedrock->set_object_store(job_objects_.get());
   } else {
     start_error_ = Status::IOError("S3's storage in " + bedrock->config().data_dir + "/s3 cannot be opened: " +

@@ -154,14 +154,18 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       auto prices = data::ParsePriceTable(v, path + ": \"prices\"");
       if (!prices.ok()) return prices.status();
       c.prices = std::move(*prices);
+    } else if (key == "externalBuckets") {
+      auto buckets = ParseExternalBuckets(v, path + ": \"externalBuckets\"");
+      if (!buckets.ok()) return buckets.status();
+      c.external_buckets = std::move(*buckets);
     } else if (key == "accessKeyId" || key == "secretAccessKey" || key == "bedrockApiKeys") {
       // Read by the server (credentials); accepted here so one file holds the whole setup.
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
                                      "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, maxImportBytes, weightPrecision, strictRoles, allowedRegions, "
-                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, accessKeyId, secretAccessKey, "
-                                     "bedrockApiKeys)");
+                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, externalBuckets, accessKeyId, "
+                                     "secretAccessKey, bedrockApiKeys)");
     }
   }
   if (c.scope.account.size() != 12 || c.scope.account.find_first_not_of("0123456789") != std::string::npos)

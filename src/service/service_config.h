@@ -11,6 +11,7 @@
 #include "core/env.h"
 #include "core/status.h"
 #include "data/estimate.h"
+#include "service/external_buckets.h"
 #include "service/retention_policy.h"
 
 namespace lathe::service {
@@ -71,6 +72,9 @@ struct ServiceConfig {
   // Bedrock's prices, what `lathe costs` shows lathe's work would have cost there ("prices", the
   // format of docs/prices.example.json); default: lathe's built-in table.
   data::PriceTable prices = data::DefaultPriceTable();
+  // Buckets in another S3-compatible service ("externalBuckets"): jobs read and write them there,
+  // not in lathe's own store. Empty: every bucket is lathe's.
+  std::map<std::string, ExternalBucket> external_buckets;
   // What the periodic cleanup deletes ("retention"; services/cleanup): off unless configured.
   RetentionPolicy retention;
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
@@ -91,7 +95,7 @@ inline constexpr size_t kMaxFileRootLength = 4096;
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
 // "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
-// "fileRoots", "modelMemoryBytes", "maxImportBytes", "weightPrecision", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention"}. Unknown keys and wrong types are errors naming the file and the key.
+// "fileRoots", "modelMemoryBytes", "maxImportBytes", "weightPrecision", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention", "externalBuckets"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

@@ -264,5 +264,30 @@ TEST_F(S3ServiceTest, BodiesAreBoundedExceptUploads) {
   EXPECT_EQ(service_->BodyLimit(delete_objects), 2u << 20);  // 1000 keys of 1024 bytes
 }
 
+// A bucket of the config's externalBuckets is answered 301 PermanentRedirect, as S3 answers for a
+// bucket another endpoint serves: never served from, nor created in, the local store.
+TEST_F(S3ServiceTest, ExternalBucketsArePermanentRedirectsNotLocalBuckets) {
+  service_ = std::make_unique<S3Service>(s3_->buckets.get(), s3_->objects.get(), s3_->multipart.get(),
+                                         std::map<std::string, ExternalBucketLocation>{
+                                             {"team-data", {"http://minio.internal:9000", "eu-west-3"}}});
+  auto a = Call("GET", "/team-data/train.jsonl");
+  EXPECT_EQ(a->status, 301);
+  EXPECT_EQ(a->Text("Code"), "PermanentRedirect");
+  EXPECT_EQ(a->Text("Key"), "train.jsonl");
+  EXPECT_EQ(a->Text("Bucket"), "team-data");
+  EXPECT_EQ(a->Text("Endpoint"), "http://minio.internal:9000");
+  ASSERT_NE(a->Header("x-amz-bucket-region"), nullptr);
+  EXPECT_EQ(*a->Header("x-amz-bucket-region"), "eu-west-3");
+  // Nothing made locally, and HEAD answers without a body.
+  EXPECT_EQ(Call("PUT", "/team-data")->status, 301);
+  EXPECT_FALSE(backend_->GetBucket("123456789012", "team-data").ok());
+  a = Call("HEAD", "/team-data");
+  EXPECT_EQ(a->status, 301);
+  EXPECT_TRUE(a->body.empty());
+  // Other buckets and ListBuckets are served as before.
+  EXPECT_EQ(Call("PUT", "/local-data")->status, 200);
+  EXPECT_EQ(Call("GET", "/")->status, 200);
+}
+
 }  // namespace
 }  // namespace lathe::s3

@@ -35,8 +35,10 @@ Status CheckExpectedOwner(const RestXmlInput& in, const Bucket& bucket);
 Result<Bucket> RequestedBucket(S3Backend* buckets, const RestXmlInput& in);
 
 // An error answer that carries headers (S3 sends x-amz-delete-marker with a delete marker's 404
-// and 405): the <Error> document, or nothing for HEAD.
-RestXmlOutput ErrorWithHeaders(const Status& error, const RestXmlInput& in, std::vector<http::Header> headers);
+// and 405): the <Error> document, or nothing for HEAD. `details` come after the <Key> a request
+// with one gets.
+RestXmlOutput ErrorWithHeaders(const Status& error, const RestXmlInput& in, std::vector<http::Header> headers,
+                               aws::XmlErrorDetails details = {});
 
 // What object and multipart operations both read from headers (object_operations.cc).
 // Content-* and x-amz-meta-* headers.

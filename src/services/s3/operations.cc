@@ -1,6 +1,8 @@
 // S3's operation table: botocore's s3/2006-03-01 request URIs onto S3Backend (buckets) and
 // S3Objects (objects). The handlers live in bucket_operations.cc, list_operations.cc and
 // object_operations.cc.
+#include <optional>
+
 #include "aws/wire.h"
 #include "aws/xml.h"
 #include "services/s3/errors.h"
@@ -30,10 +32,10 @@ Result<Bucket> RequestedBucket(S3Backend* buckets, const RestXmlInput& in) {
   return bucket;
 }
 
-RestXmlOutput ErrorWithHeaders(const Status& error, const RestXmlInput& in, std::vector<http::Header> headers) {
+RestXmlOutput ErrorWithHeaders(const Status& error, const RestXmlInput& in, std::vector<http::Header> headers,
+                               aws::XmlErrorDetails details) {
   http::Response written;
-  aws::XmlErrorDetails details;
-  if (auto key = in.labels.find("Key"); key != in.labels.end()) details.push_back({"Key", aws::XmlText(key->second)});
+  if (auto key = in.labels.find("Key"); key != in.labels.end()) details.insert(details.begin(), {"Key", aws::XmlText(key->second)});
   aws::WriteRestXmlError(error, *in.context, &written, details);
   RestXmlOutput out;
   out.status = written.status;
@@ -46,7 +48,30 @@ RestXmlOutput ErrorWithHeaders(const Status& error, const RestXmlInput& in, std:
   return out;
 }
 
-S3Service::S3Service(S3Backend* buckets, S3Objects* objects, S3Multipart* multipart) {
+namespace {
+
+// S3's answer for a bucket that lives at another endpoint, or nullopt for a request naming no
+// external bucket. x-amz-bucket-region lets botocore's redirector stop after one retry, where
+// without it botocore asks HeadBucket, which is redirected in turn, without end.
+std::optional<RestXmlOutput> RedirectIfExternal(const std::map<std::string, ExternalBucketLocation>& external,
+                                                const RestXmlInput& in) {
+  auto bucket = in.labels.find("Bucket");
+  if (bucket == in.labels.end()) return std::nullopt;
+  auto it = external.find(bucket->second);
+  if (it == external.end()) return std::nullopt;
+  Status error = Status::Aws("PermanentRedirect", 301,
+                             "The bucket you are attempting to access must be addressed using the specified endpoint. "
+                             "Please send all future requests to this endpoint. (lathe: " + it->first +
+                                 " is an external bucket, at " + it->second.endpoint + ")");
+  return ErrorWithHeaders(error, in, {{"x-amz-bucket-region", it->second.region}},
+                          {{"Bucket", aws::XmlText(it->first)}, {"Endpoint", aws::XmlText(it->second.endpoint)}});
+}
+
+}  // namespace
+
+S3Service::S3Service(S3Backend* buckets, S3Objects* objects, S3Multipart* multipart,
+                     std::map<std::string, ExternalBucketLocation> external_buckets)
+    : external_(std::make_shared<const std::map<std::string, ExternalBucketLocation>>(std::move(external_buckets))) {
   // Every subresource of botocore's s3/2006-03-01 request URIs, and uploadId (multipart uploads):
   // a request for one lathe lacks is NotImplemented, never answered by a plain operation.
   AddSubresourceKeys({"abac", "accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
@@ -60,15 +85,16 @@ S3Service::S3Service(S3Backend* buckets, S3Objects* objects, S3Multipart* multip
   // http://s3.localhost:PORT can address buckets either way.
   SetVirtualHostBases({"s3.localhost", "localhost"});
   SetAccessRules(S3AccessRules());
-  auto b = [buckets](Result<RestXmlOutput> (*f)(S3Backend*, const RestXmlInput&)) {
-    return [buckets, f](const RestXmlInput& in) { return f(buckets, in); };
+  // Every operation naming a bucket first asks whether the bucket is external.
+  auto guarded = [external = external_](auto* backend, auto f) {
+    return [backend, f, external](const RestXmlInput& in) -> Result<RestXmlOutput> {
+      if (std::optional<RestXmlOutput> redirect = RedirectIfExternal(*external, in)) return *redirect;
+      return f(backend, in);
+    };
   };
-  auto o = [objects](Result<RestXmlOutput> (*f)(S3Objects*, const RestXmlInput&)) {
-    return [objects, f](const RestXmlInput& in) { return f(objects, in); };
-  };
-  auto m = [multipart](Result<RestXmlOutput> (*f)(S3Multipart*, const RestXmlInput&)) {
-    return [multipart, f](const RestXmlInput& in) { return f(multipart, in); };
-  };
+  auto b = [&](Result<RestXmlOutput> (*f)(S3Backend*, const RestXmlInput&)) { return guarded(buckets, f); };
+  auto o = [&](Result<RestXmlOutput> (*f)(S3Objects*, const RestXmlInput&)) { return guarded(objects, f); };
+  auto m = [&](Result<RestXmlOutput> (*f)(S3Multipart*, const RestXmlInput&)) { return guarded(multipart, f); };
   Add("GET", "/", "ListBuckets", b(ListBuckets));
   Add("PUT", "/{Bucket}", "CreateBucket", b(CreateBucket));
   Add("HEAD", "/{Bucket}", "HeadBucket", b(HeadBucket));
