@@ -168,6 +168,11 @@ Status UpsertFramesLocked(sqlite3* db, const std::string& arn, const std::vector
 
 Result<std::unique_ptr<ExecutionStore>> ExecutionStore::Open(MetadataStore* db) {
   // Its tables were made by MetadataStore::Open's migrations (lathe_db_schema.cc).
+  // Still written against SQLite's API alone: on a PostgreSQL store it says so instead of
+  // failing at its first statement.
+  if (!db->db_)
+    return Status::Unsupported("Step Functions' executions cannot live on a PostgreSQL store yet: use a SQLite store "
+                               "(no --store) for this node");
   return std::unique_ptr<ExecutionStore>(new ExecutionStore(db));
 }
 

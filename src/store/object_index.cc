@@ -149,6 +149,11 @@ Status PutLocked(sqlite3* db, const ObjectVersion& v, std::vector<std::string>* 
 
 Result<std::unique_ptr<ObjectIndex>> ObjectIndex::Open(MetadataStore* store) {
   // Its tables were made by MetadataStore::Open's migrations (lathe_db_schema.cc).
+  // Still written against SQLite's API alone: on a PostgreSQL store it says so instead of
+  // failing at its first statement.
+  if (!store->db_)
+    return Status::Unsupported("S3's object index cannot live on a PostgreSQL store yet: use a SQLite store "
+                               "(no --store) for this node");
   return std::unique_ptr<ObjectIndex>(new ObjectIndex(store));
 }
 
