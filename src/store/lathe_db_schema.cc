@@ -81,8 +81,9 @@ CREATE INDEX resources_by_created ON resources (kind, created_ms, id);
 )sql";
 
 // Version 1 in PostgreSQL's dialect (a shared store, docs/scale-out.md): INTEGER is 32 bits there,
-// so BIGINT; AUTOINCREMENT is an identity column; text keys that SQLite orders by bytes get
-// collation "C", which orders UTF-8 by bytes too (S3's key order, List's tie-break on id). Tables
+// so BIGINT; AUTOINCREMENT is an identity column; S3's keys, BLOBs in SQLite, are BYTEA (compared
+// as bytes, and any byte may appear in a listing's bounds); text keys that SQLite orders by bytes
+// get collation "C", which orders UTF-8 by bytes too (List's tie-break on id). Tables
 // keyed WITHOUT ROWID are plain tables with the same primary key.
 constexpr const char* kVersion1Postgres = R"sql(
 CREATE TABLE IF NOT EXISTS resources (
@@ -98,7 +99,7 @@ CREATE TABLE IF NOT EXISTS outbox_cursors (consumer TEXT PRIMARY KEY, seq BIGINT
 
 CREATE TABLE IF NOT EXISTS s3_objects (
   seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  bucket TEXT COLLATE "C" NOT NULL, key TEXT COLLATE "C" NOT NULL, version_id TEXT COLLATE "C" NOT NULL,
+  bucket TEXT COLLATE "C" NOT NULL, key BYTEA NOT NULL, version_id TEXT COLLATE "C" NOT NULL,
   is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL,
   blob TEXT NOT NULL, size BIGINT NOT NULL, etag TEXT NOT NULL, modified_ms BIGINT NOT NULL, doc TEXT NOT NULL,
   UNIQUE (bucket, key, version_id));
@@ -106,7 +107,7 @@ CREATE INDEX IF NOT EXISTS s3_objects_versions ON s3_objects (bucket, key, seq D
 CREATE INDEX IF NOT EXISTS s3_objects_listed ON s3_objects (bucket, key) WHERE is_latest = 1 AND delete_marker = 0;
 CREATE INDEX IF NOT EXISTS s3_objects_blob ON s3_objects (blob);
 CREATE TABLE IF NOT EXISTS s3_uploads (
-  upload_id TEXT COLLATE "C" PRIMARY KEY, bucket TEXT COLLATE "C" NOT NULL, key TEXT COLLATE "C" NOT NULL,
+  upload_id TEXT COLLATE "C" PRIMARY KEY, bucket TEXT COLLATE "C" NOT NULL, key BYTEA NOT NULL,
   initiated_ms BIGINT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS s3_uploads_by_key ON s3_uploads (bucket, key, initiated_ms, upload_id);
 CREATE TABLE IF NOT EXISTS s3_parts (

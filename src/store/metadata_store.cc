@@ -36,7 +36,7 @@ ResourceRow ReadRow(const Statement& s) {
 
 }  // namespace
 
-MetadataStore::MetadataStore(std::unique_ptr<SqlDb> sql) : sql_(std::move(sql)), db_(sql_->sqlite_handle()) {}
+MetadataStore::MetadataStore(std::unique_ptr<SqlDb> sql) : sql_(std::move(sql)) {}
 
 Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& path_or_url) {
   auto sql = OpenSqlDb(path_or_url);
@@ -44,12 +44,12 @@ Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& pa
   std::unique_ptr<MetadataStore> store(new MetadataStore(std::move(*sql)));
   // Every table, S3's and Step Functions' included, is made or upgraded here, by its numbered
   // migrations (migrations.h), so every process that opens the database agrees on it.
-  if (!store->db_) {
+  sqlite3* db = store->sql_->sqlite_handle();
+  if (!db) {
     auto migrated = MigratePostgres(*store->sql_, LatheDbMigrations());
     if (!migrated.ok()) return migrated.status();
     return store;
   }
-  sqlite3* db = store->db_;
   const std::string& path = path_or_url;
   // SQLite falls back to reading alone when the file or its folder is write-protected; the
   // first write would then fail with a vaguer message.

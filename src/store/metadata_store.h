@@ -18,8 +18,6 @@
 
 #include "core/status.h"
 
-struct sqlite3;
-
 namespace lathe::store {
 
 class SqlDb;
@@ -141,7 +139,7 @@ class MetadataStore {
 
  private:
   // S3's and Step Functions' tables live in this database so that their rows and their events
-  // share a transaction.
+  // share a transaction; they use sql_ under mu_.
   friend class ObjectIndex;
   friend class ExecutionStore;
   friend class WorkLeases;
@@ -155,9 +153,6 @@ class MetadataStore {
   Status CheckExpectLocked(const Expect& expect);
   Status SetTagsLocked(const std::string& arn, const std::map<std::string, std::string>& tags);
   std::unique_ptr<SqlDb> sql_;
-  // SQLite's handle for the stores not yet on the SQL seam (ObjectIndex, ExecutionStore); null
-  // on PostgreSQL, where they refuse to open.
-  sqlite3* db_;
   std::mutex mu_;
   std::function<void()> publish_listener_;
 };

@@ -1,6 +1,8 @@
 // SqlDb on PostgreSQL through libpq (sql_db.h): the shared store of several lathe nodes.
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "store/sql_db.h"
@@ -11,10 +13,24 @@ namespace {
 // A store URL comes from the operator's config or command line, yet it is still bounded: it is
 // echoed in messages and handed to libpq's parser.
 constexpr size_t kMaxUrlBytes = 2048;
+// pg_type's OIDs of bytea, int8 and text (catalog/pg_type_d.h, stable across versions).
+constexpr Oid kByteaOid = 17, kInt8Oid = 20, kTextOid = 25;
+
+// A bytea parameter in text format: \x and two hex digits a byte.
+std::string HexBytea(const std::string& bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + 2 * bytes.size());
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
 
 // `?` and `?N` become `$n`, outside quoted strings and identifiers: the stores write SQLite's
-// placeholders once.
-std::string NumberPlaceholders(const std::string& sql) {
+// placeholders once. *used[i] tells whether $i+1 appears.
+std::string NumberPlaceholders(const std::string& sql, std::vector<bool>* used) {
   std::string out;
   out.reserve(sql.size() + 16);
   int next = 0;
@@ -32,8 +48,12 @@ std::string NumberPlaceholders(const std::string& sql) {
     } else if (c == '?') {
       size_t j = i + 1;
       while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9') ++j;
-      out += '$';
-      out += j > i + 1 ? sql.substr(i + 1, j - i - 1) : std::to_string(++next);
+      const int n = j > i + 1 ? std::atoi(sql.substr(i + 1, std::min<size_t>(j - i - 1, 6)).c_str()) : ++next;
+      out += '$' + std::to_string(n);
+      if (n >= 1 && n <= 65535) {
+        if (used->size() < static_cast<size_t>(n)) used->resize(static_cast<size_t>(n));
+        (*used)[static_cast<size_t>(n) - 1] = true;
+      }
       i = j - 1;
     } else {
       out += c;
@@ -52,17 +72,26 @@ class PostgresDb : public SqlDb {
   Result<SqlRows> Run(const std::string& sql, const std::vector<SqlParam>& params, Failure* failure) override {
     *failure = Failure::kOther;
     LATHE_RETURN_IF_ERROR(Reconnect());
+    std::vector<bool> used;
+    const std::string numbered = NumberPlaceholders(sql, &used);
     std::vector<std::string> texts(params.size());
     std::vector<const char*> values(params.size());
+    // Numbers are int8; text is typed by where it is used. A parameter the statement does not
+    // use (a filter left out) must still have a type: text.
+    std::vector<Oid> types(params.size(), 0);
     for (size_t i = 0; i < params.size(); ++i) {
       const SqlParam& p = params[i];
+      if (p.type == SqlParam::Type::kInt) types[i] = kInt8Oid;
+      else if (i >= used.size() || !used[i]) types[i] = kTextOid;
+      if (p.type == SqlParam::Type::kBlob) types[i] = kByteaOid;
       if (p.type == SqlParam::Type::kInt) texts[i] = std::to_string(p.number);
+      else if (p.type == SqlParam::Type::kBlob) texts[i] = HexBytea(p.text);
       else if (p.text.find('\0') != std::string::npos)
         return Status::InvalidArgument("PostgreSQL text cannot hold a NUL byte");
       else texts[i] = p.text;
       values[i] = texts[i].c_str();
     }
-    PGresult* res = PQexecParams(conn_, NumberPlaceholders(sql).c_str(), static_cast<int>(values.size()), nullptr,
+    PGresult* res = PQexecParams(conn_, numbered.c_str(), static_cast<int>(values.size()), types.data(),
                                  values.data(), nullptr, nullptr, 0);
     const ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -77,8 +106,17 @@ class PostgresDb : public SqlDb {
     out.rows.reserve(static_cast<size_t>(rows));
     for (int r = 0; r < rows; ++r) {
       std::vector<std::string> row(static_cast<size_t>(columns));
-      for (int c = 0; c < columns; ++c)
-        row[static_cast<size_t>(c)].assign(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c)));
+      for (int c = 0; c < columns; ++c) {
+        const char* v = PQgetvalue(res, r, c);
+        if (PQftype(res, c) == kByteaOid) {  // "\x..." in text format: the bytes themselves
+          size_t n = 0;
+          unsigned char* bytes = PQunescapeBytea(reinterpret_cast<const unsigned char*>(v), &n);
+          if (bytes) row[static_cast<size_t>(c)].assign(reinterpret_cast<const char*>(bytes), n);
+          PQfreemem(bytes);
+        } else {
+          row[static_cast<size_t>(c)].assign(v, static_cast<size_t>(PQgetlength(res, r, c)));
+        }
+      }
       out.rows.push_back(std::move(row));
     }
     const char* changed = PQcmdTuples(res);

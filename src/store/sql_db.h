@@ -18,8 +18,8 @@ namespace lathe::store {
 
 enum class SqlDialect { kSqlite, kPostgres };
 
-// A bound parameter. Blobs are S3 keys: SQLite compares them with memcmp; PostgreSQL gets them
-// as text in columns of collation "C", which compares UTF-8 bytes the same way.
+// A bound parameter. Blobs are S3 keys, any bytes: a BLOB in SQLite, a BYTEA in PostgreSQL; both
+// compare them with memcmp.
 struct SqlParam {
   enum class Type { kText, kInt, kBlob } type = Type::kText;
   std::string text;

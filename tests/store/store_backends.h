@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "test_util.h"
@@ -17,6 +18,8 @@ enum class Backend { kSqlite, kPostgres };
 
 // "Sqlite" / "Postgres", for test names.
 std::string BackendName(const ::testing::TestParamInfo<Backend>& info);
+// The same in messages and in ctest's test names (gtest would print the enum's bytes).
+inline void PrintTo(Backend b, std::ostream* os) { *os << (b == Backend::kSqlite ? "Sqlite" : "Postgres"); }
 
 // A location (path or URL) of a new empty store on `backend`, or "" with *skip_reason set.
 // Opening it again reaches the same data.
