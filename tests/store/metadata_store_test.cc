@@ -156,3 +156,56 @@ TEST_P(MetadataStoreTest, CountFindsWhatListWouldWithoutPaging) {
 namespace lathe::store {
 LATHE_ON_BOTH_STORES(MetadataStoreTest);
 }  // namespace lathe::store
+
+namespace lathe::store {
+namespace {
+
+class MetadataListTest : public StoreBackendTest {};
+
+// Filtering, ordering and paging happen in SQL: the same answers from both databases.
+TEST_P(MetadataListTest, FiltersOrderAndPagesAlike) {
+  auto db = MetadataStore::Open(location());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  std::vector<ResourceRow> rows;
+  for (int i = 0; i < 6; ++i) {
+    ResourceRow r = Job("id" + std::to_string(i), i % 2 ? "tuning-run-" + std::to_string(i) : "other-" + std::to_string(i),
+                        100 + i / 2);  // two rows per creation time: the id breaks the tie
+    r.doc["team"] = i < 3 ? "ml" : "ops";
+    rows.push_back(r);
+  }
+  ASSERT_TRUE((*db)->InsertAll(rows).ok());
+  auto ids = [](const Result<std::vector<ResourceRow>>& r) {
+    std::vector<std::string> out;
+    if (r.ok())
+      for (const auto& row : *r) out.push_back(row.id);
+    return out;
+  };
+  MetadataStore::ListFilter f;
+  f.descending = true;
+  f.offset = 1;
+  f.limit = 3;
+  EXPECT_EQ(ids((*db)->List("job", f)), (std::vector<std::string>{"id4", "id3", "id2"}));
+  f = {};
+  f.offset = 4;  // an offset without a limit
+  EXPECT_EQ(ids((*db)->List("job", f)), (std::vector<std::string>{"id4", "id5"}));
+  f = {};
+  f.name_contains = "tuning-run";
+  f.doc_equals = {{"team", "ml"}};
+  EXPECT_EQ(ids((*db)->List("job", f)), (std::vector<std::string>{"id1"}));
+  f = {};
+  f.created_after = 100;
+  f.created_before = 102;
+  EXPECT_EQ(ids((*db)->List("job", f)), (std::vector<std::string>{"id2", "id3"}));
+  f = {};
+  f.name_contains = "%' OR '1'='1";  // data, never SQL; no LIKE wildcards either
+  EXPECT_TRUE((*db)->List("job", f)->empty());
+  f = {};
+  f.doc_equals = {{"te\"am", "ml"}};  // a hostile document key matches nothing
+  EXPECT_TRUE((*db)->List("job", f)->empty());
+}
+
+}  // namespace
+
+LATHE_ON_BOTH_STORES(MetadataListTest);
+
+}  // namespace lathe::store
