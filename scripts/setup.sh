@@ -12,6 +12,8 @@ PACKAGES=(
   libhttp-parser-dev         # nodejs http-parser 2.9: incremental HTTP/1.1 request parsing for src/http
   libnghttp2-dev             # HTTP/2 framing, HPACK and flow control for src/http (h2c and ALPN h2)
   libpugixml-dev             # XML for S3 and the query protocols (IAM, STS, SNS)
+  libpq-dev                  # libpq: the shared PostgreSQL store (lathe serve --store, docs/scale-out.md)
+  postgresql-15              # initdb/pg_ctl for the store tests' throwaway server (scripts/pg-test-server.sh)
   libminizip-dev             # unzips Lambda function code (zlib's minizip; zip-slip and size checks are ours)
   libtorch-dev               # the engine (CPU libtorch 1.13)
   libgloo-dev                # Gloo's headers, which c10d's ProcessGroupGloo includes: data-parallel training

@@ -48,7 +48,7 @@ std::string SelfExe() {
 
 void AddServeCommand(CLI::App* app, Context* ctx) {
   struct Args {
-    std::string listen = "127.0.0.1:8080", data_dir, config;
+    std::string listen = "127.0.0.1:8080", data_dir, config, store;
     bool no_auth = false;
     int default_max_records = 0;
     std::string default_build = "start";
@@ -72,6 +72,9 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
       "  aws s3 mb s3://my-training-data --region ap-south-1");
   cmd->add_option("--listen", a->listen, "Address to listen on (loopback by default)")->capture_default_str();
   cmd->add_option("--data-dir", a->data_dir, "Metadata, jobs and models (default: $LATHE_HOME or ~/.local/share/lathe)");
+  cmd->add_option("--store", a->store,
+                  "The metadata store: a postgresql:// URL that several nodes share (default: DATA_DIR/lathe.db;\n"
+                  "config \"store\"; docs/scale-out.md)");
   cmd->add_option("--config", a->config, "JSON config: region, account, models, modelAliases, fileRoots, strictRoles, allowedRegions,\n"
                   "smtpRelay, publicUrl, strictAwsCompatibility, "
                   "keys, bedrockApiKeys (docs/serve.md)")
@@ -115,6 +118,13 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
         return;
       }
       config = *loaded;
+    }
+    if (!a->store.empty()) {
+      if (a->store.rfind("postgresql://", 0) != 0 && a->store.rfind("postgres://", 0) != 0) {
+        ctx->exit_code = ReportError(Status::InvalidArgument("--store: expected a postgresql:// URL"));
+        return;
+      }
+      config.store_url = a->store;
     }
     server::ServeOptions options;
     if (!ParseListen(a->listen, &options.host, &options.port)) {

@@ -65,7 +65,8 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   // data directory a newer lathe wrote before anything in it changes.
   if (auto layout = store::UpgradeDataLayout(config.data_dir, store::DataLayoutMigrations()); !layout.ok())
     return layout.status();
-  auto db = store::MetadataStore::Open(config.data_dir + "/lathe.db");
+  // A shared PostgreSQL store (docs/scale-out.md) when configured; DATA_DIR/lathe.db otherwise.
+  auto db = store::MetadataStore::Open(config.store_url.empty() ? config.data_dir + "/lathe.db" : config.store_url);
   if (!db.ok()) return db.status();
   s->db_ = std::move(*db);
   {

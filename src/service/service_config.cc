@@ -158,13 +158,21 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       auto buckets = ParseExternalBuckets(v, path + ": \"externalBuckets\"");
       if (!buckets.ok()) return buckets.status();
       c.external_buckets = std::move(*buckets);
+    } else if (key == "store") {
+      constexpr size_t kMaxStoreUrl = 2048;
+      if (!v.is_string() || v.get<std::string>().size() > kMaxStoreUrl ||
+          (v.get<std::string>().rfind("postgresql://", 0) != 0 && v.get<std::string>().rfind("postgres://", 0) != 0))
+        return bad(key, "a postgresql:// URL of at most 2048 characters");
+      for (unsigned char ch : v.get<std::string>())
+        if (ch < 0x20 || ch == 0x7f) return bad(key, "free of control characters");
+      c.store_url = v.get<std::string>();
     } else if (key == "accessKeyId" || key == "secretAccessKey" || key == "bedrockApiKeys") {
       // Read by the server (credentials); accepted here so one file holds the whole setup.
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
                                      "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, maxImportBytes, weightPrecision, strictRoles, allowedRegions, "
-                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, externalBuckets, accessKeyId, "
+                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, externalBuckets, store, accessKeyId, "
                                      "secretAccessKey, bedrockApiKeys)");
     }
   }

@@ -26,6 +26,9 @@ inline constexpr const char* kDefaultModelId = "lathe.default-v1";
 
 struct ServiceConfig {
   std::string data_dir;  // lathe.db, jobs/, custom-models/, models/lathe-default, files/
+  // Where the metadata store lives: "" = DATA_DIR/lathe.db (SQLite); a postgresql:// URL = a
+  // PostgreSQL database several nodes share ("store", `--store`; docs/scale-out.md).
+  std::string store_url;
   // The folders whose files jobs may read and write outputs into (file:// URIs; symlinks are
   // resolved first). `lathe serve` defaults: DATA_DIR/files and the folder it was started in.
   std::vector<std::string> file_roots;

@@ -3,13 +3,11 @@
 // are one transaction.
 #include "store/execution_store.h"
 
-#include <sqlite3.h>
-
 #include "store/object_index_sql.h"
 
 namespace lathe::store {
 
-using namespace index_sql;  // NOLINT: the shared Stmt / InTransaction helpers
+using namespace index_sql;  // NOLINT: the shared Stmt helpers
 
 namespace {
 
@@ -71,8 +69,8 @@ struct RawHistory {
 };
 Result<std::vector<HistoryRecord>> CollectHistory(Stmt& s) {
   std::vector<RawHistory> raw;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
+  SqlQuery::Outcome rc;
+  while ((rc = s.Step()) == SqlQuery::kRow) {
     RawHistory x;
     x.h.id = s.ColInt(0);
     x.h.previous_id = s.ColInt(1);
@@ -81,7 +79,7 @@ Result<std::vector<HistoryRecord>> CollectHistory(Stmt& s) {
     x.details = s.ColText(4);
     raw.push_back(std::move(x));
   }
-  if (rc != SQLITE_DONE) return s.Error("execution history");
+  if (rc != SqlQuery::kDone) return s.Error("execution history");
   std::vector<HistoryRecord> out;
   out.reserve(raw.size());
   for (auto& x : raw) {
@@ -91,22 +89,22 @@ Result<std::vector<HistoryRecord>> CollectHistory(Stmt& s) {
   return out;
 }
 
-Result<int64_t> LastEventIdLocked(sqlite3* db, const std::string& arn) {
+Result<int64_t> LastEventIdLocked(SqlDb& db, const std::string& arn) {
   Stmt s(db, "SELECT coalesce(max(id), 0) FROM sfn_history WHERE execution_arn = ?");
   s.Text(1, arn);
-  if (s.Step() != SQLITE_ROW) return s.Error("execution history");
+  if (s.Step() != SqlQuery::kRow) return s.Error("execution history");
   return s.ColInt(0);
 }
 
-Status InsertExecutionLocked(sqlite3* db, const ExecutionRecord& r) {
+Status InsertExecutionLocked(SqlDb& db, const ExecutionRecord& r) {
   if (r.arn.empty() || r.state_machine_arn.empty() || r.name.empty())
     return Status::InvalidArgument("an execution needs an ARN, a state machine ARN and a name");
   {
     Stmt s(db, "SELECT arn FROM sfn_executions WHERE arn = ?1 OR (state_machine_arn = ?2 AND name = ?3)");
     s.Text(1, r.arn).Text(2, r.state_machine_arn).Text(3, r.name);
-    const int rc = s.Step();
-    if (rc == SQLITE_ROW) return Status::AlreadyExists("execution " + r.name + " already exists: " + s.ColText(0));
-    if (rc != SQLITE_DONE) return s.Error("insert execution");
+    const SqlQuery::Outcome rc = s.Step();
+    if (rc == SqlQuery::kRow) return Status::AlreadyExists("execution " + r.name + " already exists: " + s.ColText(0));
+    if (rc != SqlQuery::kDone) return s.Error("insert execution");
   }
   Stmt s(db, std::string("INSERT INTO sfn_executions (") + kExecutionColumns + ") VALUES (?,?,?,?,?,?,?,?)");
   s.Text(1, r.arn).Text(2, r.state_machine_arn).Text(3, r.name).Text(4, r.status).Int(5, r.start_ms);
@@ -114,7 +112,7 @@ Status InsertExecutionLocked(sqlite3* db, const ExecutionRecord& r) {
   return s.Run("insert execution");
 }
 
-Status UpdateExecutionLocked(sqlite3* db, const std::string& arn, const ExecutionRecord& r,
+Status UpdateExecutionLocked(SqlDb& db, const std::string& arn, const ExecutionRecord& r,
                              const std::string& expected_status) {
   Stmt s(db, expected_status.empty() ? "UPDATE sfn_executions SET status = ?2, stop_ms = ?3, doc = ?4 WHERE arn = ?1"
                                      : "UPDATE sfn_executions SET status = ?2, stop_ms = ?3, doc = ?4 "
@@ -122,16 +120,16 @@ Status UpdateExecutionLocked(sqlite3* db, const std::string& arn, const Executio
   s.Text(1, arn).Text(2, r.status).Int(3, r.stop_ms).Text(4, Dump(r.doc));
   if (!expected_status.empty()) s.Text(5, expected_status);
   LATHE_RETURN_IF_ERROR(s.Run("update execution"));
-  if (sqlite3_changes(db) == 1) return Status::Ok();
+  if (s.changes() == 1) return Status::Ok();
   Stmt q(db, "SELECT status FROM sfn_executions WHERE arn = ?");
   q.Text(1, arn);
-  const int rc = q.Step();
-  if (rc == SQLITE_DONE) return Status::NotFound("no execution " + arn);
-  if (rc != SQLITE_ROW) return q.Error("update execution");
+  const SqlQuery::Outcome rc = q.Step();
+  if (rc == SqlQuery::kDone) return Status::NotFound("no execution " + arn);
+  if (rc != SqlQuery::kRow) return q.Error("update execution");
   return Status::Conflict("execution " + arn + " is " + q.ColText(0) + ", not " + expected_status);
 }
 
-Status AppendHistoryLocked(sqlite3* db, const std::string& arn, const std::vector<HistoryRecord>& history) {
+Status AppendHistoryLocked(SqlDb& db, const std::string& arn, const std::vector<HistoryRecord>& history) {
   if (history.empty()) return Status::Ok();
   auto last = LastEventIdLocked(db, arn);
   if (!last.ok()) return last.status();
@@ -150,10 +148,12 @@ Status AppendHistoryLocked(sqlite3* db, const std::string& arn, const std::vecto
   return Status::Ok();
 }
 
-Status UpsertFramesLocked(sqlite3* db, const std::string& arn, const std::vector<FrameRecord>& frames) {
+Status UpsertFramesLocked(SqlDb& db, const std::string& arn, const std::vector<FrameRecord>& frames) {
   if (frames.empty()) return Status::Ok();
-  Stmt s(db, std::string("INSERT OR REPLACE INTO sfn_frames (execution_arn, ") + kFrameColumns +
-                 ") VALUES (?,?,?,?,?,?,?)");
+  Stmt s(db, std::string("INSERT INTO sfn_frames (execution_arn, ") + kFrameColumns +
+                 ") VALUES (?,?,?,?,?,?,?) ON CONFLICT (execution_arn, id) DO UPDATE SET parent_id = excluded.parent_id, "
+                 "status = excluded.status, wake_at_ms = excluded.wake_at_ms, task_token = excluded.task_token, "
+                 "doc = excluded.doc");
   for (const FrameRecord& f : frames) {
     if (f.id <= 0) return Status::InvalidArgument("a frame id must be positive");
     s.Text(1, arn).Int(2, f.id).Int(3, f.parent_id).Text(4, f.status).Int(5, f.wake_at_ms).Text(6, f.task_token);
@@ -177,8 +177,8 @@ Status ExecutionStore::Commit(const ExecutionCommit& commit) {
   if (commit.insert && commit.insert->arn != arn)
     return Status::InvalidArgument("a commit inserts the execution it names");
   std::lock_guard<std::mutex> lock(db_->mu_);
-  sqlite3* db = db_->db_;
-  return InTransaction(db, [&]() -> Status {
+  SqlDb& db = *db_->sql_;
+  return InSqlTransaction(db, [&]() -> Status {
     if (commit.insert) LATHE_RETURN_IF_ERROR(InsertExecutionLocked(db, *commit.insert));
     if (commit.update) LATHE_RETURN_IF_ERROR(UpdateExecutionLocked(db, arn, *commit.update, commit.expected_status));
     LATHE_RETURN_IF_ERROR(AppendHistoryLocked(db, arn, commit.history));
@@ -200,7 +200,7 @@ Result<ExecutionRecord> ExecutionStore::Get(const std::string& execution_arn) {
   std::vector<RawExecution> raw;
   {
     std::lock_guard<std::mutex> lock(db_->mu_);
-    Stmt s(db_->db_, std::string("SELECT ") + kExecutionColumns + " FROM sfn_executions WHERE arn = ?");
+    Stmt s(*db_->sql_, std::string("SELECT ") + kExecutionColumns + " FROM sfn_executions WHERE arn = ?");
     s.Text(1, execution_arn);
     LATHE_RETURN_IF_ERROR(CollectExecutions(s, &raw, "get execution"));
   }
@@ -212,7 +212,7 @@ Result<ExecutionRecord> ExecutionStore::FindByName(const std::string& state_mach
   std::vector<RawExecution> raw;
   {
     std::lock_guard<std::mutex> lock(db_->mu_);
-    Stmt s(db_->db_,
+    Stmt s(*db_->sql_,
            std::string("SELECT ") + kExecutionColumns + " FROM sfn_executions WHERE state_machine_arn = ? AND name = ?");
     s.Text(1, state_machine_arn).Text(2, name);
     LATHE_RETURN_IF_ERROR(CollectExecutions(s, &raw, "find execution"));
@@ -225,8 +225,8 @@ Result<std::vector<ExecutionRecord>> ExecutionStore::List(const ExecutionFilter&
   if (filter.limit == 0) return std::vector<ExecutionRecord>{};
   std::vector<RawExecution> raw;
   std::lock_guard<std::mutex> lock(db_->mu_);
-  sqlite3* db = db_->db_;
-  std::string sql = std::string("SELECT ") + kExecutionColumns + " FROM sfn_executions WHERE 1";
+  SqlDb& db = *db_->sql_;
+  std::string sql = std::string("SELECT ") + kExecutionColumns + " FROM sfn_executions WHERE TRUE";
   if (!filter.state_machine_arn.empty()) sql += " AND state_machine_arn = ?1";
   if (!filter.status.empty()) sql += " AND status = ?2";
   if (!filter.parent_arn.empty()) sql += " AND parent_arn = ?3";
@@ -235,10 +235,10 @@ Result<std::vector<ExecutionRecord>> ExecutionStore::List(const ExecutionFilter&
     {
       Stmt q(db, "SELECT start_ms FROM sfn_executions WHERE arn = ?");
       q.Text(1, filter.after);
-      const int rc = q.Step();
+      const SqlQuery::Outcome rc = q.Step();
       // The page's last execution was deleted since: nothing sorts after a name we no longer have.
-      if (rc == SQLITE_DONE) return std::vector<ExecutionRecord>{};
-      if (rc != SQLITE_ROW) return q.Error("list executions");
+      if (rc == SqlQuery::kDone) return std::vector<ExecutionRecord>{};
+      if (rc != SqlQuery::kRow) return q.Error("list executions");
       after_start = q.ColInt(0);
     }
     sql += " AND (start_ms, arn) < (?4, ?5)";
@@ -263,7 +263,7 @@ Result<std::vector<ExecutionRecord>> ExecutionStore::List(const ExecutionFilter&
 
 Result<std::vector<std::string>> ExecutionStore::Running(size_t limit) {
   std::lock_guard<std::mutex> lock(db_->mu_);
-  Stmt s(db_->db_, "SELECT arn FROM sfn_executions WHERE status = 'RUNNING' ORDER BY start_ms, arn LIMIT ?");
+  Stmt s(*db_->sql_, "SELECT arn FROM sfn_executions WHERE status = 'RUNNING' ORDER BY start_ms, arn LIMIT ?");
   s.Int(1, SqlLimit(limit));
   std::vector<std::string> out;
   LATHE_RETURN_IF_ERROR(ForEachRow(s, "running executions", [&out](const Stmt& row) { out.push_back(row.ColText(0)); }));
@@ -273,7 +273,7 @@ Result<std::vector<std::string>> ExecutionStore::Running(size_t limit) {
 Result<std::vector<HistoryRecord>> ExecutionStore::History(const std::string& execution_arn, int64_t after_id,
                                                            size_t limit) {
   std::lock_guard<std::mutex> lock(db_->mu_);
-  Stmt s(db_->db_,
+  Stmt s(*db_->sql_,
          "SELECT id, previous_id, type, timestamp_ms, details FROM sfn_history WHERE execution_arn = ? AND id > ? "
          "ORDER BY id LIMIT ?");
   s.Text(1, execution_arn).Int(2, after_id).Int(3, SqlLimit(limit));
@@ -283,7 +283,7 @@ Result<std::vector<HistoryRecord>> ExecutionStore::History(const std::string& ex
 Result<std::vector<HistoryRecord>> ExecutionStore::HistoryReverse(const std::string& execution_arn, int64_t before_id,
                                                                   size_t limit) {
   std::lock_guard<std::mutex> lock(db_->mu_);
-  Stmt s(db_->db_,
+  Stmt s(*db_->sql_,
          "SELECT id, previous_id, type, timestamp_ms, details FROM sfn_history WHERE execution_arn = ?1 "
          "AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3");
   s.Text(1, execution_arn).Int(2, before_id).Int(3, SqlLimit(limit));
@@ -292,14 +292,14 @@ Result<std::vector<HistoryRecord>> ExecutionStore::HistoryReverse(const std::str
 
 Result<int64_t> ExecutionStore::LastEventId(const std::string& execution_arn) {
   std::lock_guard<std::mutex> lock(db_->mu_);
-  return LastEventIdLocked(db_->db_, execution_arn);
+  return LastEventIdLocked(*db_->sql_, execution_arn);
 }
 
 Result<std::vector<FrameRecord>> ExecutionStore::Frames(const std::string& execution_arn) {
   std::vector<RawFrame> raw;
   {
     std::lock_guard<std::mutex> lock(db_->mu_);
-    Stmt s(db_->db_, std::string("SELECT ") + kFrameColumns + " FROM sfn_frames WHERE execution_arn = ? ORDER BY id");
+    Stmt s(*db_->sql_, std::string("SELECT ") + kFrameColumns + " FROM sfn_frames WHERE execution_arn = ? ORDER BY id");
     s.Text(1, execution_arn);
     LATHE_RETURN_IF_ERROR(
         ForEachRow(s, "execution frames", [&raw](const Stmt& row) { raw.push_back(ReadFrame(row, 0)); }));
@@ -314,11 +314,11 @@ Result<FrameRecord> ExecutionStore::Frame(const std::string& execution_arn, int6
   RawFrame raw;
   {
     std::lock_guard<std::mutex> lock(db_->mu_);
-    Stmt s(db_->db_, std::string("SELECT ") + kFrameColumns + " FROM sfn_frames WHERE execution_arn = ? AND id = ?");
+    Stmt s(*db_->sql_, std::string("SELECT ") + kFrameColumns + " FROM sfn_frames WHERE execution_arn = ? AND id = ?");
     s.Text(1, execution_arn).Int(2, frame_id);
-    const int rc = s.Step();
-    if (rc == SQLITE_DONE) return Status::NotFound("no frame " + std::to_string(frame_id) + " in " + execution_arn);
-    if (rc != SQLITE_ROW) return s.Error("execution frame");
+    const SqlQuery::Outcome rc = s.Step();
+    if (rc == SqlQuery::kDone) return Status::NotFound("no frame " + std::to_string(frame_id) + " in " + execution_arn);
+    if (rc != SqlQuery::kRow) return s.Error("execution frame");
     raw = ReadFrame(s, 0);
   }
   return FinishFrame(std::move(raw));
@@ -330,11 +330,11 @@ Result<ExecutionStore::TokenOwner> ExecutionStore::FindTaskToken(const std::stri
   RawFrame raw;
   {
     std::lock_guard<std::mutex> lock(db_->mu_);
-    Stmt s(db_->db_, std::string("SELECT execution_arn, ") + kFrameColumns + " FROM sfn_frames WHERE task_token = ?");
+    Stmt s(*db_->sql_, std::string("SELECT execution_arn, ") + kFrameColumns + " FROM sfn_frames WHERE task_token = ?");
     s.Text(1, token);
-    const int rc = s.Step();
-    if (rc == SQLITE_DONE) return Status::NotFound("no task waits on this token");
-    if (rc != SQLITE_ROW) return s.Error("task token");
+    const SqlQuery::Outcome rc = s.Step();
+    if (rc == SqlQuery::kDone) return Status::NotFound("no task waits on this token");
+    if (rc != SqlQuery::kRow) return s.Error("task token");
     arn = s.ColText(0);
     raw = ReadFrame(s, 1);
   }
@@ -343,15 +343,17 @@ Result<ExecutionStore::TokenOwner> ExecutionStore::FindTaskToken(const std::stri
 
 Status ExecutionStore::Delete(const std::string& execution_arn) {
   std::lock_guard<std::mutex> lock(db_->mu_);
-  sqlite3* db = db_->db_;
-  return InTransaction(db, [&]() -> Status {
+  SqlDb& db = *db_->sql_;
+  return InSqlTransaction(db, [&]() -> Status {
+    int64_t deleted = 0;  // by the last statement: the execution's row
     for (const char* sql : {"DELETE FROM sfn_history WHERE execution_arn = ?", "DELETE FROM sfn_frames WHERE execution_arn = ?",
                             "DELETE FROM sfn_executions WHERE arn = ?"}) {
       Stmt s(db, sql);
       s.Text(1, execution_arn);
       LATHE_RETURN_IF_ERROR(s.Run("delete execution"));
+      deleted = s.changes();
     }
-    return sqlite3_changes(db) == 1 ? Status::Ok() : Status::NotFound("no execution " + execution_arn);
+    return deleted == 1 ? Status::Ok() : Status::NotFound("no execution " + execution_arn);
   });
 }
 

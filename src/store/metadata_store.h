@@ -1,6 +1,7 @@
 // lathe serve's metadata: jobs, custom models, provisioned throughput, tags and idempotency
 // tokens, in one SQLite database (WAL, synchronous=NORMAL: a crash loses at most the last
-// transactions, never the file). Each resource is a row with its queryable columns plus a JSON
+// transactions, never the file), or in PostgreSQL, the store several nodes share
+// (docs/scale-out.md): the same tables, migrations and semantics through one SQL seam (sql_db.h). Each resource is a row with its queryable columns plus a JSON
 // document the service owns; the store knows nothing of Bedrock's shapes. Thread-safe.
 #pragma once
 
@@ -17,9 +18,9 @@
 
 #include "core/status.h"
 
-struct sqlite3;
-
 namespace lathe::store {
+
+class SqlDb;
 
 struct ResourceRow {
   std::string kind;  // "job", "custom-model", "provisioned-model"
@@ -74,8 +75,9 @@ struct WriteBatch {
 
 class MetadataStore {
  public:
-  // Opens (creating if needed) the database file, e.g. DATA_DIR/lathe.db.
-  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& path);
+  // Opens (creating if needed) the database file, e.g. DATA_DIR/lathe.db, or, for a
+  // postgresql:// URL, that database; either is brought to the binary's schema version.
+  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& path_or_url);
   ~MetadataStore();
 
   // AlreadyExists when the kind already has a row of that name (or id).
@@ -116,7 +118,8 @@ class MetadataStore {
   Status InsertAll(const std::vector<ResourceRow>& rows);
   // Called each time an event is written to the outbox, inside the store's lock and before the
   // transaction commits (a reader that then takes the lock sees it, or nothing if it rolled back):
-  // the consumer's wake-up. It must not call the store. Set once, before other threads use it.
+  // the consumer's wake-up. Only this process's events call it: on a shared PostgreSQL store,
+  // consumers also poll EventsAfter to see other nodes' events. It must not call the store. Set once, before other threads use it.
   void set_publish_listener(std::function<void()> listener) { publish_listener_ = std::move(listener); }
   // Events with seq > after, oldest first, at most `limit`.
   Result<std::vector<OutboxEvent>> EventsAfter(int64_t after, size_t limit);
@@ -136,11 +139,11 @@ class MetadataStore {
 
  private:
   // S3's and Step Functions' tables live in this database so that their rows and their events
-  // share a transaction.
+  // share a transaction; they use sql_ under mu_.
   friend class ObjectIndex;
   friend class ExecutionStore;
-  explicit MetadataStore(sqlite3* db) : db_(db) {}
-  Status Exec(const char* sql);
+  friend class WorkLeases;
+  explicit MetadataStore(std::unique_ptr<SqlDb> sql);
   // Inserts the event; the caller holds mu_ inside a transaction.
   Status PublishLocked(const OutboxEvent& event);
   Status UpdateLocked(const ResourceRow& row);
@@ -149,7 +152,7 @@ class MetadataStore {
   Status SetCursorLocked(const std::string& consumer, int64_t seq);
   Status CheckExpectLocked(const Expect& expect);
   Status SetTagsLocked(const std::string& arn, const std::map<std::string, std::string>& tags);
-  sqlite3* db_;
+  std::unique_ptr<SqlDb> sql_;
   std::mutex mu_;
   std::function<void()> publish_listener_;
 };

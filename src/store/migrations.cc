@@ -1,6 +1,8 @@
 // The migration runner (migrations.h): backup beside the file, then one transaction.
 #include "store/migrations.h"
 
+#include "store/sql_db.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -230,6 +232,48 @@ Result<MigrationReport> MigrateDatabase(sqlite3* db, const std::string& path, co
   s = Exec(db, "COMMIT", path, "commit the schema upgrade");
   if (!s.ok()) return fail(s);
   report.to = latest;
+  return report;
+}
+
+namespace {
+// Any constant: the advisory lock every node takes around its schema upgrade.
+constexpr const char* kSchemaLock = "SELECT pg_advisory_xact_lock(7461746865000001)";
+}  // namespace
+
+Result<MigrationReport> MigratePostgres(SqlDb& db, const std::vector<Migration>& migrations) {
+  LATHE_RETURN_IF_ERROR(CheckOrder(migrations));
+  const int latest = static_cast<int>(migrations.size());
+  MigrationReport report;
+  Status s = InSqlTransaction(db, [&]() -> Status {
+    LATHE_RETURN_IF_ERROR(db.RunScript(kSchemaLock));
+    LATHE_RETURN_IF_ERROR(db.RunScript("CREATE TABLE IF NOT EXISTS lathe_schema (version INTEGER NOT NULL)"));
+    SqlQuery version(db, "SELECT version FROM lathe_schema");
+    const SqlQuery::Outcome o = version.Step();
+    if (o != SqlQuery::kRow && o != SqlQuery::kDone) return version.Error("read the schema version");
+    report.from = report.to = o == SqlQuery::kRow ? static_cast<int>(version.Int(0)) : 0;
+    if (report.from > latest)
+      return Status::Unsupported(db.where() + " has schema version " + std::to_string(report.from) +
+                                 ", but this lathe knows versions up to " + std::to_string(latest) +
+                                 ": a newer lathe wrote it, and this one would misread it. Run that newer lathe "
+                                 "(or a later one); the database was not changed");
+    for (const Migration& m : migrations) {
+      if (m.version <= report.from) continue;
+      Status ran = db.RunScript(m.postgres_sql ? m.postgres_sql : m.sql);
+      if (!ran.ok())
+        return Status::IOError(db.where() + ": schema migration " + std::to_string(m.version) + " (" + m.summary +
+                               "): " + ran.message());
+      if (auto& hook = MigrationStepHookForTesting()) hook(m.version);
+    }
+    if (report.from == latest) return Status::Ok();
+    SqlQuery clear(db, "DELETE FROM lathe_schema");
+    LATHE_RETURN_IF_ERROR(clear.Run("record the schema version"));
+    SqlQuery set(db, "INSERT INTO lathe_schema (version) VALUES (?)");
+    set.Bind(1, static_cast<int64_t>(latest));
+    LATHE_RETURN_IF_ERROR(set.Run("record the schema version"));
+    report.to = latest;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
   return report;
 }
 

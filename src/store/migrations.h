@@ -23,10 +23,15 @@ struct sqlite3;
 
 namespace lathe::store {
 
+class SqlDb;
+
 struct Migration {
   int version;          // 1, 2, 3, ... in order, without gaps
   const char* summary;  // one line for users: docs/CHANGELOG.md and `lathe doctor` say it too
   const char* sql;      // statements run inside the upgrade's transaction
+  // The same change in PostgreSQL's dialect (BIGINT, identity columns, collation "C" where
+  // SQLite compares bytes); null when `sql` reads the same on both.
+  const char* postgres_sql = nullptr;
 };
 
 struct MigrationReport {
@@ -37,6 +42,12 @@ struct MigrationReport {
 // Brings the open database at `path` to the last migration's version (see above). `path` names
 // the file in messages and places the backup beside it.
 Result<MigrationReport> MigrateDatabase(sqlite3* db, const std::string& path, const std::vector<Migration>& migrations);
+
+// The same for a PostgreSQL store (sql_db.h): the version is the row of table lathe_schema, and
+// the missing migrations' postgres_sql runs in one transaction under an advisory lock, so nodes
+// starting together upgrade once. No backup is made: that is pg_dump's job (docs/scale-out.md).
+// A database newer than the binary is refused as above.
+Result<MigrationReport> MigratePostgres(SqlDb& db, const std::vector<Migration>& migrations);
 
 // PRAGMA user_version.
 Result<int> SchemaVersion(sqlite3* db);

@@ -3,8 +3,6 @@
 // [prefix, successor(prefix)) on an index, never LIKE (keys hold '%' and '_').
 #include "store/object_index.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -108,26 +106,27 @@ Status CheckVersion(const ObjectVersion& v) {
   return Status::Ok();
 }
 
-Status Unreferenced(sqlite3* db, std::vector<std::string> candidates, std::vector<std::string>* freed) {
+Status Unreferenced(SqlDb& db, std::vector<std::string> candidates, std::vector<std::string>* freed) {
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   for (const auto& blob : candidates) {
     if (blob.empty()) continue;
-    Stmt s(db, "SELECT EXISTS (SELECT 1 FROM s3_objects WHERE blob = ?1) OR EXISTS (SELECT 1 FROM s3_parts WHERE blob = ?1)");
+    Stmt s(db, "SELECT CASE WHEN EXISTS (SELECT 1 FROM s3_objects WHERE blob = ?1) OR "
+               "EXISTS (SELECT 1 FROM s3_parts WHERE blob = ?1) THEN 1 ELSE 0 END");
     s.Text(1, blob);
-    if (s.Step() != SQLITE_ROW) return s.Error("blob references");
+    if (s.Step() != SqlQuery::kRow) return s.Error("blob references");
     if (s.ColInt(0) == 0) freed->push_back(blob);
   }
   return Status::Ok();
 }
 
-Status PutLocked(sqlite3* db, const ObjectVersion& v, std::vector<std::string>* candidates) {
+Status PutLocked(SqlDb& db, const ObjectVersion& v, std::vector<std::string>* candidates) {
   {
     Stmt s(db, "SELECT blob FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?");
     s.Text(1, v.bucket).Blob(2, v.key).Text(3, v.version_id);
-    const int rc = s.Step();
-    if (rc == SQLITE_ROW) candidates->push_back(s.ColText(0));
-    else if (rc != SQLITE_DONE) return s.Error("put object");
+    const SqlQuery::Outcome rc = s.Step();
+    if (rc == SqlQuery::kRow) candidates->push_back(s.ColText(0));
+    else if (rc != SqlQuery::kDone) return s.Error("put object");
   }
   {
     Stmt s(db, "DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?");
@@ -156,11 +155,11 @@ Status ObjectIndex::Put(const ObjectVersion& version, const OutboxEvent* event, 
   LATHE_RETURN_IF_ERROR(CheckVersion(version));
   std::vector<std::string> now_free;
   std::lock_guard<std::mutex> lock(store_->mu_);
-  LATHE_RETURN_IF_ERROR(InTransaction(store_->db_, [&] {
+  LATHE_RETURN_IF_ERROR(InSqlTransaction(*store_->sql_, [&] {
     std::vector<std::string> candidates;
-    LATHE_RETURN_IF_ERROR(PutLocked(store_->db_, version, &candidates));
+    LATHE_RETURN_IF_ERROR(PutLocked(*store_->sql_, version, &candidates));
     if (event) LATHE_RETURN_IF_ERROR(store_->PublishLocked(*event));
-    return Unreferenced(store_->db_, std::move(candidates), &now_free);
+    return Unreferenced(*store_->sql_, std::move(candidates), &now_free);
   }));
   // Only once committed: a rolled-back change still refers to these blobs.
   if (freed) freed->insert(freed->end(), now_free.begin(), now_free.end());
@@ -174,7 +173,7 @@ Result<ObjectVersion> ObjectIndex::Get(const std::string& bucket, const std::str
     std::lock_guard<std::mutex> lock(store_->mu_);
     const std::string sql = std::string("SELECT ") + kVersionColumns + " FROM s3_objects WHERE bucket = ? AND key = ? AND " +
                             (version_id.empty() ? "is_latest = 1" : "version_id = ?");
-    Stmt s(store_->db_, sql);
+    Stmt s(*store_->sql_, sql);
     s.Text(1, bucket).Blob(2, key);
     if (!version_id.empty()) s.Text(3, version_id);
     LATHE_RETURN_IF_ERROR(Collect(s, &raw, "get object"));
@@ -189,8 +188,8 @@ Status ObjectIndex::Remove(const std::string& bucket, const std::string& key, co
                            const OutboxEvent* event, std::vector<std::string>* freed) {
   std::vector<std::string> now_free;
   std::lock_guard<std::mutex> lock(store_->mu_);
-  sqlite3* db = store_->db_;
-  LATHE_RETURN_IF_ERROR(InTransaction(db, [&]() -> Status {
+  SqlDb& db = *store_->sql_;
+  LATHE_RETURN_IF_ERROR(InSqlTransaction(db, [&]() -> Status {
     int64_t seq = 0;
     bool was_latest = false;
     std::string blob;
@@ -200,9 +199,9 @@ Status ObjectIndex::Remove(const std::string& bucket, const std::string& key, co
       Stmt s(db, sql);
       s.Text(1, bucket).Blob(2, key);
       if (!version_id.empty()) s.Text(3, version_id);
-      const int rc = s.Step();
-      if (rc == SQLITE_DONE) return Status::NotFound("no version " + version_id + " of " + key + " in bucket " + bucket);
-      if (rc != SQLITE_ROW) return s.Error("remove object");
+      const SqlQuery::Outcome rc = s.Step();
+      if (rc == SqlQuery::kDone) return Status::NotFound("no version " + version_id + " of " + key + " in bucket " + bucket);
+      if (rc != SqlQuery::kRow) return s.Error("remove object");
       seq = s.ColInt(0);
       was_latest = s.ColInt(1) != 0;
       blob = s.ColText(2);
@@ -234,7 +233,7 @@ Result<std::vector<ObjectVersion>> ObjectIndex::ListLatest(const std::string& bu
     std::lock_guard<std::mutex> lock(store_->mu_);
     // The WHERE repeats s3_objects_listed's condition word for word, so SQLite scans that index.
     const KeyRange range = RangeOf(prefix, after, /*after_inclusive=*/false, 2, 3);
-    Stmt s(store_->db_, std::string("SELECT ") + kVersionColumns +
+    Stmt s(*store_->sql_, std::string("SELECT ") + kVersionColumns +
                             " FROM s3_objects WHERE bucket = ?1 AND is_latest = 1 AND delete_marker = 0" + range.sql +
                             " ORDER BY key LIMIT ?4");
     s.Text(1, bucket);
@@ -252,7 +251,7 @@ Result<std::vector<ObjectVersion>> ObjectIndex::ListVersions(const std::string& 
   std::vector<RawVersion> raw;
   {
     std::lock_guard<std::mutex> lock(store_->mu_);
-    sqlite3* db = store_->db_;
+    SqlDb& db = *store_->sql_;
     bool after_key_inclusive = after_version_id.empty();
     if (!after_version_id.empty() && after_key.compare(0, prefix.size(), prefix) == 0) {
       // The rest of after_key's versions: those older than the marker.
@@ -278,11 +277,11 @@ Result<std::vector<ObjectVersion>> ObjectIndex::ListVersions(const std::string& 
 
 Result<bool> ObjectIndex::BucketHasContents(const std::string& bucket) {
   std::lock_guard<std::mutex> lock(store_->mu_);
-  Stmt s(store_->db_,
-         "SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?1) OR "
-         "EXISTS (SELECT 1 FROM s3_uploads WHERE bucket = ?1)");
+  Stmt s(*store_->sql_,
+         "SELECT CASE WHEN EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?1) OR "
+         "EXISTS (SELECT 1 FROM s3_uploads WHERE bucket = ?1) THEN 1 ELSE 0 END");
   s.Text(1, bucket);
-  if (s.Step() != SQLITE_ROW) return s.Error("bucket contents");
+  if (s.Step() != SqlQuery::kRow) return s.Error("bucket contents");
   return s.ColInt(0) != 0;
 }
 

@@ -2,8 +2,6 @@
 // multipart halves. Callers hold MetadataStore's lock.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -12,66 +10,43 @@
 
 #include "core/status.h"
 #include "store/object_index.h"
+#include "store/sql_db.h"
 
 namespace lathe::store::index_sql {
 
-// A prepared statement that finalizes itself; binds by 1-based position. Keys go in as BLOBs, so
-// SQLite compares them with memcmp (S3's UTF-8 binary order).
+// A statement with bindings (sql_db.h), on either database. Keys go in as BLOBs (BYTEA on
+// PostgreSQL), compared with memcmp: S3's UTF-8 binary order.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const std::string& sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(SqlDb& db, const std::string& sql) : q_(db, sql) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   Stmt& Text(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    q_.Bind(i, v);
     return *this;
   }
-  // Never a null pointer: SQLite would bind NULL instead of an empty BLOB.
   Stmt& Blob(int i, const std::string& v) {
-    sqlite3_bind_blob(stmt_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    q_.BindBlob(i, v);
     return *this;
   }
   Stmt& Int(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
+    q_.Bind(i, v);
     return *this;
   }
-  int Step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
-  // Ready to run again with new bindings (one prepared statement for many rows).
-  void Reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
+  SqlQuery::Outcome Step() { return q_.Step(); }
+  // Ready to run again with new bindings (one statement for many rows).
+  void Reset() { q_.Reset(); }
   // Text and blob columns alike, as bytes.
-  std::string ColText(int col) const {
-    const void* p = sqlite3_column_blob(stmt_, col);
-    const int n = sqlite3_column_bytes(stmt_, col);
-    return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
-  }
-  int64_t ColInt(int col) const { return sqlite3_column_int64(stmt_, col); }
-  Status Error(const std::string& what) const {
-    return Status::IOError("metadata database: " + what + ": " + sqlite3_errmsg(db_));
-  }
+  std::string ColText(int col) const { return q_.Text(col); }
+  int64_t ColInt(int col) const { return q_.Int(col); }
+  int64_t changes() const { return q_.changes(); }
+  Status Error(const std::string& what) const { return q_.Error(what); }
   // Runs a statement that returns no rows.
-  Status Run(const std::string& what) { return Step() == SQLITE_DONE ? Status::Ok() : Error(what); }
+  Status Run(const std::string& what) { return q_.Run(what); }
 
  private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
+  SqlQuery q_;
 };
-
-// BEGIN IMMEDIATE ... COMMIT around `body`, rolled back when it fails.
-template <typename F>
-Status InTransaction(sqlite3* db, F body) {
-  if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
-    return Status::IOError(std::string("metadata database: begin: ") + sqlite3_errmsg(db));
-  Status s = body();
-  if (s.ok() && sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
-    s = Status::IOError(std::string("metadata database: commit: ") + sqlite3_errmsg(db));
-  if (!s.ok()) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-  return s;
-}
 
 std::string Dump(const nlohmann::json& doc);
 // A damaged document reads as {} rather than failing the listing it is in.
@@ -99,18 +74,18 @@ void BindRange(Stmt& s, const KeyRange& r, int lower_param, int upper_param);
 Status CheckVersion(const ObjectVersion& v);
 // The version becomes its key's latest, replacing one of the same version id, whose blob is
 // added to *candidates. Inside a transaction.
-Status PutLocked(sqlite3* db, const ObjectVersion& v, std::vector<std::string>* candidates);
+Status PutLocked(SqlDb& db, const ObjectVersion& v, std::vector<std::string>* candidates);
 // Appends to *freed those candidates no row (version or part) refers to any more; inside the
 // transaction, after the change.
-Status Unreferenced(sqlite3* db, std::vector<std::string> candidates, std::vector<std::string>* freed);
+Status Unreferenced(SqlDb& db, std::vector<std::string> candidates, std::vector<std::string>* freed);
 
 // Steps the statement through all its rows, calling row(s) for each; s.Error(what) when a step
 // fails. The loop every reader of these tables writes.
 template <class RowFn>
 Status ForEachRow(Stmt& s, const char* what, RowFn row) {
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) row(s);
-  return rc == SQLITE_DONE ? Status::Ok() : s.Error(what);
+  SqlQuery::Outcome rc;
+  while ((rc = s.Step()) == SqlQuery::kRow) row(s);
+  return rc == SqlQuery::kDone ? Status::Ok() : s.Error(what);
 }
 
 }  // namespace lathe::store::index_sql

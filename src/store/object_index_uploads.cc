@@ -1,7 +1,5 @@
 // The multipart half of ObjectIndex (object_index.h): uploads, their parts, and completion, which
 // turns an upload into an object version in one transaction.
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <limits>
 
@@ -11,7 +9,6 @@
 
 namespace lathe::store {
 
-using index_sql::InTransaction;
 using index_sql::Parse;
 using index_sql::Stmt;
 
@@ -25,8 +22,8 @@ struct RawUpload {
 };
 
 Status CollectUploads(Stmt& s, std::vector<RawUpload>* out) {
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) {
+  SqlQuery::Outcome rc;
+  while ((rc = s.Step()) == SqlQuery::kRow) {
     RawUpload r;
     r.u.upload_id = s.ColText(0);
     r.u.bucket = s.ColText(1);
@@ -35,7 +32,7 @@ Status CollectUploads(Stmt& s, std::vector<RawUpload>* out) {
     r.doc = s.ColText(4);
     out->push_back(std::move(r));
   }
-  return rc == SQLITE_DONE ? Status::Ok() : s.Error("list multipart uploads");
+  return rc == SqlQuery::kDone ? Status::Ok() : s.Error("list multipart uploads");
 }
 
 Status NoSuchUpload(const std::string& upload_id) {
@@ -43,25 +40,25 @@ Status NoSuchUpload(const std::string& upload_id) {
 }
 
 // The upload's bucket and key, NotFound when it is gone. Under the lock.
-Status FindUpload(sqlite3* db, const std::string& upload_id, std::string* bucket, std::string* key) {
+Status FindUpload(SqlDb& db, const std::string& upload_id, std::string* bucket, std::string* key) {
   Stmt s(db, "SELECT bucket, key FROM s3_uploads WHERE upload_id = ?");
   s.Text(1, upload_id);
-  const int rc = s.Step();
-  if (rc == SQLITE_DONE) return NoSuchUpload(upload_id);
-  if (rc != SQLITE_ROW) return s.Error("find multipart upload");
+  const SqlQuery::Outcome rc = s.Step();
+  if (rc == SqlQuery::kDone) return NoSuchUpload(upload_id);
+  if (rc != SqlQuery::kRow) return s.Error("find multipart upload");
   if (bucket) *bucket = s.ColText(0);
   if (key) *key = s.ColText(1);
   return Status::Ok();
 }
 
 // Removes the upload and its parts; their blobs become candidates for freeing.
-Status DropUploadLocked(sqlite3* db, const std::string& upload_id, std::vector<std::string>* candidates) {
+Status DropUploadLocked(SqlDb& db, const std::string& upload_id, std::vector<std::string>* candidates) {
   {
     Stmt s(db, "SELECT blob FROM s3_parts WHERE upload_id = ?");
     s.Text(1, upload_id);
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) candidates->push_back(s.ColText(0));
-    if (rc != SQLITE_DONE) return s.Error("drop multipart upload");
+    SqlQuery::Outcome rc;
+    while ((rc = s.Step()) == SqlQuery::kRow) candidates->push_back(s.ColText(0));
+    if (rc != SqlQuery::kDone) return s.Error("drop multipart upload");
   }
   Stmt parts(db, "DELETE FROM s3_parts WHERE upload_id = ?");
   parts.Text(1, upload_id);
@@ -77,19 +74,19 @@ Status ObjectIndex::CreateUpload(const MultipartUpload& upload) {
   if (upload.upload_id.empty() || upload.bucket.empty() || upload.key.empty())
     return Status::InvalidArgument("a multipart upload needs an id, a bucket and a key");
   std::lock_guard<std::mutex> lock(store_->mu_);
-  Stmt s(store_->db_, "INSERT INTO s3_uploads (upload_id, bucket, key, initiated_ms, doc) VALUES (?,?,?,?,?)");
+  Stmt s(*store_->sql_, "INSERT INTO s3_uploads (upload_id, bucket, key, initiated_ms, doc) VALUES (?,?,?,?,?)");
   s.Text(1, upload.upload_id).Text(2, upload.bucket).Blob(3, upload.key).Int(4, upload.initiated_ms);
   s.Text(5, index_sql::Dump(upload.doc));
-  const int rc = s.Step();
-  if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("multipart upload " + upload.upload_id + " already exists");
-  return rc == SQLITE_DONE ? Status::Ok() : s.Error("create multipart upload");
+  const SqlQuery::Outcome rc = s.Step();
+  if (rc == SqlQuery::kConstraint) return Status::AlreadyExists("multipart upload " + upload.upload_id + " already exists");
+  return rc == SqlQuery::kDone ? Status::Ok() : s.Error("create multipart upload");
 }
 
 Result<MultipartUpload> ObjectIndex::GetUpload(const std::string& upload_id) {
   std::vector<RawUpload> raw;
   {
     std::lock_guard<std::mutex> lock(store_->mu_);
-    Stmt s(store_->db_, "SELECT upload_id, bucket, key, initiated_ms, doc FROM s3_uploads WHERE upload_id = ?");
+    Stmt s(*store_->sql_, "SELECT upload_id, bucket, key, initiated_ms, doc FROM s3_uploads WHERE upload_id = ?");
     s.Text(1, upload_id);
     LATHE_RETURN_IF_ERROR(CollectUploads(s, &raw));
   }
@@ -105,7 +102,7 @@ Result<std::vector<MultipartUpload>> ObjectIndex::ListUploads(const std::string&
   std::vector<RawUpload> raw;
   {
     std::lock_guard<std::mutex> lock(store_->mu_);
-    sqlite3* db = store_->db_;
+    SqlDb& db = *store_->sql_;
     if (!after_upload_id.empty() && after_key.compare(0, prefix.size(), prefix) == 0) {
       // after_key's uploads initiated after the marker (ties broken by id, as the index orders).
       Stmt s(db,
@@ -140,20 +137,21 @@ Status ObjectIndex::PutPart(const UploadPart& part, std::vector<std::string>* fr
   if (!BlobStore::IsBlobId(part.blob)) return Status::InvalidArgument("a part names a blob id");
   std::vector<std::string> now_free;
   std::lock_guard<std::mutex> lock(store_->mu_);
-  sqlite3* db = store_->db_;
-  LATHE_RETURN_IF_ERROR(InTransaction(db, [&]() -> Status {
+  SqlDb& db = *store_->sql_;
+  LATHE_RETURN_IF_ERROR(InSqlTransaction(db, [&]() -> Status {
     LATHE_RETURN_IF_ERROR(FindUpload(db, part.upload_id, nullptr, nullptr));
     std::vector<std::string> candidates;
     {
       Stmt s(db, "SELECT blob FROM s3_parts WHERE upload_id = ? AND part_number = ?");
       s.Text(1, part.upload_id).Int(2, part.part_number);
-      const int rc = s.Step();
-      if (rc == SQLITE_ROW) candidates.push_back(s.ColText(0));
-      else if (rc != SQLITE_DONE) return s.Error("put part");
+      const SqlQuery::Outcome rc = s.Step();
+      if (rc == SqlQuery::kRow) candidates.push_back(s.ColText(0));
+      else if (rc != SqlQuery::kDone) return s.Error("put part");
     }
     Stmt s(db,
-           "INSERT OR REPLACE INTO s3_parts (upload_id, part_number, blob, size, etag, modified_ms, doc) "
-           "VALUES (?,?,?,?,?,?,?)");
+           "INSERT INTO s3_parts (upload_id, part_number, blob, size, etag, modified_ms, doc) "
+           "VALUES (?,?,?,?,?,?,?) ON CONFLICT (upload_id, part_number) DO UPDATE SET blob = excluded.blob, "
+           "size = excluded.size, etag = excluded.etag, modified_ms = excluded.modified_ms, doc = excluded.doc");
     s.Text(1, part.upload_id).Int(2, part.part_number).Text(3, part.blob).Int(4, static_cast<int64_t>(part.size));
     s.Text(5, part.etag).Int(6, part.modified_ms).Text(7, index_sql::Dump(part.doc));
     LATHE_RETURN_IF_ERROR(s.Run("put part"));
@@ -171,14 +169,14 @@ Result<std::vector<UploadPart>> ObjectIndex::ListParts(const std::string& upload
   std::vector<RawPart> raw;
   {
     std::lock_guard<std::mutex> lock(store_->mu_);
-    LATHE_RETURN_IF_ERROR(FindUpload(store_->db_, upload_id, nullptr, nullptr));
+    LATHE_RETURN_IF_ERROR(FindUpload(*store_->sql_, upload_id, nullptr, nullptr));
     if (limit == 0) return std::vector<UploadPart>{};
-    Stmt s(store_->db_,
+    Stmt s(*store_->sql_,
            "SELECT upload_id, part_number, blob, size, etag, modified_ms, doc FROM s3_parts "
            "WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?");
     s.Text(1, upload_id).Int(2, after_part).Int(3, index_sql::SqlLimit(limit));
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) {
+    SqlQuery::Outcome rc;
+    while ((rc = s.Step()) == SqlQuery::kRow) {
       RawPart r;
       r.p.upload_id = s.ColText(0);
       r.p.part_number = static_cast<int>(s.ColInt(1));
@@ -189,7 +187,7 @@ Result<std::vector<UploadPart>> ObjectIndex::ListParts(const std::string& upload
       r.doc = s.ColText(6);
       raw.push_back(std::move(r));
     }
-    if (rc != SQLITE_DONE) return s.Error("list parts");
+    if (rc != SqlQuery::kDone) return s.Error("list parts");
   }
   std::vector<UploadPart> out;
   out.reserve(raw.size());
@@ -205,8 +203,8 @@ Status ObjectIndex::CompleteUpload(const std::string& upload_id, const ObjectVer
   LATHE_RETURN_IF_ERROR(index_sql::CheckVersion(version));
   std::vector<std::string> now_free;
   std::lock_guard<std::mutex> lock(store_->mu_);
-  sqlite3* db = store_->db_;
-  LATHE_RETURN_IF_ERROR(InTransaction(db, [&]() -> Status {
+  SqlDb& db = *store_->sql_;
+  LATHE_RETURN_IF_ERROR(InSqlTransaction(db, [&]() -> Status {
     std::string bucket, key;
     LATHE_RETURN_IF_ERROR(FindUpload(db, upload_id, &bucket, &key));
     if (bucket != version.bucket || key != version.key)
@@ -225,8 +223,8 @@ Status ObjectIndex::CompleteUpload(const std::string& upload_id, const ObjectVer
 Status ObjectIndex::AbortUpload(const std::string& upload_id, std::vector<std::string>* freed) {
   std::vector<std::string> now_free;
   std::lock_guard<std::mutex> lock(store_->mu_);
-  sqlite3* db = store_->db_;
-  LATHE_RETURN_IF_ERROR(InTransaction(db, [&]() -> Status {
+  SqlDb& db = *store_->sql_;
+  LATHE_RETURN_IF_ERROR(InSqlTransaction(db, [&]() -> Status {
     LATHE_RETURN_IF_ERROR(FindUpload(db, upload_id, nullptr, nullptr));
     std::vector<std::string> candidates;
     LATHE_RETURN_IF_ERROR(DropUploadLocked(db, upload_id, &candidates));
@@ -238,11 +236,11 @@ Status ObjectIndex::AbortUpload(const std::string& upload_id, std::vector<std::s
 
 Result<std::set<std::string>> ObjectIndex::LiveBlobs() {
   std::lock_guard<std::mutex> lock(store_->mu_);
-  Stmt s(store_->db_, "SELECT blob FROM s3_objects WHERE blob != '' UNION SELECT blob FROM s3_parts");
+  Stmt s(*store_->sql_, "SELECT blob FROM s3_objects WHERE blob != '' UNION SELECT blob FROM s3_parts");
   std::set<std::string> live;
-  int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) live.insert(s.ColText(0));
-  if (rc != SQLITE_DONE) return s.Error("live blobs");
+  SqlQuery::Outcome rc;
+  while ((rc = s.Step()) == SqlQuery::kRow) live.insert(s.ColText(0));
+  if (rc != SqlQuery::kDone) return s.Error("live blobs");
   return live;
 }
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/metadata_store.h"
+#include "store/migrations.h"
 #include "test_util.h"
 
 namespace lathe {
@@ -94,15 +95,17 @@ TEST(DoctorCli, ReadableKeysANewerOrDamagedStoreAndAMissingModelAreErrorsWithFix
   }
   std::vector<nlohmann::json> store;
   EXPECT_EQ(Doctor(d.args, &store, "store"), 1);
-  EXPECT_TRUE(Has(store, "error", "schema version 99, newer than this lathe knows (2)"));
+  EXPECT_TRUE(Has(store, "error", "schema version 99, newer than this lathe knows (" +
+                                     std::to_string(store::LatheDbSchemaVersion()) + ")"));
 
   // Pages overwritten in the middle of the file: integrity_check names the damage.
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((d.data + "/lathe.db").c_str(), &db), SQLITE_OK);
-    sqlite3_exec(db, "PRAGMA user_version = 2; PRAGMA journal_mode=DELETE; CREATE TABLE filler (x);"
+    const std::string current = "PRAGMA user_version = " + std::to_string(store::LatheDbSchemaVersion()) + ";";
+    sqlite3_exec(db, (current + " PRAGMA journal_mode=DELETE; CREATE TABLE filler (x);"
                      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
-                     "INSERT INTO filler SELECT printf('%0500d', i) FROM n;", nullptr, nullptr, nullptr);
+                     "INSERT INTO filler SELECT printf('%0500d', i) FROM n;").c_str(), nullptr, nullptr, nullptr);
     sqlite3_close(db);
     std::fstream f(d.data + "/lathe.db", std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(40 * 4096);

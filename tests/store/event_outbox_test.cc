@@ -3,10 +3,13 @@
 #include <filesystem>
 
 #include "store/metadata_store.h"
+#include "store_backends.h"
 #include "test_util.h"
 
 namespace lathe::store {
 namespace {
+
+class EventOutboxTest : public StoreBackendTest {};
 
 ResourceRow Job(const std::string& id, const std::string& status) {
   ResourceRow r;
@@ -31,9 +34,8 @@ OutboxEvent Changed(const ResourceRow& r) {
   return e;
 }
 
-TEST(EventOutbox, EventsArePublishedWithTheirStateChangeAndSurviveReopening) {
-  lathe::testing::TempDir dir;
-  const std::string path = dir.path() + "/lathe.db";
+TEST_P(EventOutboxTest, EventsArePublishedWithTheirStateChangeAndSurviveReopening) {
+  const std::string path = location();
   {
     auto db = MetadataStore::Open(path);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -63,9 +65,8 @@ TEST(EventOutbox, EventsArePublishedWithTheirStateChangeAndSurviveReopening) {
   EXPECT_EQ(row->status, "Completed");
 }
 
-TEST(EventOutbox, ConsumersResumeFromTheirCursor) {
-  lathe::testing::TempDir dir;
-  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+TEST_P(EventOutboxTest, ConsumersResumeFromTheirCursor) {
+  auto db = MetadataStore::Open(location());
   ASSERT_TRUE(db.ok());
   for (int i = 0; i < 5; ++i) {
     ResourceRow job = Job(std::to_string(i), "InProgress");
@@ -91,9 +92,8 @@ TEST(EventOutbox, ConsumersResumeFromTheirCursor) {
 namespace lathe::store {
 namespace {
 
-TEST(WriteBatchTest, RowsEventsAndTheCursorCommitTogetherOrNotAtAll) {
-  lathe::testing::TempDir dir;
-  auto store = MetadataStore::Open(dir.path() + "/lathe.db");
+TEST_P(EventOutboxTest, RowsEventsAndTheCursorCommitTogetherOrNotAtAll) {
+  auto store = MetadataStore::Open(location());
   ASSERT_TRUE(store.ok());
   ResourceRow row;
   row.kind = "k";
@@ -128,9 +128,8 @@ TEST(WriteBatchTest, RowsEventsAndTheCursorCommitTogetherOrNotAtAll) {
 namespace lathe::store {
 namespace {
 
-TEST(PublishListenerTest, EveryPublishedEventCallsTheListenerAndNothingElseDoes) {
-  lathe::testing::TempDir dir;
-  auto store = MetadataStore::Open(dir.path() + "/lathe.db");
+TEST_P(EventOutboxTest, EveryPublishedEventCallsTheListenerAndNothingElseDoes) {
+  auto store = MetadataStore::Open(location());
   ASSERT_TRUE(store.ok());
   int calls = 0;
   (*store)->set_publish_listener([&calls] { ++calls; });
@@ -157,9 +156,8 @@ namespace {
 
 // A batch's expects are a compare-and-swap: a stale revision refuses every change in it,
 // tags included.
-TEST(WriteBatchTest, AFailedExpectRefusesTheWholeBatchAndTagsCommitWithIt) {
-  lathe::testing::TempDir dir;
-  auto store = MetadataStore::Open(dir.path() + "/lathe.db");
+TEST_P(EventOutboxTest, AFailedExpectRefusesTheWholeBatchAndTagsCommitWithIt) {
+  auto store = MetadataStore::Open(location());
   ASSERT_TRUE(store.ok());
   ResourceRow row;
   row.kind = "k";
@@ -195,4 +193,8 @@ TEST(WriteBatchTest, AFailedExpectRefusesTheWholeBatchAndTagsCommitWithIt) {
 }
 
 }  // namespace
+}  // namespace lathe::store
+
+namespace lathe::store {
+LATHE_ON_BOTH_STORES(EventOutboxTest);
 }  // namespace lathe::store

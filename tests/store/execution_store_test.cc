@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store_backends.h"
 #include "test_util.h"
 
 namespace lathe::store {
@@ -11,10 +12,12 @@ using lathe::testing::TempDir;
 
 constexpr const char* kMachine = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
 
-class ExecutionStoreTest : public ::testing::Test {
+class ExecutionStoreTest : public StoreBackendTest {
  protected:
   void SetUp() override {
-    auto db = MetadataStore::Open(dir_.File("lathe.db"));
+    StoreBackendTest::SetUp();
+    if (IsSkipped()) return;
+    auto db = MetadataStore::Open(location());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
     auto store = ExecutionStore::Open(db_.get());
@@ -63,12 +66,11 @@ class ExecutionStoreTest : public ::testing::Test {
     ASSERT_TRUE(store_->Commit(c).ok());
   }
 
-  TempDir dir_;
   std::unique_ptr<MetadataStore> db_;
   std::unique_ptr<ExecutionStore> store_;
 };
 
-TEST_F(ExecutionStoreTest, CommitStoresExecutionHistoryFramesAndEventTogether) {
+TEST_P(ExecutionStoreTest, CommitStoresExecutionHistoryFramesAndEventTogether) {
   ExecutionCommit c;
   c.execution_arn = Arn("e1");
   c.insert = Execution("e1", 5000);
@@ -101,7 +103,7 @@ TEST_F(ExecutionStoreTest, CommitStoresExecutionHistoryFramesAndEventTogether) {
   EXPECT_EQ((*events)[0].detail_type, "Step Functions Execution Status Change");
 }
 
-TEST_F(ExecutionStoreTest, AFailingPartRollsBackEverything) {
+TEST_P(ExecutionStoreTest, AFailingPartRollsBackEverything) {
   Start("e1", 1000);
   // The history ids do not continue the execution's (1 exists; 3 skips 2): nothing is written,
   // not the status change, the frames, nor the event.
@@ -142,7 +144,7 @@ TEST_F(ExecutionStoreTest, AFailingPartRollsBackEverything) {
   EXPECT_EQ(db_->EventsAfter(0, 10)->size(), 1u);
 }
 
-TEST_F(ExecutionStoreTest, NamesAreUniquePerStateMachine) {
+TEST_P(ExecutionStoreTest, NamesAreUniquePerStateMachine) {
   Start("e1", 1000);
   ExecutionCommit c;
   c.execution_arn = Arn("e1");
@@ -164,7 +166,7 @@ TEST_F(ExecutionStoreTest, NamesAreUniquePerStateMachine) {
   EXPECT_EQ(store_->Commit(u).code(), Status::Code::kNotFound);
 }
 
-TEST_F(ExecutionStoreTest, ListsNewestFirstInPagesWithFilters) {
+TEST_P(ExecutionStoreTest, ListsNewestFirstInPagesWithFilters) {
   for (int i = 0; i < 7; ++i) Start("e" + std::to_string(i), 1000 + (i / 2) * 10);  // pairs share a start time
   ExecutionCommit done;
   done.execution_arn = Arn("e3");
@@ -198,7 +200,7 @@ TEST_F(ExecutionStoreTest, ListsNewestFirstInPagesWithFilters) {
   EXPECT_EQ(run->front(), Arn("e0"));  // oldest first
 }
 
-TEST_F(ExecutionStoreTest, HistoryPagesForwardAndReverse) {
+TEST_P(ExecutionStoreTest, HistoryPagesForwardAndReverse) {
   Start("e1", 1000);
   ExecutionCommit c;
   c.execution_arn = Arn("e1");
@@ -224,7 +226,7 @@ TEST_F(ExecutionStoreTest, HistoryPagesForwardAndReverse) {
   EXPECT_TRUE(store_->History(Arn("nope"), 0, 10)->empty());
 }
 
-TEST_F(ExecutionStoreTest, FindsTheFrameThatWaitsOnAToken) {
+TEST_P(ExecutionStoreTest, FindsTheFrameThatWaitsOnAToken) {
   Start("e1", 1000);
   ExecutionCommit c;
   c.execution_arn = Arn("e1");
@@ -244,7 +246,7 @@ TEST_F(ExecutionStoreTest, FindsTheFrameThatWaitsOnAToken) {
   EXPECT_EQ(store_->FindTaskToken("tok-123").status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(ExecutionStoreTest, DeleteRemovesHistoryAndFramesAndSurvivesReopen) {
+TEST_P(ExecutionStoreTest, DeleteRemovesHistoryAndFramesAndSurvivesReopen) {
   Start("e1", 1000);
   Start("e2", 1001);
   ASSERT_TRUE(store_->Delete(Arn("e1")).ok());
@@ -255,7 +257,7 @@ TEST_F(ExecutionStoreTest, DeleteRemovesHistoryAndFramesAndSurvivesReopen) {
 
   store_.reset();
   db_.reset();
-  auto db = MetadataStore::Open(dir_.File("lathe.db"));
+  auto db = MetadataStore::Open(location());
   ASSERT_TRUE(db.ok());
   auto store = ExecutionStore::Open(db->get());
   ASSERT_TRUE(store.ok());
@@ -263,7 +265,7 @@ TEST_F(ExecutionStoreTest, DeleteRemovesHistoryAndFramesAndSurvivesReopen) {
   EXPECT_EQ(*(*store)->LastEventId(Arn("e2")), 1);
 }
 
-TEST_F(ExecutionStoreTest, RefusesCommitsThatNameNoExecutionOrAnotherOne) {
+TEST_P(ExecutionStoreTest, RefusesCommitsThatNameNoExecutionOrAnotherOne) {
   ExecutionCommit c;
   EXPECT_EQ(store_->Commit(c).code(), Status::Code::kInvalidArgument);
   c.execution_arn = Arn("a");
@@ -282,4 +284,8 @@ TEST_F(ExecutionStoreTest, RefusesCommitsThatNameNoExecutionOrAnotherOne) {
 }
 
 }  // namespace
+}  // namespace lathe::store
+
+namespace lathe::store {
+LATHE_ON_BOTH_STORES(ExecutionStoreTest);
 }  // namespace lathe::store

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "store_backends.h"
 #include "test_util.h"
 
 namespace lathe::store {
 namespace {
+
+class MetadataStoreTest : public StoreBackendTest {};
 
 using lathe::testing::TempDir;
 
@@ -21,9 +24,8 @@ ResourceRow Job(const std::string& id, const std::string& name, int64_t created)
   return r;
 }
 
-TEST(MetadataStore, RowsSurviveReopeningAndAreFoundByIdNameOrArn) {
-  TempDir dir;
-  const std::string path = dir.path() + "/lathe.db";
+TEST_P(MetadataStoreTest, RowsSurviveReopeningAndAreFoundByIdNameOrArn) {
+  const std::string path = location();
   {
     auto db = MetadataStore::Open(path);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -46,9 +48,8 @@ TEST(MetadataStore, RowsSurviveReopeningAndAreFoundByIdNameOrArn) {
   EXPECT_EQ((*all)[0].name, "first");  // oldest first
 }
 
-TEST(MetadataStore, NamesAreUniquePerKindAndUpdatesAndDeletesApply) {
-  TempDir dir;
-  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+TEST_P(MetadataStoreTest, NamesAreUniquePerKindAndUpdatesAndDeletesApply) {
+  auto db = MetadataStore::Open(location());
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->Insert(Job("a1", "same", 1)).ok());
   Status dup = (*db)->Insert(Job("a2", "same", 2));
@@ -69,9 +70,8 @@ TEST(MetadataStore, NamesAreUniquePerKindAndUpdatesAndDeletesApply) {
   EXPECT_EQ((*db)->Update(changed).code(), Status::Code::kNotFound);
 }
 
-TEST(MetadataStore, TagsAndIdempotencyTokens) {
-  TempDir dir;
-  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+TEST_P(MetadataStoreTest, TagsAndIdempotencyTokens) {
+  auto db = MetadataStore::Open(location());
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->SetTags("arn:x", {{"team", "ml"}, {"env", "dev"}}).ok());
   ASSERT_TRUE((*db)->SetTags("arn:x", {{"env", "prod"}}).ok());
@@ -86,9 +86,8 @@ TEST(MetadataStore, TagsAndIdempotencyTokens) {
   EXPECT_EQ(*(*db)->RememberToken("model", "tok", "third"), "third");
 }
 
-TEST(MetadataStore, UpdateIfWritesOnlyFromTheExpectedStatusAndSurvivesInvalidUtf8) {
-  TempDir dir;
-  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+TEST_P(MetadataStoreTest, UpdateIfWritesOnlyFromTheExpectedStatusAndSurvivesInvalidUtf8) {
+  auto db = MetadataStore::Open(location());
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->Insert(Job("a1", "one", 1)).ok());
   ResourceRow stopping = Job("a1", "one", 1);
@@ -121,9 +120,8 @@ TEST(MetadataStore, AnUnwritableLocationIsAnErrorNamingThePath) {
 namespace lathe::store {
 namespace {
 
-TEST(MetadataStore, InsertAllWritesEveryRowOrNone) {
-  lathe::testing::TempDir dir;
-  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+TEST_P(MetadataStoreTest, InsertAllWritesEveryRowOrNone) {
+  auto db = MetadataStore::Open(location());
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->InsertAll({Job("a", "a", 1), Job("b", "b", 2)}).ok());
   // "c" is new but "a" exists: the whole batch is refused and "c" is not written.
@@ -132,9 +130,8 @@ TEST(MetadataStore, InsertAllWritesEveryRowOrNone) {
   EXPECT_EQ((*db)->List("job")->size(), 2u);
 }
 
-TEST(MetadataStore, CountFindsWhatListWouldWithoutPaging) {
-  lathe::testing::TempDir dir;
-  auto db = MetadataStore::Open(dir.path() + "/lathe.db");
+TEST_P(MetadataStoreTest, CountFindsWhatListWouldWithoutPaging) {
+  auto db = MetadataStore::Open(location());
   ASSERT_TRUE(db.ok());
   ResourceRow done = Job("c", "c", 3);
   done.status = "Completed";
@@ -154,4 +151,61 @@ TEST(MetadataStore, CountFindsWhatListWouldWithoutPaging) {
 }
 
 }  // namespace
+}  // namespace lathe::store
+
+namespace lathe::store {
+LATHE_ON_BOTH_STORES(MetadataStoreTest);
+}  // namespace lathe::store
+
+namespace lathe::store {
+namespace {
+
+class MetadataListTest : public StoreBackendTest {};
+
+// Filtering, ordering and paging happen in SQL: the same answers from both databases.
+TEST_P(MetadataListTest, FiltersOrderAndPagesAlike) {
+  auto db = MetadataStore::Open(location());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  std::vector<ResourceRow> rows;
+  for (int i = 0; i < 6; ++i) {
+    ResourceRow r = Job("id" + std::to_string(i), i % 2 ? "tuning-run-" + std::to_string(i) : "other-" + std::to_string(i),
+                        100 + i / 2);  // two rows per creation time: the id breaks the tie
+    r.doc["team"] = i < 3 ? "ml" : "ops";
+    rows.push_back(r);
+  }
+  ASSERT_TRUE((*db)->InsertAll(rows).ok());
+  auto ids = [](const Result<std::vector<ResourceRow>>& r) {
+    std::vector<std::string> out;
+    if (r.ok())
+      for (const auto& row : *r) out.push_back(row.id);
+    return out;
+  };
+  MetadataStore::ListFilter f;
+  f.descending = true;
+  f.offset = 1;
+  f.limit = 3;
+  EXPECT_EQ(ids((*db)->List("job", f)), (std::vector<std::string>{"id4", "id3", "id2"}));
+  f = {};
+  f.offset = 4;  // an offset without a limit
+  EXPECT_EQ(ids((*db)->List("job", f)), (std::vector<std::string>{"id4", "id5"}));
+  f = {};
+  f.name_contains = "tuning-run";
+  f.doc_equals = {{"team", "ml"}};
+  EXPECT_EQ(ids((*db)->List("job", f)), (std::vector<std::string>{"id1"}));
+  f = {};
+  f.created_after = 100;
+  f.created_before = 102;
+  EXPECT_EQ(ids((*db)->List("job", f)), (std::vector<std::string>{"id2", "id3"}));
+  f = {};
+  f.name_contains = "%' OR '1'='1";  // data, never SQL; no LIKE wildcards either
+  EXPECT_TRUE((*db)->List("job", f)->empty());
+  f = {};
+  f.doc_equals = {{"te\"am", "ml"}};  // a hostile document key matches nothing
+  EXPECT_TRUE((*db)->List("job", f)->empty());
+}
+
+}  // namespace
+
+LATHE_ON_BOTH_STORES(MetadataListTest);
+
 }  // namespace lathe::store

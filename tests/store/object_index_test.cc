@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "store_backends.h"
 #include "test_util.h"
 
 namespace lathe::store {
@@ -62,10 +63,12 @@ std::vector<std::string> Versions(const std::vector<ObjectVersion>& vs) {
   return out;
 }
 
-class ObjectIndexTest : public ::testing::Test {
+class ObjectIndexTest : public StoreBackendTest {
  protected:
   void SetUp() override {
-    auto db = MetadataStore::Open(dir_.path() + "/lathe.db");
+    StoreBackendTest::SetUp();
+    if (IsSkipped()) return;
+    auto db = MetadataStore::Open(location());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
     auto index = ObjectIndex::Open(db_.get());
@@ -93,12 +96,11 @@ class ObjectIndexTest : public ::testing::Test {
     return r.ok() ? *r : std::vector<OutboxEvent>{};
   }
 
-  TempDir dir_;
   std::unique_ptr<MetadataStore> db_;
   std::unique_ptr<ObjectIndex> index_;
 };
 
-TEST_F(ObjectIndexTest, PutGetAndReplaceTheNullVersion) {
+TEST_P(ObjectIndexTest, PutGetAndReplaceTheNullVersion) {
   EXPECT_EQ(index_->Get("bkt", "a.txt", "").status().code(), Status::Code::kNotFound);
   std::vector<std::string> freed;
   Put(Version("a.txt", kNullVersionId, 1), &freed);
@@ -122,7 +124,7 @@ TEST_F(ObjectIndexTest, PutGetAndReplaceTheNullVersion) {
   EXPECT_EQ(index_->Get("other", "a.txt", "").status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(ObjectIndexTest, RejectsVersionsWithoutTheirParts) {
+TEST_P(ObjectIndexTest, RejectsVersionsWithoutTheirParts) {
   ObjectVersion v = Version("k", "v1", 1);
   v.blob = "../../etc/passwd";
   EXPECT_EQ(index_->Put(v, nullptr, nullptr).code(), Status::Code::kInvalidArgument);
@@ -136,7 +138,7 @@ TEST_F(ObjectIndexTest, RejectsVersionsWithoutTheirParts) {
   EXPECT_EQ(*index_->BucketHasContents("bkt"), false);
 }
 
-TEST_F(ObjectIndexTest, VersionedPutsKeepOlderVersionsAndRemovingTheLatestPromotesTheNext) {
+TEST_P(ObjectIndexTest, VersionedPutsKeepOlderVersionsAndRemovingTheLatestPromotesTheNext) {
   Put(Version("k", "v1", 1));
   Put(Version("k", "v2", 2));
   Put(Version("k", "v3", 3));
@@ -162,7 +164,7 @@ TEST_F(ObjectIndexTest, VersionedPutsKeepOlderVersionsAndRemovingTheLatestPromot
   EXPECT_EQ(index_->Remove("bkt", "k", "", nullptr, nullptr).code(), Status::Code::kNotFound);
 }
 
-TEST_F(ObjectIndexTest, SuspendedVersioningReplacesOnlyTheNullVersion) {
+TEST_P(ObjectIndexTest, SuspendedVersioningReplacesOnlyTheNullVersion) {
   Put(Version("k", kNullVersionId, 1));
   Put(Version("k", "v2", 2));
   std::vector<std::string> freed;
@@ -171,7 +173,7 @@ TEST_F(ObjectIndexTest, SuspendedVersioningReplacesOnlyTheNullVersion) {
   EXPECT_EQ(AllVersions(), (std::vector<std::string>{"k/null*", "k/v2"}));
 }
 
-TEST_F(ObjectIndexTest, DeleteMarkersHideAKeyFromListingButNotFromVersions) {
+TEST_P(ObjectIndexTest, DeleteMarkersHideAKeyFromListingButNotFromVersions) {
   Put(Version("a", "v1", 1));
   Put(Version("b", "v1", 2));
   std::vector<std::string> freed;
@@ -190,7 +192,7 @@ TEST_F(ObjectIndexTest, DeleteMarkersHideAKeyFromListingButNotFromVersions) {
   EXPECT_EQ(LatestKeys(""), (std::vector<std::string>{"a", "b"}));
 }
 
-TEST_F(ObjectIndexTest, ListLatestOrdersKeysAsBytesAndTakesPrefixesLiterally) {
+TEST_P(ObjectIndexTest, ListLatestOrdersKeysAsBytesAndTakesPrefixesLiterally) {
   // S3's order is UTF-8 binary: ' ' < '%' < '.' < '/' < digits < upper < '_' < lower < non-ASCII.
   const std::vector<std::string> keys = {
       "a b",  "a%c",         "a%d",      "a..",        "a.b",          "a//x", "a/..", "a/x",
@@ -241,7 +243,7 @@ TEST_F(ObjectIndexTest, ListLatestOrdersKeysAsBytesAndTakesPrefixesLiterally) {
   EXPECT_TRUE(LatestKeys("", "", 0).empty());
 }
 
-TEST_F(ObjectIndexTest, PrefixesEndingInHighBytesStillBoundTheRange) {
+TEST_P(ObjectIndexTest, PrefixesEndingInHighBytesStillBoundTheRange) {
   // 0xFF never appears in UTF-8 but keys are bytes here: the successor of "a\xff" is "b".
   Put(Version("a\xfe", kNullVersionId, 1));
   Put(Version("a\xff", kNullVersionId, 2));
@@ -253,7 +255,7 @@ TEST_F(ObjectIndexTest, PrefixesEndingInHighBytesStillBoundTheRange) {
   EXPECT_EQ(LatestKeys("\xff"), std::vector<std::string>{"\xff"});  // no successor: unbounded above
 }
 
-TEST_F(ObjectIndexTest, ListVersionsByKeyThenNewestFirstWithMarkers) {
+TEST_P(ObjectIndexTest, ListVersionsByKeyThenNewestFirstWithMarkers) {
   Put(Version("a", "v1", 1));
   Put(Version("b", "v1", 2));
   Put(Version("a", "v2", 3));
@@ -287,7 +289,7 @@ TEST_F(ObjectIndexTest, ListVersionsByKeyThenNewestFirstWithMarkers) {
   EXPECT_EQ(paged, AllVersions());
 }
 
-TEST_F(ObjectIndexTest, BucketHasContentsCountsVersionsMarkersAndUploads) {
+TEST_P(ObjectIndexTest, BucketHasContentsCountsVersionsMarkersAndUploads) {
   EXPECT_FALSE(*index_->BucketHasContents("bkt"));
   Put(Marker("k", "m1"));
   EXPECT_TRUE(*index_->BucketHasContents("bkt"));
@@ -302,7 +304,7 @@ TEST_F(ObjectIndexTest, BucketHasContentsCountsVersionsMarkersAndUploads) {
   EXPECT_TRUE(*index_->BucketHasContents("bkt"));
 }
 
-TEST_F(ObjectIndexTest, EventsArePublishedWithTheirChangeOrNotAtAll) {
+TEST_P(ObjectIndexTest, EventsArePublishedWithTheirChangeOrNotAtAll) {
   OutboxEvent created = Event("Object Created", "k");
   ASSERT_TRUE(index_->Put(Version("k", "v1", 1), &created, nullptr).ok());
   OutboxEvent deleted = Event("Object Deleted", "k");
@@ -324,7 +326,7 @@ TEST_F(ObjectIndexTest, EventsArePublishedWithTheirChangeOrNotAtAll) {
   EXPECT_LT(events[0].seq, events[1].seq);
 }
 
-TEST_F(ObjectIndexTest, UploadsAndParts) {
+TEST_P(ObjectIndexTest, UploadsAndParts) {
   MultipartUpload u;
   u.upload_id = "u1";
   u.bucket = "bkt";
@@ -398,7 +400,7 @@ TEST_F(ObjectIndexTest, UploadsAndParts) {
   ASSERT_EQ(Events().size(), 1u);
 }
 
-TEST_F(ObjectIndexTest, AbortFreesThePartsAndCompletingReplacesAnObject) {
+TEST_P(ObjectIndexTest, AbortFreesThePartsAndCompletingReplacesAnObject) {
   Put(Version("k", kNullVersionId, 1));
   for (const char* id : {"u1", "u2"}) {
     MultipartUpload u;
@@ -425,7 +427,7 @@ TEST_F(ObjectIndexTest, AbortFreesThePartsAndCompletingReplacesAnObject) {
   EXPECT_FALSE(*index_->BucketHasContents("other"));
 }
 
-TEST_F(ObjectIndexTest, ListUploadsByKeyThenInitiation) {
+TEST_P(ObjectIndexTest, ListUploadsByKeyThenInitiation) {
   auto create = [&](const std::string& id, const std::string& key, int64_t at) {
     MultipartUpload u;
     u.upload_id = id;
@@ -457,7 +459,7 @@ TEST_F(ObjectIndexTest, ListUploadsByKeyThenInitiation) {
   EXPECT_TRUE(index_->ListUploads("other", "", "", "", 100)->empty());
 }
 
-TEST_F(ObjectIndexTest, BlobsSharedByRowsAreFreedOnlyWithTheLastRow) {
+TEST_P(ObjectIndexTest, BlobsSharedByRowsAreFreedOnlyWithTheLastRow) {
   // A copy may share its source's blob: removing one row must not free bytes the other still has.
   ObjectVersion a = Version("a", kNullVersionId, 7), b = Version("b", kNullVersionId, 7);
   Put(a);
@@ -469,12 +471,12 @@ TEST_F(ObjectIndexTest, BlobsSharedByRowsAreFreedOnlyWithTheLastRow) {
   EXPECT_EQ(freed, std::vector<std::string>{BlobId(7)});
 }
 
-TEST_F(ObjectIndexTest, RowsSurviveReopening) {
+TEST_P(ObjectIndexTest, RowsSurviveReopening) {
   Put(Version("k", "v1", 1));
   Put(Version("k", "v2", 2));
   index_.reset();
   db_.reset();
-  auto db = MetadataStore::Open(dir_.path() + "/lathe.db");
+  auto db = MetadataStore::Open(location());
   ASSERT_TRUE(db.ok());
   auto index = ObjectIndex::Open(db->get());
   ASSERT_TRUE(index.ok());
@@ -485,4 +487,8 @@ TEST_F(ObjectIndexTest, RowsSurviveReopening) {
 }
 
 }  // namespace
+}  // namespace lathe::store
+
+namespace lathe::store {
+LATHE_ON_BOTH_STORES(ObjectIndexTest);
 }  // namespace lathe::store

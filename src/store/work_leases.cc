@@ -1,0 +1,141 @@
+#include "store/work_leases.h"
+
+#include <chrono>
+
+#include "store/sql_db.h"
+
+namespace lathe::store {
+namespace {
+
+constexpr const char* kItemColumns = "kind, id, cpus, gpus, memory_bytes, doc, worker_id, generation, expires_ms";
+
+// Bounds of what a caller passes: ids are lathe's own, but a lease length decides how long a
+// dead worker's item waits, so it must be sane.
+constexpr int64_t kMaxLeaseMs = 24LL * 3600 * 1000;
+constexpr size_t kMaxIdBytes = 1024;
+
+Lease ReadLease(const SqlQuery& q) {
+  Lease l;
+  l.item.kind = q.Text(0);
+  l.item.id = q.Text(1);
+  l.item.needs = {q.Int(2), q.Int(3), q.Int(4)};
+  l.item.doc = nlohmann::json::parse(q.Text(5), nullptr, /*allow_exceptions=*/false);
+  l.worker_id = q.Text(6);
+  l.generation = q.Int(7);
+  l.expires_ms = q.Int(8);
+  return l;
+}
+
+Status CheckLeaseMs(int64_t lease_ms) {
+  if (lease_ms <= 0 || lease_ms > kMaxLeaseMs)
+    return Status::InvalidArgument("a lease lasts 1 ms to 24 h, not " + std::to_string(lease_ms) + " ms");
+  return Status::Ok();
+}
+
+}  // namespace
+
+int64_t WorkLeases::Now() const {
+  if (now_ms_) return now_ms_();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status WorkLeases::Enqueue(const WorkItem& item) {
+  if (item.kind.empty() || item.id.empty() || item.kind.size() > kMaxIdBytes || item.id.size() > kMaxIdBytes)
+    return Status::InvalidArgument("a work item has a kind and an id of 1 to 1024 bytes");
+  if (item.needs.cpus < 0 || item.needs.gpus < 0 || item.needs.memory_bytes < 0)
+    return Status::InvalidArgument("a work item's needs are not negative");
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  SqlQuery q(*store_->sql_,
+             "INSERT INTO work_items (kind, id, cpus, gpus, memory_bytes, state, worker_id, generation, expires_ms, "
+             "enqueued_ms, doc) VALUES (?, ?, ?, ?, ?, 'queued', '', 0, 0, ?, ?)");
+  q.Bind(1, item.kind).Bind(2, item.id).Bind(3, item.needs.cpus).Bind(4, item.needs.gpus);
+  q.Bind(5, item.needs.memory_bytes).Bind(6, Now());
+  q.Bind(7, item.doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  const SqlQuery::Outcome o = q.Step();
+  if (o == SqlQuery::kConstraint) return Status::AlreadyExists(item.kind + " " + item.id + " is already queued");
+  return o == SqlQuery::kDone ? Status::Ok() : q.Error("enqueue " + item.kind);
+}
+
+Result<std::optional<Lease>> WorkLeases::Claim(const std::string& worker_id, const Capacity& capacity,
+                                               int64_t lease_ms) {
+  LATHE_RETURN_IF_ERROR(CheckLeaseMs(lease_ms));
+  if (worker_id.empty() || worker_id.size() > kMaxIdBytes)
+    return Status::InvalidArgument("a worker id has 1 to 1024 bytes");
+  const int64_t now = Now();
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  SqlDb& db = *store_->sql_;
+  // The inner SELECT picks (and on PostgreSQL locks, skipping rows other claimers hold) the
+  // oldest item that fits; the UPDATE takes it in the same statement.
+  const std::string sql =
+      std::string("UPDATE work_items SET state = 'leased', worker_id = ?, generation = generation + 1, "
+                  "expires_ms = ? WHERE (kind, id) = (SELECT kind, id FROM work_items "
+                  "WHERE (state = 'queued' OR (state = 'leased' AND expires_ms <= ?)) "
+                  "AND cpus <= ? AND gpus <= ? AND memory_bytes <= ? ORDER BY enqueued_ms, kind, id LIMIT 1") +
+      ForUpdateSkipLockedSql(db.dialect()) + ") RETURNING " + kItemColumns;
+  std::optional<Lease> claimed;
+  Status s = InSqlTransaction(db, [&]() -> Status {
+    SqlQuery q(db, sql);
+    q.Bind(1, worker_id).Bind(2, now + lease_ms).Bind(3, now);
+    q.Bind(4, capacity.cpus).Bind(5, capacity.gpus).Bind(6, capacity.memory_bytes);
+    const SqlQuery::Outcome o = q.Step();
+    if (o == SqlQuery::kRow) claimed = ReadLease(q);
+    else if (o != SqlQuery::kDone) return q.Error("claim work");
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return claimed;
+}
+
+Status WorkLeases::Fenced(const std::string& what, const Lease& lease, const std::string& sql, int64_t first) {
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  SqlQuery q(*store_->sql_, sql);
+  q.Bind(1, first).Bind(2, lease.worker_id).Bind(3, lease.generation).Bind(4, lease.item.kind).Bind(5, lease.item.id);
+  LATHE_RETURN_IF_ERROR(q.Run(what));
+  if (q.changes() == 0)
+    return Status::Conflict("the lease of " + lease.item.kind + " " + lease.item.id + " (generation " +
+                            std::to_string(lease.generation) + ") was lost: another worker holds it or it ended");
+  return Status::Ok();
+}
+
+// Every fenced change matches the worker and the generation it claimed; a later claim raised
+// the generation, so a stale worker's change matches no row.
+Status WorkLeases::Heartbeat(Lease& lease, int64_t lease_ms) {
+  LATHE_RETURN_IF_ERROR(CheckLeaseMs(lease_ms));
+  const int64_t until = Now() + lease_ms;
+  LATHE_RETURN_IF_ERROR(Fenced("heartbeat", lease,
+                               "UPDATE work_items SET expires_ms = ? WHERE state = 'leased' AND worker_id = ? "
+                               "AND generation = ? AND kind = ? AND id = ?",
+                               until));
+  lease.expires_ms = until;
+  return Status::Ok();
+}
+
+Status WorkLeases::Release(const Lease& lease) {
+  return Fenced("release", lease,
+                "UPDATE work_items SET state = 'queued', worker_id = '', expires_ms = ? WHERE state = 'leased' "
+                "AND worker_id = ? AND generation = ? AND kind = ? AND id = ?",
+                0);
+}
+
+Status WorkLeases::Complete(const Lease& lease) {
+  return Fenced("complete", lease,
+                "UPDATE work_items SET state = 'done', expires_ms = ? WHERE state = 'leased' AND worker_id = ? "
+                "AND generation = ? AND kind = ? AND id = ?",
+                Now());
+}
+
+Result<QueueDepth> WorkLeases::Depth() {
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  SqlQuery q(*store_->sql_, "SELECT state, COUNT(*) FROM work_items GROUP BY state");
+  QueueDepth d;
+  SqlQuery::Outcome o;
+  while ((o = q.Step()) == SqlQuery::kRow) {
+    const std::string state = q.Text(0);
+    (state == "queued" ? d.queued : state == "leased" ? d.leased : d.done) = q.Int(1);
+  }
+  if (o != SqlQuery::kDone) return q.Error("queue depth");
+  return d;
+}
+
+}  // namespace lathe::store

@@ -1,0 +1,81 @@
+// Work that workers claim with leases (lathe worker, docs/scale-out.md): fine-tuning jobs,
+// evaluation runs, batch work, Step Functions task steps, each an item (kind, id) with the
+// capacity it needs. A worker claims the oldest queued item that fits its capacity and holds it
+// while it heartbeats; a worker that dies stops heartbeating, its lease expires and another
+// worker claims the item again. Every claim raises the item's generation: the fencing token a
+// worker shows to heartbeat, release or complete, so a worker whose lease expired (paused, cut
+// off) cannot finish an item someone else now holds.
+//
+// On PostgreSQL a claim is one UPDATE over `SELECT ... FOR UPDATE SKIP LOCKED`: concurrent
+// workers on many machines never wait on each other's rows and never get the same item. On
+// SQLite it is the same statement in one IMMEDIATE transaction (one writer at a time).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+#include "store/metadata_store.h"
+
+namespace lathe::store {
+
+// What an item needs, and what a worker offers: an item fits a worker when every need is at most
+// the worker's.
+struct Capacity {
+  int64_t cpus = 0, gpus = 0, memory_bytes = 0;
+};
+
+struct WorkItem {
+  std::string kind;  // "fine-tuning-job", "evaluation-job", "batch", "sfn-task"
+  std::string id;
+  Capacity needs;
+  nlohmann::json doc = nlohmann::json::object();  // what the worker needs to start it
+};
+
+// A claim: the item, its fencing token and when the lease ends unless renewed.
+struct Lease {
+  WorkItem item;
+  std::string worker_id;
+  int64_t generation = 0;
+  int64_t expires_ms = 0;
+};
+
+struct QueueDepth {
+  int64_t queued = 0, leased = 0, done = 0;
+};
+
+class WorkLeases {
+ public:
+  // Over the store's database (its table is made by the store's migrations).
+  explicit WorkLeases(MetadataStore* store) : store_(store) {}
+  // Clock in ms since the epoch; tests move it to expire leases without sleeping.
+  void set_clock(std::function<int64_t()> now_ms) { now_ms_ = std::move(now_ms); }
+
+  // Queues an item; AlreadyExists when (kind, id) was queued before (even if done).
+  Status Enqueue(const WorkItem& item);
+  // The oldest queued item (or one whose lease expired) that fits `capacity`, leased to
+  // `worker_id` for `lease_ms`; nullopt when none fits.
+  Result<std::optional<Lease>> Claim(const std::string& worker_id, const Capacity& capacity, int64_t lease_ms);
+  // Extends the lease to now + lease_ms. Conflict when the lease was lost (expired and claimed
+  // again, released, completed): the worker must stop working on the item.
+  Status Heartbeat(Lease& lease, int64_t lease_ms);
+  // Gives the item back to the queue (a worker shutting down). Conflict as for Heartbeat.
+  Status Release(const Lease& lease);
+  // Marks the item done. Conflict when the lease was lost: someone else owns the item now.
+  // An expired lease that nobody claimed since still completes: the work was done.
+  Status Complete(const Lease& lease);
+  Result<QueueDepth> Depth();
+
+ private:
+  // Runs `sql` (binding worker, generation, kind, id after `first`) and maps "no row changed" to
+  // Conflict: the fence.
+  Status Fenced(const std::string& what, const Lease& lease, const std::string& sql, int64_t first);
+  int64_t Now() const;
+  MetadataStore* store_;
+  std::function<int64_t()> now_ms_;
+};
+
+}  // namespace lathe::store

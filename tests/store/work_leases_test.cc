@@ -1,0 +1,161 @@
+#include "store/work_leases.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "store_backends.h"
+
+namespace lathe::store {
+namespace {
+
+class WorkLeasesTest : public StoreBackendTest {
+ protected:
+  void SetUp() override {
+    StoreBackendTest::SetUp();
+    if (IsSkipped()) return;
+    auto opened = MetadataStore::Open(location());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(*opened);
+    leases_ = std::make_unique<WorkLeases>(store_.get());
+    leases_->set_clock([this] { return now_.load(); });
+  }
+  static WorkItem Item(const std::string& id, Capacity needs = {1, 0, 1000}) {
+    WorkItem w;
+    w.kind = "fine-tuning-job";
+    w.id = id;
+    w.needs = needs;
+    w.doc = {{"jobArn", "arn:" + id}};
+    return w;
+  }
+  std::atomic<int64_t> now_{1000};
+  std::unique_ptr<MetadataStore> store_;
+  std::unique_ptr<WorkLeases> leases_;
+};
+
+TEST_P(WorkLeasesTest, AWorkerClaimsTheOldestItemThatFitsItsCapacity) {
+  ASSERT_TRUE(leases_->Enqueue(Item("gpu-job", {1, 1, 1000})).ok());
+  now_ += 1;
+  ASSERT_TRUE(leases_->Enqueue(Item("cpu-job")).ok());
+  auto cpu_only = leases_->Claim("cpu-worker", {4, 0, 1 << 20}, 30000);
+  ASSERT_TRUE(cpu_only.ok()) << cpu_only.status().ToString();
+  ASSERT_TRUE(cpu_only->has_value());  // the GPU job is older but does not fit
+  EXPECT_EQ((*cpu_only)->item.id, "cpu-job");
+  EXPECT_EQ((*cpu_only)->item.doc["jobArn"], "arn:cpu-job");
+  EXPECT_EQ((*cpu_only)->generation, 1);
+  EXPECT_EQ((*cpu_only)->expires_ms, now_ + 30000);
+  EXPECT_FALSE(leases_->Claim("cpu-worker", {4, 0, 1 << 20}, 30000)->has_value());
+  EXPECT_FALSE(leases_->Claim("small-gpu", {4, 1, 10}, 30000)->has_value());  // too little memory
+  auto gpu = leases_->Claim("gpu-worker", {4, 1, 1 << 20}, 30000);
+  ASSERT_TRUE(gpu.ok() && gpu->has_value());
+  EXPECT_EQ((*gpu)->item.id, "gpu-job");
+  auto depth = leases_->Depth();
+  ASSERT_TRUE(depth.ok());
+  EXPECT_EQ(depth->leased, 2);
+  ASSERT_TRUE(leases_->Complete(**gpu).ok());
+  EXPECT_EQ(leases_->Depth()->done, 1);
+}
+
+TEST_P(WorkLeasesTest, BadInputIsRefused) {
+  ASSERT_TRUE(leases_->Enqueue(Item("a")).ok());
+  EXPECT_EQ(leases_->Enqueue(Item("a")).code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(leases_->Enqueue(Item("")).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(leases_->Enqueue(Item(std::string(1025, 'x'))).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(leases_->Enqueue(Item("neg", {-1, 0, 0})).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(leases_->Claim("w", {1, 0, 1000}, 0).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(leases_->Claim("w", {1, 0, 1000}, 25LL * 3600 * 1000).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(leases_->Claim("", {1, 0, 1000}, 1000).status().code(), Status::Code::kInvalidArgument);
+  // Hostile ids are data, not SQL.
+  WorkItem odd = Item("x'); DROP TABLE work_items; --");
+  ASSERT_TRUE(leases_->Enqueue(odd).ok());
+  auto first = leases_->Claim("w", {1, 0, 1000}, 1000);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  // A forged lease (a generation never handed out) changes nothing.
+  Lease forged = **first;
+  forged.generation += 7;
+  EXPECT_EQ(leases_->Complete(forged).code(), Status::Code::kConflict);
+  forged = **first;
+  forged.worker_id = "someone-else";
+  EXPECT_EQ(leases_->Release(forged).code(), Status::Code::kConflict);
+  EXPECT_EQ(leases_->Depth()->leased, 1);
+}
+
+TEST_P(WorkLeasesTest, AnExpiredLeaseIsClaimedAgainAndTheOldHolderIsFencedOut) {
+  ASSERT_TRUE(leases_->Enqueue(Item("job")).ok());
+  auto first = leases_->Claim("w1", {1, 0, 1000}, 5000);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  Lease mine = **first;
+  now_ += 4000;
+  ASSERT_TRUE(leases_->Heartbeat(mine, 5000).ok());  // renewed: good until 10000 from the start
+  now_ += 4000;
+  EXPECT_FALSE(leases_->Claim("w2", {1, 0, 1000}, 5000)->has_value());  // still held
+  now_ += 2000;  // w1 died: no heartbeat, the lease ends
+  auto second = leases_->Claim("w2", {1, 0, 1000}, 5000);
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ((*second)->worker_id, "w2");
+  EXPECT_EQ((*second)->generation, mine.generation + 1);
+  // w1 comes back: it can neither renew, nor give back, nor finish what w2 now holds.
+  EXPECT_EQ(leases_->Heartbeat(mine, 5000).code(), Status::Code::kConflict);
+  EXPECT_EQ(leases_->Release(mine).code(), Status::Code::kConflict);
+  EXPECT_EQ(leases_->Complete(mine).code(), Status::Code::kConflict);
+  ASSERT_TRUE(leases_->Complete(**second).ok());
+  now_ += 100000;
+  EXPECT_FALSE(leases_->Claim("w3", {1, 0, 1000}, 5000)->has_value());  // done is done
+  EXPECT_EQ(leases_->Complete(**second).code(), Status::Code::kConflict);  // once
+}
+
+TEST_P(WorkLeasesTest, AReleasedItemIsClaimableAtOnce) {
+  ASSERT_TRUE(leases_->Enqueue(Item("job")).ok());
+  auto first = leases_->Claim("w1", {1, 0, 1000}, 60000);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  ASSERT_TRUE(leases_->Release(**first).ok());
+  auto second = leases_->Claim("w2", {1, 0, 1000}, 60000);
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ((*second)->generation, 2);
+}
+
+// Workers with their own connections (as on separate machines) claim at once: every item is
+// claimed exactly once.
+TEST_P(WorkLeasesTest, ConcurrentWorkersNeverClaimTheSameItem) {
+  constexpr int kItems = 60, kWorkers = 4;
+  for (int i = 0; i < kItems; ++i) ASSERT_TRUE(leases_->Enqueue(Item("job-" + std::to_string(i))).ok());
+  std::vector<std::unique_ptr<MetadataStore>> stores;
+  for (int w = 0; w < kWorkers; ++w) {
+    auto s = MetadataStore::Open(location());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    stores.push_back(std::move(*s));
+  }
+  std::vector<std::vector<std::string>> claimed(kWorkers);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWorkers; ++w)
+    threads.emplace_back([&, w] {
+      WorkLeases leases(stores[static_cast<size_t>(w)].get());
+      for (;;) {
+        auto lease = leases.Claim("w" + std::to_string(w), {1, 0, 1000}, 60000);
+        if (!lease.ok()) {
+          ++errors;
+          return;
+        }
+        if (!lease->has_value()) return;
+        claimed[static_cast<size_t>(w)].push_back((*lease)->item.id);
+        if (!leases.Complete(**lease).ok()) ++errors;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  std::multiset<std::string> all;
+  for (const auto& ids : claimed) all.insert(ids.begin(), ids.end());
+  EXPECT_EQ(all.size(), static_cast<size_t>(kItems));
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), static_cast<size_t>(kItems));
+  EXPECT_EQ(leases_->Depth()->done, kItems);
+}
+
+}  // namespace
+
+LATHE_ON_BOTH_STORES(WorkLeasesTest);
+
+}  // namespace lathe::store
