@@ -45,13 +45,16 @@ case "$cmd" in
     # A server left over from an earlier run (a killed ctest) is stopped first.
     [[ -f "$dir/data/postmaster.pid" ]] && as_owner "$pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$dir"
-    mkdir -p "$dir"
-    [[ $(id -u) -eq 0 ]] && chown nobody:nogroup "$dir"
-    # trust on the socket: the folder is the only way in. No fsync: the data is thrown away.
+    # 0700 and no -p: the folder is the only way to the socket (trust auth), so it must be new and
+    # closed to other users; a path that reappeared since the rm (a race in /tmp) fails here.
+    mkdir -m 700 "$dir"
+    [[ $(id -u) -eq 0 ]] && chown -h nobody:nogroup "$dir"
+    # trust on the socket, which only the folder's owner (and root) can reach. No fsync: the data
+    # is thrown away.
     as_owner "$initdb" -D "$dir/data" -U lathe --auth=trust --no-sync --encoding=UTF8 --locale=C.UTF-8 \
       >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
     as_owner "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60" \
+      -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c unix_socket_permissions=0700 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     url
     ;;

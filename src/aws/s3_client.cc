@@ -127,6 +127,9 @@ Status Perform(const S3Endpoint& endpoint, const char* method, const std::string
   curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  // The path goes as signed: without this libcurl collapses "/./" and "/../" in keys (valid S3
+  // keys), sending another path than the signature covers, or one in another bucket.
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
   if (!endpoint.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, endpoint.ca_bundle.c_str());
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, kS3ConnectTimeoutSeconds);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);

@@ -111,10 +111,11 @@ void AddModelsPerplexityCommand(CLI::App* models, Context* ctx) {
       if (!nll.ok()) return fail(nll.status());
       const double ppl = std::exp(*nll);
       if (p == engine::WeightPrecision::kF32) f32_ppl = ppl;
-      nlohmann::json r = {{"weights", name}, {"perplexity", ppl}, {"weightBytes", m->WeightBytes()}};
-      if (f32_ppl > 0) r["changeVsF32"] = ppl / f32_ppl - 1;
-      results.push_back(r);
+      results.push_back({{"weights", name}, {"perplexity", ppl}, {"weightBytes", m->WeightBytes()}});
     }
+    // After the loop: f32 may come anywhere in --weights.
+    if (f32_ppl > 0)
+      for (auto& r : results) r["changeVsF32"] = r["perplexity"].get<double>() / f32_ppl - 1;
     if (a->json) {
       PrintJson({{"model", a->model}, {"text", a->text}, {"tokensScored", scored}, {"windows", windows.size()},
                  {"results", results}});

@@ -58,7 +58,9 @@ struct MemoryNeed {
   int64_t weight_bytes = 0;           // weights as held for inference; shared by all instances
   int64_t kv_bytes_per_sequence = 0;  // one sequence's KV cache at the model's full context
 };
-MemoryNeed EstimateMemory(const ModelConfig& config);
+// `precision`: weights held as LanguageModel::WithWeightPrecision holds them (more memory today:
+// the compact copies come on top of the f32 ones).
+MemoryNeed EstimateMemory(const ModelConfig& config, WeightPrecision precision = WeightPrecision::kF32);
 
 class LanguageModel {
  public:

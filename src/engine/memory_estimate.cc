@@ -19,9 +19,20 @@ int64_t PreparedWeightBytes(const ModelConfig& c) {
   return 4 * floats + 2 * 4 * rope_rows * c.head_dim;
 }
 
-MemoryNeed EstimateMemory(const ModelConfig& c) {
+MemoryNeed EstimateMemory(const ModelConfig& c, WeightPrecision precision) {
   MemoryNeed need;
   need.weight_bytes = PreparedWeightBytes(c);
+  if (precision != WeightPrecision::kF32) {
+    // LlamaModel::HoldWeightsIn: the compact copy of every prepared matrix, and o_proj/down_proj
+    // no longer used in place (their rounded values are copies). Q8_0 is counted at its 34 bytes
+    // per 32 weights even where a matrix falls back to bf16 (at most 2 - 1.0625 bytes more each).
+    const int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
+                  ff = c.intermediate_size;
+    const int64_t o_down = q * h + ff * h;
+    const int64_t matrices = c.num_layers * ((q + 2 * kv) * h + o_down + 2 * ff * h) + c.vocab_size * h;
+    const double per_weight = precision == WeightPrecision::kBf16 ? 2.0 : 34.0 / 32;
+    need.weight_bytes += 4 * c.num_layers * o_down + static_cast<int64_t>(per_weight * static_cast<double>(matrices));
+  }
   // KVCache: float32 keys and values of every layer, for every position of the context.
   need.kv_bytes_per_sequence =
       c.num_layers * 2 * std::max<int64_t>(c.max_position_embeddings, 1) * c.num_kv_heads * c.head_dim * 4;

@@ -78,7 +78,10 @@ Result<ExternalBucket> ParseOne(const nlohmann::json& v, const std::string& at) 
     return Status::InvalidArgument(at + " must be an object {\"endpoint\": \"https://...\", \"region\": ..., keys}");
   ExternalBucket b;
   bool inline_id = false, inline_secret = false, env_id = false, env_secret = false, file = false;
-  for (const auto& [key, value] : v.items()) {
+  for (const auto& item : v.items()) {
+    // Named, not structured bindings: clang 14 (the fuzz build) cannot capture those in a lambda.
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     const std::string field = at + "." + key;
     auto text = [&]() -> Result<std::string> {
       if (!value.is_string()) return Status::InvalidArgument(field + " must be a string");

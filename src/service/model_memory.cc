@@ -121,7 +121,7 @@ Result<std::shared_ptr<ModelMemory::Reservation>> ModelMemory::Reserve(const std
                                                                        const engine::ModelConfig& config, int slots,
                                                                        engine::WeightPrecision precision) {
   slots = std::max(slots, 1);
-  const engine::MemoryNeed need = engine::EstimateMemory(config);
+  const engine::MemoryNeed need = engine::EstimateMemory(config, precision);
   const int64_t kv_bytes = need.kv_bytes_per_sequence * slots;
   std::string key = WeightsKey(dir, precision);
   const std::string what = std::to_string(slots) + (slots == 1 ? " generation slot" : " generation slots") +

@@ -139,7 +139,8 @@ Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& mo
     auto d = catalog_->ReadyModelDir(fm->local_id);
     if (!d.ok()) return d.status();
     dir = *d;
-    precision = WeightPrecisionFor(config_.weight_precision, {fm->local_id, fm->id});
+    // The id the caller named (an alias) before the local model behind it, as ReserveServedModel.
+    precision = WeightPrecisionFor(config_.weight_precision, {fm->id, fm->local_id});
   } else {
     return Status::InvalidArgument("The provided model identifier is invalid: " + model_id +
                                    " is not a foundation model id, custom model or provisioned throughput");

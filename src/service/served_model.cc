@@ -1,5 +1,7 @@
 #include "service/served_model.h"
 
+#include "core/arn.h"
+
 namespace lathe::service {
 
 Result<ServedModel> FindServedModel(ModelCatalog* catalog, CustomModelService* custom_models,
@@ -40,7 +42,13 @@ Result<std::shared_ptr<ModelMemory::Reservation>> ReserveServedModel(ModelCatalo
     if (!planned.ok()) return planned.status();
     plan = std::move(*planned);
   }
-  return memory->Reserve(plan.dir, plan.config, slots, WeightPrecisionFor(precisions, {model.arn, model.local_id}));
+  // A foundation model's id (an alias, maybe) is its ARN's resource: looked up before the local
+  // model behind it, as on-demand invocations look it up.
+  std::string foundation_id;
+  if (model.dir.empty() && ArnResource(model.arn).rfind("foundation-model/", 0) == 0)
+    foundation_id = ArnResource(model.arn).substr(std::string("foundation-model/").size());
+  return memory->Reserve(plan.dir, plan.config, slots,
+                         WeightPrecisionFor(precisions, {model.arn, foundation_id, model.local_id}));
 }
 
 Result<std::shared_ptr<ModelPool>> LoadServedModel(ModelCatalog* catalog, ModelMemory* memory, const ServedModel& model,

@@ -66,7 +66,11 @@ Status MetadataStore::Write(const WriteBatch& batch) {
 }
 
 Status MetadataStore::CheckExpectLocked(const Expect& expect) {
-  SqlQuery q(*sql_, "SELECT doc FROM resources WHERE kind = ? AND id = ?");
+  // On PostgreSQL (READ COMMITTED, several nodes) the row is locked until the batch commits, so a
+  // writer that read the same revision waits here and then sees the new one: compare-and-swap
+  // holds across nodes. SQLite's IMMEDIATE transaction already serialises every writer.
+  const std::string lock = sql_->dialect() == SqlDialect::kPostgres ? " FOR UPDATE" : "";
+  SqlQuery q(*sql_, "SELECT doc FROM resources WHERE kind = ? AND id = ?" + lock);
   q.Bind(1, expect.kind).Bind(2, expect.id);
   const SqlQuery::Outcome rc = q.Step();
   if (rc == SqlQuery::kDone) return Status::NotFound(expect.kind + " " + expect.id + " does not exist");
