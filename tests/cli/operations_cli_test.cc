@@ -29,7 +29,8 @@ TEST(VersionCli, PrintsVersionCommitLibtorchAndStoreVersions) {
   EXPECT_NE(out.find("(commit "), std::string::npos) << out;
   EXPECT_EQ(out.find("commit unknown"), std::string::npos) << out;  // built from a git checkout
   EXPECT_NE(out.find(", libtorch 1."), std::string::npos) << out;
-  EXPECT_NE(out.find("lathe.db schema version 2"), std::string::npos) << out;
+  EXPECT_NE(out.find("lathe.db schema version " + std::to_string(store::LatheDbSchemaVersion())), std::string::npos)
+      << out;
 }
 
 // lathe doctor --json on `dir`; returns the exit code and the findings of `area`.
@@ -71,7 +72,7 @@ TEST(DoctorCli, AHealthyDataDirectoryExitsZeroWithTheStoreChecked) {
   DataDir d;
   std::vector<nlohmann::json> store, models, perms;
   EXPECT_EQ(Doctor(d.args, &store, "store"), 0);
-  EXPECT_TRUE(Has(store, "ok", "schema version 2 (this lathe's)"));
+  EXPECT_TRUE(Has(store, "ok", "schema version " + std::to_string(store::LatheDbSchemaVersion()) + " (this lathe's)"));
   EXPECT_TRUE(Has(store, "ok", "integrity_check: ok"));
   Doctor(d.args, &models, "model");
   EXPECT_TRUE(Has(models, "ok", "lathe.default-v1 -> "));
