@@ -190,9 +190,21 @@ Status LoadTorch(T& value, const std::string& bytes, const std::string& path) {
 }
 
 // `workers` is left out: a run resumes with however many ranks are available.
-nlohmann::json JobIdentity(const TrainRequest& req, std::map<std::string, std::string> hp) {
+// Paths are written relative to the output folder: a data directory restored elsewhere (`lathe
+// restore`) moves the job's folder, its data and the model together, and its checkpoint must
+// still be recognised. `absolute` gives the form checkpoints were written in before (accepted on
+// resume, so an upgrade does not restart running jobs).
+nlohmann::json JobIdentity(const TrainRequest& req, std::map<std::string, std::string> hp, bool absolute = false) {
   hp.erase("workers");
-  return {{"model", req.model_dir}, {"train", req.train_file}, {"validation", req.validation_file},
+  auto path = [&](const std::string& p) {
+    if (absolute || p.empty()) return p;
+    // Both made absolute first: lexically_relative of an absolute and a relative path is empty.
+    std::error_code ec;
+    const auto from = std::filesystem::absolute(req.out_dir, ec), to = std::filesystem::absolute(p, ec);
+    if (ec) return p;
+    return to.lexically_normal().lexically_relative(from.lexically_normal()).string();
+  };
+  return {{"model", path(req.model_dir)}, {"train", path(req.train_file)}, {"validation", path(req.validation_file)},
           {"hyperparameters", hp}, {"loraTargets", req.lora_targets}};
 }
 
@@ -317,7 +329,7 @@ Result<TrainSummary> TrainRank(const TrainRequest& req, TrainingHyperparameters&
     auto state = nlohmann::json::parse(start_state.state, nullptr, false);
     if (state.is_discarded() || !state.contains("generation"))
       return Status::Corruption(ckpt + "/state.json is unreadable; delete " + ckpt + " to start over");
-    if (state["job"] != identity)
+    if (state["job"] != identity && state["job"] != JobIdentity(req, hp_values, /*absolute=*/true))
       return Status::InvalidArgument(req.out_dir + " holds a checkpoint of a different job (other data, model or "
                                      "hyperparameters); use another --out, or delete " + ckpt + " to start over");
     generation = state["generation"].get<int64_t>();
