@@ -15,16 +15,21 @@ using testing::RunLatheBinary;
 using testing::SharedDir;
 using testing::TempDir;
 
+// `lathe models import` of ../shared's stories260K into tmp/m, as a user runs it; its stdout in *out.
+bool ImportStories(const TempDir& tmp, std::string* out) {
+  const std::string dir = SharedDir() + "/models/stories260K";
+  std::string err;
+  const int rc = RunLatheBinary("models import " + dir + "/stories260K.bin --tokenizer " + dir +
+                                    "/tok512.model --out " + tmp.File("m"), out, &err);
+  EXPECT_EQ(rc, 0) << err;
+  return rc == 0;
+}
+
 TEST(GenerateCli, ImportThenGenerateGreedyJsonAndStreaming) {
   LATHE_REQUIRE_SHARED("models/stories260K");
   TempDir tmp;
-  const std::string dir = SharedDir() + "/models/stories260K";
   std::string out, err;
-  ASSERT_EQ(RunLatheBinary("models import " + dir + "/stories260K.bin --tokenizer " + dir +
-                               "/tok512.model --out " + tmp.File("m"),
-                           &out, &err),
-            0)
-      << err;
+  ASSERT_TRUE(ImportStories(tmp, &out));
   EXPECT_NE(out.find("260032 parameters"), std::string::npos) << out;
 
   ASSERT_EQ(RunLatheBinary("generate --model " + tmp.File("m") + " --prompt 'Once upon a time' --max-tokens 20 --json",
@@ -49,10 +54,8 @@ TEST(GenerateCli, ImportThenGenerateGreedyJsonAndStreaming) {
 TEST(GenerateCli, ExportGgufThenImportItAndGenerateTheSameText) {
   LATHE_REQUIRE_SHARED("models/stories260K");
   TempDir tmp;
-  const std::string dir = SharedDir() + "/models/stories260K";
   std::string out, err;
-  ASSERT_EQ(RunLatheBinary("models import " + dir + "/stories260K.bin --tokenizer " + dir + "/tok512.model --out " +
-                               tmp.File("m"), &out, &err), 0) << err;
+  ASSERT_TRUE(ImportStories(tmp, &out));
   ASSERT_EQ(RunLatheBinary("models export-gguf " + tmp.File("m") + " --out " + tmp.File("m.gguf") + " --type f16 --json",
                            &out, &err), 0) << err;
   EXPECT_EQ(nlohmann::json::parse(out)["tensors"], 47);  // 5 layers x 9 + embeddings + final norm
@@ -74,10 +77,8 @@ TEST(GenerateCli, ExportGgufThenImportItAndGenerateTheSameText) {
 TEST(GenerateCli, PerplexityOfCompactWeightsStaysNearF32) {
   LATHE_REQUIRE_SHARED("models/stories260K");
   TempDir tmp;
-  const std::string dir = SharedDir() + "/models/stories260K";
   std::string out, err;
-  ASSERT_EQ(RunLatheBinary("models import " + dir + "/stories260K.bin --tokenizer " + dir + "/tok512.model --out " +
-                               tmp.File("m"), &out, &err), 0) << err;
+  ASSERT_TRUE(ImportStories(tmp, &out));
   const std::string text = tmp.Write(
       "heldout.txt",
       "One day, a little dog named Max went for a walk. He saw a cat sitting on a fence. Max wanted to be "
