@@ -12,6 +12,7 @@
 #include "cli/model_resolution.h"
 #include "core/env.h"
 #include "engine/language_model.h"
+#include "engine/token_nll.h"
 
 namespace lathe::cli {
 namespace {
@@ -30,11 +31,7 @@ Result<double> MeanNll(engine::LanguageModel* model, const std::vector<std::vect
     auto logits = model->Logits(w);
     if (!logits.ok()) return logits.status();
     for (size_t t = 0; t + 1 < w.size(); ++t) {
-      const float* row = logits->data() + static_cast<int64_t>(t) * vocab;
-      const float max = *std::max_element(row, row + vocab);
-      double sum = 0;
-      for (int64_t v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(row[v] - max));
-      nll += std::log(sum) + max - row[w[t + 1]];
+      nll += engine::NextTokenNll(logits->data() + static_cast<int64_t>(t) * vocab, static_cast<size_t>(vocab), w[t + 1]);
       ++*scored;
     }
   }

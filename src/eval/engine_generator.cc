@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "engine/language_model.h"
+#include "engine/token_nll.h"
 #include "text/chat_format.h"
 
 namespace lathe::eval {
@@ -244,19 +245,13 @@ class EngineModelGenerator final : public Generator {
     return out;
   }
 
-  // Mean of -log softmax(logits[t])[ids[t+1]] over the reference tokens, in double: the rows are
-  // float, the sums over a vocabulary are not.
+  // Mean of -log softmax(logits[t])[ids[t+1]] over the reference tokens.
   static ReferenceLoss MeanNll(const std::vector<float>& logits, const std::vector<int>& ids, size_t prompt_len,
                                size_t vocab) {
     ReferenceLoss loss;
     double sum = 0;
     for (size_t t = prompt_len; t < ids.size(); ++t) {
-      const float* row = logits.data() + (t - 1) * vocab;
-      double max = row[0];
-      for (size_t v = 1; v < vocab; ++v) max = std::max(max, static_cast<double>(row[v]));
-      double z = 0;
-      for (size_t v = 0; v < vocab; ++v) z += std::exp(static_cast<double>(row[v]) - max);
-      sum += max + std::log(z) - static_cast<double>(row[static_cast<size_t>(ids[t])]);
+      sum += engine::NextTokenNll(logits.data() + (t - 1) * vocab, vocab, ids[t]);
       ++loss.tokens;
     }
     loss.mean_nll = loss.tokens > 0 ? sum / loss.tokens : 0;
