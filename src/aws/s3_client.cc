@@ -136,7 +136,9 @@ Status Perform(const S3Endpoint& endpoint, const char* method, const std::string
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, kS3StallSeconds);
   const std::string verb = method;
   if (verb == "HEAD") curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  if (verb == "HEAD" || (verb == "GET" && t->out == nullptr)) curl_easy_setopt(h, CURLOPT_TIMEOUT, kS3HeadTimeoutSeconds);
+  if (verb == "HEAD" || verb == "DELETE" || (verb == "GET" && t->out == nullptr))
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, kS3HeadTimeoutSeconds);
+  if (verb == "DELETE") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
   if (verb == "PUT") {
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, OnUpload);
@@ -208,6 +210,11 @@ Status S3Client::PutObject(const std::string& path, const std::string& bucket, c
   Transfer t;
   t.in = in.get();
   return Perform(endpoint_, "PUT", bucket, key, "", &t, sha256, size, content_type);
+}
+
+Status S3Client::DeleteObject(const std::string& bucket, const std::string& key) {
+  Transfer t;
+  return Perform(endpoint_, "DELETE", bucket, key, "", &t, std::string(api::sigv4::kEmptySha256), 0);
 }
 
 }  // namespace lathe::aws

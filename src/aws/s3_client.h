@@ -59,6 +59,9 @@ class S3Client {
   Status PutObject(const std::string& path, const std::string& bucket, const std::string& key,
                    const std::string& content_type = "");
 
+  // Deletes the object; OK when it was not there (S3 answers 204 either way).
+  Status DeleteObject(const std::string& bucket, const std::string& key);
+
   const S3Endpoint& endpoint() const { return endpoint_; }
 
  private:

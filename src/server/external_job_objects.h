@@ -31,6 +31,7 @@ class ExternalJobObjectStore : public service::JobObjectStore {
   Status DownloadVersion(const std::string& account, const service::S3Uri& object, const std::string& path,
                          uint64_t max_bytes, service::ObjectFacts* facts) override;
   Status Upload(const std::string& account, const std::string& path, const service::S3Uri& object) override;
+  Status Delete(const std::string& account, const service::S3Uri& object) override;
 
  private:
   // The client for `bucket`, or null when lathe's own store holds it.
@@ -38,6 +39,25 @@ class ExternalJobObjectStore : public service::JobObjectStore {
 
   std::unique_ptr<service::JobObjectStore> local_;
   std::map<std::string, std::unique_ptr<aws::S3Client>> clients_;
+};
+
+// A worker's object store (`lathe worker --object-store URL`, docs/scale-out.md): every bucket
+// lives in one S3-compatible service, usually the API node's own `lathe serve`. The keys decide
+// what may be done there: `account` is not the remote's business.
+class RemoteJobObjectStore : public service::JobObjectStore {
+ public:
+  explicit RemoteJobObjectStore(aws::S3Endpoint endpoint) : client_(std::move(endpoint)) {}
+
+  Status CheckBucket(const std::string& account, const std::string& bucket) override;
+  Status Download(const std::string& account, const service::S3Uri& object, const std::string& path,
+                  uint64_t max_bytes) override;
+  Status DownloadVersion(const std::string& account, const service::S3Uri& object, const std::string& path,
+                         uint64_t max_bytes, service::ObjectFacts* facts) override;
+  Status Upload(const std::string& account, const std::string& path, const service::S3Uri& object) override;
+  Status Delete(const std::string& account, const service::S3Uri& object) override;
+
+ private:
+  aws::S3Client client_;
 };
 
 // What S3 needs to reach one configured bucket.

@@ -45,6 +45,11 @@ class JobObjectStore {
   // Stores the local file `path` as the object (replacing any), as a PutObject would: whole or
   // not at all, with the events and metadata a PutObject makes.
   virtual Status Upload(const std::string& account, const std::string& path, const S3Uri& object) = 0;
+  // Deletes the object (OK when it is not there). Only the stores a worker writes its artifacts
+  // through need it (docs/scale-out.md); the others answer Unsupported.
+  virtual Status Delete(const std::string& account, const S3Uri& object) {
+    return Status::Unsupported("this store cannot delete " + object.ToString());
+  }
 };
 
 }  // namespace lathe::service

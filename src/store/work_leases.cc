@@ -138,4 +138,14 @@ Result<QueueDepth> WorkLeases::Depth() {
   return d;
 }
 
+Status WorkLeases::CancelQueued(const std::string& kind, const std::string& id) {
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  SqlQuery q(*store_->sql_, "UPDATE work_items SET state = 'done', expires_ms = ? WHERE state = 'queued' AND kind = ? "
+                            "AND id = ?");
+  q.Bind(1, Now()).Bind(2, kind).Bind(3, id);
+  LATHE_RETURN_IF_ERROR(q.Run("cancel " + kind));
+  if (q.changes() == 0) return Status::Conflict(kind + " " + id + " is not waiting in the queue");
+  return Status::Ok();
+}
+
 }  // namespace lathe::store

@@ -68,6 +68,10 @@ class WorkLeases {
   // An expired lease that nobody claimed since still completes: the work was done.
   Status Complete(const Lease& lease);
   Result<QueueDepth> Depth();
+  // Marks a queued item done before any worker claims it (a job stopped while it waits). Conflict
+  // when it is not queued: a worker holds it (or its lease expired unclaimed), or it ended; the
+  // caller must then tell the holder instead.
+  Status CancelQueued(const std::string& kind, const std::string& id);
 
  private:
   // Runs `sql` (binding worker, generation, kind, id after `first`) and maps "no row changed" to

@@ -117,6 +117,25 @@ TEST_P(WorkLeasesTest, AReleasedItemIsClaimableAtOnce) {
   EXPECT_EQ((*second)->generation, 2);
 }
 
+TEST_P(WorkLeasesTest, AQueuedItemIsCancelledButAClaimedOneIsNot) {
+  ASSERT_TRUE(leases_->Enqueue(Item("claimed")).ok());
+  now_ += 1;
+  ASSERT_TRUE(leases_->Enqueue(Item("queued")).ok());
+  auto claimed = leases_->Claim("w", {4, 0, 1 << 20}, 30000);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  ASSERT_EQ((*claimed)->item.id, "claimed");  // the oldest
+  // The claimed one is its holder's to end; the one still queued goes at once.
+  EXPECT_EQ(leases_->CancelQueued("fine-tuning-job", "claimed").code(), Status::Code::kConflict);
+  ASSERT_TRUE(leases_->CancelQueued("fine-tuning-job", "queued").ok());
+  EXPECT_FALSE(leases_->Claim("w2", {4, 0, 1 << 20}, 30000)->has_value());  // nothing left to claim
+  EXPECT_EQ(leases_->CancelQueued("fine-tuning-job", "queued").code(), Status::Code::kConflict);  // done already
+  EXPECT_EQ(leases_->CancelQueued("fine-tuning-job", "never-queued").code(), Status::Code::kConflict);
+  EXPECT_EQ(leases_->CancelQueued("fine-tuning-job", "x' OR '1'='1").code(), Status::Code::kConflict);
+  EXPECT_EQ(leases_->Depth()->done, 1);
+  EXPECT_EQ(leases_->Depth()->leased, 1);
+  ASSERT_TRUE(leases_->Complete(**claimed).ok());  // the holder still ends its own
+}
+
 // Workers with their own connections (as on separate machines) claim at once: every item is
 // claimed exactly once.
 TEST_P(WorkLeasesTest, ConcurrentWorkersNeverClaimTheSameItem) {
