@@ -45,6 +45,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddEvalRunCommand(eval, &ctx);
   AddEvalReviewCommands(eval, &ctx);
   AddServeCommand(&app, &ctx);
+  AddWorkerCommand(&app, &ctx);
   AddJobsCommand(&app, &ctx);
   AddThroughputCommand(&app, &ctx);
   AddInvokeCommand(&app, &ctx);

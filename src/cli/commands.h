@@ -44,6 +44,7 @@ void AddEvalReviewCommands(CLI::App* eval, Context* ctx);
 
 // `lathe serve`
 void AddServeCommand(CLI::App* app, Context* ctx);
+void AddWorkerCommand(CLI::App* app, Context* ctx);  // worker_cmd.cc: claims jobs from a shared store
 // Clients of a running `lathe serve` (client.h): `lathe jobs`, `lathe models list|delete`
 // (called by AddModelsCommand), `lathe throughput`, `lathe invoke`, `lathe chat`.
 void AddJobsCommand(CLI::App* app, Context* ctx);

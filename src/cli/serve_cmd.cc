@@ -13,6 +13,7 @@
 
 #include "server/credentials.h"
 #include "cli/commands.h"
+#include "cli/node_config.h"
 #include "engine/default_model.h"
 #include "http/tls_self_signed.h"
 #include "server/lathe_server.h"
@@ -36,12 +37,6 @@ bool ParseListen(const std::string& s, std::string* host, int* port) {
 
 bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
-std::string SelfExe() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "lathe";
 }
 
 }  // namespace
@@ -99,33 +94,14 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
                 "prints the AWS_CA_BUNDLE line clients need")
       ->excludes(tls_cert);
   cmd->callback([a, ctx] {
-    service::ServiceConfig config;
+    auto loaded = LoadNodeConfig(a->data_dir, a->config, a->store);
+    if (!loaded.ok()) {
+      ctx->exit_code = ReportError(loaded.status());
+      return;
+    }
+    service::ServiceConfig config = std::move(*loaded);
     config.build_default_at_start = a->default_build == "start";
-    config.data_dir = a->data_dir.empty() ? engine::DefaultDataDir() : a->data_dir;
-    config.model_aliases = service::DefaultModelAliases();
-    config.worker_binary = SelfExe();
     config.default_max_train_records = a->default_max_records;
-    // Where jobs' file:// data may be: the data dir's drop folder and where the operator started
-    // the server; "fileRoots" in the config replaces both (docs/serve.md).
-    std::error_code ec;
-    const auto cwd = std::filesystem::current_path(ec);
-    config.file_roots = {(std::filesystem::absolute(config.data_dir, ec) / "files").string()};
-    if (!cwd.empty()) config.file_roots.push_back(cwd.string());
-    if (!a->config.empty()) {
-      auto loaded = service::LoadServiceConfig(a->config, config);
-      if (!loaded.ok()) {
-        ctx->exit_code = ReportError(loaded.status());
-        return;
-      }
-      config = *loaded;
-    }
-    if (!a->store.empty()) {
-      if (a->store.rfind("postgresql://", 0) != 0 && a->store.rfind("postgres://", 0) != 0) {
-        ctx->exit_code = ReportError(Status::InvalidArgument("--store: expected a postgresql:// URL"));
-        return;
-      }
-      config.store_url = a->store;
-    }
     server::ServeOptions options;
     if (!ParseListen(a->listen, &options.host, &options.port)) {
       ctx->exit_code = ReportError(Status::InvalidArgument("--listen: expected HOST:PORT, got " + a->listen));

@@ -60,7 +60,8 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   if (::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0)
     return Status::Conflict("another lathe serve is using " + config.data_dir + " (" + lock_path +
                             " is locked); stop it or pass another --data-dir");
-  LATHE_RETURN_IF_ERROR(CheckStoreBesideData(config.data_dir));
+  // (A shared store lives elsewhere: the folders beside an absent lathe.db are not orphans then.)
+  if (config.store_url.empty()) LATHE_RETURN_IF_ERROR(CheckStoreBesideData(config.data_dir));
   // The folders' layout first, then lathe.db's schema (MetadataStore::Open): either refuses a
   // data directory a newer lathe wrote before anything in it changes.
   if (auto layout = store::UpgradeDataLayout(config.data_dir, store::DataLayoutMigrations()); !layout.ok())
@@ -112,6 +113,10 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
 }
 
 void BedrockService::Start() {
+  if (config_.job_placement == ServiceConfig::JobPlacement::kWorker) {  // `lathe worker`: jobs only, no serving
+    jobs_->Start();
+    return;
+  }
   if (config_.build_default_at_start) catalog_->StartBuildingDefault();
   throughput_->Start();
   deployments_->Start();

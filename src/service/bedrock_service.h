@@ -37,7 +37,12 @@ class BedrockService {
   void Start();
   // Where jobs read and write s3:// URIs (lathe serve's S3 store); null: s3:// is refused. Set
   // before Start(); it must outlive the job runner (destroying this service stops the runner).
-  void set_object_store(JobObjectStore* objects) { job_locations_.set_object_store(objects); }
+  // Models made on workers, and a worker's checkpoints, go through it too (docs/scale-out.md).
+  void set_object_store(JobObjectStore* objects) {
+    job_locations_.set_object_store(objects);
+    custom_models_->set_object_store(objects);
+    jobs_->set_artifact_store(objects);
+  }
   // What bounds a job's role (IAM's evaluation of its policies, installed by the server); empty:
   // nothing. Set before Start().
   void set_role_access(RoleAccess role_access) { job_locations_.set_role_access(std::move(role_access)); }

@@ -4,6 +4,7 @@
 
 #include "core/arn.h"
 #include "service/field_rules.h"
+#include "service/job_artifacts.h"
 
 namespace lathe::service {
 
@@ -12,8 +13,12 @@ Status InUseConflict(const std::string& model) {
                                   "under evaluation in a job in progress)");
 }
 
-Result<std::string> CustomModelService::Register(const store::ResourceRow& job, const std::string& model_dir) {
+Result<std::string> CustomModelService::Register(const store::ResourceRow& job, const std::string& model_dir,
+                                                 const nlohmann::json& artifact) {
   const nlohmann::json& j = job.doc;
+  if (auto earlier = db_->Find(kCustomModelKind, j.value("outputModelName", job.name));
+      earlier.ok() && earlier->doc.value("jobArn", "") == job.arn)
+    return earlier->arn;
   store::ResourceRow m;
   m.kind = kCustomModelKind;
   m.id = NewResourceId();
@@ -34,6 +39,7 @@ Result<std::string> CustomModelService::Register(const store::ResourceRow& job, 
            {"creationTime", Iso8601(m.created_ms)},
            {"modelStatus", "Active"},
            {"_dir", model_dir}};
+  if (!artifact.is_null()) m.doc["_artifact"] = artifact;
   if (j.contains("validationDataConfig")) m.doc["validationDataConfig"] = j["validationDataConfig"];
   if (j.contains("trainingMetrics")) m.doc["trainingMetrics"] = j["trainingMetrics"];
   if (j.contains("validationMetrics")) m.doc["validationMetrics"] = j["validationMetrics"];
@@ -46,11 +52,26 @@ Result<store::ResourceRow> CustomModelService::Find(const std::string& identifie
   auto row = db_->Find(kCustomModelKind, identifier);
   if (!row.ok() && row.status().code() == Status::Code::kNotFound)
     return Status::NotFound("Custom model " + identifier + " not found");
+  if (row.ok() && row->doc.contains("_artifact")) row->doc["_dir"] = config_.data_dir + "/custom-models/" + row->id;
   return row;
+}
+
+Status CustomModelService::FetchArtifact(const store::ResourceRow& row) {
+  const std::string dir = row.doc.value("_dir", "");
+  std::error_code ec;
+  if (std::filesystem::exists(dir + "/config.json", ec)) return Status::Ok();
+  std::lock_guard<std::mutex> lock(fetch_mu_);
+  if (std::filesystem::exists(dir + "/config.json", ec)) return Status::Ok();
+  if (!objects_) return Status::Unsupported("custom model " + row.name + " was made on a worker, and this node has no object store to fetch it from");
+  std::filesystem::create_directories(config_.data_dir + "/custom-models", ec);
+  Status s = DownloadModelArtifact(objects_, config_.scope.account, row.doc["_artifact"], dir);
+  if (!s.ok()) return Status::IOError("custom model " + row.name + " cannot be fetched from the artifact bucket: " + s.message());
+  return Status::Ok();
 }
 
 Result<store::ResourceRow> CustomModelService::FindServable(const std::string& identifier) {
   auto custom = Find(identifier);
+  if (custom.ok() && custom->doc.contains("_artifact")) LATHE_RETURN_IF_ERROR(FetchArtifact(*custom));
   if (custom.ok() || custom.status().code() != Status::Code::kNotFound || !imported_) return custom;
   if (auto imported = imported_->Find(identifier); imported.ok()) return imported;
   if (auto mapped = imported_->FindMapped(identifier); mapped.ok()) return mapped;
@@ -100,10 +121,13 @@ Status CustomModelService::Delete(const std::string& identifier,
   std::error_code ec;
   const std::string dir = row->doc.value("_dir", "");
   if (on_deleted_ && !dir.empty()) on_deleted_(dir);
-  // Only files lathe made: the job's folder under the data dir holds the model.
-  const std::string jobs = std::filesystem::weakly_canonical(config_.data_dir + "/jobs", ec).string() + "/";
-  if (!dir.empty() && std::filesystem::weakly_canonical(dir, ec).string().rfind(jobs, 0) == 0)
-    std::filesystem::remove_all(dir, ec);
+  // Only files lathe made: the job's folder under the data dir holds the model, or (made on a
+  // worker) this node's copy of it.
+  for (const char* folder : {"/jobs", "/custom-models"}) {
+    const std::string mine = std::filesystem::weakly_canonical(config_.data_dir + folder, ec).string() + "/";
+    if (!dir.empty() && std::filesystem::weakly_canonical(dir, ec).string().rfind(mine, 0) == 0)
+      std::filesystem::remove_all(dir, ec);
+  }
   return RemoveAllTags(db_, row->arn);
 }
 

@@ -110,7 +110,13 @@ void JobService::FinishLocked(store::ResourceRow* job, const std::string& status
   // The copies of its s3:// data: an ended job never reads them again (up to 10 GB each).
   std::error_code ec;
   fs::remove_all(config_.data_dir + "/jobs/" + job->id + "/data", ec);
-  if (Status saved = SaveLocked(*job); !saved.ok()) {
+  Status saved = SaveLocked(*job);
+  if (!saved.ok() && saved.code() == Status::Code::kConflict && placed(ServiceConfig::JobPlacement::kWorker)) {
+    // Another worker holds the job now, or another node ended it: its end is theirs to write.
+    spdlog::warn("job {} ({}): its end ({}) was not saved: {}", job->name, job->id, status, saved.message());
+    return;
+  }
+  if (!saved.ok()) {
     spdlog::error("job {} ({}): its end ({}) could not be saved: {}; trying again every few seconds", job->name,
                   job->id, status, saved.message());
     unsaved_ends_.Keep(*job);
@@ -209,7 +215,7 @@ void JobService::RunJob(store::ResourceRow& job) {
   if (Status s = config_.env->CreateDirs(work); !s.ok()) return Finish(&job, "Failed", s.message());
   auto stop_requested = [&] {
     std::lock_guard<std::mutex> lock(mu_);
-    return stop_requested_.count(job.id) > 0 || job.status == "Stopping";
+    return stop_requested_.count(job.id) > 0 || job.status == "Stopping" || lease_lost_;
   };
   if (stop_requested()) return Finish(&job, "Stopped", "");
 
@@ -236,6 +242,17 @@ void JobService::RunJob(store::ResourceRow& job) {
   SetPhase(&job.doc, "dataProcessingDetails", "InProgress");
   (void)Save(job);
   std::string base_dir = job.doc.value("_baseDir", "");
+  if (!base_dir.empty() && !fs::exists(base_dir + "/config.json", ec)) {
+    // A custom model as the base, whose folder the API node named: on a worker it comes from the
+    // artifact bucket instead (CustomModelService fetches it once).
+    auto base = custom_models_->FindServable(job.doc.value("baseModelArn", ""));
+    if (!base.ok()) {
+      SetPhase(&job.doc, "dataProcessingDetails", "Failed");
+      return Finish(&job, "Failed", "The base model's files are not on this node (" + base_dir +
+                                        "): " + base.status().message());
+    }
+    base_dir = base->doc.value("_dir", "");
+  }
   const std::string base_local = job.doc.value("_baseLocalId", std::string(kDefaultModelId));
   if (base_dir.empty()) {
     // The built-in default is built on first use: minutes of pretraining, so in a worker process
@@ -285,9 +302,17 @@ void JobService::RunJob(store::ResourceRow& job) {
   SetPhase(&job.doc, "dataProcessingDetails", "Completed");
   if (stop_requested()) return Finish(&job, "Stopped", "");
 
-  // 3. Training, in a worker process (resumes from its checkpoint if this job ran before).
+  // 3. Training, in a worker process (resumes from its checkpoint if this job ran before: on
+  // workers, the checkpoint another worker uploaded before it stopped or died).
   SetPhase(&job.doc, "trainingDetails", "InProgress");
   (void)Save(job);
+  if (artifacts_) {
+    auto generation = artifacts_->DownloadCheckpoint(job.id, work + "/run/checkpoint");
+    if (!generation.ok()) return Finish(&job, "Failed", "The job's checkpoint could not be fetched: " +
+                                                            generation.status().message());
+    if (*generation > 0)
+      spdlog::info("job {} ({}): resuming from checkpoint generation {}", job.name, job.id, *generation);
+  }
   std::vector<std::string> argv = {config_.worker_binary, "train", "--model", base_dir, "--train",
                                    inputs->files.front().local, "--out", work + "/run", "--merged", "--json",
                                    "--progress-file", work + "/progress.json"};
@@ -301,6 +326,7 @@ void JobService::RunJob(store::ResourceRow& job) {
     RefreshMetrics(&job);
     (void)Save(job);
   });
+  if (LeaseLost()) return;  // another worker has the job now: nothing here is the job's any more
   RefreshMetrics(&job);
   AddWorkerUsage(&job.doc, *worker);
   if (std::string summary; ReadFileToString(config_.env, work + "/run/training_summary.json", &summary).ok())
@@ -332,7 +358,15 @@ void JobService::RunJob(store::ResourceRow& job) {
     return Finish(&job, "Failed", why + log_note);
   }
   if (!published.ok()) return Finish(&job, "Failed", published.status().message());
-  auto model = custom_models_->Register(job, work + "/run/model");
+  // On workers the model goes to the artifact bucket, where every node finds it.
+  nlohmann::json artifact;
+  if (artifacts_) {
+    auto uploaded = artifacts_->UploadModel(job.id, work + "/run/model");
+    if (!uploaded.ok()) return Finish(&job, "Failed", "uploading the model to the artifact bucket: " +
+                                                          uploaded.status().message());
+    artifact = *uploaded;
+  }
+  auto model = custom_models_->Register(job, work + "/run/model", artifact);
   if (!model.ok()) return Finish(&job, "Failed", "registering the custom model: " + model.status().message());
   job.doc["outputModelArn"] = *model;
   Finish(&job, "Completed", "");

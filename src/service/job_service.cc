@@ -98,7 +98,7 @@ void JobService::SetPhase(json* doc, const char* phase, const std::string& statu
 
 JobService::JobService(const ServiceConfig& config, store::MetadataStore* db, ModelCatalog* catalog,
                        CustomModelService* custom_models, const DataLocations* locations)
-    : config_(config), db_(db), catalog_(catalog), custom_models_(custom_models), locations_(locations) {}
+    : config_(config), db_(db), catalog_(catalog), custom_models_(custom_models), locations_(locations), leases_(db) {}
 
 JobService::~JobService() {
   {
@@ -110,6 +110,14 @@ JobService::~JobService() {
 }
 
 void JobService::Start() {
+  if (placed(ServiceConfig::JobPlacement::kWorkers)) {  // an API node: the workers run the jobs
+    runner_ = std::thread([this] { RunQueueSweeper(); });
+    return;
+  }
+  if (placed(ServiceConfig::JobPlacement::kWorker)) {
+    runner_ = std::thread([this] { RunClaimLoop(); });
+    return;
+  }
   store::MetadataStore::ListFilter stopping;
   stopping.statuses = {"Stopping"};
   if (auto rows = db_->List(kJobKind, stopping); rows.ok())
@@ -123,6 +131,7 @@ Status JobService::Save(const store::ResourceRow& job) {
 }
 
 Status JobService::SaveLocked(const store::ResourceRow& job) {
+  if (placed(ServiceConfig::JobPlacement::kWorker)) return SaveClaimedLocked(job);
   store::ResourceRow copy = job;
   // A Stop that landed while the runner held this copy must not be undone by it.
   if (copy.status == "InProgress" && stop_requested_.count(copy.id)) copy.status = "Stopping";
@@ -271,6 +280,8 @@ Result<json> JobService::Create(const json& req, const std::string& region) {
     return s;
   }
   if (!c.job_tags.empty()) LATHE_RETURN_IF_ERROR(db_->SetTags(job.arn, c.job_tags));
+  // On workers: queued now (the sweeper queues it later should this fail).
+  if (placed(ServiceConfig::JobPlacement::kWorkers)) (void)Enqueue(job);
   wake_.notify_all();
   return json{{"jobArn", job.arn}};
 }
@@ -279,6 +290,7 @@ json JobService::Public(const store::ResourceRow& job) const {
   json out = PublicFields(job.doc);
   out["status"] = job.status;
   if (job.doc.contains("_progress")) out["latheProgress"] = job.doc["_progress"];  // for `lathe jobs watch`; SDKs ignore it
+  if (job.doc.contains("_worker")) out["latheWorker"] = job.doc["_worker"];  // which `lathe worker` ran it last
   if (json compute = PublicCompute(job.doc); !compute.is_null()) out["latheCompute"] = compute;  // `lathe costs`
   return out;
 }
@@ -345,6 +357,7 @@ Status JobService::Stop(const std::string& identifier) {
   if (row->status != "InProgress")
     return Status::Conflict("Model customization job " + row->name + " is " + row->status +
                             "; only an InProgress job can be stopped");
+  if (placed(ServiceConfig::JobPlacement::kWorkers)) return StopOnWorkerLocked(&*row);
   if (row->id != running_id_) {  // still queued: nothing to interrupt
     FinishLocked(&*row, "Stopped", "");
     return Status::Ok();

@@ -9,6 +9,7 @@
 #include <memory>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -18,15 +19,20 @@
 #include "data/validator.h"
 #include "service/custom_model_service.h"
 #include "service/data_locations.h"
+#include "service/job_artifacts.h"
 #include "service/model_catalog.h"
 #include "service/service_config.h"
 #include "service/worker_jobs.h"
 #include "service/worker_process.h"
 #include "store/metadata_store.h"
+#include "store/work_leases.h"
 
 namespace lathe::service {
 
 inline constexpr const char* kJobKind = "job";
+// A fine-tuning job's kind among the store's work items (store/work_leases.h), which `lathe
+// worker`s claim when the jobs run on workers (docs/scale-out.md).
+inline constexpr const char* kJobWorkKind = "fine-tuning-job";
 
 class JobService {
  public:
@@ -35,8 +41,12 @@ class JobService {
   ~JobService();  // interrupts a running worker at its next step (it resumes on the next start)
 
   // Starts the runner thread: jobs left InProgress by an earlier server resume from their
-  // checkpoint, jobs left Stopping become Stopped.
+  // checkpoint, jobs left Stopping become Stopped. Where the config puts jobs on workers
+  // (docs/scale-out.md), the thread instead keeps every job in progress queued for them (an API
+  // node), or claims and runs them (a `lathe worker`).
   void Start();
+  // A worker's store for the artifact bucket: checkpoints and models go there (set before Start).
+  void set_artifact_store(JobObjectStore* objects);
 
   // `region`: the request's, for the ARNs it mints ("" = the server's).
   Result<nlohmann::json> Create(const nlohmann::json& request, const std::string& region = "");  // {"jobArn"}
@@ -53,6 +63,22 @@ class JobService {
 
  private:
   void RunLoop();
+  // Scale-out (job_claims.cc): an API node's loop that queues every job in progress for the
+  // workers; a worker's loop that claims one, runs it while a second thread keeps its lease and
+  // watches for a Stop, a third uploads its checkpoints; and the queue entry of a new job.
+  void RunQueueSweeper();
+  void RunClaimLoop();
+  void RunClaimed(store::Lease lease);
+  void KeepLease(store::Lease lease, const std::atomic<bool>& done);
+  void UploadCheckpoints(const std::string& job_id, const std::atomic<bool>& done, int64_t* uploaded);
+  Status Enqueue(const store::ResourceRow& job);
+  // A worker's save: never over a Stop or an end another node wrote (a compare-and-swap on the
+  // status it read), never once its lease is lost.
+  Status SaveClaimedLocked(store::ResourceRow copy);
+  // The API node's Stop of a job that runs (or waits) on a worker.
+  Status StopOnWorkerLocked(store::ResourceRow* row);
+  bool placed(ServiceConfig::JobPlacement p) const { return config_.job_placement == p; }
+  bool LeaseLost();
   void RunJob(store::ResourceRow& job);
   // Waits for a worker to end. A Stop of the job, or the server shutting down, interrupts it
   // (SIGINT, then SIGKILL after 4 s); `every_second` runs meanwhile. Returns whether the server is
@@ -97,6 +123,11 @@ class JobService {
   // and saved again by the runner until it works, and never run again meanwhile.
   UnsavedEnds unsaved_ends_;
   bool shutting_down_ = false;
+  // Scale-out: the shared queue, and what a worker holds (under mu_).
+  store::WorkLeases leases_;
+  std::unique_ptr<JobArtifacts> artifacts_;
+  std::optional<store::Lease> lease_;
+  bool lease_lost_ = false;
   std::thread runner_;
   std::function<bool(const std::string&)> role_exists_;
 };

@@ -6,6 +6,7 @@
 
 #include "core/env.h"
 #include "engine/language_model.h"
+#include "service/s3_uri.h"
 
 namespace lathe::service {
 
@@ -158,6 +159,20 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       auto buckets = ParseExternalBuckets(v, path + ": \"externalBuckets\"");
       if (!buckets.ok()) return buckets.status();
       c.external_buckets = std::move(*buckets);
+    } else if (key == "runJobsOn") {
+      if (!v.is_string() || (v.get<std::string>() != "here" && v.get<std::string>() != "workers"))
+        return bad(key, "\"here\" (this server trains) or \"workers\" (`lathe worker`s claim the jobs)");
+      c.job_placement = v.get<std::string>() == "here" ? ServiceConfig::JobPlacement::kHere
+                                                       : ServiceConfig::JobPlacement::kWorkers;
+    } else if (key == "artifactBucket") {
+      if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 63 ||
+          !ParseS3Uri("s3://" + v.get<std::string>()).ok() || v.get<std::string>().find('/') != std::string::npos)
+        return bad(key, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')");
+      c.artifact_bucket = v.get<std::string>();
+    } else if (key == "leaseSeconds") {
+      if (!v.is_number_integer() || v.get<int64_t>() < 5 || v.get<int64_t>() > 3600)
+        return bad(key, "an integer number of seconds from 5 to 3600");
+      c.lease_seconds = v.get<int>();
     } else if (key == "store") {
       constexpr size_t kMaxStoreUrl = 2048;
       if (!v.is_string() || v.get<std::string>().size() > kMaxStoreUrl ||
@@ -172,7 +187,8 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
                                      "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, maxImportBytes, weightPrecision, strictRoles, allowedRegions, "
-                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, externalBuckets, store, accessKeyId, "
+                                     "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, externalBuckets, runJobsOn, artifactBucket, leaseSeconds, store, "
+                                     "accessKeyId, "
                                      "secretAccessKey, bedrockApiKeys)");
     }
   }

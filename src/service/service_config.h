@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "data/estimate.h"
 #include "service/external_buckets.h"
+#include "store/work_leases.h"
 #include "service/retention_policy.h"
 
 namespace lathe::service {
@@ -78,6 +79,20 @@ struct ServiceConfig {
   // Buckets in another S3-compatible service ("externalBuckets"): jobs read and write them there,
   // not in lathe's own store. Empty: every bucket is lathe's.
   std::map<std::string, ExternalBucket> external_buckets;
+  // Where fine-tuning jobs run (docs/scale-out.md). kHere: this process's runner (the default).
+  // kWorkers ("runJobsOn": "workers"): queued in the shared store for `lathe worker`s to claim,
+  // so that an API node never trains. kWorker: this process is a `lathe worker`.
+  enum class JobPlacement { kHere, kWorkers, kWorker };
+  JobPlacement job_placement = JobPlacement::kHere;
+  // The bucket where workers keep jobs' latest checkpoints and the models they make, so that
+  // another worker resumes a job and every node serves its model ("artifactBucket").
+  std::string artifact_bucket = "lathe-artifacts";
+  // How long a worker's claim on a job lasts without a heartbeat ("leaseSeconds", 5 to 3600): how
+  // soon another worker takes over the job of one that died.
+  int lease_seconds = 30;
+  // A worker's (kWorker) name in the store's leases and `lathe status`, and what it offers.
+  std::string worker_id;
+  store::Capacity worker_capacity;
   // What the periodic cleanup deletes ("retention"; services/cleanup): off unless configured.
   RetentionPolicy retention;
   int default_max_train_records = 0;  // building the default model: 0 = its standard size
@@ -98,7 +113,7 @@ inline constexpr size_t kMaxFileRootLength = 4096;
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
 // "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
-// "fileRoots", "modelMemoryBytes", "maxImportBytes", "weightPrecision", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention", "externalBuckets"}. Unknown keys and wrong types are errors naming the file and the key.
+// "fileRoots", "modelMemoryBytes", "maxImportBytes", "weightPrecision", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention", "externalBuckets", "runJobsOn", "artifactBucket", "leaseSeconds"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

@@ -2,6 +2,8 @@
 // data_locations_test.cc).
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "core/arn.h"
 #include "service/resource_json.h"
 #include "service/service_config.h"
@@ -121,6 +123,33 @@ TEST(ServiceConfig, WeightPrecisionIsCheckedModelByModel) {
     ASSERT_FALSE(bad.ok()) << text;
     EXPECT_NE(bad.status().message().find("weightPrecision"), std::string::npos) << bad.status().message();
     EXPECT_LT(bad.status().message().size(), 600u);
+  }
+}
+
+TEST(ServiceConfig, JobsOnWorkersAreChosenAndBounded) {
+  TempDir dir;
+  auto defaults = LoadServiceConfig(dir.Write("d.json", "{}"), ServiceConfig{});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->job_placement, ServiceConfig::JobPlacement::kHere);
+  EXPECT_EQ(defaults->artifact_bucket, "lathe-artifacts");
+  EXPECT_EQ(defaults->lease_seconds, 30);
+  auto c = LoadServiceConfig(
+      dir.Write("c.json", R"({"runJobsOn": "workers", "artifactBucket": "team.ckpt-1", "leaseSeconds": 5})"), ServiceConfig{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->job_placement, ServiceConfig::JobPlacement::kWorkers);
+  EXPECT_EQ(c->artifact_bucket, "team.ckpt-1");
+  EXPECT_EQ(c->lease_seconds, 5);
+  const std::map<std::string, std::string> refused = {
+      {R"({"runJobsOn": "worker"})", "runJobsOn"},       {R"({"runJobsOn": true})", "runJobsOn"},
+      {R"({"artifactBucket": "Upper"})", "artifactBucket"}, {R"({"artifactBucket": "a/b"})", "artifactBucket"},
+      {R"({"artifactBucket": "../x"})", "artifactBucket"},  {R"({"artifactBucket": ""})", "artifactBucket"},
+      {R"({"artifactBucket": ")" + std::string(64, 'a') + R"("})", "artifactBucket"},
+      {R"({"leaseSeconds": 4})", "leaseSeconds"},           {R"({"leaseSeconds": 3601})", "leaseSeconds"},
+      {R"({"leaseSeconds": "30"})", "leaseSeconds"},        {R"({"leaseSeconds": 2.5})", "leaseSeconds"}};
+  for (const auto& [text, key] : refused) {
+    auto bad = LoadServiceConfig(dir.Write("bad.json", text), ServiceConfig{});
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find(key), std::string::npos) << bad.status().message();
   }
 }
 

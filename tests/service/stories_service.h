@@ -14,13 +14,20 @@
 
 namespace lathe::service {
 
+// ../shared's stories260K imported into `folder` (a Hugging Face layout folder); the caller skips
+// first when lathe::testing::SharedDir() is empty.
+inline Status ImportStories260K(const std::string& folder) {
+  const std::string stories = lathe::testing::SharedDir() + "/models/stories260K";
+  auto imported = engine::ImportLlama2c(stories + "/stories260K.bin", stories + "/tok512.model", folder);
+  return imported.ok() ? Status::Ok() : imported.status();
+}
+
 class StoriesService : public ::testing::Test {
  protected:
   void SetUp() override {
     if (lathe::testing::SharedDir().empty()) GTEST_SKIP() << "../shared is absent: this test needs models/stories260K from it";
-    const std::string stories = lathe::testing::SharedDir() + "/models/stories260K";
-    auto imported = engine::ImportLlama2c(stories + "/stories260K.bin", stories + "/tok512.model", dir_.File("stories"));
-    ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+    Status imported = ImportStories260K(dir_.File("stories"));
+    ASSERT_TRUE(imported.ok()) << imported.ToString();
     ServiceConfig config;
     config.data_dir = dir_.path() + "/data";
     config.models = {{"test.stories", dir_.File("stories")}};

@@ -1,0 +1,182 @@
+// `lathe worker`: claims fine-tuning jobs from a shared PostgreSQL store and trains them, on any
+// machine (docs/scale-out.md). API nodes configured with "runJobsOn": "workers" queue the jobs;
+// this process holds a lease on the one it runs, uploads its checkpoints and its model to the
+// artifact bucket, and gives it back when stopped (SIGINT/SIGTERM) so another worker resumes it.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/node_config.h"
+#include "server/external_job_objects.h"
+#include "service/bedrock_service.h"
+
+namespace lathe::cli {
+namespace {
+
+constexpr size_t kMaxWorkerIdLength = 128;
+constexpr size_t kMaxEndpointLength = 1024;
+
+// The object store's keys: AWS's environment variables (as every S3 client reads them), else
+// lathe's, else the shared config file's accessKeyId/secretAccessKey (the API node's keys).
+Result<api::Credentials> ObjectStoreKeys(const std::string& config_path) {
+  for (auto [id_var, secret_var] : {std::pair<const char*, const char*>{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"},
+                                    {"LATHE_ACCESS_KEY_ID", "LATHE_SECRET_ACCESS_KEY"}}) {
+    const char* id = std::getenv(id_var);
+    const char* secret = std::getenv(secret_var);
+    if (id && secret && *id && *secret) return api::Credentials{id, secret};
+  }
+  if (!config_path.empty()) {
+    std::ifstream in(config_path);
+    const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_object() && j.value("accessKeyId", nlohmann::json()).is_string() &&
+        j.value("secretAccessKey", nlohmann::json()).is_string())
+      return api::Credentials{j["accessKeyId"].get<std::string>(), j["secretAccessKey"].get<std::string>()};
+  }
+  return Status::InvalidArgument(
+      "--object-store needs keys: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the API node's keys, which "
+      "`lathe serve` prints), or accessKeyId/secretAccessKey in --config");
+}
+
+Status CheckEndpoint(const std::string& url) {
+  if (url.size() > kMaxEndpointLength || (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0))
+    return Status::InvalidArgument("--object-store: expected the http:// or https:// URL of an S3 service (at most 1024 "
+                                   "characters), e.g. the API node's http://10.0.0.1:8080");
+  for (unsigned char c : url)
+    if (c <= 0x20 || c >= 0x7f) return Status::InvalidArgument("--object-store: the URL has a space or control character");
+  return Status::Ok();
+}
+
+std::string DefaultWorkerId() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || !host[0]) std::snprintf(host, sizeof host, "worker");
+  return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+}  // namespace
+
+void AddWorkerCommand(CLI::App* app, Context* ctx) {
+  struct Args {
+    std::string data_dir, config, store, object_store, id, ca_bundle;
+    int64_t cpus = std::max(1u, std::thread::hardware_concurrency());
+    int64_t gpus = 0;
+    int64_t memory_bytes = service::DefaultModelMemoryBytes() * 2;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app->add_subcommand(
+      "worker", "Claim fine-tuning jobs from a shared PostgreSQL store and train them (scale-out; docs/scale-out.md)");
+  cmd->footer(
+      "API nodes (`lathe serve` with \"runJobsOn\": \"workers\" in their config) queue the jobs; any number of\n"
+      "workers, on any machines, claim them with leases. A worker that dies loses its lease and another\n"
+      "resumes its job from the last checkpoint, which lives in the artifact bucket (\"artifactBucket\",\n"
+      "default lathe-artifacts), with the models the jobs make. Stop it with SIGINT/SIGTERM: its job goes\n"
+      "back to the queue.\n\n"
+      "Example:\n"
+      "  export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...   # the API node's keys\n"
+      "  lathe worker --store 'postgresql://lathe@db/lathe' --object-store http://10.0.0.1:8080 \\\n"
+      "               --config lathe.json --data-dir /var/lib/lathe-worker");
+  cmd->add_option("--store", a->store, "The shared store: a postgresql:// URL (or the config's \"store\")");
+  cmd->add_option("--object-store", a->object_store,
+                  "The S3 service holding the buckets (jobs' data and outputs, the artifact bucket) that the\n"
+                  "config's externalBuckets do not place elsewhere: usually the API node's URL")
+      ->required();
+  cmd->add_option("--ca-bundle", a->ca_bundle, "A PEM file trusted for an https:// --object-store")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--data-dir", a->data_dir,
+                  "This worker's scratch: jobs' local files, the built-in default model (default: $LATHE_HOME or\n"
+                  "~/.local/share/lathe; not an API node's)");
+  cmd->add_option("--config", a->config, "The JSON config the API nodes use (models, region, account, externalBuckets,\n"
+                                         "artifactBucket, leaseSeconds; docs/serve.md)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--id", a->id, "This worker's name in leases and `lathe status` (default: HOST-PID)");
+  cmd->add_option("--cpus", a->cpus, "CPUs offered: a job needs one per training process (its `workers`)")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}))
+      ->capture_default_str();
+  cmd->add_option("--gpus", a->gpus, "GPUs offered")->check(CLI::Range(int64_t{0}, int64_t{1024}))->capture_default_str();
+  cmd->add_option("--memory", a->memory_bytes, "Bytes of memory offered")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 50))
+      ->capture_default_str();
+  cmd->callback([a, ctx] {
+    auto loaded = LoadNodeConfig(a->data_dir, a->config, a->store);
+    if (!loaded.ok()) {
+      ctx->exit_code = ReportError(loaded.status());
+      return;
+    }
+    service::ServiceConfig config = std::move(*loaded);
+    if (config.store_url.empty()) {
+      ctx->exit_code = ReportError(Status::InvalidArgument(
+          "lathe worker needs the API nodes' shared store: --store postgresql://... (or \"store\" in --config)"));
+      return;
+    }
+    if (Status s = CheckEndpoint(a->object_store); !s.ok()) {
+      ctx->exit_code = ReportError(s);
+      return;
+    }
+    config.job_placement = service::ServiceConfig::JobPlacement::kWorker;
+    config.worker_id = a->id.empty() ? DefaultWorkerId() : a->id;
+    if (config.worker_id.size() > kMaxWorkerIdLength ||
+        config.worker_id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+            std::string::npos) {
+      ctx->exit_code = ReportError(Status::InvalidArgument("--id: 1 to 128 letters, digits, '.', '-', '_'"));
+      return;
+    }
+    config.worker_capacity = {a->cpus, a->gpus, a->memory_bytes};
+    auto keys = ObjectStoreKeys(a->config);
+    if (!keys.ok()) {
+      ctx->exit_code = ReportError(keys.status());
+      return;
+    }
+    aws::S3Endpoint endpoint;
+    endpoint.url = a->object_store;
+    while (!endpoint.url.empty() && endpoint.url.back() == '/') endpoint.url.pop_back();
+    endpoint.region = config.scope.region;
+    endpoint.credentials = *keys;
+    endpoint.ca_bundle = a->ca_bundle;
+    endpoint.unreachable_hint = "is the API node (lathe serve) running there?";
+    auto objects = server::WithExternalBuckets(std::make_unique<server::RemoteJobObjectStore>(endpoint),
+                                               config.external_buckets);
+    if (Status s = objects->CheckBucket(config.scope.account, config.artifact_bucket); !s.ok()) {
+      ctx->exit_code = ReportError(Status::InvalidArgument(
+          "the artifact bucket " + config.artifact_bucket + " (config \"artifactBucket\") cannot be used: " + s.message() +
+          "; create it once: aws s3 mb s3://" + config.artifact_bucket + " --endpoint-url " + endpoint.url));
+      return;
+    }
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    spdlog::set_default_logger(spdlog::stderr_color_mt("worker"));
+    auto service = service::BedrockService::Open(config, /*start=*/false);
+    if (!service.ok()) {
+      ctx->exit_code = ReportError(service.status());
+      return;
+    }
+    (*service)->set_object_store(objects.get());
+    (*service)->Start();
+    std::printf("lathe worker %s: claiming jobs from the shared store (data: %s, objects: %s)\n",
+                config.worker_id.c_str(), config.data_dir.c_str(), endpoint.url.c_str());
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    spdlog::info("signal {}: stopping (a running job is checkpointed and given back to the queue; again to quit at once)", sig);
+    std::thread hard_stop([stop_signals] {
+      int again = 0;
+      sigwait(&stop_signals, &again);
+      std::_Exit(130);
+    });
+    hard_stop.detach();
+    service->reset();  // interrupts the trainer, uploads its checkpoint, releases the lease
+    ctx->exit_code = kExitOk;
+  });
+}
+
+}  // namespace lathe::cli
