@@ -15,6 +15,7 @@
 #include "engine/default_model.h"
 #include "service/compute_record.h"
 #include "service/job_service.h"
+#include "service/job_metrics.h"
 #include "service/worker_process.h"
 
 namespace lathe::service {
@@ -110,6 +111,7 @@ void JobService::FinishLocked(store::ResourceRow* job, const std::string& status
   // The copies of its s3:// data: an ended job never reads them again (up to 10 GB each).
   std::error_code ec;
   fs::remove_all(config_.data_dir + "/jobs/" + job->id + "/data", ec);
+  RecordJobEnd(*job, NowMillis());  // /metrics: duration and tokens (job_metrics.h)
   if (Status saved = SaveLocked(*job); !saved.ok()) {
     spdlog::error("job {} ({}): its end ({}) could not be saved: {}; trying again every few seconds", job->name,
                   job->id, status, saved.message());
