@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "aws/request_metrics.h"
 #include "aws/rest_json.h"
 #include "aws/rest_xml.h"
 #include "aws/sigv2_presigned.h"
@@ -159,6 +160,9 @@ void Gateway::Handle(http::Request& request, http::Response& response) {
     response.set_header(RequestIdHeader(protocol), ctx.request_id);
     if (access_ && service) access_->Record(ctx, request, access, response.status, outcome);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    // The service only when one answered: a scope names any string, the metrics take closed sets.
+    RecordRequest(service ? std::string_view(signing_name) : std::string_view(), access.operation, response.status,
+                  outcome, ms / 1000);
     spdlog::info("{} {} [{}] -> {}{}{} ({:.1f} ms)", request.method, Printable(request.path(), 120),
                  signing_name.empty() ? "?" : Printable(signing_name, 40), response.status, *outcome ? " " : "",
                  outcome, ms);

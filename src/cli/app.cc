@@ -59,6 +59,7 @@ int RunLathe(int argc, const char* const* argv) {
   AddUiCommand(&app, &ctx);
   AddBackupCommands(&app, &ctx);
   AddDoctorCommand(&app, &ctx);
+  AddStatusCommand(&app, &ctx);
   AddIamCommand(&app, &ctx);
   AddAuditCommand(&app, &ctx);
 

@@ -77,6 +77,8 @@ void AddUiCommand(CLI::App* app, Context* ctx);
 void AddBackupCommands(CLI::App* app, Context* ctx);
 // `lathe doctor` (doctor_cmd.cc, doctor_checks.h): checks the machine and a data directory.
 void AddDoctorCommand(CLI::App* app, Context* ctx);
+// `lathe status` (status_cmd.cc): the nodes sharing a store, their work items, the queue's depth.
+void AddStatusCommand(CLI::App* app, Context* ctx);
 
 // Runs the whole command line (what main() does); exposed for tests.
 int RunLathe(int argc, const char* const* argv);

@@ -107,6 +107,7 @@ void AddServeCommand(CLI::App* app, Context* ctx) {
       ctx->exit_code = ReportError(Status::InvalidArgument("--listen: expected HOST:PORT, got " + a->listen));
       return;
     }
+    options.metrics = config.metrics;  // GET /metrics (docs/scale-out.md, Operations)
     options.tls_cert = a->tls_cert;
     options.tls_key = a->tls_key;
     if (a->tls_self_signed) {

@@ -2,7 +2,12 @@
 
 #include <mutex>
 
+#include <spdlog/spdlog.h>
+
 #include "core/arn.h"
+#include "core/metrics.h"
+#include "http/metrics_endpoint.h"
+#include "server/api_node.h"
 #include "server/access_control.h"
 #include "server/external_job_objects.h"
 #include "server/job_object_store.h"
@@ -58,7 +63,8 @@ struct LatheServer::EventsWaker {
   }
 };
 
-LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options) : options_(std::move(options)) {
+LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
+    : options_(std::move(options)), bedrock_store_(bedrock->store()) {
   const std::string account = options_.gateway.account;
   std::vector<api::Credentials> keys = options_.credentials;
   // IAM users' keys (secrets in DATA_DIR/iam, docs/iam.md); the credentials file's keys are the
@@ -265,9 +271,12 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   }
   aws::Gateway* gw = gateway_.get();
   ui::Dashboard* dashboard = dashboard_.get();
+  const bool metrics = options_.metrics;
   http_ = std::make_unique<http::Server>(
       options_.limits,
-      [gw, dashboard](http::Request& req, http::Response& res) {
+      [gw, dashboard, metrics](http::Request& req, http::Response& res) {
+        // Unsigned GET /metrics only: a signed request to a bucket "metrics" is S3's.
+        if (metrics && http::IsMetricsScrape(req)) return http::ServeMetrics(metrics::DefaultRegistry(), req, res);
         if (dashboard && ui::Dashboard::Claims(req)) return dashboard->Handle(req, res);
         gw->Handle(req, res);
       },
@@ -334,7 +343,12 @@ void LatheServer::Run() {
   events_worker_->Start();
   if (dashboard_) dashboard_->Start();
   periodic_cleanup_->Start();  // only when the config sets a retention policy
+  // The address is known now; a node id the store refuses (a host name beyond 255 bytes) is
+  // logged and the server serves anyway: `lathe status` is for operators, not for clients.
+  api_node_ = std::make_unique<ApiNode>(bedrock_store_, public_url(), http_->port());
+  if (Status s = api_node_->Start(); !s.ok()) spdlog::warn("not listed in `lathe status`: {}", s.ToString());
   http_->Run();
+  api_node_.reset();
   periodic_cleanup_->Stop();
   events_worker_->Stop();  // pending deliveries stay in the store for the next start
 }

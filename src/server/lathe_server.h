@@ -43,6 +43,7 @@ class EventsWorker;
 
 namespace lathe::store {
 class ExecutionStore;
+class MetadataStore;
 }
 namespace lathe::lambda {
 class BuiltinFunctions;
@@ -66,6 +67,8 @@ class Dashboard;
 
 namespace lathe::server {
 
+class ApiNode;
+
 struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                          // 0: any free port (see LatheServer::port())
@@ -76,6 +79,8 @@ struct ServeOptions {
   // when it is lathe's own (--tls-self-signed), given to Lambda functions as AWS_CA_BUNDLE.
   std::string tls_cert, tls_key, tls_ca;
   bool dashboard = true;  // /ui/ (src/ui, docs/dashboard.md)
+  // GET /metrics, unsigned, for Prometheus (config "metrics"; docs/scale-out.md, Operations).
+  bool metrics = true;
 };
 
 class LatheServer {
@@ -165,6 +170,8 @@ class LatheServer {
   std::unique_ptr<ui::Dashboard> dashboard_;  // /ui/: outlives the transport (its live feeds are streams)
   std::unique_ptr<aws::Gateway> gateway_;
   std::unique_ptr<http::Server> http_;
+  store::MetadataStore* bedrock_store_ = nullptr;
+  std::unique_ptr<ApiNode> api_node_;  // the nodes table's row while Run() serves (api_node.h)
 };
 
 }  // namespace lathe::server

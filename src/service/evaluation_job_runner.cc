@@ -17,6 +17,7 @@
 #include "service/compute_record.h"
 #include "service/evaluation_jobs.h"
 #include "service/evaluation_output.h"
+#include "service/job_metrics.h"
 #include "service/worker_jobs.h"
 
 namespace lathe::service {
@@ -65,6 +66,7 @@ void EvaluationJobService::Finish(store::ResourceRow* job, const std::string& st
   // The dataset's copy: an ended job never reads it again.
   std::error_code ec;
   fs::remove_all(config_.data_dir + "/evaluation-jobs/" + job->id + "/data", ec);
+  RecordJobEnd(*job, NowMillis());  // /metrics: duration and tokens (job_metrics.h)
   if (Status s = SaveLocked(*job); !s.ok()) {
     spdlog::error("evaluation job {} ({}): its end ({}) could not be saved: {}; trying again every few seconds",
                   job->name, job->id, end, s.message());

@@ -15,6 +15,7 @@
 #include "engine/default_model.h"
 #include "service/compute_record.h"
 #include "service/job_service.h"
+#include "service/job_metrics.h"
 #include "service/worker_process.h"
 
 namespace lathe::service {
@@ -116,6 +117,7 @@ void JobService::FinishLocked(store::ResourceRow* job, const std::string& status
     spdlog::warn("job {} ({}): its end ({}) was not saved: {}", job->name, job->id, status, saved.message());
     return;
   }
+  RecordJobEnd(*job, NowMillis());  // /metrics: duration and tokens (job_metrics.h)
   if (!saved.ok()) {
     spdlog::error("job {} ({}): its end ({}) could not be saved: {}; trying again every few seconds", job->name,
                   job->id, status, saved.message());

@@ -5,6 +5,7 @@
 
 #include "core/arn.h"
 #include "service/field_rules.h"
+#include "service/inference_metrics.h"
 #include "service/runtime_formats.h"
 
 namespace lathe::service {
@@ -77,6 +78,9 @@ Result<RuntimeService::Target> RuntimeService::Resolve(const std::string& model_
 
 void RuntimeService::Record(const Target& target, const std::string& model_id,
                             const Result<engine::GenerationResult>& result, int64_t compute_ms, int64_t latency_ms) {
+  RecordInference(target.routed ? "deployment" : target.metered ? "on-demand" : "provisioned", result.ok(),
+                  result.ok() ? result->prompt_tokens : 0,
+                  result.ok() ? static_cast<int64_t>(result->tokens.size()) : 0, compute_ms, latency_ms);
   if (target.routed) {
     Outcome outcome;
     outcome.latency_ms = latency_ms;

@@ -181,6 +181,9 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
       for (unsigned char ch : v.get<std::string>())
         if (ch < 0x20 || ch == 0x7f) return bad(key, "free of control characters");
       c.store_url = v.get<std::string>();
+    } else if (key == "metrics") {
+      if (!v.is_boolean()) return bad(key, "true or false (false: no GET /metrics)");
+      c.metrics = v.get<bool>();
     } else if (key == "accessKeyId" || key == "secretAccessKey" || key == "bedrockApiKeys") {
       // Read by the server (credentials); accepted here so one file holds the whole setup.
     } else {
@@ -188,7 +191,7 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
                                      "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, maxImportBytes, weightPrecision, strictRoles, allowedRegions, "
                                      "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, externalBuckets, runJobsOn, artifactBucket, leaseSeconds, store, "
-                                     "accessKeyId, "
+                                     "metrics, accessKeyId, "
                                      "secretAccessKey, bedrockApiKeys)");
     }
   }

@@ -30,6 +30,8 @@ struct ServiceConfig {
   // Where the metadata store lives: "" = DATA_DIR/lathe.db (SQLite); a postgresql:// URL = a
   // PostgreSQL database several nodes share ("store", `--store`; docs/scale-out.md).
   std::string store_url;
+  // lathe serve answers unsigned GET /metrics for Prometheus ("metrics"; docs/scale-out.md).
+  bool metrics = true;
   // The folders whose files jobs may read and write outputs into (file:// URIs; symlinks are
   // resolved first). `lathe serve` defaults: DATA_DIR/files and the folder it was started in.
   std::vector<std::string> file_roots;

@@ -155,6 +155,21 @@ CREATE TABLE work_items (
 CREATE INDEX work_items_by_state ON work_items (state, enqueued_ms);
 )sql";
 
+// Version 4: the nodes sharing the store (nodes.h): each API node and worker rewrites its row
+// every few seconds; `lathe status` lists them with how long ago each was last seen.
+constexpr const char* kVersion4 = R"sql(
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY, role TEXT NOT NULL, host TEXT NOT NULL, endpoint TEXT NOT NULL, cpus INTEGER NOT NULL,
+  gpus INTEGER NOT NULL, memory_bytes INTEGER NOT NULL, started_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
+  detail TEXT NOT NULL);
+)sql";
+constexpr const char* kVersion4Postgres = R"sql(
+CREATE TABLE nodes (
+  id TEXT COLLATE "C" PRIMARY KEY, role TEXT COLLATE "C" NOT NULL, host TEXT NOT NULL, endpoint TEXT NOT NULL,
+  cpus BIGINT NOT NULL, gpus BIGINT NOT NULL, memory_bytes BIGINT NOT NULL, started_ms BIGINT NOT NULL,
+  last_seen_ms BIGINT NOT NULL, detail TEXT NOT NULL);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& LatheDbMigrations() {
@@ -164,6 +179,7 @@ const std::vector<Migration>& LatheDbMigrations() {
       {2, "an index on (kind, creation time): listings read a page instead of sorting every row", kVersion2},
       {3, "work items that workers claim with leases (lathe worker, a shared PostgreSQL store)", kVersion3,
        kVersion3Postgres},
+      {4, "the nodes that share the store, with their last heartbeat (lathe status)", kVersion4, kVersion4Postgres},
   };
   return migrations;
 }

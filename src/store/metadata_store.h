@@ -143,6 +143,7 @@ class MetadataStore {
   friend class ObjectIndex;
   friend class ExecutionStore;
   friend class WorkLeases;
+  friend class NodeRegistry;
   explicit MetadataStore(std::unique_ptr<SqlDb> sql);
   // Inserts the event; the caller holds mu_ inside a transaction.
   Status PublishLocked(const OutboxEvent& event);

@@ -126,15 +126,14 @@ Status WorkLeases::Complete(const Lease& lease) {
 }
 
 Result<QueueDepth> WorkLeases::Depth() {
-  std::lock_guard<std::mutex> lock(store_->mu_);
-  SqlQuery q(*store_->sql_, "SELECT state, COUNT(*) FROM work_items GROUP BY state");
+  auto by_kind = DepthByKind();
+  if (!by_kind.ok()) return by_kind.status();
   QueueDepth d;
-  SqlQuery::Outcome o;
-  while ((o = q.Step()) == SqlQuery::kRow) {
-    const std::string state = q.Text(0);
-    (state == "queued" ? d.queued : state == "leased" ? d.leased : d.done) = q.Int(1);
+  for (const auto& [kind, k] : *by_kind) {
+    d.queued += k.queued;
+    d.leased += k.leased;
+    d.done += k.done;
   }
-  if (o != SqlQuery::kDone) return q.Error("queue depth");
   return d;
 }
 
@@ -146,6 +145,49 @@ Status WorkLeases::CancelQueued(const std::string& kind, const std::string& id) 
   LATHE_RETURN_IF_ERROR(q.Run("cancel " + kind));
   if (q.changes() == 0) return Status::Conflict(kind + " " + id + " is not waiting in the queue");
   return Status::Ok();
+}
+
+Result<std::map<std::string, QueueDepth>> WorkLeases::DepthByKind() {
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  SqlQuery q(*store_->sql_, "SELECT kind, state, COUNT(*) FROM work_items GROUP BY kind, state");
+  std::map<std::string, QueueDepth> depth;
+  SqlQuery::Outcome o;
+  while ((o = q.Step()) == SqlQuery::kRow) {
+    QueueDepth& d = depth[q.Text(0)];
+    const std::string state = q.Text(1);
+    (state == "queued" ? d.queued : state == "leased" ? d.leased : d.done) += q.Int(2);
+  }
+  if (o != SqlQuery::kDone) return q.Error("queue depth");
+  return depth;
+}
+
+Result<std::vector<WorkItemRow>> WorkLeases::List(size_t limit, bool include_done) {
+  if (limit == 0 || limit > kMaxListedWorkItems)
+    return Status::InvalidArgument("a work item listing holds 1 to " + std::to_string(kMaxListedWorkItems) + " items");
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  SqlQuery q(*store_->sql_,
+             std::string("SELECT kind, id, state, worker_id, cpus, gpus, memory_bytes, generation, expires_ms, "
+                         "enqueued_ms FROM work_items") +
+                 (include_done ? "" : " WHERE state != 'done'") +
+                 " ORDER BY CASE state WHEN 'leased' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, enqueued_ms, kind, id "
+                 "LIMIT ?");
+  q.Bind(1, static_cast<int64_t>(limit));
+  std::vector<WorkItemRow> items;
+  SqlQuery::Outcome o;
+  while ((o = q.Step()) == SqlQuery::kRow) {
+    WorkItemRow r;
+    r.kind = q.Text(0);
+    r.id = q.Text(1);
+    r.state = q.Text(2);
+    r.worker_id = q.Text(3);
+    r.needs = {q.Int(4), q.Int(5), q.Int(6)};
+    r.generation = q.Int(7);
+    r.expires_ms = q.Int(8);
+    r.enqueued_ms = q.Int(9);
+    items.push_back(std::move(r));
+  }
+  if (o != SqlQuery::kDone) return q.Error("list work items");
+  return items;
 }
 
 }  // namespace lathe::store

@@ -13,9 +13,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "store/metadata_store.h"
@@ -47,6 +49,17 @@ struct QueueDepth {
   int64_t queued = 0, leased = 0, done = 0;
 };
 
+// An item as `lathe status` shows it. state: "queued", "leased" (also when its lease expired and
+// nobody claimed it again yet: expires_ms <= now) or "done".
+struct WorkItemRow {
+  std::string kind, id, state, worker_id;
+  Capacity needs;
+  int64_t generation = 0, expires_ms = 0, enqueued_ms = 0;
+};
+
+// List returns at most this many items.
+inline constexpr size_t kMaxListedWorkItems = 10000;
+
 class WorkLeases {
  public:
   // Over the store's database (its table is made by the store's migrations).
@@ -72,6 +85,11 @@ class WorkLeases {
   // when it is not queued: a worker holds it (or its lease expired unclaimed), or it ended; the
   // caller must then tell the holder instead.
   Status CancelQueued(const std::string& kind, const std::string& id);
+  // The same per kind (kinds with no item are absent).
+  Result<std::map<std::string, QueueDepth>> DepthByKind();
+  // Items not done (leased first, then queued; oldest first within each), and done ones too when
+  // `include_done`; at most `limit` (1 to kMaxListedWorkItems).
+  Result<std::vector<WorkItemRow>> List(size_t limit, bool include_done = false);
 
  private:
   // Runs `sql` (binding worker, generation, kind, id after `first`) and maps "no row changed" to

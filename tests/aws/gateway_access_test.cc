@@ -10,6 +10,7 @@
 #include "aws/gateway.h"
 #include "aws/query_protocol.h"
 #include "aws/rest_json.h"
+#include "core/metrics.h"
 
 namespace lathe::aws {
 namespace {
@@ -181,6 +182,36 @@ TEST_F(GatewayAccessTest, NoAuthNeverAsksButStillRecords) {
   EXPECT_EQ(control_.asked, 0);
   ASSERT_EQ(control_.records.size(), 1u);
   EXPECT_EQ(control_.records[0].action, "things:GetThing");
+}
+
+// The value of one series in the process's /metrics text; 0 when it is not there yet.
+double Scraped(const std::string& series) {
+  const std::string text = "\n" + metrics::DefaultRegistry().Exposition();
+  const size_t at = text.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST_F(GatewayAccessTest, AnsweredRequestsAreCountedByServiceOperationAndStatusClass) {
+  Make(false);
+  const std::string ok = R"(lathe_http_requests_total{service="things",operation="GetThing",code_class="2xx"})";
+  const std::string denied = R"(lathe_http_requests_total{service="things",operation="GetThing",code_class="4xx"})";
+  const std::string denied_code = R"(lathe_http_request_errors_total{service="things",error="AccessDeniedException"})";
+  const std::string timed = R"(lathe_http_request_duration_seconds_count{service="things",operation="GetThing"})";
+  const std::string unknown = R"(lathe_http_requests_total{service="unknown",operation="unknown",code_class="4xx"})";
+  const double ok0 = Scraped(ok), denied0 = Scraped(denied), code0 = Scraped(denied_code), timed0 = Scraped(timed),
+               unknown0 = Scraped(unknown);
+  ASSERT_EQ(Send("GET", "/things/t1", "", "things").status, 200);
+  ASSERT_EQ(Send("GET", "/things/t2", "", "things").status, 200);
+  control_.deny = "things:GetThing";
+  ASSERT_EQ(Send("GET", "/things/t3", "", "things").status, 403);
+  // A scope naming a service lathe lacks is counted as "unknown", not under the name it sent.
+  ASSERT_EQ(Send("GET", "/x", "", "made-up-service-12345").status, 404);
+  EXPECT_EQ(Scraped(ok) - ok0, 2);
+  EXPECT_EQ(Scraped(denied) - denied0, 1);
+  EXPECT_EQ(Scraped(denied_code) - code0, 1);
+  EXPECT_EQ(Scraped(timed) - timed0, 3);
+  EXPECT_EQ(Scraped(unknown) - unknown0, 1);
+  EXPECT_EQ(metrics::DefaultRegistry().Exposition().find("made-up-service-12345"), std::string::npos);
 }
 
 }  // namespace

@@ -78,6 +78,18 @@ TEST(ServiceConfig, StrictAwsCompatibilityIsOffUnlessSet) {
       << bad.status().message();
 }
 
+TEST(ServiceConfig, MetricsAreServedUnlessTurnedOff) {
+  TempDir dir;
+  EXPECT_TRUE(ServiceConfig{}.metrics);
+  auto c = LoadServiceConfig(dir.Write("c.json", R"({"metrics": false})"), ServiceConfig{});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->metrics);
+  auto bad = LoadServiceConfig(dir.Write("bad.json", R"({"metrics": "off"})"), ServiceConfig{});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("\"metrics\" must be true or false"), std::string::npos)
+      << bad.status().message();
+}
+
 store::ResourceRow Row(const std::string& name, int64_t created, const std::string& status,
                        const std::string& base = "b1") {
   store::ResourceRow r;

@@ -136,6 +136,51 @@ TEST_P(WorkLeasesTest, AQueuedItemIsCancelledButAClaimedOneIsNot) {
   ASSERT_TRUE(leases_->Complete(**claimed).ok());  // the holder still ends its own
 }
 
+TEST_P(WorkLeasesTest, StatusListsItemsLeasedFirstAndCountsThemPerKind) {
+  ASSERT_TRUE(leases_->Enqueue(Item("queued-1")).ok());
+  now_ += 1;
+  WorkItem eval = Item("eval-1");
+  eval.kind = "evaluation-job";
+  ASSERT_TRUE(leases_->Enqueue(eval).ok());
+  now_ += 1;
+  ASSERT_TRUE(leases_->Enqueue(Item("done-1")).ok());
+  auto first = leases_->Claim("w1", {1, 0, 1000}, 5000);  // the oldest: queued-1
+  ASSERT_TRUE(first.ok() && first->has_value());
+  ASSERT_TRUE(leases_->Complete(**first).ok());
+  auto second = leases_->Claim("w2", {1, 0, 1000}, 5000);  // eval-1
+  ASSERT_TRUE(second.ok() && second->has_value());
+
+  auto items = leases_->List(100);
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  ASSERT_EQ(items->size(), 2u);  // done items are left out
+  EXPECT_EQ((*items)[0].id, "eval-1");
+  EXPECT_EQ((*items)[0].kind, "evaluation-job");
+  EXPECT_EQ((*items)[0].state, "leased");
+  EXPECT_EQ((*items)[0].worker_id, "w2");
+  EXPECT_EQ((*items)[0].generation, 1);
+  EXPECT_EQ((*items)[0].expires_ms, now_ + 5000);
+  EXPECT_EQ((*items)[0].needs.memory_bytes, 1000);
+  EXPECT_EQ((*items)[1].id, "done-1");
+  EXPECT_EQ((*items)[1].state, "queued");
+  auto all = leases_->List(100, /*include_done=*/true);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[2].state, "done");
+  EXPECT_EQ(leases_->List(1)->size(), 1u);
+  EXPECT_EQ(leases_->List(0).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(leases_->List(kMaxListedWorkItems + 1).status().code(), Status::Code::kInvalidArgument);
+
+  auto by_kind = leases_->DepthByKind();
+  ASSERT_TRUE(by_kind.ok());
+  ASSERT_EQ(by_kind->size(), 2u);
+  EXPECT_EQ(by_kind->at("fine-tuning-job").queued, 1);
+  EXPECT_EQ(by_kind->at("fine-tuning-job").done, 1);
+  EXPECT_EQ(by_kind->at("fine-tuning-job").leased, 0);
+  EXPECT_EQ(by_kind->at("evaluation-job").leased, 1);
+  auto total = leases_->Depth();
+  EXPECT_EQ(total->queued + total->leased + total->done, 3);
+}
+
 // Workers with their own connections (as on separate machines) claim at once: every item is
 // claimed exactly once.
 TEST_P(WorkLeasesTest, ConcurrentWorkersNeverClaimTheSameItem) {
