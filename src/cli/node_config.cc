@@ -3,11 +3,23 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
 #include <filesystem>
 
 #include "engine/default_model.h"
 
 namespace lathe::cli {
+
+bool ParseListen(const std::string& s, std::string* host, int* port) {
+  size_t colon = s.rfind(':');
+  std::string p = colon == std::string::npos ? s : s.substr(colon + 1);
+  if (colon != std::string::npos && colon > 0) *host = s.substr(0, colon);
+  char* end = nullptr;
+  long n = std::strtol(p.c_str(), &end, 10);
+  if (p.empty() || *end || n < 0 || n > 65535) return false;
+  *port = static_cast<int>(n);
+  return true;
+}
 
 std::string SelfExe() {
   char buf[PATH_MAX];

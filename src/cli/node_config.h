@@ -15,6 +15,9 @@ namespace lathe::cli {
 Result<service::ServiceConfig> LoadNodeConfig(const std::string& data_dir, const std::string& config_path,
                                               const std::string& store);
 
+// "127.0.0.1:8080", ":8080", "8080" -> host (unchanged when not given), port.
+bool ParseListen(const std::string& s, std::string* host, int* port);
+
 // The running executable, which job workers run as.
 std::string SelfExe();
 

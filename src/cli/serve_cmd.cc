@@ -23,18 +23,6 @@
 namespace lathe::cli {
 namespace {
 
-// "127.0.0.1:8080", ":8080", "8080" -> host, port.
-bool ParseListen(const std::string& s, std::string* host, int* port) {
-  size_t colon = s.rfind(':');
-  std::string p = colon == std::string::npos ? s : s.substr(colon + 1);
-  if (colon != std::string::npos && colon > 0) *host = s.substr(0, colon);
-  char* end = nullptr;
-  long n = std::strtol(p.c_str(), &end, 10);
-  if (p.empty() || *end || n < 0 || n > 65535) return false;
-  *port = static_cast<int>(n);
-  return true;
-}
-
 bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }

@@ -16,8 +16,12 @@
 
 #include "cli/commands.h"
 #include "cli/node_config.h"
+#include "core/metrics.h"
+#include "http/metrics_endpoint.h"
 #include "server/external_job_objects.h"
 #include "service/bedrock_service.h"
+#include "service/node_heartbeat.h"
+#include "store/nodes.h"
 
 namespace lathe::cli {
 namespace {
@@ -65,7 +69,7 @@ std::string DefaultWorkerId() {
 
 void AddWorkerCommand(CLI::App* app, Context* ctx) {
   struct Args {
-    std::string data_dir, config, store, object_store, id, ca_bundle;
+    std::string data_dir, config, store, object_store, id, ca_bundle, metrics_listen;
     int64_t cpus = std::max(1u, std::thread::hardware_concurrency());
     int64_t gpus = 0;
     int64_t memory_bytes = service::DefaultModelMemoryBytes() * 2;
@@ -96,6 +100,8 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
   cmd->add_option("--config", a->config, "The JSON config the API nodes use (models, region, account, externalBuckets,\n"
                                          "artifactBucket, leaseSeconds; docs/serve.md)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--metrics-listen", a->metrics_listen,
+                  "Serve Prometheus metrics at http://HOST:PORT/metrics (docs/scale-out.md, Operations)");
   cmd->add_option("--id", a->id, "This worker's name in leases and `lathe status` (default: HOST-PID)");
   cmd->add_option("--cpus", a->cpus, "CPUs offered: a job needs one per training process (its `workers`)")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}))
@@ -129,6 +135,12 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
       return;
     }
     config.worker_capacity = {a->cpus, a->gpus, a->memory_bytes};
+    std::string metrics_host = "127.0.0.1";
+    int metrics_port = 0;
+    if (!a->metrics_listen.empty() && !ParseListen(a->metrics_listen, &metrics_host, &metrics_port)) {
+      ctx->exit_code = ReportError(Status::InvalidArgument("--metrics-listen: expected HOST:PORT, got " + a->metrics_listen));
+      return;
+    }
     auto keys = ObjectStoreKeys(a->config);
     if (!keys.ok()) {
       ctx->exit_code = ReportError(keys.status());
@@ -160,10 +172,33 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
       ctx->exit_code = ReportError(service.status());
       return;
     }
+    // Prometheus' scrape (the same families as lathe serve's: jobs' durations and tokens).
+    std::unique_ptr<http::MetricsEndpoint> metrics_endpoint;
+    std::string metrics_url;
+    if (!a->metrics_listen.empty()) {
+      auto started = http::StartMetricsEndpoint(metrics_host, metrics_port, &metrics::DefaultRegistry());
+      if (!started.ok()) {
+        ctx->exit_code = ReportError(started.status());
+        return;
+      }
+      metrics_endpoint = std::move(*started);
+      metrics_url = "http://" + metrics_host + ":" + std::to_string(metrics_endpoint->port()) + "/metrics";
+    }
     (*service)->set_object_store(objects.get());
     (*service)->Start();
+    // Listed by `lathe status` while it runs (the items it holds are the store's work leases).
+    store::NodeRegistry nodes((*service)->store());
+    store::NodeInfo node;
+    node.id = config.worker_id;
+    node.role = "worker";
+    node.host = service::ThisHostName();
+    node.endpoint = metrics_url;
+    node.capacity = config.worker_capacity;
+    service::NodeHeartbeat heartbeat(&nodes, node);
+    if (Status s = heartbeat.Start(); !s.ok()) spdlog::warn("not listed in `lathe status`: {}", s.ToString());
     std::printf("lathe worker %s: claiming jobs from the shared store (data: %s, objects: %s)\n",
                 config.worker_id.c_str(), config.data_dir.c_str(), endpoint.url.c_str());
+    if (!metrics_url.empty()) std::printf("  metrics: %s\n", metrics_url.c_str());
     std::fflush(stdout);
     int sig = 0;
     sigwait(&stop_signals, &sig);
@@ -174,6 +209,7 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
       std::_Exit(130);
     });
     hard_stop.detach();
+    heartbeat.Stop();  // a clean stop: no longer listed (before the store goes with the service)
     service->reset();  // interrupts the trainer, uploads its checkpoint, releases the lease
     ctx->exit_code = kExitOk;
   });

@@ -115,6 +115,7 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
 void BedrockService::Start() {
   if (config_.job_placement == ServiceConfig::JobPlacement::kWorker) {  // `lathe worker`: jobs only, no serving
     jobs_->Start();
+    evaluations_->Start();
     return;
   }
   if (config_.build_default_at_start) catalog_->StartBuildingDefault();

@@ -45,7 +45,8 @@ bool EvaluationJobService::ShuttingDown() {
 
 bool EvaluationJobService::StopRequested(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return stop_requested_.count(id) > 0;
+  // On a worker: a Stop from the API node, or the job taken over by another worker.
+  return stop_requested_.count(id) > 0 || (keeper_ && (keeper_->lost() || keeper_->stopping()));
 }
 
 void EvaluationJobService::Finish(store::ResourceRow* job, const std::string& status,
@@ -66,8 +67,14 @@ void EvaluationJobService::Finish(store::ResourceRow* job, const std::string& st
   // The dataset's copy: an ended job never reads it again.
   std::error_code ec;
   fs::remove_all(config_.data_dir + "/evaluation-jobs/" + job->id + "/data", ec);
+  Status saved = SaveLocked(*job);
+  if (!saved.ok() && saved.code() == Status::Code::kConflict && placed(ServiceConfig::JobPlacement::kWorker)) {
+    // Another worker holds the job now, or another node ended it: its end is theirs to write.
+    spdlog::warn("evaluation job {} ({}): its end ({}) was not saved: {}", job->name, job->id, end, saved.message());
+    return;
+  }
   RecordJobEnd(*job, NowMillis());  // /metrics: duration and tokens (job_metrics.h)
-  if (Status s = SaveLocked(*job); !s.ok()) {
+  if (Status s = saved; !s.ok()) {
     spdlog::error("evaluation job {} ({}): its end ({}) could not be saved: {}; trying again every few seconds",
                   job->name, job->id, end, s.message());
     unsaved_ends_.Keep(*job);
@@ -117,8 +124,14 @@ Result<std::string> EvaluationJobService::ModelDir(const json& model, const std:
   const std::string dir = model.value("dir", "");
   if (!dir.empty()) {
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) return Status::NotFound("The model " + identifier + " is no longer available (deleted?)");
-    return dir;
+    if (fs::is_directory(dir, ec)) return dir;
+    // Named by the node that took the request: on a worker, a custom model comes from the
+    // artifact bucket instead (CustomModelService fetches it once).
+    for (const char* key : {"modelArn", "arn"})
+      if (auto cm = custom_models_->FindServable(model.value(key, "")); cm.ok()) return cm->doc.value("_dir", "");
+    // A foundation model (behind a provisioned throughput): this node's copy, below.
+    if (model.value("localId", "").empty())
+      return Status::NotFound("The model " + identifier + " is no longer available (deleted?)");
   }
   const std::string local = model.value("localId", std::string(kDefaultModelId));
   // The built-in default model is built on first use, in a worker a Stop can interrupt.

@@ -36,7 +36,7 @@ std::string Label(const std::string& identifier, const json& taken) {
 
 EvaluationJobService::EvaluationJobService(const ServiceConfig& config, store::MetadataStore* db, ModelCatalog* catalog,
                                            CustomModelService* custom_models, const DataLocations* locations)
-    : config_(config), db_(db), catalog_(catalog), custom_models_(custom_models), locations_(locations) {}
+    : config_(config), db_(db), catalog_(catalog), custom_models_(custom_models), locations_(locations), leases_(db) {}
 
 EvaluationJobService::~EvaluationJobService() {
   {
@@ -48,7 +48,15 @@ EvaluationJobService::~EvaluationJobService() {
 }
 
 void EvaluationJobService::Start() {
-  // What an earlier server left midway: a Stop it had not finished, a delete it had not finished.
+  if (placed(ServiceConfig::JobPlacement::kWorker)) {
+    runner_ = std::thread([this] {
+      ClaimLoop(leases_, config_, {kEvaluationJobKind, kEvaluationWorkKind}, mu_, wake_, shutting_down_,
+                [this](store::Lease lease) { RunClaimed(std::move(lease)); });
+    });
+    return;
+  }
+  // What an earlier server left midway: a Stop it had not finished (jobs on workers: theirs to
+  // finish), a delete it had not finished.
   store::MetadataStore::ListFilter f;
   f.statuses = {"Stopping", "Deleting"};
   if (auto rows = db_->List(kEvaluationJobKind, f); rows.ok())
@@ -58,11 +66,12 @@ void EvaluationJobService::Start() {
         std::filesystem::remove_all(config_.data_dir + "/evaluation-jobs/" + r.id, ec);
         RemoveAllTags(r.arn);
         (void)db_->Delete(kEvaluationJobKind, r.id);
-      } else {
+      } else if (!placed(ServiceConfig::JobPlacement::kWorkers)) {
         Finish(&r, "Stopped", {});
       }
     }
-  runner_ = std::thread([this] { RunLoop(); });
+  if (placed(ServiceConfig::JobPlacement::kWorkers)) runner_ = std::thread([this] { RunQueueSweeper(); });
+  else runner_ = std::thread([this] { RunLoop(); });
 }
 
 Result<store::ResourceRow> EvaluationJobService::FindJob(const std::string& identifier) {
@@ -225,6 +234,9 @@ Result<json> EvaluationJobService::Create(const json& req, const std::string& re
     return s;
   }
   if (!c.tags.empty()) LATHE_RETURN_IF_ERROR(db_->SetTags(job.arn, c.tags));
+  // On workers: queued now (the sweeper queues it later should this fail).
+  if (placed(ServiceConfig::JobPlacement::kWorkers))
+    (void)QueueForWorkers(leases_, {kEvaluationJobKind, kEvaluationWorkKind}, job, 1);
   wake_.notify_all();
   return json{{"jobArn", job.arn}};
 }
@@ -234,6 +246,7 @@ Result<json> EvaluationJobService::Get(const std::string& identifier) {
   json out = PublicFields(row.doc);
   out["status"] = row.status;
   if (row.doc.contains("_progress")) out["latheProgress"] = row.doc["_progress"];  // SDKs ignore it
+  if (row.doc.contains("_worker")) out["latheWorker"] = row.doc["_worker"];  // which `lathe worker` ran it last
   if (json compute = PublicCompute(row.doc); !compute.is_null()) out["latheCompute"] = compute;  // `lathe costs`
   return out;
 }
@@ -282,6 +295,7 @@ Status EvaluationJobService::Stop(const std::string& identifier) {
   LATHE_ASSIGN_OR_RETURN(store::ResourceRow row, FindJob(identifier));
   if (row.status != "InProgress")
     return Status::Conflict("Evaluation job " + row.name + " is " + row.status + "; only an InProgress job can be stopped");
+  if (placed(ServiceConfig::JobPlacement::kWorkers)) return StopOnWorkerLocked(&row);
   if (row.id != running_id_) {  // queued: nothing to interrupt
     row.status = "Stopped";
     return SaveLocked(row);
@@ -374,6 +388,7 @@ Status EvaluationJobService::Save(const store::ResourceRow& job) {
 }
 
 Status EvaluationJobService::SaveLocked(const store::ResourceRow& job) {
+  if (placed(ServiceConfig::JobPlacement::kWorker)) return SaveClaimedLocked(job);
   store::ResourceRow copy = job;
   // A Stop that landed while the runner held this copy must not be undone by it.
   if (copy.status == "InProgress" && stop_requested_.count(copy.id)) copy.status = "Stopping";

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -27,12 +28,15 @@
 #include "service/model_catalog.h"
 #include "service/service_config.h"
 #include "service/worker_jobs.h"
+#include "service/work_claims.h"
 #include "service/worker_process.h"
 #include "store/metadata_store.h"
 
 namespace lathe::service {
 
 inline constexpr const char* kEvaluationJobKind = "evaluation-job";
+// Its kind among the store's work items, which `lathe worker`s claim when jobs run on workers.
+inline constexpr const char* kEvaluationWorkKind = "evaluation-job";
 inline constexpr size_t kMaxFailureMessages = 20;        // ErrorMessages max
 inline constexpr size_t kMaxFailureMessageBytes = 2048;  // ErrorMessage max
 inline constexpr int kEvaluationSeed = 0;                // generation and bootstrap seed of every job
@@ -72,6 +76,15 @@ class EvaluationJobService {
   Result<nlohmann::json> ResolveModel(const std::string& identifier, const std::string& region);
   void RunLoop();
   void RunJob(store::ResourceRow& job);
+  // Scale-out (evaluation_claims.cc, over work_claims.h): an API node keeps every job in progress
+  // queued for the workers; a worker claims one at a time and runs it while a LeaseKeeper keeps
+  // its lease (a job taken over is run again from the start: runs are deterministic).
+  void RunQueueSweeper();
+  void RunClaimed(store::Lease lease);
+  bool placed(ServiceConfig::JobPlacement p) const { return config_.job_placement == p; }
+  // The API node's Stop of a job on (or waiting for) a worker.
+  Status StopOnWorkerLocked(store::ResourceRow* row);
+  Status SaveClaimedLocked(const store::ResourceRow& copy);
   // Runs `argv` in a worker until it ends; a Stop or the shutdown interrupts it (SIGINT, SIGKILL
   // after 4 s). `every_second` runs meanwhile. Returns whether the server is shutting down.
   bool Supervise(WorkerProcess* worker, const std::string& id, const std::function<void()>& every_second);
@@ -96,6 +109,8 @@ class EvaluationJobService {
   std::string running_id_;
   UnsavedEnds unsaved_ends_;  // ended jobs whose rows still say InProgress: never picked again
   bool shutting_down_ = false;
+  store::WorkLeases leases_;
+  std::unique_ptr<LeaseKeeper> keeper_;  // a worker's lease on the job it runs (under mu_)
   std::thread runner_;
   std::function<bool(const std::string&)> role_exists_;
 };

@@ -217,7 +217,8 @@ void JobService::RunJob(store::ResourceRow& job) {
   if (Status s = config_.env->CreateDirs(work); !s.ok()) return Finish(&job, "Failed", s.message());
   auto stop_requested = [&] {
     std::lock_guard<std::mutex> lock(mu_);
-    return stop_requested_.count(job.id) > 0 || job.status == "Stopping" || lease_lost_;
+    return stop_requested_.count(job.id) > 0 || job.status == "Stopping" ||
+           (keeper_ && (keeper_->lost() || keeper_->stopping()));
   };
   if (stop_requested()) return Finish(&job, "Stopped", "");
 

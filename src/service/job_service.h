@@ -9,7 +9,6 @@
 #include <memory>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -23,6 +22,7 @@
 #include "service/model_catalog.h"
 #include "service/service_config.h"
 #include "service/worker_jobs.h"
+#include "service/work_claims.h"
 #include "service/worker_process.h"
 #include "store/metadata_store.h"
 #include "store/work_leases.h"
@@ -63,22 +63,21 @@ class JobService {
 
  private:
   void RunLoop();
-  // Scale-out (job_claims.cc): an API node's loop that queues every job in progress for the
-  // workers; a worker's loop that claims one, runs it while a second thread keeps its lease and
-  // watches for a Stop, a third uploads its checkpoints; and the queue entry of a new job.
+  // Scale-out (job_claims.cc, over work_claims.h): an API node's loop that queues every job in
+  // progress for the workers; a worker's loop that claims one and runs it while a LeaseKeeper
+  // keeps its lease and watches for a Stop, and a thread uploads its checkpoints.
   void RunQueueSweeper();
   void RunClaimLoop();
   void RunClaimed(store::Lease lease);
-  void KeepLease(store::Lease lease, const std::atomic<bool>& done);
   void UploadCheckpoints(const std::string& job_id, const std::atomic<bool>& done, int64_t* uploaded);
   Status Enqueue(const store::ResourceRow& job);
-  // A worker's save: never over a Stop or an end another node wrote (a compare-and-swap on the
-  // status it read), never once its lease is lost.
-  Status SaveClaimedLocked(store::ResourceRow copy);
+  // A worker's save: never over a Stop or an end another node wrote, never once its lease is lost.
+  Status SaveClaimedLocked(const store::ResourceRow& copy);
   // The API node's Stop of a job that runs (or waits) on a worker.
   Status StopOnWorkerLocked(store::ResourceRow* row);
   bool placed(ServiceConfig::JobPlacement p) const { return config_.job_placement == p; }
   bool LeaseLost();
+  bool LeaseLostLocked() const { return keeper_ && keeper_->lost(); }
   void RunJob(store::ResourceRow& job);
   // Waits for a worker to end. A Stop of the job, or the server shutting down, interrupts it
   // (SIGINT, then SIGKILL after 4 s); `every_second` runs meanwhile. Returns whether the server is
@@ -123,11 +122,10 @@ class JobService {
   // and saved again by the runner until it works, and never run again meanwhile.
   UnsavedEnds unsaved_ends_;
   bool shutting_down_ = false;
-  // Scale-out: the shared queue, and what a worker holds (under mu_).
+  // Scale-out: the shared queue, and the lease a worker holds (the pointer under mu_).
   store::WorkLeases leases_;
   std::unique_ptr<JobArtifacts> artifacts_;
-  std::optional<store::Lease> lease_;
-  bool lease_lost_ = false;
+  std::unique_ptr<LeaseKeeper> keeper_;
   std::thread runner_;
   std::function<bool(const std::string&)> role_exists_;
 };

@@ -58,7 +58,7 @@ Status WorkLeases::Enqueue(const WorkItem& item) {
 }
 
 Result<std::optional<Lease>> WorkLeases::Claim(const std::string& worker_id, const Capacity& capacity,
-                                               int64_t lease_ms) {
+                                               int64_t lease_ms, const std::string& kind) {
   LATHE_RETURN_IF_ERROR(CheckLeaseMs(lease_ms));
   if (worker_id.empty() || worker_id.size() > kMaxIdBytes)
     return Status::InvalidArgument("a worker id has 1 to 1024 bytes");
@@ -71,13 +71,14 @@ Result<std::optional<Lease>> WorkLeases::Claim(const std::string& worker_id, con
       std::string("UPDATE work_items SET state = 'leased', worker_id = ?, generation = generation + 1, "
                   "expires_ms = ? WHERE (kind, id) = (SELECT kind, id FROM work_items "
                   "WHERE (state = 'queued' OR (state = 'leased' AND expires_ms <= ?)) "
-                  "AND cpus <= ? AND gpus <= ? AND memory_bytes <= ? ORDER BY enqueued_ms, kind, id LIMIT 1") +
+                  "AND cpus <= ? AND gpus <= ? AND memory_bytes <= ? AND (? = '' OR kind = ?) "
+                  "ORDER BY enqueued_ms, kind, id LIMIT 1") +
       ForUpdateSkipLockedSql(db.dialect()) + ") RETURNING " + kItemColumns;
   std::optional<Lease> claimed;
   Status s = InSqlTransaction(db, [&]() -> Status {
     SqlQuery q(db, sql);
     q.Bind(1, worker_id).Bind(2, now + lease_ms).Bind(3, now);
-    q.Bind(4, capacity.cpus).Bind(5, capacity.gpus).Bind(6, capacity.memory_bytes);
+    q.Bind(4, capacity.cpus).Bind(5, capacity.gpus).Bind(6, capacity.memory_bytes).Bind(7, kind).Bind(8, kind);
     const SqlQuery::Outcome o = q.Step();
     if (o == SqlQuery::kRow) claimed = ReadLease(q);
     else if (o != SqlQuery::kDone) return q.Error("claim work");

@@ -69,9 +69,10 @@ class WorkLeases {
 
   // Queues an item; AlreadyExists when (kind, id) was queued before (even if done).
   Status Enqueue(const WorkItem& item);
-  // The oldest queued item (or one whose lease expired) that fits `capacity`, leased to
-  // `worker_id` for `lease_ms`; nullopt when none fits.
-  Result<std::optional<Lease>> Claim(const std::string& worker_id, const Capacity& capacity, int64_t lease_ms);
+  // The oldest queued item (or one whose lease expired) that fits `capacity`, of `kind` unless
+  // that is "", leased to `worker_id` for `lease_ms`; nullopt when none fits.
+  Result<std::optional<Lease>> Claim(const std::string& worker_id, const Capacity& capacity, int64_t lease_ms,
+                                     const std::string& kind = "");
   // Extends the lease to now + lease_ms. Conflict when the lease was lost (expired and claimed
   // again, released, completed): the worker must stop working on the item.
   Status Heartbeat(Lease& lease, int64_t lease_ms);

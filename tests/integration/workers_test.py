@@ -15,7 +15,7 @@ Covers:
      (its log says which generation it resumed from); every job Completed once, one custom model
      each, the checkpoint objects gone at the end;
  (d) the custom model made on a worker answers InvokeModel on the API node (fetched from the
-     artifact bucket);
+     artifact bucket), and an evaluation job of it runs on a worker and publishes its results;
  (e) a Stop from the API node of a job running on a worker (Stopped within seconds), and of a job
      waiting in the queue with no worker left (Stopped at once); SIGTERM of a worker exits 0.
 """
@@ -181,6 +181,13 @@ def check_workers(args, tmp, url, config_path, s3, bedrock, runtime, workers):
 
     wait_for(lambda: (holder(short), holder(long)), lambda h: h[0] and h[1], 60, "both jobs claimed")
     assert holder(short) != holder(long), (holder(short), holder(long))
+    # `lathe status` on the shared store: both workers alive, each holding one job.
+    status = json.loads(subprocess.run([args.lathe, "status", "--store", url, "--json"], check=True,
+                                       capture_output=True, text=True).stdout)
+    alive = sorted(n["id"] for n in status["nodes"] if n["role"] == "worker" and n["state"] == "alive")
+    assert alive == ["worker-a", "worker-b"], status["nodes"]
+    held = {i["id"]: i.get("workerId") for i in status["workItems"] if i["state"] == "leased"}
+    assert held.get(job_id(long)) == holder(long), status["workItems"]
     assert not os.path.exists(os.path.join(tmp, "api", "jobs", job_id(long), "run")), "the API node trained"
 
     # (c) SIGKILL of the long job's worker after its first checkpoint was uploaded.
@@ -226,6 +233,25 @@ def check_workers(args, tmp, url, config_path, s3, bedrock, runtime, workers):
     body = json.loads(answer["body"].read())
     assert body["results"][0]["outputText"].strip(), body
     assert os.path.isfile(os.path.join(tmp, "api", "custom-models", arn.rsplit("/", 1)[1], "config.json"))
+
+    # An evaluation job of the model, run on the survivor and published to S3.
+    s3.put_object(Bucket="data", Key="cases.jsonl", Body=(json.dumps(
+        {"prompt": "Customer: how do I reset my card PIN?\nAgent:", "referenceResponse": "Open the app."}) + "\n").encode())
+    evaluation = bedrock.create_evaluation_job(
+        jobName="wk-eval", roleArn=ROLE,
+        evaluationConfig={"automated": {"datasetMetricConfigs": [{
+            "taskType": "QuestionAndAnswer",
+            "dataset": {"name": "cases", "datasetLocation": {"s3Uri": "s3://data/cases.jsonl"}},
+            "metricNames": ["Builtin.Accuracy"]}]}},
+        inferenceConfig={"models": [{"bedrockModel": {"modelIdentifier": arn, "inferenceParams": json.dumps(
+            {"inferenceConfig": {"maxTokens": 8, "temperature": 0}})}}]},
+        outputDataConfig={"s3Uri": "s3://data/eval-output/"})["jobArn"]
+    done = wait_for(lambda: bedrock.get_evaluation_job(jobIdentifier=evaluation),
+                    lambda j: j["status"] not in ("InProgress", "Stopping"), 120, "the evaluation")
+    assert done["status"] == "Completed", (done, survivor.log()[-3000:])
+    prefix = "eval-output/wk-eval/%s/" % job_id(evaluation)
+    assert s3.list_objects_v2(Bucket="data", Prefix=prefix).get("KeyCount", 0) > 0
+    assert not os.path.exists(os.path.join(tmp, "api", "evaluation-jobs", job_id(evaluation), "out"))
 
     # (e) Stops from the API node: a job running on the worker, then one that waits.
     running = create_job(bedrock, "wk-stop-running", 12)

@@ -183,5 +183,46 @@ TEST_F(JobsOnWorkers, AWorkerThatShutsDownGivesItsJobToAnotherWhichResumesFromTh
   EXPECT_EQ((*models)["modelSummaries"].size(), 1u);  // completed once
 }
 
+TEST_F(JobsOnWorkers, AnEvaluationJobRunsOnAWorkerAndPublishesItsResults) {
+  std::string cases;
+  for (int i = 0; i < 3; ++i)
+    cases += json{{"prompt", "Once upon a time"}, {"referenceResponse", "there was a cat"}}.dump() + "\n";
+  s3_.objects[{"data", "cases.jsonl"}] = cases;
+  const json params = {{"inferenceConfig", {{"maxTokens", 6}, {"temperature", 0}}}};
+  auto created = api_->evaluations().Create(
+      {{"jobName", "eval-on-worker"},
+       {"roleArn", "arn:aws:iam::123456789012:role/r"},
+       {"evaluationConfig",
+        {{"automated",
+          {{"datasetMetricConfigs",
+            json::array({{{"taskType", "QuestionAndAnswer"},
+                          {"dataset", {{"name", "cases"}, {"datasetLocation", {{"s3Uri", "s3://data/cases.jsonl"}}}}},
+                          {"metricNames", json::array({"Builtin.Accuracy"})}}})}}}}},
+       {"inferenceConfig",
+        {{"models", json::array({{{"bedrockModel", {{"modelIdentifier", "test.stories"}, {"inferenceParams", params.dump()}}}}})}}},
+       {"outputDataConfig", {{"s3Uri", "s3://data/eval-out/"}}}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const std::string arn = (*created)["jobArn"];
+  auto get = [&] { return *api_->evaluations().Get(arn); };
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(get()["status"], "InProgress");  // the API node does not run it
+  EXPECT_FALSE(fs::exists(dir_.path() + "/api/evaluation-jobs/" + IdOf(arn)));
+  auto worker = StartWorker("w1");
+  ASSERT_TRUE(worker);
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  json job = get();
+  while (job["status"] == "InProgress" && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    job = get();
+  }
+  ASSERT_EQ(job["status"], "Completed") << job.dump();
+  EXPECT_EQ(job["latheWorker"], "w1");
+  std::lock_guard<std::recursive_mutex> lock(s3_.mu);
+  size_t published = 0;
+  for (const auto& [where, bytes] : s3_.objects)
+    published += where.first == "data" && where.second.rfind("eval-out/eval-on-worker/" + IdOf(arn) + "/", 0) == 0;
+  EXPECT_GT(published, 0u);
+}
+
 }  // namespace
 }  // namespace lathe::service

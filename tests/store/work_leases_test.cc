@@ -117,6 +117,22 @@ TEST_P(WorkLeasesTest, AReleasedItemIsClaimableAtOnce) {
   EXPECT_EQ((*second)->generation, 2);
 }
 
+TEST_P(WorkLeasesTest, AClaimMayAskForOneKindOfWork) {
+  WorkItem evaluation = Item("eval-1");
+  evaluation.kind = "evaluation-job";
+  ASSERT_TRUE(leases_->Enqueue(evaluation).ok());
+  now_ += 1;
+  ASSERT_TRUE(leases_->Enqueue(Item("train-1")).ok());
+  auto training = leases_->Claim("w", {4, 0, 1 << 20}, 30000, "fine-tuning-job");
+  ASSERT_TRUE(training.ok() && training->has_value());
+  EXPECT_EQ((*training)->item.id, "train-1");  // the older evaluation is not this claimer's kind
+  EXPECT_FALSE(leases_->Claim("w", {4, 0, 1 << 20}, 30000, "fine-tuning-job")->has_value());
+  EXPECT_FALSE(leases_->Claim("w", {4, 0, 1 << 20}, 30000, "no-such-kind' OR ''='")->has_value());
+  auto any = leases_->Claim("w", {4, 0, 1 << 20}, 30000);
+  ASSERT_TRUE(any.ok() && any->has_value());
+  EXPECT_EQ((*any)->item.id, "eval-1");
+}
+
 TEST_P(WorkLeasesTest, AQueuedItemIsCancelledButAClaimedOneIsNot) {
   ASSERT_TRUE(leases_->Enqueue(Item("claimed")).ok());
   now_ += 1;
