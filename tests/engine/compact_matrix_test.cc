@@ -78,6 +78,33 @@ TEST(CompactMatrix, ThreadedProductEqualsTheSerialOneAndTheExpandedMatrix) {
   }
 }
 
+// Continuous batching's product: n vectors through one read of the matrix give, bit for bit, what
+// each vector alone gets from MatVec (so batching never changes a token), threaded or not, with
+// rows spanning several cache tiles and a partial last one.
+TEST(CompactMatrix, BatchedProductEqualsEachVectorsOwnProductBitForBit) {
+  const int64_t rows = 1030, cols = 160, n = 5;
+  const std::vector<float> w = Random(rows * cols, 5), x = Random(n * cols, 6);
+  RowSplitter split = [](int64_t count, const std::function<void(int64_t, int64_t)>& work) {
+    const int64_t half = count / 2 / 4 * 4;
+    std::thread t([&] { work(half, count); });
+    work(0, half);
+    t.join();
+  };
+  for (WeightPrecision p : {WeightPrecision::kF32, WeightPrecision::kBf16, WeightPrecision::kQ8_0}) {
+    CompactMatrix m = Compact(w.data(), rows, cols, p);
+    std::vector<float> serial(n * rows), threaded(n * rows), alone(rows);
+    MatMul(m.view(), x.data(), n, serial.data(), nullptr);
+    MatMul(m.view(), x.data(), n, threaded.data(), split);
+    for (int64_t b = 0; b < n; ++b) {
+      MatVec(m.view(), x.data() + b * cols, alone.data(), nullptr);
+      for (int64_t r = 0; r < rows; ++r) {
+        ASSERT_EQ(serial[b * rows + r], alone[r]) << WeightPrecisionName(p) << " vector " << b << " row " << r;
+        ASSERT_EQ(threaded[b * rows + r], alone[r]) << WeightPrecisionName(p) << " vector " << b << " row " << r;
+      }
+    }
+  }
+}
+
 TEST(WeightPrecision, NamesParseBackAndStrangersAreRefused) {
   for (WeightPrecision p : {WeightPrecision::kF32, WeightPrecision::kBf16, WeightPrecision::kQ8_0})
     EXPECT_EQ(ParseWeightPrecision(WeightPrecisionName(p)).value(), p);
