@@ -97,7 +97,6 @@ void BatchScheduler::AdmitAndCancel(std::map<uint64_t, std::shared_ptr<Request>>
     }
     running_count_ += admitted.size();
   }
-  size_t refused = 0;
   for (std::shared_ptr<Request>& r : admitted) {
     // The engine calls this on the scheduler's thread: it only queues the piece for the caller.
     Request* raw = r.get();
@@ -106,15 +105,10 @@ void BatchScheduler::AdmitAndCancel(std::map<uint64_t, std::shared_ptr<Request>>
       return !raw->cancelled.load();
     });
     if (!id.ok()) {
-      r->End(id.status());
-      ++refused;
+      EndRequests({{std::move(r), id.status()}});
       continue;
     }
     (*running)[*id] = std::move(r);
-  }
-  if (refused > 0) {
-    std::lock_guard<std::mutex> lock(mu_);
-    running_count_ -= refused;
   }
   for (const auto& [id, r] : *running)
     if (r->cancelled) batch_->Cancel(id);
@@ -140,28 +134,42 @@ void BatchScheduler::Loop() {
     } catch (const std::exception& e) {
       finished = Status::Internal(std::string("generation failed: ") + e.what());
     }
-    size_t ended = 0;
+    const size_t stepped = running.size();
+    std::vector<std::pair<std::shared_ptr<Request>, Result<engine::GenerationResult>>> ended;
     if (!finished.ok()) {
       // The batch is empty after a failed step: every request in it ends with the error.
-      for (auto& [id, r] : running) r->End(finished.status());
-      ended = running.size();
+      for (auto& [id, r] : running) ended.emplace_back(std::move(r), finished.status());
       running.clear();
     } else {
       for (engine::FinishedSequence& f : *finished) {
         auto it = running.find(f.id);
         if (it == running.end()) continue;
-        it->second->End(std::move(f.result));
+        ended.emplace_back(std::move(it->second), std::move(f.result));
         running.erase(it);
-        ++ended;
       }
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    ++counters_.steps;
-    counters_.sequence_steps += static_cast<int64_t>(running.size() + ended);
-    counters_.widest = std::max<int64_t>(counters_.widest, static_cast<int64_t>(running.size() + ended));
-    running_count_ -= ended;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++counters_.steps;
+      counters_.sequence_steps += static_cast<int64_t>(stepped);
+      counters_.widest = std::max<int64_t>(counters_.widest, static_cast<int64_t>(stepped));
+    }
+    EndRequests(std::move(ended));
   }
-  for (auto& [id, r] : running) r->End(Status::Internal("the model was unloaded while the request ran"));
+  std::vector<std::pair<std::shared_ptr<Request>, Result<engine::GenerationResult>>> left;
+  for (auto& [id, r] : running) left.emplace_back(std::move(r), Status::Internal("the model was unloaded while the request ran"));
+  EndRequests(std::move(left));
+}
+
+void BatchScheduler::EndRequests(std::vector<std::pair<std::shared_ptr<Request>, Result<engine::GenerationResult>>> ended) {
+  if (ended.empty()) return;
+  {
+    // Their places are free before their callers hear of it: a caller that gives its slot back
+    // and whose successor arrives at once must find room.
+    std::lock_guard<std::mutex> lock(mu_);
+    running_count_ -= ended.size();
+  }
+  for (auto& [r, result] : ended) r->End(std::move(result));
 }
 
 }  // namespace lathe::service

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -49,6 +50,8 @@ class BatchScheduler {
   void Loop();
   // Admits what waits (as room allows) and ends what was cancelled; the batch belongs to Loop's thread.
   void AdmitAndCancel(std::map<uint64_t, std::shared_ptr<Request>>* running);
+  // Frees the requests' places, then hands each its result.
+  void EndRequests(std::vector<std::pair<std::shared_ptr<Request>, Result<engine::GenerationResult>>> ended);
 
   std::unique_ptr<engine::GenerationBatch> batch_;
   const size_t capacity_;

@@ -184,5 +184,26 @@ TEST_F(BatchSchedulerTest, ModelPoolBatchesSeveralSlotsAndTheSwitchTurnsItOff) {
   EXPECT_EQ(single->scheduler(), nullptr);
 }
 
+// A request that ends gives its place back before its caller hears of it: the caller frees its
+// slot and the next request on that slot must find room in the batch at once (it was refused
+// as throttled now and then, mid-stream, when the place was freed after the answer).
+TEST_F(BatchSchedulerTest, TheNextRequestOnAFreedSlotAlwaysFindsRoom) {
+  auto pool = ModelPool::Over(std::shared_ptr<const engine::LanguageModel>(model_->NewInstance()), 2, 0);
+  ASSERT_NE(pool->scheduler(), nullptr);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        auto lease = pool->Acquire();
+        auto r = lease.ok() ? lease->Generate(prompts_[static_cast<size_t>(t)], {.max_tokens = 2})
+                            : Result<engine::GenerationResult>(lease.status());
+        if (!r.ok()) ++failures;
+      }
+    });
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
 }  // namespace
 }  // namespace lathe::service
