@@ -44,4 +44,10 @@ using RowSplitter = std::function<void(int64_t rows, const std::function<void(in
 // their wake-up; small matrices (the models that are dispatch-bound) run on the calling thread.
 void MatVec(const MatrixView& m, const float* x, float* y, const RowSplitter& split);
 
+// Y = X m^T for `n` vectors at once (continuous batching's decode step): x is [n, cols], y is
+// [n, rows]. The matrix is read from memory once for all n vectors (a tile of rows at a time,
+// small enough to stay in cache while every vector passes over it), and each y[b] is computed
+// exactly as MatVec(m, x[b]) computes it, bit for bit: batching never changes a sequence's tokens.
+void MatMul(const MatrixView& m, const float* x, int64_t n, float* y, const RowSplitter& split);
+
 }  // namespace lathe::engine

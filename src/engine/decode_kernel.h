@@ -14,7 +14,6 @@ namespace lathe::engine {
 
 struct DecodeShape {
   int64_t hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, ffn = 0, vocab = 0;
-  int64_t cache_capacity = 0;  // slots per (sequence, kv head) in the caches
   double eps = 1e-5;
 };
 
@@ -26,8 +25,17 @@ struct DecodeLayer {
   MatrixView w_o;        // [hidden, heads * head_dim]
   MatrixView w_gate_up;  // [2 ffn, hidden]
   MatrixView w_down;     // [hidden, ffn]
-  float* k_cache;        // this sequence's keys: [kv_heads, cache_capacity, head_dim]
-  float* v_cache;
+};
+
+// One sequence of a step: its own KV cache, slot and position, so that sequences of different
+// lengths (continuous batching) share the step.
+struct DecodeSequence {
+  std::vector<float*> k_cache, v_cache;  // per layer: [kv_heads, cache_capacity, head_dim]
+  int64_t cache_capacity = 0;
+  int64_t slot = 0;                      // where this token's key and value go
+  const bool* key_valid = nullptr;       // slot + 1 flags; nullptr = all valid
+  const float* cos = nullptr;            // the RoPE row of this token's position, head_dim floats;
+  const float* sin = nullptr;            // sin signed as (-sin | +sin)
 };
 
 // Reusable buffers, sized on first use.
@@ -35,12 +43,13 @@ struct DecodeScratch {
   std::vector<float> h, qkv, att, gu, scores, delta;
 };
 
-// Runs token embedding `x` (hidden floats, updated in place) at cache slot `slot` through all
-// layers, then writes vocab logits. cos/sin: the RoPE row of this token's position, head_dim
-// floats each, sin signed as (-sin | +sin). key_valid: slot + 1 flags (nullptr = all valid).
-// The big matrix-vector products are split among threads by `split` (compact_matrix.h).
-void DecodeToken(const DecodeShape& s, const std::vector<DecodeLayer>& layers, const MatrixView& lm_head,
-                 const float* cos, const float* sin, int64_t slot, const bool* key_valid, float* x,
-                 float* logits, DecodeScratch* scratch, const RowSplitter& split);
+// Runs one token of each of seqs.size() sequences through all layers: x holds their embeddings
+// ([n, hidden], updated in place), logits receives [n, vocab]. Every matrix product covers all
+// the sequences at once (compact_matrix.h's MatMul: each weight read once per step), and each
+// sequence's numbers are exactly what a step of that sequence alone gives. Attention, norms and
+// RoPE run per sequence. The matrix products are split among threads by `split`.
+void DecodeTokens(const DecodeShape& s, const std::vector<DecodeLayer>& layers, const MatrixView& lm_head,
+                  const std::vector<DecodeSequence>& seqs, float* x, float* logits, DecodeScratch* scratch,
+                  const RowSplitter& split);
 
 }  // namespace lathe::engine

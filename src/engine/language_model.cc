@@ -17,8 +17,8 @@
 #include "engine/llama_model.h"
 #include "engine/model_loader.h"
 #include "engine/safetensors.h"
-#include "engine/sampler.h"
-#include "engine/text_stream.h"
+#include "engine/generation_batch.h"
+#include "engine/sequence_state.h"
 
 namespace lathe::engine {
 namespace {
@@ -100,6 +100,10 @@ class TorchLanguageModel final : public LanguageModel {
                                                        const GenerationOptions& options,
                                                        const TextCallback& on_text) override;
 
+  Result<std::unique_ptr<GenerationBatch>> NewGenerationBatch(int max_sequences) const override {
+    return NewLlamaGenerationBatch(model_, sequence_model(), max_sequences, shared_);
+  }
+
   Result<std::vector<float>> Logits(const std::vector<int>& ids) override {
     return OverSequence(ids, [this](const at::Tensor& tokens, const at::Tensor& positions, KVCache* cache) {
       return model_.Forward(tokens, positions, {}, cache, false);
@@ -120,7 +124,7 @@ class TorchLanguageModel final : public LanguageModel {
   template <typename Run>
   Result<std::vector<float>> OverSequence(const std::vector<int>& ids, const Run& run) {
     if (ids.empty()) return Status::InvalidArgument("no tokens");
-    LATHE_RETURN_IF_ERROR(CheckIds(ids));
+    LATHE_RETURN_IF_ERROR(CheckPromptIds(config(), ids));
     c10::InferenceMode guard;
     const int64_t T = static_cast<int64_t>(ids.size());
     at::Tensor tokens = at::empty({1, T}, at::kLong);
@@ -130,28 +134,7 @@ class TorchLanguageModel final : public LanguageModel {
     const float* p = out.data_ptr<float>();
     return std::vector<float>(p, p + out.numel());
   }
-  Status CheckIds(const std::vector<int>& ids) const {
-    for (int id : ids)
-      if (id < 0 || id >= config().vocab_size)
-        return Status::InvalidArgument("token id " + std::to_string(id) + " is outside the model's " +
-                                       std::to_string(config().vocab_size) + "-token vocabulary");
-    return Status::Ok();
-  }
-  // Text of `generated` as it reads after `prompt` (decoding alone would drop a leading space).
-  std::string GeneratedText(const std::vector<int>& prompt, const std::vector<int>& generated) const {
-    std::vector<int> context;
-    for (int id : prompt)
-      if (id != config().bos_token_id) context.push_back(id);
-    std::string before, all;
-    std::vector<int> both = context;
-    both.insert(both.end(), generated.begin(), generated.end());
-    if (tokenizer_->Decode(context, &before).ok() && tokenizer_->Decode(both, &all).ok() &&
-        all.compare(0, before.size(), before) == 0)
-      return all.substr(before.size());
-    std::string alone;
-    (void)tokenizer_->Decode(generated, &alone);
-    return alone;
-  }
+  SequenceModel sequence_model() const { return {tokenizer_, config().bos_token_id, &eos_}; }
 
   std::shared_ptr<const SharedModel> shared_;
   const LlamaModel& model_;
@@ -171,15 +154,12 @@ Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
                                    std::to_string(prompts.size()) + " prompts");
   size_t P = 0;
   for (const auto& p : prompts) {
-    if (p.empty()) return Status::InvalidArgument("a prompt has no tokens");
-    LATHE_RETURN_IF_ERROR(CheckIds(p));
+    LATHE_RETURN_IF_ERROR(CheckPromptIds(config(), p));
     P = std::max(P, p.size());
   }
-  const int64_t room = config().max_position_embeddings - static_cast<int64_t>(P);
-  if (room <= 0 && options.max_tokens > 0)
-    return Status::InvalidArgument("the prompt has " + std::to_string(P) + " tokens; the model's context is " +
-                                   std::to_string(config().max_position_embeddings));
-  const int64_t max_new = std::min<int64_t>(options.max_tokens, std::max<int64_t>(room, 0));
+  auto room = MaxNewTokens(config(), static_cast<int64_t>(P), options.max_tokens);
+  if (!room.ok()) return room.status();
+  const int64_t max_new = *room;
 
   c10::InferenceMode guard;
   const int64_t S = static_cast<int64_t>(P) + max_new;
@@ -202,21 +182,12 @@ Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
   at::Tensor logits = model_.Forward(tokens, positions, padded ? key_valid.narrow(1, 0, static_cast<int64_t>(P)) : at::Tensor(),
                                      &cache, /*last_only=*/true);
 
-  struct SeqState {
-    std::vector<int> generated;
-    TextStream stream;
-    Rng rng;
-    bool done = false;
-    StopReason reason = StopReason::kLength;
-  };
-  std::vector<SeqState> seqs;
+  std::vector<SequenceState> seqs;
   for (int64_t b = 0; b < B; ++b)
-    seqs.push_back({{}, TextStream(options.stop_sequences),
-                    Rng(options.seeds.empty() ? options.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(b)
-                                              : options.seeds[static_cast<size_t>(b)]),
-                    max_new == 0});
-  const bool track_text = on_text || !options.stop_sequences.empty();
-  const SamplingParams sp{options.temperature, options.top_k, options.top_p};
+    seqs.emplace_back(sequence_model(), prompts[static_cast<size_t>(b)], options,
+                      options.seeds.empty() ? options.seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(b)
+                                            : options.seeds[static_cast<size_t>(b)],
+                      max_new, static_cast<size_t>(b));
   const int64_t V = config().vocab_size;
 
   for (int64_t step = 0; step < max_new; ++step) {
@@ -226,29 +197,11 @@ Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
     at::Tensor next_pos = at::zeros({B, 1}, at::kLong);
     bool all_done = true;
     for (int64_t b = 0; b < B; ++b) {
-      SeqState& s = seqs[static_cast<size_t>(b)];
-      const auto& prompt = prompts[static_cast<size_t>(b)];
-      next_pos[b][0] = static_cast<int64_t>(prompt.size()) + step;
-      if (s.done) continue;
-      int tok = SampleToken(rows + b * V, static_cast<size_t>(V), sp, &s.rng);
-      s.generated.push_back(tok);
-      next[b][0] = tok;
-      if (eos_.count(tok)) {
-        s.done = true;
-        s.reason = StopReason::kEndToken;
-      } else if (track_text) {
-        std::string piece = s.stream.Update(GeneratedText(prompt, s.generated), false);
-        if (!piece.empty() && on_text && !on_text(static_cast<size_t>(b), piece)) {
-          s.done = true;
-          s.reason = StopReason::kCancelled;
-        }
-        if (s.stream.stopped()) {
-          s.done = true;
-          s.reason = StopReason::kStopSequence;
-        }
-      }
-      if (!s.done && static_cast<int64_t>(s.generated.size()) >= max_new) s.done = true;
-      all_done = all_done && s.done;
+      SequenceState& s = seqs[static_cast<size_t>(b)];
+      next_pos[b][0] = static_cast<int64_t>(prompts[static_cast<size_t>(b)].size()) + step;
+      if (s.done()) continue;
+      next[b][0] = s.Advance(rows + b * V, static_cast<size_t>(V), on_text);
+      all_done = all_done && s.done();
     }
     if (all_done) break;
     logits = model_.Forward(next, next_pos,
@@ -257,22 +210,7 @@ Result<std::vector<GenerationResult>> TorchLanguageModel::GenerateTokens(
   }
 
   std::vector<GenerationResult> results;
-  for (int64_t b = 0; b < B; ++b) {
-    SeqState& s = seqs[static_cast<size_t>(b)];
-    GenerationResult r;
-    r.prompt_tokens = static_cast<int>(prompts[static_cast<size_t>(b)].size());
-    r.tokens = s.generated;
-    r.reason = s.reason;
-    std::vector<int> text_ids = s.generated;
-    if (s.reason == StopReason::kEndToken) text_ids.pop_back();
-    if (!s.stream.stopped() && s.reason != StopReason::kCancelled) {
-      std::string piece = s.stream.Update(GeneratedText(prompts[static_cast<size_t>(b)], text_ids), true);
-      if (!piece.empty() && on_text) on_text(static_cast<size_t>(b), piece);
-    }
-    r.text = s.stream.text();
-    r.stop_sequence = s.stream.matched();
-    results.push_back(std::move(r));
-  }
+  for (SequenceState& s : seqs) results.push_back(s.Finish(on_text));
   return results;
 }
 

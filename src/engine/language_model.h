@@ -62,6 +62,36 @@ struct MemoryNeed {
 // the compact copies come on top of the f32 ones).
 MemoryNeed EstimateMemory(const ModelConfig& config, WeightPrecision precision = WeightPrecision::kF32);
 
+// Continuous batching (docs/performance.md, "Serving many requests"): sequences that join and
+// leave between steps, each with its own KV cache, position, sampling options, stop sequences and
+// max tokens. A step advances every running sequence by one token in one forward pass whose
+// matrix products read each weight once for all of them. A sequence gets the same tokens and
+// text as GenerateTokens gives it alone (greedy: token for token). One thread drives a batch.
+struct FinishedSequence {
+  uint64_t id = 0;  // what Add returned
+  GenerationResult result;
+};
+
+class GenerationBatch {
+ public:
+  virtual ~GenerationBatch() = default;
+  // Runs `prompt` (token ids, BOS included if wanted) through the model alone and adds it to the
+  // batch; its first token is sampled at the next Step. Its sampler is seeded with options.seeds[0]
+  // when given, else options.seed (as GenerateTokens seeds a lone prompt); on_text is called
+  // with index 0, from the thread that calls Step. Refused as GenerateTokens refuses a prompt
+  // (InvalidArgument), and with Throttled when capacity() sequences run already.
+  virtual Result<uint64_t> Add(const std::vector<int>& prompt, const GenerationOptions& options,
+                               TextCallback on_text = {}) = 0;
+  // Samples the next token of every running sequence and runs one forward pass for those that
+  // go on; returns the sequences that ended in this step (they leave the batch). An error (the
+  // model failed) leaves the batch empty: its sequences are lost.
+  virtual Result<std::vector<FinishedSequence>> Step() = 0;
+  // Ends sequence `id` at the next Step, as cancelled (its caller went away); unknown ids are ignored.
+  virtual void Cancel(uint64_t id) = 0;
+  virtual size_t size() const = 0;      // sequences running now
+  virtual size_t capacity() const = 0;  // the most that run at once
+};
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
@@ -105,6 +135,11 @@ class LanguageModel {
   virtual Result<std::vector<GenerationResult>> GenerateTokens(
       const std::vector<std::vector<int>>& prompts, const GenerationOptions& options,
       const TextCallback& on_text = {}) = 0;
+  // A batch of at most `max_sequences` (>= 1) sequences over these weights (continuous batching,
+  // see GenerationBatch). Unsupported where the model has no batched step.
+  virtual Result<std::unique_ptr<GenerationBatch>> NewGenerationBatch(int max_sequences) const {
+    return Status::Unsupported("this model has no batched decode step");
+  }
   // Logits of every position for one sequence, row-major [ids.size(), vocab] (tests, evaluation).
   virtual Result<std::vector<float>> Logits(const std::vector<int>& ids) = 0;
   // The mean over the sequence's positions of the last hidden states (the final norm's output),

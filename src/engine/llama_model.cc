@@ -1,5 +1,6 @@
 #include "engine/llama_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -314,39 +315,86 @@ bool LlamaModel::UseDecodeKernel(int64_t batch, int64_t tokens) const {
          (precision_ != WeightPrecision::kF32 || batch * config_.hidden_size <= 1024);
 }
 
+std::vector<DecodeLayer> LlamaModel::DecodeLayers() const {
+  std::vector<DecodeLayer> layers;
+  for (const PreparedLayer& p : prepared_)
+    layers.push_back({ViewOf(p.w_qkv, p.c_qkv), p.b_qkv.defined() ? p.b_qkv.data_ptr<float>() : nullptr,
+                      ViewOf(p.w_o, p.c_o), ViewOf(p.w_gate_up, p.c_gate_up), ViewOf(p.w_down, p.c_down)});
+  return layers;
+}
+
+at::Tensor LlamaModel::RunDecodeKernel(const std::vector<int64_t>& tokens, const std::vector<int64_t>& positions,
+                                       std::vector<DecodeSequence>* seqs) const {
+  const ModelConfig& c = config_;
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  const RopeTable rope = Rope(*std::max_element(positions.begin(), positions.end()) + 1);
+  const DecodeShape shape{c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim, c.intermediate_size,
+                          c.vocab_size, c.rms_norm_eps};
+  std::vector<float> x(static_cast<size_t>(n * c.hidden_size));
+  const float* embed = weights_.embed.data_ptr<float>();
+  for (int64_t b = 0; b < n; ++b) {
+    const float* e = embed + tokens[static_cast<size_t>(b)] * c.hidden_size;
+    std::copy(e, e + c.hidden_size, x.begin() + b * c.hidden_size);
+    DecodeSequence& q = (*seqs)[static_cast<size_t>(b)];
+    q.cos = rope.cos.data_ptr<float>() + positions[static_cast<size_t>(b)] * c.head_dim;
+    q.sin = rope.sin.data_ptr<float>() + positions[static_cast<size_t>(b)] * c.head_dim;
+  }
+  at::Tensor logits = at::empty({n, c.vocab_size}, at::kFloat);
+  DecodeScratch scratch;
+  DecodeTokens(shape, DecodeLayers(), ViewOf(lm_head_prepared_, lm_head_compact_), *seqs, x.data(),
+               logits.data_ptr<float>(), &scratch, SplitRows);
+  return logits;
+}
+
 at::Tensor LlamaModel::ForwardDecodeKernel(const at::Tensor& tokens, const at::Tensor& positions,
                                            const at::Tensor& key_valid, KVCache* cache) const {
   const ModelConfig& c = config_;
   const int64_t B = tokens.size(0), slot = cache->length;
   TORCH_CHECK(tokens.size(1) == 1 && slot + 1 <= cache->capacity, "decode kernel: one token, room in the cache");
-  const RopeTable rope = Rope(positions.max().item<int64_t>() + 1);
-  DecodeShape shape{c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim, c.intermediate_size, c.vocab_size,
-                    cache->capacity, c.rms_norm_eps};
-  at::Tensor logits = at::empty({B, c.vocab_size}, at::kFloat);
   at::Tensor valid = key_valid.defined() ? key_valid.contiguous() : at::Tensor();
   const int64_t per_seq = c.num_kv_heads * cache->capacity * c.head_dim;
-  std::vector<float> x(static_cast<size_t>(c.hidden_size));
-  DecodeScratch scratch;
-  std::vector<DecodeLayer> layers(static_cast<size_t>(c.num_layers));
+  at::Tensor tok = tokens.contiguous(), pos = positions.contiguous();
+  std::vector<int64_t> ids(static_cast<size_t>(B)), where(static_cast<size_t>(B));
+  std::vector<DecodeSequence> seqs(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) {
+    ids[static_cast<size_t>(b)] = tok.data_ptr<int64_t>()[b];
+    where[static_cast<size_t>(b)] = pos.data_ptr<int64_t>()[b];
+    DecodeSequence& q = seqs[static_cast<size_t>(b)];
     for (int64_t l = 0; l < c.num_layers; ++l) {
-      const PreparedLayer& p = prepared_[static_cast<size_t>(l)];
-      layers[static_cast<size_t>(l)] = {ViewOf(p.w_qkv, p.c_qkv),
-                                        p.b_qkv.defined() ? p.b_qkv.data_ptr<float>() : nullptr,
-                                        ViewOf(p.w_o, p.c_o), ViewOf(p.w_gate_up, p.c_gate_up),
-                                        ViewOf(p.w_down, p.c_down),
-                                        cache->k[static_cast<size_t>(l)].data_ptr<float>() + b * per_seq,
-                                        cache->v[static_cast<size_t>(l)].data_ptr<float>() + b * per_seq};
+      q.k_cache.push_back(cache->k[static_cast<size_t>(l)].data_ptr<float>() + b * per_seq);
+      q.v_cache.push_back(cache->v[static_cast<size_t>(l)].data_ptr<float>() + b * per_seq);
     }
-    const int64_t token = tokens[b][0].item<int64_t>(), pos = positions[b][0].item<int64_t>();
-    const float* e = weights_.embed.data_ptr<float>() + token * c.hidden_size;
-    std::copy(e, e + c.hidden_size, x.begin());
-    DecodeToken(shape, layers, ViewOf(lm_head_prepared_, lm_head_compact_),
-                rope.cos.data_ptr<float>() + pos * c.head_dim, rope.sin.data_ptr<float>() + pos * c.head_dim, slot,
-                valid.defined() ? valid.data_ptr<bool>() + b * valid.size(1) : nullptr, x.data(),
-                logits.data_ptr<float>() + b * c.vocab_size, &scratch, SplitRows);
+    q.cache_capacity = cache->capacity;
+    q.slot = slot;
+    q.key_valid = valid.defined() ? valid.data_ptr<bool>() + b * valid.size(1) : nullptr;
   }
+  at::Tensor logits = RunDecodeKernel(ids, where, &seqs);
   cache->length = slot + 1;
+  return logits;
+}
+
+at::Tensor LlamaModel::DecodeSequences(const std::vector<int64_t>& tokens, const std::vector<int64_t>& positions,
+                                       const std::vector<KVCache*>& caches) const {
+  const ModelConfig& c = config_;
+  TORCH_CHECK(tokens.size() == positions.size() && tokens.size() == caches.size() && !tokens.empty(),
+              "DecodeSequences: one token, position and cache per sequence");
+  std::vector<DecodeSequence> seqs(tokens.size());
+  for (size_t b = 0; b < tokens.size(); ++b) {
+    KVCache* cache = caches[b];
+    TORCH_CHECK(cache->k.size() == static_cast<size_t>(c.num_layers) && cache->k[0].size(0) == 1 &&
+                    cache->length + 1 <= cache->capacity,
+                "DecodeSequences: a cache of one sequence with room for the token");
+    TORCH_CHECK(tokens[b] >= 0 && tokens[b] < c.vocab_size && positions[b] >= 0, "DecodeSequences: bad token");
+    DecodeSequence& q = seqs[b];
+    for (int64_t l = 0; l < c.num_layers; ++l) {
+      q.k_cache.push_back(cache->k[static_cast<size_t>(l)].data_ptr<float>());
+      q.v_cache.push_back(cache->v[static_cast<size_t>(l)].data_ptr<float>());
+    }
+    q.cache_capacity = cache->capacity;
+    q.slot = cache->length;
+  }
+  at::Tensor logits = RunDecodeKernel(tokens, positions, &seqs);
+  for (KVCache* cache : caches) ++cache->length;
   return logits;
 }
 

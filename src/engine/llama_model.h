@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/compact_matrix.h"
+#include "engine/decode_kernel.h"
 #include "engine/llama_model_sizes.h"
 #include "engine/model_config.h"
 
@@ -76,6 +77,13 @@ class LlamaModel {
   at::Tensor ForwardDecodeKernel(const at::Tensor& tokens, const at::Tensor& positions,
                                  const at::Tensor& key_valid, KVCache* cache) const;
   bool UseDecodeKernel(int64_t batch, int64_t tokens) const;
+  // One new token for each of several independent sequences (continuous batching), each with its
+  // own cache of batch 1 at its own length: one pass through decode_kernel.h whose matrix
+  // products read each weight once for all of them. tokens[b] sits at positions[b] and goes into
+  // slot caches[b]->length, which grows by one. Returns logits [n, vocab]; each row is bit for bit
+  // what ForwardDecodeKernel gives that sequence alone. Works in every weight precision.
+  at::Tensor DecodeSequences(const std::vector<int64_t>& tokens, const std::vector<int64_t>& positions,
+                             const std::vector<KVCache*>& caches) const;
   void set_decode_kernel_enabled(bool on) { decode_kernel_enabled_ = on; }
 
   // Holds the prepared matrices in `precision` (LanguageModel::WithWeightPrecision): compact
@@ -93,6 +101,11 @@ class LlamaModel {
     at::Tensor cos, sin;
   };
   void Prepare();
+  // The prepared matrices as decode_kernel.h reads them (compact copies where held).
+  std::vector<DecodeLayer> DecodeLayers() const;
+  // decode_kernel.h's DecodeTokens for seqs (caches, slots and masks set; RoPE rows set here).
+  at::Tensor RunDecodeKernel(const std::vector<int64_t>& tokens, const std::vector<int64_t>& positions,
+                             std::vector<DecodeSequence>* seqs) const;
   // The decoder layers' output [batch * T, hidden], before the final norm (Forward, LastHidden).
   at::Tensor Layers(const at::Tensor& tokens, const at::Tensor& positions, const at::Tensor& key_valid,
                     KVCache* cache) const;

@@ -87,6 +87,7 @@ Result<std::unique_ptr<BedrockService>> BedrockService::Open(const ServiceConfig
   s->custom_models_ = std::make_unique<CustomModelService>(s->config_, s->db_.get());
   s->custom_models_->set_imported_models(s->imported_models_.get());
   s->model_memory_ = std::make_unique<ModelMemory>(s->config_.model_memory_bytes);
+  s->model_memory_->set_continuous_batching(s->config_.continuous_batching);
   s->throughput_ = std::make_unique<ThroughputService>(s->config_, s->db_.get(), s->catalog_.get(),
                                                        s->custom_models_.get(), s->model_memory_.get());
   s->deployments_ = std::make_unique<DeploymentService>(s->config_, s->db_.get(), s->catalog_.get(),

@@ -156,7 +156,7 @@ Result<std::shared_ptr<ModelPool>> ModelMemory::LoadPool(const std::shared_ptr<R
     ledger.used += weights->model->WeightBytes() - weights->bytes;
     weights->bytes = weights->model->WeightBytes();
   }
-  return ModelPool::Over(weights->model, r->slots_, queue_limit, r);
+  return ModelPool::Over(weights->model, r->slots_, queue_limit, r, batching_);
 }
 
 int64_t ModelMemory::used_bytes() {

@@ -40,6 +40,9 @@ class ModelMemory {
   // time per reservation.
   Result<std::shared_ptr<ModelPool>> LoadPool(const std::shared_ptr<Reservation>& reservation, int queue_limit);
 
+  // Whether the pools LoadPool makes share forward passes among their slots (ModelPool::Over).
+  void set_continuous_batching(bool on) { batching_ = on; }
+
   int64_t budget_bytes() const { return budget_; }
   int64_t used_bytes();           // admitted now: weights once per model, plus every pool's KV caches
   int loaded_weight_sets();       // distinct weights held (or being loaded) now
@@ -47,6 +50,7 @@ class ModelMemory {
  private:
   struct Ledger;
   const int64_t budget_;
+  bool batching_ = true;
   std::shared_ptr<Ledger> ledger_;  // shared with the reservations, which may outlive this object
 };
 

@@ -19,14 +19,16 @@ int64_t MillisSince(std::chrono::steady_clock::time_point start) {
 Result<engine::GenerationResult> Run(ModelPool& pool, const RuntimeRequest& request, int64_t* compute_ms) {
   auto lease = pool.Acquire();
   if (!lease.ok()) return lease.status();
-  engine::LanguageModel& model = lease->model();
+  const engine::LanguageModel& model = lease->model();
   auto prompt = RenderPrompt(request, model.chat_template());
   if (!prompt.ok()) return prompt.status();
+  auto ids = model.EncodePrompt(prompt->text, prompt->options);
+  if (!ids.ok()) return ids.status();
   const auto start = std::chrono::steady_clock::now();
-  auto results = model.Generate({prompt->text}, prompt->options);
+  // In the pool's shared batch when it batches (the same answer as alone).
+  auto result = lease->Generate(*ids, prompt->options);
   *compute_ms = MillisSince(start);
-  if (!results.ok()) return results.status();
-  return std::move((*results)[0]);
+  return result;
 }
 
 }  // namespace

@@ -77,12 +77,10 @@ Result<StreamEnd> RuntimeStream::Run(const TextSink& sink) {
     return !client_gone;
   };
   const auto compute_start = std::chrono::steady_clock::now();
-  auto results = lease_->model().GenerateTokens(
-      {prompt_}, options_, [&](size_t, std::string_view piece) { return deliver(trimmer.Push(piece)); });
+  Result<engine::GenerationResult> result = lease_->Generate(
+      prompt_, options_, [&](size_t, std::string_view piece) { return deliver(trimmer.Push(piece)); });
   const int64_t compute_ms = MillisSince(compute_start);
   lease_.reset();  // the slot is free for the next request while the wire finishes
-  Result<engine::GenerationResult> result =
-      results.ok() ? Result<engine::GenerationResult>(std::move((*results)[0])) : results.status();
   if (result.ok() && client_gone) result->reason = engine::StopReason::kCancelled;
   end.latency_ms = elapsed_ms();
   if (record_) record_(result, compute_ms, end.latency_ms);

@@ -8,10 +8,12 @@
 //      wait for a slot (ThrottlingException when the queue is full), render and tokenize the
 //      prompt (a prompt longer than the context is refused here). Any error comes back from this
 //      call, exactly as Invoke / Converse give it; nothing has been generated.
-//   2. RuntimeStream::Run(sink) generates on the calling thread, handing the sink each final piece
-//      of the answer's text. The sink returning false (the client went away) stops generation at
-//      the next token; the slot is freed when Run returns. Usage (tokens, latency) is recorded as
-//      for the non-streaming calls: a deployment's stats, on-demand metering.
+//   2. RuntimeStream::Run(sink) generates (on the calling thread, or in the pool's shared batch
+//      when it batches: ModelPool::Lease::Generate), handing the sink each final piece of the
+//      answer's text on the calling thread. The sink returning false (the client went away)
+//      stops generation at the next token (batched: the scheduler's next step); the slot is
+//      freed when Run returns. Usage (tokens, latency) is recorded as for the non-streaming
+//      calls: a deployment's stats, on-demand metering.
 // StreamPump runs step 2 on a thread of its own for transports that pull their body
 // (http::Response::body_stream): destroying it early is how a closed connection cancels.
 #pragma once

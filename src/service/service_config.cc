@@ -113,6 +113,9 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
           return bad(key, "region names like \"us-east-1\" (a-z, 0-9, '-')");
         c.allowed_regions.push_back(r);
       }
+    } else if (key == "continuousBatching") {
+      if (!v.is_boolean()) return bad(key, "true or false");
+      c.continuous_batching = v.get<bool>();
     } else if (key == "strictRoles") {
       if (!v.is_boolean()) return bad(key, "true or false");
       c.strict_roles = v.get<bool>();
@@ -189,7 +192,7 @@ Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig c
     } else {
       return Status::InvalidArgument(path + ": unknown key \"" + key +
                                      "\" (known: region, account, models, modelAliases, onDemandSlots, "
-                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, maxImportBytes, weightPrecision, strictRoles, allowedRegions, "
+                                     "queuePerSlot, workerNice, maxActiveJobs, fileRoots, modelMemoryBytes, maxImportBytes, weightPrecision, continuousBatching, strictRoles, allowedRegions, "
                                      "smtpRelay, publicUrl, strictAwsCompatibility, waitTimeScale, prices, retention, externalBuckets, runJobsOn, artifactBucket, leaseSeconds, store, "
                                      "metrics, accessKeyId, "
                                      "secretAccessKey, bedrockApiKeys)");

@@ -46,6 +46,10 @@ struct ServiceConfig {
   int worker_nice = 10;           // training runs at a lower CPU priority than the API
   int on_demand_slots = 1;        // concurrent generations per on-demand model
   int queue_per_slot = 8;         // waiting requests per slot before ThrottlingException
+  // A model's slots share forward passes ("continuousBatching", docs/performance.md): one
+  // scheduler thread per pool advances all its requests a token per step. false: each slot
+  // generates alone.
+  bool continuous_batching = true;
   int max_active_jobs = 20;       // InProgress jobs (running + queued) before ServiceQuotaExceeded
   // How served models hold their weights ("weightPrecision"): a custom model's ARN or a foundation
   // model id (or "*" for every other model) -> "f32", "bf16" or "q8_0" (docs/performance.md).
@@ -115,7 +119,7 @@ inline constexpr size_t kMaxFileRootLength = 4096;
 
 // Defaults, then the file's keys (any missing key keeps its default): {"region", "account",
 // "models", "modelAliases", "onDemandSlots", "queuePerSlot", "workerNice", "maxActiveJobs",
-// "fileRoots", "modelMemoryBytes", "maxImportBytes", "weightPrecision", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention", "externalBuckets", "runJobsOn", "artifactBucket", "leaseSeconds"}. Unknown keys and wrong types are errors naming the file and the key.
+// "fileRoots", "modelMemoryBytes", "maxImportBytes", "weightPrecision", "continuousBatching", "strictRoles", "allowedRegions", "strictAwsCompatibility", "waitTimeScale", "prices", "retention", "externalBuckets", "runJobsOn", "artifactBucket", "leaseSeconds", "metrics"}. Unknown keys and wrong types are errors naming the file and the key.
 Result<ServiceConfig> LoadServiceConfig(const std::string& path, ServiceConfig defaults);
 
 }  // namespace lathe::service

@@ -20,6 +20,16 @@ std::vector<float> Random(int64_t n, uint32_t seed) {
   return v;
 }
 
+// Rows split between this thread and another, at a multiple of 4 (as the model splits them).
+RowSplitter TwoThreads() {
+  return [](int64_t n, const std::function<void(int64_t, int64_t)>& work) {
+    const int64_t half = n / 2 / 4 * 4;
+    std::thread t([&] { work(half, n); });
+    work(0, half);
+    t.join();
+  };
+}
+
 TEST(CompactMatrix, RoundsEachFormatWithinItsBound) {
   const int64_t rows = 8, cols = 64;
   const std::vector<float> w = Random(rows * cols, 1);
@@ -57,12 +67,7 @@ TEST(CompactMatrix, Q8_0OfRowsOutsideWholeBlocksFallsBackToBf16) {
 TEST(CompactMatrix, ThreadedProductEqualsTheSerialOneAndTheExpandedMatrix) {
   const int64_t rows = 1030, cols = 128;  // above the threading threshold, rows not a multiple of 4
   const std::vector<float> w = Random(rows * cols, 3), x = Random(cols, 4);
-  RowSplitter split = [](int64_t n, const std::function<void(int64_t, int64_t)>& work) {
-    const int64_t half = n / 2 / 4 * 4;
-    std::thread t([&] { work(half, n); });
-    work(0, half);
-    t.join();
-  };
+  const RowSplitter split = TwoThreads();
   for (WeightPrecision p : {WeightPrecision::kF32, WeightPrecision::kBf16, WeightPrecision::kQ8_0}) {
     CompactMatrix m = Compact(w.data(), rows, cols, p);
     std::vector<float> serial(rows), threaded(rows), expanded(w.size());
@@ -74,6 +79,28 @@ TEST(CompactMatrix, ThreadedProductEqualsTheSerialOneAndTheExpandedMatrix) {
       for (int64_t c = 0; c < cols; ++c) ref += static_cast<double>(expanded[r * cols + c]) * x[c];
       EXPECT_EQ(threaded[r], serial[r]) << WeightPrecisionName(p) << " row " << r;
       EXPECT_NEAR(serial[r], ref, 1e-4 * (1 + std::fabs(ref))) << WeightPrecisionName(p) << " row " << r;
+    }
+  }
+}
+
+// Continuous batching's product: n vectors through one read of the matrix give, bit for bit, what
+// each vector alone gets from MatVec (so batching never changes a token), threaded or not, with
+// rows spanning several cache tiles and a partial last one.
+TEST(CompactMatrix, BatchedProductEqualsEachVectorsOwnProductBitForBit) {
+  const int64_t rows = 1030, cols = 160, n = 5;
+  const std::vector<float> w = Random(rows * cols, 5), x = Random(n * cols, 6);
+  const RowSplitter split = TwoThreads();
+  for (WeightPrecision p : {WeightPrecision::kF32, WeightPrecision::kBf16, WeightPrecision::kQ8_0}) {
+    CompactMatrix m = Compact(w.data(), rows, cols, p);
+    std::vector<float> serial(n * rows), threaded(n * rows), alone(rows);
+    MatMul(m.view(), x.data(), n, serial.data(), nullptr);
+    MatMul(m.view(), x.data(), n, threaded.data(), split);
+    for (int64_t b = 0; b < n; ++b) {
+      MatVec(m.view(), x.data() + b * cols, alone.data(), nullptr);
+      for (int64_t r = 0; r < rows; ++r) {
+        ASSERT_EQ(serial[b * rows + r], alone[r]) << WeightPrecisionName(p) << " vector " << b << " row " << r;
+        ASSERT_EQ(threaded[b * rows + r], alone[r]) << WeightPrecisionName(p) << " vector " << b << " row " << r;
+      }
     }
   }
 }

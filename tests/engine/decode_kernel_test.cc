@@ -104,6 +104,48 @@ TEST(DecodeKernel, CompactWeightsStayCloseToF32AndAreCounted) {
   }
 }
 
+// Continuous batching's step: sequences at different lengths, each on its own cache, advanced in
+// one pass, get bit for bit the logits each gets from a step alone, in every precision.
+TEST(DecodeSequences, EachSequenceGetsTheLogitsOfAStepAloneBitForBit) {
+  for (WeightPrecision p : {WeightPrecision::kF32, WeightPrecision::kBf16, WeightPrecision::kQ8_0})
+    for (bool qwen : {false, true}) {
+      SCOPED_TRACE(std::string(WeightPrecisionName(p)) + (qwen ? " qwen" : " llama"));
+      ModelConfig c = Config(qwen, /*blocks_fit=*/true);
+      LlamaModel m = Build(c);
+      m.HoldWeightsIn(p);
+      const std::vector<std::vector<int64_t>> prompts = {{3, 14, 15}, {9, 26, 5, 35, 8, 97 - 1}, {42}};
+      const int64_t steps = 5;
+      std::vector<KVCache> batched, alone;
+      std::vector<int64_t> next;
+      for (const auto& prompt : prompts) {
+        const int64_t P = static_cast<int64_t>(prompt.size());
+        at::Tensor tokens = at::tensor(prompt, at::kLong).view({1, P});
+        at::Tensor pos = at::arange(P, at::kLong).view({1, P});
+        batched.push_back(m.NewCache(1, P + steps + 3));  // capacities differ from each other
+        alone.push_back(m.NewCache(1, P + steps));
+        m.Forward(tokens, pos, {}, &batched.back(), true);
+        next.push_back(m.Forward(tokens, pos, {}, &alone.back(), true).argmax(-1).item<int64_t>());
+      }
+      for (int64_t s = 0; s < steps; ++s) {
+        std::vector<int64_t> positions;
+        std::vector<KVCache*> caches;
+        for (size_t b = 0; b < prompts.size(); ++b) {
+          positions.push_back(static_cast<int64_t>(prompts[b].size()) + s);
+          caches.push_back(&batched[b]);
+        }
+        at::Tensor got = m.DecodeSequences(next, positions, caches);
+        ASSERT_EQ(got.sizes(), (std::vector<int64_t>{3, c.vocab_size}));
+        for (size_t b = 0; b < prompts.size(); ++b) {
+          at::Tensor ref = m.ForwardDecodeKernel(at::tensor({next[b]}, at::kLong).view({1, 1}),
+                                                 at::tensor({positions[b]}, at::kLong).view({1, 1}), {}, &alone[b]);
+          EXPECT_TRUE(at::equal(got[static_cast<int64_t>(b)], ref[0])) << "step " << s << " sequence " << b;
+          next[b] = ref.argmax(-1).item<int64_t>();
+        }
+      }
+      for (size_t b = 0; b < prompts.size(); ++b) EXPECT_EQ(batched[b].length, alone[b].length);
+    }
+}
+
 // LastHidden (what /v1/embeddings averages) is the state the language-model head reads: the head
 // applied to it gives Forward's logits at every position.
 TEST(LastHidden, IsWhatTheHeadTurnsIntoForwardsLogits) {

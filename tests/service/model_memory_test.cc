@@ -57,7 +57,8 @@ TEST(ModelMemory, PoolsOfOneModelShareItsWeightsAndDeletingFreesThem) {
   ASSERT_TRUE(p2.ok()) << p2.status().ToString();
 
   EXPECT_EQ(&(*p1)->shared_model(), &(*p2)->shared_model());
-  EXPECT_EQ((*p1)->shared_model().WeightUsers(), 1 + 16 + 16);  // one set, 32 slots on it
+  // One set: 32 slots on it, and each pool's batch of its slots (continuous batching).
+  EXPECT_EQ((*p1)->shared_model().WeightUsers(), 1 + 16 + 16 + 2);
   EXPECT_EQ(memory.loaded_weight_sets(), 1);
   EXPECT_EQ(memory.used_bytes(), need.weight_bytes + 32 * need.kv_bytes_per_sequence);
 

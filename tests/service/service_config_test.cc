@@ -66,6 +66,20 @@ TEST(ServiceConfig, GatewayKeysStrictRolesRegionsAndApiKeys) {
   }
 }
 
+TEST(ServiceConfig, ContinuousBatchingIsOnUnlessTurnedOff) {
+  TempDir dir;
+  EXPECT_TRUE(ServiceConfig{}.continuous_batching);
+  auto c = LoadServiceConfig(dir.Write("c.json", R"({"continuousBatching": false})"), ServiceConfig{});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->continuous_batching);
+  for (const char* text : {R"({"continuousBatching": "no"})", R"({"continuousBatching": 0})"}) {
+    auto bad = LoadServiceConfig(dir.Write("bad.json", text), ServiceConfig{});
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find("\"continuousBatching\" must be true or false"), std::string::npos)
+        << bad.status().message();
+  }
+}
+
 TEST(ServiceConfig, StrictAwsCompatibilityIsOffUnlessSet) {
   TempDir dir;
   EXPECT_FALSE(ServiceConfig{}.strict_aws_compatibility);
