@@ -154,6 +154,8 @@ def boto3_part(server, tmp):
     assert r["StatusCode"] == 202, r
     wait_for(lambda: os.path.exists(touched), what="the Event invocation to run")
     # The function calls lathe itself with boto3: AWS_ENDPOINT_URL and keys come with its environment.
+    # Importing boto3 alone can take 2 s on a loaded 2-core machine: a timeout that fits it.
+    lam.update_function_configuration(FunctionName="py-fn", Timeout=30)
     client(server, "s3").create_bucket(Bucket="lambda-sees-this")
     r = lam.invoke(FunctionName="py-fn", Payload=json.dumps({"buckets": True}))
     assert "FunctionError" not in r, r["Payload"].read()
