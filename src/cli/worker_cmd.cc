@@ -1,7 +1,8 @@
-// `lathe worker`: claims fine-tuning jobs from a shared PostgreSQL store and trains them, on any
-// machine (docs/scale-out.md). API nodes configured with "runJobsOn": "workers" queue the jobs;
-// this process holds a lease on the one it runs, uploads its checkpoints and its model to the
-// artifact bucket, and gives it back when stopped (SIGINT/SIGTERM) so another worker resumes it.
+// `lathe worker`: claims fine-tuning and evaluation jobs and Lambda functions' invocations from a
+// shared PostgreSQL store and runs them, on any machine (docs/scale-out.md). API nodes configured
+// with "runJobsOn": "workers" queue them; this process holds a lease on what it runs, uploads a
+// job's checkpoints and model to the artifact bucket, and gives work back when stopped
+// (SIGINT/SIGTERM) so another worker resumes it.
 #include <signal.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "server/external_job_objects.h"
 #include "service/bedrock_service.h"
 #include "service/node_heartbeat.h"
+#include "services/lambda/worker_invocations.h"
 #include "store/nodes.h"
 
 namespace lathe::cli {
@@ -76,9 +78,12 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app->add_subcommand(
-      "worker", "Claim fine-tuning jobs from a shared PostgreSQL store and train them (scale-out; docs/scale-out.md)");
+      "worker",
+      "Claim fine-tuning and evaluation jobs and function invocations from a shared PostgreSQL store and run them "
+      "(scale-out; docs/scale-out.md)");
   cmd->footer(
-      "API nodes (`lathe serve` with \"runJobsOn\": \"workers\" in their config) queue the jobs; any number of\n"
+      "API nodes (`lathe serve` with \"runJobsOn\": \"workers\" in their config) queue jobs and Lambda\n"
+      "invocations (their code comes from the artifact bucket); any number of\n"
       "workers, on any machines, claim them with leases. A worker that dies loses its lease and another\n"
       "resumes its job from the last checkpoint, which lives in the artifact bucket (\"artifactBucket\",\n"
       "default lathe-artifacts), with the models the jobs make. Stop it with SIGINT/SIGTERM: its job goes\n"
@@ -103,7 +108,8 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
   cmd->add_option("--metrics-listen", a->metrics_listen,
                   "Serve Prometheus metrics at http://HOST:PORT/metrics (docs/scale-out.md, Operations)");
   cmd->add_option("--id", a->id, "This worker's name in leases and `lathe status` (default: HOST-PID)");
-  cmd->add_option("--cpus", a->cpus, "CPUs offered: a job needs one per training process (its `workers`)")
+  cmd->add_option("--cpus", a->cpus, "CPUs offered: a job needs one per training process (its `workers`); as many function\n"
+                                 "invocations run at once (at most 8)")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}))
       ->capture_default_str();
   cmd->add_option("--gpus", a->gpus, "GPUs offered")->check(CLI::Range(int64_t{0}, int64_t{1024}))->capture_default_str();
@@ -186,6 +192,26 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
     }
     (*service)->set_object_store(objects.get());
     (*service)->Start();
+    // Lambda functions' code, which the API nodes run here (docs/scale-out.md): the functions call
+    // AWS at the API node, with its keys, as they would there.
+    lambda::RuntimeOptions runtime_options;
+    runtime_options.root = config.data_dir + "/lambda";
+    runtime_options.base_environment = {{"AWS_ENDPOINT_URL", endpoint.url},
+                                        {"AWS_ACCESS_KEY_ID", keys->access_key_id},
+                                        {"AWS_SECRET_ACCESS_KEY", keys->secret_access_key}};
+    if (!a->ca_bundle.empty()) runtime_options.base_environment["AWS_CA_BUNDLE"] = a->ca_bundle;
+    lambda::FunctionRuntime runtime(runtime_options);
+    lambda::InvocationWorker functions((*service)->store(), objects.get(), &runtime,
+                                       config.data_dir + "/lambda/worker-code", config);
+    Status functions_ready = lambda::MakePrivateDir(runtime_options.root);
+    if (functions_ready.ok()) functions_ready = runtime.Prepare();
+    if (functions_ready.ok())
+      functions_ready = functions.Start(static_cast<size_t>(std::min<int64_t>(a->cpus, lambda::kMaxWorkerInvocationSlots)));
+    if (!functions_ready.ok()) {
+      ctx->exit_code = ReportError(Status::IOError("Lambda's runtime in " + runtime_options.root +
+                                                   " cannot be prepared: " + functions_ready.message()));
+      return;
+    }
     // Listed by `lathe status` while it runs (the items it holds are the store's work leases).
     store::NodeRegistry nodes((*service)->store());
     store::NodeInfo node;
@@ -196,7 +222,7 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
     node.capacity = config.worker_capacity;
     service::NodeHeartbeat heartbeat(&nodes, node);
     if (Status s = heartbeat.Start(); !s.ok()) spdlog::warn("not listed in `lathe status`: {}", s.ToString());
-    std::printf("lathe worker %s: claiming jobs from the shared store (data: %s, objects: %s)\n",
+    std::printf("lathe worker %s: claiming jobs and function invocations from the shared store (data: %s, objects: %s)\n",
                 config.worker_id.c_str(), config.data_dir.c_str(), endpoint.url.c_str());
     if (!metrics_url.empty()) std::printf("  metrics: %s\n", metrics_url.c_str());
     std::fflush(stdout);
@@ -209,6 +235,7 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
       std::_Exit(130);
     });
     hard_stop.detach();
+    functions.Stop();  // running invocations killed; their items go back to the queue
     heartbeat.Stop();  // a clean stop: no longer listed (before the store goes with the service)
     service->reset();  // interrupts the trainer, uploads its checkpoint, releases the lease
     ctx->exit_code = kExitOk;

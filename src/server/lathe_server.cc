@@ -202,6 +202,15 @@ LatheServer::LatheServer(service::BedrockService* bedrock, ServeOptions options)
   lambda::LambdaOptions lambda_options;
   lambda_options.root = config.data_dir + "/lambda";
   lambda_options.run_event_worker = false;  // started in Listen, once functions know this server
+  if (config.job_placement == service::ServiceConfig::JobPlacement::kWorkers) {
+    lambda::QueuedInvocationOptions queued;
+    queued.account = account;
+    queued.bucket = config.artifact_bucket;
+    queued.lease_ms = int64_t{config.lease_seconds} * 1000;
+    lambda_placement_ = std::make_unique<lambda::QueuedInvocations>(bedrock->store(), job_objects_.get(), queued);
+    lambda_placement_->SweepResults();
+    lambda_options.placement = lambda_placement_.get();
+  }
   lambda_ = std::make_unique<lambda::LambdaBackend>(bedrock->store(), lambda_builtins_.get(), lambda_options);
   if (Status s = lambda_->Start(); !s.ok() && start_error_.ok())
     start_error_ = Status::IOError("Lambda's storage in " + lambda_options.root + " cannot be prepared: " + s.message());

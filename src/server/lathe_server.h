@@ -48,6 +48,7 @@ class MetadataStore;
 namespace lathe::lambda {
 class BuiltinFunctions;
 class LambdaBackend;
+class QueuedInvocations;
 }
 namespace lathe::states {
 class IntegrationRegistry;
@@ -163,6 +164,8 @@ class LatheServer {
   std::shared_ptr<EventsWaker> events_waker_;  // what the store's publish listener wakes
   // Lambda: built-ins over Bedrock's jobs and job_objects_; destroyed before both.
   std::unique_ptr<lambda::BuiltinFunctions> lambda_builtins_;
+  // "runJobsOn": "workers": functions' code runs on lathe workers (outlives lambda_).
+  std::unique_ptr<lambda::QueuedInvocations> lambda_placement_;
   std::unique_ptr<lambda::LambdaBackend> lambda_;
   std::unique_ptr<states::TaskIntegration> lambda_integration_;
   std::unique_ptr<events::TargetDeliverer> lambda_target_;  // EventBridge rules' function targets

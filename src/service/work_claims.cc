@@ -63,7 +63,8 @@ Result<bool> StopOnWorker(store::MetadataStore* db, store::WorkLeases& leases, c
 }
 
 void ClaimLoop(store::WorkLeases& leases, const ServiceConfig& config, const WorkKinds& kinds, std::mutex& mu,
-               std::condition_variable& wake, const bool& shutting_down, const std::function<void(store::Lease)>& run) {
+               std::condition_variable& wake, const bool& shutting_down, const std::function<void(store::Lease)>& run,
+               std::chrono::milliseconds idle) {
   const int64_t lease_ms = int64_t{config.lease_seconds} * 1000;
   auto last_error_log = std::chrono::steady_clock::time_point{};
   while (true) {
@@ -82,7 +83,7 @@ void ClaimLoop(store::WorkLeases& leases, const ServiceConfig& config, const Wor
     }
     std::unique_lock<std::mutex> lock(mu);
     if (shutting_down) return;
-    wake.wait_for(lock, std::chrono::seconds(2));
+    wake.wait_for(lock, idle);
   }
 }
 

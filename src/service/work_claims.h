@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -46,9 +47,11 @@ Result<bool> StopOnWorker(store::MetadataStore* db, store::WorkLeases& leases, c
 
 // A worker's side.
 // Claims items of `kinds.work` (those that fit `config`'s worker capacity) and hands each to `run`,
-// until `shutting_down` (read under `mu`); between empty claims it waits 2 s on `wake`.
+// until `shutting_down` (read under `mu`); between empty claims it waits `idle` on `wake` (jobs
+// run for minutes: 2 s; a function's caller waits for it: less).
 void ClaimLoop(store::WorkLeases& leases, const ServiceConfig& config, const WorkKinds& kinds, std::mutex& mu,
-               std::condition_variable& wake, const bool& shutting_down, const std::function<void(store::Lease)>& run);
+               std::condition_variable& wake, const bool& shutting_down, const std::function<void(store::Lease)>& run,
+               std::chrono::milliseconds idle = std::chrono::seconds(2));
 // The row of a claimed item's job when the worker should run it; nullopt when the claim is
 // settled already (the job is gone or ended: the item is completed; the store cannot be read: the
 // item goes back to the queue).

@@ -16,9 +16,14 @@ Covers:
      each, the checkpoint objects gone at the end;
  (d) the custom model made on a worker answers InvokeModel on the API node (fetched from the
      artifact bucket), and an evaluation job of it runs on a worker and publishes its results;
- (e) a Stop from the API node of a job running on a worker (Stopped within seconds), and of a job
+ (e) a Lambda function made on the API node runs on a worker (its working directory is the worker's,
+     it reaches S3 at the API node with the keys it is given), from Invoke and from a Step Functions
+     Task state;
+ (f) a Stop from the API node of a job running on a worker (Stopped within seconds), and of a job
      waiting in the queue with no worker left (Stopped at once); SIGTERM of a worker exits 0.
 """
+import io
+import zipfile
 import argparse
 import json
 import os
@@ -253,7 +258,10 @@ def check_workers(args, tmp, url, config_path, s3, bedrock, runtime, workers):
     assert s3.list_objects_v2(Bucket="data", Prefix=prefix).get("KeyCount", 0) > 0
     assert not os.path.exists(os.path.join(tmp, "api", "evaluation-jobs", job_id(evaluation), "out"))
 
-    # (e) Stops from the API node: a job running on the worker, then one that waits.
+    # (e) Functions made on the API node run on the workers.
+    check_functions(s3, survivor)
+
+    # (f) Stops from the API node: a job running on the worker, then one that waits.
     running = create_job(bedrock, "wk-stop-running", 12)
     wait_for(lambda: holder(running), lambda h: h == survivor.worker_id, 60, "the job claimed")
     bedrock.stop_model_customization_job(jobIdentifier=running)
@@ -264,6 +272,44 @@ def check_workers(args, tmp, url, config_path, s3, bedrock, runtime, workers):
     waiting = create_job(bedrock, "wk-stop-waiting", 1)
     bedrock.stop_model_customization_job(jobIdentifier=waiting)
     assert bedrock.get_model_customization_job(jobIdentifier=waiting)["status"] == "Stopped"
+
+
+FUNCTION = """import os
+import boto3
+
+def handler(event, context):
+    boto3.client("s3").put_object(Bucket="data", Key="from-function/" + event["name"], Body=os.getcwd().encode())
+    return {"cwd": os.getcwd(), "hello": event["name"]}
+"""
+
+
+def check_functions(s3, survivor):
+    session = boto3.session.Session(aws_access_key_id=KEYS[0], aws_secret_access_key=KEYS[1], region_name=REGION)
+    lam = session.client("lambda", endpoint_url=s3.meta.endpoint_url, config=NO_RETRY)
+    sfn = session.client("stepfunctions", endpoint_url=s3.meta.endpoint_url, config=NO_RETRY)
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as z:
+        z.writestr("app.py", FUNCTION)
+    lam.create_function(FunctionName="where", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": code.getvalue()}, Timeout=120)
+    out = lam.invoke(FunctionName="where", Payload=json.dumps({"name": "invoke"}))
+    answer = json.loads(out["Payload"].read())
+    assert "FunctionError" not in out, answer
+    worker_dir = os.path.realpath(survivor.data_dir)
+    assert answer["cwd"].startswith(worker_dir), (answer, worker_dir)
+    assert s3.get_object(Bucket="data", Key="from-function/invoke")["Body"].read().decode() == answer["cwd"]
+    definition = {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "where", "Payload": {"name.$": "$.name"}},
+        "OutputPath": "$.Payload", "End": True}}}
+    machine = sfn.create_state_machine(name="on-worker", definition=json.dumps(definition), roleArn=ROLE)
+    execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps({"name": "task"}))
+    done = wait_for(lambda: sfn.describe_execution(executionArn=execution["executionArn"]),
+                    lambda d: d["status"] != "RUNNING", 180, "the execution")
+    assert done["status"] == "SUCCEEDED", done
+    output = json.loads(done["output"])
+    assert output["hello"] == "task" and output["cwd"].startswith(worker_dir), output
+    assert "runs lambda invocation" in survivor.log(), survivor.log()[-3000:]
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ using testing::ZipEntry;
 
 const Scope kScope{"123456789012", "us-east-1"};
 
-bool HavePython() { return std::system("python3 -c 'import json' >/dev/null 2>&1") == 0; }
+using testing::HavePython;
 
 class LambdaBackendTest : public ::testing::Test {
  protected:

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -121,6 +122,9 @@ class MapObjectStore : public service::JobObjectStore {
     return Status::Ok();
   }
 };
+
+// Whether python3 runs here (python3.x functions need it).
+inline bool HavePython() { return std::system("python3 -c 'import json' >/dev/null 2>&1") == 0; }
 
 // A CreateFunction request for `zip` (the role is a well-formed one; lathe does not check it).
 inline nlohmann::json CreateFunctionRequest(const std::string& name, const std::string& runtime,

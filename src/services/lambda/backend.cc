@@ -1,5 +1,7 @@
 #include "services/lambda/backend.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -55,6 +57,7 @@ Status LambdaBackend::Start() {
     code_.Sweep([&](const std::string& id) { return used.count(id) > 0; });
   }
   runtime_.Resume();
+  if (options_.placement) options_.placement->Resume();
   if (options_.run_event_worker) StartEventWorker();
   return Status::Ok();
 }
@@ -66,6 +69,7 @@ void LambdaBackend::Stop() {
     worker_stop_ = true;
   }
   runtime_.KillAll();
+  if (options_.placement) options_.placement->Stop();
   worker_wake_.notify_all();
   if (worker_.joinable()) worker_.join();
 }
@@ -212,6 +216,7 @@ Result<json> LambdaBackend::CreateFunction(const Scope& scope, const json& req) 
   }
   LATHE_ASSIGN_OR_RETURN(std::string zip, DecodeZip(req["Code"], options_.zip));
   LATHE_ASSIGN_OR_RETURN(CodeStore::Stored code, code_.Add(zip));
+  ShareCode(code);
   doc["code_id"] = code.id;
   doc["code_size"] = code.zip_bytes;
   doc["code_sha256"] = code.sha256_b64;
@@ -299,6 +304,7 @@ Result<json> LambdaBackend::UpdateFunctionCode(const Scope& scope, const std::st
   LATHE_ASSIGN_OR_RETURN(const bool dry_run, members.Bool("DryRun", false));
   LATHE_ASSIGN_OR_RETURN(std::string zip, DecodeZip(req, options_.zip));
   LATHE_ASSIGN_OR_RETURN(CodeStore::Stored code, code_.Add(zip));
+  if (!dry_run) ShareCode(code);
   std::lock_guard<std::mutex> lock(mu_);
   // The row as it is now: the RevisionId compared, and the code replaced, in one step.
   Result<store::ResourceRow> row = store_->Find(kFunctionKind, r.row.id);
@@ -380,6 +386,13 @@ Status LambdaBackend::DeleteFunction(const Scope& scope, const std::string& func
   return Status::Ok();
 }
 
+void LambdaBackend::ShareCode(const CodeStore::Stored& code) {
+  // Best effort: an invocation shares it again from this node before it runs.
+  if (!options_.placement) return;
+  if (Status s = options_.placement->Share(HeldCode{code.id, code_.ZipPath(code.id), code.sha256_b64}); !s.ok())
+    spdlog::warn("lambda code {}: not handed to the workers yet: {}", code.id, s.message());
+}
+
 void LambdaBackend::Retire(const std::string& code_id) {
   // mu_ held by the caller.
   if (--code_in_use_[code_id] > 0) return;
@@ -449,7 +462,12 @@ Result<InvokeOutput> LambdaBackend::RunHeld(const Scope& scope, const json& doc,
   spec.task_dir = code_.TaskDir(code_id);
   if (doc.contains("environment"))
     for (const auto& [k, v] : doc["environment"].items()) spec.environment[k] = v.get<std::string>();
-  Result<InvocationOutcome> r = runtime_.Invoke(spec, payload, request_id);
+  // "runJobsOn": "workers": the code runs on a lathe worker (worker_invocations.h).
+  Result<InvocationOutcome> r =
+      options_.placement
+          ? options_.placement->Invoke(spec, HeldCode{code_id, code_.ZipPath(code_id), doc.value("code_sha256", "")},
+                                       payload, request_id)
+          : runtime_.Invoke(spec, payload, request_id);
   {
     std::lock_guard<std::mutex> lock(mu_);
     Retire(code_id);

@@ -24,6 +24,7 @@
 #include "services/lambda/builtins.h"
 #include "services/lambda/code_package.h"
 #include "services/lambda/runtime.h"
+#include "services/lambda/worker_invocations.h"
 #include "store/metadata_store.h"
 
 namespace lathe::lambda {
@@ -71,6 +72,9 @@ struct LambdaOptions {
   // false: queued Event invocations wait for StartEventWorker (the server: until functions have
   // their endpoint and credentials) or RunQueuedEvents (tests).
   bool run_event_worker = true;
+  // Where functions' code runs: null = here, in child processes; else on lathe workers
+  // (worker_invocations.h). Built-ins always run here. Outlives the backend.
+  InvocationPlacement* placement = nullptr;
 };
 
 class LambdaBackend {
@@ -125,6 +129,8 @@ class LambdaBackend {
                                const std::string& request_id, bool tail);
   Status CheckRevision(const std::optional<std::string>& revision, const nlohmann::json& current);
   void Retire(const std::string& code_id);
+  // New code handed to the workers at once (placement set), so that any API node can run it.
+  void ShareCode(const CodeStore::Stored& code);
   // An Event invocation queued (event_queue.cc).
   Result<InvokeOutput> Enqueue(const Scope& scope, const nlohmann::json& doc, const std::string& payload);
   Status CheckFunctionCount(const Scope& scope);

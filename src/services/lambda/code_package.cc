@@ -209,12 +209,17 @@ Result<UnzippedCode> UnzipTo(std::string_view zip, const std::string& dir, const
   return out;
 }
 
-Result<CodeStore::Stored> CodeStore::Add(std::string_view zip) {
+Result<CodeStore::Stored> CodeStore::Add(std::string_view zip) { return AddAs(NewResourceId(20), zip); }
+
+Result<CodeStore::Stored> CodeStore::AddAs(const std::string& id, std::string_view zip) {
+  if (id.empty() || id.size() > kMaxCodeIdBytes ||
+      id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos)
+    return InvalidParameterValue("a code id has 1 to 64 letters and digits");
   if (::mkdir(root_.c_str(), 0755) != 0 && errno != EEXIST) {
     LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(root_));
   }
   Stored s;
-  s.id = NewResourceId(20);
+  s.id = id;
   const std::string tmp = root_ + "/" + s.id + ".tmp";
   if (::mkdir(tmp.c_str(), 0755) != 0) return Errno("cannot create " + tmp);
   Result<UnzippedCode> unzipped = UnzipTo(zip, tmp + "/task", limits_);
@@ -233,8 +238,15 @@ Result<CodeStore::Stored> CodeStore::Add(std::string_view zip) {
     return st;
   }
   s.zip_bytes = zip.size();
-  s.sha256_b64 = Base64Encode(HexToBytes(Sha256Hex(zip)));
+  s.sha256_b64 = CodeSha256(zip);
   return s;
+}
+
+std::string CodeSha256(std::string_view zip) { return Base64Encode(HexToBytes(Sha256Hex(zip))); }
+
+bool CodeStore::Has(const std::string& id) const {
+  struct stat st;
+  return !id.empty() && id.find('/') == std::string::npos && ::stat(TaskDir(id).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 void CodeStore::Remove(const std::string& id) {

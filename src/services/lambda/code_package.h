@@ -25,6 +25,8 @@ struct ZipLimits {
   size_t max_depth = 64;                        // folders in one entry's path
 };
 
+inline constexpr size_t kMaxCodeIdBytes = 64;
+
 struct UnzippedCode {
   uint64_t bytes = 0;  // inflated bytes written
   size_t files = 0;
@@ -40,6 +42,9 @@ Result<UnzippedCode> UnzipTo(std::string_view zip, const std::string& dir, const
 // component, no backslash or control character, within the limits.
 Status CheckEntryName(std::string_view name, const ZipLimits& limits);
 
+// CodeSha256 as AWS reports it: base64 of the zip's SHA-256.
+std::string CodeSha256(std::string_view zip);
+
 // The code folders under root (DATA_DIR/lambda/code).
 class CodeStore {
  public:
@@ -54,6 +59,10 @@ class CodeStore {
   };
   // Unpacks and keeps `zip` under a fresh id.
   Result<Stored> Add(std::string_view zip);
+  // The same under `id` (1 to kMaxCodeIdBytes letters and digits; a folder of that name must not
+  // exist): a worker keeps a function's code under the id the API node gave it.
+  Result<Stored> AddAs(const std::string& id, std::string_view zip);
+  bool Has(const std::string& id) const;
   std::string TaskDir(const std::string& id) const { return root_ + "/" + id + "/task"; }
   std::string ZipPath(const std::string& id) const { return root_ + "/" + id + "/code.zip"; }
   // Removes a code folder (best effort: a failure leaves an orphan that Sweep removes later).

@@ -24,7 +24,10 @@ std::string Header(const RestInput& in, const char* name) {
 
 Result<RestOutput> From(Result<json> r, int status = 200) {
   if (!r.ok()) return r.status();
-  return RestOutput{status, std::move(*r), {}, std::nullopt};
+  RestOutput out;
+  out.status = status;
+  out.body = std::move(*r);
+  return out;
 }
 
 class LambdaService : public aws::RestJsonService {
@@ -60,7 +63,10 @@ class LambdaService : public aws::RestJsonService {
     AddLambda("DELETE", "/2015-03-31/functions/{FunctionName}", "DeleteFunction", [b](const RestInput& in) -> Result<RestOutput> {
       Status s = b->DeleteFunction(ScopeOf(in), in.labels.at("FunctionName"), Query(in, "Qualifier"));
       if (!s.ok()) return s;
-      return RestOutput{204, json::object(), {}, std::string()};
+      RestOutput none;
+      none.status = 204;
+      none.raw_body = std::string();
+      return none;
     });
     AddLambda("POST", "/2015-03-31/functions/{FunctionName}/invocations", "Invoke",
         [b](const RestInput& in) -> Result<RestOutput> {
@@ -72,7 +78,9 @@ class LambdaService : public aws::RestJsonService {
           input.payload = std::string(in.body);
           Result<InvokeOutput> out = b->Invoke(ScopeOf(in), input);
           if (!out.ok()) return out.status();
-          RestOutput r{out->status_code, json::object(), {}, std::move(out->payload)};
+          RestOutput r;
+          r.status = out->status_code;
+          r.raw_body = std::move(out->payload);
           r.headers.push_back({"X-Amz-Executed-Version", out->executed_version});
           if (!out->function_error.empty()) r.headers.push_back({"X-Amz-Function-Error", out->function_error});
           if (!out->log_result.empty()) r.headers.push_back({"X-Amz-Log-Result", out->log_result});
