@@ -1,7 +1,8 @@
 // `lathe events failed|pending`: EventBridge deliveries that gave up (dead-letter records) or
 // wait for their next attempt, read from lathe serve's store: a data folder's lathe.db (a running
-// server's too: SQLite lets readers in beside it) or a shared --store (store_choice.h). AWS has no API for these: they are lathe's view of
-// what the pipeline could not deliver, so nothing is dropped silently.
+// server's too: SQLite lets readers in beside it) or a shared --store (store_choice.h). AWS has no
+// API for these: they are lathe's view of what the pipeline could not deliver, so nothing is
+// dropped silently.
 #include <cstdio>
 
 #include <nlohmann/json.hpp>

@@ -10,7 +10,6 @@
 #include "cli/store_choice.h"
 #include "core/arn.h"
 #include "service/node_heartbeat.h"
-#include "service/service_config.h"
 #include "store/nodes.h"
 #include "store/work_leases.h"
 
