@@ -9,8 +9,14 @@ namespace lathe::cli {
 std::string ChosenStore::shown() const { return shared ? store::RedactUrl(location) : location; }
 
 Status CheckStoreFlag(const std::string& store) {
+  // The config's bounds (service_config.cc): the URL is echoed in messages, so no terminal
+  // control sequences and no megabytes.
+  constexpr size_t kMaxStoreUrl = 2048;
+  if (store.size() > kMaxStoreUrl) return Status::InvalidArgument("--store: a URL of at most 2048 characters");
   if (!store.empty() && !store::IsPostgresUrl(store))
     return Status::InvalidArgument("--store: expected a postgresql:// URL");
+  for (unsigned char ch : store)
+    if (ch < 0x20 || ch == 0x7f) return Status::InvalidArgument("--store: control characters are not allowed");
   return Status::Ok();
 }
 

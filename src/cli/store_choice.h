@@ -31,8 +31,9 @@ struct ChosenStore {
   std::string shown() const;
 };
 
-// InvalidArgument unless `store` is "" or a postgresql:// (postgres://) URL; the config's
-// "store" is checked the same way by LoadServiceConfig.
+// InvalidArgument unless `store` is "" or a postgresql:// (postgres://) URL of at most 2048
+// characters without control characters; the config's "store" is checked the same way by
+// LoadServiceConfig.
 Status CheckStoreFlag(const std::string& store);
 
 // The choice above. `loaded` is flags.config already loaded by the caller (who needs its other

@@ -84,6 +84,10 @@ TEST(StoreChoice, BadStoreValuesAreRefused) {
     EXPECT_EQ(chosen.status().code(), Status::Code::kInvalidArgument);
     EXPECT_EQ(chosen.status().message(), "--store: expected a postgresql:// URL");
   }
+  // Bounded as the config's "store" is: the URL is echoed in messages.
+  EXPECT_NE(CheckStoreFlag("postgresql://h/" + std::string(2048, 'x')).message().find("at most 2048"), std::string::npos);
+  EXPECT_TRUE(CheckStoreFlag("postgresql://h/" + std::string(2048 - 15, 'x')).ok());
+  EXPECT_NE(CheckStoreFlag("postgresql://h/db\x1b[2J").message().find("control characters"), std::string::npos);
   EXPECT_TRUE(CheckStoreFlag("").ok());
   EXPECT_TRUE(CheckStoreFlag("postgres://u@h/db").ok());
   // A config's "store" is checked by the config's own parser, which names the key.
