@@ -11,6 +11,7 @@
 
 #include "cli/backup_s3.h"
 #include "cli/commands.h"
+#include "cli/store_choice.h"
 #include "cli/version.h"
 #include "core/env.h"
 #include "engine/default_model.h"
@@ -22,6 +23,7 @@ namespace {
 
 struct BackupArgs {
   std::string data_dir, to, from, endpoint;
+  StoreFlags where;  // --store, --config: only to refuse a shared store
   bool json = false;
 };
 
@@ -73,7 +75,23 @@ Status CheckBackupEndpoint(const BackupArgs& a) {
   return Status::Ok();
 }
 
+// A data directory whose metadata is in a shared PostgreSQL store has no lathe.db to snapshot,
+// and a copy of its files alone could not be restored: the store is pg_dump's to back up.
+Status CheckNotShared(const BackupArgs& a) {
+  StoreFlags where = a.where;
+  where.data_dir = DataDirOf(a);
+  auto chosen = ChooseStore(where);
+  if (!chosen.ok()) return chosen.status();
+  if (!chosen->shared) return Status::Ok();
+  return Status::Unsupported(
+      "the store is shared (" + chosen->shown() + "): lathe backup copies a data directory with its SQLite lathe.db, "
+      "at one point in time. Back up a PostgreSQL store with pg_dump (restore with pg_restore), and each node's data "
+      "directory (models, job folders, S3 object bytes, keys) with the file system's own backups "
+      "(docs/scale-out.md, Operations)");
+}
+
 int RunBackup(const BackupArgs& a) {
+  if (Status s = CheckNotShared(a); !s.ok()) return ReportError(s);
   if (IsS3(a.to)) {
     if (Status s = CheckBackupEndpoint(a); !s.ok()) return ReportError(s);
   }
@@ -121,6 +139,7 @@ void AddBackupCommands(CLI::App* app, Context* ctx) {
       ->required();
   backup->add_option("--data-dir", a->data_dir, data_dir_help);
   backup->add_flag("--json", a->json, "Print machine-readable results");
+  AddStoreOptions(backup, &a->where, kConfigForStoreHelp);
   backup->add_option("--endpoint", a->endpoint,
                      "For s3://: the S3 endpoint that keeps the backup (default: $AWS_ENDPOINT_URL; one of the two is "
                      "required, and it must not be the lathe serve of this data directory)");
@@ -128,6 +147,7 @@ void AddBackupCommands(CLI::App* app, Context* ctx) {
   backup->footer(
       "lathe.db is copied at one point in time with SQLite's online backup, with every S3 object it lists;\n"
       "then the other folders. A job training meanwhile resumes from its last checkpoint after a restore.\n"
+      "A shared PostgreSQL store (--store, or the config's \"store\") is refused: back it up with pg_dump.\n"
       "Details: docs/operations.md#backup-and-restore");
   backup->callback([a, ctx] { ctx->exit_code = RunBackup(*a); });
 

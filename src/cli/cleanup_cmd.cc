@@ -5,7 +5,9 @@
 // Where it runs: while a `lathe serve` holds the data directory (its serve.lock), that server
 // does the work (POST /lathe/cleanup, signed like every client command): deleting provisioned
 // throughput and deployments must unload them there. Otherwise this process opens the data
-// directory itself, holding the same lock meanwhile. --endpoint always asks a server.
+// directory itself, holding the same lock meanwhile. --endpoint always asks a server. On a shared
+// store (--store, the config's "store"; store_choice.h) only --dry-run runs here: deleting is the
+// job of the lathe serve that serves the models.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -15,8 +17,8 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/store_choice.h"
 #include "core/env.h"
-#include "engine/default_model.h"
 #include "service/bedrock_service.h"
 #include "service/retention_policy.h"
 #include "services/cleanup/cleaner.h"
@@ -31,7 +33,7 @@ using nlohmann::json;
 
 struct CleanupArgs {
   ClientOptions client;
-  std::string config;
+  StoreFlags where;  // --store, --config; its data_dir is the client's --data-dir
   bool dry_run = false;
   int keep_versions = -1;
   std::string model_max_age, idle_throughput, idle_deployment;
@@ -134,18 +136,30 @@ int RunRemote(const CleanupArgs& a, const json& overrides, const std::string& he
 int RunLocal(const CleanupArgs& a, service::ServiceConfig config, const json& overrides) {
   auto policy = service::RetentionPolicyFromJson(overrides, "flags", config.retention);
   if (!policy.ok()) return ReportError(policy.status());
-  if (a.config.empty()) {
-    // The region and account the last `lathe serve` recorded (opening must not overwrite them).
-    auto db = store::MetadataStore::Open(config.data_dir + "/lathe.db");
+  ChosenStore chosen;
+  {
+    auto db = OpenChosenStore(a.where, &config, &chosen);
     if (!db.ok()) return ReportError(db.status());
-    if (auto scope = (*db)->Find("lathe-settings", "scope"); scope.ok()) {
-      config.scope.region = scope->doc.value("region", config.scope.region);
-      config.scope.account = scope->doc.value("account", config.scope.account);
+    if (a.where.config.empty()) {
+      // The region and account the last `lathe serve` recorded (opening must not overwrite them).
+      if (auto scope = (*db)->Find("lathe-settings", "scope"); scope.ok()) {
+        config.scope.region = scope->doc.value("region", config.scope.region);
+        config.scope.account = scope->doc.value("account", config.scope.account);
+      }
     }
   }
+  config.data_dir = chosen.data_dir;
+  config.store_url = chosen.shared ? chosen.location : "";
   auto bedrock = service::BedrockService::Open(config, /*start=*/false);  // takes serve.lock
   if (!bedrock.ok() && bedrock.status().code() == Status::Code::kConflict) return RunRemote(a, overrides, config.data_dir);
   if (!bedrock.ok()) return ReportError(bedrock.status());
+  // On a shared store the models may be loaded by, and their files kept on, another machine: only
+  // the lathe serve that serves them can unload them and free their disk (docs/scale-out.md).
+  if (chosen.shared && !a.dry_run)
+    return ReportError(Status::Unsupported(
+        "the store is shared (" + chosen.shown() + "): deleting runs in the lathe serve that serves the models, which "
+        "unloads them and deletes their files. Run this on that machine with its --data-dir while it runs, or pass "
+        "--endpoint its URL; --dry-run shows the plan from here (disk sizes as this machine sees them)"));
   registry::Registry registry((*bedrock)->store(), config.scope.region, config.scope.account);
   cleanup::Cleaner cleaner(bedrock->get(), &registry);
   const bool progress = !a.client.json && !a.dry_run;
@@ -171,7 +185,8 @@ void AddCleanupCommand(CLI::App* app, Context* ctx) {
       "the config's \"retention\" with these flags over it; nothing is deleted unless one is set. Registry\n"
       "versions whose model goes stay, Archived and marked. Safe to interrupt: the next run finishes the job.");
   AddClientOptions(cmd, &a->client);
-  cmd->add_option("--config", a->config, "lathe serve's JSON config: its \"retention\" policy, region and account");
+  cmd->add_option("--config", a->where.config, "lathe serve's JSON config: its \"retention\" policy, region, account and \"store\"");
+  AddStoreOptions(cmd, &a->where, nullptr);
   cmd->add_flag("--dry-run", a->dry_run, "Show what would be deleted and the disk it frees; delete nothing");
   cmd->add_option("--keep-versions", a->keep_versions, "Keep the models of the newest N versions of each group (default 1)")
       ->check(CLI::Range(0, service::kMaxKeepVersions));
@@ -193,27 +208,25 @@ void AddCleanupCommand(CLI::App* app, Context* ctx) {
       ctx->exit_code = kExitUsage;
       return;
     }
+    if (Status s = CheckStoreFlag(a->where.store); !s.ok()) {
+      ctx->exit_code = ReportError(s);
+      return;
+    }
     const bool endpoint_given = !a->client.endpoint.empty();
     if (endpoint_given) {
       ctx->exit_code = RunRemote(*a, overrides);
       return;
     }
-    const std::string data_dir = a->client.data_dir.empty() ? engine::DefaultDataDir() : a->client.data_dir;
-    if (!Env::Default()->FileExists(data_dir + "/lathe.db")) {
-      ctx->exit_code = ReportError(
-          Status::NotFound("no lathe.db in " + data_dir + " (is --data-dir right? `lathe serve` creates it)"));
-      return;
-    }
+    a->where.data_dir = a->client.data_dir;
     service::ServiceConfig config;
-    if (!a->config.empty()) {
-      auto loaded = service::LoadServiceConfig(a->config, config);
+    if (!a->where.config.empty()) {
+      auto loaded = service::LoadServiceConfig(a->where.config, config);
       if (!loaded.ok()) {
         ctx->exit_code = ReportError(loaded.status());
         return;
       }
       config = *loaded;
     }
-    config.data_dir = data_dir;
     ctx->exit_code = RunLocal(*a, config, overrides);
   });
 }

@@ -1,8 +1,8 @@
-// `lathe costs [--since 30d] [--json] [--data-dir D] [--config F] [--prices F]`: every job,
+// `lathe costs [--since 30d] [--json] [--data-dir D] [--config F] [--store URL] [--prices F]`: every job,
 // evaluation job, custom model, provisioned throughput, deployment and on-demand model with
 // lathe's compute time and what Bedrock would have charged for the same work at the configured
-// prices (service/costs.h). Reads DATA_DIR/lathe.db directly, like `lathe registry`, so it works
-// whether or not `lathe serve` runs.
+// prices (service/costs.h). Reads lathe serve's store directly (DATA_DIR/lathe.db or a shared
+// --store; store_choice.h), like `lathe registry`, so it works whether or not `lathe serve` runs.
 #include <cstdio>
 #include <memory>
 
@@ -10,10 +10,10 @@
 
 #include "cli/commands.h"
 #include "cli/costs_deployments.h"
+#include "cli/store_choice.h"
 #include "core/arn.h"
 #include "core/env.h"
 #include "data/estimate.h"
-#include "engine/default_model.h"
 #include "service/costs.h"
 #include "service/retention_policy.h"
 #include "service/service_config.h"
@@ -78,7 +78,8 @@ void PrintTable(const service::CostReport& r, const std::string& since) {
 
 void AddCostsCommand(CLI::App* app, Context* ctx) {
   struct Args {
-    std::string data_dir, config, prices, since = "all";
+    StoreFlags where;  // --store, --config, --data-dir
+    std::string prices, since = "all";
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -88,8 +89,9 @@ void AddCostsCommand(CLI::App* app, Context* ctx) {
       "on-demand model, beside what Bedrock would have charged for the same work at the configured prices\n"
       "(lathe serve's config \"prices\", or --prices; docs/costs.md).\n\n"
       "Example:\n  lathe costs --since 30d --config serve.json");
-  cmd->add_option("--data-dir", a->data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
-  cmd->add_option("--config", a->config, "lathe serve's JSON config (its \"prices\")");
+  cmd->add_option("--data-dir", a->where.data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
+  cmd->add_option("--config", a->where.config, "lathe serve's JSON config (its \"prices\" and \"store\")");
+  AddStoreOptions(cmd, &a->where, nullptr);
   cmd->add_option("--prices", a->prices, "A price table JSON file (docs/prices.example.json's format); overrides the config's")
       ->check(CLI::ExistingFile);
   cmd->add_option("--since", a->since, "Only work in this window: 30d, 12h, 90m, or all")->capture_default_str();
@@ -99,8 +101,8 @@ void AddCostsCommand(CLI::App* app, Context* ctx) {
     auto window = ParseSince(a->since);
     if (!window.ok()) return fail(window.status());
     service::ServiceConfig config;
-    if (!a->config.empty()) {
-      auto loaded = service::LoadServiceConfig(a->config, config);
+    if (!a->where.config.empty()) {
+      auto loaded = service::LoadServiceConfig(a->where.config, config);
       if (!loaded.ok()) return fail(loaded.status());
       config = *loaded;
     }
@@ -109,11 +111,7 @@ void AddCostsCommand(CLI::App* app, Context* ctx) {
       if (!table.ok()) return fail(table.status());
       config.prices = *table;
     }
-    const std::string data_dir = a->data_dir.empty() ? engine::DefaultDataDir() : a->data_dir;
-    const std::string db_path = data_dir + "/lathe.db";
-    if (!Env::Default()->FileExists(db_path))
-      return fail(Status::NotFound("no lathe.db in " + data_dir + " (is --data-dir right? `lathe serve` creates it)"));
-    auto db = store::MetadataStore::Open(db_path);
+    auto db = OpenChosenStore(a->where, &config);
     if (!db.ok()) return fail(db.status());
     auto read = service::ReadCostInputs(**db);
     if (!read.ok()) return fail(read.status());

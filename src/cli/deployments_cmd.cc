@@ -20,6 +20,7 @@ struct Args {
   bool sticky = false, no_sticky = false;
   PolicyFlags policy;
   ClientOptions client;
+  StoreFlags where;  // stats without a server: --store, --config (--data-dir is the client's)
 };
 
 std::string DeploymentPath(const std::string& name) { return "/model-customization/custom-model-deployments/" + Encode(name); }
@@ -150,11 +151,13 @@ void AddDeploymentsCommand(CLI::App* app, Context* ctx) {
 
   auto st = std::make_shared<Args>();
   CLI::App* stats = dep->add_subcommand("stats", "Per-variant requests, errors, latency, tokens and feedback");
-  stats->footer("Without a running server, reads the numbers last flushed to DATA_DIR/lathe.db (--data-dir).\n\n"
+  stats->footer("Without a running server, reads the numbers last flushed to the store: --store, the config's\n"
+                "\"store\", else DATA_DIR/lathe.db (--data-dir).\n\n"
                 "Example:\n  lathe deployments stats support --window 15m");
   stats->add_option("name", st->name, "Deployment name or ARN")->required();
   stats->add_option("--window", st->window, "The window the numbers cover: 90s, 15m, 1h, 1d (at most 1d)")->capture_default_str();
   AddClientOptions(stats, &st->client);
+  AddStoreOptions(stats, &st->where, kConfigForStoreHelp);
   stats->callback([st, ctx] {
     auto seconds = ParseDuration(st->window, "--window", 24 * 3600);
     if (!seconds.ok()) {
@@ -164,8 +167,9 @@ void AddDeploymentsCommand(CLI::App* app, Context* ctx) {
     auto r = BedrockClient(st->client).Get("/lathe/custom-model-deployments/" + Encode(st->name) +
                                             "/stats?windowSeconds=" + std::to_string(*seconds));
     if (!r.ok() && r.status().code() == Status::Code::kIOError) {
-      std::fprintf(stderr, "lathe: %s\nlathe: reading the numbers last flushed to lathe.db instead\n", r.status().message().c_str());
-      r = StatsFromDataDir(st->client.data_dir, st->name, *seconds * 1000);
+      std::fprintf(stderr, "lathe: %s\nlathe: reading the numbers last flushed to the store instead\n", r.status().message().c_str());
+      st->where.data_dir = st->client.data_dir;
+      r = StatsFromStore(st->where, st->name, *seconds * 1000);
     }
     ctx->exit_code = Reply(r, st->client.json, PrintStats);
   });

@@ -4,8 +4,6 @@
 
 #include "cli/client.h"
 #include "core/arn.h"
-#include "core/env.h"
-#include "engine/default_model.h"
 #include "service/deployment_service.h"
 #include "service/deployment_stats.h"
 #include "service/deployment_traffic.h"
@@ -175,11 +173,8 @@ void PrintStats(const json& s) {
   }
 }
 
-Result<json> StatsFromDataDir(const std::string& data_dir_flag, const std::string& deployment, int64_t window_ms) {
-  const std::string data_dir = data_dir_flag.empty() ? engine::DefaultDataDir() : data_dir_flag;
-  const std::string path = data_dir + "/lathe.db";
-  if (!Env::Default()->FileExists(path)) return Status::NotFound("no lathe.db in " + data_dir + " (is --data-dir right?)");
-  auto db = store::MetadataStore::Open(path);
+Result<json> StatsFromStore(const StoreFlags& where, const std::string& deployment, int64_t window_ms) {
+  auto db = OpenChosenStore(where);
   if (!db.ok()) return db.status();
   auto row = (*db)->Find(service::kDeploymentKind, deployment);
   if (!row.ok()) return row.status();

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/store_choice.h"
 #include "core/status.h"
 
 namespace lathe::cli {
@@ -36,8 +37,8 @@ std::string PolicyText(const nlohmann::json& policy);
 // The stats operation's answer as tables: the window per variant, all time, rollbacks, comments.
 void PrintStats(const nlohmann::json& stats);
 
-// The stats operation's answer built from lathe.db's rows in `data_dir` ("" = the default one):
-// the numbers as the server last flushed them.
-Result<nlohmann::json> StatsFromDataDir(const std::string& data_dir, const std::string& deployment, int64_t window_ms);
+// The stats operation's answer built from the rows of lathe serve's store (store_choice.h: a
+// shared --store, or DATA_DIR/lathe.db): the numbers as the server last flushed them.
+Result<nlohmann::json> StatsFromStore(const StoreFlags& where, const std::string& deployment, int64_t window_ms);
 
 }  // namespace lathe::cli

@@ -21,6 +21,7 @@ struct DoctorOptions {
   std::string data_dir;
   std::string listen = "127.0.0.1:8080";  // lathe serve's --listen
   std::string config;                     // lathe serve's --config, "" = none
+  std::string store;                      // lathe serve's --store, "" = the config's or DATA_DIR/lathe.db
   std::string clock_url;                  // compare the clock with this URL's Date header; "" = not checked
 };
 
@@ -28,7 +29,8 @@ std::vector<Finding> CheckCpuAndThreads();
 std::vector<Finding> CheckBlas();
 std::vector<Finding> CheckDataDirectory(const DoctorOptions& o);  // exists, writable, free disk, permissions
 std::vector<Finding> CheckPort(const DoctorOptions& o);
-std::vector<Finding> CheckStore(const DoctorOptions& o);          // schema and layout versions, integrity
+// Schema and layout versions; lathe.db's integrity (a shared store's schema version only).
+std::vector<Finding> CheckStore(const DoctorOptions& o);
 std::vector<Finding> CheckModels(const DoctorOptions& o);         // the default model, the config's models
 std::vector<Finding> CheckClock(const DoctorOptions& o);
 

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/doctor_checks.h"
+#include "cli/store_choice.h"
 #include "cli/version.h"
 #include "engine/default_model.h"
 
@@ -56,13 +57,15 @@ void AddDoctorCommand(CLI::App* app, Context* ctx) {
   CLI::App* cmd = app->add_subcommand("doctor", "Check this machine and a data directory for lathe serve, and say what to fix");
   cmd->add_option("--data-dir", a->options.data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
   cmd->add_option("--listen", a->options.listen, "The address lathe serve listens on")->capture_default_str();
-  cmd->add_option("--config", a->options.config, "lathe serve's JSON config (its \"models\" are checked)");
+  cmd->add_option("--config", a->options.config, "lathe serve's JSON config (its \"models\" and \"store\" are checked)");
+  cmd->add_option("--store", a->options.store, kStoreHelp);
   cmd->add_option("--clock-url", a->options.clock_url,
                   "Compare this machine's clock with the Date header of this http(s) URL (one HEAD request; "
                   "nothing is contacted without it)");
   cmd->add_flag("--json", a->json, "Print machine-readable results");
   cmd->footer("Checks: CPU features, the BLAS libtorch uses, threads, free disk, the port, permissions of the keys,\n"
-              "lathe.db's schema version and PRAGMA integrity_check, the layout version, the models, the clock.\n"
+              "lathe.db's schema version and PRAGMA integrity_check (a shared store's schema version), the layout\n"
+              "version, the models, the clock.\n"
               "Nothing is changed. Exit status 1 when a check found an error. Details: docs/operations.md#lathe-doctor");
   cmd->callback([a, ctx] { ctx->exit_code = RunDoctor(*a); });
 }

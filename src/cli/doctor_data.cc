@@ -1,5 +1,5 @@
 // `lathe doctor`: the data directory's side — free disk, permissions, lathe.db's schema and
-// integrity, the layout version, the models (doctor_checks.h).
+// integrity (a shared store's schema version), the layout version, the models (doctor_checks.h).
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -8,10 +8,12 @@
 #include <filesystem>
 
 #include "cli/doctor_checks.h"
+#include "cli/store_choice.h"
 #include "engine/default_model.h"
 #include "service/service_config.h"
 #include "store/data_layout.h"
 #include "store/migrations.h"
+#include "store/sql_db.h"
 
 namespace lathe::cli {
 namespace {
@@ -120,6 +122,50 @@ std::vector<Finding> CheckDataDirectory(const DoctorOptions& o) {
   return out;
 }
 
+// A shared PostgreSQL store: its schema version, read without migrating (the doctor changes
+// nothing). PostgreSQL keeps its own integrity; there is no PRAGMA integrity_check to run there.
+void CheckSharedStore(const ChosenStore& chosen, std::vector<Finding>& out) {
+  const std::string where = chosen.shown();
+  auto db = store::OpenSqlDb(chosen.location);
+  if (!db.ok()) {
+    out.push_back({Level::kError, "store", "cannot reach the shared store: " + db.status().message(),
+                   "check the URL (--store or the config's \"store\"), that PostgreSQL runs and lets this host in, "
+                   "and the password (~/.pgpass or PGPASSWORD)"});
+    return;
+  }
+  store::SqlQuery exists(**db, "SELECT CASE WHEN to_regclass('lathe_schema') IS NULL THEN 0 ELSE 1 END");
+  if (exists.Step() != store::SqlQuery::kRow) {
+    out.push_back({Level::kError, "store", where + ": " + exists.Error("reading the schema").message(), ""});
+    return;
+  }
+  if (exists.Int(0) == 0) {
+    out.push_back({Level::kInfo, "store", where + " has no lathe tables yet: the first lathe serve --store creates them", ""});
+    return;
+  }
+  store::SqlQuery version(**db, "SELECT version FROM lathe_schema");
+  if (version.Step() != store::SqlQuery::kRow) {
+    out.push_back({Level::kError, "store", where + ": no schema version in its lathe_schema table",
+                   "restore the database from its last pg_dump"});
+    return;
+  }
+  const int64_t v = version.Int(0);
+  const int known = store::LatheDbSchemaVersion();
+  if (v > known) {
+    out.push_back({Level::kError, "store", where + " has schema version " + std::to_string(v) +
+                                               ", newer than this lathe knows (" + std::to_string(known) + ")",
+                   "run the newer lathe that wrote it; lathe serve refuses to start on it"});
+  } else if (v < known) {
+    out.push_back({Level::kInfo, "store", where + " has schema version " + std::to_string(v) + "; the first lathe "
+                                              "serve of this version upgrades it to " + std::to_string(known) +
+                                              " (take a pg_dump first: no backup is made)", ""});
+  } else {
+    out.push_back({Level::kOk, "store", where + " has schema version " + std::to_string(v) + " (this lathe's)", ""});
+  }
+  out.push_back({Level::kInfo, "store", "a shared PostgreSQL store: no PRAGMA integrity_check (SQLite's) there; "
+                                        "PostgreSQL checks its own pages (pg_amcheck), and model folders are not "
+                                        "checked against it", ""});
+}
+
 std::vector<Finding> CheckStore(const DoctorOptions& o) {
   std::vector<Finding> out;
   auto layout = store::ReadDataLayoutVersion(o.data_dir);
@@ -133,7 +179,16 @@ std::vector<Finding> CheckStore(const DoctorOptions& o) {
     out.push_back({Level::kOk, "layout", "data directory layout " + std::to_string(*layout) +
                                              (*layout < store::DataLayoutVersion() ? " (lathe serve upgrades it at start)" : ""), ""});
   }
-  const std::string path = o.data_dir + "/lathe.db";
+  auto chosen = ChooseStore({o.store, o.config, o.data_dir});
+  if (!chosen.ok()) {
+    out.push_back({Level::kError, "store", chosen.status().message(), "fix --store or the config's \"store\""});
+    return out;
+  }
+  if (chosen->shared) {
+    CheckSharedStore(*chosen, out);
+    return out;
+  }
+  const std::string& path = chosen->location;
   if (!std::filesystem::exists(path)) {
     out.push_back({Level::kInfo, "store", "no " + path + " yet: lathe serve creates it", ""});
     return out;

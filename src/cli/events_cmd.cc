@@ -1,15 +1,15 @@
 // `lathe events failed|pending`: EventBridge deliveries that gave up (dead-letter records) or
-// wait for their next attempt, read from the metadata store of a data folder (a running server's
-// too: SQLite lets readers in beside it). AWS has no API for these: they are lathe's view of
-// what the pipeline could not deliver, so nothing is dropped silently.
+// wait for their next attempt, read from lathe serve's store: a data folder's lathe.db (a running
+// server's too: SQLite lets readers in beside it) or a shared --store (store_choice.h). AWS has no
+// API for these: they are lathe's view of what the pipeline could not deliver, so nothing is
+// dropped silently.
 #include <cstdio>
-#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/store_choice.h"
 #include "core/arn.h"
-#include "engine/default_model.h"
 #include "services/events/dispatcher.h"
 #include "store/metadata_store.h"
 
@@ -17,18 +17,13 @@ namespace lathe::cli {
 namespace {
 
 struct EventsArgs {
-  std::string data_dir;
+  StoreFlags where;
   size_t limit = 100;
   bool json = false;
 };
 
 int ListDeliveries(const EventsArgs& a, bool failed) {
-  const std::string dir = a.data_dir.empty() ? engine::DefaultDataDir() : a.data_dir;
-  const std::string db = dir + "/lathe.db";
-  std::error_code ec;
-  if (!std::filesystem::exists(db, ec))
-    return ReportError(Status::NotFound("no lathe data in " + dir + " (" + db + " does not exist); pass --data-dir"));
-  auto store = store::MetadataStore::Open(db);
+  auto store = OpenChosenStore(a.where);
   if (!store.ok()) return ReportError(store.status());
   auto records = failed ? events::ListFailedDeliveries(store->get(), a.limit)
                         : events::ListPendingDeliveries(store->get(), a.limit);
@@ -71,7 +66,8 @@ void AddEventsCommand(CLI::App* app, Context* ctx) {
         failed ? "failed" : "pending",
         failed ? "Deliveries that used up their target's RetryPolicy (newest first): time, rule, target, attempts, last error"
                : "Deliveries waiting for their next attempt (oldest first)");
-    cmd->add_option("--data-dir", a->data_dir, "lathe serve's data folder (default: $LATHE_HOME or ~/.local/share/lathe)");
+    cmd->add_option("--data-dir", a->where.data_dir, "lathe serve's data folder (default: $LATHE_HOME or ~/.local/share/lathe)");
+    AddStoreOptions(cmd, &a->where, kConfigForStoreHelp);
     cmd->add_option("--limit", a->limit, "At most this many")->capture_default_str()->check(CLI::Range(1, 100000));
     cmd->add_flag("--json", a->json, "Print JSON, with each delivery's event id and input");
     cmd->callback([a, ctx, failed] { ctx->exit_code = ListDeliveries(*a, failed); });

@@ -1,14 +1,14 @@
 // `lathe iam simulate`: "may this user do this action on this resource, and which statement
 // decided?" — SimulatePrincipalPolicy's answer (services/iam/simulation.h) from the data
-// directory's lathe.db, the question to ask when a pipeline fails with AccessDenied.
+// directory's lathe.db or a shared --store (store_choice.h), the question to ask when a pipeline
+// fails with AccessDenied.
 #include <cstdio>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/iam_commands.h"
-#include "core/env.h"
-#include "engine/default_model.h"
+#include "cli/store_choice.h"
 #include "services/iam/simulation.h"
 #include "store/metadata_store.h"
 
@@ -16,7 +16,8 @@ namespace lathe::cli {
 
 void AddIamCommand(CLI::App* app, Context* ctx) {
   struct Args {
-    std::string data_dir, user, principal, account = "000000000000";
+    StoreFlags where;
+    std::string user, principal, account = "000000000000";
     std::vector<std::string> actions, resources, context;
     bool json = false;
   };
@@ -25,12 +26,13 @@ void AddIamCommand(CLI::App* app, Context* ctx) {
   iam->require_subcommand(1);
   CLI::App* cmd = iam->add_subcommand(
       "simulate", "Whether a user, group or role may do actions on resources, and which statement decided\n"
-                  "(IAM's SimulatePrincipalPolicy, over the data directory's policies)");
+                  "(IAM's SimulatePrincipalPolicy, over the policies in lathe serve's store)");
   cmd->footer(
       "Examples:\n  lathe iam simulate --user ci --action s3:GetObject --resource arn:aws:s3:::training/data.jsonl\n"
       "  lathe iam simulate --principal arn:aws:iam::000000000000:role/BedrockFineTune --action s3:PutObject \\\n"
       "      --resource 'arn:aws:s3:::out/*' --context aws:SourceIp=10.0.0.7");
-  cmd->add_option("--data-dir", a->data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
+  cmd->add_option("--data-dir", a->where.data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
+  AddStoreOptions(cmd, &a->where, kConfigForStoreHelp);
   cmd->add_option("--user", a->user, "An IAM user's name (its path is looked up)");
   cmd->add_option("--principal", a->principal, "A user, group or role ARN");
   cmd->add_option("--account", a->account, "The account (lathe serve's, default 000000000000)");
@@ -43,13 +45,7 @@ void AddIamCommand(CLI::App* app, Context* ctx) {
       ctx->exit_code = ReportError(Status::InvalidArgument("give one of --user NAME and --principal ARN"));
       return;
     }
-    const std::string data_dir = a->data_dir.empty() ? engine::DefaultDataDir() : a->data_dir;
-    const std::string db = data_dir + "/lathe.db";
-    if (!Env::Default()->FileExists(db)) {
-      ctx->exit_code = ReportError(Status::NotFound("no lathe serve data in " + data_dir + " (" + db + " is missing)"));
-      return;
-    }
-    auto store = store::MetadataStore::Open(db);
+    auto store = OpenChosenStore(a->where);
     if (!store.ok()) {
       ctx->exit_code = ReportError(store.status());
       return;

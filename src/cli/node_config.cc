@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "cli/store_choice.h"
 #include "engine/default_model.h"
 
 namespace lathe::cli {
@@ -44,11 +45,8 @@ Result<service::ServiceConfig> LoadNodeConfig(const std::string& data_dir, const
     if (!loaded.ok()) return loaded.status();
     config = *loaded;
   }
-  if (!store.empty()) {
-    if (store.rfind("postgresql://", 0) != 0 && store.rfind("postgres://", 0) != 0)
-      return Status::InvalidArgument("--store: expected a postgresql:// URL");
-    config.store_url = store;
-  }
+  LATHE_RETURN_IF_ERROR(CheckStoreFlag(store));
+  if (!store.empty()) config.store_url = store;
   return config;
 }
 

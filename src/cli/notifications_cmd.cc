@@ -1,7 +1,7 @@
 // `lathe notifications`: what SNS sent, read from the data directory without a running server.
 //   lathe notifications                 the email outbox (DATA_DIR/notifications/outbox/*.eml)
 //   lathe notifications --show ID       one message, as written (headers and body)
-//   lathe notifications --deliveries    every protocol's delivery status (lathe.db)
+//   lathe notifications --deliveries    every protocol's delivery status (lathe.db, or a shared --store)
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/store_choice.h"
 #include "core/arn.h"
 #include "core/env.h"
 #include "engine/default_model.h"
@@ -80,7 +81,8 @@ Result<std::vector<OutboxEntry>> ReadOutbox(const std::string& dir) {
 
 void AddNotificationsCommand(CLI::App* app, Context* ctx) {
   struct Args {
-    std::string data_dir, show;
+    StoreFlags where;  // --deliveries: the store; the outbox is the data directory's
+    std::string show;
     bool deliveries = false, json = false;
     size_t limit = 50;
   };
@@ -92,13 +94,14 @@ void AddNotificationsCommand(CLI::App* app, Context* ctx) {
   cmd->footer(
       "Examples:\n  lathe notifications\n  lathe notifications --show 20260102-150405-1a2b3c4d5e6f\n"
       "  lathe notifications --deliveries --limit 20");
-  cmd->add_option("--data-dir", a->data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
+  cmd->add_option("--data-dir", a->where.data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
+  AddStoreOptions(cmd, &a->where, kConfigForStoreHelp);
   cmd->add_option("--show", a->show, "Print one outbox message (its ID from the list)");
   cmd->add_flag("--deliveries", a->deliveries, "List deliveries and their status, newest first");
   cmd->add_option("--limit", a->limit, "How many deliveries to list")->check(CLI::Range(1, 10000));
   cmd->add_flag("--json", a->json, "Print machine-readable results");
   cmd->callback([a, ctx] {
-    const std::string data_dir = a->data_dir.empty() ? engine::DefaultDataDir() : a->data_dir;
+    const std::string data_dir = a->where.data_dir.empty() ? engine::DefaultDataDir() : a->where.data_dir;
     const std::string outbox = sns::OutboxDir(data_dir);
     if (!a->show.empty()) {
       if (!IsOutboxId(a->show)) {
@@ -115,12 +118,7 @@ void AddNotificationsCommand(CLI::App* app, Context* ctx) {
       return;
     }
     if (a->deliveries) {
-      const std::string db = data_dir + "/lathe.db";
-      if (!Env::Default()->FileExists(db)) {
-        ctx->exit_code = ReportError(Status::NotFound("no lathe serve data in " + data_dir + " (" + db + " is missing)"));
-        return;
-      }
-      auto store = store::MetadataStore::Open(db);
+      auto store = OpenChosenStore(a->where);
       if (!store.ok()) {
         ctx->exit_code = ReportError(store.status());
         return;

@@ -1,6 +1,6 @@
-// `lathe registry`: the model registry (services/registry) read and changed from the data
-// directory's lathe.db directly, like `lathe notifications`, so it works whether or not `lathe
-// serve` runs (the registry keeps no cache; both see the same rows).
+// `lathe registry`: the model registry (services/registry) read and changed in lathe serve's store
+// directly (the data directory's lathe.db, or a shared --store; store_choice.h), so it works
+// whether or not `lathe serve` runs (the registry keeps no cache; both see the same rows).
 //   groups | create-group | policy | versions | show | lineage | aliases | alias set|rollback|delete|history
 //   diff | approve | reject | export
 // Tables for people; --json for machines. --actor (default $USER) is recorded with every change.
@@ -14,9 +14,9 @@
 #include "cli/commands.h"
 #include "cli/registry_cmd_format.h"
 #include "cli/s3_staging.h"
+#include "cli/store_choice.h"
 #include "core/arn.h"
 #include "core/env.h"
-#include "engine/default_model.h"
 #include "service/s3_uri.h"
 #include "service/service_config.h"
 #include "services/registry/registry.h"
@@ -28,33 +28,30 @@ namespace {
 using nlohmann::json;
 
 struct RegistryArgs {
-  std::string data_dir, config, actor;
+  StoreFlags where;  // --store, --config, --data-dir
+  std::string actor;
   bool json = false;
 };
 
-// The registry over DATA_DIR/lathe.db, with the region and account `lathe serve --config` uses,
-// so ARNs made here are the ones the server makes.
+// The registry in the chosen store (store_choice.h), with the region and account `lathe serve
+// --config` uses, so ARNs made here are the ones the server makes.
 class OpenRegistry {
  public:
   Status Open(const RegistryArgs& a) {
-    const std::string data_dir = a.data_dir.empty() ? engine::DefaultDataDir() : a.data_dir;
     service::ServiceConfig config;
-    if (!a.config.empty()) {
-      auto loaded = service::LoadServiceConfig(a.config, config);
+    if (!a.where.config.empty()) {
+      auto loaded = service::LoadServiceConfig(a.where.config, config);
       if (!loaded.ok()) return loaded.status();
       config = *loaded;
     }
     // The registry lives in lathe serve's database: a mistyped --data-dir must not quietly make
     // an empty one (and then answer "no model groups").
-    const std::string db = data_dir + "/lathe.db";
-    if (!Env::Default()->FileExists(db))
-      return Status::NotFound("no lathe.db in " + data_dir + " (is --data-dir right? `lathe serve` creates it)");
-    auto store = store::MetadataStore::Open(db);
+    auto store = OpenChosenStore(a.where, &config);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
-    if (a.config.empty()) {
-      // Without --config: the region and account the last `lathe serve` on this data directory
-      // recorded, so ARNs made here are the server's.
+    if (a.where.config.empty()) {
+      // Without --config: the region and account the last `lathe serve` on this store recorded,
+      // so ARNs made here are the server's.
       if (auto scope = store_->Find("lathe-settings", "scope"); scope.ok()) {
         config.scope.region = scope->doc.value("region", config.scope.region);
         config.scope.account = scope->doc.value("account", config.scope.account);
@@ -79,8 +76,9 @@ std::string Actor(const RegistryArgs& a) {
 // Adds the options every subcommand shares and runs `body` with an open registry.
 template <typename Body>
 void Command(CLI::App* cmd, std::shared_ptr<RegistryArgs> a, Context* ctx, Body body) {
-  cmd->add_option("--data-dir", a->data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
-  cmd->add_option("--config", a->config, "lathe serve's JSON config (its region and account make the ARNs)");
+  cmd->add_option("--data-dir", a->where.data_dir, "lathe serve's data directory (default: $LATHE_HOME or ~/.local/share/lathe)");
+  cmd->add_option("--config", a->where.config, "lathe serve's JSON config (its region and account make the ARNs; its \"store\" is read)");
+  AddStoreOptions(cmd, &a->where, nullptr);
   cmd->add_option("--actor", a->actor, "Who makes the change, recorded in the history (default: $USER)");
   cmd->add_flag("--json", a->json, "Print machine-readable results");
   cmd->callback([a, ctx, body] {
@@ -168,10 +166,11 @@ void AddRegistryCommand(CLI::App* app, Context* ctx) {
       "registry",
       "The model registry: groups, numbered versions with their lineage (data, job, base model,\n"
       "evaluations), aliases with a recorded history, rollback, and the guide's export layout.\n"
-      "Reads and writes the data directory's lathe.db: lathe serve may run or not.");
+      "Reads and writes lathe serve's store (DATA_DIR/lathe.db, or a shared --store): lathe serve may run or not.");
   reg->require_subcommand(1);
   reg->footer(
-      "Examples:\n  lathe registry groups\n  lathe registry show banking-assistant/2\n"
+      "Examples:\n  lathe registry groups\n  lathe registry groups --store 'postgresql://lathe@db.internal/lathe'\n"
+      "  lathe registry show banking-assistant/2\n"
       "  lathe registry alias set banking-assistant production 2 --reason \"beats v1 on the test set\"\n"
       "  lathe registry alias rollback banking-assistant production --reason \"complaints\"\n"
       "  lathe registry alias history banking-assistant production --at 2026-12-01T10:00:00Z\n"
@@ -442,7 +441,7 @@ void AddRegistryCommand(CLI::App* app, Context* ctx) {
       REG_ASSIGN(files, r->ExportFiles(v.group, v.version));
       if (service::IsS3Uri(*out)) {
         ClientOptions client = *s3;
-        client.data_dir = a->data_dir;  // the server's own keys are found there
+        client.data_dir = a->where.data_dir;  // the server's own keys are found there
         S3Staging staging(client);
         LATHE_RETURN_IF_ERROR(staging.OutputFolder(*out));
         std::string prefix = *out;

@@ -7,13 +7,10 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/store_choice.h"
 #include "core/arn.h"
-#include "core/env.h"
-#include "engine/default_model.h"
 #include "service/node_heartbeat.h"
-#include "service/service_config.h"
 #include "store/nodes.h"
-#include "store/sql_db.h"
 #include "store/work_leases.h"
 
 namespace lathe::cli {
@@ -22,30 +19,11 @@ namespace {
 using nlohmann::json;
 
 struct StatusArgs {
-  std::string store, data_dir, config, forget;
+  StoreFlags where;
+  std::string forget;
   bool json = false;
   int limit = 100;
 };
-
-// The store a command names: --store, else the config's "store", else DATA_DIR/lathe.db, which
-// must exist (an empty new one would only say "no nodes").
-Result<std::string> StoreLocation(const StatusArgs& a) {
-  if (!a.store.empty()) {
-    if (!store::IsPostgresUrl(a.store)) return Status::InvalidArgument("--store: expected a postgresql:// URL");
-    return a.store;
-  }
-  if (!a.config.empty()) {
-    auto config = service::LoadServiceConfig(a.config, service::ServiceConfig{});
-    if (!config.ok()) return config.status();
-    if (!config->store_url.empty()) return config->store_url;
-  }
-  const std::string data_dir = a.data_dir.empty() ? engine::DefaultDataDir() : a.data_dir;
-  const std::string path = data_dir + "/lathe.db";
-  if (!Env::Default()->FileExists(path))
-    return Status::NotFound("no lathe.db in " + data_dir + " (is --data-dir right? `lathe serve` creates it; a shared "
-                            "store is named with --store postgresql://...)");
-  return path;
-}
 
 // "4s", "12m", "3h", "2d"; negative spans (a clock ahead of ours) read as 0s.
 std::string Span(int64_t ms) {
@@ -157,9 +135,8 @@ void AddStatusCommand(CLI::App* app, Context* ctx) {
       "docs/scale-out.md, Operations.\n\n"
       "Examples:\n  lathe status --store 'postgresql://lathe@db.internal/lathe'\n  lathe status --data-dir ~/lathe --json\n"
       "  lathe status --store 'postgresql://...' --forget worker@gpu-box-2");
-  cmd->add_option("--store", a->store, "A postgresql:// URL (default: the config's \"store\", else DATA_DIR/lathe.db)");
-  cmd->add_option("--data-dir", a->data_dir, "The data directory whose lathe.db to read (default: $LATHE_HOME or ~/.local/share/lathe)");
-  cmd->add_option("--config", a->config, "lathe serve's JSON config, for its \"store\"")->check(CLI::ExistingFile);
+  AddStoreOptions(cmd, &a->where, kConfigForStoreHelp);
+  cmd->add_option("--data-dir", a->where.data_dir, "The data directory whose lathe.db to read (default: $LATHE_HOME or ~/.local/share/lathe)");
   cmd->add_option("--limit", a->limit, "Work items listed at most (1-10000)")->capture_default_str();
   cmd->add_option("--forget", a->forget, "Remove a node's row (one that will not come back), then show the rest");
   cmd->add_flag("--json", a->json, "Print machine-readable results");
@@ -167,11 +144,10 @@ void AddStatusCommand(CLI::App* app, Context* ctx) {
     auto fail = [ctx](const Status& s) { ctx->exit_code = ReportError(s); };
     if (a->limit < 1 || static_cast<size_t>(a->limit) > store::kMaxListedWorkItems)
       return fail(Status::InvalidArgument("--limit: 1 to " + std::to_string(store::kMaxListedWorkItems)));
-    auto location = StoreLocation(*a);
-    if (!location.ok()) return fail(location.status());
-    const std::string where = store::IsPostgresUrl(*location) ? store::RedactUrl(*location) : *location;
-    auto db = store::MetadataStore::Open(*location);
+    ChosenStore chosen;
+    auto db = OpenChosenStore(a->where, nullptr, &chosen);
     if (!db.ok()) return fail(db.status());
+    const std::string where = chosen.shown();
     store::NodeRegistry registry(db->get());
     if (!a->forget.empty())
       if (Status s = registry.Forget(a->forget); !s.ok()) return fail(s);
