@@ -194,4 +194,27 @@ void LeaseKeeper::Run() {
   }
 }
 
+void StartKeeping(const ClaimSlot& slot, store::WorkLeases* leases, store::MetadataStore* db,
+                  const std::string& row_kind, int64_t lease_ms, const store::Lease& lease,
+                  const store::ResourceRow& row) {
+  std::lock_guard<std::mutex> lock(slot.mu);
+  std::condition_variable* wake = &slot.wake;
+  slot.keeper = std::make_unique<LeaseKeeper>(leases, db, row_kind, lease, lease_ms, [wake] { wake->notify_all(); });
+  slot.running_id = row.id;
+  if (row.status == "Stopping") slot.stop_requested.insert(row.id);
+}
+
+bool StopKeeping(const ClaimSlot& slot, store::Lease* lease) {
+  std::unique_ptr<LeaseKeeper> keeper;
+  {
+    std::lock_guard<std::mutex> lock(slot.mu);
+    keeper = std::move(slot.keeper);
+    slot.running_id.clear();
+  }
+  const bool lost = keeper->lost();
+  *lease = keeper->lease();
+  keeper.reset();  // joins its thread outside `mu`: the join may wait for a store read in flight
+  return lost;
+}
+
 }  // namespace lathe::service
