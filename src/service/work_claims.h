@@ -80,7 +80,8 @@ class LeaseKeeper {
   bool lost() const { return lost_; }
   // The store says Stopping.
   bool stopping() const { return stopping_; }
-  // Whether the lease holds now by this machine's clock (uploads stop before it runs out).
+  // Whether the lease holds now (Lease::local_deadline: this machine's steady clock, so a skewed
+  // wall clock does not matter); uploads stop before it runs out.
   bool HoldsNow() const;
   // The lease as last renewed (to release or complete it).
   store::Lease lease() const;
