@@ -233,7 +233,7 @@ Status DownloadModelArtifact(JobObjectStore* objects, const std::string& account
     if (ec) return fail(Status::IOError("cannot create " + incoming + ": " + ec.message()));
     const S3Uri object{record->prefix.bucket, record->prefix.key + name};
     Status s = objects->Download(account, object, incoming + "/" + name, size);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return fail(Status::IOError(object.ToString() + ": " + s.message()));  // which file failed
   }
   fs::rename(incoming, dir, ec);
   if (ec) {

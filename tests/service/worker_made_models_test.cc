@@ -1,6 +1,7 @@
 // Custom models made on `lathe worker`s (docs/scale-out.md) as an API node sees them, without
 // training: the model's row names its files in the artifact bucket ("_artifact"), S3 is in memory.
-// Deleting the model deletes those objects.
+// Deleting the model deletes those objects; a first invocation whose fetch fails says the service
+// cannot serve it now, not that the caller named no model.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -103,6 +104,27 @@ TEST_F(WorkerMadeModels, ARecordNamingObjectsOutsideTheModelsFolderDeletesNothin
                                                         {"files", json::array({{{"name", "../x"}, {"size", 1}}})}})
                    .ok());
   EXPECT_EQ(s3_.objects.size(), 2u);
+}
+
+TEST_F(WorkerMadeModels, AFailedFetchIsServiceUnavailableNamingWhatFailed) {
+  const std::string arn = RegisterWorkerModel("unfetched", "job-unfetched");
+  s3_.objects.erase({kBucket, "custom-models/job-unfetched/tokenizer/tokenizer.json"});  // the bucket lost a file
+  const std::string body = json{{"inputText", "Once upon a time"}}.dump();
+  for (const std::string& id : {arn, std::string("unfetched")}) {
+    auto answer = api_->runtime().Invoke(id, body);
+    ASSERT_FALSE(answer.ok());
+    EXPECT_EQ(answer.status().aws_code(), "ServiceUnavailableException") << answer.status().ToString();
+    EXPECT_EQ(answer.status().http_status(), 503);
+    EXPECT_NE(answer.status().message().find("cannot be fetched from the artifact bucket"), std::string::npos)
+        << answer.status().message();
+    EXPECT_NE(answer.status().message().find("tokenizer/tokenizer.json"), std::string::npos)
+        << answer.status().message();
+  }
+  // A model that is not there at all is still the caller's invalid identifier.
+  auto unknown = api_->runtime().Invoke("no-such-model", body);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), Status::Code::kInvalidArgument) << unknown.status().ToString();
+  EXPECT_NE(unknown.status().message().find("The provided model identifier is invalid"), std::string::npos);
 }
 
 }  // namespace
