@@ -8,9 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <thread>
@@ -19,6 +17,7 @@
 #include "cli/node_config.h"
 #include "core/metrics.h"
 #include "http/metrics_endpoint.h"
+#include "server/credentials.h"
 #include "server/external_job_objects.h"
 #include "service/bedrock_service.h"
 #include "service/node_heartbeat.h"
@@ -31,22 +30,17 @@ namespace {
 constexpr size_t kMaxWorkerIdLength = 128;
 constexpr size_t kMaxEndpointLength = 1024;
 
-// The object store's keys: AWS's environment variables (as every S3 client reads them), else
-// lathe's, else the shared config file's accessKeyId/secretAccessKey (the API node's keys).
-Result<api::Credentials> ObjectStoreKeys(const std::string& config_path) {
-  for (auto [id_var, secret_var] : {std::pair<const char*, const char*>{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"},
-                                    {"LATHE_ACCESS_KEY_ID", "LATHE_SECRET_ACCESS_KEY"}}) {
-    const char* id = std::getenv(id_var);
-    const char* secret = std::getenv(secret_var);
-    if (id && secret && *id && *secret) return api::Credentials{id, secret};
-  }
-  if (!config_path.empty()) {
-    std::ifstream in(config_path);
-    const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_object() && j.value("accessKeyId", nlohmann::json()).is_string() &&
-        j.value("secretAccessKey", nlohmann::json()).is_string())
-      return api::Credentials{j["accessKeyId"].get<std::string>(), j["secretAccessKey"].get<std::string>()};
-  }
+// The object store's keys: AWS's environment variables (as every S3 client reads them), else the
+// API node's key pair as `lathe serve` finds it (server/credentials.h: the shared config file's
+// accessKeyId/secretAccessKey, LATHE_ACCESS_KEY_ID/LATHE_SECRET_ACCESS_KEY, a credentials.json in
+// the data dir), read only: a worker never makes keys of its own.
+Result<api::Credentials> ObjectStoreKeys(const std::string& data_dir, const std::string& config_path) {
+  const char* id = std::getenv("AWS_ACCESS_KEY_ID");
+  const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+  if (id && secret && *id && *secret) return api::Credentials{id, secret};
+  auto found = server::LoadCredentials(data_dir, config_path);
+  if (found.ok()) return found->credentials;
+  if (found.status().code() != Status::Code::kNotFound) return found.status();
   return Status::InvalidArgument(
       "--object-store needs keys: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the API node's keys, which "
       "`lathe serve` prints), or accessKeyId/secretAccessKey in --config");
@@ -147,7 +141,7 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
       ctx->exit_code = ReportError(Status::InvalidArgument("--metrics-listen: expected HOST:PORT, got " + a->metrics_listen));
       return;
     }
-    auto keys = ObjectStoreKeys(a->config);
+    auto keys = ObjectStoreKeys(config.data_dir, a->config);
     if (!keys.ok()) {
       ctx->exit_code = ReportError(keys.status());
       return;

@@ -29,7 +29,9 @@ Result<api::Credentials> FromJson(const std::string& path) {
   return api::Credentials{j["accessKeyId"], j["secretAccessKey"]};
 }
 
-Result<CredentialsSource> LoadKeyPair(const std::string& data_dir, const std::string& config_path);
+// The config file's key pair, else the environment's, else DATA_DIR/credentials.json, which
+// `create` makes (with fresh keys) when it is absent; NotFound otherwise.
+Result<CredentialsSource> LoadKeyPair(const std::string& data_dir, const std::string& config_path, bool create);
 
 }  // namespace
 
@@ -58,7 +60,7 @@ Result<std::vector<std::string>> ApiKeys(const std::string& config_path) {
 Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, const std::string& config_path) {
   auto api_keys = ApiKeys(config_path);
   if (!api_keys.ok()) return api_keys.status();
-  auto found = LoadKeyPair(data_dir, config_path);
+  auto found = LoadKeyPair(data_dir, config_path, /*create=*/true);
   if (!found.ok()) return found;
   found->bedrock_api_keys = std::move(*api_keys);
   // The keys lathe issued itself (for OpenAI's clients and AWS_BEARER_TOKEN_BEDROCK) belong to
@@ -72,8 +74,12 @@ Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, c
   return found;
 }
 
+Result<CredentialsSource> LoadCredentials(const std::string& data_dir, const std::string& config_path) {
+  return LoadKeyPair(data_dir, config_path, /*create=*/false);
+}
+
 namespace {
-Result<CredentialsSource> LoadKeyPair(const std::string& data_dir, const std::string& config_path) {
+Result<CredentialsSource> LoadKeyPair(const std::string& data_dir, const std::string& config_path, bool create) {
   if (!config_path.empty()) {
     std::string text;
     LATHE_RETURN_IF_ERROR(ReadFileToString(Env::Default(), config_path, &text));
@@ -96,6 +102,9 @@ Result<CredentialsSource> LoadKeyPair(const std::string& data_dir, const std::st
     if (!c.ok()) return c.status();
     return CredentialsSource{*c, path};
   }
+  if (!create)
+    return Status::NotFound("no access keys: neither accessKeyId/secretAccessKey in the config, nor "
+                            "LATHE_ACCESS_KEY_ID/LATHE_SECRET_ACCESS_KEY, nor " + path);
   api::Credentials c{"LATHE" + RandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 15),
                 RandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40)};
   LATHE_RETURN_IF_ERROR(Env::Default()->CreateDirs(data_dir));

@@ -23,4 +23,9 @@ struct CredentialsSource {
 
 Result<CredentialsSource> LoadOrCreateCredentials(const std::string& data_dir, const std::string& config_path);
 
+// The key pair LoadOrCreateCredentials would find, in the same order, but never a new one: for a
+// process that signs requests to an API node (`lathe worker`) rather than serving, and must not
+// mint keys of its own. NotFound when none is set; no bedrockApiKeys (only serving needs them).
+Result<CredentialsSource> LoadCredentials(const std::string& data_dir, const std::string& config_path);
+
 }  // namespace lathe::server

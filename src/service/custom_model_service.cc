@@ -1,6 +1,7 @@
 #include "service/custom_model_service.h"
 
 #include <filesystem>
+#include <spdlog/spdlog.h>
 
 #include "core/arn.h"
 #include "service/field_rules.h"
@@ -69,6 +70,19 @@ Status CustomModelService::FetchArtifact(const store::ResourceRow& row) {
   return Status::Ok();
 }
 
+void CustomModelService::DeleteArtifact(const store::ResourceRow& row) {
+  if (!row.doc.contains("_artifact")) return;
+  const std::string uri = row.doc["_artifact"].is_object() ? row.doc["_artifact"].value("uri", "") : "";
+  if (!objects_) {
+    spdlog::warn("custom model {} ({}) is deleted, but its files in {} stay: this node has no object store", row.name,
+                 row.id, uri);
+    return;
+  }
+  if (Status s = DeleteModelArtifact(objects_, config_.scope.account, row.doc["_artifact"]); !s.ok())
+    spdlog::warn("custom model {} ({}) is deleted, but not all of its files in {}: {}", row.name, row.id, uri,
+                 s.message());
+}
+
 Result<store::ResourceRow> CustomModelService::FindServable(const std::string& identifier) {
   auto custom = Find(identifier);
   if (custom.ok() && custom->doc.contains("_artifact")) LATHE_RETURN_IF_ERROR(FetchArtifact(*custom));
@@ -128,6 +142,7 @@ Status CustomModelService::Delete(const std::string& identifier,
     if (!dir.empty() && std::filesystem::weakly_canonical(dir, ec).string().rfind(mine, 0) == 0)
       std::filesystem::remove_all(dir, ec);
   }
+  DeleteArtifact(*row);
   return RemoveAllTags(db_, row->arn);
 }
 

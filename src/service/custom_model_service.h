@@ -39,6 +39,8 @@ class CustomModelService {
   Result<nlohmann::json> List(const std::map<std::string, std::string>& query);
   // Conflict while `in_use` says a provisioned throughput serves it. `row_deleted` (a test seam:
   // the cleanup's SIGKILL test) is called between the row's delete and the folder's removal.
+  // A model made on a worker also loses its objects in the artifact bucket, once the row is gone
+  // (best effort: a failure is logged, the model stays deleted).
   Status Delete(const std::string& identifier, const std::function<bool(const std::string& arn)>& in_use,
                 const std::function<void()>& row_deleted = {});
 
@@ -58,6 +60,8 @@ class CustomModelService {
   store::MetadataStore* db_;
   // A model made on a worker: its copy on this node, fetched from the artifact bucket once.
   Status FetchArtifact(const store::ResourceRow& row);
+  // Deletes the objects of a deleted model made on a worker; logs what it cannot.
+  void DeleteArtifact(const store::ResourceRow& row);
 
   ImportedModelService* imported_ = nullptr;  // null: custom models only
   JobObjectStore* objects_ = nullptr;

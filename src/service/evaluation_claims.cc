@@ -48,28 +48,15 @@ Status EvaluationJobService::SaveClaimedLocked(const store::ResourceRow& copy) {
 void EvaluationJobService::RunClaimed(store::Lease lease) {
   std::optional<store::ResourceRow> row = ClaimedRow(db_, leases_, kKinds, lease);
   if (!row) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    keeper_ = std::make_unique<LeaseKeeper>(&leases_, db_, kEvaluationJobKind, lease,
-                                            int64_t{config_.lease_seconds} * 1000, [this] { wake_.notify_all(); });
-    running_id_ = row->id;
-    if (row->status == "Stopping") stop_requested_.insert(row->id);
-  }
+  const ClaimSlot slot{mu_, wake_, keeper_, running_id_, stop_requested_};
+  StartKeeping(slot, &leases_, db_, kEvaluationJobKind, int64_t{config_.lease_seconds} * 1000, lease, *row);
   row->doc["_worker"] = config_.worker_id;
   try {
     RunJob(*row);
   } catch (const std::exception& e) {  // a bug must fail one job, not take the worker down
     Finish(&*row, "Failed", {std::string("internal error: ") + e.what()});
   }
-  std::unique_ptr<LeaseKeeper> keeper;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    keeper = std::move(keeper_);
-    running_id_.clear();
-  }
-  const bool lost = keeper->lost();
-  lease = keeper->lease();
-  keeper.reset();
+  const bool lost = StopKeeping(slot, &lease);
   EndClaim(leases_, lease, lost, *row);
 }
 

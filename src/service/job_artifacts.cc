@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "core/env.h"
 
@@ -169,7 +171,7 @@ Result<int64_t> JobArtifacts::DownloadCheckpoint(const std::string& job_id, cons
 }
 
 Result<json> JobArtifacts::UploadModel(const std::string& job_id, const std::string& model_dir) {
-  const std::string prefix = "custom-models/" + job_id + "/";
+  const std::string prefix = kModelArtifactPrefix + job_id + "/";
   json files = json::array();
   std::error_code ec;
   for (fs::recursive_directory_iterator it(model_dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -185,13 +187,40 @@ Result<json> JobArtifacts::UploadModel(const std::string& job_id, const std::str
   return json{{"uri", Object(prefix).ToString()}, {"files", files}};
 }
 
-Status DownloadModelArtifact(JobObjectStore* objects, const std::string& account, const json& artifact,
-                             const std::string& dir) {
+namespace {
+
+// A model "_artifact" read back from the store, checked as untrusted: where its files lie and
+// what each is.
+struct ModelArtifactRecord {
+  S3Uri prefix;
+  std::vector<std::pair<std::string, uint64_t>> files;  // name, size
+};
+
+Result<ModelArtifactRecord> ReadModelArtifact(const json& artifact) {
   if (!artifact.is_object() || !artifact.contains("uri") || !artifact["uri"].is_string() ||
       !artifact.contains("files") || !artifact["files"].is_array() || artifact["files"].size() > kMaxModelArtifactFiles)
     return Status::Corruption("the model's artifact record is malformed");
   auto prefix = ParseS3Uri(artifact["uri"].get<std::string>());
   if (!prefix.ok()) return Status::Corruption("the model's artifact record: " + prefix.status().message());
+  ModelArtifactRecord record{*prefix, {}};
+  for (const json& f : artifact["files"]) {
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || !f.contains("size") ||
+        !f["size"].is_number_integer() || f["size"].get<int64_t>() < 0 || !SafeRelativeName(f["name"].get<std::string>()))
+      return Status::Corruption("the model's artifact record names a file badly");
+    const std::string name = f["name"].get<std::string>();
+    const uint64_t size = f["size"].get<uint64_t>();
+    if (size > kMaxArtifactFileBytes) return Status::Corruption("the model's file " + name + " is too large");
+    record.files.emplace_back(name, size);
+  }
+  return record;
+}
+
+}  // namespace
+
+Status DownloadModelArtifact(JobObjectStore* objects, const std::string& account, const json& artifact,
+                             const std::string& dir) {
+  auto record = ReadModelArtifact(artifact);
+  if (!record.ok()) return record.status();
   const std::string incoming = dir + ".download-" + std::to_string(::getpid());
   std::error_code ec;
   fs::remove_all(incoming, ec);
@@ -199,17 +228,12 @@ Status DownloadModelArtifact(JobObjectStore* objects, const std::string& account
     fs::remove_all(incoming, ec);
     return s;
   };
-  for (const json& f : artifact["files"]) {
-    if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || !f.contains("size") ||
-        !f["size"].is_number_integer() || f["size"].get<int64_t>() < 0 || !SafeRelativeName(f["name"].get<std::string>()))
-      return fail(Status::Corruption("the model's artifact record names a file badly"));
-    const std::string name = f["name"].get<std::string>();
-    const uint64_t size = f["size"].get<uint64_t>();
-    if (size > kMaxArtifactFileBytes) return fail(Status::Corruption("the model's file " + name + " is too large"));
+  for (const auto& [name, size] : record->files) {
     fs::create_directories(fs::path(incoming + "/" + name).parent_path(), ec);
     if (ec) return fail(Status::IOError("cannot create " + incoming + ": " + ec.message()));
-    Status s = objects->Download(account, S3Uri{prefix->bucket, prefix->key + name}, incoming + "/" + name, size);
-    if (!s.ok()) return fail(s);
+    const S3Uri object{record->prefix.bucket, record->prefix.key + name};
+    Status s = objects->Download(account, object, incoming + "/" + name, size);
+    if (!s.ok()) return fail(Status::IOError(object.ToString() + ": " + s.message()));  // which file failed
   }
   fs::rename(incoming, dir, ec);
   if (ec) {
@@ -217,6 +241,21 @@ Status DownloadModelArtifact(JobObjectStore* objects, const std::string& account
     return fail(Status::IOError("cannot put the model into " + dir + ": " + ec.message()));
   }
   return Status::Ok();
+}
+
+Status DeleteModelArtifact(JobObjectStore* objects, const std::string& account, const json& artifact) {
+  auto record = ReadModelArtifact(artifact);
+  if (!record.ok()) return record.status();
+  // Only where UploadModel puts models: a record naming anything else deletes nothing.
+  if (record->prefix.key.rfind(kModelArtifactPrefix, 0) != 0 || record->prefix.key.back() != '/')
+    return Status::Corruption("the model's artifact record names " + record->prefix.ToString() + ", not a folder under " +
+                              kModelArtifactPrefix);
+  Status first = Status::Ok();
+  for (const auto& [name, size] : record->files) {
+    Status s = objects->Delete(account, S3Uri{record->prefix.bucket, record->prefix.key + name});
+    if (!s.ok() && first.ok()) first = s;  // the others still go
+  }
+  return first;
 }
 
 }  // namespace lathe::service

@@ -24,6 +24,8 @@ namespace lathe::service {
 inline constexpr uint64_t kMaxCheckpointStateBytes = 1 << 20;
 inline constexpr uint64_t kMaxArtifactFileBytes = uint64_t{64} << 30;
 inline constexpr size_t kMaxModelArtifactFiles = 256;
+// Where in the bucket models go: custom-models/JOB-ID/.
+inline constexpr char kModelArtifactPrefix[] = "custom-models/";
 
 class JobArtifacts {
  public:
@@ -64,5 +66,8 @@ class JobArtifacts {
 // untrusted) into `dir`, which appears whole or not at all.
 Status DownloadModelArtifact(JobObjectStore* objects, const std::string& account, const nlohmann::json& artifact,
                              const std::string& dir);
+// Deletes the objects of a model "_artifact" (checked the same way; only under
+// custom-models/): its model was deleted. Tries every file; returns the first failure.
+Status DeleteModelArtifact(JobObjectStore* objects, const std::string& account, const nlohmann::json& artifact);
 
 }  // namespace lathe::service

@@ -90,13 +90,8 @@ void JobService::RunClaimLoop() {
 void JobService::RunClaimed(store::Lease lease) {
   std::optional<store::ResourceRow> row = ClaimedRow(db_, leases_, kKinds, lease);
   if (!row) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    keeper_ = std::make_unique<LeaseKeeper>(&leases_, db_, kJobKind, lease, int64_t{config_.lease_seconds} * 1000,
-                                            [this] { wake_.notify_all(); });
-    running_id_ = row->id;
-    if (row->status == "Stopping") stop_requested_.insert(row->id);
-  }
+  const ClaimSlot slot{mu_, wake_, keeper_, running_id_, stop_requested_};
+  StartKeeping(slot, &leases_, db_, kJobKind, int64_t{config_.lease_seconds} * 1000, lease, *row);
   row->doc["_worker"] = config_.worker_id;
   std::atomic<bool> done{false};
   int64_t uploaded = 0;
@@ -110,15 +105,7 @@ void JobService::RunClaimed(store::Lease lease) {
   done = true;
   wake_.notify_all();
   if (uploader.joinable()) uploader.join();
-  std::unique_ptr<LeaseKeeper> keeper;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    keeper = std::move(keeper_);
-    running_id_.clear();
-  }
-  const bool lost = keeper->lost();
-  lease = keeper->lease();
-  keeper.reset();  // no more heartbeats: what follows ends the lease
+  const bool lost = StopKeeping(slot, &lease);
   // Ended and saved: the checkpoint can never be resumed.
   if (!lost && row->status != "InProgress" && row->status != "Stopping" && artifacts_)
     (void)artifacts_->RemoveCheckpoint(row->id, uploaded);

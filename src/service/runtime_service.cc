@@ -138,9 +138,16 @@ Result<std::shared_ptr<ModelPool>> RuntimeService::PoolFor(const std::string& mo
   *provisioned = false;
   std::string dir;
   engine::WeightPrecision precision = engine::WeightPrecision::kF32;
-  if (auto cm = custom_models_->FindServable(model_id); cm.ok()) {
+  auto cm = custom_models_->FindServable(model_id);
+  if (cm.ok()) {
     dir = cm->doc.value("_dir", "");
     precision = WeightPrecisionFor(config_.weight_precision, {cm->arn});
+  } else if (cm.status().code() != Status::Code::kNotFound) {
+    // The model exists, but this node cannot get it now (its first use on this node fetches a
+    // model made on a worker from the artifact bucket, and that failed; or the store failed): a
+    // server-side failure the SDKs retry, not the caller's invalid identifier.
+    return Status::Aws("ServiceUnavailableException", 503,
+                       "Model " + model_id + " cannot be served now: " + cm.status().message(), Status::Code::kIOError);
   } else if (auto fm = catalog_->Find(model_id); fm.ok()) {
     auto d = catalog_->ReadyModelDir(fm->local_id);
     if (!d.ok()) return d.status();

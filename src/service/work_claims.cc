@@ -10,11 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-int64_t WallMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 bool Ended(const std::string& status) { return status != "InProgress" && status != "Stopping"; }
 
 // How many jobs in progress an API node looks at each time it re-queues.
@@ -154,7 +149,7 @@ LeaseKeeper::~LeaseKeeper() {
 
 bool LeaseKeeper::HoldsNow() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return !lost_ && WallMillis() < lease_.expires_ms;
+  return !lost_ && std::chrono::steady_clock::now() < lease_.local_deadline;
 }
 
 store::Lease LeaseKeeper::lease() const {
@@ -163,8 +158,8 @@ store::Lease LeaseKeeper::lease() const {
 }
 
 void LeaseKeeper::Run() {
-  const int64_t beat_every_ms = std::max<int64_t>(1000, lease_ms_ / 4);
-  int64_t last_beat = WallMillis();
+  const auto beat_every = std::chrono::milliseconds(std::max<int64_t>(1000, lease_ms_ / 4));
+  auto last_beat = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   while (!done_) {
     done_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; });
@@ -172,10 +167,10 @@ void LeaseKeeper::Run() {
     store::Lease renewed = lease_;
     lock.unlock();
     Status beat = Status::Ok();
-    bool beat_now = WallMillis() - last_beat >= beat_every_ms;
+    bool beat_now = std::chrono::steady_clock::now() - last_beat >= beat_every;
     if (beat_now) {
       beat = leases_->Heartbeat(renewed, lease_ms_);
-      if (beat.ok()) last_beat = WallMillis();
+      if (beat.ok()) last_beat = std::chrono::steady_clock::now();
       else spdlog::warn("{} {}: heartbeat: {}", row_kind_, renewed.item.id, beat.message());
     }
     auto row = db_->Find(row_kind_, renewed.item.id);  // a Stop from the API node
@@ -193,6 +188,29 @@ void LeaseKeeper::Run() {
       if (wake_) wake_();
     }
   }
+}
+
+void StartKeeping(const ClaimSlot& slot, store::WorkLeases* leases, store::MetadataStore* db,
+                  const std::string& row_kind, int64_t lease_ms, const store::Lease& lease,
+                  const store::ResourceRow& row) {
+  std::lock_guard<std::mutex> lock(slot.mu);
+  std::condition_variable* wake = &slot.wake;
+  slot.keeper = std::make_unique<LeaseKeeper>(leases, db, row_kind, lease, lease_ms, [wake] { wake->notify_all(); });
+  slot.running_id = row.id;
+  if (row.status == "Stopping") slot.stop_requested.insert(row.id);
+}
+
+bool StopKeeping(const ClaimSlot& slot, store::Lease* lease) {
+  std::unique_ptr<LeaseKeeper> keeper;
+  {
+    std::lock_guard<std::mutex> lock(slot.mu);
+    keeper = std::move(slot.keeper);
+    slot.running_id.clear();
+  }
+  const bool lost = keeper->lost();
+  *lease = keeper->lease();
+  keeper.reset();  // joins its thread outside `mu`: the join may wait for a store read in flight
+  return lost;
 }
 
 }  // namespace lathe::service

@@ -10,8 +10,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -81,7 +83,8 @@ class LeaseKeeper {
   bool lost() const { return lost_; }
   // The store says Stopping.
   bool stopping() const { return stopping_; }
-  // Whether the lease holds now by this machine's clock (uploads stop before it runs out).
+  // Whether the lease holds now (Lease::local_deadline: this machine's steady clock, so a skewed
+  // wall clock does not matter); uploads stop before it runs out.
   bool HoldsNow() const;
   // The lease as last renewed (to release or complete it).
   store::Lease lease() const;
@@ -101,5 +104,24 @@ class LeaseKeeper {
   std::atomic<bool> lost_{false}, stopping_{false};
   std::thread thread_;
 };
+
+// What a service keeps about the claimed job its worker runs, all guarded by `mu` (the service's
+// own mutex, which its runner and its Stop also hold).
+struct ClaimSlot {
+  std::mutex& mu;
+  std::condition_variable& wake;  // notified when the keeper sees a lost lease or a Stop
+  std::unique_ptr<LeaseKeeper>& keeper;
+  std::string& running_id;
+  std::set<std::string>& stop_requested;
+};
+
+// Starts holding `lease` for `row`: a LeaseKeeper in the slot, the row as the one running, and a
+// Stop the store has already as requested.
+void StartKeeping(const ClaimSlot& slot, store::WorkLeases* leases, store::MetadataStore* db,
+                  const std::string& row_kind, int64_t lease_ms, const store::Lease& lease,
+                  const store::ResourceRow& row);
+// Stops the keeper (no more heartbeats: what the caller does next ends the lease) and clears the
+// slot. Sets *lease to the lease as last renewed; returns whether it was lost.
+bool StopKeeping(const ClaimSlot& slot, store::Lease* lease);
 
 }  // namespace lathe::service

@@ -34,10 +34,23 @@ Status CheckLeaseMs(int64_t lease_ms) {
 
 }  // namespace
 
-int64_t WorkLeases::Now() const {
+Result<int64_t> WorkLeases::Now() {
+  std::lock_guard<std::mutex> lock(store_->mu_);
+  return NowLocked();
+}
+
+Result<int64_t> WorkLeases::NowLocked() {
   if (now_ms_) return now_ms_();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  SqlDb& db = *store_->sql_;
+  if (db.dialect() == SqlDialect::kSqlite) {
+    if (machine_ms_) return machine_ms_();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  // clock_timestamp(), not now(): inside a transaction now() is the transaction's start.
+  SqlQuery q(db, "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)");
+  if (q.Step() != SqlQuery::kRow) return q.Error("read the store's clock");
+  return q.Int(0);
 }
 
 Status WorkLeases::Enqueue(const WorkItem& item) {
@@ -46,11 +59,13 @@ Status WorkLeases::Enqueue(const WorkItem& item) {
   if (item.needs.cpus < 0 || item.needs.gpus < 0 || item.needs.memory_bytes < 0)
     return Status::InvalidArgument("a work item's needs are not negative");
   std::lock_guard<std::mutex> lock(store_->mu_);
+  auto now = NowLocked();
+  if (!now.ok()) return now.status();
   SqlQuery q(*store_->sql_,
              "INSERT INTO work_items (kind, id, cpus, gpus, memory_bytes, state, worker_id, generation, expires_ms, "
              "enqueued_ms, doc) VALUES (?, ?, ?, ?, ?, 'queued', '', 0, 0, ?, ?)");
   q.Bind(1, item.kind).Bind(2, item.id).Bind(3, item.needs.cpus).Bind(4, item.needs.gpus);
-  q.Bind(5, item.needs.memory_bytes).Bind(6, Now());
+  q.Bind(5, item.needs.memory_bytes).Bind(6, *now);
   q.Bind(7, item.doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   const SqlQuery::Outcome o = q.Step();
   if (o == SqlQuery::kConstraint) return Status::AlreadyExists(item.kind + " " + item.id + " is already queued");
@@ -62,7 +77,7 @@ Result<std::optional<Lease>> WorkLeases::Claim(const std::string& worker_id, con
   LATHE_RETURN_IF_ERROR(CheckLeaseMs(lease_ms));
   if (worker_id.empty() || worker_id.size() > kMaxIdBytes)
     return Status::InvalidArgument("a worker id has 1 to 1024 bytes");
-  const int64_t now = Now();
+  const auto sent = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(store_->mu_);
   SqlDb& db = *store_->sql_;
   // The inner SELECT picks (and on PostgreSQL locks, skipping rows other claimers hold) the
@@ -76,22 +91,29 @@ Result<std::optional<Lease>> WorkLeases::Claim(const std::string& worker_id, con
       ForUpdateSkipLockedSql(db.dialect()) + ") RETURNING " + kItemColumns;
   std::optional<Lease> claimed;
   Status s = InSqlTransaction(db, [&]() -> Status {
+    auto now = NowLocked();
+    if (!now.ok()) return now.status();
     SqlQuery q(db, sql);
-    q.Bind(1, worker_id).Bind(2, now + lease_ms).Bind(3, now);
+    q.Bind(1, worker_id).Bind(2, *now + lease_ms).Bind(3, *now);
     q.Bind(4, capacity.cpus).Bind(5, capacity.gpus).Bind(6, capacity.memory_bytes).Bind(7, kind).Bind(8, kind);
     const SqlQuery::Outcome o = q.Step();
-    if (o == SqlQuery::kRow) claimed = ReadLease(q);
-    else if (o != SqlQuery::kDone) return q.Error("claim work");
+    if (o == SqlQuery::kRow) {
+      claimed = ReadLease(q);
+      claimed->local_deadline = sent + std::chrono::milliseconds(lease_ms);
+    } else if (o != SqlQuery::kDone) return q.Error("claim work");
     return Status::Ok();
   });
   if (!s.ok()) return s;
   return claimed;
 }
 
-Status WorkLeases::Fenced(const std::string& what, const Lease& lease, const std::string& sql, int64_t first) {
+Status WorkLeases::Fenced(const std::string& what, const Lease& lease, const std::string& sql,
+                          const std::function<int64_t(int64_t now)>& first) {
   std::lock_guard<std::mutex> lock(store_->mu_);
+  auto now = NowLocked();
+  if (!now.ok()) return now.status();
   SqlQuery q(*store_->sql_, sql);
-  q.Bind(1, first).Bind(2, lease.worker_id).Bind(3, lease.generation).Bind(4, lease.item.kind).Bind(5, lease.item.id);
+  q.Bind(1, first(*now)).Bind(2, lease.worker_id).Bind(3, lease.generation).Bind(4, lease.item.kind).Bind(5, lease.item.id);
   LATHE_RETURN_IF_ERROR(q.Run(what));
   if (q.changes() == 0)
     return Status::Conflict("the lease of " + lease.item.kind + " " + lease.item.id + " (generation " +
@@ -103,12 +125,14 @@ Status WorkLeases::Fenced(const std::string& what, const Lease& lease, const std
 // the generation, so a stale worker's change matches no row.
 Status WorkLeases::Heartbeat(Lease& lease, int64_t lease_ms) {
   LATHE_RETURN_IF_ERROR(CheckLeaseMs(lease_ms));
-  const int64_t until = Now() + lease_ms;
+  const auto sent = std::chrono::steady_clock::now();
+  int64_t until = 0;
   LATHE_RETURN_IF_ERROR(Fenced("heartbeat", lease,
                                "UPDATE work_items SET expires_ms = ? WHERE state = 'leased' AND worker_id = ? "
                                "AND generation = ? AND kind = ? AND id = ?",
-                               until));
+                               [&](int64_t now) { return until = now + lease_ms; }));
   lease.expires_ms = until;
+  lease.local_deadline = sent + std::chrono::milliseconds(lease_ms);
   return Status::Ok();
 }
 
@@ -116,14 +140,14 @@ Status WorkLeases::Release(const Lease& lease) {
   return Fenced("release", lease,
                 "UPDATE work_items SET state = 'queued', worker_id = '', expires_ms = ? WHERE state = 'leased' "
                 "AND worker_id = ? AND generation = ? AND kind = ? AND id = ?",
-                0);
+                [](int64_t) { return int64_t{0}; });
 }
 
 Status WorkLeases::Complete(const Lease& lease) {
   return Fenced("complete", lease,
                 "UPDATE work_items SET state = 'done', expires_ms = ? WHERE state = 'leased' AND worker_id = ? "
                 "AND generation = ? AND kind = ? AND id = ?",
-                Now());
+                [](int64_t now) { return now; });
 }
 
 Result<QueueDepth> WorkLeases::Depth() {
@@ -140,9 +164,11 @@ Result<QueueDepth> WorkLeases::Depth() {
 
 Status WorkLeases::CancelQueued(const std::string& kind, const std::string& id) {
   std::lock_guard<std::mutex> lock(store_->mu_);
+  auto now = NowLocked();
+  if (!now.ok()) return now.status();
   SqlQuery q(*store_->sql_, "UPDATE work_items SET state = 'done', expires_ms = ? WHERE state = 'queued' AND kind = ? "
                             "AND id = ?");
-  q.Bind(1, Now()).Bind(2, kind).Bind(3, id);
+  q.Bind(1, *now).Bind(2, kind).Bind(3, id);
   LATHE_RETURN_IF_ERROR(q.Run("cancel " + kind));
   if (q.changes() == 0) return Status::Conflict(kind + " " + id + " is not waiting in the queue");
   return Status::Ok();

@@ -9,8 +9,14 @@
 // On PostgreSQL a claim is one UPDATE over `SELECT ... FOR UPDATE SKIP LOCKED`: concurrent
 // workers on many machines never wait on each other's rows and never get the same item. On
 // SQLite it is the same statement in one IMMEDIATE transaction (one writer at a time).
+//
+// Times (expiry, queueing order) are on the store's clock: PostgreSQL's own, which every machine
+// sharing the store reads alike, so a worker whose clock is ahead does not take over leases that
+// have not run out, and one whose clock is behind does not keep its own past the end. A SQLite
+// store is one machine's, and its clock is that machine's.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -42,7 +48,11 @@ struct Lease {
   WorkItem item;
   std::string worker_id;
   int64_t generation = 0;
-  int64_t expires_ms = 0;
+  int64_t expires_ms = 0;  // on the store's clock
+  // When the lease ends by this machine's steady clock: counted from before the statement that
+  // set expires_ms, so never later than the store's end, whatever this machine's wall clock says.
+  // A holder checks it before each write it must not make once another worker may hold the item.
+  std::chrono::steady_clock::time_point local_deadline{};
 };
 
 struct QueueDepth {
@@ -64,8 +74,14 @@ class WorkLeases {
  public:
   // Over the store's database (its table is made by the store's migrations).
   explicit WorkLeases(MetadataStore* store) : store_(store) {}
-  // Clock in ms since the epoch; tests move it to expire leases without sleeping.
+  // The store's clock in ms since the epoch, instead of the database's: tests move it to expire
+  // leases without sleeping.
   void set_clock(std::function<int64_t()> now_ms) { now_ms_ = std::move(now_ms); }
+  // This machine's wall clock (the system clock unless set): what a SQLite store goes by; tests
+  // skew it to show that a PostgreSQL store does not.
+  void set_machine_clock(std::function<int64_t()> now_ms) { machine_ms_ = std::move(now_ms); }
+  // The store's clock now (see set_clock).
+  Result<int64_t> Now();
 
   // Queues an item; AlreadyExists when (kind, id) was queued before (even if done).
   Status Enqueue(const WorkItem& item);
@@ -93,12 +109,14 @@ class WorkLeases {
   Result<std::vector<WorkItemRow>> List(size_t limit, bool include_done = false);
 
  private:
-  // Runs `sql` (binding worker, generation, kind, id after `first`) and maps "no row changed" to
-  // Conflict: the fence.
-  Status Fenced(const std::string& what, const Lease& lease, const std::string& sql, int64_t first);
-  int64_t Now() const;
+  // Runs `sql` (binding first(the store's now), then worker, generation, kind, id) and maps "no
+  // row changed" to Conflict: the fence.
+  Status Fenced(const std::string& what, const Lease& lease, const std::string& sql,
+                const std::function<int64_t(int64_t now)>& first);
+  // Now(), with store_->mu_ held.
+  Result<int64_t> NowLocked();
   MetadataStore* store_;
-  std::function<int64_t()> now_ms_;
+  std::function<int64_t()> now_ms_, machine_ms_;
 };
 
 }  // namespace lathe::store

@@ -137,6 +137,10 @@ TEST_F(JobsOnWorkers, TheApiNodeQueuesAndAWorkerTrainsUploadsAndRegisters) {
   sb << b.rdbuf();
   EXPECT_EQ(sa.str(), sb.str());
   EXPECT_GT(sa.str().size(), 1000u);
+  // Deleted: its objects in the artifact bucket go too, and this node's copy.
+  ASSERT_TRUE(api_->custom_models().Delete("on-worker-model", [](const std::string&) { return false; }).ok());
+  EXPECT_EQ(ObjectsUnder("custom-models/"), 0u);
+  EXPECT_FALSE(fs::exists(local));
 }
 
 TEST_F(JobsOnWorkers, AStopFromTheApiNodeReachesTheWorkerAndAQueuedJobStopsAtOnce) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <set>
 #include <thread>
 #include <vector>
@@ -105,6 +107,44 @@ TEST_P(WorkLeasesTest, AnExpiredLeaseIsClaimedAgainAndTheOldHolderIsFencedOut) {
   now_ += 100000;
   EXPECT_FALSE(leases_->Claim("w3", {1, 0, 1000}, 5000)->has_value());  // done is done
   EXPECT_EQ(leases_->Complete(**second).code(), Status::Code::kConflict);  // once
+}
+
+int64_t WallMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Two machines whose wall clocks are an hour apart share the store. On PostgreSQL the database's
+// clock decides: the one ahead cannot take over a lease that has not run out, and the one behind
+// gets leases that end when the store says. A SQLite store is one machine's: its clock decides.
+TEST_P(WorkLeasesTest, LeasesEndByTheStoresClockNotAWorkersWallClock) {
+  constexpr int64_t kHour = 3600 * 1000;
+  WorkLeases behind(store_.get()), ahead(store_.get());  // no set_clock: the store's own clock
+  behind.set_machine_clock([] { return WallMillis() - kHour; });
+  ahead.set_machine_clock([] { return WallMillis() + kHour; });
+  ASSERT_TRUE(behind.Enqueue(Item("job")).ok());
+  const auto sent = std::chrono::steady_clock::now();
+  auto mine = behind.Claim("behind", {1, 0, 1000}, 60000);
+  ASSERT_TRUE(mine.ok() && mine->has_value()) << mine.status().ToString();
+  // This machine's own deadline counts from before the claim, on its steady clock.
+  EXPECT_GE((*mine)->local_deadline, sent + std::chrono::milliseconds(60000));
+  EXPECT_LE((*mine)->local_deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(60000));
+  auto taken = ahead.Claim("ahead", {1, 0, 1000}, 60000);
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  auto store_now = behind.Now();
+  ASSERT_TRUE(store_now.ok()) << store_now.status().ToString();
+  if (GetParam() == Backend::kPostgres) {
+    EXPECT_FALSE(taken->has_value());  // an hour ahead, yet the lease still holds
+    EXPECT_LT(std::abs(*store_now - WallMillis()), kHour / 2);  // the database's clock, not a skewed one
+    EXPECT_GT((*mine)->expires_ms, WallMillis() - kHour / 2);   // not an hour early
+    Lease renewed = **mine;
+    ASSERT_TRUE(behind.Heartbeat(renewed, 60000).ok());
+    EXPECT_GT(renewed.expires_ms, WallMillis() - kHour / 2);
+  } else {
+    ASSERT_TRUE(taken->has_value());  // by the one clock a SQLite store has, the lease ran out
+    EXPECT_EQ((*taken)->worker_id, "ahead");
+    EXPECT_LT(*store_now, WallMillis() - kHour / 2);  // this WorkLeases's machine clock
+  }
 }
 
 TEST_P(WorkLeasesTest, AReleasedItemIsClaimableAtOnce) {
