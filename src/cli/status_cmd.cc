@@ -109,12 +109,15 @@ void PrintHuman(const std::string& where, int64_t now, const std::vector<store::
     std::string lease;
     if (w.state == "leased")
       lease = w.expires_ms > now ? "expires in " + Span(w.expires_ms - now) : "EXPIRED " + Span(now - w.expires_ms) + " ago";
-    rows.push_back({Clean(w.kind), Clean(w.id), w.state, w.state == "leased" ? Clean(w.worker_id) : "", std::to_string(w.generation), lease,
-                    Span(now - w.enqueued_ms) + " ago"});
+    std::string needs = std::to_string(w.needs.cpus) + " cpu";
+    if (w.needs.gpus) needs += ", " + std::to_string(w.needs.gpus) + " gpu";
+    if (w.needs.memory_bytes) needs += ", " + Bytes(w.needs.memory_bytes);
+    rows.push_back({Clean(w.kind), Clean(w.id), w.state, needs, w.state == "leased" ? Clean(w.worker_id) : "",
+                    std::to_string(w.generation), lease, Span(now - w.enqueued_ms) + " ago"});
   }
   std::printf("\nwork items not done (%zu%s)\n", items.size(), items.size() >= limit ? ", the oldest; --limit for more" : "");
   if (rows.empty()) std::printf("  none\n");
-  else PrintTable({"KIND", "ID", "STATE", "WORKER", "GENERATION", "LEASE", "QUEUED"}, rows);
+  else PrintTable({"KIND", "ID", "STATE", "NEEDS", "WORKER", "GENERATION", "LEASE", "QUEUED"}, rows);
 
   rows.clear();
   for (const auto& [kind, d] : depth)

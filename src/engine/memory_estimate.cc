@@ -1,9 +1,11 @@
 // What a model costs in memory, from its config alone: torch-free arithmetic, so the server can
-// budget a model before it loads the engine module (see language_model.h).
+// budget a model before it loads the engine module (language_model.h), and a worker can tell
+// whether a job's training fits (training_memory.h).
 #include <algorithm>
 
 #include "engine/language_model.h"
 #include "engine/llama_model_sizes.h"
+#include "engine/training_memory.h"
 
 namespace lathe::engine {
 
@@ -37,6 +39,33 @@ MemoryNeed EstimateMemory(const ModelConfig& c, WeightPrecision precision) {
   need.kv_bytes_per_sequence =
       c.num_layers * 2 * std::max<int64_t>(c.max_position_embeddings, 1) * c.num_kv_heads * c.head_dim * 4;
   return need;
+}
+
+int64_t EstimateTrainingMemory(const ModelConfig& c, const TrainingHyperparameters& h) {
+  const int64_t params = c.ParameterCount();
+  const int64_t hidden = c.hidden_size, ff = c.intermediate_size, q = c.num_heads * c.head_dim,
+                kv = c.num_kv_heads * c.head_dim;
+  // Weights: float32 masters, plus the bf16 copies autocast caches when it may run ("auto"
+  // counts as bf16: the CPU decides).
+  int64_t bytes = 4 * params + (h.precision == "fp32" ? 0 : 2 * params);
+  // What the optimizer trains, each with its gradient and AdamW's two moments (4 floats).
+  if (h.method == "full") {
+    bytes += 12 * params;
+  } else {
+    // LoRA: rank x (in + out) per adapted matrix; counted as if every projection were adapted.
+    const int64_t per_layer = (hidden + q) + 2 * (hidden + kv) + (q + hidden) + 2 * (hidden + ff) + (ff + hidden);
+    bytes += 16 * h.lora_rank * per_layer * c.num_layers;
+  }
+  // Activations kept for the backward pass, for one process's share of a batch at full length:
+  // per layer about 10 hidden-wide and 4 intermediate-wide float vectors per token, the attention
+  // scores and probabilities, and the logits with their softmax and gradient.
+  const int64_t seq = std::min(h.max_sequence_length, std::max<int64_t>(c.max_position_embeddings, 1));
+  const int64_t rows = (h.batch_size + h.workers - 1) / std::max<int64_t>(h.workers, 1);
+  const int64_t tokens = rows * seq;
+  bytes += 4 * tokens * c.num_layers * (10 * hidden + 4 * ff);
+  bytes += 4 * 2 * rows * c.num_heads * seq * seq * c.num_layers;
+  bytes += 4 * 3 * tokens * c.vocab_size;
+  return bytes + kTrainingProcessOverheadBytes;
 }
 
 }  // namespace lathe::engine

@@ -15,7 +15,7 @@ const WorkKinds kKinds{kEvaluationJobKind, kEvaluationWorkKind};
 
 void EvaluationJobService::RunQueueSweeper() {
   while (true) {
-    QueueAllInProgress(db_, leases_, kKinds, [](const store::ResourceRow&) { return int64_t{1}; });
+    QueueAllInProgress(db_, leases_, kKinds, [](const store::ResourceRow&) { return store::Capacity{1, 0, 0}; });
     std::unique_lock<std::mutex> lock(mu_);
     if (shutting_down_) return;
     wake_.wait_for(lock, std::chrono::seconds(10));

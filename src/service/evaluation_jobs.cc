@@ -236,7 +236,7 @@ Result<json> EvaluationJobService::Create(const json& req, const std::string& re
   if (!c.tags.empty()) LATHE_RETURN_IF_ERROR(db_->SetTags(job.arn, c.tags));
   // On workers: queued now (the sweeper queues it later should this fail).
   if (placed(ServiceConfig::JobPlacement::kWorkers))
-    (void)QueueForWorkers(leases_, {kEvaluationJobKind, kEvaluationWorkKind}, job, 1);
+    (void)QueueForWorkers(leases_, {kEvaluationJobKind, kEvaluationWorkKind}, job, store::Capacity{1, 0, 0});
   wake_.notify_all();
   return json{{"jobArn", job.arn}};
 }

@@ -7,7 +7,10 @@
 
 #include "core/arn.h"
 #include "engine/hyperparameters.h"
+#include "engine/training_memory.h"
 #include "service/job_service.h"
+#include "service/model_catalog.h"
+#include "service/model_memory.h"
 
 namespace lathe::service {
 using nlohmann::json;
@@ -16,14 +19,25 @@ namespace {
 
 const WorkKinds kKinds{kJobKind, kJobWorkKind};
 
-// What a job needs of a worker: a CPU per training process (the `workers` hyperparameter).
-int64_t CpusOf(const store::ResourceRow& job) {
-  if (auto hp = job.doc.find("hyperParameters"); hp != job.doc.end() && hp->is_object())
-    if (auto w = hp->find("workers"); w != hp->end() && w->is_string())
-      if (auto n = engine::ParseHyperparameters({{"workers", w->get<std::string>()}}, engine::DefaultHyperparameterSpecs());
-          n.ok())
-        return n->workers;
-  return 1;
+// What a job needs of a worker: a CPU per training process (the `workers` hyperparameter) and the
+// memory those processes take (engine/training_memory.h), from the base model's config (a custom
+// model's folder, or what the catalog plans for a foundation model, built or not). A base whose
+// config cannot be read here (a custom model made on a worker and not fetched on this node) needs
+// no stated memory: any worker may claim it.
+store::Capacity NeedsOf(ModelCatalog* catalog, const store::ResourceRow& job) {
+  std::map<std::string, std::string> hp;
+  if (auto given = job.doc.find("hyperParameters"); given != job.doc.end() && given->is_object())
+    for (const auto& [k, v] : given->items())
+      if (v.is_string()) hp[k] = v.get<std::string>();
+  auto h = engine::ParseHyperparameters(hp, engine::DefaultHyperparameterSpecs());
+  if (!h.ok()) return {1, 0, 0};
+  store::Capacity needs{h->workers, 0, 0};
+  Result<engine::ModelConfig> config = Status::NotFound("no base model");
+  if (const std::string dir = job.doc.value("_baseDir", ""); !dir.empty()) config = ReadModelConfig(dir);
+  else if (auto planned = catalog->Plan(job.doc.value("_baseLocalId", std::string(kDefaultModelId))); planned.ok())
+    config = planned->config;
+  if (config.ok()) needs.memory_bytes = h->workers * engine::EstimateTrainingMemory(*config, *h);
+  return needs;
 }
 
 }  // namespace
@@ -39,11 +53,13 @@ bool JobService::LeaseLost() {
   return LeaseLostLocked();
 }
 
-Status JobService::Enqueue(const store::ResourceRow& job) { return QueueForWorkers(leases_, kKinds, job, CpusOf(job)); }
+Status JobService::Enqueue(const store::ResourceRow& job) {
+  return QueueForWorkers(leases_, kKinds, job, NeedsOf(catalog_, job));
+}
 
 void JobService::RunQueueSweeper() {
   while (true) {
-    QueueAllInProgress(db_, leases_, kKinds, CpusOf);
+    QueueAllInProgress(db_, leases_, kKinds, [this](const store::ResourceRow& job) { return NeedsOf(catalog_, job); });
     std::unique_lock<std::mutex> lock(mu_);
     if (shutting_down_) return;
     wake_.wait_for(lock, std::chrono::seconds(10));

@@ -17,11 +17,13 @@ constexpr size_t kSweepBatch = 1000;
 
 }  // namespace
 
-Status QueueForWorkers(store::WorkLeases& leases, const WorkKinds& kinds, const store::ResourceRow& job, int64_t cpus) {
+Status QueueForWorkers(store::WorkLeases& leases, const WorkKinds& kinds, const store::ResourceRow& job,
+                       store::Capacity needs) {
   store::WorkItem item;
   item.kind = kinds.work;
   item.id = job.id;
-  item.needs.cpus = std::max<int64_t>(1, cpus);
+  item.needs = needs;
+  item.needs.cpus = std::max<int64_t>(1, needs.cpus);
   item.doc = {{"arn", job.arn}, {"name", job.name}};
   Status s = leases.Enqueue(item);
   if (s.code() == Status::Code::kAlreadyExists) return Status::Ok();
@@ -30,13 +32,13 @@ Status QueueForWorkers(store::WorkLeases& leases, const WorkKinds& kinds, const 
 }
 
 void QueueAllInProgress(store::MetadataStore* db, store::WorkLeases& leases, const WorkKinds& kinds,
-                        const std::function<int64_t(const store::ResourceRow&)>& cpus) {
+                        const std::function<store::Capacity(const store::ResourceRow&)>& needs) {
   store::MetadataStore::ListFilter active;
   active.statuses = {"InProgress", "Stopping"};
   active.limit = kSweepBatch;
   if (auto rows = db->List(kinds.row, active); rows.ok())
     for (const auto& r : *rows)
-      if (!Ended(r.status)) (void)QueueForWorkers(leases, kinds, r, cpus(r));
+      if (!Ended(r.status)) (void)QueueForWorkers(leases, kinds, r, needs(r));
 }
 
 Result<bool> StopOnWorker(store::MetadataStore* db, store::WorkLeases& leases, const WorkKinds& kinds,

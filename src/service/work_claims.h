@@ -34,12 +34,14 @@ struct WorkKinds {
 };
 
 // The API node's side.
-// Queues `job`, needing `cpus` (OK when it was queued before: an item is its job's, once).
-Status QueueForWorkers(store::WorkLeases& leases, const WorkKinds& kinds, const store::ResourceRow& job, int64_t cpus);
+// Queues `job`, needing `needs` of a worker (at least one CPU; OK when it was queued before: an
+// item is its job's, once).
+Status QueueForWorkers(store::WorkLeases& leases, const WorkKinds& kinds, const store::ResourceRow& job,
+                       store::Capacity needs);
 // Queues every job in progress that has no item (one a failed write left out, or one created
-// before the switch to workers); `cpus` says what each needs.
+// before the switch to workers); `needs` says what each needs.
 void QueueAllInProgress(store::MetadataStore* db, store::WorkLeases& leases, const WorkKinds& kinds,
-                        const std::function<int64_t(const store::ResourceRow&)>& cpus);
+                        const std::function<store::Capacity(const store::ResourceRow&)>& needs);
 // A Stop of a job that waits for or runs on a worker: true when it was taken out of the queue
 // (the caller ends it Stopped at once); false when Stopping was written (swapped over the
 // InProgress `row` holds), which the worker holding it sees within seconds. Conflict when it ended

@@ -11,7 +11,10 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/hyperparameters.h"
+#include "engine/training_memory.h"
 #include "fake_object_store.h"
+#include "service/model_memory.h"
 #include "service/bedrock_service.h"
 #include "stories_service.h"
 #include "test_util.h"
@@ -58,8 +61,10 @@ class JobsOnWorkers : public ::testing::Test {
     return config;
   }
 
-  std::unique_ptr<BedrockService> StartWorker(const std::string& id) {
-    auto opened = BedrockService::Open(Config(id, ServiceConfig::JobPlacement::kWorker), /*start=*/false);
+  std::unique_ptr<BedrockService> StartWorker(const std::string& id, int64_t memory_bytes = int64_t{1} << 40) {
+    ServiceConfig config = Config(id, ServiceConfig::JobPlacement::kWorker);
+    config.worker_capacity.memory_bytes = memory_bytes;
+    auto opened = BedrockService::Open(config, /*start=*/false);
     EXPECT_TRUE(opened.ok()) << opened.status().ToString();
     if (!opened.ok()) return nullptr;
     (*opened)->set_object_store(&s3_);
@@ -141,6 +146,32 @@ TEST_F(JobsOnWorkers, TheApiNodeQueuesAndAWorkerTrainsUploadsAndRegisters) {
   ASSERT_TRUE(api_->custom_models().Delete("on-worker-model", [](const std::string&) { return false; }).ok());
   EXPECT_EQ(ObjectsUnder("custom-models/"), 0u);
   EXPECT_FALSE(fs::exists(local));
+}
+
+// A job's item states the memory its training takes (engine/training_memory.h, from the base
+// model's config and the hyperparameters): a worker offering less leaves it to one that has it.
+TEST_F(JobsOnWorkers, AJobWaitsForAWorkerWithTheMemoryItsTrainingNeeds) {
+  const std::string arn = Create("needs-memory", 1);
+  store::WorkLeases leases(api_->store());
+  auto items = leases.List(10);
+  ASSERT_TRUE(items.ok());
+  ASSERT_EQ(items->size(), 1u);
+  const int64_t need = (*items)[0].needs.memory_bytes;
+  auto config = ReadModelConfig(dir_.File("stories"));
+  ASSERT_TRUE(config.ok());
+  auto h = engine::ParseHyperparameters({{"epochCount", "1"}, {"batchSize", "2"}, {"checkpointSteps", "2"}},
+                                        engine::DefaultHyperparameterSpecs());
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(need, engine::EstimateTrainingMemory(*config, *h));
+  EXPECT_GT(need, engine::kTrainingProcessOverheadBytes);
+  auto small = StartWorker("small", need - 1);
+  ASSERT_TRUE(small);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // two of its claim rounds
+  json job = Job(arn);
+  EXPECT_EQ(job["status"], "InProgress");
+  EXPECT_FALSE(job.contains("latheWorker")) << job.dump();
+  EXPECT_EQ(job["statusDetails"]["validationDetails"]["status"], "NotStarted");
+  ASSERT_TRUE(api_->jobs().Stop(arn).ok());
 }
 
 TEST_F(JobsOnWorkers, AStopFromTheApiNodeReachesTheWorkerAndAQueuedJobStopsAtOnce) {
