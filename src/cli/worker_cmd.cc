@@ -21,6 +21,7 @@
 #include "server/external_job_objects.h"
 #include "service/bedrock_service.h"
 #include "service/node_heartbeat.h"
+#include "services/iam/role_access.h"
 #include "services/lambda/worker_invocations.h"
 #include "store/nodes.h"
 
@@ -167,6 +168,7 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     spdlog::set_default_logger(spdlog::stderr_color_mt("worker"));
+    std::unique_ptr<iam::IamBackend> roles;  // outlives the service, whose jobs ask it
     auto service = service::BedrockService::Open(config, /*start=*/false);
     if (!service.ok()) {
       ctx->exit_code = ReportError(service.status());
@@ -185,6 +187,13 @@ void AddWorkerCommand(CLI::App* app, Context* ctx) {
       metrics_url = "http://" + metrics_host + ":" + std::to_string(metrics_endpoint->port()) + "/metrics";
     }
     (*service)->set_object_store(objects.get());
+    // A job's role bounds what it reads and writes here as on the API node: IAM's roles and
+    // policies are in the shared store (docs/iam.md); no access keys are needed for that.
+    roles = std::make_unique<iam::IamBackend>((*service)->store());
+    (*service)->set_role_access([r = roles.get()](const std::string& account, const std::string& role_arn,
+                                                  const std::string& action, const std::string& resource) {
+      return iam::RoleRefusal(r, account, role_arn, action, resource);
+    });
     (*service)->Start();
     // Lambda functions' code, which the API nodes run here (docs/scale-out.md): the functions call
     // AWS at the API node, with its keys, as they would there.

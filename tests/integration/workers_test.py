@@ -18,7 +18,8 @@ Covers:
      artifact bucket), and an evaluation job of it runs on a worker and publishes its results;
  (e) a Lambda function made on the API node runs on a worker (its working directory is the worker's,
      it reaches S3 at the API node with the keys it is given), from Invoke and from a Step Functions
-     Task state;
+     Task state; a job whose role (in lathe's IAM) may not read its data fails on the worker, as on
+     the API node;
  (f) a Stop from the API node of a job running on a worker (Stopped within seconds), and of a job
      waiting in the queue with no worker left (Stopped at once); SIGTERM of a worker exits 0.
 """
@@ -260,6 +261,22 @@ def check_workers(args, tmp, url, config_path, s3, bedrock, runtime, workers):
 
     # (e) Functions made on the API node run on the workers.
     check_functions(s3, survivor)
+
+    # A job's role, held by lathe's IAM in the shared store, bounds what the worker reads for it.
+    iam = boto3.session.Session(aws_access_key_id=KEYS[0], aws_secret_access_key=KEYS[1],
+                                region_name=REGION).client("iam", endpoint_url=s3.meta.endpoint_url, config=NO_RETRY)
+    role_arn = iam.create_role(RoleName="NoDataRole", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    denied = bedrock.create_model_customization_job(
+        jobName="wk-denied", customModelName="wk-denied-model", roleArn=role_arn,
+        baseModelIdentifier="amazon.titan-text-express-v1", trainingDataConfig={"s3Uri": "s3://data/train.jsonl"},
+        outputDataConfig={"s3Uri": "s3://data/output/"}, hyperParameters={"epochCount": "1"})["jobArn"]
+    job = wait_for(lambda: bedrock.get_model_customization_job(jobIdentifier=denied),
+                   lambda j: j["status"] not in ("InProgress", "Stopping"), 120, "the denied job")
+    assert job["status"] == "Failed", job
+    assert "role/NoDataRole is not authorized to perform: s3:GetObject" in job["failureMessage"], job
+    assert holder(denied) == survivor.worker_id, holder(denied)
 
     # (f) Stops from the API node: a job running on the worker, then one that waits.
     running = create_job(bedrock, "wk-stop-running", 12)
