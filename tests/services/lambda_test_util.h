@@ -121,6 +121,11 @@ class MapObjectStore : public service::JobObjectStore {
     objects[{object.bucket, object.key}] = data;
     return Status::Ok();
   }
+  Status Delete(const std::string& acct, const service::S3Uri& object) override {
+    if (acct != account) return Status::Aws("AccessDenied", 403, "Access Denied");
+    objects.erase({object.bucket, object.key});
+    return Status::Ok();
+  }
 };
 
 // Whether python3 runs here (python3.x functions need it).

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/checksum.h"
 #include "services/lambda/backend.h"
 #include "services/lambda/errors.h"
 #include "services/lambda/task_integration.h"
@@ -147,6 +148,26 @@ TEST_F(WorkerInvocationsTest, TheCodeRunsOnTheWorkerAndTheAnswerComesBack) {
   ASSERT_TRUE(task.ok) << task.error << ": " << task.cause;
   EXPECT_EQ(task.result["Payload"]["doubled"], 10);
   EXPECT_EQ(task.result["StatusCode"], 200);
+}
+
+// The bucket holds the code of the functions there are, and nothing else.
+TEST_F(WorkerInvocationsTest, TheSharedCodeFollowsTheFunction) {
+  auto shared = [&] {
+    std::vector<std::string> shas;
+    for (const auto& [key, bytes] : objects_.objects)
+      if (key.first == kBucket && key.second.rfind("lambda-code/", 0) == 0) shas.push_back(CodeSha256(bytes));
+    return shas;
+  };
+  auto created = api_->CreateFunction(
+      kScope, CreateFunctionRequest("follow", "provided.al2023", "x", MakeZip({{"bootstrap", "#!/bin/sh\necho 1\n", 0100755}})));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(shared(), std::vector<std::string>{(*created)["CodeSha256"].get<std::string>()});
+  auto updated = api_->UpdateFunctionCode(
+      kScope, "follow", {{"ZipFile", Base64Encode(MakeZip({{"bootstrap", "#!/bin/sh\necho 2\n", 0100755}}))}});
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(shared(), std::vector<std::string>{(*updated)["CodeSha256"].get<std::string>()});
+  ASSERT_TRUE(api_->DeleteFunction(kScope, "follow", "").ok());
+  EXPECT_TRUE(shared().empty());
 }
 
 TEST_F(WorkerInvocationsTest, NoWorkerClaimsItAndTheCallerIsToldWhy) {

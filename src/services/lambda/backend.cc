@@ -238,7 +238,7 @@ Result<json> LambdaBackend::CreateFunction(const Scope& scope, const json& req) 
     if (st.code() == Status::Code::kAlreadyExists) st = ResourceConflict("Function already exist: " + ref.name);
   }
   if (!st.ok()) {
-    code_.Remove(code.id);
+    DropCode(code.id);
     return st;
   }
   if (!tags.empty()) {
@@ -310,7 +310,7 @@ Result<json> LambdaBackend::UpdateFunctionCode(const Scope& scope, const std::st
   Result<store::ResourceRow> row = store_->Find(kFunctionKind, r.row.id);
   Status current = row.ok() ? CheckRevision(revision, row->doc) : ResourceNotFound("Function not found: " + r.row.id);
   if (!current.ok() || dry_run) {
-    code_.Remove(code.id);
+    DropCode(code.id);
     if (!current.ok()) return current;
     json d = row->doc;
     d["code_size"] = code.zip_bytes;
@@ -324,14 +324,14 @@ Result<json> LambdaBackend::UpdateFunctionCode(const Scope& scope, const std::st
   row->doc["revision_id"] = sns::NewUuid();
   row->doc["last_modified_ms"] = NowMillis();
   if (Status st = store_->Update(*row); !st.ok()) {
-    code_.Remove(code.id);
+    DropCode(code.id);
     return st;
   }
   code_retired_.insert(old_code);
   if (code_in_use_[old_code] == 0) {
     code_in_use_.erase(old_code);
     code_retired_.erase(old_code);
-    code_.Remove(old_code);
+    DropCode(old_code);
   }
   return Configuration(scope, row->doc);
 }
@@ -378,12 +378,17 @@ Status LambdaBackend::DeleteFunction(const Scope& scope, const std::string& func
   const std::string code_id = r.doc.value("code_id", "");
   if (code_in_use_[code_id] == 0) {
     code_in_use_.erase(code_id);
-    code_.Remove(code_id);
+    DropCode(code_id);
   } else {
     code_retired_.insert(code_id);
   }
   RemoveTree(runtime_.LogDir(r.doc.value("uid", "")));
   return Status::Ok();
+}
+
+void LambdaBackend::DropCode(const std::string& code_id) {
+  code_.Remove(code_id);
+  if (options_.placement) options_.placement->Forget(code_id);
 }
 
 void LambdaBackend::ShareCode(const CodeStore::Stored& code) {
@@ -397,7 +402,7 @@ void LambdaBackend::Retire(const std::string& code_id) {
   // mu_ held by the caller.
   if (--code_in_use_[code_id] > 0) return;
   code_in_use_.erase(code_id);
-  if (code_retired_.erase(code_id)) code_.Remove(code_id);
+  if (code_retired_.erase(code_id)) DropCode(code_id);
 }
 
 Result<InvokeOutput> LambdaBackend::Run(const Scope& scope, const json& doc, const std::string& payload,

@@ -129,6 +129,8 @@ class LambdaBackend {
                                const std::string& request_id, bool tail);
   Status CheckRevision(const std::optional<std::string>& revision, const nlohmann::json& current);
   void Retire(const std::string& code_id);
+  // Removes a code folder nothing uses any more, and its copy for the workers.
+  void DropCode(const std::string& code_id);
   // New code handed to the workers at once (placement set), so that any API node can run it.
   void ShareCode(const CodeStore::Stored& code);
   // An Event invocation queued (event_queue.cc).

@@ -124,6 +124,17 @@ Status QueuedInvocations::Share(const HeldCode& code) {
   return Status::Ok();
 }
 
+void QueuedInvocations::Forget(const std::string& code_id) {
+  if (code_id.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    published_.erase(code_id);
+  }
+  const service::S3Uri object{options_.bucket, CodeObjectKey(code_id)};
+  if (Status s = objects_->Delete(options_.account, object); !s.ok())
+    spdlog::warn("lambda code {}: {} stays: {}", code_id, object.ToString(), s.message());
+}
+
 Result<InvocationOutcome> QueuedInvocations::Invoke(const FunctionSpec& fn, const HeldCode& code,
                                                     const std::string& payload, const std::string& request_id) {
   LATHE_RETURN_IF_ERROR(Share(code));

@@ -61,6 +61,9 @@ class InvocationPlacement {
   // Makes `code` reachable where Invoke runs it (each code id once per process; a node that
   // lacks the zip assumes the node that had it shared it).
   virtual Status Share(const HeldCode& code) = 0;
+  // The code is no function's any more (replaced, deleted, a failed create) and nothing runs it:
+  // its shared copy goes (best effort).
+  virtual void Forget(const std::string& code_id) = 0;
   // Waiting invocations end with a ServiceException (the server is stopping); Resume undoes it.
   virtual void Stop() = 0;
   virtual void Resume() = 0;
@@ -81,6 +84,7 @@ class QueuedInvocations : public InvocationPlacement {
   Result<InvocationOutcome> Invoke(const FunctionSpec& fn, const HeldCode& code, const std::string& payload,
                                    const std::string& request_id) override;
   Status Share(const HeldCode& code) override;
+  void Forget(const std::string& code_id) override;
   void Stop() override;
   void Resume() override;
   // Removes results nobody came back for (their API node stopped while waiting), older than an hour.
