@@ -63,10 +63,10 @@ Status CustomModelService::FetchArtifact(const store::ResourceRow& row) {
   if (std::filesystem::exists(dir + "/config.json", ec)) return Status::Ok();
   std::lock_guard<std::mutex> lock(fetch_mu_);
   if (std::filesystem::exists(dir + "/config.json", ec)) return Status::Ok();
-  if (!objects_) return Status::Unsupported("custom model " + row.name + " was made on a worker, and this node has no object store to fetch it from");
-  std::filesystem::create_directories(config_.data_dir + "/custom-models", ec);
+  if (!objects_) return Status::Unsupported("model " + row.name + " is in the artifact bucket, and this node has no object store to fetch it from");
+  std::filesystem::create_directories(std::filesystem::path(dir).parent_path(), ec);
   Status s = DownloadModelArtifact(objects_, config_.scope.account, row.doc["_artifact"], dir);
-  if (!s.ok()) return Status::IOError("custom model " + row.name + " cannot be fetched from the artifact bucket: " + s.message());
+  if (!s.ok()) return Status::IOError("model " + row.name + " cannot be fetched from the artifact bucket: " + s.message());
   return Status::Ok();
 }
 
@@ -87,8 +87,13 @@ Result<store::ResourceRow> CustomModelService::FindServable(const std::string& i
   auto custom = Find(identifier);
   if (custom.ok() && custom->doc.contains("_artifact")) LATHE_RETURN_IF_ERROR(FetchArtifact(*custom));
   if (custom.ok() || custom.status().code() != Status::Code::kNotFound || !imported_) return custom;
-  if (auto imported = imported_->Find(identifier); imported.ok()) return imported;
-  if (auto mapped = imported_->FindMapped(identifier); mapped.ok()) return mapped;
+  // An imported model in the artifact bucket (imported where jobs run on workers) is fetched too.
+  auto fetched = [this](Result<store::ResourceRow> row) -> Result<store::ResourceRow> {
+    if (row->doc.contains("_artifact")) LATHE_RETURN_IF_ERROR(FetchArtifact(*row));
+    return row;
+  };
+  if (auto imported = imported_->Find(identifier); imported.ok()) return fetched(std::move(imported));
+  if (auto mapped = imported_->FindMapped(identifier); mapped.ok()) return fetched(std::move(mapped));
   return custom;
 }
 

@@ -33,7 +33,10 @@ class CustomModelService {
   Result<std::string> Register(const store::ResourceRow& job, const std::string& model_dir,
                                const nlohmann::json& artifact = nullptr);
   // Where models made on workers are fetched from (docs/scale-out.md); null: nowhere.
-  void set_object_store(JobObjectStore* objects) { objects_ = objects; }
+  void set_object_store(JobObjectStore* objects) {
+    objects_ = objects;
+    if (imported_) imported_->set_object_store(objects);
+  }
 
   Result<nlohmann::json> Get(const std::string& identifier);
   Result<nlohmann::json> List(const std::map<std::string, std::string>& query);

@@ -5,11 +5,14 @@
 #include <fstream>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "core/arn.h"
 #include "core/linear_pattern.h"
 #include "engine/model_folder.h"
 #include "service/custom_model_service.h"
 #include "service/field_rules.h"
+#include "service/job_artifacts.h"
 #include "service/resource_json.h"
 
 namespace lathe::service {
@@ -121,6 +124,18 @@ Result<store::ResourceRow> ImportedModelService::Import(const ImportRequest& req
   fs::remove_all(final_dir, ec);
   fs::rename(staging, final_dir, ec);
   if (ec) return fail(Status::IOError("cannot move the model into " + final_dir + ": " + ec.message()));
+  // Jobs run on workers: they find the model in the artifact bucket.
+  json artifact;
+  if (objects_ && config_.job_placement == ServiceConfig::JobPlacement::kWorkers) {
+    auto uploaded = UploadModelFolder(objects_, config_.scope.account, config_.artifact_bucket,
+                                      std::string(kImportedArtifactPrefix) + id + "/", final_dir);
+    if (!uploaded.ok()) {
+      fs::remove_all(final_dir, ec);
+      return Status::IOError("the model cannot be put in the artifact bucket " + config_.artifact_bucket +
+                             " for the workers: " + uploaded.status().message());
+    }
+    artifact = std::move(*uploaded);
+  }
 
   store::ResourceRow m;
   m.kind = kImportedModelKind;
@@ -142,6 +157,7 @@ Result<store::ResourceRow> ImportedModelService::Import(const ImportRequest& req
            {"_parameters", facts->parameters},
            {"_bytes", facts->bytes},
            {"_dtype", facts->dtype}};
+  if (!artifact.is_null()) m.doc["_artifact"] = artifact;
   if (!request.job_name.empty()) {
     m.doc["jobName"] = request.job_name;
     m.doc["jobArn"] = request.job_arn;
@@ -166,6 +182,8 @@ Result<store::ResourceRow> ImportedModelService::Find(const std::string& identif
   auto row = db_->Find(kImportedModelKind, identifier);
   if (!row.ok() && row.status().code() == Status::Code::kNotFound)
     return Status::NotFound("Imported model " + identifier + " not found");
+  // In the artifact bucket: this node's copy is (or will be, once fetched) in its own data folder.
+  if (row.ok() && row->doc.contains("_artifact")) row->doc["_dir"] = ImportsDir(config_) + "/" + row->id;
   return row;
 }
 
@@ -217,6 +235,13 @@ Status ImportedModelService::Delete(const std::string& identifier,
   if (on_deleted_ && !dir.empty()) on_deleted_(dir);
   const std::string imports = fs::weakly_canonical(ImportsDir(config_), ec).string() + "/";
   if (!dir.empty() && fs::weakly_canonical(dir, ec).string().rfind(imports, 0) == 0) fs::remove_all(dir, ec);
+  if (row->doc.contains("_artifact")) {
+    Status gone = objects_ ? DeleteModelArtifact(objects_, config_.scope.account, row->doc["_artifact"])
+                           : Status::Unsupported("this node has no object store");
+    if (!gone.ok())
+      spdlog::warn("imported model {} ({}) is deleted, but not all of its files in the artifact bucket: {}", row->name,
+                   row->id, gone.message());
+  }
   return RemoveAllTags(db_, row->arn);
 }
 

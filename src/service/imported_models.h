@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "service/job_object_store.h"
 #include "service/service_config.h"
 #include "store/metadata_store.h"
 
@@ -89,12 +90,18 @@ class ImportedModelService {
   Result<store::ResourceRow> FindMapped(const std::string& model_id);
   // bedrock id -> imported model ARN.
   Result<std::map<std::string, std::string>> Mappings();
+  // Where an API node whose jobs run on workers ("runJobsOn": "workers") puts each model it
+  // imports, for the workers that evaluate or customize it (s3://artifactBucket/imported-models/
+  // ID/, the row's "_artifact"); null: nowhere. Nodes that lack the folder fetch it
+  // (CustomModelService::FindServable).
+  void set_object_store(JobObjectStore* objects) { objects_ = objects; }
   // Called with a deleted model's folder before its files go (the runtime drops its on-demand pool).
   void set_on_deleted(std::function<void(const std::string& dir)> hook) { on_deleted_ = std::move(hook); }
 
  private:
   const ServiceConfig& config_;
   store::MetadataStore* db_;
+  JobObjectStore* objects_ = nullptr;
   std::function<void(const std::string& dir)> on_deleted_;
 };
 

@@ -171,7 +171,11 @@ Result<int64_t> JobArtifacts::DownloadCheckpoint(const std::string& job_id, cons
 }
 
 Result<json> JobArtifacts::UploadModel(const std::string& job_id, const std::string& model_dir) {
-  const std::string prefix = kModelArtifactPrefix + job_id + "/";
+  return UploadModelFolder(objects_, account_, bucket_, kModelArtifactPrefix + job_id + "/", model_dir);
+}
+
+Result<json> UploadModelFolder(JobObjectStore* objects, const std::string& account, const std::string& bucket,
+                               const std::string& prefix, const std::string& model_dir) {
   json files = json::array();
   std::error_code ec;
   for (fs::recursive_directory_iterator it(model_dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -180,11 +184,11 @@ Result<json> JobArtifacts::UploadModel(const std::string& job_id, const std::str
     if (files.size() >= kMaxModelArtifactFiles)
       return Status::InvalidArgument(model_dir + " holds more than " + std::to_string(kMaxModelArtifactFiles) + " files");
     if (!SafeRelativeName(name)) return Status::InvalidArgument(model_dir + " holds a file named " + name.substr(0, 80));
-    LATHE_RETURN_IF_ERROR(objects_->Upload(account_, it->path().string(), Object(prefix + name)));
+    LATHE_RETURN_IF_ERROR(objects->Upload(account, it->path().string(), S3Uri{bucket, prefix + name}));
     files.push_back({{"name", name}, {"size", static_cast<uint64_t>(it->file_size(ec))}});
   }
   if (ec) return Status::IOError("cannot read " + model_dir + ": " + ec.message());
-  return json{{"uri", Object(prefix).ToString()}, {"files", files}};
+  return json{{"uri", S3Uri{bucket, prefix}.ToString()}, {"files", files}};
 }
 
 namespace {
@@ -246,10 +250,11 @@ Status DownloadModelArtifact(JobObjectStore* objects, const std::string& account
 Status DeleteModelArtifact(JobObjectStore* objects, const std::string& account, const json& artifact) {
   auto record = ReadModelArtifact(artifact);
   if (!record.ok()) return record.status();
-  // Only where UploadModel puts models: a record naming anything else deletes nothing.
-  if (record->prefix.key.rfind(kModelArtifactPrefix, 0) != 0 || record->prefix.key.back() != '/')
+  // Only where models are put: a record naming anything else deletes nothing.
+  const std::string& key = record->prefix.key;
+  if ((key.rfind(kModelArtifactPrefix, 0) != 0 && key.rfind(kImportedArtifactPrefix, 0) != 0) || key.back() != '/')
     return Status::Corruption("the model's artifact record names " + record->prefix.ToString() + ", not a folder under " +
-                              kModelArtifactPrefix);
+                              kModelArtifactPrefix + " or " + kImportedArtifactPrefix);
   Status first = Status::Ok();
   for (const auto& [name, size] : record->files) {
     Status s = objects->Delete(account, S3Uri{record->prefix.bucket, record->prefix.key + name});

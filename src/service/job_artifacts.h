@@ -24,8 +24,10 @@ namespace lathe::service {
 inline constexpr uint64_t kMaxCheckpointStateBytes = 1 << 20;
 inline constexpr uint64_t kMaxArtifactFileBytes = uint64_t{64} << 30;
 inline constexpr size_t kMaxModelArtifactFiles = 256;
-// Where in the bucket models go: custom-models/JOB-ID/.
+// Where in the bucket models go: custom-models/JOB-ID/ (made by a job on a worker) and
+// imported-models/MODEL-ID/ (imported on an API node whose jobs run on workers).
 inline constexpr char kModelArtifactPrefix[] = "custom-models/";
+inline constexpr char kImportedArtifactPrefix[] = "imported-models/";
 
 class JobArtifacts {
  public:
@@ -62,12 +64,17 @@ class JobArtifacts {
   std::string bucket_, account_, scratch_;
 };
 
+// Uploads the model folder `model_dir` under s3://`bucket`/`key_prefix` (ending in '/') as
+// `account`; returns the "_artifact" record (see JobArtifacts::UploadModel).
+Result<nlohmann::json> UploadModelFolder(JobObjectStore* objects, const std::string& account, const std::string& bucket,
+                                         const std::string& key_prefix, const std::string& model_dir);
+
 // Downloads a model "_artifact" (UploadModel's answer, read back from the store: checked as
 // untrusted) into `dir`, which appears whole or not at all.
 Status DownloadModelArtifact(JobObjectStore* objects, const std::string& account, const nlohmann::json& artifact,
                              const std::string& dir);
-// Deletes the objects of a model "_artifact" (checked the same way; only under
-// custom-models/): its model was deleted. Tries every file; returns the first failure.
+// Deletes the objects of a model "_artifact" (checked the same way; only under custom-models/ or
+// imported-models/): its model was deleted. Tries every file; returns the first failure.
 Status DeleteModelArtifact(JobObjectStore* objects, const std::string& account, const nlohmann::json& artifact);
 
 }  // namespace lathe::service

@@ -1,13 +1,16 @@
 // Custom models made on `lathe worker`s (docs/scale-out.md) as an API node sees them, without
 // training: the model's row names its files in the artifact bucket ("_artifact"), S3 is in memory.
 // Deleting the model deletes those objects; a first invocation whose fetch fails says the service
-// cannot serve it now, not that the caller named no model.
+// cannot serve it now, not that the caller named no model. A model imported where jobs run on
+// workers goes to the bucket too, and a worker fetches it.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "fake_object_store.h"
+#include "model_import_fixture.h"
 #include "service/bedrock_service.h"
+#include "service/imported_models.h"
 #include "service/job_artifacts.h"
 #include "test_util.h"
 
@@ -125,6 +128,51 @@ TEST_F(WorkerMadeModels, AFailedFetchIsServiceUnavailableNamingWhatFailed) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), Status::Code::kInvalidArgument) << unknown.status().ToString();
   EXPECT_NE(unknown.status().message().find("The provided model identifier is invalid"), std::string::npos);
+}
+
+TEST_F(WorkerMadeModels, AModelImportedWhereJobsRunOnWorkersReachesTheWorkers) {
+  ServiceConfig api_config = config_;
+  api_config.data_dir = dir_.path() + "/importer";
+  api_config.job_placement = ServiceConfig::JobPlacement::kWorkers;
+  auto importer = BedrockService::Open(api_config, /*start=*/false);
+  ASSERT_TRUE(importer.ok()) << importer.status().ToString();
+  (*importer)->set_object_store(&s3_);
+  const std::string source = dir_.path() + "/tiny";
+  WriteTinyFolder(source, {});
+  ImportRequest request;
+  request.model_name = "imported-for-workers";
+  request.source_uri = "file://" + source;
+  auto model = (*importer)->imported_models().Import(
+      request, [&](const std::string& name, const std::string& dest, uint64_t max_bytes) {
+        return CopyLocalFile(source + "/" + name, dest, max_bytes);
+      });
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  ASSERT_TRUE(model->doc.contains("_artifact"));
+  const std::string prefix = "imported-models/" + model->id + "/";
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(source)) files += e.is_regular_file();
+  EXPECT_EQ(ObjectsUnder(prefix), files);
+
+  // A worker over the same store fetches it on first use, into its own data directory.
+  ServiceConfig worker_config = config_;
+  worker_config.data_dir = dir_.path() + "/worker";
+  worker_config.job_placement = ServiceConfig::JobPlacement::kWorker;
+  worker_config.worker_id = "w";
+  auto worker = BedrockService::Open(worker_config, /*start=*/false);
+  ASSERT_TRUE(worker.ok()) << worker.status().ToString();
+  (*worker)->set_object_store(&s3_);
+  auto servable = (*worker)->custom_models().FindServable("imported-for-workers");
+  ASSERT_TRUE(servable.ok()) << servable.status().ToString();
+  const std::string copy = servable->doc["_dir"];
+  EXPECT_EQ(copy, worker_config.data_dir + "/imported-models/" + model->id);
+  std::string theirs, ours;
+  ASSERT_TRUE(ReadFileToString(Env::Default(), source + "/model.safetensors", &theirs).ok());
+  ASSERT_TRUE(ReadFileToString(Env::Default(), copy + "/model.safetensors", &ours).ok());
+  EXPECT_EQ(ours, theirs);
+
+  // Deleted on the API node: the bucket's copy goes with it.
+  ASSERT_TRUE((*importer)->imported_models().Delete("imported-for-workers", NotInUse).ok());
+  EXPECT_EQ(ObjectsUnder(prefix), 0u);
 }
 
 }  // namespace
