@@ -109,7 +109,12 @@ Status InsertExecutionLocked(SqlDb& db, const ExecutionRecord& r) {
   Stmt s(db, std::string("INSERT INTO sfn_executions (") + kExecutionColumns + ") VALUES (?,?,?,?,?,?,?,?)");
   s.Text(1, r.arn).Text(2, r.state_machine_arn).Text(3, r.name).Text(4, r.status).Int(5, r.start_ms);
   s.Int(6, r.stop_ms).Text(7, r.parent_arn).Text(8, Dump(r.doc));
-  return s.Run("insert execution");
+  // Another node may have inserted the same name between the SELECT and here (several API nodes
+  // on one PostgreSQL store): the unique (state_machine_arn, name) says so, as the SELECT would.
+  const SqlQuery::Outcome rc = s.Step();
+  if (rc == SqlQuery::kConstraint) return Status::AlreadyExists("execution " + r.name + " already exists");
+  if (rc != SqlQuery::kDone) return s.Error("insert execution");
+  return Status::Ok();
 }
 
 Status UpdateExecutionLocked(SqlDb& db, const std::string& arn, const ExecutionRecord& r,

@@ -175,11 +175,12 @@ class PostgresDb : public SqlDb {
 
 std::string RedactUrl(const std::string& url) {
   // postgresql://user:secret@host/db -> postgresql://user:***@host/db; and a password= parameter.
+  // The last '@': a password typed without percent-encoding may hold '@', '/' or ':' itself, and
+  // hiding too much of a URL in a message is harmless where showing part of a secret is not.
   std::string out = url;
   const size_t scheme = out.find("://");
-  const size_t at = out.find('@', scheme == std::string::npos ? 0 : scheme + 3);
-  const size_t slash = out.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (scheme != std::string::npos && at != std::string::npos && (slash == std::string::npos || at < slash)) {
+  const size_t at = out.rfind('@');
+  if (scheme != std::string::npos && at != std::string::npos && at > scheme + 3) {
     const size_t colon = out.find(':', scheme + 3);
     if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
   }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
 #include "store_backends.h"
 #include "test_util.h"
 
@@ -69,6 +72,38 @@ class ExecutionStoreTest : public StoreBackendTest {
   std::unique_ptr<MetadataStore> db_;
   std::unique_ptr<ExecutionStore> store_;
 };
+
+// Two nodes (two connections to one store) starting executions of the same names at once: each
+// name gets one execution, and the other start hears AlreadyExists (StartExecution then answers
+// as AWS does), never a database error.
+TEST_P(ExecutionStoreTest, TwoNodesStartingOneNameAtOnceGetOneExecutionAndAlreadyExists) {
+  auto other_db = MetadataStore::Open(location());
+  ASSERT_TRUE(other_db.ok()) << other_db.status().ToString();
+  auto other = ExecutionStore::Open(other_db->get());
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  constexpr int kNames = 30;
+  std::vector<Status> mine(kNames), theirs(kNames);
+  auto start_all = [&](ExecutionStore* store, std::vector<Status>* out, const std::string& arn_suffix) {
+    for (int i = 0; i < kNames; ++i) {
+      ExecutionCommit c;
+      ExecutionRecord r = Execution("race-" + std::to_string(i), 1000 + i);
+      r.arn += arn_suffix;  // each node names its own ARN: only (machine, name) collides
+      c.execution_arn = r.arn;
+      c.insert = r;
+      c.history = {Event(1, "ExecutionStarted")};
+      (*out)[i] = store->Commit(c);
+    }
+  };
+  std::thread a(start_all, store_.get(), &mine, "-a");
+  std::thread b(start_all, other->get(), &theirs, "-b");
+  a.join();
+  b.join();
+  for (int i = 0; i < kNames; ++i) {
+    EXPECT_NE(mine[i].ok(), theirs[i].ok()) << i << ": " << mine[i].ToString() << " / " << theirs[i].ToString();
+    const Status& lost = mine[i].ok() ? theirs[i] : mine[i];
+    EXPECT_EQ(lost.code(), Status::Code::kAlreadyExists) << i << ": " << lost.ToString();
+  }
+}
 
 TEST_P(ExecutionStoreTest, CommitStoresExecutionHistoryFramesAndEventTogether) {
   ExecutionCommit c;

@@ -44,6 +44,9 @@ TEST(PostgresUrl, HostileUrlsAreRefusedAndPasswordsNeverEchoed) {
   EXPECT_EQ(gone.status().message().find("s3cret"), std::string::npos) << gone.status().message();
   EXPECT_EQ(gone.status().message().find("other"), std::string::npos) << gone.status().message();
   EXPECT_NE(gone.status().message().find("lathe:***@"), std::string::npos) << gone.status().message();
+  // A password typed without percent-encoding, holding '@', '/' and ':': none of it is shown.
+  EXPECT_EQ(RedactUrl("postgresql://lathe:p@ss/w:rd@db.internal:5432/lathe"), "postgresql://lathe:***@db.internal:5432/lathe");
+  EXPECT_EQ(RedactUrl("postgresql://lathe@db/x"), "postgresql://lathe@db/x");  // no password: nothing hidden
 }
 
 class PostgresStoreTest : public ::testing::Test {
