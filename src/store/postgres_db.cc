@@ -191,6 +191,9 @@ std::string RedactUrl(const std::string& url) {
   return out;
 }
 
+// What the server lets one statement (or an idle transaction) take on lathe's connections.
+constexpr const char* kStatementTimeout = "10min";
+
 Result<std::unique_ptr<SqlDb>> OpenPostgresDb(const std::string& url) {
   if (url.size() > kMaxUrlBytes)
     return Status::InvalidArgument("the store URL is " + std::to_string(url.size()) + " bytes; at most " +
@@ -206,10 +209,24 @@ Result<std::unique_ptr<SqlDb>> OpenPostgresDb(const std::string& url) {
     while (!why.empty() && why.back() == '\n') why.pop_back();
     return Status::InvalidArgument("the store URL " + where + " is not a valid PostgreSQL URL: " + why);
   }
+  std::string url_options;  // the URL's own server options (a search_path, say): they come after ours
+  for (PQconninfoOption* o = parsed; o->keyword; ++o)
+    if (std::string(o->keyword) == "options" && o->val) url_options = o->val;
   PQconninfoFree(parsed);
-  // Defaults first: the URL's own settings, expanded from dbname, override them.
-  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"10", "lathe", url.c_str(), nullptr};
+  // Defaults first: the URL's own settings, expanded from dbname, override them. A store on
+  // another machine can vanish without a FIN (a cable, a crashed host): TCP keepalives and a
+  // user timeout notice within about a minute instead of hanging on the socket; a statement or
+  // a transaction left idle that outlives kStatementTimeout is ended by the server (every
+  // statement lathe sends is bounded far below it), so one stuck node cannot hold row locks that
+  // other nodes wait on.
+  // The URL's own options follow ours in one "options" (given after dbname, so that it wins over
+  // the URL's): a -c it repeats overrides ours.
+  std::string server_options = std::string("-c statement_timeout=") + kStatementTimeout +
+                               " -c idle_in_transaction_session_timeout=" + kStatementTimeout;
+  if (!url_options.empty()) server_options += " " + url_options;
+  const char* keys[] = {"connect_timeout", "application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", "dbname", "options", nullptr};
+  const char* values[] = {"10", "lathe", "1", "30", "10", "3", "60000", url.c_str(), server_options.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (!conn) return Status::IOError("cannot connect to " + where + ": out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {

@@ -86,6 +86,22 @@ TEST_F(PostgresStoreTest, AConnectionKilledMidTransactionFailsItAndTheNextCallRe
   EXPECT_TRUE((*store)->Insert(Row("b")).ok());
 }
 
+// A store across a network: dead peers are noticed (keepalives), and a stuck statement or idle
+// transaction cannot hold locks forever; a URL's own settings still win.
+TEST_F(PostgresStoreTest, ConnectionsCarryTimeoutsAndKeepalivesUnlessTheUrlSaysOtherwise) {
+  auto raw = OpenPostgresDb(url_);
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  SqlQuery q(**raw, "SELECT current_setting('statement_timeout'), current_setting('idle_in_transaction_session_timeout')");
+  ASSERT_EQ(q.Step(), SqlQuery::kRow);
+  EXPECT_EQ(q.Text(0), "10min");
+  EXPECT_EQ(q.Text(1), "10min");
+  auto own = OpenPostgresDb(url_ + "&options=-c%20statement_timeout%3D5s");
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  SqlQuery mine(**own, "SELECT current_setting('statement_timeout')");
+  ASSERT_EQ(mine.Step(), SqlQuery::kRow);
+  EXPECT_EQ(mine.Text(0), "5s");
+}
+
 TEST_F(PostgresStoreTest, NodesStartingTogetherMigrateOnceAndANewerSchemaIsRefused) {
   std::vector<std::thread> nodes;
   std::atomic<int> failed{0};
