@@ -161,7 +161,10 @@ void AddStatusCommand(CLI::App* app, Context* ctx) {
     if (!items.ok()) return fail(items.status());
     auto depth = leases.DepthByKind();
     if (!depth.ok()) return fail(depth.status());
-    const int64_t now = NowMillis();
+    // The store's clock (PostgreSQL's, on a shared store): what leases expire by, whatever this
+    // machine's clock says.
+    auto store_now = leases.Now();
+    const int64_t now = store_now.ok() ? *store_now : NowMillis();
     if (a->json) PrintJson(ToJson(where, now, *nodes, *items, *depth));
     else PrintHuman(where, now, *nodes, *items, *depth, static_cast<size_t>(a->limit));
     ctx->exit_code = kExitOk;
