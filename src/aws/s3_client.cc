@@ -26,6 +26,7 @@ struct Transfer {
   int64_t content_length = -1;
   S3ObjectHead head;
   std::string error_body;           // a non-2xx body, bounded
+  bool error_body_cut = false;      // the transfer was ended there: enough of it is kept
   Status local;                     // a local read or write that failed mid-transfer
 };
 
@@ -84,9 +85,14 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
     t->local = t->out->Append(std::string_view(data, bytes));
     return t->local.ok() ? bytes : 0;  // 0 aborts the transfer
   }
-  if (t->error_body.size() < kMaxS3ErrorBody)
-    t->error_body.append(data, std::min(bytes, kMaxS3ErrorBody - t->error_body.size()));
-  return bytes;
+  // An error answer is read up to kMaxS3ErrorBody and no further: a body that never ends (a
+  // broken or hostile endpoint trickling bytes) would otherwise hold the request forever, as it
+  // never stalls long enough for kS3StallSeconds.
+  const size_t room = kMaxS3ErrorBody - t->error_body.size();
+  t->error_body.append(data, std::min(bytes, room));
+  if (bytes < room) return bytes;
+  t->error_body_cut = true;
+  return 0;  // aborts the transfer; the status line and what was read say what went wrong
 }
 
 size_t OnUpload(char* buffer, size_t size, size_t n, void* user) {
@@ -154,7 +160,8 @@ Status Perform(const S3Endpoint& endpoint, const char* method, const std::string
     return Status::IOError(what + ": cannot reach the S3 endpoint " + endpoint.url + " (" +
                            (curl_error[0] ? curl_error : curl_easy_strerror(rc)) + ")" +
                            (endpoint.unreachable_hint.empty() ? "" : ". " + endpoint.unreachable_hint));
-  if (rc != CURLE_OK) return Status::IOError(what + ": " + (curl_error[0] ? curl_error : curl_easy_strerror(rc)));
+  if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && t->error_body_cut))
+    return Status::IOError(what + ": " + (curl_error[0] ? curl_error : curl_easy_strerror(rc)));
   long http = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
   if (!Success(http)) return S3ErrorStatus(http, t->error_body, what, key.empty() ? "NoSuchBucket" : "NoSuchKey");
