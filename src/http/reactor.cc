@@ -29,7 +29,8 @@ constexpr size_t kReadBytes = 65536;
 // that destroys the answer before the client reads it.
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerBytes = 1 << 20;
-// Over-cap connections are answered 503; beyond this many at once they are just closed.
+// Over-cap connections are answered 503 (over TLS after the handshake; one that negotiated HTTP/2
+// is closed instead); beyond this many at once they are just closed.
 constexpr size_t kMaxOverCapAnswers = 64;
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 // Stop(): in-flight handlers get this long before their sockets are shut down under them.
@@ -193,7 +194,7 @@ void Reactor::AcceptAll() {
     auto per_client = per_client_.find(remote);
     bool over_cap = counted_ >= limits_.max_connections ||
                     (per_client != per_client_.end() && per_client->second >= limits_.max_connections_per_client);
-    if (over_cap && (uncounted_ >= kMaxOverCapAnswers || tls_.current())) {  // no plaintext 503 over TLS
+    if (over_cap && uncounted_ >= kMaxOverCapAnswers) {
       ::close(fd);
       continue;
     }
@@ -203,6 +204,13 @@ void Reactor::AcceptAll() {
     if (over_cap) {
       c->counted = false;
       ++uncounted_;
+      // Over TLS the 503 needs the handshake first (never plaintext on a TLS port): Handshake
+      // answers it then, within the same header timeout; at most kMaxOverCapAnswers at once.
+      if (std::shared_ptr<TlsContext> tls = tls_.current()) {
+        SetDeadline(c, Clock::now() + Ms(limits_.header_timeout_ms));
+        StartHandshake(c, tls.get());
+        continue;
+      }
       Answer(c, TransportError::kBusy);
       continue;
     }

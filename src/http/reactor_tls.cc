@@ -27,6 +27,11 @@ void Reactor::Handshake(Connection* c) {
     return Close(c);
   }
   if (done == 0) return Watch(c, wants_write ? EPOLLOUT : EPOLLIN);
+  if (!c->counted) {  // accepted over the connection caps: told so, now that it can be said
+    if (NegotiatedHttp2(c->ssl)) return Close(c);
+    c->state = Connection::State::kReadingHead;
+    return Answer(c, TransportError::kBusy);
+  }
   if (NegotiatedHttp2(c->ssl)) {
     Watch(c, EPOLLIN);
     return StartHttp2(c);

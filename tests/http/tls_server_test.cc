@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include <cstring>
 
 #include "http/tls_self_signed.h"
@@ -115,6 +117,30 @@ TEST(TlsServerTest, SelfSignedCaVerifiesAndAlpnPicksTheProtocol) {
   ASSERT_TRUE(renamed.ok());
   EXPECT_TRUE(renamed->created);
   EXPECT_EQ(lathe::testing::ReadFile(renamed->ca_cert), lathe::testing::ReadFile(files->ca_cert));
+}
+
+// Over the connection cap a TLS client is told 503 over TLS (after the handshake), as a plain one
+// is, instead of a bare close; one that negotiated HTTP/2 is closed.
+TEST(TlsServerTest, OverTheConnectionCapATlsClientIsAnswered503) {
+  std::signal(SIGPIPE, SIG_IGN);  // the client writes to connections the server closes
+  lathe::testing::TempDir dir;
+  auto files = MakeSelfSigned(dir.path(), "127.0.0.1");
+  ASSERT_TRUE(files.ok());
+  ServerLimits limits;
+  limits.max_connections = 1;
+  RunningServer server(limits, Echo());
+  ASSERT_TRUE(server.server().EnableTls(files->cert, files->key).ok());
+  TlsClient held(server.port(), files->ca_cert, nullptr);
+  ASSERT_TRUE(held.connected());
+  TlsClient over(server.port(), files->ca_cert, "\x08http/1.1");
+  ASSERT_TRUE(over.connected());
+  std::string answer = over.Exchange("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 503", 0), 0u) << answer;
+  TlsClient over_h2(server.port(), files->ca_cert, "\x02h2");
+  if (over_h2.connected()) EXPECT_EQ(over_h2.Exchange("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), "");
+  // The held connection is still served.
+  std::string fine = held.Exchange("GET /ok HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(fine.find("HTTP/1.1 200"), std::string::npos) << fine;
 }
 
 TEST(TlsServerTest, StalledHandshakeIsClosedWhileOthersAreServed) {
