@@ -105,7 +105,7 @@ Status ShareStartingState(DataParallelGroup* dp, const std::string& job, const s
   if (!fields.ok()) return fields.status();
   if ((*fields)[0] != job)
     return Status::InvalidArgument("rank " + std::to_string(dp->rank()) + " is not running rank 0's job: the "
-                                   "hyperparameters, LoRA targets or training data differ");
+                                   "hyperparameters, LoRA targets, training or validation data differ");
   *s = {(*fields)[0], (*fields)[1], (*fields)[2], (*fields)[3], (*fields)[4]};
   return Status::Ok();
 }

@@ -232,6 +232,7 @@ Result<TrainSummary> TrainRank(const TrainRequest& req, TrainingHyperparameters&
     validation = std::move(v).value();
   }
   const bool has_validation = !validation.empty();
+  const size_t validation_sequences = validation.size();  // before each rank takes its share
   if (dp != nullptr) {  // each rank validates every world_size-th sequence; the sums are all-reduced
     std::vector<TrainingSequence> share;
     for (size_t i = static_cast<size_t>(dp->rank()); i < validation.size(); i += static_cast<size_t>(dp->world_size()))
@@ -344,7 +345,9 @@ Result<TrainSummary> TrainRank(const TrainRequest& req, TrainingHyperparameters&
     // What must be equal on every rank for their steps to agree (paths may differ between machines).
     const std::string job = nlohmann::json{{"hyperparameters", identity["hyperparameters"]},
                                            {"loraTargets", req.lora_targets}, {"trainSequences", train->size()},
-                                           {"trainTokens", train_stats.tokens}}.dump();
+                                           {"trainTokens", train_stats.tokens},
+                                           // every rank all-reduces validation sums iff rank 0 does
+                                           {"validationSequences", validation_sequences}}.dump();
     LATHE_RETURN_IF_ERROR(ShareStartingState(dp, job, params, &start_state));
   }
   const bool resumed = !start_state.state.empty();

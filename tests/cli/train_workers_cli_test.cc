@@ -1,8 +1,11 @@
 // `lathe train --workers 2`: data-parallel training in two processes over c10d's Gloo gives the
 // losses and weights of one process at the same global batch, and losing a rank fails the run
 // promptly with the rank named, after which the same command resumes with the ranks left.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,6 +148,46 @@ pid_t ChildOf(pid_t parent) {
     if (ppid == parent) return static_cast<pid_t>(std::stoi(name));
   }
   return -1;
+}
+
+// A rank started without the validation file rank 0 has would wait on validation sums rank 0
+// never sends: the ranks' jobs are compared first, validation data included.
+TEST(TrainWorkersCli, ARankWithOtherValidationDataIsRefusedAtTheStart) {
+  LATHE_REQUIRE_SHARED("models/stories260K");
+  TempDir tmp;
+  Prepare(tmp);
+  int port = 0;
+  {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    ::close(fd);
+  }
+  const std::string ranks = " --world-size 2 --master 127.0.0.1:" + std::to_string(port) + " --worker-timeout 20";
+  const pid_t rank0 = fork();
+  if (rank0 == 0) {
+    const std::string cmd = "exec " + std::string(LATHE_BINARY) + " " + Args(tmp, "run0", 1) + " --rank 0" + ranks +
+                            " >/dev/null 2>" + tmp.File("err0");
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+    _exit(127);
+  }
+  // Rank 1: the same job without --validation.
+  const std::string no_validation = "train --model " + tmp.File("m") + " --train " + tmp.File("split/train.jsonl") +
+                                    " --out " + tmp.File("run1") +
+                                    " --set epochCount=1 --set learningRate=0.003 --set precision=fp32 --set loraDropout=0";
+  std::string out, err;
+  EXPECT_NE(RunLatheBinary(no_validation + " --rank 1" + ranks, &out, &err), 0);
+  EXPECT_NE(err.find("is not running rank 0's job"), std::string::npos) << err;
+  EXPECT_NE(err.find("validation data differ"), std::string::npos) << err;
+  int status = 0;
+  ASSERT_EQ(waitpid(rank0, &status, 0), rank0);
+  EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadFile(tmp.File("err0"));
+  EXPECT_FALSE(std::filesystem::exists(tmp.File("run0/adapter_model.safetensors")));
 }
 
 TEST(TrainWorkersCli, LosingARankFailsTheStepNamingItAndTheRunResumesWithTheRanksLeft) {
