@@ -148,16 +148,22 @@ Result<InvocationOutcome> QueuedInvocations::Invoke(const FunctionSpec& fn, cons
   const int64_t start = NowMillis();
   const int64_t claim_deadline = start + options_.claim_wait_ms;
   const int64_t deadline = claim_deadline + 3 * (int64_t{fn.timeout_seconds} * 1000 + options_.lease_ms);
-  bool claimed = false;
+  bool claimed = false, read_failed = false;
   while (true) {
     auto row = store_->Find(kInvocationResultKind, request_id);
     if (row.ok()) {
       (void)store_->Delete(kInvocationResultKind, request_id);
       const json& d = row->doc;
-      if (auto e = d.find("error"); e != d.end() && e->is_object())
-        return Status::Aws(Text(*e, "code").empty() ? "ServiceException" : Text(*e, "code"),
-                           e->value("status", json(500)).is_number_integer() ? e->value("status", 500) : 500,
+      if (auto e = d.find("error"); e != d.end() && e->is_object()) {
+        // The row comes from the shared store: only a Lambda error's shape is passed on.
+        const json status = e->value("status", json(500));
+        const int http = status.is_number_integer() && status.get<int64_t>() >= 400 && status.get<int64_t>() <= 599
+                             ? status.get<int>()
+                             : 500;
+        const std::string code = Text(*e, "code");
+        return Status::Aws(code.empty() || code.size() > 64 ? "ServiceException" : code, http,
                            "on worker " + Text(d, "worker") + ": " + Text(*e, "message"), Status::Code::kInternal);
+      }
       InvocationOutcome out;
       if (auto p = d.find("payload"); p != d.end() && p->is_string()) out.payload = p->get<std::string>();
       out.function_error = d.value("functionError", json(false)) == json(true);
@@ -165,8 +171,10 @@ Result<InvocationOutcome> QueuedInvocations::Invoke(const FunctionSpec& fn, cons
       out.log_tail = Text(d, "logTail");
       return out;
     }
-    if (row.status().code() != Status::Code::kNotFound)
+    if (row.status().code() != Status::Code::kNotFound && !read_failed) {  // once, not five times a second
       spdlog::warn("lambda {}: cannot read its result yet: {}", request_id, row.status().message());
+      read_failed = true;
+    }
     const int64_t now = NowMillis();
     if (!claimed && now >= claim_deadline) {
       if (leases_.CancelQueued(kInvocationWorkKind, request_id).ok())
