@@ -48,6 +48,11 @@ std::string TutorialStateMachineDefinition();
 // Runs build/lathe with arguments (a shell-quoted string); returns the exit code, captures output.
 int RunLatheBinary(const std::string& args, std::string* stdout_text, std::string* stderr_text = nullptr);
 
+// A TCP socket bound to 127.0.0.1 on a port the kernel chose (listening with a backlog of 1 when
+// `listen`), its port in *port; -1 on failure. The caller closes it (closing at once leaves a
+// port that was free a moment ago, for a server the test starts).
+int BindLoopback(int* port, bool listen);
+
 // The real file system, except that appends and closes of files under `prefix` fail once `room`
 // bytes are written, as a full disk does (ENOSPC), and directory syncs can be made to fail.
 class FullDiskEnv final : public Env {

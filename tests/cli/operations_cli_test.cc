@@ -1,10 +1,7 @@
 // `lathe --version`, `lathe doctor`, and the command lines of `lathe backup` / `lathe restore`
 // (their work is tested in tests/store/data_dir_backup_test.cc and the operations integration test).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,15 +144,10 @@ TEST(DoctorCli, AModelListedWithoutItsFilesIsAnError) {
 
 TEST(DoctorCli, APortHeldByAnotherProgramIsNamed) {
   DataDir d;
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 1), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string port = std::to_string(ntohs(addr.sin_port));
+  int bound = 0;
+  const int fd = lathe::testing::BindLoopback(&bound, /*listen=*/true);
+  ASSERT_GE(fd, 0);
+  const std::string port = std::to_string(bound);
   std::vector<nlohmann::json> found;
   Doctor("--data-dir " + d.data + " --listen 127.0.0.1:" + port, &found, "port");
   EXPECT_TRUE(Has(found, "warning", "in use by another program")) << nlohmann::json(found).dump();

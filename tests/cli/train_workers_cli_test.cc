@@ -1,11 +1,8 @@
 // `lathe train --workers 2`: data-parallel training in two processes over c10d's Gloo gives the
 // losses and weights of one process at the same global batch, and losing a rank fails the run
 // promptly with the rank named, after which the same command resumes with the ranks left.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -157,17 +154,9 @@ TEST(TrainWorkersCli, ARankWithOtherValidationDataIsRefusedAtTheStart) {
   TempDir tmp;
   Prepare(tmp);
   int port = 0;
-  {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    ::close(fd);
-  }
+  const int fd = testing::BindLoopback(&port, /*listen=*/false);
+  ASSERT_GE(fd, 0);
+  ::close(fd);  // free again, for rank 0's store
   const std::string ranks = " --world-size 2 --master 127.0.0.1:" + std::to_string(port) + " --worker-timeout 20";
   const pid_t rank0 = fork();
   if (rank0 == 0) {
