@@ -175,7 +175,8 @@ void LeaseKeeper::Run() {
       if (beat.ok()) last_beat = std::chrono::steady_clock::now();
       else spdlog::warn("{} {}: heartbeat: {}", row_kind_, renewed.item.id, beat.message());
     }
-    auto row = db_->Find(row_kind_, renewed.item.id);  // a Stop from the API node
+    Result<store::ResourceRow> row = Status::NotFound("no row watched");
+    if (db_) row = db_->Find(row_kind_, renewed.item.id);  // a Stop from the API node
     lock.lock();
     if (beat.code() == Status::Code::kConflict) {
       lost_ = true;

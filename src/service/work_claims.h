@@ -73,8 +73,10 @@ Status SaveClaimed(store::MetadataStore* db, const std::string& row_kind, store:
                    const StateChangeEventFn& event, bool* stopping);
 
 // A worker's hold on one claimed item while it runs the job: a thread that heartbeats every
-// quarter of the lease and reads the job's row each second (a Stop from the API node). `wake` is
-// called when either changes, so the runner's waits end at once.
+// quarter of the lease and reads the job's row (`row_kind`, the item's id) in `db` each second (a
+// Stop from the API node); with a null `db` there is no row to watch (a function invocation), and
+// `row_kind` only names the item in the log. `wake` is called when either changes, so the
+// runner's waits end at once.
 class LeaseKeeper {
  public:
   LeaseKeeper(store::WorkLeases* leases, store::MetadataStore* db, std::string row_kind, store::Lease lease,

@@ -228,7 +228,7 @@ void InvocationWorker::Stop() {
 }
 
 void InvocationWorker::Loop() {
-  const service::WorkKinds kinds{kInvocationResultKind, kInvocationWorkKind};
+  const service::WorkKinds kinds{kInvocationWorkKind, kInvocationWorkKind};  // no job row: the item is all
   service::ClaimLoop(leases_, config_, kinds, mu_, wake_, shutting_down_, [this](store::Lease lease) { Run(lease); },
                      std::chrono::milliseconds(kIdleClaimWaitMs));
 }
@@ -246,8 +246,8 @@ void InvocationWorker::Run(const store::Lease& lease) {
   const std::string& request_id = lease.item.id;
   spdlog::info("worker {}: runs lambda invocation {} (generation {})", config_.worker_id, request_id, lease.generation);
   // The keeper renews the lease while the function runs (up to 900 s); no row stops it early.
-  service::LeaseKeeper keeper(&leases_, store_, kInvocationResultKind, lease, int64_t{config_.lease_seconds} * 1000,
-                              nullptr);
+  service::LeaseKeeper keeper(&leases_, /*db=*/nullptr, kInvocationWorkKind, lease,
+                              int64_t{config_.lease_seconds} * 1000, nullptr);
   Result<InvocationOutcome> outcome = Execute(lease.item.doc, request_id);
   bool shutting_down;
   {
