@@ -53,6 +53,14 @@ PROMPTS = ["Once upon a time", "The little dog", "One day, a girl named Lily", "
            "In the park there was", "The sun was shining and", "A big red ball", "The cat wanted"]
 
 
+def peer_env():
+    """llama.cpp's own defaults: its OpenMP threads spin between operations, and OMP_WAIT_POLICY=PASSIVE
+    (lathe's setting, perhaps in the caller's environment) would slow it 1.5-3x."""
+    env = dict(os.environ)
+    env.pop("OMP_WAIT_POLICY", None)
+    return env
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -264,7 +272,7 @@ def main():
             # -c: llama-server splits its context among the slots; 512 each holds any request here.
             llama = subprocess.Popen([binary, "-m", gguf, "--port", str(lport), "-np", str(args.slots),
                                       "-c", str(args.slots * 512), "-t", str(args.llama_threads)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=peer_env())
             servers.append(("llama.cpp", "http://127.0.0.1:%d" % lport, "default", llama))
         else:
             print("llama.cpp: skipped (no --llama-url, no --llama-server, no llama-server on PATH): lathe alone")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "engine/float_formats.h"
 #include "engine/gemv_kernels.h"
@@ -14,11 +15,30 @@ namespace {
 // thread costs as much as it saves (stories260K's matrices are all below it).
 constexpr int64_t kThreadedWeights = int64_t{1} << 16;
 
-void Rows(const MatrixView& m, const float* x, int64_t r0, int64_t r1, float* y) {
+// The vectors a product multiplies: n rows of cols floats, and for Q8_0 weights the same rows
+// quantized once (gemv_kernels.h), before the rows are split among threads.
+struct Vectors {
+  const float* x;
+  std::vector<int8_t> q;
+  std::vector<float> d;
+
+  Vectors(const MatrixView& m, const float* xs, int64_t n) : x(xs) {
+    if (m.format != WeightPrecision::kQ8_0) return;
+    q.resize(static_cast<size_t>(n * m.cols));
+    d.resize(static_cast<size_t>(n * m.cols / 32));
+    for (int64_t b = 0; b < n; ++b) QuantizeQ8Activations(xs + b * m.cols, m.cols, &q[b * m.cols], &d[b * m.cols / 32]);
+  }
+};
+
+// Rows [r0, r1) of y = m x[b].
+void Rows(const MatrixView& m, const Vectors& v, int64_t b, int64_t r0, int64_t r1, float* y) {
+  const float* x = v.x + b * m.cols;
   switch (m.format) {
     case WeightPrecision::kF32: return GemvF32(static_cast<const float*>(m.data), x, m.cols, r0, r1, y);
     case WeightPrecision::kBf16: return GemvBf16(static_cast<const uint16_t*>(m.data), x, m.cols, r0, r1, y);
-    case WeightPrecision::kQ8_0: return GemvQ8_0(static_cast<const char*>(m.data), x, m.cols, r0, r1, y);
+    case WeightPrecision::kQ8_0:
+      return GemvQ8_0(static_cast<const char*>(m.data), v.q.data() + b * m.cols, v.d.data() + b * m.cols / 32,
+                      m.cols, r0, r1, y);
   }
 }
 
@@ -35,11 +55,11 @@ int64_t RowBytes(const MatrixView& m) {
 // Rows [r0, r1) for n vectors, a tile at a time: a tile (~16 KiB, within L1 on this machine's
 // cores) is read from memory once and then from cache for every vector. The kernels compute each
 // row on its own, so tiling changes no result.
-void TiledRows(const MatrixView& m, const float* x, int64_t n, int64_t r0, int64_t r1, float* y) {
+void TiledRows(const MatrixView& m, const Vectors& v, int64_t n, int64_t r0, int64_t r1, float* y) {
   const int64_t tile = std::max<int64_t>(4, (int64_t{16} << 10) / std::max<int64_t>(RowBytes(m), 1) / 4 * 4);
   for (int64_t t0 = r0; t0 < r1; t0 += tile) {
     const int64_t t1 = std::min(r1, t0 + tile);
-    for (int64_t b = 0; b < n; ++b) Rows(m, x + b * m.cols, t0, t1, y + b * m.rows);
+    for (int64_t b = 0; b < n; ++b) Rows(m, v, b, t0, t1, y + b * m.rows);
   }
 }
 
@@ -92,19 +112,21 @@ void Expand(const CompactMatrix& m, float* out) {
 }
 
 void MatVec(const MatrixView& m, const float* x, float* y, const RowSplitter& split) {
-  if (split && m.rows * m.cols >= kThreadedWeights) {
-    split(m.rows, [&](int64_t r0, int64_t r1) { Rows(m, x, r0, r1, y); });
-  } else {
-    Rows(m, x, 0, m.rows, y);
-  }
+  MatMul(m, x, 1, y, split);
 }
 
 void MatMul(const MatrixView& m, const float* x, int64_t n, float* y, const RowSplitter& split) {
-  if (n == 1) return MatVec(m, x, y, split);
-  if (split && m.rows * m.cols * n >= kThreadedWeights) {
-    split(m.rows, [&](int64_t r0, int64_t r1) { TiledRows(m, x, n, r0, r1, y); });
+  const Vectors v(m, x, n);
+  if (n == 1) {
+    if (split && m.rows * m.cols >= kThreadedWeights) {
+      split(m.rows, [&](int64_t r0, int64_t r1) { Rows(m, v, 0, r0, r1, y); });
+    } else {
+      Rows(m, v, 0, 0, m.rows, y);
+    }
+  } else if (split && m.rows * m.cols * n >= kThreadedWeights) {
+    split(m.rows, [&](int64_t r0, int64_t r1) { TiledRows(m, v, n, r0, r1, y); });
   } else {
-    TiledRows(m, x, n, 0, m.rows, y);
+    TiledRows(m, v, n, 0, m.rows, y);
   }
 }
 

@@ -63,7 +63,10 @@ void CompareDecodeSteps(bool qwen, WeightPrecision precision = WeightPrecision::
     at::Tensor ref = ref_model.Forward(next, p, v, &a, true);
     at::Tensor got = m.ForwardDecodeKernel(next, p, v, &k);
     ASSERT_EQ(got.sizes(), ref.sizes());
-    EXPECT_LT((got - ref).abs().max().item<float>(), 1e-4f) << "step " << s;
+    // q8_0 decode also rounds the activations to 8 bits per block (gemv_kernels.h), which the
+    // tensor path does not: its logits move by a small fraction of their range, not by float noise.
+    const float bound = precision == WeightPrecision::kQ8_0 ? 2e-2f * ref.abs().max().item<float>() : 1e-4f;
+    EXPECT_LT((got - ref).abs().max().item<float>(), bound) << "step " << s << ", logits up to " << ref.abs().max().item<float>();
     next = got.argmax(-1).view({B, 1});
   }
 }
@@ -72,7 +75,8 @@ TEST(DecodeKernel, MatchesTheTensorPathWithGqaLlama3RopeAndPadding) { CompareDec
 TEST(DecodeKernel, MatchesTheTensorPathWithBiasesAndTiedHead) { CompareDecodeSteps(true); }
 
 // Held in bf16 or q8_0, the kernel reads the compact matrices and the tensor path their values
-// expanded to f32: one model, so the logits agree as closely as in f32.
+// expanded to f32: one model, so the logits agree as closely as in f32 for bf16, and within the
+// activations' rounding for q8_0.
 TEST(DecodeKernel, CompactWeightsGiveTheTensorPathsLogits) {
   for (WeightPrecision p : {WeightPrecision::kBf16, WeightPrecision::kQ8_0})
     for (bool qwen : {false, true})

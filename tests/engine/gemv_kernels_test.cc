@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -80,17 +81,81 @@ TEST_P(GemvKernels, Bf16MatchesTheReferenceOnTheRoundedWeights) {
   }
 }
 
-TEST_P(GemvKernels, Q8_0MatchesTheReferenceOnTheQuantizedWeights) {
-  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{11, 32}, {8, 288}, {6, 2048}}) {
+// Q8_0 multiplies the quantized weights by x quantized per block: against the double reference on
+// both decoded, it is exact integer arithmetic per block and float32 across blocks. Odd and even
+// block counts take the kernel's two paths.
+TEST_P(GemvKernels, Q8_0MatchesTheReferenceOnTheQuantizedWeightsAndActivations) {
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{11, 32}, {8, 288}, {6, 2048}, {5, 96}, {3, 160}}) {
     const Problem p = Random(rows, cols, 3);
     const std::string q = QuantizeGgufQ8_0(p.w.data(), p.w.size());
     std::vector<float> decoded(p.w.size());
     ASSERT_TRUE(DequantizeGguf(GgmlType::kQ8_0, q, p.w.size(), decoded.data()).ok());
+    std::vector<int8_t> xq(static_cast<size_t>(cols));
+    std::vector<float> xd(static_cast<size_t>(cols / 32));
+    QuantizeQ8Activations(p.x.data(), cols, xq.data(), xd.data());
+    Problem on_quantized = p;
+    for (int64_t c = 0; c < cols; ++c) on_quantized.x[c] = xd[c / 32] * xq[c];
     std::vector<float> y(static_cast<size_t>(rows));
-    GemvQ8_0(q.data(), p.x.data(), cols, 0, rows, y.data());
-    ExpectClose(y, Reference(p, [&](int64_t r, int64_t c) { return decoded[static_cast<size_t>(r * cols + c)]; }), p, 0,
-                rows);
+    GemvQ8_0(q.data(), xq.data(), xd.data(), cols, 0, rows, y.data());
+    ExpectClose(y, Reference(on_quantized, [&](int64_t r, int64_t c) { return decoded[static_cast<size_t>(r * cols + c)]; }),
+                on_quantized, 0, rows);
   }
+}
+
+// The activations' rounding: each value within half a step (max|block| / 254) of x, the block's
+// largest at +-127, a block of zeros all zeros with scale 0, and a NaN or infinity turns its
+// block's scale into NaN (so the product is NaN, as in f32) instead of into undefined int8s.
+TEST(Q8Activations, RoundEachValueWithinHalfAStepOfItsBlock) {
+  const Problem p = Random(1, 96, 4);
+  std::vector<float> x = p.x;
+  for (int j = 32; j < 64; ++j) x[static_cast<size_t>(j)] = 0;
+  x[70] = std::nanf("");
+  std::vector<int8_t> q(96);
+  std::vector<float> d(3);
+  QuantizeQ8Activations(x.data(), 96, q.data(), d.data());
+  float amax = 0;
+  for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[static_cast<size_t>(j)]));
+  EXPECT_FLOAT_EQ(d[0], amax / 127);
+  int extremes = 0;
+  for (int j = 0; j < 32; ++j) {
+    EXPECT_NEAR(d[0] * q[static_cast<size_t>(j)], x[static_cast<size_t>(j)], d[0] / 2 * 1.0001) << j;
+    extremes += std::abs(q[static_cast<size_t>(j)]) == 127;
+  }
+  EXPECT_GE(extremes, 1);
+  EXPECT_EQ(d[1], 0.0f);
+  for (int j = 32; j < 64; ++j) EXPECT_EQ(q[static_cast<size_t>(j)], 0);
+  EXPECT_TRUE(std::isnan(d[2]));
+  // Through the kernel: the NaN block makes the product NaN, in both paths.
+  const std::string w = QuantizeGgufQ8_0(p.x.data(), 96);
+  for (bool vector : {true, false}) {
+    SetGemvVectorKernels(vector);
+    float y = 0;
+    GemvQ8_0(w.data(), q.data(), d.data(), 96, 0, 1, &y);
+    EXPECT_TRUE(std::isnan(y));
+  }
+  SetGemvVectorKernels(true);
+}
+
+// What quantizing the activations costs against f32 activations on the same weights: a bounded
+// fraction of the products' magnitude (the bound docs/performance.md states for q8_0 decode).
+TEST(Q8Activations, CostAFractionOfAPercentOfTheProducts) {
+  const Problem p = Random(64, 768, 5);
+  const std::string w = QuantizeGgufQ8_0(p.w.data(), p.w.size());
+  std::vector<float> decoded(p.w.size());
+  ASSERT_TRUE(DequantizeGguf(GgmlType::kQ8_0, w, p.w.size(), decoded.data()).ok());
+  std::vector<int8_t> xq(768);
+  std::vector<float> xd(24), y(64);
+  QuantizeQ8Activations(p.x.data(), 768, xq.data(), xd.data());
+  GemvQ8_0(w.data(), xq.data(), xd.data(), 768, 0, 64, y.data());
+  const std::vector<double> exact = Reference(p, [&](int64_t r, int64_t c) { return decoded[static_cast<size_t>(r * 768 + c)]; });
+  double err = 0, norm = 0;
+  for (size_t r = 0; r < 64; ++r) {
+    err += (y[r] - exact[r]) * (y[r] - exact[r]);
+    norm += exact[r] * exact[r];
+  }
+  const double relative = std::sqrt(err / norm);
+  EXPECT_GT(relative, 1e-5) << "the activations were not rounded";
+  EXPECT_LT(relative, 1e-2);
 }
 
 TEST(FloatFormats, Bf16RoundsToNearestEvenAndKeepsNaN) {
