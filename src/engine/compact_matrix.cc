@@ -42,16 +42,6 @@ void Rows(const MatrixView& m, const Vectors& v, int64_t b, int64_t r0, int64_t 
   }
 }
 
-// Bytes of one row as held: what sizes a tile of rows.
-int64_t RowBytes(const MatrixView& m) {
-  switch (m.format) {
-    case WeightPrecision::kF32: return m.cols * 4;
-    case WeightPrecision::kBf16: return m.cols * 2;
-    case WeightPrecision::kQ8_0: return m.cols / 32 * 34;
-  }
-  return m.cols * 4;
-}
-
 // Rows [r0, r1) for n vectors, a tile at a time: a tile (~16 KiB, within L1 on this machine's
 // cores) is read from memory once and then from cache for every vector. The kernels compute each
 // row on its own, so tiling changes no result.
@@ -64,6 +54,15 @@ void TiledRows(const MatrixView& m, const Vectors& v, int64_t n, int64_t r0, int
 }
 
 }  // namespace
+
+int64_t RowBytes(const MatrixView& m) {
+  switch (m.format) {
+    case WeightPrecision::kF32: return m.cols * 4;
+    case WeightPrecision::kBf16: return m.cols * 2;
+    case WeightPrecision::kQ8_0: return m.cols / 32 * 34;
+  }
+  return m.cols * 4;
+}
 
 CompactMatrix Compact(const float* w, int64_t rows, int64_t cols, WeightPrecision precision) {
   CompactMatrix m;

@@ -20,6 +20,9 @@ struct MatrixView {
   int64_t rows = 0, cols = 0;
 };
 
+// Bytes of one row as held: what sizes the kernels' tiles of rows.
+int64_t RowBytes(const MatrixView& m);
+
 struct CompactMatrix {
   // What the bytes hold. Q8_0 needs cols to be a multiple of its 32-weight blocks; a matrix whose
   // rows are not (stories260K's 172-wide MLP) is held as bf16 instead, so asking for q8_0 never fails.

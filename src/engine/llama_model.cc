@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 
 #include "engine/decode_kernel.h"
+#include "engine/prefill_kernel.h"
 
 namespace lathe::engine {
 namespace {
@@ -40,6 +41,18 @@ void SplitRows(int64_t rows, const std::function<void(int64_t, int64_t)>& work) 
   // Whole multiples of 4 rows per thread: the kernels handle 4 rows at a time.
   const int64_t grain = std::max<int64_t>(4, (rows / threads + 3) / 4 * 4);
   at::parallel_for(0, rows, grain, work);
+}
+
+// A prompt's rows [N, cols] times the matrix transposed (+ bias): prefill_kernel.h, which reads
+// the weights where they lie (and from the compact bytes when the model is held in bf16/q8_0),
+// where the CPU has AVX-512; ATen's product otherwise.
+at::Tensor Linear(const at::Tensor& in, const at::Tensor& w, const CompactMatrix& compact, const at::Tensor& bias) {
+  const at::Tensor x = in.contiguous();
+  at::Tensor y = at::empty({x.size(0), w.size(0)}, at::kFloat);
+  if (PrefillMatMul(ViewOf(w, compact), x.data_ptr<float>(), x.size(0),
+                    bias.defined() ? bias.data_ptr<float>() : nullptr, y.data_ptr<float>(), SplitRows))
+    return y;
+  return at::linear(x, w, bias);
 }
 
 }  // namespace
@@ -242,7 +255,9 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
   }
   at::Tensor x = Layers(tokens, positions, key_valid, cache).view({B, T, c.hidden_size});
   if (last_only) x = x.select(1, T - 1);
-  return at::linear(RmsNormalize(x, c.rms_norm_eps), lm_head_prepared_);
+  const at::Tensor logits =
+      Linear(RmsNormalize(x, c.rms_norm_eps).reshape({-1, c.hidden_size}), lm_head_prepared_, lm_head_compact_, {});
+  return last_only ? logits.view({B, c.vocab_size}) : logits.view({B, T, c.vocab_size});
 }
 
 at::Tensor LlamaModel::LastHidden(const at::Tensor& tokens, const at::Tensor& positions, KVCache* cache) const {
@@ -281,7 +296,7 @@ at::Tensor LlamaModel::Layers(const at::Tensor& tokens, const at::Tensor& positi
   sin = sin.view({B, T, 1, D});
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const PreparedLayer& w = prepared_[static_cast<size_t>(l)];
-    at::Tensor qkv = at::linear(RmsNormalize(x, c.rms_norm_eps), w.w_qkv, w.b_qkv).view({B, T, H + 2 * KV, D});
+    at::Tensor qkv = Linear(RmsNormalize(x, c.rms_norm_eps), w.w_qkv, w.c_qkv, w.b_qkv).view({B, T, H + 2 * KV, D});
     at::Tensor qk = qkv.narrow(2, 0, H + KV);
     qk = qk * cos + at::roll(qk, {D / 2}, {-1}) * sin;  // RoPE on q and k at once
     at::Tensor q = qk.narrow(2, 0, H).transpose(1, 2);          // [B, H, T, D]
@@ -298,10 +313,10 @@ at::Tensor LlamaModel::Layers(const at::Tensor& tokens, const at::Tensor& positi
     if (mask.defined()) scores.add_(mask);
     at::Tensor att = at::matmul(at::softmax(scores, -1), values);  // [B, KV, G, T, D]
     at::Tensor o = att.reshape({B, H, T, D}).transpose(1, 2).reshape({N, H * D});
-    x = at::addmm(x, o, w.w_o.t());  // x + o @ wo^T, one operation
-    at::Tensor gu = at::linear(RmsNormalize(x, c.rms_norm_eps), w.w_gate_up);
+    x = x + Linear(o, w.w_o, w.c_o, {});
+    at::Tensor gu = Linear(RmsNormalize(x, c.rms_norm_eps), w.w_gate_up, w.c_gate_up, {});
     at::Tensor act = at::silu(gu.narrow(1, 0, F)).mul_(gu.narrow(1, F, F));
-    x = at::addmm(x, act, w.w_down.t());
+    x = x + Linear(act, w.w_down, w.c_down, {});
   }
   cache->length = S;
   return x;

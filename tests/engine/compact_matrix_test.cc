@@ -48,9 +48,13 @@ TEST(CompactMatrix, RoundsEachFormatWithinItsBound) {
       for (int j = 0; j < 32; ++j) block_max = std::max(block_max, std::fabs(w[b * 32 + j]));
       for (int j = 0; j < 32; ++j) {
         const float x = w[b * 32 + j], err = std::fabs(back[b * 32 + j] - x);
-        if (p == WeightPrecision::kF32) EXPECT_EQ(err, 0.0f);
-        if (p == WeightPrecision::kBf16) EXPECT_LE(err, std::fabs(x) / 256);
-        if (p == WeightPrecision::kQ8_0) EXPECT_LE(err, block_max / 127 * (0.5f + 127.0f / 2048) + 1e-6f);
+        if (p == WeightPrecision::kF32) {
+          EXPECT_EQ(err, 0.0f);
+        } else if (p == WeightPrecision::kBf16) {
+          EXPECT_LE(err, std::fabs(x) / 256);
+        } else {
+          EXPECT_LE(err, block_max / 127 * (0.5f + 127.0f / 2048) + 1e-6f);
+        }
       }
     }
   }
