@@ -10,12 +10,14 @@
 //
 //   build/bench/bench_generate [--threads N] [--llama-cpp DIR] [--models stories260K,model15M,model110M]
 //     --llama-cpp DIR   a folder with llama.cpp's llama-bench (bench/build_llama_cpp.sh SRC builds one)
+#include <unistd.h>
+
 #include <array>
-#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -24,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_memory.h"
+#include "core/cpu_features.h"
 #include "core/env.h"
 #include "core/random.h"
 #include "engine/gguf_convert.h"
@@ -123,7 +126,7 @@ Speed Lathe(engine::LanguageModel& m, int batch, int prompt_len, int new_tokens)
 }
 
 Speed PyTorch(const std::string& dir, int batch, int prompt_len, int new_tokens, int threads) {
-  std::string cmd = "OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 " + kSource + "/bench/pytorch_generate.py --model " +
+  std::string cmd = "/usr/bin/python3 " + kSource + "/bench/pytorch_generate.py --model " +
                     dir + " --batch " + std::to_string(batch) + " --prompt-tokens " + std::to_string(prompt_len) +
                     " --new-tokens " + std::to_string(new_tokens) + " --threads " + std::to_string(threads);
   Speed s;
@@ -164,6 +167,9 @@ Speed LlamaCpp(const std::string& bin_dir, const std::string& gguf, int threads)
 }  // namespace
 
 int main(int argc, char** argv) {
+  // lathe's OpenMP wait (core/cpu_features.h), as build/lathe sets it, unless the caller chose one.
+  // libgomp came with torch and read the environment before main(): run again with it set.
+  if (SetOpenMpWaitDefault()) execv("/proc/self/exe", argv);
   if (!fs::exists(kShared + "/models/stories260K/stories260K.bin")) {
     std::printf("bench_generate: ../shared is absent; it needs models/stories260K and tokenizers/llama2\n");
     return 0;
@@ -198,8 +204,11 @@ int main(int argc, char** argv) {
     names.push_back(shape.name);
   }
   const double bandwidth = bench::ReadBandwidth(threads);
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
   std::printf("threads: %d (every engine alike); prompt 64 tokens, 64 new tokens, greedy, fp32 unless marked; "
-              "read bandwidth %.1f GB/s\n\n", threads, bandwidth);
+              "read bandwidth %.1f GB/s\nOpenMP wait for lathe and PyTorch: GOMP_SPINCOUNT=%s OMP_WAIT_POLICY=%s "
+              "(llama.cpp: its own defaults)\n\n", threads, bandwidth, spin ? spin : "unset", policy ? policy : "unset");
   std::printf("%-12s %5s | %10s %10s %6s | %10s %10s %6s | %5s | %10s |\n", "model", "batch", "lathe pp/s",
               "torch pp/s", "ratio", "lathe tg/s", "torch tg/s", "ratio", "same", "limit tg/s");
   for (const std::string& name : names) {

@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/cpu_features.h"
 #include "engine/lora.h"
 
 using namespace lathe;
@@ -119,6 +120,9 @@ int main(int argc, char** argv) {
       if (s.name == std::string(argv[2])) return RunOne(s, argv[3], std::atoi(argv[4]));
     return 2;
   }
+  // Both trainers' processes wait as build/lathe's threads do (core/cpu_features.h), unless the
+  // caller chose: the same OpenMP setting for both.
+  SetOpenMpWaitDefault();
   const int threads = argc > 1 ? std::atoi(argv[1]) : static_cast<int>(std::thread::hardware_concurrency());
   at::set_num_threads(threads);
   // fp32 matmul peak, measured here.
@@ -146,7 +150,7 @@ int main(int argc, char** argv) {
   std::printf("lathe precision: %s (its default here); PyTorch eager: fp32\n\n", bf16 ? "bf16 autocast" : "fp32");
   std::printf("%-6s %-5s | %10s %10s %6s | %7s %7s | %9s %9s %6s\n", "model", "mode", "lathe t/s", "torch t/s", "ratio",
               "lathe", "torch", "lathe MB", "torch MB", "ratio");
-  const std::string env = std::string(bf16 ? "LATHE_BENCH_BF16=1 " : "") + "OMP_WAIT_POLICY=PASSIVE LATHE_THREADS=" +
+  const std::string env = std::string(bf16 ? "LATHE_BENCH_BF16=1 " : "") + "LATHE_THREADS=" +
                           std::to_string(threads) + " ";
   for (const auto& s : kShapes) {
     const ModelConfig c = Config(s);

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "cli/doctor_checks.h"
+#include "core/cpu_features.h"
 
 namespace lathe::cli {
 namespace {
@@ -96,8 +97,9 @@ std::vector<Finding> CheckCpuAndThreads() {
   const char* wait = std::getenv("OMP_WAIT_POLICY");
   if (wait && std::string(wait) != "PASSIVE" && std::string(wait) != "passive") {
     out.push_back({Level::kWarning, "threads", what + "; OMP_WAIT_POLICY=" + wait,
-                   "unset OMP_WAIT_POLICY (lathe sets PASSIVE): OpenBLAS and libtorch threads spinning against each "
-                   "other slow training 1.7-3x (docs/engine.md)"});
+                   std::string("unset OMP_WAIT_POLICY (lathe's threads then spin ~0.1 ms, GOMP_SPINCOUNT=") +
+                       kOpenMpSpinCount + "): threads that keep spinning take the cores from OpenBLAS and from "
+                       "other requests (docs/engine.md)"});
   } else if (!lathe_threads && ((quota > 0 && quota + 0.5 < cores) || (allowed > 0 && static_cast<unsigned>(allowed) < cores))) {
     const int use = quota > 0 ? std::max(1, static_cast<int>(quota)) : allowed;
     out.push_back({Level::kWarning, "threads", what,

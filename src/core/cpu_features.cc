@@ -1,5 +1,6 @@
 #include "core/cpu_features.h"
 
+#include <cstdlib>
 #include <fstream>
 
 namespace lathe {
@@ -40,6 +41,11 @@ std::string OpenBlasCoreTypeFor(const CpuFeatures& f) {
   if (skylakex) return "SkylakeX";
   if (f.avx2 && f.fma) return "Haswell";
   return "";  // older or unknown: OpenBLAS's own detection
+}
+
+bool SetOpenMpWaitDefault() {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return false;
+  return setenv("GOMP_SPINCOUNT", kOpenMpSpinCount, 0) == 0;
 }
 
 }  // namespace lathe

@@ -30,4 +30,19 @@ CpuFeatures DetectCpuFeatures();
 // its model. Cooperlake = SkylakeX's kernels plus bf16 GEMM.
 std::string OpenBlasCoreTypeFor(const CpuFeatures& features);
 
+// How long lathe's OpenMP threads (torch's and OpenBLAS's one pool) spin when a parallel region
+// ends before they sleep: libgomp's GOMP_SPINCOUNT, about 100,000 spins a millisecond, so ~0.1 ms.
+// Long enough to bridge the gaps between the regions of one decode step or training step (a
+// sleeping thread takes tens of microseconds to wake, ~50 times a token); short enough that idle
+// threads do not take the cores from OpenBLAS or from other requests. Measured on the 2-core
+// machine against OMP_WAIT_POLICY=PASSIVE (no spinning): 110M-shaped decode 1.2-1.5x, prefill
+// 1.2x, 135M LoRA training 1.16-1.22x; libgomp's own default (300,000) trains 8% slower than
+// PASSIVE (docs/engine.md, "Threads and BLAS").
+inline constexpr char kOpenMpSpinCount[] = "10000";
+
+// Sets GOMP_SPINCOUNT to kOpenMpSpinCount unless the user chose how OpenMP threads wait
+// (OMP_WAIT_POLICY or GOMP_SPINCOUNT set). libgomp reads it once, when it loads: call first.
+// Returns whether it set it.
+bool SetOpenMpWaitDefault();
+
 }  // namespace lathe

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+
 namespace lathe {
 namespace {
 
@@ -31,6 +34,32 @@ TEST(CpuFeatures, ChoosesTheStrongestOpenBlasKernelsTheCpuRuns) {
   EXPECT_EQ(OpenBlasCoreTypeFor(ParseCpuFlags(kOld)), "");
   // AVX-512 without all of SkylakeX's subsets (Xeon Phi: no BW/VL/DQ) gets Haswell's, not SkylakeX's.
   EXPECT_EQ(OpenBlasCoreTypeFor(ParseCpuFlags("flags : avx2 fma avx512f avx512cd")), "Haswell");
+}
+
+// lathe's OpenMP wait goes in only where the user chose none: an OMP_WAIT_POLICY or a
+// GOMP_SPINCOUNT of theirs is left as it is.
+TEST(OpenMpWait, SetsTheSpinCountOnlyWhereTheUserChoseNothing) {
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  const std::string saved_policy = policy ? policy : "", saved_spin = spin ? spin : "";
+  unsetenv("OMP_WAIT_POLICY");
+  unsetenv("GOMP_SPINCOUNT");
+  EXPECT_TRUE(SetOpenMpWaitDefault());
+  ASSERT_NE(std::getenv("GOMP_SPINCOUNT"), nullptr);
+  EXPECT_STREQ(std::getenv("GOMP_SPINCOUNT"), kOpenMpSpinCount);
+  EXPECT_EQ(std::getenv("OMP_WAIT_POLICY"), nullptr);
+
+  setenv("GOMP_SPINCOUNT", "5", 1);
+  EXPECT_FALSE(SetOpenMpWaitDefault());
+  EXPECT_STREQ(std::getenv("GOMP_SPINCOUNT"), "5");
+
+  unsetenv("GOMP_SPINCOUNT");
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  EXPECT_FALSE(SetOpenMpWaitDefault());
+  EXPECT_EQ(std::getenv("GOMP_SPINCOUNT"), nullptr);
+
+  policy ? setenv("OMP_WAIT_POLICY", saved_policy.c_str(), 1) : unsetenv("OMP_WAIT_POLICY");
+  spin ? setenv("GOMP_SPINCOUNT", saved_spin.c_str(), 1) : unsetenv("GOMP_SPINCOUNT");
 }
 
 }  // namespace
