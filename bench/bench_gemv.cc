@@ -32,6 +32,7 @@ const auto& kToken = bench::kToken110M;
 }  // namespace
 
 int main(int argc, char** argv) {
+  bench::WaitAsLathe(argv);
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   at::set_num_threads(threads);
   const double bandwidth = bench::ReadBandwidth(threads);

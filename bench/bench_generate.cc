@@ -10,8 +10,6 @@
 //
 //   build/bench/bench_generate [--threads N] [--llama-cpp DIR] [--models stories260K,model15M,model110M]
 //     --llama-cpp DIR   a folder with llama.cpp's llama-bench (bench/build_llama_cpp.sh SRC builds one)
-#include <unistd.h>
-
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -26,7 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_memory.h"
-#include "core/cpu_features.h"
+#include "bench_shapes.h"
 #include "core/env.h"
 #include "core/random.h"
 #include "engine/gguf_convert.h"
@@ -167,9 +165,7 @@ Speed LlamaCpp(const std::string& bin_dir, const std::string& gguf, int threads)
 }  // namespace
 
 int main(int argc, char** argv) {
-  // lathe's OpenMP wait (core/cpu_features.h), as build/lathe sets it, unless the caller chose one.
-  // libgomp came with torch and read the environment before main(): run again with it set.
-  if (SetOpenMpWaitDefault()) execv("/proc/self/exe", argv);
+  bench::WaitAsLathe(argv);
   if (!fs::exists(kShared + "/models/stories260K/stories260K.bin")) {
     std::printf("bench_generate: ../shared is absent; it needs models/stories260K and tokenizers/llama2\n");
     return 0;

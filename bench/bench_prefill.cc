@@ -55,6 +55,7 @@ double PeakGflops(int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bench::WaitAsLathe(argv);
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const int64_t tokens = argc > 2 ? std::atoll(argv[2]) : 64;
   at::set_num_threads(threads);

@@ -1,6 +1,9 @@
-// What the engine kernels' benches share: the matrices of a stories110M-shaped model (width 768,
-// 12 layers, MLP 2048, vocabulary 32000), a best-of timer, and a row split over plain threads.
+// What the engine kernels' benches share: lathe's OpenMP wait, the matrices of a stories110M-shaped
+// model (width 768, 12 layers, MLP 2048, vocabulary 32000), a best-of timer, and a row split over
+// plain threads.
 #pragma once
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +12,17 @@
 #include <thread>
 #include <vector>
 
+#include "core/cpu_features.h"
+
 namespace lathe::bench {
+
+// Runs this bench under build/lathe's OpenMP wait (core/cpu_features.h) unless the caller chose
+// one: libgomp came with torch and read the environment before main(), so the bench runs itself
+// again with it set. Without it torch's threads spin ~3 ms after each of their operations and take
+// the cores from whatever the bench measures next.
+inline void WaitAsLathe(char** argv) {
+  if (SetOpenMpWaitDefault()) execv("/proc/self/exe", argv);
+}
 
 struct Matrix {
   int64_t rows, cols, count;  // count: how many of it a token multiplies (per layer x layers)

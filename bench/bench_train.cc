@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
       }
     if (f) std::fclose(f);
   }
-  std::printf("lathe precision: %s (its default here); PyTorch eager: fp32\n\n", bf16 ? "bf16 autocast" : "fp32");
+  std::printf("lathe precision: %s (its default here); PyTorch eager: the same\n\n", bf16 ? "bf16 autocast" : "fp32");
   std::printf("%-6s %-5s | %10s %10s %6s | %7s %7s | %9s %9s %6s\n", "model", "mode", "lathe t/s", "torch t/s", "ratio",
               "lathe", "torch", "lathe MB", "torch MB", "ratio");
   const std::string env = std::string(bf16 ? "LATHE_BENCH_BF16=1 " : "") + "LATHE_THREADS=" +
@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
                             std::to_string(s.heads) + " --kv-heads " + std::to_string(s.kv_heads) + " --ffn " +
                             std::to_string(s.ffn) + " --vocab " + std::to_string(s.vocab) + " --method " + method +
                             " --batch " + std::to_string(kBatch) + " --seq " + std::to_string(kSeq) + " --steps " +
-                            std::to_string(steps) + " --threads " + std::to_string(threads));
+                            std::to_string(steps) + " --threads " + std::to_string(threads) + (bf16 ? " --bf16" : ""));
       const double lt = mine.value("tokens_per_s", 0.0), tt = theirs.value("tokens_per_s", 0.0);
       const double lm = mine.value("peak_rss_mb", 0.0), tm = theirs.value("peak_rss_mb", 0.0);
       // FLOPs per token: full = 6N (forward, input and weight gradients); LoRA = 4N (no weight gradients).

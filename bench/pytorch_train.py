@@ -4,7 +4,7 @@ with AdamW on random tokens (LoRA on q/v, or full), timed over a few steps. Prin
 tokens/s and peak RSS. Run with Debian's python3-torch (/usr/bin/python3).
 
   pytorch_train.py --hidden 256 --layers 4 --heads 8 --kv-heads 8 --ffn 688 --vocab 4096
-                   --method lora --batch 4 --seq 128 --steps 6 --threads 2
+                   --method lora --batch 4 --seq 128 --steps 6 --threads 2 [--bf16]
 """
 import argparse, json, math, resource, time
 
@@ -16,6 +16,8 @@ def main():
     for k in ("hidden", "layers", "heads", "kv-heads", "ffn", "vocab", "batch", "seq", "steps", "threads"):
         ap.add_argument("--" + k, type=int, required=True)
     ap.add_argument("--method", choices=["lora", "full"], required=True)
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast for the forward pass and loss, as lathe's "
+                    "trainer on a CPU with AVX512_BF16 (otherwise fp32)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -73,8 +75,10 @@ def main():
 
     tokens = torch.randint(0, a.vocab, (a.batch, T))
     def step():
-        logits = forward(tokens)
-        loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, a.vocab), tokens[:, 1:].reshape(-1))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            logits = forward(tokens)
+            loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, a.vocab).float(),
+                                                     tokens[:, 1:].reshape(-1))
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
