@@ -23,6 +23,31 @@ constexpr int kTileRows = 4, kTileTokens = 6;  // 24 accumulators + 6 of x + 1 o
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #define LATHE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,f16c")))
 
+// One step of 16 columns: T vectors of x, then each of the R rows of w against all of them.
+template <int R, int T>
+LATHE_AVX512 inline void Step(const float* w, const float* x, int64_t cols, int64_t c, __mmask16 m, __m512 (&acc)[R][T]) {
+  __m512 xv[T];
+#pragma GCC unroll 6
+  for (int t = 0; t < T; ++t) xv[t] = _mm512_maskz_loadu_ps(m, x + t * cols + c);
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    const __m512 wv = _mm512_maskz_loadu_ps(m, w + r * cols + c);
+#pragma GCC unroll 6
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+  }
+}
+
+// The sums of four accumulators, in order, in one 128-bit vector: halves, then quarters, then
+// pairs added across them (10 instructions where four separate reductions take ~28).
+LATHE_AVX512 inline __m128 Sum4(__m512 a, __m512 b, __m512 c, __m512 d) {
+  const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xee));
+  const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xee));
+  __m512 s = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xdd));
+  s = _mm512_add_ps(s, _mm512_permute_ps(s, 0x4e));
+  s = _mm512_add_ps(s, _mm512_permute_ps(s, 0xb1));
+  return _mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, s));
+}
+
 // y[t * ldy + r] = w[r] . x[t] (+ bias[r]) for R rows of w and T tokens of x, both cols long.
 template <int R, int T>
 LATHE_AVX512 void Tile(const float* w, const float* x, int64_t cols, const float* bias, float* y, int64_t ldy) {
@@ -31,22 +56,20 @@ LATHE_AVX512 void Tile(const float* w, const float* x, int64_t cols, const float
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 6
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-  for (int64_t c = 0; c < cols; c += 16) {
-    const __mmask16 m = cols - c >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (cols - c)) - 1);
-    __m512 xv[T];
+  int64_t c = 0;
+  for (; c + 16 <= cols; c += 16) Step<R, T>(w, x, cols, c, static_cast<__mmask16>(0xffff), acc);
+  if (c < cols) Step<R, T>(w, x, cols, c, static_cast<__mmask16>((1u << (cols - c)) - 1), acc);
+  if constexpr (R == 4) {
+    const __m128 b = bias ? _mm_loadu_ps(bias) : _mm_setzero_ps();
 #pragma GCC unroll 6
-    for (int t = 0; t < T; ++t) xv[t] = _mm512_maskz_loadu_ps(m, x + t * cols + c);
+    for (int t = 0; t < T; ++t)
+      _mm_storeu_ps(y + t * ldy, _mm_add_ps(Sum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), b));
+  } else {
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const __m512 wv = _mm512_maskz_loadu_ps(m, w + r * cols + c);
+    for (int r = 0; r < R; ++r)
 #pragma GCC unroll 6
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
-    }
+      for (int t = 0; t < T; ++t) y[t * ldy + r] = _mm512_reduce_add_ps(acc[r][t]) + (bias ? bias[r] : 0.0f);
   }
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 6
-    for (int t = 0; t < T; ++t) y[t * ldy + r] = _mm512_reduce_add_ps(acc[r][t]) + (bias ? bias[r] : 0.0f);
 }
 
 using TileFn = void (*)(const float*, const float*, int64_t, const float*, float*, int64_t);
