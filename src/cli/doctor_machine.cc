@@ -95,6 +95,8 @@ std::vector<Finding> CheckCpuAndThreads() {
   what += std::string("; torch threads = ") + (lathe_threads ? std::string("LATHE_THREADS=") + lathe_threads
                                                               : std::to_string(cores) + " (one per CPU)");
   const char* wait = std::getenv("OMP_WAIT_POLICY");
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  if (spin) what += std::string("; GOMP_SPINCOUNT=") + spin;
   if (wait && std::string(wait) != "PASSIVE" && std::string(wait) != "passive") {
     out.push_back({Level::kWarning, "threads", what + "; OMP_WAIT_POLICY=" + wait,
                    std::string("unset OMP_WAIT_POLICY (lathe's threads then spin ~0.1 ms, GOMP_SPINCOUNT=") +
