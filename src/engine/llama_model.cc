@@ -332,11 +332,13 @@ at::Tensor LlamaModel::Layers(const at::Tensor& tokens, const at::Tensor& positi
 }
 
 bool LlamaModel::UseDecodeKernel(int64_t batch, int64_t tokens) const {
-  // Plain loops win where the model is small enough to be dispatch-bound; bigger batches of
-  // bigger models are better served by one matrix-matrix product per weight.
+  // The kernel decodes one sequence at the memory's speed, and several where the model is small
+  // enough to be dispatch-bound; bigger batches of bigger f32 models are better served by one
+  // matrix-matrix product per weight (prefill_kernel.h). One sequence always takes the kernel, so
+  // continuous batching's lone sequence gets the same numbers as a batch-1 decode.
   // Compact weights are read only by the kernel: it serves every decode step then.
   return decode_kernel_enabled_ && tokens == 1 &&
-         (precision_ != WeightPrecision::kF32 || batch * config_.hidden_size <= 1024);
+         (precision_ != WeightPrecision::kF32 || batch == 1 || batch * config_.hidden_size <= 1024);
 }
 
 std::vector<DecodeLayer> LlamaModel::DecodeLayers() const {

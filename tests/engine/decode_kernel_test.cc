@@ -72,6 +72,21 @@ void CompareDecodeSteps(bool qwen, WeightPrecision precision = WeightPrecision::
 }
 
 TEST(DecodeKernel, MatchesTheTensorPathWithGqaLlama3RopeAndPadding) { CompareDecodeSteps(false); }
+
+// One sequence takes the kernel whatever the model's width (so continuous batching's lone
+// sequence and a batch-1 decode get the same numbers); several sequences of a wide f32 model,
+// and prompts, take the matrix-matrix products.
+TEST(DecodeKernel, OneSequenceTakesTheKernelAtAnyWidth) {
+  ModelConfig c = Config(false);
+  c.hidden_size = 1152;
+  c.head_dim = 288;
+  LlamaModel m = Build(c);
+  EXPECT_TRUE(m.UseDecodeKernel(1, 1));
+  EXPECT_FALSE(m.UseDecodeKernel(2, 1));
+  EXPECT_FALSE(m.UseDecodeKernel(1, 2));
+  m.HoldWeightsIn(WeightPrecision::kBf16);
+  EXPECT_TRUE(m.UseDecodeKernel(2, 1)) << "compact weights are read by the kernel only";
+}
 TEST(DecodeKernel, MatchesTheTensorPathWithBiasesAndTiedHead) { CompareDecodeSteps(true); }
 
 // Held in bf16 or q8_0, the kernel reads the compact matrices and the tensor path their values
