@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/env.h"
+#include "engine/gguf_bpe_vocab.h"
 #include "engine/gguf_convert.h"
 #include "engine/model_folder.h"
 #include "engine/rotary_permute.h"
@@ -53,10 +54,12 @@ Status ReadWeightsF32(const std::string& dir, const std::vector<std::string>& fi
   return Status::Ok();
 }
 
-std::map<std::string, GgufValue> MetadataFor(const ModelConfig& c, const text::SpmModelProto& tok,
-                                             const std::string& name, GgmlType type) {
+GgufValue U32(int64_t v) { return GgufValue::U32(static_cast<uint32_t>(v)); }
+
+// The model's keys: architecture, sizes, file type.
+std::map<std::string, GgufValue> MetadataFor(const ModelConfig& c, const std::string& name, GgmlType type) {
   std::map<std::string, GgufValue> m;
-  auto u32 = [](int64_t v) { return GgufValue::U32(static_cast<uint32_t>(v)); };
+  auto u32 = U32;
   m["general.architecture"] = GgufValue::String("llama");
   m["general.name"] = GgufValue::String(name);
   // llama.cpp's LLAMA_FTYPE: 0 all F32, 1 mostly F16, 7 mostly Q8_0.
@@ -74,6 +77,13 @@ std::map<std::string, GgufValue> MetadataFor(const ModelConfig& c, const text::S
   m["llama.attention.layer_norm_rms_epsilon"] = GgufValue::F32(static_cast<float>(c.rms_norm_eps));
   m["llama.rope.freq_base"] = GgufValue::F32(static_cast<float>(c.rope_theta));
   m["llama.vocab_size"] = u32(c.vocab_size);
+  return m;
+}
+
+// A SentencePiece vocabulary (tokenizer.model) as GGUF's "llama" vocabulary.
+void AddSpmVocab(const ModelConfig& c, const text::SpmModelProto& tok, std::map<std::string, GgufValue>* metadata) {
+  std::map<std::string, GgufValue>& m = *metadata;
+  auto u32 = U32;
   std::vector<std::string> tokens;
   std::vector<double> scores, types;
   for (const auto& p : tok.pieces) {
@@ -92,7 +102,40 @@ std::map<std::string, GgufValue> MetadataFor(const ModelConfig& c, const text::S
   m["tokenizer.ggml.add_bos_token"] = GgufValue::Bool(true);
   m["tokenizer.ggml.add_eos_token"] = GgufValue::Bool(false);
   m["tokenizer.ggml.add_space_prefix"] = GgufValue::Bool(tok.add_dummy_prefix);
-  return m;
+}
+
+// The model folder's vocabulary as GGUF keys: tokenizer.model (SentencePiece) as a "llama"
+// vocabulary, else a byte-level BPE tokenizer.json as a "gpt2" one (gguf_bpe_vocab.h).
+Status AddVocab(const std::string& dir, const ModelConfig& c, std::map<std::string, GgufValue>* m) {
+  Env* env = Env::Default();
+  if (env->FileExists(dir + "/tokenizer.model")) {
+    std::string tok_bytes;
+    LATHE_RETURN_IF_ERROR(ReadFileToString(env, dir + "/tokenizer.model", &tok_bytes));
+    text::SpmModelProto tok;
+    LATHE_RETURN_IF_ERROR(text::ParseSpmModelProto(tok_bytes, "tokenizer.model", &tok));
+    if (static_cast<int64_t>(tok.pieces.size()) != c.vocab_size)
+      return Status::InvalidArgument(dir + ": tokenizer.model has " + std::to_string(tok.pieces.size()) +
+                                     " pieces but config.json's vocab_size is " + std::to_string(c.vocab_size));
+    AddSpmVocab(c, tok, m);
+    return Status::Ok();
+  }
+  if (!env->FileExists(dir + "/tokenizer.json"))
+    return Status::Unsupported(dir + ": GGUF export needs a SentencePiece tokenizer.model or a byte-level BPE "
+                               "tokenizer.json");
+  uint64_t size = 0;
+  LATHE_RETURN_IF_ERROR(env->GetFileSize(dir + "/tokenizer.json", &size));
+  if (size > kMaxTokenizerJsonBytes)
+    return Status::InvalidArgument(dir + "/tokenizer.json: over " + std::to_string(kMaxTokenizerJsonBytes >> 20) + " MiB");
+  std::string json;
+  LATHE_RETURN_IF_ERROR(ReadFileToString(env, dir + "/tokenizer.json", &json));
+  auto vocab = BpeVocabFromTokenizerJson(json, c.vocab_size, dir + "/tokenizer.json");
+  if (!vocab.ok()) return vocab.status();
+  AddBpeVocabToGguf(*vocab, m);
+  if (c.bos_token_id >= 0) (*m)["tokenizer.ggml.bos_token_id"] = U32(c.bos_token_id);
+  if (!c.eos_token_ids.empty()) (*m)["tokenizer.ggml.eos_token_id"] = U32(c.eos_token_ids.front());
+  (*m)["tokenizer.ggml.add_bos_token"] = GgufValue::Bool(c.bos_token_id >= 0);
+  (*m)["tokenizer.ggml.add_eos_token"] = GgufValue::Bool(false);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -108,16 +151,9 @@ Result<GgufExportResult> ExportGguf(const std::string& dir, const std::string& o
   if (c.attention_bias || !c.rope_scaling.type.empty())
     return Status::Unsupported(dir + ": attention biases or rope scaling have no place in GGUF's llama architecture");
   Env* env = Env::Default();
-  if (!env->FileExists(dir + "/tokenizer.model"))
-    return Status::Unsupported(dir + ": GGUF export needs a SentencePiece tokenizer.model (tokenizer.json "
-                               "vocabularies are not exported yet)");
-  std::string tok_bytes;
-  LATHE_RETURN_IF_ERROR(ReadFileToString(env, dir + "/tokenizer.model", &tok_bytes));
-  text::SpmModelProto tok;
-  LATHE_RETURN_IF_ERROR(text::ParseSpmModelProto(tok_bytes, "tokenizer.model", &tok));
-  if (static_cast<int64_t>(tok.pieces.size()) != c.vocab_size)
-    return Status::InvalidArgument(dir + ": tokenizer.model has " + std::to_string(tok.pieces.size()) +
-                                   " pieces but config.json's vocab_size is " + std::to_string(c.vocab_size));
+  const std::string model_name = std::filesystem::path(dir).filename().string();
+  auto metadata = MetadataFor(c, model_name.empty() ? "lathe model" : model_name, type);
+  LATHE_RETURN_IF_ERROR(AddVocab(dir, c, &metadata));
 
   std::map<std::string, std::vector<float>> weights;
   LATHE_RETURN_IF_ERROR(ReadWeightsF32(dir, facts->files, &weights));
@@ -147,8 +183,7 @@ Result<GgufExportResult> ExportGguf(const std::string& dir, const std::string& o
     std::vector<float>().swap(v);
     tensors.push_back({name, std::move(dims), t, owned_bytes.back()});
   }
-  const std::string model_name = std::filesystem::path(dir).filename().string();
-  auto bytes = SerializeGguf(MetadataFor(c, tok, model_name.empty() ? "lathe model" : model_name, type), tensors);
+  auto bytes = SerializeGguf(metadata, tensors);
   if (!bytes.ok()) return bytes.status();
   LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, out_path, *bytes));
   return GgufExportResult{c, bytes->size(), static_cast<int>(tensors.size())};

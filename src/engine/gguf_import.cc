@@ -2,11 +2,13 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "core/env.h"
+#include "engine/gguf_bpe_vocab.h"
 #include "engine/gguf_convert.h"
 #include "engine/rotary_permute.h"
 #include "engine/safetensors.h"
@@ -79,8 +81,8 @@ Result<std::string> TokenizerModelFromGguf(const GgufFile& g, const std::string&
   auto model = g.String("tokenizer.ggml.model");
   if (!model.ok()) return Status::InvalidArgument(file + ": " + model.status().message());
   if (*model != "llama")
-    return Status::Unsupported(file + ": tokenizer.ggml.model is \"" + *model +
-                               "\"; lathe imports SentencePiece vocabularies (\"llama\") only so far");
+    return Status::Unsupported(file + ": tokenizer.ggml.model is \"" + model->substr(0, 64) +
+                               "\"; lathe imports SentencePiece (\"llama\") and byte-level BPE (\"gpt2\") vocabularies");
   const GgufValue* tokens = g.Find("tokenizer.ggml.tokens");
   if (!tokens || tokens->type != GgufType::kArray || tokens->array_type != GgufType::kString || tokens->strings.empty())
     return Status::InvalidArgument(file + ": tokenizer.ggml.tokens must be a non-empty array of strings");
@@ -178,11 +180,29 @@ Result<GgufImportResult> ImportGguf(const std::string& path, const std::string& 
   if (*arch != "llama")
     return Status::Unsupported(path + ": architecture \"" + *arch + "\"; lathe imports GGUF's \"llama\" "
                                "architecture (Llama 1/2, Mistral, TinyLlama) so far");
-  auto tokenizer = TokenizerModelFromGguf(g, path);
-  if (!tokenizer.ok()) return tokenizer.status();
+  // The vocabulary: a SentencePiece tokenizer.model, or a byte-level BPE tokenizer.json and its
+  // tokenizer_config.json (gguf_bpe_vocab.h).
+  std::map<std::string, std::string> tokenizer_files;
+  auto vocab_model = g.String("tokenizer.ggml.model");
+  std::optional<GgufBpeVocab> bpe;
+  if (vocab_model.ok() && *vocab_model == "gpt2") {
+    auto v = BpeVocabFromGguf(g, path);
+    if (!v.ok()) return v.status();
+    bpe = std::move(*v);
+  } else {
+    auto tokenizer = TokenizerModelFromGguf(g, path);
+    if (!tokenizer.ok()) return tokenizer.status();
+    tokenizer_files["tokenizer.model"] = std::move(*tokenizer);
+  }
   auto config = ConfigFromGguf(g, static_cast<int64_t>(g.Find("tokenizer.ggml.tokens")->strings.size()), path);
   if (!config.ok()) return config.status();
   const ModelConfig& c = *config;
+  if (bpe) {
+    auto files = HfTokenizerFromBpeVocab(*bpe, c.bos_token_id, c.eos_token_ids.front(), path);
+    if (!files.ok()) return files.status();
+    tokenizer_files["tokenizer.json"] = std::move(files->tokenizer_json);
+    tokenizer_files["tokenizer_config.json"] = std::move(files->tokenizer_config_json);
+  }
 
   std::map<std::string, int> type_counts;
   std::set<std::string> used;
@@ -225,7 +245,8 @@ Result<GgufImportResult> ImportGguf(const std::string& path, const std::string& 
   owned.clear();
   LATHE_RETURN_IF_ERROR(env->CreateDirs(out_dir));
   LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, out_dir + "/model.safetensors", *safetensors));
-  LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, out_dir + "/tokenizer.model", *tokenizer));
+  for (const auto& [name, bytes] : tokenizer_files)
+    LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, out_dir + "/" + name, bytes));
   LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, out_dir + "/config.json", ModelConfigToJson(c).dump(2) + "\n"));
   nlohmann::json gen = {{"bos_token_id", c.bos_token_id}, {"eos_token_id", c.eos_token_ids.front()}};
   LATHE_RETURN_IF_ERROR(WriteFileAtomically(env, out_dir + "/generation_config.json", gen.dump(2) + "\n"));

@@ -344,9 +344,13 @@ TEST(GgufConvert, ImportRefusesWhatItCannotCarry) {
   EXPECT_EQ(r.status().code(), Status::Code::kUnsupported);
   EXPECT_NE(r.status().message().find("qwen2"), std::string::npos);
   m["general.architecture"] = GgufValue::String("llama");
-  m["tokenizer.ggml.model"] = GgufValue::String("gpt2");
+  m["tokenizer.ggml.model"] = GgufValue::String("gpt2");  // a BPE vocabulary without its tokens
   r = ImportGguf(dir.Write("g.gguf", *SerializeGguf(m, {})), dir.File("out"));
-  EXPECT_NE(r.status().message().find("gpt2"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("tokenizer.ggml.tokens"), std::string::npos) << r.status().message();
+  m["tokenizer.ggml.model"] = GgufValue::String("rwkv");
+  r = ImportGguf(dir.Write("w.gguf", *SerializeGguf(m, {})), dir.File("out"));
+  EXPECT_EQ(r.status().code(), Status::Code::kUnsupported);
+  EXPECT_NE(r.status().message().find("rwkv"), std::string::npos) << r.status().message();
   m["tokenizer.ggml.model"] = GgufValue::String("llama");
   m["tokenizer.ggml.tokens"] = GgufValue::StringArray({"<unk>", "<s>", "</s>"});
   m["tokenizer.ggml.scores"] = GgufValue::NumberArray(GgufType::kF32, {0, 0});  // one short
