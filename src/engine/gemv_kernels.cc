@@ -20,6 +20,12 @@ bool CpuHasAvx512() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
 }
 
+bool CpuHasVnni() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512vnni") != 0;
+}
+std::atomic<bool> vnni_kernel{CpuHasVnni()};
+
 bool UseVector() {
   int v = vector_kernels.load(std::memory_order_relaxed);
   if (v < 0) {
@@ -203,12 +209,11 @@ void QuantizeQ8Activations(const float* x, int64_t cols, int8_t* q, float* d) {
 
 void GemvQ8_0(const char* w, const int8_t* xq, const float* xd, int64_t cols, int64_t r0, int64_t r1, float* y) {
   if (!UseVector()) return GemvQ8_0Plain(w, xq, xd, cols, r0, r1, y);
-  static const bool vnni = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vnni") != 0;
-  }();
-  vnni ? GemvQ8_0Avx512<true>(w, xq, xd, cols, r0, r1, y) : GemvQ8_0Avx512<false>(w, xq, xd, cols, r0, r1, y);
+  vnni_kernel.load(std::memory_order_relaxed) ? GemvQ8_0Avx512<true>(w, xq, xd, cols, r0, r1, y)
+                                              : GemvQ8_0Avx512<false>(w, xq, xd, cols, r0, r1, y);
 }
+
+void SetGemvVnni(bool enabled) { vnni_kernel.store(enabled && CpuHasVnni()); }
 
 void SetGemvVectorKernels(bool enabled) { vector_kernels.store(enabled && CpuHasAvx512() ? 1 : 0); }
 bool GemvVectorKernels() { return UseVector(); }

@@ -7,8 +7,9 @@
 // F32 and BF16 multiply in float32 arithmetic. Q8_0 multiplies by x quantized the same way
 // (blocks of 32 int8s and a scale, as llama.cpp does for its q8_0 weights): a block's dot product
 // is exact integer arithmetic, one int8 multiply-add instruction per 4 weights (AVX512_VNNI), which
-// is what lets an 8-bit token run at the memory's speed rather than at the float converter's. AVX-512 where the CPU has it (checked at run time), portable loops
-// otherwise; tests/engine/gemv_kernels_test.cc checks both against a double reference.
+// is what lets an 8-bit token run at the memory's speed rather than at the float converter's.
+// AVX-512 where the CPU has it (checked at run time), portable loops otherwise;
+// tests/engine/gemv_kernels_test.cc checks both against a double reference.
 // Torch-free.
 #pragma once
 
@@ -30,5 +31,9 @@ void GemvQ8_0(const char* w, const int8_t* xq, const float* xd, int64_t cols, in
 // Turns the vector kernels off (tests compare the two paths; LATHE_NO_AVX512=1 does it for a run).
 void SetGemvVectorKernels(bool enabled);
 bool GemvVectorKernels();  // whether the AVX-512 paths run
+// Makes the Q8_0 kernel use its AVX512BW path (maddubs + madd) even where the CPU has AVX512_VNNI,
+// so that tests run on a VNNI machine cover what a CPU without it runs. On by default where the CPU
+// has VNNI; turning it on elsewhere does nothing.
+void SetGemvVnni(bool enabled);
 
 }  // namespace lathe::engine

@@ -85,21 +85,27 @@ TEST_P(GemvKernels, Bf16MatchesTheReferenceOnTheRoundedWeights) {
 // both decoded, it is exact integer arithmetic per block and float32 across blocks. Odd and even
 // block counts take the kernel's two paths.
 TEST_P(GemvKernels, Q8_0MatchesTheReferenceOnTheQuantizedWeightsAndActivations) {
-  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{11, 32}, {8, 288}, {6, 2048}, {5, 96}, {3, 160}}) {
-    const Problem p = Random(rows, cols, 3);
-    const std::string q = QuantizeGgufQ8_0(p.w.data(), p.w.size());
-    std::vector<float> decoded(p.w.size());
-    ASSERT_TRUE(DequantizeGguf(GgmlType::kQ8_0, q, p.w.size(), decoded.data()).ok());
-    std::vector<int8_t> xq(static_cast<size_t>(cols));
-    std::vector<float> xd(static_cast<size_t>(cols / 32));
-    QuantizeQ8Activations(p.x.data(), cols, xq.data(), xd.data());
-    Problem on_quantized = p;
-    for (int64_t c = 0; c < cols; ++c) on_quantized.x[c] = xd[c / 32] * xq[c];
-    std::vector<float> y(static_cast<size_t>(rows));
-    GemvQ8_0(q.data(), xq.data(), xd.data(), cols, 0, rows, y.data());
-    ExpectClose(y, Reference(on_quantized, [&](int64_t r, int64_t c) { return decoded[static_cast<size_t>(r * cols + c)]; }),
-                on_quantized, 0, rows);
+  // With and without AVX512_VNNI's instruction (the second is what a CPU without it runs).
+  for (bool vnni : {true, false}) {
+    SetGemvVnni(vnni);
+    SCOPED_TRACE(vnni ? "vnni" : "avx512bw");
+    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{11, 32}, {8, 288}, {6, 2048}, {5, 96}, {3, 160}}) {
+      const Problem p = Random(rows, cols, 3);
+      const std::string q = QuantizeGgufQ8_0(p.w.data(), p.w.size());
+      std::vector<float> decoded(p.w.size());
+      ASSERT_TRUE(DequantizeGguf(GgmlType::kQ8_0, q, p.w.size(), decoded.data()).ok());
+      std::vector<int8_t> xq(static_cast<size_t>(cols));
+      std::vector<float> xd(static_cast<size_t>(cols / 32));
+      QuantizeQ8Activations(p.x.data(), cols, xq.data(), xd.data());
+      Problem on_quantized = p;
+      for (int64_t c = 0; c < cols; ++c) on_quantized.x[c] = xd[c / 32] * xq[c];
+      std::vector<float> y(static_cast<size_t>(rows));
+      GemvQ8_0(q.data(), xq.data(), xd.data(), cols, 0, rows, y.data());
+      ExpectClose(y, Reference(on_quantized, [&](int64_t r, int64_t c) { return decoded[static_cast<size_t>(r * cols + c)]; }),
+                  on_quantized, 0, rows);
+    }
   }
+  SetGemvVnni(true);
 }
 
 // The activations' rounding: each value within half a step (max|block| / 254) of x, the block's
