@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "engine/float_formats.h"
@@ -90,25 +91,29 @@ CompactMatrix Compact(const float* w, int64_t rows, int64_t cols, WeightPrecisio
   return m;
 }
 
-void Expand(const CompactMatrix& m, float* out) {
-  const int64_t n = m.rows * m.cols;
+void ExpandRows(const MatrixView& m, int64_t r0, int64_t count, float* out) {
+  const int64_t n = count * m.cols;
+  const char* rows = static_cast<const char*>(m.data) + r0 * RowBytes(m);
   switch (m.format) {
     case WeightPrecision::kF32:
-      std::memcpy(out, m.bytes.data(), static_cast<size_t>(n) * 4);
+      std::memcpy(out, rows, static_cast<size_t>(n) * 4);
       break;
     case WeightPrecision::kBf16:
       for (int64_t i = 0; i < n; ++i) {
         uint16_t b;
-        std::memcpy(&b, m.bytes.data() + 2 * i, 2);
+        std::memcpy(&b, rows + 2 * i, 2);
         out[i] = Bf16ToFloat(b);
       }
       break;
     case WeightPrecision::kQ8_0:
-      // The bytes came from QuantizeGgufQ8_0 with n a multiple of 32: this cannot fail.
-      (void)DequantizeGguf(GgmlType::kQ8_0, m.bytes, static_cast<uint64_t>(n), out);
+      // Whole rows of whole 32-weight blocks (Compact's q8_0 holds no other): this cannot fail.
+      (void)DequantizeGguf(GgmlType::kQ8_0, std::string_view(rows, static_cast<size_t>(count * RowBytes(m))),
+                           static_cast<uint64_t>(n), out);
       break;
   }
 }
+
+void Expand(const CompactMatrix& m, float* out) { ExpandRows(m.view(), 0, m.rows, out); }
 
 void MatVec(const MatrixView& m, const float* x, float* y, const RowSplitter& split) {
   MatMul(m, x, 1, y, split);

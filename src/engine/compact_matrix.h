@@ -38,6 +38,8 @@ CompactMatrix Compact(const float* w, int64_t rows, int64_t cols, WeightPrecisio
 // The matrix's values back as f32 (rows * cols floats): what prefill multiplies by, so that the
 // prompt and the generated tokens see the same weights.
 void Expand(const CompactMatrix& m, float* out);
+// Rows [r0, r0 + count) of a matrix's values as f32 (count * cols floats): what Expand gives for them.
+void ExpandRows(const MatrixView& m, int64_t r0, int64_t count, float* out);
 
 // Runs work(row_begin, row_end) over [0, rows) split among threads (the engine's torch pool);
 // the caller decides. Keeps this file torch-free.

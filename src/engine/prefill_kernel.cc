@@ -4,11 +4,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <utility>
 #include <vector>
 
-#include "engine/float_formats.h"
 #include "engine/gemv_kernels.h"
 
 namespace lathe::engine {
@@ -93,24 +91,8 @@ const std::array<std::array<TileFn, kTileTokens>, kTileRows> kTiles = {
 const float* RowsAsF32(const MatrixView& m, int64_t r0, int64_t count, std::vector<float>* buf) {
   if (m.format == WeightPrecision::kF32) return static_cast<const float*>(m.data) + r0 * m.cols;
   buf->resize(static_cast<size_t>(count * m.cols));
-  float* out = buf->data();
-  if (m.format == WeightPrecision::kBf16) {
-    const char* src = static_cast<const char*>(m.data) + r0 * m.cols * 2;
-    for (int64_t i = 0; i < count * m.cols; ++i) {
-      uint16_t b;
-      std::memcpy(&b, src + 2 * i, 2);
-      out[i] = Bf16ToFloat(b);
-    }
-  } else {  // Q8_0: blocks of an f16 scale and 32 int8s
-    const char* src = static_cast<const char*>(m.data) + r0 * (m.cols / 32) * 34;
-    for (int64_t b = 0; b < count * m.cols / 32; ++b) {
-      uint16_t d;
-      std::memcpy(&d, src + b * 34, 2);
-      const float scale = HalfToFloat(d);
-      for (int j = 0; j < 32; ++j) out[b * 32 + j] = scale * static_cast<float>(static_cast<int8_t>(src[b * 34 + 2 + j]));
-    }
-  }
-  return out;
+  ExpandRows(m, r0, count, buf->data());
+  return buf->data();
 }
 
 void Rows(const MatrixView& m, const float* x, int64_t n, const float* bias, float* y, int64_t r0, int64_t r1) {
