@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_resolution.h"
+#include "core/heap_reuse.h"
 #include "engine/default_model.h"
 #include "engine/gguf_convert.h"
 #include "engine/llama2c_import.h"
@@ -157,6 +158,7 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
           "the default model (recipe " + engine::kDefaultRecipe + ")"));
       return;
     }
+    (void)KeepFreedMemoryInHeap();  // the build pretrains, step after step (core/heap_reuse.h)
     auto r = EnsureDefaultModelWithProgress(d->opt);
     if (!r.ok()) {
       ctx->exit_code = ReportError(r.status());

@@ -12,6 +12,7 @@
 #include "cli/model_resolution.h"
 #include "cli/train_ranks.h"
 #include "core/env.h"
+#include "core/heap_reuse.h"
 #include "engine/hyperparameters.h"
 #include "engine/trainer.h"
 
@@ -121,6 +122,7 @@ void AddTrainCommand(CLI::App* app, Context* ctx) {
         return local.Start(master, world);
       };
     }
+    (void)KeepFreedMemoryInHeap();  // this process trains, step after step (core/heap_reuse.h)
     g_stop = false;
     auto previous = std::signal(SIGINT, OnInterrupt);
     auto last_write = std::chrono::steady_clock::time_point{};
