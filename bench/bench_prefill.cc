@@ -17,6 +17,7 @@
 #include "engine/compact_matrix.h"
 #include "engine/gemv_kernels.h"
 #include "engine/prefill_kernel.h"
+#include "engine/row_split.h"
 
 using namespace lathe;
 
@@ -79,9 +80,9 @@ int main(int argc, char** argv) {
   }
   const at::Tensor x = at::randn({tokens, 4096});
   std::vector<float> y(static_cast<size_t>(tokens * 4096));
-  const engine::RowSplitter split = [&](int64_t rows, const std::function<void(int64_t, int64_t)>& work) {
-    bench::Split(threads, rows, work);
-  };
+  // The model's own split (torch's OpenMP threads, chunks on demand), not a thread started per
+  // matrix: starting threads cost lathe a quarter of its two-thread speed here.
+  const engine::RowSplitter split = engine::SplitRows;
   auto lathe = [&](engine::WeightPrecision p) {
     return bench::BestSeconds(5, [&] {
       for (auto& [m, copies] : layers)

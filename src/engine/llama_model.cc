@@ -1,14 +1,13 @@
 #include "engine/llama_model.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <set>
 
-#include <ATen/Parallel.h>
 
 #include "engine/decode_kernel.h"
 #include "engine/prefill_kernel.h"
+#include "engine/row_split.h"
 
 namespace lathe::engine {
 namespace {
@@ -33,23 +32,6 @@ CompactMatrix HoldIn(at::Tensor& t, WeightPrecision precision) {
 MatrixView ViewOf(const at::Tensor& t, const CompactMatrix& compact) {
   if (compact.format != WeightPrecision::kF32 && !compact.bytes.empty()) return compact.view();
   return {WeightPrecision::kF32, t.data_ptr<float>(), t.size(0), t.size(1)};
-}
-
-// The decode and prefill kernels' threads: torch's pool, so both share one set of threads. The
-// rows go out in chunks that each thread takes as it gets free, not in one fixed share per thread:
-// a server's other threads (the HTTP connections, the client on the same machine) take a core now
-// and then, and with fixed shares every matrix then waits for its delayed half (measured: one
-// streaming client got 306 tok/s from two threads against 399 from one; a chunk is ~1/8 of a
-// thread's share). Each row is computed by one thread whole, so the split never changes a result.
-void SplitRows(int64_t rows, const std::function<void(int64_t, int64_t)>& work) {
-  const int64_t threads = at::get_num_threads();
-  if (threads <= 1) return work(0, rows);
-  // Whole multiples of 4 rows per chunk: the kernels handle 4 rows at a time.
-  const int64_t chunk = std::max<int64_t>(4, (rows / (8 * threads) + 3) / 4 * 4);
-  std::atomic<int64_t> next{0};
-  at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
-    for (int64_t r0 = next.fetch_add(chunk); r0 < rows; r0 = next.fetch_add(chunk)) work(r0, std::min(rows, r0 + chunk));
-  });
 }
 
 // A prompt's rows [N, cols] times the matrix transposed (+ bias): prefill_kernel.h, which reads
