@@ -80,9 +80,9 @@ int main(int argc, char** argv) {
   }
   const at::Tensor x = at::randn({tokens, 4096});
   std::vector<float> y(static_cast<size_t>(tokens * 4096));
-  // The model's own split (torch's OpenMP threads, chunks on demand), not a thread started per
-  // matrix: starting threads cost lathe a quarter of its two-thread speed here.
-  const engine::RowSplitter split = engine::SplitRows;
+  // The model's own prefill split (torch's OpenMP threads, chunks on demand), not a thread
+  // started per matrix: starting threads cost lathe a quarter of its two-thread speed here.
+  const engine::RowSplitter split = engine::SplitRowsOnTorchThreads;
   auto lathe = [&](engine::WeightPrecision p) {
     return bench::BestSeconds(5, [&] {
       for (auto& [m, copies] : layers)

@@ -41,7 +41,7 @@ at::Tensor Linear(const at::Tensor& in, const at::Tensor& w, const CompactMatrix
   const at::Tensor x = in.contiguous();
   at::Tensor y = at::empty({x.size(0), w.size(0)}, at::kFloat);
   if (PrefillMatMul(ViewOf(w, compact), x.data_ptr<float>(), x.size(0),
-                    bias.defined() ? bias.data_ptr<float>() : nullptr, y.data_ptr<float>(), SplitRows))
+                    bias.defined() ? bias.data_ptr<float>() : nullptr, y.data_ptr<float>(), SplitRowsOnTorchThreads))
     return y;
   return at::linear(x, w, bias);
 }
