@@ -128,6 +128,9 @@ Pool& ThePool() {
 }  // namespace
 
 void SplitRows(int64_t rows, const std::function<void(int64_t, int64_t)>& work) {
+  // As at::parallel_for does: a thread's first call takes the process's thread count
+  // (at::set_num_threads, LATHE_THREADS) into its own OpenMP setting, which get_num_threads reads.
+  at::internal::lazy_init_num_threads();
   const int threads = std::max(1, at::get_num_threads());
   // One thread, one tile, or rows beyond the claim word's 32 bits: no pool.
   if (threads <= 1 || rows <= 4 || rows >= (int64_t{1} << 31)) return work(0, rows);

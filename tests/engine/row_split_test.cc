@@ -83,16 +83,22 @@ TEST_F(RowSplit, SleepingPoolThreadsWakeAndHelp) {
   EXPECT_GT(helped.load(), 0) << "no chunk of 20 products of ~13 ms ran on a pool thread";
 }
 
-// One thread: the caller computes the whole product in one call.
+// One thread (at::set_num_threads(1), as LATHE_THREADS=1 sets it): the caller computes the whole
+// product in one call, on the thread that set it and on a thread started afterwards (a server's
+// scheduler) alike.
 TEST_F(RowSplit, OneThreadComputesInOneCall) {
   at::set_num_threads(1);
-  int calls = 0;
-  SplitRows(1000, [&](int64_t r0, int64_t r1) {
-    ++calls;
-    EXPECT_EQ(r0, 0);
-    EXPECT_EQ(r1, 1000);
-  });
-  EXPECT_EQ(calls, 1);
+  auto one_call = [] {
+    int calls = 0;
+    SplitRows(1000, [&](int64_t r0, int64_t r1) {
+      ++calls;
+      EXPECT_EQ(r0, 0);
+      EXPECT_EQ(r1, 1000);
+    });
+    EXPECT_EQ(calls, 1);
+  };
+  one_call();
+  std::thread(one_call).join();
 }
 
 }  // namespace
