@@ -109,10 +109,11 @@ class LanguageModel {
   virtual int64_t WeightBytes() const = 0;
   // How many instances use these weights now, this one included.
   virtual long WeightUsers() const = 0;
-  // A model over the same weights whose matrices are held in `precision` for serving: decode
-  // reads the compact copy, prefill multiplies by its values expanded back to f32, so the prompt
+  // A model over the same weights whose matrices are held in `precision` for serving: decode and
+  // prefill read the compact copy (prefill expands its tiles to the same values), so the prompt
   // and the generated tokens see one model. This one is unchanged; the new one holds its own
-  // copy of the matrices (WeightBytes says how much). Training and Save use the original weights.
+  // copy of the matrices (WeightBytes says how much: less than f32 where the CPU has AVX-512, as
+  // the fused f32 matrices are then dropped). Training and Save use the original weights.
   virtual Result<std::unique_ptr<LanguageModel>> WithWeightPrecision(WeightPrecision precision) const {
     return Status::Unsupported(std::string("this model cannot be held in ") + WeightPrecisionName(precision));
   }

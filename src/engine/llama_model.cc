@@ -6,6 +6,7 @@
 
 
 #include "engine/decode_kernel.h"
+#include "engine/gemv_kernels.h"
 #include "engine/prefill_kernel.h"
 #include "engine/row_split.h"
 
@@ -19,10 +20,16 @@ at::Tensor RmsNormalize(const at::Tensor& x, double eps) {
 
 std::string LayerPrefix(int64_t l) { return "model.layers." + std::to_string(l) + "."; }
 
-// `t` (a contiguous [rows, cols] f32 matrix) held in `precision`; `t` becomes the values the
-// compact copy holds, so that prefill multiplies by the same weights decode reads.
+// `t` (a contiguous [rows, cols] f32 matrix) held in `precision`. Where the AVX-512 kernels run,
+// decode and prefill both read the compact bytes, so `t` is dropped: a prepared matrix then takes
+// 1.06 (q8_0) or 2 (bf16) bytes a weight, not those plus 4. Elsewhere `t` becomes the values the
+// compact copy holds, which ATen's products multiply: the prompt sees the weights decode reads.
 CompactMatrix HoldIn(at::Tensor& t, WeightPrecision precision) {
   CompactMatrix m = Compact(t.data_ptr<float>(), t.size(0), t.size(1), precision);
+  if (GemvVectorKernels()) {
+    t = at::Tensor();
+    return m;
+  }
   at::Tensor rounded = at::empty_like(t);
   Expand(m, rounded.data_ptr<float>());
   t = rounded;
@@ -39,11 +46,17 @@ MatrixView ViewOf(const at::Tensor& t, const CompactMatrix& compact) {
 // where the CPU has AVX-512; ATen's product otherwise.
 at::Tensor Linear(const at::Tensor& in, const at::Tensor& w, const CompactMatrix& compact, const at::Tensor& bias) {
   const at::Tensor x = in.contiguous();
-  at::Tensor y = at::empty({x.size(0), w.size(0)}, at::kFloat);
-  if (PrefillMatMul(ViewOf(w, compact), x.data_ptr<float>(), x.size(0),
-                    bias.defined() ? bias.data_ptr<float>() : nullptr, y.data_ptr<float>(), SplitRowsOnTorchThreads))
+  const MatrixView m = ViewOf(w, compact);
+  at::Tensor y = at::empty({x.size(0), m.rows}, at::kFloat);
+  if (PrefillMatMul(m, x.data_ptr<float>(), x.size(0), bias.defined() ? bias.data_ptr<float>() : nullptr,
+                    y.data_ptr<float>(), SplitRowsOnTorchThreads))
     return y;
-  return at::linear(x, w, bias);
+  if (w.defined()) return at::linear(x, w, bias);
+  // Held compact without its f32 matrix (HoldIn) and the vector kernels turned off since (a
+  // test's seam): multiply the values the compact copy holds.
+  at::Tensor expanded = at::empty({m.rows, m.cols}, at::kFloat);
+  Expand(compact, expanded.data_ptr<float>());
+  return at::linear(x, expanded, bias);
 }
 
 }  // namespace

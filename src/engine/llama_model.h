@@ -87,8 +87,9 @@ class LlamaModel {
   void set_decode_kernel_enabled(bool on) { decode_kernel_enabled_ = on; }
 
   // Holds the prepared matrices in `precision` (LanguageModel::WithWeightPrecision): compact
-  // copies that decode reads, and the prepared f32 tensors replaced by their rounded values for
-  // prefill. Call once, before the model is shared; the original weights stay as loaded.
+  // copies that decode and prefill read; the prepared f32 tensors are dropped where the AVX-512
+  // kernels run, else replaced by their rounded values for ATen's prefill. Call once, before the
+  // model is shared; the original weights stay as loaded.
   void HoldWeightsIn(WeightPrecision precision);
   WeightPrecision weight_precision() const { return precision_; }
 

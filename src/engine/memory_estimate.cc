@@ -3,6 +3,7 @@
 // whether a job's training fits (training_memory.h).
 #include <algorithm>
 
+#include "engine/gemv_kernels.h"
 #include "engine/language_model.h"
 #include "engine/llama_model_sizes.h"
 #include "engine/training_memory.h"
@@ -25,15 +26,19 @@ MemoryNeed EstimateMemory(const ModelConfig& c, WeightPrecision precision) {
   MemoryNeed need;
   need.weight_bytes = PreparedWeightBytes(c);
   if (precision != WeightPrecision::kF32) {
-    // LlamaModel::HoldWeightsIn: the compact copy of every prepared matrix, and o_proj/down_proj
-    // no longer used in place (their rounded values are copies). Q8_0 is counted at its 34 bytes
-    // per 32 weights even where a matrix falls back to bf16 (at most 2 - 1.0625 bytes more each).
+    // LlamaModel::HoldWeightsIn: the compact copy of every prepared matrix. Where the AVX-512
+    // kernels run, the fused f32 matrices (q|k|v, gate|up, the output layer) are dropped; else
+    // they hold rounded values, and so do o_proj/down_proj (copies, no longer used in place).
+    // Q8_0 is counted at its 34 bytes per 32 weights even where a matrix falls back to bf16 (at
+    // most 2 - 1.0625 bytes more each).
     const int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
                   ff = c.intermediate_size;
-    const int64_t o_down = q * h + ff * h;
-    const int64_t matrices = c.num_layers * ((q + 2 * kv) * h + o_down + 2 * ff * h) + c.vocab_size * h;
+    const int64_t o_down = q * h + ff * h, fused = (q + 2 * kv) * h + 2 * ff * h;
+    const int64_t matrices = c.num_layers * (fused + o_down) + c.vocab_size * h;
     const double per_weight = precision == WeightPrecision::kBf16 ? 2.0 : 34.0 / 32;
-    need.weight_bytes += 4 * c.num_layers * o_down + static_cast<int64_t>(per_weight * static_cast<double>(matrices));
+    need.weight_bytes += static_cast<int64_t>(per_weight * static_cast<double>(matrices));
+    need.weight_bytes += GemvVectorKernels() ? -4 * (c.num_layers * fused + c.vocab_size * h)
+                                             : 4 * c.num_layers * o_down;
   }
   // KVCache: float32 keys and values of every layer, for every position of the context.
   need.kv_bytes_per_sequence =
