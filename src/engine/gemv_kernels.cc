@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cfloat>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -181,17 +182,7 @@ LATHE_Q8 void GemvQ8_0Avx512(
   }
 }
 
-#pragma GCC diagnostic pop
-
-}  // namespace
-
-void GemvF32(const float* w, const float* x, int64_t cols, int64_t r0, int64_t r1, float* y) {
-  UseVector() ? GemvAvx512(w, x, cols, r0, r1, y, LoadF32{}) : GemvF32Plain(w, x, cols, r0, r1, y);
-}
-void GemvBf16(const uint16_t* w, const float* x, int64_t cols, int64_t r0, int64_t r1, float* y) {
-  UseVector() ? GemvAvx512(w, x, cols, r0, r1, y, LoadBf16{}) : GemvBf16Plain(w, x, cols, r0, r1, y);
-}
-void QuantizeQ8Activations(const float* x, int64_t cols, int8_t* q, float* d) {
+void QuantizeQ8ActivationsPlain(const float* x, int64_t cols, int8_t* q, float* d) {
   for (int64_t b = 0; b < cols / 32; ++b) {
     float amax = 0;
     bool finite = true;
@@ -207,6 +198,44 @@ void QuantizeQ8Activations(const float* x, int64_t cols, int8_t* q, float* d) {
   }
 }
 
+// The same arithmetic as QuantizeQ8ActivationsPlain, 16 values an instruction: the same maximum,
+// the same product by 127 / max, rounding to nearest even as nearbyint does, so the bytes and
+// scales are identical. A block holding a NaN or an infinity takes the plain loop.
+LATHE_AVX512 void QuantizeQ8Avx512(const float* x, int64_t cols, int8_t* q, float* d) {
+  const __m512 largest = _mm512_set1_ps(FLT_MAX);
+  const __m512 hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    const __m512 a = _mm512_loadu_ps(x + b * 32), c = _mm512_loadu_ps(x + b * 32 + 16);
+    const __m512 aa = _mm512_abs_ps(a), ca = _mm512_abs_ps(c);
+    if ((_mm512_cmp_ps_mask(aa, largest, _CMP_LE_OQ) & _mm512_cmp_ps_mask(ca, largest, _CMP_LE_OQ)) != 0xffff) {
+      QuantizeQ8ActivationsPlain(x + b * 32, 32, q + b * 32, d + b);
+      continue;
+    }
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(aa, ca));
+    const __m512 inverse = _mm512_set1_ps(amax > 0 ? 127.0f / amax : 0.0f);
+    d[b] = amax / 127.0f;
+    for (int half = 0; half < 2; ++half) {
+      const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(half ? c : a, inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + b * 32 + half * 16),
+                       _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(r, lo), hi))));
+    }
+  }
+}
+
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+void GemvF32(const float* w, const float* x, int64_t cols, int64_t r0, int64_t r1, float* y) {
+  UseVector() ? GemvAvx512(w, x, cols, r0, r1, y, LoadF32{}) : GemvF32Plain(w, x, cols, r0, r1, y);
+}
+void GemvBf16(const uint16_t* w, const float* x, int64_t cols, int64_t r0, int64_t r1, float* y) {
+  UseVector() ? GemvAvx512(w, x, cols, r0, r1, y, LoadBf16{}) : GemvBf16Plain(w, x, cols, r0, r1, y);
+}
+void QuantizeQ8Activations(const float* x, int64_t cols, int8_t* q, float* d) {
+  UseVector() ? QuantizeQ8Avx512(x, cols, q, d) : QuantizeQ8ActivationsPlain(x, cols, q, d);
+}
+
 void GemvQ8_0(const char* w, const int8_t* xq, const float* xd, int64_t cols, int64_t r0, int64_t r1, float* y) {
   if (!UseVector()) return GemvQ8_0Plain(w, xq, xd, cols, r0, r1, y);
   vnni_kernel.load(std::memory_order_relaxed) ? GemvQ8_0Avx512<true>(w, xq, xd, cols, r0, r1, y)
@@ -214,6 +243,7 @@ void GemvQ8_0(const char* w, const int8_t* xq, const float* xd, int64_t cols, in
 }
 
 void SetGemvVnni(bool enabled) { vnni_kernel.store(enabled && CpuHasVnni()); }
+bool GemvVnni() { return UseVector() && vnni_kernel.load(std::memory_order_relaxed); }
 
 void SetGemvVectorKernels(bool enabled) { vector_kernels.store(enabled && CpuHasAvx512() ? 1 : 0); }
 bool GemvVectorKernels() { return UseVector(); }

@@ -35,5 +35,6 @@ bool GemvVectorKernels();  // whether the AVX-512 paths run
 // so that tests run on a VNNI machine cover what a CPU without it runs. On by default where the CPU
 // has VNNI; turning it on elsewhere does nothing.
 void SetGemvVnni(bool enabled);
+bool GemvVnni();  // whether the AVX512_VNNI paths run (vector kernels on, VNNI present and not turned off)
 
 }  // namespace lathe::engine

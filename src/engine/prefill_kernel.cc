@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/gemv_kernels.h"
+#include "engine/prefill_q8_kernel.h"
 
 namespace lathe::engine {
 namespace {
@@ -122,6 +123,7 @@ void Rows(const MatrixView& m, const float* x, int64_t n, const float* bias, flo
 bool PrefillMatMul(const MatrixView& m, const float* x, int64_t n, const float* bias, float* y,
                    const RowSplitter& split) {
   if (!GemvVectorKernels()) return false;
+  if (PrefillQ8_0(m, x, n, bias, y, split)) return true;  // q8_0 in int8 where AVX512_VNNI runs
   if (split) {
     split(m.rows, [&](int64_t r0, int64_t r1) { Rows(m, x, n, bias, y, r0, r1); });
   } else {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <limits>
 #include <vector>
 
 #include "engine/float_formats.h"
@@ -140,6 +141,33 @@ TEST(Q8Activations, RoundEachValueWithinHalfAStepOfItsBlock) {
     EXPECT_TRUE(std::isnan(y));
   }
   SetGemvVectorKernels(true);
+}
+
+// The AVX-512 quantizer gives the portable loop's bytes and scales exactly: blocks of random,
+// zero, tiny, huge, infinite and NaN values, halves exactly between two steps (ties to even).
+TEST(Q8Activations, VectorAndPortableAgreeBitForBit) {
+  if (!GemvVectorKernels()) GTEST_SKIP() << "this CPU has no AVX-512: the portable loop ran";
+  std::vector<float> x = Random(1, 7 * 32, 9).x;
+  for (int j = 32; j < 64; ++j) x[static_cast<size_t>(j)] = 0;
+  for (int j = 64; j < 96; ++j) x[static_cast<size_t>(j)] *= 1e-30f;
+  for (int j = 96; j < 128; ++j) x[static_cast<size_t>(j)] *= 1e30f;
+  x[130] = std::numeric_limits<float>::infinity();
+  x[170] = std::nanf("");
+  for (int j = 192; j < 224; ++j) x[static_cast<size_t>(j)] = (j % 2 ? 0.5f : -2.5f) + static_cast<float>(j - 208);
+  std::vector<int8_t> qv(x.size()), qp(x.size());
+  std::vector<float> dv(x.size() / 32), dp(x.size() / 32);
+  QuantizeQ8Activations(x.data(), static_cast<int64_t>(x.size()), qv.data(), dv.data());
+  SetGemvVectorKernels(false);
+  QuantizeQ8Activations(x.data(), static_cast<int64_t>(x.size()), qp.data(), dp.data());
+  SetGemvVectorKernels(true);
+  EXPECT_EQ(qv, qp);
+  for (size_t b = 0; b < dv.size(); ++b) {
+    if (std::isnan(dp[b])) {
+      EXPECT_TRUE(std::isnan(dv[b])) << "block " << b;
+    } else {
+      EXPECT_EQ(dv[b], dp[b]) << "block " << b;
+    }
+  }
 }
 
 // What quantizing the activations costs against f32 activations on the same weights: a bounded
