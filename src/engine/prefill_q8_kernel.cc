@@ -125,13 +125,14 @@ LATHE_VNNI void Rows(const MatrixView& m, const uint8_t* xu, const float* xd, in
 
 bool PrefillQ8_0(const MatrixView& m, const float* x, int64_t n, const float* bias, float* y, const RowSplitter& split) {
   if (m.format != WeightPrecision::kQ8_0 || m.cols % 32 != 0 || !GemvVnni()) return false;
-  // The activations as decode quantizes them, then shifted to unsigned bytes for dpbusd.
+  // The activations as decode quantizes them, then shifted to unsigned bytes for dpbusd: q + 128
+  // of a two's-complement byte is the byte with its top bit flipped.
   const int64_t blocks = m.cols / 32;
-  std::vector<int8_t> q(static_cast<size_t>(n * m.cols));
-  std::vector<uint8_t> xu(q.size());
+  std::vector<uint8_t> xu(static_cast<size_t>(n * m.cols));
   std::vector<float> xd(static_cast<size_t>(n * blocks));
-  for (int64_t t = 0; t < n; ++t) QuantizeQ8Activations(x + t * m.cols, m.cols, &q[t * m.cols], &xd[t * blocks]);
-  for (size_t i = 0; i < q.size(); ++i) xu[i] = static_cast<uint8_t>(q[i] + 128);
+  for (int64_t t = 0; t < n; ++t)
+    QuantizeQ8Activations(x + t * m.cols, m.cols, reinterpret_cast<int8_t*>(&xu[t * m.cols]), &xd[t * blocks]);
+  for (uint8_t& byte : xu) byte ^= 0x80;
   if (split) {
     split(m.rows, [&](int64_t r0, int64_t r1) { Rows(m, xu.data(), xd.data(), n, bias, y, r0, r1); });
   } else {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/gemv_kernels.h"
 #include "test_util.h"
 
 namespace lathe {
@@ -95,7 +96,13 @@ TEST(GenerateCli, PerplexityOfCompactWeightsStaysNearF32) {
     EXPECT_EQ(r["weights"], name);
     EXPECT_NE(r["perplexity"].get<double>(), f32) << name << ": the weights were not rounded";
     EXPECT_LT(std::abs(r["changeVsF32"].get<double>()), bound) << name << " " << out;
-    EXPECT_GT(r["weightBytes"].get<int64_t>(), j["results"][0]["weightBytes"].get<int64_t>()) << name;
+    // Less memory than f32 where the AVX-512 kernels run (the fused f32 matrices are dropped),
+    // more elsewhere (the compact copies come on top): the lathe run here decides as this test does.
+    if (engine::GemvVectorKernels()) {
+      EXPECT_LT(r["weightBytes"].get<int64_t>(), j["results"][0]["weightBytes"].get<int64_t>()) << name;
+    } else {
+      EXPECT_GT(r["weightBytes"].get<int64_t>(), j["results"][0]["weightBytes"].get<int64_t>()) << name;
+    }
   }
   ASSERT_EQ(RunLatheBinary("generate --model " + tmp.File("m") + " --prompt 'Once upon a time' --max-tokens 20 "
                            "--weights q8_0 --json", &out, &err), 0) << err;
