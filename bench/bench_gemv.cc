@@ -19,6 +19,7 @@
 #include "engine/float_formats.h"
 #include "engine/gemv_kernels.h"
 #include "engine/gguf.h"
+#include "engine/row_split.h"
 
 using namespace lathe;
 
@@ -26,7 +27,6 @@ namespace {
 
 using bench::BestSeconds;
 using bench::Matrix;
-using bench::Split;
 const auto& kToken = bench::kToken110M;
 
 }  // namespace
@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
     const char* name;
     double bytes_per_value, seconds;
   };
+  // lathe's kernels split their rows as decode does (engine/row_split.h: the engine's own threads,
+  // which wait spinning between products); until 2026-12-04 this bench started threads per matrix.
   std::vector<Row> rows = {
       {"torch f32 linear (peer)", 4, BestSeconds(5, [&] {
          token([&](const Matrix& m, const Encoded& e) {
@@ -77,19 +79,19 @@ int main(int argc, char** argv) {
        })},
       {"lathe f32", 4, BestSeconds(5, [&] {
          token([&](const Matrix& m, const Encoded& e) {
-           Split(threads, m.rows, [&](int64_t r0, int64_t r1) { engine::GemvF32(e.f32.data(), x.data(), m.cols, r0, r1, y.data()); });
+           engine::SplitRows(m.rows, [&](int64_t r0, int64_t r1) { engine::GemvF32(e.f32.data(), x.data(), m.cols, r0, r1, y.data()); });
          });
        })},
       {"lathe bf16", 2, BestSeconds(5, [&] {
          token([&](const Matrix& m, const Encoded& e) {
-           Split(threads, m.rows, [&](int64_t r0, int64_t r1) { engine::GemvBf16(e.bf16.data(), x.data(), m.cols, r0, r1, y.data()); });
+           engine::SplitRows(m.rows, [&](int64_t r0, int64_t r1) { engine::GemvBf16(e.bf16.data(), x.data(), m.cols, r0, r1, y.data()); });
          });
        })},
       {"lathe q8_0", 34.0 / 32, BestSeconds(5, [&] {
          token([&](const Matrix& m, const Encoded& e) {
            // x is quantized once per matrix, as the model does (compact_matrix.cc), in the timing.
            engine::QuantizeQ8Activations(x.data(), m.cols, xq.data(), xd.data());
-           Split(threads, m.rows, [&](int64_t r0, int64_t r1) {
+           engine::SplitRows(m.rows, [&](int64_t r0, int64_t r1) {
              engine::GemvQ8_0(e.q8.data(), xq.data(), xd.data(), m.cols, r0, r1, y.data());
            });
          });

@@ -182,6 +182,9 @@ LATHE_Q8 void GemvQ8_0Avx512(
   }
 }
 
+// Below this a block's 127 / max is not a finite float.
+constexpr float kSmallestQ8Max = 127.0f / FLT_MAX;
+
 void QuantizeQ8ActivationsPlain(const float* x, int64_t cols, int8_t* q, float* d) {
   for (int64_t b = 0; b < cols / 32; ++b) {
     float amax = 0;
@@ -190,8 +193,10 @@ void QuantizeQ8ActivationsPlain(const float* x, int64_t cols, int8_t* q, float* 
       finite = finite && std::isfinite(x[b * 32 + j]);
       amax = std::max(amax, std::fabs(x[b * 32 + j]));
     }
-    // A NaN or infinity makes the block's scale NaN, so the products come out NaN as in f32.
-    const float scale = finite ? amax / 127.0f : std::nanf(""), inverse = finite && amax > 0 ? 127.0f / amax : 0.0f;
+    // A NaN or infinity makes the block's scale NaN, so the products come out NaN as in f32. A
+    // block so small that 127 / max overflows (|x| < 4e-37) is held as zeros.
+    const float scale = finite ? amax / 127.0f : std::nanf(""),
+                inverse = finite && amax > kSmallestQ8Max ? 127.0f / amax : 0.0f;
     d[b] = scale;
     for (int j = 0; j < 32; ++j)
       q[b * 32 + j] = static_cast<int8_t>(std::clamp(std::nearbyint(x[b * 32 + j] * inverse), -127.0f, 127.0f));
@@ -212,10 +217,11 @@ LATHE_AVX512 void QuantizeQ8Avx512(const float* x, int64_t cols, int8_t* q, floa
       continue;
     }
     const float amax = _mm512_reduce_max_ps(_mm512_max_ps(aa, ca));
-    const __m512 inverse = _mm512_set1_ps(amax > 0 ? 127.0f / amax : 0.0f);
+    const __m512 inverse = _mm512_set1_ps(amax > kSmallestQ8Max ? 127.0f / amax : 0.0f);
     d[b] = amax / 127.0f;
     for (int half = 0; half < 2; ++half) {
-      const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(half ? c : a, inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      const __m512 r =
+          _mm512_roundscale_ps(_mm512_mul_ps(half ? c : a, inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(q + b * 32 + half * 16),
                        _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(r, lo), hi))));
     }

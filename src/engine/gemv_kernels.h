@@ -22,7 +22,8 @@ void GemvF32(const float* w, const float* x, int64_t cols, int64_t row_begin, in
 void GemvBf16(const uint16_t* w, const float* x, int64_t cols, int64_t row_begin, int64_t row_end, float* y);
 
 // x (cols floats, cols a multiple of 32) as Q8_0 activations: q gets cols int8s, d cols / 32 scales
-// (max|x| / 127 of each block; 0 for a block of zeros), q = round(x / d).
+// (max|x| / 127 of each block; 0 for a block of zeros), q = round(x / d); a block whose max is
+// under 127 / FLT_MAX (~4e-37) gets q = 0, one with a NaN or infinity d = NaN.
 void QuantizeQ8Activations(const float* x, int64_t cols, int8_t* q, float* d);
 // w: rows x (cols / 32) blocks of 34 bytes; x as QuantizeQ8Activations gives it; cols a multiple of 32.
 void GemvQ8_0(const char* w, const int8_t* xq, const float* xd, int64_t cols, int64_t row_begin, int64_t row_end,

@@ -14,7 +14,7 @@ namespace lathe::engine {
 namespace {
 
 constexpr int kGroupRows = 16;   // one per lane
-constexpr int kTileTokens = 12;  // 12 float accumulators + 8 weight vectors + scales: under 32 registers
+constexpr int kTileTokens = 12;  // 12 accumulators + 8 weight vectors + scales: under 32 registers
 
 // GCC 12's AVX-512 headers build some intrinsics from _mm512_undefined_*: -W(maybe-)uninitialized
 // false positives, silenced for this kernel only.
@@ -124,7 +124,9 @@ LATHE_VNNI void Rows(const MatrixView& m, const uint8_t* xu, const float* xd, in
 }  // namespace
 
 bool PrefillQ8_0(const MatrixView& m, const float* x, int64_t n, const float* bias, float* y, const RowSplitter& split) {
-  if (m.format != WeightPrecision::kQ8_0 || m.cols % 32 != 0 || !GemvVnni()) return false;
+  // The repack gathers 16 rows by 32-bit offsets: rows longer than 2^31 / 16 bytes go the f32 way.
+  if (m.format != WeightPrecision::kQ8_0 || m.cols % 32 != 0 || m.cols / 32 * 34 > (int64_t{1} << 27) || !GemvVnni())
+    return false;
   // The activations as decode quantizes them, then shifted to unsigned bytes for dpbusd: q + 128
   // of a two's-complement byte is the byte with its top bit flipped.
   const int64_t blocks = m.cols / 32;

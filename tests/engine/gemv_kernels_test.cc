@@ -144,10 +144,12 @@ TEST(Q8Activations, RoundEachValueWithinHalfAStepOfItsBlock) {
 }
 
 // The AVX-512 quantizer gives the portable loop's bytes and scales exactly: blocks of random,
-// zero, tiny, huge, infinite and NaN values, halves exactly between two steps (ties to even).
+// zero, tiny, huge, infinite and NaN values, halves exactly between two steps (ties to even), and
+// values so small that 127 / max would overflow (held as zeros).
 TEST(Q8Activations, VectorAndPortableAgreeBitForBit) {
   if (!GemvVectorKernels()) GTEST_SKIP() << "this CPU has no AVX-512: the portable loop ran";
-  std::vector<float> x = Random(1, 7 * 32, 9).x;
+  std::vector<float> x = Random(1, 8 * 32, 9).x;
+  for (int j = 224; j < 256; ++j) x[static_cast<size_t>(j)] *= 1e-39f;
   for (int j = 32; j < 64; ++j) x[static_cast<size_t>(j)] = 0;
   for (int j = 64; j < 96; ++j) x[static_cast<size_t>(j)] *= 1e-30f;
   for (int j = 96; j < 128; ++j) x[static_cast<size_t>(j)] *= 1e30f;
@@ -161,6 +163,7 @@ TEST(Q8Activations, VectorAndPortableAgreeBitForBit) {
   QuantizeQ8Activations(x.data(), static_cast<int64_t>(x.size()), qp.data(), dp.data());
   SetGemvVectorKernels(true);
   EXPECT_EQ(qv, qp);
+  for (int j = 224; j < 256; ++j) EXPECT_EQ(qv[static_cast<size_t>(j)], 0) << j;
   for (size_t b = 0; b < dv.size(); ++b) {
     if (std::isnan(dp[b])) {
       EXPECT_TRUE(std::isnan(dv[b])) << "block " << b;
