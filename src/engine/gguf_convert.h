@@ -2,9 +2,10 @@
 // folder lathe serves and fine-tunes, and a lathe model folder (a fine-tuned one merged) becomes
 // a GGUF file llama.cpp loads. Torch-free: they only move floats.
 //
-// Covered: GGUF's "llama" architecture (Llama 1/2, Mistral, TinyLlama, the llama2.c models) with
-// a SentencePiece vocabulary (tokenizer.ggml.model "llama"). Refused with a message saying so:
-// other architectures, BPE vocabularies ("gpt2": Llama 3, Qwen2), rope scaling tables.
+// Covered: GGUF's "llama" architecture (Llama 1/2/3.x, Mistral, TinyLlama, the llama2.c models)
+// with a SentencePiece ("llama") or byte-level BPE ("gpt2") vocabulary, and Llama 3's rope scaling
+// (rope_freqs.weight, gguf_rope_freqs.h). Refused with a message saying so: other architectures,
+// pre-tokenizers and rope scalings.
 #pragma once
 
 #include <string>

@@ -8,6 +8,7 @@
 #include "core/env.h"
 #include "engine/gguf_bpe_vocab.h"
 #include "engine/gguf_convert.h"
+#include "engine/gguf_rope_freqs.h"
 #include "engine/model_folder.h"
 #include "engine/rotary_permute.h"
 #include "engine/safetensors.h"
@@ -148,8 +149,9 @@ Result<GgufExportResult> ExportGguf(const std::string& dir, const std::string& o
   const ModelConfig& c = facts->config;
   if (c.architecture != "LlamaForCausalLM" && c.architecture != "MistralForCausalLM")
     return Status::Unsupported(dir + ": " + c.architecture + "; GGUF export writes Llama-family models so far");
-  if (c.attention_bias || !c.rope_scaling.type.empty())
-    return Status::Unsupported(dir + ": attention biases or rope scaling have no place in GGUF's llama architecture");
+  if (c.attention_bias || (!c.rope_scaling.type.empty() && c.rope_scaling.type != "llama3"))
+    return Status::Unsupported(dir + ": attention biases or rope scaling other than Llama 3's have no place in "
+                               "GGUF's llama architecture");
   Env* env = Env::Default();
   const std::string model_name = std::filesystem::path(dir).filename().string();
   auto metadata = MetadataFor(c, model_name.empty() ? "lathe model" : model_name, type);
@@ -160,7 +162,7 @@ Result<GgufExportResult> ExportGguf(const std::string& dir, const std::string& o
   std::vector<std::string> owned_bytes;
   std::vector<GgufTensorToWrite> tensors;
   const auto expected = ExpectedTensors(c);
-  owned_bytes.reserve(expected.size());
+  owned_bytes.reserve(expected.size() + 1);  // the tensors hold views into these strings
   for (const auto& [hf_name, shape] : expected) {
     auto it = weights.find(hf_name);
     if (it == weights.end()) return Status::InvalidArgument(dir + ": tensor " + hf_name + " is missing");
@@ -182,6 +184,12 @@ Result<GgufExportResult> ExportGguf(const std::string& dir, const std::string& o
       owned_bytes.push_back(QuantizeGgufQ8_0(v.data(), v.size()));
     std::vector<float>().swap(v);
     tensors.push_back({name, std::move(dims), t, owned_bytes.back()});
+  }
+  // Llama 3's rope scaling: llama.cpp reads it from this tensor (gguf_rope_freqs.h).
+  if (c.rope_scaling.type == "llama3") {
+    const std::vector<float> freqs = Llama3RopeFreqs(c);
+    owned_bytes.emplace_back(reinterpret_cast<const char*>(freqs.data()), freqs.size() * 4);
+    tensors.push_back({"rope_freqs.weight", {freqs.size()}, GgmlType::kF32, owned_bytes.back()});
   }
   auto bytes = SerializeGguf(metadata, tensors);
   if (!bytes.ok()) return bytes.status();

@@ -10,6 +10,7 @@
 #include "core/env.h"
 #include "engine/gguf_bpe_vocab.h"
 #include "engine/gguf_convert.h"
+#include "engine/gguf_rope_freqs.h"
 #include "engine/rotary_permute.h"
 #include "engine/safetensors.h"
 #include "text/spm_model_proto.h"
@@ -60,9 +61,9 @@ Result<ModelConfig> ConfigFromGguf(const GgufFile& g, int64_t vocab, const std::
   if (!theta.ok()) return prefixed(theta.status());
   c.rms_norm_eps = *eps;
   c.rope_theta = *theta;
-  if (g.Find("llama.rope.scaling.type") || g.FindTensor("rope_freqs.weight"))
-    return Status::Unsupported(file + ": rope scaling (Llama 3.1-style rope_freqs or llama.rope.scaling.*) is not "
-                               "imported yet");
+  if (g.Find("llama.rope.scaling.type"))
+    return Status::Unsupported(file + ": rope scaling by llama.rope.scaling.* (linear, YaRN) is not imported yet; "
+                               "Llama 3's (rope_freqs.weight) is");
   c.tie_word_embeddings = g.FindTensor("output.weight") == nullptr;
   auto bos = IntegerOr(g, "tokenizer.ggml.bos_token_id", 1);
   auto eos = IntegerOr(g, "tokenizer.ggml.eos_token_id", 2);
@@ -196,6 +197,17 @@ Result<GgufImportResult> ImportGguf(const std::string& path, const std::string& 
   }
   auto config = ConfigFromGguf(g, static_cast<int64_t>(g.Find("tokenizer.ggml.tokens")->strings.size()), path);
   if (!config.ok()) return config.status();
+  // Llama 3's rope scaling, as llama.cpp's converter stores it (gguf_rope_freqs.h).
+  const GgufTensorInfo* rope_freqs = g.FindTensor("rope_freqs.weight");
+  if (rope_freqs) {
+    if (rope_freqs->dims.size() != 1 || rope_freqs->numel() != static_cast<uint64_t>(config->head_dim / 2))
+      return Status::InvalidArgument(path + ": tensor rope_freqs.weight is not one value per rotary frequency");
+    std::string raw;
+    LATHE_RETURN_IF_ERROR(ReadRange(file.get(), g.data_offset + rope_freqs->offset, rope_freqs->bytes, &raw));
+    std::vector<float> freqs(rope_freqs->numel());
+    LATHE_RETURN_IF_ERROR(DequantizeGguf(static_cast<GgmlType>(rope_freqs->type), raw, rope_freqs->numel(), freqs.data()));
+    LATHE_RETURN_IF_ERROR(RopeScalingFromFreqs(freqs, path, &*config));
+  }
   const ModelConfig& c = *config;
   if (bpe) {
     auto files = HfTokenizerFromBpeVocab(*bpe, c.bos_token_id, c.eos_token_ids.front(), path);
@@ -206,6 +218,7 @@ Result<GgufImportResult> ImportGguf(const std::string& path, const std::string& 
 
   std::map<std::string, int> type_counts;
   std::set<std::string> used;
+  if (rope_freqs) used.insert(rope_freqs->name);
   std::vector<std::vector<float>> owned;
   std::vector<TensorToWrite> tensors;
   const auto expected = ExpectedTensors(c);
