@@ -43,9 +43,10 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
       "Hugging Face model directory (config.json, model.safetensors, tokenizer.model or\n"
       "tokenizer.json, generation_config.json) that lathe serves and fine-tunes. GGUF: the llama\n"
       "architecture with a SentencePiece (\"llama\") or byte-level BPE (\"gpt2\": Llama 3, Qwen 2,\n"
-      "GPT-2 pre-tokenizers) vocabulary; F32, F16, BF16, Q8_0, Q4_K and Q6_K tensors, dequantized to\n"
-      "float32.\n\n"
+      "GPT-2 pre-tokenizers) vocabulary and Llama 3's rope scaling (Llama 3.1-3.3: rope_freqs); F32,\n"
+      "F16, BF16, Q8_0, Q4_K and Q6_K tensors, dequantized to float32.\n\n"
       "Examples:\n  lathe models import tinyllama.Q8_0.gguf --out models/tinyllama\n"
+      "  lathe models import llama-3.2-1b-instruct.Q8_0.gguf --out models/llama3.2-1b\n"
       "  lathe models import stories260K.bin --tokenizer tok512.model --out models/stories260K");
   imp->add_option("checkpoint", a->bin, "GGUF file, or llama2.c .bin file")->required()->check(CLI::ExistingFile);
   imp->add_option("--tokenizer", a->tokenizer, "SentencePiece tokenizer.model of a llama2.c checkpoint (a GGUF file carries its own)")
@@ -105,7 +106,8 @@ void AddModelsCommand(CLI::App* app, Context* ctx) {
       "export-gguf",
       "Write a model directory (a fine-tuned model merged, an imported one) as a GGUF file that\n"
       "llama.cpp and Ollama load: the llama architecture with its SentencePiece tokenizer.model or\n"
-      "byte-level BPE tokenizer.json (Llama 3, Qwen 2, GPT-2 pre-tokenizers).\n"
+      "byte-level BPE tokenizer.json (Llama 3, Qwen 2, GPT-2 pre-tokenizers), and Llama 3's rope\n"
+      "scaling as llama.cpp's rope_freqs tensor.\n"
       "--type f16 (default), f32 or q8_0 for the matrices; norms stay f32, as llama.cpp keeps them.\n\n"
       "Example:\n  lathe models export-gguf models/my-tuned --out my-tuned.Q8_0.gguf --type q8_0");
   exp->add_option("model-dir", e->dir, "Hugging Face model directory")->required()->check(CLI::ExistingDirectory);

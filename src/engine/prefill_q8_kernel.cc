@@ -31,11 +31,15 @@ struct Group {
   std::vector<float> scale;
 };
 
-LATHE_VNNI void Repack(const char* first_row, int64_t row_bytes, int64_t rows, int64_t blocks, Group* g) {
+// The lanes of a group that hold rows (up to 16).
+__mmask16 LiveLanes(int64_t rows) {
+  return rows >= kGroupRows ? __mmask16{0xffff} : static_cast<__mmask16>((1u << rows) - 1);
+}
+
+LATHE_VNNI void Repack(const char* first_row, int64_t row_bytes, __mmask16 live, int64_t blocks, Group* g) {
   g->packed.resize(static_cast<size_t>(blocks * 8 * kGroupRows));
   g->offset.resize(static_cast<size_t>(blocks * kGroupRows));
   g->scale.resize(static_cast<size_t>(blocks * kGroupRows));
-  const __mmask16 live = rows >= kGroupRows ? __mmask16{0xffff} : static_cast<__mmask16>((1u << rows) - 1);
   const __m512i row_at = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                             _mm512_set1_epi32(static_cast<int32_t>(row_bytes)));
   const __m512i zero = _mm512_setzero_si512(), ones = _mm512_set1_epi8(1);
@@ -99,9 +103,8 @@ LATHE_VNNI void Rows(const MatrixView& m, const uint8_t* xu, const float* xd, in
   const int64_t blocks = m.cols / 32, row_bytes = blocks * 34;
   const char* data = static_cast<const char*>(m.data);
   for (int64_t r = r0; r < r1; r += kGroupRows) {
-    const int64_t rows = std::min<int64_t>(kGroupRows, r1 - r);
-    const __mmask16 live = static_cast<__mmask16>(rows >= kGroupRows ? 0xffff : (1u << rows) - 1);
-    Repack(data + r * row_bytes, row_bytes, rows, blocks, &g);
+    const __mmask16 live = LiveLanes(r1 - r);
+    Repack(data + r * row_bytes, row_bytes, live, blocks, &g);
     // While this group is multiplied, the next one's bytes (contiguous rows) come from memory.
     const char* next = data + std::min(r + kGroupRows, r1) * row_bytes;
     const int64_t next_bytes = std::min<int64_t>(kGroupRows, r1 - std::min(r + kGroupRows, r1)) * row_bytes;
